@@ -1,0 +1,500 @@
+/**
+ * The durable actor host. Actors are XState machines advanced with XState's pure `transition`;
+ * every accepted event is appended to the event log with the state it produced, the latest
+ * snapshot and the pending delayed events are kept in the actor row, and writes are group
+ * committed. Effects (the machine's own actions) run only after the commit that decided them.
+ */
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { Db } from '../db/client.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLog } from '../lib/log.ts';
+import { changedKeys, diffContext, type ContextChanges } from './diff.ts';
+import { MachineRegistry, type MachineDef } from './registry.ts';
+import { loadActorRow, loadTimerIndex, type ActorRow, type PersistedTimer } from './store.ts';
+import { systemClock, TimerQueue, type Clock, type QueueEntry } from './timer-queue.ts';
+import { Committer, type CommitMetrics, type PendingWrite } from './committer.ts';
+import { stateKeyOf } from './state-key.ts';
+import { ActorEventError, ActorExistsError, ActorNotFoundError, HostStoppedError } from './errors.ts';
+
+export * from './errors.ts';
+
+/** A full context is stored on every N-th history row, so reading history never folds far. */
+export const CHECKPOINT_EVERY = 32;
+
+/** An event as actors receive it: a type and JSON fields. */
+export type ActorEvent = { type: string } & Record<string, unknown>;
+
+/** What an effect handler is given (one of the machine's own actions, after its commit). */
+export interface EffectCall {
+  actorId: string;
+  type: string;
+  params: Record<string, unknown>;
+  /** Unique per effect: `<actor>:<seq>:<index>`; use it to make the effect idempotent. */
+  key: string;
+  context: Record<string, unknown>;
+  host: ActorHost;
+}
+
+/** Effect implementations by action name. */
+export type EffectHandlers = Record<string, (call: EffectCall) => void | Promise<void>>;
+
+/** A state change as subscribers see it. */
+export interface Transition {
+  actorId: string;
+  type: string;
+  /** Log sequence number; for an unlogged (volatile) change, the last logged one. */
+  seq: number;
+  logged: boolean;
+  at: number;
+  event: ActorEvent;
+  value: unknown;
+  stateKey: string;
+  status: string;
+  context: Record<string, unknown>;
+  changes: ContextChanges;
+}
+
+/** The result of a dispatch. */
+export interface DispatchResult {
+  /** False when the machine ignored the event (no transition in the current state). */
+  accepted: boolean;
+  logged: boolean;
+  seq: number;
+  value: unknown;
+  stateKey: string;
+  status: string;
+  context: Record<string, unknown>;
+}
+
+/** A readable view of an actor. */
+export interface ActorView {
+  id: string;
+  type: string;
+  machineId: string;
+  version: number;
+  seq: number;
+  status: string;
+  value: unknown;
+  stateKey: string;
+  context: Record<string, unknown>;
+  timers: Array<{ id: string; due: number; event: ActorEvent }>;
+  deviceId: string | null;
+  parentId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Options of {@link ActorHost}. */
+export interface HostOptions {
+  db: Db;
+  machines: readonly MachineDef[];
+  effects?: EffectHandlers;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: CommitMetrics;
+  /** Most events in one commit statement. */
+  maxBatchEvents?: number;
+  /** How long an unlogged (volatile) snapshot change may wait before it is written. */
+  volatileFlushMs?: number;
+}
+
+/** An actor held in memory. */
+export interface Resident {
+  id: string;
+  def: MachineDef;
+  snapshot: AnyMachineSnapshot;
+  /** Last assigned log sequence number (may not be committed yet). */
+  seq: number;
+  /** The seq the database row has; null until the row exists. */
+  dbSeq: number | null;
+  loggedContext: Record<string, unknown>;
+  timers: Map<string, PersistedTimer>;
+  gen: number;
+  deviceId: string | null;
+  parentId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Job = (r: Resident | Error) => void;
+
+/** Creates, rehydrates and advances durable actors. */
+export class ActorHost {
+  readonly registry: MachineRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  private residents = new Map<string, Resident>();
+  private loading = new Map<string, Job[]>();
+  private listeners = new Set<(t: Transition) => void>();
+  private queue: TimerQueue;
+  private committer: Committer;
+  private stopping = false;
+
+  constructor(private opts: HostOptions) {
+    this.registry = new MachineRegistry(opts.machines);
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLog;
+    this.queue = new TimerQueue(this.clock, (e) => this.onTimerDue(e));
+    this.committer = new Committer({
+      db: opts.db,
+      clock: this.clock,
+      log: this.log,
+      metrics: opts.metrics,
+      maxBatchEvents: opts.maxBatchEvents,
+      volatileFlushMs: opts.volatileFlushMs,
+      onCommitted: (w) => this.afterCommit(w),
+      onRejected: (w, err) => this.fence(w.r, err),
+    });
+  }
+
+  /** The database this host writes to. */
+  get db(): Db {
+    return this.opts.db;
+  }
+
+  /** Arm the timers of every persisted actor (actors themselves load lazily, on first use). */
+  async start(): Promise<{ timers: number }> {
+    const index = await loadTimerIndex(this.opts.db);
+    for (const t of index) this.queue.push({ due: t.due, actorId: t.id, timerId: null, gen: 0 });
+    return { timers: index.length };
+  }
+
+  /** Stop timers, write everything pending, refuse new work. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.stop();
+    await this.committer.drain();
+  }
+
+  /** Write everything pending now (including volatile changes) and wait for it. */
+  flush(): Promise<void> {
+    return this.committer.drain();
+  }
+
+  /** Number of actors held in memory. */
+  get residentCount(): number {
+    return this.residents.size;
+  }
+
+  /** Listen to every committed transition (and to unlogged volatile changes). */
+  subscribe(listener: (t: Transition) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Create an actor of `type` with `input`; resolves once its first row is durable. */
+  async create(
+    type: string,
+    id: string,
+    input: Record<string, unknown>,
+    meta: { deviceId?: string; parentId?: string } = {},
+  ): Promise<DispatchResult> {
+    if (this.stopping) throw new HostStoppedError();
+    if (this.residents.has(id) || this.loading.has(id) || (await loadActorRow(this.opts.db, id))) {
+      throw new ActorExistsError(id);
+    }
+    if (this.residents.has(id) || this.loading.has(id)) throw new ActorExistsError(id);
+    const def = this.registry.latest(type);
+    let snapshot: AnyMachineSnapshot;
+    let actions: unknown[];
+    try {
+      [snapshot, actions] = initialTransition(def.machine, input) as [AnyMachineSnapshot, unknown[]];
+    } catch (err) {
+      throw new ActorEventError(id, 'xstate.init', err);
+    }
+    const now = this.clock.now();
+    const r: Resident = {
+      id, def, snapshot, seq: 0, dbSeq: null, loggedContext: snapshot.context,
+      timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
+      createdAt: now, updatedAt: now,
+    };
+    this.residents.set(id, r);
+    const event: ActorEvent = { type: 'xstate.init', input };
+    const effects = this.takeActions(r, actions as never, now);
+    const changes = diffContext({}, snapshot.context);
+    const w = this.committer.append(r, {
+      actor_id: id, seq: 0, at: now, machine_version: def.version, event, value: snapshot.value,
+      changes, context: snapshot.context,
+    });
+    this.queueEffects(w, r, effects, 0);
+    w.transitions.push(this.transitionOf(r, event, true, now, changes));
+    await this.committer.waitFor(w);
+    return this.resultOf(r, true, true);
+  }
+
+  /**
+   * Deliver an event to an actor (rehydrating it if needed). Resolves after the commit when
+   * the event was logged, at once otherwise. Events to one actor apply in call order.
+   */
+  dispatch(id: string, event: ActorEvent): Promise<DispatchResult> {
+    if (this.stopping) return Promise.reject(new HostStoppedError());
+    return new Promise((resolve, reject) => {
+      this.withResident(id, (r) => {
+        if (r instanceof Error) return reject(r);
+        try {
+          const res = this.apply(r, event);
+          if (res.wait) this.committer.waitFor(res.wait).then(() => resolve(res.result), reject);
+          else resolve(res.result);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /** Like {@link dispatch} but fire-and-forget: failures are logged. */
+  send(id: string, event: ActorEvent): void {
+    this.dispatch(id, event).catch((err) => {
+      if (!(err instanceof HostStoppedError)) this.log.warn({ actor: id, event: event.type, err: String(err) }, 'event not delivered');
+    });
+  }
+
+  /** The current view of an actor (from memory when resident), or undefined. */
+  async get(id: string): Promise<ActorView | undefined> {
+    const r = this.residents.get(id);
+    if (r) return this.viewOf(r);
+    const row = await loadActorRow(this.opts.db, id);
+    return row ? viewOfRow(row) : undefined;
+  }
+
+  /** The in-memory view of a resident actor, if it is resident. */
+  peek(id: string): ActorView | undefined {
+    const r = this.residents.get(id);
+    return r ? this.viewOf(r) : undefined;
+  }
+
+  /** Whether an actor exists (in memory or in the store). */
+  async exists(id: string): Promise<boolean> {
+    return this.residents.has(id) || Boolean(await loadActorRow(this.opts.db, id));
+  }
+
+  /** Drop idle actors from memory (their timers stay armed and reload them when due). */
+  evictIdle(olderThanMs: number): number {
+    const cutoff = this.clock.now() - olderThanMs;
+    let n = 0;
+    for (const r of this.residents.values()) {
+      if (r.updatedAt < cutoff && !this.committer.isPending(r)) {
+        this.residents.delete(r.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private withResident(id: string, job: Job): void {
+    const r = this.residents.get(id);
+    if (r) return job(r);
+    const waiting = this.loading.get(id);
+    if (waiting) {
+      waiting.push(job);
+      return;
+    }
+    this.loading.set(id, [job]);
+    this.rehydrate(id).then(
+      (res) => {
+        const jobs = this.loading.get(id) ?? [];
+        this.loading.delete(id);
+        if (!(res instanceof Error)) this.residents.set(id, res);
+        for (const j of jobs) j(res);
+      },
+      (err) => {
+        const jobs = this.loading.get(id) ?? [];
+        this.loading.delete(id);
+        for (const j of jobs) j(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private async rehydrate(id: string): Promise<Resident | Error> {
+    const row = await loadActorRow(this.opts.db, id);
+    if (!row) return new ActorNotFoundError(id);
+    let def: MachineDef;
+    try {
+      def = this.registry.get(id, row.type, row.machine_version);
+    } catch (err) {
+      this.log.error({ actor: id, err: String(err) }, 'actor cannot be rehydrated');
+      return err as Error;
+    }
+    const snapshot = def.machine.resolveState({
+      value: row.value as never,
+      context: row.context,
+      ...(row.history_value ? { historyValue: row.history_value as never } : {}),
+      status: row.status as never,
+    }) as AnyMachineSnapshot;
+    const timers = new Map(row.timers.map((t) => [t.id, t] as const));
+    const r: Resident = {
+      id, def, snapshot, seq: row.seq, dbSeq: row.seq, loggedContext: row.context,
+      timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
+      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
+    };
+    // loggedContext may include volatile changes written after the last row; the next row's
+    // diff against it still rebuilds exactly the context recorded at that row.
+    for (const t of r.timers.values()) this.queue.push({ due: t.due, actorId: id, timerId: t.id, gen: t.gen });
+    return r;
+  }
+
+  private apply(r: Resident, event: ActorEvent): { result: DispatchResult; wait?: PendingWrite } {
+    const prev = r.snapshot;
+    let next: AnyMachineSnapshot;
+    let actions: unknown[];
+    try {
+      [next, actions] = transition(r.def.machine, prev, event as never) as [AnyMachineSnapshot, unknown[]];
+    } catch (err) {
+      this.log.error({ actor: r.id, event: event.type, err: String(err) }, 'machine failed on event');
+      throw new ActorEventError(r.id, event.type, err);
+    }
+    if (next === prev) return { result: this.resultOf(r, false, false) };
+    if (next.status === 'error') {
+      this.log.error({ actor: r.id, event: event.type, err: String(next.error) }, 'machine failed on event');
+      throw new ActorEventError(r.id, event.type, next.error);
+    }
+    const now = this.clock.now();
+    const timerIdsBefore = [...r.timers.keys()].sort().join('\n');
+    r.snapshot = next;
+    r.updatedAt = now;
+    const effects = this.takeActions(r, actions as never, now);
+    const timerIdsAfter = [...r.timers.keys()].sort().join('\n');
+    const step = diffContext(prev.context, next.context);
+    const volatile = r.def.volatile ?? [];
+    const isVolatile = effects.length === 0 && next.status === prev.status && timerIdsBefore === timerIdsAfter
+      && stateKeyOf(next.value) === stateKeyOf(prev.value) && changedKeys(step).every((k) => volatile.includes(k));
+    if (isVolatile) {
+      this.committer.touch(r);
+      const t = this.transitionOf(r, event, false, now, step);
+      for (const l of this.listeners) safeCall(l, t, this.log);
+      return { result: this.resultOf(r, true, false) };
+    }
+    r.seq += 1;
+    const checkpoint = r.seq % CHECKPOINT_EVERY === 0;
+    const changes = diffContext(r.loggedContext, next.context);
+    r.loggedContext = next.context;
+    const w = this.committer.append(r, {
+      actor_id: r.id, seq: r.seq, at: now, machine_version: r.def.version, event, value: next.value,
+      changes, context: checkpoint ? next.context : null,
+    });
+    this.queueEffects(w, r, effects, r.seq);
+    w.transitions.push(this.transitionOf(r, event, true, now, changes));
+    return { result: this.resultOf(r, true, true), wait: w };
+  }
+
+  /** Map XState's returned actions: delayed raises become timers, cancels remove them, the rest are effects. */
+  private takeActions(r: Resident, actions: Array<{ type: string; params?: Record<string, unknown> }>, now: number) {
+    const effects: Array<{ type: string; params: Record<string, unknown> }> = [];
+    for (const a of actions) {
+      const p = a.params ?? {};
+      if (a.type === 'xstate.raise') {
+        if (typeof p.delay !== 'number') continue; // immediate raises were applied inside the macrostep
+        const ev = p.event as ActorEvent;
+        const id = typeof p.id === 'string' ? p.id : ev.type;
+        const t: PersistedTimer = { id, due: now + p.delay, gen: ++r.gen, event: ev };
+        r.timers.set(id, t);
+        this.queue.push({ due: t.due, actorId: r.id, timerId: id, gen: t.gen });
+      } else if (a.type === 'xstate.cancel') {
+        r.timers.delete(String(p.sendId));
+      } else if (a.type.startsWith('xstate.')) {
+        if (a.type !== 'xstate.log') this.log.warn({ actor: r.id, action: a.type }, 'built-in action not supported by the durable host; ignored');
+      } else {
+        effects.push({ type: a.type, params: p });
+      }
+    }
+    return effects;
+  }
+
+  private queueEffects(w: PendingWrite, r: Resident, effects: Array<{ type: string; params: Record<string, unknown> }>, seq: number) {
+    effects.forEach((e, i) => {
+      w.effects.push({ actorId: r.id, type: e.type, params: e.params, key: `${r.id}:${seq}:${i}`, context: r.snapshot.context, host: this });
+    });
+  }
+
+  private afterCommit(w: PendingWrite): void {
+    for (const t of w.transitions) for (const l of this.listeners) safeCall(l, t, this.log);
+    if (w.r.snapshot.status === 'done' && this.residents.get(w.r.id) === w.r && !this.committer.isPending(w.r)) {
+      this.residents.delete(w.r.id); // a finished actor never changes again: keep it only in the store
+    }
+    for (const e of w.effects) this.runEffect(e);
+  }
+
+  private runEffect(e: EffectCall): void {
+    const handler = this.opts.effects?.[e.type];
+    if (!handler) {
+      this.log.error({ actor: e.actorId, effect: e.type }, 'no handler for effect');
+      return;
+    }
+    try {
+      const p = handler(e);
+      if (p && typeof (p as Promise<void>).catch === 'function') {
+        (p as Promise<void>).catch((err) => this.log.error({ actor: e.actorId, effect: e.type, err: String(err) }, 'effect failed'));
+      }
+    } catch (err) {
+      this.log.error({ actor: e.actorId, effect: e.type, err: String(err) }, 'effect failed');
+    }
+  }
+
+  /** A write for this actor was refused (stale writer, or data the store rejects): drop it from memory. */
+  private fence(r: Resident, err: Error): void {
+    if (this.residents.get(r.id) === r) this.residents.delete(r.id);
+    this.log.error({ actor: r.id, err: err.message }, 'actor write refused; actor reloads from the store on next use');
+  }
+
+  private onTimerDue(e: QueueEntry): void {
+    if (this.stopping) return;
+    this.withResident(e.actorId, (r) => {
+      if (r instanceof Error) {
+        this.log.error({ actor: e.actorId, err: r.message }, 'timer could not be delivered');
+        return;
+      }
+      if (e.timerId === null) return; // arming on load already scheduled the actor's own timers
+      const t = r.timers.get(e.timerId);
+      if (!t || t.gen !== e.gen) return; // cancelled or re-armed since
+      r.timers.delete(e.timerId);
+      try {
+        const res = this.apply(r, t.event);
+        if (!res.result.accepted) this.committer.touch(r); // persist the timer's removal
+      } catch {
+        this.committer.touch(r);
+      }
+    });
+  }
+
+  private transitionOf(r: Resident, event: ActorEvent, logged: boolean, at: number, changes: ContextChanges): Transition {
+    return {
+      actorId: r.id, type: r.def.type, seq: r.seq, logged, at, event, value: r.snapshot.value,
+      stateKey: stateKeyOf(r.snapshot.value), status: r.snapshot.status, context: r.snapshot.context, changes,
+    };
+  }
+
+  private resultOf(r: Resident, accepted: boolean, logged: boolean): DispatchResult {
+    return {
+      accepted, logged, seq: r.seq, value: r.snapshot.value, stateKey: stateKeyOf(r.snapshot.value),
+      status: r.snapshot.status, context: r.snapshot.context,
+    };
+  }
+
+  private viewOf(r: Resident): ActorView {
+    return {
+      id: r.id, type: r.def.type, machineId: r.def.machine.id, version: r.def.version, seq: r.seq,
+      status: r.snapshot.status, value: r.snapshot.value, stateKey: stateKeyOf(r.snapshot.value),
+      context: r.snapshot.context,
+      timers: [...r.timers.values()].map((t) => ({ id: t.id, due: t.due, event: t.event })),
+      deviceId: r.deviceId, parentId: r.parentId, createdAt: r.createdAt, updatedAt: r.updatedAt,
+    };
+  }
+}
+
+/** The view of an actor read from its row. */
+export function viewOfRow(row: ActorRow): ActorView {
+  return {
+    id: row.id, type: row.type, machineId: row.machine_id, version: row.machine_version, seq: row.seq,
+    status: row.status, value: row.value, stateKey: row.state_key, context: row.context,
+    timers: row.timers.map((t) => ({ id: t.id, due: t.due, event: t.event })),
+    deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
+  };
+}
+
+function safeCall(l: (t: Transition) => void, t: Transition, log: Logger): void {
+  try {
+    l(t);
+  } catch (err) {
+    log.error({ err: String(err) }, 'transition listener failed');
+  }
+}

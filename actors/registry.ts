@@ -1,0 +1,64 @@
+/**
+ * The machines the host runs, by actor type and version. An actor persisted under a version
+ * keeps running on that version as long as it stays registered; a missing one fails loudly.
+ */
+import type { AnyStateMachine } from 'xstate';
+
+/** One machine version as the host knows it. */
+export interface MachineDef {
+  /** Actor type: `pu`, `stream`, `recording`, `segment`… (also the id prefix by convention). */
+  type: string;
+  /** Incremented whenever a change could alter how a persisted snapshot or log replays. */
+  version: number;
+  machine: AnyStateMachine;
+  /**
+   * Context keys that may change without a history row of their own (a last-seen time):
+   * an event that changes only these, with no state change and no effect, updates the
+   * snapshot but is not logged. Guards must not read them, so replay stays exact.
+   */
+  volatile?: readonly string[];
+}
+
+/** Raised when an actor's persisted machine version is not registered. */
+export class MachineVersionError extends Error {
+  constructor(readonly actorId: string, readonly type: string, readonly version: number, known: number[]) {
+    super(`actor ${actorId}: machine ${type} version ${version} is not available (registered: ${known.join(', ') || 'none'})`);
+    this.name = 'MachineVersionError';
+  }
+}
+
+/** Machines by type and version. */
+export class MachineRegistry {
+  private byType = new Map<string, Map<number, MachineDef>>();
+
+  constructor(defs: readonly MachineDef[] = []) {
+    for (const d of defs) this.register(d);
+  }
+
+  /** Add a machine version; the same type and version twice is a programming error. */
+  register(def: MachineDef): void {
+    const versions = this.byType.get(def.type) ?? new Map<number, MachineDef>();
+    if (versions.has(def.version)) throw new Error(`machine ${def.type} v${def.version} registered twice`);
+    versions.set(def.version, def);
+    this.byType.set(def.type, versions);
+  }
+
+  /** The newest version of a type (what new actors start on). */
+  latest(type: string): MachineDef {
+    const versions = this.byType.get(type);
+    if (!versions || versions.size === 0) throw new Error(`no machine registered for actor type ${type}`);
+    return versions.get(Math.max(...versions.keys()))!;
+  }
+
+  /** A given version of a type, or a {@link MachineVersionError}. */
+  get(actorId: string, type: string, version: number): MachineDef {
+    const d = this.byType.get(type)?.get(version);
+    if (!d) throw new MachineVersionError(actorId, type, version, [...(this.byType.get(type)?.keys() ?? [])]);
+    return d;
+  }
+
+  /** Every registered definition. */
+  all(): MachineDef[] {
+    return [...this.byType.values()].flatMap((m) => [...m.values()]);
+  }
+}

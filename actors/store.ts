@@ -1,0 +1,214 @@
+/**
+ * The actor store's SQL: one statement per group-commit batch, and the reads that rehydrate
+ * actors, arm timers at start and page through history. Runs unchanged on PostgreSQL and PGlite.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import type { ContextChanges } from './diff.ts';
+import { applyChanges } from './diff.ts';
+
+/** A pending delayed event as persisted in `actors.timers`. */
+export interface PersistedTimer {
+  id: string;
+  /** Epoch ms at which it fires. */
+  due: number;
+  gen: number;
+  event: { type: string } & Record<string, unknown>;
+}
+
+/** The actor row as the committer writes it. */
+export interface ActorRowWrite {
+  id: string;
+  type: string;
+  machine_id: string;
+  machine_version: number;
+  /** null: insert a new actor; else the seq the row must still have (fencing). */
+  base_seq: number | null;
+  seq: number;
+  status: string;
+  state_key: string;
+  value: unknown;
+  context: unknown;
+  history_value: unknown;
+  timers: PersistedTimer[];
+  next_timer_at: number | null;
+  device_id: string | null;
+  parent_id: string | null;
+  /** Epoch ms of the write. */
+  at: number;
+}
+
+/** One event-log row as the committer writes it. */
+export interface EventRowWrite {
+  actor_id: string;
+  seq: number;
+  at: number;
+  machine_version: number;
+  event: unknown;
+  value: unknown;
+  changes: ContextChanges;
+  context: unknown | null;
+}
+
+/**
+ * Write one batch in one statement: insert new actors, update existing ones whose seq still
+ * matches, and append the events of exactly those actors. Returns the ids that were written;
+ * any other id of the batch lost a race (another writer, or it already existed).
+ */
+export async function commitBatch(db: Db, actors: ActorRowWrite[], events: EventRowWrite[]): Promise<Set<string>> {
+  const payload = JSON.stringify({ a: actors, e: events });
+  const rows = await db.rows<{ id: string }>(sql`
+    WITH p AS (SELECT ${payload}::json AS j),
+    a AS (
+      SELECT x.* FROM p, json_to_recordset(p.j -> 'a') AS x(
+        id text, type text, machine_id text, machine_version int, base_seq bigint, seq bigint,
+        status text, state_key text, value jsonb, context jsonb, history_value jsonb, timers jsonb,
+        next_timer_at bigint, device_id text, parent_id text, at bigint)
+    ),
+    ins AS (
+      INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context,
+        history_value, timers, next_timer_at, device_id, parent_id, created_at, updated_at)
+      SELECT id, type, machine_id, machine_version, seq, status, state_key, value, context, history_value,
+        timers, to_timestamp(next_timer_at / 1000.0), device_id, parent_id,
+        to_timestamp(at / 1000.0), to_timestamp(at / 1000.0)
+      FROM a WHERE base_seq IS NULL
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    ),
+    upd AS (
+      UPDATE actors t SET seq = a.seq, status = a.status, state_key = a.state_key, value = a.value,
+        context = a.context, history_value = a.history_value, timers = a.timers,
+        next_timer_at = to_timestamp(a.next_timer_at / 1000.0), updated_at = to_timestamp(a.at / 1000.0)
+      FROM a WHERE a.base_seq IS NOT NULL AND t.id = a.id AND t.seq = a.base_seq
+      RETURNING t.id
+    ),
+    ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd),
+    ev AS (
+      INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context)
+      SELECT e.actor_id, e.seq, to_timestamp(e.at / 1000.0), e.machine_version, e.event, e.value, e.changes, e.context
+      FROM p, json_to_recordset(p.j -> 'e') AS e(actor_id text, seq bigint, at bigint, machine_version int,
+        event jsonb, value jsonb, changes jsonb, context jsonb)
+      WHERE e.actor_id IN (SELECT id FROM ok)
+      RETURNING 1
+    )
+    SELECT id FROM ok`);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** An actor row as read back. */
+export interface ActorRow {
+  id: string;
+  type: string;
+  machine_id: string;
+  machine_version: number;
+  seq: number;
+  status: string;
+  state_key: string;
+  value: unknown;
+  context: Record<string, unknown>;
+  history_value: unknown;
+  timers: PersistedTimer[];
+  device_id: string | null;
+  parent_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const ACTOR_COLUMNS = sql`id, type, machine_id, machine_version, seq, status, state_key, value, context,
+  history_value, timers, device_id, parent_id,
+  (extract(epoch from created_at) * 1000)::float8 AS created_at,
+  (extract(epoch from updated_at) * 1000)::float8 AS updated_at`;
+
+/** Read one actor row, or undefined. */
+export async function loadActorRow(db: Db, id: string): Promise<ActorRow | undefined> {
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ${id}`);
+  return rows[0];
+}
+
+/** Actors with pending timers and their earliest due time (epoch ms): armed at start. */
+export async function loadTimerIndex(db: Db): Promise<Array<{ id: string; due: number }>> {
+  return db.rows(sql`SELECT id, (extract(epoch from next_timer_at) * 1000)::float8 AS due
+    FROM actors WHERE next_timer_at IS NOT NULL`);
+}
+
+/** Filters of {@link listActorRows}. */
+export interface ActorFilter {
+  type?: string;
+  /** Exact state key, or a prefix of it (`online` matches `online.idle`). */
+  state?: string;
+  deviceId?: string;
+  parentId?: string;
+  /** Only actors updated at or after this epoch ms. */
+  since?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** Default and largest page of actor lists. */
+export const ACTOR_PAGE_DEFAULT = 100;
+export const ACTOR_PAGE_MAX = 1000;
+
+/** List actor rows by type, state, device, parent or update time, newest first. */
+export async function listActorRows(db: Db, f: ActorFilter): Promise<ActorRow[]> {
+  const where = [sql`true`];
+  if (f.type) where.push(sql`type = ${f.type}`);
+  if (f.state) where.push(sql`(state_key = ${f.state} OR state_key LIKE ${f.state + '.%'})`);
+  if (f.deviceId) where.push(sql`device_id = ${f.deviceId}`);
+  if (f.parentId) where.push(sql`parent_id = ${f.parentId}`);
+  if (f.since !== undefined) where.push(sql`updated_at >= to_timestamp(${f.since / 1000})`);
+  const limit = Math.min(f.limit ?? ACTOR_PAGE_DEFAULT, ACTOR_PAGE_MAX);
+  return db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY updated_at DESC, id LIMIT ${limit} OFFSET ${f.offset ?? 0}`);
+}
+
+/** Count actors by type and state key (for /metrics). */
+export async function countActorsByState(db: Db): Promise<Array<{ type: string; state_key: string; n: number }>> {
+  return db.rows(sql`SELECT type, state_key, count(*)::int AS n FROM actors GROUP BY type, state_key`);
+}
+
+/** One history entry: the event and the state and full context after it. */
+export interface HistoryEntry {
+  seq: number;
+  at: number;
+  machineVersion: number;
+  event: { type: string } & Record<string, unknown>;
+  value: unknown;
+  changes: ContextChanges;
+  context: Record<string, unknown>;
+}
+
+interface EventRow {
+  seq: number;
+  at: number;
+  machine_version: number;
+  event: HistoryEntry['event'];
+  value: unknown;
+  changes: ContextChanges;
+  context: Record<string, unknown> | null;
+}
+
+/** Read history rows with seq > after (at most limit), each with its full context rebuilt. */
+export async function readHistory(db: Db, actorId: string, after: number, limit: number): Promise<HistoryEntry[]> {
+  // Start from the last checkpoint at or before the first wanted row, then fold diffs forward.
+  const cp = await db.rows<{ seq: number }>(sql`SELECT coalesce(max(seq), 0)::bigint AS seq FROM actor_events
+    WHERE actor_id = ${actorId} AND seq <= ${after + 1} AND context IS NOT NULL`);
+  const from = cp[0]?.seq ?? 0;
+  const rows = await db.rows<EventRow>(sql`SELECT seq, (extract(epoch from at) * 1000)::float8 AS at, machine_version,
+      event, value, changes, context
+    FROM actor_events WHERE actor_id = ${actorId} AND seq >= ${from} AND seq <= ${after + limit}
+    ORDER BY seq`);
+  const out: HistoryEntry[] = [];
+  let ctx: Record<string, unknown> = {};
+  for (const r of rows) {
+    ctx = r.context ?? applyChanges(ctx, r.changes);
+    if (r.seq > after) {
+      out.push({ seq: r.seq, at: r.at, machineVersion: r.machine_version, event: r.event, value: r.value, changes: r.changes, context: ctx });
+    }
+  }
+  return out;
+}
+
+/** Ids of every actor (for the replay check), in id order. */
+export async function allActorIds(db: Db): Promise<string[]> {
+  return (await db.rows<{ id: string }>(sql`SELECT id FROM actors ORDER BY id`)).map((r) => r.id);
+}

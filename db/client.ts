@@ -1,0 +1,66 @@
+/**
+ * The database client: postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
+ * Both run the same drizzle-kit migrations and the same SQL.
+ */
+import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
+import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
+import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
+import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import postgres from 'postgres';
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.ts';
+
+/** Folder of the committed SQL migrations. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+/** Connections in the postgres.js pool: one for the group committer, the rest for reads and API writes. */
+export const PG_POOL_SIZE = 8;
+
+/** Drizzle database over either driver. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** An open database with the few operations the platform needs beyond Drizzle's query builder. */
+export interface Db {
+  kind: 'postgres' | 'pglite';
+  orm: Database;
+  /** Run raw SQL and return its rows, whichever the driver. */
+  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Open (and migrate) the database: PostgreSQL at `url`, or PGlite in `pgliteDir`. */
+export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?: boolean }): Promise<Db> {
+  let db: Db;
+  if (opts.url) {
+    const client = postgres(opts.url, {
+      max: PG_POOL_SIZE,
+      onnotice: () => {},
+      // int8 as a JS number, as PGlite returns it: our bigints are sequence numbers and epoch ms.
+      types: { int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) } },
+    });
+    const orm = drizzlePg(client, { schema }) as unknown as Database;
+    db = {
+      kind: 'postgres',
+      orm,
+      rows: async <T,>(q: SQL) => (await orm.execute(q)) as unknown as T[],
+      close: () => client.end({ timeout: 5 }),
+    };
+    if (opts.migrate !== false) await migratePg(orm as never, { migrationsFolder: MIGRATIONS_DIR });
+  } else {
+    if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
+    const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
+    await client.waitReady;
+    const orm = drizzleLite(client, { schema }) as unknown as Database;
+    db = {
+      kind: 'pglite',
+      orm,
+      rows: async <T,>(q: SQL) => ((await orm.execute(q)) as unknown as { rows: T[] }).rows,
+      close: () => client.close(),
+    };
+    if (opts.migrate !== false) await migrateLite(orm as never, { migrationsFolder: MIGRATIONS_DIR });
+  }
+  return db;
+}

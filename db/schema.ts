@@ -1,0 +1,82 @@
+/**
+ * Drizzle schema: the actor store (actors, their event log) and the CMU's own records
+ * (devices and users, which hold the secrets that never enter actor context).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp,
+} from 'drizzle-orm/pg-core';
+
+/** One row per actor: its latest snapshot and pending timers (fast start, lazy rehydration). */
+export const actors = pgTable(
+  'actors',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    machineId: text('machine_id').notNull(),
+    machineVersion: integer('machine_version').notNull(),
+    /** Sequence number of the last logged event; the expected-seq check fences stale writers. */
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    status: text('status').notNull(),
+    /** The state value flattened to a dotted path (`online`, `upgrading.polling`) for filtering. */
+    stateKey: text('state_key').notNull(),
+    value: jsonb('value').notNull(),
+    context: jsonb('context').notNull(),
+    historyValue: jsonb('history_value'),
+    /** Pending delayed events: `[{id, due, gen, event}]` with `due` in epoch ms. */
+    timers: jsonb('timers').notNull().default(sql`'[]'::jsonb`),
+    nextTimerAt: timestamp('next_timer_at', { withTimezone: true, mode: 'date' }),
+    deviceId: text('device_id'),
+    parentId: text('parent_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('actors_type_state_idx').on(t.type, t.stateKey),
+    index('actors_next_timer_idx').on(t.nextTimerAt).where(sql`${t.nextTimerAt} is not null`),
+    index('actors_device_idx').on(t.deviceId),
+    index('actors_parent_idx').on(t.parentId),
+    index('actors_updated_idx').on(t.updatedAt),
+  ],
+);
+
+/** The event log: one row per accepted event, with the state it produced and what changed. */
+export const actorEvents = pgTable(
+  'actor_events',
+  {
+    actorId: text('actor_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    machineVersion: integer('machine_version').notNull(),
+    event: jsonb('event').notNull(),
+    value: jsonb('value').notNull(),
+    /** Shallow context diff against the previous row: `{set: {...}, unset: [...]}`. */
+    changes: jsonb('changes').notNull(),
+    /** Full context on checkpoint rows (seq 0 and every CHECKPOINT_EVERY events), else null. */
+    context: jsonb('context'),
+  },
+  (t) => [primaryKey({ columns: [t.actorId, t.seq] })],
+);
+
+/** Platform users (CU accounts and admins). */
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Provisioned devices (PUs): credentials and ownership; lifecycle lives in the pu actor. */
+export const devices = pgTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    macId: text('mac_id').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    channels: jsonb('channels').notNull().default(sql`'[0]'::jsonb`),
+    ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('devices_owner_idx').on(t.ownerId)],
+);

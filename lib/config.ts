@@ -1,0 +1,79 @@
+/**
+ * Platform configuration: read once from the environment and validated by zod.
+ * A bad variable stops the process with a one-line error naming it (exit 2).
+ */
+import { z } from 'zod';
+import { join, resolve } from 'node:path';
+
+/** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
+export const DEFAULT_HTTP_PORT = 8443;
+/** Default UDP port of the SRT listener (Vm). */
+export const DEFAULT_SRT_PORT = 9710;
+
+const port = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int(`${name} must be an integer port`)
+    .min(0, `${name} must be between 0 and 65535`)
+    .max(65535, `${name} must be between 0 and 65535`)
+    .default(fallback);
+
+const pgUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
+
+/** The environment variables the platform reads (README, "Configuration"). */
+export const EnvSchema = z.object({
+  DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
+  DATABASE_URL: pgUrl.optional(),
+  HTTP_PORT: port('HTTP_PORT', DEFAULT_HTTP_PORT),
+  SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
+  PUBLIC_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
+    .default('127.0.0.1'),
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** Resolved configuration. */
+export type Config = ReturnType<typeof resolveConfig>;
+
+/** Thrown by {@link loadConfig} with a message naming the offending variable. */
+export class ConfigError extends Error {}
+
+/** Parse an environment record into a {@link Config}; throws {@link ConfigError}. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  // Empty strings count as unset, as a shell `VAR= bun run start` intends.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${name}: ${issue.message}`);
+  }
+  if (Boolean(parsed.data.TLS_CERT) !== Boolean(parsed.data.TLS_KEY)) {
+    throw new ConfigError(`invalid ${parsed.data.TLS_CERT ? 'TLS_KEY' : 'TLS_CERT'}: TLS_CERT and TLS_KEY must be set together`);
+  }
+  return resolveConfig(parsed.data);
+}
+
+function resolveConfig(e: z.infer<typeof EnvSchema>) {
+  const dataDir = resolve(e.DATA_DIR);
+  return {
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: join(dataDir, 'pg'),
+    httpPort: e.HTTP_PORT,
+    srtPort: e.SRT_PORT,
+    publicHost: e.PUBLIC_HOST,
+    tlsCert: e.TLS_CERT,
+    tlsKey: e.TLS_KEY,
+    tlsDir: join(dataDir, 'tls'),
+    adminToken: e.ADMIN_TOKEN,
+    adminTokenFile: join(dataDir, 'admin-token'),
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { SimulatedClock } from 'xstate';
+import { sql } from 'drizzle-orm';
+import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
+import { MachineVersionError } from '../../actors/registry.ts';
+import { readHistory } from '../../actors/store.ts';
+import { replayActor } from '../../actors/replay.ts';
+import { MachineRegistry } from '../../actors/registry.ts';
+import { freshDb, type TestDb } from '../helpers/db.ts';
+import { LAMP_AUTO_OFF_MS, lampV1, lampV2 } from '../fixtures/lamp.machine.ts';
+
+let t: TestDb;
+beforeAll(async () => { t = await freshDb(); });
+afterAll(async () => { await t.cleanup(); });
+
+function makeHost(clock = new SimulatedClock(), machines = [lampV1], effects: EffectCall[] = []) {
+  clock.set(Date.UTC(2026, 0, 1));
+  return { clock, effects, host: new ActorHost({ db: t.db, machines, clock, effects: { announce: (c) => { effects.push(c); } } }) };
+}
+
+describe('ActorHost', () => {
+  it('logs every accepted event with the state and context it produced', async () => {
+    const { host, effects } = makeHost();
+    await host.create('lamp', 'lamp:a', { name: 'a' });
+    await host.dispatch('lamp:a', { type: 'on' });
+    await host.dispatch('lamp:a', { type: 'label', text: 'kitchen' });
+    await host.dispatch('lamp:a', { type: 'off' });
+    const h = await readHistory(t.db, 'lamp:a', -1, 100);
+    expect(h.map((r) => [r.seq, r.event.type, r.value])).toEqual([
+      [0, 'xstate.init', 'off'], [1, 'on', 'on'], [2, 'label', 'on'], [3, 'off', 'off'],
+    ]);
+    expect(h[2]!.context).toEqual({ name: 'a', switches: 1, lastSeen: 0, label: 'kitchen' });
+    expect(h[2]!.changes).toEqual({ set: { label: 'kitchen' }, unset: [] });
+    expect(effects.map((e) => [e.type, e.params, e.key])).toEqual([['announce', { text: 'on' }, 'lamp:a:1:0']]);
+    await host.stop();
+  });
+
+  it('does not log an event the machine ignores', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:b', { name: 'b' });
+    const r = await host.dispatch('lamp:b', { type: 'off' });
+    expect(r.accepted).toBe(false);
+    expect((await readHistory(t.db, 'lamp:b', -1, 10)).length).toBe(1);
+    await host.stop();
+  });
+
+  it('keeps a last-seen change out of the log but in the snapshot', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:c', { name: 'c' });
+    await host.dispatch('lamp:c', { type: 'on' });
+    const r = await host.dispatch('lamp:c', { type: 'seen', at: 42 });
+    expect(r.logged).toBe(false);
+    await host.flush();
+    const [row] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'lamp:c'`);
+    expect(row!.context.lastSeen).toBe(42);
+    expect((await readHistory(t.db, 'lamp:c', -1, 10)).length).toBe(2);
+    await host.dispatch('lamp:c', { type: 'label', text: 'x' });
+    const h = await readHistory(t.db, 'lamp:c', -1, 10);
+    expect(h.at(-1)!.context.lastSeen).toBe(42); // the next logged row carries it
+    await host.stop();
+  });
+
+  it('fires a delayed transition at its deadline, also after a restart', async () => {
+    const a = makeHost();
+    await a.host.create('lamp', 'lamp:d', { name: 'd' });
+    await a.host.dispatch('lamp:d', { type: 'on' });
+    const due = a.clock.now() + LAMP_AUTO_OFF_MS;
+    a.clock.increment(LAMP_AUTO_OFF_MS / 2);
+    await a.host.stop(); // the "crash": nothing in memory survives
+    const b = makeHost(new SimulatedClock());
+    b.clock.set(due - LAMP_AUTO_OFF_MS / 4);
+    expect((await b.host.start()).timers).toBeGreaterThanOrEqual(1);
+    expect((await b.host.get('lamp:d'))!.stateKey).toBe('on');
+    b.clock.increment(LAMP_AUTO_OFF_MS / 4 - 1);
+    await Bun.sleep(20);
+    expect((await b.host.get('lamp:d'))!.stateKey).toBe('on');
+    b.clock.increment(1);
+    await Bun.sleep(50);
+    expect((await b.host.get('lamp:d'))!.stateKey).toBe('off');
+    await b.host.flush();
+    const h = await readHistory(t.db, 'lamp:d', -1, 10);
+    expect(h.at(-1)!.event.type).toBe('xstate.after.AUTO_OFF.lamp.on');
+    expect(h.at(-1)!.at).toBe(due);
+    await b.host.stop();
+  });
+
+  it('fires at once a timer whose deadline passed while the platform was down', async () => {
+    const a = makeHost();
+    await a.host.create('lamp', 'lamp:e', { name: 'e' });
+    await a.host.dispatch('lamp:e', { type: 'on' });
+    await a.host.stop();
+    const b = makeHost(new SimulatedClock());
+    b.clock.set(Date.UTC(2026, 0, 2));
+    await b.host.start();
+    await Bun.sleep(50);
+    expect((await b.host.get('lamp:e'))!.stateKey).toBe('off');
+    await b.host.stop();
+  });
+
+  it('refuses a stale writer so that two hosts never interleave one log', async () => {
+    const a = makeHost();
+    const b = makeHost();
+    await a.host.create('lamp', 'lamp:f', { name: 'f' });
+    await b.host.dispatch('lamp:f', { type: 'label', text: 'from b' }); // b loads seq 0, writes seq 1
+    await expect(a.host.dispatch('lamp:f', { type: 'label', text: 'from a' })).rejects.toThrow(/another writer/);
+    const after = await a.host.dispatch('lamp:f', { type: 'label', text: 'from a again' }); // reloaded
+    expect(after.seq).toBe(2);
+    const h = await readHistory(t.db, 'lamp:f', -1, 10);
+    expect(h.map((r) => r.context.label)).toEqual([undefined, 'from b', 'from a again']);
+    await a.host.stop();
+    await b.host.stop();
+  });
+
+  it('group-commits concurrent events into few statements', async () => {
+    const batches: number[] = [];
+    const clock = new SimulatedClock();
+    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, effects: { announce: () => {} }, metrics: { batch: (n) => batches.push(n) } });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => host.create('lamp', `lamp:g${i}`, { name: `g${i}` })));
+    batches.length = 0;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => host.dispatch(`lamp:g${i}`, { type: 'label', text: 'x' })));
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(batches.length).toBeLessThan(10);
+    await host.stop();
+  });
+
+  it('refuses only the write the store cannot hold and keeps the rest of the batch', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:h1', { name: 'h1' });
+    await host.create('lamp', 'lamp:h2', { name: 'h2' });
+    const bad = host.dispatch('lamp:h1', { type: 'label', text: 'nul \u0000 byte' });
+    const good = host.dispatch('lamp:h2', { type: 'label', text: 'fine' });
+    await expect(bad).rejects.toBeInstanceOf(StoreRejectedError);
+    expect((await good).seq).toBe(1);
+    expect((await host.get('lamp:h1'))!.context.label).toBeUndefined(); // reloaded from the store
+    await host.stop();
+  });
+
+  it('rejects an event on which the machine throws, leaving the actor as it was', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:i', { name: 'i' });
+    await expect(host.dispatch('lamp:i', { type: 'boom' })).rejects.toThrow(/kaboom/);
+    expect((await host.dispatch('lamp:i', { type: 'on' })).seq).toBe(1);
+    await host.stop();
+  });
+
+  it('keeps an old actor on its machine version and fails loudly when that version is gone', async () => {
+    const a = makeHost();
+    await a.host.create('lamp', 'lamp:v', { name: 'v' });
+    await a.host.stop();
+    const both = makeHost(new SimulatedClock(), [lampV1, lampV2]);
+    expect((await both.host.dispatch('lamp:v', { type: 'on' })).seq).toBe(1);
+    expect((await both.host.get('lamp:v'))!.version).toBe(1);
+    await both.host.create('lamp', 'lamp:v2', { name: 'v2' });
+    expect((await both.host.get('lamp:v2'))!.version).toBe(2);
+    await both.host.stop();
+    const onlyV2 = makeHost(new SimulatedClock(), [lampV2]);
+    await expect(onlyV2.host.dispatch('lamp:v', { type: 'off' })).rejects.toBeInstanceOf(MachineVersionError);
+    await onlyV2.host.stop();
+  });
+
+  it('replays every logged actor to the recorded states', async () => {
+    const registry = new MachineRegistry([lampV1, lampV2]);
+    for (const id of ['lamp:a', 'lamp:c', 'lamp:d', 'lamp:f', 'lamp:h2', 'lamp:v']) {
+      const v = await replayActor(t.db, registry, id);
+      expect(v).toMatchObject({ ok: true, mismatches: [] });
+    }
+  });
+});
