@@ -53,6 +53,7 @@ interface CommitterOptions {
 /** Batches actor writes into single statements. */
 export class Committer {
   private batch = new Map<string, PendingWrite>();
+  private inFlight: PendingWrite[] = [];
   private dirty = new Set<Resident>();
   private running: Promise<void> | null = null;
   private volatileTimer: unknown = undefined;
@@ -96,7 +97,15 @@ export class Committer {
     return w.done;
   }
 
-  /** Write everything pending, volatile changes included, and wait. */
+  /** Wait until everything pending now (volatile changes included) is written; later work is not waited for. */
+  async barrier(): Promise<void> {
+    const waits = [...this.inFlight, ...this.batch.values()].map((w) => w.done);
+    for (const r of [...this.dirty]) waits.push(this.pendingFor(r).done);
+    this.kick();
+    await Promise.allSettled(waits);
+  }
+
+  /** Write everything pending, volatile changes included, until nothing is left (shutdown). */
   async drain(): Promise<void> {
     this.volatileDue = true;
     while (this.batch.size > 0 || this.dirty.size > 0 || this.running) {
@@ -132,7 +141,9 @@ export class Committer {
       for (;;) {
         const writes = this.take();
         if (writes.length === 0) break;
+        this.inFlight = writes;
         await this.write(writes);
+        this.inFlight = [];
       }
     } finally {
       this.running = null;

@@ -168,7 +168,7 @@ export class ActorHost {
 
   /** Write everything pending now (including volatile changes) and wait for it. */
   flush(): Promise<void> {
-    return this.committer.drain();
+    return this.committer.barrier();
   }
 
   /** Number of actors held in memory. */

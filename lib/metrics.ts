@@ -1,0 +1,38 @@
+/** Prometheus metrics of one platform instance (prom-client, its own registry). */
+import client from 'prom-client';
+import type { Db } from '../db/client.ts';
+import { countActorsByState } from '../actors/store.ts';
+import type { CommitMetrics } from '../actors/committer.ts';
+
+/** Histogram buckets for commit batch sizes (events per statement). */
+export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4000];
+/** Histogram buckets for commit latency, seconds. */
+export const COMMIT_LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** The platform's metrics and the hooks that feed them. */
+export function createMetrics(db: Db) {
+  const registry = new client.Registry();
+  new client.Gauge({
+    name: 'h627_actors', help: 'Actors by type and state', labelNames: ['type', 'state'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await countActorsByState(db)) this.set({ type: r.type, state: r.state_key }, r.n);
+    },
+  });
+  const events = new client.Counter({ name: 'h627_events_persisted_total', help: 'Actor events appended to the event log', registers: [registry] });
+  const batches = new client.Histogram({ name: 'h627_commit_batch_events', help: 'Events per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
+  const actorsPerBatch = new client.Histogram({ name: 'h627_commit_batch_actors', help: 'Actor rows per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
+  const latency = new client.Histogram({ name: 'h627_commit_latency_seconds', help: 'Duration of one group-commit statement', buckets: COMMIT_LATENCY_BUCKETS_S, registers: [registry] });
+  const commit: CommitMetrics = {
+    batch(n, actors, ms) {
+      events.inc(n);
+      batches.observe(n);
+      actorsPerBatch.observe(actors);
+      latency.observe(ms / 1000);
+    },
+  };
+  return { registry, commit, client };
+}
+
+/** A platform's metrics. */
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,50 @@
+/**
+ * h627: the H.627.2 service platform. `bun run start` runs this: configuration from the
+ * environment (README, "Configuration"), one process, embedded database unless DATABASE_URL.
+ */
+import { ConfigError, loadConfig } from './lib/config.ts';
+import { rootLog } from './lib/log.ts';
+import { startPlatform } from './platform/index.ts';
+
+/** Exit status for a configuration error. */
+const EXIT_CONFIG = 2;
+/** Exit status for a failure to start. */
+const EXIT_START = 1;
+
+let cfg;
+try {
+  cfg = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`h627: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  throw err;
+}
+
+try {
+  const running = await startPlatform(cfg);
+  if (running.adminTokenGenerated) {
+    process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.platform.adminToken}\n`);
+  }
+  process.stdout.write(`ready ${running.url} db=${running.platform.db.kind}\n`);
+  const shutdown = (signal: string) => {
+    rootLog.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        rootLog.error({ err: String(err) }, 'shutdown failed');
+        process.exit(EXIT_START);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`h627: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  rootLog.fatal({ err: err instanceof Error ? err.stack : String(err) }, 'platform failed to start');
+  process.exit(EXIT_START);
+}

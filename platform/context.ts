@@ -1,0 +1,18 @@
+/** What every service and route of one running platform shares. */
+import type { Config } from '../lib/config.ts';
+import type { Db } from '../db/client.ts';
+import type { ActorHost } from '../actors/host.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../lib/metrics.ts';
+
+/** The running platform's shared parts. */
+export interface Platform {
+  cfg: Config;
+  db: Db;
+  host: ActorHost;
+  log: Logger;
+  metrics: Metrics;
+  adminToken: string;
+  /** Public base URL, e.g. `https://127.0.0.1:8443`. */
+  baseUrl: string;
+}

@@ -1,0 +1,56 @@
+/**
+ * The API's one error shape: RFC 9457 problem JSON `{type, title, status, detail, field?}`,
+ * built here and nowhere else. Handlers throw {@link ApiError}; `onError` renders it.
+ */
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../lib/log.ts';
+import { DomainError, type DomainErrorKind } from '../platform/errors.ts';
+import { ActorNotFoundError, HostStoppedError } from '../actors/errors.ts';
+
+/** Media type of problem responses. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An error the API reports to the caller as problem JSON. */
+export class ApiError extends Error {
+  constructor(readonly status: ContentfulStatusCode, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** HTTP status of each domain error kind. */
+export const STATUS_OF_KIND: Record<DomainErrorKind, ContentfulStatusCode> = {
+  invalid: 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, 'rate-limited': 429,
+  upstream: 502, unavailable: 503, timeout: 504,
+};
+
+/** Standard titles by status. */
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** A problem JSON response. */
+export function problem(c: Context, status: ContentfulStatusCode, detail: string, field?: string, headers?: Record<string, string>): Response {
+  const body = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...(field ? { field } : {}) };
+  return c.body(JSON.stringify(body), status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers });
+}
+
+/** The app's error handler: ApiError and HTTPException as given, anything else as a logged 500. */
+export function problemHandler(log: Logger): ErrorHandler {
+  return (err, c) => {
+    if (err instanceof ApiError) return problem(c, err.status, err.message, err.field);
+    if (err instanceof DomainError) return problem(c, STATUS_OF_KIND[err.kind], err.message, err.field);
+    if (err instanceof ActorNotFoundError) return problem(c, 404, err.message);
+    if (err instanceof HostStoppedError) return problem(c, 503, err.message);
+    if (err instanceof HTTPException) {
+      const res = err.getResponse();
+      return problem(c, err.status as ContentfulStatusCode, err.message || res.statusText || 'request refused');
+    }
+    log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err), path: c.req.path }, 'unhandled error in route');
+    return problem(c, 500, 'internal error');
+  };
+}
