@@ -6,9 +6,8 @@
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Clock } from './timer-queue.ts';
-import type { EffectCall, Resident, Transition } from './host.ts';
+import type { DispatchResult, EffectCall, Resident, Transition } from './host.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
-import { stateKeyOf } from './state-key.ts';
 import { ActorExistsError, StaleWriterError, StoreRejectedError } from './errors.ts';
 
 /** Default most events per commit statement (bounds statement size and commit latency). */
@@ -18,6 +17,16 @@ export const DEFAULT_VOLATILE_FLUSH_MS = 2000;
 /** Back-off between retries of a batch the store could not take (connection lost…). */
 export const COMMIT_RETRY_MIN_MS = 100;
 export const COMMIT_RETRY_MAX_MS = 5000;
+
+/**
+ * The actor row is rewritten when its state, status or timers change, on volatile flushes, and
+ * at least every this many events; in between only the events are appended, and readers bring
+ * the row's context and seq up to date from the logged diffs (at most this many rows).
+ */
+export const CONTEXT_REFRESH_EVENTS = 16;
+
+/** SQLSTATE of a unique violation: in the event log, a seq another writer took. */
+const UNIQUE_VIOLATION = '23505';
 
 /** SQLSTATE classes that say "try again", not "this data is wrong". */
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '40', '53', '57', '58'];
@@ -33,11 +42,20 @@ export interface PendingWrite {
   events: EventRowWrite[];
   effects: EffectCall[];
   transitions: Transition[];
-  row?: ActorRowWrite;
+  /** Dispatches waiting for this write, resolved with their results after the commit. */
+  waiters: Array<{ resolve: (r: DispatchResult) => void; reject: (e: Error) => void; result: DispatchResult }>;
+  /** The actor's timers generation when the row was built. */
+  timersGen?: number;
+  /** The actor row to write with this batch, or null when appending the events is enough. */
+  row?: ActorRowWrite | null;
   done: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
 }
+
+/** Commit lanes on PostgreSQL: an actor always uses the same lane, so its writes stay ordered,
+ * while lanes commit in parallel on their own connections. */
+export const DEFAULT_COMMIT_LANES_POSTGRES = 4;
 
 interface CommitterOptions {
   db: Db;
@@ -48,10 +66,12 @@ interface CommitterOptions {
   volatileFlushMs?: number;
   onCommitted(w: PendingWrite): void;
   onRejected(w: PendingWrite, err: Error): void;
+  /** Parallel lanes (1 on PGlite, whose one connection serialises everything anyway). */
+  lanes?: number;
 }
 
-/** Batches actor writes into single statements. */
-export class Committer {
+/** One commit lane: batches the writes of its share of the actors into single statements. */
+class Lane {
   private batch = new Map<string, PendingWrite>();
   private inFlight: PendingWrite[] = [];
   private dirty = new Set<Resident>();
@@ -64,6 +84,11 @@ export class Committer {
   constructor(private o: CommitterOptions) {
     this.maxEvents = o.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS;
     this.volatileMs = o.volatileFlushMs ?? DEFAULT_VOLATILE_FLUSH_MS;
+  }
+
+  /** Whether nothing is queued, dirty or in flight. */
+  get idle(): boolean {
+    return this.batch.size === 0 && this.dirty.size === 0 && !this.running;
   }
 
   /** Add an event row for an actor to the next batch. */
@@ -107,8 +132,7 @@ export class Committer {
 
   /** Write everything pending, volatile changes included, until nothing is left (shutdown). */
   async drain(): Promise<void> {
-    this.volatileDue = true;
-    while (this.batch.size > 0 || this.dirty.size > 0 || this.running) {
+    while (!this.idle) {
       this.volatileDue = true;
       this.kick();
       await this.running;
@@ -125,7 +149,7 @@ export class Committer {
       reject = rej;
     });
     done.catch(() => {}); // a refusal is reported to whoever waits; nobody waiting is fine
-    w = { r, events: [], effects: [], transitions: [], done, resolve, reject };
+    w = { r, events: [], effects: [], transitions: [], waiters: [], done, resolve, reject };
     this.batch.set(r.id, w);
     this.dirty.delete(r);
     return w;
@@ -152,13 +176,20 @@ export class Committer {
   }
 
   private take(): PendingWrite[] {
-    const out: PendingWrite[] = [];
+    let out: PendingWrite[];
     let n = 0;
-    for (const [id, w] of this.batch) {
-      if (n >= this.maxEvents) break;
-      this.batch.delete(id);
-      out.push(w);
-      n += w.events.length;
+    if (this.batch.size <= this.maxEvents) {
+      // The usual case: take the whole batch (a fresh map is cheaper than deleting every entry).
+      out = [...this.batch.values()];
+      this.batch = new Map();
+    } else {
+      out = [];
+      for (const [id, w] of this.batch) {
+        if (n >= this.maxEvents) break;
+        this.batch.delete(id);
+        out.push(w);
+        n += w.events.length;
+      }
     }
     if (this.volatileDue) {
       this.volatileDue = false;
@@ -172,7 +203,7 @@ export class Committer {
       this.volatileTimer = undefined;
     }
     const now = this.o.clock.now();
-    for (const w of out) w.row = rowOf(w.r, now);
+    for (const w of out) w.row = rowOf(w, now);
     return out;
   }
 
@@ -180,13 +211,19 @@ export class Committer {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        const rows = writes.map((w) => w.row!);
-        const events = writes.flatMap((w) => w.events);
-        const ok = await commitBatch(this.o.db, rows, events);
+        const rows: ActorRowWrite[] = [];
+        const eventOnly: string[] = [];
+        const events: EventRowWrite[] = [];
+        for (const w of writes) {
+          if (w.row) rows.push(w.row);
+          else eventOnly.push(w.r.id);
+          for (const e of w.events) events.push(e);
+        }
+        const ok = await commitBatch(this.o.db, rows, events, eventOnly);
         this.o.metrics?.batch(events.length, rows.length, performance.now() - t0);
         for (const w of writes) {
           if (ok.has(w.r.id)) this.succeed(w);
-          else this.refuse(w, w.row!.base_seq === null ? new ActorExistsError(w.r.id) : new StaleWriterError(w.r.id, w.row!.base_seq));
+          else this.refuse(w, w.row?.base_seq === null ? new ActorExistsError(w.r.id) : new StaleWriterError(w.r.id, w.r.dbSeq));
         }
         return;
       } catch (err) {
@@ -198,7 +235,10 @@ export class Committer {
         }
         // A data error: find the write the store refuses by halving, keep all the others.
         if (writes.length === 1) {
-          this.refuse(writes[0]!, new StoreRejectedError(writes[0]!.r.id, err));
+          const w = writes[0]!;
+          // A duplicate (actor_id, seq) in the log: another writer appended this seq first.
+          const stale = (err as { code?: string }).code === UNIQUE_VIOLATION || (err as { cause?: { code?: string } }).cause?.code === UNIQUE_VIOLATION;
+          this.refuse(w, stale ? new StaleWriterError(w.r.id, w.r.dbSeq) : new StoreRejectedError(w.r.id, err));
           return;
         }
         const mid = writes.length >> 1;
@@ -210,33 +250,49 @@ export class Committer {
   }
 
   private succeed(w: PendingWrite): void {
-    w.r.dbSeq = w.row!.seq;
+    const row = w.row;
+    if (row) {
+      w.r.dbSeq = row.seq;
+      w.r.row = { stateKey: row.state_key, status: row.status, timersGen: w.timersGen ?? 0 };
+      if (row.context !== null) w.r.ctxSeq = row.seq;
+    }
     w.resolve();
+    for (const x of w.waiters) x.resolve(x.result);
     this.o.onCommitted(w);
   }
 
   private refuse(w: PendingWrite, err: Error): void {
     w.reject(err);
+    for (const x of w.waiters) x.reject(err);
     this.o.onRejected(w, err);
     // Later writes of the same (now stale) copy can never apply either.
     const later = this.batch.get(w.r.id);
     if (later && later.r === w.r) {
       this.batch.delete(w.r.id);
       later.reject(err);
+      for (const x of later.waiters) x.reject(err);
     }
     this.dirty.delete(w.r);
   }
 }
 
-function rowOf(r: Resident, now: number): ActorRowWrite {
+/** The actor row this write must carry, or null when the row is still good (only context and seq lag). */
+function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
+  const r = w.r;
+  const s = r.snapshot;
+  w.timersGen = r.timersGen;
+  const stale = r.seq - r.ctxSeq >= CONTEXT_REFRESH_EVENTS;
+  const rowNeeded = r.dbSeq === null || w.events.length === 0 || stale || !r.row
+    || r.row.stateKey !== r.stateKey || r.row.status !== s.status || r.row.timersGen !== r.timersGen;
+  if (!rowNeeded) return null;
   const timers = [...r.timers.values()];
   let next: number | null = null;
   for (const t of timers) if (next === null || t.due < next) next = t.due;
-  const s = r.snapshot;
+  const fullContext = r.dbSeq === null || w.events.length === 0 || s.status !== 'active' || stale;
   return {
     id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,
-    base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: stateKeyOf(s.value), value: s.value,
-    context: s.context, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
+    base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: r.stateKey, value: s.value,
+    context: fullContext ? s.context : null, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
     timers, next_timer_at: next, device_id: r.deviceId, parent_id: r.parentId, at: now,
   };
 }
@@ -252,4 +308,51 @@ function isTransient(err: unknown): boolean {
   if (typeof code !== 'string') return false;
   if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2));
   return CONNECTION_ERROR_CODES.includes(code);
+}
+
+/** Group commit over one or more lanes; an actor's writes always go through the same lane. */
+export class Committer {
+  private lanes: Lane[];
+
+  constructor(o: CommitterOptions) {
+    const n = Math.max(1, o.lanes ?? (o.db.kind === 'postgres' ? DEFAULT_COMMIT_LANES_POSTGRES : 1));
+    this.lanes = Array.from({ length: n }, () => new Lane(o));
+  }
+
+  private laneOf(r: Resident): Lane {
+    if (this.lanes.length === 1) return this.lanes[0]!;
+    let h = 0;
+    for (let i = 0; i < r.id.length; i++) h = (h * 31 + r.id.charCodeAt(i)) | 0;
+    return this.lanes[(h >>> 0) % this.lanes.length]!;
+  }
+
+  /** Add an event row for an actor to the next batch of its lane. */
+  append(r: Resident, event: EventRowWrite): PendingWrite {
+    return this.laneOf(r).append(r, event);
+  }
+
+  /** Note an unlogged snapshot change (written within the volatile flush delay). */
+  touch(r: Resident): void {
+    this.laneOf(r).touch(r);
+  }
+
+  /** Whether an actor has anything not yet written. */
+  isPending(r: Resident): boolean {
+    return this.laneOf(r).isPending(r);
+  }
+
+  /** Resolve when a write is durable; reject if it was refused. */
+  waitFor(w: PendingWrite): Promise<void> {
+    return w.done;
+  }
+
+  /** Wait until everything pending now is written. */
+  async barrier(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.barrier()));
+  }
+
+  /** Write everything until nothing is left (shutdown). */
+  async drain(): Promise<void> {
+    while (this.lanes.some((l) => !l.idle)) await Promise.all(this.lanes.map((l) => l.drain()));
+  }
 }

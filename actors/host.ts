@@ -4,19 +4,23 @@
  * snapshot and the pending delayed events are kept in the actor row, and writes are group
  * committed. Effects (the machine's own actions) run only after the commit that decided them.
  */
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
+import { pureInitial, pureTransition, type ReturnedAction } from './transition.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLog } from '../lib/log.ts';
 import { changedKeys, diffContext, type ContextChanges } from './diff.ts';
 import { MachineRegistry, type MachineDef } from './registry.ts';
-import { loadActorRow, loadTimerIndex, type ActorRow, type PersistedTimer } from './store.ts';
+import { actorExists, loadActorRow, loadActorRows, loadTimerIndex, type ActorRow, type PersistedTimer } from './store.ts';
 import { systemClock, TimerQueue, type Clock, type QueueEntry } from './timer-queue.ts';
 import { Committer, type CommitMetrics, type PendingWrite } from './committer.ts';
 import { stateKeyOf } from './state-key.ts';
 import { ActorEventError, ActorExistsError, ActorNotFoundError, HostStoppedError } from './errors.ts';
 
 export * from './errors.ts';
+
+/** Most actors rehydrated by one query. */
+export const LOAD_BATCH_MAX = 1000;
 
 /** A full context is stored on every N-th history row, so reading history never folds far. */
 export const CHECKPOINT_EVERY = 32;
@@ -96,6 +100,8 @@ export interface HostOptions {
   maxBatchEvents?: number;
   /** How long an unlogged (volatile) snapshot change may wait before it is written. */
   volatileFlushMs?: number;
+  /** Parallel commit lanes (default: 4 on PostgreSQL, 1 on PGlite). */
+  commitLanes?: number;
 }
 
 /** An actor held in memory. */
@@ -107,6 +113,14 @@ export interface Resident {
   seq: number;
   /** The seq the database row has; null until the row exists. */
   dbSeq: number | null;
+  /** The seq as of which the stored row holds the full context. */
+  ctxSeq: number;
+  /** stateKeyOf(snapshot.value), kept current. */
+  stateKey: string;
+  /** Bumped whenever the pending timers change (so the committer knows the row must be rewritten). */
+  timersGen: number;
+  /** What the stored row says (state key, status, timers generation), once known. */
+  row?: { stateKey: string; status: string; timersGen: number };
   loggedContext: Record<string, unknown>;
   timers: Map<string, PersistedTimer>;
   gen: number;
@@ -125,6 +139,7 @@ export class ActorHost {
   readonly log: Logger;
   private residents = new Map<string, Resident>();
   private loading = new Map<string, Job[]>();
+  private loadQueue: string[] = [];
   private listeners = new Set<(t: Transition) => void>();
   private queue: TimerQueue;
   private committer: Committer;
@@ -142,6 +157,7 @@ export class ActorHost {
       metrics: opts.metrics,
       maxBatchEvents: opts.maxBatchEvents,
       volatileFlushMs: opts.volatileFlushMs,
+      lanes: opts.commitLanes,
       onCommitted: (w) => this.afterCommit(w),
       onRejected: (w, err) => this.fence(w.r, err),
     });
@@ -190,27 +206,27 @@ export class ActorHost {
     meta: { deviceId?: string; parentId?: string } = {},
   ): Promise<DispatchResult> {
     if (this.stopping) throw new HostStoppedError();
-    if (this.residents.has(id) || this.loading.has(id) || (await loadActorRow(this.opts.db, id))) {
+    if (this.residents.has(id) || this.loading.has(id) || (await actorExists(this.opts.db, id))) {
       throw new ActorExistsError(id);
     }
     if (this.residents.has(id) || this.loading.has(id)) throw new ActorExistsError(id);
     const def = this.registry.latest(type);
     let snapshot: AnyMachineSnapshot;
-    let actions: unknown[];
+    let actions: ReturnedAction[];
     try {
-      [snapshot, actions] = initialTransition(def.machine, input) as [AnyMachineSnapshot, unknown[]];
+      [snapshot, actions] = pureInitial(def.machine, input);
     } catch (err) {
       throw new ActorEventError(id, 'xstate.init', err);
     }
     const now = this.clock.now();
     const r: Resident = {
-      id, def, snapshot, seq: 0, dbSeq: null, loggedContext: snapshot.context,
+      id, def, snapshot, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, loggedContext: snapshot.context,
       timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
       createdAt: now, updatedAt: now,
     };
     this.residents.set(id, r);
     const event: ActorEvent = { type: 'xstate.init', input };
-    const effects = this.takeActions(r, actions as never, now);
+    const effects = this.takeActions(r, actions, now);
     const changes = diffContext({}, snapshot.context);
     const w = this.committer.append(r, {
       actor_id: id, seq: 0, at: now, machine_version: def.version, event, value: snapshot.value,
@@ -233,7 +249,7 @@ export class ActorHost {
         if (r instanceof Error) return reject(r);
         try {
           const res = this.apply(r, event);
-          if (res.wait) this.committer.waitFor(res.wait).then(() => resolve(res.result), reject);
+          if (res.wait) res.wait.waiters.push({ resolve, reject, result: res.result });
           else resolve(res.result);
         } catch (err) {
           reject(err);
@@ -265,7 +281,7 @@ export class ActorHost {
 
   /** Whether an actor exists (in memory or in the store). */
   async exists(id: string): Promise<boolean> {
-    return this.residents.has(id) || Boolean(await loadActorRow(this.opts.db, id));
+    return this.residents.has(id) || (await actorExists(this.opts.db, id));
   }
 
   /** Drop idle actors from memory (their timers stay armed and reload them when due). */
@@ -290,24 +306,36 @@ export class ActorHost {
       return;
     }
     this.loading.set(id, [job]);
-    this.rehydrate(id).then(
-      (res) => {
-        const jobs = this.loading.get(id) ?? [];
-        this.loading.delete(id);
-        if (!(res instanceof Error)) this.residents.set(id, res);
-        for (const j of jobs) j(res);
+    this.loadQueue.push(id);
+    if (this.loadQueue.length === 1) queueMicrotask(() => this.loadQueued());
+  }
+
+  /** Rehydrate every actor asked for in this tick with one query (a reconnect storm loads thousands). */
+  private loadQueued(): void {
+    const ids = this.loadQueue.splice(0, LOAD_BATCH_MAX);
+    if (this.loadQueue.length > 0) queueMicrotask(() => this.loadQueued());
+    const settle = (id: string, res: Resident | Error) => {
+      const jobs = this.loading.get(id) ?? [];
+      this.loading.delete(id);
+      if (!(res instanceof Error)) this.residents.set(id, res);
+      for (const j of jobs) j(res);
+    };
+    loadActorRows(this.opts.db, ids).then(
+      (rows) => {
+        const byId = new Map(rows.map((row) => [row.id, row] as const));
+        for (const id of ids) {
+          const row = byId.get(id);
+          settle(id, row ? this.rehydrate(row) : new ActorNotFoundError(id));
+        }
       },
       (err) => {
-        const jobs = this.loading.get(id) ?? [];
-        this.loading.delete(id);
-        for (const j of jobs) j(err instanceof Error ? err : new Error(String(err)));
+        for (const id of ids) settle(id, err instanceof Error ? err : new Error(String(err)));
       },
     );
   }
 
-  private async rehydrate(id: string): Promise<Resident | Error> {
-    const row = await loadActorRow(this.opts.db, id);
-    if (!row) return new ActorNotFoundError(id);
+  private rehydrate(row: ActorRow): Resident | Error {
+    const id = row.id;
     let def: MachineDef;
     try {
       def = this.registry.get(id, row.type, row.machine_version);
@@ -323,7 +351,8 @@ export class ActorHost {
     }) as AnyMachineSnapshot;
     const timers = new Map(row.timers.map((t) => [t.id, t] as const));
     const r: Resident = {
-      id, def, snapshot, seq: row.seq, dbSeq: row.seq, loggedContext: row.context,
+      id, def, snapshot, stateKey: row.state_key, timersGen: 0, row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
+      seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, loggedContext: row.context,
       timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
       deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
     };
@@ -336,9 +365,9 @@ export class ActorHost {
   private apply(r: Resident, event: ActorEvent): { result: DispatchResult; wait?: PendingWrite } {
     const prev = r.snapshot;
     let next: AnyMachineSnapshot;
-    let actions: unknown[];
+    let actions: ReturnedAction[];
     try {
-      [next, actions] = transition(r.def.machine, prev, event as never) as [AnyMachineSnapshot, unknown[]];
+      [next, actions] = pureTransition(r.def.machine, prev, event);
     } catch (err) {
       this.log.error({ actor: r.id, event: event.type, err: String(err) }, 'machine failed on event');
       throw new ActorEventError(r.id, event.type, err);
@@ -349,19 +378,28 @@ export class ActorHost {
       throw new ActorEventError(r.id, event.type, next.error);
     }
     const now = this.clock.now();
-    const timerIdsBefore = [...r.timers.keys()].sort().join('\n');
+    const timersTouched = actions.some((a) => a.type === 'xstate.raise' || a.type === 'xstate.cancel');
+    const timerIdsBefore = timersTouched ? [...r.timers.keys()].sort().join('\n') : '';
+    const prevKey = r.stateKey;
     r.snapshot = next;
+    r.stateKey = stateKeyOf(next.value);
     r.updatedAt = now;
-    const effects = this.takeActions(r, actions as never, now);
-    const timerIdsAfter = [...r.timers.keys()].sort().join('\n');
-    const step = diffContext(prev.context, next.context);
-    const volatile = r.def.volatile ?? [];
-    const isVolatile = effects.length === 0 && next.status === prev.status && timerIdsBefore === timerIdsAfter
-      && stateKeyOf(next.value) === stateKeyOf(prev.value) && changedKeys(step).every((k) => volatile.includes(k));
+    const effects = this.takeActions(r, actions, now);
+    // Volatile: same state, no effect, the same timers (re-armed at most), only volatile keys changed.
+    let isVolatile = effects.length === 0 && next.status === prev.status && r.stateKey === prevKey
+      && (!timersTouched || timerIdsBefore === [...r.timers.keys()].sort().join('\n'));
+    let step: ContextChanges | undefined;
+    if (isVolatile) {
+      const volatile = r.def.volatile ?? [];
+      step = diffContext(prev.context, next.context);
+      isVolatile = changedKeys(step).every((k) => volatile.includes(k));
+    }
     if (isVolatile) {
       this.committer.touch(r);
-      const t = this.transitionOf(r, event, false, now, step);
-      for (const l of this.listeners) safeCall(l, t, this.log);
+      if (this.listeners.size > 0) {
+        const t = this.transitionOf(r, event, false, now, step!);
+        for (const l of this.listeners) safeCall(l, t, this.log);
+      }
       return { result: this.resultOf(r, true, false) };
     }
     r.seq += 1;
@@ -373,12 +411,12 @@ export class ActorHost {
       changes, context: checkpoint ? next.context : null,
     });
     this.queueEffects(w, r, effects, r.seq);
-    w.transitions.push(this.transitionOf(r, event, true, now, changes));
+    if (this.listeners.size > 0) w.transitions.push(this.transitionOf(r, event, true, now, changes));
     return { result: this.resultOf(r, true, true), wait: w };
   }
 
   /** Map XState's returned actions: delayed raises become timers, cancels remove them, the rest are effects. */
-  private takeActions(r: Resident, actions: Array<{ type: string; params?: Record<string, unknown> }>, now: number) {
+  private takeActions(r: Resident, actions: ReturnedAction[], now: number) {
     const effects: Array<{ type: string; params: Record<string, unknown> }> = [];
     for (const a of actions) {
       const p = a.params ?? {};
@@ -388,9 +426,10 @@ export class ActorHost {
         const id = typeof p.id === 'string' ? p.id : ev.type;
         const t: PersistedTimer = { id, due: now + p.delay, gen: ++r.gen, event: ev };
         r.timers.set(id, t);
+        r.timersGen++;
         this.queue.push({ due: t.due, actorId: r.id, timerId: id, gen: t.gen });
       } else if (a.type === 'xstate.cancel') {
-        r.timers.delete(String(p.sendId));
+        if (r.timers.delete(String(p.sendId))) r.timersGen++;
       } else if (a.type.startsWith('xstate.')) {
         if (a.type !== 'xstate.log') this.log.warn({ actor: r.id, action: a.type }, 'built-in action not supported by the durable host; ignored');
       } else {
@@ -447,6 +486,7 @@ export class ActorHost {
       const t = r.timers.get(e.timerId);
       if (!t || t.gen !== e.gen) return; // cancelled or re-armed since
       r.timers.delete(e.timerId);
+      r.timersGen++;
       try {
         const res = this.apply(r, t.event);
         if (!res.result.accepted) this.committer.touch(r); // persist the timer's removal
@@ -459,13 +499,13 @@ export class ActorHost {
   private transitionOf(r: Resident, event: ActorEvent, logged: boolean, at: number, changes: ContextChanges): Transition {
     return {
       actorId: r.id, type: r.def.type, seq: r.seq, logged, at, event, value: r.snapshot.value,
-      stateKey: stateKeyOf(r.snapshot.value), status: r.snapshot.status, context: r.snapshot.context, changes,
+      stateKey: r.stateKey, status: r.snapshot.status, context: r.snapshot.context, changes,
     };
   }
 
   private resultOf(r: Resident, accepted: boolean, logged: boolean): DispatchResult {
     return {
-      accepted, logged, seq: r.seq, value: r.snapshot.value, stateKey: stateKeyOf(r.snapshot.value),
+      accepted, logged, seq: r.seq, value: r.snapshot.value, stateKey: r.stateKey,
       status: r.snapshot.status, context: r.snapshot.context,
     };
   }
@@ -473,7 +513,7 @@ export class ActorHost {
   private viewOf(r: Resident): ActorView {
     return {
       id: r.id, type: r.def.type, machineId: r.def.machine.id, version: r.def.version, seq: r.seq,
-      status: r.snapshot.status, value: r.snapshot.value, stateKey: stateKeyOf(r.snapshot.value),
+      status: r.snapshot.status, value: r.snapshot.value, stateKey: r.stateKey,
       context: r.snapshot.context,
       timers: [...r.timers.values()].map((t) => ({ id: t.id, due: t.due, event: t.event })),
       deviceId: r.deviceId, parentId: r.parentId, createdAt: r.createdAt, updatedAt: r.updatedAt,

@@ -4,7 +4,8 @@
  * the recorded one. Volatile context keys (changed by unlogged events) are taken from the
  * record, never compared.
  */
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
+import { pureInitial, pureTransition } from './transition.ts';
 import type { Db } from '../db/client.ts';
 import { jsonEqual, omitKeys, toJson } from './diff.ts';
 import type { MachineRegistry } from './registry.ts';
@@ -49,10 +50,10 @@ export function replayHistory(
       volatile = def.volatile ?? [];
       if (row.seq === 0) {
         if (row.event.type !== 'xstate.init') throw new Error('the log does not start with xstate.init');
-        [snap] = initialTransition(def.machine, (row.event as { input?: unknown }).input as never) as [AnyMachineSnapshot, unknown];
+        [snap] = pureInitial(def.machine, (row.event as { input?: unknown }).input);
       } else {
         if (!snap) throw new Error(`the log starts at seq ${row.seq}, not 0`);
-        [snap] = transition(def.machine, snap, row.event as never) as [AnyMachineSnapshot, unknown];
+        [snap] = pureTransition(def.machine, snap, row.event);
       }
       events++;
       compare(row.seq, row.event.type, snap, row.value, row.context, volatile, mismatches);

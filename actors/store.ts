@@ -28,7 +28,8 @@ export interface ActorRowWrite {
   status: string;
   state_key: string;
   value: unknown;
-  context: unknown;
+  /** The full context, or null to keep the stored one (the event diffs carry the change). */
+  context: unknown | null;
   history_value: unknown;
   timers: PersistedTimer[];
   next_timer_at: number | null;
@@ -50,54 +51,59 @@ export interface EventRowWrite {
   context: unknown | null;
 }
 
+/** The group-commit statement ($1 actor rows, $2 event rows, $3 ids appending events only), prepared once per connection. */
+const COMMIT_SQL = `
+  WITH a AS MATERIALIZED (SELECT * FROM h627_actor_rows($1::text::json)),
+  ins AS (
+    INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
+      history_value, timers, next_timer_at, device_id, parent_id, created_at, updated_at)
+    SELECT id, type, machine_id, machine_version, seq, status, state_key, value, context, seq, history_value,
+      timers, to_timestamp(next_timer_at::float8 / 1000), device_id, parent_id,
+      to_timestamp(at::float8 / 1000), to_timestamp(at::float8 / 1000)
+    FROM a WHERE base_seq IS NULL
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+  ),
+  upd AS (
+    UPDATE actors t SET seq = a.seq, status = a.status, state_key = a.state_key, value = a.value,
+      context = coalesce(a.context, t.context),
+      context_seq = CASE WHEN a.context IS NULL THEN t.context_seq ELSE a.seq END,
+      history_value = a.history_value, timers = a.timers,
+      next_timer_at = to_timestamp(a.next_timer_at::float8 / 1000), updated_at = to_timestamp(a.at::float8 / 1000)
+    FROM a WHERE a.base_seq IS NOT NULL AND t.id = a.id AND t.seq = a.base_seq
+    RETURNING t.id
+  ),
+  ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd
+    UNION ALL SELECT value AS id FROM json_array_elements_text($3::text::json)),
+  ev AS (
+    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context)
+    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context
+    FROM json_to_recordset($2::text::json) AS e(actor_id text, seq bigint, at bigint, machine_version int,
+      event json, value json, changes json, context json)
+    WHERE e.actor_id IN (SELECT id FROM ok)
+    RETURNING 1
+  )
+  SELECT id FROM ok`;
+
 /**
- * Write one batch in one statement: insert new actors, update existing ones whose seq still
- * matches, and append the events of exactly those actors. Returns the ids that were written;
- * any other id of the batch lost a race (another writer, or it already existed).
+ * Write one batch in one statement: insert new actor rows, update existing rows whose seq still
+ * matches, and append the events of exactly those actors plus of `eventOnly` actors (whose row
+ * needs no update this time). Returns the ids that were written; any other id of the batch lost a
+ * race (another writer, or it already existed). The log itself fences writers: `(actor_id, seq)`
+ * is the primary key, so a stale writer's event fails the statement (SQLSTATE 23505), never
+ * interleaves; the caller then isolates that actor and keeps the rest of the batch.
  */
-export async function commitBatch(db: Db, actors: ActorRowWrite[], events: EventRowWrite[]): Promise<Set<string>> {
-  const payload = JSON.stringify({ a: actors, e: events });
-  const rows = await db.rows<{ id: string }>(sql`
-    WITH p AS (SELECT ${payload}::json AS j),
-    a AS (
-      SELECT x.* FROM p, json_to_recordset(p.j -> 'a') AS x(
-        id text, type text, machine_id text, machine_version int, base_seq bigint, seq bigint,
-        status text, state_key text, value jsonb, context jsonb, history_value jsonb, timers jsonb,
-        next_timer_at bigint, device_id text, parent_id text, at bigint)
-    ),
-    ins AS (
-      INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context,
-        history_value, timers, next_timer_at, device_id, parent_id, created_at, updated_at)
-      SELECT id, type, machine_id, machine_version, seq, status, state_key, value, context, history_value,
-        timers, to_timestamp(next_timer_at / 1000.0), device_id, parent_id,
-        to_timestamp(at / 1000.0), to_timestamp(at / 1000.0)
-      FROM a WHERE base_seq IS NULL
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id
-    ),
-    upd AS (
-      UPDATE actors t SET seq = a.seq, status = a.status, state_key = a.state_key, value = a.value,
-        context = a.context, history_value = a.history_value, timers = a.timers,
-        next_timer_at = to_timestamp(a.next_timer_at / 1000.0), updated_at = to_timestamp(a.at / 1000.0)
-      FROM a WHERE a.base_seq IS NOT NULL AND t.id = a.id AND t.seq = a.base_seq
-      RETURNING t.id
-    ),
-    ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd),
-    ev AS (
-      INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context)
-      SELECT e.actor_id, e.seq, to_timestamp(e.at / 1000.0), e.machine_version, e.event, e.value, e.changes, e.context
-      FROM p, json_to_recordset(p.j -> 'e') AS e(actor_id text, seq bigint, at bigint, machine_version int,
-        event jsonb, value jsonb, changes jsonb, context jsonb)
-      WHERE e.actor_id IN (SELECT id FROM ok)
-      RETURNING 1
-    )
-    SELECT id FROM ok`);
+export async function commitBatch(db: Db, actors: ActorRowWrite[], events: EventRowWrite[], eventOnly: string[]): Promise<Set<string>> {
+  // Separate parameters, each parsed once: a json value is re-parsed by every operator applied to it.
+  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [JSON.stringify(actors), JSON.stringify(events), JSON.stringify(eventOnly)]);
   return new Set(rows.map((r) => r.id));
 }
 
-/** An actor row as read back. */
+/** An actor row as read back (its context and seq brought up to the head of its log). */
 export interface ActorRow {
   id: string;
+  /** The seq the stored row was written at (the fencing base of its next row update). */
+  row_seq: number;
   type: string;
   machine_id: string;
   machine_version: number;
@@ -106,6 +112,7 @@ export interface ActorRow {
   state_key: string;
   value: unknown;
   context: Record<string, unknown>;
+  context_seq: number;
   history_value: unknown;
   timers: PersistedTimer[];
   device_id: string | null;
@@ -114,15 +121,50 @@ export interface ActorRow {
   updated_at: number;
 }
 
-const ACTOR_COLUMNS = sql`id, type, machine_id, machine_version, seq, status, state_key, value, context,
+const ACTOR_COLUMNS = sql`id, seq AS row_seq, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
   history_value, timers, device_id, parent_id,
   (extract(epoch from created_at) * 1000)::float8 AS created_at,
   (extract(epoch from updated_at) * 1000)::float8 AS updated_at`;
 
-/** Read one actor row, or undefined. */
+/** Read one actor row, or undefined, with its context brought up to its seq. */
 export async function loadActorRow(db: Db, id: string): Promise<ActorRow | undefined> {
   const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ${id}`);
-  return rows[0];
+  return (await foldContexts(db, rows))[0];
+}
+
+/** Read several actor rows (those that exist), each brought up to the head of its log. */
+export async function loadActorRows(db: Db, ids: string[]): Promise<ActorRow[]> {
+  if (ids.length === 0) return [];
+  const list = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id IN (${list})`);
+  return foldContexts(db, rows);
+}
+
+/** Whether an actor row exists. */
+export async function actorExists(db: Db, id: string): Promise<boolean> {
+  return (await db.rows(sql`SELECT 1 FROM actors WHERE id = ${id}`)).length > 0;
+}
+
+/**
+ * Bring each row to the head of its log: the row's state, timers and status are always current
+ * (the committer writes the row whenever they change), but its context is as of `context_seq`
+ * and its seq may lag; the logged diffs after `context_seq` complete them.
+ */
+async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
+  if (rows.length === 0) return rows;
+  const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
+  const diffs = await db.rows<{ actor_id: string; seq: number; changes: ContextChanges }>(sql`SELECT e.actor_id, e.seq, e.changes
+    FROM actors a JOIN actor_events e ON e.actor_id = a.id AND e.seq > a.context_seq
+    WHERE a.id IN (${ids}) ORDER BY e.actor_id, e.seq`);
+  const byId = new Map(rows.map((r) => [r.id, r] as const));
+  for (const d of diffs) {
+    const r = byId.get(d.actor_id);
+    if (!r) continue;
+    r.context = applyChanges(r.context, d.changes);
+    r.seq = Math.max(r.seq, d.seq);
+    r.context_seq = r.seq;
+  }
+  return rows;
 }
 
 /** Actors with pending timers and their earliest due time (epoch ms): armed at start. */
@@ -157,8 +199,9 @@ export async function listActorRows(db: Db, f: ActorFilter): Promise<ActorRow[]>
   if (f.parentId) where.push(sql`parent_id = ${f.parentId}`);
   if (f.since !== undefined) where.push(sql`updated_at >= to_timestamp(${f.since / 1000})`);
   const limit = Math.min(f.limit ?? ACTOR_PAGE_DEFAULT, ACTOR_PAGE_MAX);
-  return db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE ${sql.join(where, sql` AND `)}
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE ${sql.join(where, sql` AND `)}
     ORDER BY updated_at DESC, id LIMIT ${limit} OFFSET ${f.offset ?? 0}`);
+  return foldContexts(db, rows);
 }
 
 /** Count actors by type and state key (for /metrics). */

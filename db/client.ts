@@ -28,6 +28,8 @@ export interface Db {
   orm: Database;
   /** Run raw SQL and return its rows, whichever the driver. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /** Run a constant statement with `$n` parameters as a server-side prepared statement (hot paths). */
+  prepared<T = Record<string, unknown>>(text: string, params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
       kind: 'postgres',
       orm,
       rows: async <T,>(q: SQL) => (await orm.execute(q)) as unknown as T[],
+      prepared: async <T,>(text: string, params: unknown[]) => (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[],
       close: () => client.end({ timeout: 5 }),
     };
     if (opts.migrate !== false) await migratePg(orm as never, { migrationsFolder: MIGRATIONS_DIR });
@@ -58,6 +61,7 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
       kind: 'pglite',
       orm,
       rows: async <T,>(q: SQL) => ((await orm.execute(q)) as unknown as { rows: T[] }).rows,
+      prepared: async <T,>(text: string, params: unknown[]) => (await client.query<T>(text, params)).rows,
       close: () => client.close(),
     };
     if (opts.migrate !== false) await migrateLite(orm as never, { migrationsFolder: MIGRATIONS_DIR });

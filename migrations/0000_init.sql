@@ -3,10 +3,10 @@ CREATE TABLE "actor_events" (
 	"seq" bigint NOT NULL,
 	"at" timestamp with time zone NOT NULL,
 	"machine_version" integer NOT NULL,
-	"event" jsonb NOT NULL,
-	"value" jsonb NOT NULL,
-	"changes" jsonb NOT NULL,
-	"context" jsonb,
+	"event" json NOT NULL,
+	"value" json NOT NULL,
+	"changes" json NOT NULL,
+	"context" json,
 	CONSTRAINT "actor_events_actor_id_seq_pk" PRIMARY KEY("actor_id","seq")
 );
 --> statement-breakpoint
@@ -18,10 +18,11 @@ CREATE TABLE "actors" (
 	"seq" bigint NOT NULL,
 	"status" text NOT NULL,
 	"state_key" text NOT NULL,
-	"value" jsonb NOT NULL,
-	"context" jsonb NOT NULL,
-	"history_value" jsonb,
-	"timers" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"value" json NOT NULL,
+	"context" json NOT NULL,
+	"context_seq" bigint DEFAULT 0 NOT NULL,
+	"history_value" json,
+	"timers" json DEFAULT '[]'::json NOT NULL,
 	"next_timer_at" timestamp with time zone,
 	"device_id" text,
 	"parent_id" text,
@@ -53,5 +54,6 @@ CREATE INDEX "actors_type_state_idx" ON "actors" USING btree ("type","state_key"
 CREATE INDEX "actors_next_timer_idx" ON "actors" USING btree ("next_timer_at") WHERE "actors"."next_timer_at" is not null;--> statement-breakpoint
 CREATE INDEX "actors_device_idx" ON "actors" USING btree ("device_id");--> statement-breakpoint
 CREATE INDEX "actors_parent_idx" ON "actors" USING btree ("parent_id");--> statement-breakpoint
-CREATE INDEX "actors_updated_idx" ON "actors" USING btree ("updated_at");--> statement-breakpoint
-CREATE INDEX "devices_owner_idx" ON "devices" USING btree ("owner_id");
+CREATE INDEX "devices_owner_idx" ON "devices" USING btree ("owner_id");--> statement-breakpoint
+-- Actor rows are updated in place on every commit: leave room on each page for HOT updates.
+ALTER TABLE "actors" SET (fillfactor = 70);

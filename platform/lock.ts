@@ -1,11 +1,12 @@
 /** One platform process per DATA_DIR: embedded PGlite must never be opened twice. */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../lib/config.ts';
 
 /** Take $DATA_DIR/platform.pid, or fail naming the process that holds it. Returns the release. */
 export function acquireDataDirLock(dataDir: string): () => void {
   const file = join(dataDir, 'platform.pid');
+  mkdirSync(dataDir, { recursive: true });
   try {
     writeFileSync(file, String(process.pid), { flag: 'wx' });
   } catch {

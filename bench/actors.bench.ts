@@ -1,0 +1,174 @@
+/**
+ * `bun run bench actors`: events per second persisted through the actor host, sustained, with
+ * 10,000 actors, on PostgreSQL and on PGlite; beside it, in the same run, raw batched INSERTs of
+ * the same event rows with the same driver (the baseline); then dispatch-to-durable latency at a
+ * fixed offered rate.
+ *
+ * Options: --seconds 30 --actors 10000 --db postgres,pglite --rate 20000 --latency-seconds 15
+ */
+import { sql } from 'drizzle-orm';
+import { ActorHost } from '../actors/host.ts';
+import type { Db } from '../db/client.ts';
+import { counterDef } from './counter.machine.ts';
+import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, selfCpuSeconds, table } from './lib.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const SECONDS = Number(args.seconds ?? 30);
+const ACTORS = Number(args.actors ?? 10_000);
+const RATE = Number(args.rate ?? 20_000);
+const LATENCY_SECONDS = Number(args['latency-seconds'] ?? 15);
+const KINDS = (args.db ?? 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>;
+/** Rows per INSERT statement in the raw baseline. */
+const RAW_BATCH_ROWS = 1000;
+/** Statements in flight at once in the raw baseline (as many as the host's commit lanes). */
+const RAW_CONCURRENCY = 4;
+/** Dispatches the closed-loop driver keeps outstanding. */
+const OUTSTANDING = 20_000;
+/** Warm-up before each measured window. */
+const WARMUP_MS = 3000;
+/** Period of the open-loop driver's ticks. */
+const TICK_MS = 5;
+
+/** One event in STATE_CHANGE_EVERY changes the actor's state (the rest change its context only). */
+const STATE_CHANGE_EVERY = 10;
+
+/** The i-th event the drivers send: mostly context changes, every tenth a state change. */
+function eventFor(i: number): { type: 'tick'; note: string } | { type: 'toggle' } {
+  return i % STATE_CHANGE_EVERY === 0 ? { type: 'toggle' } : { type: 'tick', note: `n${i}` };
+}
+
+function eventRow(actor: number, seq: number) {
+  return {
+    actor_id: `counter:${actor}`, seq, at: Date.now(), machine_version: 1,
+    event: { type: 'tick', note: `n${seq}` }, value: 'idle', changes: { set: { n: seq, last: `n${seq}` }, unset: [] }, context: null,
+  };
+}
+
+/** Raw batched INSERTs of event rows shaped like the host's, for `seconds`. */
+async function rawBaseline(db: Db, seconds: number): Promise<number> {
+  await db.rows(sql`CREATE TABLE raw_events (LIKE actor_events INCLUDING ALL)`);
+  let rows = 0;
+  let seq = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const s = ++seq;
+      const batch = Array.from({ length: RAW_BATCH_ROWS }, (_, i) => eventRow(i, s));
+      await db.rows(sql`INSERT INTO raw_events (actor_id, seq, at, machine_version, event, value, changes, context)
+        SELECT e.actor_id, e.seq, to_timestamp(e.at / 1000.0), e.machine_version, e.event, e.value, e.changes, e.context
+        FROM json_to_recordset(${JSON.stringify(batch)}::text::json) AS e(actor_id text, seq bigint, at bigint,
+          machine_version int, event json, value json, changes json, context json)`);
+      rows += batch.length;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: db.kind === 'postgres' ? RAW_CONCURRENCY : 1 }, worker));
+  return rows / ((performance.now() - t0) / 1000);
+}
+
+async function makeHost(db: Db) {
+  let committed = 0;
+  const commits: Array<[number, number]> = [];
+  const host = new ActorHost({ db, machines: [counterDef], commitLanes: args.lanes ? Number(args.lanes) : undefined, metrics: { batch: (n, _a, ms) => { committed += n; commits.push([n, ms]); } } });
+  for (let i = 0; i < ACTORS; i += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, ACTORS - i) }, (_, j) => host.create('counter', `counter:${i + j}`, { deviceId: `d${i + j}` })));
+  }
+  return { host, committed: () => committed, commits };
+}
+
+/** Closed loop: keep OUTSTANDING dispatches in flight; count what commits in the window. */
+async function throughput(db: Db, seconds: number) {
+  const { host, committed } = await makeHost(db);
+  let i = 0;
+  let outstanding = 0;
+  let running = true;
+  const pump = () => {
+    while (running && outstanding < OUTSTANDING) {
+      outstanding++;
+      host.dispatch(`counter:${i % ACTORS}`, eventFor(i++)).then(() => { outstanding--; }, () => { outstanding--; });
+    }
+    if (running) setImmediate(pump);
+  };
+  pump();
+  await Bun.sleep(WARMUP_MS);
+  const c0 = committed();
+  const cpu0 = selfCpuSeconds();
+  const pg0 = postgresCpuSeconds();
+  const t0 = performance.now();
+  await Bun.sleep(seconds * 1000);
+  const s = (performance.now() - t0) / 1000;
+  const events = committed() - c0;
+  const cpu = selfCpuSeconds() - cpu0;
+  const pg = postgresCpuSeconds() - pg0;
+  running = false;
+  await host.stop();
+  return { eventsPerS: events / s, bunUsPerEvent: (cpu / events) * 1e6, pgUsPerEvent: db.kind === 'postgres' ? (pg / events) * 1e6 : NaN };
+}
+
+/** Open loop at `rate` events/s: latency from dispatch to durable. */
+async function latency(db: Db, rate: number, seconds: number) {
+  const { host, commits } = await makeHost(db);
+  const samples: number[] = [];
+  let i = 0;
+  let measuring = false;
+  let late = 0;
+  // Offer by elapsed time, not by tick count: a late tick sends what is owed.
+  const start = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const owed = Math.floor(((performance.now() - start) * rate) / 1000) - sent;
+    for (let k = 0; k < owed; k++, sent++) {
+      const t = performance.now();
+      const m = measuring;
+      host.dispatch(`counter:${i % ACTORS}`, eventFor(i++)).then(() => { if (m) samples.push(performance.now() - t); }, () => { late++; });
+    }
+  }, TICK_MS);
+  await Bun.sleep(WARMUP_MS);
+  measuring = true;
+  commits.length = 0;
+  const t0 = performance.now();
+  await Bun.sleep(seconds * 1000);
+  measuring = false;
+  const batchEvents = commits.map((c) => c[0]);
+  const commitMs = commits.map((c) => c[1]);
+  const window = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  await Bun.sleep(1000); // let the last measured dispatches settle
+  const achieved = samples.length / window;
+  await host.stop();
+  return {
+    rate, achieved, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), failed: late,
+    batch: percentile(batchEvents, 50), commitP50: percentile(commitMs, 50), commitP99: percentile(commitMs, 99),
+  };
+}
+
+console.log(`bench actors: ${ACTORS} actors, ${SECONDS} s sustained, latency at ${RATE} events/s for ${LATENCY_SECONDS} s`);
+console.log(machineNote());
+const rows: Array<Record<string, string | number>> = [];
+const lat: Array<Record<string, string | number>> = [];
+for (const kind of KINDS) {
+  const a = await benchDb(kind, 'raw');
+  const raw = await rawBaseline(a.db, Math.min(SECONDS, 15));
+  await a.drop();
+  const b = await benchDb(kind, 'host');
+  const tp = await throughput(b.db, SECONDS);
+  await b.drop();
+  rows.push({
+    db: kind, 'host events/s': Math.round(tp.eventsPerS), 'raw rows/s': Math.round(raw), 'host/raw': tp.eventsPerS / raw,
+    'bun µs/event': tp.bunUsPerEvent, 'pg µs/event': tp.pgUsPerEvent,
+  });
+  const c = await benchDb(kind, 'lat');
+  const rate = kind === 'postgres' ? RATE : Math.min(RATE, Math.round(tp.eventsPerS / 2));
+  const l = await latency(c.db, rate, LATENCY_SECONDS);
+  await c.drop();
+  lat.push({
+    db: kind, 'offered/s': l.rate, 'durable/s': Math.round(l.achieved), 'p50 ms': l.p50, 'p99 ms': l.p99, 'max ms': l.max,
+    failed: l.failed, 'batch p50': l.batch, 'commit p50 ms': l.commitP50, 'commit p99 ms': l.commitP99,
+  });
+}
+console.log('\nthroughput (closed loop, events persisted through the host; raw = batched INSERTs of the same rows, same driver)');
+console.log(table(rows));
+console.log('\ndispatch-to-durable latency (open loop)');
+console.log(table(lat));
+console.log(machineNote());
+process.exit(0);

@@ -1,0 +1,13 @@
+/** `bun run bench <name> [--options]`: run bench/<name>.bench.ts (actors, recovery, history, keepalive, live, vr). */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const name = process.argv[2];
+const dir = import.meta.dir;
+const known = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''));
+if (!name || !existsSync(join(dir, `${name}.bench.ts`))) {
+  console.error(`usage: bun run bench <${known.join('|')}> [--options]`);
+  process.exit(2);
+}
+const proc = Bun.spawn(['bun', join(dir, `${name}.bench.ts`), ...process.argv.slice(3)], { stdio: ['inherit', 'inherit', 'inherit'] });
+process.exit(await proc.exited);

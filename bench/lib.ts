@@ -1,0 +1,112 @@
+/** Shared helpers of the benchmarks: argument parsing, fresh databases, CPU accounting, percentiles, tables. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { openDb, type Db } from '../db/client.ts';
+
+/** PostgreSQL server the benchmarks use (CI's and the README's). */
+export const BENCH_PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Clock ticks per second of /proc CPU counters (USER_HZ on Linux). */
+const USER_HZ = 100;
+
+/** `--name value` arguments as a record. */
+export function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        out[a.slice(2)] = next;
+        i++;
+      } else out[a.slice(2)] = 'true';
+    }
+  }
+  return out;
+}
+
+/** A database made for one benchmark run, and how to drop it. */
+export interface BenchDb {
+  kind: 'postgres' | 'pglite';
+  db: Db;
+  url?: string;
+  dir?: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of the given kind. */
+export async function benchDb(kind: 'postgres' | 'pglite', label: string): Promise<BenchDb> {
+  if (kind === 'postgres') {
+    const name = `h627_bench_${label}_${process.pid}_${Date.now()}`;
+    const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(BENCH_PG_URL);
+    url.pathname = `/${name}`;
+    const db = await openDb({ url: url.toString() });
+    return {
+      kind, db, url: url.toString(),
+      drop: async () => {
+        await db.close().catch(() => {});
+        const a = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} });
+        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await a.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), `h627-bench-${label}-`));
+  const db = await openDb({ pgliteDir: join(dir, 'pg') });
+  return {
+    kind, db, dir,
+    drop: async () => {
+      await db.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CPU seconds used so far by all PostgreSQL server processes on this machine. */
+export function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / USER_HZ;
+}
+
+/** CPU seconds used so far by this process. */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** The p-th percentile (0–100) of unsorted samples. */
+export function percentile(samples: number[] | Float64Array, p: number): number {
+  if (samples.length === 0) return NaN;
+  const s = Float64Array.from(samples).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Print rows as an aligned text table. */
+export function table(rows: Array<Record<string, string | number>>): string {
+  if (rows.length === 0) return '';
+  const cols = Object.keys(rows[0]!);
+  const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => fmt(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(width[i]!)).join('  ');
+  return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => fmt(r[c] ?? ''))))].join('\n');
+}
+
+/** Load average and CPU count, printed with every result (other load skews every figure). */
+export function machineNote(): string {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}`;
+}
