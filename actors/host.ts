@@ -362,7 +362,9 @@ export class ActorHost {
     return r;
   }
 
-  private apply(r: Resident, event: ActorEvent): { result: DispatchResult; wait?: PendingWrite } {
+  private apply(r: Resident, input: ActorEvent): { result: DispatchResult; wait?: PendingWrite } {
+    // Every event carries its time; machines read `event.at`, never a clock.
+    const event = input.at === undefined ? { ...input, at: this.clock.now() } : input;
     const prev = r.snapshot;
     let next: AnyMachineSnapshot;
     let actions: ReturnedAction[];
@@ -488,7 +490,8 @@ export class ActorHost {
       r.timers.delete(e.timerId);
       r.timersGen++;
       try {
-        const res = this.apply(r, t.event);
+        // A timer's event happens at its due time, whenever the process gets to it.
+        const res = this.apply(r, t.event.at === undefined ? { ...t.event, at: t.due } : t.event);
         if (!res.result.accepted) this.committer.touch(r); // persist the timer's removal
       } catch {
         this.committer.touch(r);

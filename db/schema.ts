@@ -79,9 +79,103 @@ export const devices = pgTable(
     id: text('id').primaryKey(),
     macId: text('mac_id').notNull().unique(),
     passwordHash: text('password_hash').notNull(),
+    /**
+     * HMAC-SHA256 of the password under the platform key: checked at login instead of argon2id,
+     * which could not keep up with a reconnect storm (README, "Security").
+     */
+    verifier: text('verifier'),
+    /** The password encrypted under the platform key, kept only for devices using the signed login. */
+    secretEnc: text('secret_enc'),
     channels: jsonb('channels').notNull().default(sql`'[0]'::jsonb`),
     ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('devices_owner_idx').on(t.ownerId)],
+);
+
+/** CU user sessions: bearer tokens (stored as SHA-256 hashes) and their expiry. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/** One-time binding codes a user enters on a device (Bind, NOTES 13). */
+export const bindCodes = pgTable('bind_codes', {
+  code: text('code').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+  deviceId: text('device_id'),
+});
+
+/** Single-use, expiring upload URLs handed to devices (snapshots, logs, alarm pictures, segments). */
+export const grants = pgTable(
+  'grants',
+  {
+    token: text('token').primaryKey(),
+    kind: text('kind', { enum: ['snapshot', 'log', 'alarm', 'segment'] }).notNull(),
+    deviceId: text('device_id').notNull(),
+    ref: text('ref').notNull(),
+    maxBytes: bigint('max_bytes', { mode: 'number' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    size: bigint('size', { mode: 'number' }),
+  },
+  (t) => [index('grants_device_kind_idx').on(t.deviceId, t.kind, t.ref)],
+);
+
+/** Alarms reported by devices (AlarmNotify, I.2.16), with their picture when one was uploaded. */
+export const alarms = pgTable(
+  'alarms',
+  {
+    id: text('id').primaryKey(),
+    deviceId: text('device_id').notNull(),
+    channel: integer('channel').notNull(),
+    type: integer('type').notNull(),
+    state: text('state').notNull(),
+    desc: text('desc').notNull(),
+    deviceTimestamp: bigint('device_timestamp', { mode: 'number' }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    picture: text('picture'),
+  },
+  (t) => [index('alarms_device_time_idx').on(t.deviceId, t.receivedAt)],
+);
+
+/** Device log uploads (LogUploadAsync, LogDone: I.2.29, I.2.30). */
+export const deviceLogs = pgTable(
+  'device_logs',
+  {
+    deviceId: text('device_id').notNull(),
+    transId: text('trans_id').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    start: text('start').notNull(),
+    end: text('end').notNull(),
+    status: text('status'),
+    size: bigint('size', { mode: 'number' }),
+    file: text('file'),
+    doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.transId] })],
+);
+
+/** Snapshots taken on request (Snapshot, I.2.22). */
+export const snapshots = pgTable(
+  'snapshots',
+  {
+    id: text('id').primaryKey(),
+    deviceId: text('device_id').notNull(),
+    channel: integer('channel').notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    file: text('file'),
+    size: bigint('size', { mode: 'number' }),
+  },
+  (t) => [index('snapshots_device_idx').on(t.deviceId, t.takenAt)],
 );

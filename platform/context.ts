@@ -4,6 +4,12 @@ import type { Db } from '../db/client.ts';
 import type { ActorHost } from '../actors/host.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../lib/metrics.ts';
+import type { VdConnections } from './vd-connections.ts';
+import type { DeviceAuth } from './device-auth.ts';
+import type { RpcService } from './rpc.ts';
+import type { Uploads } from './uploads.ts';
+import type { BindCodes } from './bind.ts';
+import type { Sessions } from './sessions.ts';
 
 /** The running platform's shared parts. */
 export interface Platform {
@@ -15,4 +21,12 @@ export interface Platform {
   adminToken: string;
   /** Public base URL, e.g. `https://127.0.0.1:8443`. */
   baseUrl: string;
+  /** The platform key ($DATA_DIR/secret-key). */
+  key: Buffer;
+  vd: VdConnections;
+  auth: DeviceAuth;
+  rpc: RpcService;
+  uploads: Uploads;
+  bind: BindCodes;
+  sessions: Sessions;
 }

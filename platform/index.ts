@@ -1,25 +1,36 @@
 /**
  * Start and stop one platform process: configuration, TLS, database and migrations, the actor
- * host, and the HTTPS/WSS server.
+ * host and its effects, the services, and the HTTPS/WSS server.
  */
 import { mkdirSync } from 'node:fs';
+import { and, eq } from 'drizzle-orm';
 import type { Server } from 'bun';
 import type { Config } from '../lib/config.ts';
 import { moduleLog, rootLog, type Logger } from '../lib/log.ts';
 import { openDb } from '../db/client.ts';
-import { ActorHost } from '../actors/host.ts';
+import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
+import { ActorHost, type EffectHandlers } from '../actors/host.ts';
 import { MACHINES } from '../actors/index.ts';
 import { createMetrics } from '../lib/metrics.ts';
 import { buildApp } from '../routes/app.ts';
+import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import type { Platform } from './context.ts';
 import { acquireDataDirLock } from './lock.ts';
+import { loadPlatformKey } from './secrets.ts';
+import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
+import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from './vd-connections.ts';
+import { DeviceAuth } from './device-auth.ts';
+import { RpcService } from './rpc.ts';
+import { Uploads, type Grant } from './uploads.ts';
+import { BindCodes } from './bind.ts';
+import { Sessions } from './sessions.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
   platform: Platform;
-  server: Server<unknown>;
+  server: Server<SocketData>;
   url: string;
   adminTokenGenerated: boolean;
   stop(): Promise<void>;
@@ -27,6 +38,18 @@ export interface RunningPlatform {
 
 /** Bind address of the HTTPS server (all interfaces; PUBLIC_HOST is only what URLs say). */
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
+/** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
+export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
+/** How often expired sessions and upload grants are forgotten. */
+export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
+
+/** Record a finished device upload where it belongs. */
+async function stored(p: Platform, g: Grant, file: string, size: number): Promise<void> {
+  const { orm } = p.db;
+  if (g.kind === 'snapshot') await orm.update(snapshots).set({ file, size }).where(eq(snapshots.id, g.ref));
+  else if (g.kind === 'alarm') await orm.update(alarms).set({ picture: file }).where(eq(alarms.id, g.ref));
+  else if (g.kind === 'log') await orm.update(deviceLogs).set({ file, size }).where(and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref)));
+}
 
 /** Start the platform described by `cfg`. */
 export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise<RunningPlatform> {
@@ -34,28 +57,50 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const releaseLock = acquireDataDirLock(cfg.dataDir);
   const tls = await ensureTls(cfg);
   const admin = ensureAdminToken(cfg);
+  const key = loadPlatformKey(cfg.dataDir);
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
   const metrics = createMetrics(db);
-  const host = new ActorHost({ db, machines: MACHINES, log: moduleLog('host', log), metrics: metrics.commit });
-  const armed = await host.start();
-  const baseUrl = `https://${cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost}:${cfg.httpPort}`;
-  const platform: Platform = { cfg, db, host, log, metrics, adminToken: admin.token, baseUrl };
-  const app = buildApp(platform);
-  const server = Bun.serve({
+  // The services and the host reference each other through `p`, filled in below.
+  const p = { cfg, db, log, metrics, key, adminToken: admin.token, baseUrl: '' } as Platform;
+  const effects: EffectHandlers = {
+    'vd.send': (call) => p.rpc.send(call),
+    'vd.close': (call) => p.vd.close(String(call.context.deviceId), CLOSE_DROPPED, String(call.params.reason)),
+  };
+  p.host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
+  p.vd = new VdConnections(moduleLog('vd', log));
+  p.auth = new DeviceAuth(p, key);
+  p.rpc = new RpcService(p);
+  p.uploads = new Uploads(p, (g, file, size) => stored(p, g, file, size));
+  p.bind = new BindCodes(p);
+  p.sessions = new Sessions(p);
+  const armed = await p.host.start();
+  const app = buildApp(p);
+  const server = Bun.serve<SocketData>({
     hostname: HTTP_BIND_ADDRESS,
     port: cfg.httpPort,
     tls: { cert: tls.cert, key: tls.key },
-    fetch: app.fetch,
+    // Longer than the RPC timeout: an API call waits up to 20 s for the device's answer.
+    idleTimeout: HTTP_IDLE_TIMEOUT_S,
+    fetch: (req, srv) => app.fetch(req, srv),
+    websocket: websocketAdapter(moduleLog('ws', log)),
   });
-  const url = baseUrl.replace(`:${cfg.httpPort}`, `:${server.port}`);
+  const host = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
+  p.baseUrl = `https://${host}:${server.port}`;
+  const housekeeping = setInterval(() => {
+    p.sessions.prune().catch(() => {});
+    p.uploads.prune().catch(() => {});
+  }, HOUSEKEEPING_INTERVAL_MS);
   log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
   let stopped: Promise<void> | undefined;
   return {
-    platform, server, url, adminTokenGenerated: admin.generated,
+    platform: p, server, url: p.baseUrl, adminTokenGenerated: admin.generated,
     stop: () =>
       (stopped ??= (async () => {
+        clearInterval(housekeeping);
         server.stop(false); // stop accepting; requests in flight finish
-        await host.stop(); // write everything pending
+        p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
+        await Bun.sleep(50); // let the close events reach the actors before the final flush
+        await p.host.stop(); // write everything pending
         server.stop(true);
         await db.close();
         releaseLock();

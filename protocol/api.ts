@@ -46,6 +46,11 @@ export const ProvisionDevice = z.object({
     .max(CHANNELS_MAX)
     .refine((list) => new Set(list).size === list.length, 'channel numbers must be unique')
     .optional(),
+  /**
+   * Allow the signed login (docs/protocol.md): the platform then keeps the password encrypted
+   * under its key, because it must compute the HMAC itself. Off by default.
+   */
+  signed_login: z.boolean().default(false),
 })
 /** A provisioning request. */
 export type ProvisionDevice = z.infer<typeof ProvisionDevice>
@@ -83,4 +88,22 @@ export const HISTORY_PAGE_DEFAULT = 100
 export const HistoryQuery = z.object({
   after: z.coerce.number().int().min(-1).default(-1),
   limit: z.coerce.number().int().min(1).max(HISTORY_PAGE_MAX).default(HISTORY_PAGE_DEFAULT),
+})
+
+/** `POST /api/session`: sign in. */
+export const SignIn = z.object({ username: z.string().min(1).max(USERNAME_MAX_CHARS), password: z.string().min(1).max(PASSWORD_MAX_CHARS) })
+
+/** `POST /api/devices/:id/rpc`: one platform → PU message of Table 9-4, an RPC (`req`) or an event. */
+export const RpcBody = z
+  .object({
+    req: z.string().min(1).max(64).optional(),
+    event: z.string().min(1).max(64).optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((b) => (b.req === undefined) !== (b.event === undefined), { message: 'give exactly one of req or event', path: ['req'] })
+
+/** Paging of lists (alarms…). */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(0).optional(),
 })

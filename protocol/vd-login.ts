@@ -10,12 +10,25 @@ import type { QueryInput } from './vs.ts'
 /** Path of the Vd WebSocket endpoint. */
 export const VD_PATH = '/Vd' // H.627.2 9.3.2.2
 
-/** Query of the Vd WebSocket URL (Table 9-3). */
+/** Shortest signed-login nonce, hex digits (the platform extension, docs/protocol.md "Signed login"). */
+export const LOGIN_NONCE_MIN_HEX = 16
+/** Longest signed-login nonce, hex digits. */
+export const LOGIN_NONCE_MAX_HEX = 64
+/** Hex digits of an HMAC-SHA256 signature. */
+const SHA256_HEX = 64
+
+/** Query of the Vd WebSocket URL (Table 9-3), plus the optional signed login of the platform. */
 export const VdLoginQuery = z.object({
   /** Device id. */
   login_code: z.string().min(1),
-  /** Device password, checked against provisioning. */
-  login_passwd: z.string().min(1),
+  /** Device password, checked against provisioning; absent when the signed login is used. */
+  login_passwd: z.string().min(1).optional(),
+  /** Signed login (extension): unix seconds of the attempt. */
+  login_ts: z.string().regex(/^\d{1,12}$/, 'expected unix seconds').transform(Number).optional(),
+  /** Signed login: a random nonce, used once. */
+  login_nonce: z.string().regex(new RegExp(`^[0-9a-fA-F]{${LOGIN_NONCE_MIN_HEX},${LOGIN_NONCE_MAX_HEX}}$`), `expected ${LOGIN_NONCE_MIN_HEX}-${LOGIN_NONCE_MAX_HEX} hex digits`).optional(),
+  /** Signed login: hex HMAC-SHA256(key = password, message = `login_code|login_ts|login_nonce`). */
+  login_sig: z.string().regex(new RegExp(`^[0-9a-fA-F]{${SHA256_HEX}}$`), 'expected a hex HMAC-SHA256').optional(),
   hardware_model: z.string().min(1),
   firmware_model: z.string().min(1),
   /** SDK version, when the device uses one. */
@@ -25,12 +38,20 @@ export const VdLoginQuery = z.object({
     .enum(['0', '1'])
     .transform((flag): 0 | 1 => (flag === '1' ? 1 : 0))
     .default(0),
+}).superRefine((q, ctx) => {
+  const signed = q.login_ts !== undefined || q.login_nonce !== undefined || q.login_sig !== undefined
+  if (signed && (q.login_ts === undefined || q.login_nonce === undefined || q.login_sig === undefined)) {
+    // input left undefined: the message must never echo the query (it may hold a password).
+    ctx.addIssue({ code: 'custom', path: ['login_sig'], message: 'a signed login needs login_ts, login_nonce and login_sig together', input: undefined })
+  } else if (!signed && q.login_passwd === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['login_passwd'], message: 'expected a password, or a signed login (login_ts, login_nonce, login_sig)', input: undefined })
+  }
 })
 /** A validated Vd login query. */
 export type VdLoginQuery = z.infer<typeof VdLoginQuery>
 
-/** The Table 9-3 fields, in order. */
-const LOGIN_FIELDS = ['login_code', 'login_passwd', 'hardware_model', 'firmware_model', 'sdk', 'reconnect'] as const
+/** The Table 9-3 fields, in order, and the signed-login ones. */
+const LOGIN_FIELDS = ['login_code', 'login_passwd', 'login_ts', 'login_nonce', 'login_sig', 'hardware_model', 'firmware_model', 'sdk', 'reconnect'] as const
 
 /**
  * Validate the query of a Vd WebSocket upgrade request; an empty value counts as absent.

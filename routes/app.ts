@@ -6,12 +6,18 @@ import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, type AuthEnv, type TokenResolver } from './auth.ts';
 import { problem, problemHandler } from './problem.ts';
+import { deviceRoutes } from './devices.routes.ts';
+import { sessionRoutes } from './session.routes.ts';
+import { vsRoutes } from './vs.routes.ts';
+import { vdRoutes } from './vd.routes.ts';
+import { uploadRoutes } from './upload.routes.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
 
 /** Build the app for a running platform. */
-export function buildApp(p: Platform, opts: { resolveUser?: TokenResolver } = {}) {
+export function buildApp(p: Platform) {
+  const resolveUser: TokenResolver = (t) => p.sessions.resolve(t);
   const app = new Hono();
   app.onError(problemHandler(p.log));
   app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path}`));
@@ -26,12 +32,19 @@ export function buildApp(p: Platform, opts: { resolveUser?: TokenResolver } = {}
   app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
   app.get('/metrics', async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 
+  // Device-facing interfaces (H.627.2): Vs, Vd, and the upload URLs handed to devices.
+  app.route('/', vsRoutes(p));
+  app.route('/', vdRoutes(p));
+  app.route('/', uploadRoutes(p));
+
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));
-  const authed = new Hono<AuthEnv>().use(authenticate(p, opts.resolveUser));
-  authed.route('/admin', adminRoutes(p));
-  authed.route('/actors', actorRoutes(p));
-  api.route('/', authed);
+  api.route('/', sessionRoutes(p));
+  // Each protected sub-app gets its own authentication, scoped to its prefix.
+  const guarded = (sub: Hono<AuthEnv>) => new Hono<AuthEnv>().use(authenticate(p, resolveUser)).route('/', sub);
+  api.route('/admin', guarded(adminRoutes(p)));
+  api.route('/actors', guarded(actorRoutes(p)));
+  api.route('/devices', guarded(deviceRoutes(p)));
   app.route('/api', api);
   return app;
 }

@@ -19,9 +19,9 @@ describe('Vd login query (Table 9-3)', () => {
   it('rejects a missing or empty required field, naming it', () => {
     const query = new URLSearchParams(URL_QUERY)
     query.delete('login_passwd')
-    expect(parseVdLogin(query)).toEqual({ ok: false, error: 'query.login_passwd: required (expected string)' })
+    expect(parseVdLogin(query)).toEqual({ ok: false, error: 'query.login_passwd: required (expected a password, or a signed login (login_ts, login_nonce, login_sig))' })
     query.set('login_passwd', '')
-    expect(parseVdLogin(query)).toEqual({ ok: false, error: 'query.login_passwd: required (expected string)' })
+    expect(parseVdLogin(query)).toEqual({ ok: false, error: 'query.login_passwd: required (expected a password, or a signed login (login_ts, login_nonce, login_sig))' })
   })
 
   it('rejects reconnect other than 0 or 1', () => {

@@ -1,0 +1,164 @@
+/**
+ * The pu machine's context updates, as pure functions of (context, event). Kept beside the
+ * machine so that the machine file reads as the lifecycle and these as the bookkeeping.
+ */
+import { ALARM_TYPES, HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
+import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
+
+/** Failed logins that lock a device out, within LOGIN_FAILURE_WINDOW_MS (platform's choice, issue #3). */
+export const LOGIN_FAILURES_TO_LOCK = 5;
+/** Window in which failed logins count towards a lock-out. */
+export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
+/** First lock-out; each further one in a row doubles, up to LOCKOUT_MAX_MS. */
+export const LOCKOUT_BASE_MS = 60_000;
+/** Longest lock-out: a lock-out never blocks the right password for ever. */
+export const LOCKOUT_MAX_MS = 60 * 60_000;
+
+type Args = { context: PuContext; event: PuEvent };
+const at = (e: PuEvent) => e.at ?? 0;
+
+/** The context of a newly provisioned device. */
+export function initialContext(input: PuInput): PuContext {
+  return {
+    deviceId: input.deviceId, macId: input.macId, channels: input.channels, since: 0, reason: 'provisioned',
+    connected: false, hbIntervalS: HB_INTERVAL_DEFAULT_S, channelStates: [], activeAlarms: [], login: { failures: [], lockouts: 0 },
+  };
+}
+
+/** A successful Vd login: the connection, the models, and a clean login record. */
+export function onConnected({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.connected') return {};
+  return {
+    connected: true, connId: event.connId, ip: event.ip, reconnect: event.reconnect, hardwareModel: event.hardwareModel,
+    firmwareModel: event.firmwareModel, sdk: event.sdk, connectedAt: at(event), lastSeenAt: at(event),
+    login: { failures: [], lockouts: 0, ...(context.login.lastFailure ? { lastFailure: context.login.lastFailure } : {}) },
+  };
+}
+
+/** The Vd socket closed (not yet offline: NOTES 3). */
+export function onDisconnected({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.disconnected') return {};
+  return { connected: false, lastDisconnect: { at: at(event), code: event.code, reason: event.reason } };
+}
+
+/** A Keepalive: device and channel states (I.2.1). */
+export function onKeepalive({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.keepalive') return {};
+  const channels = event.channels.map((c) => ({ ...c })).sort((x, y) => x.channel - y.channel);
+  const active = context.activeAlarms.filter((al) => channels.some((c) => c.channel === al.channel && (c.alarm & (1 << al.type)) !== 0));
+  return { lastSeenAt: at(event), deviceState: event.state, channelStates: channels, activeAlarms: active };
+}
+
+/** GetServerInfo from the device. */
+export function onServerInfo({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.serverInfo') return {};
+  return { lastSeenAt: at(event), ...(event.state !== undefined ? { deviceState: event.state } : {}) };
+}
+
+/** The device asked Vs for its server. */
+export function onScheduled({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'vs.scheduled') return {};
+  return { scheduledAt: at(event), scheduledFrom: event.ip };
+}
+
+/** A failed login: count it, and lock the device out after too many in the window. */
+export function onLoginFailed({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'login.failed') return {};
+  const now = at(event);
+  const failures = [...context.login.failures.filter((t) => now - t < LOGIN_FAILURE_WINDOW_MS), now];
+  const lastFailure = { at: now, reason: event.reason, ...(event.ip ? { ip: event.ip } : {}) };
+  if (failures.length < LOGIN_FAILURES_TO_LOCK) return { login: { ...context.login, failures, lastFailure } };
+  const lockMs = Math.min(LOCKOUT_MAX_MS, LOCKOUT_BASE_MS * 2 ** context.login.lockouts);
+  return { login: { failures: [], lockouts: context.login.lockouts + 1, lockedUntil: now + lockMs, lastFailure } };
+}
+
+/** An AlarmNotify (I.2.16): state alarms open and close, single ones are remembered as the last. */
+export function onAlarm({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.alarm') return {};
+  const kind = ALARM_TYPES[event.alarmType as keyof typeof ALARM_TYPES]?.kind;
+  let active = context.activeAlarms.filter((al) => !(al.channel === event.channel && al.type === event.alarmType));
+  if (kind === 'state' && event.state === 'start') active = [...active, { channel: event.channel, type: event.alarmType, since: at(event) }];
+  return {
+    lastSeenAt: at(event), activeAlarms: active,
+    lastAlarm: { channel: event.channel, type: event.alarmType, state: event.state, at: at(event), alarmId: event.alarmId },
+  };
+}
+
+/** BatteryChange (I.2.27, NOTES 5). */
+export function onBattery({ event }: Args): Partial<PuContext> {
+  return event.type === 'vd.battery' ? { battery: event.battery, lastSeenAt: at(event) } : {};
+}
+
+/** The device was bound to a user (Bind with a valid code, NOTES 13), or unbound (null). */
+export function onBound({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'device.bound') return {};
+  return { ownerId: event.userId ?? undefined };
+}
+
+/** A Bind whose code was unknown, expired or used. */
+export function onBindRejected({ event }: Args): Partial<PuContext> {
+  return event.type === 'bind.rejected' ? { lastBindRejected: { at: at(event), reason: event.reason } } : {};
+}
+
+/** LogDone (I.2.30). */
+export function onLogDone({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'vd.logDone') return {};
+  return { lastLog: { transId: event.transId, status: event.status, size: event.size, at: at(event) } };
+}
+
+/** A platform → PU command accepted for sending. */
+export function onCommandSent({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'cmd.request') return {};
+  return { lastCommand: { reqId: event.reqId, name: event.name, at: at(event), ...(event.by ? { by: event.by } : {}) } };
+}
+
+/** The device's answer to a command (or its absence): kept where the lifecycle needs it. */
+export function onCommandResult({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'cmd.result') return {};
+  const out: Partial<PuContext> = {
+    lastCommand: { reqId: event.reqId, name: event.name, at: at(event), ok: event.ok, ...(event.code !== undefined ? { code: event.code, msg: event.msg } : {}) },
+  };
+  const r = event.resp;
+  if (event.ok && r) {
+    if (event.name === 'GetCap') out.capabilities = r;
+    if (event.name === 'DevStatus' && typeof r.battery === 'number') out.battery = r.battery;
+    if (event.name === 'DevStatus' && typeof r.firmware_model === 'string') out.firmwareModel = r.firmware_model;
+    if (event.name === 'QueryUpgrade' && context.upgrade) {
+      out.upgrade = { ...context.upgrade, status: String(r.upgrade_status), progress: Number(r.progress) };
+    }
+  }
+  return out;
+}
+
+/** UpgradeFirmware sent: track the upgrade. */
+export function onStartUpgrade({ event }: Args): Partial<PuContext> {
+  const target = event.type === 'cmd.request' ? event.firmwareModel : undefined;
+  return { upgrade: { firmwareModel: target ?? '', status: 'notstart', progress: 0, polls: 0, startedAt: at(event) } };
+}
+
+/** How an upgrade ended. */
+export function onUpgradeOutcome({ context, event }: Args, p: { status: 'done' | 'error'; error?: string }): Partial<PuContext> {
+  if (!context.upgrade) return {};
+  return {
+    upgrade: {
+      ...context.upgrade, status: p.status, finishedAt: at(event), progress: p.status === 'done' ? 100 : context.upgrade.progress,
+      ...(p.error ? { error: p.error } : {}),
+    },
+  };
+}
+
+/** Count a QueryUpgrade poll (its request id derives from the count, so replay is exact). */
+export function onUpgradePoll({ context }: Args): Partial<PuContext> {
+  return context.upgrade ? { upgrade: { ...context.upgrade, polls: context.upgrade.polls + 1 } } : {};
+}
+
+/** Deprovisioned: forget the connection and the owner. */
+export function onDeprovisioned(): Partial<PuContext> {
+  return { connected: false, connId: undefined, ownerId: undefined };
+}
+
+/** Provisioned again under the same id. */
+export function onReprovisioned({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'device.provisioned') return {};
+  return { macId: event.macId, channels: event.channels, login: { failures: [], lockouts: 0 } };
+}

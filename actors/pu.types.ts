@@ -1,0 +1,92 @@
+/** Types of the pu actor: its input, context and events (plain JSON: ids, times, counters, no secrets). */
+
+/** What a pu actor is created with (credentials stay in the devices table). */
+export interface PuInput {
+  deviceId: string;
+  macId: string;
+  channels: number[];
+}
+
+/** One channel as the device last reported it in a Keepalive (I.2.1). */
+export interface PuChannelState {
+  channel: number;
+  /** 0 offline, 1 online, 3 error, 4 disabled. */
+  state: number;
+  stream_id?: string;
+  record_session?: string;
+  /** Alarm flags (bit `1 << type`, NOTES 2). */
+  alarm: number;
+}
+
+/** A firmware upgrade under way or finished. */
+export interface PuUpgrade {
+  firmwareModel: string;
+  status: string;
+  progress: number;
+  polls: number;
+  startedAt: number;
+  finishedAt?: number;
+  error?: string;
+}
+
+/** The pu actor's context. */
+export interface PuContext extends PuInput {
+  /** Time the current top-level state was entered, and why. */
+  since: number;
+  reason: string;
+  connected: boolean;
+  connId?: string;
+  /** The `reconnect` flag of the last login (Table 9-3). */
+  reconnect?: boolean;
+  ip?: string;
+  hardwareModel?: string;
+  firmwareModel?: string;
+  sdk?: string;
+  connectedAt?: number;
+  lastDisconnect?: { at: number; code: number; reason: string };
+  /** Heartbeat interval handed out in GetServerInfo (I.2.2). */
+  hbIntervalS: number;
+  /** Last time anything arrived from the device (volatile: not a history row of its own). */
+  lastSeenAt?: number;
+  scheduledAt?: number;
+  scheduledFrom?: string;
+  /** Device state from Keepalive: 1 online, 2 upgrading, 3 error. */
+  deviceState?: number;
+  channelStates: PuChannelState[];
+  battery?: number;
+  capabilities?: Record<string, unknown>;
+  /** Alarms reported with state `start` and not yet ended, plus the last single ones. */
+  activeAlarms: Array<{ channel: number; type: number; since: number }>;
+  lastAlarm?: { channel: number; type: number; state: string; at: number; alarmId: string };
+  upgrade?: PuUpgrade;
+  lastCommand?: { reqId: string; name: string; by?: string; at: number; ok?: boolean; code?: number; msg?: string };
+  lastLog?: { transId: string; status: string; size: number; at: number };
+  ownerId?: string;
+  lastBindRejected?: { at: number; reason: string };
+  /** Failed logins within the window, lock-outs in a row, and the end of the current one (9.2, 8.3.1). */
+  login: { failures: number[]; lockouts: number; lockedUntil?: number; lastFailure?: { at: number; ip?: string; reason: string } };
+}
+
+type At = { at?: number };
+
+/** Events of the pu actor. Internal events are dot-case; `at` is stamped by the host. */
+export type PuEvent = At & (
+  | { type: 'device.deprovisioned' }
+  | { type: 'device.provisioned'; macId: string; channels: number[] }
+  | { type: 'device.bound'; userId: string | null }
+  | { type: 'bind.rejected'; reason: string }
+  | { type: 'vs.scheduled'; ip?: string }
+  | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
+  | { type: 'vd.disconnected'; connId: string; code: number; reason: string }
+  | { type: 'vd.keepalive'; state: number; channels: PuChannelState[] }
+  | { type: 'vd.serverInfo'; state?: number }
+  | { type: 'vd.message'; name: string }
+  | { type: 'vd.alarm'; alarmId: string; channel: number; alarmType: number; state: string; timestamp: number }
+  | { type: 'vd.battery'; battery: number }
+  | { type: 'vd.logDone'; transId: string; status: string; size: number }
+  | { type: 'login.failed'; ip?: string; reason: string }
+  | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string }
+  | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
+  | { type: 'heartbeat.expired' }
+  | { type: 'upgrade.poll' }
+);

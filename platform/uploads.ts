@@ -1,0 +1,105 @@
+/**
+ * Single-use, expiring upload URLs handed to devices (Snapshot `url`, LogUploadAsync `url`,
+ * AlarmNotify `pic_upload_url`): `PUT /upload/<token>` streams the bytes to a file under
+ * $DATA_DIR/files (write, then rename), records it, and the token cannot be used again.
+ */
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { grants } from '../db/schema.ts';
+import type { Platform } from './context.ts';
+import { DomainError } from './errors.ts';
+import { randomToken } from './secrets.ts';
+
+/** What an upload is for. */
+export type GrantKind = 'snapshot' | 'log' | 'alarm' | 'segment';
+
+/** How long a device has to use an upload URL. */
+export const UPLOAD_URL_TTL_MS = 10 * 60_000;
+/** Largest picture accepted (snapshot, alarm picture). */
+export const PICTURE_MAX_BYTES = 8 * 1024 * 1024;
+/** Largest device log accepted. */
+export const LOG_MAX_BYTES = 64 * 1024 * 1024;
+/** Used or expired grants are kept this long (for the record), then forgotten. */
+export const GRANT_RETENTION_MS = 24 * 3600_000;
+/** Path prefix of upload URLs. */
+export const UPLOAD_PATH = '/upload';
+
+/** A granted upload as the receiving side sees it. */
+export interface Grant {
+  token: string;
+  kind: GrantKind;
+  deviceId: string;
+  ref: string;
+  maxBytes: number;
+}
+
+/** Issues and receives device uploads. */
+export class Uploads {
+  readonly root: string;
+
+  constructor(private p: Platform, private onStored: (g: Grant, file: string, size: number) => Promise<void>) {
+    this.root = join(p.cfg.dataDir, 'files');
+  }
+
+  /** A new upload URL for a device. */
+  async grant(kind: GrantKind, deviceId: string, ref: string, maxBytes: number, ttlMs = UPLOAD_URL_TTL_MS): Promise<string> {
+    const token = randomToken();
+    await this.p.db.orm.insert(grants).values({ token, kind, deviceId, ref, maxBytes, expiresAt: new Date(Date.now() + ttlMs) });
+    return `${this.p.baseUrl}${UPLOAD_PATH}/${token}`;
+  }
+
+  /** Where a stored file of a kind lives. */
+  fileFor(kind: GrantKind, deviceId: string, name: string): string {
+    return join(this.root, kind, encodeURIComponent(deviceId), name);
+  }
+
+  /** Receive an upload: claim the token, stream the body to disk, record it. */
+  async receive(token: string, body: ReadableStream<Uint8Array> | null, declared: number | undefined): Promise<{ size: number }> {
+    const [g] = await this.p.db.orm.update(grants).set({ usedAt: new Date() })
+      .where(and(eq(grants.token, token), isNull(grants.usedAt), gt(grants.expiresAt, new Date())))
+      .returning();
+    if (!g) throw new DomainError('forbidden', 'this upload URL is unknown, expired or already used');
+    const grant: Grant = { token, kind: g.kind, deviceId: g.deviceId, ref: g.ref, maxBytes: g.maxBytes };
+    if (declared !== undefined && declared > g.maxBytes) {
+      await this.release(token);
+      throw new DomainError('invalid', `body of ${declared} bytes is over the limit of ${g.maxBytes}`);
+    }
+    const ext = g.kind === 'log' ? 'log' : g.kind === 'segment' ? 'ts' : 'jpg';
+    const file = this.fileFor(g.kind, g.deviceId, `${g.ref}.${ext}`);
+    const part = `${file}.part-${token.slice(0, 8)}`;
+    mkdirSync(dirname(file), { recursive: true });
+    let size = 0;
+    try {
+      const w = Bun.file(part).writer();
+      if (body) {
+        for await (const chunk of body) {
+          size += chunk.byteLength;
+          if (size > g.maxBytes) throw new DomainError('invalid', `body is over the limit of ${g.maxBytes} bytes`);
+          w.write(chunk);
+        }
+      }
+      await w.end();
+      if (declared !== undefined && size !== declared) throw new DomainError('invalid', `received ${size} bytes, Content-Length said ${declared}`);
+      renameSync(part, file);
+    } catch (err) {
+      rmSync(part, { force: true });
+      await this.release(token);
+      throw err;
+    }
+    await this.p.db.orm.update(grants).set({ size }).where(eq(grants.token, token));
+    await this.onStored(grant, file, size);
+    this.p.log.info({ device: g.deviceId, kind: g.kind, ref: g.ref, size }, 'upload stored');
+    return { size };
+  }
+
+  /** Forget expired grants (kept a day for the record). */
+  async prune(now = Date.now()): Promise<void> {
+    await this.p.db.orm.delete(grants).where(lt(grants.expiresAt, new Date(now - GRANT_RETENTION_MS)));
+  }
+
+  private async release(token: string): Promise<void> {
+    // A failed upload does not use up the URL: the device may retry until it expires.
+    await this.p.db.orm.update(grants).set({ usedAt: null }).where(eq(grants.token, token));
+  }
+}

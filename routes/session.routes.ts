@@ -1,0 +1,28 @@
+/** `/api/session`, `/api/me` and `/api/bind-codes`: signing in and out, and asking for a bind code. */
+import { Hono } from 'hono';
+import type { Server } from 'bun';
+import { SignIn } from '../protocol/api.ts';
+import type { Platform } from '../platform/context.ts';
+import { DomainError } from '../platform/errors.ts';
+import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
+import { validate } from './validate.ts';
+
+/** Sign-in (open) and the routes of a signed-in user. */
+export function sessionRoutes(p: Platform) {
+  const auth = authenticate(p, (t) => p.sessions.resolve(t));
+  return new Hono<AuthEnv & { Bindings: Server<unknown> }>()
+    .post('/session', validate('json', SignIn), async (c) => {
+      const b = c.req.valid('json');
+      return c.json(await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address), 201);
+    })
+    .delete('/session', auth, async (c) => {
+      await p.sessions.signOut(bearerOf(c.req.header('Authorization')) ?? '');
+      return c.body(null, 204);
+    })
+    .get('/me', auth, (c) => c.json(c.var.principal))
+    .post('/bind-codes', auth, async (c) => {
+      const who = c.var.principal;
+      if (who.kind !== 'user') throw new DomainError('invalid', 'bind codes belong to a user: sign in as one');
+      return c.json(await p.bind.issue(who.userId), 201);
+    });
+}

@@ -1,0 +1,20 @@
+/** `PUT /upload/<token>`: where devices upload snapshots, logs and alarm pictures (single-use URLs). */
+import { Hono } from 'hono';
+import type { Platform } from '../platform/context.ts';
+import { DomainError } from '../platform/errors.ts';
+import { STATUS_OF_KIND } from './problem.ts';
+import { UPLOAD_PATH } from '../platform/uploads.ts';
+
+/** The upload endpoint (device-facing: failures are `{"info": …}`). */
+export function uploadRoutes(p: Platform) {
+  return new Hono().put(`${UPLOAD_PATH}/:token`, async (c) => {
+    const length = c.req.header('content-length');
+    try {
+      const r = await p.uploads.receive(c.req.param('token'), c.req.raw.body, length === undefined ? undefined : Number(length));
+      return c.json({ size: r.size }, 201);
+    } catch (err) {
+      if (err instanceof DomainError) return c.json({ info: err.message }, STATUS_OF_KIND[err.kind]);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Vd, the device management interface (H.627.2 9.3.2): `GET /Vd?login_code=…` upgrades to a
+ * WebSocket once the login is checked (Table 9-3); then every frame is parsed, validated against
+ * the catalog, and handed to its handler (platform/vd-inbound.ts) or matched to its request.
+ */
+import { Hono } from 'hono';
+import type { Server, ServerWebSocket } from 'bun';
+import { randomUUID } from 'node:crypto';
+import { parseVdFrame, vdError, vdResponse } from '../protocol/vd-frame.ts';
+import { acceptsVd, isVdName, validateVdParams } from '../protocol/vd.ts';
+import { VD_ERR } from '../protocol/constants.ts';
+import { parseVdLogin } from '../protocol/vd-login.ts';
+import { puActorId } from '../actors/pu.machine.ts';
+import type { Platform } from '../platform/context.ts';
+import { CLOSE_POLICY, VdConnection } from '../platform/vd-connections.ts';
+import { ERR_BAD_INPUT, INBOUND, InboundError } from '../platform/vd-inbound.ts';
+import type { SocketData, SocketHandler } from './ws.ts';
+
+/** Malformed frames in a row after which the socket is closed. */
+export const VD_GARBAGE_LIMIT = 10;
+
+type Login = { deviceId: string; macId: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string; ip?: string };
+type VdState = { login: Login; conn?: VdConnection };
+type VdWs = ServerWebSocket<SocketData<VdState>>;
+
+/** The Vd endpoint: the upgrade route and the socket handler. */
+export function vdRoutes(p: Platform) {
+  const handler = vdSocketHandler(p);
+  return new Hono<{ Bindings: Server<SocketData> }>().get('/Vd', async (c) => {
+    const info = (status: 400 | 401 | 426 | 429, text: string, headers: Record<string, string> = {}) => c.json({ info: text }, status, headers);
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return info(426, 'Vd is a WebSocket endpoint (Upgrade: websocket)');
+    const q = parseVdLogin(new URL(c.req.url).searchParams);
+    if (!q.ok) return info(400, q.error);
+    const ip = c.env?.requestIP?.(c.req.raw)?.address;
+    const verdict = await p.auth.login(q.value, ip);
+    if (!verdict.ok) return info(verdict.status, verdict.reason, verdict.retryAfterS ? { 'Retry-After': String(verdict.retryAfterS) } : {});
+    const login: Login = {
+      deviceId: verdict.deviceId, macId: verdict.macId, reconnect: q.value.reconnect === 1, hardwareModel: q.value.hardware_model,
+      firmwareModel: q.value.firmware_model, ...(q.value.sdk ? { sdk: q.value.sdk } : {}), ...(ip ? { ip } : {}),
+    };
+    const data: SocketData<VdState> = { handler, state: { login } };
+    if (!c.env.upgrade(c.req.raw, { data })) return info(400, 'WebSocket upgrade failed');
+    return new Response(null);
+  });
+}
+
+function vdSocketHandler(p: Platform): SocketHandler<VdState> {
+  return {
+    open(ws: VdWs) {
+      const l = ws.data.state.login;
+      const conn = new VdConnection(randomUUID(), l.deviceId, l.macId, ws, l.ip);
+      ws.data.state.conn = conn;
+      p.vd.attach(conn);
+      p.log.info({ device: l.deviceId, conn: conn.connId, ip: l.ip, reconnect: l.reconnect }, 'vd connected');
+      p.host.send(puActorId(l.deviceId), {
+        type: 'vd.connected', connId: conn.connId, reconnect: l.reconnect, hardwareModel: l.hardwareModel, firmwareModel: l.firmwareModel,
+        ...(l.sdk ? { sdk: l.sdk } : {}), ...(l.ip ? { ip: l.ip } : {}),
+      });
+    },
+    message(ws: VdWs, data) {
+      const conn = ws.data.state.conn;
+      if (conn) onFrame(p, conn, data);
+    },
+    close(ws: VdWs, code, reason) {
+      const conn = ws.data.state.conn;
+      if (!conn) return;
+      const current = p.vd.detach(conn, `connection closed (${code})`);
+      p.log.info({ device: conn.deviceId, conn: conn.connId, code, reason, current }, 'vd disconnected');
+      p.host.send(puActorId(conn.deviceId), { type: 'vd.disconnected', connId: conn.connId, code, reason: reason || 'closed' });
+    },
+  };
+}
+
+/** One frame from a device. */
+function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
+  const f = parseVdFrame(typeof data === 'string' ? data : new Uint8Array(data));
+  if (f.kind === 'invalid') return garbage(p, conn, f.reason, f.seq);
+  conn.garbage = 0;
+  if (f.kind === 'response' || f.kind === 'error') {
+    const answered = conn.settle(f.seq, f.kind === 'response' ? { ok: true, resp: f.resp } : { ok: false, kind: 'err', code: f.err.code, msg: f.err.msg });
+    if (!answered) p.log.warn({ device: conn.deviceId, seq: f.seq }, 'vd answer to no pending request (late, unknown or duplicate): dropped');
+    return;
+  }
+  const name = f.kind === 'request' ? f.req : f.event;
+  const kind = f.kind === 'request' ? 'rpc' : 'event';
+  const reply = (text: string) => { if (f.kind === 'request') conn.socket.send(text); };
+  if (!isVdName(name) || !acceptsVd(name, 'pu', kind)) {
+    p.log.warn({ device: conn.deviceId, name, kind }, 'vd message not accepted from a PU');
+    return reply(vdError(f.kind === 'request' ? f.seq : 0, VD_ERR.UNSUPPORTED_METHOD, `${name} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`));
+  }
+  const v = validateVdParams(name, f.params);
+  if (!v.ok) {
+    p.log.warn({ device: conn.deviceId, name, err: v.error }, 'vd message with bad params');
+    return reply(vdError(f.kind === 'request' ? f.seq : 0, ERR_BAD_INPUT, v.error));
+  }
+  const seq = f.kind === 'request' ? f.seq : 0;
+  const handle = INBOUND[name as keyof typeof INBOUND] as (p: Platform, c: VdConnection, params: unknown) => unknown;
+  const settle = (resp: unknown) => reply(vdResponse(seq, (resp ?? {}) as object));
+  const refuse = (err: unknown) => {
+    const code = err instanceof InboundError ? err.code : VD_ERR.SERVER_ERROR;
+    if (!(err instanceof InboundError)) p.log.error({ device: conn.deviceId, name, err: err instanceof Error ? err.stack : String(err) }, 'vd handler failed');
+    reply(vdError(seq, code, err instanceof Error ? err.message : String(err)));
+  };
+  try {
+    const out = handle(p, conn, v.value);
+    if (out instanceof Promise) out.then(settle, refuse);
+    else settle(out);
+  } catch (err) {
+    refuse(err);
+  }
+}
+
+function garbage(p: Platform, conn: VdConnection, reason: string, seq: number | undefined): void {
+  conn.garbage++;
+  p.log.warn({ device: conn.deviceId, reason, seq, inARow: conn.garbage }, 'malformed vd frame');
+  if (seq !== undefined) conn.socket.send(vdError(seq, ERR_BAD_INPUT, reason));
+  if (conn.garbage >= VD_GARBAGE_LIMIT) {
+    p.log.warn({ device: conn.deviceId }, 'closing a vd connection that keeps sending malformed frames');
+    conn.socket.close(CLOSE_POLICY, 'too many malformed frames');
+  }
+}

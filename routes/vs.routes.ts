@@ -1,0 +1,41 @@
+/**
+ * Vs, the scheduling interface (H.627.2 9.3.1, I.1; NOTES 4): a provisioned device asks which
+ * signalling server to use and gets the platform's clock (SyncTime, microseconds).
+ */
+import { Hono } from 'hono';
+import type { Server } from 'bun';
+import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
+import { parseVsGetServerAddr, syncTimeFromMs, VS_PATH, type VsGetServerAddrResp } from '../protocol/vs.ts';
+import { puActorId } from '../actors/pu.machine.ts';
+import type { Platform } from '../platform/context.ts';
+import { findDeviceByIdentity } from '../platform/devices.ts';
+
+/** Fields of services this platform does not run (P2P, TURN, hibernation): empty host, port 0 (NOTES 4). */
+const NOT_OFFERED = { domain: '', port: 0 } as const;
+
+/** The Vs endpoint. */
+export function vsRoutes(p: Platform) {
+  return new Hono<{ Bindings: Server<unknown> }>().get(VS_PATH, async (c) => {
+    const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
+    if (!q.ok) return c.json({ info: q.error }, 400);
+    const device = await findDeviceByIdentity(p, q.value.macid);
+    if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
+    const ip = c.env?.requestIP?.(c.req.raw)?.address;
+    p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
+    const body: VsGetServerAddrResp = {
+      PassDomain: p.cfg.publicHost,
+      P2p_passDomain: NOT_OFFERED.domain,
+      TurnDomain: NOT_OFFERED.domain,
+      HibernationDomain: NOT_OFFERED.domain,
+      PassPort: NOT_OFFERED.port, // plain WS is not offered: WSS only
+      Secure_PassPort: Number(new URL(p.baseUrl).port),
+      P2p_passPort: NOT_OFFERED.port,
+      TurnPort: NOT_OFFERED.port,
+      SyncTime: syncTimeFromMs(Date.now()),
+      HibernationPort: NOT_OFFERED.port,
+      HibernationHBInterval: 0,
+      MaxP2PSession: 0,
+    };
+    return c.json(body);
+  });
+}

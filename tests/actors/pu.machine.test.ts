@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'bun:test';
+import { createActor, SimulatedClock } from 'xstate';
+import { puMachine, REBOOT_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, heartbeatTimeoutMs } from '../../actors/pu.machine.ts';
+import { LOCKOUT_BASE_MS, LOGIN_FAILURES_TO_LOCK } from '../../actors/pu.actions.ts';
+import type { PuEvent } from '../../actors/pu.types.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function start() {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const sent: Array<{ reqId: string; name: string }> = [];
+  const closed: string[] = [];
+  const machine = puMachine.provide({
+    actions: {
+      'vd.send': (_, p) => { sent.push(p as { reqId: string; name: string }); },
+      'vd.close': (_, p) => { closed.push((p as { reason: string }).reason); },
+    },
+  });
+  const actor = createActor(machine, { input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0] }, clock });
+  actor.start();
+  const send = (e: PuEvent) => actor.send({ ...e, at: clock.now() } as PuEvent);
+  const state = () => JSON.stringify(actor.getSnapshot().value);
+  const ctx = () => actor.getSnapshot().context;
+  const login = (connId = 'c1', reconnect = false) =>
+    send({ type: 'vd.connected', connId, reconnect, hardwareModel: 'HW1', firmwareModel: 'FW1', ip: '10.0.0.2' });
+  const keepalive = () => send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
+  return { clock, actor, send, state, ctx, login, keepalive, sent, closed };
+}
+
+describe('pu machine', () => {
+  it('goes provisioned → scheduled → online, recording why and when', () => {
+    const t = start();
+    expect(t.state()).toBe('"provisioned"');
+    t.clock.increment(1000);
+    t.send({ type: 'vs.scheduled', ip: '10.0.0.2' });
+    expect(t.state()).toBe('"scheduled"');
+    expect(t.ctx()).toMatchObject({ scheduledAt: T0 + 1000, reason: 'asked Vs for its server' });
+    t.login();
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ connected: true, hardwareModel: 'HW1', firmwareModel: 'FW1', reason: 'logged in', since: T0 + 1000 });
+  });
+
+  it('keeps channel states and alarm flags from Keepalive', () => {
+    const t = start();
+    t.login();
+    t.send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 1, state: 0, alarm: 0 }, { channel: 0, state: 1, stream_id: 's1', alarm: 1 << 3 }] });
+    expect(t.ctx().channelStates).toEqual([{ channel: 0, state: 1, stream_id: 's1', alarm: 8 }, { channel: 1, state: 0, alarm: 0 }]);
+    expect(t.ctx().deviceState).toBe(1);
+  });
+
+  it('marks a PU offline after three missed heartbeats', () => {
+    const t = start();
+    t.login();
+    const timeout = heartbeatTimeoutMs(t.ctx());
+    expect(timeout).toBe(30_000);
+    for (let i = 0; i < 5; i++) {
+      t.clock.increment(10_000);
+      t.keepalive();
+    }
+    t.clock.increment(timeout - 1);
+    expect(t.state()).toBe('{"online":"ready"}');
+    t.clock.increment(1);
+    expect(t.state()).toBe('"offline"');
+    expect(t.ctx()).toMatchObject({ reason: 'no message for 3 heartbeat intervals', since: T0 + 50_000 + timeout });
+  });
+
+  it('does not flap offline when the socket closes and the device reconnects in time', () => {
+    const t = start();
+    t.login('c1');
+    t.clock.increment(5000);
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 1006, reason: 'abnormal closure' });
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx().connected).toBe(false);
+    t.clock.increment(20_000);
+    t.login('c2', true);
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ connected: true, connId: 'c2', reconnect: true });
+    t.clock.increment(29_000);
+    expect(t.state()).toBe('{"online":"ready"}');
+  });
+
+  it('ignores the close of a connection that was already replaced', () => {
+    const t = start();
+    t.login('c1');
+    t.login('c2');
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 4000, reason: 'replaced' });
+    expect(t.ctx()).toMatchObject({ connected: true, connId: 'c2' });
+  });
+
+  it('goes offline when the socket closed and nothing came back, and online again on reconnect', () => {
+    const t = start();
+    t.login('c1');
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 1006, reason: 'abnormal closure' });
+    t.clock.increment(30_000);
+    expect(t.state()).toBe('"offline"');
+    t.clock.increment(60_000);
+    t.login('c3', true);
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ reason: 'logged in again', reconnect: true });
+  });
+
+  it('accepts commands only while the device is connected', () => {
+    const t = start();
+    t.send({ type: 'cmd.request', reqId: 'r1', name: 'DevStatus' });
+    expect(t.ctx().lastCommand).toBeUndefined();
+    t.login();
+    t.send({ type: 'cmd.request', reqId: 'r2', name: 'DevStatus' });
+    expect(t.ctx().lastCommand).toMatchObject({ reqId: 'r2', name: 'DevStatus' });
+    t.send({ type: 'cmd.result', reqId: 'r2', name: 'DevStatus', ok: true, resp: { battery: 77, firmware_model: 'FW1' } });
+    expect(t.ctx()).toMatchObject({ battery: 77, lastCommand: { ok: true } });
+  });
+
+  it('waits through a reboot, and counts a device that never returns as offline', () => {
+    const t = start();
+    t.login('c1');
+    t.send({ type: 'cmd.request', reqId: 'r1', name: 'RebootDevice' });
+    expect(t.state()).toBe('{"online":"rebooting"}');
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 1001, reason: 'going away' });
+    t.clock.increment(60_000); // longer than the heartbeat timeout: still rebooting
+    expect(t.state()).toBe('{"online":"rebooting"}');
+    t.login('c2');
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx().reason).toBe('back after a reboot');
+    t.send({ type: 'cmd.request', reqId: 'r2', name: 'RebootDevice' });
+    t.clock.increment(REBOOT_TIMEOUT_MS);
+    expect(t.state()).toBe('"offline"');
+    expect(t.ctx().reason).toBe('did not come back after a reboot');
+  });
+
+  it('expects a rescheduled device back through Vs and Vd', () => {
+    const t = start();
+    t.login('c1');
+    t.send({ type: 'cmd.request', reqId: 'r1', name: 'Reschedule' });
+    expect(t.state()).toBe('{"online":"rescheduling"}');
+    t.send({ type: 'vs.scheduled', ip: '10.0.0.9' });
+    t.login('c2', true);
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ reason: 'back after rescheduling', scheduledFrom: '10.0.0.9' });
+  });
+
+  it('polls QueryUpgrade through an upgrade and follows the device through its restart', () => {
+    const t = start();
+    t.login('c1');
+    t.send({ type: 'cmd.request', reqId: 'u1', name: 'UpgradeFirmware', firmwareModel: 'FW2' });
+    expect(t.state()).toBe('{"online":"upgrading"}');
+    t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
+    expect(t.sent.map((s) => s.name)).toEqual(['QueryUpgrade']);
+    t.send({ type: 'cmd.result', reqId: t.sent[0]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'downloading', progress: 40, firmware_model: 'FW1' } });
+    expect(t.ctx().upgrade).toMatchObject({ firmwareModel: 'FW2', status: 'downloading', progress: 40 });
+    t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
+    t.send({ type: 'cmd.result', reqId: t.sent[1]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'done', progress: 100, firmware_model: 'FW2' } });
+    expect(t.state()).toBe('{"online":"rebooting"}');
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 1001, reason: 'restart' });
+    t.clock.increment(UPGRADE_POLL_INTERVAL_MS * 3);
+    expect(t.sent.length).toBe(2); // no polling once the upgrade is done
+    t.send({ type: 'vd.connected', connId: 'c2', reconnect: false, hardwareModel: 'HW1', firmwareModel: 'FW2' });
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ firmwareModel: 'FW2', upgrade: { status: 'done', progress: 100 } });
+  });
+
+  it('ends an upgrade the device reports as failed', () => {
+    const t = start();
+    t.login();
+    t.send({ type: 'cmd.request', reqId: 'u1', name: 'UpgradeFirmware', firmwareModel: 'FW2' });
+    t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
+    t.send({ type: 'cmd.result', reqId: t.sent[0]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'error', progress: 10, firmware_model: 'FW1' } });
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx().upgrade).toMatchObject({ status: 'error', error: 'the device reported an upgrade error' });
+  });
+
+  it('locks a device out after repeated failed logins, for a growing time', () => {
+    const t = start();
+    for (let i = 0; i < LOGIN_FAILURES_TO_LOCK; i++) t.send({ type: 'login.failed', ip: '10.0.0.66', reason: 'wrong password' });
+    expect(t.ctx().login).toMatchObject({ lockouts: 1, lockedUntil: T0 + LOCKOUT_BASE_MS });
+    t.clock.increment(LOCKOUT_BASE_MS);
+    for (let i = 0; i < LOGIN_FAILURES_TO_LOCK; i++) t.send({ type: 'login.failed', reason: 'wrong password' });
+    expect(t.ctx().login).toMatchObject({ lockouts: 2, lockedUntil: T0 + LOCKOUT_BASE_MS + 2 * LOCKOUT_BASE_MS });
+    t.login();
+    expect(t.ctx().login).toMatchObject({ lockouts: 0, failures: [] });
+  });
+
+  it('tracks alarms that start and end, and single alarms', () => {
+    const t = start();
+    t.login();
+    t.send({ type: 'vd.alarm', alarmId: 'a1', channel: 0, alarmType: 3, state: 'start', timestamp: 1 });
+    expect(t.ctx().activeAlarms).toEqual([{ channel: 0, type: 3, since: T0 }]);
+    t.send({ type: 'vd.alarm', alarmId: 'a2', channel: 0, alarmType: 10, state: 'pulse', timestamp: 2 });
+    expect(t.ctx().activeAlarms.length).toBe(1);
+    t.send({ type: 'vd.alarm', alarmId: 'a3', channel: 0, alarmType: 3, state: 'end', timestamp: 3 });
+    expect(t.ctx().activeAlarms).toEqual([]);
+    expect(t.ctx().lastAlarm).toMatchObject({ alarmId: 'a3', type: 3, state: 'end' });
+  });
+
+  it('closes the connection and forgets the owner when deprovisioned', () => {
+    const t = start();
+    t.login();
+    t.send({ type: 'device.bound', userId: 'u1' });
+    t.send({ type: 'device.deprovisioned' });
+    expect(t.state()).toBe('"deprovisioned"');
+    expect(t.closed).toEqual(['device deprovisioned']);
+    expect(t.ctx().ownerId).toBeUndefined();
+  });
+});
