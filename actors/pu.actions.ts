@@ -49,10 +49,10 @@ export function onKeepalive({ context, event }: Args): Partial<PuContext> {
   return { lastSeenAt: at(event), deviceState: event.state, channelStates: channels, activeAlarms: active };
 }
 
-/** GetServerInfo from the device. */
+/** GetServerInfo from the device: the heartbeat interval it was given (I.2.2) sets the offline timeout. */
 export function onServerInfo({ event }: Args): Partial<PuContext> {
   if (event.type !== 'vd.serverInfo') return {};
-  return { lastSeenAt: at(event), ...(event.state !== undefined ? { deviceState: event.state } : {}) };
+  return { lastSeenAt: at(event), hbIntervalS: event.hbIntervalS, ...(event.state !== undefined ? { deviceState: event.state } : {}) };
 }
 
 /** The device asked Vs for its server. */

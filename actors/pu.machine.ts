@@ -6,7 +6,7 @@
  * Every top-level transition records its reason and time (`reason`, `since`).
  */
 import { assign, cancel, enqueueActions, raise, setup } from 'xstate';
-import { OFFLINE_AFTER_HB_INTERVALS, HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
+import { OFFLINE_AFTER_HB_INTERVALS } from '../protocol/constants.ts';
 import type { MachineDef } from './registry.ts';
 import * as a from './pu.actions.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
@@ -208,6 +208,3 @@ export const puMachine = setup({
 
 /** The pu machine as the host registers it; `lastSeenAt` changes alone are not history rows. */
 export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt'] };
-
-/** Heartbeat interval the platform hands out in GetServerInfo unless configured otherwise. */
-export const PLATFORM_HB_INTERVAL_S = HB_INTERVAL_DEFAULT_S;

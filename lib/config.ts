@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
+import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
 
 /** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
 export const DEFAULT_HTTP_PORT = 8443;
@@ -35,6 +36,8 @@ export const EnvSchema = z.object({
   TLS_CERT: z.string().min(1).optional(),
   TLS_KEY: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** Heartbeat interval handed to devices in GetServerInfo (I.2.2); the spec's default is 10 s. */
+  HB_INTERVAL_S: z.coerce.number({ error: 'HB_INTERVAL_S must be a number of seconds' }).int('HB_INTERVAL_S must be whole seconds').min(1, 'HB_INTERVAL_S must be at least 1').max(3600, 'HB_INTERVAL_S must be at most 3600').default(HB_INTERVAL_DEFAULT_S),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -75,5 +78,6 @@ function resolveConfig(e: z.infer<typeof EnvSchema>) {
     adminToken: e.ADMIN_TOKEN,
     adminTokenFile: join(dataDir, 'admin-token'),
     logLevel: e.LOG_LEVEL,
+    hbIntervalS: e.HB_INTERVAL_S,
   };
 }

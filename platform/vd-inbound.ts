@@ -5,7 +5,7 @@
 import { eq, and } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { alarms, deviceLogs } from '../db/schema.ts';
-import { puActorId, PLATFORM_HB_INTERVAL_S } from '../actors/pu.machine.ts';
+import { puActorId } from '../actors/pu.machine.ts';
 import { normalizeDeviceIdentity } from '../protocol/identity.ts';
 import type { vd } from '../protocol/vd.ts';
 import type { AlarmNotifyParams, BatteryChangeParams, BindParams, GetServerInfoParams, KeepaliveParams, LogDoneParams } from '../protocol/index.ts';
@@ -49,8 +49,9 @@ export const INBOUND = {
 
   GetServerInfo: ((p, conn, params) => {
     checkMac(conn, params?.mac_id);
-    p.host.send(puActorId(conn.deviceId), { type: 'vd.serverInfo', ...(params?.state !== undefined ? { state: params.state } : {}) });
-    return { hb_interval: PLATFORM_HB_INTERVAL_S };
+    const hbIntervalS = p.cfg.hbIntervalS;
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.serverInfo', hbIntervalS, ...(params?.state !== undefined ? { state: params.state } : {}) });
+    return { hb_interval: hbIntervalS };
   }) as Handler<GetServerInfoParams>,
 
   AlarmNotify: (async (p, conn, params) => {
