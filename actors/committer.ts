@@ -24,6 +24,8 @@ export const COMMIT_RETRY_MAX_MS = 5000;
  * the row's context and seq up to date from the logged diffs (at most this many rows).
  */
 export const CONTEXT_REFRESH_EVENTS = 16;
+/** Longest a volatile change (a last-seen time) goes without reaching the stored context. */
+export const VOLATILE_CONTEXT_REFRESH_MS = 60_000;
 
 /** SQLSTATE of a unique violation: in the event log, a seq another writer took. */
 const UNIQUE_VIOLATION = '23505';
@@ -101,6 +103,7 @@ class Lane {
 
   /** Note an unlogged snapshot change; it is written within the volatile flush delay. */
   touch(r: Resident): void {
+    r.volatileDirty = true;
     if (this.batch.get(r.id)?.r === r) return; // its row goes out with the pending write anyway
     this.dirty.add(r);
     if (this.volatileTimer === undefined) {
@@ -254,7 +257,11 @@ class Lane {
     if (row) {
       w.r.dbSeq = row.seq;
       w.r.row = { stateKey: row.state_key, status: row.status, timersGen: w.timersGen ?? 0 };
-      if (row.context !== null) w.r.ctxSeq = row.seq;
+      if (row.context !== null) {
+        w.r.ctxSeq = row.seq;
+        w.r.ctxWrittenAt = row.at;
+        w.r.volatileDirty = false;
+      }
     }
     w.resolve();
     for (const x of w.waiters) x.resolve(x.result);
@@ -288,7 +295,10 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   const timers = [...r.timers.values()];
   let next: number | null = null;
   for (const t of timers) if (next === null || t.due < next) next = t.due;
-  const fullContext = r.dbSeq === null || w.events.length === 0 || s.status !== 'active' || stale;
+  // A volatile flush (no events) mostly re-arms timers: it carries the full context (for the
+  // last-seen time) at most once per VOLATILE_CONTEXT_REFRESH_MS.
+  const volatileRefresh = r.volatileDirty && now - r.ctxWrittenAt >= VOLATILE_CONTEXT_REFRESH_MS;
+  const fullContext = r.dbSeq === null || volatileRefresh || s.status !== 'active' || stale;
   return {
     id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,
     base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: r.stateKey, value: s.value,

@@ -113,8 +113,11 @@ export interface Resident {
   seq: number;
   /** The seq the database row has; null until the row exists. */
   dbSeq: number | null;
-  /** The seq as of which the stored row holds the full context. */
+  /** The seq as of which the stored row holds the full context, and when that was written. */
   ctxSeq: number;
+  ctxWrittenAt: number;
+  /** A volatile change is not in the stored context yet. */
+  volatileDirty?: boolean;
   /** stateKeyOf(snapshot.value), kept current. */
   stateKey: string;
   /** Bumped whenever the pending timers change (so the committer knows the row must be rewritten). */
@@ -220,7 +223,7 @@ export class ActorHost {
     }
     const now = this.clock.now();
     const r: Resident = {
-      id, def, snapshot, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, loggedContext: snapshot.context,
+      id, def, snapshot, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, ctxWrittenAt: now, loggedContext: snapshot.context,
       timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
       createdAt: now, updatedAt: now,
     };
@@ -352,7 +355,7 @@ export class ActorHost {
     const timers = new Map(row.timers.map((t) => [t.id, t] as const));
     const r: Resident = {
       id, def, snapshot, stateKey: row.state_key, timersGen: 0, row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
-      seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, loggedContext: row.context,
+      seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, ctxWrittenAt: row.updated_at, loggedContext: row.context,
       timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
       deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
     };

@@ -110,3 +110,8 @@ export function machineNote(): string {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}`;
 }
+
+/** Device id of the i-th simulated PU of a load benchmark. */
+export function benchDeviceId(i: number): string {
+  return `BENCH-${String(i).padStart(6, '0')}`;
+}

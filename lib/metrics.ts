@@ -9,9 +9,20 @@ export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 200
 /** Histogram buckets for commit latency, seconds. */
 export const COMMIT_LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+/** Live figures read at scrape time. */
+export interface MetricProbes {
+  vdConnections(): number;
+}
+
 /** The platform's metrics and the hooks that feed them. */
-export function createMetrics(db: Db) {
+export function createMetrics(db: Db, probes?: MetricProbes) {
   const registry = new client.Registry();
+  new client.Gauge({
+    name: 'h627_vd_connections', help: 'Devices connected over Vd right now', registers: [registry],
+    collect() {
+      this.set(probes?.vdConnections() ?? 0);
+    },
+  });
   new client.Gauge({
     name: 'h627_actors', help: 'Actors by type and state', labelNames: ['type', 'state'], registers: [registry],
     async collect() {

@@ -59,9 +59,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const admin = ensureAdminToken(cfg);
   const key = loadPlatformKey(cfg.dataDir);
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
-  const metrics = createMetrics(db);
   // The services and the host reference each other through `p`, filled in below.
-  const p = { cfg, db, log, metrics, key, adminToken: admin.token, baseUrl: '' } as Platform;
+  const p = { cfg, db, log, key, adminToken: admin.token, baseUrl: '' } as Platform;
+  const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0 });
+  p.metrics = metrics;
   const effects: EffectHandlers = {
     'vd.send': (call) => p.rpc.send(call),
     'vd.close': (call) => p.vd.close(String(call.context.deviceId), CLOSE_DROPPED, String(call.params.reason)),

@@ -11,8 +11,11 @@ import { ConfigError } from '../lib/config.ts';
 
 /** Validity of the generated certificate. */
 export const SELF_SIGNED_VALID_DAYS = 3650;
-/** RSA key size of the generated certificate. */
-export const SELF_SIGNED_KEY_BITS = 2048;
+/**
+ * Curve of the generated certificate's key: ECDSA P-256 signs a TLS handshake an order of
+ * magnitude faster than RSA-2048, which matters when thousands of cameras reconnect at once.
+ */
+export const SELF_SIGNED_CURVE = 'P-256';
 /** subjectAltName entry types (RFC 5280 GeneralName): dNSName, iPAddress. */
 const SAN_DNS = 2;
 const SAN_IP = 7;
@@ -38,7 +41,8 @@ export async function ensureTls(cfg: Config): Promise<TlsMaterial> {
   const hosts = new Set([cfg.publicHost, 'localhost', '127.0.0.1']);
   const altNames = [...hosts].map((h) => (isIP(h) ? { type: SAN_IP, ip: h } : { type: SAN_DNS, value: h }));
   const pems = await selfsigned.generate([{ name: 'commonName', value: cfg.publicHost }], {
-    keySize: SELF_SIGNED_KEY_BITS,
+    keyType: 'ec',
+    curve: SELF_SIGNED_CURVE,
     days: SELF_SIGNED_VALID_DAYS,
     algorithm: 'sha256',
     extensions: [{ name: 'subjectAltName', altNames }],

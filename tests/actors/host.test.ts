@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { readHistory } from '../../actors/store.ts';
+import { VOLATILE_CONTEXT_REFRESH_MS } from '../../actors/committer.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
@@ -44,19 +45,26 @@ describe('ActorHost', () => {
     await host.stop();
   });
 
-  it('keeps a last-seen change out of the log but in the snapshot', async () => {
-    const { host } = makeHost();
+  it('keeps a last-seen change out of the log: its timers are stored at once, the time itself within a minute', async () => {
+    const { host, clock } = makeHost();
     await host.create('lamp', 'lamp:c', { name: 'c' });
     await host.dispatch('lamp:c', { type: 'on' });
+    clock.increment(1000);
     const r = await host.dispatch('lamp:c', { type: 'seen', at: 42 });
     expect(r.logged).toBe(false);
     await host.flush();
-    const [row] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'lamp:c'`);
-    expect(row!.context.lastSeen).toBe(42);
+    type Row = { context: { lastSeen: number }; timers: Array<{ due: number }> };
+    const [row] = await t.db.rows<Row>(sql`select context, timers from actors where id = 'lamp:c'`);
+    expect(row!.timers[0]!.due).toBe(clock.now() + LAMP_AUTO_OFF_MS); // the re-armed timer
     expect((await readHistory(t.db, 'lamp:c', -1, 10)).length).toBe(2);
+    clock.increment(VOLATILE_CONTEXT_REFRESH_MS);
+    await host.dispatch('lamp:c', { type: 'seen', at: 43 });
+    await host.flush();
+    const [later] = await t.db.rows<Row>(sql`select context, timers from actors where id = 'lamp:c'`);
+    expect(later!.context.lastSeen).toBe(43);
     await host.dispatch('lamp:c', { type: 'label', text: 'x' });
     const h = await readHistory(t.db, 'lamp:c', -1, 10);
-    expect(h.at(-1)!.context.lastSeen).toBe(42); // the next logged row carries it
+    expect(h.at(-1)!.context.lastSeen).toBe(43); // the next logged row carries it
     await host.stop();
   });
 

@@ -144,6 +144,8 @@ describe('pu machine', () => {
     t.login('c1');
     t.send({ type: 'cmd.request', reqId: 'u1', name: 'UpgradeFirmware', firmwareModel: 'FW2' });
     expect(t.state()).toBe('{"online":"upgrading"}');
+    expect(t.sent.map((s) => s.name)).toEqual(['UpgradeFirmware']);
+    t.sent.length = 0;
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
     expect(t.sent.map((s) => s.name)).toEqual(['QueryUpgrade']);
     t.send({ type: 'cmd.result', reqId: t.sent[0]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'downloading', progress: 40, firmware_model: 'FW1' } });
@@ -164,7 +166,7 @@ describe('pu machine', () => {
     t.login();
     t.send({ type: 'cmd.request', reqId: 'u1', name: 'UpgradeFirmware', firmwareModel: 'FW2' });
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
-    t.send({ type: 'cmd.result', reqId: t.sent[0]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'error', progress: 10, firmware_model: 'FW1' } });
+    t.send({ type: 'cmd.result', reqId: t.sent[1]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'error', progress: 10, firmware_model: 'FW1' } });
     expect(t.state()).toBe('{"online":"ready"}');
     expect(t.ctx().upgrade).toMatchObject({ status: 'error', error: 'the device reported an upgrade error' });
   });

@@ -71,7 +71,7 @@ export class RawDevice {
   }
 
   /** Send a raw string. */
-  raw(text: string | Uint8Array): void {
+  raw(text: string | Uint8Array<ArrayBuffer>): void {
     this.ws.send(text);
   }
 

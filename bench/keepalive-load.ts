@@ -1,0 +1,149 @@
+/**
+ * The keepalive benchmark's load generator (a separate process from the server it loads): N raw
+ * Vd clients over WSS that log in, ask GetServerInfo, then send Keepalive every interval and time
+ * each answer. Driven by its parent over IPC: {cmd:'interval', ms}, {cmd:'measure'}, {cmd:'storm',
+ * keep}, {cmd:'stop'}; it answers with JSON messages.
+ */
+import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
+import { BACKOFF_STEP_S } from '../protocol/constants.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const URL_BASE = args.url!;
+const COUNT = Number(args.count ?? 1000);
+const PASSWORD = args.password ?? 'bench-password';
+/** Logins in flight at once while connecting (a TLS handshake each). */
+const CONNECT_CONCURRENCY = Number(args['connect-concurrency'] ?? 200);
+/** Longest a keepalive may wait for its answer before it counts as an error. */
+const ANSWER_TIMEOUT_MS = 5000;
+const tls = { rejectUnauthorized: false };
+
+
+interface Client {
+  i: number;
+  ws?: WebSocket;
+  seq: number;
+  sentAt: Map<number, number>;
+  timer?: ReturnType<typeof setTimeout>;
+  online: boolean;
+  control: boolean;
+}
+
+let intervalMs = 10_000;
+let samples: number[] = [];
+let controlSamples: number[] = [];
+let errors = 0;
+let loginFailures = 0;
+const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i, seq: 0, sentAt: new Map(), online: false, control: false }));
+
+function send(msg: unknown) {
+  process.send!(msg);
+}
+
+function schedule(c: Client, first = false) {
+  clearTimeout(c.timer);
+  const wait = first ? Math.random() * intervalMs : intervalMs;
+  c.timer = setTimeout(() => keepalive(c), wait);
+}
+
+function keepalive(c: Client) {
+  if (!c.online || !c.ws) return;
+  const seq = ++c.seq;
+  c.sentAt.set(seq, performance.now());
+  c.ws.send(`{"req":"Keepalive","params":{"state":1,"channels":[{"channel":0,"state":1}]},"seq":${seq}}`);
+  for (const [s, t] of c.sentAt) if (performance.now() - t > ANSWER_TIMEOUT_MS) { c.sentAt.delete(s); errors++; }
+  schedule(c);
+}
+
+function connect(c: Client, reconnect: boolean): Promise<boolean> {
+  const q = new URLSearchParams({ login_code: deviceIdOf(c.i), login_passwd: PASSWORD, hardware_model: 'BENCH', firmware_model: '1.0', reconnect: reconnect ? '1' : '0' });
+  const ws = new WebSocket(`${URL_BASE.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
+  c.ws = ws;
+  return new Promise((resolve) => {
+    ws.onopen = () => {
+      c.online = true;
+      ws.send(`{"req":"GetServerInfo","params":{"state":1},"seq":${++c.seq}}`);
+      schedule(c, true);
+      resolve(true);
+    };
+    ws.onmessage = (m) => {
+      const text = String(m.data);
+      const seq = Number(/"seq":(\d+)/.exec(text)?.[1]);
+      const t = c.sentAt.get(seq);
+      if (t !== undefined) {
+        c.sentAt.delete(seq);
+        if (text.includes('"err"')) errors++;
+        else (c.control ? controlSamples : samples).push(performance.now() - t);
+      }
+    };
+    ws.onclose = () => {
+      if (!c.online) {
+        loginFailures++;
+        resolve(false);
+      }
+      c.online = false;
+      clearTimeout(c.timer);
+    };
+  });
+}
+
+async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: number; ok: number }> {
+  const t0 = performance.now();
+  let next = 0;
+  let ok = 0;
+  await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, async () => {
+    while (next < which.length) {
+      const c = which[next++]!;
+      for (let attempt = 0; attempt < 5 && !(await connect(c, reconnect)); attempt++) await Bun.sleep(200 * (attempt + 1));
+      if (c.online) ok++;
+    }
+  }));
+  return { ms: performance.now() - t0, ok };
+}
+
+process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => {
+  if (m.cmd === 'connect') send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures });
+  if (m.cmd === 'interval') {
+    intervalMs = m.ms!;
+    for (const c of clients) schedule(c, true);
+    send({ cmd: 'ok' });
+  }
+  if (m.cmd === 'reset') {
+    samples = [];
+    controlSamples = [];
+    errors = 0;
+    send({ cmd: 'ok' });
+  }
+  if (m.cmd === 'measure') {
+    send({
+      cmd: 'measured', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
+      controlN: controlSamples.length, controlP99: percentile(controlSamples, 99), errors, online: clients.filter((c) => c.online).length,
+    });
+  }
+  if (m.cmd === 'storm') {
+    // Everyone but the control group drops at once, then all of them log in again at once.
+    const keep = m.keep ?? 0;
+    for (const c of clients) c.control = c.i < keep;
+    const storm = clients.filter((c) => !c.control);
+    for (const c of storm) {
+      c.online = false;
+      c.ws?.close();
+    }
+    await Bun.sleep(200);
+    samples = [];
+    controlSamples = [];
+    // Each comes back after its first backoff draw, uniform in [0, 5·1] s (9.3.1.3): "at once".
+    const t0 = performance.now();
+    const results = await Promise.all(storm.map(async (c) => {
+      await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000);
+      for (let attempt = 0; attempt < 5 && !(await connect(c, true)); attempt++) await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000 * (attempt + 2));
+      return c.online;
+    }));
+    const r = { ms: performance.now() - t0, ok: results.filter(Boolean).length };
+    send({ cmd: 'stormed', ...r, controlP99: percentile(controlSamples, 99), controlN: controlSamples.length, failures: loginFailures });
+  }
+  if (m.cmd === 'stop') {
+    for (const c of clients) c.ws?.close();
+    setTimeout(() => process.exit(0), 200);
+  }
+});
+send({ cmd: 'ready' });

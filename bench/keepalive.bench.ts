@@ -1,0 +1,204 @@
+/**
+ * `bun run bench keepalive`: N simulated PUs (default 18,000: the 20,000 open-files limit per
+ * process) log in over WSS to a real platform process and keep alive; the load generator is a
+ * separate process. Reports, in one run: the server's CPU and RSS per connection; keepalive
+ * round-trip p50/p99 at a 10 s and at a 1 s interval; beside it a bare Bun WSS server answering
+ * the same frames (ratio of CPU per keepalive); and a reconnect storm (all but a control group
+ * drop and come back at once): logins per second, time until all are online again, and the
+ * control group's keepalive p99 meanwhile. Ends with a projection of PUs per node.
+ *
+ * Options: --count 18000 --db postgres|pglite --seconds 30 --control 1000
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActorHost } from '../actors/host.ts';
+import { MACHINES } from '../actors/index.ts';
+import { puActorId } from '../actors/pu.machine.ts';
+import { devices } from '../db/schema.ts';
+import { hashPassword } from '../platform/passwords.ts';
+import { loadPlatformKey, passwordVerifier } from '../platform/secrets.ts';
+import { benchDb, benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds, table } from './lib.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const COUNT = Number(args.count ?? 18_000);
+const KIND = (args.db ?? 'postgres') as 'postgres' | 'pglite';
+const SECONDS = Number(args.seconds ?? 30);
+const CONTROL = Number(args.control ?? 1000);
+const PASSWORD = 'bench-password';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+/** Clock ticks per second of /proc CPU counters. */
+const USER_HZ = 100;
+/** Page size of /proc statm. */
+const PAGE_BYTES = 4096;
+/** Time allowed for the whole storm to come back before giving up. */
+const STORM_LIMIT_MS = 180_000;
+const ROOT = join(import.meta.dir, '..');
+
+function procCpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+function procRssBytes(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+}
+
+/** Provision the simulated PUs straight into the database (one argon2id hash, shared: setup, not the measured path). */
+async function provision(dataDir: string) {
+  const b = await benchDb(KIND, 'keepalive');
+  const key = loadPlatformKey(dataDir);
+  const passwordHash = await hashPassword(PASSWORD);
+  const verifier = passwordVerifier(key, PASSWORD);
+  const host = new ActorHost({ db: b.db, machines: MACHINES });
+  for (let i = 0; i < COUNT; i += 1000) {
+    const ids = Array.from({ length: Math.min(1000, COUNT - i) }, (_, j) => i + j);
+    await b.db.orm.insert(devices).values(ids.map((n) => ({
+      id: deviceIdOf(n), macId: (0xa0b1c2000000 + n).toString(16).padStart(12, '0'), passwordHash, verifier, channels: [0],
+    })));
+    await Promise.all(ids.map((n) => host.create('pu', puActorId(deviceIdOf(n)), { deviceId: deviceIdOf(n), macId: (0xa0b1c2000000 + n).toString(16), channels: [0] }, { deviceId: deviceIdOf(n) })));
+  }
+  await host.stop();
+  if (b.dir) await b.db.close();
+  return b;
+}
+
+async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp) {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of proc.stdout) {
+    buf += decoder.decode(chunk);
+    const m = pattern.exec(buf);
+    if (m) {
+      (async () => { for await (const _ of proc.stdout) { /* drain logs */ } })();
+      return { proc, match: m };
+    }
+  }
+  throw new Error(`process exited before ready: ${buf}`);
+}
+
+function loadGen(url: string, count: number) {
+  const waiting: Array<(m: Record<string, unknown>) => void> = [];
+  const proc = Bun.spawn(['bun', join(import.meta.dir, 'keepalive-load.ts'), '--url', url, '--count', String(count), '--password', PASSWORD], {
+    stdio: ['inherit', 'inherit', 'inherit'],
+    ipc: (m) => waiting.shift()?.(m as Record<string, unknown>),
+  });
+  const next = () => new Promise<Record<string, unknown>>((r) => waiting.push(r));
+  const ask = (m: Record<string, unknown>) => { const p = next(); proc.send(m); return p; };
+  return { proc, next, ask };
+}
+
+/** Devices the platform has online (pu actors in online.ready) and connected over Vd right now. */
+async function onlineCount(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
+  const online = Number(/h627_actors\{type="pu",state="online\.ready"\} (\d+)/.exec(text)?.[1] ?? 0);
+  const connected = Number(/h627_vd_connections (\d+)/.exec(text)?.[1] ?? 0);
+  return Math.min(online, connected);
+}
+
+console.log(`bench keepalive: ${COUNT} PUs on ${KIND}, ${SECONDS} s per phase, storm control group ${CONTROL}`);
+console.log(machineNote());
+const dataDir = mkdtempSync(join(tmpdir(), 'h627-bench-keepalive-'));
+const b = await provision(dataDir);
+const env: Record<string, string> = {
+  DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN,
+  ...(b.url ? { DATABASE_URL: b.url } : { DATABASE_URL: '' }),
+};
+if (b.dir) env.DATA_DIR = b.dir; // the PGlite database lives in <dir>/pg
+if (b.dir) writeFileSync(join(b.dir, 'secret-key'), readFileSync(join(dataDir, 'secret-key')));
+const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : [];
+const platform = await spawnReady(['bun', ...profile, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+const url = platform.match[1]!;
+const pid = platform.proc.pid;
+await Bun.sleep(1000);
+const rss0 = procRssBytes(pid);
+
+const gen = loadGen(url, COUNT);
+await gen.next();
+const login = await gen.ask({ cmd: 'connect' });
+const loginRate = Number(login.ok) / (Number(login.ms) / 1000);
+let online = 0;
+for (let t = 0; t < 60 && online < COUNT; t++) {
+  online = await onlineCount(url);
+  if (online < COUNT) await Bun.sleep(500);
+}
+const rssConnected = procRssBytes(pid);
+
+async function phase(intervalMs: number) {
+  await gen.ask({ cmd: 'interval', ms: intervalMs });
+  await Bun.sleep(Math.max(intervalMs, 3000)); // every client has sent once at the new pace
+  await gen.ask({ cmd: 'reset' });
+  const c0 = procCpuSeconds(pid);
+  const pg0 = postgresCpuSeconds();
+  const t0 = performance.now();
+  await Bun.sleep(SECONDS * 1000);
+  const m = await gen.ask({ cmd: 'measure' });
+  const s = (performance.now() - t0) / 1000;
+  const cpu = procCpuSeconds(pid) - c0;
+  const pg = postgresCpuSeconds() - pg0;
+  const n = Number(m.n);
+  return { m, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
+}
+
+const slow = await phase(10_000);
+const fast = await phase(1_000);
+
+// The storm: everyone but the control group drops and comes back at once.
+await gen.ask({ cmd: 'interval', ms: 1_000 });
+const stormStart = performance.now();
+const stormP = gen.ask({ cmd: 'storm', keep: CONTROL });
+let backAt = NaN;
+await Bun.sleep(500);
+while (performance.now() - stormStart < STORM_LIMIT_MS) {
+  if ((await onlineCount(url)) >= COUNT) {
+    backAt = performance.now() - stormStart;
+    break;
+  }
+  await Bun.sleep(250);
+}
+const storm = await stormP;
+gen.ask({ cmd: 'stop' });
+await gen.proc.exited;
+platform.proc.kill('SIGTERM');
+await platform.proc.exited;
+
+// The baseline: a bare Bun WSS server, the same clients, the same frames at 1 s.
+const tlsDir = join(b.dir ?? dataDir, 'tls');
+const bare = await spawnReady(['bun', join(import.meta.dir, 'bare-ws-server.ts'), '--cert', join(tlsDir, 'cert.pem'), '--key', join(tlsDir, 'key.pem')], {}, /ready (\d+)/);
+const bareUrl = `https://127.0.0.1:${bare.match[1]}`;
+const bareGen = loadGen(bareUrl, COUNT);
+await bareGen.next();
+await bareGen.ask({ cmd: 'connect' });
+await bareGen.ask({ cmd: 'interval', ms: 1_000 });
+await Bun.sleep(3000);
+await bareGen.ask({ cmd: 'reset' });
+const bc0 = procCpuSeconds(bare.proc.pid);
+const bt0 = performance.now();
+await Bun.sleep(SECONDS * 1000);
+const bm = await bareGen.ask({ cmd: 'measure' });
+const bs = (performance.now() - bt0) / 1000;
+const bareCpu = procCpuSeconds(bare.proc.pid) - bc0;
+const bareUs = (bareCpu / Number(bm.n)) * 1e6;
+bareGen.ask({ cmd: 'stop' });
+await bareGen.proc.exited;
+bare.proc.kill();
+await b.drop();
+rmSync(dataDir, { recursive: true, force: true });
+
+const rssPerConn = (rssConnected - rss0) / COUNT;
+console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
+console.log(table([
+  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive },
+  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive },
+  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN },
+]));
+console.log(`CPU per keepalive, platform / bare: ${(fast.usPerKeepalive / bareUs).toFixed(2)}x (platform process only); ${((fast.usPerKeepalive + (fast.pgUsPerKeepalive || 0)) / bareUs).toFixed(2)}x with PostgreSQL's share`);
+console.log(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s (${Math.round(Number(storm.ok) / (Number(storm.ms) / 1000))} logins/s), all ${COUNT} online on the platform after ${(backAt / 1000).toFixed(1)} s; control group (${CONTROL} PUs at 1 s) keepalive p99 ${Number(storm.controlP99).toFixed(1)} ms over ${storm.controlN} keepalives`);
+// Projection at a 10 s interval: CPU = per-keepalive cost × 0.1/s per PU (both cores), memory = RSS per connection.
+const cores = navigator.hardwareConcurrency;
+const perPuCpu = (slow.usPerKeepalive + (slow.pgUsPerKeepalive || 0)) / 1e6 / 10;
+const byCpu = Math.floor((cores * 0.7) / perPuCpu);
+const byMem = Math.floor((16 * 2 ** 30) / rssPerConn);
+console.log(`projection at 10 s: CPU allows ~${byCpu.toLocaleString()} PUs per node (70% of ${cores} cores at ${(perPuCpu * 1e6).toFixed(2)} µs/s per PU), memory ~${byMem.toLocaleString()} (16 GiB at ${(rssPerConn / 1024).toFixed(1)} KiB each); the open-files limit (20,000 per process) binds first: run several processes per node`);
+console.log(machineNote());
+process.exit(0);
