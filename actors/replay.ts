@@ -51,8 +51,14 @@ export function replayHistory(
       if (row.seq === 0) {
         if (row.event.type !== 'xstate.init') throw new Error('the log does not start with xstate.init');
         [snap] = pureInitial(def.machine, (row.event as { input?: unknown }).input);
+      } else if (!snap) {
+        // History before a retention cutoff is gone: the first kept row is a checkpoint, and the
+        // replay starts from the state it recorded.
+        if (!row.checkpoint) throw new Error(`the log starts at seq ${row.seq} without a checkpoint`);
+        snap = def.machine.resolveState({ value: row.value, context: row.context } as never) as AnyMachineSnapshot;
+        events++;
+        continue;
       } else {
-        if (!snap) throw new Error(`the log starts at seq ${row.seq}, not 0`);
         [snap] = pureTransition(def.machine, snap, row.event);
       }
       events++;

@@ -16,6 +16,8 @@ export type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput } from './s
 export const REMOVE_RETRY_MS = 30_000;
 
 const at = (e: { at?: number }) => e.at ?? 0;
+/** The event's time; the initial event has none, and then the state's own start stands. */
+const stamp = (context: SegmentContext, e: { at?: number }) => e.at ?? context.since;
 
 /** Actor id of a segment: its session and the stem of its name. */
 export function segmentActorId(sessionId: string, stem: string): string {
@@ -40,7 +42,7 @@ export const segmentMachine = setup({
     removedFor: ({ context }, why: RemovalWhy) => context.removal?.why === why,
   },
   actions: {
-    enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
+    enter: assign(({ context, event }, p: { reason: string }) => ({ since: stamp(context, event), reason: p.reason })),
     uploaded: assign(({ event }) => ({ uploadedAt: at(event) })),
     confirmed: assign(({ event }) => ({ confirmedAt: at(event) })),
     setRetention: assign(({ event }) => (event.type === 'retention.set' ? { retentionMs: event.retentionMs } : {})),

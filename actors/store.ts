@@ -218,6 +218,8 @@ export interface HistoryEntry {
   value: unknown;
   changes: ContextChanges;
   context: Record<string, unknown>;
+  /** Whether the row stores its full context (a checkpoint), rather than only the diff. */
+  checkpoint: boolean;
 }
 
 interface EventRow {
@@ -245,7 +247,7 @@ export async function readHistory(db: Db, actorId: string, after: number, limit:
   for (const r of rows) {
     ctx = r.context ?? applyChanges(ctx, r.changes);
     if (r.seq > after) {
-      out.push({ seq: r.seq, at: r.at, machineVersion: r.machine_version, event: r.event, value: r.value, changes: r.changes, context: ctx });
+      out.push({ seq: r.seq, at: r.at, machineVersion: r.machine_version, event: r.event, value: r.value, changes: r.changes, context: ctx, checkpoint: r.context !== null });
     }
   }
   return out;
@@ -254,4 +256,21 @@ export async function readHistory(db: Db, actorId: string, after: number, limit:
 /** Ids of every actor (for the replay check), in id order. */
 export async function allActorIds(db: Db): Promise<string[]> {
   return (await db.rows<{ id: string }>(sql`SELECT id FROM actors ORDER BY id`)).map((r) => r.id);
+}
+
+/**
+ * Forget history older than `cutoffMs`, keeping for each actor the last checkpoint row (full
+ * context) before the cutoff and everything after it, and never a row the actor's own stored
+ * context still needs to be folded from. Returns the rows deleted.
+ */
+export async function pruneHistory(db: Db, cutoffMs: number): Promise<number> {
+  const rows = await db.rows<{ n: number }>(sql`WITH k AS (
+      SELECT actor_id, max(seq) AS keep_from FROM actor_events
+      WHERE at < to_timestamp(${cutoffMs}::float8 / 1000) AND context IS NOT NULL GROUP BY actor_id
+    ), d AS (
+      DELETE FROM actor_events e USING k, actors a
+      WHERE e.actor_id = k.actor_id AND a.id = k.actor_id AND e.seq < k.keep_from AND e.seq <= a.context_seq
+      RETURNING 1
+    ) SELECT count(*)::int AS n FROM d`);
+  return rows[0]?.n ?? 0;
 }

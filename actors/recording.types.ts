@@ -1,0 +1,55 @@
+/** Types of the recording actor: its input, context and events (plain JSON; the Vr channel id stays in its table). */
+
+/** StartRecord's recording parameters (H.627.2 I.2.14), as the platform chose them. */
+export interface RecordParams {
+  /** Segment duration, seconds. */
+  seg_duration: number;
+  /** Largest segment, bytes. */
+  seg_max_size: number;
+  /** Segments the PU may cache in memory. */
+  seg_max_count: number;
+  /** Bits per second; 0 for no limit. */
+  max_bitrate: number;
+  /** Alarm pre-recording seconds (OVC); absent or 0 for continuous recording. */
+  prerecord_seconds?: number;
+}
+
+/** What a recording actor is created with: one record session of one PU channel. */
+export interface RecordingInput {
+  deviceId: string;
+  channel: number;
+  /** StartRecord `session_id`. */
+  sessionId: string;
+  params: RecordParams;
+  /** Epoch ms of the request (the initial event carries no time of its own). */
+  createdAt: number;
+  /** Who asked (user name, or `admin`). */
+  by?: string;
+}
+
+/** How a StartRecord/StopRecord went wrong (the RPC layer's kinds). */
+export type RecordFailureKind = 'err' | 'timeout' | 'disconnected' | 'offline';
+
+/** The recording actor's context. */
+export interface RecordingContext extends RecordingInput {
+  /** Time the current state was entered, and why. */
+  since: number;
+  reason: string;
+  /** StartRecord attempts so far; a result is taken only from the latest one. */
+  attempt: number;
+  /** When the PU last acknowledged StartRecord. */
+  startedAt?: number;
+  stoppedAt?: number;
+  stoppedBy?: string;
+  lastError?: { at: number; op: 'start' | 'stop'; kind: RecordFailureKind; code?: number; msg: string };
+}
+
+type At = { at?: number };
+
+/** Events of the recording actor (dot-case; `at` is stamped by the host). */
+export type RecordingEvent = At & (
+  | { type: 'record.stop'; by?: string }
+  | { type: 'record.result'; op: 'start' | 'stop'; attempt: number; ok: boolean; kind?: RecordFailureKind; code?: number; msg?: string }
+  | { type: 'pu.online' }
+  | { type: 'pu.offline'; reason: string }
+);
