@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { join } from 'node:path';
 import { openDb } from '../../db/client.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { freshDataDir, TEST_PG_URL } from '../helpers/db.ts';
+
+/** End-to-end steps wait on real processes and sockets. */
+setDefaultTimeout(60_000);
 
 let p: TestPlatform;
 beforeAll(async () => { p = await startTestPlatform(); }, 60_000);

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { createHmac, randomBytes } from 'node:crypto';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice, tryUpgrade } from '../helpers/vd-client.ts';
+
+/** End-to-end steps wait on real processes and sockets. */
+setDefaultTimeout(60_000);
 
 let p: TestPlatform;
 const HB_S = 1;
