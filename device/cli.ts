@@ -8,6 +8,7 @@ import { deviceIdentity, HelpRequested, parseCliArgs, USAGE, type CliArgs } from
 import type { DeviceTls } from './http.ts'
 import { jsonLineLogger } from './logger.ts'
 import { SimulatedDevice } from './simulated-device.ts'
+import { ffmpegLive } from './live.ts'
 
 /** Start the devices a command line asks for; returns them. */
 export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
@@ -26,6 +27,7 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       ...(args.firmwareModel ? { firmwareModel: args.firmwareModel } : {}),
       signedLogin: args.signedLogin,
       ...(args.hbOverrideS ? { hbOverrideS: args.hbOverrideS } : {}),
+      media: { ...ffmpegLive() },
       logger,
     })
   })

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
+import { DEFAULT_LINGER_MS } from '../actors/stream.machine.ts';
 
 /** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
 export const DEFAULT_HTTP_PORT = 8443;
@@ -38,6 +39,8 @@ export const EnvSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   /** Heartbeat interval handed to devices in GetServerInfo (I.2.2); the spec's default is 10 s. */
   HB_INTERVAL_S: z.coerce.number({ error: 'HB_INTERVAL_S must be a number of seconds' }).int('HB_INTERVAL_S must be whole seconds').min(1, 'HB_INTERVAL_S must be at least 1').max(3600, 'HB_INTERVAL_S must be at most 3600').default(HB_INTERVAL_DEFAULT_S),
+  /** Seconds a live stream stays up after its last viewer left (issue #4: 30 s by default). */
+  LIVE_LINGER_S: z.coerce.number({ error: 'LIVE_LINGER_S must be a number of seconds' }).min(0, 'LIVE_LINGER_S must be >= 0').max(3600, 'LIVE_LINGER_S must be at most 3600').default(DEFAULT_LINGER_MS / 1000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -79,5 +82,6 @@ function resolveConfig(e: z.infer<typeof EnvSchema>) {
     adminTokenFile: join(dataDir, 'admin-token'),
     logLevel: e.LOG_LEVEL,
     hbIntervalS: e.HB_INTERVAL_S,
+    liveLingerMs: e.LIVE_LINGER_S * 1000,
   };
 }

@@ -12,6 +12,7 @@ export const COMMIT_LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02
 /** Live figures read at scrape time. */
 export interface MetricProbes {
   vdConnections(): number;
+  live?(): { streams: number; viewers: number; bitrateBps: number };
 }
 
 /** The platform's metrics and the hooks that feed them. */
@@ -30,6 +31,10 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
       for (const r of await countActorsByState(db)) this.set({ type: r.type, state: r.state_key }, r.n);
     },
   });
+  const live = () => probes?.live?.() ?? { streams: 0, viewers: 0, bitrateBps: 0 };
+  new client.Gauge({ name: 'h627_live_streams', help: 'Live streams with a publisher', registers: [registry], collect() { this.set(live().streams); } });
+  new client.Gauge({ name: 'h627_live_viewers', help: 'Viewers of live streams (SRT and WSS)', registers: [registry], collect() { this.set(live().viewers); } });
+  new client.Gauge({ name: 'h627_live_ingest_bitrate_bps', help: 'Sum of the live streams\' ingest bit rates', registers: [registry], collect() { this.set(live().bitrateBps); } });
   const events = new client.Counter({ name: 'h627_events_persisted_total', help: 'Actor events appended to the event log', registers: [registry] });
   const batches = new client.Histogram({ name: 'h627_commit_batch_events', help: 'Events per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
   const actorsPerBatch = new client.Histogram({ name: 'h627_commit_batch_actors', help: 'Actor rows per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });

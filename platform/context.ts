@@ -10,6 +10,8 @@ import type { RpcService } from './rpc.ts';
 import type { Uploads } from './uploads.ts';
 import type { BindCodes } from './bind.ts';
 import type { Sessions } from './sessions.ts';
+import type { LiveService } from './live.ts';
+import type { RecordingService } from './recording.ts';
 
 /** The running platform's shared parts. */
 export interface Platform {
@@ -29,4 +31,8 @@ export interface Platform {
   uploads: Uploads;
   bind: BindCodes;
   sessions: Sessions;
+  /** Live media: the MDU, streams and viewers (platform/live.ts). */
+  live: LiveService;
+  /** Record sessions, Vr, segment storage and playback (platform/recording.ts). */
+  recording: RecordingService;
 }

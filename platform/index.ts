@@ -26,6 +26,8 @@ import { RpcService } from './rpc.ts';
 import { Uploads, type Grant } from './uploads.ts';
 import { BindCodes } from './bind.ts';
 import { Sessions } from './sessions.ts';
+import { RecordingService } from './recording.ts';
+import { LiveService } from './live.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -61,11 +63,14 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
   // The services and the host reference each other through `p`, filled in below.
   const p = { cfg, db, log, key, adminToken: admin.token, baseUrl: '' } as Platform;
-  const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0 });
+  const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0, live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 } });
   p.metrics = metrics;
+  p.live = new LiveService(p);
   const effects: EffectHandlers = {
     'vd.send': (call) => p.rpc.send(call),
     'vd.close': (call) => p.vd.close(String(call.context.deviceId), CLOSE_DROPPED, String(call.params.reason)),
+    ...RecordingService.effects(p),
+    ...p.live.effects(),
   };
   p.host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
   p.vd = new VdConnections(moduleLog('vd', log));
@@ -74,7 +79,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   p.uploads = new Uploads(p, (g, file, size) => stored(p, g, file, size));
   p.bind = new BindCodes(p);
   p.sessions = new Sessions(p);
+  p.recording = new RecordingService(p);
   const armed = await p.host.start();
+  await p.recording.start();
+  await p.live.start();
   const app = buildApp(p);
   const server = Bun.serve<SocketData>({
     hostname: HTTP_BIND_ADDRESS,
@@ -102,6 +110,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
         await p.host.stop(); // write everything pending
+        await p.recording.stop();
+        await p.live.stop();
         server.stop(true);
         await db.close();
         releaseLock();

@@ -107,3 +107,19 @@ export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().min(0).optional(),
 })
+
+/** Lowest and highest live bitrate a viewer may ask for, kbit/s (platform's choice). */
+export const LIVE_BITRATE_MIN_KBPS = 64
+export const LIVE_BITRATE_MAX_KBPS = 50_000
+
+/** `/api/devices/:id/channels/:ch/…` path parameters. */
+export const ChannelPath = z.object({ id: z.string().min(1), ch: z.coerce.number().int().min(0) })
+
+/** `POST /api/devices/:id/channels/:ch/live`: watch a channel live. */
+export const LiveRequest = z.object({
+  /** PushLive `max_bitrate`, kbit/s, when the stream is started by this request. */
+  max_bitrate: z.int().min(LIVE_BITRATE_MIN_KBPS).max(LIVE_BITRATE_MAX_KBPS).optional(),
+})
+
+/** `DELETE /api/devices/:id/channels/:ch/live?stream_id=…`: stop watching. */
+export const LiveLeaveQuery = z.object({ stream_id: z.string().regex(/^[0-9a-f]{16}$/, 'expected a stream id of 16 hex digits') })

@@ -11,6 +11,10 @@ import { sessionRoutes } from './session.routes.ts';
 import { vsRoutes } from './vs.routes.ts';
 import { vdRoutes } from './vd.routes.ts';
 import { uploadRoutes } from './upload.routes.ts';
+import { vrRoutes } from './vr.routes.ts';
+import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
+import { liveRoutes } from './live.routes.ts';
+import { mediaRoutes } from './media.routes.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -36,6 +40,10 @@ export function buildApp(p: Platform) {
   app.route('/', vsRoutes(p));
   app.route('/', vdRoutes(p));
   app.route('/', uploadRoutes(p));
+  // Vr (H.627.2 9.3.4) and the segment storage's upload and signed playback URLs.
+  app.route('/', vrRoutes(p));
+  app.route('/', segmentMediaRoutes(p));
+  app.route('/', mediaRoutes(p));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));
@@ -45,6 +53,8 @@ export function buildApp(p: Platform) {
   api.route('/admin', guarded(adminRoutes(p)));
   api.route('/actors', guarded(actorRoutes(p)));
   api.route('/devices', guarded(deviceRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
   app.route('/api', api);
   return app;
 }

@@ -67,10 +67,11 @@ export interface StreamStats {
 
 /** Events of the MDU, by name. */
 export interface MduEvents {
-  'publish.start': { streamId: string; peer?: string }
+  'publish.start': { streamId: string; peer?: string; token?: string }
   'publish.end': { streamId: string; reason: string; packets: number; bytes: number; durationMs: number }
-  'viewer.join': { streamId: string; viewerId: string; kind: 'srt' | 'subscriber'; peer?: string }
-  'viewer.leave': { streamId: string; viewerId: string; kind: 'srt' | 'subscriber'; reason: string }
+  /** `token` is the grant an SRT viewer was admitted with, so the platform knows whose connection it is. */
+  'viewer.join': { streamId: string; viewerId: string; kind: 'srt' | 'subscriber'; peer?: string; token?: string }
+  'viewer.leave': { streamId: string; viewerId: string; kind: 'srt' | 'subscriber'; reason: string; token?: string }
   rejected: { streamId?: string; mode?: StreamMode; code: number; reason: RejectReason; peer?: string; detail?: string }
   stats: StreamStats
 }

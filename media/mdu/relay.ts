@@ -124,7 +124,7 @@ export class Relay {
     s.aligner = null
     this.publisherOf.set(sock, s)
     this.acl.setLive(streamId, true)
-    this.report({ type: 'event', name: 'publish.start', event: { streamId, peer } })
+    this.report({ type: 'event', name: 'publish.start', event: { streamId, peer, token } })
   }
 
   /** Take an accepted socket as an SRT viewer of `streamId`; it starts at the latest keyframe. */
@@ -134,7 +134,7 @@ export class Relay {
     const v: Viewer = { sock, id: `srt-${sock}`, token, stream: s, queue: null, watchingOut: false }
     s.viewers.push(v)
     this.viewerOf.set(sock, v)
-    this.report({ type: 'event', name: 'viewer.join', event: { streamId, viewerId: v.id, kind: 'srt', peer } })
+    this.report({ type: 'event', name: 'viewer.join', event: { streamId, viewerId: v.id, kind: 'srt', peer, token } })
     const cached = s.ts.cached()
     if (cached) this.send(v, cached, ptr(cached), 0, cached.byteLength)
   }
@@ -282,7 +282,7 @@ export class Relay {
     list.splice(list.indexOf(v), 1)
     srt.epollRemove(this.eid, v.sock)
     srt.close(v.sock)
-    this.report({ type: 'event', name: 'viewer.leave', event: { streamId: v.stream.id, viewerId: v.id, kind: 'srt', reason } })
+    this.report({ type: 'event', name: 'viewer.leave', event: { streamId: v.stream.id, viewerId: v.id, kind: 'srt', reason, token: v.token } })
   }
 
   /** Disconnect the peer admitted with `token` (a revoked grant); true if one was. */

@@ -1,0 +1,62 @@
+/** Types of the stream actor (one live session of one device channel): input, context, events. */
+
+/** What a stream actor is created with. */
+export interface StreamInput {
+  /** The platform's id of the stream (PushLive `stream_id`, the SRT resource `r=`). */
+  streamId: string;
+  deviceId: string;
+  channel: number;
+  /** PushLive `max_bitrate`, kbit/s. */
+  maxBitrateKbps: number;
+  /** How long the stream stays up after its last viewer left. */
+  lingerMs: number;
+}
+
+/** A viewer of the stream: registered through the API, then connected over SRT or WSS. */
+export interface StreamViewer {
+  kind: 'pending' | 'srt' | 'ws';
+  since: number;
+  by?: string;
+}
+
+/** Ingest statistics, refreshed every second while live (volatile: not history rows). */
+export interface StreamStats {
+  bitrateBps: number;
+  packets: number;
+  bytes: number;
+  viewers: number;
+  rttMs?: number;
+  lostPackets?: number;
+  retransmittedPackets?: number;
+  at: number;
+}
+
+/** The stream actor's context. */
+export interface StreamContext extends StreamInput {
+  since: number;
+  reason: string;
+  viewers: Record<string, StreamViewer>;
+  requestedAt?: number;
+  pushAnswer?: { ok: boolean; at: number; code?: number };
+  liveAt?: number;
+  endedAt?: number;
+  failure?: { reason: string; code?: number };
+  stats?: StreamStats;
+}
+
+type At = { at?: number };
+
+/** Events of the stream actor. */
+export type StreamEvent = At & (
+  | { type: 'viewer.join'; viewerId: string; by?: string }
+  | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' }
+  | { type: 'viewer.leave'; viewerId: string; reason: string }
+  | { type: 'viewer.expired'; viewerId: string }
+  | { type: 'push.result'; ok: boolean; code?: number; msg?: string }
+  | { type: 'ingest.started'; peer?: string }
+  | { type: 'ingest.ended'; reason: string }
+  | { type: 'stop.result'; ok: boolean; code?: number; msg?: string }
+  | { type: 'pu.offline'; reason: string }
+  | { type: 'platform.restarted' }
+  | { type: 'stats'; stats: StreamStats }
+);

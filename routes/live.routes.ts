@@ -1,0 +1,26 @@
+/**
+ * Live viewing (H.627.2 9.3.3): `POST /api/devices/:id/channels/:ch/live` starts the channel's
+ * stream if needed and returns SRT and WSS URLs; `DELETE …?stream_id=` leaves. Owners and admins.
+ */
+import { Hono } from 'hono';
+import { ChannelPath, LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
+import type { Platform } from '../platform/context.ts';
+import { visibleDevice } from '../platform/devices.ts';
+import type { AuthEnv } from './auth.ts';
+import { validate } from './validate.ts';
+
+/** The live sub-app (mounted under /api/devices with authentication). */
+export function liveRoutes(p: Platform) {
+  return new Hono<AuthEnv>()
+    .post('/:id/channels/:ch/live', validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
+      const { id, ch } = c.req.valid('param');
+      const { row } = await visibleDevice(p, c.var.principal, id);
+      return c.json(await p.live.watch(c.var.principal, row.id, ch, c.req.valid('json').max_bitrate), 201);
+    })
+    .delete('/:id/channels/:ch/live', validate('param', ChannelPath), validate('query', LiveLeaveQuery), async (c) => {
+      const { id, ch } = c.req.valid('param');
+      const { row } = await visibleDevice(p, c.var.principal, id);
+      await p.live.unwatch(c.var.principal, row.id, ch, c.req.valid('query').stream_id);
+      return c.body(null, 204);
+    });
+}
