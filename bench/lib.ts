@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { createScratchDatabase } from '../db/scratch.ts';
 import { openDb, type Db } from '../db/client.ts';
 
 /** PostgreSQL server the benchmarks use (CI's and the README's). */
@@ -38,20 +38,13 @@ export interface BenchDb {
 /** A fresh, migrated database of the given kind. */
 export async function benchDb(kind: 'postgres' | 'pglite', label: string): Promise<BenchDb> {
   if (kind === 'postgres') {
-    const name = `h627_bench_${label}_${process.pid}_${Date.now()}`;
-    const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(BENCH_PG_URL);
-    url.pathname = `/${name}`;
-    const db = await openDb({ url: url.toString() });
+    const scratch = await createScratchDatabase(BENCH_PG_URL, `h627_bench_${label}`);
+    const db = await openDb({ url: scratch.url });
     return {
-      kind, db, url: url.toString(),
+      kind, db, url: scratch.url,
       drop: async () => {
         await db.close().catch(() => {});
-        const a = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} });
-        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await a.end();
+        await scratch.drop();
       },
     };
   }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegLive, SimulatedDevice } from '../../device/index.ts';
+import { until } from '../helpers/wait.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
 
@@ -21,15 +22,6 @@ const work = mkdtempSync(join(tmpdir(), 'h627-live-'));
 
 const actor = async (id: string) => (await p.api(`/api/actors/${id}`)).json();
 const history = async (id: string) => (await (await p.api(`/api/actors/${id}/history?limit=1000`)).json()).events as Array<{ event: { type: string }; value: unknown; context: Record<string, unknown> }>;
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(v).slice(0, 400)}`);
-    await Bun.sleep(100);
-  }
-}
 const watch = async (ch = 0) => {
   const r = await p.api(`/api/devices/${ID}/channels/${ch}/live`, { method: 'POST', body: JSON.stringify({ max_bitrate: 1500 }) });
   expect(r.status).toBe(201);

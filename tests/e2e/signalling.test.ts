@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { createHmac, randomBytes } from 'node:crypto';
+import { until } from '../helpers/wait.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice, tryUpgrade } from '../helpers/vd-client.ts';
 
@@ -33,14 +34,6 @@ async function userToken(username: string): Promise<string> {
   return (await r.json()).token;
 }
 
-async function waitFor<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v) || Date.now() > end) return v;
-    await Bun.sleep(50);
-  }
-}
 
 describe('Vs scheduling', () => {
   beforeAll(() => provision(CAM));
@@ -85,7 +78,7 @@ describe('Vd login', () => {
     const info = await d.call('GetServerInfo', { mac_id: MAC, state: 1 });
     expect(info.resp).toEqual({ hb_interval: HB_S });
     expect((await d.call('Keepalive', { mac_id: MAC, state: 1, channels: [{ channel: 0, state: 1, alarm: 8 }] })).resp).toEqual({});
-    const a = await waitFor(() => actor(`pu:${CAM.device_id}`), (v) => v.context.channelStates?.length === 1);
+    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.channelStates?.length === 1);
     expect(a).toMatchObject({ stateKey: 'online.ready', context: { connected: true, reconnect: false, hardwareModel: 'HC-C200', channelStates: [{ channel: 0, state: 1, alarm: 8 }] } });
     const bad = await d.call('Keepalive', { mac_id: MAC, state: 1, channels: [{ channel: -1, state: 1 }] });
     expect(bad.err).toMatchObject({ code: 400 });
@@ -105,7 +98,7 @@ describe('Vd login', () => {
     const second = await RawDevice.connect(p.url, login({ reconnect: '1' }));
     expect((await first.waitClosed()).code).toBe(4000);
     expect((await second.call('Keepalive', { state: 1, channels: [] })).resp).toEqual({});
-    const a = await waitFor(() => actor(`pu:${CAM.device_id}`), (v) => v.context.reconnect === true);
+    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.reconnect === true);
     expect(a.context).toMatchObject({ connected: true, reconnect: true });
     second.close();
   });
@@ -119,7 +112,7 @@ describe('Vd login', () => {
     await reconnected.call('Keepalive', { state: 1, channels: [] });
     expect((await actor(`pu:${CAM.device_id}`)).stateKey).toBe('online.ready');
     reconnected.close();
-    const off = await waitFor(() => actor(`pu:${CAM.device_id}`), (v) => v.stateKey === 'offline', 8000);
+    const off = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.stateKey === 'offline', 8000);
     expect(off.stateKey).toBe('offline');
     expect(off.context.reason).toBe('no message for 3 heartbeat intervals');
     const h = await (await p.api(`/api/actors/pu:${CAM.device_id}/history?limit=1000`)).json();
@@ -185,14 +178,14 @@ describe('users, binding and RPC', () => {
     expect(code.body.bind_code).toMatch(/^[2-9A-Z]{8}$/);
     const d = await RawDevice.connect(p.url, q);
     d.event('Bind', { mac_id: BIND.mac_id, bind_id: code.body.bind_code });
-    const mine = await waitFor(async () => json(await p.api('/api/devices', { token: alice })), (r) => r.body.devices.length === 1);
+    const mine = await until(async () => json(await p.api('/api/devices', { token: alice })), (r) => r.body.devices.length === 1);
     expect(mine.body.devices.map((x: { device_id: string }) => x.device_id)).toEqual([BIND.device_id]);
     expect((await json(await p.api('/api/devices', { token: bob }))).body.devices).toEqual([]);
     expect((await p.api(`/api/devices/${BIND.device_id}`, { token: bob })).status).toBe(404);
     expect((await p.api(`/api/devices/${BIND.device_id}/rpc`, { token: bob, method: 'POST', body: JSON.stringify({ req: 'DevStatus' }) })).status).toBe(404);
     // The code is single-use: the same code again binds nothing and is recorded on the device.
     d.event('Bind', { bind_id: code.body.bind_code });
-    const a = await waitFor(() => actor(`pu:${BIND.device_id}`), (v) => Boolean(v.context.lastBindRejected));
+    const a = await until(() => actor(`pu:${BIND.device_id}`), (v) => Boolean(v.context.lastBindRejected));
     expect(a.context.ownerId).toBeDefined();
     d.close();
   });

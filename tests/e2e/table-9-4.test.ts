@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { SimulatedDevice } from '../../device/index.ts';
+import { until } from '../helpers/wait.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 /** End-to-end steps wait on real processes and sockets. */
@@ -23,15 +24,6 @@ const call = async (body: unknown) => {
 };
 const device = async () => (await p.api(`/api/devices/${ID}`, { token: alice })).json();
 const actor = async () => (await p.api(`/api/actors/pu:${ID}`)).json();
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(v).slice(0, 500)}`);
-    await Bun.sleep(100);
-  }
-}
 const received = (name: string) => dev.received.filter((m) => m.name === name);
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * on that server; without it, a fresh embedded PGlite, cloned from a migrated template so that
  * tests do not pay PGlite's first start each time.
  */
-import postgres from 'postgres';
+import { createScratchDatabase } from '../../db/scratch.ts';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -55,21 +55,14 @@ export async function freshDataDir(prefix = 'h627-test-'): Promise<string> {
 /** A fresh, migrated database for one test file. */
 export async function freshDb(): Promise<TestDb> {
   if (TEST_PG_URL) {
-    const name = `h627_t_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-    const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${name}`;
-    const db = await openDb({ url: url.toString() });
+    const scratch = await createScratchDatabase(TEST_PG_URL, 'h627_t');
+    const db = await openDb({ url: scratch.url });
     return {
       db,
-      env: { DATABASE_URL: url.toString() },
+      env: { DATABASE_URL: scratch.url },
       cleanup: async () => {
         await db.close();
-        const a = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
-        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await a.end();
+        await scratch.drop();
       },
     };
   }

@@ -6,7 +6,7 @@ import type { Subprocess } from 'bun';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDataDir, TEST_PG_URL } from './db.ts';
-import postgres from 'postgres';
+import { createScratchDatabase } from '../../db/scratch.ts';
 
 /** How long a platform may take to print its ready line. */
 export const READY_TIMEOUT_MS = 45_000;
@@ -37,29 +37,10 @@ export interface TestPlatform {
 /** Fetch options that accept the platform's self-signed certificate. */
 export const INSECURE = { tls: { rejectUnauthorized: false } } as const;
 
-/** A fresh PostgreSQL database URL for a spawned platform (when tests run against PostgreSQL). */
-async function freshPgUrl(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  if (!TEST_PG_URL) return undefined;
-  const name = `h627_e2e_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = postgres(TEST_PG_URL!, { max: 1, onnotice: () => {} });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
-
 /** Start a platform; `env` adds or overrides variables. */
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const dataDir = env.DATA_DIR ?? (await freshDataDir('h627-e2e-'));
-  const pg = env.DATABASE_URL ? undefined : await freshPgUrl();
+  const pg = env.DATABASE_URL || !TEST_PG_URL ? undefined : await createScratchDatabase(TEST_PG_URL, 'h627_e2e');
   const fullEnv: Record<string, string> = {
     HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'info', ...(pg ? { DATABASE_URL: pg.url } : {}), ...env, DATA_DIR: dataDir,
   };
