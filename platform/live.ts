@@ -26,6 +26,12 @@ export const STREAM_KEY_BYTES = 16;
 export const PASSPHRASE_CHARS = 32;
 /** A WSS viewer whose send buffer holds more than this is backpressured (the MDU queues, then drops it). */
 export const WS_VIEWER_MAX_BUFFERED_BYTES = 512 * 1024;
+/** Random bytes of a stream id (16 hex digits) and of a viewer id. */
+export const STREAM_ID_BYTES = 8;
+export const VIEWER_ID_BYTES = 9;
+/** WebSocket close code of a viewer whose stream ended (RFC 6455: normal closure), and the longest reason (123 bytes). */
+const WS_NORMAL_CLOSE = 1000;
+const WS_REASON_MAX_CHARS = 120;
 /** Stream states in which a new viewer joins the running session (otherwise a new session starts). */
 const JOINABLE = ['idle', 'pushRequested', 'awaitingIngest', 'live.watching', 'live.lingering'];
 
@@ -135,7 +141,7 @@ export class LiveService {
     for (let attempt = 0; attempt < 2; attempt++) {
       const streamId = await this.session(deviceId, channel, maxBitrateKbps);
       const g: ViewerGrant = {
-        streamId, viewerId: randomToken(9), owner: ownerOf(who), srtToken: randomToken(), wsToken: randomToken(), expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
+        streamId, viewerId: randomToken(VIEWER_ID_BYTES), owner: ownerOf(who), srtToken: randomToken(), wsToken: randomToken(), expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
       };
       const passphrase = passphraseOf();
       await this.mdu.allowViewer({ streamId, token: g.srtToken, passphrase, pbkeylen: STREAM_KEY_BYTES, expiresAt: g.expiresAt });
@@ -189,7 +195,7 @@ export class LiveService {
         ws.send(chunk);
         return true;
       },
-      (reason) => ws.close(1000, `stream ended: ${reason}`.slice(0, 120)),
+      (reason) => ws.close(WS_NORMAL_CLOSE, `stream ended: ${reason}`.slice(0, WS_REASON_MAX_CHARS)),
     );
     this.unsubscribers.set(g.viewerId, stop);
     this.connected(g, 'ws');
@@ -242,7 +248,7 @@ export class LiveService {
       const v = this.p.host.peek(streamActorId(known)) ?? (await this.p.host.get(streamActorId(known)));
       if (v && v.status === 'active' && JOINABLE.includes(v.stateKey)) return known;
     }
-    const streamId = randomBytes(8).toString('hex');
+    const streamId = randomBytes(STREAM_ID_BYTES).toString('hex');
     this.current.set(key, streamId);
     await this.p.host.create('stream', streamActorId(streamId), {
       streamId, deviceId, channel, maxBitrateKbps, lingerMs: this.p.cfg.liveLingerMs,

@@ -22,6 +22,9 @@ export const ANSWERS_KEPT_BY_PU = new Set<string>(['GetCap', 'DevStatus', 'Query
 /** Messages that stream and recording actors drive; through the raw RPC API only for admins. */
 export const MANAGED_MESSAGES = new Set<string>(['PushLive', 'StopLive', 'StartRecord', 'StopRecord']);
 
+/** Random bytes of a command's request id. */
+export const REQ_ID_BYTES = 12;
+
 /** An API request to send a message. */
 export interface RpcRequest {
   req?: string;
@@ -62,7 +65,7 @@ export class RpcService {
     const params = await this.prepare(deviceId, name, body.params, extra);
     const v = validateVdParams(name, params);
     if (!v.ok) throw new DomainError('invalid', v.error, 'params');
-    const reqId = randomToken(12);
+    const reqId = randomToken(REQ_ID_BYTES);
     const answer = new Promise<VdAnswer>((resolve) => this.outbox.set(reqId, { name, params: v.value, resolve }));
     const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
     const r = await this.p.host.dispatch(puActorId(deviceId), {

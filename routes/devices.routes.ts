@@ -14,11 +14,14 @@ import type { AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
 import { validate } from './validate.ts';
 
+/** Browsers may keep a device's stored file (a picture, a log) this long: it never changes. */
+export const FILE_CACHE_MAX_AGE_S = 3600;
+
 /** The devices sub-app (mounted under an authenticating middleware). */
 export function deviceRoutes(p: Platform) {
   const fileOr404 = (path: string | null | undefined, type: string) => {
     if (!path || !existsSync(path)) throw new DomainError('not-found', 'no file (not uploaded yet?)');
-    return new Response(Bun.file(path), { headers: { 'Content-Type': type, 'Cache-Control': 'private, max-age=3600' } });
+    return new Response(Bun.file(path), { headers: { 'Content-Type': type, 'Cache-Control': `private, max-age=${FILE_CACHE_MAX_AGE_S}` } });
   };
   return new Hono<AuthEnv>()
     .get('/', async (c) => c.json({ devices: await visibleDevices(p, c.var.principal) }))
