@@ -15,6 +15,10 @@ import { vrRoutes } from './vr.routes.ts';
 import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
 import { liveRoutes } from './live.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
+import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
+import { eventRoutes } from './events.routes.ts';
+import { openApiHandler } from './openapi.ts';
+import pkg from '../package.json' with { type: 'json' };
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -55,6 +59,13 @@ export function buildApp(p: Platform) {
   api.route('/devices', guarded(deviceRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
+  // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
+  api.route('/console', consoleSessionRoutes(p));
+  api.route('/events', guarded(eventRoutes(p)));
+  api.route('/machines', guarded(machineRoutes(p)));
+  api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
+  api.get('/openapi.json', openApiHandler(app, { title: 'h627 CU and admin API', version: pkg.version, description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).' }));
   app.route('/api', api);
+  app.route('/', consolePageRoutes());
   return app;
 }

@@ -1,7 +1,10 @@
 /**
  * Who is calling the API: the admin bearer token (ADMIN_TOKEN), or a signed-in user's session
- * token. Routes read `c.var.principal`.
+ * token, given as a bearer header or, from the web console, in the session cookie (with the
+ * CSRF rule, docs/console.md). Routes read `c.var.principal`.
  */
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqual } from 'node:crypto';
 import type { Platform } from '../platform/context.ts';
@@ -30,22 +33,65 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** Require a valid token; sets `principal`. */
+/**
+ * The console's session cookie: a user session token (never the admin token). `__Host-` makes
+ * browsers insist on Secure, Path=/ and no Domain; it is also HttpOnly and SameSite=Strict.
+ */
+export const SESSION_COOKIE = '__Host-h627-session';
+/** Header every state-changing request authenticated by the cookie must carry (CSRF, docs/console.md). */
+export const CSRF_HEADER = 'X-H627-CSRF';
+/** Methods that change nothing, exempt from the CSRF rule. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The CSRF rule for requests a browser sends with its cookie: a state-changing method must carry
+ * {@link CSRF_HEADER} (a cross-site form cannot set a header, and a cross-site script cannot
+ * without a CORS preflight the platform never grants), and an `Origin` or `Sec-Fetch-Site`, when
+ * the browser sends one, must say the request comes from this very origin.
+ */
+export function checkCsrf(c: Context): void {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  if (!c.req.header(CSRF_HEADER)) throw new DomainError('forbidden', `cookie-authenticated ${c.req.method} needs the ${CSRF_HEADER} header`);
+  const origin = c.req.header('Origin');
+  if (origin && origin !== new URL(c.req.url).origin) throw new DomainError('forbidden', `cross-origin request refused (Origin ${origin})`);
+  const site = c.req.header('Sec-Fetch-Site');
+  if (site && site !== 'same-origin' && site !== 'none') throw new DomainError('forbidden', `cross-site request refused (Sec-Fetch-Site ${site})`);
+}
+
+/**
+ * Symbol under which the authenticating middlewares say what they require (`user`: any signed-in
+ * caller, `admin`), so /api/openapi.json can state each route's security without a second list.
+ */
+export const AUTH_META = Symbol.for('h627.auth');
+
+function tagged<T extends object>(mw: T, needs: 'user' | 'admin'): T {
+  (mw as Record<symbol, unknown>)[AUTH_META] = needs;
+  return mw;
+}
+
+/** Require a valid token (bearer header, or the console's session cookie); sets `principal`. */
 export function authenticate(p: Platform, resolveUser?: TokenResolver) {
-  return createMiddleware<AuthEnv>(async (c, next) => {
+  return tagged(createMiddleware<AuthEnv>(async (c, next) => {
     const token = bearerOf(c.req.header('Authorization'));
-    if (!token) throw new DomainError('unauthorized', 'missing bearer token (Authorization: Bearer …)');
     let principal: Principal | undefined;
-    if (sameSecret(token, p.adminToken)) principal = { kind: 'admin-token', role: 'admin' };
-    else principal = await resolveUser?.(token);
-    if (!principal) throw new DomainError('unauthorized', 'invalid or expired bearer token');
+    if (token) {
+      if (sameSecret(token, p.adminToken)) principal = { kind: 'admin-token', role: 'admin' };
+      else principal = await resolveUser?.(token);
+      if (!principal) throw new DomainError('unauthorized', 'invalid or expired bearer token');
+    } else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      if (!cookie) throw new DomainError('unauthorized', 'missing bearer token (Authorization: Bearer …) or session cookie');
+      checkCsrf(c);
+      principal = await resolveUser?.(cookie);
+      if (!principal) throw new DomainError('unauthorized', 'session expired or signed out: sign in again');
+    }
     c.set('principal', principal);
     await next();
-  });
+  }), 'user');
 }
 
 /** Require an admin (the admin token or a user with role admin). */
-export const requireAdmin = createMiddleware<AuthEnv>(async (c, next) => {
+export const requireAdmin = tagged(createMiddleware<AuthEnv>(async (c, next) => {
   if (c.var.principal.role !== 'admin') throw new DomainError('forbidden', 'this needs an admin');
   await next();
-});
+}), 'admin');

@@ -1,0 +1,16 @@
+/** How a camera's state reads in the console. */
+import type { DeviceStatus } from '../../../platform/devices.ts';
+import { h } from '../dom.ts';
+
+/** A badge: online / offline / rebooting / upgrading…, with the reason as its title. */
+export function stateBadge(d: Pick<DeviceStatus, 'state' | 'online' | 'connected' | 'reason'>): HTMLElement {
+  const sub = d.state.split('.').slice(1).join('.');
+  const text = d.online ? (sub && sub !== 'ready' ? sub : 'online') : d.state;
+  const kind = d.online ? (sub && sub !== 'ready' ? 'busy' : 'on') : 'off';
+  return h('span', { class: `badge ${kind}`, title: d.reason, 'data-state': d.state }, text);
+}
+
+/** "37 %" or "—". */
+export function batteryText(b: number | null): string {
+  return b === null || b === undefined ? '—' : `${b} %`;
+}

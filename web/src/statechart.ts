@@ -1,0 +1,84 @@
+/**
+ * A machine's statechart in the page: the SVG the platform draws from the machine definition
+ * (platform/diagrams.ts), inlined so states can be highlighted by their `data-state` path.
+ */
+import { api, ApiError } from './api.ts';
+
+/** Active state paths of a state value: `{online: 'ready'}` → `online`, `online.ready`. */
+export function activePaths(value: unknown, prefix = ''): string[] {
+  if (typeof value === 'string') return [prefix ? `${prefix}.${value}` : value];
+  if (!value || typeof value !== 'object') return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    out.push(p, ...activePaths(v, p));
+  }
+  return out;
+}
+
+/** A diagram in the page. */
+export interface Statechart {
+  svg: SVGSVGElement;
+  /** Highlight the states of `value`, and the transition `event` took from `before` (if given). */
+  show(value: unknown, step?: { event: string; before?: unknown }): void;
+}
+
+const diagrams = new Map<string, Promise<string>>();
+
+/** Load (once per machine version) and inline a machine's diagram into `host`. */
+export async function mountStatechart(host: HTMLElement, type: string, version: number): Promise<Statechart> {
+  const url = `/api/machines/${encodeURIComponent(type)}/${version}/diagram.svg`;
+  let text = diagrams.get(url);
+  if (!text) {
+    text = fetch(url, { credentials: 'same-origin' }).then(async (r) => {
+      if (!r.ok) throw new ApiError(r.status, `the diagram of ${type} v${version} could not be loaded (${r.status})`);
+      return r.text();
+    });
+    diagrams.set(url, text);
+    text.catch(() => diagrams.delete(url));
+  }
+  const doc = new DOMParser().parseFromString(await text, 'image/svg+xml');
+  const svg = document.importNode(doc.documentElement, true) as unknown as SVGSVGElement;
+  svg.removeAttribute('width');
+  svg.removeAttribute('height');
+  host.replaceChildren(svg);
+  const states = new Map<string, SVGGElement>();
+  for (const g of svg.querySelectorAll<SVGGElement>('g.sc-state')) states.set(g.dataset.state ?? '', g);
+  const edges = [...svg.querySelectorAll<SVGGElement>('g.sc-edge')];
+  return {
+    svg,
+    show(value, step) {
+      for (const el of svg.querySelectorAll('.sc-active, .sc-taken')) el.classList.remove('sc-active', 'sc-taken');
+      const now = new Set(activePaths(value));
+      for (const p of now) states.get(p)?.classList.add('sc-active');
+      keepInView(host, states.get([...now].at(-1) ?? ''));
+      if (!step) return;
+      const before = step.before === undefined ? new Set<string>() : new Set(activePaths(step.before));
+      before.add('*');
+      if (step.event === 'xstate.init') before.add('^');
+      for (const e of edges) {
+        const ev = step.event === 'xstate.init' ? '' : step.event;
+        const src = e.dataset.source ?? '';
+        const fromInitial = step.event === 'xstate.init' && src.startsWith('^');
+        if (e.dataset.event === ev && (before.has(src) || fromInitial) && now.has(e.dataset.target ?? '')) e.classList.add('sc-taken');
+      }
+      for (const p of before) {
+        for (const t of states.get(p)?.querySelectorAll<SVGTextElement>('.sc-internal') ?? []) if (t.dataset.event === step.event) t.classList.add('sc-taken');
+      }
+    },
+  };
+}
+
+/** The machine versions the platform runs. */
+export function listMachines() {
+  return api<{ machines: Array<{ type: string; version: number; machineId: string; latest: boolean }> }>('/api/machines');
+}
+
+/** Scroll the diagram's own box (never the page) so that `el` is visible. */
+function keepInView(box: HTMLElement, el: SVGGElement | undefined): void {
+  if (!el) return;
+  const b = box.getBoundingClientRect();
+  const r = el.getBoundingClientRect();
+  if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - (b.height - r.height) / 2;
+  if (r.left < b.left || r.right > b.right) box.scrollLeft += r.left - b.left - (b.width - r.width) / 2;
+}
