@@ -95,6 +95,7 @@ export const recordingMachine = setup({
         'pu.offline': { target: 'failed', actions: 'offline' },
         // The PU may have restarted and lost the session; StartRecord with the same session is harmless if not.
         'pu.online': { target: 'starting', actions: enter('the PU reconnected: StartRecord again') },
+        'record.resync': { target: 'starting', actions: { type: 'enter', params: ({ event }) => ({ reason: `${event.reason}: StartRecord again` }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
       },
     },

@@ -52,4 +52,6 @@ export type RecordingEvent = At & (
   | { type: 'record.result'; op: 'start' | 'stop'; attempt: number; ok: boolean; kind?: RecordFailureKind; code?: number; msg?: string }
   | { type: 'pu.online' }
   | { type: 'pu.offline'; reason: string }
+  /** The PU's Keepalive no longer reports this session on the channel (NOTES 2): it stopped recording on its own. */
+  | { type: 'record.resync'; reason: string }
 );

@@ -52,8 +52,6 @@ export const segmentMachine = setup({
     countAttempt: assign(({ context }) => (context.removal ? { removal: { ...context.removal, attempts: context.removal.attempts + 1 } } : {})),
     /** Effect: delete the bytes (and any partial upload) and the playback-index row; answers `segment.removed`. */
     'segment.remove': (_, _p: { key: string; why: RemovalWhy }) => {},
-    /** Effect: mark the playback-index row confirmed. */
-    'segment.index': (_, _p: { state: 'confirmed' }) => {},
   },
 }).createMachine({
   id: 'segment',
@@ -73,7 +71,7 @@ export const segmentMachine = setup({
       on: {
         'segment.confirm': {
           target: 'confirmed',
-          actions: ['confirmed', { type: 'enter', params: { reason: 'confirmed (Vr save)' } }, { type: 'segment.index', params: { state: 'confirmed' } }],
+          actions: ['confirmed', { type: 'enter', params: { reason: 'confirmed (Vr save)' } }],
         },
         'segment.fail': remove('failed', 'the PU cancelled it (Vr fail)'),
       },

@@ -179,3 +179,78 @@ export const snapshots = pgTable(
   },
   (t) => [index('snapshots_device_idx').on(t.deviceId, t.takenAt)],
 );
+
+// ── Recording (Vr) and cloud storage (issue #5; docs/recording.md) ──────────────────────────────
+// Imported here, beside the tables that use them, so this section stays one additive block.
+import { boolean, doublePrecision, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * Record sessions: the recording actor's lookup keys and its Vr channel id. The channel id
+ * (`/live/cseg/<token>`) is a capability: it lives here, never in actor context (NOTES 16).
+ */
+export const recordingSessions = pgTable(
+  'recording_sessions',
+  {
+    /** The recording actor's id (`rec:<session_id>`). */
+    id: text('id').primaryKey(),
+    /** The channelID of the Vr URL: 24 random bytes, base64url. */
+    token: text('token').notNull().unique(),
+    sessionId: text('session_id').notNull().unique(),
+    deviceId: text('device_id').notNull(),
+    channel: integer('channel').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Set once the session is stopped: then another session may start on the channel. */
+    closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('recording_sessions_open_idx').on(t.deviceId, t.channel).where(sql`${t.closedAt} is null`)],
+);
+
+/** Per-device recording policy (retention of confirmed segments). */
+export const recordingPolicies = pgTable('recording_policies', {
+  deviceId: text('device_id').primaryKey(),
+  retentionS: integer('retention_s').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * The playback index: one row per confirmed segment, written just before the segment actor's
+ * confirm is committed and removed with the segment's bytes. The segment actors are the truth: a
+ * row whose actor never confirmed goes when that actor expires (docs/recording.md, "Durability").
+ */
+export const recordingSegments = pgTable(
+  'recording_segments',
+  {
+    /** The segment actor's id (`seg:<session_id>:<stem>`). */
+    id: text('id').primaryKey(),
+    recordingId: text('recording_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    channel: integer('channel').notNull(),
+    name: text('name').notNull(),
+    /** Device time of the first frame, seconds since the epoch (Vr create `start`). */
+    start: doublePrecision('start').notNull(),
+    /** Seconds (Vr create `duration`). */
+    duration: doublePrecision('duration').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    /** Vr create `discontinue=1`: its timestamps do not follow the previous segment's. */
+    discontinuity: boolean('discontinuity').notNull(),
+    /** Where the bytes are in the segment storage (media/cs). */
+    fileKey: text('file_key').notNull(),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('recording_segments_channel_start_idx').on(t.deviceId, t.channel, t.start)],
+);
+
+/** Vr `op=stat` reports (I.3.5): segments and seconds the device dropped. */
+export const recordingStats = pgTable(
+  'recording_stats',
+  {
+    id: text('id').primaryKey(),
+    recordingId: text('recording_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    channel: integer('channel').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    droppedNb: integer('dropped_nb').notNull(),
+    droppedTime: doublePrecision('dropped_time').notNull(),
+  },
+  (t) => [index('recording_stats_recording_idx').on(t.recordingId, t.receivedAt)],
+);

@@ -81,7 +81,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   p.sessions = new Sessions(p);
   p.recording = new RecordingService(p);
   const armed = await p.host.start();
-  await p.recording.start();
+  p.recording.start();
   await p.live.start();
   const app = buildApp(p);
   const server = Bun.serve<SocketData>({

@@ -1,0 +1,3 @@
+/** Segment storage (CS): the interface, the local-disk implementation, and the choice between them. */
+export * from './storage.ts';
+export { LocalDiskStorage, PART_SUFFIX, type LocalDiskOptions } from './local.ts';

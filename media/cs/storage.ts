@@ -1,0 +1,62 @@
+/**
+ * The segment storage interface (the CS of H.627.2 8.1, 3.2.2): where recorded segments' bytes
+ * live. The platform only ever stores a whole object under a key, reads it (or a byte range of it)
+ * and removes it, so a local directory (`local.ts`, the default), a shared directory mounted on
+ * every node, or an S3-compatible bucket can each implement it.
+ */
+
+/** A byte range, both ends inclusive (as in an HTTP `Range` header). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** An object read back: its total size and the requested bytes. */
+export interface StoredObject {
+  /** Size of the whole object, bytes. */
+  size: number;
+  /** The requested bytes (the whole object without a range). */
+  body: Blob | ReadableStream<Uint8Array>;
+}
+
+/** Where segments' bytes live. Keys are relative paths of `[A-Za-z0-9._~-]` segments joined by `/`. */
+export interface SegmentStorage {
+  /** `local`, `shared`, `s3`…: for logs and metrics. */
+  readonly kind: string;
+  /**
+   * Store exactly `size` bytes from `body` under `key`, streaming (never the whole object in
+   * memory). The object becomes visible under `key` only once complete; on any failure nothing is
+   * left under `key` or beside it. Throws {@link SizeMismatchError} when the body is not `size` bytes.
+   */
+  put(key: string, body: AsyncIterable<Uint8Array>, size: number): Promise<void>;
+  /** Read an object, or a byte range of it; undefined when there is no such object. */
+  get(key: string, range?: ByteRange): Promise<StoredObject | undefined>;
+  /** Size of an object, or undefined. */
+  stat(key: string): Promise<number | undefined>;
+  /** Remove an object and any unfinished upload of it; removing a missing object succeeds. */
+  remove(key: string): Promise<void>;
+}
+
+/** The body of a `put` had another size than announced. */
+export class SizeMismatchError extends Error {
+  constructor(readonly expected: number, readonly received: number, readonly partial: boolean) {
+    super(partial ? `body is over the declared size of ${expected} bytes` : `received ${received} bytes, the segment was declared as ${expected}`);
+    this.name = 'SizeMismatchError';
+  }
+}
+
+/** A key outside the storage's key syntax. */
+export class BadKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`bad storage key: ${JSON.stringify(key)}`);
+    this.name = 'BadKeyError';
+  }
+}
+
+const KEY_SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+
+/** Check a key: `/`-separated, no empty, `.` or `..` segment, no leading dot (nothing hidden, nothing outside the root). */
+export function checkKey(key: string): string {
+  if (key.length === 0 || key.length > 512 || !key.split('/').every((s) => KEY_SEGMENT.test(s))) throw new BadKeyError(key);
+  return key;
+}

@@ -1,0 +1,68 @@
+/**
+ * Bodies and queries of the recording and playback API (`/api/devices/:id/channels/:ch/…`,
+ * docs/recording.md): the single source of their types.
+ * @module
+ */
+import { z } from 'zod'
+
+/** Bounds of the API's recording parameters (platform's choice; docs/recording.md). */
+export const SEG_DURATION_MAX_S = 3600
+export const SEG_MAX_SIZE_MIN_BYTES = 1024
+/** Largest segment: 64 MiB (a 10 s segment at 50 Mbit/s; Bun's default request body limit is 128 MiB). */
+export const SEG_MAX_SIZE_MAX_BYTES = 64 * 1024 * 1024
+export const SEG_MAX_COUNT_MAX = 100
+export const MAX_BITRATE_MAX_BPS = 100_000_000
+export const PRERECORD_MAX_S = 300
+/** Longest retention a policy may set: ten years. */
+export const RETENTION_S_MAX = 10 * 366 * 24 * 3600
+/** Widest range one listing, playlist or download covers: 31 days. */
+export const PLAYBACK_RANGE_MAX_S = 31 * 24 * 3600
+
+const int = (min: number, max: number) => z.int().min(min).max(max)
+
+/** `POST …/channels/:ch/recording`: StartRecord parameters (I.2.14); each one left out takes the platform default. */
+export const StartRecordingBody = z.strictObject({
+  /** Segment duration, seconds. */
+  seg_duration: int(1, SEG_DURATION_MAX_S).optional(),
+  /** Largest segment, bytes; a Vr create over it is refused. */
+  seg_max_size: int(SEG_MAX_SIZE_MIN_BYTES, SEG_MAX_SIZE_MAX_BYTES).optional(),
+  /** Segments the PU may cache in memory. */
+  seg_max_count: int(1, SEG_MAX_COUNT_MAX).optional(),
+  /** Bits per second, 0 for no limit. */
+  max_bitrate: int(0, MAX_BITRATE_MAX_BPS).optional(),
+  /** Non-zero: alarm pre-recording of that many seconds (NOTES 16). */
+  prerecord_seconds: int(0, PRERECORD_MAX_S).optional(),
+})
+/** A start-recording request. */
+export type StartRecordingBody = z.infer<typeof StartRecordingBody>
+
+/** `PUT /api/devices/:id/recording-policy`. */
+export const RecordingPolicyBody = z.strictObject({
+  /** How long confirmed segments are kept, seconds. */
+  retention_s: int(1, RETENTION_S_MAX),
+})
+/** A recording policy. */
+export type RecordingPolicyBody = z.infer<typeof RecordingPolicyBody>
+
+/** A channel number in a path: the device's own number (NOTES 1), decimal digits. */
+export const ChannelParam = z.string().regex(/^\d{1,9}$/, 'expected a channel number').transform(Number)
+
+/** An instant: seconds since the epoch (fractions allowed) or an ISO 8601 date-time; read as epoch seconds. */
+const Instant = z.string().transform((text, ctx) => {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text)
+  const ms = Date.parse(text)
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(ms)) return ms / 1000
+  ctx.issues.push({ code: 'custom', message: 'expected seconds since the epoch or an ISO 8601 date-time', input: text })
+  return z.NEVER
+})
+
+/** `?from=&to=` of listings, playlists and downloads; both default around now (the last 24 hours). */
+export const RangeQuery = z
+  .object({ from: Instant.optional(), to: Instant.optional() })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => q.from === undefined || q.to === undefined || q.to - q.from <= PLAYBACK_RANGE_MAX_S, {
+    message: `a range covers at most ${PLAYBACK_RANGE_MAX_S / 86400} days`,
+    path: ['to'],
+  })
+/** A time range query. */
+export type RangeQuery = z.infer<typeof RangeQuery>

@@ -1,0 +1,26 @@
+/** Recording settings from the environment (platform/recording-config.ts). */
+import { describe, expect, it } from 'bun:test';
+import { ConfigError } from '../../lib/config.ts';
+import { confirmTtlMs, loadRecordingConfig, uploadWaitMs } from '../../platform/recording-config.ts';
+
+describe('recording configuration', () => {
+  it('has defaults: 10 min URLs and confirmations, 7 days of retention, fsync, $DATA_DIR/cs', () => {
+    const c = loadRecordingConfig('/data', {});
+    expect(c).toEqual({ uploadTtlMs: 600_000, confirmTtlMs: 600_000, retentionS: 604_800, csDir: '/data/cs', csFsync: true });
+    expect(uploadWaitMs(c)).toBe(1_200_000);
+    expect(confirmTtlMs(c, 10)).toBe(600_000);
+    expect(confirmTtlMs(c, 3600)).toBe(7_200_000); // never shorter than two segments
+  });
+
+  it('reads its variables, ignoring empty ones and other variables', () => {
+    const c = loadRecordingConfig('/data', { RECORDING_UPLOAD_TTL_S: '5', RECORDING_CONFIRM_TTL_S: '', CS_DIR: '/mnt/cs', CS_FSYNC: '0', HTTP_PORT: 'x' });
+    expect(c).toMatchObject({ uploadTtlMs: 5000, confirmTtlMs: 600_000, csDir: '/mnt/cs', csFsync: false });
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => loadRecordingConfig('/d', { RECORDING_RETENTION_S: '0' })).toThrow(ConfigError);
+    expect(() => loadRecordingConfig('/d', { RECORDING_RETENTION_S: '0' })).toThrow('invalid RECORDING_RETENTION_S: RECORDING_RETENTION_S must be at least 1');
+    expect(() => loadRecordingConfig('/d', { RECORDING_UPLOAD_TTL_S: '1.5' })).toThrow('RECORDING_UPLOAD_TTL_S must be whole seconds');
+    expect(() => loadRecordingConfig('/d', { CS_FSYNC: 'yes' })).toThrow('invalid CS_FSYNC');
+  });
+});
