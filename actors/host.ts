@@ -206,10 +206,15 @@ export class ActorHost {
     type: string,
     id: string,
     input: Record<string, unknown>,
-    meta: { deviceId?: string; parentId?: string } = {},
+    meta: {
+      deviceId?: string;
+      parentId?: string;
+      /** The id is new by construction (random): skip the existence query; the commit still refuses a duplicate. */
+      fresh?: boolean;
+    } = {},
   ): Promise<DispatchResult> {
     if (this.stopping) throw new HostStoppedError();
-    if (this.residents.has(id) || this.loading.has(id) || (await actorExists(this.opts.db, id))) {
+    if (this.residents.has(id) || this.loading.has(id) || (!meta.fresh && (await actorExists(this.opts.db, id)))) {
       throw new ActorExistsError(id);
     }
     if (this.residents.has(id) || this.loading.has(id)) throw new ActorExistsError(id);
@@ -292,10 +297,13 @@ export class ActorHost {
     const cutoff = this.clock.now() - olderThanMs;
     let n = 0;
     for (const r of this.residents.values()) {
-      if (r.updatedAt < cutoff && !this.committer.isPending(r)) {
-        this.residents.delete(r.id);
-        n++;
+      if (r.updatedAt >= cutoff || this.committer.isPending(r)) continue;
+      if (r.volatileDirty) {
+        this.committer.touch(r); // write its last-seen time first; it goes on a later round
+        continue;
       }
+      this.residents.delete(r.id);
+      n++;
     }
     return n;
   }

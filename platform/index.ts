@@ -42,6 +42,10 @@ export interface RunningPlatform {
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
 /** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
+/** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
+export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
+/** How often idle actors are looked for. */
+export const ACTOR_EVICT_INTERVAL_MS = 60_000;
 /** How often expired sessions and upload grants are forgotten. */
 export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
@@ -99,6 +103,12 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     p.sessions.prune().catch(() => {});
     p.uploads.prune().catch(() => {});
   }, HOUSEKEEPING_INTERVAL_MS);
+  // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
+  // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
+  const eviction = setInterval(() => {
+    const evicted = p.host.evictIdle(ACTOR_IDLE_EVICT_MS);
+    if (evicted > 0) log.debug({ evicted }, 'idle actors evicted');
+  }, ACTOR_EVICT_INTERVAL_MS);
   log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
   let stopped: Promise<void> | undefined;
   return {
@@ -106,6 +116,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(housekeeping);
+        clearInterval(eviction);
         server.stop(false); // stop accepting; requests in flight finish
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush

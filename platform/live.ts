@@ -252,7 +252,7 @@ export class LiveService {
     this.current.set(key, streamId);
     await this.p.host.create('stream', streamActorId(streamId), {
       streamId, deviceId, channel, maxBitrateKbps, lingerMs: this.p.cfg.liveLingerMs,
-    }, { deviceId, parentId: puActorId(deviceId) });
+    }, { deviceId, parentId: puActorId(deviceId), fresh: true });
     return streamId;
   }
 

@@ -87,7 +87,7 @@ export class VrService {
       start: req.start, duration: req.duration, size: req.size, discontinuity: req.discontinue === 1, createdAt: now,
       uploadTtlMs: uploadWaitMs(this.rec.cfg), confirmTtlMs: confirmTtlMs(this.rec.cfg, s.params.seg_duration), retentionMs: s.retentionMs,
     };
-    const made = this.p.host.create('segment', id, input as unknown as Record<string, unknown>, { deviceId: s.deviceId, parentId: s.recordingId });
+    const made = this.p.host.create('segment', id, input as unknown as Record<string, unknown>, { deviceId: s.deviceId, parentId: s.recordingId, fresh: true });
     const confirmed = prev ? this.confirm(prev, req.name!) : undefined;
     const [m, c] = await Promise.allSettled([made, confirmed]);
     if (c.status === 'rejected') {

@@ -34,9 +34,7 @@ export const START_TS_DEVICE_CLOCK = 0;
 export const SESSION_ID_BYTES = 12;
 /** Bytes of a Vr channel id (base64url: 32 characters; unguessable, NOTES 16). */
 export const CHANNEL_TOKEN_BYTES = 24;
-/** Actors idle this long leave memory (their timers stay armed and reload them when due). */
-export const IDLE_EVICT_MS = 10 * 60_000;
-/** How often idle actors are evicted and cached sessions forgotten. */
+/** How often cached sessions are forgotten. */
 export const HOUSEKEEPING_MS = 60_000;
 /** Cached sessions are re-read after this long (a deprovisioned device, a changed policy). */
 export const SESSION_CACHE_MS = 5 * 60_000;
@@ -155,7 +153,7 @@ export class RecordingService {
       throw err;
     }
     const input: RecordingInput = { deviceId: device.id, channel, sessionId, params, createdAt: Date.now(), by };
-    const r = await this.p.host.create('recording', id, input as unknown as Record<string, unknown>, { deviceId: device.id });
+    const r = await this.p.host.create('recording', id, input as unknown as Record<string, unknown>, { deviceId: device.id, fresh: true });
     this.log.info({ device: device.id, channel, session: sessionId, by }, 'record session started');
     return { created: true, session: viewOf(id, r.stateKey, r.context as unknown as RecordingContext) };
   }
@@ -373,9 +371,6 @@ export class RecordingService {
   private housekeeping(): void {
     const now = Date.now();
     for (const [token, s] of this.byToken) if (now - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
-    // Confirmed segments wait days for their retention timer: they need not stay in memory meanwhile.
-    const evicted = this.p.host.evictIdle(IDLE_EVICT_MS);
-    if (evicted > 0) this.log.debug({ evicted }, 'idle actors evicted');
   }
 }
 
