@@ -9,6 +9,7 @@ import type { DeviceTls } from './http.ts'
 import { jsonLineLogger } from './logger.ts'
 import { SimulatedDevice } from './simulated-device.ts'
 import { ffmpegLive } from './live.ts'
+import { Recorder } from './recorder.ts'
 
 /** Start the devices a command line asks for; returns them. */
 export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
@@ -27,7 +28,8 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       ...(args.firmwareModel ? { firmwareModel: args.firmwareModel } : {}),
       signedLogin: args.signedLogin,
       ...(args.hbOverrideS ? { hbOverrideS: args.hbOverrideS } : {}),
-      media: { ...ffmpegLive() },
+      // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord.
+      media: { ...ffmpegLive(), ...new Recorder(tls ? { tls } : {}).hooks },
       logger,
     })
   })
