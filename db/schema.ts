@@ -60,7 +60,11 @@ export const actorEvents = pgTable(
     /** Full context on checkpoint rows (seq 0 and every CHECKPOINT_EVERY events), else null. */
     context: json('context'),
   },
-  (t) => [primaryKey({ columns: [t.actorId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.actorId, t.seq] }),
+    // Retention deletes by time: BRIN stays tiny and nearly free to maintain on an append-only log.
+    index('actor_events_at_brin').using('brin', t.at),
+  ],
 );
 
 /** Platform users (CU accounts and admins). */

@@ -9,6 +9,8 @@ import { DEFAULT_LINGER_MS } from '../actors/stream.machine.ts';
 
 /** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
 export const DEFAULT_HTTP_PORT = 8443;
+/** Default days of actor history kept. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
 /** Default UDP port of the SRT listener (Vm). */
 export const DEFAULT_SRT_PORT = 9710;
 
@@ -41,6 +43,8 @@ export const EnvSchema = z.object({
   HB_INTERVAL_S: z.coerce.number({ error: 'HB_INTERVAL_S must be a number of seconds' }).int('HB_INTERVAL_S must be whole seconds').min(1, 'HB_INTERVAL_S must be at least 1').max(3600, 'HB_INTERVAL_S must be at most 3600').default(HB_INTERVAL_DEFAULT_S),
   /** Seconds a live stream stays up after its last viewer left (issue #4: 30 s by default). */
   LIVE_LINGER_S: z.coerce.number({ error: 'LIVE_LINGER_S must be a number of seconds' }).min(0, 'LIVE_LINGER_S must be >= 0').max(3600, 'LIVE_LINGER_S must be at most 3600').default(DEFAULT_LINGER_MS / 1000),
+  /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
+  HISTORY_RETENTION_DAYS: z.coerce.number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' }).min(1, 'HISTORY_RETENTION_DAYS must be at least 1').max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500').default(DEFAULT_HISTORY_RETENTION_DAYS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -83,5 +87,6 @@ function resolveConfig(e: z.infer<typeof EnvSchema>) {
     logLevel: e.LOG_LEVEL,
     hbIntervalS: e.HB_INTERVAL_S,
     liveLingerMs: e.LIVE_LINGER_S * 1000,
+    historyRetentionMs: e.HISTORY_RETENTION_DAYS * 86_400_000,
   };
 }

@@ -11,6 +11,7 @@ import { openDb } from '../db/client.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host.ts';
 import { MACHINES } from '../actors/index.ts';
+import { pruneHistory } from '../actors/store.ts';
 import { createMetrics } from '../lib/metrics.ts';
 import { buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
@@ -42,6 +43,8 @@ export interface RunningPlatform {
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
 /** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
+/** How often history older than HISTORY_RETENTION_DAYS is pruned. */
+export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 /** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
 export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
 /** How often idle actors are looked for. */
@@ -105,6 +108,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   }, HOUSEKEEPING_INTERVAL_MS);
   // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
   // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
+  const pruneHistoryNow = () => pruneHistory(db, Date.now() - cfg.historyRetentionMs).then(
+    (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
+    (err) => log.warn({ err: String(err) }, 'history pruning failed'),
+  );
+  const historyPruning = setInterval(pruneHistoryNow, HISTORY_PRUNE_INTERVAL_MS);
   const eviction = setInterval(() => {
     const evicted = p.host.evictIdle(ACTOR_IDLE_EVICT_MS);
     if (evicted > 0) log.debug({ evicted }, 'idle actors evicted');
@@ -117,6 +125,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
       (stopped ??= (async () => {
         clearInterval(housekeeping);
         clearInterval(eviction);
+        clearInterval(historyPruning);
         server.stop(false); // stop accepting; requests in flight finish
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush

@@ -3,7 +3,7 @@ import { SimulatedClock } from 'xstate';
 import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
-import { readHistory } from '../../actors/store.ts';
+import { pruneHistory, readHistory } from '../../actors/store.ts';
 import { VOLATILE_CONTEXT_REFRESH_MS } from '../../actors/committer.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
@@ -164,6 +164,26 @@ describe('ActorHost', () => {
     const onlyV2 = makeHost(new SimulatedClock(), [lampV2]);
     await expect(onlyV2.host.dispatch('lamp:v', { type: 'off' })).rejects.toBeInstanceOf(MachineVersionError);
     await onlyV2.host.stop();
+  });
+
+  it('prunes history past the retention, keeping a checkpoint that history and replay start from', async () => {
+    const { host, clock } = makeHost();
+    await host.create('lamp', 'lamp:p', { name: 'p' });
+    for (let i = 1; i <= 40; i++) {
+      clock.increment(1000);
+      await host.dispatch('lamp:p', { type: 'label', text: `l${i}` });
+    }
+    await host.stop();
+    const cutoff = Date.UTC(2026, 0, 1) + 36_000; // after seq 36: the last checkpoint before it is seq 32
+    expect(await pruneHistory(t.db, cutoff)).toBe(32);
+    const h = await readHistory(t.db, 'lamp:p', -1, 100);
+    expect(h[0]!.seq).toBe(32);
+    expect(h[0]!.checkpoint).toBe(true);
+    expect(h.at(-1)!.context.label).toBe('l40');
+    expect(await replayActor(t.db, new MachineRegistry([lampV1]), 'lamp:p')).toMatchObject({ ok: true, events: 9 });
+    const again = makeHost();
+    expect((await again.host.dispatch('lamp:p', { type: 'label', text: 'l41' })).seq).toBe(41);
+    await again.host.stop();
   });
 
   it('replays every logged actor to the recorded states', async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "actor_events_at_brin" ON "actor_events" USING brin ("at");
