@@ -38,6 +38,8 @@ export async function buildConsole(opts: { minify?: boolean } = {}): Promise<Con
     entrypoints: [join(WEB_ROOT, 'src', 'main.ts')],
     target: 'browser',
     format: 'esm',
+    // The video players (mpegts.js, hls.js) are imported on first use: chunks of their own.
+    splitting: true,
     minify: opts.minify ?? true,
     sourcemap: 'linked',
     naming: { entry: '[name]-[hash].[ext]', chunk: '[name]-[hash].[ext]', asset: '[name]-[hash].[ext]' },

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SimulatedDevice } from '../../device/index.ts';
+import { SimulatedDevice, type MediaHooks } from '../../device/index.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 /** Debian's Chromium (scripts/setup.sh installs it). */
@@ -40,6 +40,24 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** What went wrong in a page: CSP violations (reported by the page itself) and uncaught errors. */
+export interface PageProblems {
+  /** Violated directives and blocked URLs so far. */
+  csp(): Promise<string[]>;
+  errors: string[];
+}
+
+/** Start collecting a page's CSP violations and uncaught errors (before it loads anything). */
+export async function trackProblems(page: Page): Promise<PageProblems> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript(() => {
+    const seen: string[] = ((window as unknown as { __csp: string[] }).__csp = []);
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
+  });
+  return { csp: () => page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []), errors };
+}
+
 /** Sign in through the console's form and wait for the cameras page. */
 export async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
   await page.goto(`${url}/sign-in`);
@@ -71,9 +89,15 @@ export interface ConsoleWorld {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startConsoleWorld}: media hooks per camera (live push, recording), more platform variables. */
+export interface WorldOptions {
+  media?: Partial<Record<'alice' | 'bob', MediaHooks>>;
+  env?: Record<string, string>;
+}
+
 /** The world of the console tests. */
-export async function startConsoleWorld(): Promise<ConsoleWorld> {
-  const p = await startTestPlatform({ HB_INTERVAL_S: '5' });
+export async function startConsoleWorld(opts: WorldOptions = {}): Promise<ConsoleWorld> {
+  const p = await startTestPlatform({ HB_INTERVAL_S: '5', ...opts.env });
   const users = { admin: 'admin-password', alice: 'alice-password', bob: 'bob-password' };
   await json(p, '/api/admin/users', { method: 'POST', body: JSON.stringify({ username: 'root', password: users.admin, role: 'admin' }) });
   const cams = {} as ConsoleWorld['cams'];
@@ -86,6 +110,7 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     const dev = new SimulatedDevice({
       server: p.url, id, password: 'camera-password', mac, channels: 1, tls: { rejectUnauthorized: false },
       hardwareModel: 'SIM-CAM', firmwareModel: 'FW1', bootMs: 300, capabilities: { ptz: true, battery: true },
+      ...(opts.media?.[owner] ? { media: opts.media[owner] } : {}),
     });
     await dev.start();
     await dev.waitFor('online', 20_000);

@@ -22,31 +22,57 @@ export async function act<T>(
   work: () => Promise<T>,
   text: { waiting?: string; done?: string | ((v: T) => string) } = {},
 ): Promise<T | undefined> {
-  const started = Date.now();
-  const waiting = text.waiting ?? 'Waiting for the camera…';
-  const secs = h('span', { class: 'secs' });
-  replace(status, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ` ${waiting} `, secs);
-  status.className = 'status busy';
-  const tick = setInterval(() => (secs.textContent = `${Math.floor((Date.now() - started) / 1000)} s`), 1000);
+  const wait = progress(status, text.waiting ?? 'Waiting for the camera…');
   if (button) {
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
   }
   try {
     const v = await work();
-    const done = typeof text.done === 'function' ? text.done(v) : text.done ?? 'Done.';
-    replace(status, done);
-    status.className = 'status ok';
+    wait.end(typeof text.done === 'function' ? text.done(v) : text.done ?? 'Done.', 'ok');
     return v;
   } catch (err) {
-    replace(status, explain(err));
-    status.className = 'status error';
+    wait.end(explain(err), 'error');
     return undefined;
   } finally {
-    clearInterval(tick);
     if (button) {
       button.disabled = false;
       button.removeAttribute('aria-busy');
     }
   }
+}
+
+/** A wait shown in a status line: what it waits for, and the seconds so far. */
+export interface Progress {
+  /** Say what it waits for now (the seconds keep counting from the start). */
+  update(waiting: string): void;
+  /** End it with a sentence: `ok`, `error`, or `plain` for neither. */
+  end(text: string, kind: 'ok' | 'error' | 'plain'): void;
+}
+
+/**
+ * Show a wait in `status` (a spinner, the text, the seconds so far) until `end`: for waits longer
+ * than one call, e.g. live video from the request to the first picture.
+ * @example const p = progress(line, 'Asking the camera…'); p.update('Waiting for video…'); p.end('Live.', 'ok')
+ */
+export function progress(status: HTMLElement, waiting: string): Progress {
+  const started = Date.now();
+  const secs = h('span', { class: 'secs' });
+  const label = h('span', {}, waiting);
+  replace(status, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' ', label, ' ', secs);
+  status.className = 'status busy';
+  const tick = setInterval(() => (secs.textContent = `${Math.floor((Date.now() - started) / 1000)} s`), 1000);
+  let ended = false;
+  return {
+    update: (text) => {
+      if (!ended) label.textContent = text;
+    },
+    end: (text, kind) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(tick);
+      replace(status, text);
+      status.className = kind === 'plain' ? 'status' : `status ${kind}`;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * One camera: live video and recordings (slots), PTZ, snapshot, alarms with their pictures, device
- * status (DevStatus, disk, time), configuration, firmware upgrade with progress, reboots and logs.
+ * One camera: live video and recordings (camera/live.ts, camera/recordings.ts), PTZ, snapshot,
+ * alarms with their pictures, device status (DevStatus, disk, time), configuration, firmware
+ * upgrade with progress, reboots and logs.
  * The status is kept live by the event feed.
  */
 import type { DeviceStatus } from '../../../platform/devices.ts';
@@ -49,6 +50,8 @@ export const cameraPage: Page = (root, ctx) => {
     if (channelSel.options.length !== d.channels.length) {
       replace(channelSel, ...d.channels.map((c) => h('option', { value: c }, `Channel ${c}`)));
       if (current && d.channels.includes(Number(current))) channelSel.value = current;
+      // The panels started on channel 0 before the list came: tell them when that was not the one.
+      if (channelSel.value !== (current || '0')) channelListeners.forEach((f) => f(Number(channelSel.value)));
     }
     const chState = (c: number) => ({ 0: 'offline', 1: 'online', 3: 'error', 4: 'disabled' } as Record<number, string>)[d.channel_states.find((s) => s.channel === c)?.state ?? -1] ?? 'unknown';
     replace(facts,
