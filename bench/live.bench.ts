@@ -1,0 +1,356 @@
+/**
+ * `bun run bench live`: S streams at R kbit/s through a real platform process, each with one SRT and
+ * one WSS viewer, for T seconds; then the same streams with SRT viewers only; then, as the baseline
+ * in the same run, Debian's `srt-live-transmit` doing the same hop (one process per stream, SRT
+ * listener in, SRT listener out, the same latency and AES-128). Publishers replay one pre-encoded
+ * MPEG-TS sample (FFmpeg runs once per run) from a separate load-generator process
+ * (`live-load.ts`), which also holds the bare Vd devices and every viewer.
+ *
+ * Reports per phase: relay CPU (% of one core, /proc/<pid>/stat), RSS, TS packets sent vs received
+ * per viewer kind (loss), the latency the relay adds beyond the configured SRT latencies (p50/p99/max,
+ * from timestamps inside the payload), CPU per relayed Mbit/s (egress) and µs per packet per side,
+ * the generator's own CPU, and the load average: other work on this machine skews every figure.
+ *
+ * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db pglite|postgres
+ *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Subprocess } from 'bun';
+import { ActorHost } from '../actors/host.ts';
+import { MACHINES } from '../actors/index.ts';
+import { puActorId } from '../actors/pu.machine.ts';
+import { devices } from '../db/schema.ts';
+import { hashPassword } from '../platform/passwords.ts';
+import { loadPlatformKey, passwordVerifier } from '../platform/secrets.ts';
+import { benchDb, benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds } from './lib.ts';
+import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
+import type { SrtMeasure } from './live-srt.worker.ts';
+import type { ViewSpec, WsMeasure } from './live-load.ts';
+import { printReport, type Idle, type Phase } from './live-report.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const STREAMS = Number(args.streams ?? 50);
+const SECONDS = Number(args.seconds ?? 60);
+const RATE_KBPS = Number(args['rate-kbps'] ?? 2000);
+/**
+ * Seconds between the viewers joining and the measured window: longer than libsrt's drift tracer
+ * span (1000 ACKACK samples, one per 10 ms). Until its first update a connection's TSBPD time base
+ * is the one taken at the handshake, off by however late the handshake was processed; after it,
+ * each hop settles at its latency plus half the first RTT sample (libsrt's RTT0).
+ */
+const WARMUP_S = Number(args.warmup ?? 12);
+const LATENCY_MS = Number(args['latency-ms'] ?? DEFAULT_LATENCY_MS);
+const KIND = (args.db ?? 'pglite') as 'postgres' | 'pglite';
+const SKIP_SRT_ONLY = args['skip-srt-only'] === 'true';
+const SKIP_BASELINE = args['skip-baseline'] === 'true';
+const SKIP_PLATFORM = args['skip-platform'] === 'true';
+/** Viewers of consecutive streams join this far apart. */
+const STAGGER_MS = Number(args['stagger-ms'] ?? 50);
+const PASSWORD = 'bench-password';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+/** Clock ticks per second of /proc CPU counters (USER_HZ). */
+const USER_HZ = 100;
+/** Page size of /proc statm. */
+const PAGE_BYTES = 4096;
+/** Seconds of idle platform (devices logged in, no stream) measured as the background. */
+const IDLE_S = 5;
+/** API calls in flight at once while asking for tickets. */
+const TICKET_CONCURRENCY = 8;
+/** Longest wait for every publisher to connect, or every PU to be online. */
+const SETTLE_LIMIT_MS = 60_000;
+/** AES key length of the baseline's streams: the platform's (`STREAM_KEY_BYTES`). */
+const BASELINE_PBKEYLEN = 16;
+const ROOT = join(import.meta.dir, '..');
+
+// ── /proc ──
+function statFields(path: string): string[] {
+  return readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+}
+function cpuSeconds(pid: number): number {
+  const f = statFields(`/proc/${pid}/stat`);
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+function rssBytes(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+}
+/** CPU seconds per thread name (`SRT:RcvQ`, `SRT:TsbPd`, `bun`…) of one process; numbered suffixes merged. */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim().replace(/:w\d+$/, '').replace(/\d+$/, '#');
+      const f = statFields(`/proc/${pid}/task/${t}/stat`);
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / USER_HZ);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+/** Datagrams the kernel dropped per local UDP port (receive buffer full), from the `drops` column of /proc/net/udp{,6}. */
+function udpDropsByPort(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13) continue;
+      const port = parseInt(cols[1]!.split(':')[1]!, 16);
+      out.set(port, (out.get(port) ?? 0) + Number(cols[cols.length - 1]));
+    }
+  }
+  return out;
+}
+/** Kernel UDP drops on `ports` between two snapshots. */
+function dropsOn(ports: number[], a: Map<number, number>, b: Map<number, number>): number {
+  return ports.reduce((n, p) => n + (b.get(p) ?? 0) - (a.get(p) ?? 0), 0);
+}
+
+// ── processes ──
+const children: Subprocess[] = [];
+async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp) {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  children.push(proc);
+  const decoder = new TextDecoder();
+  const reader = proc.stdout.getReader();
+  let buf = '';
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    buf += decoder.decode(r.value);
+    const m = pattern.exec(buf);
+    if (m) {
+      (async () => { while (!(await reader.read()).done) { /* drain logs */ } })();
+      return { proc, match: m };
+    }
+  }
+  throw new Error(`process exited before ready: ${buf}`);
+}
+
+type Answer = Record<string, unknown>;
+function loadGen(sample: string) {
+  const waiting = new Map<string, (m: Answer) => void>();
+  const proc = Bun.spawn([
+    'bun', join(import.meta.dir, 'live-load.ts'), '--sample', sample, '--rate-kbps', String(RATE_KBPS), '--streams', String(STREAMS),
+    '--seconds', String(SECONDS), '--latency-ms', String(LATENCY_MS), '--password', PASSWORD,
+    '--stagger-ms', String(STAGGER_MS),
+  ], {
+    stdio: ['inherit', 'inherit', 'inherit'],
+    ipc: (m) => {
+      const a = m as Answer;
+      const w = waiting.get(String(a.cmd));
+      waiting.delete(String(a.cmd));
+      w?.(a);
+    },
+  });
+  children.push(proc);
+  const next = (cmd: string) => new Promise<Answer>((r) => waiting.set(cmd, r));
+  const ask = async (m: Answer) => {
+    const p = next(String(m.cmd));
+    proc.send(m);
+    const a = await p;
+    if (a.error) throw new Error(`load generator, ${String(m.cmd)}: ${String(a.error)}`);
+    return a;
+  };
+  return { proc, next, ask };
+}
+type Gen = ReturnType<typeof loadGen>;
+
+// ── the platform ──
+/** Provision the PUs straight into the database (one argon2id hash, shared: setup, not the measured path). */
+async function provision(dataDir: string) {
+  const b = await benchDb(KIND, 'live');
+  const key = loadPlatformKey(dataDir);
+  const passwordHash = await hashPassword(PASSWORD);
+  const verifier = passwordVerifier(key, PASSWORD);
+  const host = new ActorHost({ db: b.db, machines: MACHINES });
+  const mac = (n: number) => (0xa0b1c2000000 + n).toString(16).padStart(12, '0');
+  const ids = Array.from({ length: STREAMS }, (_, i) => i);
+  await b.db.orm.insert(devices).values(ids.map((n) => ({ id: deviceIdOf(n), macId: mac(n), passwordHash, verifier, channels: [0] })));
+  await Promise.all(ids.map((n) => host.create('pu', puActorId(deviceIdOf(n)), { deviceId: deviceIdOf(n), macId: mac(n), channels: [0] }, { deviceId: deviceIdOf(n) })));
+  await host.stop();
+  if (b.dir) await b.db.close(); // PGlite: one process at a time
+  return b;
+}
+
+/** Devices the platform has online (pu actors in online.ready) and connected over Vd. */
+async function onlineCount(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
+  const online = Number(/h627_actors\{type="pu",state="online\.ready"\} (\d+)/.exec(text)?.[1] ?? 0);
+  const connected = Number(/h627_vd_connections (\d+)/.exec(text)?.[1] ?? 0);
+  return Math.min(online, connected);
+}
+
+interface Ticket { stream_id: string; srt_url: string; ws_url: string }
+async function tickets(url: string): Promise<Ticket[]> {
+  const out: Ticket[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: TICKET_CONCURRENCY }, async () => {
+    while (next < STREAMS) {
+      const i = next++;
+      const r = await fetch(`${url}/api/devices/${deviceIdOf(i)}/channels/0/live`, {
+        method: 'POST', body: JSON.stringify({ max_bitrate: RATE_KBPS }),
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        tls: { rejectUnauthorized: false },
+      } as RequestInit);
+      if (r.status !== 201) throw new Error(`POST live for ${deviceIdOf(i)}: ${r.status} ${await r.text()}`);
+      out[i] = (await r.json()) as Ticket;
+    }
+  }));
+  return out;
+}
+
+async function until(what: string, f: () => Promise<boolean>, limitMs = SETTLE_LIMIT_MS): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${limitMs / 1000} s`);
+    await Bun.sleep(250);
+  }
+}
+
+// ── one measured phase ──
+/** Reset the generator's window, sleep SECONDS, read /proc and the generator's totals. */
+async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: number[], relayPorts: number[]): Promise<Phase> {
+  const withThreads = kind !== 'baseline';
+  const loadStart = load1();
+  await gen.ask({ cmd: 'reset' });
+  const u0 = udpDropsByPort();
+  const sumCpu = () => pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  const c0 = sumCpu();
+  const g0 = cpuSeconds(gen.proc.pid);
+  const pg0 = KIND === 'postgres' && withThreads ? postgresCpuSeconds() : 0;
+  const th0 = withThreads ? cpuByThread(pids[0]!) : new Map<string, number>();
+  const gth0 = cpuByThread(gen.proc.pid);
+  const t0 = performance.now();
+  await Bun.sleep(SECONDS * 1000);
+  const cpuS = sumCpu() - c0;
+  const genCpuS = cpuSeconds(gen.proc.pid) - g0;
+  const pgCpuS = KIND === 'postgres' && withThreads ? postgresCpuSeconds() - pg0 : 0;
+  const wallS = (performance.now() - t0) / 1000;
+  const diff = (a: Map<string, number>, b: Map<string, number>) => new Map([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const));
+  const threads = withThreads ? diff(th0, cpuByThread(pids[0]!)) : new Map<string, number>();
+  const genThreads = diff(gth0, cpuByThread(gen.proc.pid));
+  const rss = pids.reduce((a, p) => a + rssBytes(p), 0);
+  const u1 = udpDropsByPort();
+  const m = await gen.ask({ cmd: 'measure' });
+  const srt = m.srt as SrtMeasure;
+  const phase: Phase = {
+    label, kind, wallS, cpuS, genCpuS, pgCpuS, rss, load: [loadStart, load1()], srt, ws: m.ws as WsMeasure,
+    windowS: Number(m.windowMs) / 1000, threads, genThreads,
+    udpDrops: { relay: dropsOn(relayPorts, u0, u1), generator: dropsOn(srt.ports, u0, u1) },
+  };
+  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}`);
+  return phase;
+}
+const pct = (share: number) => (100 * share).toFixed(1);
+
+// ── the run ──
+console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
+console.log(machineNote());
+const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
+const phases: Phase[] = [];
+let idle: Idle | null = null;
+let b: Awaited<ReturnType<typeof provision>> | null = null;
+let gen: Gen | null = null;
+try {
+  const t0 = performance.now();
+  const sample = await encodeSample(work, RATE_KBPS);
+  console.log(`sample: ${sampleLabel(sample)} encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  gen = loadGen(sample);
+  await gen.next('ready');
+
+  if (!SKIP_PLATFORM) {
+    const dataDir = mkdtempSync(join(work, 'data-'));
+    b = await provision(dataDir);
+    const env: Record<string, string> = {
+      DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1',
+      DATABASE_URL: b.url ?? '',
+    };
+    if (b.dir) {
+      env.DATA_DIR = b.dir; // the PGlite database lives in <dir>/pg
+      writeFileSync(join(b.dir, 'secret-key'), readFileSync(join(dataDir, 'secret-key')));
+    }
+    const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+    const url = platform.match[1]!;
+    const pid = platform.proc.pid;
+    const login = await gen.ask({ cmd: 'login', url, count: STREAMS });
+    await until('every PU online', async () => (await onlineCount(url)) >= STREAMS);
+    console.log(`platform ${url} (pid ${pid}): ${login.ok}/${STREAMS} devices logged in over Vd in ${(Number(login.ms) / 1000).toFixed(1)} s`);
+    const i0 = cpuSeconds(pid);
+    const l0 = load1();
+    await Bun.sleep(IDLE_S * 1000);
+    idle = { cpuPct: ((cpuSeconds(pid) - i0) / IDLE_S) * 100, rss: rssBytes(pid), load: l0 };
+
+    const forSrt = await tickets(url); // the first call per channel starts the stream: PushLive
+    await until('every publisher connected', async () => Number((await gen!.ask({ cmd: 'status' })).publishing) >= STREAMS);
+    const srtPort = parseSrtUrl(forSrt[0]!.srt_url).port; // SRT_PORT=0: the port the MDU got
+    const forWs = await tickets(url); // the same sessions: a second viewer each
+    if (forWs.some((t, i) => t.stream_id !== forSrt[i]!.stream_id)) throw new Error('a second viewer got another session');
+    const viewers: ViewSpec[] = forSrt.map((t, i) => ({ stream: i, srtUrl: t.srt_url, wsUrl: forWs[i]!.ws_url }));
+    const v = await gen.ask({ cmd: 'view', viewers });
+    console.log(`SRT port ${srtPort}: ${STREAMS} publishers; viewers ${JSON.stringify(v)}`);
+    await Bun.sleep(WARMUP_S * 1000);
+    phases.push(await measurePhase('platform, SRT + WSS viewers', 'mixed', gen, [pid], [srtPort]));
+    if (!SKIP_SRT_ONLY) {
+      await gen.ask({ cmd: 'close-ws' });
+      await Bun.sleep(Math.max(3, WARMUP_S / 2) * 1000);
+      phases.push(await measurePhase('platform, SRT viewers only', 'srt-only', gen, [pid], [srtPort]));
+    }
+    await gen.ask({ cmd: 'close-all' });
+    platform.proc.kill('SIGTERM');
+    await platform.proc.exited;
+    await b.drop();
+    b = null;
+  }
+
+  if (!SKIP_BASELINE) {
+    // One srt-live-transmit per stream: SRT listener in, SRT listener out, the platform's latency and
+    // key length. -srctime no: like the MDU it stamps packets when it sends them, so each hop has its
+    // own TSBPD delay and "end-to-end minus twice the latency" means the same for both relays.
+    const base = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+    const streams: { pub: SrtTarget; view: SrtTarget }[] = [];
+    const procs: Subprocess[] = [];
+    for (let i = 0; i < STREAMS; i++) {
+      const passphrase = randomBytes(24).toString('base64url').slice(0, 32);
+      const q = `mode=listener&latency=${LATENCY_MS}&passphrase=${passphrase}&pbkeylen=${BASELINE_PBKEYLEN}`;
+      const [pin, pout] = [base + 2 * i, base + 2 * i + 1];
+      const p = Bun.spawn(['srt-live-transmit', '-q', '-srctime:no', `srt://127.0.0.1:${pin}?${q}`, `srt://127.0.0.1:${pout}?${q}`], { stdout: 'ignore', stderr: 'ignore' });
+      procs.push(p);
+      children.push(p);
+      streams.push({
+        pub: { host: '127.0.0.1', port: pin, streamId: '', passphrase, pbkeylen: BASELINE_PBKEYLEN },
+        view: { host: '127.0.0.1', port: pout, streamId: '', passphrase, pbkeylen: BASELINE_PBKEYLEN },
+      });
+    }
+    await Bun.sleep(500);
+    const d = await gen.ask({ cmd: 'direct', streams });
+    console.log(`srt-live-transmit: ${STREAMS} processes on ports ${base}…${base + 2 * STREAMS - 1}; ${JSON.stringify(d)}`);
+    await Bun.sleep(WARMUP_S * 1000);
+    const sltPorts = Array.from({ length: 2 * STREAMS }, (_, i) => base + i);
+    phases.push(await measurePhase('srt-live-transmit ×S (baseline)', 'baseline', gen, procs.map((p) => p.pid), sltPorts));
+    await gen.ask({ cmd: 'close-all' });
+    for (const p of procs) p.kill();
+  }
+  await gen.ask({ cmd: 'exit' });
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await b?.drop().catch(() => {});
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** What the publishers replay, in words. */
+function sampleLabel(path: string): string {
+  const bytes = readFileSync(path).byteLength;
+  return `${(bytes / 1e6).toFixed(2)} MB of H.264 MPEG-TS (640x360, 25 fps, 1 s GOP, CBR ${RATE_KBPS} kbit/s)`;
+}
+
+printReport(phases, idle, { streams: STREAMS, postgres: KIND === 'postgres' });
+console.log(machineNote());
+process.exit(0);
