@@ -14,6 +14,8 @@ import { ActorExistsError, StaleWriterError, StoreRejectedError } from './errors
 export const DEFAULT_MAX_BATCH_EVENTS = 4000;
 /** Default delay before an unlogged (volatile) snapshot change is written. */
 export const DEFAULT_VOLATILE_FLUSH_MS = 2000;
+/** Most unlogged (volatile) snapshot changes written per statement of a volatile flush. */
+export const VOLATILE_FLUSH_CHUNK_ROWS = 500;
 /** Back-off between retries of a batch the store could not take (connection lost…). */
 export const COMMIT_RETRY_MIN_MS = 100;
 export const COMMIT_RETRY_MAX_MS = 5000;
@@ -195,15 +197,22 @@ class Lane {
       }
     }
     if (this.volatileDue) {
-      this.volatileDue = false;
+      // In chunks: each statement's rows are built and serialised on the main thread, so one
+      // flush of every dirty actor at once (18,000 re-armed heartbeats) would stall the event
+      // loop for 100 ms and more; between chunks the loop awaits the database and serves others.
+      let budget = VOLATILE_FLUSH_CHUNK_ROWS;
       for (const r of this.dirty) {
+        if (budget-- <= 0) break;
+        this.dirty.delete(r);
         const w = this.pendingFor(r);
         this.batch.delete(r.id);
         out.push(w);
       }
-      this.dirty.clear();
-      if (this.volatileTimer !== undefined) this.o.clock.clearTimeout(this.volatileTimer);
-      this.volatileTimer = undefined;
+      if (this.dirty.size === 0) {
+        this.volatileDue = false;
+        if (this.volatileTimer !== undefined) this.o.clock.clearTimeout(this.volatileTimer);
+        this.volatileTimer = undefined;
+      }
     }
     const now = this.o.clock.now();
     for (const w of out) w.row = rowOf(w, now);

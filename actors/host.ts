@@ -281,6 +281,24 @@ export class ActorHost {
     return row ? viewOfRow(row) : undefined;
   }
 
+  /**
+   * The view of an actor about to be used: like {@link get}, but it loads the actor into memory
+   * through the batched loader (one query for every actor asked for in the same tick), so that the
+   * event that usually follows (a login's `vd.connected`, an upload's `segment.uploaded`) needs no
+   * second load. Undefined when the actor does not exist.
+   */
+  load(id: string): Promise<ActorView | undefined> {
+    const r = this.residents.get(id);
+    if (r) return Promise.resolve(this.viewOf(r));
+    return new Promise((resolve, reject) => {
+      this.withResident(id, (x) => {
+        if (x instanceof ActorNotFoundError) resolve(undefined);
+        else if (x instanceof Error) reject(x);
+        else resolve(this.viewOf(x));
+      });
+    });
+  }
+
   /** The in-memory view of a resident actor, if it is resident. */
   peek(id: string): ActorView | undefined {
     const r = this.residents.get(id);

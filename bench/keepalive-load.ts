@@ -16,6 +16,10 @@ const CONNECT_CONCURRENCY = Number(args['connect-concurrency'] ?? 200);
 /** Longest a keepalive may wait for its answer before it counts as an error. */
 const ANSWER_TIMEOUT_MS = 5000;
 const tls = { rejectUnauthorized: false };
+/** A storm client gives up after this long (the bench's own limit is 180 s). */
+const STORM_GIVE_UP_MS = 170_000;
+/** Backoff draws grow with each failed attempt up to this many steps of BACKOFF_STEP_S. */
+const BACKOFF_MAX_STEPS = 6;
 
 
 interface Client {
@@ -33,6 +37,15 @@ let samples: number[] = [];
 let controlSamples: number[] = [];
 let errors = 0;
 let loginFailures = 0;
+/** Why logins failed and why established sockets closed: "<close code> <reason or error>" → count. */
+const failureReasons = new Map<string, number>();
+const closedAfterOpen = new Map<string, number>();
+function countReason(m: Map<string, number>, why: string) {
+  m.set(why, (m.get(why) ?? 0) + 1);
+}
+function topReasons(m: Map<string, number>): string {
+  return [...m].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`).join('; ');
+}
 const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i, seq: 0, sentAt: new Map(), online: false, control: false }));
 
 function send(msg: unknown) {
@@ -58,7 +71,11 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
   const q = new URLSearchParams({ login_code: deviceIdOf(c.i), login_passwd: PASSWORD, hardware_model: 'BENCH', firmware_model: '1.0', reconnect: reconnect ? '1' : '0' });
   const ws = new WebSocket(`${URL_BASE.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
   c.ws = ws;
+  let error = '';
   return new Promise((resolve) => {
+    ws.onerror = (e) => {
+      error = (e as ErrorEvent).message ?? 'error';
+    };
     ws.onopen = () => {
       c.online = true;
       ws.send(`{"req":"GetServerInfo","params":{"state":1},"seq":${++c.seq}}`);
@@ -75,10 +92,14 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
         else (c.control ? controlSamples : samples).push(performance.now() - t);
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
+      if (c.ws !== ws) return; // an earlier socket of this client (the storm closed it on purpose)
       if (!c.online) {
         loginFailures++;
+        countReason(failureReasons, `${e.code} ${e.reason || error}`.trim());
         resolve(false);
+      } else {
+        countReason(closedAfterOpen, `${e.code} ${e.reason || error}`.trim());
       }
       c.online = false;
       clearTimeout(c.timer);
@@ -101,7 +122,7 @@ async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: nu
 }
 
 process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => {
-  if (m.cmd === 'connect') send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures });
+  if (m.cmd === 'connect') send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures, loginFailureReasons: topReasons(failureReasons) });
   if (m.cmd === 'interval') {
     intervalMs = m.ms!;
     for (const c of clients) schedule(c, true);
@@ -117,6 +138,7 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     send({
       cmd: 'measured', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
       controlN: controlSamples.length, controlP99: percentile(controlSamples, 99), errors, online: clients.filter((c) => c.online).length,
+      loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen),
     });
   }
   if (m.cmd === 'storm') {
@@ -126,7 +148,10 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     const storm = clients.filter((c) => !c.control);
     for (const c of storm) {
       c.online = false;
-      c.ws?.close();
+      clearTimeout(c.timer);
+      const ws = c.ws;
+      c.ws = undefined;
+      ws?.close();
     }
     await Bun.sleep(200);
     samples = [];
@@ -135,11 +160,14 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     const t0 = performance.now();
     const results = await Promise.all(storm.map(async (c) => {
       await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000);
-      for (let attempt = 0; attempt < 5 && !(await connect(c, true)); attempt++) await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000 * (attempt + 2));
+      // Like a real PU it keeps trying (9.3.1.3 backoff), within the storm's time limit.
+      for (let attempt = 0; performance.now() - t0 < STORM_GIVE_UP_MS && !(await connect(c, true)); attempt++) {
+        await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000 * Math.min(attempt + 2, BACKOFF_MAX_STEPS));
+      }
       return c.online;
     }));
     const r = { ms: performance.now() - t0, ok: results.filter(Boolean).length };
-    send({ cmd: 'stormed', ...r, controlP99: percentile(controlSamples, 99), controlN: controlSamples.length, failures: loginFailures });
+    send({ cmd: 'stormed', ...r, controlP99: percentile(controlSamples, 99), controlN: controlSamples.length, failures: loginFailures, loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen) });
   }
   if (m.cmd === 'stop') {
     for (const c of clients) c.ws?.close();

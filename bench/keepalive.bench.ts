@@ -62,15 +62,21 @@ async function provision(dataDir: string) {
   return b;
 }
 
+/** A progress line on stderr while the run goes on (the report comes at the end, on stdout). */
+function progress(text: string) {
+  console.error(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+}
+
 async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp) {
   const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
   const decoder = new TextDecoder();
+  const reader = proc.stdout.getReader();
   let buf = '';
-  for await (const chunk of proc.stdout) {
-    buf += decoder.decode(chunk);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    buf += decoder.decode(r.value);
     const m = pattern.exec(buf);
     if (m) {
-      (async () => { for await (const _ of proc.stdout) { /* drain logs */ } })();
+      (async () => { while (!(await reader.read()).done) { /* drain logs */ } })();
       return { proc, match: m };
     }
   }
@@ -115,14 +121,20 @@ const rss0 = procRssBytes(pid);
 
 const gen = loadGen(url, COUNT);
 await gen.next();
+const lc0 = procCpuSeconds(pid);
+const lg0 = procCpuSeconds(gen.proc.pid);
 const login = await gen.ask({ cmd: 'connect' });
 const loginRate = Number(login.ok) / (Number(login.ms) / 1000);
+const loginServerUs = ((procCpuSeconds(pid) - lc0) / Number(login.ok)) * 1e6;
+const loginGenUs = ((procCpuSeconds(gen.proc.pid) - lg0) / Number(login.ok)) * 1e6;
+progress(`logged in ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s${login.loginFailureReasons ? `; refused: ${login.loginFailureReasons}` : ''}; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs`);
 let online = 0;
 for (let t = 0; t < 60 && online < COUNT; t++) {
   online = await onlineCount(url);
   if (online < COUNT) await Bun.sleep(500);
 }
 const rssConnected = procRssBytes(pid);
+progress(`${online}/${COUNT} online on the platform`);
 
 async function phase(intervalMs: number) {
   await gen.ask({ cmd: 'interval', ms: intervalMs });
@@ -141,7 +153,9 @@ async function phase(intervalMs: number) {
 }
 
 const slow = await phase(10_000);
+progress(`10 s interval: p99 ${Number(slow.m.p99).toFixed(1)} ms, ${slow.m.errors} errors${slow.m.closedReasons ? `; closed: ${slow.m.closedReasons}` : ''}`);
 const fast = await phase(1_000);
+progress(`1 s interval: p99 ${Number(fast.m.p99).toFixed(1)} ms, ${fast.m.errors} errors${fast.m.closedReasons ? `; closed: ${fast.m.closedReasons}` : ''}`);
 
 // The storm: everyone but the control group drops and comes back at once.
 await gen.ask({ cmd: 'interval', ms: 1_000 });
@@ -150,13 +164,15 @@ const stormP = gen.ask({ cmd: 'storm', keep: CONTROL });
 let backAt = NaN;
 await Bun.sleep(500);
 while (performance.now() - stormStart < STORM_LIMIT_MS) {
-  if ((await onlineCount(url)) >= COUNT) {
+  // A refused /metrics request (the server busy with the storm) counts as "not yet".
+  if ((await onlineCount(url).catch(() => 0)) >= COUNT) {
     backAt = performance.now() - stormStart;
     break;
   }
   await Bun.sleep(250);
 }
 const storm = await stormP;
+progress(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s${storm.loginFailureReasons ? `; refused: ${storm.loginFailureReasons}` : ''}${storm.closedReasons ? `; closed: ${storm.closedReasons}` : ''}`);
 gen.ask({ cmd: 'stop' });
 await gen.proc.exited;
 platform.proc.kill('SIGTERM');
@@ -168,7 +184,10 @@ const bare = await spawnReady(['bun', join(import.meta.dir, 'bare-ws-server.ts')
 const bareUrl = `https://127.0.0.1:${bare.match[1]}`;
 const bareGen = loadGen(bareUrl, COUNT);
 await bareGen.next();
-await bareGen.ask({ cmd: 'connect' });
+const blc0 = procCpuSeconds(bare.proc.pid);
+const bareLogin = await bareGen.ask({ cmd: 'connect' });
+const bareLoginUs = ((procCpuSeconds(bare.proc.pid) - blc0) / Number(bareLogin.ok)) * 1e6;
+progress(`bare server: ${bareLogin.ok}/${COUNT} connected in ${(Number(bareLogin.ms) / 1000).toFixed(1)} s; CPU per connection ${bareLoginUs.toFixed(0)} µs`);
 await bareGen.ask({ cmd: 'interval', ms: 1_000 });
 await Bun.sleep(3000);
 await bareGen.ask({ cmd: 'reset' });
@@ -186,7 +205,7 @@ await b.drop();
 rmSync(dataDir, { recursive: true, force: true });
 
 const rssPerConn = (rssConnected - rss0) / COUNT;
-console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
+console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs; bare server ${bareLoginUs.toFixed(0)} µs per TLS+WebSocket connection), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
 console.log(table([
   { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive },
   { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive },

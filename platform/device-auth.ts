@@ -90,7 +90,7 @@ export class DeviceAuth {
   }
 
   private async lockedUntil(deviceId: string): Promise<number | undefined> {
-    const view = this.p.host.peek(puActorId(deviceId)) ?? (await this.p.host.get(puActorId(deviceId)));
+    const view = await this.p.host.load(puActorId(deviceId));
     return (view?.context as PuContext | undefined)?.login?.lockedUntil;
   }
 

@@ -137,7 +137,7 @@ export class VrService {
     const stem = segmentStem(name);
     if (!stem) throw new VrError(404, `unknown segment ${name}`);
     const id = segmentActorId(sessionId, stem);
-    const v = await this.p.host.get(id);
+    const v = await this.p.host.load(id);
     if (!v) throw new VrError(404, `unknown segment ${name}`);
     if (v.stateKey !== 'created') {
       throw v.status === 'done' || v.stateKey === 'removing'
@@ -176,7 +176,7 @@ export class VrService {
   }
 
   private async segment(id: string, name: string): Promise<ActorView> {
-    const v = this.p.host.peek(id) ?? (await this.p.host.get(id));
+    const v = await this.p.host.load(id);
     if (!v) throw new VrError(404, `unknown segment ${name}`);
     return v;
   }
