@@ -12,6 +12,7 @@ import type { BindCodes } from './bind.ts';
 import type { Sessions } from './sessions.ts';
 import type { LiveService } from './live.ts';
 import type { RecordingService } from './recording.ts';
+import type { EventFeed } from './event-feed.ts';
 
 /** The running platform's shared parts. */
 export interface Platform {
@@ -35,4 +36,6 @@ export interface Platform {
   live: LiveService;
   /** Record sessions, Vr, segment storage and playback (platform/recording.ts). */
   recording: RecordingService;
+  /** The consoles' live feed (`GET /api/events`). */
+  feed: EventFeed;
 }

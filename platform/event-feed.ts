@@ -43,7 +43,7 @@ export interface TransitionFeedEvent {
 
 /** What a connection receives: named events with a JSON body; `key` lets the connection coalesce. */
 export interface FeedSink {
-  send(event: 'device' | 'device.removed' | 'transition', data: unknown, key?: string): void;
+  send(event: 'device' | 'device.removed' | 'transition' | 'alarm.picture', data: unknown, key?: string): void;
 }
 
 /** A connected console. */
@@ -83,6 +83,22 @@ export class EventFeed {
         this.rows.clear(); // nobody listens to ownership changes any more: the cache would go stale
       }
     };
+  }
+
+  /**
+   * An alarm's picture is stored. It arrives after the alarm (the camera uploads it once AlarmNotify
+   * is answered, H.627.2 I.2.16), so the consoles showing the device's alarms are told to load them again.
+   */
+  alarmPicture(deviceId: string, alarmId: string): void {
+    if (this.subs.size === 0) return;
+    // In the transitions' queue: after the alarm's own transition, which is already in it.
+    this.chain = this.chain.then(async () => {
+      const row = await this.row(deviceId);
+      for (const s of this.subs) {
+        if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !row || !mayUse(s.who, row)) continue;
+        s.sink.send('alarm.picture', { device_id: deviceId, alarm_id: alarmId });
+      }
+    }).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on an alarm picture'));
   }
 
   private row(deviceId: string): Promise<DeviceRow | null> {

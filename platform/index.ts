@@ -28,6 +28,7 @@ import { Uploads, type Grant } from './uploads.ts';
 import { BindCodes } from './bind.ts';
 import { Sessions } from './sessions.ts';
 import { RecordingService } from './recording.ts';
+import { EventFeed } from './event-feed.ts';
 import { LiveService } from './live.ts';
 
 /** A running platform. */
@@ -56,8 +57,10 @@ export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 async function stored(p: Platform, g: Grant, file: string, size: number): Promise<void> {
   const { orm } = p.db;
   if (g.kind === 'snapshot') await orm.update(snapshots).set({ file, size }).where(eq(snapshots.id, g.ref));
-  else if (g.kind === 'alarm') await orm.update(alarms).set({ picture: file }).where(eq(alarms.id, g.ref));
-  else if (g.kind === 'log') await orm.update(deviceLogs).set({ file, size }).where(and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref)));
+  else if (g.kind === 'alarm') {
+    await orm.update(alarms).set({ picture: file }).where(eq(alarms.id, g.ref));
+    p.feed.alarmPicture(g.deviceId, g.ref); // the consoles showing its alarm load it
+  } else if (g.kind === 'log') await orm.update(deviceLogs).set({ file, size }).where(and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref)));
 }
 
 /** Start the platform described by `cfg`. */
@@ -85,6 +88,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   p.rpc = new RpcService(p);
   p.uploads = new Uploads(p, (g, file, size) => stored(p, g, file, size));
   p.bind = new BindCodes(p);
+  p.feed = new EventFeed(p);
   p.sessions = new Sessions(p);
   p.recording = new RecordingService(p);
   const armed = await p.host.start();

@@ -61,7 +61,7 @@ export function buildApp(p: Platform) {
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
-  api.route('/events', guarded(eventRoutes(p)));
+  api.route('/events', guarded(eventRoutes(p, p.feed)));
   api.route('/machines', guarded(machineRoutes(p)));
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
   api.get('/openapi.json', openApiHandler(app, { title: 'h627 CU and admin API', version: pkg.version, description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).' }));

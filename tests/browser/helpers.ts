@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SimulatedDevice, type MediaHooks } from '../../device/index.ts';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { SimulatedDevice, type MediaHooks, type SimulatedDeviceOptions } from '../../device/index.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 /** Debian's Chromium (scripts/setup.sh installs it). */
@@ -27,9 +27,9 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** A new browser context: its own cookies, accepting the platform's self-signed certificate. */
-export function newContext(browser: Browser, viewport = DESKTOP): Promise<BrowserContext> {
-  return browser.newContext({ viewport, ignoreHTTPSErrors: true });
+/** A new browser context: its own cookies, accepting the platform's self-signed certificate; `more` adds options (a time zone…). */
+export function newContext(browser: Browser, viewport = DESKTOP, more: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({ viewport, ignoreHTTPSErrors: true, ...more });
 }
 
 /** Save a full-page screenshot as tests/artifacts/<name>.png; returns its path. */
@@ -89,9 +89,10 @@ export interface ConsoleWorld {
   stop(): Promise<void>;
 }
 
-/** Options of {@link startConsoleWorld}: media hooks per camera (live push, recording), more platform variables. */
+/** Options of {@link startConsoleWorld}: media hooks per camera (live push, recording), other camera options (timings, disk…), more platform variables. */
 export interface WorldOptions {
   media?: Partial<Record<'alice' | 'bob', MediaHooks>>;
+  cameras?: Partial<Record<'alice' | 'bob', Partial<Omit<SimulatedDeviceOptions, 'server' | 'id' | 'password' | 'mac' | 'media'>>>>;
   env?: Record<string, string>;
 }
 
@@ -110,6 +111,7 @@ export async function startConsoleWorld(opts: WorldOptions = {}): Promise<Consol
     const dev = new SimulatedDevice({
       server: p.url, id, password: 'camera-password', mac, channels: 1, tls: { rejectUnauthorized: false },
       hardwareModel: 'SIM-CAM', firmwareModel: 'FW1', bootMs: 300, capabilities: { ptz: true, battery: true },
+      ...opts.cameras?.[owner],
       ...(opts.media?.[owner] ? { media: opts.media[owner] } : {}),
     });
     await dev.start();

@@ -14,6 +14,8 @@ export interface FeedHandlers {
   ready?: () => void;
   device?: (d: DeviceFeedStatus) => void;
   removed?: (deviceId: string) => void;
+  /** An alarm's picture arrived (after its alarm). */
+  alarmPicture?: (deviceId: string, alarmId: string) => void;
   transition?: (t: TransitionFeedEvent) => void;
   /** Connection state for the page's indicator. */
   state?: (s: 'live' | 'reconnecting' | 'closed') => void;
@@ -33,6 +35,10 @@ export function openFeed(query: Record<string, string | undefined>, on: FeedHand
     });
     es.addEventListener('device', (e) => on.device?.(JSON.parse((e as MessageEvent).data)));
     es.addEventListener('device.removed', (e) => on.removed?.(JSON.parse((e as MessageEvent).data).device_id));
+    es.addEventListener('alarm.picture', (e) => {
+      const d = JSON.parse((e as MessageEvent).data) as { device_id: string; alarm_id: string };
+      on.alarmPicture?.(d.device_id, d.alarm_id);
+    });
     es.addEventListener('transition', (e) => on.transition?.(JSON.parse((e as MessageEvent).data)));
     es.addEventListener('reset', () => reopen(0));
     es.onerror = () => {

@@ -16,6 +16,9 @@ import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
 import { mountLive, mountRecordings, type PanelContext } from '../camera/slots.ts';
 
+/** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
+const LOG_END_AHEAD_MS = 60_000;
+
 interface Alarm { id: string; channel: number; type: number; state: string; desc: string | null; received_at: string; picture: string | null }
 
 export const cameraPage: Page = (root, ctx) => {
@@ -159,7 +162,10 @@ export const cameraPage: Page = (root, ctx) => {
   });
   const dayAgo = new Date(Date.now() - 86_400_000);
   const logFrom = h('input', { type: 'datetime-local', name: 'start', value: localDateTime(dayAgo).slice(0, 16), step: 1 });
-  const logTo = h('input', { type: 'datetime-local', name: 'end', value: localDateTime(new Date(Date.now() + 60_000)).slice(0, 16), step: 1 });
+  const logTo = h('input', { type: 'datetime-local', name: 'end', value: localDateTime(new Date(Date.now() + LOG_END_AHEAD_MS)), step: 1 });
+  // Until someone picks an end, the log goes up to the moment of the click (the page may have been open a while).
+  let logToChosen = false;
+  logTo.addEventListener('change', () => (logToChosen = true));
   const logStatus = statusLine();
   const logLink = h('p', { class: 'log-link' });
   const logBtn = h('button', { type: 'button' }, 'Upload the log');
@@ -175,8 +181,19 @@ export const cameraPage: Page = (root, ctx) => {
     }
   };
   logBtn.addEventListener('click', async () => {
-    const seconds = (v: string) => (v.length === 16 ? `${v}:00` : v);
-    const r = await act(logBtn, logStatus, () => rpc(id, 'LogUploadAsync', { start: seconds(logFrom.value), end: seconds(logTo.value) }), {
+    if (!logToChosen) logTo.value = localDateTime(new Date(Date.now() + LOG_END_AHEAD_MS));
+    const r = await act(logBtn, logStatus, async () => {
+      // The camera reads the range as times of its own clock, in its own zone, as it stamps its log
+      // (I.2.29 names no zone): this computer's times move by how far the camera's clock is from this one.
+      const t = await rpc<{ datetime: string }>(id, 'QueryTime');
+      const aheadMs = Date.parse(`${t.resp!.datetime}Z`) - Date.now();
+      const onCamera = (v: string) => {
+        const at = new Date(v).getTime(); // a datetime-local value is this computer's local time
+        if (Number.isNaN(at)) throw new Error('Choose the start and the end of the log.');
+        return new Date(at + aheadMs).toISOString().slice(0, 19);
+      };
+      return rpc(id, 'LogUploadAsync', { start: onCamera(logFrom.value), end: onCamera(logTo.value) });
+    }, {
       waiting: 'Asking for the log…', done: 'The camera is uploading its log…',
     });
     if (r?.trans_id) {
@@ -227,6 +244,9 @@ export const cameraPage: Page = (root, ctx) => {
     },
     removed: (gone) => {
       if (gone === id) replace(reason, 'This camera is no longer yours (or no longer provisioned).');
+    },
+    alarmPicture: (deviceId) => {
+      if (deviceId === id) void loadAlarms();
     },
   }));
   void loadAlarms();
