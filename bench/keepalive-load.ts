@@ -10,6 +10,8 @@ import { BACKOFF_STEP_S } from '../protocol/constants.ts';
 const args = parseArgs(process.argv.slice(2));
 const URL_BASE = args.url!;
 const COUNT = Number(args.count ?? 1000);
+/** Index of this generator's first PU (the control group runs in a generator of its own). */
+const FIRST = Number(args.first ?? 0);
 const PASSWORD = args.password ?? 'bench-password';
 /** Logins in flight at once while connecting (a TLS handshake each). */
 const CONNECT_CONCURRENCY = Number(args['connect-concurrency'] ?? 200);
@@ -46,7 +48,7 @@ function countReason(m: Map<string, number>, why: string) {
 function topReasons(m: Map<string, number>): string {
   return [...m].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`).join('; ');
 }
-const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i, seq: 0, sentAt: new Map(), online: false, control: false }));
+const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i: FIRST + i, seq: 0, sentAt: new Map(), online: false, control: false }));
 
 function send(msg: unknown) {
   process.send!(msg);
@@ -139,6 +141,7 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
       cmd: 'measured', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
       controlN: controlSamples.length, controlP99: percentile(controlSamples, 99), errors, online: clients.filter((c) => c.online).length,
       loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen),
+      ...((m as { raw?: boolean }).raw ? { samples } : {}),
     });
   }
   if (m.cmd === 'storm') {
