@@ -133,7 +133,12 @@ export const cameraPage: Page = (root, ctx) => {
   const setTimeBtn = h('button', { type: 'button' }, 'Set to this computer\'s time');
   setTimeBtn.addEventListener('click', () => {
     const now = new Date();
-    void act(setTimeBtn, timeStatus, () => rpc(id, 'Settime', { datetime: localDateTime(now), tz: -now.getTimezoneOffset() / 60, offset: 0 }), { waiting: 'Setting the time…', done: 'Time set.' });
+    // I.2.9 carries the zone as whole hours: a zone such as UTC+5:30 goes as the nearest hour
+    // (the clock itself is set to this computer's local time exactly), and the page says so.
+    const zoneH = -now.getTimezoneOffset() / 60;
+    const tz = Math.round(zoneH);
+    const done = tz === zoneH ? 'Time set.' : `Time set; the zone went as UTC${tz >= 0 ? '+' : ''}${tz} (the protocol carries whole hours).`;
+    void act(setTimeBtn, timeStatus, () => rpc(id, 'Settime', { datetime: localDateTime(now), tz, offset: 0 }), { waiting: 'Setting the time…', done });
   });
 
   // ── firmware ──
