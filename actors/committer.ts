@@ -3,6 +3,7 @@
  * in flight, then go to the store together. One batch is in flight at a time, so an actor's
  * writes reach the store in order; a write whose seq no longer matches is refused (fencing).
  */
+import { availableParallelism } from 'node:os';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Clock } from './timer-queue.ts';
@@ -57,9 +58,16 @@ export interface PendingWrite {
   reject: (e: Error) => void;
 }
 
-/** Commit lanes on PostgreSQL: an actor always uses the same lane, so its writes stay ordered,
- * while lanes commit in parallel on their own connections. */
-export const DEFAULT_COMMIT_LANES_POSTGRES = 4;
+/**
+ * Commit lanes on PostgreSQL: an actor always uses the same lane, so its writes stay ordered,
+ * while lanes commit in parallel on their own connections. One per CPU core, within these bounds:
+ * more lanes than cores only make the backends contend for the cores, with smaller batches (on 2
+ * cores `bun run bench actors` measured p99 dispatch-to-durable at 20,000 events/s of 15–25 ms with
+ * 2 lanes against 28–60 ms with 4 or 8, at the same or better throughput).
+ */
+export const MIN_COMMIT_LANES_POSTGRES = 2;
+export const MAX_COMMIT_LANES_POSTGRES = 8;
+export const DEFAULT_COMMIT_LANES_POSTGRES = Math.min(MAX_COMMIT_LANES_POSTGRES, Math.max(MIN_COMMIT_LANES_POSTGRES, availableParallelism()));
 
 interface CommitterOptions {
   db: Db;

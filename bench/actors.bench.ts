@@ -20,7 +20,7 @@ const LATENCY_SECONDS = Number(args['latency-seconds'] ?? 15);
 const KINDS = (args.db ?? 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>;
 /** Rows per INSERT statement in the raw baseline. */
 const RAW_BATCH_ROWS = 1000;
-/** Statements in flight at once in the raw baseline (as many as the host's commit lanes). */
+/** Statements in flight at once in the raw baseline (four: at least as many as the host's commit lanes). */
 const RAW_CONCURRENCY = 4;
 /** Dispatches the closed-loop driver keeps outstanding. */
 const OUTSTANDING = 20_000;
