@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { pruneHistory, readHistory } from '../../actors/store.ts';
-import { VOLATILE_CONTEXT_REFRESH_MS } from '../../actors/committer.ts';
+import { DEFAULT_VOLATILE_FLUSH_MS, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS } from '../../actors/committer.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
@@ -129,6 +129,44 @@ describe('ActorHost', () => {
     expect(batches.reduce((a, b) => a + b, 0)).toBe(200);
     expect(batches.length).toBeLessThan(10);
     await host.stop();
+  });
+
+  it('writes a large volatile flush in bounded chunks and loses none of it', async () => {
+    const writes: Array<[events: number, actors: number]> = [];
+    const clock = new SimulatedClock();
+    clock.set(Date.UTC(2026, 0, 1));
+    const n = VOLATILE_FLUSH_CHUNK_ROWS * 2 + 100;
+    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, effects: { announce: () => {} }, metrics: { batch: (e, a) => writes.push([e, a]) } });
+    const ids = Array.from({ length: n }, (_, i) => `lamp:vf${i}`);
+    await Promise.all(ids.map((id, i) => host.create('lamp', id, { name: `v${i}` })));
+    await Promise.all(ids.map((id) => host.dispatch(id, { type: 'on' })));
+    await host.flush();
+    clock.increment(1000);
+    const seen = await Promise.all(ids.map((id) => host.dispatch(id, { type: 'seen', at: 7 })));
+    expect(seen.every((r) => r.accepted && !r.logged)).toBe(true);
+    writes.length = 0;
+    const due = clock.now() + LAMP_AUTO_OFF_MS;
+    clock.increment(DEFAULT_VOLATILE_FLUSH_MS); // the volatile flush falls due: every re-armed timer goes out
+    const stored = async () => (await t.db.rows<{ n: number }>(sql`select count(*)::int as n from actors where id like 'lamp:vf%' and (timers->0->>'due')::float8 = ${due}`))[0]!.n;
+    for (let i = 0; i < 200 && (await stored()) < n; i++) await Bun.sleep(25);
+    expect(await stored()).toBe(n);
+    expect(writes.reduce((a, w) => a + w[1], 0)).toBe(n);
+    expect(Math.max(...writes.map((w) => w[1]))).toBeLessThanOrEqual(VOLATILE_FLUSH_CHUNK_ROWS);
+    await host.stop();
+  });
+
+  it('loads an actor into memory once for the event that follows (host.load)', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:l', { name: 'l' });
+    await host.stop();
+    const { host: again } = makeHost();
+    expect(again.peek('lamp:l')).toBeUndefined();
+    const v = await again.load('lamp:l');
+    expect(v?.stateKey).toBe('off');
+    expect(again.peek('lamp:l')?.stateKey).toBe('off'); // resident now: the next dispatch needs no query
+    expect(await again.load('lamp:nobody')).toBeUndefined();
+    expect((await again.dispatch('lamp:l', { type: 'on' })).stateKey).toBe('on');
+    await again.stop();
   });
 
   it('refuses only the write the store cannot hold and keeps the rest of the batch', async () => {
