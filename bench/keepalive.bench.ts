@@ -9,16 +9,11 @@
  *
  * Options: --count 18000 --db postgres|pglite --seconds 30 --control 1000 --storm-interval-ms 10000
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorHost } from '../actors/host.ts';
-import { MACHINES } from '../actors/index.ts';
-import { puActorId } from '../actors/pu.machine.ts';
-import { devices } from '../db/schema.ts';
-import { hashPassword } from '../platform/passwords.ts';
-import { loadPlatformKey, passwordVerifier } from '../platform/secrets.ts';
-import { benchDb, benchDeviceId as deviceIdOf, machineNote, parseArgs, percentile, postgresCpuSeconds, table } from './lib.ts';
+import { machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, table } from './lib.ts';
+import { onlineCount, platformEnv, provisionPus, ROOT, spawnReady } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const COUNT = Number(args.count ?? 18_000);
@@ -29,60 +24,12 @@ const CONTROL = Number(args.control ?? 1000);
 const STORM_INTERVAL_MS = Number(args['storm-interval-ms'] ?? 10_000);
 const PASSWORD = 'bench-password';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-/** Clock ticks per second of /proc CPU counters. */
-const USER_HZ = 100;
-/** Page size of /proc statm. */
-const PAGE_BYTES = 4096;
 /** Time allowed for the whole storm to come back before giving up. */
 const STORM_LIMIT_MS = 180_000;
-const ROOT = join(import.meta.dir, '..');
-
-function procCpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / USER_HZ;
-}
-function procRssBytes(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
-}
-
-/** Provision the simulated PUs straight into the database (one argon2id hash, shared: setup, not the measured path). */
-async function provision(dataDir: string) {
-  const b = await benchDb(KIND, 'keepalive');
-  const key = loadPlatformKey(dataDir);
-  const passwordHash = await hashPassword(PASSWORD);
-  const verifier = passwordVerifier(key, PASSWORD);
-  const host = new ActorHost({ db: b.db, machines: MACHINES });
-  for (let i = 0; i < COUNT; i += 1000) {
-    const ids = Array.from({ length: Math.min(1000, COUNT - i) }, (_, j) => i + j);
-    await b.db.orm.insert(devices).values(ids.map((n) => ({
-      id: deviceIdOf(n), macId: (0xa0b1c2000000 + n).toString(16).padStart(12, '0'), passwordHash, verifier, channels: [0],
-    })));
-    await Promise.all(ids.map((n) => host.create('pu', puActorId(deviceIdOf(n)), { deviceId: deviceIdOf(n), macId: (0xa0b1c2000000 + n).toString(16), channels: [0] }, { deviceId: deviceIdOf(n) })));
-  }
-  await host.stop();
-  if (b.dir) await b.db.close();
-  return b;
-}
 
 /** A progress line on stderr while the run goes on (the report comes at the end, on stdout). */
 function progress(text: string) {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
-}
-
-async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp) {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
-  const decoder = new TextDecoder();
-  const reader = proc.stdout.getReader();
-  let buf = '';
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    buf += decoder.decode(r.value);
-    const m = pattern.exec(buf);
-    if (m) {
-      (async () => { while (!(await reader.read()).done) { /* drain logs */ } })();
-      return { proc, match: m };
-    }
-  }
-  throw new Error(`process exited before ready: ${buf}`);
 }
 
 function loadGen(url: string, count: number, first = 0) {
@@ -96,24 +43,11 @@ function loadGen(url: string, count: number, first = 0) {
   return { proc, next, ask };
 }
 
-/** Devices the platform has online (pu actors in online.ready) and connected over Vd right now. */
-async function onlineCount(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
-  const online = Number(/h627_actors\{type="pu",state="online\.ready"\} (\d+)/.exec(text)?.[1] ?? 0);
-  const connected = Number(/h627_vd_connections (\d+)/.exec(text)?.[1] ?? 0);
-  return Math.min(online, connected);
-}
-
 console.log(`bench keepalive: ${COUNT} PUs on ${KIND}, ${SECONDS} s per phase, storm control group ${CONTROL}`);
 console.log(machineNote());
 const dataDir = mkdtempSync(join(tmpdir(), 'h627-bench-keepalive-'));
-const b = await provision(dataDir);
-const env: Record<string, string> = {
-  DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN,
-  ...(b.url ? { DATABASE_URL: b.url } : { DATABASE_URL: '' }),
-};
-if (b.dir) env.DATA_DIR = b.dir; // the PGlite database lives in <dir>/pg
-if (b.dir) writeFileSync(join(b.dir, 'secret-key'), readFileSync(join(dataDir, 'secret-key')));
+const b = await provisionPus(KIND, 'keepalive', COUNT, PASSWORD, dataDir);
+const env = platformEnv(b, dataDir, { ADMIN_TOKEN });
 const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : [];
 const platform = await spawnReady(['bun', ...profile, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
 const url = platform.match[1]!;

@@ -59,20 +59,43 @@ export async function benchDb(kind: 'postgres' | 'pglite', label: string): Promi
   };
 }
 
+/** Page size of /proc statm counts. */
+const PAGE_BYTES = 4096;
+
+/** The fields of a /proc `stat` file after the command name (field 3 on is index 0 here). */
+export function statFields(path: string): string[] {
+  return readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+}
+
+/** CPU seconds (user + system) in a /proc `stat` file: of a process, or of one of its threads. */
+export function statCpuSeconds(path: string): number {
+  const f = statFields(path);
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+
+/** CPU seconds used so far by a process. */
+export function procCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** Resident memory of a process now. */
+export function procRssBytes(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+}
+
 /** CPU seconds used so far by all PostgreSQL server processes on this machine. */
 export function postgresCpuSeconds(): number {
-  let ticks = 0;
+  let s = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      s += procCpuSeconds(Number(d));
     } catch {
       // the process ended meanwhile
     }
   }
-  return ticks / USER_HZ;
+  return s;
 }
 
 /** CPU seconds used so far by this process. */

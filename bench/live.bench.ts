@@ -14,18 +14,13 @@
  * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db pglite|postgres
  *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Subprocess } from 'bun';
-import { ActorHost } from '../actors/host.ts';
-import { MACHINES } from '../actors/index.ts';
-import { puActorId } from '../actors/pu.machine.ts';
-import { devices } from '../db/schema.ts';
-import { hashPassword } from '../platform/passwords.ts';
-import { loadPlatformKey, passwordVerifier } from '../platform/secrets.ts';
-import { benchDb, benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds } from './lib.ts';
+import { benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, type BenchDb } from './lib.ts';
+import { onlineCount, platformEnv, provisionPus, ROOT, spawnReady as spawnProcess } from './platform.ts';
 import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
 import type { SrtMeasure } from './live-srt.worker.ts';
 import type { ViewSpec, WsMeasure } from './live-load.ts';
@@ -51,10 +46,6 @@ const SKIP_PLATFORM = args['skip-platform'] === 'true';
 const STAGGER_MS = Number(args['stagger-ms'] ?? 50);
 const PASSWORD = 'bench-password';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-/** Clock ticks per second of /proc CPU counters (USER_HZ). */
-const USER_HZ = 100;
-/** Page size of /proc statm. */
-const PAGE_BYTES = 4096;
 /** Seconds of idle platform (devices logged in, no stream) measured as the background. */
 const IDLE_S = 5;
 /** API calls in flight at once while asking for tickets. */
@@ -63,27 +54,15 @@ const TICKET_CONCURRENCY = 8;
 const SETTLE_LIMIT_MS = 60_000;
 /** AES key length of the baseline's streams: the platform's (`STREAM_KEY_BYTES`). */
 const BASELINE_PBKEYLEN = 16;
-const ROOT = join(import.meta.dir, '..');
 
 // ── /proc ──
-function statFields(path: string): string[] {
-  return readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-}
-function cpuSeconds(pid: number): number {
-  const f = statFields(`/proc/${pid}/stat`);
-  return (Number(f[11]) + Number(f[12])) / USER_HZ;
-}
-function rssBytes(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
-}
 /** CPU seconds per thread name (`SRT:RcvQ`, `SRT:TsbPd`, `bun`…) of one process; numbered suffixes merged. */
 function cpuByThread(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim().replace(/:w\d+$/, '').replace(/\d+$/, '#');
-      const f = statFields(`/proc/${pid}/task/${t}/stat`);
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / USER_HZ);
+      out.set(name, (out.get(name) ?? 0) + statCpuSeconds(`/proc/${pid}/task/${t}/stat`));
     } catch {
       // the thread ended
     }
@@ -118,20 +97,9 @@ function dropsOn(ports: number[], a: Map<number, number>, b: Map<number, number>
 // ── processes ──
 const children: Subprocess[] = [];
 async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp) {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
-  children.push(proc);
-  const decoder = new TextDecoder();
-  const reader = proc.stdout.getReader();
-  let buf = '';
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    buf += decoder.decode(r.value);
-    const m = pattern.exec(buf);
-    if (m) {
-      (async () => { while (!(await reader.read()).done) { /* drain logs */ } })();
-      return { proc, match: m };
-    }
-  }
-  throw new Error(`process exited before ready: ${buf}`);
+  const r = await spawnProcess(cmd, env, pattern);
+  children.push(r.proc);
+  return r;
 }
 
 type Answer = Record<string, unknown>;
@@ -164,30 +132,6 @@ function loadGen(sample: string) {
 type Gen = ReturnType<typeof loadGen>;
 
 // ── the platform ──
-/** Provision the PUs straight into the database (one argon2id hash, shared: setup, not the measured path). */
-async function provision(dataDir: string) {
-  const b = await benchDb(KIND, 'live');
-  const key = loadPlatformKey(dataDir);
-  const passwordHash = await hashPassword(PASSWORD);
-  const verifier = passwordVerifier(key, PASSWORD);
-  const host = new ActorHost({ db: b.db, machines: MACHINES });
-  const mac = (n: number) => (0xa0b1c2000000 + n).toString(16).padStart(12, '0');
-  const ids = Array.from({ length: STREAMS }, (_, i) => i);
-  await b.db.orm.insert(devices).values(ids.map((n) => ({ id: deviceIdOf(n), macId: mac(n), passwordHash, verifier, channels: [0] })));
-  await Promise.all(ids.map((n) => host.create('pu', puActorId(deviceIdOf(n)), { deviceId: deviceIdOf(n), macId: mac(n), channels: [0] }, { deviceId: deviceIdOf(n) })));
-  await host.stop();
-  if (b.dir) await b.db.close(); // PGlite: one process at a time
-  return b;
-}
-
-/** Devices the platform has online (pu actors in online.ready) and connected over Vd. */
-async function onlineCount(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
-  const online = Number(/h627_actors\{type="pu",state="online\.ready"\} (\d+)/.exec(text)?.[1] ?? 0);
-  const connected = Number(/h627_vd_connections (\d+)/.exec(text)?.[1] ?? 0);
-  return Math.min(online, connected);
-}
-
 interface Ticket { stream_id: string; srt_url: string; ws_url: string }
 async function tickets(url: string): Promise<Ticket[]> {
   const out: Ticket[] = [];
@@ -257,7 +201,7 @@ console.log(machineNote());
 const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
 const phases: Phase[] = [];
 let idle: Idle | null = null;
-let b: Awaited<ReturnType<typeof provision>> | null = null;
+let b: BenchDb | null = null;
 let gen: Gen | null = null;
 try {
   const t0 = performance.now();
@@ -268,15 +212,8 @@ try {
 
   if (!SKIP_PLATFORM) {
     const dataDir = mkdtempSync(join(work, 'data-'));
-    b = await provision(dataDir);
-    const env: Record<string, string> = {
-      DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1',
-      DATABASE_URL: b.url ?? '',
-    };
-    if (b.dir) {
-      env.DATA_DIR = b.dir; // the PGlite database lives in <dir>/pg
-      writeFileSync(join(b.dir, 'secret-key'), readFileSync(join(dataDir, 'secret-key')));
-    }
+    b = await provisionPus(KIND, 'live', STREAMS, PASSWORD, dataDir);
+    const env = platformEnv(b, dataDir, { ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1' });
     const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
     const url = platform.match[1]!;
     const pid = platform.proc.pid;

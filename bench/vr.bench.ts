@@ -11,12 +11,12 @@
  *
  * Options: --seconds 60 --pus 64 --size 262144 --db postgres|pglite --fsync 1 --meta-seconds 30 --disk-seconds 20 --steady-seconds 15
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgresClient from 'postgres';
 import { LocalDiskStorage } from '../media/cs/index.ts';
-import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, selfCpuSeconds, table } from './lib.ts';
+import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 60);
@@ -35,14 +35,8 @@ const GOAL_META_PAIRS_PER_S = 5000;
 const GOAL_P99_MS = 40;
 const ADMIN_TOKEN = 'bench-admin-token-vr-0123456789';
 const PASSWORD = 'bench-password';
-const USER_HZ = 100;
 const ROOT = join(import.meta.dir, '..');
 const TLS = { tls: { rejectUnauthorized: false } } as const;
-
-function procCpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / USER_HZ;
-}
 
 async function spawnPlatform(env: Record<string, string>) {
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : [];
