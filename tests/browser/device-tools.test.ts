@@ -13,7 +13,7 @@ import type { Browser, Locator, Page, Route } from 'playwright-core';
 import type { SimulatedDevice } from '../../device/index.ts';
 import { CHANNEL_STATE, DISK_STATE } from '../../protocol/constants.ts';
 import { until } from '../helpers/wait.ts';
-import { launchChromium, newContext, screenshot, signIn, startConsoleWorld, trackProblems, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { DESKTOP, launchChromium, newContext, screenshot, signedInPage, signIn, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
 
 /** A platform, two cameras and a browser; an upgrade and the reboots take real seconds. */
 setDefaultTimeout(90_000);
@@ -114,9 +114,7 @@ beforeAll(async () => {
     return put(url, body, type);
   };
   // Pin the browser's zone, so that this computer's time and the camera's (+8 until set) differ wherever the test runs.
-  alice = await (await newContext(browser, undefined, { timezoneId: 'UTC' })).newPage();
-  problems = await trackProblems(alice);
-  await signIn(alice, w.p.url, 'alice', w.users.alice);
+  ({ page: alice, problems } = await signedInPage(browser, w.p.url, 'alice', w.users.alice, DESKTOP, { timezoneId: 'UTC' }));
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

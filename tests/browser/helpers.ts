@@ -67,6 +67,14 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.getByRole('heading', { level: 1, name: 'Cameras' }).waitFor();
 }
 
+/** A page in a fresh context, its problems tracked from the start, signed in as `username`. */
+export async function signedInPage(browser: Browser, url: string, username: string, password: string, viewport = DESKTOP, more: BrowserContextOptions = {}): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await (await newContext(browser, viewport, more)).newPage();
+  const problems = await trackProblems(page);
+  await signIn(page, url, username, password);
+  return { page, problems };
+}
+
 /** Fetch JSON from the platform with a token. */
 export async function json<T = any>(p: TestPlatform, path: string, init: RequestInit & { token?: string } = {}): Promise<T> {
   const r = await p.api(path, init);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { ffmpegLive } from '../../device/index.ts';
-import { json, launchChromium, newContext, screenshot, signIn, startConsoleWorld, trackProblems, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { json, launchChromium, screenshot, signedInPage, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
 
 /** A platform, FFmpeg pushing live video, and a browser playing it. */
 setDefaultTimeout(90_000);
@@ -28,9 +28,7 @@ beforeAll(async () => {
     startConsoleWorld({ media: { alice: ffmpegLive() }, env: { LIVE_LINGER_S: String(LINGER_S) } }),
     launchChromium(),
   ]);
-  alice = await (await newContext(browser)).newPage();
-  problems = await trackProblems(alice);
-  await signIn(alice, w.p.url, 'alice', w.users.alice);
+  ({ page: alice, problems } = await signedInPage(browser, w.p.url, 'alice', w.users.alice));
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -105,9 +103,7 @@ describe('live video', () => {
   });
 
   it('says why when the camera cannot push live video (PushLive err 101)', async () => {
-    const bob = await (await newContext(browser)).newPage();
-    const bobProblems = await trackProblems(bob);
-    await signIn(bob, w.p.url, 'bob', w.users.bob);
+    const { page: bob, problems: bobProblems } = await signedInPage(browser, w.p.url, 'bob', w.users.bob);
     await bob.goto(`${w.p.url}/cameras/CAM-BOB`);
     await bob.locator('text=Connected').waitFor();
     await bob.getByRole('button', { name: 'Start live' }).click();

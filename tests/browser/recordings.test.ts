@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ffmpegLive, Recorder } from '../../device/index.ts';
-import { ARTIFACTS, launchChromium, newContext, PHONE, screenshot, signIn, startConsoleWorld, trackProblems, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { ARTIFACTS, launchChromium, newContext, PHONE, screenshot, signedInPage, signIn, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
 
 /** A platform, a recording camera and a browser; recording takes real seconds. */
 setDefaultTimeout(120_000);
@@ -48,9 +48,7 @@ async function expectPlaying(page: Page) {
 
 beforeAll(async () => {
   [w, browser] = await Promise.all([startConsoleWorld({ media: { alice: { ...ffmpegLive(), ...recorder.hooks } } }), launchChromium()]);
-  alice = await (await newContext(browser)).newPage();
-  problems = await trackProblems(alice);
-  await signIn(alice, w.p.url, 'alice', w.users.alice);
+  ({ page: alice, problems } = await signedInPage(browser, w.p.url, 'alice', w.users.alice));
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
