@@ -85,11 +85,8 @@ export class RecordingService {
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
   private byToken = new Map<string, SessionInfo>();
-  /** Devices that may have open record sessions (see {@link mayRecord}); null until read. */
-  private recordingDevices: Set<string> | null = null;
-  private recordingDevicesLoad?: Promise<Set<string>>;
-  /** Devices whose sessions started before the set was read (added to it once read). */
-  private recordingDevicesAdded = new Set<string>();
+  /** Devices that may have open record sessions (see {@link devicesWithSessions}), once read. */
+  private recordingDevices?: Promise<Set<string>>;
   /** The record session each channel of each PU last reported in Keepalive (NOTES 2). */
   private reported = new Map<string, Map<number, string | undefined>>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -152,7 +149,7 @@ export class RecordingService {
     const cbk = this.cbkUrl(token);
     if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES) throw new DomainError('unavailable', `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`);
     try {
-      (this.recordingDevices ?? this.recordingDevicesAdded).add(device.id);
+      (await this.devicesWithSessions()).add(device.id);
       await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
     } catch (err) {
       if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
@@ -338,34 +335,26 @@ export class RecordingService {
     );
   }
 
-  /** The open sessions of a device, oldest first (no query for a device that never recorded since start). */
+  /** The open sessions of a device, oldest first (no query for a device that has not recorded). */
   private async openSessions(deviceId: string): Promise<Array<{ id: string; channel: number; sessionId: string }>> {
-    if (!(await this.mayRecord(deviceId))) return [];
+    if (!(await this.devicesWithSessions()).has(deviceId)) return [];
     const t = recordingSessions;
     return this.p.db.orm.select({ id: t.id, channel: t.channel, sessionId: t.sessionId }).from(t)
       .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt))).orderBy(asc(t.createdAt));
   }
 
   /**
-   * Whether a device may have open sessions: a superset, read once (devices with open sessions at
-   * start) and grown by every session started here. A login or an offline of any other device
-   * (thousands at once in a reconnect storm) then costs no query.
+   * Devices that may have open sessions: a superset, read once (devices with open sessions then)
+   * and grown by every session started here. A login or an offline of any other device (thousands
+   * at once in a reconnect storm) then costs no query. A failed read is tried again next time.
    */
-  private mayRecord(deviceId: string): Promise<boolean> | boolean {
-    if (this.recordingDevices) return this.recordingDevices.has(deviceId);
-    this.recordingDevicesLoad ??= this.p.db.orm.selectDistinct({ deviceId: recordingSessions.deviceId }).from(recordingSessions)
+  private devicesWithSessions(): Promise<Set<string>> {
+    return this.recordingDevices ??= this.p.db.orm.selectDistinct({ deviceId: recordingSessions.deviceId }).from(recordingSessions)
       .where(isNull(recordingSessions.closedAt))
-      .then((rows) => {
-        const set = new Set(rows.map((r) => r.deviceId));
-        for (const d of this.recordingDevicesAdded) set.add(d);
-        this.recordingDevicesAdded.clear();
-        this.recordingDevices = set;
-        return set;
-      }, (err) => {
-        this.recordingDevicesLoad = undefined; // try again next time
+      .then((rows) => new Set(rows.map((r) => r.deviceId)), (err) => {
+        this.recordingDevices = undefined;
         throw err;
       });
-    return this.recordingDevicesLoad.then((set) => set.has(deviceId));
   }
 
   /**
