@@ -5,7 +5,7 @@
  * keep}, {cmd:'stop'}; it answers with JSON messages.
  */
 import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
-import { BACKOFF_STEP_S } from '../protocol/constants.ts';
+import { backoffDelayMs } from '../device/backoff.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const URL_BASE = args.url!;
@@ -20,8 +20,6 @@ const ANSWER_TIMEOUT_MS = 5000;
 const tls = { rejectUnauthorized: false };
 /** A storm client gives up after this long (the bench's own limit is 180 s). */
 const STORM_GIVE_UP_MS = 170_000;
-/** Backoff draws grow with each failed attempt up to this many steps of BACKOFF_STEP_S. */
-const BACKOFF_MAX_STEPS = 6;
 
 
 interface Client {
@@ -162,10 +160,10 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     // Each comes back after its first backoff draw, uniform in [0, 5·1] s (9.3.1.3): "at once".
     const t0 = performance.now();
     const results = await Promise.all(storm.map(async (c) => {
-      await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000);
-      // Like a real PU it keeps trying (9.3.1.3 backoff), within the storm's time limit.
-      for (let attempt = 0; performance.now() - t0 < STORM_GIVE_UP_MS && !(await connect(c, true)); attempt++) {
-        await Bun.sleep(Math.random() * BACKOFF_STEP_S * 1000 * Math.min(attempt + 2, BACKOFF_MAX_STEPS));
+      await Bun.sleep(backoffDelayMs(1, Math.random()));
+      // Like a real PU it keeps trying with the device SDK's backoff, within the storm's time limit.
+      for (let failures = 2; performance.now() - t0 < STORM_GIVE_UP_MS && !(await connect(c, true)); failures++) {
+        await Bun.sleep(backoffDelayMs(failures, Math.random()));
       }
       return c.online;
     }));
