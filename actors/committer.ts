@@ -53,9 +53,34 @@ export interface PendingWrite {
   timersGen?: number;
   /** The actor row to write with this batch, or null when appending the events is enough. */
   row?: ActorRowWrite | null;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (e: Error) => void;
+  /** How the write ended, once it has: null when durable, else why it was refused. */
+  outcome?: Error | null;
+  /** Made on demand by {@link doneOf}: most writes are awaited through their waiters only. */
+  done?: Promise<void>;
+  resolve?: () => void;
+  reject?: (e: Error) => void;
+}
+
+/** A promise of a write's outcome: resolved when durable, rejected if refused. */
+export function doneOf(w: PendingWrite): Promise<void> {
+  if (!w.done) {
+    if (w.outcome === undefined) {
+      w.done = new Promise<void>((res, rej) => {
+        w.resolve = res;
+        w.reject = rej;
+      });
+    } else {
+      w.done = w.outcome === null ? Promise.resolve() : Promise.reject(w.outcome);
+    }
+    w.done.catch(() => {}); // a refusal is reported to whoever waits; nobody waiting is fine
+  }
+  return w.done;
+}
+
+function settle(w: PendingWrite, err: Error | null): void {
+  w.outcome = err;
+  if (err) w.reject?.(err);
+  else w.resolve?.();
 }
 
 /**
@@ -132,13 +157,13 @@ class Lane {
 
   /** Resolve when a write is durable; reject if it was refused. */
   waitFor(w: PendingWrite): Promise<void> {
-    return w.done;
+    return doneOf(w);
   }
 
   /** Wait until everything pending now (volatile changes included) is written; later work is not waited for. */
   async barrier(): Promise<void> {
-    const waits = [...this.inFlight, ...this.batch.values()].map((w) => w.done);
-    for (const r of [...this.dirty]) waits.push(this.pendingFor(r).done);
+    const waits = [...this.inFlight, ...this.batch.values()].map(doneOf);
+    for (const r of [...this.dirty]) waits.push(doneOf(this.pendingFor(r)));
     this.kick();
     await Promise.allSettled(waits);
   }
@@ -155,14 +180,7 @@ class Lane {
   private pendingFor(r: Resident): PendingWrite {
     let w = this.batch.get(r.id);
     if (w && w.r === r) return w;
-    let resolve!: () => void;
-    let reject!: (e: Error) => void;
-    const done = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    done.catch(() => {}); // a refusal is reported to whoever waits; nobody waiting is fine
-    w = { r, events: [], effects: [], transitions: [], waiters: [], done, resolve, reject };
+    w = { r, events: [], effects: [], transitions: [], waiters: [] };
     this.batch.set(r.id, w);
     this.dirty.delete(r);
     return w;
@@ -239,10 +257,10 @@ class Lane {
           else eventOnly.push(w.r.id);
           for (const e of w.events) events.push(e);
         }
-        const ok = await commitBatch(this.o.db, rows, events, eventOnly);
+        const refused = await commitBatch(this.o.db, rows, events, eventOnly);
         this.o.metrics?.batch(events.length, rows.length, performance.now() - t0);
         for (const w of writes) {
-          if (ok.has(w.r.id)) this.succeed(w);
+          if (!refused.has(w.r.id)) this.succeed(w);
           else this.refuse(w, w.row?.base_seq === null ? new ActorExistsError(w.r.id) : new StaleWriterError(w.r.id, w.r.dbSeq));
         }
         return;
@@ -280,20 +298,20 @@ class Lane {
         w.r.volatileDirty = false;
       }
     }
-    w.resolve();
+    settle(w, null);
     for (const x of w.waiters) x.resolve(x.result);
     this.o.onCommitted(w);
   }
 
   private refuse(w: PendingWrite, err: Error): void {
-    w.reject(err);
+    settle(w, err);
     for (const x of w.waiters) x.reject(err);
     this.o.onRejected(w, err);
     // Later writes of the same (now stale) copy can never apply either.
     const later = this.batch.get(w.r.id);
     if (later && later.r === w.r) {
       this.batch.delete(w.r.id);
-      later.reject(err);
+      settle(later, err);
       for (const x of later.waiters) x.reject(err);
     }
     this.dirty.delete(w.r);
@@ -370,7 +388,7 @@ export class Committer {
 
   /** Resolve when a write is durable; reject if it was refused. */
   waitFor(w: PendingWrite): Promise<void> {
-    return w.done;
+    return doneOf(w);
   }
 
   /** Wait until everything pending now is written. */

@@ -52,9 +52,11 @@ export function isEmptyChange(c: ContextChanges): boolean {
   return c.unset.length === 0 && Object.keys(c.set).length === 0;
 }
 
-/** Keys a diff touches. */
-export function changedKeys(c: ContextChanges): string[] {
-  return [...Object.keys(c.set), ...c.unset];
+/** True when a diff touches no key outside `keys` (on the host's per-event path: no arrays built). */
+export function onlyTouches(c: ContextChanges, keys: readonly string[]): boolean {
+  for (const k in c.set) if (!keys.includes(k)) return false;
+  for (const k of c.unset) if (!keys.includes(k)) return false;
+  return true;
 }
 
 /** Apply a diff to a context, returning a new object. */

@@ -9,7 +9,7 @@ import { pureInitial, pureTransition, type ReturnedAction } from './transition.t
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLog } from '../lib/log.ts';
-import { changedKeys, diffContext, type ContextChanges } from './diff.ts';
+import { diffContext, onlyTouches, type ContextChanges } from './diff.ts';
 import { MachineRegistry, type MachineDef } from './registry.ts';
 import { actorExists, loadActorRow, loadActorRows, loadTimerIndex, type ActorRow, type PersistedTimer } from './store.ts';
 import { systemClock, TimerQueue, type Clock, type QueueEntry } from './timer-queue.ts';
@@ -421,9 +421,8 @@ export class ActorHost {
       && (!timersTouched || timerIdsBefore === [...r.timers.keys()].sort().join('\n'));
     let step: ContextChanges | undefined;
     if (isVolatile) {
-      const volatile = r.def.volatile ?? [];
       step = diffContext(prev.context, next.context);
-      isVolatile = changedKeys(step).every((k) => volatile.includes(k));
+      isVolatile = onlyTouches(step, r.def.volatile ?? []);
     }
     if (isVolatile) {
       this.committer.touch(r);
@@ -435,7 +434,8 @@ export class ActorHost {
     }
     r.seq += 1;
     const checkpoint = r.seq % CHECKPOINT_EVERY === 0;
-    const changes = diffContext(r.loggedContext, next.context);
+    // The diff from the last logged context: the one just computed when that is the previous context.
+    const changes = step && r.loggedContext === prev.context ? step : diffContext(r.loggedContext, next.context);
     r.loggedContext = next.context;
     const w = this.committer.append(r, {
       actor_id: r.id, seq: r.seq, at: now, machine_version: r.def.version, event, value: next.value,

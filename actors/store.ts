@@ -83,13 +83,14 @@ const COMMIT_SQL = `
     WHERE e.actor_id IN (SELECT id FROM ok)
     RETURNING 1
   )
-  SELECT id FROM ok`;
+  SELECT a.id FROM a WHERE a.id NOT IN (SELECT id FROM ins UNION ALL SELECT id FROM upd)`;
 
 /**
  * Write one batch in one statement: insert new actor rows, update existing rows whose seq still
  * matches, and append the events of exactly those actors plus of `eventOnly` actors (whose row
- * needs no update this time). Returns the ids that were written; any other id of the batch lost a
- * race (another writer, or it already existed). The log itself fences writers: `(actor_id, seq)`
+ * needs no update this time). Returns the ids whose row was not written: each lost a race (another
+ * writer, or it already existed). Only refusals come back, so a batch of thousands of actors
+ * returns no rows in the usual case. The log itself fences writers: `(actor_id, seq)`
  * is the primary key, so a stale writer's event fails the statement (SQLSTATE 23505), never
  * interleaves; the caller then isolates that actor and keeps the rest of the batch.
  */
