@@ -199,6 +199,10 @@ class Lane {
         this.inFlight = writes;
         await this.write(writes);
         this.inFlight = [];
+        // Back to the event loop before the next batch: PGlite answers within microtasks, and
+        // dispatches chained on commits (a client sending its next event when the last one is
+        // durable) would otherwise keep this loop going forever with timers and sockets starved.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.running = null;

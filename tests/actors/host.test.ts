@@ -224,6 +224,23 @@ describe('ActorHost', () => {
     await again.host.stop();
   });
 
+  it('a client chaining each event on the last one\'s commit does not starve timers and sockets', async () => {
+    // PGlite answers a commit within microtasks: without a yield between batches the lane's loop
+    // and the client's chain would run forever, and no timer would ever fire.
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:chain', { name: 'chain' });
+    let running = true;
+    let done = 0;
+    const next = (): void => {
+      if (running) host.dispatch('lamp:chain', { type: 'label', text: `c${done}` }).then(() => { done++; next(); });
+    };
+    next();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // never resolves if the loop starves timers
+    running = false;
+    expect(done).toBeGreaterThan(0);
+    await host.stop();
+  });
+
   it('replays every logged actor to the recorded states', async () => {
     const registry = new MachineRegistry([lampV1, lampV2]);
     for (const id of ['lamp:a', 'lamp:c', 'lamp:d', 'lamp:f', 'lamp:h2', 'lamp:v']) {
