@@ -38,7 +38,7 @@ function scopeOf(machine: AnyStateMachine): InertScope {
 }
 
 /** The next snapshot and the actions it calls for. */
-export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): [AnyMachineSnapshot, ReturnedAction[]] {
+export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
   const actions: ReturnedAction[] = [];
   scope.actionExecutor = (a) => actions.push(a);

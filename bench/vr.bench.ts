@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgresClient from 'postgres';
+import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
 import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb } from '../../db/client.ts';
+import { openDb, pgClient } from '../../db/client.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { freshDataDir, TEST_PG_URL } from '../helpers/db.ts';
 
@@ -105,6 +106,24 @@ describe('the platform process', () => {
     p = await p.restart();
     expect((await (await p.api('/api/actors/pu:CAM-E2E-2')).json()).stateKey).toBe('provisioned');
   }, 60_000);
+});
+
+/** Where Debian's PostgreSQL puts its Unix socket. */
+const PG_SOCKET_DIR = '/var/run/postgresql';
+
+describe('DATABASE_URL', () => {
+  it.skipIf(!TEST_PG_URL || !existsSync(PG_SOCKET_DIR))('reaches a local PostgreSQL through its Unix socket in libpq\'s ?host=/dir form', async () => {
+    const url = new URL(TEST_PG_URL!);
+    url.searchParams.set('host', PG_SOCKET_DIR);
+    const sql = pgClient(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await sql<Array<{ addr: string | null; db: string }>>`SELECT inet_server_addr() AS addr, current_database() AS db`;
+      expect(row!.addr).toBeNull(); // no address: not over TCP
+      expect(row!.db).toBe(url.pathname.slice(1));
+    } finally {
+      await sql.end();
+    }
+  });
 });
 
 describe('configuration errors', () => {
