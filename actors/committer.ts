@@ -30,6 +30,14 @@ export const CONTEXT_REFRESH_EVENTS = 16;
 /** Longest a volatile change (a last-seen time) goes without reaching the stored context. */
 export const VOLATILE_CONTEXT_REFRESH_MS = 60_000;
 
+/**
+ * How often the actors whose only unwritten change is volatile (a last-seen time, with the row's
+ * state and timers already stored) are looked at: those whose stored context is older than
+ * VOLATILE_CONTEXT_REFRESH_MS are written then. So a last-seen time reaches the store within
+ * VOLATILE_CONTEXT_REFRESH_MS + this, and a device that only keeps alive costs no row write in between.
+ */
+export const VOLATILE_SWEEP_MS = 10_000;
+
 /** SQLSTATE of a unique violation: in the event log, a seq another writer took. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -53,6 +61,8 @@ export interface PendingWrite {
   timersGen?: number;
   /** The actor row to write with this batch, or null when appending the events is enough. */
   row?: ActorRowWrite | null;
+  /** Write the full context with the row (a flush or shutdown persists volatile changes too). */
+  fullContext?: boolean;
   /** How the write ended, once it has: null when durable, else why it was refused. */
   outcome?: Error | null;
   /** Made on demand by {@link doneOf}: most writes are awaited through their waiters only. */
@@ -112,6 +122,9 @@ class Lane {
   private batch = new Map<string, PendingWrite>();
   private inFlight: PendingWrite[] = [];
   private dirty = new Set<Resident>();
+  /** Actors whose only unwritten change is volatile context: written by the sweep, not each flush. */
+  private lagging = new Set<Resident>();
+  private sweepTimer: unknown = undefined;
   private running: Promise<void> | null = null;
   private volatileTimer: unknown = undefined;
   private volatileDue = false;
@@ -125,7 +138,7 @@ class Lane {
 
   /** Whether nothing is queued, dirty or in flight. */
   get idle(): boolean {
-    return this.batch.size === 0 && this.dirty.size === 0 && !this.running;
+    return this.batch.size === 0 && this.dirty.size === 0 && this.lagging.size === 0 && !this.running;
   }
 
   /** Add an event row for an actor to the next batch. */
@@ -136,10 +149,43 @@ class Lane {
     return w;
   }
 
-  /** Note an unlogged snapshot change; it is written within the volatile flush delay. */
+  /**
+   * Note an unlogged snapshot change. When it changed what the row holds besides the context (its
+   * timers, say) it is written within the volatile flush delay; when only volatile context keys
+   * changed, the sweep writes it once its stored context is VOLATILE_CONTEXT_REFRESH_MS old.
+   */
   touch(r: Resident): void {
     r.volatileDirty = true;
-    if (this.batch.get(r.id)?.r === r) return; // its row goes out with the pending write anyway
+    if (this.batch.get(r.id)?.r === r || this.dirty.has(r)) return; // its row goes out with that write anyway
+    const row = r.row;
+    if (row && r.dbSeq !== null && row.timersGen === r.timersGen && row.stateKey === r.stateKey && row.status === r.snapshot.status) {
+      this.lagging.add(r);
+      if (this.sweepTimer === undefined) this.sweepTimer = this.o.clock.setTimeout(() => this.sweep(), VOLATILE_SWEEP_MS);
+      return;
+    }
+    this.lagging.delete(r);
+    this.markDirty(r);
+  }
+
+  /** Write the lagging actors whose stored context is old enough; look again later at the others. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = this.o.clock.now();
+    for (const r of this.lagging) {
+      if (now - r.ctxWrittenAt < VOLATILE_CONTEXT_REFRESH_MS) continue;
+      this.lagging.delete(r);
+      this.markDirty(r);
+    }
+    if (this.lagging.size > 0) this.sweepTimer = this.o.clock.setTimeout(() => this.sweep(), VOLATILE_SWEEP_MS);
+  }
+
+  private stopSweep(): void {
+    this.lagging.clear();
+    if (this.sweepTimer !== undefined) this.o.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private markDirty(r: Resident): void {
     this.dirty.add(r);
     if (this.volatileTimer === undefined) {
       this.volatileTimer = this.o.clock.setTimeout(() => {
@@ -152,7 +198,7 @@ class Lane {
 
   /** Whether an actor has anything not yet written. */
   isPending(r: Resident): boolean {
-    return this.batch.get(r.id)?.r === r || this.dirty.has(r);
+    return this.batch.get(r.id)?.r === r || this.dirty.has(r) || this.lagging.has(r);
   }
 
   /** Resolve when a write is durable; reject if it was refused. */
@@ -163,7 +209,8 @@ class Lane {
   /** Wait until everything pending now (volatile changes included) is written; later work is not waited for. */
   async barrier(): Promise<void> {
     const waits = [...this.inFlight, ...this.batch.values()].map(doneOf);
-    for (const r of [...this.dirty]) waits.push(doneOf(this.pendingFor(r)));
+    for (const r of [...this.dirty, ...this.lagging]) waits.push(doneOf(this.volatileWrite(r)));
+    this.stopSweep();
     this.kick();
     await Promise.allSettled(waits);
   }
@@ -171,10 +218,19 @@ class Lane {
   /** Write everything pending, volatile changes included, until nothing is left (shutdown). */
   async drain(): Promise<void> {
     while (!this.idle) {
+      for (const r of [...this.dirty, ...this.lagging]) this.volatileWrite(r);
+      this.stopSweep();
       this.volatileDue = true;
       this.kick();
       await this.running;
     }
+  }
+
+  /** A pending write carrying an actor's volatile changes, full context included. */
+  private volatileWrite(r: Resident): PendingWrite {
+    const w = this.pendingFor(r);
+    w.fullContext = true;
+    return w;
   }
 
   private pendingFor(r: Resident): PendingWrite {
@@ -183,6 +239,7 @@ class Lane {
     w = { r, events: [], effects: [], transitions: [], waiters: [] };
     this.batch.set(r.id, w);
     this.dirty.delete(r);
+    this.lagging.delete(r);
     return w;
   }
 
@@ -319,6 +376,7 @@ class Lane {
       for (const x of later.waiters) x.reject(err);
     }
     this.dirty.delete(w.r);
+    this.lagging.delete(w.r);
   }
 }
 
@@ -336,7 +394,7 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   for (const t of timers) if (next === null || t.due < next) next = t.due;
   // A volatile flush (no events) mostly re-arms timers: it carries the full context (for the
   // last-seen time) at most once per VOLATILE_CONTEXT_REFRESH_MS.
-  const volatileRefresh = r.volatileDirty && now - r.ctxWrittenAt >= VOLATILE_CONTEXT_REFRESH_MS;
+  const volatileRefresh = r.volatileDirty && (w.fullContext || now - r.ctxWrittenAt >= VOLATILE_CONTEXT_REFRESH_MS);
   const fullContext = r.dbSeq === null || volatileRefresh || s.status !== 'active' || stale;
   return {
     id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,

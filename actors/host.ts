@@ -391,7 +391,11 @@ export class ActorHost {
     return r;
   }
 
-  private apply(r: Resident, input: ActorEvent): { result: DispatchResult; wait?: PendingWrite } {
+  /**
+   * Advance an actor by one event. `firedTimer`: the id of the timer whose event this is (already
+   * removed from the actor's timers); a transition that only re-arms it is still volatile.
+   */
+  private apply(r: Resident, input: ActorEvent, firedTimer?: string): { result: DispatchResult; wait?: PendingWrite } {
     // Every event carries its time; machines read `event.at`, never a clock.
     const event = input.at === undefined ? { ...input, at: this.clock.now() } : input;
     const prev = r.snapshot;
@@ -403,14 +407,16 @@ export class ActorHost {
       this.log.error({ actor: r.id, event: event.type, err: String(err) }, 'machine failed on event');
       throw new ActorEventError(r.id, event.type, err);
     }
-    if (next === prev) return { result: this.resultOf(r, false, false) };
+    // XState hands back the same snapshot both for an event no transition takes and for a
+    // transition that only has actions (a timer re-armed, an effect): only the first is ignored.
+    if (next === prev && actions.length === 0) return { result: this.resultOf(r, false, false) };
     if (next.status === 'error') {
       this.log.error({ actor: r.id, event: event.type, err: String(next.error) }, 'machine failed on event');
       throw new ActorEventError(r.id, event.type, next.error);
     }
     const now = this.clock.now();
     const timersTouched = actions.some((a) => a.type === 'xstate.raise' || a.type === 'xstate.cancel');
-    const timerIdsBefore = timersTouched ? [...r.timers.keys()].sort().join('\n') : '';
+    const timerIdsBefore = timersTouched ? [...r.timers.keys(), ...(firedTimer === undefined ? [] : [firedTimer])].sort().join('\n') : '';
     const prevKey = r.stateKey;
     r.snapshot = next;
     r.stateKey = stateKeyOf(next.value);
@@ -520,7 +526,7 @@ export class ActorHost {
       r.timersGen++;
       try {
         // A timer's event happens at its due time, whenever the process gets to it.
-        const res = this.apply(r, t.event.at === undefined ? { ...t.event, at: t.due } : t.event);
+        const res = this.apply(r, t.event.at === undefined ? { ...t.event, at: t.due } : t.event, e.timerId);
         if (!res.result.accepted) this.committer.touch(r); // persist the timer's removal
       } catch {
         this.committer.touch(r);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { SimulatedClock } from 'xstate';
+import { raise, setup, SimulatedClock } from 'xstate';
 import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { pruneHistory, readHistory } from '../../actors/store.ts';
-import { DEFAULT_VOLATILE_FLUSH_MS, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS } from '../../actors/committer.ts';
+import { DEFAULT_VOLATILE_FLUSH_MS, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
+import { until } from '../helpers/wait.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
@@ -66,6 +67,55 @@ describe('ActorHost', () => {
     const h = await readHistory(t.db, 'lamp:c', -1, 10);
     expect(h.at(-1)!.context.lastSeen).toBe(43); // the next logged row carries it
     await host.stop();
+  });
+
+  it('writes no row for a change of volatile keys alone until its stored context is a minute old', async () => {
+    const { host, clock } = makeHost();
+    await host.create('lamp', 'lamp:s', { name: 's' }); // in off: `seen` changes lastSeen only, no timer
+    type Row = { context: { lastSeen: number }; updated: number };
+    const read = async () => (await t.db.rows<Row>(sql`select context, (extract(epoch from updated_at) * 1000)::float8 as updated from actors where id = 'lamp:s'`))[0]!;
+    const before = await read();
+    expect((await host.dispatch('lamp:s', { type: 'seen', at: 42 })).logged).toBe(false);
+    clock.increment(DEFAULT_VOLATILE_FLUSH_MS * 2); // a volatile flush would have written it by now
+    await Bun.sleep(50);
+    expect(await read()).toEqual(before);
+    clock.increment(VOLATILE_CONTEXT_REFRESH_MS + VOLATILE_SWEEP_MS); // the sweep finds its context a minute old
+    clock.increment(DEFAULT_VOLATILE_FLUSH_MS);
+    const after = await until(read, (r) => r.context.lastSeen === 42, 5000);
+    expect(after.updated).toBeGreaterThan(before.updated);
+    await host.stop();
+  });
+
+  it('writes volatile changes on flush and on stop', async () => {
+    const { host } = makeHost();
+    await host.create('lamp', 'lamp:f2', { name: 'f2' });
+    await host.dispatch('lamp:f2', { type: 'seen', at: 7 });
+    await host.flush();
+    const [row] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'lamp:f2'`);
+    expect(row!.context.lastSeen).toBe(7);
+    await host.dispatch('lamp:f2', { type: 'seen', at: 8 });
+    await host.stop();
+    const [stopped] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'lamp:f2'`);
+    expect(stopped!.context.lastSeen).toBe(8);
+  });
+
+  it('takes a transition that only re-arms its own timer: accepted, and no history row', async () => {
+    const pinger = setup({ types: {} as { context: Record<string, never>; events: { type: 'ping' } } }).createMachine({
+      id: 'pinger', context: {}, initial: 'on',
+      states: { on: { entry: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }), on: { ping: { actions: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }) } } } },
+    });
+    const clock = new SimulatedClock();
+    clock.set(Date.UTC(2026, 0, 1));
+    const host = new ActorHost({ db: t.db, machines: [{ type: 'pinger', version: 1, machine: pinger }], clock });
+    await host.create('pinger', 'pinger:1', {});
+    for (let i = 1; i <= 3; i++) {
+      clock.increment(1000);
+      await Bun.sleep(10);
+      expect(host.peek('pinger:1')!.timers.map((x) => x.due)).toEqual([clock.now() + 1000]); // re-armed each time
+    }
+    expect((await host.dispatch('pinger:1', { type: 'ping' })).accepted).toBe(true);
+    await host.stop();
+    expect((await readHistory(t.db, 'pinger:1', -1, 10)).map((r) => r.event.type)).toEqual(['xstate.init']);
   });
 
   it('fires a delayed transition at its deadline, also after a restart', async () => {
