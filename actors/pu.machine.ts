@@ -21,7 +21,12 @@ export const RESCHEDULE_TIMEOUT_MS = 5 * 60_000;
 export const UPGRADE_TIMEOUT_MS = 30 * 60_000;
 /** How often QueryUpgrade is polled while upgrading (platform's choice). */
 export const UPGRADE_POLL_INTERVAL_MS = 2_000;
-/** The heartbeat timer's id (re-armed on everything the device sends). */
+/**
+ * The heartbeat timer's id. It is lazy: what the device sends only moves `lastSeenAt`; when the
+ * timer comes due it goes offline if nothing was heard for the timeout, else re-arms for the
+ * timeout after the last message. So a keepalive changes no timer (no row write, no timer-queue
+ * entry), and offline still comes exactly 3 intervals after the last message.
+ */
 const HEARTBEAT_TIMER = 'heartbeat';
 /** The upgrade poll timer's id. */
 const UPGRADE_POLL_TIMER = 'upgrade.poll';
@@ -59,6 +64,8 @@ export const puMachine = setup({
       && (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
     runsTargetFirmware: ({ context, event }) => event.type === 'vd.connected' && Boolean(context.upgrade)
       && event.firmwareModel === context.upgrade!.firmwareModel,
+    /** Nothing heard for the heartbeat timeout by the time the timer came due. */
+    silent: ({ context, event }) => ((event as { at?: number }).at ?? 0) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: (event as { at?: number }).at ?? 0, reason: p.reason })),
@@ -81,11 +88,17 @@ export const puMachine = setup({
     countPoll: assign(a.onUpgradePoll),
     forget: assign(a.onDeprovisioned),
     reprovision: assign(a.onReprovisioned),
-    /** (Re-)arm the offline timer; its event carries its own due time, so `since` is exact. */
+    /**
+     * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
+     * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
+     */
     armHeartbeat: enqueueActions(({ enqueue, context, event }) => {
+      const now = (event as { at?: number }).at ?? 0;
       const ms = heartbeatTimeoutMs(context);
+      let due = (context.lastSeenAt ?? now) + ms;
+      if (due <= now) due = now + ms;
       enqueue.cancel(HEARTBEAT_TIMER);
-      enqueue.raise({ type: 'heartbeat.expired', at: ((event as { at?: number }).at ?? 0) + ms }, { id: HEARTBEAT_TIMER, delay: ms });
+      enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
     }),
     stopHeartbeat: cancel(HEARTBEAT_TIMER),
     schedulePoll: raise({ type: 'upgrade.poll' }, { id: UPGRADE_POLL_TIMER, delay: UPGRADE_POLL_INTERVAL_MS }),
@@ -124,11 +137,11 @@ export const puMachine = setup({
       initial: 'ready',
       entry: 'armHeartbeat',
       on: {
-        'vd.keepalive': { actions: ['keepalive', 'armHeartbeat'] },
-        'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] },
-        'vd.message': { actions: ['heard', 'armHeartbeat'] },
-        'vd.alarm': { actions: ['alarm', 'armHeartbeat'] },
-        'vd.battery': { actions: ['battery', 'armHeartbeat'] },
+        'vd.keepalive': { actions: 'keepalive' },
+        'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] }, // the interval may have changed
+        'vd.message': { actions: 'heard' },
+        'vd.alarm': { actions: 'alarm' },
+        'vd.battery': { actions: 'battery' },
         'vd.connected': { actions: ['connected', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
@@ -136,7 +149,10 @@ export const puMachine = setup({
       states: {
         ready: {
           on: {
-            'heartbeat.expired': { target: '#pu.offline', actions: { type: 'enter', params: { reason: 'no message for 3 heartbeat intervals' } } },
+            'heartbeat.expired': [
+              { guard: 'silent', target: '#pu.offline', actions: { type: 'enter', params: { reason: 'no message for 3 heartbeat intervals' } } },
+              { actions: 'armHeartbeat' },
+            ],
             'cmd.request': [
               { guard: { type: 'isCommand', params: 'RebootDevice' }, target: 'rebooting', actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }] },
               { guard: { type: 'isCommand', params: 'Reschedule' }, target: 'rescheduling', actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }] },
@@ -150,7 +166,7 @@ export const puMachine = setup({
           exit: 'stopPoll',
           after: { UPGRADE_TIMEOUT: { target: 'ready', actions: [{ type: 'upgradeOutcome', params: { status: 'error', error: 'upgrade timed out' } }, { type: 'enter', params: { reason: 'upgrade timed out' } }] } },
           on: {
-            'heartbeat.expired': {}, // the device restarts to install: UPGRADE_TIMEOUT bounds it instead
+            'heartbeat.expired': { actions: 'armHeartbeat' }, // silent while it installs: never offline here (UPGRADE_TIMEOUT bounds it), but keep checking
             'upgrade.poll': [
               {
                 guard: 'connected',
