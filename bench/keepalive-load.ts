@@ -41,6 +41,7 @@ let loginFailures = 0;
 const failureReasons = new Map<string, number>();
 const closedAfterOpen = new Map<string, number>();
 function countReason(m: Map<string, number>, why: string) {
+  why = why.replace(/'wss:\/\/[^']*'/g, 'to /Vd'); // one reason, whichever device
   m.set(why, (m.get(why) ?? 0) + 1);
 }
 function topReasons(m: Map<string, number>): string {
@@ -114,7 +115,11 @@ async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: nu
   await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, async () => {
     while (next < which.length) {
       const c = which[next++]!;
-      for (let attempt = 0; attempt < 5 && !(await connect(c, reconnect)); attempt++) await Bun.sleep(200 * (attempt + 1));
+      // A refused login (the platform sheds logins while it is overloaded) is tried again like a
+      // device does: after the SDK's back-off (9.3.1.3), within the storm's time limit.
+      for (let failures = 1; !(await connect(c, reconnect)) && performance.now() - t0 < STORM_GIVE_UP_MS; failures++) {
+        await Bun.sleep(backoffDelayMs(failures, Math.random()));
+      }
       if (c.online) ok++;
     }
   }));
@@ -157,6 +162,8 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     await Bun.sleep(200);
     samples = [];
     controlSamples = [];
+    loginFailures = 0;
+    failureReasons.clear();
     // Each comes back after its first backoff draw, uniform in [0, 5·1] s (9.3.1.3): "at once".
     const t0 = performance.now();
     const results = await Promise.all(storm.map(async (c) => {
