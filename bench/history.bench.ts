@@ -74,7 +74,7 @@ console.log(`bench history: ${PUS} PUs, one simulated day at a ${HB_INTERVAL_DEF
 console.log(machineNote());
 const results = [await run(false), await run(true)];
 console.log(table(results));
-console.log('keepalives that change nothing but the last-seen time are not rows: they re-arm the heartbeat timer and update the');
-console.log('snapshot (timers at once, the last-seen time at most once a minute); only changes of state, channels, alarms,');
+console.log('keepalives that change nothing but the last-seen time are not rows: they move the last-seen time in the snapshot');
+console.log('(stored at most once a minute; the lazy heartbeat timer re-arms itself from it); only changes of state, channels, alarms,');
 console.log('connections and commands are logged. table+index bytes include the whole day of the PU (init and login rows too).');
 process.exit(0);
