@@ -15,7 +15,8 @@ export const LOCKOUT_BASE_MS = 60_000;
 export const LOCKOUT_MAX_MS = 60 * 60_000;
 
 type Args = { context: PuContext; event: PuEvent };
-const at = (e: PuEvent) => e.at ?? 0;
+/** When an event happened (every event carries its time: the host stamps it). */
+export const at = (e: PuEvent) => e.at ?? 0;
 
 /** The context of a newly provisioned device. */
 export function initialContext(input: PuInput): PuContext {

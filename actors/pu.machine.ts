@@ -65,10 +65,10 @@ export const puMachine = setup({
     runsTargetFirmware: ({ context, event }) => event.type === 'vd.connected' && Boolean(context.upgrade)
       && event.firmwareModel === context.upgrade!.firmwareModel,
     /** Nothing heard for the heartbeat timeout by the time the timer came due. */
-    silent: ({ context, event }) => ((event as { at?: number }).at ?? 0) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
+    silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
   },
   actions: {
-    enter: assign(({ event }, p: { reason: string }) => ({ since: (event as { at?: number }).at ?? 0, reason: p.reason })),
+    enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
     connected: assign(a.onConnected),
     disconnected: assign(a.onDisconnected),
     keepalive: assign(a.onKeepalive),
@@ -93,7 +93,7 @@ export const puMachine = setup({
      * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
      */
     armHeartbeat: enqueueActions(({ enqueue, context, event }) => {
-      const now = (event as { at?: number }).at ?? 0;
+      const now = a.at(event);
       const ms = heartbeatTimeoutMs(context);
       let due = (context.lastSeenAt ?? now) + ms;
       if (due <= now) due = now + ms;
