@@ -157,8 +157,7 @@ class Lane {
   touch(r: Resident): void {
     r.volatileDirty = true;
     if (this.batch.get(r.id)?.r === r || this.dirty.has(r)) return; // its row goes out with that write anyway
-    const row = r.row;
-    if (row && r.dbSeq !== null && row.timersGen === r.timersGen && row.stateKey === r.stateKey && row.status === r.snapshot.status) {
+    if (storedRowCurrent(r)) {
       this.lagging.add(r);
       if (this.sweepTimer === undefined) this.sweepTimer = this.o.clock.setTimeout(() => this.sweep(), VOLATILE_SWEEP_MS);
       return;
@@ -380,14 +379,19 @@ class Lane {
   }
 }
 
+/** Whether the stored row has the actor's state, status and timers (its context and seq may lag). */
+function storedRowCurrent(r: Resident): boolean {
+  const row = r.row;
+  return r.dbSeq !== null && row !== undefined && row.stateKey === r.stateKey && row.status === r.snapshot.status && row.timersGen === r.timersGen;
+}
+
 /** The actor row this write must carry, or null when the row is still good (only context and seq lag). */
 function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   const r = w.r;
   const s = r.snapshot;
   w.timersGen = r.timersGen;
   const stale = r.seq - r.ctxSeq >= CONTEXT_REFRESH_EVENTS;
-  const rowNeeded = r.dbSeq === null || w.events.length === 0 || stale || !r.row
-    || r.row.stateKey !== r.stateKey || r.row.status !== s.status || r.row.timersGen !== r.timersGen;
+  const rowNeeded = w.events.length === 0 || stale || !storedRowCurrent(r);
   if (!rowNeeded) return null;
   const timers = [...r.timers.values()];
   let next: number | null = null;

@@ -273,16 +273,17 @@ export class ActorHost {
   send(id: string, event: ActorEvent): void {
     if (this.stopping) return;
     this.withResident(id, (r) => {
-      if (r instanceof Error) {
-        this.log.warn({ actor: id, event: event.type, err: String(r) }, 'event not delivered');
-        return;
-      }
+      if (r instanceof Error) return this.undelivered(id, event, r);
       try {
         this.apply(r, event);
       } catch (err) {
-        this.log.warn({ actor: id, event: event.type, err: String(err) }, 'event not delivered');
+        this.undelivered(id, event, err);
       }
     });
+  }
+
+  private undelivered(id: string, event: ActorEvent, err: unknown): void {
+    this.log.warn({ actor: id, event: event.type, err: String(err) }, 'event not delivered');
   }
 
   /** The current view of an actor (from memory when resident), or undefined. */
@@ -428,7 +429,9 @@ export class ActorHost {
     }
     const now = this.clock.now();
     const timersTouched = actions.some((a) => a.type === 'xstate.raise' || a.type === 'xstate.cancel');
-    const timerIdsBefore = timersTouched ? [...r.timers.keys(), ...(firedTimer === undefined ? [] : [firedTimer])].sort().join('\n') : '';
+    const idsBefore = timersTouched ? [...r.timers.keys()] : [];
+    if (timersTouched && firedTimer !== undefined) idsBefore.push(firedTimer);
+    const timerIdsBefore = idsBefore.sort().join('\n');
     const prevKey = r.stateKey;
     r.snapshot = next;
     r.stateKey = stateKeyOf(next.value);
