@@ -35,6 +35,8 @@ describe('camera owners', () => {
     await screenshot(alice, 'cameras-user');
     // Another owner's camera does not exist for her.
     await alice.goto(`${w.p.url}/cameras/CAM-BOB`);
+    // The page's cards may show the same error for a moment, before the page replaces them with its own.
+    await alice.getByRole('link', { name: 'Back to the cameras' }).waitFor();
     await alice.getByText('no device CAM-BOB').waitFor();
   });
 
