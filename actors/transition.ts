@@ -3,6 +3,15 @@
  * versions build a throw-away actor and actor system on every call (`createInertActorScope`);
  * the host calls them for every event, so the inert scope is built once per machine and its
  * action executor swapped per call. Same semantics: nothing is executed, actions come back as data.
+ *
+ * The commonest transition of a device actor (a keepalive, a counter) is targetless, unguarded
+ * and only assigns; for those, XState's macrostep (transition selection, exit and entry sets,
+ * microstep bookkeeping, inspection events) costs several times the assigns themselves. Such a
+ * transition is recognised once per (active leaf state, event type) from the machine's own
+ * definition, and then taken by running its assigns through XState's own `resolve`: the same
+ * snapshot XState would build. Anything else (guards, targets, other actions, parallel states,
+ * eventless transitions, wildcards) goes through XState. tests/actors/transition.test.ts checks
+ * both paths give the same snapshots.
  */
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 
@@ -37,9 +46,27 @@ function scopeOf(machine: AnyStateMachine): InertScope {
   return scope;
 }
 
+/** Transitions taken by each path since start (tests check which path an event took). */
+export const transitionCounts = { assignOnly: 0, xstate: 0 };
+
 /** The next snapshot and the actions it calls for. */
 export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
+  const plan = snapshot.status === 'active' ? planOf(machine, snapshot, event.type) : undefined;
+  if (plan) {
+    transitionCounts.assignOnly++;
+    return [takeAssigns(plan, snapshot, event, scope), []];
+  }
+  transitionCounts.xstate++;
+  return xstateTransition(machine, snapshot, event, scope);
+}
+
+/** XState's own transition, whatever the event (exported for the tests that compare both paths). */
+export function slowTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
+  return xstateTransition(machine, snapshot, event, scopeOf(machine));
+}
+
+function xstateTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }, scope: InertScope): [AnyMachineSnapshot, ReturnedAction[]] {
   const actions: ReturnedAction[] = [];
   scope.actionExecutor = (a) => actions.push(a);
   try {
@@ -59,4 +86,94 @@ export function pureInitial(machine: AnyStateMachine, input: unknown): [AnyMachi
   } finally {
     scope.actionExecutor = noop;
   }
+}
+
+// ---- The assign-only fast path ----
+
+/** XState's internal view of a state node, as far as the plan needs it. */
+interface NodeView {
+  type: string;
+  parent?: NodeView;
+  transitions: Map<string, TransitionView[]>;
+  always?: unknown[];
+}
+interface TransitionView {
+  target?: unknown[];
+  guard?: unknown;
+  actions: unknown[];
+}
+/** A built-in action as XState resolves it (assign is `xstate.assign`). */
+interface BuiltinAction {
+  type: string;
+  resolve: (scope: unknown, snapshot: AnyMachineSnapshot, args: unknown, params: unknown, action: unknown, extra: unknown) => [AnyMachineSnapshot, ...unknown[]];
+}
+/** One assign of a plan, with how XState would compute its params. */
+interface PlannedAssign {
+  assign: BuiltinAction;
+  params?: unknown;
+}
+/** A targetless, unguarded transition of assigns only; `[]` when the event is not handled at all. */
+type Plan = PlannedAssign[];
+
+/** Per leaf state node, per event type: its plan, or null when XState must take it. */
+const plans = new WeakMap<object, Map<string, Plan | null>>();
+const eventlessMachines = new WeakMap<AnyStateMachine, boolean>();
+
+function hasEventless(machine: AnyStateMachine): boolean {
+  let has = eventlessMachines.get(machine);
+  if (has === undefined) {
+    has = [...(machine as unknown as { idMap: Map<string, NodeView> }).idMap.values()].some((n) => (n.always?.length ?? 0) > 0);
+    eventlessMachines.set(machine, has);
+  }
+  return has;
+}
+
+function planOf(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, eventType: string): Plan | undefined {
+  if (eventType.startsWith('xstate.') || hasEventless(machine) || Object.keys(snapshot.children).length > 0) return undefined;
+  let leaf: NodeView | undefined;
+  for (const n of (snapshot as unknown as { _nodes: NodeView[] })._nodes) {
+    if (n.type !== 'atomic' && n.type !== 'final') continue;
+    if (leaf) return undefined; // parallel regions: more than one leaf
+    leaf = n;
+  }
+  if (!leaf) return undefined;
+  let byEvent = plans.get(leaf);
+  if (!byEvent) plans.set(leaf, (byEvent = new Map()));
+  let plan = byEvent.get(eventType);
+  if (plan === undefined) {
+    plan = makePlan(machine, leaf, eventType);
+    byEvent.set(eventType, plan);
+  }
+  return plan ?? undefined;
+}
+
+/** XState selects, from the leaf up, the first node with a candidate whose guard passes. */
+function makePlan(machine: AnyStateMachine, leaf: NodeView, eventType: string): Plan | null {
+  const actions = (machine as unknown as { implementations: { actions: Record<string, unknown> } }).implementations.actions;
+  for (let n: NodeView | undefined = leaf; n; n = n.parent) {
+    for (const key of n.transitions.keys()) if (key.includes('*')) return null; // wildcard descriptors: leave to XState
+    const candidates = n.transitions.get(eventType);
+    if (!candidates || candidates.length === 0) continue;
+    const t = candidates[0]!;
+    if (t.guard !== undefined || (t.target?.length ?? 0) > 0) return null;
+    const plan: Plan = [];
+    for (const a of t.actions) {
+      const resolved = (typeof a === 'function' ? a : actions[typeof a === 'string' ? a : (a as { type: string }).type]) as BuiltinAction | undefined;
+      if (!resolved || typeof resolved.resolve !== 'function' || resolved.type !== 'xstate.assign') return null;
+      plan.push(typeof a === 'object' && a !== null && 'params' in a ? { assign: resolved, params: (a as { params: unknown }).params } : { assign: resolved });
+    }
+    return plan;
+  }
+  return []; // no node handles the event: XState returns the snapshot unchanged
+}
+
+/** What XState's microstep does for such a transition: each assign resolved on the previous result. */
+function takeAssigns(plan: Plan, snapshot: AnyMachineSnapshot, event: { type: string }, scope: InertScope): AnyMachineSnapshot {
+  let s = snapshot;
+  for (const step of plan) {
+    const args = { context: s.context, event, self: scope.self, system: scope.system };
+    const params = typeof step.params === 'function' ? (step.params as (a: unknown) => unknown)({ context: s.context, event }) : step.params;
+    s = step.assign.resolve(scope, s, args, params, step.assign, { internalQueue: [], deferredActorIds: undefined })[0];
+  }
+  return s;
 }

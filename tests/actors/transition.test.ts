@@ -6,8 +6,40 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { assign, setup } from 'xstate';
-import { pureInitial, pureTransition } from '../../actors/transition.ts';
+import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import { pureInitial, pureTransition, slowTransition, transitionCounts } from '../../actors/transition.ts';
 import { counterMachine } from '../../bench/counter.machine.ts';
+import { puMachine } from '../../actors/pu.machine.ts';
+import type { PuEvent } from '../../actors/pu.types.ts';
+
+type Ev = { type: string; [k: string]: unknown };
+
+/** What a snapshot is, as far as anyone can observe it. */
+function observed(s: AnyMachineSnapshot) {
+  const n = s as unknown as { _nodes: Array<{ id: string }>; historyValue: unknown };
+  return {
+    value: s.value, context: s.context, status: s.status, tags: [...s.tags].sort(), children: Object.keys(s.children),
+    nodes: n._nodes.map((x) => x.id), historyValue: n.historyValue,
+  };
+}
+
+/** Drive both paths in lockstep; every step must give the same snapshot and actions (and the same identity when nothing happened). */
+function lockstep(machine: AnyStateMachine, start: AnyMachineSnapshot, events: Ev[], paths: string[] = []): AnyMachineSnapshot {
+  let fast = start;
+  let slow = start;
+  for (const e of events) {
+    const before = transitionCounts.assignOnly;
+    const [f, fa] = pureTransition(machine, fast, e);
+    paths.push(transitionCounts.assignOnly > before ? 'fast' : 'xstate');
+    const [s, sa] = slowTransition(machine, slow, e);
+    expect({ event: e.type, ...observed(f) }).toEqual({ event: e.type, ...observed(s) });
+    expect(fa.map((a) => [a.type, a.params])).toEqual(sa.map((a) => [a.type, a.params]));
+    expect(f === fast).toBe(s === slow);
+    fast = f;
+    slow = s;
+  }
+  return fast;
+}
 
 describe('pureTransition on patched XState', () => {
   test('a context-only transition keeps the state value and tags; a state change computes new ones', () => {
@@ -62,5 +94,108 @@ describe('pureTransition on patched XState', () => {
     [s] = pureTransition(m, s, { type: 'inc' });
     expect(s.value).toBe('large');
     expect(s.status).toBe('done');
+  });
+});
+
+describe('the assign-only fast path', () => {
+  const m = setup({
+    types: {} as { context: { n: number; log: string[]; p?: unknown }; events: Ev },
+    actions: {
+      bump: assign({ n: ({ context }) => context.n + 1 }),
+      note: assign(({ context, event }) => ({ log: [...context.log, event.type] })),
+      withParams: assign({ p: (_, params: unknown) => params }),
+    },
+    guards: { even: ({ context }) => context.n % 2 === 0 },
+  }).createMachine({
+    id: 'fast',
+    context: { n: 0, log: [] },
+    initial: 'a',
+    on: { top: { actions: ['bump', 'note'] }, 'wild.*': { actions: 'bump' } },
+    states: {
+      a: {
+        initial: 'a1',
+        on: { mid: { actions: 'note' }, top: { actions: 'note' } }, // overrides the root's `top` in a
+        states: {
+          a1: {
+            on: {
+              leaf: { actions: ['bump', assign({ log: ({ context }) => [...context.log, 'inline'] })] },
+              p1: { actions: { type: 'withParams', params: { k: 1 } } },
+              p2: { actions: { type: 'withParams', params: ({ context }: { context: { n: number } }) => ({ n: context.n }) } },
+              guarded: [{ guard: 'even', actions: 'bump' }, { actions: 'note' }],
+              go: 'a2',
+            },
+          },
+          a2: { on: { back: 'a1', '*': { actions: 'note' } } },
+        },
+      },
+      b: { type: 'parallel', states: { x: { on: { leaf: { actions: 'bump' } } }, y: { on: { leaf: { actions: 'note' } } } } },
+    },
+  });
+
+  test("gives XState's own snapshots, actions and identities for every kind of transition", () => {
+    const [s0] = pureInitial(m, undefined);
+    const events = ['leaf', 'mid', 'top', 'p1', 'p2', 'guarded', 'guarded', 'unknown', 'wild.card', 'leaf', 'go', 'leaf', 'top', 'anything', 'back', 'leaf']
+      .map((type) => ({ type }));
+    const paths: string[] = [];
+    const end = lockstep(m, s0, events, paths);
+    expect(events.map((e, i) => `${e.type}:${paths[i]}`)).toEqual([
+      'leaf:fast', 'mid:fast', 'top:fast', 'p1:fast', 'p2:fast', 'guarded:xstate', 'guarded:xstate', 'unknown:xstate', // a wildcard on the root
+      'wild.card:xstate', 'leaf:fast', 'go:xstate', 'leaf:xstate', 'top:xstate', 'anything:xstate', 'back:xstate', 'leaf:fast', // a2 has a wildcard
+    ]);
+    expect(end.context.p).toEqual({ n: 1 }); // p2 read n at its time
+  });
+
+  test('leaves parallel states to XState and agrees with it there', () => {
+    const m2 = setup({ types: {} as { context: { n: number }; events: Ev } }).createMachine({
+      id: 'par', context: { n: 0 }, type: 'parallel',
+      states: { x: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } } }, y: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 10 }) } } } },
+    });
+    const [s0] = pureInitial(m2, undefined);
+    expect(lockstep(m2, s0, [{ type: 'inc' }, { type: 'nope' }, { type: 'inc' }]).context.n).toBe(22);
+  });
+
+  test("the pu machine through a device's life gives the same snapshots on both paths", () => {
+    const [s0] = pureInitial(puMachine, { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0, 1] });
+    let t = Date.UTC(2026, 0, 1);
+    const at = (e: PuEvent) => ({ ...e, at: (t += 1000) }) as Ev;
+    const ka = (alarm: number) => at({ type: 'vd.keepalive', state: 1, channels: [{ channel: 1, state: 1, alarm }, { channel: 0, state: 2, alarm: 0 }] });
+    const events: Ev[] = [
+      at({ type: 'vs.scheduled', ip: '10.0.0.2' }),
+      at({ type: 'vd.connected', connId: 'c1', reconnect: false, hardwareModel: 'HW', firmwareModel: 'FW', ip: '10.0.0.2' }),
+      at({ type: 'vd.serverInfo', hbIntervalS: 10, state: 1 }),
+      ka(0), ka(0), ka(2),
+      at({ type: 'vd.alarm', alarmId: 'a1', channel: 1, alarmType: 1, state: 'start', timestamp: 1 }),
+      ka(2), at({ type: 'vd.message', name: 'Bind' }), at({ type: 'vd.battery', battery: 50 }),
+      at({ type: 'heartbeat.expired' }),
+      at({ type: 'cmd.request', reqId: 'r1', name: 'SetDeviceConfig' }),
+      at({ type: 'cmd.result', reqId: 'r1', name: 'SetDeviceConfig', ok: true }),
+      at({ type: 'vd.disconnected', connId: 'other', code: 1000, reason: 'x' }),
+      at({ type: 'vd.disconnected', connId: 'c1', code: 1006, reason: 'gone' }),
+      ka(0),
+      at({ type: 'vd.connected', connId: 'c2', reconnect: true, hardwareModel: 'HW', firmwareModel: 'FW' }),
+      at({ type: 'cmd.request', reqId: 'r2', name: 'RebootDevice' }),
+      ka(0),
+      at({ type: 'vd.connected', connId: 'c3', reconnect: true, hardwareModel: 'HW', firmwareModel: 'FW' }),
+      ka(0),
+      at({ type: 'login.failed', ip: '10.0.0.9', reason: 'wrong password' }),
+      { type: 'heartbeat.expired', at: (t += 60_000) },
+      ka(0),
+      at({ type: 'device.deprovisioned' }),
+      ka(0),
+    ];
+    const paths: string[] = [];
+    const end = lockstep(puMachine, s0, events, paths);
+    expect(end.value).toBe('deprovisioned');
+    // keepalives while online, an unhandled message, a battery level: assigns only
+    expect([3, 4, 5, 7, 8, 9].map((i) => `${events[i]!.type}:${paths[i]}`)).toEqual(
+      ['vd.keepalive:fast', 'vd.keepalive:fast', 'vd.keepalive:fast', 'vd.keepalive:fast', 'vd.message:fast', 'vd.battery:fast']);
+    expect(paths[10]).toBe('xstate'); // heartbeat.expired: guarded
+  });
+
+  test('the counter machine (bench) agrees on both paths, and a keepalive-like tick takes the fast path', () => {
+    const [s0] = pureInitial(counterMachine, { deviceId: 'd1' });
+    const events: Ev[] = [];
+    for (let i = 0; i < 50; i++) events.push(i % 7 === 0 ? { type: 'toggle' } : { type: 'tick', note: `n${i}` });
+    expect(lockstep(counterMachine, s0, events).context.n).toBe(42);
   });
 });
