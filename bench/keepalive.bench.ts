@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, table } from './lib.ts';
-import { onlineCount, platformEnv, provisionPus, ROOT, spawnReady } from './platform.ts';
+import { bareLoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const COUNT = Number(args.count ?? 18_000);
@@ -82,8 +82,8 @@ const rssConnected = procRssBytes(pid);
 progress(`${online}/${COUNT} online on the platform`);
 
 /** Both generators' round trips of the window, merged. */
-async function measureBoth() {
-  const ms = await both({ cmd: 'measure', raw: true });
+async function measureBoth(ask = both) {
+  const ms = await ask({ cmd: 'measure', raw: true });
   const samples = ms.flatMap((m) => m.samples as number[]);
   return {
     n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
@@ -97,14 +97,16 @@ async function phase(intervalMs: number) {
   await both({ cmd: 'reset' });
   const c0 = procCpuSeconds(pid);
   const pg0 = postgresCpuSeconds();
+  const d0 = await platformLoopDelays(url);
   const t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
   const m = await measureBoth();
   const s = (performance.now() - t0) / 1000;
   const cpu = procCpuSeconds(pid) - c0;
   const pg = postgresCpuSeconds() - pg0;
+  const stalls = stallsBetween(d0, await platformLoopDelays(url));
   const n = Number(m.n);
-  return { m, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
+  return { m, stalls, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
 }
 
 const slow = await phase(10_000);
@@ -117,6 +119,7 @@ progress(`1 s interval: p99 ${Number(fast.m.p99).toFixed(1)} ms, ${fast.m.errors
 await both({ cmd: 'interval', ms: STORM_INTERVAL_MS });
 await Bun.sleep(STORM_INTERVAL_MS); // every client has sent once at the new pace
 await ctl.ask({ cmd: 'reset' });
+const stormD0 = await platformLoopDelays(url);
 const stormStart = performance.now();
 const stormP = gen.ask({ cmd: 'storm', keep: CONTROL });
 let backAt = NaN;
@@ -132,34 +135,49 @@ while (performance.now() - stormStart < STORM_LIMIT_MS) {
 const stormGen = await stormP;
 const control = await ctl.ask({ cmd: 'measure' });
 const storm: Record<string, unknown> = { ...stormGen, controlP99: control.p99, controlN: control.n };
+const stormStalls = stallsBetween(stormD0, await platformLoopDelays(url));
 progress(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s${storm.loginFailureReasons ? `; refused: ${storm.loginFailureReasons}` : ''}${storm.closedReasons ? `; closed: ${storm.closedReasons}` : ''}`);
 both({ cmd: 'stop' });
 await Promise.all([ctl.proc.exited, gen.proc.exited]);
 platform.proc.kill('SIGTERM');
 await platform.proc.exited;
 
-// The baseline: a bare Bun WSS server, the same clients, the same frames at 1 s.
+// The baseline: a bare Bun WSS server, the same clients (control group apart), the same frames
+// at 1 s, then the same storm.
 const tlsDir = join(b.dir ?? dataDir, 'tls');
 const bare = await spawnReady(['bun', join(import.meta.dir, 'bare-ws-server.ts'), '--cert', join(tlsDir, 'cert.pem'), '--key', join(tlsDir, 'key.pem')], {}, /ready (\d+)/);
 const bareUrl = `https://127.0.0.1:${bare.match[1]}`;
-const bareGen = loadGen(bareUrl, COUNT);
-await bareGen.next();
+const bareCtl = loadGen(bareUrl, CONTROL, 0);
+const bareGen = loadGen(bareUrl, COUNT - CONTROL, CONTROL);
+await Promise.all([bareCtl.next(), bareGen.next()]);
+const bareBoth = (m: Record<string, unknown>) => Promise.all([bareCtl.ask(m), bareGen.ask(m)]);
 const blc0 = procCpuSeconds(bare.proc.pid);
-const bareLogin = await bareGen.ask({ cmd: 'connect' });
-const bareLoginUs = ((procCpuSeconds(bare.proc.pid) - blc0) / Number(bareLogin.ok)) * 1e6;
-progress(`bare server: ${bareLogin.ok}/${COUNT} connected in ${(Number(bareLogin.ms) / 1000).toFixed(1)} s; CPU per connection ${bareLoginUs.toFixed(0)} µs`);
-await bareGen.ask({ cmd: 'interval', ms: 1_000 });
+const bareLogins = await bareBoth({ cmd: 'connect' });
+const bareLogin = { ok: bareLogins.reduce((a, l) => a + Number(l.ok), 0), ms: Math.max(...bareLogins.map((l) => Number(l.ms))) };
+const bareLoginUs = ((procCpuSeconds(bare.proc.pid) - blc0) / bareLogin.ok) * 1e6;
+progress(`bare server: ${bareLogin.ok}/${COUNT} connected in ${(bareLogin.ms / 1000).toFixed(1)} s; CPU per connection ${bareLoginUs.toFixed(0)} µs`);
+await bareBoth({ cmd: 'interval', ms: 1_000 });
 await Bun.sleep(3000);
-await bareGen.ask({ cmd: 'reset' });
+await bareBoth({ cmd: 'reset' });
 const bc0 = procCpuSeconds(bare.proc.pid);
+const bd0 = await bareLoopDelays(bareUrl);
 const bt0 = performance.now();
 await Bun.sleep(SECONDS * 1000);
-const bm = await bareGen.ask({ cmd: 'measure' });
+const bm = await measureBoth(bareBoth);
 const bs = (performance.now() - bt0) / 1000;
 const bareCpu = procCpuSeconds(bare.proc.pid) - bc0;
+const bareStalls = stallsBetween(bd0, await bareLoopDelays(bareUrl));
 const bareUs = (bareCpu / Number(bm.n)) * 1e6;
-bareGen.ask({ cmd: 'stop' });
-await bareGen.proc.exited;
+await bareBoth({ cmd: 'interval', ms: STORM_INTERVAL_MS });
+await Bun.sleep(STORM_INTERVAL_MS);
+await bareCtl.ask({ cmd: 'reset' });
+const bareStormD0 = await bareLoopDelays(bareUrl);
+const bareStormGen = await bareGen.ask({ cmd: 'storm', keep: CONTROL });
+const bareControl = await bareCtl.ask({ cmd: 'measure' });
+const bareStormStalls = stallsBetween(bareStormD0, await bareLoopDelays(bareUrl));
+progress(`bare server storm: ${bareStormGen.ok}/${COUNT - CONTROL} back in ${(Number(bareStormGen.ms) / 1000).toFixed(1)} s; control p99 ${Number(bareControl.p99).toFixed(1)} ms`);
+bareBoth({ cmd: 'stop' });
+await Promise.all([bareCtl.proc.exited, bareGen.proc.exited]);
 bare.proc.kill();
 await b.drop();
 rmSync(dataDir, { recursive: true, force: true });
@@ -167,12 +185,13 @@ rmSync(dataDir, { recursive: true, force: true });
 const rssPerConn = (rssConnected - rss0) / COUNT;
 console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs; bare server ${bareLoginUs.toFixed(0)} µs per TLS+WebSocket connection), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
 console.log(table([
-  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive },
-  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive },
-  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN },
+  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive, 'stalls ≥100 ms': slow.stalls.over, 'longest stall': slow.stalls.longest },
+  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive, 'stalls ≥100 ms': fast.stalls.over, 'longest stall': fast.stalls.longest },
+  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN, 'stalls ≥100 ms': bareStalls.over, 'longest stall': bareStalls.longest },
 ]));
 console.log(`CPU per keepalive, platform / bare: ${(fast.usPerKeepalive / bareUs).toFixed(2)}x (platform process only); ${((fast.usPerKeepalive + (fast.pgUsPerKeepalive || 0)) / bareUs).toFixed(2)}x with PostgreSQL's share`);
-console.log(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s (${Math.round(Number(storm.ok) / (Number(storm.ms) / 1000))} logins/s), all ${COUNT} online on the platform after ${(backAt / 1000).toFixed(1)} s; control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${Number(storm.controlP99).toFixed(1)} ms over ${storm.controlN} keepalives`);
+console.log(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s (${Math.round(Number(storm.ok) / (Number(storm.ms) / 1000))} logins/s), all ${COUNT} online on the platform after ${(backAt / 1000).toFixed(1)} s; control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${Number(storm.controlP99).toFixed(1)} ms over ${storm.controlN} keepalives; event loop: ${stormStalls.over} probes ≥ 100 ms late, longest ${stormStalls.longest}`);
+console.log(`bare server, same storm: ${bareStormGen.ok}/${COUNT - CONTROL} back in ${(Number(bareStormGen.ms) / 1000).toFixed(1)} s (${Math.round(Number(bareStormGen.ok) / (Number(bareStormGen.ms) / 1000))} logins/s); control group keepalive p99 ${Number(bareControl.p99).toFixed(1)} ms over ${bareControl.n} keepalives; event loop: ${bareStormStalls.over} probes ≥ 100 ms late, longest ${bareStormStalls.longest}`);
 // Projection at a 10 s interval: CPU = per-keepalive cost × 0.1/s per PU (both cores), memory = RSS per connection.
 const cores = navigator.hardwareConcurrency;
 const perPuCpu = (slow.usPerKeepalive + (slow.pgUsPerKeepalive || 0)) / 1e6 / 10;

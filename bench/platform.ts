@@ -81,3 +81,37 @@ export async function onlineCount(url: string): Promise<number> {
   const connected = Number(/h627_vd_connections (\d+)/.exec(text)?.[1] ?? 0);
   return Math.min(online, connected);
 }
+
+/** An event-loop delay histogram, cumulative: probes that ran at most `le[i]` s late, and all probes. */
+export interface LoopDelays {
+  le: number[];
+  atMost: number[];
+  count: number;
+}
+
+/** The platform's event-loop delays, from /metrics. */
+export async function platformLoopDelays(url: string): Promise<LoopDelays> {
+  const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
+  const d: LoopDelays = { le: [], atMost: [], count: 0 };
+  for (const m of text.matchAll(/^h627_event_loop_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    if (m[1] === '+Inf') continue;
+    d.le.push(Number(m[1]));
+    d.atMost.push(Number(m[2]));
+  }
+  d.count = Number(/^h627_event_loop_delay_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
+  return d;
+}
+
+/** The bench's bare server's event-loop delays. */
+export async function bareLoopDelays(url: string): Promise<LoopDelays> {
+  return (await (await fetch(`${url}/loop`, { tls: { rejectUnauthorized: false } } as RequestInit)).json()) as LoopDelays;
+}
+
+/** Stalls between two readings: probes at least `overS` late, and the bucket bound of the longest. */
+export function stallsBetween(a: LoopDelays, b: LoopDelays, overS = 0.1): { over: number; longest: string } {
+  const total = b.count - a.count;
+  const i = b.le.findIndex((le) => le >= overS);
+  const over = total - ((b.atMost[i] ?? 0) - (a.atMost[i] ?? 0));
+  const j = b.le.findIndex((_, k) => b.atMost[k]! - a.atMost[k]! === total);
+  return { over, longest: j < 0 ? `> ${b.le.at(-1)} s` : `≤ ${b.le[j]! * 1000} ms` };
+}

@@ -3,6 +3,7 @@ import client from 'prom-client';
 import type { Db } from '../db/client.ts';
 import { countActorsByState } from '../actors/store.ts';
 import type { CommitMetrics } from '../actors/committer.ts';
+import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
 
 /** Histogram buckets for commit batch sizes (events per statement). */
 export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4000];
@@ -39,6 +40,11 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
   const batches = new client.Histogram({ name: 'h627_commit_batch_events', help: 'Events per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
   const actorsPerBatch = new client.Histogram({ name: 'h627_commit_batch_actors', help: 'Actor rows per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
   const latency = new client.Histogram({ name: 'h627_commit_latency_seconds', help: 'Duration of one group-commit statement', buckets: COMMIT_LATENCY_BUCKETS_S, registers: [registry] });
+  const loopDelay = new client.Histogram({
+    name: 'h627_event_loop_delay_seconds', help: `How late a ${EVENT_LOOP_PROBE_MS} ms probe ran: the longest the event loop served no one`,
+    buckets: EVENT_LOOP_DELAY_BUCKETS_S, registers: [registry],
+  });
+  const stopProbe = probeEventLoop((s) => loopDelay.observe(s));
   const commit: CommitMetrics = {
     batch(n, actors, ms) {
       events.inc(n);
@@ -47,7 +53,7 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
       latency.observe(ms / 1000);
     },
   };
-  return { registry, commit, client };
+  return { registry, commit, client, stop: stopProbe };
 }
 
 /** A platform's metrics. */

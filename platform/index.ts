@@ -130,6 +130,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         clearInterval(housekeeping);
         clearInterval(eviction);
         clearInterval(historyPruning);
+        metrics.stop();
         server.stop(false); // stop accepting; requests in flight finish
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush

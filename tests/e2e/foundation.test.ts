@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, pgClient } from '../../db/client.ts';
+import { createMetrics } from '../../lib/metrics.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { freshDataDir, TEST_PG_URL } from '../helpers/db.ts';
 
@@ -27,6 +28,26 @@ describe('the platform process', () => {
     const text = await r.text();
     expect(text).toContain('# TYPE h627_events_persisted_total counter');
     expect(text).toContain('# TYPE h627_commit_latency_seconds histogram');
+    expect(text).toContain('# TYPE h627_event_loop_delay_seconds histogram');
+  });
+
+  it('measures how long the event loop was blocked', async () => {
+    const m = createMetrics({} as never); // the database is only read when actors are counted
+    try {
+      await Bun.sleep(100);
+      const blockedUntil = performance.now() + 300;
+      while (performance.now() < blockedUntil) { /* a stall of 300 ms */ }
+      await Bun.sleep(100);
+      const h = await m.registry.getSingleMetric('h627_event_loop_delay_seconds')!.get();
+      const named = (v: object) => (v as { metricName?: string }).metricName ?? '';
+      const bucket = (le: number) => h.values.find((v) => named(v).endsWith('_bucket') && v.labels.le === le)!.value;
+      const count = h.values.find((v) => named(v).endsWith('_count'))!.value;
+      expect(count).toBeGreaterThan(5);
+      expect(count - bucket(0.25)).toBe(1); // exactly one probe was 250 ms late or more …
+      expect(count - bucket(0.5)).toBe(0); // … and none 500 ms
+    } finally {
+      m.stop();
+    }
   });
 
   it('refuses the admin API without the right bearer token', async () => {
