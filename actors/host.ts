@@ -24,6 +24,8 @@ export const LOAD_BATCH_MAX = 1000;
 
 /** A full context is stored on every N-th history row, so reading history never folds far. */
 export const CHECKPOINT_EVERY = 32;
+/** Longest the host applies deferred events ({@link ActorHost.sendSoon}) before the event loop serves others. */
+export const DEFERRED_SLICE_MS = 5;
 
 /** An event as actors receive it: a type and JSON fields. */
 export type ActorEvent = { type: string } & Record<string, unknown>;
@@ -147,6 +149,8 @@ export class ActorHost {
   private queue: TimerQueue;
   private committer: Committer;
   private stopping = false;
+  /** Events of {@link sendSoon} not applied yet, in the order sent. */
+  private deferred: Array<[string, ActorEvent]> = [];
 
   constructor(private opts: HostOptions) {
     this.registry = new MachineRegistry(opts.machines);
@@ -180,6 +184,7 @@ export class ActorHost {
 
   /** Stop timers, write everything pending, refuse new work. */
   async stop(): Promise<void> {
+    this.applyDeferred(Infinity); // what was sent before the stop is applied and written
     this.stopping = true;
     this.queue.stop();
     await this.committer.drain();
@@ -280,6 +285,32 @@ export class ActorHost {
         this.undelivered(id, event, err);
       }
     });
+  }
+
+  /**
+   * Like {@link send}, but applied soon, in slices of at most DEFERRED_SLICE_MS between which the
+   * event loop serves sockets and timers. For bursts of events whose order against the actor's
+   * other events does not matter because the machine checks whom they concern (a closed socket's
+   * event names its connection, and a newer login's events may come first): 17,000 devices
+   * dropping at once would otherwise hold the event loop in their close handlers for 0.4 s.
+   * The event's time is when it was sent.
+   */
+  sendSoon(id: string, event: ActorEvent): void {
+    if (this.stopping) return;
+    this.deferred.push([id, event.at === undefined ? { ...event, at: this.clock.now() } : event]);
+    if (this.deferred.length === 1) setImmediate(() => this.applyDeferred(DEFERRED_SLICE_MS));
+  }
+
+  private applyDeferred(sliceMs: number): void {
+    const end = performance.now() + sliceMs;
+    let i = 0;
+    while (i < this.deferred.length) {
+      const [id, event] = this.deferred[i++]!;
+      this.send(id, event);
+      if (performance.now() >= end) break;
+    }
+    this.deferred.splice(0, i);
+    if (this.deferred.length > 0) setImmediate(() => this.applyDeferred(DEFERRED_SLICE_MS));
   }
 
   private undelivered(id: string, event: ActorEvent, err: unknown): void {

@@ -66,7 +66,9 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
       if (!conn) return;
       const current = p.vd.detach(conn, `connection closed (${code})`);
       p.log.info({ device: conn.deviceId, conn: conn.connId, code, reason, current }, 'vd disconnected');
-      p.host.send(puActorId(conn.deviceId), { type: 'vd.disconnected', connId: conn.connId, code, reason: reason || 'closed' });
+      // Soon rather than now: thousands of sockets can close in one turn of the event loop, and
+      // the event names its connection, so a newer login's events may be applied first.
+      p.host.sendSoon(puActorId(conn.deviceId), { type: 'vd.disconnected', connId: conn.connId, code, reason: reason || 'closed' });
     },
   };
 }

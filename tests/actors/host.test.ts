@@ -86,6 +86,23 @@ describe('ActorHost', () => {
     await host.stop();
   });
 
+  it('applies sendSoon events after the current turn, in order, stamped when sent; stop applies what is still queued', async () => {
+    const { host, clock } = makeHost();
+    await host.create('lamp', 'lamp:soon', { name: 'soon' });
+    const sentAt = clock.now();
+    host.sendSoon('lamp:soon', { type: 'on' });
+    host.sendSoon('lamp:soon', { type: 'label', text: 'hall' });
+    expect((await host.get('lamp:soon'))!.value).toBe('off'); // not applied inside the caller's turn
+    clock.increment(5000);
+    await until(() => host.get('lamp:soon'), (v) => v!.context.label === 'hall');
+    await host.flush();
+    const h = await readHistory(t.db, 'lamp:soon', 0, 10);
+    expect(h.map((r) => [r.event.type, r.value, r.event.at])).toEqual([['on', 'on', sentAt], ['label', 'on', sentAt]]);
+    host.sendSoon('lamp:soon', { type: 'off' });
+    await host.stop();
+    expect((await readHistory(t.db, 'lamp:soon', 2, 10)).map((r) => [r.event.type, r.value])).toEqual([['off', 'off']]);
+  });
+
   it('writes volatile changes on flush and on stop', async () => {
     const { host } = makeHost();
     await host.create('lamp', 'lamp:f2', { name: 'f2' });
