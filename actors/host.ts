@@ -380,13 +380,15 @@ export class ActorHost {
     }
     this.loading.set(id, [job]);
     this.loadQueue.push(id);
-    if (this.loadQueue.length === 1) queueMicrotask(() => this.loadQueued());
+    // After this turn of the event loop: every actor asked for meanwhile (the logins of a storm,
+    // each its own request) comes with one query.
+    if (this.loadQueue.length === 1) setImmediate(() => this.loadQueued());
   }
 
-  /** Rehydrate every actor asked for in this tick with one query (a reconnect storm loads thousands). */
+  /** Rehydrate every actor asked for in this turn with one query (a reconnect storm loads thousands). */
   private loadQueued(): void {
     const ids = this.loadQueue.splice(0, LOAD_BATCH_MAX);
-    if (this.loadQueue.length > 0) queueMicrotask(() => this.loadQueued());
+    if (this.loadQueue.length > 0) setImmediate(() => this.loadQueued());
     const settle = (id: string, res: Resident | Error) => {
       const jobs = this.loading.get(id) ?? [];
       this.loading.delete(id);

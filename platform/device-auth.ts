@@ -5,7 +5,8 @@
  * protection. Logins stay cheap under a reconnect storm: the password is compared through a keyed
  * verifier, argon2id only when the verifier is missing.
  */
-import { eq } from 'drizzle-orm';
+import DataLoader from 'dataloader';
+import { eq, inArray } from 'drizzle-orm';
 import { createHmac } from 'node:crypto';
 import { devices } from '../db/schema.ts';
 import { puActorId } from '../actors/pu.machine.ts';
@@ -43,6 +44,20 @@ export type LoginVerdict =
 /** Checks Vd logins. */
 export class DeviceAuth {
   private creds = new Map<string, DeviceCredentials>();
+  /**
+   * Credentials not cached yet are read together: every login that arrives in one turn of the
+   * event loop (a reconnect storm after a restart brings thousands) shares one query.
+   */
+  private credsLoader = new DataLoader<string, DeviceCredentials | undefined>(
+    async (ids) => {
+      const rows = await this.p.db.orm
+        .select({ id: devices.id, macId: devices.macId, passwordHash: devices.passwordHash, verifier: devices.verifier, secretEnc: devices.secretEnc })
+        .from(devices).where(inArray(devices.id, [...ids]));
+      const byId = new Map(rows.map((r) => [r.id, r] as const));
+      return ids.map((id) => byId.get(id));
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run) },
+  );
   private nonces = new Map<string, number>();
   readonly addresses = new FailureThrottle({
     failures: ADDRESS_FAILURES_TO_SLOW, windowMs: ADDRESS_FAILURE_WINDOW_MS, baseLockMs: ADDRESS_LOCK_BASE_MS, maxLockMs: ADDRESS_LOCK_MAX_MS,
@@ -82,11 +97,9 @@ export class DeviceAuth {
   private async credentials(deviceId: string): Promise<DeviceCredentials | undefined> {
     const cached = this.creds.get(deviceId);
     if (cached) return cached;
-    const [row] = await this.p.db.orm
-      .select({ id: devices.id, macId: devices.macId, passwordHash: devices.passwordHash, verifier: devices.verifier, secretEnc: devices.secretEnc })
-      .from(devices).where(eq(devices.id, deviceId));
-    if (row) this.creds.set(deviceId, row);
-    return row;
+    const row = await this.credsLoader.load(deviceId);
+    if (row && !this.creds.has(deviceId)) this.creds.set(deviceId, row);
+    return this.creds.get(deviceId) ?? row;
   }
 
   private async lockedUntil(deviceId: string): Promise<number | undefined> {
