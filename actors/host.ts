@@ -388,7 +388,7 @@ export class ActorHost {
   /** Rehydrate every actor asked for in this turn with one query (a reconnect storm loads thousands). */
   private loadQueued(): void {
     const ids = this.loadQueue.splice(0, LOAD_BATCH_MAX);
-    if (this.loadQueue.length > 0) setImmediate(() => this.loadQueued());
+    if (this.loadQueue.length > 0) queueMicrotask(() => this.loadQueued()); // the rest at once: the turn is over
     const settle = (id: string, res: Resident | Error) => {
       const jobs = this.loading.get(id) ?? [];
       this.loading.delete(id);
