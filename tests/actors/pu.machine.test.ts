@@ -50,6 +50,24 @@ describe('pu machine', () => {
     expect(t.ctx().deviceState).toBe(1);
   });
 
+  it('keeps unchanged keepalive state by reference, replaces what changed, and clears alarms the flags no longer show', () => {
+    const t = start();
+    t.login();
+    const ka = (alarm: number, state = 1) => t.send({ type: 'vd.keepalive', state, channels: [{ channel: 1, state: 0, alarm: 0 }, { channel: 0, state: 1, alarm }] });
+    t.send({ type: 'vd.alarm', alarmId: 'a1', channel: 0, alarmType: 3, state: 'start', timestamp: 1 });
+    ka(1 << 3);
+    const { channelStates, activeAlarms } = t.ctx();
+    t.clock.increment(1000);
+    ka(1 << 3);
+    expect(t.ctx().channelStates).toBe(channelStates); // the same objects: nothing to compare or collect
+    expect(t.ctx().activeAlarms).toBe(activeAlarms);
+    expect(t.ctx().lastSeenAt).toBe(T0 + 1000);
+    ka(0, 2);
+    expect(t.ctx().channelStates).toEqual([{ channel: 0, state: 1, alarm: 0 }, { channel: 1, state: 0, alarm: 0 }]);
+    expect(t.ctx().activeAlarms).toEqual([]); // the device no longer flags it
+    expect(t.ctx().deviceState).toBe(2);
+  });
+
   it('marks a PU offline after three missed heartbeats', () => {
     const t = start();
     t.login();
