@@ -75,6 +75,25 @@ describe('pureTransition on patched XState', () => {
     expect(s0.value).toEqual({ a: 'a1' }); // earlier snapshots unchanged
   });
 
+  test('a new array of nodes already seen (a second initial snapshot, a state entered again) reuses its value and tags', () => {
+    const m = setup({ types: {} as { events: { type: 'go' } | { type: 'back' } } }).createMachine({
+      id: 'shapes', initial: 'a',
+      states: { a: { tags: ['ta'], on: { go: 'b' } }, b: { tags: ['tb'], initial: 'b1', states: { b1: { tags: ['tb1'] } }, on: { back: 'a' } } },
+    });
+    const [s1] = pureInitial(m, undefined);
+    const [s2] = pureInitial(m, undefined);
+    expect(s2.value).toBe(s1.value);
+    const [b] = pureTransition(m, s1, { type: 'go' });
+    expect(b.value).toEqual({ b: 'b1' });
+    expect([...b.tags].sort()).toEqual(['tb', 'tb1']);
+    const [a] = pureTransition(m, b, { type: 'back' });
+    const [b2] = pureTransition(m, a, { type: 'go' });
+    expect(a.value).toBe('a');
+    expect(a.hasTag('ta') && !a.hasTag('tb')).toBe(true);
+    expect(b2.value).toBe(b.value); // the same nodes: the same value object
+    expect(b2.tags).toBe(b.tags);
+  });
+
   test('eventless transitions still run in machines that have them, guards included', () => {
     const m = setup({
       types: {} as { context: { n: number }; events: { type: 'inc' } },
