@@ -297,7 +297,7 @@ export class ActorHost {
    */
   sendSoon(id: string, event: ActorEvent): void {
     if (this.stopping) return;
-    this.deferred.push([id, event.at === undefined ? { ...event, at: this.clock.now() } : event]);
+    this.deferred.push([id, stamped(event, this.clock.now())]);
     if (this.deferred.length === 1) setImmediate(() => this.applyDeferred(DEFERRED_SLICE_MS));
   }
 
@@ -443,7 +443,7 @@ export class ActorHost {
    */
   private apply(r: Resident, input: ActorEvent, firedTimer?: string): { result: DispatchResult; wait?: PendingWrite } {
     // Every event carries its time; machines read `event.at`, never a clock.
-    const event = input.at === undefined ? { ...input, at: this.clock.now() } : input;
+    const event = stamped(input, this.clock.now());
     const prev = r.snapshot;
     let next: AnyMachineSnapshot;
     let actions: ReturnedAction[];
@@ -574,7 +574,7 @@ export class ActorHost {
       r.timersGen++;
       try {
         // A timer's event happens at its due time, whenever the process gets to it.
-        const res = this.apply(r, t.event.at === undefined ? { ...t.event, at: t.due } : t.event, e.timerId);
+        const res = this.apply(r, stamped(t.event, t.due), e.timerId);
         if (!res.result.accepted) this.committer.touch(r); // persist the timer's removal
       } catch {
         this.committer.touch(r);
@@ -615,6 +615,11 @@ export function viewOfRow(row: ActorRow): ActorView {
     timers: row.timers.map((t) => ({ id: t.id, due: t.due, event: t.event })),
     deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
   };
+}
+
+/** Every event carries when it happened: `at`, unless it already says. */
+function stamped(event: ActorEvent, at: number): ActorEvent {
+  return event.at === undefined ? { ...event, at } : event;
 }
 
 function safeCall(l: (t: Transition) => void, t: Transition, log: Logger): void {
