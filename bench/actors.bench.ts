@@ -9,6 +9,7 @@
 import { sql } from 'drizzle-orm';
 import { ActorHost } from '../actors/host.ts';
 import type { Db } from '../db/client.ts';
+import { probeEventLoop } from '../lib/loop-delay.ts';
 import { counterDef } from './counter.machine.ts';
 import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, selfCpuSeconds, table } from './lib.ts';
 
@@ -129,9 +130,12 @@ async function latency(db: Db, rate: number, seconds: number) {
   await Bun.sleep(WARMUP_MS);
   measuring = true;
   commits.length = 0;
+  const delays: number[] = [];
+  const stopProbe = probeEventLoop((d) => delays.push(d * 1000));
   const t0 = performance.now();
   await Bun.sleep(seconds * 1000);
   measuring = false;
+  stopProbe();
   const batchEvents = commits.map((c) => c[0]);
   const commitMs = commits.map((c) => c[1]);
   const window = (performance.now() - t0) / 1000;
@@ -141,7 +145,8 @@ async function latency(db: Db, rate: number, seconds: number) {
   await host.stop();
   return {
     rate, achieved, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), failed: late,
-    batch: percentile(batchEvents, 50), commitP50: percentile(commitMs, 50), commitP99: percentile(commitMs, 99),
+    batch: percentile(batchEvents, 50), commitP50: percentile(commitMs, 50), commitP99: percentile(commitMs, 99), commitMax: percentile(commitMs, 100),
+    loopP99: percentile(delays, 99), loopMax: percentile(delays, 100),
   };
 }
 
@@ -166,7 +171,8 @@ for (const kind of KINDS) {
   await c.drop();
   lat.push({
     db: kind, 'offered/s': l.rate, 'durable/s': Math.round(l.achieved), 'p50 ms': l.p50, 'p99 ms': l.p99, 'max ms': l.max,
-    failed: l.failed, 'batch p50': l.batch, 'commit p50 ms': l.commitP50, 'commit p99 ms': l.commitP99,
+    failed: l.failed, 'batch p50': l.batch, 'commit p50 ms': l.commitP50, 'commit p99 ms': l.commitP99, 'commit max ms': l.commitMax,
+    'loop delay p99 ms': l.loopP99, 'loop delay max ms': l.loopMax,
   });
 }
 console.log('\nthroughput (closed loop, events persisted through the host; raw = batched INSERTs of the same rows, same driver)');
