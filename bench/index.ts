@@ -1,6 +1,7 @@
 /** `bun run bench <name> [--options]`: run bench/<name>.bench.ts (actors, recovery, history, keepalive, live, vr). */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { runtimeEnvFor } from '../lib/runtime-env.ts';
 
 const name = process.argv[2];
 const dir = import.meta.dir;
@@ -9,5 +10,9 @@ if (!name || !existsSync(join(dir, `${name}.bench.ts`))) {
   console.error(`usage: bun run bench <${known.join('|')}> [--options]`);
   process.exit(2);
 }
-const proc = Bun.spawn(['bun', join(dir, `${name}.bench.ts`), ...process.argv.slice(3)], { stdio: ['inherit', 'inherit', 'inherit'] });
+// The bench and every process it spawns (platform, load generators, bare servers) run with the
+// platform's runtime settings, as `bun run start` does (lib/runtime-env.ts).
+const proc = Bun.spawn(['bun', join(dir, `${name}.bench.ts`), ...process.argv.slice(3)], {
+  stdio: ['inherit', 'inherit', 'inherit'], env: { ...process.env, ...runtimeEnvFor() },
+});
 process.exit(await proc.exited);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase } from '../db/scratch.ts';
 import { openDb, type Db } from '../db/client.ts';
+import { missingRuntimeEnv, RUNTIME_ENV } from '../lib/runtime-env.ts';
 
 /** PostgreSQL server the benchmarks use (CI's and the README's). */
 export const BENCH_PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -124,7 +125,9 @@ export function table(rows: Array<Record<string, string | number>>): string {
 /** Load average and CPU count, printed with every result (other load skews every figure). */
 export function machineNote(): string {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}`;
+  const missing = missingRuntimeEnv();
+  const settings = Object.keys(RUNTIME_ENV).map((k) => `${k}=${process.env[k] ?? 'unset'}`).join(' ');
+  return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}; ${settings}${missing.length ? ' (not the platform\'s runtime settings: run benches with `bun run bench`)' : ''}`;
 }
 
 /** Device id of the i-th simulated PU of a load benchmark. */

@@ -7,6 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDataDir, TEST_PG_URL } from './db.ts';
 import { createScratchDatabase } from '../../db/scratch.ts';
+import { runtimeEnvFor } from '../../lib/runtime-env.ts';
 
 /** How long a platform may take to print its ready line. */
 export const READY_TIMEOUT_MS = 45_000;
@@ -53,8 +54,9 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
 async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>): Promise<TestPlatform> {
   const base = { ...process.env } as Record<string, string>;
   delete base.DATABASE_URL; // only what the test asks for
+  // The platform as `bun run start` runs it: with its runtime settings (lib/runtime-env.ts).
   const proc = Bun.spawn(['bun', join(ROOT, 'main.ts')], {
-    cwd: ROOT, env: { ...base, ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
+    cwd: ROOT, env: { ...runtimeEnvFor(base), ...base, ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
   });
   const lines: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,0 +1,40 @@
+/**
+ * Settings of the process itself, which must be in its environment before it starts: Bun's
+ * native allocator (mimalloc) reads them once, at process start, so no code of ours can set them
+ * later. `bun run start` sets them (package.json), as do `bun run bench` and the tests' platform
+ * processes; a value already in the environment wins, so an operator can override each one.
+ *
+ * Why: with Bun's defaults, memory freed by the allocator goes back to the OS after 100 ms, and
+ * the next request faults it in again, page by page. Under load that is most of the platform's
+ * kernel time: a Vr upload of 256 KiB, a commit batch's JSON, a TLS record all take fresh pages.
+ * Measured on the 2-core CI machine, 2026-11-26, defaults against these settings, same commit:
+ * `bench vr` 72,000–89,000 page faults per 5 s against 10,000, 289–420 cycles/s against 595;
+ * `bench actors` (host in-process) 20 µs of Bun CPU per event against 11.8, p99 at 20,000
+ * events/s 77–200 ms against 27–36 ms. The price is resident memory held up to 10 s longer
+ * (RSS 366 MB against 190–217 MB at the end of `bench vr`'s 64-PU upload run).
+ */
+
+/** The settings, as environment variables. */
+export const RUNTIME_ENV = {
+  /**
+   * Free memory goes back to the OS once unused for 10 s (jemalloc's default decay time), not
+   * 100 ms: a server under load reuses it long before that, and an idle one still shrinks.
+   */
+  MIMALLOC_PURGE_DELAY: '10000',
+  /** The free gaps inside pages still in use stay mapped: they are reused within milliseconds. */
+  MIMALLOC_PURGE_HOLES: '0',
+} as const satisfies Record<string, string>;
+
+export type RuntimeEnvName = keyof typeof RUNTIME_ENV;
+
+/** The settings an environment lacks, with their values: what to add when spawning a platform process. */
+export function runtimeEnvFor(env: Record<string, string | undefined> = process.env): Partial<Record<RuntimeEnvName, string>> {
+  const out: Partial<Record<RuntimeEnvName, string>> = {};
+  for (const [k, v] of Object.entries(RUNTIME_ENV) as Array<[RuntimeEnvName, string]>) if (env[k] === undefined) out[k] = v;
+  return out;
+}
+
+/** Names of the settings this process started without (it was not started by `bun run start`). */
+export function missingRuntimeEnv(env: Record<string, string | undefined> = process.env): RuntimeEnvName[] {
+  return Object.keys(runtimeEnvFor(env)) as RuntimeEnvName[];
+}
