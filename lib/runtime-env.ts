@@ -8,10 +8,10 @@
  * the next request faults it in again, page by page. Under load that is most of the platform's
  * kernel time: a Vr upload of 256 KiB, a commit batch's JSON, a TLS record all take fresh pages.
  * Measured on the 2-core CI machine, 2026-11-26, defaults against these settings, same commit:
- * `bench vr` 72,000–89,000 page faults per 5 s against 10,000, 289–420 cycles/s against 595;
- * `bench actors` (host in-process) 20 µs of Bun CPU per event against 11.8, p99 at 20,000
- * events/s 77–200 ms against 27–36 ms. The price is resident memory held up to 10 s longer
- * (RSS 366 MB against 190–217 MB at the end of `bench vr`'s 64-PU upload run).
+ * `bench vr` 72,000–106,000 page faults per 5 s against 10,000, 289–417 cycles/s against
+ * 455–595; `bench actors` (host in-process) 18–21 µs of Bun CPU per event against 10.5–13.
+ * The price is freed memory held up to 10 s longer (RSS 366 MB against 190–217 MB at the end
+ * of `bench vr`'s 64-PU upload run). README, "Runtime settings".
  */
 
 /** The settings, as environment variables. */
