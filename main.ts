@@ -30,24 +30,34 @@ if (missing.length > 0) {
     'started without the runtime settings of `bun run start` (lib/runtime-env.ts): freed memory is faulted in again on every request, which costs CPU under load');
 }
 
+// Signals are taken from the start, before the ready line: a supervisor that stops the platform
+// as soon as it reads that line must get a clean shutdown, never the default action of SIGTERM
+// (the handlers used to be installed just after the line, and a fast enough SIGTERM won the race).
+// During start-up nothing is running yet to flush: the process exits at once, as before.
+let running: Awaited<ReturnType<typeof startPlatform>> | undefined;
+const shutdown = (signal: string) => {
+  if (!running) {
+    rootLog.warn({ signal }, 'stopped during start-up');
+    process.exit(EXIT_START);
+  }
+  rootLog.info({ signal }, 'shutting down');
+  running.stop().then(
+    () => process.exit(0),
+    (err) => {
+      rootLog.error({ err: String(err) }, 'shutdown failed');
+      process.exit(EXIT_START);
+    },
+  );
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
 try {
-  const running = await startPlatform(cfg);
+  running = await startPlatform(cfg);
   if (running.adminTokenGenerated) {
     process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.platform.adminToken}\n`);
   }
   process.stdout.write(`ready ${running.url} db=${running.platform.db.kind}\n`);
-  const shutdown = (signal: string) => {
-    rootLog.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        rootLog.error({ err: String(err) }, 'shutdown failed');
-        process.exit(EXIT_START);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`h627: ${err.message}\n`);
