@@ -4,7 +4,7 @@
  */
 import { ConfigError, loadConfig } from './lib/config.ts';
 import { rootLog } from './lib/log.ts';
-import { missingRuntimeEnv, RUNTIME_ENV } from './lib/runtime-env.ts';
+import { runtimeEnvFor } from './lib/runtime-env.ts';
 import { startPlatform } from './platform/index.ts';
 
 /** Exit status for a configuration error. */
@@ -24,9 +24,9 @@ try {
 }
 
 // Started without `bun run start`: it runs, but without the allocator settings it is measured with.
-const missing = missingRuntimeEnv();
-if (missing.length > 0) {
-  rootLog.warn({ missing: Object.fromEntries(missing.map((k) => [k, RUNTIME_ENV[k]])) },
+const missing = runtimeEnvFor();
+if (Object.keys(missing).length > 0) {
+  rootLog.warn({ missing },
     'started without the runtime settings of `bun run start` (lib/runtime-env.ts): freed memory is faulted in again on every request, which costs CPU under load');
 }
 
