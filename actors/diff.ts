@@ -47,6 +47,25 @@ export function diffContext(before: Record<string, unknown>, after: Record<strin
   return { set, unset };
 }
 
+/**
+ * True when the diff turning `before` into `after` would touch no key outside `keys`: the same
+ * answer as `onlyTouches(diffContext(before, after), keys)` without building the diff (the host
+ * asks it for every event that keeps the state, and most such events change a logged key).
+ */
+export function changesOnly(before: Record<string, unknown>, after: Record<string, unknown>, keys: readonly string[]): boolean {
+  if (before === after) return true;
+  for (const k of Object.keys(after)) {
+    const v = after[k];
+    const b = before[k];
+    if (v === b || keys.includes(k)) continue;
+    if (v === undefined || b === undefined || !jsonEqual(b, v)) return false;
+  }
+  for (const k of Object.keys(before)) {
+    if (before[k] !== undefined && !(k in after) && !keys.includes(k)) return false;
+  }
+  return true;
+}
+
 /** True when a diff changes nothing. */
 export function isEmptyChange(c: ContextChanges): boolean {
   return c.unset.length === 0 && Object.keys(c.set).length === 0;

@@ -9,7 +9,7 @@ import { pureInitial, pureTransition, type ReturnedAction } from './transition.t
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLog } from '../lib/log.ts';
-import { diffContext, onlyTouches, type ContextChanges } from './diff.ts';
+import { changesOnly, diffContext, type ContextChanges } from './diff.ts';
 import { MachineRegistry, type MachineDef } from './registry.ts';
 import { actorExists, loadActorRow, loadActorRows, loadTimerIndex, type ActorRow, type PersistedTimer } from './store.ts';
 import { systemClock, TimerQueue, type Clock, type QueueEntry } from './timer-queue.ts';
@@ -133,9 +133,14 @@ export interface Resident {
   parentId: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The committer's lane for this actor; -1 until first asked. */
+  lane: number;
 }
 
 type Job = (r: Resident | Error) => void;
+
+/** The volatile keys of a machine that declares none. */
+const NO_KEYS: readonly string[] = [];
 
 /** Creates, rehydrates and advances durable actors. */
 export class ActorHost {
@@ -235,7 +240,7 @@ export class ActorHost {
     const r: Resident = {
       id, def, snapshot, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, ctxWrittenAt: now, loggedContext: snapshot.context,
       timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
-      createdAt: now, updatedAt: now,
+      createdAt: now, updatedAt: now, lane: -1,
     };
     this.residents.set(id, r);
     const event: ActorEvent = { type: 'xstate.init', input };
@@ -429,7 +434,7 @@ export class ActorHost {
       id, def, snapshot, stateKey: row.state_key, timersGen: 0, row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
       seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, ctxWrittenAt: row.updated_at, loggedContext: row.context,
       timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
-      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
+      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at, lane: -1,
     };
     // loggedContext may include volatile changes written after the last row; the next row's
     // diff against it still rebuilds exactly the context recorded at that row.
@@ -473,15 +478,11 @@ export class ActorHost {
     // Volatile: same state, no effect, the same timers (re-armed at most), only volatile keys changed.
     let isVolatile = effects.length === 0 && next.status === prev.status && r.stateKey === prevKey
       && (!timersTouched || timerIdsBefore === [...r.timers.keys()].sort().join('\n'));
-    let step: ContextChanges | undefined;
-    if (isVolatile) {
-      step = diffContext(prev.context, next.context);
-      isVolatile = onlyTouches(step, r.def.volatile ?? []);
-    }
+    if (isVolatile) isVolatile = changesOnly(prev.context, next.context, r.def.volatile ?? NO_KEYS);
     if (isVolatile) {
       this.committer.touch(r);
       if (this.listeners.size > 0) {
-        const t = this.transitionOf(r, event, false, now, step!);
+        const t = this.transitionOf(r, event, false, now, diffContext(prev.context, next.context));
         for (const l of this.listeners) safeCall(l, t, this.log);
       }
       return { result: this.resultOf(r, true, false) };
@@ -489,7 +490,7 @@ export class ActorHost {
     r.seq += 1;
     const checkpoint = r.seq % CHECKPOINT_EVERY === 0;
     // The diff from the last logged context: the one just computed when that is the previous context.
-    const changes = step && r.loggedContext === prev.context ? step : diffContext(r.loggedContext, next.context);
+    const changes = diffContext(r.loggedContext, next.context);
     r.loggedContext = next.context;
     const w = this.committer.append(r, {
       actor_id: r.id, seq: r.seq, at: now, machine_version: r.def.version, event, value: next.value,

@@ -34,6 +34,8 @@ interface Client {
 
 let intervalMs = 10_000;
 let samples: number[] = [];
+/** When each of `samples` was answered (ms on this process's clock), for a timeline of the window. */
+let sampleAt: number[] = [];
 let controlSamples: number[] = [];
 let errors = 0;
 let loginFailures = 0;
@@ -90,7 +92,11 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
       if (t !== undefined) {
         c.sentAt.delete(seq);
         if (text.includes('"err"')) errors++;
-        else (c.control ? controlSamples : samples).push(performance.now() - t);
+        else if (c.control) controlSamples.push(performance.now() - t);
+        else {
+          samples.push(performance.now() - t);
+          sampleAt.push(performance.now());
+        }
       }
     };
     ws.onclose = (e) => {
@@ -135,6 +141,7 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
   }
   if (m.cmd === 'reset') {
     samples = [];
+    sampleAt = [];
     controlSamples = [];
     errors = 0;
     send({ cmd: 'ok' });
@@ -144,7 +151,7 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
       cmd: 'measured', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
       controlN: controlSamples.length, controlP99: percentile(controlSamples, 99), errors, online: clients.filter((c) => c.online).length,
       loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen),
-      ...((m as { raw?: boolean }).raw ? { samples } : {}),
+      ...((m as { raw?: boolean }).raw ? { samples, sampleAt: sampleAt.map((t) => t + performance.timeOrigin) } : {}),
     });
   }
   if (m.cmd === 'storm') {
@@ -161,6 +168,7 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
     }
     await Bun.sleep(200);
     samples = [];
+    sampleAt = [];
     controlSamples = [];
     loginFailures = 0;
     failureReasons.clear();
