@@ -9,6 +9,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Clock } from './timer-queue.ts';
 import type { DispatchResult, EffectCall, Resident, Transition } from './host.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
+import { settled } from './volatile.ts';
 import { ActorExistsError, StaleWriterError, StoreRejectedError } from './errors.ts';
 
 /** Default most events per commit statement (bounds statement size and commit latency). */
@@ -388,7 +389,7 @@ function storedRowCurrent(r: Resident): boolean {
 /** The actor row this write must carry, or null when the row is still good (only context and seq lag). */
 function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   const r = w.r;
-  const s = r.snapshot;
+  const s = r.snapshot; // its volatile values only matter to the context, folded in below when written
   w.timersGen = r.timersGen;
   const stale = r.seq - r.ctxSeq >= CONTEXT_REFRESH_EVENTS;
   const rowNeeded = w.events.length === 0 || stale || !storedRowCurrent(r);
@@ -403,7 +404,7 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   return {
     id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,
     base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: r.stateKey, value: s.value,
-    context: fullContext ? s.context : null, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
+    context: fullContext ? settled(r).context : null, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
     timers, next_timer_at: next, device_id: r.deviceId, parent_id: r.parentId, at: now,
   };
 }

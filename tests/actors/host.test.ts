@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { raise, setup, SimulatedClock } from 'xstate';
+import { assign, raise, setup, SimulatedClock } from 'xstate';
 import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
@@ -114,6 +114,41 @@ describe('ActorHost', () => {
     await host.stop();
     const [stopped] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'lamp:f2'`);
     expect(stopped!.context.lastSeen).toBe(8);
+  });
+
+  it('keeps volatile values beside the snapshot: guards, results, views, the log and the row all see the latest', async () => {
+    const watch = setup({
+      types: {} as { context: { lastSeen: number; note: string }; events: { type: 'seen'; at: number } | { type: 'check'; since: number } | { type: 'note'; text: string } },
+      guards: { seenSince: ({ context, event }) => event.type === 'check' && context.lastSeen >= event.since },
+    }).createMachine({
+      id: 'watch', context: { lastSeen: 0, note: '' }, initial: 'unknown',
+      on: {
+        seen: { actions: assign({ lastSeen: ({ event }) => event.at }) },
+        note: { actions: assign({ note: ({ event }) => event.text }) },
+        check: [{ guard: 'seenSince', target: '.fresh' }, { target: '.stale' }],
+      },
+      states: { unknown: {}, fresh: {}, stale: {} },
+    });
+    const clock = new SimulatedClock();
+    clock.set(Date.UTC(2026, 0, 1));
+    const host = new ActorHost({ db: t.db, machines: [{ type: 'watch', version: 1, machine: watch, volatile: ['lastSeen'] }], clock });
+    await host.create('watch', 'watch:1', {});
+    for (const at of [5, 20]) expect((await host.dispatch('watch:1', { type: 'seen', at })).logged).toBe(false);
+    expect((await host.dispatch('watch:1', { type: 'check', since: 10 })).stateKey).toBe('fresh'); // the guard read 20
+    const seen = await host.dispatch('watch:1', { type: 'seen', at: 30 });
+    expect([seen.logged, seen.context.lastSeen]).toEqual([false, 30]);
+    expect(host.peek('watch:1')!.context.lastSeen).toBe(30);
+    await host.dispatch('watch:1', { type: 'seen', at: 40 });
+    await host.dispatch('watch:1', { type: 'note', text: 'x' });
+    const h = await readHistory(t.db, 'watch:1', -1, 10);
+    expect(h.map((r) => [r.event.type, r.value, r.context.lastSeen])).toEqual([['xstate.init', 'unknown', 0], ['check', 'fresh', 20], ['note', 'fresh', 40]]);
+    await host.dispatch('watch:1', { type: 'seen', at: 50 });
+    await host.stop();
+    const [row] = await t.db.rows<{ context: { lastSeen: number; note: string } }>(sql`select context from actors where id = 'watch:1'`);
+    expect(row!.context).toEqual({ lastSeen: 50, note: 'x' });
+    const again = new ActorHost({ db: t.db, machines: [{ type: 'watch', version: 1, machine: watch, volatile: ['lastSeen'] }], clock });
+    expect((await again.get('watch:1'))!.context).toEqual({ lastSeen: 50, note: 'x' });
+    await again.stop();
   });
 
   it('takes a transition that only re-arms its own timer: accepted, and no history row', async () => {
