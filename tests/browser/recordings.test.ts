@@ -55,6 +55,9 @@ afterAll(async () => {
   await w?.stop();
 });
 
+/** The day (in the browser's time zone) on which the first test recorded. */
+let recordedDay = '';
+
 describe('recordings', () => {
   it('turns recording on and off, and the timeline fills in as segments arrive', async () => {
     await alice.goto(`${w.p.url}/cameras/CAM-ALICE`);
@@ -73,6 +76,7 @@ describe('recordings', () => {
     expect(w.cams.alice.received.find((m) => m.name === 'StartRecord')!.params).toMatchObject({ channel: 0, seg_duration: SEG_S });
     expect(await alice.locator('.db-range').count()).toBeGreaterThanOrEqual(1);
     expect(await alice.locator('.stretches tbody tr').count()).toBeGreaterThanOrEqual(1);
+    recordedDay = await alice.locator('input[name="day"]').inputValue();
     await screenshot(alice, 'camera-recording-on-off');
   });
 
@@ -147,6 +151,9 @@ describe('recordings', () => {
     const page = await (await newContext(browser, PHONE)).newPage();
     await signIn(page, w.p.url, 'alice', w.users.alice);
     await page.goto(`${w.p.url}/cameras/CAM-ALICE`);
+    // The page opens on today; the file's recordings may be from yesterday when midnight fell in between.
+    const day = page.locator('input[name="day"]');
+    if ((await day.inputValue()) !== recordedDay) await day.fill(recordedDay);
     await page.locator('.db-range').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
