@@ -386,6 +386,21 @@ function storedRowCurrent(r: Resident): boolean {
   return r.dbSeq !== null && row !== undefined && row.stateKey === r.stateKey && row.status === r.snapshot.status && row.timersGen === r.timersGen;
 }
 
+/**
+ * Grain of `actors.next_timer_at`. The column only tells a restarted host which actors to load and
+ * when (the exact due times are in `timers`, armed once the actor is loaded), so it is stored
+ * rounded down to this grain: an actor may load up to this much early after a restart, and a
+ * timer re-armed within the same grain (a device's heartbeat check, every 20–30 s) leaves every
+ * indexed column as it was, so PostgreSQL updates the row in place (a HOT update) instead of
+ * adding an entry to each of the table's five indexes.
+ */
+export const TIMER_INDEX_GRAIN_MS = 5 * 60_000;
+
+/** The value stored in `actors.next_timer_at` for an earliest due time (epoch ms). */
+export function timerIndexTime(due: number): number {
+  return Math.floor(due / TIMER_INDEX_GRAIN_MS) * TIMER_INDEX_GRAIN_MS;
+}
+
 /** The actor row this write must carry, or null when the row is still good (only context and seq lag). */
 function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   const r = w.r;
@@ -405,7 +420,7 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
     id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,
     base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: r.stateKey, value: s.value,
     context: fullContext ? settled(r).context : null, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
-    timers, next_timer_at: next, device_id: r.deviceId, parent_id: r.parentId, at: now,
+    timers, next_timer_at: next === null ? null : timerIndexTime(next), device_id: r.deviceId, parent_id: r.parentId, at: now,
   };
 }
 

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { pruneHistory, readHistory } from '../../actors/store.ts';
-import { DEFAULT_VOLATILE_FLUSH_MS, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
+import { DEFAULT_VOLATILE_FLUSH_MS, TIMER_INDEX_GRAIN_MS, timerIndexTime, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
 import { until } from '../helpers/wait.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
@@ -168,6 +168,40 @@ describe('ActorHost', () => {
     expect((await host.dispatch('pinger:1', { type: 'ping' })).accepted).toBe(true);
     await host.stop();
     expect((await readHistory(t.db, 'pinger:1', -1, 10)).map((r) => r.event.type)).toEqual(['xstate.init']);
+  });
+
+  it('indexes the earliest timer on a coarse grain, the exact due time staying in the timers, and a restart fires it on time', async () => {
+    const a = makeHost();
+    a.clock.set(Date.UTC(2026, 0, 1, 10, 0, 30)); // 30 s into a grain
+    await a.host.create('lamp', 'lamp:grain', { name: 'g' });
+    await a.host.dispatch('lamp:grain', { type: 'on' });
+    const due = a.clock.now() + LAMP_AUTO_OFF_MS;
+    await a.host.flush();
+    type Row = { next: number; timers: Array<{ due: number }> };
+    const read = async () => (await t.db.rows<Row>(sql`select (extract(epoch from next_timer_at) * 1000)::float8 as next, timers from actors where id = 'lamp:grain'`))[0]!;
+    const first = await read();
+    expect(first.timers[0]!.due).toBe(due);
+    expect(first.next).toBe(timerIndexTime(due));
+    expect(first.next).toBeLessThanOrEqual(due);
+    expect(due - first.next).toBeLessThan(TIMER_INDEX_GRAIN_MS);
+    // Re-armed a little later, within the same grain: the exact time moves, the indexed one does not.
+    a.clock.increment(1000);
+    await a.host.dispatch('lamp:grain', { type: 'seen', at: a.clock.now() });
+    await a.host.flush();
+    const second = await read();
+    expect(second.timers[0]!.due).toBe(due + 1000);
+    expect(second.next).toBe(first.next);
+    await a.host.stop();
+    // A restart loads the actor at the indexed time and fires the timer at its exact time, not before.
+    const b = makeHost(new SimulatedClock());
+    b.clock.set(first.next - 1);
+    await b.host.start();
+    b.clock.increment(due + 1000 - first.next); // one ms before the exact due
+    await Bun.sleep(50);
+    expect((await b.host.get('lamp:grain'))!.stateKey).toBe('on');
+    b.clock.increment(1);
+    await until(() => b.host.get('lamp:grain'), (v) => v!.stateKey === 'off', 5000);
+    await b.host.stop();
   });
 
   it('fires a delayed transition at its deadline, also after a restart', async () => {
