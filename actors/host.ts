@@ -510,7 +510,7 @@ export class ActorHost {
     }
     r.seq += 1;
     const checkpoint = r.seq % CHECKPOINT_EVERY === 0;
-    // The diff from the last logged context: the one just computed when that is the previous context.
+    // The diff from the last logged context (volatile values changed since then included).
     const changes = diffContext(r.loggedContext, next.context);
     r.loggedContext = next.context;
     const w = this.committer.append(r, {
