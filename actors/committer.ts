@@ -446,15 +446,11 @@ export class Committer {
     this.lanes = Array.from({ length: n }, () => new Lane(o));
   }
 
-  /** An actor's lane: a hash of its id, computed once per resident (every event asks). */
   private laneOf(r: Resident): Lane {
     if (this.lanes.length === 1) return this.lanes[0]!;
-    if (r.lane < 0) {
-      let h = 0;
-      for (let i = 0; i < r.id.length; i++) h = (h * 31 + r.id.charCodeAt(i)) | 0;
-      r.lane = (h >>> 0) % this.lanes.length;
-    }
-    return this.lanes[r.lane]!;
+    let h = 0;
+    for (let i = 0; i < r.id.length; i++) h = (h * 31 + r.id.charCodeAt(i)) | 0;
+    return this.lanes[(h >>> 0) % this.lanes.length]!;
   }
 
   /** Add an event row for an actor to the next batch of its lane. */

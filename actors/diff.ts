@@ -71,7 +71,7 @@ export function isEmptyChange(c: ContextChanges): boolean {
   return c.unset.length === 0 && Object.keys(c.set).length === 0;
 }
 
-/** True when a diff touches no key outside `keys` (on the host's per-event path: no arrays built). */
+/** True when a diff touches no key outside `keys` (the host asks {@link changesOnly}, which answers the same without a diff). */
 export function onlyTouches(c: ContextChanges, keys: readonly string[]): boolean {
   for (const k in c.set) if (!keys.includes(k)) return false;
   for (const k of c.unset) if (!keys.includes(k)) return false;

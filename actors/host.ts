@@ -143,8 +143,6 @@ export interface Resident {
   parentId: string | null;
   createdAt: number;
   updatedAt: number;
-  /** The committer's lane for this actor; -1 until first asked. */
-  lane: number;
 }
 
 type Job = (r: Resident | Error) => void;
@@ -250,7 +248,7 @@ export class ActorHost {
     const r: Resident = {
       id, def, snapshot, volatile: null, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, ctxWrittenAt: now, loggedContext: snapshot.context,
       timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
-      createdAt: now, updatedAt: now, lane: -1,
+      createdAt: now, updatedAt: now,
     };
     this.residents.set(id, r);
     const event: ActorEvent = { type: 'xstate.init', input };
@@ -444,7 +442,7 @@ export class ActorHost {
       id, def, snapshot, volatile: null, stateKey: row.state_key, timersGen: 0, row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
       seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, ctxWrittenAt: row.updated_at, loggedContext: row.context,
       timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
-      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at, lane: -1,
+      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
     };
     // loggedContext may include volatile changes written after the last row; the next row's
     // diff against it still rebuilds exactly the context recorded at that row.

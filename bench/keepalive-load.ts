@@ -94,8 +94,9 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
         if (text.includes('"err"')) errors++;
         else if (c.control) controlSamples.push(performance.now() - t);
         else {
-          samples.push(performance.now() - t);
-          sampleAt.push(performance.now());
+          const now = performance.now();
+          samples.push(now - t);
+          sampleAt.push(now);
         }
       }
     };
