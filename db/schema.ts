@@ -217,9 +217,9 @@ export const recordingPolicies = pgTable('recording_policies', {
 });
 
 /**
- * The playback index: one row per confirmed segment, written just before the segment actor's
- * confirm is committed and removed with the segment's bytes. The segment actors are the truth: a
- * row whose actor never confirmed goes when that actor expires (docs/recording.md, "Durability").
+ * The playback index: one row per confirmed segment, written by the very commit of the segment
+ * actor's confirmation (a trigger on `actors`: migrations/0005) and removed with the segment's
+ * bytes. The segment actors are the truth (docs/recording.md, "Durability").
  */
 export const recordingSegments = pgTable(
   'recording_segments',

@@ -1,30 +1,14 @@
 /**
  * The playback index (`recording_segments`): one row per confirmed segment, so that "the segments
- * of this channel between these times" is one indexed query. Writes are batched like the actor
- * host's group commit: every row added or removed while one statement is in flight goes out in the
- * next one. A row is added just before its segment's confirm event is committed (the answer to the
- * PU waits for both), and removed by the segment's removal effect.
+ * of this channel between these times" is one indexed query. A row is written by the commit of its
+ * segment's confirmation (a projection of the actor row: migrations/0005); it is removed by the
+ * segment's removal effect, through this class, batched like the actor host's group commit: every
+ * removal asked for while one statement is in flight goes out in the next one.
  */
 import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { recordingSegments } from '../db/schema.ts';
 import type { Logger } from '../lib/log.ts';
-
-/** A row as the index takes it. */
-export interface IndexRow {
-  id: string;
-  recordingId: string;
-  deviceId: string;
-  channel: number;
-  name: string;
-  start: number;
-  duration: number;
-  size: number;
-  discontinuity: boolean;
-  fileKey: string;
-  /** Epoch ms. */
-  confirmedAt: number;
-}
 
 /** A confirmed segment as playback reads it. */
 export type IndexedSegment = typeof recordingSegments.$inferSelect;
@@ -37,44 +21,27 @@ const RETRY_MAX_MS = 5000;
 /** Attempts of a batch on transient errors before its callers are told. */
 const RETRY_ATTEMPTS = 8;
 
-interface Entry {
-  /** The row to write, or null to delete it. */
-  row: IndexRow | null;
-  waiters: Array<{ resolve: () => void; reject: (e: Error) => void }>;
-}
+/** Callers waiting for one removal. */
+type Waiters = Array<{ resolve: () => void; reject: (e: Error) => void }>;
 
-/** The batch statement: rows to upsert ($1), ids to delete ($2). */
-const WRITE_SQL = `
-  WITH up AS (
-    INSERT INTO recording_segments (id, recording_id, device_id, channel, name, start, duration, size, discontinuity, file_key, confirmed_at)
-    SELECT r.id, r.recording_id, r.device_id, r.channel, r.name, r.start, r.duration, r.size, r.discontinuity, r.file_key,
-      to_timestamp(r.confirmed_at::float8 / 1000)
-    FROM json_to_recordset($1::text::json) AS r(id text, recording_id text, device_id text, channel int, name text, start float8,
-      duration float8, size bigint, discontinuity boolean, file_key text, confirmed_at bigint)
-    ON CONFLICT (id) DO NOTHING
-    RETURNING 1
-  ),
-  del AS (
-    DELETE FROM recording_segments WHERE id IN (SELECT json_array_elements_text($2::text::json))
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM up)::int AS up, (SELECT count(*) FROM del)::int AS del`;
+/** The batch statement: ids to delete ($1). */
+const DELETE_SQL = `DELETE FROM recording_segments WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
 
-/** Batched writes and range reads of the playback index. */
+/** Batched removals and range reads of the playback index. */
 export class SegmentIndex {
-  private batch = new Map<string, Entry>();
+  private batch = new Map<string, Waiters>();
   private running: Promise<void> | null = null;
 
   constructor(private db: Db, private log: Logger) {}
 
-  /** Add a confirmed segment (a row already there stays); resolves once it is durable. */
-  add(row: IndexRow): Promise<void> {
-    return this.queue(row.id, row);
-  }
-
-  /** Remove a segment's row. */
+  /** Remove a segment's row; resolves once the removal is durable. */
   remove(id: string): Promise<void> {
-    return this.queue(id, null);
+    return new Promise((resolve, reject) => {
+      const waiters = this.batch.get(id);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.batch.set(id, [{ resolve, reject }]);
+      this.kick();
+    });
   }
 
   /** Wait until everything queued now is written. */
@@ -106,19 +73,6 @@ export class SegmentIndex {
     return rows.map((r) => r.id);
   }
 
-  private queue(id: string, row: IndexRow | null): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const e = this.batch.get(id);
-      if (e) {
-        e.row = row; // the latest wish for this id wins (a removal after an add, or the reverse)
-        e.waiters.push({ resolve, reject });
-      } else {
-        this.batch.set(id, { row, waiters: [{ resolve, reject }] });
-      }
-      this.kick();
-    });
-  }
-
   private kick(): void {
     if (this.running) return;
     this.running = new Promise<void>((r) => setImmediate(r)).then(() => this.loop());
@@ -137,28 +91,19 @@ export class SegmentIndex {
     }
   }
 
-  private async write(entries: Map<string, Entry>): Promise<void> {
-    const ups: unknown[] = [];
-    const dels: string[] = [];
-    for (const [id, { row: r }] of entries) {
-      if (r) {
-        ups.push({
-          id, recording_id: r.recordingId, device_id: r.deviceId, channel: r.channel, name: r.name, start: r.start, duration: r.duration,
-          size: r.size, discontinuity: r.discontinuity, file_key: r.fileKey, confirmed_at: r.confirmedAt,
-        });
-      } else dels.push(id);
-    }
+  private async write(entries: Map<string, Waiters>): Promise<void> {
+    const ids = JSON.stringify([...entries.keys()]);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.db.prepared(WRITE_SQL, [JSON.stringify(ups), JSON.stringify(dels)]);
-        for (const e of entries.values()) for (const w of e.waiters) w.resolve();
+        await this.db.prepared(DELETE_SQL, [ids]);
+        for (const waiters of entries.values()) for (const w of waiters) w.resolve();
         return;
       } catch (err) {
         const transient = isTransient(err);
-        this.log.warn({ err: String(err), attempt, rows: entries.size, transient }, 'segment index write failed');
+        this.log.warn({ err: String(err), attempt, rows: entries.size, transient }, 'segment index removal failed');
         if (!transient || attempt >= RETRY_ATTEMPTS) {
           const e = err instanceof Error ? err : new Error(String(err));
-          for (const x of entries.values()) for (const w of x.waiters) w.reject(e);
+          for (const waiters of entries.values()) for (const w of waiters) w.reject(e);
           return;
         }
         await Bun.sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));

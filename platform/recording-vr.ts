@@ -188,21 +188,14 @@ export class VrService {
   }
 
   /**
-   * Confirm a segment: its playback-index row first, then its confirm event; the answer waits for
-   * both. A crash between the two leaves a row whose segment is uploaded but not confirmed: the PU
-   * was not answered and confirms again, or the segment expires and its removal takes the row. A
-   * crash never leaves a confirmed segment without its row, so nothing confirmed is lost to it.
+   * Confirm a segment: its confirm event, answered once committed. The playback-index row is
+   * written by that same commit (migrations/0005: a projection of the actor row's state), so a
+   * confirmed segment always has its row and a refused confirmation (it expired at that very
+   * moment) leaves none.
    */
   private async confirm(v: ActorView, name: string): Promise<void> {
-    const c = v.context as unknown as SegmentContext;
-    await this.rec.index.add({
-      id: v.id, recordingId: c.recordingId, deviceId: c.deviceId, channel: c.channel, name: c.name, start: c.start, duration: c.duration,
-      size: c.size, discontinuity: c.discontinuity, fileKey: c.key, confirmedAt: Date.now(),
-    });
     const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm' });
     if (r.accepted || r.stateKey === 'confirmed') return;
-    // It was removed meanwhile (it expired at that very moment): its row must not stay.
-    await this.rec.index.remove(v.id);
     confirmableState({ stateKey: r.stateKey, status: r.status, context: r.context }, name);
   }
 }

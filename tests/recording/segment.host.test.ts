@@ -8,6 +8,7 @@ import { ActorHost, type EffectCall } from '../../actors/host.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { readHistory } from '../../actors/store.ts';
+import { sql } from 'drizzle-orm';
 import { recordingV1 } from '../../actors/recording.machine.ts';
 import { REMOVE_RETRY_MS, segmentV1, type SegmentInput } from '../../actors/segment.machine.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
@@ -87,8 +88,37 @@ describe('segment actors in the host', () => {
     await b.stop();
   });
 
+  it('get their playback-index row from the commit of their confirmation, and only then', async () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const a = host(clock, []);
+    const indexed = async (id: string) => t.db.rows<Record<string, unknown>>(sql`SELECT id, recording_id, device_id, channel, name, start, duration,
+      size::int AS size, discontinuity, file_key, (extract(epoch from confirmed_at) * 1000)::float8 AS confirmed_at FROM recording_segments WHERE id = ${id}`);
+    await a.create('segment', 'seg:H:3-cccccc', { ...input('3-cccccc'), discontinuity: true } as never, { deviceId: 'CAM', parentId: 'rec:H' });
+    await a.dispatch('seg:H:3-cccccc', { type: 'segment.uploaded', size: 10 });
+    expect(await indexed('seg:H:3-cccccc')).toEqual([]); // uploaded, not confirmed: not playable
+    clock.increment(1500);
+    const r = await a.dispatch('seg:H:3-cccccc', { type: 'segment.confirm' });
+    expect(r.stateKey).toBe('confirmed');
+    // Durable when the dispatch resolves: the row came with the confirm's own commit.
+    expect(await indexed('seg:H:3-cccccc')).toEqual([{
+      id: 'seg:H:3-cccccc', recording_id: 'rec:H', device_id: 'CAM', channel: 0, name: '3-cccccc.ts', start: T0 / 1000, duration: 2,
+      size: 10, discontinuity: true, file_key: 'CAM/0/2026-01-01/H_3-cccccc.ts', confirmed_at: T0 + 1500,
+    }]);
+    // Staying confirmed (a retention change re-enters the state) writes nothing more and fails nothing.
+    await a.dispatch('seg:H:3-cccccc', { type: 'retention.set', retentionMs: 7_200_000 });
+    expect((await indexed('seg:H:3-cccccc')).length).toBe(1);
+    // A segment removed before its confirmation never gets a row, its late confirm refused.
+    await a.create('segment', 'seg:H:4-dddddd', input('4-dddddd') as never, { deviceId: 'CAM', parentId: 'rec:H' });
+    await a.dispatch('seg:H:4-dddddd', { type: 'segment.uploaded', size: 10 });
+    await a.dispatch('seg:H:4-dddddd', { type: 'segment.fail' });
+    expect((await a.dispatch('seg:H:4-dddddd', { type: 'segment.confirm' })).accepted).toBe(false);
+    expect(await indexed('seg:H:4-dddddd')).toEqual([]);
+    await a.stop();
+  });
+
   it('replay from their logs to the recorded states', async () => {
     const registry = new MachineRegistry([segmentV1, recordingV1]);
-    for (const id of ['seg:H:1-aaaaaa', 'seg:H:2-bbbbbb']) expect(await replayActor(t.db, registry, id)).toMatchObject({ ok: true, mismatches: [] });
+    for (const id of ['seg:H:1-aaaaaa', 'seg:H:2-bbbbbb', 'seg:H:3-cccccc', 'seg:H:4-dddddd']) expect(await replayActor(t.db, registry, id)).toMatchObject({ ok: true, mismatches: [] });
   });
 });
