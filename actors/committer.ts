@@ -18,6 +18,16 @@ export const DEFAULT_MAX_BATCH_EVENTS = 4000;
 export const DEFAULT_VOLATILE_FLUSH_MS = 2000;
 /** Most unlogged (volatile) snapshot changes written per statement of a volatile flush. */
 export const VOLATILE_FLUSH_CHUNK_ROWS = 500;
+/**
+ * Least time between two volatile-flush statements of a lane. Each unlogged change is written
+ * once it is DEFAULT_VOLATILE_FLUSH_MS old, in statements at most this often, so a steady stream of
+ * changes (18,000 PUs re-arming their heartbeat timers every 20–30 s: about 700 rows a second) is
+ * written as a steady trickle of small statements, not as a burst of every change of the last
+ * 2 s at once (1,400 rows in three back-to-back statements of 25–78 ms each, measured, during
+ * which the database took a core from the keepalives). Capacity: VOLATILE_FLUSH_CHUNK_ROWS per
+ * this period per lane, 5,000 rows/s.
+ */
+export const VOLATILE_FLUSH_SPACING_MS = 100;
 /** Back-off between retries of a batch the store could not take (connection lost…). */
 export const COMMIT_RETRY_MIN_MS = 100;
 export const COMMIT_RETRY_MAX_MS = 5000;
@@ -122,13 +132,16 @@ interface CommitterOptions {
 class Lane {
   private batch = new Map<string, PendingWrite>();
   private inFlight: PendingWrite[] = [];
-  private dirty = new Set<Resident>();
+  /** Actors with an unlogged change to write, and since when (oldest first: a Map keeps insertion order). */
+  private dirty = new Map<Resident, number>();
   /** Actors whose only unwritten change is volatile context: written by the sweep, not each flush. */
   private lagging = new Set<Resident>();
   private sweepTimer: unknown = undefined;
   private running: Promise<void> | null = null;
   private volatileTimer: unknown = undefined;
   private volatileDue = false;
+  /** When this lane last took a volatile-flush chunk. */
+  private lastVolatileAt = -Infinity;
   private readonly maxEvents: number;
   private readonly volatileMs: number;
 
@@ -186,14 +199,22 @@ class Lane {
   }
 
   private markDirty(r: Resident): void {
-    this.dirty.add(r);
-    if (this.volatileTimer === undefined) {
-      this.volatileTimer = this.o.clock.setTimeout(() => {
-        this.volatileTimer = undefined;
-        this.volatileDue = true;
-        this.kick();
-      }, this.volatileMs);
-    }
+    if (!this.dirty.has(r)) this.dirty.set(r, this.o.clock.now());
+    this.scheduleVolatile();
+  }
+
+  /** Arm the volatile flush for when the oldest unlogged change is due, and no sooner than the spacing allows. */
+  private scheduleVolatile(): void {
+    if (this.volatileTimer !== undefined || this.volatileDue) return;
+    const oldest = this.dirty.values().next();
+    if (oldest.done) return;
+    const now = this.o.clock.now();
+    const at = Math.max(oldest.value + this.volatileMs, this.lastVolatileAt + VOLATILE_FLUSH_SPACING_MS);
+    this.volatileTimer = this.o.clock.setTimeout(() => {
+      this.volatileTimer = undefined;
+      this.volatileDue = true;
+      this.kick();
+    }, Math.max(0, at - now));
   }
 
   /** Whether an actor has anything not yet written. */
@@ -209,7 +230,7 @@ class Lane {
   /** Wait until everything pending now (volatile changes included) is written; later work is not waited for. */
   async barrier(): Promise<void> {
     const waits = [...this.inFlight, ...this.batch.values()].map(doneOf);
-    for (const r of [...this.dirty, ...this.lagging]) waits.push(doneOf(this.volatileWrite(r)));
+    for (const r of [...this.dirty.keys(), ...this.lagging]) waits.push(doneOf(this.volatileWrite(r)));
     this.stopSweep();
     this.kick();
     await Promise.allSettled(waits);
@@ -218,7 +239,7 @@ class Lane {
   /** Write everything pending, volatile changes included, until nothing is left (shutdown). */
   async drain(): Promise<void> {
     while (!this.idle) {
-      for (const r of [...this.dirty, ...this.lagging]) this.volatileWrite(r);
+      for (const r of [...this.dirty.keys(), ...this.lagging]) this.volatileWrite(r);
       this.stopSweep();
       this.volatileDue = true;
       this.kick();
@@ -283,25 +304,24 @@ class Lane {
         n += w.events.length;
       }
     }
+    const now = this.o.clock.now();
     if (this.volatileDue) {
-      // In chunks: each statement's rows are built and serialised on the main thread, so one
-      // flush of every dirty actor at once (18,000 re-armed heartbeats) would stall the event
-      // loop for 100 ms and more; between chunks the loop awaits the database and serves others.
+      // The changes old enough, oldest first, in chunks: each statement's rows are built and
+      // serialised on the main thread, so one flush of every dirty actor at once (18,000 re-armed
+      // heartbeats) would stall the event loop for 100 ms and more; the next chunk waits for the
+      // spacing (or for its oldest change to be due), and the loop serves others meanwhile.
       let budget = VOLATILE_FLUSH_CHUNK_ROWS;
-      for (const r of this.dirty) {
-        if (budget-- <= 0) break;
+      for (const [r, since] of this.dirty) {
+        if (budget-- <= 0 || since + this.volatileMs > now) break;
         this.dirty.delete(r);
         const w = this.pendingFor(r);
         this.batch.delete(r.id);
         out.push(w);
       }
-      if (this.dirty.size === 0) {
-        this.volatileDue = false;
-        if (this.volatileTimer !== undefined) this.o.clock.clearTimeout(this.volatileTimer);
-        this.volatileTimer = undefined;
-      }
+      this.volatileDue = false;
+      this.lastVolatileAt = now;
+      this.scheduleVolatile();
     }
-    const now = this.o.clock.now();
     for (const w of out) w.row = rowOf(w, now);
     return out;
   }

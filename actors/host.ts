@@ -103,7 +103,7 @@ export interface HostOptions {
   maxBatchEvents?: number;
   /** How long an unlogged (volatile) snapshot change may wait before it is written. */
   volatileFlushMs?: number;
-  /** Parallel commit lanes (default: 4 on PostgreSQL, 1 on PGlite). */
+  /** Parallel commit lanes (default: one per core on PostgreSQL, DEFAULT_COMMIT_LANES_POSTGRES; 1 on PGlite). */
   commitLanes?: number;
 }
 

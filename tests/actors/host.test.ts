@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { pruneHistory, readHistory } from '../../actors/store.ts';
-import { DEFAULT_VOLATILE_FLUSH_MS, TIMER_INDEX_GRAIN_MS, timerIndexTime, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
+import { DEFAULT_VOLATILE_FLUSH_MS, TIMER_INDEX_GRAIN_MS, timerIndexTime, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_FLUSH_SPACING_MS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
 import { until } from '../helpers/wait.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
@@ -267,12 +267,13 @@ describe('ActorHost', () => {
     await host.stop();
   });
 
-  it('writes a large volatile flush in bounded chunks and loses none of it', async () => {
-    const writes: Array<[events: number, actors: number]> = [];
+  it('writes a large volatile flush in bounded, spaced chunks and loses none of it', async () => {
+    const writes: Array<[events: number, actors: number, at: number]> = [];
     const clock = new SimulatedClock();
     clock.set(Date.UTC(2026, 0, 1));
     const n = VOLATILE_FLUSH_CHUNK_ROWS * 2 + 100;
-    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, effects: { announce: () => {} }, metrics: { batch: (e, a) => writes.push([e, a]) } });
+    // One lane: the chunks and their spacing are per lane.
+    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, commitLanes: 1, effects: { announce: () => {} }, metrics: { batch: (e, a) => writes.push([e, a, clock.now()]) } });
     const ids = Array.from({ length: n }, (_, i) => `lamp:vf${i}`);
     await Promise.all(ids.map((id, i) => host.create('lamp', id, { name: `v${i}` })));
     await Promise.all(ids.map((id) => host.dispatch(id, { type: 'on' })));
@@ -282,12 +283,47 @@ describe('ActorHost', () => {
     expect(seen.every((r) => r.accepted && !r.logged)).toBe(true);
     writes.length = 0;
     const due = clock.now() + LAMP_AUTO_OFF_MS;
-    clock.increment(DEFAULT_VOLATILE_FLUSH_MS); // the volatile flush falls due: every re-armed timer goes out
     const stored = async () => (await t.db.rows<{ n: number }>(sql`select count(*)::int as n from actors where id like 'lamp:vf%' and (timers->0->>'due')::float8 = ${due}`))[0]!.n;
-    for (let i = 0; i < 200 && (await stored()) < n; i++) await Bun.sleep(25);
+    clock.increment(DEFAULT_VOLATILE_FLUSH_MS - 1);
+    await Bun.sleep(50);
+    expect(writes.length).toBe(0); // not due yet
+    clock.increment(1); // the volatile flush falls due: the first chunk goes at once, the others one spacing apart
+    for (let i = 0; i < 200 && (await stored()) < n; i++) {
+      await Bun.sleep(25);
+      if (writes.length > 0 && clock.now() - writes.at(-1)![2] < VOLATILE_FLUSH_SPACING_MS) clock.increment(VOLATILE_FLUSH_SPACING_MS);
+    }
     expect(await stored()).toBe(n);
     expect(writes.reduce((a, w) => a + w[1], 0)).toBe(n);
     expect(Math.max(...writes.map((w) => w[1]))).toBeLessThanOrEqual(VOLATILE_FLUSH_CHUNK_ROWS);
+    expect(writes.length).toBe(3);
+    for (let i = 1; i < writes.length; i++) expect(writes[i]![2] - writes[i - 1]![2]).toBeGreaterThanOrEqual(VOLATILE_FLUSH_SPACING_MS);
+    await host.stop();
+  });
+
+  it('writes each volatile change once it is old enough, as a trickle rather than in one burst', async () => {
+    const writes: Array<[actors: number, at: number]> = [];
+    const clock = new SimulatedClock();
+    const t0 = Date.UTC(2026, 0, 1);
+    clock.set(t0);
+    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, effects: { announce: () => {} }, metrics: { batch: (_e, a) => writes.push([a, clock.now() - t0]) } });
+    const ids = Array.from({ length: 4 }, (_, i) => `lamp:tr${i}`);
+    for (const [i, id] of ids.entries()) {
+      await host.create('lamp', id, { name: `t${i}` });
+      await host.dispatch(id, { type: 'on' });
+    }
+    await host.flush();
+    writes.length = 0;
+    // One re-armed timer every 500 ms: each is written DEFAULT_VOLATILE_FLUSH_MS after its own change.
+    for (const id of ids) {
+      expect((await host.dispatch(id, { type: 'seen', at: 7 })).logged).toBe(false);
+      clock.increment(500);
+      await Bun.sleep(30);
+    }
+    for (let k = 0; k < 8; k++) {
+      clock.increment(500);
+      await Bun.sleep(30);
+    }
+    expect(writes).toEqual(ids.map((_, i) => [1, DEFAULT_VOLATILE_FLUSH_MS + i * 500]));
     await host.stop();
   });
 
