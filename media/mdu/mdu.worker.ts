@@ -15,6 +15,7 @@ import {
   IDLE_POLL_TIMEOUT_MS,
   LISTEN_BACKLOG,
   POLL_TIMEOUT_MS,
+  SUBSCRIBER_BATCH_MAX_DELAY_MS,
   STATS_INTERVAL_MS,
 } from './constants.ts'
 
@@ -81,8 +82,10 @@ function tick(): void {
 
 /** One wake: wait for socket events, dispatch them, then the periodic chores. */
 function turn(r: Running): void {
-  const idle = r.relay.socketCount() === 0 && !r.relay.hasBatches()
-  const n = srt.epollWait(r.eid, r.events, idle ? IDLE_POLL_TIMEOUT_MS : POLL_TIMEOUT_MS)
+  const batches = r.relay.hasBatches()
+  const idle = r.relay.socketCount() === 0 && !batches
+  // A waiting batch bounds the wait, so it is posted on time even when no socket wakes the loop.
+  const n = srt.epollWait(r.eid, r.events, idle ? IDLE_POLL_TIMEOUT_MS : batches ? Math.min(POLL_TIMEOUT_MS, SUBSCRIBER_BATCH_MAX_DELAY_MS) : POLL_TIMEOUT_MS)
   const now = performance.now()
   r.relay.now = now
   const ev = r.events
