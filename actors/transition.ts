@@ -9,7 +9,10 @@
  * microstep bookkeeping, inspection events) costs several times the assigns themselves. Such a
  * transition is recognised once per (active leaf state, event type) from the machine's own
  * definition, and then taken by running its assigns through XState's own `resolve`: the same
- * snapshot XState would build. Anything else (guards, targets, other actions, parallel states,
+ * snapshot XState would build. The next commonest, a state change between two sibling atomic
+ * states with no entry, exit, invocation or delayed transition (a toggle), is recognised the same
+ * way; XState takes it the first time, and its resulting state nodes, value and tags are reused
+ * for every later one. Anything else (guards, other targets, other actions, parallel states,
  * eventless transitions, wildcards) goes through XState. tests/actors/transition.test.ts checks
  * both paths give the same snapshots.
  */
@@ -47,18 +50,27 @@ function scopeOf(machine: AnyStateMachine): InertScope {
 }
 
 /** Transitions taken by each path since start (tests check which path an event took). */
-export const transitionCounts = { assignOnly: 0, xstate: 0 };
+export const transitionCounts = { assignOnly: 0, sibling: 0, xstate: 0 };
 
 /** The next snapshot and the actions it calls for. */
 export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
-  const plan = snapshot.status === 'active' ? planOf(machine, snapshot, event.type) : undefined;
-  if (plan) {
+  const found = snapshot.status === 'active' ? planOf(machine, snapshot, event.type) : undefined;
+  const plan = found?.xstateOnly ? undefined : found;
+  if (plan && !plan.target) {
     transitionCounts.assignOnly++;
-    return [takeAssigns(plan, snapshot, event, scope), []];
+    return [takeAssigns(plan.assigns, snapshot, event, scope), []];
+  }
+  if (plan?.template) {
+    transitionCounts.sibling++;
+    const t = plan.template;
+    const moved = { ...snapshot, _nodes: t._nodes, value: t.value, tags: t.tags } as unknown as AnyMachineSnapshot;
+    return [plan.assigns.length > 0 ? takeAssigns(plan.assigns, moved, event, scope) : moved, []];
   }
   transitionCounts.xstate++;
-  return xstateTransition(machine, snapshot, event, scope);
+  const result = xstateTransition(machine, snapshot, event, scope);
+  if (plan) learnTemplate(plan, snapshot, result);
+  return result;
 }
 
 /** XState's own transition, whatever the event (exported for the tests that compare both paths). */
@@ -96,6 +108,10 @@ interface NodeView {
   parent?: NodeView;
   transitions: Map<string, TransitionView[]>;
   always?: unknown[];
+  entry: unknown[];
+  exit: unknown[];
+  invoke: unknown[];
+  config: { after?: unknown };
 }
 interface TransitionView {
   target?: unknown[];
@@ -112,8 +128,18 @@ interface PlannedAssign {
   assign: BuiltinAction;
   params?: unknown;
 }
-/** A targetless, unguarded transition of assigns only; `[]` when the event is not handled at all. */
-type Plan = PlannedAssign[];
+/**
+ * An unguarded transition of assigns only: targetless (no `target`; no assigns when the event is
+ * not handled at all), or to a sibling atomic state (`target`), whose state nodes, value and tags
+ * (`template`) are learnt from XState's own result the first time it is taken.
+ */
+interface Plan {
+  assigns: PlannedAssign[];
+  target?: NodeView;
+  template?: { _nodes: NodeView[]; value: unknown; tags: unknown };
+  /** The first move gave something else than the swap: XState takes this one from now on. */
+  xstateOnly?: boolean;
+}
 
 /** Per leaf state node, per event type: its plan, or null when XState must take it. */
 const plans = new WeakMap<object, Map<string, Plan | null>>();
@@ -155,20 +181,52 @@ function makePlan(machine: AnyStateMachine, leaf: NodeView, eventType: string): 
     const candidates = n.transitions.get(eventType);
     if (!candidates || candidates.length === 0) continue;
     const t = candidates[0]!;
-    if (t.guard !== undefined || (t.target?.length ?? 0) > 0) return null;
-    const plan: Plan = [];
+    if (t.guard !== undefined) return null;
+    let target: NodeView | undefined;
+    if ((t.target?.length ?? 0) > 0) {
+      target = t.target!.length === 1 && n === leaf ? (t.target![0] as NodeView) : undefined;
+      if (!target || !quietSiblings(leaf, target)) return null;
+    }
+    const plan: Plan = { assigns: [], target };
     for (const a of t.actions) {
       const resolved = (typeof a === 'function' ? a : actions[typeof a === 'string' ? a : (a as { type: string }).type]) as BuiltinAction | undefined;
       if (!resolved || typeof resolved.resolve !== 'function' || resolved.type !== 'xstate.assign') return null;
-      plan.push(typeof a === 'object' && a !== null && 'params' in a ? { assign: resolved, params: (a as { params: unknown }).params } : { assign: resolved });
+      plan.assigns.push(typeof a === 'object' && a !== null && 'params' in a ? { assign: resolved, params: (a as { params: unknown }).params } : { assign: resolved });
     }
     return plan;
   }
-  return []; // no node handles the event: XState returns the snapshot unchanged
+  return { assigns: [] }; // no node handles the event: XState returns the snapshot unchanged
+}
+
+/**
+ * A move from `leaf` to `target` that only swaps one for the other: two atomic children of the
+ * same compound state, nothing run on leaving or entering (entry and exit actions, invocations,
+ * delayed transitions, which XState turns into entry and exit actions), and no history to record
+ * (an atomic state has no history children).
+ */
+function quietSiblings(leaf: NodeView, target: NodeView): boolean {
+  return target !== leaf && target.type === 'atomic' && target.parent === leaf.parent && leaf.parent?.type === 'compound'
+    && leaf.exit.length === 0 && target.entry.length === 0 && leaf.invoke.length === 0 && target.invoke.length === 0
+    && leaf.config.after === undefined && target.config.after === undefined;
+}
+
+/**
+ * After XState took a sibling move for the first time: keep its state nodes, value and tags when
+ * they are the leaf swapped for the target and nothing else (no actions, the same history), else
+ * leave that move to XState for good. For a given leaf the other active nodes are its ancestors,
+ * so every later move from it gives the same nodes.
+ */
+function learnTemplate(plan: Plan, before: AnyMachineSnapshot, [after, actions]: [AnyMachineSnapshot, ReturnedAction[]]): void {
+  const b = (before as unknown as { _nodes: NodeView[] })._nodes;
+  const a = (after as unknown as { _nodes: NodeView[] })._nodes;
+  const swapped = a.length === b.length && a[a.length - 1] === plan.target && a.slice(0, -1).every((n, i) => n === b[i]);
+  const same = after.status === 'active' && actions.length === 0 && after.historyValue === before.historyValue && after.children === before.children;
+  if (swapped && same) plan.template = { _nodes: a, value: after.value, tags: after.tags };
+  else plan.xstateOnly = true;
 }
 
 /** What XState's microstep does for such a transition: each assign resolved on the previous result. */
-function takeAssigns(plan: Plan, snapshot: AnyMachineSnapshot, event: { type: string }, scope: InertScope): AnyMachineSnapshot {
+function takeAssigns(plan: PlannedAssign[], snapshot: AnyMachineSnapshot, event: { type: string }, scope: InertScope): AnyMachineSnapshot {
   let s = snapshot;
   for (const step of plan) {
     const args = { context: s.context, event, self: scope.self, system: scope.system };

@@ -28,9 +28,9 @@ function lockstep(machine: AnyStateMachine, start: AnyMachineSnapshot, events: E
   let fast = start;
   let slow = start;
   for (const e of events) {
-    const before = transitionCounts.assignOnly;
+    const before = { ...transitionCounts };
     const [f, fa] = pureTransition(machine, fast, e);
-    paths.push(transitionCounts.assignOnly > before ? 'fast' : 'xstate');
+    paths.push(transitionCounts.assignOnly > before.assignOnly ? 'fast' : transitionCounts.sibling > before.sibling ? 'sibling' : 'xstate');
     const [s, sa] = slowTransition(machine, slow, e);
     expect({ event: e.type, ...observed(f) }).toEqual({ event: e.type, ...observed(s) });
     expect(fa.map((a) => [a.type, a.params])).toEqual(sa.map((a) => [a.type, a.params]));
@@ -215,6 +215,63 @@ describe('the assign-only fast path', () => {
     const [s0] = pureInitial(counterMachine, { deviceId: 'd1' });
     const events: Ev[] = [];
     for (let i = 0; i < 50; i++) events.push(i % 7 === 0 ? { type: 'toggle' } : { type: 'tick', note: `n${i}` });
-    expect(lockstep(counterMachine, s0, events).context.n).toBe(42);
+    const paths: string[] = [];
+    expect(lockstep(counterMachine, s0, events, paths).context.n).toBe(42);
+    // A toggle's first move from each state is XState's (earlier tests may have made it); the later ones reuse its state nodes.
+    expect(paths.filter((_, i) => i % 7 === 0).slice(2).every((p) => p === 'sibling')).toBe(true);
+    expect(paths.filter((_, i) => i % 7 !== 0).every((p) => p === 'fast')).toBe(true);
+  });
+});
+
+describe('the sibling-move fast path', () => {
+  const m = setup({
+    types: {} as { context: { n: number; log: string[] }; events: Ev },
+    actions: {
+      bump: assign({ n: ({ context }) => context.n + 1 }),
+      note: assign(({ context, event }) => ({ log: [...context.log, event.type] })),
+      shout: () => {},
+    },
+    delays: { SOON: 1000 },
+  }).createMachine({
+    id: 'moves',
+    context: { n: 0, log: [] },
+    initial: 'a',
+    states: {
+      a: {
+        tags: ['in-a'],
+        initial: 'a1',
+        on: { up: 'b' },
+        states: {
+          a1: { tags: ['one'], on: { next: { target: 'a2', actions: ['bump', 'note'] }, loud: 'a3', timed: 'a4', far: '#moves.b', self: { target: 'a1', reenter: true } } },
+          a2: { tags: ['two'], on: { next: 'a1', deep: 'a5' } },
+          a3: { entry: 'shout', on: { next: 'a1' } },
+          a4: { after: { SOON: 'a1' }, on: { next: 'a1' } },
+          a5: { initial: 'x', states: { x: { on: { next: '#moves.a.a1' } } } },
+        },
+      },
+      b: { on: { down: 'a', next: { target: 'c', actions: 'bump' } } },
+      c: { type: 'final' },
+    },
+  });
+
+  test("gives XState's own snapshots (values, tags, nodes) on every kind of move, and takes only the quiet ones itself", () => {
+    const [s0] = pureInitial(m, undefined);
+    const steps: Array<[event: string, path: string]> = [
+      ['next', 'xstate'], ['next', 'xstate'], ['next', 'sibling'], ['next', 'sibling'], // a1 ⇄ a2: XState once each way, then swapped
+      ['loud', 'xstate'], ['next', 'xstate'], ['loud', 'xstate'], ['next', 'sibling'], // a3 runs an entry action; leaving it is quiet
+      ['timed', 'xstate'], ['next', 'xstate'], // a4 has a delayed transition (an entry raise, an exit cancel)
+      ['self', 'xstate'], // re-entering itself is not a move to a sibling
+      ['next', 'sibling'], ['deep', 'xstate'], ['next', 'xstate'], // a5 is compound; a5.x → a1 is not between siblings
+      ['next', 'sibling'], ['next', 'sibling'],
+      ['far', 'xstate'], ['down', 'xstate'], ['next', 'sibling'], ['next', 'sibling'], // to and from another branch
+      ['up', 'xstate'], // defined on the parent, not on the leaf
+      ['next', 'xstate'], // b → c: a final state
+    ];
+    const events = steps.map(([type]) => ({ type }));
+    const paths: string[] = [];
+    const end = lockstep(m, s0, events, paths);
+    expect(end.status).toBe('done');
+    expect(events.map((e, i) => `${e.type}:${paths[i]}`)).toEqual(steps.map(([e, p]) => `${e}:${p}`));
+    expect(end.context.n).toBe(6);
   });
 });
