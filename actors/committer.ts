@@ -63,7 +63,12 @@ export interface CommitMetrics {
 /** One actor's part of a batch. */
 export interface PendingWrite {
   r: Resident;
-  events: EventRowWrite[];
+  /**
+   * The event rows, each serialised as JSON when appended, while its objects are fresh in the
+   * cache: `bench actors` measured 7.4–7.6 µs of Bun CPU per event this way against 8.4–8.5 µs
+   * with the whole batch serialised at commit time (two runs each, alternated).
+   */
+  events: string[];
   effects: EffectCall[];
   transitions: Transition[];
   /** Dispatches waiting for this write, resolved with their results after the commit. */
@@ -158,7 +163,7 @@ class Lane {
   /** Add an event row for an actor to the next batch. */
   append(r: Resident, event: EventRowWrite): PendingWrite {
     const w = this.pendingFor(r);
-    w.events.push(event);
+    w.events.push(JSON.stringify(event));
     this.kick();
     return w;
   }
@@ -332,7 +337,7 @@ class Lane {
       try {
         const rows: ActorRowWrite[] = [];
         const eventOnly: string[] = [];
-        const events: EventRowWrite[] = [];
+        const events: string[] = [];
         for (const w of writes) {
           if (w.row) rows.push(w.row);
           else eventOnly.push(w.r.id);

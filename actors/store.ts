@@ -92,11 +92,12 @@ const COMMIT_SQL = `
  * writer, or it already existed). Only refusals come back, so a batch of thousands of actors
  * returns no rows in the usual case. The log itself fences writers: `(actor_id, seq)`
  * is the primary key, so a stale writer's event fails the statement (SQLSTATE 23505), never
- * interleaves; the caller then isolates that actor and keeps the rest of the batch.
+ * interleaves; the caller then isolates that actor and keeps the rest of the batch. `events` are
+ * the event rows already serialised ({@link EventRowWrite} as JSON, one string each).
  */
-export async function commitBatch(db: Db, actors: ActorRowWrite[], events: EventRowWrite[], eventOnly: string[]): Promise<Set<string>> {
+export async function commitBatch(db: Db, actors: ActorRowWrite[], events: string[], eventOnly: string[]): Promise<Set<string>> {
   // Separate parameters, each parsed once: a json value is re-parsed by every operator applied to it.
-  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [JSON.stringify(actors), JSON.stringify(events), JSON.stringify(eventOnly)]);
+  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [JSON.stringify(actors), `[${events.join(',')}]`, JSON.stringify(eventOnly)]);
   return new Set(rows.map((r) => r.id));
 }
 
