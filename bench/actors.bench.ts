@@ -214,6 +214,7 @@ for (const kind of KINDS) {
   const { host: tp, raw } = await throughput(b.db, a.db, SECONDS, Math.min(SECONDS, 15));
   await a.drop();
   await b.drop();
+  windows.push(`${kind}: host ${tp.windows.join(', ')} events/s; raw ${raw.windows.join(', ')} rows/s`);
   rows.push({
     db: kind, 'host events/s': Math.round(tp.perS), 'raw rows/s': Math.round(raw.perS), 'host/raw': tp.perS / raw.perS,
     'bun µs/event': tp.bunUs, 'pg µs/event': tp.pgUs, 'raw bun µs/row': raw.bunUs, 'raw pg µs/row': raw.pgUs,
