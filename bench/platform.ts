@@ -89,17 +89,22 @@ export interface LoopDelays {
   count: number;
 }
 
-/** The platform's event-loop delays, from /metrics. */
-export async function platformLoopDelays(url: string): Promise<LoopDelays> {
+/** One of the platform's histograms (seconds), from /metrics. */
+export async function platformHistogram(url: string, name: string): Promise<LoopDelays> {
   const text = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
   const d: LoopDelays = { le: [], atMost: [], count: 0 };
-  for (const m of text.matchAll(/^h627_event_loop_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) {
     if (m[1] === '+Inf') continue;
     d.le.push(Number(m[1]));
     d.atMost.push(Number(m[2]));
   }
-  d.count = Number(/^h627_event_loop_delay_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
+  d.count = Number(new RegExp(`^${name}_count (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   return d;
+}
+
+/** The platform's event-loop delays, from /metrics. */
+export function platformLoopDelays(url: string): Promise<LoopDelays> {
+  return platformHistogram(url, 'h627_event_loop_delay_seconds');
 }
 
 /** The bench's bare server's event-loop delays. */

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
 import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
+import { platformHistogram, stallsBetween, type LoopDelays } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 60);
@@ -33,6 +34,8 @@ const WARMUP_MS = 3000;
 const GOAL_CYCLES_PER_S = 500;
 const GOAL_META_PAIRS_PER_S = 5000;
 const GOAL_P99_MS = 40;
+/** What counts as a tail event in the platform's own histograms (loop delay, commit duration). */
+const TAIL_S = 0.02;
 const ADMIN_TOKEN = 'bench-admin-token-vr-0123456789';
 const PASSWORD = 'bench-password';
 const ROOT = join(import.meta.dir, '..');
@@ -240,10 +243,25 @@ try {
   const metaCpu = procCpuSeconds(pid) - c1;
   const metaXacts = (await transactions()) - x0;
   // Latency at a steady half of the measured rate (the closed loop above measures it saturated).
+  // Where a tail comes from: the platform's event loop (a stall delays every request) or its
+  // group commits (a slow PostgreSQL statement delays the requests waiting for it).
+  const tails = async () => ({ loop: await platformHistogram(url, 'h627_event_loop_delay_seconds'), commit: await platformHistogram(url, 'h627_commit_latency_seconds') });
+  const tailsBetween = (a: { loop: LoopDelays; commit: LoopDelays }, b: { loop: LoopDelays; commit: LoopDelays }) => {
+    const loop = stallsBetween(a.loop, b.loop, TAIL_S);
+    const commit = stallsBetween(a.commit, b.commit, TAIL_S);
+    // Counted from the first histogram bucket at or above TAIL_S: "over" that bucket's bound.
+    const bound = (h: LoopDelays) => (h.le.find((le) => le >= TAIL_S) ?? TAIL_S) * 1000;
+    return `event loop ${loop.over} of ${b.loop.count - a.loop.count} probes over ${bound(b.loop)} ms late (longest ${loop.longest}); `
+      + `commits ${commit.over} of ${b.commit.count - a.commit.count} over ${bound(b.commit)} ms (longest ${commit.longest})`;
+  };
   const steadyRate = Math.max(1, Math.round(full.perS / 2));
+  const t0 = await tails();
   const steady = await run(pus, SIZE, STEADY_SECONDS, base + 100_000, steadyRate);
+  const t1 = await tails();
   const steadyMetaRate = Math.max(1, Math.round(meta.perS / 2));
   const steadyMeta = await run(pus, 0, STEADY_SECONDS, base + 150_000, steadyMetaRate);
+  const t2 = await tails();
+  const steadyTails = [`${SIZE} B segments: ${tailsBetween(t0, t1)}`, `metadata only: ${tailsBetween(t1, t2)}`];
   for (const p of pus) p.ws.close();
   platform.proc.kill('SIGTERM');
   await platform.proc.exited;
@@ -265,6 +283,7 @@ try {
   });
   console.log(`\nlatency at half the saturated rate (open loop, ${STEADY_SECONDS} s)`);
   console.log(table([lat(`${SIZE} B segments`, steady, steadyRate, SIZE), lat('metadata only (0 B)', steadyMeta, steadyMetaRate, 0)]));
+  for (const line of steadyTails) console.log(`  platform during ${line}`);
   console.log(`\ndisk: the storage's put of ${SIZE} B, ${PUS} at a time, fsync ${FSYNC ? 'on' : 'off'}, no HTTP, no actors`);
   console.log(table([{ 'files/s': Math.round(d.filesPerS), 'MB/s': d.mbPerS, 'p50 ms': d.lat.p(50), 'p99 ms': d.lat.p(99) }]));
   if (full.firstError || meta.firstError) console.log(`first errors: ${full.firstError || '-'} / ${meta.firstError || '-'}`);

@@ -13,7 +13,7 @@ import { recordingStats } from '../db/schema.ts';
 import { segmentActorId, type SegmentContext, type SegmentInput } from '../actors/segment.machine.ts';
 import type { ActorView } from '../actors/host.ts';
 import { vrCreateResp, type VrCreate, type VrCreateResp, type VrCurrentTimeResp, type VrOp, type VrRequest, type VrStat } from '../protocol/vr.ts';
-import { SizeMismatchError } from '../media/cs/index.ts';
+import { MissingObjectError, SizeMismatchError } from '../media/cs/index.ts';
 import type { Platform } from './context.ts';
 import type { RecordingService, SessionInfo } from './recording.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
@@ -188,12 +188,24 @@ export class VrService {
   }
 
   /**
-   * Confirm a segment: its confirm event, answered once committed. The playback-index row is
+   * Confirm a segment: its bytes made durable (storage `sync`), then its confirm event, answered
+   * once committed. The playback-index row is
    * written by that same commit (migrations/0005: a projection of the actor row's state), so a
    * confirmed segment always has its row and a refused confirmation (it expired at that very
    * moment) leaves none.
    */
   private async confirm(v: ActorView, name: string): Promise<void> {
+    const ctx = v.context as unknown as SegmentContext;
+    if (ctx.size > 0) {
+      // Its bytes are durable before its confirmation is (the upload answered before the flush).
+      try {
+        await this.rec.storage.sync(ctx.key, ctx.size);
+      } catch (err) {
+        if (err instanceof MissingObjectError) throw new VrError(410, `segment ${name}: ${err.message}; cancel it (op=fail) and create it again`);
+        this.rec.log.error({ segment: v.id, err: String(err) }, 'segment could not be made durable');
+        throw new VrError(500, `segment ${name} could not be made durable`);
+      }
+    }
     const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm' });
     if (r.accepted || r.stateKey === 'confirmed') return;
     confirmableState({ stateKey: r.stateKey, status: r.status, context: r.context }, name);

@@ -29,6 +29,14 @@ export interface SegmentStorage {
    * left under `key` or beside it. Throws {@link SizeMismatchError} when the body is not `size` bytes.
    */
   put(key: string, body: AsyncIterable<Uint8Array>, size: number): Promise<void>;
+  /**
+   * Make a stored object durable (it survives an operating-system crash or power loss, not only a
+   * crash of the platform process) and check that it is there with `size` bytes. `put` may return
+   * before that (the platform confirms a segment only after `sync`); resolves at once when the
+   * object is durable already. Throws {@link MissingObjectError} when there is no such object of
+   * that size (its bytes were lost), or the storage's error when it cannot make it durable.
+   */
+  sync(key: string, size: number): Promise<void>;
   /** Read an object, or a byte range of it; undefined when there is no such object. */
   get(key: string, range?: ByteRange): Promise<StoredObject | undefined>;
   /** Size of an object, or undefined. */
@@ -42,6 +50,14 @@ export class SizeMismatchError extends Error {
   constructor(readonly expected: number, readonly received: number, readonly partial: boolean) {
     super(partial ? `body is over the declared size of ${expected} bytes` : `received ${received} bytes, the segment was declared as ${expected}`);
     this.name = 'SizeMismatchError';
+  }
+}
+
+/** An object expected in storage is not there, or not whole. */
+export class MissingObjectError extends Error {
+  constructor(readonly key: string, readonly expected: number, readonly found: number | undefined) {
+    super(found === undefined ? `its bytes are not in storage` : `storage holds ${found} of its ${expected} bytes`);
+    this.name = 'MissingObjectError';
   }
 }
 

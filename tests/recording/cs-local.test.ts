@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BadKeyError, checkKey, LocalDiskStorage, PART_SUFFIX, SizeMismatchError } from '../../media/cs/index.ts';
+import { BadKeyError, checkKey, LocalDiskStorage, MissingObjectError, PART_SUFFIX, SizeMismatchError } from '../../media/cs/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'h627-cs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,10 +76,28 @@ describe('local disk storage', () => {
     await cs.remove('CAM/0/d/never.ts');
   });
 
-  it('fsyncs before publishing when asked', async () => {
+  it('publishes at once and makes an object durable by sync: awaited when in flight, done afresh after a restart', async () => {
     const synced = new LocalDiskStorage({ root, fsync: true });
     await synced.put('CAM/1/x.ts', chunks(1, 100).body, 100);
-    expect(await synced.stat('CAM/1/x.ts')).toBe(100);
+    expect(await synced.stat('CAM/1/x.ts')).toBe(100); // visible before its flush is awaited
+    await synced.sync('CAM/1/x.ts', 100);
+    await synced.sync('CAM/1/x.ts', 100); // durable already: resolves again
+    const restarted = new LocalDiskStorage({ root, fsync: true });
+    await restarted.sync('CAM/1/x.ts', 100);
+    await new LocalDiskStorage({ root, fsync: false }).sync('CAM/1/x.ts', 100);
+  });
+
+  it('names an object whose bytes are gone or not whole when asked to sync it', async () => {
+    const synced = new LocalDiskStorage({ root, fsync: true });
+    await synced.put('CAM/1/lost.ts', chunks(2, 50).body, 100);
+    await synced.remove('CAM/1/lost.ts');
+    const gone = await synced.sync('CAM/1/lost.ts', 100).catch((e) => e);
+    expect(gone).toBeInstanceOf(MissingObjectError);
+    expect(gone.message).toBe('its bytes are not in storage');
+    await Bun.write(join(root, 'CAM/1/cut.ts'), new Uint8Array(60));
+    const cut = await synced.sync('CAM/1/cut.ts', 100).catch((e) => e);
+    expect(cut).toBeInstanceOf(MissingObjectError);
+    expect(cut.message).toBe('storage holds 60 of its 100 bytes');
   });
 
   it('accepts only relative keys inside its root', () => {

@@ -256,6 +256,20 @@ describe('Vr failures', () => {
     expect((await vr.fail(String(c.body.name))).status).toBe(200);
   });
 
+  it('refuses to confirm a segment whose bytes were lost after its upload, naming it, and leaves it unconfirmed', async () => {
+    const s = segs[7]!;
+    const c = await vr.create({ size: s.bytes.length, start: T0 + 400, duration: s.duration });
+    const name = String(c.body.name);
+    expect((await put(String(c.body.url), s.bytes)).status).toBe(201);
+    const file = csFiles(p.dataDir).find((f) => f.endsWith(name))!;
+    rmSync(join(p.dataDir, 'cs', file)); // a disk or an operator lost it before the PU confirmed it
+    expectInfo(await vr.save(name), 410, `segment ${name}: its bytes are not in storage; cancel it (op=fail)`);
+    expectInfo(await vr.create({ size: 1000, start: T0 + 401, duration: 1 }, name), 410, 'its bytes are not in storage');
+    const l = await (await api(`${base()}/recordings?from=${T0 + 399}&to=${T0 + 402}`)).json();
+    expect(l.segments).toEqual([]);
+    expect((await vr.fail(name)).status).toBe(200);
+  });
+
   it('cleans up after an upload that failed and was cancelled: no file, no row, the actor failed', async () => {
     const s = segs[7]!;
     const c = await vr.create({ size: s.bytes.length, start: T0 + 300, duration: s.duration });
