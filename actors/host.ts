@@ -552,9 +552,10 @@ export class ActorHost {
 
   private afterCommit(w: PendingWrite): void {
     for (const t of w.transitions) for (const l of this.listeners) safeCall(l, t, this.log);
-    if (w.r.snapshot.status === 'done' && this.residents.get(w.r.id) === w.r && !this.committer.isPending(w.r)) {
-      this.residents.delete(w.r.id); // a finished actor never changes again: keep it only in the store
-    }
+    // A finished actor never changes again, and a dormant one not for long: keep them only in the
+    // store (a dormant one's timers stay armed, and rehydrate it when due).
+    const leaves = w.r.snapshot.status === 'done' || (w.r.def.dormant?.includes(w.r.stateKey) ?? false);
+    if (leaves && this.residents.get(w.r.id) === w.r && !this.committer.isPending(w.r)) this.residents.delete(w.r.id);
     for (const e of w.effects) this.runEffect(e);
   }
 

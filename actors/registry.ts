@@ -17,6 +17,13 @@ export interface MachineDef {
    * snapshot but is not logged. Guards must not read them, so replay stays exact.
    */
   volatile?: readonly string[];
+  /**
+   * State keys in which an actor leaves memory as soon as its writes are committed: its next
+   * event is far off (a timer days away, a rare request), and it rehydrates from its row then. A
+   * confirmed segment is one: thousands a minute would otherwise stay resident for the idle
+   * eviction's ten minutes, a heap the garbage collector walks through again and again.
+   */
+  dormant?: readonly string[];
 }
 
 /** Raised when an actor's persisted machine version is not registered. */

@@ -97,5 +97,8 @@ export const segmentMachine = setup({
   },
 });
 
-/** The segment machine as the host registers it. */
-export const segmentV1: MachineDef = { type: 'segment', version: 1, machine: segmentMachine };
+/**
+ * The segment machine as the host registers it. A confirmed segment waits days for its retention
+ * timer: it leaves memory once its confirmation is committed.
+ */
+export const segmentV1: MachineDef = { type: 'segment', version: 1, machine: segmentMachine, dormant: ['confirmed'] };

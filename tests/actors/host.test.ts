@@ -228,6 +228,21 @@ describe('ActorHost', () => {
     await b.host.stop();
   });
 
+  it('lets an actor in a dormant state leave memory once committed; its timer and its next event bring it back', async () => {
+    const { host, clock } = makeHost(new SimulatedClock(), [{ ...lampV1, dormant: ['on'] }]);
+    await host.create('lamp', 'lamp:z', { name: 'z' });
+    expect(host.peek('lamp:z')?.stateKey).toBe('off'); // not dormant: resident
+    await host.dispatch('lamp:z', { type: 'on' });
+    expect(host.peek('lamp:z')).toBeUndefined(); // dormant and committed: only in the store
+    expect((await host.dispatch('lamp:z', { type: 'label', text: 'hall' })).accepted).toBe(true);
+    expect(host.peek('lamp:z')).toBeUndefined();
+    clock.increment(LAMP_AUTO_OFF_MS);
+    await until(async () => host.peek('lamp:z')?.stateKey, (k) => k === 'off', 2000);
+    const h = await readHistory(t.db, 'lamp:z', -1, 10);
+    expect(h.map((r) => [r.event.type, r.value])).toEqual([['xstate.init', 'off'], ['on', 'on'], ['label', 'on'], ['xstate.after.AUTO_OFF.lamp.on', 'off']]);
+    await host.stop();
+  });
+
   it('fires at once a timer whose deadline passed while the platform was down', async () => {
     const a = makeHost();
     await a.host.create('lamp', 'lamp:e', { name: 'e' });
