@@ -12,6 +12,15 @@ export const IDLE_POLL_TIMEOUT_MS = 25
 /** Socket events taken per wake: enough for every socket of a busy relay at once. */
 export const EPOLL_MAX_EVENTS = 512
 
+/**
+ * Nice value the relay worker gives its own thread before libsrt starts, so libsrt's threads
+ * (which inherit it) and the relay loop are served before the rest of the platform on busy cores:
+ * a handshake that waits for a core keeps the wait as latency for the connection's life
+ * (media/srt/priority.ts). Needs CAP_SYS_NICE (root, or systemd's `Nice=`/`AmbientCapabilities=`);
+ * without it the worker logs the refusal and relays at the normal priority.
+ */
+export const MDU_THREAD_NICE = -10
+
 /** Handshakes libsrt may queue before the worker accepts them (a burst of cameras reconnecting). */
 export const LISTEN_BACKLOG = 128
 

@@ -6,6 +6,7 @@
 import * as srt from '../srt/socket.ts'
 import { SrtEpoll } from '../srt/constants.ts'
 import { AccessTable } from '../srt/acl.ts'
+import { setThreadNice } from '../srt/priority.ts'
 import { Relay } from './relay.ts'
 import { Admission } from './admission.ts'
 import type { Command, Report, WorkerConfig } from './protocol.ts'
@@ -14,6 +15,7 @@ import {
   HOUSEKEEPING_INTERVAL_MS,
   IDLE_POLL_TIMEOUT_MS,
   LISTEN_BACKLOG,
+  MDU_THREAD_NICE,
   POLL_TIMEOUT_MS,
   SUBSCRIBER_BATCH_MAX_DELAY_MS,
   STATS_INTERVAL_MS,
@@ -38,6 +40,14 @@ interface Running {
 let run: Running | null = null
 
 function start(config: WorkerConfig): void {
+  // Before libsrt makes its threads: they inherit this thread's priority.
+  const p = setThreadNice(MDU_THREAD_NICE)
+  post({
+    type: 'log',
+    line: p.errno === 0
+      ? { level: 'info', event: 'mdu.priority', nice: p.nice }
+      : { level: 'warn', event: 'mdu.priority.refused', wanted: MDU_THREAD_NICE, nice: p.nice, errno: p.errno, hint: 'needs CAP_SYS_NICE; relaying at the normal priority' },
+  })
   srt.setLogLevel(config.srtLogLevel)
   srt.startup()
   let listener = -1

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Mdu, MduEvents } from '../../media/mdu/index.ts'
 import { Mdu as MduClass } from '../../media/mdu/index.ts'
 import { SrtError } from '../../media/srt/index.ts'
+import { MDU_THREAD_NICE } from '../../media/mdu/constants.ts'
+import { readdirSync, readFileSync } from 'node:fs'
 import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts'
 import { PASS, TsChecker, caller, pace, record, sid, startMdu, testClip, token, waitFor } from './helpers.ts'
 
@@ -164,6 +166,32 @@ describe('stream lifecycle', () => {
     expect(second.port).toBe(port)
     await second.stop()
     await expect(second.allowViewer({ streamId: 'x', token: 'y' })).rejects.toThrow('stopped')
+  }, CASE_TIMEOUT_MS)
+
+  it('raises its relay thread and libsrt\'s threads to MDU_THREAD_NICE before libsrt starts, and says so', async () => {
+    /** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
+    const threads = () => readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }
+    })
+    const before = new Set(threads().map((t) => t.tid))
+    const lines: Array<Record<string, unknown>> = []
+    const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: (l) => lines.push(l) })
+    try {
+      const line = lines.find((l) => String(l.event).startsWith('mdu.priority'))!
+      // As root (CI) the request is granted; without CAP_SYS_NICE it is refused, logged, and relaying goes on.
+      if (process.getuid?.() === 0) expect(line).toEqual({ level: 'info', event: 'mdu.priority', nice: MDU_THREAD_NICE })
+      else expect(line.event === 'mdu.priority' || line.event === 'mdu.priority.refused').toBe(true)
+      if (line.event === 'mdu.priority') {
+        // Its worker and the threads libsrt made for its listener (SRT:RcvQ, SRT:SndQ) inherited it.
+        const made = threads().filter((t) => !before.has(t.tid) && (t.name === 'Worker' || t.name.startsWith('SRT:')))
+        expect(made.some((t) => t.name.startsWith('SRT:RcvQ'))).toBe(true)
+        for (const t of made) expect(t).toEqual({ ...t, nice: MDU_THREAD_NICE })
+      }
+    } finally {
+      await m.stop()
+    }
   }, CASE_TIMEOUT_MS)
 
   it('refuses to start on a port held by another listener', async () => {
