@@ -109,8 +109,8 @@ async function makeHost(db: Db) {
  * side's figures summed over its windows. Interleaved, both sides write into tables that grow at
  * the same time and meet PostgreSQL's checkpoints in proportion to their time. Measured back to back
  * (before 2026-11-27), the baseline's 15 s ran first, on a fresh table, and its rate swung from
- * 166,000 to 250,000 rows/s between runs; interleaved, its first window still runs at 224,000–
- * 236,000 rows/s and the later ones at 168,000–190,000, while the host's windows stay within 5%.
+ * 166,000 to 250,000 rows/s between runs; interleaved, its first window runs at 224,000–253,000
+ * rows/s and the later ones at 168,000–252,000, while the host's windows stay within 5%.
  */
 async function throughput(hostDb: Db, rawDb: Db, seconds: number, rawSeconds: number) {
   const { host, committed } = await makeHost(hostDb);

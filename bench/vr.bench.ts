@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
 import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
-import { platformHistogram, stallsBetween, type LoopDelays } from './platform.ts';
+import { platformHistogram, platformLoopDelays, stallsBetween, type LoopDelays } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 60);
@@ -245,7 +245,7 @@ try {
   // Latency at a steady half of the measured rate (the closed loop above measures it saturated).
   // Where a tail comes from: the platform's event loop (a stall delays every request) or its
   // group commits (a slow PostgreSQL statement delays the requests waiting for it).
-  const tails = async () => ({ loop: await platformHistogram(url, 'h627_event_loop_delay_seconds'), commit: await platformHistogram(url, 'h627_commit_latency_seconds') });
+  const tails = async () => ({ loop: await platformLoopDelays(url), commit: await platformHistogram(url, 'h627_commit_latency_seconds') });
   const tailsBetween = (a: { loop: LoopDelays; commit: LoopDelays }, b: { loop: LoopDelays; commit: LoopDelays }) => {
     const loop = stallsBetween(a.loop, b.loop, TAIL_S);
     const commit = stallsBetween(a.commit, b.commit, TAIL_S);

@@ -42,4 +42,3 @@ export function setThreadNice(nice: number): PriorityOutcome {
   const errno = rc === 0 ? 0 : new Int32Array(toArrayBuffer(s.__errno_location()!, 4))[0]!
   return { tid, nice: s.getpriority(PRIO_PROCESS, tid), errno }
 }
-
