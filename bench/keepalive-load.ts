@@ -2,7 +2,12 @@
  * The keepalive benchmark's load generator (a separate process from the server it loads): N raw
  * Vd clients over WSS that log in, ask GetServerInfo, then send Keepalive every interval and time
  * each answer. Driven by its parent over IPC: {cmd:'interval', ms}, {cmd:'measure'}, {cmd:'storm',
- * keep}, {cmd:'stop'}; it answers with JSON messages.
+ * keep, drop}, {cmd:'stop'}; it answers with JSON messages.
+ *
+ * A storm's `drop` is how the PUs lose their connections: 'abrupt' (the default) ends each TCP
+ * connection without a WebSocket closing handshake, as a camera whose network went away or whose
+ * router restarted does: the server sees the socket end. 'close' has every PU say goodbye with a
+ * WebSocket close frame over TLS, all within half a second: a mass log-out more than a drop.
  */
 import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
 import { backoffDelayMs } from '../device/backoff.ts';
@@ -133,7 +138,7 @@ async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: nu
   return { ms: performance.now() - t0, ok };
 }
 
-process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => {
+process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?: 'abrupt' | 'close' }) => {
   if (m.cmd === 'connect') send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures, loginFailureReasons: topReasons(failureReasons) });
   if (m.cmd === 'interval') {
     intervalMs = m.ms!;
@@ -165,7 +170,8 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number }) => 
       clearTimeout(c.timer);
       const ws = c.ws;
       c.ws = undefined;
-      ws?.close();
+      if (m.drop === 'close') ws?.close();
+      else (ws as (WebSocket & { terminate(): void }) | undefined)?.terminate(); // Bun's client: no closing handshake
     }
     await Bun.sleep(200);
     samples = [];

@@ -5,15 +5,23 @@
  * round-trip p50/p99 at a 10 s and at a 1 s interval; beside it a bare Bun WSS server answering
  * the same frames (ratio of CPU per keepalive); and a reconnect storm (all but a control group
  * drop and come back at once): logins per second, time until all are online again, and the
- * control group's keepalive p99 meanwhile. Ends with a projection of PUs per node.
+ * control group's keepalive p99 meanwhile, with the control group's slowest round trips and when
+ * in the storm they came. Ends with a projection of PUs per node.
+ *
+ * Two storms per server. In the first the PUs' connections end abruptly (no WebSocket closing
+ * handshake), as when a neighbourhood's network or a NAT drops them: that is the issue's storm. In
+ * the second every PU sends a WebSocket close frame, 17,000 of them within half a second: a mass
+ * log-out, reported beside it because it costs a Bun server far more (each close is a TLS record
+ * to decrypt and one to send back, and the bare server stalls as long as the platform).
  *
  * Options: --count 18000 --db postgres|pglite --seconds 30 --control 1000 --storm-interval-ms 10000
+ *          --skip-bare (no baseline: for trying a change to the platform's side alone)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, table } from './lib.ts';
-import { bareLoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
+import { bareLoopDelays, type LoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const COUNT = Number(args.count ?? 18_000);
@@ -22,6 +30,7 @@ const SECONDS = Number(args.seconds ?? 30);
 const CONTROL = Number(args.control ?? 1000);
 /** Keepalive interval of every PU during the storm. */
 const STORM_INTERVAL_MS = Number(args['storm-interval-ms'] ?? 10_000);
+const SKIP_BARE = args['skip-bare'] === 'true';
 const PASSWORD = 'bench-password';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 /** Time allowed for the whole storm to come back before giving up. */
@@ -136,33 +145,85 @@ progress(`1 s interval: p99 ${Number(fast.m.p99).toFixed(1)} ms, ${fast.m.errors
 const secs = fast.m.seconds;
 const fastBySecond = `1 s interval, p99 second by second: median ${secs.median.toFixed(1)} ms, worst ${secs.worst.toFixed(1)} ms (second ${secs.worstAt} of the window)`;
 
-// The storm: everyone but the control group drops and comes back at once, at the real keepalive
-// interval (at 1 s, 18,000 PUs alone saturate the one event loop, and the storm would measure that).
-await both({ cmd: 'interval', ms: STORM_INTERVAL_MS });
-await Bun.sleep(STORM_INTERVAL_MS); // every client has sent once at the new pace
-await ctl.ask({ cmd: 'reset' });
-const stormD0 = await platformLoopDelays(url);
-const stormStart = performance.now();
-const stormP = gen.ask({ cmd: 'storm', keep: CONTROL });
-let backAt = NaN;
-await Bun.sleep(500);
-while (performance.now() - stormStart < STORM_LIMIT_MS) {
-  // A refused /metrics request (the server busy with the storm) counts as "not yet".
-  if ((await onlineCount(url).catch(() => 0)) >= COUNT) {
-    backAt = performance.now() - stormStart;
-    break;
-  }
-  await Bun.sleep(250);
+/** What a reconnect storm did to one server. */
+interface Storm {
+  drop: Drop;
+  ok: number;
+  ms: number;
+  /** When every PU was online on the server again (platform only: it counts them), ms. */
+  backAt: number;
+  controlP99: number;
+  controlN: number;
+  /** The control group's slowest round trips: `<ms> at +<s>` from the storm's start. */
+  worst: string;
+  loginFailureReasons: string;
+  stalls: { over: number; longest: string };
 }
-const stormGen = await stormP;
-const control = await ctl.ask({ cmd: 'measure' });
-const storm: Record<string, unknown> = { ...stormGen, controlP99: control.p99, controlN: control.n };
-const stormStalls = stallsBetween(stormD0, await platformLoopDelays(url));
-progress(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s${storm.loginFailureReasons ? `; refused: ${storm.loginFailureReasons}` : ''}${storm.closedReasons ? `; closed: ${storm.closedReasons}` : ''}`);
+type Drop = 'abrupt' | 'close';
+
+/**
+ * The storm: everyone but the control group drops and comes back at once, at the real keepalive
+ * interval (at 1 s, 18,000 PUs alone saturate the one event loop, and the storm would measure
+ * that). `drop` 'abrupt' ends the connections without a closing handshake (a network gone away);
+ * 'close' has all of them send a WebSocket close frame within half a second.
+ */
+async function stormPhase(drop: Drop, g: ReturnType<typeof loadGen>, c: ReturnType<typeof loadGen>, ask: typeof both, loop: () => Promise<LoopDelays>, countOnline?: () => Promise<number>): Promise<Storm> {
+  await ask({ cmd: 'interval', ms: STORM_INTERVAL_MS });
+  await Bun.sleep(STORM_INTERVAL_MS); // every client has sent once at the new pace
+  await c.ask({ cmd: 'reset' });
+  const d0 = await loop();
+  const start = performance.now();
+  const stormP = g.ask({ cmd: 'storm', keep: CONTROL, drop });
+  let backAt = NaN;
+  if (countOnline) {
+    await Bun.sleep(500);
+    while (performance.now() - start < STORM_LIMIT_MS) {
+      // A refused /metrics request (the server busy with the storm) counts as "not yet".
+      if ((await countOnline().catch(() => 0)) >= COUNT) {
+        backAt = performance.now() - start;
+        break;
+      }
+      await Bun.sleep(250);
+    }
+  }
+  const r = await stormP;
+  const control = await c.ask({ cmd: 'measure', raw: true });
+  const epoch = performance.timeOrigin + start;
+  const ms = control.samples as number[];
+  const at = control.sampleAt as number[];
+  const worst = ms.map((m, i) => [m, at[i]!] as const).sort((x, y) => y[0] - x[0]).slice(0, 5)
+    .map(([m, t]) => `${m.toFixed(0)} ms at +${((t - epoch) / 1000).toFixed(1)} s`).join(', ');
+  const stalls = stallsBetween(d0, await loop());
+  const out: Storm = {
+    drop, ok: Number(r.ok), ms: Number(r.ms), backAt, controlP99: Number(control.p99), controlN: Number(control.n), worst,
+    loginFailureReasons: String(r.loginFailureReasons ?? ''), stalls,
+  };
+  progress(`storm (${drop} drop): ${out.ok}/${COUNT - CONTROL} back in ${(out.ms / 1000).toFixed(1)} s${out.loginFailureReasons ? `; refused and tried again: ${out.loginFailureReasons}` : ''}; control p99 ${out.controlP99.toFixed(1)} ms, slowest ${worst}`);
+  return out;
+}
+
+/** One line of the report for a storm. */
+function stormLine(who: string, s: Storm): string {
+  const back = Number.isNaN(s.backAt) ? '' : `, all ${COUNT} online on the platform after ${(s.backAt / 1000).toFixed(1)} s`;
+  return `${who}, storm with ${s.drop === 'abrupt' ? 'abrupt drops' : 'WebSocket close frames'}: ${s.ok}/${COUNT - CONTROL} back in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ok / (s.ms / 1000))} logins/s)${back}; ` +
+    `control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${s.controlP99.toFixed(1)} ms over ${s.controlN} keepalives (slowest: ${s.worst}); event loop: ${s.stalls.over} probes ≥ 100 ms late, longest ${s.stalls.longest}`;
+}
+
+const storm = await stormPhase('abrupt', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
+const stormClose = await stormPhase('close', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
 both({ cmd: 'stop' });
 await Promise.all([ctl.proc.exited, gen.proc.exited]);
 platform.proc.kill('SIGTERM');
 await platform.proc.exited;
+
+if (SKIP_BARE) {
+  await b.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(`platform only: 1 s interval p99 ${Number(fast.m.p99).toFixed(1)} ms (${fastBySecond})`);
+  console.log(stormLine('platform', storm));
+  console.log(stormLine('platform', stormClose));
+  process.exit(0);
+}
 
 // The baseline: a bare Bun WSS server, the same clients (control group apart), the same frames
 // at 1 s, then the same storm.
@@ -190,14 +251,8 @@ const bs = (performance.now() - bt0) / 1000;
 const bareCpu = procCpuSeconds(bare.proc.pid) - bc0;
 const bareStalls = stallsBetween(bd0, await bareLoopDelays(bareUrl));
 const bareUs = (bareCpu / Number(bm.n)) * 1e6;
-await bareBoth({ cmd: 'interval', ms: STORM_INTERVAL_MS });
-await Bun.sleep(STORM_INTERVAL_MS);
-await bareCtl.ask({ cmd: 'reset' });
-const bareStormD0 = await bareLoopDelays(bareUrl);
-const bareStormGen = await bareGen.ask({ cmd: 'storm', keep: CONTROL });
-const bareControl = await bareCtl.ask({ cmd: 'measure' });
-const bareStormStalls = stallsBetween(bareStormD0, await bareLoopDelays(bareUrl));
-progress(`bare server storm: ${bareStormGen.ok}/${COUNT - CONTROL} back in ${(Number(bareStormGen.ms) / 1000).toFixed(1)} s; control p99 ${Number(bareControl.p99).toFixed(1)} ms`);
+const bareStorm = await stormPhase('abrupt', bareGen, bareCtl, bareBoth, () => bareLoopDelays(bareUrl));
+const bareStormClose = await stormPhase('close', bareGen, bareCtl, bareBoth, () => bareLoopDelays(bareUrl));
 bareBoth({ cmd: 'stop' });
 await Promise.all([bareCtl.proc.exited, bareGen.proc.exited]);
 bare.proc.kill();
@@ -213,8 +268,10 @@ console.log(table([
 ]));
 console.log(fastBySecond);
 console.log(`CPU per keepalive, platform / bare: ${(fast.usPerKeepalive / bareUs).toFixed(2)}x (platform process only); ${((fast.usPerKeepalive + (fast.pgUsPerKeepalive || 0)) / bareUs).toFixed(2)}x with PostgreSQL's share`);
-console.log(`storm: ${storm.ok}/${COUNT - CONTROL} back in ${(Number(storm.ms) / 1000).toFixed(1)} s (${Math.round(Number(storm.ok) / (Number(storm.ms) / 1000))} logins/s), all ${COUNT} online on the platform after ${(backAt / 1000).toFixed(1)} s; control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${Number(storm.controlP99).toFixed(1)} ms over ${storm.controlN} keepalives; event loop: ${stormStalls.over} probes ≥ 100 ms late, longest ${stormStalls.longest}`);
-console.log(`bare server, same storm: ${bareStormGen.ok}/${COUNT - CONTROL} back in ${(Number(bareStormGen.ms) / 1000).toFixed(1)} s (${Math.round(Number(bareStormGen.ok) / (Number(bareStormGen.ms) / 1000))} logins/s); control group keepalive p99 ${Number(bareControl.p99).toFixed(1)} ms over ${bareControl.n} keepalives; event loop: ${bareStormStalls.over} probes ≥ 100 ms late, longest ${bareStormStalls.longest}`);
+console.log(stormLine('platform', storm));
+console.log(stormLine('bare server', bareStorm));
+console.log(stormLine('platform', stormClose));
+console.log(stormLine('bare server', bareStormClose));
 // Projection at a 10 s interval: CPU = per-keepalive cost × 0.1/s per PU (both cores), memory = RSS per connection.
 const cores = navigator.hardwareConcurrency;
 const perPuCpu = (slow.usPerKeepalive + (slow.pgUsPerKeepalive || 0)) / 1e6 / 10;
