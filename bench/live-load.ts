@@ -313,6 +313,22 @@ async function settle(jobs: Promise<string | null>[]): Promise<{ ok: number; fai
 }
 const srtJob = (p: ReturnType<typeof srtConnect>) => p.then((r) => (r.ok ? null : r.error ?? 'failed'));
 
+/**
+ * How late this process's main thread (which receives the WSS viewers' frames and stamps them) ran
+ * a 10 ms timer, at most, in the window: a WSS sample is late by that much when the generator, not
+ * the relay, was busy.
+ */
+const GEN_LOOP_PROBE_MS = 10;
+let genLoopMaxMs = 0;
+{
+  let due = performance.now() + GEN_LOOP_PROBE_MS;
+  setInterval(() => {
+    const now = performance.now();
+    genLoopMaxMs = Math.max(genLoopMaxMs, now - due);
+    due = now + GEN_LOOP_PROBE_MS;
+  }, GEN_LOOP_PROBE_MS).unref();
+}
+
 const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
   login: async (m) => login(String(m.url), Number(m.count)),
   status: async () => ({
@@ -333,7 +349,12 @@ const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<st
   },
   direct: async (m) => {
     const streams = m.streams as { pub: SrtTarget; view: SrtTarget }[];
-    const pubs = await settle(streams.map((s, i) => srtJob(srtConnect('pub', i, i, s.pub))));
+    const pubJobs: Promise<string | null>[] = [];
+    for (const [i, s] of streams.entries()) {
+      pubJobs.push(srtJob(srtConnect('pub', i, i, s.pub)));
+      await Bun.sleep(STAGGER_MS); // apart, as the platform's streams start
+    }
+    const pubs = await settle(pubJobs);
     const viewJobs: Promise<string | null>[] = [];
     for (const [i, s] of streams.entries()) {
       viewJobs.push(srtJob(srtConnect('view', i, i, s.view)));
@@ -347,6 +368,7 @@ const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<st
     wsDelays.clear();
     wsPerSecond.clear();
     misaligned = crossTalk = 0;
+    genLoopMaxMs = 0;
     for (const v of wsViewers) {
       v.winBytes = 0;
       v.delaySum = v.delayN = 0;
@@ -360,7 +382,7 @@ const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<st
       measureWaiter = resolve;
       toWorker({ type: 'measure' });
     });
-    return { srt, ws: measureWs(new Set(srt.stalled)), windowMs: clockMs() - windowStart };
+    return { srt, ws: measureWs(new Set(srt.stalled)), windowMs: clockMs() - windowStart, genLoopMaxMs: Math.round(genLoopMaxMs) };
   },
   'close-ws': async () => {
     closeWs();

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Subprocess } from 'bun';
 import { benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, type BenchDb } from './lib.ts';
-import { onlineCount, platformEnv, provisionPus, ROOT, spawnReady as spawnProcess } from './platform.ts';
+import { onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady as spawnProcess, stallsBetween, type LoopDelays } from './platform.ts';
 import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
 import type { SrtMeasure } from './live-srt.worker.ts';
 import type { ViewSpec, WsMeasure } from './live-load.ts';
@@ -42,14 +42,14 @@ const KIND = (args.db ?? 'pglite') as 'postgres' | 'pglite';
 const SKIP_SRT_ONLY = args['skip-srt-only'] === 'true';
 const SKIP_BASELINE = args['skip-baseline'] === 'true';
 const SKIP_PLATFORM = args['skip-platform'] === 'true';
-/** Viewers of consecutive streams join this far apart. */
+/** Consecutive streams start, and their viewers join, this far apart. */
 const STAGGER_MS = Number(args['stagger-ms'] ?? 50);
 const PASSWORD = 'bench-password';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+/** Event-loop lateness of the platform's main thread (which sends to WSS viewers) reported per phase, s. */
+const MAIN_STALL_S = 0.025;
 /** Seconds of idle platform (devices logged in, no stream) measured as the background. */
 const IDLE_S = 5;
-/** API calls in flight at once while asking for tickets. */
-const TICKET_CONCURRENCY = 8;
 /** Longest wait for every publisher to connect, or every PU to be online. */
 const SETTLE_LIMIT_MS = 60_000;
 /** AES key length of the baseline's streams: the platform's (`STREAM_KEY_BYTES`). */
@@ -134,21 +134,24 @@ type Gen = ReturnType<typeof loadGen>;
 // ── the platform ──
 interface Ticket { stream_id: string; srt_url: string; ws_url: string }
 async function tickets(url: string): Promise<Ticket[]> {
-  const out: Ticket[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: TICKET_CONCURRENCY }, async () => {
-    while (next < STREAMS) {
-      const i = next++;
+  // One request every STAGGER_MS, each without waiting for the previous one: streams start like the
+  // viewers join, apart. Started in one burst, every publisher's first ACK/ACKACK round trip waited
+  // behind the others' handshakes, and libsrt keeps half that wait as a fixed offset on the
+  // connection for its life (RTT0): the bench measured the burst, not the relay.
+  const jobs: Promise<Ticket>[] = [];
+  for (let i = 0; i < STREAMS; i++) {
+    jobs.push((async () => {
       const r = await fetch(`${url}/api/devices/${deviceIdOf(i)}/channels/0/live`, {
         method: 'POST', body: JSON.stringify({ max_bitrate: RATE_KBPS }),
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
         tls: { rejectUnauthorized: false },
       } as RequestInit);
       if (r.status !== 201) throw new Error(`POST live for ${deviceIdOf(i)}: ${r.status} ${await r.text()}`);
-      out[i] = (await r.json()) as Ticket;
-    }
-  }));
-  return out;
+      return (await r.json()) as Ticket;
+    })());
+    await Bun.sleep(STAGGER_MS);
+  }
+  return Promise.all(jobs);
 }
 
 async function until(what: string, f: () => Promise<boolean>, limitMs = SETTLE_LIMIT_MS): Promise<void> {
@@ -161,6 +164,9 @@ async function until(what: string, f: () => Promise<boolean>, limitMs = SETTLE_L
 
 // ── one measured phase ──
 /** Reset the generator's window, sleep SECONDS, read /proc and the generator's totals. */
+/** The platform's event-loop probe (its /metrics), to tell the relay's main-thread stalls from the generator's. */
+let platformLoop: (() => Promise<LoopDelays>) | null = null;
+
 async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: number[], relayPorts: number[]): Promise<Phase> {
   const withThreads = kind !== 'baseline';
   const loadStart = load1();
@@ -172,6 +178,7 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const pg0 = KIND === 'postgres' && withThreads ? postgresCpuSeconds() : 0;
   const th0 = withThreads ? cpuByThread(pids[0]!) : new Map<string, number>();
   const gth0 = cpuByThread(gen.proc.pid);
+  const loop0 = withThreads && platformLoop ? await platformLoop() : null;
   const t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
   const cpuS = sumCpu() - c0;
@@ -185,18 +192,20 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const u1 = udpDropsByPort();
   const m = await gen.ask({ cmd: 'measure' });
   const srt = m.srt as SrtMeasure;
+  const loop = loop0 && platformLoop ? stallsBetween(loop0, await platformLoop(), MAIN_STALL_S) : null;
   const phase: Phase = {
     label, kind, wallS, cpuS, genCpuS, pgCpuS, rss, load: [loadStart, load1()], srt, ws: m.ws as WsMeasure,
     windowS: Number(m.windowMs) / 1000, threads, genThreads,
     udpDrops: { relay: dropsOn(relayPorts, u0, u1), generator: dropsOn(srt.ports, u0, u1) },
   };
-  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}`);
+  const loopNote = loop ? `; platform main thread: ${loop.over} probes ≥ ${MAIN_STALL_S * 1000} ms late, longest ${loop.longest}` : '';
+  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
   return phase;
 }
 const pct = (share: number) => (100 * share).toFixed(1);
 
 // ── the run ──
-console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
+console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, streams and viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
 console.log(machineNote());
 const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
 const phases: Phase[] = [];
@@ -216,6 +225,7 @@ try {
     const env = platformEnv(b, dataDir, { ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1' });
     const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
     const url = platform.match[1]!;
+    platformLoop = () => platformLoopDelays(url);
     const pid = platform.proc.pid;
     const login = await gen.ask({ cmd: 'login', url, count: STREAMS });
     await until('every PU online', async () => (await onlineCount(url)) >= STREAMS);
