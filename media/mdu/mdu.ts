@@ -214,7 +214,10 @@ export class Mdu {
   }
 
   private onReport(r: Report): void {
-    if (r.type === 'data') return this.hub.onData(r.streamId, r.chunk)
+    if (r.type === 'data') {
+      for (let i = 0, start = 0; i < r.ids.length; start = r.ends[i]!, i++) this.hub.onData(r.ids[i]!, r.buf.subarray(start, r.ends[i]))
+      return
+    }
     if (r.type === 'cache') return this.hub.onCache(r.streamId, r.subId, r.chunk)
     if (r.type === 'event') {
       if (r.name === 'stats') this.latest.set(r.event.streamId, r.event)

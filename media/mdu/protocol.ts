@@ -100,7 +100,8 @@ export type Report =
   | { type: 'fatal'; message: string }
   | { type: 'ack'; id: number; error?: string; info?: MduInspect }
   | { [K in keyof MduEvents]: { type: 'event'; name: K; event: MduEvents[K] } }[keyof MduEvents]
-  | { type: 'data'; streamId: string; chunk: Uint8Array }
+  /** Batches of several streams: stream `ids[i]` has `buf` from `ends[i - 1]` (0 for the first) to `ends[i]`. */
+  | { type: 'data'; ids: string[]; ends: number[]; buf: Uint8Array }
   | { type: 'cache'; streamId: string; subId: number; chunk: Uint8Array | null }
   | { type: 'log'; line: LogLine }
   | { type: 'stopped' }

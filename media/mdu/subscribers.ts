@@ -82,7 +82,8 @@ export class SubscriberHub {
   private deliver(sub: Subscriber, chunk: Uint8Array): void {
     if (sub.backlog.length > 0) this.flush(sub)
     if (sub.backlog.length === 0 && this.offer(sub, chunk)) return
-    sub.backlog.push(chunk)
+    // A copy: the chunk may be a view into a batch of several streams, which the backlog would keep whole.
+    sub.backlog.push(chunk.slice())
     sub.backlogBytes += chunk.byteLength
     if (sub.backlogBytes > this.opts.queueMaxBytes) return this.remove(sub, 'slow')
     this.armRetry()

@@ -92,4 +92,29 @@ describe('relay of live MPEG-TS', () => {
     expect(stats?.srt?.pktRecv).toBeGreaterThan(100)
     expect(stats?.srt?.msRcvTsbPdDelay).toBe(120)
   }, FFMPEG_CASE_TIMEOUT_MS)
+
+  it('hands each stream its own packets when one post carries the batches of several streams', async () => {
+    // Two publishers at once: the worker posts both streams' batches together, and the main thread
+    // splits them. A byte of one stream in the other's subscriber breaks its continuity counters.
+    const ids = [`duo-a-${token().slice(0, 6)}`, `duo-b-${token().slice(0, 6)}`]
+    const checkers = ids.map(() => new TsChecker())
+    const offs: Array<() => void> = []
+    const pubs = []
+    for (const [i, s] of ids.entries()) {
+      const tp = token()
+      await mdu.allowPublisher({ streamId: s, token: tp, passphrase: PASS, pbkeylen: 16 })
+      offs.push(mdu.subscribe(s, (chunk) => (checkers[i]!.push(chunk), true)))
+      pubs.push(ffmpegPublish(srtUrl(mdu.port, sid(s, 'publish', tp), PASS), 6))
+    }
+    for (const s of ids) await waitFor(started(s), 8000, 'publish.start')
+    await Bun.sleep(3000)
+    for (const p of pubs) p.kill()
+    await Promise.all(pubs.map((p) => p.exited))
+    for (const off of offs) off()
+    for (const c of checkers) {
+      expect(c.packets).toBeGreaterThan(1000)
+      expect(c.misaligned).toBe(0)
+      expect(c.gaps).toBe(0)
+    }
+  }, FFMPEG_CASE_TIMEOUT_MS)
 })
