@@ -11,7 +11,7 @@
  * from timestamps inside the payload), CPU per relayed Mbit/s (egress) and µs per packet per side,
  * the generator's own CPU, and the load average: other work on this machine skews every figure.
  *
- * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db pglite|postgres
+ * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db postgres|pglite
  *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +38,11 @@ const RATE_KBPS = Number(args['rate-kbps'] ?? 2000);
  */
 const WARMUP_S = Number(args.warmup ?? 12);
 const LATENCY_MS = Number(args['latency-ms'] ?? DEFAULT_LATENCY_MS);
-const KIND = (args.db ?? 'pglite') as 'postgres' | 'pglite';
+/**
+ * PostgreSQL by default, like the keepalive and vr benches: a deployment relaying 50 streams uses it
+ * (docs/recording.md); PGlite runs its writes on the main thread, which also sends to WSS viewers.
+ */
+const KIND = (args.db ?? 'postgres') as 'postgres' | 'pglite';
 const SKIP_SRT_ONLY = args['skip-srt-only'] === 'true';
 const SKIP_BASELINE = args['skip-baseline'] === 'true';
 const SKIP_PLATFORM = args['skip-platform'] === 'true';
