@@ -10,6 +10,7 @@
  */
 import { benchDeviceId as deviceIdOf, parseArgs } from './lib.ts';
 import { VD_ERR } from '../protocol/constants.ts';
+import { probeEventLoop } from '../lib/loop-delay.ts';
 import { TS_PACKET_BYTES, TS_SYNC_BYTE } from '../media/mdu/ts.ts';
 import {
   clockMs, DEFAULT_LATENCY_MS, JOIN_SETTLE_MS, loadSample, LossWindow, MSG_BYTES, parseSrtUrl, PROBE_EVERY_MESSAGES, ProbeReader, SampleSet, SecondMax,
@@ -315,19 +316,13 @@ const srtJob = (p: ReturnType<typeof srtConnect>) => p.then((r) => (r.ok ? null 
 
 /**
  * How late this process's main thread (which receives the WSS viewers' frames and stamps them) ran
- * a 10 ms timer, at most, in the window: a WSS sample is late by that much when the generator, not
- * the relay, was busy.
+ * the platform's own event-loop probe, at most, in the window: a WSS sample is late by that much
+ * when the generator, not the relay, was busy.
  */
-const GEN_LOOP_PROBE_MS = 10;
 let genLoopMaxMs = 0;
-{
-  let due = performance.now() + GEN_LOOP_PROBE_MS;
-  setInterval(() => {
-    const now = performance.now();
-    genLoopMaxMs = Math.max(genLoopMaxMs, now - due);
-    due = now + GEN_LOOP_PROBE_MS;
-  }, GEN_LOOP_PROBE_MS).unref();
-}
+probeEventLoop((s) => {
+  genLoopMaxMs = Math.max(genLoopMaxMs, s * 1000);
+});
 
 const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
   login: async (m) => login(String(m.url), Number(m.count)),

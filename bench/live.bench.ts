@@ -167,11 +167,12 @@ async function until(what: string, f: () => Promise<boolean>, limitMs = SETTLE_L
 }
 
 // ── one measured phase ──
-/** Reset the generator's window, sleep SECONDS, read /proc and the generator's totals. */
-/** The platform's event-loop probe (its /metrics), to tell the relay's main-thread stalls from the generator's. */
-let platformLoop: (() => Promise<LoopDelays>) | null = null;
-
-async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: number[], relayPorts: number[]): Promise<Phase> {
+/**
+ * Reset the generator's window, sleep SECONDS, read /proc and the generator's totals. `platformLoop`
+ * reads the platform's event-loop probe (its /metrics), to tell the relay's main-thread stalls from
+ * the generator's.
+ */
+async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: number[], relayPorts: number[], platformLoop?: () => Promise<LoopDelays>): Promise<Phase> {
   const withThreads = kind !== 'baseline';
   const loadStart = load1();
   await gen.ask({ cmd: 'reset' });
@@ -182,7 +183,7 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const pg0 = KIND === 'postgres' && withThreads ? postgresCpuSeconds() : 0;
   const th0 = withThreads ? cpuByThread(pids[0]!) : new Map<string, number>();
   const gth0 = cpuByThread(gen.proc.pid);
-  const loop0 = withThreads && platformLoop ? await platformLoop() : null;
+  const loop0 = platformLoop ? await platformLoop() : null;
   const t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
   const cpuS = sumCpu() - c0;
@@ -229,7 +230,7 @@ try {
     const env = platformEnv(b, dataDir, { ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1' });
     const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
     const url = platform.match[1]!;
-    platformLoop = () => platformLoopDelays(url);
+    const platformLoop = () => platformLoopDelays(url);
     const pid = platform.proc.pid;
     const login = await gen.ask({ cmd: 'login', url, count: STREAMS });
     await until('every PU online', async () => (await onlineCount(url)) >= STREAMS);
@@ -248,11 +249,11 @@ try {
     const v = await gen.ask({ cmd: 'view', viewers });
     console.log(`SRT port ${srtPort}: ${STREAMS} publishers; viewers ${JSON.stringify(v)}`);
     await Bun.sleep(WARMUP_S * 1000);
-    phases.push(await measurePhase('platform, SRT + WSS viewers', 'mixed', gen, [pid], [srtPort]));
+    phases.push(await measurePhase('platform, SRT + WSS viewers', 'mixed', gen, [pid], [srtPort], platformLoop));
     if (!SKIP_SRT_ONLY) {
       await gen.ask({ cmd: 'close-ws' });
       await Bun.sleep(Math.max(3, WARMUP_S / 2) * 1000);
-      phases.push(await measurePhase('platform, SRT viewers only', 'srt-only', gen, [pid], [srtPort]));
+      phases.push(await measurePhase('platform, SRT viewers only', 'srt-only', gen, [pid], [srtPort], platformLoop));
     }
     await gen.ask({ cmd: 'close-all' });
     platform.proc.kill('SIGTERM');

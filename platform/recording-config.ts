@@ -46,7 +46,7 @@ export const RecordingEnv = z.object({
   RECORDING_RETENTION_S: seconds('RECORDING_RETENTION_S', RETENTION_S_DEFAULT),
   /** Where segments go (default $DATA_DIR/cs); a directory every node mounts makes it shared storage. */
   CS_DIR: z.string().min(1, 'CS_DIR must not be empty').optional(),
-  /** 0 skips fdatasync before a segment is published (faster; survives a process crash, not power loss). */
+  /** 0 skips the fdatasync (and directory fsync) a segment gets before its confirmation (survives a process crash, not power loss). */
   CS_FSYNC: z.enum(['0', '1'], { error: 'CS_FSYNC must be 0 or 1' }).default('1'),
 });
 

@@ -189,10 +189,9 @@ export class VrService {
 
   /**
    * Confirm a segment: its bytes made durable (storage `sync`), then its confirm event, answered
-   * once committed. The playback-index row is
-   * written by that same commit (migrations/0005: a projection of the actor row's state), so a
-   * confirmed segment always has its row and a refused confirmation (it expired at that very
-   * moment) leaves none.
+   * once committed. The playback-index row is written by that same commit (migrations/0005: a
+   * projection of the actor row's state), so a confirmed segment always has its row and a refused
+   * confirmation (it expired at that very moment) leaves none.
    */
   private async confirm(v: ActorView, name: string): Promise<void> {
     const ctx = v.context as unknown as SegmentContext;
