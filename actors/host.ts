@@ -149,6 +149,8 @@ type Job = (r: Resident | Error) => void;
 
 /** The volatile keys of a machine that declares none. */
 const NO_KEYS: readonly string[] = [];
+/** What {@link ActorHost.send} gets back from a quiet event (it reads nothing of it). */
+const QUIET_RESULT = Object.freeze({ accepted: true, logged: false, seq: 0, value: null, stateKey: '', status: 'active', context: {} }) as unknown as DispatchResult;
 
 /** Creates, rehydrates and advances durable actors. */
 export class ActorHost {
@@ -159,6 +161,8 @@ export class ActorHost {
   private loading = new Map<string, Job[]>();
   private loadQueue: string[] = [];
   private listeners = new Set<(t: Transition) => void>();
+  /** The listeners that also want unlogged (volatile) changes: a console watching one actor, not the services. */
+  private unloggedListeners = new Set<(t: Transition) => void>();
   private queue: TimerQueue;
   private committer: Committer;
   private stopping = false;
@@ -214,9 +218,13 @@ export class ActorHost {
   }
 
   /** Listen to every committed transition (and to unlogged volatile changes). */
-  subscribe(listener: (t: Transition) => void): () => void {
+  subscribe(listener: (t: Transition) => void, opts: { unlogged?: boolean } = {}): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (opts.unlogged !== false) this.unloggedListeners.add(listener);
+    return () => {
+      this.unloggedListeners.delete(listener);
+      return this.listeners.delete(listener);
+    };
   }
 
   /** Create an actor of `type` with `input`; resolves once its first row is durable. */
@@ -290,10 +298,20 @@ export class ActorHost {
    */
   send(id: string, event: ActorEvent): void {
     if (this.stopping) return;
+    const resident = this.residents.get(id);
+    if (resident) {
+      // The usual case, without the closure withResident takes.
+      try {
+        this.apply(resident, event, undefined, false);
+      } catch (err) {
+        this.undelivered(id, event, err);
+      }
+      return;
+    }
     this.withResident(id, (r) => {
       if (r instanceof Error) return this.undelivered(id, event, r);
       try {
-        this.apply(r, event);
+        this.apply(r, event, undefined, false);
       } catch (err) {
         this.undelivered(id, event, err);
       }
@@ -453,12 +471,15 @@ export class ActorHost {
   /**
    * Advance an actor by one event. `firedTimer`: the id of the timer whose event this is (already
    * removed from the actor's timers); a transition that only re-arms it is still volatile.
+   * `wantResult` false (fire-and-forget sends) skips building the caller's view of an unlogged change.
    */
-  private apply(r: Resident, input: ActorEvent, firedTimer?: string): { result: DispatchResult; wait?: PendingWrite } {
+  private apply(r: Resident, input: ActorEvent, firedTimer?: string, wantResult = true): { result: DispatchResult; wait?: PendingWrite } {
     // Every event carries its time; machines read `event.at`, never a clock.
     const event = stamped(input, this.clock.now());
     const base = r.snapshot;
     const overlay = r.volatile;
+    const quiet = firedTimer === undefined ? r.def.quiet?.(base, event) : null;
+    if (quiet) return this.applyQuiet(r, event, quiet, wantResult);
     // The machine sees the volatile values too (the heartbeat check reads the last-seen time).
     const prev = overlay ? withVolatile(base, overlay) : base;
     let next: AnyMachineSnapshot;
@@ -500,9 +521,9 @@ export class ActorHost {
         r.volatile = vol;
       }
       this.committer.touch(r);
-      if (this.listeners.size > 0) {
+      if (this.unloggedListeners.size > 0) {
         const t = this.transitionOf(r, event, false, now, diffContext(prev.context, next.context), next);
-        for (const l of this.listeners) safeCall(l, t, this.log);
+        for (const l of this.unloggedListeners) safeCall(l, t, this.log);
       }
       return { result: this.resultOf(r, true, false, next) };
     }
@@ -518,6 +539,32 @@ export class ActorHost {
     this.queueEffects(w, r, effects, r.seq);
     if (this.listeners.size > 0) w.transitions.push(this.transitionOf(r, event, true, now, changes));
     return { result: this.resultOf(r, true, true), wait: w };
+  }
+
+  /**
+   * An event the machine's `quiet` shortcut answered: only volatile values change, as the volatile
+   * branch of {@link apply} would have recorded them, without running XState.
+   */
+  private applyQuiet(r: Resident, event: ActorEvent, values: Record<string, unknown>, wantResult: boolean): { result: DispatchResult } {
+    const now = this.clock.now();
+    const before = r.volatile;
+    const vol = before ?? {};
+    const set: Record<string, unknown> = {};
+    for (const k of r.def.volatile ?? NO_KEYS) {
+      if (!(k in values)) continue;
+      vol[k] = values[k];
+      set[k] = values[k];
+    }
+    r.volatile = vol;
+    r.updatedAt = now;
+    this.committer.touch(r);
+    if (!wantResult && this.unloggedListeners.size === 0) return { result: QUIET_RESULT };
+    const s = withVolatile(r.snapshot, vol);
+    if (this.unloggedListeners.size > 0) {
+      const t = this.transitionOf(r, event, false, now, { set, unset: [] }, s);
+      for (const l of this.unloggedListeners) safeCall(l, t, this.log);
+    }
+    return { result: this.resultOf(r, true, false, s) };
   }
 
   /** Map XState's returned actions: delayed raises become timers, cancels remove them, the rest are effects. */

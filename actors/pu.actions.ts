@@ -4,7 +4,7 @@
  */
 import { ALARM_TYPES, HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
 import { jsonEqual } from './diff.ts';
-import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
+import type { PuChannelState, PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 /** Failed logins that lock a device out, within LOGIN_FAILURE_WINDOW_MS (platform's choice, issue #3). */
 export const LOGIN_FAILURES_TO_LOCK = 5;
@@ -59,6 +59,47 @@ export function onKeepalive({ context, event }: Args): Partial<PuContext> {
   const active = context.activeAlarms.filter((al) => channels.some((c) => c.channel === al.channel && (c.alarm & (1 << al.type)) !== 0));
   if (active.length !== context.activeAlarms.length) update.activeAlarms = active;
   return update;
+}
+
+/**
+ * The pu machine's `quiet` shortcut (MachineDef.quiet): a Keepalive while online that reports the
+ * device state and channel states the context holds, with no alarm active, only moves `lastSeenAt`
+ * (in every online state the machine's answer to it is the `keepalive` action alone, and
+ * {@link onKeepalive} then changes nothing else). Anything else runs the machine. Channels must come
+ * in the order the context keeps them (by channel number), as the Keepalive handler passes them.
+ */
+export function quietKeepalive(snapshot: { status: string; value: unknown; context: unknown }, event: { type: string; at?: number }): Record<string, unknown> | null {
+  if (event.type !== 'vd.keepalive' || snapshot.status !== 'active') return null;
+  const value = snapshot.value;
+  if (typeof value !== 'object' || value === null || !('online' in value)) return null;
+  const context = snapshot.context as PuContext;
+  const e = event as Extract<PuEvent, { type: 'vd.keepalive' }>;
+  if (e.state !== context.deviceState || context.activeAlarms.length > 0) return null;
+  const known = context.channelStates;
+  if (e.channels.length !== known.length) return null;
+  for (let i = 0; i < known.length; i++) if (!sameChannelState(e.channels[i]!, known[i]!)) return null;
+  return { lastSeenAt: at(e) };
+}
+
+/** The fields of a channel state. */
+const CHANNEL_STATE_KEYS = new Set(['channel', 'state', 'stream_id', 'record_session', 'alarm']);
+
+/**
+ * `jsonEqual` for two channel states of JSON-born data, without its key arrays (it runs 18,000
+ * times a second): both only PuChannelState's fields, as many of them, with the same values.
+ */
+function sameChannelState(a: PuChannelState, b: PuChannelState): boolean {
+  if (a.channel !== b.channel || a.state !== b.state || a.alarm !== b.alarm || a.stream_id !== b.stream_id || a.record_session !== b.record_session) return false;
+  let keys = 0;
+  for (const k in a) {
+    if (!CHANNEL_STATE_KEYS.has(k)) return false;
+    keys++;
+  }
+  for (const k in b) {
+    if (!CHANNEL_STATE_KEYS.has(k)) return false;
+    keys--;
+  }
+  return keys === 0;
 }
 
 /** GetServerInfo from the device: the heartbeat interval it was given (I.2.2) sets the offline timeout. */

@@ -223,4 +223,4 @@ export const puMachine = setup({
 });
 
 /** The pu machine as the host registers it; `lastSeenAt` changes alone are not history rows. */
-export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt'] };
+export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt'], quiet: a.quietKeepalive };

@@ -103,7 +103,7 @@ export class LiveService {
         },
       });
     });
-    this.p.host.subscribe((t) => this.onTransition(t));
+    this.p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
     // Streams that were running when the platform stopped cannot resume: their secrets are gone.
     const stale = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'`);
     for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });

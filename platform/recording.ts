@@ -103,7 +103,7 @@ export class RecordingService {
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
-    p.host.subscribe((t) => this.onTransition(t));
+    p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
   /** The effects of the recording and segment machines, for the host's effects map. */
