@@ -33,6 +33,8 @@ interface Client {
   seq: number;
   sentAt: Map<number, number>;
   timer?: ReturnType<typeof setTimeout>;
+  /** When this PU's next keepalive is due by its own clock (performance.now() ms). */
+  nextAt: number;
   online: boolean;
   control: boolean;
 }
@@ -54,16 +56,28 @@ function countReason(m: Map<string, number>, why: string) {
 function topReasons(m: Map<string, number>): string {
   return [...m].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`).join('; ');
 }
-const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i: FIRST + i, seq: 0, sentAt: new Map(), online: false, control: false }));
+const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i: FIRST + i, seq: 0, sentAt: new Map(), nextAt: 0, online: false, control: false }));
 
 function send(msg: unknown) {
   process.send!(msg);
 }
 
+/**
+ * Arm a PU's next keepalive. Each PU keeps its own phase, as a camera sending on its own clock does:
+ * the next one is due an interval after the one before was *due*, not after this process got round
+ * to sending it. Re-timing from the late send instead made every PU delayed by one of this process's
+ * own pauses (a garbage collection of its 17,000 clients) send in step with the others from then on,
+ * a burst every interval that grew with each pause: a load no fleet of independent devices makes.
+ */
 function schedule(c: Client, first = false) {
   clearTimeout(c.timer);
-  const wait = first ? Math.random() * intervalMs : intervalMs;
-  c.timer = setTimeout(() => keepalive(c), wait);
+  const now = performance.now();
+  if (first) c.nextAt = now + Math.random() * intervalMs;
+  else {
+    c.nextAt += intervalMs;
+    if (c.nextAt < now) c.nextAt += Math.ceil((now - c.nextAt) / intervalMs) * intervalMs; // ticks missed in a pause are skipped, the phase kept
+  }
+  c.timer = setTimeout(() => keepalive(c), c.nextAt - now);
 }
 
 function keepalive(c: Client) {

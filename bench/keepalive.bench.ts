@@ -1,7 +1,8 @@
 /**
  * `bun run bench keepalive`: N simulated PUs (default 18,000: the 20,000 open-files limit per
- * process) log in over WSS to a real platform process and keep alive; the load generator is a
- * separate process. Reports, in one run: the server's CPU and RSS per connection; keepalive
+ * process) log in over WSS to a real platform process and keep alive; the load generators are
+ * processes of their own (the control group's, and GEN_PROCESSES for the others). Reports, in one
+ * run: the server's CPU and RSS per connection; keepalive
  * round-trip p50/p99 at a 10 s and at a 1 s interval; beside it a bare Bun WSS server answering
  * the same frames (ratio of CPU per keepalive); and a reconnect storm (all but a control group
  * drop and come back at once): logins per second, time until all are online again, and the
@@ -20,7 +21,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, table } from './lib.ts';
+import { machineCpuTicks, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, referenceSpeed, stealPercent, table } from './lib.ts';
 import { bareLoopDelays, type LoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -52,8 +53,41 @@ function loadGen(url: string, count: number, first = 0) {
   return { proc, next, ask };
 }
 
+/**
+ * Processes the PUs outside the control group are spread over. One: with two (tried), each pause of
+ * one generator's garbage collector (17,000 clients, a 90 MB heap, pauses up to 80 ms) was shorter,
+ * but the 1 s interval's p99 did not change (28.3 against 30.6 ms in one run each), and the storm's
+ * logins came from twice the client threads at once, a harsher storm than before for both servers
+ * (the bare server's control group p99 178 ms).
+ */
+const GEN_PROCESSES = 1;
+
+/** Load generators started together: asked the same, their answers in one list. */
+function loadGens(url: string, count: number, first: number) {
+  const per = Math.ceil(count / GEN_PROCESSES);
+  const parts = Array.from({ length: GEN_PROCESSES }, (_, k) => loadGen(url, Math.min(per, count - k * per), first + k * per));
+  return {
+    parts,
+    ready: () => Promise.all(parts.map((g) => g.next())),
+    askAll: (m: Record<string, unknown>) => Promise.all(parts.map((g) => g.ask(m))),
+    /** One answer for the group: counts summed, the slowest time, reasons joined. */
+    ask: async (m: Record<string, unknown>) => {
+      const all = await Promise.all(parts.map((g) => g.ask(m)));
+      return {
+        ...all[0], ok: all.reduce((a, r) => a + Number(r.ok), 0), ms: Math.max(...all.map((r) => Number(r.ms))),
+        loginFailureReasons: all.map((r) => r.loginFailureReasons).filter(Boolean).join('; '),
+      } as Record<string, unknown>;
+    },
+    exited: () => Promise.all(parts.map((g) => g.proc.exited)),
+    cpuSeconds: () => parts.reduce((a, g) => a + procCpuSeconds(g.proc.pid), 0),
+  };
+}
+type Gens = ReturnType<typeof loadGens>;
+
 console.log(`bench keepalive: ${COUNT} PUs on ${KIND}, ${SECONDS} s per phase, storm control group ${CONTROL}`);
 console.log(machineNote());
+console.log(`reference: SHA-256 at ${referenceSpeed().toFixed(0)} MB/s on one core (compare runs of different days with it)`);
+const runTicks0 = machineCpuTicks();
 const dataDir = mkdtempSync(join(tmpdir(), 'h627-bench-keepalive-'));
 const b = await provisionPus(KIND, 'keepalive', COUNT, PASSWORD, dataDir);
 const env = platformEnv(b, dataDir, { ADMIN_TOKEN });
@@ -64,13 +98,13 @@ const pid = platform.proc.pid;
 await Bun.sleep(1000);
 const rss0 = procRssBytes(pid);
 
-// Two generator processes: the control group (the PUs that stay connected through the storm) has
-// its own, so that its round trips are not delayed by the storm's client-side TLS handshakes.
+// The control group (the PUs that stay connected through the storm) has a generator process of its
+// own, so that its round trips are not delayed by the storm's client-side TLS handshakes.
 const ctl = loadGen(url, CONTROL, 0);
-const gen = loadGen(url, COUNT - CONTROL, CONTROL);
-await Promise.all([ctl.next(), gen.next()]);
-const both = (m: Record<string, unknown>) => Promise.all([ctl.ask(m), gen.ask(m)]);
-const genCpu = () => procCpuSeconds(ctl.proc.pid) + procCpuSeconds(gen.proc.pid);
+const gen = loadGens(url, COUNT - CONTROL, CONTROL);
+await Promise.all([ctl.next(), gen.ready()]);
+const both = async (m: Record<string, unknown>) => { const [c, g] = await Promise.all([ctl.ask(m), gen.askAll(m)]); return [c, ...g]; };
+const genCpu = () => procCpuSeconds(ctl.proc.pid) + gen.cpuSeconds();
 const lc0 = procCpuSeconds(pid);
 const lg0 = genCpu();
 const logins = await both({ cmd: 'connect' });
@@ -98,6 +132,7 @@ async function measureBoth(ask = both) {
   // ms[0] is the control group's generator: 1,000 PUs in a process of their own, whose event loop is
   // idle enough that its round trips are the server's (and the network's), not its own queue's.
   const probe = { n: Number(ms[0]!.n), p50: Number(ms[0]!.p50), p99: Number(ms[0]!.p99) };
+  if (process.env.KA_DUMP) await Bun.write(`${process.env.KA_DUMP}-${Date.now()}.json`, JSON.stringify({ samples: ms[0]!.samples, at: ms[0]!.sampleAt }));
   return {
     n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), seconds: bySecond(samples, at),
     errors: ms.reduce((a, m) => a + Number(m.errors), 0), closedReasons: ms.map((m) => m.closedReasons).filter(Boolean).join('; '), probe,
@@ -130,15 +165,17 @@ async function phase(intervalMs: number) {
   const c0 = procCpuSeconds(pid);
   const pg0 = postgresCpuSeconds();
   const d0 = await platformLoopDelays(url);
+  const k0 = machineCpuTicks();
   const t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
+  const steal = stealPercent(k0, machineCpuTicks());
   const m = await measureBoth();
   const s = (performance.now() - t0) / 1000;
   const cpu = procCpuSeconds(pid) - c0;
   const pg = postgresCpuSeconds() - pg0;
   const stalls = stallsBetween(d0, await platformLoopDelays(url));
   const n = Number(m.n);
-  return { m, stalls, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
+  return { m, stalls, steal, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
 }
 
 const slow = await phase(10_000);
@@ -170,7 +207,7 @@ type Drop = 'abrupt' | 'close';
  * that). `drop` 'abrupt' ends the connections without a closing handshake (a network gone away);
  * 'close' has all of them send a WebSocket close frame within half a second.
  */
-async function stormPhase(drop: Drop, g: ReturnType<typeof loadGen>, c: ReturnType<typeof loadGen>, ask: typeof both, loop: () => Promise<LoopDelays>, countOnline?: () => Promise<number>): Promise<Storm> {
+async function stormPhase(drop: Drop, g: Gens, c: ReturnType<typeof loadGen>, ask: typeof both, loop: () => Promise<LoopDelays>, countOnline?: () => Promise<number>): Promise<Storm> {
   await ask({ cmd: 'interval', ms: STORM_INTERVAL_MS });
   await Bun.sleep(STORM_INTERVAL_MS); // every client has sent once at the new pace
   await c.ask({ cmd: 'reset' });
@@ -215,14 +252,14 @@ function stormLine(who: string, s: Storm): string {
 const storm = await stormPhase('abrupt', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
 const stormClose = await stormPhase('close', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
 both({ cmd: 'stop' });
-await Promise.all([ctl.proc.exited, gen.proc.exited]);
+await Promise.all([ctl.proc.exited, gen.exited()]);
 platform.proc.kill('SIGTERM');
 await platform.proc.exited;
 
 if (SKIP_BARE) {
   await b.drop();
   rmSync(dataDir, { recursive: true, force: true });
-  console.log(`platform only: 1 s interval p99 ${Number(fast.m.p99).toFixed(1)} ms (${fastBySecond}); control group alone p99 ${fast.m.probe.p99.toFixed(2)} ms`);
+  console.log(`platform only: 1 s interval p99 ${Number(fast.m.p99).toFixed(1)} ms (${fastBySecond}); control group alone p99 ${fast.m.probe.p99.toFixed(2)} ms; hypervisor steal ${fast.steal.toFixed(1)} %`);
   console.log(stormLine('platform', storm));
   console.log(stormLine('platform', stormClose));
   process.exit(0);
@@ -234,9 +271,9 @@ const tlsDir = join(b.dir ?? dataDir, 'tls');
 const bare = await spawnReady(['bun', join(import.meta.dir, 'bare-ws-server.ts'), '--cert', join(tlsDir, 'cert.pem'), '--key', join(tlsDir, 'key.pem')], {}, /ready (\d+)/);
 const bareUrl = `https://127.0.0.1:${bare.match[1]}`;
 const bareCtl = loadGen(bareUrl, CONTROL, 0);
-const bareGen = loadGen(bareUrl, COUNT - CONTROL, CONTROL);
-await Promise.all([bareCtl.next(), bareGen.next()]);
-const bareBoth = (m: Record<string, unknown>) => Promise.all([bareCtl.ask(m), bareGen.ask(m)]);
+const bareGen = loadGens(bareUrl, COUNT - CONTROL, CONTROL);
+await Promise.all([bareCtl.next(), bareGen.ready()]);
+const bareBoth = async (m: Record<string, unknown>) => { const [c, g] = await Promise.all([bareCtl.ask(m), bareGen.askAll(m)]); return [c, ...g]; };
 const blc0 = procCpuSeconds(bare.proc.pid);
 const bareLogins = await bareBoth({ cmd: 'connect' });
 const bareLogin = { ok: bareLogins.reduce((a, l) => a + Number(l.ok), 0), ms: Math.max(...bareLogins.map((l) => Number(l.ms))) };
@@ -247,8 +284,10 @@ await Bun.sleep(3000);
 await bareBoth({ cmd: 'reset' });
 const bc0 = procCpuSeconds(bare.proc.pid);
 const bd0 = await bareLoopDelays(bareUrl);
+const bk0 = machineCpuTicks();
 const bt0 = performance.now();
 await Bun.sleep(SECONDS * 1000);
+const bareSteal = stealPercent(bk0, machineCpuTicks());
 const bm = await measureBoth(bareBoth);
 const bs = (performance.now() - bt0) / 1000;
 const bareCpu = procCpuSeconds(bare.proc.pid) - bc0;
@@ -257,7 +296,7 @@ const bareUs = (bareCpu / Number(bm.n)) * 1e6;
 const bareStorm = await stormPhase('abrupt', bareGen, bareCtl, bareBoth, () => bareLoopDelays(bareUrl));
 const bareStormClose = await stormPhase('close', bareGen, bareCtl, bareBoth, () => bareLoopDelays(bareUrl));
 bareBoth({ cmd: 'stop' });
-await Promise.all([bareCtl.proc.exited, bareGen.proc.exited]);
+await Promise.all([bareCtl.proc.exited, bareGen.exited()]);
 bare.proc.kill();
 await b.drop();
 rmSync(dataDir, { recursive: true, force: true });
@@ -265,9 +304,9 @@ rmSync(dataDir, { recursive: true, force: true });
 const rssPerConn = (rssConnected - rss0) / COUNT;
 console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs; bare server ${bareLoginUs.toFixed(0)} µs per TLS+WebSocket connection), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
 console.log(table([
-  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive, 'stalls ≥100 ms': slow.stalls.over, 'longest stall': slow.stalls.longest },
-  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive, 'stalls ≥100 ms': fast.stalls.over, 'longest stall': fast.stalls.longest },
-  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN, 'stalls ≥100 ms': bareStalls.over, 'longest stall': bareStalls.longest },
+  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive, 'stalls ≥100 ms': slow.stalls.over, 'longest stall': slow.stalls.longest, 'steal %': slow.steal },
+  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive, 'stalls ≥100 ms': fast.stalls.over, 'longest stall': fast.stalls.longest, 'steal %': fast.steal },
+  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN, 'stalls ≥100 ms': bareStalls.over, 'longest stall': bareStalls.longest, 'steal %': bareSteal },
 ]));
 console.log(fastBySecond);
 console.log(`1 s interval, the control group alone (${CONTROL} PUs in a generator process of their own, whose event loop is not queueing ${COUNT - CONTROL} other PUs' frames): ` +
@@ -283,5 +322,5 @@ const perPuCpu = (slow.usPerKeepalive + (slow.pgUsPerKeepalive || 0)) / 1e6 / 10
 const byCpu = Math.floor((cores * 0.7) / perPuCpu);
 const byMem = Math.floor((16 * 2 ** 30) / rssPerConn);
 console.log(`projection at 10 s: CPU allows ~${byCpu.toLocaleString()} PUs per node (70% of ${cores} cores at ${(perPuCpu * 1e6).toFixed(2)} µs/s per PU), memory ~${byMem.toLocaleString()} (16 GiB at ${(rssPerConn / 1024).toFixed(1)} KiB each); the open-files limit (20,000 per process) binds first: run several processes per node`);
-console.log(machineNote());
+console.log(`${machineNote()}; the hypervisor took ${stealPercent(runTicks0, machineCpuTicks()).toFixed(1)} % of the CPU time over the run`);
 process.exit(0);

@@ -130,6 +130,36 @@ export function machineNote(): string {
   return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}; ${settings}${missing.length ? ' (not the platform\'s runtime settings: run benches with `bun run bench`)' : ''}`;
 }
 
+/** Bytes hashed by {@link referenceSpeed}. */
+const REFERENCE_BYTES = 64 * 2 ** 20;
+
+/**
+ * How fast this machine's core is right now: SHA-256 over 64 MiB in this thread, MB/s. Printed
+ * with each load benchmark, so runs on different days (or on a host that is busier) can be told
+ * apart from a change in the code.
+ */
+export function referenceSpeed(): number {
+  const data = new Uint8Array(2 ** 20).fill(7);
+  const t0 = performance.now();
+  const h = new Bun.CryptoHasher('sha256');
+  for (let done = 0; done < REFERENCE_BYTES; done += data.length) h.update(data);
+  h.digest();
+  return REFERENCE_BYTES / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+/** The machine's CPU time so far (/proc/stat, all cores, in ticks): busy, idle and stolen by the hypervisor. */
+export function machineCpuTicks(): { busy: number; idle: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
+/** Share of the machine's CPU time the hypervisor took between two readings, %. */
+export function stealPercent(a: ReturnType<typeof machineCpuTicks>, b: ReturnType<typeof machineCpuTicks>): number {
+  const total = b.busy + b.idle + b.steal - (a.busy + a.idle + a.steal);
+  return total > 0 ? (100 * (b.steal - a.steal)) / total : 0;
+}
+
 /** Device id of the i-th simulated PU of a load benchmark. */
 export function benchDeviceId(i: number): string {
   return `BENCH-${String(i).padStart(6, '0')}`;

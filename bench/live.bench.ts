@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Subprocess } from 'bun';
-import { benchDeviceId as deviceIdOf, machineNote, parseArgs, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, type BenchDb } from './lib.ts';
+import { benchDeviceId as deviceIdOf, machineCpuTicks, machineNote, parseArgs, referenceSpeed, stealPercent, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, type BenchDb } from './lib.ts';
 import { onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady as spawnProcess, stallsBetween, type LoopDelays } from './platform.ts';
 import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
 import type { SrtMeasure } from './live-srt.worker.ts';
@@ -184,8 +184,10 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const th0 = withThreads ? cpuByThread(pids[0]!) : new Map<string, number>();
   const gth0 = cpuByThread(gen.proc.pid);
   const loop0 = platformLoop ? await platformLoop() : null;
+  const k0 = machineCpuTicks();
   const t0 = performance.now();
   await Bun.sleep(SECONDS * 1000);
+  const steal = stealPercent(k0, machineCpuTicks());
   const cpuS = sumCpu() - c0;
   const genCpuS = cpuSeconds(gen.proc.pid) - g0;
   const pgCpuS = KIND === 'postgres' && withThreads ? postgresCpuSeconds() - pg0 : 0;
@@ -204,7 +206,7 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
     udpDrops: { relay: dropsOn(relayPorts, u0, u1), generator: dropsOn(srt.ports, u0, u1) },
   };
   const loopNote = loop ? `; platform main thread: ${loop.over} probes ≥ ${MAIN_STALL_S * 1000} ms late, longest ${loop.longest}` : '';
-  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
+  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}, hypervisor steal ${steal.toFixed(1)} %${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
   return phase;
 }
 const pct = (share: number) => (100 * share).toFixed(1);
@@ -212,6 +214,7 @@ const pct = (share: number) => (100 * share).toFixed(1);
 // ── the run ──
 console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, streams and viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
 console.log(machineNote());
+console.log(`reference: SHA-256 at ${referenceSpeed().toFixed(0)} MB/s on one core (compare runs of different days with it)`);
 const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
 const phases: Phase[] = [];
 let idle: Idle | null = null;
