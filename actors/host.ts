@@ -299,23 +299,17 @@ export class ActorHost {
   send(id: string, event: ActorEvent): void {
     if (this.stopping) return;
     const resident = this.residents.get(id);
-    if (resident) {
-      // The usual case, without the closure withResident takes.
-      try {
-        this.apply(resident, event, undefined, false);
-      } catch (err) {
-        this.undelivered(id, event, err);
-      }
-      return;
+    // The usual case, a resident actor, without the closure withResident takes.
+    if (resident) return this.sendTo(resident, event);
+    this.withResident(id, (r) => (r instanceof Error ? this.undelivered(id, event, r) : this.sendTo(r, event)));
+  }
+
+  private sendTo(r: Resident, event: ActorEvent): void {
+    try {
+      this.apply(r, event, undefined, false);
+    } catch (err) {
+      this.undelivered(r.id, event, err);
     }
-    this.withResident(id, (r) => {
-      if (r instanceof Error) return this.undelivered(id, event, r);
-      try {
-        this.apply(r, event, undefined, false);
-      } catch (err) {
-        this.undelivered(id, event, err);
-      }
-    });
   }
 
   /**
@@ -547,8 +541,7 @@ export class ActorHost {
    */
   private applyQuiet(r: Resident, event: ActorEvent, values: Record<string, unknown>, wantResult: boolean): { result: DispatchResult } {
     const now = this.clock.now();
-    const before = r.volatile;
-    const vol = before ?? {};
+    const vol = r.volatile ?? {};
     const set: Record<string, unknown> = {};
     for (const k of r.def.volatile ?? NO_KEYS) {
       if (!(k in values)) continue;

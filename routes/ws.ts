@@ -27,11 +27,12 @@ export const WS_IDLE_TIMEOUT_S = 120;
 
 /** The `websocket` option of Bun.serve. */
 export function websocketAdapter(log: Logger): WebSocketHandler<SocketData> {
+  const failed = (what: string, err: unknown) => log.error({ err: err instanceof Error ? err.stack : String(err), what }, 'websocket handler failed');
   const guard = (what: string, fn: () => void) => {
     try {
       fn();
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.stack : String(err), what }, 'websocket handler failed');
+      failed(what, err);
     }
   };
   return {
@@ -43,7 +44,7 @@ export function websocketAdapter(log: Logger): WebSocketHandler<SocketData> {
       try {
         ws.data.handler.message(ws, data);
       } catch (err) {
-        log.error({ err: err instanceof Error ? err.stack : String(err), what: 'message' }, 'websocket handler failed');
+        failed('message', err);
       }
     },
     close: (ws, code, reason) => guard('close', () => ws.data.handler.close?.(ws, code, reason)),
