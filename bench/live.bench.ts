@@ -11,6 +11,15 @@
  * from timestamps inside the payload), CPU per relayed Mbit/s (egress) and µs per packet per side,
  * the generator's own CPU, and the load average: other work on this machine skews every figure.
  *
+ * Priorities: every process the bench starts (platform, generator, srt-live-transmit) inherits the
+ * bench's nice value, which it sets to the relay worker's `MDU_THREAD_NICE` first: all their threads
+ * then get equal shares of the two cores. A deployment serves the relay worker before the rest of the
+ * platform; here that would also put it before the generator, which stands for cameras and viewers
+ * on machines of their own: at nice 0 the generator's viewers' receive thread fell 250 ms behind and
+ * the kernel dropped their datagrams; with only the generator raised, the platform's main thread
+ * (WSS viewers) fell behind both. Each phase prints the nice values it ran at (without CAP_SYS_NICE,
+ * all 0 but the relay worker's refusal logged).
+ *
  * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db postgres|pglite
  *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
  */
@@ -25,6 +34,8 @@ import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from '.
 import type { SrtMeasure } from './live-srt.worker.ts';
 import type { ViewSpec, WsMeasure } from './live-load.ts';
 import { printReport, type Idle, type Phase } from './live-report.ts';
+import { MDU_THREAD_NICE } from '../media/mdu/constants.ts';
+import { setThreadNice } from '../media/srt/priority.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const STREAMS = Number(args.streams ?? 50);
@@ -72,6 +83,41 @@ function cpuByThread(pid: number): Map<string, number> {
     }
   }
   return out;
+}
+/**
+ * Nice values of the threads of `pid`, `main` for its first thread and `srt` for libsrt's (named
+ * `SRT:…`), each the distinct values joined by "/" ("?" when there is none).
+ */
+function threadNice(pid: number): { main: string; srt: string } {
+  const main = new Set<number>();
+  const srt = new Set<number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8');
+      // stat: "pid (comm) state …"; nice is field 19, the 17th after the closing parenthesis
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      if (t === String(pid)) main.add(nice);
+      else if (comm.startsWith('SRT:')) srt.add(nice);
+    } catch {
+      // the thread ended
+    }
+  }
+  const text = (s: Set<number>) => (s.size ? [...s].sort((a, b) => a - b).join('/') : '?');
+  return { main: text(main), srt: text(srt) };
+}
+/** Lowest port of the baseline's listeners. */
+const BASELINE_PORT_FLOOR = 20_000;
+/**
+ * First of `count` consecutive ports for srt-live-transmit's listeners, at random between
+ * BASELINE_PORT_FLOOR and the kernel's ephemeral range (ports the generator, the platform and
+ * PostgreSQL clients get from bind(0) are taken from that range: a listener there could find its port
+ * in use and never come up).
+ */
+function baselinePortBase(count: number): number {
+  const [ephemeralLow = 32_768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number); // Linux's default low end
+  const room = Math.max(0, ephemeralLow - BASELINE_PORT_FLOOR - count);
+  return BASELINE_PORT_FLOOR + 2 * Math.floor((Math.random() * room) / 2);
 }
 const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 /** Datagrams the kernel dropped per local UDP port (receive buffer full), from the `drops` column of /proc/net/udp{,6}. */
@@ -197,6 +243,8 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const genThreads = diff(gth0, cpuByThread(gen.proc.pid));
   const rss = pids.reduce((a, p) => a + rssBytes(p), 0);
   const u1 = udpDropsByPort();
+  const [rn, gn] = [threadNice(pids[0]!), threadNice(gen.proc.pid)];
+  const nice = `nice: relay main ${rn.main} libsrt ${rn.srt}${pids.length > 1 ? ' (first process)' : ''}, generator main ${gn.main} libsrt ${gn.srt}`;
   const m = await gen.ask({ cmd: 'measure' });
   const srt = m.srt as SrtMeasure;
   const loop = loop0 && platformLoop ? stallsBetween(loop0, await platformLoop(), MAIN_STALL_S) : null;
@@ -206,14 +254,16 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
     udpDrops: { relay: dropsOn(relayPorts, u0, u1), generator: dropsOn(srt.ports, u0, u1) },
   };
   const loopNote = loop ? `; platform main thread: ${loop.over} probes ≥ ${MAIN_STALL_S * 1000} ms late, longest ${loop.longest}` : '';
-  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}, hypervisor steal ${steal.toFixed(1)} %${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
+  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}, hypervisor steal ${steal.toFixed(1)} %, ${nice}${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
   return phase;
 }
 const pct = (share: number) => (100 * share).toFixed(1);
 
 // ── the run ──
+const benchNice = setThreadNice(MDU_THREAD_NICE); // before anything is spawned: children inherit it
 console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, streams and viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
 console.log(machineNote());
+console.log(benchNice.errno === 0 ? `priority: nice ${benchNice.nice} for this bench and every process it starts` : `priority: could not set nice ${MDU_THREAD_NICE} (errno ${benchNice.errno}): all at ${benchNice.nice} but the relay worker, which may be refused too`);
 console.log(`reference: SHA-256 at ${referenceSpeed().toFixed(0)} MB/s on one core (compare runs of different days with it)`);
 const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
 const phases: Phase[] = [];
@@ -269,7 +319,7 @@ try {
     // One srt-live-transmit per stream: SRT listener in, SRT listener out, the platform's latency and
     // key length. -srctime no: like the MDU it stamps packets when it sends them, so each hop has its
     // own TSBPD delay and "end-to-end minus twice the latency" means the same for both relays.
-    const base = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+    const base = baselinePortBase(2 * STREAMS);
     const streams: { pub: SrtTarget; view: SrtTarget }[] = [];
     const procs: Subprocess[] = [];
     for (let i = 0; i < STREAMS; i++) {
