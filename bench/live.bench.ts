@@ -17,8 +17,10 @@
  * platform; here that would also put it before the generator, which stands for cameras and viewers
  * on machines of their own: at nice 0 the generator's viewers' receive thread fell 250 ms behind and
  * the kernel dropped their datagrams; with only the generator raised, the platform's main thread
- * (WSS viewers) fell behind both. Each phase prints the nice values it ran at (without CAP_SYS_NICE,
- * all 0 but the relay worker's refusal logged).
+ * (WSS viewers) fell behind both; with the generator 5 steps ahead of both relays (−15), the relay
+ * fell behind it (one SRT viewer kept an 85 ms handshake offset for its life, WSS p99 34 ms) and
+ * srt-live-transmit's phase still lost packets. Each phase prints the nice values it ran at (without
+ * CAP_SYS_NICE, all 0 but the relay worker's refusal logged).
  *
  * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db postgres|pglite
  *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
