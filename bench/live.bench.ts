@@ -23,7 +23,7 @@
  * CAP_SYS_NICE, all 0 but the relay worker's refusal logged).
  *
  * Options: --streams 50 --seconds 60 --rate-kbps 2000 --warmup 12 --latency-ms 120 --db postgres|pglite
- *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform
+ *          --stagger-ms 50 --skip-srt-only --skip-baseline --skip-platform --profile <dir> (the platform's CPU profile)
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,7 +283,8 @@ try {
     const dataDir = mkdtempSync(join(work, 'data-'));
     b = await provisionPus(KIND, 'live', STREAMS, PASSWORD, dataDir);
     const env = platformEnv(b, dataDir, { ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1' });
-    const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+    const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : []; // a diagnostic run
+    const platform = await spawnReady(['bun', ...profile, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
     const url = platform.match[1]!;
     const platformLoop = () => platformLoopDelays(url);
     const pid = platform.proc.pid;
