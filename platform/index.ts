@@ -44,7 +44,7 @@ export interface RunningPlatform {
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
 /** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
-/** How often history older than HISTORY_RETENTION_DAYS is pruned. */
+/** How often history older than HISTORY_RETENTION_DAYS is pruned (and, on PGlite, the tables vacuumed). */
 export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 /** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
 export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
@@ -112,9 +112,13 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   }, HOUSEKEEPING_INTERVAL_MS);
   // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
   // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
+  // Then, on PGlite, autovacuum's work (see Db.vacuum): without it the pruned rows' space is never reused.
   const pruneHistoryNow = () => pruneHistory(db, Date.now() - cfg.historyRetentionMs).then(
     (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
     (err) => log.warn({ err: String(err) }, 'history pruning failed'),
+  ).then(() => db.vacuum()).then(
+    (v) => v && log.info({ tables: v.tables, ms: Math.round(v.ms) }, 'embedded database vacuumed'),
+    (err) => log.warn({ err: String(err) }, 'vacuum of the embedded database failed'),
   );
   const historyPruning = setInterval(pruneHistoryNow, HISTORY_PRUNE_INTERVAL_MS);
   const eviction = setInterval(() => {
