@@ -10,7 +10,7 @@ import { DomainError } from './errors.ts';
 import type { IndexedSegment } from './recording-index.ts';
 import type { RecordingService } from './recording.ts';
 import { PLAYBACK_URL_TTL_S } from './recording-config.ts';
-import { checkSegmentUrl, segmentStem, signedSegmentUrl } from './recording-urls.ts';
+import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
 import { VrError } from './recording-vr.ts';
 
 /** Most segments one listing, playlist or download covers (31 days of 10 s segments is 267,840). */
@@ -83,7 +83,7 @@ export class Playback {
     const rows = await this.rec.index.list(deviceId, channel, from, to, PLAYBACK_SEGMENTS_MAX);
     const truncated = rows.length > PLAYBACK_SEGMENTS_MAX;
     const playable = rows.slice(0, PLAYBACK_SEGMENTS_MAX).filter((r) => r.size > 0);
-    const expS = Math.floor(Date.now() / 1000 + PLAYBACK_URL_TTL_S);
+    const expS = urlExpiryS(Date.now(), PLAYBACK_URL_TTL_S);
     const segments: PlaybackSegment[] = [];
     const gaps: Gap[] = [];
     let cursor = from;

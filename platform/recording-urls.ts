@@ -39,6 +39,15 @@ export function signedSegmentUrl(key: Buffer, baseUrl: string, purpose: UrlPurpo
   return `${baseUrl}${path}/${sessionId}/${name}?e=${expS}&s=${sign(key, purpose, sessionId, name, expS)}`;
 }
 
+/**
+ * The `e` of a URL made at `nowMs` to live `ttlS` seconds: rounded up to a whole epoch second, so it
+ * lives at least `ttlS` (less than a second more), never less. (Rounded down, a 1 s upload URL made
+ * late in a second was expired a few milliseconds later.)
+ */
+export function urlExpiryS(nowMs: number, ttlS: number): number {
+  return Math.ceil(nowMs / 1000 + ttlS);
+}
+
 /** Check a signed URL's parts: `ok`, or why not (`forged` or `expired`). */
 export function checkSegmentUrl(
   key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, e: string | undefined, s: string | undefined, nowS: number,

@@ -17,7 +17,7 @@ import { MissingObjectError, SizeMismatchError } from '../media/cs/index.ts';
 import type { Platform } from './context.ts';
 import type { RecordingService, SessionInfo } from './recording.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
-import { checkSegmentUrl, segmentStem, signedSegmentUrl } from './recording-urls.ts';
+import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
@@ -96,7 +96,7 @@ export class VrService {
       throw c.reason;
     }
     if (m.status === 'rejected') throw m.reason;
-    const expS = Math.floor(now / 1000 + this.rec.cfg.uploadTtlMs / 1000);
+    const expS = urlExpiryS(now, this.rec.cfg.uploadTtlMs / 1000);
     return vrCreateResp(name, signedSegmentUrl(this.p.key, this.p.baseUrl, 'put', s.sessionId, name, expS));
   }
 

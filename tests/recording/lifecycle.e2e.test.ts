@@ -45,7 +45,10 @@ describe('expiry', () => {
     const s = segs[0]!;
     const c = await vr.create({ size: s.bytes.length, start: T0, duration: s.duration });
     const id = segmentId(session, String(c.body.name));
-    await Bun.sleep(UPLOAD_TTL_S * 1000 + 200);
+    // The URL lives until the end of its `e` second (at least UPLOAD_TTL_S, less than a second more).
+    const e = Number(new URL(String(c.body.url)).searchParams.get('e'));
+    expect(e * 1000 - Date.now()).toBeGreaterThan((UPLOAD_TTL_S - 1) * 1000);
+    await Bun.sleep(Math.max(0, e * 1000 - Date.now()) + 200);
     const late = await put(String(c.body.url), s.bytes);
     expect(late.status).toBe(410);
     expect(String(late.body.info)).toContain('expired');
@@ -79,13 +82,13 @@ describe('retention', () => {
     const list = async () => (await (await p.api(`/api/devices/${cam.id}/channels/0/recordings?from=${T0}&to=${T0 + 10}`, { token: alice })).json()).segments;
     expect(await (await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice })).json()).toEqual({ retention_s: 7 * 86400, default: true });
     const first = await vr.create({ size: segs[0]!.bytes.length, start: T0, duration: segs[0]!.duration });
-    await put(String(first.body.url), segs[0]!.bytes);
+    expect((await put(String(first.body.url), segs[0]!.bytes)).status).toBe(201);
     expect((await vr.save(String(first.body.name))).status).toBe(200);
     expect((await list()).length).toBe(1);
     const set = await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: 3 }) });
     expect(await set.json()).toEqual({ retention_s: 3, default: false, segments: 1 });
     const second = await vr.create({ size: segs[1]!.bytes.length, start: T0 + 1, duration: segs[1]!.duration });
-    await put(String(second.body.url), segs[1]!.bytes);
+    expect((await put(String(second.body.url), segs[1]!.bytes)).status).toBe(201);
     expect((await vr.save(String(second.body.name))).status).toBe(200);
     expect((await list()).length).toBe(2);
     await until(list, (l) => l.length === 0, 15_000, 'retention');

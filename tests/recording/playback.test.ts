@@ -1,7 +1,7 @@
 /** Playback helpers: HTTP ranges, time-range queries, signed segment URLs. */
 import { describe, expect, it } from 'bun:test';
 import { parseRange } from '../../platform/recording-playback.ts';
-import { checkSegmentUrl, segmentStem, signedSegmentUrl } from '../../platform/recording-urls.ts';
+import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from '../../platform/recording-urls.ts';
 import { RangeQuery } from '../../protocol/recording-api.ts';
 
 describe('HTTP Range', () => {
@@ -47,6 +47,16 @@ describe('signed segment URLs', () => {
     expect(checkSegmentUrl(key, 'put', 'SESS', name, '3000', s, 1999)).toBe('forged');
     expect(checkSegmentUrl(Buffer.alloc(32, 2), 'put', 'SESS', name, e, s, 1999)).toBe('forged');
     expect(checkSegmentUrl(key, 'put', 'SESS', name, undefined, s, 1999)).toBe('forged');
+  });
+
+  it('live at least their time to live, made at any moment of a second', () => {
+    for (const madeMs of [1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_500, 1_700_000_000_999]) {
+      const e = urlExpiryS(madeMs, 1);
+      const sig = new URL(signedSegmentUrl(key, 'https://h:1', 'put', 'SESS', name, e)).searchParams.get('s')!;
+      // still good one second after it was made, and less than two
+      expect(checkSegmentUrl(key, 'put', 'SESS', name, String(e), sig, (madeMs + 1000) / 1000)).toBe('ok');
+      expect(checkSegmentUrl(key, 'put', 'SESS', name, String(e), sig, (madeMs + 2000) / 1000)).toBe('expired');
+    }
   });
 
   it('name segments as the platform makes them', () => {
