@@ -110,9 +110,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     p.sessions.prune().catch(() => {});
     p.uploads.prune().catch(() => {});
   }, HOUSEKEEPING_INTERVAL_MS);
-  // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
-  // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
-  // Then, on PGlite, autovacuum's work (see Db.vacuum): without it the pruned rows' space is never reused.
+  // Hourly: history past its retention is pruned, then, on PGlite, autovacuum's work is done (see
+  // Db.vacuum): without it the pruned rows' space would never be reused.
   const pruneHistoryNow = () => pruneHistory(db, Date.now() - cfg.historyRetentionMs).then(
     (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
     (err) => log.warn({ err: String(err) }, 'history pruning failed'),
@@ -121,6 +120,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     (err) => log.warn({ err: String(err) }, 'vacuum of the embedded database failed'),
   );
   const historyPruning = setInterval(pruneHistoryNow, HISTORY_PRUNE_INTERVAL_MS);
+  // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
+  // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
   const eviction = setInterval(() => {
     const evicted = p.host.evictIdle(ACTOR_IDLE_EVICT_MS);
     if (evicted > 0) log.debug({ evicted }, 'idle actors evicted');
