@@ -21,7 +21,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machineCpuTicks, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, referenceSpeed, stealPercent, table } from './lib.ts';
+import { cpuProfileArgs, machineCpuTicks, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, referenceSpeed, stealPercent, table } from './lib.ts';
 import { bareLoopDelays, type LoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -91,8 +91,7 @@ const runTicks0 = machineCpuTicks();
 const dataDir = mkdtempSync(join(tmpdir(), 'h627-bench-keepalive-'));
 const b = await provisionPus(KIND, 'keepalive', COUNT, PASSWORD, dataDir);
 const env = platformEnv(b, dataDir, { ADMIN_TOKEN });
-const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : [];
-const platform = await spawnReady(['bun', ...profile, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+const platform = await spawnReady(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
 const url = platform.match[1]!;
 const pid = platform.proc.pid;
 await Bun.sleep(1000);

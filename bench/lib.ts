@@ -68,6 +68,16 @@ export function statFields(path: string): string[] {
   return readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
 }
 
+/** The nice value in a /proc `stat` file (field 19): of a process, or of one of its threads. */
+export function statNice(path: string): number {
+  return Number(statFields(path)[16]);
+}
+
+/** Bun's flags for a CPU profile of a spawned platform written to `dir` (a diagnostic run), or none. */
+export function cpuProfileArgs(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** CPU seconds (user + system) in a /proc `stat` file: of a process, or of one of its threads. */
 export function statCpuSeconds(path: string): number {
   const f = statFields(path);

@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Subprocess } from 'bun';
-import { benchDeviceId as deviceIdOf, machineCpuTicks, machineNote, parseArgs, referenceSpeed, stealPercent, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, type BenchDb } from './lib.ts';
+import { benchDeviceId as deviceIdOf, machineCpuTicks, machineNote, parseArgs, referenceSpeed, stealPercent, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, statNice, cpuProfileArgs, type BenchDb } from './lib.ts';
 import { onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady as spawnProcess, stallsBetween, type LoopDelays } from './platform.ts';
 import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
 import type { SrtMeasure } from './live-srt.worker.ts';
@@ -96,9 +96,7 @@ function threadNice(pid: number): { main: string; srt: string } {
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8');
-      // stat: "pid (comm) state …"; nice is field 19, the 17th after the closing parenthesis
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const nice = statNice(`/proc/${pid}/task/${t}/stat`);
       if (t === String(pid)) main.add(nice);
       else if (comm.startsWith('SRT:')) srt.add(nice);
     } catch {
@@ -283,8 +281,7 @@ try {
     const dataDir = mkdtempSync(join(work, 'data-'));
     b = await provisionPus(KIND, 'live', STREAMS, PASSWORD, dataDir);
     const env = platformEnv(b, dataDir, { ADMIN_TOKEN, PUBLIC_HOST: '127.0.0.1' });
-    const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : []; // a diagnostic run
-    const platform = await spawnReady(['bun', ...profile, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+    const platform = await spawnReady(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
     const url = platform.match[1]!;
     const platformLoop = () => platformLoopDelays(url);
     const pid = platform.proc.pid;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
-import { benchDb, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
+import { benchDb, cpuProfileArgs, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
 import { platformHistogram, platformLoopDelays, stallsBetween, type LoopDelays } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -42,8 +42,7 @@ const ROOT = join(import.meta.dir, '..');
 const TLS = { tls: { rejectUnauthorized: false } } as const;
 
 async function spawnPlatform(env: Record<string, string>) {
-  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${args.profile}`] : [];
-  const proc = Bun.spawn(['bun', ...profile, join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  const proc = Bun.spawn(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
   let buf = '';
