@@ -42,6 +42,9 @@ const SEND_COMMAND = {
   params: ({ event }: { event: PuEvent }) => (event.type === 'cmd.request' ? { reqId: event.reqId, name: event.name } : { reqId: '', name: '' }),
 } as const;
 
+/** Why an offline device is online again when a keepalive arrives on its open connection. */
+export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
+
 /** Actor id of a device's pu actor. */
 export function puActorId(deviceId: string): string {
   return `pu:${deviceId}`;
@@ -57,6 +60,8 @@ export const puMachine = setup({
   guards: {
     connected: ({ context }) => context.connected,
     sameConnection: ({ context, event }) => event.type === 'vd.disconnected' && event.connId === context.connId,
+    /** The event came over the device's current, still open connection. */
+    currentConnection: ({ context, event }) => event.type === 'vd.keepalive' && context.connected && event.connId === context.connId,
     isCommand: ({ context, event }, name: string) => event.type === 'cmd.request' && event.name === name && context.connected,
     upgradeFinished: ({ event }) => event.type === 'cmd.result' && event.name === 'QueryUpgrade' && event.ok
       && (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'done',
@@ -208,6 +213,9 @@ export const puMachine = setup({
     },
     offline: {
       on: {
+        // Heard from again on the connection that never closed (it went offline while the platform
+        // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
+        'vd.keepalive': { guard: 'currentConnection', target: 'online', actions: ['keepalive', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }] },
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server again' } }] },
         'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in again' } }] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
@@ -222,5 +230,9 @@ export const puMachine = setup({
   },
 });
 
-/** The pu machine as the host registers it; `lastSeenAt` changes alone are not history rows. */
-export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt'], quiet: a.quietKeepalive };
+/**
+ * The pu machine as the host registers it. Changes of these alone are not history rows: the
+ * last-seen time, and when and from where the device last asked Vs (an unauthenticated request
+ * anyone can repeat: it must not grow the history, issue #19).
+ */
+export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom'], quiet: a.quietKeepalive };

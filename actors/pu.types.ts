@@ -78,7 +78,7 @@ export type PuEvent = At & (
   | { type: 'vs.scheduled'; ip?: string }
   | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
   | { type: 'vd.disconnected'; connId: string; code: number; reason: string }
-  | { type: 'vd.keepalive'; state: number; channels: PuChannelState[] }
+  | { type: 'vd.keepalive'; connId?: string; state: number; channels: PuChannelState[] }
   | { type: 'vd.serverInfo'; state?: number; hbIntervalS: number }
   | { type: 'vd.message'; name: string }
   | { type: 'vd.alarm'; alarmId: string; channel: number; alarmType: number; state: string; timestamp: number }

@@ -74,6 +74,10 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Failed sign-ins since the last success (NIST SP 800-63B 5.2.2: a hard lock only after many in a row). */
+  failedLogins: integer('failed_logins').notNull().default(0),
+  /** Set when `failed_logins` reached the hard-lock threshold: no sign-in before this time. */
+  lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }),
 });
 
 /** Provisioned devices (PUs): credentials and ownership; lifecycle lives in the pu actor. */
@@ -102,11 +106,27 @@ export const sessions = pgTable(
   'sessions',
   {
     tokenHash: text('token_hash').primaryKey(),
+    /** A public id of the session (not a credential): what signed playback URLs are bound to, so they die with it. */
+    id: text('id').notNull().unique().default(sql`gen_random_uuid()::text`),
     userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/**
+ * Nonces of signed Vd logins already used (docs/protocol.md, "Signed login"): kept until the
+ * login's timestamp window has passed, so a replay is refused after a restart too.
+ */
+export const loginNonces = pgTable(
+  'login_nonces',
+  {
+    deviceId: text('device_id').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.nonce] }), index('login_nonces_expiry_idx').on(t.expiresAt)],
 );
 
 /** One-time binding codes a user enters on a device (Bind, NOTES 13). */

@@ -11,6 +11,7 @@ import type { EffectCall, EffectHandlers, Transition } from '../actors/host.ts';
 import { recordingActorId, type RecordParams, type RecordingContext, type RecordingInput } from '../actors/recording.machine.ts';
 import type { SegmentContext } from '../actors/segment.machine.ts';
 import type { PuContext } from '../actors/pu.types.ts';
+import { KEEPALIVE_BACK_REASON } from '../actors/pu.machine.ts';
 import { CBK_URL_MAX_BYTES } from '../protocol/constants.ts';
 import { sameDevice } from '../protocol/identity.ts';
 import type { StartRecordingBody } from '../protocol/recording-api.ts';
@@ -316,7 +317,9 @@ export class RecordingService {
     if (!t.logged) return;
     if (t.type === 'pu') {
       const pu = t.context as unknown as PuContext;
-      if (t.event.type === 'vd.connected') this.tellSessions(pu.deviceId, { type: 'pu.online' });
+      // Back: a login, or a keepalive on a connection that stayed open while the pu was offline.
+      const back = t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
+      if (back) this.tellSessions(pu.deviceId, { type: 'pu.online' });
       else if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
         this.tellSessions(pu.deviceId, { type: 'pu.offline', reason: String(pu.reason ?? t.stateKey) });
         if (t.stateKey === 'deprovisioned') for (const [token, s] of this.byToken) if (s.deviceId === pu.deviceId) this.byToken.delete(token);

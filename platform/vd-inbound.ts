@@ -43,7 +43,7 @@ export const INBOUND = {
       channel: c.channel, state: c.state, alarm: c.alarm ?? 0,
       ...(c.stream_id ? { stream_id: c.stream_id } : {}), ...(c.record_session ? { record_session: c.record_session } : {}),
     }));
-    p.host.send(puActorId(conn.deviceId), { type: 'vd.keepalive', state: params.state, channels });
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.keepalive', connId: conn.connId, state: params.state, channels });
     return {};
   }) as Handler<KeepaliveParams>,
 

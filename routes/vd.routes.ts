@@ -101,7 +101,8 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
   const refuse = (err: unknown) => {
     const code = err instanceof InboundError ? err.code : VD_ERR.SERVER_ERROR;
     if (!(err instanceof InboundError)) p.log.error({ device: conn.deviceId, name, err: err instanceof Error ? err.stack : String(err) }, 'vd handler failed');
-    reply(vdError(seq, code, err instanceof Error ? err.message : String(err)));
+    // Only a refusal's own words reach the device: never an SQL statement, a stack or a file path.
+    reply(vdError(seq, code, err instanceof InboundError ? err.message : 'internal error'));
   };
   try {
     const out = handle(p, conn, v.value);

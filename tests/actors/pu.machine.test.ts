@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { puMachine, REBOOT_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, heartbeatTimeoutMs } from '../../actors/pu.machine.ts';
+import { KEEPALIVE_BACK_REASON, puMachine, REBOOT_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, heartbeatTimeoutMs } from '../../actors/pu.machine.ts';
 import { LOCKOUT_BASE_MS, LOGIN_FAILURES_TO_LOCK, quietKeepalive } from '../../actors/pu.actions.ts';
 import { puV1 } from '../../actors/pu.machine.ts';
 import type { PuEvent } from '../../actors/pu.types.ts';
@@ -102,6 +102,36 @@ describe('pu machine', () => {
     t.clock.increment(1000);
     expect(t.state()).toBe('"offline"'); // timeout after that keepalive
     expect(t.ctx().since).toBe(T0 + 1000 + timeout);
+  });
+
+  it('comes back online on a keepalive from its still open connection, not from an old one', () => {
+    const t = start();
+    t.login('c1');
+    for (let s = 0; s <= heartbeatTimeoutMs(t.ctx()) / 1000; s++) t.clock.increment(1000);
+    expect(t.state()).toBe('"offline"'); // e.g. its keepalives were lost while the database was away
+    t.send({ type: 'vd.keepalive', connId: 'c0', state: 1, channels: [] });
+    expect(t.state()).toBe('"offline"'); // not the current connection
+    t.send({ type: 'vd.keepalive', connId: 'c1', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx()).toMatchObject({ reason: KEEPALIVE_BACK_REASON, since: t.clock.now(), lastSeenAt: t.clock.now(), channelStates: [{ channel: 0, state: 1, alarm: 0 }] });
+    t.send({ type: 'vd.disconnected', connId: 'c1', code: 1006, reason: 'gone' });
+    for (let s = 0; s <= heartbeatTimeoutMs(t.ctx()) / 1000; s++) t.clock.increment(1000);
+    expect(t.state()).toBe('"offline"');
+    t.send({ type: 'vd.keepalive', connId: 'c1', state: 1, channels: [] });
+    expect(t.state()).toBe('"offline"'); // a closed connection brings nothing back
+  });
+
+  it('does not write history for Vs calls that change no state', () => {
+    const t = start();
+    t.send({ type: 'vs.scheduled', ip: '10.0.0.2' });
+    const before = t.actor.getSnapshot();
+    t.clock.increment(1000);
+    const [next, actions] = pureTransition(puMachine, before, { type: 'vs.scheduled', ip: '10.0.0.3', at: t.clock.now() });
+    expect(actions).toEqual([]);
+    expect(next.value).toEqual(before.value);
+    const [now, was] = [next.context as unknown as Record<string, unknown>, before.context as unknown as Record<string, unknown>];
+    const changed = Object.keys(now).filter((k) => now[k] !== was[k]);
+    expect(changed.every((k) => puV1.volatile!.includes(k))).toBe(true); // the host keeps these beside the snapshot, unlogged
   });
 
   it('keeps checking the heartbeat through an upgrade, so a failed upgrade still ends offline when the device goes silent', () => {
