@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
 import { DEFAULT_LINGER_MS } from '../actors/stream.machine.ts';
+import { VD_MESSAGE_BUDGET_DEFAULT } from '../platform/vd-budget.ts';
+
+/** Default of LIVE_VIEWERS_PER_USER: a family's phones and a wall of cameras (platform's choice). */
+export const LIVE_VIEWERS_PER_USER_DEFAULT = 16;
 
 /** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
 export const DEFAULT_HTTP_PORT = 8443;
@@ -46,6 +50,13 @@ export const EnvSchema = z.object({
   /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
   HISTORY_RETENTION_DAYS: z.coerce.number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' }).min(1, 'HISTORY_RETENTION_DAYS must be at least 1').max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500').default(DEFAULT_HISTORY_RETENTION_DAYS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** A device's Vd message budget: messages per second sustained, and the burst (platform/vd-budget.ts). */
+  VD_MESSAGES_PER_S: z.coerce.number({ error: 'VD_MESSAGES_PER_S must be a number' }).min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1').max(100_000, 'VD_MESSAGES_PER_S must be at most 100000').default(VD_MESSAGE_BUDGET_DEFAULT.ratePerS),
+  VD_MESSAGE_BURST: z.coerce.number({ error: 'VD_MESSAGE_BURST must be a number' }).int('VD_MESSAGE_BURST must be whole messages').min(1, 'VD_MESSAGE_BURST must be at least 1').max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000').default(VD_MESSAGE_BUDGET_DEFAULT.burst),
+  /** Live viewers one user (or the admin token) may hold at once, across all streams (platform/live.ts). */
+  LIVE_VIEWERS_PER_USER: z.coerce.number({ error: 'LIVE_VIEWERS_PER_USER must be a number' }).int('LIVE_VIEWERS_PER_USER must be a whole number').min(1, 'LIVE_VIEWERS_PER_USER must be at least 1').max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000').default(LIVE_VIEWERS_PER_USER_DEFAULT),
 });
 
 /** Resolved configuration. */
@@ -88,5 +99,8 @@ function resolveConfig(e: z.infer<typeof EnvSchema>) {
     hbIntervalS: e.HB_INTERVAL_S,
     liveLingerMs: e.LIVE_LINGER_S * 1000,
     historyRetentionMs: e.HISTORY_RETENTION_DAYS * 86_400_000,
+    metricsToken: e.METRICS_TOKEN,
+    vdMessageBudget: { ratePerS: e.VD_MESSAGES_PER_S, burst: e.VD_MESSAGE_BURST },
+    liveViewersPerUser: e.LIVE_VIEWERS_PER_USER,
   };
 }

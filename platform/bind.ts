@@ -34,7 +34,7 @@ export class BindCodes {
       .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
       .returning({ userId: bindCodes.userId });
     if (!row) {
-      this.p.log.warn({ device: deviceId }, 'bind refused: unknown, expired or used code');
+      this.p.rateLog.warn(deviceId, { device: deviceId }, 'bind refused: unknown, expired or used code');
       this.p.host.send(puActorId(deviceId), { type: 'bind.rejected', reason: 'unknown, expired or already used bind code' });
       return false;
     }

@@ -3,6 +3,7 @@ import type { Config } from '../lib/config.ts';
 import type { Db } from '../db/client.ts';
 import type { ActorHost } from '../actors/host.ts';
 import type { Logger } from '../lib/log.ts';
+import type { LogLimiter } from '../lib/log-limit.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { VdConnections } from './vd-connections.ts';
 import type { DeviceAuth } from './device-auth.ts';
@@ -20,6 +21,8 @@ export interface Platform {
   db: Db;
   host: ActorHost;
   log: Logger;
+  /** The log for lines outsiders can cause (a device's bad frames, refused logins): one summary per repeated line. */
+  rateLog: LogLimiter;
   metrics: Metrics;
   adminToken: string;
   /** Public base URL, e.g. `https://127.0.0.1:8443`. */

@@ -2,7 +2,8 @@
  * Start and stop one platform process: configuration, TLS, database and migrations, the actor
  * host and its effects, the services, and the HTTPS/WSS server.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { isUnder } from '../lib/safe-path.ts';
 import { and, eq } from 'drizzle-orm';
 import type { Server } from 'bun';
 import type { Config } from '../lib/config.ts';
@@ -22,6 +23,8 @@ import { acquireDataDirLock } from './lock.ts';
 import { loadPlatformKey } from './secrets.ts';
 import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
 import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from './vd-connections.ts';
+import { VdBudgets } from './vd-budget.ts';
+import { LogLimiter } from '../lib/log-limit.ts';
 import { DeviceAuth } from './device-auth.ts';
 import { RpcService } from './rpc.ts';
 import { Uploads, type Grant } from './uploads.ts';
@@ -60,7 +63,13 @@ async function stored(p: Platform, g: Grant, file: string, size: number): Promis
   else if (g.kind === 'alarm') {
     await orm.update(alarms).set({ picture: file }).where(eq(alarms.id, g.ref));
     p.feed.alarmPicture(g.deviceId, g.ref); // the consoles showing its alarm load it
-  } else if (g.kind === 'log') await orm.update(deviceLogs).set({ file, size }).where(and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref)));
+  } else if (g.kind === 'log') {
+    // A log uploaded again (LogUploadAsync repeated with its trans_id) replaces the earlier file.
+    const where = and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref));
+    const [before] = await orm.select({ file: deviceLogs.file }).from(deviceLogs).where(where);
+    await orm.update(deviceLogs).set({ file, size }).where(where);
+    if (before?.file && before.file !== file && isUnder(p.uploads.root, before.file)) rmSync(before.file, { force: true });
+  }
 }
 
 /** Start the platform described by `cfg`. */
@@ -72,7 +81,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const key = loadPlatformKey(cfg.dataDir);
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
   // The services and the host reference each other through `p`, filled in below.
-  const p = { cfg, db, log, key, adminToken: admin.token, baseUrl: '' } as Platform;
+  const p = { cfg, db, log, rateLog: new LogLimiter(log), key, adminToken: admin.token, baseUrl: '' } as Platform;
   const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0, live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 } });
   p.metrics = metrics;
   p.live = new LiveService(p);
@@ -83,7 +92,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     ...p.live.effects(),
   };
   p.host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
-  p.vd = new VdConnections(moduleLog('vd', log));
+  p.vd = new VdConnections(moduleLog('vd', log), new VdBudgets(cfg.vdMessageBudget));
   p.auth = new DeviceAuth(p, key);
   p.rpc = new RpcService(p);
   p.uploads = new Uploads(p, (g, file, size) => stored(p, g, file, size));
@@ -136,6 +145,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         clearInterval(eviction);
         clearInterval(historyPruning);
         metrics.stop();
+        p.rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush

@@ -298,7 +298,7 @@ export class LiveService {
     if (t.event.type !== 'vd.keepalive') return;
     for (const ch of (t.context.channelStates as Array<{ channel: number; stream_id?: string }>) ?? []) {
       if (!ch.stream_id || this.current.get(`${deviceId}/${ch.channel}`) === ch.stream_id) continue;
-      this.p.log.warn({ device: deviceId, channel: ch.channel, stream: ch.stream_id }, 'device pushes a stream the platform does not expect: StopLive');
+      this.p.rateLog.warn(deviceId, { device: deviceId, channel: ch.channel, stream: ch.stream_id }, 'device pushes a stream the platform does not expect: StopLive');
       this.p.vd.request(deviceId, 'StopLive', { stream_id: ch.stream_id, channel: ch.channel }).catch(() => {});
     }
   }

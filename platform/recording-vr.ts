@@ -9,6 +9,7 @@
  * with whatever else is in flight; an answer that promises durability waits for its commits.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { safeSegment } from '../lib/safe-path.ts';
 import { recordingStats } from '../db/schema.ts';
 import { segmentActorId, type SegmentContext, type SegmentInput } from '../actors/segment.machine.ts';
 import type { ActorView } from '../actors/host.ts';
@@ -223,12 +224,7 @@ function confirmableState(v: Pick<ActorView, 'stateKey' | 'status' | 'context'>,
 /** Where a segment's bytes go: `<device>/<channel>/<UTC day of its start>/<session>_<name>`. */
 function storageKey(s: SessionInfo, startMs: number, name: string): string {
   const day = new Date(Number.isFinite(startMs) && startMs < 8.64e15 ? startMs : 0).toISOString().slice(0, 10);
-  return `${encodeKeyPart(s.deviceId)}/${s.channel}/${day}/${s.sessionId}_${name}`;
-}
-
-/** A device id as one storage-key segment: characters other than `[A-Za-z0-9_-]` become `~hh` (so `~` too: no two ids collide). */
-function encodeKeyPart(id: string): string {
-  return id.replace(/[^A-Za-z0-9_-]/g, (ch) => `~${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${safeSegment(s.deviceId)}/${s.channel}/${day}/${s.sessionId}_${name}`;
 }
 
 function randomSuffix(): string {

@@ -11,6 +11,7 @@ import { deviceLogs, snapshots } from '../db/schema.ts';
 import { puActorId } from '../actors/pu.machine.ts';
 import type { EffectCall } from '../actors/host.ts';
 import { acceptsVd, validateVdParams, validateVdResp, vd, type VdName } from '../protocol/vd.ts';
+import type { LogUploadAsyncParams, SnapshotParams } from '../protocol/index.ts';
 import type { Platform } from './context.ts';
 import { DomainError } from './errors.ts';
 import type { VdAnswer } from './vd-connections.ts';
@@ -62,11 +63,13 @@ export class RpcService {
       throw new DomainError('forbidden', `${name} is sent by the platform's stream and recording actors; use the live and recording API`);
     }
     const extra: Record<string, unknown> = {};
-    const params = await this.prepare(deviceId, name, body.params, extra);
-    const v = validateVdParams(name, params);
+    // Everything the caller gave is checked before anything is stored or named after it (issue #19: a
+    // trans_id once named a file); the upload URLs the platform fills in come after.
+    const v = validateVdParams(name, withPlatformDefaults(name, body.params));
     if (!v.ok) throw new DomainError('invalid', v.error, 'params');
+    const params = await this.prepare(deviceId, name, v.value, extra);
     const reqId = randomToken(REQ_ID_BYTES);
-    const answer = new Promise<VdAnswer>((resolve) => this.outbox.set(reqId, { name, params: v.value, resolve }));
+    const answer = new Promise<VdAnswer>((resolve) => this.outbox.set(reqId, { name, params, resolve }));
     const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
     const r = await this.p.host.dispatch(puActorId(deviceId), {
       type: 'cmd.request', reqId, name, by: by.name, ...(firmwareModel ? { firmwareModel } : {}),
@@ -94,7 +97,7 @@ export class RpcService {
         const checked = validateVdResp(name, answer.resp);
         if (checked.ok) answer = { ok: true, resp: checked.value };
         else {
-          this.p.log.warn({ device: deviceId, name, err: checked.error }, 'device answered with an invalid response');
+          this.p.rateLog.warn(deviceId, { device: deviceId, name, err: checked.error }, 'device answered with an invalid response');
           answer = { ok: false, kind: 'err', code: 502, msg: `invalid answer from the device: ${checked.error}` };
         }
       }
@@ -106,24 +109,34 @@ export class RpcService {
     ob?.resolve(answer);
   }
 
-  /** Fill what the platform provides itself: upload URLs for Snapshot and LogUploadAsync. */
+  /** Fill what the platform provides itself into validated params: upload URLs for Snapshot and LogUploadAsync. */
   private async prepare(deviceId: string, name: string, params: unknown, extra: Record<string, unknown>): Promise<unknown> {
-    const given = (params && typeof params === 'object' ? params : {}) as Record<string, unknown>;
     if (name === 'Snapshot') {
+      const given = params as SnapshotParams;
       const id = randomUUID();
-      const channel = typeof given.channel === 'number' ? given.channel : 0;
-      await this.p.db.orm.insert(snapshots).values({ id, deviceId, channel });
+      await this.p.db.orm.insert(snapshots).values({ id, deviceId, channel: given.channel });
       extra.snapshot_id = id;
-      return { ...given, channel, url: await this.p.uploads.grant('snapshot', deviceId, id, PICTURE_MAX_BYTES) };
+      return { ...given, url: await this.p.uploads.grant('snapshot', deviceId, id, PICTURE_MAX_BYTES) };
     }
     if (name === 'LogUploadAsync') {
-      const transId = given.trans_id === undefined ? String(Date.now()) : String(given.trans_id);
-      const start = String(given.start ?? '');
-      const end = String(given.end ?? '');
-      await this.p.db.orm.insert(deviceLogs).values({ deviceId, transId, start, end }).onConflictDoNothing();
+      const given = params as LogUploadAsyncParams;
+      const transId = given.trans_id;
+      await this.p.db.orm.insert(deviceLogs).values({ deviceId, transId, start: given.start, end: given.end }).onConflictDoNothing();
       extra.trans_id = transId;
+      // On the wire as H.627.2 has it (an integer) when it is one, else as OVC's string (NOTES 11).
       return { ...given, trans_id: /^\d+$/.test(transId) ? Number(transId) : transId, url: await this.p.uploads.grant('log', deviceId, transId, LOG_MAX_BYTES) };
     }
     return params;
   }
+}
+
+/** Stands in for the upload URL the platform fills in itself, so that the caller's params validate without one. */
+const URL_FILLED_BY_PLATFORM = 'https://upload.invalid/';
+
+/** The caller's params with what the platform provides (upload URL, a trans_id by default), ready to validate. */
+function withPlatformDefaults(name: string, params: unknown): unknown {
+  if (name !== 'Snapshot' && name !== 'LogUploadAsync') return params;
+  const given = (params && typeof params === 'object' && !Array.isArray(params) ? params : {}) as Record<string, unknown>;
+  if (name === 'Snapshot') return { channel: 0, ...given, url: URL_FILLED_BY_PLATFORM };
+  return { trans_id: String(Date.now()), ...given, url: URL_FILLED_BY_PLATFORM };
 }

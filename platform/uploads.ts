@@ -2,10 +2,14 @@
  * Single-use, expiring upload URLs handed to devices (Snapshot `url`, LogUploadAsync `url`,
  * AlarmNotify `pic_upload_url`): `PUT /upload/<token>` streams the bytes to a file under
  * $DATA_DIR/files (write, then rename), records it, and the token cannot be used again.
+ * Stored files are named by the platform (`<kind>/<device id as one safe segment>/<random uuid>.<ext>`),
+ * never from what a device or a user sent (a `trans_id`, a reference), and checked to lie under the root.
  */
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathUnder, safeSegment } from '../lib/safe-path.ts';
 import { grants } from '../db/schema.ts';
 import type { Platform } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -22,6 +26,8 @@ export const PICTURE_MAX_BYTES = 8 * 1024 * 1024;
 export const LOG_MAX_BYTES = 64 * 1024 * 1024;
 /** Used or expired grants are kept this long (for the record), then forgotten. */
 export const GRANT_RETENTION_MS = 24 * 3600_000;
+/** File extension of each kind of upload. */
+const FILE_EXTENSION: Record<GrantKind, string> = { snapshot: 'jpg', alarm: 'jpg', log: 'log', segment: 'ts' };
 /** Path prefix of upload URLs. */
 export const UPLOAD_PATH = '/upload';
 
@@ -49,9 +55,9 @@ export class Uploads {
     return `${this.p.baseUrl}${UPLOAD_PATH}/${token}`;
   }
 
-  /** Where a stored file of a kind lives. */
-  fileFor(kind: GrantKind, deviceId: string, name: string): string {
-    return join(this.root, kind, encodeURIComponent(deviceId), name);
+  /** A new file for an upload of a kind: a name the platform chooses, under the device's folder, under the root. */
+  newFile(kind: GrantKind, deviceId: string): string {
+    return pathUnder(this.root, kind, safeSegment(deviceId), `${randomUUID()}.${FILE_EXTENSION[kind]}`);
   }
 
   /** Receive an upload: claim the token, stream the body to disk, record it. */
@@ -65,9 +71,8 @@ export class Uploads {
       await this.release(token);
       throw new DomainError('invalid', `body of ${declared} bytes is over the limit of ${g.maxBytes}`);
     }
-    const ext = g.kind === 'log' ? 'log' : g.kind === 'segment' ? 'ts' : 'jpg';
-    const file = this.fileFor(g.kind, g.deviceId, `${g.ref}.${ext}`);
-    const part = `${file}.part-${token.slice(0, 8)}`;
+    const file = this.newFile(g.kind, g.deviceId);
+    const part = `${file}.part`;
     mkdirSync(dirname(file), { recursive: true });
     let size = 0;
     try {

@@ -5,6 +5,8 @@
  * Late, unknown and duplicate answers are logged and dropped.
  */
 import type { Logger } from '../lib/log.ts';
+import type { TokenBucket } from '../lib/token-bucket.ts';
+import { VdBudgets } from './vd-budget.ts';
 import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
 import { vdEvent, vdRequest } from '../protocol/vd-frame.ts';
 
@@ -48,7 +50,13 @@ export class VdConnection {
   private pending = new Map<number, Pending>();
   /** Malformed frames in a row (a well-formed one resets it). */
   garbage = 0;
+  /** Frames refused in a row for being over the device's message budget. */
+  overruns = 0;
+  /** The device's message budget (shared by its connections: a reconnect does not refill it). */
+  budget!: TokenBucket;
   closed = false;
+  /** The platform closed it (a policy close): frames still in flight are ignored. */
+  closing = false;
 
   constructor(
     readonly connId: string,
@@ -101,8 +109,12 @@ export class VdConnection {
 /** Every live Vd connection, by device. */
 export class VdConnections {
   private byDevice = new Map<string, VdConnection>();
+  /** Each device's message, alarm and Bind budgets (platform/vd-budget.ts). */
+  readonly budgets: VdBudgets;
 
-  constructor(private log: Logger) {}
+  constructor(private log: Logger, budgets: VdBudgets = new VdBudgets()) {
+    this.budgets = budgets;
+  }
 
   /** Number of connected devices. */
   get size(): number {
@@ -116,6 +128,7 @@ export class VdConnections {
 
   /** Register a new login; a previous connection of the same device is closed (replaced). */
   attach(conn: VdConnection): void {
+    conn.budget = this.budgets.messages.of(conn.deviceId);
     const old = this.byDevice.get(conn.deviceId);
     this.byDevice.set(conn.deviceId, conn);
     if (old && old !== conn) {

@@ -12,6 +12,7 @@ import type { AlarmNotifyParams, BatteryChangeParams, BindParams, GetServerInfoP
 import type { Platform } from './context.ts';
 import type { VdConnection } from './vd-connections.ts';
 import { PICTURE_MAX_BYTES } from './uploads.ts';
+import { ERR_OVER_BUDGET, VD_ALARM_BUDGET } from './vd-budget.ts';
 
 /** Names of the messages a PU sends (Table 9-4, NOTES 5). */
 export type PuMessageName = { [N in keyof typeof vd]: (typeof vd)[N]['from'] extends 'pu' ? N : never }[keyof typeof vd];
@@ -55,6 +56,10 @@ export const INBOUND = {
   }) as Handler<GetServerInfoParams>,
 
   AlarmNotify: (async (p, conn, params) => {
+    // Each alarm costs rows (the alarm, a history row, a picture grant): a device's are bounded by its budget.
+    if (!p.vd.budgets.alarms.take(conn.deviceId)) {
+      throw new InboundError(ERR_OVER_BUDGET, `alarm not recorded: over the alarm budget of ${VD_ALARM_BUDGET.ratePerS}/s (burst ${VD_ALARM_BUDGET.burst})`);
+    }
     const id = randomUUID();
     await p.db.orm.insert(alarms).values({
       id, deviceId: conn.deviceId, channel: params.channel, type: params.type, state: params.state, desc: params.desc, deviceTimestamp: params.timestamp,
@@ -67,6 +72,7 @@ export const INBOUND = {
 
   Bind: (async (p, conn, params) => {
     checkMac(conn, params.mac_id);
+    if (!p.vd.budgets.binds.take(conn.deviceId)) throw new InboundError(ERR_OVER_BUDGET, 'Bind ignored: too many attempts; try again in a minute');
     await p.bind.redeem(conn.deviceId, params.bind_id);
   }) as Handler<BindParams>,
 

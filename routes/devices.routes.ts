@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
+import { isUnder } from '../lib/safe-path.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ListQuery, RpcBody } from '../protocol/api.ts';
 import type { Platform } from '../platform/context.ts';
@@ -20,7 +21,8 @@ export const FILE_CACHE_MAX_AGE_S = 3600;
 /** The devices sub-app (mounted under an authenticating middleware). */
 export function deviceRoutes(p: Platform) {
   const fileOr404 = (path: string | null | undefined, type: string) => {
-    if (!path || !existsSync(path)) throw new DomainError('not-found', 'no file (not uploaded yet?)');
+    // A stored path is the platform's own, but it is served only from under the uploads' root.
+    if (!path || !isUnder(p.uploads.root, path) || !existsSync(path)) throw new DomainError('not-found', 'no file (not uploaded yet?)');
     return new Response(Bun.file(path), { headers: { 'Content-Type': type, 'Cache-Control': `private, max-age=${FILE_CACHE_MAX_AGE_S}` } });
   };
   return new Hono<AuthEnv>()

@@ -14,10 +14,13 @@ import { puActorId } from '../actors/pu.machine.ts';
 import type { Platform } from '../platform/context.ts';
 import { CLOSE_POLICY, VdConnection } from '../platform/vd-connections.ts';
 import { ERR_BAD_INPUT, INBOUND, InboundError } from '../platform/vd-inbound.ts';
+import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../platform/vd-budget.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 
 /** Malformed frames in a row after which the socket is closed. */
 export const VD_GARBAGE_LIMIT = 10;
+/** Longest message name quoted back in a log line or an `err` (names are at most a few dozen characters). */
+const LOGGED_NAME_MAX_CHARS = 64;
 
 type Login = { deviceId: string; macId: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string; ip?: string };
 type VdState = { login: Login; conn?: VdConnection };
@@ -34,6 +37,8 @@ export function vdRoutes(p: Platform) {
     const ip = c.env?.requestIP?.(c.req.raw)?.address;
     const verdict = await p.auth.login(q.value, ip);
     if (!verdict.ok) return info(verdict.status, verdict.reason, verdict.retryAfterS ? { 'Retry-After': String(verdict.retryAfterS) } : {});
+    const logins = p.vd.budgets.logins.of(verdict.deviceId);
+    if (!logins.take()) return info(429, 'too many logins of this device: reconnect later', { 'Retry-After': String(Math.ceil(logins.waitMs() / 1000)) });
     const login: Login = {
       deviceId: verdict.deviceId, macId: verdict.macId, reconnect: q.value.reconnect === 1, hardwareModel: q.value.hardware_model,
       firmwareModel: q.value.firmware_model, ...(q.value.sdk ? { sdk: q.value.sdk } : {}), ...(ip ? { ip } : {}),
@@ -51,7 +56,7 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
       const conn = new VdConnection(randomUUID(), l.deviceId, l.macId, ws, l.ip);
       ws.data.state.conn = conn;
       p.vd.attach(conn);
-      p.log.info({ device: l.deviceId, conn: conn.connId, ip: l.ip, reconnect: l.reconnect }, 'vd connected');
+      p.rateLog.info(l.deviceId, { device: l.deviceId, conn: conn.connId, ip: l.ip, reconnect: l.reconnect }, 'vd connected');
       p.host.send(puActorId(l.deviceId), {
         type: 'vd.connected', connId: conn.connId, reconnect: l.reconnect, hardwareModel: l.hardwareModel, firmwareModel: l.firmwareModel,
         ...(l.sdk ? { sdk: l.sdk } : {}), ...(l.ip ? { ip: l.ip } : {}),
@@ -65,7 +70,7 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
       const conn = ws.data.state.conn;
       if (!conn) return;
       const current = p.vd.detach(conn, `connection closed (${code})`);
-      p.log.info({ device: conn.deviceId, conn: conn.connId, code, reason, current }, 'vd disconnected');
+      p.rateLog.info(conn.deviceId, { device: conn.deviceId, conn: conn.connId, code, reason, current }, 'vd disconnected');
       // Soon rather than now: thousands of sockets can close in one turn of the event loop, and
       // the event names its connection, so a newer login's events may be applied first.
       p.host.sendSoon(puActorId(conn.deviceId), { type: 'vd.disconnected', connId: conn.connId, code, reason: reason || 'closed' });
@@ -75,24 +80,28 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
 
 /** One frame from a device. */
 function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
+  if (conn.closing) return;
   const f = parseVdFrame(typeof data === 'string' ? data : new Uint8Array(data));
-  if (f.kind === 'invalid') return garbage(p, conn, f.reason, f.seq);
-  conn.garbage = 0;
   if (f.kind === 'response' || f.kind === 'error') {
     const answered = conn.settle(f.seq, f.kind === 'response' ? { ok: true, resp: f.resp } : { ok: false, kind: 'err', code: f.err.code, msg: f.err.msg });
-    if (!answered) p.log.warn({ device: conn.deviceId, seq: f.seq }, 'vd answer to no pending request (late, unknown or duplicate): dropped');
+    // An answer the platform asked for costs the device nothing; one to nothing counts like any frame.
+    if (answered || !spend(p, conn, undefined)) return;
+    p.rateLog.warn(conn.deviceId, { device: conn.deviceId, seq: f.seq }, 'vd answer to no pending request (late, unknown or duplicate): dropped');
     return;
   }
+  if (!spend(p, conn, f.kind === 'event' ? undefined : f.seq)) return;
+  if (f.kind === 'invalid') return garbage(p, conn, f.reason, f.seq);
+  conn.garbage = 0;
   const name = f.kind === 'request' ? f.req : f.event;
   const kind = f.kind === 'request' ? 'rpc' : 'event';
   const reply = (text: string) => { if (f.kind === 'request') conn.socket.send(text); };
   if (!isVdName(name) || !acceptsVd(name, 'pu', kind)) {
-    p.log.warn({ device: conn.deviceId, name, kind }, 'vd message not accepted from a PU');
-    return reply(vdError(f.kind === 'request' ? f.seq : 0, VD_ERR.UNSUPPORTED_METHOD, `${name} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`));
+    p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name: name.slice(0, LOGGED_NAME_MAX_CHARS), kind }, 'vd message not accepted from a PU');
+    return reply(vdError(f.kind === 'request' ? f.seq : 0, VD_ERR.UNSUPPORTED_METHOD, `${JSON.stringify(name.slice(0, LOGGED_NAME_MAX_CHARS))} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`));
   }
   const v = validateVdParams(name, f.params);
   if (!v.ok) {
-    p.log.warn({ device: conn.deviceId, name, err: v.error }, 'vd message with bad params');
+    p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name, err: v.error }, 'vd message with bad params');
     return reply(vdError(f.kind === 'request' ? f.seq : 0, ERR_BAD_INPUT, v.error));
   }
   const seq = f.kind === 'request' ? f.seq : 0;
@@ -100,7 +109,8 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
   const settle = (resp: unknown) => reply(vdResponse(seq, (resp ?? {}) as object));
   const refuse = (err: unknown) => {
     const code = err instanceof InboundError ? err.code : VD_ERR.SERVER_ERROR;
-    if (!(err instanceof InboundError)) p.log.error({ device: conn.deviceId, name, err: err instanceof Error ? err.stack : String(err) }, 'vd handler failed');
+    if (err instanceof InboundError) p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name, code, err: err.message }, 'vd message refused');
+    else p.rateLog.error(conn.deviceId, { device: conn.deviceId, name, err: err instanceof Error ? err.stack : String(err) }, 'vd handler failed');
     // Only a refusal's own words reach the device: never an SQL statement, a stack or a file path.
     reply(vdError(seq, code, err instanceof InboundError ? err.message : 'internal error'));
   };
@@ -113,12 +123,32 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
   }
 }
 
+/**
+ * Charge a frame to the device's message budget (platform/vd-budget.ts). Over budget: a request gets `err`
+ * ERR_OVER_BUDGET, the frame is dropped, and a device that keeps going is closed with a policy code.
+ */
+function spend(p: Platform, conn: VdConnection, seq: number | undefined): boolean {
+  if (conn.budget.take()) {
+    conn.overruns = 0;
+    return true;
+  }
+  conn.overruns++;
+  const { ratePerS, burst } = conn.budget.budget;
+  p.rateLog.warn(conn.deviceId, { device: conn.deviceId, overruns: conn.overruns }, 'vd frame over the message budget: refused');
+  if (seq !== undefined) conn.socket.send(vdError(seq, ERR_OVER_BUDGET, `over the message budget of ${ratePerS}/s (burst ${burst}): slow down`));
+  if (conn.overruns >= VD_OVERRUNS_TO_CLOSE) closeForPolicy(p, conn, 'message budget exceeded');
+  return false;
+}
+
 function garbage(p: Platform, conn: VdConnection, reason: string, seq: number | undefined): void {
   conn.garbage++;
-  p.log.warn({ device: conn.deviceId, reason, seq, inARow: conn.garbage }, 'malformed vd frame');
+  p.rateLog.warn(conn.deviceId, { device: conn.deviceId, reason, seq, inARow: conn.garbage }, 'malformed vd frame');
   if (seq !== undefined) conn.socket.send(vdError(seq, ERR_BAD_INPUT, reason));
-  if (conn.garbage >= VD_GARBAGE_LIMIT) {
-    p.log.warn({ device: conn.deviceId }, 'closing a vd connection that keeps sending malformed frames');
-    conn.socket.close(CLOSE_POLICY, 'too many malformed frames');
-  }
+  if (conn.garbage >= VD_GARBAGE_LIMIT) closeForPolicy(p, conn, 'too many malformed frames');
+}
+
+function closeForPolicy(p: Platform, conn: VdConnection, reason: string): void {
+  conn.closing = true;
+  p.log.warn({ device: conn.deviceId, conn: conn.connId, reason }, 'closing a vd connection (policy)');
+  conn.socket.close(CLOSE_POLICY, reason);
 }
