@@ -27,7 +27,8 @@ import { VdBudgets } from './vd-budget.ts';
 import { LogLimiter } from '../lib/log-limit.ts';
 import { DeviceAuth } from './device-auth.ts';
 import { RpcService } from './rpc.ts';
-import { Uploads, type Grant } from './uploads.ts';
+import { LOG_MAX_BYTES, PICTURE_MAX_BYTES, Uploads, type Grant } from './uploads.ts';
+import { SEG_MAX_SIZE_MAX_BYTES } from '../protocol/recording-api.ts';
 import { BindCodes } from './bind.ts';
 import { Sessions } from './sessions.ts';
 import { RecordingService } from './recording.ts';
@@ -47,6 +48,8 @@ export interface RunningPlatform {
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
 /** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
+/** The largest body any route takes: a segment or a device log upload. */
+export const MAX_REQUEST_BODY_BYTES = Math.max(SEG_MAX_SIZE_MAX_BYTES, LOG_MAX_BYTES, PICTURE_MAX_BYTES);
 /** How often history older than HISTORY_RETENTION_DAYS is pruned (and, on PGlite, the tables vacuumed). */
 export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 /** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
@@ -110,6 +113,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     tls: { cert: tls.cert, key: tls.key },
     // Longer than the RPC timeout: an API call waits up to 20 s for the device's answer.
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
+    // Bun refuses (413) any body larger than the largest the platform takes (routes limit each kind tighter).
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     fetch: (req, srv) => app.fetch(req, srv),
     websocket: websocketAdapter(moduleLog('ws', log)),
   });

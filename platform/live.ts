@@ -52,6 +52,8 @@ interface ViewerGrant {
   srtToken: string;
   wsToken: string;
   expiresAt: number;
+  /** Connected over SRT or WSS (until then it lapses at expiresAt). */
+  connected?: boolean;
 }
 
 /** A WSS viewer's socket as the live service drives it. */
@@ -138,6 +140,10 @@ export class LiveService {
   async watch(who: Principal, deviceId: string, channel: number, maxBitrateKbps = DEFAULT_MAX_BITRATE_KBPS): Promise<LiveTicket> {
     const [dev] = await this.p.db.orm.select({ channels: devices.channels }).from(devices).where(eq(devices.id, deviceId));
     if (!dev || !(dev.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${deviceId} has no channel ${channel}`, 'ch');
+    const cap = this.p.cfg.liveViewersPerUser;
+    if (this.viewersOf(ownerOf(who)) >= cap) {
+      throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       const streamId = await this.session(deviceId, channel, maxBitrateKbps);
       const g: ViewerGrant = {
@@ -164,6 +170,13 @@ export class LiveService {
       };
     }
     throw new DomainError('unavailable', 'the stream is restarting; try again');
+  }
+
+  /** Viewers an owner holds now: connected, or still allowed to connect. */
+  private viewersOf(owner: string, now = Date.now()): number {
+    let n = 0;
+    for (const g of this.grants.values()) if (g.owner === owner && (g.connected || g.expiresAt > now)) n++;
+    return n;
   }
 
   /** The caller's viewers of a stream leave (idempotent: none left is fine, an unknown stream is not). */
@@ -263,6 +276,7 @@ export class LiveService {
   }
 
   private connected(g: ViewerGrant, kind: 'srt' | 'ws'): void {
+    g.connected = true;
     // One connection per viewer: the other URL stops working.
     if (kind === 'srt') this.byToken.delete(g.wsToken);
     else this.mdu.revoke(g.streamId, g.srtToken).catch(() => {});
@@ -287,6 +301,12 @@ export class LiveService {
 
   /** PU transitions: offline ends its streams; a channel pushing a stream the platform did not ask for is told to stop (NOTES 2). */
   private onTransition(t: Transition): void {
+    if (t.type === 'stream' && t.event.type === 'viewer.expired') {
+      // A viewer that never connected lapsed in the stream actor: its grant goes too.
+      const g = this.grants.get(String(t.event.viewerId));
+      if (g && !g.connected) this.leave(g, 'never connected');
+      return;
+    }
     if (t.type !== 'pu' || !t.logged) return;
     const deviceId = String(t.context.deviceId);
     if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {

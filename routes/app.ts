@@ -19,9 +19,14 @@ import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
 import pkg from '../package.json' with { type: 'json' };
+import { UPLOAD_PATH } from '../platform/uploads.ts';
+import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
+import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
+/** Path prefixes whose routes limit their bodies themselves (streamed uploads, Vr forms). */
+const OWN_BODY_LIMIT = [`${UPLOAD_PATH}/`, `${CS_UPLOAD_PATH}/`, VR_PATH_PREFIX];
 
 /** Build the app for a running platform. */
 export function buildApp(p: Platform) {
@@ -36,6 +41,11 @@ export function buildApp(p: Platform) {
     const level = c.res.status >= 500 ? 'warn' : 'debug';
     p.log[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
   });
+
+  // Every body is limited before it is read, chunked ones included (issue #19): here at API_BODY_MAX_BYTES, except
+  // the endpoints that stream with limits of their own (uploads: their grant's or segment's size; Vr: its form's).
+  const bodies = bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) });
+  app.use((c, next) => (OWN_BODY_LIMIT.some((prefix) => c.req.path.startsWith(prefix)) ? next() : bodies(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
   app.get('/metrics', async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));

@@ -5,6 +5,7 @@
  * Failures are `{"info": …}` with a 4xx/5xx status, like every device-facing interface.
  */
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VR_MAX_FORM_BYTES } from '../protocol/constants.ts';
 import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
@@ -39,12 +40,11 @@ export function vrRoutes(p: Platform) {
   };
   return new Hono()
     .options(`${VR_PATH_PREFIX}:channelId`, (c) => c.body(null, 204, VR_REPLY_HEADERS))
-    .post(`${VR_PATH_PREFIX}:channelId`, async (c) => {
+    // The form is limited before it is read, chunked or not (a 100 MB body was once read whole first).
+    .post(`${VR_PATH_PREFIX}:channelId`, bodyLimit({ maxSize: VR_MAX_FORM_BYTES, onError: (c) => count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), 'unknown') }), async (c) => {
       let op = 'unknown';
       try {
         const s = await p.recording.vr.authorize(c.req.param('channelId'), c.req.header(MAC_IDENTITY_HEADER));
-        const length = Number(c.req.header('content-length') ?? 0);
-        if (length > VR_MAX_FORM_BYTES) return count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), op);
         const form = parseVrForm(await c.req.text());
         if (!form.ok) return count(info(c, 400, form.error), op);
         op = form.value.op;

@@ -43,3 +43,34 @@ describe('changesOnly', () => {
     }
   });
 });
+
+describe('diffs of records', () => {
+  const viewer = (i: number) => ({ kind: 'pending', since: 1_000 + i, by: `user:${i % 3}` });
+
+  test('a record that gains or loses one entry is patched with that entry only, whatever its size', () => {
+    const sizes: number[] = [];
+    let ctx: Record<string, unknown> = { streamId: 's1', viewers: {} };
+    for (let i = 0; i < 200; i++) {
+      const next = { ...ctx, viewers: { ...(ctx.viewers as object), [`v${String(i).padStart(4, '0')}`]: viewer(i) } };
+      const d = diffContext(ctx, next);
+      if (i > 0) sizes.push(JSON.stringify(d).length);
+      expect(applyChanges(ctx, d)).toEqual(next);
+      ctx = next;
+    }
+    expect(new Set(sizes).size).toBe(1); // every join costs the same bytes, from the second on
+    const { v0007: _gone, ...rest } = ctx.viewers as Record<string, unknown>;
+    const left = { ...ctx, viewers: rest };
+    expect(diffContext(ctx, left)).toEqual({ set: {}, unset: [], patch: { viewers: { set: {}, unset: ['v0007'] } } });
+    expect(applyChanges(ctx, diffContext(ctx, left))).toEqual(left);
+  });
+
+  test('an object whose every entry changed is set whole, and changesOnly agrees on patched keys', () => {
+    const before = { login: { failures: [1], lockouts: 0 }, lastSeenAt: 1 };
+    const after = { login: { failures: [1, 2], lockouts: 1 }, lastSeenAt: 2 };
+    expect(diffContext(before, after)).toEqual({ set: { login: after.login, lastSeenAt: 2 }, unset: [] });
+    const patched = { login: { failures: [1], lockouts: 1 }, lastSeenAt: 1 };
+    expect(diffContext(before, patched).patch).toEqual({ login: { set: { lockouts: 1 }, unset: [] } });
+    expect(changesOnly(before, patched, ['lastSeenAt'])).toBe(onlyTouches(diffContext(before, patched), ['lastSeenAt']));
+    expect(onlyTouches(diffContext(before, patched), ['lastSeenAt'])).toBe(false);
+  });
+});

@@ -17,6 +17,8 @@ import { mountStatechart, type Statechart } from '../statechart.ts';
 const HISTORY_WINDOW = 1000;
 
 type Row = Pick<HistoryEntry, 'seq' | 'at' | 'event' | 'value' | 'changes' | 'context'>;
+/** Marks a key or entry the step removed. */
+const REMOVED = Symbol('removed');
 
 export const actorPage: Page = (root, ctx) => {
   const id = ctx.params[0]!;
@@ -74,11 +76,19 @@ export const actorPage: Page = (root, ctx) => {
     chart?.show(r.value, { event: r.event.type, before: before?.value });
     stepInfo.textContent = `Step seq ${r.seq} of ${rows.at(-1)!.seq}: ${r.event.type} at ${fmtTime(r.at)} → ${stateText(r.value)}${follow ? ' (latest)' : ''}`;
     ctxOut.textContent = pretty(r.context);
-    const keys = [...Object.keys(r.changes.set), ...r.changes.unset];
-    replace(diffBody, ...(keys.length ? keys.map((k) => h('tr', {},
-      h('th', { scope: 'row' }, k),
-      h('td', {}, h('code', {}, before ? short(before.context[k]) : cur === 0 && r.seq === 0 ? '(none)' : '(not loaded)')),
-      h('td', {}, h('code', {}, r.changes.unset.includes(k) ? '(removed)' : short(r.changes.set[k]))))) : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No context change.'))]));
+    // One row per changed key, and per changed entry of a record the diff patched (`viewers.<id>`).
+    const lines: Array<{ name: string; was: () => unknown; now: unknown }> = [
+      ...Object.keys(r.changes.set).map((k) => ({ name: k, was: () => before?.context[k], now: r.changes.set[k] })),
+      ...r.changes.unset.map((k) => ({ name: k, was: () => before?.context[k], now: REMOVED })),
+      ...Object.entries(r.changes.patch ?? {}).flatMap(([k, p]) => [
+        ...Object.keys(p.set).map((e) => ({ name: `${k}.${e}`, was: () => (before?.context[k] as Record<string, unknown> | undefined)?.[e], now: p.set[e] })),
+        ...p.unset.map((e) => ({ name: `${k}.${e}`, was: () => (before?.context[k] as Record<string, unknown> | undefined)?.[e], now: REMOVED })),
+      ]),
+    ];
+    replace(diffBody, ...(lines.length ? lines.map((l) => h('tr', {},
+      h('th', { scope: 'row' }, l.name),
+      h('td', {}, h('code', {}, before ? short(l.was()) : cur === 0 && r.seq === 0 ? '(none)' : '(not loaded)')),
+      h('td', {}, h('code', {}, l.now === REMOVED ? '(removed)' : short(l.now))))) : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No context change.'))]));
     for (const tr of timeline.querySelectorAll('tr[aria-selected="true"]')) tr.setAttribute('aria-selected', 'false');
     const tr = timeline.querySelector<HTMLTableRowElement>(`tr[data-seq="${r.seq}"]`);
     tr?.setAttribute('aria-selected', 'true');
