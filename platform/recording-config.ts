@@ -32,8 +32,11 @@ export const RETENTION_S_DEFAULT = 7 * 24 * 3600;
  * the PU finishes and uploads its last segment, and confirms it.
  */
 export const STOPPED_SESSION_GRACE_S = 600;
-/** Signed playback URLs (segment files in an HLS playlist) stay valid this long. */
-export const PLAYBACK_URL_TTL_S = 6 * 3600;
+/**
+ * Signed playback URLs (segment files in an HLS playlist) stay valid at most this long, and never past the sign-in
+ * session that made them (issue #19): a leaked URL is dead within the hour, or at sign-out.
+ */
+export const PLAYBACK_URL_TTL_S = 3600;
 
 const seconds = (name: string, fallback: number, min = 1) =>
   z.coerce.number({ error: `${name} must be a number of seconds` }).int(`${name} must be whole seconds`)

@@ -6,6 +6,7 @@
 import { segmentActorId } from '../actors/segment.machine.ts';
 import type { ByteRange } from '../media/cs/index.ts';
 import type { Platform } from './context.ts';
+import type { Principal } from '../routes/auth.ts';
 import { DomainError } from './errors.ts';
 import type { IndexedSegment } from './recording-index.ts';
 import type { RecordingService } from './recording.ts';
@@ -23,6 +24,20 @@ export const DEFAULT_RANGE_S = 24 * 3600;
 export const MPEG_TS = 'video/mp2t';
 /** Media type of HLS playlists (RFC 8216 4). */
 export const M3U8 = 'application/vnd.apple.mpegurl';
+
+/** The holder of URLs made for the admin token, which has no sign-in session (its URLs live PLAYBACK_URL_TTL_S). */
+export const ADMIN_HOLDER = 'admin';
+
+/** Whom playback URLs are made for: a sign-in session's public id (or ADMIN_HOLDER), and when it ends (epoch ms). */
+export interface PlaybackViewer {
+  holder: string;
+  untilMs?: number;
+}
+
+/** The playback viewer of an API caller. */
+export function viewerOf(who: Principal): PlaybackViewer {
+  return who.kind === 'user' && who.sessionId ? { holder: who.sessionId, untilMs: who.sessionExpiresAt } : { holder: ADMIN_HOLDER };
+}
 
 /** A segment as a listing shows it. */
 export interface PlaybackSegment {
@@ -72,18 +87,20 @@ export class Playback {
     return { from, to };
   }
 
-  /** Segments and gaps of a channel in [from, to). */
-  async list(deviceId: string, channel: number, q: { from?: number; to?: number }): Promise<Listing> {
-    return (await this.read(deviceId, channel, q)).listing;
+  /** Segments and gaps of a channel in [from, to), with URLs for `viewer`. */
+  async list(deviceId: string, channel: number, q: { from?: number; to?: number }, viewer: PlaybackViewer): Promise<Listing> {
+    return (await this.read(deviceId, channel, q, viewer)).listing;
   }
 
   /** The index rows of a range (0-byte segments left out: nothing to play) and their listing. */
-  private async read(deviceId: string, channel: number, q: { from?: number; to?: number }): Promise<{ listing: Listing; rows: IndexedSegment[] }> {
+  private async read(deviceId: string, channel: number, q: { from?: number; to?: number }, viewer?: PlaybackViewer): Promise<{ listing: Listing; rows: IndexedSegment[] }> {
     const { from, to } = this.range(q);
     const rows = await this.rec.index.list(deviceId, channel, from, to, PLAYBACK_SEGMENTS_MAX);
     const truncated = rows.length > PLAYBACK_SEGMENTS_MAX;
     const playable = rows.slice(0, PLAYBACK_SEGMENTS_MAX).filter((r) => r.size > 0);
-    const expS = urlExpiryS(Date.now(), PLAYBACK_URL_TTL_S);
+    const now = Date.now();
+    // An hour at most, and never past the viewer's sign-in (its URLs are refused once it ends, too).
+    const expS = Math.min(urlExpiryS(now, PLAYBACK_URL_TTL_S), Math.floor((viewer?.untilMs ?? Infinity) / 1000));
     const segments: PlaybackSegment[] = [];
     const gaps: Gap[] = [];
     let cursor = from;
@@ -92,7 +109,7 @@ export class Playback {
       if (gap) gaps.push(gapOf(cursor, r.start));
       segments.push({
         name: r.name, start: r.start, duration: r.duration, end: r.start + r.duration, size: r.size,
-        discontinuity: r.discontinuity || (gap && segments.length > 0), url: this.segmentUrl(r, expS),
+        discontinuity: r.discontinuity || (gap && segments.length > 0), url: viewer ? this.segmentUrl(r, expS, viewer.holder) : '',
       });
       cursor = Math.max(cursor, r.start + r.duration);
     }
@@ -109,8 +126,8 @@ export class Playback {
    * segment the PU marked discontinuous and after every gap (its timestamps restart or jump), and
    * `#EXT-X-PROGRAM-DATE-TIME` there, so a player shows the wall-clock time of each stretch.
    */
-  async playlist(deviceId: string, channel: number, q: { from?: number; to?: number }): Promise<string> {
-    const l = await this.list(deviceId, channel, q);
+  async playlist(deviceId: string, channel: number, q: { from?: number; to?: number }, viewer: PlaybackViewer): Promise<string> {
+    const l = await this.list(deviceId, channel, q, viewer);
     if (l.segments.length === 0) throw new DomainError('not-found', `no recordings of channel ${channel} in this range`);
     const target = Math.max(1, ...l.segments.map((s) => Math.ceil(s.duration)));
     const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-MEDIA-SEQUENCE:0'];
@@ -170,10 +187,13 @@ export class Playback {
    * `GET /cs/seg/<session>/<name>?e=&s=`: a confirmed segment's bytes, for whoever holds the
    * signed URL a listing or playlist handed out; `range` is an HTTP Range header.
    */
-  async segment(sessionId: string, name: string, e: string | undefined, sig: string | undefined, range: string | undefined): Promise<Response> {
-    const check = checkSegmentUrl(this.p.key, 'get', sessionId, name, e, sig, Date.now() / 1000);
+  async segment(sessionId: string, name: string, e: string | undefined, holder: string | undefined, sig: string | undefined, range: string | undefined): Promise<Response> {
+    const check = checkSegmentUrl(this.p.key, 'get', sessionId, name, e, sig, Date.now() / 1000, holder ?? '');
     if (check === 'forged') throw new VrError(403, 'this segment URL is not one the platform issued');
     if (check === 'expired') throw new VrError(410, 'this segment URL has expired: list the recordings again');
+    if (holder !== ADMIN_HOLDER && !(await this.p.sessions.isLive(holder!))) {
+      throw new VrError(403, 'the sign-in that made this segment URL has ended: sign in and list the recordings again');
+    }
     const stem = segmentStem(name);
     const row = stem ? await this.rec.index.get(segmentActorId(sessionId, stem)) : undefined;
     if (!row) throw new VrError(404, `no segment ${name}`);
@@ -189,9 +209,9 @@ export class Playback {
     });
   }
 
-  private segmentUrl(r: IndexedSegment, expS: number): string {
+  private segmentUrl(r: IndexedSegment, expS: number, holder: string): string {
     const sessionId = r.id.split(':')[1]!;
-    return signedSegmentUrl(this.p.key, this.p.baseUrl, 'get', sessionId, r.name, expS);
+    return signedSegmentUrl(this.p.key, this.p.baseUrl, 'get', sessionId, r.name, expS, holder);
   }
 }
 

@@ -26,17 +26,19 @@ export function segmentStem(name: string): string | undefined {
   return SEGMENT_NAME.exec(name)?.[1];
 }
 
-function sign(key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, expS: number): string {
-  return createHmac('sha256', key).update(`h627 cs ${purpose}\0${sessionId}\0${name}\0${expS}`).digest().subarray(0, SIG_BYTES).toString('base64url');
+function sign(key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, expS: number, holder: string): string {
+  return createHmac('sha256', key).update(`h627 cs ${purpose}\0${sessionId}\0${name}\0${expS}\0${holder}`).digest().subarray(0, SIG_BYTES).toString('base64url');
 }
 
 /**
- * A signed URL for `name` of session `sessionId`, valid until `expS` (epoch seconds).
+ * A signed URL for `name` of session `sessionId`, valid until `expS` (epoch seconds). `holder` (playback URLs) names
+ * who it was made for, a sign-in session's public id, in the URL (`a=`) and under the signature: the URL dies with it.
  * @example signedSegmentUrl(key, 'https://h:8443', 'put', 'AbC…', '1732615445123-k3x9.ts', 1732616045)
  */
-export function signedSegmentUrl(key: Buffer, baseUrl: string, purpose: UrlPurpose, sessionId: string, name: string, expS: number): string {
+export function signedSegmentUrl(key: Buffer, baseUrl: string, purpose: UrlPurpose, sessionId: string, name: string, expS: number, holder = ''): string {
   const path = purpose === 'put' ? CS_UPLOAD_PATH : CS_PLAYBACK_PATH;
-  return `${baseUrl}${path}/${sessionId}/${name}?e=${expS}&s=${sign(key, purpose, sessionId, name, expS)}`;
+  const a = holder ? `&a=${encodeURIComponent(holder)}` : '';
+  return `${baseUrl}${path}/${sessionId}/${name}?e=${expS}${a}&s=${sign(key, purpose, sessionId, name, expS, holder)}`;
 }
 
 /**
@@ -50,10 +52,10 @@ export function urlExpiryS(nowMs: number, ttlS: number): number {
 
 /** Check a signed URL's parts: `ok`, or why not (`forged` or `expired`). */
 export function checkSegmentUrl(
-  key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, e: string | undefined, s: string | undefined, nowS: number,
+  key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, e: string | undefined, s: string | undefined, nowS: number, holder = '',
 ): 'ok' | 'forged' | 'expired' {
   if (!e || !s || !/^\d{1,12}$/.test(e)) return 'forged';
   const expS = Number(e);
-  if (!sameString(sign(key, purpose, sessionId, name, expS), s)) return 'forged';
+  if (!sameString(sign(key, purpose, sessionId, name, expS, holder), s)) return 'forged';
   return expS < nowS ? 'expired' : 'ok';
 }

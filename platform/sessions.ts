@@ -24,10 +24,18 @@ export const USER_FAILURE_WINDOW_MS = 15 * 60_000;
 export const USER_LOCK_BASE_MS = 60_000;
 export const USER_LOCK_MAX_MS = 60 * 60_000;
 
+/** How long an answer of Sessions.isLive is kept (a sign-out through another node shows within this). */
+export const SESSION_LIVE_CACHE_MS = 5_000;
+/** Most answers kept (a flood of made-up ids clears it rather than growing it). */
+const SESSION_LIVE_CACHE_MAX = 10_000;
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /** Signs users in and resolves their tokens. */
 export class Sessions {
+  /** Recent answers of {@link isLive}, by session id. */
+  private live = new Map<string, { live: boolean; until: number }>();
+
   private byUser = new FailureThrottle({ failures: USER_FAILURES_TO_SLOW, windowMs: USER_FAILURE_WINDOW_MS, baseLockMs: USER_LOCK_BASE_MS, maxLockMs: USER_LOCK_MAX_MS });
 
   constructor(private p: Platform) {}
@@ -56,15 +64,33 @@ export class Sessions {
   /** The principal of a token, if it is a live session. */
   async resolve(token: string): Promise<Principal | undefined> {
     const [row] = await this.p.db.orm
-      .select({ id: users.id, username: users.username, role: users.role })
+      .select({ id: users.id, username: users.username, role: users.role, sessionId: sessions.id, expiresAt: sessions.expiresAt })
       .from(sessions).innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, new Date())));
-    return row ? { kind: 'user', role: row.role, userId: row.id, username: row.username } : undefined;
+    return row
+      ? { kind: 'user', role: row.role, userId: row.id, username: row.username, sessionId: row.sessionId, sessionExpiresAt: row.expiresAt.getTime() }
+      : undefined;
+  }
+
+  /**
+   * Whether the session with this public id is still signed in (signed playback URLs die with it). Answers are
+   * kept SESSION_LIVE_CACHE_MS: a player fetching a segment every few seconds costs no query each time; a
+   * sign-out through this process takes effect at once.
+   */
+  async isLive(sessionId: string, now = Date.now()): Promise<boolean> {
+    const cached = this.live.get(sessionId);
+    if (cached && cached.until > now) return cached.live;
+    const [row] = await this.p.db.orm.select({ expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, sessionId));
+    const live = row !== undefined && row.expiresAt.getTime() > now;
+    if (this.live.size >= SESSION_LIVE_CACHE_MAX) this.live.clear();
+    this.live.set(sessionId, { live, until: Math.min(now + SESSION_LIVE_CACHE_MS, row?.expiresAt.getTime() ?? Infinity) });
+    return live;
   }
 
   /** End a session. */
   async signOut(token: string): Promise<void> {
-    await this.p.db.orm.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
+    const gone = await this.p.db.orm.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))).returning({ id: sessions.id });
+    for (const { id } of gone) this.live.set(id, { live: false, until: Infinity });
   }
 
   /** Forget expired sessions. */

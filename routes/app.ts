@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Platform } from '../platform/context.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
-import { authenticate, type AuthEnv, type TokenResolver } from './auth.ts';
+import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
 import { problem, problemHandler } from './problem.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
@@ -48,7 +48,7 @@ export function buildApp(p: Platform) {
   app.use((c, next) => (OWN_BODY_LIMIT.some((prefix) => c.req.path.startsWith(prefix)) ? next() : bodies(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
-  app.get('/metrics', async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
+  app.get('/metrics', metricsGuard(p), async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 
   // Device-facing interfaces (H.627.2): Vs, Vd, and the upload URLs handed to devices.
   app.route('/', vsRoutes(p));

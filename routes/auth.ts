@@ -13,7 +13,11 @@ import { DomainError } from '../platform/errors.ts';
 /** The caller of an API request. */
 export type Principal =
   | { kind: 'admin-token'; role: 'admin' }
-  | { kind: 'user'; role: 'user' | 'admin'; userId: string; username: string };
+  | {
+    kind: 'user'; role: 'user' | 'admin'; userId: string; username: string;
+    /** The sign-in session's public id (not a credential) and its end, epoch ms: what signed URLs are bound to. */
+    sessionId?: string; sessionExpiresAt?: number;
+  };
 
 /** Hono environment of authenticated routes. */
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -95,3 +99,20 @@ export const requireAdmin = tagged(createMiddleware<AuthEnv>(async (c, next) => 
   if (c.var.principal.role !== 'admin') throw new DomainError('forbidden', 'this needs an admin');
   await next();
 }), 'admin');
+
+/**
+ * `/metrics` behind METRICS_TOKEN when it is set (a Prometheus scrape config's `bearer_token`; the admin token
+ * works too); open when it is not, for a scraper on a private network.
+ */
+export function metricsGuard(p: Platform) {
+  return createMiddleware(async (c, next) => {
+    const want = p.cfg.metricsToken;
+    if (want) {
+      const token = bearerOf(c.req.header('Authorization'));
+      if (!token || !(sameSecret(token, want) || sameSecret(token, p.adminToken))) {
+        throw new DomainError('unauthorized', 'metrics need Authorization: Bearer <METRICS_TOKEN>');
+      }
+    }
+    await next();
+  });
+}

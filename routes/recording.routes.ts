@@ -11,7 +11,7 @@ import type { Platform } from '../platform/context.ts';
 import { visibleDevice } from '../platform/devices.ts';
 import { DomainError } from '../platform/errors.ts';
 import { CS_PLAYBACK_PATH } from '../platform/recording-urls.ts';
-import { M3U8, MPEG_TS } from '../platform/recording-playback.ts';
+import { M3U8, MPEG_TS, viewerOf } from '../platform/recording-playback.ts';
 import { VrError } from '../platform/recording-vr.ts';
 import { formatZodError } from '../protocol/errors.ts';
 import { AUTH_META, type AuthEnv, type Principal } from './auth.ts';
@@ -65,11 +65,11 @@ export function recordingRoutes(p: Platform) {
     })
     .get('/:id/channels/:ch/recordings', validate('query', RangeQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      return c.json(await p.recording.playback.list(row.id, channelOf(c.req.param('ch')), c.req.valid('query')));
+      return c.json(await p.recording.playback.list(row.id, channelOf(c.req.param('ch')), c.req.valid('query'), viewerOf(c.var.principal)));
     })
     .get('/:id/channels/:ch/playback.m3u8', validate('query', RangeQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const text = await p.recording.playback.playlist(row.id, channelOf(c.req.param('ch')), c.req.valid('query'));
+      const text = await p.recording.playback.playlist(row.id, channelOf(c.req.param('ch')), c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
     .get('/:id/channels/:ch/download', validate('query', RangeQuery), async (c) => {
@@ -86,7 +86,7 @@ export function recordingRoutes(p: Platform) {
 export function segmentMediaRoutes(p: Platform) {
   return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, async (c) => {
     try {
-      return await p.recording.playback.segment(c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('s'), c.req.header('range'));
+      return await p.recording.playback.segment(c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('a'), c.req.query('s'), c.req.header('range'));
     } catch (err) {
       if (err instanceof VrError) return problem(c, err.status, err.message);
       throw err;
