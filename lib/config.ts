@@ -15,6 +15,8 @@ export const LIVE_VIEWERS_PER_USER_DEFAULT = 16;
 export const DEFAULT_HTTP_PORT = 8443;
 /** Default days of actor history kept. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
+/** Default days alarms, snapshots and device logs are kept (platform's choice: a month of events to look back on). */
+export const DEFAULT_DEVICE_FILES_RETENTION_DAYS = 30;
 /** Default UDP port of the SRT listener (Vm). */
 export const DEFAULT_SRT_PORT = 9710;
 
@@ -49,6 +51,8 @@ export const EnvSchema = z.object({
   LIVE_LINGER_S: z.coerce.number({ error: 'LIVE_LINGER_S must be a number of seconds' }).min(0, 'LIVE_LINGER_S must be >= 0').max(3600, 'LIVE_LINGER_S must be at most 3600').default(DEFAULT_LINGER_MS / 1000),
   /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
   HISTORY_RETENTION_DAYS: z.coerce.number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' }).min(1, 'HISTORY_RETENTION_DAYS must be at least 1').max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500').default(DEFAULT_HISTORY_RETENTION_DAYS),
+  /** Days alarms (with their pictures), snapshots and device logs are kept. */
+  DEVICE_FILES_RETENTION_DAYS: z.coerce.number({ error: 'DEVICE_FILES_RETENTION_DAYS must be a number of days' }).min(1, 'DEVICE_FILES_RETENTION_DAYS must be at least 1').max(36500, 'DEVICE_FILES_RETENTION_DAYS must be at most 36500').default(DEFAULT_DEVICE_FILES_RETENTION_DAYS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
@@ -99,6 +103,7 @@ function resolveConfig(e: z.infer<typeof EnvSchema>) {
     hbIntervalS: e.HB_INTERVAL_S,
     liveLingerMs: e.LIVE_LINGER_S * 1000,
     historyRetentionMs: e.HISTORY_RETENTION_DAYS * 86_400_000,
+    deviceFilesRetentionMs: e.DEVICE_FILES_RETENTION_DAYS * 86_400_000,
     metricsToken: e.METRICS_TOKEN,
     vdMessageBudget: { ratePerS: e.VD_MESSAGES_PER_S, burst: e.VD_MESSAGE_BURST },
     liveViewersPerUser: e.LIVE_VIEWERS_PER_USER,

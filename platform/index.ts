@@ -123,12 +123,16 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const housekeeping = setInterval(() => {
     p.sessions.prune().catch(() => {});
     p.uploads.prune().catch(() => {});
+    p.bind.prune().catch(() => {});
   }, HOUSEKEEPING_INTERVAL_MS);
   // Hourly: history past its retention is pruned, then, on PGlite, autovacuum's work is done (see
   // Db.vacuum): without it the pruned rows' space would never be reused.
   const pruneHistoryNow = () => pruneHistory(db, Date.now() - cfg.historyRetentionMs).then(
     (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
     (err) => log.warn({ err: String(err) }, 'history pruning failed'),
+  ).then(() => p.uploads.pruneStored(Date.now() - cfg.deviceFilesRetentionMs)).then(
+    (n) => n > 0 && log.info({ rows: n, days: cfg.deviceFilesRetentionMs / 86_400_000 }, 'old alarms, snapshots and device logs pruned'),
+    (err) => log.warn({ err: String(err) }, 'pruning of alarms, snapshots and device logs failed'),
   ).then(() => db.vacuum()).then(
     (v) => v && log.info({ tables: v.tables, ms: Math.round(v.ms) }, 'embedded database vacuumed'),
     (err) => log.warn({ err: String(err) }, 'vacuum of the embedded database failed'),

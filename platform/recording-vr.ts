@@ -10,6 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { safeSegment } from '../lib/safe-path.ts';
+import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
 import { recordingStats } from '../db/schema.ts';
 import { segmentActorId, type SegmentContext, type SegmentInput } from '../actors/segment.machine.ts';
 import type { ActorView } from '../actors/host.ts';
@@ -22,11 +23,18 @@ import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './re
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
-  constructor(readonly status: 400 | 403 | 404 | 409 | 410 | 413 | 500 | 503, message: string) {
+  constructor(readonly status: 400 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503, message: string, readonly retryAfterS?: number) {
     super(message);
     this.name = 'VrError';
   }
 }
+
+/**
+ * Vr requests per record session: 200 at once, 5 a second after that (platform's choice). A channel makes about one
+ * request per segment (create, carrying the previous one's confirmation; segments last 1 s or more), and a camera
+ * back from a network outage uploads the segments it cached (StartRecord's seg_max_count, at most 100) at once.
+ */
+export const VR_SESSION_BUDGET: Budget = { ratePerS: 5, burst: 200 };
 
 /** Latest segment start accepted, ms since the epoch (16 digits in a name: the year 318857). */
 const MAX_START_MS = 1e16;
@@ -37,6 +45,8 @@ const NAME_SUFFIX_CHARS = 6;
 export class VrService {
   /** Segments whose upload is streaming now: a second PUT to the same URL meanwhile is refused. */
   private uploading = new Set<string>();
+  /** Each session's Vr request budget. */
+  private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
   constructor(private p: Platform, private rec: RecordingService) {}
 
@@ -48,6 +58,11 @@ export class VrService {
     if (!this.rec.isDevice(s, macIdentity)) throw new VrError(403, 'Mac-Identity: does not match the device of this channel');
     if (s.stoppedAt !== null && Date.now() - s.stoppedAt > STOPPED_SESSION_GRACE_S * 1000) {
       throw new VrError(410, `record session ${s.sessionId} stopped at ${new Date(s.stoppedAt).toISOString()}`);
+    }
+    const budget = this.budgets.of(s.sessionId);
+    if (!budget.take()) {
+      const wait = Math.max(1, Math.ceil(budget.waitMs() / 1000));
+      throw new VrError(429, `too many Vr requests on this channel: retry in ${wait} s`, wait);
     }
     return s;
   }

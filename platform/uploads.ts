@@ -5,12 +5,12 @@
  * Stored files are named by the platform (`<kind>/<device id as one safe segment>/<random uuid>.<ext>`),
  * never from what a device or a user sent (a `trans_id`, a reference), and checked to lie under the root.
  */
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lt } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathUnder, safeSegment } from '../lib/safe-path.ts';
-import { grants } from '../db/schema.ts';
+import { isUnder, pathUnder, safeSegment } from '../lib/safe-path.ts';
+import { alarms, deviceLogs, grants, snapshots } from '../db/schema.ts';
 import type { Platform } from './context.ts';
 import { DomainError } from './errors.ts';
 import { randomToken } from './secrets.ts';
@@ -24,6 +24,8 @@ export const UPLOAD_URL_TTL_MS = 10 * 60_000;
 export const PICTURE_MAX_BYTES = 8 * 1024 * 1024;
 /** Largest device log accepted. */
 export const LOG_MAX_BYTES = 64 * 1024 * 1024;
+/** Rows removed per statement when old alarms and snapshots are pruned. */
+export const PRUNE_BATCH_ROWS = 1000;
 /** Used or expired grants are kept this long (for the record), then forgotten. */
 export const GRANT_RETENTION_MS = 24 * 3600_000;
 /** File extension of each kind of upload. */
@@ -101,6 +103,31 @@ export class Uploads {
   /** Forget expired grants (kept a day for the record). */
   async prune(now = Date.now()): Promise<void> {
     await this.p.db.orm.delete(grants).where(lt(grants.expiresAt, new Date(now - GRANT_RETENTION_MS)));
+  }
+
+  /**
+   * Forget alarms, snapshots and device logs older than `cutoffMs` (DEVICE_FILES_RETENTION_DAYS), rows and files, a
+   * batch at a time so that no statement or loop holds the platform long. Returns the rows removed.
+   */
+  async pruneStored(cutoffMs: number): Promise<number> {
+    const before = new Date(cutoffMs);
+    const { orm } = this.p.db;
+    const tables = [
+      { name: 'alarms', run: () => orm.delete(alarms).where(inArray(alarms.id, orm.select({ id: alarms.id }).from(alarms).where(lt(alarms.receivedAt, before)).limit(PRUNE_BATCH_ROWS))).returning({ file: alarms.picture }) },
+      { name: 'snapshots', run: () => orm.delete(snapshots).where(inArray(snapshots.id, orm.select({ id: snapshots.id }).from(snapshots).where(lt(snapshots.takenAt, before)).limit(PRUNE_BATCH_ROWS))).returning({ file: snapshots.file }) },
+      { name: 'device_logs', run: () => orm.delete(deviceLogs).where(lt(deviceLogs.requestedAt, before)).returning({ file: deviceLogs.file }) },
+    ];
+    let removed = 0;
+    for (const t of tables) {
+      for (;;) {
+        const rows = await t.run();
+        for (const { file } of rows) if (file && isUnder(this.root, file)) rmSync(file, { force: true });
+        removed += rows.length;
+        if (rows.length < PRUNE_BATCH_ROWS || t.name === 'device_logs') break;
+        await new Promise((resolve) => setImmediate(resolve)); // let requests in between batches
+      }
+    }
+    return removed;
   }
 
   private async release(token: string): Promise<void> {

@@ -17,6 +17,11 @@ export const VD_MESSAGE_BUDGET_DEFAULT: Budget = { ratePerS: 10, burst: 100 };
  * start/end pairs for a minute of motion). Each costs an alarm row, a history row and a picture grant.
  */
 export const VD_ALARM_BUDGET: Budget = { ratePerS: 1, burst: 60 };
+/**
+ * Alarm pictures per device: 20 at once, then one every 30 s (platform's choice). An alarm past it is recorded
+ * without a picture URL; each picture may be PICTURE_MAX_BYTES, and pictures are what fills a disk.
+ */
+export const VD_PICTURE_BUDGET: Budget = { ratePerS: 1 / 30, burst: 20 };
 /** Bind attempts per device: five at once, then one a minute (bind codes are 8 characters of 31: no guessing). */
 export const VD_BIND_BUDGET: Budget = { ratePerS: 1 / 60, burst: 5 };
 /**
@@ -35,6 +40,7 @@ export class VdBudgets {
   readonly messages: KeyedBuckets;
   readonly alarms = new KeyedBuckets(VD_ALARM_BUDGET);
   readonly binds = new KeyedBuckets(VD_BIND_BUDGET);
+  readonly pictures = new KeyedBuckets(VD_PICTURE_BUDGET);
   readonly logins = new KeyedBuckets(VD_LOGIN_BUDGET);
 
   constructor(messageBudget: Budget = VD_MESSAGE_BUDGET_DEFAULT) {

@@ -65,8 +65,9 @@ export const INBOUND = {
       id, deviceId: conn.deviceId, channel: params.channel, type: params.type, state: params.state, desc: params.desc, deviceTimestamp: params.timestamp,
     });
     p.host.send(puActorId(conn.deviceId), { type: 'vd.alarm', alarmId: id, channel: params.channel, alarmType: params.type, state: params.state, timestamp: params.timestamp });
-    // A picture is wanted when an alarm begins or pulses, not when it ends (I.2.16).
-    if (params.state === 'end') return {};
+    // A picture is wanted when an alarm begins or pulses, not when it ends (I.2.16), and while the device's picture
+    // budget lasts (the alarm itself is recorded either way).
+    if (params.state === 'end' || !p.vd.budgets.pictures.take(conn.deviceId)) return {};
     return { pic_upload_url: await p.uploads.grant('alarm', conn.deviceId, id, PICTURE_MAX_BYTES) };
   }) as Handler<AlarmNotifyParams>,
 

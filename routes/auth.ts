@@ -9,6 +9,7 @@ import { createMiddleware } from 'hono/factory';
 import { timingSafeEqual } from 'node:crypto';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
+import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
 
 /** The caller of an API request. */
 export type Principal =
@@ -73,6 +74,27 @@ function tagged<T extends object>(mw: T, needs: 'user' | 'admin'): T {
   return mw;
 }
 
+/**
+ * API requests one signed-in user may make: 500 at once, 50 a second after that (platform's choice: a console page
+ * loads a few dozen and polls a few a second; a script in a loop cannot hold the event loop for everyone). Admins
+ * are not limited.
+ */
+export const API_USER_BUDGET: Budget = { ratePerS: 50, burst: 500 };
+/** Each platform's per-user API buckets (one platform per process, several in tests). */
+const apiBuckets = new WeakMap<Platform, KeyedBuckets>();
+
+/** Charge a request to its user's API budget; a rate-limited refusal past it. */
+function chargeUser(p: Platform, principal: Principal): void {
+  if (principal.kind !== 'user' || principal.role === 'admin') return;
+  let buckets = apiBuckets.get(p);
+  if (!buckets) apiBuckets.set(p, (buckets = new KeyedBuckets(API_USER_BUDGET)));
+  const b = buckets.of(principal.userId);
+  if (!b.take()) {
+    const retryAfterS = Math.max(1, Math.ceil(b.waitMs() / 1000));
+    throw new DomainError('rate-limited', `too many requests from this user: retry in ${retryAfterS} s`, undefined, retryAfterS);
+  }
+}
+
 /** Require a valid token (bearer header, or the console's session cookie); sets `principal`. */
 export function authenticate(p: Platform, resolveUser?: TokenResolver) {
   return tagged(createMiddleware<AuthEnv>(async (c, next) => {
@@ -89,6 +111,7 @@ export function authenticate(p: Platform, resolveUser?: TokenResolver) {
       principal = await resolveUser?.(cookie);
       if (!principal) throw new DomainError('unauthorized', 'session expired or signed out: sign in again');
     }
+    chargeUser(p, principal);
     c.set('principal', principal);
     await next();
   }), 'user');

@@ -43,7 +43,9 @@ export function problem(c: Context, status: ContentfulStatusCode, detail: string
 export function problemHandler(log: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiError) return problem(c, err.status, err.message, err.field);
-    if (err instanceof DomainError) return problem(c, STATUS_OF_KIND[err.kind], err.message, err.field);
+    if (err instanceof DomainError) {
+      return problem(c, STATUS_OF_KIND[err.kind], err.message, err.field, err.retryAfterS ? { 'Retry-After': String(err.retryAfterS) } : undefined);
+    }
     if (err instanceof ActorNotFoundError) return problem(c, 404, err.message);
     if (err instanceof HostStoppedError) return problem(c, 503, err.message);
     if (err instanceof HTTPException) {

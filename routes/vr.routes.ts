@@ -26,7 +26,7 @@ function info(c: Context, status: ContentfulStatusCode, text: string, headers: R
 
 /** Render what a Vr or CS operation threw. */
 function failure(p: Platform, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
-  if (err instanceof VrError) return info(c, err.status, err.message, headers);
+  if (err instanceof VrError) return info(c, err.status, err.message, err.retryAfterS ? { ...headers, 'Retry-After': String(err.retryAfterS) } : headers);
   if (err instanceof DomainError) return info(c, STATUS_OF_KIND[err.kind], err.message, headers);
   p.log.error({ path: c.req.path, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'vr request failed');
   return info(c, 500, 'internal error', headers);

@@ -7,6 +7,8 @@ import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platf
 import { VS_ADDRESS_BUDGET } from '../../routes/vs.routes.ts';
 import { API_BODY_MAX_BYTES } from '../../routes/app.ts';
 import { VR_MAX_FORM_BYTES } from '../../protocol/constants.ts';
+import { API_USER_BUDGET } from '../../routes/auth.ts';
+import { BIND_CODES_OPEN_MAX } from '../../platform/bind.ts';
 
 setDefaultTimeout(60_000);
 
@@ -72,5 +74,29 @@ describe('bodies', () => {
     // Bodies on routes that take none are limited too.
     const stray = await fetch(`${p.url}/healthz`, { method: 'POST', body: chunkedBody(4 * API_BODY_MAX_BYTES).body, ...INSECURE } as RequestInit);
     expect([404, 413]).toContain(stray.status);
+  });
+});
+
+describe('a signed-in user', () => {
+  let token: string;
+  beforeAll(async () => {
+    await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username: 'carol', password: 'carol-password' }) });
+    const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'carol-password' }), ...INSECURE } as RequestInit);
+    token = (await r.json()).token;
+  });
+
+  it('holds at most BIND_CODES_OPEN_MAX unused bind codes', async () => {
+    for (let i = 0; i < BIND_CODES_OPEN_MAX; i++) expect((await p.api('/api/bind-codes', { method: 'POST', token })).status).toBe(201);
+    const over = await p.api('/api/bind-codes', { method: 'POST', token });
+    expect(over.status).toBe(429);
+    expect((await over.json()).detail).toContain(`at most ${BIND_CODES_OPEN_MAX} unused bind codes`);
+  });
+
+  it('is limited to its API budget, with Retry-After, while admins and other users are not held back', async () => {
+    const answers = await Promise.all(Array.from({ length: API_USER_BUDGET.burst + 100 }, () => p.api('/api/devices', { token })));
+    const limited = answers.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(Number(limited[0]!.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+    expect((await p.api('/api/devices')).status).toBe(200); // the admin token
   });
 });
