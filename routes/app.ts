@@ -5,7 +5,9 @@ import type { Platform } from '../platform/context.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, type AuthEnv, type TokenResolver } from './auth.ts';
-import { problem, problemHandler } from './problem.ts';
+import { problem, problemHandler, UNAVAILABLE_HEADERS } from './problem.ts';
+import { sql } from 'drizzle-orm';
+import { dbErrorSummary, withinMs } from '../db/errors.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { vsRoutes } from './vs.routes.ts';
@@ -19,6 +21,12 @@ import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
 import pkg from '../package.json' with { type: 'json' };
+
+/**
+ * Longest /healthz waits for the database's `SELECT 1` (platform's choice): a healthy one answers
+ * in a millisecond; a probe should learn of one that does not well before its own timeout.
+ */
+export const HEALTH_DB_TIMEOUT_MS = 1000;
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -37,7 +45,15 @@ export function buildApp(p: Platform) {
     p.log[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
+  app.get('/healthz', async (c) => {
+    try {
+      await withinMs(p.db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
+      return c.json({ status: 'ok', db: p.db.kind });
+    } catch (err) {
+      p.log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
+      return c.json({ status: 'unavailable', db: p.db.kind, error: 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
+    }
+  });
   app.get('/metrics', async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 
   // Device-facing interfaces (H.627.2): Vs, Vd, and the upload URLs handed to devices.

@@ -9,13 +9,14 @@ import { parseVsGetServerAddr, syncTimeFromMs, VS_PATH, type VsGetServerAddrResp
 import { puActorId } from '../actors/pu.machine.ts';
 import type { Platform } from '../platform/context.ts';
 import { findDeviceByIdentity } from '../platform/devices.ts';
+import { deviceUnavailableHandler } from './problem.ts';
 
 /** Fields of services this platform does not run (P2P, TURN, hibernation): empty host, port 0 (NOTES 4). */
 const NOT_OFFERED = { domain: '', port: 0 } as const;
 
 /** The Vs endpoint. */
 export function vsRoutes(p: Platform) {
-  return new Hono<{ Bindings: Server<unknown> }>().get(VS_PATH, async (c) => {
+  return new Hono<{ Bindings: Server<unknown> }>().onError(deviceUnavailableHandler).get(VS_PATH, async (c) => {
     const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
     if (!q.ok) return c.json({ info: q.error }, 400);
     const device = await findDeviceByIdentity(p, q.value.macid);
