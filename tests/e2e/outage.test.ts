@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import postgres from 'postgres';
+import { COMMIT_WAIT_MAX_MS } from '../../actors/committer.ts';
 import { pgClient } from '../../db/client.ts';
 import { Recorder, type MediaHooks } from '../../device/index.ts';
 import type { StartRecordParams } from '../../protocol/index.ts';
@@ -24,6 +25,8 @@ setDefaultTimeout(120_000);
 const HB_INTERVAL_S = 2;
 /** How long the database refuses connections (the issue's 20 s). */
 const OUTAGE_MS = 20_000;
+/** What a request that waits for a commit may take beyond the committer's bound (a check interval, the HTTP round trip). */
+const COMMIT_WAIT_SLACK_MS = 1500;
 /** How long after the outage the recording may take to confirm a segment again. */
 const RECORDING_RESUME_MS = 20_000;
 const SKIP_REASON = 'PostgreSQL only: an embedded PGlite cannot become unreachable (set DATABASE_URL to run it)';
@@ -154,6 +157,18 @@ describe.skipIf(!TEST_PG_URL)('a 20 s database outage with devices connected and
       expect(JSON.parse(login.body).info).toContain('unavailable');
     });
 
+    it('answers requests that wait for a commit (a Vr create, a history read that flushes first) with 503 within the commit wait bound', async () => {
+      const t0 = Date.now();
+      const [create, history] = await Promise.all([
+        new VrClient(starts[0]!.cbk_url, cams[0]!.mac).create({ size: 1000, start: Date.now() / 1000, duration: 1 }),
+        p.api('/api/actors/pu:CAM-OUT-1/history'),
+      ]);
+      expect([create.status, history.status]).toEqual([503, 503]);
+      expect(Number(create.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(history.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Date.now() - t0).toBeLessThan(COMMIT_WAIT_MAX_MS + COMMIT_WAIT_SLACK_MS);
+    });
+
     it('keeps Vd sockets open: keepalives are answered, a message that needs the database gets a 5xx err', async () => {
       const a = await raw.call('AlarmNotify', { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: 3, state: 'start', desc: 'during the outage' }, 10_000);
       expect(a.err!.code).toBeGreaterThanOrEqual(500);
@@ -188,6 +203,11 @@ describe.skipIf(!TEST_PG_URL)('a 20 s database outage with devices connected and
         (b) => ids.every((id) => b.devices?.some((d) => d.device_id === id && d.state.startsWith('online') && d.connected)),
         outageEnd + HB_INTERVAL_S * 1000 - Date.now(), 'every device online and connected',
       );
+      // They kept alive throughout: none was ever taken offline, not even for a moment.
+      for (const id of ids) {
+        const events: Array<{ at: number; value: unknown }> = (await (await p.api(`/api/actors/pu:${id}/history?limit=500`)).json()).events;
+        expect({ id, offline: events.filter((e) => e.at >= outageStart && e.value === 'offline') }).toEqual({ id, offline: [] });
+      }
       expect((await fetch(`${p.url}/healthz`, INSECURE as RequestInit)).status).toBe(200);
     });
 
