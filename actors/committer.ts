@@ -11,6 +11,8 @@ import type { DispatchResult, EffectCall, Resident, Transition } from './host.ts
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
 import { settled } from './volatile.ts';
 import { ActorExistsError, StaleWriterError, StoreRejectedError } from './errors.ts';
+import { DatabaseUnavailableError, dbErrorSummary, isTransientDatabaseError } from '../db/errors.ts';
+import { writtenBefore } from './commit-recovery.ts';
 
 /** Default most events per commit statement (bounds statement size and commit latency). */
 export const DEFAULT_MAX_BATCH_EVENTS = 4000;
@@ -30,7 +32,24 @@ export const VOLATILE_FLUSH_CHUNK_ROWS = 500;
 export const VOLATILE_FLUSH_SPACING_MS = 100;
 /** Back-off between retries of a batch the store could not take (connection lost…). */
 export const COMMIT_RETRY_MIN_MS = 100;
-export const COMMIT_RETRY_MAX_MS = 5000;
+/**
+ * Longest back-off: a batch the database cannot take is retried at least this often for as long
+ * as the outage lasts (its writes stay pending, in order), so a database that returns is written
+ * to within this (platform's choice: one failed connection attempt a second per lane is cheap).
+ */
+export const COMMIT_RETRY_MAX_MS = 1000;
+/** A failed commit is logged on its first attempt and then on every this many (one line a second per lane is noise). */
+export const COMMIT_RETRY_LOG_EVERY = 10;
+/**
+ * Longest a dispatch or create waits for its commit (platform's choice). Past it the caller gets
+ * a {@link DatabaseUnavailableError} (an API request answers 503) while the write stays pending
+ * and is retried in the background: the event is applied in memory and reaches the store when the
+ * database takes it. Healthy commits take milliseconds (tens under the heaviest bench), so only an
+ * outage or a hung database meets this bound.
+ */
+export const COMMIT_WAIT_MAX_MS = 5000;
+/** How often waits past their bound are looked for once a statement has been out COMMIT_WAIT_MAX_MS. */
+export const COMMIT_WAIT_CHECK_MS = 250;
 
 /**
  * The actor row is rewritten when its state, status or timers change, on volatile flushes, and
@@ -52,9 +71,6 @@ export const VOLATILE_SWEEP_MS = 10_000;
 /** SQLSTATE of a unique violation: in the event log, a seq another writer took. */
 const UNIQUE_VIOLATION = '23505';
 
-/** SQLSTATE classes that say "try again", not "this data is wrong". */
-const TRANSIENT_SQLSTATE_CLASSES = ['08', '40', '53', '57', '58'];
-
 /** Receives one observation per committed batch. */
 export interface CommitMetrics {
   batch(events: number, actors: number, ms: number): void;
@@ -71,8 +87,15 @@ export interface PendingWrite {
   events: string[];
   effects: EffectCall[];
   transitions: Transition[];
-  /** Dispatches waiting for this write, resolved with their results after the commit. */
+  /**
+   * Dispatches waiting for this write, resolved with their results after the commit, or rejected
+   * once COMMIT_WAIT_MAX_MS have passed since the write began (the write itself goes on).
+   */
   waiters: Array<{ resolve: (r: DispatchResult) => void; reject: (e: Error) => void; result: DispatchResult }>;
+  /** When this write began (the clock's ms): its waiters' bound counts from here. */
+  since: number;
+  /** Seq and time of its last event row, which tell whether an earlier attempt stored it after all. */
+  last?: { seq: number; at: number };
   /** The actor's timers generation when the row was built. */
   timersGen?: number;
   /** The actor row to write with this batch, or null when appending the events is enough. */
@@ -87,7 +110,7 @@ export interface PendingWrite {
   reject?: (e: Error) => void;
 }
 
-/** A promise of a write's outcome: resolved when durable, rejected if refused. */
+/** A promise of a write's outcome: resolved when durable, rejected if refused (never bounded: see {@link Committer.waitFor}). */
 export function doneOf(w: PendingWrite): Promise<void> {
   if (!w.done) {
     if (w.outcome === undefined) {
@@ -147,6 +170,12 @@ class Lane {
   private volatileDue = false;
   /** When this lane last took a volatile-flush chunk. */
   private lastVolatileAt = -Infinity;
+  /** The timer that answers waits past COMMIT_WAIT_MAX_MS while a statement is out. */
+  private waitGuard: unknown = undefined;
+  /** Since when the database has refused this lane's statements, or null while it takes them. */
+  private failingSince: number | null = null;
+  /** Barriers waiting, each answered with an error once the database has been unavailable COMMIT_WAIT_MAX_MS. */
+  private barriers = new Set<{ since: number; reject: (e: Error) => void }>();
   private readonly maxEvents: number;
   private readonly volatileMs: number;
 
@@ -164,6 +193,7 @@ class Lane {
   append(r: Resident, event: EventRowWrite): PendingWrite {
     const w = this.pendingFor(r);
     w.events.push(JSON.stringify(event));
+    w.last = { seq: event.seq, at: event.at };
     this.kick();
     return w;
   }
@@ -227,18 +257,24 @@ class Lane {
     return this.batch.get(r.id)?.r === r || this.dirty.has(r) || this.lagging.has(r);
   }
 
-  /** Resolve when a write is durable; reject if it was refused. */
-  waitFor(w: PendingWrite): Promise<void> {
-    return doneOf(w);
-  }
-
-  /** Wait until everything pending now (volatile changes included) is written; later work is not waited for. */
+  /**
+   * Wait until everything pending now (volatile changes included) is written; later work is not
+   * waited for. Rejects with {@link DatabaseUnavailableError} once the database has refused this
+   * lane's statements for COMMIT_WAIT_MAX_MS (the writes stay pending).
+   */
   async barrier(): Promise<void> {
     const waits = [...this.inFlight, ...this.batch.values()].map(doneOf);
     for (const r of [...this.dirty.keys(), ...this.lagging]) waits.push(doneOf(this.volatileWrite(r)));
     this.stopSweep();
     this.kick();
-    await Promise.allSettled(waits);
+    await new Promise<void>((resolve, reject) => {
+      const b = { since: this.o.clock.now(), reject };
+      this.barriers.add(b);
+      void Promise.allSettled(waits).then(() => {
+        this.barriers.delete(b);
+        resolve();
+      });
+    });
   }
 
   /** Write everything pending, volatile changes included, until nothing is left (shutdown). */
@@ -262,7 +298,7 @@ class Lane {
   private pendingFor(r: Resident): PendingWrite {
     let w = this.batch.get(r.id);
     if (w && w.r === r) return w;
-    w = { r, events: [], effects: [], transitions: [], waiters: [] };
+    w = { r, events: [], effects: [], transitions: [], waiters: [], since: this.o.clock.now() };
     this.batch.set(r.id, w);
     this.dirty.delete(r);
     this.lagging.delete(r);
@@ -280,7 +316,16 @@ class Lane {
         const writes = this.take();
         if (writes.length === 0) break;
         this.inFlight = writes;
-        await this.write(writes);
+        // The oldest pending write is among these (later ones began after they were taken).
+        let oldest = Infinity;
+        for (const w of writes) if (w.since < oldest) oldest = w.since;
+        this.waitGuard = this.o.clock.setTimeout(() => this.checkWaits(), Math.max(0, oldest + COMMIT_WAIT_MAX_MS - this.o.clock.now()));
+        try {
+          await this.write(writes);
+        } finally {
+          this.o.clock.clearTimeout(this.waitGuard);
+          this.waitGuard = undefined;
+        }
         this.inFlight = [];
         // Back to the event loop before the next batch: PGlite answers within microtasks, and
         // dispatches chained on commits (a client sending its next event when the last one is
@@ -331,7 +376,37 @@ class Lane {
     return out;
   }
 
-  private async write(writes: PendingWrite[]): Promise<void> {
+  /**
+   * Answer the waits that are past their bound: dispatch waiters of writes begun COMMIT_WAIT_MAX_MS
+   * ago, and barriers once the database has refused statements that long. Their writes go on.
+   */
+  private checkWaits(): void {
+    const now = this.o.clock.now();
+    const cutoff = now - COMMIT_WAIT_MAX_MS;
+    const err = new DatabaseUnavailableError(`the database did not take the write within ${COMMIT_WAIT_MAX_MS} ms; it is retried`);
+    for (const w of [...this.inFlight, ...this.batch.values()]) {
+      if (w.since > cutoff || w.waiters.length === 0) continue;
+      const waiters = w.waiters;
+      w.waiters = [];
+      for (const x of waiters) x.reject(err);
+    }
+    if (this.failingSince !== null) {
+      for (const b of this.barriers) {
+        if (Math.max(b.since, this.failingSince) > cutoff) continue;
+        this.barriers.delete(b);
+        b.reject(err);
+      }
+    }
+    this.waitGuard = this.o.clock.setTimeout(() => this.checkWaits(), COMMIT_WAIT_CHECK_MS);
+  }
+
+  /**
+   * Commit `writes` in one statement, retrying while the database is unavailable (for as long as it
+   * takes: the writes stay pending, in order); a data error is isolated by halving the batch.
+   * `ambiguous`: an earlier attempt failed in a way that may have committed it (the connection was
+   * lost after the statement was sent), so a refusal is checked against the store before it fences.
+   */
+  private async write(writes: PendingWrite[], ambiguous = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
@@ -345,30 +420,56 @@ class Lane {
         }
         const refused = await commitBatch(this.o.db, rows, events, eventOnly);
         this.o.metrics?.batch(events.length, rows.length, performance.now() - t0);
+        this.recovered(attempt);
         for (const w of writes) {
           if (!refused.has(w.r.id)) this.succeed(w);
+          else if (ambiguous && (await this.storedBefore(w))) this.succeed(w);
           else this.refuse(w, w.row?.base_seq === null ? new ActorExistsError(w.r.id) : new StaleWriterError(w.r.id, w.r.dbSeq));
         }
         return;
       } catch (err) {
-        if (isTransient(err)) {
+        if (isTransientDatabaseError(err)) {
+          ambiguous = true;
+          this.failingSince ??= this.o.clock.now();
           const wait = Math.min(COMMIT_RETRY_MAX_MS, COMMIT_RETRY_MIN_MS * 2 ** attempt);
-          this.o.log.warn({ err: String(err), attempt, wait }, 'commit failed; retrying');
+          if (attempt % COMMIT_RETRY_LOG_EVERY === 0) this.o.log.warn({ err: dbErrorSummary(err), attempt, wait, writes: writes.length }, 'commit failed; retrying');
           await new Promise((r) => setTimeout(r, wait));
           continue;
         }
+        this.recovered(attempt);
         // A data error: find the write the store refuses by halving, keep all the others.
         if (writes.length === 1) {
           const w = writes[0]!;
-          // A duplicate (actor_id, seq) in the log: another writer appended this seq first.
+          // A duplicate (actor_id, seq) in the log: another writer appended this seq first, or
+          // this very write did, in an attempt whose answer was lost with its connection.
           const stale = (err as { code?: string }).code === UNIQUE_VIOLATION || (err as { cause?: { code?: string } }).cause?.code === UNIQUE_VIOLATION;
-          this.refuse(w, stale ? new StaleWriterError(w.r.id, w.r.dbSeq) : new StoreRejectedError(w.r.id, err));
+          if (stale && ambiguous && (await this.storedBefore(w))) this.succeed(w);
+          else this.refuse(w, stale ? new StaleWriterError(w.r.id, w.r.dbSeq) : new StoreRejectedError(w.r.id, err));
           return;
         }
         const mid = writes.length >> 1;
-        await this.write(writes.slice(0, mid));
-        await this.write(writes.slice(mid));
+        await this.write(writes.slice(0, mid), ambiguous);
+        await this.write(writes.slice(mid), ambiguous);
         return;
+      }
+    }
+  }
+
+  /** The database took a statement again after refusing some: say so once. */
+  private recovered(attempts: number): void {
+    if (this.failingSince === null) return;
+    this.o.log.info({ attempts, outageMs: this.o.clock.now() - this.failingSince }, 'commits resumed');
+    this.failingSince = null;
+  }
+
+  /** Whether an earlier attempt stored this write after all (its answer lost with the connection). */
+  private async storedBefore(w: PendingWrite): Promise<boolean> {
+    for (;;) {
+      try {
+        return await writtenBefore(this.o.db, w.r.id, w.last, w.row ?? null);
+      } catch (err) {
+        if (!isTransientDatabaseError(err)) throw err;
+        await new Promise((r) => setTimeout(r, COMMIT_RETRY_MAX_MS)); // gone again: ask when it is back
       }
     }
   }
@@ -449,19 +550,6 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   };
 }
 
-/** Driver error codes of a lost or refused connection (postgres.js, Bun sockets). */
-const CONNECTION_ERROR_CODES = [
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH',
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-];
-
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string') return false;
-  if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2));
-  return CONNECTION_ERROR_CODES.includes(code);
-}
-
 /** Group commit over one or more lanes; an actor's writes always go through the same lane. */
 export class Committer {
   private lanes: Lane[];
@@ -493,12 +581,18 @@ export class Committer {
     return this.laneOf(r).isPending(r);
   }
 
-  /** Resolve when a write is durable; reject if it was refused. */
+  /**
+   * Resolve when a write is durable; reject if it was refused, or with a
+   * {@link DatabaseUnavailableError} once it has waited COMMIT_WAIT_MAX_MS (the write goes on).
+   */
   waitFor(w: PendingWrite): Promise<void> {
-    return doneOf(w);
+    if (w.outcome !== undefined) return doneOf(w);
+    return new Promise<void>((resolve, reject) => {
+      w.waiters.push({ resolve: () => resolve(), reject, result: undefined as unknown as DispatchResult });
+    });
   }
 
-  /** Wait until everything pending now is written. */
+  /** Wait until everything pending now is written (rejects once the database has been unavailable COMMIT_WAIT_MAX_MS). */
   async barrier(): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.barrier()));
   }

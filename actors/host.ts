@@ -17,6 +17,7 @@ import { systemClock, TimerQueue, type Clock, type QueueEntry } from './timer-qu
 import { Committer, type CommitMetrics, type PendingWrite } from './committer.ts';
 import { stateKeyOf } from './state-key.ts';
 import { ActorEventError, ActorExistsError, ActorNotFoundError, HostStoppedError } from './errors.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 
 export * from './errors.ts';
 
@@ -25,6 +26,8 @@ export const LOAD_BATCH_MAX = 1000;
 
 /** A full context is stored on every N-th history row, so reading history never folds far. */
 export const CHECKPOINT_EVERY = 32;
+/** When a due timer's actor cannot be loaded because the database is unavailable, it is tried again after this (platform's choice). */
+export const TIMER_LOAD_RETRY_MS = 1000;
 /** Longest the host applies deferred events ({@link ActorHost.sendSoon}) before the event loop serves others. */
 export const DEFERRED_SLICE_MS = 5;
 
@@ -625,6 +628,8 @@ export class ActorHost {
     if (this.stopping) return;
     this.withResident(e.actorId, (r) => {
       if (r instanceof Error) {
+        // The actor could not be loaded because the database is away: try again, not never.
+        if (isDatabaseUnavailable(r)) return this.queue.push({ ...e, due: this.clock.now() + TIMER_LOAD_RETRY_MS });
         this.log.error({ actor: e.actorId, err: r.message }, 'timer could not be delivered');
         return;
       }

@@ -18,6 +18,20 @@ import * as schema from './schema.ts';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 /** Connections in the postgres.js pool: one for the group committer, the rest for reads and API writes. */
 export const PG_POOL_SIZE = 8;
+/**
+ * Longest wait before a pool connection that failed connects again, seconds (platform's choice).
+ * postgres.js's default grows with every failure the pool has seen, to 10–20 s after seven: a
+ * database back after a 20 s outage was then used only 10 s later, and the API answered 503 all
+ * that time. Failed connection attempts are cheap; a database that returns is used within this.
+ */
+export const PG_RECONNECT_MAX_S = 1;
+/** First reconnect delay after a failure, seconds; it doubles per failure up to PG_RECONNECT_MAX_S. */
+export const PG_RECONNECT_MIN_S = 0.05;
+/**
+ * Longest a new connection may take to be established, seconds (platform's choice; postgres.js
+ * waits 30): a database behind a dead network fails the queries waiting for it (503) sooner.
+ */
+export const PG_CONNECT_TIMEOUT_S = 10;
 
 /**
  * A postgres.js client for a `postgres://` URL, also in libpq's form for a Unix socket:
@@ -65,6 +79,8 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
   if (opts.url) {
     const client = pgClient(opts.url, {
       max: PG_POOL_SIZE,
+      backoff: (retries: number) => Math.min(PG_RECONNECT_MAX_S, PG_RECONNECT_MIN_S * 2 ** retries),
+      connect_timeout: PG_CONNECT_TIMEOUT_S,
       onnotice: () => {},
       // int8 as a JS number, as PGlite returns it: our bigints are sequence numbers and epoch ms.
       types: { int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) } },

@@ -1,6 +1,7 @@
 /** Prometheus metrics of one platform instance (prom-client, its own registry). */
 import client from 'prom-client';
 import type { Db } from '../db/client.ts';
+import { withinMs } from '../db/errors.ts';
 import { countActorsByState } from '../actors/store.ts';
 import type { CommitMetrics } from '../actors/committer.ts';
 import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
@@ -9,6 +10,12 @@ import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from 
 export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4000];
 /** Histogram buckets for commit latency, seconds. */
 export const COMMIT_LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Longest a scrape waits for the actor counts from the database (platform's choice): past it, or
+ * when the database is unavailable, the gauge keeps its last values and the scrape still answers.
+ */
+export const METRICS_DB_TIMEOUT_MS = 1000;
 
 /** Live figures read at scrape time. */
 export interface MetricProbes {
@@ -28,8 +35,14 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
   new client.Gauge({
     name: 'h627_actors', help: 'Actors by type and state', labelNames: ['type', 'state'], registers: [registry],
     async collect() {
+      let counts;
+      try {
+        counts = await withinMs(countActorsByState(db), METRICS_DB_TIMEOUT_MS);
+      } catch {
+        return; // the database is away or slow: the last counts stand, and the scrape answers
+      }
       this.reset();
-      for (const r of await countActorsByState(db)) this.set({ type: r.type, state: r.state_key }, r.n);
+      for (const r of counts) this.set({ type: r.type, state: r.state_key }, r.n);
     },
   });
   const live = () => probes?.live?.() ?? { streams: 0, viewers: 0, bitrateBps: 0 };

@@ -13,6 +13,7 @@ import type { Platform } from './context.ts';
 import type { VdConnection } from './vd-connections.ts';
 import { PICTURE_MAX_BYTES } from './uploads.ts';
 import { ERR_OVER_BUDGET, VD_ALARM_BUDGET } from './vd-budget.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 
 /** Names of the messages a PU sends (Table 9-4, NOTES 5). */
 export type PuMessageName = { [N in keyof typeof vd]: (typeof vd)[N]['from'] extends 'pu' ? N : never }[keyof typeof vd];
@@ -26,6 +27,10 @@ export class InboundError extends Error {
 
 /** Vd error code for a request the platform refuses as bad input (Table 9-1: 400–499). */
 export const ERR_BAD_INPUT = 400;
+/** Vd error code for a request the platform cannot serve now, its database being unavailable (Table 9-1: 500–599; 503 as in HTTP). */
+export const ERR_UNAVAILABLE = 503;
+/** The `msg` of that refusal: the device may retry; never the driver's words (they may carry SQL). */
+export const UNAVAILABLE_MSG = 'the platform is temporarily unavailable; try again later';
 
 type Handler<P> = (p: Platform, conn: VdConnection, params: P) => unknown;
 
@@ -37,7 +42,7 @@ function checkMac(conn: VdConnection, macId: string | undefined): void {
 }
 
 /** Handlers of PU → platform messages; an RPC handler's return value is its `resp`. */
-export const INBOUND = {
+const HANDLERS = {
   Keepalive: ((p, conn, params) => {
     checkMac(conn, params.mac_id);
     const channels = params.channels.map((c) => ({
@@ -88,3 +93,22 @@ export const INBOUND = {
     p.host.send(puActorId(conn.deviceId), { type: 'vd.logDone', transId: params.trans_id, status: params.status, size: params.size });
   }) as Handler<LogDoneParams>,
 } satisfies Record<PuMessageName, Handler<never>>;
+
+/** A handler whose failures for want of the database (AlarmNotify, Bind, LogDone store rows) become a 5xx `err`; the socket stays open. */
+function unavailableAsRefusal<P>(handle: Handler<P>): Handler<P> {
+  const refusal = (err: unknown) => (isDatabaseUnavailable(err) ? new InboundError(ERR_UNAVAILABLE, UNAVAILABLE_MSG) : err);
+  return (p, conn, params) => {
+    let out: unknown;
+    try {
+      out = handle(p, conn, params);
+    } catch (err) {
+      throw refusal(err);
+    }
+    return out instanceof Promise ? out.catch((err: unknown) => Promise.reject(refusal(err))) : out;
+  };
+}
+
+/** The handlers of PU → platform messages, as the Vd route calls them. */
+export const INBOUND = Object.fromEntries(
+  Object.entries(HANDLERS).map(([name, handle]) => [name, unavailableAsRefusal(handle as Handler<unknown>)]),
+) as typeof HANDLERS;

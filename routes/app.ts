@@ -5,7 +5,9 @@ import type { Platform } from '../platform/context.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
-import { problem, problemHandler } from './problem.ts';
+import { problem, problemHandler, UNAVAILABLE_HEADERS } from './problem.ts';
+import { sql } from 'drizzle-orm';
+import { dbErrorSummary, withinMs } from '../db/errors.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { vsRoutes } from './vs.routes.ts';
@@ -22,6 +24,12 @@ import pkg from '../package.json' with { type: 'json' };
 import { UPLOAD_PATH } from '../platform/uploads.ts';
 import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
+
+/**
+ * Longest /healthz waits for the database's `SELECT 1` (platform's choice): a healthy one answers
+ * in a millisecond; a probe should learn of one that does not well before its own timeout.
+ */
+export const HEALTH_DB_TIMEOUT_MS = 1000;
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -47,7 +55,15 @@ export function buildApp(p: Platform) {
   const bodies = bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) });
   app.use((c, next) => (OWN_BODY_LIMIT.some((prefix) => c.req.path.startsWith(prefix)) ? next() : bodies(c, next)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
+  app.get('/healthz', async (c) => {
+    try {
+      await withinMs(p.db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
+      return c.json({ status: 'ok', db: p.db.kind });
+    } catch (err) {
+      p.log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
+      return c.json({ status: 'unavailable', db: p.db.kind, error: 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
+    }
+  });
   app.get('/metrics', metricsGuard(p), async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 
   // Device-facing interfaces (H.627.2): Vs, Vd, and the upload URLs handed to devices.

@@ -8,9 +8,23 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../lib/log.ts';
 import { DomainError, type DomainErrorKind } from '../platform/errors.ts';
 import { ActorNotFoundError, HostStoppedError } from '../actors/errors.ts';
+import { dbErrorSummary, isDatabaseUnavailable } from '../db/errors.ts';
 
 /** Media type of problem responses. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * `Retry-After` of every 503, on every interface (platform's choice): a database that went away
+ * usually comes back within seconds (a restart, a failover), and callers that retry sooner only
+ * add load to one that is coming back.
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+/** The headers of a 503 answer. */
+export const UNAVAILABLE_HEADERS: Readonly<Record<string, string>> = { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) };
+/** What a caller is told while the database is unavailable (never the driver's words: they may carry SQL). */
+export const DB_UNAVAILABLE_DETAIL = 'the database is unavailable; try again later';
+/** The same for devices, in their `{"info"}` answers (Vs, Vr, uploads, Vd login). */
+export const DB_UNAVAILABLE_INFO = 'service temporarily unavailable (database unreachable); try again later';
 
 /** An error the API reports to the caller as problem JSON. */
 export class ApiError extends Error {
@@ -36,8 +50,24 @@ const TITLES: Partial<Record<number, string>> = {
 /** A problem JSON response. */
 export function problem(c: Context, status: ContentfulStatusCode, detail: string, field?: string, headers?: Record<string, string>): Response {
   const body = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...(field ? { field } : {}) };
-  return c.body(JSON.stringify(body), status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers });
+  return c.body(JSON.stringify(body), status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...(status === 503 ? UNAVAILABLE_HEADERS : {}), ...headers });
 }
+
+/** A device-facing `{"info"}` answer for an error the database's absence caused, or undefined for any other error. */
+export function unavailableInfo(c: Context, err: unknown, headers: Record<string, string> = {}): Response | undefined {
+  if (!isDatabaseUnavailable(err)) return undefined;
+  return c.json({ info: DB_UNAVAILABLE_INFO }, 503, { ...headers, ...UNAVAILABLE_HEADERS });
+}
+
+/**
+ * `onError` of a device-facing sub-app (Vs, the Vd login): an error the database's absence caused
+ * becomes a 503 `{"info"}` with Retry-After; any other goes on to the app's handler.
+ */
+export const deviceUnavailableHandler: ErrorHandler = (err, c) => {
+  const unavailable = unavailableInfo(c, err);
+  if (unavailable) return unavailable;
+  throw err;
+};
 
 /** The app's error handler: ApiError and HTTPException as given, anything else as a logged 500. */
 export function problemHandler(log: Logger): ErrorHandler {
@@ -48,6 +78,10 @@ export function problemHandler(log: Logger): ErrorHandler {
     }
     if (err instanceof ActorNotFoundError) return problem(c, 404, err.message);
     if (err instanceof HostStoppedError) return problem(c, 503, err.message);
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ path: c.req.path, err: dbErrorSummary(err) }, 'database unavailable');
+      return problem(c, 503, DB_UNAVAILABLE_DETAIL);
+    }
     if (err instanceof HTTPException) {
       const res = err.getResponse();
       return problem(c, err.status as ContentfulStatusCode, err.message || res.statusText || 'request refused');

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
-import { STATUS_OF_KIND } from './problem.ts';
+import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
 import { UPLOAD_PATH } from '../platform/uploads.ts';
 
 /** The upload endpoint (device-facing: failures are `{"info": …}`). */
@@ -14,6 +14,8 @@ export function uploadRoutes(p: Platform) {
       return c.json({ size: r.size }, 201);
     } catch (err) {
       if (err instanceof DomainError) return c.json({ info: err.message }, STATUS_OF_KIND[err.kind]);
+      const unavailable = unavailableInfo(c, err);
+      if (unavailable) return unavailable;
       throw err;
     }
   });

@@ -16,6 +16,7 @@ import { CLOSE_POLICY, VdConnection } from '../platform/vd-connections.ts';
 import { ERR_BAD_INPUT, INBOUND, InboundError } from '../platform/vd-inbound.ts';
 import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../platform/vd-budget.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
+import { deviceUnavailableHandler } from './problem.ts';
 
 /** Malformed frames in a row after which the socket is closed. */
 export const VD_GARBAGE_LIMIT = 10;
@@ -29,7 +30,8 @@ type VdWs = ServerWebSocket<SocketData<VdState>>;
 /** The Vd endpoint: the upgrade route and the socket handler. */
 export function vdRoutes(p: Platform) {
   const handler = vdSocketHandler(p);
-  return new Hono<{ Bindings: Server<SocketData> }>().get('/Vd', async (c) => {
+  // A login the database's absence stops is a 503 {info} with Retry-After (the device retries).
+  return new Hono<{ Bindings: Server<SocketData> }>().onError(deviceUnavailableHandler).get('/Vd', async (c) => {
     const info = (status: 400 | 401 | 426 | 429, text: string, headers: Record<string, string> = {}) => c.json({ info: text }, status, headers);
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return info(426, 'Vd is a WebSocket endpoint (Upgrade: websocket)');
     const q = parseVdLogin(new URL(c.req.url).searchParams);

@@ -14,7 +14,7 @@ import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
 import { VrError } from '../platform/recording-vr.ts';
 import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
-import { STATUS_OF_KIND } from './problem.ts';
+import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
 
 /** Headers of the upload endpoint's answers: those of Vr, for the method it takes. */
 const CS_REPLY_HEADERS = { ...VR_REPLY_HEADERS, 'Access-Control-Allow-Methods': 'PUT' };
@@ -28,6 +28,8 @@ function info(c: Context, status: ContentfulStatusCode, text: string, headers: R
 function failure(p: Platform, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
   if (err instanceof VrError) return info(c, err.status, err.message, err.retryAfterS ? { ...headers, 'Retry-After': String(err.retryAfterS) } : headers);
   if (err instanceof DomainError) return info(c, STATUS_OF_KIND[err.kind], err.message, headers);
+  const unavailable = unavailableInfo(c, err, headers);
+  if (unavailable) return unavailable;
   p.log.error({ path: c.req.path, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'vr request failed');
   return info(c, 500, 'internal error', headers);
 }

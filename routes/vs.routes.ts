@@ -11,6 +11,7 @@ import type { Platform } from '../platform/context.ts';
 import { findDeviceByIdentity } from '../platform/devices.ts';
 import type { Budget } from '../lib/token-bucket.ts';
 import { perAddress } from './rate-limit.ts';
+import { deviceUnavailableHandler } from './problem.ts';
 
 /** Fields of services this platform does not run (P2P, TURN, hibernation): empty host, port 0 (NOTES 4). */
 const NOT_OFFERED = { domain: '', port: 0 } as const;
@@ -24,7 +25,7 @@ export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 /** The Vs endpoint. */
 export function vsRoutes(p: Platform) {
   const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) => c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }));
-  return new Hono<{ Bindings: Server<unknown> }>().get(VS_PATH, limit, async (c) => {
+  return new Hono<{ Bindings: Server<unknown> }>().onError(deviceUnavailableHandler).get(VS_PATH, limit, async (c) => {
     const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
     if (!q.ok) return c.json({ info: q.error }, 400);
     const device = await findDeviceByIdentity(p, q.value.macid);
