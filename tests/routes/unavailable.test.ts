@@ -3,6 +3,7 @@
  * API's problem JSON, the device-facing `{"info"}`, and the Vd `err` of a message whose handler
  * needs the database; all with a 5xx, Retry-After where HTTP has it, and never the driver's words.
  */
+import { VdBudgets } from '../../platform/vd-budget.ts';
 import { describe, expect, it } from 'bun:test';
 import { Hono } from 'hono';
 import { silentLog } from '../../lib/log.ts';
@@ -62,6 +63,7 @@ describe('Vd messages whose handler needs the database', () => {
     db: { orm: { insert: () => ({ values: () => Promise.reject(outage()) }), update: () => ({ set: () => ({ where: () => Promise.reject(outage()) }) }) } },
     bind: { redeem: () => Promise.reject(outage()) },
     host: { send: () => {} },
+    vd: { budgets: new VdBudgets() },
   } as unknown as Platform;
 
   it('refuse with a 5xx err saying the platform is temporarily unavailable (AlarmNotify, Bind, LogDone)', async () => {
