@@ -45,15 +45,19 @@ export class BindCodes {
   /** A device sent Bind with a code: bind it to the code's user, or record why not. */
   async redeem(deviceId: string, code: string): Promise<boolean> {
     const normalized = code.trim().toUpperCase();
-    const [row] = await this.p.db.orm.update(bindCodes).set({ usedAt: new Date(), deviceId })
-      .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
-      .returning({ userId: bindCodes.userId });
+    // The code is used and the device bound in one transaction: an outage between the two would burn the code.
+    const row = await this.p.db.orm.transaction(async (tx) => {
+      const [used] = await tx.update(bindCodes).set({ usedAt: new Date(), deviceId })
+        .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
+        .returning({ userId: bindCodes.userId });
+      if (used) await tx.update(devices).set({ ownerId: used.userId }).where(eq(devices.id, deviceId));
+      return used;
+    });
     if (!row) {
       this.p.rateLog.warn(deviceId, { device: deviceId }, 'bind refused: unknown, expired or used code');
       this.p.host.send(puActorId(deviceId), { type: 'bind.rejected', reason: 'unknown, expired or already used bind code' });
       return false;
     }
-    await this.p.db.orm.update(devices).set({ ownerId: row.userId }).where(eq(devices.id, deviceId));
     await this.p.host.dispatch(puActorId(deviceId), { type: 'device.bound', userId: row.userId });
     this.p.log.info({ device: deviceId, user: row.userId }, 'device bound');
     return true;

@@ -50,6 +50,8 @@ export const HTTP_BIND_ADDRESS = '0.0.0.0';
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
 /** The largest body any route takes: a segment or a device log upload. */
 export const MAX_REQUEST_BODY_BYTES = Math.max(SEG_MAX_SIZE_MAX_BYTES, LOG_MAX_BYTES, PICTURE_MAX_BYTES);
+/** Longest a shutdown waits for the database to take what is pending (platform's choice: supervisors kill at 90 s). */
+export const SHUTDOWN_FLUSH_MAX_MS = 30_000;
 /** How often history older than HISTORY_RETENTION_DAYS is pruned (and, on PGlite, the tables vacuumed). */
 export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 /** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
@@ -158,7 +160,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         server.stop(false); // stop accepting; requests in flight finish
         p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
-        await p.host.stop(); // write everything pending
+        // Write everything pending; a database that stays away must not keep the process from stopping: what is
+        // still unwritten then was never acknowledged to anyone (answers wait for their commits).
+        const flushed = await Promise.race([p.host.stop().then(() => true), Bun.sleep(SHUTDOWN_FLUSH_MAX_MS).then(() => false)]);
+        if (!flushed) log.error({ waitedMs: SHUTDOWN_FLUSH_MAX_MS }, 'shutdown: the database did not take the pending writes in time; stopping without them');
         await p.recording.stop();
         await p.live.stop();
         server.stop(true);
