@@ -4,6 +4,8 @@ import type { Server } from 'bun';
 import { SignIn } from '../protocol/api.ts';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
+import { SignInThrottled } from '../platform/sessions.ts';
+import { problem } from './problem.ts';
 import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
@@ -13,7 +15,13 @@ export function sessionRoutes(p: Platform) {
   return new Hono<AuthEnv & { Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {
       const b = c.req.valid('json');
-      return c.json(await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address), 201);
+      try {
+        return c.json(await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address), 201);
+      } catch (err) {
+        // A throttled pair is told when to try again (RFC 9110 10.2.3), as Vd logins are.
+        if (err instanceof SignInThrottled) return problem(c, 429, err.message, undefined, { 'Retry-After': String(err.retryAfterS) });
+        throw err;
+      }
     })
     .delete('/session', auth, async (c) => {
       await p.sessions.signOut(bearerOf(c.req.header('Authorization')) ?? '');
