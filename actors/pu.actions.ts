@@ -6,14 +6,15 @@ import { ALARM_TYPES, HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
 import { jsonEqual } from './diff.ts';
 import type { PuChannelState, PuContext, PuEvent, PuInput } from './pu.types.ts';
 
-/** Failed logins that lock a device out, within LOGIN_FAILURE_WINDOW_MS (platform's choice, issue #3). */
-export const LOGIN_FAILURES_TO_LOCK = 5;
-/** Window in which failed logins count towards a lock-out. */
-export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
-/** First lock-out; each further one in a row doubles, up to LOCKOUT_MAX_MS. */
-export const LOCKOUT_BASE_MS = 60_000;
-/** Longest lock-out: a lock-out never blocks the right password for ever. */
-export const LOCKOUT_MAX_MS = 60 * 60_000;
+/**
+ * Failed logins in a row (no success between them, from any address) after which a device is
+ * locked (NIST SP 800-63B 5.2.2: "no more than 100 consecutive failed attempts"). Below that,
+ * failures only slow down the address that fails (platform/throttle.ts): they never keep the
+ * device itself out. User sign-ins follow the same rule (platform/sessions.ts).
+ */
+export const LOGIN_FAILURES_TO_LOCK = 100;
+/** How long such a lock lasts unless an admin lifts it earlier (platform's choice: bounded, never for ever). */
+export const LOGIN_LOCK_MS = 60 * 60_000;
 
 type Args = { context: PuContext; event: PuEvent };
 /** When an event happened (every event carries its time: the host stamps it). */
@@ -23,17 +24,20 @@ export const at = (e: PuEvent) => e.at ?? 0;
 export function initialContext(input: PuInput): PuContext {
   return {
     deviceId: input.deviceId, macId: input.macId, channels: input.channels, since: 0, reason: 'provisioned',
-    connected: false, hbIntervalS: HB_INTERVAL_DEFAULT_S, channelStates: [], activeAlarms: [], login: { failures: [], lockouts: 0 },
+    connected: false, hbIntervalS: HB_INTERVAL_DEFAULT_S, channelStates: [], activeAlarms: [], login: { locks: 0 }, failedLogins: 0,
   };
 }
 
-/** A successful Vd login: the connection, the models, and a clean login record. */
+/**
+ * A successful Vd login: the connection, the models, and no failures in a row any more (a lock
+ * that has run out is dropped: a login can only succeed outside one).
+ */
 export function onConnected({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'vd.connected') return {};
   return {
     connected: true, connId: event.connId, ip: event.ip, reconnect: event.reconnect, hardwareModel: event.hardwareModel,
     firmwareModel: event.firmwareModel, sdk: event.sdk, connectedAt: at(event), lastSeenAt: at(event),
-    login: { failures: [], lockouts: 0, ...(context.login.lastFailure ? { lastFailure: context.login.lastFailure } : {}) },
+    login: { locks: context.login?.locks ?? 0 }, failedLogins: 0,
   };
 }
 
@@ -114,15 +118,24 @@ export function onScheduled({ event }: Args): Partial<PuContext> {
   return { scheduledAt: at(event), scheduledFrom: event.ip };
 }
 
-/** A failed login: count it, and lock the device out after too many in the window. */
+/**
+ * A failed login of the device (wrong password or signature, from any address): one more in a
+ * row. Both keys are volatile (puV1): a failure costs no history row, however many an attacker
+ * sends; only the lock it may lead to is logged.
+ */
 export function onLoginFailed({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'login.failed') return {};
-  const now = at(event);
-  const failures = [...context.login.failures.filter((t) => now - t < LOGIN_FAILURE_WINDOW_MS), now];
-  const lastFailure = { at: now, reason: event.reason, ...(event.ip ? { ip: event.ip } : {}) };
-  if (failures.length < LOGIN_FAILURES_TO_LOCK) return { login: { ...context.login, failures, lastFailure } };
-  const lockMs = Math.min(LOCKOUT_MAX_MS, LOCKOUT_BASE_MS * 2 ** context.login.lockouts);
-  return { login: { failures: [], lockouts: context.login.lockouts + 1, lockedUntil: now + lockMs, lastFailure } };
+  return { failedLogins: (context.failedLogins ?? 0) + 1, lastLoginFailure: { at: at(event), reason: event.reason, ...(event.ip ? { ip: event.ip } : {}) } };
+}
+
+/** The hard lock: LOGIN_LOCK_MS from now, and the count of failures in a row starts again. */
+export function onLoginLocked({ context, event }: Args): Partial<PuContext> {
+  return { login: { locks: (context.login?.locks ?? 0) + 1, lockedUntil: at(event) + LOGIN_LOCK_MS }, failedLogins: 0 };
+}
+
+/** An admin lifted the lock (or cleared the failures of a device that was not locked). */
+export function onLoginUnlocked({ context }: Args): Partial<PuContext> {
+  return { login: { locks: context.login?.locks ?? 0 }, failedLogins: 0 };
 }
 
 /** An AlarmNotify (I.2.16): state alarms open and close, single ones are remembered as the last. */
@@ -213,5 +226,5 @@ export function onDeprovisioned(): Partial<PuContext> {
 /** Provisioned again under the same id. */
 export function onReprovisioned({ event }: Args): Partial<PuContext> {
   if (event.type !== 'device.provisioned') return {};
-  return { macId: event.macId, channels: event.channels, login: { failures: [], lockouts: 0 } };
+  return { macId: event.macId, channels: event.channels, login: { locks: 0 }, failedLogins: 0 };
 }

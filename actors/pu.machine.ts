@@ -69,6 +69,13 @@ export const puMachine = setup({
       && (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
     runsTargetFirmware: ({ context, event }) => event.type === 'vd.connected' && Boolean(context.upgrade)
       && event.firmwareModel === context.upgrade!.firmwareModel,
+    /**
+     * Enough failed logins in a row for the hard lock, and not locked already. The count comes with
+     * the event (the platform read it from this actor's answer to `login.failed`): it is volatile
+     * in the context, and a guard reading it would not replay.
+     */
+    hardLockDue: ({ context, event }) => event.type === 'login.tooManyFailures' && event.failures >= a.LOGIN_FAILURES_TO_LOCK
+      && !((context.login?.lockedUntil ?? 0) > a.at(event)),
     /** Nothing heard for the heartbeat timeout by the time the timer came due. */
     silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
   },
@@ -81,6 +88,8 @@ export const puMachine = setup({
     serverInfo: assign(a.onServerInfo),
     scheduled: assign(a.onScheduled),
     loginFailed: assign(a.onLoginFailed),
+    loginLocked: assign(a.onLoginLocked),
+    loginUnlocked: assign(a.onLoginUnlocked),
     alarm: assign(a.onAlarm),
     battery: assign(a.onBattery),
     bound: assign(a.onBound),
@@ -119,6 +128,8 @@ export const puMachine = setup({
   initial: 'provisioned',
   on: {
     'login.failed': { actions: 'loginFailed' },
+    'login.tooManyFailures': { guard: 'hardLockDue', actions: 'loginLocked' },
+    'login.unlocked': { actions: 'loginUnlocked' },
     'device.bound': { actions: 'bound' },
     'bind.rejected': { actions: 'bindRejected' },
     'vd.logDone': { actions: 'logDone' },
@@ -225,6 +236,7 @@ export const puMachine = setup({
       on: {
         'device.provisioned': { target: 'provisioned', actions: ['reprovision', { type: 'enter', params: { reason: 'provisioned again' } }] },
         'login.failed': {},
+        'login.tooManyFailures': {},
       },
     },
   },
@@ -232,7 +244,9 @@ export const puMachine = setup({
 
 /**
  * The pu machine as the host registers it. Changes of these alone are not history rows: the
- * last-seen time, and when and from where the device last asked Vs (an unauthenticated request
- * anyone can repeat: it must not grow the history, issue #19).
+ * last-seen time, when and from where the device last asked Vs, and its failed logins in a row
+ * and the last of them (requests anyone can repeat: they must not grow the history, issue #19).
  */
-export const puV1: MachineDef = { type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom'], quiet: a.quietKeepalive };
+export const puV1: MachineDef = {
+  type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'], quiet: a.quietKeepalive,
+};

@@ -63,8 +63,12 @@ export interface PuContext extends PuInput {
   lastLog?: { transId: string; status: string; size: number; at: number };
   ownerId?: string;
   lastBindRejected?: { at: number; reason: string };
-  /** Failed logins within the window, lock-outs in a row, and the end of the current one (9.2, 8.3.1). */
-  login: { failures: number[]; lockouts: number; lockedUntil?: number; lastFailure?: { at: number; ip?: string; reason: string } };
+  /** Hard locks so far, and the end of the current one (9.2, 8.3.1; NIST SP 800-63B 5.2.2). */
+  login: { locks: number; lockedUntil?: number };
+  /** Failed logins since the last success, lock or unlock (volatile: not a history row each). */
+  failedLogins: number;
+  /** The last failed login, for the operator (volatile). */
+  lastLoginFailure?: { at: number; ip?: string; reason: string };
 }
 
 type At = { at?: number };
@@ -85,6 +89,9 @@ export type PuEvent = At & (
   | { type: 'vd.battery'; battery: number }
   | { type: 'vd.logDone'; transId: string; status: string; size: number }
   | { type: 'login.failed'; ip?: string; reason: string }
+  /** The platform saw `failures` in a row after a `login.failed` (the count rides on the event, so replay needs no volatile value). */
+  | { type: 'login.tooManyFailures'; failures: number }
+  | { type: 'login.unlocked'; by?: string }
   | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string }
   | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
   | { type: 'heartbeat.expired' }

@@ -78,6 +78,18 @@ export async function deprovisionDevice(p: Platform, deviceId: string): Promise<
   p.log.info({ device: deviceId }, 'device deprovisioned');
 }
 
+/**
+ * Lift a device's hard lock (an admin's decision): its pu actor forgets the lock and the failures
+ * in a row (a logged `login.unlocked`), and the platform the failure delays of its pairs.
+ */
+export async function unlockDevice(p: Platform, deviceId: string, by: string): Promise<void> {
+  const [row] = await p.db.orm.select({ id: devices.id }).from(devices).where(eq(devices.id, deviceId));
+  if (!row) throw new DomainError('not-found', `no device ${deviceId}`);
+  await p.host.dispatch(puActorId(deviceId), { type: 'login.unlocked', by });
+  p.auth.forgetFailures(deviceId);
+  p.log.info({ device: deviceId, by }, 'device unlocked');
+}
+
 function infoOf(row: typeof devices.$inferSelect, state: string | null): DeviceInfo {
   return {
     device_id: row.id, mac_id: row.macId, channels: row.channels as number[], owner_id: row.ownerId,

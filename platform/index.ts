@@ -58,7 +58,7 @@ export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
 /** How often idle actors are looked for. */
 export const ACTOR_EVICT_INTERVAL_MS = 60_000;
-/** How often expired sessions and upload grants are forgotten. */
+/** How often expired sessions, upload grants and signed-login nonces are forgotten. */
 export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
 /** Record a finished device upload where it belongs. */
@@ -126,6 +126,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     p.sessions.prune().catch(() => {});
     p.uploads.prune().catch(() => {});
     p.bind.prune().catch(() => {});
+    p.auth.pruneNonces().catch(() => {});
   }, HOUSEKEEPING_INTERVAL_MS);
   // Hourly: history past its retention is pruned, then, on PGlite, autovacuum's work is done (see
   // Db.vacuum): without it the pruned rows' space would never be reused.

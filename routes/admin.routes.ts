@@ -1,11 +1,17 @@
-/** `/api/admin`: provision devices and users (admins only). */
+/** `/api/admin`: provision devices and users, lift their login locks (admins only). */
 import { Hono } from 'hono';
-import { CreateUser, ProvisionDevice } from '../protocol/api.ts';
+import { z } from 'zod';
+import { CreateUser, DeviceId, ProvisionDevice } from '../protocol/api.ts';
 import type { Platform } from '../platform/context.ts';
-import { deprovisionDevice, listDevices, provisionDevice } from '../platform/devices.ts';
+import { DomainError } from '../platform/errors.ts';
+import { deprovisionDevice, listDevices, provisionDevice, unlockDevice } from '../platform/devices.ts';
 import { createUser } from '../platform/users.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
+
+// Path parameters of the unlock routes (kept here until the catalog has them, protocol/api.ts).
+const DevicePath = z.object({ id: DeviceId });
+const UserPath = z.object({ username: CreateUser.shape.username });
 
 /** The admin sub-app (mounted under an authenticating middleware). */
 export function adminRoutes(p: Platform) {
@@ -17,5 +23,14 @@ export function adminRoutes(p: Platform) {
       await deprovisionDevice(p, c.req.param('id'));
       return c.body(null, 204);
     })
-    .post('/users', validate('json', CreateUser), async (c) => c.json(await createUser(p, c.req.valid('json')), 201));
+    .post('/devices/:id/unlock', validate('param', DevicePath), async (c) => {
+      await unlockDevice(p, c.req.valid('param').id, c.var.principal.kind === 'user' ? `user:${c.var.principal.userId}` : 'admin token');
+      return c.body(null, 204);
+    })
+    .post('/users', validate('json', CreateUser), async (c) => c.json(await createUser(p, c.req.valid('json')), 201))
+    .post('/users/:username/unlock', validate('param', UserPath), async (c) => {
+      const { username } = c.req.valid('param');
+      if (!(await p.sessions.unlock(username))) throw new DomainError('not-found', `no user ${username}`, 'username');
+      return c.body(null, 204);
+    });
 }

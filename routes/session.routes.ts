@@ -13,6 +13,7 @@ export function sessionRoutes(p: Platform) {
   return new Hono<AuthEnv & { Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {
       const b = c.req.valid('json');
+      // A throttled pair is told when to try again (RFC 9110 10.2.3): SignInThrottled carries Retry-After.
       return c.json(await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address), 201);
     })
     .delete('/session', auth, async (c) => {

@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { until } from '../helpers/wait.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice, tryUpgrade } from '../helpers/vd-client.ts';
+import { PAIR_DELAY_BASE_MS, PAIR_FREE_FAILURES } from '../../platform/throttle.ts';
 
 /** End-to-end steps wait on real processes and sockets. */
 setDefaultTimeout(60_000);
@@ -64,13 +65,17 @@ describe('Vs scheduling', () => {
 
 describe('Vd login', () => {
   it('refuses a wrong or missing password before the upgrade, with 401 or 400', async () => {
-    expect((await tryUpgrade(p.url, login({ login_passwd: 'wrong-password' }))).status).toBe(401);
+    const wrong = await tryUpgrade(p.url, login({ login_passwd: 'wrong-password' }));
+    expect(wrong.status).toBe(401);
     const missing = await tryUpgrade(p.url, { login_code: CAM.device_id, hardware_model: 'h', firmware_model: 'f' });
     expect(missing.status).toBe(400);
     expect(missing.body).toContain('login_passwd');
-    expect((await tryUpgrade(p.url, login({ login_code: 'NO-SUCH-CAM' }))).status).toBe(401);
-    const a = await actor(`pu:${CAM.device_id}`);
-    expect(a.context.login.lastFailure).toMatchObject({ reason: 'wrong password', ip: '127.0.0.1' });
+    const unknown = await tryUpgrade(p.url, login({ login_code: 'NO-SUCH-CAM' }));
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.body)).toEqual({ info: 'wrong device id or password' }); // the same answer: no probing
+    expect(JSON.parse(wrong.body)).toEqual(JSON.parse(unknown.body));
+    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.failedLogins === 1);
+    expect(a.context.lastLoginFailure).toMatchObject({ reason: 'wrong password', ip: '127.0.0.1' }); // the operator sees why
   });
 
   it('logs in, hands out hb_interval, takes keepalives, and answers malformed frames with err 400', async () => {
@@ -128,16 +133,18 @@ describe('Vd login', () => {
     expect((await h.waitClosed()).code).toBe(1009);
   });
 
-  it('locks a device out after 5 failed logins; the lock-out is bounded and refuses even the right password meanwhile', async () => {
+  it('slows down the address whose logins fail, not the device: the right password from another address gets in', async () => {
     await provision({ device_id: 'CAM-LOCK', password: 'lock-password', mac_id: 'a0:b1:c2:d3:e4:20' });
     const q = { login_code: 'CAM-LOCK', hardware_model: 'h', firmware_model: 'f' };
-    for (let i = 0; i < 5; i++) expect((await tryUpgrade(p.url, { ...q, login_passwd: `wrong-${i}` })).status).toBe(401);
-    const locked = await tryUpgrade(p.url, { ...q, login_passwd: 'lock-password' });
-    expect(locked.status).toBe(429);
-    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
-    expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(60);
+    for (let i = 0; i < PAIR_FREE_FAILURES; i++) expect((await tryUpgrade(p.url, { ...q, login_passwd: `wrong-${i}` })).status).toBe(401);
+    const slowed = await tryUpgrade(p.url, { ...q, login_passwd: 'lock-password' });
+    expect(slowed.status).toBe(429); // even the right password: the answer must not tell a right guess
+    expect(Number(slowed.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(slowed.headers['retry-after'])).toBeLessThanOrEqual(PAIR_DELAY_BASE_MS / 1000);
+    expect((await tryUpgrade(p.url, { ...q, login_passwd: 'lock-password' }, { localAddress: '127.0.0.3' })).status).toBe(101);
     const a = await actor('pu:CAM-LOCK');
-    expect(a.context.login.lockouts).toBe(1);
+    expect(a.context.login.lockedUntil).toBeUndefined();
+    expect(a.context.failedLogins).toBe(0); // the success started the count again
   });
 });
 

@@ -12,12 +12,16 @@ export interface RefusedUpgrade {
   body: string;
 }
 
-/** Ask for a Vd upgrade and report the status: 101 when it was accepted. */
-export function tryUpgrade(baseUrl: string, query: Record<string, string>): Promise<RefusedUpgrade> {
+/**
+ * Ask for a Vd upgrade and report the status: 101 when it was accepted. `localAddress` picks the
+ * source address (any 127.x.y.z on Linux): Bun's fetch and WebSocket cannot, node:https can.
+ */
+export function tryUpgrade(baseUrl: string, query: Record<string, string>, opts: { localAddress?: string } = {}): Promise<RefusedUpgrade> {
   const url = new URL(`/Vd?${new URLSearchParams(query)}`, baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(url, {
       rejectUnauthorized: false,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
     });
     req.on('upgrade', (res, socket) => {
