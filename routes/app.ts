@@ -6,6 +6,7 @@ import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, type AuthEnv, type TokenResolver } from './auth.ts';
 import { problem, problemHandler } from './problem.ts';
+import { refuseUnstorableUrl } from './validate.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { vsRoutes } from './vs.routes.ts';
@@ -36,6 +37,8 @@ export function buildApp(p: Platform) {
     const level = c.res.status >= 500 ? 'warn' : 'debug';
     p.log[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
   });
+  // Defence in depth: no path or query that decodes to a NUL or a lone surrogate reaches a route.
+  app.use(refuseUnstorableUrl);
 
   app.get('/healthz', (c) => c.json({ status: 'ok', db: p.db.kind }));
   app.get('/metrics', async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
