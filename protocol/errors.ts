@@ -38,9 +38,31 @@ export function formatZodError(error: z.ZodError, root = ''): string {
 
 /** One line describing zod-style issues (the first few, then a count), paths under `root`. */
 export function formatIssues(issues: readonly Issue[], root = ''): string {
-  const lines = issues.slice(0, ISSUES_SHOWN).map((issue) => formatIssue(issue, root))
-  const rest = issues.length - ISSUES_SHOWN
+  const shown = onePerField(issues)
+  const lines = shown.slice(0, ISSUES_SHOWN).map((issue) => formatIssue(issue, root))
+  const rest = shown.length - ISSUES_SHOWN
   return rest > 0 ? `${lines.join('; ')} (+${rest} more)` : lines.join('; ')
+}
+
+/**
+ * One issue per field: a field that broke several checks is named once, by the first, except that
+ * of two bounds the tighter wins (`z.int()`'s own safe-integer bound says less than `.max(65535)`).
+ */
+function onePerField(issues: readonly Issue[]): Issue[] {
+  const byPath = new Map<string, Issue>()
+  for (const issue of issues) {
+    const key = JSON.stringify(issue.path.map(String))
+    const kept = byPath.get(key)
+    if (kept === undefined || tighter(issue, kept)) byPath.set(key, issue)
+  }
+  return [...byPath.values()]
+}
+
+/** True when `issue` and `kept` bound the same side and `issue`'s bound is tighter. */
+function tighter(issue: Issue, kept: Issue): boolean {
+  if (issue.code === 'too_big' && kept.code === 'too_big') return Number(issue.maximum) < Number(kept.maximum)
+  if (issue.code === 'too_small' && kept.code === 'too_small') return Number(issue.minimum) > Number(kept.minimum)
+  return false
 }
 
 /** A field path in JavaScript notation: `params.channels[0].state`. */
@@ -49,9 +71,14 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`
     else if (typeof key === 'string' && IDENTIFIER.test(key)) out += out === '' ? key : `.${key}`
-    else out += `[${preview(String(key))}]`
+    else out += `[${JSON.stringify(shorten(String(key)))}]`
   }
   return out === '' ? '(message)' : out
+}
+
+/** `text` cut to PREVIEW_MAX_CHARS, an ellipsis marking the cut. */
+function shorten(text: string): string {
+  return text.length > PREVIEW_MAX_CHARS ? `${text.slice(0, PREVIEW_MAX_CHARS - 1)}…` : text
 }
 
 /** A short rendering of an offending value. */

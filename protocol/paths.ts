@@ -77,10 +77,10 @@ export const ACTOR_TYPE_MAX_CHARS = 32
 export const ActorType = text(ACTOR_TYPE_MAX_CHARS, 1).regex(/^[a-z][a-z0-9_-]*$/, 'expected an actor type')
 /**
  * An actor id: `<type>:<key>` (`pu:<device id>`, `rec:<session>`, `seg:<session>:<stem>`,
- * `stream:<hex>`), printable ASCII without spaces, at most ACTOR_ID_MAX_CHARS. Only ever a
- * database key, never a file name.
+ * `stream:<hex>`): keys are made of device ids, base64url and hex tokens and segment stems, so
+ * ASCII letters, digits, `.`, `_`, `-` and `:`; at most ACTOR_ID_MAX_CHARS. A database key only.
  */
-export const ActorId = text(ACTOR_ID_MAX_CHARS, 1).regex(/^[a-z][a-z0-9_-]*:[\x21-\x7e]+$/, 'expected an actor id <type>:<key>')
+export const ActorId = text(ACTOR_ID_MAX_CHARS, 1).regex(/^[a-z][a-z0-9_-]*:[A-Za-z0-9._:-]+$/, 'expected an actor id <type>:<key>')
 
 /** Digits of the highest channel number. */
 const CHANNEL_MAX_DIGITS = String(CHANNEL_MAX).length

@@ -23,8 +23,10 @@ export const KEY_TOO_LONG_MESSAGE = `field names must be <= ${KEY_MAX_CHARS} cha
 /** What the error says about objects and arrays nested deeper than JSON_DEPTH_MAX. */
 export const TOO_DEEP_MESSAGE = `must not nest objects or arrays deeper than ${JSON_DEPTH_MAX} levels`
 
-/** Characters that need a closer look: U+0000 and any surrogate half. */
-const SUSPECT = /[\0\uD800-\uDFFF]/
+/** First UTF-16 surrogate code unit (a high half). */
+const SURROGATE_MIN = 0xd800
+/** Last UTF-16 surrogate code unit (a low half). */
+const SURROGATE_MAX = 0xdfff
 
 /**
  * True when PostgreSQL can store `text`: no U+0000 and no unpaired UTF-16 surrogate (a paired one,
@@ -32,9 +34,14 @@ const SUSPECT = /[\0\uD800-\uDFFF]/
  * @example isStorableText('caf\u00e9 \u{1F4F7}') // true
  */
 export function isStorableText(text: string): boolean {
-  // Most strings hold neither: one regex test, no allocation.
-  if (!SUSPECT.test(text)) return true
-  return !text.includes('\0') && text.isWellFormed()
+  // Most strings hold neither NUL nor a surrogate: one scan, no allocation (faster than a regex on
+  // the short strings messages are made of); only a string with a surrogate needs a second look.
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit === 0) return false
+    if (unit >= SURROGATE_MIN && unit <= SURROGATE_MAX) return !text.includes('\0') && text.isWellFormed()
+  }
+  return true
 }
 
 /**
@@ -49,31 +56,41 @@ export type UnstorableIssue = { code: 'custom'; path: PropertyKey[]; message: st
  * @example findUnstorable({ desc: '\u0000' }) // { code: 'custom', path: ['desc'], message: UNSTORABLE_TEXT_MESSAGE, … }
  */
 export function findUnstorable(value: unknown): UnstorableIssue | undefined {
+  // The common case, a clean input, costs one pass that allocates nothing; only a refused input
+  // is walked again to name the path.
+  if (isClean(value, 0)) return undefined
   const path: PropertyKey[] = []
-  const message = walk(value, path, 0)
-  return message === undefined ? undefined : { code: 'custom', path, message, params: { verbatim: true } }
+  const message = locate(value, path, 0) ?? UNSTORABLE_TEXT_MESSAGE
+  return { code: 'custom', path, message, params: { verbatim: true } }
+}
+
+/** True when nothing in `value` is refused (see findUnstorable). */
+function isClean(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return isStorableText(value)
+  if (typeof value !== 'object' || value === null) return true
+  if (depth >= JSON_DEPTH_MAX) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isClean(value[i], depth + 1)) return false
+    return true
+  }
+  // for…in: JSON objects have no inherited enumerable keys, and walking one more is harmless.
+  for (const key in value) {
+    if (key.length > KEY_MAX_CHARS || !isStorableText(key) || !isClean((value as Record<string, unknown>)[key], depth + 1)) return false
+  }
+  return true
 }
 
 /** The reason `value` is refused, with `path` left pointing at it; undefined when all is well. */
-function walk(value: unknown, path: PropertyKey[], depth: number): string | undefined {
+function locate(value: unknown, path: PropertyKey[], depth: number): string | undefined {
   if (typeof value === 'string') return isStorableText(value) ? undefined : UNSTORABLE_TEXT_MESSAGE
   if (typeof value !== 'object' || value === null) return undefined
   if (depth >= JSON_DEPTH_MAX) return TOO_DEEP_MESSAGE
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      path.push(i)
-      const why = walk(value[i], path, depth + 1)
-      if (why !== undefined) return why
-      path.pop()
-    }
-    return undefined
-  }
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue
+  const keys: PropertyKey[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value)
+  for (const key of keys) {
     path.push(key)
-    if (key.length > KEY_MAX_CHARS) return KEY_TOO_LONG_MESSAGE
-    if (!isStorableText(key)) return UNSTORABLE_TEXT_MESSAGE
-    const why = walk((value as Record<string, unknown>)[key], path, depth + 1)
+    if (typeof key === 'string' && key.length > KEY_MAX_CHARS) return KEY_TOO_LONG_MESSAGE
+    if (typeof key === 'string' && !isStorableText(key)) return UNSTORABLE_TEXT_MESSAGE
+    const why = locate((value as Record<PropertyKey, unknown>)[key], path, depth + 1)
     if (why !== undefined) return why
     path.pop()
   }

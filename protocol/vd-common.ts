@@ -32,11 +32,9 @@ export function optional<T extends z.ZodType>(schema: T) {
  * says what a present value must be.
  * @example optionalText(HostPort)
  */
-export function optionalText(present: z.ZodType<string, string>) {
-  const absent = (value: string | null): value is null | '' => value === null || value === ''
-  return z.optional(
-    z.union([z.null(), z.literal(''), present], { error: 'expected a string or null' }).transform((value) => (absent(value) ? undefined : value)),
-  )
+export function optionalText<T extends z.ZodType<string, string>>(present: T) {
+  // A preprocess, not a union: a union would try (and fail) `null` and `''` on every present value.
+  return z.optional(z.preprocess((value) => (value === null || value === '' ? undefined : value), present.optional()))
 }
 
 /** An integer from `min` to `max` (counts, sizes, seconds), both bounds named by the caller. */

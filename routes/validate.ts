@@ -9,7 +9,8 @@ import { zValidator } from '@hono/zod-validator';
 import type { Context, MiddlewareHandler, ValidationTargets } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { formatZodError } from '../protocol/errors.ts';
+import { routePath } from 'hono/route';
+import { formatPath, formatZodError } from '../protocol/errors.ts';
 import { findUnstorable, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../protocol/text.ts';
 import { problem } from './problem.ts';
 
@@ -90,10 +91,36 @@ function storableWhenDecoded(raw: string): boolean {
   return isStorableText(text);
 }
 
+/** The name of a route pattern's segment when it is a parameter (`:id`, `:id{[0-9]+}`, `:id?`), else undefined. */
+function paramName(segment: string | undefined): string | undefined {
+  return segment?.startsWith(':') ? segment.slice(1).replace(/\{.*$/, '').replace(/\?$/, '') : undefined;
+}
+
+/** The field of `pathname` that decodes to unstorable text: `param.<name>` under a route's parameter, else `path`. */
+function unstorablePathField(pathname: string, pattern: string): string | undefined {
+  const segments = pathname.split('/');
+  const i = segments.findIndex((segment) => !storableWhenDecoded(segment));
+  if (i < 0) return undefined;
+  const name = paramName(pattern.split('/')[i]);
+  return name === undefined ? 'path' : formatPath([name], 'param');
+}
+
+/** The query parameter whose name or value decodes to unstorable text, as `query.<name>`. */
+function unstorableQueryField(search: string): string | undefined {
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    if (!storableWhenDecoded(rawName)) return 'query';
+    if (eq >= 0 && !storableWhenDecoded(pair.slice(eq + 1))) return formatPath([lenientDecode(rawName)], 'query');
+  }
+  return undefined;
+}
+
 /**
  * Refuse, with a 400, any request whose path or query decodes to text PostgreSQL cannot store (a
  * NUL, an unpaired surrogate), once or doubly encoded; bodies are left to their validators. Defence
- * in depth for a route that forgot its `validate('param', …)`. API paths get problem JSON, the
+ * in depth for a route that forgot its `validate('param', …)`; the message names the parameter as
+ * the route's validator would (`param.id`, `query.login_code`). API paths get problem JSON, the
  * device-facing ones `{"info"}`.
  */
 export const refuseUnstorableUrl: MiddlewareHandler = async (c, next) => {
@@ -101,8 +128,9 @@ export const refuseUnstorableUrl: MiddlewareHandler = async (c, next) => {
   // Nothing can hide in a URL without a percent sign: raw NULs and surrogates never reach here.
   if (!url.includes('%')) return next();
   const { pathname, search } = new URL(url);
-  const where = !storableWhenDecoded(pathname) ? 'path' : !storableWhenDecoded(search) ? 'query' : undefined;
-  if (where === undefined) return next();
-  const message = `${where}: ${UNSTORABLE_TEXT_MESSAGE}`;
-  return c.req.path.startsWith('/api/') ? problem(c, BAD_REQUEST, message, where) : c.json({ info: message }, BAD_REQUEST);
+  const field = unstorablePathField(pathname, routePath(c, -1)) ?? unstorableQueryField(search);
+  if (field === undefined) return next();
+  const message = `${field}: ${UNSTORABLE_TEXT_MESSAGE}`;
+  const name = field.replace(/^(param|query)\.?/, '') || field;
+  return c.req.path.startsWith('/api/') ? problem(c, BAD_REQUEST, message, name) : c.json({ info: message }, BAD_REQUEST);
 };

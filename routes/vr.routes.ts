@@ -40,7 +40,7 @@ export function vrRoutes(p: Platform) {
     return res;
   };
   return new Hono()
-    .options(`${VR_PATH_PREFIX}:channelId`, (c) => c.body(null, 204, VR_REPLY_HEADERS))
+    .options(`${VR_PATH_PREFIX}:channelId`, validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), (c) => c.body(null, 204, VR_REPLY_HEADERS))
     .post(`${VR_PATH_PREFIX}:channelId`, validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), async (c) => {
       let op = 'unknown';
       try {
