@@ -16,7 +16,7 @@ import { M3U8, MPEG_TS } from '../platform/recording-playback.ts';
 import { VrError } from '../platform/recording-vr.ts';
 import { AUTH_META, type AuthEnv, type Principal } from './auth.ts';
 import { problem } from './problem.ts';
-import { validate } from './validate.ts';
+import { FORGED, validate } from './validate.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
 
@@ -78,7 +78,7 @@ export function recordingRoutes(p: Platform) {
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */
 export function segmentMediaRoutes(p: Platform) {
-  return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath), async (c) => {
+  return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
       return await p.recording.playback.segment(c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('s'), c.req.header('range'));
     } catch (err) {

@@ -9,7 +9,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { Context, MiddlewareHandler, ValidationTargets } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import { formatPath, formatZodError } from '../protocol/errors.ts';
 import { findUnstorable, isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../protocol/text.ts';
 import { problem } from './problem.ts';
@@ -49,19 +49,28 @@ function validator<T extends z.ZodType, Target extends keyof ValidationTargets>(
   return mw;
 }
 
-/** Validate one part of the request with `schema`; a failure is a 400 problem naming the field. */
-export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
-  return validator(target, schema, (c, message, field) => problem(c, BAD_REQUEST, message, field));
+/**
+ * Validate one part of the request with `schema`; a failure is a 400 problem naming the field
+ * (`status` 403 for the parts of a capability URL: a malformed one is a forged one).
+ */
+export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T, status: ContentfulStatusCode = BAD_REQUEST) {
+  return validator(target, schema, (c, message, field) => problem(c, status, message, field));
 }
 
 /**
  * Validate one part of a device-facing request (Vr, CS uploads, `/upload`, the live media socket):
- * a failure is a 400 `{"info": …}` naming the field, with the interface's reply `headers`.
+ * a failure is a 400 `{"info": …}` naming the field, with the interface's reply `headers`
+ * (`status` 403 for the parts of a capability URL: a malformed one is a forged one).
  * @example validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS)
  */
-export function validateForDevice<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T, headers: Record<string, string> = {}) {
-  return validator(target, schema, (c, message) => c.json({ info: message }, BAD_REQUEST, headers));
+export function validateForDevice<T extends z.ZodType, Target extends keyof ValidationTargets>(
+  target: Target, schema: T, headers: Record<string, string> = {}, status: ContentfulStatusCode = BAD_REQUEST,
+) {
+  return validator(target, schema, (c, message) => c.json({ info: message }, status, headers));
 }
+
+/** Status of a malformed part of a signed URL: it cannot be one the platform signed. */
+export const FORGED: ContentfulStatusCode = 403;
 
 /** Percent-decodings applied to a URL before it is judged: a doubly encoded `%2500` is a NUL too. */
 const URL_DECODE_ROUNDS = 3;
@@ -128,7 +137,9 @@ export const refuseUnstorableUrl: MiddlewareHandler = async (c, next) => {
   // Nothing can hide in a URL without a percent sign: raw NULs and surrogates never reach here.
   if (!url.includes('%')) return next();
   const { pathname, search } = new URL(url);
-  const field = unstorablePathField(pathname, routePath(c, -1)) ?? unstorableQueryField(search);
+  // The endpoint the request is for (middleware matches too, with patterns like `/api/devices/*`).
+  const endpoint = matchedRoutes(c).find((r) => r.method !== 'ALL')?.path ?? '';
+  const field = unstorablePathField(pathname, endpoint) ?? unstorableQueryField(search);
   if (field === undefined) return next();
   const message = `${field}: ${UNSTORABLE_TEXT_MESSAGE}`;
   const name = field.replace(/^(param|query)\.?/, '') || field;

@@ -15,7 +15,7 @@ import { VrError } from '../platform/recording-vr.ts';
 import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
 import { SegmentPath, VrChannelPath } from '../protocol/paths.ts';
 import { STATUS_OF_KIND } from './problem.ts';
-import { validateForDevice } from './validate.ts';
+import { FORGED, validateForDevice } from './validate.ts';
 
 /** Headers of the upload endpoint's answers: those of Vr, for the method it takes. */
 const CS_REPLY_HEADERS = { ...VR_REPLY_HEADERS, 'Access-Control-Allow-Methods': 'PUT' };
@@ -55,7 +55,7 @@ export function vrRoutes(p: Platform) {
         return count(failure(p, c, err), op);
       }
     })
-    .put(`${CS_UPLOAD_PATH}/:session/:name`, validateForDevice('param', SegmentPath, CS_REPLY_HEADERS), async (c) => {
+    .put(`${CS_UPLOAD_PATH}/:session/:name`, validateForDevice('param', SegmentPath, CS_REPLY_HEADERS, FORGED), async (c) => {
       try {
         const length = c.req.header('content-length');
         const r = await p.recording.vr.upload(
