@@ -8,7 +8,9 @@ import { ACTOR_ID_MAX_CHARS, CHANNELS_MAX, DEVICE_ID_MAX_CHARS, EPOCH_MS_MAX, KE
 import { normalizeMac } from './identity.ts'
 import { ACTOR_TYPE_MAX_CHARS, DeviceId, StreamId } from './paths.ts'
 import { text } from './text.ts'
-import { Channel } from './vd-common.ts'
+import { Channel, TransId } from './vd-common.ts'
+import { LogUploadAsyncParams } from './vd-maint.ts'
+import { SnapshotParams } from './vd-media.ts'
 
 /** Shortest password the platform accepts for a device or a user (platform's choice). */
 export const PASSWORD_MIN_CHARS = 8
@@ -108,6 +110,15 @@ export const RpcBody = z
     params: z.record(text(KEY_MAX_CHARS), z.unknown()).optional(),
   })
   .refine((b) => (b.req === undefined) !== (b.event === undefined), { message: 'give exactly one of req or event', path: ['req'] })
+
+/**
+ * LogUploadAsync params as an API caller gives them (`RpcBody.params`): the platform fills `url`,
+ * and `trans_id` when absent. Validate with this before anything is stored or granted: `trans_id`
+ * is then a bounded, file-safe token (NOTES 11).
+ */
+export const LogUploadAsyncCallParams = LogUploadAsyncParams.omit({ url: true }).extend({ trans_id: TransId.optional() })
+/** Snapshot params as an API caller gives them: the platform fills `url`; `channel` defaults to 0. */
+export const SnapshotCallParams = SnapshotParams.omit({ url: true }).extend({ channel: Channel.optional() })
 
 /** Paging of lists (alarms…). */
 export const ListQuery = z.object({

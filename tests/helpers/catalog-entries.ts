@@ -1,8 +1,9 @@
 /**
  * Every schema of the catalog with the way its input travels and is parsed on arrival: Vs and
  * the Vd login (URL query), the 32 Vd messages' params and the 22 RPC answers (JSON frames), the
- * five Vr ops (form bodies), and every API body, query and path the routes validate (through the
- * API's own validator, found from the app). Property tests iterate this list.
+ * five Vr ops (form bodies), every API body, query and path the routes validate (through the
+ * API's own validator, found from the app), and the answers devices read (Vs, Vr). Property tests
+ * iterate this list.
  */
 import { Hono } from 'hono'
 import type { z } from 'zod'
@@ -10,8 +11,9 @@ import { parseWith, type Result } from '../../protocol/errors.ts'
 import { parseVdFrame } from '../../protocol/vd-frame.ts'
 import { parseVdLogin, VdLoginQuery } from '../../protocol/vd-login.ts'
 import { VD_NAMES, vd, validateVdParams, validateVdResp, type VdEntry } from '../../protocol/vd.ts'
-import { parseVrForm, VR_OPS, VrCreate, VrFail, VrGetCurrentTime, VrSave, VrStat } from '../../protocol/vr.ts'
-import { parseVsGetServerAddr, VsGetServerAddrQuery } from '../../protocol/vs.ts'
+import { LogUploadAsyncCallParams, SnapshotCallParams } from '../../protocol/api.ts'
+import { parseVrForm, VR_OPS, VrCreate, VrCreateResp, VrCurrentTimeResp, VrFail, VrFailure, VrGetCurrentTime, VrOkResp, VrSave, VrStat } from '../../protocol/vr.ts'
+import { parseVsGetServerAddr, VsFailure, VsGetServerAddrQuery, VsGetServerAddrResp } from '../../protocol/vs.ts'
 import { validate } from '../../routes/validate.ts'
 import type { Wire } from './zod-arbitrary.ts'
 import { paramNames, routeValidators } from './route-schemas.ts'
@@ -136,7 +138,29 @@ function apiEntries(): CatalogEntry[] {
   return out
 }
 
+/** A JSON document parsed with parseWith: the answers devices read, and the RPC params the API checks before filling them. */
+function jsonEntry(name: string, schema: z.ZodType, root: string): CatalogEntry {
+  return {
+    name, schema, wire: 'json', keys: true, root,
+    viaWire: async (input) => outcome(parseWith(schema, overJson(input), root)),
+    direct: (input) => outcome(parseWith(schema, input, root)),
+  }
+}
+
+function answerEntries(): CatalogEntry[] {
+  return [
+    jsonEntry('Vs getServerAddr answer', VsGetServerAddrResp, 'body'),
+    jsonEntry('Vs failure', VsFailure, 'body'),
+    jsonEntry('Vr create answer', VrCreateResp, 'body'),
+    jsonEntry('Vr getcurrenttime answer', VrCurrentTimeResp, 'body'),
+    jsonEntry('Vr empty answer', VrOkResp, 'body'),
+    jsonEntry('Vr failure', VrFailure, 'body'),
+    jsonEntry('RPC LogUploadAsync params from the API', LogUploadAsyncCallParams, 'params'),
+    jsonEntry('RPC Snapshot params from the API', SnapshotCallParams, 'params'),
+  ]
+}
+
 /** Every schema of the catalog, with its wire. */
 export function catalogEntries(): CatalogEntry[] {
-  return [...deviceQueryEntries(), ...vdEntries(), ...vrEntries(), ...apiEntries()]
+  return [...deviceQueryEntries(), ...vdEntries(), ...vrEntries(), ...apiEntries(), ...answerEntries()]
 }
