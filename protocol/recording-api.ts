@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { EPOCH_S_MAX } from './constants.ts'
 import { text } from './text.ts'
+import { int } from './vd-common.ts'
 
 /** Bounds of the API's recording parameters (platform's choice; docs/recording.md). */
 export const SEG_DURATION_MAX_S = 3600
@@ -19,8 +20,6 @@ export const PRERECORD_MAX_S = 300
 export const RETENTION_S_MAX = 10 * 366 * 24 * 3600
 /** Widest range one listing, playlist or download covers: 31 days. */
 export const PLAYBACK_RANGE_MAX_S = 31 * 24 * 3600
-
-const int = (min: number, max: number) => z.int().min(min).max(max)
 
 /** `POST …/channels/:ch/recording`: StartRecord parameters (I.2.14); each one left out takes the platform default. */
 export const StartRecordingBody = z.strictObject({
