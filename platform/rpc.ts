@@ -11,7 +11,9 @@ import { deviceLogs, snapshots } from '../db/schema.ts';
 import { puActorId } from '../actors/pu.machine.ts';
 import type { EffectCall } from '../actors/host.ts';
 import { acceptsVd, validateVdParams, validateVdResp, vd, type VdName } from '../protocol/vd.ts';
-import type { LogUploadAsyncParams, SnapshotParams } from '../protocol/index.ts';
+import type { z } from 'zod';
+import { LogUploadAsyncCallParams, SnapshotCallParams } from '../protocol/api.ts';
+import { parseWith } from '../protocol/errors.ts';
 import type { Platform } from './context.ts';
 import { DomainError } from './errors.ts';
 import type { VdAnswer } from './vd-connections.ts';
@@ -65,7 +67,8 @@ export class RpcService {
     const extra: Record<string, unknown> = {};
     // Everything the caller gave is checked before anything is stored or named after it (issue #19: a
     // trans_id once named a file); the upload URLs the platform fills in come after.
-    const v = validateVdParams(name, withPlatformDefaults(name, body.params));
+    const callSchema = CALL_PARAMS[name];
+    const v = callSchema ? parseWith(callSchema, body.params ?? {}, 'params') : validateVdParams(name, body.params);
     if (!v.ok) throw new DomainError('invalid', v.error, 'params');
     const params = await this.prepare(deviceId, name, v.value, extra);
     const reqId = randomToken(REQ_ID_BYTES);
@@ -112,31 +115,30 @@ export class RpcService {
   /** Fill what the platform provides itself into validated params: upload URLs for Snapshot and LogUploadAsync. */
   private async prepare(deviceId: string, name: string, params: unknown, extra: Record<string, unknown>): Promise<unknown> {
     if (name === 'Snapshot') {
-      const given = params as SnapshotParams;
+      const given = params as z.output<typeof SnapshotCallParams>;
+      const channel = given.channel ?? DEFAULT_SNAPSHOT_CHANNEL;
       const id = randomUUID();
-      await this.p.db.orm.insert(snapshots).values({ id, deviceId, channel: given.channel });
+      await this.p.db.orm.insert(snapshots).values({ id, deviceId, channel });
       extra.snapshot_id = id;
-      return { ...given, url: await this.p.uploads.grant('snapshot', deviceId, id, PICTURE_MAX_BYTES) };
+      return { ...given, channel, url: await this.p.uploads.grant('snapshot', deviceId, id, PICTURE_MAX_BYTES) };
     }
     if (name === 'LogUploadAsync') {
-      const given = params as LogUploadAsyncParams;
-      const transId = given.trans_id;
+      const given = params as z.output<typeof LogUploadAsyncCallParams>;
+      const transId = given.trans_id ?? String(Date.now());
       await this.p.db.orm.insert(deviceLogs).values({ deviceId, transId, start: given.start, end: given.end }).onConflictDoNothing();
       extra.trans_id = transId;
-      // On the wire as H.627.2 has it (an integer) when it is one, else as OVC's string (NOTES 11).
-      return { ...given, trans_id: /^\d+$/.test(transId) ? Number(transId) : transId, url: await this.p.uploads.grant('log', deviceId, transId, LOG_MAX_BYTES) };
+      // On the wire as H.627.2 has it (an integer) when it is one exactly, else as OVC's string (NOTES 11): '0123'
+      // stays text, so the device's LogDone names what was stored.
+      const asInt = Number(transId);
+      const wire = Number.isSafeInteger(asInt) && String(asInt) === transId ? asInt : transId;
+      return { ...given, trans_id: wire, url: await this.p.uploads.grant('log', deviceId, transId, LOG_MAX_BYTES) };
     }
     return params;
   }
 }
 
-/** Stands in for the upload URL the platform fills in itself, so that the caller's params validate without one. */
-const URL_FILLED_BY_PLATFORM = 'https://upload.invalid/';
+/** The channel of a Snapshot the caller did not name one for: a single camera's (NOTES 1). */
+const DEFAULT_SNAPSHOT_CHANNEL = 0;
 
-/** The caller's params with what the platform provides (upload URL, a trans_id by default), ready to validate. */
-function withPlatformDefaults(name: string, params: unknown): unknown {
-  if (name !== 'Snapshot' && name !== 'LogUploadAsync') return params;
-  const given = (params && typeof params === 'object' && !Array.isArray(params) ? params : {}) as Record<string, unknown>;
-  if (name === 'Snapshot') return { channel: 0, ...given, url: URL_FILLED_BY_PLATFORM };
-  return { trans_id: String(Date.now()), ...given, url: URL_FILLED_BY_PLATFORM };
-}
+/** Messages whose params the caller gives without what the platform fills in (the upload URL): their API schemas. */
+const CALL_PARAMS: Partial<Record<string, z.ZodType>> = { Snapshot: SnapshotCallParams, LogUploadAsync: LogUploadAsyncCallParams };

@@ -1,12 +1,16 @@
 /**
  * Bodies and queries of the platform's own HTTP API (admin, CU, read API): the single source of
- * their types and of /api/openapi.json.
+ * their types and of /api/openapi.json. Path parameters: protocol/paths.ts.
  * @module
  */
 import { z } from 'zod'
-import { Channel } from './vd-common.ts'
-import { DEVICE_ID_MAX_CHARS } from './constants.ts'
+import { ACTOR_ID_MAX_CHARS, CHANNELS_MAX, DEVICE_ID_MAX_CHARS, EPOCH_MS_MAX, KEY_MAX_CHARS, VD_NAME_MAX_CHARS } from './constants.ts'
 import { normalizeMac } from './identity.ts'
+import { ACTOR_TYPE_MAX_CHARS, DeviceId, StreamId } from './paths.ts'
+import { text } from './text.ts'
+import { Channel, TransId } from './vd-common.ts'
+import { LogUploadAsyncParams } from './vd-maint.ts'
+import { SnapshotParams } from './vd-media.ts'
 
 /** Shortest password the platform accepts for a device or a user (platform's choice). */
 export const PASSWORD_MIN_CHARS = 8
@@ -14,26 +18,30 @@ export const PASSWORD_MIN_CHARS = 8
 export const PASSWORD_MAX_CHARS = 256
 /** Longest user name (platform's choice). */
 export const USERNAME_MAX_CHARS = 64
-/** Most channels one PU may be provisioned with (an NVR; platform's choice). */
-export const CHANNELS_MAX = 256
+/** Longest actor state filter (a state path such as `online.streaming`). Platform's choice. */
+export const STATE_FILTER_MAX_CHARS = 128
+/** Largest page of a list (actors, alarms). Platform's choice. */
+export const LIST_PAGE_MAX = 1000
+/** Default page of a list of alarms. */
+export const LIST_PAGE_DEFAULT = 100
+/** Largest offset into the actor list. Platform's choice: far beyond any deployment's actors. */
+export const LIST_OFFSET_MAX = 10_000_000
+/** Largest actor event sequence number (a bigint column read as a JavaScript number). */
+export const ACTOR_SEQ_MAX = Number.MAX_SAFE_INTEGER
 
-/** A device id as used in `login_code` (Table 9-3): printable ASCII without spaces or slashes. */
-export const DeviceId = z
-  .string()
-  .min(1)
-  .max(DEVICE_ID_MAX_CHARS)
-  .regex(/^[\x21-\x2e\x30-\x7e]+$/, 'expected printable ASCII without spaces or "/"')
+/** Characters of a MAC address written in any common notation (with separators: 17), with room for spaces. */
+const MAC_TEXT_MAX_CHARS = 32
 
 /** A MAC address in any common notation, normalised to 12 lower-case hex digits. */
-export const MacAddress = z.string().transform((text, ctx) => {
-  const mac = normalizeMac(text)
+export const MacAddress = text(MAC_TEXT_MAX_CHARS).transform((given, ctx) => {
+  const mac = normalizeMac(given)
   if (mac !== undefined) return mac
-  ctx.issues.push({ code: 'custom', message: 'expected a MAC address such as a0:b1:c2:d3:e4:f5', input: text })
+  ctx.issues.push({ code: 'custom', message: 'expected a MAC address such as a0:b1:c2:d3:e4:f5', input: given })
   return z.NEVER
 })
 
 /** A password as given to the API (only ever stored as an argon2id hash). */
-export const Password = z.string().min(PASSWORD_MIN_CHARS).max(PASSWORD_MAX_CHARS)
+export const Password = text(PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS)
 
 /** `POST /api/admin/devices`: provision a PU. */
 export const ProvisionDevice = z.object({
@@ -57,26 +65,26 @@ export type ProvisionDevice = z.infer<typeof ProvisionDevice>
 
 /** `POST /api/admin/users`: create a user. */
 export const CreateUser = z.object({
-  username: z
-    .string()
-    .min(1)
-    .max(USERNAME_MAX_CHARS)
-    .regex(/^[A-Za-z0-9._@-]+$/, 'expected letters, digits and . _ @ -'),
+  username: text(USERNAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9._@-]+$/, 'expected letters, digits and . _ @ -'),
   password: Password,
   role: z.enum(['user', 'admin']).default('user'),
 })
 /** A user creation request. */
 export type CreateUser = z.infer<typeof CreateUser>
 
+/** An integer query parameter from `min` to `max` (query values are text: read as numbers). */
+const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
 /** `GET /api/actors` filters. */
 export const ActorListQuery = z.object({
-  type: z.string().max(32).optional(),
-  state: z.string().max(128).optional(),
-  device: z.string().max(DEVICE_ID_MAX_CHARS).optional(),
-  parent: z.string().max(256).optional(),
-  since: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  offset: z.coerce.number().int().min(0).optional(),
+  type: text(ACTOR_TYPE_MAX_CHARS).optional(),
+  state: text(STATE_FILTER_MAX_CHARS).optional(),
+  device: text(DEVICE_ID_MAX_CHARS).optional(),
+  parent: text(ACTOR_ID_MAX_CHARS).optional(),
+  /** Actors updated at or after this instant, milliseconds since the epoch. */
+  since: queryInt(0, EPOCH_MS_MAX).optional(),
+  limit: queryInt(1, LIST_PAGE_MAX).optional(),
+  offset: queryInt(0, LIST_OFFSET_MAX).optional(),
 })
 
 /** Largest page of actor history. */
@@ -86,34 +94,42 @@ export const HISTORY_PAGE_DEFAULT = 100
 
 /** `GET /api/actors/:id/history` paging: events with seq > after, at most limit. */
 export const HistoryQuery = z.object({
-  after: z.coerce.number().int().min(-1).default(-1),
-  limit: z.coerce.number().int().min(1).max(HISTORY_PAGE_MAX).default(HISTORY_PAGE_DEFAULT),
+  after: queryInt(-1, ACTOR_SEQ_MAX).default(-1),
+  limit: queryInt(1, HISTORY_PAGE_MAX).default(HISTORY_PAGE_DEFAULT),
 })
 
 /** `POST /api/session`: sign in. */
-export const SignIn = z.object({ username: z.string().min(1).max(USERNAME_MAX_CHARS), password: z.string().min(1).max(PASSWORD_MAX_CHARS) })
+export const SignIn = z.object({ username: text(USERNAME_MAX_CHARS, 1), password: text(PASSWORD_MAX_CHARS, 1) })
 
 /** `POST /api/devices/:id/rpc`: one platform → PU message of Table 9-4, an RPC (`req`) or an event. */
 export const RpcBody = z
   .object({
-    req: z.string().min(1).max(64).optional(),
-    event: z.string().min(1).max(64).optional(),
-    params: z.record(z.string(), z.unknown()).optional(),
+    req: text(VD_NAME_MAX_CHARS, 1).optional(),
+    event: text(VD_NAME_MAX_CHARS, 1).optional(),
+    /** The message's params, checked against the catalog by name (protocol/vd.ts) before they are sent. */
+    params: z.record(text(KEY_MAX_CHARS), z.unknown()).optional(),
   })
   .refine((b) => (b.req === undefined) !== (b.event === undefined), { message: 'give exactly one of req or event', path: ['req'] })
 
+/**
+ * LogUploadAsync params as an API caller gives them (`RpcBody.params`): the platform fills `url`,
+ * and `trans_id` when absent. Validate with this before anything is stored or granted: `trans_id`
+ * is then a bounded, file-safe token (NOTES 11).
+ */
+export const LogUploadAsyncCallParams = LogUploadAsyncParams.omit({ url: true }).extend({ trans_id: TransId.optional() })
+/** Snapshot params as an API caller gives them: the platform fills `url`; `channel` defaults to 0. */
+export const SnapshotCallParams = SnapshotParams.omit({ url: true }).extend({ channel: Channel.optional() })
+
 /** Paging of lists (alarms…). */
 export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().min(0).optional(),
+  limit: queryInt(1, LIST_PAGE_MAX).default(LIST_PAGE_DEFAULT),
+  /** Alarms received before this instant, milliseconds since the epoch. */
+  before: queryInt(0, EPOCH_MS_MAX).optional(),
 })
 
 /** Lowest and highest live bitrate a viewer may ask for, kbit/s (platform's choice). */
 export const LIVE_BITRATE_MIN_KBPS = 64
 export const LIVE_BITRATE_MAX_KBPS = 50_000
-
-/** `/api/devices/:id/channels/:ch/…` path parameters. */
-export const ChannelPath = z.object({ id: z.string().min(1), ch: z.coerce.number().int().min(0) })
 
 /** `POST /api/devices/:id/channels/:ch/live`: watch a channel live. */
 export const LiveRequest = z.object({
@@ -122,4 +138,4 @@ export const LiveRequest = z.object({
 })
 
 /** `DELETE /api/devices/:id/channels/:ch/live?stream_id=…`: stop watching. */
-export const LiveLeaveQuery = z.object({ stream_id: z.string().regex(/^[0-9a-f]{16}$/, 'expected a stream id of 16 hex digits') })
+export const LiveLeaveQuery = z.object({ stream_id: StreamId })

@@ -4,10 +4,9 @@
  * @module
  */
 import { z } from 'zod'
-import { DEVICE_ID_MAX_CHARS } from './constants.ts'
-
-/** Longest actor id or actor type accepted in a filter. */
-export const ACTOR_ID_MAX_CHARS = 256
+import { ACTOR_ID_MAX_CHARS, DEVICE_ID_MAX_CHARS } from './constants.ts'
+import { ACTOR_TYPE_MAX_CHARS } from './paths.ts'
+import { text } from './text.ts'
 
 /** A `0`/`1`/`true`/`false` query flag. */
 const Flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true')
@@ -20,15 +19,12 @@ const Flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
 export const EventsQuery = z.object({
   topic: z.enum(['devices', 'actors']).default('devices'),
   /** One actor: its transitions (logged or not), context and pending timers. */
-  actor: z.string().min(1).max(ACTOR_ID_MAX_CHARS).optional(),
-  type: z.string().min(1).max(32).optional(),
-  device: z.string().min(1).max(DEVICE_ID_MAX_CHARS).optional(),
-  parent: z.string().min(1).max(ACTOR_ID_MAX_CHARS).optional(),
+  actor: text(ACTOR_ID_MAX_CHARS, 1).optional(),
+  type: text(ACTOR_TYPE_MAX_CHARS, 1).optional(),
+  device: text(DEVICE_ID_MAX_CHARS, 1).optional(),
+  parent: text(ACTOR_ID_MAX_CHARS, 1).optional(),
   /** Include each transition's full context (always on with `actor`). */
   context: Flag.optional(),
 })
 /** A live feed request. */
 export type EventsQuery = z.infer<typeof EventsQuery>
-
-/** `GET /api/machines/:type/:version/diagram.svg` path parameter `version`. */
-export const MachineVersionParam = z.string().regex(/^\d{1,6}$/, 'expected a version number').transform(Number)

@@ -171,9 +171,95 @@ export const VD_MAX_FRAME_BYTES = 64 * 1024
 export const VR_MAX_FORM_BYTES = 4 * 1024
 /** Longest device identity that is not a MAC address. Platform's choice (OVC ids are 16 digits). */
 export const DEVICE_ID_MAX_CHARS = 64
+/** Longest actor id (`<type>:<key>`) or actor filter. Platform's choice: a segment actor's id is about 50. */
+export const ACTOR_ID_MAX_CHARS = 256
 /** Westernmost time zone accepted in `tz`, hours. Platform's choice: real UTC offsets. */
 export const TZ_MIN_H = -12
 /** Easternmost time zone accepted in `tz`, hours. Platform's choice: real UTC offsets (Kiribati). */
 export const TZ_MAX_H = 14
 /** Highest TCP/UDP port number (a transport fact, not an H.627.2 number). */
 export const PORT_MAX = 65_535
+
+// ── Input bounds: the platform's own choices (docs/protocol.md "Platform limits") ──────────────
+// Every string, number and array of the catalog is bounded by one of these (or by a spec number
+// above). They are generous for real devices and fit what the database stores.
+
+/** Largest value of a PostgreSQL `integer` (int4) column: channel, alarm type, dropped_nb, retention. */
+export const INT4_MAX = 2_147_483_647 // PostgreSQL "integer": 4 bytes, signed
+/** Smallest value of a PostgreSQL `integer` (int4) column. */
+export const INT4_MIN = -2_147_483_648 // PostgreSQL "integer"
+/** Largest 32-bit unsigned value: the widest bit mask a device's C SDK holds (Keepalive `alarm`). */
+export const UINT32_MAX = 4_294_967_295
+/**
+ * Latest instant accepted in a timestamp, seconds since the epoch: 2100-01-01T00:00:00Z.
+ * Platform's choice: far beyond the life of any device, and well inside bigint and exact doubles.
+ */
+export const EPOCH_S_MAX = 4_102_444_800
+/** EPOCH_S_MAX in milliseconds (API instants, and device timestamps written in milliseconds). */
+export const EPOCH_MS_MAX = EPOCH_S_MAX * 1000
+/** Latest Vs `SyncTime`: EPOCH_S_MAX in microseconds (4.1e15, below 2^53). */
+export const SYNC_TIME_MAX_US = EPOCH_S_MAX * SYNC_TIME_US_PER_S
+/**
+ * Highest channel number. Platform's choice: a device numbers its own channels (NOTES 1), 0 or 1
+ * upwards, or 101, 201… per head (Hikvision's style, 25601 for the 256th); 16 bits hold every
+ * such scheme, and the int4 columns hold 16 bits.
+ */
+export const CHANNEL_MAX = 65_535
+/** Most channels one PU has (an NVR): Keepalive `channels`, provisioning. Platform's choice. */
+export const CHANNELS_MAX = 256
+/**
+ * Longest id, name or short text a device reports or the platform sends: `stream_id`,
+ * `session_id`, `record_session`, `bind_id`, `dev_id`, models and versions, SSID, addresses,
+ * encoder names. Platform's choice: eight times the longest seen (an OVC id is 16 digits).
+ */
+export const NAME_MAX_CHARS = 128
+/** Longest URL, counted in UTF-8 bytes. Platform's choice: the de facto limit of browsers and servers. */
+export const URL_MAX_BYTES = 2048
+/** Longest free text a device writes (AlarmNotify `desc`, OSD text). Platform's choice. */
+export const DESC_MAX_CHARS = 1024
+/** Longest host name in Vs answers and `hibernation` (RFC 1035: 253 characters). */
+export const HOST_MAX_CHARS = 253
+/** Longest `{"info"}` text of a Vs or Vr failure. Platform's choice: one line naming a few fields. */
+export const INFO_MAX_CHARS = 1024
+/** Longest Vd message name (`req`, `event`); Table 9-4's longest has 16 characters. Platform's choice. */
+export const VD_NAME_MAX_CHARS = 64
+/** Longest `err.msg` kept from a device's failed answer; longer ones are cut. Platform's choice. */
+export const VD_ERR_MSG_MAX_CHARS = 1024
+/** Longest object key anywhere in a message (field names, configuration keys). Platform's choice. */
+export const KEY_MAX_CHARS = 128
+/**
+ * Deepest nesting of objects and arrays in any message. Platform's choice: the configuration
+ * document nests five levels; PostgreSQL's jsonb parser has a stack limit of its own.
+ */
+export const JSON_DEPTH_MAX = 32
+/** Longest `trans_id` (NOTES 11). Platform's choice. */
+export const TRANS_ID_MAX_CHARS = 64
+/** Largest `trans_id` in its integer form (H.627.2 I.2.29 says int): exact in a double. */
+export const TRANS_ID_INT_MAX = Number.MAX_SAFE_INTEGER
+/** Longest Vr segment name a device sends back (the platform's are at most 33 characters). */
+export const SEGMENT_NAME_MAX_CHARS = 64
+/** Longest decimal number in a Vr form or a query (digits, point and fraction). Platform's choice. */
+export const DECIMAL_MAX_CHARS = 32
+/** Highest heartbeat interval the platform hands out (GetServerInfo `hb_interval`), seconds. */
+export const HB_INTERVAL_MAX_S = 3600
+/** Widest Wi-Fi signal reading: dBm (about −100 to 0), percent, or a 0–255 RSSI scale all fit. */
+export const WIFI_SIGNAL_MIN = -255
+/** See WIFI_SIGNAL_MIN. */
+export const WIFI_SIGNAL_MAX = 255
+/** Fastest link a device may report (DevStatus bandwidths), bit/s: 100 Gbit/s. Platform's choice. */
+export const BANDWIDTH_MAX_BPS = 100_000_000_000
+/** Largest SD card (GetDiskInfo `total`, `free`), MB: SDUC's ceiling of 128 TB. */
+export const DISK_SIZE_MAX_MB = 128 * 1024 * 1024
+/** Largest log a device may report uploading (LogDone `size`): 1 TiB. Platform's choice. */
+export const LOG_SIZE_MAX_BYTES = 2 ** 40
+/** Longest KeepAwaken `expired` and Settime `offset`, seconds: one day. Platform's choice. */
+export const DEVICE_SECONDS_MAX_S = 24 * 3600
+/**
+ * Largest number in the open configuration document (bitrates, sizes, counts, cycles): a C `int`,
+ * what a device's SDK holds. Platform's choice: the document is stored as JSON and re-sent as is.
+ */
+export const CONFIG_INT_MAX = INT4_MAX
+/** Most entries in a list of the configuration document (`repeat` weekdays has 7). Platform's choice. */
+export const CONFIG_LIST_MAX = 64
+/** Most P2P sessions a Vs answer may ask a device to serve (OVC `MaxP2PSession`). Platform's choice. */
+export const VS_COUNT_MAX = 65_535

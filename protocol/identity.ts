@@ -10,6 +10,7 @@
  */
 import { z } from 'zod'
 import { DEVICE_ID_MAX_CHARS } from './constants.ts'
+import { text } from './text.ts'
 
 /** The 9.2 request header naming the device. */
 export const MAC_IDENTITY_HEADER = 'Mac-Identity'
@@ -58,13 +59,13 @@ export function checkMacIdentity(identity: string, header: string | null | undef
 }
 
 /** A device identity field: validated and normalised with normalizeDeviceIdentity. */
-export const DeviceIdentity = z.string().transform((text, ctx) => {
-  const identity = normalizeDeviceIdentity(text)
+export const DeviceIdentity = text(DEVICE_ID_MAX_CHARS).transform((given, ctx) => {
+  const identity = normalizeDeviceIdentity(given)
   if (identity !== undefined) return identity
   ctx.issues.push({
     code: 'custom',
     message: `expected a MAC address or a device id of 1-${DEVICE_ID_MAX_CHARS} printable characters`,
-    input: text,
+    input: given,
   })
   return z.NEVER
 })

@@ -5,6 +5,7 @@
  */
 export * from './constants.ts'
 export * from './errors.ts'
+export * from './text.ts'
 export * from './identity.ts'
 export * from './vs.ts'
 export * from './vd-common.ts'
@@ -17,4 +18,5 @@ export * from './vd-maint.ts'
 export * from './vd.ts'
 export * from './vd-frame.ts'
 export * from './vr.ts'
+export * from './paths.ts'
 export * from './api.ts'

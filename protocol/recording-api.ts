@@ -4,6 +4,9 @@
  * @module
  */
 import { z } from 'zod'
+import { EPOCH_S_MAX } from './constants.ts'
+import { text } from './text.ts'
+import { int } from './vd-common.ts'
 
 /** Bounds of the API's recording parameters (platform's choice; docs/recording.md). */
 export const SEG_DURATION_MAX_S = 3600
@@ -17,8 +20,6 @@ export const PRERECORD_MAX_S = 300
 export const RETENTION_S_MAX = 10 * 366 * 24 * 3600
 /** Widest range one listing, playlist or download covers: 31 days. */
 export const PLAYBACK_RANGE_MAX_S = 31 * 24 * 3600
-
-const int = (min: number, max: number) => z.int().min(min).max(max)
 
 /** `POST …/channels/:ch/recording`: StartRecord parameters (I.2.14); each one left out takes the platform default. */
 export const StartRecordingBody = z.strictObject({
@@ -44,17 +45,24 @@ export const RecordingPolicyBody = z.strictObject({
 /** A recording policy. */
 export type RecordingPolicyBody = z.infer<typeof RecordingPolicyBody>
 
-/** A channel number in a path: the device's own number (NOTES 1), decimal digits. */
-export const ChannelParam = z.string().regex(/^\d{1,9}$/, 'expected a channel number').transform(Number)
+/** Longest instant in a query: an ISO 8601 date-time with fractions and an offset fits. Platform's choice. */
+export const INSTANT_MAX_CHARS = 40
+/** Milliseconds per second. */
+const MS_PER_S = 1000
 
-/** An instant: seconds since the epoch (fractions allowed) or an ISO 8601 date-time; read as epoch seconds. */
-const Instant = z.string().transform((text, ctx) => {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text)
-  const ms = Date.parse(text)
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(ms)) return ms / 1000
-  ctx.issues.push({ code: 'custom', message: 'expected seconds since the epoch or an ISO 8601 date-time', input: text })
-  return z.NEVER
-})
+/**
+ * An instant: seconds since the epoch (fractions allowed) or an ISO 8601 date-time; read as epoch
+ * seconds, from 0 to EPOCH_S_MAX.
+ */
+export const Instant = text(INSTANT_MAX_CHARS)
+  .transform((given, ctx) => {
+    if (/^\d+(\.\d+)?$/.test(given)) return Number(given)
+    const ms = Date.parse(given)
+    if (/^\d{4}-\d{2}-\d{2}/.test(given) && Number.isFinite(ms)) return ms / MS_PER_S
+    ctx.issues.push({ code: 'custom', message: 'expected seconds since the epoch or an ISO 8601 date-time', input: given })
+    return z.NEVER
+  })
+  .pipe(z.number().min(0).max(EPOCH_S_MAX))
 
 /** `?from=&to=` of listings, playlists and downloads; both default around now (the last 24 hours). */
 export const RangeQuery = z

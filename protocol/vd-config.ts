@@ -13,28 +13,43 @@ import {
   ALARM_SENSITIVITY_MIN_PCT,
   AUDIO_OUT_VOLUME_MAX_PCT,
   AUDIO_OUT_VOLUME_MIN_PCT,
+  CHANNEL_MAX,
+  CONFIG_INT_MAX,
+  CONFIG_LIST_MAX,
+  DESC_MAX_CHARS,
+  KEY_MAX_CHARS,
   LOG_LEVEL_MAX,
   LOG_LEVEL_MIN,
+  NAME_MAX_CHARS,
   OSD_FONT_SIZES,
 } from './constants.ts'
-import { EmptyResp, NonNegative, NoParams, Tz } from './vd-common.ts'
+import { text } from './text.ts'
+import { EmptyResp, int, NoParams, Tz } from './vd-common.ts'
 
 const Flag = z.boolean().optional()
-const Count = NonNegative.optional()
+const Count = int(0, CONFIG_INT_MAX).optional()
+const Name = text(NAME_MAX_CHARS).optional()
+/** Characters of `HH:MM:SS`. */
+const CLOCK_TIME_CHARS = 8
 /** A wall-clock time `HH:MM:SS`. */
-const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'expected HH:MM:SS')
-/** A vendor's own object (OVC `extension`). */
-const Extension = z.record(z.string(), z.unknown())
+const ClockTime = text(CLOCK_TIME_CHARS).regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'expected HH:MM:SS')
+/**
+ * A vendor's own object (OVC `extension`): any JSON; its keys, strings and depth are bounded by the
+ * walk every input goes through (protocol/text.ts), its size by the frame.
+ */
+const Extension = z.record(text(KEY_MAX_CHARS), z.unknown())
+/** Digits of the largest channel number (a `channls` key). */
+const CHANNEL_MAX_DIGITS = String(CHANNEL_MAX).length
 
 /** One alarm detector's settings. */
-const AlarmSetting = z.looseObject({ on: Flag, sensitivity: z.int().min(ALARM_SENSITIVITY_MIN_PCT).max(ALARM_SENSITIVITY_MAX_PCT).optional() })
+const AlarmSetting = z.looseObject({ on: Flag, sensitivity: int(ALARM_SENSITIVITY_MIN_PCT, ALARM_SENSITIVITY_MAX_PCT).optional() })
 
 /** One channel's configuration (OVC dap.md 5.8 `channls.<n>`). */
 export const ChannelConfig = z.looseObject({
   on: Flag,
   video_encoding: z
     .looseObject({
-      encoder: z.string().optional(),
+      encoder: Name,
       quality: z.enum(['ld', 'sd', 'hd', 'fhd']).optional(),
       fps: Count,
       bitrate: Count,
@@ -46,7 +61,7 @@ export const ChannelConfig = z.looseObject({
     .optional(),
   audio_encoding: z
     .looseObject({
-      encoder: z.string().optional(),
+      encoder: Name,
       sample_rate: Count,
       bitrate: Count,
       bits_per_sample: Count,
@@ -66,19 +81,19 @@ export const ChannelConfig = z.looseObject({
       body: AlarmSetting.optional(),
     })
     .optional(),
-  audio_out_volume: z.int().min(AUDIO_OUT_VOLUME_MIN_PCT).max(AUDIO_OUT_VOLUME_MAX_PCT).optional(),
+  audio_out_volume: int(AUDIO_OUT_VOLUME_MIN_PCT, AUDIO_OUT_VOLUME_MAX_PCT).optional(),
   trace: Flag,
   switch_schedule: z
     .looseObject({
       on: Flag,
       start_time: ClockTime.optional(),
       shutdown_time: ClockTime.optional(),
-      repeat: z.array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])).optional(),
+      repeat: z.array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])).max(CONFIG_LIST_MAX).optional(),
     })
     .optional(),
   osd: z
     .looseObject({
-      text: z.string().optional(),
+      text: text(DESC_MAX_CHARS).optional(),
       font: z.literal(OSD_FONT_SIZES).optional(),
       pos: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).optional(),
     })
@@ -91,9 +106,9 @@ export type ChannelConfig = z.infer<typeof ChannelConfig>
 /** The device configuration document (OVC dap.md 5.8): open, known fields typed (NOTES 10). */
 export const ConfigDocument = z.looseObject({
   /** Per-channel configuration keyed by channel number; OVC spells the key `channls`. */
-  channls: z.record(z.string().regex(/^\d+$/, 'expected a channel number'), ChannelConfig).optional(),
+  channls: z.record(text(CHANNEL_MAX_DIGITS).regex(/^\d+$/, 'expected a channel number'), ChannelConfig).optional(),
   /** 0 trace, 1 debug, 2 info, 3 warn, 4 error, 5 fatal. */
-  log_level: z.int().min(LOG_LEVEL_MIN).max(LOG_LEVEL_MAX).optional(),
+  log_level: int(LOG_LEVEL_MIN, LOG_LEVEL_MAX).optional(),
   tz: Tz.optional(),
   auto_reboot: z
     .looseObject({
@@ -102,7 +117,7 @@ export const ConfigDocument = z.looseObject({
       cycle: Count,
       start: ClockTime.optional(),
       end: ClockTime.optional(),
-      last_reboot: z.string().optional(),
+      last_reboot: Name,
     })
     .optional(),
   led: Flag,

@@ -5,23 +5,32 @@
  */
 import { z } from 'zod'
 import {
+  BANDWIDTH_MAX_BPS,
   BATTERY_MAX_PCT,
   BATTERY_MIN_PCT,
   CHANNEL_STATE,
+  CHANNELS_MAX,
+  DEVICE_SECONDS_MAX_S,
   DEVICE_STATE,
+  HB_INTERVAL_MAX_S,
   HB_TOKEN_MAX_CHARS,
+  HOST_MAX_CHARS,
   PORT_MAX,
+  UINT32_MAX,
   UPGRADE_PROGRESS_MAX_PCT,
   UPGRADE_PROGRESS_MIN_PCT,
+  WIFI_SIGNAL_MAX,
+  WIFI_SIGNAL_MIN,
 } from './constants.ts'
-import { Channel, DateTime, DeviceDateTime, EmptyResp, MacId, NonNegative, NoParams, optional, OptionalText, optionalText, Positive, Text, Tz, Url } from './vd-common.ts'
+import { text } from './text.ts'
+import { Channel, DateTime, DeviceDateTime, EmptyResp, int, MacId, NoParams, optional, OptionalText, optionalText, Text, Tz, Url } from './vd-common.ts'
 
 /** Device `state`: 1 online, 2 upgrading, 3 error (I.2.1). */
 export const DeviceState = z.literal(Object.values(DEVICE_STATE))
 /** Channel `state`: 0 offline, 1 online, 3 error, 4 disabled (I.2.1). */
 export const ChannelState = z.literal(Object.values(CHANNEL_STATE))
 /** A battery level in percent (I.2.11, I.2.27). */
-export const Battery = z.int().min(BATTERY_MIN_PCT).max(BATTERY_MAX_PCT)
+export const Battery = int(BATTERY_MIN_PCT, BATTERY_MAX_PCT)
 
 // ── Keepalive (I.2.1, NOTES 2) ──
 
@@ -33,14 +42,14 @@ export const KeepaliveChannel = z.object({
   stream_id: OptionalText,
   /** The record session the channel is recording (StartRecord's `session_id`); absent when not recording. */
   record_session: OptionalText,
-  /** Alarm flags: type t is bit `1 << t` (NOTES 2). */
-  alarm: optional(NonNegative),
+  /** Alarm flags: type t is bit `1 << t` (NOTES 2); a 32-bit mask. */
+  alarm: optional(int(0, UINT32_MAX)),
 })
 /** One channel's status in a Keepalive. */
 export type KeepaliveChannel = z.infer<typeof KeepaliveChannel>
 
 /** Keepalive request: the PU's periodic status report. */
-export const KeepaliveParams = z.object({ mac_id: MacId, state: DeviceState, channels: z.array(KeepaliveChannel) })
+export const KeepaliveParams = z.object({ mac_id: MacId, state: DeviceState, channels: z.array(KeepaliveChannel).max(CHANNELS_MAX) })
 /** Keepalive request. */
 export type KeepaliveParams = z.infer<typeof KeepaliveParams>
 /** Keepalive answer: `{}` (the I.2.1 "Response content" cell documents `alarm`, NOTES 2). */
@@ -51,12 +60,17 @@ export type KeepaliveResp = z.infer<typeof KeepaliveResp>
 // ── GetServerInfo (I.2.2, NOTES 7) ──
 
 const HOST_PORT = /^(\S+):(\d{1,5})$/
+/** Characters of `:65535` after the host. */
+const PORT_SUFFIX_MAX_CHARS = 6
 
 /** True when `text` is `host:port` with a port in range. */
 function isHostPort(text: string): boolean {
   const port = HOST_PORT.exec(text)?.[2]
   return port !== undefined && Number(port) <= PORT_MAX
 }
+
+/** A server address `host:port` (GetServerInfo `hibernation`). */
+export const HostPort = text(HOST_MAX_CHARS + PORT_SUFFIX_MAX_CHARS, 1).refine(isHostPort, 'expected host:port')
 
 /** GetServerInfo request: `{mac_id, state}` (H.627.2) or no params (OVC). */
 export const GetServerInfoParams = z.object({ mac_id: MacId, state: optional(DeviceState) }).optional()
@@ -65,11 +79,11 @@ export type GetServerInfoParams = z.infer<typeof GetServerInfoParams>
 /** GetServerInfo answer: hibernation server, heartbeat interval, hibernation token. */
 export const GetServerInfoResp = z.object({
   /** Hibernation server `IP:port`; absent, null or '' when hibernation is not available. */
-  hibernation: optionalText(isHostPort, 'expected host:port'),
+  hibernation: optionalText(HostPort),
   /** Heartbeat interval in seconds; HB_INTERVAL_DEFAULT_S when absent. */
-  hb_interval: optional(Positive),
+  hb_interval: optional(int(1, HB_INTERVAL_MAX_S)),
   /** Hibernation token, at most HB_TOKEN_MAX_CHARS characters. */
-  hb_token: optional(z.string().max(HB_TOKEN_MAX_CHARS)),
+  hb_token: optional(text(HB_TOKEN_MAX_CHARS)),
 })
 /** GetServerInfo answer. */
 export type GetServerInfoResp = z.infer<typeof GetServerInfoResp>
@@ -114,7 +128,7 @@ export type QueryUpgradeParams = z.infer<typeof QueryUpgradeParams>
 /** QueryUpgrade answer: status, progress percent and the firmware version. */
 export const QueryUpgradeResp = z.object({
   upgrade_status: UpgradeStatus,
-  progress: z.int().min(UPGRADE_PROGRESS_MIN_PCT).max(UPGRADE_PROGRESS_MAX_PCT),
+  progress: int(UPGRADE_PROGRESS_MIN_PCT, UPGRADE_PROGRESS_MAX_PCT),
   firmware_model: Text,
 })
 /** QueryUpgrade answer. */
@@ -123,7 +137,7 @@ export type QueryUpgradeResp = z.infer<typeof QueryUpgradeResp>
 // ── Settime, QueryTime (I.2.9, I.2.10, NOTES 6) ──
 
 /** Settime request: the time, optional zone, and the deviation (s) within which the PU keeps its clock. */
-export const SettimeParams = z.object({ datetime: DateTime, tz: optional(Tz), offset: NonNegative })
+export const SettimeParams = z.object({ datetime: DateTime, tz: optional(Tz), offset: int(0, DEVICE_SECONDS_MAX_S) })
 /** Settime request. */
 export type SettimeParams = z.infer<typeof SettimeParams>
 /** Settime answer: `{}`. */
@@ -153,11 +167,12 @@ export const DevStatusResp = z.object({
   last_upgrade_datetime: DeviceDateTime,
   /** Absent or '' when not on Wi-Fi. */
   wifi_ssid: OptionalText,
-  wifi_signal: optional(z.int()),
+  /** Percent or dBm, as the device reports it (docs/protocol.md "Other readings"). */
+  wifi_signal: optional(int(WIFI_SIGNAL_MIN, WIFI_SIGNAL_MAX)),
   /** Bits per second; absent when unknown. */
-  up_bandwidth: optional(NonNegative),
+  up_bandwidth: optional(int(0, BANDWIDTH_MAX_BPS)),
   /** Bits per second; absent when unknown. */
-  down_bandwidth: optional(NonNegative),
+  down_bandwidth: optional(int(0, BANDWIDTH_MAX_BPS)),
   ip_addr: OptionalText,
   mac_addr: OptionalText,
   battery: optional(Battery),
@@ -168,7 +183,7 @@ export type DevStatusResp = z.infer<typeof DevStatusResp>
 // ── KeepAwaken, BatteryChange (I.2.26, I.2.27, NOTES 5) ──
 
 /** KeepAwaken request: keep the channel powered for at least `expired` seconds. */
-export const KeepAwakenParams = z.object({ channel: Channel, expired: NonNegative })
+export const KeepAwakenParams = z.object({ channel: Channel, expired: int(0, DEVICE_SECONDS_MAX_S) })
 /** KeepAwaken request. */
 export type KeepAwakenParams = z.infer<typeof KeepAwakenParams>
 /** KeepAwaken answer: `{}`. */

@@ -4,7 +4,8 @@
  * envelope only; the payload is checked per message with validateVdParams / validateVdResp.
  * @module
  */
-import { VD_MAX_FRAME_BYTES } from './constants.ts'
+import { VD_ERR_MSG_MAX_CHARS, VD_MAX_FRAME_BYTES, VD_NAME_MAX_CHARS } from './constants.ts'
+import { isStorableText } from './text.ts'
 import type { VdEventName, VdName, VdParamsInput, VdRpcName } from './vd.ts'
 
 /** A parsed Vd frame. `invalid` carries `seq` whenever it could be read, so the platform can answer `err` 400. */
@@ -22,6 +23,8 @@ export type VdFrameData = string | ArrayBuffer | Uint8Array
 const UTF8_MAX_BYTES_PER_UNIT = 3
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 const utf8Encoder = new TextEncoder()
+/** What replaces a character that cannot be stored (Unicode's own choice for that). */
+const REPLACEMENT_CHARACTER = '\uFFFD'
 
 /**
  * Parse one Vd WebSocket message into a request, answer, error answer, event, or `invalid` with
@@ -56,6 +59,7 @@ function readSeq(json: Record<string, unknown>): number | string | undefined {
 function parseRequest(json: Record<string, unknown>, seq: number | string | undefined): VdFrame {
   const seqOk = typeof seq === 'number' ? seq : undefined
   if (typeof json['req'] !== 'string' || json['req'] === '') return invalid('req not a non-empty string', seqOk)
+  if (!isMessageName(json['req'])) return invalid(`req not a message name (1-${VD_NAME_MAX_CHARS} characters)`, seqOk)
   if (seq === undefined) return invalid('missing seq')
   if (typeof seq === 'string') return invalid(seq)
   const params = readParams(json)
@@ -65,6 +69,7 @@ function parseRequest(json: Record<string, unknown>, seq: number | string | unde
 
 function parseEvent(json: Record<string, unknown>): VdFrame {
   if (typeof json['event'] !== 'string' || json['event'] === '') return invalid('event not a non-empty string')
+  if (!isMessageName(json['event'])) return invalid(`event not a message name (1-${VD_NAME_MAX_CHARS} characters)`)
   const params = readParams(json)
   if (params === false) return invalid('params not an object')
   return { kind: 'event', event: json['event'], params }
@@ -82,8 +87,23 @@ function parseAnswer(json: Record<string, unknown>, seq: number | string | undef
   if (!isObject(err)) return invalid('err not an object', seq)
   if (!Number.isSafeInteger(err['code'])) return invalid('err.code not an integer', seq)
   // `msg` is required by Table 9-1; a device that omits it still reported a code worth keeping.
-  const msg = typeof err['msg'] === 'string' ? err['msg'] : ''
+  const msg = typeof err['msg'] === 'string' ? storableMessage(err['msg']) : ''
   return { kind: 'error', seq, err: { code: err['code'] as number, msg } }
+}
+
+/** A message name short enough to log and echo, and storable (protocol/text.ts). */
+function isMessageName(name: string): boolean {
+  return name.length <= VD_NAME_MAX_CHARS && isStorableText(name)
+}
+
+/**
+ * A device's error text made fit to store and show: cut to VD_ERR_MSG_MAX_CHARS, NULs and unpaired
+ * surrogates replaced by U+FFFD. Kept rather than refused: the code is what the platform acts on,
+ * and refusing the answer would leave the request waiting for its timeout.
+ */
+function storableMessage(msg: string): string {
+  if (msg.length <= VD_ERR_MSG_MAX_CHARS && isStorableText(msg)) return msg
+  return msg.slice(0, VD_ERR_MSG_MAX_CHARS).toWellFormed().replaceAll('\0', REPLACEMENT_CHARACTER)
 }
 
 /** `params`: absent or null → undefined (9.3.2.1), an object → itself, anything else → false. */

@@ -4,7 +4,11 @@
  * @module
  */
 import { z } from 'zod'
+import { NAME_MAX_CHARS } from './constants.ts'
 import { parseWith, type Result } from './errors.ts'
+import { PASSWORD_MAX_CHARS } from './api.ts'
+import { DeviceId } from './paths.ts'
+import { text } from './text.ts'
 import type { QueryInput } from './vs.ts'
 
 /** Path of the Vd WebSocket endpoint. */
@@ -16,23 +20,27 @@ export const LOGIN_NONCE_MIN_HEX = 16
 export const LOGIN_NONCE_MAX_HEX = 64
 /** Hex digits of an HMAC-SHA256 signature. */
 const SHA256_HEX = 64
+/** Most digits of `login_ts` (unix seconds; 12 reach year 33658). */
+const LOGIN_TS_MAX_DIGITS = 12
+/** A required name of the login (models), at most NAME_MAX_CHARS. */
+const Name = text(NAME_MAX_CHARS, 1)
 
 /** Query of the Vd WebSocket URL (Table 9-3), plus the optional signed login of the platform. */
 export const VdLoginQuery = z.object({
-  /** Device id. */
-  login_code: z.string().min(1),
+  /** Device id, validated like a file-safe name (docs/protocol.md "Ids and path parameters"). */
+  login_code: DeviceId,
   /** Device password, checked against provisioning; absent when the signed login is used. */
-  login_passwd: z.string().min(1).optional(),
+  login_passwd: text(PASSWORD_MAX_CHARS, 1).optional(),
   /** Signed login (extension): unix seconds of the attempt. */
-  login_ts: z.string().regex(/^\d{1,12}$/, 'expected unix seconds').transform(Number).optional(),
+  login_ts: text(LOGIN_TS_MAX_DIGITS).regex(new RegExp(`^\\d{1,${LOGIN_TS_MAX_DIGITS}}$`), 'expected unix seconds').transform(Number).optional(),
   /** Signed login: a random nonce, used once. */
-  login_nonce: z.string().regex(new RegExp(`^[0-9a-fA-F]{${LOGIN_NONCE_MIN_HEX},${LOGIN_NONCE_MAX_HEX}}$`), `expected ${LOGIN_NONCE_MIN_HEX}-${LOGIN_NONCE_MAX_HEX} hex digits`).optional(),
+  login_nonce: text(LOGIN_NONCE_MAX_HEX).regex(new RegExp(`^[0-9a-fA-F]{${LOGIN_NONCE_MIN_HEX},${LOGIN_NONCE_MAX_HEX}}$`), `expected ${LOGIN_NONCE_MIN_HEX}-${LOGIN_NONCE_MAX_HEX} hex digits`).optional(),
   /** Signed login: hex HMAC-SHA256(key = password, message = `login_code|login_ts|login_nonce`). */
-  login_sig: z.string().regex(new RegExp(`^[0-9a-fA-F]{${SHA256_HEX}}$`), 'expected a hex HMAC-SHA256').optional(),
-  hardware_model: z.string().min(1),
-  firmware_model: z.string().min(1),
+  login_sig: text(SHA256_HEX).regex(new RegExp(`^[0-9a-fA-F]{${SHA256_HEX}}$`), 'expected a hex HMAC-SHA256').optional(),
+  hardware_model: Name,
+  firmware_model: Name,
   /** SDK version, when the device uses one. */
-  sdk: z.string().optional(),
+  sdk: text(NAME_MAX_CHARS).optional(),
   /** 0 first connection after start-up (default), 1 reconnection. */
   reconnect: z
     .enum(['0', '1'])

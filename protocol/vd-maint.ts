@@ -3,8 +3,8 @@
  * @module
  */
 import { z } from 'zod'
-import { DISK_STATE } from './constants.ts'
-import { DateTime, DeviceDateTime, EmptyResp, MacId, NonNegative, NoParams, optional, TransId, Url } from './vd-common.ts'
+import { DISK_SIZE_MAX_MB, DISK_STATE, LOG_SIZE_MAX_BYTES } from './constants.ts'
+import { DateTime, DeviceDateTime, EmptyResp, int, MacId, NoParams, optional, TransId, Url } from './vd-common.ts'
 
 // ── LogUploadAsync, LogDone (I.2.29, I.2.30, NOTES 11) ──
 
@@ -27,7 +27,7 @@ export const LogDoneParams = z.object({
   end: DeviceDateTime,
   url: Url,
   /** Bytes uploaded (0 when there was no log). */
-  size: NonNegative,
+  size: int(0, LOG_SIZE_MAX_BYTES),
 })
 /** LogDone event. */
 export type LogDoneParams = z.infer<typeof LogDoneParams>
@@ -42,7 +42,7 @@ export const GetDiskInfoParams = NoParams
 /** GetDiskInfo request. */
 export type GetDiskInfoParams = z.infer<typeof GetDiskInfoParams>
 /** GetDiskInfo answer: card state and, when known, sizes in MB (optional, as in OVC). */
-export const GetDiskInfoResp = z.object({ state: DiskState, total: optional(NonNegative), free: optional(NonNegative) })
+export const GetDiskInfoResp = z.object({ state: DiskState, total: optional(int(0, DISK_SIZE_MAX_MB)), free: optional(int(0, DISK_SIZE_MAX_MB)) })
 /** GetDiskInfo answer. */
 export type GetDiskInfoResp = z.infer<typeof GetDiskInfoResp>
 /** FormatDisk request: no params. */

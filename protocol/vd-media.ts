@@ -4,13 +4,13 @@
  * @module
  */
 import { z } from 'zod'
-import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES } from './constants.ts'
-import { Channel, EmptyResp, NonNegative, optional, OptionalText, optionalText, Positive, Text, Url } from './vd-common.ts'
+import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, URL_MAX_BYTES } from './constants.ts'
+import { MAX_BITRATE_MAX_BPS, PRERECORD_MAX_S, SEG_DURATION_MAX_S, SEG_MAX_COUNT_MAX, SEG_MAX_SIZE_MAX_BYTES } from './recording-api.ts'
+import { text } from './text.ts'
+import { Channel, EmptyResp, int, optional, optionalText, OptionalUrl, Text, url, Url } from './vd-common.ts'
 
-const utf8 = new TextEncoder()
-
-/** A bit rate in bit/s; 0 means no limit (OVC dap.md LivePublish). */
-const MaxBitrate = NonNegative
+/** A bit rate in bit/s; 0 means no limit (OVC dap.md LivePublish); at most the platform's MAX_BITRATE_MAX_BPS. */
+const MaxBitrate = int(0, MAX_BITRATE_MAX_BPS)
 
 // ── PushLive, StopLive (I.2.12, I.2.13, NOTES 17) ──
 
@@ -34,10 +34,7 @@ export type StopLiveResp = z.infer<typeof StopLiveResp>
 // ── StartRecord, StopRecord (I.2.14, I.2.15, NOTES 16) ──
 
 /** The Vr URL a recording channel calls: at most CBK_URL_MAX_BYTES bytes of UTF-8. */
-export const CbkUrl = Url.refine(
-  (url) => utf8.encode(url).length <= CBK_URL_MAX_BYTES,
-  `must be <= ${CBK_URL_MAX_BYTES} bytes long`,
-)
+export const CbkUrl = url(CBK_URL_MAX_BYTES)
 
 /** StartRecord request: record the channel in segments and upload them through `cbk_url` (Vr). */
 export const StartRecordParams = z.object({
@@ -45,15 +42,15 @@ export const StartRecordParams = z.object({
   channel: Channel,
   max_bitrate: MaxBitrate,
   /** Segment duration, seconds. */
-  seg_duration: Positive,
+  seg_duration: int(1, SEG_DURATION_MAX_S),
   /** Largest segment, bytes. */
-  seg_max_size: Positive,
+  seg_max_size: int(1, SEG_MAX_SIZE_MAX_BYTES),
   /** Segments cached in memory at most. */
-  seg_max_count: Positive,
+  seg_max_count: int(1, SEG_MAX_COUNT_MAX),
   /** Non-zero: alarm pre-recording of that many seconds (OVC). */
-  prerecord_seconds: optional(NonNegative),
+  prerecord_seconds: optional(int(0, PRERECORD_MAX_S)),
   /** First segment's timestamp, seconds since the epoch; <= 0 means "use the device clock". */
-  start_ts: z.number(),
+  start_ts: z.number().min(-EPOCH_S_MAX).max(EPOCH_S_MAX),
   cbk_url: CbkUrl,
 })
 /** StartRecord request. */
@@ -76,18 +73,21 @@ export type StopRecordResp = z.infer<typeof StopRecordResp>
 /** AlarmNotify `state`: start/end for "state" types, pulse for "single" ones (any is accepted). */
 export const AlarmState = z.enum(['start', 'end', 'pulse'])
 
-/** AlarmNotify request: an alarm on a channel at `timestamp` (seconds since the epoch). */
+/**
+ * AlarmNotify request: an alarm on a channel at `timestamp` (seconds since the epoch; a device
+ * that writes milliseconds is not refused, see docs/protocol.md "Platform limits").
+ */
 export const AlarmNotifyParams = z.object({
   channel: Channel,
-  timestamp: NonNegative,
-  type: z.int().min(ALARM_TYPE_MIN).max(ALARM_TYPE_MAX),
+  timestamp: int(0, EPOCH_MS_MAX),
+  type: int(ALARM_TYPE_MIN, ALARM_TYPE_MAX),
   state: AlarmState,
-  desc: z.string(),
+  desc: text(DESC_MAX_CHARS),
 })
 /** AlarmNotify request. */
 export type AlarmNotifyParams = z.infer<typeof AlarmNotifyParams>
 /** AlarmNotify answer: where to upload the alarm picture, if one is wanted. */
-export const AlarmNotifyResp = z.object({ pic_upload_url: optionalText((url) => URL.canParse(url), 'expected an absolute URL') })
+export const AlarmNotifyResp = z.object({ pic_upload_url: OptionalUrl })
 /** AlarmNotify answer. */
 export type AlarmNotifyResp = z.infer<typeof AlarmNotifyResp>
 
@@ -117,6 +117,6 @@ export const QueryVideoStatusParams = z.object({ channel: Channel })
 /** QueryVideoStatus request. */
 export type QueryVideoStatusParams = z.infer<typeof QueryVideoStatusParams>
 /** QueryVideoStatus answer: play status and, while playing, the file's URL. */
-export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: OptionalText })
+export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: optionalText(text(URL_MAX_BYTES, 1)) })
 /** QueryVideoStatus answer. */
 export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod'
 import {
+  INT4_MAX,
+  INT4_MIN,
   PTZ_PRESET_MAX,
   PTZ_PRESET_MIN,
   PTZ_SPEED_DEFAULT,
@@ -13,7 +15,7 @@ import {
   PTZ_STEP_MAX,
   PTZ_STEP_MIN,
 } from './constants.ts'
-import { Channel, optional } from './vd-common.ts'
+import { Channel, int, optional } from './vd-common.ts'
 
 /** Continuous moves: `value` is a speed 0–100, default 50. */
 export const PTZ_MOVE_OPS = ['up', 'down', 'left', 'right', 'upleft', 'upright', 'downleft', 'downright', 'zoomin', 'zoomout'] as const
@@ -35,15 +37,19 @@ export const PTZ_STEP_OPS = [
 /** Stop: `value` is optional and meaningless. */
 export const PTZ_STOP_OP = 'stop'
 
+/** Most presets a channel can have: one per preset id. */
+export const PTZ_PRESETS_MAX = PTZ_PRESET_MAX - PTZ_PRESET_MIN + 1
+
 /** A PTZ preset id, 0–255. */
-export const PresetId = z.int().min(PTZ_PRESET_MIN).max(PTZ_PRESET_MAX)
+export const PresetId = int(PTZ_PRESET_MIN, PTZ_PRESET_MAX)
 
 /** CtrlPTZ event: one operation on a channel, its `value` ranged by operation (I.2.17). */
 export const CtrlPTZParams = z.discriminatedUnion('op', [
-  z.object({ channel: Channel, op: z.enum(PTZ_MOVE_OPS), value: z.int().min(PTZ_SPEED_MIN).max(PTZ_SPEED_MAX).default(PTZ_SPEED_DEFAULT) }),
+  z.object({ channel: Channel, op: z.enum(PTZ_MOVE_OPS), value: int(PTZ_SPEED_MIN, PTZ_SPEED_MAX).default(PTZ_SPEED_DEFAULT) }),
   z.object({ channel: Channel, op: z.enum(PTZ_PRESET_OPS), value: PresetId }),
-  z.object({ channel: Channel, op: z.enum(PTZ_STEP_OPS), value: z.int().min(PTZ_STEP_MIN).max(PTZ_STEP_MAX).default(PTZ_STEP_DEFAULT) }),
-  z.object({ channel: Channel, op: z.literal(PTZ_STOP_OP), value: optional(z.int()) }),
+  z.object({ channel: Channel, op: z.enum(PTZ_STEP_OPS), value: int(PTZ_STEP_MIN, PTZ_STEP_MAX).default(PTZ_STEP_DEFAULT) }),
+  // Stop's value means nothing: any C int a client sends is ignored rather than refused.
+  z.object({ channel: Channel, op: z.literal(PTZ_STOP_OP), value: optional(int(INT4_MIN, INT4_MAX)) }),
 ])
 /** CtrlPTZ event. */
 export type CtrlPTZParams = z.infer<typeof CtrlPTZParams>
@@ -67,7 +73,7 @@ export const PresetEntry = z
  */
 export const GetPTZPresetListResp = z.preprocess(
   (resp) => (Array.isArray(resp) ? { presetList: resp } : resp),
-  z.object({ presetList: z.array(PresetEntry) }),
+  z.object({ presetList: z.array(PresetEntry).max(PTZ_PRESETS_MAX) }),
 )
 /** GetPTZPresetList answer. */
 export type GetPTZPresetListResp = z.infer<typeof GetPTZPresetListResp>

@@ -4,9 +4,10 @@
  * @module
  */
 import { z } from 'zod'
-import { PORT_MAX, SYNC_TIME_US_PER_MS } from './constants.ts'
+import { HB_INTERVAL_MAX_S, HOST_MAX_CHARS, INFO_MAX_CHARS, PORT_MAX, SYNC_TIME_MAX_US, SYNC_TIME_US_PER_MS, VS_COUNT_MAX } from './constants.ts'
 import { parseWith, type Result } from './errors.ts'
 import { checkMacIdentity, DeviceIdentity } from './identity.ts'
+import { text } from './text.ts'
 
 /** Path of the scheduling request. */
 export const VS_PATH = '/Vs/getServerAddr' // H.627.2 I.1
@@ -17,8 +18,7 @@ export const VsGetServerAddrQuery = z.object({ macid: DeviceIdentity })
 export type VsGetServerAddrQuery = z.infer<typeof VsGetServerAddrQuery>
 
 const Port = z.int().min(0).max(PORT_MAX)
-const Domain = z.string()
-const Count = z.int().min(0)
+const Domain = text(HOST_MAX_CHARS)
 
 /** Successful getServerAddr answer (I.1 plus OVC's hibernation and P2P fields, NOTES 4). */
 export const VsGetServerAddrResp = z.object({
@@ -39,19 +39,19 @@ export const VsGetServerAddrResp = z.object({
   /** TURN server port. */
   TurnPort: Port,
   /** Platform clock, microseconds since the Unix epoch, an integer (NOTES 4). */
-  SyncTime: z.int().min(0),
+  SyncTime: z.int().min(0).max(SYNC_TIME_MAX_US),
   /** Hibernation server port (OVC). */
   HibernationPort: Port.optional(),
   /** Hibernation heartbeat interval in seconds (OVC). */
-  HibernationHBInterval: Count.optional(),
+  HibernationHBInterval: z.int().min(0).max(HB_INTERVAL_MAX_S).optional(),
   /** Most P2P sessions the device should serve (OVC). */
-  MaxP2PSession: Count.optional(),
+  MaxP2PSession: z.int().min(0).max(VS_COUNT_MAX).optional(),
 })
 /** A getServerAddr answer. */
 export type VsGetServerAddrResp = z.infer<typeof VsGetServerAddrResp>
 
 /** Failed Vs answer, sent with a 4xx/5xx status. */
-export const VsFailure = z.object({ info: z.string() })
+export const VsFailure = z.object({ info: text(INFO_MAX_CHARS) })
 /** A Vs failure body. */
 export type VsFailure = z.infer<typeof VsFailure>
 

@@ -1,6 +1,7 @@
 /** `/api/actors`: the read API over every actor, its state and its history (admins: engineers and QA). */
 import { Hono } from 'hono';
 import { ActorListQuery, HistoryQuery } from '../protocol/api.ts';
+import { ActorPath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { listActors, readActorHistory, requireActor } from '../platform/actors.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
@@ -11,8 +12,8 @@ export function actorRoutes(p: Platform) {
   return new Hono<AuthEnv>()
     .use(requireAdmin)
     .get('/', validate('query', ActorListQuery), async (c) => c.json({ actors: await listActors(p, c.req.valid('query')) }))
-    .get('/:id', async (c) => c.json(await requireActor(p, c.req.param('id'))))
-    .get('/:id/history', validate('query', HistoryQuery), async (c) => {
+    .get('/:id', validate('param', ActorPath), async (c) => c.json(await requireActor(p, c.req.param('id'))))
+    .get('/:id/history', validate('param', ActorPath), validate('query', HistoryQuery), async (c) => {
       const q = c.req.valid('query');
       return c.json({ events: await readActorHistory(p, c.req.param('id'), q.after, q.limit) });
     });

@@ -1,7 +1,8 @@
 /** `/api/admin`: provision devices and users, lift their login locks (admins only). */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CreateUser, DeviceId, ProvisionDevice } from '../protocol/api.ts';
+import { CreateUser, ProvisionDevice } from '../protocol/api.ts';
+import { DevicePath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
 import { deprovisionDevice, listDevices, provisionDevice, unlockDevice } from '../platform/devices.ts';
@@ -9,8 +10,7 @@ import { createUser } from '../platform/users.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
-// Path parameters of the unlock routes (kept here until the catalog has them, protocol/api.ts).
-const DevicePath = z.object({ id: DeviceId });
+/** Path parameter of the user unlock route: a user name as CreateUser takes it. */
 const UserPath = z.object({ username: CreateUser.shape.username });
 
 /** The admin sub-app (mounted under an authenticating middleware). */
@@ -19,7 +19,7 @@ export function adminRoutes(p: Platform) {
     .use(requireAdmin)
     .post('/devices', validate('json', ProvisionDevice), async (c) => c.json(await provisionDevice(p, c.req.valid('json')), 201))
     .get('/devices', async (c) => c.json({ devices: await listDevices(p) }))
-    .delete('/devices/:id', async (c) => {
+    .delete('/devices/:id', validate('param', DevicePath), async (c) => {
       await deprovisionDevice(p, c.req.param('id'));
       return c.body(null, 204);
     })

@@ -8,6 +8,7 @@ import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './
 import { problem, problemHandler, UNAVAILABLE_HEADERS } from './problem.ts';
 import { sql } from 'drizzle-orm';
 import { dbErrorSummary, withinMs } from '../db/errors.ts';
+import { refuseUnstorableUrl } from './validate.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { vsRoutes } from './vs.routes.ts';
@@ -49,6 +50,8 @@ export function buildApp(p: Platform) {
     const level = c.res.status >= 500 ? 'warn' : 'debug';
     p.log[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
   });
+  // Defence in depth: no path or query that decodes to a NUL or a lone surrogate reaches a route.
+  app.use(refuseUnstorableUrl);
 
   // Every body is limited before it is read, chunked ones included (issue #19): here at API_BODY_MAX_BYTES, except
   // the endpoints that stream with limits of their own (uploads: their grant's or segment's size; Vr: its form's).

@@ -8,13 +8,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Server } from 'bun';
 import { SignIn } from '../protocol/api.ts';
-import { MachineVersionParam } from '../protocol/console-api.ts';
+import { ActorPath, AssetPath, MachinePath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
 import { cachedMachineSvg } from '../platform/diagrams.ts';
 import { exportActorHistory, replayOneActor } from '../platform/actor-tools.ts';
 import { SESSION_TTL_MS } from '../platform/sessions.ts';
-import { formatZodError } from '../protocol/errors.ts';
 import { buildConsole, type ConsoleBundle } from '../web/build.ts';
 import { checkCsrf, requireAdmin, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
@@ -48,7 +47,7 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
   };
   const app = new Hono();
   for (const path of CONSOLE_PAGES) app.get(path, async (c) => c.body((await get()).html, 200, PAGE_HEADERS));
-  app.get('/assets/:name', async (c) => {
+  app.get('/assets/:name', validate('param', AssetPath), async (c) => {
     const a = (await get()).assets.get(c.req.param('name'));
     if (!a) throw new DomainError('not-found', `no console file ${c.req.param('name')}`);
     return c.body(a.body as Uint8Array<ArrayBuffer>, 200, {
@@ -95,11 +94,10 @@ export function machineRoutes(p: Platform) {
         diagram: `/api/machines/${encodeURIComponent(d.type)}/${d.version}/diagram.svg`,
       })),
     }))
-    .get('/:type/:version/diagram.svg', async (c) => {
-      const v = MachineVersionParam.safeParse(c.req.param('version'));
-      if (!v.success) throw new DomainError('invalid', `version: ${formatZodError(v.error)}`, 'version');
-      const def = p.host.registry.all().find((d) => d.type === c.req.param('type') && d.version === v.data);
-      if (!def) throw new DomainError('not-found', `no machine ${c.req.param('type')} v${v.data}`);
+    .get('/:type/:version/diagram.svg', validate('param', MachinePath), async (c) => {
+      const { type, version } = c.req.valid('param');
+      const def = p.host.registry.all().find((d) => d.type === type && d.version === version);
+      if (!def) throw new DomainError('not-found', `no machine ${type} v${version}`);
       return c.body(await cachedMachineSvg(def), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'private, max-age=3600' });
     });
 }
@@ -108,10 +106,10 @@ export function machineRoutes(p: Platform) {
 export function actorToolRoutes(p: Platform, auth: MiddlewareHandler<AuthEnv>) {
   return new Hono<AuthEnv>()
     .use(authenticateOnce(auth), requireAdmin)
-    .get('/:id/export', async (c) => {
+    .get('/:id/export', validate('param', ActorPath), async (c) => {
       const doc = await exportActorHistory(p, c.req.param('id'));
       const file = `${c.req.param('id').replace(/[^\w.-]+/g, '_')}.history.json`;
       return c.json(doc, 200, { 'Content-Disposition': `attachment; filename="${file}"`, 'Cache-Control': 'no-store' });
     })
-    .get('/:id/replay', async (c) => c.json(await replayOneActor(p, c.req.param('id'))));
+    .get('/:id/replay', validate('param', ActorPath), async (c) => c.json(await replayOneActor(p, c.req.param('id'))));
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { isUnder } from '../lib/safe-path.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ListQuery, RpcBody } from '../protocol/api.ts';
+import { AlarmPath, DevicePath, LogPath, SnapshotPath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { visibleDevice, visibleDevices } from '../platform/devices.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -27,8 +28,8 @@ export function deviceRoutes(p: Platform) {
   };
   return new Hono<AuthEnv>()
     .get('/', async (c) => c.json({ devices: await visibleDevices(p, c.var.principal) }))
-    .get('/:id', async (c) => c.json((await visibleDevice(p, c.var.principal, c.req.param('id'))).status))
-    .post('/:id/rpc', validate('json', RpcBody), async (c) => {
+    .get('/:id', validate('param', DevicePath), async (c) => c.json((await visibleDevice(p, c.var.principal, c.req.param('id'))).status))
+    .post('/:id/rpc', validate('param', DevicePath), validate('json', RpcBody), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const who = c.var.principal;
       const out = await p.rpc.call(row.id, c.req.valid('json'), { name: who.kind === 'user' ? who.username : 'admin', admin: who.role === 'admin' });
@@ -38,7 +39,7 @@ export function deviceRoutes(p: Platform) {
       if (a.kind === 'timeout') return problem(c, 504, a.msg);
       return problem(c, 502, a.msg);
     })
-    .get('/:id/alarms', validate('query', ListQuery), async (c) => {
+    .get('/:id/alarms', validate('param', DevicePath), validate('query', ListQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const q = c.req.valid('query');
       const list = await p.db.orm.select().from(alarms)
@@ -51,17 +52,17 @@ export function deviceRoutes(p: Platform) {
         })),
       });
     })
-    .get('/:id/alarms/:alarmId/picture', async (c) => {
+    .get('/:id/alarms/:alarmId/picture', validate('param', AlarmPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const [a] = await p.db.orm.select().from(alarms).where(and(eq(alarms.deviceId, row.id), eq(alarms.id, c.req.param('alarmId'))));
       return fileOr404(a?.picture, 'image/jpeg');
     })
-    .get('/:id/snapshots/:sid', async (c) => {
+    .get('/:id/snapshots/:sid', validate('param', SnapshotPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const [s] = await p.db.orm.select().from(snapshots).where(and(eq(snapshots.deviceId, row.id), eq(snapshots.id, c.req.param('sid'))));
       return fileOr404(s?.file, 'image/jpeg');
     })
-    .get('/:id/logs/:transId', async (c) => {
+    .get('/:id/logs/:transId', validate('param', LogPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const [l] = await p.db.orm.select().from(deviceLogs).where(and(eq(deviceLogs.deviceId, row.id), eq(deviceLogs.transId, c.req.param('transId'))));
       return fileOr404(l?.file, 'text/plain; charset=utf-8');

@@ -3,7 +3,8 @@
  * stream if needed and returns SRT and WSS URLs; `DELETE …?stream_id=` leaves. Owners and admins.
  */
 import { Hono } from 'hono';
-import { ChannelPath, LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
+import { LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
+import { ChannelPath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { visibleDevice } from '../platform/devices.ts';
 import type { AuthEnv } from './auth.ts';

@@ -5,6 +5,8 @@
 import { Hono } from 'hono';
 import type { Server, ServerWebSocket } from 'bun';
 import type { Platform } from '../platform/context.ts';
+import { MediaLivePath } from '../protocol/paths.ts';
+import { validateForDevice } from './validate.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 
 type Grant = NonNullable<ReturnType<Platform['live']['takeWsToken']>>;
@@ -17,7 +19,7 @@ export function mediaRoutes(p: Platform) {
     message: () => {}, // viewers only receive
     close: (ws: MediaWs, code) => p.live.detachWs(ws.data.state.grant, `WSS viewer closed (${code})`),
   };
-  return new Hono<{ Bindings: Server<SocketData> }>().get('/media/live/:streamId', (c) => {
+  return new Hono<{ Bindings: Server<SocketData> }>().get('/media/live/:streamId', validateForDevice('param', MediaLivePath), (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return c.json({ info: 'a WebSocket endpoint' }, 426);
     const grant = p.live.takeWsToken(c.req.param('streamId'), c.req.query('token') ?? '');
     if (!grant) return c.json({ info: 'unknown, expired or used viewer token' }, 403);

@@ -6,25 +6,19 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { ChannelParam, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { visibleDevice } from '../platform/devices.ts';
 import { DomainError } from '../platform/errors.ts';
 import { CS_PLAYBACK_PATH } from '../platform/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../platform/recording-playback.ts';
 import { VrError } from '../platform/recording-vr.ts';
-import { formatZodError } from '../protocol/errors.ts';
 import { AUTH_META, type AuthEnv, type Principal } from './auth.ts';
 import { problem } from './problem.ts';
-import { validate } from './validate.ts';
+import { FORGED, validate } from './validate.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
-
-function channelOf(text: string): number {
-  const r = ChannelParam.safeParse(text);
-  if (!r.success) throw new DomainError('invalid', `channel: ${formatZodError(r.error)}`, 'channel');
-  return r.data;
-}
 
 /**
  * Authenticate unless an earlier middleware of the same path did already (this sub-app shares the
@@ -40,41 +34,41 @@ export function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHa
 /** The recording sub-app (mount under `/api/devices` behind authentication). */
 export function recordingRoutes(p: Platform) {
   return new Hono<AuthEnv>()
-    .post('/:id/channels/:ch/recording', validate('json', StartRecordingBody), async (c) => {
+    .post('/:id/channels/:ch/recording', validate('param', ChannelPath), validate('json', StartRecordingBody), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const r = await p.recording.startSession(row, channelOf(c.req.param('ch')), c.req.valid('json'), nameOf(c.var.principal));
+      const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
       return c.json(r.session, r.created ? 201 : 200);
     })
-    .delete('/:id/channels/:ch/recording', async (c) => {
+    .delete('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      return c.json(await p.recording.stopSession(row.id, channelOf(c.req.param('ch')), nameOf(c.var.principal)), 202);
+      return c.json(await p.recording.stopSession(row.id, c.req.valid('param').ch, nameOf(c.var.principal)), 202);
     })
-    .get('/:id/channels/:ch/recording', async (c) => {
+    .get('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const s = await p.recording.currentSession(row.id, channelOf(c.req.param('ch')));
+      const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
       if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
       return c.json(s);
     })
-    .get('/:id/recording-policy', async (c) => {
+    .get('/:id/recording-policy', validate('param', DevicePath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       return c.json(await p.recording.policy(row.id));
     })
-    .put('/:id/recording-policy', validate('json', RecordingPolicyBody), async (c) => {
+    .put('/:id/recording-policy', validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
     })
-    .get('/:id/channels/:ch/recordings', validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/recordings', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      return c.json(await p.recording.playback.list(row.id, channelOf(c.req.param('ch')), c.req.valid('query'), viewerOf(c.var.principal)));
+      return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));
     })
-    .get('/:id/channels/:ch/playback.m3u8', validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/playback.m3u8', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const text = await p.recording.playback.playlist(row.id, channelOf(c.req.param('ch')), c.req.valid('query'), viewerOf(c.var.principal));
+      const text = await p.recording.playback.playlist(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
-    .get('/:id/channels/:ch/download', validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/download', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const d = await p.recording.playback.download(row.id, channelOf(c.req.param('ch')), c.req.valid('query'));
+      const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {
         'Content-Type': MPEG_TS, 'Content-Length': String(d.size), 'Content-Disposition': `attachment; filename="${d.filename}"`,
         'Cache-Control': 'private, no-store',
@@ -84,7 +78,7 @@ export function recordingRoutes(p: Platform) {
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */
 export function segmentMediaRoutes(p: Platform) {
-  return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, async (c) => {
+  return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
       return await p.recording.playback.segment(c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('a'), c.req.query('s'), c.req.header('range'));
     } catch (err) {

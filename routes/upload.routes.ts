@@ -4,10 +4,12 @@ import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
 import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
 import { UPLOAD_PATH } from '../platform/uploads.ts';
+import { UploadPath } from '../protocol/paths.ts';
+import { FORGED, validateForDevice } from './validate.ts';
 
 /** The upload endpoint (device-facing: failures are `{"info": …}`). */
 export function uploadRoutes(p: Platform) {
-  return new Hono().put(`${UPLOAD_PATH}/:token`, async (c) => {
+  return new Hono().put(`${UPLOAD_PATH}/:token`, validateForDevice('param', UploadPath, {}, FORGED), async (c) => {
     const length = c.req.header('content-length');
     try {
       const r = await p.uploads.receive(c.req.param('token'), c.req.raw.body, length === undefined ? undefined : Number(length));

@@ -14,7 +14,9 @@ import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
 import { VrError } from '../platform/recording-vr.ts';
 import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
+import { SegmentPath, VrChannelPath } from '../protocol/paths.ts';
 import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
+import { FORGED, validateForDevice } from './validate.ts';
 
 /** Headers of the upload endpoint's answers: those of Vr, for the method it takes. */
 const CS_REPLY_HEADERS = { ...VR_REPLY_HEADERS, 'Access-Control-Allow-Methods': 'PUT' };
@@ -41,9 +43,10 @@ export function vrRoutes(p: Platform) {
     return res;
   };
   return new Hono()
-    .options(`${VR_PATH_PREFIX}:channelId`, (c) => c.body(null, 204, VR_REPLY_HEADERS))
+    .options(`${VR_PATH_PREFIX}:channelId`, validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), (c) => c.body(null, 204, VR_REPLY_HEADERS))
     // The form is limited before it is read, chunked or not (a 100 MB body was once read whole first).
-    .post(`${VR_PATH_PREFIX}:channelId`, bodyLimit({ maxSize: VR_MAX_FORM_BYTES, onError: (c) => count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), 'unknown') }), async (c) => {
+    .post(`${VR_PATH_PREFIX}:channelId`, bodyLimit({ maxSize: VR_MAX_FORM_BYTES, onError: (c) => count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), 'unknown') }),
+      validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), async (c) => {
       let op = 'unknown';
       try {
         const s = await p.recording.vr.authorize(c.req.param('channelId'), c.req.header(MAC_IDENTITY_HEADER));
@@ -55,7 +58,7 @@ export function vrRoutes(p: Platform) {
         return count(failure(p, c, err), op);
       }
     })
-    .put(`${CS_UPLOAD_PATH}/:session/:name`, async (c) => {
+    .put(`${CS_UPLOAD_PATH}/:session/:name`, validateForDevice('param', SegmentPath, CS_REPLY_HEADERS, FORGED), async (c) => {
       try {
         const length = c.req.header('content-length');
         const r = await p.recording.vr.upload(

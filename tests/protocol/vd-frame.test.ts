@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { parseVdFrame, VD_ERR, VD_MAX_FRAME_BYTES, vdError, vdEvent, vdRequest, vdResponse, type VdParams, type VdResp } from '../../protocol/index.ts'
+import { parseVdFrame, VD_ERR, VD_ERR_MSG_MAX_CHARS, VD_MAX_FRAME_BYTES, VD_NAME_MAX_CHARS, vdError, vdEvent, vdRequest, vdResponse, type VdParams, type VdResp } from '../../protocol/index.ts'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -103,6 +103,20 @@ describe('parseVdFrame: invalid frames name what is wrong', () => {
 
   it('takes a smaller limit when the caller gives one', () => {
     expect(parseVdFrame('{"event":"RebootDevice"}', 10)).toMatchObject({ kind: 'invalid', reason: 'too large (limit 10 bytes)' })
+  })
+})
+
+describe('parseVdFrame: names and error texts fit to store', () => {
+  it(`refuses a message name over ${VD_NAME_MAX_CHARS} characters or with a NUL, keeping seq`, () => {
+    expect(parseVdFrame(JSON.stringify({ req: 'K'.repeat(VD_NAME_MAX_CHARS + 1), seq: 3 }))).toEqual({ kind: 'invalid', seq: 3, reason: `req not a message name (1-${VD_NAME_MAX_CHARS} characters)` })
+    expect(parseVdFrame(JSON.stringify({ event: 'Bind\u0000' }))).toMatchObject({ kind: 'invalid', reason: `event not a message name (1-${VD_NAME_MAX_CHARS} characters)` })
+    expect(parseVdFrame(JSON.stringify({ req: 'K'.repeat(VD_NAME_MAX_CHARS), seq: 3 }))).toMatchObject({ kind: 'request' })
+  })
+
+  it("keeps a failed answer's code, its msg made storable: NUL and lone surrogates replaced, cut to the limit", () => {
+    expect(parseVdFrame('{"seq":4,"err":{"code":1,"msg":"disk\\u0000 \\ud800full"}}')).toEqual({ kind: 'error', seq: 4, err: { code: 1, msg: 'disk\uFFFD \uFFFDfull' } })
+    const long = parseVdFrame(JSON.stringify({ seq: 5, err: { code: 500, msg: 'x'.repeat(VD_ERR_MSG_MAX_CHARS * 4) } }))
+    expect(long.kind === 'error' ? long.err.msg.length : 0).toBe(VD_ERR_MSG_MAX_CHARS)
   })
 })
 
