@@ -63,9 +63,15 @@ export const ProvisionDevice = z.object({
 /** A provisioning request. */
 export type ProvisionDevice = z.infer<typeof ProvisionDevice>
 
+/**
+ * A user name: letters, digits and `. _ @ -`, beginning with a letter or a digit (so never `.` or `..`, which a URL
+ * path cannot carry as one segment: `/api/admin/users/:username/unlock`).
+ */
+export const UserName = text(USERNAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'expected letters, digits and . _ @ -, beginning with a letter or digit')
+
 /** `POST /api/admin/users`: create a user. */
 export const CreateUser = z.object({
-  username: text(USERNAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9._@-]+$/, 'expected letters, digits and . _ @ -'),
+  username: UserName,
   password: Password,
   role: z.enum(['user', 'admin']).default('user'),
 })

@@ -1,7 +1,7 @@
 /** `/api/admin`: provision devices and users, lift their login locks (admins only). */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CreateUser, ProvisionDevice } from '../protocol/api.ts';
+import { CreateUser, ProvisionDevice, UserName } from '../protocol/api.ts';
 import { DevicePath } from '../protocol/paths.ts';
 import type { Platform } from '../platform/context.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -11,7 +11,7 @@ import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** Path parameter of the user unlock route: a user name as CreateUser takes it. */
-const UserPath = z.object({ username: CreateUser.shape.username });
+const UserPath = z.object({ username: UserName });
 
 /** The admin sub-app (mounted under an authenticating middleware). */
 export function adminRoutes(p: Platform) {

@@ -289,7 +289,8 @@ describe('device tools', () => {
     expect(Math.abs(cam.camera.time.parse(asked.start) - (now - 86_400_000))).toBeLessThan(120_000);
     expect(cam.camera.time.parse(asked.end)).toBeGreaterThan(now);
     // What the camera uploaded and reported in LogDone is what the page offers.
-    const done = cam.sent.find((m) => m.name === 'LogDone' && (m.params as { trans_id: string }).trans_id === asked.trans_id)!.params as { status: string; size: number };
+    // trans_id goes out as H.627.2's integer and comes back as the device's text: compared as text (NOTES 11).
+    const done = cam.sent.find((m) => m.name === 'LogDone' && String((m.params as { trans_id: string }).trans_id) === String(asked.trans_id))!.params as { status: string; size: number };
     expect(done.status).toBe('success');
     const log = uploaded.get(asked.url)!;
     expect(log.byteLength).toBe(done.size);
