@@ -3,7 +3,7 @@
  * unless the device's state changes; every body is limited before it is read, chunked ones included.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { INSECURE, startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
 import { VS_ADDRESS_BUDGET } from '../../routes/vs.routes.ts';
 import { API_BODY_MAX_BYTES } from '../../routes/app.ts';
 import { VR_MAX_FORM_BYTES } from '../../protocol/constants.ts';
@@ -80,9 +80,7 @@ describe('bodies', () => {
 describe('a signed-in user', () => {
   let token: string;
   beforeAll(async () => {
-    await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username: 'carol', password: 'carol-password' }) });
-    const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'carol-password' }), ...INSECURE } as RequestInit);
-    token = (await r.json()).token;
+    token = await userToken(p, 'carol');
   });
 
   it('holds at most BIND_CODES_OPEN_MAX unused bind codes', async () => {

@@ -3,7 +3,7 @@
  * slow another user's RPC down.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
 import { until } from '../helpers/wait.ts';
 import { VD_ALARM_BUDGET, VD_BIND_BUDGET, VD_LOGIN_BUDGET, VD_MESSAGE_BUDGET_DEFAULT, VD_OVERRUNS_TO_CLOSE } from '../../platform/vd-budget.ts';
@@ -28,9 +28,7 @@ let alice: string;
 beforeAll(async () => {
   p = await startTestPlatform();
   for (const d of [FLOODER, VICTIM]) expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(d) })).status).toBe(201);
-  await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
-  const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'alice-password' }), ...INSECURE } as RequestInit);
-  alice = (await r.json()).token;
+  alice = await userToken(p, 'alice');
 }, 60_000);
 afterAll(async () => { await p?.cleanup(); });
 

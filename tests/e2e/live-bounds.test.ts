@@ -3,7 +3,7 @@
  * the stream actor's history the same bytes however many viewers it has.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -18,17 +18,11 @@ let alice: string;
 let bob: string;
 const CAM = { device_id: 'CAM-VIEWERS', password: 'viewers-password', mac_id: 'a0:b1:c2:d3:e5:10' };
 
-async function signIn(username: string): Promise<string> {
-  await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: `${username}-password` }) });
-  const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }), ...INSECURE } as RequestInit);
-  return (await r.json()).token;
-}
-
 beforeAll(async () => {
   p = await startTestPlatform({ LIVE_VIEWERS_PER_USER: String(CAP) });
   expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(CAM) })).status).toBe(201);
-  alice = await signIn('alice');
-  bob = await signIn('bob');
+  alice = await userToken(p, 'alice');
+  bob = await userToken(p, 'bob');
   cam = await RawDevice.connect(p.url, { login_code: CAM.device_id, login_passwd: CAM.password, hardware_model: 'h', firmware_model: 'f' });
   const { bind_code } = await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json();
   cam.event('Bind', { bind_id: bind_code });

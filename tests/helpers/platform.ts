@@ -112,3 +112,13 @@ async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>
   };
   return tp;
 }
+
+/** A new user (password `<username>-password`) created with the admin token, signed in: its bearer token. */
+export async function userToken(p: TestPlatform, username: string): Promise<string> {
+  await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: `${username}-password` }) });
+  const r = await fetch(`${p.url}/api/session`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }), ...INSECURE,
+  } as RequestInit);
+  if (r.status !== 201) throw new Error(`sign-in of ${username} failed: ${r.status}`);
+  return (await r.json()).token;
+}

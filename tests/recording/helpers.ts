@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { SimulatedDevice, type MediaHooks, type MediaResult } from '../../device/index.ts';
 import type { StartRecordParams, StopRecordParams } from '../../protocol/index.ts';
 import { INSECURE, type TestPlatform } from '../helpers/platform.ts';
+export { userToken } from '../helpers/platform.ts';
 
 /** The password every test camera uses. */
 export const CAM_PASSWORD = 'camera-password';
@@ -22,16 +23,6 @@ export async function until<T>(f: () => Promise<T> | T, ok: (v: T) => boolean, m
     if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms: ${JSON.stringify(v).slice(0, 800)}`);
     await Bun.sleep(50);
   }
-}
-
-/** A signed-in user's bearer token (the user is created first). */
-export async function userToken(p: TestPlatform, username: string): Promise<string> {
-  await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: `${username}-password` }) });
-  const r = await fetch(`${p.url}/api/session`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }), ...INSECURE,
-  } as RequestInit);
-  if (r.status !== 201) throw new Error(`sign-in of ${username} failed: ${r.status}`);
-  return (await r.json()).token;
 }
 
 /** What a capturing recording hook saw, and how it answers. */
