@@ -169,6 +169,9 @@ export class VrService {
         await this.rec.storage.put(ctx.key, body ?? emptyBody(), ctx.size);
       } catch (err) {
         if (err instanceof SizeMismatchError) throw new VrError(400, err.message);
+        // Cancelled (op=fail) or expired while its bytes streamed in: its removal took the part file away.
+        const now = this.p.host.peek(id) ?? (await this.p.host.get(id));
+        if (now && now.stateKey !== 'created') throw new VrError(410, `segment ${name} was cancelled or expired while it uploaded (${now.stateKey})`);
         this.rec.log.error({ segment: id, err: String(err) }, 'segment could not be stored');
         throw new VrError(500, 'the segment could not be stored');
       }

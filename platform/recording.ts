@@ -178,7 +178,8 @@ export class RecordingService {
     if (!row) return undefined;
     const v = await this.p.host.get(row.id);
     if (!v) return undefined;
-    const [d] = await this.p.db.rows<{ segments: number; seconds: number; reports: number }>(sql`SELECT coalesce(sum(dropped_nb), 0)::int AS segments,
+    // Summed as float8: the reports of a long session can add up past an int4 (each is bounded, their sum is not).
+    const [d] = await this.p.db.rows<{ segments: number; seconds: number; reports: number }>(sql`SELECT coalesce(sum(dropped_nb), 0)::float8 AS segments,
       coalesce(sum(dropped_time), 0)::float8 AS seconds, count(*)::int AS reports FROM recording_stats WHERE recording_id = ${row.id}`);
     return { ...viewOf(v.id, v.stateKey, v.context as unknown as RecordingContext), dropped: d ?? { segments: 0, seconds: 0, reports: 0 } };
   }

@@ -1,0 +1,62 @@
+/**
+ * Edges the fuzz run found (issue #19): a segment cancelled while its bytes stream in, and dropped-segment reports
+ * whose sum outgrows an int4.
+ */
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { INSECURE, startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
+import { captureRecording, onlineCam, until, VrClient, type TestCam } from './helpers.ts';
+import { VR_DROPPED_NB_MAX as DROPPED_NB_MAX } from '../../protocol/vr.ts';
+
+setDefaultTimeout(90_000);
+
+let p: TestPlatform;
+let cam: TestCam;
+let vr: VrClient;
+let alice: string;
+
+beforeAll(async () => {
+  p = await startTestPlatform();
+  alice = await userToken(p, 'alice');
+  const rec = captureRecording();
+  cam = await onlineCam(p, 'CAM-EDGE', 'a0:b1:c2:d3:e5:60', rec.hooks, alice);
+  expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { method: 'POST', token: alice, body: '{}' })).status).toBe(201);
+  await until(() => rec.starts.length, (n) => n === 1, 10_000, 'StartRecord');
+  vr = new VrClient(rec.starts[0]!.cbk_url, cam.mac);
+}, 90_000);
+afterAll(async () => {
+  await cam?.dev.stop();
+  await p?.cleanup();
+});
+
+describe('Vr edges', () => {
+  it('answers an upload cancelled while it streams with 410, not a server error', async () => {
+    const size = 64 * 1024;
+    const c = await vr.create({ size, start: Date.now() / 1000, duration: 2 });
+    expect(c.status).toBe(200);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const body = new ReadableStream<Uint8Array>({
+      async start(ctl) {
+        ctl.enqueue(new Uint8Array(size / 2));
+        await held; // the second half waits until the segment is cancelled
+        ctl.enqueue(new Uint8Array(size / 2));
+        ctl.close();
+      },
+    });
+    const put = fetch(String(c.body.url), { method: 'PUT', body, headers: { 'Content-Type': 'video/mp2t' }, ...INSECURE } as RequestInit);
+    await Bun.sleep(300);
+    expect((await vr.fail(String(c.body.name))).status).toBe(200);
+    await Bun.sleep(300);
+    release();
+    const r = await put;
+    expect(r.status).toBe(410);
+    expect((await r.json()).info).toContain('cancelled');
+  });
+
+  it('shows the dropped segments of a session whose reports add up past an int4', async () => {
+    for (let i = 0; i < 70; i++) expect((await vr.post({ op: 'stat', dropped_nb: DROPPED_NB_MAX, dropped_time: 1 })).status).toBe(200);
+    const s = await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice });
+    expect(s.status).toBe(200);
+    expect((await s.json()).dropped.segments).toBe(70 * DROPPED_NB_MAX);
+  });
+});
