@@ -78,9 +78,9 @@ beforeAll(async () => {
   }
   removeFiles(files);
   const cpu = `cpu: platform=${(cpuSeconds(w.p.proc.pid) - cpu0.platform).toFixed(1)}s fuzzer=${(totalCpu(process.cpuUsage(cpu0.fuzzer)) / 1e6).toFixed(1)}s`;
-  const summary = w.tally.summary(SEED, ` ${cpu}`);
   await Bun.sleep(LOG_SETTLE_MS);
   w.tally.resolve(attribute);
+  const summary = w.tally.summary(SEED, ` ${cpu}`);
   if (alive) await minimizeFindings(w, w.conns.fz[0]);
   if (process.env.FUZZ_LOG_FILE) await Bun.write(process.env.FUZZ_LOG_FILE, `${w.p.lines.join('\n')}\n`);
   console.log(summary);
@@ -97,7 +97,7 @@ afterAll(async () => {
 
 /** The findings of some kinds, one readable line each (the full text is in the printed report). */
 function findings(...kinds: FindingKind[]): string[] {
-  return w.tally.findings.filter((f: Finding) => kinds.includes(f.kind)).map((f) => `${f.target} ${f.where} → ${f.status} (×${f.count})${f.cause ? ` [${f.cause}]` : ""}: ${f.repro.split("\n")[0]}`);
+  return w.tally.findings.filter((f: Finding) => kinds.includes(f.kind)).map((f) => `${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` [${f.cause}]` : ''}: ${f.repro.split('\n')[0]}`);
 }
 
 describe(`a bounded fuzz run (seed ${SEED})`, () => {

@@ -9,9 +9,9 @@
 import fc from 'fast-check';
 import { VD_NAMES, type VdName } from '../../../protocol/vd.ts';
 import { VD_EXAMPLES } from '../../protocol/vd-examples.ts';
-import { loopbackSource, type BodySpec, type HttpSpec } from './http.ts';
+import { INVALID_UTF8, loopbackSource, SOURCES, type BodySpec, type HttpSpec } from './http.ts';
 import { headerSafe } from './vr-target.ts';
-import { deref, hostileValue, HOSTILE_KEYS, InputStream, mutate, mutations, Raw, Ref, resolveRefs, TEN_KB, traversal, type Mutation } from './values.ts';
+import { deref, hostileValue, HOSTILE_KEYS, InputStream, jsonText, mutate, mutations, Raw, Ref, resolveRefs, TEN_KB, traversal, type Mutation } from './values.ts';
 import { FUZZ_PASSWORD, fuzzHttp, harvestJson, remember, going, type World } from './world.ts';
 
 type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[]; minimum?: number; maximum?: number; anyOf?: Schema[]; oneOf?: Schema[]; default?: unknown };
@@ -32,6 +32,8 @@ const ROUTE_WEIGHTS: Record<string, number> = {
   'GET /api/actors/{id}/replay': 3, 'GET /api/actors/{id}/export': 3, 'GET /api/events': 3, 'GET /api/machines/{type}/{version}/diagram.svg': 2,
   'POST /api/devices/{id}/rpc': 40,
 };
+/** A body over the API's 64 KB limit. */
+const OVERSIZED_BODY_BYTES = 70_000;
 /** Sign-in routes: failures there slow down the address, so each input comes from its own. */
 const SIGN_IN_ROUTES = new Set(['POST /api/session', 'POST /api/console/session']);
 
@@ -181,13 +183,14 @@ export function apiSpec(w: World, routes: ApiRoute[], a: ApiInput): HttpSpec {
   if (route.body || (route.method !== 'GET' && a.bodyKind === 0)) {
     const base = key === 'POST /api/devices/{id}/rpc' ? rpcBody(a.variant, w.marker) : exampleOf(route.body, a.variant, '', route.path);
     body = a.bodyKind === 1 ? { kind: 'text', text: ['{', '', 'null', '[]', '"x"', '{"a":1,}', 'x'.repeat(TEN_KB)][a.variant % 7]! }
-      : a.bodyKind === 2 ? { kind: 'bytes', size: 70_000, fill: 0x20 }
+      : a.bodyKind === 2 ? { kind: 'bytes', size: OVERSIZED_BODY_BYTES, fill: 0x20 }
+      : a.bodyKind === 3 ? { kind: 'spliced', text: jsonText(resolveRefs(base, w.pools)), at: '":"', bytes: INVALID_UTF8[a.variant % INVALID_UTF8.length]! }
       : { kind: 'json', value: mutate(base, a.edits) };
     const ct = CONTENT_TYPES[a.contentType];
     if (ct) headers['Content-Type'] = ct;
   }
   const spec: HttpSpec = { target: 'api', route: key, method: route.method, path, query, headers, body: resolveBody(w, body), chunked: a.chunked && !!body };
-  if (SIGN_IN_ROUTES.has(key)) spec.source = loopbackSource(30_000 + (a.variant % 30_000));
+  if (SIGN_IN_ROUTES.has(key)) spec.source = loopbackSource(SOURCES.signIn, a.variant);
   return spec;
 }
 
@@ -279,7 +282,7 @@ export function vsSpec(w: World, v: VsInput): HttpSpec {
   const headers: Record<string, string> = {};
   if (v.header !== undefined) headers['Mac-Identity'] = headerSafe(val(v.header));
   const path = v.path < 16 ? VS_PATHS[0]! : VS_PATHS[v.path - 15]!;
-  return { target: 'vs', route: 'GET /Vs/getServerAddr', method: 'GET', path, query, headers, ...(v.source % 5 === 0 ? {} : { source: loopbackSource(50_000 + (v.source % 512)) }) };
+  return { target: 'vs', route: 'GET /Vs/getServerAddr', method: 'GET', path, query, headers, ...(v.source % 5 === 0 ? {} : { source: loopbackSource(SOURCES.vs, v.source) }) };
 }
 
 /** Send `quota` Vs queries. */

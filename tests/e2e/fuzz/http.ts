@@ -13,6 +13,11 @@ import { formText, jsonText, pctEncode, Raw } from './values.ts';
 export const HTTP_TIMEOUT_MS = 30_000;
 /** Most of an answer's body the fuzz reads (a download or a feed is cut there). */
 export const BODY_READ_MAX_BYTES = 256 * 1024;
+/** MPEG-TS packet size and sync byte (ISO/IEC 13818-1). */
+const TS_PACKET_BYTES = 188;
+const TS_SYNC_BYTE = 0x47;
+/** Byte sequences that are not UTF-8: a stray continuation byte, an overlong '/', a lone surrogate, a cut sequence. */
+export const INVALID_UTF8: readonly number[][] = [[0xff], [0xfe, 0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]];
 /** Size of the pieces a chunked body is sent in. */
 const CHUNK_BYTES = 512;
 
@@ -21,7 +26,9 @@ export type BodySpec =
   | { kind: 'json'; value: unknown }
   | { kind: 'form'; pairs: unknown[] }
   | { kind: 'text'; text: string }
-  | { kind: 'bytes'; size: number; fill?: number };
+  | { kind: 'bytes'; size: number; fill?: number }
+  /** Text with bytes spliced in after its first `at` (invalid UTF-8 where text is expected). */
+  | { kind: 'spliced'; text: string; at: string; bytes: number[] };
 
 /** One HTTP request as data: printed in full when it fails, and re-sent by the minimizer. */
 export interface HttpSpec {
@@ -65,9 +72,13 @@ export function renderBody(b: BodySpec | undefined): Uint8Array<ArrayBuffer> | u
   if (b.kind === 'json') return enc.encode(jsonText(b.value));
   if (b.kind === 'form') return enc.encode(formText(b.pairs));
   if (b.kind === 'text') return enc.encode(b.text);
+  if (b.kind === 'spliced') {
+    const cut = b.text.indexOf(b.at) + b.at.length;
+    return new Uint8Array([...enc.encode(b.text.slice(0, cut)), ...b.bytes, ...enc.encode(b.text.slice(cut))]);
+  }
   const bytes = new Uint8Array(b.size);
-  // MPEG-TS-looking bytes: a sync byte every 188 (what a segment upload carries).
-  for (let i = 0; i < bytes.length; i++) bytes[i] = i % 188 === 0 ? 0x47 : (b.fill ?? (i * 31) & 0xff);
+  // MPEG-TS-looking bytes: a sync byte at each packet's start (what a segment upload carries).
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i % TS_PACKET_BYTES === 0 ? TS_SYNC_BYTE : (b.fill ?? (i * 31) & 0xff);
   return bytes;
 }
 
@@ -77,7 +88,7 @@ export function describeHttp(s: HttpSpec, base = ''): string {
   const headers = Object.entries(s.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
   if (s.chunked) headers.push('Transfer-Encoding: chunked');
   if (s.source) headers.push(`(sent from ${s.source})`);
-  const text = !body ? '' : s.body!.kind === 'bytes' ? `<${body.length} bytes>` : body.length > 64 * 1024 ? `<${body.length} bytes: ${new TextDecoder().decode(body.slice(0, 200))}…>` : new TextDecoder().decode(body);
+  const text = !body ? '' : s.body!.kind === 'bytes' ? `<${body.length} bytes>` : s.body!.kind === 'spliced' ? `${s.body!.text.replace(s.body!.at, `${s.body!.at}<bytes ${Buffer.from(s.body!.bytes).toString('hex')}>`)}` : body.length > 64 * 1024 ? `<${body.length} bytes: ${new TextDecoder().decode(body.slice(0, 200))}…>` : new TextDecoder().decode(body);
   return [`${s.method} ${base}${renderTarget(s)}${s.upgrade ? ' (WebSocket upgrade)' : ''}`, ...headers, ...(text ? ['', text] : [])].join('\n');
 }
 
@@ -216,7 +227,18 @@ function flat(h: Record<string, string | string[] | undefined>): Record<string, 
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
 }
 
-/** Loopback source address number `n` (127.42.x.y): each one a fresh client for the per-address limits. */
-export function loopbackSource(n: number): string {
-  return `127.42.${(n >> 8) & 0xff}.${(n & 0xff) || 1}`;
+/**
+ * Blocks of loopback source addresses, one per use, so that one use's failures (a wrong password
+ * slows its address down) never slow another's: `from` and how many addresses the block has.
+ */
+export const SOURCES = {
+  vdLogin: { from: 1, size: 20_000 },
+  signIn: { from: 30_000, size: 20_000 },
+  vs: { from: 50_000, size: 512 },
+} as const;
+
+/** Address number `n` of a block (127.42.x.y): a client of its own for the platform's per-address limits. */
+export function loopbackSource(block: { from: number; size: number }, n: number): string {
+  const k = block.from + (n % block.size);
+  return `127.42.${(k >> 8) & 0xff}.${(k & 0xff) || 1}`;
 }

@@ -4,7 +4,7 @@
  * every simplification that still gets the same status, within a budget of re-sends.
  */
 import { describeHttp, sendHttp, type HttpSpec } from './http.ts';
-import { causeOf, FAILURE_LOG_LEVELS, type Finding, type LogLine } from './tally.ts';
+import { causeOf, FAILURE_LOG_LEVELS, triggerOf, type Finding, type LogLine } from './tally.ts';
 import { DupKeys, jsonText, Raw } from './values.ts';
 import type { FuzzConn, InFrame } from './vd-conn.ts';
 import { httpClass, httpLogMatch, type World } from './world.ts';
@@ -91,14 +91,20 @@ async function sameCause(w: World, f: Finding, from: number, match: ((l: LogLine
   return hit && causeOf(hit.line) === f.cause ? { text: hit.text } : false;
 }
 
-/** Make every 5xx finding's input minimal; returns the re-sends spent. */
+/**
+ * Make every 5xx finding's input minimal (same status, same cause in the log), then label it by
+ * what its minimal input holds and merge the findings that turn out to be one; returns the
+ * re-sends spent.
+ */
 export async function minimizeFindings(w: World, fuzzConn: FuzzConn | undefined): Promise<number> {
   let spent = 0;
   for (const f of w.tally.findings) {
     if (spent >= MINIMIZE_TRIES_MAX) break;
     if (f.kind === 'http-5xx' && f.replay) spent += await minimizeHttp(w, f, Math.min(MINIMIZE_TRIES_PER_FINDING, MINIMIZE_TRIES_MAX - spent));
     if (f.kind === 'vd-err-5xx' && f.replay !== undefined && fuzzConn) spent += await minimizeVd(w, f, fuzzConn, Math.min(MINIMIZE_TRIES_PER_FINDING, MINIMIZE_TRIES_MAX - spent));
+    if (f.kind === 'http-5xx' || f.kind === 'vd-err-5xx') f.trigger = triggerOf(f.repro);
   }
+  w.tally.merge();
   return spent;
 }
 

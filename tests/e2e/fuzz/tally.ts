@@ -18,6 +18,8 @@ export interface FindingKey {
   where: string;
   /** HTTP status, Vd err code, or what went wrong. */
   status: string;
+  /** What in the input probably set it off (NUL, a lone surrogate, a huge number), when one shows. */
+  trigger?: string;
 }
 
 /** One input that showed it. */
@@ -28,6 +30,8 @@ export interface Occurrence {
   /** Index in the platform's stdout when the input was sent, and what its log line must match. */
   logFrom: number;
   logMatch?: (line: LogLine) => boolean;
+  /** Index in the platform's stdout when the answer came: an error line without a path up to here may be this input's. */
+  logTo?: number;
   /** What the minimizer re-sends (set by the target). */
   replay?: unknown;
 }
@@ -46,6 +50,10 @@ export type LogLine = Record<string, unknown> & { level?: string; msg?: string; 
 export const FAILURE_LOG_LEVELS = new Set(['error', 'fatal']);
 /** Occurrences kept per place and status (enough to tell causes apart; the rest only counted). */
 const OCCURRENCES_KEPT = 300;
+/** The largest 32-bit signed integer: a number past it overflows an `integer` column. */
+const INT32_MAX = 2 ** 31 - 1;
+/** Lines the platform's log may lag behind an answer (read from its pipe a little later). */
+const LOG_LAG_LINES = 50;
 /** Most of an input kept per traversal marker. */
 const MARKER_TEXT_MAX_CHARS = 4096;
 /** Examples kept of each kind of missing answer. */
@@ -65,6 +73,19 @@ export function causeOf(l: LogLine): string {
   const err = String(l.err ?? '').split(/\nparams:|\n\s+at\s/)[0]!.replace(/\s+/g, ' ').trim();
   // Ids, numbers and actor names vary between occurrences of one cause.
   return `${l.msg}: ${err}`.replace(/\b(pu|stream|recording|rec|segment|seg):[^\s:]+/g, '$1:…').replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\d+/gi, '#').slice(0, CAUSE_MAX_CHARS);
+}
+
+/**
+ * What in an input probably set a failure off, as a label: a NUL, a lone surrogate (either as
+ * JSON escapes or percent-encoded bytes), or a number past 32 bits; '' when none shows.
+ */
+export function triggerOf(input: string): string {
+  const text = input.split('\n→')[0]!;
+  if (/\\u0000|%00|\u0000/.test(text)) return 'NUL';
+  if (/\\u[dD][89abAB][0-9a-fA-F]{2}|\\u[dD][c-fC-F][0-9a-fA-F]{2}|%ED%[A-B]/i.test(text) || !text.isWellFormed()) return 'a lone surrogate';
+  const past32Bits = [...text.matchAll(/(?<![\w.%-])-?\d{10,}(?![\w.-])/g)].some((m) => Math.abs(Number(m[0])) > INT32_MAX);
+  if (past32Bits || /(?<![\w%])\d(\.\d+)?e\+?\d{2,}(?!\w)/i.test(text)) return 'a huge number';
+  return '';
 }
 
 /** The tally of one run. */
@@ -121,13 +142,14 @@ export class Tally {
     this.closes.set(String(code), (this.closes.get(String(code)) ?? 0) + 1);
   }
 
-  /** Record an occurrence of a finding. */
+  /** Record an occurrence of a finding (occurrences of one place and status are told apart by what in the input set them off). */
   found(f: FindingKey & Occurrence): void {
-    const id = `${f.kind}|${f.target}|${f.where}|${f.status}`;
+    const trigger = f.kind === 'http-5xx' || f.kind === 'vd-err-5xx' ? triggerOf(f.repro) : '';
+    const id = `${f.kind}|${f.target}|${f.where}|${f.status}|${trigger}`;
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = { key: { kind: f.kind, target: f.target, where: f.where, status: f.status }, list: [], count: 0 }));
+    if (!g) this.groups.set(id, (g = { key: { kind: f.kind, target: f.target, where: f.where, status: f.status, trigger }, list: [], count: 0 }));
     g.count++;
-    if (g.list.length < OCCURRENCES_KEPT) g.list.push({ repro: f.repro, size: f.size, logFrom: f.logFrom, logMatch: f.logMatch, replay: f.replay });
+    if (g.list.length < OCCURRENCES_KEPT) g.list.push({ repro: f.repro, size: f.size, logFrom: f.logFrom, logMatch: f.logMatch, logTo: f.logTo, replay: f.replay });
   }
 
   /** Whether any occurrence was recorded (before {@link resolve}). */
@@ -183,10 +205,13 @@ export class Tally {
     const out = new Map<string, Finding>();
     for (const g of this.groups.values()) {
       for (const o of [...g.list].sort((a, b) => a.logFrom - b.logFrom)) {
-        const hit = o.logMatch ? errors.find((l) => l.i >= o.logFrom && !used.has(l.i) && o.logMatch!(l.line)) : undefined;
+        // The line that names this input; else, for an answer that came with no such line, an
+        // error line naming no request that was written while it was handled (a service's own).
+        const hit = (o.logMatch ? errors.find((l) => l.i >= o.logFrom && !used.has(l.i) && o.logMatch!(l.line)) : undefined)
+          ?? (o.logTo !== undefined ? errors.find((l) => l.i >= o.logFrom && l.i <= o.logTo! + LOG_LAG_LINES && !used.has(l.i) && l.line.path === undefined && l.line.device === undefined) : undefined);
         if (hit) used.add(hit.i);
         const cause = hit ? causeOf(hit.line) : o.logMatch ? '(no error logged)' : '';
-        const id = `${g.key.kind}|${g.key.target}|${g.key.where}|${g.key.status}|${cause}`;
+        const id = `${g.key.kind}|${g.key.target}|${g.key.where}|${g.key.status}|${g.key.trigger}|${cause}`;
         const had = out.get(id);
         if (!had) out.set(id, { ...g.key, ...o, cause, count: 1, log: hit ? [hit.text] : [] });
         else {
@@ -195,7 +220,7 @@ export class Tally {
         }
       }
       // Occurrences past the kept ones are counted with the group's first cause.
-      const first = [...out.values()].find((f) => f.kind === g.key.kind && f.target === g.key.target && f.where === g.key.where && f.status === g.key.status);
+      const first = [...out.values()].find((f) => f.kind === g.key.kind && f.target === g.key.target && f.where === g.key.where && f.status === g.key.status && f.trigger === g.key.trigger);
       if (first) first.count += g.count - g.list.length;
     }
     const explained = new Set([...out.values()].map((f) => f.cause));
@@ -218,6 +243,22 @@ export class Tally {
     this.findings = [...out.values()];
   }
 
+  /** Merge findings that are one (same place, status, trigger and cause), keeping the smallest input. */
+  merge(): void {
+    const out = new Map<string, Finding>();
+    for (const f of this.findings) {
+      const id = `${f.kind}|${f.target}|${f.where}|${f.status}|${f.trigger}|${f.cause}`;
+      const had = out.get(id);
+      if (!had) out.set(id, f);
+      else {
+        const count = had.count + f.count;
+        if (f.size < had.size) Object.assign(had, f);
+        had.count = count;
+      }
+    }
+    this.findings = [...out.values()];
+  }
+
   /** The one summary line: inputs per target, answers by class, closes, findings, seed, duration. */
   summary(seed: number, extra = ''): string {
     const total = [...this.inputs.values()].reduce((a, b) => a + b, 0);
@@ -228,7 +269,7 @@ export class Tally {
     const closes = [...this.closes.entries()].map(([c, n]) => `${c}:${n}`).join(',');
     const s = ((performance.now() - this.started) / 1000).toFixed(1);
     const found = [...this.groups.values()].reduce((a, g) => a + g.count, 0);
-    return `fuzz: seed=${seed} inputs=${total} ${per.join(' ')} vd-closes={${closes}} findings=${found} duration=${s}s${extra}`;
+    return `fuzz: seed=${seed} inputs=${total} ${per.join(' ')} vd-closes={${closes}} findings=${this.findings.length} (from ${found} inputs) duration=${s}s${extra}`;
   }
 
   /** Examples of requests that got no answer at all (not findings: a socket reset by load, a request fetch refused to send). */
@@ -239,7 +280,7 @@ export class Tally {
   /** Every finding written out in full, for the report. */
   report(): string {
     return this.findings.map((f, n) => [
-      `#${n + 1} ${f.kind} ${f.target} ${f.where} → ${f.status} (×${f.count})${f.cause ? ` — ${f.cause}` : ''}`,
+      `#${n + 1} ${f.kind} ${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` — ${f.cause}` : ''}`,
       indent(f.repro),
       ...(f.log.length ? ['  platform log:', ...f.log.map((l) => indent(l.length > 3000 ? `${l.slice(0, 3000)}…` : l, 4))] : []),
     ].join('\n')).join('\n\n');

@@ -9,11 +9,11 @@ import fc from 'fast-check';
 import { vd, VD_NAMES, type VdName } from '../../../protocol/vd.ts';
 import { applyEdits, VD_EXAMPLES } from '../../protocol/vd-examples.ts';
 import { answerPlans, fuzzAnswers } from './answers.ts';
-import { loopbackSource, type HttpSpec } from './http.ts';
+import { INVALID_UTF8, loopbackSource, SOURCES, type HttpSpec } from './http.ts';
 import {
   anyString, deepNest, deref, DupKeys, HOSTILE_NUMBERS, hostileValue, InputStream, jsonText, mutate, mutations, Raw, Ref, resolveRefs,
 } from './values.ts';
-import { FUZZ_PASSWORD, fuzzHttp, going, VICTIM_ID, type World } from './world.ts';
+import { FUZZ_PASSWORD, fuzzHttp, going, remember, VICTIM_ID, type World } from './world.ts';
 import type { FuzzConn, InFrame, Sent } from './vd-conn.ts';
 
 /** A Vd frame to send. JSON values may hold Refs: `seq` (the connection's next seq), `ownMac`, pools. */
@@ -31,8 +31,6 @@ const VD_BUFFER_MAX_BYTES = 1024 * 1024;
 const BIG_FRAME_DRAIN_MS = 2000;
 /** An answer this late is given up on (the request stays counted, as unanswered). */
 const VD_ANSWER_OVERDUE_MS = 10_000;
-/** How long the end of the run waits for answers still due. */
-const VD_DRAIN_MS = 10_000;
 
 const PU_NAMES = VD_NAMES.filter((n) => vd[n].from === 'pu');
 const PLATFORM_NAMES = VD_NAMES.filter((n) => vd[n].from === 'platform');
@@ -110,7 +108,7 @@ function garbage(marker: string): fc.Arbitrary<FrameInput> {
 /** Binary frames: invalid UTF-8, valid frames as bytes, random bytes. */
 function binary(): fc.Arbitrary<FrameInput> {
   const enc = new TextEncoder();
-  const invalid = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82]].map((b) => new Uint8Array(b));
+  const invalid = INVALID_UTF8.map((b) => new Uint8Array(b));
   const inJson = (bad: number[]) => new Uint8Array([...enc.encode('{"req":"Keepalive","seq":1,"params":{"mac_id":"'), ...bad, ...enc.encode('","state":1,"channels":[]}}')]);
   return fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
@@ -135,19 +133,36 @@ export function frames(marker: string): fc.Arbitrary<FrameInput> {
 
 /** What a frame puts on the wire for `conn`, its text for the report, and the seq it is answered with (if any). */
 export function renderFrame(w: World, conn: FuzzConn, f: FrameInput): { data: string | Uint8Array<ArrayBuffer>; text: string; seq?: number; name: string; value?: unknown } {
-  if (f.kind === 'text') return { data: f.text, text: f.text, name: '(garbage)' };
-  if (f.kind === 'bytes') return { data: new Uint8Array(f.bytes), text: `<binary ${Buffer.from(f.bytes).toString('hex')}>`, name: '(binary)' };
+  if (f.kind === 'text') return { data: f.text, text: f.text, ...answerDue(f.text, '(garbage)') };
+  if (f.kind === 'bytes') {
+    const text = `<binary ${Buffer.from(f.bytes).toString('hex')}>`;
+    return { data: new Uint8Array(f.bytes), text, ...answerDue(utf8OrUndefined(f.bytes), '(binary)') };
+  }
   if (f.kind === 'big') {
     const text = `{"req":"Keepalive","seq":1,"params":{"pad":"${'x'.repeat(f.size)}"}}`;
     return { data: f.binary ? new TextEncoder().encode(text) : text, text: `<${f.binary ? 'binary' : 'text'} frame of ${text.length} bytes: ${text.slice(0, 60)}…>`, name: '(oversized)' };
   }
-  let seq: number | undefined;
-  const value = resolveFrame(f.value, conn, w, () => (seq = conn.nextSeq()));
+  const value = resolveFrame(f.value, conn, w, () => conn.nextSeq());
   const text = jsonText(value);
-  const obj = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  const literal = obj && expectsAnswer(obj) ? (obj.seq as number) : undefined;
-  const name = typeof obj?.req === 'string' ? obj.req : typeof obj?.event === 'string' ? obj.event : obj && ('resp' in obj || 'err' in obj) ? '(answer)' : '(other)';
-  return { data: text, text, seq: literal ?? seq, name, value };
+  return { data: text, text, value, ...answerDue(text, '(other)') };
+}
+
+/**
+ * The seq an answer to this frame will carry, if one is due, read from the text as the platform
+ * parses it (repeated keys: the last wins); and the message name to file it under.
+ */
+function answerDue(text: string | undefined, fallback: string): { seq?: number; name: string } {
+  const o = text === undefined ? undefined : parseOrUndefined(text);
+  const name = typeof o?.req === 'string' ? o.req : typeof o?.event === 'string' ? o.event : o && ('resp' in o || 'err' in o) ? '(answer)' : fallback;
+  return o && expectsAnswer(o) ? { seq: o.seq as number, name } : { name };
+}
+
+function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -165,6 +180,15 @@ function expectsAnswer(o: Record<string, unknown>): boolean {
   if (hasResp) return hasErr;
   const err = o.err as Record<string, unknown> | null;
   return !(err && typeof err === 'object' && !Array.isArray(err) && Number.isSafeInteger(err.code));
+}
+
+function parseOrUndefined(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function resolveFrame(v: unknown, conn: FuzzConn, w: World, seq: () => number): unknown {
@@ -185,7 +209,11 @@ function onAnswer(w: World): (conn: FuzzConn, sent: Sent | undefined, f: InFrame
     const code = f.err && typeof f.err === 'object' ? f.err.code : undefined;
     const c = Number(code);
     w.tally.answered('vd', !sent ? 'answer-untracked' : code === undefined ? 'resp' : c >= 400 && c <= 599 ? `err${Math.floor(c / 100)}xx` : 'err-other');
-    if (code === undefined) return;
+    if (code === undefined) {
+      const url = (f.resp as { pic_upload_url?: unknown } | undefined)?.pic_upload_url;
+      if (typeof url === 'string') remember(w, 'uploadUrl', url); // an alarm picture's upload URL
+      return;
+    }
     const text = sent?.text ?? '(a frame whose answer was not expected)';
     const logFrom = sent?.logFrom ?? w.p.lines.length;
     if (c >= 500 && c <= 599) {
@@ -239,9 +267,9 @@ export async function runVdFrames(w: World, quota: number, deadline: number): Pr
       if (i % 32 === 0) await Bun.sleep(0);
     }
   }));
-  const end = Date.now() + VD_DRAIN_MS;
+  const end = Date.now() + VD_ANSWER_OVERDUE_MS;
   while (w.conns.fz.some((c) => c.pending.size > 0) && Date.now() < end) await Bun.sleep(50);
-  for (const c of w.conns.fz) for (let i = 0; i < c.pending.size; i++) w.tally.answered('vd', 'unanswered');
+  for (const c of w.conns.fz) for (const s of c.pending.values()) unanswered(w, s);
 }
 
 /** Requests whose answer is overdue stop holding the window (counted as unanswered). */
@@ -249,8 +277,14 @@ function expire(w: World, c: FuzzConn): void {
   for (const [seq, s] of c.pending) {
     if (Date.now() - s.sentAt < VD_ANSWER_OVERDUE_MS) continue;
     c.pending.delete(seq);
-    w.tally.answered('vd', 'unanswered');
+    unanswered(w, s);
   }
+}
+
+/** A request the platform never answered while its socket stayed open. */
+function unanswered(w: World, s: Sent): void {
+  w.tally.answered('vd', 'unanswered');
+  w.tally.found({ kind: 'hang', target: 'vd', where: s.name, status: `no answer in ${VD_ANSWER_OVERDUE_MS / 1000} s`, repro: s.text, size: s.text.length, logFrom: s.logFrom, replay: s.value });
 }
 
 /** A Vd login attempt: the query pairs (mutated), the transport, where it comes from. */
@@ -287,7 +321,7 @@ export async function runVdLogins(w: World, quota: number, deadline: number, wor
       const pairs = resolveRefs(value.pairs, new Map([...w.pools, ...now]));
       const spec: HttpSpec = {
         target: 'vd-login', route: 'GET /Vd', method: value.method, path: ['Vd'], query: Array.isArray(pairs) ? pairs : [pairs],
-        upgrade: value.upgrade, source: loopbackSource(1 + (i % 20_000)),
+        upgrade: value.upgrade, source: loopbackSource(SOURCES.vdLogin, i),
       };
       await fuzzHttp(w, spec);
     }

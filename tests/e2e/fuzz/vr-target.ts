@@ -7,9 +7,9 @@
  * WebSocket), real and mutated, with bodies of the right and wrong sizes.
  */
 import fc from 'fast-check';
-import type { BodySpec, HttpSpec } from './http.ts';
+import { INVALID_UTF8, type BodySpec, type HttpSpec } from './http.ts';
 import { UPLOAD_TYPES, uploadBodies, uploadRoute, urlParts } from './answers.ts';
-import { deref, HOSTILE_STRINGS, hostileValue, InputStream, mutate, mutations, Raw, Ref, resolveRefs, traversal, type Mutation } from './values.ts';
+import { deref, formText, HOSTILE_STRINGS, hostileValue, InputStream, mutate, mutations, Raw, Ref, resolveRefs, traversal, type Mutation } from './values.ts';
 import { fuzzHttp, harvestJson, remember, REC_SEG_MAX_SIZE_BYTES, going, type World } from './world.ts';
 
 /** One Vr request as generated. */
@@ -20,6 +20,8 @@ export interface VrInput {
   pairs: unknown;
   transport: 'plain' | 'chunked' | 'pad' | 'pad-chunked' | 'huge-chunked';
   method: string;
+  /** Non-zero: raw bytes that are not UTF-8 spliced into the form (which one, by this number). */
+  invalidUtf8: number;
 }
 
 /** Content types of Vr bodies: the right one, with parameters, and wrong ones. */
@@ -88,8 +90,9 @@ export function vrInputs(marker: string): fc.Arbitrary<VrInput> {
     n: fc.nat(), v: fc.nat(), edits: mutations(marker),
     transport: fc.oneof({ weight: 40, arbitrary: fc.constant('plain' as const) }, { weight: 6, arbitrary: fc.constant('chunked' as const) }, { weight: 2, arbitrary: fc.constantFrom('pad' as const, 'pad-chunked' as const) }, { weight: 1, arbitrary: fc.constant('huge-chunked' as const) }),
     method: fc.oneof({ weight: 30, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom('OPTIONS', 'GET', 'PUT', 'DELETE') }),
-  }).map(({ channel, mac, contentType, op, n, v, edits, transport, method }) => ({
-    channel, mac, contentType, transport, method, pairs: mutate(variant(opPairs(op, n), v), edits),
+    invalidUtf8: fc.oneof({ weight: 19, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) }),
+  }).map(({ channel, mac, contentType, op, n, v, edits, transport, method, invalidUtf8 }) => ({
+    channel, mac, contentType, transport, method, invalidUtf8, pairs: mutate(variant(opPairs(op, n), v), edits),
   }));
 }
 
@@ -106,7 +109,8 @@ export function vrSpec(w: World, input: VrInput): HttpSpec {
   const channel = input.channel instanceof Ref ? deref(w.pools, input.channel) : input.channel;
   return {
     target: 'vr', route: `${input.method} /live/cseg/{channelId}`, method: input.method, path: ['live', 'cseg', channel], headers,
-    body: input.method === 'GET' ? undefined : { kind: 'form', pairs: list }, chunked: input.transport !== 'plain' && input.transport !== 'pad',
+    body: input.method === 'GET' ? undefined : input.invalidUtf8 ? { kind: 'spliced', text: formText(list), at: '=', bytes: INVALID_UTF8[input.invalidUtf8 % INVALID_UTF8.length]! } : { kind: 'form', pairs: list },
+    chunked: input.transport !== 'plain' && input.transport !== 'pad',
   };
 }
 

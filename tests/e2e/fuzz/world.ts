@@ -213,7 +213,7 @@ export function judgeHttp(w: World, spec: HttpSpec, r: HttpResult, logFrom: numb
     const text = describeHttp(spec);
     w.tally.found({
       kind: 'http-5xx', target: spec.target, where: spec.route, status: String(r.status), repro: `${text}\n→ ${r.status} ${r.body.slice(0, 500)}`, size: text.length, logFrom,
-      logMatch: httpLogMatch(spec), replay: spec,
+      logMatch: httpLogMatch(spec), logTo: w.p.lines.length, replay: spec,
     });
   } else if (cls === 'timeout') {
     const text = describeHttp(spec);
