@@ -139,7 +139,7 @@ function rpcBody(v: number, marker: string): unknown {
 /** Path-parameter pools by name (devices for `id`, except under /api/actors). */
 function poolOf(route: ApiRoute, name: string): string | string[] {
   if (name === 'id') return route.path.startsWith('/api/actors') ? 'actorId' : route.method === 'DELETE' && route.path.startsWith('/api/admin') ? 'createdDevice' : 'deviceId';
-  const fixed: Record<string, string[]> = { ch: ['0', '1', '2'], type: ['pu', 'stream', 'recording', 'segment'], version: ['1', '2', '3'] };
+  const fixed: Record<string, string[]> = { ch: ['0', '1', '2', '21', '23'], type: ['pu', 'stream', 'recording', 'segment'], version: ['1', '2', '3'] };
   return fixed[name] ?? ({ alarmId: 'alarmId', sid: 'snapshotId', transId: 'transId' } as Record<string, string>)[name] ?? 'deviceId';
 }
 
@@ -198,9 +198,9 @@ export function apiSpec(w: World, routes: ApiRoute[], a: ApiInput): HttpSpec {
 const SIGN_OUT_ROUTES = new Set(['DELETE /api/session', 'DELETE /api/console/session']);
 
 /**
- * Keep the fuzz's fixtures standing: its record session (REC, channel 0) is only read; its cameras
+ * Keep the fuzz's fixtures standing: its record sessions (REC's recording channels) are only read; its cameras
  * are never deprovisioned. Such requests go to a spare device instead (ANS-A, or a device the fuzz
- * itself provisioned).
+ * itself provisioned). REC's channels that do not record are the fuzz's to start and stop.
  */
 function protect(w: World, route: ApiRoute, key: string, who: string, values: Map<string, unknown>): void {
   const id = values.get('id');
@@ -208,7 +208,7 @@ function protect(w: World, route: ApiRoute, key: string, who: string, values: Ma
   if (key === 'DELETE /api/admin/devices/{id}' && typeof id === 'string' && fixtures.has(id)) values.set('id', `FZ-GONE-${id}`);
   const writes = route.method !== 'GET' && route.path.startsWith('/api/devices/{id}');
   const recChannel = route.params.includes('ch') ? values.get('ch') : undefined;
-  if (writes && id === w.rec.id && who !== 'bob' && (recChannel === undefined || String(recChannel) === '0')) values.set('id', w.ans[0]!.id);
+  if (writes && id === w.rec.id && who !== 'bob' && (recChannel === undefined || w.recording.has(Number(recChannel)))) values.set('id', w.ans[0]!.id);
 }
 
 function resolveBody(w: World, b: BodySpec | undefined): BodySpec | undefined {

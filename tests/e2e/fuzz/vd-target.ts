@@ -13,7 +13,7 @@ import { INVALID_UTF8, loopbackSource, SOURCES, type HttpSpec } from './http.ts'
 import {
   anyString, deepNest, deref, DupKeys, HOSTILE_NUMBERS, hostileValue, InputStream, jsonText, mutate, mutations, Raw, Ref, resolveRefs,
 } from './values.ts';
-import { FUZZ_PASSWORD, fuzzHttp, going, remember, VICTIM_ID, type World } from './world.ts';
+import { FUZZ_PASSWORD, fuzzHttp, going, remember, VICTIM_ID, VICTIMS, type World } from './world.ts';
 import type { FuzzConn, InFrame, Sent } from './vd-conn.ts';
 
 /** A Vd frame to send. JSON values may hold Refs: `seq` (the connection's next seq), `ownMac`, pools. */
@@ -23,6 +23,8 @@ export type FrameInput =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'big'; size: number; binary: boolean };
 
+/** The Vd err code of a request over a budget (HTTP's Too Many Requests), counted apart. */
+const ERR_TOO_MANY = 429;
 /** Requests a connection may have unanswered before it waits (pipelining depth). */
 export const VD_WINDOW = 64;
 /** Bytes queued in a socket before its sender waits. */
@@ -208,7 +210,7 @@ function onAnswer(w: World): (conn: FuzzConn, sent: Sent | undefined, f: InFrame
   return (conn, sent, f) => {
     const code = f.err && typeof f.err === 'object' ? f.err.code : undefined;
     const c = Number(code);
-    w.tally.answered('vd', !sent ? 'answer-untracked' : code === undefined ? 'resp' : c >= 400 && c <= 599 ? `err${Math.floor(c / 100)}xx` : 'err-other');
+    w.tally.answered('vd', !sent ? 'answer-untracked' : code === undefined ? 'resp' : c === ERR_TOO_MANY ? 'err429' : c >= 400 && c <= 599 ? `err${Math.floor(c / 100)}xx` : 'err-other');
     if (code === undefined) {
       const url = (f.resp as { pic_upload_url?: unknown } | undefined)?.pic_upload_url;
       if (typeof url === 'string') remember(w, 'uploadUrl', url); // an alarm picture's upload URL
@@ -299,7 +301,7 @@ export function logins(marker: string): fc.Arbitrary<LoginInput> {
   return fc.record({ n: fc.nat(), kind: fc.constantFrom('right', 'right', 'wrong', 'unknown', 'signed'), edits: mutations(marker), upgrade: fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), method: fc.constantFrom('GET', 'GET', 'GET', 'POST') })
     .map(({ n, kind, edits, upgrade, method }) => {
       // Wrong passwords go to a camera of their own: the right ones must not find their camera locked out.
-      const code = kind === 'unknown' ? `FZ-NOPE-${n}` : kind === 'right' ? VICTIM_ID : `${VICTIM_ID}-W`;
+      const code = kind === 'unknown' ? `FZ-NOPE-${n}` : kind === 'right' ? `${VICTIM_ID}-${n % VICTIMS}` : `${VICTIM_ID}-W`;
       const credentials: [string, unknown][] = kind === 'signed'
         ? [['login_code', code], ['login_ts', new Ref('nowS', 0)], ['login_nonce', n.toString(16).padStart(32, '0')], ['login_sig', 'ab'.repeat(32)]]
         : [['login_code', code], ['login_passwd', kind === 'wrong' ? `wrong-${n}` : FUZZ_PASSWORD]];

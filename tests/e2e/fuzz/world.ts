@@ -17,13 +17,28 @@ import { FuzzConn, type DeviceCreds, type InFrame } from './vd-conn.ts';
 
 /** Password of every fuzz camera and user (long enough for the platform's minimum). */
 export const FUZZ_PASSWORD = 'fuzz-password-19';
-/** The camera the login fuzz logs in as; `<id>-W` takes its wrong passwords. */
+/** The cameras the login fuzz logs in as are `<id>-<n>`; `<id>-W` takes the wrong passwords. */
 export const VICTIM_ID = 'FZ-VICTIM';
 /** Most entries a pool keeps (the oldest go first). */
 const POOL_MAX = 200;
 /** Segment parameters of the fuzz's record session: short and small, so creates and uploads are cheap. */
 export const REC_SEG_DURATION_S = 2;
 export const REC_SEG_MAX_SIZE_BYTES = 64 * 1024;
+/**
+ * REC's channels (an NVR), and how many of them record from the start: Vr budgets requests per
+ * record session, so the Vr fuzz spreads over many sessions to get past the budget to the ops.
+ */
+export const REC_CHANNELS = 24;
+export const REC_RECORDING_CHANNELS = 20;
+/** Cameras whose Vd connections carry the frame fuzz (budgets and log-in limits are per camera). */
+export const FUZZ_CAMERAS = 10;
+/** Cameras the login fuzz logs in to with the right password (successful logins are budgeted per camera). */
+export const VICTIMS = 4;
+/**
+ * The Vd message budget the fuzz's platform runs with: high, so that frames reach their handlers
+ * rather than the budget (which has its own test); every other budget stays as shipped.
+ */
+export const FUZZ_PLATFORM_ENV = { VD_MESSAGES_PER_S: '100000', VD_MESSAGE_BURST: '1000000' };
 /** How long set-up steps may wait for the platform. */
 const SETUP_WAIT_MS = 15_000;
 
@@ -44,9 +59,8 @@ export interface World {
   conns: { rec: FuzzConn; ans: FuzzConn[]; fz: FuzzConn[] };
   /** Set when a runner failed: every other runner stops too. */
   stopped: boolean;
-  /** The Vr URL of the running record session (REC, channel 0) and its channel id. */
-  cbkUrl: string;
-  channelId: string;
+  /** REC's channels that record (each its own Vr channel id, with its own request budget): the fuzz never stops them. */
+  recording: Set<number>;
 }
 
 /** Whether a runner goes on: inputs left, time left, no runner failed, the platform alive. */
@@ -85,11 +99,13 @@ export function exampleResp(name: string): unknown {
 
 /** Start the platform and set up users, cameras, a record session, a live grant and upload URLs. */
 export async function setupWorld(seed: number, marker: string): Promise<World> {
-  const p = await startTestPlatform({ LOG_LEVEL: 'info', ...(process.env.FUZZ_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FUZZ_PROF}` } : {}) });
+  const p = await startTestPlatform({ LOG_LEVEL: 'info', ...FUZZ_PLATFORM_ENV, ...(process.env.FUZZ_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FUZZ_PROF}` } : {}) });
   const w = {
     p, seed, marker, tally: new Tally(p, p.dataDir), pools: new Map(), stopped: false,
-    rec: cam('FZ-REC', 1, [0, 1]), ans: [cam('FZ-ANS-A', 2, [0, 1]), cam('FZ-ANS-B', 3, [0])],
-    fz: [1, 2, 3, 4, 5, 6].map((n) => cam(`FZ-${n}`, 0x10 + n, [0])), victims: [cam(VICTIM_ID, 4, [0]), cam(`${VICTIM_ID}-W`, 5, [0])],
+    rec: cam('FZ-REC', 1, Array.from({ length: REC_CHANNELS }, (_, i) => i)), ans: [cam('FZ-ANS-A', 2, [0, 1]), cam('FZ-ANS-B', 3, [0])],
+    fz: Array.from({ length: FUZZ_CAMERAS }, (_, i) => cam(`FZ-${i + 1}`, 0x10 + i + 1, [0])),
+    victims: [...Array.from({ length: VICTIMS }, (_, i) => cam(`${VICTIM_ID}-${i}`, 0x80 + i, [0])), cam(`${VICTIM_ID}-W`, 0x7f, [0])],
+    recording: new Set(Array.from({ length: REC_RECORDING_CHANNELS }, (_, i) => i)),
   } as unknown as World;
   const json = async (r: Response, want: number, what: string) => {
     if (r.status !== want) throw new Error(`fuzz set-up: ${what} answered ${r.status} ${await r.text()}`);
@@ -117,7 +133,7 @@ export async function setupWorld(seed: number, marker: string): Promise<World> {
   };
   w.conns = { rec: await connect(w.rec), ans: await Promise.all(w.ans.map(connect)), fz: await Promise.all(w.fz.map(connect)) };
   for (const c of [w.conns.rec, ...w.conns.ans]) c.keepAlive();
-  // Bind: alice owns REC, ANS-A, FZ-1, FZ-2; bob owns ANS-B, FZ-3, FZ-4; FZ-5, FZ-6 and the victims stay unbound.
+  // Bind: alice owns REC, ANS-A, FZ-1, FZ-2; bob owns ANS-B, FZ-3, FZ-4; the other cameras stay unbound.
   const owners: [FuzzConn, string][] = [
     [w.conns.rec, w.tokens.alice], [w.conns.ans[0]!, w.tokens.alice], [w.conns.fz[0]!, w.tokens.alice], [w.conns.fz[1]!, w.tokens.alice],
     [w.conns.ans[1]!, w.tokens.bob], [w.conns.fz[2]!, w.tokens.bob], [w.conns.fz[3]!, w.tokens.bob],
@@ -130,14 +146,17 @@ export async function setupWorld(seed: number, marker: string): Promise<World> {
   for (const token of [w.tokens.alice, w.tokens.alice, w.tokens.bob]) {
     remember(w, 'bindCode', (await json(await p.api('/api/bind-codes', { method: 'POST', token }), 201, 'bind code')).bind_code);
   }
-  // A running record session: its Vr URL arrives with StartRecord.
-  await json(await p.api(`/api/devices/${w.rec.id}/channels/0/recording`, {
-    method: 'POST', token: w.tokens.alice, body: JSON.stringify({ seg_duration: REC_SEG_DURATION_S, seg_max_size: REC_SEG_MAX_SIZE_BYTES }),
-  }), 201, 'start recording');
-  w.cbkUrl = await until('StartRecord', () => w.pools.get('cbkUrl')?.[0] ?? '', (u) => u !== '');
-  w.channelId = w.cbkUrl.split('/').at(-1)!;
-  remember(w, 'channelId', w.channelId);
-  await until('recording', async () => (await (await p.api(`/api/devices/${w.rec.id}/channels/0/recording`, { token: w.tokens.alice })).json()).state, (s) => s === 'recording');
+  // Running record sessions: each Vr URL arrives with its StartRecord.
+  for (const ch of w.recording) {
+    await json(await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, {
+      method: 'POST', token: w.tokens.alice, body: JSON.stringify({ seg_duration: REC_SEG_DURATION_S, seg_max_size: REC_SEG_MAX_SIZE_BYTES }),
+    }), 201, 'start recording');
+  }
+  const cbks = await until('StartRecord', () => w.pools.get('cbkUrl') ?? [], (l) => l.length >= w.recording.size);
+  for (const u of cbks) remember(w, 'channelId', u.split('/').at(-1));
+  for (const ch of w.recording) {
+    await until(`recording on ${ch}`, async () => (await (await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, { token: w.tokens.alice })).json()).state, (s) => s === 'recording');
+  }
   // A live viewer grant (PushLive answered by ANS-A).
   const live = await json(await p.api(`/api/devices/${w.ans[0]!.id}/channels/0/live`, { method: 'POST', token: w.tokens.alice, body: '{}' }), 201, 'live');
   harvestJson(w, live);
@@ -177,15 +196,19 @@ export function harvestJson(w: World, body: unknown): void {
   if (Array.isArray(b.alarms)) for (const a of b.alarms as { id?: string }[]) remember(w, 'alarmId', a.id);
 }
 
+/** HTTP's Too Many Requests, and Vd's err code for the same (counted apart: how much the budgets refused). */
+const TOO_MANY_REQUESTS = 429;
+
 /** HTTP answers that are the device's doing, not the platform's: the RPC and live routes relay a camera that erred, timed out or is gone. */
 const GATEWAY_RULES: { route: RegExp; statuses: number[]; detail: RegExp }[] = [
   { route: /\/rpc$/, statuses: [502, 503, 504], detail: /device|answer|connection closed/i },
   { route: /\/live$/, statuses: [503], detail: /restarting/i },
 ];
 
-/** The class of an answer: `2xx`…`5xx`, `gateway` (a 5xx that relays a camera's failure), or why none came. */
+/** The class of an answer: `2xx`…`5xx`, `429` (a rate limit), `gateway` (a 5xx that relays a camera's failure), or why none came. */
 export function httpClass(spec: HttpSpec, r: HttpResult): string {
   if (typeof r.status !== 'number') return r.status;
+  if (r.status === TOO_MANY_REQUESTS) return '429';
   if (r.status >= 500 && GATEWAY_RULES.some((g) => g.route.test(spec.route) && g.statuses.includes(r.status as number) && g.detail.test(r.body))) return 'gateway';
   return `${Math.floor(r.status / 100)}xx`;
 }
