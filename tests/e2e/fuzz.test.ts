@@ -15,7 +15,7 @@ import { INSECURE } from '../helpers/platform.ts';
 import { closeAgents } from './fuzz/http.ts';
 import { loadRoutes, runApi, runVs } from './fuzz/api-target.ts';
 import { minimizeFindings } from './fuzz/minimize.ts';
-import { runVdFrames, runVdLogins } from './fuzz/vd-target.ts';
+import { attributeErrors, runVdFrames, runVdLogins } from './fuzz/vd-target.ts';
 import { runUrls, runVr } from './fuzz/vr-target.ts';
 import type { Finding, FindingKind, LogLine } from './fuzz/tally.ts';
 import { cpuSeconds, filesOutside, removeFiles, setupWorld, type World } from './fuzz/world.ts';
@@ -42,13 +42,9 @@ let files: string[] = [];
 const quota = (t: keyof typeof SHARES) => Math.ceil(INPUTS * SHARES[t]);
 const totalCpu = (u: NodeJS.CpuUsage) => u.user + u.system;
 
-/** Who probably sent the input behind an error line of the log (a Vd handler names its device and message). */
-function attribute(line: LogLine): { target: string; where: string; repro: string } | undefined {
-  if (typeof line.device !== 'string') return typeof line.path === 'string' ? { target: 'http', where: line.path, repro: `(a request to ${line.path})` } : undefined;
-  const conn = [...w.conns.fz, ...w.conns.ans, w.conns.rec].find((c) => c.dev.id === line.device);
-  const name = typeof line.name === 'string' ? line.name : undefined;
-  const frame = name ? conn?.lastByName.get(name) : undefined;
-  return { target: 'vd', where: name ?? String(line.msg), repro: frame ? `last ${name} frame ${line.device} sent:\n${frame}` : `(device ${line.device})` };
+/** Who sent the input behind an error line that no answer showed (attributed while the run went on). */
+function attribute(line: LogLine, index: number): { target: string; where: string; repro: string } | undefined {
+  return w.attributions.get(index) ?? (typeof line.path === 'string' ? { target: 'http', where: line.path, repro: `(a request to ${line.path})` } : undefined);
 }
 
 beforeAll(async () => {
@@ -64,9 +60,12 @@ beforeAll(async () => {
     ['vd', runVdFrames(w, quota('vd'), deadline)], ['vd-login', runVdLogins(w, quota('vd-login'), deadline)], ['vr', runVr(w, quota('vr'), deadline)],
     ['urls', runUrls(w, quota('urls'), deadline)], ['api', runApi(w, routes, quota('api'), deadline)], ['vs', runVs(w, quota('vs'), deadline)],
   ];
+  const stopAttributing = attributeErrors(w);
   w.tally.restart();
   const cpu0 = { fuzzer: process.cpuUsage(), platform: cpuSeconds(w.p.proc.pid) };
   await Promise.all(runs.map(([target, run]) => run.then(() => w.tally.finished(target), stopAll)));
+  await Bun.sleep(LOG_SETTLE_MS);
+  stopAttributing();
   alive = w.p.proc.exitCode === null;
   if (!alive) w.tally.found({ kind: 'crash', target: 'platform', where: 'process', status: `exit ${w.p.proc.exitCode}`, repro: w.p.lines.slice(-20).join('\n'), size: 0, logFrom: 0 });
   const r = await fetch(`${w.p.url}/healthz`, INSECURE as RequestInit).catch((err: unknown) => ({ status: 0, text: async () => String(err) }));

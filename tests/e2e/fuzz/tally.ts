@@ -199,7 +199,7 @@ export class Tally {
    * keeps its smallest input. Error lines no occurrence explains become findings of their own,
    * attributed by `attribute` where it can.
    */
-  resolve(attribute: (line: LogLine) => { target: string; where: string; repro: string } | undefined): void {
+  resolve(attribute: (line: LogLine, index: number) => { target: string; where: string; repro: string } | undefined): void {
     const errors = this.logLines().filter((l) => FAILURE_LOG_LEVELS.has(String(l.line.level)));
     const used = new Set<number>();
     const out = new Map<string, Finding>();
@@ -234,7 +234,7 @@ export class Tally {
         had.count++;
         continue;
       }
-      const who = attribute(l.line);
+      const who = attribute(l.line, l.i);
       out.set(id, {
         kind: 'log-error', target: who?.target ?? 'platform', where: who?.where ?? String(l.line.msg), status: String(l.line.level), cause,
         repro: who?.repro ?? '(no input attributed)', size: 0, count: 1, log: [l.text], logFrom: l.i,

@@ -30,6 +30,8 @@ export interface Sent {
 /** Delay before logging in again after a close or a refused login, growing per failure up to the max. */
 const RECONNECT_BASE_MS = 50;
 const RECONNECT_MAX_MS = 2000;
+/** Frames each connection remembers for attributing errors in the log. */
+const RECENT_FRAMES = 500;
 /** Keepalive period of the well-behaved cameras (well within three 10 s heartbeats). */
 export const POLITE_KEEPALIVE_MS = 3000;
 
@@ -42,8 +44,8 @@ export class FuzzConn {
   logins = 0;
   private seq = 0;
   readonly pending = new Map<number, Sent>();
-  /** The last frame sent per message name (to name the input behind an error in the log). */
-  readonly lastByName = new Map<string, string>();
+  /** The frames sent last (to name the input behind an error in the log that no answer showed). */
+  readonly recent: Sent[] = [];
   private waiters: (() => void)[] = [];
   private keepalive?: ReturnType<typeof setInterval>;
 
@@ -98,6 +100,12 @@ export class FuzzConn {
   /** A fresh seq for a request of ours. */
   nextSeq(): number {
     return ++this.seq;
+  }
+
+  /** Remember a frame among the recent ones (a bounded ring). */
+  remember(s: Sent): void {
+    this.recent.push(s);
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
   }
 
   /** Send text or bytes; false when the socket is not open. */

@@ -15,6 +15,7 @@ import {
 } from './values.ts';
 import { FUZZ_PASSWORD, fuzzHttp, going, remember, VICTIM_ID, VICTIMS, type World } from './world.ts';
 import type { FuzzConn, InFrame, Sent } from './vd-conn.ts';
+import { triggerOf } from './tally.ts';
 
 /** A Vd frame to send. JSON values may hold Refs: `seq` (the connection's next seq), `ownMac`, pools. */
 export type FrameInput =
@@ -228,6 +229,48 @@ function onAnswer(w: World): (conn: FuzzConn, sent: Sent | undefined, f: InFrame
   };
 }
 
+/** How often the platform's new log lines are looked at for errors to attribute. */
+const ATTRIBUTION_PERIOD_MS = 250;
+
+/**
+ * Attribute error lines that no answer shows (an event's handler failed, an actor's write was
+ * refused) while the frames that caused them are still among their connection's recent ones: of
+ * the frames the named device sent before the line (of the named message, if any), the latest
+ * that holds a NUL, a lone surrogate or a huge number, else the latest. Returns a stop function.
+ */
+export function attributeErrors(w: World): () => void {
+  let next = w.p.lines.length;
+  const scan = () => {
+    const lines = w.p.lines;
+    for (; next < lines.length; next++) {
+      const text = lines[next]!;
+      if (!text.includes('"level":"error"') && !text.includes('"level":"fatal"')) continue;
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const device = typeof line.device === 'string' ? line.device : String(line.err ?? '').match(/actor pu:([^:\s]+):/)?.[1];
+      if (!device) continue;
+      const name = typeof line.name === 'string' ? line.name : undefined;
+      const conn = [...w.conns.fz, ...w.conns.ans, w.conns.rec].find((c) => c.dev.id === device);
+      const before = (conn?.recent ?? []).filter((s) => s.logFrom <= next && (!name || s.name === name));
+      const frame = before.findLast((s) => triggerOf(s.text) !== '') ?? before.at(-1);
+      const what = `${name ?? 'a'} frame ${device} sent before the error`;
+      w.attributions.set(next, {
+        target: 'vd', where: name ?? String(line.msg),
+        repro: frame ? `probably this ${what} (the latest with ${triggerOf(frame.text) || 'nothing hostile'}):\n${frame.text}` : `(no ${what}: a login's query, or a frame of the set-up, is the likely cause)`,
+      });
+    }
+  };
+  const timer = setInterval(scan, ATTRIBUTION_PERIOD_MS);
+  return () => {
+    clearInterval(timer);
+    scan();
+  };
+}
+
 /** Send `quota` frames over the fuzz cameras' connections, pipelined, logging in again after each close. */
 export async function runVdFrames(w: World, quota: number, deadline: number): Promise<void> {
   const stream = new InputStream('vd', frames(w.marker), w.seed);
@@ -256,8 +299,9 @@ export async function runVdFrames(w: World, quota: number, deadline: number): Pr
       if (value.kind === 'big') for (const end = Date.now() + BIG_FRAME_DRAIN_MS; c.pending.size > 0 && c.open && Date.now() < end;) await c.settle();
       const r = renderFrame(w, c, value);
       const logFrom = w.p.lines.length;
-      c.lastByName.set(r.name, r.text);
-      if (r.seq !== undefined) c.pending.set(r.seq, { index: i, name: r.name, text: r.text, value: r.value, logFrom, sentAt: Date.now() });
+      const sent: Sent = { index: i, name: r.name, text: r.text, value: r.value, logFrom, sentAt: Date.now() };
+      c.remember(sent);
+      if (r.seq !== undefined) c.pending.set(r.seq, sent);
       w.tally.noteMarkers(r.text, w.marker);
       w.tally.tried('vd');
       if (!c.send(r.data)) {

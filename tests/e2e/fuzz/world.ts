@@ -57,6 +57,8 @@ export interface World {
   /** Cameras only the login fuzz uses: the right password goes to the first, wrong ones to the second. */
   victims: DeviceCreds[];
   conns: { rec: FuzzConn; ans: FuzzConn[]; fz: FuzzConn[] };
+  /** The input behind error lines of the log no answer showed, by line index (see vd-target's attribution). */
+  attributions: Map<number, { target: string; where: string; repro: string }>;
   /** Set when a runner failed: every other runner stops too. */
   stopped: boolean;
   /** REC's channels that record (each its own Vr channel id, with its own request budget): the fuzz never stops them. */
@@ -101,7 +103,7 @@ export function exampleResp(name: string): unknown {
 export async function setupWorld(seed: number, marker: string): Promise<World> {
   const p = await startTestPlatform({ LOG_LEVEL: 'info', ...FUZZ_PLATFORM_ENV, ...(process.env.FUZZ_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FUZZ_PROF}` } : {}) });
   const w = {
-    p, seed, marker, tally: new Tally(p, p.dataDir), pools: new Map(), stopped: false,
+    p, seed, marker, tally: new Tally(p, p.dataDir), pools: new Map(), stopped: false, attributions: new Map(),
     rec: cam('FZ-REC', 1, Array.from({ length: REC_CHANNELS }, (_, i) => i)), ans: [cam('FZ-ANS-A', 2, [0, 1]), cam('FZ-ANS-B', 3, [0])],
     fz: Array.from({ length: FUZZ_CAMERAS }, (_, i) => cam(`FZ-${i + 1}`, 0x10 + i + 1, [0])),
     victims: [...Array.from({ length: VICTIMS }, (_, i) => cam(`${VICTIM_ID}-${i}`, 0x80 + i, [0])), cam(`${VICTIM_ID}-W`, 0x7f, [0])],
