@@ -133,7 +133,7 @@ export class DeviceAuth {
    */
   private async refuse(started: number, loginCode: string, credential: string, source: string, ip: string | undefined, deviceId: string | undefined, f: Failure): Promise<LoginVerdict> {
     this.throttle.fail(credential, source);
-    this.p.log.warn({ device: loginCode, ip, reason: f.reason }, 'vd login refused');
+    this.p.rateLog.warn(loginCode, { device: loginCode, ip, reason: f.reason }, 'vd login refused');
     // Counted while the answer waits (its work must not show in the timing), and counted before it goes.
     const counted = deviceId ? this.countFailure(deviceId, ip, f.reason) : undefined;
     const wait = LOGIN_FAILURE_MIN_MS - (performance.now() - started);

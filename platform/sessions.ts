@@ -76,7 +76,7 @@ export class Sessions {
     const right = await verifyPassword(password, usable?.passwordHash ?? (await this.dummyHash));
     if (!right || !usable) {
       this.p.auth.throttle.fail(credential, source);
-      this.p.log.warn({ username, ip, reason: !user ? 'unknown user' : locked ? 'locked' : 'wrong password' }, 'sign-in refused');
+      this.p.rateLog.warn(username, { username, ip, reason: !user ? 'unknown user' : locked ? 'locked' : 'wrong password' }, 'sign-in refused');
       // Counted while the answer waits (the write must not show in its timing), and counted before it goes.
       const counted = usable ? this.countFailure(usable.id, username) : undefined;
       const wait = SIGN_IN_FAILURE_MIN_MS - (performance.now() - started);
