@@ -2,7 +2,7 @@
  * h627: the H.627.2 service platform. `bun run start` runs this: configuration from the
  * environment (README, "Configuration"), one process, embedded database unless DATABASE_URL.
  */
-import { ConfigError, loadConfig } from './lib/config.ts';
+import { type Config, ConfigError, loadConfig } from './lib/config.ts';
 import { rootLog } from './lib/log.ts';
 import { runtimeEnvFor } from './lib/runtime-env.ts';
 import { startPlatform } from './platform/index.ts';
@@ -12,7 +12,7 @@ const EXIT_CONFIG = 2;
 /** Exit status for a failure to start. */
 const EXIT_START = 1;
 
-let cfg;
+let cfg: Config;
 try {
   cfg = loadConfig();
 } catch (err) {
@@ -26,8 +26,10 @@ try {
 // Started without `bun run start`: it runs, but without the allocator settings it is measured with.
 const missing = runtimeEnvFor();
 if (Object.keys(missing).length > 0) {
-  rootLog.warn({ missing },
-    'started without the runtime settings of `bun run start` (lib/runtime-env.ts): freed memory is faulted in again on every request, which costs CPU under load');
+  rootLog.warn(
+    { missing },
+    'started without the runtime settings of `bun run start` (lib/runtime-env.ts): freed memory is faulted in again on every request, which costs CPU under load',
+  );
 }
 
 // Signals are taken from the start, before the ready line: a supervisor that stops the platform

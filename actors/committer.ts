@@ -245,11 +245,14 @@ class Lane {
     if (oldest.done) return;
     const now = this.o.clock.now();
     const at = Math.max(oldest.value + this.volatileMs, this.lastVolatileAt + VOLATILE_FLUSH_SPACING_MS);
-    this.volatileTimer = this.o.clock.setTimeout(() => {
-      this.volatileTimer = undefined;
-      this.volatileDue = true;
-      this.kick();
-    }, Math.max(0, at - now));
+    this.volatileTimer = this.o.clock.setTimeout(
+      () => {
+        this.volatileTimer = undefined;
+        this.volatileDue = true;
+        this.kick();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   /** Whether an actor has anything not yet written. */
@@ -432,7 +435,8 @@ class Lane {
           ambiguous = true;
           this.failingSince ??= this.o.clock.now();
           const wait = Math.min(COMMIT_RETRY_MAX_MS, COMMIT_RETRY_MIN_MS * 2 ** attempt);
-          if (attempt % COMMIT_RETRY_LOG_EVERY === 0) this.o.log.warn({ err: dbErrorSummary(err), attempt, wait, writes: writes.length }, 'commit failed; retrying');
+          if (attempt % COMMIT_RETRY_LOG_EVERY === 0)
+            this.o.log.warn({ err: dbErrorSummary(err), attempt, wait, writes: writes.length }, 'commit failed; retrying');
           await new Promise((r) => setTimeout(r, wait));
           continue;
         }
@@ -543,10 +547,22 @@ function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
   const volatileRefresh = r.volatileDirty && (w.fullContext || now - r.ctxWrittenAt >= VOLATILE_CONTEXT_REFRESH_MS);
   const fullContext = r.dbSeq === null || volatileRefresh || s.status !== 'active' || stale;
   return {
-    id: r.id, type: r.def.type, machine_id: r.def.machine.id, machine_version: r.def.version,
-    base_seq: r.dbSeq, seq: r.seq, status: s.status, state_key: r.stateKey, value: s.value,
-    context: fullContext ? settled(r).context : null, history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
-    timers, next_timer_at: next === null ? null : timerIndexTime(next), device_id: r.deviceId, parent_id: r.parentId, at: now,
+    id: r.id,
+    type: r.def.type,
+    machine_id: r.def.machine.id,
+    machine_version: r.def.version,
+    base_seq: r.dbSeq,
+    seq: r.seq,
+    status: s.status,
+    state_key: r.stateKey,
+    value: s.value,
+    context: fullContext ? settled(r).context : null,
+    history_value: Object.keys(s.historyValue ?? {}).length ? s.historyValue : null,
+    timers,
+    next_timer_at: next === null ? null : timerIndexTime(next),
+    device_id: r.deviceId,
+    parent_id: r.parentId,
+    at: now,
   };
 }
 

@@ -18,7 +18,11 @@ export class ActorExistsError extends Error {
 
 /** The machine itself failed on an event (a bug): the event was not applied. */
 export class ActorEventError extends Error {
-  constructor(readonly actorId: string, eventType: string, cause: unknown) {
+  constructor(
+    readonly actorId: string,
+    eventType: string,
+    cause: unknown,
+  ) {
     super(`actor ${actorId} failed on event ${eventType}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'ActorEventError';
   }
@@ -26,7 +30,10 @@ export class ActorEventError extends Error {
 
 /** Another writer advanced this actor's log first: this process's copy is stale. */
 export class StaleWriterError extends Error {
-  constructor(readonly actorId: string, expectedSeq: number | null) {
+  constructor(
+    readonly actorId: string,
+    expectedSeq: number | null,
+  ) {
     super(`actor ${actorId} was written by another writer (expected seq ${expectedSeq})`);
     this.name = 'StaleWriterError';
   }
@@ -34,7 +41,10 @@ export class StaleWriterError extends Error {
 
 /** The store refused this actor's write (e.g. data PostgreSQL cannot hold). */
 export class StoreRejectedError extends Error {
-  constructor(readonly actorId: string, cause: unknown) {
+  constructor(
+    readonly actorId: string,
+    cause: unknown,
+  ) {
     super(`actor ${actorId}: the store refused the write: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'StoreRejectedError';
   }

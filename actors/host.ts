@@ -153,7 +153,15 @@ type Job = (r: Resident | Error) => void;
 /** The volatile keys of a machine that declares none. */
 const NO_KEYS: readonly string[] = [];
 /** What {@link ActorHost.send} gets back from a quiet event (it reads nothing of it). */
-const QUIET_RESULT = Object.freeze({ accepted: true, logged: false, seq: 0, value: null, stateKey: '', status: 'active', context: {} }) as unknown as DispatchResult;
+const QUIET_RESULT = Object.freeze({
+  accepted: true,
+  logged: false,
+  seq: 0,
+  value: null,
+  stateKey: '',
+  status: 'active',
+  context: {},
+}) as unknown as DispatchResult;
 
 /** Creates, rehydrates and advances durable actors. */
 export class ActorHost {
@@ -257,17 +265,37 @@ export class ActorHost {
     }
     const now = this.clock.now();
     const r: Resident = {
-      id, def, snapshot, volatile: null, stateKey: stateKeyOf(snapshot.value), timersGen: 0, seq: 0, dbSeq: null, ctxSeq: 0, ctxWrittenAt: now, loggedContext: snapshot.context,
-      timers: new Map(), gen: 0, deviceId: meta.deviceId ?? null, parentId: meta.parentId ?? null,
-      createdAt: now, updatedAt: now,
+      id,
+      def,
+      snapshot,
+      volatile: null,
+      stateKey: stateKeyOf(snapshot.value),
+      timersGen: 0,
+      seq: 0,
+      dbSeq: null,
+      ctxSeq: 0,
+      ctxWrittenAt: now,
+      loggedContext: snapshot.context,
+      timers: new Map(),
+      gen: 0,
+      deviceId: meta.deviceId ?? null,
+      parentId: meta.parentId ?? null,
+      createdAt: now,
+      updatedAt: now,
     };
     this.residents.set(id, r);
     const event: ActorEvent = { type: 'xstate.init', input };
     const effects = this.takeActions(r, actions, now);
     const changes = diffContext({}, snapshot.context);
     const w = this.committer.append(r, {
-      actor_id: id, seq: 0, at: now, machine_version: def.version, event, value: snapshot.value,
-      changes, context: snapshot.context,
+      actor_id: id,
+      seq: 0,
+      at: now,
+      machine_version: def.version,
+      event,
+      value: snapshot.value,
+      changes,
+      context: snapshot.context,
     });
     this.queueEffects(w, r, effects, 0);
     w.transitions.push(this.transitionOf(r, event, true, now, changes));
@@ -454,10 +482,24 @@ export class ActorHost {
     }) as AnyMachineSnapshot;
     const timers = new Map(row.timers.map((t) => [t.id, t] as const));
     const r: Resident = {
-      id, def, snapshot, volatile: null, stateKey: row.state_key, timersGen: 0, row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
-      seq: row.seq, dbSeq: row.row_seq, ctxSeq: row.row_seq, ctxWrittenAt: row.updated_at, loggedContext: row.context,
-      timers, gen: Math.max(0, ...row.timers.map((t) => t.gen)),
-      deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
+      id,
+      def,
+      snapshot,
+      volatile: null,
+      stateKey: row.state_key,
+      timersGen: 0,
+      row: { stateKey: row.state_key, status: row.status, timersGen: 0 },
+      seq: row.seq,
+      dbSeq: row.row_seq,
+      ctxSeq: row.row_seq,
+      ctxWrittenAt: row.updated_at,
+      loggedContext: row.context,
+      timers,
+      gen: Math.max(0, ...row.timers.map((t) => t.gen)),
+      deviceId: row.device_id,
+      parentId: row.parent_id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
     };
     // loggedContext may include volatile changes written after the last row; the next row's
     // diff against it still rebuilds exactly the context recorded at that row.
@@ -506,8 +548,11 @@ export class ActorHost {
     r.updatedAt = now;
     const effects = this.takeActions(r, actions, now);
     // Volatile: same state, no effect, the same timers (re-armed at most), only volatile keys changed.
-    let isVolatile = effects.length === 0 && next.status === prev.status && r.stateKey === prevKey
-      && (!timersTouched || timerIdsBefore === [...r.timers.keys()].sort().join('\n'));
+    let isVolatile =
+      effects.length === 0 &&
+      next.status === prev.status &&
+      r.stateKey === prevKey &&
+      (!timersTouched || timerIdsBefore === [...r.timers.keys()].sort().join('\n'));
     if (isVolatile) isVolatile = changesOnly(prev.context, next.context, r.def.volatile ?? NO_KEYS);
     if (isVolatile) {
       if (sameButContext(base, next)) {
@@ -530,8 +575,14 @@ export class ActorHost {
     const changes = diffContext(r.loggedContext, next.context);
     r.loggedContext = next.context;
     const w = this.committer.append(r, {
-      actor_id: r.id, seq: r.seq, at: now, machine_version: r.def.version, event, value: next.value,
-      changes, context: checkpoint ? next.context : null,
+      actor_id: r.id,
+      seq: r.seq,
+      at: now,
+      machine_version: r.def.version,
+      event,
+      value: next.value,
+      changes,
+      context: checkpoint ? next.context : null,
     });
     this.queueEffects(w, r, effects, r.seq);
     if (this.listeners.size > 0) w.transitions.push(this.transitionOf(r, event, true, now, changes));
@@ -650,26 +701,49 @@ export class ActorHost {
 
   private transitionOf(r: Resident, event: ActorEvent, logged: boolean, at: number, changes: ContextChanges, s = settled(r)): Transition {
     return {
-      actorId: r.id, type: r.def.type, seq: r.seq, logged, at, event, value: s.value,
-      stateKey: r.stateKey, status: s.status, context: s.context, changes,
+      actorId: r.id,
+      type: r.def.type,
+      seq: r.seq,
+      logged,
+      at,
+      event,
+      value: s.value,
+      stateKey: r.stateKey,
+      status: s.status,
+      context: s.context,
+      changes,
     };
   }
 
   private resultOf(r: Resident, accepted: boolean, logged: boolean, s = settled(r)): DispatchResult {
     return {
-      accepted, logged, seq: r.seq, value: s.value, stateKey: r.stateKey,
-      status: s.status, context: s.context,
+      accepted,
+      logged,
+      seq: r.seq,
+      value: s.value,
+      stateKey: r.stateKey,
+      status: s.status,
+      context: s.context,
     };
   }
 
   private viewOf(r: Resident): ActorView {
     const s = settled(r);
     return {
-      id: r.id, type: r.def.type, machineId: r.def.machine.id, version: r.def.version, seq: r.seq,
-      status: s.status, value: s.value, stateKey: r.stateKey,
+      id: r.id,
+      type: r.def.type,
+      machineId: r.def.machine.id,
+      version: r.def.version,
+      seq: r.seq,
+      status: s.status,
+      value: s.value,
+      stateKey: r.stateKey,
       context: s.context,
       timers: [...r.timers.values()].map((t) => ({ id: t.id, due: t.due, event: t.event })),
-      deviceId: r.deviceId, parentId: r.parentId, createdAt: r.createdAt, updatedAt: r.updatedAt,
+      deviceId: r.deviceId,
+      parentId: r.parentId,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
     };
   }
 }
@@ -677,10 +751,20 @@ export class ActorHost {
 /** The view of an actor read from its row. */
 export function viewOfRow(row: ActorRow): ActorView {
   return {
-    id: row.id, type: row.type, machineId: row.machine_id, version: row.machine_version, seq: row.seq,
-    status: row.status, value: row.value, stateKey: row.state_key, context: row.context,
+    id: row.id,
+    type: row.type,
+    machineId: row.machine_id,
+    version: row.machine_version,
+    seq: row.seq,
+    status: row.status,
+    value: row.value,
+    stateKey: row.state_key,
+    context: row.context,
     timers: row.timers.map((t) => ({ id: t.id, due: t.due, event: t.event })),
-    deviceId: row.device_id, parentId: row.parent_id, createdAt: row.created_at, updatedAt: row.updated_at,
+    deviceId: row.device_id,
+    parentId: row.parent_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

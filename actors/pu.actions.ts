@@ -23,8 +23,17 @@ export const at = (e: PuEvent) => e.at ?? 0;
 /** The context of a newly provisioned device. */
 export function initialContext(input: PuInput): PuContext {
   return {
-    deviceId: input.deviceId, macId: input.macId, channels: input.channels, since: 0, reason: 'provisioned',
-    connected: false, hbIntervalS: HB_INTERVAL_DEFAULT_S, channelStates: [], activeAlarms: [], login: { locks: 0 }, failedLogins: 0,
+    deviceId: input.deviceId,
+    macId: input.macId,
+    channels: input.channels,
+    since: 0,
+    reason: 'provisioned',
+    connected: false,
+    hbIntervalS: HB_INTERVAL_DEFAULT_S,
+    channelStates: [],
+    activeAlarms: [],
+    login: { locks: 0 },
+    failedLogins: 0,
   };
 }
 
@@ -35,9 +44,17 @@ export function initialContext(input: PuInput): PuContext {
 export function onConnected({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'vd.connected') return {};
   return {
-    connected: true, connId: event.connId, ip: event.ip, reconnect: event.reconnect, hardwareModel: event.hardwareModel,
-    firmwareModel: event.firmwareModel, sdk: event.sdk, connectedAt: at(event), lastSeenAt: at(event),
-    login: { locks: context.login?.locks ?? 0 }, failedLogins: 0,
+    connected: true,
+    connId: event.connId,
+    ip: event.ip,
+    reconnect: event.reconnect,
+    hardwareModel: event.hardwareModel,
+    firmwareModel: event.firmwareModel,
+    sdk: event.sdk,
+    connectedAt: at(event),
+    lastSeenAt: at(event),
+    login: { locks: context.login?.locks ?? 0 },
+    failedLogins: 0,
   };
 }
 
@@ -72,7 +89,10 @@ export function onKeepalive({ context, event }: Args): Partial<PuContext> {
  * {@link onKeepalive} then changes nothing else). Anything else runs the machine. Channels must come
  * in the order the context keeps them (by channel number), as the Keepalive handler passes them.
  */
-export function quietKeepalive(snapshot: { status: string; value: unknown; context: unknown }, event: { type: string; at?: number }): Record<string, unknown> | null {
+export function quietKeepalive(
+  snapshot: { status: string; value: unknown; context: unknown },
+  event: { type: string; at?: number },
+): Record<string, unknown> | null {
   if (event.type !== 'vd.keepalive' || snapshot.status !== 'active') return null;
   const value = snapshot.value;
   if (typeof value !== 'object' || value === null || !('online' in value)) return null;
@@ -93,7 +113,8 @@ const CHANNEL_STATE_KEYS = new Set(['channel', 'state', 'stream_id', 'record_ses
  * times a second): both only PuChannelState's fields, as many of them, with the same values.
  */
 function sameChannelState(a: PuChannelState, b: PuChannelState): boolean {
-  if (a.channel !== b.channel || a.state !== b.state || a.alarm !== b.alarm || a.stream_id !== b.stream_id || a.record_session !== b.record_session) return false;
+  if (a.channel !== b.channel || a.state !== b.state || a.alarm !== b.alarm || a.stream_id !== b.stream_id || a.record_session !== b.record_session)
+    return false;
   let keys = 0;
   for (const k in a) {
     if (!CHANNEL_STATE_KEYS.has(k)) return false;
@@ -145,7 +166,8 @@ export function onAlarm({ context, event }: Args): Partial<PuContext> {
   let active = context.activeAlarms.filter((al) => !(al.channel === event.channel && al.type === event.alarmType));
   if (kind === 'state' && event.state === 'start') active = [...active, { channel: event.channel, type: event.alarmType, since: at(event) }];
   return {
-    lastSeenAt: at(event), activeAlarms: active,
+    lastSeenAt: at(event),
+    activeAlarms: active,
     lastAlarm: { channel: event.channel, type: event.alarmType, state: event.state, at: at(event), alarmId: event.alarmId },
   };
 }
@@ -182,7 +204,13 @@ export function onCommandSent({ event }: Args): Partial<PuContext> {
 export function onCommandResult({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'cmd.result') return {};
   const out: Partial<PuContext> = {
-    lastCommand: { reqId: event.reqId, name: event.name, at: at(event), ok: event.ok, ...(event.code !== undefined ? { code: event.code, msg: event.msg } : {}) },
+    lastCommand: {
+      reqId: event.reqId,
+      name: event.name,
+      at: at(event),
+      ok: event.ok,
+      ...(event.code !== undefined ? { code: event.code, msg: event.msg } : {}),
+    },
   };
   const r = event.resp;
   if (event.ok && r) {
@@ -207,7 +235,10 @@ export function onUpgradeOutcome({ context, event }: Args, p: { status: 'done' |
   if (!context.upgrade) return {};
   return {
     upgrade: {
-      ...context.upgrade, status: p.status, finishedAt: at(event), progress: p.status === 'done' ? 100 : context.upgrade.progress,
+      ...context.upgrade,
+      status: p.status,
+      finishedAt: at(event),
+      progress: p.status === 'done' ? 100 : context.upgrade.progress,
       ...(p.error ? { error: p.error } : {}),
     },
   };

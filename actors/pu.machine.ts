@@ -63,19 +63,25 @@ export const puMachine = setup({
     /** The event came over the device's current, still open connection. */
     currentConnection: ({ context, event }) => event.type === 'vd.keepalive' && context.connected && event.connId === context.connId,
     isCommand: ({ context, event }, name: string) => event.type === 'cmd.request' && event.name === name && context.connected,
-    upgradeFinished: ({ event }) => event.type === 'cmd.result' && event.name === 'QueryUpgrade' && event.ok
-      && (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'done',
-    upgradeFailed: ({ event }) => event.type === 'cmd.result' && event.name === 'QueryUpgrade' && event.ok
-      && (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
-    runsTargetFirmware: ({ context, event }) => event.type === 'vd.connected' && Boolean(context.upgrade)
-      && event.firmwareModel === context.upgrade!.firmwareModel,
+    upgradeFinished: ({ event }) =>
+      event.type === 'cmd.result' &&
+      event.name === 'QueryUpgrade' &&
+      event.ok &&
+      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'done',
+    upgradeFailed: ({ event }) =>
+      event.type === 'cmd.result' &&
+      event.name === 'QueryUpgrade' &&
+      event.ok &&
+      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
+    runsTargetFirmware: ({ context, event }) =>
+      event.type === 'vd.connected' && Boolean(context.upgrade) && event.firmwareModel === context.upgrade!.firmwareModel,
     /**
      * Enough failed logins in a row for the hard lock, and not locked already. The count comes with
      * the event (the platform read it from this actor's answer to `login.failed`): it is volatile
      * in the context, and a guard reading it would not replay.
      */
-    hardLockDue: ({ context, event }) => event.type === 'login.tooManyFailures' && event.failures >= a.LOGIN_FAILURES_TO_LOCK
-      && !((context.login?.lockedUntil ?? 0) > a.at(event)),
+    hardLockDue: ({ context, event }) =>
+      event.type === 'login.tooManyFailures' && event.failures >= a.LOGIN_FAILURES_TO_LOCK && !((context.login?.lockedUntil ?? 0) > a.at(event)),
     /** Nothing heard for the heartbeat timeout by the time the timer came due. */
     silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
   },
@@ -134,7 +140,16 @@ export const puMachine = setup({
     'bind.rejected': { actions: 'bindRejected' },
     'vd.logDone': { actions: 'logDone' },
     'cmd.result': { actions: 'commandResult' },
-    'device.deprovisioned': { target: '.deprovisioned', actions: ['forget', 'stopHeartbeat', 'stopPoll', { type: 'vd.close', params: { reason: 'device deprovisioned' } }, { type: 'enter', params: { reason: 'deprovisioned by an admin' } }] },
+    'device.deprovisioned': {
+      target: '.deprovisioned',
+      actions: [
+        'forget',
+        'stopHeartbeat',
+        'stopPoll',
+        { type: 'vd.close', params: { reason: 'device deprovisioned' } },
+        { type: 'enter', params: { reason: 'deprovisioned by an admin' } },
+      ],
+    },
   },
   states: {
     provisioned: {
@@ -170,9 +185,21 @@ export const puMachine = setup({
               { actions: 'armHeartbeat' },
             ],
             'cmd.request': [
-              { guard: { type: 'isCommand', params: 'RebootDevice' }, target: 'rebooting', actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }] },
-              { guard: { type: 'isCommand', params: 'Reschedule' }, target: 'rescheduling', actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }] },
-              { guard: { type: 'isCommand', params: 'UpgradeFirmware' }, target: 'upgrading', actions: ['commandSent', SEND_COMMAND, 'startUpgrade', { type: 'enter', params: { reason: 'UpgradeFirmware sent' } }] },
+              {
+                guard: { type: 'isCommand', params: 'RebootDevice' },
+                target: 'rebooting',
+                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }],
+              },
+              {
+                guard: { type: 'isCommand', params: 'Reschedule' },
+                target: 'rescheduling',
+                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }],
+              },
+              {
+                guard: { type: 'isCommand', params: 'UpgradeFirmware' },
+                target: 'upgrading',
+                actions: ['commandSent', SEND_COMMAND, 'startUpgrade', { type: 'enter', params: { reason: 'UpgradeFirmware sent' } }],
+              },
               { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
             ],
           },
@@ -180,7 +207,15 @@ export const puMachine = setup({
         upgrading: {
           entry: 'schedulePoll',
           exit: 'stopPoll',
-          after: { UPGRADE_TIMEOUT: { target: 'ready', actions: [{ type: 'upgradeOutcome', params: { status: 'error', error: 'upgrade timed out' } }, { type: 'enter', params: { reason: 'upgrade timed out' } }] } },
+          after: {
+            UPGRADE_TIMEOUT: {
+              target: 'ready',
+              actions: [
+                { type: 'upgradeOutcome', params: { status: 'error', error: 'upgrade timed out' } },
+                { type: 'enter', params: { reason: 'upgrade timed out' } },
+              ],
+            },
+          },
           on: {
             'heartbeat.expired': { actions: 'armHeartbeat' }, // silent while it installs: never offline here (UPGRADE_TIMEOUT bounds it), but keep checking
             'upgrade.poll': [
@@ -188,19 +223,48 @@ export const puMachine = setup({
                 guard: 'connected',
                 actions: [
                   'countPoll',
-                  { type: 'vd.send', params: ({ context }) => ({ reqId: `${context.deviceId}:upgrade-poll:${context.upgrade?.polls ?? 0}`, name: 'QueryUpgrade' }) },
+                  {
+                    type: 'vd.send',
+                    params: ({ context }) => ({ reqId: `${context.deviceId}:upgrade-poll:${context.upgrade?.polls ?? 0}`, name: 'QueryUpgrade' }),
+                  },
                   'schedulePoll',
                 ],
               },
               { actions: 'schedulePoll' },
             ],
             'cmd.result': [
-              { guard: 'upgradeFinished', target: 'rebooting', actions: ['commandResult', { type: 'upgradeOutcome', params: { status: 'done' } }, 'stopHeartbeat', { type: 'enter', params: { reason: 'upgrade done; the device restarts' } }] },
-              { guard: 'upgradeFailed', target: 'ready', actions: ['commandResult', { type: 'upgradeOutcome', params: { status: 'error', error: 'the device reported an upgrade error' } }, { type: 'enter', params: { reason: 'upgrade failed' } }] },
+              {
+                guard: 'upgradeFinished',
+                target: 'rebooting',
+                actions: [
+                  'commandResult',
+                  { type: 'upgradeOutcome', params: { status: 'done' } },
+                  'stopHeartbeat',
+                  { type: 'enter', params: { reason: 'upgrade done; the device restarts' } },
+                ],
+              },
+              {
+                guard: 'upgradeFailed',
+                target: 'ready',
+                actions: [
+                  'commandResult',
+                  { type: 'upgradeOutcome', params: { status: 'error', error: 'the device reported an upgrade error' } },
+                  { type: 'enter', params: { reason: 'upgrade failed' } },
+                ],
+              },
               { actions: 'commandResult' },
             ],
             'vd.connected': [
-              { guard: 'runsTargetFirmware', target: 'ready', actions: ['connected', 'armHeartbeat', { type: 'upgradeOutcome', params: { status: 'done' } }, { type: 'enter', params: { reason: 'back with the new firmware' } }] },
+              {
+                guard: 'runsTargetFirmware',
+                target: 'ready',
+                actions: [
+                  'connected',
+                  'armHeartbeat',
+                  { type: 'upgradeOutcome', params: { status: 'done' } },
+                  { type: 'enter', params: { reason: 'back with the new firmware' } },
+                ],
+              },
               { actions: ['connected', 'armHeartbeat'] },
             ],
             'cmd.request': { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
@@ -248,5 +312,9 @@ export const puMachine = setup({
  * and the last of them (requests anyone can repeat: they must not grow the history, issue #19).
  */
 export const puV1: MachineDef = {
-  type: 'pu', version: 1, machine: puMachine, volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'], quiet: a.quietKeepalive,
+  type: 'pu',
+  version: 1,
+  machine: puMachine,
+  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'],
+  quiet: a.quietKeepalive,
 };

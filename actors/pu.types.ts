@@ -74,26 +74,27 @@ export interface PuContext extends PuInput {
 type At = { at?: number };
 
 /** Events of the pu actor. Internal events are dot-case; `at` is stamped by the host. */
-export type PuEvent = At & (
-  | { type: 'device.deprovisioned' }
-  | { type: 'device.provisioned'; macId: string; channels: number[] }
-  | { type: 'device.bound'; userId: string | null }
-  | { type: 'bind.rejected'; reason: string }
-  | { type: 'vs.scheduled'; ip?: string }
-  | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
-  | { type: 'vd.disconnected'; connId: string; code: number; reason: string }
-  | { type: 'vd.keepalive'; connId?: string; state: number; channels: PuChannelState[] }
-  | { type: 'vd.serverInfo'; state?: number; hbIntervalS: number }
-  | { type: 'vd.message'; name: string }
-  | { type: 'vd.alarm'; alarmId: string; channel: number; alarmType: number; state: string; timestamp: number }
-  | { type: 'vd.battery'; battery: number }
-  | { type: 'vd.logDone'; transId: string; status: string; size: number }
-  | { type: 'login.failed'; ip?: string; reason: string }
-  /** The platform saw `failures` in a row after a `login.failed` (the count rides on the event, so replay needs no volatile value). */
-  | { type: 'login.tooManyFailures'; failures: number }
-  | { type: 'login.unlocked'; by?: string }
-  | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string }
-  | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
-  | { type: 'heartbeat.expired' }
-  | { type: 'upgrade.poll' }
-);
+export type PuEvent = At &
+  (
+    | { type: 'device.deprovisioned' }
+    | { type: 'device.provisioned'; macId: string; channels: number[] }
+    | { type: 'device.bound'; userId: string | null }
+    | { type: 'bind.rejected'; reason: string }
+    | { type: 'vs.scheduled'; ip?: string }
+    | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
+    | { type: 'vd.disconnected'; connId: string; code: number; reason: string }
+    | { type: 'vd.keepalive'; connId?: string; state: number; channels: PuChannelState[] }
+    | { type: 'vd.serverInfo'; state?: number; hbIntervalS: number }
+    | { type: 'vd.message'; name: string }
+    | { type: 'vd.alarm'; alarmId: string; channel: number; alarmType: number; state: string; timestamp: number }
+    | { type: 'vd.battery'; battery: number }
+    | { type: 'vd.logDone'; transId: string; status: string; size: number }
+    | { type: 'login.failed'; ip?: string; reason: string }
+    /** The platform saw `failures` in a row after a `login.failed` (the count rides on the event, so replay needs no volatile value). */
+    | { type: 'login.tooManyFailures'; failures: number }
+    | { type: 'login.unlocked'; by?: string }
+    | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string }
+    | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
+    | { type: 'heartbeat.expired' }
+    | { type: 'upgrade.poll' }
+  );

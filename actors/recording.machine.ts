@@ -41,27 +41,28 @@ export const recordingMachine = setup({
     nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
     started: assign(({ event }) => ({ startedAt: at(event) })),
     /** Record a failed RPC, with the device's words. */
-    failure: assign(({ context, event }) => {
+    failure: assign(({ event }) => {
       if (event.type !== 'record.result') return {};
       const kind = event.kind ?? 'err';
       return {
         lastError: { at: at(event), op: event.op, kind, ...(event.code !== undefined ? { code: event.code } : {}), msg: event.msg ?? '' },
         since: at(event),
-        reason: `${event.op === 'start' ? 'StartRecord' : 'StopRecord'} failed: ${kind === 'err' ? `err ${event.code}: ${event.msg}` : event.msg ?? kind}`,
+        reason: `${event.op === 'start' ? 'StartRecord' : 'StopRecord'} failed: ${kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? kind)}`,
       };
     }),
     rpcLost: assign(({ event }, p: { op: 'start' | 'stop' }) => ({
       lastError: { at: at(event), op: p.op, kind: 'timeout' as const, msg: 'no result (the platform restarted during the call?)' },
     })),
     offline: assign(({ event }) => ({
-      since: at(event), reason: `the PU went offline${event.type === 'pu.offline' ? ` (${event.reason})` : ''}`,
+      since: at(event),
+      reason: `the PU went offline${event.type === 'pu.offline' ? ` (${event.reason})` : ''}`,
       lastError: { at: at(event), op: 'start' as const, kind: 'offline' as const, msg: event.type === 'pu.offline' ? event.reason : 'offline' },
     })),
     stopAsked: assign(({ event }) => (event.type === 'record.stop' && event.by ? { stoppedBy: event.by } : {})),
     stopped: assign(({ context, event }) => {
       let reason = 'stopped';
       if (event.type !== 'record.result') reason = 'stopped (StopRecord unanswered)';
-      else if (!event.ok) reason = `stopped (StopRecord failed: ${event.kind === 'err' ? `err ${event.code}: ${event.msg}` : event.msg ?? event.kind})`;
+      else if (!event.ok) reason = `stopped (StopRecord failed: ${event.kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? event.kind)})`;
       return { stoppedAt: stamp(context, event), since: stamp(context, event), reason };
     }),
     /** Effect: send StartRecord for this session (cbk_url from the session's table row). */

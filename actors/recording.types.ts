@@ -47,11 +47,12 @@ export interface RecordingContext extends RecordingInput {
 type At = { at?: number };
 
 /** Events of the recording actor (dot-case; `at` is stamped by the host). */
-export type RecordingEvent = At & (
-  | { type: 'record.stop'; by?: string }
-  | { type: 'record.result'; op: 'start' | 'stop'; attempt: number; ok: boolean; kind?: RecordFailureKind; code?: number; msg?: string }
-  | { type: 'pu.online' }
-  | { type: 'pu.offline'; reason: string }
-  /** The PU's Keepalive no longer reports this session on the channel (NOTES 2): it stopped recording on its own. */
-  | { type: 'record.resync'; reason: string }
-);
+export type RecordingEvent = At &
+  (
+    | { type: 'record.stop'; by?: string }
+    | { type: 'record.result'; op: 'start' | 'stop'; attempt: number; ok: boolean; kind?: RecordFailureKind; code?: number; msg?: string }
+    | { type: 'pu.online' }
+    | { type: 'pu.offline'; reason: string }
+    /** The PU's Keepalive no longer reports this session on the channel (NOTES 2): it stopped recording on its own. */
+    | { type: 'record.resync'; reason: string }
+  );

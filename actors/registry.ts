@@ -38,7 +38,12 @@ export interface MachineDef {
 
 /** Raised when an actor's persisted machine version is not registered. */
 export class MachineVersionError extends Error {
-  constructor(readonly actorId: string, readonly type: string, readonly version: number, known: number[]) {
+  constructor(
+    readonly actorId: string,
+    readonly type: string,
+    readonly version: number,
+    known: number[],
+  ) {
     super(`actor ${actorId}: machine ${type} version ${version} is not available (registered: ${known.join(', ') || 'none'})`);
     this.name = 'MachineVersionError';
   }

@@ -67,7 +67,12 @@ export function replayHistory(
       if (volatile.length) {
         const ctx = { ...snap.context };
         for (const k of volatile) if (k in row.context) ctx[k] = row.context[k];
-        snap = def.machine.resolveState({ value: snap.value, context: ctx, status: snap.status, historyValue: snap.historyValue } as never) as AnyMachineSnapshot;
+        snap = def.machine.resolveState({
+          value: snap.value,
+          context: ctx,
+          status: snap.status,
+          historyValue: snap.historyValue,
+        } as never) as AnyMachineSnapshot;
       }
     }
     if (final && snap) compare(-1, 'final', snap, final.value, final.context, volatile, mismatches, 'final');
@@ -78,8 +83,14 @@ export function replayHistory(
 }
 
 function compare(
-  seq: number, event: string, snap: AnyMachineSnapshot, value: unknown, context: Record<string, unknown>,
-  volatile: readonly string[], out: ReplayMismatch[], what?: 'final',
+  seq: number,
+  event: string,
+  snap: AnyMachineSnapshot,
+  value: unknown,
+  context: Record<string, unknown>,
+  volatile: readonly string[],
+  out: ReplayMismatch[],
+  what?: 'final',
 ) {
   const gotValue = toJson(snap.value);
   if (!jsonEqual(gotValue, value)) out.push({ seq, event, what: what ?? 'value', expected: value, got: gotValue });

@@ -47,7 +47,9 @@ export const segmentMachine = setup({
     confirmed: assign(({ event }) => ({ confirmedAt: at(event) })),
     setRetention: assign(({ event }) => (event.type === 'retention.set' ? { retentionMs: event.retentionMs } : {})),
     beginRemoval: assign(({ event }, p: { why: RemovalWhy; reason: string }) => ({
-      since: at(event), reason: p.reason, removal: { why: p.why, at: at(event), attempts: 0 },
+      since: at(event),
+      reason: p.reason,
+      removal: { why: p.why, at: at(event), attempts: 0 },
     })),
     countAttempt: assign(({ context }) => (context.removal ? { removal: { ...context.removal, attempts: context.removal.attempts + 1 } } : {})),
     /** Effect: delete the bytes (and any partial upload) and the playback-index row; answers `segment.removed`. */
@@ -85,8 +87,16 @@ export const segmentMachine = setup({
       after: { REMOVE_RETRY: { target: 'removing', reenter: true } },
       on: {
         'segment.removed': [
-          { guard: { type: 'removedFor', params: 'failed' }, target: 'failed', actions: { type: 'enter', params: { reason: 'cancelled: bytes and rows removed' } } },
-          { guard: { type: 'removedFor', params: 'expired' }, target: 'expired', actions: { type: 'enter', params: { reason: 'expired: bytes and rows removed' } } },
+          {
+            guard: { type: 'removedFor', params: 'failed' },
+            target: 'failed',
+            actions: { type: 'enter', params: { reason: 'cancelled: bytes and rows removed' } },
+          },
+          {
+            guard: { type: 'removedFor', params: 'expired' },
+            target: 'expired',
+            actions: { type: 'enter', params: { reason: 'expired: bytes and rows removed' } },
+          },
           { target: 'deleted', actions: { type: 'enter', params: { reason: 'retention over: bytes and rows removed' } } },
         ],
       },

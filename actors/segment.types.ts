@@ -46,10 +46,11 @@ export interface SegmentContext extends SegmentInput {
 type At = { at?: number };
 
 /** Events of the segment actor (dot-case; `at` is stamped by the host). */
-export type SegmentEvent = At & (
-  | { type: 'segment.uploaded'; size: number }
-  | { type: 'segment.confirm' }
-  | { type: 'segment.fail'; reason?: string }
-  | { type: 'segment.removed' }
-  | { type: 'retention.set'; retentionMs: number }
-);
+export type SegmentEvent = At &
+  (
+    | { type: 'segment.uploaded'; size: number }
+    | { type: 'segment.confirm' }
+    | { type: 'segment.fail'; reason?: string }
+    | { type: 'segment.removed' }
+    | { type: 'retention.set'; retentionMs: number }
+  );

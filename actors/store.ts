@@ -137,7 +137,10 @@ export async function loadActorRow(db: Db, id: string): Promise<ActorRow | undef
 /** Read several actor rows (those that exist), each brought up to the head of its log. */
 export async function loadActorRows(db: Db, ids: string[]): Promise<ActorRow[]> {
   if (ids.length === 0) return [];
-  const list = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
   const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id IN (${list})`);
   return foldContexts(db, rows);
 }
@@ -154,7 +157,10 @@ export async function actorExists(db: Db, id: string): Promise<boolean> {
  */
 async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
   if (rows.length === 0) return rows;
-  const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
+  const ids = sql.join(
+    rows.map((r) => sql`${r.id}`),
+    sql`, `,
+  );
   const diffs = await db.rows<{ actor_id: string; seq: number; changes: ContextChanges }>(sql`SELECT e.actor_id, e.seq, e.changes
     FROM actors a JOIN actor_events e ON e.actor_id = a.id AND e.seq > a.context_seq
     WHERE a.id IN (${ids}) ORDER BY e.actor_id, e.seq`);
@@ -196,7 +202,7 @@ export const ACTOR_PAGE_MAX = 1000;
 export async function listActorRows(db: Db, f: ActorFilter): Promise<ActorRow[]> {
   const where = [sql`true`];
   if (f.type) where.push(sql`type = ${f.type}`);
-  if (f.state) where.push(sql`(state_key = ${f.state} OR state_key LIKE ${f.state + '.%'})`);
+  if (f.state) where.push(sql`(state_key = ${f.state} OR state_key LIKE ${`${f.state}.%`})`);
   if (f.deviceId) where.push(sql`device_id = ${f.deviceId}`);
   if (f.parentId) where.push(sql`parent_id = ${f.parentId}`);
   if (f.since !== undefined) where.push(sql`updated_at >= to_timestamp(${f.since / 1000})`);
@@ -249,7 +255,16 @@ export async function readHistory(db: Db, actorId: string, after: number, limit:
   for (const r of rows) {
     ctx = r.context ?? applyChanges(ctx, r.changes);
     if (r.seq > after) {
-      out.push({ seq: r.seq, at: r.at, machineVersion: r.machine_version, event: r.event, value: r.value, changes: r.changes, context: ctx, checkpoint: r.context !== null });
+      out.push({
+        seq: r.seq,
+        at: r.at,
+        machineVersion: r.machine_version,
+        event: r.event,
+        value: r.value,
+        changes: r.changes,
+        context: ctx,
+        checkpoint: r.context !== null,
+      });
     }
   }
   return out;

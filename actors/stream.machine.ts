@@ -48,8 +48,13 @@ export const streamMachine = setup({
     enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
     addViewer: enqueueActions(({ enqueue, event }) => {
       if (event.type !== 'viewer.join') return;
-      enqueue.assign(({ context }) => ({ viewers: { ...context.viewers, [event.viewerId]: { kind: 'pending', since: at(event), ...(event.by ? { by: event.by } : {}) } } }));
-      enqueue.raise({ type: 'viewer.expired', viewerId: event.viewerId, at: at(event) + VIEWER_CONNECT_TIMEOUT_MS }, { id: viewerTimer(event.viewerId), delay: VIEWER_CONNECT_TIMEOUT_MS });
+      enqueue.assign(({ context }) => ({
+        viewers: { ...context.viewers, [event.viewerId]: { kind: 'pending', since: at(event), ...(event.by ? { by: event.by } : {}) } },
+      }));
+      enqueue.raise(
+        { type: 'viewer.expired', viewerId: event.viewerId, at: at(event) + VIEWER_CONNECT_TIMEOUT_MS },
+        { id: viewerTimer(event.viewerId), delay: VIEWER_CONNECT_TIMEOUT_MS },
+      );
     }),
     viewerConnected: enqueueActions(({ enqueue, context, event }) => {
       if (event.type !== 'viewer.connected') return;
@@ -67,14 +72,16 @@ export const streamMachine = setup({
     }),
     requested: assign(({ event }) => ({ requestedAt: at(event) })),
     /** PushLive's answer after the camera already publishes (it may answer late): kept for the record. */
-    pushAnswered: assign(({ event }) => (event.type === 'push.result' ? { pushAnswer: { ok: event.ok, at: at(event), ...(event.code !== undefined ? { code: event.code } : {}) } } : {})),
+    pushAnswered: assign(({ event }) =>
+      event.type === 'push.result' ? { pushAnswer: { ok: event.ok, at: at(event), ...(event.code !== undefined ? { code: event.code } : {}) } } : {},
+    ),
     wentLive: assign(({ event }) => ({ liveAt: at(event) })),
     fail: assign(({ event }, p: { reason?: string }) => {
       let reason = p.reason ?? 'failed';
       let code: number | undefined;
       if (event.type === 'push.result') {
         code = event.code;
-        reason = `PushLive failed: ${code !== undefined ? `${PUSH_ERRORS[code] ?? 'device error'} (${code})${event.msg ? `: ${event.msg}` : ''}` : event.msg ?? 'no answer'}`;
+        reason = `PushLive failed: ${code !== undefined ? `${PUSH_ERRORS[code] ?? 'device error'} (${code})${event.msg ? `: ${event.msg}` : ''}` : (event.msg ?? 'no answer')}`;
       } else if (event.type === 'ingest.ended') reason = `the publisher ${event.reason === 'silent' ? 'went silent' : `left (${event.reason})`}`;
       else if (event.type === 'pu.offline') reason = `the device went offline: ${event.reason}`;
       return { failure: { reason, ...(code !== undefined ? { code } : {}) }, since: at(event), reason, endedAt: at(event) };
@@ -114,17 +121,37 @@ export const streamMachine = setup({
       on: { 'viewer.join': { target: 'pushRequested', actions: ['addViewer', { type: 'enter', params: { reason: 'a viewer asked for live' } }] } },
     },
     pushRequested: {
-      entry: ['requested', { type: 'live.push', params: ({ context }) => ({ streamId: context.streamId, deviceId: context.deviceId, channel: context.channel, maxBitrateKbps: context.maxBitrateKbps }) }],
+      entry: [
+        'requested',
+        {
+          type: 'live.push',
+          params: ({ context }) => ({
+            streamId: context.streamId,
+            deviceId: context.deviceId,
+            channel: context.channel,
+            maxBitrateKbps: context.maxBitrateKbps,
+          }),
+        },
+      ],
       on: {
         'push.result': [
-          { guard: 'pushOk', target: 'awaitingIngest', actions: ['pushAnswered', { type: 'enter', params: { reason: 'PushLive accepted; waiting for the SRT publish' } }] },
+          {
+            guard: 'pushOk',
+            target: 'awaitingIngest',
+            actions: ['pushAnswered', { type: 'enter', params: { reason: 'PushLive accepted; waiting for the SRT publish' } }],
+          },
           { target: 'failed', actions: { type: 'fail', params: {} } },
         ],
         'ingest.started': { target: 'live', actions: ['wentLive', { type: 'enter', params: { reason: 'the camera is publishing' } }] },
       },
     },
     awaitingIngest: {
-      after: { INGEST_TIMEOUT: { target: 'failed', actions: [{ type: 'fail', params: { reason: `no SRT publish within ${INGEST_TIMEOUT_MS / 1000} s of PushLive` } }, 'stopDevice'] } },
+      after: {
+        INGEST_TIMEOUT: {
+          target: 'failed',
+          actions: [{ type: 'fail', params: { reason: `no SRT publish within ${INGEST_TIMEOUT_MS / 1000} s of PushLive` } }, 'stopDevice'],
+        },
+      },
       on: { 'ingest.started': { target: 'live', actions: ['wentLive', { type: 'enter', params: { reason: 'the camera is publishing' } }] } },
     },
     live: {

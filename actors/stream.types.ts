@@ -47,16 +47,17 @@ export interface StreamContext extends StreamInput {
 type At = { at?: number };
 
 /** Events of the stream actor. */
-export type StreamEvent = At & (
-  | { type: 'viewer.join'; viewerId: string; by?: string }
-  | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' }
-  | { type: 'viewer.leave'; viewerId: string; reason: string }
-  | { type: 'viewer.expired'; viewerId: string }
-  | { type: 'push.result'; ok: boolean; code?: number; msg?: string }
-  | { type: 'ingest.started'; peer?: string }
-  | { type: 'ingest.ended'; reason: string }
-  | { type: 'stop.result'; ok: boolean; code?: number; msg?: string }
-  | { type: 'pu.offline'; reason: string }
-  | { type: 'platform.restarted' }
-  | { type: 'stats'; stats: StreamStats }
-);
+export type StreamEvent = At &
+  (
+    | { type: 'viewer.join'; viewerId: string; by?: string }
+    | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' }
+    | { type: 'viewer.leave'; viewerId: string; reason: string }
+    | { type: 'viewer.expired'; viewerId: string }
+    | { type: 'push.result'; ok: boolean; code?: number; msg?: string }
+    | { type: 'ingest.started'; peer?: string }
+    | { type: 'ingest.ended'; reason: string }
+    | { type: 'stop.result'; ok: boolean; code?: number; msg?: string }
+    | { type: 'pu.offline'; reason: string }
+    | { type: 'platform.restarted' }
+    | { type: 'stats'; stats: StreamStats }
+  );

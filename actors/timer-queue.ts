@@ -44,7 +44,10 @@ export class TimerQueue {
   private stopped = false;
   private armToken = 0;
 
-  constructor(private clock: Clock, private onDue: (e: QueueEntry) => void) {}
+  constructor(
+    private clock: Clock,
+    private onDue: (e: QueueEntry) => void,
+  ) {}
 
   /** Number of entries (including stale ones not yet popped). */
   get size(): number {

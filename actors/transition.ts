@@ -41,8 +41,15 @@ function scopeOf(machine: AnyStateMachine): InertScope {
     // an error snapshot there, which is harmless: the actor is never started.
     const self = createActor(machine);
     scope = {
-      self, system: (self as unknown as { system: unknown }).system, defer: noop, id: '', logger: noop,
-      sessionId: '', stopChild: noop, emit: noop, actionExecutor: noop,
+      self,
+      system: (self as unknown as { system: unknown }).system,
+      defer: noop,
+      id: '',
+      logger: noop,
+      sessionId: '',
+      stopChild: noop,
+      emit: noop,
+      actionExecutor: noop,
     };
     scopes.set(machine, scope);
   }
@@ -53,7 +60,11 @@ function scopeOf(machine: AnyStateMachine): InertScope {
 export const transitionCounts = { assignOnly: 0, sibling: 0, xstate: 0 };
 
 /** The next snapshot and the actions it calls for. */
-export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
+export function pureTransition(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: { type: string; [k: string]: unknown },
+): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
   const found = snapshot.status === 'active' ? planOf(machine, snapshot, event.type) : undefined;
   const plan = found?.xstateOnly ? undefined : found;
@@ -74,11 +85,20 @@ export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSna
 }
 
 /** XState's own transition, whatever the event (exported for the tests that compare both paths). */
-export function slowTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }): [AnyMachineSnapshot, ReturnedAction[]] {
+export function slowTransition(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: { type: string; [k: string]: unknown },
+): [AnyMachineSnapshot, ReturnedAction[]] {
   return xstateTransition(machine, snapshot, event, scopeOf(machine));
 }
 
-function xstateTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string; [k: string]: unknown }, scope: InertScope): [AnyMachineSnapshot, ReturnedAction[]] {
+function xstateTransition(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: { type: string; [k: string]: unknown },
+  scope: InertScope,
+): [AnyMachineSnapshot, ReturnedAction[]] {
   const actions: ReturnedAction[] = [];
   scope.actionExecutor = (a) => actions.push(a);
   try {
@@ -121,7 +141,14 @@ interface TransitionView {
 /** A built-in action as XState resolves it (assign is `xstate.assign`). */
 interface BuiltinAction {
   type: string;
-  resolve: (scope: unknown, snapshot: AnyMachineSnapshot, args: unknown, params: unknown, action: unknown, extra: unknown) => [AnyMachineSnapshot, ...unknown[]];
+  resolve: (
+    scope: unknown,
+    snapshot: AnyMachineSnapshot,
+    args: unknown,
+    params: unknown,
+    action: unknown,
+    extra: unknown,
+  ) => [AnyMachineSnapshot, ...unknown[]];
 }
 /** One assign of a plan, with how XState would compute its params. */
 interface PlannedAssign {
@@ -191,7 +218,9 @@ function makePlan(machine: AnyStateMachine, leaf: NodeView, eventType: string): 
     for (const a of t.actions) {
       const resolved = (typeof a === 'function' ? a : actions[typeof a === 'string' ? a : (a as { type: string }).type]) as BuiltinAction | undefined;
       if (!resolved || typeof resolved.resolve !== 'function' || resolved.type !== 'xstate.assign') return null;
-      plan.assigns.push(typeof a === 'object' && a !== null && 'params' in a ? { assign: resolved, params: (a as { params: unknown }).params } : { assign: resolved });
+      plan.assigns.push(
+        typeof a === 'object' && a !== null && 'params' in a ? { assign: resolved, params: (a as { params: unknown }).params } : { assign: resolved },
+      );
     }
     return plan;
   }
@@ -205,9 +234,18 @@ function makePlan(machine: AnyStateMachine, leaf: NodeView, eventType: string): 
  * (an atomic state has no history children).
  */
 function quietSiblings(leaf: NodeView, target: NodeView): boolean {
-  return target !== leaf && target.type === 'atomic' && target.parent === leaf.parent && leaf.parent?.type === 'compound'
-    && leaf.exit.length === 0 && target.entry.length === 0 && leaf.invoke.length === 0 && target.invoke.length === 0
-    && leaf.config.after === undefined && target.config.after === undefined;
+  return (
+    target !== leaf &&
+    target.type === 'atomic' &&
+    target.parent === leaf.parent &&
+    leaf.parent?.type === 'compound' &&
+    leaf.exit.length === 0 &&
+    target.entry.length === 0 &&
+    leaf.invoke.length === 0 &&
+    target.invoke.length === 0 &&
+    leaf.config.after === undefined &&
+    target.config.after === undefined
+  );
 }
 
 /**

@@ -25,6 +25,10 @@ export function withVolatile(s: AnyMachineSnapshot, values: Record<string, unkno
 
 /** Whether two snapshots differ at most in their context (same state, status, history and children). */
 export function sameButContext(a: AnyMachineSnapshot, b: AnyMachineSnapshot): boolean {
-  return a.status === b.status && a.children === b.children && (a.historyValue === b.historyValue || jsonEqual(a.historyValue, b.historyValue))
-    && (a.value === b.value || jsonEqual(a.value, b.value));
+  return (
+    a.status === b.status &&
+    a.children === b.children &&
+    (a.historyValue === b.historyValue || jsonEqual(a.historyValue, b.historyValue)) &&
+    (a.value === b.value || jsonEqual(a.value, b.value))
+  );
 }

@@ -44,8 +44,14 @@ function eventFor(i: number): { type: 'tick'; note: string } | { type: 'toggle' 
 
 function eventRow(actor: number, seq: number) {
   return {
-    actor_id: `counter:${actor}`, seq, at: Date.now(), machine_version: 1,
-    event: { type: 'tick', note: `n${seq}` }, value: 'idle', changes: { set: { n: seq, last: `n${seq}` }, unset: [] }, context: null,
+    actor_id: `counter:${actor}`,
+    seq,
+    at: Date.now(),
+    machine_version: 1,
+    event: { type: 'tick', note: `n${seq}` },
+    value: 'idle',
+    changes: { set: { n: seq, last: `n${seq}` }, unset: [] },
+    context: null,
   };
 }
 
@@ -96,7 +102,17 @@ async function rawWindow(db: Db, seconds: number, seqFrom: { seq: number }): Pro
 async function makeHost(db: Db) {
   let committed = 0;
   const commits: Array<[number, number]> = [];
-  const host = new ActorHost({ db, machines: [counterDef], commitLanes: args.lanes ? Number(args.lanes) : undefined, metrics: { batch: (n, _a, ms) => { committed += n; commits.push([n, ms]); } } });
+  const host = new ActorHost({
+    db,
+    machines: [counterDef],
+    commitLanes: args.lanes ? Number(args.lanes) : undefined,
+    metrics: {
+      batch: (n, _a, ms) => {
+        committed += n;
+        commits.push([n, ms]);
+      },
+    },
+  });
   for (let i = 0; i < ACTORS; i += 1000) {
     await Promise.all(Array.from({ length: Math.min(1000, ACTORS - i) }, (_, j) => host.create('counter', `counter:${i + j}`, { deviceId: `d${i + j}` })));
   }
@@ -177,7 +193,14 @@ async function latency(db: Db, rate: number, seconds: number) {
     for (let k = 0; k < owed; k++, sent++) {
       const t = performance.now();
       const m = measuring;
-      host.dispatch(`counter:${i % ACTORS}`, eventFor(i++)).then(() => { if (m) samples.push(performance.now() - t); }, () => { late++; });
+      host.dispatch(`counter:${i % ACTORS}`, eventFor(i++)).then(
+        () => {
+          if (m) samples.push(performance.now() - t);
+        },
+        () => {
+          late++;
+        },
+      );
     }
   }, TICK_MS);
   await Bun.sleep(WARMUP_MS);
@@ -197,9 +220,18 @@ async function latency(db: Db, rate: number, seconds: number) {
   const achieved = samples.length / window;
   await host.stop();
   return {
-    rate, achieved, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), failed: late,
-    batch: percentile(batchEvents, 50), commitP50: percentile(commitMs, 50), commitP99: percentile(commitMs, 99), commitMax: percentile(commitMs, 100),
-    loopP99: percentile(delays, 99), loopMax: percentile(delays, 100),
+    rate,
+    achieved,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: percentile(samples, 100),
+    failed: late,
+    batch: percentile(batchEvents, 50),
+    commitP50: percentile(commitMs, 50),
+    commitP99: percentile(commitMs, 99),
+    commitMax: percentile(commitMs, 100),
+    loopP99: percentile(delays, 99),
+    loopMax: percentile(delays, 100),
   };
 }
 
@@ -216,17 +248,33 @@ for (const kind of KINDS) {
   await b.drop();
   windows.push(`${kind}: host ${tp.windows.join(', ')} events/s; raw ${raw.windows.join(', ')} rows/s`);
   rows.push({
-    db: kind, 'host events/s': Math.round(tp.perS), 'raw rows/s': Math.round(raw.perS), 'host/raw': tp.perS / raw.perS,
-    'bun µs/event': tp.bunUs, 'pg µs/event': tp.pgUs, 'raw bun µs/row': raw.bunUs, 'raw pg µs/row': raw.pgUs,
+    db: kind,
+    'host events/s': Math.round(tp.perS),
+    'raw rows/s': Math.round(raw.perS),
+    'host/raw': tp.perS / raw.perS,
+    'bun µs/event': tp.bunUs,
+    'pg µs/event': tp.pgUs,
+    'raw bun µs/row': raw.bunUs,
+    'raw pg µs/row': raw.pgUs,
   });
   const c = await benchDb(kind, 'lat');
   const rate = kind === 'postgres' ? RATE : Math.min(RATE, Math.round(tp.perS / 2));
   const l = await latency(c.db, rate, LATENCY_SECONDS);
   await c.drop();
   lat.push({
-    db: kind, 'offered/s': l.rate, 'durable/s': Math.round(l.achieved), 'p50 ms': l.p50, 'p99 ms': l.p99, 'max ms': l.max,
-    failed: l.failed, 'batch p50': l.batch, 'commit p50 ms': l.commitP50, 'commit p99 ms': l.commitP99, 'commit max ms': l.commitMax,
-    'loop delay p99 ms': l.loopP99, 'loop delay max ms': l.loopMax,
+    db: kind,
+    'offered/s': l.rate,
+    'durable/s': Math.round(l.achieved),
+    'p50 ms': l.p50,
+    'p99 ms': l.p99,
+    'max ms': l.max,
+    failed: l.failed,
+    'batch p50': l.batch,
+    'commit p50 ms': l.commitP50,
+    'commit p99 ms': l.commitP99,
+    'commit max ms': l.commitMax,
+    'loop delay p99 ms': l.loopP99,
+    'loop delay max ms': l.loopMax,
   });
 }
 console.log('\nthroughput (closed loop, events persisted through the host; raw = batched INSERTs of the same rows, same driver)');

@@ -12,7 +12,9 @@ const atMost = EVENT_LOOP_DELAY_BUCKETS_S.map(() => 0);
 let probes = 0;
 probeEventLoop((s) => {
   probes++;
-  EVENT_LOOP_DELAY_BUCKETS_S.forEach((le, i) => { if (s <= le) atMost[i]!++; });
+  EVENT_LOOP_DELAY_BUCKETS_S.forEach((le, i) => {
+    if (s <= le) atMost[i]!++;
+  });
 });
 const server = Bun.serve({
   port: Number(args.port ?? 0),

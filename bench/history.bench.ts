@@ -39,7 +39,9 @@ async function run(busy: boolean) {
   await sendAll(() => ({ type: 'vd.connected', connId: `c${conn}`, reconnect: false, hardwareModel: 'HW', firmwareModel: 'FW' }));
   await sendAll(() => ({ type: 'vd.serverInfo', hbIntervalS: HB_INTERVAL_DEFAULT_S, state: 1 }));
   await host.flush();
-  const [before] = await b.db.rows<{ n: number; bytes: number }>(sql`SELECT count(*)::int AS n, coalesce(sum(pg_column_size(e.*)), 0)::float8 AS bytes FROM actor_events e`);
+  const [before] = await b.db.rows<{ n: number; bytes: number }>(
+    sql`SELECT count(*)::int AS n, coalesce(sum(pg_column_size(e.*)), 0)::float8 AS bytes FROM actor_events e`,
+  );
   let keepalives = 0;
   for (let t = HB_MS; t <= DAY_MS; t += HB_MS) {
     clock.increment(HB_MS);
@@ -57,7 +59,9 @@ async function run(busy: boolean) {
     keepalives += PUS;
   }
   await host.stop();
-  const [after] = await b.db.rows<{ n: number; bytes: number }>(sql`SELECT count(*)::int AS n, coalesce(sum(pg_column_size(e.*)), 0)::float8 AS bytes FROM actor_events e`);
+  const [after] = await b.db.rows<{ n: number; bytes: number }>(
+    sql`SELECT count(*)::int AS n, coalesce(sum(pg_column_size(e.*)), 0)::float8 AS bytes FROM actor_events e`,
+  );
   const [rel] = await b.db.rows<{ bytes: number }>(sql`SELECT pg_total_relation_size('actor_events')::float8 AS bytes`);
   const [offline] = await b.db.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM actors WHERE state_key = 'offline'`);
   await b.drop();
@@ -65,8 +69,13 @@ async function run(busy: boolean) {
   const bytes = (after!.bytes - before!.bytes) / PUS;
   const perRow = (after!.bytes - before!.bytes) / Math.max(1, after!.n - before!.n);
   return {
-    profile: busy ? 'busy' : 'quiet', 'keepalives/PU/day': keepalives / PUS, 'log rows/PU/day': rows, 'row bytes/PU/day': Math.round(bytes),
-    'table+index bytes/PU': Math.round(rel!.bytes / PUS), 'if every keepalive were a row': Math.round((keepalives / PUS) * perRow), 'went offline': offline!.n,
+    profile: busy ? 'busy' : 'quiet',
+    'keepalives/PU/day': keepalives / PUS,
+    'log rows/PU/day': rows,
+    'row bytes/PU/day': Math.round(bytes),
+    'table+index bytes/PU': Math.round(rel!.bytes / PUS),
+    'if every keepalive were a row': Math.round((keepalives / PUS) * perRow),
+    'went offline': offline!.n,
   };
 }
 

@@ -5,7 +5,9 @@ import { runtimeEnvFor } from '../lib/runtime-env.ts';
 
 const name = process.argv[2];
 const dir = import.meta.dir;
-const known = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''));
+const known = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace('.bench.ts', ''));
 if (!name || !existsSync(join(dir, `${name}.bench.ts`))) {
   console.error(`usage: bun run bench <${known.join('|')}> [--options]`);
   process.exit(2);
@@ -13,6 +15,7 @@ if (!name || !existsSync(join(dir, `${name}.bench.ts`))) {
 // The bench and every process it spawns (platform, load generators, bare servers) run with the
 // platform's runtime settings, as `bun run start` does (lib/runtime-env.ts).
 const proc = Bun.spawn(['bun', join(dir, `${name}.bench.ts`), ...process.argv.slice(3)], {
-  stdio: ['inherit', 'inherit', 'inherit'], env: { ...process.env, ...runtimeEnvFor() },
+  stdio: ['inherit', 'inherit', 'inherit'],
+  env: { ...process.env, ...runtimeEnvFor() },
 });
 process.exit(await proc.exited);

@@ -26,7 +26,6 @@ const tls = { rejectUnauthorized: false };
 /** A storm client gives up after this long (the bench's own limit is 180 s). */
 const STORM_GIVE_UP_MS = 170_000;
 
-
 interface Client {
   i: number;
   ws?: WebSocket;
@@ -54,7 +53,11 @@ function countReason(m: Map<string, number>, why: string) {
   m.set(why, (m.get(why) ?? 0) + 1);
 }
 function topReasons(m: Map<string, number>): string {
-  return [...m].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${n}× ${k}`).join('; ');
+  return [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([k, n]) => `${n}× ${k}`)
+    .join('; ');
 }
 const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i: FIRST + i, seq: 0, sentAt: new Map(), nextAt: 0, online: false, control: false }));
 
@@ -85,12 +88,22 @@ function keepalive(c: Client) {
   const seq = ++c.seq;
   c.sentAt.set(seq, performance.now());
   c.ws.send(`{"req":"Keepalive","params":{"state":1,"channels":[{"channel":0,"state":1}]},"seq":${seq}}`);
-  for (const [s, t] of c.sentAt) if (performance.now() - t > ANSWER_TIMEOUT_MS) { c.sentAt.delete(s); errors++; }
+  for (const [s, t] of c.sentAt)
+    if (performance.now() - t > ANSWER_TIMEOUT_MS) {
+      c.sentAt.delete(s);
+      errors++;
+    }
   schedule(c);
 }
 
 function connect(c: Client, reconnect: boolean): Promise<boolean> {
-  const q = new URLSearchParams({ login_code: deviceIdOf(c.i), login_passwd: PASSWORD, hardware_model: 'BENCH', firmware_model: '1.0', reconnect: reconnect ? '1' : '0' });
+  const q = new URLSearchParams({
+    login_code: deviceIdOf(c.i),
+    login_passwd: PASSWORD,
+    hardware_model: 'BENCH',
+    firmware_model: '1.0',
+    reconnect: reconnect ? '1' : '0',
+  });
   const ws = new WebSocket(`${URL_BASE.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
   c.ws = ws;
   let error = '';
@@ -138,22 +151,25 @@ async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: nu
   const t0 = performance.now();
   let next = 0;
   let ok = 0;
-  await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, async () => {
-    while (next < which.length) {
-      const c = which[next++]!;
-      // A refused login (the platform sheds logins while it is overloaded) is tried again like a
-      // device does: after the SDK's back-off (9.3.1.3), within the storm's time limit.
-      for (let failures = 1; !(await connect(c, reconnect)) && performance.now() - t0 < STORM_GIVE_UP_MS; failures++) {
-        await Bun.sleep(backoffDelayMs(failures, Math.random()));
+  await Promise.all(
+    Array.from({ length: CONNECT_CONCURRENCY }, async () => {
+      while (next < which.length) {
+        const c = which[next++]!;
+        // A refused login (the platform sheds logins while it is overloaded) is tried again like a
+        // device does: after the SDK's back-off (9.3.1.3), within the storm's time limit.
+        for (let failures = 1; !(await connect(c, reconnect)) && performance.now() - t0 < STORM_GIVE_UP_MS; failures++) {
+          await Bun.sleep(backoffDelayMs(failures, Math.random()));
+        }
+        if (c.online) ok++;
       }
-      if (c.online) ok++;
-    }
-  }));
+    }),
+  );
   return { ms: performance.now() - t0, ok };
 }
 
 process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?: 'abrupt' | 'close' }) => {
-  if (m.cmd === 'connect') send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures, loginFailureReasons: topReasons(failureReasons) });
+  if (m.cmd === 'connect')
+    send({ cmd: 'connected', ...(await connectAll(clients, false)), failures: loginFailures, loginFailureReasons: topReasons(failureReasons) });
   if (m.cmd === 'interval') {
     intervalMs = m.ms!;
     for (const c of clients) schedule(c, true);
@@ -168,9 +184,17 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
   }
   if (m.cmd === 'measure') {
     send({
-      cmd: 'measured', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100),
-      controlN: controlSamples.length, controlP99: percentile(controlSamples, 99), errors, online: clients.filter((c) => c.online).length,
-      loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen),
+      cmd: 'measured',
+      n: samples.length,
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: percentile(samples, 100),
+      controlN: controlSamples.length,
+      controlP99: percentile(controlSamples, 99),
+      errors,
+      online: clients.filter((c) => c.online).length,
+      loginFailureReasons: topReasons(failureReasons),
+      closedReasons: topReasons(closedAfterOpen),
       ...((m as { raw?: boolean }).raw ? { samples, sampleAt: sampleAt.map((t) => t + performance.timeOrigin) } : {}),
     });
   }
@@ -195,16 +219,26 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
     failureReasons.clear();
     // Each comes back after its first backoff draw, uniform in [0, 5·1] s (9.3.1.3): "at once".
     const t0 = performance.now();
-    const results = await Promise.all(storm.map(async (c) => {
-      await Bun.sleep(backoffDelayMs(1, Math.random()));
-      // Like a real PU it keeps trying with the device SDK's backoff, within the storm's time limit.
-      for (let failures = 2; performance.now() - t0 < STORM_GIVE_UP_MS && !(await connect(c, true)); failures++) {
-        await Bun.sleep(backoffDelayMs(failures, Math.random()));
-      }
-      return c.online;
-    }));
+    const results = await Promise.all(
+      storm.map(async (c) => {
+        await Bun.sleep(backoffDelayMs(1, Math.random()));
+        // Like a real PU it keeps trying with the device SDK's backoff, within the storm's time limit.
+        for (let failures = 2; performance.now() - t0 < STORM_GIVE_UP_MS && !(await connect(c, true)); failures++) {
+          await Bun.sleep(backoffDelayMs(failures, Math.random()));
+        }
+        return c.online;
+      }),
+    );
     const r = { ms: performance.now() - t0, ok: results.filter(Boolean).length };
-    send({ cmd: 'stormed', ...r, controlP99: percentile(controlSamples, 99), controlN: controlSamples.length, failures: loginFailures, loginFailureReasons: topReasons(failureReasons), closedReasons: topReasons(closedAfterOpen) });
+    send({
+      cmd: 'stormed',
+      ...r,
+      controlP99: percentile(controlSamples, 99),
+      controlN: controlSamples.length,
+      failures: loginFailures,
+      loginFailureReasons: topReasons(failureReasons),
+      closedReasons: topReasons(closedAfterOpen),
+    });
   }
   if (m.cmd === 'stop') {
     for (const c of clients) c.ws?.close();

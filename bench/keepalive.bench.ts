@@ -21,7 +21,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuProfileArgs, machineCpuTicks, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, procRssBytes, referenceSpeed, stealPercent, table } from './lib.ts';
+import {
+  cpuProfileArgs,
+  machineCpuTicks,
+  machineNote,
+  parseArgs,
+  percentile,
+  postgresCpuSeconds,
+  procCpuSeconds,
+  procRssBytes,
+  referenceSpeed,
+  stealPercent,
+  table,
+} from './lib.ts';
 import { bareLoopDelays, type LoopDelays, onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady, stallsBetween } from './platform.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -44,12 +56,19 @@ function progress(text: string) {
 
 function loadGen(url: string, count: number, first = 0) {
   const waiting: Array<(m: Record<string, unknown>) => void> = [];
-  const proc = Bun.spawn(['bun', join(import.meta.dir, 'keepalive-load.ts'), '--url', url, '--count', String(count), '--first', String(first), '--password', PASSWORD], {
-    stdio: ['inherit', 'inherit', 'inherit'],
-    ipc: (m) => waiting.shift()?.(m as Record<string, unknown>),
-  });
+  const proc = Bun.spawn(
+    ['bun', join(import.meta.dir, 'keepalive-load.ts'), '--url', url, '--count', String(count), '--first', String(first), '--password', PASSWORD],
+    {
+      stdio: ['inherit', 'inherit', 'inherit'],
+      ipc: (m) => waiting.shift()?.(m as Record<string, unknown>),
+    },
+  );
   const next = () => new Promise<Record<string, unknown>>((r) => waiting.push(r));
-  const ask = (m: Record<string, unknown>) => { const p = next(); proc.send(m); return p; };
+  const ask = (m: Record<string, unknown>) => {
+    const p = next();
+    proc.send(m);
+    return p;
+  };
   return { proc, next, ask };
 }
 
@@ -74,8 +93,13 @@ function loadGens(url: string, count: number, first: number) {
     ask: async (m: Record<string, unknown>) => {
       const all = await Promise.all(parts.map((g) => g.ask(m)));
       return {
-        ...all[0], ok: all.reduce((a, r) => a + Number(r.ok), 0), ms: Math.max(...all.map((r) => Number(r.ms))),
-        loginFailureReasons: all.map((r) => r.loginFailureReasons).filter(Boolean).join('; '),
+        ...all[0],
+        ok: all.reduce((a, r) => a + Number(r.ok), 0),
+        ms: Math.max(...all.map((r) => Number(r.ms))),
+        loginFailureReasons: all
+          .map((r) => r.loginFailureReasons)
+          .filter(Boolean)
+          .join('; '),
       } as Record<string, unknown>;
     },
     exited: () => Promise.all(parts.map((g) => g.proc.exited)),
@@ -102,19 +126,29 @@ const rss0 = procRssBytes(pid);
 const ctl = loadGen(url, CONTROL, 0);
 const gen = loadGens(url, COUNT - CONTROL, CONTROL);
 await Promise.all([ctl.next(), gen.ready()]);
-const both = async (m: Record<string, unknown>) => { const [c, g] = await Promise.all([ctl.ask(m), gen.askAll(m)]); return [c, ...g]; };
+const both = async (m: Record<string, unknown>) => {
+  const [c, g] = await Promise.all([ctl.ask(m), gen.askAll(m)]);
+  return [c, ...g];
+};
 const genCpu = () => procCpuSeconds(ctl.proc.pid) + gen.cpuSeconds();
 const lc0 = procCpuSeconds(pid);
 const lg0 = genCpu();
 const logins = await both({ cmd: 'connect' });
 const login = {
-  ok: logins.reduce((a, l) => a + Number(l.ok), 0), ms: Math.max(...logins.map((l) => Number(l.ms))),
-  failures: logins.reduce((a, l) => a + Number(l.failures), 0), loginFailureReasons: logins.map((l) => l.loginFailureReasons).filter(Boolean).join('; '),
+  ok: logins.reduce((a, l) => a + Number(l.ok), 0),
+  ms: Math.max(...logins.map((l) => Number(l.ms))),
+  failures: logins.reduce((a, l) => a + Number(l.failures), 0),
+  loginFailureReasons: logins
+    .map((l) => l.loginFailureReasons)
+    .filter(Boolean)
+    .join('; '),
 };
 const loginRate = Number(login.ok) / (Number(login.ms) / 1000);
 const loginServerUs = ((procCpuSeconds(pid) - lc0) / Number(login.ok)) * 1e6;
 const loginGenUs = ((genCpu() - lg0) / Number(login.ok)) * 1e6;
-progress(`logged in ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s${login.loginFailureReasons ? `; refused: ${login.loginFailureReasons}` : ''}; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs`);
+progress(
+  `logged in ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s${login.loginFailureReasons ? `; refused: ${login.loginFailureReasons}` : ''}; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs`,
+);
 let online = 0;
 for (let t = 0; t < 60 && online < COUNT; t++) {
   online = await onlineCount(url);
@@ -133,8 +167,17 @@ async function measureBoth(ask = both) {
   const probe = { n: Number(ms[0]!.n), p50: Number(ms[0]!.p50), p99: Number(ms[0]!.p99) };
   if (process.env.KA_DUMP) await Bun.write(`${process.env.KA_DUMP}-${Date.now()}.json`, JSON.stringify({ samples: ms[0]!.samples, at: ms[0]!.sampleAt }));
   return {
-    n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), seconds: bySecond(samples, at),
-    errors: ms.reduce((a, m) => a + Number(m.errors), 0), closedReasons: ms.map((m) => m.closedReasons).filter(Boolean).join('; '), probe,
+    n: samples.length,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: percentile(samples, 100),
+    seconds: bySecond(samples, at),
+    errors: ms.reduce((a, m) => a + Number(m.errors), 0),
+    closedReasons: ms
+      .map((m) => m.closedReasons)
+      .filter(Boolean)
+      .join('; '),
+    probe,
   };
 }
 
@@ -154,7 +197,14 @@ function bySecond(samples: number[], at: number[]): { median: number; worst: num
   }
   const p99s = [...per].filter(([, v]) => v.length >= 100).map(([k, v]) => [k, percentile(v, 99)] as const);
   const worst = p99s.reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0] as const);
-  return { median: percentile(p99s.map(([, p]) => p), 50), worst: worst[1], worstAt: worst[0] };
+  return {
+    median: percentile(
+      p99s.map(([, p]) => p),
+      50,
+    ),
+    worst: worst[1],
+    worstAt: worst[0],
+  };
 }
 
 async function phase(intervalMs: number) {
@@ -174,13 +224,23 @@ async function phase(intervalMs: number) {
   const pg = postgresCpuSeconds() - pg0;
   const stalls = stallsBetween(d0, await platformLoopDelays(url));
   const n = Number(m.n);
-  return { m, stalls, steal, perS: n / s, cpuPct: (cpu / s) * 100, usPerKeepalive: (cpu / n) * 1e6, pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN };
+  return {
+    m,
+    stalls,
+    steal,
+    perS: n / s,
+    cpuPct: (cpu / s) * 100,
+    usPerKeepalive: (cpu / n) * 1e6,
+    pgUsPerKeepalive: KIND === 'postgres' ? (pg / n) * 1e6 : NaN,
+  };
 }
 
 const slow = await phase(10_000);
 progress(`10 s interval: p99 ${Number(slow.m.p99).toFixed(1)} ms, ${slow.m.errors} errors${slow.m.closedReasons ? `; closed: ${slow.m.closedReasons}` : ''}`);
 const fast = await phase(1_000);
-progress(`1 s interval: p99 ${Number(fast.m.p99).toFixed(1)} ms (control group alone ${fast.m.probe.p99.toFixed(1)} ms), ${fast.m.errors} errors${fast.m.closedReasons ? `; closed: ${fast.m.closedReasons}` : ''}`);
+progress(
+  `1 s interval: p99 ${Number(fast.m.p99).toFixed(1)} ms (control group alone ${fast.m.probe.p99.toFixed(1)} ms), ${fast.m.errors} errors${fast.m.closedReasons ? `; closed: ${fast.m.closedReasons}` : ''}`,
+);
 const secs = fast.m.seconds;
 const fastBySecond = `1 s interval, p99 second by second: median ${secs.median.toFixed(1)} ms, worst ${secs.worst.toFixed(1)} ms (second ${secs.worstAt} of the window)`;
 
@@ -206,7 +266,14 @@ type Drop = 'abrupt' | 'close';
  * that). `drop` 'abrupt' ends the connections without a closing handshake (a network gone away);
  * 'close' has all of them send a WebSocket close frame within half a second.
  */
-async function stormPhase(drop: Drop, g: Gens, c: ReturnType<typeof loadGen>, ask: typeof both, loop: () => Promise<LoopDelays>, countOnline?: () => Promise<number>): Promise<Storm> {
+async function stormPhase(
+  drop: Drop,
+  g: Gens,
+  c: ReturnType<typeof loadGen>,
+  ask: typeof both,
+  loop: () => Promise<LoopDelays>,
+  countOnline?: () => Promise<number>,
+): Promise<Storm> {
   await ask({ cmd: 'interval', ms: STORM_INTERVAL_MS });
   await Bun.sleep(STORM_INTERVAL_MS); // every client has sent once at the new pace
   await c.ask({ cmd: 'reset' });
@@ -230,26 +297,55 @@ async function stormPhase(drop: Drop, g: Gens, c: ReturnType<typeof loadGen>, as
   const epoch = performance.timeOrigin + start;
   const ms = control.samples as number[];
   const at = control.sampleAt as number[];
-  const worst = ms.map((m, i) => [m, at[i]!] as const).sort((x, y) => y[0] - x[0]).slice(0, 5)
-    .map(([m, t]) => `${m.toFixed(0)} ms at +${((t - epoch) / 1000).toFixed(1)} s`).join(', ');
+  const worst = ms
+    .map((m, i) => [m, at[i]!] as const)
+    .sort((x, y) => y[0] - x[0])
+    .slice(0, 5)
+    .map(([m, t]) => `${m.toFixed(0)} ms at +${((t - epoch) / 1000).toFixed(1)} s`)
+    .join(', ');
   const stalls = stallsBetween(d0, await loop());
   const out: Storm = {
-    drop, ok: Number(r.ok), ms: Number(r.ms), backAt, controlP99: Number(control.p99), controlN: Number(control.n), worst,
-    loginFailureReasons: String(r.loginFailureReasons ?? ''), stalls,
+    drop,
+    ok: Number(r.ok),
+    ms: Number(r.ms),
+    backAt,
+    controlP99: Number(control.p99),
+    controlN: Number(control.n),
+    worst,
+    loginFailureReasons: String(r.loginFailureReasons ?? ''),
+    stalls,
   };
-  progress(`storm (${drop} drop): ${out.ok}/${COUNT - CONTROL} back in ${(out.ms / 1000).toFixed(1)} s${out.loginFailureReasons ? `; refused and tried again: ${out.loginFailureReasons}` : ''}; control p99 ${out.controlP99.toFixed(1)} ms, slowest ${worst}`);
+  progress(
+    `storm (${drop} drop): ${out.ok}/${COUNT - CONTROL} back in ${(out.ms / 1000).toFixed(1)} s${out.loginFailureReasons ? `; refused and tried again: ${out.loginFailureReasons}` : ''}; control p99 ${out.controlP99.toFixed(1)} ms, slowest ${worst}`,
+  );
   return out;
 }
 
 /** One line of the report for a storm. */
 function stormLine(who: string, s: Storm): string {
   const back = Number.isNaN(s.backAt) ? '' : `, all ${COUNT} online on the platform after ${(s.backAt / 1000).toFixed(1)} s`;
-  return `${who}, storm with ${s.drop === 'abrupt' ? 'abrupt drops' : 'WebSocket close frames'}: ${s.ok}/${COUNT - CONTROL} back in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ok / (s.ms / 1000))} logins/s)${back}; ` +
-    `control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${s.controlP99.toFixed(1)} ms over ${s.controlN} keepalives (slowest: ${s.worst}); event loop: ${s.stalls.over} probes ≥ 100 ms late, longest ${s.stalls.longest}`;
+  return (
+    `${who}, storm with ${s.drop === 'abrupt' ? 'abrupt drops' : 'WebSocket close frames'}: ${s.ok}/${COUNT - CONTROL} back in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ok / (s.ms / 1000))} logins/s)${back}; ` +
+    `control group (${CONTROL} PUs, every PU at ${STORM_INTERVAL_MS / 1000} s) keepalive p99 ${s.controlP99.toFixed(1)} ms over ${s.controlN} keepalives (slowest: ${s.worst}); event loop: ${s.stalls.over} probes ≥ 100 ms late, longest ${s.stalls.longest}`
+  );
 }
 
-const storm = await stormPhase('abrupt', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
-const stormClose = await stormPhase('close', gen, ctl, both, () => platformLoopDelays(url), () => onlineCount(url));
+const storm = await stormPhase(
+  'abrupt',
+  gen,
+  ctl,
+  both,
+  () => platformLoopDelays(url),
+  () => onlineCount(url),
+);
+const stormClose = await stormPhase(
+  'close',
+  gen,
+  ctl,
+  both,
+  () => platformLoopDelays(url),
+  () => onlineCount(url),
+);
 both({ cmd: 'stop' });
 await Promise.all([ctl.proc.exited, gen.exited()]);
 platform.proc.kill('SIGTERM');
@@ -258,7 +354,9 @@ await platform.proc.exited;
 if (SKIP_BARE) {
   await b.drop();
   rmSync(dataDir, { recursive: true, force: true });
-  console.log(`platform only: 1 s interval p99 ${Number(fast.m.p99).toFixed(1)} ms (${fastBySecond}); control group alone p99 ${fast.m.probe.p99.toFixed(2)} ms; hypervisor steal ${fast.steal.toFixed(1)} %`);
+  console.log(
+    `platform only: 1 s interval p99 ${Number(fast.m.p99).toFixed(1)} ms (${fastBySecond}); control group alone p99 ${fast.m.probe.p99.toFixed(2)} ms; hypervisor steal ${fast.steal.toFixed(1)} %`,
+  );
   console.log(stormLine('platform', storm));
   console.log(stormLine('platform', stormClose));
   process.exit(0);
@@ -267,12 +365,19 @@ if (SKIP_BARE) {
 // The baseline: a bare Bun WSS server, the same clients (control group apart), the same frames
 // at 1 s, then the same storm.
 const tlsDir = join(b.dir ?? dataDir, 'tls');
-const bare = await spawnReady(['bun', join(import.meta.dir, 'bare-ws-server.ts'), '--cert', join(tlsDir, 'cert.pem'), '--key', join(tlsDir, 'key.pem')], {}, /ready (\d+)/);
+const bare = await spawnReady(
+  ['bun', join(import.meta.dir, 'bare-ws-server.ts'), '--cert', join(tlsDir, 'cert.pem'), '--key', join(tlsDir, 'key.pem')],
+  {},
+  /ready (\d+)/,
+);
 const bareUrl = `https://127.0.0.1:${bare.match[1]}`;
 const bareCtl = loadGen(bareUrl, CONTROL, 0);
 const bareGen = loadGens(bareUrl, COUNT - CONTROL, CONTROL);
 await Promise.all([bareCtl.next(), bareGen.ready()]);
-const bareBoth = async (m: Record<string, unknown>) => { const [c, g] = await Promise.all([bareCtl.ask(m), bareGen.askAll(m)]); return [c, ...g]; };
+const bareBoth = async (m: Record<string, unknown>) => {
+  const [c, g] = await Promise.all([bareCtl.ask(m), bareGen.askAll(m)]);
+  return [c, ...g];
+};
 const blc0 = procCpuSeconds(bare.proc.pid);
 const bareLogins = await bareBoth({ cmd: 'connect' });
 const bareLogin = { ok: bareLogins.reduce((a, l) => a + Number(l.ok), 0), ms: Math.max(...bareLogins.map((l) => Number(l.ms))) };
@@ -301,16 +406,63 @@ await b.drop();
 rmSync(dataDir, { recursive: true, force: true });
 
 const rssPerConn = (rssConnected - rss0) / COUNT;
-console.log(`\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs; bare server ${bareLoginUs.toFixed(0)} µs per TLS+WebSocket connection), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`);
-console.log(table([
-  { phase: 'platform, 10 s interval', 'keepalives/s': Math.round(slow.perS), 'p50 ms': Number(slow.m.p50), 'p99 ms': Number(slow.m.p99), 'max ms': Number(slow.m.max), errors: Number(slow.m.errors), 'server cpu %': slow.cpuPct, 'server µs/ka': slow.usPerKeepalive, 'pg µs/ka': slow.pgUsPerKeepalive, 'stalls ≥100 ms': slow.stalls.over, 'longest stall': slow.stalls.longest, 'steal %': slow.steal },
-  { phase: 'platform, 1 s interval', 'keepalives/s': Math.round(fast.perS), 'p50 ms': Number(fast.m.p50), 'p99 ms': Number(fast.m.p99), 'max ms': Number(fast.m.max), errors: Number(fast.m.errors), 'server cpu %': fast.cpuPct, 'server µs/ka': fast.usPerKeepalive, 'pg µs/ka': fast.pgUsPerKeepalive, 'stalls ≥100 ms': fast.stalls.over, 'longest stall': fast.stalls.longest, 'steal %': fast.steal },
-  { phase: 'bare Bun WSS, 1 s interval', 'keepalives/s': Math.round(Number(bm.n) / bs), 'p50 ms': Number(bm.p50), 'p99 ms': Number(bm.p99), 'max ms': Number(bm.max), errors: Number(bm.errors), 'server cpu %': (bareCpu / bs) * 100, 'server µs/ka': bareUs, 'pg µs/ka': NaN, 'stalls ≥100 ms': bareStalls.over, 'longest stall': bareStalls.longest, 'steal %': bareSteal },
-]));
+console.log(
+  `\nlogins: ${login.ok}/${COUNT} in ${(Number(login.ms) / 1000).toFixed(1)} s (${Math.round(loginRate)}/s, ${login.failures} refused; CPU per login: server ${loginServerUs.toFixed(0)} µs, generator ${loginGenUs.toFixed(0)} µs; bare server ${bareLoginUs.toFixed(0)} µs per TLS+WebSocket connection), RSS ${Math.round(rss0 / 1e6)} MB idle → ${Math.round(rssConnected / 1e6)} MB connected: ${(rssPerConn / 1024).toFixed(1)} KiB per connection`,
+);
+console.log(
+  table([
+    {
+      phase: 'platform, 10 s interval',
+      'keepalives/s': Math.round(slow.perS),
+      'p50 ms': Number(slow.m.p50),
+      'p99 ms': Number(slow.m.p99),
+      'max ms': Number(slow.m.max),
+      errors: Number(slow.m.errors),
+      'server cpu %': slow.cpuPct,
+      'server µs/ka': slow.usPerKeepalive,
+      'pg µs/ka': slow.pgUsPerKeepalive,
+      'stalls ≥100 ms': slow.stalls.over,
+      'longest stall': slow.stalls.longest,
+      'steal %': slow.steal,
+    },
+    {
+      phase: 'platform, 1 s interval',
+      'keepalives/s': Math.round(fast.perS),
+      'p50 ms': Number(fast.m.p50),
+      'p99 ms': Number(fast.m.p99),
+      'max ms': Number(fast.m.max),
+      errors: Number(fast.m.errors),
+      'server cpu %': fast.cpuPct,
+      'server µs/ka': fast.usPerKeepalive,
+      'pg µs/ka': fast.pgUsPerKeepalive,
+      'stalls ≥100 ms': fast.stalls.over,
+      'longest stall': fast.stalls.longest,
+      'steal %': fast.steal,
+    },
+    {
+      phase: 'bare Bun WSS, 1 s interval',
+      'keepalives/s': Math.round(Number(bm.n) / bs),
+      'p50 ms': Number(bm.p50),
+      'p99 ms': Number(bm.p99),
+      'max ms': Number(bm.max),
+      errors: Number(bm.errors),
+      'server cpu %': (bareCpu / bs) * 100,
+      'server µs/ka': bareUs,
+      'pg µs/ka': NaN,
+      'stalls ≥100 ms': bareStalls.over,
+      'longest stall': bareStalls.longest,
+      'steal %': bareSteal,
+    },
+  ]),
+);
 console.log(fastBySecond);
-console.log(`1 s interval, the control group alone (${CONTROL} PUs in a generator process of their own, whose event loop is not queueing ${COUNT - CONTROL} other PUs' frames): ` +
-  `platform p50 ${fast.m.probe.p50.toFixed(2)} ms, p99 ${fast.m.probe.p99.toFixed(2)} ms; bare p50 ${bm.probe.p50.toFixed(2)} ms, p99 ${bm.probe.p99.toFixed(2)} ms`);
-console.log(`CPU per keepalive, platform / bare: ${(fast.usPerKeepalive / bareUs).toFixed(2)}x (platform process only); ${((fast.usPerKeepalive + (fast.pgUsPerKeepalive || 0)) / bareUs).toFixed(2)}x with PostgreSQL's share`);
+console.log(
+  `1 s interval, the control group alone (${CONTROL} PUs in a generator process of their own, whose event loop is not queueing ${COUNT - CONTROL} other PUs' frames): ` +
+    `platform p50 ${fast.m.probe.p50.toFixed(2)} ms, p99 ${fast.m.probe.p99.toFixed(2)} ms; bare p50 ${bm.probe.p50.toFixed(2)} ms, p99 ${bm.probe.p99.toFixed(2)} ms`,
+);
+console.log(
+  `CPU per keepalive, platform / bare: ${(fast.usPerKeepalive / bareUs).toFixed(2)}x (platform process only); ${((fast.usPerKeepalive + (fast.pgUsPerKeepalive || 0)) / bareUs).toFixed(2)}x with PostgreSQL's share`,
+);
 console.log(stormLine('platform', storm));
 console.log(stormLine('bare server', bareStorm));
 console.log(stormLine('platform', stormClose));
@@ -320,6 +472,8 @@ const cores = navigator.hardwareConcurrency;
 const perPuCpu = (slow.usPerKeepalive + (slow.pgUsPerKeepalive || 0)) / 1e6 / 10;
 const byCpu = Math.floor((cores * 0.7) / perPuCpu);
 const byMem = Math.floor((16 * 2 ** 30) / rssPerConn);
-console.log(`projection at 10 s: CPU allows ~${byCpu.toLocaleString()} PUs per node (70% of ${cores} cores at ${(perPuCpu * 1e6).toFixed(2)} µs/s per PU), memory ~${byMem.toLocaleString()} (16 GiB at ${(rssPerConn / 1024).toFixed(1)} KiB each); the open-files limit (20,000 per process) binds first: run several processes per node`);
+console.log(
+  `projection at 10 s: CPU allows ~${byCpu.toLocaleString()} PUs per node (70% of ${cores} cores at ${(perPuCpu * 1e6).toFixed(2)} µs/s per PU), memory ~${byMem.toLocaleString()} (16 GiB at ${(rssPerConn / 1024).toFixed(1)} KiB each); the open-files limit (20,000 per process) binds first: run several processes per node`,
+);
 console.log(`${machineNote()}; the hypervisor took ${stealPercent(runTicks0, machineCpuTicks()).toFixed(1)} % of the CPU time over the run`);
 process.exit(0);

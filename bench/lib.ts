@@ -42,7 +42,9 @@ export async function benchDb(kind: 'postgres' | 'pglite', label: string): Promi
     const scratch = await createScratchDatabase(BENCH_PG_URL, `h627_bench_${label}`);
     const db = await openDb({ url: scratch.url });
     return {
-      kind, db, url: scratch.url,
+      kind,
+      db,
+      url: scratch.url,
       drop: async () => {
         await db.close().catch(() => {});
         await scratch.drop();
@@ -52,7 +54,9 @@ export async function benchDb(kind: 'postgres' | 'pglite', label: string): Promi
   const dir = mkdtempSync(join(tmpdir(), `h627-bench-${label}-`));
   const db = await openDb({ pgliteDir: join(dir, 'pg') });
   return {
-    kind, db, dir,
+    kind,
+    db,
+    dir,
     drop: async () => {
       await db.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -136,8 +140,10 @@ export function table(rows: Array<Record<string, string | number>>): string {
 export function machineNote(): string {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const missing = missingRuntimeEnv();
-  const settings = Object.keys(RUNTIME_ENV).map((k) => `${k}=${process.env[k] ?? 'unset'}`).join(' ');
-  return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}; ${settings}${missing.length ? ' (not the platform\'s runtime settings: run benches with `bun run bench`)' : ''}`;
+  const settings = Object.keys(RUNTIME_ENV)
+    .map((k) => `${k}=${process.env[k] ?? 'unset'}`)
+    .join(' ');
+  return `machine: ${navigator.hardwareConcurrency} cpus, load average ${load}, bun ${Bun.version}; ${settings}${missing.length ? " (not the platform's runtime settings: run benches with `bun run bench`)" : ''}`;
 }
 
 /** Bytes hashed by {@link referenceSpeed}. */

@@ -13,8 +13,19 @@ import { VD_ERR } from '../protocol/constants.ts';
 import { probeEventLoop } from '../lib/loop-delay.ts';
 import { TS_PACKET_BYTES, TS_SYNC_BYTE } from '../media/mdu/ts.ts';
 import {
-  clockMs, DEFAULT_LATENCY_MS, JOIN_SETTLE_MS, loadSample, LossWindow, MSG_BYTES, parseSrtUrl, PROBE_EVERY_MESSAGES, ProbeReader, SampleSet, SecondMax,
-  type SrtTarget, type Summary,
+  clockMs,
+  DEFAULT_LATENCY_MS,
+  JOIN_SETTLE_MS,
+  loadSample,
+  LossWindow,
+  MSG_BYTES,
+  parseSrtUrl,
+  PROBE_EVERY_MESSAGES,
+  ProbeReader,
+  SampleSet,
+  SecondMax,
+  type SrtTarget,
+  type Summary,
 } from './live-ts.ts';
 import type { SrtCommand, SrtMeasure, SrtReport } from './live-srt.worker.ts';
 
@@ -91,7 +102,11 @@ worker.onmessage = (e: MessageEvent<SrtReport>) => {
   } else if (r.type === 'broken' && r.kind === 'pub') pubConnected.delete(r.id);
 };
 const toWorker = (c: SrtCommand) => worker.postMessage(c);
-const workerAck = (c: SrtCommand) => new Promise<void>((resolve) => { ackWaiter = resolve; toWorker(c); });
+const workerAck = (c: SrtCommand) =>
+  new Promise<void>((resolve) => {
+    ackWaiter = resolve;
+    toWorker(c);
+  });
 /** Ask the worker to connect and wait for the outcome. */
 function srtConnect(kind: 'pub' | 'view', id: number, stream: number, target: SrtTarget): Promise<Extract<SrtReport, { type: 'connected' }>> {
   return new Promise((resolve) => {
@@ -122,7 +137,13 @@ class VdDevice {
   constructor(readonly index: number) {}
 
   connect(url: string): Promise<boolean> {
-    const q = new URLSearchParams({ login_code: deviceIdOf(this.index), login_passwd: PASSWORD, hardware_model: 'BENCH', firmware_model: '1.0', reconnect: '0' });
+    const q = new URLSearchParams({
+      login_code: deviceIdOf(this.index),
+      login_passwd: PASSWORD,
+      hardware_model: 'BENCH',
+      firmware_model: '1.0',
+      reconnect: '0',
+    });
     const ws = new WebSocket(`${url.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
     this.ws = ws;
     return new Promise((resolve) => {
@@ -198,13 +219,15 @@ async function login(url: string, count: number): Promise<Record<string, unknown
   const t0 = performance.now();
   let next = 0;
   let ok = 0;
-  await Promise.all(Array.from({ length: LOGIN_CONCURRENCY }, async () => {
-    while (next < count) {
-      const d = new VdDevice(next++);
-      devices[d.index] = d;
-      if (await d.connect(url)) ok++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: LOGIN_CONCURRENCY }, async () => {
+      while (next < count) {
+        const d = new VdDevice(next++);
+        devices[d.index] = d;
+        if (await d.connect(url)) ok++;
+      }
+    }),
+  );
   return { ok, failed: count - ok, ms: performance.now() - t0 };
 }
 
@@ -291,10 +314,18 @@ function measureWs(stalled: ReadonlySet<number>): WsMeasure {
   }
   const means = wsViewers.filter((v) => v.delayN > 0).map((v) => v.delaySum / v.delayN);
   return {
-    viewers: wsViewers.filter((v) => v.live).length, expected, received, receivedBytes, delay: wsDelays.summary(), delayCalm: wsDelays.summary(stalled),
+    viewers: wsViewers.filter((v) => v.live).length,
+    expected,
+    received,
+    receivedBytes,
+    delay: wsDelays.summary(),
+    delayCalm: wsDelays.summary(stalled),
     viewerMeanMs: [Math.min(...means), Math.max(...means)],
     worstSeconds: wsPerSecond.worst(3),
-    misaligned, crossTalk, closed: closedByPlatform, closeReasons,
+    misaligned,
+    crossTalk,
+    closed: closedByPlatform,
+    closeReasons,
   };
 }
 
@@ -312,7 +343,7 @@ async function settle(jobs: Promise<string | null>[]): Promise<{ ok: number; fai
   const errors = out.filter((x): x is string => x !== null);
   return { ok: out.length - errors.length, failed: errors.length, errors: errors.slice(0, 5) };
 }
-const srtJob = (p: ReturnType<typeof srtConnect>) => p.then((r) => (r.ok ? null : r.error ?? 'failed'));
+const srtJob = (p: ReturnType<typeof srtConnect>) => p.then((r) => (r.ok ? null : (r.error ?? 'failed')));
 
 /**
  * How late this process's main thread (which receives the WSS viewers' frames and stamps them) ran
@@ -409,5 +440,12 @@ process.on('message', async (m: Record<string, unknown>) => {
   }
 });
 
-await workerAck({ type: 'init', sample: loadSample(String(args.sample)), rateBps: RATE_BPS, latencyMs: LATENCY_MS, maxSamples: MAX_SAMPLES, maxSeconds: MAX_SECONDS });
+await workerAck({
+  type: 'init',
+  sample: loadSample(String(args.sample)),
+  rateBps: RATE_BPS,
+  latencyMs: LATENCY_MS,
+  maxSamples: MAX_SAMPLES,
+  maxSeconds: MAX_SECONDS,
+});
 send({ cmd: 'ready' });

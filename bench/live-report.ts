@@ -56,7 +56,10 @@ export function figures(p: Phase) {
   const outPps = outBytes / MSG_BYTES / p.windowS;
   const genPct = (100 * p.genCpuS) / p.wallS;
   return {
-    inMbps, outMbps, cpuPct, genPct,
+    inMbps,
+    outMbps,
+    cpuPct,
+    genPct,
     cpuPerMbps: cpuPct / outMbps,
     usPerPacketSide: ((p.cpuS / p.wallS) * 1e6) / (inPps + outPps),
     boxPct: (cpuPct + genPct) / navigator.hardwareConcurrency,
@@ -70,42 +73,71 @@ const list = (xs: number[]) => (xs.length ? xs.join('/') : '?');
 function qualityRow(phase: string, kind: string, m: SrtMeasure | WsMeasure, subtracted: string, counters: string) {
   const d = m.delay;
   return {
-    phase, viewers: kind, 'TS sent': m.expected, 'TS received': m.received, lost: m.expected - m.received,
-    'added p50 ms': ms(d.p50), 'added p99 ms': ms(d.p99), 'added max ms': ms(d.max),
+    phase,
+    viewers: kind,
+    'TS sent': m.expected,
+    'TS received': m.received,
+    lost: m.expected - m.received,
+    'added p50 ms': ms(d.p50),
+    'added p99 ms': ms(d.p99),
+    'added max ms': ms(d.max),
     'calm p50/p99 ms': `${ms(m.delayCalm.p50)}/${ms(m.delayCalm.p99)}`,
     'viewer means ms': `${ms(m.viewerMeanMs[0])}…${ms(m.viewerMeanMs[1])}`,
     'worst seconds': m.worstSeconds.map(([t, v]) => `${t}s:${Math.round(v)}`).join(' '),
-    samples: d.n, subtracted, 'libsrt counters': counters,
+    samples: d.n,
+    subtracted,
+    'libsrt counters': counters,
   };
 }
 
 function phaseTable(phases: Phase[], postgres: boolean): string {
-  return table(phases.map((p) => {
-    const f = figures(p);
-    return {
-      phase: p.label,
-      'SRT/WSS viewers': `${p.srt.viewers}/${p.ws.viewers}`,
-      'in Mbit/s': f.inMbps, 'out Mbit/s': f.outMbps,
-      'relay CPU %': f.cpuPct, ...(postgres ? { 'pg CPU %': (100 * p.pgCpuS) / p.wallS } : {}),
-      'RSS MB': Math.round(p.rss / 1e6),
-      'CPU % per out Mbit/s': f.cpuPerMbps.toFixed(3), 'µs/packet/side': f.usPerPacketSide,
-      'generator CPU %': f.genPct, 'box used %': f.boxPct, 'gen max send lag ms': p.srt.maxSendLagMs,
-      'gen stalled s': p.srt.stalled.length,
-      'UDP drops relay/gen': `${p.udpDrops.relay}/${p.udpDrops.generator}`,
-      'load 1m start→end': `${p.load[0]}→${p.load[1]}`,
-    };
-  }));
+  return table(
+    phases.map((p) => {
+      const f = figures(p);
+      return {
+        phase: p.label,
+        'SRT/WSS viewers': `${p.srt.viewers}/${p.ws.viewers}`,
+        'in Mbit/s': f.inMbps,
+        'out Mbit/s': f.outMbps,
+        'relay CPU %': f.cpuPct,
+        ...(postgres ? { 'pg CPU %': (100 * p.pgCpuS) / p.wallS } : {}),
+        'RSS MB': Math.round(p.rss / 1e6),
+        'CPU % per out Mbit/s': f.cpuPerMbps.toFixed(3),
+        'µs/packet/side': f.usPerPacketSide,
+        'generator CPU %': f.genPct,
+        'box used %': f.boxPct,
+        'gen max send lag ms': p.srt.maxSendLagMs,
+        'gen stalled s': p.srt.stalled.length,
+        'UDP drops relay/gen': `${p.udpDrops.relay}/${p.udpDrops.generator}`,
+        'load 1m start→end': `${p.load[0]}→${p.load[1]}`,
+      };
+    }),
+  );
 }
 
 function qualityTable(phases: Phase[]): string {
   const rows: Record<string, string | number>[] = [];
   for (const p of phases) {
     const s = p.srt;
-    rows.push(qualityRow(p.label, 'SRT', s, `2 × SRT latency (${list(s.pubLatencyMs)} + ${list(s.viewLatencyMs)} ms)`,
-      `rcvLoss ${s.srt.viewRcvLoss}, rcvDrop ${s.srt.viewRcvDrop}, pub retrans ${s.srt.pubRetrans}, sndDrop ${s.srt.pubSndDrop}`));
+    rows.push(
+      qualityRow(
+        p.label,
+        'SRT',
+        s,
+        `2 × SRT latency (${list(s.pubLatencyMs)} + ${list(s.viewLatencyMs)} ms)`,
+        `rcvLoss ${s.srt.viewRcvLoss}, rcvDrop ${s.srt.viewRcvDrop}, pub retrans ${s.srt.pubRetrans}, sndDrop ${s.srt.pubSndDrop}`,
+      ),
+    );
     if (p.kind === 'mixed')
-      rows.push(qualityRow(p.label, 'WSS', p.ws, `1 × SRT latency (${list(s.pubLatencyMs)} ms)`,
-        `closed ${p.ws.closed}${p.ws.closeReasons.length ? ` (${p.ws.closeReasons.join('; ')})` : ''}, misaligned ${p.ws.misaligned}`));
+      rows.push(
+        qualityRow(
+          p.label,
+          'WSS',
+          p.ws,
+          `1 × SRT latency (${list(s.pubLatencyMs)} ms)`,
+          `closed ${p.ws.closed}${p.ws.closeReasons.length ? ` (${p.ws.closeReasons.join('; ')})` : ''}, misaligned ${p.ws.misaligned}`,
+        ),
+      );
   }
   return table(rows);
 }
@@ -147,15 +179,20 @@ function goals(phases: Phase[], streams: number): string[] {
   }
   const busy = phases.filter((x) => figures(x).boxPct > SATURATED_SHARE * 100);
   if (busy.length)
-    out.push(`! relay + generator used more than ${SATURATED_SHARE * 100} % of the machine in: ${busy.map((x) => x.label).join(', ')}: ` +
-      `those figures measure CPU starvation (and other users' load), not the relay alone`);
+    out.push(
+      `! relay + generator used more than ${SATURATED_SHARE * 100} % of the machine in: ${busy.map((x) => x.label).join(', ')}: ` +
+        `those figures measure CPU starvation (and other users' load), not the relay alone`,
+    );
   return out;
 }
 
 /** Print everything after the run. */
 export function printReport(phases: Phase[], idle: Idle | null, o: { streams: number; postgres: boolean }): void {
   console.log('');
-  if (idle) console.log(`platform idle (${o.streams} PUs logged in, keepalive every 5 s, no stream): CPU ${pct(idle.cpuPct)} % of a core, RSS ${Math.round(idle.rss / 1e6)} MB (load ${idle.load})`);
+  if (idle)
+    console.log(
+      `platform idle (${o.streams} PUs logged in, keepalive every 5 s, no stream): CPU ${pct(idle.cpuPct)} % of a core, RSS ${Math.round(idle.rss / 1e6)} MB (load ${idle.load})`,
+    );
   console.log(phaseTable(phases, o.postgres));
   console.log('');
   console.log(qualityTable(phases));
@@ -168,26 +205,43 @@ export function printReport(phases: Phase[], idle: Idle | null, o: { streams: nu
   const mixed = phases.find((p) => p.kind === 'mixed');
   const srtOnly = phases.find((p) => p.kind === 'srt-only');
   const baseline = phases.find((p) => p.kind === 'baseline');
-  console.log('\nCPU per relayed Mbit/s = relay CPU (% of one core) / Mbit/s of TS payload leaving the relay (SRT and WSS viewers); ' +
-    'µs/packet/side = relay CPU time / (1316-byte messages in + out).');
+  console.log(
+    '\nCPU per relayed Mbit/s = relay CPU (% of one core) / Mbit/s of TS payload leaving the relay (SRT and WSS viewers); ' +
+      'µs/packet/side = relay CPU time / (1316-byte messages in + out).',
+  );
   if (baseline) {
     const bf = figures(baseline);
-    if (srtOnly) console.log(`platform / srt-live-transmit, SRT viewers only (same topology): ${(figures(srtOnly).cpuPerMbps / bf.cpuPerMbps).toFixed(2)}x CPU per relayed Mbit/s (goal ≤ ${GOAL_CPU_RATIO}x)`);
-    if (mixed) console.log(`platform with SRT + WSS viewers / srt-live-transmit with SRT viewers: ${(figures(mixed).cpuPerMbps / bf.cpuPerMbps).toFixed(2)}x CPU per relayed Mbit/s`);
+    if (srtOnly)
+      console.log(
+        `platform / srt-live-transmit, SRT viewers only (same topology): ${(figures(srtOnly).cpuPerMbps / bf.cpuPerMbps).toFixed(2)}x CPU per relayed Mbit/s (goal ≤ ${GOAL_CPU_RATIO}x)`,
+      );
+    if (mixed)
+      console.log(
+        `platform with SRT + WSS viewers / srt-live-transmit with SRT viewers: ${(figures(mixed).cpuPerMbps / bf.cpuPerMbps).toFixed(2)}x CPU per relayed Mbit/s`,
+      );
   }
   if (mixed || srtOnly) console.log(`\n${threadTable(mixed, srtOnly)}`);
   const g = phases[0];
   if (g) {
-    const top = [...g.genThreads].filter(([, v]) => (100 * v) / g.wallS >= 1).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${pct((100 * v) / g.wallS)} %`);
+    const top = [...g.genThreads]
+      .filter(([, v]) => (100 * v) / g.wallS >= 1)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${pct((100 * v) / g.wallS)} %`);
     console.log(`generator threads (${g.label}): ${top.join(', ')}`);
   }
-  console.log(`probes: one TS packet on PID 0x${PROBE_PID.toString(16)} every ${PROBE_EVERY_MESSAGES} messages carrying the send time; samples of a viewer's first ${JOIN_SETTLE_MS / 1000} s and probes sent before the window are ignored; ` +
-    'loss = TS packets sent between a viewer\'s first and last probe of the window minus those it received.');
-  console.log('added latency = receive time − send time − the negotiated SRT latency of each SRT hop (SRT viewers: publisher → relay and relay → viewer; WSS viewers: publisher → relay only). ' +
-    'It includes what libsrt adds per hop beyond its latency (about half the RTT of the connection\'s first ACK, fixed for its life: a connection set up while the machine is busy keeps a larger offset; ' +
-    '"viewer means" shows the spread) and the generator\'s own stalls ("gen max send lag"). ' +
-    `"calm" leaves out the seconds in which the generator sent more than ${GENERATOR_STALL_MS} ms late, and the second after each ("gen stalled s"): the machine, not the relay, was starved then.`);
+  console.log(
+    `probes: one TS packet on PID 0x${PROBE_PID.toString(16)} every ${PROBE_EVERY_MESSAGES} messages carrying the send time; samples of a viewer's first ${JOIN_SETTLE_MS / 1000} s and probes sent before the window are ignored; ` +
+      "loss = TS packets sent between a viewer's first and last probe of the window minus those it received.",
+  );
+  console.log(
+    'added latency = receive time − send time − the negotiated SRT latency of each SRT hop (SRT viewers: publisher → relay and relay → viewer; WSS viewers: publisher → relay only). ' +
+      "It includes what libsrt adds per hop beyond its latency (about half the RTT of the connection's first ACK, fixed for its life: a connection set up while the machine is busy keeps a larger offset; " +
+      '"viewer means" shows the spread) and the generator\'s own stalls ("gen max send lag"). ' +
+      `"calm" leaves out the seconds in which the generator sent more than ${GENERATOR_STALL_MS} ms late, and the second after each ("gen stalled s"): the machine, not the relay, was starved then.`,
+  );
   for (const line of goals(phases, o.streams)) console.log(line);
-  console.log(`caveat: the relay, the load generator (${o.streams} publishers, ${o.streams} SRT + ${o.streams} WSS viewers, AES on every leg) and other users' work share ` +
-    `${navigator.hardwareConcurrency} cores: CPU figures are noisy; compare phases of one run.`);
+  console.log(
+    `caveat: the relay, the load generator (${o.streams} publishers, ${o.streams} SRT + ${o.streams} WSS viewers, AES on every leg) and other users' work share ` +
+      `${navigator.hardwareConcurrency} cores: CPU figures are noisy; compare phases of one run.`,
+  );
 }

@@ -12,8 +12,22 @@ import { SrtEpoll, SrtErrno, SRT_LIVE_MAX_PAYLOAD_BYTES } from '../media/srt/con
 import { copyBytes, TS_PACKET_BYTES } from '../media/mdu/ts.ts';
 import { SRT_LOG_LEVEL } from '../media/mdu/constants.ts';
 import {
-  clockMs, DEFAULT_LATENCY_MS, GENERATOR_STALL_MS, initProbeSlot, JOIN_SETTLE_MS, LossWindow, MSG_BYTES, MSG_PACKETS, PROBE_EVERY_MESSAGES, ProbeReader, SampleSet, SecondMax, stalledSeconds, writeProbe,
-  type SrtTarget, type Summary,
+  clockMs,
+  DEFAULT_LATENCY_MS,
+  GENERATOR_STALL_MS,
+  initProbeSlot,
+  JOIN_SETTLE_MS,
+  LossWindow,
+  MSG_BYTES,
+  MSG_PACKETS,
+  PROBE_EVERY_MESSAGES,
+  ProbeReader,
+  SampleSet,
+  SecondMax,
+  stalledSeconds,
+  writeProbe,
+  type SrtTarget,
+  type Summary,
 } from './live-ts.ts';
 
 declare const self: Worker;
@@ -178,7 +192,8 @@ function sendOne(p: Pub, now: number): void {
   const withProbe = p.messages % PROBE_EVERY_MESSAGES === PROBE_EVERY_MESSAGES - 1;
   const fromFile = withProbe ? MSG_PACKETS - 1 : MSG_PACKETS;
   let at: number;
-  if (!withProbe && p.cursor + MSG_PACKETS <= samplePackets) at = samplePtr + p.cursor * TS_PACKET_BYTES; // straight from the sample
+  if (!withProbe && p.cursor + MSG_PACKETS <= samplePackets)
+    at = samplePtr + p.cursor * TS_PACKET_BYTES; // straight from the sample
   else {
     for (let k = 0; k < fromFile; k++) copyBytes(sample, ((p.cursor + k) % samplePackets) * TS_PACKET_BYTES, TS_PACKET_BYTES, msg, k * TS_PACKET_BYTES);
     if (withProbe) {
@@ -323,7 +338,11 @@ function measure(): SrtMeasure {
   return {
     publishers: livePubs.length,
     viewers: liveViews.length,
-    sentMessages, sentBytes: sentMessages * MSG_BYTES, expected, received, receivedBytes,
+    sentMessages,
+    sentBytes: sentMessages * MSG_BYTES,
+    expected,
+    received,
+    receivedBytes,
     delay: delays.summary(),
     delayCalm: delays.summary(stalled),
     stalled: [...stalled].sort((a, b) => a - b),
@@ -332,7 +351,11 @@ function measure(): SrtMeasure {
     viewerMeanMs: [Math.min(...means), Math.max(...means)],
     pubLatencyMs: uniq(livePubs.map((p) => p.latencyMs)),
     viewLatencyMs: uniq(liveViews.map((v) => v.latencyMs)),
-    maxSendLagMs, refused, crossTalk, broken, srt: s,
+    maxSendLagMs,
+    refused,
+    crossTalk,
+    broken,
+    srt: s,
   };
 }
 
@@ -357,7 +380,20 @@ const handlers: { [K in SrtCommand['type']]: (c: Extract<SrtCommand, { type: K }
   publish: (c) => {
     const old = pubs.get(c.id);
     if (old) drop(old);
-    const p: Pub = { kind: 'pub', id: c.id, sock: -1, live: false, next: 0, cursor: 0, messages: 0, tsIndex: 0, probeSeq: 0, cc: 0, latencyMs: 0, winMessages: 0 };
+    const p: Pub = {
+      kind: 'pub',
+      id: c.id,
+      sock: -1,
+      live: false,
+      next: 0,
+      cursor: 0,
+      messages: 0,
+      tsIndex: 0,
+      probeSeq: 0,
+      cc: 0,
+      latencyMs: 0,
+      winMessages: 0,
+    };
     pubs.set(c.id, p);
     try {
       p.sock = open(c.target, pubPort);
@@ -373,7 +409,20 @@ const handlers: { [K in SrtCommand['type']]: (c: Extract<SrtCommand, { type: K }
   view: (c) => {
     const old = views.get(c.id);
     if (old) drop(old);
-    const v: View = { kind: 'view', id: c.id, stream: c.stream, sock: -1, live: false, joinedAt: 0, latencyMs: 0, rx: 0, winBytes: 0, loss: new LossWindow(), delaySum: 0, delayN: 0 };
+    const v: View = {
+      kind: 'view',
+      id: c.id,
+      stream: c.stream,
+      sock: -1,
+      live: false,
+      joinedAt: 0,
+      latencyMs: 0,
+      rx: 0,
+      winBytes: 0,
+      loss: new LossWindow(),
+      delaySum: 0,
+      delayN: 0,
+    };
     views.set(c.id, v);
     try {
       v.sock = open(c.target, viewPort);

@@ -43,13 +43,42 @@ export function clockMs(): number {
 export async function encodeSample(dir: string, rateKbps: number): Promise<string> {
   const out = join(dir, `sample-${rateKbps}k.ts`);
   const video = Math.round(rateKbps * VIDEO_SHARE);
-  const ff = Bun.spawn([
-    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', String(SAMPLE_SECONDS),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '25',
-    '-b:v', `${video}k`, '-maxrate', `${video}k`, '-bufsize', `${video}k`,
-    '-muxrate', `${rateKbps}k`, '-f', 'mpegts', out,
-  ], { stdout: 'ignore', stderr: 'pipe' });
+  const ff = Bun.spawn(
+    [
+      'ffmpeg',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=25',
+      '-t',
+      String(SAMPLE_SECONDS),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      '25',
+      '-b:v',
+      `${video}k`,
+      '-maxrate',
+      `${video}k`,
+      '-bufsize',
+      `${video}k`,
+      '-muxrate',
+      `${rateKbps}k`,
+      '-f',
+      'mpegts',
+      out,
+    ],
+    { stdout: 'ignore', stderr: 'pipe' },
+  );
   const code = await ff.exited;
   if (code !== 0) throw new Error(`ffmpeg failed (${code}): ${await new Response(ff.stderr).text()}`);
   return out;
@@ -227,7 +256,11 @@ export class SecondMax {
 
   /** The `n` worst seconds as `[second, ms]`, worst first. */
   worst(n: number): [number, number][] {
-    return [...this.max].map((v, i) => [i, v] as [number, number]).filter(([, v]) => v > -Infinity).sort((a, b) => b[1] - a[1]).slice(0, n);
+    return [...this.max]
+      .map((v, i) => [i, v] as [number, number])
+      .filter(([, v]) => v > -Infinity)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
   }
 }
 

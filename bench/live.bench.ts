@@ -30,7 +30,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Subprocess } from 'bun';
-import { benchDeviceId as deviceIdOf, machineCpuTicks, machineNote, parseArgs, referenceSpeed, stealPercent, postgresCpuSeconds, procCpuSeconds as cpuSeconds, procRssBytes as rssBytes, statCpuSeconds, statNice, cpuProfileArgs, type BenchDb } from './lib.ts';
+import {
+  benchDeviceId as deviceIdOf,
+  machineCpuTicks,
+  machineNote,
+  parseArgs,
+  referenceSpeed,
+  stealPercent,
+  postgresCpuSeconds,
+  procCpuSeconds as cpuSeconds,
+  procRssBytes as rssBytes,
+  statCpuSeconds,
+  statNice,
+  cpuProfileArgs,
+  type BenchDb,
+} from './lib.ts';
 import { onlineCount, platformEnv, platformLoopDelays, provisionPus, ROOT, spawnReady as spawnProcess, stallsBetween, type LoopDelays } from './platform.ts';
 import { DEFAULT_LATENCY_MS, encodeSample, parseSrtUrl, type SrtTarget } from './live-ts.ts';
 import type { SrtMeasure } from './live-srt.worker.ts';
@@ -78,7 +92,10 @@ function cpuByThread(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim().replace(/:w\d+$/, '').replace(/\d+$/, '#');
+      const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8')
+        .trim()
+        .replace(/:w\d+$/, '')
+        .replace(/\d+$/, '#');
       out.set(name, (out.get(name) ?? 0) + statCpuSeconds(`/proc/${pid}/task/${t}/stat`));
     } catch {
       // the thread ended
@@ -155,19 +172,35 @@ async function spawnReady(cmd: string[], env: Record<string, string>, pattern: R
 type Answer = Record<string, unknown>;
 function loadGen(sample: string) {
   const waiting = new Map<string, (m: Answer) => void>();
-  const proc = Bun.spawn([
-    'bun', join(import.meta.dir, 'live-load.ts'), '--sample', sample, '--rate-kbps', String(RATE_KBPS), '--streams', String(STREAMS),
-    '--seconds', String(SECONDS), '--latency-ms', String(LATENCY_MS), '--password', PASSWORD,
-    '--stagger-ms', String(STAGGER_MS),
-  ], {
-    stdio: ['inherit', 'inherit', 'inherit'],
-    ipc: (m) => {
-      const a = m as Answer;
-      const w = waiting.get(String(a.cmd));
-      waiting.delete(String(a.cmd));
-      w?.(a);
+  const proc = Bun.spawn(
+    [
+      'bun',
+      join(import.meta.dir, 'live-load.ts'),
+      '--sample',
+      sample,
+      '--rate-kbps',
+      String(RATE_KBPS),
+      '--streams',
+      String(STREAMS),
+      '--seconds',
+      String(SECONDS),
+      '--latency-ms',
+      String(LATENCY_MS),
+      '--password',
+      PASSWORD,
+      '--stagger-ms',
+      String(STAGGER_MS),
+    ],
+    {
+      stdio: ['inherit', 'inherit', 'inherit'],
+      ipc: (m) => {
+        const a = m as Answer;
+        const w = waiting.get(String(a.cmd));
+        waiting.delete(String(a.cmd));
+        w?.(a);
+      },
     },
-  });
+  );
   children.push(proc);
   const next = (cmd: string) => new Promise<Answer>((r) => waiting.set(cmd, r));
   const ask = async (m: Answer) => {
@@ -182,7 +215,11 @@ function loadGen(sample: string) {
 type Gen = ReturnType<typeof loadGen>;
 
 // ── the platform ──
-interface Ticket { stream_id: string; srt_url: string; ws_url: string }
+interface Ticket {
+  stream_id: string;
+  srt_url: string;
+  ws_url: string;
+}
 async function tickets(url: string): Promise<Ticket[]> {
   // One request every STAGGER_MS, each without waiting for the previous one: streams start like the
   // viewers join, apart. Started in one burst, every publisher's first ACK/ACKACK round trip waited
@@ -190,15 +227,18 @@ async function tickets(url: string): Promise<Ticket[]> {
   // connection for its life (RTT0): the bench measured the burst, not the relay.
   const jobs: Promise<Ticket>[] = [];
   for (let i = 0; i < STREAMS; i++) {
-    jobs.push((async () => {
-      const r = await fetch(`${url}/api/devices/${deviceIdOf(i)}/channels/0/live`, {
-        method: 'POST', body: JSON.stringify({ max_bitrate: RATE_KBPS }),
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-        tls: { rejectUnauthorized: false },
-      } as RequestInit);
-      if (r.status !== 201) throw new Error(`POST live for ${deviceIdOf(i)}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as Ticket;
-    })());
+    jobs.push(
+      (async () => {
+        const r = await fetch(`${url}/api/devices/${deviceIdOf(i)}/channels/0/live`, {
+          method: 'POST',
+          body: JSON.stringify({ max_bitrate: RATE_KBPS }),
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+          tls: { rejectUnauthorized: false },
+        } as RequestInit);
+        if (r.status !== 201) throw new Error(`POST live for ${deviceIdOf(i)}: ${r.status} ${await r.text()}`);
+        return (await r.json()) as Ticket;
+      })(),
+    );
     await Bun.sleep(STAGGER_MS);
   }
   return Promise.all(jobs);
@@ -218,7 +258,14 @@ async function until(what: string, f: () => Promise<boolean>, limitMs = SETTLE_L
  * reads the platform's event-loop probe (its /metrics), to tell the relay's main-thread stalls from
  * the generator's.
  */
-async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: number[], relayPorts: number[], platformLoop?: () => Promise<LoopDelays>): Promise<Phase> {
+async function measurePhase(
+  label: string,
+  kind: Phase['kind'],
+  gen: Gen,
+  pids: number[],
+  relayPorts: number[],
+  platformLoop?: () => Promise<LoopDelays>,
+): Promise<Phase> {
   const withThreads = kind !== 'baseline';
   const loadStart = load1();
   await gen.ask({ cmd: 'reset' });
@@ -249,21 +296,40 @@ async function measurePhase(label: string, kind: Phase['kind'], gen: Gen, pids: 
   const srt = m.srt as SrtMeasure;
   const loop = loop0 && platformLoop ? stallsBetween(loop0, await platformLoop(), MAIN_STALL_S) : null;
   const phase: Phase = {
-    label, kind, wallS, cpuS, genCpuS, pgCpuS, rss, load: [loadStart, load1()], srt, ws: m.ws as WsMeasure,
-    windowS: Number(m.windowMs) / 1000, threads, genThreads,
+    label,
+    kind,
+    wallS,
+    cpuS,
+    genCpuS,
+    pgCpuS,
+    rss,
+    load: [loadStart, load1()],
+    srt,
+    ws: m.ws as WsMeasure,
+    windowS: Number(m.windowMs) / 1000,
+    threads,
+    genThreads,
     udpDrops: { relay: dropsOn(relayPorts, u0, u1), generator: dropsOn(srt.ports, u0, u1) },
   };
   const loopNote = loop ? `; platform main thread: ${loop.over} probes ≥ ${MAIN_STALL_S * 1000} ms late, longest ${loop.longest}` : '';
-  console.log(`  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}, hypervisor steal ${steal.toFixed(1)} %, ${nice}${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`);
+  console.log(
+    `  ${label}: relay CPU ${pct(cpuS / wallS)} %, generator ${pct(genCpuS / wallS)} %, load ${phase.load.join(' → ')}, hypervisor steal ${steal.toFixed(1)} %, ${nice}${loopNote}; generator main thread late ${m.genLoopMaxMs ?? '?'} ms at most`,
+  );
   return phase;
 }
 const pct = (share: number) => (100 * share).toFixed(1);
 
 // ── the run ──
 const benchNice = setThreadNice(MDU_THREAD_NICE); // before anything is spawned: children inherit it
-console.log(`bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, streams and viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`);
+console.log(
+  `bench live: ${STREAMS} streams at ${RATE_KBPS} kbit/s, ${SECONDS} s per phase (warm-up ${WARMUP_S} s, streams and viewers ${STAGGER_MS} ms apart), SRT latency ${LATENCY_MS} ms asked by the generator, database ${KIND}`,
+);
 console.log(machineNote());
-console.log(benchNice.errno === 0 ? `priority: nice ${benchNice.nice} for this bench and every process it starts` : `priority: could not set nice ${MDU_THREAD_NICE} (errno ${benchNice.errno}): all at ${benchNice.nice} but the relay worker, which may be refused too`);
+console.log(
+  benchNice.errno === 0
+    ? `priority: nice ${benchNice.nice} for this bench and every process it starts`
+    : `priority: could not set nice ${MDU_THREAD_NICE} (errno ${benchNice.errno}): all at ${benchNice.nice} but the relay worker, which may be refused too`,
+);
 console.log(`reference: SHA-256 at ${referenceSpeed().toFixed(0)} MB/s on one core (compare runs of different days with it)`);
 const work = mkdtempSync(join(tmpdir(), 'h627-bench-live-'));
 const phases: Phase[] = [];
@@ -326,7 +392,10 @@ try {
       const passphrase = randomBytes(24).toString('base64url').slice(0, 32);
       const q = `mode=listener&latency=${LATENCY_MS}&passphrase=${passphrase}&pbkeylen=${BASELINE_PBKEYLEN}`;
       const [pin, pout] = [base + 2 * i, base + 2 * i + 1];
-      const p = Bun.spawn(['srt-live-transmit', '-q', '-srctime:no', `srt://127.0.0.1:${pin}?${q}`, `srt://127.0.0.1:${pout}?${q}`], { stdout: 'ignore', stderr: 'ignore' });
+      const p = Bun.spawn(['srt-live-transmit', '-q', '-srctime:no', `srt://127.0.0.1:${pin}?${q}`, `srt://127.0.0.1:${pout}?${q}`], {
+        stdout: 'ignore',
+        stderr: 'ignore',
+      });
       procs.push(p);
       children.push(p);
       streams.push({
@@ -339,7 +408,15 @@ try {
     console.log(`srt-live-transmit: ${STREAMS} processes on ports ${base}…${base + 2 * STREAMS - 1}; ${JSON.stringify(d)}`);
     await Bun.sleep(WARMUP_S * 1000);
     const sltPorts = Array.from({ length: 2 * STREAMS }, (_, i) => base + i);
-    phases.push(await measurePhase('srt-live-transmit ×S (baseline)', 'baseline', gen, procs.map((p) => p.pid), sltPorts));
+    phases.push(
+      await measurePhase(
+        'srt-live-transmit ×S (baseline)',
+        'baseline',
+        gen,
+        procs.map((p) => p.pid),
+        sltPorts,
+      ),
+    );
     await gen.ask({ cmd: 'close-all' });
     for (const p of procs) p.kill();
   }

@@ -37,7 +37,11 @@ export async function provisionPus(kind: 'postgres' | 'pglite', label: string, c
   for (let i = 0; i < count; i += PROVISION_CHUNK) {
     const ids = Array.from({ length: Math.min(PROVISION_CHUNK, count - i) }, (_, j) => i + j);
     await b.db.orm.insert(devices).values(ids.map((n) => ({ id: benchDeviceId(n), macId: benchMac(n), passwordHash, verifier, channels: [0] })));
-    await Promise.all(ids.map((n) => host.create('pu', puActorId(benchDeviceId(n)), { deviceId: benchDeviceId(n), macId: benchMac(n), channels: [0] }, { deviceId: benchDeviceId(n) })));
+    await Promise.all(
+      ids.map((n) =>
+        host.create('pu', puActorId(benchDeviceId(n)), { deviceId: benchDeviceId(n), macId: benchMac(n), channels: [0] }, { deviceId: benchDeviceId(n) }),
+      ),
+    );
   }
   await host.stop();
   if (b.dir) await b.db.close();
@@ -58,7 +62,11 @@ export function platformEnv(b: BenchDb, dataDir: string, extra: Record<string, s
 }
 
 /** Start a process and wait for `pattern` on its stdout; the rest of its stdout is drained. */
-export async function spawnReady(cmd: string[], env: Record<string, string>, pattern: RegExp): Promise<{ proc: Subprocess<'ignore', 'pipe', 'inherit'>; match: RegExpExecArray }> {
+export async function spawnReady(
+  cmd: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): Promise<{ proc: Subprocess<'ignore', 'pipe', 'inherit'>; match: RegExpExecArray }> {
   const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
   const decoder = new TextDecoder();
   const reader = proc.stdout.getReader();
@@ -67,7 +75,11 @@ export async function spawnReady(cmd: string[], env: Record<string, string>, pat
     buf += decoder.decode(r.value);
     const m = pattern.exec(buf);
     if (m) {
-      (async () => { while (!(await reader.read()).done) { /* drain logs */ } })();
+      (async () => {
+        while (!(await reader.read()).done) {
+          /* drain logs */
+        }
+      })();
       return { proc, match: m };
     }
   }

@@ -31,10 +31,12 @@ if (args.child) {
   const host = new ActorHost({ db, machines: [sentinelDef] });
   const due = Math.round(ACTORS * DUE_SHARE);
   for (let i = 0; i < ACTORS; i += 2000) {
-    await Promise.all(Array.from({ length: Math.min(2000, ACTORS - i) }, (_, j) => {
-      const n = i + j;
-      return host.create('sentinel', `sentinel:${n}`, { deadlineMs: n >= ACTORS - due ? SHORT_DEADLINE_MS : LONG_DEADLINE_MS });
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(2000, ACTORS - i) }, (_, j) => {
+        const n = i + j;
+        return host.create('sentinel', `sentinel:${n}`, { deadlineMs: n >= ACTORS - due ? SHORT_DEADLINE_MS : LONG_DEADLINE_MS });
+      }),
+    );
   }
   process.stdout.write('created\n');
   await new Promise(() => {}); // until SIGKILL
@@ -43,8 +45,20 @@ if (args.child) {
 async function run(kind: 'postgres' | 'pglite') {
   const b = await benchDb(kind, 'recovery');
   await b.db.close(); // the child owns the database until it is killed
-  const child = Bun.spawn(['bun', join(import.meta.dir, 'recovery.bench.ts'), '--child', '1', '--actors', String(ACTORS),
-    '--due-share', String(DUE_SHARE), ...(b.url ? ['--url', b.url] : ['--dir', join(b.dir!, 'pg')])], { stdout: 'pipe', stderr: 'inherit' });
+  const child = Bun.spawn(
+    [
+      'bun',
+      join(import.meta.dir, 'recovery.bench.ts'),
+      '--child',
+      '1',
+      '--actors',
+      String(ACTORS),
+      '--due-share',
+      String(DUE_SHARE),
+      ...(b.url ? ['--url', b.url] : ['--dir', join(b.dir!, 'pg')]),
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  );
   const t0 = performance.now();
   for await (const chunk of child.stdout) if (new TextDecoder().decode(chunk).includes('created')) break;
   const createS = (performance.now() - t0) / 1000;
@@ -69,22 +83,32 @@ async function run(kind: 'postgres' | 'pglite') {
   const first = performance.now() - f0;
   const lat: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: TOUCH_CONCURRENCY }, async () => {
-    while (next < ACTORS) {
-      const id = `sentinel:${next++}`;
-      const t = performance.now();
-      await host.dispatch(id, { type: 'ping' });
-      lat.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: TOUCH_CONCURRENCY }, async () => {
+      while (next < ACTORS) {
+        const id = `sentinel:${next++}`;
+        const t = performance.now();
+        await host.dispatch(id, { type: 'ping' });
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
   const answered = performance.now();
   while (fired < due && performance.now() - answered < 30_000) await Bun.sleep(10);
   await host.stop();
   await b.drop();
   return {
-    db: kind, actors: ACTORS, 'create s': createS, 'db open ms': opened - restart, 'timers armed ms': armed - restart, timers,
-    'first msg ms': first, 'all answered ms': answered - restart, 'msg p99 ms': percentile(lat, 99),
-    'overdue fired ms': fired === due ? allFiredAt - restart : NaN, overdue: `${fired}/${due}`,
+    db: kind,
+    actors: ACTORS,
+    'create s': createS,
+    'db open ms': opened - restart,
+    'timers armed ms': armed - restart,
+    timers,
+    'first msg ms': first,
+    'all answered ms': answered - restart,
+    'msg p99 ms': percentile(lat, 99),
+    'overdue fired ms': fired === due ? allFiredAt - restart : NaN,
+    overdue: `${fired}/${due}`,
   };
 }
 

@@ -42,7 +42,12 @@ const ROOT = join(import.meta.dir, '..');
 const TLS = { tls: { rejectUnauthorized: false } } as const;
 
 async function spawnPlatform(env: Record<string, string>) {
-  const proc = Bun.spawn(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  const proc = Bun.spawn(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'inherit',
+  });
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
   let buf = '';
@@ -74,7 +79,9 @@ function loginPu(url: string, id: string, mac: string): Promise<{ ws: WebSocket;
   const ws = new WebSocket(`${url.replace(/^https/, 'wss')}/Vd?${q}`, TLS as never);
   let seq = 0;
   let gotCbk!: (u: string) => void;
-  const cbk = new Promise<string>((r) => { gotCbk = r; });
+  const cbk = new Promise<string>((r) => {
+    gotCbk = r;
+  });
   ws.onmessage = (m) => {
     const f = JSON.parse(String(m.data));
     if (typeof f.req === 'string') {
@@ -95,15 +102,21 @@ function loginPu(url: string, id: string, mac: string): Promise<{ ws: WebSocket;
 
 const api = (url: string, path: string, body?: unknown) =>
   fetch(`${url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...TLS,
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...TLS,
   } as RequestInit);
 
 /** Samples of one op, ms. */
 class Lat {
   samples: number[] = [];
-  add(ms: number) { this.samples.push(ms); }
-  p(n: number) { return percentile(this.samples, n); }
+  add(ms: number) {
+    this.samples.push(ms);
+  }
+  p(n: number) {
+    return percentile(this.samples, n);
+  }
 }
 
 /**
@@ -133,7 +146,12 @@ async function run(cbks: Array<{ cbk: string; mac: string }>, size: number, seco
       }
       const t0 = performance.now();
       const form = `op=create&content_type=video%2Fmp2t&size=${size}&start=${startBase + k * 1e5 + n}&duration=1&discontinue=0&https=1${prev ? `&name=${prev}` : ''}`;
-      const r = await fetch(cbk, { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': mac }, ...TLS } as RequestInit);
+      const r = await fetch(cbk, {
+        method: 'POST',
+        body: form,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': mac },
+        ...TLS,
+      } as RequestInit);
       const j = (await r.json()) as { name?: string; url?: string; info?: string };
       const t1 = performance.now();
       if (r.status !== 200) {
@@ -183,20 +201,30 @@ async function disk(dir: string, size: number, concurrency: number, seconds: num
   let files = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async (_, k) => {
-    for (let n = 0; performance.now() < end; n++) {
-      const t = performance.now();
-      // The body arrives in 64 KiB chunks, as it does from an HTTP request.
-      await cs.put(`d${k}/${n}.ts`, (async function* () { for (let o = 0; o < size; o += 65536) yield body.subarray(o, o + 65536); })(), size);
-      lat.add(performance.now() - t);
-      files++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, k) => {
+      for (let n = 0; performance.now() < end; n++) {
+        const t = performance.now();
+        // The body arrives in 64 KiB chunks, as it does from an HTTP request.
+        await cs.put(
+          `d${k}/${n}.ts`,
+          (async function* () {
+            for (let o = 0; o < size; o += 65536) yield body.subarray(o, o + 65536);
+          })(),
+          size,
+        );
+        lat.add(performance.now() - t);
+        files++;
+      }
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
   return { filesPerS: files / s, mbPerS: (files * size) / s / 1e6, lat };
 }
 
-console.log(`bench vr: ${PUS} PUs, ${SIZE} B segments, ${SECONDS} s (metadata-only ${META_SECONDS} s, disk ${DISK_SECONDS} s), ${KIND}, fsync ${FSYNC ? 'on' : 'off'}`);
+console.log(
+  `bench vr: ${PUS} PUs, ${SIZE} B segments, ${SECONDS} s (metadata-only ${META_SECONDS} s, disk ${DISK_SECONDS} s), ${KIND}, fsync ${FSYNC ? 'on' : 'off'}`,
+);
 console.log(machineNote());
 const b = await benchDb(KIND, 'vr');
 /** Transactions PostgreSQL committed in the bench database so far (statements, as the platform sends them one by one). */
@@ -210,7 +238,12 @@ async function transactions(): Promise<number> {
 if (b.dir) await b.db.close(); // PGlite is single-process: the platform opens it
 const dataDir = b.dir ?? mkdtempSync(join(tmpdir(), 'h627-bench-vr-'));
 const platform = await spawnPlatform({
-  DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, CS_FSYNC: FSYNC ? '1' : '0',
+  DATA_DIR: dataDir,
+  HTTP_PORT: '0',
+  SRT_PORT: '0',
+  LOG_LEVEL: 'warn',
+  ADMIN_TOKEN,
+  CS_FSYNC: FSYNC ? '1' : '0',
   DATABASE_URL: b.url ?? '',
 });
 const url = platform.url;
@@ -219,18 +252,20 @@ try {
   // Provision and log in the PUs, then start a record session on each.
   const pus: Array<{ cbk: string; mac: string; ws: WebSocket }> = [];
   for (let i = 0; i < PUS; i += 16) {
-    await Promise.all(Array.from({ length: Math.min(16, PUS - i) }, async (_, j) => {
-      const n = i + j;
-      const id = `BENCH-VR-${String(n).padStart(4, '0')}`;
-      const mac = (0xa0b1c3000000 + n).toString(16).padStart(12, '0');
-      const r = await api(url, '/api/admin/devices', { device_id: id, password: PASSWORD, mac_id: mac });
-      if (r.status !== 201) throw new Error(`provisioning ${id}: ${r.status} ${await r.text()}`);
-      const { ws, cbk } = await loginPu(url, id, mac);
-      await Bun.sleep(200); // the pu actor takes the login
-      const s = await api(url, `/api/devices/${id}/channels/0/recording`, { seg_duration: 1, seg_max_size: Math.max(SIZE, 1024) });
-      if (s.status !== 201) throw new Error(`starting ${id}: ${s.status} ${await s.text()}`);
-      pus.push({ cbk: await cbk, mac, ws });
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(16, PUS - i) }, async (_, j) => {
+        const n = i + j;
+        const id = `BENCH-VR-${String(n).padStart(4, '0')}`;
+        const mac = (0xa0b1c3000000 + n).toString(16).padStart(12, '0');
+        const r = await api(url, '/api/admin/devices', { device_id: id, password: PASSWORD, mac_id: mac });
+        if (r.status !== 201) throw new Error(`provisioning ${id}: ${r.status} ${await r.text()}`);
+        const { ws, cbk } = await loginPu(url, id, mac);
+        await Bun.sleep(200); // the pu actor takes the login
+        const s = await api(url, `/api/devices/${id}/channels/0/recording`, { seg_duration: 1, seg_max_size: Math.max(SIZE, 1024) });
+        if (s.status !== 201) throw new Error(`starting ${id}: ${s.status} ${await s.text()}`);
+        pus.push({ cbk: await cbk, mac, ws });
+      }),
+    );
   }
   const base = Math.floor(Date.now() / 1000) - 86_400;
   const c0 = procCpuSeconds(pid);
@@ -250,8 +285,10 @@ try {
     const commit = stallsBetween(a.commit, b.commit, TAIL_S);
     // Counted from the first histogram bucket at or above TAIL_S: "over" that bucket's bound.
     const bound = (h: LoopDelays) => (h.le.find((le) => le >= TAIL_S) ?? TAIL_S) * 1000;
-    return `event loop ${loop.over} of ${b.loop.count - a.loop.count} probes over ${bound(b.loop)} ms late (longest ${loop.longest}); `
-      + `commits ${commit.over} of ${b.commit.count - a.commit.count} over ${bound(b.commit)} ms (longest ${commit.longest})`;
+    return (
+      `event loop ${loop.over} of ${b.loop.count - a.loop.count} probes over ${bound(b.loop)} ms late (longest ${loop.longest}); ` +
+      `commits ${commit.over} of ${b.commit.count - a.commit.count} over ${bound(b.commit)} ms (longest ${commit.longest})`
+    );
   };
   const steadyRate = Math.max(1, Math.round(full.perS / 2));
   const t0 = await tails();
@@ -266,8 +303,10 @@ try {
   const goalMeta = await run(pus, 0, STEADY_SECONDS, base + 250_000, GOAL_META_PAIRS_PER_S);
   const t4 = await tails();
   const steadyTails = [
-    `${SIZE} B segments at half rate: ${tailsBetween(t0, t1)}`, `metadata only at half rate: ${tailsBetween(t1, t2)}`,
-    `${SIZE} B segments at the goal rate: ${tailsBetween(t2, t3)}`, `metadata only at the goal rate: ${tailsBetween(t3, t4)}`,
+    `${SIZE} B segments at half rate: ${tailsBetween(t0, t1)}`,
+    `metadata only at half rate: ${tailsBetween(t1, t2)}`,
+    `${SIZE} B segments at the goal rate: ${tailsBetween(t2, t3)}`,
+    `metadata only at the goal rate: ${tailsBetween(t3, t4)}`,
   ];
   for (const p of pus) p.ws.close();
   platform.proc.kill('SIGTERM');
@@ -278,21 +317,39 @@ try {
   rmSync(diskDir, { recursive: true, force: true });
 
   const row = (name: string, r: typeof full, cpu: number, size: number) => ({
-    run: name, 'cycles/s': Math.round(r.perS), 'MB/s': size > 0 ? r.mbPerS : 0, 'create p50 ms': r.create.p(50), 'create p99 ms': r.create.p(99),
-    'put p50 ms': size > 0 ? r.put.p(50) : NaN, 'put p99 ms': size > 0 ? r.put.p(99) : NaN, errors: r.errors,
-    'platform cpu %': (cpu / r.s) * 100, 'pg cpu %': KIND === 'postgres' ? (r.cpu.pg / r.s) * 100 : NaN, 'load-gen cpu %': (r.cpu.self / r.s) * 100,
+    run: name,
+    'cycles/s': Math.round(r.perS),
+    'MB/s': size > 0 ? r.mbPerS : 0,
+    'create p50 ms': r.create.p(50),
+    'create p99 ms': r.create.p(99),
+    'put p50 ms': size > 0 ? r.put.p(50) : NaN,
+    'put p99 ms': size > 0 ? r.put.p(99) : NaN,
+    errors: r.errors,
+    'platform cpu %': (cpu / r.s) * 100,
+    'pg cpu %': KIND === 'postgres' ? (r.cpu.pg / r.s) * 100 : NaN,
+    'load-gen cpu %': (r.cpu.self / r.s) * 100,
   });
   console.log(`\nVr cycles (create + previous confirmed, PUT): ${PUS} PUs back to back`);
   console.log(table([row(`${SIZE} B segments`, full, fullCpu, SIZE), row('metadata only (0 B)', meta, metaCpu, 0)]));
   const lat = (name: string, r: typeof full, offered: number, size: number) => ({
-    run: name, 'offered/s': offered, 'done/s': Math.round(r.perS), 'create p50 ms': r.create.p(50), 'create p99 ms': r.create.p(99),
-    'put p50 ms': size > 0 ? r.put.p(50) : NaN, 'put p99 ms': size > 0 ? r.put.p(99) : NaN, errors: r.errors,
+    run: name,
+    'offered/s': offered,
+    'done/s': Math.round(r.perS),
+    'create p50 ms': r.create.p(50),
+    'create p99 ms': r.create.p(99),
+    'put p50 ms': size > 0 ? r.put.p(50) : NaN,
+    'put p99 ms': size > 0 ? r.put.p(99) : NaN,
+    errors: r.errors,
   });
   console.log(`\nlatency at half the saturated rate and at the goal rates (open loop, ${STEADY_SECONDS} s each)`);
-  console.log(table([
-    lat(`${SIZE} B, half rate`, steady, steadyRate, SIZE), lat('0 B, half rate', steadyMeta, steadyMetaRate, 0),
-    lat(`${SIZE} B, goal rate`, goal, GOAL_CYCLES_PER_S, SIZE), lat('0 B, goal rate', goalMeta, GOAL_META_PAIRS_PER_S, 0),
-  ]));
+  console.log(
+    table([
+      lat(`${SIZE} B, half rate`, steady, steadyRate, SIZE),
+      lat('0 B, half rate', steadyMeta, steadyMetaRate, 0),
+      lat(`${SIZE} B, goal rate`, goal, GOAL_CYCLES_PER_S, SIZE),
+      lat('0 B, goal rate', goalMeta, GOAL_META_PAIRS_PER_S, 0),
+    ]),
+  );
   for (const line of steadyTails) console.log(`  platform during ${line}`);
   console.log(`\ndisk: the storage's put of ${SIZE} B, ${PUS} at a time, fsync ${FSYNC ? 'on' : 'off'}, no HTTP, no actors`);
   console.log(table([{ 'files/s': Math.round(d.filesPerS), 'MB/s': d.mbPerS, 'p50 ms': d.lat.p(50), 'p99 ms': d.lat.p(99) }]));
@@ -301,13 +358,19 @@ try {
   const steadyP99 = Math.max(steady.create.p(99), steady.put.p(99), steadyMeta.create.p(99));
   const goalP99 = Math.max(goal.create.p(99), goal.put.p(99), goalMeta.create.p(99));
   console.log(`\nplatform / disk, same bytes: ${(full.mbPerS / d.mbPerS).toFixed(2)}x`);
-  console.log(`goal ${GOAL_CYCLES_PER_S} cycles/s with ${SIZE} B: ${Math.round(full.perS)} (${(full.perS / GOAL_CYCLES_PER_S).toFixed(2)}x); `
-    + `goal ${GOAL_META_PAIRS_PER_S} create+save pairs/s metadata-only: ${Math.round(meta.perS)} (${(meta.perS / GOAL_META_PAIRS_PER_S).toFixed(2)}x); `
-    + `goal p99 < ${GOAL_P99_MS} ms: worst p99 ${goalP99.toFixed(1)} ms at the goal rates (${Math.round(goal.perS)} and ${Math.round(goalMeta.perS)} done/s), `
-    + `${steadyP99.toFixed(1)} ms at half the saturated rates, ${p99.toFixed(1)} ms saturated (a closed loop's own queue)`);
-  console.log(`per cycle: platform ${((fullCpu / full.cycles) * 1e6).toFixed(0)} µs CPU (${SIZE} B), ${((metaCpu / meta.cycles) * 1e6).toFixed(0)} µs (metadata only)`
-    + (KIND === 'postgres' ? `; PostgreSQL ${((full.cpu.pg / full.cycles) * 1e6).toFixed(0)} / ${((meta.cpu.pg / meta.cycles) * 1e6).toFixed(0)} µs, `
-      + `${(metaXacts / (meta.perS * (META_SECONDS + WARMUP_MS / 1000))).toFixed(2)} transactions per metadata cycle` : ''));
+  console.log(
+    `goal ${GOAL_CYCLES_PER_S} cycles/s with ${SIZE} B: ${Math.round(full.perS)} (${(full.perS / GOAL_CYCLES_PER_S).toFixed(2)}x); ` +
+      `goal ${GOAL_META_PAIRS_PER_S} create+save pairs/s metadata-only: ${Math.round(meta.perS)} (${(meta.perS / GOAL_META_PAIRS_PER_S).toFixed(2)}x); ` +
+      `goal p99 < ${GOAL_P99_MS} ms: worst p99 ${goalP99.toFixed(1)} ms at the goal rates (${Math.round(goal.perS)} and ${Math.round(goalMeta.perS)} done/s), ` +
+      `${steadyP99.toFixed(1)} ms at half the saturated rates, ${p99.toFixed(1)} ms saturated (a closed loop's own queue)`,
+  );
+  console.log(
+    `per cycle: platform ${((fullCpu / full.cycles) * 1e6).toFixed(0)} µs CPU (${SIZE} B), ${((metaCpu / meta.cycles) * 1e6).toFixed(0)} µs (metadata only)` +
+      (KIND === 'postgres'
+        ? `; PostgreSQL ${((full.cpu.pg / full.cycles) * 1e6).toFixed(0)} / ${((meta.cpu.pg / meta.cycles) * 1e6).toFixed(0)} µs, ` +
+          `${(metaXacts / (meta.perS * (META_SECONDS + WARMUP_MS / 1000))).toFixed(2)} transactions per metadata cycle`
+        : ''),
+  );
   if (platform.logs.lines > 0) console.log(`platform log lines (LOG_LEVEL=warn): ${platform.logs.lines}; first: ${platform.logs.sample.slice(0, 600)}`);
   console.log(machineNote());
 } finally {

@@ -89,8 +89,8 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
     db = {
       kind: 'postgres',
       orm,
-      rows: async <T,>(q: SQL) => (await orm.execute(q)) as unknown as T[],
-      prepared: async <T,>(text: string, params: unknown[]) => (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[],
+      rows: async <T>(q: SQL) => (await orm.execute(q)) as unknown as T[],
+      prepared: async <T>(text: string, params: unknown[]) => (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[],
       vacuum: async () => null,
       close: () => client.end({ timeout: 5 }),
     };
@@ -103,8 +103,8 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
     db = {
       kind: 'pglite',
       orm,
-      rows: async <T,>(q: SQL) => ((await orm.execute(q)) as unknown as { rows: T[] }).rows,
-      prepared: async <T,>(text: string, params: unknown[]) => (await client.query<T>(text, params)).rows,
+      rows: async <T>(q: SQL) => ((await orm.execute(q)) as unknown as { rows: T[] }).rows,
+      prepared: async <T>(text: string, params: unknown[]) => (await client.query<T>(text, params)).rows,
       vacuum: async () => {
         const t0 = performance.now();
         const tables = await client.query<{ name: string }>(

@@ -3,9 +3,7 @@
  * (devices and users, which hold the secrets that never enter actor context).
  */
 import { sql } from 'drizzle-orm';
-import {
-  bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp,
-} from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * One row per actor: its latest snapshot and pending timers (fast start, lazy rehydration).
@@ -72,7 +70,9 @@ export const users = pgTable('users', {
   id: text('id').primaryKey(),
   username: text('username').notNull().unique(),
   passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
+  role: text('role', { enum: ['user', 'admin'] })
+    .notNull()
+    .default('user'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   /** Failed sign-ins since the last success (NIST SP 800-63B 5.2.2: a hard lock only after many in a row). */
   failedLogins: integer('failed_logins').notNull().default(0),
@@ -108,7 +108,9 @@ export const sessions = pgTable(
     tokenHash: text('token_hash').primaryKey(),
     /** A public id of the session (not a credential): what signed playback URLs are bound to, so they die with it. */
     id: text('id').notNull().unique().default(sql`gen_random_uuid()::text`),
-    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
@@ -132,7 +134,9 @@ export const loginNonces = pgTable(
 /** One-time binding codes a user enters on a device (Bind, NOTES 13). */
 export const bindCodes = pgTable('bind_codes', {
   code: text('code').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),

@@ -15,23 +15,23 @@ import type {
   StartRecordParams,
   StopLiveParams,
   StopRecordParams,
-} from '../protocol/index.ts'
-import { errorText } from './http.ts'
-import { unsupported, VdFault } from './vd-fault.ts'
+} from '../protocol/index.ts';
+import { errorText } from './http.ts';
+import { unsupported, VdFault } from './vd-fault.ts';
 
 /** A hook's answer: `{}` on success, or the `err` the device answers. */
-export type MediaResult = Record<string, never> | { err: { code: number; msg: string } }
+export type MediaResult = Record<string, never> | { err: { code: number; msg: string } };
 
 /** What a hook gets besides the request's params. */
 export interface MediaContext {
-  deviceId: string
-  mac: string
+  deviceId: string;
+  mac: string;
   /** Device time, ms since the epoch (StartRecord `start_ts` ≤ 0 means "use it", NOTES 16). */
-  now(): number
+  now(): number;
   /** A line for the device log. */
-  log(line: string): void
+  log(line: string): void;
   /** Call when the push or recording ends by itself (FFmpeg died): Keepalive stops reporting it. */
-  ended(): void
+  ended(): void;
 }
 
 /**
@@ -39,24 +39,24 @@ export interface MediaContext {
  * @example new SimulatedDevice({ ..., media: { onPushLive: async (p, ctx) => { startFfmpeg(p.url); return {} } } })
  */
 export interface MediaHooks {
-  onPushLive?(params: PushLiveParams, ctx: MediaContext): Promise<MediaResult>
-  onStopLive?(params: StopLiveParams, ctx: MediaContext): Promise<MediaResult>
-  onStartRecord?(params: StartRecordParams, ctx: MediaContext): Promise<MediaResult>
-  onStopRecord?(params: StopRecordParams, ctx: MediaContext): Promise<MediaResult>
+  onPushLive?(params: PushLiveParams, ctx: MediaContext): Promise<MediaResult>;
+  onStopLive?(params: StopLiveParams, ctx: MediaContext): Promise<MediaResult>;
+  onStartRecord?(params: StartRecordParams, ctx: MediaContext): Promise<MediaResult>;
+  onStopRecord?(params: StopRecordParams, ctx: MediaContext): Promise<MediaResult>;
 }
 
 /** A channel as media sees it. */
 interface MediaChannel {
-  streamId: string | undefined
-  recordSession: string | undefined
-  playback: QueryVideoStatusResp
+  streamId: string | undefined;
+  recordSession: string | undefined;
+  playback: QueryVideoStatusResp;
 }
 
 /** What media needs from the camera. */
 export interface MediaHost {
   /** The channel, checked to exist (102) and, when `usable`, to be online and enabled (103). */
-  channel(channel: number, usable: boolean): MediaChannel
-  context(channel: number, ended: () => void): MediaContext
+  channel(channel: number, usable: boolean): MediaChannel;
+  context(channel: number, ended: () => void): MediaContext;
 }
 
 /** Push and record bookkeeping over the hooks, and playback state. */
@@ -68,87 +68,99 @@ export class CameraMedia {
 
   /** PushLive: the same stream again succeeds unchanged; another one replaces the running push (NOTES 17). */
   async pushLive(params: PushLiveParams): Promise<Record<string, never>> {
-    const channel = this.host.channel(params.channel, true)
-    if (this.hooks.onPushLive === undefined) throw unsupported('PushLive (no live handler installed)')
-    if (channel.streamId === params.stream_id) return {}
-    if (channel.streamId !== undefined) await this.stopLive({ stream_id: channel.streamId, channel: params.channel })
+    const channel = this.host.channel(params.channel, true);
+    if (this.hooks.onPushLive === undefined) throw unsupported('PushLive (no live handler installed)');
+    if (channel.streamId === params.stream_id) return {};
+    if (channel.streamId !== undefined) await this.stopLive({ stream_id: channel.streamId, channel: params.channel });
     const ctx = this.host.context(params.channel, () => {
-      if (channel.streamId === params.stream_id) channel.streamId = undefined
-    })
-    await run(this.hooks.onPushLive(params, ctx))
-    channel.streamId = params.stream_id
-    return {}
+      if (channel.streamId === params.stream_id) channel.streamId = undefined;
+    });
+    await run(this.hooks.onPushLive(params, ctx));
+    channel.streamId = params.stream_id;
+    return {};
   }
 
   /** StopLive: stops that stream; a stream that is not running is already stopped (I.2.13). */
   async stopLive(params: StopLiveParams): Promise<Record<string, never>> {
-    const channel = this.host.channel(params.channel, false)
-    if (channel.streamId !== params.stream_id) return {}
-    channel.streamId = undefined
-    if (this.hooks.onStopLive !== undefined) await run(this.hooks.onStopLive(params, this.host.context(params.channel, () => {})))
-    return {}
+    const channel = this.host.channel(params.channel, false);
+    if (channel.streamId !== params.stream_id) return {};
+    channel.streamId = undefined;
+    if (this.hooks.onStopLive !== undefined)
+      await run(
+        this.hooks.onStopLive(
+          params,
+          this.host.context(params.channel, () => {}),
+        ),
+      );
+    return {};
   }
 
   /** StartRecord: the same session again succeeds unchanged; another one replaces it (OVC dap.md 5.6). */
   async startRecord(params: StartRecordParams): Promise<Record<string, never>> {
-    const channel = this.host.channel(params.channel, true)
-    if (this.hooks.onStartRecord === undefined) throw unsupported('StartRecord (no recording handler installed)')
-    if (channel.recordSession === params.session_id) return {}
-    if (channel.recordSession !== undefined) await this.stopRecord({ session_id: channel.recordSession, channel: params.channel })
+    const channel = this.host.channel(params.channel, true);
+    if (this.hooks.onStartRecord === undefined) throw unsupported('StartRecord (no recording handler installed)');
+    if (channel.recordSession === params.session_id) return {};
+    if (channel.recordSession !== undefined) await this.stopRecord({ session_id: channel.recordSession, channel: params.channel });
     const ctx = this.host.context(params.channel, () => {
-      if (channel.recordSession === params.session_id) channel.recordSession = undefined
-    })
-    await run(this.hooks.onStartRecord(params, ctx))
-    channel.recordSession = params.session_id
-    return {}
+      if (channel.recordSession === params.session_id) channel.recordSession = undefined;
+    });
+    await run(this.hooks.onStartRecord(params, ctx));
+    channel.recordSession = params.session_id;
+    return {};
   }
 
   /** StopRecord: stops that session; a session that is not running is already stopped (I.2.15). */
   async stopRecord(params: StopRecordParams): Promise<Record<string, never>> {
-    const channel = this.host.channel(params.channel, false)
-    if (channel.recordSession !== params.session_id) return {}
-    channel.recordSession = undefined
-    if (this.hooks.onStopRecord !== undefined) await run(this.hooks.onStopRecord(params, this.host.context(params.channel, () => {})))
-    return {}
+    const channel = this.host.channel(params.channel, false);
+    if (channel.recordSession !== params.session_id) return {};
+    channel.recordSession = undefined;
+    if (this.hooks.onStopRecord !== undefined)
+      await run(
+        this.hooks.onStopRecord(
+          params,
+          this.host.context(params.channel, () => {}),
+        ),
+      );
+    return {};
   }
 
   /** Stop whatever a channel pushes and records (channel reboot, power loss); failures are logged only. */
   async stopChannel(channel: number): Promise<void> {
-    const state = this.host.channel(channel, false)
-    const stops: Promise<unknown>[] = []
-    if (state.streamId !== undefined) stops.push(this.stopLive({ stream_id: state.streamId, channel }))
-    if (state.recordSession !== undefined) stops.push(this.stopRecord({ session_id: state.recordSession, channel }))
-    state.playback = { status: 'stopped' }
-    const results = await Promise.allSettled(stops)
-    for (const r of results) if (r.status === 'rejected') this.host.context(channel, () => {}).log(`stopping media failed: ${errorText(r.reason)}`)
+    const state = this.host.channel(channel, false);
+    const stops: Promise<unknown>[] = [];
+    if (state.streamId !== undefined) stops.push(this.stopLive({ stream_id: state.streamId, channel }));
+    if (state.recordSession !== undefined) stops.push(this.stopRecord({ session_id: state.recordSession, channel }));
+    state.playback = { status: 'stopped' };
+    const results = await Promise.allSettled(stops);
+    for (const r of results) if (r.status === 'rejected') this.host.context(channel, () => {}).log(`stopping media failed: ${errorText(r.reason)}`);
   }
 
   /** PlayVideo: play the file at `url` (event, no answer). */
   play(params: PlayVideoParams): void {
-    this.host.channel(params.channel, false).playback = { status: 'playing', url: params.url }
+    this.host.channel(params.channel, false).playback = { status: 'playing', url: params.url };
   }
 
   /** CtrlVideo: stop, pause (when playing) or resume (when paused). */
   control(params: CtrlVideoParams): void {
-    const channel = this.host.channel(params.channel, false)
-    const { status, url } = channel.playback
+    const channel = this.host.channel(params.channel, false);
+    const { status, url } = channel.playback;
     const next: Record<CtrlVideoParams['op'], QueryVideoStatusResp> = {
       stop: { status: 'stopped' },
       pause: status === 'playing' ? { status: 'pausing', url } : channel.playback,
       resume: status === 'pausing' ? { status: 'playing', url } : channel.playback,
-    }
-    channel.playback = next[params.op]
+    };
+    channel.playback = next[params.op];
   }
 
   /** QueryVideoStatus answer: status, and the file while one is loaded. */
   status(channel: number): QueryVideoStatusResp {
-    const { status, url } = this.host.channel(channel, false).playback
-    return url === undefined ? { status } : { status, url }
+    const { status, url } = this.host.channel(channel, false).playback;
+    return url === undefined ? { status } : { status, url };
   }
 }
 
 /** A hook's result as an answer: `{err}` becomes a VdFault; a throw propagates (err 500). */
 async function run(result: Promise<MediaResult>): Promise<void> {
-  const answer = await result
-  if ('err' in answer && answer.err !== undefined) throw new VdFault(answer.err.code, answer.err.msg)
+  const answer = await result;
+  if ('err' in answer && answer.err !== undefined) throw new VdFault(answer.err.code, answer.err.msg);
 }

@@ -3,39 +3,39 @@
  * load runs (ids ID-0001…, MAC addresses counting up from the given one).
  * @module
  */
-import { parseArgs } from 'node:util'
-import { normalizeMac } from '../protocol/index.ts'
+import { parseArgs } from 'node:util';
+import { normalizeMac } from '../protocol/index.ts';
 
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S]`
+  [--signed-login] [--hb-override S]`;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
-export const ID_COUNTER_DIGITS = 4
+export const ID_COUNTER_DIGITS = 4;
 /** MAC addresses are 48-bit numbers. */
-const MAC_MAX = 2n ** 48n
+const MAC_MAX = 2n ** 48n;
 
 /** Parsed command line. */
 export interface CliArgs {
-  server: string
-  id: string
-  password: string
-  mac: string
-  channels: number
-  ca?: string
-  insecure: boolean
-  count: number
-  hardwareModel?: string
-  firmwareModel?: string
-  signedLogin: boolean
-  hbOverrideS?: number
+  server: string;
+  id: string;
+  password: string;
+  mac: string;
+  channels: number;
+  ca?: string;
+  insecure: boolean;
+  count: number;
+  hardwareModel?: string;
+  firmwareModel?: string;
+  signedLogin: boolean;
+  hbOverrideS?: number;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
 export class HelpRequested extends Error {
   constructor() {
-    super('help')
+    super('help');
   }
 }
 
@@ -59,13 +59,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
       help: { type: 'boolean', default: false },
     },
     strict: true,
-  })
-  if (values.help) throw new HelpRequested()
-  const { server, id, password, mac } = values
-  if (!server || !id || !password || !mac) throw new Error('--server, --id, --password and --mac are required')
-  if (!URL.canParse(server)) throw new Error(`--server: not a URL: ${server}`)
-  if (normalizeMac(mac) === undefined) throw new Error(`--mac: not a MAC address: ${mac}`)
-  if (values.ca !== undefined && values.insecure) throw new Error('--ca and --insecure exclude each other')
+  });
+  if (values.help) throw new HelpRequested();
+  const { server, id, password, mac } = values;
+  if (!server || !id || !password || !mac) throw new Error('--server, --id, --password and --mac are required');
+  if (!URL.canParse(server)) throw new Error(`--server: not a URL: ${server}`);
+  if (normalizeMac(mac) === undefined) throw new Error(`--mac: not a MAC address: ${mac}`);
+  if (values.ca !== undefined && values.insecure) throw new Error('--ca and --insecure exclude each other');
   return {
     server,
     id,
@@ -79,7 +79,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
-  }
+  };
 }
 
 /**
@@ -88,19 +88,19 @@ export function parseCliArgs(argv: string[]): CliArgs {
  * @example deviceIdentity('cam', 'a0b1c2d3e4f5', 1, 3) // { id: 'cam-0002', mac: 'a0b1c2d3e4f6' }
  */
 export function deviceIdentity(id: string, mac: string, index: number, count: number): { id: string; mac: string } {
-  if (count === 1) return { id, mac }
-  return { id: `${id}-${String(index + 1).padStart(ID_COUNTER_DIGITS, '0')}`, mac: macPlus(mac, index) }
+  if (count === 1) return { id, mac };
+  return { id: `${id}-${String(index + 1).padStart(ID_COUNTER_DIGITS, '0')}`, mac: macPlus(mac, index) };
 }
 
 /** A MAC address plus `n`, bare lower-case hex (wrapping at 2⁴⁸). */
 export function macPlus(mac: string, n: number): string {
-  const bare = normalizeMac(mac)
-  if (bare === undefined) throw new Error(`not a MAC address: ${mac}`)
-  return ((BigInt(`0x${bare}`) + BigInt(n)) % MAC_MAX).toString(16).padStart(12, '0')
+  const bare = normalizeMac(mac);
+  if (bare === undefined) throw new Error(`not a MAC address: ${mac}`);
+  return ((BigInt(`0x${bare}`) + BigInt(n)) % MAC_MAX).toString(16).padStart(12, '0');
 }
 
 function positive(flag: string, text: string | undefined): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${text}`)
-  return n
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${text}`);
+  return n;
 }

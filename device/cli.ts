@@ -3,20 +3,20 @@
  * Each state change is one JSON line on stdout. SIGINT/SIGTERM stop every device.
  * @module
  */
-import { readFileSync } from 'node:fs'
-import { deviceIdentity, HelpRequested, parseCliArgs, USAGE, type CliArgs } from './cli-args.ts'
-import type { DeviceTls } from './http.ts'
-import { jsonLineLogger } from './logger.ts'
-import { SimulatedDevice } from './simulated-device.ts'
-import { ffmpegLive } from './live.ts'
-import { Recorder } from './recorder.ts'
+import { readFileSync } from 'node:fs';
+import { deviceIdentity, HelpRequested, parseCliArgs, USAGE, type CliArgs } from './cli-args.ts';
+import type { DeviceTls } from './http.ts';
+import { jsonLineLogger } from './logger.ts';
+import { SimulatedDevice } from './simulated-device.ts';
+import { ffmpegLive } from './live.ts';
+import { Recorder } from './recorder.ts';
 
 /** Start the devices a command line asks for; returns them. */
 export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
-  const tls: DeviceTls | undefined = args.ca !== undefined ? { ca: readFileSync(args.ca, 'utf8') } : args.insecure ? { rejectUnauthorized: false } : undefined
-  const logger = jsonLineLogger()
+  const tls: DeviceTls | undefined = args.ca !== undefined ? { ca: readFileSync(args.ca, 'utf8') } : args.insecure ? { rejectUnauthorized: false } : undefined;
+  const logger = jsonLineLogger();
   const devices = Array.from({ length: args.count }, (_, i) => {
-    const { id, mac } = deviceIdentity(args.id, args.mac, i, args.count)
+    const { id, mac } = deviceIdentity(args.id, args.mac, i, args.count);
     return new SimulatedDevice({
       server: args.server,
       id,
@@ -31,29 +31,29 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord.
       media: { ...ffmpegLive(), ...new Recorder(tls ? { tls } : {}).hooks },
       logger,
-    })
-  })
-  await Promise.all(devices.map((device) => device.start()))
-  return devices
+    });
+  });
+  await Promise.all(devices.map((device) => device.start()));
+  return devices;
 }
 
 if (import.meta.main) {
-  let args: CliArgs
+  let args: CliArgs;
   try {
-    args = parseCliArgs(Bun.argv.slice(2))
+    args = parseCliArgs(Bun.argv.slice(2));
   } catch (err) {
     if (err instanceof HelpRequested) {
-      console.log(USAGE)
-      process.exit(0)
+      console.log(USAGE);
+      process.exit(0);
     }
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
-    process.exit(2)
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
   }
-  const devices = await runDevices(args)
+  const devices = await runDevices(args);
   const shutdown = async () => {
-    await Promise.all(devices.map((device) => device.stop()))
-    process.exit(0)
-  }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
+    await Promise.all(devices.map((device) => device.stop()));
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }

@@ -5,31 +5,34 @@
  * does not serve: err 101).
  * @module
  */
-import { acceptsVd, validateVdParams, VD_ERR, type VdParams, type VdRespInput } from '../protocol/index.ts'
-import type { SimulatedCamera } from './camera.ts'
-import { errorText } from './http.ts'
-import { VdFault } from './vd-fault.ts'
-import type { PlatformEventName, PlatformRpcName, VdAnswer } from './vd-session.ts'
+import { acceptsVd, validateVdParams, VD_ERR, type VdParams, type VdRespInput } from '../protocol/index.ts';
+import type { SimulatedCamera } from './camera.ts';
+import { errorText } from './http.ts';
+import { VdFault } from './vd-fault.ts';
+import type { PlatformEventName, PlatformRpcName, VdAnswer } from './vd-session.ts';
 
 /** Events a handler may hand to the client machine. */
-export type MachineSignal = { type: 'device.reboot'; reason: string } | { type: 'vd.reschedule' }
+export type MachineSignal = { type: 'device.reboot'; reason: string } | { type: 'vd.reschedule' };
 
 /** What a handler works with. */
 export interface HandlerContext {
-  camera: SimulatedCamera
+  camera: SimulatedCamera;
   /** Tell the client machine (reboot, reschedule). */
-  signal(event: MachineSignal): void
+  signal(event: MachineSignal): void;
 }
 
 /** Answers one platform RPC; throws VdFault for an `err` answer. */
-type RpcHandler<N extends PlatformRpcName> = (params: VdParams<N>, ctx: HandlerContext) => VdRespInput<N> | Promise<VdRespInput<N>>
+type RpcHandler<N extends PlatformRpcName> = (params: VdParams<N>, ctx: HandlerContext) => VdRespInput<N> | Promise<VdRespInput<N>>;
 /** Acts on one platform event. */
-type EventHandler<N extends PlatformEventName> = (params: VdParams<N>, ctx: HandlerContext) => void
+type EventHandler<N extends PlatformEventName> = (params: VdParams<N>, ctx: HandlerContext) => void;
 
 /** Every platform RPC of Table 9-4 and how the camera answers it. */
 export const rpcHandlers = {
   QueryUpgrade: (_, { camera }) => camera.upgrade.query(),
-  Settime: (params, { camera }) => (camera.time.set(params), {}),
+  Settime: (params, { camera }) => {
+    camera.time.set(params);
+    return {};
+  },
   QueryTime: (_, { camera }) => camera.time.query(),
   DevStatus: (_, { camera }) => camera.devStatus(),
   PushLive: (params, { camera }) => camera.media.pushLive(params),
@@ -39,15 +42,27 @@ export const rpcHandlers = {
   GetPTZPresetList: (params, { camera }) => camera.ptz(params.channel).presetList(),
   GetConfig: (_, { camera }) => camera.config.get(),
   SetConfig: (params, { camera }) => camera.config.set(params),
-  ResetConfig: (_, { camera }) => (camera.config.reset(), {}),
+  ResetConfig: (_, { camera }) => {
+    camera.config.reset();
+    return {};
+  },
   Snapshot: (params, { camera }) => camera.snapshot(params),
   QueryVideoStatus: (params, { camera }) => camera.media.status(params.channel),
-  KeepAwaken: (params, { camera }) => (camera.keepAwake(params), {}),
+  KeepAwaken: (params, { camera }) => {
+    camera.keepAwake(params);
+    return {};
+  },
   GetCap: (_, { camera }) => camera.capabilities(),
-  LogUploadAsync: (params, { camera }) => (camera.uploadLog(params), {}), // NOTES 11: answer at once
+  LogUploadAsync: (params, { camera }) => {
+    camera.uploadLog(params);
+    return {};
+  }, // NOTES 11: answer at once
   GetDiskInfo: (_, { camera }) => camera.disk.info(),
-  FormatDisk: (_, { camera }) => (camera.disk.format(), {}), // NOTES 12: answer at once
-} satisfies { [N in PlatformRpcName]: RpcHandler<N> }
+  FormatDisk: (_, { camera }) => {
+    camera.disk.format();
+    return {};
+  }, // NOTES 12: answer at once
+} satisfies { [N in PlatformRpcName]: RpcHandler<N> };
 
 /** Every platform event of Table 9-4 and what the camera does. */
 export const eventHandlers = {
@@ -58,7 +73,7 @@ export const eventHandlers = {
   CtrlPTZ: (params, { camera }) => camera.ptz(params.channel).control(params),
   PlayVideo: (params, { camera }) => camera.media.play(params),
   CtrlVideo: (params, { camera }) => camera.media.control(params),
-} satisfies { [N in PlatformEventName]: EventHandler<N> }
+} satisfies { [N in PlatformEventName]: EventHandler<N> };
 
 /**
  * Answer one platform request: err 101 for a name the PU does not serve, err 400 naming the field
@@ -66,28 +81,28 @@ export const eventHandlers = {
  * @example await answerRequest('QueryTime', undefined, { camera, signal })
  */
 export async function answerRequest(name: string, params: unknown, ctx: HandlerContext): Promise<VdAnswer> {
-  if (!acceptsVd(name, 'platform', 'rpc')) return { err: { code: VD_ERR.UNSUPPORTED_METHOD, msg: `unsupported RPC method ${JSON.stringify(name)}` } }
-  const checked = validateVdParams(name, params)
-  if (!checked.ok) return { err: { code: VD_ERR.BAD_INPUT, msg: checked.error } }
+  if (!acceptsVd(name, 'platform', 'rpc')) return { err: { code: VD_ERR.UNSUPPORTED_METHOD, msg: `unsupported RPC method ${JSON.stringify(name)}` } };
+  const checked = validateVdParams(name, params);
+  if (!checked.ok) return { err: { code: VD_ERR.BAD_INPUT, msg: checked.error } };
   try {
-    const handler = rpcHandlers[name as PlatformRpcName] as RpcHandler<PlatformRpcName>
-    return { resp: (await handler(checked.value as VdParams<PlatformRpcName>, ctx)) as object }
+    const handler = rpcHandlers[name as PlatformRpcName] as RpcHandler<PlatformRpcName>;
+    return { resp: (await handler(checked.value as VdParams<PlatformRpcName>, ctx)) as object };
   } catch (err) {
-    if (err instanceof VdFault) return { err: { code: err.code, msg: err.message } }
-    return { err: { code: VD_ERR.SERVER_ERROR, msg: errorText(err) } }
+    if (err instanceof VdFault) return { err: { code: err.code, msg: err.message } };
+    return { err: { code: VD_ERR.SERVER_ERROR, msg: errorText(err) } };
   }
 }
 
 /** Act on one platform event; returns what went wrong (an unknown name, bad params, a handler error), if anything. */
 export function handleEvent(name: string, params: unknown, ctx: HandlerContext): string | undefined {
-  if (!acceptsVd(name, 'platform', 'event')) return `unsupported event ${JSON.stringify(name)}`
-  const checked = validateVdParams(name, params)
-  if (!checked.ok) return checked.error
+  if (!acceptsVd(name, 'platform', 'event')) return `unsupported event ${JSON.stringify(name)}`;
+  const checked = validateVdParams(name, params);
+  if (!checked.ok) return checked.error;
   try {
-    const handler = eventHandlers[name as PlatformEventName] as EventHandler<PlatformEventName>
-    handler(checked.value as VdParams<PlatformEventName>, ctx)
-    return undefined
+    const handler = eventHandlers[name as PlatformEventName] as EventHandler<PlatformEventName>;
+    handler(checked.value as VdParams<PlatformEventName>, ctx);
+    return undefined;
   } catch (err) {
-    return errorText(err)
+    return errorText(err);
   }
 }

@@ -7,74 +7,74 @@
  * `random` given to `createPuClientMachine`.
  * @module
  */
-import { assign, fromCallback, fromPromise, sendTo, setup, type SnapshotFrom } from 'xstate'
-import { HB_INTERVAL_DEFAULT_S, RPC_TIMEOUT_S, SYNC_TIME_US_PER_MS, type VsGetServerAddrResp } from '../protocol/index.ts'
-import { backoffDelayMs, needsReschedule } from './backoff.ts'
-import { clockIsOff, errorMessage, retryReason, vdAddressOf } from './pu-client.rules.ts'
+import { assign, fromCallback, fromPromise, sendTo, setup, type SnapshotFrom } from 'xstate';
+import { HB_INTERVAL_DEFAULT_S, RPC_TIMEOUT_S, SYNC_TIME_US_PER_MS, type VsGetServerAddrResp } from '../protocol/index.ts';
+import { backoffDelayMs, needsReschedule } from './backoff.ts';
+import { clockIsOff, errorMessage, retryReason, vdAddressOf } from './pu-client.rules.ts';
 
-const MS_PER_S = 1_000
+const MS_PER_S = 1_000;
 /** How long a rebooting device stays down before it starts again from Vs. Device's choice. */
-export const BOOT_MS = 3_000
+export const BOOT_MS = 3_000;
 /** How long the PU waits for the Vd WebSocket to open. Device's choice: the RPC timeout (NOTES). */
-export const CONNECT_TIMEOUT_MS = RPC_TIMEOUT_S * MS_PER_S
+export const CONNECT_TIMEOUT_MS = RPC_TIMEOUT_S * MS_PER_S;
 
 /** Where the signalling server is, from the Vs answer (I.1, NOTES 4). */
 export interface VdAddress {
-  scheme: 'wss' | 'ws'
-  host: string
-  port: number
+  scheme: 'wss' | 'ws';
+  host: string;
+  port: number;
 }
 
 /** What the Vs actor resolves with: the answer, and the device clock when it arrived. */
 export interface VsOutcome {
-  resp: VsGetServerAddrResp
-  deviceNowMs: number
+  resp: VsGetServerAddrResp;
+  deviceNowMs: number;
 }
 
 /** What the Vd socket actor is started with (the password stays in the runtime). */
 export interface VdSocketInput {
-  address: VdAddress
+  address: VdAddress;
   /** Table 9-3 `reconnect`: 1 once this device has been online since start-up. */
-  reconnect: 0 | 1
+  reconnect: 0 | 1;
 }
 
 /** Commands the machine sends to the Vd socket actor. */
-export type VdCommand = { type: 'vd.send.getServerInfo' } | { type: 'vd.send.keepalive' }
+export type VdCommand = { type: 'vd.send.getServerInfo' } | { type: 'vd.send.keepalive' };
 
 /** What a machine is created with: identity (no secrets) and device settings. */
 export interface PuClientInput {
-  deviceId: string
-  mac: string
+  deviceId: string;
+  mac: string;
   /** Heartbeat interval that wins over GetServerInfo's `hb_interval` (load tests). */
-  hbOverrideS?: number
+  hbOverrideS?: number;
   /** How long a reboot keeps the device down, ms. */
-  bootMs?: number
+  bootMs?: number;
 }
 
 /** The machine's context: plain JSON. */
 export interface PuClientContext {
-  deviceId: string
-  mac: string
-  hbOverrideS: number | null
-  bootMs: number
+  deviceId: string;
+  mac: string;
+  hbOverrideS: number | null;
+  bootMs: number;
   /** Signalling server from the last Vs answer. */
-  vd: VdAddress | null
+  vd: VdAddress | null;
   /** Heartbeat interval in force, seconds (I.2.2). */
-  hbIntervalS: number
+  hbIntervalS: number;
   /** N of 9.3.1.3: consecutive failed tries (Vs or Vd) since the device was last online. */
-  failures: number
+  failures: number;
   /** Consecutive failures since the last Vs answer (9.3.1.2). */
-  failuresSinceSchedule: number
+  failuresSinceSchedule: number;
   /** The sleep drawn for the current backoff, ms. */
-  backoffMs: number
+  backoffMs: number;
   /** Table 9-3 `reconnect` for the next login. */
-  reconnect: 0 | 1
+  reconnect: 0 | 1;
   /** Times the device clock was reset from Vs SyncTime (9.3.1.1 step 3). */
-  clockResets: number
+  clockResets: number;
   /** Successful logins since start-up. */
-  logins: number
+  logins: number;
   /** Why the machine is where it is, in words (logged with each state change). */
-  reason: string
+  reason: string;
 }
 
 /** Events: `device.*` from the SDK user, `vd.*` from the Vd socket actor. */
@@ -89,9 +89,9 @@ export type PuClientEvent =
   | { type: 'vd.closed'; reason: string }
   | { type: 'vd.serverInfo'; hbIntervalS?: number }
   | { type: 'vd.keepalive.ack' }
-  | { type: 'vd.reschedule' }
+  | { type: 'vd.reschedule' };
 
-const failure = (reason: string) => ({ type: 'failure.note', params: { reason } }) as const
+const failure = (reason: string) => ({ type: 'failure.note', params: { reason } }) as const;
 
 /**
  * The PU client machine; `random` draws the backoff point in [0, 1).
@@ -102,10 +102,10 @@ export function createPuClientMachine(random: () => number = Math.random) {
     types: {} as { context: PuClientContext; events: PuClientEvent; input: PuClientInput },
     actors: {
       vsSchedule: fromPromise<VsOutcome, { mac: string }>(async () => {
-        throw new Error('vsSchedule is not provided')
+        throw new Error('vsSchedule is not provided');
       }),
       vdSocket: fromCallback<VdCommand, VdSocketInput, PuClientEvent>(({ sendBack }) => {
-        sendBack({ type: 'vd.failed', reason: 'vdSocket is not provided' })
+        sendBack({ type: 'vd.failed', reason: 'vdSocket is not provided' });
       }),
     },
     actions: {
@@ -114,19 +114,19 @@ export function createPuClientMachine(random: () => number = Math.random) {
       /** Injected: the camera loses power (streams stop, volatile state resets). */
       'device.powerOff': () => {},
       'failure.note': assign(({ context }, params: { reason: string; retryAfterS?: number }) => {
-        const failures = context.failures + 1
-        const backoffMs = backoffDelayMs(failures, random(), params.retryAfterS)
-        const reason = `failure ${failures}: ${params.reason}; next try in ${(backoffMs / MS_PER_S).toFixed(1)} s`
-        return { failures, failuresSinceSchedule: context.failuresSinceSchedule + 1, backoffMs, reason }
+        const failures = context.failures + 1;
+        const backoffMs = backoffDelayMs(failures, random(), params.retryAfterS);
+        const reason = `failure ${failures}: ${params.reason}; next try in ${(backoffMs / MS_PER_S).toFixed(1)} s`;
+        return { failures, failuresSinceSchedule: context.failuresSinceSchedule + 1, backoffMs, reason };
       }),
       'schedule.apply': assign((_, params: { outcome: VsOutcome }) => {
-        const vd = vdAddressOf(params.outcome.resp)
-        return { vd, failuresSinceSchedule: 0, reason: `scheduled to ${vd?.scheme}://${vd?.host}:${vd?.port}` }
+        const vd = vdAddressOf(params.outcome.resp);
+        return { vd, failuresSinceSchedule: 0, reason: `scheduled to ${vd?.scheme}://${vd?.host}:${vd?.port}` };
       }),
       'clock.counted': assign({ clockResets: ({ context }) => context.clockResets + 1 }),
       'hb.apply': assign(({ context }, params: { hbIntervalS?: number }) => {
-        const hbIntervalS = context.hbOverrideS ?? params.hbIntervalS ?? HB_INTERVAL_DEFAULT_S // I.2.2
-        return { hbIntervalS, reason: `logged in, heartbeat every ${hbIntervalS} s` }
+        const hbIntervalS = context.hbOverrideS ?? params.hbIntervalS ?? HB_INTERVAL_DEFAULT_S; // I.2.2
+        return { hbIntervalS, reason: `logged in, heartbeat every ${hbIntervalS} s` };
       }),
       'online.note': assign(({ context }) => ({ failures: 0, failuresSinceSchedule: 0, reconnect: 1 as const, logins: context.logins + 1 })),
       'power.on': assign({ vd: null, failures: 0, failuresSinceSchedule: 0, reconnect: 0 as const, reason: 'started' }),
@@ -180,12 +180,19 @@ export function createPuClientMachine(random: () => number = Math.random) {
               src: 'vsSchedule',
               input: ({ context }) => ({ mac: context.mac }),
               onDone: [
-                { guard: { type: 'schedule.unusable', params: ({ event }) => ({ outcome: event.output }) }, target: 'backoff', actions: failure('Vs named no signalling port') },
+                {
+                  guard: { type: 'schedule.unusable', params: ({ event }) => ({ outcome: event.output }) },
+                  target: 'backoff',
+                  actions: failure('Vs named no signalling port'),
+                },
                 {
                   guard: { type: 'clock.off', params: ({ event }) => ({ outcome: event.output }) },
                   target: 'connection',
                   actions: [
-                    { type: 'clock.set', params: ({ event }) => ({ syncTimeMs: event.output.resp.SyncTime / SYNC_TIME_US_PER_MS, deviceNowMs: event.output.deviceNowMs }) },
+                    {
+                      type: 'clock.set',
+                      params: ({ event }) => ({ syncTimeMs: event.output.resp.SyncTime / SYNC_TIME_US_PER_MS, deviceNowMs: event.output.deviceNowMs }),
+                    },
                     'clock.counted',
                     { type: 'schedule.apply', params: ({ event }) => ({ outcome: event.output }) },
                   ],
@@ -200,7 +207,11 @@ export function createPuClientMachine(random: () => number = Math.random) {
             on: { 'device.resume': { target: 'backoff', reenter: true } },
             after: {
               'reconnect.backoff': [
-                { guard: 'schedule.needed', target: 'scheduling', actions: { type: 'reason.set', params: ({ context }) => ({ reason: retryReason(context, 'Vs') }) } },
+                {
+                  guard: 'schedule.needed',
+                  target: 'scheduling',
+                  actions: { type: 'reason.set', params: ({ context }) => ({ reason: retryReason(context, 'Vs') }) },
+                },
                 { target: 'connection', actions: { type: 'reason.set', params: ({ context }) => ({ reason: retryReason(context, 'Vd') }) } },
               ],
             },
@@ -208,7 +219,10 @@ export function createPuClientMachine(random: () => number = Math.random) {
           connection: {
             invoke: { id: 'vd', src: 'vdSocket', input: ({ context }) => ({ address: context.vd!, reconnect: context.reconnect }) },
             on: {
-              'vd.failed': { target: 'backoff', actions: { type: 'failure.note', params: ({ event }) => ({ reason: event.reason, retryAfterS: event.retryAfterS }) } },
+              'vd.failed': {
+                target: 'backoff',
+                actions: { type: 'failure.note', params: ({ event }) => ({ reason: event.reason, retryAfterS: event.retryAfterS }) },
+              },
               'vd.closed': { target: 'backoff', actions: { type: 'failure.note', params: ({ event }) => ({ reason: event.reason }) } },
             },
             initial: 'opening',
@@ -243,25 +257,40 @@ export function createPuClientMachine(random: () => number = Math.random) {
                   schedule: {
                     initial: 'steady',
                     states: {
-                      steady: { on: { 'vd.reschedule': { target: 'fetching', actions: { type: 'reason.set', params: { reason: 'Reschedule from the platform' } } } } },
+                      steady: {
+                        on: { 'vd.reschedule': { target: 'fetching', actions: { type: 'reason.set', params: { reason: 'Reschedule from the platform' } } } },
+                      },
                       fetching: {
                         invoke: {
                           src: 'vsSchedule',
                           input: ({ context }) => ({ mac: context.mac }),
                           onDone: [
-                            { guard: { type: 'schedule.unusable', params: ({ event }) => ({ outcome: event.output }) }, target: 'steady', actions: { type: 'reason.set', params: { reason: 'reschedule: Vs named no signalling port; staying' } } },
+                            {
+                              guard: { type: 'schedule.unusable', params: ({ event }) => ({ outcome: event.output }) },
+                              target: 'steady',
+                              actions: { type: 'reason.set', params: { reason: 'reschedule: Vs named no signalling port; staying' } },
+                            },
                             {
                               guard: { type: 'clock.off', params: ({ event }) => ({ outcome: event.output }) },
                               target: '#puClient.running.switching',
                               actions: [
-                                { type: 'clock.set', params: ({ event }) => ({ syncTimeMs: event.output.resp.SyncTime / SYNC_TIME_US_PER_MS, deviceNowMs: event.output.deviceNowMs }) },
+                                {
+                                  type: 'clock.set',
+                                  params: ({ event }) => ({
+                                    syncTimeMs: event.output.resp.SyncTime / SYNC_TIME_US_PER_MS,
+                                    deviceNowMs: event.output.deviceNowMs,
+                                  }),
+                                },
                                 'clock.counted',
                                 { type: 'schedule.apply', params: ({ event }) => ({ outcome: event.output }) },
                               ],
                             },
                             { target: '#puClient.running.switching', actions: { type: 'schedule.apply', params: ({ event }) => ({ outcome: event.output }) } },
                           ],
-                          onError: { target: 'steady', actions: { type: 'reason.set', params: ({ event }) => ({ reason: `reschedule failed (${errorMessage(event.error)}); staying` }) } },
+                          onError: {
+                            target: 'steady',
+                            actions: { type: 'reason.set', params: ({ event }) => ({ reason: `reschedule failed (${errorMessage(event.error)}); staying` }) },
+                          },
                         },
                       },
                     },
@@ -281,12 +310,12 @@ export function createPuClientMachine(random: () => number = Math.random) {
         },
       },
     },
-  })
+  });
 }
 
 /** The machine with Math.random; runtimes provide actors and actions (`provide`). */
-export const puClientMachine = createPuClientMachine()
+export const puClientMachine = createPuClientMachine();
 /** The machine's type. */
-export type PuClientMachine = ReturnType<typeof createPuClientMachine>
+export type PuClientMachine = ReturnType<typeof createPuClientMachine>;
 /** A snapshot of the machine. */
-export type PuClientSnapshot = SnapshotFrom<PuClientMachine>
+export type PuClientSnapshot = SnapshotFrom<PuClientMachine>;

@@ -3,7 +3,7 @@
  * dispatcher answers `{"seq", "err": {code, msg}}` (H.627.2 Table 9-1, 9.3.2.1).
  * @module
  */
-import { VD_ERR } from '../protocol/index.ts'
+import { VD_ERR } from '../protocol/index.ts';
 
 /** A Vd RPC failure the device answers with `err`. */
 export class VdFault extends Error {
@@ -11,22 +11,22 @@ export class VdFault extends Error {
     readonly code: number,
     msg: string,
   ) {
-    super(msg)
-    this.name = 'VdFault'
+    super(msg);
+    this.name = 'VdFault';
   }
 }
 
 /** err 102: the channel does not exist (I.2.20). */
 export function channelNotFound(channel: number): VdFault {
-  return new VdFault(VD_ERR.CHANNEL_NOT_FOUND, `channel ${channel} does not exist`)
+  return new VdFault(VD_ERR.CHANNEL_NOT_FOUND, `channel ${channel} does not exist`);
 }
 
 /** err 103: the channel exists but is offline or disabled (OVC dap.md 4.3). */
 export function channelOffline(channel: number, why: string): VdFault {
-  return new VdFault(VD_ERR.CHANNEL_OFFLINE, `channel ${channel} is ${why}`)
+  return new VdFault(VD_ERR.CHANNEL_OFFLINE, `channel ${channel} is ${why}`);
 }
 
 /** err 101: this device does not support the method (I.2.12). */
 export function unsupported(what: string): VdFault {
-  return new VdFault(VD_ERR.UNSUPPORTED_METHOD, `unsupported: ${what}`)
+  return new VdFault(VD_ERR.UNSUPPORTED_METHOD, `unsupported: ${what}`);
 }

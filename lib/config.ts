@@ -28,9 +28,7 @@ const port = (name: string, fallback: number) =>
     .max(65535, `${name} must be between 0 and 65535`)
     .default(fallback);
 
-const pgUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
+const pgUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
 
 /** The environment variables the platform reads (README, "Configuration"). */
 export const EnvSchema = z.object({
@@ -46,21 +44,52 @@ export const EnvSchema = z.object({
   TLS_KEY: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   /** Heartbeat interval handed to devices in GetServerInfo (I.2.2); the spec's default is 10 s. */
-  HB_INTERVAL_S: z.coerce.number({ error: 'HB_INTERVAL_S must be a number of seconds' }).int('HB_INTERVAL_S must be whole seconds').min(1, 'HB_INTERVAL_S must be at least 1').max(3600, 'HB_INTERVAL_S must be at most 3600').default(HB_INTERVAL_DEFAULT_S),
+  HB_INTERVAL_S: z.coerce
+    .number({ error: 'HB_INTERVAL_S must be a number of seconds' })
+    .int('HB_INTERVAL_S must be whole seconds')
+    .min(1, 'HB_INTERVAL_S must be at least 1')
+    .max(3600, 'HB_INTERVAL_S must be at most 3600')
+    .default(HB_INTERVAL_DEFAULT_S),
   /** Seconds a live stream stays up after its last viewer left (issue #4: 30 s by default). */
-  LIVE_LINGER_S: z.coerce.number({ error: 'LIVE_LINGER_S must be a number of seconds' }).min(0, 'LIVE_LINGER_S must be >= 0').max(3600, 'LIVE_LINGER_S must be at most 3600').default(DEFAULT_LINGER_MS / 1000),
+  LIVE_LINGER_S: z.coerce
+    .number({ error: 'LIVE_LINGER_S must be a number of seconds' })
+    .min(0, 'LIVE_LINGER_S must be >= 0')
+    .max(3600, 'LIVE_LINGER_S must be at most 3600')
+    .default(DEFAULT_LINGER_MS / 1000),
   /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
-  HISTORY_RETENTION_DAYS: z.coerce.number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' }).min(1, 'HISTORY_RETENTION_DAYS must be at least 1').max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500').default(DEFAULT_HISTORY_RETENTION_DAYS),
+  HISTORY_RETENTION_DAYS: z.coerce
+    .number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' })
+    .min(1, 'HISTORY_RETENTION_DAYS must be at least 1')
+    .max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500')
+    .default(DEFAULT_HISTORY_RETENTION_DAYS),
   /** Days alarms (with their pictures), snapshots and device logs are kept. */
-  DEVICE_FILES_RETENTION_DAYS: z.coerce.number({ error: 'DEVICE_FILES_RETENTION_DAYS must be a number of days' }).min(1, 'DEVICE_FILES_RETENTION_DAYS must be at least 1').max(36500, 'DEVICE_FILES_RETENTION_DAYS must be at most 36500').default(DEFAULT_DEVICE_FILES_RETENTION_DAYS),
+  DEVICE_FILES_RETENTION_DAYS: z.coerce
+    .number({ error: 'DEVICE_FILES_RETENTION_DAYS must be a number of days' })
+    .min(1, 'DEVICE_FILES_RETENTION_DAYS must be at least 1')
+    .max(36500, 'DEVICE_FILES_RETENTION_DAYS must be at most 36500')
+    .default(DEFAULT_DEVICE_FILES_RETENTION_DAYS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** A device's Vd message budget: messages per second sustained, and the burst (platform/vd-budget.ts). */
-  VD_MESSAGES_PER_S: z.coerce.number({ error: 'VD_MESSAGES_PER_S must be a number' }).min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1').max(100_000, 'VD_MESSAGES_PER_S must be at most 100000').default(VD_MESSAGE_BUDGET_DEFAULT.ratePerS),
-  VD_MESSAGE_BURST: z.coerce.number({ error: 'VD_MESSAGE_BURST must be a number' }).int('VD_MESSAGE_BURST must be whole messages').min(1, 'VD_MESSAGE_BURST must be at least 1').max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000').default(VD_MESSAGE_BUDGET_DEFAULT.burst),
+  VD_MESSAGES_PER_S: z.coerce
+    .number({ error: 'VD_MESSAGES_PER_S must be a number' })
+    .min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1')
+    .max(100_000, 'VD_MESSAGES_PER_S must be at most 100000')
+    .default(VD_MESSAGE_BUDGET_DEFAULT.ratePerS),
+  VD_MESSAGE_BURST: z.coerce
+    .number({ error: 'VD_MESSAGE_BURST must be a number' })
+    .int('VD_MESSAGE_BURST must be whole messages')
+    .min(1, 'VD_MESSAGE_BURST must be at least 1')
+    .max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000')
+    .default(VD_MESSAGE_BUDGET_DEFAULT.burst),
   /** Live viewers one user (or the admin token) may hold at once, across all streams (platform/live.ts). */
-  LIVE_VIEWERS_PER_USER: z.coerce.number({ error: 'LIVE_VIEWERS_PER_USER must be a number' }).int('LIVE_VIEWERS_PER_USER must be a whole number').min(1, 'LIVE_VIEWERS_PER_USER must be at least 1').max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000').default(LIVE_VIEWERS_PER_USER_DEFAULT),
+  LIVE_VIEWERS_PER_USER: z.coerce
+    .number({ error: 'LIVE_VIEWERS_PER_USER must be a number' })
+    .int('LIVE_VIEWERS_PER_USER must be a whole number')
+    .min(1, 'LIVE_VIEWERS_PER_USER must be at least 1')
+    .max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000')
+    .default(LIVE_VIEWERS_PER_USER_DEFAULT),
 });
 
 /** Resolved configuration. */

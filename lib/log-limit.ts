@@ -41,7 +41,10 @@ export class LogLimiter {
   private readonly windowMs: number;
   private readonly maxKeys: number;
 
-  constructor(private log: Logger, o: LogLimitOptions = {}) {
+  constructor(
+    private log: Logger,
+    o: LogLimitOptions = {},
+  ) {
     this.perWindow = o.perWindow ?? LOG_LINES_PER_WINDOW;
     this.windowMs = o.windowMs ?? LOG_WINDOW_MS;
     this.maxKeys = o.maxKeys ?? LOG_KEYS_MAX;

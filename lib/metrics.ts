@@ -27,15 +27,20 @@ export interface MetricProbes {
 export function createMetrics(db: Db, probes?: MetricProbes) {
   const registry = new client.Registry();
   new client.Gauge({
-    name: 'h627_vd_connections', help: 'Devices connected over Vd right now', registers: [registry],
+    name: 'h627_vd_connections',
+    help: 'Devices connected over Vd right now',
+    registers: [registry],
     collect() {
       this.set(probes?.vdConnections() ?? 0);
     },
   });
   new client.Gauge({
-    name: 'h627_actors', help: 'Actors by type and state', labelNames: ['type', 'state'], registers: [registry],
+    name: 'h627_actors',
+    help: 'Actors by type and state',
+    labelNames: ['type', 'state'],
+    registers: [registry],
     async collect() {
-      let counts;
+      let counts: Awaited<ReturnType<typeof countActorsByState>>;
       try {
         counts = await withinMs(countActorsByState(db), METRICS_DB_TIMEOUT_MS);
       } catch {
@@ -46,16 +51,54 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
     },
   });
   const live = () => probes?.live?.() ?? { streams: 0, viewers: 0, bitrateBps: 0 };
-  new client.Gauge({ name: 'h627_live_streams', help: 'Live streams with a publisher', registers: [registry], collect() { this.set(live().streams); } });
-  new client.Gauge({ name: 'h627_live_viewers', help: 'Viewers of live streams (SRT and WSS)', registers: [registry], collect() { this.set(live().viewers); } });
-  new client.Gauge({ name: 'h627_live_ingest_bitrate_bps', help: 'Sum of the live streams\' ingest bit rates', registers: [registry], collect() { this.set(live().bitrateBps); } });
+  new client.Gauge({
+    name: 'h627_live_streams',
+    help: 'Live streams with a publisher',
+    registers: [registry],
+    collect() {
+      this.set(live().streams);
+    },
+  });
+  new client.Gauge({
+    name: 'h627_live_viewers',
+    help: 'Viewers of live streams (SRT and WSS)',
+    registers: [registry],
+    collect() {
+      this.set(live().viewers);
+    },
+  });
+  new client.Gauge({
+    name: 'h627_live_ingest_bitrate_bps',
+    help: "Sum of the live streams' ingest bit rates",
+    registers: [registry],
+    collect() {
+      this.set(live().bitrateBps);
+    },
+  });
   const events = new client.Counter({ name: 'h627_events_persisted_total', help: 'Actor events appended to the event log', registers: [registry] });
-  const batches = new client.Histogram({ name: 'h627_commit_batch_events', help: 'Events per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
-  const actorsPerBatch = new client.Histogram({ name: 'h627_commit_batch_actors', help: 'Actor rows per group-commit statement', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
-  const latency = new client.Histogram({ name: 'h627_commit_latency_seconds', help: 'Duration of one group-commit statement', buckets: COMMIT_LATENCY_BUCKETS_S, registers: [registry] });
+  const batches = new client.Histogram({
+    name: 'h627_commit_batch_events',
+    help: 'Events per group-commit statement',
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [registry],
+  });
+  const actorsPerBatch = new client.Histogram({
+    name: 'h627_commit_batch_actors',
+    help: 'Actor rows per group-commit statement',
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [registry],
+  });
+  const latency = new client.Histogram({
+    name: 'h627_commit_latency_seconds',
+    help: 'Duration of one group-commit statement',
+    buckets: COMMIT_LATENCY_BUCKETS_S,
+    registers: [registry],
+  });
   const loopDelay = new client.Histogram({
-    name: 'h627_event_loop_delay_seconds', help: `How late a ${EVENT_LOOP_PROBE_MS} ms probe ran: the longest the event loop served no one`,
-    buckets: EVENT_LOOP_DELAY_BUCKETS_S, registers: [registry],
+    name: 'h627_event_loop_delay_seconds',
+    help: `How late a ${EVENT_LOOP_PROBE_MS} ms probe ran: the longest the event loop served no one`,
+    buckets: EVENT_LOOP_DELAY_BUCKETS_S,
+    registers: [registry],
   });
   const stopProbe = probeEventLoop((s) => loopDelay.observe(s));
   const commit: CommitMetrics = {

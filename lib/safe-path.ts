@@ -7,7 +7,10 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 /** A path that would leave its root. */
 export class PathEscapeError extends Error {
-  constructor(readonly root: string, readonly path: string) {
+  constructor(
+    readonly root: string,
+    readonly path: string,
+  ) {
     super('path outside its root');
     this.name = 'PathEscapeError';
   }

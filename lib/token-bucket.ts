@@ -17,7 +17,10 @@ export class TokenBucket {
   private tokens: number;
   private at: number;
 
-  constructor(readonly budget: Budget, now: number = performance.now()) {
+  constructor(
+    readonly budget: Budget,
+    now: number = performance.now(),
+  ) {
     this.tokens = budget.burst;
     this.at = now;
   }
@@ -63,7 +66,10 @@ export const KEYED_BUCKETS_MAX_KEYS = 100_000;
 export class KeyedBuckets {
   private buckets = new Map<string, TokenBucket>();
 
-  constructor(readonly budget: Budget, private maxKeys = KEYED_BUCKETS_MAX_KEYS) {}
+  constructor(
+    readonly budget: Budget,
+    private maxKeys = KEYED_BUCKETS_MAX_KEYS,
+  ) {}
 
   /** The bucket of `key`, made (full) when new. */
   of(key: string, now: number = performance.now()): TokenBucket {

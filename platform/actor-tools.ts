@@ -16,8 +16,17 @@ export interface HistoryExport {
   format: typeof HISTORY_EXPORT_FORMAT;
   exportedAt: string;
   actor: {
-    id: string; type: string; machineId: string; version: number; seq: number; status: string;
-    value: unknown; stateKey: string; context: Record<string, unknown>; deviceId: string | null; parentId: string | null;
+    id: string;
+    type: string;
+    machineId: string;
+    version: number;
+    seq: number;
+    status: string;
+    value: unknown;
+    stateKey: string;
+    context: Record<string, unknown>;
+    deviceId: string | null;
+    parentId: string | null;
   };
   events: HistoryEntry[];
 }
@@ -38,8 +47,17 @@ export async function exportActorHistory(p: Platform, id: string): Promise<Histo
     format: HISTORY_EXPORT_FORMAT,
     exportedAt: new Date().toISOString(),
     actor: {
-      id: a.id, type: a.type, machineId: a.machineId, version: a.version, seq: last?.seq ?? a.seq, status: a.status,
-      value: last?.value ?? a.value, stateKey: a.stateKey, context: last?.context ?? a.context, deviceId: a.deviceId, parentId: a.parentId,
+      id: a.id,
+      type: a.type,
+      machineId: a.machineId,
+      version: a.version,
+      seq: last?.seq ?? a.seq,
+      status: a.status,
+      value: last?.value ?? a.value,
+      stateKey: a.stateKey,
+      context: last?.context ?? a.context,
+      deviceId: a.deviceId,
+      parentId: a.parentId,
     },
     events,
   };

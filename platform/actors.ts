@@ -10,7 +10,13 @@ import { DomainError } from './errors.ts';
 export async function listActors(p: Platform, q: z.infer<typeof ActorListQuery>): Promise<ActorView[]> {
   await p.host.flush(); // the list reads the store: let it see what is in memory
   const rows = await listActorRows(p.db, {
-    type: q.type, state: q.state, deviceId: q.device, parentId: q.parent, since: q.since, limit: q.limit, offset: q.offset,
+    type: q.type,
+    state: q.state,
+    deviceId: q.device,
+    parentId: q.parent,
+    since: q.since,
+    limit: q.limit,
+    offset: q.offset,
   });
   return rows.map((r) => p.host.peek(r.id) ?? viewOfRow(r));
 }

@@ -26,10 +26,15 @@ export class BindCodes {
 
   /** A new one-time code for a user (at most BIND_CODES_OPEN_MAX unused and unexpired at a time). */
   async issue(userId: string): Promise<{ bind_code: string; expires_at: string }> {
-    const [open] = await this.p.db.orm.select({ n: count() }).from(bindCodes)
+    const [open] = await this.p.db.orm
+      .select({ n: count() })
+      .from(bindCodes)
       .where(and(eq(bindCodes.userId, userId), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())));
     if ((open?.n ?? 0) >= BIND_CODES_OPEN_MAX) {
-      throw new DomainError('rate-limited', `at most ${BIND_CODES_OPEN_MAX} unused bind codes at a time: use one, or wait ${BIND_CODE_TTL_MS / 60_000} minutes for them to expire`);
+      throw new DomainError(
+        'rate-limited',
+        `at most ${BIND_CODES_OPEN_MAX} unused bind codes at a time: use one, or wait ${BIND_CODE_TTL_MS / 60_000} minutes for them to expire`,
+      );
     }
     const code = Array.from({ length: BIND_CODE_LENGTH }, () => BIND_CODE_ALPHABET[randomInt(BIND_CODE_ALPHABET.length)]).join('');
     const expiresAt = new Date(Date.now() + BIND_CODE_TTL_MS);
@@ -47,7 +52,9 @@ export class BindCodes {
     const normalized = code.trim().toUpperCase();
     // The code is used and the device bound in one transaction: an outage between the two would burn the code.
     const row = await this.p.db.orm.transaction(async (tx) => {
-      const [used] = await tx.update(bindCodes).set({ usedAt: new Date(), deviceId })
+      const [used] = await tx
+        .update(bindCodes)
+        .set({ usedAt: new Date(), deviceId })
         .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
         .returning({ userId: bindCodes.userId });
       if (used) await tx.update(devices).set({ ownerId: used.userId }).where(eq(devices.id, deviceId));

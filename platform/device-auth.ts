@@ -48,9 +48,7 @@ interface DeviceCredentials {
 }
 
 /** The verdict of a login attempt. */
-export type LoginVerdict =
-  | { ok: true; deviceId: string; macId: string }
-  | { ok: false; status: 401 | 429; reason: string; retryAfterS?: number };
+export type LoginVerdict = { ok: true; deviceId: string; macId: string } | { ok: false; status: 401 | 429; reason: string; retryAfterS?: number };
 
 /** Why a login failed: the reason logged and told the pu actor, and the answer the device gets. */
 type Failure = { reason: string; answer: string };
@@ -66,7 +64,8 @@ export class DeviceAuth {
     async (ids) => {
       const rows = await this.p.db.orm
         .select({ id: devices.id, macId: devices.macId, passwordHash: devices.passwordHash, verifier: devices.verifier, secretEnc: devices.secretEnc })
-        .from(devices).where(inArray(devices.id, [...ids]));
+        .from(devices)
+        .where(inArray(devices.id, [...ids]));
       const byId = new Map(rows.map((r) => [r.id, r] as const));
       return ids.map((id) => byId.get(id));
     },
@@ -78,7 +77,10 @@ export class DeviceAuth {
   private dummyVerifier: string;
   private dummySealed: string;
 
-  constructor(private p: Platform, private key: Buffer) {
+  constructor(
+    private p: Platform,
+    private key: Buffer,
+  ) {
     const nobody = randomBytes(32).toString('base64url');
     this.dummyVerifier = passwordVerifier(key, nobody);
     this.dummySealed = encryptSecret(key, nobody);
@@ -113,7 +115,11 @@ export class DeviceAuth {
       this.throttle.succeed(credential, source);
       return { ok: true, deviceId: checked.id, macId: checked.macId };
     }
-    const why = !cred ? { reason: 'unknown device', answer: LOGIN_REFUSED } : locked ? { reason: `locked after ${LOGIN_FAILURES_TO_LOCK} failed logins in a row`, answer: LOGIN_REFUSED } : failure!;
+    const why = !cred
+      ? { reason: 'unknown device', answer: LOGIN_REFUSED }
+      : locked
+        ? { reason: `locked after ${LOGIN_FAILURES_TO_LOCK} failed logins in a row`, answer: LOGIN_REFUSED }
+        : failure!;
     return this.refuse(started, q.login_code, credential, source, ip, checked?.id, why);
   }
 
@@ -131,7 +137,15 @@ export class DeviceAuth {
    * A refusal: the pair and address are throttled, a known unlocked device's actor counts the
    * failure (an unknown id costs no write at all), and the answer waits for LOGIN_FAILURE_MIN_MS.
    */
-  private async refuse(started: number, loginCode: string, credential: string, source: string, ip: string | undefined, deviceId: string | undefined, f: Failure): Promise<LoginVerdict> {
+  private async refuse(
+    started: number,
+    loginCode: string,
+    credential: string,
+    source: string,
+    ip: string | undefined,
+    deviceId: string | undefined,
+    f: Failure,
+  ): Promise<LoginVerdict> {
     this.throttle.fail(credential, source);
     this.p.rateLog.warn(loginCode, { device: loginCode, ip, reason: f.reason }, 'vd login refused');
     // Counted while the answer waits (its work must not show in the timing), and counted before it goes.
@@ -153,7 +167,11 @@ export class DeviceAuth {
       const failures = (r.context as Partial<PuContext>).failedLogins ?? 0;
       if (failures < LOGIN_FAILURES_TO_LOCK) return;
       const locked = await this.p.host.dispatch(id, { type: 'login.tooManyFailures', failures });
-      if (locked.logged) this.p.log.warn({ device: deviceId, failures, until: (locked.context as Partial<PuContext>).login?.lockedUntil }, 'device locked after failed logins in a row');
+      if (locked.logged)
+        this.p.log.warn(
+          { device: deviceId, failures, until: (locked.context as Partial<PuContext>).login?.lockedUntil },
+          'device locked after failed logins in a row',
+        );
     } catch (err) {
       this.p.log.warn({ device: deviceId, err: String(err) }, 'failed login not counted');
     }
@@ -193,12 +211,15 @@ export class DeviceAuth {
     const password = decryptSecret(this.key, cred?.secretEnc ?? this.dummySealed);
     const expected = createHmac('sha256', password).update(`${q.login_code}|${q.login_ts}|${q.login_nonce}`).digest('hex');
     const right = sameString(expected, q.login_sig!.toLowerCase());
-    if (!cred || !cred.secretEnc) return { reason: 'signed login not enabled for this device', answer: LOGIN_REFUSED };
+    if (!cred?.secretEnc) return { reason: 'signed login not enabled for this device', answer: LOGIN_REFUSED };
     if (!right) return { reason: 'bad login signature', answer: LOGIN_REFUSED };
     // Kept until its timestamp leaves the window: after that the window check refuses it anyway.
     const expiresAt = new Date((q.login_ts! + SIGNED_LOGIN_SKEW_S + 1) * 1000);
-    const fresh = await this.p.db.orm.insert(loginNonces).values({ deviceId: cred.id, nonce: q.login_nonce!.toLowerCase(), expiresAt })
-      .onConflictDoNothing().returning({ nonce: loginNonces.nonce });
+    const fresh = await this.p.db.orm
+      .insert(loginNonces)
+      .values({ deviceId: cred.id, nonce: q.login_nonce!.toLowerCase(), expiresAt })
+      .onConflictDoNothing()
+      .returning({ nonce: loginNonces.nonce });
     // Only a holder of the password gets this far: telling it that the nonce was used reveals nothing.
     if (fresh.length === 0) return { reason: 'signed login nonce already used', answer: 'signed login nonce already used' };
     return undefined;

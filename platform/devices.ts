@@ -34,7 +34,11 @@ export async function provisionDevice(p: Platform, req: ProvisionDevice): Promis
   const actorId = puActorId(req.device_id);
   try {
     await p.db.orm.insert(devices).values({
-      id: req.device_id, macId: req.mac_id, passwordHash, channels, verifier: passwordVerifier(p.key, req.password),
+      id: req.device_id,
+      macId: req.mac_id,
+      passwordHash,
+      channels,
+      verifier: passwordVerifier(p.key, req.password),
       secretEnc: req.signed_login ? encryptSecret(p.key, req.password) : null,
     });
     p.auth.invalidate(req.device_id);
@@ -92,15 +96,22 @@ export async function unlockDevice(p: Platform, deviceId: string, by: string): P
 
 function infoOf(row: typeof devices.$inferSelect, state: string | null): DeviceInfo {
   return {
-    device_id: row.id, mac_id: row.macId, channels: row.channels as number[], owner_id: row.ownerId,
-    created_at: row.createdAt.toISOString(), actor_id: puActorId(row.id), state,
+    device_id: row.id,
+    mac_id: row.macId,
+    channels: row.channels as number[],
+    owner_id: row.ownerId,
+    created_at: row.createdAt.toISOString(),
+    actor_id: puActorId(row.id),
+    state,
   };
 }
 
 /** The device a Vs `macid` names: by MAC address, or by device id (OVC devices send their id, 9.2). */
 export async function findDeviceByIdentity(p: Platform, identity: string) {
   const mac = normalizeMac(identity);
-  const [row] = await p.db.orm.select({ id: devices.id, macId: devices.macId }).from(devices)
+  const [row] = await p.db.orm
+    .select({ id: devices.id, macId: devices.macId })
+    .from(devices)
     .where(mac ? or(eq(devices.macId, mac), eq(devices.id, identity)) : eq(devices.id, identity));
   return row;
 }
@@ -132,20 +143,33 @@ export function statusOf(row: typeof devices.$inferSelect, actor: ActorView | un
   const c = (actor?.context ?? {}) as Partial<PuContext>;
   const state = actor?.stateKey ?? 'provisioned';
   return {
-    device_id: row.id, mac_id: row.macId, channels: row.channels as number[], owner_id: row.ownerId, state,
-    online: state.startsWith('online'), connected: Boolean(c.connected), since: c.since ?? 0, reason: c.reason ?? '',
-    last_seen: c.lastSeenAt ?? null, hardware_model: c.hardwareModel ?? null, firmware_model: c.firmwareModel ?? null,
-    battery: c.battery ?? null, capabilities: c.capabilities ?? null, channel_states: c.channelStates ?? [],
-    active_alarms: c.activeAlarms ?? [], upgrade: c.upgrade ?? null,
+    device_id: row.id,
+    mac_id: row.macId,
+    channels: row.channels as number[],
+    owner_id: row.ownerId,
+    state,
+    online: state.startsWith('online'),
+    connected: Boolean(c.connected),
+    since: c.since ?? 0,
+    reason: c.reason ?? '',
+    last_seen: c.lastSeenAt ?? null,
+    hardware_model: c.hardwareModel ?? null,
+    firmware_model: c.firmwareModel ?? null,
+    battery: c.battery ?? null,
+    capabilities: c.capabilities ?? null,
+    channel_states: c.channelStates ?? [],
+    active_alarms: c.activeAlarms ?? [],
+    upgrade: c.upgrade ?? null,
     locked_until: c.login?.lockedUntil && c.login.lockedUntil > Date.now() ? c.login.lockedUntil : null,
   };
 }
 
 /** The devices a principal may see (owners see theirs, admins all), with their status. */
 export async function visibleDevices(p: Platform, who: Principal): Promise<DeviceStatus[]> {
-  const rows = who.role === 'admin'
-    ? await p.db.orm.select().from(devices).orderBy(devices.id)
-    : await p.db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
+  const rows =
+    who.role === 'admin'
+      ? await p.db.orm.select().from(devices).orderBy(devices.id)
+      : await p.db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
   return Promise.all(rows.map(async (row) => statusOf(row, await p.host.get(puActorId(row.id)))));
 }
 

@@ -127,8 +127,7 @@ export function machineGraph(m: AnyStateMachine): DiagramGraph {
   const visit = (g: ReturnType<typeof toDirectedGraph>, parentPath: string | null) => {
     const node = g.stateNode as AnyStateNode;
     const path = parentPath === null ? ANY_STATE : pathOf(node);
-    const own: DiagramState = parentPath === null ? anyState
-      : { path, name: node.key, kind: node.type as DiagramState['kind'], internal: [] };
+    const own: DiagramState = parentPath === null ? anyState : { path, name: node.key, kind: node.type as DiagramState['kind'], internal: [] };
     if (parentPath !== null) {
       states.push(own);
       parent[path] = parentPath;
@@ -189,9 +188,17 @@ export async function layoutGraph(graph: DiagramGraph): Promise<DiagramLayout> {
   const hasChildren = new Set(Object.values(graph.parent));
   for (const s of graph.states) {
     const box = boxOf(s);
-    const n: ElkNode = hasChildren.has(s.path) && s.kind !== 'any'
-      ? { id: nodeId(s.path), layoutOptions: { 'elk.padding': `[top=${box.top + 6},left=14,bottom=14,right=14]`, 'elk.nodeSize.minimum': `(${box.width},${box.height})`, 'elk.nodeSize.constraints': 'MINIMUM_SIZE' } }
-      : { id: nodeId(s.path), width: box.width, height: box.height };
+    const n: ElkNode =
+      hasChildren.has(s.path) && s.kind !== 'any'
+        ? {
+            id: nodeId(s.path),
+            layoutOptions: {
+              'elk.padding': `[top=${box.top + 6},left=14,bottom=14,right=14]`,
+              'elk.nodeSize.minimum': `(${box.width},${box.height})`,
+              'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+            },
+          }
+        : { id: nodeId(s.path), width: box.width, height: box.height };
     elkNodes.set(s.path, n);
     const list = children.get(graph.parent[s.path] ?? '') ?? [];
     list.push(n);
@@ -199,7 +206,9 @@ export async function layoutGraph(graph: DiagramGraph): Promise<DiagramLayout> {
   }
   for (const [path, n] of elkNodes) if (children.has(path)) n.children = children.get(path);
   const edges: ElkExtendedEdge[] = graph.edges.map((e, i) => ({
-    id: `e${i}`, sources: [nodeId(e.source)], targets: [nodeId(e.target)],
+    id: `e${i}`,
+    sources: [nodeId(e.source)],
+    targets: [nodeId(e.target)],
     labels: e.label ? [{ text: e.label, width: textWidth(e.label) + 4, height: DIAGRAM_LINE_PX } satisfies ElkLabel] : [],
   }));
   const root: ElkNode = { id: 'root', layoutOptions: LAYOUT_OPTIONS, children: children.get('') ?? [], edges };
@@ -253,9 +262,13 @@ export function renderSvg(l: DiagramLayout, meta: { type: string; version: numbe
   const out: string[] = [];
   const w = Math.ceil(l.width);
   const h = Math.ceil(l.height);
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="statechart" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="${esc(DIAGRAM_FONT)}" font-size="${DIAGRAM_FONT_PX}" role="img" aria-label="Statechart of the ${esc(meta.type)} machine, version ${meta.version}" data-machine="${esc(l.graph.machineId)}" data-type="${esc(meta.type)}" data-version="${meta.version}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="statechart" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="${esc(DIAGRAM_FONT)}" font-size="${DIAGRAM_FONT_PX}" role="img" aria-label="Statechart of the ${esc(meta.type)} machine, version ${meta.version}" data-machine="${esc(l.graph.machineId)}" data-type="${esc(meta.type)}" data-version="${meta.version}">`,
+  );
   out.push(`<title>${esc(meta.type)} v${meta.version} (machine ${esc(l.graph.machineId)})</title>`);
-  out.push(`<defs><marker id="${marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#718096"/></marker></defs>`);
+  out.push(
+    `<defs><marker id="${marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#718096"/></marker></defs>`,
+  );
   // Outer states first, so inner ones paint on top of their parent's fill.
   const depth = (p: string): number => (p === ANY_STATE || p === '^' ? 0 : p.startsWith('^') ? depth(p.slice(1)) + 1 : p.split('.').length);
   const ordered = [...l.graph.states].sort((a, b) => depth(a.path) - depth(b.path));
@@ -265,17 +278,22 @@ export function renderSvg(l: DiagramLayout, meta: { type: string; version: numbe
     if (!b) continue;
     const [x, y, bw, bh] = [r1(b.x), r1(b.y), r1(b.width), r1(b.height)];
     if (s.kind === 'initial') {
-      out.push(`<g class="sc-state sc-initial" data-state="${esc(s.path)}"><circle cx="${r1(x + bw / 2)}" cy="${r1(y + bh / 2)}" r="${r1(bw / 2)}" ${PAINT.initial}/></g>`);
+      out.push(
+        `<g class="sc-state sc-initial" data-state="${esc(s.path)}"><circle cx="${r1(x + bw / 2)}" cy="${r1(y + bh / 2)}" r="${r1(bw / 2)}" ${PAINT.initial}/></g>`,
+      );
       continue;
     }
     out.push(`<g class="sc-state sc-${s.kind}" data-state="${esc(s.path)}">`);
     const paint = s.kind === 'any' ? PAINT.any : s.kind === 'compound' || s.kind === 'parallel' ? PAINT.compound : PAINT.state;
     out.push(`<rect class="sc-box" x="${x}" y="${y}" width="${bw}" height="${bh}" rx="8" ${paint}/>`);
-    if (s.kind === 'final') out.push(`<rect class="sc-inner" x="${r1(x + 3)}" y="${r1(y + 3)}" width="${r1(bw - 6)}" height="${r1(bh - 6)}" rx="6" ${PAINT.inner}/>`);
+    if (s.kind === 'final')
+      out.push(`<rect class="sc-inner" x="${r1(x + 3)}" y="${r1(y + 3)}" width="${r1(bw - 6)}" height="${r1(bh - 6)}" rx="6" ${PAINT.inner}/>`);
     out.push(`<text class="sc-name" ${PAINT.name} x="${r1(x + DIAGRAM_PAD_PX)}" y="${r1(y + DIAGRAM_PAD_PX + DIAGRAM_FONT_PX)}">${esc(s.name)}</text>`);
     s.internal.forEach((i, k) => {
       const ty = y + DIAGRAM_PAD_PX + DIAGRAM_LINE_PX + 4 + (k + 1) * DIAGRAM_LINE_PX - 3;
-      out.push(`<text class="sc-internal" ${PAINT.internal} data-event="${esc(i.event)}" x="${r1(x + DIAGRAM_PAD_PX + 6)}" y="${r1(ty)}">${esc(i.label)}</text>`);
+      out.push(
+        `<text class="sc-internal" ${PAINT.internal} data-event="${esc(i.event)}" x="${r1(x + DIAGRAM_PAD_PX + 6)}" y="${r1(ty)}">${esc(i.label)}</text>`,
+      );
     });
     out.push('</g>');
   }

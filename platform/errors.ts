@@ -5,7 +5,12 @@ export type DomainErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-fo
 
 /** A refusal a caller can act on, with the field it concerns when there is one. */
 export class DomainError extends Error {
-  constructor(readonly kind: DomainErrorKind, message: string, readonly field?: string, readonly retryAfterS?: number) {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+    readonly field?: string,
+    readonly retryAfterS?: number,
+  ) {
     super(message);
     this.name = 'DomainError';
   }

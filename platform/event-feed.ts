@@ -92,19 +92,25 @@ export class EventFeed {
   alarmPicture(deviceId: string, alarmId: string): void {
     if (this.subs.size === 0) return;
     // In the transitions' queue: after the alarm's own transition, which is already in it.
-    this.chain = this.chain.then(async () => {
-      const row = await this.row(deviceId);
-      for (const s of this.subs) {
-        if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !row || !mayUse(s.who, row)) continue;
-        s.sink.send('alarm.picture', { device_id: deviceId, alarm_id: alarmId });
-      }
-    }).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on an alarm picture'));
+    this.chain = this.chain
+      .then(async () => {
+        const row = await this.row(deviceId);
+        for (const s of this.subs) {
+          if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !row || !mayUse(s.who, row)) continue;
+          s.sink.send('alarm.picture', { device_id: deviceId, alarm_id: alarmId });
+        }
+      })
+      .catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on an alarm picture'));
   }
 
   private row(deviceId: string): Promise<DeviceRow | null> {
     let r = this.rows.get(deviceId);
     if (!r) {
-      r = this.p.db.orm.select().from(devices).where(eq(devices.id, deviceId)).then((rows) => rows[0] ?? null);
+      r = this.p.db.orm
+        .select()
+        .from(devices)
+        .where(eq(devices.id, deviceId))
+        .then((rows) => rows[0] ?? null);
       this.rows.set(deviceId, r);
       r.catch(() => this.rows.delete(deviceId));
     }
@@ -138,8 +144,18 @@ export class EventFeed {
       if (q.parent && q.parent !== parentId) continue;
       if (s.who.role !== 'admin' && !(row && mayUse(s.who, row))) continue;
       full ??= {
-        actorId: t.actorId, type: t.type, seq: t.seq, logged: t.logged, at: t.at, event: t.event, value: t.value,
-        stateKey: t.stateKey, status: t.status, changes: t.changes, deviceId, parentId,
+        actorId: t.actorId,
+        type: t.type,
+        seq: t.seq,
+        logged: t.logged,
+        at: t.at,
+        event: t.event,
+        value: t.value,
+        stateKey: t.stateKey,
+        status: t.status,
+        changes: t.changes,
+        deviceId,
+        parentId,
       };
       const withContext = q.actor || q.context;
       s.sink.send('transition', withContext ? { ...full, context: t.context, timers: view?.timers ?? [] } : full);

@@ -130,16 +130,22 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   }, HOUSEKEEPING_INTERVAL_MS);
   // Hourly: history past its retention is pruned, then, on PGlite, autovacuum's work is done (see
   // Db.vacuum): without it the pruned rows' space would never be reused.
-  const pruneHistoryNow = () => pruneHistory(db, Date.now() - cfg.historyRetentionMs).then(
-    (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
-    (err) => log.warn({ err: String(err) }, 'history pruning failed'),
-  ).then(() => p.uploads.pruneStored(Date.now() - cfg.deviceFilesRetentionMs)).then(
-    (n) => n > 0 && log.info({ rows: n, days: cfg.deviceFilesRetentionMs / 86_400_000 }, 'old alarms, snapshots and device logs pruned'),
-    (err) => log.warn({ err: String(err) }, 'pruning of alarms, snapshots and device logs failed'),
-  ).then(() => db.vacuum()).then(
-    (v) => v && log.info({ tables: v.tables, ms: Math.round(v.ms) }, 'embedded database vacuumed'),
-    (err) => log.warn({ err: String(err) }, 'vacuum of the embedded database failed'),
-  );
+  const pruneHistoryNow = () =>
+    pruneHistory(db, Date.now() - cfg.historyRetentionMs)
+      .then(
+        (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
+        (err) => log.warn({ err: String(err) }, 'history pruning failed'),
+      )
+      .then(() => p.uploads.pruneStored(Date.now() - cfg.deviceFilesRetentionMs))
+      .then(
+        (n) => n > 0 && log.info({ rows: n, days: cfg.deviceFilesRetentionMs / 86_400_000 }, 'old alarms, snapshots and device logs pruned'),
+        (err) => log.warn({ err: String(err) }, 'pruning of alarms, snapshots and device logs failed'),
+      )
+      .then(() => db.vacuum())
+      .then(
+        (v) => v && log.info({ tables: v.tables, ms: Math.round(v.ms) }, 'embedded database vacuumed'),
+        (err) => log.warn({ err: String(err) }, 'vacuum of the embedded database failed'),
+      );
   const historyPruning = setInterval(pruneHistoryNow, HISTORY_PRUNE_INTERVAL_MS);
   // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
   // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
@@ -150,7 +156,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
   let stopped: Promise<void> | undefined;
   return {
-    platform: p, server, url: p.baseUrl, adminTokenGenerated: admin.generated,
+    platform: p,
+    server,
+    url: p.baseUrl,
+    adminTokenGenerated: admin.generated,
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(housekeeping);

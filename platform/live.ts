@@ -78,13 +78,14 @@ export class LiveService {
   async start(): Promise<void> {
     const log = this.p.log.child({ mod: 'mdu' });
     this.mdu = await Mdu.start({ port: this.p.cfg.srtPort, log: (l) => log[l.level]({ ...l, level: undefined }, l.event) });
-    const on = <K extends keyof MduEvents>(name: K, fn: (e: MduEvents[K]) => void) => this.mdu.on(name, (e) => {
-      try {
-        fn(e);
-      } catch (err) {
-        this.p.log.error({ err: String(err), event: name }, 'live event handler failed');
-      }
-    });
+    const on = <K extends keyof MduEvents>(name: K, fn: (e: MduEvents[K]) => void) =>
+      this.mdu.on(name, (e) => {
+        try {
+          fn(e);
+        } catch (err) {
+          this.p.log.error({ err: String(err), event: name }, 'live event handler failed');
+        }
+      });
     on('publish.start', (e) => this.p.host.send(streamActorId(e.streamId), { type: 'ingest.started', ...(e.peer ? { peer: e.peer } : {}) }));
     on('publish.end', (e) => this.p.host.send(streamActorId(e.streamId), { type: 'ingest.ended', reason: e.reason }));
     on('viewer.join', (e) => {
@@ -100,7 +101,11 @@ export class LiveService {
       this.p.host.send(streamActorId(s.streamId), {
         type: 'stats',
         stats: {
-          bitrateBps: s.bitrateBps, packets: s.packets, bytes: s.bytes, viewers: s.viewers, at: Date.now(),
+          bitrateBps: s.bitrateBps,
+          packets: s.packets,
+          bytes: s.bytes,
+          viewers: s.viewers,
+          at: Date.now(),
           ...(s.srt ? { rttMs: s.srt.msRTT, lostPackets: s.srt.pktRcvLoss, retransmittedPackets: s.srt.pktRetrans } : {}),
         },
       });
@@ -147,7 +152,12 @@ export class LiveService {
     for (let attempt = 0; attempt < 2; attempt++) {
       const streamId = await this.session(deviceId, channel, maxBitrateKbps);
       const g: ViewerGrant = {
-        streamId, viewerId: randomToken(VIEWER_ID_BYTES), owner: ownerOf(who), srtToken: randomToken(), wsToken: randomToken(), expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
+        streamId,
+        viewerId: randomToken(VIEWER_ID_BYTES),
+        owner: ownerOf(who),
+        srtToken: randomToken(),
+        wsToken: randomToken(),
+        expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
       };
       const passphrase = passphraseOf();
       await this.mdu.allowViewer({ streamId, token: g.srtToken, passphrase, pbkeylen: STREAM_KEY_BYTES, expiresAt: g.expiresAt });
@@ -162,11 +172,13 @@ export class LiveService {
       this.byToken.set(g.wsToken, g);
       const host = hostOf(this.p.cfg.publicHost);
       return {
-        stream_id: streamId, viewer_id: g.viewerId,
+        stream_id: streamId,
+        viewer_id: g.viewerId,
         // Errata 17: the stream id is written raw, as FFmpeg passes it to libsrt.
         srt_url: `srt://${host}:${this.srtPort}?streamid=#!::r=${streamId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
         ws_url: `${this.p.baseUrl.replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
-        expires_at: new Date(g.expiresAt).toISOString(), state: r.stateKey,
+        expires_at: new Date(g.expiresAt).toISOString(),
+        state: r.stateKey,
       };
     }
     throw new DomainError('unavailable', 'the stream is restarting; try again');
@@ -236,13 +248,19 @@ export class LiveService {
     await this.mdu.allowPublisher({ streamId, token, passphrase, pbkeylen: STREAM_KEY_BYTES });
     const url = `srt://${hostOf(this.p.cfg.publicHost)}:${this.srtPort}?streamid=#!::r=${streamId},m=publish,t=${token}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`;
     const a = await this.p.vd.request(deviceId, 'PushLive', { channel, url, stream_id: streamId, max_bitrate: maxBitrateKbps });
-    this.p.host.send(c.actorId, a.ok ? { type: 'push.result', ok: true } : { type: 'push.result', ok: false, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg });
+    this.p.host.send(
+      c.actorId,
+      a.ok ? { type: 'push.result', ok: true } : { type: 'push.result', ok: false, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg },
+    );
   }
 
   private async stopDevice(c: EffectCall): Promise<void> {
     const { streamId, deviceId, channel } = c.params as { streamId: string; deviceId: string; channel: number };
     const a = await this.p.vd.request(deviceId, 'StopLive', { stream_id: streamId, channel });
-    this.p.host.send(c.actorId, a.ok ? { type: 'stop.result', ok: true } : { type: 'stop.result', ok: false, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg });
+    this.p.host.send(
+      c.actorId,
+      a.ok ? { type: 'stop.result', ok: true } : { type: 'stop.result', ok: false, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg },
+    );
   }
 
   private async close(c: EffectCall): Promise<void> {
@@ -263,9 +281,18 @@ export class LiveService {
     }
     const streamId = randomBytes(STREAM_ID_BYTES).toString('hex');
     this.current.set(key, streamId);
-    await this.p.host.create('stream', streamActorId(streamId), {
-      streamId, deviceId, channel, maxBitrateKbps, lingerMs: this.p.cfg.liveLingerMs,
-    }, { deviceId, parentId: puActorId(deviceId), fresh: true });
+    await this.p.host.create(
+      'stream',
+      streamActorId(streamId),
+      {
+        streamId,
+        deviceId,
+        channel,
+        maxBitrateKbps,
+        lingerMs: this.p.cfg.liveLingerMs,
+      },
+      { deviceId, parentId: puActorId(deviceId), fresh: true },
+    );
     return streamId;
   }
 
@@ -318,7 +345,11 @@ export class LiveService {
     if (t.event.type !== 'vd.keepalive') return;
     for (const ch of (t.context.channelStates as Array<{ channel: number; stream_id?: string }>) ?? []) {
       if (!ch.stream_id || this.current.get(`${deviceId}/${ch.channel}`) === ch.stream_id) continue;
-      this.p.rateLog.warn(deviceId, { device: deviceId, channel: ch.channel, stream: ch.stream_id }, 'device pushes a stream the platform does not expect: StopLive');
+      this.p.rateLog.warn(
+        deviceId,
+        { device: deviceId, channel: ch.channel, stream: ch.stream_id },
+        'device pushes a stream the platform does not expect: StopLive',
+      );
       this.p.vd.request(deviceId, 'StopLive', { stream_id: ch.stream_id, channel: ch.channel }).catch(() => {});
     }
   }
@@ -335,4 +366,3 @@ function hostOf(publicHost: string): string {
 function passphraseOf(): string {
   return randomBytes(PASSPHRASE_CHARS).toString('base64url').slice(0, PASSPHRASE_CHARS);
 }
-

@@ -39,8 +39,12 @@ export const STOPPED_SESSION_GRACE_S = 600;
 export const PLAYBACK_URL_TTL_S = 3600;
 
 const seconds = (name: string, fallback: number, min = 1) =>
-  z.coerce.number({ error: `${name} must be a number of seconds` }).int(`${name} must be whole seconds`)
-    .min(min, `${name} must be at least ${min}`).max(RETENTION_S_MAX, `${name} is too large`).default(fallback);
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .int(`${name} must be whole seconds`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(RETENTION_S_MAX, `${name} is too large`)
+    .default(fallback);
 
 /** The environment variables of recording (docs/recording.md, "Configuration"). */
 export const RecordingEnv = z.object({

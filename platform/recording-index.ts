@@ -32,7 +32,10 @@ export class SegmentIndex {
   private batch = new Map<string, Waiters>();
   private running: Promise<void> | null = null;
 
-  constructor(private db: Db, private log: Logger) {}
+  constructor(
+    private db: Db,
+    private log: Logger,
+  ) {}
 
   /** Remove a segment's row; resolves once the removal is durable. */
   remove(id: string): Promise<void> {
@@ -55,9 +58,12 @@ export class SegmentIndex {
   /** Confirmed segments of a channel that overlap [from, to) (epoch seconds), oldest first; at most `limit` + 1. */
   async list(deviceId: string, channel: number, from: number, to: number, limit: number): Promise<IndexedSegment[]> {
     const t = recordingSegments;
-    const rows = await this.db.orm.select().from(t)
+    const rows = await this.db.orm
+      .select()
+      .from(t)
       .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), gt(t.start, from - INDEX_LOOKBACK_S), lt(t.start, to)))
-      .orderBy(asc(t.start), asc(t.id)).limit(limit + 1);
+      .orderBy(asc(t.start), asc(t.id))
+      .limit(limit + 1);
     return rows.filter((r) => r.start + r.duration > from);
   }
 
@@ -69,7 +75,9 @@ export class SegmentIndex {
 
   /** Confirmed segments of a device, a page at a time (by id). */
   async ids(deviceId: string, after: string, limit: number): Promise<string[]> {
-    const rows = await this.db.rows<{ id: string }>(sql`SELECT id FROM recording_segments WHERE device_id = ${deviceId} AND id > ${after} ORDER BY id LIMIT ${limit}`);
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT id FROM recording_segments WHERE device_id = ${deviceId} AND id > ${after} ORDER BY id LIMIT ${limit}`,
+    );
     return rows.map((r) => r.id);
   }
 

@@ -77,7 +77,10 @@ export interface Listing {
 
 /** The segments, gaps, playlists and downloads of recorded channels. */
 export class Playback {
-  constructor(private p: Platform, private rec: RecordingService) {}
+  constructor(
+    private p: Platform,
+    private rec: RecordingService,
+  ) {}
 
   /** Resolve `from`/`to` (epoch seconds, either may be absent) into a range. */
   range(q: { from?: number; to?: number }, now = Date.now() / 1000): { from: number; to: number } {
@@ -93,7 +96,12 @@ export class Playback {
   }
 
   /** The index rows of a range (0-byte segments left out: nothing to play) and their listing. */
-  private async read(deviceId: string, channel: number, q: { from?: number; to?: number }, viewer?: PlaybackViewer): Promise<{ listing: Listing; rows: IndexedSegment[] }> {
+  private async read(
+    deviceId: string,
+    channel: number,
+    q: { from?: number; to?: number },
+    viewer?: PlaybackViewer,
+  ): Promise<{ listing: Listing; rows: IndexedSegment[] }> {
     const { from, to } = this.range(q);
     const rows = await this.rec.index.list(deviceId, channel, from, to, PLAYBACK_SEGMENTS_MAX);
     const truncated = rows.length > PLAYBACK_SEGMENTS_MAX;
@@ -108,15 +116,27 @@ export class Playback {
       const gap = r.start - cursor > GAP_TOLERANCE_S;
       if (gap) gaps.push(gapOf(cursor, r.start));
       segments.push({
-        name: r.name, start: r.start, duration: r.duration, end: r.start + r.duration, size: r.size,
-        discontinuity: r.discontinuity || (gap && segments.length > 0), url: viewer ? this.segmentUrl(r, expS, viewer.holder) : '',
+        name: r.name,
+        start: r.start,
+        duration: r.duration,
+        end: r.start + r.duration,
+        size: r.size,
+        discontinuity: r.discontinuity || (gap && segments.length > 0),
+        url: viewer ? this.segmentUrl(r, expS, viewer.holder) : '',
       });
       cursor = Math.max(cursor, r.start + r.duration);
     }
     if (to - cursor > GAP_TOLERANCE_S) gaps.push(gapOf(cursor, to));
     const listing: Listing = {
-      device_id: deviceId, channel, from, to, segments, gaps, truncated,
-      duration: round3(segments.reduce((n, s) => n + s.duration, 0)), size: segments.reduce((n, s) => n + s.size, 0),
+      device_id: deviceId,
+      channel,
+      from,
+      to,
+      segments,
+      gaps,
+      truncated,
+      duration: round3(segments.reduce((n, s) => n + s.duration, 0)),
+      size: segments.reduce((n, s) => n + s.size, 0),
     };
     return { listing, rows: playable };
   }
@@ -144,7 +164,11 @@ export class Playback {
    * One MPEG-TS file of the range: the whole segments that overlap it, in order, streamed one
    * after the other (TS packets concatenate; the PU's timestamps are kept as recorded).
    */
-  async download(deviceId: string, channel: number, q: { from?: number; to?: number }): Promise<{ body: ReadableStream<Uint8Array>; size: number; filename: string }> {
+  async download(
+    deviceId: string,
+    channel: number,
+    q: { from?: number; to?: number },
+  ): Promise<{ body: ReadableStream<Uint8Array>; size: number; filename: string }> {
     const { listing: l, rows } = await this.read(deviceId, channel, q);
     if (l.segments.length === 0) throw new DomainError('not-found', `no recordings of channel ${channel} in this range`);
     if (l.truncated) throw new DomainError('invalid', `more than ${PLAYBACK_SEGMENTS_MAX} segments in this range: narrow it`, 'to');
@@ -187,7 +211,14 @@ export class Playback {
    * `GET /cs/seg/<session>/<name>?e=&s=`: a confirmed segment's bytes, for whoever holds the
    * signed URL a listing or playlist handed out; `range` is an HTTP Range header.
    */
-  async segment(sessionId: string, name: string, e: string | undefined, holder: string | undefined, sig: string | undefined, range: string | undefined): Promise<Response> {
+  async segment(
+    sessionId: string,
+    name: string,
+    e: string | undefined,
+    holder: string | undefined,
+    sig: string | undefined,
+    range: string | undefined,
+  ): Promise<Response> {
     const check = checkSegmentUrl(this.p.key, 'get', sessionId, name, e, sig, Date.now() / 1000, holder ?? '');
     if (check === 'forged') throw new VrError(403, 'this segment URL is not one the platform issued');
     if (check === 'expired') throw new VrError(410, 'this segment URL has expired: list the recordings again');

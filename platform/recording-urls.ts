@@ -27,7 +27,11 @@ export function segmentStem(name: string): string | undefined {
 }
 
 function sign(key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, expS: number, holder: string): string {
-  return createHmac('sha256', key).update(`h627 cs ${purpose}\0${sessionId}\0${name}\0${expS}\0${holder}`).digest().subarray(0, SIG_BYTES).toString('base64url');
+  return createHmac('sha256', key)
+    .update(`h627 cs ${purpose}\0${sessionId}\0${name}\0${expS}\0${holder}`)
+    .digest()
+    .subarray(0, SIG_BYTES)
+    .toString('base64url');
 }
 
 /**
@@ -52,7 +56,14 @@ export function urlExpiryS(nowMs: number, ttlS: number): number {
 
 /** Check a signed URL's parts: `ok`, or why not (`forged` or `expired`). */
 export function checkSegmentUrl(
-  key: Buffer, purpose: UrlPurpose, sessionId: string, name: string, e: string | undefined, s: string | undefined, nowS: number, holder = '',
+  key: Buffer,
+  purpose: UrlPurpose,
+  sessionId: string,
+  name: string,
+  e: string | undefined,
+  s: string | undefined,
+  nowS: number,
+  holder = '',
 ): 'ok' | 'forged' | 'expired' {
   if (!e || !s || !/^\d{1,12}$/.test(e)) return 'forged';
   const expS = Number(e);

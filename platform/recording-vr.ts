@@ -23,7 +23,11 @@ import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './re
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
-  constructor(readonly status: 400 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503, message: string, readonly retryAfterS?: number) {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503,
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
     super(message);
     this.name = 'VrError';
   }
@@ -48,13 +52,16 @@ export class VrService {
   /** Each session's Vr request budget. */
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
-  constructor(private p: Platform, private rec: RecordingService) {}
+  constructor(
+    private p: Platform,
+    private rec: RecordingService,
+  ) {}
 
   /** The session a request is for, checked: known channel id, a running (or just stopped) session, the right device. */
   async authorize(token: string, macIdentity: string | undefined): Promise<SessionInfo> {
     const s = await this.rec.session(token);
     if (!s) throw new VrError(404, `unknown channel id ${token}`);
-    if (!macIdentity) throw new VrError(400, 'Mac-Identity: required (the PU\'s MAC address or device id)');
+    if (!macIdentity) throw new VrError(400, "Mac-Identity: required (the PU's MAC address or device id)");
     if (!this.rec.isDevice(s, macIdentity)) throw new VrError(403, 'Mac-Identity: does not match the device of this channel');
     if (s.stoppedAt !== null && Date.now() - s.stoppedAt > STOPPED_SESSION_GRACE_S * 1000) {
       throw new VrError(410, `record session ${s.sessionId} stopped at ${new Date(s.stoppedAt).toISOString()}`);
@@ -99,9 +106,20 @@ export class VrService {
     const id = segmentActorId(s.sessionId, stem);
     const now = Date.now();
     const input: SegmentInput = {
-      recordingId: s.recordingId, sessionId: s.sessionId, deviceId: s.deviceId, channel: s.channel, name, key: storageKey(s, startMs, name),
-      start: req.start, duration: req.duration, size: req.size, discontinuity: req.discontinue === 1, createdAt: now,
-      uploadTtlMs: uploadWaitMs(this.rec.cfg), confirmTtlMs: confirmTtlMs(this.rec.cfg, s.params.seg_duration), retentionMs: s.retentionMs,
+      recordingId: s.recordingId,
+      sessionId: s.sessionId,
+      deviceId: s.deviceId,
+      channel: s.channel,
+      name,
+      key: storageKey(s, startMs, name),
+      start: req.start,
+      duration: req.duration,
+      size: req.size,
+      discontinuity: req.discontinue === 1,
+      createdAt: now,
+      uploadTtlMs: uploadWaitMs(this.rec.cfg),
+      confirmTtlMs: confirmTtlMs(this.rec.cfg, s.params.seg_duration),
+      retentionMs: s.retentionMs,
     };
     const made = this.p.host.create('segment', id, input as unknown as Record<string, unknown>, { deviceId: s.deviceId, parentId: s.recordingId, fresh: true });
     const confirmed = prev ? this.confirm(prev, req.name!) : undefined;
@@ -137,7 +155,12 @@ export class VrService {
   /** `op=stat` (I.3.5): dropped segments and seconds, stored as reported. */
   async stat(s: SessionInfo, req: VrStat): Promise<void> {
     await this.p.db.orm.insert(recordingStats).values({
-      id: randomUUID(), recordingId: s.recordingId, deviceId: s.deviceId, channel: s.channel, droppedNb: req.dropped_nb, droppedTime: req.dropped_time,
+      id: randomUUID(),
+      recordingId: s.recordingId,
+      deviceId: s.deviceId,
+      channel: s.channel,
+      droppedNb: req.dropped_nb,
+      droppedTime: req.dropped_time,
     });
   }
 
@@ -146,7 +169,14 @@ export class VrService {
    * signed and unexpired, the segment waiting for its bytes, and the body exactly its declared
    * size. Answers after the segment's `uploaded` state has committed.
    */
-  async upload(sessionId: string, name: string, e: string | undefined, sig: string | undefined, contentLength: number | undefined, body: AsyncIterable<Uint8Array> | null): Promise<{ size: number }> {
+  async upload(
+    sessionId: string,
+    name: string,
+    e: string | undefined,
+    sig: string | undefined,
+    contentLength: number | undefined,
+    body: AsyncIterable<Uint8Array> | null,
+  ): Promise<{ size: number }> {
     const check = checkSegmentUrl(this.p.key, 'put', sessionId, name, e, sig, Date.now() / 1000);
     if (check === 'forged') throw new VrError(403, 'this upload URL is not one the platform issued');
     if (check === 'expired') throw new VrError(410, 'this upload URL has expired');
@@ -157,11 +187,15 @@ export class VrService {
     if (!v) throw new VrError(404, `unknown segment ${name}`);
     if (v.stateKey !== 'created') {
       throw v.status === 'done' || v.stateKey === 'removing'
-        ? new VrError(410, `segment ${name} is ${v.stateKey === 'removing' ? (v.context as unknown as SegmentContext).removal?.why ?? 'removed' : v.stateKey}`)
+        ? new VrError(
+            410,
+            `segment ${name} is ${v.stateKey === 'removing' ? ((v.context as unknown as SegmentContext).removal?.why ?? 'removed') : v.stateKey}`,
+          )
         : new VrError(409, `segment ${name} is uploaded already: an upload URL is single-use`);
     }
     const ctx = v.context as unknown as SegmentContext;
-    if (contentLength !== undefined && contentLength !== ctx.size) throw new VrError(400, `Content-Length ${contentLength} is not the declared size of ${ctx.size} bytes`);
+    if (contentLength !== undefined && contentLength !== ctx.size)
+      throw new VrError(400, `Content-Length ${contentLength} is not the declared size of ${ctx.size} bytes`);
     if (this.uploading.has(id)) throw new VrError(409, `an upload of segment ${name} is in progress: an upload URL is single-use`);
     this.uploading.add(id);
     try {

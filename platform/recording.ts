@@ -92,12 +92,20 @@ export class RecordingService {
   private reported = new Map<string, Map<number, string | undefined>>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private p: Platform, cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir)) {
+  constructor(
+    private p: Platform,
+    cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir),
+  ) {
     this.cfg = cfg;
     this.log = moduleLog('recording', p.log);
     const registers = [p.metrics.registry];
     this.counters = {
-      vr: new p.metrics.client.Counter({ name: 'h627_vr_requests_total', help: 'Vr requests answered, by op and HTTP status', labelNames: ['op', 'status'], registers }),
+      vr: new p.metrics.client.Counter({
+        name: 'h627_vr_requests_total',
+        help: 'Vr requests answered, by op and HTTP status',
+        labelNames: ['op', 'status'],
+        registers,
+      }),
       bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
     };
     this.storage = new LocalDiskStorage({ root: cfg.csDir, fsync: cfg.csFsync });
@@ -134,21 +142,31 @@ export class RecordingService {
    * Start recording a channel: a new record session (its recording actor sends StartRecord), or
    * the running one when it already records with the same parameters (or none were given).
    */
-  async startSession(device: { id: string; channels: unknown }, channel: number, body: StartRecordingBody, by: string): Promise<{ created: boolean; session: SessionView }> {
+  async startSession(
+    device: { id: string; channels: unknown },
+    channel: number,
+    body: StartRecordingBody,
+    by: string,
+  ): Promise<{ created: boolean; session: SessionView }> {
     if (!(device.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${device.id} has no channel ${channel}`);
     const params: RecordParams = { ...RECORD_DEFAULTS, ...body };
     if (!params.prerecord_seconds) delete params.prerecord_seconds;
     const open = await this.openSession(device.id, channel);
     if (open) {
       const same = Object.keys(body).length === 0 || JSON.stringify(sortKeys(open.context.params)) === JSON.stringify(sortKeys(params));
-      if (!same) throw new DomainError('conflict', `channel ${channel} is already recording (session ${open.context.sessionId}) with other parameters; stop it first`);
+      if (!same)
+        throw new DomainError('conflict', `channel ${channel} is already recording (session ${open.context.sessionId}) with other parameters; stop it first`);
       return { created: false, session: viewOf(open.id, open.stateKey, open.context) };
     }
     const sessionId = randomToken(SESSION_ID_BYTES);
     const token = randomToken(CHANNEL_TOKEN_BYTES);
     const id = recordingActorId(sessionId);
     const cbk = this.cbkUrl(token);
-    if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES) throw new DomainError('unavailable', `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`);
+    if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES)
+      throw new DomainError(
+        'unavailable',
+        `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
+      );
     try {
       (await this.devicesWithSessions()).add(device.id);
       await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
@@ -173,8 +191,12 @@ export class RecordingService {
   /** The channel's running session, or its last one; undefined when it never recorded. */
   async currentSession(deviceId: string, channel: number): Promise<SessionView | undefined> {
     const t = recordingSessions;
-    const [row] = await this.p.db.orm.select({ id: t.id }).from(t).where(and(eq(t.deviceId, deviceId), eq(t.channel, channel)))
-      .orderBy(sql`${t.closedAt} IS NULL DESC`, desc(t.createdAt)).limit(1);
+    const [row] = await this.p.db.orm
+      .select({ id: t.id })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel)))
+      .orderBy(sql`${t.closedAt} IS NULL DESC`, desc(t.createdAt))
+      .limit(1);
     if (!row) return undefined;
     const v = await this.p.host.get(row.id);
     if (!v) return undefined;
@@ -187,7 +209,10 @@ export class RecordingService {
   /** The open (not stopped) session of a channel, closing a row whose actor has stopped already. */
   private async openSession(deviceId: string, channel: number) {
     const t = recordingSessions;
-    const rows = await this.p.db.orm.select({ id: t.id }).from(t).where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), isNull(t.closedAt)));
+    const rows = await this.p.db.orm
+      .select({ id: t.id })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), isNull(t.closedAt)));
     for (const row of rows) {
       const v = await this.p.host.get(row.id);
       if (v && v.status !== 'done') return { id: v.id, stateKey: v.stateKey, context: v.context as unknown as RecordingContext };
@@ -215,11 +240,13 @@ export class RecordingService {
    * re-arm their deletion timer from their confirmation time.
    */
   async setPolicy(deviceId: string, retentionS: number): Promise<{ retention_s: number; default: boolean; segments: number }> {
-    await this.p.db.orm.insert(recordingPolicies).values({ deviceId, retentionS })
+    await this.p.db.orm
+      .insert(recordingPolicies)
+      .values({ deviceId, retentionS })
       .onConflictDoUpdate({ target: recordingPolicies.deviceId, set: { retentionS, updatedAt: new Date() } });
     for (const s of this.byToken.values()) if (s.deviceId === deviceId) s.retentionMs = retentionS * 1000;
     let segments = 0;
-    for (let after = ''; ;) {
+    for (let after = ''; ; ) {
       const ids = await this.index.ids(deviceId, after, POLICY_PAGE);
       if (ids.length === 0) break;
       after = ids[ids.length - 1]!;
@@ -245,8 +272,16 @@ export class RecordingService {
     if (!v) return undefined;
     const ctx = v.context as unknown as RecordingContext;
     const info: SessionInfo = {
-      recordingId: row.id, sessionId: row.session_id, token, deviceId: row.device_id, macId: row.mac_id, channel: row.channel, params: ctx.params,
-      retentionMs: (row.retention_s ?? this.cfg.retentionS) * 1000, stoppedAt: v.status === 'done' ? ctx.stoppedAt ?? v.updatedAt : null, loadedAt: Date.now(),
+      recordingId: row.id,
+      sessionId: row.session_id,
+      token,
+      deviceId: row.device_id,
+      macId: row.mac_id,
+      channel: row.channel,
+      params: ctx.params,
+      retentionMs: (row.retention_s ?? this.cfg.retentionS) * 1000,
+      stoppedAt: v.status === 'done' ? (ctx.stoppedAt ?? v.updatedAt) : null,
+      loadedAt: Date.now(),
     };
     this.byToken.set(token, info);
     return info;
@@ -269,10 +304,15 @@ export class RecordingService {
       return;
     }
     const params: StartRecordParams = {
-      session_id: ctx.sessionId, channel: ctx.channel, max_bitrate: ctx.params.max_bitrate, seg_duration: ctx.params.seg_duration,
-      seg_max_size: ctx.params.seg_max_size, seg_max_count: ctx.params.seg_max_count,
+      session_id: ctx.sessionId,
+      channel: ctx.channel,
+      max_bitrate: ctx.params.max_bitrate,
+      seg_duration: ctx.params.seg_duration,
+      seg_max_size: ctx.params.seg_max_size,
+      seg_max_count: ctx.params.seg_max_count,
       ...(ctx.params.prerecord_seconds ? { prerecord_seconds: ctx.params.prerecord_seconds } : {}),
-      start_ts: START_TS_DEVICE_CLOCK, cbk_url: this.cbkUrl(row.token),
+      start_ts: START_TS_DEVICE_CLOCK,
+      cbk_url: this.cbkUrl(row.token),
     };
     await this.rpc(call.actorId, ctx.deviceId, 'start', 'StartRecord', params, attempt);
   }
@@ -283,16 +323,27 @@ export class RecordingService {
     await this.rpc(call.actorId, ctx.deviceId, 'stop', 'StopRecord', { session_id: ctx.sessionId, channel: ctx.channel }, ctx.attempt);
   }
 
-  private async rpc(actorId: string, deviceId: string, op: 'start' | 'stop', name: 'StartRecord' | 'StopRecord', params: unknown, attempt: number): Promise<void> {
+  private async rpc(
+    actorId: string,
+    deviceId: string,
+    op: 'start' | 'stop',
+    name: 'StartRecord' | 'StopRecord',
+    params: unknown,
+    attempt: number,
+  ): Promise<void> {
     let a = await this.p.vd.request(deviceId, name, params);
     if (a.ok) {
       const checked = validateVdResp(name, a.resp);
       if (!checked.ok) a = { ok: false, kind: 'err', code: 502, msg: `invalid answer from the device: ${checked.error}` };
     }
-    if (!a.ok) this.log.warn({ device: deviceId, actor: actorId, name, kind: a.kind, code: a.kind === 'err' ? a.code : undefined, msg: a.msg }, `${name} failed`);
-    this.p.host.send(actorId, a.ok
-      ? { type: 'record.result', op, attempt, ok: true }
-      : { type: 'record.result', op, attempt, ok: false, kind: a.kind, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg });
+    if (!a.ok)
+      this.log.warn({ device: deviceId, actor: actorId, name, kind: a.kind, code: a.kind === 'err' ? a.code : undefined, msg: a.msg }, `${name} failed`);
+    this.p.host.send(
+      actorId,
+      a.ok
+        ? { type: 'record.result', op, attempt, ok: true }
+        : { type: 'record.result', op, attempt, ok: false, kind: a.kind, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg },
+    );
   }
 
   /** `recording.closed`: the session stopped; another may start on its channel. */
@@ -319,13 +370,13 @@ export class RecordingService {
     if (t.type === 'pu') {
       const pu = t.context as unknown as PuContext;
       // Back: a login, or a keepalive on a connection that stayed open while the pu was offline.
-      const back = t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
+      const back =
+        t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
       if (back) this.tellSessions(pu.deviceId, { type: 'pu.online' });
       else if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
         this.tellSessions(pu.deviceId, { type: 'pu.offline', reason: String(pu.reason ?? t.stateKey) });
         if (t.stateKey === 'deprovisioned') for (const [token, s] of this.byToken) if (s.deviceId === pu.deviceId) this.byToken.delete(token);
-      }
-      else if (t.event.type === 'vd.keepalive') this.compareKeepalive(pu);
+      } else if (t.event.type === 'vd.keepalive') this.compareKeepalive(pu);
     } else if (t.type === 'recording' && t.stateKey === 'stopped') {
       const stoppedAt = (t.context as unknown as RecordingContext).stoppedAt ?? t.at;
       for (const s of this.byToken.values()) if (s.recordingId === t.actorId) s.stoppedAt = stoppedAt;
@@ -334,7 +385,9 @@ export class RecordingService {
 
   private tellSessions(deviceId: string, event: { type: 'pu.online' } | { type: 'pu.offline'; reason: string }): void {
     this.openSessions(deviceId).then(
-      (rows) => { for (const r of rows) this.p.host.send(r.id, event); },
+      (rows) => {
+        for (const r of rows) this.p.host.send(r.id, event);
+      },
       (err) => this.log.error({ device: deviceId, err: String(err) }, 'could not find the sessions of a device'),
     );
   }
@@ -343,8 +396,11 @@ export class RecordingService {
   private async openSessions(deviceId: string): Promise<Array<{ id: string; channel: number; sessionId: string }>> {
     if (!(await this.devicesWithSessions()).has(deviceId)) return [];
     const t = recordingSessions;
-    return this.p.db.orm.select({ id: t.id, channel: t.channel, sessionId: t.sessionId }).from(t)
-      .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt))).orderBy(asc(t.createdAt));
+    return this.p.db.orm
+      .select({ id: t.id, channel: t.channel, sessionId: t.sessionId })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt)))
+      .orderBy(asc(t.createdAt));
   }
 
   /**
@@ -353,12 +409,17 @@ export class RecordingService {
    * at once in a reconnect storm) then costs no query. A failed read is tried again next time.
    */
   private devicesWithSessions(): Promise<Set<string>> {
-    return this.recordingDevices ??= this.p.db.orm.selectDistinct({ deviceId: recordingSessions.deviceId }).from(recordingSessions)
+    return (this.recordingDevices ??= this.p.db.orm
+      .selectDistinct({ deviceId: recordingSessions.deviceId })
+      .from(recordingSessions)
       .where(isNull(recordingSessions.closedAt))
-      .then((rows) => new Set(rows.map((r) => r.deviceId)), (err) => {
-        this.recordingDevices = undefined;
-        throw err;
-      });
+      .then(
+        (rows) => new Set(rows.map((r) => r.deviceId)),
+        (err) => {
+          this.recordingDevices = undefined;
+          throw err;
+        },
+      ));
   }
 
   /**
@@ -373,20 +434,23 @@ export class RecordingService {
     this.reported.set(pu.deviceId, now);
     const changed = [...now].some(([ch, s]) => before?.get(ch) !== s) || [...(before ?? [])].some(([ch, s]) => s && !now.has(ch));
     if (!before || !changed) return;
-    this.openSessions(pu.deviceId).then(async (rows) => {
-      for (const r of rows) {
-        const was = before.get(r.channel);
-        const is = now.get(r.channel);
-        const lost = was === r.sessionId && is !== r.sessionId;
-        const other = is !== undefined && is !== r.sessionId;
-        if (!lost && !other) continue;
-        const v = this.p.host.peek(r.id) ?? (await this.p.host.get(r.id));
-        if (v?.stateKey !== 'recording') continue;
-        const reason = other ? `the PU reports record session ${is} on channel ${r.channel}` : `the PU no longer reports record session ${r.sessionId}`;
-        this.log.warn({ device: pu.deviceId, channel: r.channel, session: r.sessionId, reported: is ?? null }, 'record session mismatch in Keepalive');
-        this.p.host.send(r.id, { type: 'record.resync', reason });
-      }
-    }, (err) => this.log.error({ device: pu.deviceId, err: String(err) }, 'could not compare Keepalive sessions'));
+    this.openSessions(pu.deviceId).then(
+      async (rows) => {
+        for (const r of rows) {
+          const was = before.get(r.channel);
+          const is = now.get(r.channel);
+          const lost = was === r.sessionId && is !== r.sessionId;
+          const other = is !== undefined && is !== r.sessionId;
+          if (!lost && !other) continue;
+          const v = this.p.host.peek(r.id) ?? (await this.p.host.get(r.id));
+          if (v?.stateKey !== 'recording') continue;
+          const reason = other ? `the PU reports record session ${is} on channel ${r.channel}` : `the PU no longer reports record session ${r.sessionId}`;
+          this.log.warn({ device: pu.deviceId, channel: r.channel, session: r.sessionId, reported: is ?? null }, 'record session mismatch in Keepalive');
+          this.p.host.send(r.id, { type: 'record.resync', reason });
+        }
+      },
+      (err) => this.log.error({ device: pu.deviceId, err: String(err) }, 'could not compare Keepalive sessions'),
+    );
   }
 
   // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
@@ -400,8 +464,18 @@ export class RecordingService {
 /** The API view of a session. */
 function viewOf(id: string, stateKey: string, c: RecordingContext): SessionView {
   return {
-    recording_id: id, session_id: c.sessionId, device_id: c.deviceId, channel: c.channel, state: stateKey, since: c.since, reason: c.reason,
-    params: c.params, attempt: c.attempt, started_at: c.startedAt ?? null, stopped_at: c.stoppedAt ?? null, last_error: c.lastError ?? null,
+    recording_id: id,
+    session_id: c.sessionId,
+    device_id: c.deviceId,
+    channel: c.channel,
+    state: stateKey,
+    since: c.since,
+    reason: c.reason,
+    params: c.params,
+    attempt: c.attempt,
+    started_at: c.startedAt ?? null,
+    stopped_at: c.stoppedAt ?? null,
+    last_error: c.lastError ?? null,
   };
 }
 

@@ -75,11 +75,18 @@ export class RpcService {
     const answer = new Promise<VdAnswer>((resolve) => this.outbox.set(reqId, { name, params, resolve }));
     const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
     const r = await this.p.host.dispatch(puActorId(deviceId), {
-      type: 'cmd.request', reqId, name, by: by.name, ...(firmwareModel ? { firmwareModel } : {}),
+      type: 'cmd.request',
+      reqId,
+      name,
+      by: by.name,
+      ...(firmwareModel ? { firmwareModel } : {}),
     });
     if (!r.accepted) {
       this.outbox.delete(reqId);
-      throw new DomainError('unavailable', `cannot send ${name}: the device is ${r.stateKey}${(r.context as { connected?: boolean }).connected === false ? ' and not connected' : ''}`);
+      throw new DomainError(
+        'unavailable',
+        `cannot send ${name}: the device is ${r.stateKey}${(r.context as { connected?: boolean }).connected === false ? ' and not connected' : ''}`,
+      );
     }
     return { answer: await answer, extra };
   }

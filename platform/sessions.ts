@@ -63,7 +63,11 @@ export class Sessions {
   }
 
   /** Sign in; returns a new token and its expiry. */
-  async signIn(username: string, password: string, ip: string | undefined): Promise<{ token: string; expires_at: string; user: { id: string; username: string; role: string } }> {
+  async signIn(
+    username: string,
+    password: string,
+    ip: string | undefined,
+  ): Promise<{ token: string; expires_at: string; user: { id: string; username: string; role: string } }> {
     const started = performance.now();
     const credential = `${USER}:${username.toLowerCase()}`;
     const source = sourceOf(ip);
@@ -85,7 +89,8 @@ export class Sessions {
       throw new DomainError('unauthorized', SIGN_IN_REFUSED);
     }
     this.p.auth.throttle.succeed(credential, source);
-    if (usable.failedLogins > 0 || usable.lockedUntil) await this.p.db.orm.update(users).set({ failedLogins: 0, lockedUntil: null }).where(eq(users.id, usable.id));
+    if (usable.failedLogins > 0 || usable.lockedUntil)
+      await this.p.db.orm.update(users).set({ failedLogins: 0, lockedUntil: null }).where(eq(users.id, usable.id));
     const token = randomToken(SESSION_TOKEN_BYTES);
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     await this.p.db.orm.insert(sessions).values({ tokenHash: hashToken(token), userId: usable.id, expiresAt });
@@ -110,11 +115,16 @@ export class Sessions {
     const reached = sql`${users.failedLogins} + 1 >= ${LOGIN_FAILURES_TO_LOCK}`;
     const until = new Date(Date.now() + LOGIN_LOCK_MS).toISOString();
     try {
-      const [row] = await this.p.db.orm.update(users).set({
-        failedLogins: sql`CASE WHEN ${reached} THEN 0 ELSE ${users.failedLogins} + 1 END`,
-        lockedUntil: sql`CASE WHEN ${reached} THEN ${until}::timestamptz ELSE ${users.lockedUntil} END`,
-      }).where(eq(users.id, userId)).returning({ failedLogins: users.failedLogins, lockedUntil: users.lockedUntil });
-      if (row?.failedLogins === 0 && row.lockedUntil) this.p.log.warn({ user: userId, username, until: row.lockedUntil.toISOString() }, 'user locked after failed sign-ins in a row');
+      const [row] = await this.p.db.orm
+        .update(users)
+        .set({
+          failedLogins: sql`CASE WHEN ${reached} THEN 0 ELSE ${users.failedLogins} + 1 END`,
+          lockedUntil: sql`CASE WHEN ${reached} THEN ${until}::timestamptz ELSE ${users.lockedUntil} END`,
+        })
+        .where(eq(users.id, userId))
+        .returning({ failedLogins: users.failedLogins, lockedUntil: users.lockedUntil });
+      if (row?.failedLogins === 0 && row.lockedUntil)
+        this.p.log.warn({ user: userId, username, until: row.lockedUntil.toISOString() }, 'user locked after failed sign-ins in a row');
     } catch (err) {
       this.p.log.warn({ user: userId, err: String(err) }, 'failed sign-in not counted');
     }
@@ -124,7 +134,8 @@ export class Sessions {
   async resolve(token: string): Promise<Principal | undefined> {
     const [row] = await this.p.db.orm
       .select({ id: users.id, username: users.username, role: users.role, sessionId: sessions.id, expiresAt: sessions.expiresAt })
-      .from(sessions).innerJoin(users, eq(users.id, sessions.userId))
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, new Date())));
     return row
       ? { kind: 'user', role: row.role, userId: row.id, username: row.username, sessionId: row.sessionId, sessionExpiresAt: row.expiresAt.getTime() }
@@ -148,7 +159,10 @@ export class Sessions {
 
   /** End a session. */
   async signOut(token: string): Promise<void> {
-    const gone = await this.p.db.orm.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))).returning({ id: sessions.id });
+    const gone = await this.p.db.orm
+      .delete(sessions)
+      .where(eq(sessions.tokenHash, hashToken(token)))
+      .returning({ id: sessions.id });
     for (const { id } of gone) this.live.set(id, { live: false, until: Infinity });
   }
 

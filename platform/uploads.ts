@@ -46,7 +46,10 @@ export interface Grant {
 export class Uploads {
   readonly root: string;
 
-  constructor(private p: Platform, private onStored: (g: Grant, file: string, size: number) => Promise<void>) {
+  constructor(
+    private p: Platform,
+    private onStored: (g: Grant, file: string, size: number) => Promise<void>,
+  ) {
     this.root = join(p.cfg.dataDir, 'files');
   }
 
@@ -64,7 +67,9 @@ export class Uploads {
 
   /** Receive an upload: claim the token, stream the body to disk, record it. */
   async receive(token: string, body: ReadableStream<Uint8Array> | null, declared: number | undefined): Promise<{ size: number }> {
-    const [g] = await this.p.db.orm.update(grants).set({ usedAt: new Date() })
+    const [g] = await this.p.db.orm
+      .update(grants)
+      .set({ usedAt: new Date() })
       .where(and(eq(grants.token, token), isNull(grants.usedAt), gt(grants.expiresAt, new Date())))
       .returning();
     if (!g) throw new DomainError('forbidden', 'this upload URL is unknown, expired or already used');
@@ -113,8 +118,22 @@ export class Uploads {
     const before = new Date(cutoffMs);
     const { orm } = this.p.db;
     const tables = [
-      { name: 'alarms', run: () => orm.delete(alarms).where(inArray(alarms.id, orm.select({ id: alarms.id }).from(alarms).where(lt(alarms.receivedAt, before)).limit(PRUNE_BATCH_ROWS))).returning({ file: alarms.picture }) },
-      { name: 'snapshots', run: () => orm.delete(snapshots).where(inArray(snapshots.id, orm.select({ id: snapshots.id }).from(snapshots).where(lt(snapshots.takenAt, before)).limit(PRUNE_BATCH_ROWS))).returning({ file: snapshots.file }) },
+      {
+        name: 'alarms',
+        run: () =>
+          orm
+            .delete(alarms)
+            .where(inArray(alarms.id, orm.select({ id: alarms.id }).from(alarms).where(lt(alarms.receivedAt, before)).limit(PRUNE_BATCH_ROWS)))
+            .returning({ file: alarms.picture }),
+      },
+      {
+        name: 'snapshots',
+        run: () =>
+          orm
+            .delete(snapshots)
+            .where(inArray(snapshots.id, orm.select({ id: snapshots.id }).from(snapshots).where(lt(snapshots.takenAt, before)).limit(PRUNE_BATCH_ROWS)))
+            .returning({ file: snapshots.file }),
+      },
       { name: 'device_logs', run: () => orm.delete(deviceLogs).where(lt(deviceLogs.requestedAt, before)).returning({ file: deviceLogs.file }) },
     ];
     let removed = 0;

@@ -16,7 +16,7 @@ const sendEvent = vdEvent as unknown as (name: string, params?: unknown) => stri
 
 /** The socket operations the registry needs (a Bun ServerWebSocket fits). */
 export interface VdSocket {
-  send(data: string): number | void;
+  send(data: string): number | undefined;
   close(code?: number, reason?: string): void;
 }
 
@@ -112,7 +112,10 @@ export class VdConnections {
   /** Each device's message, alarm and Bind budgets (platform/vd-budget.ts). */
   readonly budgets: VdBudgets;
 
-  constructor(private log: Logger, budgets: VdBudgets = new VdBudgets()) {
+  constructor(
+    private log: Logger,
+    budgets: VdBudgets = new VdBudgets(),
+  ) {
     this.budgets = budgets;
   }
 

@@ -20,7 +20,10 @@ export type PuMessageName = { [N in keyof typeof vd]: (typeof vd)[N]['from'] ext
 
 /** A refusal of a well-formed message, answered with `err` (RPC) or logged (event). */
 export class InboundError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -46,8 +49,11 @@ const HANDLERS = {
   Keepalive: ((p, conn, params) => {
     checkMac(conn, params.mac_id);
     const channels = params.channels.map((c) => ({
-      channel: c.channel, state: c.state, alarm: c.alarm ?? 0,
-      ...(c.stream_id ? { stream_id: c.stream_id } : {}), ...(c.record_session ? { record_session: c.record_session } : {}),
+      channel: c.channel,
+      state: c.state,
+      alarm: c.alarm ?? 0,
+      ...(c.stream_id ? { stream_id: c.stream_id } : {}),
+      ...(c.record_session ? { record_session: c.record_session } : {}),
     }));
     p.host.send(puActorId(conn.deviceId), { type: 'vd.keepalive', connId: conn.connId, state: params.state, channels });
     return {};
@@ -67,9 +73,22 @@ const HANDLERS = {
     }
     const id = randomUUID();
     await p.db.orm.insert(alarms).values({
-      id, deviceId: conn.deviceId, channel: params.channel, type: params.type, state: params.state, desc: params.desc, deviceTimestamp: params.timestamp,
+      id,
+      deviceId: conn.deviceId,
+      channel: params.channel,
+      type: params.type,
+      state: params.state,
+      desc: params.desc,
+      deviceTimestamp: params.timestamp,
     });
-    p.host.send(puActorId(conn.deviceId), { type: 'vd.alarm', alarmId: id, channel: params.channel, alarmType: params.type, state: params.state, timestamp: params.timestamp });
+    p.host.send(puActorId(conn.deviceId), {
+      type: 'vd.alarm',
+      alarmId: id,
+      channel: params.channel,
+      alarmType: params.type,
+      state: params.state,
+      timestamp: params.timestamp,
+    });
     // A picture is wanted when an alarm begins or pulses, not when it ends (I.2.16), and while the device's picture
     // budget lasts (the alarm itself is recorded either way).
     if (params.state === 'end' || !p.vd.budgets.pictures.take(conn.deviceId)) return {};
@@ -88,7 +107,9 @@ const HANDLERS = {
 
   LogDone: (async (p, conn, params) => {
     checkMac(conn, params.mac_id);
-    await p.db.orm.update(deviceLogs).set({ status: params.status, size: params.size, doneAt: new Date() })
+    await p.db.orm
+      .update(deviceLogs)
+      .set({ status: params.status, size: params.size, doneAt: new Date() })
       .where(and(eq(deviceLogs.deviceId, conn.deviceId), eq(deviceLogs.transId, params.trans_id)));
     p.host.send(puActorId(conn.deviceId), { type: 'vd.logDone', transId: params.trans_id, status: params.status, size: params.size });
   }) as Handler<LogDoneParams>,

@@ -3,45 +3,45 @@
  * their types and of /api/openapi.json. Path parameters: protocol/paths.ts.
  * @module
  */
-import { z } from 'zod'
-import { ACTOR_ID_MAX_CHARS, CHANNELS_MAX, DEVICE_ID_MAX_CHARS, EPOCH_MS_MAX, KEY_MAX_CHARS, VD_NAME_MAX_CHARS } from './constants.ts'
-import { normalizeMac } from './identity.ts'
-import { ACTOR_TYPE_MAX_CHARS, DeviceId, StreamId } from './paths.ts'
-import { text } from './text.ts'
-import { Channel, TransId } from './vd-common.ts'
-import { LogUploadAsyncParams } from './vd-maint.ts'
-import { SnapshotParams } from './vd-media.ts'
+import { z } from 'zod';
+import { ACTOR_ID_MAX_CHARS, CHANNELS_MAX, DEVICE_ID_MAX_CHARS, EPOCH_MS_MAX, KEY_MAX_CHARS, VD_NAME_MAX_CHARS } from './constants.ts';
+import { normalizeMac } from './identity.ts';
+import { ACTOR_TYPE_MAX_CHARS, DeviceId, StreamId } from './paths.ts';
+import { text } from './text.ts';
+import { Channel, TransId } from './vd-common.ts';
+import { LogUploadAsyncParams } from './vd-maint.ts';
+import { SnapshotParams } from './vd-media.ts';
 
 /** Shortest password the platform accepts for a device or a user (platform's choice). */
-export const PASSWORD_MIN_CHARS = 8
+export const PASSWORD_MIN_CHARS = 8;
 /** Longest password accepted (bounds hashing work; platform's choice). */
-export const PASSWORD_MAX_CHARS = 256
+export const PASSWORD_MAX_CHARS = 256;
 /** Longest user name (platform's choice). */
-export const USERNAME_MAX_CHARS = 64
+export const USERNAME_MAX_CHARS = 64;
 /** Longest actor state filter (a state path such as `online.streaming`). Platform's choice. */
-export const STATE_FILTER_MAX_CHARS = 128
+export const STATE_FILTER_MAX_CHARS = 128;
 /** Largest page of a list (actors, alarms). Platform's choice. */
-export const LIST_PAGE_MAX = 1000
+export const LIST_PAGE_MAX = 1000;
 /** Default page of a list of alarms. */
-export const LIST_PAGE_DEFAULT = 100
+export const LIST_PAGE_DEFAULT = 100;
 /** Largest offset into the actor list. Platform's choice: far beyond any deployment's actors. */
-export const LIST_OFFSET_MAX = 10_000_000
+export const LIST_OFFSET_MAX = 10_000_000;
 /** Largest actor event sequence number (a bigint column read as a JavaScript number). */
-export const ACTOR_SEQ_MAX = Number.MAX_SAFE_INTEGER
+export const ACTOR_SEQ_MAX = Number.MAX_SAFE_INTEGER;
 
 /** Characters of a MAC address written in any common notation (with separators: 17), with room for spaces. */
-const MAC_TEXT_MAX_CHARS = 32
+const MAC_TEXT_MAX_CHARS = 32;
 
 /** A MAC address in any common notation, normalised to 12 lower-case hex digits. */
 export const MacAddress = text(MAC_TEXT_MAX_CHARS).transform((given, ctx) => {
-  const mac = normalizeMac(given)
-  if (mac !== undefined) return mac
-  ctx.issues.push({ code: 'custom', message: 'expected a MAC address such as a0:b1:c2:d3:e4:f5', input: given })
-  return z.NEVER
-})
+  const mac = normalizeMac(given);
+  if (mac !== undefined) return mac;
+  ctx.issues.push({ code: 'custom', message: 'expected a MAC address such as a0:b1:c2:d3:e4:f5', input: given });
+  return z.NEVER;
+});
 
 /** A password as given to the API (only ever stored as an argon2id hash). */
-export const Password = text(PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS)
+export const Password = text(PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS);
 
 /** `POST /api/admin/devices`: provision a PU. */
 export const ProvisionDevice = z.object({
@@ -59,27 +59,30 @@ export const ProvisionDevice = z.object({
    * under its key, because it must compute the HMAC itself. Off by default.
    */
   signed_login: z.boolean().default(false),
-})
+});
 /** A provisioning request. */
-export type ProvisionDevice = z.infer<typeof ProvisionDevice>
+export type ProvisionDevice = z.infer<typeof ProvisionDevice>;
 
 /**
  * A user name: letters, digits and `. _ @ -`, beginning with a letter or a digit (so never `.` or `..`, which a URL
  * path cannot carry as one segment: `/api/admin/users/:username/unlock`).
  */
-export const UserName = text(USERNAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'expected letters, digits and . _ @ -, beginning with a letter or digit')
+export const UserName = text(USERNAME_MAX_CHARS, 1).regex(
+  /^[A-Za-z0-9][A-Za-z0-9._@-]*$/,
+  'expected letters, digits and . _ @ -, beginning with a letter or digit',
+);
 
 /** `POST /api/admin/users`: create a user. */
 export const CreateUser = z.object({
   username: UserName,
   password: Password,
   role: z.enum(['user', 'admin']).default('user'),
-})
+});
 /** A user creation request. */
-export type CreateUser = z.infer<typeof CreateUser>
+export type CreateUser = z.infer<typeof CreateUser>;
 
 /** An integer query parameter from `min` to `max` (query values are text: read as numbers). */
-const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** `GET /api/actors` filters. */
 export const ActorListQuery = z.object({
@@ -91,21 +94,21 @@ export const ActorListQuery = z.object({
   since: queryInt(0, EPOCH_MS_MAX).optional(),
   limit: queryInt(1, LIST_PAGE_MAX).optional(),
   offset: queryInt(0, LIST_OFFSET_MAX).optional(),
-})
+});
 
 /** Largest page of actor history. */
-export const HISTORY_PAGE_MAX = 1000
+export const HISTORY_PAGE_MAX = 1000;
 /** Default page of actor history. */
-export const HISTORY_PAGE_DEFAULT = 100
+export const HISTORY_PAGE_DEFAULT = 100;
 
 /** `GET /api/actors/:id/history` paging: events with seq > after, at most limit. */
 export const HistoryQuery = z.object({
   after: queryInt(-1, ACTOR_SEQ_MAX).default(-1),
   limit: queryInt(1, HISTORY_PAGE_MAX).default(HISTORY_PAGE_DEFAULT),
-})
+});
 
 /** `POST /api/session`: sign in. */
-export const SignIn = z.object({ username: text(USERNAME_MAX_CHARS, 1), password: text(PASSWORD_MAX_CHARS, 1) })
+export const SignIn = z.object({ username: text(USERNAME_MAX_CHARS, 1), password: text(PASSWORD_MAX_CHARS, 1) });
 
 /** `POST /api/devices/:id/rpc`: one platform → PU message of Table 9-4, an RPC (`req`) or an event. */
 export const RpcBody = z
@@ -115,33 +118,33 @@ export const RpcBody = z
     /** The message's params, checked against the catalog by name (protocol/vd.ts) before they are sent. */
     params: z.record(text(KEY_MAX_CHARS), z.unknown()).optional(),
   })
-  .refine((b) => (b.req === undefined) !== (b.event === undefined), { message: 'give exactly one of req or event', path: ['req'] })
+  .refine((b) => (b.req === undefined) !== (b.event === undefined), { message: 'give exactly one of req or event', path: ['req'] });
 
 /**
  * LogUploadAsync params as an API caller gives them (`RpcBody.params`): the platform fills `url`,
  * and `trans_id` when absent. Validate with this before anything is stored or granted: `trans_id`
  * is then a bounded, file-safe token (NOTES 11).
  */
-export const LogUploadAsyncCallParams = LogUploadAsyncParams.omit({ url: true }).extend({ trans_id: TransId.optional() })
+export const LogUploadAsyncCallParams = LogUploadAsyncParams.omit({ url: true }).extend({ trans_id: TransId.optional() });
 /** Snapshot params as an API caller gives them: the platform fills `url`; `channel` defaults to 0. */
-export const SnapshotCallParams = SnapshotParams.omit({ url: true }).extend({ channel: Channel.optional() })
+export const SnapshotCallParams = SnapshotParams.omit({ url: true }).extend({ channel: Channel.optional() });
 
 /** Paging of lists (alarms…). */
 export const ListQuery = z.object({
   limit: queryInt(1, LIST_PAGE_MAX).default(LIST_PAGE_DEFAULT),
   /** Alarms received before this instant, milliseconds since the epoch. */
   before: queryInt(0, EPOCH_MS_MAX).optional(),
-})
+});
 
 /** Lowest and highest live bitrate a viewer may ask for, kbit/s (platform's choice). */
-export const LIVE_BITRATE_MIN_KBPS = 64
-export const LIVE_BITRATE_MAX_KBPS = 50_000
+export const LIVE_BITRATE_MIN_KBPS = 64;
+export const LIVE_BITRATE_MAX_KBPS = 50_000;
 
 /** `POST /api/devices/:id/channels/:ch/live`: watch a channel live. */
 export const LiveRequest = z.object({
   /** PushLive `max_bitrate`, kbit/s, when the stream is started by this request. */
   max_bitrate: z.int().min(LIVE_BITRATE_MIN_KBPS).max(LIVE_BITRATE_MAX_KBPS).optional(),
-})
+});
 
 /** `DELETE /api/devices/:id/channels/:ch/live?stream_id=…`: stop watching. */
-export const LiveLeaveQuery = z.object({ stream_id: StreamId })
+export const LiveLeaveQuery = z.object({ stream_id: StreamId });

@@ -3,13 +3,13 @@
  * the actor tools. The single source of their types and of their part of /api/openapi.json.
  * @module
  */
-import { z } from 'zod'
-import { ACTOR_ID_MAX_CHARS, DEVICE_ID_MAX_CHARS } from './constants.ts'
-import { ACTOR_TYPE_MAX_CHARS } from './paths.ts'
-import { text } from './text.ts'
+import { z } from 'zod';
+import { ACTOR_ID_MAX_CHARS, DEVICE_ID_MAX_CHARS } from './constants.ts';
+import { ACTOR_TYPE_MAX_CHARS } from './paths.ts';
+import { text } from './text.ts';
 
 /** A `0`/`1`/`true`/`false` query flag. */
-const Flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true')
+const Flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 /**
  * `GET /api/events`: a server-sent event stream. `devices`: the status of every camera the caller
@@ -25,6 +25,6 @@ export const EventsQuery = z.object({
   parent: text(ACTOR_ID_MAX_CHARS, 1).optional(),
   /** Include each transition's full context (always on with `actor`). */
   context: Flag.optional(),
-})
+});
 /** A live feed request. */
-export type EventsQuery = z.infer<typeof EventsQuery>
+export type EventsQuery = z.infer<typeof EventsQuery>;

@@ -8,27 +8,27 @@
  * without spaces, up to DEVICE_ID_MAX_CHARS, is an identity kept as sent. docs/protocol.md, "MAC addresses and device identities".
  * @module
  */
-import { z } from 'zod'
-import { DEVICE_ID_MAX_CHARS } from './constants.ts'
-import { text } from './text.ts'
+import { z } from 'zod';
+import { DEVICE_ID_MAX_CHARS } from './constants.ts';
+import { text } from './text.ts';
 
 /** The 9.2 request header naming the device. */
-export const MAC_IDENTITY_HEADER = 'Mac-Identity'
+export const MAC_IDENTITY_HEADER = 'Mac-Identity';
 
-const MAC_BARE = /^[0-9a-f]{12}$/i
-const MAC_PAIRS = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i
-const MAC_QUADS = /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i
-const SEPARATORS = /[:.-]/g
-const PRINTABLE_NO_SPACE = /^[\x21-\x7e]+$/
+const MAC_BARE = /^[0-9a-f]{12}$/i;
+const MAC_PAIRS = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i;
+const MAC_QUADS = /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i;
+const SEPARATORS = /[:.-]/g;
+const PRINTABLE_NO_SPACE = /^[\x21-\x7e]+$/;
 
 /**
  * The canonical form of a MAC address (12 lower-case hex digits), or undefined if `text` is not one.
  * @example normalizeMac('A0:B1:C2:D3:E4:F5') // 'a0b1c2d3e4f5'
  */
 export function normalizeMac(text: string): string | undefined {
-  const trimmed = text.trim()
-  const isMac = MAC_BARE.test(trimmed) || MAC_PAIRS.test(trimmed) || MAC_QUADS.test(trimmed)
-  return isMac ? trimmed.replace(SEPARATORS, '').toLowerCase() : undefined
+  const trimmed = text.trim();
+  const isMac = MAC_BARE.test(trimmed) || MAC_PAIRS.test(trimmed) || MAC_QUADS.test(trimmed);
+  return isMac ? trimmed.replace(SEPARATORS, '').toLowerCase() : undefined;
 }
 
 /**
@@ -37,16 +37,16 @@ export function normalizeMac(text: string): string | undefined {
  * @example normalizeDeviceIdentity('2009550000011079') // '2009550000011079'
  */
 export function normalizeDeviceIdentity(text: string): string | undefined {
-  const mac = normalizeMac(text)
-  if (mac !== undefined) return mac
-  const trimmed = text.trim()
-  return trimmed.length <= DEVICE_ID_MAX_CHARS && PRINTABLE_NO_SPACE.test(trimmed) ? trimmed : undefined
+  const mac = normalizeMac(text);
+  if (mac !== undefined) return mac;
+  const trimmed = text.trim();
+  return trimmed.length <= DEVICE_ID_MAX_CHARS && PRINTABLE_NO_SPACE.test(trimmed) ? trimmed : undefined;
 }
 
 /** True when two identities name the same device once normalised. */
 export function sameDevice(a: string, b: string): boolean {
-  const left = normalizeDeviceIdentity(a)
-  return left !== undefined && left === normalizeDeviceIdentity(b)
+  const left = normalizeDeviceIdentity(a);
+  return left !== undefined && left === normalizeDeviceIdentity(b);
 }
 
 /**
@@ -54,20 +54,20 @@ export function sameDevice(a: string, b: string): boolean {
  * header passes (NOTES 4: "must match when sent"), a present one must name the same device.
  */
 export function checkMacIdentity(identity: string, header: string | null | undefined): { ok: true } | { ok: false; error: string } {
-  if (header === null || header === undefined) return { ok: true }
-  return sameDevice(identity, header) ? { ok: true } : { ok: false, error: `${MAC_IDENTITY_HEADER}: does not match the device identity` }
+  if (header === null || header === undefined) return { ok: true };
+  return sameDevice(identity, header) ? { ok: true } : { ok: false, error: `${MAC_IDENTITY_HEADER}: does not match the device identity` };
 }
 
 /** A device identity field: validated and normalised with normalizeDeviceIdentity. */
 export const DeviceIdentity = text(DEVICE_ID_MAX_CHARS).transform((given, ctx) => {
-  const identity = normalizeDeviceIdentity(given)
-  if (identity !== undefined) return identity
+  const identity = normalizeDeviceIdentity(given);
+  if (identity !== undefined) return identity;
   ctx.issues.push({
     code: 'custom',
     message: `expected a MAC address or a device id of 1-${DEVICE_ID_MAX_CHARS} printable characters`,
     input: given,
-  })
-  return z.NEVER
-})
+  });
+  return z.NEVER;
+});
 /** A normalised device identity. */
-export type DeviceIdentity = z.infer<typeof DeviceIdentity>
+export type DeviceIdentity = z.infer<typeof DeviceIdentity>;

@@ -7,7 +7,7 @@
  * because SetConfig sends only what changes and devices omit what they cannot do.
  * @module
  */
-import { z } from 'zod'
+import { z } from 'zod';
 import {
   ALARM_SENSITIVITY_MAX_PCT,
   ALARM_SENSITIVITY_MIN_PCT,
@@ -22,27 +22,27 @@ import {
   LOG_LEVEL_MIN,
   NAME_MAX_CHARS,
   OSD_FONT_SIZES,
-} from './constants.ts'
-import { text } from './text.ts'
-import { EmptyResp, int, NoParams, Tz } from './vd-common.ts'
+} from './constants.ts';
+import { text } from './text.ts';
+import { EmptyResp, int, NoParams, Tz } from './vd-common.ts';
 
-const Flag = z.boolean().optional()
-const Count = int(0, CONFIG_INT_MAX).optional()
-const Name = text(NAME_MAX_CHARS).optional()
+const Flag = z.boolean().optional();
+const Count = int(0, CONFIG_INT_MAX).optional();
+const Name = text(NAME_MAX_CHARS).optional();
 /** Characters of `HH:MM:SS`. */
-const CLOCK_TIME_CHARS = 8
+const CLOCK_TIME_CHARS = 8;
 /** A wall-clock time `HH:MM:SS`. */
-const ClockTime = text(CLOCK_TIME_CHARS).regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'expected HH:MM:SS')
+const ClockTime = text(CLOCK_TIME_CHARS).regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'expected HH:MM:SS');
 /**
  * A vendor's own object (OVC `extension`): any JSON; its keys, strings and depth are bounded by the
  * walk every input goes through (protocol/text.ts), its size by the frame.
  */
-const Extension = z.record(text(KEY_MAX_CHARS), z.unknown())
+const Extension = z.record(text(KEY_MAX_CHARS), z.unknown());
 /** Digits of the largest channel number (a `channls` key). */
-const CHANNEL_MAX_DIGITS = String(CHANNEL_MAX).length
+const CHANNEL_MAX_DIGITS = String(CHANNEL_MAX).length;
 
 /** One alarm detector's settings. */
-const AlarmSetting = z.looseObject({ on: Flag, sensitivity: int(ALARM_SENSITIVITY_MIN_PCT, ALARM_SENSITIVITY_MAX_PCT).optional() })
+const AlarmSetting = z.looseObject({ on: Flag, sensitivity: int(ALARM_SENSITIVITY_MIN_PCT, ALARM_SENSITIVITY_MAX_PCT).optional() });
 
 /** One channel's configuration (OVC dap.md 5.8 `channls.<n>`). */
 export const ChannelConfig = z.looseObject({
@@ -88,7 +88,10 @@ export const ChannelConfig = z.looseObject({
       on: Flag,
       start_time: ClockTime.optional(),
       shutdown_time: ClockTime.optional(),
-      repeat: z.array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])).max(CONFIG_LIST_MAX).optional(),
+      repeat: z
+        .array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']))
+        .max(CONFIG_LIST_MAX)
+        .optional(),
     })
     .optional(),
   osd: z
@@ -99,9 +102,9 @@ export const ChannelConfig = z.looseObject({
     })
     .optional(),
   extension: Extension.optional(),
-})
+});
 /** One channel's configuration. */
-export type ChannelConfig = z.infer<typeof ChannelConfig>
+export type ChannelConfig = z.infer<typeof ChannelConfig>;
 
 /** The device configuration document (OVC dap.md 5.8): open, known fields typed (NOTES 10). */
 export const ConfigDocument = z.looseObject({
@@ -122,38 +125,38 @@ export const ConfigDocument = z.looseObject({
     .optional(),
   led: Flag,
   extension: Extension.optional(),
-})
+});
 /** The device configuration document. */
-export type ConfigDocument = z.infer<typeof ConfigDocument>
+export type ConfigDocument = z.infer<typeof ConfigDocument>;
 
 /** GetConfig request: no params. */
-export const GetConfigParams = NoParams
+export const GetConfigParams = NoParams;
 /** GetConfig request. */
-export type GetConfigParams = z.infer<typeof GetConfigParams>
+export type GetConfigParams = z.infer<typeof GetConfigParams>;
 /** GetConfig answer: the configuration document. */
-export const GetConfigResp = ConfigDocument
+export const GetConfigResp = ConfigDocument;
 /** GetConfig answer. */
-export type GetConfigResp = z.infer<typeof GetConfigResp>
+export type GetConfigResp = z.infer<typeof GetConfigResp>;
 /** SetConfig request: only the fields that change. */
-export const SetConfigParams = ConfigDocument
+export const SetConfigParams = ConfigDocument;
 /** SetConfig request. */
-export type SetConfigParams = z.infer<typeof SetConfigParams>
+export type SetConfigParams = z.infer<typeof SetConfigParams>;
 /** SetConfig answer: the configuration set (H.627.2) or `{}` (OVC); both fit the document. */
-export const SetConfigResp = ConfigDocument
+export const SetConfigResp = ConfigDocument;
 /** SetConfig answer. */
-export type SetConfigResp = z.infer<typeof SetConfigResp>
+export type SetConfigResp = z.infer<typeof SetConfigResp>;
 /** ResetConfig request: no params; the device restores factory settings but keeps its network. */
-export const ResetConfigParams = NoParams
+export const ResetConfigParams = NoParams;
 /** ResetConfig request. */
-export type ResetConfigParams = z.infer<typeof ResetConfigParams>
+export type ResetConfigParams = z.infer<typeof ResetConfigParams>;
 /** ResetConfig answer: `{}`. */
-export const ResetConfigResp = EmptyResp
+export const ResetConfigResp = EmptyResp;
 /** ResetConfig answer. */
-export type ResetConfigResp = z.infer<typeof ResetConfigResp>
+export type ResetConfigResp = z.infer<typeof ResetConfigResp>;
 
 // ── GetCap (I.2.28, NOTES 9, OVC dap.md 5.13) ──
 
-const Capable = z.boolean().default(false)
+const Capable = z.boolean().default(false);
 
 /** The capability set: every flag defaults to false. */
 export const Capabilities = z.object({
@@ -174,15 +177,15 @@ export const Capabilities = z.object({
   switch: Capable,
   led: Capable,
   auto_reboot: Capable,
-})
+});
 /** The capability set. */
-export type Capabilities = z.infer<typeof Capabilities>
+export type Capabilities = z.infer<typeof Capabilities>;
 
 /** GetCap request: no params. */
-export const GetCapParams = NoParams
+export const GetCapParams = NoParams;
 /** GetCap request. */
-export type GetCapParams = z.infer<typeof GetCapParams>
+export type GetCapParams = z.infer<typeof GetCapParams>;
 /** GetCap answer: the capability set (OVC dap.md 5.13; H.627.2 lists none, NOTES 9). */
-export const GetCapResp = Capabilities
+export const GetCapResp = Capabilities;
 /** GetCap answer. */
-export type GetCapResp = z.infer<typeof GetCapResp>
+export type GetCapResp = z.infer<typeof GetCapResp>;

@@ -3,38 +3,38 @@
  * (H.627.2 I.2.12–I.2.16, I.2.22–I.2.25).
  * @module
  */
-import { z } from 'zod'
-import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, URL_MAX_BYTES } from './constants.ts'
-import { MAX_BITRATE_MAX_BPS, PRERECORD_MAX_S, SEG_DURATION_MAX_S, SEG_MAX_COUNT_MAX, SEG_MAX_SIZE_MAX_BYTES } from './recording-api.ts'
-import { text } from './text.ts'
-import { Channel, EmptyResp, int, optional, optionalText, OptionalUrl, Text, url, Url } from './vd-common.ts'
+import { z } from 'zod';
+import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, URL_MAX_BYTES } from './constants.ts';
+import { MAX_BITRATE_MAX_BPS, PRERECORD_MAX_S, SEG_DURATION_MAX_S, SEG_MAX_COUNT_MAX, SEG_MAX_SIZE_MAX_BYTES } from './recording-api.ts';
+import { text } from './text.ts';
+import { Channel, EmptyResp, int, optional, optionalText, OptionalUrl, Text, url, Url } from './vd-common.ts';
 
 /** A bit rate in bit/s; 0 means no limit (OVC dap.md LivePublish); at most the platform's MAX_BITRATE_MAX_BPS. */
-const MaxBitrate = int(0, MAX_BITRATE_MAX_BPS)
+const MaxBitrate = int(0, MAX_BITRATE_MAX_BPS);
 
 // ── PushLive, StopLive (I.2.12, I.2.13, NOTES 17) ──
 
 /** PushLive request: push the channel to `url` (SRT, with the stream id in it) as `stream_id`. */
-export const PushLiveParams = z.object({ channel: Channel, url: Url, stream_id: Text, max_bitrate: MaxBitrate })
+export const PushLiveParams = z.object({ channel: Channel, url: Url, stream_id: Text, max_bitrate: MaxBitrate });
 /** PushLive request. */
-export type PushLiveParams = z.infer<typeof PushLiveParams>
+export type PushLiveParams = z.infer<typeof PushLiveParams>;
 /** PushLive answer: `{}` (pushing, or already pushing that stream). */
-export const PushLiveResp = EmptyResp
+export const PushLiveResp = EmptyResp;
 /** PushLive answer. */
-export type PushLiveResp = z.infer<typeof PushLiveResp>
+export type PushLiveResp = z.infer<typeof PushLiveResp>;
 /** StopLive request. */
-export const StopLiveParams = z.object({ stream_id: Text, channel: Channel })
+export const StopLiveParams = z.object({ stream_id: Text, channel: Channel });
 /** StopLive request. */
-export type StopLiveParams = z.infer<typeof StopLiveParams>
+export type StopLiveParams = z.infer<typeof StopLiveParams>;
 /** StopLive answer: `{}` (stopped, or no such stream). */
-export const StopLiveResp = EmptyResp
+export const StopLiveResp = EmptyResp;
 /** StopLive answer. */
-export type StopLiveResp = z.infer<typeof StopLiveResp>
+export type StopLiveResp = z.infer<typeof StopLiveResp>;
 
 // ── StartRecord, StopRecord (I.2.14, I.2.15, NOTES 16) ──
 
 /** The Vr URL a recording channel calls: at most CBK_URL_MAX_BYTES bytes of UTF-8. */
-export const CbkUrl = url(CBK_URL_MAX_BYTES)
+export const CbkUrl = url(CBK_URL_MAX_BYTES);
 
 /** StartRecord request: record the channel in segments and upload them through `cbk_url` (Vr). */
 export const StartRecordParams = z.object({
@@ -52,26 +52,26 @@ export const StartRecordParams = z.object({
   /** First segment's timestamp, seconds since the epoch; <= 0 means "use the device clock". */
   start_ts: z.number().min(-EPOCH_S_MAX).max(EPOCH_S_MAX),
   cbk_url: CbkUrl,
-})
+});
 /** StartRecord request. */
-export type StartRecordParams = z.infer<typeof StartRecordParams>
+export type StartRecordParams = z.infer<typeof StartRecordParams>;
 /** StartRecord answer: `{}`. */
-export const StartRecordResp = EmptyResp
+export const StartRecordResp = EmptyResp;
 /** StartRecord answer. */
-export type StartRecordResp = z.infer<typeof StartRecordResp>
+export type StartRecordResp = z.infer<typeof StartRecordResp>;
 /** StopRecord request. */
-export const StopRecordParams = z.object({ session_id: Text, channel: Channel })
+export const StopRecordParams = z.object({ session_id: Text, channel: Channel });
 /** StopRecord request. */
-export type StopRecordParams = z.infer<typeof StopRecordParams>
+export type StopRecordParams = z.infer<typeof StopRecordParams>;
 /** StopRecord answer: `{}` (stopped, or no such session). */
-export const StopRecordResp = EmptyResp
+export const StopRecordResp = EmptyResp;
 /** StopRecord answer. */
-export type StopRecordResp = z.infer<typeof StopRecordResp>
+export type StopRecordResp = z.infer<typeof StopRecordResp>;
 
 // ── AlarmNotify (I.2.16, NOTES 18) ──
 
 /** AlarmNotify `state`: start/end for "state" types, pulse for "single" ones (any is accepted). */
-export const AlarmState = z.enum(['start', 'end', 'pulse'])
+export const AlarmState = z.enum(['start', 'end', 'pulse']);
 
 /**
  * AlarmNotify request: an alarm on a channel at `timestamp` (seconds since the epoch; a device
@@ -83,40 +83,40 @@ export const AlarmNotifyParams = z.object({
   type: int(ALARM_TYPE_MIN, ALARM_TYPE_MAX),
   state: AlarmState,
   desc: text(DESC_MAX_CHARS),
-})
+});
 /** AlarmNotify request. */
-export type AlarmNotifyParams = z.infer<typeof AlarmNotifyParams>
+export type AlarmNotifyParams = z.infer<typeof AlarmNotifyParams>;
 /** AlarmNotify answer: where to upload the alarm picture, if one is wanted. */
-export const AlarmNotifyResp = z.object({ pic_upload_url: OptionalUrl })
+export const AlarmNotifyResp = z.object({ pic_upload_url: OptionalUrl });
 /** AlarmNotify answer. */
-export type AlarmNotifyResp = z.infer<typeof AlarmNotifyResp>
+export type AlarmNotifyResp = z.infer<typeof AlarmNotifyResp>;
 
 // ── Snapshot (I.2.22, NOTES 19) ──
 
 /** Snapshot request: upload a picture of the channel to `url`, then answer. */
-export const SnapshotParams = z.object({ channel: Channel, url: Url })
+export const SnapshotParams = z.object({ channel: Channel, url: Url });
 /** Snapshot request. */
-export type SnapshotParams = z.infer<typeof SnapshotParams>
+export type SnapshotParams = z.infer<typeof SnapshotParams>;
 /** Snapshot answer: `{}`, sent once the picture is uploaded. */
-export const SnapshotResp = EmptyResp
+export const SnapshotResp = EmptyResp;
 /** Snapshot answer. */
-export type SnapshotResp = z.infer<typeof SnapshotResp>
+export type SnapshotResp = z.infer<typeof SnapshotResp>;
 
 // ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25) ──
 
 /** PlayVideo event: play the file at `url` on the channel. */
-export const PlayVideoParams = z.object({ channel: Channel, url: Url })
+export const PlayVideoParams = z.object({ channel: Channel, url: Url });
 /** PlayVideo event. */
-export type PlayVideoParams = z.infer<typeof PlayVideoParams>
+export type PlayVideoParams = z.infer<typeof PlayVideoParams>;
 /** CtrlVideo event: stop, pause or resume playing. */
-export const CtrlVideoParams = z.object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume']) })
+export const CtrlVideoParams = z.object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume']) });
 /** CtrlVideo event. */
-export type CtrlVideoParams = z.infer<typeof CtrlVideoParams>
+export type CtrlVideoParams = z.infer<typeof CtrlVideoParams>;
 /** QueryVideoStatus request. */
-export const QueryVideoStatusParams = z.object({ channel: Channel })
+export const QueryVideoStatusParams = z.object({ channel: Channel });
 /** QueryVideoStatus request. */
-export type QueryVideoStatusParams = z.infer<typeof QueryVideoStatusParams>
+export type QueryVideoStatusParams = z.infer<typeof QueryVideoStatusParams>;
 /** QueryVideoStatus answer: play status and, while playing, the file's URL. */
-export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: optionalText(text(URL_MAX_BYTES, 1)) })
+export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: optionalText(text(URL_MAX_BYTES, 1)) });
 /** QueryVideoStatus answer. */
-export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>
+export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>;

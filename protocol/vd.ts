@@ -3,9 +3,9 @@
  * schemas and clause, and validation of params and answers by message name.
  * @module
  */
-import type { z } from 'zod'
-import { parseWith } from './errors.ts'
-import { GetCapParams, GetCapResp, GetConfigParams, GetConfigResp, ResetConfigParams, ResetConfigResp, SetConfigParams, SetConfigResp } from './vd-config.ts'
+import type { z } from 'zod';
+import { parseWith } from './errors.ts';
+import { GetCapParams, GetCapResp, GetConfigParams, GetConfigResp, ResetConfigParams, ResetConfigResp, SetConfigParams, SetConfigResp } from './vd-config.ts';
 import {
   BatteryChangeParams,
   BindParams,
@@ -27,8 +27,8 @@ import {
   SettimeParams,
   SettimeResp,
   UpgradeFirmwareParams,
-} from './vd-device.ts'
-import { FormatDiskParams, FormatDiskResp, GetDiskInfoParams, GetDiskInfoResp, LogDoneParams, LogUploadAsyncParams, LogUploadAsyncResp } from './vd-maint.ts'
+} from './vd-device.ts';
+import { FormatDiskParams, FormatDiskResp, GetDiskInfoParams, GetDiskInfoResp, LogDoneParams, LogUploadAsyncParams, LogUploadAsyncResp } from './vd-maint.ts';
 import {
   AlarmNotifyParams,
   AlarmNotifyResp,
@@ -46,8 +46,8 @@ import {
   StopLiveResp,
   StopRecordParams,
   StopRecordResp,
-} from './vd-media.ts'
-import { CtrlPTZParams, GetPTZPresetListParams, GetPTZPresetListResp } from './vd-ptz.ts'
+} from './vd-media.ts';
+import { CtrlPTZParams, GetPTZPresetListParams, GetPTZPresetListResp } from './vd-ptz.ts';
 
 /** The 32 Vd message names, in the order of Table 9-4. */
 export const VD_NAMES = [
@@ -83,18 +83,18 @@ export const VD_NAMES = [
   'LogDone',
   'GetDiskInfo',
   'FormatDisk',
-] as const
+] as const;
 
 /** A Vd message name, exactly as on the wire. */
-export type VdName = (typeof VD_NAMES)[number]
+export type VdName = (typeof VD_NAMES)[number];
 /** Who sends a message: the premises unit or the service platform. */
-export type VdSide = 'pu' | 'platform'
+export type VdSide = 'pu' | 'platform';
 /** A request-response message (9.3.2.1.1). */
-export type VdRpcEntry = { readonly kind: 'rpc'; readonly from: VdSide; readonly params: z.ZodType; readonly resp: z.ZodType; readonly clause: string }
+export type VdRpcEntry = { readonly kind: 'rpc'; readonly from: VdSide; readonly params: z.ZodType; readonly resp: z.ZodType; readonly clause: string };
 /** A notification without answer (9.3.2.1.2). */
-export type VdEventEntry = { readonly kind: 'event'; readonly from: VdSide; readonly params: z.ZodType; readonly clause: string }
+export type VdEventEntry = { readonly kind: 'event'; readonly from: VdSide; readonly params: z.ZodType; readonly clause: string };
 /** One catalog entry. */
-export type VdEntry = VdRpcEntry | VdEventEntry
+export type VdEntry = VdRpcEntry | VdEventEntry;
 
 /** The Vd catalog: kind and sender from Table 9-4 (with NOTES errata), schemas, Appendix I clause. */
 export const vd = {
@@ -130,29 +130,29 @@ export const vd = {
   LogDone: { kind: 'event', from: 'pu', params: LogDoneParams, clause: 'I.2.30' },
   GetDiskInfo: { kind: 'rpc', from: 'platform', params: GetDiskInfoParams, resp: GetDiskInfoResp, clause: 'I.2.31' },
   FormatDisk: { kind: 'rpc', from: 'platform', params: FormatDiskParams, resp: FormatDiskResp, clause: 'I.2.32' },
-} as const satisfies Record<VdName, VdEntry>
+} as const satisfies Record<VdName, VdEntry>;
 
 /** The catalog's type. */
-type Catalog = typeof vd
+type Catalog = typeof vd;
 /** Names of the RPC messages. */
-export type VdRpcName = { [N in VdName]: Catalog[N] extends { kind: 'rpc' } ? N : never }[VdName]
+export type VdRpcName = { [N in VdName]: Catalog[N] extends { kind: 'rpc' } ? N : never }[VdName];
 /** Names of the event messages. */
-export type VdEventName = Exclude<VdName, VdRpcName>
+export type VdEventName = Exclude<VdName, VdRpcName>;
 /** Validated (normalised) params of message `N`. */
-export type VdParams<N extends VdName> = z.output<Catalog[N]['params']>
+export type VdParams<N extends VdName> = z.output<Catalog[N]['params']>;
 /** Params of message `N` as they may be written (before normalisation). */
-export type VdParamsInput<N extends VdName> = z.input<Catalog[N]['params']>
+export type VdParamsInput<N extends VdName> = z.input<Catalog[N]['params']>;
 /** Validated (normalised) answer of RPC `N`. */
-export type VdResp<N extends VdRpcName> = z.output<Catalog[N]['resp']>
+export type VdResp<N extends VdRpcName> = z.output<Catalog[N]['resp']>;
 /** Answer of RPC `N` as it may be written. */
-export type VdRespInput<N extends VdRpcName> = z.input<Catalog[N]['resp']>
+export type VdRespInput<N extends VdRpcName> = z.input<Catalog[N]['resp']>;
 
 /** Result of validating a Vd payload: the normalised value, an unknown name (answer err 101), or invalid. */
-export type VdValidation<T> = { ok: true; value: T } | { ok: false; kind: 'unknown-name' | 'invalid'; error: string }
+export type VdValidation<T> = { ok: true; value: T } | { ok: false; kind: 'unknown-name' | 'invalid'; error: string };
 
 /** True when `name` is one of the 32 Vd message names. */
 export function isVdName(name: string): name is VdName {
-  return Object.hasOwn(vd, name)
+  return Object.hasOwn(vd, name);
 }
 
 /**
@@ -161,40 +161,40 @@ export function isVdName(name: string): name is VdName {
  * @example acceptsVd(frame.req, 'pu', 'rpc') // true for 'Keepalive', false for 'PushLive'
  */
 export function acceptsVd(name: string, from: VdSide, kind: VdEntry['kind']): name is VdName {
-  return isVdName(name) && vd[name].from === from && vd[name].kind === kind
+  return isVdName(name) && vd[name].from === from && vd[name].kind === kind;
 }
 
 /**
  * Validate the params of message `name`; the error names the field (`params.channels[0].state: …`).
  * @example validateVdParams('Keepalive', frame.params)
  */
-export function validateVdParams<N extends VdName>(name: N, params: unknown): VdValidation<VdParams<N>>
+export function validateVdParams<N extends VdName>(name: N, params: unknown): VdValidation<VdParams<N>>;
 /** Validate the params of a message named on the wire; an unknown name is its own result. */
-export function validateVdParams(name: string, params: unknown): VdValidation<unknown>
+export function validateVdParams(name: string, params: unknown): VdValidation<unknown>;
 export function validateVdParams(name: string, params: unknown): VdValidation<unknown> {
-  if (!isVdName(name)) return unknownName(name)
-  return validate(vd[name].params, params, 'params')
+  if (!isVdName(name)) return unknownName(name);
+  return validate(vd[name].params, params, 'params');
 }
 
 /**
  * Validate the answer to RPC `name` (the caller knows the name from the request's `seq`).
  * @example validateVdResp('GetPTZPresetList', frame.resp)
  */
-export function validateVdResp<N extends VdRpcName>(name: N, resp: unknown): VdValidation<VdResp<N>>
+export function validateVdResp<N extends VdRpcName>(name: N, resp: unknown): VdValidation<VdResp<N>>;
 /** Validate the answer to an RPC named on the wire; an unknown name is its own result. */
-export function validateVdResp(name: string, resp: unknown): VdValidation<unknown>
+export function validateVdResp(name: string, resp: unknown): VdValidation<unknown>;
 export function validateVdResp(name: string, resp: unknown): VdValidation<unknown> {
-  if (!isVdName(name)) return unknownName(name)
-  const entry: VdEntry = vd[name]
-  if (entry.kind === 'event') return { ok: false, kind: 'invalid', error: `${name} is an event: it has no response` }
-  return validate(entry.resp, resp, 'resp')
+  if (!isVdName(name)) return unknownName(name);
+  const entry: VdEntry = vd[name];
+  if (entry.kind === 'event') return { ok: false, kind: 'invalid', error: `${name} is an event: it has no response` };
+  return validate(entry.resp, resp, 'resp');
 }
 
 function validate(schema: z.ZodType, input: unknown, root: string): VdValidation<unknown> {
-  const parsed = parseWith(schema, input, root)
-  return parsed.ok ? parsed : { ok: false, kind: 'invalid', error: parsed.error }
+  const parsed = parseWith(schema, input, root);
+  return parsed.ok ? parsed : { ok: false, kind: 'invalid', error: parsed.error };
 }
 
 function unknownName(name: string): VdValidation<never> {
-  return { ok: false, kind: 'unknown-name', error: `unknown message ${JSON.stringify(name)}` }
+  return { ok: false, kind: 'unknown-name', error: `unknown message ${JSON.stringify(name)}` };
 }

@@ -3,22 +3,22 @@
  * `GET /Vs/getServerAddr?macid=…` answered with the servers to use and the platform's clock.
  * @module
  */
-import { z } from 'zod'
-import { HB_INTERVAL_MAX_S, HOST_MAX_CHARS, INFO_MAX_CHARS, PORT_MAX, SYNC_TIME_MAX_US, SYNC_TIME_US_PER_MS, VS_COUNT_MAX } from './constants.ts'
-import { parseWith, type Result } from './errors.ts'
-import { checkMacIdentity, DeviceIdentity } from './identity.ts'
-import { text } from './text.ts'
+import { z } from 'zod';
+import { HB_INTERVAL_MAX_S, HOST_MAX_CHARS, INFO_MAX_CHARS, PORT_MAX, SYNC_TIME_MAX_US, SYNC_TIME_US_PER_MS, VS_COUNT_MAX } from './constants.ts';
+import { parseWith, type Result } from './errors.ts';
+import { checkMacIdentity, DeviceIdentity } from './identity.ts';
+import { text } from './text.ts';
 
 /** Path of the scheduling request. */
-export const VS_PATH = '/Vs/getServerAddr' // H.627.2 I.1
+export const VS_PATH = '/Vs/getServerAddr'; // H.627.2 I.1
 
 /** Query of getServerAddr: `macid` is required (a GET body is ignored, NOTES 4). */
-export const VsGetServerAddrQuery = z.object({ macid: DeviceIdentity })
+export const VsGetServerAddrQuery = z.object({ macid: DeviceIdentity });
 /** A validated getServerAddr query, `macid` normalised. */
-export type VsGetServerAddrQuery = z.infer<typeof VsGetServerAddrQuery>
+export type VsGetServerAddrQuery = z.infer<typeof VsGetServerAddrQuery>;
 
-const Port = z.int().min(0).max(PORT_MAX)
-const Domain = text(HOST_MAX_CHARS)
+const Port = z.int().min(0).max(PORT_MAX);
+const Domain = text(HOST_MAX_CHARS);
 
 /** Successful getServerAddr answer (I.1 plus OVC's hibernation and P2P fields, NOTES 4). */
 export const VsGetServerAddrResp = z.object({
@@ -46,17 +46,17 @@ export const VsGetServerAddrResp = z.object({
   HibernationHBInterval: z.int().min(0).max(HB_INTERVAL_MAX_S).optional(),
   /** Most P2P sessions the device should serve (OVC). */
   MaxP2PSession: z.int().min(0).max(VS_COUNT_MAX).optional(),
-})
+});
 /** A getServerAddr answer. */
-export type VsGetServerAddrResp = z.infer<typeof VsGetServerAddrResp>
+export type VsGetServerAddrResp = z.infer<typeof VsGetServerAddrResp>;
 
 /** Failed Vs answer, sent with a 4xx/5xx status. */
-export const VsFailure = z.object({ info: text(INFO_MAX_CHARS) })
+export const VsFailure = z.object({ info: text(INFO_MAX_CHARS) });
 /** A Vs failure body. */
-export type VsFailure = z.infer<typeof VsFailure>
+export type VsFailure = z.infer<typeof VsFailure>;
 
 /** Query parameters as a route sees them. */
-export type QueryInput = URLSearchParams | Record<string, string | undefined>
+export type QueryInput = URLSearchParams | Record<string, string | undefined>;
 
 /**
  * Validate a getServerAddr request: the `macid` query parameter, and the `Mac-Identity` header when
@@ -64,14 +64,14 @@ export type QueryInput = URLSearchParams | Record<string, string | undefined>
  * @example parseVsGetServerAddr(new URL(req.url).searchParams, req.headers.get('Mac-Identity'))
  */
 export function parseVsGetServerAddr(query: QueryInput, macIdentity?: string | null): Result<VsGetServerAddrQuery> {
-  const macid = query instanceof URLSearchParams ? (query.get('macid') ?? undefined) : query['macid']
-  const parsed = parseWith(VsGetServerAddrQuery, { macid }, 'query')
-  if (!parsed.ok) return parsed
-  const header = checkMacIdentity(parsed.value.macid, macIdentity)
-  return header.ok ? parsed : header
+  const macid = query instanceof URLSearchParams ? (query.get('macid') ?? undefined) : query['macid'];
+  const parsed = parseWith(VsGetServerAddrQuery, { macid }, 'query');
+  if (!parsed.ok) return parsed;
+  const header = checkMacIdentity(parsed.value.macid, macIdentity);
+  return header.ok ? parsed : header;
 }
 
 /** Vs `SyncTime` for an instant given in milliseconds since the epoch (e.g. `Date.now()`). */
 export function syncTimeFromMs(ms: number): number {
-  return Math.round(ms) * SYNC_TIME_US_PER_MS
+  return Math.round(ms) * SYNC_TIME_US_PER_MS;
 }

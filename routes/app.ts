@@ -93,7 +93,14 @@ export function buildApp(p: Platform) {
   api.route('/events', guarded(eventRoutes(p, p.feed)));
   api.route('/machines', guarded(machineRoutes(p)));
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
-  api.get('/openapi.json', openApiHandler(app, { title: 'h627 CU and admin API', version: pkg.version, description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).' }));
+  api.get(
+    '/openapi.json',
+    openApiHandler(app, {
+      title: 'h627 CU and admin API',
+      version: pkg.version,
+      description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).',
+    }),
+  );
   app.route('/api', api);
   app.route('/', consolePageRoutes());
   return app;

@@ -15,10 +15,14 @@ import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
 export type Principal =
   | { kind: 'admin-token'; role: 'admin' }
   | {
-    kind: 'user'; role: 'user' | 'admin'; userId: string; username: string;
-    /** The sign-in session's public id (not a credential) and its end, epoch ms: what signed URLs are bound to. */
-    sessionId?: string; sessionExpiresAt?: number;
-  };
+      kind: 'user';
+      role: 'user' | 'admin';
+      userId: string;
+      username: string;
+      /** The sign-in session's public id (not a credential) and its end, epoch ms: what signed URLs are bound to. */
+      sessionId?: string;
+      sessionExpiresAt?: number;
+    };
 
 /** Hono environment of authenticated routes. */
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -97,31 +101,37 @@ function chargeUser(p: Platform, principal: Principal): void {
 
 /** Require a valid token (bearer header, or the console's session cookie); sets `principal`. */
 export function authenticate(p: Platform, resolveUser?: TokenResolver) {
-  return tagged(createMiddleware<AuthEnv>(async (c, next) => {
-    const token = bearerOf(c.req.header('Authorization'));
-    let principal: Principal | undefined;
-    if (token) {
-      if (sameSecret(token, p.adminToken)) principal = { kind: 'admin-token', role: 'admin' };
-      else principal = await resolveUser?.(token);
-      if (!principal) throw new DomainError('unauthorized', 'invalid or expired bearer token');
-    } else {
-      const cookie = getCookie(c, SESSION_COOKIE);
-      if (!cookie) throw new DomainError('unauthorized', 'missing bearer token (Authorization: Bearer …) or session cookie');
-      checkCsrf(c);
-      principal = await resolveUser?.(cookie);
-      if (!principal) throw new DomainError('unauthorized', 'session expired or signed out: sign in again');
-    }
-    chargeUser(p, principal);
-    c.set('principal', principal);
-    await next();
-  }), 'user');
+  return tagged(
+    createMiddleware<AuthEnv>(async (c, next) => {
+      const token = bearerOf(c.req.header('Authorization'));
+      let principal: Principal | undefined;
+      if (token) {
+        if (sameSecret(token, p.adminToken)) principal = { kind: 'admin-token', role: 'admin' };
+        else principal = await resolveUser?.(token);
+        if (!principal) throw new DomainError('unauthorized', 'invalid or expired bearer token');
+      } else {
+        const cookie = getCookie(c, SESSION_COOKIE);
+        if (!cookie) throw new DomainError('unauthorized', 'missing bearer token (Authorization: Bearer …) or session cookie');
+        checkCsrf(c);
+        principal = await resolveUser?.(cookie);
+        if (!principal) throw new DomainError('unauthorized', 'session expired or signed out: sign in again');
+      }
+      chargeUser(p, principal);
+      c.set('principal', principal);
+      await next();
+    }),
+    'user',
+  );
 }
 
 /** Require an admin (the admin token or a user with role admin). */
-export const requireAdmin = tagged(createMiddleware<AuthEnv>(async (c, next) => {
-  if (c.var.principal.role !== 'admin') throw new DomainError('forbidden', 'this needs an admin');
-  await next();
-}), 'admin');
+export const requireAdmin = tagged(
+  createMiddleware<AuthEnv>(async (c, next) => {
+    if (c.var.principal.role !== 'admin') throw new DomainError('forbidden', 'this needs an admin');
+    await next();
+  }),
+  'admin',
+);
 
 /**
  * `/metrics` behind METRICS_TOKEN when it is set (a Prometheus scrape config's `bearer_token`; the admin token

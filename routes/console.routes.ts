@@ -27,14 +27,25 @@ export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actor
  * (mpegts.js and hls.js feed the video element through MediaSource), workers as blob:.
  */
 export const CONSOLE_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
-  "media-src 'self' blob:", "worker-src 'self' blob:", "connect-src 'self'", "object-src 'none'",
-  "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 const PAGE_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CONSOLE_CSP,
-  'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin',
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  'Content-Security-Policy': CONSOLE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
 };
 
 /** The console's pages and bundled files (built once, on first use). */
@@ -51,7 +62,9 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
     const a = (await get()).assets.get(c.req.param('name'));
     if (!a) throw new DomainError('not-found', `no console file ${c.req.param('name')}`);
     return c.body(a.body as Uint8Array<ArrayBuffer>, 200, {
-      'Content-Type': a.type, 'Cache-Control': 'public, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff',
+      'Content-Type': a.type,
+      'Cache-Control': 'public, max-age=31536000, immutable',
+      'X-Content-Type-Options': 'nosniff',
     });
   });
   return app;
@@ -65,7 +78,11 @@ export function consoleSessionRoutes(p: Platform) {
       const b = c.req.valid('json');
       const s = await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address);
       setCookie(c, SESSION_COOKIE, s.token, {
-        path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: Math.floor(SESSION_TTL_MS / 1000),
+        path: '/',
+        secure: true,
+        httpOnly: true,
+        sameSite: 'Strict',
+        maxAge: Math.floor(SESSION_TTL_MS / 1000),
       });
       return c.json({ user: s.user, expires_at: s.expires_at }, 201);
     })
@@ -88,12 +105,17 @@ function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHandler<A
 /** `/api/machines`: the registered machine versions and their statechart diagrams (SVG). */
 export function machineRoutes(p: Platform) {
   return new Hono<AuthEnv>()
-    .get('/', (c) => c.json({
-      machines: p.host.registry.all().map((d) => ({
-        type: d.type, version: d.version, machineId: d.machine.id, latest: p.host.registry.latest(d.type).version === d.version,
-        diagram: `/api/machines/${encodeURIComponent(d.type)}/${d.version}/diagram.svg`,
-      })),
-    }))
+    .get('/', (c) =>
+      c.json({
+        machines: p.host.registry.all().map((d) => ({
+          type: d.type,
+          version: d.version,
+          machineId: d.machine.id,
+          latest: p.host.registry.latest(d.type).version === d.version,
+          diagram: `/api/machines/${encodeURIComponent(d.type)}/${d.version}/diagram.svg`,
+        })),
+      }),
+    )
     .get('/:type/:version/diagram.svg', validate('param', MachinePath), async (c) => {
       const { type, version } = c.req.valid('param');
       const def = p.host.registry.all().find((d) => d.type === type && d.version === version);

@@ -35,36 +35,66 @@ export function deviceRoutes(p: Platform) {
       const out = await p.rpc.call(row.id, c.req.valid('json'), { name: who.kind === 'user' ? who.username : 'admin', admin: who.role === 'admin' });
       const a = out.answer;
       if (a.ok) return c.json({ resp: a.resp, ...out.extra });
-      if (a.kind === 'err') return c.json({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `the device answered err ${a.code}: ${a.msg}`, err: { code: a.code, msg: a.msg }, ...out.extra }, 502, { 'Content-Type': 'application/problem+json' });
+      if (a.kind === 'err')
+        return c.json(
+          {
+            type: 'about:blank',
+            title: 'Bad Gateway',
+            status: 502,
+            detail: `the device answered err ${a.code}: ${a.msg}`,
+            err: { code: a.code, msg: a.msg },
+            ...out.extra,
+          },
+          502,
+          { 'Content-Type': 'application/problem+json' },
+        );
       if (a.kind === 'timeout') return problem(c, 504, a.msg);
       return problem(c, 502, a.msg);
     })
     .get('/:id/alarms', validate('param', DevicePath), validate('query', ListQuery), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const q = c.req.valid('query');
-      const list = await p.db.orm.select().from(alarms)
+      const list = await p.db.orm
+        .select()
+        .from(alarms)
         .where(q.before ? and(eq(alarms.deviceId, row.id), lt(alarms.receivedAt, new Date(q.before))) : eq(alarms.deviceId, row.id))
-        .orderBy(desc(alarms.receivedAt)).limit(q.limit);
+        .orderBy(desc(alarms.receivedAt))
+        .limit(q.limit);
       return c.json({
         alarms: list.map((a) => ({
-          id: a.id, channel: a.channel, type: a.type, state: a.state, desc: a.desc, device_timestamp: a.deviceTimestamp,
-          received_at: a.receivedAt.toISOString(), picture: a.picture ? `/api/devices/${encodeURIComponent(row.id)}/alarms/${a.id}/picture` : null,
+          id: a.id,
+          channel: a.channel,
+          type: a.type,
+          state: a.state,
+          desc: a.desc,
+          device_timestamp: a.deviceTimestamp,
+          received_at: a.receivedAt.toISOString(),
+          picture: a.picture ? `/api/devices/${encodeURIComponent(row.id)}/alarms/${a.id}/picture` : null,
         })),
       });
     })
     .get('/:id/alarms/:alarmId/picture', validate('param', AlarmPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const [a] = await p.db.orm.select().from(alarms).where(and(eq(alarms.deviceId, row.id), eq(alarms.id, c.req.param('alarmId'))));
+      const [a] = await p.db.orm
+        .select()
+        .from(alarms)
+        .where(and(eq(alarms.deviceId, row.id), eq(alarms.id, c.req.param('alarmId'))));
       return fileOr404(a?.picture, 'image/jpeg');
     })
     .get('/:id/snapshots/:sid', validate('param', SnapshotPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const [s] = await p.db.orm.select().from(snapshots).where(and(eq(snapshots.deviceId, row.id), eq(snapshots.id, c.req.param('sid'))));
+      const [s] = await p.db.orm
+        .select()
+        .from(snapshots)
+        .where(and(eq(snapshots.deviceId, row.id), eq(snapshots.id, c.req.param('sid'))));
       return fileOr404(s?.file, 'image/jpeg');
     })
     .get('/:id/logs/:transId', validate('param', LogPath), async (c) => {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
-      const [l] = await p.db.orm.select().from(deviceLogs).where(and(eq(deviceLogs.deviceId, row.id), eq(deviceLogs.transId, c.req.param('transId'))));
+      const [l] = await p.db.orm
+        .select()
+        .from(deviceLogs)
+        .where(and(eq(deviceLogs.deviceId, row.id), eq(deviceLogs.transId, c.req.param('transId'))));
       return fileOr404(l?.file, 'text/plain; charset=utf-8');
     });
 }

@@ -59,10 +59,14 @@ export function eventRoutes(p: Platform, feed = new EventFeed(p)) {
     };
     // A user's session may end while the stream is open (signed out elsewhere, expired): each
     // heartbeat checks it, and ends the stream when it is gone (the page then finds itself signed out).
-    const token = who.kind === 'user' ? bearerOf(c.req.header('Authorization')) ?? getCookie(c, SESSION_COOKIE) : undefined;
+    const token = who.kind === 'user' ? (bearerOf(c.req.header('Authorization')) ?? getCookie(c, SESSION_COOKIE)) : undefined;
     const heartbeat = setInterval(() => {
       write(': heartbeat\n\n');
-      if (token) p.sessions.resolve(token).then((still) => still || close(), () => {});
+      if (token)
+        p.sessions.resolve(token).then(
+          (still) => still || close(),
+          () => {},
+        );
     }, SSE_HEARTBEAT_MS);
     const close = () => {
       if (closed) return;

@@ -23,7 +23,8 @@ export function mediaRoutes(p: Platform) {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return c.json({ info: 'a WebSocket endpoint' }, 426);
     const grant = p.live.takeWsToken(c.req.param('streamId'), c.req.query('token') ?? '');
     if (!grant) return c.json({ info: 'unknown, expired or used viewer token' }, 403);
-    if (!c.env.upgrade(c.req.raw, { data: { handler: handler as SocketHandler<unknown>, state: { grant } } })) return c.json({ info: 'WebSocket upgrade failed' }, 400);
+    if (!c.env.upgrade(c.req.raw, { data: { handler: handler as SocketHandler<unknown>, state: { grant } } }))
+      return c.json({ info: 'WebSocket upgrade failed' }, 400);
     return new Response(null);
   });
 }

@@ -22,7 +22,9 @@ const PROBLEM_SCHEMA: Json = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail'],
   properties: {
-    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
     detail: { type: 'string', description: 'what was wrong, naming the field or the reason' },
     field: { type: 'string', description: 'the offending field, when one is to blame' },
   },
@@ -90,11 +92,12 @@ export function buildOpenApi(app: Pick<Hono, 'routes'>, info: { title: string; v
     for (const m of metas) {
       if (m.target === 'json') requestBody = { required: true, content: { 'application/json': { schema: jsonSchemaOf(m.schema) } } };
       else if (m.target === 'form') requestBody = { required: true, content: { 'application/x-www-form-urlencoded': { schema: jsonSchemaOf(m.schema) } } };
-      else for (const p of parametersOf(m)) {
-        const i = parameters.findIndex((q) => q.name === p.name && q.in === p.in);
-        if (i >= 0) parameters[i] = p;
-        else parameters.push(p);
-      }
+      else
+        for (const p of parametersOf(m)) {
+          const i = parameters.findIndex((q) => q.name === p.name && q.in === p.in);
+          if (i >= 0) parameters[i] = p;
+          else parameters.push(p);
+        }
     }
     const admin = needs.includes('admin');
     const secured = needs.length > 0;
@@ -125,7 +128,12 @@ export function buildOpenApi(app: Pick<Hono, 'routes'>, info: { title: string; v
       schemas: { Problem: PROBLEM_SCHEMA },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'the admin token, or a session token from POST /api/session' },
-        sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'the web console\'s session; state-changing requests also need the X-H627-CSRF header' },
+        sessionCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: "the web console's session; state-changing requests also need the X-H627-CSRF header",
+        },
       },
     },
   };

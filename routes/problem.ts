@@ -28,7 +28,11 @@ export const DB_UNAVAILABLE_INFO = 'service temporarily unavailable (database un
 
 /** An error the API reports to the caller as problem JSON. */
 export class ApiError extends Error {
-  constructor(readonly status: ContentfulStatusCode, message: string, readonly field?: string) {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -36,15 +40,31 @@ export class ApiError extends Error {
 
 /** HTTP status of each domain error kind. */
 export const STATUS_OF_KIND: Record<DomainErrorKind, ContentfulStatusCode> = {
-  invalid: 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, 'rate-limited': 429,
-  upstream: 502, unavailable: 503, timeout: 504,
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'rate-limited': 429,
+  upstream: 502,
+  unavailable: 503,
+  timeout: 504,
 };
 
 /** Standard titles by status. */
 const TITLES: Partial<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** A problem JSON response. */
@@ -86,7 +106,7 @@ export function problemHandler(log: Logger): ErrorHandler {
       const res = err.getResponse();
       return problem(c, err.status as ContentfulStatusCode, err.message || res.statusText || 'request refused');
     }
-    log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err), path: c.req.path }, 'unhandled error in route');
+    log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path }, 'unhandled error in route');
     return problem(c, 500, 'internal error');
   };
 }

@@ -70,7 +70,9 @@ export function recordingRoutes(p: Platform) {
       const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
       const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {
-        'Content-Type': MPEG_TS, 'Content-Length': String(d.size), 'Content-Disposition': `attachment; filename="${d.filename}"`,
+        'Content-Type': MPEG_TS,
+        'Content-Length': String(d.size),
+        'Content-Disposition': `attachment; filename="${d.filename}"`,
         'Cache-Control': 'private, no-store',
       });
     });
@@ -80,7 +82,14 @@ export function recordingRoutes(p: Platform) {
 export function segmentMediaRoutes(p: Platform) {
   return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
-      return await p.recording.playback.segment(c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('a'), c.req.query('s'), c.req.header('range'));
+      return await p.recording.playback.segment(
+        c.req.param('session'),
+        c.req.param('name'),
+        c.req.query('e'),
+        c.req.query('a'),
+        c.req.query('s'),
+        c.req.header('range'),
+      );
     } catch (err) {
       if (err instanceof VrError) return problem(c, err.status, err.message);
       throw err;

@@ -30,21 +30,26 @@ const BAD_REQUEST: ContentfulStatusCode = 400;
 type Refuse = (c: Context, message: string, field: string | undefined) => Response;
 
 function validator<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T, refuse: Refuse) {
-  const mw = zValidator(target, schema, (result, c) => {
-    if (!result.success) {
-      const error = result.error as unknown as z.ZodError;
-      const issue = error.issues[0];
-      const field = issue ? issue.path.map(String).join('.') : undefined;
-      return refuse(c, `${target}: ${formatZodError(error)}`, field || undefined);
-    }
-  }, {
-    validationFunction: (s, value) => {
-      const unstorable = findUnstorable(value);
-      if (unstorable) return { success: false, error: new z.ZodError([unstorable]) } as never;
-      // reportInput lets the message say what came ("got …") rather than only what was expected.
-      return (s as z.ZodType).safeParseAsync(value, { reportInput: true }) as never;
+  const mw = zValidator(
+    target,
+    schema,
+    (result, c) => {
+      if (!result.success) {
+        const error = result.error as unknown as z.ZodError;
+        const issue = error.issues[0];
+        const field = issue ? issue.path.map(String).join('.') : undefined;
+        return refuse(c, `${target}: ${formatZodError(error)}`, field || undefined);
+      }
     },
-  });
+    {
+      validationFunction: (s, value) => {
+        const unstorable = findUnstorable(value);
+        if (unstorable) return { success: false, error: new z.ZodError([unstorable]) } as never;
+        // reportInput lets the message say what came ("got …") rather than only what was expected.
+        return (s as z.ZodType).safeParseAsync(value, { reportInput: true }) as never;
+      },
+    },
+  );
   (mw as unknown as Record<symbol, ValidationMeta>)[VALIDATION_META] = { target, schema };
   return mw;
 }
@@ -64,7 +69,10 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
  * @example validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS)
  */
 export function validateForDevice<T extends z.ZodType, Target extends keyof ValidationTargets>(
-  target: Target, schema: T, headers: Record<string, string> = {}, status: ContentfulStatusCode = BAD_REQUEST,
+  target: Target,
+  schema: T,
+  headers: Record<string, string> = {},
+  status: ContentfulStatusCode = BAD_REQUEST,
 ) {
   return validator(target, schema, (c, message) => c.json({ info: message }, status, headers));
 }

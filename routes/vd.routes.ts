@@ -42,8 +42,13 @@ export function vdRoutes(p: Platform) {
     const logins = p.vd.budgets.logins.of(verdict.deviceId);
     if (!logins.take()) return info(429, 'too many logins of this device: reconnect later', { 'Retry-After': String(Math.ceil(logins.waitMs() / 1000)) });
     const login: Login = {
-      deviceId: verdict.deviceId, macId: verdict.macId, reconnect: q.value.reconnect === 1, hardwareModel: q.value.hardware_model,
-      firmwareModel: q.value.firmware_model, ...(q.value.sdk ? { sdk: q.value.sdk } : {}), ...(ip ? { ip } : {}),
+      deviceId: verdict.deviceId,
+      macId: verdict.macId,
+      reconnect: q.value.reconnect === 1,
+      hardwareModel: q.value.hardware_model,
+      firmwareModel: q.value.firmware_model,
+      ...(q.value.sdk ? { sdk: q.value.sdk } : {}),
+      ...(ip ? { ip } : {}),
     };
     const data: SocketData<VdState> = { handler, state: { login } };
     if (!c.env.upgrade(c.req.raw, { data })) return info(400, 'WebSocket upgrade failed');
@@ -60,8 +65,13 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
       p.vd.attach(conn);
       p.rateLog.info(l.deviceId, { device: l.deviceId, conn: conn.connId, ip: l.ip, reconnect: l.reconnect }, 'vd connected');
       p.host.send(puActorId(l.deviceId), {
-        type: 'vd.connected', connId: conn.connId, reconnect: l.reconnect, hardwareModel: l.hardwareModel, firmwareModel: l.firmwareModel,
-        ...(l.sdk ? { sdk: l.sdk } : {}), ...(l.ip ? { ip: l.ip } : {}),
+        type: 'vd.connected',
+        connId: conn.connId,
+        reconnect: l.reconnect,
+        hardwareModel: l.hardwareModel,
+        firmwareModel: l.firmwareModel,
+        ...(l.sdk ? { sdk: l.sdk } : {}),
+        ...(l.ip ? { ip: l.ip } : {}),
       });
     },
     message(ws: VdWs, data) {
@@ -96,10 +106,18 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
   conn.garbage = 0;
   const name = f.kind === 'request' ? f.req : f.event;
   const kind = f.kind === 'request' ? 'rpc' : 'event';
-  const reply = (text: string) => { if (f.kind === 'request') conn.socket.send(text); };
+  const reply = (text: string) => {
+    if (f.kind === 'request') conn.socket.send(text);
+  };
   if (!isVdName(name) || !acceptsVd(name, 'pu', kind)) {
     p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name: name.slice(0, LOGGED_NAME_MAX_CHARS), kind }, 'vd message not accepted from a PU');
-    return reply(vdError(f.kind === 'request' ? f.seq : 0, VD_ERR.UNSUPPORTED_METHOD, `${JSON.stringify(name.slice(0, LOGGED_NAME_MAX_CHARS))} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`));
+    return reply(
+      vdError(
+        f.kind === 'request' ? f.seq : 0,
+        VD_ERR.UNSUPPORTED_METHOD,
+        `${JSON.stringify(name.slice(0, LOGGED_NAME_MAX_CHARS))} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`,
+      ),
+    );
   }
   const v = validateVdParams(name, f.params);
   if (!v.ok) {

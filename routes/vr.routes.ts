@@ -32,7 +32,7 @@ function failure(p: Platform, c: Context, err: unknown, headers: Record<string, 
   if (err instanceof DomainError) return info(c, STATUS_OF_KIND[err.kind], err.message, headers);
   const unavailable = unavailableInfo(c, err, headers);
   if (unavailable) return unavailable;
-  p.log.error({ path: c.req.path, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'vr request failed');
+  p.log.error({ path: c.req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'vr request failed');
   return info(c, 500, 'internal error', headers);
 }
 
@@ -42,33 +42,43 @@ export function vrRoutes(p: Platform) {
     p.recording.counters.vr.inc({ op, status: res.status });
     return res;
   };
-  return new Hono()
-    .options(`${VR_PATH_PREFIX}:channelId`, validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), (c) => c.body(null, 204, VR_REPLY_HEADERS))
-    // The form is limited before it is read, chunked or not (a 100 MB body was once read whole first).
-    .post(`${VR_PATH_PREFIX}:channelId`, bodyLimit({ maxSize: VR_MAX_FORM_BYTES, onError: (c) => count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), 'unknown') }),
-      validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), async (c) => {
-      let op = 'unknown';
-      try {
-        const s = await p.recording.vr.authorize(c.req.param('channelId'), c.req.header(MAC_IDENTITY_HEADER));
-        const form = parseVrForm(await c.req.text());
-        if (!form.ok) return count(info(c, 400, form.error), op);
-        op = form.value.op;
-        return count(c.json(await p.recording.vr.run(s, form.value), 200, VR_REPLY_HEADERS), op);
-      } catch (err) {
-        return count(failure(p, c, err), op);
-      }
-    })
-    .put(`${CS_UPLOAD_PATH}/:session/:name`, validateForDevice('param', SegmentPath, CS_REPLY_HEADERS, FORGED), async (c) => {
-      try {
-        const length = c.req.header('content-length');
-        const r = await p.recording.vr.upload(
-          c.req.param('session'), c.req.param('name'), c.req.query('e'), c.req.query('s'),
-          length === undefined ? undefined : Number(length), c.req.raw.body,
-        );
-        p.recording.counters.bytes.inc(r.size);
-        return c.json(r, 201, CS_REPLY_HEADERS);
-      } catch (err) {
-        return failure(p, c, err, CS_REPLY_HEADERS);
-      }
-    });
+  return (
+    new Hono()
+      .options(`${VR_PATH_PREFIX}:channelId`, validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS), (c) => c.body(null, 204, VR_REPLY_HEADERS))
+      // The form is limited before it is read, chunked or not (a 100 MB body was once read whole first).
+      .post(
+        `${VR_PATH_PREFIX}:channelId`,
+        bodyLimit({ maxSize: VR_MAX_FORM_BYTES, onError: (c) => count(info(c, 413, `body: too large (limit ${VR_MAX_FORM_BYTES} bytes)`), 'unknown') }),
+        validateForDevice('param', VrChannelPath, VR_REPLY_HEADERS),
+        async (c) => {
+          let op = 'unknown';
+          try {
+            const s = await p.recording.vr.authorize(c.req.param('channelId'), c.req.header(MAC_IDENTITY_HEADER));
+            const form = parseVrForm(await c.req.text());
+            if (!form.ok) return count(info(c, 400, form.error), op);
+            op = form.value.op;
+            return count(c.json(await p.recording.vr.run(s, form.value), 200, VR_REPLY_HEADERS), op);
+          } catch (err) {
+            return count(failure(p, c, err), op);
+          }
+        },
+      )
+      .put(`${CS_UPLOAD_PATH}/:session/:name`, validateForDevice('param', SegmentPath, CS_REPLY_HEADERS, FORGED), async (c) => {
+        try {
+          const length = c.req.header('content-length');
+          const r = await p.recording.vr.upload(
+            c.req.param('session'),
+            c.req.param('name'),
+            c.req.query('e'),
+            c.req.query('s'),
+            length === undefined ? undefined : Number(length),
+            c.req.raw.body,
+          );
+          p.recording.counters.bytes.inc(r.size);
+          return c.json(r, 201, CS_REPLY_HEADERS);
+        } catch (err) {
+          return failure(p, c, err, CS_REPLY_HEADERS);
+        }
+      })
+  );
 }

@@ -24,7 +24,9 @@ export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 
 /** The Vs endpoint. */
 export function vsRoutes(p: Platform) {
-  const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) => c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }));
+  const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) =>
+    c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }),
+  );
   return new Hono<{ Bindings: Server<unknown> }>().onError(deviceUnavailableHandler).get(VS_PATH, limit, async (c) => {
     const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
     if (!q.ok) return c.json({ info: q.error }, 400);

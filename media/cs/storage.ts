@@ -47,7 +47,11 @@ export interface SegmentStorage {
 
 /** The body of a `put` had another size than announced. */
 export class SizeMismatchError extends Error {
-  constructor(readonly expected: number, readonly received: number, readonly partial: boolean) {
+  constructor(
+    readonly expected: number,
+    readonly received: number,
+    readonly partial: boolean,
+  ) {
     super(partial ? `body is over the declared size of ${expected} bytes` : `received ${received} bytes, the segment was declared as ${expected}`);
     this.name = 'SizeMismatchError';
   }
@@ -55,7 +59,11 @@ export class SizeMismatchError extends Error {
 
 /** An object expected in storage is not there, or not whole. */
 export class MissingObjectError extends Error {
-  constructor(readonly key: string, readonly expected: number, readonly found: number | undefined) {
+  constructor(
+    readonly key: string,
+    readonly expected: number,
+    readonly found: number | undefined,
+  ) {
     super(found === undefined ? `its bytes are not in storage` : `storage holds ${found} of its ${expected} bytes`);
     this.name = 'MissingObjectError';
   }

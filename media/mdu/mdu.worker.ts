@@ -3,13 +3,13 @@
  * media socket. Its run loop is a mailbox (one handler per command) plus srt_epoll_uwait with a
  * short timeout, re-armed with setImmediate so commands are read between waits.
  */
-import * as srt from '../srt/socket.ts'
-import { SrtEpoll } from '../srt/constants.ts'
-import { AccessTable } from '../srt/acl.ts'
-import { setThreadNice } from '../srt/priority.ts'
-import { Relay } from './relay.ts'
-import { Admission } from './admission.ts'
-import type { Command, Report, WorkerConfig } from './protocol.ts'
+import * as srt from '../srt/socket.ts';
+import { SrtEpoll } from '../srt/constants.ts';
+import { AccessTable } from '../srt/acl.ts';
+import { setThreadNice } from '../srt/priority.ts';
+import { Relay } from './relay.ts';
+import { Admission } from './admission.ts';
+import type { Command, Report, WorkerConfig } from './protocol.ts';
 import {
   EPOLL_MAX_EVENTS,
   HOUSEKEEPING_INTERVAL_MS,
@@ -19,151 +19,169 @@ import {
   POLL_TIMEOUT_MS,
   SUBSCRIBER_BATCH_MAX_DELAY_MS,
   STATS_INTERVAL_MS,
-} from './constants.ts'
+} from './constants.ts';
 
-declare const self: Worker
+declare const self: Worker;
 
-const post = (r: Report, transfer: Transferable[] = []) => self.postMessage(r, transfer)
+const post = (r: Report, transfer: Transferable[] = []) => self.postMessage(r, transfer);
 
 interface Running {
-  listener: number
-  eid: number
-  acl: AccessTable
-  relay: Relay
-  admission: Admission
-  events: Int32Array
-  nextHousekeeping: number
-  nextStats: number
-  stopId: number | null
+  listener: number;
+  eid: number;
+  acl: AccessTable;
+  relay: Relay;
+  admission: Admission;
+  events: Int32Array;
+  nextHousekeeping: number;
+  nextStats: number;
+  stopId: number | null;
 }
 
-let run: Running | null = null
+let run: Running | null = null;
 
 function start(config: WorkerConfig): void {
   // Before libsrt makes its threads: they inherit this thread's priority.
-  const p = setThreadNice(MDU_THREAD_NICE)
+  const p = setThreadNice(MDU_THREAD_NICE);
   post({
     type: 'log',
-    line: p.errno === 0
-      ? { level: 'info', event: 'mdu.priority', nice: p.nice }
-      : { level: 'warn', event: 'mdu.priority.refused', wanted: MDU_THREAD_NICE, nice: p.nice, errno: p.errno, hint: 'needs CAP_SYS_NICE; relaying at the normal priority' },
-  })
-  srt.setLogLevel(config.srtLogLevel)
-  srt.startup()
-  let listener = -1
-  let acl: AccessTable | null = null
+    line:
+      p.errno === 0
+        ? { level: 'info', event: 'mdu.priority', nice: p.nice }
+        : {
+            level: 'warn',
+            event: 'mdu.priority.refused',
+            wanted: MDU_THREAD_NICE,
+            nice: p.nice,
+            errno: p.errno,
+            hint: 'needs CAP_SYS_NICE; relaying at the normal priority',
+          },
+  });
+  srt.setLogLevel(config.srtLogLevel);
+  srt.startup();
+  let listener = -1;
+  let acl: AccessTable | null = null;
   try {
-    acl = AccessTable.create()
-    listener = srt.createSocket()
-    srt.setFlag(listener, 'rcvSyn', false) // accept() never blocks; accepted sockets inherit it
-    srt.setFlag(listener, 'sndSyn', false)
-    srt.setFlag(listener, 'latencyMs', config.latencyMs)
-    acl.install(listener)
-    srt.bind(listener, config.host, config.port)
-    srt.listen(listener, LISTEN_BACKLOG)
-    const eid = srt.epollCreate()
-    srt.epollAdd(eid, listener, SrtEpoll.IN | SrtEpoll.ERR)
-    const relay = new Relay(eid, config, acl, post)
-    const admission = new Admission(acl, relay, post)
-    const now = performance.now()
-    run = { listener, eid, acl, relay, admission, events: new Int32Array(EPOLL_MAX_EVENTS * 2), nextHousekeeping: now, nextStats: now + STATS_INTERVAL_MS, stopId: null }
-    post({ type: 'ready', port: srt.localAddress(listener)?.port ?? config.port })
-    tick()
+    acl = AccessTable.create();
+    listener = srt.createSocket();
+    srt.setFlag(listener, 'rcvSyn', false); // accept() never blocks; accepted sockets inherit it
+    srt.setFlag(listener, 'sndSyn', false);
+    srt.setFlag(listener, 'latencyMs', config.latencyMs);
+    acl.install(listener);
+    srt.bind(listener, config.host, config.port);
+    srt.listen(listener, LISTEN_BACKLOG);
+    const eid = srt.epollCreate();
+    srt.epollAdd(eid, listener, SrtEpoll.IN | SrtEpoll.ERR);
+    const relay = new Relay(eid, config, acl, post);
+    const admission = new Admission(acl, relay, post);
+    const now = performance.now();
+    run = {
+      listener,
+      eid,
+      acl,
+      relay,
+      admission,
+      events: new Int32Array(EPOLL_MAX_EVENTS * 2),
+      nextHousekeeping: now,
+      nextStats: now + STATS_INTERVAL_MS,
+      stopId: null,
+    };
+    post({ type: 'ready', port: srt.localAddress(listener)?.port ?? config.port });
+    tick();
   } catch (e) {
-    if (listener >= 0) srt.close(listener)
-    srt.cleanup()
-    acl?.free()
-    post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) })
+    if (listener >= 0) srt.close(listener);
+    srt.cleanup();
+    acl?.free();
+    post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
   }
 }
 
 function tick(): void {
-  const r = run
-  if (!r) return
-  if (r.stopId !== null) return stop(r)
+  const r = run;
+  if (!r) return;
+  if (r.stopId !== null) return stop(r);
   try {
-    turn(r)
+    turn(r);
   } catch (e) {
     // Never let one bad event stop the loop: log it and keep relaying.
-    post({ type: 'log', line: { level: 'error', event: 'mdu.loop.failed', error: String(e) } })
+    post({ type: 'log', line: { level: 'error', event: 'mdu.loop.failed', error: String(e) } });
   }
-  setImmediate(tick)
+  setImmediate(tick);
 }
 
 /** One wake: wait for socket events, dispatch them, then the periodic chores. */
 function turn(r: Running): void {
-  const batches = r.relay.hasBatches()
-  const idle = r.relay.socketCount() === 0 && !batches
+  const batches = r.relay.hasBatches();
+  const idle = r.relay.socketCount() === 0 && !batches;
   // A waiting batch bounds the wait, so it is posted on time even when no socket wakes the loop.
-  const n = srt.epollWait(r.eid, r.events, idle ? IDLE_POLL_TIMEOUT_MS : batches ? Math.min(POLL_TIMEOUT_MS, SUBSCRIBER_BATCH_MAX_DELAY_MS) : POLL_TIMEOUT_MS)
-  const now = performance.now()
-  r.relay.now = now
-  const ev = r.events
+  const n = srt.epollWait(r.eid, r.events, idle ? IDLE_POLL_TIMEOUT_MS : batches ? Math.min(POLL_TIMEOUT_MS, SUBSCRIBER_BATCH_MAX_DELAY_MS) : POLL_TIMEOUT_MS);
+  const now = performance.now();
+  r.relay.now = now;
+  const ev = r.events;
   for (let i = 0; i < n; i++) {
-    const sock = ev[2 * i] as number
-    const flags = ev[2 * i + 1] as number
-    if (sock === r.listener) acceptOne(r, now)
-    else if (!r.relay.onSocketEvent(sock, flags)) srt.epollRemove(r.eid, sock)
+    const sock = ev[2 * i] as number;
+    const flags = ev[2 * i + 1] as number;
+    if (sock === r.listener) acceptOne(r, now);
+    else if (!r.relay.onSocketEvent(sock, flags)) srt.epollRemove(r.eid, sock);
   }
-  r.relay.flushBatches()
+  r.relay.flushBatches();
   if (now >= r.nextHousekeeping) {
-    r.nextHousekeeping = now + HOUSEKEEPING_INTERVAL_MS
-    r.admission.checkPending(now)
-    r.relay.checkSilence()
+    r.nextHousekeeping = now + HOUSEKEEPING_INTERVAL_MS;
+    r.admission.checkPending(now);
+    r.relay.checkSilence();
   }
   if (now >= r.nextStats) {
-    r.nextStats = now + STATS_INTERVAL_MS
-    r.admission.expire(Date.now())
-    r.relay.forgetIdle((id) => r.admission.hasGrants(id))
-    r.relay.postStats()
+    r.nextStats = now + STATS_INTERVAL_MS;
+    r.admission.expire(Date.now());
+    r.relay.forgetIdle((id) => r.admission.hasGrants(id));
+    r.relay.postStats();
   }
 }
 
 /** One accept per readiness report: epoll is level-triggered, so a second pending one reports again. */
 function acceptOne(r: Running, now: number): void {
   try {
-    const a = srt.accept(r.listener)
-    if (a) r.admission.accepted(a.sock, a.peer, now)
+    const a = srt.accept(r.listener);
+    if (a) r.admission.accepted(a.sock, a.peer, now);
   } catch (e) {
-    post({ type: 'log', line: { level: 'error', event: 'mdu.accept.failed', error: String(e) } })
+    post({ type: 'log', line: { level: 'error', event: 'mdu.accept.failed', error: String(e) } });
   }
 }
 
 function stop(r: Running): void {
-  run = null
-  r.relay.closeAll('stopped')
-  r.admission.closeRefused()
-  srt.close(r.listener) // after this libsrt no longer calls the access callback
-  srt.epollRelease(r.eid)
-  srt.cleanup() // joins libsrt's threads
-  r.acl.free()
-  post({ type: 'ack', id: r.stopId as number })
-  post({ type: 'stopped' })
+  run = null;
+  r.relay.closeAll('stopped');
+  r.admission.closeRefused();
+  srt.close(r.listener); // after this libsrt no longer calls the access callback
+  srt.epollRelease(r.eid);
+  srt.cleanup(); // joins libsrt's threads
+  r.acl.free();
+  post({ type: 'ack', id: r.stopId as number });
+  post({ type: 'stopped' });
 }
 
 function ack(id: number, fn: () => void): void {
   try {
-    fn()
-    post({ type: 'ack', id })
+    fn();
+    post({ type: 'ack', id });
   } catch (e) {
-    post({ type: 'ack', id, error: e instanceof Error ? e.message : String(e) })
+    post({ type: 'ack', id, error: e instanceof Error ? e.message : String(e) });
   }
 }
 
-type Handlers = { [K in Command['type']]: (cmd: Extract<Command, { type: K }>, r: Running) => void }
+type Handlers = { [K in Command['type']]: (cmd: Extract<Command, { type: K }>, r: Running) => void };
 
 const handlers: Handlers = {
   start: () => {},
   grant: (c, r) => ack(c.id, () => r.admission.grant(c)),
   revoke: (c, r) =>
     ack(c.id, () => {
-      r.admission.revoke(c.streamId, c.token)
-      if (c.token !== undefined) r.relay.disconnectToken(c.streamId, c.token, 'revoked')
+      r.admission.revoke(c.streamId, c.token);
+      if (c.token !== undefined) r.relay.disconnectToken(c.streamId, c.token, 'revoked');
     }),
   close: (c, r) =>
     ack(c.id, () => {
-      r.admission.revoke(c.streamId)
-      r.relay.closeStream(c.streamId, c.reason)
+      r.admission.revoke(c.streamId);
+      r.relay.closeStream(c.streamId, c.reason);
     }),
   sub: (c, r) => r.relay.subscribe(c.streamId, c.subId),
   unsub: (c, r) => r.relay.unsubscribe(c.streamId, c.subId),
@@ -179,13 +197,13 @@ const handlers: Handlers = {
       },
     }),
   stop: (c, r) => {
-    r.stopId = c.id
+    r.stopId = c.id;
   },
-}
+};
 
 self.onmessage = (e: MessageEvent<Command>) => {
-  const cmd = e.data
-  if (cmd.type === 'start') return start(cmd.config)
-  if (!run) return post({ type: 'log', line: { level: 'warn', event: 'mdu.worker.not_running', command: cmd.type } })
-  ;(handlers[cmd.type] as (c: Command, r: Running) => void)(cmd, run)
-}
+  const cmd = e.data;
+  if (cmd.type === 'start') return start(cmd.config);
+  if (!run) return post({ type: 'log', line: { level: 'warn', event: 'mdu.worker.not_running', command: cmd.type } });
+  (handlers[cmd.type] as (c: Command, r: Running) => void)(cmd, run);
+};

@@ -29,7 +29,7 @@ export const SrtOpt = {
   TRANSTYPE: 50,
   ENFORCEDENCRYPTION: 53,
   PEERIDLETIMEO: 55,
-} as const
+} as const;
 
 /** Error codes (`SRT_ERRNO`) returned by `srt_getlasterror`. */
 export const SrtErrno = {
@@ -55,7 +55,7 @@ export const SrtErrno = {
   EASYNCRCV: 6002,
   ETIMEOUT: 6003,
   ECONGEST: 6004,
-} as const
+} as const;
 
 /** Socket states (`SRT_SOCKSTATUS`) returned by `srt_getsockstate`. */
 export const SrtSockState = {
@@ -68,7 +68,7 @@ export const SrtSockState = {
   CLOSING: 7,
   CLOSED: 8,
   NONEXIST: 9,
-} as const
+} as const;
 
 /** libsrt's own rejection reasons (`SRT_REJECT_REASON`, below 1000). */
 export const SrtRej = {
@@ -89,7 +89,7 @@ export const SrtRej = {
   FILTER: 14,
   GROUP: 15,
   TIMEOUT: 16,
-} as const
+} as const;
 
 /** Access-control rejection codes (`access_control.h`): 1000 + the HTTP status they mirror. */
 export const SrtRejx = {
@@ -101,37 +101,37 @@ export const SrtRejx = {
   BAD_MODE: 1405,
   CONFLICT: 1409,
   ISE: 1500,
-} as const
+} as const;
 
 /** Epoll event flags (`SRT_EPOLL_OPT`). */
-export const SrtEpoll = { IN: 0x1, OUT: 0x4, ERR: 0x8, ET: 1 << 31 } as const
+export const SrtEpoll = { IN: 0x1, OUT: 0x4, ERR: 0x8, ET: 1 << 31 } as const;
 
 /** Epoll behaviour flags (`SRT_EPOLL_FLAGS`) for `srt_epoll_set`. */
-export const SrtEpollFlag = { ENABLE_EMPTY: 1, ENABLE_OUTPUTCHECK: 2 } as const
+export const SrtEpollFlag = { ENABLE_EMPTY: 1, ENABLE_OUTPUTCHECK: 2 } as const;
 
 /** Transmission types (`SRT_TRANSTYPE`). */
-export const SrtTransType = { LIVE: 0, FILE: 1 } as const
+export const SrtTransType = { LIVE: 0, FILE: 1 } as const;
 
 /** Largest payload of one live-mode message: 7 MPEG-TS packets (srt.h `SRT_LIVE_DEF_PLSIZE`). */
-export const SRT_LIVE_PAYLOAD_BYTES = 1316
+export const SRT_LIVE_PAYLOAD_BYTES = 1316;
 
 /** Largest UDP payload libsrt accepts in live mode (srt.h `SRT_LIVE_MAX_PLSIZE`): receive buffers use it. */
-export const SRT_LIVE_MAX_PAYLOAD_BYTES = 1456
+export const SRT_LIVE_MAX_PAYLOAD_BYTES = 1456;
 
 /** Longest stream id a caller may send (libsrt docs, `SRTO_STREAMID`). */
-export const SRT_STREAMID_MAX_BYTES = 512
+export const SRT_STREAMID_MAX_BYTES = 512;
 
 /** Passphrase length bounds libsrt enforces (`SRTO_PASSPHRASE`: 10..79 characters). */
-export const SRT_PASSPHRASE_MIN_CHARS = 10
+export const SRT_PASSPHRASE_MIN_CHARS = 10;
 /** Upper passphrase bound, see {@link SRT_PASSPHRASE_MIN_CHARS}. */
-export const SRT_PASSPHRASE_MAX_CHARS = 79
+export const SRT_PASSPHRASE_MAX_CHARS = 79;
 
 /** AES key lengths in bytes accepted by `SRTO_PBKEYLEN` (AES-128/192/256). */
-export type SrtKeyLength = 16 | 24 | 32
+export type SrtKeyLength = 16 | 24 | 32;
 
 /** Human name of a rejection code, internal (`SRT_REJ_*`) or access-control (`SRT_REJX_*`). */
 export function rejectReasonName(code: number): string {
-  for (const [name, value] of Object.entries(SrtRejx)) if (value === code) return `REJX_${name}`
-  for (const [name, value] of Object.entries(SrtRej)) if (value === code) return `REJ_${name}`
-  return code >= 2000 ? `user:${code}` : code >= 1000 ? `http:${code - 1000}` : `rej:${code}`
+  for (const [name, value] of Object.entries(SrtRejx)) if (value === code) return `REJX_${name}`;
+  for (const [name, value] of Object.entries(SrtRej)) if (value === code) return `REJ_${name}`;
+  return code >= 2000 ? `user:${code}` : code >= 1000 ? `http:${code - 1000}` : `rej:${code}`;
 }

@@ -2,12 +2,12 @@
  * The raw libsrt symbols through `bun:ffi`. Only the binding (`socket.ts`) and the relay's hot loop
  * use these directly; everything else goes through the typed wrappers.
  */
-import { dlopen, FFIType } from 'bun:ffi'
+import { dlopen, FFIType } from 'bun:ffi';
 
 /** Soname of the reference library (Debian `libsrt1.5-openssl`). */
-export const LIBSRT_SONAME = 'libsrt.so.1.5'
+export const LIBSRT_SONAME = 'libsrt.so.1.5';
 
-const { i32, i64, ptr, cstring, u32 } = FFIType
+const { i32, i64, ptr, cstring, u32 } = FFIType;
 
 const symbols = {
   srt_startup: { args: [], returns: i32 },
@@ -40,14 +40,14 @@ const symbols = {
   srt_getrejectreason: { args: [i32], returns: i32 },
   srt_rejectreason_str: { args: [i32], returns: cstring },
   srt_setloglevel: { args: [i32], returns: FFIType.void },
-} as const
+} as const;
 
-type SrtLib = ReturnType<typeof dlopen<typeof symbols>>
+type SrtLib = ReturnType<typeof dlopen<typeof symbols>>;
 
-let lib: SrtLib | undefined
+let lib: SrtLib | undefined;
 
 /** The libsrt symbols, opened on first use in the calling thread (each Worker opens its own handle). */
 export function srtLib(): SrtLib['symbols'] {
-  lib ??= dlopen(LIBSRT_SONAME, symbols)
-  return lib.symbols
+  lib ??= dlopen(LIBSRT_SONAME, symbols);
+  return lib.symbols;
 }

@@ -4,65 +4,65 @@
  */
 
 /** `sizeof(SRT_TRACEBSTATS)` in libsrt 1.5 (x86_64). */
-export const SRT_BSTATS_BYTES = 496
+export const SRT_BSTATS_BYTES = 496;
 
 /** Per-socket statistics from `srt_bstats`: totals since connect, rates over the last interval. */
 export interface SrtStats {
   /** Milliseconds since the socket connected. */
-  msTimeStamp: number
+  msTimeStamp: number;
   /** Data packets sent, retransmissions included. */
-  pktSent: number
+  pktSent: number;
   /** Data packets received. */
-  pktRecv: number
+  pktRecv: number;
   /** Packets the peer reported lost (sender side). */
-  pktSndLoss: number
+  pktSndLoss: number;
   /** Packets detected lost (receiver side). */
-  pktRcvLoss: number
+  pktRcvLoss: number;
   /** Packets retransmitted. */
-  pktRetrans: number
+  pktRetrans: number;
   /** Packets dropped by the sender as too late to play. */
-  pktSndDrop: number
+  pktSndDrop: number;
   /** Packets dropped by the receiver as too late to play. */
-  pktRcvDrop: number
+  pktRcvDrop: number;
   /** Packets that could not be decrypted. */
-  pktRcvUndecrypt: number
+  pktRcvUndecrypt: number;
   /** Bytes sent, retransmissions included. */
-  byteSent: number
+  byteSent: number;
   /** Bytes received. */
-  byteRecv: number
+  byteRecv: number;
   /** Bytes lost (receiver side). */
-  byteRcvLoss: number
+  byteRcvLoss: number;
   /** Bytes retransmitted. */
-  byteRetrans: number
+  byteRetrans: number;
   /** Bytes dropped by the sender. */
-  byteSndDrop: number
+  byteSndDrop: number;
   /** Bytes dropped by the receiver (estimate). */
-  byteRcvDrop: number
+  byteRcvDrop: number;
   /** Sending rate over the last interval, Mbit/s. */
-  mbpsSendRate: number
+  mbpsSendRate: number;
   /** Receiving rate over the last interval, Mbit/s. */
-  mbpsRecvRate: number
+  mbpsRecvRate: number;
   /** Smoothed round-trip time, ms. */
-  msRTT: number
+  msRTT: number;
   /** Estimated link bandwidth, Mbit/s. */
-  mbpsBandwidth: number
+  mbpsBandwidth: number;
   /** Packets in flight (sent, not acknowledged). */
-  pktFlightSize: number
+  pktFlightSize: number;
   /** Unacknowledged packets in the sender buffer. */
-  pktSndBuf: number
+  pktSndBuf: number;
   /** Timespan of the sender buffer, ms. */
-  msSndBuf: number
+  msSndBuf: number;
   /** Undelivered packets in the receiver buffer. */
-  pktRcvBuf: number
+  pktRcvBuf: number;
   /** Timespan of the receiver buffer, ms. */
-  msRcvBuf: number
+  msRcvBuf: number;
   /** Negotiated receiver latency (TSBPD delay), ms. */
-  msRcvTsbPdDelay: number
+  msRcvTsbPdDelay: number;
   /** Negotiated sender latency (peer's TSBPD delay), ms. */
-  msSndTsbPdDelay: number
+  msSndTsbPdDelay: number;
 }
 
-type Kind = 'i64' | 'u64' | 'i32' | 'f64'
+type Kind = 'i64' | 'u64' | 'i32' | 'f64';
 
 /** Field → [byte offset, C type] in `struct CBytePerfMon`. */
 export const SRT_BSTATS_LAYOUT: Readonly<Record<keyof SrtStats, readonly [number, Kind]>> = {
@@ -92,7 +92,7 @@ export const SRT_BSTATS_LAYOUT: Readonly<Record<keyof SrtStats, readonly [number
   pktRcvBuf: [380, 'i32'],
   msRcvBuf: [388, 'i32'],
   msRcvTsbPdDelay: [392, 'i32'],
-}
+};
 
 /** C field names for the layout keys whose libsrt name differs (the `*Total` counters). */
 export const SRT_BSTATS_C_NAMES: Readonly<Partial<Record<keyof SrtStats, string>>> = {
@@ -110,11 +110,11 @@ export const SRT_BSTATS_C_NAMES: Readonly<Partial<Record<keyof SrtStats, string>
   byteRetrans: 'byteRetransTotal',
   byteSndDrop: 'byteSndDropTotal',
   byteRcvDrop: 'byteRcvDropTotal',
-}
+};
 
 /** Decode a `SRT_TRACEBSTATS` filled by `srt_bstats`. */
 export function decodeStats(view: DataView): SrtStats {
-  const out = {} as Record<keyof SrtStats, number>
+  const out = {} as Record<keyof SrtStats, number>;
   for (const [key, [off, kind]] of Object.entries(SRT_BSTATS_LAYOUT) as [keyof SrtStats, readonly [number, Kind]][]) {
     out[key] =
       kind === 'i64'
@@ -123,7 +123,7 @@ export function decodeStats(view: DataView): SrtStats {
           ? Number(view.getBigUint64(off, true))
           : kind === 'i32'
             ? view.getInt32(off, true)
-            : view.getFloat64(off, true)
+            : view.getFloat64(off, true);
   }
-  return out
+  return out;
 }

@@ -26,7 +26,7 @@ const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRE
 /** A Db in front of the test database that can be made unavailable, or lose the answer of its next statement. */
 function outageDb(real: Db) {
   const state = { down: false, loseNextAnswer: false, failures: 0 };
-  const gate = async <T,>(run: () => Promise<T>): Promise<T> => {
+  const gate = async <T>(run: () => Promise<T>): Promise<T> => {
     if (state.down) {
       state.failures++;
       throw notAccepting();
@@ -40,7 +40,10 @@ function outageDb(real: Db) {
     return out;
   };
   const db: Db = {
-    kind: real.kind, orm: real.orm, vacuum: () => real.vacuum(), close: async () => {},
+    kind: real.kind,
+    orm: real.orm,
+    vacuum: () => real.vacuum(),
+    close: async () => {},
     rows: (q) => gate(() => real.rows(q)),
     prepared: (text, params) => gate(() => real.prepared(text, params)),
   };
@@ -50,13 +53,23 @@ function outageDb(real: Db) {
 /** A logger that keeps the messages of errors (a fenced actor logs one). */
 function errorLog(): { log: Logger; errors: string[] } {
   const errors: string[] = [];
-  const log = { ...silentLog, error: (_: unknown, msg?: string) => { errors.push(String(msg)); }, child: () => log } as unknown as Logger;
+  const log = {
+    ...silentLog,
+    error: (_: unknown, msg?: string) => {
+      errors.push(String(msg));
+    },
+    child: () => log,
+  } as unknown as Logger;
   return { log, errors };
 }
 
 let t: TestDb;
-beforeAll(async () => { t = await freshDb(); });
-afterAll(async () => { await t.cleanup(); });
+beforeAll(async () => {
+  t = await freshDb();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
 
 function makeHost() {
   const clock = new SimulatedClock();
@@ -76,13 +89,21 @@ describe('the committer during a database outage', () => {
     outage.down = true;
     host.send('lamp:o1', { type: 'on' });
     host.send('lamp:o1', { type: 'label', text: 'hall' });
-    await until(async () => outage.failures, (n) => n >= 3); // retried, not given up
+    await until(
+      async () => outage.failures,
+      (n) => n >= 3,
+    ); // retried, not given up
     host.send('lamp:o1', { type: 'seen', at: 42 }); // volatile
     host.send('lamp:o1', { type: 'off' });
     expect(host.peek('lamp:o1')).toMatchObject({ seq: 3, stateKey: 'off', context: { lastSeen: 42, label: 'hall' } });
     outage.down = false;
     await host.flush();
-    expect(await history('lamp:o1')).toEqual([[0, 'xstate.init'], [1, 'on'], [2, 'label'], [3, 'off']]);
+    expect(await history('lamp:o1')).toEqual([
+      [0, 'xstate.init'],
+      [1, 'on'],
+      [2, 'label'],
+      [3, 'off'],
+    ]);
     expect(await loadActorRow(t.db, 'lamp:o1')).toMatchObject({ seq: 3, context: { lastSeen: 42, label: 'hall' } });
     expect(host.peek('lamp:o1')?.seq).toBe(3); // still resident: not fenced
     expect(errors).toEqual([]);
@@ -93,12 +114,26 @@ describe('the committer during a database outage', () => {
     const { host, clock, outage } = makeHost();
     await host.create('lamp', 'lamp:o2', { name: 'o2' });
     outage.down = true;
-    const dispatched = host.dispatch('lamp:o2', { type: 'on' }).then(() => 'durable', (e: unknown) => e);
-    const created = host.create('lamp', 'lamp:o3', { name: 'o3' }, { fresh: true }).then(() => 'durable', (e: unknown) => e);
-    await until(async () => outage.failures, (n) => n >= 1);
-    const flushed = host.flush().then(() => 'flushed', (e: unknown) => e);
+    const dispatched = host.dispatch('lamp:o2', { type: 'on' }).then(
+      () => 'durable',
+      (e: unknown) => e,
+    );
+    const created = host.create('lamp', 'lamp:o3', { name: 'o3' }, { fresh: true }).then(
+      () => 'durable',
+      (e: unknown) => e,
+    );
+    await until(
+      async () => outage.failures,
+      (n) => n >= 1,
+    );
+    const flushed = host.flush().then(
+      () => 'flushed',
+      (e: unknown) => e,
+    );
     let settled = false;
-    void Promise.all([dispatched, created, flushed]).then(() => { settled = true; });
+    void Promise.all([dispatched, created, flushed]).then(() => {
+      settled = true;
+    });
     clock.increment(COMMIT_WAIT_MAX_MS - 1);
     await Bun.sleep(50);
     expect(settled).toBe(false); // within the bound: still waiting
@@ -106,12 +141,15 @@ describe('the committer during a database outage', () => {
     for (const p of [dispatched, created, flushed]) expect(await p).toBeInstanceOf(DatabaseUnavailableError);
     outage.down = false;
     await host.flush();
-    expect(await history('lamp:o2')).toEqual([[0, 'xstate.init'], [1, 'on']]);
+    expect(await history('lamp:o2')).toEqual([
+      [0, 'xstate.init'],
+      [1, 'on'],
+    ]);
     expect(await history('lamp:o3')).toEqual([[0, 'xstate.init']]);
     await host.stop();
   });
 
-  it('takes a commit whose answer was lost with its connection for done, not for another writer\'s', async () => {
+  it("takes a commit whose answer was lost with its connection for done, not for another writer's", async () => {
     const { host, outage, errors } = makeHost();
     await host.create('lamp', 'lamp:o4', { name: 'o4' });
     outage.loseNextAnswer = true;
@@ -121,7 +159,11 @@ describe('the committer during a database outage', () => {
     host.send('lamp:o4', { type: 'seen', at: 7 });
     await host.flush(); // a row-only write (volatile), its answer lost too
     await host.dispatch('lamp:o4', { type: 'off' });
-    expect(await history('lamp:o4')).toEqual([[0, 'xstate.init'], [1, 'on'], [2, 'off']]);
+    expect(await history('lamp:o4')).toEqual([
+      [0, 'xstate.init'],
+      [1, 'on'],
+      [2, 'off'],
+    ]);
     expect(host.peek('lamp:o4')?.seq).toBe(2);
     expect(errors).toEqual([]);
     await host.stop();
@@ -135,12 +177,22 @@ describe('the committer during a database outage', () => {
     expect(host.evictIdle(-1)).toBe(1); // out of memory: the timer must load it
     outage.down = true;
     clock.increment(LAMP_AUTO_OFF_MS);
-    await until(async () => outage.failures, (n) => n >= 1);
+    await until(
+      async () => outage.failures,
+      (n) => n >= 1,
+    );
     outage.down = false;
     clock.increment(TIMER_LOAD_RETRY_MS);
-    await until(async () => host.peek('lamp:o5')?.stateKey, (k) => k === 'off');
+    await until(
+      async () => host.peek('lamp:o5')?.stateKey,
+      (k) => k === 'off',
+    );
     await host.flush();
-    expect(await history('lamp:o5')).toEqual([[0, 'xstate.init'], [1, 'on'], [2, 'xstate.after.AUTO_OFF.lamp.on']]);
+    expect(await history('lamp:o5')).toEqual([
+      [0, 'xstate.init'],
+      [1, 'on'],
+      [2, 'xstate.after.AUTO_OFF.lamp.on'],
+    ]);
     await host.stop();
   });
 });

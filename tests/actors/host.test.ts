@@ -4,7 +4,15 @@ import { sql } from 'drizzle-orm';
 import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
 import { MachineVersionError } from '../../actors/registry.ts';
 import { pruneHistory, readHistory } from '../../actors/store.ts';
-import { DEFAULT_VOLATILE_FLUSH_MS, TIMER_INDEX_GRAIN_MS, timerIndexTime, VOLATILE_CONTEXT_REFRESH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_FLUSH_SPACING_MS, VOLATILE_SWEEP_MS } from '../../actors/committer.ts';
+import {
+  DEFAULT_VOLATILE_FLUSH_MS,
+  TIMER_INDEX_GRAIN_MS,
+  timerIndexTime,
+  VOLATILE_CONTEXT_REFRESH_MS,
+  VOLATILE_FLUSH_CHUNK_ROWS,
+  VOLATILE_FLUSH_SPACING_MS,
+  VOLATILE_SWEEP_MS,
+} from '../../actors/committer.ts';
 import { until } from '../helpers/wait.ts';
 import { replayActor } from '../../actors/replay.ts';
 import { MachineRegistry } from '../../actors/registry.ts';
@@ -12,12 +20,29 @@ import { freshDb, type TestDb } from '../helpers/db.ts';
 import { LAMP_AUTO_OFF_MS, lampV1, lampV2 } from '../fixtures/lamp.machine.ts';
 
 let t: TestDb;
-beforeAll(async () => { t = await freshDb(); });
-afterAll(async () => { await t.cleanup(); });
+beforeAll(async () => {
+  t = await freshDb();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
 
 function makeHost(clock = new SimulatedClock(), machines = [lampV1], effects: EffectCall[] = []) {
   clock.set(Date.UTC(2026, 0, 1));
-  return { clock, effects, host: new ActorHost({ db: t.db, machines, clock, effects: { announce: (c) => { effects.push(c); } } }) };
+  return {
+    clock,
+    effects,
+    host: new ActorHost({
+      db: t.db,
+      machines,
+      clock,
+      effects: {
+        announce: (c) => {
+          effects.push(c);
+        },
+      },
+    }),
+  };
 }
 
 describe('ActorHost', () => {
@@ -29,7 +54,10 @@ describe('ActorHost', () => {
     await host.dispatch('lamp:a', { type: 'off' });
     const h = await readHistory(t.db, 'lamp:a', -1, 100);
     expect(h.map((r) => [r.seq, r.event.type, r.value])).toEqual([
-      [0, 'xstate.init', 'off'], [1, 'on', 'on'], [2, 'label', 'on'], [3, 'off', 'off'],
+      [0, 'xstate.init', 'off'],
+      [1, 'on', 'on'],
+      [2, 'label', 'on'],
+      [3, 'off', 'off'],
     ]);
     expect(h[2]!.context).toEqual({ name: 'a', switches: 1, lastSeen: 0, label: 'kitchen' });
     expect(h[2]!.changes).toEqual({ set: { label: 'kitchen' }, unset: [] });
@@ -73,7 +101,8 @@ describe('ActorHost', () => {
     const { host, clock } = makeHost();
     await host.create('lamp', 'lamp:s', { name: 's' }); // in off: `seen` changes lastSeen only, no timer
     type Row = { context: { lastSeen: number }; updated: number };
-    const read = async () => (await t.db.rows<Row>(sql`select context, (extract(epoch from updated_at) * 1000)::float8 as updated from actors where id = 'lamp:s'`))[0]!;
+    const read = async () =>
+      (await t.db.rows<Row>(sql`select context, (extract(epoch from updated_at) * 1000)::float8 as updated from actors where id = 'lamp:s'`))[0]!;
     const before = await read();
     expect((await host.dispatch('lamp:s', { type: 'seen', at: 42 })).logged).toBe(false);
     clock.increment(DEFAULT_VOLATILE_FLUSH_MS * 2); // a volatile flush would have written it by now
@@ -94,10 +123,16 @@ describe('ActorHost', () => {
     host.sendSoon('lamp:soon', { type: 'label', text: 'hall' });
     expect((await host.get('lamp:soon'))!.value).toBe('off'); // not applied inside the caller's turn
     clock.increment(5000);
-    await until(() => host.get('lamp:soon'), (v) => v!.context.label === 'hall');
+    await until(
+      () => host.get('lamp:soon'),
+      (v) => v!.context.label === 'hall',
+    );
     await host.flush();
     const h = await readHistory(t.db, 'lamp:soon', 0, 10);
-    expect(h.map((r) => [r.event.type, r.value, r.event.at])).toEqual([['on', 'on', sentAt], ['label', 'on', sentAt]]);
+    expect(h.map((r) => [r.event.type, r.value, r.event.at])).toEqual([
+      ['on', 'on', sentAt],
+      ['label', 'on', sentAt],
+    ]);
     host.sendSoon('lamp:soon', { type: 'off' });
     await host.stop();
     expect((await readHistory(t.db, 'lamp:soon', 2, 10)).map((r) => [r.event.type, r.value])).toEqual([['off', 'off']]);
@@ -118,10 +153,15 @@ describe('ActorHost', () => {
 
   it('keeps volatile values beside the snapshot: guards, results, views, the log and the row all see the latest', async () => {
     const watch = setup({
-      types: {} as { context: { lastSeen: number; note: string }; events: { type: 'seen'; at: number } | { type: 'check'; since: number } | { type: 'note'; text: string } },
+      types: {} as {
+        context: { lastSeen: number; note: string };
+        events: { type: 'seen'; at: number } | { type: 'check'; since: number } | { type: 'note'; text: string };
+      },
       guards: { seenSince: ({ context, event }) => event.type === 'check' && context.lastSeen >= event.since },
     }).createMachine({
-      id: 'watch', context: { lastSeen: 0, note: '' }, initial: 'unknown',
+      id: 'watch',
+      context: { lastSeen: 0, note: '' },
+      initial: 'unknown',
       on: {
         seen: { actions: assign({ lastSeen: ({ event }) => event.at }) },
         note: { actions: assign({ note: ({ event }) => event.text }) },
@@ -141,7 +181,11 @@ describe('ActorHost', () => {
     await host.dispatch('watch:1', { type: 'seen', at: 40 });
     await host.dispatch('watch:1', { type: 'note', text: 'x' });
     const h = await readHistory(t.db, 'watch:1', -1, 10);
-    expect(h.map((r) => [r.event.type, r.value, r.context.lastSeen])).toEqual([['xstate.init', 'unknown', 0], ['check', 'fresh', 20], ['note', 'fresh', 40]]);
+    expect(h.map((r) => [r.event.type, r.value, r.context.lastSeen])).toEqual([
+      ['xstate.init', 'unknown', 0],
+      ['check', 'fresh', 20],
+      ['note', 'fresh', 40],
+    ]);
     await host.dispatch('watch:1', { type: 'seen', at: 50 });
     await host.stop();
     const [row] = await t.db.rows<{ context: { lastSeen: number; note: string } }>(sql`select context from actors where id = 'watch:1'`);
@@ -151,20 +195,30 @@ describe('ActorHost', () => {
     await again.stop();
   });
 
-  it('applies a machine\'s quiet shortcut like the machine would, without a row, telling only the listeners that want unlogged changes', async () => {
+  it("applies a machine's quiet shortcut like the machine would, without a row, telling only the listeners that want unlogged changes", async () => {
     let machineRuns = 0;
     const watch = setup({
       types: {} as { context: { lastSeen: number; note: string }; events: { type: 'seen'; at: number } | { type: 'note'; text: string } },
     }).createMachine({
-      id: 'watch', context: { lastSeen: 0, note: '' }, initial: 'on',
+      id: 'watch',
+      context: { lastSeen: 0, note: '' },
+      initial: 'on',
       on: {
-        seen: { actions: assign({ lastSeen: ({ event }) => { machineRuns++; return event.at; } }) },
+        seen: {
+          actions: assign({
+            lastSeen: ({ event }) => {
+              machineRuns++;
+              return event.at;
+            },
+          }),
+        },
         note: { actions: assign({ note: ({ event }) => event.text }) },
       },
       states: { on: {} },
     });
     // Quiet only while no note is set: then the machine runs (and counts).
-    const quiet = (s: { context: unknown }, e: { type: string; at?: number }) => e.type === 'seen' && (s.context as { note: string }).note === '' ? { lastSeen: e.at } : null;
+    const quiet = (s: { context: unknown }, e: { type: string; at?: number }) =>
+      e.type === 'seen' && (s.context as { note: string }).note === '' ? { lastSeen: e.at } : null;
     const def = { type: 'watch', version: 1, machine: watch, volatile: ['lastSeen'], quiet };
     const clock = new SimulatedClock();
     clock.set(Date.UTC(2026, 0, 1));
@@ -183,10 +237,19 @@ describe('ActorHost', () => {
     await host.dispatch('watch:q', { type: 'seen', at: 7 }); // not quiet now: the machine runs
     expect(machineRuns).toBe(1);
     await host.flush();
-    expect(all).toEqual([[true, { lastSeen: 0, note: '' }], [false, { lastSeen: 5 }], [false, { lastSeen: 6 }], [true, { lastSeen: 6, note: 'x' }], [false, { lastSeen: 7 }]]); // a logged row carries the volatile values since the last one
+    expect(all).toEqual([
+      [true, { lastSeen: 0, note: '' }],
+      [false, { lastSeen: 5 }],
+      [false, { lastSeen: 6 }],
+      [true, { lastSeen: 6, note: 'x' }],
+      [false, { lastSeen: 7 }],
+    ]); // a logged row carries the volatile values since the last one
     expect(services).toEqual([true, true]);
     const h = await readHistory(t.db, 'watch:q', -1, 10);
-    expect(h.map((x) => [x.event.type, x.context.lastSeen])).toEqual([['xstate.init', 0], ['note', 6]]);
+    expect(h.map((x) => [x.event.type, x.context.lastSeen])).toEqual([
+      ['xstate.init', 0],
+      ['note', 6],
+    ]);
     await host.stop();
     const [row] = await t.db.rows<{ context: { lastSeen: number } }>(sql`select context from actors where id = 'watch:q'`);
     expect(row!.context.lastSeen).toBe(7);
@@ -194,8 +257,12 @@ describe('ActorHost', () => {
 
   it('takes a transition that only re-arms its own timer: accepted, and no history row', async () => {
     const pinger = setup({ types: {} as { context: Record<string, never>; events: { type: 'ping' } } }).createMachine({
-      id: 'pinger', context: {}, initial: 'on',
-      states: { on: { entry: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }), on: { ping: { actions: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }) } } } },
+      id: 'pinger',
+      context: {},
+      initial: 'on',
+      states: {
+        on: { entry: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }), on: { ping: { actions: raise({ type: 'ping' }, { id: 'ping', delay: 1000 }) } } },
+      },
     });
     const clock = new SimulatedClock();
     clock.set(Date.UTC(2026, 0, 1));
@@ -219,7 +286,8 @@ describe('ActorHost', () => {
     const due = a.clock.now() + LAMP_AUTO_OFF_MS;
     await a.host.flush();
     type Row = { next: number; timers: Array<{ due: number }> };
-    const read = async () => (await t.db.rows<Row>(sql`select (extract(epoch from next_timer_at) * 1000)::float8 as next, timers from actors where id = 'lamp:grain'`))[0]!;
+    const read = async () =>
+      (await t.db.rows<Row>(sql`select (extract(epoch from next_timer_at) * 1000)::float8 as next, timers from actors where id = 'lamp:grain'`))[0]!;
     const first = await read();
     expect(first.timers[0]!.due).toBe(due);
     expect(first.next).toBe(timerIndexTime(due));
@@ -241,7 +309,11 @@ describe('ActorHost', () => {
     await Bun.sleep(50);
     expect((await b.host.get('lamp:grain'))!.stateKey).toBe('on');
     b.clock.increment(1);
-    await until(() => b.host.get('lamp:grain'), (v) => v!.stateKey === 'off', 5000);
+    await until(
+      () => b.host.get('lamp:grain'),
+      (v) => v!.stateKey === 'off',
+      5000,
+    );
     await b.host.stop();
   });
 
@@ -278,9 +350,18 @@ describe('ActorHost', () => {
     expect((await host.dispatch('lamp:z', { type: 'label', text: 'hall' })).accepted).toBe(true);
     expect(host.peek('lamp:z')).toBeUndefined();
     clock.increment(LAMP_AUTO_OFF_MS);
-    await until(async () => host.peek('lamp:z')?.stateKey, (k) => k === 'off', 2000);
+    await until(
+      async () => host.peek('lamp:z')?.stateKey,
+      (k) => k === 'off',
+      2000,
+    );
     const h = await readHistory(t.db, 'lamp:z', -1, 10);
-    expect(h.map((r) => [r.event.type, r.value])).toEqual([['xstate.init', 'off'], ['on', 'on'], ['label', 'on'], ['xstate.after.AUTO_OFF.lamp.on', 'off']]);
+    expect(h.map((r) => [r.event.type, r.value])).toEqual([
+      ['xstate.init', 'off'],
+      ['on', 'on'],
+      ['label', 'on'],
+      ['xstate.after.AUTO_OFF.lamp.on', 'off'],
+    ]);
     await host.stop();
   });
 
@@ -329,7 +410,14 @@ describe('ActorHost', () => {
     clock.set(Date.UTC(2026, 0, 1));
     const n = VOLATILE_FLUSH_CHUNK_ROWS * 2 + 100;
     // One lane: the chunks and their spacing are per lane.
-    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, commitLanes: 1, effects: { announce: () => {} }, metrics: { batch: (e, a) => writes.push([e, a, clock.now()]) } });
+    const host = new ActorHost({
+      db: t.db,
+      machines: [lampV1],
+      clock,
+      commitLanes: 1,
+      effects: { announce: () => {} },
+      metrics: { batch: (e, a) => writes.push([e, a, clock.now()]) },
+    });
     const ids = Array.from({ length: n }, (_, i) => `lamp:vf${i}`);
     await Promise.all(ids.map((id, i) => host.create('lamp', id, { name: `v${i}` })));
     await Promise.all(ids.map((id) => host.dispatch(id, { type: 'on' })));
@@ -339,7 +427,8 @@ describe('ActorHost', () => {
     expect(seen.every((r) => r.accepted && !r.logged)).toBe(true);
     writes.length = 0;
     const due = clock.now() + LAMP_AUTO_OFF_MS;
-    const stored = async () => (await t.db.rows<{ n: number }>(sql`select count(*)::int as n from actors where id like 'lamp:vf%' and (timers->0->>'due')::float8 = ${due}`))[0]!.n;
+    const stored = async () =>
+      (await t.db.rows<{ n: number }>(sql`select count(*)::int as n from actors where id like 'lamp:vf%' and (timers->0->>'due')::float8 = ${due}`))[0]!.n;
     clock.increment(DEFAULT_VOLATILE_FLUSH_MS - 1);
     await Bun.sleep(50);
     expect(writes.length).toBe(0); // not due yet
@@ -361,7 +450,13 @@ describe('ActorHost', () => {
     const clock = new SimulatedClock();
     const t0 = Date.UTC(2026, 0, 1);
     clock.set(t0);
-    const host = new ActorHost({ db: t.db, machines: [lampV1], clock, effects: { announce: () => {} }, metrics: { batch: (_e, a) => writes.push([a, clock.now() - t0]) } });
+    const host = new ActorHost({
+      db: t.db,
+      machines: [lampV1],
+      clock,
+      effects: { announce: () => {} },
+      metrics: { batch: (_e, a) => writes.push([a, clock.now() - t0]) },
+    });
     const ids = Array.from({ length: 4 }, (_, i) => `lamp:tr${i}`);
     for (const [i, id] of ids.entries()) {
       await host.create('lamp', id, { name: `t${i}` });
@@ -452,7 +547,7 @@ describe('ActorHost', () => {
     await again.host.stop();
   });
 
-  it('a client chaining each event on the last one\'s commit does not starve timers and sockets', async () => {
+  it("a client chaining each event on the last one's commit does not starve timers and sockets", async () => {
     // PGlite answers a commit within microtasks: without a yield between batches the lane's loop
     // and the client's chain would run forever, and no timer would ever fire.
     const { host } = makeHost();
@@ -460,7 +555,11 @@ describe('ActorHost', () => {
     let running = true;
     let done = 0;
     const next = (): void => {
-      if (running) host.dispatch('lamp:chain', { type: 'label', text: `c${done}` }).then(() => { done++; next(); });
+      if (running)
+        host.dispatch('lamp:chain', { type: 'label', text: `c${done}` }).then(() => {
+          done++;
+          next();
+        });
     };
     next();
     await new Promise((resolve) => setTimeout(resolve, 100)); // never resolves if the loop starves timers

@@ -15,8 +15,12 @@ import type { PuContext } from '../../actors/pu.types.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;
-beforeAll(async () => { t = await freshDb(); });
-afterAll(async () => { await t.cleanup(); });
+beforeAll(async () => {
+  t = await freshDb();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
 
 const T0 = Date.UTC(2026, 0, 1);
 

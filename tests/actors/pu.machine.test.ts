@@ -15,8 +15,12 @@ function start() {
   const closed: string[] = [];
   const machine = puMachine.provide({
     actions: {
-      'vd.send': (_, p) => { sent.push(p as { reqId: string; name: string }); },
-      'vd.close': (_, p) => { closed.push((p as { reason: string }).reason); },
+      'vd.send': (_, p) => {
+        sent.push(p as { reqId: string; name: string });
+      },
+      'vd.close': (_, p) => {
+        closed.push((p as { reason: string }).reason);
+      },
     },
   });
   const actor = createActor(machine, { input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0] }, clock });
@@ -46,15 +50,33 @@ describe('pu machine', () => {
   it('keeps channel states and alarm flags from Keepalive', () => {
     const t = start();
     t.login();
-    t.send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 1, state: 0, alarm: 0 }, { channel: 0, state: 1, stream_id: 's1', alarm: 1 << 3 }] });
-    expect(t.ctx().channelStates).toEqual([{ channel: 0, state: 1, stream_id: 's1', alarm: 8 }, { channel: 1, state: 0, alarm: 0 }]);
+    t.send({
+      type: 'vd.keepalive',
+      state: 1,
+      channels: [
+        { channel: 1, state: 0, alarm: 0 },
+        { channel: 0, state: 1, stream_id: 's1', alarm: 1 << 3 },
+      ],
+    });
+    expect(t.ctx().channelStates).toEqual([
+      { channel: 0, state: 1, stream_id: 's1', alarm: 8 },
+      { channel: 1, state: 0, alarm: 0 },
+    ]);
     expect(t.ctx().deviceState).toBe(1);
   });
 
   it('keeps unchanged keepalive state by reference, replaces what changed, and clears alarms the flags no longer show', () => {
     const t = start();
     t.login();
-    const ka = (alarm: number, state = 1) => t.send({ type: 'vd.keepalive', state, channels: [{ channel: 1, state: 0, alarm: 0 }, { channel: 0, state: 1, alarm }] });
+    const ka = (alarm: number, state = 1) =>
+      t.send({
+        type: 'vd.keepalive',
+        state,
+        channels: [
+          { channel: 1, state: 0, alarm: 0 },
+          { channel: 0, state: 1, alarm },
+        ],
+      });
     t.send({ type: 'vd.alarm', alarmId: 'a1', channel: 0, alarmType: 3, state: 'start', timestamp: 1 });
     ka(1 << 3);
     const { channelStates, activeAlarms } = t.ctx();
@@ -64,7 +86,10 @@ describe('pu machine', () => {
     expect(t.ctx().activeAlarms).toBe(activeAlarms);
     expect(t.ctx().lastSeenAt).toBe(T0 + 1000);
     ka(0, 2);
-    expect(t.ctx().channelStates).toEqual([{ channel: 0, state: 1, alarm: 0 }, { channel: 1, state: 0, alarm: 0 }]);
+    expect(t.ctx().channelStates).toEqual([
+      { channel: 0, state: 1, alarm: 0 },
+      { channel: 1, state: 0, alarm: 0 },
+    ]);
     expect(t.ctx().activeAlarms).toEqual([]); // the device no longer flags it
     expect(t.ctx().deviceState).toBe(2);
   });
@@ -94,7 +119,12 @@ describe('pu machine', () => {
     const timeout = heartbeatTimeoutMs(t.ctx());
     t.clock.increment(1000);
     // What the durable host sees: the keepalive's pure transition asks for no timer at all.
-    const [, actions] = pureTransition(puMachine, t.actor.getSnapshot(), { type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }], at: t.clock.now() });
+    const [, actions] = pureTransition(puMachine, t.actor.getSnapshot(), {
+      type: 'vd.keepalive',
+      state: 1,
+      channels: [{ channel: 0, state: 1, alarm: 0 }],
+      at: t.clock.now(),
+    });
     expect(actions.map((a) => a.type).filter((type) => type.startsWith('xstate.'))).toEqual([]);
     t.keepalive();
     for (let s = 1; s < timeout / 1000; s++) t.clock.increment(1000); // the first timer comes due at login + timeout
@@ -113,7 +143,12 @@ describe('pu machine', () => {
     expect(t.state()).toBe('"offline"'); // not the current connection
     t.send({ type: 'vd.keepalive', connId: 'c1', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
     expect(t.state()).toBe('{"online":"ready"}');
-    expect(t.ctx()).toMatchObject({ reason: KEEPALIVE_BACK_REASON, since: t.clock.now(), lastSeenAt: t.clock.now(), channelStates: [{ channel: 0, state: 1, alarm: 0 }] });
+    expect(t.ctx()).toMatchObject({
+      reason: KEEPALIVE_BACK_REASON,
+      since: t.clock.now(),
+      lastSeenAt: t.clock.now(),
+      channelStates: [{ channel: 0, state: 1, alarm: 0 }],
+    });
     t.send({ type: 'vd.disconnected', connId: 'c1', code: 1006, reason: 'gone' });
     for (let s = 0; s <= heartbeatTimeoutMs(t.ctx()) / 1000; s++) t.clock.increment(1000);
     expect(t.state()).toBe('"offline"');
@@ -231,10 +266,22 @@ describe('pu machine', () => {
     t.sent.length = 0;
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
     expect(t.sent.map((s) => s.name)).toEqual(['QueryUpgrade']);
-    t.send({ type: 'cmd.result', reqId: t.sent[0]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'downloading', progress: 40, firmware_model: 'FW1' } });
+    t.send({
+      type: 'cmd.result',
+      reqId: t.sent[0]!.reqId,
+      name: 'QueryUpgrade',
+      ok: true,
+      resp: { upgrade_status: 'downloading', progress: 40, firmware_model: 'FW1' },
+    });
     expect(t.ctx().upgrade).toMatchObject({ firmwareModel: 'FW2', status: 'downloading', progress: 40 });
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
-    t.send({ type: 'cmd.result', reqId: t.sent[1]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'done', progress: 100, firmware_model: 'FW2' } });
+    t.send({
+      type: 'cmd.result',
+      reqId: t.sent[1]!.reqId,
+      name: 'QueryUpgrade',
+      ok: true,
+      resp: { upgrade_status: 'done', progress: 100, firmware_model: 'FW2' },
+    });
     expect(t.state()).toBe('{"online":"rebooting"}');
     t.send({ type: 'vd.disconnected', connId: 'c1', code: 1001, reason: 'restart' });
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS * 3);
@@ -249,7 +296,13 @@ describe('pu machine', () => {
     t.login();
     t.send({ type: 'cmd.request', reqId: 'u1', name: 'UpgradeFirmware', firmwareModel: 'FW2' });
     t.clock.increment(UPGRADE_POLL_INTERVAL_MS);
-    t.send({ type: 'cmd.result', reqId: t.sent[1]!.reqId, name: 'QueryUpgrade', ok: true, resp: { upgrade_status: 'error', progress: 10, firmware_model: 'FW1' } });
+    t.send({
+      type: 'cmd.result',
+      reqId: t.sent[1]!.reqId,
+      name: 'QueryUpgrade',
+      ok: true,
+      resp: { upgrade_status: 'error', progress: 10, firmware_model: 'FW1' },
+    });
     expect(t.state()).toBe('{"online":"ready"}');
     expect(t.ctx().upgrade).toMatchObject({ status: 'error', error: 'the device reported an upgrade error' });
   });
@@ -315,7 +368,15 @@ describe('pu machine', () => {
     // Snapshots in each state the machine can be in, with and without channel states and alarms.
     const snapshots: Array<{ label: string; snap: ReturnType<ReturnType<typeof start>['actor']['getSnapshot']> }> = [];
     const take = (label: string, t: ReturnType<typeof start>) => snapshots.push({ label, snap: t.actor.getSnapshot() });
-    const ka = (t: ReturnType<typeof start>, alarm = 0) => t.send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm }, { channel: 1, state: 0, alarm: 0 }] });
+    const ka = (t: ReturnType<typeof start>, alarm = 0) =>
+      t.send({
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 0, state: 1, alarm },
+          { channel: 1, state: 0, alarm: 0 },
+        ],
+      });
     const cmd = (t: ReturnType<typeof start>, name: string) => t.send({ type: 'cmd.request', reqId: `r-${name}`, name, firmwareModel: 'FW2' });
     let t = start();
     take('provisioned', t);
@@ -343,11 +404,46 @@ describe('pu machine', () => {
     t.send({ type: 'device.deprovisioned' });
     take('deprovisioned', t);
     const events: PuEvent[] = [
-      { type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }, { channel: 1, state: 0, alarm: 0 }] },
-      { type: 'vd.keepalive', state: 1, channels: [{ channel: 1, state: 0, alarm: 0 }, { channel: 0, state: 1, alarm: 0 }] }, // another order
-      { type: 'vd.keepalive', state: 0, channels: [{ channel: 0, state: 1, alarm: 0 }, { channel: 1, state: 0, alarm: 0 }] }, // device state changed
-      { type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 8 }, { channel: 1, state: 0, alarm: 0 }] }, // an alarm flag
-      { type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0, stream_id: 's1' }, { channel: 1, state: 0, alarm: 0 }] }, // a stream reported
+      {
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 0, state: 1, alarm: 0 },
+          { channel: 1, state: 0, alarm: 0 },
+        ],
+      },
+      {
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 1, state: 0, alarm: 0 },
+          { channel: 0, state: 1, alarm: 0 },
+        ],
+      }, // another order
+      {
+        type: 'vd.keepalive',
+        state: 0,
+        channels: [
+          { channel: 0, state: 1, alarm: 0 },
+          { channel: 1, state: 0, alarm: 0 },
+        ],
+      }, // device state changed
+      {
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 0, state: 1, alarm: 8 },
+          { channel: 1, state: 0, alarm: 0 },
+        ],
+      }, // an alarm flag
+      {
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 0, state: 1, alarm: 0, stream_id: 's1' },
+          { channel: 1, state: 0, alarm: 0 },
+        ],
+      }, // a stream reported
       { type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] }, // a channel missing
       { type: 'vd.message' },
     ] as PuEvent[];

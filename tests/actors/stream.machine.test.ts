@@ -9,9 +9,15 @@ function start() {
   const effects: Array<[string, unknown]> = [];
   const machine = streamMachine.provide({
     actions: {
-      'live.push': (_, p) => { effects.push(['push', p]); },
-      'live.stop': (_, p) => { effects.push(['stop', p]); },
-      'live.close': (_, p) => { effects.push(['close', p]); },
+      'live.push': (_, p) => {
+        effects.push(['push', p]);
+      },
+      'live.stop': (_, p) => {
+        effects.push(['stop', p]);
+      },
+      'live.close': (_, p) => {
+        effects.push(['close', p]);
+      },
     },
   });
   const actor = createActor(machine, { input: { streamId: 's1', deviceId: 'CAM', channel: 0, maxBitrateKbps: 2000, lingerMs: DEFAULT_LINGER_MS }, clock });
@@ -66,7 +72,12 @@ describe('stream machine', () => {
     expect(t.state()).toBe('{"live":"lingering"}');
   });
 
-  for (const [code, words] of [[11, 'the stream is too large (11)'], [12, 'parameter error (12)'], [101, 'PushLive is not supported (101)'], [500, 'device error (500)']] as const) {
+  for (const [code, words] of [
+    [11, 'the stream is too large (11)'],
+    [12, 'parameter error (12)'],
+    [101, 'PushLive is not supported (101)'],
+    [500, 'device error (500)'],
+  ] as const) {
     it(`fails with the reason on PushLive error ${code}`, () => {
       const t = start();
       t.send({ type: 'viewer.join', viewerId: 'v1' });

@@ -5,7 +5,9 @@ import { TIMER_SLICE_MS, TimerQueue, type QueueEntry } from '../../actors/timer-
 /** Burn real time, as a machine transition does. */
 function busy(ms: number) {
   const end = performance.now() + ms;
-  while (performance.now() < end) { /* spin */ }
+  while (performance.now() < end) {
+    /* spin */
+  }
 }
 
 describe('TimerQueue', () => {
@@ -42,7 +44,10 @@ describe('TimerQueue', () => {
     for (let i = 0; i < n; i++) q.push({ due: 100 + i, actorId: `a${i}`, timerId: 't', gen: 0 });
     let turns = 0;
     const firedAtTurn: number[] = [];
-    const tick = setInterval(() => { turns++; firedAtTurn.push(fired.length); }, 0);
+    const tick = setInterval(() => {
+      turns++;
+      firedAtTurn.push(fired.length);
+    }, 0);
     clock.increment(1000); // every entry is due at once
     while (fired.length < n) await Bun.sleep(1);
     clearInterval(tick);

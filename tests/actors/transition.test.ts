@@ -18,8 +18,13 @@ type Ev = { type: string; [k: string]: unknown };
 function observed(s: AnyMachineSnapshot) {
   const n = s as unknown as { _nodes: Array<{ id: string }>; historyValue: unknown };
   return {
-    value: s.value, context: s.context, status: s.status, tags: [...s.tags].sort(), children: Object.keys(s.children),
-    nodes: n._nodes.map((x) => x.id), historyValue: n.historyValue,
+    value: s.value,
+    context: s.context,
+    status: s.status,
+    tags: [...s.tags].sort(),
+    children: Object.keys(s.children),
+    nodes: n._nodes.map((x) => x.id),
+    historyValue: n.historyValue,
   };
 }
 
@@ -60,7 +65,12 @@ describe('pureTransition on patched XState', () => {
       context: { n: 0 },
       initial: 'a',
       states: {
-        a: { tags: ['ta'], initial: 'a1', states: { a1: { on: { go: 'a2' } }, a2: { tags: ['ta2'] } }, on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } } },
+        a: {
+          tags: ['ta'],
+          initial: 'a1',
+          states: { a1: { on: { go: 'a2' } }, a2: { tags: ['ta2'] } },
+          on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+        },
       },
     });
     const [s0] = pureInitial(m, undefined);
@@ -77,7 +87,8 @@ describe('pureTransition on patched XState', () => {
 
   test('a new array of nodes already seen (a second initial snapshot, a state entered again) reuses its value and tags', () => {
     const m = setup({ types: {} as { events: { type: 'go' } | { type: 'back' } } }).createMachine({
-      id: 'shapes', initial: 'a',
+      id: 'shapes',
+      initial: 'a',
       states: { a: { tags: ['ta'], on: { go: 'b' } }, b: { tags: ['tb'], initial: 'b1', states: { b1: { tags: ['tb1'] } }, on: { back: 'a' } } },
     });
     const [s1] = pureInitial(m, undefined);
@@ -153,21 +164,56 @@ describe('the assign-only fast path', () => {
 
   test("gives XState's own snapshots, actions and identities for every kind of transition", () => {
     const [s0] = pureInitial(m, undefined);
-    const events = ['leaf', 'mid', 'top', 'p1', 'p2', 'guarded', 'guarded', 'unknown', 'wild.card', 'leaf', 'go', 'leaf', 'top', 'anything', 'back', 'leaf']
-      .map((type) => ({ type }));
+    const events = [
+      'leaf',
+      'mid',
+      'top',
+      'p1',
+      'p2',
+      'guarded',
+      'guarded',
+      'unknown',
+      'wild.card',
+      'leaf',
+      'go',
+      'leaf',
+      'top',
+      'anything',
+      'back',
+      'leaf',
+    ].map((type) => ({ type }));
     const paths: string[] = [];
     const end = lockstep(m, s0, events, paths);
     expect(events.map((e, i) => `${e.type}:${paths[i]}`)).toEqual([
-      'leaf:fast', 'mid:fast', 'top:fast', 'p1:fast', 'p2:fast', 'guarded:xstate', 'guarded:xstate', 'unknown:xstate', // a wildcard on the root
-      'wild.card:xstate', 'leaf:fast', 'go:xstate', 'leaf:xstate', 'top:xstate', 'anything:xstate', 'back:xstate', 'leaf:fast', // a2 has a wildcard
+      'leaf:fast',
+      'mid:fast',
+      'top:fast',
+      'p1:fast',
+      'p2:fast',
+      'guarded:xstate',
+      'guarded:xstate',
+      'unknown:xstate', // a wildcard on the root
+      'wild.card:xstate',
+      'leaf:fast',
+      'go:xstate',
+      'leaf:xstate',
+      'top:xstate',
+      'anything:xstate',
+      'back:xstate',
+      'leaf:fast', // a2 has a wildcard
     ]);
     expect(end.context.p).toEqual({ n: 1 }); // p2 read n at its time
   });
 
   test('leaves parallel states to XState and agrees with it there', () => {
     const m2 = setup({ types: {} as { context: { n: number }; events: Ev } }).createMachine({
-      id: 'par', context: { n: 0 }, type: 'parallel',
-      states: { x: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } } }, y: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 10 }) } } } },
+      id: 'par',
+      context: { n: 0 },
+      type: 'parallel',
+      states: {
+        x: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } } },
+        y: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 10 }) } } },
+      },
     });
     const [s0] = pureInitial(m2, undefined);
     expect(lockstep(m2, s0, [{ type: 'inc' }, { type: 'nope' }, { type: 'inc' }]).context.n).toBe(22);
@@ -177,14 +223,26 @@ describe('the assign-only fast path', () => {
     const [s0] = pureInitial(puMachine, { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0, 1] });
     let t = Date.UTC(2026, 0, 1);
     const at = (e: PuEvent) => ({ ...e, at: (t += 1000) }) as Ev;
-    const ka = (alarm: number) => at({ type: 'vd.keepalive', state: 1, channels: [{ channel: 1, state: 1, alarm }, { channel: 0, state: 2, alarm: 0 }] });
+    const ka = (alarm: number) =>
+      at({
+        type: 'vd.keepalive',
+        state: 1,
+        channels: [
+          { channel: 1, state: 1, alarm },
+          { channel: 0, state: 2, alarm: 0 },
+        ],
+      });
     const events: Ev[] = [
       at({ type: 'vs.scheduled', ip: '10.0.0.2' }),
       at({ type: 'vd.connected', connId: 'c1', reconnect: false, hardwareModel: 'HW', firmwareModel: 'FW', ip: '10.0.0.2' }),
       at({ type: 'vd.serverInfo', hbIntervalS: 10, state: 1 }),
-      ka(0), ka(0), ka(2),
+      ka(0),
+      ka(0),
+      ka(2),
       at({ type: 'vd.alarm', alarmId: 'a1', channel: 1, alarmType: 1, state: 'start', timestamp: 1 }),
-      ka(2), at({ type: 'vd.message', name: 'Bind' }), at({ type: 'vd.battery', battery: 50 }),
+      ka(2),
+      at({ type: 'vd.message', name: 'Bind' }),
+      at({ type: 'vd.battery', battery: 50 }),
       at({ type: 'heartbeat.expired' }),
       at({ type: 'cmd.request', reqId: 'r1', name: 'SetDeviceConfig' }),
       at({ type: 'cmd.result', reqId: 'r1', name: 'SetDeviceConfig', ok: true }),
@@ -206,8 +264,14 @@ describe('the assign-only fast path', () => {
     const end = lockstep(puMachine, s0, events, paths);
     expect(end.value).toBe('deprovisioned');
     // keepalives while online, an unhandled message, a battery level: assigns only
-    expect([3, 4, 5, 7, 8, 9].map((i) => `${events[i]!.type}:${paths[i]}`)).toEqual(
-      ['vd.keepalive:fast', 'vd.keepalive:fast', 'vd.keepalive:fast', 'vd.keepalive:fast', 'vd.message:fast', 'vd.battery:fast']);
+    expect([3, 4, 5, 7, 8, 9].map((i) => `${events[i]!.type}:${paths[i]}`)).toEqual([
+      'vd.keepalive:fast',
+      'vd.keepalive:fast',
+      'vd.keepalive:fast',
+      'vd.keepalive:fast',
+      'vd.message:fast',
+      'vd.battery:fast',
+    ]);
     expect(paths[10]).toBe('xstate'); // heartbeat.expired: guarded
   });
 
@@ -218,7 +282,12 @@ describe('the assign-only fast path', () => {
     const paths: string[] = [];
     expect(lockstep(counterMachine, s0, events, paths).context.n).toBe(42);
     // A toggle's first move from each state is XState's (earlier tests may have made it); the later ones reuse its state nodes.
-    expect(paths.filter((_, i) => i % 7 === 0).slice(2).every((p) => p === 'sibling')).toBe(true);
+    expect(
+      paths
+        .filter((_, i) => i % 7 === 0)
+        .slice(2)
+        .every((p) => p === 'sibling'),
+    ).toBe(true);
     expect(paths.filter((_, i) => i % 7 !== 0).every((p) => p === 'fast')).toBe(true);
   });
 });
@@ -242,7 +311,10 @@ describe('the sibling-move fast path', () => {
         initial: 'a1',
         on: { up: 'b' },
         states: {
-          a1: { tags: ['one'], on: { next: { target: 'a2', actions: ['bump', 'note'] }, loud: 'a3', timed: 'a4', far: '#moves.b', self: { target: 'a1', reenter: true } } },
+          a1: {
+            tags: ['one'],
+            on: { next: { target: 'a2', actions: ['bump', 'note'] }, loud: 'a3', timed: 'a4', far: '#moves.b', self: { target: 'a1', reenter: true } },
+          },
           a2: { tags: ['two'], on: { next: 'a1', deep: 'a5' } },
           a3: { entry: 'shout', on: { next: 'a1' } },
           a4: { after: { SOON: 'a1' }, on: { next: 'a1' } },
@@ -257,13 +329,26 @@ describe('the sibling-move fast path', () => {
   test("gives XState's own snapshots (values, tags, nodes) on every kind of move, and takes only the quiet ones itself", () => {
     const [s0] = pureInitial(m, undefined);
     const steps: Array<[event: string, path: string]> = [
-      ['next', 'xstate'], ['next', 'xstate'], ['next', 'sibling'], ['next', 'sibling'], // a1 ⇄ a2: XState once each way, then swapped
-      ['loud', 'xstate'], ['next', 'xstate'], ['loud', 'xstate'], ['next', 'sibling'], // a3 runs an entry action; leaving it is quiet
-      ['timed', 'xstate'], ['next', 'xstate'], // a4 has a delayed transition (an entry raise, an exit cancel)
+      ['next', 'xstate'],
+      ['next', 'xstate'],
+      ['next', 'sibling'],
+      ['next', 'sibling'], // a1 ⇄ a2: XState once each way, then swapped
+      ['loud', 'xstate'],
+      ['next', 'xstate'],
+      ['loud', 'xstate'],
+      ['next', 'sibling'], // a3 runs an entry action; leaving it is quiet
+      ['timed', 'xstate'],
+      ['next', 'xstate'], // a4 has a delayed transition (an entry raise, an exit cancel)
       ['self', 'xstate'], // re-entering itself is not a move to a sibling
-      ['next', 'sibling'], ['deep', 'xstate'], ['next', 'xstate'], // a5 is compound; a5.x → a1 is not between siblings
-      ['next', 'sibling'], ['next', 'sibling'],
-      ['far', 'xstate'], ['down', 'xstate'], ['next', 'sibling'], ['next', 'sibling'], // to and from another branch
+      ['next', 'sibling'],
+      ['deep', 'xstate'],
+      ['next', 'xstate'], // a5 is compound; a5.x → a1 is not between siblings
+      ['next', 'sibling'],
+      ['next', 'sibling'],
+      ['far', 'xstate'],
+      ['down', 'xstate'],
+      ['next', 'sibling'],
+      ['next', 'sibling'], // to and from another branch
       ['up', 'xstate'], // defined on the parent, not on the leaf
       ['next', 'xstate'], // b → c: a final state
     ];

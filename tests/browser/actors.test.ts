@@ -36,7 +36,7 @@ describe('actors', () => {
     await screenshot(page, 'actors-list');
   });
 
-  it('shows an actor\'s statechart with the current state highlighted, and stepping through history moves it', async () => {
+  it("shows an actor's statechart with the current state highlighted, and stepping through history moves it", async () => {
     await page.locator('tr[data-actor="pu:CAM-ALICE"] a').click();
     await page.locator('.diagram g.sc-state.sc-active').first().waitFor();
     expect(await active()).toEqual(['online', 'online.ready']);

@@ -66,7 +66,10 @@ describe('camera owners', () => {
     const before = w.cams.alice.received.filter((m) => m.name === 'CtrlPTZ').length;
     await alice.getByRole('button', { name: 'Left', exact: true }).click();
     await w.cams.alice.waitFor((d) => d.received.filter((m) => m.name === 'CtrlPTZ').length >= before + 2, 10_000);
-    const ptz = w.cams.alice.received.filter((m) => m.name === 'CtrlPTZ').slice(before).map((m) => m.params);
+    const ptz = w.cams.alice.received
+      .filter((m) => m.name === 'CtrlPTZ')
+      .slice(before)
+      .map((m) => m.params);
     expect(ptz[0]).toMatchObject({ channel: 0, op: 'left', value: 50 });
     expect(ptz[1]).toMatchObject({ channel: 0, op: 'stop' });
     await alice.locator('#ptz .status', { hasText: 'Stopped.' }).waitFor();
@@ -81,12 +84,12 @@ describe('camera owners', () => {
     await alice.getByRole('button', { name: 'Take a snapshot' }).click();
     const img = alice.locator('img.snapshot');
     await img.waitFor();
-    await alice.waitForFunction(() => (document.querySelector('img.snapshot') as HTMLImageElement | null)?.naturalWidth! > 0);
+    await alice.waitForFunction(() => ((document.querySelector('img.snapshot') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
     await alice.locator('#snapshot .status', { hasText: 'Snapshot taken.' }).waitFor();
     await screenshot(alice, 'camera-snapshot');
   });
 
-  it('shows the camera\'s own error when it refuses a setting', async () => {
+  it("shows the camera's own error when it refuses a setting", async () => {
     await alice.getByRole('button', { name: 'Read configuration' }).click();
     const level = alice.locator('#cfg-log_level');
     await level.waitFor();

@@ -57,7 +57,13 @@ const RPC_URL = '**/api/devices/*/rpc';
  * in `line`; `whileHeld` may check more); then the call goes on to the platform and the camera.
  * Resolves with the request body the page sent.
  */
-async function clickWhileHeld(page: Page, button: Locator, line: Locator, waiting: string, opts: { name?: string; whileHeld?: () => Promise<void> } = {}): Promise<Record<string, any>> {
+async function clickWhileHeld(
+  page: Page,
+  button: Locator,
+  line: Locator,
+  waiting: string,
+  opts: { name?: string; whileHeld?: () => Promise<void> } = {},
+): Promise<Record<string, any>> {
   let held!: (r: Route) => void;
   const route = new Promise<Route>((resolve) => (held = resolve));
   let taken = false;
@@ -89,16 +95,19 @@ const fact = (page: Page, name: string) => page.locator(`#status dl.facts dt:tex
 
 /** Accept (or dismiss) the page's next dialog; resolves with its kind and question, `confirm: …`. */
 function answerNextDialog(page: Page, accept = true): Promise<string> {
-  return new Promise((resolve) => page.once('dialog', (d) => {
-    resolve(`${d.type()}: ${d.message()}`);
-    void (accept ? d.accept() : d.dismiss());
-  }));
+  return new Promise((resolve) =>
+    page.once('dialog', (d) => {
+      resolve(`${d.type()}: ${d.message()}`);
+      void (accept ? d.accept() : d.dismiss());
+    }),
+  );
 }
 
 beforeAll(async () => {
   firmware = Bun.serve({
     port: 0,
-    fetch: (req) => (new URL(req.url).pathname === '/fw2.bin' ? new Response(new Uint8Array(64 * 1024).fill(7)) : new Response('no such image', { status: 404 })),
+    fetch: (req) =>
+      new URL(req.url).pathname === '/fw2.bin' ? new Response(new Uint8Array(64 * 1024).fill(7)) : new Response('no such image', { status: 404 }),
   });
   [w, browser] = await Promise.all([
     // Bob's camera has no SD card: FormatDisk is refused (err 500).
@@ -132,7 +141,9 @@ describe('device tools', () => {
     const timeBtn = card.getByRole('button', { name: 'Camera time (QueryTime)' });
 
     // DevStatus: the camera's own answer, field by field.
-    expect(await clickWhileHeld(alice, card.getByRole('button', { name: 'Ask the camera (DevStatus)' }), devLine, 'Asking the camera…')).toEqual({ req: 'DevStatus' });
+    expect(await clickWhileHeld(alice, card.getByRole('button', { name: 'Ask the camera (DevStatus)' }), devLine, 'Asking the camera…')).toEqual({
+      req: 'DevStatus',
+    });
     await card.locator('p.status.ok', { hasText: 'The camera answered.' }).waitFor();
     const answered = lastReceived(cam, 'DevStatus')!.answer as { resp: Record<string, unknown> };
     expect(answered.resp).toMatchObject({ dev_id: 'CAM-ALICE', hardware_model: 'SIM-CAM' });
@@ -149,7 +160,7 @@ describe('device tools', () => {
     const format = card.getByRole('button', { name: 'Format the SD card' });
     const dismissed = answerNextDialog(alice, false);
     await format.click();
-    expect(await dismissed).toBe('confirm: Format the camera\'s SD card? Everything on it is lost.');
+    expect(await dismissed).toBe("confirm: Format the camera's SD card? Everything on it is lost.");
     const reads = count(cam, 'GetDiskInfo');
     await diskBtn.click();
     await cam.waitFor((d) => count(d, 'GetDiskInfo') > reads);
@@ -158,11 +169,15 @@ describe('device tools', () => {
     // Confirmed, it reaches the camera, which formats (state 3) and comes back with an empty card.
     const asked = answerNextDialog(alice);
     expect(await clickWhileHeld(alice, format, diskLine, 'Asking to format…')).toEqual({ req: 'FormatDisk' });
-    expect(await asked).toBe('confirm: Format the camera\'s SD card? Everything on it is lost.');
+    expect(await asked).toBe("confirm: Format the camera's SD card? Everything on it is lost.");
     await card.locator('p.status.ok', { hasText: /^Disk: formatting[,.]/ }).waitFor(); // the page reads the disk again once formatting started
     expect(count(cam, 'FormatDisk')).toBe(formats + 1);
     expect(lastReceived(cam, 'FormatDisk')!.answer).toEqual({ resp: {} });
-    await until(async () => cam.camera.disk.info(), (d) => d.state === DISK_STATE.normal, 15_000);
+    await until(
+      async () => cam.camera.disk.info(),
+      (d) => d.state === DISK_STATE.normal,
+      15_000,
+    );
     await diskBtn.click();
     await card.locator('p.status.ok', { hasText: `Disk: normal, ${disk.total} of ${disk.total} MB free.` }).waitFor();
 
@@ -175,7 +190,7 @@ describe('device tools', () => {
 
     // Settime: this computer's time and zone (UTC here) reach the camera, which takes them.
     cam.camera.time.adjust(-3_600_000); // an hour slow, so that setting it shows
-    const sent = await clickWhileHeld(alice, card.getByRole('button', { name: 'Set to this computer\'s time' }), timeLine, 'Setting the time…');
+    const sent = await clickWhileHeld(alice, card.getByRole('button', { name: "Set to this computer's time" }), timeLine, 'Setting the time…');
     expect(sent).toMatchObject({ req: 'Settime', params: { tz: 0, offset: 0 } });
     expect(Math.abs(Date.parse(`${sent.params.datetime}Z`) - Date.now())).toBeLessThan(5_000);
     await card.locator('p.status.ok', { hasText: 'Time set.' }).waitFor();
@@ -247,10 +262,14 @@ describe('device tools', () => {
       await card.locator('p.status.ok', { hasText: 'Rebooting; the camera comes back by itself.' }).waitFor();
       expect(lastReceived(cam, 'RebootDevice')!.kind).toBe('event');
       await cam.waitFor(() => states.includes('rebooting') && cam.state === 'online', 30_000);
-      await alice.waitForFunction((b) => {
-        const t = document.querySelector('.page-head + p.muted')?.textContent ?? '';
-        return t !== b && t.startsWith('back after a reboot');
-      }, before, { timeout: 30_000 });
+      await alice.waitForFunction(
+        (b) => {
+          const t = document.querySelector('.page-head + p.muted')?.textContent ?? '';
+          return t !== b && t.startsWith('back after a reboot');
+        },
+        before,
+        { timeout: 30_000 },
+      );
       await alice.locator('.page-head .badge[data-state="online.ready"]').waitFor({ timeout: 30_000 });
 
       // RebootChannel: the channel is offline (its next Keepalive says so), then online again.
@@ -264,7 +283,11 @@ describe('device tools', () => {
       await card.locator('p.status.ok', { hasText: 'Channel 0 is rebooting.' }).waitFor();
       await cam.waitFor((d) => count(d, 'RebootChannel') > channelReboots);
       expect(lastReceived(cam, 'RebootChannel')!.params).toEqual({ channel: 0 });
-      await until(async () => cam.camera.channelState(0), (s) => s === CHANNEL_STATE.offline, 5_000);
+      await until(
+        async () => cam.camera.channelState(0),
+        (s) => s === CHANNEL_STATE.offline,
+        5_000,
+      );
       await channels.filter({ hasText: /^0: offline$/ }).waitFor({ timeout: CHANNEL_REBOOT_MS });
       await screenshot(alice, 'device-reboot-channel');
       await channels.filter({ hasText: /^0: online$/ }).waitFor({ timeout: CHANNEL_REBOOT_MS + 15_000 });
@@ -274,7 +297,7 @@ describe('device tools', () => {
     }
   });
 
-  it('uploads the camera\'s log and offers exactly its bytes for download', async () => {
+  it("uploads the camera's log and offers exactly its bytes for download", async () => {
     const cam = w.cams.alice;
     cam.camera.time.tz = 9; // the camera's clock is in another zone than this computer (UTC)
     await openCamera(alice);
@@ -290,7 +313,10 @@ describe('device tools', () => {
     expect(cam.camera.time.parse(asked.end)).toBeGreaterThan(now);
     // What the camera uploaded and reported in LogDone is what the page offers.
     // trans_id goes out as H.627.2's integer and comes back as the device's text: compared as text (NOTES 11).
-    const done = cam.sent.find((m) => m.name === 'LogDone' && String((m.params as { trans_id: string }).trans_id) === String(asked.trans_id))!.params as { status: string; size: number };
+    const done = cam.sent.find((m) => m.name === 'LogDone' && String((m.params as { trans_id: string }).trans_id) === String(asked.trans_id))!.params as {
+      status: string;
+      size: number;
+    };
     expect(done.status).toBe('success');
     const log = uploaded.get(asked.url)!;
     expect(log.byteLength).toBe(done.size);
@@ -338,12 +364,14 @@ describe('device tools', () => {
     // The end of the alarm: listed, no picture asked for, and no alarm active any more.
     await cam.camera.raiseAlarm(3, 'end', { desc });
     await list.locator('li', { hasText: desc }).filter({ hasText: 'end on channel 0' }).getByText('no picture').waitFor();
-    await fact(alice, 'Active alarms').filter({ hasText: /^none$/ }).waitFor();
+    await fact(alice, 'Active alarms')
+      .filter({ hasText: /^none$/ })
+      .waitFor();
     expect(await problems.csp()).toEqual([]);
     expect(problems.errors).toEqual([]);
   });
 
-  it('shows the wait, then the camera\'s refusal: formatting without an SD card, and an upgrade it cannot download', async () => {
+  it("shows the wait, then the camera's refusal: formatting without an SD card, and an upgrade it cannot download", async () => {
     const cam = w.cams.bob;
     const page = await (await newContext(browser)).newPage();
     await signIn(page, w.p.url, 'bob', w.users.bob);
@@ -356,7 +384,7 @@ describe('device tools', () => {
     const asked = answerNextDialog(page);
     // Held long enough to see the seconds count.
     await clickWhileHeld(page, format, diskLine, 'Asking to format…', { whileHeld: () => diskLine.locator('.secs', { hasText: '1 s' }).waitFor() });
-    expect(await asked).toBe('confirm: Format the camera\'s SD card? Everything on it is lost.');
+    expect(await asked).toBe("confirm: Format the camera's SD card? Everything on it is lost.");
     await card.locator('p.status.error', { hasText: 'The camera refused: error 500, camera server error (“no SD card inserted”).' }).waitFor();
     expect(lastReceived(cam, 'FormatDisk')!.answer).toEqual({ err: { code: 500, msg: 'no SD card inserted' } });
     expect(await format.isDisabled()).toBe(false);

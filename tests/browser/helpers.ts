@@ -13,8 +13,15 @@ import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platf
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Flags for a headless Chromium on a closed network, as root, trusting the self-signed certificate once accepted. */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--ignore-certificate-errors',
 ];
 /** Where screenshots go. */
 export const ARTIFACTS = join(import.meta.dir, '..', 'artifacts');
@@ -68,7 +75,14 @@ export async function signIn(page: Page, url: string, username: string, password
 }
 
 /** A page in a fresh context, its problems tracked from the start, signed in as `username`. */
-export async function signedInPage(browser: Browser, url: string, username: string, password: string, viewport = DESKTOP, more: BrowserContextOptions = {}): Promise<{ page: Page; problems: PageProblems }> {
+export async function signedInPage(
+  browser: Browser,
+  url: string,
+  username: string,
+  password: string,
+  viewport = DESKTOP,
+  more: BrowserContextOptions = {},
+): Promise<{ page: Page; problems: PageProblems }> {
   const page = await (await newContext(browser, viewport, more)).newPage();
   const problems = await trackProblems(page);
   await signIn(page, url, username, password);
@@ -84,7 +98,12 @@ export async function json<T = any>(p: TestPlatform, path: string, init: Request
 
 /** A user's session token (for setting up through the API). */
 export async function tokenOf(p: TestPlatform, username: string, password: string): Promise<string> {
-  const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }), ...INSECURE } as RequestInit);
+  const r = await fetch(`${p.url}/api/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+    ...INSECURE,
+  } as RequestInit);
   return (await r.json()).token;
 }
 
@@ -117,8 +136,16 @@ export async function startConsoleWorld(opts: WorldOptions = {}): Promise<Consol
     const mac = `a0b1c2d3e4${(0x10 + n++).toString(16)}`;
     await json(p, '/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: id, password: 'camera-password', mac_id: mac, channels: [0] }) });
     const dev = new SimulatedDevice({
-      server: p.url, id, password: 'camera-password', mac, channels: 1, tls: { rejectUnauthorized: false },
-      hardwareModel: 'SIM-CAM', firmwareModel: 'FW1', bootMs: 300, capabilities: { ptz: true, battery: true },
+      server: p.url,
+      id,
+      password: 'camera-password',
+      mac,
+      channels: 1,
+      tls: { rejectUnauthorized: false },
+      hardwareModel: 'SIM-CAM',
+      firmwareModel: 'FW1',
+      bootMs: 300,
+      capabilities: { ptz: true, battery: true },
       ...opts.cameras?.[owner],
       ...(opts.media?.[owner] ? { media: opts.media[owner] } : {}),
     });
@@ -131,7 +158,9 @@ export async function startConsoleWorld(opts: WorldOptions = {}): Promise<Consol
     cams[owner] = dev;
   }
   return {
-    p, cams, users,
+    p,
+    cams,
+    users,
     stop: async () => {
       for (const d of Object.values(cams)) await d.stop().catch(() => {});
       await p.cleanup();

@@ -46,7 +46,7 @@ describe('live video', () => {
     await screenshot(alice, 'live-codecs');
   });
 
-  it('starts live and the video element\'s currentTime advances', async () => {
+  it("starts live and the video element's currentTime advances", async () => {
     await alice.goto(`${w.p.url}/cameras/CAM-ALICE`);
     await alice.locator('text=Connected').waitFor();
     await alice.getByRole('button', { name: 'Start live' }).click();
@@ -79,10 +79,12 @@ describe('live video', () => {
     await alice.locator('[data-testid="stream-state"][data-state="stopped"]').waitFor({ timeout: (LINGER_S + 15) * 1000 });
     expect(w.cams.alice.received.some((m) => m.name === 'StopLive' && (m.params as { stream_id: string }).stream_id === streamId)).toBe(true);
     // The player is gone: no source, nothing buffered.
-    expect(await alice.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('video.live-video')!;
-      return { src: v.getAttribute('src'), readyState: v.readyState };
-    })).toEqual({ src: null, readyState: 0 });
+    expect(
+      await alice.evaluate(() => {
+        const v = document.querySelector<HTMLVideoElement>('video.live-video')!;
+        return { src: v.getAttribute('src'), readyState: v.readyState };
+      }),
+    ).toEqual({ src: null, readyState: 0 });
     await alice.locator('#live .video-note', { hasText: 'Not playing.' }).waitFor();
     await screenshot(alice, 'camera-live-stopped');
   });

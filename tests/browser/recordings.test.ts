@@ -11,7 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ffmpegLive, Recorder } from '../../device/index.ts';
-import { ARTIFACTS, launchChromium, newContext, PHONE, screenshot, signedInPage, signIn, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import {
+  ARTIFACTS,
+  launchChromium,
+  newContext,
+  PHONE,
+  screenshot,
+  signedInPage,
+  signIn,
+  startConsoleWorld,
+  type ConsoleWorld,
+  type PageProblems,
+} from './helpers.ts';
 
 /** A platform, a recording camera and a browser; recording takes real seconds. */
 setDefaultTimeout(120_000);
@@ -32,11 +43,12 @@ const currentTime = (page: Page) => page.evaluate(() => document.querySelector<H
 /** Segments the page's day summary reports. */
 const segmentsShown = async (page: Page) => Number((await page.getByTestId('day-summary').innerText()).match(/in (\d+) segments/)?.[1] ?? 0);
 /** The timeline cursor as epoch seconds (aria-valuenow counts from the day's midnight). */
-const cursorAt = (page: Page) => page.evaluate(() => {
-  const day = document.querySelector<HTMLInputElement>('input[name="day"]')!.value.split('-').map(Number) as [number, number, number];
-  const midnight = new Date(day[0], day[1] - 1, day[2]).getTime() / 1000;
-  return midnight + Number(document.querySelector('[data-testid="timeline"]')!.getAttribute('aria-valuenow'));
-});
+const cursorAt = (page: Page) =>
+  page.evaluate(() => {
+    const day = document.querySelector<HTMLInputElement>('input[name="day"]')!.value.split('-').map(Number) as [number, number, number];
+    const midnight = new Date(day[0], day[1] - 1, day[2]).getTime() / 1000;
+    return midnight + Number(document.querySelector('[data-testid="timeline"]')!.getAttribute('aria-valuenow'));
+  });
 
 async function expectPlaying(page: Page) {
   await page.locator('#recordings .status.ok', { hasText: 'Playing from' }).waitFor({ timeout: 30_000 });
@@ -117,7 +129,11 @@ describe('recordings', () => {
   it('downloads a recorded range as one MPEG-TS file', async () => {
     const [download] = await Promise.all([
       alice.waitForEvent('download'),
-      alice.locator('.stretches tbody tr').first().getByRole('button', { name: /^Download/ }).click(),
+      alice
+        .locator('.stretches tbody tr')
+        .first()
+        .getByRole('button', { name: /^Download/ })
+        .click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^CAM-ALICE-ch0-.*\.ts$/);
     const file = join(tmpdir(), `h627-download-${process.pid}.m2t`); // not .ts: tsc would read it

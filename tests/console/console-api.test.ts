@@ -27,7 +27,11 @@ afterAll(async () => {
 
 const raw = (path: string, init: RequestInit = {}) => fetch(`${w.p.url}${path}`, { ...init, ...INSECURE } as RequestInit);
 async function cookieSignIn(username: string, password: string) {
-  const r = await raw('/api/console/session', { method: 'POST', headers: { 'Content-Type': 'application/json', ...CSRF }, body: JSON.stringify({ username, password }) });
+  const r = await raw('/api/console/session', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...CSRF },
+    body: JSON.stringify({ username, password }),
+  });
   const set = r.headers.get('set-cookie') ?? '';
   const token = set.match(new RegExp(`${COOKIE}=([^;]+)`))?.[1];
   return { r, set, cookie: `${COOKIE}=${token}` };
@@ -57,7 +61,11 @@ describe('cookie sessions', () => {
     expect((await post({ ...CSRF, 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
     expect((await post({ ...CSRF, Origin: w.p.url })).status).toBe(201);
     // A sign-in planted from another site is refused too.
-    const planted = await raw('/api/console/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: w.users.alice }) });
+    const planted = await raw('/api/console/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: w.users.alice }),
+    });
     expect(planted.status).toBe(403);
   });
 
@@ -73,7 +81,6 @@ describe('cookie sessions', () => {
     expect(out.headers.get('set-cookie')).toMatch(new RegExp(`${COOKIE}=;.*Max-Age=0`, 'i'));
     expect((await raw('/api/me', { headers: { Cookie: cookie } })).status).toBe(401);
   });
-
 });
 
 describe('live feed (GET /api/events)', () => {
@@ -91,7 +98,7 @@ describe('live feed (GET /api/events)', () => {
     s.close();
   });
 
-  it('gives admins every actor\'s transitions, and one actor\'s with its context and timers', async () => {
+  it("gives admins every actor's transitions, and one actor's with its context and timers", async () => {
     const all = await openSse(`${w.p.url}/api/events?topic=actors`, { Authorization: `Bearer ${w.p.adminToken}` });
     const one = await openSse(`${w.p.url}/api/events?topic=actors&actor=${encodeURIComponent('pu:CAM-BOB')}`, { Authorization: `Bearer ${w.p.adminToken}` });
     await all.next((e) => e.event === 'ready');
@@ -109,7 +116,7 @@ describe('live feed (GET /api/events)', () => {
     one.close();
   });
 
-  it('keeps users to their own devices\' actors', async () => {
+  it("keeps users to their own devices' actors", async () => {
     const token = await tokenOf(w.p, 'alice', w.users.alice);
     const auth = { Authorization: `Bearer ${token}` };
     expect((await raw('/api/events?topic=actors', { headers: auth })).status).toBe(403);
@@ -132,11 +139,13 @@ describe('live feed (GET /api/events)', () => {
 });
 
 describe('OpenAPI document', () => {
-  it('is generated from the routes\' own zod schemas', async () => {
+  it("is generated from the routes' own zod schemas", async () => {
     const doc = await (await raw('/api/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     const provision = doc.paths['/api/admin/devices'].post;
-    expect(Object.keys(provision.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['device_id', 'password', 'mac_id', 'channels', 'signed_login']));
+    expect(Object.keys(provision.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['device_id', 'password', 'mac_id', 'channels', 'signed_login']),
+    );
     expect(provision.description).toBe('Admins only.');
     const actors = doc.paths['/api/actors'].get.parameters.map((p: { name: string }) => p.name);
     expect(actors).toEqual(expect.arrayContaining(['type', 'state', 'device', 'parent', 'since', 'limit', 'offset']));
@@ -164,7 +173,7 @@ describe('actor tools', () => {
     expect(verdict).toMatchObject({ actorId: 'pu:CAM-ALICE', ok: true });
   });
 
-  it('serves each machine\'s statechart, and the tools only to admins', async () => {
+  it("serves each machine's statechart, and the tools only to admins", async () => {
     const m = await json(w.p, '/api/machines');
     expect(m.machines.map((x: { type: string }) => x.type)).toContain('pu');
     const svg = await raw('/api/machines/pu/1/diagram.svg', { headers: { Authorization: `Bearer ${w.p.adminToken}` } });

@@ -21,12 +21,15 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   const ac = new AbortController();
   const res = await fetch(url, { headers, signal: ac.signal, ...INSECURE } as RequestInit);
   const s: SseStream & { waiters: Array<() => void> } = {
-    status: res.status, events: [], comments: 0, waiters: [],
+    status: res.status,
+    events: [],
+    comments: 0,
+    waiters: [],
     next(pred, ms = 15_000) {
       return new Promise((resolve, reject) => {
         let seen = 0;
         const check = () => {
-          for (; seen < s.events.length; seen++) if (pred(s.events[seen]!)) return resolve(s.events[seen]!), true;
+          for (; seen < s.events.length; seen++) if (pred(s.events[seen]!)) return (resolve(s.events[seen]!), true);
           return false;
         };
         if (check()) return;

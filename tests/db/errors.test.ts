@@ -17,7 +17,16 @@ const drizzled = (cause: unknown) => Object.assign(new Error('Failed query: SELE
 
 describe('isDatabaseUnavailable', () => {
   it('says yes to a lost, refused or timed-out connection, whatever the driver calls it', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      'CONNECTION_CLOSED',
+      'CONNECTION_DESTROYED',
+      'CONNECTION_ENDED',
+      'CONNECT_TIMEOUT',
+    ]) {
       expect({ code, unavailable: isDatabaseUnavailable(connError(code)) }).toEqual({ code, unavailable: true });
     }
   });
@@ -33,14 +42,24 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(pgError('55000', 'currval of sequence "s" is not yet defined in this session'))).toBe(false);
   });
 
-  it('looks through Drizzle\'s wrapping to the driver\'s error', () => {
+  it("looks through Drizzle's wrapping to the driver's error", () => {
     expect(isDatabaseUnavailable(drizzled(pgError('55000', 'database "x" is not currently accepting connections')))).toBe(true);
     expect(isDatabaseUnavailable(drizzled(connError('ECONNRESET')))).toBe(true);
     expect(isDatabaseUnavailable(drizzled(pgError('23505')))).toBe(false);
   });
 
-  it('says no to what is the statement\'s or the data\'s fault, and to errors that are not the database\'s', () => {
-    for (const e of [pgError('23505'), pgError('22P05'), pgError('42P01'), pgError('40001'), new Error('boom'), new TypeError('x is undefined'), undefined, null, 'text']) {
+  it("says no to what is the statement's or the data's fault, and to errors that are not the database's", () => {
+    for (const e of [
+      pgError('23505'),
+      pgError('22P05'),
+      pgError('42P01'),
+      pgError('40001'),
+      new Error('boom'),
+      new TypeError('x is undefined'),
+      undefined,
+      null,
+      'text',
+    ]) {
       expect(isDatabaseUnavailable(e)).toBe(false);
     }
   });
@@ -51,7 +70,10 @@ describe('isDatabaseUnavailable', () => {
 
   it('recognises a real refused connection from postgres.js', async () => {
     const sql = pgClient('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 2, onnotice: () => {} });
-    const err = await sql`SELECT 1`.then(() => undefined, (e: unknown) => e);
+    const err = await sql`SELECT 1`.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await sql.end({ timeout: 0 });
     expect(err).toBeDefined();
     expect(isDatabaseUnavailable(err)).toBe(true);
@@ -63,7 +85,10 @@ describe('isDatabaseUnavailable', () => {
     const db = new PGlite(dir);
     await db.waitReady;
     await db.close();
-    const err = await db.query('SELECT 1').then(() => undefined, (e: unknown) => e);
+    const err = await db.query('SELECT 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     rmSync(dir, { recursive: true, force: true });
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
@@ -84,20 +109,30 @@ describe('withinMs', () => {
   it('passes an answer through, and turns silence past the bound into DatabaseUnavailableError', async () => {
     expect(await withinMs(Promise.resolve(7), 50)).toBe(7);
     const silent = new Promise<never>(() => {});
-    const err = await withinMs(silent, 20).then(() => undefined, (e: unknown) => e);
+    const err = await withinMs(silent, 20).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DatabaseUnavailableError);
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
 
   it('passes a failure through as it is', async () => {
     const e = pgError('23505');
-    expect(await withinMs(Promise.reject(e), 50).then(() => undefined, (x: unknown) => x)).toBe(e);
+    expect(
+      await withinMs(Promise.reject(e), 50).then(
+        () => undefined,
+        (x: unknown) => x,
+      ),
+    ).toBe(e);
   });
 });
 
 describe('dbErrorSummary', () => {
-  it('gives the driver\'s code and words, never the statement and parameters Drizzle wraps them in', () => {
-    const wrapped = Object.assign(new Error('Failed query: select * from sessions where token_hash = $1\nparams: secret-hash'), { cause: pgError('55000', 'database "x" is not currently accepting connections') });
+  it("gives the driver's code and words, never the statement and parameters Drizzle wraps them in", () => {
+    const wrapped = Object.assign(new Error('Failed query: select * from sessions where token_hash = $1\nparams: secret-hash'), {
+      cause: pgError('55000', 'database "x" is not currently accepting connections'),
+    });
     expect(dbErrorSummary(wrapped)).toBe('55000: database "x" is not currently accepting connections');
     expect(dbErrorSummary(new Error('first line\nparams: secret'))).toBe('first line');
   });

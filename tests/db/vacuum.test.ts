@@ -7,8 +7,12 @@ const ROWS = 2_000;
 const EVENT_BYTES = 600;
 
 let t: TestDb;
-beforeAll(async () => { t = await freshDb(); });
-afterAll(async () => { await t.cleanup(); });
+beforeAll(async () => {
+  t = await freshDb();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
 
 const size = async () => Number((await t.db.rows<{ s: number }>(sql`SELECT pg_total_relation_size('actor_events')::int8 AS s`))[0]!.s);
 async function writeRound(from: number): Promise<void> {

@@ -1,13 +1,38 @@
 /** The `bun run device` command line and the identities of a `--count N` run. */
-import { describe, expect, it } from 'bun:test'
-import { deviceIdentity, HelpRequested, macPlus, parseCliArgs } from '../../device/cli-args.ts'
+import { describe, expect, it } from 'bun:test';
+import { deviceIdentity, HelpRequested, macPlus, parseCliArgs } from '../../device/cli-args.ts';
 
-const BASE = ['--server', 'https://127.0.0.1:8443', '--id', 'cam', '--password', 'pw', '--mac', 'A0:B1:C2:D3:E4:FE']
+const BASE = ['--server', 'https://127.0.0.1:8443', '--id', 'cam', '--password', 'pw', '--mac', 'A0:B1:C2:D3:E4:FE'];
 
 describe('device command line', () => {
   it('parses the flags with their defaults', () => {
-    expect(parseCliArgs(BASE)).toEqual({ server: 'https://127.0.0.1:8443', id: 'cam', password: 'pw', mac: 'A0:B1:C2:D3:E4:FE', channels: 1, insecure: false, count: 1, signedLogin: false })
-    expect(parseCliArgs([...BASE, '--channels', '4', '--insecure', '--count', '50', '--hardware-model', 'HW', '--firmware-model', 'FW', '--signed-login', '--hb-override', '5'])).toMatchObject({
+    expect(parseCliArgs(BASE)).toEqual({
+      server: 'https://127.0.0.1:8443',
+      id: 'cam',
+      password: 'pw',
+      mac: 'A0:B1:C2:D3:E4:FE',
+      channels: 1,
+      insecure: false,
+      count: 1,
+      signedLogin: false,
+    });
+    expect(
+      parseCliArgs([
+        ...BASE,
+        '--channels',
+        '4',
+        '--insecure',
+        '--count',
+        '50',
+        '--hardware-model',
+        'HW',
+        '--firmware-model',
+        'FW',
+        '--signed-login',
+        '--hb-override',
+        '5',
+      ]),
+    ).toMatchObject({
       channels: 4,
       insecure: true,
       count: 50,
@@ -15,29 +40,29 @@ describe('device command line', () => {
       firmwareModel: 'FW',
       signedLogin: true,
       hbOverrideS: 5,
-    })
-  })
+    });
+  });
 
   it('refuses missing or contradictory flags with a message', () => {
-    expect(() => parseCliArgs(['--id', 'cam'])).toThrow('required')
-    expect(() => parseCliArgs([...BASE, '--ca', 'ca.pem', '--insecure'])).toThrow('exclude')
-    expect(() => parseCliArgs([...BASE, '--count', '0'])).toThrow('--count')
-    expect(() => parseCliArgs([...BASE.slice(0, 6), '--mac', 'nope'])).toThrow('--mac')
-    expect(() => parseCliArgs(['--bogus'])).toThrow()
-    expect(() => parseCliArgs(['--help'])).toThrow(HelpRequested)
-  })
+    expect(() => parseCliArgs(['--id', 'cam'])).toThrow('required');
+    expect(() => parseCliArgs([...BASE, '--ca', 'ca.pem', '--insecure'])).toThrow('exclude');
+    expect(() => parseCliArgs([...BASE, '--count', '0'])).toThrow('--count');
+    expect(() => parseCliArgs([...BASE.slice(0, 6), '--mac', 'nope'])).toThrow('--mac');
+    expect(() => parseCliArgs(['--bogus'])).toThrow();
+    expect(() => parseCliArgs(['--help'])).toThrow(HelpRequested);
+  });
 
   it('keeps the given id and MAC for a single device', () => {
-    expect(deviceIdentity('cam', 'a0b1c2d3e4f5', 0, 1)).toEqual({ id: 'cam', mac: 'a0b1c2d3e4f5' })
-  })
+    expect(deviceIdentity('cam', 'a0b1c2d3e4f5', 0, 1)).toEqual({ id: 'cam', mac: 'a0b1c2d3e4f5' });
+  });
 
   it('numbers ids from 0001 and counts MACs up from the given one for --count N', () => {
-    const ids = [0, 1, 2].map((i) => deviceIdentity('cam', 'A0:B1:C2:D3:E4:FE', i, 3))
+    const ids = [0, 1, 2].map((i) => deviceIdentity('cam', 'A0:B1:C2:D3:E4:FE', i, 3));
     expect(ids).toEqual([
       { id: 'cam-0001', mac: 'a0b1c2d3e4fe' },
       { id: 'cam-0002', mac: 'a0b1c2d3e4ff' },
       { id: 'cam-0003', mac: 'a0b1c2d3e500' },
-    ])
-    expect(macPlus('ffffffffffff', 1)).toBe('000000000000')
-  })
-})
+    ]);
+    expect(macPlus('ffffffffffff', 1)).toBe('000000000000');
+  });
+});

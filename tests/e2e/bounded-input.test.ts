@@ -19,7 +19,9 @@ beforeAll(async () => {
   p = await startTestPlatform();
   expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(CAM) })).status).toBe(201);
 }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 /** A body of `total` bytes sent chunked (no Content-Length), counting what the server pulled. */
 function chunkedBody(total: number, chunk = 64 * 1024) {
@@ -58,7 +60,10 @@ describe('bodies', () => {
   it('refuses a 100 MB chunked Vr body after reading at most a little of it', async () => {
     const { body, pulled } = chunkedBody(100 * 1024 * 1024);
     const r = await fetch(`${p.url}/live/cseg/anything`, {
-      method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, ...INSECURE,
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      ...INSECURE,
     } as RequestInit);
     expect(r.status).toBe(413);
     expect((await r.json()).info).toContain(`limit ${VR_MAX_FORM_BYTES} bytes`);

@@ -30,17 +30,22 @@ beforeAll(async () => {
   for (const d of [FLOODER, VICTIM]) expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(d) })).status).toBe(201);
   alice = await userToken(p, 'alice');
 }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 const alarm = { channel: 0, timestamp: 1_760_000_000, type: 3, state: 'pulse', desc: 'motion' };
 
 describe('one device flooding Vd', () => {
-  it('gets err 429 past its budget and is closed with 1008; its alarms, history and log lines stay bounded; another user\'s RPC stays fast', async () => {
+  it("gets err 429 past its budget and is closed with 1008; its alarms, history and log lines stay bounded; another user's RPC stays fast", async () => {
     // Alice's own camera, which answers her RPCs.
     const calm = await RawDevice.connect(p.url, login(VICTIM));
     const { bind_code } = await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json();
     calm.event('Bind', { bind_id: bind_code });
-    await until(async () => (await p.api('/api/devices', { token: alice })).json(), (b) => b.devices.length === 1);
+    await until(
+      async () => (await p.api('/api/devices', { token: alice })).json(),
+      (b) => b.devices.length === 1,
+    );
     const answering = (async () => {
       while (!calm.closed) {
         const req = await calm.next((f) => f.req === 'QueryTime', 500).catch(() => undefined);
@@ -116,19 +121,25 @@ describe('one device flooding Vd', () => {
     // Log lines: a few per kind and window, and summaries.
     const flooderLines = p.lines.slice(linesBefore).filter((l) => l.includes(FLOODER.device_id));
     expect(flooderLines.length).toBeLessThan(20 * LOG_LINES_PER_WINDOW + 2 * loginsMax);
-    console.log(`flood: ${sent} frames in ${elapsedS.toFixed(1)} s, ${closes} policy closes, ${overBudget} err 429 seen, `
-      + `${loginsRefused} logins refused, ${stored.length} alarm rows (max ${alarmsMax}), ${history.length} history rows, ${flooderLines.length} log lines; `
-      + `other user's RPC round trip max ${Math.max(...trips).toFixed(1)} ms over ${trips.length}`);
+    console.log(
+      `flood: ${sent} frames in ${elapsedS.toFixed(1)} s, ${closes} policy closes, ${overBudget} err 429 seen, ` +
+        `${loginsRefused} logins refused, ${stored.length} alarm rows (max ${alarmsMax}), ${history.length} history rows, ${flooderLines.length} log lines; ` +
+        `other user's RPC round trip max ${Math.max(...trips).toFixed(1)} ms over ${trips.length}`,
+    );
   });
 
   it('refuses Bind attempts past a handful a minute', async () => {
     const d = await RawDevice.connect(p.url, login(VICTIM));
     for (let i = 0; i < VD_BIND_BUDGET.burst + 3; i++) d.event('Bind', { bind_id: `WRONG${i}` });
-    const a = await until(async () => (await p.api(`/api/actors/pu:${VICTIM.device_id}`)).json(), (v) => Boolean(v.context.lastBindRejected));
+    const a = await until(
+      async () => (await p.api(`/api/actors/pu:${VICTIM.device_id}`)).json(),
+      (v) => Boolean(v.context.lastBindRejected),
+    );
     expect(a.context.lastBindRejected.reason).toContain('bind code');
     await Bun.sleep(500);
-    const rejected = (await (await p.api(`/api/actors/pu:${VICTIM.device_id}/history?limit=1000`)).json()).events
-      .filter((e: { event: { type: string } }) => e.event.type === 'bind.rejected');
+    const rejected = (await (await p.api(`/api/actors/pu:${VICTIM.device_id}/history?limit=1000`)).json()).events.filter(
+      (e: { event: { type: string } }) => e.event.type === 'bind.rejected',
+    );
     expect(rejected.length).toBeLessThanOrEqual(VD_BIND_BUDGET.burst);
     d.close();
   });

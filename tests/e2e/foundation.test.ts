@@ -10,8 +10,12 @@ import { freshDataDir, TEST_PG_URL } from '../helpers/db.ts';
 setDefaultTimeout(60_000);
 
 let p: TestPlatform;
-beforeAll(async () => { p = await startTestPlatform(); }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+beforeAll(async () => {
+  p = await startTestPlatform();
+}, 60_000);
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 const device = { device_id: 'CAM-E2E-1', password: 'correct horse', mac_id: 'a0:b1:c2:d3:e4:01' };
 
@@ -36,7 +40,9 @@ describe('the platform process', () => {
     try {
       await Bun.sleep(100);
       const blockedUntil = performance.now() + 300;
-      while (performance.now() < blockedUntil) { /* a stall of 300 ms */ }
+      while (performance.now() < blockedUntil) {
+        /* a stall of 300 ms */
+      }
       await Bun.sleep(100);
       const h = await m.registry.getSingleMetric('h627_event_loop_delay_seconds')!.get();
       const named = (v: object) => (v as { metricName?: string }).metricName ?? '';
@@ -95,7 +101,9 @@ describe('the platform process', () => {
     expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(device) })).status).toBe(201);
     const h = await (await p.api(`/api/actors/pu:${device.device_id}/history?after=-1&limit=10`)).json();
     expect(h.events.map((e: { event: { type: string }; value: string }) => [e.event.type, e.value])).toEqual([
-      ['xstate.init', 'provisioned'], ['device.deprovisioned', 'deprovisioned'], ['device.provisioned', 'provisioned'],
+      ['xstate.init', 'provisioned'],
+      ['device.deprovisioned', 'deprovisioned'],
+      ['device.provisioned', 'provisioned'],
     ]);
     const page = await (await p.api(`/api/actors/pu:${device.device_id}/history?after=0&limit=1`)).json();
     expect(page.events.map((e: { seq: number }) => e.seq)).toEqual([1]);
@@ -133,7 +141,7 @@ describe('the platform process', () => {
 const PG_SOCKET_DIR = '/var/run/postgresql';
 
 describe('DATABASE_URL', () => {
-  it.skipIf(!TEST_PG_URL || !existsSync(PG_SOCKET_DIR))('reaches a local PostgreSQL through its Unix socket in libpq\'s ?host=/dir form', async () => {
+  it.skipIf(!TEST_PG_URL || !existsSync(PG_SOCKET_DIR))("reaches a local PostgreSQL through its Unix socket in libpq's ?host=/dir form", async () => {
     const url = new URL(TEST_PG_URL!);
     url.searchParams.set('host', PG_SOCKET_DIR);
     const sql = pgClient(url.toString(), { max: 1, onnotice: () => {} });
@@ -148,11 +156,18 @@ describe('DATABASE_URL', () => {
 });
 
 describe('configuration errors', () => {
-  for (const [name, value] of [['HTTP_PORT', 'abc'], ['DATABASE_URL', 'mysql://x'], ['PUBLIC_HOST', 'bad host'], ['ADMIN_TOKEN', 'short']]) {
+  for (const [name, value] of [
+    ['HTTP_PORT', 'abc'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['PUBLIC_HOST', 'bad host'],
+    ['ADMIN_TOKEN', 'short'],
+  ]) {
     it(`exits 2 with a one-line error naming ${name}`, async () => {
       const dataDir = await freshDataDir('h627-cfg-');
       const proc = Bun.spawn(['bun', join(import.meta.dir, '..', '..', 'main.ts')], {
-        env: { ...process.env, DATA_DIR: dataDir, [name!]: value! }, stdout: 'pipe', stderr: 'pipe',
+        env: { ...process.env, DATA_DIR: dataDir, [name!]: value! },
+        stdout: 'pipe',
+        stderr: 'pipe',
       });
       expect(await proc.exited).toBe(2);
       const err = (await new Response(proc.stderr).text()).trim();

@@ -57,8 +57,12 @@ beforeAll(async () => {
     throw err;
   };
   const runs: [string, Promise<void>][] = [
-    ['vd', runVdFrames(w, quota('vd'), deadline)], ['vd-login', runVdLogins(w, quota('vd-login'), deadline)], ['vr', runVr(w, quota('vr'), deadline)],
-    ['urls', runUrls(w, quota('urls'), deadline)], ['api', runApi(w, routes, quota('api'), deadline)], ['vs', runVs(w, quota('vs'), deadline)],
+    ['vd', runVdFrames(w, quota('vd'), deadline)],
+    ['vd-login', runVdLogins(w, quota('vd-login'), deadline)],
+    ['vr', runVr(w, quota('vr'), deadline)],
+    ['urls', runUrls(w, quota('urls'), deadline)],
+    ['api', runApi(w, routes, quota('api'), deadline)],
+    ['vs', runVs(w, quota('vs'), deadline)],
   ];
   const stopAttributing = attributeErrors(w);
   w.tally.restart();
@@ -67,13 +71,33 @@ beforeAll(async () => {
   await Bun.sleep(LOG_SETTLE_MS);
   stopAttributing();
   alive = w.p.proc.exitCode === null;
-  if (!alive) w.tally.found({ kind: 'crash', target: 'platform', where: 'process', status: `exit ${w.p.proc.exitCode}`, repro: w.p.lines.slice(-20).join('\n'), size: 0, logFrom: 0 });
+  if (!alive)
+    w.tally.found({
+      kind: 'crash',
+      target: 'platform',
+      where: 'process',
+      status: `exit ${w.p.proc.exitCode}`,
+      repro: w.p.lines.slice(-20).join('\n'),
+      size: 0,
+      logFrom: 0,
+    });
   const r = await fetch(`${w.p.url}/healthz`, INSECURE as RequestInit).catch((err: unknown) => ({ status: 0, text: async () => String(err) }));
   health = { status: r.status, body: await r.text() };
   files = filesOutside(w);
   for (const f of files) {
     const n = f.match(new RegExp(`${marker}-(\\d+)`))?.[1];
-    w.tally.found({ kind: 'file-outside', target: 'fs', where: f, status: 'created', repro: n && w.tally.markers.has(n) ? `${w.tally.markers.get(n)}\n(the first input that named ${marker}-${n}; a camera then uploaded to the URL the platform derived from it)` : '(input not traced)', size: 0, logFrom: 0 });
+    w.tally.found({
+      kind: 'file-outside',
+      target: 'fs',
+      where: f,
+      status: 'created',
+      repro:
+        n && w.tally.markers.has(n)
+          ? `${w.tally.markers.get(n)}\n(the first input that named ${marker}-${n}; a camera then uploaded to the URL the platform derived from it)`
+          : '(input not traced)',
+      size: 0,
+      logFrom: 0,
+    });
   }
   removeFiles(files);
   const cpu = `cpu: platform=${(cpuSeconds(w.p.proc.pid) - cpu0.platform).toFixed(1)}s fuzzer=${(totalCpu(process.cpuUsage(cpu0.fuzzer)) / 1e6).toFixed(1)}s`;
@@ -96,7 +120,12 @@ afterAll(async () => {
 
 /** The findings of some kinds, one readable line each (the full text is in the printed report). */
 function findings(...kinds: FindingKind[]): string[] {
-  return w.tally.findings.filter((f: Finding) => kinds.includes(f.kind)).map((f) => `${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` [${f.cause}]` : ''}: ${f.repro.split('\n')[0]}`);
+  return w.tally.findings
+    .filter((f: Finding) => kinds.includes(f.kind))
+    .map(
+      (f) =>
+        `${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` [${f.cause}]` : ''}: ${f.repro.split('\n')[0]}`,
+    );
 }
 
 describe(`a bounded fuzz run (seed ${SEED})`, () => {

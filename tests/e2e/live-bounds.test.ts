@@ -26,7 +26,10 @@ beforeAll(async () => {
   cam = await RawDevice.connect(p.url, { login_code: CAM.device_id, login_passwd: CAM.password, hardware_model: 'h', firmware_model: 'f' });
   const { bind_code } = await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json();
   cam.event('Bind', { bind_id: bind_code });
-  await until(async () => (await p.api('/api/devices', { token: alice })).json(), (b) => b.devices.length === 1);
+  await until(
+    async () => (await p.api('/api/devices', { token: alice })).json(),
+    (b) => b.devices.length === 1,
+  );
 }, 60_000);
 afterAll(async () => {
   cam?.close();
@@ -53,12 +56,17 @@ describe('live viewers', () => {
     expect((await refused[0]!.json()).detail).toContain(`at most ${CAP} live viewers`);
     // Another user is not held back by alice's viewers (admins may watch every camera).
     expect((await watch(bob)).status).toBe(404); // not bob's camera
-    const history = (await (await p.api(`/api/actors/stream:${stream_id}/history?limit=1000`)).json()).events as Array<{ event: { type: string }; changes: unknown }>;
+    const history = (await (await p.api(`/api/actors/stream:${stream_id}/history?limit=1000`)).json()).events as Array<{
+      event: { type: string };
+      changes: unknown;
+    }>;
     const joins = history.filter((e) => e.event.type === 'viewer.join');
     expect(joins.length).toBe(CAP);
     const sizes = joins.slice(1).map((e) => JSON.stringify(e.changes).length);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(2); // ids and times of equal length: the same bytes
     expect(history.length).toBeLessThan(CAP + 5); // refused requests wrote nothing
-    console.log(`viewer joins: ${CAP} accepted, ${REFUSED_REQUESTS} refused with 429; bytes of a join's changes ${Math.min(...sizes)}–${Math.max(...sizes)} from the 2nd to the ${CAP}th`);
+    console.log(
+      `viewer joins: ${CAP} accepted, ${REFUSED_REQUESTS} refused with 429; bytes of a join's changes ${Math.min(...sizes)}–${Math.max(...sizes)} from the 2nd to the ${CAP}th`,
+    );
   });
 });

@@ -21,7 +21,12 @@ const ID = 'CAM-LIVE';
 const work = mkdtempSync(join(tmpdir(), 'h627-live-'));
 
 const actor = async (id: string) => (await p.api(`/api/actors/${id}`)).json();
-const history = async (id: string) => (await (await p.api(`/api/actors/${id}/history?limit=1000`)).json()).events as Array<{ event: { type: string }; value: unknown; context: Record<string, unknown> }>;
+const history = async (id: string) =>
+  (await (await p.api(`/api/actors/${id}/history?limit=1000`)).json()).events as Array<{
+    event: { type: string };
+    value: unknown;
+    context: Record<string, unknown>;
+  }>;
 const watch = async (ch = 0) => {
   const r = await p.api(`/api/devices/${ID}/channels/${ch}/live`, { method: 'POST', body: JSON.stringify({ max_bitrate: 1500 }) });
   expect(r.status).toBe(201);
@@ -31,11 +36,16 @@ const watch = async (ch = 0) => {
 /** Pull `seconds` of a stream with FFmpeg over SRT into a file; returns ffprobe's video stream. */
 async function pullSrt(url: string, seconds: number) {
   const out = join(work, `pull-${Date.now()}.ts`);
-  const ff = Bun.spawn(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', '-i', url, '-t', String(seconds), '-c', 'copy', '-f', 'mpegts', out], { stderr: 'pipe' });
+  const ff = Bun.spawn(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', '-i', url, '-t', String(seconds), '-c', 'copy', '-f', 'mpegts', out], {
+    stderr: 'pipe',
+  });
   const code = await ff.exited;
   const err = await new Response(ff.stderr).text();
   if (code !== 0) throw new Error(`ffmpeg pull failed (${code}): ${err}`);
-  const probe = Bun.spawn(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames,width,height', '-of', 'json', out], { stdout: 'pipe' });
+  const probe = Bun.spawn(
+    ['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames,width,height', '-of', 'json', out],
+    { stdout: 'pipe' },
+  );
   const info = JSON.parse(await new Response(probe.stdout).text());
   return info.streams[0] as { codec_name: string; nb_read_frames: string; width: number; height: number };
 }
@@ -62,8 +72,23 @@ async function pullWs(url: string, packets: number): Promise<Uint8Array> {
 
 beforeAll(async () => {
   p = await startTestPlatform({ HB_INTERVAL_S: '2', LIVE_LINGER_S: String(LINGER_S) });
-  expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: 'a0b1c2d3e460', channels: [0, 1] }) })).status).toBe(201);
-  dev = new SimulatedDevice({ server: p.url, id: ID, password: 'camera-password', mac: 'a0b1c2d3e460', channels: 2, tls: { rejectUnauthorized: false }, media: { ...ffmpegLive() } });
+  expect(
+    (
+      await p.api('/api/admin/devices', {
+        method: 'POST',
+        body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: 'a0b1c2d3e460', channels: [0, 1] }),
+      })
+    ).status,
+  ).toBe(201);
+  dev = new SimulatedDevice({
+    server: p.url,
+    id: ID,
+    password: 'camera-password',
+    mac: 'a0b1c2d3e460',
+    channels: 2,
+    tls: { rejectUnauthorized: false },
+    media: { ...ffmpegLive() },
+  });
   await dev.start();
   await dev.waitFor('online', 20_000);
 });
@@ -110,24 +135,38 @@ describe('live', () => {
       cc.set(pid, counter);
     }
     expect(gaps).toBe(0);
-    await until(() => actor(`stream:${t.stream_id}`), (a) => a.context.stats?.bitrateBps > 0);
+    await until(
+      () => actor(`stream:${t.stream_id}`),
+      (a) => a.context.stats?.bitrateBps > 0,
+    );
   });
 
   it('the camera reports the stream in Keepalive', async () => {
-    await until(async () => (await p.api(`/api/devices/${ID}`)).json(), (d) => d.channel_states.find((c: { channel: number }) => c.channel === 0)?.stream_id === first.stream_id);
+    await until(
+      async () => (await p.api(`/api/devices/${ID}`)).json(),
+      (d) => d.channel_states.find((c: { channel: number }) => c.channel === 0)?.stream_id === first.stream_id,
+    );
   });
 
   it('stops after the last viewer leaves and the linger passes, and says so in its history', async () => {
     const r = await p.api(`/api/devices/${ID}/channels/0/live?stream_id=${first.stream_id}`, { method: 'DELETE' });
     expect(r.status).toBe(204);
-    const a = await until(() => actor(`stream:${first.stream_id}`), (v) => v.stateKey === 'stopped', 30_000);
+    const a = await until(
+      () => actor(`stream:${first.stream_id}`),
+      (v) => v.stateKey === 'stopped',
+      30_000,
+    );
     expect(a.context.reason).toBe('no viewer since the linger began');
     const h = await history(`stream:${first.stream_id}`);
     const types = h.map((e) => e.event.type);
-    for (const t of ['viewer.join', 'push.result', 'ingest.started', 'viewer.leave', 'xstate.after.LINGER.stream.live.lingering', 'stop.result']) expect(types).toContain(t);
+    for (const t of ['viewer.join', 'push.result', 'ingest.started', 'viewer.leave', 'xstate.after.LINGER.stream.live.lingering', 'stop.result'])
+      expect(types).toContain(t);
     expect(h.at(-1)!.context.pushAnswer).toMatchObject({ ok: true });
     expect(h.map((e) => JSON.stringify(e.value))).toContain(JSON.stringify({ live: 'lingering' }));
-    await until(async () => dev.received.filter((m) => m.name === 'StopLive').length, (n) => n >= 1);
+    await until(
+      async () => dev.received.filter((m) => m.name === 'StopLive').length,
+      (n) => n >= 1,
+    );
   });
 
   it('refuses an SRT viewer with a wrong or reused token, and a publisher without a grant', async () => {
@@ -145,40 +184,98 @@ describe('live', () => {
   it('fails the stream when the PU goes offline, though its publisher still sends', async () => {
     // A bare camera: it answers PushLive by publishing, then falls silent on Vd (no keepalive,
     // no close), as a camera whose signalling link died would.
-    expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: 'CAM-MUTE', password: 'camera-password', mac_id: 'a0b1c2d3e462' }) })).status).toBe(201);
+    expect(
+      (
+        await p.api('/api/admin/devices', {
+          method: 'POST',
+          body: JSON.stringify({ device_id: 'CAM-MUTE', password: 'camera-password', mac_id: 'a0b1c2d3e462' }),
+        })
+      ).status,
+    ).toBe(201);
     const raw = await RawDevice.connect(p.url, { login_code: 'CAM-MUTE', login_passwd: 'camera-password', hardware_model: 'h', firmware_model: 'f' });
     await raw.call('GetServerInfo');
     await raw.call('Keepalive', { state: 1, channels: [{ channel: 0, state: 1 }] });
     const ticket = p.api('/api/devices/CAM-MUTE/channels/0/live', { method: 'POST', body: '{}' });
     const push = await raw.next((f) => f.req === 'PushLive');
-    const ff = Bun.spawn(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-f', 'mpegts', String(push.params!.url)], { stderr: 'ignore' });
+    const ff = Bun.spawn(
+      [
+        'ffmpeg',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '25',
+        '-f',
+        'mpegts',
+        String(push.params!.url),
+      ],
+      { stderr: 'ignore' },
+    );
     raw.answer(push.seq!, {});
     const t = await (await ticket).json();
-    await until(() => actor(`stream:${t.stream_id}`), (a) => a.stateKey.startsWith('live'));
-    const a = await until(() => actor(`stream:${t.stream_id}`), (v) => v.stateKey === 'failed', 30_000);
+    await until(
+      () => actor(`stream:${t.stream_id}`),
+      (a) => a.stateKey.startsWith('live'),
+    );
+    const a = await until(
+      () => actor(`stream:${t.stream_id}`),
+      (v) => v.stateKey === 'failed',
+      30_000,
+    );
     expect(a.context.reason).toBe('the device went offline: no message for 3 heartbeat intervals');
     await ff.exited; // the platform closed the stream, so the publisher ends
     raw.close();
   });
 
   it('fails with the reason when the camera answers PushLive with an error', async () => {
-    const plain = new SimulatedDevice({ server: p.url, id: 'CAM-NOLIVE', password: 'camera-password', mac: 'a0b1c2d3e461', tls: { rejectUnauthorized: false } });
-    expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: 'CAM-NOLIVE', password: 'camera-password', mac_id: 'a0b1c2d3e461' }) })).status).toBe(201);
+    const plain = new SimulatedDevice({
+      server: p.url,
+      id: 'CAM-NOLIVE',
+      password: 'camera-password',
+      mac: 'a0b1c2d3e461',
+      tls: { rejectUnauthorized: false },
+    });
+    expect(
+      (
+        await p.api('/api/admin/devices', {
+          method: 'POST',
+          body: JSON.stringify({ device_id: 'CAM-NOLIVE', password: 'camera-password', mac_id: 'a0b1c2d3e461' }),
+        })
+      ).status,
+    ).toBe(201);
     await plain.start();
     await plain.waitFor('online', 20_000);
     const r = await p.api('/api/devices/CAM-NOLIVE/channels/0/live', { method: 'POST', body: '{}' });
     const t = await r.json();
-    const a = await until(() => actor(`stream:${t.stream_id}`), (v) => v.stateKey === 'failed');
+    const a = await until(
+      () => actor(`stream:${t.stream_id}`),
+      (v) => v.stateKey === 'failed',
+    );
     expect(a.context.failure).toEqual({ reason: expect.stringContaining('PushLive is not supported (101)'), code: 101 });
     await plain.stop();
   });
 
   it('after kill -9 during a live stream, the stream is failed, never stuck live', async () => {
     const t = await watch(0);
-    await until(() => actor(`stream:${t.stream_id}`), (a) => a.stateKey.startsWith('live'));
+    await until(
+      () => actor(`stream:${t.stream_id}`),
+      (a) => a.stateKey.startsWith('live'),
+    );
     await p.kill9();
     p = await p.restart();
-    const a = await until(() => actor(`stream:${t.stream_id}`), (v) => v.status === 'done');
+    const a = await until(
+      () => actor(`stream:${t.stream_id}`),
+      (v) => v.status === 'done',
+    );
     expect(a.stateKey).toBe('failed');
     expect(a.context.reason).toBe('the platform restarted during the stream');
   });

@@ -29,7 +29,9 @@ let p: TestPlatform;
 beforeAll(async () => {
   p = await startTestPlatform();
 }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 const vdQuery = (code: string, password: string) => ({ login_code: code, login_passwd: password, hardware_model: 'h', firmware_model: 'f' });
 const login = (code: string, password: string, from: string) => tryUpgrade(p.url, vdQuery(code, password), { localAddress: from });
@@ -51,12 +53,18 @@ async function createUser(username: string, password: string) {
 const addresses = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}.${i + 1}`);
 
 /** Run `attempt` PAIR_FREE_FAILURES times from each address (addresses `parallel` at a time); every status. */
-async function failFromEach<T extends { status: number }>(from: string[], parallel: number, attempt: (addr: string, i: number) => Promise<T>): Promise<number[]> {
+async function failFromEach<T extends { status: number }>(
+  from: string[],
+  parallel: number,
+  attempt: (addr: string, i: number) => Promise<T>,
+): Promise<number[]> {
   const statuses: number[] = [];
   for (let i = 0; i < from.length; i += parallel) {
-    await Promise.all(from.slice(i, i + parallel).map(async (addr) => {
-      for (let k = 0; k < PAIR_FREE_FAILURES; k++) statuses.push((await attempt(addr, k)).status);
-    }));
+    await Promise.all(
+      from.slice(i, i + parallel).map(async (addr) => {
+        for (let k = 0; k < PAIR_FREE_FAILURES; k++) statuses.push((await attempt(addr, k)).status);
+      }),
+    );
   }
   return statuses;
 }
@@ -119,7 +127,10 @@ describe('Vd logins: failures slow the pair that fails', () => {
     const from = addresses('127.0.1', LOGIN_FAILURES_TO_LOCK / PAIR_FREE_FAILURES);
     const statuses = await failFromEach(from, 10, (addr, k) => login('CAM-HARD', `wrong-${addr}-${k}`, addr));
     expect(statuses).toEqual(Array(LOGIN_FAILURES_TO_LOCK).fill(401));
-    const a = await until(() => actor('pu:CAM-HARD'), (v) => Boolean(v.context.login.lockedUntil));
+    const a = await until(
+      () => actor('pu:CAM-HARD'),
+      (v) => Boolean(v.context.login.lockedUntil),
+    );
     expect(a.context.login.lockedUntil).toBeGreaterThan(Date.now() + LOGIN_LOCK_MS - 60_000);
     expect(a.context.login.lockedUntil).toBeLessThanOrEqual(Date.now() + LOGIN_LOCK_MS);
     // One history row for the lock; none for the hundred failures.
@@ -182,19 +193,21 @@ describe('no probing by timing', () => {
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
     const from = addresses(prefix, TIMED_FAILURES / PAIR_FREE_FAILURES);
     for (let i = 0; i < from.length; i += parallel) {
-      await Promise.all(from.slice(i, i + parallel).map(async (addr, j) => {
-        for (let k = 0; k < PAIR_FREE_FAILURES; k++) {
-          // In turns, first one kind then the other, as often each: whatever the first of two requests pays, both pay alike.
-          const turn = (i + j) * PAIR_FREE_FAILURES + k;
-          const order = turn % 2 === 0 ? Object.entries(kinds) : Object.entries(kinds).reverse();
-          for (const [kind, attempt] of order) {
-            const t0 = performance.now();
-            const r = await attempt(k, addr);
-            times[kind]!.push(performance.now() - t0);
-            expect(r.status).toBe(401);
+      await Promise.all(
+        from.slice(i, i + parallel).map(async (addr, j) => {
+          for (let k = 0; k < PAIR_FREE_FAILURES; k++) {
+            // In turns, first one kind then the other, as often each: whatever the first of two requests pays, both pay alike.
+            const turn = (i + j) * PAIR_FREE_FAILURES + k;
+            const order = turn % 2 === 0 ? Object.entries(kinds) : Object.entries(kinds).reverse();
+            for (const [kind, attempt] of order) {
+              const t0 = performance.now();
+              const r = await attempt(k, addr);
+              times[kind]!.push(performance.now() - t0);
+              expect(r.status).toBe(401);
+            }
           }
-        }
-      }));
+        }),
+      );
     }
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(median(v).toFixed(1))]));
     console.log(`failure answer medians (ms, ${TIMED_FAILURES} each): ${JSON.stringify(m)}`);
@@ -203,20 +216,28 @@ describe('no probing by timing', () => {
 
   it(`answers a Vd login for an unknown device and one with a wrong password in the same time (medians of ${TIMED_FAILURES} within ${TIMING_MEDIANS_WITHIN_MS} ms)`, async () => {
     await provision('CAM-TIMED', 'cam-timed-password', 'a0:b1:c2:d3:e5:05');
-    const m = await medians(2, {
-      vdUnknown: (k, addr) => login(`CAM-NOT-THERE-${k}`, 'some-password', addr),
-      vdWrong: (k, addr) => login('CAM-TIMED', `wrong-${k}`, addr),
-    }, '127.0.4');
+    const m = await medians(
+      2,
+      {
+        vdUnknown: (k, addr) => login(`CAM-NOT-THERE-${k}`, 'some-password', addr),
+        vdWrong: (k, addr) => login('CAM-TIMED', `wrong-${k}`, addr),
+      },
+      '127.0.4',
+    );
     expect(m.vdUnknown!).toBeGreaterThanOrEqual(LOGIN_FAILURE_MIN_MS);
     expect(Math.abs(m.vdUnknown! - m.vdWrong!)).toBeLessThan(TIMING_MEDIANS_WITHIN_MS);
   });
 
   it(`answers a sign-in for a missing user and one with a wrong password in the same time (medians of ${TIMED_FAILURES} within ${TIMING_MEDIANS_WITHIN_MS} ms)`, async () => {
     await createUser('erin', 'erin-password');
-    const m = await medians(2, {
-      userMissing: (k, addr) => signIn(`nobody-${k}`, 'some-password', addr),
-      userWrong: (k, addr) => signIn('erin', `wrong-${k}`, addr),
-    }, '127.0.5');
+    const m = await medians(
+      2,
+      {
+        userMissing: (k, addr) => signIn(`nobody-${k}`, 'some-password', addr),
+        userWrong: (k, addr) => signIn('erin', `wrong-${k}`, addr),
+      },
+      '127.0.5',
+    );
     expect(m.userMissing!).toBeGreaterThanOrEqual(SIGN_IN_FAILURE_MIN_MS);
     expect(Math.abs(m.userMissing! - m.userWrong!)).toBeLessThan(TIMING_MEDIANS_WITHIN_MS);
   });
@@ -230,7 +251,14 @@ describe('signed login nonces', () => {
     const signed = () => {
       const ts = Math.floor(Date.now() / 1000);
       const nonce = randomBytes(16).toString('hex');
-      return { login_code: 'CAM-NONCE', hardware_model: 'h', firmware_model: 'f', login_ts: String(ts), login_nonce: nonce, login_sig: sign('cam-nonce-password', 'CAM-NONCE', ts, nonce) };
+      return {
+        login_code: 'CAM-NONCE',
+        hardware_model: 'h',
+        firmware_model: 'f',
+        login_ts: String(ts),
+        login_nonce: nonce,
+        login_sig: sign('cam-nonce-password', 'CAM-NONCE', ts, nonce),
+      };
     };
     const q = signed();
     const d = await RawDevice.connect(p.url, q);

@@ -7,7 +7,9 @@ let p: TestPlatform;
 beforeAll(async () => {
   p = await startTestPlatform({ METRICS_TOKEN: TOKEN });
 }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 const metrics = (auth?: string) => fetch(`${p.url}/metrics`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {}, ...INSECURE } as RequestInit);
 

@@ -9,7 +9,7 @@
  * recording confirms segments again, and nothing acknowledged before is lost.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { COMMIT_WAIT_MAX_MS } from '../../actors/committer.ts';
 import { pgClient } from '../../db/client.ts';
 import { Recorder, type MediaHooks } from '../../device/index.ts';
@@ -32,7 +32,11 @@ const RECORDING_RESUME_MS = 20_000;
 const SKIP_REASON = 'PostgreSQL only: an embedded PGlite cannot become unreachable (set DATABASE_URL to run it)';
 
 /** One keepalive sent by the hand-driven device, and how it was answered. */
-interface KeepaliveAnswer { at: number; ok: boolean; err?: { code: number; msg: string } }
+interface KeepaliveAnswer {
+  at: number;
+  ok: boolean;
+  err?: { code: number; msg: string };
+}
 
 describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and recording (${SKIP_REASON})`, () => {
   let p: TestPlatform;
@@ -88,7 +92,14 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
     ];
     for (const c of cams) c.dev.on('state', (s) => stateChanges.push({ id: c.id, state: s.state, at: Date.now() }));
     for (const d of [RAW, NEW_CAM]) {
-      expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: d.device_id, password: CAM_PASSWORD, mac_id: d.mac, channels: [0] }) })).status).toBe(201);
+      expect(
+        (
+          await p.api('/api/admin/devices', {
+            method: 'POST',
+            body: JSON.stringify({ device_id: d.device_id, password: CAM_PASSWORD, mac_id: d.mac, channels: [0] }),
+          })
+        ).status,
+      ).toBe(201);
     }
     raw = await RawDevice.connect(p.url, { login_code: RAW.device_id, login_passwd: CAM_PASSWORD, hardware_model: 'HC-C200', firmware_model: 'V1.0' });
     expect((await raw.call('GetServerInfo')).resp).toEqual({ hb_interval: HB_INTERVAL_S });
@@ -96,8 +107,15 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
     rawTimer = setInterval(() => void rawKeepalive(), HB_INTERVAL_S * 1000);
 
     // Recording, with segments confirmed; alarms acknowledged (the device got its answer).
-    expect((await p.api(`/api/devices/CAM-OUT-1/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status).toBe(201);
-    await until(() => recorder.events.filter((e) => e.kind === 'confirmed').length, (n) => n >= 2, 30_000, 'two confirmed segments');
+    expect(
+      (await p.api(`/api/devices/CAM-OUT-1/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status,
+    ).toBe(201);
+    await until(
+      () => recorder.events.filter((e) => e.kind === 'confirmed').length,
+      (n) => n >= 2,
+      30_000,
+      'two confirmed segments',
+    );
     confirmedBefore = recorder.events.filter((e) => e.kind === 'confirmed').map((e) => e.name!);
     await cams[1]!.dev.camera.raiseAlarm(3, 'start');
     const a = await raw.call('AlarmNotify', { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: 3, state: 'end', desc: 'before the outage' });
@@ -170,7 +188,11 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
     });
 
     it('keeps Vd sockets open: keepalives are answered, a message that needs the database gets a 5xx err', async () => {
-      const a = await raw.call('AlarmNotify', { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: 3, state: 'start', desc: 'during the outage' }, 10_000);
+      const a = await raw.call(
+        'AlarmNotify',
+        { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: 3, state: 'start', desc: 'during the outage' },
+        10_000,
+      );
       expect(a.err!.code).toBeGreaterThanOrEqual(500);
       expect(a.err!.code).toBeLessThanOrEqual(599);
       expect(a.err!.msg).toContain('temporarily unavailable');
@@ -201,7 +223,8 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
       await until(
         async () => (await p.api('/api/devices')).json() as Promise<{ devices?: Array<{ device_id: string; state: string; connected: boolean }> }>,
         (b) => ids.every((id) => b.devices?.some((d) => d.device_id === id && d.state.startsWith('online') && d.connected)),
-        outageEnd + HB_INTERVAL_S * 1000 - Date.now(), 'every device online and connected',
+        outageEnd + HB_INTERVAL_S * 1000 - Date.now(),
+        'every device online and connected',
       );
       // They kept alive throughout: none was ever taken offline, not even for a moment.
       for (const id of ids) {
@@ -212,7 +235,12 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
     });
 
     it('confirms recorded segments again', async () => {
-      await until(() => recorder.events.filter((e) => e.kind === 'confirmed' && e.at > outageEnd).length, (n) => n >= 1, RECORDING_RESUME_MS, 'a segment confirmed after the outage');
+      await until(
+        () => recorder.events.filter((e) => e.kind === 'confirmed' && e.at > outageEnd).length,
+        (n) => n >= 1,
+        RECORDING_RESUME_MS,
+        'a segment confirmed after the outage',
+      );
       const r = await p.api(`/api/devices/CAM-OUT-1/channels/0/recordings?from=${Math.floor(outageStart / 1000) - 600}`, { token: alice });
       const listing = await r.json();
       expect({ status: r.status, listing }).toMatchObject({ status: 200 });
@@ -228,7 +256,7 @@ describe.skipIf(!TEST_PG_URL)(`a 20 s database outage with devices connected and
       for (const listed of actors) {
         const a: { id: string; seq: number } = await (await p.api(`/api/actors/${encodeURIComponent(listed.id)}`)).json();
         const seqs: number[] = [];
-        for (let after = -1; ;) {
+        for (let after = -1; ; ) {
           const page: Array<{ seq: number }> = (await (await p.api(`/api/actors/${encodeURIComponent(a.id)}/history?after=${after}&limit=500`)).json()).events;
           if (page.length === 0) break;
           seqs.push(...page.map((e) => e.seq));

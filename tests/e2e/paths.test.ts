@@ -71,7 +71,8 @@ describe('traversal', () => {
     it(`is refused as a trans_id, a device id and in every URL path that names something (${what})`, async () => {
       const statuses: Record<string, number> = {};
       const rpc = await p.api(`/api/devices/${CAM.device_id}/rpc`, {
-        method: 'POST', body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: bad, start: '2026-12-01T00:00:00', end: '2026-12-02T00:00:00' } }),
+        method: 'POST',
+        body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: bad, start: '2026-12-01T00:00:00', end: '2026-12-02T00:00:00' } }),
       });
       statuses.rpc = rpc.status;
       expect((await rpc.json()).detail).toContain('params.trans_id');
@@ -82,7 +83,13 @@ describe('traversal', () => {
       statuses.upload = (await req(`/upload/${s}`, { method: 'PUT', body: 'x' })).status;
       statuses.csUp = (await req(`/cs/up/${s}/${s}?e=9999999999&s=x`, { method: 'PUT', body: 'x' })).status;
       statuses.csSeg = (await req(`/cs/seg/${s}/${s}?e=9999999999&s=x`)).status;
-      statuses.vr = (await req(`/live/cseg/${s}`, { method: 'POST', body: 'op=getcurrenttime', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': CAM.mac_id } })).status;
+      statuses.vr = (
+        await req(`/live/cseg/${s}`, {
+          method: 'POST',
+          body: 'op=getcurrenttime',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': CAM.mac_id },
+        })
+      ).status;
       statuses.media = (await req(`/media/live/${s}?token=x`)).status;
       statuses.asset = (await req(`/assets/${s}`)).status;
       statuses.deviceLog = (await p.api(`/api/devices/${CAM.device_id}/logs/${s}`)).status;
@@ -96,7 +103,8 @@ describe('traversal', () => {
 
   it('stores a legitimate log under the data dir, named by the platform, and serves it back', async () => {
     const call = p.api(`/api/devices/${CAM.device_id}/rpc`, {
-      method: 'POST', body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: 'job-7_a', start: '2026-12-01T00:00:00', end: '2026-12-02T00:00:00' } }),
+      method: 'POST',
+      body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: 'job-7_a', start: '2026-12-01T00:00:00', end: '2026-12-02T00:00:00' } }),
     });
     const asked = await cam.next((f) => f.req === 'LogUploadAsync');
     expect(asked.params!.trans_id).toBe('job-7_a');

@@ -65,33 +65,48 @@ describe('runtime settings', () => {
     expect(missingRuntimeEnv({ MIMALLOC_PURGE_HOLES: '1' })).toEqual(['MIMALLOC_PURGE_DELAY']);
   });
 
-  test('package.json\'s start script sets every setting, each overridable from the environment', () => {
+  test("package.json's start script sets every setting, each overridable from the environment", () => {
     const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
     for (const [k, v] of Object.entries(RUNTIME_ENV)) expect(start).toContain(`${k}=\${${k}:-${v}}`);
   });
 
-  test('`bun run start`: the allocator runs with the settings, and nothing is reported missing', async () => {
-    const r = await startOnce(['bun', 'run', 'start'], {});
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ready https://');
-    expect(allocatorOption(r.stderr, 'purge_delay')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_DELAY);
-    expect(allocatorOption(r.stderr, 'purge_holes')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES);
-    expect(r.stdout).not.toContain('started without the runtime settings');
-  }, READY_TIMEOUT_MS * 2);
+  test(
+    '`bun run start`: the allocator runs with the settings, and nothing is reported missing',
+    async () => {
+      const r = await startOnce(['bun', 'run', 'start'], {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('ready https://');
+      expect(allocatorOption(r.stderr, 'purge_delay')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_DELAY);
+      expect(allocatorOption(r.stderr, 'purge_holes')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES);
+      expect(r.stdout).not.toContain('started without the runtime settings');
+    },
+    READY_TIMEOUT_MS * 2,
+  );
 
-  test('an operator\'s value wins over the start script\'s', async () => {
-    const r = await startOnce(['bun', 'run', 'start'], { MIMALLOC_PURGE_DELAY: '500' });
-    expect(r.code).toBe(0);
-    expect(allocatorOption(r.stderr, 'purge_delay')).toBe('500');
-    expect(allocatorOption(r.stderr, 'purge_holes')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES);
-  }, READY_TIMEOUT_MS * 2);
+  test(
+    "an operator's value wins over the start script's",
+    async () => {
+      const r = await startOnce(['bun', 'run', 'start'], { MIMALLOC_PURGE_DELAY: '500' });
+      expect(r.code).toBe(0);
+      expect(allocatorOption(r.stderr, 'purge_delay')).toBe('500');
+      expect(allocatorOption(r.stderr, 'purge_holes')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES);
+    },
+    READY_TIMEOUT_MS * 2,
+  );
 
-  test('`bun main.ts` without them still starts, and logs a warning naming each missing setting', async () => {
-    const r = await startOnce(['bun', 'main.ts'], {});
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ready https://');
-    const warn = r.stdout.split('\n').filter((l) => l.includes('started without the runtime settings')).map((l) => JSON.parse(l));
-    expect(warn).toHaveLength(1);
-    expect(warn[0].missing).toEqual(RUNTIME_ENV);
-  }, READY_TIMEOUT_MS * 2);
+  test(
+    '`bun main.ts` without them still starts, and logs a warning naming each missing setting',
+    async () => {
+      const r = await startOnce(['bun', 'main.ts'], {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('ready https://');
+      const warn = r.stdout
+        .split('\n')
+        .filter((l) => l.includes('started without the runtime settings'))
+        .map((l) => JSON.parse(l));
+      expect(warn).toHaveLength(1);
+      expect(warn[0].missing).toEqual(RUNTIME_ENV);
+    },
+    READY_TIMEOUT_MS * 2,
+  );
 });

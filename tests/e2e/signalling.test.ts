@@ -13,12 +13,19 @@ const HB_S = 1;
 beforeAll(async () => {
   p = await startTestPlatform({ HB_INTERVAL_S: String(HB_S) });
 }, 60_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 const MAC = 'a0:b1:c2:d3:e4:10';
 const CAM = { device_id: 'CAM-SIG-1', password: 'cam-password-1', mac_id: MAC };
 const login = (extra: Record<string, string> = {}) => ({
-  login_code: CAM.device_id, login_passwd: CAM.password, hardware_model: 'HC-C200', firmware_model: 'V1.0', sdk: '1.0', ...extra,
+  login_code: CAM.device_id,
+  login_passwd: CAM.password,
+  hardware_model: 'HC-C200',
+  firmware_model: 'V1.0',
+  sdk: '1.0',
+  ...extra,
 });
 const json = async (r: Response) => ({ status: r.status, body: await r.json() });
 const actor = async (id: string) => (await p.api(`/api/actors/${id}`)).json();
@@ -30,11 +37,15 @@ async function provision(body: Record<string, unknown>) {
 
 async function userToken(username: string): Promise<string> {
   await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: `${username}-password` }) });
-  const r = await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }), ...INSECURE } as RequestInit);
+  const r = await fetch(`${p.url}/api/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: `${username}-password` }),
+    ...INSECURE,
+  } as RequestInit);
   expect(r.status).toBe(201);
   return (await r.json()).token;
 }
-
 
 describe('Vs scheduling', () => {
   beforeAll(() => provision(CAM));
@@ -74,7 +85,10 @@ describe('Vd login', () => {
     expect(unknown.status).toBe(401);
     expect(JSON.parse(unknown.body)).toEqual({ info: 'wrong device id or password' }); // the same answer: no probing
     expect(JSON.parse(wrong.body)).toEqual(JSON.parse(unknown.body));
-    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.failedLogins === 1);
+    const a = await until(
+      () => actor(`pu:${CAM.device_id}`),
+      (v) => v.context.failedLogins === 1,
+    );
     expect(a.context.lastLoginFailure).toMatchObject({ reason: 'wrong password', ip: '127.0.0.1' }); // the operator sees why
   });
 
@@ -83,8 +97,14 @@ describe('Vd login', () => {
     const info = await d.call('GetServerInfo', { mac_id: MAC, state: 1 });
     expect(info.resp).toEqual({ hb_interval: HB_S });
     expect((await d.call('Keepalive', { mac_id: MAC, state: 1, channels: [{ channel: 0, state: 1, alarm: 8 }] })).resp).toEqual({});
-    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.channelStates?.length === 1);
-    expect(a).toMatchObject({ stateKey: 'online.ready', context: { connected: true, reconnect: false, hardwareModel: 'HC-C200', channelStates: [{ channel: 0, state: 1, alarm: 8 }] } });
+    const a = await until(
+      () => actor(`pu:${CAM.device_id}`),
+      (v) => v.context.channelStates?.length === 1,
+    );
+    expect(a).toMatchObject({
+      stateKey: 'online.ready',
+      context: { connected: true, reconnect: false, hardwareModel: 'HC-C200', channelStates: [{ channel: 0, state: 1, alarm: 8 }] },
+    });
     const bad = await d.call('Keepalive', { mac_id: MAC, state: 1, channels: [{ channel: -1, state: 1 }] });
     expect(bad.err).toMatchObject({ code: 400 });
     expect(bad.err!.msg).toContain('params.channels[0].channel');
@@ -103,7 +123,10 @@ describe('Vd login', () => {
     const second = await RawDevice.connect(p.url, login({ reconnect: '1' }));
     expect((await first.waitClosed()).code).toBe(4000);
     expect((await second.call('Keepalive', { state: 1, channels: [] })).resp).toEqual({});
-    const a = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.context.reconnect === true);
+    const a = await until(
+      () => actor(`pu:${CAM.device_id}`),
+      (v) => v.context.reconnect === true,
+    );
     expect(a.context).toMatchObject({ connected: true, reconnect: true });
     second.close();
   });
@@ -117,7 +140,11 @@ describe('Vd login', () => {
     await reconnected.call('Keepalive', { state: 1, channels: [] });
     expect((await actor(`pu:${CAM.device_id}`)).stateKey).toBe('online.ready');
     reconnected.close();
-    const off = await until(() => actor(`pu:${CAM.device_id}`), (v) => v.stateKey === 'offline', 8000);
+    const off = await until(
+      () => actor(`pu:${CAM.device_id}`),
+      (v) => v.stateKey === 'offline',
+      8000,
+    );
     expect(off.stateKey).toBe('offline');
     expect(off.context.reason).toBe('no message for 3 heartbeat intervals');
     const h = await (await p.api(`/api/actors/pu:${CAM.device_id}/history?limit=1000`)).json();
@@ -155,15 +182,26 @@ describe('signed login (extension)', () => {
     await provision({ device_id: 'CAM-SIGNED', password: 'signed-password', mac_id: 'a0:b1:c2:d3:e4:30', signed_login: true });
     const ts = Math.floor(Date.now() / 1000);
     const nonce = randomBytes(16).toString('hex');
-    const q = { login_code: 'CAM-SIGNED', hardware_model: 'h', firmware_model: 'f', login_ts: String(ts), login_nonce: nonce, login_sig: sign('signed-password', 'CAM-SIGNED', ts, nonce) };
+    const q = {
+      login_code: 'CAM-SIGNED',
+      hardware_model: 'h',
+      firmware_model: 'f',
+      login_ts: String(ts),
+      login_nonce: nonce,
+      login_sig: sign('signed-password', 'CAM-SIGNED', ts, nonce),
+    };
     const d = await RawDevice.connect(p.url, q);
     d.close();
     expect((await tryUpgrade(p.url, q)).status).toBe(401); // the same nonce again
     const old = ts - 1000;
     const n2 = randomBytes(16).toString('hex');
-    expect((await tryUpgrade(p.url, { ...q, login_ts: String(old), login_nonce: n2, login_sig: sign('signed-password', 'CAM-SIGNED', old, n2) })).status).toBe(401);
+    expect((await tryUpgrade(p.url, { ...q, login_ts: String(old), login_nonce: n2, login_sig: sign('signed-password', 'CAM-SIGNED', old, n2) })).status).toBe(
+      401,
+    );
     const n3 = randomBytes(16).toString('hex');
-    expect((await tryUpgrade(p.url, { ...q, login_code: CAM.device_id, login_nonce: n3, login_sig: sign(CAM.password, CAM.device_id, ts, n3) })).status).toBe(401);
+    expect((await tryUpgrade(p.url, { ...q, login_code: CAM.device_id, login_nonce: n3, login_sig: sign(CAM.password, CAM.device_id, ts, n3) })).status).toBe(
+      401,
+    );
   });
 });
 
@@ -185,14 +223,20 @@ describe('users, binding and RPC', () => {
     expect(code.body.bind_code).toMatch(/^[2-9A-Z]{8}$/);
     const d = await RawDevice.connect(p.url, q);
     d.event('Bind', { mac_id: BIND.mac_id, bind_id: code.body.bind_code });
-    const mine = await until(async () => json(await p.api('/api/devices', { token: alice })), (r) => r.body.devices.length === 1);
+    const mine = await until(
+      async () => json(await p.api('/api/devices', { token: alice })),
+      (r) => r.body.devices.length === 1,
+    );
     expect(mine.body.devices.map((x: { device_id: string }) => x.device_id)).toEqual([BIND.device_id]);
     expect((await json(await p.api('/api/devices', { token: bob }))).body.devices).toEqual([]);
     expect((await p.api(`/api/devices/${BIND.device_id}`, { token: bob })).status).toBe(404);
     expect((await p.api(`/api/devices/${BIND.device_id}/rpc`, { token: bob, method: 'POST', body: JSON.stringify({ req: 'DevStatus' }) })).status).toBe(404);
     // The code is single-use: the same code again binds nothing and is recorded on the device.
     d.event('Bind', { bind_id: code.body.bind_code });
-    const a = await until(() => actor(`pu:${BIND.device_id}`), (v) => Boolean(v.context.lastBindRejected));
+    const a = await until(
+      () => actor(`pu:${BIND.device_id}`),
+      (v) => Boolean(v.context.lastBindRejected),
+    );
     expect(a.context.ownerId).toBeDefined();
     d.close();
   });
@@ -231,7 +275,11 @@ describe('users, binding and RPC', () => {
 
   it('takes a snapshot through a single-use upload URL', async () => {
     const d = await RawDevice.connect(p.url, q);
-    const call = p.api(`/api/devices/${BIND.device_id}/rpc`, { token: alice, method: 'POST', body: JSON.stringify({ req: 'Snapshot', params: { channel: 0 } }) });
+    const call = p.api(`/api/devices/${BIND.device_id}/rpc`, {
+      token: alice,
+      method: 'POST',
+      body: JSON.stringify({ req: 'Snapshot', params: { channel: 0 } }),
+    });
     const req = await d.next((f) => f.req === 'Snapshot');
     const url = String(req.params!.url);
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);

@@ -30,13 +30,33 @@ beforeAll(async () => {
   p = await startTestPlatform({ HB_INTERVAL_S: '2' });
   // A firmware image for UpgradeFirmware, served by a plain local file server.
   firmware = Bun.serve({ port: 0, fetch: () => new Response(new Uint8Array(64 * 1024).fill(7)) });
-  const prov = await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: MAC, channels: [0, 1] }) });
+  const prov = await p.api('/api/admin/devices', {
+    method: 'POST',
+    body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: MAC, channels: [0, 1] }),
+  });
   expect(prov.status).toBe(201);
   await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
-  alice = (await (await fetch(`${p.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'alice-password' }), ...INSECURE } as RequestInit)).json()).token;
+  alice = (
+    await (
+      await fetch(`${p.url}/api/session`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+        ...INSECURE,
+      } as RequestInit)
+    ).json()
+  ).token;
   dev = new SimulatedDevice({
-    server: p.url, id: ID, password: 'camera-password', mac: MAC, channels: 2, tls: { rejectUnauthorized: false },
-    hardwareModel: 'SIM-CAM', firmwareModel: 'FW1', bootMs: 500, timings: { upgradeStepMs: 500, upgradeRebootDelayMs: 200, channelRebootMs: 5000 },
+    server: p.url,
+    id: ID,
+    password: 'camera-password',
+    mac: MAC,
+    channels: 2,
+    tls: { rejectUnauthorized: false },
+    hardwareModel: 'SIM-CAM',
+    firmwareModel: 'FW1',
+    bootMs: 500,
+    timings: { upgradeStepMs: 500, upgradeRebootDelayMs: 200, channelRebootMs: 5000 },
     capabilities: { ptz: true, battery: true },
   });
   await dev.start();
@@ -64,14 +84,20 @@ describe('PU → platform', () => {
     expect(adminView.owner_id).toBeNull();
     const code = (await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json()).bind_code;
     await dev.bind(code);
-    const list = await until(async () => (await p.api('/api/devices', { token: alice })).json(), (v) => v.devices.length === 1);
+    const list = await until(
+      async () => (await p.api('/api/devices', { token: alice })).json(),
+      (v) => v.devices.length === 1,
+    );
     expect(list.devices[0]).toMatchObject({ device_id: ID, online: true, connected: true });
   });
 
   it('AlarmNotify: stored, answered with a picture URL, the picture uploaded and served', async () => {
     const out = await dev.camera.raiseAlarm(3, 'start', { channel: 1, desc: 'motion at the door' });
     expect(out).toBeDefined();
-    const alarms = await until(async () => (await p.api(`/api/devices/${ID}/alarms`, { token: alice })).json(), (v) => v.alarms[0]?.picture);
+    const alarms = await until(
+      async () => (await p.api(`/api/devices/${ID}/alarms`, { token: alice })).json(),
+      (v) => v.alarms[0]?.picture,
+    );
     expect(alarms.alarms[0]).toMatchObject({ channel: 1, type: 3, state: 'start', desc: 'motion at the door' });
     const pic = new Uint8Array(await (await p.api(alarms.alarms[0].picture, { token: alice })).arrayBuffer());
     expect([pic[0], pic[1]]).toEqual([0xff, 0xd8]);
@@ -103,14 +129,23 @@ describe('platform → PU, answered by the simulated camera', () => {
   it('CtrlPTZ moves and presets, and GetPTZPresetList', async () => {
     const before = dev.camera.ptz(0).position();
     expect((await call({ event: 'CtrlPTZ', params: { channel: 0, op: 'left', value: 80 } })).status).toBe(200);
-    await until(async () => dev.camera.ptz(0).position(), (pos) => JSON.stringify(pos) !== JSON.stringify(before));
+    await until(
+      async () => dev.camera.ptz(0).position(),
+      (pos) => JSON.stringify(pos) !== JSON.stringify(before),
+    );
     await call({ event: 'CtrlPTZ', params: { channel: 0, op: 'stop' } });
     await call({ event: 'CtrlPTZ', params: { channel: 0, op: 'set_preset', value: 7 } });
-    const list = await until(() => call({ req: 'GetPTZPresetList', params: { channel: 0 } }), (r) => r.body.resp?.presetList?.length > 0);
+    const list = await until(
+      () => call({ req: 'GetPTZPresetList', params: { channel: 0 } }),
+      (r) => r.body.resp?.presetList?.length > 0,
+    );
     expect(list.body.resp.presetList).toContainEqual({ ptzId: 7 });
     await call({ event: 'CtrlPTZ', params: { channel: 0, op: 'goto_preset', value: 7 } });
     await call({ event: 'CtrlPTZ', params: { channel: 0, op: 'clear_preset', value: 7 } });
-    await until(() => call({ req: 'GetPTZPresetList', params: { channel: 0 } }), (r) => !r.body.resp.presetList.some((x: { ptzId: number }) => x.ptzId === 7));
+    await until(
+      () => call({ req: 'GetPTZPresetList', params: { channel: 0 } }),
+      (r) => !r.body.resp.presetList.some((x: { ptzId: number }) => x.ptzId === 7),
+    );
     expect(received('CtrlPTZ').length).toBe(5);
   });
 
@@ -139,11 +174,20 @@ describe('platform → PU, answered by the simulated camera', () => {
 
   it('PlayVideo, CtrlVideo and QueryVideoStatus', async () => {
     expect((await call({ event: 'PlayVideo', params: { channel: 0, url: 'https://example.invalid/doorbell.mp3' } })).status).toBe(200);
-    await until(() => call({ req: 'QueryVideoStatus', params: { channel: 0 } }), (r) => r.body.resp?.status === 'playing');
+    await until(
+      () => call({ req: 'QueryVideoStatus', params: { channel: 0 } }),
+      (r) => r.body.resp?.status === 'playing',
+    );
     await call({ event: 'CtrlVideo', params: { channel: 0, op: 'pause' } });
-    await until(() => call({ req: 'QueryVideoStatus', params: { channel: 0 } }), (r) => r.body.resp?.status === 'pausing');
+    await until(
+      () => call({ req: 'QueryVideoStatus', params: { channel: 0 } }),
+      (r) => r.body.resp?.status === 'pausing',
+    );
     await call({ event: 'CtrlVideo', params: { channel: 0, op: 'stop' } });
-    await until(() => call({ req: 'QueryVideoStatus', params: { channel: 0 } }), (r) => r.body.resp?.status === 'stopped');
+    await until(
+      () => call({ req: 'QueryVideoStatus', params: { channel: 0 } }),
+      (r) => r.body.resp?.status === 'stopped',
+    );
   });
 
   it('KeepAwaken', async () => {
@@ -155,7 +199,11 @@ describe('platform → PU, answered by the simulated camera', () => {
     expect((await call({ req: 'GetDiskInfo' })).body.resp.state).toBe(0);
     expect((await call({ req: 'FormatDisk' })).status).toBe(200);
     expect((await call({ req: 'GetDiskInfo' })).body.resp.state).toBe(3);
-    await until(() => call({ req: 'GetDiskInfo' }), (r) => r.body.resp.state === 0, 20_000);
+    await until(
+      () => call({ req: 'GetDiskInfo' }),
+      (r) => r.body.resp.state === 0,
+      20_000,
+    );
   });
 
   it('LogUploadAsync, the PUT of the log, and LogDone', async () => {
@@ -174,11 +222,14 @@ describe('platform → PU, answered by the simulated camera', () => {
     await until(device, (v) => v.channel_states.find((c: { channel: number }) => c.channel === 1)?.state === 1, 10_000);
   });
 
-  it('PushLive, StopLive, StartRecord and StopRecord are the stream and recording actors\' (admins may send them raw)', async () => {
+  it("PushLive, StopLive, StartRecord and StopRecord are the stream and recording actors' (admins may send them raw)", async () => {
     expect((await call({ req: 'PushLive', params: { channel: 0, url: 'srt://127.0.0.1:1?streamid=x', stream_id: 's1', max_bitrate: 1000 } })).status).toBe(403);
     const raw = await p.api(`/api/devices/${ID}/rpc`, { method: 'POST', body: JSON.stringify({ req: 'StopLive', params: { channel: 0, stream_id: 's1' } }) });
     expect(raw.status).toBe(200); // no such stream: "Stop pushing is completed, or the stream does not exist" (I.2.13)
-    const rec = await p.api(`/api/devices/${ID}/rpc`, { method: 'POST', body: JSON.stringify({ req: 'StopRecord', params: { channel: 0, session_id: 'r1' } }) });
+    const rec = await p.api(`/api/devices/${ID}/rpc`, {
+      method: 'POST',
+      body: JSON.stringify({ req: 'StopRecord', params: { channel: 0, session_id: 'r1' } }),
+    });
     expect(rec.status).toBe(200);
   });
 });

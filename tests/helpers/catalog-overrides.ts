@@ -4,50 +4,48 @@
  * identities, API instants and time ranges, Vr's content type. Keyed by the very schema objects
  * of the catalog, so a schema that reuses one (e.g. every `Url`) is covered by it.
  */
-import fc from 'fast-check'
-import type { z } from 'zod'
-import { CBK_URL_MAX_BYTES, DEVICE_ID_MAX_CHARS, EPOCH_S_MAX, PORT_MAX, URL_MAX_BYTES } from '../../protocol/constants.ts'
-import { DeviceIdentity } from '../../protocol/identity.ts'
-import { MacAddress } from '../../protocol/api.ts'
-import { Instant, PLAYBACK_RANGE_MAX_S, RangeQuery } from '../../protocol/recording-api.ts'
-import { DateTime, DeviceDateTime, Url, utf8Bytes } from '../../protocol/vd-common.ts'
-import { HostPort } from '../../protocol/vd-device.ts'
-import { CbkUrl } from '../../protocol/vd-media.ts'
-import { VrCreate } from '../../protocol/vr.ts'
+import fc from 'fast-check';
+import type { z } from 'zod';
+import { CBK_URL_MAX_BYTES, DEVICE_ID_MAX_CHARS, EPOCH_S_MAX, PORT_MAX, URL_MAX_BYTES } from '../../protocol/constants.ts';
+import { DeviceIdentity } from '../../protocol/identity.ts';
+import { MacAddress } from '../../protocol/api.ts';
+import { Instant, PLAYBACK_RANGE_MAX_S, RangeQuery } from '../../protocol/recording-api.ts';
+import { DateTime, DeviceDateTime, Url, utf8Bytes } from '../../protocol/vd-common.ts';
+import { HostPort } from '../../protocol/vd-device.ts';
+import { CbkUrl } from '../../protocol/vd-media.ts';
+import { VrCreate } from '../../protocol/vr.ts';
 
 /** Years of the date-times generated: any a device or the platform may write. */
-const YEAR_MIN = 2000
-const YEAR_MAX = 2099
+const YEAR_MIN = 2000;
+const YEAR_MAX = 2099;
 /** Bytes of a MAC address. */
-const MAC_BYTES = 6
+const MAC_BYTES = 6;
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** A date in YEAR_MIN–YEAR_MAX, whole seconds. */
-const dates = fc.date({ min: new Date(Date.UTC(YEAR_MIN, 0, 1)), max: new Date(Date.UTC(YEAR_MAX, 11, 31, 23, 59, 59)), noInvalidDate: true })
+const dates = fc.date({ min: new Date(Date.UTC(YEAR_MIN, 0, 1)), max: new Date(Date.UTC(YEAR_MAX, 11, 31, 23, 59, 59)), noInvalidDate: true });
 
 /** `yyyy-MM-ddTHH:mm:ss` (UTC fields). */
 function dateTime(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
 /** A MAC address in one of the notations devices write, in either case. */
 export const macAddresses: fc.Arbitrary<string> = fc
   .tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: MAC_BYTES, maxLength: MAC_BYTES }), fc.constantFrom('', ':', '-', '.'), fc.boolean())
   .map(([bytes, sep, upper]) => {
-    const hex = bytes.map((b) => b.toString(16).padStart(2, '0'))
-    const text = sep === '.' ? [0, 2, 4].map((i) => hex[i]! + hex[i + 1]!).join('.') : hex.join(sep)
-    return upper ? text.toUpperCase() : text
-  })
+    const hex = bytes.map((b) => b.toString(16).padStart(2, '0'));
+    const text = sep === '.' ? [0, 2, 4].map((i) => hex[i]! + hex[i + 1]!).join('.') : hex.join(sep);
+    return upper ? text.toUpperCase() : text;
+  });
 
 /** An absolute URL of at most `maxBytes` bytes: web URLs, and the SRT URLs of PushLive (raw stream id, NOTES 17). */
 function urls(maxBytes: number): fc.Arbitrary<string> {
   const srt = fc
     .tuple(fc.domain(), fc.integer({ min: 1, max: PORT_MAX }), fc.stringMatching(/^[0-9a-f]{16}$/))
-    .map(([host, port, id]) => `srt://${host}:${port}?streamid=#!::r=${id},m=publish`)
-  return fc
-    .oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), srt)
-    .filter((u) => utf8Bytes(u) <= maxBytes && URL.canParse(u))
+    .map(([host, port, id]) => `srt://${host}:${port}?streamid=#!::r=${id},m=publish`);
+  return fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), srt).filter((u) => utf8Bytes(u) <= maxBytes && URL.canParse(u));
 }
 
 /** An API instant: epoch seconds (maybe with a fraction) or an ISO 8601 date-time. */
@@ -55,7 +53,7 @@ const instants = fc.oneof(
   fc.integer({ min: 0, max: EPOCH_S_MAX }).map(String),
   fc.integer({ min: 0, max: EPOCH_S_MAX - 1 }).map((s) => `${s}.5`),
   dates.map((d) => d.toISOString()),
-)
+);
 
 /** A `?from=&to=` range: either end may be absent; with both, from < to within PLAYBACK_RANGE_MAX_S. */
 const ranges = fc.oneof(
@@ -63,7 +61,7 @@ const ranges = fc.oneof(
   fc
     .tuple(fc.integer({ min: 0, max: EPOCH_S_MAX - PLAYBACK_RANGE_MAX_S }), fc.integer({ min: 1, max: PLAYBACK_RANGE_MAX_S }))
     .map(([from, span]) => ({ from: String(from), to: String(from + span) })),
-)
+);
 
 /** The overrides of the whole catalog. */
 export const CATALOG_OVERRIDES: ReadonlyMap<z.ZodType, fc.Arbitrary<unknown>> = new Map<z.ZodType, fc.Arbitrary<unknown>>([
@@ -78,4 +76,4 @@ export const CATALOG_OVERRIDES: ReadonlyMap<z.ZodType, fc.Arbitrary<unknown>> = 
   [Instant, instants],
   [RangeQuery, ranges],
   [VrCreate.shape.content_type, fc.constantFrom('video/mp2t', 'VIDEO/MP2T', 'Video/MP2T')],
-])
+]);

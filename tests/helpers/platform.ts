@@ -43,7 +43,12 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   const dataDir = env.DATA_DIR ?? (await freshDataDir('h627-e2e-'));
   const pg = env.DATABASE_URL || !TEST_PG_URL ? undefined : await createScratchDatabase(TEST_PG_URL, 'h627_e2e');
   const fullEnv: Record<string, string> = {
-    HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'info', ...(pg ? { DATABASE_URL: pg.url } : {}), ...env, DATA_DIR: dataDir,
+    HTTP_PORT: '0',
+    SRT_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...env,
+    DATA_DIR: dataDir,
   };
   return spawnOn(fullEnv, async () => {
     rmSync(dataDir, { recursive: true, force: true });
@@ -56,7 +61,11 @@ async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>
   delete base.DATABASE_URL; // only what the test asks for
   // The platform as `bun run start` runs it: with its runtime settings (lib/runtime-env.ts).
   const proc = Bun.spawn(['bun', join(ROOT, 'main.ts')], {
-    cwd: ROOT, env: { ...runtimeEnvFor(base), ...base, ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
+    cwd: ROOT,
+    env: { ...runtimeEnvFor(base), ...base, ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
   });
   const lines: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
@@ -86,7 +95,13 @@ async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>
   const dataDir = env.DATA_DIR!;
   const adminToken = env.ADMIN_TOKEN ?? readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const tp: TestPlatform = {
-    url, port, dataDir, adminToken, env, proc, lines,
+    url,
+    port,
+    dataDir,
+    adminToken,
+    env,
+    proc,
+    lines,
     api: (path, init = {}) => {
       const headers = new Headers(init.headers);
       if (!headers.has('Authorization')) headers.set('Authorization', `Bearer ${init.token ?? adminToken}`);
@@ -117,7 +132,10 @@ async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>
 export async function userToken(p: TestPlatform, username: string): Promise<string> {
   await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: `${username}-password` }) });
   const r = await fetch(`${p.url}/api/session`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }), ...INSECURE,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: `${username}-password` }),
+    ...INSECURE,
   } as RequestInit);
   if (r.status !== 201) throw new Error(`sign-in of ${username} failed: ${r.status}`);
   return (await r.json()).token;

@@ -15,18 +15,28 @@ export interface SourcedAnswer {
 export function postJsonFrom(url: string, body: unknown, localAddress: string): Promise<SourcedAnswer> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST', rejectUnauthorized: false, localAddress,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) },
-    }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-      });
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        localAddress,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON: keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });

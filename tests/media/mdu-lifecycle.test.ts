@@ -1,200 +1,245 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import type { Mdu, MduEvents } from '../../media/mdu/index.ts'
-import { Mdu as MduClass } from '../../media/mdu/index.ts'
-import { SrtError } from '../../media/srt/index.ts'
-import { MDU_THREAD_NICE } from '../../media/mdu/constants.ts'
-import { readdirSync, readFileSync } from 'node:fs'
-import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts'
-import { PASS, TsChecker, caller, pace, record, sid, startMdu, testClip, token, waitFor } from './helpers.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import type { Mdu, MduEvents } from '../../media/mdu/index.ts';
+import { Mdu as MduClass } from '../../media/mdu/index.ts';
+import { SrtError } from '../../media/srt/index.ts';
+import { MDU_THREAD_NICE } from '../../media/mdu/constants.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts';
+import { PASS, TsChecker, caller, pace, record, sid, startMdu, testClip, token, waitFor } from './helpers.ts';
 
 /** Silence timeout for these tests: short so the case runs in seconds. */
-const SILENCE_MS = 1000
+const SILENCE_MS = 1000;
 /** Subscriber backlog bound for these tests: a quarter second at 2 Mbit/s. */
-const SUBSCRIBER_QUEUE_BYTES = 64 * 1024
+const SUBSCRIBER_QUEUE_BYTES = 64 * 1024;
 /** Real-time cases publish for a few seconds. */
-const CASE_TIMEOUT_MS = 30_000
-const RATE_BPS = 2_000_000
+const CASE_TIMEOUT_MS = 30_000;
+const RATE_BPS = 2_000_000;
 
-let mdu: Mdu
-let rec: ReturnType<typeof record>
+let mdu: Mdu;
+let rec: ReturnType<typeof record>;
 beforeAll(async () => {
-  ;({ mdu } = await startMdu({ silenceTimeoutMs: SILENCE_MS, subscriberQueueBytes: SUBSCRIBER_QUEUE_BYTES }))
-  rec = record(mdu)
-})
+  ({ mdu } = await startMdu({ silenceTimeoutMs: SILENCE_MS, subscriberQueueBytes: SUBSCRIBER_QUEUE_BYTES }));
+  rec = record(mdu);
+});
 afterAll(async () => {
-  rec.stop()
-  await mdu.stop()
-})
+  rec.stop();
+  await mdu.stop();
+});
 
-type Named<K extends keyof MduEvents> = MduEvents[K] & { streamId: string }
+type Named<K extends keyof MduEvents> = MduEvents[K] & { streamId: string };
 function events<K extends keyof MduEvents>(name: K, streamId: string): Named<K>[] {
-  return rec.events.filter((x) => x.name === name && (x.e as { streamId?: string }).streamId === streamId).map((x) => x.e as Named<K>)
+  return rec.events.filter((x) => x.name === name && (x.e as { streamId?: string }).streamId === streamId).map((x) => x.e as Named<K>);
 }
 
 /** libsrt's default SRTO_PEERIDLETIMEO: a peer that hears nothing for this long counts as gone. */
-const LIBSRT_PEER_IDLE_TIMEOUT_MS = 5000
+const LIBSRT_PEER_IDLE_TIMEOUT_MS = 5000;
 /** Margin over it for a loaded machine. */
-const PEER_NOTICE_MARGIN_MS = 2000
+const PEER_NOTICE_MARGIN_MS = 2000;
 
 async function publisher(s: string) {
-  const t = token()
-  await mdu.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 })
-  return caller(mdu.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 })
+  const t = token();
+  await mdu.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 });
+  return caller(mdu.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 });
 }
 
 async function srtViewer(s: string) {
-  const t = token()
-  await mdu.allowViewer({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16, expiresAt: Date.now() + 60_000 })
-  return { t, c: await caller(mdu.port, sid(s, 'request', t), { passphrase: PASS, pbkeylen: 16 }) }
+  const t = token();
+  await mdu.allowViewer({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16, expiresAt: Date.now() + 60_000 });
+  return { t, c: await caller(mdu.port, sid(s, 'request', t), { passphrase: PASS, pbkeylen: 16 }) };
 }
 
 describe('stream lifecycle', () => {
-  it('ends a publish that goes silent with reason "silent" and disconnects it', async () => {
-    const s = `silent-${token().slice(0, 6)}`
-    const pub = await publisher(s)
-    const clip = await testClip()
-    await pace(pub, clip.subarray(0, 200 * 1316), RATE_BPS)
-    await waitFor(() => events('publish.end', s).length > 0, 5000, 'publish.end')
-    expect(events('publish.end', s)[0]).toMatchObject({ reason: 'silent' })
-    expect(await Promise.race([pub.closed, Bun.sleep(3000).then(() => 'still open')])).toBe('disconnected')
-    expect((await mdu.inspect()).sockets).toBe(0)
-  }, CASE_TIMEOUT_MS)
+  it(
+    'ends a publish that goes silent with reason "silent" and disconnects it',
+    async () => {
+      const s = `silent-${token().slice(0, 6)}`;
+      const pub = await publisher(s);
+      const clip = await testClip();
+      await pace(pub, clip.subarray(0, 200 * 1316), RATE_BPS);
+      await waitFor(() => events('publish.end', s).length > 0, 5000, 'publish.end');
+      expect(events('publish.end', s)[0]).toMatchObject({ reason: 'silent' });
+      expect(await Promise.race([pub.closed, Bun.sleep(3000).then(() => 'still open')])).toBe('disconnected');
+      expect((await mdu.inspect()).sockets).toBe(0);
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('drops a subscriber that stops taking data without disturbing another or the SRT viewer', async () => {
-    const s = `slow-${token().slice(0, 6)}`
-    const pub = await publisher(s)
-    const { c: viewer } = await srtViewer(s)
-    const srtSide = new TsChecker()
-    viewer.onData = (chunk) => srtSide.push(chunk)
-    const healthy = new TsChecker()
-    let ended = ''
-    mdu.subscribe(s, (chunk) => (healthy.push(chunk), true))
-    mdu.subscribe(s, () => false, (why) => (ended = why))
-    const clip = await testClip()
-    let healthyAtDrop = 0
-    await pace(pub, clip.subarray(0, Math.floor(clip.byteLength / 1316) * 1316), RATE_BPS, () => {
-      if (ended && !healthyAtDrop) healthyAtDrop = healthy.packets
-      return false
-    })
-    await Bun.sleep(500)
-    expect(ended).toBe('slow')
-    expect(events('viewer.leave', s).find((e) => e.kind === 'subscriber')).toMatchObject({ reason: 'slow' })
-    expect(healthyAtDrop).toBeGreaterThan(0)
-    expect(healthy.packets).toBeGreaterThan(healthyAtDrop + 5000) // kept flowing after the drop
-    expect(healthy.gaps).toBe(0)
-    expect(srtSide.gaps).toBe(0)
-    expect(srtSide.misaligned).toBe(0)
-    expect(srtSide.packets).toBeGreaterThan(healthy.packets * 0.9)
-    await mdu.closeStream(s, 'test over')
-  }, CASE_TIMEOUT_MS)
+  it(
+    'drops a subscriber that stops taking data without disturbing another or the SRT viewer',
+    async () => {
+      const s = `slow-${token().slice(0, 6)}`;
+      const pub = await publisher(s);
+      const { c: viewer } = await srtViewer(s);
+      const srtSide = new TsChecker();
+      viewer.onData = (chunk) => srtSide.push(chunk);
+      const healthy = new TsChecker();
+      let ended = '';
+      mdu.subscribe(s, (chunk) => (healthy.push(chunk), true));
+      mdu.subscribe(
+        s,
+        () => false,
+        (why) => (ended = why),
+      );
+      const clip = await testClip();
+      let healthyAtDrop = 0;
+      await pace(pub, clip.subarray(0, Math.floor(clip.byteLength / 1316) * 1316), RATE_BPS, () => {
+        if (ended && !healthyAtDrop) healthyAtDrop = healthy.packets;
+        return false;
+      });
+      await Bun.sleep(500);
+      expect(ended).toBe('slow');
+      expect(events('viewer.leave', s).find((e) => e.kind === 'subscriber')).toMatchObject({ reason: 'slow' });
+      expect(healthyAtDrop).toBeGreaterThan(0);
+      expect(healthy.packets).toBeGreaterThan(healthyAtDrop + 5000); // kept flowing after the drop
+      expect(healthy.gaps).toBe(0);
+      expect(srtSide.gaps).toBe(0);
+      expect(srtSide.misaligned).toBe(0);
+      expect(srtSide.packets).toBeGreaterThan(healthy.packets * 0.9);
+      await mdu.closeStream(s, 'test over');
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('survives a publisher that sends garbage, then relays a good one', async () => {
-    const s = `junk-${token().slice(0, 6)}`
-    const bad = await publisher(s)
-    const junk = new Uint8Array(1316 * 300)
-    crypto.getRandomValues(junk)
-    for (let i = 0; i < junk.length; i += 1000) junk[i] = 0x47 // false sync bytes now and then
-    await pace(bad, junk, RATE_BPS)
-    await bad.close()
-    await waitFor(() => events('publish.end', s).length === 1, 3000, 'publish.end')
-    const good = await publisher(s)
-    const checker = new TsChecker()
-    mdu.subscribe(s, (chunk) => (checker.push(chunk), true))
-    await pace(good, (await testClip()).subarray(0, 300 * 1316), RATE_BPS)
-    await waitFor(() => checker.packets > 1500, 3000, 'relayed packets')
-    expect(checker.misaligned).toBe(0)
-    await mdu.closeStream(s, 'test over')
-  }, CASE_TIMEOUT_MS)
+  it(
+    'survives a publisher that sends garbage, then relays a good one',
+    async () => {
+      const s = `junk-${token().slice(0, 6)}`;
+      const bad = await publisher(s);
+      const junk = new Uint8Array(1316 * 300);
+      crypto.getRandomValues(junk);
+      for (let i = 0; i < junk.length; i += 1000) junk[i] = 0x47; // false sync bytes now and then
+      await pace(bad, junk, RATE_BPS);
+      await bad.close();
+      await waitFor(() => events('publish.end', s).length === 1, 3000, 'publish.end');
+      const good = await publisher(s);
+      const checker = new TsChecker();
+      mdu.subscribe(s, (chunk) => (checker.push(chunk), true));
+      await pace(good, (await testClip()).subarray(0, 300 * 1316), RATE_BPS);
+      await waitFor(() => checker.packets > 1500, 3000, 'relayed packets');
+      expect(checker.misaligned).toBe(0);
+      await mdu.closeStream(s, 'test over');
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('starts an SRT viewer at the latest keyframe', async () => {
-    const s = `kf-${token().slice(0, 6)}`
-    const pub = await publisher(s)
-    const clip = await testClip()
-    await pace(pub, clip.subarray(0, 400 * 1316), RATE_BPS) // ~2 s: at least one keyframe
-    const { c: viewer } = await srtViewer(s)
-    let first: Uint8Array | null = null
-    viewer.onData = (chunk) => (first ??= chunk)
-    await waitFor(() => first !== null, 3000, 'first data')
-    const f = first as unknown as Uint8Array
-    expect(tsPid(f, 0)).toBe(0)
-    expect((f[TS_PACKET_BYTES * 2 + 5] as number) & 0x40).toBe(0x40)
-    await mdu.closeStream(s, 'test over')
-  }, CASE_TIMEOUT_MS)
+  it(
+    'starts an SRT viewer at the latest keyframe',
+    async () => {
+      const s = `kf-${token().slice(0, 6)}`;
+      const pub = await publisher(s);
+      const clip = await testClip();
+      await pace(pub, clip.subarray(0, 400 * 1316), RATE_BPS); // ~2 s: at least one keyframe
+      const { c: viewer } = await srtViewer(s);
+      let first: Uint8Array | null = null;
+      viewer.onData = (chunk) => (first ??= chunk);
+      await waitFor(() => first !== null, 3000, 'first data');
+      const f = first as unknown as Uint8Array;
+      expect(tsPid(f, 0)).toBe(0);
+      expect((f[TS_PACKET_BYTES * 2 + 5] as number) & 0x40).toBe(0x40);
+      await mdu.closeStream(s, 'test over');
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('closeStream disconnects publisher, SRT viewers and subscribers with the reason', async () => {
-    const s = `close-${token().slice(0, 6)}`
-    const pub = await publisher(s)
-    const { c: viewer } = await srtViewer(s)
-    let subEnd = ''
-    mdu.subscribe(s, () => true, (why) => (subEnd = why))
-    await waitFor(() => events('viewer.join', s).length === 2, 3000, 'joins')
-    await mdu.closeStream(s, 'stream stopped')
-    expect(subEnd).toBe('stream stopped')
-    await waitFor(() => events('viewer.leave', s).length === 2 && events('publish.end', s).length === 1, 3000, 'leaves')
-    expect(events('publish.end', s)[0]?.reason).toBe('stream stopped')
-    expect(events('viewer.leave', s).map((e) => e.reason)).toEqual(['stream stopped', 'stream stopped'])
-    // The peers normally notice at once (libsrt's shutdown packet); when their libsrt does not act on
-    // it, they notice by their idle timeout, which runs out only because the relay's sockets really
-    // closed (an open SRT socket keeps sending keepalives). Seen once on a loaded CI machine.
-    const peersNotice = LIBSRT_PEER_IDLE_TIMEOUT_MS + PEER_NOTICE_MARGIN_MS
-    expect(await Promise.race([Promise.all([pub.closed, viewer.closed]), Bun.sleep(peersNotice).then(() => 'open')])).toEqual([
-      'disconnected',
-      'disconnected',
-    ])
-    const info = await mdu.inspect()
-    expect(info.sockets).toBe(0)
-    expect(info.streams).not.toContain(s)
-  }, CASE_TIMEOUT_MS)
+  it(
+    'closeStream disconnects publisher, SRT viewers and subscribers with the reason',
+    async () => {
+      const s = `close-${token().slice(0, 6)}`;
+      const pub = await publisher(s);
+      const { c: viewer } = await srtViewer(s);
+      let subEnd = '';
+      mdu.subscribe(
+        s,
+        () => true,
+        (why) => (subEnd = why),
+      );
+      await waitFor(() => events('viewer.join', s).length === 2, 3000, 'joins');
+      await mdu.closeStream(s, 'stream stopped');
+      expect(subEnd).toBe('stream stopped');
+      await waitFor(() => events('viewer.leave', s).length === 2 && events('publish.end', s).length === 1, 3000, 'leaves');
+      expect(events('publish.end', s)[0]?.reason).toBe('stream stopped');
+      expect(events('viewer.leave', s).map((e) => e.reason)).toEqual(['stream stopped', 'stream stopped']);
+      // The peers normally notice at once (libsrt's shutdown packet); when their libsrt does not act on
+      // it, they notice by their idle timeout, which runs out only because the relay's sockets really
+      // closed (an open SRT socket keeps sending keepalives). Seen once on a loaded CI machine.
+      const peersNotice = LIBSRT_PEER_IDLE_TIMEOUT_MS + PEER_NOTICE_MARGIN_MS;
+      expect(await Promise.race([Promise.all([pub.closed, viewer.closed]), Bun.sleep(peersNotice).then(() => 'open')])).toEqual([
+        'disconnected',
+        'disconnected',
+      ]);
+      const info = await mdu.inspect();
+      expect(info.sockets).toBe(0);
+      expect(info.streams).not.toContain(s);
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('revoke withdraws an unused grant and disconnects the peer admitted with a token', async () => {
-    const s = `revoke-${token().slice(0, 6)}`
-    const { t, c: viewer } = await srtViewer(s)
-    const unused = token()
-    await mdu.allowViewer({ streamId: s, token: unused, passphrase: PASS, pbkeylen: 16 })
-    await mdu.revoke(s, unused)
-    await expect(caller(mdu.port, sid(s, 'request', unused), { passphrase: PASS, pbkeylen: 16 })).rejects.toBeInstanceOf(SrtError)
-    await mdu.revoke(s, t)
-    expect(await Promise.race([viewer.closed, Bun.sleep(3000).then(() => 'open')])).toBe('disconnected')
-    expect(events('viewer.leave', s)[0]?.reason).toBe('revoked')
-  }, CASE_TIMEOUT_MS)
+  it(
+    'revoke withdraws an unused grant and disconnects the peer admitted with a token',
+    async () => {
+      const s = `revoke-${token().slice(0, 6)}`;
+      const { t, c: viewer } = await srtViewer(s);
+      const unused = token();
+      await mdu.allowViewer({ streamId: s, token: unused, passphrase: PASS, pbkeylen: 16 });
+      await mdu.revoke(s, unused);
+      await expect(caller(mdu.port, sid(s, 'request', unused), { passphrase: PASS, pbkeylen: 16 })).rejects.toBeInstanceOf(SrtError);
+      await mdu.revoke(s, t);
+      expect(await Promise.race([viewer.closed, Bun.sleep(3000).then(() => 'open')])).toBe('disconnected');
+      expect(events('viewer.leave', s)[0]?.reason).toBe('revoked');
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('stops cleanly and frees the port for a new MDU', async () => {
-    const first = await MduClass.start({ port: 0, host: '127.0.0.1', log: () => {} })
-    const port = first.port
-    await first.stop()
-    const second = await MduClass.start({ port, host: '127.0.0.1', log: () => {} })
-    expect(second.port).toBe(port)
-    await second.stop()
-    await expect(second.allowViewer({ streamId: 'x', token: 'y' })).rejects.toThrow('stopped')
-  }, CASE_TIMEOUT_MS)
+  it(
+    'stops cleanly and frees the port for a new MDU',
+    async () => {
+      const first = await MduClass.start({ port: 0, host: '127.0.0.1', log: () => {} });
+      const port = first.port;
+      await first.stop();
+      const second = await MduClass.start({ port, host: '127.0.0.1', log: () => {} });
+      expect(second.port).toBe(port);
+      await second.stop();
+      await expect(second.allowViewer({ streamId: 'x', token: 'y' })).rejects.toThrow('stopped');
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('raises its relay thread and libsrt\'s threads to MDU_THREAD_NICE before libsrt starts, and says so', async () => {
-    /** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
-    const threads = () => readdirSync(`/proc/${process.pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }
-    })
-    const before = new Set(threads().map((t) => t.tid))
-    const lines: Array<Record<string, unknown>> = []
-    const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: (l) => lines.push(l) })
-    try {
-      const line = lines.find((l) => String(l.event).startsWith('mdu.priority'))!
-      // As root (CI) the request is granted; without CAP_SYS_NICE it is refused, logged, and relaying goes on.
-      if (process.getuid?.() === 0) expect(line).toEqual({ level: 'info', event: 'mdu.priority', nice: MDU_THREAD_NICE })
-      else expect(line.event === 'mdu.priority' || line.event === 'mdu.priority.refused').toBe(true)
-      if (line.event === 'mdu.priority') {
-        // Its worker and the threads libsrt made for its listener (SRT:RcvQ, SRT:SndQ) inherited it.
-        const made = threads().filter((t) => !before.has(t.tid) && (t.name === 'Worker' || t.name.startsWith('SRT:')))
-        expect(made.some((t) => t.name.startsWith('SRT:RcvQ'))).toBe(true)
-        for (const t of made) expect(t).toEqual({ ...t, nice: MDU_THREAD_NICE })
+  it(
+    "raises its relay thread and libsrt's threads to MDU_THREAD_NICE before libsrt starts, and says so",
+    async () => {
+      /** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
+      const threads = () =>
+        readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+          const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+        });
+      const before = new Set(threads().map((t) => t.tid));
+      const lines: Array<Record<string, unknown>> = [];
+      const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: (l) => lines.push(l) });
+      try {
+        const line = lines.find((l) => String(l.event).startsWith('mdu.priority'))!;
+        // As root (CI) the request is granted; without CAP_SYS_NICE it is refused, logged, and relaying goes on.
+        if (process.getuid?.() === 0) expect(line).toEqual({ level: 'info', event: 'mdu.priority', nice: MDU_THREAD_NICE });
+        else expect(line.event === 'mdu.priority' || line.event === 'mdu.priority.refused').toBe(true);
+        if (line.event === 'mdu.priority') {
+          // Its worker and the threads libsrt made for its listener (SRT:RcvQ, SRT:SndQ) inherited it.
+          const made = threads().filter((t) => !before.has(t.tid) && (t.name === 'Worker' || t.name.startsWith('SRT:')));
+          expect(made.some((t) => t.name.startsWith('SRT:RcvQ'))).toBe(true);
+          for (const t of made) expect(t).toEqual({ ...t, nice: MDU_THREAD_NICE });
+        }
+      } finally {
+        await m.stop();
       }
-    } finally {
-      await m.stop()
-    }
-  }, CASE_TIMEOUT_MS)
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('refuses to start on a port held by another listener', async () => {
-    await expect(MduClass.start({ port: mdu.port, host: '127.0.0.1', log: () => {} })).rejects.toThrow('failed to start')
-  }, CASE_TIMEOUT_MS)
-})
+  it(
+    'refuses to start on a port held by another listener',
+    async () => {
+      await expect(MduClass.start({ port: mdu.port, host: '127.0.0.1', log: () => {} })).rejects.toThrow('failed to start');
+    },
+    CASE_TIMEOUT_MS,
+  );
+});

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'bun:test';
 import {
-  ADDRESS_DISTINCT_IDS_TO_SLOW, ADDRESS_WINDOW_MS, LoginThrottle, PAIR_DELAY_BASE_MS, PAIR_DELAY_MAX_MS, PAIR_FREE_FAILURES, PAIR_MEMORY_MS,
-  pairDelayMs, sourceOf,
+  ADDRESS_DISTINCT_IDS_TO_SLOW,
+  ADDRESS_WINDOW_MS,
+  LoginThrottle,
+  PAIR_DELAY_BASE_MS,
+  PAIR_DELAY_MAX_MS,
+  PAIR_FREE_FAILURES,
+  PAIR_MEMORY_MS,
+  pairDelayMs,
+  sourceOf,
 } from '../../platform/throttle.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -9,7 +16,12 @@ const T0 = Date.UTC(2026, 0, 1);
 function throttle() {
   let now = T0;
   const t = new LoginThrottle({ now: () => now, maxKeys: 1000, maxAddresses: 100 });
-  return { t, advance: (ms: number) => { now += ms; } };
+  return {
+    t,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('LoginThrottle', () => {

@@ -15,7 +15,9 @@ beforeAll(async () => {
   const dataDir = await freshDataDir('h627-retention-');
   uploads = new Uploads({ db: t.db, cfg: { dataDir }, log: silentLog, baseUrl: 'https://h' } as unknown as Platform, async () => {});
 });
-afterAll(async () => { await t?.cleanup(); });
+afterAll(async () => {
+  await t?.cleanup();
+});
 
 const DAY_MS = 86_400_000;
 
@@ -39,8 +41,14 @@ describe('retention of device records', () => {
       { id: 'a-tampered', deviceId: 'CAM-R', channel: 0, type: 3, state: 'pulse', desc: '', deviceTimestamp: 1, receivedAt: old, picture: outside },
       { id: 'a-new', deviceId: 'CAM-R', channel: 0, type: 3, state: 'pulse', desc: '', deviceTimestamp: 1, receivedAt: recent, picture: newPic },
     ]);
-    await t.db.orm.insert(snapshots).values([{ id: 's-old', deviceId: 'CAM-R', channel: 0, takenAt: old }, { id: 's-new', deviceId: 'CAM-R', channel: 0, takenAt: recent }]);
-    await t.db.orm.insert(deviceLogs).values([{ deviceId: 'CAM-R', transId: 'old', start: '', end: '', requestedAt: old }, { deviceId: 'CAM-R', transId: 'new', start: '', end: '', requestedAt: recent }]);
+    await t.db.orm.insert(snapshots).values([
+      { id: 's-old', deviceId: 'CAM-R', channel: 0, takenAt: old },
+      { id: 's-new', deviceId: 'CAM-R', channel: 0, takenAt: recent },
+    ]);
+    await t.db.orm.insert(deviceLogs).values([
+      { deviceId: 'CAM-R', transId: 'old', start: '', end: '', requestedAt: old },
+      { deviceId: 'CAM-R', transId: 'new', start: '', end: '', requestedAt: recent },
+    ]);
     expect(await uploads.pruneStored(now - 30 * DAY_MS)).toBe(4); // two alarms, a snapshot, a log
     expect((await t.db.orm.select({ id: alarms.id }).from(alarms)).map((r) => r.id)).toEqual(['a-new']);
     expect((await t.db.orm.select({ id: snapshots.id }).from(snapshots)).map((r) => r.id)).toEqual(['s-new']);

@@ -3,38 +3,53 @@
  * each, edits that must be rejected with an error naming the field. Typed by VdName, so a message
  * missing here is a compile error, and vd-catalog.test.ts iterates the catalog against it.
  */
-import type { VdName } from '../../protocol/index.ts'
+import type { VdName } from '../../protocol/index.ts';
 
 /** Why an edited example must be rejected. */
-export type Why = 'wrong type' | 'missing' | 'out of range' | 'bad format' | 'not an object'
+export type Why = 'wrong type' | 'missing' | 'out of range' | 'bad format' | 'not an object';
 /** One change to an example: set `path` (dotted; numbers index arrays) to `value`, or remove it. */
-export type Edit = { path: string; value?: unknown; drop?: true }
+export type Edit = { path: string; value?: unknown; drop?: true };
 /** An example edited so that validation must fail, and the field path the error must name. */
-export type BadCase = { where: 'params' | 'resp'; why: Why; edits: Edit[]; field: string }
+export type BadCase = { where: 'params' | 'resp'; why: Why; edits: Edit[]; field: string };
 /** The example of one message: params (absent for "None"), answer for RPCs, and rejected edits. */
-export type VdExample = { params?: unknown; resp?: unknown; bad: BadCase[] }
+export type VdExample = { params?: unknown; resp?: unknown; bad: BadCase[] };
 
 /** The error path for a dotted example path: `channels.0.state` → `params.channels[0].state`. */
 function fieldOf(where: string, path: string): string {
-  if (path === '') return where
-  return path.split('.').reduce((out, key) => (/^\d+$/.test(key) ? `${out}[${key}]` : `${out}.${key}`), where)
+  if (path === '') return where;
+  return path.split('.').reduce((out, key) => (/^\d+$/.test(key) ? `${out}[${key}]` : `${out}.${key}`), where);
 }
 
-const set = (path: string, value: unknown): Edit => ({ path, value })
-const drop = (path: string): Edit => ({ path, drop: true })
-const wrongType = (where: BadCase['where'], path: string, value: unknown): BadCase => ({ where, why: 'wrong type', edits: [set(path, value)], field: fieldOf(where, path) })
-const missing = (where: BadCase['where'], path: string): BadCase => ({ where, why: 'missing', edits: [drop(path)], field: fieldOf(where, path) })
-const outOfRange = (where: BadCase['where'], path: string, value: unknown): BadCase => ({ where, why: 'out of range', edits: [set(path, value)], field: fieldOf(where, path) })
-const badFormat = (where: BadCase['where'], path: string, value: unknown): BadCase => ({ where, why: 'bad format', edits: [set(path, value)], field: fieldOf(where, path) })
+const set = (path: string, value: unknown): Edit => ({ path, value });
+const drop = (path: string): Edit => ({ path, drop: true });
+const wrongType = (where: BadCase['where'], path: string, value: unknown): BadCase => ({
+  where,
+  why: 'wrong type',
+  edits: [set(path, value)],
+  field: fieldOf(where, path),
+});
+const missing = (where: BadCase['where'], path: string): BadCase => ({ where, why: 'missing', edits: [drop(path)], field: fieldOf(where, path) });
+const outOfRange = (where: BadCase['where'], path: string, value: unknown): BadCase => ({
+  where,
+  why: 'out of range',
+  edits: [set(path, value)],
+  field: fieldOf(where, path),
+});
+const badFormat = (where: BadCase['where'], path: string, value: unknown): BadCase => ({
+  where,
+  why: 'bad format',
+  edits: [set(path, value)],
+  field: fieldOf(where, path),
+});
 /** The whole params or answer replaced by something that is not a JSON object. */
-const notObject = (where: BadCase['where'], value: unknown): BadCase => ({ where, why: 'not an object', edits: [set('', value)], field: where })
+const notObject = (where: BadCase['where'], value: unknown): BadCase => ({ where, why: 'not an object', edits: [set('', value)], field: where });
 /** A case with several edits, or a field path the dotted path cannot express (record keys). */
-const bad = (where: BadCase['where'], why: Why, field: string, ...edits: Edit[]): BadCase => ({ where, why, edits, field })
+const bad = (where: BadCase['where'], why: Why, field: string, ...edits: Edit[]): BadCase => ({ where, why, edits, field });
 
-const MAC = 'a0b1c2d3e4f5'
-const FIRMWARE = 'V2.3.1'
-const MEDIA_URL = 'https://platform.example.com/media/lullaby.mp3'
-const LOG_URL = 'https://platform.example.com/logs/1024'
+const MAC = 'a0b1c2d3e4f5';
+const FIRMWARE = 'V2.3.1';
+const MEDIA_URL = 'https://platform.example.com/media/lullaby.mp3';
+const LOG_URL = 'https://platform.example.com/logs/1024';
 
 /** Every Vd message's example. */
 export const VD_EXAMPLES: Record<VdName, VdExample> = {
@@ -255,7 +270,13 @@ export const VD_EXAMPLES: Record<VdName, VdExample> = {
   SetConfig: {
     params: { channls: { '0': { image: { horflip: true } } }, led: false },
     resp: {},
-    bad: [wrongType('params', 'led', 1), outOfRange('params', 'tz', 15), wrongType('params', 'channls', []), notObject('params', 'led=off'), notObject('resp', 'ok')],
+    bad: [
+      wrongType('params', 'led', 1),
+      outOfRange('params', 'tz', 15),
+      wrongType('params', 'channls', []),
+      notObject('params', 'led=off'),
+      notObject('resp', 'ok'),
+    ],
   },
   ResetConfig: { resp: {}, bad: [notObject('params', []), notObject('resp', [])] },
   Snapshot: {
@@ -301,7 +322,13 @@ export const VD_EXAMPLES: Record<VdName, VdExample> = {
       led: true,
       auto_reboot: true,
     },
-    bad: [notObject('params', []), wrongType('resp', 'ptz', 'yes'), outOfRange('resp', 'media_protocol', 'hls'), wrongType('resp', 'alarms.motion', 1), notObject('resp', [])],
+    bad: [
+      notObject('params', []),
+      wrongType('resp', 'ptz', 'yes'),
+      outOfRange('resp', 'media_protocol', 'hls'),
+      wrongType('resp', 'alarms.motion', 1),
+      notObject('resp', []),
+    ],
   },
   LogUploadAsync: {
     params: { trans_id: 1024, start: '2022-03-16T00:00:00', end: '2022-03-16T08:00:00', url: LOG_URL },
@@ -331,22 +358,22 @@ export const VD_EXAMPLES: Record<VdName, VdExample> = {
     bad: [notObject('params', []), missing('resp', 'state'), outOfRange('resp', 'state', 4), outOfRange('resp', 'free', -1), wrongType('resp', 'total', '32G')],
   },
   FormatDisk: { resp: {}, bad: [notObject('params', []), notObject('resp', 'formatting')] },
-}
+};
 
 /** A deep copy of `example` with `edits` applied. */
 export function applyEdits(example: unknown, edits: readonly Edit[]): unknown {
-  let root: unknown = structuredClone(example)
+  let root: unknown = structuredClone(example);
   for (const edit of edits) {
     if (edit.path === '') {
-      root = edit.value
-      continue
+      root = edit.value;
+      continue;
     }
-    const keys = edit.path.split('.')
-    const last = keys.pop() ?? ''
-    let node = root as Record<string, unknown>
-    for (const key of keys) node = node[key] as Record<string, unknown>
-    if (edit.drop) delete node[last]
-    else node[last] = edit.value
+    const keys = edit.path.split('.');
+    const last = keys.pop() ?? '';
+    let node = root as Record<string, unknown>;
+    for (const key of keys) node = node[key] as Record<string, unknown>;
+    if (edit.drop) delete node[last];
+    else node[last] = edit.value;
   }
-  return root
+  return root;
 }

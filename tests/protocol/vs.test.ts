@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'bun:test'
-import { parseWith, parseVsGetServerAddr, syncTimeFromMs, VsFailure, VsGetServerAddrResp } from '../../protocol/index.ts'
+import { describe, expect, it } from 'bun:test';
+import { parseWith, parseVsGetServerAddr, syncTimeFromMs, VsFailure, VsGetServerAddrResp } from '../../protocol/index.ts';
 
 /** The I.1 answer with its placeholders filled, plus OVC's extra fields (NOTES 4). */
 const EXAMPLE = {
@@ -15,42 +15,42 @@ const EXAMPLE = {
   HibernationPort: 9000,
   HibernationHBInterval: 60,
   MaxP2PSession: 4,
-}
+};
 
 describe('Vs getServerAddr request', () => {
   it('accepts the I.1 request with its macid query parameter, normalised', () => {
-    expect(parseVsGetServerAddr(new URLSearchParams('macid=A0:B1:C2:D3:E4:F5'))).toEqual({ ok: true, value: { macid: 'a0b1c2d3e4f5' } })
-  })
+    expect(parseVsGetServerAddr(new URLSearchParams('macid=A0:B1:C2:D3:E4:F5'))).toEqual({ ok: true, value: { macid: 'a0b1c2d3e4f5' } });
+  });
 
   it('accepts a plain record of query parameters', () => {
-    expect(parseVsGetServerAddr({ macid: '2009550000011079' })).toEqual({ ok: true, value: { macid: '2009550000011079' } })
-  })
+    expect(parseVsGetServerAddr({ macid: '2009550000011079' })).toEqual({ ok: true, value: { macid: '2009550000011079' } });
+  });
 
   it('rejects a request without macid, naming it', () => {
-    expect(parseVsGetServerAddr(new URLSearchParams('mac_id=a0b1c2d3e4f5'))).toEqual({ ok: false, error: 'query.macid: required (expected string)' })
-  })
+    expect(parseVsGetServerAddr(new URLSearchParams('mac_id=a0b1c2d3e4f5'))).toEqual({ ok: false, error: 'query.macid: required (expected string)' });
+  });
 
   it('rejects a macid that is no device identity, naming it', () => {
-    const result = parseVsGetServerAddr(new URLSearchParams('macid=a%20b'))
-    expect(result.ok ? '' : result.error).toStartWith('query.macid: expected a MAC address or a device id')
-  })
+    const result = parseVsGetServerAddr(new URLSearchParams('macid=a%20b'));
+    expect(result.ok ? '' : result.error).toStartWith('query.macid: expected a MAC address or a device id');
+  });
 
   it('accepts a matching Mac-Identity header and rejects a different one', () => {
-    const query = new URLSearchParams('macid=a0b1c2d3e4f5')
-    expect(parseVsGetServerAddr(query, 'a0-b1-c2-d3-e4-f5').ok).toBe(true)
-    expect(parseVsGetServerAddr(query, 'ffffffffffff')).toEqual({ ok: false, error: 'Mac-Identity: does not match the device identity' })
-  })
-})
+    const query = new URLSearchParams('macid=a0b1c2d3e4f5');
+    expect(parseVsGetServerAddr(query, 'a0-b1-c2-d3-e4-f5').ok).toBe(true);
+    expect(parseVsGetServerAddr(query, 'ffffffffffff')).toEqual({ ok: false, error: 'Mac-Identity: does not match the device identity' });
+  });
+});
 
 describe('Vs getServerAddr answer', () => {
   it('accepts the I.1 example answer with the OVC fields', () => {
-    expect(parseWith(VsGetServerAddrResp, EXAMPLE, 'resp')).toEqual({ ok: true, value: EXAMPLE })
-  })
+    expect(parseWith(VsGetServerAddrResp, EXAMPLE, 'resp')).toEqual({ ok: true, value: EXAMPLE });
+  });
 
   it('accepts an answer without the OVC hibernation and P2P session fields', () => {
-    const { HibernationPort, HibernationHBInterval, MaxP2PSession, ...core } = EXAMPLE
-    expect(parseWith(VsGetServerAddrResp, core).ok).toBe(true)
-  })
+    const { HibernationPort, HibernationHBInterval, MaxP2PSession, ...core } = EXAMPLE;
+    expect(parseWith(VsGetServerAddrResp, core).ok).toBe(true);
+  });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
     ['a missing PassDomain', { PassDomain: undefined }, 'resp.PassDomain: required'],
@@ -62,23 +62,23 @@ describe('Vs getServerAddr answer', () => {
     ['a negative port', { PassPort: -1 }, 'resp.PassPort: must be >= 0'],
     ['a domain that is not text', { TurnDomain: 3 }, 'resp.TurnDomain: expected string'],
     ['a negative MaxP2PSession', { MaxP2PSession: -1 }, 'resp.MaxP2PSession: must be >= 0'],
-  ]
+  ];
   for (const [what, change, error] of bad) {
     it(`rejects ${what}, naming the field`, () => {
-      const result = parseWith(VsGetServerAddrResp, { ...EXAMPLE, ...change }, 'resp')
-      expect(result.ok ? '' : result.error).toStartWith(error)
-    })
+      const result = parseWith(VsGetServerAddrResp, { ...EXAMPLE, ...change }, 'resp');
+      expect(result.ok ? '' : result.error).toStartWith(error);
+    });
   }
 
   it('gives SyncTime in microseconds since the epoch', () => {
-    expect(syncTimeFromMs(1_647_419_400_123)).toBe(1_647_419_400_123_000)
-    expect(Number.isInteger(syncTimeFromMs(Date.now()))).toBe(true)
-  })
-})
+    expect(syncTimeFromMs(1_647_419_400_123)).toBe(1_647_419_400_123_000);
+    expect(Number.isInteger(syncTimeFromMs(Date.now()))).toBe(true);
+  });
+});
 
 describe('Vs failure', () => {
   it('is {"info": text}', () => {
-    expect(parseWith(VsFailure, { info: 'unknown device' })).toEqual({ ok: true, value: { info: 'unknown device' } })
-    expect(parseWith(VsFailure, {}, 'body')).toEqual({ ok: false, error: 'body.info: required (expected string)' })
-  })
-})
+    expect(parseWith(VsFailure, { info: 'unknown device' })).toEqual({ ok: true, value: { info: 'unknown device' } });
+    expect(parseWith(VsFailure, {}, 'body')).toEqual({ ok: false, error: 'body.info: required (expected string)' });
+  });
+});

@@ -20,7 +20,9 @@ beforeAll(async () => {
   [p, segs] = await Promise.all([startTestPlatform({ RECORDING_UPLOAD_TTL_S: '2', RECORDING_CONFIRM_TTL_S: '3' }), makeSegments(3, 1)]);
   alice = await userToken(p, 'alice');
 }, 90_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 /** A body that trickles `bytes` out over about `ms`. */
 function slowBody(bytes: Uint8Array, ms: number): ReadableStream<Uint8Array> {
@@ -50,7 +52,12 @@ describe('kill -9 during uploads', () => {
       const cap = captureRecording();
       const cam = await onlineCam(p, `CAM-KILL-${i}`, `a0b1c2d3e8${String(i).padStart(2, '0')}`, cap.hooks, alice);
       await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) });
-      await until(() => cap.starts.length, (n) => n > 0, 10_000, 'StartRecord');
+      await until(
+        () => cap.starts.length,
+        (n) => n > 0,
+        10_000,
+        'StartRecord',
+      );
       cams.push({ cam, vr: new VrClient(cap.starts[0]!.cbk_url, cam.mac) });
     }
     const confirmed = new Map<string, Sent>();
@@ -78,7 +85,12 @@ describe('kill -9 during uploads', () => {
       }
     };
     const loops = cams.map((_, k) => loop(k));
-    await until(() => confirmed.size, (n) => n >= 30, 30_000, 'segments confirmed');
+    await until(
+      () => confirmed.size,
+      (n) => n >= 30,
+      30_000,
+      'segments confirmed',
+    );
     await Bun.sleep(137);
     killed = true;
     await p.kill9();
@@ -94,14 +106,25 @@ describe('kill -9 during uploads', () => {
     }
     for (const [name, sent] of confirmed) {
       const got = listed.get(name);
-      expect(got ? { name, start: got.start, duration: got.duration, size: got.size } : name).toEqual({ name, start: sent.start, duration: sent.seg.duration, size: sent.seg.bytes.length });
+      expect(got ? { name, start: got.start, duration: got.duration, size: got.size } : name).toEqual({
+        name,
+        start: sent.start,
+        duration: sent.seg.duration,
+        size: sent.seg.bytes.length,
+      });
       const bytes = new Uint8Array(await (await fetch(got!.url, INSECURE as RequestInit)).arrayBuffer());
       expect(Bun.hash(bytes)).toBe(Bun.hash(sent.seg.bytes));
     }
     // What was not confirmed expires (upload wait 2 × 2 s, confirmation 3 s); then every file is a listed segment's.
-    await until(async () => (await (await p.api('/api/actors?type=segment&state=created&limit=1000')).json()).actors.length
-      + (await (await p.api('/api/actors?type=segment&state=uploaded&limit=1000')).json()).actors.length
-      + (await (await p.api('/api/actors?type=segment&state=removing&limit=1000')).json()).actors.length, (n) => n === 0, 30_000, 'expiry');
+    await until(
+      async () =>
+        (await (await p.api('/api/actors?type=segment&state=created&limit=1000')).json()).actors.length +
+        (await (await p.api('/api/actors?type=segment&state=uploaded&limit=1000')).json()).actors.length +
+        (await (await p.api('/api/actors?type=segment&state=removing&limit=1000')).json()).actors.length,
+      (n) => n === 0,
+      30_000,
+      'expiry',
+    );
     const after = new Set<string>();
     for (const { cam } of cams) {
       const l = await (await p.api(`/api/devices/${cam.id}/channels/0/recordings?from=${T0 - 1}&to=${T0 + 1000}`, { token: alice })).json();
@@ -114,7 +137,9 @@ describe('kill -9 during uploads', () => {
     for (const f of files) expect(after.has(f.split('_').at(-1)!)).toBe(true);
     expect(all.size).toBeGreaterThan(after.size); // some were in flight and are gone
     expect(leftBehind.length).toBeGreaterThan(0); // the kill did leave partial or unconfirmed files to clean
-    console.log(`confirmed ${confirmed.size}, created ${all.size}, kept ${after.size}, files left by the kill ${leftBehind.length} (${leftBehind.filter((f) => f.endsWith('.part')).length} partial)`);
+    console.log(
+      `confirmed ${confirmed.size}, created ${all.size}, kept ${after.size}, files left by the kill ${leftBehind.length} (${leftBehind.filter((f) => f.endsWith('.part')).length} partial)`,
+    );
     for (const { cam } of cams) await cam.dev.stop();
   });
 });

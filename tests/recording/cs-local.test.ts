@@ -51,7 +51,9 @@ describe('local disk storage', () => {
 
   it('shows an object under its name only when complete', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     async function* slow() {
       yield new Uint8Array(10);
       await gate;

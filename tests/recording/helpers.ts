@@ -37,7 +37,9 @@ export interface RecordCapture {
 /** A recording hook that answers StartRecord/StopRecord and remembers their params. */
 export function captureRecording(): RecordCapture {
   const c: RecordCapture = {
-    starts: [], stops: [], startAnswer: {},
+    starts: [],
+    stops: [],
+    startAnswer: {},
     hooks: {
       onStartRecord: async (params) => {
         c.starts.push(params);
@@ -60,20 +62,42 @@ export interface TestCam {
 }
 
 /** Provision a camera, start it with `media` hooks, wait until it is online, and bind it to the user of `ownerToken`. */
-export async function onlineCam(p: TestPlatform, id: string, mac: string, media: MediaHooks, ownerToken?: string, channels = 1, hbOverrideS?: number): Promise<TestCam> {
+export async function onlineCam(
+  p: TestPlatform,
+  id: string,
+  mac: string,
+  media: MediaHooks,
+  ownerToken?: string,
+  channels = 1,
+  hbOverrideS?: number,
+): Promise<TestCam> {
   const prov = await p.api('/api/admin/devices', {
-    method: 'POST', body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: Array.from({ length: channels }, (_, i) => i) }),
+    method: 'POST',
+    body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: Array.from({ length: channels }, (_, i) => i) }),
   });
   if (prov.status !== 201) throw new Error(`provisioning ${id} failed: ${prov.status} ${await prov.text()}`);
   const dev = new SimulatedDevice({
-    server: p.url, id, password: CAM_PASSWORD, mac, channels, tls: { rejectUnauthorized: false }, media, bootMs: 300, ...(hbOverrideS ? { hbOverrideS } : {}),
+    server: p.url,
+    id,
+    password: CAM_PASSWORD,
+    mac,
+    channels,
+    tls: { rejectUnauthorized: false },
+    media,
+    bootMs: 300,
+    ...(hbOverrideS ? { hbOverrideS } : {}),
   });
   await dev.start();
   await dev.waitFor('online', 20_000);
   if (ownerToken) {
     const code = (await (await p.api('/api/bind-codes', { method: 'POST', token: ownerToken })).json()).bind_code;
     await dev.bind(code);
-    await until(async () => (await p.api(`/api/devices/${id}`, { token: ownerToken })).status, (s) => s === 200, 10_000, `${id} bound`);
+    await until(
+      async () => (await p.api(`/api/devices/${id}`, { token: ownerToken })).status,
+      (s) => s === 200,
+      10_000,
+      `${id} bound`,
+    );
   }
   return { id, mac, dev };
 }
@@ -87,7 +111,10 @@ export interface VrReply {
 
 /** The PU side of Vr for one channel (`cbk_url`), by hand. */
 export class VrClient {
-  constructor(readonly cbkUrl: string, readonly mac: string | undefined) {}
+  constructor(
+    readonly cbkUrl: string,
+    readonly mac: string | undefined,
+  ) {}
 
   /** POST a form (a string is sent as is). */
   async post(form: string | Record<string, string | number>, headers: Record<string, string> = {}): Promise<VrReply> {
@@ -102,8 +129,14 @@ export class VrClient {
   /** op=create, optionally confirming `prev`. */
   create(seg: { size: number; start: number; duration: number; discontinue?: 0 | 1 }, prev?: string): Promise<VrReply> {
     return this.post({
-      op: 'create', content_type: 'video/mp2t', size: seg.size, start: seg.start.toFixed(6), duration: seg.duration.toFixed(6),
-      discontinue: seg.discontinue ?? 0, https: 1, ...(prev ? { name: prev } : {}),
+      op: 'create',
+      content_type: 'video/mp2t',
+      size: seg.size,
+      start: seg.start.toFixed(6),
+      duration: seg.duration.toFixed(6),
+      discontinue: seg.discontinue ?? 0,
+      https: 1,
+      ...(prev ? { name: prev } : {}),
     });
   }
 
@@ -117,7 +150,11 @@ export class VrClient {
 }
 
 /** PUT bytes to an upload URL; returns the status and the parsed body. */
-export async function put(url: string, bytes: Uint8Array | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function put(
+  url: string,
+  bytes: Uint8Array | ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(url, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'video/mp2t', ...headers }, ...INSECURE } as RequestInit);
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : {} };
@@ -138,17 +175,51 @@ export interface Segment {
 export async function makeSegments(count: number, seconds: number, size = '320x240'): Promise<Segment[]> {
   const dir = mkdtempSync(join(tmpdir(), 'h627-segs-'));
   try {
-    const proc = Bun.spawn([
-      'ffmpeg', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-t', String(count * seconds),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-      '-f', 'segment', '-segment_time', String(seconds), '-segment_format', 'mpegts',
-      '-segment_list', join(dir, 'list.csv'), '-segment_list_type', 'csv', join(dir, 'seg%03d.ts'),
-    ], { stderr: 'pipe' });
+    const proc = Bun.spawn(
+      [
+        'ffmpeg',
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${size}:rate=25`,
+        '-t',
+        String(count * seconds),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '25',
+        '-keyint_min',
+        '25',
+        '-sc_threshold',
+        '0',
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'segment',
+        '-segment_time',
+        String(seconds),
+        '-segment_format',
+        'mpegts',
+        '-segment_list',
+        join(dir, 'list.csv'),
+        '-segment_list_type',
+        'csv',
+        join(dir, 'seg%03d.ts'),
+      ],
+      { stderr: 'pipe' },
+    );
     if ((await proc.exited) !== 0) throw new Error(`ffmpeg failed: ${await new Response(proc.stderr).text()}`);
-    return readFileSync(join(dir, 'list.csv'), 'utf8').trim().split('\n').map((line) => {
-      const [file, start, end] = line.split(',');
-      return { bytes: new Uint8Array(readFileSync(join(dir, file!))), offset: Number(start), duration: Number(end) - Number(start) };
-    });
+    return readFileSync(join(dir, 'list.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [file, start, end] = line.split(',');
+        return { bytes: new Uint8Array(readFileSync(join(dir, file!))), offset: Number(start), duration: Number(end) - Number(start) };
+      });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -166,7 +237,9 @@ export function csFiles(dataDir: string): string[] {
   const root = join(dataDir, 'cs');
   try {
     return (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
-      .filter((d) => d.isFile()).map((d) => relative(root, join(d.parentPath, d.name))).sort();
+      .filter((d) => d.isFile())
+      .map((d) => relative(root, join(d.parentPath, d.name)))
+      .sort();
   } catch {
     return [];
   }

@@ -27,7 +27,9 @@ beforeAll(async () => {
   ]);
   alice = await userToken(p, 'alice');
 }, 90_000);
-afterAll(async () => { await p?.cleanup(); });
+afterAll(async () => {
+  await p?.cleanup();
+});
 
 /** A bound camera recording channel 0 with 1 s segments; its Vr client and session id. */
 async function recordingCam(id: string, mac: string) {
@@ -35,7 +37,12 @@ async function recordingCam(id: string, mac: string) {
   const cam = await onlineCam(p, id, mac, cap.hooks, alice);
   const r = await p.api(`/api/devices/${id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) });
   const session = (await r.json()).session_id as string;
-  await until(() => cap.starts.length, (n) => n > 0, 10_000, 'StartRecord');
+  await until(
+    () => cap.starts.length,
+    (n) => n > 0,
+    10_000,
+    'StartRecord',
+  );
   return { cam, cap, session, vr: new VrClient(cap.starts[0]!.cbk_url, mac) };
 }
 
@@ -52,7 +59,12 @@ describe('expiry', () => {
     const late = await put(String(c.body.url), s.bytes);
     expect(late.status).toBe(410);
     expect(String(late.body.info)).toContain('expired');
-    const a = await until(() => actor(id), (v) => v.stateKey === 'expired', 10_000, 'expired');
+    const a = await until(
+      () => actor(id),
+      (v) => v.stateKey === 'expired',
+      10_000,
+      'expired',
+    );
     expect(a.context).toMatchObject({ reason: 'expired: bytes and rows removed', removal: { why: 'expired' } });
     const h = await (await p.api(`/api/actors/${encodeURIComponent(id)}/history?after=-1&limit=10`)).json();
     expect(h.events.map((e: { value: string }) => e.value)).toEqual(['created', 'removing', 'expired']);
@@ -67,7 +79,12 @@ describe('expiry', () => {
     expect((await put(String(c.body.url), s.bytes)).status).toBe(201);
     const name = String(c.body.name);
     expect(csFiles(p.dataDir).filter((f) => f.endsWith(name)).length).toBe(1);
-    await until(() => actor(segmentId(session, name)), (v) => v.stateKey === 'expired', 10_000, 'expired');
+    await until(
+      () => actor(segmentId(session, name)),
+      (v) => v.stateKey === 'expired',
+      10_000,
+      'expired',
+    );
     expect(csFiles(p.dataDir).filter((f) => f.includes(name))).toEqual([]);
     const saved = await vr.save(name);
     expect(saved.status).toBe(410);
@@ -77,7 +94,7 @@ describe('expiry', () => {
 });
 
 describe('retention', () => {
-  it('deletes confirmed segments when the device\'s retention is over, also those confirmed before the change', async () => {
+  it("deletes confirmed segments when the device's retention is over, also those confirmed before the change", async () => {
     const { cam, vr, session } = await recordingCam('CAM-LC-3', 'a0b1c2d3e703');
     const list = async () => (await (await p.api(`/api/devices/${cam.id}/channels/0/recordings?from=${T0}&to=${T0 + 10}`, { token: alice })).json()).segments;
     expect(await (await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice })).json()).toEqual({ retention_s: 7 * 86400, default: true });
@@ -96,7 +113,9 @@ describe('retention', () => {
       expect((await actor(segmentId(session, String(c.body.name)))).stateKey).toBe('deleted');
       expect(csFiles(p.dataDir).filter((f) => f.includes(String(c.body.name)))).toEqual([]);
     }
-    expect((await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: 0 }) })).status).toBe(400);
+    expect((await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: 0 }) })).status).toBe(
+      400,
+    );
     await cam.dev.stop();
   });
 });
@@ -107,7 +126,12 @@ describe('sessions and the PU', () => {
     cap.startAnswer = { err: { code: 12, msg: 'seg_duration not supported' } };
     const cam = await onlineCam(p, 'CAM-LC-4', 'a0b1c2d3e704', cap.hooks, alice);
     await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST' });
-    const s = await until(async () => (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice })).json(), (v) => v.state === 'failed', 10_000, 'failed');
+    const s = await until(
+      async () => (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice })).json(),
+      (v) => v.state === 'failed',
+      10_000,
+      'failed',
+    );
     expect(s.reason).toBe('StartRecord failed: err 12: seg_duration not supported');
     expect(s.last_error).toMatchObject({ op: 'start', kind: 'err', code: 12 });
     await cam.dev.stop();
@@ -121,7 +145,15 @@ describe('sessions and the PU', () => {
     const failed = await until(state, (v) => v.state === 'failed', 15_000, 'failed');
     expect(failed.reason).toStartWith('the PU went offline');
     expect(failed.last_error.kind).toBe('offline');
-    const again = new SimulatedDevice({ server: p.url, id: cam.id, password: CAM_PASSWORD, mac: cam.mac, tls: { rejectUnauthorized: false }, media: cap.hooks, bootMs: 300 });
+    const again = new SimulatedDevice({
+      server: p.url,
+      id: cam.id,
+      password: CAM_PASSWORD,
+      mac: cam.mac,
+      tls: { rejectUnauthorized: false },
+      media: cap.hooks,
+      bootMs: 300,
+    });
     await again.start();
     await again.waitFor('online', 20_000);
     const back = await until(state, (v) => v.state === 'recording', 15_000, 'recording again');

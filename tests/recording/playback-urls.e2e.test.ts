@@ -18,7 +18,12 @@ beforeAll(async () => {
   const rec = captureRecording();
   cam = await onlineCam(p, 'CAM-PURL', 'a0:b1:c2:d3:e5:30', rec.hooks, alice);
   expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { method: 'POST', token: alice, body: '{}' })).status).toBe(201);
-  await until(() => rec.starts.length, (n) => n === 1, 10_000, 'StartRecord');
+  await until(
+    () => rec.starts.length,
+    (n) => n === 1,
+    10_000,
+    'StartRecord',
+  );
   const vr = new VrClient(rec.starts[0]!.cbk_url, cam.mac);
   const [seg] = await makeSegments(1, 1);
   const start = Date.now() / 1000 - 60;
@@ -38,7 +43,10 @@ const get = (url: string) => fetch(url, INSECURE as RequestInit);
 describe('signed playback URLs', () => {
   it('live at most an hour, bound to the sign-in that listed them: refused once it signs out', async () => {
     const signIn = await fetch(`${p.url}/api/session`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'alice-password' }), ...INSECURE,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+      ...INSECURE,
     } as RequestInit);
     const session = await signIn.json();
     const [seg] = await listing(session.token);
@@ -50,12 +58,12 @@ describe('signed playback URLs', () => {
     expect((await get(seg!.url)).status).toBe(200);
     // Another session's id in the URL breaks its signature.
     const other = new URL(seg!.url);
-    other.searchParams.set('a', (new URL((await listing(alice))[0]!.url)).searchParams.get('a')!);
+    other.searchParams.set('a', new URL((await listing(alice))[0]!.url).searchParams.get('a')!);
     expect((await get(other.toString())).status).toBe(403);
     expect((await p.api('/api/session', { method: 'DELETE', token: session.token })).status).toBe(204);
     const after = await get(seg!.url);
     expect(after.status).toBe(403);
-    expect((await after.text())).toContain('sign-in that made this segment URL has ended');
+    expect(await after.text()).toContain('sign-in that made this segment URL has ended');
     // The other sign-in's URLs still play.
     expect((await get((await listing(alice))[0]!.url)).status).toBe(200);
   });

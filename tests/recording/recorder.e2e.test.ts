@@ -28,18 +28,29 @@ afterAll(async () => {
 });
 
 const session = (cam: TestCam) => p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice }).then((r) => r.json());
-const listing = (cam: TestCam) => p.api(`/api/devices/${cam.id}/channels/0/recordings?from=${Math.floor(Date.now() / 1000) - 600}`, { token: alice }).then((r) => r.json());
+const listing = (cam: TestCam) =>
+  p.api(`/api/devices/${cam.id}/channels/0/recordings?from=${Math.floor(Date.now() / 1000) - 600}`, { token: alice }).then((r) => r.json());
 
 async function recordFor(cam: TestCam, recorder: Recorder, ms: number, body: Record<string, number> = { seg_duration: 1 }) {
   expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify(body) })).status).toBe(201);
-  await until(() => session(cam), (s) => s.state === 'recording', 10_000, 'recording');
+  await until(
+    () => session(cam),
+    (s) => s.state === 'recording',
+    10_000,
+    'recording',
+  );
   await Bun.sleep(ms);
   expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'DELETE' })).status).toBe(202);
-  await until(() => session(cam), (s) => s.state === 'stopped', 10_000, 'stopped');
+  await until(
+    () => session(cam),
+    (s) => s.state === 'stopped',
+    10_000,
+    'stopped',
+  );
   await recorder.idle(30_000);
 }
 
-describe('the simulator\'s recorder', () => {
+describe("the simulator's recorder", () => {
   it('records FFmpeg segments of seg_duration over Vr, and the HLS playlist plays them all', async () => {
     const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
     const cam = await onlineCam(p, 'CAM-REC-1', 'a0b1c2d3e901', recorder.hooks, alice);
@@ -70,7 +81,12 @@ describe('the simulator\'s recorder', () => {
     const cam = await onlineCam(p, 'CAM-REC-2', 'a0b1c2d3e902', recorder.hooks, alice);
     recorder.faults.failUploads = 1; // the first segment needs a retry
     const stopped = recordFor(cam, recorder, 4_500);
-    await until(() => recorder.events.some((e) => e.kind === 'uploaded'), (v) => v, 10_000, 'first upload');
+    await until(
+      () => recorder.events.some((e) => e.kind === 'uploaded'),
+      (v) => v,
+      10_000,
+      'first upload',
+    );
     recorder.faults.failUploads = 3; // the second fails all three attempts
     await stopped;
     const byName = (name: string) => recorder.events.filter((e) => e.name === name).map((e) => e.kind);
@@ -79,7 +95,12 @@ describe('the simulator\'s recorder', () => {
     expect(byName(created[1]!)).toEqual(['created', 'upload-failed', 'upload-failed', 'upload-failed', 'cancelled']);
     const s = await session(cam);
     const id = `seg:${s.session_id}:${created[1]!.replace('.ts', '')}`;
-    await until(async () => (await (await p.api(`/api/actors/${id}`)).json()).stateKey, (k) => k === 'failed', 10_000, 'failed');
+    await until(
+      async () => (await (await p.api(`/api/actors/${id}`)).json()).stateKey,
+      (k) => k === 'failed',
+      10_000,
+      'failed',
+    );
     expect(csFiles(p.dataDir).filter((f) => f.includes(created[1]!))).toEqual([]);
     const names = (await listing(cam)).segments.map((x: { name: string }) => x.name);
     expect(names).toContain(created[0]!);
@@ -104,8 +125,15 @@ describe('the simulator\'s recorder', () => {
   it('crashes mid-cycle: what was confirmed stays, the rest expires without a trace, and the platform has it record again', async () => {
     const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
     const cam = await onlineCam(p, 'CAM-REC-4', 'a0b1c2d3e904', recorder.hooks, alice, 1, 1);
-    expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status).toBe(201);
-    await until(() => recorder.events.filter((e) => e.kind === 'confirmed').length, (n) => n >= 2, 15_000, 'two confirmed');
+    expect(
+      (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status,
+    ).toBe(201);
+    await until(
+      () => recorder.events.filter((e) => e.kind === 'confirmed').length,
+      (n) => n >= 2,
+      15_000,
+      'two confirmed',
+    );
     const crashedAt = Date.now();
     recorder.crash();
     const confirmed = recorder.events.filter((e) => e.kind === 'confirmed').map((e) => e.name!);
@@ -115,21 +143,48 @@ describe('the simulator\'s recorder', () => {
     const lost = created.filter((n) => !confirmed.includes(n));
     expect(lost.length).toBeGreaterThan(0);
     for (const name of lost) {
-      await until(async () => (await (await p.api(`/api/actors/seg:${s.session_id}:${name.replace('.ts', '')}`)).json()).stateKey, (k) => k === 'expired', 20_000, `${name} expired`);
+      await until(
+        async () => (await (await p.api(`/api/actors/seg:${s.session_id}:${name.replace('.ts', '')}`)).json()).stateKey,
+        (k) => k === 'expired',
+        20_000,
+        `${name} expired`,
+      );
     }
     const names: string[] = (await listing(cam)).segments.map((x: { name: string }) => x.name);
     for (const name of confirmed) expect(names).toContain(name);
     for (const name of lost) expect(names).not.toContain(name);
-    const files = csFiles(p.dataDir).filter((f) => f.includes(s.session_id)).map((f) => f.split('_').at(-1)!);
+    const files = csFiles(p.dataDir)
+      .filter((f) => f.includes(s.session_id))
+      .map((f) => f.split('_').at(-1)!);
     for (const name of lost) expect(files).not.toContain(name);
     for (const name of confirmed) expect(files).toContain(name);
     // The camera's Keepalive stopped reporting the session (NOTES 2): the platform sent StartRecord again.
-    await until(() => cam.dev.received.filter((m) => m.name === 'StartRecord' && m.at > crashedAt).length, (n) => n >= 1, 15_000, 'StartRecord again');
-    const again = await until(() => session(cam), (v) => v.state === 'recording' && v.attempt === 2, 10_000, 'recording again');
+    await until(
+      () => cam.dev.received.filter((m) => m.name === 'StartRecord' && m.at > crashedAt).length,
+      (n) => n >= 1,
+      15_000,
+      'StartRecord again',
+    );
+    const again = await until(
+      () => session(cam),
+      (v) => v.state === 'recording' && v.attempt === 2,
+      10_000,
+      'recording again',
+    );
     expect(again.reason).toBe('the PU is recording');
-    await until(() => recorder.events.filter((e) => e.kind === 'created' && e.at > crashedAt).length, (n) => n >= 1, 15_000, 'recording resumed');
+    await until(
+      () => recorder.events.filter((e) => e.kind === 'created' && e.at > crashedAt).length,
+      (n) => n >= 1,
+      15_000,
+      'recording resumed',
+    );
     await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'DELETE' });
-    await until(() => session(cam), (v) => v.state === 'stopped', 10_000, 'stopped');
+    await until(
+      () => session(cam),
+      (v) => v.state === 'stopped',
+      10_000,
+      'stopped',
+    );
     await recorder.idle(20_000);
     await cam.dev.stop();
   });

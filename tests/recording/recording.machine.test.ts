@@ -11,14 +11,27 @@ function start() {
   const sent: string[] = [];
   const machine = recordingMachine.provide({
     actions: {
-      'recording.start': (_, p) => { sent.push(`start#${(p as { attempt: number }).attempt}`); },
-      'recording.stop': () => { sent.push('stop'); },
-      'recording.closed': () => { sent.push('closed'); },
+      'recording.start': (_, p) => {
+        sent.push(`start#${(p as { attempt: number }).attempt}`);
+      },
+      'recording.stop': () => {
+        sent.push('stop');
+      },
+      'recording.closed': () => {
+        sent.push('closed');
+      },
     },
   });
   const actor = createActor(machine, {
     clock,
-    input: { deviceId: 'CAM', channel: 0, sessionId: 'S', params: { seg_duration: 10, seg_max_size: 1 << 20, seg_max_count: 3, max_bitrate: 0 }, createdAt: T0, by: 'alice' },
+    input: {
+      deviceId: 'CAM',
+      channel: 0,
+      sessionId: 'S',
+      params: { seg_duration: 10, seg_max_size: 1 << 20, seg_max_count: 3, max_bitrate: 0 },
+      createdAt: T0,
+      by: 'alice',
+    },
   });
   actor.start();
   const send = (e: RecordingEvent) => actor.send({ ...e, at: clock.now() } as RecordingEvent);
@@ -47,7 +60,7 @@ describe('recording machine', () => {
     expect(t.actor.getSnapshot().status).toBe('done');
   });
 
-  it('fails with the device\'s words when StartRecord is refused', () => {
+  it("fails with the device's words when StartRecord is refused", () => {
     const t = start();
     t.result('start', false, { kind: 'err', code: 12, msg: 'bad seg_duration' });
     expect(t.state()).toBe('failed');
@@ -90,7 +103,7 @@ describe('recording machine', () => {
     expect(u.sent).toEqual(['start#1']);
   });
 
-  it('takes only the latest attempt\'s answer', () => {
+  it("takes only the latest attempt's answer", () => {
     const t = start();
     t.send({ type: 'pu.online' }); // attempt 2 while 1 is in flight
     t.send({ type: 'record.result', op: 'start', attempt: 1, ok: false, kind: 'disconnected', msg: 'gone' });

@@ -14,15 +14,21 @@ import { REMOVE_RETRY_MS, segmentV1, type SegmentInput } from '../../actors/segm
 import { freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;
-beforeAll(async () => { t = await freshDb(); }, 30_000);
-afterAll(async () => { await t?.cleanup(); });
+beforeAll(async () => {
+  t = await freshDb();
+}, 30_000);
+afterAll(async () => {
+  await t?.cleanup();
+});
 
 const T0 = Date.UTC(2026, 0, 1);
 const TTL = 20_000;
 
 function host(clock: SimulatedClock, calls: EffectCall[], answer = true) {
   const h: ActorHost = new ActorHost({
-    db: t.db, machines: [segmentV1, recordingV1], clock,
+    db: t.db,
+    machines: [segmentV1, recordingV1],
+    clock,
     effects: {
       'segment.remove': (c) => {
         calls.push(c);
@@ -34,8 +40,20 @@ function host(clock: SimulatedClock, calls: EffectCall[], answer = true) {
 }
 
 const input = (name: string): SegmentInput => ({
-  recordingId: 'rec:H', sessionId: 'H', deviceId: 'CAM', channel: 0, name: `${name}.ts`, key: `CAM/0/2026-01-01/H_${name}.ts`,
-  start: T0 / 1000, duration: 2, size: 10, discontinuity: false, createdAt: T0, uploadTtlMs: TTL, confirmTtlMs: TTL, retentionMs: 3_600_000,
+  recordingId: 'rec:H',
+  sessionId: 'H',
+  deviceId: 'CAM',
+  channel: 0,
+  name: `${name}.ts`,
+  key: `CAM/0/2026-01-01/H_${name}.ts`,
+  start: T0 / 1000,
+  duration: 2,
+  size: 10,
+  discontinuity: false,
+  createdAt: T0,
+  uploadTtlMs: TTL,
+  confirmTtlMs: TTL,
+  retentionMs: 3_600_000,
 });
 
 describe('segment actors in the host', () => {
@@ -92,7 +110,8 @@ describe('segment actors in the host', () => {
     const clock = new SimulatedClock();
     clock.set(T0);
     const a = host(clock, []);
-    const indexed = async (id: string) => t.db.rows<Record<string, unknown>>(sql`SELECT id, recording_id, device_id, channel, name, start, duration,
+    const indexed = async (id: string) =>
+      t.db.rows<Record<string, unknown>>(sql`SELECT id, recording_id, device_id, channel, name, start, duration,
       size::int AS size, discontinuity, file_key, (extract(epoch from confirmed_at) * 1000)::float8 AS confirmed_at FROM recording_segments WHERE id = ${id}`);
     await a.create('segment', 'seg:H:3-cccccc', { ...input('3-cccccc'), discontinuity: true } as never, { deviceId: 'CAM', parentId: 'rec:H' });
     await a.dispatch('seg:H:3-cccccc', { type: 'segment.uploaded', size: 10 });
@@ -101,10 +120,21 @@ describe('segment actors in the host', () => {
     const r = await a.dispatch('seg:H:3-cccccc', { type: 'segment.confirm' });
     expect(r.stateKey).toBe('confirmed');
     // Durable when the dispatch resolves: the row came with the confirm's own commit.
-    expect(await indexed('seg:H:3-cccccc')).toEqual([{
-      id: 'seg:H:3-cccccc', recording_id: 'rec:H', device_id: 'CAM', channel: 0, name: '3-cccccc.ts', start: T0 / 1000, duration: 2,
-      size: 10, discontinuity: true, file_key: 'CAM/0/2026-01-01/H_3-cccccc.ts', confirmed_at: T0 + 1500,
-    }]);
+    expect(await indexed('seg:H:3-cccccc')).toEqual([
+      {
+        id: 'seg:H:3-cccccc',
+        recording_id: 'rec:H',
+        device_id: 'CAM',
+        channel: 0,
+        name: '3-cccccc.ts',
+        start: T0 / 1000,
+        duration: 2,
+        size: 10,
+        discontinuity: true,
+        file_key: 'CAM/0/2026-01-01/H_3-cccccc.ts',
+        confirmed_at: T0 + 1500,
+      },
+    ]);
     // Staying confirmed (a retention change re-enters the state) writes nothing more and fails nothing.
     await a.dispatch('seg:H:3-cccccc', { type: 'retention.set', retentionMs: 7_200_000 });
     expect((await indexed('seg:H:3-cccccc')).length).toBe(1);
@@ -119,6 +149,7 @@ describe('segment actors in the host', () => {
 
   it('replay from their logs to the recorded states', async () => {
     const registry = new MachineRegistry([segmentV1, recordingV1]);
-    for (const id of ['seg:H:1-aaaaaa', 'seg:H:2-bbbbbb', 'seg:H:3-cccccc', 'seg:H:4-dddddd']) expect(await replayActor(t.db, registry, id)).toMatchObject({ ok: true, mismatches: [] });
+    for (const id of ['seg:H:1-aaaaaa', 'seg:H:2-bbbbbb', 'seg:H:3-cccccc', 'seg:H:4-dddddd'])
+      expect(await replayActor(t.db, registry, id)).toMatchObject({ ok: true, mismatches: [] });
   });
 });

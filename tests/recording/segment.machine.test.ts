@@ -14,13 +14,27 @@ function start(overrides: Partial<SegmentInput> = {}) {
   const removals: Array<{ key: string; why: string }> = [];
   const machine = segmentMachine.provide({
     actions: {
-      'segment.remove': (_, p) => { removals.push(p as { key: string; why: string }); },
+      'segment.remove': (_, p) => {
+        removals.push(p as { key: string; why: string });
+      },
     },
   });
   const input: SegmentInput = {
-    recordingId: 'rec:S', sessionId: 'S', deviceId: 'CAM', channel: 0, name: '1-abcdef.ts', key: 'CAM/0/2026-01-01/S_1-abcdef.ts',
-    start: T0 / 1000, duration: 10, size: 1000, discontinuity: false, createdAt: T0,
-    uploadTtlMs: UPLOAD_TTL, confirmTtlMs: CONFIRM_TTL, retentionMs: RETENTION, ...overrides,
+    recordingId: 'rec:S',
+    sessionId: 'S',
+    deviceId: 'CAM',
+    channel: 0,
+    name: '1-abcdef.ts',
+    key: 'CAM/0/2026-01-01/S_1-abcdef.ts',
+    start: T0 / 1000,
+    duration: 10,
+    size: 1000,
+    discontinuity: false,
+    createdAt: T0,
+    uploadTtlMs: UPLOAD_TTL,
+    confirmTtlMs: CONFIRM_TTL,
+    retentionMs: RETENTION,
+    ...overrides,
   };
   const actor = createActor(machine, { input, clock });
   actor.start();

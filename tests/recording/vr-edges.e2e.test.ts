@@ -20,7 +20,12 @@ beforeAll(async () => {
   const rec = captureRecording();
   cam = await onlineCam(p, 'CAM-EDGE', 'a0:b1:c2:d3:e5:60', rec.hooks, alice);
   expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { method: 'POST', token: alice, body: '{}' })).status).toBe(201);
-  await until(() => rec.starts.length, (n) => n === 1, 10_000, 'StartRecord');
+  await until(
+    () => rec.starts.length,
+    (n) => n === 1,
+    10_000,
+    'StartRecord',
+  );
   vr = new VrClient(rec.starts[0]!.cbk_url, cam.mac);
 }, 90_000);
 afterAll(async () => {

@@ -9,7 +9,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { captureRecording, csFiles, decode, makeSegments, onlineCam, put, run, until, userToken, VrClient, type RecordCapture, type Segment, type TestCam } from './helpers.ts';
+import {
+  captureRecording,
+  csFiles,
+  decode,
+  makeSegments,
+  onlineCam,
+  put,
+  run,
+  until,
+  userToken,
+  VrClient,
+  type RecordCapture,
+  type Segment,
+  type TestCam,
+} from './helpers.ts';
 
 setDefaultTimeout(60_000);
 
@@ -45,7 +59,10 @@ afterAll(async () => {
 async function record(list: Segment[], at: number, opts: { firstDiscontinue?: 0 | 1; prev?: string } = {}): Promise<string> {
   let prev = opts.prev;
   for (const [i, s] of list.entries()) {
-    const c = await vr.create({ size: s.bytes.length, start: at + s.offset - list[0]!.offset, duration: s.duration, discontinue: i === 0 ? opts.firstDiscontinue ?? 0 : 0 }, prev);
+    const c = await vr.create(
+      { size: s.bytes.length, start: at + s.offset - list[0]!.offset, duration: s.duration, discontinue: i === 0 ? (opts.firstDiscontinue ?? 0) : 0 },
+      prev,
+    );
     expect(c.status).toBe(200);
     const u = await put(String(c.body.url), s.bytes);
     expect(u).toEqual({ status: 201, body: { size: s.bytes.length } });
@@ -59,13 +76,36 @@ describe('starting and stopping', () => {
     const r = await api(`${base()}/recording`, { method: 'POST', body: JSON.stringify({ seg_duration: 1, seg_max_size: 1_000_000 }) });
     expect(r.status).toBe(201);
     const s = await r.json();
-    expect(s).toMatchObject({ device_id: cam.id, channel: 0, state: 'starting', params: { seg_duration: 1, seg_max_size: 1_000_000, seg_max_count: 3, max_bitrate: 2_000_000 } });
-    const started = await until(() => cap.starts, (l) => l.length === 1, 10_000, 'StartRecord');
-    expect(started[0]).toMatchObject({ session_id: s.session_id, channel: 0, seg_duration: 1, seg_max_size: 1_000_000, seg_max_count: 3, max_bitrate: 2_000_000, start_ts: 0 });
+    expect(s).toMatchObject({
+      device_id: cam.id,
+      channel: 0,
+      state: 'starting',
+      params: { seg_duration: 1, seg_max_size: 1_000_000, seg_max_count: 3, max_bitrate: 2_000_000 },
+    });
+    const started = await until(
+      () => cap.starts,
+      (l) => l.length === 1,
+      10_000,
+      'StartRecord',
+    );
+    expect(started[0]).toMatchObject({
+      session_id: s.session_id,
+      channel: 0,
+      seg_duration: 1,
+      seg_max_size: 1_000_000,
+      seg_max_count: 3,
+      max_bitrate: 2_000_000,
+      start_ts: 0,
+    });
     expect(started[0]!.cbk_url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${p.port}/live/cseg/[A-Za-z0-9_-]{32}$`));
     expect(Buffer.byteLength(started[0]!.cbk_url)).toBeLessThanOrEqual(256);
     expect(JSON.stringify(s)).not.toContain(started[0]!.cbk_url.split('/').at(-1)!);
-    const now = await until(async () => (await api(`${base()}/recording`)).json(), (v) => v.state === 'recording', 10_000, 'recording');
+    const now = await until(
+      async () => (await api(`${base()}/recording`)).json(),
+      (v) => v.state === 'recording',
+      10_000,
+      'recording',
+    );
     expect(now.started_at).toBeNumber();
     // The channel id stays out of the actor's context and history.
     const actor = await (await p.api(`/api/actors/${s.recording_id}/history?after=-1&limit=50`)).text();
@@ -157,7 +197,7 @@ describe('the Vr cycle and playback', () => {
     expect((await fetch(url.split('?')[0]!, INSECURE as RequestInit)).status).toBe(403);
   });
 
-  it('marks the PU\'s discontinuities and the gaps with EXT-X-DISCONTINUITY, and FFmpeg still decodes it all', async () => {
+  it("marks the PU's discontinuities and the gaps with EXT-X-DISCONTINUITY, and FFmpeg still decodes it all", async () => {
     // A separate recording run (timestamps restart: discontinue=1) after a 4 s hole.
     const late = await makeSegments(2, 1);
     const t1 = T0 + 10;
@@ -242,7 +282,13 @@ describe('Vr failures', () => {
     expect(lying.status).toBe(400);
     expect(String(lying.body.info)).toContain(`Content-Length 1000 is not the declared size of ${s.bytes.length} bytes`);
     // Without a Content-Length (chunked), the bytes themselves are counted.
-    const chunked = (b: Uint8Array) => new ReadableStream<Uint8Array>({ start(ctl) { ctl.enqueue(b); ctl.close(); } });
+    const chunked = (b: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(ctl) {
+          ctl.enqueue(b);
+          ctl.close();
+        },
+      });
     const short = await put(url, chunked(s.bytes.subarray(0, 1000)));
     expect(short.status).toBe(400);
     expect(String(short.body.info)).toContain(`received 1000 bytes, the segment was declared as ${s.bytes.length}`);
@@ -284,7 +330,12 @@ describe('Vr failures', () => {
     await put(String(c.body.url), broken).catch(() => undefined);
     expect((await vr.fail(name)).status).toBe(200);
     const id = `seg:${(await (await api(`${base()}/recording`)).json()).session_id}:${name.replace('.ts', '')}`;
-    await until(async () => (await (await p.api(`/api/actors/${id}`)).json()).stateKey, (k) => k === 'failed', 10_000, 'segment failed');
+    await until(
+      async () => (await (await p.api(`/api/actors/${id}`)).json()).stateKey,
+      (k) => k === 'failed',
+      10_000,
+      'segment failed',
+    );
     expect(csFiles(p.dataDir).filter((f) => f.includes(name))).toEqual([]);
     const l = await (await api(`${base()}/recordings?from=${T0 + 299}&to=${T0 + 302}`)).json();
     expect(l.segments).toEqual([]);
@@ -299,11 +350,16 @@ describe('Vr failures', () => {
 });
 
 describe('access control', () => {
-  it('shows another user\'s channel as not found, on every route', async () => {
+  it("shows another user's channel as not found, on every route", async () => {
     const other = (path: string, init: RequestInit = {}) => p.api(`/api/devices/${cam.id}${path}`, { token: bob, ...init });
     for (const [path, method] of [
-      ['/channels/0/recording', 'POST'], ['/channels/0/recording', 'DELETE'], ['/channels/0/recording', 'GET'],
-      ['/channels/0/recordings', 'GET'], ['/channels/0/playback.m3u8', 'GET'], ['/channels/0/download', 'GET'], ['/recording-policy', 'GET'],
+      ['/channels/0/recording', 'POST'],
+      ['/channels/0/recording', 'DELETE'],
+      ['/channels/0/recording', 'GET'],
+      ['/channels/0/recordings', 'GET'],
+      ['/channels/0/playback.m3u8', 'GET'],
+      ['/channels/0/download', 'GET'],
+      ['/recording-policy', 'GET'],
     ] as const) {
       const r = await other(path, { method });
       expect([path, method, r.status]).toEqual([path, method, 404]);
@@ -319,8 +375,18 @@ describe('stopping', () => {
   it('sends StopRecord, keeps the channel id working for the last segment, and starts a fresh session afterwards', async () => {
     const r = await api(`${base()}/recording`, { method: 'DELETE' });
     expect(r.status).toBe(202);
-    await until(() => cap.stops.length, (n) => n === 1, 10_000, 'StopRecord');
-    const s = await until(async () => (await api(`${base()}/recording`)).json(), (v) => v.state === 'stopped', 10_000, 'stopped');
+    await until(
+      () => cap.stops.length,
+      (n) => n === 1,
+      10_000,
+      'StopRecord',
+    );
+    const s = await until(
+      async () => (await api(`${base()}/recording`)).json(),
+      (v) => v.state === 'stopped',
+      10_000,
+      'stopped',
+    );
     expect(cap.stops[0]).toEqual({ session_id: s.session_id, channel: 0 });
     expect(s).toMatchObject({ reason: 'stopped', stopped_at: expect.any(Number) });
     // The PU finishes its last segment after StopRecord.
@@ -334,7 +400,12 @@ describe('stopping', () => {
     expect(again.status).toBe(201);
     const fresh = await again.json();
     expect(fresh.session_id).not.toBe(s.session_id);
-    const started = await until(() => cap.starts, (l) => l.length === 2, 10_000, 'second StartRecord');
+    const started = await until(
+      () => cap.starts,
+      (l) => l.length === 2,
+      10_000,
+      'second StartRecord',
+    );
     expect(started[1]!.cbk_url).not.toBe(vr.cbkUrl);
     expect((await api(`${base()}/recording`, { method: 'DELETE' })).status).toBe(202);
   });

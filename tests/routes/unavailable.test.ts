@@ -14,21 +14,27 @@ import type { VdConnection } from '../../platform/vd-connections.ts';
 import { DB_UNAVAILABLE_DETAIL, DB_UNAVAILABLE_INFO, deviceUnavailableHandler, problemHandler, UNAVAILABLE_RETRY_AFTER_S } from '../../routes/problem.ts';
 
 /** What Drizzle throws when postgres.js could not reach a database that refuses connections. */
-const outage = () => Object.assign(new Error('Failed query: select "id" from "sessions" where "token_hash" = $1\nparams: abc'), {
-  cause: Object.assign(new Error('database "h627" is not currently accepting connections'), { name: 'PostgresError', code: '55000' }),
-});
+const outage = () =>
+  Object.assign(new Error('Failed query: select "id" from "sessions" where "token_hash" = $1\nparams: abc'), {
+    cause: Object.assign(new Error('database "h627" is not currently accepting connections'), { name: 'PostgresError', code: '55000' }),
+  });
 
 function app(throwing: () => never) {
   const a = new Hono();
   a.onError(problemHandler(silentLog));
   a.get('/api/x', () => throwing());
-  a.route('/', new Hono().onError(deviceUnavailableHandler).get('/Vs/x', () => throwing()));
+  a.route(
+    '/',
+    new Hono().onError(deviceUnavailableHandler).get('/Vs/x', () => throwing()),
+  );
   return a;
 }
 
 describe('the API during an outage', () => {
   it('answers 503 problem JSON with Retry-After and a detail that names the database, without SQL', async () => {
-    const r = await app(() => { throw outage(); }).request('/api/x');
+    const r = await app(() => {
+      throw outage();
+    }).request('/api/x');
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBe(String(UNAVAILABLE_RETRY_AFTER_S));
     expect(r.headers.get('content-type')).toBe('application/problem+json');
@@ -37,9 +43,17 @@ describe('the API during an outage', () => {
     expect(text).not.toMatch(/select|sessions|params|55000/i);
   });
 
-  it('keeps 500 for an error that is not the database\'s absence, and gives every 503 a Retry-After', async () => {
-    expect((await app(() => { throw new Error('bug'); }).request('/api/x')).status).toBe(500);
-    const r = await app(() => { throw new DomainError('unavailable', 'streaming is off'); }).request('/api/x');
+  it("keeps 500 for an error that is not the database's absence, and gives every 503 a Retry-After", async () => {
+    expect(
+      (
+        await app(() => {
+          throw new Error('bug');
+        }).request('/api/x')
+      ).status,
+    ).toBe(500);
+    const r = await app(() => {
+      throw new DomainError('unavailable', 'streaming is off');
+    }).request('/api/x');
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBe(String(UNAVAILABLE_RETRY_AFTER_S));
   });
@@ -47,11 +61,15 @@ describe('the API during an outage', () => {
 
 describe('device-facing routes during an outage', () => {
   it('answer 503 {"info"} with Retry-After; any other error goes on to the app\'s handler', async () => {
-    const r = await app(() => { throw outage(); }).request('/Vs/x');
+    const r = await app(() => {
+      throw outage();
+    }).request('/Vs/x');
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBe(String(UNAVAILABLE_RETRY_AFTER_S));
     expect(await r.json()).toEqual({ info: DB_UNAVAILABLE_INFO });
-    const other = await app(() => { throw new Error('bug'); }).request('/Vs/x');
+    const other = await app(() => {
+      throw new Error('bug');
+    }).request('/Vs/x');
     expect(other.status).toBe(500);
   });
 });
@@ -73,7 +91,10 @@ describe('Vd messages whose handler needs the database', () => {
       () => INBOUND.LogDone(p, conn, { trans_id: 't1', status: 0, size: 1 } as never),
     ];
     for (const call of calls) {
-      const err = await Promise.resolve(call()).then(() => undefined, (e: unknown) => e);
+      const err = await Promise.resolve(call()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(InboundError);
       expect(err).toMatchObject({ code: ERR_UNAVAILABLE, message: UNAVAILABLE_MSG });
       expect(ERR_UNAVAILABLE).toBeGreaterThanOrEqual(500);

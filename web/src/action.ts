@@ -29,7 +29,7 @@ export async function act<T>(
   }
   try {
     const v = await work();
-    wait.end(typeof text.done === 'function' ? text.done(v) : text.done ?? 'Done.', 'ok');
+    wait.end(typeof text.done === 'function' ? text.done(v) : (text.done ?? 'Done.'), 'ok');
     return v;
   } catch (err) {
     wait.end(explain(err), 'error');

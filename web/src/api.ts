@@ -39,7 +39,9 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   let res: Response;
   try {
     res = await fetch(path, {
-      method: init.method ?? 'GET', headers, credentials: 'same-origin',
+      method: init.method ?? 'GET',
+      headers,
+      credentials: 'same-origin',
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(init.timeoutMs ?? API_TIMEOUT_MS),
     });
@@ -64,7 +66,8 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
 /** What a failed call means to the person who asked, e.g. for a camera message. */
 export function explain(err: unknown): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
-  if (err.deviceErr) return `The camera refused: error ${err.deviceErr.code}${codeMeaning(err.deviceErr.code)}${err.deviceErr.msg ? ` (“${err.deviceErr.msg}”)` : ''}.`;
+  if (err.deviceErr)
+    return `The camera refused: error ${err.deviceErr.code}${codeMeaning(err.deviceErr.code)}${err.deviceErr.msg ? ` (“${err.deviceErr.msg}”)` : ''}.`;
   if (err.status === 504) return 'The camera did not answer in time.';
   if (err.status === 503) return `Not sent: ${err.message}.`;
   if (err.status === 502) return `The camera could not be reached: ${err.message}.`;
@@ -73,9 +76,13 @@ export function explain(err: unknown): string {
 }
 
 const MEANINGS: Record<number, string> = {
-  [VD_ERR.INTERNAL]: 'internal error', [VD_ERR.STREAM_TOO_LARGE]: 'stream too large', [VD_ERR.PARAMETER]: 'parameter error',
-  [VD_ERR.UNSUPPORTED_CONFIG]: 'unsupported configuration', [VD_ERR.UNSUPPORTED_METHOD]: 'not supported by this camera',
-  [VD_ERR.CHANNEL_NOT_FOUND]: 'no such channel', [VD_ERR.CHANNEL_OFFLINE]: 'the channel is offline',
+  [VD_ERR.INTERNAL]: 'internal error',
+  [VD_ERR.STREAM_TOO_LARGE]: 'stream too large',
+  [VD_ERR.PARAMETER]: 'parameter error',
+  [VD_ERR.UNSUPPORTED_CONFIG]: 'unsupported configuration',
+  [VD_ERR.UNSUPPORTED_METHOD]: 'not supported by this camera',
+  [VD_ERR.CHANNEL_NOT_FOUND]: 'no such channel',
+  [VD_ERR.CHANNEL_OFFLINE]: 'the channel is offline',
 };
 
 function codeMeaning(code: number): string {
@@ -86,6 +93,8 @@ function codeMeaning(code: number): string {
 /** Send a platform → camera message (Table 9-4) and get its answer. */
 export function rpc<T = Record<string, unknown>>(deviceId: string, name: string, params?: Record<string, unknown>, kind: 'req' | 'event' = 'req') {
   return api<{ resp?: T } & Record<string, unknown>>(`/api/devices/${encodeURIComponent(deviceId)}/rpc`, {
-    method: 'POST', body: { [kind]: name, ...(params ? { params } : {}) }, timeoutMs: RPC_TIMEOUT_MS,
+    method: 'POST',
+    body: { [kind]: name, ...(params ? { params } : {}) },
+    timeoutMs: RPC_TIMEOUT_MS,
   });
 }

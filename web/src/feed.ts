@@ -46,7 +46,10 @@ export function openFeed(query: Record<string, string | undefined>, on: FeedHand
       on.state?.('reconnecting');
       // EventSource retries by itself unless the answer was an error status (e.g. 401): then we decide.
       if (es?.readyState === EventSource.CLOSED) {
-        api('/api/me').then(() => reopen(3000), () => on.state?.('closed'));
+        api('/api/me').then(
+          () => reopen(3000),
+          () => on.state?.('closed'),
+        );
       }
     };
   };

@@ -24,7 +24,7 @@ const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
 ];
 
 let session: Session | null | undefined;
-let cleanup: (() => void) | void;
+let cleanup: (() => void) | undefined;
 
 async function currentSession(): Promise<Session | null> {
   if (session !== undefined) return session;
@@ -49,7 +49,8 @@ function renderNav(s: Session | null): void {
   if (!s) return replace(nav);
   const here = location.pathname;
   const link = (href: string, text: string, active: boolean) => h('a', { href, 'data-link': true, ...(active ? { 'aria-current': 'page' } : {}) }, text);
-  replace(nav,
+  replace(
+    nav,
     link('/', 'Cameras', here === '/' || here.startsWith('/cameras')),
     s.role === 'admin' ? link('/admin', 'Admin', here === '/admin') : null,
     s.role === 'admin' ? link('/actors', 'Actors', here.startsWith('/actors')) : null,
@@ -87,7 +88,14 @@ async function render(): Promise<void> {
   }
   main.replaceChildren();
   const params = (match.m!.slice(1) as Array<string | undefined>).map((x) => (x ? decodeURIComponent(x) : ''));
-  cleanup = match.page(main, { params, session: s, navigate, signedIn: (ns) => { session = ns; } });
+  cleanup = match.page(main, {
+    params,
+    session: s,
+    navigate,
+    signedIn: (ns) => {
+      session = ns;
+    },
+  });
   // Move focus to the new page's heading, so keyboard and screen-reader users start there.
   queueMicrotask(() => (main.querySelector('h1') as HTMLElement | null)?.focus({ preventScroll: true }));
 }

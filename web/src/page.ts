@@ -17,4 +17,4 @@ export interface PageContext {
 }
 
 /** A page renders into `root` and returns what to do when it is left (close feeds, stop timers). */
-export type Page = (root: HTMLElement, ctx: PageContext) => (() => void) | void;
+export type Page = (root: HTMLElement, ctx: PageContext) => (() => void) | undefined;

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import type { BodySpec, HttpSpec } from './http.ts';
-import { HOSTILE_NUMBERS, HOSTILE_STRINGS, InputStream, jsonText, mutate, mutations, TEN_KB, type Mutation } from './values.ts';
+import { HOSTILE_NUMBERS, HOSTILE_STRINGS, type InputStream, jsonText, mutate, mutations, TEN_KB, type Mutation } from './values.ts';
 import { exampleResp, fuzzHttp, harvestJson, remember, type World } from './world.ts';
 import type { FuzzConn, InFrame } from './vd-conn.ts';
 
@@ -67,7 +67,11 @@ export function answerPlans(marker: string): fc.Arbitrary<AnswerPlan> {
       { weight: 1, arbitrary: fc.constant('silent' as const) },
     ),
     edits: mutations(marker),
-    code: fc.oneof(fc.constantFrom(1, 11, 12, 13, 101, 102, 103, 400, 404, 429, 500, 503, 599), fc.constantFrom(...HOSTILE_NUMBERS), fc.constantFrom('500', null)),
+    code: fc.oneof(
+      fc.constantFrom(1, 11, 12, 13, 101, 102, 103, 400, 404, 429, 500, 503, 599),
+      fc.constantFrom(...HOSTILE_NUMBERS),
+      fc.constantFrom('500', null),
+    ),
     msg: fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.constant(undefined)),
     upload: fc.option(uploadPlans(marker), { freq: 4 }),
   });
@@ -76,7 +80,13 @@ export function answerPlans(marker: string): fc.Arbitrary<AnswerPlan> {
 /** A URL taken apart so that mutations can edit its path segments and query pairs. */
 export function urlParts(url: string): { path: string[]; query: [string, string][] } {
   const u = new URL(url);
-  return { path: u.pathname.split('/').slice(1).map((s) => decodeURIComponent(s)), query: [...u.searchParams.entries()] };
+  return {
+    path: u.pathname
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s)),
+    query: [...u.searchParams.entries()],
+  };
 }
 
 /** An upload to `url` (edited by the plan) as an HTTP input of the `urls` target. */
@@ -85,7 +95,13 @@ export function uploadSpec(url: string, plan: UploadPlan, route: string): HttpSp
   const path = Array.isArray(edited?.path) ? edited.path : [String(edited?.path ?? '')];
   const query = Array.isArray(edited?.query) ? edited.query : edited?.query === undefined ? [] : [edited.query];
   return {
-    target: 'urls', route, method: 'PUT', path, query, body: plan.body, chunked: plan.chunked,
+    target: 'urls',
+    route,
+    method: 'PUT',
+    path,
+    query,
+    body: plan.body,
+    chunked: plan.chunked,
     headers: plan.contentType ? { 'Content-Type': plan.contentType } : {},
   };
 }
@@ -105,7 +121,9 @@ export function fuzzAnswers(w: World, plans: InputStream<AnswerPlan>): (conn: Fu
     const answer = () => answerBy(conn, f, plan);
     if (url && plan.upload) {
       const spec = uploadSpec(url, plan.upload, uploadRoute(url));
-      fuzzHttp(w, spec).then((r) => typeof r.status === 'number' && r.status < 300 && harvestJson(w, safeJson(r.body))).finally(answer);
+      fuzzHttp(w, spec)
+        .then((r) => typeof r.status === 'number' && r.status < 300 && harvestJson(w, safeJson(r.body)))
+        .finally(answer);
       return;
     }
     answer();

@@ -11,10 +11,35 @@ import { VD_NAMES, type VdName } from '../../../protocol/vd.ts';
 import { VD_EXAMPLES } from '../../protocol/vd-examples.ts';
 import { INVALID_UTF8, loopbackSource, SOURCES, type BodySpec, type HttpSpec } from './http.ts';
 import { headerSafe } from './vr-target.ts';
-import { deref, hostileValue, HOSTILE_KEYS, InputStream, jsonText, mutate, mutations, Raw, Ref, resolveRefs, TEN_KB, traversal, type Mutation } from './values.ts';
+import {
+  deref,
+  hostileValue,
+  HOSTILE_KEYS,
+  InputStream,
+  jsonText,
+  mutate,
+  mutations,
+  Raw,
+  Ref,
+  resolveRefs,
+  TEN_KB,
+  traversal,
+  type Mutation,
+} from './values.ts';
 import { FUZZ_PASSWORD, fuzzHttp, harvestJson, remember, going, type World } from './world.ts';
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[]; minimum?: number; maximum?: number; anyOf?: Schema[]; oneOf?: Schema[]; default?: unknown };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  default?: unknown;
+};
 
 /** One route of the OpenAPI document. */
 export interface ApiRoute {
@@ -28,8 +53,14 @@ export interface ApiRoute {
 
 /** Routes that cost the platform a password hash or a whole history: tried less often. */
 const ROUTE_WEIGHTS: Record<string, number> = {
-  'POST /api/session': 2, 'POST /api/console/session': 2, 'POST /api/admin/users': 2, 'POST /api/admin/devices': 3,
-  'GET /api/actors/{id}/replay': 3, 'GET /api/actors/{id}/export': 3, 'GET /api/events': 3, 'GET /api/machines/{type}/{version}/diagram.svg': 2,
+  'POST /api/session': 2,
+  'POST /api/console/session': 2,
+  'POST /api/admin/users': 2,
+  'POST /api/admin/devices': 3,
+  'GET /api/actors/{id}/replay': 3,
+  'GET /api/actors/{id}/export': 3,
+  'GET /api/events': 3,
+  'GET /api/machines/{type}/{version}/diagram.svg': 2,
   'POST /api/devices/{id}/rpc': 40,
 };
 /** A body over the API's 64 KB limit. */
@@ -39,15 +70,23 @@ const SIGN_IN_ROUTES = new Set(['POST /api/session', 'POST /api/console/session'
 
 /** The routes of the platform's OpenAPI document. */
 export async function loadRoutes(w: World): Promise<ApiRoute[]> {
-  const doc = (await (await w.p.api('/api/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>> };
+  const doc = (await (await w.p.api('/api/openapi.json')).json()) as {
+    paths: Record<
+      string,
+      Record<string, { parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>
+    >;
+  };
   const routes: ApiRoute[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const key = `${method.toUpperCase()} ${path}`;
       routes.push({
-        method: method.toUpperCase(), path, params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
+        method: method.toUpperCase(),
+        path,
+        params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
         query: (op.parameters ?? []).filter((q) => q.in === 'query').map((q) => ({ name: q.name, schema: q.schema })),
-        body: op.requestBody?.content['application/json']?.schema, weight: ROUTE_WEIGHTS[key] ?? 10,
+        body: op.requestBody?.content['application/json']?.schema,
+        weight: ROUTE_WEIGHTS[key] ?? 10,
       });
     }
   }
@@ -70,12 +109,26 @@ export interface ApiInput {
 
 /** API inputs. */
 export function apiInputs(marker: string): fc.Arbitrary<ApiInput> {
-  const param = fc.record({ real: fc.oneof({ weight: 7, arbitrary: fc.constant(true) }, { weight: 3, arbitrary: fc.constant(false) }), pick: fc.nat(), hostile: fc.oneof(hostileValue(marker), traversal(marker), fc.constantFrom(new Raw('%00'), new Raw('%2e%2e'), new Raw('..%2f..%2f'), new Raw('%252e%252e%252f'), new Raw('%ZZ'), new Raw('%'))) });
+  const param = fc.record({
+    real: fc.oneof({ weight: 7, arbitrary: fc.constant(true) }, { weight: 3, arbitrary: fc.constant(false) }),
+    pick: fc.nat(),
+    hostile: fc.oneof(
+      hostileValue(marker),
+      traversal(marker),
+      fc.constantFrom(new Raw('%00'), new Raw('%2e%2e'), new Raw('..%2f..%2f'), new Raw('%252e%252e%252f'), new Raw('%ZZ'), new Raw('%')),
+    ),
+  });
   return fc.record({
-    route: fc.nat(), who: fc.nat(9), params: fc.array(param, { minLength: 3, maxLength: 3 }),
+    route: fc.nat(),
+    who: fc.nat(9),
+    params: fc.array(param, { minLength: 3, maxLength: 3 }),
     query: fc.array(fc.record({ mode: fc.nat(9), hostile: hostileValue(marker) }), { minLength: 8, maxLength: 8 }),
     extra: fc.array(fc.tuple(fc.constantFrom(...HOSTILE_KEYS, 'limit', 'from', 'to', 'stream_id', 'topic'), hostileValue(marker)), { maxLength: 2 }),
-    variant: fc.nat(), edits: mutations(marker), bodyKind: fc.nat(19), contentType: fc.nat(9), chunked: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    variant: fc.nat(),
+    edits: mutations(marker),
+    bodyKind: fc.nat(19),
+    contentType: fc.nat(9),
+    chunked: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
 }
 
@@ -107,21 +160,37 @@ function exampleOf(s: Schema | undefined, v: number, field = '', route = ''): un
 function knownField(field: string, v: number, route: string): unknown {
   const hex = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
   switch (field) {
-    case 'device_id': return `FZN-${v % 100_000}`;
-    case 'password': return FUZZ_PASSWORD;
-    case 'mac_id': return `f0:0e:${hex(v >> 16)}:${hex(v >> 8)}:${hex(v)}:${hex(v >> 24)}`;
-    case 'username': return route.includes('/admin/users') ? `fzu${v % 100_000}` : ['alice', 'bob', 'carol', 'nobody'][v % 4];
-    case 'channels': return [0, 1];
-    case 'seg_duration': return 2;
-    case 'seg_max_size': return 65_536;
-    case 'retention_s': return 3600;
-    case 'max_bitrate': return route.endsWith('/live') ? 1000 : 2_000_000;
-    case 'stream_id': return new Ref('streamId', v);
-    case 'device': return new Ref('deviceId', v);
-    case 'actor': case 'parent': return new Ref('actorId', v);
-    case 'from': return String(Math.floor(Date.now() / 1000) - 86_400 + (v % 3600));
-    case 'to': return String(Math.floor(Date.now() / 1000) + 60);
-    default: return undefined;
+    case 'device_id':
+      return `FZN-${v % 100_000}`;
+    case 'password':
+      return FUZZ_PASSWORD;
+    case 'mac_id':
+      return `f0:0e:${hex(v >> 16)}:${hex(v >> 8)}:${hex(v)}:${hex(v >> 24)}`;
+    case 'username':
+      return route.includes('/admin/users') ? `fzu${v % 100_000}` : ['alice', 'bob', 'carol', 'nobody'][v % 4];
+    case 'channels':
+      return [0, 1];
+    case 'seg_duration':
+      return 2;
+    case 'seg_max_size':
+      return 65_536;
+    case 'retention_s':
+      return 3600;
+    case 'max_bitrate':
+      return route.endsWith('/live') ? 1000 : 2_000_000;
+    case 'stream_id':
+      return new Ref('streamId', v);
+    case 'device':
+      return new Ref('deviceId', v);
+    case 'actor':
+    case 'parent':
+      return new Ref('actorId', v);
+    case 'from':
+      return String(Math.floor(Date.now() / 1000) - 86_400 + (v % 3600));
+    case 'to':
+      return String(Math.floor(Date.now() / 1000) + 60);
+    default:
+      return undefined;
   }
 }
 
@@ -130,7 +199,7 @@ function rpcBody(v: number, marker: string): unknown {
   // Half the calls ask for an upload (the URLs, and LogUploadAsync's trans_id, reach the file system).
   const name = (v % 10 < 3 ? 'LogUploadAsync' : v % 10 < 5 ? 'Snapshot' : VD_NAMES[(v >> 4) % VD_NAMES.length]) as VdName;
   const params = structuredClone(VD_EXAMPLES[name].params) as Record<string, unknown> | undefined;
-  if (name === 'LogUploadAsync' && params && v % 3 !== 0) params.trans_id = (v % 2 ? '../../../../../../../../../../tmp/' : '../') + `${marker}-${v % 1_000_000}`;
+  if (name === 'LogUploadAsync' && params && v % 3 !== 0) params.trans_id = `${v % 2 ? '../../../../../../../../../../tmp/' : '../'}${marker}-${v % 1_000_000}`;
   const body: Record<string, unknown> = (v >> 5) % 4 === 0 ? { event: name } : { req: name };
   if (params !== undefined) body.params = params;
   return body;
@@ -138,12 +207,24 @@ function rpcBody(v: number, marker: string): unknown {
 
 /** Path-parameter pools by name (devices for `id`, except under /api/actors). */
 function poolOf(route: ApiRoute, name: string): string | string[] {
-  if (name === 'id') return route.path.startsWith('/api/actors') ? 'actorId' : route.method === 'DELETE' && route.path.startsWith('/api/admin') ? 'createdDevice' : 'deviceId';
+  if (name === 'id')
+    return route.path.startsWith('/api/actors') ? 'actorId' : route.method === 'DELETE' && route.path.startsWith('/api/admin') ? 'createdDevice' : 'deviceId';
   const fixed: Record<string, string[]> = { ch: ['0', '1', '2', '21', '23'], type: ['pu', 'stream', 'recording', 'segment'], version: ['1', '2', '3'] };
   return fixed[name] ?? ({ alarmId: 'alarmId', sid: 'snapshotId', transId: 'transId' } as Record<string, string>)[name] ?? 'deviceId';
 }
 
-const CONTENT_TYPES = ['application/json', 'application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  undefined,
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=utf-16',
+  'multipart/form-data',
+];
 
 /** The HTTP request of an API input against the routes, its Refs resolved now, with the fixtures protected. */
 export function apiSpec(w: World, routes: ApiRoute[], a: ApiInput): HttpSpec {
@@ -160,17 +241,28 @@ export function apiSpec(w: World, routes: ApiRoute[], a: ApiInput): HttpSpec {
   // Who: 0–2 admin, 3–4 alice, 5–6 bob, 7 nobody, 8 a bad token, 9 alice's cookie.
   const who = a.who <= 2 ? 'admin' : a.who <= 4 ? 'alice' : a.who <= 6 ? 'bob' : a.who === 7 ? 'none' : a.who === 8 ? 'bad' : 'cookie';
   protect(w, route, key, who, values);
-  const token = SIGN_OUT_ROUTES.has(key) && who !== 'admin' ? deref(w.pools, new Ref('disposableToken', a.variant)) : who === 'admin' ? w.tokens.admin : who === 'bob' ? w.tokens.bob : w.tokens.alice;
+  const token =
+    SIGN_OUT_ROUTES.has(key) && who !== 'admin'
+      ? deref(w.pools, new Ref('disposableToken', a.variant))
+      : who === 'admin'
+        ? w.tokens.admin
+        : who === 'bob'
+          ? w.tokens.bob
+          : w.tokens.alice;
   const headers: Record<string, string> = {};
-  if (who === 'bad') headers.Authorization = headerSafe(['Bearer x', 'Bearer', 'Basic YWRtaW46YWRtaW4=', `Bearer ${headerSafe(a.query[0]!.hostile)}`][a.variant % 4]);
+  if (who === 'bad')
+    headers.Authorization = headerSafe(['Bearer x', 'Bearer', 'Basic YWRtaW46YWRtaW4=', `Bearer ${headerSafe(a.query[0]!.hostile)}`][a.variant % 4]);
   else if (who === 'cookie') {
     headers.Cookie = `__Host-h627-session=${token}`;
     if (a.variant % 2) headers['X-H627-CSRF'] = '1';
   } else if (who !== 'none') headers.Authorization = `Bearer ${token}`;
-  const path = route.path.split('/').slice(1).map((seg) => {
-    const m = seg.match(/^\{(\w+)\}$/);
-    return m ? values.get(m[1]!) : seg;
-  });
+  const path = route.path
+    .split('/')
+    .slice(1)
+    .map((seg) => {
+      const m = seg.match(/^\{(\w+)\}$/);
+      return m ? values.get(m[1]!) : seg;
+    });
   const query: unknown[] = [];
   route.query.forEach((q, i) => {
     const c = a.query[i % a.query.length]!;
@@ -182,10 +274,14 @@ export function apiSpec(w: World, routes: ApiRoute[], a: ApiInput): HttpSpec {
   let body: BodySpec | undefined;
   if (route.body || (route.method !== 'GET' && a.bodyKind === 0)) {
     const base = key === 'POST /api/devices/{id}/rpc' ? rpcBody(a.variant, w.marker) : exampleOf(route.body, a.variant, '', route.path);
-    body = a.bodyKind === 1 ? { kind: 'text', text: ['{', '', 'null', '[]', '"x"', '{"a":1,}', 'x'.repeat(TEN_KB)][a.variant % 7]! }
-      : a.bodyKind === 2 ? { kind: 'bytes', size: OVERSIZED_BODY_BYTES, fill: 0x20 }
-      : a.bodyKind === 3 ? { kind: 'spliced', text: jsonText(resolveRefs(base, w.pools)), at: '":"', bytes: INVALID_UTF8[a.variant % INVALID_UTF8.length]! }
-      : { kind: 'json', value: mutate(base, a.edits) };
+    body =
+      a.bodyKind === 1
+        ? { kind: 'text', text: ['{', '', 'null', '[]', '"x"', '{"a":1,}', 'x'.repeat(TEN_KB)][a.variant % 7]! }
+        : a.bodyKind === 2
+          ? { kind: 'bytes', size: OVERSIZED_BODY_BYTES, fill: 0x20 }
+          : a.bodyKind === 3
+            ? { kind: 'spliced', text: jsonText(resolveRefs(base, w.pools)), at: '":"', bytes: INVALID_UTF8[a.variant % INVALID_UTF8.length]! }
+            : { kind: 'json', value: mutate(base, a.edits) };
     const ct = CONTENT_TYPES[a.contentType];
     if (ct) headers['Content-Type'] = ct;
   }
@@ -220,7 +316,8 @@ function resolveBody(w: World, b: BodySpec | undefined): BodySpec | undefined {
 function harvest(w: World, spec: HttpSpec, status: number, body: string): void {
   if (status >= 300) return;
   if (spec.route === 'GET /api/devices/{id}/channels/{ch}/playback.m3u8') {
-    for (const line of body.split('\n')) if (line.startsWith('https://') || line.startsWith('/cs/seg/')) remember(w, 'segGet', line.startsWith('/') ? `${w.p.url}${line}` : line);
+    for (const line of body.split('\n'))
+      if (line.startsWith('https://') || line.startsWith('/cs/seg/')) remember(w, 'segGet', line.startsWith('/') ? `${w.p.url}${line}` : line);
     return;
   }
   let b: unknown;
@@ -238,13 +335,15 @@ function harvest(w: World, spec: HttpSpec, status: number, body: string): void {
 /** Send `quota` API inputs. */
 export async function runApi(w: World, routes: ApiRoute[], quota: number, deadline: number, workers = 24): Promise<void> {
   const stream = new InputStream('api', apiInputs(w.marker), w.seed);
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (going(w, stream.next, quota, deadline)) {
-      const spec = apiSpec(w, routes, stream.take().value);
-      const r = await fuzzHttp(w, spec);
-      if (typeof r.status === 'number') harvest(w, spec, r.status, r.body);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (going(w, stream.next, quota, deadline)) {
+        const spec = apiSpec(w, routes, stream.take().value);
+        const r = await fuzzHttp(w, spec);
+        if (typeof r.status === 'number') harvest(w, spec, r.status, r.body);
+      }
+    }),
+  );
 }
 
 /** One Vs query. */
@@ -265,13 +364,22 @@ export function vsInputs(marker: string): fc.Arbitrary<VsInput> {
     { weight: 2, arbitrary: fc.constant(undefined) },
   );
   return fc.record({
-    macid: identity, header: identity, extra: fc.array(fc.tuple(fc.constantFrom('macid', 'MACID', 'mac_id', ...HOSTILE_KEYS), hostileValue(marker)), { maxLength: 2 }),
-    path: fc.nat(19), source: fc.nat(),
+    macid: identity,
+    header: identity,
+    extra: fc.array(fc.tuple(fc.constantFrom('macid', 'MACID', 'mac_id', ...HOSTILE_KEYS), hostileValue(marker)), { maxLength: 2 }),
+    path: fc.nat(19),
+    source: fc.nat(),
   });
 }
 
 /** Vs paths: the right one mostly, and near misses. */
-const VS_PATHS = [['Vs', 'getServerAddr'], ['Vs', 'getServerAddr', ''], ['Vs', 'getserveraddr'], ['Vs', '..', 'Vs', 'getServerAddr'], ['vs', 'getServerAddr']];
+const VS_PATHS = [
+  ['Vs', 'getServerAddr'],
+  ['Vs', 'getServerAddr', ''],
+  ['Vs', 'getserveraddr'],
+  ['Vs', '..', 'Vs', 'getServerAddr'],
+  ['vs', 'getServerAddr'],
+];
 
 /** The HTTP request of a Vs input (from one of a few hundred loopback addresses, or 127.0.0.1, where the per-address limit bites). */
 export function vsSpec(w: World, v: VsInput): HttpSpec {
@@ -282,13 +390,23 @@ export function vsSpec(w: World, v: VsInput): HttpSpec {
   const headers: Record<string, string> = {};
   if (v.header !== undefined) headers['Mac-Identity'] = headerSafe(val(v.header));
   const path = v.path < 16 ? VS_PATHS[0]! : VS_PATHS[v.path - 15]!;
-  return { target: 'vs', route: 'GET /Vs/getServerAddr', method: 'GET', path, query, headers, ...(v.source % 5 === 0 ? {} : { source: loopbackSource(SOURCES.vs, v.source) }) };
+  return {
+    target: 'vs',
+    route: 'GET /Vs/getServerAddr',
+    method: 'GET',
+    path,
+    query,
+    headers,
+    ...(v.source % 5 === 0 ? {} : { source: loopbackSource(SOURCES.vs, v.source) }),
+  };
 }
 
 /** Send `quota` Vs queries. */
 export async function runVs(w: World, quota: number, deadline: number, workers = 12): Promise<void> {
   const stream = new InputStream('vs', vsInputs(w.marker), w.seed);
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (going(w, stream.next, quota, deadline)) await fuzzHttp(w, vsSpec(w, stream.take().value));
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (going(w, stream.next, quota, deadline)) await fuzzHttp(w, vsSpec(w, stream.take().value));
+    }),
+  );
 }

@@ -88,7 +88,15 @@ export function describeHttp(s: HttpSpec, base = ''): string {
   const headers = Object.entries(s.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
   if (s.chunked) headers.push('Transfer-Encoding: chunked');
   if (s.source) headers.push(`(sent from ${s.source})`);
-  const text = !body ? '' : s.body!.kind === 'bytes' ? `<${body.length} bytes>` : s.body!.kind === 'spliced' ? `${s.body!.text.replace(s.body!.at, `${s.body!.at}<bytes ${Buffer.from(s.body!.bytes).toString('hex')}>`)}` : body.length > 64 * 1024 ? `<${body.length} bytes: ${new TextDecoder().decode(body.slice(0, 200))}…>` : new TextDecoder().decode(body);
+  const text = !body
+    ? ''
+    : s.body!.kind === 'bytes'
+      ? `<${body.length} bytes>`
+      : s.body!.kind === 'spliced'
+        ? `${s.body!.text.replace(s.body!.at, `${s.body!.at}<bytes ${Buffer.from(s.body!.bytes).toString('hex')}>`)}`
+        : body.length > 64 * 1024
+          ? `<${body.length} bytes: ${new TextDecoder().decode(body.slice(0, 200))}…>`
+          : new TextDecoder().decode(body);
   return [`${s.method} ${base}${renderTarget(s)}${s.upgrade ? ' (WebSocket upgrade)' : ''}`, ...headers, ...(text ? ['', text] : [])].join('\n');
 }
 
@@ -146,14 +154,19 @@ async function sendFetch(base: string, s: HttpSpec, { target, bytes }: Rendered)
   const url = `${base}${target}`;
   try {
     const r = await fetch(url, {
-      method: s.method, headers: s.headers, body: bytes && s.chunked ? streamOf(bytes) : bytes, redirect: 'manual',
-      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), ...INSECURE,
+      method: s.method,
+      headers: s.headers,
+      body: bytes && s.chunked ? streamOf(bytes) : bytes,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      ...INSECURE,
     } as RequestInit);
     const body = await readBounded(r);
     return { status: r.status, body, headers: Object.fromEntries(r.headers), ms: performance.now() - t0 };
   } catch (err) {
     const e = err as Error;
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { status: 'timeout', body: '', headers: {}, ms: performance.now() - t0, error: String(err) };
+    if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+      return { status: 'timeout', body: '', headers: {}, ms: performance.now() - t0, error: String(err) };
     // fetch refuses some requests before sending them (a header value it cannot write).
     const unsendable = e instanceof TypeError && /header|invalid|url/i.test(e.message);
     return { status: unsendable ? 'unsendable' : 'neterr', body: '', headers: {}, ms: performance.now() - t0, error: String(err) };
@@ -180,7 +193,13 @@ export function closeAgents(): void {
 function sendNode(base: string, s: HttpSpec, { target, bytes }: Rendered): Promise<HttpResult> {
   const t0 = performance.now();
   const headers: Record<string, string> = { ...s.headers };
-  if (s.upgrade) Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') });
+  if (s.upgrade)
+    Object.assign(headers, {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    });
   if (bytes && !s.chunked) headers['Content-Length'] = String(bytes.length);
   return new Promise((resolve) => {
     let done = false;
@@ -198,8 +217,16 @@ function sendNode(base: string, s: HttpSpec, { target, bytes }: Rendered): Promi
     try {
       const url = new URL(base);
       req = request({
-        host: url.hostname, port: url.port, path: target, method: s.method, headers,
-        ...(s.upgrade ? { agent: false, localAddress: s.source, rejectUnauthorized: false } : s.source ? { agent: agentFor(s.source) } : { agent: false, rejectUnauthorized: false }),
+        host: url.hostname,
+        port: url.port,
+        path: target,
+        method: s.method,
+        headers,
+        ...(s.upgrade
+          ? { agent: false, localAddress: s.source, rejectUnauthorized: false }
+          : s.source
+            ? { agent: agentFor(s.source) }
+            : { agent: false, rejectUnauthorized: false }),
       });
     } catch (err) {
       return finish({ status: 'unsendable', body: '', headers: {}, error: String(err) });
@@ -240,5 +267,5 @@ export const SOURCES = {
 /** Address number `n` of a block (127.42.x.y): a client of its own for the platform's per-address limits. */
 export function loopbackSource(block: { from: number; size: number }, n: number): string {
   const k = block.from + (n % block.size);
-  return `127.42.${(k >> 8) & 0xff}.${(k & 0xff) || 1}`;
+  return `127.42.${(k >> 8) & 0xff}.${k & 0xff || 1}`;
 }

@@ -77,7 +77,7 @@ const LOG_LINE_WAIT_MS = 500;
 /** The first error line at or after `from` that `match` accepts, waiting a little for it. */
 async function errorLineAfter(w: World, from: number, match: ((l: LogLine) => boolean) | undefined): Promise<{ line: LogLine; text: string } | undefined> {
   if (!match) return undefined;
-  for (const end = Date.now() + LOG_LINE_WAIT_MS; ;) {
+  for (const end = Date.now() + LOG_LINE_WAIT_MS; ; ) {
     const hit = w.tally.logLines(from).find((l) => FAILURE_LOG_LEVELS.has(String(l.line.level)) && match(l.line));
     if (hit || Date.now() > end) return hit;
     await Bun.sleep(10);
@@ -101,7 +101,8 @@ export async function minimizeFindings(w: World, fuzzConn: FuzzConn | undefined)
   for (const f of w.tally.findings) {
     if (spent >= MINIMIZE_TRIES_MAX) break;
     if (f.kind === 'http-5xx' && f.replay) spent += await minimizeHttp(w, f, Math.min(MINIMIZE_TRIES_PER_FINDING, MINIMIZE_TRIES_MAX - spent));
-    if (f.kind === 'vd-err-5xx' && f.replay !== undefined && fuzzConn) spent += await minimizeVd(w, f, fuzzConn, Math.min(MINIMIZE_TRIES_PER_FINDING, MINIMIZE_TRIES_MAX - spent));
+    if (f.kind === 'vd-err-5xx' && f.replay !== undefined && fuzzConn)
+      spent += await minimizeVd(w, f, fuzzConn, Math.min(MINIMIZE_TRIES_PER_FINDING, MINIMIZE_TRIES_MAX - spent));
     if (f.kind === 'http-5xx' || f.kind === 'vd-err-5xx') f.trigger = triggerOf(f.repro);
   }
   w.tally.merge();
@@ -110,7 +111,12 @@ export async function minimizeFindings(w: World, fuzzConn: FuzzConn | undefined)
 
 async function minimizeHttp(w: World, f: Finding, budget: number): Promise<number> {
   let best = f.replay as HttpSpec;
-  const literal = new Set(best.route.split(' ')[1]?.split('/').filter((s) => s && !s.startsWith('{')));
+  const literal = new Set(
+    best.route
+      .split(' ')[1]
+      ?.split('/')
+      .filter((s) => s && !s.startsWith('{')),
+  );
   let tries = 0;
   const same = async (s: HttpSpec) => {
     tries++;
@@ -118,7 +124,7 @@ async function minimizeHttp(w: World, f: Finding, budget: number): Promise<numbe
     const r = await sendHttp(w.p.url, s);
     return httpClass(s, r) === '5xx' && String(r.status) === f.status && (await sameCause(w, f, from, httpLogMatch(s))) !== false;
   };
-  for (let improved = true; improved && tries < budget;) {
+  for (let improved = true; improved && tries < budget; ) {
     improved = false;
     for (const c of simplerSpecs(best, literal)) {
       if (tries >= budget) break;
@@ -133,7 +139,8 @@ async function minimizeHttp(w: World, f: Finding, budget: number): Promise<numbe
   const logFrom = w.p.lines.length;
   const r = await sendHttp(w.p.url, best);
   const cause = await sameCause(w, f, logFrom, httpLogMatch(best));
-  if (httpClass(best, r) === '5xx' && cause !== false) Object.assign(f, { repro: `${describeHttp(best)}\n→ ${r.status} ${r.body.slice(0, 500)}`, replay: best, log: cause ? [cause.text] : f.log });
+  if (httpClass(best, r) === '5xx' && cause !== false)
+    Object.assign(f, { repro: `${describeHttp(best)}\n→ ${r.status} ${r.body.slice(0, 500)}`, replay: best, log: cause ? [cause.text] : f.log });
   return tries + 1;
 }
 
@@ -167,7 +174,7 @@ async function minimizeVd(w: World, f: Finding, conn: FuzzConn, budget: number):
   };
   const keeps = (v: unknown) => !!v && typeof v === 'object' && (v instanceof DupKeys ? v.entries.some(([k]) => k === 'req') : 'req' in v);
   try {
-    for (let improved = true; improved && tries < budget;) {
+    for (let improved = true; improved && tries < budget; ) {
       improved = false;
       for (const c of simpler(best)) {
         if (tries >= budget) break;
@@ -181,7 +188,8 @@ async function minimizeVd(w: World, f: Finding, conn: FuzzConn, budget: number):
     const logFrom = w.p.lines.length;
     const a = await send(best);
     const cause = await sameCause(w, f, logFrom, match);
-    if (`err ${a?.err?.code}` === f.status && cause !== false) Object.assign(f, { repro: `${lastText}\n→ ${JSON.stringify(a)}`, replay: best, log: cause ? [cause.text] : f.log });
+    if (`err ${a?.err?.code}` === f.status && cause !== false)
+      Object.assign(f, { repro: `${lastText}\n→ ${JSON.stringify(a)}`, replay: best, log: cause ? [cause.text] : f.log });
   } finally {
     conn.onAnswer = saved;
   }

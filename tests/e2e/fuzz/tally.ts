@@ -63,16 +63,25 @@ const CAUSE_MAX_CHARS = 240;
 
 /** Patterns of internals that must never reach a client (SQL, stack frames, file paths). */
 const LEAK_PATTERNS: { name: string; re: RegExp }[] = [
-  { name: 'SQL', re: /\b(failed query|insert into|select\s[^"]{0,200}\sfrom\s"|update\s+"\w+"\s+set|delete from\s"|violates (not-null|unique|foreign key|check) constraint|syntax error at or near|invalid byte sequence for encoding)/i },
+  {
+    name: 'SQL',
+    re: /\b(failed query|insert into|select\s[^"]{0,200}\sfrom\s"|update\s+"\w+"\s+set|delete from\s"|violates (not-null|unique|foreign key|check) constraint|syntax error at or near|invalid byte sequence for encoding)/i,
+  },
   { name: 'stack trace', re: /\n\s+at\s|\bat\s+\S+\s+\(\S+:\d+:\d+\)/ },
   { name: 'file path', re: /\/(work|root|home|usr)\/\S+\.(ts|js)\b|node_modules\// },
 ];
 
 /** The cause of an error line: its message and the error's text up to its parameters or stack, numbers and ids blanked. */
 export function causeOf(l: LogLine): string {
-  const err = String(l.err ?? '').split(/\nparams:|\n\s+at\s/)[0]!.replace(/\s+/g, ' ').trim();
+  const err = String(l.err ?? '')
+    .split(/\nparams:|\n\s+at\s/)[0]!
+    .replace(/\s+/g, ' ')
+    .trim();
   // Ids, numbers and actor names vary between occurrences of one cause.
-  return `${l.msg}: ${err}`.replace(/\b(pu|stream|recording|rec|segment|seg):[^\s:]+/g, '$1:…').replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\d+/gi, '#').slice(0, CAUSE_MAX_CHARS);
+  return `${l.msg}: ${err}`
+    .replace(/\b(pu|stream|recording|rec|segment|seg):[^\s:]+/g, '$1:…')
+    .replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\d+/gi, '#')
+    .slice(0, CAUSE_MAX_CHARS);
 }
 
 /**
@@ -81,6 +90,7 @@ export function causeOf(l: LogLine): string {
  */
 export function triggerOf(input: string): string {
   const text = input.split('\n→')[0]!;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for a NUL is the point
   if (/\\u0000|%00|\u0000/.test(text)) return 'NUL';
   if (/\\u[dD][89abAB][0-9a-fA-F]{2}|\\u[dD][c-fC-F][0-9a-fA-F]{2}|%ED%[A-B]/i.test(text) || !text.isWellFormed()) return 'a lone surrogate';
   const past32Bits = [...text.matchAll(/(?<![\w.%-])-?\d{10,}(?![\w.-])/g)].some((m) => Math.abs(Number(m[0])) > INT32_MAX);
@@ -105,7 +115,10 @@ export class Tally {
   findings: Finding[] = [];
   private groups = new Map<string, { key: FindingKey; list: Occurrence[]; count: number }>();
 
-  constructor(readonly p: TestPlatform, readonly dataDir: string) {}
+  constructor(
+    readonly p: TestPlatform,
+    readonly dataDir: string,
+  ) {}
 
   /** `n` inputs tried by `target`. */
   tried(target: string, n = 1): void {
@@ -149,7 +162,8 @@ export class Tally {
     let g = this.groups.get(id);
     if (!g) this.groups.set(id, (g = { key: { kind: f.kind, target: f.target, where: f.where, status: f.status, trigger }, list: [], count: 0 }));
     g.count++;
-    if (g.list.length < OCCURRENCES_KEPT) g.list.push({ repro: f.repro, size: f.size, logFrom: f.logFrom, logMatch: f.logMatch, logTo: f.logTo, replay: f.replay });
+    if (g.list.length < OCCURRENCES_KEPT)
+      g.list.push({ repro: f.repro, size: f.size, logFrom: f.logFrom, logMatch: f.logMatch, logTo: f.logTo, replay: f.replay });
   }
 
   /** Whether any occurrence was recorded (before {@link resolve}). */
@@ -160,7 +174,8 @@ export class Tally {
   /** Remember which input first named each marker file of the run. */
   noteMarkers(text: string, marker: string): void {
     if (!text.includes(marker)) return;
-    for (const m of text.matchAll(new RegExp(`${marker}-(\\d+)`, 'g'))) if (!this.markers.has(m[1]!)) this.markers.set(m[1]!, text.slice(0, MARKER_TEXT_MAX_CHARS));
+    for (const m of text.matchAll(new RegExp(`${marker}-(\\d+)`, 'g')))
+      if (!this.markers.has(m[1]!)) this.markers.set(m[1]!, text.slice(0, MARKER_TEXT_MAX_CHARS));
   }
 
   /** Check an answer for leaked internals that the input itself did not contain. */
@@ -173,7 +188,15 @@ export class Tally {
       }
     }
     if (answer.includes(this.dataDir) && !text().includes(this.dataDir)) {
-      this.found({ kind: 'leak', target, where, status: 'DATA_DIR path', repro: `${text()}\n→ answer: ${answer.slice(0, 2000)}`, size: text().length, logFrom });
+      this.found({
+        kind: 'leak',
+        target,
+        where,
+        status: 'DATA_DIR path',
+        repro: `${text()}\n→ answer: ${answer.slice(0, 2000)}`,
+        size: text().length,
+        logFrom,
+      });
     }
   }
 
@@ -207,8 +230,13 @@ export class Tally {
       for (const o of [...g.list].sort((a, b) => a.logFrom - b.logFrom)) {
         // The line that names this input; else, for an answer that came with no such line, an
         // error line naming no request that was written while it was handled (a service's own).
-        const hit = (o.logMatch ? errors.find((l) => l.i >= o.logFrom && !used.has(l.i) && o.logMatch!(l.line)) : undefined)
-          ?? (o.logTo !== undefined ? errors.find((l) => l.i >= o.logFrom && l.i <= o.logTo! + LOG_LAG_LINES && !used.has(l.i) && l.line.path === undefined && l.line.device === undefined) : undefined);
+        const hit =
+          (o.logMatch ? errors.find((l) => l.i >= o.logFrom && !used.has(l.i) && o.logMatch!(l.line)) : undefined) ??
+          (o.logTo !== undefined
+            ? errors.find(
+                (l) => l.i >= o.logFrom && l.i <= o.logTo! + LOG_LAG_LINES && !used.has(l.i) && l.line.path === undefined && l.line.device === undefined,
+              )
+            : undefined);
         if (hit) used.add(hit.i);
         const cause = hit ? causeOf(hit.line) : o.logMatch ? '(no error logged)' : '';
         const id = `${g.key.kind}|${g.key.target}|${g.key.where}|${g.key.status}|${g.key.trigger}|${cause}`;
@@ -220,7 +248,9 @@ export class Tally {
         }
       }
       // Occurrences past the kept ones are counted with the group's first cause.
-      const first = [...out.values()].find((f) => f.kind === g.key.kind && f.target === g.key.target && f.where === g.key.where && f.status === g.key.status && f.trigger === g.key.trigger);
+      const first = [...out.values()].find(
+        (f) => f.kind === g.key.kind && f.target === g.key.target && f.where === g.key.where && f.status === g.key.status && f.trigger === g.key.trigger,
+      );
       if (first) first.count += g.count - g.list.length;
     }
     const explained = new Set([...out.values()].map((f) => f.cause));
@@ -236,8 +266,16 @@ export class Tally {
       }
       const who = attribute(l.line, l.i);
       out.set(id, {
-        kind: 'log-error', target: who?.target ?? 'platform', where: who?.where ?? String(l.line.msg), status: String(l.line.level), cause,
-        repro: who?.repro ?? '(no input attributed)', size: 0, count: 1, log: [l.text], logFrom: l.i,
+        kind: 'log-error',
+        target: who?.target ?? 'platform',
+        where: who?.where ?? String(l.line.msg),
+        status: String(l.line.level),
+        cause,
+        repro: who?.repro ?? '(no input attributed)',
+        size: 0,
+        count: 1,
+        log: [l.text],
+        logFrom: l.i,
       });
     }
     this.findings = [...out.values()];
@@ -263,7 +301,10 @@ export class Tally {
   summary(seed: number, extra = ''): string {
     const total = [...this.inputs.values()].reduce((a, b) => a + b, 0);
     const per = [...this.inputs.entries()].map(([t, n]) => {
-      const cls = [...(this.classes.get(t) ?? new Map<string, number>()).entries()].sort(([a], [b]) => a.localeCompare(b)).map(([c, k]) => `${c}=${k}`).join(' ');
+      const cls = [...(this.classes.get(t) ?? new Map<string, number>()).entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([c, k]) => `${c}=${k}`)
+        .join(' ');
       return `${t}[n=${n} ${cls} t=${this.seconds.get(t) ?? '?'}s]`;
     });
     const closes = [...this.closes.entries()].map(([c, n]) => `${c}:${n}`).join(',');
@@ -279,14 +320,21 @@ export class Tally {
 
   /** Every finding written out in full, for the report. */
   report(): string {
-    return this.findings.map((f, n) => [
-      `#${n + 1} ${f.kind} ${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` — ${f.cause}` : ''}`,
-      indent(f.repro),
-      ...(f.log.length ? ['  platform log:', ...f.log.map((l) => indent(l.length > 3000 ? `${l.slice(0, 3000)}…` : l, 4))] : []),
-    ].join('\n')).join('\n\n');
+    return this.findings
+      .map((f, n) =>
+        [
+          `#${n + 1} ${f.kind} ${f.target} ${f.where}${f.trigger ? ` with ${f.trigger}` : ''} → ${f.status} (×${f.count})${f.cause ? ` — ${f.cause}` : ''}`,
+          indent(f.repro),
+          ...(f.log.length ? ['  platform log:', ...f.log.map((l) => indent(l.length > 3000 ? `${l.slice(0, 3000)}…` : l, 4))] : []),
+        ].join('\n'),
+      )
+      .join('\n\n');
   }
 }
 
 function indent(s: string, n = 2): string {
-  return s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 }

@@ -19,7 +19,10 @@ export class DupKeys {
 
 /** Something only known while the run goes (a real segment name, a bind code…): resolved when sent. */
 export class Ref {
-  constructor(readonly pool: string, readonly pick: number) {}
+  constructor(
+    readonly pool: string,
+    readonly pick: number,
+  ) {}
 }
 
 /** Where the real values of {@link Ref}s come from: named pools, filled as the run learns them. */
@@ -59,7 +62,10 @@ export function jsonText(v: unknown): string {
   if (v instanceof DupKeys) return `{${v.entries.map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`).join(',')}}`;
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : jsonText(x))).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`).join(',')}}`;
+    return `{${Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`)
+      .join(',')}}`;
   }
   return v === undefined ? 'null' : (JSON.stringify(v) ?? 'null');
 }
@@ -72,7 +78,8 @@ export function pctEncode(s: string): string {
   let out = '';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
-    if (cp >= 0xd800 && cp <= 0xdfff) out += `%${(0xe0 | (cp >> 12)).toString(16)}%${(0x80 | ((cp >> 6) & 0x3f)).toString(16)}%${(0x80 | (cp & 0x3f)).toString(16)}`.toUpperCase();
+    if (cp >= 0xd800 && cp <= 0xdfff)
+      out += `%${(0xe0 | (cp >> 12)).toString(16)}%${(0x80 | ((cp >> 6) & 0x3f)).toString(16)}%${(0x80 | (cp & 0x3f)).toString(16)}`.toUpperCase();
     else out += encodeURIComponent(ch);
   }
   return out;
@@ -91,10 +98,12 @@ export function formValue(v: unknown): string {
  * more is `k=v=w`, and anything that is not a pair (a mutation put it there) is written alone.
  */
 export function formText(pairs: unknown[]): string {
-  return pairs.map((p) => {
-    if (!Array.isArray(p) || p.length === 0) return formValue(p);
-    return p.map((x) => (x === undefined ? '' : formValue(x))).join('=');
-  }).join('&');
+  return pairs
+    .map((p) => {
+      if (!Array.isArray(p) || p.length === 0) return formValue(p);
+      return p.map((x) => (x === undefined ? '' : formValue(x))).join('=');
+    })
+    .join('&');
 }
 
 // ── Hostile values ─────────────────────────────────────────────────────────────────────────────
@@ -138,40 +147,172 @@ export const TEN_KB = 10 * 1024;
 
 /** Strings that broke or could break something: NUL, surrogates, numbers as text, injections, sizes. */
 export const HOSTILE_STRINGS: readonly string[] = [
-  '', ' ', '\u0000', 'a\u0000b', '%00', '\ud800', '\udfff', 'x\ud800y', '\udc00\ud800', '\ufeff', '\u202e', '\r\n', '\n', '\t',
-  'null', 'undefined', 'true', 'NaN', 'Infinity', '-Infinity', '1e300', '-1e300', '1e999', '9007199254740993',
-  '-9007199254740993', '0x1f', '0b11', '1_000', ' 1', '1 ', '+1', '-1', '-0', '0.0000001', '1.', '.5', '00012', '１２', '٣',
-  "' OR '1'='1", '"; DROP TABLE devices; --', '<script>alert(1)</script>', '${7*7}', '{{7*7}}', '__proto__', 'constructor',
-  'prototype', 'toString', 'hasOwnProperty', '%', '%zz', '%ff', '%c0%af', '%e2%82', '+', '&', '=', '&op=save', '#', '?',
-  '%0d%0aX-Injected:%201', '😀', 'é', 'e\u0301', '\u0085', '\u2028', big(16), big(17), big(64), big(65), big(256), big(257),
-  big(4097), big(TEN_KB), 'a0:b1:c2:d3:e4:f5', 'A0B1C2D3E4F5', 'a0-b1-c2-d3-e4-f5', '2022-02-30T08:30:00',
-  '9999-12-31T23:59:59', '0000-00-00T00:00:00', '1970-01-01T00:00:00Z', 'http://127.0.0.1:1/',
-  'https://169.254.169.254/latest/meta-data', 'srt://x?streamid=#!::r=a', 'javascript:alert(1)', 'file:///etc/passwd',
-  'video/mp2t', 'VIDEO/MP2T ', 'create', 'save', 'fail', 'stat', 'getcurrenttime', 'Keepalive', 'admin',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '%00',
+  '\ud800',
+  '\udfff',
+  'x\ud800y',
+  '\udc00\ud800',
+  '\ufeff',
+  '\u202e',
+  '\r\n',
+  '\n',
+  '\t',
+  'null',
+  'undefined',
+  'true',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e300',
+  '-1e300',
+  '1e999',
+  '9007199254740993',
+  '-9007199254740993',
+  '0x1f',
+  '0b11',
+  '1_000',
+  ' 1',
+  '1 ',
+  '+1',
+  '-1',
+  '-0',
+  '0.0000001',
+  '1.',
+  '.5',
+  '00012',
+  '１２',
+  '٣',
+  "' OR '1'='1",
+  '"; DROP TABLE devices; --',
+  '<script>alert(1)</script>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection payload, meant literally
+  '${7*7}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '%',
+  '%zz',
+  '%ff',
+  '%c0%af',
+  '%e2%82',
+  '+',
+  '&',
+  '=',
+  '&op=save',
+  '#',
+  '?',
+  '%0d%0aX-Injected:%201',
+  '😀',
+  'é',
+  'e\u0301',
+  '\u0085',
+  '\u2028',
+  big(16),
+  big(17),
+  big(64),
+  big(65),
+  big(256),
+  big(257),
+  big(4097),
+  big(TEN_KB),
+  'a0:b1:c2:d3:e4:f5',
+  'A0B1C2D3E4F5',
+  'a0-b1-c2-d3-e4-f5',
+  '2022-02-30T08:30:00',
+  '9999-12-31T23:59:59',
+  '0000-00-00T00:00:00',
+  '1970-01-01T00:00:00Z',
+  'http://127.0.0.1:1/',
+  'https://169.254.169.254/latest/meta-data',
+  'srt://x?streamid=#!::r=a',
+  'javascript:alert(1)',
+  'file:///etc/passwd',
+  'video/mp2t',
+  'VIDEO/MP2T ',
+  'create',
+  'save',
+  'fail',
+  'stat',
+  'getcurrenttime',
+  'Keepalive',
+  'admin',
 ];
 
 /** Numbers at and past every bound a field may have. */
 export const HOSTILE_NUMBERS: readonly number[] = [
-  0, -0, 1, -1, 2, 3, 12, 13, 100, 101, 255, 256, 65_535, 65_536, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53,
-  2 ** 53 + 2, -(2 ** 53) - 2, 1e15, 1e16, 1e21, 1e300, -1e300, Number.MAX_VALUE, Number.MIN_VALUE, 0.5, 1.5, -0.5, 0.1, 1e-7,
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  3,
+  12,
+  13,
+  100,
+  101,
+  255,
+  256,
+  65_535,
+  65_536,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53) - 2,
+  1e15,
+  1e16,
+  1e21,
+  1e300,
+  -1e300,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  0.5,
+  1.5,
+  -0.5,
+  0.1,
+  1e-7,
 ];
 
 /** Number tokens JSON.parse reads as Infinity, -0, or losing precision; and prototype pollution. */
 export const RAW_JSON_TOKENS: readonly string[] = [
-  '1e999', '-1e999', '1E400', '-0.0', '1.0', '1e-400', '123456789012345678901234567890', '1e+300', '0e0',
-  '{"__proto__":{"role":"admin","admin":true}}', '{"constructor":{"prototype":{"x":1}}}', '"\\ud800"', '"\\u0000"',
+  '1e999',
+  '-1e999',
+  '1E400',
+  '-0.0',
+  '1.0',
+  '1e-400',
+  '123456789012345678901234567890',
+  '1e+300',
+  '0e0',
+  '{"__proto__":{"role":"admin","admin":true}}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  '"\\ud800"',
+  '"\\u0000"',
 ];
 
 /** A nest of arrays or objects `depth` deep, as JSON text. */
 export function deepNest(depth: number, kind: 'array' | 'object'): Raw {
-  return kind === 'array' ? new Raw('['.repeat(depth) + ']'.repeat(depth)) : new Raw('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  return kind === 'array' ? new Raw('['.repeat(depth) + ']'.repeat(depth)) : new Raw(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
 }
 
 /** Wrong types for any field. */
 const WRONG_TYPES: readonly unknown[] = [null, true, false, [], {}, [null], [1, 'a'], { a: {} }, [[[]]], { length: 1e300 }];
 
 /** Text units including lone surrogates, which fast-check's `binary` unit never yields. */
-const anyUnit = fc.oneof({ weight: 20, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\u0000') });
+const anyUnit = fc.oneof(
+  { weight: 20, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\u0000') },
+);
 
 /** Random text of any code points, surrogates and NUL included. */
 export const anyString = (maxLength = 40) => fc.string({ unit: anyUnit, maxLength });
@@ -186,7 +327,12 @@ export function hostileValue(marker: string): fc.Arbitrary<unknown> {
     { weight: 2, arbitrary: fc.constantFrom(...RAW_JSON_TOKENS).map((t) => new Raw(t)) },
     { weight: 2, arbitrary: fc.constantFrom(...WRONG_TYPES) },
     // Nests stay under the 64 KB frame and body limits (an oversized input is its own, rarer, case).
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(16, 256, 3000, 20_000), fc.constantFrom('array' as const, 'object' as const)).map(([d, k]) => deepNest(k === 'object' ? Math.min(d, 3000) : d, k)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(16, 256, 3000, 20_000), fc.constantFrom('array' as const, 'object' as const))
+        .map(([d, k]) => deepNest(k === 'object' ? Math.min(d, 3000) : d, k)),
+    },
     { weight: 3, arbitrary: anyString() },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   );
@@ -194,8 +340,30 @@ export function hostileValue(marker: string): fc.Arbitrary<unknown> {
 
 /** Keys a mutation may add: unknown, reserved, prototype names, empty, NUL, long. */
 export const HOSTILE_KEYS: readonly string[] = [
-  'extra', 'unknown_field', '__proto__', 'constructor', 'prototype', '', ' ', '\u0000', 'seq', 'req', 'event', 'params', 'resp',
-  'err', 'channel', 'mac_id', 'state', 'op', 'name', 'role', 'owner_id', 'id', 'user_id', big(300),
+  'extra',
+  'unknown_field',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '',
+  ' ',
+  '\u0000',
+  'seq',
+  'req',
+  'event',
+  'params',
+  'resp',
+  'err',
+  'channel',
+  'mac_id',
+  'state',
+  'op',
+  'name',
+  'role',
+  'owner_id',
+  'id',
+  'user_id',
+  big(300),
 ];
 
 // ── Mutations ──────────────────────────────────────────────────────────────────────────────────
@@ -224,7 +392,7 @@ type Path = (string | number)[];
 function pathsOf(v: unknown, depth = 6, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
   if (depth === 0 || v instanceof Raw || v instanceof Ref || v instanceof DupKeys) return out;
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, depth - 1, [...prefix, i], out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) pathsOf(x, depth - 1, [...prefix, i], out);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) pathsOf(x, depth - 1, [...prefix, k], out);
   return out;
 }
@@ -251,7 +419,8 @@ export function mutate(value: unknown, edits: Mutation[]): unknown {
     const path = paths[m.pick % paths.length]!;
     if (path.length === 0) {
       if (m.op === 'drop') root = undefined;
-      else if (m.op === 'add' && root && typeof root === 'object' && !Array.isArray(root) && !(root instanceof DupKeys)) defineKey(root as Record<string, unknown>, m.key, m.value);
+      else if (m.op === 'add' && root && typeof root === 'object' && !Array.isArray(root) && !(root instanceof DupKeys))
+        defineKey(root as Record<string, unknown>, m.key, m.value);
       else if (m.op === 'add' && Array.isArray(root)) root.push(m.value);
       else root = m.value;
       continue;
@@ -263,7 +432,13 @@ export function mutate(value: unknown, edits: Mutation[]): unknown {
     if (m.op === 'drop') {
       if (Array.isArray(parent)) parent.splice(last as number, 1);
       else delete parent[last as string];
-    } else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target) && !(target instanceof Raw || target instanceof Ref || target instanceof DupKeys)) {
+    } else if (
+      m.op === 'add' &&
+      target &&
+      typeof target === 'object' &&
+      !Array.isArray(target) &&
+      !(target instanceof Raw || target instanceof Ref || target instanceof DupKeys)
+    ) {
       defineKey(target as Record<string, unknown>, m.key, m.value);
     } else if (m.op === 'add' && Array.isArray(target)) {
       target.push(m.value);
@@ -306,7 +481,11 @@ export class InputStream<T> {
   private values: T[] = [];
   next = 0;
 
-  constructor(readonly name: string, private arb: fc.Arbitrary<T>, private seed: number) {}
+  constructor(
+    readonly name: string,
+    private arb: fc.Arbitrary<T>,
+    private seed: number,
+  ) {}
 
   /** Input number `i`. */
   at(i: number): T {

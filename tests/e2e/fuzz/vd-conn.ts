@@ -13,7 +13,14 @@ export interface DeviceCreds {
 }
 
 /** A frame the platform sent. */
-export type InFrame = { req?: unknown; event?: unknown; seq?: unknown; params?: Record<string, unknown>; resp?: unknown; err?: { code?: unknown; msg?: unknown } };
+export type InFrame = {
+  req?: unknown;
+  event?: unknown;
+  seq?: unknown;
+  params?: Record<string, unknown>;
+  resp?: unknown;
+  err?: { code?: unknown; msg?: unknown };
+};
 
 /** A request the fuzz sent and is waiting on. */
 export interface Sent {
@@ -54,13 +61,22 @@ export class FuzzConn {
   onAnswer: (conn: FuzzConn, sent: Sent | undefined, f: InFrame) => void = () => {};
   onClose: (conn: FuzzConn, code: number, pending: Sent[]) => void = () => {};
 
-  constructor(readonly base: string, readonly dev: DeviceCreds, readonly extraQuery: Record<string, string> = {}) {}
+  constructor(
+    readonly base: string,
+    readonly dev: DeviceCreds,
+    readonly extraQuery: Record<string, string> = {},
+  ) {}
 
   /** Log in (again); resolves whether the socket opened. */
   connect(): Promise<boolean> {
     const query = new URLSearchParams({
-      login_code: this.dev.id, login_passwd: this.dev.password, hardware_model: 'FUZZ-CAM', firmware_model: 'V1.0.0', sdk: '1.0',
-      reconnect: this.logins > 0 ? '1' : '0', ...this.extraQuery,
+      login_code: this.dev.id,
+      login_passwd: this.dev.password,
+      hardware_model: 'FUZZ-CAM',
+      firmware_model: 'V1.0.0',
+      sdk: '1.0',
+      reconnect: this.logins > 0 ? '1' : '0',
+      ...this.extraQuery,
     });
     const ws = new WebSocket(`${this.base.replace(/^https/, 'wss')}/Vd?${query}`, { tls: { rejectUnauthorized: false } } as never);
     ws.binaryType = 'arraybuffer';
@@ -134,7 +150,10 @@ export class FuzzConn {
 
   /** Send a valid Keepalive every few seconds (cameras that must stay online). */
   keepAlive(periodMs = POLITE_KEEPALIVE_MS): void {
-    const beat = () => this.send(JSON.stringify({ req: 'Keepalive', seq: this.nextSeq(), params: { state: 1, channels: this.dev.channels.map((channel) => ({ channel, state: 1 })) } }));
+    const beat = () =>
+      this.send(
+        JSON.stringify({ req: 'Keepalive', seq: this.nextSeq(), params: { state: 1, channels: this.dev.channels.map((channel) => ({ channel, state: 1 })) } }),
+      );
     this.keepalive = setInterval(beat, periodMs);
   }
 

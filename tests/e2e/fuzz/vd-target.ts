@@ -11,7 +11,19 @@ import { applyEdits, VD_EXAMPLES } from '../../protocol/vd-examples.ts';
 import { answerPlans, fuzzAnswers } from './answers.ts';
 import { INVALID_UTF8, loopbackSource, SOURCES, type HttpSpec } from './http.ts';
 import {
-  anyString, deepNest, deref, DupKeys, HOSTILE_NUMBERS, hostileValue, InputStream, jsonText, mutate, mutations, Raw, Ref, resolveRefs,
+  anyString,
+  deepNest,
+  deref,
+  DupKeys,
+  HOSTILE_NUMBERS,
+  hostileValue,
+  InputStream,
+  jsonText,
+  mutate,
+  mutations,
+  Raw,
+  Ref,
+  resolveRefs,
 } from './values.ts';
 import { FUZZ_PASSWORD, fuzzHttp, going, remember, VICTIM_ID, VICTIMS, type World } from './world.ts';
 import type { FuzzConn, InFrame, Sent } from './vd-conn.ts';
@@ -36,7 +48,7 @@ const BIG_FRAME_DRAIN_MS = 2000;
 const VD_ANSWER_OVERDUE_MS = 10_000;
 
 const PU_NAMES = VD_NAMES.filter((n) => vd[n].from === 'pu');
-const PLATFORM_NAMES = VD_NAMES.filter((n) => vd[n].from === 'platform');
+const _PLATFORM_NAMES = VD_NAMES.filter((n) => vd[n].from === 'platform');
 const RPC_NAMES = VD_NAMES.filter((n) => vd[n].kind === 'rpc');
 const SEQ = new Ref('seq', 0);
 
@@ -49,21 +61,23 @@ function envelope(name: string, rpc: boolean, params: unknown): Record<string, u
 
 /** A PU → platform message from its example: valid, one of the catalog's own bad cases, or mutated (params or envelope). */
 function puMessage(marker: string): fc.Arbitrary<FrameInput> {
-  return fc.tuple(fc.constantFrom(...PU_NAMES), mutations(marker), fc.nat(), fc.constantFrom('params', 'params', 'params', 'envelope', 'bad')).map(([name, edits, n, where]) => {
-    const ex = VD_EXAMPLES[name];
-    let params = structuredClone(ex.params) as Record<string, unknown> | undefined;
-    // The examples' MAC is nobody's: most frames carry the sending camera's own (else checkMac stops them first).
-    if (params && 'mac_id' in params && n % 5 !== 0) params.mac_id = new Ref('ownMac', 0);
-    if (name === 'Bind' && params && n % 3 === 0) params.bind_id = new Ref('bindCode', n);
-    if (where === 'bad') {
-      const bad = ex.bad.filter((b) => b.where === 'params');
-      if (bad.length) params = applyEdits(params, bad[n % bad.length]!.edits) as Record<string, unknown>;
-    }
-    if (where === 'params') params = mutate(params, edits) as Record<string, unknown> | undefined;
-    let env: unknown = envelope(name, vd[name].kind === 'rpc', params);
-    if (where === 'envelope') env = mutate(env, edits);
-    return { kind: 'json', value: env };
-  });
+  return fc
+    .tuple(fc.constantFrom(...PU_NAMES), mutations(marker), fc.nat(), fc.constantFrom('params', 'params', 'params', 'envelope', 'bad'))
+    .map(([name, edits, n, where]) => {
+      const ex = VD_EXAMPLES[name];
+      let params = structuredClone(ex.params) as Record<string, unknown> | undefined;
+      // The examples' MAC is nobody's: most frames carry the sending camera's own (else checkMac stops them first).
+      if (params && 'mac_id' in params && n % 5 !== 0) params.mac_id = new Ref('ownMac', 0);
+      if (name === 'Bind' && params && n % 3 === 0) params.bind_id = new Ref('bindCode', n);
+      if (where === 'bad') {
+        const bad = ex.bad.filter((b) => b.where === 'params');
+        if (bad.length) params = applyEdits(params, bad[n % bad.length]!.edits) as Record<string, unknown>;
+      }
+      if (where === 'params') params = mutate(params, edits) as Record<string, unknown> | undefined;
+      let env: unknown = envelope(name, vd[name].kind === 'rpc', params);
+      if (where === 'envelope') env = mutate(env, edits);
+      return { kind: 'json', value: env };
+    });
 }
 
 /** A platform → PU message sent by the PU, or a message sent as the wrong kind: err 101 expected. */
@@ -76,7 +90,11 @@ function wrongDirection(marker: string): fc.Arbitrary<FrameInput> {
 
 /** Names that are no message at all. */
 function unknownName(marker: string): fc.Arbitrary<FrameInput> {
-  return fc.tuple(fc.oneof(anyString(20), hostileValue(marker), fc.constantFrom('keepalive', 'KEEPALIVE', 'Keepalive ', '__proto__', 'constructor', 'toString')), fc.boolean())
+  return fc
+    .tuple(
+      fc.oneof(anyString(20), hostileValue(marker), fc.constantFrom('keepalive', 'KEEPALIVE', 'Keepalive ', '__proto__', 'constructor', 'toString')),
+      fc.boolean(),
+    )
     .map(([name, rpc]) => ({ kind: 'json', value: envelope(name as string, rpc, {}) }));
 }
 
@@ -85,7 +103,9 @@ function answers(marker: string): fc.Arbitrary<FrameInput> {
   const seq = fc.oneof(fc.nat(60), fc.constantFrom(...HOSTILE_NUMBERS), hostileValue(marker));
   return fc.tuple(seq, fc.constantFrom(...RPC_NAMES), mutations(marker), fc.boolean(), hostileValue(marker)).map(([s, name, edits, ok, v]) => ({
     kind: 'json',
-    value: ok ? { seq: s, resp: mutate(structuredClone(VD_EXAMPLES[name as VdName].resp ?? {}), edits) } : { seq: s, err: mutate({ code: 500, msg: 'x' }, edits.length ? edits : [{ op: 'set', pick: 1, key: '', value: v }]) },
+    value: ok
+      ? { seq: s, resp: mutate(structuredClone(VD_EXAMPLES[name as VdName].resp ?? {}), edits) }
+      : { seq: s, err: mutate({ code: 500, msg: 'x' }, edits.length ? edits : [{ op: 'set', pick: 1, key: '', value: v }]) },
   }));
 }
 
@@ -94,13 +114,29 @@ function garbage(marker: string): fc.Arbitrary<FrameInput> {
   const texts = fc.oneof(
     anyString(300),
     fc.constantFrom(
-      '', ' ', 'null', '[]', '"x"', '0', '{', '{"req":', '{"req":"Keepalive","seq":1e999}', '{"req":"Keepalive","seq":-1e999,"params":{}}',
-      '{"req":"Keepalive","seq":1,"seq":"x"}', '{"req":"Keepalive","req":"Bind","seq":1}', '{"event":"Bind","params":null}',
+      '',
+      ' ',
+      'null',
+      '[]',
+      '"x"',
+      '0',
+      '{',
+      '{"req":',
+      '{"req":"Keepalive","seq":1e999}',
+      '{"req":"Keepalive","seq":-1e999,"params":{}}',
+      '{"req":"Keepalive","seq":1,"seq":"x"}',
+      '{"req":"Keepalive","req":"Bind","seq":1}',
+      '{"event":"Bind","params":null}',
       '{"req":"AlarmNotify","seq":1,"params":{"channel":0,"timestamp":1e999,"type":3,"state":"start","desc":"x"}}',
-      '{"req":"Keepalive","seq":1,"params":{"state":1,"channels":[{"channel":1e999,"state":1}]}}', '{"__proto__":{"req":"Keepalive"},"seq":1}',
+      '{"req":"Keepalive","seq":1,"params":{"state":1,"channels":[{"channel":1e999,"state":1}]}}',
+      '{"__proto__":{"req":"Keepalive"},"seq":1}',
       '{"req":"Keepalive","seq":1,"params":{"state":1,"channels":[],"__proto__":{"x":1}}}',
     ),
-    fc.tuple(fc.constantFrom(...PU_NAMES), fc.nat(200)).map(([name, cut]) => jsonText(envelope(name, true, VD_EXAMPLES[name].params)).replace('"ref:seq"', '7').slice(0, cut)),
+    fc.tuple(fc.constantFrom(...PU_NAMES), fc.nat(200)).map(([name, cut]) =>
+      jsonText(envelope(name, true, VD_EXAMPLES[name].params))
+        .replace('"ref:seq"', '7')
+        .slice(0, cut),
+    ),
     fc.constantFrom(64, 3000, 20_000).map((d) => `{"req":"Keepalive","seq":1,"params":${deepNest(d, 'array').text}}`),
     fc.constantFrom(3000, 10_000).map((d) => deepNest(d, 'object').text),
     hostileValue(marker).map((v) => jsonText(v)),
@@ -112,12 +148,15 @@ function garbage(marker: string): fc.Arbitrary<FrameInput> {
 function binary(): fc.Arbitrary<FrameInput> {
   const enc = new TextEncoder();
   const invalid = INVALID_UTF8.map((b) => new Uint8Array(b));
-  const inJson = (bad: number[]) => new Uint8Array([...enc.encode('{"req":"Keepalive","seq":1,"params":{"mac_id":"'), ...bad, ...enc.encode('","state":1,"channels":[]}}')]);
-  return fc.oneof(
-    fc.uint8Array({ maxLength: 64 }),
-    fc.constantFrom(...invalid, inJson([0xff]), inJson([0xed, 0xa0, 0x80]), inJson([0x00])),
-    fc.constant(enc.encode('{"req":"GetServerInfo","seq":1}')),
-  ).map((bytes) => ({ kind: 'bytes', bytes }));
+  const inJson = (bad: number[]) =>
+    new Uint8Array([...enc.encode('{"req":"Keepalive","seq":1,"params":{"mac_id":"'), ...bad, ...enc.encode('","state":1,"channels":[]}}')]);
+  return fc
+    .oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc.constantFrom(...invalid, inJson([0xff]), inJson([0xed, 0xa0, 0x80]), inJson([0x00])),
+      fc.constant(enc.encode('{"req":"GetServerInfo","seq":1}')),
+    )
+    .map((bytes) => ({ kind: 'bytes', bytes }));
 }
 
 /** The mix of every kind of frame. */
@@ -130,12 +169,19 @@ export function frames(marker: string): fc.Arbitrary<FrameInput> {
     { weight: 100, arbitrary: answers(marker) },
     { weight: 80, arbitrary: garbage(marker) },
     { weight: 40, arbitrary: binary() },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(65_537, 70_000, 300_000), fc.boolean()).map(([size, bin]): FrameInput => ({ kind: 'big', size, binary: bin })) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom(65_537, 70_000, 300_000), fc.boolean()).map(([size, bin]): FrameInput => ({ kind: 'big', size, binary: bin })),
+    },
   );
 }
 
 /** What a frame puts on the wire for `conn`, its text for the report, and the seq it is answered with (if any). */
-export function renderFrame(w: World, conn: FuzzConn, f: FrameInput): { data: string | Uint8Array<ArrayBuffer>; text: string; seq?: number; name: string; value?: unknown } {
+export function renderFrame(
+  w: World,
+  conn: FuzzConn,
+  f: FrameInput,
+): { data: string | Uint8Array<ArrayBuffer>; text: string; seq?: number; name: string; value?: unknown } {
   if (f.kind === 'text') return { data: f.text, text: f.text, ...answerDue(f.text, '(garbage)') };
   if (f.kind === 'bytes') {
     const text = `<binary ${Buffer.from(f.bytes).toString('hex')}>`;
@@ -143,7 +189,11 @@ export function renderFrame(w: World, conn: FuzzConn, f: FrameInput): { data: st
   }
   if (f.kind === 'big') {
     const text = `{"req":"Keepalive","seq":1,"params":{"pad":"${'x'.repeat(f.size)}"}}`;
-    return { data: f.binary ? new TextEncoder().encode(text) : text, text: `<${f.binary ? 'binary' : 'text'} frame of ${text.length} bytes: ${text.slice(0, 60)}…>`, name: '(oversized)' };
+    return {
+      data: f.binary ? new TextEncoder().encode(text) : text,
+      text: `<${f.binary ? 'binary' : 'text'} frame of ${text.length} bytes: ${text.slice(0, 60)}…>`,
+      name: '(oversized)',
+    };
   }
   const value = resolveFrame(f.value, conn, w, () => conn.nextSeq());
   const text = jsonText(value);
@@ -200,7 +250,8 @@ function resolveFrame(v: unknown, conn: FuzzConn, w: World, seq: () => number): 
   if (v instanceof DupKeys) return new DupKeys(v.entries.map(([k, x]) => [k, resolveFrame(x, conn, w, seq)]));
   if (v && typeof v === 'object' && !(v instanceof Raw)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: resolveFrame(x, conn, w, seq), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v))
+      Object.defineProperty(out, k, { value: resolveFrame(x, conn, w, seq), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return resolveRefs(v, w.pools);
@@ -211,7 +262,18 @@ function onAnswer(w: World): (conn: FuzzConn, sent: Sent | undefined, f: InFrame
   return (conn, sent, f) => {
     const code = f.err && typeof f.err === 'object' ? f.err.code : undefined;
     const c = Number(code);
-    w.tally.answered('vd', !sent ? 'answer-untracked' : code === undefined ? 'resp' : c === ERR_TOO_MANY ? 'err429' : c >= 400 && c <= 599 ? `err${Math.floor(c / 100)}xx` : 'err-other');
+    w.tally.answered(
+      'vd',
+      !sent
+        ? 'answer-untracked'
+        : code === undefined
+          ? 'resp'
+          : c === ERR_TOO_MANY
+            ? 'err429'
+            : c >= 400 && c <= 599
+              ? `err${Math.floor(c / 100)}xx`
+              : 'err-other',
+    );
     if (code === undefined) {
       const url = (f.resp as { pic_upload_url?: unknown } | undefined)?.pic_upload_url;
       if (typeof url === 'string') remember(w, 'uploadUrl', url); // an alarm picture's upload URL
@@ -221,8 +283,15 @@ function onAnswer(w: World): (conn: FuzzConn, sent: Sent | undefined, f: InFrame
     const logFrom = sent?.logFrom ?? w.p.lines.length;
     if (c >= 500 && c <= 599) {
       w.tally.found({
-        kind: 'vd-err-5xx', target: 'vd', where: sent?.name ?? '(untracked)', status: `err ${c}`, repro: `${text}\n→ ${JSON.stringify(f)}`, size: sent ? text.length : Infinity, logFrom,
-        logMatch: (l) => l.device === conn.dev.id && (l.name === sent?.name || l.msg === 'vd handler failed'), replay: sent?.value,
+        kind: 'vd-err-5xx',
+        target: 'vd',
+        where: sent?.name ?? '(untracked)',
+        status: `err ${c}`,
+        repro: `${text}\n→ ${JSON.stringify(f)}`,
+        size: sent ? text.length : Infinity,
+        logFrom,
+        logMatch: (l) => l.device === conn.dev.id && (l.name === sent?.name || l.msg === 'vd handler failed'),
+        replay: sent?.value,
       });
     }
     w.tally.checkLeak('vd', sent?.name ?? '(untracked)', String(f.err?.msg ?? ''), text, logFrom);
@@ -259,8 +328,11 @@ export function attributeErrors(w: World): () => void {
       const frame = before.findLast((s) => triggerOf(s.text) !== '') ?? before.at(-1);
       const what = `${name ?? 'a'} frame ${device} sent before the error`;
       w.attributions.set(next, {
-        target: 'vd', where: name ?? String(line.msg),
-        repro: frame ? `probably this ${what} (the latest with ${triggerOf(frame.text) || 'nothing hostile'}):\n${frame.text}` : `(no ${what}: a login's query, or a frame of the set-up, is the likely cause)`,
+        target: 'vd',
+        where: name ?? String(line.msg),
+        repro: frame
+          ? `probably this ${what} (the latest with ${triggerOf(frame.text) || 'nothing hostile'}):\n${frame.text}`
+          : `(no ${what}: a login's query, or a frame of the set-up, is the likely cause)`,
       });
     }
   };
@@ -283,36 +355,38 @@ export async function runVdFrames(w: World, quota: number, deadline: number): Pr
       for (let i = 0; i < lost.length; i++) w.tally.answered('vd', 'closed-before-answer');
     };
   }
-  await Promise.all(w.conns.fz.map(async (c) => {
-    while (going(w, stream.next, quota, deadline)) {
-      if (!c.open) {
-        await c.ensureOpen();
-        continue;
+  await Promise.all(
+    w.conns.fz.map(async (c) => {
+      while (going(w, stream.next, quota, deadline)) {
+        if (!c.open) {
+          await c.ensureOpen();
+          continue;
+        }
+        if (c.pending.size >= VD_WINDOW || c.buffered > VD_BUFFER_MAX_BYTES) {
+          expire(w, c);
+          await c.settle();
+          continue;
+        }
+        const { i, value } = stream.take();
+        // An oversized frame gets the socket closed (1009): let the answers still due arrive first.
+        if (value.kind === 'big') for (const end = Date.now() + BIG_FRAME_DRAIN_MS; c.pending.size > 0 && c.open && Date.now() < end; ) await c.settle();
+        const r = renderFrame(w, c, value);
+        const logFrom = w.p.lines.length;
+        const sent: Sent = { index: i, name: r.name, text: r.text, value: r.value, logFrom, sentAt: Date.now() };
+        c.remember(sent);
+        if (r.seq !== undefined) c.pending.set(r.seq, sent);
+        w.tally.noteMarkers(r.text, w.marker);
+        w.tally.tried('vd');
+        if (!c.send(r.data)) {
+          c.pending.delete(r.seq ?? NaN);
+          w.tally.answered('vd', 'not-sent');
+        } else if (r.seq === undefined) w.tally.answered('vd', 'no-answer-due');
+        // Frames sent after an oversized one would be lost with its socket: wait for the close first.
+        if (value.kind === 'big') for (const end = Date.now() + BIG_FRAME_DRAIN_MS; c.open && Date.now() < end; ) await c.settle();
+        if (i % 32 === 0) await Bun.sleep(0);
       }
-      if (c.pending.size >= VD_WINDOW || c.buffered > VD_BUFFER_MAX_BYTES) {
-        expire(w, c);
-        await c.settle();
-        continue;
-      }
-      const { i, value } = stream.take();
-      // An oversized frame gets the socket closed (1009): let the answers still due arrive first.
-      if (value.kind === 'big') for (const end = Date.now() + BIG_FRAME_DRAIN_MS; c.pending.size > 0 && c.open && Date.now() < end;) await c.settle();
-      const r = renderFrame(w, c, value);
-      const logFrom = w.p.lines.length;
-      const sent: Sent = { index: i, name: r.name, text: r.text, value: r.value, logFrom, sentAt: Date.now() };
-      c.remember(sent);
-      if (r.seq !== undefined) c.pending.set(r.seq, sent);
-      w.tally.noteMarkers(r.text, w.marker);
-      w.tally.tried('vd');
-      if (!c.send(r.data)) {
-        c.pending.delete(r.seq ?? NaN);
-        w.tally.answered('vd', 'not-sent');
-      } else if (r.seq === undefined) w.tally.answered('vd', 'no-answer-due');
-      // Frames sent after an oversized one would be lost with its socket: wait for the close first.
-      if (value.kind === 'big') for (const end = Date.now() + BIG_FRAME_DRAIN_MS; c.open && Date.now() < end;) await c.settle();
-      if (i % 32 === 0) await Bun.sleep(0);
-    }
-  }));
+    }),
+  );
   const end = Date.now() + VD_ANSWER_OVERDUE_MS;
   while (w.conns.fz.some((c) => c.pending.size > 0) && Date.now() < end) await Bun.sleep(50);
   for (const c of w.conns.fz) for (const s of c.pending.values()) unanswered(w, s);
@@ -330,7 +404,16 @@ function expire(w: World, c: FuzzConn): void {
 /** A request the platform never answered while its socket stayed open. */
 function unanswered(w: World, s: Sent): void {
   w.tally.answered('vd', 'unanswered');
-  w.tally.found({ kind: 'hang', target: 'vd', where: s.name, status: `no answer in ${VD_ANSWER_OVERDUE_MS / 1000} s`, repro: s.text, size: s.text.length, logFrom: s.logFrom, replay: s.value });
+  w.tally.found({
+    kind: 'hang',
+    target: 'vd',
+    where: s.name,
+    status: `no answer in ${VD_ANSWER_OVERDUE_MS / 1000} s`,
+    repro: s.text,
+    size: s.text.length,
+    logFrom: s.logFrom,
+    replay: s.value,
+  });
 }
 
 /** A Vd login attempt: the query pairs (mutated), the transport, where it comes from. */
@@ -342,14 +425,35 @@ export interface LoginInput {
 
 /** Login queries: the victim camera's right credentials, a wrong password, an unknown id, or signed; mutated. */
 export function logins(marker: string): fc.Arbitrary<LoginInput> {
-  return fc.record({ n: fc.nat(), kind: fc.constantFrom('right', 'right', 'wrong', 'unknown', 'signed'), edits: mutations(marker), upgrade: fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), method: fc.constantFrom('GET', 'GET', 'GET', 'POST') })
+  return fc
+    .record({
+      n: fc.nat(),
+      kind: fc.constantFrom('right', 'right', 'wrong', 'unknown', 'signed'),
+      edits: mutations(marker),
+      upgrade: fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      method: fc.constantFrom('GET', 'GET', 'GET', 'POST'),
+    })
     .map(({ n, kind, edits, upgrade, method }) => {
       // Wrong passwords go to a camera of their own: the right ones must not find their camera locked out.
       const code = kind === 'unknown' ? `FZ-NOPE-${n}` : kind === 'right' ? `${VICTIM_ID}-${n % VICTIMS}` : `${VICTIM_ID}-W`;
-      const credentials: [string, unknown][] = kind === 'signed'
-        ? [['login_code', code], ['login_ts', new Ref('nowS', 0)], ['login_nonce', n.toString(16).padStart(32, '0')], ['login_sig', 'ab'.repeat(32)]]
-        : [['login_code', code], ['login_passwd', kind === 'wrong' ? `wrong-${n}` : FUZZ_PASSWORD]];
-      const rest: [string, unknown][] = [['hardware_model', 'FUZZ-CAM'], ['firmware_model', 'V1.0.0'], ['sdk', '1.0'], ['reconnect', String(n % 2)]];
+      const credentials: [string, unknown][] =
+        kind === 'signed'
+          ? [
+              ['login_code', code],
+              ['login_ts', new Ref('nowS', 0)],
+              ['login_nonce', n.toString(16).padStart(32, '0')],
+              ['login_sig', 'ab'.repeat(32)],
+            ]
+          : [
+              ['login_code', code],
+              ['login_passwd', kind === 'wrong' ? `wrong-${n}` : FUZZ_PASSWORD],
+            ];
+      const rest: [string, unknown][] = [
+        ['hardware_model', 'FUZZ-CAM'],
+        ['firmware_model', 'V1.0.0'],
+        ['sdk', '1.0'],
+        ['reconnect', String(n % 2)],
+      ];
       if (kind !== 'right') return { pairs: mutate([...credentials, ...rest], edits), upgrade, method };
       // The right credentials stay right: the other fields are mutated (a hardware_model of NUL…).
       const mutated = mutate(rest, edits);
@@ -361,15 +465,22 @@ export function logins(marker: string): fc.Arbitrary<LoginInput> {
 export async function runVdLogins(w: World, quota: number, deadline: number, workers = 4): Promise<void> {
   const stream = new InputStream('vd-login', logins(w.marker), w.seed);
   const now = new Map([['nowS', [String(Math.floor(Date.now() / 1000))]]]);
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (going(w, stream.next, quota, deadline)) {
-      const { i, value } = stream.take();
-      const pairs = resolveRefs(value.pairs, new Map([...w.pools, ...now]));
-      const spec: HttpSpec = {
-        target: 'vd-login', route: 'GET /Vd', method: value.method, path: ['Vd'], query: Array.isArray(pairs) ? pairs : [pairs],
-        upgrade: value.upgrade, source: loopbackSource(SOURCES.vdLogin, i),
-      };
-      await fuzzHttp(w, spec);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (going(w, stream.next, quota, deadline)) {
+        const { i, value } = stream.take();
+        const pairs = resolveRefs(value.pairs, new Map([...w.pools, ...now]));
+        const spec: HttpSpec = {
+          target: 'vd-login',
+          route: 'GET /Vd',
+          method: value.method,
+          path: ['Vd'],
+          query: Array.isArray(pairs) ? pairs : [pairs],
+          upgrade: value.upgrade,
+          source: loopbackSource(SOURCES.vdLogin, i),
+        };
+        await fuzzHttp(w, spec);
+      }
+    }),
+  );
 }

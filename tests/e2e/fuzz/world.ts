@@ -12,7 +12,7 @@ import { VD_EXAMPLES } from '../../protocol/vd-examples.ts';
 import type { VdName } from '../../../protocol/index.ts';
 import { describeHttp, render, renderTarget, sendHttp, type HttpResult, type HttpSpec, type Rendered } from './http.ts';
 import { Tally, type LogLine } from './tally.ts';
-import { type Pools } from './values.ts';
+import type { Pools } from './values.ts';
 import { FuzzConn, type DeviceCreds, type InFrame } from './vd-conn.ts';
 
 /** Password of every fuzz camera and user (long enough for the platform's minimum). */
@@ -81,7 +81,10 @@ export function remember(w: World, pool: string, value: string | undefined): voi
 }
 
 const cam = (id: string, n: number, channels: number[]): DeviceCreds => ({
-  id, password: FUZZ_PASSWORD, mac: `f0:0d:19:00:00:${n.toString(16).padStart(2, '0')}`, channels,
+  id,
+  password: FUZZ_PASSWORD,
+  mac: `f0:0d:19:00:00:${n.toString(16).padStart(2, '0')}`,
+  channels,
 });
 
 async function until<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> {
@@ -101,10 +104,25 @@ export function exampleResp(name: string): unknown {
 
 /** Start the platform and set up users, cameras, a record session, a live grant and upload URLs. */
 export async function setupWorld(seed: number, marker: string): Promise<World> {
-  const p = await startTestPlatform({ LOG_LEVEL: 'info', ...FUZZ_PLATFORM_ENV, ...(process.env.FUZZ_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FUZZ_PROF}` } : {}) });
+  const p = await startTestPlatform({
+    LOG_LEVEL: 'info',
+    ...FUZZ_PLATFORM_ENV,
+    ...(process.env.FUZZ_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FUZZ_PROF}` } : {}),
+  });
   const w = {
-    p, seed, marker, tally: new Tally(p, p.dataDir), pools: new Map(), stopped: false, attributions: new Map(),
-    rec: cam('FZ-REC', 1, Array.from({ length: REC_CHANNELS }, (_, i) => i)), ans: [cam('FZ-ANS-A', 2, [0, 1]), cam('FZ-ANS-B', 3, [0])],
+    p,
+    seed,
+    marker,
+    tally: new Tally(p, p.dataDir),
+    pools: new Map(),
+    stopped: false,
+    attributions: new Map(),
+    rec: cam(
+      'FZ-REC',
+      1,
+      Array.from({ length: REC_CHANNELS }, (_, i) => i),
+    ),
+    ans: [cam('FZ-ANS-A', 2, [0, 1]), cam('FZ-ANS-B', 3, [0])],
     fz: Array.from({ length: FUZZ_CAMERAS }, (_, i) => cam(`FZ-${i + 1}`, 0x10 + i + 1, [0])),
     victims: [...Array.from({ length: VICTIMS }, (_, i) => cam(`${VICTIM_ID}-${i}`, 0x80 + i, [0])), cam(`${VICTIM_ID}-W`, 0x7f, [0])],
     recording: new Set(Array.from({ length: REC_RECORDING_CHANNELS }, (_, i) => i)),
@@ -113,16 +131,33 @@ export async function setupWorld(seed: number, marker: string): Promise<World> {
     if (r.status !== want) throw new Error(`fuzz set-up: ${what} answered ${r.status} ${await r.text()}`);
     return r.status === 204 ? {} : r.json();
   };
-  const signIn = async (username: string) => (await json(await fetch(`${p.url}/api/session`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: FUZZ_PASSWORD }), tls: { rejectUnauthorized: false },
-  } as RequestInit), 201, `sign-in of ${username}`)).token as string;
+  const signIn = async (username: string) =>
+    (
+      await json(
+        await fetch(`${p.url}/api/session`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ username, password: FUZZ_PASSWORD }),
+          tls: { rejectUnauthorized: false },
+        } as RequestInit),
+        201,
+        `sign-in of ${username}`,
+      )
+    ).token as string;
   for (const username of ['alice', 'bob', 'carol']) {
     await json(await p.api('/api/admin/users', { method: 'POST', body: JSON.stringify({ username, password: FUZZ_PASSWORD }) }), 201, `user ${username}`);
   }
   w.tokens = { admin: p.adminToken, alice: await signIn('alice'), bob: await signIn('bob') };
   for (let i = 0; i < 3; i++) remember(w, 'disposableToken', await signIn('carol'));
   for (const d of [w.rec, ...w.ans, ...w.fz, ...w.victims]) {
-    await json(await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify({ device_id: d.id, password: d.password, mac_id: d.mac, channels: d.channels }) }), 201, `provisioning ${d.id}`);
+    await json(
+      await p.api('/api/admin/devices', {
+        method: 'POST',
+        body: JSON.stringify({ device_id: d.id, password: d.password, mac_id: d.mac, channels: d.channels }),
+      }),
+      201,
+      `provisioning ${d.id}`,
+    );
     remember(w, 'deviceId', d.id);
     for (const form of [d.mac, d.mac.replaceAll(':', ''), d.mac.toUpperCase(), d.mac.replaceAll(':', '-')]) remember(w, 'mac', form);
   }
@@ -137,34 +172,79 @@ export async function setupWorld(seed: number, marker: string): Promise<World> {
   for (const c of [w.conns.rec, ...w.conns.ans]) c.keepAlive();
   // Bind: alice owns REC, ANS-A, FZ-1, FZ-2; bob owns ANS-B, FZ-3, FZ-4; the other cameras stay unbound.
   const owners: [FuzzConn, string][] = [
-    [w.conns.rec, w.tokens.alice], [w.conns.ans[0]!, w.tokens.alice], [w.conns.fz[0]!, w.tokens.alice], [w.conns.fz[1]!, w.tokens.alice],
-    [w.conns.ans[1]!, w.tokens.bob], [w.conns.fz[2]!, w.tokens.bob], [w.conns.fz[3]!, w.tokens.bob],
+    [w.conns.rec, w.tokens.alice],
+    [w.conns.ans[0]!, w.tokens.alice],
+    [w.conns.fz[0]!, w.tokens.alice],
+    [w.conns.fz[1]!, w.tokens.alice],
+    [w.conns.ans[1]!, w.tokens.bob],
+    [w.conns.fz[2]!, w.tokens.bob],
+    [w.conns.fz[3]!, w.tokens.bob],
   ];
   for (const [c, token] of owners) {
     const code = (await json(await p.api('/api/bind-codes', { method: 'POST', token }), 201, 'bind code')).bind_code as string;
     c.send(JSON.stringify({ event: 'Bind', params: { bind_id: code } }));
-    await until(`${c.dev.id} bound`, async () => (await p.api(`/api/devices/${c.dev.id}`, { token })).status, (s) => s === 200);
+    await until(
+      `${c.dev.id} bound`,
+      async () => (await p.api(`/api/devices/${c.dev.id}`, { token })).status,
+      (s) => s === 200,
+    );
   }
   for (const token of [w.tokens.alice, w.tokens.alice, w.tokens.bob]) {
     remember(w, 'bindCode', (await json(await p.api('/api/bind-codes', { method: 'POST', token }), 201, 'bind code')).bind_code);
   }
   // Running record sessions: each Vr URL arrives with its StartRecord.
   for (const ch of w.recording) {
-    await json(await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, {
-      method: 'POST', token: w.tokens.alice, body: JSON.stringify({ seg_duration: REC_SEG_DURATION_S, seg_max_size: REC_SEG_MAX_SIZE_BYTES }),
-    }), 201, 'start recording');
+    await json(
+      await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, {
+        method: 'POST',
+        token: w.tokens.alice,
+        body: JSON.stringify({ seg_duration: REC_SEG_DURATION_S, seg_max_size: REC_SEG_MAX_SIZE_BYTES }),
+      }),
+      201,
+      'start recording',
+    );
   }
-  const cbks = await until('StartRecord', () => w.pools.get('cbkUrl') ?? [], (l) => l.length >= w.recording.size);
+  const cbks = await until(
+    'StartRecord',
+    () => w.pools.get('cbkUrl') ?? [],
+    (l) => l.length >= w.recording.size,
+  );
   for (const u of cbks) remember(w, 'channelId', u.split('/').at(-1));
   for (const ch of w.recording) {
-    await until(`recording on ${ch}`, async () => (await (await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, { token: w.tokens.alice })).json()).state, (s) => s === 'recording');
+    await until(
+      `recording on ${ch}`,
+      async () => (await (await p.api(`/api/devices/${w.rec.id}/channels/${ch}/recording`, { token: w.tokens.alice })).json()).state,
+      (s) => s === 'recording',
+    );
   }
   // A live viewer grant (PushLive answered by ANS-A).
   const live = await json(await p.api(`/api/devices/${w.ans[0]!.id}/channels/0/live`, { method: 'POST', token: w.tokens.alice, body: '{}' }), 201, 'live');
   harvestJson(w, live);
   // Upload URLs: a snapshot the camera uploads, a log it does not (a grant still unused).
-  harvestJson(w, await json(await p.api(`/api/devices/${w.ans[0]!.id}/rpc`, { method: 'POST', token: w.tokens.alice, body: JSON.stringify({ req: 'Snapshot', params: { channel: 0 } }) }), 200, 'Snapshot'));
-  harvestJson(w, await json(await p.api(`/api/devices/${w.ans[0]!.id}/rpc`, { method: 'POST', token: w.tokens.alice, body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: 'fz-log-1', start: '2022-03-16T00:00:00', end: '2022-03-16T08:00:00' } }) }), 200, 'LogUploadAsync'));
+  harvestJson(
+    w,
+    await json(
+      await p.api(`/api/devices/${w.ans[0]!.id}/rpc`, {
+        method: 'POST',
+        token: w.tokens.alice,
+        body: JSON.stringify({ req: 'Snapshot', params: { channel: 0 } }),
+      }),
+      200,
+      'Snapshot',
+    ),
+  );
+  harvestJson(
+    w,
+    await json(
+      await p.api(`/api/devices/${w.ans[0]!.id}/rpc`, {
+        method: 'POST',
+        token: w.tokens.alice,
+        body: JSON.stringify({ req: 'LogUploadAsync', params: { trans_id: 'fz-log-1', start: '2022-03-16T00:00:00', end: '2022-03-16T08:00:00' } }),
+      }),
+      200,
+      'LogUploadAsync',
+    ),
+  );
   for (const a of (await json(await p.api('/api/actors?limit=200'), 200, 'actors')).actors as { id: string }[]) remember(w, 'actorId', a.id);
   return w;
 }
@@ -177,7 +257,9 @@ function politeAnswer(w: World, conn: FuzzConn, f: InFrame & { req: string; seq:
   if (f.req === 'StartRecord' || f.req === 'StopRecord') remember(w, 'recordSession', String(f.params?.session_id ?? ''));
   if (url && (f.req === 'Snapshot' || f.req === 'LogUploadAsync')) remember(w, 'uploadUrl', url);
   if (url && f.req === 'Snapshot') {
-    fetch(url, { method: 'PUT', body: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), tls: { rejectUnauthorized: false } } as RequestInit).then((r) => r.arrayBuffer()).finally(answer);
+    fetch(url, { method: 'PUT', body: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), tls: { rejectUnauthorized: false } } as RequestInit)
+      .then((r) => r.arrayBuffer())
+      .finally(answer);
     return;
   }
   answer();
@@ -188,7 +270,11 @@ export function harvestJson(w: World, body: unknown): void {
   if (!body || typeof body !== 'object') return;
   const b = body as Record<string, unknown>;
   const keep: [string, string][] = [
-    ['snapshot_id', 'snapshotId'], ['trans_id', 'transId'], ['stream_id', 'streamId'], ['bind_code', 'bindCode'], ['session_id', 'recordSession'],
+    ['snapshot_id', 'snapshotId'],
+    ['trans_id', 'transId'],
+    ['stream_id', 'streamId'],
+    ['bind_code', 'bindCode'],
+    ['session_id', 'recordSession'],
     ['recording_id', 'actorId'],
   ];
   for (const [field, pool] of keep) if (typeof b[field] === 'string') remember(w, pool, b[field] as string);
@@ -211,7 +297,8 @@ const GATEWAY_RULES: { route: RegExp; statuses: number[]; detail: RegExp }[] = [
 export function httpClass(spec: HttpSpec, r: HttpResult): string {
   if (typeof r.status !== 'number') return r.status;
   if (r.status === TOO_MANY_REQUESTS) return '429';
-  if (r.status >= 500 && GATEWAY_RULES.some((g) => g.route.test(spec.route) && g.statuses.includes(r.status as number) && g.detail.test(r.body))) return 'gateway';
+  if (r.status >= 500 && GATEWAY_RULES.some((g) => g.route.test(spec.route) && g.statuses.includes(r.status as number) && g.detail.test(r.body)))
+    return 'gateway';
   return `${Math.floor(r.status / 100)}xx`;
 }
 
@@ -231,14 +318,25 @@ export function judgeHttp(w: World, spec: HttpSpec, r: HttpResult, logFrom: numb
   w.tally.answered(spec.target, cls);
   if (cls === 'neterr' || cls === 'unsendable') w.tally.noAnswer(spec.target, cls, `${r.error}: ${describeHttp(spec).slice(0, 300)}`);
   const marker = Buffer.from(w.marker);
-  if (rendered.target.includes(w.marker) || (rendered.bytes && Buffer.from(rendered.bytes.buffer, rendered.bytes.byteOffset, rendered.bytes.byteLength).includes(marker))) {
+  if (
+    rendered.target.includes(w.marker) ||
+    (rendered.bytes && Buffer.from(rendered.bytes.buffer, rendered.bytes.byteOffset, rendered.bytes.byteLength).includes(marker))
+  ) {
     w.tally.noteMarkers(describeHttp(spec), w.marker);
   }
   if (cls === '5xx') {
     const text = describeHttp(spec);
     w.tally.found({
-      kind: 'http-5xx', target: spec.target, where: spec.route, status: String(r.status), repro: `${text}\n→ ${r.status} ${r.body.slice(0, 500)}`, size: text.length, logFrom,
-      logMatch: httpLogMatch(spec), logTo: w.p.lines.length, replay: spec,
+      kind: 'http-5xx',
+      target: spec.target,
+      where: spec.route,
+      status: String(r.status),
+      repro: `${text}\n→ ${r.status} ${r.body.slice(0, 500)}`,
+      size: text.length,
+      logFrom,
+      logMatch: httpLogMatch(spec),
+      logTo: w.p.lines.length,
+      replay: spec,
     });
   } else if (cls === 'timeout') {
     const text = describeHttp(spec);

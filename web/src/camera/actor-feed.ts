@@ -28,18 +28,21 @@ export function listenToDeviceActors(deviceId: string, on: ActorFeedHandlers): (
   let shared = feeds.get(deviceId);
   if (!shared) {
     const s: Shared = { listeners: new Set(), ready: false, close: () => {} };
-    s.close = openFeed({ topic: 'actors', device: deviceId, context: '1' }, {
-      ready: () => {
-        s.ready = true;
-        for (const l of [...s.listeners]) l.ready?.();
+    s.close = openFeed(
+      { topic: 'actors', device: deviceId, context: '1' },
+      {
+        ready: () => {
+          s.ready = true;
+          for (const l of [...s.listeners]) l.ready?.();
+        },
+        transition: (t) => {
+          for (const l of [...s.listeners]) l.transition?.(t);
+        },
+        state: (st) => {
+          if (st !== 'live') s.ready = false;
+        },
       },
-      transition: (t) => {
-        for (const l of [...s.listeners]) l.transition?.(t);
-      },
-      state: (st) => {
-        if (st !== 'live') s.ready = false;
-      },
-    });
+    );
     feeds.set(deviceId, (shared = s));
   }
   const s = shared;

@@ -20,7 +20,10 @@ export function mountConfig(root: HTMLElement, deviceId: string): void {
   let original: Record<string, Json> = {};
 
   const load = async (button: HTMLButtonElement | null) => {
-    const r = await act(button, status, () => rpc<Record<string, Json>>(deviceId, 'GetConfig'), { waiting: 'Reading the configuration…', done: 'Configuration read.' });
+    const r = await act(button, status, () => rpc<Record<string, Json>>(deviceId, 'GetConfig'), {
+      waiting: 'Reading the configuration…',
+      done: 'Configuration read.',
+    });
     if (!r?.resp) return;
     original = r.resp;
     replace(form, ...Object.entries(original).map(([k, v]) => control([k], v)), h('div', { class: 'row' }, save));
@@ -39,7 +42,7 @@ export function mountConfig(root: HTMLElement, deviceId: string): void {
     if (ok) await load(null);
   });
   reset.addEventListener('click', async () => {
-    if (!confirm('Reset the camera\'s configuration to its factory settings?')) return;
+    if (!confirm("Reset the camera's configuration to its factory settings?")) return;
     const ok = await act(reset, status, () => rpc(deviceId, 'ResetConfig'), { waiting: 'Resetting…', done: 'Reset.' });
     if (ok && !form.hidden) await load(null);
   });
@@ -75,8 +78,12 @@ function collect(form: HTMLFormElement, original: Record<string, Json>): Record<
     const before = path.reduce<Json | undefined>((o, k) => (o && typeof o === 'object' && !Array.isArray(o) ? o[k] : undefined), original);
     let value: Json;
     switch (input.dataset.kind) {
-      case 'boolean': value = input.checked; break;
-      case 'number': value = input.value === '' ? null : Number(input.value); break;
+      case 'boolean':
+        value = input.checked;
+        break;
+      case 'number':
+        value = input.value === '' ? null : Number(input.value);
+        break;
       case 'json':
         try {
           value = JSON.parse(input.value) as Json;
@@ -84,7 +91,8 @@ function collect(form: HTMLFormElement, original: Record<string, Json>): Record<
           value = input.value;
         }
         break;
-      default: value = input.value;
+      default:
+        value = input.value;
     }
     if (JSON.stringify(value) === JSON.stringify(before)) continue;
     let o = out;

@@ -132,7 +132,10 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
     if (leave && r.ticket && !r.left) {
       r.left = true;
       void fetch(`${liveUrl(r.channel)}?stream_id=${encodeURIComponent(r.ticket.stream_id)}`, {
-        method: 'DELETE', keepalive: true, credentials: 'same-origin', headers: { [CSRF_HEADER]: '1' },
+        method: 'DELETE',
+        keepalive: true,
+        credentials: 'same-origin',
+        headers: { [CSRF_HEADER]: '1' },
       }).catch(() => {});
     }
   };
@@ -165,14 +168,16 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
     setButton(true);
     facts.textContent = '';
     note.textContent = 'Starting…';
-    r.timers.push(setTimeout(() => fail(r, `No picture within ${LIVE_FIRST_PICTURE_TIMEOUT_MS / 1000} s (the stream is ${badge.textContent}).`), LIVE_FIRST_PICTURE_TIMEOUT_MS));
+    r.timers.push(
+      setTimeout(
+        () => fail(r, `No picture within ${LIVE_FIRST_PICTURE_TIMEOUT_MS / 1000} s (the stream is ${badge.textContent}).`),
+        LIVE_FIRST_PICTURE_TIMEOUT_MS,
+      ),
+    );
     let ticket: LiveTicket;
     let mpegts: Mpegts;
     try {
-      [ticket, mpegts] = await Promise.all([
-        api<LiveTicket>(liveUrl(r.channel), { method: 'POST', body: {} }),
-        import('mpegts.js').then((m) => m.default),
-      ]);
+      [ticket, mpegts] = await Promise.all([api<LiveTicket>(liveUrl(r.channel), { method: 'POST', body: {} }), import('mpegts.js').then((m) => m.default)]);
     } catch (err) {
       return fail(r, err instanceof Error && err.name !== 'ApiError' ? `The player could not be loaded: ${err.message}` : explain(err));
     }
@@ -186,10 +191,18 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
     if (seen) onStream(r, seen);
     if (r.over) return;
     mpegts.LoggingControl.applyConfig({ enableVerbose: false, enableDebug: false, enableInfo: false });
-    const player = mpegts.createPlayer({ type: 'mpegts', isLive: true, url: onThisOrigin(ticket.ws_url) }, {
-      enableWorker: true, enableStashBuffer: false, lazyLoad: false, liveBufferLatencyChasing: true,
-      liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S, autoCleanupSourceBuffer: true, autoCleanupMaxBackwardDuration: LIVE_BACK_BUFFER_S,
-    });
+    const player = mpegts.createPlayer(
+      { type: 'mpegts', isLive: true, url: onThisOrigin(ticket.ws_url) },
+      {
+        enableWorker: true,
+        enableStashBuffer: false,
+        lazyLoad: false,
+        liveBufferLatencyChasing: true,
+        liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S,
+        autoCleanupSourceBuffer: true,
+        autoCleanupMaxBackwardDuration: LIVE_BACK_BUFFER_S,
+      },
+    );
     r.player = player;
     player.on(mpegts.Events.ERROR, (type: string, detail: string, info?: { msg?: string }) => {
       if (r.over || r.playerError) return;

@@ -117,7 +117,10 @@ export function createRecordingPlayer(video: HTMLVideoElement, status: HTMLEleme
       if (!Hls.isSupported()) return finish('This browser cannot play HLS in the page (no Media Source Extensions).', 'error');
       const offset = Math.max(0, start - (segments[0]?.start ?? start));
       const player = new Hls({
-        enableWorker: true, workerPath: hlsWorkerUrl, startPosition: offset, maxBufferLength: PLAYBACK_BUFFER_AHEAD_S,
+        enableWorker: true,
+        workerPath: hlsWorkerUrl,
+        startPosition: offset,
+        maxBufferLength: PLAYBACK_BUFFER_AHEAD_S,
         // Segment URLs name PUBLIC_HOST; fetch them from this origin, which the CSP allows.
         xhrSetup: (xhr, u) => xhr.open('GET', onThisOrigin(u), true),
       });
@@ -131,9 +134,12 @@ export function createRecordingPlayer(video: HTMLVideoElement, status: HTMLEleme
           return;
         }
         const code = d.response?.code ? ` (HTTP ${d.response.code})` : '';
-        const text = d.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR ? `The playlist could not be loaded${code}.`
-          : d.type === Hls.ErrorTypes.NETWORK_ERROR ? `A recorded segment could not be loaded${code}: ${d.details}.`
-          : `The recording could not be played: ${d.details}.`;
+        const text =
+          d.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR
+            ? `The playlist could not be loaded${code}.`
+            : d.type === Hls.ErrorTypes.NETWORK_ERROR
+              ? `A recorded segment could not be loaded${code}: ${d.details}.`
+              : `The recording could not be played: ${d.details}.`;
         stop();
         wait ??= progress(status, '');
         finish(text, 'error');

@@ -10,9 +10,15 @@ import { field, h, replace } from '../dom.ts';
 
 /** Pad layout: direction op, label, arrow. */
 const PAD: Array<[string, string, string] | null> = [
-  ['upleft', 'Up and left', '↖'], ['up', 'Up', '↑'], ['upright', 'Up and right', '↗'],
-  ['left', 'Left', '←'], null, ['right', 'Right', '→'],
-  ['downleft', 'Down and left', '↙'], ['down', 'Down', '↓'], ['downright', 'Down and right', '↘'],
+  ['upleft', 'Up and left', '↖'],
+  ['up', 'Up', '↑'],
+  ['upright', 'Up and right', '↗'],
+  ['left', 'Left', '←'],
+  null,
+  ['right', 'Right', '→'],
+  ['downleft', 'Down and left', '↙'],
+  ['down', 'Down', '↓'],
+  ['downright', 'Down and right', '↘'],
 ];
 
 /** Mount the pad and the presets into `root` for a device, on the channel `channel()` names. */
@@ -24,9 +30,13 @@ export function mountPtz(root: HTMLElement, deviceId: string, channel: () => num
   const stepMode = h('input', { type: 'checkbox', name: 'step' });
   // One message after the other: a quick press must never let its stop overtake its move.
   let queue: Promise<unknown> = Promise.resolve();
-  const send = (op: string, value?: number) => (queue = queue.then(() => act(null, status, () => rpc(deviceId, 'CtrlPTZ', { channel: channel(), op, ...(value !== undefined ? { value } : {}) }, 'event'), {
-    waiting: `Sending ${op}…`, done: op === 'stop' ? 'Stopped.' : `Sent ${op}.`,
-  })));
+  const send = (op: string, value?: number) =>
+    (queue = queue.then(() =>
+      act(null, status, () => rpc(deviceId, 'CtrlPTZ', { channel: channel(), op, ...(value !== undefined ? { value } : {}) }, 'event'), {
+        waiting: `Sending ${op}…`,
+        done: op === 'stop' ? 'Stopped.' : `Sent ${op}.`,
+      }),
+    ));
   let moving = false;
   const press = (op: string) => {
     if (stepMode.checked) return void send(`${op}_step`, Number(speed.value));
@@ -59,8 +69,11 @@ export function mountPtz(root: HTMLElement, deviceId: string, channel: () => num
     b.addEventListener('blur', release);
     return b;
   };
-  const pad = h('div', { class: 'pad', role: 'group', 'aria-label': 'Pan and tilt' },
-    ...PAD.map((p) => (p ? button(...p) : h('span', { class: 'pad-center', 'aria-hidden': 'true' }, '●'))));
+  const pad = h(
+    'div',
+    { class: 'pad', role: 'group', 'aria-label': 'Pan and tilt' },
+    ...PAD.map((p) => (p ? button(...p) : h('span', { class: 'pad-center', 'aria-hidden': 'true' }, '●'))),
+  );
   const zoom = h('div', { class: 'row', role: 'group', 'aria-label': 'Zoom' }, button('zoomin', 'Zoom in', '+'), button('zoomout', 'Zoom out', '−'));
 
   const presetList = h('ul', { class: 'presets', 'aria-label': 'Presets' });
@@ -68,16 +81,28 @@ export function mountPtz(root: HTMLElement, deviceId: string, channel: () => num
   const presetId = h('input', { type: 'number', min: PTZ_PRESET_MIN, max: PTZ_PRESET_MAX, value: 1, name: 'preset', inputmode: 'numeric' });
   const load = async (button: HTMLButtonElement | null) => {
     const r = await act(button, presetStatus, () => rpc<{ presetList: Array<{ ptzId: number }> }>(deviceId, 'GetPTZPresetList', { channel: channel() }), {
-      waiting: 'Reading presets…', done: (v) => `${v.resp?.presetList.length ?? 0} presets.`,
+      waiting: 'Reading presets…',
+      done: (v) => `${v.resp?.presetList.length ?? 0} presets.`,
     });
     if (!r) return;
-    replace(presetList, ...(r.resp?.presetList ?? []).map(({ ptzId }) => h('li', {},
-      h('span', {}, `Preset ${ptzId}`),
-      h('button', { type: 'button', onclick: () => void presetOp('goto_preset', ptzId) }, 'Go to'),
-      h('button', { type: 'button', class: 'danger-text', onclick: () => void presetOp('clear_preset', ptzId) }, 'Clear'))));
+    replace(
+      presetList,
+      ...(r.resp?.presetList ?? []).map(({ ptzId }) =>
+        h(
+          'li',
+          {},
+          h('span', {}, `Preset ${ptzId}`),
+          h('button', { type: 'button', onclick: () => void presetOp('goto_preset', ptzId) }, 'Go to'),
+          h('button', { type: 'button', class: 'danger-text', onclick: () => void presetOp('clear_preset', ptzId) }, 'Clear'),
+        ),
+      ),
+    );
   };
   const presetOp = async (op: string, id: number) => {
-    const ok = await act(null, presetStatus, () => rpc(deviceId, 'CtrlPTZ', { channel: channel(), op, value: id }, 'event'), { waiting: `${op.replace('_', ' ')} ${id}…`, done: `${op.replace('_preset', '')} preset ${id}: sent.` });
+    const ok = await act(null, presetStatus, () => rpc(deviceId, 'CtrlPTZ', { channel: channel(), op, value: id }, 'event'), {
+      waiting: `${op.replace('_', ' ')} ${id}…`,
+      done: `${op.replace('_preset', '')} preset ${id}: sent.`,
+    });
     if (ok && op !== 'goto_preset') await load(null);
   };
   const refresh = h('button', { type: 'button' }, 'Read presets');
@@ -86,12 +111,16 @@ export function mountPtz(root: HTMLElement, deviceId: string, channel: () => num
   setBtn.addEventListener('click', () => void presetOp('set_preset', Number(presetId.value)));
 
   root.append(
-    h('div', { class: 'ptz' }, pad, h('div', { class: 'ptz-side' }, zoom,
-      field('Speed', speed), speedOut,
-      h('label', { class: 'check' }, stepMode, ' Single steps'))),
+    h(
+      'div',
+      { class: 'ptz' },
+      pad,
+      h('div', { class: 'ptz-side' }, zoom, field('Speed', speed), speedOut, h('label', { class: 'check' }, stepMode, ' Single steps')),
+    ),
     status,
     h('h3', {}, 'Presets'),
     h('div', { class: 'row' }, refresh, field('Preset number', presetId), setBtn),
-    presetStatus, presetList,
+    presetStatus,
+    presetList,
   );
 }

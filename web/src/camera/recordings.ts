@@ -38,10 +38,14 @@ const BADGE: Record<string, 'on' | 'busy' | 'off' | 'err'> = { recording: 'on', 
 /** A recording error in words. */
 function errorText(e: NonNullable<SessionView['last_error']>): string {
   const what = e.op === 'start' ? 'StartRecord' : 'StopRecord';
-  const why = e.kind === 'err' ? explain(new ApiError(502, e.msg, undefined, { code: e.code ?? 0, msg: e.msg }))
-    : e.kind === 'timeout' ? 'The camera did not answer in time.'
-    : e.kind === 'offline' ? `The camera is offline (${e.msg}).`
-    : `The camera disconnected (${e.msg}).`;
+  const why =
+    e.kind === 'err'
+      ? explain(new ApiError(502, e.msg, undefined, { code: e.code ?? 0, msg: e.msg }))
+      : e.kind === 'timeout'
+        ? 'The camera did not answer in time.'
+        : e.kind === 'offline'
+          ? `The camera is offline (${e.msg}).`
+          : `The camera disconnected (${e.msg}).`;
   return `${what}, ${fmtTime(e.at)}: ${why}`;
 }
 
@@ -83,14 +87,18 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     recBadge.className = `badge ${BADGE[state] ?? 'off'}`;
     recBadge.dataset.state = state;
     recBadge.textContent = v ? state : 'off';
-    recText.textContent = !v ? 'This channel has never recorded.'
-      : state === 'recording' ? `Since ${fmtTime(v.started_at ?? v.since)}, in segments of ${v.params.seg_duration} s.`
-      : state === 'stopped' ? `Stopped ${fmtTime(v.stopped_at ?? v.since)}${v.reason === 'stopped' ? '' : `: ${v.reason}`}.`
-      : `${v.reason} (since ${fmtTime(v.since)}).`;
+    recText.textContent = !v
+      ? 'This channel has never recorded.'
+      : state === 'recording'
+        ? `Since ${fmtTime(v.started_at ?? v.since)}, in segments of ${v.params.seg_duration} s.`
+        : state === 'stopped'
+          ? `Stopped ${fmtTime(v.stopped_at ?? v.since)}${v.reason === 'stopped' ? '' : `: ${v.reason}`}.`
+          : `${v.reason} (since ${fmtTime(v.since)}).`;
     const e = v?.last_error;
     recError.hidden = !e || state === 'recording';
     recError.textContent = e ? `Last error: ${errorText(e)}` : '';
-    if (v?.dropped?.segments) recText.textContent += ` The camera dropped ${v.dropped.segments} segments (${fmtDuration(v.dropped.seconds)}) it could not upload.`;
+    if (v?.dropped?.segments)
+      recText.textContent += ` The camera dropped ${v.dropped.segments} segments (${fmtDuration(v.dropped.seconds)}) it could not upload.`;
     const on = WANTED.has(state);
     recBtn.textContent = on ? 'Stop recording' : 'Start recording';
     recBtn.className = on ? 'danger' : 'primary';
@@ -98,7 +106,10 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     if (recWait && (state === recWait.until || state === 'failed' || (recWait.until === 'recording' && state === 'stopped'))) {
       clearTimeout(recWait.timer);
       const ok = state === recWait.until;
-      recWait.wait.end(ok ? (state === 'recording' ? 'The camera is recording.' : 'Recording stopped.') : `The camera is not recording: ${e ? errorText(e) : v?.reason}`, ok ? 'ok' : 'error');
+      recWait.wait.end(
+        ok ? (state === 'recording' ? 'The camera is recording.' : 'Recording stopped.') : `The camera is not recording: ${e ? errorText(e) : v?.reason}`,
+        ok ? 'ok' : 'error',
+      );
       announce(ok ? `Recording ${state}.` : 'Recording failed.');
       recWait = undefined;
     }
@@ -106,7 +117,14 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const awaitState = (until: string, waiting: string) => {
     if (recWait) clearTimeout(recWait.timer);
     const wait = progress(recStatus, waiting);
-    recWait = { wait, until, timer: setTimeout(() => { wait.end('No answer from the camera yet; the state above follows it.', 'plain'); recWait = undefined; }, RECORD_ANSWER_WAIT_MS) };
+    recWait = {
+      wait,
+      until,
+      timer: setTimeout(() => {
+        wait.end('No answer from the camera yet; the state above follows it.', 'plain');
+        recWait = undefined;
+      }, RECORD_ANSWER_WAIT_MS),
+    };
   };
   const loadRec = async () => {
     const ch = ctx.channel();
@@ -131,7 +149,10 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     }
     const seg = segInput.value.trim();
     const body = seg ? { seg_duration: Number(seg) } : {};
-    const v = await act(recBtn, recStatus, () => api<SessionView>(chUrl('recording', ch), { method: 'POST', body }), { waiting: 'Asking to record…', done: '' });
+    const v = await act(recBtn, recStatus, () => api<SessionView>(chUrl('recording', ch), { method: 'POST', body }), {
+      waiting: 'Asking to record…',
+      done: '',
+    });
     if (!v || ch !== ctx.channel()) return;
     if (v.state !== 'recording') awaitState('recording', 'Waiting for the camera to start recording (StartRecord)…');
     drawRec(v);
@@ -149,10 +170,28 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const playStatus = statusLine();
   const stopPlay = h('button', { type: 'button', hidden: true }, 'Stop playback');
   const rows = h('tbody');
-  const table = h('div', { class: 'table-wrap stretches' }, h('table', {},
-    h('caption', { class: 'visually-hidden' }, 'Recorded stretches of the day'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'From'), h('th', { scope: 'col' }, 'To'), h('th', { scope: 'col' }, 'Length'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-    rows));
+  const table = h(
+    'div',
+    { class: 'table-wrap stretches' },
+    h(
+      'table',
+      {},
+      h('caption', { class: 'visually-hidden' }, 'Recorded stretches of the day'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'From'),
+          h('th', { scope: 'col' }, 'To'),
+          h('th', { scope: 'col' }, 'Length'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+        ),
+      ),
+      rows,
+    ),
+  );
   let listing: Listing | undefined;
   let stretches: Stretch[] = [];
   let generation = 0;
@@ -198,14 +237,33 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     listing = l;
     stretches = stretchesOf(l);
     const d = day();
-    timeline.draw({ ...d, label: new Date(d.from * 1000).toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' }) }, stretches, l.gaps);
-    summary.textContent = l.segments.length === 0 ? 'Nothing recorded on this day.'
-      : `${stretches.length} recorded ${stretches.length === 1 ? 'stretch' : 'stretches'}, ${fmtDuration(l.duration)} of video in ${l.segments.length} segments (${fmtBytes(l.size)})${l.truncated ? '; more than this listing holds: the day shows its first part' : ''}.`;
-    const rowOf = (s: Stretch) => h('tr', {},
-      h('td', {}, fmtClock(s.start)), h('td', {}, fmtClock(s.end)), h('td', {}, fmtDuration(s.end - s.start)),
-      h('td', { class: 'actions' },
-        h('button', { type: 'button', 'aria-label': `Play from ${fmtClock(s.start)}`, onclick: () => playFrom(s.start, s) }, 'Play'),
-        h('button', { type: 'button', 'aria-label': `Download ${fmtClock(s.start)} to ${fmtClock(s.end)}`, onclick: () => download(s.start, s.end) }, 'Download')));
+    timeline.draw(
+      { ...d, label: new Date(d.from * 1000).toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' }) },
+      stretches,
+      l.gaps,
+    );
+    summary.textContent =
+      l.segments.length === 0
+        ? 'Nothing recorded on this day.'
+        : `${stretches.length} recorded ${stretches.length === 1 ? 'stretch' : 'stretches'}, ${fmtDuration(l.duration)} of video in ${l.segments.length} segments (${fmtBytes(l.size)})${l.truncated ? '; more than this listing holds: the day shows its first part' : ''}.`;
+    const rowOf = (s: Stretch) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, fmtClock(s.start)),
+        h('td', {}, fmtClock(s.end)),
+        h('td', {}, fmtDuration(s.end - s.start)),
+        h(
+          'td',
+          { class: 'actions' },
+          h('button', { type: 'button', 'aria-label': `Play from ${fmtClock(s.start)}`, onclick: () => playFrom(s.start, s) }, 'Play'),
+          h(
+            'button',
+            { type: 'button', 'aria-label': `Download ${fmtClock(s.start)} to ${fmtClock(s.end)}`, onclick: () => download(s.start, s.end) },
+            'Download',
+          ),
+        ),
+      );
     replace(rows, ...stretches.slice(0, STRETCH_ROWS_MAX).map(rowOf));
     table.hidden = stretches.length === 0;
   };
@@ -246,7 +304,10 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     document.body.append(a);
     a.click();
     a.remove();
-    replace(dlStatus, `Downloading ${segs.length} whole segments, ${fmtClock(segs[0]!.start)} to ${fmtClock(segs.at(-1)!.end)} (${fmtBytes(segs.reduce((n, s) => n + s.size, 0))}), as one MPEG-TS file.`);
+    replace(
+      dlStatus,
+      `Downloading ${segs.length} whole segments, ${fmtClock(segs[0]!.start)} to ${fmtClock(segs.at(-1)!.end)} (${fmtBytes(segs.reduce((n, s) => n + s.size, 0))}), as one MPEG-TS file.`,
+    );
     dlStatus.className = 'status ok';
   };
   dlForm.addEventListener('submit', (e) => {
@@ -265,24 +326,43 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   root.append(
     h('div', { class: 'row inline' }, h('strong', {}, 'Recording: '), recBadge, recText),
     recError,
-    h('div', { class: 'row' }, recBtn, h('details', { class: 'rec-options' }, h('summary', {}, 'Options'), field('Segment length (s)', segInput, 'Empty: the platform\'s default.'))),
+    h(
+      'div',
+      { class: 'row' },
+      recBtn,
+      h('details', { class: 'rec-options' }, h('summary', {}, 'Options'), field('Segment length (s)', segInput, "Empty: the platform's default.")),
+    ),
     recStatus,
     h('h3', {}, 'Timeline'),
     h('div', { class: 'row' }, prevDay, field('Day', dayInput), nextDay),
-    summary, listStatus, timeline.el,
-    h('div', { class: 'video-box rec' }, video), h('div', { class: 'row inline playing-row' }, stopPlay, shown), playStatus,
+    summary,
+    listStatus,
+    timeline.el,
+    h('div', { class: 'video-box rec' }, video),
+    h('div', { class: 'row inline playing-row' }, stopPlay, shown),
+    playStatus,
     table,
-    h('h3', {}, 'Download a range'), dlForm, dlStatus,
+    h('h3', {}, 'Download a range'),
+    dlForm,
+    dlStatus,
   );
 
   const onTransition = (t: TransitionFeedEvent) => {
-    const c = t.context as Partial<RecordingContext> & { start?: number } | undefined;
+    const c = t.context as (Partial<RecordingContext> & { start?: number }) | undefined;
     if (!c || c.channel !== ctx.channel()) return;
     if (t.type === 'recording') {
       const same = rec?.recording_id === t.actorId;
       drawRec({
-        recording_id: t.actorId, state: t.stateKey, since: c.since ?? t.at, reason: c.reason ?? '', params: c.params!, attempt: c.attempt ?? 0,
-        started_at: c.startedAt ?? null, stopped_at: c.stoppedAt ?? null, last_error: c.lastError ?? null, ...(same && rec?.dropped ? { dropped: rec.dropped } : {}),
+        recording_id: t.actorId,
+        state: t.stateKey,
+        since: c.since ?? t.at,
+        reason: c.reason ?? '',
+        params: c.params!,
+        attempt: c.attempt ?? 0,
+        started_at: c.startedAt ?? null,
+        stopped_at: c.stoppedAt ?? null,
+        last_error: c.lastError ?? null,
+        ...(same && rec?.dropped ? { dropped: rec.dropped } : {}),
       });
     } else if (t.type === 'segment' && (t.stateKey === 'confirmed' || t.stateKey === 'deleted')) {
       const d = day();

@@ -66,16 +66,33 @@ export function createTimeline(on: TimelineEvents): Timeline {
   const ticks = h('div', { class: 'db-ticks', 'aria-hidden': 'true' });
   const cursorEl = h('div', { class: 'db-cursor', 'aria-hidden': 'true' });
   const headEl = h('div', { class: 'db-playhead', 'aria-hidden': 'true', hidden: true });
-  const bar = h('div', {
-    class: 'daybar', role: 'slider', tabindex: 0, 'aria-label': 'Recordings of the day', 'aria-describedby': hintId, 'aria-valuemin': 0, 'data-testid': 'timeline',
-  }, track, ticks);
+  const bar = h(
+    'div',
+    {
+      class: 'daybar',
+      role: 'slider',
+      tabindex: 0,
+      'aria-label': 'Recordings of the day',
+      'aria-describedby': hintId,
+      'aria-valuemin': 0,
+      'data-testid': 'timeline',
+    },
+    track,
+    ticks,
+  );
   const viewLabel = h('span', { class: 'muted small', 'aria-live': 'polite' });
   const zoomOut = h('button', { type: 'button', 'aria-label': 'Zoom out', title: 'Zoom out (−)' }, '−');
   const zoomIn = h('button', { type: 'button', 'aria-label': 'Zoom in', title: 'Zoom in (+)' }, '+');
-  const el = h('div', { class: 'daybar-wrap' },
+  const el = h(
+    'div',
+    { class: 'daybar-wrap' },
     h('div', { class: 'row inline' }, zoomOut, zoomIn, viewLabel),
     bar,
-    h('small', { id: hintId, class: 'muted' }, 'Click a time to play from it. Keys: ← → move, PageUp/PageDown previous/next recording, Home/End, + − zoom, Enter plays, [ ] set the download range.'),
+    h(
+      'small',
+      { id: hintId, class: 'muted' },
+      'Click a time to play from it. Keys: ← → move, PageUp/PageDown previous/next recording, Home/End, + − zoom, Enter plays, [ ] set the download range.',
+    ),
   );
 
   const span = () => Math.min(ZOOM_SPANS_S[zoom]!, day.to - day.from);
@@ -109,7 +126,9 @@ export function createTimeline(on: TimelineEvents): Timeline {
     for (const st of stretches) {
       if (st.end <= v0 || st.start >= v1) continue;
       const n = h('div', {
-        class: 'db-range', 'data-start': st.start, 'data-end': st.end,
+        class: 'db-range',
+        'data-start': st.start,
+        'data-end': st.end,
         title: `Recorded ${fmtClock(st.start)}–${fmtClock(st.end)} (${fmtDuration(st.end - st.start)})`,
       });
       place(n, Math.max(st.start, v0), Math.min(st.end, v1));

@@ -59,11 +59,31 @@ export const actorPage: Page = (root, ctx) => {
   const verdictOut = h('div', { class: 'verdict', 'data-testid': 'replay-verdict' });
   const replayBtn = h('button', { type: 'button', class: 'primary' }, 'Run the replay check');
   replayBtn.addEventListener('click', async () => {
-    const v = await act(replayBtn, toolStatus, () => api<ReplayVerdict & { checkedAt: string }>(`/api/actors/${enc}/replay`, { timeoutMs: 120_000 }), { waiting: 'Replaying the history through the machine…', done: '' });
+    const v = await act(replayBtn, toolStatus, () => api<ReplayVerdict & { checkedAt: string }>(`/api/actors/${enc}/replay`, { timeoutMs: 120_000 }), {
+      waiting: 'Replaying the history through the machine…',
+      done: '',
+    });
     if (!v) return;
-    replace(verdictOut,
-      h('p', { class: v.ok ? 'ok' : 'error' }, v.ok ? `✓ Reproduced: all ${v.events} events replay to the recorded states and contexts.` : `✗ Does not reproduce${v.error ? `: ${v.error}` : ''} (${v.mismatches.length} mismatches in ${v.events} events).`),
-      ...v.mismatches.slice(0, 20).map((m) => h('details', {}, h('summary', {}, `seq ${m.seq} ${m.event}: ${m.what}`), h('pre', { class: 'json' }, `expected ${pretty(m.expected)}\ngot ${pretty(m.got)}`))));
+    replace(
+      verdictOut,
+      h(
+        'p',
+        { class: v.ok ? 'ok' : 'error' },
+        v.ok
+          ? `✓ Reproduced: all ${v.events} events replay to the recorded states and contexts.`
+          : `✗ Does not reproduce${v.error ? `: ${v.error}` : ''} (${v.mismatches.length} mismatches in ${v.events} events).`,
+      ),
+      ...v.mismatches
+        .slice(0, 20)
+        .map((m) =>
+          h(
+            'details',
+            {},
+            h('summary', {}, `seq ${m.seq} ${m.event}: ${m.what}`),
+            h('pre', { class: 'json' }, `expected ${pretty(m.expected)}\ngot ${pretty(m.got)}`),
+          ),
+        ),
+    );
   });
 
   // ── stepping ──
@@ -85,10 +105,20 @@ export const actorPage: Page = (root, ctx) => {
         ...p.unset.map((e) => ({ name: `${k}.${e}`, was: () => (before?.context[k] as Record<string, unknown> | undefined)?.[e], now: REMOVED })),
       ]),
     ];
-    replace(diffBody, ...(lines.length ? lines.map((l) => h('tr', {},
-      h('th', { scope: 'row' }, l.name),
-      h('td', {}, h('code', {}, before ? short(l.was()) : cur === 0 && r.seq === 0 ? '(none)' : '(not loaded)')),
-      h('td', {}, h('code', {}, l.now === REMOVED ? '(removed)' : short(l.now))))) : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No context change.'))]));
+    replace(
+      diffBody,
+      ...(lines.length
+        ? lines.map((l) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, l.name),
+              h('td', {}, h('code', {}, before ? short(l.was()) : cur === 0 && r.seq === 0 ? '(none)' : '(not loaded)')),
+              h('td', {}, h('code', {}, l.now === REMOVED ? '(removed)' : short(l.now))),
+            ),
+          )
+        : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No context change.'))]),
+    );
     for (const tr of timeline.querySelectorAll('tr[aria-selected="true"]')) tr.setAttribute('aria-selected', 'false');
     const tr = timeline.querySelector<HTMLTableRowElement>(`tr[data-seq="${r.seq}"]`);
     tr?.setAttribute('aria-selected', 'true');
@@ -97,8 +127,14 @@ export const actorPage: Page = (root, ctx) => {
     nextB.disabled = lastB.disabled = cur === rows.length - 1;
   };
   const rowEl = (r: Row, i: number) => {
-    const tr = h('tr', { 'data-seq': r.seq, 'aria-selected': 'false', tabindex: '-1' },
-      h('td', {}, String(r.seq)), h('td', {}, fmtTime(r.at)), h('td', {}, h('code', {}, r.event.type), eventDetail(r.event)), h('td', {}, h('code', {}, stateText(r.value))));
+    const tr = h(
+      'tr',
+      { 'data-seq': r.seq, 'aria-selected': 'false', tabindex: '-1' },
+      h('td', {}, String(r.seq)),
+      h('td', {}, fmtTime(r.at)),
+      h('td', {}, h('code', {}, r.event.type), eventDetail(r.event)),
+      h('td', {}, h('code', {}, stateText(r.value))),
+    );
     tr.addEventListener('click', () => go(i));
     return tr;
   };
@@ -115,13 +151,29 @@ export const actorPage: Page = (root, ctx) => {
   // ── loading ──
   const drawView = (v: ActorView) => {
     view = v;
-    replace(summary, `${v.type} · machine ${v.machineId} v${v.version} · ${v.status} · now `, h('code', { 'data-testid': 'current-state' }, v.stateKey),
-      v.deviceId ? ` · device ${v.deviceId}` : '');
+    replace(
+      summary,
+      `${v.type} · machine ${v.machineId} v${v.version} · ${v.status} · now `,
+      h('code', { 'data-testid': 'current-state' }, v.stateKey),
+      v.deviceId ? ` · device ${v.deviceId}` : '',
+    );
     drawTimers(v.timers);
   };
   const drawTimers = (list: ActorView['timers']) => {
-    replace(timers, ...(list.length ? list.map((t) => h('li', {}, h('code', {}, t.id), ` → ${t.event.type} at ${fmtTime(t.due)} `, h('span', { class: 'countdown', 'data-due': t.due }, `(${fmtRelative(t.due)})`)))
-      : [h('li', { class: 'muted' }, 'No pending timers.')]));
+    replace(
+      timers,
+      ...(list.length
+        ? list.map((t) =>
+            h(
+              'li',
+              {},
+              h('code', {}, t.id),
+              ` → ${t.event.type} at ${fmtTime(t.due)} `,
+              h('span', { class: 'countdown', 'data-due': t.due }, `(${fmtRelative(t.due)})`),
+            ),
+          )
+        : [h('li', { class: 'muted' }, 'No pending timers.')]),
+    );
   };
   const loadRelated = async (v: ActorView) => {
     const lists: Array<Promise<{ actors: ActorView[] }>> = [api(`/api/actors?parent=${enc}&limit=100`)];
@@ -132,12 +184,17 @@ export const actorPage: Page = (root, ctx) => {
     const items: HTMLElement[] = [];
     if (v.parentId) items.push(link(v.parentId, '(parent)'));
     if (v.deviceId && v.type !== 'pu') items.push(link(`pu:${v.deviceId}`, '(the device)'));
-    for (const a of [...found.values()].sort((x, y) => x.type.localeCompare(y.type) || x.id.localeCompare(y.id))) items.push(link(a.id, `${a.type}, ${a.stateKey}`));
-    if (v.type === 'pu' && v.deviceId) items.push(h('li', {}, h('a', { href: `/cameras/${encodeURIComponent(v.deviceId)}`, 'data-link': true }, 'the camera page')));
+    for (const a of [...found.values()].sort((x, y) => x.type.localeCompare(y.type) || x.id.localeCompare(y.id)))
+      items.push(link(a.id, `${a.type}, ${a.stateKey}`));
+    if (v.type === 'pu' && v.deviceId)
+      items.push(h('li', {}, h('a', { href: `/cameras/${encodeURIComponent(v.deviceId)}`, 'data-link': true }, 'the camera page')));
     replace(related, ...(items.length ? items : [h('li', { class: 'muted' }, 'No related actors.')]));
   };
   const loadHistory = async (after: number, limit: number) => {
-    const r = await act(null, histStatus, () => api<{ events: Row[] }>(`/api/actors/${enc}/history?after=${after}&limit=${limit}`), { waiting: 'Loading the history…', done: '' });
+    const r = await act(null, histStatus, () => api<{ events: Row[] }>(`/api/actors/${enc}/history?after=${after}&limit=${limit}`), {
+      waiting: 'Loading the history…',
+      done: '',
+    });
     return r?.events ?? [];
   };
   const load = async () => {
@@ -172,7 +229,17 @@ export const actorPage: Page = (root, ctx) => {
   });
   const onTransition = (t: TransitionFeedEvent) => {
     if (queued) return void queued.push(t);
-    if (view) drawView({ ...view, seq: t.seq, status: t.status, value: t.value, stateKey: t.stateKey, context: t.context ?? view.context, timers: t.timers ?? view.timers, updatedAt: t.at });
+    if (view)
+      drawView({
+        ...view,
+        seq: t.seq,
+        status: t.status,
+        value: t.value,
+        stateKey: t.stateKey,
+        context: t.context ?? view.context,
+        timers: t.timers ?? view.timers,
+        updatedAt: t.at,
+      });
     if (!t.logged || (rows.length && t.seq <= rows.at(-1)!.seq)) {
       if (follow && !t.logged) chart?.show(t.value);
       return;
@@ -185,34 +252,82 @@ export const actorPage: Page = (root, ctx) => {
   };
 
   root.append(
-    h('div', { class: 'page-head' }, title, live), summary,
+    h('div', { class: 'page-head' }, title, live),
+    summary,
     h('section', { class: 'card diagram-card', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Statechart'), diagram),
-    h('div', { class: 'actor-layout' },
-      h('section', { class: 'card', id: 'history', 'aria-labelledby': 'history-h' }, h('h2', { id: 'history-h' }, 'History'),
-        h('div', { class: 'row stepper', role: 'group', 'aria-label': 'Step through the history' }, firstB, prevB, nextB, lastB), jumpForm,
-        histStatus, earlier,
-        h('div', { class: 'table-wrap timeline-wrap' }, h('table', { class: 'timeline', 'aria-label': 'History: one row per event' },
-          h('thead', {}, h('tr', {}, ...['Seq', 'Time', 'Event', 'State after'].map((t) => h('th', { scope: 'col' }, t)))), timeline))),
-      h('section', { class: 'card', 'aria-labelledby': 'step-h' }, h('h2', { id: 'step-h' }, 'Step'), stepInfo,
+    h(
+      'div',
+      { class: 'actor-layout' },
+      h(
+        'section',
+        { class: 'card', id: 'history', 'aria-labelledby': 'history-h' },
+        h('h2', { id: 'history-h' }, 'History'),
+        h('div', { class: 'row stepper', role: 'group', 'aria-label': 'Step through the history' }, firstB, prevB, nextB, lastB),
+        jumpForm,
+        histStatus,
+        earlier,
+        h(
+          'div',
+          { class: 'table-wrap timeline-wrap' },
+          h(
+            'table',
+            { class: 'timeline', 'aria-label': 'History: one row per event' },
+            h('thead', {}, h('tr', {}, ...['Seq', 'Time', 'Event', 'State after'].map((t) => h('th', { scope: 'col' }, t)))),
+            timeline,
+          ),
+        ),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'step-h' },
+        h('h2', { id: 'step-h' }, 'Step'),
+        stepInfo,
         h('h3', {}, 'Changed at this step'),
-        h('div', { class: 'table-wrap' }, h('table', { class: 'diff' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Before'), h('th', { scope: 'col' }, 'After'))), diffBody)),
-        h('h3', {}, 'Context after this step'), ctxOut)),
-    h('div', { class: 'cards' },
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'diff' },
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Before'), h('th', { scope: 'col' }, 'After'))),
+            diffBody,
+          ),
+        ),
+        h('h3', {}, 'Context after this step'),
+        ctxOut,
+      ),
+    ),
+    h(
+      'div',
+      { class: 'cards' },
       card('Pending timers', 'timers', timers),
       card('Related actors', 'related', related),
-      card('Tools', 'tools',
-        h('div', { class: 'row' }, h('a', { class: 'button', href: `/api/actors/${enc}/export`, download: `${id.replace(/[^\w.-]+/g, '_')}.history.json` }, 'Export the history (JSON)'), replayBtn),
-        toolStatus, verdictOut)),
+      card(
+        'Tools',
+        'tools',
+        h(
+          'div',
+          { class: 'row' },
+          h('a', { class: 'button', href: `/api/actors/${enc}/export`, download: `${id.replace(/[^\w.-]+/g, '_')}.history.json` }, 'Export the history (JSON)'),
+          replayBtn,
+        ),
+        toolStatus,
+        verdictOut,
+      ),
+    ),
   );
   timeline.tabIndex = 0;
-  const closeFeed = openFeed({ topic: 'actors', actor: id }, {
-    ready: () => void load(),
-    transition: onTransition,
-    state: (s) => {
-      live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
-      live.className = `live-dot ${s}`;
+  const closeFeed = openFeed(
+    { topic: 'actors', actor: id },
+    {
+      ready: () => void load(),
+      transition: onTransition,
+      state: (s) => {
+        live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
+        live.className = `live-dot ${s}`;
+      },
     },
-  });
+  );
   const tick = setInterval(() => {
     for (const el of timers.querySelectorAll<HTMLElement>('.countdown')) el.textContent = `(${fmtRelative(Number(el.dataset.due))})`;
   }, 1000);
@@ -226,10 +341,12 @@ export const actorPage: Page = (root, ctx) => {
 function stateText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      const s = stateText(v);
-      return s ? `${k}.${s}` : k;
-    }).join(', ');
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => {
+        const s = stateText(v);
+        return s ? `${k}.${s}` : k;
+      })
+      .join(', ');
   }
   return String(value);
 }

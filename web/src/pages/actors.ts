@@ -23,28 +23,53 @@ export const actorsPage: Page = (root, ctx) => {
   const more = h('button', { type: 'button', hidden: true }, 'More');
   const rows = new Map<string, { id: string; type: string; stateKey: string; deviceId: string | null; updatedAt: number; status: string }>();
   let offset = 0;
-  void listMachines().then((m) => {
-    for (const t of [...new Set(m.machines.map((x) => x.type))]) type.append(h('option', { value: t }, t));
-    type.value = q.get('type') ?? '';
-  }, () => {});
+  void listMachines().then(
+    (m) => {
+      for (const t of [...new Set(m.machines.map((x) => x.type))]) type.append(h('option', { value: t }, t));
+      type.value = q.get('type') ?? '';
+    },
+    () => {},
+  );
 
-  const filters = () => ({ type: type.value || q.get('type') || '', state: state.value.trim(), device: device.value.trim(), since: since.value ? String(new Date(since.value).getTime()) : '' });
+  const filters = () => ({
+    type: type.value || q.get('type') || '',
+    state: state.value.trim(),
+    device: device.value.trim(),
+    since: since.value ? String(new Date(since.value).getTime()) : '',
+  });
   const matches = (r: { type: string; stateKey: string; deviceId: string | null; updatedAt: number }) => {
     const f = filters();
-    return (!f.type || r.type === f.type) && (!f.device || r.deviceId === f.device)
-      && (!f.state || r.stateKey === f.state || r.stateKey.startsWith(`${f.state}.`)) && (!f.since || r.updatedAt >= Number(f.since));
+    return (
+      (!f.type || r.type === f.type) &&
+      (!f.device || r.deviceId === f.device) &&
+      (!f.state || r.stateKey === f.state || r.stateKey.startsWith(`${f.state}.`)) &&
+      (!f.since || r.updatedAt >= Number(f.since))
+    );
   };
   const draw = () => {
     const sorted = [...rows.values()].sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
-    replace(body, ...sorted.map((r) => h('tr', { 'data-actor': r.id },
-      h('td', {}, h('a', { href: `/actors/${encodeURIComponent(r.id)}`, 'data-link': true }, r.id)),
-      h('td', {}, r.type), h('td', {}, h('code', {}, r.stateKey), r.status !== 'active' ? ` (${r.status})` : ''),
-      h('td', {}, r.deviceId ?? '—'), h('td', { title: fmtTime(r.updatedAt), class: 'rel', 'data-at': r.updatedAt }, fmtRelative(r.updatedAt)))));
+    replace(
+      body,
+      ...sorted.map((r) =>
+        h(
+          'tr',
+          { 'data-actor': r.id },
+          h('td', {}, h('a', { href: `/actors/${encodeURIComponent(r.id)}`, 'data-link': true }, r.id)),
+          h('td', {}, r.type),
+          h('td', {}, h('code', {}, r.stateKey), r.status !== 'active' ? ` (${r.status})` : ''),
+          h('td', {}, r.deviceId ?? '—'),
+          h('td', { title: fmtTime(r.updatedAt), class: 'rel', 'data-at': r.updatedAt }, fmtRelative(r.updatedAt)),
+        ),
+      ),
+    );
   };
   const load = async (append = false) => {
     const f = filters();
     const qs = new URLSearchParams(Object.entries({ ...f, limit: String(PAGE_ROWS), offset: String(append ? offset : 0) }).filter(([, v]) => v));
-    const r = await act(null, status, () => api<{ actors: ActorView[] }>(`/api/actors?${qs}`), { waiting: 'Loading actors…', done: (v) => `${append ? offset + v.actors.length : v.actors.length} actors${v.actors.length === PAGE_ROWS ? ' (more below)' : ''}.` });
+    const r = await act(null, status, () => api<{ actors: ActorView[] }>(`/api/actors?${qs}`), {
+      waiting: 'Loading actors…',
+      done: (v) => `${append ? offset + v.actors.length : v.actors.length} actors${v.actors.length === PAGE_ROWS ? ' (more below)' : ''}.`,
+    });
     if (!r) return;
     if (!append) rows.clear();
     offset = (append ? offset : 0) + r.actors.length;
@@ -58,21 +83,32 @@ export const actorsPage: Page = (root, ctx) => {
   const subscribe = () => {
     closeFeed();
     const f = filters();
-    closeFeed = openFeed({ topic: 'actors', type: f.type, device: f.device }, {
-      ready: () => void load(),
-      transition: (t: TransitionFeedEvent) => {
-        const r = { id: t.actorId, type: t.type, stateKey: t.stateKey, deviceId: t.deviceId, updatedAt: t.at, status: t.status };
-        if (matches(r)) rows.set(r.id, r);
-        else rows.delete(r.id);
-        draw();
+    closeFeed = openFeed(
+      { topic: 'actors', type: f.type, device: f.device },
+      {
+        ready: () => void load(),
+        transition: (t: TransitionFeedEvent) => {
+          const r = { id: t.actorId, type: t.type, stateKey: t.stateKey, deviceId: t.deviceId, updatedAt: t.at, status: t.status };
+          if (matches(r)) rows.set(r.id, r);
+          else rows.delete(r.id);
+          draw();
+        },
+        state: (s) => {
+          live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
+          live.className = `live-dot ${s}`;
+        },
       },
-      state: (s) => {
-        live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
-        live.className = `live-dot ${s}`;
-      },
-    });
+    );
   };
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter actors' }, field('Type', type), field('State', state, 'A state or its prefix'), field('Device', device), field('Updated since', since), h('div', { class: 'row' }, apply));
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Filter actors' },
+    field('Type', type),
+    field('State', state, 'A state or its prefix'),
+    field('Device', device),
+    field('Updated since', since),
+    h('div', { class: 'row' }, apply),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const f = filters();
@@ -80,9 +116,22 @@ export const actorsPage: Page = (root, ctx) => {
     history.replaceState(null, '', `/actors${qs.size ? `?${qs}` : ''}`);
     subscribe();
   });
-  root.append(h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Actors'), live), form, status,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'actors' },
-      h('thead', {}, h('tr', {}, ...['Actor', 'Type', 'State', 'Device', 'Updated'].map((t) => h('th', { scope: 'col' }, t)))), body)), more);
+  root.append(
+    h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Actors'), live),
+    form,
+    status,
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'actors' },
+        h('thead', {}, h('tr', {}, ...['Actor', 'Type', 'State', 'Device', 'Updated'].map((t) => h('th', { scope: 'col' }, t)))),
+        body,
+      ),
+    ),
+    more,
+  );
   subscribe();
   const tick = setInterval(() => {
     for (const el of body.querySelectorAll<HTMLElement>('.rel')) el.textContent = fmtRelative(Number(el.dataset.at));

@@ -19,7 +19,15 @@ import { mountLive, mountRecordings, type PanelContext } from '../camera/slots.t
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
 
-interface Alarm { id: string; channel: number; type: number; state: string; desc: string | null; received_at: string; picture: string | null }
+interface Alarm {
+  id: string;
+  channel: number;
+  type: number;
+  state: string;
+  desc: string | null;
+  received_at: string;
+  picture: string | null;
+}
 
 export const cameraPage: Page = (root, ctx) => {
   const id = ctx.params[0]!;
@@ -34,11 +42,17 @@ export const cameraPage: Page = (root, ctx) => {
   const reason = h('p', { class: 'muted' });
   const channelSel = h('select', { name: 'channel' });
   const channelListeners: Array<(ch: number) => void> = [];
-  channelSel.addEventListener('change', () => channelListeners.forEach((f) => f(Number(channelSel.value))));
+  channelSel.addEventListener('change', () => {
+    for (const f of channelListeners) f(Number(channelSel.value));
+  });
   const panel: PanelContext = { deviceId: id, channel: () => Number(channelSel.value || 0), onChannel: (f) => channelListeners.push(f) };
-  const head = h('div', { class: 'page-head' },
-    h('h1', { tabindex: '-1' }, id), badge,
-    ctx.session?.role === 'admin' ? h('a', { href: `/actors/${encodeURIComponent(`pu:${id}`)}`, 'data-link': true, class: 'small' }, 'pu actor →') : null);
+  const head = h(
+    'div',
+    { class: 'page-head' },
+    h('h1', { tabindex: '-1' }, id),
+    badge,
+    ctx.session?.role === 'admin' ? h('a', { href: `/actors/${encodeURIComponent(`pu:${id}`)}`, 'data-link': true, class: 'small' }, 'pu actor →') : null,
+  );
 
   // ── status facts ──
   const facts = h('dl', { class: 'facts wide' });
@@ -54,17 +68,33 @@ export const cameraPage: Page = (root, ctx) => {
       replace(channelSel, ...d.channels.map((c) => h('option', { value: c }, `Channel ${c}`)));
       if (current && d.channels.includes(Number(current))) channelSel.value = current;
       // The panels started on channel 0 before the list came: tell them when that was not the one.
-      if (channelSel.value !== (current || '0')) channelListeners.forEach((f) => f(Number(channelSel.value)));
+      if (channelSel.value !== (current || '0')) for (const f of channelListeners) f(Number(channelSel.value));
     }
-    const chState = (c: number) => ({ 0: 'offline', 1: 'online', 3: 'error', 4: 'disabled' } as Record<number, string>)[d.channel_states.find((s) => s.channel === c)?.state ?? -1] ?? 'unknown';
-    replace(facts,
-      h('dt', {}, 'Connected'), h('dd', {}, d.connected ? 'yes' : 'no'),
-      h('dt', {}, 'Last seen'), h('dd', { title: fmtTime(d.last_seen) }, fmtRelative(d.last_seen)),
-      h('dt', {}, 'Battery'), h('dd', {}, batteryText(d.battery)),
-      h('dt', {}, 'Firmware'), h('dd', {}, d.firmware_model ?? '—'),
-      h('dt', {}, 'Hardware'), h('dd', {}, d.hardware_model ?? '—'),
-      h('dt', {}, 'Channels'), h('dd', {}, d.channels.map((c) => `${c}: ${chState(c)}`).join(', ')),
-      h('dt', {}, 'Active alarms'), h('dd', {}, d.active_alarms.length ? d.active_alarms.map((a) => `${ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? a.type} on ${a.channel}`).join(', ') : 'none'),
+    const chState = (c: number) =>
+      (({ 0: 'offline', 1: 'online', 3: 'error', 4: 'disabled' }) as Record<number, string>)[d.channel_states.find((s) => s.channel === c)?.state ?? -1] ??
+      'unknown';
+    replace(
+      facts,
+      h('dt', {}, 'Connected'),
+      h('dd', {}, d.connected ? 'yes' : 'no'),
+      h('dt', {}, 'Last seen'),
+      h('dd', { title: fmtTime(d.last_seen) }, fmtRelative(d.last_seen)),
+      h('dt', {}, 'Battery'),
+      h('dd', {}, batteryText(d.battery)),
+      h('dt', {}, 'Firmware'),
+      h('dd', {}, d.firmware_model ?? '—'),
+      h('dt', {}, 'Hardware'),
+      h('dd', {}, d.hardware_model ?? '—'),
+      h('dt', {}, 'Channels'),
+      h('dd', {}, d.channels.map((c) => `${c}: ${chState(c)}`).join(', ')),
+      h('dt', {}, 'Active alarms'),
+      h(
+        'dd',
+        {},
+        d.active_alarms.length
+          ? d.active_alarms.map((a) => `${ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? a.type} on ${a.channel}`).join(', ')
+          : 'none',
+      ),
     );
     const u = d.upgrade;
     upgradeBar.value = u?.progress ?? 0;
@@ -82,7 +112,10 @@ export const cameraPage: Page = (root, ctx) => {
   const snapImg = h('img', { alt: 'Snapshot', class: 'snapshot', hidden: true });
   const snapBtn = h('button', { type: 'button', class: 'primary' }, 'Take a snapshot');
   snapBtn.addEventListener('click', async () => {
-    const r = await act(snapBtn, snapStatus, () => rpc(id, 'Snapshot', { channel: panel.channel() }), { waiting: 'Taking a snapshot…', done: 'Snapshot taken.' });
+    const r = await act(snapBtn, snapStatus, () => rpc(id, 'Snapshot', { channel: panel.channel() }), {
+      waiting: 'Taking a snapshot…',
+      done: 'Snapshot taken.',
+    });
     if (!r?.snapshot_id) return;
     snapImg.src = `/api/devices/${enc}/snapshots/${encodeURIComponent(String(r.snapshot_id))}`;
     snapImg.alt = `Snapshot of channel ${panel.channel()} at ${new Date().toLocaleTimeString()}`;
@@ -93,12 +126,40 @@ export const cameraPage: Page = (root, ctx) => {
   const alarmList = h('ul', { class: 'alarms', 'aria-label': 'Alarms' });
   const alarmStatus = statusLine();
   const loadAlarms = async () => {
-    const r = await act(null, alarmStatus, () => api<{ alarms: Alarm[] }>(`/api/devices/${enc}/alarms?limit=20`), { waiting: 'Loading alarms…', done: (v) => (v.alarms.length ? '' : 'No alarms.') });
+    const r = await act(null, alarmStatus, () => api<{ alarms: Alarm[] }>(`/api/devices/${enc}/alarms?limit=20`), {
+      waiting: 'Loading alarms…',
+      done: (v) => (v.alarms.length ? '' : 'No alarms.'),
+    });
     if (!r) return;
-    replace(alarmList, ...r.alarms.map((a) => h('li', {},
-      a.picture ? h('a', { href: a.picture, target: '_blank', rel: 'noopener' }, h('img', { src: a.picture, alt: `Picture of the ${ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? ''} alarm`, loading: 'lazy', class: 'thumb' })) : h('span', { class: 'thumb none' }, 'no picture'),
-      h('div', {}, h('strong', {}, ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`), ` ${a.state} on channel ${a.channel}`,
-        h('br'), h('small', { class: 'muted' }, `${fmtTime(Date.parse(a.received_at))}${a.desc ? ` · ${a.desc}` : ''}`)))));
+    replace(
+      alarmList,
+      ...r.alarms.map((a) =>
+        h(
+          'li',
+          {},
+          a.picture
+            ? h(
+                'a',
+                { href: a.picture, target: '_blank', rel: 'noopener' },
+                h('img', {
+                  src: a.picture,
+                  alt: `Picture of the ${ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? ''} alarm`,
+                  loading: 'lazy',
+                  class: 'thumb',
+                }),
+              )
+            : h('span', { class: 'thumb none' }, 'no picture'),
+          h(
+            'div',
+            {},
+            h('strong', {}, ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`),
+            ` ${a.state} on channel ${a.channel}`,
+            h('br'),
+            h('small', { class: 'muted' }, `${fmtTime(Date.parse(a.received_at))}${a.desc ? ` · ${a.desc}` : ''}`),
+          ),
+        ),
+      ),
+    );
   };
 
   // ── device status: DevStatus, disk, time ──
@@ -115,22 +176,32 @@ export const cameraPage: Page = (root, ctx) => {
   const diskStatus = statusLine();
   const diskBtn = h('button', { type: 'button' }, 'Disk (GetDiskInfo)');
   const formatBtn = h('button', { type: 'button', class: 'danger' }, 'Format the SD card');
-  const diskName = (s: number) => Object.entries(DISK_STATE).find(([, v]) => v === s)?.[0]?.replace('_', ' ') ?? `state ${s}`;
-  const readDisk = (b: HTMLButtonElement | null) => act(b, diskStatus, () => rpc<{ state: number; total?: number; free?: number }>(id, 'GetDiskInfo'), {
-    waiting: 'Reading the disk…',
-    done: (r) => `Disk: ${diskName(r.resp!.state)}${r.resp!.total !== undefined ? `, ${r.resp!.free ?? '?'} of ${r.resp!.total} MB free` : ''}.`,
-  });
+  const diskName = (s: number) =>
+    Object.entries(DISK_STATE)
+      .find(([, v]) => v === s)?.[0]
+      ?.replace('_', ' ') ?? `state ${s}`;
+  const readDisk = (b: HTMLButtonElement | null) =>
+    act(b, diskStatus, () => rpc<{ state: number; total?: number; free?: number }>(id, 'GetDiskInfo'), {
+      waiting: 'Reading the disk…',
+      done: (r) => `Disk: ${diskName(r.resp!.state)}${r.resp!.total !== undefined ? `, ${r.resp!.free ?? '?'} of ${r.resp!.total} MB free` : ''}.`,
+    });
   diskBtn.addEventListener('click', () => void readDisk(diskBtn));
   formatBtn.addEventListener('click', async () => {
-    if (!confirm('Format the camera\'s SD card? Everything on it is lost.')) return;
+    if (!confirm("Format the camera's SD card? Everything on it is lost.")) return;
     if (await act(formatBtn, diskStatus, () => rpc(id, 'FormatDisk'), { waiting: 'Asking to format…', done: 'Formatting started.' })) await readDisk(null);
   });
   const timeStatus = statusLine();
   const timeBtn = h('button', { type: 'button' }, 'Camera time (QueryTime)');
-  timeBtn.addEventListener('click', () => void act(timeBtn, timeStatus, () => rpc<{ datetime: string; tz?: number }>(id, 'QueryTime'), {
-    waiting: 'Asking the time…', done: (r) => `Camera time: ${r.resp!.datetime}${r.resp!.tz !== undefined ? ` (UTC${r.resp!.tz >= 0 ? '+' : ''}${r.resp!.tz})` : ''}; this computer: ${localDateTime(new Date())}.`,
-  }));
-  const setTimeBtn = h('button', { type: 'button' }, 'Set to this computer\'s time');
+  timeBtn.addEventListener(
+    'click',
+    () =>
+      void act(timeBtn, timeStatus, () => rpc<{ datetime: string; tz?: number }>(id, 'QueryTime'), {
+        waiting: 'Asking the time…',
+        done: (r) =>
+          `Camera time: ${r.resp!.datetime}${r.resp!.tz !== undefined ? ` (UTC${r.resp!.tz >= 0 ? '+' : ''}${r.resp!.tz})` : ''}; this computer: ${localDateTime(new Date())}.`,
+      }),
+  );
+  const setTimeBtn = h('button', { type: 'button' }, "Set to this computer's time");
   setTimeBtn.addEventListener('click', () => {
     const now = new Date();
     // I.2.9 carries the zone as whole hours: a zone such as UTC+5:30 goes as the nearest hour
@@ -150,7 +221,8 @@ export const cameraPage: Page = (root, ctx) => {
   fwForm.addEventListener('submit', (e) => {
     e.preventDefault();
     void act(fwBtn, fwStatus, () => rpc(id, 'UpgradeFirmware', { firmware_model: fwModel.value.trim(), url: fwUrl.value.trim() }, 'event'), {
-      waiting: 'Sending the upgrade…', done: 'Upgrade sent; progress follows below.',
+      waiting: 'Sending the upgrade…',
+      done: 'Upgrade sent; progress follows below.',
     });
   });
 
@@ -158,12 +230,17 @@ export const cameraPage: Page = (root, ctx) => {
   const mStatus = statusLine();
   const rebootBtn = h('button', { type: 'button', class: 'danger' }, 'Reboot the camera');
   rebootBtn.addEventListener('click', () => {
-    if (confirm(`Reboot ${id}?`)) void act(rebootBtn, mStatus, () => rpc(id, 'RebootDevice', undefined, 'event'), { waiting: 'Sending reboot…', done: 'Rebooting; the camera comes back by itself.' });
+    if (confirm(`Reboot ${id}?`))
+      void act(rebootBtn, mStatus, () => rpc(id, 'RebootDevice', undefined, 'event'), {
+        waiting: 'Sending reboot…',
+        done: 'Rebooting; the camera comes back by itself.',
+      });
   });
   const rebootChBtn = h('button', { type: 'button' }, 'Reboot this channel');
   rebootChBtn.addEventListener('click', () => {
     const ch = panel.channel();
-    if (confirm(`Reboot channel ${ch}?`)) void act(rebootChBtn, mStatus, () => rpc(id, 'RebootChannel', { channel: ch }, 'event'), { waiting: 'Sending…', done: `Channel ${ch} is rebooting.` });
+    if (confirm(`Reboot channel ${ch}?`))
+      void act(rebootChBtn, mStatus, () => rpc(id, 'RebootChannel', { channel: ch }, 'event'), { waiting: 'Sending…', done: `Channel ${ch} is rebooting.` });
   });
   const dayAgo = new Date(Date.now() - 86_400_000);
   const logFrom = h('input', { type: 'datetime-local', name: 'start', value: localDateTime(dayAgo).slice(0, 16), step: 1 });
@@ -177,7 +254,10 @@ export const cameraPage: Page = (root, ctx) => {
   const showLog = (transId: string, st: string, size: number) => {
     pendingLog = undefined;
     if (st === 'success') {
-      replace(logLink, h('a', { href: `/api/devices/${enc}/logs/${encodeURIComponent(transId)}`, download: `${id}-${transId}.log` }, `Download the log (${size} bytes)`));
+      replace(
+        logLink,
+        h('a', { href: `/api/devices/${enc}/logs/${encodeURIComponent(transId)}`, download: `${id}-${transId}.log` }, `Download the log (${size} bytes)`),
+      );
       replace(logStatus, 'The log is uploaded.');
       logStatus.className = 'status ok';
     } else {
@@ -187,20 +267,26 @@ export const cameraPage: Page = (root, ctx) => {
   };
   logBtn.addEventListener('click', async () => {
     if (!logToChosen) logTo.value = localDateTime(new Date(Date.now() + LOG_END_AHEAD_MS));
-    const r = await act(logBtn, logStatus, async () => {
-      // The camera reads the range as times of its own clock, in its own zone, as it stamps its log
-      // (I.2.29 names no zone): this computer's times move by how far the camera's clock is from this one.
-      const t = await rpc<{ datetime: string }>(id, 'QueryTime');
-      const aheadMs = Date.parse(`${t.resp!.datetime}Z`) - Date.now();
-      const onCamera = (v: string) => {
-        const at = new Date(v).getTime(); // a datetime-local value is this computer's local time
-        if (Number.isNaN(at)) throw new Error('Choose the start and the end of the log.');
-        return new Date(at + aheadMs).toISOString().slice(0, 19);
-      };
-      return rpc(id, 'LogUploadAsync', { start: onCamera(logFrom.value), end: onCamera(logTo.value) });
-    }, {
-      waiting: 'Asking for the log…', done: 'The camera is uploading its log…',
-    });
+    const r = await act(
+      logBtn,
+      logStatus,
+      async () => {
+        // The camera reads the range as times of its own clock, in its own zone, as it stamps its log
+        // (I.2.29 names no zone): this computer's times move by how far the camera's clock is from this one.
+        const t = await rpc<{ datetime: string }>(id, 'QueryTime');
+        const aheadMs = Date.parse(`${t.resp!.datetime}Z`) - Date.now();
+        const onCamera = (v: string) => {
+          const at = new Date(v).getTime(); // a datetime-local value is this computer's local time
+          if (Number.isNaN(at)) throw new Error('Choose the start and the end of the log.');
+          return new Date(at + aheadMs).toISOString().slice(0, 19);
+        };
+        return rpc(id, 'LogUploadAsync', { start: onCamera(logFrom.value), end: onCamera(logTo.value) });
+      },
+      {
+        waiting: 'Asking for the log…',
+        done: 'The camera is uploading its log…',
+      },
+    );
     if (r?.trans_id) {
       pendingLog = String(r.trans_id);
       replace(logLink);
@@ -214,20 +300,41 @@ export const cameraPage: Page = (root, ctx) => {
   const recSec = card('Recordings', 'recordings');
   const ptzSec = card('Pan, tilt, zoom', 'ptz');
   root.append(
-    head, reason,
+    head,
+    reason,
     h('div', { class: 'row channel-row' }, field('Channel', channelSel)),
-    h('div', { class: 'cards' },
+    h(
+      'div',
+      { class: 'cards' },
       liveSec,
       ptzSec,
       card('Snapshot', 'snapshot', h('div', { class: 'row' }, snapBtn), snapStatus, snapImg),
       recSec,
       card('Alarms', 'alarms', alarmStatus, alarmList),
-      card('Status', 'status', facts, h('div', { class: 'row' }, devBtn), devStatus, devOut,
-        h('div', { class: 'row' }, diskBtn, formatBtn), diskStatus, h('div', { class: 'row' }, timeBtn, setTimeBtn), timeStatus),
+      card(
+        'Status',
+        'status',
+        facts,
+        h('div', { class: 'row' }, devBtn),
+        devStatus,
+        devOut,
+        h('div', { class: 'row' }, diskBtn, formatBtn),
+        diskStatus,
+        h('div', { class: 'row' }, timeBtn, setTimeBtn),
+        timeStatus,
+      ),
       card('Configuration', 'config'),
       card('Firmware', 'firmware', h('div', { class: 'progress-row' }, upgradeBar, upgradeText), fwForm, fwStatus),
-      card('Maintenance', 'maintenance', h('div', { class: 'row' }, rebootBtn, rebootChBtn), mStatus,
-        h('h3', {}, 'Device log'), h('div', { class: 'row' }, field('From', logFrom), field('To', logTo), logBtn), logStatus, logLink),
+      card(
+        'Maintenance',
+        'maintenance',
+        h('div', { class: 'row' }, rebootBtn, rebootChBtn),
+        mStatus,
+        h('h3', {}, 'Device log'),
+        h('div', { class: 'row' }, field('From', logFrom), field('To', logTo), logBtn),
+        logStatus,
+        logLink,
+      ),
     ),
   );
   mountPtz(ptzSec, id, panel.channel);
@@ -238,26 +345,37 @@ export const cameraPage: Page = (root, ctx) => {
     try {
       drawStatus(await api<DeviceStatus>(`/api/devices/${enc}`));
     } catch (err) {
-      replace(root, h('h1', { tabindex: '-1' }, id), h('p', { class: 'status error' }, err instanceof Error ? err.message : String(err)),
-        h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the cameras')));
+      replace(
+        root,
+        h('h1', { tabindex: '-1' }, id),
+        h('p', { class: 'status error' }, err instanceof Error ? err.message : String(err)),
+        h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the cameras')),
+      );
     }
   };
-  cleanups.push(openFeed({ topic: 'devices', device: id }, {
-    ready: () => void load(),
-    device: (d) => {
-      if (d.device_id === id) drawStatus(d);
-    },
-    removed: (gone) => {
-      if (gone === id) replace(reason, 'This camera is no longer yours (or no longer provisioned).');
-    },
-    alarmPicture: (deviceId) => {
-      if (deviceId === id) void loadAlarms();
-    },
-  }));
+  cleanups.push(
+    openFeed(
+      { topic: 'devices', device: id },
+      {
+        ready: () => void load(),
+        device: (d) => {
+          if (d.device_id === id) drawStatus(d);
+        },
+        removed: (gone) => {
+          if (gone === id) replace(reason, 'This camera is no longer yours (or no longer provisioned).');
+        },
+        alarmPicture: (deviceId) => {
+          if (deviceId === id) void loadAlarms();
+        },
+      },
+    ),
+  );
   void loadAlarms();
   const tick = setInterval(() => status && replace(facts.children[3] as HTMLElement, fmtRelative(status.last_seen)), 5_000);
   cleanups.push(() => clearInterval(tick));
-  return () => cleanups.forEach((f) => f());
+  return () => {
+    for (const f of cleanups) f();
+  };
 };
 
 /** `YYYY-MM-DDTHH:MM:SS` in local time (the wire's date-time, and datetime-local's value). */

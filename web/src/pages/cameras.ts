@@ -21,32 +21,49 @@ export const camerasPage: Page = (root, ctx) => {
   const bindButton = h('button', { type: 'button', class: 'primary' }, 'Add a camera');
   bindButton.addEventListener('click', async () => {
     const r = await act(bindButton, bindStatus, () => api<{ bind_code: string; expires_at: string }>('/api/bind-codes', { method: 'POST' }), {
-      waiting: 'Asking for a bind code…', done: 'Enter this code on the camera (its app or set-up page). It binds the camera to you.',
+      waiting: 'Asking for a bind code…',
+      done: 'Enter this code on the camera (its app or set-up page). It binds the camera to you.',
     });
     if (!r) return;
     bindBox.hidden = false;
-    replace(bindBox, h('p', {}, 'Bind code: ', h('strong', { class: 'code', 'data-testid': 'bind-code' }, r.bind_code)),
-      h('p', { class: 'muted' }, `Valid until ${fmtTime(Date.parse(r.expires_at))}; it works once.`));
+    replace(
+      bindBox,
+      h('p', {}, 'Bind code: ', h('strong', { class: 'code', 'data-testid': 'bind-code' }, r.bind_code)),
+      h('p', { class: 'muted' }, `Valid until ${fmtTime(Date.parse(r.expires_at))}; it works once.`),
+    );
   });
 
   root.append(
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Cameras'), live),
     h('div', { class: 'card' }, h('div', { class: 'row' }, bindButton), bindStatus, bindBox),
-    list, empty,
+    list,
+    empty,
   );
 
   const item = (d: DeviceStatus) => {
     const alarms = d.active_alarms.map((a) => ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`);
-    return h('li', { class: 'camera', 'data-device': d.device_id },
-      h('div', { class: 'camera-head' },
+    return h(
+      'li',
+      { class: 'camera', 'data-device': d.device_id },
+      h(
+        'div',
+        { class: 'camera-head' },
         h('a', { href: `/cameras/${encodeURIComponent(d.device_id)}`, 'data-link': true, class: 'camera-name' }, d.device_id),
-        stateBadge(d)),
-      h('dl', { class: 'facts' },
-        h('dt', {}, 'Battery'), h('dd', {}, batteryText(d.battery)),
-        h('dt', {}, 'Firmware'), h('dd', {}, d.firmware_model ?? '—'),
-        h('dt', {}, 'Last seen'), h('dd', { class: 'rel', 'data-at': d.last_seen ?? '' }, fmtRelative(d.last_seen)),
-        h('dt', {}, 'Alarms'), h('dd', { class: alarms.length ? 'alarm' : '' }, alarms.length ? alarms.join(', ') : 'none'),
-      ));
+        stateBadge(d),
+      ),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Battery'),
+        h('dd', {}, batteryText(d.battery)),
+        h('dt', {}, 'Firmware'),
+        h('dd', {}, d.firmware_model ?? '—'),
+        h('dt', {}, 'Last seen'),
+        h('dd', { class: 'rel', 'data-at': d.last_seen ?? '' }, fmtRelative(d.last_seen)),
+        h('dt', {}, 'Alarms'),
+        h('dd', { class: alarms.length ? 'alarm' : '' }, alarms.length ? alarms.join(', ') : 'none'),
+      ),
+    );
   };
   const draw = () => {
     const sorted = [...devices.values()].sort((a, b) => a.device_id.localeCompare(b.device_id));
@@ -59,26 +76,29 @@ export const camerasPage: Page = (root, ctx) => {
     for (const d of r.devices) devices.set(d.device_id, d);
     draw();
   };
-  const close = openFeed({ topic: 'devices' }, {
-    ready: () => void load().catch(() => {}),
-    device: (d) => {
-      const isNew = !devices.has(d.device_id);
-      const before = devices.get(d.device_id);
-      devices.set(d.device_id, d);
-      draw();
-      if (isNew) announce(`Camera ${d.device_id} added.`);
-      else if (before && before.online !== d.online) announce(`${d.device_id} is ${d.online ? 'online' : 'offline'}.`);
-      if (isNew && !bindBox.hidden) replace(bindBox, h('p', { class: 'ok' }, `${d.device_id} is now bound to you.`));
+  const close = openFeed(
+    { topic: 'devices' },
+    {
+      ready: () => void load().catch(() => {}),
+      device: (d) => {
+        const isNew = !devices.has(d.device_id);
+        const before = devices.get(d.device_id);
+        devices.set(d.device_id, d);
+        draw();
+        if (isNew) announce(`Camera ${d.device_id} added.`);
+        else if (before && before.online !== d.online) announce(`${d.device_id} is ${d.online ? 'online' : 'offline'}.`);
+        if (isNew && !bindBox.hidden) replace(bindBox, h('p', { class: 'ok' }, `${d.device_id} is now bound to you.`));
+      },
+      removed: (id) => {
+        devices.delete(id);
+        draw();
+      },
+      state: (s) => {
+        live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
+        live.className = `live-dot ${s}`;
+      },
     },
-    removed: (id) => {
-      devices.delete(id);
-      draw();
-    },
-    state: (s) => {
-      live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'disconnected';
-      live.className = `live-dot ${s}`;
-    },
-  });
+  );
   const tick = setInterval(() => {
     for (const el of list.querySelectorAll<HTMLElement>('.rel')) el.textContent = fmtRelative(Number(el.dataset.at) || null);
   }, RELATIVE_TICK_MS);
