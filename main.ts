@@ -5,7 +5,7 @@
 import { type Config, ConfigError, loadConfig } from './lib/config.ts';
 import { rootLog } from './lib/log.ts';
 import { runtimeEnvFor } from './lib/runtime-env.ts';
-import { startPlatform } from './platform/index.ts';
+import { startPlatform } from './boot/start.ts';
 
 /** Exit status for a configuration error. */
 const EXIT_CONFIG = 2;

@@ -7,7 +7,7 @@
  * Options: --seconds 30 --actors 10000 --db postgres,pglite --rate 20000 --latency-seconds 15
  */
 import { sql } from 'drizzle-orm';
-import { ActorHost } from '../actors/host.ts';
+import { ActorHost } from '../actors/host/host.ts';
 import type { Db } from '../db/client.ts';
 import { probeEventLoop } from '../lib/loop-delay.ts';
 import { counterDef } from './counter.machine.ts';

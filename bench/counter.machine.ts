@@ -1,6 +1,6 @@
 /** The benchmark's machine: shaped like a device actor (a few states, a context that changes on every event). */
 import { assign, setup } from 'xstate';
-import type { MachineDef } from '../actors/registry.ts';
+import type { MachineDef } from '../actors/host/registry.ts';
 
 export const counterMachine = setup({
   types: {} as {

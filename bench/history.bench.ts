@@ -9,9 +9,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { SimulatedClock } from 'xstate';
-import { ActorHost } from '../actors/host.ts';
-import { MACHINES } from '../actors/index.ts';
-import { puActorId } from '../actors/pu.machine.ts';
+import { ActorHost } from '../actors/host/host.ts';
+import { MACHINES } from '../actors/machines/index.ts';
+import { puActorId } from '../actors/machines/pu.machine.ts';
 import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
 import { benchDb, machineNote, parseArgs, table } from './lib.ts';
 

@@ -5,12 +5,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
-import { ActorHost } from '../actors/host.ts';
-import { MACHINES } from '../actors/index.ts';
-import { puActorId } from '../actors/pu.machine.ts';
+import { ActorHost } from '../actors/host/host.ts';
+import { MACHINES } from '../actors/machines/index.ts';
+import { puActorId } from '../actors/machines/pu.machine.ts';
 import { devices } from '../db/schema.ts';
-import { hashPassword } from '../platform/passwords.ts';
-import { loadPlatformKey, passwordVerifier } from '../platform/secrets.ts';
+import { hashPassword } from '../services/users/passwords.ts';
+import { loadPlatformKey, passwordVerifier } from '../lib/secrets.ts';
 import { benchDb, benchDeviceId, type BenchDb } from './lib.ts';
 
 export const ROOT = join(import.meta.dir, '..');

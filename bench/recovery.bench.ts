@@ -8,7 +8,7 @@
  * Options: --actors 100000 --db postgres,pglite --due-share 0.01
  */
 import { join } from 'node:path';
-import { ActorHost } from '../actors/host.ts';
+import { ActorHost } from '../actors/host/host.ts';
 import { openDb } from '../db/client.ts';
 import { sentinelDef } from './sentinel.machine.ts';
 import { benchDb, machineNote, parseArgs, percentile, table } from './lib.ts';

@@ -1,6 +1,6 @@
 /** The recovery benchmark's machine: armed with a deadline timer (like a PU's heartbeat timeout), expired when it fires. */
 import { assign, setup } from 'xstate';
-import type { MachineDef } from '../actors/registry.ts';
+import type { MachineDef } from '../actors/host/registry.ts';
 
 export const sentinelMachine = setup({
   types: {} as {

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
-import { DEFAULT_LINGER_MS } from '../actors/stream.machine.ts';
-import { VD_MESSAGE_BUDGET_DEFAULT } from '../platform/vd-budget.ts';
+import { DEFAULT_LINGER_MS } from '../actors/machines/stream.machine.ts';
+import { VD_MESSAGE_BUDGET_DEFAULT } from '../services/vd/vd-budget.ts';
 
 /** Default of LIVE_VIEWERS_PER_USER: a family's phones and a wall of cameras (platform's choice). */
 export const LIVE_VIEWERS_PER_USER_DEFAULT = 16;
@@ -71,7 +71,7 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
-  /** A device's Vd message budget: messages per second sustained, and the burst (platform/vd-budget.ts). */
+  /** A device's Vd message budget: messages per second sustained, and the burst (services/vd/vd-budget.ts). */
   VD_MESSAGES_PER_S: z.coerce
     .number({ error: 'VD_MESSAGES_PER_S must be a number' })
     .min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1')
@@ -83,7 +83,7 @@ export const EnvSchema = z.object({
     .min(1, 'VD_MESSAGE_BURST must be at least 1')
     .max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000')
     .default(VD_MESSAGE_BUDGET_DEFAULT.burst),
-  /** Live viewers one user (or the admin token) may hold at once, across all streams (platform/live.ts). */
+  /** Live viewers one user (or the admin token) may hold at once, across all streams (services/live/live.ts). */
   LIVE_VIEWERS_PER_USER: z.coerce
     .number({ error: 'LIVE_VIEWERS_PER_USER must be a number' })
     .int('LIVE_VIEWERS_PER_USER must be a whole number')

@@ -2,8 +2,8 @@
 import client from 'prom-client';
 import type { Db } from '../db/client.ts';
 import { withinMs } from '../db/errors.ts';
-import { countActorsByState } from '../actors/store.ts';
-import type { CommitMetrics } from '../actors/committer.ts';
+import { countActorsByState } from '../actors/host/store.ts';
+import type { CommitMetrics } from '../actors/host/committer.ts';
 import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
 
 /** Histogram buckets for commit batch sizes (events per statement). */

@@ -36,13 +36,13 @@ function base64urlToken(bytes: number, what: string) {
   return text(chars).regex(new RegExp(`^[A-Za-z0-9_-]{${chars}}$`), `expected ${what}: ${chars} base64url characters`);
 }
 
-/** Random bytes of a record session id (platform/recording.ts SESSION_ID_BYTES). */
+/** Random bytes of a record session id (services/recording/recording.ts SESSION_ID_BYTES). */
 export const RECORD_SESSION_ID_BYTES = 12;
-/** Random bytes of a Vr channel id (platform/recording.ts CHANNEL_TOKEN_BYTES; NOTES 16). */
+/** Random bytes of a Vr channel id (services/recording/recording.ts CHANNEL_TOKEN_BYTES; NOTES 16). */
 export const VR_CHANNEL_ID_BYTES = 24;
-/** Random bytes of an upload token (platform/secrets.ts randomToken's default). */
+/** Random bytes of an upload token (lib/secrets.ts randomToken's default). */
 export const UPLOAD_TOKEN_BYTES = 24;
-/** Random bytes of a live stream id, written in hex (platform/live.ts STREAM_ID_BYTES). */
+/** Random bytes of a live stream id, written in hex (services/live/live.ts STREAM_ID_BYTES). */
 export const STREAM_ID_BYTES = 8;
 
 /** A record session id: base64url of RECORD_SESSION_ID_BYTES random bytes (16 characters). */
@@ -57,7 +57,7 @@ const STREAM_ID_HEX = STREAM_ID_BYTES * 2;
 /** A live stream id: STREAM_ID_BYTES random bytes in lower-case hex (16 digits). */
 export const StreamId = text(STREAM_ID_HEX).regex(new RegExp(`^[0-9a-f]{${STREAM_ID_HEX}}$`), `expected a stream id of ${STREAM_ID_HEX} hex digits`);
 
-/** A segment name as the platform makes it: `<start ms>-<4 to 12 base36>.ts` (platform/recording-urls.ts SEGMENT_NAME). */
+/** A segment name as the platform makes it: `<start ms>-<4 to 12 base36>.ts` (services/recording/recording-urls.ts SEGMENT_NAME). */
 export const SEGMENT_NAME_PATTERN = /^(\d{1,16}-[0-9a-z]{4,12})\.ts$/;
 /** Longest platform segment name: 16 digits, `-`, 12 characters, `.ts`. */
 const PLATFORM_SEGMENT_NAME_CHARS = 32;

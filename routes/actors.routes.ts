@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import { ActorListQuery, HistoryQuery } from '../protocol/api.ts';
 import { ActorPath } from '../protocol/paths.ts';
-import type { Platform } from '../platform/context.ts';
-import { listActors, readActorHistory, requireActor } from '../platform/actors.ts';
+import type { Platform } from '../services/context.ts';
+import { listActors, readActorHistory, requireActor } from '../services/console/actors.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 

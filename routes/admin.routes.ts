@@ -3,10 +3,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CreateUser, ProvisionDevice, UserName } from '../protocol/api.ts';
 import { DevicePath } from '../protocol/paths.ts';
-import type { Platform } from '../platform/context.ts';
-import { DomainError } from '../platform/errors.ts';
-import { deprovisionDevice, listDevices, provisionDevice, unlockDevice } from '../platform/devices.ts';
-import { createUser } from '../platform/users.ts';
+import type { Platform } from '../services/context.ts';
+import { DomainError } from '../services/errors.ts';
+import { deprovisionDevice, listDevices, provisionDevice, unlockDevice } from '../services/devices/devices.ts';
+import { createUser } from '../services/users/users.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 

@@ -1,7 +1,7 @@
 /** The platform's HTTP application: health, metrics, and the API sub-apps, with one error shape. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Platform } from '../platform/context.ts';
+import type { Platform } from '../services/context.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
@@ -22,8 +22,8 @@ import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
 import pkg from '../package.json' with { type: 'json' };
-import { UPLOAD_PATH } from '../platform/uploads.ts';
-import { CS_UPLOAD_PATH } from '../platform/recording-urls.ts';
+import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
+import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 
 /**

@@ -7,8 +7,8 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqual } from 'node:crypto';
-import type { Platform } from '../platform/context.ts';
-import { DomainError } from '../platform/errors.ts';
+import type { Platform } from '../services/context.ts';
+import { DomainError } from '../services/errors.ts';
 import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
 
 /** The caller of an API request. */

@@ -7,9 +7,9 @@
 import { Hono } from 'hono';
 import type { Server } from 'bun';
 import { EventsQuery } from '../protocol/console-api.ts';
-import type { Platform } from '../platform/context.ts';
-import { DomainError } from '../platform/errors.ts';
-import { EventFeed } from '../platform/event-feed.ts';
+import type { Platform } from '../services/context.ts';
+import { DomainError } from '../services/errors.ts';
+import { EventFeed } from '../services/console/event-feed.ts';
 import { getCookie } from 'hono/cookie';
 import { bearerOf, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';

@@ -5,8 +5,8 @@
 import { Hono } from 'hono';
 import { LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
 import { ChannelPath } from '../protocol/paths.ts';
-import type { Platform } from '../platform/context.ts';
-import { visibleDevice } from '../platform/devices.ts';
+import type { Platform } from '../services/context.ts';
+import { visibleDevice } from '../services/devices/devices.ts';
 import type { AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Server, ServerWebSocket } from 'bun';
-import type { Platform } from '../platform/context.ts';
+import type { Platform } from '../services/context.ts';
 import { MediaLivePath } from '../protocol/paths.ts';
 import { validateForDevice } from './validate.ts';
 import type { SocketData, SocketHandler } from './ws.ts';

@@ -6,8 +6,8 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../lib/log.ts';
-import { DomainError, type DomainErrorKind } from '../platform/errors.ts';
-import { ActorNotFoundError, HostStoppedError } from '../actors/errors.ts';
+import { DomainError, type DomainErrorKind } from '../services/errors.ts';
+import { ActorNotFoundError, HostStoppedError } from '../actors/host/errors.ts';
 import { dbErrorSummary, isDatabaseUnavailable } from '../db/errors.ts';
 
 /** Media type of problem responses. */

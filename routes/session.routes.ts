@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import type { Server } from 'bun';
 import { SignIn } from '../protocol/api.ts';
-import type { Platform } from '../platform/context.ts';
-import { DomainError } from '../platform/errors.ts';
+import type { Platform } from '../services/context.ts';
+import { DomainError } from '../services/errors.ts';
 import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 

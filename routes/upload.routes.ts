@@ -1,9 +1,9 @@
 /** `PUT /upload/<token>`: where devices upload snapshots, logs and alarm pictures (single-use URLs). */
 import { Hono } from 'hono';
-import type { Platform } from '../platform/context.ts';
-import { DomainError } from '../platform/errors.ts';
+import type { Platform } from '../services/context.ts';
+import { DomainError } from '../services/errors.ts';
 import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
-import { UPLOAD_PATH } from '../platform/uploads.ts';
+import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { UploadPath } from '../protocol/paths.ts';
 import { FORGED, validateForDevice } from './validate.ts';
 

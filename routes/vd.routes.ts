@@ -1,7 +1,7 @@
 /**
  * Vd, the device management interface (H.627.2 9.3.2): `GET /Vd?login_code=…` upgrades to a
  * WebSocket once the login is checked (Table 9-3); then every frame is parsed, validated against
- * the catalog, and handed to its handler (platform/vd-inbound.ts) or matched to its request.
+ * the catalog, and handed to its handler (services/vd/vd-inbound.ts) or matched to its request.
  */
 import { Hono } from 'hono';
 import type { Server, ServerWebSocket } from 'bun';
@@ -10,11 +10,11 @@ import { parseVdFrame, vdError, vdResponse } from '../protocol/vd-frame.ts';
 import { acceptsVd, isVdName, validateVdParams } from '../protocol/vd.ts';
 import { VD_ERR } from '../protocol/constants.ts';
 import { parseVdLogin } from '../protocol/vd-login.ts';
-import { puActorId } from '../actors/pu.machine.ts';
-import type { Platform } from '../platform/context.ts';
-import { CLOSE_POLICY, VdConnection } from '../platform/vd-connections.ts';
-import { ERR_BAD_INPUT, INBOUND, InboundError } from '../platform/vd-inbound.ts';
-import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../platform/vd-budget.ts';
+import { puActorId } from '../actors/machines/pu.machine.ts';
+import type { Platform } from '../services/context.ts';
+import { CLOSE_POLICY, VdConnection } from '../services/vd/vd-connections.ts';
+import { ERR_BAD_INPUT, INBOUND, InboundError } from '../services/vd/vd-inbound.ts';
+import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../services/vd/vd-budget.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 import { deviceUnavailableHandler } from './problem.ts';
 
@@ -144,7 +144,7 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
 }
 
 /**
- * Charge a frame to the device's message budget (platform/vd-budget.ts). Over budget: a request gets `err`
+ * Charge a frame to the device's message budget (services/vd/vd-budget.ts). Over budget: a request gets `err`
  * ERR_OVER_BUDGET, the frame is dropped, and a device that keeps going is closed with a policy code.
  */
 function spend(p: Platform, conn: VdConnection, seq: number | undefined): boolean {

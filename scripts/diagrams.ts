@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MACHINES } from '../actors/index.ts';
-import { diagramFileName, machineSvg } from '../platform/diagrams.ts';
+import { MACHINES } from '../actors/machines/index.ts';
+import { diagramFileName, machineSvg } from '../services/console/diagrams.ts';
 
 /** Where the diagrams live. */
 export const DIAGRAM_DIR = join(import.meta.dir, '..', 'docs', 'machines');

@@ -6,11 +6,11 @@
  */
 import { ConfigError, loadConfig } from '../lib/config.ts';
 import { openDb } from '../db/client.ts';
-import { MACHINES } from '../actors/index.ts';
-import { MachineRegistry } from '../actors/registry.ts';
-import { allActorIds } from '../actors/store.ts';
-import { replayActor } from '../actors/replay.ts';
-import { acquireDataDirLock } from '../platform/lock.ts';
+import { MACHINES } from '../actors/machines/index.ts';
+import { MachineRegistry } from '../actors/host/registry.ts';
+import { allActorIds } from '../actors/host/store.ts';
+import { replayActor } from '../actors/host/replay.ts';
+import { acquireDataDirLock } from '../boot/lock.ts';
 
 let release = () => {};
 try {

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { SimulatedClock } from 'xstate';
-import { ActorHost, TIMER_LOAD_RETRY_MS } from '../../actors/host.ts';
-import { COMMIT_WAIT_MAX_MS } from '../../actors/committer.ts';
-import { loadActorRow, readHistory } from '../../actors/store.ts';
+import { ActorHost, TIMER_LOAD_RETRY_MS } from '../../actors/host/host.ts';
+import { COMMIT_WAIT_MAX_MS } from '../../actors/host/committer.ts';
+import { loadActorRow, readHistory } from '../../actors/host/store.ts';
 import type { Db } from '../../db/client.ts';
 import { DatabaseUnavailableError } from '../../db/errors.ts';
 import type { Logger } from '../../lib/log.ts';

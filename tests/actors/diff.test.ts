@@ -3,7 +3,7 @@
  * must answer exactly what building the diff and checking it would.
  */
 import { describe, expect, test } from 'bun:test';
-import { applyChanges, changesOnly, diffContext, onlyTouches } from '../../actors/diff.ts';
+import { applyChanges, changesOnly, diffContext, onlyTouches } from '../../actors/host/diff.ts';
 
 const base = { deviceId: 'd1', n: 1, lastSeenAt: 100, channels: [{ channel: 0, state: 1 }], note: 'x' };
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { assign, raise, setup, SimulatedClock } from 'xstate';
 import { sql } from 'drizzle-orm';
-import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host.ts';
-import { MachineVersionError } from '../../actors/registry.ts';
-import { pruneHistory, readHistory } from '../../actors/store.ts';
+import { ActorHost, StoreRejectedError, type EffectCall } from '../../actors/host/host.ts';
+import { MachineVersionError } from '../../actors/host/registry.ts';
+import { pruneHistory, readHistory } from '../../actors/host/store.ts';
 import {
   DEFAULT_VOLATILE_FLUSH_MS,
   TIMER_INDEX_GRAIN_MS,
@@ -12,10 +12,10 @@ import {
   VOLATILE_FLUSH_CHUNK_ROWS,
   VOLATILE_FLUSH_SPACING_MS,
   VOLATILE_SWEEP_MS,
-} from '../../actors/committer.ts';
+} from '../../actors/host/committer.ts';
 import { until } from '../helpers/wait.ts';
-import { replayActor } from '../../actors/replay.ts';
-import { MachineRegistry } from '../../actors/registry.ts';
+import { replayActor } from '../../actors/host/replay.ts';
+import { MachineRegistry } from '../../actors/host/registry.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
 import { LAMP_AUTO_OFF_MS, lampV1, lampV2 } from '../fixtures/lamp.machine.ts';
 

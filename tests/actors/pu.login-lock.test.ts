@@ -4,14 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { SimulatedClock } from 'xstate';
-import { ActorHost } from '../../actors/host.ts';
-import { MachineRegistry } from '../../actors/registry.ts';
-import { readHistory } from '../../actors/store.ts';
-import { replayActor } from '../../actors/replay.ts';
-import { MACHINES } from '../../actors/index.ts';
-import { puActorId } from '../../actors/pu.machine.ts';
-import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/pu.actions.ts';
-import type { PuContext } from '../../actors/pu.types.ts';
+import { ActorHost } from '../../actors/host/host.ts';
+import { MachineRegistry } from '../../actors/host/registry.ts';
+import { readHistory } from '../../actors/host/store.ts';
+import { replayActor } from '../../actors/host/replay.ts';
+import { MACHINES } from '../../actors/machines/index.ts';
+import { puActorId } from '../../actors/machines/pu.machine.ts';
+import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/machines/pu.actions.ts';
+import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;

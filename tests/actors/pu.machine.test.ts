@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { KEEPALIVE_BACK_REASON, puMachine, REBOOT_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, heartbeatTimeoutMs } from '../../actors/pu.machine.ts';
-import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS, quietKeepalive } from '../../actors/pu.actions.ts';
-import { puV1 } from '../../actors/pu.machine.ts';
-import type { PuEvent } from '../../actors/pu.types.ts';
-import { pureTransition } from '../../actors/transition.ts';
+import { KEEPALIVE_BACK_REASON, puMachine, REBOOT_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, heartbeatTimeoutMs } from '../../actors/machines/pu.machine.ts';
+import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS, quietKeepalive } from '../../actors/machines/pu.actions.ts';
+import { puV1 } from '../../actors/machines/pu.machine.ts';
+import type { PuEvent } from '../../actors/machines/pu.types.ts';
+import { pureTransition } from '../../actors/host/transition.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 

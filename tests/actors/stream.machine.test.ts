@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { DEFAULT_LINGER_MS, INGEST_TIMEOUT_MS, VIEWER_CONNECT_TIMEOUT_MS, streamMachine } from '../../actors/stream.machine.ts';
-import type { StreamEvent } from '../../actors/stream.types.ts';
+import { DEFAULT_LINGER_MS, INGEST_TIMEOUT_MS, VIEWER_CONNECT_TIMEOUT_MS, streamMachine } from '../../actors/machines/stream.machine.ts';
+import type { StreamEvent } from '../../actors/machines/stream.types.ts';
 
 function start() {
   const clock = new SimulatedClock();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { SimulatedClock } from 'xstate';
-import { TIMER_SLICE_MS, TimerQueue, type QueueEntry } from '../../actors/timer-queue.ts';
+import { TIMER_SLICE_MS, TimerQueue, type QueueEntry } from '../../actors/host/timer-queue.ts';
 
 /** Burn real time, as a machine transition does. */
 function busy(ms: number) {

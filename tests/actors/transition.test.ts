@@ -7,10 +7,10 @@
 import { describe, expect, test } from 'bun:test';
 import { assign, setup } from 'xstate';
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { pureInitial, pureTransition, slowTransition, transitionCounts } from '../../actors/transition.ts';
+import { pureInitial, pureTransition, slowTransition, transitionCounts } from '../../actors/host/transition.ts';
 import { counterMachine } from '../../bench/counter.machine.ts';
-import { puMachine } from '../../actors/pu.machine.ts';
-import type { PuEvent } from '../../actors/pu.types.ts';
+import { puMachine } from '../../actors/machines/pu.machine.ts';
+import type { PuEvent } from '../../actors/machines/pu.types.ts';
 
 type Ev = { type: string; [k: string]: unknown };
 

@@ -4,9 +4,9 @@
  * endpoint, the history export and the replay check, and the pages themselves.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { MACHINES } from '../../actors/index.ts';
-import { MachineRegistry } from '../../actors/registry.ts';
-import { replayExport, type HistoryExport } from '../../platform/actor-tools.ts';
+import { MACHINES } from '../../actors/machines/index.ts';
+import { MachineRegistry } from '../../actors/host/registry.ts';
+import { replayExport, type HistoryExport } from '../../services/console/actor-tools.ts';
 import { INSECURE } from '../helpers/platform.ts';
 import { json, startConsoleWorld, tokenOf, type ConsoleWorld } from '../browser/helpers.ts';
 import { openSse } from './sse.ts';

@@ -1,8 +1,8 @@
 /** The machines' diagrams: drawn from the machine definitions, and docs/machines/ kept current. */
 import { describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { MACHINES } from '../../actors/index.ts';
-import { puMachine } from '../../actors/pu.machine.ts';
-import { ANY_STATE, formatDuration, machineGraph, machineSvg } from '../../platform/diagrams.ts';
+import { MACHINES } from '../../actors/machines/index.ts';
+import { puMachine } from '../../actors/machines/pu.machine.ts';
+import { ANY_STATE, formatDuration, machineGraph, machineSvg } from '../../services/console/diagrams.ts';
 import { diagramDrift } from '../../scripts/diagrams.ts';
 
 /** ELK lays out every machine; the first layout warms it up. */

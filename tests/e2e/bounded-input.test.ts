@@ -8,7 +8,7 @@ import { VS_ADDRESS_BUDGET } from '../../routes/vs.routes.ts';
 import { API_BODY_MAX_BYTES } from '../../routes/app.ts';
 import { VR_MAX_FORM_BYTES } from '../../protocol/constants.ts';
 import { API_USER_BUDGET } from '../../routes/auth.ts';
-import { BIND_CODES_OPEN_MAX } from '../../platform/bind.ts';
+import { BIND_CODES_OPEN_MAX } from '../../services/devices/bind.ts';
 
 setDefaultTimeout(60_000);
 

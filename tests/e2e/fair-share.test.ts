@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
 import { until } from '../helpers/wait.ts';
-import { VD_ALARM_BUDGET, VD_BIND_BUDGET, VD_LOGIN_BUDGET, VD_MESSAGE_BUDGET_DEFAULT, VD_OVERRUNS_TO_CLOSE } from '../../platform/vd-budget.ts';
+import { VD_ALARM_BUDGET, VD_BIND_BUDGET, VD_LOGIN_BUDGET, VD_MESSAGE_BUDGET_DEFAULT, VD_OVERRUNS_TO_CLOSE } from '../../services/vd/vd-budget.ts';
 import { LOG_LINES_PER_WINDOW } from '../../lib/log-limit.ts';
 
 setDefaultTimeout(90_000);

@@ -12,10 +12,10 @@ import { until } from '../helpers/wait.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice, tryUpgrade } from '../helpers/vd-client.ts';
 import { postJsonFrom } from '../helpers/source-address.ts';
-import { ADDRESS_DISTINCT_IDS_TO_SLOW, PAIR_DELAY_BASE_MS, PAIR_FREE_FAILURES } from '../../platform/throttle.ts';
-import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/pu.actions.ts';
-import { LOGIN_FAILURE_MIN_MS, LOGIN_REFUSED } from '../../platform/device-auth.ts';
-import { SIGN_IN_FAILURE_MIN_MS, SIGN_IN_REFUSED } from '../../platform/sessions.ts';
+import { ADDRESS_DISTINCT_IDS_TO_SLOW, PAIR_DELAY_BASE_MS, PAIR_FREE_FAILURES } from '../../services/devices/throttle.ts';
+import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/machines/pu.actions.ts';
+import { LOGIN_FAILURE_MIN_MS, LOGIN_REFUSED } from '../../services/devices/device-auth.ts';
+import { SIGN_IN_FAILURE_MIN_MS, SIGN_IN_REFUSED } from '../../services/users/sessions.ts';
 
 /** End-to-end steps wait on real processes and sockets. */
 setDefaultTimeout(120_000);

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type postgres from 'postgres';
-import { COMMIT_WAIT_MAX_MS } from '../../actors/committer.ts';
+import { COMMIT_WAIT_MAX_MS } from '../../actors/host/committer.ts';
 import { pgClient } from '../../db/client.ts';
 import { Recorder, type MediaHooks } from '../../device/index.ts';
 import type { StartRecordParams } from '../../protocol/index.ts';

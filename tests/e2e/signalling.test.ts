@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { until } from '../helpers/wait.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice, tryUpgrade } from '../helpers/vd-client.ts';
-import { PAIR_DELAY_BASE_MS, PAIR_FREE_FAILURES } from '../../platform/throttle.ts';
+import { PAIR_DELAY_BASE_MS, PAIR_FREE_FAILURES } from '../../services/devices/throttle.ts';
 
 /** End-to-end steps wait on real processes and sockets. */
 setDefaultTimeout(60_000);

@@ -4,7 +4,7 @@
  * each `validate(…)` middleware carries. A route added later is found without being listed.
  */
 import type { z } from 'zod';
-import type { Platform } from '../../platform/context.ts';
+import type { Platform } from '../../services/context.ts';
 import { buildApp } from '../../routes/app.ts';
 import { VALIDATION_META, type ValidationMeta } from '../../routes/validate.ts';
 

@@ -9,7 +9,7 @@ import {
   PAIR_MEMORY_MS,
   pairDelayMs,
   sourceOf,
-} from '../../platform/throttle.ts';
+} from '../../services/devices/throttle.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 

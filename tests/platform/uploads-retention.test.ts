@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarms, deviceLogs, snapshots } from '../../db/schema.ts';
 import { silentLog } from '../../lib/log.ts';
-import { Uploads } from '../../platform/uploads.ts';
-import type { Platform } from '../../platform/context.ts';
+import { Uploads } from '../../services/uploads/uploads.ts';
+import type { Platform } from '../../services/context.ts';
 import { freshDataDir, freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;

@@ -27,10 +27,10 @@ import {
 import { TransIdText } from '../../protocol/vd-common.ts';
 import { validateVdParams } from '../../protocol/vd.ts';
 import { VrSegmentName } from '../../protocol/vr.ts';
-import { STREAM_ID_BYTES as PLATFORM_STREAM_ID_BYTES } from '../../platform/live.ts';
-import { CHANNEL_TOKEN_BYTES, SESSION_ID_BYTES } from '../../platform/recording.ts';
-import { SEGMENT_NAME } from '../../platform/recording-urls.ts';
-import { randomToken } from '../../platform/secrets.ts';
+import { STREAM_ID_BYTES as PLATFORM_STREAM_ID_BYTES } from '../../services/live/live.ts';
+import { CHANNEL_TOKEN_BYTES, SESSION_ID_BYTES } from '../../services/recording/recording.ts';
+import { SEGMENT_NAME } from '../../services/recording/recording-urls.ts';
+import { randomToken } from '../../lib/secrets.ts';
 
 const ok = (schema: z.ZodType, value: string) => schema.safeParse(value).success;
 

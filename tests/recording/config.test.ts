@@ -1,7 +1,7 @@
-/** Recording settings from the environment (platform/recording-config.ts). */
+/** Recording settings from the environment (services/recording/recording-config.ts). */
 import { describe, expect, it } from 'bun:test';
 import { ConfigError } from '../../lib/config.ts';
-import { confirmTtlMs, loadRecordingConfig, uploadWaitMs } from '../../platform/recording-config.ts';
+import { confirmTtlMs, loadRecordingConfig, uploadWaitMs } from '../../services/recording/recording-config.ts';
 
 describe('recording configuration', () => {
   it('has defaults: 10 min URLs and confirmations, 7 days of retention, fsync, $DATA_DIR/cs', () => {

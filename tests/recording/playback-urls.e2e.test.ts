@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { PLAYBACK_URL_TTL_S } from '../../platform/recording-config.ts';
+import { PLAYBACK_URL_TTL_S } from '../../services/recording/recording-config.ts';
 import { captureRecording, makeSegments, onlineCam, put, until, userToken, VrClient, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);

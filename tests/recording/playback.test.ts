@@ -1,7 +1,7 @@
 /** Playback helpers: HTTP ranges, time-range queries, signed segment URLs. */
 import { describe, expect, it } from 'bun:test';
-import { parseRange } from '../../platform/recording-playback.ts';
-import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from '../../platform/recording-urls.ts';
+import { parseRange } from '../../services/recording/recording-playback.ts';
+import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from '../../services/recording/recording-urls.ts';
 import { RangeQuery } from '../../protocol/recording-api.ts';
 
 describe('HTTP Range', () => {

@@ -1,7 +1,7 @@
 /** The recording machine's lifecycle on a simulated clock (H.627.2 I.2.14, I.2.15; docs/recording.md). */
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { RECORD_RETRY_MS, RECORD_RPC_DEADLINE_MS, recordingMachine, type RecordingEvent } from '../../actors/recording.machine.ts';
+import { RECORD_RETRY_MS, RECORD_RPC_DEADLINE_MS, recordingMachine, type RecordingEvent } from '../../actors/machines/recording.machine.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 

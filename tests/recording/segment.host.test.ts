@@ -4,13 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { SimulatedClock } from 'xstate';
-import { ActorHost, type EffectCall } from '../../actors/host.ts';
-import { MachineRegistry } from '../../actors/registry.ts';
-import { replayActor } from '../../actors/replay.ts';
-import { readHistory } from '../../actors/store.ts';
+import { ActorHost, type EffectCall } from '../../actors/host/host.ts';
+import { MachineRegistry } from '../../actors/host/registry.ts';
+import { replayActor } from '../../actors/host/replay.ts';
+import { readHistory } from '../../actors/host/store.ts';
 import { sql } from 'drizzle-orm';
-import { recordingV1 } from '../../actors/recording.machine.ts';
-import { REMOVE_RETRY_MS, segmentV1, type SegmentInput } from '../../actors/segment.machine.ts';
+import { recordingV1 } from '../../actors/machines/recording.machine.ts';
+import { REMOVE_RETRY_MS, segmentV1, type SegmentInput } from '../../actors/machines/segment.machine.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;

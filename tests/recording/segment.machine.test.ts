@@ -1,7 +1,7 @@
 /** The segment machine's lifecycle on a simulated clock (H.627.2 9.3.4.1; docs/recording.md). */
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { REMOVE_RETRY_MS, segmentMachine, type SegmentEvent, type SegmentInput } from '../../actors/segment.machine.ts';
+import { REMOVE_RETRY_MS, segmentMachine, type SegmentEvent, type SegmentInput } from '../../actors/machines/segment.machine.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const UPLOAD_TTL = 20_000;

@@ -1,7 +1,7 @@
 /** Vr requests per record session are budgeted (issue #19): a runaway camera gets 429 with Retry-After. */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { VR_SESSION_BUDGET } from '../../platform/recording-vr.ts';
+import { VR_SESSION_BUDGET } from '../../services/recording/recording-vr.ts';
 import { captureRecording, onlineCam, until, userToken, VrClient, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);

@@ -3,14 +3,14 @@
  * API's problem JSON, the device-facing `{"info"}`, and the Vd `err` of a message whose handler
  * needs the database; all with a 5xx, Retry-After where HTTP has it, and never the driver's words.
  */
-import { VdBudgets } from '../../platform/vd-budget.ts';
+import { VdBudgets } from '../../services/vd/vd-budget.ts';
 import { describe, expect, it } from 'bun:test';
 import { Hono } from 'hono';
 import { silentLog } from '../../lib/log.ts';
-import { DomainError } from '../../platform/errors.ts';
-import { ERR_UNAVAILABLE, INBOUND, InboundError, UNAVAILABLE_MSG } from '../../platform/vd-inbound.ts';
-import type { Platform } from '../../platform/context.ts';
-import type { VdConnection } from '../../platform/vd-connections.ts';
+import { DomainError } from '../../services/errors.ts';
+import { ERR_UNAVAILABLE, INBOUND, InboundError, UNAVAILABLE_MSG } from '../../services/vd/vd-inbound.ts';
+import type { Platform } from '../../services/context.ts';
+import type { VdConnection } from '../../services/vd/vd-connections.ts';
 import { DB_UNAVAILABLE_DETAIL, DB_UNAVAILABLE_INFO, deviceUnavailableHandler, problemHandler, UNAVAILABLE_RETRY_AFTER_S } from '../../routes/problem.ts';
 
 /** What Drizzle throws when postgres.js could not reach a database that refuses connections. */

@@ -3,7 +3,7 @@
  * (re)connection the platform says `ready` once it is subscribed: the page then (re)loads what it
  * shows, so nothing that happened while it was away is missed.
  */
-import type { DeviceFeedStatus, TransitionFeedEvent } from '../../platform/event-feed.ts';
+import type { DeviceFeedStatus, TransitionFeedEvent } from '../../services/console/event-feed.ts';
 import { api } from './api.ts';
 
 export type { DeviceFeedStatus, TransitionFeedEvent };

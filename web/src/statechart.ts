@@ -1,6 +1,6 @@
 /**
  * A machine's statechart in the page: the SVG the platform draws from the machine definition
- * (platform/diagrams.ts), inlined so states can be highlighted by their `data-state` path.
+ * (services/console/diagrams.ts), inlined so states can be highlighted by their `data-state` path.
  */
 import { api, ApiError } from './api.ts';
 

@@ -8,8 +8,8 @@
  * with `DELETE …/live?stream_id=`; the stream lingers for other viewers, then the camera stops.
  */
 import type MpegtsDefault from 'mpegts.js';
-import type { LiveTicket } from '../../../platform/live.ts';
-import type { StreamContext } from '../../../actors/stream.types.ts';
+import type { LiveTicket } from '../../../services/live/live.ts';
+import type { StreamContext } from '../../../actors/machines/stream.types.ts';
 import { api, CSRF_HEADER, explain } from '../api.ts';
 import { progress, statusLine, type Progress } from '../action.ts';
 import { announce, h, replace } from '../dom.ts';

@@ -7,7 +7,7 @@
  */
 import type HlsDefault from 'hls.js';
 import hlsWorkerUrl from 'hls.js/dist/hls.worker.js' with { type: 'file' };
-import type { PlaybackSegment } from '../../../platform/recording-playback.ts';
+import type { PlaybackSegment } from '../../../services/recording/recording-playback.ts';
 import { announce } from '../dom.ts';
 import { progress, type Progress } from '../action.ts';
 import { fmtClock, mseProblem, onThisOrigin } from './media.ts';

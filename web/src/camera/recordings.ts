@@ -5,9 +5,9 @@
  * refreshed as segments are confirmed); a click plays from that time (hls.js over
  * `…/playback.m3u8`); and a range downloads as one MPEG-TS file (`…/download`).
  */
-import type { SessionView } from '../../../platform/recording.ts';
-import type { Listing, PlaybackSegment } from '../../../platform/recording-playback.ts';
-import type { RecordingContext } from '../../../actors/recording.types.ts';
+import type { SessionView } from '../../../services/recording/recording.ts';
+import type { Listing, PlaybackSegment } from '../../../services/recording/recording-playback.ts';
+import type { RecordingContext } from '../../../actors/machines/recording.types.ts';
 import { api, ApiError, explain } from '../api.ts';
 import { act, progress, statusLine, type Progress } from '../action.ts';
 import { announce, field, fmtTime, h, replace } from '../dom.ts';

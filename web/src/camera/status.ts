@@ -1,5 +1,5 @@
 /** How a camera's state reads in the console. */
-import type { DeviceStatus } from '../../../platform/devices.ts';
+import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { h } from '../dom.ts';
 
 /** A badge: online / offline / rebooting / upgrading…, with the reason as its title. */

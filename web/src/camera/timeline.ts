@@ -6,7 +6,7 @@
  * plays, [ and ] set the download range). Positions are set through the CSSOM, which the console's
  * CSP allows (it forbids style attributes).
  */
-import type { Gap } from '../../../platform/recording-playback.ts';
+import type { Gap } from '../../../services/recording/recording-playback.ts';
 import { h, replace } from '../dom.ts';
 import { fmtClock, fmtDuration } from './media.ts';
 

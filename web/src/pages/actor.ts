@@ -3,9 +3,9 @@
  * timeline, stepping through it (the highlight, the context at that step and its diff to the step
  * before follow), pending timers, related actors, the history export and the replay check.
  */
-import type { ActorView } from '../../../actors/host.ts';
-import type { HistoryEntry } from '../../../actors/store.ts';
-import type { ReplayVerdict } from '../../../actors/replay.ts';
+import type { ActorView } from '../../../actors/host/host.ts';
+import type { HistoryEntry } from '../../../actors/host/store.ts';
+import type { ReplayVerdict } from '../../../actors/host/replay.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { card, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts';

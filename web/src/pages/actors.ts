@@ -1,5 +1,5 @@
 /** Every actor (PU, stream, recording, segment), filterable by type, state, device and time, live. */
-import type { ActorView } from '../../../actors/host.ts';
+import type { ActorView } from '../../../actors/host/host.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { field, fmtRelative, fmtTime, h, replace } from '../dom.ts';

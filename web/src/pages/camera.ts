@@ -4,7 +4,7 @@
  * upgrade with progress, reboots and logs.
  * The status is kept live by the event feed.
  */
-import type { DeviceStatus } from '../../../platform/devices.ts';
+import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { ALARM_TYPES, DISK_STATE } from '../../../protocol/constants.ts';
 import { api, rpc } from '../api.ts';
 import { act, statusLine } from '../action.ts';

@@ -1,5 +1,5 @@
 /** The cameras a person may see, their state kept live by the event feed; "Add a camera" (Bind). */
-import type { DeviceStatus } from '../../../platform/devices.ts';
+import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { announce, fmtRelative, fmtTime, h, replace } from '../dom.ts';

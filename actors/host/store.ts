@@ -1,0 +1,293 @@
+/**
+ * The actor store's SQL: one statement per group-commit batch, and the reads that rehydrate
+ * actors, arm timers at start and page through history. Runs unchanged on PostgreSQL and PGlite.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import type { ContextChanges } from './diff.ts';
+import { applyChanges } from './diff.ts';
+
+/** A pending delayed event as persisted in `actors.timers`. */
+export interface PersistedTimer {
+  id: string;
+  /** Epoch ms at which it fires. */
+  due: number;
+  gen: number;
+  event: { type: string } & Record<string, unknown>;
+}
+
+/** The actor row as the committer writes it. */
+export interface ActorRowWrite {
+  id: string;
+  type: string;
+  machine_id: string;
+  machine_version: number;
+  /** null: insert a new actor; else the seq the row must still have (fencing). */
+  base_seq: number | null;
+  seq: number;
+  status: string;
+  state_key: string;
+  value: unknown;
+  /** The full context, or null to keep the stored one (the event diffs carry the change). */
+  context: unknown | null;
+  history_value: unknown;
+  timers: PersistedTimer[];
+  next_timer_at: number | null;
+  device_id: string | null;
+  parent_id: string | null;
+  /** Epoch ms of the write. */
+  at: number;
+}
+
+/** One event-log row as the committer writes it. */
+export interface EventRowWrite {
+  actor_id: string;
+  seq: number;
+  at: number;
+  machine_version: number;
+  event: unknown;
+  value: unknown;
+  changes: ContextChanges;
+  context: unknown | null;
+}
+
+/** The group-commit statement ($1 actor rows, $2 event rows, $3 ids appending events only), prepared once per connection. */
+const COMMIT_SQL = `
+  WITH a AS MATERIALIZED (SELECT * FROM h627_actor_rows($1::text::json)),
+  ins AS (
+    INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
+      history_value, timers, next_timer_at, device_id, parent_id, created_at, updated_at)
+    SELECT id, type, machine_id, machine_version, seq, status, state_key, value, context, seq, history_value,
+      timers, to_timestamp(next_timer_at::float8 / 1000), device_id, parent_id,
+      to_timestamp(at::float8 / 1000), to_timestamp(at::float8 / 1000)
+    FROM a WHERE base_seq IS NULL
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+  ),
+  upd AS (
+    UPDATE actors t SET seq = a.seq, status = a.status, state_key = a.state_key, value = a.value,
+      context = coalesce(a.context, t.context),
+      context_seq = CASE WHEN a.context IS NULL THEN t.context_seq ELSE a.seq END,
+      history_value = a.history_value, timers = a.timers,
+      next_timer_at = to_timestamp(a.next_timer_at::float8 / 1000), updated_at = to_timestamp(a.at::float8 / 1000)
+    FROM a WHERE a.base_seq IS NOT NULL AND t.id = a.id AND t.seq = a.base_seq
+    RETURNING t.id
+  ),
+  ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd
+    UNION ALL SELECT value AS id FROM json_array_elements_text($3::text::json)),
+  ev AS (
+    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context)
+    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context
+    FROM json_to_recordset($2::text::json) AS e(actor_id text, seq bigint, at bigint, machine_version int,
+      event json, value json, changes json, context json)
+    WHERE e.actor_id IN (SELECT id FROM ok)
+    RETURNING 1
+  )
+  SELECT a.id FROM a WHERE a.id NOT IN (SELECT id FROM ins UNION ALL SELECT id FROM upd)`;
+
+/**
+ * Write one batch in one statement: insert new actor rows, update existing rows whose seq still
+ * matches, and append the events of exactly those actors plus of `eventOnly` actors (whose row
+ * needs no update this time). Returns the ids whose row was not written: each lost a race (another
+ * writer, or it already existed). Only refusals come back, so a batch of thousands of actors
+ * returns no rows in the usual case. The log itself fences writers: `(actor_id, seq)`
+ * is the primary key, so a stale writer's event fails the statement (SQLSTATE 23505), never
+ * interleaves; the caller then isolates that actor and keeps the rest of the batch. `events` are
+ * the event rows already serialised ({@link EventRowWrite} as JSON, one string each).
+ */
+export async function commitBatch(db: Db, actors: ActorRowWrite[], events: string[], eventOnly: string[]): Promise<Set<string>> {
+  // Separate parameters, each parsed once: a json value is re-parsed by every operator applied to it.
+  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [JSON.stringify(actors), `[${events.join(',')}]`, JSON.stringify(eventOnly)]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** An actor row as read back (its context and seq brought up to the head of its log). */
+export interface ActorRow {
+  id: string;
+  /** The seq the stored row was written at (the fencing base of its next row update). */
+  row_seq: number;
+  type: string;
+  machine_id: string;
+  machine_version: number;
+  seq: number;
+  status: string;
+  state_key: string;
+  value: unknown;
+  context: Record<string, unknown>;
+  context_seq: number;
+  history_value: unknown;
+  timers: PersistedTimer[];
+  device_id: string | null;
+  parent_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const ACTOR_COLUMNS = sql`id, seq AS row_seq, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
+  history_value, timers, device_id, parent_id,
+  (extract(epoch from created_at) * 1000)::float8 AS created_at,
+  (extract(epoch from updated_at) * 1000)::float8 AS updated_at`;
+
+/** Read one actor row, or undefined, with its context brought up to its seq. */
+export async function loadActorRow(db: Db, id: string): Promise<ActorRow | undefined> {
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ${id}`);
+  return (await foldContexts(db, rows))[0];
+}
+
+/** Read several actor rows (those that exist), each brought up to the head of its log. */
+export async function loadActorRows(db: Db, ids: string[]): Promise<ActorRow[]> {
+  if (ids.length === 0) return [];
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE id IN (${list})`);
+  return foldContexts(db, rows);
+}
+
+/** Whether an actor row exists. */
+export async function actorExists(db: Db, id: string): Promise<boolean> {
+  return (await db.rows(sql`SELECT 1 FROM actors WHERE id = ${id}`)).length > 0;
+}
+
+/**
+ * Bring each row to the head of its log: the row's state, timers and status are always current
+ * (the committer writes the row whenever they change), but its context is as of `context_seq`
+ * and its seq may lag; the logged diffs after `context_seq` complete them.
+ */
+async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
+  if (rows.length === 0) return rows;
+  const ids = sql.join(
+    rows.map((r) => sql`${r.id}`),
+    sql`, `,
+  );
+  const diffs = await db.rows<{ actor_id: string; seq: number; changes: ContextChanges }>(sql`SELECT e.actor_id, e.seq, e.changes
+    FROM actors a JOIN actor_events e ON e.actor_id = a.id AND e.seq > a.context_seq
+    WHERE a.id IN (${ids}) ORDER BY e.actor_id, e.seq`);
+  const byId = new Map(rows.map((r) => [r.id, r] as const));
+  for (const d of diffs) {
+    const r = byId.get(d.actor_id);
+    if (!r) continue;
+    r.context = applyChanges(r.context, d.changes);
+    r.seq = Math.max(r.seq, d.seq);
+    r.context_seq = r.seq;
+  }
+  return rows;
+}
+
+/** Actors with pending timers and their earliest due time (epoch ms): armed at start. */
+export async function loadTimerIndex(db: Db): Promise<Array<{ id: string; due: number }>> {
+  return db.rows(sql`SELECT id, (extract(epoch from next_timer_at) * 1000)::float8 AS due
+    FROM actors WHERE next_timer_at IS NOT NULL`);
+}
+
+/** Filters of {@link listActorRows}. */
+export interface ActorFilter {
+  type?: string;
+  /** Exact state key, or a prefix of it (`online` matches `online.idle`). */
+  state?: string;
+  deviceId?: string;
+  parentId?: string;
+  /** Only actors updated at or after this epoch ms. */
+  since?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** Default and largest page of actor lists. */
+export const ACTOR_PAGE_DEFAULT = 100;
+export const ACTOR_PAGE_MAX = 1000;
+
+/** List actor rows by type, state, device, parent or update time, newest first. */
+export async function listActorRows(db: Db, f: ActorFilter): Promise<ActorRow[]> {
+  const where = [sql`true`];
+  if (f.type) where.push(sql`type = ${f.type}`);
+  if (f.state) where.push(sql`(state_key = ${f.state} OR state_key LIKE ${`${f.state}.%`})`);
+  if (f.deviceId) where.push(sql`device_id = ${f.deviceId}`);
+  if (f.parentId) where.push(sql`parent_id = ${f.parentId}`);
+  if (f.since !== undefined) where.push(sql`updated_at >= to_timestamp(${f.since / 1000})`);
+  const limit = Math.min(f.limit ?? ACTOR_PAGE_DEFAULT, ACTOR_PAGE_MAX);
+  const rows = await db.rows<ActorRow>(sql`SELECT ${ACTOR_COLUMNS} FROM actors WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY updated_at DESC, id LIMIT ${limit} OFFSET ${f.offset ?? 0}`);
+  return foldContexts(db, rows);
+}
+
+/** Count actors by type and state key (for /metrics). */
+export async function countActorsByState(db: Db): Promise<Array<{ type: string; state_key: string; n: number }>> {
+  return db.rows(sql`SELECT type, state_key, count(*)::int AS n FROM actors GROUP BY type, state_key`);
+}
+
+/** One history entry: the event and the state and full context after it. */
+export interface HistoryEntry {
+  seq: number;
+  at: number;
+  machineVersion: number;
+  event: { type: string } & Record<string, unknown>;
+  value: unknown;
+  changes: ContextChanges;
+  context: Record<string, unknown>;
+  /** Whether the row stores its full context (a checkpoint), rather than only the diff. */
+  checkpoint: boolean;
+}
+
+interface EventRow {
+  seq: number;
+  at: number;
+  machine_version: number;
+  event: HistoryEntry['event'];
+  value: unknown;
+  changes: ContextChanges;
+  context: Record<string, unknown> | null;
+}
+
+/** Read history rows with seq > after (at most limit), each with its full context rebuilt. */
+export async function readHistory(db: Db, actorId: string, after: number, limit: number): Promise<HistoryEntry[]> {
+  // Start from the last checkpoint at or before the first wanted row, then fold diffs forward.
+  const cp = await db.rows<{ seq: number }>(sql`SELECT coalesce(max(seq), 0)::bigint AS seq FROM actor_events
+    WHERE actor_id = ${actorId} AND seq <= ${after + 1} AND context IS NOT NULL`);
+  const from = cp[0]?.seq ?? 0;
+  const rows = await db.rows<EventRow>(sql`SELECT seq, (extract(epoch from at) * 1000)::float8 AS at, machine_version,
+      event, value, changes, context
+    FROM actor_events WHERE actor_id = ${actorId} AND seq >= ${from} AND seq <= ${after + limit}
+    ORDER BY seq`);
+  const out: HistoryEntry[] = [];
+  let ctx: Record<string, unknown> = {};
+  for (const r of rows) {
+    ctx = r.context ?? applyChanges(ctx, r.changes);
+    if (r.seq > after) {
+      out.push({
+        seq: r.seq,
+        at: r.at,
+        machineVersion: r.machine_version,
+        event: r.event,
+        value: r.value,
+        changes: r.changes,
+        context: ctx,
+        checkpoint: r.context !== null,
+      });
+    }
+  }
+  return out;
+}
+
+/** Ids of every actor (for the replay check), in id order. */
+export async function allActorIds(db: Db): Promise<string[]> {
+  return (await db.rows<{ id: string }>(sql`SELECT id FROM actors ORDER BY id`)).map((r) => r.id);
+}
+
+/**
+ * Forget history older than `cutoffMs`, keeping for each actor the last checkpoint row (full
+ * context) before the cutoff and everything after it, and never a row the actor's own stored
+ * context still needs to be folded from. Returns the rows deleted.
+ */
+export async function pruneHistory(db: Db, cutoffMs: number): Promise<number> {
+  const rows = await db.rows<{ n: number }>(sql`WITH k AS (
+      SELECT actor_id, max(seq) AS keep_from FROM actor_events
+      WHERE at < to_timestamp(${cutoffMs}::float8 / 1000) AND context IS NOT NULL GROUP BY actor_id
+    ), d AS (
+      DELETE FROM actor_events e USING k, actors a
+      WHERE e.actor_id = k.actor_id AND a.id = k.actor_id AND e.seq < k.keep_from AND e.seq <= a.context_seq
+      RETURNING 1
+    ) SELECT count(*)::int AS n FROM d`);
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,320 @@
+/**
+ * The pu actor: one per provisioned device (premises unit). Its machine is the device's
+ * lifecycle as the platform sees it (H.627.2 9.3.1, 9.3.2; NOTES 3): provisioned → scheduled (Vs)
+ * → online (Vd login, keepalives) → offline (nothing heard for 3 heartbeat intervals; a closed
+ * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told.
+ * Every top-level transition records its reason and time (`reason`, `since`).
+ */
+import { assign, cancel, enqueueActions, raise, setup } from 'xstate';
+import { OFFLINE_AFTER_HB_INTERVALS } from '../../protocol/constants.ts';
+import type { MachineDef } from '../host/registry.ts';
+import * as a from './pu.actions.ts';
+import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
+
+export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
+
+/** How long a rebooting device may stay away before it counts as offline (platform's choice). */
+export const REBOOT_TIMEOUT_MS = 5 * 60_000;
+/** How long a device told to reschedule may take to come back through Vs and Vd (platform's choice). */
+export const RESCHEDULE_TIMEOUT_MS = 5 * 60_000;
+/** Longest firmware upgrade, download and install and restart (platform's choice). */
+export const UPGRADE_TIMEOUT_MS = 30 * 60_000;
+/** How often QueryUpgrade is polled while upgrading (platform's choice). */
+export const UPGRADE_POLL_INTERVAL_MS = 2_000;
+/**
+ * The heartbeat timer's id. It is lazy: what the device sends only moves `lastSeenAt`; when the
+ * timer comes due it goes offline if nothing was heard for the timeout, else re-arms for the
+ * timeout after the last message. So a keepalive changes no timer (no row write, no timer-queue
+ * entry), and offline still comes exactly 3 intervals after the last message.
+ */
+const HEARTBEAT_TIMER = 'heartbeat';
+/** The upgrade poll timer's id. */
+const UPGRADE_POLL_TIMER = 'upgrade.poll';
+
+/** Silence after which a device is offline: 3 heartbeat intervals (NOTES 3; I.2.2 hb_interval). */
+export function heartbeatTimeoutMs(context: PuContext): number {
+  return context.hbIntervalS * OFFLINE_AFTER_HB_INTERVALS * 1000;
+}
+
+/** The `vd.send` effect of an accepted command: the RPC service holds its params (never logged). */
+const SEND_COMMAND = {
+  type: 'vd.send',
+  params: ({ event }: { event: PuEvent }) => (event.type === 'cmd.request' ? { reqId: event.reqId, name: event.name } : { reqId: '', name: '' }),
+} as const;
+
+/** Why an offline device is online again when a keepalive arrives on its open connection. */
+export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
+
+/** Actor id of a device's pu actor. */
+export function puActorId(deviceId: string): string {
+  return `pu:${deviceId}`;
+}
+
+export const puMachine = setup({
+  types: {} as { context: PuContext; events: PuEvent; input: PuInput },
+  delays: {
+    REBOOT_TIMEOUT: REBOOT_TIMEOUT_MS,
+    RESCHEDULE_TIMEOUT: RESCHEDULE_TIMEOUT_MS,
+    UPGRADE_TIMEOUT: UPGRADE_TIMEOUT_MS,
+  },
+  guards: {
+    connected: ({ context }) => context.connected,
+    sameConnection: ({ context, event }) => event.type === 'vd.disconnected' && event.connId === context.connId,
+    /** The event came over the device's current, still open connection. */
+    currentConnection: ({ context, event }) => event.type === 'vd.keepalive' && context.connected && event.connId === context.connId,
+    isCommand: ({ context, event }, name: string) => event.type === 'cmd.request' && event.name === name && context.connected,
+    upgradeFinished: ({ event }) =>
+      event.type === 'cmd.result' &&
+      event.name === 'QueryUpgrade' &&
+      event.ok &&
+      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'done',
+    upgradeFailed: ({ event }) =>
+      event.type === 'cmd.result' &&
+      event.name === 'QueryUpgrade' &&
+      event.ok &&
+      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
+    runsTargetFirmware: ({ context, event }) =>
+      event.type === 'vd.connected' && Boolean(context.upgrade) && event.firmwareModel === context.upgrade!.firmwareModel,
+    /**
+     * Enough failed logins in a row for the hard lock, and not locked already. The count comes with
+     * the event (the platform read it from this actor's answer to `login.failed`): it is volatile
+     * in the context, and a guard reading it would not replay.
+     */
+    hardLockDue: ({ context, event }) =>
+      event.type === 'login.tooManyFailures' && event.failures >= a.LOGIN_FAILURES_TO_LOCK && !((context.login?.lockedUntil ?? 0) > a.at(event)),
+    /** Nothing heard for the heartbeat timeout by the time the timer came due. */
+    silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
+  },
+  actions: {
+    enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
+    connected: assign(a.onConnected),
+    disconnected: assign(a.onDisconnected),
+    keepalive: assign(a.onKeepalive),
+    heard: assign(({ event }) => ({ lastSeenAt: (event as { at?: number }).at })),
+    serverInfo: assign(a.onServerInfo),
+    scheduled: assign(a.onScheduled),
+    loginFailed: assign(a.onLoginFailed),
+    loginLocked: assign(a.onLoginLocked),
+    loginUnlocked: assign(a.onLoginUnlocked),
+    alarm: assign(a.onAlarm),
+    battery: assign(a.onBattery),
+    bound: assign(a.onBound),
+    bindRejected: assign(a.onBindRejected),
+    logDone: assign(a.onLogDone),
+    commandSent: assign(a.onCommandSent),
+    commandResult: assign(a.onCommandResult),
+    startUpgrade: assign(a.onStartUpgrade),
+    upgradeOutcome: assign(({ context, event }, p: { status: 'done' | 'error'; error?: string }) => a.onUpgradeOutcome({ context, event }, p)),
+    countPoll: assign(a.onUpgradePoll),
+    forget: assign(a.onDeprovisioned),
+    reprovision: assign(a.onReprovisioned),
+    /**
+     * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
+     * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
+     */
+    armHeartbeat: enqueueActions(({ enqueue, context, event }) => {
+      const now = a.at(event);
+      const ms = heartbeatTimeoutMs(context);
+      let due = (context.lastSeenAt ?? now) + ms;
+      if (due <= now) due = now + ms;
+      enqueue.cancel(HEARTBEAT_TIMER);
+      enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
+    }),
+    stopHeartbeat: cancel(HEARTBEAT_TIMER),
+    schedulePoll: raise({ type: 'upgrade.poll' }, { id: UPGRADE_POLL_TIMER, delay: UPGRADE_POLL_INTERVAL_MS }),
+    stopPoll: cancel(UPGRADE_POLL_TIMER),
+    /** Effect: send a Vd message to the device (params kept by the RPC service, never in the log). */
+    'vd.send': (_, _p: { reqId: string; name: string; params?: Record<string, unknown> }) => {},
+    /** Effect: close the device's Vd connection. */
+    'vd.close': (_, _p: { reason: string }) => {},
+  },
+}).createMachine({
+  id: 'pu',
+  context: ({ input }) => a.initialContext(input),
+  initial: 'provisioned',
+  on: {
+    'login.failed': { actions: 'loginFailed' },
+    'login.tooManyFailures': { guard: 'hardLockDue', actions: 'loginLocked' },
+    'login.unlocked': { actions: 'loginUnlocked' },
+    'device.bound': { actions: 'bound' },
+    'bind.rejected': { actions: 'bindRejected' },
+    'vd.logDone': { actions: 'logDone' },
+    'cmd.result': { actions: 'commandResult' },
+    'device.deprovisioned': {
+      target: '.deprovisioned',
+      actions: [
+        'forget',
+        'stopHeartbeat',
+        'stopPoll',
+        { type: 'vd.close', params: { reason: 'device deprovisioned' } },
+        { type: 'enter', params: { reason: 'deprovisioned by an admin' } },
+      ],
+    },
+  },
+  states: {
+    provisioned: {
+      on: {
+        'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in' } }] },
+      },
+    },
+    scheduled: {
+      on: {
+        'vs.scheduled': { actions: 'scheduled' },
+        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in' } }] },
+      },
+    },
+    online: {
+      initial: 'ready',
+      entry: 'armHeartbeat',
+      on: {
+        'vd.keepalive': { actions: 'keepalive' },
+        'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] }, // the interval may have changed
+        'vd.message': { actions: 'heard' },
+        'vd.alarm': { actions: 'alarm' },
+        'vd.battery': { actions: 'battery' },
+        'vd.connected': { actions: ['connected', 'armHeartbeat'] },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+        'vs.scheduled': { actions: 'scheduled' },
+      },
+      states: {
+        ready: {
+          on: {
+            'heartbeat.expired': [
+              { guard: 'silent', target: '#pu.offline', actions: { type: 'enter', params: { reason: 'no message for 3 heartbeat intervals' } } },
+              { actions: 'armHeartbeat' },
+            ],
+            'cmd.request': [
+              {
+                guard: { type: 'isCommand', params: 'RebootDevice' },
+                target: 'rebooting',
+                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }],
+              },
+              {
+                guard: { type: 'isCommand', params: 'Reschedule' },
+                target: 'rescheduling',
+                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }],
+              },
+              {
+                guard: { type: 'isCommand', params: 'UpgradeFirmware' },
+                target: 'upgrading',
+                actions: ['commandSent', SEND_COMMAND, 'startUpgrade', { type: 'enter', params: { reason: 'UpgradeFirmware sent' } }],
+              },
+              { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
+            ],
+          },
+        },
+        upgrading: {
+          entry: 'schedulePoll',
+          exit: 'stopPoll',
+          after: {
+            UPGRADE_TIMEOUT: {
+              target: 'ready',
+              actions: [
+                { type: 'upgradeOutcome', params: { status: 'error', error: 'upgrade timed out' } },
+                { type: 'enter', params: { reason: 'upgrade timed out' } },
+              ],
+            },
+          },
+          on: {
+            'heartbeat.expired': { actions: 'armHeartbeat' }, // silent while it installs: never offline here (UPGRADE_TIMEOUT bounds it), but keep checking
+            'upgrade.poll': [
+              {
+                guard: 'connected',
+                actions: [
+                  'countPoll',
+                  {
+                    type: 'vd.send',
+                    params: ({ context }) => ({ reqId: `${context.deviceId}:upgrade-poll:${context.upgrade?.polls ?? 0}`, name: 'QueryUpgrade' }),
+                  },
+                  'schedulePoll',
+                ],
+              },
+              { actions: 'schedulePoll' },
+            ],
+            'cmd.result': [
+              {
+                guard: 'upgradeFinished',
+                target: 'rebooting',
+                actions: [
+                  'commandResult',
+                  { type: 'upgradeOutcome', params: { status: 'done' } },
+                  'stopHeartbeat',
+                  { type: 'enter', params: { reason: 'upgrade done; the device restarts' } },
+                ],
+              },
+              {
+                guard: 'upgradeFailed',
+                target: 'ready',
+                actions: [
+                  'commandResult',
+                  { type: 'upgradeOutcome', params: { status: 'error', error: 'the device reported an upgrade error' } },
+                  { type: 'enter', params: { reason: 'upgrade failed' } },
+                ],
+              },
+              { actions: 'commandResult' },
+            ],
+            'vd.connected': [
+              {
+                guard: 'runsTargetFirmware',
+                target: 'ready',
+                actions: [
+                  'connected',
+                  'armHeartbeat',
+                  { type: 'upgradeOutcome', params: { status: 'done' } },
+                  { type: 'enter', params: { reason: 'back with the new firmware' } },
+                ],
+              },
+              { actions: ['connected', 'armHeartbeat'] },
+            ],
+            'cmd.request': { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
+          },
+        },
+        rebooting: {
+          after: { REBOOT_TIMEOUT: { target: '#pu.offline', actions: { type: 'enter', params: { reason: 'did not come back after a reboot' } } } },
+          on: {
+            'vd.keepalive': { actions: 'keepalive' }, // still up: the reboot has not begun
+            'vd.connected': { target: 'ready', actions: ['connected', 'armHeartbeat', { type: 'enter', params: { reason: 'back after a reboot' } }] },
+          },
+        },
+        rescheduling: {
+          after: { RESCHEDULE_TIMEOUT: { target: '#pu.offline', actions: { type: 'enter', params: { reason: 'did not come back after Reschedule' } } } },
+          on: {
+            'vd.keepalive': { actions: 'keepalive' },
+            'vd.connected': { target: 'ready', actions: ['connected', 'armHeartbeat', { type: 'enter', params: { reason: 'back after rescheduling' } }] },
+          },
+        },
+      },
+    },
+    offline: {
+      on: {
+        // Heard from again on the connection that never closed (it went offline while the platform
+        // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
+        'vd.keepalive': { guard: 'currentConnection', target: 'online', actions: ['keepalive', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }] },
+        'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server again' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in again' } }] },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+      },
+    },
+    deprovisioned: {
+      on: {
+        'device.provisioned': { target: 'provisioned', actions: ['reprovision', { type: 'enter', params: { reason: 'provisioned again' } }] },
+        'login.failed': {},
+        'login.tooManyFailures': {},
+      },
+    },
+  },
+});
+
+/**
+ * The pu machine as the host registers it. Changes of these alone are not history rows: the
+ * last-seen time, when and from where the device last asked Vs, and its failed logins in a row
+ * and the last of them (requests anyone can repeat: they must not grow the history, issue #19).
+ */
+export const puV1: MachineDef = {
+  type: 'pu',
+  version: 1,
+  machine: puMachine,
+  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'],
+  quiet: a.quietKeepalive,
+};

@@ -1,0 +1,122 @@
+/**
+ * The recording actor: one per record session of one PU channel (H.627.2 9.3.4, I.2.14, I.2.15;
+ * NOTES 16). starting (StartRecord sent) → recording (the PU acknowledged; it now creates,
+ * uploads and confirms segments over Vr on its own) → stopping (StopRecord) → stopped; failed
+ * with the reason when StartRecord fails or the PU goes offline. A failed session is still wanted:
+ * it starts again when the PU comes back online (and after a timeout, on a timer).
+ */
+import { assign, setup } from 'xstate';
+import type { MachineDef } from '../host/registry.ts';
+import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
+import type { RecordingContext, RecordingEvent, RecordingInput } from './recording.types.ts';
+
+export type { RecordParams, RecordingContext, RecordingEvent, RecordingInput, RecordFailureKind } from './recording.types.ts';
+
+/** A StartRecord/StopRecord whose result never came back (the process died mid-RPC) counts as timed out after this. */
+export const RECORD_RPC_DEADLINE_MS = (RPC_TIMEOUT_S + 10) * 1000;
+/** A session that failed on a timeout (the PU is connected but did not answer) tries again after this. */
+export const RECORD_RETRY_MS = 60_000;
+
+/** Actor id of a record session. */
+export function recordingActorId(sessionId: string): string {
+  return `rec:${sessionId}`;
+}
+
+const at = (e: { at?: number }) => e.at ?? 0;
+const stamp = (context: RecordingContext, e: { at?: number }) => e.at ?? context.since;
+const enter = (reason: string) => ({ type: 'enter' as const, params: { reason } });
+
+export const recordingMachine = setup({
+  types: {} as { context: RecordingContext; events: RecordingEvent; input: RecordingInput },
+  delays: { RPC_DEADLINE: RECORD_RPC_DEADLINE_MS, RETRY: RECORD_RETRY_MS },
+  guards: {
+    /** The answer to the latest StartRecord. */
+    started: ({ context, event }) => event.type === 'record.result' && event.op === 'start' && event.attempt === context.attempt && event.ok,
+    startFailed: ({ context, event }) => event.type === 'record.result' && event.op === 'start' && event.attempt === context.attempt && !event.ok,
+    stopAnswered: ({ event }) => event.type === 'record.result' && event.op === 'stop',
+    retryable: ({ context }) => context.lastError?.kind === 'timeout',
+  },
+  actions: {
+    enter: assign(({ context, event }, p: { reason: string }) => ({ since: stamp(context, event), reason: p.reason })),
+    nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
+    started: assign(({ event }) => ({ startedAt: at(event) })),
+    /** Record a failed RPC, with the device's words. */
+    failure: assign(({ event }) => {
+      if (event.type !== 'record.result') return {};
+      const kind = event.kind ?? 'err';
+      return {
+        lastError: { at: at(event), op: event.op, kind, ...(event.code !== undefined ? { code: event.code } : {}), msg: event.msg ?? '' },
+        since: at(event),
+        reason: `${event.op === 'start' ? 'StartRecord' : 'StopRecord'} failed: ${kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? kind)}`,
+      };
+    }),
+    rpcLost: assign(({ event }, p: { op: 'start' | 'stop' }) => ({
+      lastError: { at: at(event), op: p.op, kind: 'timeout' as const, msg: 'no result (the platform restarted during the call?)' },
+    })),
+    offline: assign(({ event }) => ({
+      since: at(event),
+      reason: `the PU went offline${event.type === 'pu.offline' ? ` (${event.reason})` : ''}`,
+      lastError: { at: at(event), op: 'start' as const, kind: 'offline' as const, msg: event.type === 'pu.offline' ? event.reason : 'offline' },
+    })),
+    stopAsked: assign(({ event }) => (event.type === 'record.stop' && event.by ? { stoppedBy: event.by } : {})),
+    stopped: assign(({ context, event }) => {
+      let reason = 'stopped';
+      if (event.type !== 'record.result') reason = 'stopped (StopRecord unanswered)';
+      else if (!event.ok) reason = `stopped (StopRecord failed: ${event.kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? event.kind)})`;
+      return { stoppedAt: stamp(context, event), since: stamp(context, event), reason };
+    }),
+    /** Effect: send StartRecord for this session (cbk_url from the session's table row). */
+    'recording.start': (_, _p: { attempt: number }) => {},
+    /** Effect: send StopRecord for this session. */
+    'recording.stop': () => {},
+    /** Effect: close the session's row (another session may start on the channel). */
+    'recording.closed': () => {},
+  },
+}).createMachine({
+  id: 'recording',
+  context: ({ input }) => ({ ...input, since: input.createdAt, reason: 'start requested', attempt: 0 }),
+  initial: 'starting',
+  states: {
+    starting: {
+      entry: ['nextAttempt', { type: 'recording.start', params: ({ context }) => ({ attempt: context.attempt }) }],
+      after: { RPC_DEADLINE: { target: 'failed', actions: [{ type: 'rpcLost', params: { op: 'start' } }, enter('StartRecord got no result')] } },
+      on: {
+        // Only the latest attempt's answer counts; an older one is ignored.
+        'record.result': [
+          { guard: 'started', target: 'recording', actions: ['started', enter('the PU is recording')] },
+          { guard: 'startFailed', target: 'failed', actions: 'failure' },
+        ],
+        'pu.offline': { target: 'failed', actions: 'offline' },
+        'pu.online': { target: 'starting', reenter: true, actions: enter('the PU reconnected: StartRecord again') },
+        'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+      },
+    },
+    recording: {
+      on: {
+        'pu.offline': { target: 'failed', actions: 'offline' },
+        // The PU may have restarted and lost the session; StartRecord with the same session is harmless if not.
+        'pu.online': { target: 'starting', actions: enter('the PU reconnected: StartRecord again') },
+        'record.resync': { target: 'starting', actions: { type: 'enter', params: ({ event }) => ({ reason: `${event.reason}: StartRecord again` }) } },
+        'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+      },
+    },
+    failed: {
+      after: { RETRY: { guard: 'retryable', target: 'starting', actions: enter('retrying after a timeout') } },
+      on: {
+        'pu.online': { target: 'starting', actions: enter('the PU is back online: recording again') },
+        'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+      },
+    },
+    stopping: {
+      entry: 'recording.stop',
+      after: { RPC_DEADLINE: { target: 'stopped', actions: [{ type: 'rpcLost', params: { op: 'stop' } }, 'stopped'] } },
+      on: {
+        'record.result': { guard: 'stopAnswered', target: 'stopped', actions: 'stopped' },
+      },
+    },
+    stopped: { type: 'final', entry: 'recording.closed' },
+  },
+});
+
+/** The recording machine as the host registers it. */
+export const recordingV1: MachineDef = { type: 'recording', version: 1, machine: recordingMachine };

@@ -1,0 +1,184 @@
+/**
+ * The stream actor: one live session of one device channel (H.627.2 9.3.3, I.2.12, I.2.13).
+ * The first viewer starts it: PushLive is sent with the SRT url, the stream id and the bitrate;
+ * the camera's SRT publish makes it live; when the last viewer leaves it lingers, then StopLive.
+ * It fails, with the reason, on a PushLive error (11, 12, 101 or any other), on no ingest within
+ * 10 s, on the publisher going silent, or when the PU goes offline.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import type { MachineDef } from '../host/registry.ts';
+import { VD_ERR } from '../../protocol/constants.ts';
+import type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
+
+export type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
+
+/** A stream whose camera has not started publishing this long after PushLive has failed (issue #4). */
+export const INGEST_TIMEOUT_MS = 10_000;
+/** Default linger after the last viewer left, before StopLive (issue #4). */
+export const DEFAULT_LINGER_MS = 30_000;
+/** A viewer registered through the API has this long to connect (SRT or WSS) before it counts as gone. */
+export const VIEWER_CONNECT_TIMEOUT_MS = 60_000;
+
+/** Words for the PushLive error codes of I.2.12. */
+const PUSH_ERRORS: Record<number, string> = {
+  [VD_ERR.STREAM_TOO_LARGE]: 'the stream is too large',
+  [VD_ERR.PARAMETER]: 'parameter error',
+  [VD_ERR.UNSUPPORTED_METHOD]: 'PushLive is not supported',
+};
+
+/** Actor id of a stream. */
+export function streamActorId(streamId: string): string {
+  return `stream:${streamId}`;
+}
+
+const at = (e: StreamEvent) => e.at ?? 0;
+const viewerTimer = (id: string) => `viewer:${id}`;
+
+export const streamMachine = setup({
+  types: {} as { context: StreamContext; events: StreamEvent; input: StreamInput },
+  delays: {
+    INGEST_TIMEOUT: INGEST_TIMEOUT_MS,
+    LINGER: ({ context }) => context.lingerMs,
+  },
+  guards: {
+    pushOk: ({ event }) => event.type === 'push.result' && event.ok,
+    noViewers: ({ context }) => Object.keys(context.viewers).length === 0,
+  },
+  actions: {
+    enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
+    addViewer: enqueueActions(({ enqueue, event }) => {
+      if (event.type !== 'viewer.join') return;
+      enqueue.assign(({ context }) => ({
+        viewers: { ...context.viewers, [event.viewerId]: { kind: 'pending', since: at(event), ...(event.by ? { by: event.by } : {}) } },
+      }));
+      enqueue.raise(
+        { type: 'viewer.expired', viewerId: event.viewerId, at: at(event) + VIEWER_CONNECT_TIMEOUT_MS },
+        { id: viewerTimer(event.viewerId), delay: VIEWER_CONNECT_TIMEOUT_MS },
+      );
+    }),
+    viewerConnected: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'viewer.connected') return;
+      const v = context.viewers[event.viewerId];
+      if (!v) return;
+      enqueue.cancel(viewerTimer(event.viewerId));
+      enqueue.assign({ viewers: { ...context.viewers, [event.viewerId]: { ...v, kind: event.kind } } });
+    }),
+    removeViewer: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'viewer.leave' && event.type !== 'viewer.expired') return;
+      if (!context.viewers[event.viewerId]) return;
+      const { [event.viewerId]: _gone, ...rest } = context.viewers;
+      enqueue.cancel(viewerTimer(event.viewerId));
+      enqueue.assign({ viewers: rest });
+    }),
+    requested: assign(({ event }) => ({ requestedAt: at(event) })),
+    /** PushLive's answer after the camera already publishes (it may answer late): kept for the record. */
+    pushAnswered: assign(({ event }) =>
+      event.type === 'push.result' ? { pushAnswer: { ok: event.ok, at: at(event), ...(event.code !== undefined ? { code: event.code } : {}) } } : {},
+    ),
+    wentLive: assign(({ event }) => ({ liveAt: at(event) })),
+    fail: assign(({ event }, p: { reason?: string }) => {
+      let reason = p.reason ?? 'failed';
+      let code: number | undefined;
+      if (event.type === 'push.result') {
+        code = event.code;
+        reason = `PushLive failed: ${code !== undefined ? `${PUSH_ERRORS[code] ?? 'device error'} (${code})${event.msg ? `: ${event.msg}` : ''}` : (event.msg ?? 'no answer')}`;
+      } else if (event.type === 'ingest.ended') reason = `the publisher ${event.reason === 'silent' ? 'went silent' : `left (${event.reason})`}`;
+      else if (event.type === 'pu.offline') reason = `the device went offline: ${event.reason}`;
+      return { failure: { reason, ...(code !== undefined ? { code } : {}) }, since: at(event), reason, endedAt: at(event) };
+    }),
+    ended: assign(({ event }) => ({ endedAt: at(event) })),
+    stats: assign(({ event }) => (event.type === 'stats' ? { stats: event.stats } : {})),
+    // Named shorthands for the effects below (setup cannot type a sibling action, hence the casts).
+    stopDevice: enqueueActions(({ enqueue, context }) => {
+      enqueue({ type: 'live.stop', params: { streamId: context.streamId, deviceId: context.deviceId, channel: context.channel } } as never);
+    }),
+    close: enqueueActions(({ enqueue, context }) => {
+      enqueue({ type: 'live.close', params: { streamId: context.streamId, reason: context.reason } } as never);
+    }),
+    /** Effect: issue the publisher's token and passphrase, admit it at the MDU, send PushLive. */
+    'live.push': (_, _p: { streamId: string; deviceId: string; channel: number; maxBitrateKbps: number }) => {},
+    /** Effect: send StopLive. */
+    'live.stop': (_, _p: { streamId: string; deviceId: string; channel: number }) => {},
+    /** Effect: close the stream at the MDU (publisher and viewers), forget its secrets. */
+    'live.close': (_, _p: { streamId: string; reason: string }) => {},
+  },
+}).createMachine({
+  id: 'stream',
+  context: ({ input }) => ({ ...input, since: 0, reason: 'created', viewers: {} }),
+  initial: 'idle',
+  on: {
+    'viewer.join': { actions: 'addViewer' },
+    'viewer.connected': { actions: 'viewerConnected' },
+    'viewer.leave': { actions: 'removeViewer' },
+    'viewer.expired': { actions: 'removeViewer' },
+    stats: { actions: 'stats' },
+    'push.result': { actions: 'pushAnswered' },
+    'pu.offline': { target: '.failed', actions: { type: 'fail', params: {} } },
+    'platform.restarted': { target: '.failed', actions: [{ type: 'fail', params: { reason: 'the platform restarted during the stream' } }, 'stopDevice'] },
+  },
+  states: {
+    idle: {
+      on: { 'viewer.join': { target: 'pushRequested', actions: ['addViewer', { type: 'enter', params: { reason: 'a viewer asked for live' } }] } },
+    },
+    pushRequested: {
+      entry: [
+        'requested',
+        {
+          type: 'live.push',
+          params: ({ context }) => ({
+            streamId: context.streamId,
+            deviceId: context.deviceId,
+            channel: context.channel,
+            maxBitrateKbps: context.maxBitrateKbps,
+          }),
+        },
+      ],
+      on: {
+        'push.result': [
+          {
+            guard: 'pushOk',
+            target: 'awaitingIngest',
+            actions: ['pushAnswered', { type: 'enter', params: { reason: 'PushLive accepted; waiting for the SRT publish' } }],
+          },
+          { target: 'failed', actions: { type: 'fail', params: {} } },
+        ],
+        'ingest.started': { target: 'live', actions: ['wentLive', { type: 'enter', params: { reason: 'the camera is publishing' } }] },
+      },
+    },
+    awaitingIngest: {
+      after: {
+        INGEST_TIMEOUT: {
+          target: 'failed',
+          actions: [{ type: 'fail', params: { reason: `no SRT publish within ${INGEST_TIMEOUT_MS / 1000} s of PushLive` } }, 'stopDevice'],
+        },
+      },
+      on: { 'ingest.started': { target: 'live', actions: ['wentLive', { type: 'enter', params: { reason: 'the camera is publishing' } }] } },
+    },
+    live: {
+      initial: 'watching',
+      on: { 'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, 'stopDevice'] } },
+      states: {
+        watching: {
+          always: { guard: 'noViewers', target: 'lingering' },
+        },
+        lingering: {
+          after: { LINGER: { target: '#stream.stopping', actions: { type: 'enter', params: { reason: 'no viewer since the linger began' } } } },
+          on: { 'viewer.join': { target: 'watching', actions: 'addViewer' } },
+        },
+      },
+    },
+    stopping: {
+      entry: 'stopDevice',
+      on: {
+        'stop.result': { target: 'stopped', actions: 'ended' },
+        'ingest.ended': {},
+        'viewer.join': {}, // too late for this session: the platform starts a new one
+      },
+    },
+    stopped: { type: 'final', entry: 'close' },
+    failed: { type: 'final', entry: 'close' },
+  },
+});
+
+/** The stream machine as the host registers it; statistics are not history rows. */
+export const streamV1: MachineDef = { type: 'stream', version: 1, machine: streamMachine, volatile: ['stats'] };

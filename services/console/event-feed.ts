@@ -1,0 +1,176 @@
+/**
+ * The live feed behind `GET /api/events` (docs/console.md): one subscription to the actor host,
+ * fanned out to every connected console, each seeing only what its principal may see (a user the
+ * actors of their own devices, an admin everything). The host builds transitions only while some
+ * listener exists, so the feed subscribes with the first connection and leaves with the last.
+ */
+import { eq } from 'drizzle-orm';
+import { devices } from '../../db/schema.ts';
+import type { ActorView, Transition } from '../../actors/host/host.ts';
+import type { Principal } from '../../routes/auth.ts';
+import type { EventsQuery } from '../../protocol/console-api.ts';
+import type { Platform } from '../context.ts';
+import { statusOf, type DeviceStatus } from '../devices/devices.ts';
+
+type DeviceRow = typeof devices.$inferSelect;
+
+/** Events that change who owns a device, or whether it exists. */
+const OWNERSHIP_EVENTS = new Set(['device.bound', 'device.provisioned', 'device.deprovisioned']);
+
+/** A camera's status as the feed sends it: the API's device status plus what just happened. */
+export type DeviceFeedStatus = DeviceStatus & {
+  last_log: { transId: string; status: string; size: number; at: number } | null;
+  last_alarm: { channel: number; type: number; state: string; at: number; alarmId: string } | null;
+};
+
+/** One actor transition as the feed sends it. */
+export interface TransitionFeedEvent {
+  actorId: string;
+  type: string;
+  seq: number;
+  logged: boolean;
+  at: number;
+  event: Transition['event'];
+  value: unknown;
+  stateKey: string;
+  status: string;
+  changes: Transition['changes'];
+  deviceId: string | null;
+  parentId: string | null;
+  context?: Record<string, unknown>;
+  timers?: ActorView['timers'];
+}
+
+/** What a connection receives: named events with a JSON body; `key` lets the connection coalesce. */
+export interface FeedSink {
+  send(event: 'device' | 'device.removed' | 'transition' | 'alarm.picture', data: unknown, key?: string): void;
+}
+
+/** A connected console. */
+interface Subscriber {
+  who: Principal;
+  query: EventsQuery;
+  sink: FeedSink;
+}
+
+/** Fans committed transitions out to console connections. */
+export class EventFeed {
+  private subs = new Set<Subscriber>();
+  private leaveHost?: () => void;
+  private rows = new Map<string, Promise<DeviceRow | null>>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private p: Platform) {}
+
+  /** Number of connected consoles. */
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Connect a console; returns the function that disconnects it. */
+  connect(who: Principal, query: EventsQuery, sink: FeedSink): () => void {
+    const sub: Subscriber = { who, query, sink };
+    this.subs.add(sub);
+    this.leaveHost ??= this.p.host.subscribe((t) => {
+      // One queue for every transition, so a device row being loaded never reorders them.
+      this.chain = this.chain.then(() => this.dispatch(t)).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on a transition'));
+    });
+    return () => {
+      this.subs.delete(sub);
+      if (this.subs.size === 0 && this.leaveHost) {
+        this.leaveHost();
+        this.leaveHost = undefined;
+        this.rows.clear(); // nobody listens to ownership changes any more: the cache would go stale
+      }
+    };
+  }
+
+  /**
+   * An alarm's picture is stored. It arrives after the alarm (the camera uploads it once AlarmNotify
+   * is answered, H.627.2 I.2.16), so the consoles showing the device's alarms are told to load them again.
+   */
+  alarmPicture(deviceId: string, alarmId: string): void {
+    if (this.subs.size === 0) return;
+    // In the transitions' queue: after the alarm's own transition, which is already in it.
+    this.chain = this.chain
+      .then(async () => {
+        const row = await this.row(deviceId);
+        for (const s of this.subs) {
+          if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !row || !mayUse(s.who, row)) continue;
+          s.sink.send('alarm.picture', { device_id: deviceId, alarm_id: alarmId });
+        }
+      })
+      .catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on an alarm picture'));
+  }
+
+  private row(deviceId: string): Promise<DeviceRow | null> {
+    let r = this.rows.get(deviceId);
+    if (!r) {
+      r = this.p.db.orm
+        .select()
+        .from(devices)
+        .where(eq(devices.id, deviceId))
+        .then((rows) => rows[0] ?? null);
+      this.rows.set(deviceId, r);
+      r.catch(() => this.rows.delete(deviceId));
+    }
+    return r;
+  }
+
+  private async dispatch(t: Transition): Promise<void> {
+    if (this.subs.size === 0) return;
+    const view = this.p.host.peek(t.actorId);
+    const deviceId = view?.deviceId ?? (typeof t.context.deviceId === 'string' ? t.context.deviceId : null);
+    const parentId = view?.parentId ?? null;
+    let before: DeviceRow | null = null;
+    if (deviceId && t.type === 'pu' && OWNERSHIP_EVENTS.has(t.event.type)) {
+      before = await this.row(deviceId);
+      this.rows.delete(deviceId);
+    }
+    const row = deviceId ? await this.row(deviceId) : null;
+    let status: DeviceFeedStatus | undefined;
+    let full: TransitionFeedEvent | undefined;
+    for (const s of this.subs) {
+      if (s.query.topic === 'devices') {
+        if (t.type !== 'pu' || !deviceId || (s.query.device && s.query.device !== deviceId)) continue;
+        if (before && mayUse(s.who, before) && !(row && mayUse(s.who, row))) s.sink.send('device.removed', { device_id: deviceId }, deviceId);
+        if (row && mayUse(s.who, row)) s.sink.send('device', (status ??= feedStatus(row, view, t)), deviceId);
+        continue;
+      }
+      const q = s.query;
+      if (q.actor ? q.actor !== t.actorId : !t.logged) continue;
+      if (q.type && q.type !== t.type) continue;
+      if (q.device && q.device !== deviceId) continue;
+      if (q.parent && q.parent !== parentId) continue;
+      if (s.who.role !== 'admin' && !(row && mayUse(s.who, row))) continue;
+      full ??= {
+        actorId: t.actorId,
+        type: t.type,
+        seq: t.seq,
+        logged: t.logged,
+        at: t.at,
+        event: t.event,
+        value: t.value,
+        stateKey: t.stateKey,
+        status: t.status,
+        changes: t.changes,
+        deviceId,
+        parentId,
+      };
+      const withContext = q.actor || q.context;
+      s.sink.send('transition', withContext ? { ...full, context: t.context, timers: view?.timers ?? [] } : full);
+    }
+  }
+}
+
+/** Whether a principal may see a device (its owner, or an admin). */
+function mayUse(who: Principal, row: DeviceRow): boolean {
+  return who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId);
+}
+
+function feedStatus(row: DeviceRow, view: ActorView | undefined, t: Transition): DeviceFeedStatus {
+  // The transition's own state and context, not the actor's latest: events arrive in order.
+  const v = { ...(view as ActorView), stateKey: t.stateKey, context: t.context };
+  const c = t.context as { lastLog?: DeviceFeedStatus['last_log']; lastAlarm?: DeviceFeedStatus['last_alarm'] };
+  return { ...statusOf(row, v), last_log: c.lastLog ?? null, last_alarm: c.lastAlarm ?? null };
+}

@@ -1,0 +1,484 @@
+/**
+ * Recording (H.627.2 9.3.4, I.2.14, I.2.15, I.3; NOTES 14–16; docs/recording.md): record
+ * sessions started and stopped through the API, the Vr channel of each session (platform/
+ * recording-vr.ts), the segment storage and its playback index, playback (platform/
+ * recording-playback.ts), the effects of the recording and segment machines, and the follow-up
+ * of PUs going offline and coming back.
+ */
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
+import type { EffectCall, EffectHandlers, Transition } from '../../actors/host/host.ts';
+import { recordingActorId, type RecordParams, type RecordingContext, type RecordingInput } from '../../actors/machines/recording.machine.ts';
+import type { SegmentContext } from '../../actors/machines/segment.machine.ts';
+import type { PuContext } from '../../actors/machines/pu.types.ts';
+import { KEEPALIVE_BACK_REASON } from '../../actors/machines/pu.machine.ts';
+import { CBK_URL_MAX_BYTES } from '../../protocol/constants.ts';
+import { sameDevice } from '../../protocol/identity.ts';
+import type { StartRecordingBody } from '../../protocol/recording-api.ts';
+import { validateVdResp } from '../../protocol/vd.ts';
+import { VR_PATH_PREFIX } from '../../protocol/vr.ts';
+import type { StartRecordParams } from '../../protocol/vd-media.ts';
+import { LocalDiskStorage, type SegmentStorage } from '../../media/cs/index.ts';
+import { moduleLog, type Logger } from '../../lib/log.ts';
+import type { Counter } from 'prom-client';
+import type { Platform } from '../context.ts';
+import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
+import { randomToken } from '../../lib/secrets.ts';
+import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
+import { SegmentIndex } from './recording-index.ts';
+import { VrService } from './recording-vr.ts';
+import { Playback } from './recording-playback.ts';
+
+/** StartRecord `start_ts`: ≤ 0 tells the PU to use its own clock (NOTES 16; docs/recording.md). */
+export const START_TS_DEVICE_CLOCK = 0;
+/** Bytes of a record session id (base64url: 16 characters). */
+export const SESSION_ID_BYTES = 12;
+/** Bytes of a Vr channel id (base64url: 32 characters; unguessable, NOTES 16). */
+export const CHANNEL_TOKEN_BYTES = 24;
+/** How often cached sessions are forgotten. */
+export const HOUSEKEEPING_MS = 60_000;
+/** Cached sessions are re-read after this long (a deprovisioned device, a changed policy). */
+export const SESSION_CACHE_MS = 5 * 60_000;
+/** Segments told of a new retention per round. */
+const POLICY_PAGE = 500;
+
+/** A record session as the Vr path needs it, cached by channel id. */
+export interface SessionInfo {
+  recordingId: string;
+  sessionId: string;
+  token: string;
+  deviceId: string;
+  macId: string;
+  channel: number;
+  params: RecordParams;
+  retentionMs: number;
+  /** When the session stopped (epoch ms), or null while it runs. */
+  stoppedAt: number | null;
+  loadedAt: number;
+}
+
+/** A record session as the API shows it (never the channel id: that is the PU's capability). */
+export interface SessionView {
+  recording_id: string;
+  session_id: string;
+  device_id: string;
+  channel: number;
+  state: string;
+  since: number;
+  reason: string;
+  params: RecordParams;
+  attempt: number;
+  started_at: number | null;
+  stopped_at: number | null;
+  last_error: RecordingContext['lastError'] | null;
+  /** Segments and seconds the PU reported dropped (Vr `op=stat`), summed over the session. */
+  dropped?: { segments: number; seconds: number; reports: number };
+}
+
+/** Recording: sessions, Vr, storage, index and playback. */
+export class RecordingService {
+  readonly cfg: RecordingConfig;
+  readonly storage: SegmentStorage;
+  readonly index: SegmentIndex;
+  readonly vr: VrService;
+  readonly playback: Playback;
+  readonly log: Logger;
+  /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
+  readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
+  private byToken = new Map<string, SessionInfo>();
+  /** Devices that may have open record sessions (see {@link devicesWithSessions}), once read. */
+  private recordingDevices?: Promise<Set<string>>;
+  /** The record session each channel of each PU last reported in Keepalive (NOTES 2). */
+  private reported = new Map<string, Map<number, string | undefined>>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private p: Platform,
+    cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir),
+  ) {
+    this.cfg = cfg;
+    this.log = moduleLog('recording', p.log);
+    const registers = [p.metrics.registry];
+    this.counters = {
+      vr: new p.metrics.client.Counter({
+        name: 'h627_vr_requests_total',
+        help: 'Vr requests answered, by op and HTTP status',
+        labelNames: ['op', 'status'],
+        registers,
+      }),
+      bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
+    };
+    this.storage = new LocalDiskStorage({ root: cfg.csDir, fsync: cfg.csFsync });
+    this.index = new SegmentIndex(p.db, this.log);
+    this.vr = new VrService(p, this);
+    this.playback = new Playback(p, this);
+    p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
+  }
+
+  /** The effects of the recording and segment machines, for the host's effects map. */
+  static effects(p: Platform): EffectHandlers {
+    return {
+      'recording.start': (call) => p.recording.sendStartRecord(call),
+      'recording.stop': (call) => p.recording.sendStopRecord(call),
+      'recording.closed': (call) => p.recording.closeSession(call),
+      'segment.remove': (call) => p.recording.removeSegment(call),
+    };
+  }
+
+  /** Start housekeeping (after the host has started). */
+  start(): void {
+    this.timer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+  }
+
+  /** Stop housekeeping and write what the index still holds. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.index.flush();
+  }
+
+  // ── Sessions (the API) ────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Start recording a channel: a new record session (its recording actor sends StartRecord), or
+   * the running one when it already records with the same parameters (or none were given).
+   */
+  async startSession(
+    device: { id: string; channels: unknown },
+    channel: number,
+    body: StartRecordingBody,
+    by: string,
+  ): Promise<{ created: boolean; session: SessionView }> {
+    if (!(device.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${device.id} has no channel ${channel}`);
+    const params: RecordParams = { ...RECORD_DEFAULTS, ...body };
+    if (!params.prerecord_seconds) delete params.prerecord_seconds;
+    const open = await this.openSession(device.id, channel);
+    if (open) {
+      const same = Object.keys(body).length === 0 || JSON.stringify(sortKeys(open.context.params)) === JSON.stringify(sortKeys(params));
+      if (!same)
+        throw new DomainError('conflict', `channel ${channel} is already recording (session ${open.context.sessionId}) with other parameters; stop it first`);
+      return { created: false, session: viewOf(open.id, open.stateKey, open.context) };
+    }
+    const sessionId = randomToken(SESSION_ID_BYTES);
+    const token = randomToken(CHANNEL_TOKEN_BYTES);
+    const id = recordingActorId(sessionId);
+    const cbk = this.cbkUrl(token);
+    if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES)
+      throw new DomainError(
+        'unavailable',
+        `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
+      );
+    try {
+      (await this.devicesWithSessions()).add(device.id);
+      await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
+    } catch (err) {
+      if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
+      throw err;
+    }
+    const input: RecordingInput = { deviceId: device.id, channel, sessionId, params, createdAt: Date.now(), by };
+    const r = await this.p.host.create('recording', id, input as unknown as Record<string, unknown>, { deviceId: device.id, fresh: true });
+    this.log.info({ device: device.id, channel, session: sessionId, by }, 'record session started');
+    return { created: true, session: viewOf(id, r.stateKey, r.context as unknown as RecordingContext) };
+  }
+
+  /** Stop the channel's running session (StopRecord); its state goes stopping → stopped. */
+  async stopSession(deviceId: string, channel: number, by: string): Promise<SessionView> {
+    const open = await this.openSession(deviceId, channel);
+    if (!open) throw new DomainError('not-found', `channel ${channel} of ${deviceId} is not recording`);
+    const r = await this.p.host.dispatch(open.id, { type: 'record.stop', by });
+    return viewOf(open.id, r.stateKey, r.context as unknown as RecordingContext);
+  }
+
+  /** The channel's running session, or its last one; undefined when it never recorded. */
+  async currentSession(deviceId: string, channel: number): Promise<SessionView | undefined> {
+    const t = recordingSessions;
+    const [row] = await this.p.db.orm
+      .select({ id: t.id })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel)))
+      .orderBy(sql`${t.closedAt} IS NULL DESC`, desc(t.createdAt))
+      .limit(1);
+    if (!row) return undefined;
+    const v = await this.p.host.get(row.id);
+    if (!v) return undefined;
+    // Summed as float8: the reports of a long session can add up past an int4 (each is bounded, their sum is not).
+    const [d] = await this.p.db.rows<{ segments: number; seconds: number; reports: number }>(sql`SELECT coalesce(sum(dropped_nb), 0)::float8 AS segments,
+      coalesce(sum(dropped_time), 0)::float8 AS seconds, count(*)::int AS reports FROM recording_stats WHERE recording_id = ${row.id}`);
+    return { ...viewOf(v.id, v.stateKey, v.context as unknown as RecordingContext), dropped: d ?? { segments: 0, seconds: 0, reports: 0 } };
+  }
+
+  /** The open (not stopped) session of a channel, closing a row whose actor has stopped already. */
+  private async openSession(deviceId: string, channel: number) {
+    const t = recordingSessions;
+    const rows = await this.p.db.orm
+      .select({ id: t.id })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), isNull(t.closedAt)));
+    for (const row of rows) {
+      const v = await this.p.host.get(row.id);
+      if (v && v.status !== 'done') return { id: v.id, stateKey: v.stateKey, context: v.context as unknown as RecordingContext };
+      // The actor stopped but its row was not closed (the process died in between).
+      await this.p.db.orm.update(t).set({ closedAt: new Date() }).where(eq(t.id, row.id));
+    }
+    return undefined;
+  }
+
+  /** The Vr URL of a channel id (StartRecord `cbk_url`). */
+  cbkUrl(token: string): string {
+    return `${this.p.baseUrl}${VR_PATH_PREFIX}${token}`;
+  }
+
+  // ── Retention policy ──────────────────────────────────────────────────────────────────────────
+
+  /** A device's retention, seconds, and whether it is the platform default. */
+  async policy(deviceId: string): Promise<{ retention_s: number; default: boolean }> {
+    const [row] = await this.p.db.orm.select().from(recordingPolicies).where(eq(recordingPolicies.deviceId, deviceId));
+    return row ? { retention_s: row.retentionS, default: false } : { retention_s: this.cfg.retentionS, default: true };
+  }
+
+  /**
+   * Set a device's retention. New segments take it; segments already confirmed are told too and
+   * re-arm their deletion timer from their confirmation time.
+   */
+  async setPolicy(deviceId: string, retentionS: number): Promise<{ retention_s: number; default: boolean; segments: number }> {
+    await this.p.db.orm
+      .insert(recordingPolicies)
+      .values({ deviceId, retentionS })
+      .onConflictDoUpdate({ target: recordingPolicies.deviceId, set: { retentionS, updatedAt: new Date() } });
+    for (const s of this.byToken.values()) if (s.deviceId === deviceId) s.retentionMs = retentionS * 1000;
+    let segments = 0;
+    for (let after = ''; ; ) {
+      const ids = await this.index.ids(deviceId, after, POLICY_PAGE);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1]!;
+      await Promise.all(ids.map((id) => this.p.host.dispatch(id, { type: 'retention.set', retentionMs: retentionS * 1000 }).catch(() => undefined)));
+      segments += ids.length;
+    }
+    this.log.info({ device: deviceId, retentionS, segments }, 'retention policy set');
+    return { retention_s: retentionS, default: false, segments };
+  }
+
+  // ── Sessions by channel id (the Vr path) ──────────────────────────────────────────────────────
+
+  /** The session a Vr channel id names, or undefined (cached). */
+  async session(token: string): Promise<SessionInfo | undefined> {
+    const cached = this.byToken.get(token);
+    if (cached) return cached;
+    const [row] = await this.p.db.rows<{ id: string; session_id: string; device_id: string; channel: number; mac_id: string; retention_s: number | null }>(sql`
+      SELECT s.id, s.session_id, s.device_id, s.channel, d.mac_id, pol.retention_s
+      FROM recording_sessions s JOIN devices d ON d.id = s.device_id LEFT JOIN recording_policies pol ON pol.device_id = s.device_id
+      WHERE s.token = ${token}`);
+    if (!row) return undefined;
+    const v = await this.p.host.get(row.id);
+    if (!v) return undefined;
+    const ctx = v.context as unknown as RecordingContext;
+    const info: SessionInfo = {
+      recordingId: row.id,
+      sessionId: row.session_id,
+      token,
+      deviceId: row.device_id,
+      macId: row.mac_id,
+      channel: row.channel,
+      params: ctx.params,
+      retentionMs: (row.retention_s ?? this.cfg.retentionS) * 1000,
+      stoppedAt: v.status === 'done' ? (ctx.stoppedAt ?? v.updatedAt) : null,
+      loadedAt: Date.now(),
+    };
+    this.byToken.set(token, info);
+    return info;
+  }
+
+  /** Whether a `Mac-Identity` names the session's device (its MAC, or its device id: 9.2 allows either). */
+  isDevice(s: SessionInfo, identity: string): boolean {
+    return sameDevice(s.macId, identity) || identity.trim() === s.deviceId;
+  }
+
+  // ── Effects ───────────────────────────────────────────────────────────────────────────────────
+
+  /** `recording.start`: StartRecord (I.2.14) with the session's Vr URL; the answer comes back as `record.result`. */
+  async sendStartRecord(call: EffectCall): Promise<void> {
+    const ctx = call.context as unknown as RecordingContext;
+    const attempt = Number(call.params.attempt);
+    const [row] = await this.p.db.orm.select({ token: recordingSessions.token }).from(recordingSessions).where(eq(recordingSessions.id, call.actorId));
+    if (!row) {
+      this.p.host.send(call.actorId, { type: 'record.result', op: 'start', attempt, ok: false, kind: 'err', code: 500, msg: 'the session has no Vr channel' });
+      return;
+    }
+    const params: StartRecordParams = {
+      session_id: ctx.sessionId,
+      channel: ctx.channel,
+      max_bitrate: ctx.params.max_bitrate,
+      seg_duration: ctx.params.seg_duration,
+      seg_max_size: ctx.params.seg_max_size,
+      seg_max_count: ctx.params.seg_max_count,
+      ...(ctx.params.prerecord_seconds ? { prerecord_seconds: ctx.params.prerecord_seconds } : {}),
+      start_ts: START_TS_DEVICE_CLOCK,
+      cbk_url: this.cbkUrl(row.token),
+    };
+    await this.rpc(call.actorId, ctx.deviceId, 'start', 'StartRecord', params, attempt);
+  }
+
+  /** `recording.stop`: StopRecord (I.2.15). */
+  async sendStopRecord(call: EffectCall): Promise<void> {
+    const ctx = call.context as unknown as RecordingContext;
+    await this.rpc(call.actorId, ctx.deviceId, 'stop', 'StopRecord', { session_id: ctx.sessionId, channel: ctx.channel }, ctx.attempt);
+  }
+
+  private async rpc(
+    actorId: string,
+    deviceId: string,
+    op: 'start' | 'stop',
+    name: 'StartRecord' | 'StopRecord',
+    params: unknown,
+    attempt: number,
+  ): Promise<void> {
+    let a = await this.p.vd.request(deviceId, name, params);
+    if (a.ok) {
+      const checked = validateVdResp(name, a.resp);
+      if (!checked.ok) a = { ok: false, kind: 'err', code: 502, msg: `invalid answer from the device: ${checked.error}` };
+    }
+    if (!a.ok)
+      this.log.warn({ device: deviceId, actor: actorId, name, kind: a.kind, code: a.kind === 'err' ? a.code : undefined, msg: a.msg }, `${name} failed`);
+    this.p.host.send(
+      actorId,
+      a.ok
+        ? { type: 'record.result', op, attempt, ok: true }
+        : { type: 'record.result', op, attempt, ok: false, kind: a.kind, ...(a.kind === 'err' ? { code: a.code } : {}), msg: a.msg },
+    );
+  }
+
+  /** `recording.closed`: the session stopped; another may start on its channel. */
+  async closeSession(call: EffectCall): Promise<void> {
+    await this.p.db.orm.update(recordingSessions).set({ closedAt: new Date() }).where(eq(recordingSessions.id, call.actorId));
+  }
+
+  /** `segment.remove`: delete the bytes and the index row, then tell the segment. */
+  async removeSegment(call: EffectCall): Promise<void> {
+    const ctx = call.context as unknown as SegmentContext;
+    await this.storage.remove(ctx.key);
+    await this.index.remove(call.actorId);
+    this.p.host.send(call.actorId, { type: 'segment.removed' });
+  }
+
+  // ── PU follow-up ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * PU logins restart wanted sessions; a PU going offline fails them; a Keepalive that stops
+   * reporting a recording session (or reports another one) restarts it; a stopped session is noted.
+   */
+  private onTransition(t: Transition): void {
+    if (!t.logged) return;
+    if (t.type === 'pu') {
+      const pu = t.context as unknown as PuContext;
+      // Back: a login, or a keepalive on a connection that stayed open while the pu was offline.
+      const back =
+        t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
+      if (back) this.tellSessions(pu.deviceId, { type: 'pu.online' });
+      else if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
+        this.tellSessions(pu.deviceId, { type: 'pu.offline', reason: String(pu.reason ?? t.stateKey) });
+        if (t.stateKey === 'deprovisioned') for (const [token, s] of this.byToken) if (s.deviceId === pu.deviceId) this.byToken.delete(token);
+      } else if (t.event.type === 'vd.keepalive') this.compareKeepalive(pu);
+    } else if (t.type === 'recording' && t.stateKey === 'stopped') {
+      const stoppedAt = (t.context as unknown as RecordingContext).stoppedAt ?? t.at;
+      for (const s of this.byToken.values()) if (s.recordingId === t.actorId) s.stoppedAt = stoppedAt;
+    }
+  }
+
+  private tellSessions(deviceId: string, event: { type: 'pu.online' } | { type: 'pu.offline'; reason: string }): void {
+    this.openSessions(deviceId).then(
+      (rows) => {
+        for (const r of rows) this.p.host.send(r.id, event);
+      },
+      (err) => this.log.error({ device: deviceId, err: String(err) }, 'could not find the sessions of a device'),
+    );
+  }
+
+  /** The open sessions of a device, oldest first (no query for a device that has not recorded). */
+  private async openSessions(deviceId: string): Promise<Array<{ id: string; channel: number; sessionId: string }>> {
+    if (!(await this.devicesWithSessions()).has(deviceId)) return [];
+    const t = recordingSessions;
+    return this.p.db.orm
+      .select({ id: t.id, channel: t.channel, sessionId: t.sessionId })
+      .from(t)
+      .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt)))
+      .orderBy(asc(t.createdAt));
+  }
+
+  /**
+   * Devices that may have open sessions: a superset, read once (devices with open sessions then)
+   * and grown by every session started here. A login or an offline of any other device (thousands
+   * at once in a reconnect storm) then costs no query. A failed read is tried again next time.
+   */
+  private devicesWithSessions(): Promise<Set<string>> {
+    return (this.recordingDevices ??= this.p.db.orm
+      .selectDistinct({ deviceId: recordingSessions.deviceId })
+      .from(recordingSessions)
+      .where(isNull(recordingSessions.closedAt))
+      .then(
+        (rows) => new Set(rows.map((r) => r.deviceId)),
+        (err) => {
+          this.recordingDevices = undefined;
+          throw err;
+        },
+      ));
+  }
+
+  /**
+   * NOTES 2: a channel that records reports its `record_session` in Keepalive. When a recording
+   * session the PU reported is gone from its report, or another one is reported instead, the PU
+   * stopped recording it on its own: StartRecord again. (A PU that never reports sessions is left
+   * alone: only a change of what it reported counts.)
+   */
+  private compareKeepalive(pu: PuContext): void {
+    const now = new Map(pu.channelStates.map((c) => [c.channel, c.record_session] as const));
+    const before = this.reported.get(pu.deviceId);
+    this.reported.set(pu.deviceId, now);
+    const changed = [...now].some(([ch, s]) => before?.get(ch) !== s) || [...(before ?? [])].some(([ch, s]) => s && !now.has(ch));
+    if (!before || !changed) return;
+    this.openSessions(pu.deviceId).then(
+      async (rows) => {
+        for (const r of rows) {
+          const was = before.get(r.channel);
+          const is = now.get(r.channel);
+          const lost = was === r.sessionId && is !== r.sessionId;
+          const other = is !== undefined && is !== r.sessionId;
+          if (!lost && !other) continue;
+          const v = this.p.host.peek(r.id) ?? (await this.p.host.get(r.id));
+          if (v?.stateKey !== 'recording') continue;
+          const reason = other ? `the PU reports record session ${is} on channel ${r.channel}` : `the PU no longer reports record session ${r.sessionId}`;
+          this.log.warn({ device: pu.deviceId, channel: r.channel, session: r.sessionId, reported: is ?? null }, 'record session mismatch in Keepalive');
+          this.p.host.send(r.id, { type: 'record.resync', reason });
+        }
+      },
+      (err) => this.log.error({ device: pu.deviceId, err: String(err) }, 'could not compare Keepalive sessions'),
+    );
+  }
+
+  // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
+
+  private housekeeping(): void {
+    const now = Date.now();
+    for (const [token, s] of this.byToken) if (now - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
+  }
+}
+
+/** The API view of a session. */
+function viewOf(id: string, stateKey: string, c: RecordingContext): SessionView {
+  return {
+    recording_id: id,
+    session_id: c.sessionId,
+    device_id: c.deviceId,
+    channel: c.channel,
+    state: stateKey,
+    since: c.since,
+    reason: c.reason,
+    params: c.params,
+    attempt: c.attempt,
+    started_at: c.startedAt ?? null,
+    stopped_at: c.stoppedAt ?? null,
+    last_error: c.lastError ?? null,
+  };
+}
+
+function sortKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,135 @@
+/**
+ * What the platform does with each PU → platform message of Table 9-4 (a table, not a switch):
+ * turn it into an event of the device's pu actor, store what must be stored, and answer RPCs.
+ */
+import { eq, and } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { alarms, deviceLogs } from '../../db/schema.ts';
+import { puActorId } from '../../actors/machines/pu.machine.ts';
+import { normalizeDeviceIdentity } from '../../protocol/identity.ts';
+import type { vd } from '../../protocol/vd.ts';
+import type { AlarmNotifyParams, BatteryChangeParams, BindParams, GetServerInfoParams, KeepaliveParams, LogDoneParams } from '../../protocol/index.ts';
+import type { Platform } from '../context.ts';
+import type { VdConnection } from './vd-connections.ts';
+import { PICTURE_MAX_BYTES } from '../uploads/uploads.ts';
+import { ERR_OVER_BUDGET, VD_ALARM_BUDGET } from './vd-budget.ts';
+import { isDatabaseUnavailable } from '../../db/errors.ts';
+
+/** Names of the messages a PU sends (Table 9-4, NOTES 5). */
+export type PuMessageName = { [N in keyof typeof vd]: (typeof vd)[N]['from'] extends 'pu' ? N : never }[keyof typeof vd];
+
+/** A refusal of a well-formed message, answered with `err` (RPC) or logged (event). */
+export class InboundError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Vd error code for a request the platform refuses as bad input (Table 9-1: 400–499). */
+export const ERR_BAD_INPUT = 400;
+/** Vd error code for a request the platform cannot serve now, its database being unavailable (Table 9-1: 500–599; 503 as in HTTP). */
+export const ERR_UNAVAILABLE = 503;
+/** The `msg` of that refusal: the device may retry; never the driver's words (they may carry SQL). */
+export const UNAVAILABLE_MSG = 'the platform is temporarily unavailable; try again later';
+
+type Handler<P> = (p: Platform, conn: VdConnection, params: P) => unknown;
+
+/** NOTES "Be liberal": a missing mac_id is the logged-in device's; a present one must match it. */
+function checkMac(conn: VdConnection, macId: string | undefined): void {
+  if (macId !== undefined && normalizeDeviceIdentity(macId) !== conn.macId) {
+    throw new InboundError(ERR_BAD_INPUT, 'params.mac_id: does not match the logged-in device');
+  }
+}
+
+/** Handlers of PU → platform messages; an RPC handler's return value is its `resp`. */
+const HANDLERS = {
+  Keepalive: ((p, conn, params) => {
+    checkMac(conn, params.mac_id);
+    const channels = params.channels.map((c) => ({
+      channel: c.channel,
+      state: c.state,
+      alarm: c.alarm ?? 0,
+      ...(c.stream_id ? { stream_id: c.stream_id } : {}),
+      ...(c.record_session ? { record_session: c.record_session } : {}),
+    }));
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.keepalive', connId: conn.connId, state: params.state, channels });
+    return {};
+  }) as Handler<KeepaliveParams>,
+
+  GetServerInfo: ((p, conn, params) => {
+    checkMac(conn, params?.mac_id);
+    const hbIntervalS = p.cfg.hbIntervalS;
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.serverInfo', hbIntervalS, ...(params?.state !== undefined ? { state: params.state } : {}) });
+    return { hb_interval: hbIntervalS };
+  }) as Handler<GetServerInfoParams>,
+
+  AlarmNotify: (async (p, conn, params) => {
+    // Each alarm costs rows (the alarm, a history row, a picture grant): a device's are bounded by its budget.
+    if (!p.vd.budgets.alarms.take(conn.deviceId)) {
+      throw new InboundError(ERR_OVER_BUDGET, `alarm not recorded: over the alarm budget of ${VD_ALARM_BUDGET.ratePerS}/s (burst ${VD_ALARM_BUDGET.burst})`);
+    }
+    const id = randomUUID();
+    await p.db.orm.insert(alarms).values({
+      id,
+      deviceId: conn.deviceId,
+      channel: params.channel,
+      type: params.type,
+      state: params.state,
+      desc: params.desc,
+      deviceTimestamp: params.timestamp,
+    });
+    p.host.send(puActorId(conn.deviceId), {
+      type: 'vd.alarm',
+      alarmId: id,
+      channel: params.channel,
+      alarmType: params.type,
+      state: params.state,
+      timestamp: params.timestamp,
+    });
+    // A picture is wanted when an alarm begins or pulses, not when it ends (I.2.16), and while the device's picture
+    // budget lasts (the alarm itself is recorded either way).
+    if (params.state === 'end' || !p.vd.budgets.pictures.take(conn.deviceId)) return {};
+    return { pic_upload_url: await p.uploads.grant('alarm', conn.deviceId, id, PICTURE_MAX_BYTES) };
+  }) as Handler<AlarmNotifyParams>,
+
+  Bind: (async (p, conn, params) => {
+    checkMac(conn, params.mac_id);
+    if (!p.vd.budgets.binds.take(conn.deviceId)) throw new InboundError(ERR_OVER_BUDGET, 'Bind ignored: too many attempts; try again in a minute');
+    await p.bind.redeem(conn.deviceId, params.bind_id);
+  }) as Handler<BindParams>,
+
+  BatteryChange: ((p, conn, params) => {
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.battery', battery: params.battery });
+  }) as Handler<BatteryChangeParams>,
+
+  LogDone: (async (p, conn, params) => {
+    checkMac(conn, params.mac_id);
+    await p.db.orm
+      .update(deviceLogs)
+      .set({ status: params.status, size: params.size, doneAt: new Date() })
+      .where(and(eq(deviceLogs.deviceId, conn.deviceId), eq(deviceLogs.transId, params.trans_id)));
+    p.host.send(puActorId(conn.deviceId), { type: 'vd.logDone', transId: params.trans_id, status: params.status, size: params.size });
+  }) as Handler<LogDoneParams>,
+} satisfies Record<PuMessageName, Handler<never>>;
+
+/** A handler whose failures for want of the database (AlarmNotify, Bind, LogDone store rows) become a 5xx `err`; the socket stays open. */
+function unavailableAsRefusal<P>(handle: Handler<P>): Handler<P> {
+  const refusal = (err: unknown) => (isDatabaseUnavailable(err) ? new InboundError(ERR_UNAVAILABLE, UNAVAILABLE_MSG) : err);
+  return (p, conn, params) => {
+    let out: unknown;
+    try {
+      out = handle(p, conn, params);
+    } catch (err) {
+      throw refusal(err);
+    }
+    return out instanceof Promise ? out.catch((err: unknown) => Promise.reject(refusal(err))) : out;
+  };
+}
+
+/** The handlers of PU → platform messages, as the Vd route calls them. */
+export const INBOUND = Object.fromEntries(
+  Object.entries(HANDLERS).map(([name, handle]) => [name, unavailableAsRefusal(handle as Handler<unknown>)]),
+) as typeof HANDLERS;
