@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { EffectCallOf, EffectCatalog, EffectHandlersFor } from '../host/effect-catalog.ts';
 import type { PuContext } from './pu.types.ts';
 
+/** Every effect the pu machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const puEffects = {
   'vd.send': {
     params: z.strictObject({

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type EffectCallOf, type EffectCatalog, type EffectHandlersFor, NoEffectParams } from '../host/effect-catalog.ts';
 import type { RecordingContext } from './recording.types.ts';
 
+/** Every effect the recording machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const recordingEffects = {
   'recording.start': {
     params: z.strictObject({

@@ -10,6 +10,7 @@ import type { RemovalWhy, SegmentContext } from './segment.types.ts';
 /** Why a segment is removed (the schema of {@link RemovalWhy}). */
 const Why = z.enum(['failed', 'expired', 'retention'] as const satisfies readonly RemovalWhy[]);
 
+/** Every effect the segment machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const segmentEffects = {
   'segment.remove': {
     params: z.strictObject({ key: z.string().min(1), why: Why }),

@@ -15,19 +15,21 @@ const StreamOnDevice = { streamId: z.string().min(1), deviceId: z.string().min(1
 const RESTART_FAILS_IT =
   "The MDU, its grants and the stream's secrets die with the process; at start the live service sends every active stream `platform.restarted`, which fails it and sends StopLive; a viewer asks again and gets a new stream.";
 
+/** Every effect the stream machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const streamEffects = {
   'live.push': {
     params: z.strictObject({ ...StreamOnDevice, maxBitrateKbps: z.int().positive() }),
     does: 'Issue the publisher a single-use token and a passphrase, admit it at the MDU, send PushLive (I.2.12) with the SRT url; answers `push.result`.',
     idempotent:
-      "Not by itself (each run grants a new token and sends PushLive again), and it need not be: the host runs an effect once per commit, and the machine emits it once per session, on entering pushRequested, which it never re-enters; the device publishes under the stream's own `stream_id`, so a second PushLive would only replace the first grant.",
+      'Not by itself (each run grants a new token and sends PushLive again), and it need not be: the host runs an effect once per commit, and the machine emits it once per session, on entering pushRequested, which it never re-enters; and were it run twice, the MDU still admits one publisher per stream (a second publish of a live stream is refused as a conflict).',
     ifLost: RESTART_FAILS_IT,
   },
   'live.stop': {
     params: z.strictObject(StreamOnDevice),
     does: 'Send StopLive (I.2.13) for the stream; answers `stop.result`.',
     idempotent: 'StopLive names the stream: a device that no longer publishes it answers and changes nothing.',
-    ifLost: `The stream stays in stopping (or failed) with the camera perhaps still publishing to a dead MDU, which drops it. ${RESTART_FAILS_IT}`,
+    ifLost:
+      "A stream still stopping is active at the restart: `platform.restarted` fails it and sends StopLive again. One that had failed is done and is not told again; the camera's SRT publish died with the MDU.",
   },
   'live.close': {
     params: z.strictObject({ streamId: z.string().min(1), reason: z.string() }),
