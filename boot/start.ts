@@ -11,6 +11,11 @@ import { moduleLog, rootLog, type Logger } from '../lib/log.ts';
 import { openDb } from '../db/client.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host/host.ts';
+import { bindEffects, mergeEffects } from '../actors/host/effect-catalog.ts';
+import { type PuEffectHandlers, puEffects } from '../actors/machines/pu.effects.ts';
+import { streamEffects } from '../actors/machines/stream.effects.ts';
+import { recordingEffects } from '../actors/machines/recording.effects.ts';
+import { segmentEffects } from '../actors/machines/segment.effects.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { pruneHistory } from '../actors/host/store.ts';
 import { createMetrics } from '../lib/metrics.ts';
@@ -77,6 +82,24 @@ async function stored(p: Platform, g: Grant, file: string, size: number): Promis
   }
 }
 
+/**
+ * The host's effect handlers: every machine's catalog bound to the services that run its effects
+ * (each call's params checked against the catalog first). Handlers reach the services through `p`
+ * when they run, so the map can be built before the services are.
+ */
+export function platformEffects(p: Platform, log: Logger): EffectHandlers {
+  const pu: PuEffectHandlers = {
+    'vd.send': (call) => p.rpc.send(call),
+    'vd.close': (call) => p.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
+  };
+  return mergeEffects(
+    bindEffects(puEffects, pu, log),
+    bindEffects(streamEffects, p.live.effects(), log),
+    bindEffects(recordingEffects, RecordingService.effects(p), log),
+    bindEffects(segmentEffects, RecordingService.segmentEffects(p), log),
+  );
+}
+
 /** Start the platform described by `cfg`. */
 export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise<RunningPlatform> {
   mkdirSync(cfg.dataDir, { recursive: true });
@@ -90,13 +113,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0, live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 } });
   p.metrics = metrics;
   p.live = new LiveService(p);
-  const effects: EffectHandlers = {
-    'vd.send': (call) => p.rpc.send(call),
-    'vd.close': (call) => p.vd.close(String(call.context.deviceId), CLOSE_DROPPED, String(call.params.reason)),
-    ...RecordingService.effects(p),
-    ...p.live.effects(),
-  };
-  p.host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
+  const hostLog = moduleLog('host', log);
+  p.host = new ActorHost({ db, machines: MACHINES, effects: platformEffects(p, hostLog), log: hostLog, metrics: metrics.commit });
   p.vd = new VdConnections(moduleLog('vd', log), new VdBudgets(cfg.vdMessageBudget));
   p.auth = new DeviceAuth(p, key);
   p.rpc = new RpcService(p);

@@ -7,8 +7,10 @@
  */
 import { assign, cancel, enqueueActions, raise, setup } from 'xstate';
 import { OFFLINE_AFTER_HB_INTERVALS } from '../../protocol/constants.ts';
+import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
+import { puEffects } from './pu.effects.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
@@ -123,10 +125,9 @@ export const puMachine = setup({
     stopHeartbeat: cancel(HEARTBEAT_TIMER),
     schedulePoll: raise({ type: 'upgrade.poll' }, { id: UPGRADE_POLL_TIMER, delay: UPGRADE_POLL_INTERVAL_MS }),
     stopPoll: cancel(UPGRADE_POLL_TIMER),
-    /** Effect: send a Vd message to the device (params kept by the RPC service, never in the log). */
-    'vd.send': (_, _p: { reqId: string; name: string; params?: Record<string, unknown> }) => {},
-    /** Effect: close the device's Vd connection. */
-    'vd.close': (_, _p: { reason: string }) => {},
+    /** Effects: params typed by their catalog (pu.effects.ts), run by the host after the commit. */
+    'vd.send': effect(puEffects, 'vd.send'),
+    'vd.close': effect(puEffects, 'vd.close'),
   },
 }).createMachine({
   id: 'pu',

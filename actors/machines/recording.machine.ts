@@ -6,8 +6,10 @@
  * it starts again when the PU comes back online (and after a timeout, on a timer).
  */
 import { assign, setup } from 'xstate';
+import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
+import { recordingEffects } from './recording.effects.ts';
 import type { RecordingContext, RecordingEvent, RecordingInput } from './recording.types.ts';
 
 export type { RecordParams, RecordingContext, RecordingEvent, RecordingInput, RecordFailureKind } from './recording.types.ts';
@@ -65,12 +67,10 @@ export const recordingMachine = setup({
       else if (!event.ok) reason = `stopped (StopRecord failed: ${event.kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? event.kind)})`;
       return { stoppedAt: stamp(context, event), since: stamp(context, event), reason };
     }),
-    /** Effect: send StartRecord for this session (cbk_url from the session's table row). */
-    'recording.start': (_, _p: { attempt: number }) => {},
-    /** Effect: send StopRecord for this session. */
-    'recording.stop': () => {},
-    /** Effect: close the session's row (another session may start on the channel). */
-    'recording.closed': () => {},
+    /** Effects: params typed by their catalog (recording.effects.ts), run by the host after the commit. */
+    'recording.start': effect(recordingEffects, 'recording.start'),
+    'recording.stop': effect(recordingEffects, 'recording.stop'),
+    'recording.closed': effect(recordingEffects, 'recording.closed'),
   },
 }).createMachine({
   id: 'recording',

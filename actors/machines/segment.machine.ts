@@ -7,7 +7,9 @@
  * a crash at any point never leaves a file behind once removal has begun.
  */
 import { assign, setup } from 'xstate';
+import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
+import { segmentEffects } from './segment.effects.ts';
 import type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput } from './segment.types.ts';
 
 export type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput } from './segment.types.ts';
@@ -52,8 +54,8 @@ export const segmentMachine = setup({
       removal: { why: p.why, at: at(event), attempts: 0 },
     })),
     countAttempt: assign(({ context }) => (context.removal ? { removal: { ...context.removal, attempts: context.removal.attempts + 1 } } : {})),
-    /** Effect: delete the bytes (and any partial upload) and the playback-index row; answers `segment.removed`. */
-    'segment.remove': (_, _p: { key: string; why: RemovalWhy }) => {},
+    /** Effect: params typed by its catalog (segment.effects.ts), run by the host after the commit. */
+    'segment.remove': effect(segmentEffects, 'segment.remove'),
   },
 }).createMachine({
   id: 'segment',

@@ -6,8 +6,10 @@
  * 10 s, on the publisher going silent, or when the PU goes offline.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import { VD_ERR } from '../../protocol/constants.ts';
+import { streamEffects } from './stream.effects.ts';
 import type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
 
 export type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
@@ -33,6 +35,14 @@ export function streamActorId(streamId: string): string {
 
 const at = (e: StreamEvent) => e.at ?? 0;
 const viewerTimer = (id: string) => `viewer:${id}`;
+
+/** The `live.stop` effect (StopLive) of this stream; its params are checked against the catalog where it is used. */
+const STOP_DEVICE = {
+  type: 'live.stop',
+  params: ({ context }: { context: StreamContext }) => ({ streamId: context.streamId, deviceId: context.deviceId, channel: context.channel }),
+} as const;
+/** The `live.close` effect of this stream (closed at the MDU with the reason it ended). */
+const CLOSE = { type: 'live.close', params: ({ context }: { context: StreamContext }) => ({ streamId: context.streamId, reason: context.reason }) } as const;
 
 export const streamMachine = setup({
   types: {} as { context: StreamContext; events: StreamEvent; input: StreamInput },
@@ -88,19 +98,10 @@ export const streamMachine = setup({
     }),
     ended: assign(({ event }) => ({ endedAt: at(event) })),
     stats: assign(({ event }) => (event.type === 'stats' ? { stats: event.stats } : {})),
-    // Named shorthands for the effects below (setup cannot type a sibling action, hence the casts).
-    stopDevice: enqueueActions(({ enqueue, context }) => {
-      enqueue({ type: 'live.stop', params: { streamId: context.streamId, deviceId: context.deviceId, channel: context.channel } } as never);
-    }),
-    close: enqueueActions(({ enqueue, context }) => {
-      enqueue({ type: 'live.close', params: { streamId: context.streamId, reason: context.reason } } as never);
-    }),
-    /** Effect: issue the publisher's token and passphrase, admit it at the MDU, send PushLive. */
-    'live.push': (_, _p: { streamId: string; deviceId: string; channel: number; maxBitrateKbps: number }) => {},
-    /** Effect: send StopLive. */
-    'live.stop': (_, _p: { streamId: string; deviceId: string; channel: number }) => {},
-    /** Effect: close the stream at the MDU (publisher and viewers), forget its secrets. */
-    'live.close': (_, _p: { streamId: string; reason: string }) => {},
+    /** Effects: params typed by their catalog (stream.effects.ts), run by the host after the commit. */
+    'live.push': effect(streamEffects, 'live.push'),
+    'live.stop': effect(streamEffects, 'live.stop'),
+    'live.close': effect(streamEffects, 'live.close'),
   },
 }).createMachine({
   id: 'stream',
@@ -114,7 +115,7 @@ export const streamMachine = setup({
     stats: { actions: 'stats' },
     'push.result': { actions: 'pushAnswered' },
     'pu.offline': { target: '.failed', actions: { type: 'fail', params: {} } },
-    'platform.restarted': { target: '.failed', actions: [{ type: 'fail', params: { reason: 'the platform restarted during the stream' } }, 'stopDevice'] },
+    'platform.restarted': { target: '.failed', actions: [{ type: 'fail', params: { reason: 'the platform restarted during the stream' } }, STOP_DEVICE] },
   },
   states: {
     idle: {
@@ -149,14 +150,14 @@ export const streamMachine = setup({
       after: {
         INGEST_TIMEOUT: {
           target: 'failed',
-          actions: [{ type: 'fail', params: { reason: `no SRT publish within ${INGEST_TIMEOUT_MS / 1000} s of PushLive` } }, 'stopDevice'],
+          actions: [{ type: 'fail', params: { reason: `no SRT publish within ${INGEST_TIMEOUT_MS / 1000} s of PushLive` } }, STOP_DEVICE],
         },
       },
       on: { 'ingest.started': { target: 'live', actions: ['wentLive', { type: 'enter', params: { reason: 'the camera is publishing' } }] } },
     },
     live: {
       initial: 'watching',
-      on: { 'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, 'stopDevice'] } },
+      on: { 'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, STOP_DEVICE] } },
       states: {
         watching: {
           always: { guard: 'noViewers', target: 'lingering' },
@@ -168,15 +169,15 @@ export const streamMachine = setup({
       },
     },
     stopping: {
-      entry: 'stopDevice',
+      entry: STOP_DEVICE,
       on: {
         'stop.result': { target: 'stopped', actions: 'ended' },
         'ingest.ended': {},
         'viewer.join': {}, // too late for this session: the platform starts a new one
       },
     },
-    stopped: { type: 'final', entry: 'close' },
-    failed: { type: 'final', entry: 'close' },
+    stopped: { type: 'final', entry: CLOSE },
+    failed: { type: 'final', entry: CLOSE },
   },
 });
 

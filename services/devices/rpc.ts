@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { deviceLogs, snapshots } from '../../db/schema.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
-import type { EffectCall } from '../../actors/host/host.ts';
-import { acceptsVd, validateVdParams, validateVdResp, vd, type VdName } from '../../protocol/vd.ts';
+import type { PuEffectCall } from '../../actors/machines/pu.effects.ts';
+import { acceptsVd, isVdName, validateVdParams, validateVdResp, vd } from '../../protocol/vd.ts';
 import type { z } from 'zod';
 import { LogUploadAsyncCallParams, SnapshotCallParams } from '../../protocol/api.ts';
 import { parseWith } from '../../protocol/errors.ts';
@@ -91,15 +91,15 @@ export class RpcService {
     return { answer: await answer, extra };
   }
 
-  /** The machines' `vd.send` effect: send the message, report the answer to the actor that asked. */
-  async send(call: EffectCall): Promise<void> {
-    const { reqId, name } = call.params as { reqId: string; name: string };
-    const deviceId = String((call.params as { deviceId?: string }).deviceId ?? call.context.deviceId);
+  /** The pu machine's `vd.send` effect: send the message, report the answer to the actor that asked. */
+  async send(call: PuEffectCall<'vd.send'>): Promise<void> {
+    const { reqId, name } = call.params;
+    const { deviceId } = call.context;
     const ob = this.outbox.get(reqId);
     this.outbox.delete(reqId);
-    const params = ob?.params ?? (call.params as { params?: unknown }).params;
+    const params = ob?.params; // none for a command the machine sends itself (QueryUpgrade)
     let answer: VdAnswer;
-    if (vd[name as VdName]?.kind === 'event') {
+    if (isVdName(name) && vd[name].kind === 'event') {
       answer = this.p.vd.event(deviceId, name, params) ? { ok: true, resp: {} } : { ok: false, kind: 'offline', msg: 'the device is not connected' };
     } else {
       answer = await this.p.vd.request(deviceId, name, params);

@@ -12,7 +12,8 @@ import { Mdu, type MduEvents } from '../../media/mdu/index.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS, streamActorId } from '../../actors/machines/stream.machine.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { StreamContext } from '../../actors/machines/stream.types.ts';
-import type { EffectCall, Transition } from '../../actors/host/host.ts';
+import type { Transition } from '../../actors/host/host.ts';
+import type { StreamEffectCall, StreamEffectHandlers } from '../../actors/machines/stream.effects.ts';
 import type { Principal } from '../../routes/auth.ts';
 import type { Platform } from '../context.ts';
 import { DomainError } from '../errors.ts';
@@ -231,17 +232,17 @@ export class LiveService {
     this.leave(g, reason);
   }
 
-  /** The stream actors' effects. */
-  effects() {
+  /** The stream machine's effects. */
+  effects(): StreamEffectHandlers {
     return {
-      'live.push': (c: EffectCall) => this.push(c),
-      'live.stop': (c: EffectCall) => this.stopDevice(c),
-      'live.close': (c: EffectCall) => this.close(c),
+      'live.push': (c) => this.push(c),
+      'live.stop': (c) => this.stopDevice(c),
+      'live.close': (c) => this.close(c),
     };
   }
 
-  private async push(c: EffectCall): Promise<void> {
-    const { streamId, deviceId, channel, maxBitrateKbps } = c.params as { streamId: string; deviceId: string; channel: number; maxBitrateKbps: number };
+  private async push(c: StreamEffectCall<'live.push'>): Promise<void> {
+    const { streamId, deviceId, channel, maxBitrateKbps } = c.params;
     const token = randomToken();
     const passphrase = passphraseOf();
     this.publisherKeys.set(streamId, passphrase);
@@ -254,8 +255,8 @@ export class LiveService {
     );
   }
 
-  private async stopDevice(c: EffectCall): Promise<void> {
-    const { streamId, deviceId, channel } = c.params as { streamId: string; deviceId: string; channel: number };
+  private async stopDevice(c: StreamEffectCall<'live.stop'>): Promise<void> {
+    const { streamId, deviceId, channel } = c.params;
     const a = await this.p.vd.request(deviceId, 'StopLive', { stream_id: streamId, channel });
     this.p.host.send(
       c.actorId,
@@ -263,8 +264,8 @@ export class LiveService {
     );
   }
 
-  private async close(c: EffectCall): Promise<void> {
-    const { streamId, reason } = c.params as { streamId: string; reason: string };
+  private async close(c: StreamEffectCall<'live.close'>): Promise<void> {
+    const { streamId, reason } = c.params;
     this.publisherKeys.delete(streamId);
     for (const [key, id] of this.current) if (id === streamId) this.current.delete(key);
     for (const g of [...this.grants.values()]) if (g.streamId === streamId) this.forget(g);

@@ -7,9 +7,10 @@
  */
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
-import type { EffectCall, EffectHandlers, Transition } from '../../actors/host/host.ts';
+import type { Transition } from '../../actors/host/host.ts';
+import type { RecordingEffectCall, RecordingEffectHandlers } from '../../actors/machines/recording.effects.ts';
+import type { SegmentEffectCall, SegmentEffectHandlers } from '../../actors/machines/segment.effects.ts';
 import { recordingActorId, type RecordParams, type RecordingContext, type RecordingInput } from '../../actors/machines/recording.machine.ts';
-import type { SegmentContext } from '../../actors/machines/segment.machine.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { KEEPALIVE_BACK_REASON } from '../../actors/machines/pu.machine.ts';
 import { CBK_URL_MAX_BYTES } from '../../protocol/constants.ts';
@@ -115,14 +116,18 @@ export class RecordingService {
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
-  /** The effects of the recording and segment machines, for the host's effects map. */
-  static effects(p: Platform): EffectHandlers {
+  /** The recording machine's effects, for the host's effects map. */
+  static effects(p: Platform): RecordingEffectHandlers {
     return {
       'recording.start': (call) => p.recording.sendStartRecord(call),
       'recording.stop': (call) => p.recording.sendStopRecord(call),
       'recording.closed': (call) => p.recording.closeSession(call),
-      'segment.remove': (call) => p.recording.removeSegment(call),
     };
+  }
+
+  /** The segment machine's effect, for the host's effects map. */
+  static segmentEffects(p: Platform): SegmentEffectHandlers {
+    return { 'segment.remove': (call) => p.recording.removeSegment(call) };
   }
 
   /** Start housekeeping (after the host has started). */
@@ -295,9 +300,9 @@ export class RecordingService {
   // ── Effects ───────────────────────────────────────────────────────────────────────────────────
 
   /** `recording.start`: StartRecord (I.2.14) with the session's Vr URL; the answer comes back as `record.result`. */
-  async sendStartRecord(call: EffectCall): Promise<void> {
-    const ctx = call.context as unknown as RecordingContext;
-    const attempt = Number(call.params.attempt);
+  async sendStartRecord(call: RecordingEffectCall<'recording.start'>): Promise<void> {
+    const ctx = call.context;
+    const { attempt } = call.params;
     const [row] = await this.p.db.orm.select({ token: recordingSessions.token }).from(recordingSessions).where(eq(recordingSessions.id, call.actorId));
     if (!row) {
       this.p.host.send(call.actorId, { type: 'record.result', op: 'start', attempt, ok: false, kind: 'err', code: 500, msg: 'the session has no Vr channel' });
@@ -318,8 +323,8 @@ export class RecordingService {
   }
 
   /** `recording.stop`: StopRecord (I.2.15). */
-  async sendStopRecord(call: EffectCall): Promise<void> {
-    const ctx = call.context as unknown as RecordingContext;
+  async sendStopRecord(call: RecordingEffectCall<'recording.stop'>): Promise<void> {
+    const ctx = call.context;
     await this.rpc(call.actorId, ctx.deviceId, 'stop', 'StopRecord', { session_id: ctx.sessionId, channel: ctx.channel }, ctx.attempt);
   }
 
@@ -346,15 +351,18 @@ export class RecordingService {
     );
   }
 
-  /** `recording.closed`: the session stopped; another may start on its channel. */
-  async closeSession(call: EffectCall): Promise<void> {
-    await this.p.db.orm.update(recordingSessions).set({ closedAt: new Date() }).where(eq(recordingSessions.id, call.actorId));
+  /** `recording.closed`: the session stopped; another may start on its channel (a row closed already stays as it is). */
+  async closeSession(call: RecordingEffectCall<'recording.closed'>): Promise<void> {
+    const t = recordingSessions;
+    await this.p.db.orm
+      .update(t)
+      .set({ closedAt: new Date() })
+      .where(and(eq(t.id, call.actorId), isNull(t.closedAt)));
   }
 
   /** `segment.remove`: delete the bytes and the index row, then tell the segment. */
-  async removeSegment(call: EffectCall): Promise<void> {
-    const ctx = call.context as unknown as SegmentContext;
-    await this.storage.remove(ctx.key);
+  async removeSegment(call: SegmentEffectCall<'segment.remove'>): Promise<void> {
+    await this.storage.remove(call.params.key);
     await this.index.remove(call.actorId);
     this.p.host.send(call.actorId, { type: 'segment.removed' });
   }
