@@ -104,8 +104,41 @@ describe('pu machine: the quiet keepalive shortcut', () => {
         expect(Object.keys(quiet).every((k) => puV1.volatile!.includes(k))).toBe(true);
       }
     }
-    // It answers the everyday case in every online state, and nothing else.
-    expect(answered).toBe(4);
+    // It answers the everyday case in every online state, in either channel order, and nothing else.
+    expect(answered).toBe(8);
     expect(puV1.quiet).toBe(quietKeepalive);
+  });
+
+  it('answers a Keepalive whose channels come in any order exactly as the machine does (devices do not sort them)', () => {
+    const channels = [
+      { channel: 2, state: 1, alarm: 0, stream_id: 's2' },
+      { channel: 0, state: 1, alarm: 0 },
+      { channel: 1, state: 0, alarm: 0, record_session: 'r1' },
+    ];
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const first of orders) {
+      const t = start();
+      t.login();
+      t.send({ type: 'vd.keepalive', state: 1, channels: first.map((i) => channels[i]!) }); // as a device sends them
+      const snap = t.actor.getSnapshot();
+      for (const order of orders) {
+        const event = { type: 'vd.keepalive', state: 1, channels: order.map((i) => ({ ...channels[i]! })), at: T0 + 10_000 } as PuEvent;
+        const quiet = quietKeepalive(snap, event);
+        const [next, actions] = pureTransition(puMachine, snap, event);
+        expect({ first, order, quiet }).toEqual({ first, order, quiet: { lastSeenAt: T0 + 10_000 } });
+        expect(actions).toEqual([]);
+        expect(next.context).toEqual({ ...snap.context, ...quiet });
+        // A changed channel in the same order is still the machine's: not quiet.
+        const changed = { ...event, channels: order.map((i) => ({ ...channels[i]!, state: 3 })) } as PuEvent;
+        expect(quietKeepalive(snap, changed)).toBeNull();
+      }
+    }
   });
 });
