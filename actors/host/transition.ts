@@ -17,7 +17,7 @@
  * way; XState takes it the first time, and its resulting state nodes, value and tags are reused
  * for every later one. Anything else (guards, other targets, other actions, parallel states,
  * eventless transitions, wildcards) goes through XState. tests/actors/transition.test.ts checks
- * both paths give the same snapshots.
+ * both paths give the same snapshots, transition.fallback.test.ts that the public API gives them too.
  *
  * All of this was written against one XState version, {@link XSTATE_PINNED_VERSION} (package.json
  * pins it; patches/xstate@5.33.3.patch, applied by `bun install`, is keyed to it). When the module
@@ -88,7 +88,10 @@ export function engineFor(installed: string): TransitionEngine {
 export function selectEngine(installed: string, log: Pick<Logger, 'warn'> = moduleLog('xstate')): TransitionEngine {
   const engine = engineFor(installed);
   if (engine.mode === 'internals' && !xstatePatchApplied()) {
-    log.warn({ installed, patch: 'patches/xstate@5.33.3.patch' }, 'the xstate patch is not applied (bun install applies it): same results, slower transitions');
+    log.warn(
+      { installed, patch: `patches/xstate@${XSTATE_PINNED_VERSION}.patch` },
+      'the xstate patch is not applied (bun install applies it): same results, slower transitions',
+    );
   }
   if (engine.mode === 'public') {
     log.warn(
