@@ -15,12 +15,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Subprocess } from 'bun';
 import type { StartRecordParams, StopRecordParams } from '../protocol/index.ts';
-import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
-import { VR_REQUEST_CONTENT_TYPE, VR_SEGMENT_CONTENT_TYPE } from '../protocol/vr.ts';
+import { VR_SEGMENT_CONTENT_TYPE } from '../protocol/vr.ts';
 import type { MediaContext, MediaHooks, MediaResult } from './camera-media.ts';
-import { errorText, HTTP_TIMEOUT_MS, type DeviceTls, type FetchLike } from './http.ts';
+import { errorText, type DeviceTls, type FetchLike } from './http.ts';
+import { FFMPEG_STOP_MS, readSegmentList, type SegmentFile, type Segmenter, spawnSegmenter } from './recorder-ffmpeg.ts';
+import { putSegment, type RecorderFaults, type RecorderHttp, type VrAnswer, vrRequest } from './recorder-vr.ts';
+
+export { DEFAULT_SOURCE, FFMPEG_STOP_MS, RECORD_FPS } from './recorder-ffmpeg.ts';
+export type { RecorderFaults } from './recorder-vr.ts';
 
 /** Upload attempts of one segment before it is given up with `op=fail` (9.3.4.1.2: "several times"). Simulator's choice. */
 export const UPLOAD_ATTEMPTS = 3;
@@ -28,20 +31,6 @@ export const UPLOAD_ATTEMPTS = 3;
 export const UPLOAD_RETRY_MS = 300;
 /** Attempts of one Vr create before the segment is dropped (and counted in `op=stat`). */
 export const CREATE_ATTEMPTS = 3;
-/** How long StopRecord waits for FFmpeg to write the last segment before killing it, ms. */
-export const FFMPEG_STOP_MS = 5_000;
-/** Frames per second of the test picture, and so one keyframe per second (segments cut at keyframes). */
-export const RECORD_FPS = 25;
-/** The default picture: FFmpeg's moving test pattern. */
-export const DEFAULT_SOURCE = `testsrc2=size=320x240:rate=${RECORD_FPS}`;
-
-/** Faults to inject; change them at any time. */
-export interface RecorderFaults {
-  /** The next this many PUT attempts break off half way (the connection "drops"). */
-  failUploads: number;
-  /** Uploads trickle at this many bytes per second; 0 is full speed. */
-  uploadBytesPerS: number;
-}
 
 /** What the recorder did, newest last (for tests and logs). */
 export interface RecorderEvent {
@@ -58,6 +47,7 @@ export interface RecorderOptions {
   tls?: DeviceTls;
   /** FFmpeg's lavfi input (default {@link DEFAULT_SOURCE}). */
   source?: string;
+  /** The FFmpeg binary (default `ffmpeg` on the PATH). */
   ffmpeg?: string;
   /** Where segments are written while they wait for upload (a temporary directory by default). */
   workDir?: string;
@@ -68,20 +58,12 @@ export interface RecorderOptions {
   faults?: Partial<RecorderFaults>;
 }
 
-/** A finished segment file as FFmpeg's segment list reports it. */
-interface SegmentFile {
-  file: string;
-  /** Seconds from the session's start. */
-  offset: number;
-  duration: number;
-}
-
 /** One StartRecord session being recorded. */
 interface Session {
   params: StartRecordParams;
   ctx: MediaContext;
   dir: string;
-  ffmpeg: Subprocess<'ignore', 'pipe', 'pipe'>;
+  ffmpeg: Segmenter;
   /** Device time of the stream's start, seconds since the epoch. */
   base: number;
   queue: SegmentFile[];
@@ -104,12 +86,12 @@ export class Recorder {
   readonly faults: RecorderFaults;
   readonly events: RecorderEvent[] = [];
   private readonly sessions = new Map<string, Session>();
-  private readonly fetchImpl: FetchLike;
+  private readonly http: RecorderHttp;
   private readonly root: string;
 
   constructor(private readonly options: RecorderOptions = {}) {
     this.faults = { failUploads: 0, uploadBytesPerS: 0, ...options.faults };
-    this.fetchImpl = options.fetch ?? (fetch as FetchLike);
+    this.http = { fetch: options.fetch ?? (fetch as FetchLike), ...(options.tls ? { tls: options.tls } : {}) };
     this.root = options.workDir ?? mkdtempSync(join(tmpdir(), 'h627-recorder-'));
     this.hooks = {
       onStartRecord: (params, ctx) => this.start(params, ctx),
@@ -145,46 +127,7 @@ export class Recorder {
 
   private async start(params: StartRecordParams, ctx: MediaContext): Promise<MediaResult> {
     const dir = mkdtempSync(join(this.root, `${params.session_id.replace(/[^A-Za-z0-9_-]/g, '_')}-`));
-    const ffmpeg = Bun.spawn(
-      [
-        this.options.ffmpeg ?? 'ffmpeg',
-        '-nostdin',
-        '-v',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        this.options.source ?? DEFAULT_SOURCE,
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-tune',
-        'zerolatency',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        String(RECORD_FPS),
-        '-keyint_min',
-        String(RECORD_FPS),
-        '-sc_threshold',
-        '0',
-        ...(params.max_bitrate > 0 ? ['-maxrate', String(params.max_bitrate), '-bufsize', String(params.max_bitrate)] : []),
-        '-f',
-        'segment',
-        '-segment_time',
-        String(params.seg_duration),
-        '-segment_format',
-        'mpegts',
-        '-segment_list',
-        'pipe:1',
-        '-segment_list_type',
-        'csv',
-        join(dir, 'seg%06d.ts'),
-      ],
-      { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
-    );
+    const ffmpeg = spawnSegmenter(params, dir, this.options);
     // start_ts ≤ 0: the device clock (NOTES 16).
     const base = params.start_ts > 0 ? params.start_ts : ctx.now() / 1000;
     const s: Session = {
@@ -203,7 +146,7 @@ export class Recorder {
     };
     this.sessions.set(params.session_id, s);
     let listed = false;
-    s.listed = this.readSegmentList(s).finally(() => {
+    s.listed = this.listSegments(s).finally(() => {
       listed = true;
       s.wake?.();
     });
@@ -234,24 +177,15 @@ export class Recorder {
     return {};
   }
 
-  /** FFmpeg lists each finished segment as `file,start,end` on stdout. */
-  private async readSegmentList(s: Session): Promise<void> {
-    const decoder = new TextDecoder();
-    let buf = '';
-    for await (const chunk of s.ffmpeg.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const [file, start, end] = buf.slice(0, i).trim().split(',');
-        buf = buf.slice(i + 1);
-        if (!file || start === undefined || end === undefined) continue;
-        s.queue.push({ file: join(s.dir, file), offset: Number(start), duration: Number(end) - Number(start) });
-        this.note(s, 'segment', file);
-        // seg_max_count: segments cached while uploads lag; the oldest go first (I.2.14).
-        while (s.queue.length > s.params.seg_max_count) this.drop(s, s.queue.shift()!, 'cache full');
-        s.wake?.();
-      }
-    }
+  /** FFmpeg lists each finished segment: queue it for upload. */
+  private listSegments(s: Session): Promise<void> {
+    return readSegmentList(s.ffmpeg, s.dir, (seg, file) => {
+      s.queue.push(seg);
+      this.note(s, 'segment', file);
+      // seg_max_count: segments cached while uploads lag; the oldest go first (I.2.14).
+      while (s.queue.length > s.params.seg_max_count) this.drop(s, s.queue.shift()!, 'cache full');
+      s.wake?.();
+    });
   }
 
   /** The upload loop of a session: one segment at a time, in order. */
@@ -315,7 +249,7 @@ export class Recorder {
     const attempts = this.options.uploadAttempts ?? UPLOAD_ATTEMPTS;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (s.dead) return;
-      const ok = await this.upload(created.url, bytes);
+      const ok = await putSegment(this.http, this.faults, created.url, bytes);
       if (s.dead) return;
       if (ok === true) {
         this.note(s, 'uploaded', created.name, `attempt ${attempt}`);
@@ -351,67 +285,9 @@ export class Recorder {
     this.note(s, 'dropped', undefined, why);
   }
 
-  /** PUT a segment; true, or why it failed. Faults apply here. */
-  private async upload(url: string, bytes: Uint8Array<ArrayBuffer>): Promise<true | string> {
-    const breakOff = this.faults.failUploads > 0;
-    if (breakOff) this.faults.failUploads--;
-    const rate = this.faults.uploadBytesPerS;
-    const headers: Record<string, string> = { 'Content-Type': VR_SEGMENT_CONTENT_TYPE };
-    let body: BodyInit = bytes;
-    if (breakOff || rate > 0) {
-      // A streamed body (chunked): half of it then an error, or all of it at `rate`.
-      const chunk = 16 * 1024;
-      let off = 0;
-      body = new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          if (breakOff && off >= bytes.length / 2) return ctl.error(new Error('connection dropped (injected)'));
-          if (off >= bytes.length) return ctl.close();
-          if (rate > 0) await Bun.sleep((chunk / rate) * 1000);
-          ctl.enqueue(bytes.subarray(off, off + chunk));
-          off += chunk;
-        },
-      });
-    } else headers['Content-Length'] = String(bytes.length);
-    try {
-      const res = await this.fetchImpl(url, {
-        method: 'PUT',
-        body,
-        headers,
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS + bytes.length / Math.max(rate, 1)),
-        ...this.tls(),
-      });
-      const text = await res.text();
-      return res.ok ? true : `HTTP ${res.status} ${text}`;
-    } catch (err) {
-      return errorText(err);
-    }
-  }
-
-  /** One Vr request (form-urlencoded, `Mac-Identity`, NOTES 14, 16). */
-  private async vr(s: Session, form: Record<string, string>): Promise<{ ok: boolean; status: number; body: Record<string, unknown>; info: string }> {
-    try {
-      const res = await this.fetchImpl(s.params.cbk_url, {
-        method: 'POST',
-        body: new URLSearchParams(form).toString(),
-        headers: { 'Content-Type': VR_REQUEST_CONTENT_TYPE, [MAC_IDENTITY_HEADER]: s.ctx.mac },
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-        ...this.tls(),
-      });
-      const text = await res.text();
-      let body: Record<string, unknown> = {};
-      try {
-        body = text ? JSON.parse(text) : {};
-      } catch {
-        body = {};
-      }
-      return { ok: res.ok, status: res.status, body, info: typeof body.info === 'string' ? body.info : `HTTP ${res.status}` };
-    } catch (err) {
-      return { ok: false, status: 0, body: {}, info: errorText(err) };
-    }
-  }
-
-  private tls(): { tls?: DeviceTls } {
-    return this.options.tls ? { tls: this.options.tls } : {};
+  /** One Vr request of a session. */
+  private vr(s: Session, form: Record<string, string>): Promise<VrAnswer> {
+    return vrRequest(this.http, s.params.cbk_url, s.ctx.mac, form);
   }
 
   private note(s: Session, kind: RecorderEvent['kind'], name?: string, detail?: string): void {

@@ -14,7 +14,21 @@ export interface MachineDef {
   /**
    * Context keys that may change without a history row of their own (a last-seen time):
    * an event that changes only these, with no state change and no effect, updates the
-   * snapshot but is not logged. Guards must not read them, so replay stays exact.
+   * snapshot but is not logged.
+   *
+   * The rule for guards (and anything else that decides a transition) reading them:
+   * - Live, the host folds their newest values into the snapshot before every transition
+   *   (ActorHost.apply), so a guard never sees a stale one.
+   * - Replay only has them as recorded at the previous logged row, so it may see an older value
+   *   than the guard saw live. A guard may therefore read a volatile key only when that cannot
+   *   change a logged decision: the key only grows (a time the host stamped); one of the guard's
+   *   answers, once given for a value, is given for every older value too (the silent guard's
+   *   true: older means more silent); and the transition the other answer selects changes nothing
+   *   but volatile keys and re-arms the firing timer, so the host never logs it and replay never
+   *   meets it. The pu machine's `silent` guard is such a guard
+   *   (tests/actors/pu.volatile.test.ts checks it live, on replay, and that it is monotone).
+   * - Any other guard must not read them: take the value from the event instead (the pu
+   *   machine's `hardLockDue` reads the failure count the event carries).
    */
   volatile?: readonly string[];
   /**
@@ -23,8 +37,8 @@ export interface MachineDef {
    * volatile values the event sets, or null to run the machine. Wherever it answers it must agree
    * with the machine: same state, no action, and a context that differs in exactly those keys (the
    * machine's tests check it against the machine in every state). The snapshot it is given may lack
-   * the newest volatile values, so, like guards, it must not read them. 18,000 keepalives a second
-   * cost one XState transition each without it.
+   * the newest volatile values (the host passes the one without them), so it must not read them at
+   * all. 18,000 keepalives a second cost one XState transition each without it.
    */
   quiet?: (snapshot: AnyMachineSnapshot, event: { type: string; at?: number }) => Record<string, unknown> | null;
   /**

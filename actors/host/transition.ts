@@ -1,8 +1,11 @@
 /**
- * XState's pure `transition`/`initialTransition`, without their per-call cost. XState's own
- * versions build a throw-away actor and actor system on every call (`createInertActorScope`);
- * the host calls them for every event, so the inert scope is built once per machine and its
- * action executor swapped per call. Same semantics: nothing is executed, actions come back as data.
+ * The one module that reaches into XState's internals: nothing else in the tree touches a
+ * snapshot's private fields, a machine's state nodes or an actor scope.
+ *
+ * XState's pure `transition`/`initialTransition` build a throw-away actor and actor system on every
+ * call (`createInertActorScope`); the host calls them for every event, so here the inert scope is
+ * built once per machine and its action executor swapped per call. Same semantics: nothing is
+ * executed, actions come back as data.
  *
  * The commonest transition of a device actor (a keepalive, a counter) is targetless, unguarded
  * and only assigns; for those, XState's macrostep (transition selection, exit and entry sets,
@@ -14,15 +17,109 @@
  * way; XState takes it the first time, and its resulting state nodes, value and tags are reused
  * for every later one. Anything else (guards, other targets, other actions, parallel states,
  * eventless transitions, wildcards) goes through XState. tests/actors/transition.test.ts checks
- * both paths give the same snapshots.
+ * both paths give the same snapshots, transition.fallback.test.ts that the public API gives them too.
+ *
+ * All of this was written against one XState version, {@link XSTATE_PINNED_VERSION} (package.json
+ * pins it; patches/xstate@5.33.3.patch, applied by `bun install`, is keyed to it). When the module
+ * loads it reads the installed version from xstate's package.json; on any other version it uses
+ * XState's own public `transition`/`initialTransition` instead, and logs why once.
  */
-import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createRequire } from 'node:module';
+import { createActor, createMachine, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { type Logger, moduleLog } from '../../lib/log.ts';
+
+/** The XState version this module's internals were written and tested against (package.json pins it exactly). */
+export const XSTATE_PINNED_VERSION = '5.33.3';
+/** The XState version installed, from its own package.json. */
+export const XSTATE_INSTALLED_VERSION: string = (createRequire(import.meta.url)('xstate/package.json') as { version: string }).version;
 
 /** An action as XState returns it from a pure transition. */
 export interface ReturnedAction {
   type: string;
   params?: Record<string, unknown>;
 }
+
+type Event = { type: string; [k: string]: unknown };
+
+/** How the host computes transitions: through XState's internals, or through its public API only. */
+export interface TransitionEngine {
+  /** `internals`: the cached scope and the fast paths below; `public`: XState's own `transition`/`initialTransition`. */
+  mode: 'internals' | 'public';
+  /** The next snapshot and the actions it calls for. */
+  transition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: Event): [AnyMachineSnapshot, ReturnedAction[]];
+  /** The initial snapshot for `input` and the actions it calls for. */
+  initial(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, ReturnedAction[]];
+  /** A copy of a snapshot whose context has the given values in place of its own. */
+  withContext(snapshot: AnyMachineSnapshot, values: Record<string, unknown>): AnyMachineSnapshot;
+}
+
+/** XState's internals, with the fast paths (only on {@link XSTATE_PINNED_VERSION}). */
+const internalsEngine: TransitionEngine = {
+  mode: 'internals',
+  transition: fastTransition,
+  initial: internalsInitial,
+  // XState 5.33 snapshots are plain objects with their methods as own properties.
+  withContext: (s, values) => ({ ...s, context: { ...s.context, ...values } }) as AnyMachineSnapshot,
+};
+
+/** XState's public API only: what runs on any other version. */
+const publicEngine: TransitionEngine = {
+  mode: 'public',
+  transition: (machine, snapshot, event) => transition(machine, snapshot, event) as [AnyMachineSnapshot, ReturnedAction[]],
+  initial: (machine, input) => initialTransition(machine, input) as [AnyMachineSnapshot, ReturnedAction[]],
+  // The host's machines have no invoked or spawned children (actors message each other through the host).
+  withContext: (s, values) =>
+    s.machine.resolveState({
+      value: s.value,
+      context: { ...s.context, ...values },
+      status: s.status,
+      historyValue: (s as unknown as { historyValue?: never }).historyValue,
+      output: s.output,
+      error: s.error,
+    } as never) as AnyMachineSnapshot,
+};
+
+/** The engine for an installed XState version (tests ask for the public one with any other version). */
+export function engineFor(installed: string): TransitionEngine {
+  return installed === XSTATE_PINNED_VERSION ? internalsEngine : publicEngine;
+}
+
+/** The engine for the installed version; a fallback to the public API is logged once, with why. */
+export function selectEngine(installed: string, log: Pick<Logger, 'warn'> = moduleLog('xstate')): TransitionEngine {
+  const engine = engineFor(installed);
+  if (engine.mode === 'internals' && !xstatePatchApplied()) {
+    log.warn(
+      { installed, patch: `patches/xstate@${XSTATE_PINNED_VERSION}.patch` },
+      'the xstate patch is not applied (bun install applies it): same results, slower transitions',
+    );
+  }
+  if (engine.mode === 'public') {
+    log.warn(
+      { installed, pinned: XSTATE_PINNED_VERSION, engine: engine.mode },
+      "xstate is not the pinned version: its internals and the patch may differ, so the host uses XState's own transition and initialTransition (slower, same results)",
+    );
+  }
+  return engine;
+}
+
+/**
+ * Whether patches/xstate@5.33.3.patch is in the XState that is loaded: with it, two snapshots of
+ * the same state nodes share one tag set (computed once per node array); without it each has its own.
+ */
+export function xstatePatchApplied(): boolean {
+  const probe = createMachine({ id: 'patch-probe' });
+  const [first, second] = [0, 1].map(() => probe.resolveState({ value: {} } as never));
+  return first!.tags === second!.tags;
+}
+
+/** The engine the host runs on, chosen once when this module loads. */
+export const engine: TransitionEngine = selectEngine(XSTATE_INSTALLED_VERSION);
+/** The next snapshot and the actions it calls for (the host's and the replay's transition). */
+export const pureTransition = engine.transition;
+/** The initial snapshot for `input` and the actions it calls for. */
+export const pureInitial = engine.initial;
+/** A copy of a snapshot whose context has the given values (the volatile overlay folded in). */
+export const withContext = engine.withContext;
 
 interface InertScope {
   self: unknown;
@@ -59,12 +156,7 @@ function scopeOf(machine: AnyStateMachine): InertScope {
 /** Transitions taken by each path since start (tests check which path an event took). */
 export const transitionCounts = { assignOnly: 0, sibling: 0, xstate: 0 };
 
-/** The next snapshot and the actions it calls for. */
-export function pureTransition(
-  machine: AnyStateMachine,
-  snapshot: AnyMachineSnapshot,
-  event: { type: string; [k: string]: unknown },
-): [AnyMachineSnapshot, ReturnedAction[]] {
+function fastTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: Event): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
   const found = snapshot.status === 'active' ? planOf(machine, snapshot, event.type) : undefined;
   const plan = found?.xstateOnly ? undefined : found;
@@ -84,21 +176,12 @@ export function pureTransition(
   return result;
 }
 
-/** XState's own transition, whatever the event (exported for the tests that compare both paths). */
-export function slowTransition(
-  machine: AnyStateMachine,
-  snapshot: AnyMachineSnapshot,
-  event: { type: string; [k: string]: unknown },
-): [AnyMachineSnapshot, ReturnedAction[]] {
+/** XState's own macrostep through the cached scope, whatever the event (exported for the tests that compare both paths). */
+export function slowTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: Event): [AnyMachineSnapshot, ReturnedAction[]] {
   return xstateTransition(machine, snapshot, event, scopeOf(machine));
 }
 
-function xstateTransition(
-  machine: AnyStateMachine,
-  snapshot: AnyMachineSnapshot,
-  event: { type: string; [k: string]: unknown },
-  scope: InertScope,
-): [AnyMachineSnapshot, ReturnedAction[]] {
+function xstateTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: Event, scope: InertScope): [AnyMachineSnapshot, ReturnedAction[]] {
   const actions: ReturnedAction[] = [];
   scope.actionExecutor = (a) => actions.push(a);
   try {
@@ -108,8 +191,7 @@ function xstateTransition(
   }
 }
 
-/** The initial snapshot for `input` and the actions it calls for. */
-export function pureInitial(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, ReturnedAction[]] {
+function internalsInitial(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, ReturnedAction[]] {
   const scope = scopeOf(machine);
   const actions: ReturnedAction[] = [];
   scope.actionExecutor = (a) => actions.push(a);

@@ -4,6 +4,7 @@
  */
 import type { AnyMachineSnapshot } from 'xstate';
 import { jsonEqual } from './diff.ts';
+import { withContext } from './transition.ts';
 import type { Resident } from './host.ts';
 
 /**
@@ -18,9 +19,9 @@ export function settled(r: Resident): AnyMachineSnapshot {
   return r.snapshot;
 }
 
-/** A copy of a snapshot whose context has the given values (XState snapshots are plain objects with their methods as own properties). */
+/** A copy of a snapshot whose context has the given values (how, is XState's business: transition.ts). */
 export function withVolatile(s: AnyMachineSnapshot, values: Record<string, unknown>): AnyMachineSnapshot {
-  return { ...s, context: { ...s.context, ...values } } as AnyMachineSnapshot;
+  return withContext(s, values);
 }
 
 /** Whether two snapshots differ at most in their context (same state, status, history and children). */

@@ -19,6 +19,8 @@ export const LOGIN_LOCK_MS = 60 * 60_000;
 type Args = { context: PuContext; event: PuEvent };
 /** When an event happened (every event carries its time: the host stamps it). */
 export const at = (e: PuEvent) => e.at ?? 0;
+/** Channel states by channel number: the order the context keeps them in. */
+const compareChannels = (x: PuChannelState, y: PuChannelState) => x.channel - y.channel;
 
 /** The context of a newly provisioned device. */
 export function initialContext(input: PuInput): PuContext {
@@ -74,7 +76,7 @@ export function onKeepalive({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'vd.keepalive') return {};
   const update: Partial<PuContext> = { lastSeenAt: at(event) };
   if (event.state !== context.deviceState) update.deviceState = event.state;
-  let channels = event.channels.map((c) => ({ ...c })).sort((x, y) => x.channel - y.channel);
+  let channels = event.channels.map((c) => ({ ...c })).sort(compareChannels);
   if (jsonEqual(channels, context.channelStates)) channels = context.channelStates;
   else update.channelStates = channels;
   const active = context.activeAlarms.filter((al) => channels.some((c) => c.channel === al.channel && (c.alarm & (1 << al.type)) !== 0));
@@ -86,8 +88,9 @@ export function onKeepalive({ context, event }: Args): Partial<PuContext> {
  * The pu machine's `quiet` shortcut (MachineDef.quiet): a Keepalive while online that reports the
  * device state and channel states the context holds, with no alarm active, only moves `lastSeenAt`
  * (in every online state the machine's answer to it is the `keepalive` action alone, and
- * {@link onKeepalive} then changes nothing else). Anything else runs the machine. Channels must come
- * in the order the context keeps them (by channel number), as the Keepalive handler passes them.
+ * {@link onKeepalive} then changes nothing else). Anything else runs the machine. Channels come in
+ * the device's order (services/vd/vd-inbound.ts passes them as received); the context keeps them
+ * sorted by channel number, so they are compared in that order, sorted the way onKeepalive sorts them.
  */
 export function quietKeepalive(
   snapshot: { status: string; value: unknown; context: unknown },
@@ -101,8 +104,15 @@ export function quietKeepalive(
   if (e.state !== context.deviceState || context.activeAlarms.length > 0) return null;
   const known = context.channelStates;
   if (e.channels.length !== known.length) return null;
-  for (let i = 0; i < known.length; i++) if (!sameChannelState(e.channels[i]!, known[i]!)) return null;
+  const channels = byChannel(e.channels);
+  for (let i = 0; i < known.length; i++) if (!sameChannelState(channels[i]!, known[i]!)) return null;
   return { lastSeenAt: at(e) };
+}
+
+/** Channel states in the order the context keeps them (onKeepalive's stable sort); already sorted ones, the usual case, as they are. */
+function byChannel(channels: PuChannelState[]): PuChannelState[] {
+  for (let i = 1; i < channels.length; i++) if (channels[i - 1]!.channel > channels[i]!.channel) return [...channels].sort(compareChannels);
+  return channels;
 }
 
 /** The fields of a channel state. */

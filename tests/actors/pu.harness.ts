@@ -1,0 +1,41 @@
+/**
+ * The pu machine under XState's SimulatedClock, for the pu.*.test.ts files: a started actor whose
+ * effects (`vd.send`, `vd.close`) are recorded, and shorthands for the events tests send most.
+ * Every event carries the simulated time, as the host stamps it.
+ */
+import { createActor, SimulatedClock } from 'xstate';
+import { puMachine } from '../../actors/machines/pu.machine.ts';
+import type { PuEvent } from '../../actors/machines/pu.types.ts';
+
+/** The simulated start time of every pu test. */
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** A started pu actor on a simulated clock, with what it sent and closed. */
+export function start() {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const sent: Array<{ reqId: string; name: string }> = [];
+  const closed: string[] = [];
+  const machine = puMachine.provide({
+    actions: {
+      'vd.send': (_, p) => {
+        sent.push(p as { reqId: string; name: string });
+      },
+      'vd.close': (_, p) => {
+        closed.push((p as { reason: string }).reason);
+      },
+    },
+  });
+  const actor = createActor(machine, { input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0] }, clock });
+  actor.start();
+  const send = (e: PuEvent) => actor.send({ ...e, at: clock.now() } as PuEvent);
+  const state = () => JSON.stringify(actor.getSnapshot().value);
+  const ctx = () => actor.getSnapshot().context;
+  const login = (connId = 'c1', reconnect = false) =>
+    send({ type: 'vd.connected', connId, reconnect, hardwareModel: 'HW1', firmwareModel: 'FW1', ip: '10.0.0.2' });
+  const keepalive = () => send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
+  return { clock, actor, send, state, ctx, login, keepalive, sent, closed };
+}
+
+/** A started pu actor (what {@link start} returns). */
+export type PuHarness = ReturnType<typeof start>;
