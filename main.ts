@@ -2,7 +2,8 @@
  * h627: the H.627.2 service platform. `bun run start` runs this: configuration from the
  * environment (README, "Configuration"), one process, embedded database unless DATABASE_URL.
  */
-import { type Config, ConfigError, loadConfig } from './lib/config.ts';
+import { type Config, ConfigError } from './lib/config.ts';
+import { loadConfig } from './boot/config.ts';
 import { rootLog } from './lib/log.ts';
 import { runtimeEnvFor } from './lib/runtime-env.ts';
 import { startPlatform } from './boot/start.ts';

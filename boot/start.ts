@@ -12,8 +12,11 @@ import { openDb } from '../db/client.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host/host.ts';
 import { MACHINES } from '../actors/machines/index.ts';
-import { pruneHistory } from '../actors/host/store.ts';
-import { createMetrics } from '../lib/metrics.ts';
+import { createMetrics, METRICS_DB_TIMEOUT_MS } from '../lib/metrics.ts';
+import { withinMs } from '../db/errors.ts';
+import { countActorsByState, pruneHistory } from '../actors/host/store.ts';
+import { Devices } from '../services/devices/devices.ts';
+import { checkHealth } from '../services/health.ts';
 import { buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
@@ -87,7 +90,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
   // The services and the host reference each other through `p`, filled in below.
   const p = { cfg, db, log, rateLog: new LogLimiter(log), key, adminToken: admin.token, baseUrl: '' } as Platform;
-  const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0, live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 } });
+  const metrics = createMetrics({
+    vdConnections: () => p.vd?.size ?? 0,
+    live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 },
+    actorCounts: () => withinMs(countActorsByState(db), METRICS_DB_TIMEOUT_MS),
+  });
   p.metrics = metrics;
   p.live = new LiveService(p);
   const effects: EffectHandlers = {
@@ -105,6 +112,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   p.feed = new EventFeed(p);
   p.sessions = new Sessions(p);
   p.recording = new RecordingService(p);
+  p.devices = new Devices({ ...p, uploadsRoot: p.uploads.root });
+  p.health = () => checkHealth(p);
   const armed = await p.host.start();
   p.recording.start();
   await p.live.start();

@@ -10,19 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Platform } from '../services/context.ts';
 import { DomainError } from '../services/errors.ts';
 import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
-
-/** The caller of an API request. */
-export type Principal =
-  | { kind: 'admin-token'; role: 'admin' }
-  | {
-      kind: 'user';
-      role: 'user' | 'admin';
-      userId: string;
-      username: string;
-      /** The sign-in session's public id (not a credential) and its end, epoch ms: what signed URLs are bound to. */
-      sessionId?: string;
-      sessionExpiresAt?: number;
-    };
+import type { Principal } from '../services/users/principal.ts';
 
 /** Hono environment of authenticated routes. */
 export type AuthEnv = { Variables: { principal: Principal } };

@@ -8,7 +8,6 @@ import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
 import { parseVsGetServerAddr, syncTimeFromMs, VS_PATH, type VsGetServerAddrResp } from '../protocol/vs.ts';
 import { puActorId } from '../actors/machines/pu.machine.ts';
 import type { Platform } from '../services/context.ts';
-import { findDeviceByIdentity } from '../services/devices/devices.ts';
 import type { Budget } from '../lib/token-bucket.ts';
 import { perAddress } from './rate-limit.ts';
 import { deviceUnavailableHandler } from './problem.ts';
@@ -30,7 +29,7 @@ export function vsRoutes(p: Platform) {
   return new Hono<{ Bindings: Server<unknown> }>().onError(deviceUnavailableHandler).get(VS_PATH, limit, async (c) => {
     const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
     if (!q.ok) return c.json({ info: q.error }, 400);
-    const device = await findDeviceByIdentity(p, q.value.macid);
+    const device = await p.devices.findByIdentity(q.value.macid);
     if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
     const ip = c.env?.requestIP?.(c.req.raw)?.address;
     p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });

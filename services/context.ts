@@ -14,6 +14,8 @@ import type { Sessions } from './users/sessions.ts';
 import type { LiveService } from './live/live.ts';
 import type { RecordingService } from './recording/recording.ts';
 import type { EventFeed } from './console/event-feed.ts';
+import type { Devices } from './devices/devices.ts';
+import type { Health } from './health.ts';
 
 /** The running platform's shared parts. */
 export interface Platform {
@@ -41,4 +43,6 @@ export interface Platform {
   recording: RecordingService;
   /** The consoles' live feed (`GET /api/events`). */
   feed: EventFeed;
+  devices: Devices;
+  health(): Promise<Health>;
 }

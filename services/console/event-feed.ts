@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { devices } from '../../db/schema.ts';
 import type { ActorView, Transition } from '../../actors/host/host.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from '../users/principal.ts';
 import type { EventsQuery } from '../../protocol/console-api.ts';
 import type { Platform } from '../context.ts';
 import { statusOf, type DeviceStatus } from '../devices/devices.ts';

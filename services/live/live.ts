@@ -13,7 +13,7 @@ import { VIEWER_CONNECT_TIMEOUT_MS, streamActorId } from '../../actors/machines/
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { StreamContext } from '../../actors/machines/stream.types.ts';
 import type { EffectCall, Transition } from '../../actors/host/host.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from '../users/principal.ts';
 import type { Platform } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';

@@ -6,7 +6,7 @@
 import { segmentActorId } from '../../actors/machines/segment.machine.ts';
 import type { ByteRange } from '../../media/cs/index.ts';
 import type { Platform } from '../context.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from '../users/principal.ts';
 import { DomainError } from '../errors.ts';
 import type { IndexedSegment } from './recording-index.ts';
 import type { RecordingService } from './recording.ts';

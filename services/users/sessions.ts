@@ -14,7 +14,7 @@ import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import { sessions, users } from '../../db/schema.ts';
 import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/machines/pu.actions.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from './principal.ts';
 import type { Platform } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
