@@ -58,9 +58,9 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 try {
   running = await startPlatform(cfg);
   if (running.adminTokenGenerated) {
-    process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.platform.adminToken}\n`);
+    process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.adminToken}\n`);
   }
-  process.stdout.write(`ready ${running.url} db=${running.platform.db.kind}\n`);
+  process.stdout.write(`ready ${running.url} db=${running.dbKind}\n`);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`h627: ${err.message}\n`);

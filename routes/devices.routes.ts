@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { ListQuery, RpcBody } from '../protocol/api.ts';
 import { AlarmPath, DevicePath, LogPath, SnapshotPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
 import { validate } from './validate.ts';
@@ -14,7 +14,7 @@ import { validate } from './validate.ts';
 export const FILE_CACHE_MAX_AGE_S = 3600;
 
 /** The devices sub-app (mounted under an authenticating middleware). */
-export function deviceRoutes(p: Platform) {
+export function deviceRoutes(p: AppServices) {
   const file = (path: string, type: string) =>
     new Response(Bun.file(path), { headers: { 'Content-Type': type, 'Cache-Control': `private, max-age=${FILE_CACHE_MAX_AGE_S}` } });
   return new Hono<AuthEnv>()

@@ -5,12 +5,12 @@
 import { Hono } from 'hono';
 import { LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
 import { ChannelPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** The live sub-app (mounted under /api/devices with authentication). */
-export function liveRoutes(p: Platform) {
+export function liveRoutes(p: AppServices) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/live', validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
       const { id, ch } = c.req.valid('param');

@@ -8,7 +8,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { CS_PLAYBACK_PATH } from '../services/recording/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../services/recording/recording-playback.ts';
@@ -32,7 +32,7 @@ export function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHa
 }
 
 /** The recording sub-app (mount under `/api/devices` behind authentication). */
-export function recordingRoutes(p: Platform) {
+export function recordingRoutes(p: AppServices) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/recording', validate('param', ChannelPath), validate('json', StartRecordingBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
@@ -79,7 +79,7 @@ export function recordingRoutes(p: Platform) {
 }
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */
-export function segmentMediaRoutes(p: Platform) {
+export function segmentMediaRoutes(p: AppServices) {
   return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
       return await p.recording.playback.segment(
