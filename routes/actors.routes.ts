@@ -7,7 +7,7 @@ import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** The actors sub-app. */
-export function actorRoutes(p: AppServices) {
+export function actorRoutes(p: Pick<AppServices, 'actors'>) {
   return new Hono<AuthEnv>()
     .use(requireAdmin)
     .get('/', validate('query', ActorListQuery), async (c) => c.json({ actors: await p.actors.list(c.req.valid('query')) }))

@@ -12,7 +12,7 @@ import { validate } from './validate.ts';
 const UserPath = z.object({ username: UserName });
 
 /** The admin sub-app (mounted under an authenticating middleware). */
-export function adminRoutes(p: AppServices) {
+export function adminRoutes(p: Pick<AppServices, 'devices' | 'users' | 'sessions'>) {
   return new Hono<AuthEnv>()
     .use(requireAdmin)
     .post('/devices', validate('json', ProvisionDevice), async (c) => c.json(await p.devices.provision(c.req.valid('json')), 201))

@@ -70,7 +70,7 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
 }
 
 /** `/api/console/session`: sign in and out with the session cookie (HttpOnly, Secure, SameSite=Strict). */
-export function consoleSessionRoutes(p: AppServices) {
+export function consoleSessionRoutes(p: Pick<AppServices, 'sessions'>) {
   return new Hono<{ Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {
       checkCsrf(c); // a sign-in planted from another site is refused like any other cookie request
@@ -102,7 +102,7 @@ function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHandler<A
 }
 
 /** `/api/machines`: the registered machine versions and their statechart diagrams (SVG). */
-export function machineRoutes(p: AppServices) {
+export function machineRoutes(p: Pick<AppServices, 'host'>) {
   return new Hono<AuthEnv>()
     .get('/', (c) =>
       c.json({
@@ -124,7 +124,7 @@ export function machineRoutes(p: AppServices) {
 }
 
 /** `/api/actors/:id/export` and `/api/actors/:id/replay` (admins; mount beside the actors sub-app). */
-export function actorToolRoutes(p: AppServices, auth: MiddlewareHandler<AuthEnv>) {
+export function actorToolRoutes(p: Pick<AppServices, 'actors'>, auth: MiddlewareHandler<AuthEnv>) {
   return new Hono<AuthEnv>()
     .use(authenticateOnce(auth), requireAdmin)
     .get('/:id/export', validate('param', ActorPath), async (c) => {

@@ -14,7 +14,7 @@ import { validate } from './validate.ts';
 export const FILE_CACHE_MAX_AGE_S = 3600;
 
 /** The devices sub-app (mounted under an authenticating middleware). */
-export function deviceRoutes(p: AppServices) {
+export function deviceRoutes(p: Pick<AppServices, 'devices' | 'rpc'>) {
   const file = (path: string, type: string) =>
     new Response(Bun.file(path), { headers: { 'Content-Type': type, 'Cache-Control': `private, max-age=${FILE_CACHE_MAX_AGE_S}` } });
   return new Hono<AuthEnv>()

@@ -10,7 +10,7 @@ import type { AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** The live sub-app (mounted under /api/devices with authentication). */
-export function liveRoutes(p: AppServices) {
+export function liveRoutes(p: Pick<AppServices, 'devices' | 'live'>) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/live', validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
       const { id, ch } = c.req.valid('param');

@@ -13,7 +13,7 @@ type Grant = NonNullable<ReturnType<AppServices['live']['takeWsToken']>>;
 type MediaWs = ServerWebSocket<SocketData<{ grant: Grant }>>;
 
 /** The live media WebSocket endpoint. */
-export function mediaRoutes(p: AppServices) {
+export function mediaRoutes(p: Pick<AppServices, 'live'>) {
   const handler: SocketHandler<{ grant: Grant }> = {
     open: (ws: MediaWs) => p.live.attachWs(ws.data.state.grant, ws),
     message: () => {}, // viewers only receive

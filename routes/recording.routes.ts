@@ -32,7 +32,7 @@ export function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHa
 }
 
 /** The recording sub-app (mount under `/api/devices` behind authentication). */
-export function recordingRoutes(p: AppServices) {
+export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/recording', validate('param', ChannelPath), validate('json', StartRecordingBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
@@ -79,7 +79,7 @@ export function recordingRoutes(p: AppServices) {
 }
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */
-export function segmentMediaRoutes(p: AppServices) {
+export function segmentMediaRoutes(p: Pick<AppServices, 'recording'>) {
   return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
       return await p.recording.playback.segment(

@@ -8,7 +8,7 @@ import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** Sign-in (open) and the routes of a signed-in user. */
-export function sessionRoutes(p: AppServices) {
+export function sessionRoutes(p: Pick<AppServices, 'sessions' | 'bind' | 'adminToken'>) {
   const auth = authenticate(p, (t) => p.sessions.resolve(t));
   return new Hono<AuthEnv & { Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {

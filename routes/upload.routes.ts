@@ -8,7 +8,7 @@ import { UploadPath } from '../protocol/paths.ts';
 import { FORGED, validateForDevice } from './validate.ts';
 
 /** The upload endpoint (device-facing: failures are `{"info": …}`). */
-export function uploadRoutes(p: AppServices) {
+export function uploadRoutes(p: Pick<AppServices, 'uploads'>) {
   return new Hono().put(`${UPLOAD_PATH}/:token`, validateForDevice('param', UploadPath, {}, FORGED), async (c) => {
     const length = c.req.header('content-length');
     try {

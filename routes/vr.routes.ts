@@ -27,7 +27,7 @@ function info(c: Context, status: ContentfulStatusCode, text: string, headers: R
 }
 
 /** Render what a Vr or CS operation threw. */
-function failure(p: AppServices, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
+function failure(p: Pick<AppServices, 'log'>, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
   if (err instanceof VrError) return info(c, err.status, err.message, err.retryAfterS ? { ...headers, 'Retry-After': String(err.retryAfterS) } : headers);
   if (err instanceof DomainError) return info(c, STATUS_OF_KIND[err.kind], err.message, headers);
   const unavailable = unavailableInfo(c, err, headers);
@@ -37,7 +37,7 @@ function failure(p: AppServices, c: Context, err: unknown, headers: Record<strin
 }
 
 /** The Vr endpoint and the segment upload endpoint (device-facing). */
-export function vrRoutes(p: AppServices) {
+export function vrRoutes(p: Pick<AppServices, 'log' | 'recording'>) {
   const count = (res: Response, op: string) => {
     p.recording.counters.vr.inc({ op, status: res.status });
     return res;

@@ -22,7 +22,7 @@ const NOT_OFFERED = { domain: '', port: 0 } as const;
 export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 
 /** The Vs endpoint. */
-export function vsRoutes(p: AppServices) {
+export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'publicHost' | 'baseUrl'>) {
   const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) =>
     c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }),
   );
