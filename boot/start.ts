@@ -40,8 +40,6 @@ import { acquireDataDirLock } from './lock.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
-  /** What the routes were given: the platform's services. */
-  services: AppServices;
   server: Server<SocketData>;
   url: string;
   adminToken: string;
@@ -181,7 +179,6 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
   let stopped: Promise<void> | undefined;
   return {
-    services,
     server,
     url: publicUrl,
     adminToken: admin.token,
