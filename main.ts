@@ -2,7 +2,8 @@
  * h627: the H.627.2 service platform. `bun run start` runs this: configuration from the
  * environment (README, "Configuration"), one process, embedded database unless DATABASE_URL.
  */
-import { type Config, ConfigError, loadConfig } from './lib/config.ts';
+import { type Config, ConfigError } from './lib/config.ts';
+import { loadConfig } from './boot/config.ts';
 import { rootLog } from './lib/log.ts';
 import { runtimeEnvFor } from './lib/runtime-env.ts';
 import { startPlatform } from './boot/start.ts';
@@ -57,9 +58,9 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 try {
   running = await startPlatform(cfg);
   if (running.adminTokenGenerated) {
-    process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.platform.adminToken}\n`);
+    process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.adminToken}\n`);
   }
-  process.stdout.write(`ready ${running.url} db=${running.platform.db.kind}\n`);
+  process.stdout.write(`ready ${running.url} db=${running.dbKind}\n`);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`h627: ${err.message}\n`);

@@ -2,50 +2,55 @@
  * Start and stop one platform process: configuration, TLS, database and migrations, the actor
  * host and its effects, the services, and the HTTPS/WSS server.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { isUnder } from '../lib/safe-path.ts';
-import { and, eq } from 'drizzle-orm';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'bun';
 import type { Config } from '../lib/config.ts';
 import { moduleLog, rootLog, type Logger } from '../lib/log.ts';
-import { openDb } from '../db/client.ts';
-import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
+import { LogLimiter } from '../lib/log-limit.ts';
+import { createMetrics, METRICS_DB_TIMEOUT_MS } from '../lib/metrics.ts';
+import { loadPlatformKey } from '../lib/secrets.ts';
+import { type Db, openDb } from '../db/client.ts';
+import { withinMs } from '../db/errors.ts';
+import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
+import { SEG_MAX_SIZE_MAX_BYTES } from '../protocol/recording-api.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host/host.ts';
 import { bindEffects, mergeEffects } from '../actors/host/effect-catalog.ts';
 import { type PuEffectHandlers, puEffects } from '../actors/machines/pu.effects.ts';
 import { streamEffects } from '../actors/machines/stream.effects.ts';
 import { recordingEffects } from '../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../actors/machines/segment.effects.ts';
+import { countActorsByState, pruneHistory } from '../actors/host/store.ts';
 import { MACHINES } from '../actors/machines/index.ts';
-import { pruneHistory } from '../actors/host/store.ts';
-import { createMetrics } from '../lib/metrics.ts';
-import { buildApp } from '../routes/app.ts';
+import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from '../services/vd/vd-connections.ts';
+import { VdBudgets } from '../services/vd/vd-budget.ts';
+import { bindInbound } from '../services/vd/vd-inbound.ts';
+import { DeviceAuth } from '../services/devices/device-auth.ts';
+import { Devices } from '../services/devices/devices.ts';
+import { RpcService } from '../services/devices/rpc.ts';
+import { BindCodes } from '../services/devices/bind.ts';
+import { LOG_MAX_BYTES, PICTURE_MAX_BYTES, Uploads } from '../services/uploads/uploads.ts';
+import { recordUpload } from '../services/uploads/stored.ts';
+import { Sessions } from '../services/users/sessions.ts';
+import { Users } from '../services/users/users.ts';
+import { LiveService } from '../services/live/live.ts';
+import { RecordingService } from '../services/recording/recording.ts';
+import { EventFeed } from '../services/console/event-feed.ts';
+import { ActorConsole } from '../services/console/actor-console.ts';
+import { checkHealth } from '../services/health.ts';
+import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
-import type { Platform } from '../services/context.ts';
 import { acquireDataDirLock } from './lock.ts';
-import { loadPlatformKey } from '../lib/secrets.ts';
-import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
-import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from '../services/vd/vd-connections.ts';
-import { VdBudgets } from '../services/vd/vd-budget.ts';
-import { LogLimiter } from '../lib/log-limit.ts';
-import { DeviceAuth } from '../services/devices/device-auth.ts';
-import { RpcService } from '../services/devices/rpc.ts';
-import { LOG_MAX_BYTES, PICTURE_MAX_BYTES, Uploads, type Grant } from '../services/uploads/uploads.ts';
-import { SEG_MAX_SIZE_MAX_BYTES } from '../protocol/recording-api.ts';
-import { BindCodes } from '../services/devices/bind.ts';
-import { Sessions } from '../services/users/sessions.ts';
-import { RecordingService } from '../services/recording/recording.ts';
-import { EventFeed } from '../services/console/event-feed.ts';
-import { LiveService } from '../services/live/live.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
-  platform: Platform;
   server: Server<SocketData>;
   url: string;
+  adminToken: string;
   adminTokenGenerated: boolean;
+  /** Which database the platform runs on. */
+  dbKind: Db['kind'];
   stop(): Promise<void>;
 }
 
@@ -66,37 +71,20 @@ export const ACTOR_EVICT_INTERVAL_MS = 60_000;
 /** How often expired sessions, upload grants and signed-login nonces are forgotten. */
 export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
-/** Record a finished device upload where it belongs. */
-async function stored(p: Platform, g: Grant, file: string, size: number): Promise<void> {
-  const { orm } = p.db;
-  if (g.kind === 'snapshot') await orm.update(snapshots).set({ file, size }).where(eq(snapshots.id, g.ref));
-  else if (g.kind === 'alarm') {
-    await orm.update(alarms).set({ picture: file }).where(eq(alarms.id, g.ref));
-    p.feed.alarmPicture(g.deviceId, g.ref); // the consoles showing its alarm load it
-  } else if (g.kind === 'log') {
-    // A log uploaded again (LogUploadAsync repeated with its trans_id) replaces the earlier file.
-    const where = and(eq(deviceLogs.deviceId, g.deviceId), eq(deviceLogs.transId, g.ref));
-    const [before] = await orm.select({ file: deviceLogs.file }).from(deviceLogs).where(where);
-    await orm.update(deviceLogs).set({ file, size }).where(where);
-    if (before?.file && before.file !== file && isUnder(p.uploads.root, before.file)) rmSync(before.file, { force: true });
-  }
-}
-
 /**
  * The host's effect handlers: every machine's catalog bound to the services that run its effects
- * (each call's params checked against the catalog first). Handlers reach the services through `p`
- * when they run, so the map can be built before the services are.
+ * (each call's params checked against the catalog first).
  */
-export function platformEffects(p: Platform, log: Logger): EffectHandlers {
+export function platformEffects(s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService }, log: Logger): EffectHandlers {
   const pu: PuEffectHandlers = {
-    'vd.send': (call) => p.rpc.send(call),
-    'vd.close': (call) => p.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
+    'vd.send': (call) => s.rpc.send(call),
+    'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
   };
   return mergeEffects(
     bindEffects(puEffects, pu, log),
-    bindEffects(streamEffects, p.live.effects(), log),
-    bindEffects(recordingEffects, RecordingService.effects(p), log),
-    bindEffects(segmentEffects, RecordingService.segmentEffects(p), log),
+    bindEffects(streamEffects, s.live.effects(), log),
+    bindEffects(recordingEffects, RecordingService.effects(s), log),
+    bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
   );
 }
 
@@ -108,25 +96,59 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const admin = ensureAdminToken(cfg);
   const key = loadPlatformKey(cfg.dataDir);
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
-  // The services and the host reference each other through `p`, filled in below.
-  const p = { cfg, db, log, rateLog: new LogLimiter(log), key, adminToken: admin.token, baseUrl: '' } as Platform;
-  const metrics = createMetrics(db, { vdConnections: () => p.vd?.size ?? 0, live: () => p.live?.figures() ?? { streams: 0, viewers: 0, bitrateBps: 0 } });
-  p.metrics = metrics;
-  p.live = new LiveService(p);
-  const hostLog = moduleLog('host', log);
-  p.host = new ActorHost({ db, machines: MACHINES, effects: platformEffects(p, hostLog), log: hostLog, metrics: metrics.commit });
-  p.vd = new VdConnections(moduleLog('vd', log), new VdBudgets(cfg.vdMessageBudget));
-  p.auth = new DeviceAuth(p, key);
-  p.rpc = new RpcService(p);
-  p.uploads = new Uploads(p, (g, file, size) => stored(p, g, file, size));
-  p.bind = new BindCodes(p);
-  p.feed = new EventFeed(p);
-  p.sessions = new Sessions(p);
-  p.recording = new RecordingService(p);
-  const armed = await p.host.start();
-  p.recording.start();
-  await p.live.start();
-  const app = buildApp(p);
+  const rateLog = new LogLimiter(log);
+  // The public base URL is known once the server listens (HTTP_PORT may be 0): services read it when they make a URL.
+  let publicUrl = '';
+  const baseUrl = () => publicUrl;
+  const vd = new VdConnections(moduleLog('vd', log), new VdBudgets(cfg.vdMessageBudget));
+  // Probes are read at scrape time, once everything below exists.
+  const metrics = createMetrics({
+    vdConnections: () => vd.size,
+    live: () => live.figures(),
+    actorCounts: () => withinMs(countActorsByState(db), METRICS_DB_TIMEOUT_MS),
+  });
+  // The one cycle: every service sends the host events, and the host runs the services' effects. The host is built
+  // first with an empty effects table, filled below once the services exist; it runs no effect before start().
+  const effects: EffectHandlers = {};
+  const host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
+  const auth = new DeviceAuth({ db, host, log, rateLog }, key);
+  const feed = new EventFeed({ db, host, log });
+  const stored = recordUpload({ db, feed });
+  const uploads: Uploads = new Uploads({ db, log, cfg, baseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
+  const rpc = new RpcService({ db, host, rateLog, uploads, vd });
+  const bind = new BindCodes({ db, host, log, rateLog });
+  const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
+  const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
+  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl });
+  Object.assign(effects, platformEffects({ rpc, vd, live, recording }, moduleLog('host', log)));
+  const armed = await host.start();
+  recording.start();
+  await live.start();
+  const services: AppServices = {
+    log,
+    rateLog,
+    adminToken: admin.token,
+    metricsToken: cfg.metricsToken,
+    publicHost: cfg.publicHost,
+    baseUrl,
+    host,
+    health: () => checkHealth({ db, log }),
+    metrics,
+    vd,
+    auth,
+    inbound: bindInbound({ db, host, cfg, vd, uploads, bind }),
+    devices: new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root }),
+    users: new Users({ db, log }),
+    actors: new ActorConsole({ db, host }),
+    rpc,
+    uploads,
+    bind,
+    sessions,
+    live,
+    recording,
+    feed,
+  };
+  const app = buildApp(services);
   const server = Bun.serve<SocketData>({
     hostname: HTTP_BIND_ADDRESS,
     port: cfg.httpPort,
@@ -138,13 +160,13 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     fetch: (req, srv) => app.fetch(req, srv),
     websocket: websocketAdapter(moduleLog('ws', log)),
   });
-  const host = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
-  p.baseUrl = `https://${host}:${server.port}`;
+  const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
+  publicUrl = `https://${hostname}:${server.port}`;
   const housekeeping = setInterval(() => {
-    p.sessions.prune().catch(() => {});
-    p.uploads.prune().catch(() => {});
-    p.bind.prune().catch(() => {});
-    p.auth.pruneNonces().catch(() => {});
+    sessions.prune().catch(() => {});
+    uploads.prune().catch(() => {});
+    bind.prune().catch(() => {});
+    auth.pruneNonces().catch(() => {});
   }, HOUSEKEEPING_INTERVAL_MS);
   // Hourly: history past its retention is pruned, then, on PGlite, autovacuum's work is done (see
   // Db.vacuum): without it the pruned rows' space would never be reused.
@@ -154,7 +176,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         (n) => n > 0 && log.info({ rows: n, days: cfg.historyRetentionMs / 86_400_000 }, 'old actor history pruned'),
         (err) => log.warn({ err: String(err) }, 'history pruning failed'),
       )
-      .then(() => p.uploads.pruneStored(Date.now() - cfg.deviceFilesRetentionMs))
+      .then(() => uploads.pruneStored(Date.now() - cfg.deviceFilesRetentionMs))
       .then(
         (n) => n > 0 && log.info({ rows: n, days: cfg.deviceFilesRetentionMs / 86_400_000 }, 'old alarms, snapshots and device logs pruned'),
         (err) => log.warn({ err: String(err) }, 'pruning of alarms, snapshots and device logs failed'),
@@ -168,32 +190,33 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   // Actors nothing happened to for a while (a confirmed segment waiting days for its retention
   // timer, a device gone quiet) leave memory; their timers stay armed and bring them back.
   const eviction = setInterval(() => {
-    const evicted = p.host.evictIdle(ACTOR_IDLE_EVICT_MS);
+    const evicted = host.evictIdle(ACTOR_IDLE_EVICT_MS);
     if (evicted > 0) log.debug({ evicted }, 'idle actors evicted');
   }, ACTOR_EVICT_INTERVAL_MS);
   log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
   let stopped: Promise<void> | undefined;
   return {
-    platform: p,
     server,
-    url: p.baseUrl,
+    url: publicUrl,
+    adminToken: admin.token,
     adminTokenGenerated: admin.generated,
+    dbKind: db.kind,
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(housekeeping);
         clearInterval(eviction);
         clearInterval(historyPruning);
         metrics.stop();
-        p.rateLog.stop();
+        rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish
-        p.vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
+        vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
         // Write everything pending; a database that stays away must not keep the process from stopping: what is
         // still unwritten then was never acknowledged to anyone (answers wait for their commits).
-        const flushed = await Promise.race([p.host.stop().then(() => true), Bun.sleep(SHUTDOWN_FLUSH_MAX_MS).then(() => false)]);
+        const flushed = await Promise.race([host.stop().then(() => true), Bun.sleep(SHUTDOWN_FLUSH_MAX_MS).then(() => false)]);
         if (!flushed) log.error({ waitedMs: SHUTDOWN_FLUSH_MAX_MS }, 'shutdown: the database did not take the pending writes in time; stopping without them');
-        await p.recording.stop();
-        await p.live.stop();
+        await recording.stop();
+        await live.stop();
         server.stop(true);
         await db.close();
         releaseLock();

@@ -4,9 +4,19 @@
  */
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
-import { HB_INTERVAL_DEFAULT_S } from '../protocol/constants.ts';
-import { DEFAULT_LINGER_MS } from '../actors/machines/stream.machine.ts';
-import { VD_MESSAGE_BUDGET_DEFAULT } from '../services/vd/vd-budget.ts';
+
+/**
+ * The defaults that belong to the layers above (the spec's heartbeat, the stream machine's linger, the Vd budget):
+ * given by the caller (boot/config.ts) so that lib/ imports nothing of ours above it.
+ */
+export interface ConfigDefaults {
+  /** HB_INTERVAL_S when unset, seconds (H.627.2 I.2.2). */
+  hbIntervalS: number;
+  /** LIVE_LINGER_S when unset, in ms. */
+  liveLingerMs: number;
+  /** VD_MESSAGES_PER_S and VD_MESSAGE_BURST when unset. */
+  vdMessageBudget: { ratePerS: number; burst: number };
+}
 
 /** Default of LIVE_VIEWERS_PER_USER: a family's phones and a wall of cameras (platform's choice). */
 export const LIVE_VIEWERS_PER_USER_DEFAULT = 16;
@@ -30,79 +40,80 @@ const port = (name: string, fallback: number) =>
 
 const pgUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
 
-/** The environment variables the platform reads (README, "Configuration"). */
-export const EnvSchema = z.object({
-  DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
-  DATABASE_URL: pgUrl.optional(),
-  HTTP_PORT: port('HTTP_PORT', DEFAULT_HTTP_PORT),
-  SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
-  PUBLIC_HOST: z
-    .string()
-    .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
-    .default('127.0.0.1'),
-  TLS_CERT: z.string().min(1).optional(),
-  TLS_KEY: z.string().min(1).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
-  /** Heartbeat interval handed to devices in GetServerInfo (I.2.2); the spec's default is 10 s. */
-  HB_INTERVAL_S: z.coerce
-    .number({ error: 'HB_INTERVAL_S must be a number of seconds' })
-    .int('HB_INTERVAL_S must be whole seconds')
-    .min(1, 'HB_INTERVAL_S must be at least 1')
-    .max(3600, 'HB_INTERVAL_S must be at most 3600')
-    .default(HB_INTERVAL_DEFAULT_S),
-  /** Seconds a live stream stays up after its last viewer left (issue #4: 30 s by default). */
-  LIVE_LINGER_S: z.coerce
-    .number({ error: 'LIVE_LINGER_S must be a number of seconds' })
-    .min(0, 'LIVE_LINGER_S must be >= 0')
-    .max(3600, 'LIVE_LINGER_S must be at most 3600')
-    .default(DEFAULT_LINGER_MS / 1000),
-  /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
-  HISTORY_RETENTION_DAYS: z.coerce
-    .number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' })
-    .min(1, 'HISTORY_RETENTION_DAYS must be at least 1')
-    .max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500')
-    .default(DEFAULT_HISTORY_RETENTION_DAYS),
-  /** Days alarms (with their pictures), snapshots and device logs are kept. */
-  DEVICE_FILES_RETENTION_DAYS: z.coerce
-    .number({ error: 'DEVICE_FILES_RETENTION_DAYS must be a number of days' })
-    .min(1, 'DEVICE_FILES_RETENTION_DAYS must be at least 1')
-    .max(36500, 'DEVICE_FILES_RETENTION_DAYS must be at most 36500')
-    .default(DEFAULT_DEVICE_FILES_RETENTION_DAYS),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
-  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
-  /** A device's Vd message budget: messages per second sustained, and the burst (services/vd/vd-budget.ts). */
-  VD_MESSAGES_PER_S: z.coerce
-    .number({ error: 'VD_MESSAGES_PER_S must be a number' })
-    .min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1')
-    .max(100_000, 'VD_MESSAGES_PER_S must be at most 100000')
-    .default(VD_MESSAGE_BUDGET_DEFAULT.ratePerS),
-  VD_MESSAGE_BURST: z.coerce
-    .number({ error: 'VD_MESSAGE_BURST must be a number' })
-    .int('VD_MESSAGE_BURST must be whole messages')
-    .min(1, 'VD_MESSAGE_BURST must be at least 1')
-    .max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000')
-    .default(VD_MESSAGE_BUDGET_DEFAULT.burst),
-  /** Live viewers one user (or the admin token) may hold at once, across all streams (services/live/live.ts). */
-  LIVE_VIEWERS_PER_USER: z.coerce
-    .number({ error: 'LIVE_VIEWERS_PER_USER must be a number' })
-    .int('LIVE_VIEWERS_PER_USER must be a whole number')
-    .min(1, 'LIVE_VIEWERS_PER_USER must be at least 1')
-    .max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000')
-    .default(LIVE_VIEWERS_PER_USER_DEFAULT),
-});
+/** The environment variables the platform reads (README, "Configuration"), with their defaults. */
+export const envSchema = (d: ConfigDefaults) =>
+  z.object({
+    DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
+    DATABASE_URL: pgUrl.optional(),
+    HTTP_PORT: port('HTTP_PORT', DEFAULT_HTTP_PORT),
+    SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
+    PUBLIC_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
+      .default('127.0.0.1'),
+    TLS_CERT: z.string().min(1).optional(),
+    TLS_KEY: z.string().min(1).optional(),
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    /** Heartbeat interval handed to devices in GetServerInfo (I.2.2); the spec's default is 10 s. */
+    HB_INTERVAL_S: z.coerce
+      .number({ error: 'HB_INTERVAL_S must be a number of seconds' })
+      .int('HB_INTERVAL_S must be whole seconds')
+      .min(1, 'HB_INTERVAL_S must be at least 1')
+      .max(3600, 'HB_INTERVAL_S must be at most 3600')
+      .default(d.hbIntervalS),
+    /** Seconds a live stream stays up after its last viewer left (issue #4: 30 s by default). */
+    LIVE_LINGER_S: z.coerce
+      .number({ error: 'LIVE_LINGER_S must be a number of seconds' })
+      .min(0, 'LIVE_LINGER_S must be >= 0')
+      .max(3600, 'LIVE_LINGER_S must be at most 3600')
+      .default(d.liveLingerMs / 1000),
+    /** Days of actor history kept (older rows are pruned, keeping the last checkpoint before the cutoff). */
+    HISTORY_RETENTION_DAYS: z.coerce
+      .number({ error: 'HISTORY_RETENTION_DAYS must be a number of days' })
+      .min(1, 'HISTORY_RETENTION_DAYS must be at least 1')
+      .max(36500, 'HISTORY_RETENTION_DAYS must be at most 36500')
+      .default(DEFAULT_HISTORY_RETENTION_DAYS),
+    /** Days alarms (with their pictures), snapshots and device logs are kept. */
+    DEVICE_FILES_RETENTION_DAYS: z.coerce
+      .number({ error: 'DEVICE_FILES_RETENTION_DAYS must be a number of days' })
+      .min(1, 'DEVICE_FILES_RETENTION_DAYS must be at least 1')
+      .max(36500, 'DEVICE_FILES_RETENTION_DAYS must be at most 36500')
+      .default(DEFAULT_DEVICE_FILES_RETENTION_DAYS),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Bearer token `/metrics` asks for; unset: /metrics is open (keep it off the public network then). */
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+    /** A device's Vd message budget: messages per second sustained, and the burst (services/vd/vd-budget.ts). */
+    VD_MESSAGES_PER_S: z.coerce
+      .number({ error: 'VD_MESSAGES_PER_S must be a number' })
+      .min(0.1, 'VD_MESSAGES_PER_S must be at least 0.1')
+      .max(100_000, 'VD_MESSAGES_PER_S must be at most 100000')
+      .default(d.vdMessageBudget.ratePerS),
+    VD_MESSAGE_BURST: z.coerce
+      .number({ error: 'VD_MESSAGE_BURST must be a number' })
+      .int('VD_MESSAGE_BURST must be whole messages')
+      .min(1, 'VD_MESSAGE_BURST must be at least 1')
+      .max(1_000_000, 'VD_MESSAGE_BURST must be at most 1000000')
+      .default(d.vdMessageBudget.burst),
+    /** Live viewers one user (or the admin token) may hold at once, across all streams (services/live/live.ts). */
+    LIVE_VIEWERS_PER_USER: z.coerce
+      .number({ error: 'LIVE_VIEWERS_PER_USER must be a number' })
+      .int('LIVE_VIEWERS_PER_USER must be a whole number')
+      .min(1, 'LIVE_VIEWERS_PER_USER must be at least 1')
+      .max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000')
+      .default(LIVE_VIEWERS_PER_USER_DEFAULT),
+  });
 
 /** Resolved configuration. */
 export type Config = ReturnType<typeof resolveConfig>;
 
-/** Thrown by {@link loadConfig} with a message naming the offending variable. */
+/** Thrown by {@link parseConfig} with a message naming the offending variable. */
 export class ConfigError extends Error {}
 
-/** Parse an environment record into a {@link Config}; throws {@link ConfigError}. */
-export function loadConfig(env: Record<string, string | undefined> = process.env) {
+/** Parse an environment record into a {@link Config}; throws {@link ConfigError}. boot/config.ts gives the defaults. */
+export function parseConfig(env: Record<string, string | undefined>, defaults: ConfigDefaults) {
   // Empty strings count as unset, as a shell `VAR= bun run start` intends.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const parsed = EnvSchema.safeParse(cleaned);
+  const parsed = envSchema(defaults).safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
@@ -114,7 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return resolveConfig(parsed.data);
 }
 
-function resolveConfig(e: z.infer<typeof EnvSchema>) {
+function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
   const dataDir = resolve(e.DATA_DIR);
   return {
     dataDir,

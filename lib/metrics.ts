@@ -1,9 +1,5 @@
 /** Prometheus metrics of one platform instance (prom-client, its own registry). */
 import client from 'prom-client';
-import type { Db } from '../db/client.ts';
-import { withinMs } from '../db/errors.ts';
-import { countActorsByState } from '../actors/host/store.ts';
-import type { CommitMetrics } from '../actors/host/committer.ts';
 import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
 
 /** Histogram buckets for commit batch sizes (events per statement). */
@@ -17,14 +13,23 @@ export const COMMIT_LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02
  */
 export const METRICS_DB_TIMEOUT_MS = 1000;
 
-/** Live figures read at scrape time. */
+/** Actors of one type in one state, as the store counts them. */
+export interface ActorCount {
+  type: string;
+  state_key: string;
+  n: number;
+}
+
+/** Live figures read at scrape time (the composition root wires them to the services and the store). */
 export interface MetricProbes {
   vdConnections(): number;
   live?(): { streams: number; viewers: number; bitrateBps: number };
+  /** The actor counts, or a rejection when the database is away or slower than METRICS_DB_TIMEOUT_MS. */
+  actorCounts?(): Promise<ActorCount[]>;
 }
 
 /** The platform's metrics and the hooks that feed them. */
-export function createMetrics(db: Db, probes?: MetricProbes) {
+export function createMetrics(probes?: MetricProbes) {
   const registry = new client.Registry();
   new client.Gauge({
     name: 'h627_vd_connections',
@@ -40,9 +45,10 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
     labelNames: ['type', 'state'],
     registers: [registry],
     async collect() {
-      let counts: Awaited<ReturnType<typeof countActorsByState>>;
+      if (!probes?.actorCounts) return;
+      let counts: ActorCount[];
       try {
-        counts = await withinMs(countActorsByState(db), METRICS_DB_TIMEOUT_MS);
+        counts = await probes.actorCounts();
       } catch {
         return; // the database is away or slow: the last counts stand, and the scrape answers
       }
@@ -101,8 +107,9 @@ export function createMetrics(db: Db, probes?: MetricProbes) {
     registers: [registry],
   });
   const stopProbe = probeEventLoop((s) => loopDelay.observe(s));
-  const commit: CommitMetrics = {
-    batch(n, actors, ms) {
+  /** The host's commit hook (actors/host/committer.ts CommitMetrics). */
+  const commit = {
+    batch(n: number, actors: number, ms: number) {
       events.inc(n);
       batches.observe(n);
       actorsPerBatch.observe(actors);

@@ -2,19 +2,18 @@
 import { Hono } from 'hono';
 import { ActorListQuery, HistoryQuery } from '../protocol/api.ts';
 import { ActorPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
-import { listActors, readActorHistory, requireActor } from '../services/console/actors.ts';
+import type { AppServices } from './app.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** The actors sub-app. */
-export function actorRoutes(p: Platform) {
+export function actorRoutes(p: Pick<AppServices, 'actors'>) {
   return new Hono<AuthEnv>()
     .use(requireAdmin)
-    .get('/', validate('query', ActorListQuery), async (c) => c.json({ actors: await listActors(p, c.req.valid('query')) }))
-    .get('/:id', validate('param', ActorPath), async (c) => c.json(await requireActor(p, c.req.param('id'))))
+    .get('/', validate('query', ActorListQuery), async (c) => c.json({ actors: await p.actors.list(c.req.valid('query')) }))
+    .get('/:id', validate('param', ActorPath), async (c) => c.json(await p.actors.get(c.req.param('id'))))
     .get('/:id/history', validate('param', ActorPath), validate('query', HistoryQuery), async (c) => {
       const q = c.req.valid('query');
-      return c.json({ events: await readActorHistory(p, c.req.param('id'), q.after, q.limit) });
+      return c.json({ events: await p.actors.history(c.req.param('id'), q.after, q.limit) });
     });
 }

@@ -1,13 +1,28 @@
 /** The platform's HTTP application: health, metrics, and the API sub-apps, with one error shape. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Platform } from '../services/context.ts';
+import type { Logger } from '../lib/log.ts';
+import type { LogLimiter } from '../lib/log-limit.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { ActorHost } from '../actors/host/host.ts';
+import type { Health } from '../services/health.ts';
+import type { VdConnections } from '../services/vd/vd-connections.ts';
+import type { Inbound } from '../services/vd/vd-inbound.ts';
+import type { DeviceAuth } from '../services/devices/device-auth.ts';
+import type { Devices } from '../services/devices/devices.ts';
+import type { RpcService } from '../services/devices/rpc.ts';
+import type { BindCodes } from '../services/devices/bind.ts';
+import type { Uploads } from '../services/uploads/uploads.ts';
+import type { Users } from '../services/users/users.ts';
+import type { Sessions } from '../services/users/sessions.ts';
+import type { ActorConsole } from '../services/console/actor-console.ts';
+import type { EventFeed } from '../services/console/event-feed.ts';
+import type { LiveService } from '../services/live/live.ts';
+import type { RecordingService } from '../services/recording/recording.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
 import { problem, problemHandler, UNAVAILABLE_HEADERS } from './problem.ts';
-import { sql } from 'drizzle-orm';
-import { dbErrorSummary, withinMs } from '../db/errors.ts';
 import { refuseUnstorableUrl } from './validate.ts';
 import { deviceRoutes } from './devices.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
@@ -26,19 +41,49 @@ import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 
-/**
- * Longest /healthz waits for the database's `SELECT 1` (platform's choice): a healthy one answers
- * in a millisecond; a probe should learn of one that does not well before its own timeout.
- */
-export const HEALTH_DB_TIMEOUT_MS = 1000;
-
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
 /** Path prefixes whose routes limit their bodies themselves (streamed uploads, Vr forms). */
 const OWN_BODY_LIMIT = [`${UPLOAD_PATH}/`, `${CS_UPLOAD_PATH}/`, VR_PATH_PREFIX];
 
+/** What the routes route to: one platform's services, built by the composition root (boot/start.ts). */
+export interface AppServices {
+  log: Logger;
+  /** The log for lines outsiders can cause (a device's bad frames, refused logins): one summary per repeated line. */
+  rateLog: LogLimiter;
+  /** The admin bearer token (ADMIN_TOKEN or generated). */
+  adminToken: string;
+  /** The bearer token /metrics asks for; unset, /metrics is open. */
+  metricsToken: string | undefined;
+  /** The host name devices are told to connect to (Vs `PassDomain`). */
+  publicHost: string;
+  /** Public base URL, e.g. `https://127.0.0.1:8443` (known once the server listens). */
+  baseUrl(): string;
+  /** The actor host: routes hand events to actors, and read the machines' registry. */
+  host: Pick<ActorHost, 'send' | 'sendSoon' | 'registry'>;
+  health(): Promise<Health>;
+  metrics: Pick<Metrics, 'registry'>;
+  vd: VdConnections;
+  auth: Pick<DeviceAuth, 'login'>;
+  /** The handlers of PU → platform messages (services/vd/vd-inbound.ts). */
+  inbound: Inbound;
+  devices: Devices;
+  users: Users;
+  actors: ActorConsole;
+  rpc: Pick<RpcService, 'call'>;
+  uploads: Pick<Uploads, 'receive'>;
+  bind: Pick<BindCodes, 'issue'>;
+  sessions: Sessions;
+  /** Live media: the MDU, streams and viewers. */
+  live: LiveService;
+  /** Record sessions, Vr, segment storage and playback. */
+  recording: RecordingService;
+  /** The consoles' live feed (`GET /api/events`). */
+  feed: EventFeed;
+}
+
 /** Build the app for a running platform. */
-export function buildApp(p: Platform) {
+export function buildApp(p: AppServices) {
   const resolveUser: TokenResolver = (t) => p.sessions.resolve(t);
   const app = new Hono();
   app.onError(problemHandler(p.log));
@@ -59,13 +104,9 @@ export function buildApp(p: Platform) {
   app.use((c, next) => (OWN_BODY_LIMIT.some((prefix) => c.req.path.startsWith(prefix)) ? next() : bodies(c, next)));
 
   app.get('/healthz', async (c) => {
-    try {
-      await withinMs(p.db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
-      return c.json({ status: 'ok', db: p.db.kind });
-    } catch (err) {
-      p.log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
-      return c.json({ status: 'unavailable', db: p.db.kind, error: 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
-    }
+    const h = await p.health();
+    if (h.ok) return c.json({ status: 'ok', db: h.db });
+    return c.json({ status: 'unavailable', db: h.db, error: 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
   });
   app.get('/metrics', metricsGuard(p), async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 

@@ -7,22 +7,14 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqual } from 'node:crypto';
-import type { Platform } from '../services/context.ts';
 import { DomainError } from '../services/errors.ts';
 import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
+import type { Principal } from '../services/users/principal.ts';
 
-/** The caller of an API request. */
-export type Principal =
-  | { kind: 'admin-token'; role: 'admin' }
-  | {
-      kind: 'user';
-      role: 'user' | 'admin';
-      userId: string;
-      username: string;
-      /** The sign-in session's public id (not a credential) and its end, epoch ms: what signed URLs are bound to. */
-      sessionId?: string;
-      sessionExpiresAt?: number;
-    };
+/** What authentication checks against: the admin token. One platform's requests share one such object (its buckets). */
+export interface AuthKeys {
+  adminToken: string;
+}
 
 /** Hono environment of authenticated routes. */
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -84,11 +76,11 @@ function tagged<T extends object>(mw: T, needs: 'user' | 'admin'): T {
  * are not limited.
  */
 export const API_USER_BUDGET: Budget = { ratePerS: 50, burst: 500 };
-/** Each platform's per-user API buckets (one platform per process, several in tests). */
-const apiBuckets = new WeakMap<Platform, KeyedBuckets>();
+/** Each platform's per-user API buckets, by its AuthKeys (one platform per process, several in tests). */
+const apiBuckets = new WeakMap<AuthKeys, KeyedBuckets>();
 
 /** Charge a request to its user's API budget; a rate-limited refusal past it. */
-function chargeUser(p: Platform, principal: Principal): void {
+function chargeUser(p: AuthKeys, principal: Principal): void {
   if (principal.kind !== 'user' || principal.role === 'admin') return;
   let buckets = apiBuckets.get(p);
   if (!buckets) apiBuckets.set(p, (buckets = new KeyedBuckets(API_USER_BUDGET)));
@@ -100,7 +92,7 @@ function chargeUser(p: Platform, principal: Principal): void {
 }
 
 /** Require a valid token (bearer header, or the console's session cookie); sets `principal`. */
-export function authenticate(p: Platform, resolveUser?: TokenResolver) {
+export function authenticate(p: AuthKeys, resolveUser?: TokenResolver) {
   return tagged(
     createMiddleware<AuthEnv>(async (c, next) => {
       const token = bearerOf(c.req.header('Authorization'));
@@ -137,9 +129,9 @@ export const requireAdmin = tagged(
  * `/metrics` behind METRICS_TOKEN when it is set (a Prometheus scrape config's `bearer_token`; the admin token
  * works too); open when it is not, for a scraper on a private network.
  */
-export function metricsGuard(p: Platform) {
+export function metricsGuard(p: AuthKeys & { metricsToken: string | undefined }) {
   return createMiddleware(async (c, next) => {
-    const want = p.cfg.metricsToken;
+    const want = p.metricsToken;
     if (want) {
       const token = bearerOf(c.req.header('Authorization'));
       if (!token || !(sameSecret(token, want) || sameSecret(token, p.adminToken))) {

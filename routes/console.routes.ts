@@ -9,10 +9,9 @@ import { createMiddleware } from 'hono/factory';
 import type { Server } from 'bun';
 import { SignIn } from '../protocol/api.ts';
 import { ActorPath, AssetPath, MachinePath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { cachedMachineSvg } from '../services/console/diagrams.ts';
-import { exportActorHistory, replayOneActor } from '../services/console/actor-tools.ts';
 import { SESSION_TTL_MS } from '../services/users/sessions.ts';
 import { buildConsole, type ConsoleBundle } from '../web/build.ts';
 import { checkCsrf, requireAdmin, SESSION_COOKIE, type AuthEnv } from './auth.ts';
@@ -71,7 +70,7 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
 }
 
 /** `/api/console/session`: sign in and out with the session cookie (HttpOnly, Secure, SameSite=Strict). */
-export function consoleSessionRoutes(p: Platform) {
+export function consoleSessionRoutes(p: Pick<AppServices, 'sessions'>) {
   return new Hono<{ Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {
       checkCsrf(c); // a sign-in planted from another site is refused like any other cookie request
@@ -103,7 +102,7 @@ function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHandler<A
 }
 
 /** `/api/machines`: the registered machine versions and their statechart diagrams (SVG). */
-export function machineRoutes(p: Platform) {
+export function machineRoutes(p: Pick<AppServices, 'host'>) {
   return new Hono<AuthEnv>()
     .get('/', (c) =>
       c.json({
@@ -125,13 +124,13 @@ export function machineRoutes(p: Platform) {
 }
 
 /** `/api/actors/:id/export` and `/api/actors/:id/replay` (admins; mount beside the actors sub-app). */
-export function actorToolRoutes(p: Platform, auth: MiddlewareHandler<AuthEnv>) {
+export function actorToolRoutes(p: Pick<AppServices, 'actors'>, auth: MiddlewareHandler<AuthEnv>) {
   return new Hono<AuthEnv>()
     .use(authenticateOnce(auth), requireAdmin)
     .get('/:id/export', validate('param', ActorPath), async (c) => {
-      const doc = await exportActorHistory(p, c.req.param('id'));
+      const doc = await p.actors.export(c.req.param('id'));
       const file = `${c.req.param('id').replace(/[^\w.-]+/g, '_')}.history.json`;
       return c.json(doc, 200, { 'Content-Disposition': `attachment; filename="${file}"`, 'Cache-Control': 'no-store' });
     })
-    .get('/:id/replay', validate('param', ActorPath), async (c) => c.json(await replayOneActor(p, c.req.param('id'))));
+    .get('/:id/replay', validate('param', ActorPath), async (c) => c.json(await p.actors.replay(c.req.param('id'))));
 }

@@ -7,9 +7,9 @@
 import { Hono } from 'hono';
 import type { Server } from 'bun';
 import { EventsQuery } from '../protocol/console-api.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
-import { EventFeed } from '../services/console/event-feed.ts';
+import type { EventFeed } from '../services/console/event-feed.ts';
 import { getCookie } from 'hono/cookie';
 import { bearerOf, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
@@ -29,7 +29,7 @@ export function sseFrame(event: string, data: unknown): string {
 }
 
 /** The events sub-app (mounted under an authenticating middleware). */
-export function eventRoutes(p: Platform, feed = new EventFeed(p)) {
+export function eventRoutes(p: Pick<AppServices, 'sessions'>, feed: EventFeed) {
   return new Hono<AuthEnv>().get('/', validate('query', EventsQuery), (c) => {
     const q = c.req.valid('query');
     const who = c.var.principal;

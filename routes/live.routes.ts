@@ -5,22 +5,21 @@
 import { Hono } from 'hono';
 import { LiveLeaveQuery, LiveRequest } from '../protocol/api.ts';
 import { ChannelPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
-import { visibleDevice } from '../services/devices/devices.ts';
+import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** The live sub-app (mounted under /api/devices with authentication). */
-export function liveRoutes(p: Platform) {
+export function liveRoutes(p: Pick<AppServices, 'devices' | 'live'>) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/live', validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await visibleDevice(p, c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id);
       return c.json(await p.live.watch(c.var.principal, row.id, ch, c.req.valid('json').max_bitrate), 201);
     })
     .delete('/:id/channels/:ch/live', validate('param', ChannelPath), validate('query', LiveLeaveQuery), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await visibleDevice(p, c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id);
       await p.live.unwatch(c.var.principal, row.id, ch, c.req.valid('query').stream_id);
       return c.body(null, 204);
     });

@@ -4,16 +4,16 @@
  */
 import { Hono } from 'hono';
 import type { Server, ServerWebSocket } from 'bun';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { MediaLivePath } from '../protocol/paths.ts';
 import { validateForDevice } from './validate.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 
-type Grant = NonNullable<ReturnType<Platform['live']['takeWsToken']>>;
+type Grant = NonNullable<ReturnType<AppServices['live']['takeWsToken']>>;
 type MediaWs = ServerWebSocket<SocketData<{ grant: Grant }>>;
 
 /** The live media WebSocket endpoint. */
-export function mediaRoutes(p: Platform) {
+export function mediaRoutes(p: Pick<AppServices, 'live'>) {
   const handler: SocketHandler<{ grant: Grant }> = {
     open: (ws: MediaWs) => p.live.attachWs(ws.data.state.grant, ws),
     message: () => {}, // viewers only receive

@@ -6,9 +6,8 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../lib/log.ts';
-import { DomainError, type DomainErrorKind } from '../services/errors.ts';
+import { dbErrorSummary, DomainError, type DomainErrorKind, isDatabaseUnavailable } from '../services/errors.ts';
 import { ActorNotFoundError, HostStoppedError } from '../actors/host/errors.ts';
-import { dbErrorSummary, isDatabaseUnavailable } from '../db/errors.ts';
 
 /** Media type of problem responses. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -8,13 +8,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
-import type { Platform } from '../services/context.ts';
-import { visibleDevice } from '../services/devices/devices.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { CS_PLAYBACK_PATH } from '../services/recording/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../services/recording/recording-playback.ts';
 import { VrError } from '../services/recording/recording-vr.ts';
-import { AUTH_META, type AuthEnv, type Principal } from './auth.ts';
+import type { Principal } from '../services/users/principal.ts';
+import { AUTH_META, type AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
 
@@ -32,42 +32,42 @@ export function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHa
 }
 
 /** The recording sub-app (mount under `/api/devices` behind authentication). */
-export function recordingRoutes(p: Platform) {
+export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/recording', validate('param', ChannelPath), validate('json', StartRecordingBody), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
       return c.json(r.session, r.created ? 201 : 200);
     })
     .delete('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       return c.json(await p.recording.stopSession(row.id, c.req.valid('param').ch, nameOf(c.var.principal)), 202);
     })
     .get('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
       if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
       return c.json(s);
     })
     .get('/:id/recording-policy', validate('param', DevicePath), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       return c.json(await p.recording.policy(row.id));
     })
     .put('/:id/recording-policy', validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
     })
     .get('/:id/channels/:ch/recordings', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));
     })
     .get('/:id/channels/:ch/playback.m3u8', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       const text = await p.recording.playback.playlist(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
     .get('/:id/channels/:ch/download', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await visibleDevice(p, c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {
         'Content-Type': MPEG_TS,
@@ -79,7 +79,7 @@ export function recordingRoutes(p: Platform) {
 }
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */
-export function segmentMediaRoutes(p: Platform) {
+export function segmentMediaRoutes(p: Pick<AppServices, 'recording'>) {
   return new Hono().get(`${CS_PLAYBACK_PATH}/:session/:name`, validate('param', SegmentPath, FORGED), async (c) => {
     try {
       return await p.recording.playback.segment(

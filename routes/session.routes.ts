@@ -2,13 +2,13 @@
 import { Hono } from 'hono';
 import type { Server } from 'bun';
 import { SignIn } from '../protocol/api.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 
 /** Sign-in (open) and the routes of a signed-in user. */
-export function sessionRoutes(p: Platform) {
+export function sessionRoutes(p: Pick<AppServices, 'sessions' | 'bind' | 'adminToken'>) {
   const auth = authenticate(p, (t) => p.sessions.resolve(t));
   return new Hono<AuthEnv & { Bindings: Server<unknown> }>()
     .post('/session', validate('json', SignIn), async (c) => {

@@ -1,6 +1,6 @@
 /** `PUT /upload/<token>`: where devices upload snapshots, logs and alarm pictures (single-use URLs). */
 import { Hono } from 'hono';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { STATUS_OF_KIND, unavailableInfo } from './problem.ts';
 import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
@@ -8,7 +8,7 @@ import { UploadPath } from '../protocol/paths.ts';
 import { FORGED, validateForDevice } from './validate.ts';
 
 /** The upload endpoint (device-facing: failures are `{"info": …}`). */
-export function uploadRoutes(p: Platform) {
+export function uploadRoutes(p: Pick<AppServices, 'uploads'>) {
   return new Hono().put(`${UPLOAD_PATH}/:token`, validateForDevice('param', UploadPath, {}, FORGED), async (c) => {
     const length = c.req.header('content-length');
     try {

@@ -11,9 +11,9 @@ import { acceptsVd, isVdName, validateVdParams } from '../protocol/vd.ts';
 import { VD_ERR } from '../protocol/constants.ts';
 import { parseVdLogin } from '../protocol/vd-login.ts';
 import { puActorId } from '../actors/machines/pu.machine.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { CLOSE_POLICY, VdConnection } from '../services/vd/vd-connections.ts';
-import { ERR_BAD_INPUT, INBOUND, InboundError } from '../services/vd/vd-inbound.ts';
+import { ERR_BAD_INPUT, InboundError, type PuMessageName } from '../services/vd/vd-inbound.ts';
 import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../services/vd/vd-budget.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 import { deviceUnavailableHandler } from './problem.ts';
@@ -26,9 +26,11 @@ const LOGGED_NAME_MAX_CHARS = 64;
 type Login = { deviceId: string; macId: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string; ip?: string };
 type VdState = { login: Login; conn?: VdConnection };
 type VdWs = ServerWebSocket<SocketData<VdState>>;
+/** What the Vd endpoint uses. */
+type VdRouteDeps = Pick<AppServices, 'auth' | 'vd' | 'inbound' | 'host' | 'log' | 'rateLog'>;
 
 /** The Vd endpoint: the upgrade route and the socket handler. */
-export function vdRoutes(p: Platform) {
+export function vdRoutes(p: VdRouteDeps) {
   const handler = vdSocketHandler(p);
   // A login the database's absence stops is a 503 {info} with Retry-After (the device retries).
   return new Hono<{ Bindings: Server<SocketData> }>().onError(deviceUnavailableHandler).get('/Vd', async (c) => {
@@ -56,7 +58,7 @@ export function vdRoutes(p: Platform) {
   });
 }
 
-function vdSocketHandler(p: Platform): SocketHandler<VdState> {
+function vdSocketHandler(p: VdRouteDeps): SocketHandler<VdState> {
   return {
     open(ws: VdWs) {
       const l = ws.data.state.login;
@@ -91,7 +93,7 @@ function vdSocketHandler(p: Platform): SocketHandler<VdState> {
 }
 
 /** One frame from a device. */
-function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
+function onFrame(p: VdRouteDeps, conn: VdConnection, data: string | Buffer): void {
   if (conn.closing) return;
   const f = parseVdFrame(typeof data === 'string' ? data : new Uint8Array(data));
   if (f.kind === 'response' || f.kind === 'error') {
@@ -125,7 +127,6 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
     return reply(vdError(f.kind === 'request' ? f.seq : 0, ERR_BAD_INPUT, v.error));
   }
   const seq = f.kind === 'request' ? f.seq : 0;
-  const handle = INBOUND[name as keyof typeof INBOUND] as (p: Platform, c: VdConnection, params: unknown) => unknown;
   const settle = (resp: unknown) => reply(vdResponse(seq, (resp ?? {}) as object));
   const refuse = (err: unknown) => {
     const code = err instanceof InboundError ? err.code : VD_ERR.SERVER_ERROR;
@@ -135,7 +136,7 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
     reply(vdError(seq, code, err instanceof InboundError ? err.message : 'internal error'));
   };
   try {
-    const out = handle(p, conn, v.value);
+    const out = p.inbound(name as PuMessageName, conn, v.value);
     if (out instanceof Promise) out.then(settle, refuse);
     else settle(out);
   } catch (err) {
@@ -147,7 +148,7 @@ function onFrame(p: Platform, conn: VdConnection, data: string | Buffer): void {
  * Charge a frame to the device's message budget (services/vd/vd-budget.ts). Over budget: a request gets `err`
  * ERR_OVER_BUDGET, the frame is dropped, and a device that keeps going is closed with a policy code.
  */
-function spend(p: Platform, conn: VdConnection, seq: number | undefined): boolean {
+function spend(p: VdRouteDeps, conn: VdConnection, seq: number | undefined): boolean {
   if (conn.budget.take()) {
     conn.overruns = 0;
     return true;
@@ -160,14 +161,14 @@ function spend(p: Platform, conn: VdConnection, seq: number | undefined): boolea
   return false;
 }
 
-function garbage(p: Platform, conn: VdConnection, reason: string, seq: number | undefined): void {
+function garbage(p: VdRouteDeps, conn: VdConnection, reason: string, seq: number | undefined): void {
   conn.garbage++;
   p.rateLog.warn(conn.deviceId, { device: conn.deviceId, reason, seq, inARow: conn.garbage }, 'malformed vd frame');
   if (seq !== undefined) conn.socket.send(vdError(seq, ERR_BAD_INPUT, reason));
   if (conn.garbage >= VD_GARBAGE_LIMIT) closeForPolicy(p, conn, 'too many malformed frames');
 }
 
-function closeForPolicy(p: Platform, conn: VdConnection, reason: string): void {
+function closeForPolicy(p: VdRouteDeps, conn: VdConnection, reason: string): void {
   conn.closing = true;
   p.log.warn({ device: conn.deviceId, conn: conn.connId, reason }, 'closing a vd connection (policy)');
   conn.socket.close(CLOSE_POLICY, reason);

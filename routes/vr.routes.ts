@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VR_MAX_FORM_BYTES } from '../protocol/constants.ts';
 import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
 import { parseVrForm, VR_PATH_PREFIX, VR_REPLY_HEADERS } from '../protocol/vr.ts';
-import type { Platform } from '../services/context.ts';
+import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { VrError } from '../services/recording/recording-vr.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
@@ -27,7 +27,7 @@ function info(c: Context, status: ContentfulStatusCode, text: string, headers: R
 }
 
 /** Render what a Vr or CS operation threw. */
-function failure(p: Platform, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
+function failure(p: Pick<AppServices, 'log'>, c: Context, err: unknown, headers: Record<string, string> = VR_REPLY_HEADERS): Response {
   if (err instanceof VrError) return info(c, err.status, err.message, err.retryAfterS ? { ...headers, 'Retry-After': String(err.retryAfterS) } : headers);
   if (err instanceof DomainError) return info(c, STATUS_OF_KIND[err.kind], err.message, headers);
   const unavailable = unavailableInfo(c, err, headers);
@@ -37,7 +37,7 @@ function failure(p: Platform, c: Context, err: unknown, headers: Record<string, 
 }
 
 /** The Vr endpoint and the segment upload endpoint (device-facing). */
-export function vrRoutes(p: Platform) {
+export function vrRoutes(p: Pick<AppServices, 'log' | 'recording'>) {
   const count = (res: Response, op: string) => {
     p.recording.counters.vr.inc({ op, status: res.status });
     return res;

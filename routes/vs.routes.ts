@@ -7,8 +7,7 @@ import type { Server } from 'bun';
 import { MAC_IDENTITY_HEADER } from '../protocol/identity.ts';
 import { parseVsGetServerAddr, syncTimeFromMs, VS_PATH, type VsGetServerAddrResp } from '../protocol/vs.ts';
 import { puActorId } from '../actors/machines/pu.machine.ts';
-import type { Platform } from '../services/context.ts';
-import { findDeviceByIdentity } from '../services/devices/devices.ts';
+import type { AppServices } from './app.ts';
 import type { Budget } from '../lib/token-bucket.ts';
 import { perAddress } from './rate-limit.ts';
 import { deviceUnavailableHandler } from './problem.ts';
@@ -23,24 +22,24 @@ const NOT_OFFERED = { domain: '', port: 0 } as const;
 export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 
 /** The Vs endpoint. */
-export function vsRoutes(p: Platform) {
+export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'publicHost' | 'baseUrl'>) {
   const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) =>
     c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }),
   );
   return new Hono<{ Bindings: Server<unknown> }>().onError(deviceUnavailableHandler).get(VS_PATH, limit, async (c) => {
     const q = parseVsGetServerAddr(new URL(c.req.url).searchParams, c.req.header(MAC_IDENTITY_HEADER));
     if (!q.ok) return c.json({ info: q.error }, 400);
-    const device = await findDeviceByIdentity(p, q.value.macid);
+    const device = await p.devices.findByIdentity(q.value.macid);
     if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
     const ip = c.env?.requestIP?.(c.req.raw)?.address;
     p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
     const body: VsGetServerAddrResp = {
-      PassDomain: p.cfg.publicHost,
+      PassDomain: p.publicHost,
       P2p_passDomain: NOT_OFFERED.domain,
       TurnDomain: NOT_OFFERED.domain,
       HibernationDomain: NOT_OFFERED.domain,
       PassPort: NOT_OFFERED.port, // plain WS is not offered: WSS only
-      Secure_PassPort: Number(new URL(p.baseUrl).port),
+      Secure_PassPort: Number(new URL(p.baseUrl()).port),
       P2p_passPort: NOT_OFFERED.port,
       TurnPort: NOT_OFFERED.port,
       SyncTime: syncTimeFromMs(Date.now()),

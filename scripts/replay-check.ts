@@ -4,7 +4,8 @@
  * (DATABASE_URL, or the embedded database in DATA_DIR, which must not be in use).
  * Prints one JSON line per failing actor and a summary; exits 1 if any actor fails.
  */
-import { ConfigError, loadConfig } from '../lib/config.ts';
+import { ConfigError } from '../lib/config.ts';
+import { loadConfig } from '../boot/config.ts';
 import { openDb } from '../db/client.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { MachineRegistry } from '../actors/host/registry.ts';

@@ -30,3 +30,9 @@ export function sqlErrorOf(err: unknown): { code?: string; constraint?: string }
 
 /** SQLSTATE of a unique-constraint violation. */
 export const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Whether a failure is the database being unavailable (the routes answer 503 with Retry-After), and a log line's
+ * summary of one: db/errors.ts's one classification, offered here to the routes, which import nothing from db/.
+ */
+export { dbErrorSummary, isDatabaseUnavailable } from '../db/errors.ts';

@@ -5,8 +5,7 @@
 import { readHistory, type HistoryEntry } from '../../actors/host/store.ts';
 import { replayActor, replayHistory, REPLAY_PAGE_ROWS, type ReplayVerdict } from '../../actors/host/replay.ts';
 import type { MachineRegistry } from '../../actors/host/registry.ts';
-import type { Platform } from '../context.ts';
-import { requireActor } from './actors.ts';
+import { type ActorReadDeps, requireActor } from './actors.ts';
 
 /** The `format` of an exported history. */
 export const HISTORY_EXPORT_FORMAT = 'h627.actor-history/1';
@@ -32,7 +31,7 @@ export interface HistoryExport {
 }
 
 /** Export an actor's whole (kept) history. */
-export async function exportActorHistory(p: Platform, id: string): Promise<HistoryExport> {
+export async function exportActorHistory(p: ActorReadDeps, id: string): Promise<HistoryExport> {
   const a = await requireActor(p, id);
   await p.host.flush();
   const events: HistoryEntry[] = [];
@@ -74,7 +73,7 @@ export function replayExport(doc: HistoryExport, registry: MachineRegistry): Rep
 }
 
 /** The replay check of one actor, on what is stored once everything pending is written. */
-export async function replayOneActor(p: Platform, id: string): Promise<ReplayVerdict & { checkedAt: string }> {
+export async function replayOneActor(p: ActorReadDeps, id: string): Promise<ReplayVerdict & { checkedAt: string }> {
   await requireActor(p, id);
   await p.host.flush();
   return { ...(await replayActor(p.db, p.host.registry, id)), checkedAt: new Date().toISOString() };

@@ -6,10 +6,11 @@
  */
 import { eq } from 'drizzle-orm';
 import { devices } from '../../db/schema.ts';
-import type { ActorView, Transition } from '../../actors/host/host.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { ActorHost, ActorView, Transition } from '../../actors/host/host.ts';
+import type { Principal } from '../users/principal.ts';
 import type { EventsQuery } from '../../protocol/console-api.ts';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
 import { statusOf, type DeviceStatus } from '../devices/devices.ts';
 
 type DeviceRow = typeof devices.$inferSelect;
@@ -53,6 +54,13 @@ interface Subscriber {
   sink: FeedSink;
 }
 
+/** What the feed uses. */
+export interface EventFeedDeps {
+  db: Db;
+  host: Pick<ActorHost, 'peek' | 'subscribe'>;
+  log: Logger;
+}
+
 /** Fans committed transitions out to console connections. */
 export class EventFeed {
   private subs = new Set<Subscriber>();
@@ -60,7 +68,7 @@ export class EventFeed {
   private rows = new Map<string, Promise<DeviceRow | null>>();
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private p: Platform) {}
+  constructor(private p: EventFeedDeps) {}
 
   /** Number of connected consoles. */
   get size(): number {

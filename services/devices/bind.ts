@@ -6,7 +6,10 @@ import { and, count, eq, gt, isNull, lt } from 'drizzle-orm';
 import { randomInt } from 'node:crypto';
 import { bindCodes, devices } from '../../db/schema.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import type { ActorHost } from '../../actors/host/host.ts';
 import { DomainError } from '../errors.ts';
 
 /** How long a bind code stays valid. */
@@ -20,9 +23,18 @@ export const BIND_CODES_OPEN_MAX = 10;
 /** Used or expired bind codes are kept this long (for the record), then forgotten. */
 export const BIND_CODE_RETENTION_MS = 24 * 3600_000;
 
+/** What the bind codes use. */
+export interface BindDeps {
+  db: Db;
+  host: Pick<ActorHost, 'dispatch' | 'send'>;
+  log: Logger;
+  /** The log for lines outsiders can cause (refused codes). */
+  rateLog: LogLimiter;
+}
+
 /** Issues and redeems bind codes. */
 export class BindCodes {
-  constructor(private p: Platform) {}
+  constructor(private p: BindDeps) {}
 
   /** A new one-time code for a user (at most BIND_CODES_OPEN_MAX unused and unexpired at a time). */
   async issue(userId: string): Promise<{ bind_code: string; expires_at: string }> {

@@ -19,7 +19,10 @@ import { puActorId } from '../../actors/machines/pu.machine.ts';
 import { LOGIN_FAILURES_TO_LOCK } from '../../actors/machines/pu.actions.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import type { VdLoginQuery } from '../../protocol/vd-login.ts';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import type { ActorHost } from '../../actors/host/host.ts';
 import { LoginThrottle, sourceOf } from './throttle.ts';
 import { decryptSecret, encryptSecret, passwordVerifier, sameString } from '../../lib/secrets.ts';
 import { verifyPassword } from '../users/passwords.ts';
@@ -53,6 +56,15 @@ export type LoginVerdict = { ok: true; deviceId: string; macId: string } | { ok:
 /** Why a login failed: the reason logged and told the pu actor, and the answer the device gets. */
 type Failure = { reason: string; answer: string };
 
+/** What the login checks use (the platform key is given beside). */
+export interface DeviceAuthDeps {
+  db: Db;
+  host: Pick<ActorHost, 'dispatch' | 'load'>;
+  log: Logger;
+  /** The log for lines outsiders can cause (refused logins). */
+  rateLog: LogLimiter;
+}
+
 /** Checks Vd logins. */
 export class DeviceAuth {
   private creds = new Map<string, DeviceCredentials>();
@@ -78,7 +90,7 @@ export class DeviceAuth {
   private dummySealed: string;
 
   constructor(
-    private p: Platform,
+    private p: DeviceAuthDeps,
     private key: Buffer,
   ) {
     const nobody = randomBytes(32).toString('base64url');

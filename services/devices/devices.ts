@@ -1,17 +1,25 @@
-/** Device provisioning (CMU): the credentials row and the device's pu actor, created and removed together. */
-import { eq, or } from 'drizzle-orm';
-import { devices } from '../../db/schema.ts';
+/**
+ * Devices (CMU): provisioning (the credentials row and the device's pu actor, created and removed
+ * together), what a user may see of them, and their alarms and stored files.
+ */
+import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { existsSync } from 'node:fs';
+import type { z } from 'zod';
+import { alarms, deviceLogs, devices, snapshots } from '../../db/schema.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import { isUnder } from '../../lib/safe-path.ts';
+import { encryptSecret, passwordVerifier } from '../../lib/secrets.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
+import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { ActorExistsError } from '../../actors/host/errors.ts';
-import type { ProvisionDevice } from '../../protocol/api.ts';
-import type { Platform } from '../context.ts';
+import type { ActorHost, ActorView } from '../../actors/host/host.ts';
+import type { ListQuery, ProvisionDevice } from '../../protocol/api.ts';
+import { normalizeMac } from '../../protocol/identity.ts';
 import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { hashPassword } from '../users/passwords.ts';
-import { encryptSecret, passwordVerifier } from '../../lib/secrets.ts';
-import { normalizeMac } from '../../protocol/identity.ts';
-import type { PuContext } from '../../actors/machines/pu.types.ts';
-import type { ActorView } from '../../actors/host/host.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from '../users/principal.ts';
+import type { DeviceAuth } from './device-auth.ts';
 
 /** Channel list of a PU provisioned without one: a single camera is channel 0 (NOTES 1). */
 export const DEFAULT_CHANNELS = [0];
@@ -27,74 +35,191 @@ export interface DeviceInfo {
   state: string | null;
 }
 
-/** Provision a PU: store its credentials and create its pu actor (state provisioned). */
-export async function provisionDevice(p: Platform, req: ProvisionDevice): Promise<DeviceInfo> {
-  const channels = req.channels ?? DEFAULT_CHANNELS;
-  const passwordHash = await hashPassword(req.password);
-  const actorId = puActorId(req.device_id);
-  try {
-    await p.db.orm.insert(devices).values({
-      id: req.device_id,
-      macId: req.mac_id,
-      passwordHash,
-      channels,
-      verifier: passwordVerifier(p.key, req.password),
-      secretEnc: req.signed_login ? encryptSecret(p.key, req.password) : null,
-    });
-    p.auth.invalidate(req.device_id);
-  } catch (err) {
-    const e = sqlErrorOf(err);
-    if (e.code === UNIQUE_VIOLATION) {
-      const field = e.constraint?.includes('mac') ? 'mac_id' : 'device_id';
-      throw new DomainError('conflict', `a device with this ${field} is already provisioned`, field);
+/** An alarm as the API lists it. */
+export interface AlarmInfo {
+  id: string;
+  channel: number;
+  type: number;
+  state: string;
+  desc: string | null;
+  device_timestamp: number | null;
+  received_at: string;
+  /** The API path of its picture, when the device uploaded one. */
+  picture: string | null;
+}
+
+type DeviceRow = typeof devices.$inferSelect;
+
+/** What the device service uses. */
+export interface DevicesDeps {
+  db: Db;
+  host: Pick<ActorHost, 'create' | 'dispatch' | 'exists' | 'get'>;
+  log: Logger;
+  /** The platform key: verifiers and sealed secrets of signed logins. */
+  key: Buffer;
+  auth: Pick<DeviceAuth, 'invalidate' | 'forgetFailures'>;
+  /** Root of the devices' uploads: a stored file is served only from under it. */
+  uploadsRoot: string;
+}
+
+/** Provisions devices and reads them for their owners. */
+export class Devices {
+  constructor(private p: DevicesDeps) {}
+
+  /** Provision a PU: store its credentials and create its pu actor (state provisioned). */
+  async provision(req: ProvisionDevice): Promise<DeviceInfo> {
+    const p = this.p;
+    const channels = req.channels ?? DEFAULT_CHANNELS;
+    const passwordHash = await hashPassword(req.password);
+    const actorId = puActorId(req.device_id);
+    try {
+      await p.db.orm.insert(devices).values({
+        id: req.device_id,
+        macId: req.mac_id,
+        passwordHash,
+        channels,
+        verifier: passwordVerifier(p.key, req.password),
+        secretEnc: req.signed_login ? encryptSecret(p.key, req.password) : null,
+      });
+      p.auth.invalidate(req.device_id);
+    } catch (err) {
+      const e = sqlErrorOf(err);
+      if (e.code === UNIQUE_VIOLATION) {
+        const field = e.constraint?.includes('mac') ? 'mac_id' : 'device_id';
+        throw new DomainError('conflict', `a device with this ${field} is already provisioned`, field);
+      }
+      throw err;
     }
-    throw err;
+    try {
+      // A device provisioned again under an earlier id continues that pu actor's history.
+      const r = (await p.host.exists(actorId))
+        ? await p.host.dispatch(actorId, { type: 'device.provisioned', macId: req.mac_id, channels })
+        : await p.host.create('pu', actorId, { deviceId: req.device_id, macId: req.mac_id, channels }, { deviceId: req.device_id });
+      p.log.info({ device: req.device_id, mac: req.mac_id }, 'device provisioned');
+      const [row] = await p.db.orm.select().from(devices).where(eq(devices.id, req.device_id));
+      return infoOf(row!, r.stateKey);
+    } catch (err) {
+      await p.db.orm.delete(devices).where(eq(devices.id, req.device_id));
+      if (err instanceof ActorExistsError) throw new DomainError('conflict', `device ${req.device_id} existed before`, 'device_id');
+      throw err;
+    }
   }
-  try {
-    // A device provisioned again under an earlier id continues that pu actor's history.
-    const r = (await p.host.exists(actorId))
-      ? await p.host.dispatch(actorId, { type: 'device.provisioned', macId: req.mac_id, channels })
-      : await p.host.create('pu', actorId, { deviceId: req.device_id, macId: req.mac_id, channels }, { deviceId: req.device_id });
-    p.log.info({ device: req.device_id, mac: req.mac_id }, 'device provisioned');
-    const [row] = await p.db.orm.select().from(devices).where(eq(devices.id, req.device_id));
-    return infoOf(row!, r.stateKey);
-  } catch (err) {
-    await p.db.orm.delete(devices).where(eq(devices.id, req.device_id));
-    if (err instanceof ActorExistsError) throw new DomainError('conflict', `device ${req.device_id} existed before`, 'device_id');
-    throw err;
+
+  /** Every provisioned device with its pu actor's state. */
+  async list(ownerId?: string): Promise<DeviceInfo[]> {
+    const { db, host } = this.p;
+    const rows = ownerId
+      ? await db.orm.select().from(devices).where(eq(devices.ownerId, ownerId)).orderBy(devices.id)
+      : await db.orm.select().from(devices).orderBy(devices.id);
+    return Promise.all(rows.map(async (row) => infoOf(row, (await host.get(puActorId(row.id)))?.stateKey ?? null)));
+  }
+
+  /** Remove a device: its credentials go, its pu actor ends (history kept). */
+  async deprovision(deviceId: string): Promise<void> {
+    const p = this.p;
+    const deleted = await p.db.orm.delete(devices).where(eq(devices.id, deviceId)).returning({ id: devices.id });
+    if (deleted.length === 0) throw new DomainError('not-found', `no device ${deviceId}`);
+    p.auth.invalidate(deviceId);
+    await p.host.dispatch(puActorId(deviceId), { type: 'device.deprovisioned' });
+    p.log.info({ device: deviceId }, 'device deprovisioned');
+  }
+
+  /**
+   * Lift a device's hard lock (an admin's decision): its pu actor forgets the lock and the failures
+   * in a row (a logged `login.unlocked`), and the platform the failure delays of its pairs.
+   */
+  async unlock(deviceId: string, by: string): Promise<void> {
+    const p = this.p;
+    const [row] = await p.db.orm.select({ id: devices.id }).from(devices).where(eq(devices.id, deviceId));
+    if (!row) throw new DomainError('not-found', `no device ${deviceId}`);
+    await p.host.dispatch(puActorId(deviceId), { type: 'login.unlocked', by });
+    p.auth.forgetFailures(deviceId);
+    p.log.info({ device: deviceId, by }, 'device unlocked');
+  }
+
+  /** The device a Vs `macid` names: by MAC address, or by device id (OVC devices send their id, 9.2). */
+  async findByIdentity(identity: string): Promise<{ id: string; macId: string } | undefined> {
+    const mac = normalizeMac(identity);
+    const [row] = await this.p.db.orm
+      .select({ id: devices.id, macId: devices.macId })
+      .from(devices)
+      .where(mac ? or(eq(devices.macId, mac), eq(devices.id, identity)) : eq(devices.id, identity));
+    return row;
+  }
+
+  /** The devices a principal may see (owners see theirs, admins all), with their status. */
+  async visible(who: Principal): Promise<DeviceStatus[]> {
+    const { db, host } = this.p;
+    const rows =
+      who.role === 'admin'
+        ? await db.orm.select().from(devices).orderBy(devices.id)
+        : await db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
+    return Promise.all(rows.map(async (row) => statusOf(row, await host.get(puActorId(row.id)))));
+  }
+
+  /** One device, if the principal may see it; otherwise a not-found (never "forbidden": no probing). */
+  async visibleOne(who: Principal, deviceId: string): Promise<{ row: DeviceRow; status: DeviceStatus }> {
+    const [row] = await this.p.db.orm.select().from(devices).where(eq(devices.id, deviceId));
+    const mine = row && (who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId));
+    if (!row || !mine) throw new DomainError('not-found', `no device ${deviceId}`);
+    return { row, status: statusOf(row, await this.p.host.get(puActorId(row.id))) };
+  }
+
+  /** A device's alarms, newest first, a page at a time. */
+  async alarms(deviceId: string, q: z.output<typeof ListQuery>): Promise<AlarmInfo[]> {
+    const list = await this.p.db.orm
+      .select()
+      .from(alarms)
+      .where(q.before ? and(eq(alarms.deviceId, deviceId), lt(alarms.receivedAt, new Date(q.before))) : eq(alarms.deviceId, deviceId))
+      .orderBy(desc(alarms.receivedAt))
+      .limit(q.limit);
+    return list.map((a) => ({
+      id: a.id,
+      channel: a.channel,
+      type: a.type,
+      state: a.state,
+      desc: a.desc,
+      device_timestamp: a.deviceTimestamp,
+      received_at: a.receivedAt.toISOString(),
+      picture: a.picture ? `/api/devices/${encodeURIComponent(deviceId)}/alarms/${a.id}/picture` : null,
+    }));
+  }
+
+  /** The stored picture of one of a device's alarms. */
+  async alarmPicture(deviceId: string, alarmId: string): Promise<string> {
+    const [a] = await this.p.db.orm
+      .select()
+      .from(alarms)
+      .where(and(eq(alarms.deviceId, deviceId), eq(alarms.id, alarmId)));
+    return this.storedFile(a?.picture);
+  }
+
+  /** The stored picture of one of a device's snapshots. */
+  async snapshotFile(deviceId: string, snapshotId: string): Promise<string> {
+    const [s] = await this.p.db.orm
+      .select()
+      .from(snapshots)
+      .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.id, snapshotId)));
+    return this.storedFile(s?.file);
+  }
+
+  /** The stored file of one of a device's log uploads. */
+  async logFile(deviceId: string, transId: string): Promise<string> {
+    const [l] = await this.p.db.orm
+      .select()
+      .from(deviceLogs)
+      .where(and(eq(deviceLogs.deviceId, deviceId), eq(deviceLogs.transId, transId)));
+    return this.storedFile(l?.file);
+  }
+
+  /** A stored path is the platform's own, but it is served only from under the uploads' root. */
+  private storedFile(path: string | null | undefined): string {
+    if (!path || !isUnder(this.p.uploadsRoot, path) || !existsSync(path)) throw new DomainError('not-found', 'no file (not uploaded yet?)');
+    return path;
   }
 }
 
-/** Every provisioned device with its pu actor's state. */
-export async function listDevices(p: Platform, ownerId?: string): Promise<DeviceInfo[]> {
-  const rows = ownerId
-    ? await p.db.orm.select().from(devices).where(eq(devices.ownerId, ownerId)).orderBy(devices.id)
-    : await p.db.orm.select().from(devices).orderBy(devices.id);
-  return Promise.all(rows.map(async (row) => infoOf(row, (await p.host.get(puActorId(row.id)))?.stateKey ?? null)));
-}
-
-/** Remove a device: its credentials go, its pu actor ends (history kept). */
-export async function deprovisionDevice(p: Platform, deviceId: string): Promise<void> {
-  const deleted = await p.db.orm.delete(devices).where(eq(devices.id, deviceId)).returning({ id: devices.id });
-  if (deleted.length === 0) throw new DomainError('not-found', `no device ${deviceId}`);
-  p.auth.invalidate(deviceId);
-  await p.host.dispatch(puActorId(deviceId), { type: 'device.deprovisioned' });
-  p.log.info({ device: deviceId }, 'device deprovisioned');
-}
-
-/**
- * Lift a device's hard lock (an admin's decision): its pu actor forgets the lock and the failures
- * in a row (a logged `login.unlocked`), and the platform the failure delays of its pairs.
- */
-export async function unlockDevice(p: Platform, deviceId: string, by: string): Promise<void> {
-  const [row] = await p.db.orm.select({ id: devices.id }).from(devices).where(eq(devices.id, deviceId));
-  if (!row) throw new DomainError('not-found', `no device ${deviceId}`);
-  await p.host.dispatch(puActorId(deviceId), { type: 'login.unlocked', by });
-  p.auth.forgetFailures(deviceId);
-  p.log.info({ device: deviceId, by }, 'device unlocked');
-}
-
-function infoOf(row: typeof devices.$inferSelect, state: string | null): DeviceInfo {
+function infoOf(row: DeviceRow, state: string | null): DeviceInfo {
   return {
     device_id: row.id,
     mac_id: row.macId,
@@ -104,16 +229,6 @@ function infoOf(row: typeof devices.$inferSelect, state: string | null): DeviceI
     actor_id: puActorId(row.id),
     state,
   };
-}
-
-/** The device a Vs `macid` names: by MAC address, or by device id (OVC devices send their id, 9.2). */
-export async function findDeviceByIdentity(p: Platform, identity: string) {
-  const mac = normalizeMac(identity);
-  const [row] = await p.db.orm
-    .select({ id: devices.id, macId: devices.macId })
-    .from(devices)
-    .where(mac ? or(eq(devices.macId, mac), eq(devices.id, identity)) : eq(devices.id, identity));
-  return row;
 }
 
 /** A device as a user sees it: provisioning plus what its pu actor knows. */
@@ -139,7 +254,7 @@ export interface DeviceStatus {
 }
 
 /** The status view of a device row and its pu actor. */
-export function statusOf(row: typeof devices.$inferSelect, actor: ActorView | undefined): DeviceStatus {
+export function statusOf(row: DeviceRow, actor: ActorView | undefined): DeviceStatus {
   const c = (actor?.context ?? {}) as Partial<PuContext>;
   const state = actor?.stateKey ?? 'provisioned';
   return {
@@ -162,21 +277,4 @@ export function statusOf(row: typeof devices.$inferSelect, actor: ActorView | un
     upgrade: c.upgrade ?? null,
     locked_until: c.login?.lockedUntil && c.login.lockedUntil > Date.now() ? c.login.lockedUntil : null,
   };
-}
-
-/** The devices a principal may see (owners see theirs, admins all), with their status. */
-export async function visibleDevices(p: Platform, who: Principal): Promise<DeviceStatus[]> {
-  const rows =
-    who.role === 'admin'
-      ? await p.db.orm.select().from(devices).orderBy(devices.id)
-      : await p.db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
-  return Promise.all(rows.map(async (row) => statusOf(row, await p.host.get(puActorId(row.id)))));
-}
-
-/** One device, if the principal may see it; otherwise a not-found (never "forbidden": no probing). */
-export async function visibleDevice(p: Platform, who: Principal, deviceId: string) {
-  const [row] = await p.db.orm.select().from(devices).where(eq(devices.id, deviceId));
-  const mine = row && (who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId));
-  if (!row || !mine) throw new DomainError('not-found', `no device ${deviceId}`);
-  return { row, status: statusOf(row, await p.host.get(puActorId(row.id))) };
 }

@@ -14,7 +14,11 @@ import { acceptsVd, isVdName, validateVdParams, validateVdResp, vd } from '../..
 import type { z } from 'zod';
 import { LogUploadAsyncCallParams, SnapshotCallParams } from '../../protocol/api.ts';
 import { parseWith } from '../../protocol/errors.ts';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import type { ActorHost } from '../../actors/host/host.ts';
+import type { VdConnections } from '../vd/vd-connections.ts';
+import type { Uploads } from '../uploads/uploads.ts';
 import { DomainError } from '../errors.ts';
 import type { VdAnswer } from '../vd/vd-connections.ts';
 import { LOG_MAX_BYTES, PICTURE_MAX_BYTES } from '../uploads/uploads.ts';
@@ -48,11 +52,21 @@ interface Outbox {
   resolve: (a: VdAnswer) => void;
 }
 
+/** What the platform → PU messages use. */
+export interface RpcDeps {
+  db: Db;
+  host: Pick<ActorHost, 'dispatch' | 'send'>;
+  /** The log for lines outsiders can cause (a device's invalid answers). */
+  rateLog: LogLimiter;
+  uploads: Pick<Uploads, 'grant'>;
+  vd: Pick<VdConnections, 'event' | 'request'>;
+}
+
 /** Sends platform → PU messages through the pu actor. */
 export class RpcService {
   private outbox = new Map<string, Outbox>();
 
-  constructor(private p: Platform) {}
+  constructor(private p: RpcDeps) {}
 
   /** Send a message on behalf of the API; resolves with the device's answer. */
   async call(deviceId: string, body: RpcRequest, by: { name: string; admin: boolean }): Promise<RpcOutcome> {

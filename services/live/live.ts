@@ -12,10 +12,14 @@ import { Mdu, type MduEvents } from '../../media/mdu/index.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS, streamActorId } from '../../actors/machines/stream.machine.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { StreamContext } from '../../actors/machines/stream.types.ts';
-import type { Transition } from '../../actors/host/host.ts';
+import type { ActorHost, Transition } from '../../actors/host/host.ts';
 import type { StreamEffectCall, StreamEffectHandlers } from '../../actors/machines/stream.effects.ts';
-import type { Principal } from '../../routes/auth.ts';
-import type { Platform } from '../context.ts';
+import type { Principal } from '../users/principal.ts';
+import type { Db } from '../../db/client.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import type { VdConnections } from '../vd/vd-connections.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 
@@ -64,6 +68,19 @@ export interface LiveSocket {
   close(code?: number, reason?: string): void;
 }
 
+/** What the live service uses. */
+export interface LiveDeps {
+  db: Db;
+  host: Pick<ActorHost, 'create' | 'dispatch' | 'get' | 'peek' | 'send' | 'subscribe'>;
+  log: Logger;
+  /** The log for lines outsiders can cause (a device pushing a stream nobody asked for). */
+  rateLog: LogLimiter;
+  cfg: Pick<Config, 'srtPort' | 'publicHost' | 'liveViewersPerUser' | 'liveLingerMs'>;
+  vd: Pick<VdConnections, 'request'>;
+  /** Public base URL of the platform (known once the server listens). */
+  baseUrl(): string;
+}
+
 /** Runs the MDU and everything live. */
 export class LiveService {
   mdu!: Mdu;
@@ -73,7 +90,7 @@ export class LiveService {
   private byToken = new Map<string, ViewerGrant>(); // srt or ws token → grant
   private unsubscribers = new Map<string, () => void>(); // viewerId → stop the WSS feed
 
-  constructor(private p: Platform) {}
+  constructor(private p: LiveDeps) {}
 
   /** Start the MDU on SRT_PORT and follow its events and the PUs' state. */
   async start(): Promise<void> {
@@ -177,7 +194,7 @@ export class LiveService {
         viewer_id: g.viewerId,
         // Errata 17: the stream id is written raw, as FFmpeg passes it to libsrt.
         srt_url: `srt://${host}:${this.srtPort}?streamid=#!::r=${streamId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
-        ws_url: `${this.p.baseUrl.replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
+        ws_url: `${this.p.baseUrl().replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
         expires_at: new Date(g.expiresAt).toISOString(),
         state: r.stateKey,
       };

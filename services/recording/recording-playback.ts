@@ -5,11 +5,10 @@
  */
 import { segmentActorId } from '../../actors/machines/segment.machine.ts';
 import type { ByteRange } from '../../media/cs/index.ts';
-import type { Platform } from '../context.ts';
-import type { Principal } from '../../routes/auth.ts';
+import type { Principal } from '../users/principal.ts';
 import { DomainError } from '../errors.ts';
 import type { IndexedSegment } from './recording-index.ts';
-import type { RecordingService } from './recording.ts';
+import type { RecordingDeps, RecordingService } from './recording.ts';
 import { PLAYBACK_URL_TTL_S } from './recording-config.ts';
 import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
 import { VrError } from './recording-vr.ts';
@@ -78,7 +77,7 @@ export interface Listing {
 /** The segments, gaps, playlists and downloads of recorded channels. */
 export class Playback {
   constructor(
-    private p: Platform,
+    private p: Pick<RecordingDeps, 'key' | 'sessions' | 'baseUrl'>,
     private rec: RecordingService,
   ) {}
 
@@ -242,7 +241,7 @@ export class Playback {
 
   private segmentUrl(r: IndexedSegment, expS: number, holder: string): string {
     const sessionId = r.id.split(':')[1]!;
-    return signedSegmentUrl(this.p.key, this.p.baseUrl, 'get', sessionId, r.name, expS, holder);
+    return signedSegmentUrl(this.p.key, this.p.baseUrl(), 'get', sessionId, r.name, expS, holder);
   }
 }
 

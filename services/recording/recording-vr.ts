@@ -16,8 +16,8 @@ import { segmentActorId, type SegmentContext, type SegmentInput } from '../../ac
 import type { ActorView } from '../../actors/host/host.ts';
 import { vrCreateResp, type VrCreate, type VrCreateResp, type VrCurrentTimeResp, type VrOp, type VrRequest, type VrStat } from '../../protocol/vr.ts';
 import { MissingObjectError, SizeMismatchError } from '../../media/cs/index.ts';
-import type { Platform } from '../context.ts';
-import type { RecordingService, SessionInfo } from './recording.ts';
+import type { RecordingDeps, RecordingService } from './recording.ts';
+import type { SessionInfo } from './recording-session.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
 import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
 
@@ -53,7 +53,7 @@ export class VrService {
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
   constructor(
-    private p: Platform,
+    private p: Pick<RecordingDeps, 'db' | 'host' | 'key' | 'baseUrl'>,
     private rec: RecordingService,
   ) {}
 
@@ -131,7 +131,7 @@ export class VrService {
     }
     if (m.status === 'rejected') throw m.reason;
     const expS = urlExpiryS(now, this.rec.cfg.uploadTtlMs / 1000);
-    return vrCreateResp(name, signedSegmentUrl(this.p.key, this.p.baseUrl, 'put', s.sessionId, name, expS));
+    return vrCreateResp(name, signedSegmentUrl(this.p.key, this.p.baseUrl(), 'put', s.sessionId, name, expS));
   }
 
   /** `op=save` (I.3.2): confirm an uploaded segment; a confirmed one is confirmed already (idempotent). */

@@ -1,18 +1,16 @@
 /**
  * Recording (H.627.2 9.3.4, I.2.14, I.2.15, I.3; NOTES 14–16; docs/recording.md): record
- * sessions started and stopped through the API, the Vr channel of each session (platform/
- * recording-vr.ts), the segment storage and its playback index, playback (platform/
- * recording-playback.ts), the effects of the recording and segment machines, and the follow-up
- * of PUs going offline and coming back.
+ * sessions started and stopped through the API, the Vr channel of each session
+ * (recording-vr.ts), the segment storage and its playback index, playback
+ * (recording-playback.ts) and the effects of the recording and segment machines; what a PU's
+ * transitions mean for its sessions is in recording-follow.ts.
  */
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
-import type { Transition } from '../../actors/host/host.ts';
+import type { ActorHost, Transition } from '../../actors/host/host.ts';
 import type { RecordingEffectCall, RecordingEffectHandlers } from '../../actors/machines/recording.effects.ts';
 import type { SegmentEffectCall, SegmentEffectHandlers } from '../../actors/machines/segment.effects.ts';
 import { recordingActorId, type RecordParams, type RecordingContext, type RecordingInput } from '../../actors/machines/recording.machine.ts';
-import type { PuContext } from '../../actors/machines/pu.types.ts';
-import { KEEPALIVE_BACK_REASON } from '../../actors/machines/pu.machine.ts';
 import { CBK_URL_MAX_BYTES } from '../../protocol/constants.ts';
 import { sameDevice } from '../../protocol/identity.ts';
 import type { StartRecordingBody } from '../../protocol/recording-api.ts';
@@ -22,13 +20,21 @@ import type { StartRecordParams } from '../../protocol/vd-media.ts';
 import { LocalDiskStorage, type SegmentStorage } from '../../media/cs/index.ts';
 import { moduleLog, type Logger } from '../../lib/log.ts';
 import type { Counter } from 'prom-client';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Metrics } from '../../lib/metrics.ts';
+import type { VdConnections } from '../vd/vd-connections.ts';
+import type { Sessions } from '../users/sessions.ts';
 import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
+import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
+import { RecordingFollowUp } from './recording-follow.ts';
+
+export type { SessionInfo, SessionView };
 
 /** StartRecord `start_ts`: ≤ 0 tells the PU to use its own clock (NOTES 16; docs/recording.md). */
 export const START_TS_DEVICE_CLOCK = 0;
@@ -43,37 +49,20 @@ export const SESSION_CACHE_MS = 5 * 60_000;
 /** Segments told of a new retention per round. */
 const POLICY_PAGE = 500;
 
-/** A record session as the Vr path needs it, cached by channel id. */
-export interface SessionInfo {
-  recordingId: string;
-  sessionId: string;
-  token: string;
-  deviceId: string;
-  macId: string;
-  channel: number;
-  params: RecordParams;
-  retentionMs: number;
-  /** When the session stopped (epoch ms), or null while it runs. */
-  stoppedAt: number | null;
-  loadedAt: number;
-}
-
-/** A record session as the API shows it (never the channel id: that is the PU's capability). */
-export interface SessionView {
-  recording_id: string;
-  session_id: string;
-  device_id: string;
-  channel: number;
-  state: string;
-  since: number;
-  reason: string;
-  params: RecordParams;
-  attempt: number;
-  started_at: number | null;
-  stopped_at: number | null;
-  last_error: RecordingContext['lastError'] | null;
-  /** Segments and seconds the PU reported dropped (Vr `op=stat`), summed over the session. */
-  dropped?: { segments: number; seconds: number; reports: number };
+/** What recording uses (Vr and playback take their parts of it). */
+export interface RecordingDeps {
+  db: Db;
+  host: Pick<ActorHost, 'create' | 'dispatch' | 'get' | 'load' | 'peek' | 'send' | 'subscribe'>;
+  log: Logger;
+  cfg: Pick<Config, 'dataDir'>;
+  metrics: Pick<Metrics, 'client' | 'registry'>;
+  vd: Pick<VdConnections, 'request'>;
+  /** The platform key: signed segment URLs. */
+  key: Buffer;
+  /** Whether a playback URL's sign-in session still lives. */
+  sessions: Pick<Sessions, 'isLive'>;
+  /** Public base URL of the platform (known once the server listens). */
+  baseUrl(): string;
 }
 
 /** Recording: sessions, Vr, storage, index and playback. */
@@ -86,15 +75,13 @@ export class RecordingService {
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
+  /** What the PU's transitions mean for its sessions (recording-follow.ts). */
+  readonly follow: RecordingFollowUp;
   private byToken = new Map<string, SessionInfo>();
-  /** Devices that may have open record sessions (see {@link devicesWithSessions}), once read. */
-  private recordingDevices?: Promise<Set<string>>;
-  /** The record session each channel of each PU last reported in Keepalive (NOTES 2). */
-  private reported = new Map<string, Map<number, string | undefined>>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    private p: Platform,
+    private p: RecordingDeps,
     cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir),
   ) {
     this.cfg = cfg;
@@ -113,11 +100,12 @@ export class RecordingService {
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
+    this.follow = new RecordingFollowUp(p, this.log);
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
   /** The recording machine's effects, for the host's effects map. */
-  static effects(p: Platform): RecordingEffectHandlers {
+  static effects(p: { recording: RecordingService }): RecordingEffectHandlers {
     return {
       'recording.start': (call) => p.recording.sendStartRecord(call),
       'recording.stop': (call) => p.recording.sendStopRecord(call),
@@ -126,7 +114,7 @@ export class RecordingService {
   }
 
   /** The segment machine's effect, for the host's effects map. */
-  static segmentEffects(p: Platform): SegmentEffectHandlers {
+  static segmentEffects(p: { recording: RecordingService }): SegmentEffectHandlers {
     return { 'segment.remove': (call) => p.recording.removeSegment(call) };
   }
 
@@ -173,7 +161,7 @@ export class RecordingService {
         `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
       );
     try {
-      (await this.devicesWithSessions()).add(device.id);
+      (await this.follow.devicesWithSessions()).add(device.id);
       await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
     } catch (err) {
       if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
@@ -229,7 +217,7 @@ export class RecordingService {
 
   /** The Vr URL of a channel id (StartRecord `cbk_url`). */
   cbkUrl(token: string): string {
-    return `${this.p.baseUrl}${VR_PATH_PREFIX}${token}`;
+    return `${this.p.baseUrl()}${VR_PATH_PREFIX}${token}`;
   }
 
   // ── Retention policy ──────────────────────────────────────────────────────────────────────────
@@ -367,98 +355,18 @@ export class RecordingService {
     this.p.host.send(call.actorId, { type: 'segment.removed' });
   }
 
-  // ── PU follow-up ──────────────────────────────────────────────────────────────────────────────
+  // ── The session cache follows the actors ──────────────────────────────────────────────────────
 
-  /**
-   * PU logins restart wanted sessions; a PU going offline fails them; a Keepalive that stops
-   * reporting a recording session (or reports another one) restarts it; a stopped session is noted.
-   */
+  /** A deprovisioned device's channel ids go; a stopped session's stop is noted (a Vr grace period follows it). */
   private onTransition(t: Transition): void {
     if (!t.logged) return;
-    if (t.type === 'pu') {
-      const pu = t.context as unknown as PuContext;
-      // Back: a login, or a keepalive on a connection that stayed open while the pu was offline.
-      const back =
-        t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
-      if (back) this.tellSessions(pu.deviceId, { type: 'pu.online' });
-      else if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
-        this.tellSessions(pu.deviceId, { type: 'pu.offline', reason: String(pu.reason ?? t.stateKey) });
-        if (t.stateKey === 'deprovisioned') for (const [token, s] of this.byToken) if (s.deviceId === pu.deviceId) this.byToken.delete(token);
-      } else if (t.event.type === 'vd.keepalive') this.compareKeepalive(pu);
+    if (t.type === 'pu' && t.stateKey === 'deprovisioned') {
+      const deviceId = String(t.context.deviceId);
+      for (const [token, s] of this.byToken) if (s.deviceId === deviceId) this.byToken.delete(token);
     } else if (t.type === 'recording' && t.stateKey === 'stopped') {
       const stoppedAt = (t.context as unknown as RecordingContext).stoppedAt ?? t.at;
       for (const s of this.byToken.values()) if (s.recordingId === t.actorId) s.stoppedAt = stoppedAt;
     }
-  }
-
-  private tellSessions(deviceId: string, event: { type: 'pu.online' } | { type: 'pu.offline'; reason: string }): void {
-    this.openSessions(deviceId).then(
-      (rows) => {
-        for (const r of rows) this.p.host.send(r.id, event);
-      },
-      (err) => this.log.error({ device: deviceId, err: String(err) }, 'could not find the sessions of a device'),
-    );
-  }
-
-  /** The open sessions of a device, oldest first (no query for a device that has not recorded). */
-  private async openSessions(deviceId: string): Promise<Array<{ id: string; channel: number; sessionId: string }>> {
-    if (!(await this.devicesWithSessions()).has(deviceId)) return [];
-    const t = recordingSessions;
-    return this.p.db.orm
-      .select({ id: t.id, channel: t.channel, sessionId: t.sessionId })
-      .from(t)
-      .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt)))
-      .orderBy(asc(t.createdAt));
-  }
-
-  /**
-   * Devices that may have open sessions: a superset, read once (devices with open sessions then)
-   * and grown by every session started here. A login or an offline of any other device (thousands
-   * at once in a reconnect storm) then costs no query. A failed read is tried again next time.
-   */
-  private devicesWithSessions(): Promise<Set<string>> {
-    return (this.recordingDevices ??= this.p.db.orm
-      .selectDistinct({ deviceId: recordingSessions.deviceId })
-      .from(recordingSessions)
-      .where(isNull(recordingSessions.closedAt))
-      .then(
-        (rows) => new Set(rows.map((r) => r.deviceId)),
-        (err) => {
-          this.recordingDevices = undefined;
-          throw err;
-        },
-      ));
-  }
-
-  /**
-   * NOTES 2: a channel that records reports its `record_session` in Keepalive. When a recording
-   * session the PU reported is gone from its report, or another one is reported instead, the PU
-   * stopped recording it on its own: StartRecord again. (A PU that never reports sessions is left
-   * alone: only a change of what it reported counts.)
-   */
-  private compareKeepalive(pu: PuContext): void {
-    const now = new Map(pu.channelStates.map((c) => [c.channel, c.record_session] as const));
-    const before = this.reported.get(pu.deviceId);
-    this.reported.set(pu.deviceId, now);
-    const changed = [...now].some(([ch, s]) => before?.get(ch) !== s) || [...(before ?? [])].some(([ch, s]) => s && !now.has(ch));
-    if (!before || !changed) return;
-    this.openSessions(pu.deviceId).then(
-      async (rows) => {
-        for (const r of rows) {
-          const was = before.get(r.channel);
-          const is = now.get(r.channel);
-          const lost = was === r.sessionId && is !== r.sessionId;
-          const other = is !== undefined && is !== r.sessionId;
-          if (!lost && !other) continue;
-          const v = this.p.host.peek(r.id) ?? (await this.p.host.get(r.id));
-          if (v?.stateKey !== 'recording') continue;
-          const reason = other ? `the PU reports record session ${is} on channel ${r.channel}` : `the PU no longer reports record session ${r.sessionId}`;
-          this.log.warn({ device: pu.deviceId, channel: r.channel, session: r.sessionId, reported: is ?? null }, 'record session mismatch in Keepalive');
-          this.p.host.send(r.id, { type: 'record.resync', reason });
-        }
-      },
-      (err) => this.log.error({ device: pu.deviceId, err: String(err) }, 'could not compare Keepalive sessions'),
-    );
   }
 
   // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
@@ -467,26 +375,4 @@ export class RecordingService {
     const now = Date.now();
     for (const [token, s] of this.byToken) if (now - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
   }
-}
-
-/** The API view of a session. */
-function viewOf(id: string, stateKey: string, c: RecordingContext): SessionView {
-  return {
-    recording_id: id,
-    session_id: c.sessionId,
-    device_id: c.deviceId,
-    channel: c.channel,
-    state: stateKey,
-    since: c.since,
-    reason: c.reason,
-    params: c.params,
-    attempt: c.attempt,
-    started_at: c.startedAt ?? null,
-    stopped_at: c.stoppedAt ?? null,
-    last_error: c.lastError ?? null,
-  };
-}
-
-function sortKeys(o: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -11,7 +11,9 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isUnder, pathUnder, safeSegment } from '../../lib/safe-path.ts';
 import { alarms, deviceLogs, grants, snapshots } from '../../db/schema.ts';
-import type { Platform } from '../context.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Config } from '../../lib/config.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 
@@ -42,12 +44,21 @@ export interface Grant {
   maxBytes: number;
 }
 
+/** What the uploads use. */
+export interface UploadsDeps {
+  db: Db;
+  log: Logger;
+  cfg: Pick<Config, 'dataDir'>;
+  /** Public base URL of the platform (known once the server listens). */
+  baseUrl(): string;
+}
+
 /** Issues and receives device uploads. */
 export class Uploads {
   readonly root: string;
 
   constructor(
-    private p: Platform,
+    private p: UploadsDeps,
     private onStored: (g: Grant, file: string, size: number) => Promise<void>,
   ) {
     this.root = join(p.cfg.dataDir, 'files');
@@ -57,7 +68,7 @@ export class Uploads {
   async grant(kind: GrantKind, deviceId: string, ref: string, maxBytes: number, ttlMs = UPLOAD_URL_TTL_MS): Promise<string> {
     const token = randomToken();
     await this.p.db.orm.insert(grants).values({ token, kind, deviceId, ref, maxBytes, expiresAt: new Date(Date.now() + ttlMs) });
-    return `${this.p.baseUrl}${UPLOAD_PATH}/${token}`;
+    return `${this.p.baseUrl()}${UPLOAD_PATH}/${token}`;
   }
 
   /** A new file for an upload of a kind: a name the platform chooses, under the device's folder, under the root. */

@@ -14,8 +14,11 @@ import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import { sessions, users } from '../../db/schema.ts';
 import { LOGIN_FAILURES_TO_LOCK, LOGIN_LOCK_MS } from '../../actors/machines/pu.actions.ts';
-import type { Principal } from '../../routes/auth.ts';
-import type { Platform } from '../context.ts';
+import type { Principal } from './principal.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import type { LoginThrottle } from '../devices/throttle.ts';
 import { DomainError } from '../errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { randomToken } from '../../lib/secrets.ts';
@@ -49,6 +52,16 @@ export const SESSION_LIVE_CACHE_MS = 5_000;
 /** Most answers kept (a flood of made-up ids clears it rather than growing it). */
 const SESSION_LIVE_CACHE_MAX = 10_000;
 
+/** What the session service uses. */
+export interface SessionsDeps {
+  db: Db;
+  log: Logger;
+  /** The log for lines outsiders can cause (refused sign-ins). */
+  rateLog: LogLimiter;
+  /** The login throttle users share with devices (services/devices/device-auth.ts). */
+  throttle: LoginThrottle;
+}
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /** Signs users in and resolves their tokens. */
@@ -58,7 +71,7 @@ export class Sessions {
   /** An argon2id hash of a random password nobody knows, with the platform's parameters. */
   private dummyHash: Promise<string>;
 
-  constructor(private p: Platform) {
+  constructor(private p: SessionsDeps) {
     this.dummyHash = hashPassword(randomToken());
   }
 
@@ -71,7 +84,7 @@ export class Sessions {
     const started = performance.now();
     const credential = `${USER}:${username.toLowerCase()}`;
     const source = sourceOf(ip);
-    const gate = this.p.auth.throttle.check(credential, source);
+    const gate = this.p.throttle.check(credential, source);
     if (!gate.ok) throw new SignInThrottled(gate.retryAfterS);
     const [user] = await this.p.db.orm.select().from(users).where(eq(users.username, username));
     // The lock comes first: a locked user's right password is not even compared.
@@ -79,7 +92,7 @@ export class Sessions {
     const usable = user && !locked ? user : undefined;
     const right = await verifyPassword(password, usable?.passwordHash ?? (await this.dummyHash));
     if (!right || !usable) {
-      this.p.auth.throttle.fail(credential, source);
+      this.p.throttle.fail(credential, source);
       this.p.rateLog.warn(username, { username, ip, reason: !user ? 'unknown user' : locked ? 'locked' : 'wrong password' }, 'sign-in refused');
       // Counted while the answer waits (the write must not show in its timing), and counted before it goes.
       const counted = usable ? this.countFailure(usable.id, username) : undefined;
@@ -88,7 +101,7 @@ export class Sessions {
       await counted;
       throw new DomainError('unauthorized', SIGN_IN_REFUSED);
     }
-    this.p.auth.throttle.succeed(credential, source);
+    this.p.throttle.succeed(credential, source);
     if (usable.failedLogins > 0 || usable.lockedUntil)
       await this.p.db.orm.update(users).set({ failedLogins: 0, lockedUntil: null }).where(eq(users.id, usable.id));
     const token = randomToken(SESSION_TOKEN_BYTES);
@@ -102,7 +115,7 @@ export class Sessions {
   async unlock(username: string): Promise<boolean> {
     const rows = await this.p.db.orm.update(users).set({ failedLogins: 0, lockedUntil: null }).where(eq(users.username, username)).returning({ id: users.id });
     if (rows.length === 0) return false;
-    this.p.auth.throttle.forget(`${USER}:${username.toLowerCase()}`);
+    this.p.throttle.forget(`${USER}:${username.toLowerCase()}`);
     this.p.log.info({ user: rows[0]!.id, username }, 'user unlocked');
     return true;
   }

@@ -9,8 +9,12 @@ import { puActorId } from '../../actors/machines/pu.machine.ts';
 import { normalizeDeviceIdentity } from '../../protocol/identity.ts';
 import type { vd } from '../../protocol/vd.ts';
 import type { AlarmNotifyParams, BatteryChangeParams, BindParams, GetServerInfoParams, KeepaliveParams, LogDoneParams } from '../../protocol/index.ts';
-import type { Platform } from '../context.ts';
-import type { VdConnection } from './vd-connections.ts';
+import type { Db } from '../../db/client.ts';
+import type { Config } from '../../lib/config.ts';
+import type { ActorHost } from '../../actors/host/host.ts';
+import type { VdConnection, VdConnections } from './vd-connections.ts';
+import type { Uploads } from '../uploads/uploads.ts';
+import type { BindCodes } from '../devices/bind.ts';
 import { PICTURE_MAX_BYTES } from '../uploads/uploads.ts';
 import { ERR_OVER_BUDGET, VD_ALARM_BUDGET } from './vd-budget.ts';
 import { isDatabaseUnavailable } from '../../db/errors.ts';
@@ -35,7 +39,17 @@ export const ERR_UNAVAILABLE = 503;
 /** The `msg` of that refusal: the device may retry; never the driver's words (they may carry SQL). */
 export const UNAVAILABLE_MSG = 'the platform is temporarily unavailable; try again later';
 
-type Handler<P> = (p: Platform, conn: VdConnection, params: P) => unknown;
+/** What the handlers of PU messages use. */
+export interface InboundDeps {
+  db: Db;
+  host: Pick<ActorHost, 'send'>;
+  cfg: Pick<Config, 'hbIntervalS'>;
+  vd: Pick<VdConnections, 'budgets'>;
+  uploads: Pick<Uploads, 'grant'>;
+  bind: Pick<BindCodes, 'redeem'>;
+}
+
+type Handler<P> = (p: InboundDeps, conn: VdConnection, params: P) => unknown;
 
 /** NOTES "Be liberal": a missing mac_id is the logged-in device's; a present one must match it. */
 function checkMac(conn: VdConnection, macId: string | undefined): void {
@@ -133,3 +147,11 @@ function unavailableAsRefusal<P>(handle: Handler<P>): Handler<P> {
 export const INBOUND = Object.fromEntries(
   Object.entries(HANDLERS).map(([name, handle]) => [name, unavailableAsRefusal(handle as Handler<unknown>)]),
 ) as typeof HANDLERS;
+
+/** Handle one validated PU → platform message; an RPC's answer is what it returns (or resolves to). */
+export type Inbound = (name: PuMessageName, conn: VdConnection, params: unknown) => unknown;
+
+/** The handlers bound to what they use: what the Vd route calls. */
+export function bindInbound(deps: InboundDeps): Inbound {
+  return (name, conn, params) => (INBOUND[name] as Handler<unknown>)(deps, conn, params);
+}

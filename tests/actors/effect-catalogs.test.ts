@@ -12,7 +12,6 @@ import { segmentEffects } from '../../actors/machines/segment.effects.ts';
 import { streamEffects } from '../../actors/machines/stream.effects.ts';
 import { platformEffects } from '../../boot/start.ts';
 import { silentLog } from '../../lib/log.ts';
-import type { Platform } from '../../services/context.ts';
 
 /** Each machine type's catalog. */
 const CATALOGS: Record<string, EffectCatalog> = { pu: puEffects, stream: streamEffects, recording: recordingEffects, segment: segmentEffects };
@@ -85,7 +84,7 @@ describe('effect catalogs', () => {
 
   it("binds a handler in the platform's effects map for every effect of every catalog", () => {
     // The handlers reach the services only when they run; building the map needs the live service's handler table.
-    const stub = { live: { effects: () => ({}) } } as unknown as Platform;
+    const stub = { live: { effects: () => ({}) } } as unknown as Parameters<typeof platformEffects>[0];
     const bound = Object.keys(platformEffects(stub, silentLog)).sort();
     expect(bound).toEqual(
       Object.values(CATALOGS)

@@ -1,11 +1,10 @@
 /**
  * Every validator the platform's HTTP routes use, found the way /api/openapi.json finds them: by
- * building the app (on a stand-in platform whose every member is a no-op) and reading the schema
+ * building the app (on stand-in services whose every member is a no-op) and reading the schema
  * each `validate(…)` middleware carries. A route added later is found without being listed.
  */
 import type { z } from 'zod';
-import type { Platform } from '../../services/context.ts';
-import { buildApp } from '../../routes/app.ts';
+import { type AppServices, buildApp } from '../../routes/app.ts';
 import { VALIDATION_META, type ValidationMeta } from '../../routes/validate.ts';
 
 /** One route of the app and what it validates. */
@@ -27,7 +26,7 @@ type RouteEntry = { method: string; path: string; handler: Record<symbol, unknow
 
 let cached: RouteEntry[] | undefined;
 function routes(): RouteEntry[] {
-  cached ??= buildApp(standIn() as Platform).routes as unknown as RouteEntry[];
+  cached ??= buildApp(standIn() as AppServices).routes as unknown as RouteEntry[];
   return cached;
 }
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { alarms, deviceLogs, snapshots } from '../../db/schema.ts';
 import { silentLog } from '../../lib/log.ts';
 import { Uploads } from '../../services/uploads/uploads.ts';
-import type { Platform } from '../../services/context.ts';
 import { freshDataDir, freshDb, type TestDb } from '../helpers/db.ts';
 
 let t: TestDb;
@@ -13,7 +12,7 @@ let uploads: Uploads;
 beforeAll(async () => {
   t = await freshDb();
   const dataDir = await freshDataDir('h627-retention-');
-  uploads = new Uploads({ db: t.db, cfg: { dataDir }, log: silentLog, baseUrl: 'https://h' } as unknown as Platform, async () => {});
+  uploads = new Uploads({ db: t.db, cfg: { dataDir }, log: silentLog, baseUrl: () => 'https://h' }, async () => {});
 });
 afterAll(async () => {
   await t?.cleanup();

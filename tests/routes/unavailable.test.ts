@@ -8,8 +8,7 @@ import { describe, expect, it } from 'bun:test';
 import { Hono } from 'hono';
 import { silentLog } from '../../lib/log.ts';
 import { DomainError } from '../../services/errors.ts';
-import { ERR_UNAVAILABLE, INBOUND, InboundError, UNAVAILABLE_MSG } from '../../services/vd/vd-inbound.ts';
-import type { Platform } from '../../services/context.ts';
+import { ERR_UNAVAILABLE, INBOUND, type InboundDeps, InboundError, UNAVAILABLE_MSG } from '../../services/vd/vd-inbound.ts';
 import type { VdConnection } from '../../services/vd/vd-connections.ts';
 import { DB_UNAVAILABLE_DETAIL, DB_UNAVAILABLE_INFO, deviceUnavailableHandler, problemHandler, UNAVAILABLE_RETRY_AFTER_S } from '../../routes/problem.ts';
 
@@ -76,13 +75,13 @@ describe('device-facing routes during an outage', () => {
 
 describe('Vd messages whose handler needs the database', () => {
   const conn = { deviceId: 'CAM-1', macId: 'A0B1C2D3E4F5', connId: 'c1' } as VdConnection;
-  /** A platform whose database is away: every statement fails as postgres.js fails it. */
+  /** Handlers' dependencies whose database is away: every statement fails as postgres.js fails it. */
   const p = {
     db: { orm: { insert: () => ({ values: () => Promise.reject(outage()) }), update: () => ({ set: () => ({ where: () => Promise.reject(outage()) }) }) } },
     bind: { redeem: () => Promise.reject(outage()) },
     host: { send: () => {} },
     vd: { budgets: new VdBudgets() },
-  } as unknown as Platform;
+  } as unknown as InboundDeps;
 
   it('refuse with a 5xx err saying the platform is temporarily unavailable (AlarmNotify, Bind, LogDone)', async () => {
     const calls = [

@@ -1,0 +1,35 @@
+/** What `/healthz` reports: whether the database answers a trivial query in time. */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { dbErrorSummary, withinMs } from '../db/errors.ts';
+import type { Logger } from '../lib/log.ts';
+
+/**
+ * Longest /healthz waits for the database's `SELECT 1` (platform's choice): a healthy one answers
+ * in a millisecond; a probe should learn of one that does not well before its own timeout.
+ */
+export const HEALTH_DB_TIMEOUT_MS = 1000;
+
+/** The health of one platform process. */
+export interface Health {
+  ok: boolean;
+  /** Which database the process runs on. */
+  db: Db['kind'];
+}
+
+/** What the health check uses. */
+export interface HealthDeps {
+  db: Pick<Db, 'rows' | 'kind'>;
+  log: Logger;
+}
+
+/** Check the database; an unreachable one is logged and reported, never thrown. */
+export async function checkHealth({ db, log }: HealthDeps): Promise<Health> {
+  try {
+    await withinMs(db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
+    return { ok: true, db: db.kind };
+  } catch (err) {
+    log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
+    return { ok: false, db: db.kind };
+  }
+}

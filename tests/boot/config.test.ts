@@ -1,0 +1,32 @@
+/** The configuration: lib/config.ts parses, boot/config.ts gives it the defaults owned by the layers above lib/. */
+import { describe, expect, it } from 'bun:test';
+import { ConfigError, parseConfig } from '../../lib/config.ts';
+import { CONFIG_DEFAULTS, loadConfig } from '../../boot/config.ts';
+import { HB_INTERVAL_DEFAULT_S } from '../../protocol/constants.ts';
+import { DEFAULT_LINGER_MS } from '../../actors/machines/stream.machine.ts';
+import { VD_MESSAGE_BUDGET_DEFAULT } from '../../services/vd/vd-budget.ts';
+
+describe('configuration defaults', () => {
+  it("takes an unset variable's value from the layer that owns it", () => {
+    const cfg = loadConfig({});
+    expect(cfg.hbIntervalS).toBe(HB_INTERVAL_DEFAULT_S);
+    expect(cfg.liveLingerMs).toBe(DEFAULT_LINGER_MS);
+    expect(cfg.vdMessageBudget).toEqual(VD_MESSAGE_BUDGET_DEFAULT);
+  });
+
+  it('lets the environment override them', () => {
+    const cfg = loadConfig({ HB_INTERVAL_S: '20', LIVE_LINGER_S: '5', VD_MESSAGES_PER_S: '3', VD_MESSAGE_BURST: '7' });
+    expect(cfg.hbIntervalS).toBe(20);
+    expect(cfg.liveLingerMs).toBe(5000);
+    expect(cfg.vdMessageBudget).toEqual({ ratePerS: 3, burst: 7 });
+  });
+
+  it('uses whatever defaults the caller gives lib/config.ts', () => {
+    const cfg = parseConfig({}, { ...CONFIG_DEFAULTS, hbIntervalS: 42 });
+    expect(cfg.hbIntervalS).toBe(42);
+  });
+
+  it('names the variable it refuses', () => {
+    expect(() => loadConfig({ HB_INTERVAL_S: '0' })).toThrow(new ConfigError('invalid HB_INTERVAL_S: HB_INTERVAL_S must be at least 1'));
+  });
+});
