@@ -7,7 +7,16 @@ import type { Logger } from '../../lib/log.ts';
 import type { Committer } from './committer.ts';
 import type { MachineRegistry } from './registry.ts';
 import type { Clock, TimerQueue } from './timer-queue.ts';
-import type { EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+import type { ActorEvent, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+
+/** A message to another actor, committed with its sender's transition. */
+export interface Delivery {
+  /** The sender's effect key `<sender>:<seq>:<index>`, the receiver's dedupe key. */
+  key: string;
+  from: string;
+  to: string;
+  event: ActorEvent;
+}
 
 /** A job waiting for an actor to be resident: given the actor, or why it could not be loaded. */
 export type ResidentJob = (r: Resident | Error) => void;
@@ -29,6 +38,10 @@ export interface HostCore {
   readonly effects: EffectHandlers | undefined;
   /** What effect handlers are handed as their `host`. */
   readonly api: EffectHost;
+  /** Deliver a committed message to its receiver (outbox.ts). */
+  deliver(d: Delivery): void;
+  /** Whether the host is stopping (it takes no new work; undelivered messages wait in the outbox). */
+  isStopping(): boolean;
   /** Run `job` with the actor resident (rehydrated first when it is not). */
   withResident(id: string, job: ResidentJob): void;
 }

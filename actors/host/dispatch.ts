@@ -11,6 +11,7 @@ import { ActorEventError } from './errors.ts';
 import type { PendingWrite } from './pending-write.ts';
 import { touch } from './resident.ts';
 import { stateKeyOf } from './state-key.ts';
+import type { EventRowWrite } from './store.ts';
 import { stamped } from './timers.ts';
 import { pureTransition, type ReturnedAction } from './transition.ts';
 import type { ActorEvent, DispatchResult, Resident } from './types.ts';
@@ -43,13 +44,15 @@ export interface Applied {
  * Advance an actor by one event. `firedTimer`: the id of the timer whose event this is (already
  * removed from the actor's timers); a transition that only re-arms it is still volatile.
  * `wantResult` false (fire-and-forget sends) skips building the caller's view of an unlogged change.
+ * `deliveryKey`: the event is a message from another actor (outbox.ts); an accepted one is always
+ * logged, its row carrying the key, so that the commit deletes the message and a redelivery is a duplicate.
  */
-export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer?: string, wantResult = true): Applied {
+export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer?: string, wantResult = true, deliveryKey?: string): Applied {
   // Every event carries its time; machines read `event.at`, never a clock.
   const event = stamped(input, core.clock.now());
   const base = r.snapshot;
   const overlay = r.volatile;
-  const quiet = firedTimer === undefined ? r.def.quiet?.(base, event) : null;
+  const quiet = firedTimer === undefined && deliveryKey === undefined ? r.def.quiet?.(base, event) : null;
   if (quiet) return applyQuiet(core, r, event, quiet, wantResult);
   // The machine sees the volatile values too (the heartbeat check reads the last-seen time).
   const prev = overlay ? withVolatile(base, overlay) : base;
@@ -81,6 +84,7 @@ export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer
   const effects = takeActions(core, r, actions, now);
   // Volatile: same state, no effect, the same timers (re-armed at most), only volatile keys changed.
   let isVolatile =
+    deliveryKey === undefined &&
     effects.length === 0 &&
     next.status === prev.status &&
     r.stateKey === prevKey &&
@@ -106,7 +110,7 @@ export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer
   // The diff from the last logged context (volatile values changed since then included).
   const changes = diffContext(r.loggedContext, next.context);
   r.loggedContext = next.context;
-  const w = core.committer.append(r, {
+  const row: EventRowWrite = {
     actor_id: r.id,
     seq: r.seq,
     at: now,
@@ -115,7 +119,10 @@ export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer
     value: next.value,
     changes,
     context: checkpoint ? next.context : null,
-  });
+  };
+  if (deliveryKey !== undefined) row.delivery_key = deliveryKey;
+  const w = core.committer.append(r, row);
+  if (deliveryKey !== undefined) w.deliveryKey = deliveryKey;
   queueEffects(core, w, r, effects, r.seq);
   if (core.listeners.size > 0) w.transitions.push(transitionOf(r, event, true, now, changes));
   return { result: resultOf(r, true, true), wait: w };

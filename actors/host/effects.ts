@@ -1,11 +1,14 @@
 /**
  * Effects: the actions a machine returns that are not XState's own. They are taken from the
  * transition, queued with the write that logs it, and run only after that write is committed, each
- * with an idempotency key `<actor>:<seq>:<index>`. Delayed raises and cancels become timers.
+ * with an idempotency key `<actor>:<seq>:<index>`. Delayed raises and cancels become timers; an
+ * `actor.send` (tell.ts) becomes an outbox row in the same write and is delivered after it (outbox.ts).
  */
 import type { HostCore } from './core.ts';
 import type { PendingWrite } from './pending-write.ts';
 import { applyWritten } from './resident.ts';
+import type { OutboxRowWrite } from './store.ts';
+import { ACTOR_SEND, ActorSendParams } from './tell.ts';
 import { armTimer, cancelTimer } from './timers.ts';
 import type { ReturnedAction } from './transition.ts';
 import type { ActorEvent, EffectCall, Resident, Transition, Written } from './types.ts';
@@ -28,6 +31,11 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
       armTimer(core, r, typeof p.id === 'string' ? p.id : ev.type, ev, now + p.delay);
     } else if (a.type === 'xstate.cancel') {
       cancelTimer(r, String(p.sendId));
+    } else if (a.type === ACTOR_SEND) {
+      // A message to another actor: carried by the host (outbox.ts), so checked here, before its commit.
+      const m = ActorSendParams.safeParse(p);
+      if (m.success) effects.push({ type: ACTOR_SEND, params: m.data });
+      else core.log.error({ actor: r.id, err: m.error.message }, 'actor.send with invalid params; not sent');
     } else if (a.type.startsWith('xstate.')) {
       if (a.type !== 'xstate.log') core.log.warn({ actor: r.id, action: a.type }, 'built-in action not supported by the durable host; ignored');
     } else {
@@ -40,7 +48,13 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
 /** Queue a transition's effects with the write that logs it at `seq`: they run after its commit. */
 export function queueEffects(core: HostCore, w: PendingWrite, r: Resident, effects: TakenEffect[], seq: number): void {
   effects.forEach((e, i) => {
-    w.effects.push({ actorId: r.id, type: e.type, params: e.params, key: `${r.id}:${seq}:${i}`, context: r.snapshot.context, host: core.api });
+    const key = `${r.id}:${seq}:${i}`;
+    w.effects.push({ actorId: r.id, type: e.type, params: e.params, key, context: r.snapshot.context, host: core.api });
+    if (e.type !== ACTOR_SEND) return;
+    // Stored in the statement that stores the sender's event: the message exists iff the transition does.
+    const m = e.params as ActorSendParams;
+    const row: OutboxRowWrite = { key, sender_id: r.id, sender_seq: seq, position: i, receiver_id: m.to, event: m.event, at: w.last?.at ?? core.clock.now() };
+    (w.outbox ??= []).push(JSON.stringify(row));
   });
 }
 
@@ -55,7 +69,12 @@ export function afterCommit(core: HostCore, w: PendingWrite, written: Written): 
   // store (a dormant one's timers stay armed, and rehydrate it when due).
   const leaves = w.r.snapshot.status === 'done' || (w.r.def.dormant?.includes(w.r.stateKey) ?? false);
   if (leaves && core.residents.get(w.r.id) === w.r && !core.committer.isPending(w.r)) core.residents.delete(w.r.id);
-  for (const e of w.effects) runEffect(core, e);
+  for (const e of w.effects) {
+    if (e.type === ACTOR_SEND) {
+      const m = e.params as ActorSendParams;
+      core.deliver({ key: e.key, from: e.actorId, to: m.to, event: m.event });
+    } else runEffect(core, e);
+  }
 }
 
 /** Run one effect's handler; a failure is logged (the machine's own retry timers cover what must be retried). */

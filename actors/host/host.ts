@@ -16,10 +16,11 @@ import { MachineRegistry, type MachineDef } from './registry.ts';
 import { actorExists, loadActorRow, loadTimerIndex } from './store.ts';
 import { systemClock, TimerQueue, type Clock } from './timer-queue.ts';
 import { Committer, type CommitMetrics } from './committer.ts';
-import { ActorEventError, ActorExistsError, ActorNotFoundError, HostStoppedError } from './errors.ts';
+import { ActorEventError, ActorExistsError, ActorNotFoundError, AlreadyDeliveredError, HostStoppedError } from './errors.ts';
 import type { HostCore } from './core.ts';
 import { apply } from './dispatch.ts';
 import { afterCommit, queueEffects, takeActions } from './effects.ts';
+import { type BeforeDeliver, Outbox } from './outbox.ts';
 import { ResidentLoader } from './rehydration.ts';
 import { newResident, touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
@@ -30,6 +31,9 @@ export * from './errors.ts';
 export type { ActorEvent, ActorView, DispatchResult, EffectCall, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
 export { CHECKPOINT_EVERY } from './dispatch.ts';
 export { LOAD_BATCH_MAX } from './rehydration.ts';
+export { DELIVERY_RETRY_MS } from './outbox.ts';
+export { ACTOR_SEND, ActorSendParams, actorSendAction, tell } from './tell.ts';
+export type { Delivery } from './core.ts';
 export { TIMER_LOAD_RETRY_MS } from './timers.ts';
 export { viewOfRow } from './views.ts';
 
@@ -50,6 +54,8 @@ export interface HostOptions {
   volatileFlushMs?: number;
   /** Parallel commit lanes (default: one per core on PostgreSQL, DEFAULT_COMMIT_LANES_POSTGRES; 1 on PGlite). */
   commitLanes?: number;
+  /** Called before each message to an actor is delivered, after its commit (a test's crash point). */
+  beforeDeliver?: BeforeDeliver;
 }
 
 /** Creates, rehydrates and advances durable actors. */
@@ -64,6 +70,7 @@ export class ActorHost implements EffectHost {
   private queue: TimerQueue;
   private committer: Committer;
   private loader: ResidentLoader;
+  private outbox: Outbox;
   /** What the host's modules share (see core.ts). */
   private core: HostCore;
   private stopping = false;
@@ -101,8 +108,11 @@ export class ActorHost implements EffectHost {
       effects: opts.effects,
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
+      deliver: (d) => this.outbox.deliver(d),
+      isStopping: () => this.stopping,
     };
     this.loader = new ResidentLoader(this.core);
+    this.outbox = new Outbox(this.core, opts.beforeDeliver);
   }
 
   /** The database this host writes to. */
@@ -110,11 +120,15 @@ export class ActorHost implements EffectHost {
     return this.opts.db;
   }
 
-  /** Arm the timers of every persisted actor (actors themselves load lazily, on first use). */
-  async start(): Promise<{ timers: number }> {
+  /**
+   * Arm the timers of every persisted actor (actors themselves load lazily, on first use), and
+   * deliver the messages between actors that a crash left undelivered.
+   */
+  async start(): Promise<{ timers: number; messages: number }> {
     const index = await loadTimerIndex(this.opts.db);
     for (const t of index) this.queue.push({ due: t.due, actorId: t.id, timerId: null, gen: 0 });
-    return { timers: index.length };
+    const messages = await this.outbox.redeliver();
+    return { timers: index.length, messages };
   }
 
   /** Stop timers, write everything pending, refuse new work. */
@@ -318,6 +332,9 @@ export class ActorHost implements EffectHost {
   /** A write for this actor was refused (stale writer, or data the store rejects): drop it from memory. */
   private fence(r: Resident, err: Error): void {
     if (this.residents.get(r.id) === r) this.residents.delete(r.id);
-    this.log.error({ actor: r.id, err: err.message }, 'actor write refused; actor reloads from the store on next use');
+    // A duplicate message is expected after a crash (at-least-once delivery): not an error.
+    if (err instanceof AlreadyDeliveredError)
+      this.log.info({ actor: r.id, err: err.message }, 'duplicate message dropped; actor reloads from the store on next use');
+    else this.log.error({ actor: r.id, err: err.message }, 'actor write refused; actor reloads from the store on next use');
   }
 }

@@ -5,9 +5,9 @@
  */
 import type { Resident, Written } from './types.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
-import { ActorExistsError, StaleWriterError, StoreRejectedError } from './errors.ts';
+import { ActorExistsError, AlreadyDeliveredError, StaleWriterError, StoreRejectedError } from './errors.ts';
 import { DatabaseUnavailableError, dbErrorSummary, isTransientDatabaseError } from '../../db/errors.ts';
-import { writtenBefore } from './commit-recovery.ts';
+import { isDeliveryKeyViolation, isUniqueViolation, writtenBefore } from './commit-recovery.ts';
 import {
   COMMIT_RETRY_LOG_EVERY,
   COMMIT_RETRY_MAX_MS,
@@ -24,10 +24,6 @@ import {
 } from './commit-config.ts';
 import { doneOf, type PendingWrite, rowOf, settle, storedRowCurrent } from './pending-write.ts';
 
-/** SQLSTATE of a unique violation: in the event log, a seq another writer took. */
-const UNIQUE_VIOLATION = '23505';
-
-/** One commit lane: batches the writes of its share of the actors into single statements. */
 export class Lane {
   private batch = new Map<string, PendingWrite>();
   private inFlight: PendingWrite[] = [];
@@ -286,12 +282,14 @@ export class Lane {
         const rows: ActorRowWrite[] = [];
         const eventOnly: string[] = [];
         const events: string[] = [];
+        const outbox: string[] = [];
         for (const w of writes) {
           if (w.row) rows.push(w.row);
           else eventOnly.push(w.r.id);
           for (const e of w.events) events.push(e);
+          if (w.outbox) for (const m of w.outbox) outbox.push(m);
         }
-        const refused = await commitBatch(this.o.db, rows, events, eventOnly);
+        const refused = await commitBatch(this.o.db, rows, events, eventOnly, outbox);
         this.o.metrics?.batch(events.length, rows.length, performance.now() - t0);
         this.recovered(attempt);
         for (const w of writes) {
@@ -316,8 +314,9 @@ export class Lane {
           const w = writes[0]!;
           // A duplicate (actor_id, seq) in the log: another writer appended this seq first, or
           // this very write did, in an attempt whose answer was lost with its connection.
-          const stale = (err as { code?: string }).code === UNIQUE_VIOLATION || (err as { cause?: { code?: string } }).cause?.code === UNIQUE_VIOLATION;
+          const stale = isUniqueViolation(err);
           if (stale && ambiguous && (await this.storedBefore(w))) this.succeed(w);
+          else if (stale && isDeliveryKeyViolation(err)) this.refuse(w, new AlreadyDeliveredError(w.r.id, w.deliveryKey));
           else this.refuse(w, stale ? new StaleWriterError(w.r.id, w.r.dbSeq) : new StoreRejectedError(w.r.id, err));
           return;
         }

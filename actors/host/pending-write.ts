@@ -17,6 +17,10 @@ export interface PendingWrite {
    */
   events: string[];
   effects: EffectCall[];
+  /** Messages to other actors (outbox rows as JSON), written in the same statement as the events; made on first use. */
+  outbox?: string[];
+  /** The delivery key of a message this write's events apply, if one does (its outbox row is deleted by the commit). */
+  deliveryKey?: string;
   transitions: Transition[];
   /**
    * Dispatches waiting for this write, resolved with their results after the commit, or rejected

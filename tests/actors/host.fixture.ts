@@ -92,7 +92,7 @@ export function makeHost(
       },
     },
     ...o,
-    db: t.db,
+    db: o.db ?? t.db,
     machines: o.machines ?? [lampV1],
     clock,
   });
