@@ -23,17 +23,40 @@ it('applies a message delivered twice only once: by two starts of one host, or b
   await a.host.stop();
   expect((await t.db.rows(sql`select key from actor_outbox`)).length).toBe(1);
 
-  // Host c reads the outbox, then waits while host b delivers the message and commits it.
+  // Host c reads the outbox, then waits while host b delivers the message and commits it; b's two
+  // starts both read it before either delivers. (PostgreSQL runs their statements in parallel.)
+  const real = t.db;
+  const isOutbox = (rows: unknown[]) => rows[0] !== undefined && typeof rows[0] === 'object' && 'receiver_id' in (rows[0] as object);
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const real = t.db;
+  let cRead: () => void = () => {};
+  const cHasRead = new Promise<void>((resolve) => {
+    cRead = resolve;
+  });
   const late: Db = {
     ...real,
     rows: (async (q: Parameters<Db['rows']>[0]) => {
       const rows = await real.rows(q);
-      if (rows[0] && 'receiver_id' in rows[0]) await held; // the outbox as read before b's delivery
+      if (isOutbox(rows)) {
+        cRead();
+        await held;
+      }
+      return rows;
+    }) as Db['rows'],
+  };
+  let bReads = 0;
+  let bothRead: () => void = () => {};
+  const bHaveRead = new Promise<void>((resolve) => {
+    bothRead = resolve;
+  });
+  const together: Db = {
+    ...real,
+    rows: (async (q: Parameters<Db['rows']>[0]) => {
+      const rows = await real.rows(q);
+      if (isOutbox(rows) && ++bReads === 2) bothRead();
+      if (isOutbox(rows)) await bHaveRead;
       return rows;
     }) as Db['rows'],
   };
@@ -41,7 +64,8 @@ it('applies a message delivered twice only once: by two starts of one host, or b
   const log = { ...silentLog, info: (_: unknown, msg?: string) => said.push(String(msg)), child: () => log } as unknown as Logger;
   const c = makeHost(t, { db: late, machines, log });
   const cStarted = c.host.start();
-  const b = makeHost(t, { machines });
+  await cHasRead;
+  const b = makeHost(t, { db: together, machines });
   const [first, second] = await Promise.all([b.host.start(), b.host.start()]); // twice: the second finds it in flight
   expect([first.messages, second.messages]).toEqual([1, 1]);
   await t.quiet();
