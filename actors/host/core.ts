@@ -7,16 +7,9 @@ import type { Logger } from '../../lib/log.ts';
 import type { Committer } from './committer.ts';
 import type { MachineRegistry } from './registry.ts';
 import type { Clock, TimerQueue } from './timer-queue.ts';
-import type { ActorEvent, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+import type { Delivery, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
 
-/** A message to another actor, committed with its sender's transition. */
-export interface Delivery {
-  /** The sender's effect key `<sender>:<seq>:<index>`, the receiver's dedupe key. */
-  key: string;
-  from: string;
-  to: string;
-  event: ActorEvent;
-}
+export type { Delivery } from './types.ts';
 
 /** A job waiting for an actor to be resident: given the actor, or why it could not be loaded. */
 export type ResidentJob = (r: Resident | Error) => void;

@@ -14,10 +14,11 @@ import type { ReturnedAction } from './transition.ts';
 import type { ActorEvent, EffectCall, Resident, Transition, Written } from './types.ts';
 import type { Logger } from '../../lib/log.ts';
 
-/** An effect as taken from a transition, before its write gives it a key. */
+/** An effect as taken from a transition, before its write gives it a key; `send` for a message to another actor. */
 export interface TakenEffect {
   type: string;
   params: Record<string, unknown>;
+  send?: ActorSendParams;
 }
 
 /** Map XState's returned actions: delayed raises become timers, cancels remove them, the rest are effects. */
@@ -34,7 +35,7 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
     } else if (a.type === ACTOR_SEND) {
       // A message to another actor: carried by the host (outbox.ts), so checked here, before its commit.
       const m = ActorSendParams.safeParse(p);
-      if (m.success) effects.push({ type: ACTOR_SEND, params: m.data });
+      if (m.success) effects.push({ type: ACTOR_SEND, params: m.data, send: m.data });
       else core.log.error({ actor: r.id, err: m.error.message }, 'actor.send with invalid params; not sent');
     } else if (a.type.startsWith('xstate.')) {
       if (a.type !== 'xstate.log') core.log.warn({ actor: r.id, action: a.type }, 'built-in action not supported by the durable host; ignored');
@@ -49,12 +50,15 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
 export function queueEffects(core: HostCore, w: PendingWrite, r: Resident, effects: TakenEffect[], seq: number): void {
   effects.forEach((e, i) => {
     const key = `${r.id}:${seq}:${i}`;
-    w.effects.push({ actorId: r.id, type: e.type, params: e.params, key, context: r.snapshot.context, host: core.api });
-    if (e.type !== ACTOR_SEND) return;
+    const m = e.send;
+    if (!m) {
+      w.effects.push({ actorId: r.id, type: e.type, params: e.params, key, context: r.snapshot.context, host: core.api });
+      return;
+    }
     // Stored in the statement that stores the sender's event: the message exists iff the transition does.
-    const m = e.params as ActorSendParams;
     const row: OutboxRowWrite = { key, sender_id: r.id, sender_seq: seq, position: i, receiver_id: m.to, event: m.event, at: w.last?.at ?? core.clock.now() };
     (w.outbox ??= []).push(JSON.stringify(row));
+    (w.deliveries ??= []).push({ key, from: r.id, to: m.to, event: m.event });
   });
 }
 
@@ -69,12 +73,8 @@ export function afterCommit(core: HostCore, w: PendingWrite, written: Written): 
   // store (a dormant one's timers stay armed, and rehydrate it when due).
   const leaves = w.r.snapshot.status === 'done' || (w.r.def.dormant?.includes(w.r.stateKey) ?? false);
   if (leaves && core.residents.get(w.r.id) === w.r && !core.committer.isPending(w.r)) core.residents.delete(w.r.id);
-  for (const e of w.effects) {
-    if (e.type === ACTOR_SEND) {
-      const m = e.params as ActorSendParams;
-      core.deliver({ key: e.key, from: e.actorId, to: m.to, event: m.event });
-    } else runEffect(core, e);
-  }
+  for (const e of w.effects) runEffect(core, e);
+  if (w.deliveries) for (const d of w.deliveries) core.deliver(d);
 }
 
 /** Run one effect's handler; a failure is logged (the machine's own retry timers cover what must be retried). */

@@ -3,7 +3,7 @@
  * queues, writes and settles. It reads the resident; it never changes it.
  */
 import type { ActorRowWrite } from './store.ts';
-import type { DispatchResult, EffectCall, Resident, Transition } from './types.ts';
+import type { Delivery, DispatchResult, EffectCall, Resident, Transition } from './types.ts';
 import { settled } from './volatile.ts';
 import { CONTEXT_REFRESH_EVENTS, VOLATILE_CONTEXT_REFRESH_MS } from './commit-config.ts';
 
@@ -19,6 +19,8 @@ export interface PendingWrite {
   effects: EffectCall[];
   /** Messages to other actors (outbox rows as JSON), written in the same statement as the events; made on first use. */
   outbox?: string[];
+  /** The same messages, delivered after the commit. */
+  deliveries?: Delivery[];
   /** The delivery key of a message this write's events apply, if one does (its outbox row is deleted by the commit). */
   deliveryKey?: string;
   transitions: Transition[];

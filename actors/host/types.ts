@@ -31,6 +31,15 @@ export interface EffectCall {
   host: EffectHost;
 }
 
+/** A message to another actor, committed with its sender's transition. */
+export interface Delivery {
+  /** The sender's effect key `<sender>:<seq>:<index>`, the receiver's dedupe key. */
+  key: string;
+  from: string;
+  to: string;
+  event: ActorEvent;
+}
+
 /** Effect implementations by action name. */
 export type EffectHandlers = Record<string, (call: EffectCall) => void | Promise<void>>;
 
