@@ -57,12 +57,37 @@ export const actorEvents = pgTable(
     changes: json('changes').notNull(),
     /** Full context on checkpoint rows (seq 0 and every CHECKPOINT_EVERY events), else null. */
     context: json('context'),
+    /** For an event another actor sent (actors/host/outbox.ts): its outbox key, which makes a redelivery a duplicate. */
+    deliveryKey: text('delivery_key'),
   },
   (t) => [
     primaryKey({ columns: [t.actorId, t.seq] }),
     // Retention deletes by time: BRIN stays tiny and nearly free to maintain on an append-only log.
     index('actor_events_at_brin').using('brin', t.at),
+    // An actor applies a message once: a redelivered one fails here (actors/host/outbox.ts).
+    uniqueIndex('actor_events_delivery_key_idx').on(t.actorId, t.deliveryKey).where(sql`${t.deliveryKey} is not null`),
   ],
+);
+
+/**
+ * Messages between actors not yet delivered: written in the sender's commit, deleted in the commit
+ * that logs the receiver's event (or when the receiver ignores it). What is here after a crash is
+ * redelivered at start (actors/host/outbox.ts).
+ */
+export const actorOutbox = pgTable(
+  'actor_outbox',
+  {
+    /** The effect key `<sender>:<seq>:<index>`. */
+    key: text('key').primaryKey(),
+    senderId: text('sender_id').notNull(),
+    /** The sender's seq and the effect's index in its transition: the order of redelivery. */
+    senderSeq: bigint('sender_seq', { mode: 'number' }).notNull(),
+    position: integer('position').notNull(),
+    receiverId: text('receiver_id').notNull(),
+    event: json('event').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('actor_outbox_order_idx').on(t.createdAt, t.senderId, t.senderSeq, t.position)],
 );
 
 /** Platform users (CU accounts and admins). */

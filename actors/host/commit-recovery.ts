@@ -24,3 +24,26 @@ export async function writtenBefore(db: Db, actorId: string, last: { seq: number
     WHERE id = ${actorId} AND seq = ${row.seq} AND updated_at = to_timestamp(${row.at}::float8 / 1000)`);
   return found.length > 0;
 }
+
+/** SQLSTATE of a unique violation: in the event log, a seq another writer took (or a message applied before). */
+const UNIQUE_VIOLATION = '23505';
+/** The unique index on the receivers' delivery keys (db/schema.ts). */
+const DELIVERY_KEY_INDEX = 'actor_events_delivery_key_idx';
+
+type DbError = { code?: string; constraint_name?: string; constraint?: string; cause?: DbError };
+
+/** Whether a failed statement broke a unique constraint (on the error or, wrapped by Drizzle, its cause). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as DbError;
+  return e.code === UNIQUE_VIOLATION || e.cause?.code === UNIQUE_VIOLATION;
+}
+
+/**
+ * Whether it broke the delivery-key index: the receiver already logged this message (a redelivery),
+ * so the write is a duplicate to drop, not another writer's. postgres.js names the constraint
+ * `constraint_name`, PGlite `constraint`.
+ */
+export function isDeliveryKeyViolation(err: unknown): boolean {
+  const e = err as DbError;
+  return isUniqueViolation(err) && (e.constraint_name ?? e.constraint ?? e.cause?.constraint_name ?? e.cause?.constraint) === DELIVERY_KEY_INDEX;
+}

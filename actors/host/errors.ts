@@ -57,3 +57,14 @@ export class HostStoppedError extends Error {
     this.name = 'HostStoppedError';
   }
 }
+
+/** A message's event was already logged by its receiver (a redelivery): the duplicate is dropped. */
+export class AlreadyDeliveredError extends Error {
+  constructor(
+    readonly actorId: string,
+    readonly deliveryKey: string | undefined,
+  ) {
+    super(`actor ${actorId} already applied message ${deliveryKey ?? '(unknown)'}; the duplicate is dropped`);
+    this.name = 'AlreadyDeliveredError';
+  }
+}

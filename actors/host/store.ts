@@ -49,9 +49,27 @@ export interface EventRowWrite {
   value: unknown;
   changes: ContextChanges;
   context: unknown | null;
+  /** For a message from another actor: its outbox key (the commit deletes that outbox row). */
+  delivery_key?: string;
 }
 
-/** The group-commit statement ($1 actor rows, $2 event rows, $3 ids appending events only), prepared once per connection. */
+/** A message to another actor as the sender's commit writes it to the outbox. */
+export interface OutboxRowWrite {
+  key: string;
+  sender_id: string;
+  sender_seq: number;
+  position: number;
+  receiver_id: string;
+  event: unknown;
+  /** Epoch ms of the sender's event. */
+  at: number;
+}
+
+/**
+ * The group-commit statement ($1 actor rows, $2 event rows, $3 ids appending events only, $4
+ * outbox rows), prepared once per connection. Its parts are one statement, so one transaction: a
+ * sender's messages are stored with its event, and a receiver's event deletes the message it applies.
+ */
 const COMMIT_SQL = `
   WITH a AS MATERIALIZED (SELECT * FROM h627_actor_rows($1::text::json)),
   ins AS (
@@ -76,11 +94,23 @@ const COMMIT_SQL = `
   ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd
     UNION ALL SELECT value AS id FROM json_array_elements_text($3::text::json)),
   ev AS (
-    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context)
-    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context
+    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context, delivery_key)
+    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context, e.delivery_key
     FROM json_to_recordset($2::text::json) AS e(actor_id text, seq bigint, at bigint, machine_version int,
-      event json, value json, changes json, context json)
+      event json, value json, changes json, context json, delivery_key text)
     WHERE e.actor_id IN (SELECT id FROM ok)
+    RETURNING delivery_key
+  ),
+  delivered AS (
+    DELETE FROM actor_outbox o USING ev WHERE ev.delivery_key IS NOT NULL AND o.key = ev.delivery_key
+    RETURNING 1
+  ),
+  sent AS (
+    INSERT INTO actor_outbox (key, sender_id, sender_seq, position, receiver_id, event, created_at)
+    SELECT m.key, m.sender_id, m.sender_seq, m.position, m.receiver_id, m.event, to_timestamp(m.at::float8 / 1000)
+    FROM json_to_recordset($4::text::json) AS m(key text, sender_id text, sender_seq bigint, position int,
+      receiver_id text, event json, at bigint)
+    WHERE m.sender_id IN (SELECT id FROM ok)
     RETURNING 1
   )
   SELECT a.id FROM a WHERE a.id NOT IN (SELECT id FROM ins UNION ALL SELECT id FROM upd)`;
@@ -95,10 +125,38 @@ const COMMIT_SQL = `
  * interleaves; the caller then isolates that actor and keeps the rest of the batch. `events` are
  * the event rows already serialised ({@link EventRowWrite} as JSON, one string each).
  */
-export async function commitBatch(db: Db, actors: ActorRowWrite[], events: string[], eventOnly: string[]): Promise<Set<string>> {
+export async function commitBatch(db: Db, actors: ActorRowWrite[], events: string[], eventOnly: string[], outbox: string[] = []): Promise<Set<string>> {
   // Separate parameters, each parsed once: a json value is re-parsed by every operator applied to it.
-  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [JSON.stringify(actors), `[${events.join(',')}]`, JSON.stringify(eventOnly)]);
+  const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [
+    JSON.stringify(actors),
+    `[${events.join(',')}]`,
+    JSON.stringify(eventOnly),
+    `[${outbox.join(',')}]`,
+  ]);
   return new Set(rows.map((r) => r.id));
+}
+
+/** A stored message not yet applied by its receiver. */
+export interface OutboxRow {
+  key: string;
+  sender_id: string;
+  receiver_id: string;
+  event: { type: string } & Record<string, unknown>;
+}
+
+/**
+ * The messages still to deliver, in the order they were sent. A message its receiver already logged
+ * is deleted first (the receiver's commit deletes it, so only a write outside the host leaves one).
+ */
+export async function loadOutbox(db: Db): Promise<OutboxRow[]> {
+  await db.rows(sql`DELETE FROM actor_outbox o USING actor_events e WHERE e.actor_id = o.receiver_id AND e.delivery_key = o.key`);
+  return db.rows<OutboxRow>(sql`SELECT key, sender_id, receiver_id, event FROM actor_outbox
+    ORDER BY created_at, sender_id, sender_seq, position`);
+}
+
+/** Delete a message that will never be applied (its receiver ignored it, or does not exist). */
+export async function deleteOutboxRow(db: Db, key: string): Promise<void> {
+  await db.rows(sql`DELETE FROM actor_outbox WHERE key = ${key}`);
 }
 
 /** An actor row as read back (its context and seq brought up to the head of its log). */

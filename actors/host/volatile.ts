@@ -5,7 +5,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { jsonEqual } from './diff.ts';
 import { withContext } from './transition.ts';
-import type { Resident } from './host.ts';
+import type { Resident } from './types.ts';
 
 /**
  * The actor's snapshot with its volatile values folded in (and kept so: folding is for readers

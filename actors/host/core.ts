@@ -1,0 +1,40 @@
+/**
+ * The state the host's modules share: one object built by {@link ActorHost}'s constructor and
+ * handed to the plain functions of dispatch, rehydration, timers and effects.
+ */
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Committer } from './committer.ts';
+import type { MachineRegistry } from './registry.ts';
+import type { Clock, TimerQueue } from './timer-queue.ts';
+import type { Delivery, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+
+export type { Delivery } from './types.ts';
+
+/** A job waiting for an actor to be resident: given the actor, or why it could not be loaded. */
+export type ResidentJob = (r: Resident | Error) => void;
+
+/** What the host's modules read and change. */
+export interface HostCore {
+  readonly db: Db;
+  readonly registry: MachineRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The actors held in memory, by id. */
+  readonly residents: Map<string, Resident>;
+  readonly queue: TimerQueue;
+  readonly committer: Committer;
+  /** Every committed transition's listeners. */
+  readonly listeners: Set<(t: Transition) => void>;
+  /** The listeners that also want unlogged (volatile) changes: a console watching one actor, not the services. */
+  readonly unloggedListeners: Set<(t: Transition) => void>;
+  readonly effects: EffectHandlers | undefined;
+  /** What effect handlers are handed as their `host`. */
+  readonly api: EffectHost;
+  /** Deliver a committed message to its receiver (outbox.ts). */
+  deliver(d: Delivery): void;
+  /** Whether the host is stopping (it takes no new work; undelivered messages wait in the outbox). */
+  isStopping(): boolean;
+  /** Run `job` with the actor resident (rehydrated first when it is not). */
+  withResident(id: string, job: ResidentJob): void;
+}

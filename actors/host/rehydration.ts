@@ -1,0 +1,83 @@
+/**
+ * Rehydration: an actor not in memory is loaded from its row on first use. Every actor asked for
+ * in one turn of the event loop comes with one query (a reconnect storm loads thousands), and jobs
+ * waiting for the same actor share its load.
+ */
+import type { HostCore, ResidentJob } from './core.ts';
+import { ActorNotFoundError } from './errors.ts';
+import type { MachineDef } from './registry.ts';
+import { residentOfRow } from './resident.ts';
+import { loadActorRows, type ActorRow } from './store.ts';
+import { armLoadedTimers } from './timers.ts';
+import type { Resident } from './types.ts';
+
+/** Most actors rehydrated by one query. */
+export const LOAD_BATCH_MAX = 1000;
+
+/** Loads actors into the host's residents, batched per turn of the event loop. */
+export class ResidentLoader {
+  /** Actors being loaded, and the jobs waiting for each. */
+  private loading = new Map<string, ResidentJob[]>();
+  private queue: string[] = [];
+
+  constructor(private core: HostCore) {}
+
+  /** Whether the actor is being loaded now. */
+  isLoading(id: string): boolean {
+    return this.loading.has(id);
+  }
+
+  /** Run `job` with the actor resident, loading it first when it is not. */
+  withResident(id: string, job: ResidentJob): void {
+    const r = this.core.residents.get(id);
+    if (r) return job(r);
+    const waiting = this.loading.get(id);
+    if (waiting) {
+      waiting.push(job);
+      return;
+    }
+    this.loading.set(id, [job]);
+    this.queue.push(id);
+    // After this turn of the event loop: every actor asked for meanwhile (the logins of a storm,
+    // each its own request) comes with one query.
+    if (this.queue.length === 1) setImmediate(() => this.loadQueued());
+  }
+
+  /** Rehydrate every actor asked for in this turn with one query. */
+  private loadQueued(): void {
+    const ids = this.queue.splice(0, LOAD_BATCH_MAX);
+    if (this.queue.length > 0) queueMicrotask(() => this.loadQueued()); // the rest at once: the turn is over
+    const settle = (id: string, res: Resident | Error) => {
+      const jobs = this.loading.get(id) ?? [];
+      this.loading.delete(id);
+      if (!(res instanceof Error)) this.core.residents.set(id, res);
+      for (const j of jobs) j(res);
+    };
+    loadActorRows(this.core.db, ids).then(
+      (rows) => {
+        const byId = new Map(rows.map((row) => [row.id, row] as const));
+        for (const id of ids) {
+          const row = byId.get(id);
+          settle(id, row ? this.rehydrate(row) : new ActorNotFoundError(id));
+        }
+      },
+      (err) => {
+        for (const id of ids) settle(id, err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  /** The resident of a stored row, its timers armed; an error when its machine version is gone. */
+  private rehydrate(row: ActorRow): Resident | Error {
+    let def: MachineDef;
+    try {
+      def = this.core.registry.get(row.id, row.type, row.machine_version);
+    } catch (err) {
+      this.core.log.error({ actor: row.id, err: String(err) }, 'actor cannot be rehydrated');
+      return err as Error;
+    }
+    const r = residentOfRow(row, def);
+    armLoadedTimers(this.core, r);
+    return r;
+  }
+}
