@@ -11,6 +11,7 @@ import { moduleLog, rootLog, type Logger } from '../lib/log.ts';
 import { openDb } from '../db/client.ts';
 import { alarms, deviceLogs, snapshots } from '../db/schema.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host/host.ts';
+import { actorSendEffect } from './actor-send.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { pruneHistory } from '../actors/host/store.ts';
 import { createMetrics } from '../lib/metrics.ts';
@@ -93,6 +94,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const effects: EffectHandlers = {
     'vd.send': (call) => p.rpc.send(call),
     'vd.close': (call) => p.vd.close(String(call.context.deviceId), CLOSE_DROPPED, String(call.params.reason)),
+    'actor.send': actorSendEffect(() => p.host, moduleLog('host', log)),
     ...RecordingService.effects(p),
     ...p.live.effects(),
   };

@@ -9,6 +9,8 @@ import { assign, setup } from 'xstate';
 import type { MachineDef } from '../host/registry.ts';
 import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
 import type { RecordingContext, RecordingEvent, RecordingInput } from './recording.types.ts';
+import { puActorId } from './ids.ts';
+import type { ActorSendParams } from './tell.ts';
 
 export type { RecordParams, RecordingContext, RecordingEvent, RecordingInput, RecordFailureKind } from './recording.types.ts';
 
@@ -25,6 +27,17 @@ export function recordingActorId(sessionId: string): string {
 const at = (e: { at?: number }) => e.at ?? 0;
 const stamp = (context: RecordingContext, e: { at?: number }) => e.at ?? context.since;
 const enter = (reason: string) => ({ type: 'enter' as const, params: { reason } });
+
+/** Tell the device's pu that this session opened or ended: the pu tells it when the device goes offline, comes back, or stops reporting it. */
+const tellPu = (type: 'recording.opened' | 'recording.closed') =>
+  ({
+    type: 'actor.send',
+    params: ({ context }: { context: RecordingContext }): ActorSendParams => {
+      const recordingId = recordingActorId(context.sessionId);
+      const event = type === 'recording.opened' ? { type, recordingId, channel: context.channel, sessionId: context.sessionId } : { type, recordingId };
+      return { to: puActorId(context.deviceId), event };
+    },
+  }) as const;
 
 export const recordingMachine = setup({
   types: {} as { context: RecordingContext; events: RecordingEvent; input: RecordingInput },
@@ -65,6 +78,7 @@ export const recordingMachine = setup({
       else if (!event.ok) reason = `stopped (StopRecord failed: ${event.kind === 'err' ? `err ${event.code}: ${event.msg}` : (event.msg ?? event.kind)})`;
       return { stoppedAt: stamp(context, event), since: stamp(context, event), reason };
     }),
+    'actor.send': (_, _p: ActorSendParams) => {},
     /** Effect: send StartRecord for this session (cbk_url from the session's table row). */
     'recording.start': (_, _p: { attempt: number }) => {},
     /** Effect: send StopRecord for this session. */
@@ -76,6 +90,7 @@ export const recordingMachine = setup({
   id: 'recording',
   context: ({ input }) => ({ ...input, since: input.createdAt, reason: 'start requested', attempt: 0 }),
   initial: 'starting',
+  entry: tellPu('recording.opened'),
   states: {
     starting: {
       entry: ['nextAttempt', { type: 'recording.start', params: ({ context }) => ({ attempt: context.attempt }) }],
@@ -114,7 +129,7 @@ export const recordingMachine = setup({
         'record.result': { guard: 'stopAnswered', target: 'stopped', actions: 'stopped' },
       },
     },
-    stopped: { type: 'final', entry: 'recording.closed' },
+    stopped: { type: 'final', entry: ['recording.closed', tellPu('recording.closed')] },
   },
 });
 

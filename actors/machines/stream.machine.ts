@@ -9,6 +9,8 @@ import { assign, enqueueActions, setup } from 'xstate';
 import type { MachineDef } from '../host/registry.ts';
 import { VD_ERR } from '../../protocol/constants.ts';
 import type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
+import { puActorId } from './ids.ts';
+import type { ActorSendParams } from './tell.ts';
 
 export type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
 
@@ -26,12 +28,24 @@ const PUSH_ERRORS: Record<number, string> = {
   [VD_ERR.UNSUPPORTED_METHOD]: 'PushLive is not supported',
 };
 
-/** Actor id of a stream. */
-export function streamActorId(streamId: string): string {
-  return `stream:${streamId}`;
-}
+export { streamActorId } from './ids.ts';
 
 const at = (e: StreamEvent) => e.at ?? 0;
+
+/** Tell the device's pu that this stream stops taking viewers, or ended (the pu's link to it). */
+const tellPu = (type: 'stream.stopping' | 'stream.closed') =>
+  ({
+    type: 'actor.send',
+    params: ({ context }: { context: StreamContext }): ActorSendParams => ({ to: puActorId(context.deviceId), event: { type, streamId: context.streamId } }),
+  }) as const;
+/** A join that reached this stream after it began stopping goes back to the pu, which opens the stream the join names. */
+const BOUNCE_VIEWER = {
+  type: 'actor.send',
+  params: ({ context, event }: { context: StreamContext; event: StreamEvent }): ActorSendParams => ({
+    to: puActorId(context.deviceId),
+    event: event.type === 'viewer.join' && event.next ? event.next : { type: 'live.watch.lost' },
+  }),
+} as const;
 const viewerTimer = (id: string) => `viewer:${id}`;
 
 export const streamMachine = setup({
@@ -43,6 +57,8 @@ export const streamMachine = setup({
   guards: {
     pushOk: ({ event }) => event.type === 'push.result' && event.ok,
     noViewers: ({ context }) => Object.keys(context.viewers).length === 0,
+    /** The join names another stream to open for the viewer (never this one: that would loop). */
+    bounces: ({ context, event }) => event.type === 'viewer.join' && event.next !== undefined && event.next.streamId !== context.streamId,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
@@ -99,6 +115,7 @@ export const streamMachine = setup({
     'live.push': (_, _p: { streamId: string; deviceId: string; channel: number; maxBitrateKbps: number }) => {},
     /** Effect: send StopLive. */
     'live.stop': (_, _p: { streamId: string; deviceId: string; channel: number }) => {},
+    'actor.send': (_, _p: ActorSendParams) => {},
     /** Effect: close the stream at the MDU (publisher and viewers), forget its secrets. */
     'live.close': (_, _p: { streamId: string; reason: string }) => {},
   },
@@ -168,15 +185,16 @@ export const streamMachine = setup({
       },
     },
     stopping: {
-      entry: 'stopDevice',
+      entry: ['stopDevice', tellPu('stream.stopping')],
       on: {
         'stop.result': { target: 'stopped', actions: 'ended' },
         'ingest.ended': {},
-        'viewer.join': {}, // too late for this session: the platform starts a new one
+        // Too late for this session: the join goes back to the pu, which opens the stream it names.
+        'viewer.join': [{ guard: 'bounces', actions: BOUNCE_VIEWER }, {}],
       },
     },
-    stopped: { type: 'final', entry: 'close' },
-    failed: { type: 'final', entry: 'close' },
+    stopped: { type: 'final', entry: ['close', tellPu('stream.closed')] },
+    failed: { type: 'final', entry: ['close', tellPu('stream.closed')] },
   },
 });
 

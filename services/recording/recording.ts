@@ -10,8 +10,6 @@ import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
 import type { EffectCall, EffectHandlers, Transition } from '../../actors/host/host.ts';
 import { recordingActorId, type RecordParams, type RecordingContext, type RecordingInput } from '../../actors/machines/recording.machine.ts';
 import type { SegmentContext } from '../../actors/machines/segment.machine.ts';
-import type { PuContext } from '../../actors/machines/pu.types.ts';
-import { KEEPALIVE_BACK_REASON } from '../../actors/machines/pu.machine.ts';
 import { CBK_URL_MAX_BYTES } from '../../protocol/constants.ts';
 import { sameDevice } from '../../protocol/identity.ts';
 import type { StartRecordingBody } from '../../protocol/recording-api.ts';
@@ -86,10 +84,6 @@ export class RecordingService {
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
   private byToken = new Map<string, SessionInfo>();
-  /** Devices that may have open record sessions (see {@link devicesWithSessions}), once read. */
-  private recordingDevices?: Promise<Set<string>>;
-  /** The record session each channel of each PU last reported in Keepalive (NOTES 2). */
-  private reported = new Map<string, Map<number, string | undefined>>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -168,7 +162,6 @@ export class RecordingService {
         `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
       );
     try {
-      (await this.devicesWithSessions()).add(device.id);
       await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
     } catch (err) {
       if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
@@ -362,95 +355,19 @@ export class RecordingService {
   // ── PU follow-up ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * PU logins restart wanted sessions; a PU going offline fails them; a Keepalive that stops
-   * reporting a recording session (or reports another one) restarts it; a stopped session is noted.
+   * Node-local caches follow the actors: a deprovisioned device's Vr channel ids go, a stopped
+   * session's time is noted. (What a PU's login, offline or Keepalive means for its sessions is the
+   * pu machine's decision: actors/machines/pu.links.ts.)
    */
   private onTransition(t: Transition): void {
     if (!t.logged) return;
-    if (t.type === 'pu') {
-      const pu = t.context as unknown as PuContext;
-      // Back: a login, or a keepalive on a connection that stayed open while the pu was offline.
-      const back =
-        t.event.type === 'vd.connected' || (t.event.type === 'vd.keepalive' && pu.reason === KEEPALIVE_BACK_REASON && t.changes.set.since !== undefined);
-      if (back) this.tellSessions(pu.deviceId, { type: 'pu.online' });
-      else if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
-        this.tellSessions(pu.deviceId, { type: 'pu.offline', reason: String(pu.reason ?? t.stateKey) });
-        if (t.stateKey === 'deprovisioned') for (const [token, s] of this.byToken) if (s.deviceId === pu.deviceId) this.byToken.delete(token);
-      } else if (t.event.type === 'vd.keepalive') this.compareKeepalive(pu);
+    if (t.type === 'pu' && t.stateKey === 'deprovisioned') {
+      const deviceId = String(t.context.deviceId);
+      for (const [token, s] of this.byToken) if (s.deviceId === deviceId) this.byToken.delete(token);
     } else if (t.type === 'recording' && t.stateKey === 'stopped') {
       const stoppedAt = (t.context as unknown as RecordingContext).stoppedAt ?? t.at;
       for (const s of this.byToken.values()) if (s.recordingId === t.actorId) s.stoppedAt = stoppedAt;
     }
-  }
-
-  private tellSessions(deviceId: string, event: { type: 'pu.online' } | { type: 'pu.offline'; reason: string }): void {
-    this.openSessions(deviceId).then(
-      (rows) => {
-        for (const r of rows) this.p.host.send(r.id, event);
-      },
-      (err) => this.log.error({ device: deviceId, err: String(err) }, 'could not find the sessions of a device'),
-    );
-  }
-
-  /** The open sessions of a device, oldest first (no query for a device that has not recorded). */
-  private async openSessions(deviceId: string): Promise<Array<{ id: string; channel: number; sessionId: string }>> {
-    if (!(await this.devicesWithSessions()).has(deviceId)) return [];
-    const t = recordingSessions;
-    return this.p.db.orm
-      .select({ id: t.id, channel: t.channel, sessionId: t.sessionId })
-      .from(t)
-      .where(and(eq(t.deviceId, deviceId), isNull(t.closedAt)))
-      .orderBy(asc(t.createdAt));
-  }
-
-  /**
-   * Devices that may have open sessions: a superset, read once (devices with open sessions then)
-   * and grown by every session started here. A login or an offline of any other device (thousands
-   * at once in a reconnect storm) then costs no query. A failed read is tried again next time.
-   */
-  private devicesWithSessions(): Promise<Set<string>> {
-    return (this.recordingDevices ??= this.p.db.orm
-      .selectDistinct({ deviceId: recordingSessions.deviceId })
-      .from(recordingSessions)
-      .where(isNull(recordingSessions.closedAt))
-      .then(
-        (rows) => new Set(rows.map((r) => r.deviceId)),
-        (err) => {
-          this.recordingDevices = undefined;
-          throw err;
-        },
-      ));
-  }
-
-  /**
-   * NOTES 2: a channel that records reports its `record_session` in Keepalive. When a recording
-   * session the PU reported is gone from its report, or another one is reported instead, the PU
-   * stopped recording it on its own: StartRecord again. (A PU that never reports sessions is left
-   * alone: only a change of what it reported counts.)
-   */
-  private compareKeepalive(pu: PuContext): void {
-    const now = new Map(pu.channelStates.map((c) => [c.channel, c.record_session] as const));
-    const before = this.reported.get(pu.deviceId);
-    this.reported.set(pu.deviceId, now);
-    const changed = [...now].some(([ch, s]) => before?.get(ch) !== s) || [...(before ?? [])].some(([ch, s]) => s && !now.has(ch));
-    if (!before || !changed) return;
-    this.openSessions(pu.deviceId).then(
-      async (rows) => {
-        for (const r of rows) {
-          const was = before.get(r.channel);
-          const is = now.get(r.channel);
-          const lost = was === r.sessionId && is !== r.sessionId;
-          const other = is !== undefined && is !== r.sessionId;
-          if (!lost && !other) continue;
-          const v = this.p.host.peek(r.id) ?? (await this.p.host.get(r.id));
-          if (v?.stateKey !== 'recording') continue;
-          const reason = other ? `the PU reports record session ${is} on channel ${r.channel}` : `the PU no longer reports record session ${r.sessionId}`;
-          this.log.warn({ device: pu.deviceId, channel: r.channel, session: r.sessionId, reported: is ?? null }, 'record session mismatch in Keepalive');
-          this.p.host.send(r.id, { type: 'record.resync', reason });
-        }
-      },
-      (err) => this.log.error({ device: pu.deviceId, err: String(err) }, 'could not compare Keepalive sessions'),
-    );
   }
 
   // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
