@@ -85,6 +85,8 @@ export const actorOutbox = pgTable(
     position: integer('position').notNull(),
     receiverId: text('receiver_id').notNull(),
     event: json('event').notNull(),
+    /** How to make the receiver when it does not exist (actors/host/tell.ts `create`), or null. */
+    spawn: json('spawn'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('actor_outbox_order_idx').on(t.createdAt, t.senderId, t.senderSeq, t.position)],

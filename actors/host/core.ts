@@ -35,6 +35,11 @@ export interface HostCore {
   deliver(d: Delivery): void;
   /** Whether the host is stopping (it takes no new work; undelivered messages wait in the outbox). */
   isStopping(): boolean;
+  /**
+   * Make a new actor (resident at once, its first row on its way) for a message to it: throws
+   * ActorExistsError synchronously when it is resident or loading already.
+   */
+  spawn(type: string, id: string, input: Record<string, unknown>, meta: { deviceId?: string; parentId?: string }): Promise<unknown>;
   /** Run `job` with the actor resident (rehydrated first when it is not). */
   withResident(id: string, job: ResidentJob): void;
 }

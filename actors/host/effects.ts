@@ -56,9 +56,18 @@ export function queueEffects(core: HostCore, w: PendingWrite, r: Resident, effec
       return;
     }
     // Stored in the statement that stores the sender's event: the message exists iff the transition does.
-    const row: OutboxRowWrite = { key, sender_id: r.id, sender_seq: seq, position: i, receiver_id: m.to, event: m.event, at: w.last?.at ?? core.clock.now() };
+    const row: OutboxRowWrite = {
+      key,
+      sender_id: r.id,
+      sender_seq: seq,
+      position: i,
+      receiver_id: m.to,
+      event: m.event,
+      spawn: m.create ?? null,
+      at: w.last?.at ?? core.clock.now(),
+    };
     (w.outbox ??= []).push(JSON.stringify(row));
-    (w.deliveries ??= []).push({ key, from: r.id, to: m.to, event: m.event });
+    (w.deliveries ??= []).push({ key, from: r.id, to: m.to, event: m.event, ...(m.create ? { create: m.create } : {}) });
   });
 }
 

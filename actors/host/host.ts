@@ -109,6 +109,7 @@ export class ActorHost implements EffectHost {
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
       deliver: (d) => this.outbox.deliver(d),
+      spawn: (type, id, input, meta) => this.committer.waitFor(this.begin(type, id, input, meta).w),
       isStopping: () => this.stopping,
     };
     this.loader = new ResidentLoader(this.core);
@@ -175,6 +176,14 @@ export class ActorHost implements EffectHost {
     if (this.residents.has(id) || this.loader.isLoading(id) || (!meta.fresh && (await actorExists(this.opts.db, id)))) {
       throw new ActorExistsError(id);
     }
+    const { r, w } = this.begin(type, id, input, meta);
+    await this.committer.waitFor(w);
+    return resultOf(r, true, true);
+  }
+
+  /** Make the actor resident and queue its first row (synchronously: a second call for the id throws ActorExistsError). */
+  private begin(type: string, id: string, input: Record<string, unknown>, meta: { deviceId?: string; parentId?: string }) {
+    if (this.stopping) throw new HostStoppedError();
     if (this.residents.has(id) || this.loader.isLoading(id)) throw new ActorExistsError(id);
     const def = this.registry.latest(type);
     let snapshot: AnyMachineSnapshot;
@@ -202,8 +211,7 @@ export class ActorHost implements EffectHost {
     });
     queueEffects(this.core, w, r, effects, 0);
     w.transitions.push(transitionOf(r, event, true, now, changes));
-    await this.committer.waitFor(w);
-    return resultOf(r, true, true);
+    return { r, w };
   }
 
   /**

@@ -16,7 +16,8 @@
 import { isDatabaseUnavailable } from '../../db/errors.ts';
 import type { Delivery, HostCore } from './core.ts';
 import { apply } from './dispatch.ts';
-import { ActorNotFoundError, AlreadyDeliveredError } from './errors.ts';
+import { ActorExistsError, ActorNotFoundError, AlreadyDeliveredError } from './errors.ts';
+import type { ActorSpawn } from './tell.ts';
 import { deleteOutboxRow, loadOutbox } from './store.ts';
 import type { Resident } from './types.ts';
 
@@ -53,7 +54,7 @@ export class Outbox {
   /** Redeliver every message still in the outbox (at start: what a crash left between a commit and its delivery). */
   async redeliver(): Promise<number> {
     const rows = await loadOutbox(this.core.db);
-    for (const m of rows) this.deliver({ key: m.key, from: m.sender_id, to: m.receiver_id, event: m.event });
+    for (const m of rows) this.deliver({ key: m.key, from: m.sender_id, to: m.receiver_id, event: m.event, ...(m.spawn ? { create: m.spawn } : {}) });
     return rows.length;
   }
 
@@ -81,6 +82,7 @@ export class Outbox {
 
   private unreachable(d: Delivery, err: Error): void {
     this.inFlight.delete(d.key);
+    if (err instanceof ActorNotFoundError && d.create) return this.spawn(d, d.create);
     if (err instanceof ActorNotFoundError) {
       this.core.log.warn({ actor: d.to, from: d.from, message: d.key, event: d.event.type }, 'message to an actor that does not exist; dropped');
       return this.drop(d);
@@ -91,6 +93,27 @@ export class Outbox {
     }
     // Its machine version is gone, say: the row stays for a start that has it.
     this.core.log.error({ actor: d.to, message: d.key, err: err.message }, 'message not delivered; it stays in the outbox');
+  }
+
+  /**
+   * Make a message's receiver, then deliver the message to it. The new actor is resident at once
+   * (its first row commits before the message's row, in order), so the messages that follow it find
+   * it; one that raced it here finds it made already and is simply delivered.
+   */
+  private spawn(d: Delivery, s: ActorSpawn): void {
+    try {
+      this.core
+        .spawn(s.type, d.to, s.input, { deviceId: s.deviceId, parentId: s.parentId })
+        .catch((err) =>
+          this.core.log.error({ actor: d.to, from: d.from, message: d.key, err: String(err) }, 'receiver not created; the message stays in the outbox'),
+        );
+    } catch (err) {
+      if (!(err instanceof ActorExistsError)) {
+        this.core.log.error({ actor: d.to, from: d.from, message: d.key, err: String(err) }, 'receiver not created; the message stays in the outbox');
+        return;
+      }
+    }
+    this.deliver(d);
   }
 
   /** Delete a message that will never be applied. */

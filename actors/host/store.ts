@@ -2,6 +2,7 @@
  * The actor store's SQL: one statement per group-commit batch, and the reads that rehydrate
  * actors, arm timers at start and page through history. Runs unchanged on PostgreSQL and PGlite.
  */
+import type { ActorSpawn } from './tell.ts';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { ContextChanges } from './diff.ts';
@@ -61,6 +62,8 @@ export interface OutboxRowWrite {
   position: number;
   receiver_id: string;
   event: unknown;
+  /** How to make the receiver if it does not exist (tell.ts `create`), or null. */
+  spawn: unknown;
   /** Epoch ms of the sender's event. */
   at: number;
 }
@@ -106,10 +109,10 @@ const COMMIT_SQL = `
     RETURNING 1
   ),
   sent AS (
-    INSERT INTO actor_outbox (key, sender_id, sender_seq, position, receiver_id, event, created_at)
-    SELECT m.key, m.sender_id, m.sender_seq, m.position, m.receiver_id, m.event, to_timestamp(m.at::float8 / 1000)
+    INSERT INTO actor_outbox (key, sender_id, sender_seq, position, receiver_id, event, spawn, created_at)
+    SELECT m.key, m.sender_id, m.sender_seq, m.position, m.receiver_id, m.event, m.spawn, to_timestamp(m.at::float8 / 1000)
     FROM json_to_recordset($4::text::json) AS m(key text, sender_id text, sender_seq bigint, position int,
-      receiver_id text, event json, at bigint)
+      receiver_id text, event json, spawn json, at bigint)
     WHERE m.sender_id IN (SELECT id FROM ok)
     RETURNING 1
   )
@@ -142,6 +145,7 @@ export interface OutboxRow {
   sender_id: string;
   receiver_id: string;
   event: { type: string } & Record<string, unknown>;
+  spawn: ActorSpawn | null;
 }
 
 /**
@@ -150,7 +154,7 @@ export interface OutboxRow {
  */
 export async function loadOutbox(db: Db): Promise<OutboxRow[]> {
   await db.rows(sql`DELETE FROM actor_outbox o USING actor_events e WHERE e.actor_id = o.receiver_id AND e.delivery_key = o.key`);
-  return db.rows<OutboxRow>(sql`SELECT key, sender_id, receiver_id, event FROM actor_outbox
+  return db.rows<OutboxRow>(sql`SELECT key, sender_id, receiver_id, event, spawn FROM actor_outbox
     ORDER BY created_at, sender_id, sender_seq, position`);
 }
 

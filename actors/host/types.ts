@@ -3,6 +3,7 @@
  * handlers, and what dispatches and subscribers get back. A leaf: it imports no module of the host
  * that imports it, so the committer and the host no longer import each other.
  */
+import type { ActorSpawn } from './tell.ts';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { ContextChanges } from './diff.ts';
 import type { MachineDef } from './registry.ts';
@@ -38,6 +39,8 @@ export interface Delivery {
   from: string;
   to: string;
   event: ActorEvent;
+  /** Make the receiver first when it does not exist (tell.ts `create`). */
+  create?: ActorSpawn;
 }
 
 /** Effect implementations by action name. */

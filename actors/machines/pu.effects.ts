@@ -15,8 +15,13 @@ export const puEffects = {
       reqId: z.string().min(1),
       /** The Vd message (Table 9-4); the RPC service checked it against the catalog when the API asked. */
       name: z.string().min(1),
+      /**
+       * The message's params when the machine decides the message itself and they are not secret (StopLive of a
+       * stream the platform never asked for, pu.links.ts); an API command's params wait in the RPC service instead.
+       */
+      params: z.record(z.string(), z.unknown()).optional(),
     }),
-    does: 'Send Vd message `name` to the device, with the params the RPC service holds for `reqId` (they never enter the log), and answer the actor with `cmd.result`.',
+    does: 'Send Vd message `name` to the device, with the params the RPC service holds for `reqId` (they never enter the log) or the params given, and answer the actor with `cmd.result`.',
     idempotent:
       'Keyed by `reqId`, not the effect key: the RPC service takes the held params out of its outbox on the first run, and the device answers the seq the connection gives it. A machine emits each `reqId` once (an API command) or per poll count (`<device>:upgrade-poll:<n>`, QueryUpgrade, which only reads).',
     ifLost:

@@ -11,6 +11,8 @@ import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
+import * as links from './pu.links.ts';
+import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
@@ -47,10 +49,20 @@ const SEND_COMMAND = {
 /** Why an offline device is online again when a keepalive arrives on its open connection. */
 export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
 
-/** Actor id of a device's pu actor. */
-export function puActorId(deviceId: string): string {
-  return `pu:${deviceId}`;
-}
+export { puActorId } from './ids.ts';
+
+/**
+ * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
+ * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
+ */
+const armHeartbeat = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, never, never, never, never>(({ enqueue, context, event }) => {
+  const now = a.at(event);
+  const ms = heartbeatTimeoutMs(context);
+  let due = (context.lastSeenAt ?? now) + ms;
+  if (due <= now) due = now + ms;
+  enqueue.cancel(HEARTBEAT_TIMER);
+  enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
+});
 
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
@@ -118,24 +130,23 @@ export const puMachine = setup({
     countPoll: assign(a.onUpgradePoll),
     forget: assign(a.onDeprovisioned),
     reprovision: assign(a.onReprovisioned),
-    /**
-     * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
-     * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
-     */
-    armHeartbeat: enqueueActions(({ enqueue, context, event }) => {
-      const now = a.at(event);
-      const ms = heartbeatTimeoutMs(context);
-      let due = (context.lastSeenAt ?? now) + ms;
-      if (due <= now) due = now + ms;
-      enqueue.cancel(HEARTBEAT_TIMER);
-      enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
-    }),
+    armHeartbeat,
     stopHeartbeat: cancel(HEARTBEAT_TIMER),
     schedulePoll: raise({ type: 'upgrade.poll' }, { id: UPGRADE_POLL_TIMER, delay: UPGRADE_POLL_INTERVAL_MS }),
     stopPoll: cancel(UPGRADE_POLL_TIMER),
     /** Effects: params typed by their catalog (pu.effects.ts), run by the host after the commit. */
     'vd.send': effect(puEffects, 'vd.send'),
     'vd.close': effect(puEffects, 'vd.close'),
+    /** The host's: tell a stream or record session of this device (actors/host/tell.ts). */
+    ...actorSendAction,
+    routeViewer: links.routeViewer,
+    streamStopping: assign(links.streamStopping),
+    streamClosed: assign(links.streamClosed),
+    recordingOpened: assign(links.recordingOpened),
+    recordingClosed: assign(links.recordingClosed),
+    tellOffline: links.tellOffline,
+    tellOnline: links.tellOnline,
+    checkChannels: links.checkChannels,
   },
 }).createMachine({
   id: 'pu',
@@ -149,6 +160,11 @@ export const puMachine = setup({
     'bind.rejected': { actions: 'bindRejected' },
     'vd.logDone': { actions: 'logDone' },
     'cmd.result': { actions: 'commandResult' },
+    'live.watch': { actions: 'routeViewer' },
+    'stream.stopping': { actions: 'streamStopping' },
+    'stream.closed': { actions: 'streamClosed' },
+    'recording.opened': { actions: 'recordingOpened' },
+    'recording.closed': { actions: 'recordingClosed' },
     'device.deprovisioned': {
       target: '.deprovisioned',
       actions: [
@@ -157,6 +173,7 @@ export const puMachine = setup({
         'stopPoll',
         { type: 'vd.close', params: { reason: 'device deprovisioned' } },
         { type: 'enter', params: { reason: 'deprovisioned by an admin' } },
+        'tellOffline',
       ],
     },
   },
@@ -164,25 +181,25 @@ export const puMachine = setup({
     provisioned: {
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
-        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
-        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
       },
     },
     online: {
       initial: 'ready',
       entry: 'armHeartbeat',
       on: {
-        'vd.keepalive': { actions: 'keepalive' },
+        'vd.keepalive': { actions: ['checkChannels', 'keepalive'] },
         'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] }, // the interval may have changed
         'vd.message': { actions: 'heard' },
         'vd.alarm': { actions: 'alarm' },
         'vd.battery': { actions: 'battery' },
-        'vd.connected': { actions: ['connected', 'armHeartbeat'] },
+        'vd.connected': { actions: ['connected', 'tellOnline', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
       },
@@ -269,12 +286,13 @@ export const puMachine = setup({
                 target: 'ready',
                 actions: [
                   'connected',
+                  'tellOnline',
                   'armHeartbeat',
                   { type: 'upgradeOutcome', params: { status: 'done' } },
                   { type: 'enter', params: { reason: 'back with the new firmware' } },
                 ],
               },
-              { actions: ['connected', 'armHeartbeat'] },
+              { actions: ['connected', 'tellOnline', 'armHeartbeat'] },
             ],
             'cmd.request': { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
           },
@@ -282,26 +300,37 @@ export const puMachine = setup({
         rebooting: {
           after: { REBOOT_TIMEOUT: { target: '#pu.offline', actions: { type: 'enter', params: { reason: 'did not come back after a reboot' } } } },
           on: {
-            'vd.keepalive': { actions: 'keepalive' }, // still up: the reboot has not begun
-            'vd.connected': { target: 'ready', actions: ['connected', 'armHeartbeat', { type: 'enter', params: { reason: 'back after a reboot' } }] },
+            'vd.keepalive': { actions: ['checkChannels', 'keepalive'] }, // still up: the reboot has not begun
+            'vd.connected': {
+              target: 'ready',
+              actions: ['connected', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after a reboot' } }],
+            },
           },
         },
         rescheduling: {
           after: { RESCHEDULE_TIMEOUT: { target: '#pu.offline', actions: { type: 'enter', params: { reason: 'did not come back after Reschedule' } } } },
           on: {
-            'vd.keepalive': { actions: 'keepalive' },
-            'vd.connected': { target: 'ready', actions: ['connected', 'armHeartbeat', { type: 'enter', params: { reason: 'back after rescheduling' } }] },
+            'vd.keepalive': { actions: ['checkChannels', 'keepalive'] },
+            'vd.connected': {
+              target: 'ready',
+              actions: ['connected', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after rescheduling' } }],
+            },
           },
         },
       },
     },
     offline: {
+      entry: 'tellOffline',
       on: {
         // Heard from again on the connection that never closed (it went offline while the platform
         // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
-        'vd.keepalive': { guard: 'currentConnection', target: 'online', actions: ['keepalive', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }] },
+        'vd.keepalive': {
+          guard: 'currentConnection',
+          target: 'online',
+          actions: ['checkChannels', 'keepalive', 'tellOnline', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }],
+        },
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server again' } }] },
-        'vd.connected': { target: 'online', actions: ['connected', { type: 'enter', params: { reason: 'logged in again' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in again' } }] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
       },
     },
@@ -310,6 +339,7 @@ export const puMachine = setup({
         'device.provisioned': { target: 'provisioned', actions: ['reprovision', { type: 'enter', params: { reason: 'provisioned again' } }] },
         'login.failed': {},
         'login.tooManyFailures': {},
+        'live.watch': {},
       },
     },
   },

@@ -67,8 +67,30 @@ export interface PuContext extends PuInput {
   login: { locks: number; lockedUntil?: number };
   /** Failed logins since the last success, lock or unlock (volatile: not a history row each). */
   failedLogins: number;
+  /**
+   * The device's live streams, by stream actor id (issue #20: the pu decides which stream a viewer
+   * joins). A stream is joinable until it tells the pu it is stopping; it leaves the map when it ends.
+   * Absent in snapshots older than this field.
+   */
+  streams?: Record<string, PuStreamLink>;
+  /** The device's open record sessions, by recording actor id (NOTES 2: compared with Keepalive's `record_session`). */
+  recordings?: Record<string, PuRecordingLink>;
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
+}
+
+/** A live stream of the device as its pu knows it. */
+export interface PuStreamLink {
+  channel: number;
+  /** A new viewer may join it (false once it is stopping). */
+  joinable: boolean;
+}
+
+/** An open record session of the device as its pu knows it. */
+export interface PuRecordingLink {
+  channel: number;
+  /** StartRecord `session_id`. */
+  sessionId: string;
 }
 
 type At = { at?: number };
@@ -97,4 +119,16 @@ export type PuEvent = At &
     | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
     | { type: 'heartbeat.expired' }
     | { type: 'upgrade.poll' }
+    /**
+     * A viewer asks for a channel's live video: the pu sends it to the channel's joinable stream, or
+     * opens `streamId` (chosen by the platform, unique) for it. `lingerMs` is the platform's setting.
+     */
+    | { type: 'live.watch'; viewerId: string; by?: string; channel: number; streamId: string; maxBitrateKbps: number; lingerMs: number }
+    /** A stream of the device stops taking viewers (it is stopping or has ended). */
+    | { type: 'stream.stopping'; streamId: string }
+    /** A stream of the device ended. */
+    | { type: 'stream.closed'; streamId: string }
+    /** A record session of the device opened, or ended. */
+    | { type: 'recording.opened'; recordingId: string; channel: number; sessionId: string }
+    | { type: 'recording.closed'; recordingId: string }
   );

@@ -11,6 +11,8 @@ import type { MachineDef } from '../host/registry.ts';
 import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
 import { recordingEffects } from './recording.effects.ts';
 import type { RecordingContext, RecordingEvent, RecordingInput } from './recording.types.ts';
+import { puActorId } from './ids.ts';
+import type { ActorSendParams } from '../host/tell.ts';
 
 export type { RecordParams, RecordingContext, RecordingEvent, RecordingInput, RecordFailureKind } from './recording.types.ts';
 
@@ -27,6 +29,17 @@ export function recordingActorId(sessionId: string): string {
 const at = (e: { at?: number }) => e.at ?? 0;
 const stamp = (context: RecordingContext, e: { at?: number }) => e.at ?? context.since;
 const enter = (reason: string) => ({ type: 'enter' as const, params: { reason } });
+
+/** Tell the device's pu that this session opened or ended: the pu tells it when the device goes offline, comes back, or stops reporting it. */
+const tellPu = (type: 'recording.opened' | 'recording.closed') =>
+  ({
+    type: 'actor.send',
+    params: ({ context }: { context: RecordingContext }): ActorSendParams => {
+      const recordingId = recordingActorId(context.sessionId);
+      const event = type === 'recording.opened' ? { type, recordingId, channel: context.channel, sessionId: context.sessionId } : { type, recordingId };
+      return { to: puActorId(context.deviceId), event };
+    },
+  }) as const;
 
 export const recordingMachine = setup({
   types: {} as { context: RecordingContext; events: RecordingEvent; input: RecordingInput },
@@ -71,11 +84,13 @@ export const recordingMachine = setup({
     'recording.start': effect(recordingEffects, 'recording.start'),
     'recording.stop': effect(recordingEffects, 'recording.stop'),
     'recording.closed': effect(recordingEffects, 'recording.closed'),
+    'actor.send': (_, _p: ActorSendParams) => {},
   },
 }).createMachine({
   id: 'recording',
   context: ({ input }) => ({ ...input, since: input.createdAt, reason: 'start requested', attempt: 0 }),
   initial: 'starting',
+  entry: tellPu('recording.opened'),
   states: {
     starting: {
       entry: ['nextAttempt', { type: 'recording.start', params: ({ context }) => ({ attempt: context.attempt }) }],
@@ -114,7 +129,7 @@ export const recordingMachine = setup({
         'record.result': { guard: 'stopAnswered', target: 'stopped', actions: 'stopped' },
       },
     },
-    stopped: { type: 'final', entry: 'recording.closed' },
+    stopped: { type: 'final', entry: ['recording.closed', tellPu('recording.closed')] },
   },
 });
 

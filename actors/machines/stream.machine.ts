@@ -11,6 +11,8 @@ import type { MachineDef } from '../host/registry.ts';
 import { VD_ERR } from '../../protocol/constants.ts';
 import { streamEffects } from './stream.effects.ts';
 import type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
+import { puActorId } from './ids.ts';
+import type { ActorSendParams } from '../host/tell.ts';
 
 export type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
 
@@ -28,12 +30,24 @@ const PUSH_ERRORS: Record<number, string> = {
   [VD_ERR.UNSUPPORTED_METHOD]: 'PushLive is not supported',
 };
 
-/** Actor id of a stream. */
-export function streamActorId(streamId: string): string {
-  return `stream:${streamId}`;
-}
+export { streamActorId } from './ids.ts';
 
 const at = (e: StreamEvent) => e.at ?? 0;
+
+/** Tell the device's pu that this stream stops taking viewers, or ended (the pu's link to it). */
+const tellPu = (type: 'stream.stopping' | 'stream.closed') =>
+  ({
+    type: 'actor.send',
+    params: ({ context }: { context: StreamContext }): ActorSendParams => ({ to: puActorId(context.deviceId), event: { type, streamId: context.streamId } }),
+  }) as const;
+/** A join that reached this stream after it began stopping goes back to the pu, which opens the stream the join names. */
+const BOUNCE_VIEWER = {
+  type: 'actor.send',
+  params: ({ context, event }: { context: StreamContext; event: StreamEvent }): ActorSendParams => ({
+    to: puActorId(context.deviceId),
+    event: event.type === 'viewer.join' && event.next ? event.next : { type: 'live.watch.lost' },
+  }),
+} as const;
 const viewerTimer = (id: string) => `viewer:${id}`;
 
 /** The `live.stop` effect (StopLive) of this stream; its params are checked against the catalog where it is used. */
@@ -53,6 +67,8 @@ export const streamMachine = setup({
   guards: {
     pushOk: ({ event }) => event.type === 'push.result' && event.ok,
     noViewers: ({ context }) => Object.keys(context.viewers).length === 0,
+    /** The join names another stream to open for the viewer (never this one: that would loop). */
+    bounces: ({ context, event }) => event.type === 'viewer.join' && event.next !== undefined && event.next.streamId !== context.streamId,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
@@ -102,6 +118,7 @@ export const streamMachine = setup({
     'live.push': effect(streamEffects, 'live.push'),
     'live.stop': effect(streamEffects, 'live.stop'),
     'live.close': effect(streamEffects, 'live.close'),
+    'actor.send': (_, _p: ActorSendParams) => {},
   },
 }).createMachine({
   id: 'stream',
@@ -169,15 +186,16 @@ export const streamMachine = setup({
       },
     },
     stopping: {
-      entry: STOP_DEVICE,
+      entry: [STOP_DEVICE, tellPu('stream.stopping')],
       on: {
         'stop.result': { target: 'stopped', actions: 'ended' },
         'ingest.ended': {},
-        'viewer.join': {}, // too late for this session: the platform starts a new one
+        // Too late for this session: the join goes back to the pu, which opens the stream it names.
+        'viewer.join': [{ guard: 'bounces', actions: BOUNCE_VIEWER }, {}],
       },
     },
-    stopped: { type: 'final', entry: CLOSE },
-    failed: { type: 'final', entry: CLOSE },
+    stopped: { type: 'final', entry: [CLOSE, tellPu('stream.closed')] },
+    failed: { type: 'final', entry: [CLOSE, tellPu('stream.closed')] },
   },
 });
 

@@ -48,8 +48,9 @@ type At = { at?: number };
 
 /** Events of the stream actor. */
 export type StreamEvent = At &
+  /** From the pu; `next` is the watch request it hands back if this stream has begun stopping. */
   (
-    | { type: 'viewer.join'; viewerId: string; by?: string }
+    | { type: 'viewer.join'; viewerId: string; by?: string; next?: { type: 'live.watch'; streamId: string } & Record<string, unknown> }
     | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' }
     | { type: 'viewer.leave'; viewerId: string; reason: string }
     | { type: 'viewer.expired'; viewerId: string }

@@ -111,7 +111,8 @@ export class RpcService {
     const { deviceId } = call.context;
     const ob = this.outbox.get(reqId);
     this.outbox.delete(reqId);
-    const params = ob?.params; // none for a command the machine sends itself (QueryUpgrade)
+    // Held for an API command; given by the machine for one it decides itself (StopLive); none for QueryUpgrade.
+    const params = ob?.params ?? call.params.params;
     let answer: VdAnswer;
     if (isVdName(name) && vd[name].kind === 'event') {
       answer = this.p.vd.event(deviceId, name, params) ? { ok: true, resp: {} } : { ok: false, kind: 'offline', msg: 'the device is not connected' };

@@ -37,8 +37,11 @@ export const VIEWER_ID_BYTES = 9;
 /** WebSocket close code of a viewer whose stream ended (RFC 6455: normal closure), and the longest reason (123 bytes). */
 const WS_NORMAL_CLOSE = 1000;
 const WS_REASON_MAX_CHARS = 120;
-/** Stream states in which a new viewer joins the running session (otherwise a new session starts). */
-const JOINABLE = ['idle', 'pushRequested', 'awaitingIngest', 'live.watching', 'live.lingering'];
+/**
+ * How long a viewer's join may take to reach its stream: the pu decides (one commit), then the stream
+ * takes it (another; two when the stream is new). Far above both; past it the API answers 503.
+ */
+export const JOIN_WAIT_MS = 10_000;
 
 /** What a viewer is handed. */
 export interface LiveTicket {
@@ -84,9 +87,11 @@ export interface LiveDeps {
 /** Runs the MDU and everything live. */
 export class LiveService {
   mdu!: Mdu;
-  private publisherKeys = new Map<string, string>();
-  private current = new Map<string, string>(); // `${deviceId}/${channel}` → streamId
-  private grants = new Map<string, ViewerGrant>(); // viewerId → grant
+  /** Viewers by stream, as the stream actors' contexts hold them (viewer → owner): a node-local index, rebuilt from their transitions. */
+  private viewers = new Map<string, Map<string, string>>();
+  /** Joins on their way through the pu to a stream: viewerId → who waits. */
+  private joins = new Map<string, (joined: { streamId: string; stateKey: string }) => void>();
+  private grants = new Map<string, ViewerGrant>(); // viewerId → grant (its secrets: node-local, never in an actor)
   private byToken = new Map<string, ViewerGrant>(); // srt or ws token → grant
   private unsubscribers = new Map<string, () => void>(); // viewerId → stop the WSS feed
 
@@ -149,7 +154,7 @@ export class LiveService {
     let streams = 0;
     let viewers = 0;
     let bitrateBps = 0;
-    for (const streamId of new Set(this.current.values())) {
+    for (const streamId of this.viewers.keys()) {
       const s = this.mdu?.stats(streamId);
       if (!s?.live) continue;
       streams++;
@@ -167,45 +172,67 @@ export class LiveService {
     if (this.viewersOf(ownerOf(who)) >= cap) {
       throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
     }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const streamId = await this.session(deviceId, channel, maxBitrateKbps);
-      const g: ViewerGrant = {
-        streamId,
-        viewerId: randomToken(VIEWER_ID_BYTES),
-        owner: ownerOf(who),
-        srtToken: randomToken(),
-        wsToken: randomToken(),
-        expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
-      };
-      const passphrase = passphraseOf();
-      await this.mdu.allowViewer({ streamId, token: g.srtToken, passphrase, pbkeylen: STREAM_KEY_BYTES, expiresAt: g.expiresAt });
-      const r = await this.p.host.dispatch(streamActorId(streamId), { type: 'viewer.join', viewerId: g.viewerId, by: ownerOf(who) });
-      if (!r.accepted) {
-        await this.mdu.revoke(streamId, g.srtToken);
-        this.current.delete(`${deviceId}/${channel}`); // the session is ending: start another one
-        continue;
-      }
-      this.grants.set(g.viewerId, g);
-      this.byToken.set(g.srtToken, g);
-      this.byToken.set(g.wsToken, g);
-      const host = hostOf(this.p.cfg.publicHost);
-      return {
-        stream_id: streamId,
-        viewer_id: g.viewerId,
-        // Errata 17: the stream id is written raw, as FFmpeg passes it to libsrt.
-        srt_url: `srt://${host}:${this.srtPort}?streamid=#!::r=${streamId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
-        ws_url: `${this.p.baseUrl().replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
-        expires_at: new Date(g.expiresAt).toISOString(),
-        state: r.stateKey,
-      };
+    const viewerId = randomToken(VIEWER_ID_BYTES);
+    const joined = this.joined(viewerId);
+    // The pu decides: the channel's joinable stream, or this new one (issue #20: the decision is in its statechart).
+    const r = await this.p.host.dispatch(puActorId(deviceId), {
+      type: 'live.watch',
+      viewerId,
+      by: ownerOf(who),
+      channel,
+      streamId: randomBytes(STREAM_ID_BYTES).toString('hex'),
+      maxBitrateKbps,
+      lingerMs: this.p.cfg.liveLingerMs,
+    });
+    if (!r.accepted) {
+      this.joins.delete(viewerId);
+      throw new DomainError('unavailable', `device ${deviceId} is ${r.stateKey}`);
     }
-    throw new DomainError('unavailable', 'the stream is restarting; try again');
+    const { streamId, stateKey } = await joined;
+    const g: ViewerGrant = {
+      streamId,
+      viewerId,
+      owner: ownerOf(who),
+      srtToken: randomToken(),
+      wsToken: randomToken(),
+      expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS,
+    };
+    const passphrase = passphraseOf();
+    await this.mdu.allowViewer({ streamId, token: g.srtToken, passphrase, pbkeylen: STREAM_KEY_BYTES, expiresAt: g.expiresAt });
+    this.grants.set(g.viewerId, g);
+    this.byToken.set(g.srtToken, g);
+    this.byToken.set(g.wsToken, g);
+    const host = hostOf(this.p.cfg.publicHost);
+    return {
+      stream_id: streamId,
+      viewer_id: g.viewerId,
+      // Errata 17: the stream id is written raw, as FFmpeg passes it to libsrt.
+      srt_url: `srt://${host}:${this.srtPort}?streamid=#!::r=${streamId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
+      ws_url: `${this.p.baseUrl().replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
+      expires_at: new Date(g.expiresAt).toISOString(),
+      state: stateKey,
+    };
   }
 
-  /** Viewers an owner holds now: connected, or still allowed to connect. */
-  private viewersOf(owner: string, now = Date.now()): number {
+  /** Resolves when a stream has taken the viewer (its transition says so), or fails after JOIN_WAIT_MS. */
+  private joined(viewerId: string): Promise<{ streamId: string; stateKey: string }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.joins.delete(viewerId);
+        reject(new DomainError('unavailable', 'the stream did not take the viewer in time; try again'));
+      }, JOIN_WAIT_MS);
+      this.joins.set(viewerId, (j) => {
+        clearTimeout(timer);
+        this.joins.delete(viewerId);
+        resolve(j);
+      });
+    });
+  }
+
+  /** Viewers an owner holds now, as the streams count them (connected, or still allowed to connect). */
+  private viewersOf(owner: string): number {
     let n = 0;
-    for (const g of this.grants.values()) if (g.owner === owner && (g.connected || g.expiresAt > now)) n++;
+    for (const byViewer of this.viewers.values()) for (const o of byViewer.values()) if (o === owner) n++;
     return n;
   }
 
@@ -262,7 +289,6 @@ export class LiveService {
     const { streamId, deviceId, channel, maxBitrateKbps } = c.params;
     const token = randomToken();
     const passphrase = passphraseOf();
-    this.publisherKeys.set(streamId, passphrase);
     await this.mdu.allowPublisher({ streamId, token, passphrase, pbkeylen: STREAM_KEY_BYTES });
     const url = `srt://${hostOf(this.p.cfg.publicHost)}:${this.srtPort}?streamid=#!::r=${streamId},m=publish,t=${token}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`;
     const a = await this.p.vd.request(deviceId, 'PushLive', { channel, url, stream_id: streamId, max_bitrate: maxBitrateKbps });
@@ -283,35 +309,9 @@ export class LiveService {
 
   private async close(c: StreamEffectCall<'live.close'>): Promise<void> {
     const { streamId, reason } = c.params;
-    this.publisherKeys.delete(streamId);
-    for (const [key, id] of this.current) if (id === streamId) this.current.delete(key);
+    this.viewers.delete(streamId);
     for (const g of [...this.grants.values()]) if (g.streamId === streamId) this.forget(g);
     await this.mdu.closeStream(streamId, reason);
-  }
-
-  /** The running session of a channel, or a new one. */
-  private async session(deviceId: string, channel: number, maxBitrateKbps: number): Promise<string> {
-    const key = `${deviceId}/${channel}`;
-    const known = this.current.get(key);
-    if (known) {
-      const v = this.p.host.peek(streamActorId(known)) ?? (await this.p.host.get(streamActorId(known)));
-      if (v && v.status === 'active' && JOINABLE.includes(v.stateKey)) return known;
-    }
-    const streamId = randomBytes(STREAM_ID_BYTES).toString('hex');
-    this.current.set(key, streamId);
-    await this.p.host.create(
-      'stream',
-      streamActorId(streamId),
-      {
-        streamId,
-        deviceId,
-        channel,
-        maxBitrateKbps,
-        lingerMs: this.p.cfg.liveLingerMs,
-      },
-      { deviceId, parentId: puActorId(deviceId), fresh: true },
-    );
-    return streamId;
   }
 
   private async belongs(streamId: string, deviceId: string, channel: number): Promise<boolean> {
@@ -344,32 +344,28 @@ export class LiveService {
     stop?.();
   }
 
-  /** PU transitions: offline ends its streams; a channel pushing a stream the platform did not ask for is told to stop (NOTES 2). */
+  /**
+   * Stream transitions keep the node-local index of viewers; a viewer a stream dropped (it left,
+   * or never connected in time) loses its grant; a join the stream took answers its waiting watch.
+   */
   private onTransition(t: Transition): void {
-    if (t.type === 'stream' && t.event.type === 'viewer.expired') {
-      // A viewer that never connected lapsed in the stream actor: its grant goes too.
-      const g = this.grants.get(String(t.event.viewerId));
-      if (g && !g.connected) this.leave(g, 'never connected');
+    if (t.type !== 'stream') return;
+    const c = t.context as unknown as StreamContext;
+    if (t.status !== 'active') {
+      this.viewers.delete(c.streamId);
       return;
     }
-    if (t.type !== 'pu' || !t.logged) return;
-    const deviceId = String(t.context.deviceId);
-    if (t.stateKey === 'offline' || t.stateKey === 'deprovisioned') {
-      for (const [key, streamId] of this.current) {
-        if (key.startsWith(`${deviceId}/`)) this.p.host.send(streamActorId(streamId), { type: 'pu.offline', reason: String(t.context.reason) });
-      }
-      return;
+    const now = new Map(Object.entries(c.viewers).map(([id, v]) => [id, v.by ?? ''] as const));
+    const before = this.viewers.get(c.streamId);
+    this.viewers.set(c.streamId, now);
+    for (const id of before?.keys() ?? []) {
+      const g = this.grants.get(id);
+      if (now.has(id) || !g) continue;
+      this.forget(g);
+      this.mdu.revoke(g.streamId, g.srtToken).catch(() => {});
     }
-    if (t.event.type !== 'vd.keepalive') return;
-    for (const ch of (t.context.channelStates as Array<{ channel: number; stream_id?: string }>) ?? []) {
-      if (!ch.stream_id || this.current.get(`${deviceId}/${ch.channel}`) === ch.stream_id) continue;
-      this.p.rateLog.warn(
-        deviceId,
-        { device: deviceId, channel: ch.channel, stream: ch.stream_id },
-        'device pushes a stream the platform does not expect: StopLive',
-      );
-      this.p.vd.request(deviceId, 'StopLive', { stream_id: ch.stream_id, channel: ch.channel }).catch(() => {});
-    }
+    if (t.event.type === 'viewer.join' && now.has(String(t.event.viewerId)))
+      this.joins.get(String(t.event.viewerId))?.({ streamId: c.streamId, stateKey: t.stateKey });
   }
 }
 

@@ -2,8 +2,8 @@
  * Recording (H.627.2 9.3.4, I.2.14, I.2.15, I.3; NOTES 14–16; docs/recording.md): record
  * sessions started and stopped through the API, the Vr channel of each session
  * (recording-vr.ts), the segment storage and its playback index, playback
- * (recording-playback.ts) and the effects of the recording and segment machines; what a PU's
- * transitions mean for its sessions is in recording-follow.ts.
+ * (recording-playback.ts) and the effects of the recording and segment machines. What a PU's
+ * transitions mean for its sessions is the pu machine's decision (actors/machines/pu.links.ts).
  */
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
@@ -32,7 +32,6 @@ import { SegmentIndex } from './recording-index.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
-import { RecordingFollowUp } from './recording-follow.ts';
 
 export type { SessionInfo, SessionView };
 
@@ -75,8 +74,6 @@ export class RecordingService {
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
-  /** What the PU's transitions mean for its sessions (recording-follow.ts). */
-  readonly follow: RecordingFollowUp;
   private byToken = new Map<string, SessionInfo>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -100,7 +97,6 @@ export class RecordingService {
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
-    this.follow = new RecordingFollowUp(p, this.log);
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
@@ -161,7 +157,6 @@ export class RecordingService {
         `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
       );
     try {
-      (await this.follow.devicesWithSessions()).add(device.id);
       await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
     } catch (err) {
       if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
@@ -357,7 +352,11 @@ export class RecordingService {
 
   // ── The session cache follows the actors ──────────────────────────────────────────────────────
 
-  /** A deprovisioned device's channel ids go; a stopped session's stop is noted (a Vr grace period follows it). */
+  /**
+   * Node-local caches follow the actors: a deprovisioned device's Vr channel ids go, a stopped
+   * session's time is noted. (What a PU's login, offline or Keepalive means for its sessions is the
+   * pu machine's decision: actors/machines/pu.links.ts.)
+   */
   private onTransition(t: Transition): void {
     if (!t.logged) return;
     if (t.type === 'pu' && t.stateKey === 'deprovisioned') {

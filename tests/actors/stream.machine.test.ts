@@ -2,13 +2,18 @@ import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
 import { DEFAULT_LINGER_MS, INGEST_TIMEOUT_MS, VIEWER_CONNECT_TIMEOUT_MS, streamMachine } from '../../actors/machines/stream.machine.ts';
 import type { StreamEvent } from '../../actors/machines/stream.types.ts';
+import type { ActorSendParams } from '../../actors/host/tell.ts';
 
 function start() {
   const clock = new SimulatedClock();
   clock.set(Date.UTC(2026, 0, 1));
   const effects: Array<[string, unknown]> = [];
+  const told: ActorSendParams[] = [];
   const machine = streamMachine.provide({
     actions: {
+      'actor.send': (_, p) => {
+        told.push(p);
+      },
       'live.push': (_, p) => {
         effects.push(['push', p]);
       },
@@ -24,7 +29,7 @@ function start() {
   actor.start();
   const send = (e: StreamEvent) => actor.send({ ...e, at: clock.now() } as StreamEvent);
   const state = () => JSON.stringify(actor.getSnapshot().value);
-  return { clock, actor, send, state, effects, ctx: () => actor.getSnapshot().context };
+  return { clock, actor, send, state, effects, told, ctx: () => actor.getSnapshot().context };
 }
 
 describe('stream machine', () => {
@@ -111,5 +116,24 @@ describe('stream machine', () => {
     b.send({ type: 'pu.offline', reason: 'no message for 3 heartbeat intervals' });
     expect(b.state()).toBe('"failed"');
     expect(b.ctx().reason).toBe('the device went offline: no message for 3 heartbeat intervals');
+  });
+
+  it('tells its pu when it stops taking viewers and when it ends, and hands back a join that came too late', () => {
+    const t = start();
+    t.send({ type: 'viewer.join', viewerId: 'v1' });
+    t.send({ type: 'push.result', ok: true });
+    t.send({ type: 'ingest.started' });
+    t.send({ type: 'viewer.leave', viewerId: 'v1', reason: 'left' });
+    t.clock.increment(DEFAULT_LINGER_MS);
+    expect(t.state()).toBe('"stopping"');
+    expect(t.told).toEqual([{ to: 'pu:CAM', event: { type: 'stream.stopping', streamId: 's1' } }]);
+    const next = { type: 'live.watch' as const, viewerId: 'v2', channel: 0, streamId: 's2', maxBitrateKbps: 2000, lingerMs: DEFAULT_LINGER_MS };
+    t.send({ type: 'viewer.join', viewerId: 'v2', next });
+    expect(t.told[1]).toEqual({ to: 'pu:CAM', event: next });
+    t.send({ type: 'viewer.join', viewerId: 'v3', next: { ...next, streamId: 's1' } }); // names this very stream: dropped, never a loop
+    expect(t.told).toHaveLength(2);
+    expect(t.ctx().viewers).toEqual({});
+    t.send({ type: 'stop.result', ok: true });
+    expect(t.told[2]).toEqual({ to: 'pu:CAM', event: { type: 'stream.closed', streamId: 's1' } });
   });
 });

@@ -1,0 +1,16 @@
+/** Actor ids of the machines that address each other (one module, so the machines need not import each other). */
+
+/** Actor id of a device's pu actor. */
+export function puActorId(deviceId: string): string {
+  return `pu:${deviceId}`;
+}
+
+/** Actor id of a stream. */
+export function streamActorId(streamId: string): string {
+  return `stream:${streamId}`;
+}
+
+/** The stream id of a stream actor id (the inverse of {@link streamActorId}). */
+export function streamIdOf(actorId: string): string {
+  return actorId.slice('stream:'.length);
+}

@@ -1,0 +1,130 @@
+/**
+ * What the pu decides about its device's streams and record sessions (issue #20 point 3): which
+ * stream a viewer joins, what its streams and sessions are told when the device goes offline or
+ * comes back, the StopLive for a stream the platform did not ask for (NOTES 2), and the resync of a
+ * record session the device stopped reporting (NOTES 2). The pu keeps links to them in its context
+ * (`streams`, `recordings`); the streams and sessions keep them current by telling the pu.
+ */
+import { enqueueActions } from 'xstate';
+import { streamActorId } from './ids.ts';
+import type { ActorSend } from '../host/tell.ts';
+import type { PuChannelState, PuContext, PuEvent, PuRecordingLink, PuStreamLink } from './pu.types.ts';
+
+/** The `vd.send` effect as the pu enqueues it for a message it decides on itself (its params are not secret). */
+interface VdSend {
+  type: 'vd.send';
+  params: { reqId: string; name: string; params?: Record<string, unknown> };
+}
+
+type Args = { context: PuContext; event: PuEvent };
+const at = (e: PuEvent) => e.at ?? 0;
+const streamsOf = (c: PuContext): Record<string, PuStreamLink> => c.streams ?? {};
+const recordingsOf = (c: PuContext): Record<string, PuRecordingLink> => c.recordings ?? {};
+
+/**
+ * `live.watch`: the viewer joins the channel's joinable stream; with none, the pu opens the stream
+ * the platform named for it (the host creates the stream actor, then delivers the join). The join
+ * carries that id too: a stream that has begun stopping when the join reaches it hands the viewer
+ * back here, and the pu then opens it.
+ */
+export const routeViewer = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
+  if (event.type !== 'live.watch') return;
+  const { at: _at, ...next } = event;
+  const join = { type: 'viewer.join', viewerId: event.viewerId, ...(event.by ? { by: event.by } : {}), next };
+  const streams = streamsOf(context);
+  const open = Object.entries(streams).find(([id, s]) => s.joinable && s.channel === event.channel && id !== streamActorId(event.streamId));
+  if (open) {
+    enqueue({ type: 'actor.send', params: { to: open[0], event: join } });
+    return;
+  }
+  const to = streamActorId(event.streamId);
+  enqueue.assign({ streams: { ...streams, [to]: { channel: event.channel, joinable: true } } });
+  enqueue({
+    type: 'actor.send',
+    params: {
+      to,
+      event: join,
+      create: {
+        type: 'stream',
+        input: { streamId: event.streamId, deviceId: context.deviceId, channel: event.channel, maxBitrateKbps: event.maxBitrateKbps, lingerMs: event.lingerMs },
+        deviceId: context.deviceId,
+        parentId: `pu:${context.deviceId}`,
+      },
+    },
+  });
+});
+
+/** A stream stops taking viewers, or ended; a record session opened or ended. */
+export function streamStopping({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'stream.stopping') return {};
+  const id = streamActorId(event.streamId);
+  const s = streamsOf(context)[id];
+  return s ? { streams: { ...streamsOf(context), [id]: { ...s, joinable: false } } } : {};
+}
+export function streamClosed({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'stream.closed') return {};
+  const { [streamActorId(event.streamId)]: _gone, ...rest } = streamsOf(context);
+  return { streams: rest };
+}
+export function recordingOpened({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'recording.opened') return {};
+  return { recordings: { ...recordingsOf(context), [event.recordingId]: { channel: event.channel, sessionId: event.sessionId } } };
+}
+export function recordingClosed({ context, event }: Args): Partial<PuContext> {
+  if (event.type !== 'recording.closed') return {};
+  const { [event.recordingId]: _gone, ...rest } = recordingsOf(context);
+  return { recordings: rest };
+}
+
+/** The device went offline (or was deprovisioned): its streams fail and its record sessions wait for it. */
+export const tellOffline = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+  const event = { type: 'pu.offline', reason: context.reason };
+  for (const to of [...Object.keys(streamsOf(context)), ...Object.keys(recordingsOf(context))]) enqueue({ type: 'actor.send', params: { to, event } });
+});
+
+/** The device logged in again (or was heard from again): its record sessions start recording again. */
+export const tellOnline = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+  for (const to of Object.keys(recordingsOf(context))) enqueue({ type: 'actor.send', params: { to, event: { type: 'pu.online' } } });
+});
+
+/**
+ * A Keepalive compared with the one before it (run before the context takes the new one). Only
+ * what changed since the last report counts, so a device that keeps reporting the same thing is
+ * told once, not at every keepalive:
+ * - a channel now reports a stream the pu has no link to: StopLive (NOTES 2);
+ * - a record session the device reported is gone from its report, or another one is reported on its
+ *   channel: the session is told to StartRecord again (NOTES 2; a device that never reports sessions
+ *   is left alone).
+ */
+export const checkChannels = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend | VdSend, never, never, never>(
+  ({ enqueue, context, event }) => {
+    if (event.type !== 'vd.keepalive') return;
+    const before = new Map(context.channelStates.map((c) => [c.channel, c] as const));
+    const now = new Map(event.channels.map((c) => [c.channel, c] as const));
+    for (const c of event.channels) {
+      if (!c.stream_id || c.stream_id === before.get(c.channel)?.stream_id) continue;
+      if (streamsOf(context)[streamActorId(c.stream_id)]?.channel === c.channel) continue;
+      enqueue({
+        type: 'vd.send',
+        params: {
+          reqId: `${context.deviceId}:stop-unexpected:${c.channel}:${at(event)}`,
+          name: 'StopLive',
+          params: { stream_id: c.stream_id, channel: c.channel },
+        },
+      });
+    }
+    for (const [to, r] of Object.entries(recordingsOf(context))) {
+      const reason = resyncReason(r, before.get(r.channel), now.get(r.channel));
+      if (reason) enqueue({ type: 'actor.send', params: { to, event: { type: 'record.resync', reason } } });
+    }
+  },
+);
+
+/** Why a record session must StartRecord again, from the channel's last two reports; undefined when it need not. */
+export function resyncReason(r: PuRecordingLink, was: PuChannelState | undefined, is: PuChannelState | undefined): string | undefined {
+  if (was?.record_session === is?.record_session) return undefined;
+  if (is?.record_session !== undefined && is.record_session !== r.sessionId)
+    return `the PU reports record session ${is.record_session} on channel ${r.channel}`;
+  if (was?.record_session === r.sessionId) return `the PU no longer reports record session ${r.sessionId}`;
+  return undefined;
+}
