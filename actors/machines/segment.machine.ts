@@ -10,7 +10,7 @@ import { assign, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import { segmentEffects } from './segment.effects.ts';
-import type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput } from './segment.types.ts';
+import type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput, SegmentStateMeta, VrRefusal } from './segment.types.ts';
 
 export type { RemovalWhy, SegmentContext, SegmentEvent, SegmentInput } from './segment.types.ts';
 
@@ -25,6 +25,14 @@ const stamp = (context: SegmentContext, e: { at?: number }) => e.at ?? context.s
 export function segmentActorId(sessionId: string, stem: string): string {
   return `seg:${sessionId}:${stem}`;
 }
+
+/** Vr's refusals (`meta.vr` of each state, read by segment.vr.ts): too early or too late (409), gone or going (410). */
+const NOT_UPLOADED: VrRefusal = { status: 409, say: 'segment {name} is not uploaded: PUT it to its URL first (or cancel it with op=fail)' };
+const SINGLE_USE: VrRefusal = { status: 409, say: 'segment {name} is uploaded already: an upload URL is single-use' };
+const CONFIRMED: VrRefusal = { status: 409, say: 'segment {name} is confirmed already; it cannot be cancelled' };
+const BEING_REMOVED: VrRefusal = { status: 410, say: 'segment {name} is {removal}' };
+const GONE: VrRefusal = { status: 410, say: 'segment {name} is {state}' };
+const vr = (rules: SegmentStateMeta['vr']): SegmentStateMeta => ({ vr: rules });
 
 /** A step into removal for `why`, explained by `reason`. */
 const remove = (why: RemovalWhy, reason: string) => ({ target: 'removing' as const, actions: { type: 'beginRemoval' as const, params: { why, reason } } });
@@ -63,6 +71,7 @@ export const segmentMachine = setup({
   initial: 'created',
   states: {
     created: {
+      meta: vr({ save: NOT_UPLOADED, fail: 'accept', put: 'accept' }),
       always: { guard: 'nothingToUpload', target: 'uploaded', actions: { type: 'enter', params: { reason: 'declared 0 bytes: nothing to upload' } } },
       after: { UPLOAD_TTL: remove('expired', 'not uploaded in time') },
       on: {
@@ -71,6 +80,7 @@ export const segmentMachine = setup({
       },
     },
     uploaded: {
+      meta: vr({ save: 'accept', fail: 'accept', put: SINGLE_USE }),
       after: { CONFIRM_TTL: remove('expired', 'not confirmed in time') },
       on: {
         'segment.confirm': {
@@ -81,10 +91,12 @@ export const segmentMachine = setup({
       },
     },
     confirmed: {
+      meta: vr({ save: 'already', fail: CONFIRMED, put: SINGLE_USE }),
       after: { RETENTION: remove('retention', 'retention period over') },
       on: { 'retention.set': { target: 'confirmed', reenter: true, actions: 'setRetention' } },
     },
     removing: {
+      meta: vr({ save: BEING_REMOVED, fail: 'already', put: BEING_REMOVED }),
       entry: ['countAttempt', { type: 'segment.remove', params: ({ context }) => ({ key: context.key, why: context.removal?.why ?? 'expired' }) }],
       after: { REMOVE_RETRY: { target: 'removing', reenter: true } },
       on: {
@@ -103,9 +115,9 @@ export const segmentMachine = setup({
         ],
       },
     },
-    failed: { type: 'final' },
-    expired: { type: 'final' },
-    deleted: { type: 'final' },
+    failed: { type: 'final', meta: vr({ save: GONE, fail: 'already', put: GONE }) },
+    expired: { type: 'final', meta: vr({ save: GONE, fail: GONE, put: GONE }) },
+    deleted: { type: 'final', meta: vr({ save: GONE, fail: GONE, put: GONE }) },
   },
 });
 

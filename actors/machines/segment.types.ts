@@ -54,3 +54,29 @@ export type SegmentEvent = At &
     | { type: 'segment.removed' }
     | { type: 'retention.set'; retentionMs: number }
   );
+
+/**
+ * What Vr does with an operation on a segment in a given state (H.627.2 I.3.2 `save`, I.3.3 `fail`, and the upload PUT
+ * of 9.3.4.1): carry it out, answer that it is done already (idempotent), or refuse it with an HTTP status and words.
+ * In `say`, `{name}` is the segment's name, `{state}` its state, `{removal}` the state its removal ends in.
+ */
+export type VrRule = 'accept' | 'already' | VrRefusal;
+/** A refusal: its HTTP status and its words (the `info` of the answer). */
+export interface VrRefusal {
+  status: VrRefusalStatus;
+  say: string;
+}
+/** 409: not now (the request is early or late for this segment); 410: the segment is gone or going. */
+export type VrRefusalStatus = 409 | 410;
+/** The segment operations of Vr: `op=save` (and `op=create&name=`), `op=fail`, the upload PUT. */
+export type VrSegmentOp = 'save' | 'fail' | 'put';
+/** A state's Vr rules, in the segment machine's statechart as the state's `meta.vr`; an upload is never "done already". */
+export interface VrRules {
+  save: VrRule;
+  fail: VrRule;
+  put: Exclude<VrRule, 'already'>;
+}
+/** The `meta` of a segment machine state node. */
+export interface SegmentStateMeta {
+  vr: VrRules;
+}

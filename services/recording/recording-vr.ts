@@ -13,6 +13,7 @@ import { safeSegment } from '../../lib/safe-path.ts';
 import { KeyedBuckets, type Budget } from '../../lib/token-bucket.ts';
 import { recordingStats } from '../../db/schema.ts';
 import { segmentActorId, type SegmentContext, type SegmentInput } from '../../actors/machines/segment.machine.ts';
+import { type VrAnswer, vrAnswer } from '../../actors/machines/segment.vr.ts';
 import type { ActorView } from '../../actors/host/host.ts';
 import { vrCreateResp, type VrCreate, type VrCreateResp, type VrCurrentTimeResp, type VrOp, type VrRequest, type VrStat } from '../../protocol/vr.ts';
 import { MissingObjectError, SizeMismatchError } from '../../media/cs/index.ts';
@@ -144,12 +145,11 @@ export class VrService {
   /** `op=fail` (I.3.3, 9.3.4.1.2): the PU gave up on a segment: remove its bytes and rows. */
   async fail(s: SessionInfo, name: string): Promise<void> {
     const id = this.segmentId(s, name);
-    const v = await this.segment(id, name);
-    if (v.stateKey === 'confirmed') throw new VrError(409, `segment ${name} is confirmed already; it cannot be cancelled`);
-    if (v.stateKey === 'removing' || v.stateKey === 'failed') return; // cancelled already
-    if (v.status === 'done') throw new VrError(410, `segment ${name} is ${v.stateKey}`);
+    // Whether it can be cancelled, is cancelled already, or is refused: the segment machine says (its `meta.vr`).
+    if (refused(vrAnswer(await this.segment(id, name), 'fail')).kind === 'already') return;
     const r = await this.p.host.dispatch(id, { type: 'segment.fail' });
-    if (!r.accepted && r.stateKey !== 'removing' && r.stateKey !== 'failed') throw new VrError(409, `segment ${name} is ${r.stateKey}`);
+    // Refused: it changed state meanwhile (confirmed, or removed); ask again in the state it is in now.
+    if (!r.accepted && refused(vrAnswer(r, 'fail')).kind === 'accept') throw new VrError(409, `segment ${name} is ${r.stateKey}`);
   }
 
   /** `op=stat` (I.3.5): dropped segments and seconds, stored as reported. */
@@ -185,14 +185,7 @@ export class VrService {
     const id = segmentActorId(sessionId, stem);
     const v = await this.p.host.load(id);
     if (!v) throw new VrError(404, `unknown segment ${name}`);
-    if (v.stateKey !== 'created') {
-      throw v.status === 'done' || v.stateKey === 'removing'
-        ? new VrError(
-            410,
-            `segment ${name} is ${v.stateKey === 'removing' ? ((v.context as unknown as SegmentContext).removal?.why ?? 'removed') : v.stateKey}`,
-          )
-        : new VrError(409, `segment ${name} is uploaded already: an upload URL is single-use`);
-    }
+    refused(vrAnswer(v, 'put')); // waiting for its bytes, or refused as the segment machine says (its `meta.vr`)
     const ctx = v.context as unknown as SegmentContext;
     if (contentLength !== undefined && contentLength !== ctx.size)
       throw new VrError(400, `Content-Length ${contentLength} is not the declared size of ${ctx.size} bytes`);
@@ -237,7 +230,7 @@ export class VrService {
   /** The segment, if it can be confirmed now; undefined if it is confirmed already; else the refusal. */
   private async confirmable(id: string, name: string): Promise<ActorView | undefined> {
     const v = await this.segment(id, name);
-    return confirmableState(v, name) ? v : undefined;
+    return confirmableState(v) ? v : undefined;
   }
 
   /**
@@ -260,17 +253,19 @@ export class VrService {
     }
     const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm' });
     if (r.accepted || r.stateKey === 'confirmed') return;
-    confirmableState({ stateKey: r.stateKey, status: r.status, context: r.context }, name);
+    confirmableState(r);
   }
 }
 
 /** True when the segment waits for its confirmation; false when confirmed already; a {@link VrError} otherwise. */
-function confirmableState(v: Pick<ActorView, 'stateKey' | 'status' | 'context'>, name: string): boolean {
-  if (v.stateKey === 'uploaded') return true;
-  if (v.stateKey === 'confirmed') return false;
-  if (v.stateKey === 'created') throw new VrError(409, `segment ${name} is not uploaded: PUT it to its URL first (or cancel it with op=fail)`);
-  const why = v.stateKey === 'removing' ? (v.context as unknown as SegmentContext).removal?.why : v.stateKey;
-  throw new VrError(410, `segment ${name} is ${why === 'retention' ? 'deleted' : why}`);
+function confirmableState(v: Pick<ActorView, 'stateKey' | 'context'>): boolean {
+  return refused(vrAnswer(v, 'save')).kind === 'accept';
+}
+
+/** The segment machine's answer, unless it is a refusal: then the {@link VrError} saying it. */
+function refused<A extends VrAnswer>(a: A): Exclude<A, { kind: 'refuse' }> {
+  if (a.kind === 'refuse') throw new VrError(a.status, a.message);
+  return a as Exclude<A, { kind: 'refuse' }>;
 }
 
 /** Where a segment's bytes go: `<device>/<channel>/<UTC day of its start>/<session>_<name>`. */
