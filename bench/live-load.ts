@@ -25,9 +25,9 @@ import {
   SampleSet,
   SecondMax,
   type SrtTarget,
-  type Summary,
 } from './live-ts.ts';
-import type { SrtCommand, SrtMeasure, SrtReport } from './live-srt.worker.ts';
+import type { ViewSpec, WsMeasure } from './live-messages.ts';
+import { CONNECT_TIMEOUT_MS, pubConnected, pubLatency, srtConnect, toWorker, workerAck, workerMeasure } from './live-srt-client.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const RATE_BPS = Number(args['rate-kbps'] ?? 2000) * 1000;
@@ -41,86 +41,13 @@ const STAGGER_MS = Number(args['stagger-ms'] ?? 50);
 const LOGIN_CONCURRENCY = 20;
 /** Keepalive period; the platform's default heartbeat is 10 s and a PU is offline after three silent ones. */
 const KEEPALIVE_MS = 5_000;
-/** How long a batch of SRT connects or WSS upgrades may take before the stragglers count as failed. */
-const CONNECT_TIMEOUT_MS = 30_000;
 /** Room for delay samples of one kind: every probe of every viewer over a window, with margin. */
 const MAX_SAMPLES = Math.ceil(((STREAMS * RATE_BPS) / (MSG_BYTES * 8) / PROBE_EVERY_MESSAGES) * (SECONDS + 30) * 1.5);
 /** Seconds tracked for the worst-second report (a window plus slack). */
 const MAX_SECONDS = SECONDS + 30;
 const tls = { rejectUnauthorized: false };
 
-/** Totals of the WSS viewers over the measured window (same meaning as in {@link SrtMeasure}). */
-export interface WsMeasure {
-  viewers: number;
-  expected: number;
-  received: number;
-  receivedBytes: number;
-  /** End-to-end minus the publisher's negotiated SRT latency (one SRT hop). */
-  delay: Summary;
-  /** The same without the seconds in which the generator stalled (as the SRT side found them). */
-  delayCalm: Summary;
-  /** The seconds of the window with the worst delays, `[second, ms]`. */
-  worstSeconds: [number, number][];
-  /** Lowest and highest per-viewer mean delay. */
-  viewerMeanMs: [number, number];
-  /** Messages that were not whole TS packets; probes naming another stream. */
-  misaligned: number;
-  crossTalk: number;
-  /** Viewers the platform closed during the run, with the first reasons. */
-  closed: number;
-  closeReasons: string[];
-}
-
-/** One viewer/stream pairing of a `view` command. */
-export interface ViewSpec {
-  stream: number;
-  srtUrl?: string;
-  wsUrl?: string;
-}
-
 const send = (m: Record<string, unknown>) => process.send!(m);
-
-// ── The SRT worker ──
-const worker = new Worker(new URL('./live-srt.worker.ts', import.meta.url).href);
-const waiters = new Map<string, (r: SrtReport) => void>();
-const pubLatency = new Map<number, number>();
-const pubConnected = new Set<number>();
-const keyOf = (kind: string, id: number) => `${kind}:${id}`;
-let ackWaiter: (() => void) | null = null;
-let measureWaiter: ((m: SrtMeasure) => void) | null = null;
-worker.onmessage = (e: MessageEvent<SrtReport>) => {
-  const r = e.data;
-  if (r.type === 'ack') ackWaiter?.();
-  else if (r.type === 'measured') measureWaiter?.(r.m);
-  else if (r.type === 'connected') {
-    if (r.kind === 'pub' && r.ok) {
-      pubLatency.set(r.id, r.latencyMs);
-      pubConnected.add(r.id);
-    }
-    waiters.get(keyOf(r.kind, r.id))?.(r);
-    waiters.delete(keyOf(r.kind, r.id));
-  } else if (r.type === 'broken' && r.kind === 'pub') pubConnected.delete(r.id);
-};
-const toWorker = (c: SrtCommand) => worker.postMessage(c);
-const workerAck = (c: SrtCommand) =>
-  new Promise<void>((resolve) => {
-    ackWaiter = resolve;
-    toWorker(c);
-  });
-/** Ask the worker to connect and wait for the outcome. */
-function srtConnect(kind: 'pub' | 'view', id: number, stream: number, target: SrtTarget): Promise<Extract<SrtReport, { type: 'connected' }>> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      waiters.delete(keyOf(kind, id));
-      resolve({ type: 'connected', kind, id, ok: false, latencyMs: 0, error: 'timed out' });
-    }, CONNECT_TIMEOUT_MS);
-    waiters.set(keyOf(kind, id), (r) => {
-      clearTimeout(timer);
-      resolve(r as Extract<SrtReport, { type: 'connected' }>);
-    });
-    toWorker(kind === 'pub' ? { type: 'publish', id, target } : { type: 'view', id, stream, target });
-  });
-}
 
 // ── Bare Vd devices ──
 type Frame = { req?: string; seq?: number; params?: Record<string, unknown> };
@@ -404,10 +331,7 @@ const commands: Record<string, (m: Record<string, unknown>) => Promise<Record<st
     return { at };
   },
   measure: async () => {
-    const srt = await new Promise<SrtMeasure>((resolve) => {
-      measureWaiter = resolve;
-      toWorker({ type: 'measure' });
-    });
+    const srt = await workerMeasure();
     return { srt, ws: measureWs(new Set(srt.stalled)), windowMs: clockMs() - windowStart, genLoopMaxMs: Math.round(genLoopMaxMs) };
   },
   'close-ws': async () => {

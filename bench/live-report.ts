@@ -4,8 +4,7 @@
  */
 import { table } from './lib.ts';
 import { GENERATOR_STALL_MS, JOIN_SETTLE_MS, MSG_BYTES, PROBE_EVERY_MESSAGES, PROBE_PID } from './live-ts.ts';
-import type { SrtMeasure } from './live-srt.worker.ts';
-import type { WsMeasure } from './live-load.ts';
+import type { SrtMeasure, WsMeasure } from './live-messages.ts';
 
 /** Relay plus generator above this share of all cores: the phase measures starvation, and the report says so. */
 export const SATURATED_SHARE = 0.85;

@@ -17,7 +17,6 @@ import {
   GENERATOR_STALL_MS,
   initProbeSlot,
   JOIN_SETTLE_MS,
-  LossWindow,
   MSG_BYTES,
   MSG_PACKETS,
   PROBE_EVERY_MESSAGES,
@@ -27,8 +26,9 @@ import {
   stalledSeconds,
   writeProbe,
   type SrtTarget,
-  type Summary,
 } from './live-ts.ts';
+import type { SrtCommand, SrtMeasure, SrtReport } from './live-messages.ts';
+import { newPub, newView, type Pub, type View } from './live-srt-entries.ts';
 
 declare const self: Worker;
 
@@ -36,93 +36,6 @@ declare const self: Worker;
 const POLL_TIMEOUT_MS = 1;
 /** A publisher this far behind its schedule skips ahead instead of bursting (the generator was starved). */
 const MAX_CATCH_UP_MS = 500;
-
-/** Main → worker. */
-export type SrtCommand =
-  | { type: 'init'; sample: Uint8Array; rateBps: number; latencyMs: number; maxSamples: number; maxSeconds: number }
-  | { type: 'publish'; id: number; target: SrtTarget }
-  | { type: 'unpublish'; id: number }
-  | { type: 'view'; id: number; stream: number; target: SrtTarget }
-  | { type: 'close-all' }
-  | { type: 'reset'; at: number }
-  | { type: 'measure' };
-
-/** Totals of the SRT side over the measured window. */
-export interface SrtMeasure {
-  /** Publishers and viewers connected now. */
-  publishers: number;
-  viewers: number;
-  /** Messages and bytes the publishers sent in the window. */
-  sentMessages: number;
-  sentBytes: number;
-  /** TS packets viewers should have got, and got, between their first and last probe of the window. */
-  expected: number;
-  received: number;
-  /** Bytes the SRT viewers received in the window. */
-  receivedBytes: number;
-  /** Added delay: end-to-end minus the publisher's and the viewer's negotiated SRT latency. */
-  delay: Summary;
-  /** The same without the seconds in which the generator stalled (and the one after each). */
-  delayCalm: Summary;
-  /** Seconds of the window left out of `delayCalm`. */
-  stalled: number[];
-  /** The seconds of the window with the worst delays, `[second, ms]`. */
-  worstSeconds: [number, number][];
-  /** Local UDP ports of the generator's publishers and viewers (to attribute kernel drops). */
-  ports: number[];
-  /** Lowest and highest per-viewer mean delay: a wide spread means per-connection offsets (TSBPD time bases). */
-  viewerMeanMs: [number, number];
-  /** Negotiated latencies seen (publisher → relay, relay → viewer), ms. */
-  pubLatencyMs: number[];
-  viewLatencyMs: number[];
-  /** Most a send was behind schedule, ms; messages libsrt refused (send buffer full). */
-  maxSendLagMs: number;
-  refused: number;
-  /** Probes naming another stream than the viewer's (would be a relay mix-up). */
-  crossTalk: number;
-  /** Viewers and publishers that broke during the window. */
-  broken: number;
-  /** libsrt counters summed over sockets (whole run): receiver-detected losses, too-late drops, retransmissions. */
-  srt: { viewRcvLoss: number; viewRcvDrop: number; pubRetrans: number; pubSndDrop: number; pubSndLoss: number };
-}
-
-/** Worker → main. */
-export type SrtReport =
-  | { type: 'connected'; kind: 'pub' | 'view'; id: number; ok: boolean; latencyMs: number; error?: string }
-  | { type: 'broken'; kind: 'pub' | 'view'; id: number }
-  | { type: 'measured'; m: SrtMeasure }
-  | { type: 'ack' };
-
-interface Pub {
-  kind: 'pub';
-  id: number;
-  sock: number;
-  live: boolean;
-  next: number;
-  cursor: number;
-  messages: number;
-  tsIndex: number;
-  probeSeq: number;
-  cc: number;
-  latencyMs: number;
-  winMessages: number;
-}
-
-interface View {
-  kind: 'view';
-  id: number;
-  stream: number;
-  sock: number;
-  live: boolean;
-  joinedAt: number;
-  latencyMs: number;
-  rx: number;
-  winBytes: number;
-  loss: LossWindow;
-  /** Sum and count of this viewer's delay samples in the window (its mean shows a per-connection offset). */
-  delaySum: number;
-  delayN: number;
-}
 
 const post = (r: SrtReport) => self.postMessage(r);
 const lib = srtLib();
@@ -380,20 +293,7 @@ const handlers: { [K in SrtCommand['type']]: (c: Extract<SrtCommand, { type: K }
   publish: (c) => {
     const old = pubs.get(c.id);
     if (old) drop(old);
-    const p: Pub = {
-      kind: 'pub',
-      id: c.id,
-      sock: -1,
-      live: false,
-      next: 0,
-      cursor: 0,
-      messages: 0,
-      tsIndex: 0,
-      probeSeq: 0,
-      cc: 0,
-      latencyMs: 0,
-      winMessages: 0,
-    };
+    const p = newPub(c.id);
     pubs.set(c.id, p);
     try {
       p.sock = open(c.target, pubPort);
@@ -409,20 +309,7 @@ const handlers: { [K in SrtCommand['type']]: (c: Extract<SrtCommand, { type: K }
   view: (c) => {
     const old = views.get(c.id);
     if (old) drop(old);
-    const v: View = {
-      kind: 'view',
-      id: c.id,
-      stream: c.stream,
-      sock: -1,
-      live: false,
-      joinedAt: 0,
-      latencyMs: 0,
-      rx: 0,
-      winBytes: 0,
-      loss: new LossWindow(),
-      delaySum: 0,
-      delayN: 0,
-    };
+    const v = newView(c.id, c.stream);
     views.set(c.id, v);
     try {
       v.sock = open(c.target, viewPort);

@@ -13,7 +13,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { INSECURE } from '../helpers/platform.ts';
 import { closeAgents } from './fuzz/http.ts';
-import { loadRoutes, runApi, runVs } from './fuzz/api-target.ts';
+import { loadRoutes, runApi } from './fuzz/api-target.ts';
+import { runVs } from './fuzz/vs-target.ts';
 import { minimizeFindings } from './fuzz/minimize.ts';
 import { attributeErrors, runVdFrames, runVdLogins } from './fuzz/vd-target.ts';
 import { runUrls, runVr } from './fuzz/vr-target.ts';

@@ -7,8 +7,10 @@
  */
 import fc from 'fast-check';
 import type { BodySpec, HttpSpec } from './http.ts';
-import { HOSTILE_NUMBERS, HOSTILE_STRINGS, type InputStream, jsonText, mutate, mutations, TEN_KB, type Mutation } from './values.ts';
-import { exampleResp, fuzzHttp, harvestJson, remember, type World } from './world.ts';
+import { type InputStream, jsonText } from './values.ts';
+import { HOSTILE_NUMBERS, HOSTILE_STRINGS, mutate, mutations, TEN_KB, type Mutation } from './hostile.ts';
+import { exampleResp, harvestJson, remember, type World } from './world.ts';
+import { fuzzHttp } from './http-judge.ts';
 import type { FuzzConn, InFrame } from './vd-conn.ts';
 
 /** An upload a camera makes before answering: URL edits, body, transport. */

@@ -7,7 +7,8 @@ import { describeHttp, sendHttp, type HttpSpec } from './http.ts';
 import { causeOf, FAILURE_LOG_LEVELS, triggerOf, type Finding, type LogLine } from './tally.ts';
 import { DupKeys, jsonText, Raw } from './values.ts';
 import type { FuzzConn, InFrame } from './vd-conn.ts';
-import { httpClass, httpLogMatch, type World } from './world.ts';
+import type { World } from './world.ts';
+import { httpClass, httpLogMatch } from './http-judge.ts';
 
 /** Re-sends per finding, and for the whole run. */
 export const MINIMIZE_TRIES_PER_FINDING = 80;

@@ -9,8 +9,10 @@
 import fc from 'fast-check';
 import { INVALID_UTF8, type BodySpec, type HttpSpec } from './http.ts';
 import { UPLOAD_TYPES, uploadBodies, uploadRoute, urlParts } from './answers.ts';
-import { deref, formText, HOSTILE_STRINGS, hostileValue, InputStream, mutate, mutations, Raw, Ref, resolveRefs, traversal, type Mutation } from './values.ts';
-import { fuzzHttp, harvestJson, remember, REC_SEG_MAX_SIZE_BYTES, going, type World } from './world.ts';
+import { deref, formText, InputStream, Raw, Ref, resolveRefs } from './values.ts';
+import { HOSTILE_STRINGS, hostileValue, mutate, mutations, traversal, type Mutation } from './hostile.ts';
+import { harvestJson, remember, REC_SEG_MAX_SIZE_BYTES, going, type World } from './world.ts';
+import { fuzzHttp } from './http-judge.ts';
 
 /** One Vr request as generated. */
 export interface VrInput {
