@@ -5,6 +5,7 @@
 import { readHistory, type HistoryEntry } from '../../actors/host/store.ts';
 import { replayActor, replayHistory, REPLAY_PAGE_ROWS, type ReplayVerdict } from '../../actors/host/replay.ts';
 import type { MachineRegistry } from '../../actors/host/registry.ts';
+import type { ActorView } from '../../actors/host/host.ts';
 import { type ActorReadDeps, requireActor } from './actors.ts';
 
 /** The `format` of an exported history. */
@@ -14,19 +15,7 @@ export const HISTORY_EXPORT_FORMAT = 'h627.actor-history/1';
 export interface HistoryExport {
   format: typeof HISTORY_EXPORT_FORMAT;
   exportedAt: string;
-  actor: {
-    id: string;
-    type: string;
-    machineId: string;
-    version: number;
-    seq: number;
-    status: string;
-    value: unknown;
-    stateKey: string;
-    context: Record<string, unknown>;
-    deviceId: string | null;
-    parentId: string | null;
-  };
+  actor: Omit<ActorView, 'timers' | 'createdAt' | 'updatedAt'>;
   events: HistoryEntry[];
 }
 

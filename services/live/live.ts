@@ -174,6 +174,7 @@ export class LiveService {
     }
     const viewerId = randomToken(VIEWER_ID_BYTES);
     const joined = this.joined(viewerId);
+    joined.catch(() => {}); // a watch that fails before awaiting it must not leave its timeout's rejection unhandled
     // The pu decides: the channel's joinable stream, or this new one (issue #20: the decision is in its statechart).
     const r = await this.p.host.dispatch(puActorId(deviceId), {
       type: 'live.watch',
