@@ -32,7 +32,7 @@ export function benchMac(i: number): string {
 export async function provisionPus(kind: 'postgres' | 'pglite', label: string, count: number, password: string, dataDir: string): Promise<BenchDb> {
   const b = await benchDb(kind, label);
   const passwordHash = await hashPassword(password);
-  const verifier = passwordVerifier(loadPlatformKey(dataDir), password);
+  const verifier = passwordVerifier(loadPlatformKey(join(dataDir, 'secret-key')), password);
   const host = new ActorHost({ db: b.db, machines: MACHINES });
   for (let i = 0; i < count; i += PROVISION_CHUNK) {
     const ids = Array.from({ length: Math.min(PROVISION_CHUNK, count - i) }, (_, j) => i + j);

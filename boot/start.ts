@@ -94,7 +94,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const releaseLock = acquireDataDirLock(cfg.dataDir);
   const tls = await ensureTls(cfg);
   const admin = ensureAdminToken(cfg);
-  const key = loadPlatformKey(cfg.dataDir);
+  const key = loadPlatformKey(cfg.platformKeyFile);
   const db = await openDb({ url: cfg.databaseUrl, pgliteDir: cfg.pgliteDir });
   const rateLog = new LogLimiter(log);
   // The public base URL is known once the server listens (HTTP_PORT may be 0): services read it when they make a URL.

@@ -32,11 +32,15 @@ export const actors = pgTable(
     nextTimerAt: timestamp('next_timer_at', { withTimezone: true, mode: 'date' }),
     deviceId: text('device_id'),
     parentId: text('parent_id'),
+    /** The node that may advance this actor (docs/cluster.md), under the epoch of its membership; null: nobody yet. */
+    ownerNode: text('owner_node'),
+    ownerEpoch: bigint('owner_epoch', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
     index('actors_type_state_idx').on(t.type, t.stateKey),
+    index('actors_owner_idx').on(t.ownerNode),
     index('actors_next_timer_idx').on(t.nextTimerAt).where(sql`${t.nextTimerAt} is not null`),
     index('actors_device_idx').on(t.deviceId),
     index('actors_parent_idx').on(t.parentId),
@@ -59,6 +63,8 @@ export const actorEvents = pgTable(
     context: json('context'),
     /** For an event another actor sent (actors/host/outbox.ts): its outbox key, which makes a redelivery a duplicate. */
     deliveryKey: text('delivery_key'),
+    /** `<node>#<epoch>` of the owner that wrote it (docs/cluster.md): the log shows one writer per epoch. Null outside a cluster. */
+    writer: text('writer'),
   },
   (t) => [
     primaryKey({ columns: [t.actorId, t.seq] }),
@@ -91,6 +97,27 @@ export const actorOutbox = pgTable(
   },
   (t) => [index('actor_outbox_order_idx').on(t.createdAt, t.senderId, t.senderSeq, t.position)],
 );
+
+/**
+ * The cluster's nodes (docs/cluster.md): one row per NODE_ID, its membership epoch (bumped at every join) and its
+ * lease, renewed by its heartbeat and judged by the database's clock. Actors name their owner by (id, epoch).
+ */
+export const clusterNodes = pgTable('cluster_nodes', {
+  id: text('id').primaryKey(),
+  epoch: bigint('epoch', { mode: 'number' }).notNull(),
+  /** joining, active, draining, gone (left), dead (its lease ran out). */
+  state: text('state').notNull(),
+  /** Where other nodes reach it: `https://PUBLIC_HOST:HTTP_PORT`. */
+  baseUrl: text('base_url').notNull(),
+  publicHost: text('public_host').notNull(),
+  httpPort: integer('http_port').notNull(),
+  srtPort: integer('srt_port').notNull(),
+  /** Its heartbeat's load: PUs, streams, uploads, CPU. */
+  load: json('load').notNull().default(sql`'{}'::json`),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }).notNull(),
+});
 
 /** Platform users (CU accounts and admins). */
 export const users = pgTable('users', {

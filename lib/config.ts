@@ -51,6 +51,13 @@ export const envSchema = (d: ConfigDefaults) =>
       .string()
       .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
       .default('127.0.0.1'),
+    /** This node's name in a cluster (docs/deploy.md); default `PUBLIC_HOST:HTTP_PORT`. */
+    NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._:\-[\]]{1,100}$/, 'NODE_ID must be 1-100 letters, digits, dots, dashes, colons or brackets')
+      .optional(),
+    /** The platform key every node of a cluster shares (signed logins, Vr tokens, node-to-node calls). */
+    PLATFORM_KEY_FILE: z.string().min(1, 'PLATFORM_KEY_FILE must not be empty').optional(),
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
     ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -134,6 +141,8 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     httpPort: e.HTTP_PORT,
     srtPort: e.SRT_PORT,
     publicHost: e.PUBLIC_HOST,
+    nodeId: e.NODE_ID ?? `${e.PUBLIC_HOST}:${e.HTTP_PORT}`,
+    platformKeyFile: e.PLATFORM_KEY_FILE ? resolve(e.PLATFORM_KEY_FILE) : join(dataDir, 'secret-key'),
     tlsCert: e.TLS_CERT,
     tlsKey: e.TLS_KEY,
     tlsDir: join(dataDir, 'tls'),

@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ConfigError } from './config.ts';
 
 /** Bytes of the platform key. */
 export const PLATFORM_KEY_BYTES = 32;
@@ -12,12 +12,20 @@ export const PLATFORM_KEY_BYTES = 32;
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 
-/** Load the platform key from $DATA_DIR/secret-key, creating it (mode 0600) at first start. */
-export function loadPlatformKey(dataDir: string): Buffer {
-  const file = join(dataDir, 'secret-key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-  const key = randomBytes(PLATFORM_KEY_BYTES);
-  writeFileSync(file, `${key.toString('base64url')}\n`, { mode: 0o600 });
+/**
+ * Load the platform key from `file` (PLATFORM_KEY_FILE, by default $DATA_DIR/secret-key), creating it (mode 0600)
+ * at first start. Created exclusively: of two nodes starting at once on a shared file, one writes it and both use it.
+ */
+export function loadPlatformKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, `${randomBytes(PLATFORM_KEY_BYTES).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+  if (key.length !== PLATFORM_KEY_BYTES) throw new ConfigError(`invalid PLATFORM_KEY_FILE: ${file} must hold ${PLATFORM_KEY_BYTES} bytes, base64url`);
   return key;
 }
 
