@@ -40,6 +40,8 @@ import { checkHealth } from '../services/health.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
+import { Membership } from '../services/cluster/membership.ts';
+import { PU_ACTOR_PREFIX } from '../actors/machines/ids.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
 
@@ -110,7 +112,31 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   // The one cycle: every service sends the host events, and the host runs the services' effects. The host is built
   // first with an empty effects table, filled below once the services exist; it runs no effect before start().
   const effects: EffectHandlers = {};
-  const host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
+  // This node's membership of the cluster (docs/cluster.md): the host writes under its lease, from the moment it joins.
+  const membership: Membership = new Membership(
+    {
+      db,
+      log: moduleLog('cluster', log),
+      adopt: (horizonMs, outboxAgeMs) => host.adopt(horizonMs, outboxAgeMs),
+      load: () => ({ pus: vd.size, streams: live.figures().streams, uploads: recording.vr.uploadsInFlight }),
+    },
+    {
+      declaredDead: () => {
+        vd.closeAll(CLOSE_GOING_AWAY, 'this node lost its cluster membership: ask Vs again');
+        host.reset();
+      },
+    },
+  );
+  const host = new ActorHost({
+    db,
+    machines: MACHINES,
+    effects,
+    log: moduleLog('host', log),
+    metrics: metrics.commit,
+    owner: membership,
+    // A pu actor taken over by another node (its device logged in there): this node's socket of it is stale.
+    onFenced: (id) => id.startsWith(PU_ACTOR_PREFIX) && vd.close(id.slice(PU_ACTOR_PREFIX.length), CLOSE_DROPPED, 'device served by another node'),
+  });
   const auth = new DeviceAuth({ db, host, log, rateLog }, key);
   const feed = new EventFeed({ db, host, log });
   const stored = recordUpload({ db, feed });
@@ -121,9 +147,6 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl });
   Object.assign(effects, platformEffects({ rpc, vd, live, recording }, moduleLog('host', log)));
-  const armed = await host.start();
-  recording.start();
-  await live.start();
   const services: AppServices = {
     log,
     rateLog,
@@ -132,7 +155,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     publicHost: cfg.publicHost,
     baseUrl,
     host,
-    health: () => checkHealth({ db, log }),
+    health: () => checkHealth({ db, log, membership }),
     metrics,
     vd,
     auth,
@@ -149,6 +172,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     feed,
   };
   const app = buildApp(services);
+  // Listening first (HTTP_PORT may be 0, and the node's address is part of its membership); until the node has
+  // joined and its host started, every request is answered 503 with a Retry-After.
+  let ready = false;
   const server = Bun.serve<SocketData>({
     hostname: HTTP_BIND_ADDRESS,
     port: cfg.httpPort,
@@ -157,11 +183,20 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
     // Bun refuses (413) any body larger than the largest the platform takes (routes limit each kind tighter).
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
-    fetch: (req, srv) => app.fetch(req, srv),
+    fetch: (req, srv) => (ready ? app.fetch(req, srv) : Response.json({ info: 'starting: retry shortly' }, { status: 503, headers: { 'Retry-After': '1' } })),
     websocket: websocketAdapter(moduleLog('ws', log)),
   });
   const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   publicUrl = `https://${hostname}:${server.port}`;
+  const port = server.port ?? cfg.httpPort;
+  await live.start();
+  const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
+  await membership.join({ id: nodeId, baseUrl: publicUrl, publicHost: cfg.publicHost, httpPort: port, srtPort: live.srtPort });
+  const armed = await host.start();
+  recording.start();
+  await live.sweepStale(nodeId);
+  ready = true;
+  await membership.activate();
   const housekeeping = setInterval(() => {
     sessions.prune().catch(() => {});
     uploads.prune().catch(() => {});
@@ -193,7 +228,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     const evicted = host.evictIdle(ACTOR_IDLE_EVICT_MS);
     if (evicted > 0) log.debug({ evicted }, 'idle actors evicted');
   }, ACTOR_EVICT_INTERVAL_MS);
-  log.info({ db: db.kind, timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated }, 'platform started');
+  log.info(
+    { db: db.kind, node: nodeId, epoch: membership.epoch(), timers: armed.timers, tlsCert: tls.certPath, tlsGenerated: tls.generated },
+    'platform started',
+  );
   let stopped: Promise<void> | undefined;
   return {
     server,
@@ -215,6 +253,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         // still unwritten then was never acknowledged to anyone (answers wait for their commits).
         const flushed = await Promise.race([host.stop().then(() => true), Bun.sleep(SHUTDOWN_FLUSH_MAX_MS).then(() => false)]);
         if (!flushed) log.error({ waitedMs: SHUTDOWN_FLUSH_MAX_MS }, 'shutdown: the database did not take the pending writes in time; stopping without them');
+        // Everything written: the node leaves, and its actors are free for the others at once (else when its lease ends).
+        if (flushed) await membership.leave().catch((err) => log.warn({ err: String(err) }, 'leaving the cluster failed; the lease will run out'));
+        else membership.stopTimers();
         await recording.stop();
         await live.stop();
         server.stop(true);

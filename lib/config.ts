@@ -141,7 +141,8 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     httpPort: e.HTTP_PORT,
     srtPort: e.SRT_PORT,
     publicHost: e.PUBLIC_HOST,
-    nodeId: e.NODE_ID ?? `${e.PUBLIC_HOST}:${e.HTTP_PORT}`,
+    /** Unset: `PUBLIC_HOST:port` once the server listens (HTTP_PORT may be 0). */
+    nodeId: e.NODE_ID,
     platformKeyFile: e.PLATFORM_KEY_FILE ? resolve(e.PLATFORM_KEY_FILE) : join(dataDir, 'secret-key'),
     tlsCert: e.TLS_CERT,
     tlsKey: e.TLS_KEY,

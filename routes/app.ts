@@ -60,7 +60,7 @@ export interface AppServices {
   /** Public base URL, e.g. `https://127.0.0.1:8443` (known once the server listens). */
   baseUrl(): string;
   /** The actor host: routes hand events to actors, and read the machines' registry. */
-  host: Pick<ActorHost, 'send' | 'sendSoon' | 'registry'>;
+  host: Pick<ActorHost, 'send' | 'sendSoon' | 'registry' | 'takeOver'>;
   health(): Promise<Health>;
   metrics: Pick<Metrics, 'registry'>;
   vd: VdConnections;
@@ -106,7 +106,7 @@ export function buildApp(p: AppServices) {
   app.get('/healthz', async (c) => {
     const h = await p.health();
     if (h.ok) return c.json({ status: 'ok', db: h.db });
-    return c.json({ status: 'unavailable', db: h.db, error: 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
+    return c.json({ status: 'unavailable', db: h.db, error: h.error ?? 'database unreachable' }, 503, UNAVAILABLE_HEADERS);
   });
   app.get('/metrics', metricsGuard(p), async (c) => c.body(await p.metrics.registry.metrics(), 200, { 'Content-Type': p.metrics.registry.contentType }));
 

@@ -43,6 +43,8 @@ export function vdRoutes(p: VdRouteDeps) {
     if (!verdict.ok) return info(verdict.status, verdict.reason, verdict.retryAfterS ? { 'Retry-After': String(verdict.retryAfterS) } : {});
     const logins = p.vd.budgets.logins.of(verdict.deviceId);
     if (!logins.take()) return info(429, 'too many logins of this device: reconnect later', { 'Retry-After': String(Math.ceil(logins.waitMs() / 1000)) });
+    // In a cluster the device's actors follow its connection (docs/cluster.md): this node takes them over first.
+    await p.host.takeOver(verdict.deviceId);
     const login: Login = {
       deviceId: verdict.deviceId,
       macId: verdict.macId,

@@ -15,21 +15,27 @@ export interface Health {
   ok: boolean;
   /** Which database the process runs on. */
   db: Db['kind'];
+  /** Why not ok, when it is not. */
+  error?: string;
 }
 
 /** What the health check uses. */
 export interface HealthDeps {
   db: Pick<Db, 'rows' | 'kind'>;
   log: Logger;
+  /** The node's membership (services/cluster/membership.ts): a node without its lease is not healthy. */
+  membership?: { health(): { ok: boolean; reason?: string } };
 }
 
 /** Check the database; an unreachable one is logged and reported, never thrown. */
-export async function checkHealth({ db, log }: HealthDeps): Promise<Health> {
+export async function checkHealth({ db, log, membership }: HealthDeps): Promise<Health> {
   try {
     await withinMs(db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
-    return { ok: true, db: db.kind };
   } catch (err) {
     log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
-    return { ok: false, db: db.kind };
+    return { ok: false, db: db.kind, error: 'database unreachable' };
   }
+  const m = membership?.health();
+  if (m && !m.ok) return { ok: false, db: db.kind, error: m.reason ?? 'not a member of the cluster' };
+  return { ok: true, db: db.kind };
 }

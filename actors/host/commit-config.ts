@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Clock } from './timer-queue.ts';
 import type { Written } from './types.ts';
 import type { PendingWrite } from './pending-write.ts';
+import type { OwnerLease } from './ownership.ts';
 
 /** Default most events per commit statement (bounds statement size and commit latency). */
 export const DEFAULT_MAX_BATCH_EVENTS = 4000;
@@ -79,6 +80,9 @@ export const MAX_COMMIT_LANES_POSTGRES = 8;
 export const DEFAULT_COMMIT_LANES_POSTGRES = Math.min(MAX_COMMIT_LANES_POSTGRES, Math.max(MIN_COMMIT_LANES_POSTGRES, availableParallelism()));
 
 /** Options of the committer. */
+/** How often writes held back by a lapsed lease look again whether it holds (platform's choice: a fraction of a heartbeat). */
+export const LEASE_WAIT_POLL_MS = 250;
+
 export interface CommitterOptions {
   db: Db;
   clock: Clock;
@@ -91,4 +95,6 @@ export interface CommitterOptions {
   onRejected(w: PendingWrite, err: Error): void;
   /** Parallel lanes (1 on PGlite, whose one connection serialises everything anyway). */
   lanes?: number;
+  /** In a cluster: the node that writes, and whether its lease holds (docs/cluster.md). */
+  owner?: OwnerLease;
 }

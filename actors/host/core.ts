@@ -5,6 +5,7 @@
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Committer } from './committer.ts';
+import type { OwnerLease } from './ownership.ts';
 import type { MachineRegistry } from './registry.ts';
 import type { Clock, TimerQueue } from './timer-queue.ts';
 import type { Delivery, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
@@ -29,6 +30,8 @@ export interface HostCore {
   /** The listeners that also want unlogged (volatile) changes: a console watching one actor, not the services. */
   readonly unloggedListeners: Set<(t: Transition) => void>;
   readonly effects: EffectHandlers | undefined;
+  /** In a cluster: this node's claim to write (docs/cluster.md); absent, the host writes without ownership checks. */
+  readonly owner: OwnerLease | undefined;
   /** What effect handlers are handed as their `host`. */
   readonly api: EffectHost;
   /** Deliver a committed message to its receiver (outbox.ts). */

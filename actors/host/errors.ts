@@ -68,3 +68,14 @@ export class AlreadyDeliveredError extends Error {
     this.name = 'AlreadyDeliveredError';
   }
 }
+
+/** In a cluster, another live node owns this actor (docs/cluster.md): the request belongs there. */
+export class ActorElsewhereError extends Error {
+  constructor(
+    readonly actorId: string,
+    readonly owner: string,
+  ) {
+    super(`actor ${actorId} is owned by node ${owner}`);
+    this.name = 'ActorElsewhereError';
+  }
+}

@@ -22,6 +22,8 @@ import { apply } from './dispatch.ts';
 import { afterCommit, queueEffects, takeActions } from './effects.ts';
 import { type BeforeDeliver, Outbox } from './outbox.ts';
 import { ResidentLoader } from './rehydration.ts';
+import { adoptDue, TakeOvers } from './adoption.ts';
+import { type OwnerLease, writerOf } from './ownership.ts';
 import { newResident, touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
 import type { ActorEvent, ActorView, DispatchResult, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
@@ -36,6 +38,7 @@ export { ACTOR_SEND, ActorSendParams, actorSendAction, tell } from './tell.ts';
 export type { Delivery } from './core.ts';
 export { TIMER_LOAD_RETRY_MS } from './timers.ts';
 export { viewOfRow } from './views.ts';
+export type { OwnerLease } from './ownership.ts';
 
 /** Longest the host applies deferred events ({@link ActorHost.sendSoon}) before the event loop serves others. */
 export const DEFERRED_SLICE_MS = 5;
@@ -56,6 +59,10 @@ export interface HostOptions {
   commitLanes?: number;
   /** Called before each message to an actor is delivered, after its commit (a test's crash point). */
   beforeDeliver?: BeforeDeliver;
+  /** In a cluster: this node's claim to write (docs/cluster.md). Absent: one host, no ownership checks. */
+  owner?: OwnerLease;
+  /** An actor's write was refused and its resident dropped (another node took it over, say). */
+  onFenced?: (actorId: string, err: Error) => void;
 }
 
 /** Creates, rehydrates and advances durable actors. */
@@ -70,6 +77,7 @@ export class ActorHost implements EffectHost {
   private queue: TimerQueue;
   private committer: Committer;
   private loader: ResidentLoader;
+  private takeOvers: TakeOvers;
   private outbox: Outbox;
   /** What the host's modules share (see core.ts). */
   private core: HostCore;
@@ -92,6 +100,7 @@ export class ActorHost implements EffectHost {
       maxBatchEvents: opts.maxBatchEvents,
       volatileFlushMs: opts.volatileFlushMs,
       lanes: opts.commitLanes,
+      owner: opts.owner,
       onCommitted: (w, written) => afterCommit(this.core, w, written),
       onRejected: (w, err) => this.fence(w.r, err),
     });
@@ -106,6 +115,7 @@ export class ActorHost implements EffectHost {
       listeners: this.listeners,
       unloggedListeners: this.unloggedListeners,
       effects: opts.effects,
+      owner: opts.owner,
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
       deliver: (d) => this.outbox.deliver(d),
@@ -113,6 +123,7 @@ export class ActorHost implements EffectHost {
       isStopping: () => this.stopping,
     };
     this.loader = new ResidentLoader(this.core);
+    this.takeOvers = new TakeOvers(this.core);
     this.outbox = new Outbox(this.core, opts.beforeDeliver);
   }
 
@@ -126,10 +137,34 @@ export class ActorHost implements EffectHost {
    * deliver the messages between actors that a crash left undelivered.
    */
   async start(): Promise<{ timers: number; messages: number }> {
-    const index = await loadTimerIndex(this.opts.db);
+    const index = await loadTimerIndex(this.opts.db, this.opts.owner && writerOf(this.opts.owner));
     for (const t of index) this.queue.push({ due: t.due, actorId: t.id, timerId: null, gen: 0 });
     const messages = await this.outbox.redeliver();
     return { timers: index.length, messages };
+  }
+
+  /** Take over every actor of these devices: they logged in to this node (docs/cluster.md). */
+  takeOver(deviceId: string): Promise<void> {
+    return this.takeOvers.add(deviceId);
+  }
+
+  /**
+   * Adopt dead nodes' actors whose timers fall due within `horizonMs`, and deliver the messages
+   * waiting for actors this node now owns (those older than `outboxAgeMs`: newer ones are in flight).
+   */
+  async adopt(horizonMs: number, outboxAgeMs: number): Promise<{ actors: number; messages: number }> {
+    const actors = await adoptDue(this.core, horizonMs);
+    const messages = this.opts.owner?.writable() ? await this.outbox.redeliver(outboxAgeMs) : 0;
+    return { actors, messages };
+  }
+
+  /**
+   * Forget every resident (this node was declared dead: what it held belongs to others now). Writes
+   * still pending are refused by the store; queued timers load their actor again, which claims it
+   * under the new epoch if nobody else did, or skips it.
+   */
+  reset(): void {
+    this.residents.clear();
   }
 
   /** Stop timers, write everything pending, refuse new work. */
@@ -340,6 +375,7 @@ export class ActorHost implements EffectHost {
   /** A write for this actor was refused (stale writer, or data the store rejects): drop it from memory. */
   private fence(r: Resident, err: Error): void {
     if (this.residents.get(r.id) === r) this.residents.delete(r.id);
+    this.opts.onFenced?.(r.id, err);
     // A duplicate message is expected after a crash (at-least-once delivery): not an error.
     if (err instanceof AlreadyDeliveredError)
       this.log.info({ actor: r.id, err: err.message }, 'duplicate message dropped; actor reloads from the store on next use');

@@ -4,6 +4,7 @@
  * halving the batch; an unavailable database is retried for as long as it takes.
  */
 import type { Resident, Written } from './types.ts';
+import { writerOf } from './ownership.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
 import { ActorExistsError, AlreadyDeliveredError, StaleWriterError, StoreRejectedError } from './errors.ts';
 import { DatabaseUnavailableError, dbErrorSummary, isTransientDatabaseError } from '../../db/errors.ts';
@@ -17,6 +18,7 @@ import {
   type CommitterOptions,
   DEFAULT_MAX_BATCH_EVENTS,
   DEFAULT_VOLATILE_FLUSH_MS,
+  LEASE_WAIT_POLL_MS,
   VOLATILE_CONTEXT_REFRESH_MS,
   VOLATILE_FLUSH_CHUNK_ROWS,
   VOLATILE_FLUSH_SPACING_MS,
@@ -277,6 +279,15 @@ export class Lane {
    */
   private async write(writes: PendingWrite[], ambiguous = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      const owner = this.o.owner;
+      if (owner && !owner.writable()) {
+        // Past this node's own lease deadline (docs/cluster.md): nothing is sent until the lease holds again; the
+        // writes wait as during a database outage, and a caller's wait is bounded the same way.
+        this.failingSince ??= this.o.clock.now();
+        attempt--;
+        await new Promise((r) => setTimeout(r, LEASE_WAIT_POLL_MS));
+        continue;
+      }
       const t0 = performance.now();
       try {
         const rows: ActorRowWrite[] = [];
@@ -289,7 +300,7 @@ export class Lane {
           for (const e of w.events) events.push(e);
           if (w.outbox) for (const m of w.outbox) outbox.push(m);
         }
-        const refused = await commitBatch(this.o.db, rows, events, eventOnly, outbox);
+        const refused = await commitBatch(this.o.db, rows, events, eventOnly, outbox, owner && writerOf(owner));
         this.o.metrics?.batch(events.length, rows.length, performance.now() - t0);
         this.recovered(attempt);
         for (const w of writes) {

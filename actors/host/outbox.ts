@@ -16,9 +16,10 @@
 import { isDatabaseUnavailable } from '../../db/errors.ts';
 import type { Delivery, HostCore } from './core.ts';
 import { apply } from './dispatch.ts';
-import { ActorExistsError, ActorNotFoundError, AlreadyDeliveredError } from './errors.ts';
+import { ActorElsewhereError, ActorExistsError, ActorNotFoundError, AlreadyDeliveredError } from './errors.ts';
 import type { ActorSpawn } from './tell.ts';
 import { deleteOutboxRow, loadOutbox } from './store.ts';
+import { writerOf } from './ownership.ts';
 import type { Resident } from './types.ts';
 
 /** When a message's receiver cannot be loaded because the database is unavailable, it is tried again after this (platform's choice, as for timers). */
@@ -31,6 +32,8 @@ export type BeforeDeliver = (d: Delivery) => void;
 export class Outbox {
   /** Keys being delivered by this host (from delivery until the receiver's commit): a redelivery skips them. */
   private inFlight = new Set<string>();
+  /** Keys this host cannot deliver (their receiver's machine version is gone): left for a start that can. */
+  private parked = new Set<string>();
 
   constructor(
     private core: HostCore,
@@ -52,8 +55,8 @@ export class Outbox {
   }
 
   /** Redeliver every message still in the outbox (at start: what a crash left between a commit and its delivery). */
-  async redeliver(): Promise<number> {
-    const rows = await loadOutbox(this.core.db);
+  async redeliver(olderThanMs = 0): Promise<number> {
+    const rows = (await loadOutbox(this.core.db, this.core.owner && writerOf(this.core.owner), olderThanMs)).filter((m) => !this.parked.has(m.key));
     for (const m of rows) this.deliver({ key: m.key, from: m.sender_id, to: m.receiver_id, event: m.event, ...(m.spawn ? { create: m.spawn } : {}) });
     return rows.length;
   }
@@ -87,11 +90,14 @@ export class Outbox {
       this.core.log.warn({ actor: d.to, from: d.from, message: d.key, event: d.event.type }, 'message to an actor that does not exist; dropped');
       return this.drop(d);
     }
+    // Another live node owns the receiver: the row stays, and that node delivers it (docs/cluster.md).
+    if (err instanceof ActorElsewhereError) return;
     if (isDatabaseUnavailable(err)) {
       this.core.clock.setTimeout(() => this.deliver(d), DELIVERY_RETRY_MS);
       return;
     }
-    // Its machine version is gone, say: the row stays for a start that has it.
+    // Its machine version is gone, say: the row stays for a start that has it (not for this host's orphan rounds).
+    this.parked.add(d.key);
     this.core.log.error({ actor: d.to, message: d.key, err: err.message }, 'message not delivered; it stays in the outbox');
   }
 

@@ -4,7 +4,8 @@
  * waiting for the same actor share its load.
  */
 import type { HostCore, ResidentJob } from './core.ts';
-import { ActorNotFoundError } from './errors.ts';
+import { ActorElsewhereError, ActorNotFoundError } from './errors.ts';
+import { claimActors, writerOf } from './ownership.ts';
 import type { MachineDef } from './registry.ts';
 import { residentOfRow } from './resident.ts';
 import { loadActorRows, type ActorRow } from './store.ts';
@@ -53,18 +54,36 @@ export class ResidentLoader {
       if (!(res instanceof Error)) this.core.residents.set(id, res);
       for (const j of jobs) j(res);
     };
-    loadActorRows(this.core.db, ids).then(
-      (rows) => {
+    this.fetch(ids).then(
+      ({ rows, elsewhere }) => {
         const byId = new Map(rows.map((row) => [row.id, row] as const));
         for (const id of ids) {
           const row = byId.get(id);
-          settle(id, row ? this.rehydrate(row) : new ActorNotFoundError(id));
+          const owner = elsewhere.get(id);
+          settle(id, row ? this.rehydrate(row) : owner !== undefined ? new ActorElsewhereError(id, owner) : new ActorNotFoundError(id));
         }
       },
       (err) => {
         for (const id of ids) settle(id, err instanceof Error ? err : new Error(String(err)));
       },
     );
+  }
+
+  /**
+   * The rows of `ids`. In a cluster only those this node owns: one it does not is claimed when no live node owns
+   * it (and read again, now that nobody else can write it), else named with its owner.
+   */
+  private async fetch(ids: string[]): Promise<{ rows: ActorRow[]; elsewhere: Map<string, string> }> {
+    const rows = await loadActorRows(this.core.db, ids);
+    const owner = this.core.owner;
+    if (!owner) return { rows, elsewhere: new Map() };
+    const w = writerOf(owner);
+    const mine = rows.filter((r) => r.owner_node === w.node && r.owner_epoch === w.epoch);
+    const others = rows.filter((r) => !(r.owner_node === w.node && r.owner_epoch === w.epoch)).map((r) => r.id);
+    if (others.length === 0) return { rows: mine, elsewhere: new Map() };
+    const { claimed, elsewhere } = await claimActors(this.core.db, w, others);
+    const reread = claimed.size > 0 ? await loadActorRows(this.core.db, [...claimed]) : [];
+    return { rows: [...mine, ...reread], elsewhere };
   }
 
   /** The resident of a stored row, its timers armed; an error when its machine version is gone. */

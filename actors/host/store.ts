@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { ContextChanges } from './diff.ts';
 import { applyChanges } from './diff.ts';
+import { ownedOrClaimable, type WriterIdentity } from './ownership.ts';
 
 /** A pending delayed event as persisted in `actors.timers`. */
 export interface PersistedTimer {
@@ -70,18 +71,25 @@ export interface OutboxRowWrite {
 
 /**
  * The group-commit statement ($1 actor rows, $2 event rows, $3 ids appending events only, $4
- * outbox rows), prepared once per connection. Its parts are one statement, so one transaction: a
- * sender's messages are stored with its event, and a receiver's event deletes the message it applies.
+ * outbox rows; in a cluster $5 this node and $6 its epoch, else null), prepared once per
+ * connection. Its parts are one statement, so one transaction: a sender's messages are stored
+ * with its event, and a receiver's event deletes the message it applies. In a cluster the write
+ * itself is fenced (docs/cluster.md): rows are written only where they still name this node and
+ * epoch, and only while this node's lease holds by the database's clock; a row that appends
+ * events only is locked `FOR SHARE`, so an adoption (an UPDATE of its owner) waits for it or
+ * excludes it.
  */
 const COMMIT_SQL = `
   WITH a AS MATERIALIZED (SELECT * FROM h627_actor_rows($1::text::json)),
+  lease AS MATERIALIZED (SELECT $5::text IS NULL OR EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $5::text
+    AND n.epoch = $6::bigint AND n.state IN ('joining', 'active', 'draining') AND n.lease_until > now()) AS ok),
   ins AS (
     INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
-      history_value, timers, next_timer_at, device_id, parent_id, created_at, updated_at)
+      history_value, timers, next_timer_at, device_id, parent_id, owner_node, owner_epoch, created_at, updated_at)
     SELECT id, type, machine_id, machine_version, seq, status, state_key, value, context, seq, history_value,
-      timers, to_timestamp(next_timer_at::float8 / 1000), device_id, parent_id,
+      timers, to_timestamp(next_timer_at::float8 / 1000), device_id, parent_id, $5::text, $6::bigint,
       to_timestamp(at::float8 / 1000), to_timestamp(at::float8 / 1000)
-    FROM a WHERE base_seq IS NULL
+    FROM a WHERE base_seq IS NULL AND (SELECT ok FROM lease)
     ON CONFLICT (id) DO NOTHING
     RETURNING id
   ),
@@ -92,13 +100,21 @@ const COMMIT_SQL = `
       history_value = a.history_value, timers = a.timers,
       next_timer_at = to_timestamp(a.next_timer_at::float8 / 1000), updated_at = to_timestamp(a.at::float8 / 1000)
     FROM a WHERE a.base_seq IS NOT NULL AND t.id = a.id AND t.seq = a.base_seq
+      AND ($5::text IS NULL OR (t.owner_node = $5::text AND t.owner_epoch = $6::bigint AND (SELECT ok FROM lease)))
     RETURNING t.id
   ),
-  ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd
-    UNION ALL SELECT value AS id FROM json_array_elements_text($3::text::json)),
+  owned AS (
+    SELECT t.id FROM actors t WHERE $5::text IS NOT NULL AND t.id IN (SELECT value FROM json_array_elements_text($3::text::json))
+      AND t.owner_node = $5::text AND t.owner_epoch = $6::bigint AND (SELECT ok FROM lease)
+    FOR SHARE
+  ),
+  eo AS (SELECT value AS id FROM json_array_elements_text($3::text::json) WHERE $5::text IS NULL
+    UNION ALL SELECT id FROM owned),
+  ok AS (SELECT id FROM ins UNION ALL SELECT id FROM upd UNION ALL SELECT id FROM eo),
   ev AS (
-    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context, delivery_key)
-    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context, e.delivery_key
+    INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes, context, delivery_key, writer)
+    SELECT e.actor_id, e.seq, to_timestamp(e.at::float8 / 1000), e.machine_version, e.event, e.value, e.changes, e.context,
+      e.delivery_key, CASE WHEN $5::text IS NULL THEN NULL ELSE $5::text || '#' || $6::bigint END
     FROM json_to_recordset($2::text::json) AS e(actor_id text, seq bigint, at bigint, machine_version int,
       event json, value json, changes json, context json, delivery_key text)
     WHERE e.actor_id IN (SELECT id FROM ok)
@@ -116,25 +132,36 @@ const COMMIT_SQL = `
     WHERE m.sender_id IN (SELECT id FROM ok)
     RETURNING 1
   )
-  SELECT a.id FROM a WHERE a.id NOT IN (SELECT id FROM ins UNION ALL SELECT id FROM upd)`;
+  SELECT a.id FROM a WHERE a.id NOT IN (SELECT id FROM ins UNION ALL SELECT id FROM upd)
+  UNION ALL SELECT value FROM json_array_elements_text($3::text::json) WHERE value NOT IN (SELECT id FROM eo)`;
 
 /**
  * Write one batch in one statement: insert new actor rows, update existing rows whose seq still
  * matches, and append the events of exactly those actors plus of `eventOnly` actors (whose row
  * needs no update this time). Returns the ids whose row was not written: each lost a race (another
- * writer, or it already existed). Only refusals come back, so a batch of thousands of actors
+ * writer, or it already existed), or, in a cluster, is no longer this writer's (another node owns
+ * it, or this node's lease ended). Only refusals come back, so a batch of thousands of actors
  * returns no rows in the usual case. The log itself fences writers: `(actor_id, seq)`
  * is the primary key, so a stale writer's event fails the statement (SQLSTATE 23505), never
  * interleaves; the caller then isolates that actor and keeps the rest of the batch. `events` are
  * the event rows already serialised ({@link EventRowWrite} as JSON, one string each).
  */
-export async function commitBatch(db: Db, actors: ActorRowWrite[], events: string[], eventOnly: string[], outbox: string[] = []): Promise<Set<string>> {
+export async function commitBatch(
+  db: Db,
+  actors: ActorRowWrite[],
+  events: string[],
+  eventOnly: string[],
+  outbox: string[] = [],
+  writer?: WriterIdentity,
+): Promise<Set<string>> {
   // Separate parameters, each parsed once: a json value is re-parsed by every operator applied to it.
   const rows = await db.prepared<{ id: string }>(COMMIT_SQL, [
     JSON.stringify(actors),
     `[${events.join(',')}]`,
     JSON.stringify(eventOnly),
     `[${outbox.join(',')}]`,
+    writer?.node ?? null,
+    writer?.epoch ?? null,
   ]);
   return new Set(rows.map((r) => r.id));
 }
@@ -152,10 +179,13 @@ export interface OutboxRow {
  * The messages still to deliver, in the order they were sent. A message its receiver already logged
  * is deleted first (the receiver's commit deletes it, so only a write outside the host leaves one).
  */
-export async function loadOutbox(db: Db): Promise<OutboxRow[]> {
+export async function loadOutbox(db: Db, w?: WriterIdentity, olderThanMs = 0): Promise<OutboxRow[]> {
   await db.rows(sql`DELETE FROM actor_outbox o USING actor_events e WHERE e.actor_id = o.receiver_id AND e.delivery_key = o.key`);
-  return db.rows<OutboxRow>(sql`SELECT key, sender_id, receiver_id, event, spawn FROM actor_outbox
-    ORDER BY created_at, sender_id, sender_seq, position`);
+  // In a cluster: the messages to actors this node owns or may claim (one to an actor not made yet, to whoever looks).
+  return db.rows<OutboxRow>(sql`SELECT o.key, o.sender_id, o.receiver_id, o.event, o.spawn FROM actor_outbox o
+    LEFT JOIN actors a ON a.id = o.receiver_id
+    WHERE (a.id IS NULL OR ${ownedOrClaimable(w)}) AND o.created_at < now() - make_interval(secs => ${olderThanMs / 1000})
+    ORDER BY o.created_at, o.sender_id, o.sender_seq, o.position`);
 }
 
 /** Delete a message that will never be applied (its receiver ignored it, or does not exist). */
@@ -181,12 +211,15 @@ export interface ActorRow {
   timers: PersistedTimer[];
   device_id: string | null;
   parent_id: string | null;
+  /** The node and epoch that own it (docs/cluster.md), null when nobody has yet. */
+  owner_node: string | null;
+  owner_epoch: number | null;
   created_at: number;
   updated_at: number;
 }
 
 const ACTOR_COLUMNS = sql`id, seq AS row_seq, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
-  history_value, timers, device_id, parent_id,
+  history_value, timers, device_id, parent_id, owner_node, owner_epoch::float8 AS owner_epoch,
   (extract(epoch from created_at) * 1000)::float8 AS created_at,
   (extract(epoch from updated_at) * 1000)::float8 AS updated_at`;
 
@@ -238,9 +271,9 @@ async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
 }
 
 /** Actors with pending timers and their earliest due time (epoch ms): armed at start. */
-export async function loadTimerIndex(db: Db): Promise<Array<{ id: string; due: number }>> {
-  return db.rows(sql`SELECT id, (extract(epoch from next_timer_at) * 1000)::float8 AS due
-    FROM actors WHERE next_timer_at IS NOT NULL`);
+export async function loadTimerIndex(db: Db, w?: WriterIdentity): Promise<Array<{ id: string; due: number }>> {
+  return db.rows(sql`SELECT a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due
+    FROM actors a WHERE a.next_timer_at IS NOT NULL AND ${ownedOrClaimable(w)}`);
 }
 
 /** Filters of {@link listActorRows}. */

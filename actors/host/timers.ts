@@ -5,6 +5,7 @@
  * resident actor's timers and, after a start, one entry per stored actor that has any.
  */
 import { isDatabaseUnavailable } from '../../db/errors.ts';
+import { ActorElsewhereError } from './errors.ts';
 import type { HostCore } from './core.ts';
 import { touch } from './resident.ts';
 import type { PersistedTimer } from './store.ts';
@@ -49,6 +50,8 @@ export function onTimerDue(core: HostCore, e: QueueEntry, apply: ApplyTimerEvent
     if (r instanceof Error) {
       // The actor could not be loaded because the database is away: try again, not never.
       if (isDatabaseUnavailable(r)) return core.queue.push({ ...e, due: core.clock.now() + TIMER_LOAD_RETRY_MS });
+      // Another live node owns it now (the device moved): its timers fire there.
+      if (r instanceof ActorElsewhereError) return;
       core.log.error({ actor: e.actorId, err: r.message }, 'timer could not be delivered');
       return;
     }

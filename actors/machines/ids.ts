@@ -1,8 +1,11 @@
 /** Actor ids of the machines that address each other (one module, so the machines need not import each other). */
 
+/** What a pu actor's id starts with. */
+export const PU_ACTOR_PREFIX = 'pu:';
+
 /** Actor id of a device's pu actor. */
 export function puActorId(deviceId: string): string {
-  return `pu:${deviceId}`;
+  return `${PU_ACTOR_PREFIX}${deviceId}`;
 }
 
 /** Actor id of a stream. */

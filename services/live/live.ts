@@ -134,8 +134,15 @@ export class LiveService {
       });
     });
     this.p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
-    // Streams that were running when the platform stopped cannot resume: their secrets are gone.
-    const stale = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'`);
+  }
+
+  /**
+   * Streams this node ran when it stopped cannot resume: their secrets are gone. Told so once the
+   * node has joined (docs/cluster.md): those its previous runs owned, or nobody; another node's are its own.
+   */
+  async sweepStale(nodeId: string): Promise<void> {
+    const stale = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
+      AND (owner_node IS NULL OR owner_node = ${nodeId})`);
     for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });
   }
 

@@ -53,6 +53,11 @@ export class VrService {
   /** Each session's Vr request budget. */
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
+  /** Uploads streaming now (a node's load, docs/cluster.md). */
+  get uploadsInFlight(): number {
+    return this.uploading.size;
+  }
+
   constructor(
     private p: Pick<RecordingDeps, 'db' | 'host' | 'key' | 'baseUrl'>,
     private rec: RecordingService,

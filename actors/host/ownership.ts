@@ -1,0 +1,102 @@
+/**
+ * Ownership in a cluster (docs/cluster.md): each actor row names the node and membership epoch
+ * that may advance it. The host claims what it loads, takes a device's actors over when the device
+ * logs in here, and adopts the actors of dead nodes whose timers fall due. Liveness is judged in
+ * SQL by the database's clock, never by comparing nodes' clocks.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+
+/** Who writes: this node and its membership epoch (docs/cluster.md); absent for a host outside a cluster. */
+export interface WriterIdentity {
+  node: string;
+  epoch: number;
+}
+
+/** This node's claim to write: who it is, and whether its lease still holds by its own reckoning. */
+export interface OwnerLease {
+  readonly node: string;
+  /** The current membership epoch (a node declared dead joins again under a new one). */
+  epoch(): number;
+  /** False once the node's own lease deadline passed: the host sends no commit until it holds again. */
+  writable(): boolean;
+}
+
+/** The identity a commit writes under. */
+export function writerOf(o: OwnerLease): WriterIdentity {
+  return { node: o.node, epoch: o.epoch() };
+}
+
+/** Node states whose leases count (a `dead` or `gone` node owns nothing, whatever its lease says). */
+export const LIVE_NODE_STATES = sql`('joining', 'active', 'draining')`;
+
+/** Whether this node's own membership row is live now: no claim is made without it. */
+const selfLive = (w: WriterIdentity) => sql`EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = ${w.node}
+  AND n.epoch = ${w.epoch} AND n.state IN ${LIVE_NODE_STATES} AND n.lease_until > now())`;
+
+/** The actor (aliased `a`) is owned by no live incarnation but possibly this one. */
+const claimable = (w: WriterIdentity) => sql`(a.owner_node IS NULL OR (a.owner_node = ${w.node} AND a.owner_epoch = ${w.epoch})
+  OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
+    AND c.state IN ${LIVE_NODE_STATES} AND c.lease_until > now()))`;
+
+const notMine = (w: WriterIdentity) => sql`(a.owner_node IS DISTINCT FROM ${w.node} OR a.owner_epoch IS DISTINCT FROM ${w.epoch})`;
+
+const idList = (ids: string[]): SQL =>
+  sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+
+/**
+ * Claim the actors among `ids` that nobody live owns. Returns the ids now this writer's (claimed
+ * now) and, for each one another live node owns, that node.
+ */
+export async function claimActors(db: Db, w: WriterIdentity, ids: string[]): Promise<{ claimed: Set<string>; elsewhere: Map<string, string> }> {
+  if (ids.length === 0) return { claimed: new Set(), elsewhere: new Map() };
+  const claimed = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
+    WHERE a.id IN (${idList(ids)}) AND ${notMine(w)} AND ${claimable(w)} AND ${selfLive(w)} RETURNING a.id`);
+  const mine = new Set(claimed.map((r) => r.id));
+  const rest = ids.filter((id) => !mine.has(id));
+  const elsewhere = new Map<string, string>();
+  if (rest.length > 0) {
+    const owners = await db.rows<{ id: string; owner_node: string | null; mine: boolean }>(sql`SELECT a.id, a.owner_node,
+      NOT ${notMine(w)} AS mine FROM actors a WHERE a.id IN (${idList(rest)})`);
+    for (const o of owners) {
+      if (o.mine) mine.add(o.id);
+      else elsewhere.set(o.id, o.owner_node ?? '');
+    }
+  }
+  return { claimed: mine, elsewhere };
+}
+
+/**
+ * Take over every actor of these devices (a pu, its streams, recordings and segments), from a
+ * live owner too: the device logged in here, so its actors follow it. Returns the ids taken.
+ */
+export async function takeOverDevices(db: Db, w: WriterIdentity, deviceIds: string[]): Promise<string[]> {
+  if (deviceIds.length === 0) return [];
+  const rows = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
+    WHERE a.device_id IN (${idList(deviceIds)}) AND ${notMine(w)} AND ${selfLive(w)} RETURNING a.id`);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Adopt up to `limit` actors of dead incarnations whose next timer falls due before `horizonMs`
+ * from now (`FOR UPDATE SKIP LOCKED`: survivors adopting at once share the work). Returns each
+ * adopted actor and its timer's time, for the timer queue.
+ */
+export async function adoptDueActors(db: Db, w: WriterIdentity, horizonMs: number, limit: number): Promise<Array<{ id: string; due: number }>> {
+  return db.rows(sql`WITH pick AS (
+      SELECT a.id FROM actors a WHERE a.next_timer_at IS NOT NULL
+        AND a.next_timer_at < now() + make_interval(secs => ${horizonMs / 1000})
+        AND ${notMine(w)} AND ${claimable(w)}
+      ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM pick
+    WHERE a.id = pick.id AND ${selfLive(w)}
+    RETURNING a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due`);
+}
+
+/** The condition (on an actor aliased `a`) that this writer owns it or may claim it: what a start arms and redelivers. */
+export function ownedOrClaimable(w: WriterIdentity | undefined): SQL {
+  return w ? claimable(w) : sql`true`;
+}
