@@ -1,0 +1,122 @@
+/**
+ * One owner per actor (docs/cluster.md), at the host: two hosts on one database, each with a real
+ * membership row. A node that lost its lease (its row expired while it did not notice: a pause)
+ * commits nothing for an actor another node adopted, neither a row update, nor an append-only
+ * write, nor a new actor; the event log names one writer per epoch, in order.
+ */
+import { describe, expect, it } from 'bun:test';
+import { sql } from 'drizzle-orm';
+import { ActorElsewhereError, ActorHost, StaleWriterError } from '../../actors/host/host.ts';
+import { Membership } from '../../services/cluster/membership.ts';
+import { silentLog } from '../../lib/log.ts';
+import { useHostDb, makeHost } from '../actors/host.fixture.ts';
+import { LAMP_AUTO_OFF_MS } from '../fixtures/lamp.machine.ts';
+
+const t = useHostDb();
+
+/** A node: its membership joined (no timers: the test drives heartbeats and watches) and its host. */
+async function node(id: string) {
+  let host: ActorHost | undefined;
+  const m = new Membership(
+    { db: t.db, log: silentLog, adopt: (h, age) => host!.adopt(h, age), load: () => ({ pus: 0, streams: 0, uploads: 0 }) },
+    { declaredDead: () => host!.reset() },
+  );
+  await m.join({ id, baseUrl: `https://${id}:8443`, publicHost: id, httpPort: 8443, srtPort: 9710 });
+  const made = makeHost(t, { owner: m });
+  host = made.host;
+  return { m, ...made };
+}
+
+/** Expire a node's lease in the database, as if it had been paused past it without noticing. */
+const expire = (id: string) => t.db.rows(sql`UPDATE cluster_nodes SET lease_until = now() - interval '1 second' WHERE id = ${id}`);
+
+const writers = async (actor: string) =>
+  (await t.db.rows<{ seq: number; writer: string }>(sql`SELECT seq::int AS seq, writer FROM actor_events WHERE actor_id = ${actor} ORDER BY seq`)).map(
+    (r) => `${r.seq}:${r.writer}`,
+  );
+
+describe('one owner per actor', () => {
+  it('a live owner keeps its actors: another node is told where they are', async () => {
+    const a = await node('fa-1');
+    const b = await node('fb-1');
+    await a.host.create('lamp', 'lamp:own', { name: 'own' });
+    await expect(b.host.dispatch('lamp:own', { type: 'on' })).rejects.toBeInstanceOf(ActorElsewhereError);
+    await expect(b.host.dispatch('lamp:own', { type: 'on' })).rejects.toMatchObject({ owner: 'fa-1' });
+    await a.host.dispatch('lamp:own', { type: 'on' });
+    expect(await writers('lamp:own')).toEqual(['0:fa-1#1', '1:fa-1#1']);
+  });
+
+  it('a paused owner whose lease ran out writes nothing for the actor another node adopted', async () => {
+    const a = await node('fa-2');
+    const b = await node('fb-2');
+    await a.host.create('lamp', 'lamp:paused', { name: 'paused' });
+    await a.host.dispatch('lamp:paused', { type: 'label', text: 'a' }); // a context-only change: an append-only write next time
+    await expire('fa-2');
+    await b.m.watch(); // declares fa-2 dead
+    const [row] = await t.db.rows<{ state: string }>(sql`SELECT state FROM cluster_nodes WHERE id = 'fa-2'`);
+    expect(row!.state).toBe('dead');
+    await b.host.dispatch('lamp:paused', { type: 'on' }); // claimed on load, written as fb-2
+    // fa-2 still believes it may write (its own deadline has not passed): the statement refuses it.
+    expect(a.m.writable()).toBe(true);
+    await expect(a.host.dispatch('lamp:paused', { type: 'label', text: 'stale' })).rejects.toBeInstanceOf(StaleWriterError);
+    await expect(a.host.dispatch('lamp:paused', { type: 'off' })).rejects.toBeInstanceOf(ActorElsewhereError);
+    await expect(a.host.create('lamp', 'lamp:new-after-lease', { name: 'x' })).rejects.toThrow();
+    expect(await writers('lamp:paused')).toEqual(['0:fa-2#1', '1:fa-2#1', '2:fb-2#1']);
+    expect(await writers('lamp:new-after-lease')).toEqual([]);
+  });
+
+  it('a node declared dead learns it at its next heartbeat and joins again as a new epoch, owning nothing of before', async () => {
+    const a = await node('fa-3');
+    const b = await node('fb-3');
+    await a.host.create('lamp', 'lamp:rejoin', { name: 'r' });
+    await expire('fa-3');
+    await b.m.watch();
+    await a.m.heartbeat();
+    expect(a.m.epoch()).toBe(2);
+    await b.host.dispatch('lamp:rejoin', { type: 'on' }); // nobody live owned it: fb-3 claims it
+    expect(a.host.peek('lamp:rejoin')).toBeUndefined(); // let go when it learnt it was dead
+    await expect(a.host.dispatch('lamp:rejoin', { type: 'label', text: 'old' })).rejects.toBeInstanceOf(ActorElsewhereError);
+  });
+
+  it("adopts a dead node's actor whose timer falls due, and fires the timer there", async () => {
+    const a = await node('fa-4');
+    const b = await node('fb-4');
+    await a.host.create('lamp', 'lamp:timer', { name: 't' });
+    await a.host.dispatch('lamp:timer', { type: 'on' }); // AUTO_OFF armed, persisted in the row
+    await expire('fa-4');
+    b.clock.increment(LAMP_AUTO_OFF_MS + 1);
+    await b.m.watch(); // dead, then adopted: the load arms the timer, already due on b's clock
+    await t.quiet();
+    b.clock.increment(1);
+    await t.quiet();
+    await b.host.flush();
+    expect(b.host.peek('lamp:timer')?.value).toBe('off');
+    expect(await writers('lamp:timer')).toEqual(['0:fa-4#1', '1:fa-4#1', '2:fb-4#1']);
+  });
+
+  it("takes a device's actors over from a live owner when the device logs in elsewhere; the old owner is refused", async () => {
+    const a = await node('fa-5');
+    const b = await node('fb-5');
+    await a.host.create('lamp', 'lamp:dev-5', { name: 'd' }, { deviceId: 'dev-5' });
+    await a.host.dispatch('lamp:dev-5', { type: 'on' });
+    await b.host.takeOver('dev-5');
+    await b.host.dispatch('lamp:dev-5', { type: 'off' });
+    await expect(a.host.dispatch('lamp:dev-5', { type: 'label', text: 'late' })).rejects.toBeInstanceOf(StaleWriterError);
+    expect(await writers('lamp:dev-5')).toEqual(['0:fa-5#1', '1:fa-5#1', '2:fb-5#1']);
+  });
+
+  it('holds every write while its own lease deadline has passed, and lets them through once a heartbeat renews it', async () => {
+    const a = await node('fa-6');
+    await a.host.create('lamp', 'lamp:held', { name: 'h' });
+    let writable = false;
+    const owner = { node: a.m.node, epoch: () => a.m.epoch(), writable: () => writable };
+    const held = makeHost(t, { owner }).host;
+    let done = false;
+    const p = held.dispatch('lamp:held', { type: 'on' }).then(() => (done = true));
+    await Bun.sleep(600);
+    expect(done).toBe(false);
+    writable = true;
+    await p;
+    expect(await writers('lamp:held')).toEqual(['0:fa-6#1', '1:fa-6#1']);
+  });
+});
