@@ -19,6 +19,7 @@ import { type PuEffectHandlers, puEffects } from '../actors/machines/pu.effects.
 import { streamEffects } from '../actors/machines/stream.effects.ts';
 import { recordingEffects } from '../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../actors/machines/segment.effects.ts';
+import { nodeEffects } from '../actors/machines/node.effects.ts';
 import { countActorsByState, pruneHistory } from '../actors/host/store.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from '../services/vd/vd-connections.ts';
@@ -37,6 +38,9 @@ import { RecordingService } from '../services/recording/recording.ts';
 import { EventFeed } from '../services/console/event-feed.ts';
 import { ActorConsole } from '../services/console/actor-console.ts';
 import { checkHealth } from '../services/health.ts';
+import { Drain } from '../services/cluster/drain.ts';
+import { Nodes } from '../services/cluster/nodes.ts';
+import { Placement } from '../services/cluster/placement.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
@@ -52,6 +56,8 @@ export interface RunningPlatform {
   /** Which database the platform runs on. */
   dbKind: Db['kind'];
   stop(): Promise<void>;
+  /** Set what happens when this node is gone (drained: every device left it); until set, it is only logged. */
+  onNodeGone(callback: () => void): void;
 }
 
 /** Bind address of the HTTPS server (all interfaces; PUBLIC_HOST is only what URLs say). */
@@ -75,7 +81,10 @@ export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
  * The host's effect handlers: every machine's catalog bound to the services that run its effects
  * (each call's params checked against the catalog first).
  */
-export function platformEffects(s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService }, log: Logger): EffectHandlers {
+export function platformEffects(
+  s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
+  log: Logger,
+): EffectHandlers {
   const pu: PuEffectHandlers = {
     'vd.send': (call) => s.rpc.send(call),
     'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
@@ -85,6 +94,7 @@ export function platformEffects(s: { rpc: RpcService; vd: VdConnections; live: L
     bindEffects(streamEffects, s.live.effects(), log),
     bindEffects(recordingEffects, RecordingService.effects(s), log),
     bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
+    bindEffects(nodeEffects, s.drain.effects(), log),
   );
 }
 
@@ -120,7 +130,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl });
-  Object.assign(effects, platformEffects({ rpc, vd, live, recording }, moduleLog('host', log)));
+  // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
+  let nodeGone = () => log.warn({ node: cfg.nodeId }, 'node gone (drained), but nothing is set to stop the process');
+  const drain = new Drain({ db, log: moduleLog('cluster', log), vd, self: () => ({ id: cfg.nodeId }), onExit: () => nodeGone() });
+  Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain }, moduleLog('host', log)));
   const armed = await host.start();
   recording.start();
   await live.start();
@@ -147,6 +160,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     live,
     recording,
     feed,
+    nodes: new Nodes({ db, host }),
+    placement: new Placement({ db, nodeId: cfg.nodeId, self: () => ({ host: cfg.publicHost, port: Number(new URL(baseUrl()).port) }) }),
   };
   const app = buildApp(services);
   const server = Bun.serve<SocketData>({
@@ -201,6 +216,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     dbKind: db.kind,
+    onNodeGone: (callback) => {
+      nodeGone = callback;
+    },
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(housekeeping);
