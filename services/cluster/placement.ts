@@ -4,7 +4,8 @@
  * otherwise the less loaded of two active live nodes drawn at random ("the power of two choices":
  * nearly as even as the least loaded of all, without every node sending every device to the same
  * least loaded one between two heartbeats). A draining or dead node is never given. With no active
- * node (a single node before membership, PGlite) the answer is this node, exactly as on one node.
+ * node (PGlite, always one node, has no rows; nor has a node before membership joins) the answer is
+ * this node's, exactly as before clusters; so is it when this node is the one chosen.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
@@ -66,8 +67,6 @@ export class Placement {
    * @example const { host, port } = await placement.choose('cam-1')
    */
   async choose(deviceId: string): Promise<Where> {
-    // The embedded database is always one node: no query, the answer of one node.
-    if (this.p.db.kind === 'pglite') return this.here();
     const active = (await this.nodes()).filter((n) => n.state === 'active' && n.live);
     if (active.length === 0) return this.here();
     const owner = await this.ownerOf(deviceId);
@@ -122,7 +121,7 @@ export class Placement {
              coalesce((load->>'pus')::float8, 0) AS "pus",
              (extract(epoch FROM heartbeat_at) * 1000)::float8 AS "heartbeatAt",
              lease_until > now() AS "live"
-      FROM cluster_nodes`);
+      FROM cluster_nodes ORDER BY id`);
     const next = new Map<string, { heartbeatAt: number; count: number }>();
     for (const n of rows) {
       const before = this.sent.get(n.id);
