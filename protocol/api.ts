@@ -148,39 +148,3 @@ export const LiveRequest = z.object({
 
 /** `DELETE /api/devices/:id/channels/:ch/live?stream_id=…`: stop watching. */
 export const LiveLeaveQuery = z.object({ stream_id: StreamId });
-
-/** A node's load as its heartbeat reports it (services/cluster/membership.ts); 0 for what it has not reported. */
-export const NodeLoad = z.object({
-  /** PUs connected to it. */
-  pus: z.number(),
-  /** Live streams it relays. */
-  streams: z.number(),
-  /** Uploads (segments, pictures, logs) it is receiving. */
-  uploads: z.number(),
-  /** Its CPU use, 0–1 per core. */
-  cpu: z.number(),
-});
-/** A node's load. */
-export type NodeLoad = z.infer<typeof NodeLoad>;
-
-/** A cluster node as `GET /api/admin/nodes` shows it (docs/cluster.md). */
-export const NodeView = z.object({
-  id: z.string(),
-  /** Its row's membership state: joining, active, draining, gone, dead. */
-  state: z.string(),
-  /** Its node actor's state (`node:<id>`), null when it has none: the decisions, where `state` is the row Vs reads. */
-  actorState: z.string().nullable(),
-  epoch: z.number(),
-  baseUrl: z.string(),
-  publicHost: z.string(),
-  ports: z.object({ http: z.number(), srt: z.number() }),
-  load: NodeLoad,
-  /** Epoch ms. */
-  startedAt: z.number(),
-  heartbeatAt: z.number(),
-  leaseUntil: z.number(),
-  /** Its lease runs, by the database's clock. */
-  live: z.boolean(),
-});
-/** A cluster node as the admin API shows it. */
-export type NodeView = z.infer<typeof NodeView>;

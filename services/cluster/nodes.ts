@@ -8,8 +8,39 @@ import type { Db } from '../../db/client.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
 import { ActorNotFoundError } from '../../actors/host/errors.ts';
 import { nodeActorId } from '../../actors/machines/ids.ts';
-import type { NodeLoad, NodeView } from '../../protocol/api.ts';
 import { DomainError } from '../errors.ts';
+
+/** A node's load as its heartbeat reports it (services/cluster/membership.ts); 0 for what it has not reported. */
+export interface NodeLoad {
+  /** PUs connected to it. */
+  pus: number;
+  /** Live streams it relays. */
+  streams: number;
+  /** Uploads (segments, pictures, logs) it is receiving. */
+  uploads: number;
+  /** Its CPU use, 0–1 per core. */
+  cpu: number;
+}
+
+/** A cluster node as `GET /api/admin/nodes` shows it (docs/cluster.md). */
+export interface NodeView {
+  id: string;
+  /** Its row's membership state (joining, active, draining, gone, dead): what Vs reads. */
+  state: string;
+  /** Its node actor's state (`node:<id>`), null when it has none: where the decisions are. */
+  actorState: string | null;
+  epoch: number;
+  baseUrl: string;
+  publicHost: string;
+  ports: { http: number; srt: number };
+  load: NodeLoad;
+  /** Epoch ms. */
+  startedAt: number;
+  heartbeatAt: number;
+  leaseUntil: number;
+  /** Its lease runs, by the database's clock. */
+  live: boolean;
+}
 
 /** Row states of a node that will never serve again (in this incarnation): it cannot be drained. */
 const ENDED = new Set(['dead', 'gone']);
@@ -102,7 +133,7 @@ export class Nodes {
              (extract(epoch FROM n.lease_until) * 1000)::float8 AS lease_until,
              n.lease_until > now() AS live,
              a.state_key AS actor_state
-      FROM cluster_nodes n LEFT JOIN actors a ON a.id = 'node:' || n.id
+      FROM cluster_nodes n LEFT JOIN actors a ON a.id = 'node:' || n.id -- nodeActorId (actors/machines/ids.ts)
       WHERE ${id === undefined ? sql`true` : sql`n.id = ${id}`}
       ORDER BY n.id`);
   }
