@@ -109,6 +109,23 @@ describe('drain', () => {
     await r.host.stop();
   });
 
+  it('keeps draining after a restart: the batch timer is persisted with the actor', async () => {
+    await putNode(t.db, { id: 'n5' });
+    const a = await drainRig({ id: 'n5' }, 2, true);
+    await a.host.create('node', nodeActorId('n5'), { epoch: 1, baseUrl: 'https://n5:8443' });
+    await a.host.dispatch(nodeActorId('n5'), { type: 'node.drain' });
+    await a.step(DRAIN_BATCH_INTERVAL_MS / 2);
+    await a.host.stop(); // nothing in memory survives
+    const b = await drainRig({ id: 'n5' }, 2, true);
+    b.clock.set(T0 + DRAIN_BATCH_INTERVAL_MS / 2);
+    expect((await b.host.start()).timers).toBeGreaterThanOrEqual(1);
+    expect((await b.host.get(nodeActorId('n5')))?.stateKey).toBe('draining');
+    await b.step(DRAIN_BATCH_INTERVAL_MS / 2);
+    expect(reschedules(b.frames)).toBe(2);
+    expect((await b.host.get(nodeActorId('n5')))?.stateKey).toBe('gone');
+    await b.host.stop();
+  });
+
   it("runs no effect of another node's actor, nor of an earlier incarnation of its own", async () => {
     await putNode(t.db, { id: 'n3' });
     await putNode(t.db, { id: 'n4', epoch: 7 });
