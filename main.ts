@@ -57,6 +57,8 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 
 try {
   running = await startPlatform(cfg);
+  // A drained node (docs/cluster.md) stops by itself once every device left it: exit 0, so a supervisor does not restart it.
+  running.onNodeGone(() => shutdown('drained'));
   if (running.adminTokenGenerated) {
     process.stdout.write(`admin token (kept in ${cfg.adminTokenFile}): ${running.adminToken}\n`);
   }

@@ -19,6 +19,7 @@ import { type PuEffectHandlers, puEffects } from '../actors/machines/pu.effects.
 import { streamEffects } from '../actors/machines/stream.effects.ts';
 import { recordingEffects } from '../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../actors/machines/segment.effects.ts';
+import { nodeEffects } from '../actors/machines/node.effects.ts';
 import { countActorsByState, pruneHistory } from '../actors/host/store.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from '../services/vd/vd-connections.ts';
@@ -37,10 +38,14 @@ import { RecordingService } from '../services/recording/recording.ts';
 import { EventFeed } from '../services/console/event-feed.ts';
 import { ActorConsole } from '../services/console/actor-console.ts';
 import { checkHealth } from '../services/health.ts';
+import { Drain } from '../services/cluster/drain.ts';
+import { Nodes } from '../services/cluster/nodes.ts';
+import { Placement } from '../services/cluster/placement.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
 import { Membership } from '../services/cluster/membership.ts';
+import { NodeLife } from '../services/cluster/node-life.ts';
 import { PU_ACTOR_PREFIX } from '../actors/machines/ids.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
@@ -54,6 +59,8 @@ export interface RunningPlatform {
   /** Which database the platform runs on. */
   dbKind: Db['kind'];
   stop(): Promise<void>;
+  /** Set what happens when this node is gone (drained: every device left it); until set, it is only logged. */
+  onNodeGone(callback: () => void): void;
 }
 
 /** Bind address of the HTTPS server (all interfaces; PUBLIC_HOST is only what URLs say). */
@@ -77,7 +84,10 @@ export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
  * The host's effect handlers: every machine's catalog bound to the services that run its effects
  * (each call's params checked against the catalog first).
  */
-export function platformEffects(s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService }, log: Logger): EffectHandlers {
+export function platformEffects(
+  s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
+  log: Logger,
+): EffectHandlers {
   const pu: PuEffectHandlers = {
     'vd.send': (call) => s.rpc.send(call),
     'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
@@ -87,6 +97,7 @@ export function platformEffects(s: { rpc: RpcService; vd: VdConnections; live: L
     bindEffects(streamEffects, s.live.effects(), log),
     bindEffects(recordingEffects, RecordingService.effects(s), log),
     bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
+    bindEffects(nodeEffects, s.drain.effects(), log),
   );
 }
 
@@ -112,6 +123,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   // The one cycle: every service sends the host events, and the host runs the services' effects. The host is built
   // first with an empty effects table, filled below once the services exist; it runs no effect before start().
   const effects: EffectHandlers = {};
+  const life = new NodeLife({ host: () => host, log: moduleLog('cluster', log) });
   // This node's membership of the cluster (docs/cluster.md): the host writes under its lease, from the moment it joins.
   const membership: Membership = new Membership(
     {
@@ -121,6 +133,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
       load: () => ({ pus: vd.size, streams: live.figures().streams, uploads: recording.vr.uploadsInFlight }),
     },
     {
+      joined: (epoch) => life.joined(membership.node, epoch, publicUrl),
+      nodeDead: (id, epoch) => void life.dead(id, epoch),
       declaredDead: () => {
         vd.closeAll(CLOSE_GOING_AWAY, 'this node lost its cluster membership: ask Vs again');
         host.reset();
@@ -146,7 +160,16 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl });
-  Object.assign(effects, platformEffects({ rpc, vd, live, recording }, moduleLog('host', log)));
+  // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
+  let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');
+  const drain = new Drain({
+    db,
+    log: moduleLog('cluster', log),
+    vd,
+    self: () => ({ id: membership.node, epoch: membership.epoch() }),
+    onExit: () => nodeGone(),
+  });
+  Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain }, moduleLog('host', log)));
   const services: AppServices = {
     log,
     rateLog,
@@ -170,6 +193,14 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     live,
     recording,
     feed,
+    nodes: new Nodes({ db, host }),
+    placement: new Placement({
+      db,
+      get nodeId() {
+        return membership.node;
+      },
+      self: () => ({ host: cfg.publicHost, port: Number(new URL(baseUrl()).port) }),
+    }),
   };
   const app = buildApp(services);
   // Listening first (HTTP_PORT may be 0, and the node's address is part of its membership); until the node has
@@ -197,6 +228,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   await live.sweepStale(nodeId);
   ready = true;
   await membership.activate();
+  await life.started(nodeId);
   const housekeeping = setInterval(() => {
     sessions.prune().catch(() => {});
     uploads.prune().catch(() => {});
@@ -239,6 +271,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     dbKind: db.kind,
+    onNodeGone: (callback) => {
+      nodeGone = callback;
+    },
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(housekeeping);
@@ -249,6 +284,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         server.stop(false); // stop accepting; requests in flight finish
         vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
+        await life.left(membership.node);
         // Write everything pending; a database that stays away must not keep the process from stopping: what is
         // still unwritten then was never acknowledged to anyone (answers wait for their commits).
         const flushed = await Promise.race([host.stop().then(() => true), Bun.sleep(SHUTDOWN_FLUSH_MAX_MS).then(() => false)]);

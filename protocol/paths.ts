@@ -97,10 +97,17 @@ export const MachineVersionParam = text(MACHINE_VERSION_DIGITS)
 /** A console file name (`/assets/<name>`): `[name]-[hash].[ext]` as the console build writes it. */
 export const AssetName = text(NAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a console file name');
 
+/** Longest node id (NODE_ID, lib/config.ts). */
+export const NODE_ID_MAX_CHARS = 100;
+/** A cluster node's id as NODE_ID takes it: letters, digits, dots, dashes, colons, brackets (`10.0.0.1:8443`, `[::1]:8443`). */
+export const NodeId = text(NODE_ID_MAX_CHARS, 1).regex(/^[A-Za-z0-9._:\-[\]]+$/, 'expected a node id: letters, digits, dots, dashes, colons or brackets');
+
 // ── Path parameters, one object per route shape (Hono hands `param` targets an object) ──
 
 /** `/api/devices/:id`, `/api/admin/devices/:id`, `/api/devices/:id/…`. */
 export const DevicePath = z.object({ id: DeviceId });
+/** `/api/admin/nodes/:id/…`. */
+export const NodePath = z.object({ id: NodeId });
 /** `/api/devices/:id/channels/:ch/…`. */
 export const ChannelPath = z.object({ id: DeviceId, ch: ChannelParam });
 /** `/api/devices/:id/alarms/:alarmId/picture`. */

@@ -19,7 +19,10 @@ import type { ActorConsole } from '../services/console/actor-console.ts';
 import type { EventFeed } from '../services/console/event-feed.ts';
 import type { LiveService } from '../services/live/live.ts';
 import type { RecordingService } from '../services/recording/recording.ts';
+import type { Nodes } from '../services/cluster/nodes.ts';
+import type { Placement } from '../services/cluster/placement.ts';
 import { adminRoutes } from './admin.routes.ts';
+import { nodeRoutes } from './nodes.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
 import { problem, problemHandler, UNAVAILABLE_HEADERS } from './problem.ts';
@@ -80,6 +83,10 @@ export interface AppServices {
   recording: RecordingService;
   /** The consoles' live feed (`GET /api/events`). */
   feed: EventFeed;
+  /** The cluster's nodes and their drain (`/api/admin/nodes`). */
+  nodes: Pick<Nodes, 'list' | 'drain'>;
+  /** Which node Vs gives a device (services/cluster/placement.ts). */
+  placement: Pick<Placement, 'choose'>;
 }
 
 /** Build the app for a running platform. */
@@ -125,6 +132,7 @@ export function buildApp(p: AppServices) {
   // Each protected sub-app gets its own authentication, scoped to its prefix.
   const guarded = (sub: Hono<AuthEnv>) => new Hono<AuthEnv>().use(authenticate(p, resolveUser)).route('/', sub);
   api.route('/admin', guarded(adminRoutes(p)));
+  api.route('/admin/nodes', guarded(nodeRoutes(p)));
   api.route('/actors', guarded(actorRoutes(p)));
   api.route('/devices', guarded(deviceRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));

@@ -22,7 +22,7 @@ const NOT_OFFERED = { domain: '', port: 0 } as const;
 export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 
 /** The Vs endpoint. */
-export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'publicHost' | 'baseUrl'>) {
+export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement'>) {
   const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) =>
     c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }),
   );
@@ -33,13 +33,15 @@ export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'publicHost' 
     if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
     const ip = c.env?.requestIP?.(c.req.raw)?.address;
     p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
+    // The node the device is to log in to (docs/cluster.md): this one, unless a cluster spreads its devices.
+    const where = await p.placement.choose(device.id);
     const body: VsGetServerAddrResp = {
-      PassDomain: p.publicHost,
+      PassDomain: where.host,
       P2p_passDomain: NOT_OFFERED.domain,
       TurnDomain: NOT_OFFERED.domain,
       HibernationDomain: NOT_OFFERED.domain,
       PassPort: NOT_OFFERED.port, // plain WS is not offered: WSS only
-      Secure_PassPort: Number(new URL(p.baseUrl()).port),
+      Secure_PassPort: where.port,
       P2p_passPort: NOT_OFFERED.port,
       TurnPort: NOT_OFFERED.port,
       SyncTime: syncTimeFromMs(Date.now()),

@@ -46,9 +46,9 @@ export class TakeOvers {
  * Take over every actor of these devices. A resident copy of one that another node owned until
  * now may be stale (that node wrote since): it is dropped, to be loaded afresh on next use.
  */
-export async function takeOver(core: HostCore, deviceIds: string[]): Promise<number> {
+export async function takeOver(core: HostCore, deviceIds: string[], by: 'device' | 'actor' = 'device'): Promise<number> {
   if (!core.owner) return 0;
-  const taken = await takeOverDevices(core.db, writerOf(core.owner), deviceIds);
+  const taken = await takeOverDevices(core.db, writerOf(core.owner), deviceIds, by);
   for (const id of taken) {
     const r = core.residents.get(id);
     if (r && !core.committer.isPending(r)) core.residents.delete(id);

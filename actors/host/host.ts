@@ -22,7 +22,7 @@ import { apply } from './dispatch.ts';
 import { afterCommit, queueEffects, takeActions } from './effects.ts';
 import { type BeforeDeliver, Outbox } from './outbox.ts';
 import { ResidentLoader } from './rehydration.ts';
-import { adoptDue, TakeOvers } from './adoption.ts';
+import { adoptDue, takeOver, TakeOvers } from './adoption.ts';
 import { type OwnerLease, writerOf } from './ownership.ts';
 import { newResident, touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
@@ -146,6 +146,11 @@ export class ActorHost implements EffectHost {
   /** Take over every actor of these devices: they logged in to this node (docs/cluster.md). */
   takeOver(deviceId: string): Promise<void> {
     return this.takeOvers.add(deviceId);
+  }
+
+  /** Take over one actor, whoever owns it (a node's own actor, at its join). */
+  async takeOverActor(id: string): Promise<void> {
+    await takeOver(this.core, [id], 'actor');
   }
 
   /**

@@ -73,10 +73,11 @@ export async function claimActors(db: Db, w: WriterIdentity, ids: string[]): Pro
  * Take over every actor of these devices (a pu, its streams, recordings and segments), from a
  * live owner too: the device logged in here, so its actors follow it. Returns the ids taken.
  */
-export async function takeOverDevices(db: Db, w: WriterIdentity, deviceIds: string[]): Promise<string[]> {
+export async function takeOverDevices(db: Db, w: WriterIdentity, deviceIds: string[], by: 'device' | 'actor' = 'device'): Promise<string[]> {
   if (deviceIds.length === 0) return [];
+  const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
   const rows = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    WHERE a.device_id IN (${idList(deviceIds)}) AND ${notMine(w)} AND ${selfLive(w)} RETURNING a.id`);
+    WHERE ${column} IN (${idList(deviceIds)}) AND ${notMine(w)} AND ${selfLive(w)} RETURNING a.id`);
   return rows.map((r) => r.id);
 }
 

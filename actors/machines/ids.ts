@@ -17,3 +17,13 @@ export function streamActorId(streamId: string): string {
 export function streamIdOf(actorId: string): string {
   return actorId.slice('stream:'.length);
 }
+
+/** Actor id of a cluster node (docs/cluster.md): one per NODE_ID, across its incarnations (epochs). */
+export function nodeActorId(nodeId: string): string {
+  return `node:${nodeId}`;
+}
+
+/** The node id of a node actor id (the inverse of {@link nodeActorId}). */
+export function nodeIdOf(actorId: string): string {
+  return actorId.slice('node:'.length);
+}

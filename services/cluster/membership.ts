@@ -53,8 +53,8 @@ export interface MembershipHooks {
   nodeDead?(id: string, epoch: number): void;
   /** This node learnt it was declared dead: it must let go of everything (sockets, residents) before it joins again. */
   declaredDead?(): void;
-  /** This node joined (again) under `epoch`. */
-  joined?(epoch: number): void;
+  /** This node joined (again) under `epoch` (awaited before the join returns). */
+  joined?(epoch: number): Promise<void>;
 }
 
 /** What membership uses. */
@@ -125,7 +125,7 @@ export class Membership implements OwnerLease {
     this.renewedAt = t0;
     this.deadline = t0 + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
     this.deps.log.info({ node: s.id, epoch: this.current, baseUrl: s.baseUrl }, 'node joined the cluster');
-    this.hooks.joined?.(this.current);
+    await this.hooks.joined?.(this.current);
     return this.current;
   }
 

@@ -129,6 +129,11 @@ export class VdConnections {
     return this.byDevice.get(deviceId);
   }
 
+  /** Every live connection (a drain tells them to Reschedule, services/cluster/drain.ts). */
+  connections(): IterableIterator<VdConnection> {
+    return this.byDevice.values();
+  }
+
   /** Register a new login; a previous connection of the same device is closed (replaced). */
   attach(conn: VdConnection): void {
     conn.budget = this.budgets.messages.of(conn.deviceId);

@@ -11,11 +11,18 @@ import { puEffects } from '../../actors/machines/pu.effects.ts';
 import { recordingEffects } from '../../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../../actors/machines/segment.effects.ts';
 import { streamEffects } from '../../actors/machines/stream.effects.ts';
+import { nodeEffects } from '../../actors/machines/node.effects.ts';
 import { platformEffects } from '../../boot/start.ts';
 import { silentLog } from '../../lib/log.ts';
 
 /** Each machine type's catalog. */
-const CATALOGS: Record<string, EffectCatalog> = { pu: puEffects, stream: streamEffects, recording: recordingEffects, segment: segmentEffects };
+const CATALOGS: Record<string, EffectCatalog> = {
+  pu: puEffects,
+  stream: streamEffects,
+  recording: recordingEffects,
+  segment: segmentEffects,
+  node: nodeEffects,
+};
 
 /** The no-op every effect entry of `setup({ actions })` is (what `effect()` returns). */
 const DECLARED_EFFECT = effect(puEffects, 'vd.close');
@@ -86,7 +93,7 @@ describe('effect catalogs', () => {
 
   it("binds a handler in the platform's effects map for every effect of every catalog", () => {
     // The handlers reach the services only when they run; building the map needs the live service's handler table.
-    const stub = { live: { effects: () => ({}) } } as unknown as Parameters<typeof platformEffects>[0];
+    const stub = { live: { effects: () => ({}) }, drain: { effects: () => ({}) } } as unknown as Parameters<typeof platformEffects>[0];
     const bound = Object.keys(platformEffects(stub, silentLog)).sort();
     expect(bound).toEqual(
       Object.values(CATALOGS)

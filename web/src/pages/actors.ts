@@ -1,4 +1,4 @@
-/** Every actor (PU, stream, recording, segment), filterable by type, state, device and time, live. */
+/** Every actor (PU, stream, recording, segment, node), filterable by type, state, device and time, live. */
 import type { ActorView } from '../../../actors/host/host.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';

@@ -1,0 +1,14 @@
+/** `/api/admin/nodes`: the cluster's nodes, and draining one (admins only; docs/cluster.md). */
+import { Hono } from 'hono';
+import { NodePath } from '../protocol/paths.ts';
+import type { AppServices } from './app.ts';
+import { requireAdmin, type AuthEnv } from './auth.ts';
+import { validate } from './validate.ts';
+
+/** The nodes sub-app (mounted under an authenticating middleware). */
+export function nodeRoutes(p: Pick<AppServices, 'nodes'>) {
+  return new Hono<AuthEnv>()
+    .use(requireAdmin)
+    .get('/', async (c) => c.json({ nodes: await p.nodes.list() }))
+    .post('/:id/drain', validate('param', NodePath), async (c) => c.json(await p.nodes.drain(c.req.valid('param').id), 202));
+}
