@@ -37,6 +37,8 @@ import { RecordingService } from '../services/recording/recording.ts';
 import { EventFeed } from '../services/console/event-feed.ts';
 import { ActorConsole } from '../services/console/actor-console.ts';
 import { checkHealth } from '../services/health.ts';
+import { ClusterDirectory } from '../services/cluster/directory.ts';
+import { Forwarder } from '../services/cluster/forward.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
@@ -147,6 +149,14 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     live,
     recording,
     feed,
+    forward: new Forwarder({
+      db,
+      key,
+      log: moduleLog('forward', log),
+      selfNode: () => cfg.nodeId,
+      directory: new ClusterDirectory({ db }),
+      tls: { insecure: cfg.clusterTlsInsecure, ca: cfg.tlsCert ? tls.cert : undefined },
+    }),
   };
   const app = buildApp(services);
   const server = Bun.serve<SocketData>({

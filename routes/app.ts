@@ -19,6 +19,8 @@ import type { ActorConsole } from '../services/console/actor-console.ts';
 import type { EventFeed } from '../services/console/event-feed.ts';
 import type { LiveService } from '../services/live/live.ts';
 import type { RecordingService } from '../services/recording/recording.ts';
+import type { Forwarder } from '../services/cluster/forward.ts';
+import { nodeForwarding } from './forward.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
@@ -80,6 +82,8 @@ export interface AppServices {
   recording: RecordingService;
   /** The consoles' live feed (`GET /api/events`). */
   feed: EventFeed;
+  /** Node-signed requests checked, device requests sent to their owner node (docs/cluster.md); unset: one node. */
+  forward?: Pick<Forwarder, 'check' | 'deviceOf' | 'route' | 'proxy'>;
 }
 
 /** Build the app for a running platform. */
@@ -97,6 +101,8 @@ export function buildApp(p: AppServices) {
   });
   // Defence in depth: no path or query that decodes to a NUL or a lone surrogate reaches a route.
   app.use(refuseUnstorableUrl);
+  // Before the body limits: a forwarded body streams through, and its owner node limits it.
+  if (p.forward) app.use(nodeForwarding(p.forward, p.log));
 
   // Every body is limited before it is read, chunked ones included (issue #19): here at API_BODY_MAX_BYTES, except
   // the endpoints that stream with limits of their own (uploads: their grant's or segment's size; Vr: its form's).
