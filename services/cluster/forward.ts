@@ -25,6 +25,8 @@ export const FORWARD_CONNECT_TIMEOUT_MS = 1_000;
  * short against the lease (15 s), long enough that a stream of forwards costs one probe a few seconds.
  */
 export const FORWARD_REACHABLE_TTL_MS = 3_000;
+/** Response header naming the node a forwarded request was served by (for operators and tests). */
+export const SERVED_BY_HEADER = 'x-h627-served-by';
 /** Request headers that belong to one hop (RFC 9110 7.6.1) or that fetch sets itself. */
 const HOP_REQUEST_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length'];
 /** Response headers that belong to one hop. */
@@ -150,6 +152,7 @@ export class Forwarder {
       this.reachableUntil.set(route.owner.node, performance.now() + FORWARD_REACHABLE_TTL_MS);
       const out = new Headers(res.headers);
       for (const h of HOP_RESPONSE_HEADERS) out.delete(h);
+      out.set(SERVED_BY_HEADER, route.owner.node);
       return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
     } catch (err) {
       this.reachableUntil.delete(route.owner.node);
