@@ -39,6 +39,7 @@ import { ActorConsole } from '../services/console/actor-console.ts';
 import { checkHealth } from '../services/health.ts';
 import { ClusterDirectory } from '../services/cluster/directory.ts';
 import { Forwarder } from '../services/cluster/forward.ts';
+import { ClusterFeed } from '../services/cluster/cluster-feed.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
@@ -114,7 +115,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const effects: EffectHandlers = {};
   const host = new ActorHost({ db, machines: MACHINES, effects, log: moduleLog('host', log), metrics: metrics.commit });
   const auth = new DeviceAuth({ db, host, log, rateLog }, key);
-  const feed = new EventFeed({ db, host, log });
+  // The cluster (docs/cluster.md): owners of device requests, and the other nodes' transitions for the consoles.
+  const nodeTls = { insecure: cfg.clusterTlsInsecure, ca: cfg.tlsCert ? tls.cert : undefined };
+  const directory = new ClusterDirectory({ db });
+  const clusterFeed = new ClusterFeed({ directory, host, key, log: moduleLog('cluster', log), selfNode: () => cfg.nodeId, tls: nodeTls });
+  const feed = new EventFeed({ db, host, log, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
   const stored = recordUpload({ db, feed });
   const uploads: Uploads = new Uploads({ db, log, cfg, baseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
   const rpc = new RpcService({ db, host, rateLog, uploads, vd });
@@ -149,14 +154,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     live,
     recording,
     feed,
-    forward: new Forwarder({
-      db,
-      key,
-      log: moduleLog('forward', log),
-      selfNode: () => cfg.nodeId,
-      directory: new ClusterDirectory({ db }),
-      tls: { insecure: cfg.clusterTlsInsecure, ca: cfg.tlsCert ? tls.cert : undefined },
-    }),
+    forward: new Forwarder({ db, key, log: moduleLog('cluster', log), selfNode: () => cfg.nodeId, directory, tls: nodeTls }),
+    clusterFeed,
   };
   const app = buildApp(services);
   const server = Bun.serve<SocketData>({
@@ -216,6 +215,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         clearInterval(housekeeping);
         clearInterval(eviction);
         clearInterval(historyPruning);
+        clusterFeed.stop();
         metrics.stop();
         rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish

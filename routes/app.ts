@@ -20,7 +20,9 @@ import type { EventFeed } from '../services/console/event-feed.ts';
 import type { LiveService } from '../services/live/live.ts';
 import type { RecordingService } from '../services/recording/recording.ts';
 import type { Forwarder } from '../services/cluster/forward.ts';
+import type { ClusterFeed } from '../services/cluster/cluster-feed.ts';
 import { nodeForwarding } from './forward.ts';
+import { clusterRoutes } from './cluster.routes.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
 import { authenticate, metricsGuard, type AuthEnv, type TokenResolver } from './auth.ts';
@@ -84,6 +86,8 @@ export interface AppServices {
   feed: EventFeed;
   /** Node-signed requests checked, device requests sent to their owner node (docs/cluster.md); unset: one node. */
   forward?: Pick<Forwarder, 'check' | 'deviceOf' | 'route' | 'proxy'>;
+  /** This node's transitions exported to the other nodes' consoles; unset: one node. */
+  clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
 }
 
 /** Build the app for a running platform. */
@@ -124,6 +128,7 @@ export function buildApp(p: AppServices) {
   app.route('/', vrRoutes(p));
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
+  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));

@@ -10,7 +10,7 @@ import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_PLAYBACK_PATH, CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 import type { Logger } from '../lib/log.ts';
-import { clientIp, setForwardedClientIp } from './client-ip.ts';
+import { clientIp, markNodeRequest } from './client-ip.ts';
 import { problem } from './problem.ts';
 
 /**
@@ -53,7 +53,7 @@ export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'deviceOf' | 'route
     const check = fw.check(c.req.raw, url);
     if (check.kind === 'refused') return problem(c, 401, `node request refused: ${check.reason}`);
     if (check.kind === 'node') {
-      setForwardedClientIp(c, check.clientIp);
+      markNodeRequest(c, check.node, check.clientIp);
       return next(); // forwarded once: served here, whoever owns the device now
     }
     const target = c.req.method === 'OPTIONS' ? undefined : deviceTarget(url.pathname);

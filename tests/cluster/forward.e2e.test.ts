@@ -1,7 +1,7 @@
 /**
  * Two real platform processes on one PostgreSQL database (docs/cluster.md, "Any node serves any
  * request"): a device request made on node A for a device node B owns is answered by B; forged and
- * stale node signatures are refused; a dead owner is not waited for. Ownership is written straight
+ * stale node signatures are refused; a console on A sees B's transitions; a dead owner is not waited for. Ownership is written straight
  * into `cluster_nodes` and `actors` (membership is not what is under test here).
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { pgClient } from '../../db/client.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.ts';
 import { FORWARD_CONNECT_TIMEOUT_MS, SERVED_BY_HEADER } from '../../services/cluster/forward.ts';
+import { CLUSTER_FEED_REFRESH_MS } from '../../services/cluster/cluster-feed.ts';
 import { NODE_SIG_HEADER, NODE_SIGNATURE_WINDOW_MS, NODE_TIME_HEADER, signNodeRequest } from '../../services/cluster/node-auth.ts';
-import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { INSECURE, startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
 import { TEST_PG_URL } from '../helpers/db.ts';
 
 setDefaultTimeout(60_000);
@@ -67,6 +68,29 @@ describe.skipIf(!TEST_PG_URL)('forwarding between two nodes on one database', ()
     await scratch?.drop();
     rmSync(keyFile, { force: true });
   });
+
+  /** An open console feed: counts the transitions per actor. */
+  const readFeed = async (p: TestPlatform, path: string, token?: string) => {
+    const abort = new AbortController();
+    const r = await p.api(path, { signal: abort.signal, token });
+    expect(r.status).toBe(200);
+    let text = '';
+    (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of r.body!) text += dec.decode(chunk, { stream: true });
+    })().catch(() => {});
+    return {
+      transitions: (actorId: string) => text.split('\n\n').filter((f) => f.startsWith('event: transition') && f.includes(`"actorId":"${actorId}"`)).length,
+      close: () => abort.abort(),
+    };
+  };
+  const waitFor = async (ok: () => boolean, ms = 5000) => {
+    const until = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > until) throw new Error('timed out waiting');
+      await Bun.sleep(50);
+    }
+  };
 
   const servedOn = (p: TestPlatform, path: string) => p.lines.some((l) => l.includes('"msg":"http"') && l.includes(`"path":"${path}"`));
 
@@ -125,6 +149,20 @@ describe.skipIf(!TEST_PG_URL)('forwarding between two nodes on one database', ()
     const r2 = await fetch(`${b.url}${path}`, { headers: stale, ...INSECURE } as RequestInit);
     expect(r2.status).toBe(401);
     expect((await r2.json()).detail).toContain(NODE_TIME_HEADER);
+  });
+
+  it("merges B's transitions into A's console feed, once, and sends nothing back", async () => {
+    const onA = await readFeed(a, '/api/events?topic=actors&type=pu');
+    const onB = await readFeed(b, '/api/events?topic=actors&type=pu');
+    const stranger = await readFeed(a, '/api/events?topic=actors&device=CAM-FWD-3', await userToken(a, 'stranger'));
+    await Bun.sleep(CLUSTER_FEED_REFRESH_MS + 500); // A has read the live nodes and follows B (and B follows A)
+    const third = { device_id: 'CAM-FWD-3', password: 'correct horse', mac_id: 'a0:b1:c2:d3:e4:23' };
+    expect((await b.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(third) })).status).toBe(201);
+    await waitFor(() => onA.transitions('pu:CAM-FWD-3') > 0);
+    await Bun.sleep(500); // room for an echo, if there were one
+    expect(onA.transitions('pu:CAM-FWD-3')).toBe(onB.transitions('pu:CAM-FWD-3'));
+    expect(stranger.transitions('pu:CAM-FWD-3')).toBe(0); // filtered as local ones are: not the user's device
+    for (const f of [onA, onB, stranger]) f.close();
   });
 
   it('does not wait for a dead owner: A serves the request itself within the connect timeout', async () => {
