@@ -41,6 +41,9 @@ import { checkHealth } from '../services/health.ts';
 import { Drain } from '../services/cluster/drain.ts';
 import { Nodes } from '../services/cluster/nodes.ts';
 import { Placement } from '../services/cluster/placement.ts';
+import { ClusterDirectory } from '../services/cluster/directory.ts';
+import { Forwarder } from '../services/cluster/forward.ts';
+import { ClusterFeed } from '../services/cluster/cluster-feed.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
@@ -152,7 +155,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     onFenced: (id) => id.startsWith(PU_ACTOR_PREFIX) && vd.close(id.slice(PU_ACTOR_PREFIX.length), CLOSE_DROPPED, 'device served by another node'),
   });
   const auth = new DeviceAuth({ db, host, log, rateLog }, key);
-  const feed = new EventFeed({ db, host, log });
+  // The cluster (docs/cluster.md): owners of device requests, and the other nodes' transitions for the consoles.
+  const nodeTls = { insecure: cfg.clusterTlsInsecure, ca: cfg.tlsCert ? tls.cert : undefined };
+  const directory = new ClusterDirectory({ db });
+  const clusterFeed = new ClusterFeed({ directory, host, key, log: moduleLog('cluster', log), selfNode: () => membership.node, tls: nodeTls });
+  const feed = new EventFeed({ db, host, log, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
   const stored = recordUpload({ db, feed });
   const uploads: Uploads = new Uploads({ db, log, cfg, baseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
   const rpc = new RpcService({ db, host, rateLog, uploads, vd });
@@ -201,6 +208,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
       },
       self: () => ({ host: cfg.publicHost, port: Number(new URL(baseUrl()).port) }),
     }),
+    forward: new Forwarder({ db, key, log: moduleLog('cluster', log), selfNode: () => membership.node, directory, tls: nodeTls }),
+    clusterFeed,
   };
   const app = buildApp(services);
   // Listening first (HTTP_PORT may be 0, and the node's address is part of its membership); until the node has
@@ -279,6 +288,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         clearInterval(housekeeping);
         clearInterval(eviction);
         clearInterval(historyPruning);
+        clusterFeed.stop();
         metrics.stop();
         rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish

@@ -58,6 +58,8 @@ export const envSchema = (d: ConfigDefaults) =>
       .optional(),
     /** The platform key every node of a cluster shares (signed logins, Vr tokens, node-to-node calls). */
     PLATFORM_KEY_FILE: z.string().min(1, 'PLATFORM_KEY_FILE must not be empty').optional(),
+    /** `1`: node-to-node HTTPS accepts any certificate (nodes with their own self-signed ones; docs/cluster.md). */
+    CLUSTER_TLS_INSECURE: z.enum(['0', '1'], { error: 'CLUSTER_TLS_INSECURE must be 0 or 1' }).default('0'),
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
     ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -144,6 +146,7 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     /** Unset: `PUBLIC_HOST:port` once the server listens (HTTP_PORT may be 0). */
     nodeId: e.NODE_ID,
     platformKeyFile: e.PLATFORM_KEY_FILE ? resolve(e.PLATFORM_KEY_FILE) : join(dataDir, 'secret-key'),
+    clusterTlsInsecure: e.CLUSTER_TLS_INSECURE === '1',
     tlsCert: e.TLS_CERT,
     tlsKey: e.TLS_KEY,
     tlsDir: join(dataDir, 'tls'),

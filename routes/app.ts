@@ -21,6 +21,10 @@ import type { LiveService } from '../services/live/live.ts';
 import type { RecordingService } from '../services/recording/recording.ts';
 import type { Nodes } from '../services/cluster/nodes.ts';
 import type { Placement } from '../services/cluster/placement.ts';
+import type { Forwarder } from '../services/cluster/forward.ts';
+import type { ClusterFeed } from '../services/cluster/cluster-feed.ts';
+import { nodeForwarding } from './forward.ts';
+import { clusterRoutes } from './cluster.routes.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { nodeRoutes } from './nodes.routes.ts';
 import { actorRoutes } from './actors.routes.ts';
@@ -87,6 +91,10 @@ export interface AppServices {
   nodes: Pick<Nodes, 'list' | 'drain'>;
   /** Which node Vs gives a device (services/cluster/placement.ts). */
   placement: Pick<Placement, 'choose'>;
+  /** Node-signed requests checked, device requests sent to their owner node (docs/cluster.md); unset: one node. */
+  forward?: Pick<Forwarder, 'check' | 'deviceOf' | 'route' | 'proxy'>;
+  /** This node's transitions exported to the other nodes' consoles; unset: one node. */
+  clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
 }
 
 /** Build the app for a running platform. */
@@ -104,6 +112,8 @@ export function buildApp(p: AppServices) {
   });
   // Defence in depth: no path or query that decodes to a NUL or a lone surrogate reaches a route.
   app.use(refuseUnstorableUrl);
+  // Before the body limits: a forwarded body streams through, and its owner node limits it.
+  if (p.forward) app.use(nodeForwarding(p.forward, p.log));
 
   // Every body is limited before it is read, chunked ones included (issue #19): here at API_BODY_MAX_BYTES, except
   // the endpoints that stream with limits of their own (uploads: their grant's or segment's size; Vr: its form's).
@@ -125,6 +135,7 @@ export function buildApp(p: AppServices) {
   app.route('/', vrRoutes(p));
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
+  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));

@@ -16,6 +16,7 @@ import { SESSION_TTL_MS } from '../services/users/sessions.ts';
 import { buildConsole, type ConsoleBundle } from '../web/build.ts';
 import { checkCsrf, requireAdmin, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
+import { clientIp } from './client-ip.ts';
 
 /** Paths the console's client-side router owns: each serves the console page. */
 export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin'];
@@ -75,7 +76,7 @@ export function consoleSessionRoutes(p: Pick<AppServices, 'sessions'>) {
     .post('/session', validate('json', SignIn), async (c) => {
       checkCsrf(c); // a sign-in planted from another site is refused like any other cookie request
       const b = c.req.valid('json');
-      const s = await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address);
+      const s = await p.sessions.signIn(b.username, b.password, clientIp(c));
       setCookie(c, SESSION_COOKIE, s.token, {
         path: '/',
         secure: true,

@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../lib/log.ts';
 import { dbErrorSummary, DomainError, type DomainErrorKind, isDatabaseUnavailable } from '../services/errors.ts';
-import { ActorNotFoundError, HostStoppedError } from '../actors/host/errors.ts';
+import { ActorElsewhereError, ActorNotFoundError, HostStoppedError } from '../actors/host/errors.ts';
 
 /** Media type of problem responses. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -97,6 +97,8 @@ export function problemHandler(log: Logger): ErrorHandler {
     }
     if (err instanceof ActorNotFoundError) return problem(c, 404, err.message);
     if (err instanceof HostStoppedError) return problem(c, 503, err.message);
+    // The device moved to another node between the lookup and the dispatch: asked again, the request is forwarded there.
+    if (err instanceof ActorElsewhereError) return problem(c, 503, 'the device moved to another node: retry');
     if (isDatabaseUnavailable(err)) {
       log.warn({ path: c.req.path, err: dbErrorSummary(err) }, 'database unavailable');
       return problem(c, 503, DB_UNAVAILABLE_DETAIL);

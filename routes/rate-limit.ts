@@ -3,12 +3,12 @@
  * over budget the endpoint answers 429 with `Retry-After` in its own error shape.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Server } from 'bun';
 import { KeyedBuckets, type Budget } from '../lib/token-bucket.ts';
+import { clientIp } from './client-ip.ts';
 
 /** The client address of a request as Bun saw it ('unknown' without one). */
 export function clientAddress(c: Context): string {
-  return (c.env as Server<unknown> | undefined)?.requestIP?.(c.req.raw)?.address ?? 'unknown';
+  return clientIp(c) ?? 'unknown';
 }
 
 /**

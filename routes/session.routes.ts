@@ -6,6 +6,7 @@ import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
 import { authenticate, bearerOf, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
+import { clientIp } from './client-ip.ts';
 
 /** Sign-in (open) and the routes of a signed-in user. */
 export function sessionRoutes(p: Pick<AppServices, 'sessions' | 'bind' | 'adminToken'>) {
@@ -14,7 +15,7 @@ export function sessionRoutes(p: Pick<AppServices, 'sessions' | 'bind' | 'adminT
     .post('/session', validate('json', SignIn), async (c) => {
       const b = c.req.valid('json');
       // A throttled pair is told when to try again (RFC 9110 10.2.3): SignInThrottled carries Retry-After.
-      return c.json(await p.sessions.signIn(b.username, b.password, c.env?.requestIP?.(c.req.raw)?.address), 201);
+      return c.json(await p.sessions.signIn(b.username, b.password, clientIp(c)), 201);
     })
     .delete('/session', auth, async (c) => {
       await p.sessions.signOut(bearerOf(c.req.header('Authorization')) ?? '');

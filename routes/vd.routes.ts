@@ -17,6 +17,7 @@ import { ERR_BAD_INPUT, InboundError, type PuMessageName } from '../services/vd/
 import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../services/vd/vd-budget.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 import { deviceUnavailableHandler } from './problem.ts';
+import { clientIp } from './client-ip.ts';
 
 /** Malformed frames in a row after which the socket is closed. */
 export const VD_GARBAGE_LIMIT = 10;
@@ -38,7 +39,7 @@ export function vdRoutes(p: VdRouteDeps) {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return info(426, 'Vd is a WebSocket endpoint (Upgrade: websocket)');
     const q = parseVdLogin(new URL(c.req.url).searchParams);
     if (!q.ok) return info(400, q.error);
-    const ip = c.env?.requestIP?.(c.req.raw)?.address;
+    const ip = clientIp(c);
     const verdict = await p.auth.login(q.value, ip);
     if (!verdict.ok) return info(verdict.status, verdict.reason, verdict.retryAfterS ? { 'Retry-After': String(verdict.retryAfterS) } : {});
     const logins = p.vd.budgets.logins.of(verdict.deviceId);

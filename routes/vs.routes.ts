@@ -11,6 +11,7 @@ import type { AppServices } from './app.ts';
 import type { Budget } from '../lib/token-bucket.ts';
 import { perAddress } from './rate-limit.ts';
 import { deviceUnavailableHandler } from './problem.ts';
+import { clientIp } from './client-ip.ts';
 
 /** Fields of services this platform does not run (P2P, TURN, hibernation): empty host, port 0 (NOTES 4). */
 const NOT_OFFERED = { domain: '', port: 0 } as const;
@@ -31,7 +32,7 @@ export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement'>)
     if (!q.ok) return c.json({ info: q.error }, 400);
     const device = await p.devices.findByIdentity(q.value.macid);
     if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
-    const ip = c.env?.requestIP?.(c.req.raw)?.address;
+    const ip = clientIp(c);
     p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
     // The node the device is to log in to (docs/cluster.md): this one, unless a cluster spreads its devices.
     const where = await p.placement.choose(device.id);

@@ -54,11 +54,19 @@ interface Subscriber {
   sink: FeedSink;
 }
 
+/** The other nodes' transitions (services/cluster/cluster-feed.ts): followed while consoles are connected here. */
+export interface FeedUpstream {
+  start(deliver: (t: Transition, view: ActorView | undefined) => void): void;
+  stop(): void;
+}
+
 /** What the feed uses. */
 export interface EventFeedDeps {
   db: Db;
   host: Pick<ActorHost, 'peek' | 'subscribe'>;
   log: Logger;
+  /** In a cluster: the other nodes' transitions, merged into this feed and filtered as this node's own. */
+  upstream?: FeedUpstream;
 }
 
 /** Fans committed transitions out to console connections. */
@@ -79,15 +87,16 @@ export class EventFeed {
   connect(who: Principal, query: EventsQuery, sink: FeedSink): () => void {
     const sub: Subscriber = { who, query, sink };
     this.subs.add(sub);
-    this.leaveHost ??= this.p.host.subscribe((t) => {
-      // One queue for every transition, so a device row being loaded never reorders them.
-      this.chain = this.chain.then(() => this.dispatch(t)).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on a transition'));
-    });
+    if (!this.leaveHost) {
+      this.leaveHost = this.p.host.subscribe((t) => this.enqueue(t, this.p.host.peek(t.actorId)));
+      this.p.upstream?.start((t, view) => this.enqueue(t, view));
+    }
     return () => {
       this.subs.delete(sub);
       if (this.subs.size === 0 && this.leaveHost) {
         this.leaveHost();
         this.leaveHost = undefined;
+        this.p.upstream?.stop();
         this.rows.clear(); // nobody listens to ownership changes any more: the cache would go stale
       }
     };
@@ -111,6 +120,11 @@ export class EventFeed {
       .catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on an alarm picture'));
   }
 
+  /** One queue for every transition, local or another node's, so a device row being loaded never reorders them. */
+  private enqueue(t: Transition, view: ActorView | undefined): void {
+    this.chain = this.chain.then(() => this.dispatch(t, view)).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on a transition'));
+  }
+
   private row(deviceId: string): Promise<DeviceRow | null> {
     let r = this.rows.get(deviceId);
     if (!r) {
@@ -125,9 +139,8 @@ export class EventFeed {
     return r;
   }
 
-  private async dispatch(t: Transition): Promise<void> {
+  private async dispatch(t: Transition, view: ActorView | undefined): Promise<void> {
     if (this.subs.size === 0) return;
-    const view = this.p.host.peek(t.actorId);
     const deviceId = view?.deviceId ?? (typeof t.context.deviceId === 'string' ? t.context.deviceId : null);
     const parentId = view?.parentId ?? null;
     let before: DeviceRow | null = null;

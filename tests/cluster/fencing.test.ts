@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'bun:test';
 import { sql } from 'drizzle-orm';
-import { ActorElsewhereError, ActorHost, StaleWriterError } from '../../actors/host/host.ts';
+import { ActorElsewhereError, type ActorHost, StaleWriterError } from '../../actors/host/host.ts';
 import { Membership } from '../../services/cluster/membership.ts';
 import { silentLog } from '../../lib/log.ts';
 import { useHostDb, makeHost } from '../actors/host.fixture.ts';

@@ -1,0 +1,204 @@
+/**
+ * Any node serves any request (docs/cluster.md): a request addressing a device is served by the node
+ * that owns the device's pu actor. Another node proxies it there over HTTPS, body streamed, headers
+ * kept, with signed node headers (node-auth.ts) and the client's address added. A signed request is
+ * never forwarded again. An owner that does not take a connection within FORWARD_CONNECT_TIMEOUT_MS
+ * is looked up again once; if it is still the one named, or nobody live owns the device, the request
+ * is served here (claiming on load takes the actor over once its owner's lease has ended).
+ */
+import { rootCertificates } from 'node:tls';
+import { sql } from 'drizzle-orm';
+import { puActorId } from '../../actors/machines/ids.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { ActorOwner, ClusterDirectory } from './directory.ts';
+import { CLIENT_IP_HEADER, NODE_HEADER_PREFIX, signNodeRequest, verifyNodeRequest, type NodeCheck } from './node-auth.ts';
+
+/**
+ * Longest wait for a TCP connection to the owner node, ms (platform's choice): nodes share a LAN, where a connection
+ * takes well under a millisecond; a node that has not accepted within a second is dead or cut off, and the request is
+ * better served (or refused) here than left waiting.
+ */
+export const FORWARD_CONNECT_TIMEOUT_MS = 1_000;
+/**
+ * How long a node that took a connection or answered is taken as reachable without a new probe, ms (platform's choice):
+ * short against the lease (15 s), long enough that a stream of forwards costs one probe a few seconds.
+ */
+export const FORWARD_REACHABLE_TTL_MS = 3_000;
+/** Response header naming the node a forwarded request was served by (for operators and tests). */
+export const SERVED_BY_HEADER = 'x-h627-served-by';
+/** Request headers that belong to one hop (RFC 9110 7.6.1) or that fetch sets itself. */
+const HOP_REQUEST_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length'];
+/** Response headers that belong to one hop. */
+const HOP_RESPONSE_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** How node-to-node HTTPS checks the peer's certificate. */
+export interface NodeTls {
+  /**
+   * Skip the check (CLUSTER_TLS_INSECURE=1): for nodes with their own self-signed certificates. The platform-key
+   * signature still authenticates the caller; only the callee's identity goes unchecked.
+   */
+  insecure: boolean;
+  /**
+   * PEM the peers' certificates are checked against besides the system's CAs: the TLS_CERT file, when set (a
+   * certificate the nodes share, or a chain ending in the cluster's CA). Unset, only the system's CAs.
+   */
+  ca?: string;
+}
+
+/** The `tls` option of node-to-node fetches. */
+export function nodeTlsOptions(t: NodeTls): { rejectUnauthorized: false } | { ca: string[] } | undefined {
+  if (t.insecure) return { rejectUnauthorized: false };
+  return t.ca ? { ca: [...rootCertificates, t.ca] } : undefined;
+}
+
+/** What a request addresses, as far as its owner is concerned. */
+export type DeviceTarget =
+  | { kind: 'device'; deviceId: string }
+  | { kind: 'vr-channel'; token: string }
+  | { kind: 'record-session'; sessionId: string }
+  | { kind: 'upload-grant'; token: string };
+
+/** What the forwarder uses. */
+export interface ForwardDeps {
+  db: Pick<Db, 'rows'>;
+  directory: Pick<ClusterDirectory, 'ownerOfActor' | 'invalidate'>;
+  key: Buffer;
+  log: Logger;
+  /** This node's id (NODE_ID; known once the server listens when it defaults to PUBLIC_HOST:port). */
+  selfNode(): string;
+  tls: NodeTls;
+}
+
+/** Where a request goes: served here, or proxied to a live owner. */
+export type Route = { kind: 'local'; why: string } | { kind: 'remote'; owner: ActorOwner; actorId: string };
+
+/** Routes requests for devices to their owners. */
+export class Forwarder {
+  private reachableUntil = new Map<string, number>();
+  private tlsOptions: ReturnType<typeof nodeTlsOptions>;
+
+  constructor(private p: ForwardDeps) {
+    this.tlsOptions = nodeTlsOptions(p.tls);
+  }
+
+  /** The node headers of an incoming request, checked (see node-auth.ts). */
+  check(req: Request, url: URL = new URL(req.url)): NodeCheck {
+    return verifyNodeRequest(this.p.key, req.method, url.pathname + url.search, req.headers);
+  }
+
+  /** The device a target names, or undefined (an unknown token: the route answers as it always did). */
+  async deviceOf(t: DeviceTarget): Promise<string | undefined> {
+    if (t.kind === 'device') return t.deviceId;
+    // Plain reads, not the services' lookups: those load the session's actor, which would claim it for this node.
+    const q =
+      t.kind === 'vr-channel'
+        ? sql`SELECT device_id FROM recording_sessions WHERE token = ${t.token}`
+        : t.kind === 'record-session'
+          ? sql`SELECT device_id FROM recording_sessions WHERE session_id = ${t.sessionId}`
+          : sql`SELECT device_id FROM grants WHERE token = ${t.token}`;
+    const [row] = await this.p.db.rows<{ device_id: string }>(q);
+    return row?.device_id;
+  }
+
+  /** Where a request for `deviceId` is served: its pu actor's live owner if another node and reachable, else here. */
+  async route(deviceId: string): Promise<Route> {
+    const actorId = puActorId(deviceId);
+    let tried: string | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const owner = await this.p.directory.ownerOfActor(actorId);
+      if (!owner) return { kind: 'local', why: 'unowned' };
+      if (owner.node === this.p.selfNode()) return { kind: 'local', why: 'own' };
+      if (!owner.live || !owner.baseUrl) return { kind: 'local', why: `owner ${owner.node} not live` };
+      if (owner.node === tried) break; // looked up again and still the node that did not answer
+      if (await this.reachable(owner)) return { kind: 'remote', owner, actorId };
+      tried = owner.node;
+      this.p.directory.invalidate(actorId);
+    }
+    this.p.log.warn({ actor: actorId, owner: tried, timeoutMs: FORWARD_CONNECT_TIMEOUT_MS }, 'owner node unreachable: serving here');
+    return { kind: 'local', why: `owner ${tried} unreachable` };
+  }
+
+  /**
+   * Proxy `req` to the owner: same method, path, query, headers and (streamed) body, plus the signed node headers and
+   * the client's address. Resolves with the owner's answer as it is; rejects when the owner fails mid-way.
+   */
+  async proxy(req: Request, route: Extract<Route, { kind: 'remote' }>, clientIp: string | undefined): Promise<Response> {
+    const url = new URL(req.url);
+    const pathAndQuery = url.pathname + url.search;
+    const headers = new Headers();
+    for (const [name, value] of req.headers) {
+      const lower = name.toLowerCase();
+      if (HOP_REQUEST_HEADERS.includes(lower) || lower.startsWith(NODE_HEADER_PREFIX) || lower === CLIENT_IP_HEADER) continue;
+      headers.append(name, value);
+    }
+    const length = req.headers.get('content-length');
+    if (length !== null) headers.set('content-length', length);
+    for (const [name, value] of Object.entries(signNodeRequest(this.p.key, req.method, pathAndQuery, this.p.selfNode()))) headers.set(name, value);
+    if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);
+    const hasBody = req.body !== null && req.method !== 'GET' && req.method !== 'HEAD';
+    try {
+      const res = await fetch(`${route.owner.baseUrl}${pathAndQuery}`, {
+        method: req.method,
+        headers,
+        body: hasBody ? req.body : undefined,
+        duplex: hasBody ? 'half' : undefined,
+        redirect: 'manual',
+        signal: req.signal,
+        // The owner's answer passes through untouched: compressed stays compressed.
+        decompress: false,
+        tls: this.tlsOptions,
+      } as RequestInit);
+      this.reachableUntil.set(route.owner.node, performance.now() + FORWARD_REACHABLE_TTL_MS);
+      const out = new Headers(res.headers);
+      for (const h of HOP_RESPONSE_HEADERS) out.delete(h);
+      out.set(SERVED_BY_HEADER, route.owner.node);
+      return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+    } catch (err) {
+      this.reachableUntil.delete(route.owner.node);
+      this.p.directory.invalidate(route.actorId);
+      throw err;
+    }
+  }
+
+  /** Whether the owner takes a TCP connection within FORWARD_CONNECT_TIMEOUT_MS (remembered a moment when it did). */
+  private async reachable(owner: ActorOwner): Promise<boolean> {
+    if ((this.reachableUntil.get(owner.node) ?? 0) > performance.now()) return true;
+    const ok = await canConnect(owner.baseUrl, FORWARD_CONNECT_TIMEOUT_MS);
+    if (ok) this.reachableUntil.set(owner.node, performance.now() + FORWARD_REACHABLE_TTL_MS);
+    else this.reachableUntil.delete(owner.node);
+    return ok;
+  }
+}
+
+/** Whether a TCP connection to `baseUrl`'s host and port opens within `timeoutMs` (closed at once). */
+export async function canConnect(baseUrl: string, timeoutMs: number): Promise<boolean> {
+  const u = new URL(baseUrl);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const connect = Bun.connect({
+    hostname,
+    port,
+    socket: {
+      data() {},
+      open(s) {
+        s.end();
+      },
+    },
+  }).then(
+    (s) => {
+      s.end();
+      return true;
+    },
+    () => false,
+  );
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([connect, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
