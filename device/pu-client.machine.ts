@@ -65,6 +65,12 @@ export interface PuClientContext {
   failures: number;
   /** Consecutive failures since the last Vs answer (9.3.1.2). */
   failuresSinceSchedule: number;
+  /**
+   * The last Vd try found nobody at the address (refused, reset, timed out): the next try asks Vs first, without
+   * waiting for 9.3.1.2's 15 failures. A server that is gone (a cluster node that died or left) is not coming back
+   * at that address, and Vs knows where the device belongs now (docs/cluster.md). The 9.3.1.3 backoff still applies.
+   */
+  vdUnreachable: boolean;
   /** The sleep drawn for the current backoff, ms. */
   backoffMs: number;
   /** Table 9-3 `reconnect` for the next login. */
@@ -85,7 +91,7 @@ export type PuClientEvent =
   /** Re-arm a restored waiting state's timer (XState does not persist delayed events). */
   | { type: 'device.resume' }
   | { type: 'vd.open' }
-  | { type: 'vd.failed'; reason: string; retryAfterS?: number }
+  | { type: 'vd.failed'; reason: string; retryAfterS?: number; unreachable?: boolean }
   | { type: 'vd.closed'; reason: string }
   | { type: 'vd.serverInfo'; hbIntervalS?: number }
   | { type: 'vd.keepalive.ack' }
@@ -113,15 +119,15 @@ export function createPuClientMachine(random: () => number = Math.random) {
       'clock.set': (_, _params: { syncTimeMs: number; deviceNowMs: number }) => {},
       /** Injected: the camera loses power (streams stop, volatile state resets). */
       'device.powerOff': () => {},
-      'failure.note': assign(({ context }, params: { reason: string; retryAfterS?: number }) => {
+      'failure.note': assign(({ context }, params: { reason: string; retryAfterS?: number; unreachable?: boolean }) => {
         const failures = context.failures + 1;
         const backoffMs = backoffDelayMs(failures, random(), params.retryAfterS);
         const reason = `failure ${failures}: ${params.reason}; next try in ${(backoffMs / MS_PER_S).toFixed(1)} s`;
-        return { failures, failuresSinceSchedule: context.failuresSinceSchedule + 1, backoffMs, reason };
+        return { failures, failuresSinceSchedule: context.failuresSinceSchedule + 1, backoffMs, reason, vdUnreachable: params.unreachable === true };
       }),
       'schedule.apply': assign((_, params: { outcome: VsOutcome }) => {
         const vd = vdAddressOf(params.outcome.resp);
-        return { vd, failuresSinceSchedule: 0, reason: `scheduled to ${vd?.scheme}://${vd?.host}:${vd?.port}` };
+        return { vd, failuresSinceSchedule: 0, vdUnreachable: false, reason: `scheduled to ${vd?.scheme}://${vd?.host}:${vd?.port}` };
       }),
       'clock.counted': assign({ clockResets: ({ context }) => context.clockResets + 1 }),
       'hb.apply': assign(({ context }, params: { hbIntervalS?: number }) => {
@@ -129,14 +135,14 @@ export function createPuClientMachine(random: () => number = Math.random) {
         return { hbIntervalS, reason: `logged in, heartbeat every ${hbIntervalS} s` };
       }),
       'online.note': assign(({ context }) => ({ failures: 0, failuresSinceSchedule: 0, reconnect: 1 as const, logins: context.logins + 1 })),
-      'power.on': assign({ vd: null, failures: 0, failuresSinceSchedule: 0, reconnect: 0 as const, reason: 'started' }),
+      'power.on': assign({ vd: null, failures: 0, failuresSinceSchedule: 0, vdUnreachable: false, reconnect: 0 as const, reason: 'started' }),
       'reason.set': assign((_, params: { reason: string }) => ({ reason: params.reason })),
     },
     guards: {
       'clock.off': (_, params: { outcome: VsOutcome }) => clockIsOff(params.outcome),
       'schedule.unusable': (_, params: { outcome: VsOutcome }) => vdAddressOf(params.outcome.resp) === null,
       /** No signalling address yet, or more than 15 failures since the last Vs answer (9.3.1.2). */
-      'schedule.needed': ({ context }) => context.vd === null || needsReschedule(context.failuresSinceSchedule),
+      'schedule.needed': ({ context }) => context.vd === null || context.vdUnreachable || needsReschedule(context.failuresSinceSchedule),
     },
     delays: {
       'reconnect.backoff': ({ context }) => context.backoffMs,
@@ -156,6 +162,7 @@ export function createPuClientMachine(random: () => number = Math.random) {
       hbIntervalS: HB_INTERVAL_DEFAULT_S,
       failures: 0,
       failuresSinceSchedule: 0,
+      vdUnreachable: false,
       backoffMs: 0,
       reconnect: 0,
       clockResets: 0,
@@ -221,7 +228,10 @@ export function createPuClientMachine(random: () => number = Math.random) {
             on: {
               'vd.failed': {
                 target: 'backoff',
-                actions: { type: 'failure.note', params: ({ event }) => ({ reason: event.reason, retryAfterS: event.retryAfterS }) },
+                actions: {
+                  type: 'failure.note',
+                  params: ({ event }) => ({ reason: event.reason, retryAfterS: event.retryAfterS, unreachable: event.unreachable }),
+                },
               },
               'vd.closed': { target: 'backoff', actions: { type: 'failure.note', params: ({ event }) => ({ reason: event.reason }) } },
             },

@@ -40,6 +40,7 @@ export function puClientState(snapshot: Pick<PuClientSnapshot, 'matches'>): PuCl
 export function retryReason(context: PuClientContext, where: 'Vs' | 'Vd'): string {
   if (where === 'Vd') return `try ${context.failures + 1}: Vd again`;
   if (context.vd === null) return `try ${context.failures + 1}: Vs again`;
+  if (context.vdUnreachable) return `try ${context.failures + 1}: Vs again, nobody answered at the Vd address`;
   return `re-scheduling through Vs after ${context.failuresSinceSchedule} failures (9.3.1.2)`;
 }
 

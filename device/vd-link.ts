@@ -40,7 +40,8 @@ export interface VdLinkOptions {
 const BunWebSocket = WebSocket as unknown as new (url: string, options: Bun.WebSocketOptions) => WebSocket;
 
 /** A login that failed before the socket opened, as the machine hears it. */
-export type LoginFailure = { type: 'vd.failed'; reason: string; retryAfterS?: number };
+/** `unreachable`: nothing answered at the Vd address (connection refused, reset or timed out): the server is gone. */
+export type LoginFailure = { type: 'vd.failed'; reason: string; retryAfterS?: number; unreachable?: boolean };
 
 /** The `vdSocket` actor logic for `puClientMachine.provide({ actors: { vdSocket } })`. */
 export function vdSocketLogic(opts: VdLinkOptions) {
@@ -131,8 +132,8 @@ function answered(err: unknown): boolean {
 export async function loginFailure(errorMessage: string, http: DeviceHttp, loginUrl: () => string): Promise<LoginFailure> {
   const status = Number(STATUS_IN_ERROR.exec(errorMessage)?.[1] ?? 0);
   if (status === HTTP_UNAUTHORIZED) return { type: 'vd.failed', reason: 'login refused (HTTP 401)' };
-  if (status !== HTTP_TOO_MANY_REQUESTS)
-    return { type: 'vd.failed', reason: status ? `login failed (HTTP ${status})` : `connect failed (${errorMessage || 'closed'})` };
+  if (status === 0) return { type: 'vd.failed', reason: `connect failed (${errorMessage || 'closed'})`, unreachable: true };
+  if (status !== HTTP_TOO_MANY_REQUESTS) return { type: 'vd.failed', reason: `login failed (HTTP ${status})` };
   const retryAfterS = await probeRetryAfter(http, loginUrl()).catch(() => undefined);
   return {
     type: 'vd.failed',

@@ -24,6 +24,7 @@ const DEVICE_PATHS: { pattern: RegExp; target: (m: string) => DeviceTarget }[] =
   { pattern: new RegExp(`^${CS_UPLOAD_PATH}/([^/]+)/[^/]+$`), target: (sessionId) => ({ kind: 'record-session', sessionId }) },
   { pattern: new RegExp(`^${CS_PLAYBACK_PATH}/([^/]+)/[^/]+$`), target: (sessionId) => ({ kind: 'record-session', sessionId }) },
   { pattern: new RegExp(`^${UPLOAD_PATH}/([^/]+)$`), target: (token) => ({ kind: 'upload-grant', token }) },
+  { pattern: /^\/api\/admin\/nodes\/([^/]+)\/drain$/, target: (nodeId) => ({ kind: 'node', nodeId }) },
 ];
 
 /** What a path addresses, if a device (undecodable parts are left to the routes, which refuse them). */
@@ -47,7 +48,7 @@ const REPEATABLE = new Set(['GET', 'HEAD', 'DELETE']);
  * Check node signatures and forward device requests to their owners.
  * @example app.use(nodeForwarding(forwarder, log))
  */
-export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'deviceOf' | 'route' | 'proxy'>, log: Logger): MiddlewareHandler {
+export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>, log: Logger): MiddlewareHandler {
   return async (c, next) => {
     const url = new URL(c.req.url);
     const check = fw.check(c.req.raw, url);
@@ -57,18 +58,18 @@ export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'deviceOf' | 'route
       return next(); // forwarded once: served here, whoever owns the device now
     }
     const target = c.req.method === 'OPTIONS' ? undefined : deviceTarget(url.pathname);
-    const deviceId = target && (await fw.deviceOf(target));
-    if (!deviceId) return next();
+    const actorId = target && (await fw.actorOf(target));
+    if (!actorId) return next();
     const attempts = REPEATABLE.has(c.req.method) && !c.req.header('content-length') ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
-      const route = await fw.route(deviceId);
+      const route = await fw.route(actorId);
       if (route.kind === 'local') return next();
       try {
         return await fw.proxy(c.req.raw, route, clientIp(c));
       } catch (err) {
         if (c.req.raw.signal.aborted) throw err; // the client left
-        log.warn({ device: deviceId, owner: route.owner.node, attempt, err: String(err) }, 'forward to the owner node failed');
-        if (attempt >= attempts) return problem(c, 502, `the node serving device ${deviceId} (${route.owner.node}) failed to answer: ${String(err)}`);
+        log.warn({ actor: actorId, owner: route.owner.node, attempt, err: String(err) }, 'forward to the owner node failed');
+        if (attempt >= attempts) return problem(c, 502, `the node serving ${actorId} (${route.owner.node}) failed to answer: ${String(err)}`);
       }
     }
   };

@@ -8,7 +8,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { sql } from 'drizzle-orm';
-import { puActorId } from '../../actors/machines/ids.ts';
+import { nodeActorId, puActorId } from '../../actors/machines/ids.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ActorOwner, ClusterDirectory } from './directory.ts';
@@ -57,7 +57,9 @@ export type DeviceTarget =
   | { kind: 'device'; deviceId: string }
   | { kind: 'vr-channel'; token: string }
   | { kind: 'record-session'; sessionId: string }
-  | { kind: 'upload-grant'; token: string };
+  | { kind: 'upload-grant'; token: string }
+  /** A node's own actor (`/api/admin/nodes/:id/…`: its drain is its own node's to run). */
+  | { kind: 'node'; nodeId: string };
 
 /** What the forwarder uses. */
 export interface ForwardDeps {
@@ -88,7 +90,7 @@ export class Forwarder {
   }
 
   /** The device a target names, or undefined (an unknown token: the route answers as it always did). */
-  async deviceOf(t: DeviceTarget): Promise<string | undefined> {
+  async deviceOf(t: Exclude<DeviceTarget, { kind: 'node' }>): Promise<string | undefined> {
     if (t.kind === 'device') return t.deviceId;
     // Plain reads, not the services' lookups: those load the session's actor, which would claim it for this node.
     const q =
@@ -101,9 +103,15 @@ export class Forwarder {
     return row?.device_id;
   }
 
-  /** Where a request for `deviceId` is served: its pu actor's live owner if another node and reachable, else here. */
-  async route(deviceId: string): Promise<Route> {
-    const actorId = puActorId(deviceId);
+  /** The actor whose owner serves a request for this target (a device's pu actor, a node's own actor), or undefined. */
+  async actorOf(t: DeviceTarget): Promise<string | undefined> {
+    if (t.kind === 'node') return nodeActorId(t.nodeId);
+    const deviceId = await this.deviceOf(t);
+    return deviceId === undefined ? undefined : puActorId(deviceId);
+  }
+
+  /** Where a request for `actorId` is served: its live owner if another node and reachable, else here. */
+  async route(actorId: string): Promise<Route> {
     let tried: string | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       const owner = await this.p.directory.ownerOfActor(actorId);

@@ -10,6 +10,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
+import { NODE_HEARTBEAT_MS } from './membership.ts';
 
 /**
  * How long a read of `cluster_nodes` serves Vs (platform's choice): a burst of devices asking Vs
@@ -17,6 +18,11 @@ import { puActorId } from '../../actors/machines/ids.ts';
  * (the drain's first batch waits DRAIN_BATCH_INTERVAL_MS, longer than this).
  */
 export const PLACEMENT_CACHE_MS = 1_000;
+/**
+ * A node whose last heartbeat is older than this is given no device, though its lease still runs: it missed a
+ * heartbeat (two periods), so it is likely dead, and a device sent there would only fail and ask again.
+ */
+export const PLACEMENT_SILENT_MS = 2 * NODE_HEARTBEAT_MS;
 
 /** Where a device is sent: the Vs answer's `PassDomain` and `Secure_PassPort`, and the node they name. */
 export interface Where {
@@ -120,7 +126,7 @@ export class Placement {
       SELECT id, epoch::float8 AS "epoch", state, public_host AS "publicHost", http_port AS "httpPort",
              coalesce((load->>'pus')::float8, 0) AS "pus",
              (extract(epoch FROM heartbeat_at) * 1000)::float8 AS "heartbeatAt",
-             lease_until > now() AS "live"
+             lease_until > now() AND heartbeat_at > now() - make_interval(secs => ${PLACEMENT_SILENT_MS / 1000}) AS "live"
       FROM cluster_nodes ORDER BY id`);
     const next = new Map<string, { heartbeatAt: number; count: number }>();
     for (const n of rows) {

@@ -1,8 +1,8 @@
 /**
  * Two real platform processes on one PostgreSQL database (docs/cluster.md, "Any node serves any
  * request"): a device request made on node A for a device node B owns is answered by B; forged and
- * stale node signatures are refused; a console on A sees B's transitions; a dead owner is not waited for. Ownership is written straight
- * into `cluster_nodes` and `actors` (membership is not what is under test here).
+ * stale node signatures are refused; a console on A sees B's transitions; a dead owner is not waited for. The nodes are real members;
+ * which owns which device is written straight into `actors` (placement is not what is under test here).
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,17 +48,11 @@ describe.skipIf(!TEST_PG_URL)('forwarding between two nodes on one database', ()
     b = await startTestPlatform(node('node-b'));
     sql = pgClient(scratch.url, { max: 1, onnotice: () => {} });
     for (const d of [device, other]) expect((await a.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(d) })).status).toBe(201);
-    // Both nodes live for an hour; B owns the first device, A the second.
-    for (const [id, p] of [
-      ['node-a', a],
-      ['node-b', b],
-    ] as const) {
-      const u = new URL(p.url);
-      await sql`INSERT INTO cluster_nodes (id, epoch, state, base_url, public_host, http_port, srt_port, lease_until)
-        VALUES (${id}, 1, 'active', ${p.url}, ${u.hostname}, ${Number(u.port)}, 0, now() + interval '1 hour')`;
-    }
-    await sql`UPDATE actors SET owner_node = 'node-b', owner_epoch = 1 WHERE id = ${`pu:${device.device_id}`}`;
-    await sql`UPDATE actors SET owner_node = 'node-a', owner_epoch = 1 WHERE id = ${`pu:${other.device_id}`}`;
+    // Both nodes are members (their own heartbeats); B is made the owner of the first device, A of the second.
+    await sql`UPDATE actors SET owner_node = 'node-b', owner_epoch = (SELECT epoch FROM cluster_nodes WHERE id = 'node-b')
+      WHERE id = ${`pu:${device.device_id}`}`;
+    await sql`UPDATE actors SET owner_node = 'node-a', owner_epoch = (SELECT epoch FROM cluster_nodes WHERE id = 'node-a')
+      WHERE id = ${`pu:${other.device_id}`}`;
   }, 120_000);
 
   afterAll(async () => {

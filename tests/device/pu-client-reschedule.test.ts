@@ -24,6 +24,21 @@ describe('re-scheduling', () => {
     expect(h.state()).toBe('connecting');
   });
 
+  it('calls Vs again at its next try, after the backoff, when nobody answered at the Vd address (a node gone)', async () => {
+    const h = harness({ random: () => 0.5 });
+    await h.goOnline();
+    h.socket().send({ type: 'vd.closed', reason: 'socket closed (1006)' }); // failure 1: closed, try Vd again
+    await h.advance(h.actor.getSnapshot().context.backoffMs);
+    expect(h.vsCalls).toBe(1);
+    h.socket().send({ type: 'vd.failed', reason: 'connect failed (ECONNREFUSED)', unreachable: true }); // failure 2
+    const wait = h.actor.getSnapshot().context.backoffMs;
+    expect(wait).toBeGreaterThan(0); // 9.3.1.3 still paces it
+    await h.advance(wait);
+    expect(h.vsCalls).toBe(2);
+    expect(h.actor.getSnapshot().context.reason).toContain('scheduled to');
+    expect(h.actor.getSnapshot().context.vdUnreachable).toBe(false);
+  });
+
   it('keeps calling Vs while Vs fails after a re-schedule', async () => {
     const h = harness({ random: () => 0 });
     await h.goOnline();

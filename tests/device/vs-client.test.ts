@@ -68,7 +68,7 @@ describe('login failures', () => {
       reason: 'login refused (HTTP 401)',
     });
     expect(await loginFailure('Expected 101 status code: 503', http, url)).toEqual({ type: 'vd.failed', reason: 'login failed (HTTP 503)' });
-    expect(await loginFailure('Failed to connect', http, url)).toEqual({ type: 'vd.failed', reason: 'connect failed (Failed to connect)' });
+    expect(await loginFailure('Failed to connect', http, url)).toEqual({ type: 'vd.failed', reason: 'connect failed (Failed to connect)', unreachable: true });
   });
 
   it('reads Retry-After for a 429, and does without when it cannot', async () => {
