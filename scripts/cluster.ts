@@ -34,6 +34,8 @@ const MAX_PORT = 65_535;
 const EXIT_STOPPED = 0;
 const EXIT_ALL_DIED = 1;
 const EXIT_USAGE = 2;
+/** How long the script waits to reach PostgreSQL before saying it cannot, seconds. */
+const CONNECT_TIMEOUT_S = 5;
 /** Signals this soon after the first are the same Ctrl-C, delivered twice (see stop()). */
 const REPEAT_SIGNAL_WINDOW_MS = 1_000;
 /** A database name the script creates: a plain identifier, so it needs no quoting rules. */
@@ -109,7 +111,7 @@ async function ensureDatabase(url: string): Promise<void> {
   const name = decodeURIComponent(u.pathname.slice(1));
   if (!DB_NAME.test(name)) fail(`--database-url must name a database (letters, digits, _), not "${name}"`);
   u.pathname = '/postgres';
-  const admin = pgClient(u.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  const admin = pgClient(u.toString(), { max: 1, onnotice: () => {}, connect_timeout: CONNECT_TIMEOUT_S });
   try {
     const found = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
     if (found.length === 0) {

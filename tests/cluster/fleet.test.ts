@@ -11,12 +11,13 @@ const CHANNELS = 2;
  * Most memory the fleet may add to the test process, bytes. Measured: 51 MiB for 300 devices of 2 channels (about
  * 170 KiB each); four times that still catches a leak per device.
  */
-const FLEET_RSS_MAX_BYTES = 256 * 1_024 * 1_024;
+const FLEET_RSS_MAX_BYTES = 256 * 2 ** 20;
 /** How long the idle fleet's CPU is measured, ms: a full heartbeat interval (HB_INTERVAL_S, 10 s), so every device keeps alive once. */
 const IDLE_WINDOW_MS = 10_000;
 /** Most of one core the idle fleet may use in this process: measured 3 % (300 keepalives per 10 s); five times that. */
 const IDLE_CPU_MAX_SHARE = 0.15;
 const US_PER_MS = 1_000;
+const BYTES_PER_MIB = 2 ** 20;
 
 /**
  * Provisioning 300 devices (an argon2id hash each on the node: about 115 ms per device here, 35 s), a paced start (the
@@ -65,7 +66,7 @@ describe.skipIf(!TEST_PG_URL)(`a fleet of ${DEVICES} simulated devices on a test
     const cpuShare = (cpu.user + cpu.system) / US_PER_MS / IDLE_WINDOW_MS;
     const rss = process.memoryUsage().rss;
     console.log(
-      `fleet: RSS ${Math.round(rss / 2 ** 20)} MiB (${Math.round((rss - rssBefore) / 2 ** 20)} MiB over the cluster's start), idle CPU ${(cpuShare * 100).toFixed(1)} % of a core`,
+      `fleet: RSS ${Math.round(rss / BYTES_PER_MIB)} MiB (${Math.round((rss - rssBefore) / BYTES_PER_MIB)} MiB over the cluster's start), idle CPU ${(cpuShare * 100).toFixed(1)} % of a core`,
     );
     expect(rss - rssBefore).toBeLessThan(FLEET_RSS_MAX_BYTES);
     expect(cpuShare).toBeLessThan(IDLE_CPU_MAX_SHARE);

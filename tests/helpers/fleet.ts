@@ -21,6 +21,10 @@ const ONLINE_SLACK_MS = 20_000;
 const MS_PER_S = 1_000;
 /** Hex digits of the device index in a fleet MAC (16.7 M devices per fleet). */
 const MAC_INDEX_HEX_DIGITS = 6;
+/** Fleets a process tells apart in their MACs (one byte of it). */
+const FLEET_NUMBERS = 256;
+/** Devices named in waitAllOnline's error: enough to see a pattern, short enough to read. */
+const LATE_SAMPLE = 5;
 
 /** Fleets started by this process, so two fleets on one cluster never share a MAC. */
 let fleetsStarted = 0;
@@ -79,7 +83,7 @@ export async function startFleet(cluster: TestCluster, options: FleetOptions): P
   const specs = Array.from({ length: options.count }, (_, i) => {
     const id = `${prefix}-${i + 1}`;
     // 02: a locally administered address; then the fleet's number and the device's index.
-    const mac = `02${(fleetNo % 256).toString(16).padStart(2, '0')}00${i.toString(16).padStart(MAC_INDEX_HEX_DIGITS, '0')}`;
+    const mac = `02${(fleetNo % FLEET_NUMBERS).toString(16).padStart(2, '0')}00${i.toString(16).padStart(MAC_INDEX_HEX_DIGITS, '0')}`;
     return { id, mac, password: `${id}-password` };
   });
   const channelList = Array.from({ length: channels }, (_, c) => c);
@@ -123,7 +127,7 @@ export async function startFleet(cluster: TestCluster, options: FleetOptions): P
       const results = await Promise.allSettled(devices.map((d) => d.waitFor('online', timeoutMs)));
       const late = devices.filter((_, i) => results[i]!.status === 'rejected');
       if (late.length > 0) {
-        const sample = late.slice(0, 5).map((d) => `${d.id} (${d.state}: ${d.context.reason})`);
+        const sample = late.slice(0, LATE_SAMPLE).map((d) => `${d.id} (${d.state}: ${d.context.reason})`);
         throw new Error(`${late.length} of ${devices.length} devices not online after ${timeoutMs} ms: ${sample.join(', ')}`);
       }
     },
