@@ -32,6 +32,12 @@ export const PG_RECONNECT_MIN_S = 0.05;
  * waits 30): a database behind a dead network fails the queries waiting for it (503) sooner.
  */
 export const PG_CONNECT_TIMEOUT_S = 10;
+/**
+ * Key of the session advisory lock PostgreSQL migrations run under, so that the nodes of a cluster started together on
+ * a fresh database take turns (docs/cluster.md): without it two of three failed on `CREATE TABLE`. Any fixed bigint
+ * nothing else locks; this one is "h627" in ASCII.
+ */
+export const MIGRATION_LOCK_KEY = 0x68_36_32_37;
 
 /**
  * A postgres.js client for a `postgres://` URL, also in libpq's form for a Unix socket:
@@ -73,6 +79,18 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** Apply the migrations holding MIGRATION_LOCK_KEY on a connection of its own; the next node finds them applied. */
+async function migrateLocked(client: postgres.Sql, orm: Database): Promise<void> {
+  const lock = await client.reserve();
+  try {
+    await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePg(orm as never, { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {}); // a lost connection released it
+    lock.release();
+  }
+}
+
 /** Open (and migrate) the database: PostgreSQL at `url`, or PGlite in `pgliteDir`. */
 export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?: boolean }): Promise<Db> {
   let db: Db;
@@ -94,7 +112,7 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
       vacuum: async () => null,
       close: () => client.end({ timeout: 5 }),
     };
-    if (opts.migrate !== false) await migratePg(orm as never, { migrationsFolder: MIGRATIONS_DIR });
+    if (opts.migrate !== false) await migrateLocked(client, orm);
   } else {
     if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
     const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();

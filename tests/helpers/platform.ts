@@ -50,13 +50,19 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     ...env,
     DATA_DIR: dataDir,
   };
-  return spawnOn(fullEnv, async () => {
+  return spawnPlatform(fullEnv, async () => {
     rmSync(dataDir, { recursive: true, force: true });
     await pg?.drop();
   });
 }
 
-async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>): Promise<TestPlatform> {
+/**
+ * Spawn `bun main.ts` with `env` (which must name DATA_DIR; the test process's own environment is the base, without its
+ * DATABASE_URL) and wait for its ready line. `cleanup` runs after the process is killed by {@link TestPlatform.cleanup}.
+ * startTestPlatform and the cluster helper (tests/helpers/cluster.ts) both start their processes here.
+ */
+export async function spawnPlatform(env: Record<string, string>, cleanup: () => Promise<void> = async () => {}): Promise<TestPlatform> {
+  if (!env.DATA_DIR) throw new Error('spawnPlatform: env.DATA_DIR is required (one process per DATA_DIR)');
   const base = { ...process.env } as Record<string, string>;
   delete base.DATABASE_URL; // only what the test asks for
   // The platform as `bun run start` runs it: with its runtime settings (lib/runtime-env.ts).
@@ -116,7 +122,7 @@ async function spawnOn(env: Record<string, string>, cleanup: () => Promise<void>
       proc.kill('SIGKILL');
       await proc.exited;
     },
-    restart: (extra = {}) => spawnOn({ ...env, HTTP_PORT: String(port), ...extra }, cleanup),
+    restart: (extra = {}) => spawnPlatform({ ...env, HTTP_PORT: String(port), ...extra }, cleanup),
     cleanup: async () => {
       if (proc.exitCode === null && !proc.killed) {
         proc.kill('SIGKILL');
