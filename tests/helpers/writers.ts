@@ -2,6 +2,8 @@
  * The event log's own account of who wrote what (docs/cluster.md): every event row names its writer
  * (`<node>#<epoch>`). One owner per actor holds when, for every actor, the writers of its events,
  * in seq order, never go back to a writer that another had followed (A, A, B, B, C — never A, B, A).
+ * A device that moves back to a node it left (same epoch) legitimately shows A, B, A: tests that use
+ * this check do not move devices back and forth.
  */
 import { pgClient } from '../../db/client.ts';
 
