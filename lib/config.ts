@@ -56,6 +56,8 @@ export const envSchema = (d: ConfigDefaults) =>
       .string()
       .regex(/^[A-Za-z0-9._:\-[\]]{1,100}$/, 'NODE_ID must be 1-100 letters, digits, dots, dashes, colons or brackets')
       .optional(),
+    /** Where alarm pictures, snapshots and device logs are kept: in a cluster, a mount every node shares (docs/deploy.md). */
+    FILES_DIR: z.string().min(1, 'FILES_DIR must not be empty').optional(),
     /** The platform key every node of a cluster shares (signed logins, Vr tokens, node-to-node calls). */
     PLATFORM_KEY_FILE: z.string().min(1, 'PLATFORM_KEY_FILE must not be empty').optional(),
     /** `1`: node-to-node HTTPS accepts any certificate (nodes with their own self-signed ones; docs/cluster.md). */
@@ -145,6 +147,7 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     publicHost: e.PUBLIC_HOST,
     /** Unset: `PUBLIC_HOST:port` once the server listens (HTTP_PORT may be 0). */
     nodeId: e.NODE_ID,
+    filesDir: e.FILES_DIR ? resolve(e.FILES_DIR) : join(dataDir, 'files'),
     platformKeyFile: e.PLATFORM_KEY_FILE ? resolve(e.PLATFORM_KEY_FILE) : join(dataDir, 'secret-key'),
     clusterTlsInsecure: e.CLUSTER_TLS_INSECURE === '1',
     tlsCert: e.TLS_CERT,

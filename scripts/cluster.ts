@@ -167,6 +167,9 @@ const shared: Record<string, string> = {
   ADMIN_TOKEN: token,
   PLATFORM_KEY_FILE: join(args.dir, 'secret-key'),
   CS_DIR: join(args.dir, 'cs'),
+  FILES_DIR: join(args.dir, 'files'),
+  // Each local node makes its own self-signed certificate: nodes call each other without verifying it.
+  CLUSTER_TLS_INSECURE: '1',
 };
 // The platform as `bun run start` runs it: the allocator settings (lib/runtime-env.ts), unless already set.
 const base = { ...runtimeEnvFor(), ...process.env } as Record<string, string>;

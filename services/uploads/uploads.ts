@@ -8,7 +8,7 @@
 import { and, eq, gt, inArray, isNull, lt } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { isUnder, pathUnder, safeSegment } from '../../lib/safe-path.ts';
 import { alarms, deviceLogs, grants, snapshots } from '../../db/schema.ts';
 import type { Db } from '../../db/client.ts';
@@ -48,7 +48,7 @@ export interface Grant {
 export interface UploadsDeps {
   db: Db;
   log: Logger;
-  cfg: Pick<Config, 'dataDir'>;
+  cfg: Pick<Config, 'filesDir'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
 }
@@ -61,7 +61,7 @@ export class Uploads {
     private p: UploadsDeps,
     private onStored: (g: Grant, file: string, size: number) => Promise<void>,
   ) {
-    this.root = join(p.cfg.dataDir, 'files');
+    this.root = p.cfg.filesDir;
   }
 
   /** A new upload URL for a device. */

@@ -74,6 +74,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     ADMIN_TOKEN: adminToken,
     PLATFORM_KEY_FILE: join(sharedDir, 'secret-key'),
     CS_DIR: join(sharedDir, 'cs'),
+    FILES_DIR: join(sharedDir, 'files'),
+    CLUSTER_TLS_INSECURE: '1', // each test node makes its own self-signed certificate
     ...options.env,
   };
   const nodes: TestPlatform[] = [];
