@@ -65,9 +65,15 @@ export interface DeviceAuthDeps {
   rateLog: LogLimiter;
 }
 
+/**
+ * How long a device's credentials are trusted from memory (platform's choice). In a cluster another node may change
+ * or delete them (a new password, a deprovisioning): this node then accepts the old ones for at most this long.
+ */
+export const DEVICE_CREDS_CACHE_MS = 30_000;
+
 /** Checks Vd logins. */
 export class DeviceAuth {
-  private creds = new Map<string, DeviceCredentials>();
+  private creds = new Map<string, DeviceCredentials & { readAt: number }>();
   /**
    * Credentials not cached yet are read together: every login that arrives in one turn of the
    * event loop (a reconnect storm after a restart brings thousands) shares one query.
@@ -191,10 +197,12 @@ export class DeviceAuth {
 
   private async credentials(deviceId: string): Promise<DeviceCredentials | undefined> {
     const cached = this.creds.get(deviceId);
-    if (cached) return cached;
+    if (cached && performance.now() - cached.readAt < DEVICE_CREDS_CACHE_MS) return cached;
+    const readAt = performance.now();
     const row = await this.credsLoader.load(deviceId);
-    if (row && !this.creds.has(deviceId)) this.creds.set(deviceId, row);
-    return this.creds.get(deviceId) ?? row;
+    if (!row) this.creds.delete(deviceId);
+    else if ((this.creds.get(deviceId)?.readAt ?? -Infinity) < readAt) this.creds.set(deviceId, { ...row, readAt });
+    return row && (this.creds.get(deviceId) ?? row);
   }
 
   private async lockedUntil(deviceId: string): Promise<number | undefined> {
