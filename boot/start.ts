@@ -49,7 +49,7 @@ import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
 import { Membership } from '../services/cluster/membership.ts';
 import { NodeLife } from '../services/cluster/node-life.ts';
-import { PU_ACTOR_PREFIX } from '../actors/machines/ids.ts';
+import { PU_ACTOR_PREFIX, puActorId } from '../actors/machines/ids.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
 
@@ -151,6 +151,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     log: moduleLog('host', log),
     metrics: metrics.commit,
     owner: membership,
+    deviceRoot: puActorId,
     // A pu actor taken over by another node (its device logged in there): this node's socket of it is stale.
     onFenced: (id) => id.startsWith(PU_ACTOR_PREFIX) && vd.close(id.slice(PU_ACTOR_PREFIX.length), CLOSE_DROPPED, 'device served by another node'),
   });

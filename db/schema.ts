@@ -40,7 +40,8 @@ export const actors = pgTable(
   },
   (t) => [
     index('actors_type_state_idx').on(t.type, t.stateKey),
-    index('actors_owner_idx').on(t.ownerNode),
+    // Adoption looks up a dead incarnation's actors whose timers fall due (actors/host/ownership.ts); leaving, its own.
+    index('actors_owner_timer_idx').on(t.ownerNode, t.ownerEpoch, t.nextTimerAt),
     index('actors_next_timer_idx').on(t.nextTimerAt).where(sql`${t.nextTimerAt} is not null`),
     index('actors_device_idx').on(t.deviceId),
     index('actors_parent_idx').on(t.parentId),

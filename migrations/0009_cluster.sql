@@ -16,4 +16,4 @@ CREATE TABLE "cluster_nodes" (
 ALTER TABLE "actor_events" ADD COLUMN "writer" text;--> statement-breakpoint
 ALTER TABLE "actors" ADD COLUMN "owner_node" text;--> statement-breakpoint
 ALTER TABLE "actors" ADD COLUMN "owner_epoch" bigint;--> statement-breakpoint
-CREATE INDEX "actors_owner_idx" ON "actors" USING btree ("owner_node");
+CREATE INDEX "actors_owner_timer_idx" ON "actors" USING btree ("owner_node","owner_epoch","next_timer_at");

@@ -48,7 +48,8 @@ export class TakeOvers {
  */
 export async function takeOver(core: HostCore, deviceIds: string[], by: 'device' | 'actor' = 'device'): Promise<number> {
   if (!core.owner) return 0;
-  const taken = await takeOverDevices(core.db, writerOf(core.owner), deviceIds, by);
+  const dormant = core.registry.all().flatMap((d) => (d.dormant ?? []).map((state) => [d.type, state] as const));
+  const taken = await takeOverDevices(core.db, writerOf(core.owner), deviceIds, by, dormant);
   for (const id of taken) {
     const r = core.residents.get(id);
     if (r && !core.committer.isPending(r)) core.residents.delete(id);

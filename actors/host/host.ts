@@ -61,6 +61,8 @@ export interface HostOptions {
   beforeDeliver?: BeforeDeliver;
   /** In a cluster: this node's claim to write (docs/cluster.md). Absent: one host, no ownership checks. */
   owner?: OwnerLease;
+  /** In a cluster: the actor whose owner a device's other actors follow (its pu), by device id. */
+  deviceRoot?: (deviceId: string) => string;
   /** An actor's write was refused and its resident dropped (another node took it over, say). */
   onFenced?: (actorId: string, err: Error) => void;
 }
@@ -116,6 +118,7 @@ export class ActorHost implements EffectHost {
       unloggedListeners: this.unloggedListeners,
       effects: opts.effects,
       owner: opts.owner,
+      deviceRoot: opts.deviceRoot,
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
       deliver: (d) => this.outbox.deliver(d),

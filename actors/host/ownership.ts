@@ -48,13 +48,27 @@ const idList = (ids: string[]): SQL =>
   );
 
 /**
- * Claim the actors among `ids` that nobody live owns. Returns the ids now this writer's (claimed
- * now) and, for each one another live node owns, that node.
+ * Claim the actors among `ids` that nobody live owns, and those whose device's root actor (`root`,
+ * its pu) this writer owns: a device's actors follow it to the node that serves it, those left
+ * behind (a confirmed segment) on their first use there. Returns the ids now this writer's and,
+ * for each one another live node owns, that node.
  */
-export async function claimActors(db: Db, w: WriterIdentity, ids: string[]): Promise<{ claimed: Set<string>; elsewhere: Map<string, string> }> {
-  if (ids.length === 0) return { claimed: new Set(), elsewhere: new Map() };
+export async function claimActors(
+  db: Db,
+  w: WriterIdentity,
+  actors: Array<{ id: string; root: string | null }>,
+): Promise<{ claimed: Set<string>; elsewhere: Map<string, string> }> {
+  if (actors.length === 0) return { claimed: new Set(), elsewhere: new Map() };
+  const ids = actors.map((x) => x.id);
+  const pairs = sql.join(
+    actors.map((x) => sql`(${x.id}, ${x.root})`),
+    sql`, `,
+  );
   const claimed = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    WHERE a.id IN (${idList(ids)}) AND ${notMine(w)} AND ${claimable(w)} AND ${selfLive(w)} RETURNING a.id`);
+    FROM (VALUES ${pairs}) AS v(id, root)
+    WHERE a.id = v.id AND ${notMine(w)} AND ${selfLive(w)} AND (${claimable(w)}
+      OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = ${w.node} AND p.owner_epoch = ${w.epoch}))
+    RETURNING a.id`);
   const mine = new Set(claimed.map((r) => r.id));
   const rest = ids.filter((id) => !mine.has(id));
   const elsewhere = new Map<string, string>();
@@ -70,31 +84,62 @@ export async function claimActors(db: Db, w: WriterIdentity, ids: string[]): Pro
 }
 
 /**
- * Take over every actor of these devices (a pu, its streams, recordings and segments), from a
- * live owner too: the device logged in here, so its actors follow it. Returns the ids taken.
+ * Take over the working actors of these devices (a pu, its streams, recordings, segments being
+ * uploaded), from a live owner too: the device logged in here, so its actors follow it. Finished
+ * actors stay where they are, and so do dormant ones (`dormant`: type and state pairs, such as a
+ * confirmed segment waiting days for its retention): a device may have thousands, moved one by one
+ * on first use (claimActors). `by: 'actor'` takes the actors of these ids instead. Returns the ids taken.
  */
-export async function takeOverDevices(db: Db, w: WriterIdentity, deviceIds: string[], by: 'device' | 'actor' = 'device'): Promise<string[]> {
-  if (deviceIds.length === 0) return [];
+export async function takeOverDevices(
+  db: Db,
+  w: WriterIdentity,
+  ids: string[],
+  by: 'device' | 'actor' = 'device',
+  dormant: ReadonlyArray<readonly [string, string]> = [],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
   const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
+  const resting =
+    dormant.length === 0
+      ? sql`false`
+      : sql`(a.type, a.state_key) IN (${sql.join(
+          dormant.map(([type, state]) => sql`(${type}, ${state})`),
+          sql`, `,
+        )})`;
   const rows = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    WHERE ${column} IN (${idList(deviceIds)}) AND ${notMine(w)} AND ${selfLive(w)} RETURNING a.id`);
+    WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}
+    RETURNING a.id`);
   return rows.map((r) => r.id);
 }
 
 /**
  * Adopt up to `limit` actors of dead incarnations whose next timer falls due before `horizonMs`
  * from now (`FOR UPDATE SKIP LOCKED`: survivors adopting at once share the work). Returns each
- * adopted actor and its timer's time, for the timer queue.
+ * adopted actor and its timer's time, for the timer queue. The dead incarnations are read from
+ * `cluster_nodes` (every epoch of a node before its current one, and its current one once its
+ * lease ended), and each is looked up in `actors_owner_timer_idx` by its due timers only: a
+ * round costs as much as there is to adopt, not as many timers as the live nodes hold. Actors a
+ * leaving node let go (owner null) are adopted the same way.
  */
 export async function adoptDueActors(db: Db, w: WriterIdentity, horizonMs: number, limit: number): Promise<Array<{ id: string; due: number }>> {
-  return db.rows(sql`WITH pick AS (
-      SELECT a.id FROM actors a WHERE a.next_timer_at IS NOT NULL
-        AND a.next_timer_at < now() + make_interval(secs => ${horizonMs / 1000})
-        AND ${notMine(w)} AND ${claimable(w)}
-      ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+  const horizon = sql`now() + make_interval(secs => ${horizonMs / 1000})`;
+  const adopt = (pick: SQL) => sql`WITH pick AS (${pick})
     UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM pick
     WHERE a.id = pick.id AND ${selfLive(w)}
-    RETURNING a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due`);
+    RETURNING a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due`;
+  const ofDead = await db.rows<{ id: string; due: number }>(
+    adopt(sql`WITH n AS (SELECT id, epoch, state IN ${LIVE_NODE_STATES} AND lease_until > now() AS live FROM cluster_nodes),
+      dead AS (SELECT n.id, e::bigint AS epoch FROM n, generate_series(1, n.epoch) AS e
+        WHERE (e < n.epoch OR NOT n.live) AND NOT (n.id = ${w.node} AND e = ${w.epoch}))
+      SELECT a.id FROM dead d JOIN actors a ON a.owner_node = d.id AND a.owner_epoch = d.epoch AND a.next_timer_at < ${horizon}
+      ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED`),
+  );
+  if (ofDead.length >= limit) return ofDead;
+  const letGo = await db.rows<{ id: string; due: number }>(
+    adopt(sql`SELECT a.id FROM actors a WHERE a.owner_node IS NULL AND a.next_timer_at < ${horizon}
+      ORDER BY a.next_timer_at LIMIT ${limit - ofDead.length} FOR UPDATE OF a SKIP LOCKED`),
+  );
+  return [...ofDead, ...letGo];
 }
 
 /** The condition (on an actor aliased `a`) that this writer owns it or may claim it: what a start arms and redelivers. */

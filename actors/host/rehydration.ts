@@ -79,7 +79,10 @@ export class ResidentLoader {
     if (!owner) return { rows, elsewhere: new Map() };
     const w = writerOf(owner);
     const mine = rows.filter((r) => r.owner_node === w.node && r.owner_epoch === w.epoch);
-    const others = rows.filter((r) => !(r.owner_node === w.node && r.owner_epoch === w.epoch)).map((r) => r.id);
+    const root = this.core.deviceRoot;
+    const others = rows
+      .filter((r) => !(r.owner_node === w.node && r.owner_epoch === w.epoch))
+      .map((r) => ({ id: r.id, root: r.device_id && root ? root(r.device_id) : null }));
     if (others.length === 0) return { rows: mine, elsewhere: new Map() };
     const { claimed, elsewhere } = await claimActors(this.core.db, w, others);
     const reread = claimed.size > 0 ? await loadActorRows(this.core.db, [...claimed]) : [];

@@ -10,9 +10,12 @@ import { ActorElsewhereError, type ActorHost, StaleWriterError } from '../../act
 import { Membership } from '../../services/cluster/membership.ts';
 import { silentLog } from '../../lib/log.ts';
 import { useHostDb, makeHost } from '../actors/host.fixture.ts';
-import { LAMP_AUTO_OFF_MS } from '../fixtures/lamp.machine.ts';
+import { LAMP_AUTO_OFF_MS, lampV1 } from '../fixtures/lamp.machine.ts';
 
 const t = useHostDb();
+
+/** The lamp again, as a device's long-resting actor (dormant when off: it stays behind at a take-over). */
+const restV1 = { ...lampV1, type: 'rest', dormant: ['off'] };
 
 /** A node: its membership joined (no timers: the test drives heartbeats and watches) and its host. */
 async function node(id: string) {
@@ -22,7 +25,7 @@ async function node(id: string) {
     { declaredDead: () => host!.reset() },
   );
   await m.join({ id, baseUrl: `https://${id}:8443`, publicHost: id, httpPort: 8443, srtPort: 9710 });
-  const made = makeHost(t, { owner: m });
+  const made = makeHost(t, { owner: m, machines: [lampV1, restV1], deviceRoot: (d) => `lamp:${d}` });
   host = made.host;
   return { m, ...made };
 }
@@ -103,6 +106,20 @@ describe('one owner per actor', () => {
     await b.host.dispatch('lamp:dev-5', { type: 'off' });
     await expect(a.host.dispatch('lamp:dev-5', { type: 'label', text: 'late' })).rejects.toBeInstanceOf(StaleWriterError);
     expect(await writers('lamp:dev-5')).toEqual(['0:fa-5#1', '1:fa-5#1', '2:fb-5#1']);
+  });
+
+  it("leaves a device's dormant actors with their owner at a take-over; they follow the device on first use", async () => {
+    const a = await node('fa-7');
+    const b = await node('fb-7');
+    await a.host.create('lamp', 'lamp:d7', { name: 'root' }, { deviceId: 'd7' });
+    await a.host.create('rest', 'rest:d7', { name: 'resting' }, { deviceId: 'd7' });
+    await b.host.takeOver('d7');
+    const owners = await t.db.rows<{ id: string; owner_node: string }>(sql`SELECT id, owner_node FROM actors WHERE device_id = 'd7' ORDER BY id`);
+    expect(owners.map((o) => `${o.id}@${o.owner_node}`)).toEqual(['lamp:d7@fb-7', 'rest:d7@fa-7']);
+    await b.host.dispatch('rest:d7', { type: 'on' }); // its device's root is fb-7's: claimed from a live owner
+    // fa-7 keeps no dormant actor in memory: loading it again, it finds fb-7 the owner.
+    await expect(a.host.dispatch('rest:d7', { type: 'label', text: 'stale' })).rejects.toBeInstanceOf(ActorElsewhereError);
+    expect(await writers('rest:d7')).toEqual(['0:fa-7#1', '1:fb-7#1']);
   });
 
   it('holds every write while its own lease deadline has passed, and lets them through once a heartbeat renews it', async () => {
