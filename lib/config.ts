@@ -21,6 +21,12 @@ export interface ConfigDefaults {
 /** Default of LIVE_VIEWERS_PER_USER: a family's phones and a wall of cameras (platform's choice). */
 export const LIVE_VIEWERS_PER_USER_DEFAULT = 16;
 
+/**
+ * A node id (NODE_ID; `/api/admin/nodes/:id`): up to 100 letters, digits, dots, dashes, colons and brackets, starting
+ * with a letter, a digit or `[` (`node-1`, `10.0.0.1:8443`, `[::1]:8443`): never `.` or `..`, which a URL path would fold.
+ */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9[][A-Za-z0-9._:\-[\]]{0,99}$/;
+
 /** Default HTTPS/WSS port for Vs, Vd, Vr, the API and the console. */
 export const DEFAULT_HTTP_PORT = 8443;
 /** Default days of actor history kept. */
@@ -54,7 +60,7 @@ export const envSchema = (d: ConfigDefaults) =>
     /** This node's name in a cluster (docs/deploy.md); default `PUBLIC_HOST:HTTP_PORT`. */
     NODE_ID: z
       .string()
-      .regex(/^[A-Za-z0-9._:\-[\]]{1,100}$/, 'NODE_ID must be 1-100 letters, digits, dots, dashes, colons or brackets')
+      .regex(NODE_ID_PATTERN, 'NODE_ID must be 1-100 letters, digits, dots, dashes, colons or brackets, starting with a letter, digit or [')
       .optional(),
     /** Where alarm pictures, snapshots and device logs are kept: in a cluster, a mount every node shares (docs/deploy.md). */
     FILES_DIR: z.string().min(1, 'FILES_DIR must not be empty').optional(),

@@ -7,6 +7,7 @@
  * reaches the database or a file name. docs/protocol.md, "Ids and path parameters".
  * @module
  */
+import { NODE_ID_PATTERN } from '../lib/config.ts';
 import { z } from 'zod';
 import { ACTOR_ID_MAX_CHARS, CHANNEL_MAX, DEVICE_ID_MAX_CHARS, NAME_MAX_CHARS } from './constants.ts';
 import { text } from './text.ts';
@@ -100,7 +101,7 @@ export const AssetName = text(NAME_MAX_CHARS, 1).regex(/^[A-Za-z0-9][A-Za-z0-9._
 /** Longest node id (NODE_ID, lib/config.ts). */
 export const NODE_ID_MAX_CHARS = 100;
 /** A cluster node's id as NODE_ID takes it: letters, digits, dots, dashes, colons, brackets (`10.0.0.1:8443`, `[::1]:8443`). */
-export const NodeId = text(NODE_ID_MAX_CHARS, 1).regex(/^[A-Za-z0-9._:\-[\]]+$/, 'expected a node id: letters, digits, dots, dashes, colons or brackets');
+export const NodeId = text(NODE_ID_MAX_CHARS, 1).regex(NODE_ID_PATTERN, 'expected a node id: letters, digits, dots, dashes, colons or brackets');
 
 // ── Path parameters, one object per route shape (Hono hands `param` targets an object) ──
 
