@@ -25,6 +25,17 @@ export const ADOPT_INTERVAL_MS = 2_000;
 export const ADOPT_HORIZON_MS = 60_000;
 /** An outbox message undelivered this long is an orphan (its sender's node died after the commit): delivered here if ours. */
 export const OUTBOX_ORPHAN_AGE_MS = 5_000;
+/** Time for every Vs to see a node declared dead: its placement cache (1 s, services/cluster/placement.ts) and a query. */
+export const VS_SEES_DEATH_MS = 2_000;
+/**
+ * A node whose lease has not been renewed for this long (since the answer to its last successful heartbeat) tells its
+ * devices to Reschedule (H.627.2 I.2.6): by then the database's lease has ended (it was set at most the lease after
+ * that answer), a survivor has declared the node dead (it looks every ADOPT_INTERVAL_MS) and every Vs gives a healthy
+ * node. Earlier, Vs would send the device straight back here (sticky while the node is still active).
+ */
+export const LAPSED_RESCHEDULE_AFTER_MS = NODE_LEASE_MS + ADOPT_INTERVAL_MS + VS_SEES_DEATH_MS;
+/** A device still connected this long after that Reschedule ignored or lost it: its socket is closed. */
+export const LAPSED_CLOSE_GRACE_MS = 10_000;
 
 /** Node states (docs/cluster.md); only the first three hold a lease. */
 export type NodeState = 'joining' | 'active' | 'draining' | 'gone' | 'dead';
@@ -55,6 +66,12 @@ export interface MembershipHooks {
   declaredDead?(): void;
   /** This node joined (again) under `epoch` (awaited before the join returns). */
   joined?(epoch: number): Promise<void>;
+  /**
+   * This node's lease has lapsed long enough that others own its devices' actors (docs/cluster.md, "Partitions and
+   * pauses"): `reschedule` once LAPSED_RESCHEDULE_AFTER_MS passed, `close` LAPSED_CLOSE_GRACE_MS later. Once each per
+   * lapse; a heartbeat that succeeds again starts over.
+   */
+  shedDevices?(how: 'reschedule' | 'close'): void;
 }
 
 /** What membership uses. */
@@ -74,6 +91,10 @@ export class Membership implements OwnerLease {
   private deadline = 0;
   /** performance.now() when the last successful heartbeat (or join) was sent. */
   private renewedAt = 0;
+  /** performance.now() when the answer to it came: the database's lease ends at most NODE_LEASE_MS after. */
+  private ackedAt = 0;
+  /** What this lapse already did to the devices (none while the lease holds). */
+  private shed: 'none' | 'reschedule' | 'close' = 'none';
   private state: NodeState = 'joining';
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private cpuAt = { t: performance.now(), usage: process.cpuUsage() };
@@ -102,7 +123,10 @@ export class Membership implements OwnerLease {
   health(): { ok: boolean; reason?: string } {
     if (this.current === 0) return { ok: false, reason: 'not joined' };
     if (this.state === 'gone') return { ok: false, reason: 'node left the cluster' };
-    if (!this.writable()) return { ok: false, reason: 'lease lost: the database has not renewed this node' };
+    if (!this.writable()) {
+      const s = Math.round((performance.now() - this.ackedAt) / 1000);
+      return { ok: false, reason: `lease lost: the database has not renewed this node for ${s} s` };
+    }
     return { ok: true };
   }
 
@@ -122,8 +146,7 @@ export class Membership implements OwnerLease {
       RETURNING epoch::float8 AS epoch`);
     this.current = row!.epoch;
     this.state = 'joining';
-    this.renewedAt = t0;
-    this.deadline = t0 + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+    this.renewed(t0);
     this.deps.log.info({ node: s.id, epoch: this.current, baseUrl: s.baseUrl }, 'node joined the cluster');
     await this.hooks.joined?.(this.current);
     return this.current;
@@ -135,6 +158,7 @@ export class Membership implements OwnerLease {
     this.timers.push(
       setInterval(() => {
         if (performance.now() - this.renewedAt >= NODE_HEARTBEAT_MS || !this.writable()) void this.heartbeat();
+        this.shedIfLapsed();
       }, LAPSED_HEARTBEAT_MS),
     );
     this.timers.push(setInterval(() => void this.watch(), ADOPT_INTERVAL_MS));
@@ -166,6 +190,34 @@ export class Membership implements OwnerLease {
     this.timers = [];
   }
 
+  /** The lease was renewed by a statement sent at `sentAt` (its answer is here now). */
+  private renewed(sentAt: number): void {
+    this.renewedAt = sentAt;
+    this.ackedAt = performance.now();
+    // The deadline counts from the send: the database's lease began after it, so it ends later than this.
+    this.deadline = sentAt + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+    this.shed = 'none';
+  }
+
+  /**
+   * A node cut off from the database keeps its devices' sockets, and answers their keepalives, while survivors own
+   * their actors: it cannot serve them (every write waits) and the devices would never leave. Once the lease is surely
+   * over everywhere they are told to Reschedule (they ask Vs, which gives a healthy node), and later disconnected.
+   */
+  private shedIfLapsed(): void {
+    if (this.current === 0 || this.state === 'gone' || this.writable()) return;
+    const lapsed = performance.now() - this.ackedAt;
+    const next = this.shed === 'none' ? 'reschedule' : this.shed === 'reschedule' ? 'close' : undefined;
+    const due = next === 'reschedule' ? LAPSED_RESCHEDULE_AFTER_MS : LAPSED_RESCHEDULE_AFTER_MS + LAPSED_CLOSE_GRACE_MS;
+    if (next === undefined || lapsed < due) return;
+    this.shed = next;
+    this.deps.log.warn(
+      { node: this.node, epoch: this.current, lapsedMs: Math.round(lapsed), devices: next },
+      'lease lapsed: handing the devices to healthy nodes',
+    );
+    this.hooks.shedDevices?.(next);
+  }
+
   private async setState(state: NodeState): Promise<void> {
     const rows = await this.deps.db.rows(sql`UPDATE cluster_nodes SET state = ${state}
       WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`);
@@ -193,8 +245,7 @@ export class Membership implements OwnerLease {
           lease_until = now() + make_interval(secs => ${NODE_LEASE_MS / 1000}), load = ${JSON.stringify(load)}::json
         WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`);
       if (rows.length > 0) {
-        this.renewedAt = t0;
-        this.deadline = t0 + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+        this.renewed(t0);
         return;
       }
       if (this.state === 'gone') return;
