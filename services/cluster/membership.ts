@@ -25,17 +25,23 @@ export const ADOPT_INTERVAL_MS = 2_000;
 export const ADOPT_HORIZON_MS = 60_000;
 /** An outbox message undelivered this long is an orphan (its sender's node died after the commit): delivered here if ours. */
 export const OUTBOX_ORPHAN_AGE_MS = 5_000;
-/** Time for every Vs to see a node declared dead: its placement cache (1 s, services/cluster/placement.ts) and a query. */
-export const VS_SEES_DEATH_MS = 2_000;
+/**
+ * A database outage this long (issue #19: 20 s) is ridden out with every device connected and untouched, whatever
+ * the lease says: a node cannot tell a database that is down for everyone from one only it cannot reach.
+ */
+export const DB_OUTAGE_RIDDEN_OUT_MS = 20_000;
 /**
  * A node whose lease has not been renewed for this long (since the answer to its last successful heartbeat) tells its
- * devices to Reschedule (H.627.2 I.2.6): by then the database's lease has ended (it was set at most the lease after
- * that answer), a survivor has declared the node dead (it looks every ADOPT_INTERVAL_MS) and every Vs gives a healthy
- * node. Earlier, Vs would send the device straight back here (sticky while the node is still active).
+ * devices to Reschedule (H.627.2 I.2.6): the answer came at most a heartbeat period before the database went silent,
+ * so a 20 s outage is over first, and by then the database's lease (set at most the lease after that answer) has long
+ * ended, a survivor has declared the node dead and every Vs gives a healthy node (never a dead one). A device whose
+ * Vs fails (a database down for everyone) stays where it is, so a Reschedule moves devices only where a node can serve.
  */
-export const LAPSED_RESCHEDULE_AFTER_MS = NODE_LEASE_MS + ADOPT_INTERVAL_MS + VS_SEES_DEATH_MS;
-/** A device still connected this long after that Reschedule ignored or lost it: its socket is closed. */
-export const LAPSED_CLOSE_GRACE_MS = 10_000;
+export const LAPSED_RESCHEDULE_AFTER_MS = DB_OUTAGE_RIDDEN_OUT_MS + NODE_HEARTBEAT_MS + 5_000;
+/** While still lapsed, devices are told again this often (one lost the message, or its Vs call failed). */
+export const LAPSED_RETELL_MS = 10_000;
+/** After this many tellings, the devices still connected are disconnected (they ignore Reschedule), as a drain does. */
+export const LAPSED_TELLS_BEFORE_CLOSE = 3;
 
 /** Node states (docs/cluster.md); only the first three hold a lease. */
 export type NodeState = 'joining' | 'active' | 'draining' | 'gone' | 'dead';
@@ -68,8 +74,8 @@ export interface MembershipHooks {
   joined?(epoch: number): Promise<void>;
   /**
    * This node's lease has lapsed long enough that others own its devices' actors (docs/cluster.md, "Partitions and
-   * pauses"): `reschedule` once LAPSED_RESCHEDULE_AFTER_MS passed, `close` LAPSED_CLOSE_GRACE_MS later. Once each per
-   * lapse; a heartbeat that succeeds again starts over.
+   * pauses"): `reschedule` once LAPSED_RESCHEDULE_AFTER_MS passed and every LAPSED_RETELL_MS after, `close` after
+   * LAPSED_TELLS_BEFORE_CLOSE tellings. A heartbeat that succeeds again starts over.
    */
   shedDevices?(how: 'reschedule' | 'close'): void;
 }
@@ -93,8 +99,9 @@ export class Membership implements OwnerLease {
   private renewedAt = 0;
   /** performance.now() when the answer to it came: the database's lease ends at most NODE_LEASE_MS after. */
   private ackedAt = 0;
-  /** What this lapse already did to the devices (none while the lease holds). */
-  private shed: 'none' | 'reschedule' | 'close' = 'none';
+  /** How many times this lapse told the devices to Reschedule, and when last (none while the lease holds). */
+  private tellings = 0;
+  private toldAt = 0;
   private state: NodeState = 'joining';
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private cpuAt = { t: performance.now(), usage: process.cpuUsage() };
@@ -196,7 +203,7 @@ export class Membership implements OwnerLease {
     this.ackedAt = performance.now();
     // The deadline counts from the send: the database's lease began after it, so it ends later than this.
     this.deadline = sentAt + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
-    this.shed = 'none';
+    this.tellings = 0;
   }
 
   /**
@@ -205,17 +212,17 @@ export class Membership implements OwnerLease {
    * over everywhere they are told to Reschedule (they ask Vs, which gives a healthy node), and later disconnected.
    */
   private shedIfLapsed(): void {
-    if (this.current === 0 || this.state === 'gone' || this.writable()) return;
-    const lapsed = performance.now() - this.ackedAt;
-    const next = this.shed === 'none' ? 'reschedule' : this.shed === 'reschedule' ? 'close' : undefined;
-    const due = next === 'reschedule' ? LAPSED_RESCHEDULE_AFTER_MS : LAPSED_RESCHEDULE_AFTER_MS + LAPSED_CLOSE_GRACE_MS;
-    if (next === undefined || lapsed < due) return;
-    this.shed = next;
+    if (this.current === 0 || this.state === 'gone' || this.writable() || this.tellings > LAPSED_TELLS_BEFORE_CLOSE) return;
+    const now = performance.now();
+    if (now - this.ackedAt < LAPSED_RESCHEDULE_AFTER_MS || (this.tellings > 0 && now - this.toldAt < LAPSED_RETELL_MS)) return;
+    const how = this.tellings < LAPSED_TELLS_BEFORE_CLOSE ? 'reschedule' : 'close';
+    this.tellings++;
+    this.toldAt = now;
     this.deps.log.warn(
-      { node: this.node, epoch: this.current, lapsedMs: Math.round(lapsed), devices: next },
+      { node: this.node, epoch: this.current, lapsedMs: Math.round(now - this.ackedAt), devices: how },
       'lease lapsed: handing the devices to healthy nodes',
     );
-    this.hooks.shedDevices?.(next);
+    this.hooks.shedDevices?.(how);
   }
 
   private async setState(state: NodeState): Promise<void> {
