@@ -142,6 +142,12 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         vd.closeAll(CLOSE_GOING_AWAY, 'this node lost its cluster membership: ask Vs again');
         host.reset();
       },
+      // Cut off from the database past its lease (docs/cluster.md, "Partitions and pauses"): others own its devices'
+      // actors now; Reschedule (I.2.6) sends each device through Vs to a healthy node, a close the ones that stay.
+      shedDevices: (how) => {
+        if (how === 'close') return vd.closeAll(CLOSE_GOING_AWAY, 'this node lost its lease: ask Vs again');
+        for (const conn of vd.connections()) vd.event(conn.deviceId, 'Reschedule', {});
+      },
     },
   );
   const host = new ActorHost({

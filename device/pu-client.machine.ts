@@ -98,6 +98,12 @@ export type PuClientEvent =
   | { type: 'vd.reschedule' };
 
 const failure = (reason: string) => ({ type: 'failure.note', params: { reason } }) as const;
+/**
+ * A failure where nobody answered at the Vd address in time (a connect, a GetServerInfo or a Keepalive timed out): the
+ * server is stopped, paused or cut off (docs/cluster.md, "Partitions and pauses"), so the next try asks Vs first, as
+ * for a refused connection; a healthy server is given again by Vs (placement is sticky).
+ */
+const silence = (reason: string) => ({ type: 'failure.note', params: { reason, unreachable: true } }) as const;
 
 /**
  * The PU client machine; `random` draws the backoff point in [0, 1).
@@ -239,13 +245,13 @@ export function createPuClientMachine(random: () => number = Math.random) {
             states: {
               opening: {
                 on: { 'vd.open': 'registering' },
-                after: { 'connect.timeout': { target: '#puClient.running.backoff', actions: failure('Vd connect timed out') } },
+                after: { 'connect.timeout': { target: '#puClient.running.backoff', actions: silence('Vd connect timed out') } },
               },
               // I.2.2: GetServerInfo first; its hb_interval paces the heartbeat.
               registering: {
                 entry: sendTo('vd', { type: 'vd.send.getServerInfo' }),
                 on: { 'vd.serverInfo': { target: 'online', actions: { type: 'hb.apply', params: ({ event }) => ({ hbIntervalS: event.hbIntervalS }) } } },
-                after: { 'rpc.timeout': { target: '#puClient.running.backoff', actions: failure('GetServerInfo unanswered') } },
+                after: { 'rpc.timeout': { target: '#puClient.running.backoff', actions: silence('GetServerInfo unanswered') } },
               },
               online: {
                 entry: 'online.note',
@@ -258,7 +264,7 @@ export function createPuClientMachine(random: () => number = Math.random) {
                       beating: {
                         entry: sendTo('vd', { type: 'vd.send.keepalive' }),
                         on: { 'vd.keepalive.ack': 'resting' },
-                        after: { 'rpc.timeout': { target: '#puClient.running.backoff', actions: failure(`Keepalive unanswered for ${RPC_TIMEOUT_S} s`) } },
+                        after: { 'rpc.timeout': { target: '#puClient.running.backoff', actions: silence(`Keepalive unanswered for ${RPC_TIMEOUT_S} s`) } },
                       },
                       resting: { after: { 'hb.interval': 'beating' } },
                     },

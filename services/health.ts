@@ -29,13 +29,17 @@ export interface HealthDeps {
 
 /** Check the database; an unreachable one is logged and reported, never thrown. */
 export async function checkHealth({ db, log, membership }: HealthDeps): Promise<Health> {
+  let dbError: string | undefined;
   try {
     await withinMs(db.rows(sql`SELECT 1`), HEALTH_DB_TIMEOUT_MS);
   } catch (err) {
     log.warn({ err: dbErrorSummary(err) }, 'health check: database unreachable');
-    return { ok: false, db: db.kind, error: 'database unreachable' };
+    dbError = 'database unreachable';
   }
+  // Read after the database's answer (or its timeout): a lease that lapsed meanwhile is reported. The lease comes
+  // first: a node cut off from the database is unhealthy because it may not write, which the database alone does not say.
   const m = membership?.health();
-  if (m && !m.ok) return { ok: false, db: db.kind, error: m.reason ?? 'not a member of the cluster' };
-  return { ok: true, db: db.kind };
+  const lease = m && !m.ok ? (m.reason ?? 'not a member of the cluster') : undefined;
+  const error = [lease, dbError].filter((e) => e !== undefined).join('; ');
+  return error ? { ok: false, db: db.kind, error } : { ok: true, db: db.kind };
 }

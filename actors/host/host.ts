@@ -237,7 +237,7 @@ export class ActorHost implements EffectHost {
       throw new ActorEventError(id, 'xstate.init', err);
     }
     const now = this.clock.now();
-    const r = newResident(id, def, snapshot, now, meta);
+    const r = newResident(id, def, snapshot, now, { ...meta, ...(this.opts.owner ? { epoch: this.opts.owner.epoch() } : {}) });
     this.residents.set(id, r);
     const event: ActorEvent = { type: 'xstate.init', input };
     const effects = takeActions(this.core, r, actions, now);

@@ -4,7 +4,7 @@
  * halving the batch; an unavailable database is retried for as long as it takes.
  */
 import type { Resident, Written } from './types.ts';
-import { writerOf } from './ownership.ts';
+import { splitByIncarnation, writerOf } from './ownership.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
 import { ActorExistsError, AlreadyDeliveredError, StaleWriterError, StoreRejectedError } from './errors.ts';
 import { DatabaseUnavailableError, dbErrorSummary, isTransientDatabaseError } from '../../db/errors.ts';
@@ -288,6 +288,10 @@ export class Lane {
         await new Promise((r) => setTimeout(r, LEASE_WAIT_POLL_MS));
         continue;
       }
+      // Writes of an earlier incarnation's residents are never sent under this epoch's name (ownership.ts).
+      const [current, stale] = owner ? splitByIncarnation(writes, owner) : [writes, []];
+      for (const w of stale) this.refuse(w, new StaleWriterError(w.r.id, w.r.dbSeq));
+      if ((writes = current).length === 0) return;
       const t0 = performance.now();
       try {
         const rows: ActorRowWrite[] = [];

@@ -146,3 +146,15 @@ export async function adoptDueActors(db: Db, w: WriterIdentity, horizonMs: numbe
 export function ownedOrClaimable(w: WriterIdentity | undefined): SQL {
   return w ? claimable(w) : sql`true`;
 }
+
+/**
+ * Split writes into those of residents of the current epoch (or of no cluster) and those of an earlier incarnation of
+ * this node: declared dead while a write waited (held past its lease deadline), the node joined again as a new epoch,
+ * which may own the row by now. Sent, such a write would be stored under the new epoch's name though the dead one
+ * decided it; it is refused instead.
+ */
+export function splitByIncarnation<T extends { r: { epoch: number | null } }>(writes: T[], o: OwnerLease): [current: T[], stale: T[]] {
+  const epoch = o.epoch();
+  const stale = writes.filter((w) => w.r.epoch !== null && w.r.epoch !== epoch);
+  return stale.length === 0 ? [writes, stale] : [writes.filter((w) => !stale.includes(w)), stale];
+}

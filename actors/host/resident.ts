@@ -10,7 +10,13 @@ import { stateKeyOf } from './state-key.ts';
 import type { Resident, Written } from './types.ts';
 
 /** A new actor's resident, before its first row is written. */
-export function newResident(id: string, def: MachineDef, snapshot: AnyMachineSnapshot, now: number, meta: { deviceId?: string; parentId?: string }): Resident {
+export function newResident(
+  id: string,
+  def: MachineDef,
+  snapshot: AnyMachineSnapshot,
+  now: number,
+  meta: { deviceId?: string; parentId?: string; epoch?: number },
+): Resident {
   return {
     id,
     def,
@@ -27,6 +33,7 @@ export function newResident(id: string, def: MachineDef, snapshot: AnyMachineSna
     gen: 0,
     deviceId: meta.deviceId ?? null,
     parentId: meta.parentId ?? null,
+    epoch: meta.epoch ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -59,6 +66,8 @@ export function residentOfRow(row: ActorRow, def: MachineDef): Resident {
     gen: Math.max(0, ...row.timers.map((t) => t.gen)),
     deviceId: row.device_id,
     parentId: row.parent_id,
+    // Loaded rows are this writer's (claimed, or read again after the claim): the epoch they name is the one loading.
+    epoch: row.owner_epoch,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

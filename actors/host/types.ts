@@ -133,6 +133,12 @@ export interface Resident {
   gen: number;
   deviceId: string | null;
   parentId: string | null;
+  /**
+   * The membership epoch this resident was created or loaded under (docs/cluster.md); null outside a cluster. Its
+   * writes are never sent under another: a node declared dead that joins again as a new epoch must not commit, under
+   * the new name, what its dead incarnation decided (a write held past the lease deadline, say).
+   */
+  epoch: number | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -25,6 +25,23 @@ export const ADOPT_INTERVAL_MS = 2_000;
 export const ADOPT_HORIZON_MS = 60_000;
 /** An outbox message undelivered this long is an orphan (its sender's node died after the commit): delivered here if ours. */
 export const OUTBOX_ORPHAN_AGE_MS = 5_000;
+/**
+ * A database outage this long (issue #19: 20 s) is ridden out with every device connected and untouched, whatever
+ * the lease says: a node cannot tell a database that is down for everyone from one only it cannot reach.
+ */
+export const DB_OUTAGE_RIDDEN_OUT_MS = 20_000;
+/**
+ * A node whose lease has not been renewed for this long (since the answer to its last successful heartbeat) tells its
+ * devices to Reschedule (H.627.2 I.2.6): the answer came at most a heartbeat period before the database went silent,
+ * so a 20 s outage is over first, and by then the database's lease (set at most the lease after that answer) has long
+ * ended, a survivor has declared the node dead and every Vs gives a healthy node (never a dead one). A device whose
+ * Vs fails (a database down for everyone) stays where it is, so a Reschedule moves devices only where a node can serve.
+ */
+export const LAPSED_RESCHEDULE_AFTER_MS = DB_OUTAGE_RIDDEN_OUT_MS + NODE_HEARTBEAT_MS + 5_000;
+/** While still lapsed, devices are told again this often (one lost the message, or its Vs call failed). */
+export const LAPSED_RETELL_MS = 10_000;
+/** After this many tellings, the devices still connected are disconnected (they ignore Reschedule), as a drain does. */
+export const LAPSED_TELLS_BEFORE_CLOSE = 3;
 
 /** Node states (docs/cluster.md); only the first three hold a lease. */
 export type NodeState = 'joining' | 'active' | 'draining' | 'gone' | 'dead';
@@ -55,6 +72,12 @@ export interface MembershipHooks {
   declaredDead?(): void;
   /** This node joined (again) under `epoch` (awaited before the join returns). */
   joined?(epoch: number): Promise<void>;
+  /**
+   * This node's lease has lapsed long enough that others own its devices' actors (docs/cluster.md, "Partitions and
+   * pauses"): `reschedule` once LAPSED_RESCHEDULE_AFTER_MS passed and every LAPSED_RETELL_MS after, `close` after
+   * LAPSED_TELLS_BEFORE_CLOSE tellings. A heartbeat that succeeds again starts over.
+   */
+  shedDevices?(how: 'reschedule' | 'close'): void;
 }
 
 /** What membership uses. */
@@ -74,6 +97,11 @@ export class Membership implements OwnerLease {
   private deadline = 0;
   /** performance.now() when the last successful heartbeat (or join) was sent. */
   private renewedAt = 0;
+  /** performance.now() when the answer to it came: the database's lease ends at most NODE_LEASE_MS after. */
+  private ackedAt = 0;
+  /** How many times this lapse told the devices to Reschedule, and when last (none while the lease holds). */
+  private tellings = 0;
+  private toldAt = 0;
   private state: NodeState = 'joining';
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private cpuAt = { t: performance.now(), usage: process.cpuUsage() };
@@ -102,7 +130,10 @@ export class Membership implements OwnerLease {
   health(): { ok: boolean; reason?: string } {
     if (this.current === 0) return { ok: false, reason: 'not joined' };
     if (this.state === 'gone') return { ok: false, reason: 'node left the cluster' };
-    if (!this.writable()) return { ok: false, reason: 'lease lost: the database has not renewed this node' };
+    if (!this.writable()) {
+      const s = Math.round((performance.now() - this.ackedAt) / 1000);
+      return { ok: false, reason: `lease lost: the database has not renewed this node for ${s} s` };
+    }
     return { ok: true };
   }
 
@@ -122,8 +153,7 @@ export class Membership implements OwnerLease {
       RETURNING epoch::float8 AS epoch`);
     this.current = row!.epoch;
     this.state = 'joining';
-    this.renewedAt = t0;
-    this.deadline = t0 + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+    this.renewed(t0);
     this.deps.log.info({ node: s.id, epoch: this.current, baseUrl: s.baseUrl }, 'node joined the cluster');
     await this.hooks.joined?.(this.current);
     return this.current;
@@ -135,6 +165,7 @@ export class Membership implements OwnerLease {
     this.timers.push(
       setInterval(() => {
         if (performance.now() - this.renewedAt >= NODE_HEARTBEAT_MS || !this.writable()) void this.heartbeat();
+        this.shedIfLapsed();
       }, LAPSED_HEARTBEAT_MS),
     );
     this.timers.push(setInterval(() => void this.watch(), ADOPT_INTERVAL_MS));
@@ -166,6 +197,34 @@ export class Membership implements OwnerLease {
     this.timers = [];
   }
 
+  /** The lease was renewed by a statement sent at `sentAt` (its answer is here now). */
+  private renewed(sentAt: number): void {
+    this.renewedAt = sentAt;
+    this.ackedAt = performance.now();
+    // The deadline counts from the send: the database's lease began after it, so it ends later than this.
+    this.deadline = sentAt + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+    this.tellings = 0;
+  }
+
+  /**
+   * A node cut off from the database keeps its devices' sockets, and answers their keepalives, while survivors own
+   * their actors: it cannot serve them (every write waits) and the devices would never leave. Once the lease is surely
+   * over everywhere they are told to Reschedule (they ask Vs, which gives a healthy node), and later disconnected.
+   */
+  private shedIfLapsed(): void {
+    if (this.current === 0 || this.state === 'gone' || this.writable() || this.tellings > LAPSED_TELLS_BEFORE_CLOSE) return;
+    const now = performance.now();
+    if (now - this.ackedAt < LAPSED_RESCHEDULE_AFTER_MS || (this.tellings > 0 && now - this.toldAt < LAPSED_RETELL_MS)) return;
+    const how = this.tellings < LAPSED_TELLS_BEFORE_CLOSE ? 'reschedule' : 'close';
+    this.tellings++;
+    this.toldAt = now;
+    this.deps.log.warn(
+      { node: this.node, epoch: this.current, lapsedMs: Math.round(now - this.ackedAt), devices: how },
+      'lease lapsed: handing the devices to healthy nodes',
+    );
+    this.hooks.shedDevices?.(how);
+  }
+
   private async setState(state: NodeState): Promise<void> {
     const rows = await this.deps.db.rows(sql`UPDATE cluster_nodes SET state = ${state}
       WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`);
@@ -193,8 +252,7 @@ export class Membership implements OwnerLease {
           lease_until = now() + make_interval(secs => ${NODE_LEASE_MS / 1000}), load = ${JSON.stringify(load)}::json
         WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`);
       if (rows.length > 0) {
-        this.renewedAt = t0;
-        this.deadline = t0 + NODE_LEASE_MS - LEASE_SAFETY_MARGIN_MS;
+        this.renewed(t0);
         return;
       }
       if (this.state === 'gone') return;

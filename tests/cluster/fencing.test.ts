@@ -137,3 +137,29 @@ describe('one owner per actor', () => {
     expect(await writers('lamp:held')).toEqual(['0:fa-6#1', '1:fa-6#1']);
   });
 });
+
+describe('a write held across a new incarnation', () => {
+  it('is refused, not sent under the new epoch: an event decided by the incarnation declared dead is never written', async () => {
+    const a = await node('fa-7');
+    const b = await node('fb-7');
+    await a.host.create('lamp', 'lamp:held-across', { name: 'h' });
+    // A host of fa-7 whose writes are held, as on a node paused past its lease deadline (SIGSTOP, then SIGCONT).
+    let writable = false;
+    const owner = { node: a.m.node, epoch: () => a.m.epoch(), writable: () => writable && a.m.writable() };
+    const held = makeHost(t, { owner }).host;
+    const p = held.dispatch('lamp:held-across', { type: 'on' }).then(
+      () => 'written',
+      (e: Error) => e.name,
+    );
+    await expire('fa-7');
+    await b.m.watch(); // fa-7#1 is dead
+    await a.m.heartbeat(); // fa-7 learns it and joins again as fa-7#2
+    expect(a.m.epoch()).toBe(2);
+    await a.host.takeOverActor('lamp:held-across'); // fa-7#2 owns the row now (as at a device's login), no event yet
+    writable = true; // the held write's turn: the row names its node and current epoch, and its seq is free
+    expect(await p).toBe('StaleWriterError');
+    await a.host.dispatch('lamp:held-across', { type: 'label', text: 'new' });
+    expect(await writers('lamp:held-across')).toEqual(['0:fa-7#1', '1:fa-7#2']);
+    expect((await a.host.get('lamp:held-across'))?.stateKey).toBe('off'); // the held 'on' never happened
+  });
+});

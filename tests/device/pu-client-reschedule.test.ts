@@ -1,6 +1,7 @@
 /** Re-scheduling of the PU client (H.627.2 9.3.1.2): after more than 15 failures, and when told. */
 import { describe, expect, it } from 'bun:test';
-import { RESCHEDULE_AFTER_FAILED_TRIES } from '../../protocol/index.ts';
+import { RESCHEDULE_AFTER_FAILED_TRIES, RPC_TIMEOUT_S } from '../../protocol/index.ts';
+import { CONNECT_TIMEOUT_MS } from '../../device/pu-client.machine.ts';
 import { deferredVs, harness, refuse, vsAnswer } from './machine-harness.ts';
 
 describe('re-scheduling', () => {
@@ -37,6 +38,21 @@ describe('re-scheduling', () => {
     expect(h.vsCalls).toBe(2);
     expect(h.actor.getSnapshot().context.reason).toContain('scheduled to');
     expect(h.actor.getSnapshot().context.vdUnreachable).toBe(false);
+  });
+
+  it('calls Vs again at its next try when a Keepalive, then a connect, stays unanswered (a paused or cut-off node)', async () => {
+    const h = harness({ random: () => 0.5 });
+    await h.goOnline();
+    await h.advance(RPC_TIMEOUT_S * 1_000); // Keepalive unanswered: the node is silent
+    expect(h.state()).toBe('backoff');
+    expect(h.actor.getSnapshot().context.vdUnreachable).toBe(true);
+    await h.advance(h.actor.getSnapshot().context.backoffMs);
+    expect(h.vsCalls).toBe(2);
+    expect(h.state()).toBe('connecting');
+    await h.advance(CONNECT_TIMEOUT_MS); // the WebSocket never opens: silent again
+    expect(h.actor.getSnapshot().context.reason).toContain('Vd connect timed out');
+    await h.advance(h.actor.getSnapshot().context.backoffMs);
+    expect(h.vsCalls).toBe(3);
   });
 
   it('keeps calling Vs while Vs fails after a re-schedule', async () => {

@@ -39,6 +39,11 @@ export interface FleetOptions {
   prefix?: string;
   /** The node whose Vs the devices ask (default node-1); where they log in is Vs's answer. */
   via?: TestPlatform;
+  /**
+   * The node they are provisioned through (default `via`). It creates their actors, so owns them: Vs sends each device
+   * there while it is active (placement is sticky), which puts a fleet on a chosen node.
+   */
+  provisionVia?: TestPlatform;
   /** Devices started per second after the first burst (default: FLEET_VS_SHARE of the Vs budget). */
   startPerS?: number;
   /** More SimulatedDevice options (media hooks, hbOverrideS, signedLogin…). */
@@ -87,8 +92,9 @@ export async function startFleet(cluster: TestCluster, options: FleetOptions): P
     return { id, mac, password: `${id}-password` };
   });
   const channelList = Array.from({ length: channels }, (_, c) => c);
+  const provisioner = options.provisionVia ?? via;
   await inPool(specs, PROVISION_CONCURRENCY, async (s) => {
-    const r = await via.api('/api/admin/devices', {
+    const r = await provisioner.api('/api/admin/devices', {
       method: 'POST',
       body: JSON.stringify({ device_id: s.id, password: s.password, mac_id: s.mac, channels: channelList }),
     });
