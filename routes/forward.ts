@@ -10,6 +10,7 @@ import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_PLAYBACK_PATH, CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 import type { Logger } from '../lib/log.ts';
+import { isDatabaseUnavailable } from '../services/errors.ts';
 import { clientIp, markNodeRequest } from './client-ip.ts';
 import { problem } from './problem.ts';
 
@@ -41,6 +42,12 @@ export function deviceTarget(path: string): DeviceTarget | undefined {
   return undefined;
 }
 
+/** A lookup the database's absence stopped: undefined (serve here); any other error stays an error. */
+function unknownWithoutDb(err: unknown): undefined {
+  if (isDatabaseUnavailable(err)) return undefined;
+  throw err;
+}
+
 /** Methods without a body: a forward of one that failed may be sent again. */
 const REPEATABLE = new Set(['GET', 'HEAD', 'DELETE']);
 
@@ -58,12 +65,14 @@ export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route'
       return next(); // forwarded once: served here, whoever owns the device now
     }
     const target = c.req.method === 'OPTIONS' ? undefined : deviceTarget(url.pathname);
-    const actorId = target && (await fw.actorOf(target));
+    // Whose request it is, and where its owner is, are database reads: without the database the request is served
+    // here, where the route gives its own answer to that (a device gets its 503 {info}, the API its problem JSON).
+    const actorId = target && (await fw.actorOf(target).catch(unknownWithoutDb));
     if (!actorId) return next();
     const attempts = REPEATABLE.has(c.req.method) && !c.req.header('content-length') ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
-      const route = await fw.route(actorId);
-      if (route.kind === 'local') return next();
+      const route = await fw.route(actorId).catch(unknownWithoutDb);
+      if (!route || route.kind === 'local') return next();
       try {
         return await fw.proxy(c.req.raw, route, clientIp(c));
       } catch (err) {

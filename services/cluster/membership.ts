@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { dbErrorSummary } from '../../db/errors.ts';
+import { dbErrorSummary, withinMs } from '../../db/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { OwnerLease } from '../../actors/host/host.ts';
 
@@ -248,9 +248,15 @@ export class Membership implements OwnerLease {
     const t0 = performance.now();
     try {
       const load: NodeLoad = { ...this.deps.load(), cpu: this.cpu() };
-      const rows = await this.deps.db.rows(sql`UPDATE cluster_nodes SET heartbeat_at = now(),
+      // Bounded: on a connection gone silent (a partition without a reset) the next tick tries again, and a late
+      // answer is ignored (the deadline only moves on an answer in time, so it errs on the safe side).
+      const rows = await withinMs(
+        this.deps.db.rows(sql`UPDATE cluster_nodes SET heartbeat_at = now(),
           lease_until = now() + make_interval(secs => ${NODE_LEASE_MS / 1000}), load = ${JSON.stringify(load)}::json
-        WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`);
+        WHERE id = ${this.node} AND epoch = ${this.current} AND state IN ('joining', 'active', 'draining') RETURNING 1`),
+        NODE_HEARTBEAT_MS,
+        'the heartbeat was not answered in time',
+      );
       if (rows.length > 0) {
         this.renewed(t0);
         return;
