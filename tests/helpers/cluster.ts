@@ -74,6 +74,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     ADMIN_TOKEN: adminToken,
     PLATFORM_KEY_FILE: join(sharedDir, 'secret-key'),
     CS_DIR: join(sharedDir, 'cs'),
+    // Each node makes its own self-signed certificate (no TLS_CERT): without this, every forward and every follow
+    // of another node's console feed failed "self signed certificate" (docs/cluster.md, TLS between nodes).
+    CLUSTER_TLS_INSECURE: '1',
     ...options.env,
   };
   const nodes: TestPlatform[] = [];
