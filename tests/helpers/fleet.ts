@@ -39,6 +39,12 @@ export interface FleetOptions {
   prefix?: string;
   /** The node whose Vs the devices ask (default node-1); where they log in is Vs's answer. */
   via?: TestPlatform;
+  /**
+   * The node the devices are provisioned through (default `via`): it creates their pu actors, and is their first
+   * writer in the event log (tests/helpers/writers.ts tells a device that moved back to its first writer from two
+   * writers interleaved only if that node is the one that dies).
+   */
+  provisionVia?: TestPlatform;
   /** Devices started per second after the first burst (default: FLEET_VS_SHARE of the Vs budget). */
   startPerS?: number;
   /** More SimulatedDevice options (media hooks, hbOverrideS, signedLogin…). */
@@ -88,7 +94,7 @@ export async function startFleet(cluster: TestCluster, options: FleetOptions): P
   });
   const channelList = Array.from({ length: channels }, (_, c) => c);
   await inPool(specs, PROVISION_CONCURRENCY, async (s) => {
-    const r = await via.api('/api/admin/devices', {
+    const r = await (options.provisionVia ?? via).api('/api/admin/devices', {
       method: 'POST',
       body: JSON.stringify({ device_id: s.id, password: s.password, mac_id: s.mac, channels: channelList }),
     });
