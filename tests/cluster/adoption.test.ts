@@ -58,7 +58,12 @@ describe.skipIf(!TEST_PG_URL)(`a dead node's timers fire on a survivor (${CLUSTE
         async () => sql<{ id: string }[]>`SELECT id FROM actors WHERE id IN ${sql(puIds)} AND state_key <> 'offline'`,
         (rows) => rows.length === 0,
         ALL_OFFLINE_MS,
-      );
+      ).catch(async (err: unknown) => {
+        // What the survivors saw: the actors' rows and the nodes'.
+        const actors = await sql`SELECT id, state_key, owner_node, owner_epoch, next_timer_at, timers::text FROM actors WHERE id IN ${sql(puIds)}`;
+        const nodes = await sql`SELECT id, epoch, state, lease_until, heartbeat_at, now() AS now FROM cluster_nodes ORDER BY id`;
+        throw new Error(`${String(err)}\nactors: ${JSON.stringify(actors)}\nnodes: ${JSON.stringify(nodes)}`);
+      });
       const fired = await sql<{ actor_id: string; due: number; applied: number; writer: string }[]>`
         SELECT DISTINCT ON (actor_id) actor_id, (event->>'at')::float8 AS due,
                (extract(epoch FROM at) * 1000)::float8 AS applied, writer
