@@ -49,6 +49,8 @@ export interface MediaHooks {
 interface MediaChannel {
   streamId: string | undefined;
   recordSession: string | undefined;
+  /** The Vr URL (`cbk_url`) the running record session was started with. */
+  recordCbkUrl?: string | undefined;
   playback: QueryVideoStatusResp;
 }
 
@@ -99,13 +101,20 @@ export class CameraMedia {
   async startRecord(params: StartRecordParams): Promise<Record<string, never>> {
     const channel = this.host.channel(params.channel, true);
     if (this.hooks.onStartRecord === undefined) throw unsupported('StartRecord (no recording handler installed)');
-    if (channel.recordSession === params.session_id) return {};
+    if (channel.recordSession === params.session_id) {
+      if (channel.recordCbkUrl === params.cbk_url) return {};
+      // The same session with another Vr URL: the platform's node that held it died or left, and the node this camera
+      // logged in to since sends StartRecord again with its own URL (docs/cluster.md). Kept, the old URL led nowhere:
+      // the session never recorded again after a failover (tests/cluster/failover.test.ts). Restarted there.
+      await this.stopRecord({ session_id: params.session_id, channel: params.channel });
+    }
     if (channel.recordSession !== undefined) await this.stopRecord({ session_id: channel.recordSession, channel: params.channel });
     const ctx = this.host.context(params.channel, () => {
       if (channel.recordSession === params.session_id) channel.recordSession = undefined;
     });
     await run(this.hooks.onStartRecord(params, ctx));
     channel.recordSession = params.session_id;
+    channel.recordCbkUrl = params.cbk_url;
     return {};
   }
 

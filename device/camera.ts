@@ -51,6 +51,7 @@ interface Channel {
   rebootTimer: unknown;
   streamId: string | undefined;
   recordSession: string | undefined;
+  recordCbkUrl?: string | undefined;
   alarm: number;
   awakeUntilMs: number;
   playback: QueryVideoStatusResp;

@@ -33,9 +33,11 @@ export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement'>)
     const device = await p.devices.findByIdentity(q.value.macid);
     if (!device) return c.json({ info: `no device provisioned with macid ${q.value.macid}` }, 404);
     const ip = clientIp(c);
-    p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
-    // The node the device is to log in to (docs/cluster.md): this one, unless a cluster spreads its devices.
+    // The node the device is to log in to (docs/cluster.md): this one, unless a cluster spreads its devices. Chosen
+    // before this request is recorded: the pu's state must say whether the device had logged in before, not that it
+    // just asked Vs (placement sticks only to a node the device was connected to).
     const where = await p.placement.choose(device.id);
+    p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
     const body: VsGetServerAddrResp = {
       PassDomain: where.host,
       P2p_passDomain: NOT_OFFERED.domain,

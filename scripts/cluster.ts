@@ -168,8 +168,9 @@ const shared: Record<string, string> = {
   PLATFORM_KEY_FILE: join(args.dir, 'secret-key'),
   CS_DIR: join(args.dir, 'cs'),
   FILES_DIR: join(args.dir, 'files'),
-  // Each local node makes its own self-signed certificate: nodes call each other without verifying it.
-  CLUSTER_TLS_INSECURE: '1',
+  // Without TLS_CERT each node makes its own self-signed certificate, which its peers cannot verify: every forward
+  // and console feed between nodes failed "self signed certificate" (docs/cluster.md, TLS between nodes).
+  ...(process.env.TLS_CERT ? {} : { CLUSTER_TLS_INSECURE: '1' }),
 };
 // The platform as `bun run start` runs it: the allocator settings (lib/runtime-env.ts), unless already set.
 const base = { ...runtimeEnvFor(), ...process.env } as Record<string, string>;

@@ -66,7 +66,14 @@ export async function adoptDue(core: HostCore, horizonMs: number): Promise<numbe
   let total = 0;
   for (;;) {
     const adopted = await adoptDueActors(core.db, writerOf(core.owner), horizonMs, ADOPT_BATCH_MAX);
-    for (const a of adopted) core.queue.push({ due: a.due, actorId: a.id, timerId: null, gen: 0 });
+    for (const a of adopted) {
+      // A copy still resident here is from before another node took the actor over (this node created it, or owned it
+      // until its device logged in elsewhere): stale. Kept, the load below found it and armed none of the timers the
+      // dead node had, so they never fired (tests/cluster/adoption.test.ts: pus online a minute after their due time).
+      const r = core.residents.get(a.id);
+      if (r && !core.committer.isPending(r)) core.residents.delete(a.id);
+      core.queue.push({ due: a.due, actorId: a.id, timerId: null, gen: 0 });
+    }
     total += adopted.length;
     if (adopted.length < ADOPT_BATCH_MAX) return total;
   }

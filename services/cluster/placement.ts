@@ -24,6 +24,15 @@ export const PLACEMENT_CACHE_MS = 1_000;
  */
 export const PLACEMENT_SILENT_MS = 2 * NODE_HEARTBEAT_MS;
 
+/**
+ * States of a pu actor whose device has not logged in since it was provisioned (actors/machines/pu.machine.ts:
+ * `provisioned`, then `scheduled` at its first Vs request; a device that was online goes to `offline`, and to
+ * `scheduled` only from there). Its owner says nothing about where the device is: placement does not stick to it.
+ * A device that asked Vs again after being offline without logging in between is placed afresh: it is rare and costs
+ * only a take-over.
+ */
+const NEVER_LOGGED_IN_STATES = sql`('provisioned', 'scheduled')`;
+
 /** Where a device is sent: the Vs answer's `PassDomain` and `Secure_PassPort`, and the node they name. */
 export interface Where {
   nodeId: string;
@@ -137,10 +146,16 @@ export class Placement {
     return rows;
   }
 
-  /** The owner (node, epoch) of the device's pu actor, if any. */
+  /**
+   * The owner (node, epoch) of the device's pu actor, if the device has logged in since it was provisioned. Before
+   * that, the owner is only the node that happened to create the actor (the admin's provisioning request) or to
+   * record a Vs request: keeping such a device there sent a whole fleet provisioned through one node to that node
+   * (tests/cluster/spread.test.ts: 300 of 300 on node-1). Vs reads this before it records the request it answers.
+   */
   private async ownerOf(deviceId: string): Promise<{ node: string; epoch: number } | undefined> {
     const [row] = await this.p.db.rows<{ node: string | null; epoch: number | null }>(
-      sql`SELECT owner_node AS "node", owner_epoch::float8 AS "epoch" FROM actors WHERE id = ${puActorId(deviceId)}`,
+      sql`SELECT owner_node AS "node", owner_epoch::float8 AS "epoch" FROM actors
+          WHERE id = ${puActorId(deviceId)} AND state_key NOT IN ${NEVER_LOGGED_IN_STATES}`,
     );
     return row?.node && row.epoch !== null ? { node: row.node, epoch: row.epoch } : undefined;
   }

@@ -23,6 +23,7 @@ import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
+import { ActorElsewhereError } from '../../actors/host/errors.ts';
 import { LoginThrottle, sourceOf } from './throttle.ts';
 import { decryptSecret, encryptSecret, passwordVerifier, sameString } from '../../lib/secrets.ts';
 import { verifyPassword } from '../users/passwords.ts';
@@ -59,7 +60,7 @@ type Failure = { reason: string; answer: string };
 /** What the login checks use (the platform key is given beside). */
 export interface DeviceAuthDeps {
   db: Db;
-  host: Pick<ActorHost, 'dispatch' | 'load'>;
+  host: Pick<ActorHost, 'dispatch' | 'load' | 'get'>;
   log: Logger;
   /** The log for lines outsiders can cause (refused logins). */
   rateLog: LogLimiter;
@@ -206,7 +207,14 @@ export class DeviceAuth {
   }
 
   private async lockedUntil(deviceId: string): Promise<number | undefined> {
-    const view = await this.p.host.load(puActorId(deviceId));
+    // In a cluster the pu actor may be owned by another live node: the device left it and logs in here, and this
+    // node takes the actor over only once the login succeeds (routes/vd.routes.ts). Loading it would refuse
+    // (ActorElsewhereError, a 503 to the device: no device could ever move off a live node); its row, read without
+    // claiming it, says whether it is locked.
+    const view = await this.p.host.load(puActorId(deviceId)).catch((err: unknown) => {
+      if (err instanceof ActorElsewhereError) return this.p.host.get(puActorId(deviceId));
+      throw err;
+    });
     return (view?.context as PuContext | undefined)?.login?.lockedUntil;
   }
 

@@ -146,6 +146,20 @@ export class LiveService {
     for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });
   }
 
+  /**
+   * A device logged in here (and its actors were taken over: routes/vd.routes.ts): its active streams that this node
+   * never ran were another node's, whose MDU held their publisher grant, secrets and viewers (docs/cluster.md). That
+   * node died or is leaving; such a stream cannot go on here, as after a restart (sweepStale). Left alone, a viewer
+   * asking again joined it and got a URL here with no video ever (tests/cluster/failover.test.ts). Told so, it fails
+   * and sends StopLive, and the next viewer gets a new stream here.
+   */
+  async sweepMoved(deviceId: string): Promise<void> {
+    const active = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
+      AND device_id = ${deviceId}`);
+    const ranHere = new Set([...this.viewers.keys()].map(streamActorId));
+    for (const s of active) if (!ranHere.has(s.id)) this.p.host.send(s.id, { type: 'platform.restarted' });
+  }
+
   /** Stop the MDU. */
   async stop(): Promise<void> {
     await this.mdu?.stop();

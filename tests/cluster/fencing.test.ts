@@ -97,6 +97,23 @@ describe('one owner per actor', () => {
     expect(await writers('lamp:timer')).toEqual(['0:fa-4#1', '1:fa-4#1', '2:fb-4#1']);
   });
 
+  it('adopts an actor it still holds a stale copy of (another node took it over since), and fires its timer', async () => {
+    const a = await node('fa-7');
+    const b = await node('fb-7');
+    await a.host.create('lamp', 'lamp:back', { name: 'b' }, { deviceId: 'dev-7' }); // resident on a from now on
+    await b.host.takeOver('dev-7');
+    await b.host.dispatch('lamp:back', { type: 'on' }); // AUTO_OFF armed on b, persisted in the row
+    await expire('fb-7');
+    a.clock.increment(LAMP_AUTO_OFF_MS + 1);
+    await a.m.watch(); // fb-7 dead, its actor adopted by a: loaded afresh, not from a's stale copy
+    await t.quiet();
+    a.clock.increment(1);
+    await t.quiet();
+    await a.host.flush();
+    expect(await writers('lamp:back')).toEqual(['0:fa-7#1', '1:fb-7#1', '2:fa-7#1']);
+    expect(a.host.peek('lamp:back')?.value).toBe('off');
+  });
+
   it("takes a device's actors over from a live owner when the device logs in elsewhere; the old owner is refused", async () => {
     const a = await node('fa-5');
     const b = await node('fb-5');

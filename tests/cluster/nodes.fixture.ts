@@ -27,10 +27,11 @@ export async function putNode(db: Db, n: NodeRowSpec): Promise<void> {
       heartbeat_at = clock_timestamp(), lease_until = excluded.lease_until`);
 }
 
-/** A pu actor row owned by (node, epoch), as the host's claim would leave it. */
-export async function putOwnedPu(db: Db, deviceId: string, node: string, epoch: number): Promise<void> {
+/** A pu actor row owned by (node, epoch) in `state` (default `online`), as the host's claim would leave it. */
+export async function putOwnedPu(db: Db, deviceId: string, node: string, epoch: number, state = 'online'): Promise<void> {
   await db.rows(sql`
     INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context, device_id, owner_node, owner_epoch)
-    VALUES (${`pu:${deviceId}`}, 'pu', 'pu', 1, 0, 'active', 'online', '"online"'::json, '{}'::json, ${deviceId}, ${node}, ${epoch})
-    ON CONFLICT (id) DO UPDATE SET owner_node = excluded.owner_node, owner_epoch = excluded.owner_epoch`);
+    VALUES (${`pu:${deviceId}`}, 'pu', 'pu', 1, 0, 'active', ${state}, ${JSON.stringify(state)}::json, '{}'::json, ${deviceId}, ${node}, ${epoch})
+    ON CONFLICT (id) DO UPDATE SET owner_node = excluded.owner_node, owner_epoch = excluded.owner_epoch,
+      state_key = excluded.state_key, value = excluded.value`);
 }

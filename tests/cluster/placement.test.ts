@@ -66,6 +66,22 @@ describe('placement in a cluster', () => {
     expect((await placement().choose('cam-1')).nodeId).toBe('a');
   });
 
+  it('keeps an offline device on its owner too: it reconnects where its actors are', async () => {
+    await putNode(t.db, { id: 'a', pus: 9000 });
+    await putNode(t.db, { id: 'b', pus: 0 });
+    await putOwnedPu(t.db, 'cam-1', 'a', 1, 'offline');
+    expect((await placement().choose('cam-1')).nodeId).toBe('a');
+  });
+
+  it('does not keep a device that never logged in on the node that created or scheduled its pu actor', async () => {
+    await putNode(t.db, { id: 'a', pus: 9000 });
+    await putNode(t.db, { id: 'b', pus: 0 });
+    await putOwnedPu(t.db, 'cam-1', 'a', 1, 'provisioned');
+    expect((await placement().choose('cam-1')).nodeId).toBe('b');
+    await putOwnedPu(t.db, 'cam-2', 'a', 1, 'scheduled');
+    expect((await placement().choose('cam-2')).nodeId).toBe('b');
+  });
+
   it('does not keep a device on an owner of an older epoch, or one draining', async () => {
     await putNode(t.db, { id: 'a', epoch: 5, pus: 9000 });
     await putNode(t.db, { id: 'b', pus: 0 });

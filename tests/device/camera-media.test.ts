@@ -76,6 +76,16 @@ describe('live push and recording', () => {
     expect(rig.camera.capabilities().cloud_record).toBe(true);
   });
 
+  it('restarts a running session StartRecord names again with another Vr URL (its session moved to another node)', async () => {
+    const { calls, hooks } = recordingHooks();
+    const rig = cameraRig({ media: hooks });
+    await rig.ok('StartRecord', record('r1'));
+    await rig.ok('StartRecord', { ...record('r1'), cbk_url: 'https://other-node.test/live/cseg/x' });
+    await rig.ok('StartRecord', { ...record('r1'), cbk_url: 'https://other-node.test/live/cseg/x' });
+    expect(rig.camera.keepalive().channels[0]?.record_session).toBe('r1');
+    expect(calls).toEqual(['record r1', 'stop-record r1', 'record r1']);
+  });
+
   it('answers the err a hook returns, and keeps no stream then', async () => {
     const rig = cameraRig({ media: { onPushLive: async () => ({ err: { code: VD_ERR.STREAM_TOO_LARGE, msg: 'stream too large' } }) } });
     expect(await rig.fails('PushLive', push('s1'), VD_ERR.STREAM_TOO_LARGE)).toBe('stream too large');

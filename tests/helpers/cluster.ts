@@ -75,7 +75,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     PLATFORM_KEY_FILE: join(sharedDir, 'secret-key'),
     CS_DIR: join(sharedDir, 'cs'),
     FILES_DIR: join(sharedDir, 'files'),
-    CLUSTER_TLS_INSECURE: '1', // each test node makes its own self-signed certificate
+    // Each node makes its own self-signed certificate (no TLS_CERT): without this, every forward and every follow
+    // of another node's console feed failed "self signed certificate" (docs/cluster.md, TLS between nodes).
+    CLUSTER_TLS_INSECURE: '1',
     ...options.env,
   };
   const nodes: TestPlatform[] = [];

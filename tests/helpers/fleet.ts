@@ -40,8 +40,9 @@ export interface FleetOptions {
   /** The node whose Vs the devices ask (default node-1); where they log in is Vs's answer. */
   via?: TestPlatform;
   /**
-   * The node they are provisioned through (default `via`). It creates their actors, so owns them: Vs sends each device
-   * there while it is active (placement is sticky), which puts a fleet on a chosen node.
+   * The node the devices are provisioned through (default `via`): it creates their pu actors, and is their first
+   * writer in the event log (tests/helpers/writers.ts tells a device that moved back to its first writer from two
+   * writers interleaved only if that node is the one that dies).
    */
   provisionVia?: TestPlatform;
   /** Devices started per second after the first burst (default: FLEET_VS_SHARE of the Vs budget). */
@@ -92,9 +93,8 @@ export async function startFleet(cluster: TestCluster, options: FleetOptions): P
     return { id, mac, password: `${id}-password` };
   });
   const channelList = Array.from({ length: channels }, (_, c) => c);
-  const provisioner = options.provisionVia ?? via;
   await inPool(specs, PROVISION_CONCURRENCY, async (s) => {
-    const r = await provisioner.api('/api/admin/devices', {
+    const r = await (options.provisionVia ?? via).api('/api/admin/devices', {
       method: 'POST',
       body: JSON.stringify({ device_id: s.id, password: s.password, mac_id: s.mac, channels: channelList }),
     });
