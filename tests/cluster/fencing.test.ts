@@ -98,19 +98,19 @@ describe('one owner per actor', () => {
   });
 
   it('adopts an actor it still holds a stale copy of (another node took it over since), and fires its timer', async () => {
-    const a = await node('fa-7');
-    const b = await node('fb-7');
+    const a = await node('fa-8');
+    const b = await node('fb-8');
     await a.host.create('lamp', 'lamp:back', { name: 'b' }, { deviceId: 'dev-7' }); // resident on a from now on
     await b.host.takeOver('dev-7');
     await b.host.dispatch('lamp:back', { type: 'on' }); // AUTO_OFF armed on b, persisted in the row
-    await expire('fb-7');
+    await expire('fb-8');
     a.clock.increment(LAMP_AUTO_OFF_MS + 1);
-    await a.m.watch(); // fb-7 dead, its actor adopted by a: loaded afresh, not from a's stale copy
+    await a.m.watch(); // fb-8 dead, its actor adopted by a: loaded afresh, not from a's stale copy
     await t.quiet();
     a.clock.increment(1);
     await t.quiet();
     await a.host.flush();
-    expect(await writers('lamp:back')).toEqual(['0:fa-7#1', '1:fb-7#1', '2:fa-7#1']);
+    expect(await writers('lamp:back')).toEqual(['0:fa-8#1', '1:fb-8#1', '2:fa-8#1']);
     expect(a.host.peek('lamp:back')?.value).toBe('off');
   });
 
@@ -157,10 +157,10 @@ describe('one owner per actor', () => {
 
 describe('a write held across a new incarnation', () => {
   it('is refused, not sent under the new epoch: an event decided by the incarnation declared dead is never written', async () => {
-    const a = await node('fa-7');
-    const b = await node('fb-7');
+    const a = await node('fa-9');
+    const b = await node('fb-9');
     await a.host.create('lamp', 'lamp:held-across', { name: 'h' });
-    // A host of fa-7 whose writes are held, as on a node paused past its lease deadline (SIGSTOP, then SIGCONT).
+    // A host of fa-9 whose writes are held, as on a node paused past its lease deadline (SIGSTOP, then SIGCONT).
     let writable = false;
     const owner = { node: a.m.node, epoch: () => a.m.epoch(), writable: () => writable && a.m.writable() };
     const held = makeHost(t, { owner }).host;
@@ -168,15 +168,17 @@ describe('a write held across a new incarnation', () => {
       () => 'written',
       (e: Error) => e.name,
     );
-    await expire('fa-7');
-    await b.m.watch(); // fa-7#1 is dead
-    await a.m.heartbeat(); // fa-7 learns it and joins again as fa-7#2
+    await t.quiet(); // loaded (under fa-9#1) and decided; its write waits for the lease
+    expect(held.peek('lamp:held-across')?.stateKey).toBe('on');
+    await expire('fa-9');
+    await b.m.watch(); // fa-9#1 is dead
+    await a.m.heartbeat(); // fa-9 learns it and joins again as fa-9#2
     expect(a.m.epoch()).toBe(2);
-    await a.host.takeOverActor('lamp:held-across'); // fa-7#2 owns the row now (as at a device's login), no event yet
+    await a.host.takeOverActor('lamp:held-across'); // fa-9#2 owns the row now (as at a device's login), no event yet
     writable = true; // the held write's turn: the row names its node and current epoch, and its seq is free
     expect(await p).toBe('StaleWriterError');
     await a.host.dispatch('lamp:held-across', { type: 'label', text: 'new' });
-    expect(await writers('lamp:held-across')).toEqual(['0:fa-7#1', '1:fa-7#2']);
+    expect(await writers('lamp:held-across')).toEqual(['0:fa-9#1', '1:fa-9#2']);
     expect((await a.host.get('lamp:held-across'))?.stateKey).toBe('off'); // the held 'on' never happened
   });
 });
