@@ -42,7 +42,7 @@ import { Drain } from '../services/cluster/drain.ts';
 import { Nodes } from '../services/cluster/nodes.ts';
 import { Placement } from '../services/cluster/placement.ts';
 import { ClusterDirectory } from '../services/cluster/directory.ts';
-import { Forwarder } from '../services/cluster/forward.ts';
+import { CLUSTER_LOGIN_FAILED_PATH, CLUSTER_RELEASE_PATH, Forwarder, RELEASE_BATCH_MAX } from '../services/cluster/forward.ts';
 import { ClusterFeed } from '../services/cluster/cluster-feed.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
@@ -158,13 +158,30 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     metrics: metrics.commit,
     owner: membership,
     deviceRoot: puActorId,
+    // The node a device left holds stale copies of its actors: told, it drops them and closes its socket of the device.
+    onTaken: async (node, ids) => {
+      for (let i = 0; i < ids.length; i += RELEASE_BATCH_MAX)
+        await forward.tellNode(node, CLUSTER_RELEASE_PATH, { actors: ids.slice(i, i + RELEASE_BATCH_MAX) });
+    },
     // A pu actor taken over by another node (its device logged in there): this node's socket of it is stale.
     onFenced: (id) => id.startsWith(PU_ACTOR_PREFIX) && vd.close(id.slice(PU_ACTOR_PREFIX.length), CLOSE_DROPPED, 'device served by another node'),
   });
-  const auth = new DeviceAuth({ db, host, log, rateLog }, key);
+  const auth = new DeviceAuth(
+    {
+      db,
+      host,
+      log,
+      rateLog,
+      // A failed login for a device another node serves is counted there (its pu actor's lock).
+      countElsewhere: (deviceId, reason, ip) =>
+        forward.tellOwner(puActorId(deviceId), CLUSTER_LOGIN_FAILED_PATH, { device_id: deviceId, reason, ...(ip ? { ip } : {}) }),
+    },
+    key,
+  );
   // The cluster (docs/cluster.md): owners of device requests, and the other nodes' transitions for the consoles.
   const nodeTls = { insecure: cfg.clusterTlsInsecure, ca: cfg.tlsCert ? tls.cert : undefined };
   const directory = new ClusterDirectory({ db });
+  const forward = new Forwarder({ db, key, log: moduleLog('cluster', log), selfNode: () => membership.node, directory, tls: nodeTls });
   const clusterFeed = new ClusterFeed({ directory, host, key, log: moduleLog('cluster', log), selfNode: () => membership.node, tls: nodeTls });
   const feed = new EventFeed({ db, host, log, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
   const stored = recordUpload({ db, feed });
@@ -215,7 +232,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
       },
       self: () => ({ host: cfg.publicHost, port: Number(new URL(baseUrl()).port) }),
     }),
-    forward: new Forwarder({ db, key, log: moduleLog('cluster', log), selfNode: () => membership.node, directory, tls: nodeTls }),
+    forward,
     clusterFeed,
   };
   const app = buildApp(services);

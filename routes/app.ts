@@ -67,11 +67,11 @@ export interface AppServices {
   /** Public base URL, e.g. `https://127.0.0.1:8443` (known once the server listens). */
   baseUrl(): string;
   /** The actor host: routes hand events to actors, and read the machines' registry. */
-  host: Pick<ActorHost, 'send' | 'sendSoon' | 'registry' | 'takeOver'>;
+  host: Pick<ActorHost, 'send' | 'sendSoon' | 'registry' | 'takeOver' | 'release'>;
   health(): Promise<Health>;
   metrics: Pick<Metrics, 'registry'>;
   vd: VdConnections;
-  auth: Pick<DeviceAuth, 'login'>;
+  auth: Pick<DeviceAuth, 'login' | 'countFailure'>;
   /** The handlers of PU → platform messages (services/vd/vd-inbound.ts). */
   inbound: Inbound;
   devices: Devices;
@@ -135,7 +135,7 @@ export function buildApp(p: AppServices) {
   app.route('/', vrRoutes(p));
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
-  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed));
+  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));

@@ -1,15 +1,60 @@
-/** `GET /api/cluster/feed`: this node's actor transitions for another node's consoles (node-signed requests only). */
-import { Hono } from 'hono';
+/**
+ * Node-to-node routes (node-signed requests only): `GET /api/cluster/feed`, this node's actor transitions for another
+ * node's consoles; `POST /api/cluster/login-failed`, a failed Vd login another node saw, for this node (the owner of the
+ * device's pu actor) to count toward the device's lock.
+ */
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { ActorId, DeviceId } from '../protocol/paths.ts';
+import type { ActorHost } from '../actors/host/host.ts';
+import type { DeviceAuth } from '../services/devices/device-auth.ts';
 import type { Server } from 'bun';
 import { CLUSTER_FEED_PATH, type ClusterFeed } from '../services/cluster/cluster-feed.ts';
+import {
+  CLUSTER_LOGIN_FAILED_PATH,
+  CLUSTER_RELEASE_PATH,
+  IP_MAX_CHARS,
+  LOGIN_FAILED_REASON_MAX_CHARS,
+  RELEASE_BATCH_MAX,
+} from '../services/cluster/forward.ts';
 import { nodeCaller } from './client-ip.ts';
 import { problem } from './problem.ts';
 
+/** A failed Vd login another node saw, for the node that owns the device's pu actor to count. */
+const LoginFailedBody = z.object({
+  device_id: DeviceId,
+  reason: z.string().max(LOGIN_FAILED_REASON_MAX_CHARS),
+  ip: z.string().max(IP_MAX_CHARS).optional(),
+});
+
+/** Actors another node took over from this one. */
+const ReleaseBody = z.object({ actors: z.array(ActorId).max(RELEASE_BATCH_MAX) });
+
 /** The node-to-node routes. */
-export function clusterRoutes(feed: Pick<ClusterFeed, 'exportStream'>) {
-  return new Hono().get(CLUSTER_FEED_PATH, (c) => {
-    if (!nodeCaller(c)) return problem(c, 401, 'a node-to-node endpoint: only requests signed by a node of this cluster');
-    (c.env as Server<unknown> | undefined)?.timeout?.(c.req.raw, 0); // idle between transitions by nature
-    return new Response(feed.exportStream(c.req.raw.signal), { headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' } });
-  });
+export function clusterRoutes(feed: Pick<ClusterFeed, 'exportStream'>, auth: Pick<DeviceAuth, 'countFailure'>, host: Pick<ActorHost, 'release'>) {
+  const nodesOnly = (c: Context) => (nodeCaller(c) ? undefined : problem(c, 401, 'a node-to-node endpoint: only requests signed by a node of this cluster'));
+  return new Hono()
+    .get(CLUSTER_FEED_PATH, (c) => {
+      const refused = nodesOnly(c);
+      if (refused) return refused;
+      (c.env as Server<unknown> | undefined)?.timeout?.(c.req.raw, 0); // idle between transitions by nature
+      return new Response(feed.exportStream(c.req.raw.signal), { headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' } });
+    })
+    .post(CLUSTER_LOGIN_FAILED_PATH, async (c) => {
+      const refused = nodesOnly(c);
+      if (refused) return refused;
+      const body = LoginFailedBody.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) return problem(c, 400, `bad login-failed body: ${body.error.issues[0]?.message}`, String(body.error.issues[0]?.path[0] ?? ''));
+      // Counted here, never relayed again (the owner may have changed meanwhile: then it is not counted).
+      await auth.countFailure(body.data.device_id, body.data.ip, body.data.reason, false);
+      return c.body(null, 204);
+    })
+    .post(CLUSTER_RELEASE_PATH, async (c) => {
+      const refused = nodesOnly(c);
+      if (refused) return refused;
+      const body = ReleaseBody.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) return problem(c, 400, `bad release body: ${body.error.issues[0]?.message}`, 'actors');
+      host.release(body.data.actors);
+      return c.body(null, 204);
+    });
 }

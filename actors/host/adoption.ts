@@ -49,11 +49,21 @@ export class TakeOvers {
 export async function takeOver(core: HostCore, deviceIds: string[], by: 'device' | 'actor' = 'device'): Promise<number> {
   if (!core.owner) return 0;
   const dormant = core.registry.all().flatMap((d) => (d.dormant ?? []).map((state) => [d.type, state] as const));
-  const taken = await takeOverDevices(core.db, writerOf(core.owner), deviceIds, by, dormant);
-  for (const id of taken) {
+  const w = writerOf(core.owner);
+  const taken = await takeOverDevices(core.db, w, deviceIds, by, dormant);
+  const byOwner = new Map<string, string[]>();
+  for (const { id, from } of taken) {
     const r = core.residents.get(id);
     if (r && !core.committer.isPending(r)) core.residents.delete(id);
+    if (from && from !== w.node) byOwner.set(from, [...(byOwner.get(from) ?? []), id]);
   }
+  // The nodes they were taken from hold copies that are stale now: they are told, so that nothing is counted or
+  // read from those copies meanwhile (fencing refuses their writes anyway). Awaited, but never failing the take-over.
+  await Promise.all(
+    [...byOwner].map(([node, ids]) =>
+      core.onTaken?.(node, ids).catch((err) => core.log.warn({ node, actors: ids.length, err: String(err) }, 'previous owner not told of a take-over')),
+    ),
+  );
   return taken.length;
 }
 

@@ -32,6 +32,8 @@ export interface HostCore {
   readonly effects: EffectHandlers | undefined;
   /** In a cluster: this node's claim to write (docs/cluster.md); absent, the host writes without ownership checks. */
   readonly owner: OwnerLease | undefined;
+  /** Tell `node` that this node took these actors over from it (its resident copies are stale). */
+  readonly onTaken: ((node: string, actorIds: string[]) => Promise<void>) | undefined;
   /** The actor that places a device's actors (its pu): they follow it to the node that owns it. */
   readonly deviceRoot: ((deviceId: string) => string) | undefined;
   /** What effect handlers are handed as their `host`. */

@@ -6,28 +6,26 @@
  * This class is the public face; the work is in dispatch.ts, rehydration.ts, timers.ts,
  * effects.ts and the committer (see README.md).
  */
-import type { AnyMachineSnapshot } from 'xstate';
-import { pureInitial, type ReturnedAction } from './transition.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import { silentLog } from '../../lib/log.ts';
-import { diffContext } from './diff.ts';
 import { MachineRegistry, type MachineDef } from './registry.ts';
 import { actorExists, loadActorRow, loadTimerIndex } from './store.ts';
 import { systemClock, TimerQueue, type Clock } from './timer-queue.ts';
 import { Committer, type CommitMetrics } from './committer.ts';
-import { ActorEventError, ActorExistsError, ActorNotFoundError, AlreadyDeliveredError, HostStoppedError } from './errors.ts';
+import { ActorElsewhereError, ActorExistsError, ActorNotFoundError, AlreadyDeliveredError, HostStoppedError } from './errors.ts';
 import type { HostCore } from './core.ts';
 import { apply } from './dispatch.ts';
-import { afterCommit, queueEffects, takeActions } from './effects.ts';
+import { afterCommit } from './effects.ts';
+import { beginActor } from './begin.ts';
 import { type BeforeDeliver, Outbox } from './outbox.ts';
 import { ResidentLoader } from './rehydration.ts';
 import { adoptDue, takeOver, TakeOvers } from './adoption.ts';
 import { type OwnerLease, writerOf } from './ownership.ts';
-import { newResident, touch } from './resident.ts';
+import { touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
 import type { ActorEvent, ActorView, DispatchResult, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
-import { resultOf, transitionOf, viewOf, viewOfRow } from './views.ts';
+import { resultOf, viewOf, viewOfRow } from './views.ts';
 
 export * from './errors.ts';
 export type { ActorEvent, ActorView, DispatchResult, EffectCall, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
@@ -63,6 +61,8 @@ export interface HostOptions {
   owner?: OwnerLease;
   /** In a cluster: the actor whose owner a device's other actors follow (its pu), by device id. */
   deviceRoot?: (deviceId: string) => string;
+  /** This node took these actors over from `node` (a device logged in here): tell it, its copies are stale. */
+  onTaken?: (node: string, actorIds: string[]) => Promise<void>;
   /** An actor's write was refused and its resident dropped (another node took it over, say). */
   onFenced?: (actorId: string, err: Error) => void;
 }
@@ -119,6 +119,7 @@ export class ActorHost implements EffectHost {
       effects: opts.effects,
       owner: opts.owner,
       deviceRoot: opts.deviceRoot,
+      onTaken: opts.onTaken,
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
       deliver: (d) => this.outbox.deliver(d),
@@ -149,6 +150,22 @@ export class ActorHost implements EffectHost {
   /** Take over every actor of these devices: they logged in to this node (docs/cluster.md). */
   takeOver(deviceId: string): Promise<void> {
     return this.takeOvers.add(deviceId);
+  }
+
+  /**
+   * Another node took these actors over: drop the copies held here (those with no write pending: a pending one is
+   * refused by the store and dropped then), as a refused write would, `onFenced` included.
+   */
+  release(actorIds: string[]): number {
+    let n = 0;
+    for (const id of actorIds) {
+      const r = this.residents.get(id);
+      if (!r || this.committer.isPending(r)) continue;
+      this.residents.delete(id);
+      this.opts.onFenced?.(id, new ActorElsewhereError(id, 'another node'));
+      n++;
+    }
+    return n;
   }
 
   /** Take over one actor, whoever owns it (a node's own actor, at its join). */
@@ -228,33 +245,7 @@ export class ActorHost implements EffectHost {
   private begin(type: string, id: string, input: Record<string, unknown>, meta: { deviceId?: string; parentId?: string }) {
     if (this.stopping) throw new HostStoppedError();
     if (this.residents.has(id) || this.loader.isLoading(id)) throw new ActorExistsError(id);
-    const def = this.registry.latest(type);
-    let snapshot: AnyMachineSnapshot;
-    let actions: ReturnedAction[];
-    try {
-      [snapshot, actions] = pureInitial(def.machine, input);
-    } catch (err) {
-      throw new ActorEventError(id, 'xstate.init', err);
-    }
-    const now = this.clock.now();
-    const r = newResident(id, def, snapshot, now, { ...meta, ...(this.opts.owner ? { epoch: this.opts.owner.epoch() } : {}) });
-    this.residents.set(id, r);
-    const event: ActorEvent = { type: 'xstate.init', input };
-    const effects = takeActions(this.core, r, actions, now);
-    const changes = diffContext({}, snapshot.context);
-    const w = this.committer.append(r, {
-      actor_id: id,
-      seq: 0,
-      at: now,
-      machine_version: def.version,
-      event,
-      value: snapshot.value,
-      changes,
-      context: snapshot.context,
-    });
-    queueEffects(this.core, w, r, effects, 0);
-    w.transitions.push(transitionOf(r, event, true, now, changes));
-    return { r, w };
+    return beginActor(this.core, this.registry.latest(type), id, input, meta);
   }
 
   /**

@@ -88,7 +88,8 @@ export async function claimActors(
  * uploaded), from a live owner too: the device logged in here, so its actors follow it. Finished
  * actors stay where they are, and so do dormant ones (`dormant`: type and state pairs, such as a
  * confirmed segment waiting days for its retention): a device may have thousands, moved one by one
- * on first use (claimActors). `by: 'actor'` takes the actors of these ids instead. Returns the ids taken.
+ * on first use (claimActors). `by: 'actor'` takes the actors of these ids instead. Returns the ids taken and the
+ * node each was taken from (null: nobody owned it).
  */
 export async function takeOverDevices(
   db: Db,
@@ -96,7 +97,7 @@ export async function takeOverDevices(
   ids: string[],
   by: 'device' | 'actor' = 'device',
   dormant: ReadonlyArray<readonly [string, string]> = [],
-): Promise<string[]> {
+): Promise<Array<{ id: string; from: string | null }>> {
   if (ids.length === 0) return [];
   const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
   const resting =
@@ -106,10 +107,12 @@ export async function takeOverDevices(
           dormant.map(([type, state]) => sql`(${type}, ${state})`),
           sql`, `,
         )})`;
-  const rows = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}
-    RETURNING a.id`);
-  return rows.map((r) => r.id);
+  return db.rows<{ id: string; from: string | null }>(sql`WITH moved AS (
+      SELECT a.id, a.owner_node FROM actors a
+      WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}
+      FOR UPDATE)
+    UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM moved WHERE a.id = moved.id
+    RETURNING a.id, moved.owner_node AS "from"`);
 }
 
 /**

@@ -64,13 +64,28 @@ export type DeviceTarget =
 /** What the forwarder uses. */
 export interface ForwardDeps {
   db: Pick<Db, 'rows'>;
-  directory: Pick<ClusterDirectory, 'ownerOfActor' | 'invalidate'>;
+  directory: Pick<ClusterDirectory, 'ownerOfActor' | 'invalidate' | 'node'>;
   key: Buffer;
   log: Logger;
   /** This node's id (NODE_ID; known once the server listens when it defaults to PUBLIC_HOST:port). */
   selfNode(): string;
   tls: NodeTls;
 }
+
+/** Where another node sends a failed login for the owner of the device's pu actor to count (routes/cluster.routes.ts). */
+export const CLUSTER_LOGIN_FAILED_PATH = '/api/cluster/login-failed';
+/** Where a node that took actors over tells the node it took them from (routes/cluster.routes.ts). */
+export const CLUSTER_RELEASE_PATH = '/api/cluster/release';
+/** Most actor ids in one release notice (the sender splits larger take-overs). */
+export const RELEASE_BATCH_MAX = 1000;
+/** Longest reason of a relayed failed login (the platform's own words: a few dozen characters). */
+export const LOGIN_FAILED_REASON_MAX_CHARS = 200;
+/** Longest client address relayed (an IPv6 address with a zone is under 64 characters). */
+export const IP_MAX_CHARS = 64;
+/** Longest a word to an owner node waits for its answer (platform's choice: a commit there, well under a second). */
+export const TELL_OWNER_TIMEOUT_MS = 5_000;
+/** Most characters of an owner's refusal quoted in an error. */
+const TELL_OWNER_ERROR_CHARS = 200;
 
 /** Where a request goes: served here, or proxied to a live owner. */
 export type Route = { kind: 'local'; why: string } | { kind: 'remote'; owner: ActorOwner; actorId: string };
@@ -167,6 +182,36 @@ export class Forwarder {
       this.p.directory.invalidate(route.actorId);
       throw err;
     }
+  }
+
+  /**
+   * POST `body` (JSON) to `path` on the node that owns `actorId`, signed as this node: a service's word for an actor
+   * another node owns (a failed login to count there). False when no other live node owns it (the caller acts here).
+   */
+  async tellOwner(actorId: string, path: string, body: unknown): Promise<boolean> {
+    const route = await this.route(actorId);
+    if (route.kind === 'local') return false;
+    await this.post(route.owner.node, route.owner.baseUrl, path, body);
+    return true;
+  }
+
+  /** POST `body` to `path` on node `id` (signed as this node), if it is live; false when it is not. */
+  async tellNode(id: string, path: string, body: unknown): Promise<boolean> {
+    const n = await this.p.directory.node(id);
+    if (!n?.live) return false;
+    await this.post(n.id, n.baseUrl, path, body);
+    return true;
+  }
+
+  private async post(node: string, baseUrl: string, path: string, body: unknown): Promise<void> {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...signNodeRequest(this.p.key, 'POST', path, this.p.selfNode()) },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(TELL_OWNER_TIMEOUT_MS),
+      tls: this.tlsOptions,
+    } as RequestInit);
+    if (!res.ok) throw new Error(`${node} answered ${res.status} to ${path}: ${(await res.text()).slice(0, TELL_OWNER_ERROR_CHARS)}`);
   }
 
   /** Whether the owner takes a TCP connection within FORWARD_CONNECT_TIMEOUT_MS (remembered a moment when it did). */

@@ -64,6 +64,11 @@ export interface DeviceAuthDeps {
   log: Logger;
   /** The log for lines outsiders can cause (refused logins). */
   rateLog: LogLimiter;
+  /**
+   * In a cluster: count a failed login on the node that owns the device's pu actor (which calls
+   * {@link DeviceAuth.countFailure} there). Resolves false when no other node owns it.
+   */
+  countElsewhere?: (deviceId: string, reason: string, ip: string | undefined) => Promise<boolean>;
 }
 
 /**
@@ -179,7 +184,7 @@ export class DeviceAuth {
    * Tell the pu actor of a failure (an unlogged change); when its answer shows enough in a row,
    * hand the count back as `login.tooManyFailures`, and the machine decides on the lock. Never throws.
    */
-  private async countFailure(deviceId: string, ip: string | undefined, reason: string): Promise<void> {
+  async countFailure(deviceId: string, ip: string | undefined, reason: string, relay = true): Promise<void> {
     const id = puActorId(deviceId);
     try {
       const r = await this.p.host.dispatch(id, { type: 'login.failed', reason, ...(ip ? { ip } : {}) });
@@ -192,6 +197,15 @@ export class DeviceAuth {
           'device locked after failed logins in a row',
         );
     } catch (err) {
+      // Another live node owns the device's actor (an attacker may pick any node): the count is that node's to keep,
+      // or the lock after LOGIN_FAILURES_TO_LOCK failures could be dodged by sending every guess to another node.
+      if (err instanceof ActorElsewhereError && relay && this.p.countElsewhere) {
+        const told = await this.p.countElsewhere(deviceId, reason, ip).catch((e: unknown) => {
+          this.p.log.warn({ device: deviceId, owner: err.owner, err: String(e) }, 'failed login not counted on its owner node');
+          return true;
+        });
+        if (told) return;
+      }
       this.p.log.warn({ device: deviceId, err: String(err) }, 'failed login not counted');
     }
   }
