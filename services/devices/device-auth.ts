@@ -22,7 +22,7 @@ import type { VdLoginQuery } from '../../protocol/vd-login.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
-import type { ActorHost } from '../../actors/host/host.ts';
+import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
 import { LoginThrottle, sourceOf } from './throttle.ts';
 import { decryptSecret, encryptSecret, passwordVerifier, sameString } from '../../lib/secrets.ts';
 import { verifyPassword } from '../users/passwords.ts';
@@ -59,7 +59,7 @@ type Failure = { reason: string; answer: string };
 /** What the login checks use (the platform key is given beside). */
 export interface DeviceAuthDeps {
   db: Db;
-  host: Pick<ActorHost, 'dispatch' | 'load'>;
+  host: Pick<ActorHost, 'dispatch' | 'load' | 'get'>;
   log: Logger;
   /** The log for lines outsiders can cause (refused logins). */
   rateLog: LogLimiter;
@@ -198,7 +198,14 @@ export class DeviceAuth {
   }
 
   private async lockedUntil(deviceId: string): Promise<number | undefined> {
-    const view = await this.p.host.load(puActorId(deviceId));
+    const id = puActorId(deviceId);
+    // Another live node owns the actor (the device was connected there and comes here now: a drain, a move by Vs,
+    // the device's own choice). Loading it here is refused, and the login's take-over comes only after this check:
+    // the owner's stored row says whether the device is locked (docs/cluster.md, "Placement").
+    const view = await this.p.host.load(id).catch((err: unknown) => {
+      if (err instanceof ActorElsewhereError) return this.p.host.get(id);
+      throw err;
+    });
     return (view?.context as PuContext | undefined)?.login?.lockedUntil;
   }
 
