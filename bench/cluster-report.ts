@@ -16,12 +16,18 @@ const US_PER_S = 1e6;
 /** Cluster sizes the projection prints. */
 const NODE_COUNTS = [1, 2, 4, 8, 16, 32, 64];
 
+/** One measured window, as the bench prints it. */
+export interface WindowFigures {
+  'keepalives/s': number;
+  'nodes µs/ka': number;
+  'pg µs/ka': number;
+}
+
 /** What the projection is computed from. */
 export interface ProjectionInput {
-  /** Node CPU per keepalive, µs (2 nodes, the real interval: their fixed work included). */
-  nodeUsPerKa: number;
-  /** This database's PostgreSQL CPU per keepalive, µs (same window). */
-  pgUsPerKa: number;
+  /** The windows at the real interval: every PU on one node, and the same PUs on two. */
+  solo: WindowFigures;
+  pair: WindowFigures;
   /** Keepalive interval, seconds. */
   intervalS: number;
   /** The database's commit capacity: events/s at saturation and its CPU per event, µs. */
@@ -30,31 +36,45 @@ export interface ProjectionInput {
   cores?: number;
 }
 
+/**
+ * A cost split into what a node costs by being there (heartbeats, adoption scans, directory and placement reads),
+ * µs/s, and what each keepalive adds, µs: the same keepalive rate on 1 node and on 2 differs by one node's fixed
+ * cost. Noise can make either negative: each is floored at 0.
+ */
+function split(solo: WindowFigures, pair: WindowFigures, key: 'nodes µs/ka' | 'pg µs/ka'): { perNodeUsPerS: number; perKaUs: number } {
+  const soloPerS = solo[key] * solo['keepalives/s'];
+  const pairPerS = pair[key] * pair['keepalives/s'];
+  const perNodeUsPerS = Math.max(0, pairPerS - soloPerS);
+  return { perNodeUsPerS, perKaUs: Math.max(0, (soloPerS - perNodeUsPerS) / solo['keepalives/s']) };
+}
+
 /** The projection as printed text: the model in one line, a table by cluster size, and where the database binds. */
 export function projection(p: ProjectionInput): string {
   const cores = p.cores ?? navigator.hardwareConcurrency;
   const kaPerPuS = 1 / p.intervalS;
-  const byCpu = Math.floor((cores * CPU_SHARE * US_PER_S) / (p.nodeUsPerKa * kaPerPuS));
+  const node = split(p.solo, p.pair, 'nodes µs/ka');
+  const db = split(p.solo, p.pair, 'pg µs/ka');
+  const byCpu = Math.floor((cores * CPU_SHARE * US_PER_S - node.perNodeUsPerS) / (node.perKaUs * kaPerPuS));
   const pusPerNode = Math.min(PUS_PER_PROCESS, byCpu);
-  // The database's work per PU in committed events' worth: its CPU for the keepalives over its CPU per event, plus
-  // the events a busy PU writes.
+  // The database's work in committed events' worth (its CPU over its CPU per event): each node's fixed work, each
+  // PU's keepalives, and the events a busy PU writes.
   const eventsPerPuS = BUSY_PU_EVENTS_PER_DAY / S_PER_DAY;
-  const dbPerPuS = (p.pgUsPerKa * kaPerPuS) / p.capacity.pgUsPerEvent + eventsPerPuS;
-  const pusAtLimit = p.capacity.eventsPerS / dbPerPuS;
-  const rows = NODE_COUNTS.map((n) => {
-    const pus = n * pusPerNode;
-    return {
-      nodes: n,
-      PUs: pus,
-      'keepalives/s': Math.round(pus * kaPerPuS),
-      'db events/s (equiv.)': Math.round(pus * dbPerPuS),
-      'db load %': (100 * pus * dbPerPuS) / p.capacity.eventsPerS,
-    };
-  });
+  const perNode = db.perNodeUsPerS / p.capacity.pgUsPerEvent;
+  const perPu = (db.perKaUs * kaPerPuS) / p.capacity.pgUsPerEvent + eventsPerPuS;
+  const load = (n: number) => n * perNode + n * pusPerNode * perPu;
+  const rows = NODE_COUNTS.map((n) => ({
+    nodes: n,
+    PUs: n * pusPerNode,
+    'keepalives/s': Math.round(n * pusPerNode * kaPerPuS),
+    'db events/s (equiv.)': Math.round(load(n)),
+    'db load %': (100 * load(n)) / p.capacity.eventsPerS,
+  }));
+  const nodesAtLimit = p.capacity.eventsPerS / (perNode + pusPerNode * perPu);
   return [
-    `projection at a ${p.intervalS} s keepalive: a node holds ${pusPerNode.toLocaleString()} PUs (${CPU_SHARE * 100} % of ${cores} cores at ${p.nodeUsPerKa.toFixed(1)} µs per keepalive allows ${byCpu.toLocaleString()}; one process holds ${PUS_PER_PROCESS.toLocaleString()}); ` +
-      `a PU costs the database ${(p.pgUsPerKa * kaPerPuS).toFixed(2)} µs/s of CPU for its keepalives (${p.pgUsPerKa.toFixed(2)} µs each) = ${((p.pgUsPerKa * kaPerPuS) / p.capacity.pgUsPerEvent).toFixed(4)} events' worth at ${p.capacity.pgUsPerEvent.toFixed(2)} µs per committed event, plus ${eventsPerPuS.toFixed(5)} events/s of its own (a busy PU, ${BUSY_PU_EVENTS_PER_DAY} a day)`,
+    `model at a ${p.intervalS} s keepalive, from the two windows at that interval: a node costs ${(node.perNodeUsPerS / 1e4).toFixed(1)} % of a core by being there and ${node.perKaUs.toFixed(1)} µs per keepalive; ` +
+      `PostgreSQL ${(db.perNodeUsPerS / 1e4).toFixed(2)} % of a core per node and ${db.perKaUs.toFixed(2)} µs per keepalive (${p.capacity.pgUsPerEvent.toFixed(2)} µs per committed event); a busy PU writes ${BUSY_PU_EVENTS_PER_DAY} events a day`,
+    `a node holds ${pusPerNode.toLocaleString()} PUs (${CPU_SHARE * 100} % of ${cores} cores allows ${byCpu.toLocaleString()}; one process holds ${PUS_PER_PROCESS.toLocaleString()})`,
     table(rows),
-    `the database (${Math.round(p.capacity.eventsPerS).toLocaleString()} events/s measured) becomes the limit at ~${Math.round(pusAtLimit).toLocaleString()} PUs: ${(pusAtLimit / pusPerNode).toFixed(1)} nodes of ${pusPerNode.toLocaleString()} PUs`,
+    `the database (${Math.round(p.capacity.eventsPerS).toLocaleString()} events/s measured) becomes the limit at ~${nodesAtLimit.toFixed(1)} nodes (~${Math.round(nodesAtLimit * pusPerNode).toLocaleString()} PUs)`,
   ].join('\n');
 }

@@ -11,15 +11,15 @@
  *
  * With `--vs <https base,…>` the PUs behave like real ones when their node goes away (the cluster
  * bench kills one): a socket that closes on its own is a failure of 9.3.1.3, backed off, then Vd
- * is tried again at the same address; when nobody answers there, Vs (one of the given servers,
- * drawn at random like a DNS name with several addresses) is asked after the next backoff, as
+ * is tried again at the same address; when nobody answers there, Vs (the given servers in a random
+ * order, the next when one does not answer: one name of several addresses) is asked after the next backoff, as
  * device/pu-client.machine.ts does (`vdUnreachable`). {cmd:'alarms', ms} has every PU send an
  * AlarmNotify every `ms` (0 stops), and {cmd:'acked'} lists the ones the platform acknowledged.
  */
 import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
 import { backoffDelayMs } from '../device/backoff.ts';
 import { STATUS_IN_ERROR } from '../device/vd-link.ts';
-import { askVs } from './load-vs.ts';
+import { askAnyVs } from './load-vs.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const URL_BASE = args.url!;
@@ -211,8 +211,7 @@ async function failover(c: Client) {
     await Bun.sleep(backoffDelayMs(failures, Math.random()));
     if (stopping) break;
     if (unreachable) {
-      const server = VS_SERVERS[Math.floor(Math.random() * VS_SERVERS.length)]!;
-      const base = await askVs(server, c.i).catch((err: Error) => {
+      const base = await askAnyVs(VS_SERVERS, c.i).catch((err: Error) => {
         countReason(vsFailures, err.message);
         return undefined;
       });

@@ -63,3 +63,29 @@ export function askVs(server: string, i: number): Promise<string> {
     req.on('error', reject);
   });
 }
+
+/**
+ * Ask Vs at one of `servers` (the addresses of one Vs name): tried in a random order, the next when one does not
+ * answer, as an HTTP client does with a name of several addresses (or a load balancer that checks its nodes). A
+ * device asking only the one address drawn, dead or not, would measure its DNS luck: a PU that drew the killed node
+ * five times in a row sleeps through 9.3.1.3's growing backoffs for minutes.
+ */
+export async function askAnyVs(servers: string[], i: number): Promise<string> {
+  const order = servers.map((s) => [Math.random(), s] as const).sort((x, y) => x[0] - y[0]);
+  let last: unknown = new Error('no Vs server given');
+  for (const [, server] of order) {
+    try {
+      return await askVs(server, i);
+    } catch (err) {
+      last = err;
+      if (!isUnanswered(err)) break; // Vs answered, with a refusal: asking another would be asking again
+    }
+  }
+  throw last;
+}
+
+/** Nobody answered at the address: refused, reset, timed out. */
+function isUnanswered(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/.test(code) : /unanswered/.test(String(err));
+}
