@@ -21,13 +21,13 @@ export interface BenchNode {
 
 /**
  * Start node `id` (its own DATA_DIR under `dir`) with the cluster's shared environment; its log (stdout, from
- * `ready` on) is appended to `<logDir>/<id>.log`.
+ * `ready` on) is appended to `<logDir>/<id>.log`. `bunArgs`: Bun's own flags (a CPU profile).
  */
-export async function startNode(id: string, dir: string, shared: Record<string, string>, logDir: string): Promise<BenchNode> {
+export async function startNode(id: string, dir: string, shared: Record<string, string>, logDir: string, bunArgs: string[] = []): Promise<BenchNode> {
   const dataDir = join(dir, id);
   mkdirSync(dataDir, { recursive: true });
   const env = { LOG_LEVEL: 'warn', ...shared, NODE_ID: id, DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0' };
-  const proc = Bun.spawn(['bun', join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
+  const proc = Bun.spawn(['bun', ...bunArgs, join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
   const log = createWriteStream(join(logDir, `${id}.log`), { flags: 'a' });
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();

@@ -15,6 +15,7 @@
  *
  * Options: --pus 12000 --seconds 30 --fast-interval-ms 2000 --requests 1000 --alarm-every-ms 60000
  *          --capacity-seconds 9 --skip-capacity (no actors run: no projection) --log-level warn
+ *          --profile <dir> (CPU profiles of the 1-node run's node and of the pair's node-1, written when each stops)
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,18 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type BenchNode, backendsCpu, backendsDelta, commitCapacity, nodesCpu, PASSWORD, startNode, stopNode, type TwoGens, twoGens } from './cluster-nodes.ts';
 import { progress } from './keepalive-gens.ts';
-import { benchDeviceId, machineCpuTicks, machineNote, parseArgs, percentile, postgresCpuSeconds, referenceSpeed, stealPercent, table } from './lib.ts';
+import {
+  benchDeviceId,
+  cpuProfileArgs,
+  machineCpuTicks,
+  machineNote,
+  parseArgs,
+  percentile,
+  postgresCpuSeconds,
+  referenceSpeed,
+  stealPercent,
+  table,
+} from './lib.ts';
 import { onlineCount, platformLoopDelays, provisionPus, stallsBetween } from './platform.ts';
 import { projection } from './cluster-report.ts';
 
@@ -77,6 +89,9 @@ const shared = {
   LOG_LEVEL: args['log-level'] ?? 'warn',
 };
 progress(`provisioned ${PUS} PUs in ${dbName}`);
+
+/** Bun's flags for a CPU profile of a node into <--profile>/<name> (a diagnostic run; node-2 dies by kill -9, unprofiled). */
+const profileArgs = (name: string) => cpuProfileArgs(args.profile ? join(args.profile, name) : undefined);
 
 const onlineOn = async (nodes: BenchNode[]) => (await Promise.all(nodes.map((n) => onlineCount(n.url).catch(() => 0)))).reduce((a, x) => a + x, 0);
 
@@ -142,7 +157,7 @@ async function measureWindow(g: TwoGens, nodes: BenchNode[], label: string, inte
 }
 
 // 1. One node holding every PU, then two holding half each: the same two generators, the same intervals.
-const solo = [await startNode('node-1', dir, shared, logDir)];
+const solo = [await startNode('node-1', dir, shared, logDir, profileArgs('solo'))];
 let g = twoGens(solo[0]!.url, solo[0]!.url, PUS);
 await g.ready();
 await connect(g, solo, '1 node');
@@ -151,7 +166,7 @@ const soloFast = await measureWindow(g, solo, '1 node', FAST_INTERVAL_MS);
 await g.stop();
 await stopNode(solo[0]!);
 
-const pair = await Promise.all([startNode('node-1', dir, shared, logDir), startNode('node-2', dir, shared, logDir)]);
+const pair = await Promise.all([startNode('node-1', dir, shared, logDir, profileArgs('pair-1')), startNode('node-2', dir, shared, logDir)]);
 const [owner, other] = [pair[0]!, pair[1]!];
 g = twoGens(owner.url, other.url, PUS, ['--vs', pair.map((n) => n.url).join(',')]);
 await g.ready();
