@@ -13,11 +13,11 @@ export function progress(text: string) {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-/** One load generator process (bench/keepalive-load.ts), asked over IPC; each answer in turn. */
-export function loadGen(url: string, count: number, first = 0) {
+/** One load generator process (bench/keepalive-load.ts), asked over IPC; each answer in turn; `extra`: more of its options. */
+export function loadGen(url: string, count: number, first = 0, extra: string[] = []) {
   const waiting: Array<(m: Record<string, unknown>) => void> = [];
   const proc = Bun.spawn(
-    ['bun', join(import.meta.dir, 'keepalive-load.ts'), '--url', url, '--count', String(count), '--first', String(first), '--password', PASSWORD],
+    ['bun', join(import.meta.dir, 'keepalive-load.ts'), '--url', url, '--count', String(count), '--first', String(first), '--password', PASSWORD, ...extra],
     {
       stdio: ['inherit', 'inherit', 'inherit'],
       ipc: (m) => waiting.shift()?.(m as Record<string, unknown>),

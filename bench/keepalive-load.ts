@@ -8,9 +8,18 @@
  * connection without a WebSocket closing handshake, as a camera whose network went away or whose
  * router restarted does: the server sees the socket end. 'close' has every PU say goodbye with a
  * WebSocket close frame over TLS, all within half a second: a mass log-out more than a drop.
+ *
+ * With `--vs <https base,…>` the PUs behave like real ones when their node goes away (the cluster
+ * bench kills one): a socket that closes on its own is a failure of 9.3.1.3, backed off, then Vd
+ * is tried again at the same address; when nobody answers there, Vs (the given servers in a random
+ * order, the next when one does not answer: one name of several addresses) is asked after the next backoff, as
+ * device/pu-client.machine.ts does (`vdUnreachable`). {cmd:'alarms', ms} has every PU send an
+ * AlarmNotify every `ms` (0 stops), and {cmd:'acked'} lists the ones the platform acknowledged.
  */
 import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
 import { backoffDelayMs } from '../device/backoff.ts';
+import { STATUS_IN_ERROR } from '../device/vd-link.ts';
+import { askAnyVs } from './load-vs.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const URL_BASE = args.url!;
@@ -25,6 +34,10 @@ const ANSWER_TIMEOUT_MS = 5000;
 const tls = { rejectUnauthorized: false };
 /** A storm client gives up after this long (the bench's own limit is 180 s). */
 const STORM_GIVE_UP_MS = 170_000;
+/** Vs servers a PU whose node went away asks (failover behaviour on), or none (off). */
+const VS_SERVERS = args.vs ? args.vs.split(',') : [];
+/** Alarm type sent by {cmd:'alarms'}: 10, bell_ring, a `single` type reported as a pulse (I.2.16). */
+const BENCH_ALARM_TYPE = 10;
 
 interface Client {
   i: number;
@@ -36,6 +49,13 @@ interface Client {
   nextAt: number;
   online: boolean;
   control: boolean;
+  /** Where this PU logs in (https base): the generator's URL, until Vs names another. */
+  base: string;
+  /** The error of its last failed connection attempt, if any. */
+  lastError: string;
+  /** AlarmNotify requests awaiting an answer: seq → the alarm's `desc`. */
+  alarms: Map<number, string>;
+  alarmTimer?: ReturnType<typeof setInterval>;
 }
 
 let intervalMs = 10_000;
@@ -59,7 +79,28 @@ function topReasons(m: Map<string, number>): string {
     .map(([k, n]) => `${n}× ${k}`)
     .join('; ');
 }
-const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({ i: FIRST + i, seq: 0, sentAt: new Map(), nextAt: 0, online: false, control: false }));
+const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({
+  i: FIRST + i,
+  seq: 0,
+  sentAt: new Map(),
+  nextAt: 0,
+  online: false,
+  control: false,
+  base: URL_BASE,
+  lastError: '',
+  alarms: new Map(),
+}));
+/** Set by {cmd:'stop'}: closes from then on are ours, not a failure to recover from. */
+let stopping = false;
+/** Alarms the platform acknowledged (their `desc`), refused with `err`, and sent in all. */
+let alarmsAcked: string[] = [];
+let alarmsRefused = 0;
+let alarmsSent = 0;
+/** Failover: PUs whose socket closed on its own and that are not back yet; when each came back (epoch ms). */
+let recovering = 0;
+let recoveredAt: number[] = [];
+/** Vs requests that failed, and why (counted like login failures). */
+const vsFailures = new Map<string, number>();
 
 function send(msg: unknown) {
   process.send!(msg);
@@ -104,7 +145,7 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
     firmware_model: '1.0',
     reconnect: reconnect ? '1' : '0',
   });
-  const ws = new WebSocket(`${URL_BASE.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
+  const ws = new WebSocket(`${c.base.replace(/^https/, 'wss')}/Vd?${q}`, { tls } as never);
   c.ws = ws;
   let error = '';
   return new Promise((resolve) => {
@@ -120,6 +161,13 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
     ws.onmessage = (m) => {
       const text = String(m.data);
       const seq = Number(/"seq":(\d+)/.exec(text)?.[1]);
+      const alarm = c.alarms.get(seq);
+      if (alarm !== undefined) {
+        c.alarms.delete(seq);
+        if (text.includes('"err"')) alarmsRefused++;
+        else alarmsAcked.push(alarm);
+        return;
+      }
       const t = c.sentAt.get(seq);
       if (t !== undefined) {
         c.sentAt.delete(seq);
@@ -134,17 +182,69 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
     };
     ws.onclose = (e) => {
       if (c.ws !== ws) return; // an earlier socket of this client (the storm closed it on purpose)
+      const wasOnline = c.online;
       if (!c.online) {
         loginFailures++;
+        c.lastError = error;
         countReason(failureReasons, `${e.code} ${e.reason || error}`.trim());
         resolve(false);
       } else {
         countReason(closedAfterOpen, `${e.code} ${e.reason || error}`.trim());
       }
       c.online = false;
+      c.alarms.clear(); // unanswered: never acknowledged
       clearTimeout(c.timer);
+      if (wasOnline && VS_SERVERS.length > 0 && !stopping) void failover(c);
     };
   });
+}
+
+/**
+ * A PU whose socket closed on its own, as device/pu-client.machine.ts: back off (9.3.1.3), try Vd at
+ * the same address; when nobody answers there (no HTTP status: refused, reset), ask Vs after the next
+ * backoff and log in where it says. A Vs failure is a failure too (backoff, Vs again).
+ */
+async function failover(c: Client) {
+  recovering++;
+  let unreachable = false;
+  for (let failures = 1; !stopping; failures++) {
+    await Bun.sleep(backoffDelayMs(failures, Math.random()));
+    if (stopping) break;
+    if (unreachable) {
+      const base = await askAnyVs(VS_SERVERS, c.i).catch((err: Error) => {
+        countReason(vsFailures, err.message);
+        return undefined;
+      });
+      if (base === undefined) continue;
+      c.base = base;
+    }
+    if (await connect(c, true)) {
+      recoveredAt.push(performance.timeOrigin + performance.now());
+      break;
+    }
+    unreachable = !STATUS_IN_ERROR.test(c.lastError);
+  }
+  recovering--;
+}
+
+/** Every PU sends an AlarmNotify every `ms` (each its own phase), or stops when `ms` is 0. */
+function alarmsEvery(ms: number) {
+  for (const c of clients) {
+    clearInterval(c.alarmTimer);
+    if (ms <= 0) continue;
+    let n = 0;
+    setTimeout(() => {
+      c.alarmTimer = setInterval(() => {
+        if (!c.online || !c.ws) return;
+        const seq = ++c.seq;
+        const desc = `${deviceIdOf(c.i)}#${++n}`;
+        c.alarms.set(seq, desc);
+        alarmsSent++;
+        const params = { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: BENCH_ALARM_TYPE, state: 'pulse', desc };
+        c.ws.send(JSON.stringify({ req: 'AlarmNotify', params, seq }));
+      }, ms);
+    }, Math.random() * ms);
+  }
 }
 
 async function connectAll(which: Client[], reconnect: boolean): Promise<{ ms: number; ok: number }> {
@@ -240,7 +340,27 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
       closedReasons: topReasons(closedAfterOpen),
     });
   }
+  if (m.cmd === 'alarms') {
+    alarmsEvery(m.ms!);
+    send({ cmd: 'ok' });
+  }
+  if (m.cmd === 'acked') {
+    send({ cmd: 'acked', acked: alarmsAcked, refused: alarmsRefused, sent: alarmsSent, unanswered: clients.reduce((a, c) => a + c.alarms.size, 0) });
+    alarmsAcked = [];
+  }
+  if (m.cmd === 'status') {
+    send({
+      cmd: 'status',
+      online: clients.filter((c) => c.online).length,
+      recovering,
+      recoveredAt,
+      vsFailures: topReasons(vsFailures),
+      closedReasons: topReasons(closedAfterOpen),
+    });
+    recoveredAt = [];
+  }
   if (m.cmd === 'stop') {
+    stopping = true;
     for (const c of clients) c.ws?.close();
     setTimeout(() => process.exit(0), 200);
   }

@@ -180,3 +180,11 @@ export function stealPercent(a: ReturnType<typeof machineCpuTicks>, b: ReturnTyp
 export function benchDeviceId(i: number): string {
   return `BENCH-${String(i).padStart(6, '0')}`;
 }
+
+/** The bench PUs' MAC addresses start here (12 hex digits, one per PU index). */
+const BENCH_MAC_BASE = 0xa0b1c2000000;
+
+/** MAC address of the i-th simulated PU. */
+export function benchMac(i: number): string {
+  return (BENCH_MAC_BASE + i).toString(16).padStart(12, '0');
+}

@@ -11,18 +11,11 @@ import { puActorId } from '../actors/machines/pu.machine.ts';
 import { devices } from '../db/schema.ts';
 import { hashPassword } from '../services/users/passwords.ts';
 import { loadPlatformKey, passwordVerifier } from '../lib/secrets.ts';
-import { benchDb, benchDeviceId, type BenchDb } from './lib.ts';
+import { benchDb, benchDeviceId, benchMac, type BenchDb } from './lib.ts';
 
 export const ROOT = join(import.meta.dir, '..');
-/** The bench PUs' MAC addresses start here (12 hex digits, one per PU index). */
-const BENCH_MAC_BASE = 0xa0b1c2000000;
 /** Device rows and pu actors created per statement while provisioning. */
 const PROVISION_CHUNK = 1000;
-
-/** MAC address of the i-th simulated PU. */
-export function benchMac(i: number): string {
-  return (BENCH_MAC_BASE + i).toString(16).padStart(12, '0');
-}
 
 /**
  * A fresh database with `count` PUs (ids {@link benchDeviceId}) and their pu actors, provisioned

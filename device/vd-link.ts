@@ -19,7 +19,7 @@ export const HTTP_UNAUTHORIZED = 401;
 /** HTTP status of a locked-out device; its Retry-After is the least wait. */
 export const HTTP_TOO_MANY_REQUESTS = 429;
 /** Bun's WebSocket reports a refused upgrade as "Expected 101 status code: 401". */
-const STATUS_IN_ERROR = /status code:?\s*(\d{3})/i;
+export const STATUS_IN_ERROR = /status code:?\s*(\d{3})/i;
 
 /** What the link needs from the device. */
 export interface VdLinkOptions {
