@@ -76,6 +76,8 @@ export const MAX_REQUEST_BODY_BYTES = Math.max(SEG_MAX_SIZE_MAX_BYTES, LOG_MAX_B
 export const SHUTDOWN_FLUSH_MAX_MS = 30_000;
 /** How often history older than HISTORY_RETENTION_DAYS is pruned (and, on PGlite, the tables vacuumed). */
 export const HISTORY_PRUNE_INTERVAL_MS = 3600_000;
+/** Connections of membership's own pool (heartbeats, deaths): one, never behind the platform's queries. */
+export const MEMBERSHIP_POOL_SIZE = 1;
 /** Actors untouched this long leave memory (they rehydrate on their next event or timer). */
 export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
 /** How often idle actors are looked for. */
@@ -126,11 +128,14 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   // The one cycle: every service sends the host events, and the host runs the services' effects. The host is built
   // first with an empty effects table, filled below once the services exist; it runs no effect before start().
   const effects: EffectHandlers = {};
+  // Membership's own connection: a heartbeat queued behind a login storm's thousands of queries in the shared pool
+  // outlived the lease, and a busy node was declared dead by the others (bench cluster, 2 nodes of 6,000 PUs).
+  const memberDb = db.kind === 'postgres' ? await openDb({ url: cfg.databaseUrl, migrate: false, poolSize: MEMBERSHIP_POOL_SIZE }) : db;
   const life = new NodeLife({ host: () => host, log: moduleLog('cluster', log) });
   // This node's membership of the cluster (docs/cluster.md): the host writes under its lease, from the moment it joins.
   const membership: Membership = new Membership(
     {
-      db,
+      db: memberDb,
       log: moduleLog('cluster', log),
       adopt: (horizonMs, outboxAgeMs) => host.adopt(horizonMs, outboxAgeMs),
       load: () => ({ pus: vd.size, streams: live.figures().streams, uploads: recording.vr.uploadsInFlight }),
@@ -329,6 +334,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         await recording.stop();
         await live.stop();
         server.stop(true);
+        if (memberDb !== db) await memberDb.close();
         await db.close();
         releaseLock();
         log.info('platform stopped');

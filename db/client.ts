@@ -92,11 +92,11 @@ async function migrateLocked(client: postgres.Sql, orm: Database): Promise<void>
 }
 
 /** Open (and migrate) the database: PostgreSQL at `url`, or PGlite in `pgliteDir`. */
-export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?: boolean }): Promise<Db> {
+export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?: boolean; poolSize?: number }): Promise<Db> {
   let db: Db;
   if (opts.url) {
     const client = pgClient(opts.url, {
-      max: PG_POOL_SIZE,
+      max: opts.poolSize ?? PG_POOL_SIZE,
       backoff: (retries: number) => Math.min(PG_RECONNECT_MAX_S, PG_RECONNECT_MIN_S * 2 ** retries),
       connect_timeout: PG_CONNECT_TIMEOUT_S,
       onnotice: () => {},

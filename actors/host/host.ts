@@ -315,7 +315,11 @@ export class ActorHost implements EffectHost {
   }
 
   private undelivered(id: string, event: ActorEvent, err: unknown): void {
-    this.log.warn({ actor: id, event: event.type, err: String(err) }, 'event not delivered');
+    // In a cluster a fire-and-forget event for an actor another node serves (a Vs request's note, a socket's close
+    // after its device moved) is that node's business: expected in thousands when devices move, not a warning.
+    if (err instanceof ActorElsewhereError)
+      this.log.debug({ actor: id, event: event.type, owner: err.owner }, 'event for an actor another node owns: not delivered');
+    else this.log.warn({ actor: id, event: event.type, err: String(err) }, 'event not delivered');
   }
 
   /** The current view of an actor (from memory when resident), or undefined. */
