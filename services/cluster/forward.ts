@@ -6,6 +6,7 @@
  * is looked up again once; if it is still the one named, or nobody live owns the device, the request
  * is served here (claiming on load takes the actor over once its owner's lease has ended).
  */
+import { withinMs } from '../../db/errors.ts';
 import { rootCertificates } from 'node:tls';
 import { sql } from 'drizzle-orm';
 import { nodeActorId, puActorId } from '../../actors/machines/ids.ts';
@@ -74,6 +75,12 @@ export interface ForwardDeps {
 
 /** Where another node sends a failed login for the owner of the device's pu actor to count (routes/cluster.routes.ts). */
 export const CLUSTER_LOGIN_FAILED_PATH = '/api/cluster/login-failed';
+/**
+ * Longest the lookups that route a request (whose device, which owner) may take (platform's choice): a database
+ * that does not answer must not hold a request the route itself would answer with its 503 at once; past it the
+ * request is served here.
+ */
+export const FORWARD_LOOKUP_TIMEOUT_MS = 2_000;
 /** Where a node that took actors over tells the node it took them from (routes/cluster.routes.ts). */
 export const CLUSTER_RELEASE_PATH = '/api/cluster/release';
 /** Most actor ids in one release notice (the sender splits larger take-overs). */
@@ -114,7 +121,7 @@ export class Forwarder {
         : t.kind === 'record-session'
           ? sql`SELECT device_id FROM recording_sessions WHERE session_id = ${t.sessionId}`
           : sql`SELECT device_id FROM grants WHERE token = ${t.token}`;
-    const [row] = await this.p.db.rows<{ device_id: string }>(q);
+    const [row] = await withinMs(this.p.db.rows<{ device_id: string }>(q), FORWARD_LOOKUP_TIMEOUT_MS);
     return row?.device_id;
   }
 
@@ -129,7 +136,7 @@ export class Forwarder {
   async route(actorId: string): Promise<Route> {
     let tried: string | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const owner = await this.p.directory.ownerOfActor(actorId);
+      const owner = await withinMs(this.p.directory.ownerOfActor(actorId), FORWARD_LOOKUP_TIMEOUT_MS);
       if (!owner) return { kind: 'local', why: 'unowned' };
       if (owner.node === this.p.selfNode()) return { kind: 'local', why: 'own' };
       if (!owner.live || !owner.baseUrl) return { kind: 'local', why: `owner ${owner.node} not live` };
