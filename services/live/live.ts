@@ -147,11 +147,9 @@ export class LiveService {
   }
 
   /**
-   * A device logged in here (and its actors were taken over: routes/vd.routes.ts): its active streams that this node
-   * never ran were another node's, whose MDU held their publisher grant, secrets and viewers (docs/cluster.md). That
-   * node died or is leaving; such a stream cannot go on here, as after a restart (sweepStale). Left alone, a viewer
-   * asking again joined it and got a URL here with no video ever (tests/cluster/failover.test.ts). Told so, it fails
-   * and sends StopLive, and the next viewer gets a new stream here.
+   * A device logged in here: its active streams this node never ran were another node's (their publisher grant,
+   * secrets and viewers are in that node's MDU), so they cannot go on, as after a restart; left alone, a viewer asking
+   * again got a URL here with no video (tests/cluster/failover.test.ts). Told so, they fail; the next viewer gets a new one.
    */
   async sweepMoved(deviceId: string): Promise<void> {
     const active = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
