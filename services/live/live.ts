@@ -136,10 +136,7 @@ export class LiveService {
     this.p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
-  /**
-   * Streams this node ran when it stopped cannot resume: their secrets are gone. Told so once the
-   * node has joined (docs/cluster.md): those its previous runs owned, or nobody; another node's are its own.
-   */
+  /** Streams this node's previous runs owned (or nobody) cannot resume: their secrets are gone (docs/cluster.md). */
   async sweepStale(nodeId: string): Promise<void> {
     const stale = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
       AND (owner_node IS NULL OR owner_node = ${nodeId})`);
