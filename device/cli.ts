@@ -28,6 +28,7 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       ...(args.firmwareModel ? { firmwareModel: args.firmwareModel } : {}),
       signedLogin: args.signedLogin,
       ...(args.hbOverrideS ? { hbOverrideS: args.hbOverrideS } : {}),
+      ...(args.capabilities ? { capabilities: args.capabilities } : {}),
       // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord.
       media: { ...ffmpegLive(), ...new Recorder(tls ? { tls } : {}).hooks },
       logger,
