@@ -2,10 +2,14 @@
  * H.627.2 9.3.2.1.1: each side answers requests in the order they arrived. Issue #22 found an AlarmNotify (seq 1,
  * answered after its row is stored) followed by five Keepalives (answered at once) answered last: 2, 3, 4, 5, 6, 1.
  * Over a real WebSocket to a real platform process, on PGlite and on PostgreSQL (DATABASE_URL).
+ * Before the fix (routes/vd.routes.ts of 9171f77) every test here fails on PostgreSQL, where storing the alarm is a
+ * round trip to another process. On PGlite they passed already: its insert completes in the same turn of the event
+ * loop, before the next frame is read, even when all frames arrive in one read (the burst test); they hold it there.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { provisionDevice, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
+import { BurstDevice } from '../helpers/vd-burst.ts';
 import { until } from '../helpers/wait.ts';
 
 setDefaultTimeout(60_000);
@@ -62,6 +66,30 @@ describe('reply order on one Vd connection (9.3.2.1.1)', () => {
         d.request('Keepalive', keepalive),
       ];
       expect(await answerOrder(d, sent.length)).toEqual(sent);
+    } finally {
+      d.close();
+    }
+  });
+
+  it('answers in order when the requests arrive in one read (an AlarmNotify still being stored while the Keepalives are read)', async () => {
+    const d = await BurstDevice.connect(p.url, login);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const base = round * (KEEPALIVES + 1);
+        const frames = [JSON.stringify({ req: 'AlarmNotify', params: alarm, seq: base + 1 })];
+        for (let i = 2; i <= KEEPALIVES + 1; i++) frames.push(JSON.stringify({ req: 'Keepalive', params: keepalive, seq: base + i }));
+        const before = d.texts.length;
+        d.burst(frames);
+        const answers = await until(
+          async () =>
+            d.texts
+              .slice(before)
+              .map((t) => JSON.parse(t) as { req?: string; seq?: number })
+              .filter((f) => f.req === undefined),
+          (a) => a.length >= frames.length,
+        );
+        expect(answers.map((f) => f.seq)).toEqual(frames.map((_, i) => base + i + 1));
+      }
     } finally {
       d.close();
     }
