@@ -15,6 +15,8 @@ const SECURE = { device_id: 'CAM-TLS', password: 'tls-password', mac_id: 'a0b1c2
 
 let p: TestPlatform;
 const devs: Record<string, SimulatedDevice> = {};
+/** StartRecord params the cameras received (a stand-in recorder: the URLs are what is tested, not the video). */
+const starts: Array<{ cbk_url: string }> = [];
 
 beforeAll(async () => {
   p = await startTestPlatform({ DEVICE_HTTP_PORT: '0' });
@@ -30,6 +32,13 @@ beforeAll(async () => {
       mac: cam.mac_id,
       tls: { rejectUnauthorized: false },
       capabilities: { https },
+      media: {
+        onStartRecord: async (params) => {
+          starts.push(params);
+          return {};
+        },
+        onStopRecord: async () => ({}),
+      },
     });
     await dev.start();
     await dev.waitFor('online', 20_000);
@@ -80,5 +89,31 @@ describe('callback URLs follow GetCap https', () => {
     }
     // A used upload URL stays used over plain HTTP too.
     expect((await fetch(url, { method: 'PUT', body: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]) })).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('gives a camera without https an http cbk_url, and http segment URLs unless it asks https=1', async () => {
+    const r = await p.api(`/api/devices/${PLAIN.device_id}/channels/0/recording`, { method: 'POST', body: JSON.stringify({ seg_duration: 1 }) });
+    expect(r.status).toBe(201);
+    const [start] = await until(
+      async () => starts,
+      (l) => l.length === 1,
+    );
+    expect(start!.cbk_url).toStartWith('http://');
+    await until(
+      async () => (await p.api(`/api/devices/${PLAIN.device_id}/channels/0/recording`)).json(),
+      (v) => v.state === 'recording',
+    );
+    const create = async (https: 0 | 1) => {
+      const form = { op: 'create', content_type: 'video/mp2t', size: 1000, start: (Date.now() / 1000).toFixed(6), duration: '1.000000', discontinue: 1, https };
+      const res = await fetch(start!.cbk_url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': PLAIN.mac_id },
+        body: new URLSearchParams(Object.entries(form).map(([k, v]) => [k, String(v)])).toString(),
+      });
+      expect(res.status).toBe(200);
+      return String(((await res.json()) as { url: string }).url);
+    };
+    expect(await create(0)).toStartWith('http://');
+    expect(await create(1)).toStartWith(`${p.url}/`);
   });
 });
