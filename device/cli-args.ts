@@ -9,7 +9,7 @@ import { normalizeMac } from '../protocol/index.ts';
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S]`;
+  [--signed-login] [--hb-override S] [--sd-card]`;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
 export const ID_COUNTER_DIGITS = 4;
@@ -30,6 +30,8 @@ export interface CliArgs {
   firmwareModel?: string;
   signedLogin: boolean;
   hbOverrideS?: number;
+  /** Has an SD card whose recordings PlayVideo plays (device/sd-card.ts). */
+  sdCard: boolean;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -56,6 +58,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'firmware-model': { type: 'string' },
       'signed-login': { type: 'boolean', default: false },
       'hb-override': { type: 'string' },
+      'sd-card': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -78,6 +81,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['hardware-model'] === undefined ? {} : { hardwareModel: values['hardware-model'] }),
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
+    sdCard: values['sd-card'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
   };
 }

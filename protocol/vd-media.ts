@@ -102,21 +102,51 @@ export const SnapshotResp = EmptyResp;
 /** Snapshot answer. */
 export type SnapshotResp = z.infer<typeof SnapshotResp>;
 
-// ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25) ──
+// ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25; the project's extension: docs/sd-playback.md) ──
 
-/** PlayVideo event: play the file at `url` on the channel. */
-export const PlayVideoParams = z.object({ channel: Channel, url: Url });
+/**
+ * Playback speeds a camera is asked for (extension of I.2.24, the steps of common NVR and camera
+ * apps): slower than real time down to a quarter, faster up to 16 times.
+ */
+export const SD_PLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
+/** A seconds-since-the-epoch position in a recording (as StartRecord `start_ts`, I.2.14). */
+const EpochS = int(0, EPOCH_S_MAX);
+/** A playback speed, one of {@link SD_PLAY_SPEEDS}. */
+const Speed = z.number().refine((v) => (SD_PLAY_SPEEDS as readonly number[]).includes(v), `speed must be one of ${SD_PLAY_SPEEDS.join(', ')}`);
+
+/**
+ * PlayVideo event: play the file at `url` on the channel. For the camera's own SD-card recordings
+ * (docs/sd-playback.md) `url` is the SRT destination, as PushLive's (NOTES 17), and the extension
+ * fields name the stream and the time range to play, seconds since the epoch.
+ */
+export const PlayVideoParams = z
+  .object({ channel: Channel, url: Url, stream_id: optional(Text), start_ts: optional(EpochS), end_ts: optional(EpochS) })
+  .refine((p) => p.start_ts === undefined || p.end_ts === undefined || p.end_ts > p.start_ts, { message: 'end_ts must be after start_ts', path: ['end_ts'] });
 /** PlayVideo event. */
 export type PlayVideoParams = z.infer<typeof PlayVideoParams>;
-/** CtrlVideo event: stop, pause or resume playing. */
-export const CtrlVideoParams = z.object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume']) });
+/**
+ * CtrlVideo event: stop, pause or resume playing (I.2.24: "stop/pause/resume supported currently");
+ * the extension adds `seek` to `pos` (seconds since the epoch) and `speed` to `speed`.
+ */
+export const CtrlVideoParams = z
+  .object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']), pos: optional(EpochS), speed: optional(Speed) })
+  .refine((p) => p.op !== 'seek' || p.pos !== undefined, { message: 'seek needs pos', path: ['pos'] })
+  .refine((p) => p.op !== 'speed' || p.speed !== undefined, { message: 'speed needs speed', path: ['speed'] });
 /** CtrlVideo event. */
 export type CtrlVideoParams = z.infer<typeof CtrlVideoParams>;
 /** QueryVideoStatus request. */
 export const QueryVideoStatusParams = z.object({ channel: Channel });
 /** QueryVideoStatus request. */
 export type QueryVideoStatusParams = z.infer<typeof QueryVideoStatusParams>;
-/** QueryVideoStatus answer: play status and, while playing, the file's URL. */
-export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: optionalText(text(URL_MAX_BYTES, 1)) });
+/**
+ * QueryVideoStatus answer: play status and, while playing, the file's URL; the extension adds the
+ * position (`pos`, seconds since the epoch) and the speed, both optional (a camera may not say).
+ */
+export const QueryVideoStatusResp = z.object({
+  status: z.enum(['stopped', 'pausing', 'playing']),
+  url: optionalText(text(URL_MAX_BYTES, 1)),
+  pos: optional(EpochS),
+  speed: optional(Speed),
+});
 /** QueryVideoStatus answer. */
 export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>;

@@ -386,14 +386,14 @@ export class LiveService {
   }
 }
 
-function ownerOf(who: Principal): string {
+export function ownerOf(who: Principal): string {
   return who.kind === 'user' ? `user:${who.userId}` : 'admin-token';
 }
 
-function hostOf(publicHost: string): string {
+export function hostOf(publicHost: string): string {
   return publicHost.includes(':') ? `[${publicHost}]` : publicHost;
 }
 
-function passphraseOf(): string {
+export function passphraseOf(): string {
   return randomBytes(PASSPHRASE_CHARS).toString('base64url').slice(0, PASSPHRASE_CHARS);
 }

@@ -1,0 +1,197 @@
+/**
+ * SD-card playback end to end (H.627.2 I.2.23–I.2.25, docs/sd-playback.md): a real platform, the
+ * simulator with an SD card rendering "recordings" with FFmpeg and pushing them over SRT, a WSS
+ * viewer kept connected throughout, and an SRT viewer pulled with FFmpeg. Pause, seek and speed
+ * must change what QueryVideoStatus reports; what the viewer received must decode.
+ */
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ffmpegLive, SimulatedDevice } from '../../device/index.ts';
+import { SdCard } from '../../device/sd-card.ts';
+import { srtFrames, TS_PACKET_BYTES } from '../helpers/media.ts';
+import { startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
+import { until } from '../helpers/wait.ts';
+import { decode } from '../recording/helpers.ts';
+
+/** End-to-end steps wait on real processes and sockets. */
+setDefaultTimeout(90_000);
+
+const ID = 'CAM-SD';
+const MAC = 'a0b1c2d3e470';
+/** The range played: an hour ago, two minutes long. */
+const FROM = Math.floor(Date.now() / 1000) - 3600;
+const TO = FROM + 120;
+const SEEK_TO = FROM + 60;
+let p: TestPlatform;
+let dev: SimulatedDevice;
+const work = mkdtempSync(join(tmpdir(), 'h627-sd-'));
+const base = `/api/devices/${ID}/channels/0/sdplay`;
+
+interface Ticket {
+  play_id: string;
+  srt_url: string;
+  ws_url: string;
+}
+interface View {
+  state: string;
+  status?: string;
+  pos?: number;
+  speed: number;
+  asked_pos: number;
+  reason: string;
+}
+
+const play = async (body: unknown = { from: FROM, to: TO }) => p.api(base, { method: 'POST', body: JSON.stringify(body) });
+const ctrl = (sid: string, body: unknown) => p.api(`${base}/${sid}/ctrl`, { method: 'POST', body: JSON.stringify(body) });
+const view = async (sid: string) => (await (await p.api(`${base}/${sid}`)).json()) as View;
+
+/** A WSS viewer that stays connected and keeps what it receives. */
+function wsViewer(url: string) {
+  const ws = new WebSocket(url, { tls: { rejectUnauthorized: false } } as never);
+  ws.binaryType = 'arraybuffer';
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  ws.onmessage = (m) => {
+    const c = new Uint8Array(m.data as ArrayBuffer);
+    chunks.push(c);
+    bytes += c.byteLength;
+  };
+  return { ws, bytes: () => bytes, data: () => Buffer.concat(chunks) };
+}
+
+beforeAll(async () => {
+  p = await startTestPlatform({ HB_INTERVAL_S: '2' });
+  const r = await p.api('/api/admin/devices', {
+    method: 'POST',
+    body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: MAC, channels: [0] }),
+  });
+  expect(r.status).toBe(201);
+  dev = new SimulatedDevice({
+    server: p.url,
+    id: ID,
+    password: 'camera-password',
+    mac: MAC,
+    channels: 1,
+    tls: { rejectUnauthorized: false },
+    media: { ...ffmpegLive(), sdCard: new SdCard() },
+  });
+  await dev.start();
+  await dev.waitFor('online', 20_000);
+});
+
+afterAll(async () => {
+  await dev?.stop();
+  await p?.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('SD-card playback', () => {
+  let t: Ticket;
+  let viewer: ReturnType<typeof wsViewer>;
+
+  it('refuses a bad range and a stranger, with the field named', async () => {
+    const bad = await play({ from: FROM, to: FROM });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('to must be after from');
+    const mallory = await userToken(p, 'mallory');
+    expect((await p.api(base, { method: 'POST', body: JSON.stringify({ from: FROM, to: TO }), token: mallory })).status).toBe(404);
+  });
+
+  it('plays the range: PlayVideo with the SRT url and the range, then the camera publishes to a WSS viewer', async () => {
+    const r = await play();
+    expect(r.status).toBe(201);
+    t = (await r.json()) as Ticket;
+    expect(t.ws_url).toContain(`/media/sd/${t.play_id}?token=`);
+    viewer = wsViewer(t.ws_url);
+    await until(
+      () => view(t.play_id),
+      (v) => v.state === 'active.playing' && v.status === 'playing',
+      20_000,
+    );
+    const pv = dev.received.find((m) => m.name === 'PlayVideo');
+    expect(pv?.params).toMatchObject({ channel: 0, stream_id: t.play_id, start_ts: FROM, end_ts: TO });
+    expect(String((pv?.params as { url?: string } | undefined)?.url)).toContain(`streamid=#!::r=${t.play_id},m=publish,t=`);
+    await until(
+      async () => viewer.bytes(),
+      (n) => n > 200 * TS_PACKET_BYTES,
+      15_000,
+    );
+    const v = await view(t.play_id);
+    expect(v.pos).toBeGreaterThanOrEqual(FROM);
+    expect(v.pos).toBeLessThan(FROM + 30);
+  });
+
+  it('pauses: the position stands still, and a second pause is a conflict', async () => {
+    const r = await ctrl(t.play_id, { action: 'pause' });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as View).state).toBe('active.paused');
+    await Bun.sleep(300);
+    const a = await view(t.play_id);
+    expect(a.status).toBe('pausing');
+    await Bun.sleep(1_500);
+    const b = await view(t.play_id);
+    expect(b.status).toBe('pausing');
+    expect(b.pos).toBe(a.pos!);
+    expect((await ctrl(t.play_id, { action: 'pause' })).status).toBe(409);
+  });
+
+  it('seeks inside the range, refuses outside it, and resumes from there', async () => {
+    expect((await ctrl(t.play_id, { action: 'seek', pos: TO + 10 })).status).toBe(400);
+    expect((await ctrl(t.play_id, { action: 'seek', pos: SEEK_TO })).status).toBe(200);
+    const paused = await view(t.play_id);
+    expect(paused.pos).toBe(SEEK_TO);
+    expect(paused.asked_pos).toBe(SEEK_TO);
+    expect((await ctrl(t.play_id, { action: 'resume' })).status).toBe(200);
+    await Bun.sleep(2_000);
+    const v = await view(t.play_id);
+    expect(v.status).toBe('playing');
+    expect(v.pos).toBeGreaterThanOrEqual(SEEK_TO + 1);
+    expect(v.pos).toBeLessThanOrEqual(SEEK_TO + 4);
+  });
+
+  it('plays faster at speed 4', async () => {
+    expect((await ctrl(t.play_id, { action: 'speed', speed: 4 })).status).toBe(200);
+    const a = await view(t.play_id);
+    await Bun.sleep(2_000);
+    const b = await view(t.play_id);
+    expect(b.speed).toBe(4);
+    expect(b.pos! - a.pos!).toBeGreaterThanOrEqual(6);
+  });
+
+  it('stops: CtrlVideo stop, the actor stopped with its history, and the viewer got decodable H.264', async () => {
+    expect((await p.api(`${base}/${t.play_id}`, { method: 'DELETE' })).status).toBe(204);
+    await until(
+      () => view(t.play_id),
+      (v) => v.state === 'stopped',
+      10_000,
+    );
+    expect(dev.received.filter((m) => m.name === 'CtrlVideo').map((m) => (m.params as { op: string }).op)).toEqual([
+      'pause',
+      'seek',
+      'resume',
+      'speed',
+      'stop',
+    ]);
+    viewer.ws.close();
+    const file = join(work, 'ws.ts');
+    writeFileSync(file, viewer.data());
+    const d = await decode(file);
+    expect(d.frames).toBeGreaterThanOrEqual(50);
+    const h = (await (await p.api(`/api/actors/stream:${t.play_id}/history?limit=100`)).json()).events as Array<{ value: unknown }>;
+    const states = h.map((e) => JSON.stringify(e.value));
+    for (const s of ['"requested"', '"awaitingIngest"', '{"active":"playing"}', '{"active":"paused"}', '"stopping"', '"stopped"']) expect(states).toContain(s);
+  });
+
+  it('serves an SRT viewer too, and stops when it leaves', async () => {
+    const r = await play({ from: FROM, to: TO });
+    const s = (await r.json()) as Ticket;
+    expect(await srtFrames(s.srt_url, 3)).toBeGreaterThanOrEqual(25);
+    await until(
+      () => view(s.play_id),
+      (v) => v.state === 'stopped' && v.reason === 'the viewer left',
+      15_000,
+    );
+  });
+});
