@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { EPOCH_S_MAX } from './constants.ts';
-import { SD_PLAY_SPEEDS } from './vd-media.ts';
+import { SdPlaySpeed } from './vd-media.ts';
 
 /** Longest range one playback may ask for: a day of recordings (platform's choice: a camera's card holds days, a viewer watches one). */
 export const SD_PLAY_RANGE_MAX_S = 24 * 60 * 60;
@@ -25,10 +25,7 @@ export const SdPlayCtrl = z
   .object({
     action: z.enum(['pause', 'resume', 'seek', 'speed', 'stop']),
     pos: EpochS.optional(),
-    speed: z
-      .number()
-      .refine((v) => (SD_PLAY_SPEEDS as readonly number[]).includes(v), `speed must be one of ${SD_PLAY_SPEEDS.join(', ')}`)
-      .optional(),
+    speed: SdPlaySpeed.optional(),
   })
   .refine((b) => b.action !== 'seek' || b.pos !== undefined, { message: 'seek needs pos', path: ['pos'] })
   .refine((b) => b.action !== 'speed' || b.speed !== undefined, { message: 'speed needs speed', path: ['speed'] });

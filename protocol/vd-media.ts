@@ -111,8 +111,15 @@ export type SnapshotResp = z.infer<typeof SnapshotResp>;
 export const SD_PLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 /** A seconds-since-the-epoch position in a recording (as StartRecord `start_ts`, I.2.14). */
 const EpochS = int(0, EPOCH_S_MAX);
+/** The slowest and fastest of {@link SD_PLAY_SPEEDS}. */
+const SPEED_MIN = SD_PLAY_SPEEDS[0];
+const SPEED_MAX = SD_PLAY_SPEEDS[SD_PLAY_SPEEDS.length - 1] as number;
 /** A playback speed, one of {@link SD_PLAY_SPEEDS}. */
-const Speed = z.number().refine((v) => (SD_PLAY_SPEEDS as readonly number[]).includes(v), `speed must be one of ${SD_PLAY_SPEEDS.join(', ')}`);
+export const SdPlaySpeed = z
+  .number()
+  .min(SPEED_MIN)
+  .max(SPEED_MAX)
+  .refine((v) => (SD_PLAY_SPEEDS as readonly number[]).includes(v), `speed must be one of ${SD_PLAY_SPEEDS.join(', ')}`);
 
 /**
  * PlayVideo event: play the file at `url` on the channel. For the camera's own SD-card recordings
@@ -129,7 +136,7 @@ export type PlayVideoParams = z.infer<typeof PlayVideoParams>;
  * the extension adds `seek` to `pos` (seconds since the epoch) and `speed` to `speed`.
  */
 export const CtrlVideoParams = z
-  .object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']), pos: optional(EpochS), speed: optional(Speed) })
+  .object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']), pos: optional(EpochS), speed: optional(SdPlaySpeed) })
   .refine((p) => p.op !== 'seek' || p.pos !== undefined, { message: 'seek needs pos', path: ['pos'] })
   .refine((p) => p.op !== 'speed' || p.speed !== undefined, { message: 'speed needs speed', path: ['speed'] });
 /** CtrlVideo event. */
@@ -146,7 +153,7 @@ export const QueryVideoStatusResp = z.object({
   status: z.enum(['stopped', 'pausing', 'playing']),
   url: optionalText(text(URL_MAX_BYTES, 1)),
   pos: optional(EpochS),
-  speed: optional(Speed),
+  speed: optional(SdPlaySpeed),
 });
 /** QueryVideoStatus answer. */
 export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { Channel } from '../../protocol/vd-common.ts';
-import { CtrlVideoParams } from '../../protocol/vd-media.ts';
+import { CtrlVideoParams, SdPlaySpeed } from '../../protocol/vd-media.ts';
 import type { EffectCallOf, EffectCatalog, EffectHandlersFor } from '../host/effect-catalog.ts';
 import type { SdPlayContext } from './sdplay.types.ts';
 
@@ -23,7 +23,7 @@ export const sdPlayEffects = {
     ifLost: RESTART_FAILS_IT,
   },
   'sd.ctrl': {
-    params: z.strictObject({ ...OnDevice, op: CtrlVideoParams.shape.op, pos: z.int().nonnegative().optional(), speed: z.number().positive().optional() }),
+    params: z.strictObject({ ...OnDevice, op: CtrlVideoParams.shape.op, pos: z.int().nonnegative().optional(), speed: SdPlaySpeed.optional() }),
     does: 'Send CtrlVideo (I.2.24) for the channel; answers `ctrl.sent`.',
     idempotent: 'A control names the state wanted (pause, resume, a position, a speed, stop): sent twice, it changes nothing more.',
     ifLost: 'A playback still active at the restart is failed and told to stop (`platform.restarted`).',
