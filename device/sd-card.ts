@@ -51,7 +51,7 @@ function position(p: Playback, now: number): number {
 /** The encoder's picture: the pattern with the recording's clock, advancing `speed` seconds a second; or the paused position, still. */
 function picture(p: Playback, label: string): { input: string; fps: number } {
   const font = existsSync(FONT) ? `fontfile=${FONT}:` : '';
-  const box = `${font}fontsize=26:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12`;
+  const box = `${font}fontsize=20:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12`;
   if (p.status === 'pausing') {
     const at = new Date(Math.floor(p.pos) * MS_PER_S).toISOString().slice(0, 19).replace('T', ' ').replace(/:/g, '\\:');
     return { input: `color=c=gray:size=${LIVE_SIZE}:rate=${PAUSED_FPS},drawtext=${box}:text='${label} PAUSED ${at}'`, fps: PAUSED_FPS };

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, URL_MAX_BYTES } from './constants.ts';
+import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, SD_PLAY_SPEEDS, URL_MAX_BYTES } from './constants.ts';
 import { MAX_BITRATE_MAX_BPS, PRERECORD_MAX_S, SEG_DURATION_MAX_S, SEG_MAX_COUNT_MAX, SEG_MAX_SIZE_MAX_BYTES } from './recording-api.ts';
 import { text } from './text.ts';
 import { Channel, EmptyResp, int, optional, optionalText, OptionalUrl, Text, url, Url } from './vd-common.ts';
@@ -104,11 +104,6 @@ export type SnapshotResp = z.infer<typeof SnapshotResp>;
 
 // ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25; the project's extension: docs/sd-playback.md) ──
 
-/**
- * Playback speeds a camera is asked for (extension of I.2.24, the steps of common NVR and camera
- * apps): slower than real time down to a quarter, faster up to 16 times.
- */
-export const SD_PLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 /** A seconds-since-the-epoch position in a recording (as StartRecord `start_ts`, I.2.14). */
 const EpochS = int(0, EPOCH_S_MAX);
 /** The slowest and fastest of {@link SD_PLAY_SPEEDS}. */

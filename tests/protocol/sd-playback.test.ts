@@ -1,6 +1,7 @@
 /** PlayVideo, CtrlVideo, QueryVideoStatus (H.627.2 I.2.23–I.2.25) with the SD-playback extension, and the API bodies. */
 import { describe, expect, it } from 'bun:test';
-import { CtrlVideoParams, PlayVideoParams, QueryVideoStatusResp, SD_PLAY_SPEEDS } from '../../protocol/vd-media.ts';
+import { SD_PLAY_SPEEDS } from '../../protocol/constants.ts';
+import { CtrlVideoParams, PlayVideoParams, QueryVideoStatusResp } from '../../protocol/vd-media.ts';
 import { SD_PLAY_RANGE_MAX_S, SdPlayCtrl, SdPlayRequest } from '../../protocol/sdplay-api.ts';
 import { vd } from '../../protocol/vd.ts';
 

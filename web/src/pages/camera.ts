@@ -14,7 +14,7 @@ import type { Page } from '../page.ts';
 import { batteryText, stateBadge } from '../camera/status.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
-import { mountLive, mountRecordings, type PanelContext } from '../camera/slots.ts';
+import { mountLive, mountRecordings, mountSdCard, type PanelContext } from '../camera/slots.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
@@ -298,6 +298,7 @@ export const cameraPage: Page = (root, ctx) => {
   // ── the page ──
   const liveSec = card('Live', 'live');
   const recSec = card('Recordings', 'recordings');
+  const sdSec = card('SD card', 'sdcard');
   const ptzSec = card('Pan, tilt, zoom', 'ptz');
   root.append(
     head,
@@ -307,6 +308,7 @@ export const cameraPage: Page = (root, ctx) => {
       'div',
       { class: 'cards' },
       liveSec,
+      sdSec,
       ptzSec,
       card('Snapshot', 'snapshot', h('div', { class: 'row' }, snapBtn), snapStatus, snapImg),
       recSec,
@@ -339,7 +341,7 @@ export const cameraPage: Page = (root, ctx) => {
   );
   mountPtz(ptzSec, id, panel.channel);
   mountConfig(root.querySelector('#config')!, id);
-  cleanups.push(mountLive(liveSec, panel), mountRecordings(recSec, panel));
+  cleanups.push(mountLive(liveSec, panel), mountRecordings(recSec, panel), mountSdCard(sdSec, panel));
 
   const load = async () => {
     try {
