@@ -17,6 +17,7 @@ import type {
   StopRecordParams,
 } from '../protocol/index.ts';
 import { errorText } from './http.ts';
+import { isSrtPushUrl } from './live.ts';
 import { unsupported, VdFault } from './vd-fault.ts';
 
 /** A hook's answer: `{}` on success, or the `err` the device answers. */
@@ -49,6 +50,8 @@ export interface MediaHooks {
 
 /** What plays SD-card recordings (device/sd-card.ts). */
 export interface SdCardHooks {
+  /** Whether the channel plays from the card now. */
+  has(channel: number): boolean;
   play(params: PlayVideoParams, ctx: MediaContext): void;
   control(params: CtrlVideoParams, ctx: MediaContext): void;
   status(channel: number): QueryVideoStatusResp;
@@ -155,21 +158,28 @@ export class CameraMedia {
     for (const r of results) if (r.status === 'rejected') this.host.context(channel, () => {}).log(`stopping media failed: ${errorText(r.reason)}`);
   }
 
-  /** PlayVideo: play the file at `url` (event, no answer); with an SD card, the recordings over SRT. */
+  /**
+   * PlayVideo: play the file at `url` (event, no answer). An SRT url asks a camera with an SD card to
+   * push its recordings there (docs/sd-playback.md); any other url is a file the device plays itself,
+   * of which the simulator keeps only the status.
+   */
   play(params: PlayVideoParams): void {
     const channel = this.host.channel(params.channel, false);
-    if (this.hooks.sdCard)
+    if (this.hooks.sdCard && isSrtPushUrl(params.url)) {
+      channel.playback = { status: 'stopped' };
       return this.hooks.sdCard.play(
         params,
         this.host.context(params.channel, () => {}),
       );
+    }
+    this.hooks.sdCard?.stop(params.channel);
     channel.playback = { status: 'playing', url: params.url };
   }
 
-  /** CtrlVideo: stop, pause (when playing), resume (when paused); seek and speed only with an SD card. */
+  /** CtrlVideo: the SD card's playback when one runs; else stop, pause (when playing), resume (when paused). */
   control(params: CtrlVideoParams): void {
     const channel = this.host.channel(params.channel, false);
-    if (this.hooks.sdCard)
+    if (this.hooks.sdCard?.has(params.channel))
       return this.hooks.sdCard.control(
         params,
         this.host.context(params.channel, () => {}),
@@ -185,10 +195,10 @@ export class CameraMedia {
     channel.playback = next[params.op];
   }
 
-  /** QueryVideoStatus answer: status, and the file while one is loaded. */
+  /** QueryVideoStatus answer: the SD card's playback when one runs; else the status, and the file while one is loaded. */
   status(channel: number): QueryVideoStatusResp {
     const state = this.host.channel(channel, false);
-    if (this.hooks.sdCard) return this.hooks.sdCard.status(channel);
+    if (this.hooks.sdCard?.has(channel)) return this.hooks.sdCard.status(channel);
     const { status, url } = state.playback;
     return url === undefined ? { status } : { status, url };
   }

@@ -30,6 +30,8 @@ const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
 
 interface Playback {
   url: string;
+  /** PlayVideo's `stream_id`, when it gave one. */
+  streamId: string | undefined;
   from: number;
   to: number;
   /** Position (s since the epoch) at `anchorAt` (ms, this process's clock). */
@@ -73,6 +75,11 @@ export class SdCard {
     return this.opts.now?.() ?? Date.now();
   }
 
+  /** Whether the channel plays from the card now. */
+  has(channel: number): boolean {
+    return this.plays.has(channel);
+  }
+
   /** PlayVideo: start pushing the range to the SRT url; a url FFmpeg cannot publish to is logged and ignored (an event has no answer). */
   play(params: PlayVideoParams, ctx: MediaContext): void {
     this.stop(params.channel);
@@ -104,7 +111,19 @@ export class SdCard {
       { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' },
     );
     const now = this.now();
-    const p: Playback = { url: params.url, from, to, pos: from, anchorAt: now, speed: 1, status: 'playing', startedAt: now, pusher, ended: ctx.ended };
+    const p: Playback = {
+      url: params.url,
+      streamId: params.stream_id,
+      from,
+      to,
+      pos: from,
+      anchorAt: now,
+      speed: 1,
+      status: 'playing',
+      startedAt: now,
+      pusher,
+      ended: ctx.ended,
+    };
     this.plays.set(params.channel, p);
     pusher.exited.then(() => {
       if (this.plays.get(params.channel) !== p) return;
@@ -117,7 +136,8 @@ export class SdCard {
   /** CtrlVideo: pause, resume, seek, speed or stop the channel's playback (no playback: nothing to do). */
   control(params: CtrlVideoParams, ctx: MediaContext): void {
     const p = this.plays.get(params.channel);
-    if (!p) return;
+    // A control for another playback than the one playing (a late stop of a replaced one) is not for this one.
+    if (!p || (params.stream_id !== undefined && params.stream_id !== p.streamId)) return;
     if (params.op === 'stop') return this.stop(params.channel);
     const now = this.now();
     p.pos = position(p, now);

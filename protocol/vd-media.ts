@@ -128,10 +128,18 @@ export const PlayVideoParams = z
 export type PlayVideoParams = z.infer<typeof PlayVideoParams>;
 /**
  * CtrlVideo event: stop, pause or resume playing (I.2.24: "stop/pause/resume supported currently");
- * the extension adds `seek` to `pos` (seconds since the epoch) and `speed` to `speed`.
+ * the extension adds `seek` to `pos` (seconds since the epoch), `speed` to `speed`, and the
+ * playback's `stream_id`.
  */
 export const CtrlVideoParams = z
-  .object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']), pos: optional(EpochS), speed: optional(SdPlaySpeed) })
+  .object({
+    channel: Channel,
+    op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']),
+    /** The playback meant (PlayVideo's `stream_id`): a camera ignores a control for a playback it no longer plays. */
+    stream_id: optional(Text),
+    pos: optional(EpochS),
+    speed: optional(SdPlaySpeed),
+  })
   .refine((p) => p.op !== 'seek' || p.pos !== undefined, { message: 'seek needs pos', path: ['pos'] })
   .refine((p) => p.op !== 'speed' || p.speed !== undefined, { message: 'speed needs speed', path: ['speed'] });
 /** CtrlVideo event. */

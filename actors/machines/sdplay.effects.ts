@@ -16,19 +16,19 @@ const RESTART_FAILS_IT =
 
 /** Every effect the sdplay machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const sdPlayEffects = {
-  'sd.play': {
+  'sdplay.push': {
     params: z.strictObject({ ...OnDevice, from: z.int().nonnegative(), to: z.int().positive() }),
     does: 'Admit one publisher of the playback at the MDU, send PlayVideo (I.2.23) with the SRT url and the time range; answers `play.sent`.',
     idempotent: 'Emitted once per playback, on entering `requested`, which it never re-enters; the MDU admits one publisher per stream.',
     ifLost: RESTART_FAILS_IT,
   },
-  'sd.ctrl': {
+  'sdplay.ctrl': {
     params: z.strictObject({ ...OnDevice, op: CtrlVideoParams.shape.op, pos: z.int().nonnegative().optional(), speed: SdPlaySpeed.optional() }),
     does: 'Send CtrlVideo (I.2.24) for the channel; answers `ctrl.sent`.',
     idempotent: 'A control names the state wanted (pause, resume, a position, a speed, stop): sent twice, it changes nothing more.',
     ifLost: 'A playback still active at the restart is failed and told to stop (`platform.restarted`).',
   },
-  'sd.close': {
+  'sdplay.close': {
     params: z.strictObject({ playId: z.string().min(1), reason: z.string() }),
     does: "Close the playback at the MDU (its publisher and viewer) and forget the viewer's grants.",
     idempotent: 'Closing a stream the MDU no longer has does nothing.',

@@ -39,7 +39,7 @@ const tellPu = (type: 'stream.stopping' | 'stream.closed') =>
 const onDevice = (c: SdPlayContext) => ({ playId: c.playId, deviceId: c.deviceId, channel: c.channel });
 /** CtrlVideo with the op the viewer asked for (and its position or speed). */
 const CTRL = {
-  type: 'sd.ctrl',
+  type: 'sdplay.ctrl',
   params: ({ context, event }: Args) => {
     if (event.type !== 'sd.ctrl') return { ...onDevice(context), op: 'stop' as const };
     return {
@@ -50,8 +50,8 @@ const CTRL = {
     };
   },
 } as const;
-const STOP_DEVICE = { type: 'sd.ctrl', params: ({ context }: Args) => ({ ...onDevice(context), op: 'stop' as const }) } as const;
-const CLOSE = { type: 'sd.close', params: ({ context }: Args) => ({ playId: context.playId, reason: context.reason }) } as const;
+const STOP_DEVICE = { type: 'sdplay.ctrl', params: ({ context }: Args) => ({ ...onDevice(context), op: 'stop' as const }) } as const;
+const CLOSE = { type: 'sdplay.close', params: ({ context }: Args) => ({ playId: context.playId, reason: context.reason }) } as const;
 const enter = (reason: string) => ({ type: 'enter', params: { reason } }) as const;
 const fail = (reason?: string) => ({ type: 'fail', params: reason === undefined ? {} : { reason } }) as const;
 
@@ -97,9 +97,9 @@ export const sdPlayMachine = setup({
       else if (event.type === 'pu.offline') reason = `the device went offline: ${event.reason}`;
       return { failure: { reason, ...(code !== undefined ? { code } : {}) }, since: at(event), reason, endedAt: at(event) };
     }),
-    'sd.play': effect(sdPlayEffects, 'sd.play'),
-    'sd.ctrl': effect(sdPlayEffects, 'sd.ctrl'),
-    'sd.close': effect(sdPlayEffects, 'sd.close'),
+    'sdplay.push': effect(sdPlayEffects, 'sdplay.push'),
+    'sdplay.ctrl': effect(sdPlayEffects, 'sdplay.ctrl'),
+    'sdplay.close': effect(sdPlayEffects, 'sdplay.close'),
     'actor.send': (_, _p: ActorSendParams) => {},
   },
 }).createMachine({
@@ -110,7 +110,9 @@ export const sdPlayMachine = setup({
     'viewer.connected': { actions: 'viewerConnected' },
     'viewer.leave': { target: '.stopping', actions: ['viewerGone', enter('the viewer left')] },
     'viewer.expired': { target: '.stopping', actions: ['viewerGone', enter(`no viewer connected within ${VIEWER_CONNECT_TIMEOUT_MS / 1000} s`)] },
-    'sd.replaced': { target: '.stopping', actions: enter('another playback of this channel began') },
+    // The camera plays one recording per channel: the newer PlayVideo replaced this one there. No CtrlVideo stop (it
+    // could reach the camera after that PlayVideo and stop the newer playback); closed here only.
+    'sd.replaced': { target: '.stopped', actions: ['ended', enter('another playback of this channel began')] },
     'sd.report': { actions: 'report' },
     stats: { actions: 'stats' },
     'pu.offline': { target: '.failed', actions: fail() },
@@ -121,7 +123,7 @@ export const sdPlayMachine = setup({
       on: { 'sd.start': { target: 'requested', actions: ['waitViewer', enter('a viewer asked to play the SD card')] } },
     },
     requested: {
-      entry: ['requested', { type: 'sd.play', params: ({ context }) => ({ ...onDevice(context), from: context.from, to: context.to }) }],
+      entry: ['requested', { type: 'sdplay.push', params: ({ context }) => ({ ...onDevice(context), from: context.from, to: context.to }) }],
       on: {
         'play.sent': [
           { guard: 'sent', target: 'awaitingIngest', actions: enter('PlayVideo sent; waiting for the SRT publish') },
@@ -163,7 +165,6 @@ export const sdPlayMachine = setup({
         'ingest.ended': {},
         'viewer.leave': { actions: 'viewerGone' },
         'viewer.expired': {},
-        'sd.replaced': {},
         'sd.ctrl': {},
       },
     },

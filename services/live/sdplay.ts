@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { devices } from '../../db/schema.ts';
 import { puActorId, streamActorId } from '../../actors/machines/ids.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS } from '../../actors/machines/stream.machine.ts';
-import type { SdPlayContext, SdPlayOp } from '../../actors/machines/sdplay.types.ts';
+import type { SdPlayContext, SdPlayOp, SdPlayReport } from '../../actors/machines/sdplay.types.ts';
+import { QueryVideoStatusResp } from '../../protocol/vd-media.ts';
+import { formatZodError } from '../../protocol/errors.ts';
 import type { SdPlayEffectCall, SdPlayEffectHandlers } from '../../actors/machines/sdplay.effects.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
 import type { Db } from '../../db/client.ts';
@@ -51,6 +53,8 @@ export interface SdPlayView {
   status?: string;
   pos?: number;
   failure?: { reason: string; code?: number };
+  /** Why the camera's status is missing: QueryVideoStatus failed or its answer was refused. */
+  status_error?: string;
 }
 
 /** The viewer's grant: its tokens, node-local. */
@@ -66,7 +70,7 @@ export interface SdGrant {
 export interface SdPlayDeps {
   db: Db;
   host: Pick<ActorHost, 'dispatch' | 'get' | 'send'>;
-  cfg: Pick<Config, 'publicHost'>;
+  cfg: Pick<Config, 'publicHost' | 'liveViewersPerUser'>;
   vd: Pick<VdConnections, 'request' | 'event'>;
   live: Pick<LiveService, 'mdu' | 'srtPort'>;
   baseUrl(): string;
@@ -77,6 +81,7 @@ export class SdPlayService {
   private grants = new Map<string, SdGrant>(); // playId → grant
   private byToken = new Map<string, SdGrant>();
   private feeds = new Map<string, () => void>(); // playId → stop the WSS feed
+  private queries = new Map<string, Promise<SdPlayReport | { error: string }>>(); // playId → its QueryVideoStatus in flight
 
   constructor(private p: SdPlayDeps) {}
 
@@ -103,6 +108,9 @@ export class SdPlayService {
   async play(who: Principal, deviceId: string, channel: number, from: number, to: number): Promise<SdPlayTicket> {
     const [dev] = await this.p.db.orm.select({ channels: devices.channels }).from(devices).where(eq(devices.id, deviceId));
     if (!dev || !(dev.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${deviceId} has no channel ${channel}`, 'ch');
+    const cap = this.p.cfg.liveViewersPerUser;
+    if ([...this.grants.values()].filter((x) => x.owner === ownerOf(who)).length >= cap)
+      throw new DomainError('rate-limited', `at most ${cap} SD-card playbacks per user at once: stop one first (DELETE …/sdplay/:sid)`);
     const playId = randomBytes(STREAM_ID_BYTES).toString('hex');
     const g: SdGrant = { playId, owner: ownerOf(who), srtToken: randomToken(), wsToken: randomToken(), expiresAt: Date.now() + VIEWER_CONNECT_TIMEOUT_MS };
     const passphrase = passphraseOf();
@@ -110,7 +118,10 @@ export class SdPlayService {
     this.grants.set(playId, g);
     this.byToken.set(g.srtToken, g);
     this.byToken.set(g.wsToken, g);
-    const r = await this.p.host.dispatch(puActorId(deviceId), { type: 'sd.play', playId, by: g.owner, channel, from, to });
+    const r = await this.p.host.dispatch(puActorId(deviceId), { type: 'sd.play', playId, by: g.owner, channel, from, to }).catch((err: unknown) => {
+      this.forget(g);
+      throw err;
+    });
     if (!r.accepted) {
       this.forget(g);
       throw new DomainError('unavailable', `device ${deviceId} is ${r.stateKey}`);
@@ -140,17 +151,31 @@ export class SdPlayService {
     const v = await this.p.host.get(streamActorId(playId));
     const state = v?.stateKey ?? 'unknown';
     if (v?.status !== 'active') return viewOf(c, state);
-    const a = await this.p.vd.request(deviceId, 'QueryVideoStatus', { channel });
-    if (!a.ok) return viewOf(c, state);
-    const resp = a.resp as { status: 'stopped' | 'pausing' | 'playing'; pos?: number; speed?: number };
-    const report = {
-      status: resp.status,
-      ...(resp.pos !== undefined ? { pos: resp.pos } : {}),
-      ...(resp.speed !== undefined ? { speed: resp.speed } : {}),
-      at: Date.now(),
-    };
-    this.p.host.send(streamActorId(playId), { type: 'sd.report', report });
-    return viewOf({ ...c, report }, state);
+    const q = await this.query(deviceId, channel, playId);
+    return 'error' in q ? { ...viewOf(c, state), status_error: q.error } : viewOf({ ...c, report: q }, state);
+  }
+
+  /**
+   * QueryVideoStatus for a playback, its answer checked against the catalog: one request in flight per
+   * playback, shared by the readers meanwhile (a bound on what polling costs the camera).
+   */
+  private query(deviceId: string, channel: number, playId: string): Promise<SdPlayReport | { error: string }> {
+    const running = this.queries.get(playId);
+    if (running) return running;
+    const q = this.p.vd
+      .request(deviceId, 'QueryVideoStatus', { channel })
+      .then((a) => {
+        if (!a.ok) return { error: `QueryVideoStatus failed: ${a.msg}` };
+        const parsed = QueryVideoStatusResp.safeParse(a.resp);
+        if (!parsed.success) return { error: `QueryVideoStatus answer refused: ${formatZodError(parsed.error)}` };
+        const { status, pos, speed } = parsed.data;
+        const report: SdPlayReport = { status, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}), at: Date.now() };
+        this.p.host.send(streamActorId(playId), { type: 'sd.report', report });
+        return report;
+      })
+      .finally(() => this.queries.delete(playId));
+    this.queries.set(playId, q);
+    return q;
   }
 
   /** A WSS viewer presents its token: the grant, if valid (the token is then used up). */
@@ -185,13 +210,13 @@ export class SdPlayService {
   /** The sdplay machine's effects. */
   effects(): SdPlayEffectHandlers {
     return {
-      'sd.play': (c) => this.sendPlay(c),
-      'sd.ctrl': (c) => this.sendCtrl(c),
-      'sd.close': (c) => this.close(c),
+      'sdplay.push': (c) => this.sendPlay(c),
+      'sdplay.ctrl': (c) => this.sendCtrl(c),
+      'sdplay.close': (c) => this.close(c),
     };
   }
 
-  private async sendPlay(c: SdPlayEffectCall<'sd.play'>): Promise<void> {
+  private async sendPlay(c: SdPlayEffectCall<'sdplay.push'>): Promise<void> {
     const { playId, deviceId, channel, from, to } = c.params;
     const token = randomToken();
     const passphrase = passphraseOf();
@@ -202,13 +227,19 @@ export class SdPlayService {
     this.p.host.send(c.actorId, sent ? { type: 'play.sent', ok: true } : { type: 'play.sent', ok: false, msg: 'the device is not connected' });
   }
 
-  private async sendCtrl(c: SdPlayEffectCall<'sd.ctrl'>): Promise<void> {
-    const { deviceId, channel, op, pos, speed } = c.params;
-    const sent = this.p.vd.event(deviceId, 'CtrlVideo', { channel, op, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}) });
+  private async sendCtrl(c: SdPlayEffectCall<'sdplay.ctrl'>): Promise<void> {
+    const { playId, deviceId, channel, op, pos, speed } = c.params;
+    const sent = this.p.vd.event(deviceId, 'CtrlVideo', {
+      channel,
+      op,
+      stream_id: playId,
+      ...(pos !== undefined ? { pos } : {}),
+      ...(speed !== undefined ? { speed } : {}),
+    });
     this.p.host.send(c.actorId, sent ? { type: 'ctrl.sent', ok: true } : { type: 'ctrl.sent', ok: false, msg: 'the device is not connected' });
   }
 
-  private async close(c: SdPlayEffectCall<'sd.close'>): Promise<void> {
+  private async close(c: SdPlayEffectCall<'sdplay.close'>): Promise<void> {
     const g = this.grants.get(c.params.playId);
     if (g) this.forget(g);
     await this.p.live.mdu.closeStream(c.params.playId, c.params.reason);

@@ -20,13 +20,13 @@ function start(snapshot?: unknown) {
       'actor.send': (_, p) => {
         told.push(p);
       },
-      'sd.play': (_, p) => {
+      'sdplay.push': (_, p) => {
         effects.push(['play', p]);
       },
-      'sd.ctrl': (_, p) => {
+      'sdplay.ctrl': (_, p) => {
         effects.push(['ctrl', p]);
       },
-      'sd.close': (_, p) => {
+      'sdplay.close': (_, p) => {
         effects.push(['close', p]);
       },
     },
@@ -157,11 +157,12 @@ describe('sdplay machine', () => {
     expect(t.ctx().report).toEqual({ status: 'playing', pos: FROM + 12, speed: 1, at: 5 });
   });
 
-  it('is replaced by a newer playback of its channel', () => {
+  it('is replaced by a newer playback of its channel: closed without a CtrlVideo stop that could stop the newer one', () => {
     const t = playing();
     t.send({ type: 'sd.replaced' });
-    expect(t.state()).toBe('"stopping"');
+    expect(t.state()).toBe('"stopped"');
     expect(t.ctx().reason).toBe('another playback of this channel began');
+    expect(t.effects).toEqual([['close', { playId: 'p1', reason: 'another playback of this channel began' }]]);
   });
 
   it('survives persist → JSON → restore in every phase, paused included', () => {
