@@ -20,14 +20,12 @@ import type { VdConnections } from '../vd/vd-connections.ts';
 import type { Principal } from '../users/principal.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import type { LiveService, LiveSocket } from './live.ts';
-import { hostOf, ownerOf, passphraseOf, STREAM_ID_BYTES, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './live.ts';
+import type { LiveService } from './live.ts';
+import { ownerOf, passphraseOf, STREAM_ID_BYTES } from './live.ts';
+import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 
 /** The machine type of a playback actor. */
 export const SDPLAY_TYPE = 'sdplay';
-/** WebSocket close code of a viewer whose playback ended (RFC 6455: normal closure), and the longest reason. */
-const WS_NORMAL_CLOSE = 1000;
-const WS_REASON_MAX_CHARS = 120;
 
 /** What the viewer is handed. */
 export interface SdPlayTicket {
@@ -70,9 +68,9 @@ export interface SdGrant {
 export interface SdPlayDeps {
   db: Db;
   host: Pick<ActorHost, 'dispatch' | 'get' | 'send'>;
-  cfg: Pick<Config, 'publicHost' | 'liveViewersPerUser'>;
+  cfg: Pick<Config, 'liveViewersPerUser'>;
   vd: Pick<VdConnections, 'request' | 'event'>;
-  live: Pick<LiveService, 'mdu' | 'srtPort'>;
+  live: Pick<LiveService, 'mdu' | 'srtPlace'>;
   baseUrl(): string;
 }
 
@@ -128,8 +126,7 @@ export class SdPlayService {
     }
     return {
       play_id: playId,
-      // NOTES 17: the stream id is written raw, as FFmpeg passes it to libsrt.
-      srt_url: `srt://${hostOf(this.p.cfg.publicHost)}:${this.p.live.srtPort}?streamid=#!::r=${playId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
+      srt_url: srtUrl(this.p.live.srtPlace(), playId, 'request', g.srtToken, passphrase),
       ws_url: `${this.p.baseUrl().replace(/^https/, 'wss')}/media/sd/${playId}?token=${g.wsToken}`,
       expires_at: new Date(g.expiresAt).toISOString(),
     };
@@ -188,16 +185,7 @@ export class SdPlayService {
 
   /** Feed a WSS viewer from the MDU. */
   attachWs(g: SdGrant, ws: LiveSocket): void {
-    const stop = this.p.live.mdu.subscribe(
-      g.playId,
-      (chunk) => {
-        if (ws.getBufferedAmount() > WS_VIEWER_MAX_BUFFERED_BYTES) return false;
-        ws.send(chunk);
-        return true;
-      },
-      (reason) => ws.close(WS_NORMAL_CLOSE, `playback ended: ${reason}`.slice(0, WS_REASON_MAX_CHARS)),
-    );
-    this.feeds.set(g.playId, stop);
+    this.feeds.set(g.playId, feedSocket(this.p.live.mdu, g.playId, ws, 'playback'));
     this.p.live.mdu.revoke(g.playId, g.srtToken).catch(() => {}); // one connection per viewer
     this.p.host.send(streamActorId(g.playId), { type: 'viewer.connected', kind: 'ws' });
   }
@@ -218,10 +206,7 @@ export class SdPlayService {
 
   private async sendPlay(c: SdPlayEffectCall<'sdplay.push'>): Promise<void> {
     const { playId, deviceId, channel, from, to } = c.params;
-    const token = randomToken();
-    const passphrase = passphraseOf();
-    await this.p.live.mdu.allowPublisher({ streamId: playId, token, passphrase, pbkeylen: STREAM_KEY_BYTES });
-    const url = `srt://${hostOf(this.p.cfg.publicHost)}:${this.p.live.srtPort}?streamid=#!::r=${playId},m=publish,t=${token}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`;
+    const url = await admitPublisher(this.p.live.mdu, this.p.live.srtPlace(), playId, passphraseOf());
     // PlayVideo is an event (I.2.23): never answered; "sent" is all the platform learns.
     const sent = this.p.vd.event(deviceId, 'PlayVideo', { channel, url, stream_id: playId, start_ts: from, end_ts: to });
     this.p.host.send(c.actorId, sent ? { type: 'play.sent', ok: true } : { type: 'play.sent', ok: false, msg: 'the device is not connected' });
