@@ -25,6 +25,7 @@ const FROM = Math.floor(Date.now() / 1000) - 3600;
 const TO = FROM + 120;
 const SEEK_TO = FROM + 60;
 let p: TestPlatform;
+let mallory: string;
 let dev: SimulatedDevice;
 const work = mkdtempSync(join(tmpdir(), 'h627-sd-'));
 const base = `/api/devices/${ID}/channels/0/sdplay`;
@@ -95,7 +96,7 @@ describe('SD-card playback', () => {
     const bad = await play({ from: FROM, to: FROM });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('to must be after from');
-    const mallory = await userToken(p, 'mallory');
+    mallory = await userToken(p, 'mallory');
     expect((await p.api(base, { method: 'POST', body: JSON.stringify({ from: FROM, to: TO }), token: mallory })).status).toBe(404);
   });
 
@@ -182,6 +183,40 @@ describe('SD-card playback', () => {
     const h = (await (await p.api(`/api/actors/stream:${t.play_id}/history?limit=100`)).json()).events as Array<{ value: unknown }>;
     const states = h.map((e) => JSON.stringify(e.value));
     for (const s of ['"requested"', '"awaitingIngest"', '{"active":"playing"}', '{"active":"paused"}', '"stopping"', '"stopped"']) expect(states).toContain(s);
+  });
+
+  it("replaces the channel's playback with a newer one: the older closes without a CtrlVideo stop; a stranger sees neither", async () => {
+    const a = (await (await play()).json()) as Ticket;
+    const va = wsViewer(a.ws_url);
+    await until(
+      () => view(a.play_id),
+      (v) => v.state === 'active.playing',
+      20_000,
+    );
+    expect((await p.api(`${base}/${a.play_id}`, { token: mallory })).status).toBe(404);
+    expect((await p.api(`${base}/${a.play_id}/ctrl`, { method: 'POST', body: JSON.stringify({ action: 'stop' }), token: mallory })).status).toBe(404);
+    const stops = () => dev.received.filter((m) => m.name === 'CtrlVideo' && (m.params as { op: string }).op === 'stop').length;
+    const before = stops();
+    const b = (await (await play()).json()) as Ticket;
+    const vb = wsViewer(b.ws_url);
+    await until(
+      () => view(a.play_id),
+      (v) => v.state === 'stopped' && v.reason === 'another playback of this channel began',
+      15_000,
+    );
+    await until(
+      () => view(b.play_id),
+      (v) => v.state === 'active.playing' && v.status === 'playing',
+      20_000,
+    );
+    expect(stops()).toBe(before);
+    va.ws.close();
+    vb.ws.close();
+    await until(
+      () => view(b.play_id),
+      (v) => v.state === 'stopped' && v.reason === 'the viewer left',
+      15_000,
+    );
   });
 
   it('serves an SRT viewer too, and stops when it leaves', async () => {
