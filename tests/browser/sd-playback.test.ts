@@ -97,6 +97,17 @@ describe('SD-card panel', () => {
     expect(problems.errors).toEqual([]);
   });
 
+  it('shows for a camera that was off when the page opened, once it logs in', async () => {
+    const cam = w.cams.alice;
+    await cam.stop();
+    await alice.goto(`${w.p.url}/cameras/CAM-ALICE`);
+    await alice.locator('#ptz .pad').waitFor();
+    await Bun.sleep(1_000);
+    expect(await alice.locator('#sdcard').isVisible()).toBe(false);
+    await cam.start();
+    await alice.locator('#sdcard').waitFor({ state: 'visible', timeout: 30_000 });
+  });
+
   it('stays hidden for a camera without a card', async () => {
     const { page: bob } = await signedInPage(browser, w.p.url, 'bob', w.users.bob);
     await bob.goto(`${w.p.url}/cameras/CAM-BOB`);

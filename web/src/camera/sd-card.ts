@@ -14,6 +14,7 @@ import { statusLine } from '../action.ts';
 import { announce, field, h, replace } from '../dom.ts';
 import { LIVE_MAX_LATENCY_S } from './live.ts';
 import { mseProblem, onThisOrigin } from './media.ts';
+import { listenToDeviceActors } from './actor-feed.ts';
 import type { PanelContext } from './slots.ts';
 
 type Mpegts = typeof MpegtsDefault;
@@ -188,11 +189,19 @@ export function mountSdCard(root: HTMLElement, ctx: PanelContext): () => void {
     say('Stopped.', 'plain');
   });
   ctx.onChannel(() => teardown(true));
-  void hasSdCard(ctx.deviceId).then((yes) => (root.hidden = !yes));
+  const check = () => void hasSdCard(ctx.deviceId).then((yes) => (root.hidden = !yes));
+  check();
+  // A camera that was offline when the page opened is asked again when it logs in.
+  const unlisten = listenToDeviceActors(ctx.deviceId, {
+    transition: (t) => {
+      if (t.type === 'pu' && t.stateKey.startsWith('online') && root.hidden && t.event?.type === 'vd.connected') check();
+    },
+  });
   const onPageHide = () => teardown(true);
   window.addEventListener('pagehide', onPageHide);
   return () => {
     window.removeEventListener('pagehide', onPageHide);
+    unlisten();
     teardown(true);
   };
 }
