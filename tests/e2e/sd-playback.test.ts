@@ -13,6 +13,7 @@ import { SdCard } from '../../device/sd-card.ts';
 import { srtFrames, TS_PACKET_BYTES } from '../helpers/media.ts';
 import { startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
 import { until } from '../helpers/wait.ts';
+import { RawDevice } from '../helpers/vd-client.ts';
 import { decode } from '../recording/helpers.ts';
 
 /** End-to-end steps wait on real processes and sockets. */
@@ -24,6 +25,8 @@ const MAC = 'a0b1c2d3e470';
 const FROM = Math.floor(Date.now() / 1000) - 3600;
 const TO = FROM + 120;
 const SEEK_TO = FROM + 60;
+/** The heartbeat interval the platform asks for. */
+const HB_MS = 2_000;
 let p: TestPlatform;
 let mallory: string;
 let dev: SimulatedDevice;
@@ -63,7 +66,7 @@ function wsViewer(url: string) {
 }
 
 beforeAll(async () => {
-  p = await startTestPlatform({ HB_INTERVAL_S: '2' });
+  p = await startTestPlatform({ HB_INTERVAL_S: String(HB_MS / 1000) });
   const r = await p.api('/api/admin/devices', {
     method: 'POST',
     body: JSON.stringify({ device_id: ID, password: 'camera-password', mac_id: MAC, channels: [0] }),
@@ -217,6 +220,40 @@ describe('SD-card playback', () => {
       (v) => v.state === 'stopped' && v.reason === 'the viewer left',
       15_000,
     );
+  });
+
+  it('fails with the reason when the camera never publishes, and shows a status answer it refused', async () => {
+    // A bare camera: it takes PlayVideo (an event: nothing to answer) and never publishes; it answers QueryVideoStatus
+    // with a status the catalog does not know.
+    const r = await p.api('/api/admin/devices', {
+      method: 'POST',
+      body: JSON.stringify({ device_id: 'CAM-BARE', password: 'camera-password', mac_id: 'a0b1c2d3e471', channels: [0] }),
+    });
+    expect(r.status).toBe(201);
+    const raw = await RawDevice.connect(p.url, { login_code: 'CAM-BARE', login_passwd: 'camera-password', hardware_model: 'h', firmware_model: 'f' });
+    await raw.call('GetServerInfo');
+    const alive = setInterval(() => raw.request('Keepalive', { state: 1, channels: [{ channel: 0, state: 1 }] }), HB_MS / 2);
+    const bare = `/api/devices/CAM-BARE/channels/0/sdplay`;
+    const t = (await (await p.api(bare, { method: 'POST', body: JSON.stringify({ from: FROM, to: TO }) })).json()) as Ticket;
+    const pv = await raw.next((f) => f.event === 'PlayVideo');
+    expect(pv.params).toMatchObject({ channel: 0, stream_id: t.play_id, start_ts: FROM, end_ts: TO });
+    const reading = p.api(`${bare}/${t.play_id}`);
+    const q = await raw.next((f) => f.req === 'QueryVideoStatus');
+    raw.answer(q.seq!, { status: 'paused' });
+    const v = (await (await reading).json()) as View & { status_error?: string };
+    expect(v.status).toBeUndefined();
+    expect(v.status_error).toStartWith('QueryVideoStatus answer refused: status');
+    await until(
+      async () => (await p.api(`/api/actors/stream:${t.play_id}`)).json(),
+      (a) => a.stateKey === 'failed',
+      20_000,
+    );
+    const a = await (await p.api(`/api/actors/stream:${t.play_id}`)).json();
+    expect(a.context.failure.reason).toBe('no SRT publish within 10 s of PlayVideo');
+    const stop = await raw.next((f) => f.event === 'CtrlVideo');
+    expect(stop.params).toEqual({ channel: 0, op: 'stop', stream_id: t.play_id });
+    clearInterval(alive);
+    raw.close();
   });
 
   it('serves an SRT viewer too, and stops when it leaves', async () => {
