@@ -34,6 +34,8 @@ import { recordUpload } from '../services/uploads/stored.ts';
 import { Sessions } from '../services/users/sessions.ts';
 import { Users } from '../services/users/users.ts';
 import { LiveService } from '../services/live/live.ts';
+import { SdPlayService } from '../services/live/sdplay.ts';
+import { sdPlayEffects } from '../actors/machines/sdplay.effects.ts';
 import { RecordingService } from '../services/recording/recording.ts';
 import { EventFeed } from '../services/console/event-feed.ts';
 import { ActorConsole } from '../services/console/actor-console.ts';
@@ -93,7 +95,7 @@ export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
  * (each call's params checked against the catalog first).
  */
 export function platformEffects(
-  s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
+  s: { rpc: RpcService; vd: VdConnections; live: LiveService; sdplay: SdPlayService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
   log: Logger,
 ): EffectHandlers {
   const pu: PuEffectHandlers = {
@@ -103,6 +105,7 @@ export function platformEffects(
   return mergeEffects(
     bindEffects(puEffects, pu, log),
     bindEffects(streamEffects, s.live.effects(), log),
+    bindEffects(sdPlayEffects, s.sdplay.effects(), log),
     bindEffects(recordingEffects, RecordingService.effects(s), log),
     bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
     bindEffects(nodeEffects, s.drain.effects(), log),
@@ -207,6 +210,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const bind = new BindCodes({ db, host, log, rateLog });
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
+  const sdplay = new SdPlayService({ db, host, cfg, vd, live, baseUrl });
   const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl, deviceBaseUrl });
   // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
   let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');
@@ -217,7 +221,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     self: () => ({ id: membership.node, epoch: membership.epoch() }),
     onExit: () => nodeGone(),
   });
-  Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain }, moduleLog('host', log)));
+  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain }, moduleLog('host', log)));
   const services: AppServices = {
     log,
     rateLog,
@@ -239,6 +243,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     bind,
     sessions,
     live,
+    sdplay,
     recording,
     feed,
     nodes: new Nodes({ db, host }),
@@ -285,11 +290,13 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   }
   const port = server.port ?? cfg.httpPort;
   await live.start();
+  sdplay.start();
   const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
   await membership.join({ id: nodeId, baseUrl: publicUrl, publicHost: cfg.publicHost, httpPort: port, srtPort: live.srtPort });
   const armed = await host.start();
   recording.start();
   await live.sweepStale(nodeId);
+  await sdplay.sweepStale(nodeId);
   ready = true;
   await membership.activate();
   await life.started(nodeId);

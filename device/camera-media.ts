@@ -17,6 +17,7 @@ import type {
   StopRecordParams,
 } from '../protocol/index.ts';
 import { errorText } from './http.ts';
+import { isSrtPushUrl } from './live.ts';
 import { unsupported, VdFault } from './vd-fault.ts';
 
 /** A hook's answer: `{}` on success, or the `err` the device answers. */
@@ -43,6 +44,18 @@ export interface MediaHooks {
   onStopLive?(params: StopLiveParams, ctx: MediaContext): Promise<MediaResult>;
   onStartRecord?(params: StartRecordParams, ctx: MediaContext): Promise<MediaResult>;
   onStopRecord?(params: StopRecordParams, ctx: MediaContext): Promise<MediaResult>;
+  /** Playing the SD card's recordings (PlayVideo, CtrlVideo, QueryVideoStatus); without it only the status is kept. */
+  sdCard?: SdCardHooks;
+}
+
+/** What plays SD-card recordings (device/sd-card.ts). */
+export interface SdCardHooks {
+  /** Whether the channel plays from the card now. */
+  has(channel: number): boolean;
+  play(params: PlayVideoParams, ctx: MediaContext): void;
+  control(params: CtrlVideoParams, ctx: MediaContext): void;
+  status(channel: number): QueryVideoStatusResp;
+  stop(channel: number): void;
 }
 
 /** A channel as media sees it. */
@@ -140,30 +153,53 @@ export class CameraMedia {
     if (state.streamId !== undefined) stops.push(this.stopLive({ stream_id: state.streamId, channel }));
     if (state.recordSession !== undefined) stops.push(this.stopRecord({ session_id: state.recordSession, channel }));
     state.playback = { status: 'stopped' };
+    this.hooks.sdCard?.stop(channel);
     const results = await Promise.allSettled(stops);
     for (const r of results) if (r.status === 'rejected') this.host.context(channel, () => {}).log(`stopping media failed: ${errorText(r.reason)}`);
   }
 
-  /** PlayVideo: play the file at `url` (event, no answer). */
+  /**
+   * PlayVideo: play the file at `url` (event, no answer). An SRT url asks a camera with an SD card to
+   * push its recordings there (docs/sd-playback.md); any other url is a file the device plays itself,
+   * of which the simulator keeps only the status.
+   */
   play(params: PlayVideoParams): void {
-    this.host.channel(params.channel, false).playback = { status: 'playing', url: params.url };
+    const channel = this.host.channel(params.channel, false);
+    if (this.hooks.sdCard && isSrtPushUrl(params.url)) {
+      channel.playback = { status: 'stopped' };
+      return this.hooks.sdCard.play(
+        params,
+        this.host.context(params.channel, () => {}),
+      );
+    }
+    this.hooks.sdCard?.stop(params.channel);
+    channel.playback = { status: 'playing', url: params.url };
   }
 
-  /** CtrlVideo: stop, pause (when playing) or resume (when paused). */
+  /** CtrlVideo: the SD card's playback when one runs; else stop, pause (when playing), resume (when paused). */
   control(params: CtrlVideoParams): void {
     const channel = this.host.channel(params.channel, false);
+    if (this.hooks.sdCard?.has(params.channel))
+      return this.hooks.sdCard.control(
+        params,
+        this.host.context(params.channel, () => {}),
+      );
     const { status, url } = channel.playback;
     const next: Record<CtrlVideoParams['op'], QueryVideoStatusResp> = {
       stop: { status: 'stopped' },
       pause: status === 'playing' ? { status: 'pausing', url } : channel.playback,
       resume: status === 'pausing' ? { status: 'playing', url } : channel.playback,
+      seek: channel.playback,
+      speed: channel.playback,
     };
     channel.playback = next[params.op];
   }
 
-  /** QueryVideoStatus answer: status, and the file while one is loaded. */
+  /** QueryVideoStatus answer: the SD card's playback when one runs; else the status, and the file while one is loaded. */
   status(channel: number): QueryVideoStatusResp {
-    const { status, url } = this.host.channel(channel, false).playback;
+    const state = this.host.channel(channel, false);
+    if (this.hooks.sdCard?.has(channel)) return this.hooks.sdCard.status(channel);
+    const { status, url } = state.playback;
     return url === undefined ? { status } : { status, url };
   }
 }

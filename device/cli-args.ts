@@ -10,7 +10,8 @@ import type { CapabilityOverrides } from './camera-options.ts';
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S] [--cap NAME=true|false …] (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true)`;
+  [--signed-login] [--hb-override S] [--cap NAME=true|false …] [--sd-card]
+  (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true)`;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
 export const ID_COUNTER_DIGITS = 4;
@@ -33,6 +34,8 @@ export interface CliArgs {
   hbOverrideS?: number;
   /** GetCap overrides (`--cap`); the rest keeps the simulator's defaults. */
   capabilities?: CapabilityOverrides;
+  /** Has an SD card whose recordings PlayVideo plays (device/sd-card.ts). */
+  sdCard: boolean;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -60,6 +63,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'signed-login': { type: 'boolean', default: false },
       'hb-override': { type: 'string' },
       cap: { type: 'string', multiple: true },
+      'sd-card': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -82,6 +86,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['hardware-model'] === undefined ? {} : { hardwareModel: values['hardware-model'] }),
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
+    sdCard: values['sd-card'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
     ...(values.cap === undefined ? {} : { capabilities: capabilityFlags(values.cap) }),
   };

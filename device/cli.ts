@@ -10,6 +10,7 @@ import { jsonLineLogger } from './logger.ts';
 import { SimulatedDevice } from './simulated-device.ts';
 import { ffmpegLive } from './live.ts';
 import { Recorder } from './recorder.ts';
+import { SdCard } from './sd-card.ts';
 
 /** Start the devices a command line asks for; returns them. */
 export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
@@ -29,8 +30,13 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       signedLogin: args.signedLogin,
       ...(args.hbOverrideS ? { hbOverrideS: args.hbOverrideS } : {}),
       ...(args.capabilities ? { capabilities: args.capabilities } : {}),
-      // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord.
-      media: { ...ffmpegLive(), ...new Recorder({ ...(tls ? { tls } : {}), https: args.capabilities?.https !== false }).hooks },
+      // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord; --sd-card: PlayVideo
+      // plays the card's recordings, FFmpeg-rendered, over SRT.
+      media: {
+        ...ffmpegLive(),
+        ...new Recorder({ ...(tls ? { tls } : {}), https: args.capabilities?.https !== false }).hooks,
+        ...(args.sdCard ? { sdCard: new SdCard() } : {}),
+      },
       logger,
     });
   });

@@ -121,6 +121,11 @@ export const VD_ERR_SERVER_MAX = 599; // H.627.2 Table 9-1
 export const DEVICE_STATE = { online: 1, upgrading: 2, error: 3 } as const; // H.627.2 I.2.1, I.2.2
 /** Channel `state` in Keepalive (2 is not assigned). */
 export const CHANNEL_STATE = { offline: 0, online: 1, error: 3, disabled: 4 } as const; // H.627.2 I.2.1
+/**
+ * Playback speeds a camera is asked for (the project's extension of CtrlVideo, I.2.24: the steps of
+ * common NVR and camera apps; docs/sd-playback.md): down to a quarter of real time, up to 16 times.
+ */
+export const SD_PLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 /** SD card `state` in GetDiskInfo. */
 export const DISK_STATE = { normal: 0, no_card: 1, exception: 2, formatting: 3 } as const; // H.627.2 I.2.31
 

@@ -131,3 +131,7 @@ export const SegmentPath = z.object({ session: RecordSessionId, name: SegmentNam
 export const UploadPath = z.object({ token: UploadToken });
 /** `/media/live/:streamId` (live MPEG-TS over WebSocket). */
 export const MediaLivePath = z.object({ streamId: StreamId });
+/** `/api/devices/:id/channels/:ch/sdplay/:sid` (a playback of the SD card: its id has a stream id's form). */
+export const SdPlayPath = z.object({ id: DeviceId, ch: ChannelParam, sid: StreamId });
+/** `/media/sd/:playId` (an SD-card playback's MPEG-TS over WebSocket). */
+export const MediaSdPath = z.object({ playId: StreamId });

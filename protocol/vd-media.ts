@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, URL_MAX_BYTES } from './constants.ts';
+import { ALARM_TYPE_MAX, ALARM_TYPE_MIN, CBK_URL_MAX_BYTES, DESC_MAX_CHARS, EPOCH_MS_MAX, EPOCH_S_MAX, SD_PLAY_SPEEDS, URL_MAX_BYTES } from './constants.ts';
 import { MAX_BITRATE_MAX_BPS, PRERECORD_MAX_S, SEG_DURATION_MAX_S, SEG_MAX_COUNT_MAX, SEG_MAX_SIZE_MAX_BYTES } from './recording-api.ts';
 import { text } from './text.ts';
 import { Channel, EmptyResp, int, optional, optionalText, OptionalUrl, Text, url, Url } from './vd-common.ts';
@@ -102,21 +102,61 @@ export const SnapshotResp = EmptyResp;
 /** Snapshot answer. */
 export type SnapshotResp = z.infer<typeof SnapshotResp>;
 
-// ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25) ──
+// ── PlayVideo, CtrlVideo, QueryVideoStatus (I.2.23–I.2.25; the project's extension: docs/sd-playback.md) ──
 
-/** PlayVideo event: play the file at `url` on the channel. */
-export const PlayVideoParams = z.object({ channel: Channel, url: Url });
+/** A seconds-since-the-epoch position in a recording (as StartRecord `start_ts`, I.2.14). */
+const EpochS = int(0, EPOCH_S_MAX);
+/** The slowest and fastest of {@link SD_PLAY_SPEEDS}. */
+const SPEED_MIN = SD_PLAY_SPEEDS[0];
+const SPEED_MAX = SD_PLAY_SPEEDS[SD_PLAY_SPEEDS.length - 1] as number;
+/** A playback speed, one of {@link SD_PLAY_SPEEDS}. */
+export const SdPlaySpeed = z
+  .number()
+  .min(SPEED_MIN)
+  .max(SPEED_MAX)
+  .refine((v) => (SD_PLAY_SPEEDS as readonly number[]).includes(v), `speed must be one of ${SD_PLAY_SPEEDS.join(', ')}`);
+
+/**
+ * PlayVideo event: play the file at `url` on the channel. For the camera's own SD-card recordings
+ * (docs/sd-playback.md) `url` is the SRT destination, as PushLive's (NOTES 17), and the extension
+ * fields name the stream and the time range to play, seconds since the epoch.
+ */
+export const PlayVideoParams = z
+  .object({ channel: Channel, url: Url, stream_id: optional(Text), start_ts: optional(EpochS), end_ts: optional(EpochS) })
+  .refine((p) => p.start_ts === undefined || p.end_ts === undefined || p.end_ts > p.start_ts, { message: 'end_ts must be after start_ts', path: ['end_ts'] });
 /** PlayVideo event. */
 export type PlayVideoParams = z.infer<typeof PlayVideoParams>;
-/** CtrlVideo event: stop, pause or resume playing. */
-export const CtrlVideoParams = z.object({ channel: Channel, op: z.enum(['stop', 'pause', 'resume']) });
+/**
+ * CtrlVideo event: stop, pause or resume playing (I.2.24: "stop/pause/resume supported currently");
+ * the extension adds `seek` to `pos` (seconds since the epoch), `speed` to `speed`, and the
+ * playback's `stream_id`.
+ */
+export const CtrlVideoParams = z
+  .object({
+    channel: Channel,
+    op: z.enum(['stop', 'pause', 'resume', 'seek', 'speed']),
+    /** The playback meant (PlayVideo's `stream_id`): a camera ignores a control for a playback it no longer plays. */
+    stream_id: optional(Text),
+    pos: optional(EpochS),
+    speed: optional(SdPlaySpeed),
+  })
+  .refine((p) => p.op !== 'seek' || p.pos !== undefined, { message: 'seek needs pos', path: ['pos'] })
+  .refine((p) => p.op !== 'speed' || p.speed !== undefined, { message: 'speed needs speed', path: ['speed'] });
 /** CtrlVideo event. */
 export type CtrlVideoParams = z.infer<typeof CtrlVideoParams>;
 /** QueryVideoStatus request. */
 export const QueryVideoStatusParams = z.object({ channel: Channel });
 /** QueryVideoStatus request. */
 export type QueryVideoStatusParams = z.infer<typeof QueryVideoStatusParams>;
-/** QueryVideoStatus answer: play status and, while playing, the file's URL. */
-export const QueryVideoStatusResp = z.object({ status: z.enum(['stopped', 'pausing', 'playing']), url: optionalText(text(URL_MAX_BYTES, 1)) });
+/**
+ * QueryVideoStatus answer: play status and, while playing, the file's URL; the extension adds the
+ * position (`pos`, seconds since the epoch) and the speed, both optional (a camera may not say).
+ */
+export const QueryVideoStatusResp = z.object({
+  status: z.enum(['stopped', 'pausing', 'playing']),
+  url: optionalText(text(URL_MAX_BYTES, 1)),
+  pos: optional(EpochS),
+  speed: optional(SdPlaySpeed),
+});
 /** QueryVideoStatus answer. */
 export type QueryVideoStatusResp = z.infer<typeof QueryVideoStatusResp>;

@@ -18,6 +18,7 @@ import type { Sessions } from '../services/users/sessions.ts';
 import type { ActorConsole } from '../services/console/actor-console.ts';
 import type { EventFeed } from '../services/console/event-feed.ts';
 import type { LiveService } from '../services/live/live.ts';
+import type { SdPlayService } from '../services/live/sdplay.ts';
 import type { RecordingService } from '../services/recording/recording.ts';
 import type { Nodes } from '../services/cluster/nodes.ts';
 import type { Placement } from '../services/cluster/placement.ts';
@@ -39,6 +40,7 @@ import { uploadRoutes } from './upload.routes.ts';
 import { vrRoutes } from './vr.routes.ts';
 import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
 import { liveRoutes } from './live.routes.ts';
+import { sdMediaRoutes, sdPlayRoutes } from './sdplay.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
 import { eventRoutes } from './events.routes.ts';
@@ -83,6 +85,8 @@ export interface AppServices {
   sessions: Sessions;
   /** Live media: the MDU, streams and viewers. */
   live: LiveService;
+  /** Playing cameras' SD-card recordings over the live path. */
+  sdplay: SdPlayService;
   /** Record sessions, Vr, segment storage and playback. */
   recording: RecordingService;
   /** The consoles' live feed (`GET /api/events`). */
@@ -135,6 +139,7 @@ export function buildApp(p: AppServices) {
   app.route('/', vrRoutes(p));
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
+  app.route('/', sdMediaRoutes(p));
   if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host));
 
   const api = new Hono<AuthEnv>();
@@ -148,6 +153,7 @@ export function buildApp(p: AppServices) {
   api.route('/devices', guarded(deviceRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', sdPlayRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));

@@ -29,7 +29,7 @@ type Login = { deviceId: string; macId: string; reconnect: boolean; hardwareMode
 type VdState = { login: Login; conn?: VdConnection };
 type VdWs = ServerWebSocket<SocketData<VdState>>;
 /** What the Vd endpoint uses. */
-type VdRouteDeps = Pick<AppServices, 'auth' | 'vd' | 'inbound' | 'host' | 'live' | 'log' | 'rateLog'>;
+type VdRouteDeps = Pick<AppServices, 'auth' | 'vd' | 'inbound' | 'host' | 'live' | 'sdplay' | 'log' | 'rateLog'>;
 
 /** The Vd endpoint: the upgrade route and the socket handler. */
 export function vdRoutes(p: VdRouteDeps) {
@@ -48,6 +48,7 @@ export function vdRoutes(p: VdRouteDeps) {
     // In a cluster the device's actors follow its connection (docs/cluster.md): this node takes them over first.
     await p.host.takeOver(verdict.deviceId);
     await p.live.sweepMoved(verdict.deviceId);
+    await p.sdplay.sweepMoved(verdict.deviceId);
     const login: Login = {
       deviceId: verdict.deviceId,
       macId: verdict.macId,

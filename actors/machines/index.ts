@@ -3,8 +3,9 @@ import type { MachineDef } from '../host/registry.ts';
 import { nodeV1 } from './node.machine.ts';
 import { puV1 } from './pu.machine.ts';
 import { recordingV1 } from './recording.machine.ts';
+import { sdPlayV1 } from './sdplay.machine.ts';
 import { segmentV1 } from './segment.machine.ts';
 import { streamV1 } from './stream.machine.ts';
 
 /** The registry contents of the platform. */
-export const MACHINES: readonly MachineDef[] = [puV1, streamV1, recordingV1, segmentV1, nodeV1];
+export const MACHINES: readonly MachineDef[] = [puV1, streamV1, sdPlayV1, recordingV1, segmentV1, nodeV1];

@@ -54,6 +54,32 @@ export const routeViewer = enqueueActions<PuContext, PuEvent, undefined, PuEvent
   });
 });
 
+/**
+ * `sd.play`: a camera plays one SD-card recording per channel at a time (PlayVideo and CtrlVideo
+ * name only the channel, I.2.23, I.2.24), so a running playback of the channel is told it was
+ * replaced; the new one (an sdplay actor, linked like a stream that takes no viewer) is created.
+ */
+export const routeSdPlay = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
+  if (event.type !== 'sd.play') return;
+  const streams = streamsOf(context);
+  for (const [to, s] of Object.entries(streams))
+    if (s.sd && s.channel === event.channel) enqueue({ type: 'actor.send', params: { to, event: { type: 'sd.replaced' } } });
+  const to = streamActorId(event.playId);
+  enqueue.assign({ streams: { ...streams, [to]: { channel: event.channel, joinable: false, sd: true } } });
+  const input = {
+    playId: event.playId,
+    deviceId: context.deviceId,
+    channel: event.channel,
+    from: event.from,
+    to: event.to,
+    ...(event.by ? { by: event.by } : {}),
+  };
+  enqueue({
+    type: 'actor.send',
+    params: { to, event: { type: 'sd.start' }, create: { type: 'sdplay', input, deviceId: context.deviceId, parentId: `pu:${context.deviceId}` } },
+  });
+});
+
 /** A stream stops taking viewers, or ended; a record session opened or ended. */
 export function streamStopping({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'stream.stopping') return {};

@@ -143,6 +143,7 @@ export const puMachine = setup({
     /** The host's: tell a stream or record session of this device (actors/host/tell.ts). */
     ...actorSendAction,
     routeViewer: links.routeViewer,
+    routeSdPlay: links.routeSdPlay,
     streamStopping: assign(links.streamStopping),
     streamClosed: assign(links.streamClosed),
     recordingOpened: assign(links.recordingOpened),
@@ -164,6 +165,7 @@ export const puMachine = setup({
     'vd.logDone': { actions: 'logDone' },
     'cmd.result': { actions: 'commandResult' },
     'live.watch': { actions: 'routeViewer' },
+    'sd.play': { actions: 'routeSdPlay' },
     'stream.stopping': { actions: 'streamStopping' },
     'stream.closed': { actions: 'streamClosed' },
     'recording.opened': { actions: 'recordingOpened' },
@@ -344,6 +346,7 @@ export const puMachine = setup({
         'login.failed': {},
         'login.tooManyFailures': {},
         'live.watch': {},
+        'sd.play': {},
       },
     },
   },

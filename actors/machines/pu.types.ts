@@ -88,6 +88,8 @@ export interface PuStreamLink {
   channel: number;
   /** A new viewer may join it (false once it is stopping). */
   joinable: boolean;
+  /** A playback of the SD card (an sdplay actor), not a live stream. */
+  sd?: boolean;
 }
 
 /** An open record session of the device as its pu knows it. */
@@ -128,6 +130,8 @@ export type PuEvent = At &
      * opens `streamId` (chosen by the platform, unique) for it. `lingerMs` is the platform's setting.
      */
     | { type: 'live.watch'; viewerId: string; by?: string; channel: number; streamId: string; maxBitrateKbps: number; lingerMs: number }
+    /** A viewer asks to play the channel's SD-card recordings from `from` to `to` (s since the epoch) as `playId`. */
+    | { type: 'sd.play'; playId: string; by?: string; channel: number; from: number; to: number }
     /** A stream of the device stops taking viewers (it is stopping or has ended). */
     | { type: 'stream.stopping'; streamId: string }
     /** A stream of the device ended. */

@@ -22,21 +22,17 @@ import type { LogLimiter } from '../../lib/log-limit.ts';
 import type { VdConnections } from '../vd/vd-connections.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
+import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
+
+export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
 
 /** PushLive `max_bitrate` when the viewer does not ask for one, kbit/s (platform's choice: 1080p-ish H.264). */
 export const DEFAULT_MAX_BITRATE_KBPS = 2000;
-/** AES key length of every Vm stream (SRT `pbkeylen`): AES-128. */
-export const STREAM_KEY_BYTES = 16;
 /** Characters of a generated SRT passphrase (libsrt accepts 10–79). */
 export const PASSPHRASE_CHARS = 32;
-/** A WSS viewer whose send buffer holds more than this is backpressured (the MDU queues, then drops it). */
-export const WS_VIEWER_MAX_BUFFERED_BYTES = 512 * 1024;
 /** Random bytes of a stream id (16 hex digits) and of a viewer id. */
 export const STREAM_ID_BYTES = 8;
 export const VIEWER_ID_BYTES = 9;
-/** WebSocket close code of a viewer whose stream ended (RFC 6455: normal closure), and the longest reason (123 bytes). */
-const WS_NORMAL_CLOSE = 1000;
-const WS_REASON_MAX_CHARS = 120;
 /**
  * How long a viewer's join may take to reach its stream: the pu decides (one commit), then the stream
  * takes it (another; two when the stream is new). Far above both; past it the API answers 503.
@@ -62,13 +58,6 @@ interface ViewerGrant {
   expiresAt: number;
   /** Connected over SRT or WSS (until then it lapses at expiresAt). */
   connected?: boolean;
-}
-
-/** A WSS viewer's socket as the live service drives it. */
-export interface LiveSocket {
-  send(data: Uint8Array): number;
-  getBufferedAmount(): number;
-  close(code?: number, reason?: string): void;
 }
 
 /** What the live service uses. */
@@ -165,6 +154,11 @@ export class LiveService {
     return this.mdu.port;
   }
 
+  /** Where SRT peers reach this node's MDU. */
+  srtPlace(): { publicHost: string; srtPort: number } {
+    return { publicHost: this.p.cfg.publicHost, srtPort: this.srtPort };
+  }
+
   /** Figures for /metrics. */
   figures(): { streams: number; viewers: number; bitrateBps: number } {
     let streams = 0;
@@ -219,12 +213,10 @@ export class LiveService {
     this.grants.set(g.viewerId, g);
     this.byToken.set(g.srtToken, g);
     this.byToken.set(g.wsToken, g);
-    const host = hostOf(this.p.cfg.publicHost);
     return {
       stream_id: streamId,
       viewer_id: g.viewerId,
-      // Errata 17: the stream id is written raw, as FFmpeg passes it to libsrt.
-      srt_url: `srt://${host}:${this.srtPort}?streamid=#!::r=${streamId},m=request,t=${g.srtToken}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`,
+      srt_url: srtUrl(this.srtPlace(), streamId, 'request', g.srtToken, passphrase),
       ws_url: `${this.p.baseUrl().replace(/^https/, 'wss')}/media/live/${streamId}?token=${g.wsToken}`,
       expires_at: new Date(g.expiresAt).toISOString(),
       state: stateKey,
@@ -275,16 +267,7 @@ export class LiveService {
 
   /** Feed a WSS viewer from the MDU (whole TS packets, from the latest keyframe). */
   attachWs(g: ViewerGrant, ws: LiveSocket): void {
-    const stop = this.mdu.subscribe(
-      g.streamId,
-      (chunk) => {
-        if (ws.getBufferedAmount() > WS_VIEWER_MAX_BUFFERED_BYTES) return false;
-        ws.send(chunk);
-        return true;
-      },
-      (reason) => ws.close(WS_NORMAL_CLOSE, `stream ended: ${reason}`.slice(0, WS_REASON_MAX_CHARS)),
-    );
-    this.unsubscribers.set(g.viewerId, stop);
+    this.unsubscribers.set(g.viewerId, feedSocket(this.mdu, g.streamId, ws, 'stream'));
     this.connected(g, 'ws');
   }
 
@@ -304,10 +287,7 @@ export class LiveService {
 
   private async push(c: StreamEffectCall<'live.push'>): Promise<void> {
     const { streamId, deviceId, channel, maxBitrateKbps } = c.params;
-    const token = randomToken();
-    const passphrase = passphraseOf();
-    await this.mdu.allowPublisher({ streamId, token, passphrase, pbkeylen: STREAM_KEY_BYTES });
-    const url = `srt://${hostOf(this.p.cfg.publicHost)}:${this.srtPort}?streamid=#!::r=${streamId},m=publish,t=${token}&passphrase=${passphrase}&pbkeylen=${STREAM_KEY_BYTES}`;
+    const url = await admitPublisher(this.mdu, this.srtPlace(), streamId, passphraseOf());
     const a = await this.p.vd.request(deviceId, 'PushLive', { channel, url, stream_id: streamId, max_bitrate: maxBitrateKbps });
     this.p.host.send(
       c.actorId,
@@ -386,14 +366,10 @@ export class LiveService {
   }
 }
 
-function ownerOf(who: Principal): string {
+export function ownerOf(who: Principal): string {
   return who.kind === 'user' ? `user:${who.userId}` : 'admin-token';
 }
 
-function hostOf(publicHost: string): string {
-  return publicHost.includes(':') ? `[${publicHost}]` : publicHost;
-}
-
-function passphraseOf(): string {
+export function passphraseOf(): string {
   return randomBytes(PASSPHRASE_CHARS).toString('base64url').slice(0, PASSPHRASE_CHARS);
 }

@@ -11,6 +11,7 @@ import { puEffects } from '../../actors/machines/pu.effects.ts';
 import { recordingEffects } from '../../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../../actors/machines/segment.effects.ts';
 import { streamEffects } from '../../actors/machines/stream.effects.ts';
+import { sdPlayEffects } from '../../actors/machines/sdplay.effects.ts';
 import { nodeEffects } from '../../actors/machines/node.effects.ts';
 import { platformEffects } from '../../boot/start.ts';
 import { silentLog } from '../../lib/log.ts';
@@ -19,6 +20,7 @@ import { silentLog } from '../../lib/log.ts';
 const CATALOGS: Record<string, EffectCatalog> = {
   pu: puEffects,
   stream: streamEffects,
+  sdplay: sdPlayEffects,
   recording: recordingEffects,
   segment: segmentEffects,
   node: nodeEffects,
@@ -93,7 +95,9 @@ describe('effect catalogs', () => {
 
   it("binds a handler in the platform's effects map for every effect of every catalog", () => {
     // The handlers reach the services only when they run; building the map needs the live service's handler table.
-    const stub = { live: { effects: () => ({}) }, drain: { effects: () => ({}) } } as unknown as Parameters<typeof platformEffects>[0];
+    const stub = { live: { effects: () => ({}) }, sdplay: { effects: () => ({}) }, drain: { effects: () => ({}) } } as unknown as Parameters<
+      typeof platformEffects
+    >[0];
     const bound = Object.keys(platformEffects(stub, silentLog)).sort();
     expect(bound).toEqual(
       Object.values(CATALOGS)

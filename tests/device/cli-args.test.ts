@@ -15,7 +15,9 @@ describe('device command line', () => {
       insecure: false,
       count: 1,
       signedLogin: false,
+      sdCard: false,
     });
+    expect(parseCliArgs([...BASE, '--sd-card']).sdCard).toBe(true);
     expect(
       parseCliArgs([
         ...BASE,

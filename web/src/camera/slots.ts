@@ -15,3 +15,4 @@ export interface PanelContext {
 
 export { mountLive } from './live.ts';
 export { mountRecordings } from './recordings.ts';
+export { mountSdCard } from './sd-card.ts';

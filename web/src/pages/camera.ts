@@ -15,7 +15,7 @@ import { batteryText, stateBadge } from '../camera/status.ts';
 import { capabilityText, offers, powerText, sdCardText } from '../camera/capabilities.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
-import { mountLive, mountRecordings, type PanelContext } from '../camera/slots.ts';
+import { mountLive, mountRecordings, mountSdCard, type PanelContext } from '../camera/slots.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
@@ -309,6 +309,7 @@ export const cameraPage: Page = (root, ctx) => {
   // ── the page ──
   const liveSec = card('Live', 'live');
   const recSec = card('Recordings', 'recordings');
+  const sdSec = card('SD card', 'sdcard');
   const ptzSec = card('Pan, tilt, zoom', 'ptz');
   root.append(
     head,
@@ -318,6 +319,7 @@ export const cameraPage: Page = (root, ctx) => {
       'div',
       { class: 'cards' },
       liveSec,
+      sdSec,
       ptzSec,
       card('Snapshot', 'snapshot', h('div', { class: 'row' }, snapBtn), snapStatus, snapImg),
       recSec,
@@ -350,7 +352,7 @@ export const cameraPage: Page = (root, ctx) => {
   );
   mountPtz(ptzSec, id, panel.channel);
   mountConfig(root.querySelector('#config')!, id);
-  cleanups.push(mountLive(liveSec, panel), mountRecordings(recSec, panel));
+  cleanups.push(mountLive(liveSec, panel), mountRecordings(recSec, panel), mountSdCard(sdSec, panel));
 
   const load = async () => {
     try {
