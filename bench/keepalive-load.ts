@@ -99,6 +99,11 @@ let alarmsSent = 0;
 /** Failover: PUs whose socket closed on its own and that are not back yet; when each came back (epoch ms). */
 let recovering = 0;
 let recoveredAt: number[] = [];
+/** Failover: how many tries (Vd or Vs) each PU back made, counting the one that logged it in. */
+let recoveredTries: number[] = [];
+/** Failover: how long each Vs request and each Vd login took to answer, ms. */
+let vsAnswerMs: number[] = [];
+let vdAnswerMs: number[] = [];
 /** Vs requests that failed, and why (counted like login failures). */
 const vsFailures = new Map<string, number>();
 
@@ -211,15 +216,21 @@ async function failover(c: Client) {
     await Bun.sleep(backoffDelayMs(failures, Math.random()));
     if (stopping) break;
     if (unreachable) {
+      const tVs = performance.now();
       const base = await askAnyVs(VS_SERVERS, c.i).catch((err: Error) => {
         countReason(vsFailures, err.message);
         return undefined;
       });
+      vsAnswerMs.push(performance.now() - tVs);
       if (base === undefined) continue;
       c.base = base;
     }
-    if (await connect(c, true)) {
+    const tVd = performance.now();
+    const ok = await connect(c, true);
+    vdAnswerMs.push(performance.now() - tVd);
+    if (ok) {
       recoveredAt.push(performance.timeOrigin + performance.now());
+      recoveredTries.push(failures);
       break;
     }
     unreachable = !STATUS_IN_ERROR.test(c.lastError);
@@ -354,10 +365,17 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
       online: clients.filter((c) => c.online).length,
       recovering,
       recoveredAt,
+      recoveredTries,
+      vsAnswerMs,
+      vdAnswerMs,
       vsFailures: topReasons(vsFailures),
+      loginFailureReasons: topReasons(failureReasons),
       closedReasons: topReasons(closedAfterOpen),
     });
     recoveredAt = [];
+    recoveredTries = [];
+    vsAnswerMs = [];
+    vdAnswerMs = [];
   }
   if (m.cmd === 'stop') {
     stopping = true;
