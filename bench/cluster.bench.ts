@@ -231,6 +231,8 @@ other.proc.kill('SIGKILL');
 progress(`killed ${other.id} (-9)`);
 const recovered: number[] = [];
 const tries: number[] = [];
+const vsAnswerMs: number[] = [];
+const vdAnswerMs: number[] = [];
 let loginFailures = '';
 let genBackMs = NaN;
 let sawDrop = false;
@@ -240,6 +242,8 @@ while (Date.now() - killedAt < FAILOVER_LIMIT_MS) {
   const st = await g.b.ask({ cmd: 'status' });
   recovered.push(...(st.recoveredAt as number[]).map((t) => t - killedAt));
   tries.push(...(st.recoveredTries as number[]));
+  vsAnswerMs.push(...(st.vsAnswerMs as number[]));
+  vdAnswerMs.push(...(st.vdAnswerMs as number[]));
   vsFailures = String(st.vsFailures || vsFailures);
   loginFailures = String(st.loginFailureReasons || loginFailures);
   if (Number(st.online) < PUS - half) sawDrop = true;
@@ -311,7 +315,7 @@ const rec = recovered.sort((x, y) => x - y);
 console.log(`\n3. failover: kill -9 ${other.id} holding ${PUS - half} PUs, ${half} on ${owner.id}`);
 console.log(
   `every PU online on ${owner.id} after ${(allOnlineMs / 1000).toFixed(1)} s (target ≤ ${TARGET.failoverS} s); the generator saw all of its PUs logged in again after ${(genBackMs / 1000).toFixed(1)} s; ` +
-    `recoveries p50 ${(percentile(rec, 50) / 1000).toFixed(1)} s, p90 ${(percentile(rec, 90) / 1000).toFixed(1)} s, p99 ${(percentile(rec, 99) / 1000).toFixed(1)} s, last ${((rec.at(-1) ?? Number.NaN) / 1000).toFixed(1)} s (${rec.length} PUs), tries each p50 ${percentile(tries, 50)}, p99 ${percentile(tries, 99)}, most ${Math.max(0, ...tries)}${vsFailures ? `; Vs failures: ${vsFailures}` : ''}${loginFailures ? `; Vd logins refused: ${loginFailures}` : ''}`,
+    `recoveries p50 ${(percentile(rec, 50) / 1000).toFixed(1)} s, p90 ${(percentile(rec, 90) / 1000).toFixed(1)} s, p99 ${(percentile(rec, 99) / 1000).toFixed(1)} s, last ${((rec.at(-1) ?? Number.NaN) / 1000).toFixed(1)} s (${rec.length} PUs), tries each p50 ${percentile(tries, 50)}, p99 ${percentile(tries, 99)}, most ${Math.max(0, ...tries)}; Vs answered in p50 ${percentile(vsAnswerMs, 50).toFixed(0)} ms, p99 ${percentile(vsAnswerMs, 99).toFixed(0)} ms, Vd logins in p50 ${percentile(vdAnswerMs, 50).toFixed(0)} ms, p99 ${percentile(vdAnswerMs, 99).toFixed(0)} ms${vsFailures ? `; Vs failures: ${vsFailures}` : ''}${loginFailures ? `; Vd logins refused: ${loginFailures}` : ''}`,
 );
 console.log(
   `survivor's own PUs meanwhile: keepalive p50 ${Number(survivorKa.p50).toFixed(1)} ms, p99 ${Number(survivorKa.p99).toFixed(1)} ms, max ${Number(survivorKa.max).toFixed(1)} ms over ${survivorKa.n} keepalives, ${survivorKa.errors} errors (target p99 ≤ ${TARGET.survivorP99Ms} ms); ` +
