@@ -127,12 +127,17 @@ export async function takeOverDevices(
 export async function adoptDueActors(db: Db, w: WriterIdentity, horizonMs: number, limit: number): Promise<Array<{ id: string; due: number }>> {
   const horizon = sql`now() + make_interval(secs => ${horizonMs / 1000})`;
   // One statement a round (it runs every ADOPT_INTERVAL_MS on every node, nearly always adopting nothing): the dead
-  // incarnations' due actors and the let-go ones, each picked by its index and locked, up to `limit` of each.
+  // incarnations' due actors and the let-go ones, each picked by its index and locked, up to `limit` of each. The
+  // LATERAL makes each dead incarnation an index probe: joined instead, the planner scanned every due timer of every
+  // live node and looked each one's node up (18.7 ms a round at 3,000 PUs, growing with the cluster's PUs, on every
+  // node: measured), where the probes take 0.4 ms.
   return db.rows<{ id: string; due: number }>(sql`WITH n AS (SELECT id, epoch, state IN ${LIVE_NODE_STATES} AND lease_until > now() AS live FROM cluster_nodes),
       dead AS (SELECT n.id, e::bigint AS epoch FROM n, generate_series(1, n.epoch) AS e
         WHERE (e < n.epoch OR NOT n.live) AND NOT (n.id = ${w.node} AND e = ${w.epoch})),
-      of_dead AS (SELECT a.id FROM dead d JOIN actors a ON a.owner_node = d.id AND a.owner_epoch = d.epoch AND a.next_timer_at < ${horizon}
-        ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED),
+      of_dead AS (SELECT x.id FROM dead d CROSS JOIN LATERAL (SELECT a.id, a.next_timer_at FROM actors a
+          WHERE a.owner_node = d.id AND a.owner_epoch = d.epoch AND a.next_timer_at < ${horizon}
+          ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED) x
+        ORDER BY x.next_timer_at LIMIT ${limit}),
       let_go AS (SELECT a.id FROM actors a WHERE a.owner_node IS NULL AND a.next_timer_at < ${horizon}
         ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED),
       pick AS (SELECT id FROM of_dead UNION ALL SELECT id FROM let_go)
