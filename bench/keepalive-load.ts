@@ -36,6 +36,12 @@ const tls = { rejectUnauthorized: false };
 const STORM_GIVE_UP_MS = 170_000;
 /** Vs servers a PU whose node went away asks (failover behaviour on), or none (off). */
 const VS_SERVERS = args.vs ? args.vs.split(',') : [];
+/**
+ * What a bench PU answers the platform's requests (it asks GetCap and GetDiskInfo at every login, NOTES 9): a camera
+ * with no capabilities and no SD card (DISK_STATE.no_card = 1, I.2.31); anything else `{}`. A real camera answers, so
+ * the platform's 20 s RPC timeouts are not part of what the bench measures.
+ */
+const PLATFORM_REQUEST_ANSWERS: Record<string, string> = { GetCap: '{}', GetDiskInfo: '{"state":1}' };
 /** Alarm type sent by {cmd:'alarms'}: 10, bell_ring, a `single` type reported as a pulse (I.2.16). */
 const BENCH_ALARM_TYPE = 10;
 
@@ -166,6 +172,9 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
     ws.onmessage = (m) => {
       const text = String(m.data);
       const seq = Number(/"seq":(\d+)/.exec(text)?.[1]);
+      // A request of the platform's (its own seq counter, 9.3.2.1): answered, never taken for an answer of ours.
+      const req = /^\{"req":"([A-Za-z]+)"/.exec(text)?.[1];
+      if (req !== undefined) return void ws.send(`{"seq":${seq},"resp":${PLATFORM_REQUEST_ANSWERS[req] ?? '{}'}}`);
       const alarm = c.alarms.get(seq);
       if (alarm !== undefined) {
         c.alarms.delete(seq);

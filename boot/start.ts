@@ -47,6 +47,9 @@ import { ClusterFeed } from '../services/cluster/cluster-feed.ts';
 import { type AppServices, buildApp } from '../routes/app.ts';
 import { websocketAdapter, type SocketData } from '../routes/ws.ts';
 import { ensureTls } from './tls.ts';
+import { deviceHttpFetch } from './device-http.ts';
+import { DeviceUrls } from '../services/devices/device-urls.ts';
+import type { PuContext } from '../actors/machines/pu.types.ts';
 import { Membership } from '../services/cluster/membership.ts';
 import { NodeLife } from '../services/cluster/node-life.ts';
 import { PU_ACTOR_PREFIX, puActorId } from '../actors/machines/ids.ts';
@@ -190,12 +193,21 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const clusterFeed = new ClusterFeed({ directory, host, key, log: moduleLog('cluster', log), selfNode: () => membership.node, tls: nodeTls });
   const feed = new EventFeed({ db, host, log, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
   const stored = recordUpload({ db, feed });
-  const uploads: Uploads = new Uploads({ db, log, cfg, baseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
+  // Callback URLs are http for a device without https (GetCap), on the plain device listener (boot/device-http.ts).
+  let deviceHttpUrl: string | undefined;
+  const deviceUrls = new DeviceUrls({
+    httpsBase: baseUrl,
+    httpBase: () => deviceHttpUrl,
+    capabilitiesOf: async (id) => ((await host.get(puActorId(id)))?.context as Partial<PuContext> | undefined)?.capabilities,
+    rateLog,
+  });
+  const deviceBaseUrl = (id: string, https?: boolean) => deviceUrls.base(id, https);
+  const uploads: Uploads = new Uploads({ db, log, cfg, deviceBaseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
   const rpc = new RpcService({ db, host, rateLog, uploads, vd });
   const bind = new BindCodes({ db, host, log, rateLog });
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
-  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl });
+  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl, deviceBaseUrl });
   // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
   let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');
   const drain = new Drain({
@@ -257,6 +269,20 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   });
   const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   publicUrl = `https://${hostname}:${server.port}`;
+  const deviceHttp =
+    cfg.deviceHttpPort === undefined
+      ? undefined
+      : Bun.serve({
+          hostname: HTTP_BIND_ADDRESS,
+          port: cfg.deviceHttpPort,
+          idleTimeout: HTTP_IDLE_TIMEOUT_S,
+          maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+          fetch: deviceHttpFetch(app, () => ready),
+        });
+  if (deviceHttp) {
+    deviceHttpUrl = `http://${hostname}:${deviceHttp.port}`;
+    log.info({ url: deviceHttpUrl }, 'plain-HTTP device listener open (callbacks of devices without https)');
+  }
   const port = server.port ?? cfg.httpPort;
   await live.start();
   const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
@@ -321,6 +347,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         metrics.stop();
         rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish
+        deviceHttp?.stop(false);
         vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
         await life.left(membership.node);

@@ -98,6 +98,7 @@ export class SimulatedCamera {
       ...options.capabilities,
       alarms: { ...DEFAULT_CAPABILITIES.alarms, ...options.capabilities?.alarms },
     });
+    this.http.httpsUploads = this.caps.https;
     if (options.capabilities?.cloud_record === undefined) this.caps.cloud_record = options.media?.onStartRecord !== undefined;
     this.time = new DeviceTime(this.clock, options.clockSkewMs ?? 0, options.tz);
     const numbers = Array.from({ length: Math.max(1, options.channels ?? 1) }, (_, i) => i);

@@ -4,12 +4,13 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { normalizeMac } from '../protocol/index.ts';
+import { Capabilities, normalizeMac } from '../protocol/index.ts';
+import type { CapabilityOverrides } from './camera-options.ts';
 
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S]`;
+  [--signed-login] [--hb-override S] [--cap NAME=true|false …] (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true)`;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
 export const ID_COUNTER_DIGITS = 4;
@@ -30,6 +31,8 @@ export interface CliArgs {
   firmwareModel?: string;
   signedLogin: boolean;
   hbOverrideS?: number;
+  /** GetCap overrides (`--cap`); the rest keeps the simulator's defaults. */
+  capabilities?: CapabilityOverrides;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -56,6 +59,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'firmware-model': { type: 'string' },
       'signed-login': { type: 'boolean', default: false },
       'hb-override': { type: 'string' },
+      cap: { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -79,7 +83,31 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
+    ...(values.cap === undefined ? {} : { capabilities: capabilityFlags(values.cap) }),
   };
+}
+
+/** The boolean flags of GetCap's set a `--cap` may name (NOTES 9), top level and under `alarms.`. */
+const BOOLEAN_CAPS = Object.keys(Capabilities.shape).filter((k) => k !== 'media_protocol' && k !== 'alarms');
+const ALARM_CAPS = Object.keys(Capabilities.shape.alarms.unwrap().shape);
+
+/**
+ * `--cap NAME=true|false` flags into capability overrides.
+ * @example capabilityFlags(['ptz=false', 'alarms.cry=true']) // { ptz: false, alarms: { cry: true } }
+ */
+export function capabilityFlags(flags: string[]): CapabilityOverrides {
+  const out: Record<string, unknown> & { alarms?: Record<string, boolean> } = {};
+  for (const flag of flags) {
+    const m = /^([a-z_]+)(?:\.([a-z_]+))?=(true|false)$/.exec(flag);
+    if (!m) throw new Error(`--cap: expected NAME=true|false or alarms.NAME=true|false, got ${flag}`);
+    const [, name, sub, value] = m as unknown as [string, string, string | undefined, string];
+    if (sub === undefined ? !BOOLEAN_CAPS.includes(name) : name !== 'alarms' || !ALARM_CAPS.includes(sub)) {
+      throw new Error(`--cap: no capability ${sub ? `${name}.${sub}` : name} (one of ${BOOLEAN_CAPS.join(', ')}, alarms.{${ALARM_CAPS.join(',')}})`);
+    }
+    if (sub === undefined) out[name] = value === 'true';
+    else out.alarms = { ...out.alarms, [sub]: value === 'true' };
+  }
+  return out as CapabilityOverrides;
 }
 
 /**

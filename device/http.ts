@@ -21,6 +21,12 @@ export const HTTP_TIMEOUT_MS = 20_000;
 
 /** The device's HTTP client: fetch with the device's TLS options and a timeout. */
 export class DeviceHttp {
+  /**
+   * Whether the device may upload over https. A camera whose GetCap says no `https` (NOTES 9) has no TLS for the
+   * URLs the signalling hands it: it refuses an https upload URL (Vs and Vd are TLS by the spec, and stay so).
+   */
+  httpsUploads = true;
+
   constructor(
     readonly tls: DeviceTls | undefined,
     private readonly fetchImpl: FetchLike = fetch as FetchLike,
@@ -37,6 +43,7 @@ export class DeviceHttp {
    * failure or a non-2xx answer.
    */
   async put(url: string, body: Uint8Array<ArrayBuffer>, contentType: string): Promise<number> {
+    if (!this.httpsUploads && url.startsWith('https:')) throw new Error('this camera has no https (GetCap): it uploads only to http URLs');
     const res = await this.fetch(url, { method: 'PUT', body, headers: { 'Content-Type': contentType, 'Content-Length': String(body.byteLength) } });
     await res.body?.cancel();
     if (!res.ok) throw new Error(`PUT answered HTTP ${res.status}`);

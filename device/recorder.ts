@@ -45,6 +45,8 @@ export interface RecorderEvent {
 export interface RecorderOptions {
   /** How the Vr and upload requests check the platform's certificate. */
   tls?: DeviceTls;
+  /** Whether the camera speaks https (GetCap, NOTES 9): Vr create asks `https=1` only then (default true). */
+  https?: boolean;
   /** FFmpeg's lavfi input (default {@link DEFAULT_SOURCE}). */
   source?: string;
   /** The FFmpeg binary (default `ffmpeg` on the PATH). */
@@ -228,7 +230,7 @@ export class Recorder {
         start: (s.base + seg.offset).toFixed(6),
         duration: seg.duration.toFixed(6),
         discontinue: s.first ? '1' : '0',
-        https: '1',
+        https: this.options.https === false ? '0' : '1',
         ...(s.pending ? { name: s.pending } : {}),
       });
       if (r.ok) {

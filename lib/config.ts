@@ -36,13 +36,13 @@ export const DEFAULT_DEVICE_FILES_RETENTION_DAYS = 30;
 /** Default UDP port of the SRT listener (Vm). */
 export const DEFAULT_SRT_PORT = 9710;
 
-const port = (name: string, fallback: number) =>
+const portNumber = (name: string) =>
   z.coerce
     .number({ error: `${name} must be a port number` })
     .int(`${name} must be an integer port`)
     .min(0, `${name} must be between 0 and 65535`)
-    .max(65535, `${name} must be between 0 and 65535`)
-    .default(fallback);
+    .max(65535, `${name} must be between 0 and 65535`);
+const port = (name: string, fallback: number) => portNumber(name).default(fallback);
 
 const pgUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
 
@@ -53,6 +53,8 @@ export const envSchema = (d: ConfigDefaults) =>
     DATABASE_URL: pgUrl.optional(),
     HTTP_PORT: port('HTTP_PORT', DEFAULT_HTTP_PORT),
     SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
+    /** Plain-HTTP listener for the callbacks of devices without https (GetCap, NOTES 9); unset: none (boot/device-http.ts). */
+    DEVICE_HTTP_PORT: portNumber('DEVICE_HTTP_PORT').optional(),
     PUBLIC_HOST: z
       .string()
       .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
@@ -150,6 +152,7 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     pgliteDir: join(dataDir, 'pg'),
     httpPort: e.HTTP_PORT,
     srtPort: e.SRT_PORT,
+    deviceHttpPort: e.DEVICE_HTTP_PORT,
     publicHost: e.PUBLIC_HOST,
     /** Unset: `PUBLIC_HOST:port` once the server listens (HTTP_PORT may be 0). */
     nodeId: e.NODE_ID,

@@ -15,6 +15,7 @@ import type { AppServices } from './app.ts';
 import { CLOSE_POLICY, VdConnection } from '../services/vd/vd-connections.ts';
 import { ERR_BAD_INPUT, InboundError, type PuMessageName } from '../services/vd/vd-inbound.ts';
 import { ERR_OVER_BUDGET, VD_OVERRUNS_TO_CLOSE } from '../services/vd/vd-budget.ts';
+import { VD_REPLIES_PENDING_MAX } from '../services/vd/vd-reply-order.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
 import { deviceUnavailableHandler } from './problem.ts';
 import { clientIp } from './client-ip.ts';
@@ -107,19 +108,23 @@ function onFrame(p: VdRouteDeps, conn: VdConnection, data: string | Buffer): voi
     p.rateLog.warn(conn.deviceId, { device: conn.deviceId, seq: f.seq }, 'vd answer to no pending request (late, unknown or duplicate): dropped');
     return;
   }
+  // Every frame with a seq gets one answer, in order (9.3.2.1.1): past the bound of waiting answers, none is served.
+  const answerable = f.kind === 'request' || (f.kind === 'invalid' && f.seq !== undefined);
+  if (answerable && !conn.replies.hasRoom) return closeForPolicy(p, conn, `more than ${VD_REPLIES_PENDING_MAX} answers waiting`);
   if (!spend(p, conn, f.kind === 'event' ? undefined : f.seq)) return;
   if (f.kind === 'invalid') return garbage(p, conn, f.reason, f.seq);
   conn.garbage = 0;
   const name = f.kind === 'request' ? f.req : f.event;
   const kind = f.kind === 'request' ? 'rpc' : 'event';
+  const seq = f.kind === 'request' ? f.seq : 0;
   const reply = (text: string) => {
-    if (f.kind === 'request') conn.socket.send(text);
+    if (f.kind === 'request') conn.replies.send(text);
   };
   if (!isVdName(name) || !acceptsVd(name, 'pu', kind)) {
     p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name: name.slice(0, LOGGED_NAME_MAX_CHARS), kind }, 'vd message not accepted from a PU');
     return reply(
       vdError(
-        f.kind === 'request' ? f.seq : 0,
+        seq,
         VD_ERR.UNSUPPORTED_METHOD,
         `${JSON.stringify(name.slice(0, LOGGED_NAME_MAX_CHARS))} is not a PU → platform ${kind === 'rpc' ? 'RPC' : 'event'}`,
       ),
@@ -128,23 +133,28 @@ function onFrame(p: VdRouteDeps, conn: VdConnection, data: string | Buffer): voi
   const v = validateVdParams(name, f.params);
   if (!v.ok) {
     p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name, err: v.error }, 'vd message with bad params');
-    return reply(vdError(f.kind === 'request' ? f.seq : 0, ERR_BAD_INPUT, v.error));
+    return reply(vdError(seq, ERR_BAD_INPUT, v.error));
   }
-  const seq = f.kind === 'request' ? f.seq : 0;
-  const settle = (resp: unknown) => reply(vdResponse(seq, (resp ?? {}) as object));
-  const refuse = (err: unknown) => {
+  const answer = (resp: unknown) => vdResponse(seq, (resp ?? {}) as object);
+  const refusal = (err: unknown) => {
     const code = err instanceof InboundError ? err.code : VD_ERR.SERVER_ERROR;
     if (err instanceof InboundError) p.rateLog.warn(conn.deviceId, { device: conn.deviceId, name, code, err: err.message }, 'vd message refused');
     else p.rateLog.error(conn.deviceId, { device: conn.deviceId, name, err: err instanceof Error ? err.stack : String(err) }, 'vd handler failed');
     // Only a refusal's own words reach the device: never an SQL statement, a stack or a file path.
-    reply(vdError(seq, code, err instanceof InboundError ? err.message : 'internal error'));
+    return vdError(seq, code, err instanceof InboundError ? err.message : 'internal error');
   };
   try {
     const out = p.inbound(name as PuMessageName, conn, v.value);
-    if (out instanceof Promise) out.then(settle, refuse);
-    else settle(out);
+    if (!(out instanceof Promise)) return reply(answer(out));
+    if (f.kind === 'event') return void out.catch(refusal);
+    // Its place in the order is taken now; later answers that are ready wait behind it.
+    const slot = conn.replies.reserve();
+    out.then(
+      (resp) => conn.replies.fill(slot, answer(resp)),
+      (err) => conn.replies.fill(slot, refusal(err)),
+    );
   } catch (err) {
-    refuse(err);
+    reply(refusal(err));
   }
 }
 
@@ -160,7 +170,7 @@ function spend(p: VdRouteDeps, conn: VdConnection, seq: number | undefined): boo
   conn.overruns++;
   const { ratePerS, burst } = conn.budget.budget;
   p.rateLog.warn(conn.deviceId, { device: conn.deviceId, overruns: conn.overruns }, 'vd frame over the message budget: refused');
-  if (seq !== undefined) conn.socket.send(vdError(seq, ERR_OVER_BUDGET, `over the message budget of ${ratePerS}/s (burst ${burst}): slow down`));
+  if (seq !== undefined) conn.replies.send(vdError(seq, ERR_OVER_BUDGET, `over the message budget of ${ratePerS}/s (burst ${burst}): slow down`));
   if (conn.overruns >= VD_OVERRUNS_TO_CLOSE) closeForPolicy(p, conn, 'message budget exceeded');
   return false;
 }
@@ -168,7 +178,7 @@ function spend(p: VdRouteDeps, conn: VdConnection, seq: number | undefined): boo
 function garbage(p: VdRouteDeps, conn: VdConnection, reason: string, seq: number | undefined): void {
   conn.garbage++;
   p.rateLog.warn(conn.deviceId, { device: conn.deviceId, reason, seq, inARow: conn.garbage }, 'malformed vd frame');
-  if (seq !== undefined) conn.socket.send(vdError(seq, ERR_BAD_INPUT, reason));
+  if (seq !== undefined) conn.replies.send(vdError(seq, ERR_BAD_INPUT, reason));
   if (conn.garbage >= VD_GARBAGE_LIMIT) closeForPolicy(p, conn, 'too many malformed frames');
 }
 

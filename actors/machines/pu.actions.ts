@@ -5,6 +5,7 @@
 import { ALARM_TYPES, HB_INTERVAL_DEFAULT_S } from '../../protocol/constants.ts';
 import { jsonEqual } from '../host/diff.ts';
 import type { PuChannelState, PuContext, PuEvent, PuInput } from './pu.types.ts';
+import { isLoginAnswer, onLoginAnswer } from './pu.capabilities.ts';
 
 /**
  * Failed logins in a row (no success between them, from any address) after which a device is
@@ -213,6 +214,7 @@ export function onCommandSent({ event }: Args): Partial<PuContext> {
 /** The device's answer to a command (or its absence): kept where the lifecycle needs it. */
 export function onCommandResult({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'cmd.result') return {};
+  if (isLoginAnswer(context, event)) return onLoginAnswer({ context, event });
   const out: Partial<PuContext> = {
     lastCommand: {
       reqId: event.reqId,
@@ -224,7 +226,7 @@ export function onCommandResult({ context, event }: Args): Partial<PuContext> {
   };
   const r = event.resp;
   if (event.ok && r) {
-    if (event.name === 'GetCap') out.capabilities = r;
+    if (event.name === 'GetCap' || event.name === 'GetDiskInfo') Object.assign(out, onLoginAnswer({ context, event }));
     if (event.name === 'DevStatus' && typeof r.battery === 'number') out.battery = r.battery;
     if (event.name === 'DevStatus' && typeof r.firmware_model === 'string') out.firmwareModel = r.firmware_model;
     if (event.name === 'QueryUpgrade' && context.upgrade) {

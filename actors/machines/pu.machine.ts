@@ -12,6 +12,7 @@ import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
+import { askAtLogin } from './pu.capabilities.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
@@ -110,6 +111,8 @@ export const puMachine = setup({
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
     connected: assign(a.onConnected),
+    /** GetCap and GetDiskInfo at every login (pu.capabilities.ts). */
+    askAtLogin,
     disconnected: assign(a.onDisconnected),
     keepalive: assign(a.onKeepalive),
     heard: assign(({ event }) => ({ lastSeenAt: (event as { at?: number }).at })),
@@ -181,13 +184,13 @@ export const puMachine = setup({
     provisioned: {
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
-        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
-        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
       },
     },
     online: {
@@ -199,7 +202,7 @@ export const puMachine = setup({
         'vd.message': { actions: 'heard' },
         'vd.alarm': { actions: 'alarm' },
         'vd.battery': { actions: 'battery' },
-        'vd.connected': { actions: ['connected', 'tellOnline', 'armHeartbeat'] },
+        'vd.connected': { actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
       },
@@ -286,13 +289,14 @@ export const puMachine = setup({
                 target: 'ready',
                 actions: [
                   'connected',
+                  'askAtLogin',
                   'tellOnline',
                   'armHeartbeat',
                   { type: 'upgradeOutcome', params: { status: 'done' } },
                   { type: 'enter', params: { reason: 'back with the new firmware' } },
                 ],
               },
-              { actions: ['connected', 'tellOnline', 'armHeartbeat'] },
+              { actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat'] },
             ],
             'cmd.request': { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
           },
@@ -303,7 +307,7 @@ export const puMachine = setup({
             'vd.keepalive': { actions: ['checkChannels', 'keepalive'] }, // still up: the reboot has not begun
             'vd.connected': {
               target: 'ready',
-              actions: ['connected', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after a reboot' } }],
+              actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after a reboot' } }],
             },
           },
         },
@@ -313,7 +317,7 @@ export const puMachine = setup({
             'vd.keepalive': { actions: ['checkChannels', 'keepalive'] },
             'vd.connected': {
               target: 'ready',
-              actions: ['connected', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after rescheduling' } }],
+              actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat', { type: 'enter', params: { reason: 'back after rescheduling' } }],
             },
           },
         },
@@ -330,7 +334,7 @@ export const puMachine = setup({
           actions: ['checkChannels', 'keepalive', 'tellOnline', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }],
         },
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server again' } }] },
-        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in again' } }] },
+        'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in again' } }] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
       },
     },

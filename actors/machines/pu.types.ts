@@ -1,4 +1,5 @@
 /** Types of the pu actor: its input, context and events (plain JSON: ids, times, counters, no secrets). */
+import type { PuCapabilities, PuDisk } from './pu.capabilities.ts';
 
 /** What a pu actor is created with (credentials stay in the devices table). */
 export interface PuInput {
@@ -54,7 +55,10 @@ export interface PuContext extends PuInput {
   deviceState?: number;
   channelStates: PuChannelState[];
   battery?: number;
-  capabilities?: Record<string, unknown>;
+  /** GetCap's answer at the last login (pu.capabilities.ts); unknown when absent (not answered yet) or null (refused). */
+  capabilities?: PuCapabilities | null;
+  /** GetDiskInfo's answer at the last login: the SD card; unknown when absent or null, as capabilities. */
+  disk?: PuDisk | null;
   /** Alarms reported with state `start` and not yet ended, plus the last single ones. */
   activeAlarms: Array<{ channel: number; type: number; since: number }>;
   lastAlarm?: { channel: number; type: number; state: string; at: number; alarmId: string };

@@ -246,7 +246,10 @@ export interface DeviceStatus {
   hardware_model: string | null;
   firmware_model: string | null;
   battery: number | null;
-  capabilities: Record<string, unknown> | null;
+  /** GetCap's answer at the last login (NOTES 9); null: unknown (never answered, or refused). */
+  capabilities: PuContext['capabilities'] | null;
+  /** GetDiskInfo's answer at the last login (I.2.31: the SD card); null: unknown. */
+  disk: PuContext['disk'] | null;
   channel_states: PuContext['channelStates'];
   active_alarms: PuContext['activeAlarms'];
   upgrade: PuContext['upgrade'] | null;
@@ -272,6 +275,7 @@ export function statusOf(row: DeviceRow, actor: ActorView | undefined): DeviceSt
     firmware_model: c.firmwareModel ?? null,
     battery: c.battery ?? null,
     capabilities: c.capabilities ?? null,
+    disk: c.disk ?? null,
     channel_states: c.channelStates ?? [],
     active_alarms: c.activeAlarms ?? [],
     upgrade: c.upgrade ?? null,

@@ -59,7 +59,7 @@ export class VrService {
   }
 
   constructor(
-    private p: Pick<RecordingDeps, 'db' | 'host' | 'key' | 'baseUrl'>,
+    private p: Pick<RecordingDeps, 'db' | 'host' | 'key' | 'deviceBaseUrl'>,
     private rec: RecordingService,
   ) {}
 
@@ -137,7 +137,7 @@ export class VrService {
     }
     if (m.status === 'rejected') throw m.reason;
     const expS = urlExpiryS(now, this.rec.cfg.uploadTtlMs / 1000);
-    return vrCreateResp(name, signedSegmentUrl(this.p.key, this.p.baseUrl(), 'put', s.sessionId, name, expS));
+    return vrCreateResp(name, signedSegmentUrl(this.p.key, await this.p.deviceBaseUrl(s.deviceId, req.https === 1), 'put', s.sessionId, name, expS));
   }
 
   /** `op=save` (I.3.2): confirm an uploaded segment; a confirmed one is confirmed already (idempotent). */

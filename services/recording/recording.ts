@@ -62,6 +62,8 @@ export interface RecordingDeps {
   sessions: Pick<Sessions, 'isLive'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
+  /** Base URL of a device's callbacks (cbk_url, segment uploads): https, or http for a device without https (services/devices/device-urls.ts). */
+  deviceBaseUrl(deviceId: string, https?: boolean): Promise<string>;
 }
 
 /** Recording: sessions, Vr, storage, index and playback. */
@@ -150,7 +152,7 @@ export class RecordingService {
     const sessionId = randomToken(SESSION_ID_BYTES);
     const token = randomToken(CHANNEL_TOKEN_BYTES);
     const id = recordingActorId(sessionId);
-    const cbk = this.cbkUrl(token);
+    const cbk = await this.cbkUrl(device.id, token);
     if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES)
       throw new DomainError(
         'unavailable',
@@ -211,8 +213,8 @@ export class RecordingService {
   }
 
   /** The Vr URL of a channel id (StartRecord `cbk_url`). */
-  cbkUrl(token: string): string {
-    return `${this.p.baseUrl()}${VR_PATH_PREFIX}${token}`;
+  async cbkUrl(deviceId: string, token: string): Promise<string> {
+    return `${await this.p.deviceBaseUrl(deviceId)}${VR_PATH_PREFIX}${token}`;
   }
 
   // ── Retention policy ──────────────────────────────────────────────────────────────────────────
@@ -300,7 +302,7 @@ export class RecordingService {
       seg_max_count: ctx.params.seg_max_count,
       ...(ctx.params.prerecord_seconds ? { prerecord_seconds: ctx.params.prerecord_seconds } : {}),
       start_ts: START_TS_DEVICE_CLOCK,
-      cbk_url: this.cbkUrl(row.token),
+      cbk_url: await this.cbkUrl(ctx.deviceId, row.token),
     };
     await this.rpc(call.actorId, ctx.deviceId, 'start', 'StartRecord', params, attempt);
   }

@@ -49,8 +49,8 @@ export interface UploadsDeps {
   db: Db;
   log: Logger;
   cfg: Pick<Config, 'filesDir'>;
-  /** Public base URL of the platform (known once the server listens). */
-  baseUrl(): string;
+  /** Base URL of the device's callbacks: https, or http for a device without https (services/devices/device-urls.ts). */
+  deviceBaseUrl(deviceId: string): Promise<string>;
 }
 
 /** Issues and receives device uploads. */
@@ -68,7 +68,7 @@ export class Uploads {
   async grant(kind: GrantKind, deviceId: string, ref: string, maxBytes: number, ttlMs = UPLOAD_URL_TTL_MS): Promise<string> {
     const token = randomToken();
     await this.p.db.orm.insert(grants).values({ token, kind, deviceId, ref, maxBytes, expiresAt: new Date(Date.now() + ttlMs) });
-    return `${this.p.baseUrl()}${UPLOAD_PATH}/${token}`;
+    return `${await this.p.deviceBaseUrl(deviceId)}${UPLOAD_PATH}/${token}`;
   }
 
   /** A new file for an upload of a kind: a name the platform chooses, under the device's folder, under the root. */

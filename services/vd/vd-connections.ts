@@ -9,6 +9,7 @@ import type { TokenBucket } from '../../lib/token-bucket.ts';
 import { VdBudgets } from './vd-budget.ts';
 import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
 import { vdEvent, vdRequest } from '../../protocol/vd-frame.ts';
+import { VdReplyOrder } from './vd-reply-order.ts';
 
 // The builders are typed per message; here the name is only known at run time (validated upstream).
 const sendRequest = vdRequest as unknown as (name: string, seq: number, params?: unknown) => string;
@@ -57,6 +58,8 @@ export class VdConnection {
   closed = false;
   /** The platform closed it (a policy close): frames still in flight are ignored. */
   closing = false;
+  /** Answers to the device's requests, sent in the order the requests arrived (9.3.2.1.1). */
+  readonly replies: VdReplyOrder;
 
   constructor(
     readonly connId: string,
@@ -64,7 +67,9 @@ export class VdConnection {
     readonly macId: string,
     readonly socket: VdSocket,
     readonly ip: string | undefined,
-  ) {}
+  ) {
+    this.replies = new VdReplyOrder(socket);
+  }
 
   /** Send a request; resolves with the device's answer, an error, or a timeout. */
   request(name: string, params: unknown, timeoutMs: number): Promise<VdAnswer> {
@@ -98,6 +103,7 @@ export class VdConnection {
   /** The socket is gone: fail whatever still waits. */
   fail(msg: string): void {
     this.closed = true;
+    this.replies.close();
     for (const [seq, p] of this.pending) {
       clearTimeout(p.timer);
       p.resolve({ ok: false, kind: 'disconnected', msg });

@@ -15,11 +15,14 @@ export function start() {
   const clock = new SimulatedClock();
   clock.set(T0);
   const sent: Array<{ reqId: string; name: string }> = [];
+  /** What the machine asks by itself at every login (GetCap, GetDiskInfo: pu.capabilities.ts), kept apart from commands. */
+  const asked: Array<{ reqId: string; name: string }> = [];
   const closed: string[] = [];
   const machine = puMachine.provide({
     actions: {
       'vd.send': (_, p) => {
-        sent.push(p as { reqId: string; name: string });
+        const q = p as { reqId: string; name: string };
+        (q.reqId.includes(':login:') ? asked : sent).push(q);
       },
       'vd.close': (_, p) => {
         closed.push((p as { reason: string }).reason);
@@ -34,7 +37,7 @@ export function start() {
   const login = (connId = 'c1', reconnect = false) =>
     send({ type: 'vd.connected', connId, reconnect, hardwareModel: 'HW1', firmwareModel: 'FW1', ip: '10.0.0.2' });
   const keepalive = () => send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
-  return { clock, actor, send, state, ctx, login, keepalive, sent, closed };
+  return { clock, actor, send, state, ctx, login, keepalive, sent, asked, closed };
 }
 
 /** A started pu actor (what {@link start} returns). */

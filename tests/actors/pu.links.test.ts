@@ -25,7 +25,7 @@ function start() {
         told.push(p);
       },
       'vd.send': (_, p) => {
-        sent.push(p);
+        if (!p.reqId.includes(':login:')) sent.push(p); // GetCap and GetDiskInfo at login: tests/actors/pu.capabilities.test.ts
       },
     },
   });

@@ -3,7 +3,7 @@
  * battery and Bind (H.627.2 I.2.1, I.2.3, I.2.4, I.2.11, I.2.26–I.2.28; NOTES 2, 5, 9).
  */
 import { describe, expect, it } from 'bun:test';
-import { alarmFlagMask, CHANNEL_STATE, KeepaliveParams, validateVdParams } from '../../protocol/index.ts';
+import { alarmFlagMask, CHANNEL_STATE, KeepaliveParams, VD_ERR, validateVdParams } from '../../protocol/index.ts';
 import { cameraRig } from './camera-harness.ts';
 
 describe('device status', () => {
@@ -46,6 +46,17 @@ describe('device status', () => {
       led: true,
       auto_reboot: false,
     });
+  });
+
+  it('uploads only to http URLs when its GetCap says no https, and to either with https', async () => {
+    const plain = cameraRig({ capabilities: { https: false } });
+    expect((await plain.ok('GetCap')).https).toBe(false);
+    expect(await plain.fails('Snapshot', { channel: 0, url: 'https://p.test/upload/s1' }, VD_ERR.SERVER_ERROR)).toContain('no https');
+    expect(plain.http).toEqual([]); // nothing left the camera
+    expect(await plain.ok('Snapshot', { channel: 0, url: 'http://p.test/upload/s2' })).toEqual({});
+    expect(plain.http.map((r) => r.url)).toEqual(['http://p.test/upload/s2']);
+    const secure = cameraRig();
+    expect(await secure.ok('Snapshot', { channel: 0, url: 'https://p.test/upload/s3' })).toEqual({});
   });
 
   it('keeps a channel awake for at least the time asked', async () => {

@@ -1,6 +1,6 @@
 /** The `bun run device` command line and the identities of a `--count N` run. */
 import { describe, expect, it } from 'bun:test';
-import { deviceIdentity, HelpRequested, macPlus, parseCliArgs } from '../../device/cli-args.ts';
+import { capabilityFlags, deviceIdentity, HelpRequested, macPlus, parseCliArgs } from '../../device/cli-args.ts';
 
 const BASE = ['--server', 'https://127.0.0.1:8443', '--id', 'cam', '--password', 'pw', '--mac', 'A0:B1:C2:D3:E4:FE'];
 
@@ -64,5 +64,16 @@ describe('device command line', () => {
       { id: 'cam-0003', mac: 'a0b1c2d3e500' },
     ]);
     expect(macPlus('ffffffffffff', 1)).toBe('000000000000');
+  });
+
+  it('takes GetCap overrides with --cap, and names a wrong one', () => {
+    expect(parseCliArgs([...BASE, '--cap', 'ptz=false', '--cap', 'https=false', '--cap', 'alarms.cry=true'])).toMatchObject({
+      capabilities: { ptz: false, https: false, alarms: { cry: true } },
+    });
+    expect(capabilityFlags(['battery=true', 'alarms.motion=false', 'alarms.face=true'])).toEqual({ battery: true, alarms: { motion: false, face: true } });
+    expect(() => capabilityFlags(['ptz'])).toThrow('--cap: expected NAME=true|false');
+    expect(() => capabilityFlags(['teleport=true'])).toThrow('--cap: no capability teleport (one of ptz, battery');
+    expect(() => capabilityFlags(['alarms.smoke=true'])).toThrow('--cap: no capability alarms.smoke');
+    expect(() => capabilityFlags(['media_protocol=true'])).toThrow('--cap: no capability media_protocol');
   });
 });

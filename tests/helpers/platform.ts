@@ -146,3 +146,9 @@ export async function userToken(p: TestPlatform, username: string): Promise<stri
   if (r.status !== 201) throw new Error(`sign-in of ${username} failed: ${r.status}`);
   return (await r.json()).token;
 }
+
+/** Provision a device with the admin token (POST /api/admin/devices); throws unless it was created. */
+export async function provisionDevice(p: TestPlatform, device: { device_id: string; password: string; mac_id: string }): Promise<void> {
+  const r = await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(device) });
+  if (r.status !== 201) throw new Error(`provisioning ${device.device_id} failed: ${r.status} ${await r.text()}`);
+}

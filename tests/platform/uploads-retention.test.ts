@@ -12,7 +12,7 @@ let uploads: Uploads;
 beforeAll(async () => {
   t = await freshDb();
   const dataDir = await freshDataDir('h627-retention-');
-  uploads = new Uploads({ db: t.db, cfg: { filesDir: join(dataDir, 'files') }, log: silentLog, baseUrl: () => 'https://h' }, async () => {});
+  uploads = new Uploads({ db: t.db, cfg: { filesDir: join(dataDir, 'files') }, log: silentLog, deviceBaseUrl: async () => 'https://h' }, async () => {});
 });
 afterAll(async () => {
   await t?.cleanup();

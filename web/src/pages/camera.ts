@@ -12,6 +12,7 @@ import { card, field, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts
 import { openFeed, type DeviceFeedStatus } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { batteryText, stateBadge } from '../camera/status.ts';
+import { capabilityText, offers, powerText, sdCardText } from '../camera/capabilities.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
 import { mountLive, mountRecordings, type PanelContext } from '../camera/slots.ts';
@@ -81,6 +82,12 @@ export const cameraPage: Page = (root, ctx) => {
       h('dd', { title: fmtTime(d.last_seen) }, fmtRelative(d.last_seen)),
       h('dt', {}, 'Battery'),
       h('dd', {}, batteryText(d.battery)),
+      h('dt', {}, 'Power'),
+      h('dd', {}, powerText(d)),
+      h('dt', {}, 'SD card'),
+      h('dd', {}, sdCardText(d)),
+      h('dt', {}, 'Capabilities'),
+      h('dd', {}, capabilityText(d)),
       h('dt', {}, 'Firmware'),
       h('dd', {}, d.firmware_model ?? '—'),
       h('dt', {}, 'Hardware'),
@@ -96,6 +103,10 @@ export const cameraPage: Page = (root, ctx) => {
           : 'none',
       ),
     );
+    // Only what the camera can do (it said so at login); everything while unknown.
+    const can = offers(d);
+    ptzSec.hidden = !can.ptz;
+    formatBtn.hidden = !can.sdCard;
     const u = d.upgrade;
     upgradeBar.value = u?.progress ?? 0;
     upgradeText.textContent = u ? `${u.firmwareModel}: ${u.status}${u.error ? ` (${u.error})` : ''}, ${u.progress} %` : 'No upgrade yet.';
