@@ -37,11 +37,12 @@ const STORM_GIVE_UP_MS = 170_000;
 /** Vs servers a PU whose node went away asks (failover behaviour on), or none (off). */
 const VS_SERVERS = args.vs ? args.vs.split(',') : [];
 /**
- * What a bench PU answers the platform's requests (it asks GetCap and GetDiskInfo at every login, NOTES 9): a camera
- * with no capabilities and no SD card (DISK_STATE.no_card = 1, I.2.31); anything else `{}`. A real camera answers, so
+ * What a bench PU answers the platform's requests (it asks GetCap and GetDiskInfo at every login, NOTES 9): a cloud
+ * camera speaking https (without it every callback URL would be http, which needs DEVICE_HTTP_PORT) and no SD card
+ * (DISK_STATE.no_card = 1, I.2.31); anything else `{}`. A real camera answers, so
  * the platform's 20 s RPC timeouts are not part of what the bench measures.
  */
-const PLATFORM_REQUEST_ANSWERS: Record<string, string> = { GetCap: '{}', GetDiskInfo: '{"state":1}' };
+const PLATFORM_REQUEST_ANSWERS: Record<string, string> = { GetCap: '{"https":true,"cloud_record":true}', GetDiskInfo: '{"state":1}' };
 /** Alarm type sent by {cmd:'alarms'}: 10, bell_ring, a `single` type reported as a pulse (I.2.16). */
 const BENCH_ALARM_TYPE = 10;
 
