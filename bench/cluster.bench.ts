@@ -16,6 +16,7 @@
  * Options: --pus 12000 --seconds 30 --fast-interval-ms 2000 --requests 1000 --alarm-every-ms 60000
  *          --capacity-seconds 9 --skip-capacity (no actors run: no projection) --log-level warn
  *          --profile <dir> (CPU profiles of the 1-node run's node and of the pair's node-1, written when each stops)
+ *          --only failover (the pair and its failover only: a quicker run while working on failover)
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,8 @@ const REQUEST_DEVICES = 50;
 /** Each PU's alarm period during the failover: 12,000 PUs send 200 alarms a second. */
 const ALARM_EVERY_MS = Number(args['alarm-every-ms'] ?? 60_000);
 const CAPACITY_SECONDS = Number(args['capacity-seconds'] ?? 9);
-const SKIP_CAPACITY = args['skip-capacity'] === 'true';
+const FAILOVER_ONLY = args.only === 'failover';
+const SKIP_CAPACITY = args['skip-capacity'] === 'true' || FAILOVER_ONLY;
 /** After the logins, before measuring: adoption of the previous phase's actors, the first keepalives. */
 const SETTLE_MS = 10_000;
 /** Longest wait for all PUs online (after logins; after the kill). */
@@ -156,23 +158,30 @@ async function measureWindow(g: TwoGens, nodes: BenchNode[], label: string, inte
   return row;
 }
 
+/** The 1-node windows: one node holding every PU, with the same two generators and intervals as the pair after it. */
+async function soloWindows() {
+  const solo = [await startNode('node-1', dir, shared, logDir, profileArgs('solo'))];
+  const gs = twoGens(solo[0]!.url, solo[0]!.url, PUS);
+  await gs.ready();
+  await connect(gs, solo, '1 node');
+  const slow = await measureWindow(gs, solo, '1 node', SLOW_INTERVAL_MS);
+  const fast = await measureWindow(gs, solo, '1 node', FAST_INTERVAL_MS);
+  await gs.stop();
+  await stopNode(solo[0]!);
+  return { slow, fast };
+}
+
 // 1. One node holding every PU, then two holding half each: the same two generators, the same intervals.
-const solo = [await startNode('node-1', dir, shared, logDir, profileArgs('solo'))];
-let g = twoGens(solo[0]!.url, solo[0]!.url, PUS);
-await g.ready();
-await connect(g, solo, '1 node');
-const soloSlow = await measureWindow(g, solo, '1 node', SLOW_INTERVAL_MS);
-const soloFast = await measureWindow(g, solo, '1 node', FAST_INTERVAL_MS);
-await g.stop();
-await stopNode(solo[0]!);
+const soloRows = FAILOVER_ONLY ? undefined : await soloWindows();
 
 const pair = await Promise.all([startNode('node-1', dir, shared, logDir, profileArgs('pair-1')), startNode('node-2', dir, shared, logDir)]);
 const [owner, other] = [pair[0]!, pair[1]!];
-g = twoGens(owner.url, other.url, PUS, ['--vs', pair.map((n) => n.url).join(',')]);
+const g = twoGens(owner.url, other.url, PUS, ['--vs', pair.map((n) => n.url).join(',')]);
 await g.ready();
 await connect(g, pair, '2 nodes');
-const pairSlow = await measureWindow(g, pair, '2 nodes', SLOW_INTERVAL_MS);
-const pairFast = await measureWindow(g, pair, '2 nodes', FAST_INTERVAL_MS);
+const pairRows = FAILOVER_ONLY
+  ? undefined
+  : { slow: await measureWindow(g, pair, '2 nodes', SLOW_INTERVAL_MS), fast: await measureWindow(g, pair, '2 nodes', FAST_INTERVAL_MS) };
 await g.both({ cmd: 'interval', ms: SLOW_INTERVAL_MS });
 
 // 2. The same GET on the owner and on the other node, interleaved, one at a time, at the 10 s keepalive load.
@@ -190,7 +199,7 @@ async function timedGet(node: BenchNode, id: string): Promise<number> {
 }
 const direct: number[] = [];
 const forwarded: number[] = [];
-for (let k = 0; k < REQUEST_WARMUP + REQUESTS; k++) {
+for (let k = 0; k < (FAILOVER_ONLY ? 0 : REQUEST_WARMUP + REQUESTS); k++) {
   const id = ids[k % ids.length]!;
   const order = k % 2 === 0 ? [owner, other] : [other, owner];
   for (const node of order) {
@@ -221,6 +230,10 @@ const killedAt = Date.now();
 other.proc.kill('SIGKILL');
 progress(`killed ${other.id} (-9)`);
 const recovered: number[] = [];
+const tries: number[] = [];
+const vsAnswerMs: number[] = [];
+const vdAnswerMs: number[] = [];
+let loginFailures = '';
 let genBackMs = NaN;
 let sawDrop = false;
 let allOnlineMs = NaN;
@@ -228,7 +241,11 @@ let vsFailures = '';
 while (Date.now() - killedAt < FAILOVER_LIMIT_MS) {
   const st = await g.b.ask({ cmd: 'status' });
   recovered.push(...(st.recoveredAt as number[]).map((t) => t - killedAt));
+  tries.push(...(st.recoveredTries as number[]));
+  vsAnswerMs.push(...(st.vsAnswerMs as number[]));
+  vdAnswerMs.push(...(st.vdAnswerMs as number[]));
   vsFailures = String(st.vsFailures || vsFailures);
+  loginFailures = String(st.loginFailureReasons || loginFailures);
   if (Number(st.online) < PUS - half) sawDrop = true;
   else if (sawDrop && Number.isNaN(genBackMs)) genBackMs = Date.now() - killedAt;
   if ((await onlineCount(owner.url).catch(() => 0)) >= PUS) {
@@ -267,33 +284,38 @@ rmSync(dir, { recursive: true, force: true });
 // 4. The database's commit capacity, measured now (the cluster is down), and the projection.
 const capacity = SKIP_CAPACITY ? undefined : await commitCapacity(CAPACITY_SECONDS);
 
-console.log('\n1. cost of being a cluster: the same PUs, generators and intervals on 1 node and on 2 (CPU summed)');
-console.log(table([soloSlow, pairSlow, soloFast, pairFast]));
-for (const [s, p] of [
-  [soloSlow, pairSlow],
-  [soloFast, pairFast],
-] as const) {
-  const nodes = p['nodes µs/ka'] / s['nodes µs/ka'];
-  const withPg = (p['nodes µs/ka'] + p['pg µs/ka']) / (s['nodes µs/ka'] + s['pg µs/ka']);
+if (soloRows && pairRows) {
+  const [soloSlow, soloFast, pairSlow, pairFast] = [soloRows.slow, soloRows.fast, pairRows.slow, pairRows.fast];
+  console.log('\n1. cost of being a cluster: the same PUs, generators and intervals on 1 node and on 2 (CPU summed)');
+  console.log(table([soloSlow, pairSlow, soloFast, pairFast]));
+  for (const [s, p] of [
+    [soloSlow, pairSlow],
+    [soloFast, pairFast],
+  ] as const) {
+    const nodes = p['nodes µs/ka'] / s['nodes µs/ka'];
+    const withPg = (p['nodes µs/ka'] + p['pg µs/ka']) / (s['nodes µs/ka'] + s['pg µs/ka']);
+    console.log(
+      `at ${s.interval}: CPU per keepalive, 2 nodes / 1 node: ${nodes.toFixed(2)}x (nodes), ${withPg.toFixed(2)}x with this database's backends (target ≤ ${TARGET.clusterCost}x)`,
+    );
+  }
+}
+if (!FAILOVER_ONLY) {
+  console.log(`\n2. GET /api/devices/:id, ${REQUESTS} each, interleaved, one at a time (${notForwarded} answers on the other node not served by the owner)`);
   console.log(
-    `at ${s.interval}: CPU per keepalive, 2 nodes / 1 node: ${nodes.toFixed(2)}x (nodes), ${withPg.toFixed(2)}x with this database's backends (target ≤ ${TARGET.clusterCost}x)`,
+    table([
+      { node: `owner (${owner.id})`, 'p50 ms': fwd.ownerP50, 'p99 ms': fwd.ownerP99 },
+      { node: `other (${other.id}), forwarded`, 'p50 ms': fwd.otherP50, 'p99 ms': fwd.otherP99 },
+    ]),
+  );
+  console.log(
+    `added by the forward: p50 ${(fwd.otherP50 - fwd.ownerP50).toFixed(2)} ms, p99 ${(fwd.otherP99 - fwd.ownerP99).toFixed(2)} ms (target ≤ ${TARGET.forwardAddedP99Ms} ms)`,
   );
 }
-console.log(`\n2. GET /api/devices/:id, ${REQUESTS} each, interleaved, one at a time (${notForwarded} answers on the other node not served by the owner)`);
-console.log(
-  table([
-    { node: `owner (${owner.id})`, 'p50 ms': fwd.ownerP50, 'p99 ms': fwd.ownerP99 },
-    { node: `other (${other.id}), forwarded`, 'p50 ms': fwd.otherP50, 'p99 ms': fwd.otherP99 },
-  ]),
-);
-console.log(
-  `added by the forward: p50 ${(fwd.otherP50 - fwd.ownerP50).toFixed(2)} ms, p99 ${(fwd.otherP99 - fwd.ownerP99).toFixed(2)} ms (target ≤ ${TARGET.forwardAddedP99Ms} ms)`,
-);
 const rec = recovered.sort((x, y) => x - y);
 console.log(`\n3. failover: kill -9 ${other.id} holding ${PUS - half} PUs, ${half} on ${owner.id}`);
 console.log(
   `every PU online on ${owner.id} after ${(allOnlineMs / 1000).toFixed(1)} s (target ≤ ${TARGET.failoverS} s); the generator saw all of its PUs logged in again after ${(genBackMs / 1000).toFixed(1)} s; ` +
-    `recoveries p50 ${(percentile(rec, 50) / 1000).toFixed(1)} s, p90 ${(percentile(rec, 90) / 1000).toFixed(1)} s (${rec.length} PUs)${vsFailures ? `; Vs failures: ${vsFailures}` : ''}`,
+    `recoveries p50 ${(percentile(rec, 50) / 1000).toFixed(1)} s, p90 ${(percentile(rec, 90) / 1000).toFixed(1)} s, p99 ${(percentile(rec, 99) / 1000).toFixed(1)} s, last ${((rec.at(-1) ?? Number.NaN) / 1000).toFixed(1)} s (${rec.length} PUs), tries each p50 ${percentile(tries, 50)}, p99 ${percentile(tries, 99)}, most ${Math.max(0, ...tries)}; Vs answered in p50 ${percentile(vsAnswerMs, 50).toFixed(0)} ms, p99 ${percentile(vsAnswerMs, 99).toFixed(0)} ms, Vd logins in p50 ${percentile(vdAnswerMs, 50).toFixed(0)} ms, p99 ${percentile(vdAnswerMs, 99).toFixed(0)} ms${vsFailures ? `; Vs failures: ${vsFailures}` : ''}${loginFailures ? `; Vd logins refused: ${loginFailures}` : ''}`,
 );
 console.log(
   `survivor's own PUs meanwhile: keepalive p50 ${Number(survivorKa.p50).toFixed(1)} ms, p99 ${Number(survivorKa.p99).toFixed(1)} ms, max ${Number(survivorKa.max).toFixed(1)} ms over ${survivorKa.n} keepalives, ${survivorKa.errors} errors (target p99 ≤ ${TARGET.survivorP99Ms} ms); ` +
@@ -303,7 +325,8 @@ console.log(
   `alarms (AlarmNotify, one per PU every ${ALARM_EVERY_MS / 1000} s): ${alarms.sent} sent, ${alarms.acked} acknowledged, ${alarms.refused} refused, ${alarms.sent - alarms.acked - alarms.refused} unanswered (socket gone first); ` +
     `acknowledged but not in the database: ${alarms.lost} (target 0); in the pu actors' event logs: ${alarms.logged}`,
 );
-if (capacity) {
+if (capacity && soloRows && pairRows) {
+  const [soloSlow, pairSlow] = [soloRows.slow, pairRows.slow];
   console.log(`\n4. the database's commit capacity (bench/actors.bench.ts, ${CAPACITY_SECONDS} s): ${capacity.line}`);
   console.log(projection({ solo: soloSlow, pair: pairSlow, intervalS: SLOW_INTERVAL_MS / 1000, capacity }));
 }

@@ -37,11 +37,12 @@ const STORM_GIVE_UP_MS = 170_000;
 /** Vs servers a PU whose node went away asks (failover behaviour on), or none (off). */
 const VS_SERVERS = args.vs ? args.vs.split(',') : [];
 /**
- * What a bench PU answers the platform's requests (it asks GetCap and GetDiskInfo at every login, NOTES 9): a camera
- * with no capabilities and no SD card (DISK_STATE.no_card = 1, I.2.31); anything else `{}`. A real camera answers, so
+ * What a bench PU answers the platform's requests (it asks GetCap and GetDiskInfo at every login, NOTES 9): a cloud
+ * camera speaking https (without it every callback URL would be http, which needs DEVICE_HTTP_PORT) and no SD card
+ * (DISK_STATE.no_card = 1, I.2.31); anything else `{}`. A real camera answers, so
  * the platform's 20 s RPC timeouts are not part of what the bench measures.
  */
-const PLATFORM_REQUEST_ANSWERS: Record<string, string> = { GetCap: '{}', GetDiskInfo: '{"state":1}' };
+const PLATFORM_REQUEST_ANSWERS: Record<string, string> = { GetCap: '{"https":true,"cloud_record":true}', GetDiskInfo: '{"state":1}' };
 /** Alarm type sent by {cmd:'alarms'}: 10, bell_ring, a `single` type reported as a pulse (I.2.16). */
 const BENCH_ALARM_TYPE = 10;
 
@@ -105,6 +106,11 @@ let alarmsSent = 0;
 /** Failover: PUs whose socket closed on its own and that are not back yet; when each came back (epoch ms). */
 let recovering = 0;
 let recoveredAt: number[] = [];
+/** Failover: how many tries (Vd or Vs) each PU back made, counting the one that logged it in. */
+let recoveredTries: number[] = [];
+/** Failover: how long each Vs request and each Vd login took to answer, ms. */
+let vsAnswerMs: number[] = [];
+let vdAnswerMs: number[] = [];
 /** Vs requests that failed, and why (counted like login failures). */
 const vsFailures = new Map<string, number>();
 
@@ -220,15 +226,21 @@ async function failover(c: Client) {
     await Bun.sleep(backoffDelayMs(failures, Math.random()));
     if (stopping) break;
     if (unreachable) {
+      const tVs = performance.now();
       const base = await askAnyVs(VS_SERVERS, c.i).catch((err: Error) => {
         countReason(vsFailures, err.message);
         return undefined;
       });
+      vsAnswerMs.push(performance.now() - tVs);
       if (base === undefined) continue;
       c.base = base;
     }
-    if (await connect(c, true)) {
+    const tVd = performance.now();
+    const ok = await connect(c, true);
+    vdAnswerMs.push(performance.now() - tVd);
+    if (ok) {
       recoveredAt.push(performance.timeOrigin + performance.now());
+      recoveredTries.push(failures);
       break;
     }
     unreachable = !STATUS_IN_ERROR.test(c.lastError);
@@ -363,10 +375,17 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
       online: clients.filter((c) => c.online).length,
       recovering,
       recoveredAt,
+      recoveredTries,
+      vsAnswerMs,
+      vdAnswerMs,
       vsFailures: topReasons(vsFailures),
+      loginFailureReasons: topReasons(failureReasons),
       closedReasons: topReasons(closedAfterOpen),
     });
     recoveredAt = [];
+    recoveredTries = [];
+    vsAnswerMs = [];
+    vdAnswerMs = [];
   }
   if (m.cmd === 'stop') {
     stopping = true;

@@ -77,7 +77,7 @@ export async function askAnyVs(servers: string[], i: number): Promise<string> {
     try {
       return await askVs(server, i);
     } catch (err) {
-      last = err;
+      last = Object.assign(new Error(`${new URL(server).host}: ${(err as Error).message}`), { code: (err as { code?: unknown }).code });
       if (!isUnanswered(err)) break; // Vs answered, with a refusal: asking another would be asking again
     }
   }

@@ -116,8 +116,8 @@ export async function takeOverDevices(
 }
 
 /**
- * Adopt up to `limit` actors of dead incarnations whose next timer falls due before `horizonMs`
- * from now (`FOR UPDATE SKIP LOCKED`: survivors adopting at once share the work). Returns each
+ * Adopt up to `limit` actors of dead incarnations (and up to `limit` let go) whose next timer falls due
+ * before `horizonMs` from now (`FOR UPDATE SKIP LOCKED`: survivors adopting at once share the work). Returns each
  * adopted actor and its timer's time, for the timer queue. The dead incarnations are read from
  * `cluster_nodes` (every epoch of a node before its current one, and its current one once its
  * lease ended), and each is looked up in `actors_owner_timer_idx` by its due timers only: a
@@ -126,23 +126,24 @@ export async function takeOverDevices(
  */
 export async function adoptDueActors(db: Db, w: WriterIdentity, horizonMs: number, limit: number): Promise<Array<{ id: string; due: number }>> {
   const horizon = sql`now() + make_interval(secs => ${horizonMs / 1000})`;
-  const adopt = (pick: SQL) => sql`WITH pick AS (${pick})
+  // One statement a round (it runs every ADOPT_INTERVAL_MS on every node, nearly always adopting nothing): the dead
+  // incarnations' due actors and the let-go ones, each picked by its index and locked, up to `limit` of each. The
+  // LATERAL makes each dead incarnation an index probe: joined instead, the planner scanned every due timer of every
+  // live node and looked each one's node up (18.7 ms a round at 3,000 PUs, growing with the cluster's PUs, on every
+  // node: measured), where the probes take 0.4 ms.
+  return db.rows<{ id: string; due: number }>(sql`WITH n AS (SELECT id, epoch, state IN ${LIVE_NODE_STATES} AND lease_until > now() AS live FROM cluster_nodes),
+      dead AS (SELECT n.id, e::bigint AS epoch FROM n, generate_series(1, n.epoch) AS e
+        WHERE (e < n.epoch OR NOT n.live) AND NOT (n.id = ${w.node} AND e = ${w.epoch})),
+      of_dead AS (SELECT x.id FROM dead d CROSS JOIN LATERAL (SELECT a.id, a.next_timer_at FROM actors a
+          WHERE a.owner_node = d.id AND a.owner_epoch = d.epoch AND a.next_timer_at < ${horizon}
+          ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED) x
+        ORDER BY x.next_timer_at LIMIT ${limit}),
+      let_go AS (SELECT a.id FROM actors a WHERE a.owner_node IS NULL AND a.next_timer_at < ${horizon}
+        ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED),
+      pick AS (SELECT id FROM of_dead UNION ALL SELECT id FROM let_go)
     UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM pick
     WHERE a.id = pick.id AND ${selfLive(w)}
-    RETURNING a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due`;
-  const ofDead = await db.rows<{ id: string; due: number }>(
-    adopt(sql`WITH n AS (SELECT id, epoch, state IN ${LIVE_NODE_STATES} AND lease_until > now() AS live FROM cluster_nodes),
-      dead AS (SELECT n.id, e::bigint AS epoch FROM n, generate_series(1, n.epoch) AS e
-        WHERE (e < n.epoch OR NOT n.live) AND NOT (n.id = ${w.node} AND e = ${w.epoch}))
-      SELECT a.id FROM dead d JOIN actors a ON a.owner_node = d.id AND a.owner_epoch = d.epoch AND a.next_timer_at < ${horizon}
-      ORDER BY a.next_timer_at LIMIT ${limit} FOR UPDATE OF a SKIP LOCKED`),
-  );
-  if (ofDead.length >= limit) return ofDead;
-  const letGo = await db.rows<{ id: string; due: number }>(
-    adopt(sql`SELECT a.id FROM actors a WHERE a.owner_node IS NULL AND a.next_timer_at < ${horizon}
-      ORDER BY a.next_timer_at LIMIT ${limit - ofDead.length} FOR UPDATE OF a SKIP LOCKED`),
-  );
-  return [...ofDead, ...letGo];
+    RETURNING a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due`);
 }
 
 /** The condition (on an actor aliased `a`) that this writer owns it or may claim it: what a start arms and redelivers. */

@@ -175,17 +175,28 @@ export interface OutboxRow {
   spawn: ActorSpawn | null;
 }
 
+/** Most outbox keys one delete names (a statement's parameters are bounded: 65,535 in PostgreSQL's protocol). */
+const OUTBOX_DELETE_BATCH_MAX = 1000;
+
 /**
  * The messages still to deliver, in the order they were sent. A message its receiver already logged
- * is deleted first (the receiver's commit deletes it, so only a write outside the host leaves one).
+ * (the receiver's commit deletes it, so only a write outside the host leaves one) is deleted instead
+ * of returned. One statement when there is nothing to deliver, which is every cluster watch round
+ * (services/cluster/membership.ts): the second, deleting, runs only when there is something to delete.
  */
 export async function loadOutbox(db: Db, w?: WriterIdentity, olderThanMs = 0): Promise<OutboxRow[]> {
-  await db.rows(sql`DELETE FROM actor_outbox o USING actor_events e WHERE e.actor_id = o.receiver_id AND e.delivery_key = o.key`);
   // In a cluster: the messages to actors this node owns or may claim (one to an actor not made yet, to whoever looks).
-  return db.rows<OutboxRow>(sql`SELECT o.key, o.sender_id, o.receiver_id, o.event, o.spawn FROM actor_outbox o
-    LEFT JOIN actors a ON a.id = o.receiver_id
+  const rows = await db.rows<OutboxRow & { delivered: boolean }>(sql`SELECT o.key, o.sender_id, o.receiver_id, o.event, o.spawn,
+      EXISTS (SELECT 1 FROM actor_events e WHERE e.actor_id = o.receiver_id AND e.delivery_key = o.key) AS delivered
+    FROM actor_outbox o LEFT JOIN actors a ON a.id = o.receiver_id
     WHERE (a.id IS NULL OR ${ownedOrClaimable(w)}) AND o.created_at < now() - make_interval(secs => ${olderThanMs / 1000})
     ORDER BY o.created_at, o.sender_id, o.sender_seq, o.position`);
+  const delivered = rows.filter((r) => r.delivered).map((r) => r.key);
+  for (let i = 0; i < delivered.length; i += OUTBOX_DELETE_BATCH_MAX) {
+    const keys = delivered.slice(i, i + OUTBOX_DELETE_BATCH_MAX).map((k) => sql`${k}`);
+    await db.rows(sql`DELETE FROM actor_outbox WHERE key IN (${sql.join(keys, sql`, `)})`);
+  }
+  return rows.filter((r) => !r.delivered).map(({ delivered: _, ...r }) => r);
 }
 
 /** Delete a message that will never be applied (its receiver ignored it, or does not exist). */

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import { NODE_HEARTBEAT_MS } from './membership.ts';
+import { canConnect } from './forward.ts';
 
 /**
  * How long a read of `cluster_nodes` serves Vs (platform's choice): a burst of devices asking Vs
@@ -23,6 +24,20 @@ export const PLACEMENT_CACHE_MS = 1_000;
  * heartbeat (two periods), so it is likely dead, and a device sent there would only fail and ask again.
  */
 export const PLACEMENT_SILENT_MS = 2 * NODE_HEARTBEAT_MS;
+/**
+ * How long a probe of another node (a TCP connection to its address) stands, ms (platform's choice): a node killed
+ * outright refuses connections at once, long before it misses heartbeats (PLACEMENT_SILENT_MS) or its lease ends;
+ * without the probe, every device of a dead node asking Vs in those seconds was sent back to it, failed again and slept
+ * a longer backoff (9.3.1.3), which made most of a failover's time. A stream of Vs requests costs one probe a second
+ * per other node.
+ */
+export const PLACEMENT_PROBE_TTL_MS = 1_000;
+/**
+ * Longest a Vs answer waits for a probe, ms (platform's choice): a node refusing answers within a millisecond on a LAN;
+ * one that does not answer in this time (black-holed) is not given until a probe succeeds, which it may well
+ * do at the next try if it was only slow.
+ */
+export const PLACEMENT_PROBE_TIMEOUT_MS = 500;
 
 /**
  * States of a pu actor whose device has not logged in since it was provisioned (actors/machines/pu.machine.ts:
@@ -53,6 +68,8 @@ export interface PlacedNode {
   heartbeatAt: number;
   /** Its lease is still running, by the database's clock. */
   live: boolean;
+  /** Its node-to-node address (`base_url`), which probes connect to. */
+  baseUrl: string;
 }
 
 /** What placement needs. */
@@ -66,6 +83,8 @@ export interface PlacementDeps {
   random?: () => number;
   /** Milliseconds, for the cache (tests pass another). */
   now?: () => number;
+  /** Whether a node's address takes a connection within the timeout (tests pass another); default canConnect. */
+  probe?: (baseUrl: string, timeoutMs: number) => Promise<boolean>;
 }
 
 /** Vs's choice of node for each device. */
@@ -74,6 +93,8 @@ export class Placement {
   private reading: Promise<PlacedNode[]> | undefined;
   /** Devices this node sent to each node since that node's last heartbeat (whose `load.pus` does not count them yet). */
   private sent = new Map<string, { heartbeatAt: number; count: number }>();
+  /** The last probe of each other node: when it was made (ms) and whether it connected; one in flight at a time. */
+  private probes = new Map<string, { at: number; ok: boolean; running?: Promise<boolean> }>();
 
   constructor(private p: PlacementDeps) {}
 
@@ -82,7 +103,10 @@ export class Placement {
    * @example const { host, port } = await placement.choose('cam-1')
    */
   async choose(deviceId: string): Promise<Where> {
-    const active = (await this.nodes()).filter((n) => n.state === 'active' && n.live);
+    const live = (await this.nodes()).filter((n) => n.state === 'active' && n.live);
+    if (live.length === 0) return this.here();
+    const reached = await Promise.all(live.map((n) => this.reachable(n)));
+    const active = live.filter((_, k) => reached[k]);
     if (active.length === 0) return this.here();
     const owner = await this.ownerOf(deviceId);
     const sticky = owner && active.find((n) => n.id === owner.node && n.epoch === owner.epoch);
@@ -91,6 +115,30 @@ export class Placement {
     const s = this.sent.get(chosen.id);
     if (s) s.count++;
     return this.answer(chosen);
+  }
+
+  /** Whether node `n` takes connections: this node does; another by its last probe, made again when older than the TTL. */
+  private async reachable(n: PlacedNode): Promise<boolean> {
+    if (n.id === this.p.nodeId || !n.baseUrl) return true;
+    const now = (this.p.now ?? Date.now)();
+    const last = this.probes.get(n.id);
+    if (last && now - last.at < PLACEMENT_PROBE_TTL_MS) return last.running ?? last.ok;
+    const probe = this.p.probe ?? canConnect;
+    const entry: { at: number; ok: boolean; running?: Promise<boolean> } = { at: now, ok: last?.ok ?? true };
+    entry.running = probe(n.baseUrl, PLACEMENT_PROBE_TIMEOUT_MS).then(
+      (ok) => {
+        entry.ok = ok;
+        entry.running = undefined;
+        return ok;
+      },
+      () => {
+        entry.ok = false;
+        entry.running = undefined;
+        return false;
+      },
+    );
+    this.probes.set(n.id, entry);
+    return entry.running;
   }
 
   /** The less loaded of two distinct nodes drawn at random (the only one, when there is one). */
@@ -133,7 +181,7 @@ export class Placement {
   private async read(): Promise<PlacedNode[]> {
     const rows = await this.p.db.rows<PlacedNode>(sql`
       SELECT id, epoch::float8 AS "epoch", state, public_host AS "publicHost", http_port AS "httpPort",
-             coalesce((load->>'pus')::float8, 0) AS "pus",
+             coalesce((load->>'pus')::float8, 0) AS "pus", coalesce(base_url, '') AS "baseUrl",
              (extract(epoch FROM heartbeat_at) * 1000)::float8 AS "heartbeatAt",
              lease_until > now() AND heartbeat_at > now() - make_interval(secs => ${PLACEMENT_SILENT_MS / 1000}) AS "live"
       FROM cluster_nodes ORDER BY id`);

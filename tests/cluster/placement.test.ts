@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'bun:test';
 import { sql } from 'drizzle-orm';
 import { freshDb, type TestDb } from '../helpers/db.ts';
-import { PLACEMENT_CACHE_MS, Placement } from '../../services/cluster/placement.ts';
+import { PLACEMENT_CACHE_MS, PLACEMENT_PROBE_TTL_MS, Placement } from '../../services/cluster/placement.ts';
 import { putNode, putOwnedPu } from './nodes.fixture.ts';
 
 const SELF = { host: '127.0.0.1', port: 8443 };
@@ -18,12 +18,22 @@ afterAll(async () => {
 beforeEach(async () => {
   await t.db.rows(sql`DELETE FROM cluster_nodes`);
   await t.db.rows(sql`DELETE FROM actors`);
+  refusing.clear();
+  probed.length = 0;
 });
 
+/** Nodes whose probe fails (a test's stand-in for a killed node: the probe itself is canConnect, tested in forward's tests). */
+const refusing = new Set<string>();
+/** Probes made, by base URL. */
+const probed: string[] = [];
+const probe = async (baseUrl: string) => {
+  probed.push(baseUrl);
+  return !refusing.has(baseUrl);
+};
 /** A placement for node `me`, on the test clock, drawing from `draws` in turn (then 0). */
 function placement(me = 'me', draws: number[] = []) {
   let i = 0;
-  return new Placement({ db: t.db, nodeId: me, self: () => SELF, now: () => clock, random: () => draws[i++ % Math.max(1, draws.length)] ?? 0 });
+  return new Placement({ db: t.db, nodeId: me, self: () => SELF, now: () => clock, probe, random: () => draws[i++ % Math.max(1, draws.length)] ?? 0 });
 }
 /** Let the placement cache lapse. */
 const later = () => {
@@ -118,6 +128,33 @@ describe('placement in a cluster', () => {
     expect((await p.choose('cam-y')).nodeId).toBe('b');
   });
 
+  it('gives neither the owner nor a new device a node whose address refuses connections (killed, before its lease ends)', async () => {
+    await putNode(t.db, { id: 'a', epoch: 2, pus: 0, host: 'a.example' });
+    await putNode(t.db, { id: 'b', pus: 9000, host: 'b.example' });
+    await putOwnedPu(t.db, 'cam-1', 'a', 2);
+    refusing.add('https://a.example:8443');
+    const p = placement();
+    expect((await p.choose('cam-1')).nodeId).toBe('b');
+    expect((await p.choose('cam-2')).nodeId).toBe('b');
+    // Only this node left reachable: it answers itself, as with no live node.
+    refusing.add('https://b.example:8443');
+    later();
+    expect((await p.choose('cam-3')).nodeId).toBe('me');
+  });
+
+  it('probes each other node at most once per probe period, never itself, and gives a node again once it answers', async () => {
+    await putNode(t.db, { id: 'me', pus: 9000 });
+    await putNode(t.db, { id: 'a', pus: 0, host: 'a.example' });
+    refusing.add('https://a.example:8443');
+    const p = placement();
+    for (let i = 0; i < 10; i++) expect((await p.choose(`cam-${i}`)).nodeId).toBe('me');
+    expect(probed).toEqual(['https://a.example:8443']);
+    refusing.clear();
+    clock += PLACEMENT_PROBE_TTL_MS;
+    expect((await p.choose('cam-x')).nodeId).toBe('a');
+    expect(probed).toEqual(['https://a.example:8443', 'https://a.example:8443']);
+  });
+
   it('reads the nodes at most once per cache period', async () => {
     await putNode(t.db, { id: 'a', pus: 0, host: 'a.example' });
     const p = placement();
@@ -130,7 +167,7 @@ describe('placement in a cluster', () => {
 
   it('spreads devices over many nodes nearly evenly', async () => {
     for (const id of ['a', 'b', 'c', 'd']) await putNode(t.db, { id, pus: 0 });
-    const p = new Placement({ db: t.db, nodeId: 'me', self: () => SELF, now: () => clock });
+    const p = new Placement({ db: t.db, nodeId: 'me', self: () => SELF, now: () => clock, probe });
     const per = new Map<string, number>();
     for (let i = 0; i < 400; i++) {
       const n = (await p.choose(`cam-${i}`)).nodeId;
