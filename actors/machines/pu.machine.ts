@@ -2,16 +2,18 @@
  * The pu actor: one per provisioned device (premises unit). Its machine is the device's
  * lifecycle as the platform sees it (H.627.2 9.3.1, 9.3.2; NOTES 3): provisioned → scheduled (Vs)
  * → online (Vd login, keepalives) → offline (nothing heard for 3 heartbeat intervals; a closed
- * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told.
+ * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told; hibernating (asleep:
+ * its Vd closed, its hibernation link open; pu.hibernation.ts) → online when it wakes, offline when its heartbeats stop.
  * Every top-level transition records its reason and time (`reason`, `since`).
  */
-import { assign, cancel, enqueueActions, raise, setup } from 'xstate';
+import { assign, cancel, enqueueActions, not, raise, setup } from 'xstate';
 import { OFFLINE_AFTER_HB_INTERVALS } from '../../protocol/constants.ts';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
+import * as hib from './pu.hibernation.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
@@ -106,6 +108,8 @@ export const puMachine = setup({
      * value) breaks replay: tests/actors/pu.volatile.test.ts.
      */
     silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
+    closesIntoSleep: hib.closesIntoSleep,
+    hibernationSilent: hib.hibernationSilent,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
@@ -147,6 +151,10 @@ export const puMachine = setup({
     tellOffline: links.tellOffline,
     tellOnline: links.tellOnline,
     checkChannels: links.checkChannels,
+    hibernationHeard: hib.heard,
+    hibernationUnlinked: hib.unlinked,
+    armHibernation: hib.armHibernation,
+    stopHibernation: hib.stopHibernation,
   },
 }).createMachine({
   id: 'pu',
@@ -165,12 +173,14 @@ export const puMachine = setup({
     'stream.closed': { actions: 'streamClosed' },
     'recording.opened': { actions: 'recordingOpened' },
     'recording.closed': { actions: 'recordingClosed' },
+    'hibernation.linkClosed': { actions: 'hibernationUnlinked' },
     'device.deprovisioned': {
       target: '.deprovisioned',
       actions: [
         'forget',
         'stopHeartbeat',
         'stopPoll',
+        'stopHibernation',
         { type: 'vd.close', params: { reason: 'device deprovisioned' } },
         { type: 'enter', params: { reason: 'deprovisioned by an admin' } },
         'tellOffline',
@@ -182,12 +192,20 @@ export const puMachine = setup({
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
         'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
         'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
       },
     },
     online: {
@@ -202,10 +220,22 @@ export const puMachine = setup({
         'vd.connected': { actions: ['connected', 'tellOnline', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
       },
       states: {
         ready: {
           on: {
+            // Asleep (pu.hibernation.ts): its Vd closed while its hibernation link is open, or a heartbeat without Vd.
+            'vd.disconnected': {
+              guard: 'closesIntoSleep',
+              target: '#pu.hibernating',
+              actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
+            },
+            'hibernation.heartbeat': {
+              guard: not('connected'),
+              target: '#pu.hibernating',
+              actions: ['hibernationHeard', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+            },
             'heartbeat.expired': [
               { guard: 'silent', target: '#pu.offline', actions: { type: 'enter', params: { reason: 'no message for 3 heartbeat intervals' } } },
               { actions: 'armHeartbeat' },
@@ -319,9 +349,27 @@ export const puMachine = setup({
         },
       },
     },
+    hibernating: {
+      entry: ['armHibernation', 'tellOffline'],
+      exit: 'stopHibernation',
+      on: {
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
+        'hibernation.expired': [
+          { guard: 'hibernationSilent', target: 'offline', actions: { type: 'enter', params: ({ context }) => ({ reason: hib.silentReason(context) }) } },
+          { actions: 'armHibernation' },
+        ],
+        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: hib.WOKE_REASON } }] },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+        'vs.scheduled': { actions: 'scheduled' },
+      },
+    },
     offline: {
       entry: 'tellOffline',
       on: {
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
         // Heard from again on the connection that never closed (it went offline while the platform
         // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
         'vd.keepalive': {
@@ -354,6 +402,6 @@ export const puV1: MachineDef = {
   type: 'pu',
   version: 1,
   machine: puMachine,
-  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'],
+  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure', 'hbSeenAt'],
   quiet: a.quietKeepalive,
 };

@@ -75,8 +75,24 @@ export interface PuContext extends PuInput {
   streams?: Record<string, PuStreamLink>;
   /** The device's open record sessions, by recording actor id (NOTES 2: compared with Keepalive's `record_session`). */
   recordings?: Record<string, PuRecordingLink>;
+  /** The device's hibernation link (pu.hibernation.ts): logged when it changes. */
+  hibernation?: PuHibernationLink;
+  /** Last hibernation heartbeat (volatile: not a history row each). */
+  hbSeenAt?: number;
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
+}
+
+/** A device's TCP connection to the hibernation server (OVC hibernation.md), as its heartbeats told it. */
+export interface PuHibernationLink {
+  /** The TCP connection (unique per connection and node). */
+  linkId: string;
+  /** The node holding it: a wake is sent from there (docs/cluster.md). */
+  node: string;
+  /** The platform's offline time of a sleeping device, ms (HIBERNATION_OFFLINE_S). */
+  offlineAfterMs: number;
+  /** Open (heartbeats came on it and it did not close). */
+  linked: boolean;
 }
 
 /** A live stream of the device as its pu knows it. */
@@ -119,6 +135,11 @@ export type PuEvent = At &
     | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
     | { type: 'heartbeat.expired' }
     | { type: 'upgrade.poll' }
+    /** A valid heartbeat on a hibernation link (services/hibernation): `offlineAfterMs` is the platform's setting. */
+    | { type: 'hibernation.heartbeat'; linkId: string; node: string; offlineAfterMs: number }
+    /** The hibernation link's TCP connection closed. */
+    | { type: 'hibernation.linkClosed'; linkId: string }
+    | { type: 'hibernation.expired' }
     /**
      * A viewer asks for a channel's live video: the pu sends it to the channel's joinable stream, or
      * opens `streamId` (chosen by the platform, unique) for it. `lingerMs` is the platform's setting.

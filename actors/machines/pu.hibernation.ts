@@ -1,0 +1,80 @@
+/**
+ * The pu machine's part for devices that sleep (H.627.2 I.1 `HibernationDomain`, I.2.2 `hibernation`/`hb_token`;
+ * OVC hibernation.md; NOTES 20): a device whose Vd connection closed while its hibernation link (a TCP connection
+ * to the hibernation server, heartbeat every 60 s) is open is asleep, `hibernating`; it is offline only when no
+ * heartbeat came for HIBERNATION_OFFLINE_AFTER_S (a dropped TCP link alone is not offline: OVC 2.2).
+ *
+ * What is logged and what is not: the time of the last heartbeat (`hbSeenAt`) is volatile, like `lastSeenAt`
+ * (a sleeping camera's heartbeat every minute is no history row); the link (`hibernation`: its id, the node holding
+ * it, the offline time) is logged when it changes, so whether the link is open is a logged fact a replay sees.
+ */
+import { assign, enqueueActions } from 'xstate';
+import { at } from './pu.actions.ts';
+import type { PuContext, PuEvent } from './pu.types.ts';
+
+/** The hibernation offline timer's id (lazy, as the heartbeat timer: a heartbeat moves only `hbSeenAt`). */
+const HIBERNATION_TIMER = 'hibernation';
+
+/** Why a device is asleep when its Vd connection closes while its hibernation link is open. */
+export const ASLEEP_ON_CLOSE_REASON = 'its Vd connection closed while its hibernation link is open: asleep';
+/** Why a device is asleep when a heartbeat arrives while it has no Vd connection. */
+export const ASLEEP_ON_HEARTBEAT_REASON = 'a hibernation heartbeat arrived while it has no Vd connection: asleep';
+/** Why a sleeping device is online again. */
+export const WOKE_REASON = 'woke and logged in';
+
+/** Silence after which a sleeping device is offline, ms (the platform's setting, carried by its heartbeats). */
+export function hibernationTimeoutMs(context: PuContext): number {
+  return context.hibernation?.offlineAfterMs ?? 0;
+}
+
+/** Why a sleeping device went offline. */
+export function silentReason(context: PuContext): string {
+  return `no hibernation heartbeat for ${hibernationTimeoutMs(context) / 1000} s`;
+}
+
+/**
+ * A heartbeat: its time (volatile), and the link it came on when that is new (another TCP connection, another node,
+ * another offline time): only then a logged change.
+ */
+export const heard = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
+  if (event.type !== 'hibernation.heartbeat') return {};
+  const link = context.hibernation;
+  const same = link?.linked && link.linkId === event.linkId && link.node === event.node && link.offlineAfterMs === event.offlineAfterMs;
+  const seen = { hbSeenAt: at(event) };
+  return same ? seen : { ...seen, hibernation: { linkId: event.linkId, node: event.node, offlineAfterMs: event.offlineAfterMs, linked: true } };
+});
+
+/** The hibernation link closed (its TCP connection dropped): not offline (OVC 2.2), but no longer a sign of sleep. */
+export const unlinked = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
+  if (event.type !== 'hibernation.linkClosed' || context.hibernation?.linkId !== event.linkId || !context.hibernation.linked) return {};
+  return { hibernation: { ...context.hibernation, linked: false } };
+});
+
+/** (Re-)arm the offline timer for the timeout after the last heartbeat (or after now, when that is past). */
+export const armHibernation = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, never, never, never, never>(({ enqueue, context, event }) => {
+  const now = at(event);
+  const ms = hibernationTimeoutMs(context);
+  let due = (context.hbSeenAt ?? now) + ms;
+  if (due <= now) due = now + ms;
+  enqueue.cancel(HIBERNATION_TIMER);
+  enqueue.raise({ type: 'hibernation.expired', at: due }, { id: HIBERNATION_TIMER, delay: due - now });
+});
+
+/** Stop the offline timer of a sleeping device (it woke, or was deprovisioned). */
+export const stopHibernation = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, never, never, never, never>(({ enqueue }) =>
+  enqueue.cancel(HIBERNATION_TIMER),
+);
+
+/** The Vd connection that closed was the current one and the hibernation link is open (a logged fact). */
+export function closesIntoSleep({ context, event }: { context: PuContext; event: PuEvent }): boolean {
+  return event.type === 'vd.disconnected' && event.connId === context.connId && Boolean(context.hibernation?.linked);
+}
+
+/**
+ * No heartbeat for the timeout by the time the timer came due. It reads the volatile `hbSeenAt` under
+ * MachineDef.volatile's rule, as the heartbeat's `silent` guard does: an older value is only more silent, and a
+ * `false` only re-arms the timer (nothing logged).
+ */
+export function hibernationSilent({ context, event }: { context: PuContext; event: PuEvent }): boolean {
+  return at(event) - (context.hbSeenAt ?? 0) >= hibernationTimeoutMs(context);
+}
