@@ -6,14 +6,14 @@
  * its Vd closed, its hibernation link open; pu.hibernation.ts) → online when it wakes, offline when its heartbeats stop.
  * Every top-level transition records its reason and time (`reason`, `since`).
  */
-import { assign, cancel, enqueueActions, not, raise, setup } from 'xstate';
-import { OFFLINE_AFTER_HB_INTERVALS } from '../../protocol/constants.ts';
+import { assign, cancel, not, raise, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
 import * as hib from './pu.hibernation.ts';
+import { armHeartbeat, HEARTBEAT_TIMER, heartbeatTimeoutMs } from './pu.heartbeat.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
@@ -27,20 +27,8 @@ export const RESCHEDULE_TIMEOUT_MS = 5 * 60_000;
 export const UPGRADE_TIMEOUT_MS = 30 * 60_000;
 /** How often QueryUpgrade is polled while upgrading (platform's choice). */
 export const UPGRADE_POLL_INTERVAL_MS = 2_000;
-/**
- * The heartbeat timer's id. It is lazy: what the device sends only moves `lastSeenAt`; when the
- * timer comes due it goes offline if nothing was heard for the timeout, else re-arms for the
- * timeout after the last message. So a keepalive changes no timer (no row write, no timer-queue
- * entry), and offline still comes exactly 3 intervals after the last message.
- */
-const HEARTBEAT_TIMER = 'heartbeat';
 /** The upgrade poll timer's id. */
 const UPGRADE_POLL_TIMER = 'upgrade.poll';
-
-/** Silence after which a device is offline: 3 heartbeat intervals (NOTES 3; I.2.2 hb_interval). */
-export function heartbeatTimeoutMs(context: PuContext): number {
-  return context.hbIntervalS * OFFLINE_AFTER_HB_INTERVALS * 1000;
-}
 
 /** The `vd.send` effect of an accepted command: the RPC service holds its params (never logged). */
 const SEND_COMMAND = {
@@ -52,19 +40,7 @@ const SEND_COMMAND = {
 export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
 
 export { puActorId } from './ids.ts';
-
-/**
- * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
- * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
- */
-const armHeartbeat = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, never, never, never, never>(({ enqueue, context, event }) => {
-  const now = a.at(event);
-  const ms = heartbeatTimeoutMs(context);
-  let due = (context.lastSeenAt ?? now) + ms;
-  if (due <= now) due = now + ms;
-  enqueue.cancel(HEARTBEAT_TIMER);
-  enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
-});
+export { heartbeatTimeoutMs } from './pu.heartbeat.ts';
 
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
