@@ -52,6 +52,8 @@ import { NodeLife } from '../services/cluster/node-life.ts';
 import { PU_ACTOR_PREFIX, puActorId } from '../actors/machines/ids.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
+import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
+import { hbToken } from '../services/hibernation/hb-token.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -206,6 +208,13 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     onExit: () => nodeGone(),
   });
   Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain }, moduleLog('host', log)));
+  const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root });
+  // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
+  const hibernation = new HibernationServer(
+    { host, findDevice: (id) => devices.findByIdentity(id), key, log: moduleLog('hibernation', log), rateLog, nodeId: () => membership.node },
+    { hostname: HTTP_BIND_ADDRESS, port: cfg.hibernationPort, offlineAfterMs: cfg.hibernationOfflineMs },
+  );
+  const hibernationAt = { host: cfg.publicHost, port: () => hibernation.port };
   const services: AppServices = {
     log,
     rateLog,
@@ -218,8 +227,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     metrics,
     vd,
     auth,
-    inbound: bindInbound({ db, host, cfg, vd, uploads, bind }),
-    devices: new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root }),
+    inbound: bindInbound({
+      ...{ db, host, cfg, vd, uploads, bind },
+      hibernation: { address: () => `${hostname}:${hibernation.port}`, token: (deviceId) => hbToken(key, deviceId) },
+    }),
+    devices,
     users: new Users({ db, log }),
     actors: new ActorConsole({ db, host }),
     rpc,
@@ -239,7 +251,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     }),
     forward,
     clusterFeed,
+    hibernation: hibernationAt,
   };
+  const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   const app = buildApp(services);
   // Listening first (HTTP_PORT may be 0, and the node's address is part of its membership); until the node has
   // joined and its host started, every request is answered 503 with a Retry-After.
@@ -255,7 +269,6 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     fetch: (req, srv) => (ready ? app.fetch(req, srv) : Response.json({ info: 'starting: retry shortly' }, { status: 503, headers: { 'Retry-After': '1' } })),
     websocket: websocketAdapter(moduleLog('ws', log)),
   });
-  const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   publicUrl = `https://${hostname}:${server.port}`;
   const port = server.port ?? cfg.httpPort;
   await live.start();
@@ -264,6 +277,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const armed = await host.start();
   recording.start();
   await live.sweepStale(nodeId);
+  hibernation.start();
   ready = true;
   await membership.activate();
   await life.started(nodeId);
@@ -321,6 +335,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         metrics.stop();
         rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish
+        hibernation.stop();
         vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
         await life.left(membership.node);

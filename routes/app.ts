@@ -95,6 +95,8 @@ export interface AppServices {
   forward?: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>;
   /** This node's transitions exported to the other nodes' consoles; unset: one node. */
   clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
+  /** The hibernation server Vs announces (host and port, I.1); unset: none offered. */
+  hibernation?: { host: string; port(): number };
 }
 
 /** Build the app for a running platform. */
