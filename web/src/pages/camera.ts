@@ -81,6 +81,8 @@ export const cameraPage: Page = (root, ctx) => {
       h('dd', { title: fmtTime(d.last_seen) }, fmtRelative(d.last_seen)),
       h('dt', {}, 'Battery'),
       h('dd', {}, batteryText(d.battery)),
+      h('dt', {}, 'Last heartbeat'),
+      h('dd', { title: fmtTime(d.last_heartbeat), 'data-testid': 'last-heartbeat' }, d.last_heartbeat ? fmtRelative(d.last_heartbeat) : '—'),
       h('dt', {}, 'Firmware'),
       h('dd', {}, d.firmware_model ?? '—'),
       h('dt', {}, 'Hardware'),
