@@ -54,6 +54,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
 import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
 import { hbToken } from '../services/hibernation/hb-token.ts';
+import { wakeDevice, type WakeDeps } from '../services/hibernation/wake.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -92,12 +93,13 @@ export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
  * (each call's params checked against the catalog first).
  */
 export function platformEffects(
-  s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
+  s: { rpc: RpcService; vd: VdConnections; live: LiveService; recording: RecordingService; drain: Pick<Drain, 'effects'>; wake?: WakeDeps },
   log: Logger,
 ): EffectHandlers {
   const pu: PuEffectHandlers = {
     'vd.send': (call) => s.rpc.send(call),
     'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
+    'hibernation.wake': (call) => (s.wake ? wakeDevice(s.wake, call.context.deviceId, call.params.node) : undefined),
   };
   return mergeEffects(
     bindEffects(puEffects, pu, log),
@@ -207,14 +209,15 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     self: () => ({ id: membership.node, epoch: membership.epoch() }),
     onExit: () => nodeGone(),
   });
-  Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain }, moduleLog('host', log)));
   const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root });
   // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
   const hibernation = new HibernationServer(
     { host, findDevice: (id) => devices.findByIdentity(id), key, log: moduleLog('hibernation', log), rateLog, nodeId: () => membership.node },
     { hostname: HTTP_BIND_ADDRESS, port: cfg.hibernationPort, offlineAfterMs: cfg.hibernationOfflineMs },
   );
-  const hibernationAt = { host: cfg.publicHost, port: () => hibernation.port };
+  const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
+  Object.assign(effects, platformEffects({ rpc, vd, live, recording, drain, wake }, moduleLog('host', log)));
+  const hibernationAt = { host: cfg.publicHost, port: () => hibernation.port, wake: (deviceId: string) => hibernation.wake(deviceId) };
   const services: AppServices = {
     log,
     rateLog,

@@ -96,7 +96,7 @@ export interface AppServices {
   /** This node's transitions exported to the other nodes' consoles; unset: one node. */
   clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
   /** The hibernation server Vs announces (host and port, I.1); unset: none offered. */
-  hibernation?: { host: string; port(): number };
+  hibernation?: { host: string; port(): number; wake(deviceId: string): boolean };
 }
 
 /** Build the app for a running platform. */
@@ -137,7 +137,7 @@ export function buildApp(p: AppServices) {
   app.route('/', vrRoutes(p));
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
-  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host));
+  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host, p.hibernation));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));

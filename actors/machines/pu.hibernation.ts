@@ -10,6 +10,8 @@
  */
 import { assign, enqueueActions } from 'xstate';
 import { at } from './pu.actions.ts';
+import { viewerRoute } from './pu.links.ts';
+import type { ActorSend } from '../host/tell.ts';
 import type { PuContext, PuEvent } from './pu.types.ts';
 
 /** The hibernation offline timer's id (lazy, as the heartbeat timer: a heartbeat moves only `hbSeenAt`). */
@@ -78,3 +80,52 @@ export function closesIntoSleep({ context, event }: { context: PuContext; event:
 export function hibernationSilent({ context, event }: { context: PuContext; event: PuEvent }): boolean {
   return at(event) - (context.hbSeenAt ?? 0) >= hibernationTimeoutMs(context);
 }
+
+/** Viewers' requests a waking device holds at most (platform's choice: a family's phones; more are refused). */
+export const WAKE_PENDING_MAX = 32;
+/** WAKE_TIMEOUT when a request carries none (issue #22: WAKE_TIMEOUT_S defaults to 20 s). */
+export const WAKE_TIMEOUT_DEFAULT_MS = 20_000;
+/** Why a sleeping device is being woken. */
+export const WAKING_REASON = 'a viewer asked for live: TOWAKEUP sent, waiting for its login';
+/** Why a woken device is online again. */
+export const WOKEN_REASON = 'woke on TOWAKEUP and logged in';
+
+/** How long the wake under way may take. */
+export function wakeTimeoutMs(context: PuContext): number {
+  return context.wake?.timeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS;
+}
+
+/** Why a wake failed. */
+export function wakeFailedReason(context: PuContext): string {
+  return `did not wake within ${wakeTimeoutMs(context) / 1000} s of TOWAKEUP: asleep`;
+}
+
+/** Hold a viewer's request until the device logs in (the first one starts the wake). */
+export const holdWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
+  if (event.type !== 'live.watch') return {};
+  const { at: _at, ...watch } = event;
+  const wake = context.wake ?? { since: at(event), timeoutMs: event.wakeTimeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS, pending: [] };
+  return { wake: { ...wake, pending: [...wake.pending, watch] } };
+});
+
+/** Room for another held request. */
+export function wakeRoom({ context }: { context: PuContext }): boolean {
+  return (context.wake?.pending.length ?? 0) < WAKE_PENDING_MAX;
+}
+
+/** The device logged in: every held viewer goes where routeViewer sends it, in the order they asked. */
+export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+  let streams = context.streams ?? {};
+  for (const watch of context.wake?.pending ?? []) {
+    const routed = viewerRoute(context.deviceId, streams, watch);
+    streams = routed.streams ?? streams;
+    enqueue(routed.send);
+  }
+  enqueue.assign({ streams, wake: undefined });
+});
+
+/** The wake is over without a login: the held requests are dropped (their callers' waits end with an error). */
+export const dropWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(() => ({ wake: undefined }));
+
+/** The `hibernation.wake` effect: from the node holding the link. */
+export const WAKE_EFFECT = { type: 'hibernation.wake', params: ({ context }: { context: PuContext }) => ({ node: context.hibernation?.node ?? '' }) } as const;

@@ -14,19 +14,13 @@ import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
 import * as hib from './pu.hibernation.ts';
 import { armHeartbeat, HEARTBEAT_TIMER, heartbeatTimeoutMs } from './pu.heartbeat.ts';
+import { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
-/** How long a rebooting device may stay away before it counts as offline (platform's choice). */
-export const REBOOT_TIMEOUT_MS = 5 * 60_000;
-/** How long a device told to reschedule may take to come back through Vs and Vd (platform's choice). */
-export const RESCHEDULE_TIMEOUT_MS = 5 * 60_000;
-/** Longest firmware upgrade, download and install and restart (platform's choice). */
-export const UPGRADE_TIMEOUT_MS = 30 * 60_000;
-/** How often QueryUpgrade is polled while upgrading (platform's choice). */
-export const UPGRADE_POLL_INTERVAL_MS = 2_000;
+export { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 /** The upgrade poll timer's id. */
 const UPGRADE_POLL_TIMER = 'upgrade.poll';
 
@@ -45,6 +39,7 @@ export { heartbeatTimeoutMs } from './pu.heartbeat.ts';
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
   delays: {
+    WAKE_TIMEOUT: ({ context }) => hib.wakeTimeoutMs(context),
     REBOOT_TIMEOUT: REBOOT_TIMEOUT_MS,
     RESCHEDULE_TIMEOUT: RESCHEDULE_TIMEOUT_MS,
     UPGRADE_TIMEOUT: UPGRADE_TIMEOUT_MS,
@@ -86,6 +81,7 @@ export const puMachine = setup({
     silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
     closesIntoSleep: hib.closesIntoSleep,
     hibernationSilent: hib.hibernationSilent,
+    wakeRoom: hib.wakeRoom,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
@@ -131,6 +127,10 @@ export const puMachine = setup({
     hibernationUnlinked: hib.unlinked,
     armHibernation: hib.armHibernation,
     stopHibernation: hib.stopHibernation,
+    holdWake: hib.holdWake,
+    replayWakes: hib.replayWakes,
+    dropWake: hib.dropWake,
+    'hibernation.wake': effect(puEffects, 'hibernation.wake'),
   },
 }).createMachine({
   id: 'pu',
@@ -335,6 +335,20 @@ export const puMachine = setup({
           { actions: 'armHibernation' },
         ],
         'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', { type: 'enter', params: { reason: hib.WOKE_REASON } }] },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+        'vs.scheduled': { actions: 'scheduled' },
+        'live.watch': { target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: { reason: hib.WAKING_REASON } }] },
+      },
+    },
+    // Woken for a viewer (issue #22): its requests wait for the login, bounded by WAKE_TIMEOUT.
+    waking: {
+      after: {
+        WAKE_TIMEOUT: { target: 'hibernating', actions: ['dropWake', { type: 'enter', params: ({ context }) => ({ reason: hib.wakeFailedReason(context) }) }] },
+      },
+      on: {
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
+        'live.watch': { guard: 'wakeRoom', actions: 'holdWake' },
+        'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', 'replayWakes', { type: 'enter', params: { reason: hib.WOKEN_REASON } }] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
       },

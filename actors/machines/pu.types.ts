@@ -79,6 +79,8 @@ export interface PuContext extends PuInput {
   hibernation?: PuHibernationLink;
   /** Last hibernation heartbeat (volatile: not a history row each). */
   hbSeenAt?: number;
+  /** A wake under way (`waking`): since when, for how long, and the viewers' requests held until the device logs in. */
+  wake?: { since: number; timeoutMs: number; pending: LiveWatch[] };
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
 }
@@ -94,6 +96,9 @@ export interface PuHibernationLink {
   /** Open (heartbeats came on it and it did not close). */
   linked: boolean;
 }
+
+/** A viewer's request as the pu keeps it while its device wakes (a `live.watch` without its time). */
+export type LiveWatch = Omit<Extract<PuEvent, { type: 'live.watch' }>, 'at'>;
 
 /** A live stream of the device as its pu knows it. */
 export interface PuStreamLink {
@@ -144,7 +149,17 @@ export type PuEvent = At &
      * A viewer asks for a channel's live video: the pu sends it to the channel's joinable stream, or
      * opens `streamId` (chosen by the platform, unique) for it. `lingerMs` is the platform's setting.
      */
-    | { type: 'live.watch'; viewerId: string; by?: string; channel: number; streamId: string; maxBitrateKbps: number; lingerMs: number }
+    | {
+        type: 'live.watch';
+        viewerId: string;
+        by?: string;
+        channel: number;
+        streamId: string;
+        maxBitrateKbps: number;
+        lingerMs: number;
+        /** How long a sleeping device may take to wake and log in (WAKE_TIMEOUT_S), ms. */
+        wakeTimeoutMs?: number;
+      }
     /** A stream of the device stops taking viewers (it is stopping or has ended). */
     | { type: 'stream.stopping'; streamId: string }
     /** A stream of the device ended. */

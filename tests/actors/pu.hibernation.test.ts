@@ -10,8 +10,16 @@ import { MachineRegistry } from '../../actors/host/registry.ts';
 import { readHistory } from '../../actors/host/store.ts';
 import { replayActor } from '../../actors/host/replay.ts';
 import { MACHINES } from '../../actors/machines/index.ts';
-import { puActorId } from '../../actors/machines/pu.machine.ts';
-import { ASLEEP_ON_CLOSE_REASON, ASLEEP_ON_HEARTBEAT_REASON, WOKE_REASON } from '../../actors/machines/pu.hibernation.ts';
+import { puActorId, puMachine } from '../../actors/machines/pu.machine.ts';
+import { pureTransition } from '../../actors/host/transition.ts';
+import {
+  ASLEEP_ON_CLOSE_REASON,
+  ASLEEP_ON_HEARTBEAT_REASON,
+  WAKE_PENDING_MAX,
+  WAKING_REASON,
+  WOKE_REASON,
+  WOKEN_REASON,
+} from '../../actors/machines/pu.hibernation.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { HIBERNATION_HB_INTERVAL_S, HIBERNATION_OFFLINE_AFTER_S } from '../../protocol/hibernation.ts';
 import { freshDb, type TestDb } from '../helpers/db.ts';
@@ -162,5 +170,49 @@ describe('pu actor: a sleeping device in the host', () => {
     const history = await readHistory(db.db, id, -1, 100);
     expect(history.map((r) => r.event.type)).toEqual(['xstate.init', 'vd.connected', 'vd.disconnected', 'hibernation.heartbeat', 'hibernation.expired']);
     expect(await replayActor(db.db, new MachineRegistry(MACHINES), id)).toMatchObject({ ok: true, mismatches: [] });
+  });
+});
+
+describe('pu machine: waking a sleeping device for a viewer', () => {
+  const watch = (t: PuHarness, viewerId: string, streamId: string, channel = 0) =>
+    t.send({ type: 'live.watch', viewerId, channel, streamId, maxBitrateKbps: 2000, lingerMs: 30_000, wakeTimeoutMs: 20_000 });
+
+  it('holds the viewer, sends TOWAKEUP from the node holding the link, and routes the viewer once the device logs in', () => {
+    const t = start();
+    heartbeat(t, 'l1', 'node-b');
+    // What the durable host runs after the commit: the wake, from the node whose link the heartbeats came on.
+    const ask = { type: 'live.watch', viewerId: 'v1', channel: 0, streamId: 's1', maxBitrateKbps: 2000, lingerMs: 30_000, at: t.clock.now() };
+    const [, actions] = pureTransition(puMachine, t.actor.getSnapshot(), ask);
+    expect(actions.find((a) => a.type === 'hibernation.wake')?.params).toEqual({ node: 'node-b' });
+    watch(t, 'v1', 's1');
+    expect(t.state()).toBe('"waking"');
+    expect(t.ctx().reason).toBe(WAKING_REASON);
+    expect(t.ctx().wake?.pending.map((w) => w.viewerId)).toEqual(['v1']);
+    watch(t, 'v2', 's2'); // a second viewer while it wakes: held too, joins the same stream
+    pass(t, 3000);
+    t.login('c9', true);
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.ctx().reason).toBe(WOKEN_REASON);
+    expect(t.ctx().wake).toBeUndefined();
+    expect(Object.keys(t.ctx().streams ?? {})).toEqual(['stream:s1']);
+  });
+
+  it('goes back to sleep when the device does not log in within the wake timeout, with the reason', () => {
+    const t = start();
+    heartbeat(t);
+    watch(t, 'v1', 's1');
+    pass(t, 19_000);
+    expect(t.state()).toBe('"waking"');
+    pass(t, 1000);
+    expect(t.state()).toBe('"hibernating"');
+    expect(t.ctx().reason).toBe('did not wake within 20 s of TOWAKEUP: asleep');
+    expect(t.ctx().wake).toBeUndefined();
+  });
+
+  it('refuses viewers past WAKE_PENDING_MAX while it wakes (bounded)', () => {
+    const t = start();
+    heartbeat(t);
+    for (let i = 0; i < WAKE_PENDING_MAX + 5; i++) watch(t, `v${i}`, `s${i}`);
+    expect(t.ctx().wake?.pending.length).toBe(WAKE_PENDING_MAX);
   });
 });
