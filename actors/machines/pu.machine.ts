@@ -343,7 +343,7 @@ export const puMachine = setup({
     // Woken for a viewer (issue #22): its requests wait for the login, bounded by WAKE_TIMEOUT.
     waking: {
       after: {
-        WAKE_TIMEOUT: { target: 'hibernating', actions: ['dropWake', { type: 'enter', params: ({ context }) => ({ reason: hib.wakeFailedReason(context) }) }] },
+        WAKE_TIMEOUT: { target: 'hibernating', actions: [{ type: 'enter', params: ({ context }) => ({ reason: hib.wakeFailedReason(context) }) }, 'dropWake'] },
       },
       on: {
         'hibernation.heartbeat': { actions: 'hibernationHeard' },

@@ -197,15 +197,15 @@ describe('pu machine: waking a sleeping device for a viewer', () => {
     expect(Object.keys(t.ctx().streams ?? {})).toEqual(['stream:s1']);
   });
 
-  it('goes back to sleep when the device does not log in within the wake timeout, with the reason', () => {
+  it('goes back to sleep when the device does not log in within the wake timeout the request carries, with the reason', () => {
     const t = start();
     heartbeat(t);
-    watch(t, 'v1', 's1');
-    pass(t, 19_000);
+    t.send({ type: 'live.watch', viewerId: 'v1', channel: 0, streamId: 's1', maxBitrateKbps: 2000, lingerMs: 30_000, wakeTimeoutMs: 7000 });
+    pass(t, 6000);
     expect(t.state()).toBe('"waking"');
     pass(t, 1000);
     expect(t.state()).toBe('"hibernating"');
-    expect(t.ctx().reason).toBe('did not wake within 20 s of TOWAKEUP: asleep');
+    expect(t.ctx().reason).toBe('did not wake within 7 s of TOWAKEUP: asleep');
     expect(t.ctx().wake).toBeUndefined();
   });
 

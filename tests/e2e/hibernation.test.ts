@@ -16,9 +16,11 @@ setDefaultTimeout(60_000);
 
 /** The offline time of a sleeping device in this test, seconds (HIBERNATION_OFFLINE_S; OVC's is 135). */
 const OFFLINE_S = 4;
+/** How long a sleeping camera may take to wake in this test, seconds (WAKE_TIMEOUT_S; 20 by default). */
+const WAKE_S = 3;
 let p: TestPlatform;
 beforeAll(async () => {
-  p = await startTestPlatform({ HIBERNATION_OFFLINE_S: String(OFFLINE_S) });
+  p = await startTestPlatform({ HIBERNATION_OFFLINE_S: String(OFFLINE_S), WAKE_TIMEOUT_S: String(WAKE_S) });
 }, 60_000);
 afterAll(async () => {
   await p?.cleanup();
@@ -140,5 +142,61 @@ describe('hibernation server: heartbeats', () => {
     const t0 = Date.now();
     await garbage.whenClosed();
     expect(Date.now() - t0).toBeLessThan(HIBERNATION_FIRST_HEARTBEAT_MS); // closed for its garbage, not for its silence
+  });
+});
+
+describe('wake, then act', () => {
+  /** A camera asleep: Vd closed, heartbeats on a link kept up until the test ends. */
+  async function asleep(n: number) {
+    const a = await awake(n);
+    a.vd.close();
+    await a.vd.waitClosed();
+    const link = await HibernationLink.connect(a.at.host, a.at.port);
+    link.heartbeat(bare(a.c.mac_id), a.resp.hb_token);
+    const beat = setInterval(() => link.heartbeat(bare(a.c.mac_id), a.resp.hb_token), 1000);
+    await until(
+      () => stateOf(a.c.device_id),
+      (s) => s === 'hibernating',
+    );
+    return { ...a, link, stop: () => (clearInterval(beat), link.close()) };
+  }
+  const watch = (deviceId: string) => p.api(`/api/devices/${deviceId}/channels/0/live`, { method: 'POST', body: '{}' });
+
+  it('sends TOWAKEUP for a live request, waits for the login, then asks the woken camera for PushLive', async () => {
+    const s = await asleep(8);
+    const asked = watch(s.c.device_id);
+    await s.link.nextWake(0);
+    expect(await stateOf(s.c.device_id)).toBe('waking');
+    const vd = await RawDevice.connect(p.url, {
+      login_code: s.c.device_id,
+      login_passwd: s.c.password,
+      hardware_model: 'HW',
+      firmware_model: 'FW',
+      sdk: '1.0',
+      reconnect: '1',
+    });
+    const push = await vd.next((f) => f.req === 'PushLive');
+    expect(push.params).toMatchObject({ channel: 0 });
+    vd.answer(push.seq!, {});
+    const r = await asked;
+    expect(r.status).toBeLessThan(300);
+    expect((await r.json()).stream_id).toBe(push.params!.stream_id);
+    const woke = await actor(`pu:${s.c.device_id}`);
+    expect(woke.stateKey).toStartWith('online');
+    expect(woke.context.reason).toBe('woke on TOWAKEUP and logged in');
+    s.stop();
+    vd.close();
+  });
+
+  it('answers a clear error when the camera does not wake within WAKE_TIMEOUT_S, and it is asleep again', async () => {
+    const s = await asleep(9);
+    const r = await watch(s.c.device_id);
+    expect(s.link.wakes).toBe(1);
+    expect(r.status).toBe(503);
+    expect((await r.json()).detail).toContain('did not wake');
+    const back = await actor(`pu:${s.c.device_id}`);
+    expect(back.stateKey).toBe('hibernating');
+    expect(back.context.reason).toBe(`did not wake within ${WAKE_S} s of TOWAKEUP: asleep`);
+    s.stop();
   });
 });
