@@ -9,7 +9,10 @@ import { normalizeMac } from '../protocol/index.ts';
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S]`;
+  [--signed-login] [--hb-override S] [--battery [--sleep-after S]]`;
+
+/** Idle seconds after which a --battery camera sleeps, unless --sleep-after says (simulator's choice). */
+export const SLEEP_AFTER_DEFAULT_S = 30;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
 export const ID_COUNTER_DIGITS = 4;
@@ -30,6 +33,9 @@ export interface CliArgs {
   firmwareModel?: string;
   signedLogin: boolean;
   hbOverrideS?: number;
+  /** A battery camera that sleeps after `sleepAfterS` idle seconds and wakes on TOWAKEUP. */
+  battery: boolean;
+  sleepAfterS: number;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -56,6 +62,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'firmware-model': { type: 'string' },
       'signed-login': { type: 'boolean', default: false },
       'hb-override': { type: 'string' },
+      battery: { type: 'boolean', default: false },
+      'sleep-after': { type: 'string', default: String(SLEEP_AFTER_DEFAULT_S) },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -79,6 +87,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
+    battery: values.battery,
+    sleepAfterS: positive('--sleep-after', values['sleep-after']),
   };
 }
 

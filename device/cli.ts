@@ -31,6 +31,8 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord.
       media: { ...ffmpegLive(), ...new Recorder(tls ? { tls } : {}).hooks },
       logger,
+      // --battery: a battery camera (GetCap `battery`) that sleeps when idle and wakes on TOWAKEUP.
+      ...(args.battery ? { capabilities: { battery: true }, sleep: { idleMs: args.sleepAfterS * 1000 } } : {}),
     });
   });
   await Promise.all(devices.map((device) => device.start()));

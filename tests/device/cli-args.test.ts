@@ -5,6 +5,11 @@ import { deviceIdentity, HelpRequested, macPlus, parseCliArgs } from '../../devi
 const BASE = ['--server', 'https://127.0.0.1:8443', '--id', 'cam', '--password', 'pw', '--mac', 'A0:B1:C2:D3:E4:FE'];
 
 describe('device command line', () => {
+  it('takes --battery and --sleep-after (a battery camera that sleeps when idle)', () => {
+    expect(parseCliArgs([...BASE, '--battery', '--sleep-after', '5'])).toMatchObject({ battery: true, sleepAfterS: 5 });
+    expect(() => parseCliArgs([...BASE, '--battery', '--sleep-after', '0'])).toThrow('--sleep-after');
+  });
+
   it('parses the flags with their defaults', () => {
     expect(parseCliArgs(BASE)).toEqual({
       server: 'https://127.0.0.1:8443',
@@ -15,6 +20,8 @@ describe('device command line', () => {
       insecure: false,
       count: 1,
       signedLogin: false,
+      battery: false,
+      sleepAfterS: 30,
     });
     expect(
       parseCliArgs([
