@@ -117,7 +117,7 @@ export function wakeRoom({ context }: { context: PuContext }): boolean {
 export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
   let streams = context.streams ?? {};
   for (const watch of context.wake?.pending ?? []) {
-    const routed = viewerRoute(context.deviceId, streams, watch);
+    const routed = viewerRoute(context, streams, watch);
     streams = routed.streams ?? streams;
     enqueue(routed.send);
   }

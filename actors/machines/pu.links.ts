@@ -30,22 +30,37 @@ const recordingsOf = (c: PuContext): Record<string, PuRecordingLink> => c.record
 export const routeViewer = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
   if (event.type !== 'live.watch') return;
   const { at: _at, ...watch } = event;
-  const routed = viewerRoute(context.deviceId, streamsOf(context), watch);
+  const routed = viewerRoute(context, streamsOf(context), watch);
   if (routed.streams) enqueue.assign({ streams: routed.streams });
   enqueue(routed.send);
 });
 
+/**
+ * KeepAwaken's `expired` for a stream of a camera that may sleep, seconds (issue #22; platform's choice: a minute, sent
+ * every half minute, so a camera stays up through a missed one and sleeps within a minute of the stream's end).
+ */
+export const KEEP_AWAKE_S = 60;
+
+/** A camera that may sleep: it has a hibernation link, or says it runs on a battery (GetCap, NOTES 9). */
+export function maySleep(context: PuContext): boolean {
+  return context.hibernation !== undefined || context.capabilities?.battery === true;
+}
+
 /** Where a viewer goes (see routeViewer): the message to send, and the streams when a new one opens. */
 export function viewerRoute(
-  deviceId: string,
+  context: PuContext,
   streams: Record<string, PuStreamLink>,
   watch: LiveWatch,
 ): { send: ActorSend; streams?: Record<string, PuStreamLink> } {
+  const deviceId = context.deviceId;
   const join = { type: 'viewer.join', viewerId: watch.viewerId, ...(watch.by ? { by: watch.by } : {}), next: watch };
   const open = Object.entries(streams).find(([id, s]) => s.joinable && s.channel === watch.channel && id !== streamActorId(watch.streamId));
   if (open) return { send: { type: 'actor.send', params: { to: open[0], event: join } } };
   const to = streamActorId(watch.streamId);
-  const input = { streamId: watch.streamId, deviceId, channel: watch.channel, maxBitrateKbps: watch.maxBitrateKbps, lingerMs: watch.lingerMs };
+  const input = {
+    ...{ streamId: watch.streamId, deviceId, channel: watch.channel, maxBitrateKbps: watch.maxBitrateKbps, lingerMs: watch.lingerMs },
+    ...(maySleep(context) ? { keepAwakeS: KEEP_AWAKE_S } : {}),
+  };
   return {
     streams: { ...streams, [to]: { channel: watch.channel, joinable: true } },
     send: { type: 'actor.send', params: { to, event: join, create: { type: 'stream', input, deviceId, parentId: `pu:${deviceId}` } } },

@@ -305,6 +305,7 @@ export class LiveService {
       'live.push': (c) => this.push(c),
       'live.stop': (c) => this.stopDevice(c),
       'live.close': (c) => this.close(c),
+      'live.keepAwake': (c) => void this.p.vd.request(c.params.deviceId, 'KeepAwaken', { channel: c.params.channel, expired: c.params.expiredS }),
     };
   }
 

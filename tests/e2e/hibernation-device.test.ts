@@ -1,7 +1,7 @@
 /**
  * A battery camera end to end (issue #22 points 2, 3 and 7): the simulator (`--battery`) falls asleep when idle (Vd
  * closed, heartbeats on its hibernation link), the platform shows it asleep, and a live request wakes it (TOWAKEUP),
- * waits for its login, and the viewer gets real video (FFmpeg over SRT, MPEG-TS over WSS).
+ * waits for its login, and the viewer gets real video (FFmpeg over SRT, MPEG-TS over WSS) while KeepAwaken keeps it up.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { ffmpegLive, SimulatedDevice } from '../../device/index.ts';
@@ -65,6 +65,9 @@ describe('a battery camera (simulator --battery)', () => {
     expect(ts[0]).toBe(0x47); // an MPEG-TS sync byte: video reached the viewer
     expect(ts.length).toBeGreaterThanOrEqual(100 * TS_PACKET_BYTES);
     console.log(`wake to first packets: ${Date.now() - asked} ms`);
+    // A camera that may sleep is kept awake while the stream is live (KeepAwaken, Table 9-4).
+    await dev.waitFor((d) => d.received.some((m) => m.name === 'KeepAwaken'), 5000);
+    expect(dev.received.find((m) => m.name === 'KeepAwaken')?.params).toEqual({ channel: 0, expired: 60 });
     const history = (await (await p.api(`/api/actors/pu:${ID}/history?limit=100`)).json()).events as Array<{ context: { reason: string } }>;
     const reasons = history.map((e) => e.context.reason);
     expect(reasons).toContain('a viewer asked for live: TOWAKEUP sent, waiting for its login');
