@@ -100,21 +100,42 @@ export function wakeFailedReason(context: PuContext): string {
   return `did not wake within ${wakeTimeoutMs(context) / 1000} s of TOWAKEUP: asleep`;
 }
 
-/** Hold a viewer's request until the device logs in (the first one starts the wake). */
+/** Commands that change the pu's own state (rebooting, rescheduling, upgrading): refused while asleep, never held. */
+const NOT_HELD = new Set(['RebootDevice', 'Reschedule', 'UpgradeFirmware']);
+
+/** Hold a viewer's request or a command until the device logs in (the first one starts the wake). */
 export const holdWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
-  if (event.type !== 'live.watch') return {};
+  if (event.type !== 'live.watch' && event.type !== 'cmd.request') return {};
+  const timeoutMs = event.type === 'live.watch' ? (event.wakeTimeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS) : WAKE_TIMEOUT_DEFAULT_MS;
+  const wake = context.wake ?? { since: at(event), timeoutMs, pending: [] };
+  if (event.type === 'cmd.request') return { wake: { ...wake, commands: [...(wake.commands ?? []), { reqId: event.reqId, name: event.name }] } };
   const { at: _at, ...watch } = event;
-  const wake = context.wake ?? { since: at(event), timeoutMs: event.wakeTimeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS, pending: [] };
   return { wake: { ...wake, pending: [...wake.pending, watch] } };
 });
 
-/** Room for another held request. */
-export function wakeRoom({ context }: { context: PuContext }): boolean {
-  return (context.wake?.pending.length ?? 0) < WAKE_PENDING_MAX;
+/** Room for another held request or command, and a command that may be held. */
+export function wakeRoom({ context, event }: { context: PuContext; event: PuEvent }): boolean {
+  if (event.type === 'cmd.request' && NOT_HELD.has(event.name)) return false;
+  return (context.wake?.pending.length ?? 0) + (context.wake?.commands?.length ?? 0) < WAKE_PENDING_MAX;
 }
 
-/** The device logged in: every held viewer goes where routeViewer sends it, in the order they asked. */
-export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+/** Why a sleeping device is being woken for a command. */
+export function wakingForCommand({ event }: { event: PuEvent }): { reason: string } {
+  return { reason: `${event.type === 'cmd.request' ? event.name : 'a command'} asked for: TOWAKEUP sent, waiting for its login` };
+}
+
+/** The `vd.send` effect as this file enqueues it. */
+interface VdSend {
+  type: 'vd.send';
+  params: { reqId: string; name: string };
+}
+
+/**
+ * The device logged in: the held commands go out (`vd.send`; the RPC service holds their params), and every held
+ * viewer goes where routeViewer sends it, in the order they asked.
+ */
+export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend | VdSend, never, never, never>(({ enqueue, context }) => {
+  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name } });
   let streams = context.streams ?? {};
   for (const watch of context.wake?.pending ?? []) {
     const routed = viewerRoute(context, streams, watch);
@@ -124,8 +145,14 @@ export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent
   enqueue.assign({ streams, wake: undefined });
 });
 
-/** The wake is over without a login: the held requests are dropped (their callers' waits end with an error). */
-export const dropWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(() => ({ wake: undefined }));
+/**
+ * The wake is over without a login: asleep again, with the reason; the held viewers are dropped (their callers' waits
+ * end with an error) and the held commands go out, which the RPC service answers at once: the device is not connected.
+ */
+export const wakeFailed = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, VdSend, never, never, never>(({ enqueue, context, event }) => {
+  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name } });
+  enqueue.assign({ since: at(event), reason: wakeFailedReason(context), wake: undefined });
+});
 
 /** The `hibernation.wake` effect: from the node holding the link. */
 export const WAKE_EFFECT = { type: 'hibernation.wake', params: ({ context }: { context: PuContext }) => ({ node: context.hibernation?.node ?? '' }) } as const;

@@ -129,7 +129,7 @@ export const puMachine = setup({
     stopHibernation: hib.stopHibernation,
     holdWake: hib.holdWake,
     replayWakes: hib.replayWakes,
-    dropWake: hib.dropWake,
+    wakeFailed: hib.wakeFailed,
     'hibernation.wake': effect(puEffects, 'hibernation.wake'),
   },
 }).createMachine({
@@ -338,16 +338,18 @@ export const puMachine = setup({
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
         'live.watch': { target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: { reason: hib.WAKING_REASON } }] },
+        'cmd.request': { guard: 'wakeRoom', target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: hib.wakingForCommand }] },
       },
     },
     // Woken for a viewer (issue #22): its requests wait for the login, bounded by WAKE_TIMEOUT.
     waking: {
       after: {
-        WAKE_TIMEOUT: { target: 'hibernating', actions: [{ type: 'enter', params: ({ context }) => ({ reason: hib.wakeFailedReason(context) }) }, 'dropWake'] },
+        WAKE_TIMEOUT: { target: 'hibernating', actions: 'wakeFailed' },
       },
       on: {
         'hibernation.heartbeat': { actions: 'hibernationHeard' },
         'live.watch': { guard: 'wakeRoom', actions: 'holdWake' },
+        'cmd.request': { guard: 'wakeRoom', actions: 'holdWake' },
         'vd.connected': { target: 'online', actions: ['connected', 'tellOnline', 'replayWakes', { type: 'enter', params: { reason: hib.WOKEN_REASON } }] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },

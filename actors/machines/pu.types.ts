@@ -79,8 +79,8 @@ export interface PuContext extends PuInput {
   hibernation?: PuHibernationLink;
   /** Last hibernation heartbeat (volatile: not a history row each). */
   hbSeenAt?: number;
-  /** A wake under way (`waking`): since when, for how long, and the viewers' requests held until the device logs in. */
-  wake?: { since: number; timeoutMs: number; pending: LiveWatch[] };
+  /** A wake under way (`waking`): since when, for how long, and the viewers' requests and commands held until the device logs in. */
+  wake?: { since: number; timeoutMs: number; pending: LiveWatch[]; commands?: Array<{ reqId: string; name: string }> };
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
 }

@@ -216,3 +216,29 @@ describe('pu machine: waking a sleeping device for a viewer', () => {
     expect(t.ctx().wake?.pending.length).toBe(WAKE_PENDING_MAX);
   });
 });
+
+describe('pu machine: waking a sleeping device for a command', () => {
+  it('holds a command (e.g. Snapshot), wakes the device, and sends it once the device logs in', () => {
+    const t = start();
+    heartbeat(t);
+    t.send({ type: 'cmd.request', reqId: 'r1', name: 'Snapshot', by: 'alice' });
+    expect(t.state()).toBe('"waking"');
+    expect(t.ctx().reason).toBe('Snapshot asked for: TOWAKEUP sent, waiting for its login');
+    expect(t.sent).toEqual([]);
+    t.login('c2', true);
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.sent).toEqual([{ reqId: 'r1', name: 'Snapshot' }]);
+  });
+
+  it('answers held commands when the wake fails (the RPC service says the device is not connected), and refuses state-changing ones', () => {
+    const t = start();
+    heartbeat(t);
+    t.send({ type: 'cmd.request', reqId: 'r0', name: 'RebootDevice' });
+    expect(t.state()).toBe('"hibernating"'); // not accepted: the API answers 503 at once
+    t.send({ type: 'cmd.request', reqId: 'r1', name: 'GetConfig' });
+    pass(t, 20_000);
+    expect(t.state()).toBe('"hibernating"');
+    expect(t.ctx().reason).toBe('did not wake within 20 s of TOWAKEUP: asleep');
+    expect(t.sent).toEqual([{ reqId: 'r1', name: 'GetConfig' }]);
+  });
+});

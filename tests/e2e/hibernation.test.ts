@@ -188,6 +188,28 @@ describe('wake, then act', () => {
     vd.close();
   });
 
+  it('wakes the camera for an RPC (GetConfig through the API), sends it once the camera logs in, and answers', async () => {
+    const s = await asleep(10);
+    const asked = p.api(`/api/devices/${s.c.device_id}/rpc`, { method: 'POST', body: JSON.stringify({ req: 'GetConfig' }) });
+    await s.link.nextWake(0);
+    const vd = await RawDevice.connect(p.url, {
+      login_code: s.c.device_id,
+      login_passwd: s.c.password,
+      hardware_model: 'HW',
+      firmware_model: 'FW',
+      sdk: '1.0',
+      reconnect: '1',
+    });
+    const req = await vd.next((f) => f.req === 'GetConfig');
+    vd.answer(req.seq!, { log_level: 3 });
+    const r = await asked;
+    const body = await r.json();
+    expect({ status: r.status, body }).toMatchObject({ status: 200 });
+    expect(JSON.stringify(body)).toContain('log_level');
+    s.stop();
+    vd.close();
+  });
+
   it('answers a clear error when the camera does not wake within WAKE_TIMEOUT_S, and it is asleep again', async () => {
     const s = await asleep(9);
     const r = await watch(s.c.device_id);
