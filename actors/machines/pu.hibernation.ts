@@ -81,6 +81,24 @@ export function hibernationSilent({ context, event }: { context: PuContext; even
   return at(event) - (context.hbSeenAt ?? 0) >= hibernationTimeoutMs(context);
 }
 
+/**
+ * The pu's `quiet` shortcut for the commonest event of a sleeping camera (MachineDef.quiet): a heartbeat on the link
+ * the context already holds, while `hibernating` or `waking`, only moves `hbSeenAt` (the machine's answer there is the
+ * `heard` action alone, which then changes nothing else). 10,000 sleeping cameras cost one XState transition per
+ * heartbeat without it. It reads no volatile value (the link is logged).
+ */
+export function quietHeartbeat(
+  snapshot: { status: string; value: unknown; context: unknown },
+  event: { type: string; at?: number },
+): Record<string, unknown> | null {
+  if (event.type !== 'hibernation.heartbeat' || snapshot.status !== 'active') return null;
+  if (snapshot.value !== 'hibernating' && snapshot.value !== 'waking') return null;
+  const link = (snapshot.context as PuContext).hibernation;
+  const e = event as Extract<PuEvent, { type: 'hibernation.heartbeat' }>;
+  const same = link?.linked && link.linkId === e.linkId && link.node === e.node && link.offlineAfterMs === e.offlineAfterMs;
+  return same ? { hbSeenAt: at(e) } : null;
+}
+
 /** Viewers' requests a waking device holds at most (platform's choice: a family's phones; more are refused). */
 export const WAKE_PENDING_MAX = 32;
 /** WAKE_TIMEOUT when a request carries none (issue #22: WAKE_TIMEOUT_S defaults to 20 s). */

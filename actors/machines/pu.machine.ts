@@ -395,5 +395,5 @@ export const puV1: MachineDef = {
   version: 1,
   machine: puMachine,
   volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure', 'hbSeenAt'],
-  quiet: a.quietKeepalive,
+  quiet: (snapshot, event) => a.quietKeepalive(snapshot, event) ?? hib.quietHeartbeat(snapshot, event),
 };

@@ -10,7 +10,7 @@ import { MachineRegistry } from '../../actors/host/registry.ts';
 import { readHistory } from '../../actors/host/store.ts';
 import { replayActor } from '../../actors/host/replay.ts';
 import { MACHINES } from '../../actors/machines/index.ts';
-import { puActorId, puMachine } from '../../actors/machines/pu.machine.ts';
+import { puActorId, puMachine, puV1 } from '../../actors/machines/pu.machine.ts';
 import { pureTransition } from '../../actors/host/transition.ts';
 import {
   ASLEEP_ON_CLOSE_REASON,
@@ -240,5 +240,42 @@ describe('pu machine: waking a sleeping device for a command', () => {
     expect(t.state()).toBe('"hibernating"');
     expect(t.ctx().reason).toBe('did not wake within 20 s of TOWAKEUP: asleep');
     expect(t.sent).toEqual([{ reqId: 'r1', name: 'GetConfig' }]);
+  });
+});
+
+describe('pu machine: the quiet heartbeat shortcut', () => {
+  it('agrees with the machine wherever it answers: asleep or waking, on the link the context holds; else it runs the machine', () => {
+    const snaps: Array<[string, PuHarness]> = [];
+    const asleep = start();
+    heartbeat(asleep, 'l1', 'node-a');
+    snaps.push(['hibernating', asleep]);
+    const waking = start();
+    heartbeat(waking, 'l1', 'node-a');
+    waking.send({ type: 'live.watch', viewerId: 'v1', channel: 0, streamId: 's1', maxBitrateKbps: 2000, lingerMs: 30_000 });
+    snaps.push(['waking', waking]);
+    const online = start();
+    online.login('c1');
+    heartbeat(online, 'l1', 'node-a');
+    snaps.push(['online', online]);
+    const events = [
+      { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS },
+      { type: 'hibernation.heartbeat', linkId: 'l2', node: 'node-a', offlineAfterMs: OFFLINE_MS },
+      { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-b', offlineAfterMs: OFFLINE_MS },
+    ];
+    let answered = 0;
+    for (const [label, t] of snaps) {
+      const snap = t.actor.getSnapshot();
+      for (const e of events) {
+        const event = { ...e, at: T0 + 60_000 };
+        const quiet = puV1.quiet!(snap, event);
+        if (!quiet) continue;
+        answered++;
+        const [next, actions] = pureTransition(puMachine, snap, event);
+        expect({ label, value: next.value, actions: actions.length }).toEqual({ label, value: snap.value, actions: 0 });
+        expect({ label, context: next.context }).toEqual({ label, context: { ...snap.context, ...quiet } });
+        expect(Object.keys(quiet).every((k) => puV1.volatile!.includes(k))).toBe(true);
+      }
+    }
+    expect(answered).toBe(2); // the same link, asleep and waking
   });
 });
