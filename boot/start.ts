@@ -54,7 +54,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
 import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
 import { hbToken } from '../services/hibernation/hb-token.ts';
-import { wakeDevice, type WakeDeps } from '../services/hibernation/wake.ts';
+import { CLUSTER_HIBERNATION_PATH, wakeDevice, type WakeDeps } from '../services/hibernation/wake.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -212,7 +212,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root });
   // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
   const hibernation = new HibernationServer(
-    { host, findDevice: (id) => devices.findByIdentity(id), key, log: moduleLog('hibernation', log), rateLog, nodeId: () => membership.node },
+    {
+      ...{ host, findDevice: (id: string) => devices.findByIdentity(id), key, log: moduleLog('hibernation', log), rateLog, nodeId: () => membership.node },
+      tellOwner: (deviceId, event) => forward.tellOwner(puActorId(deviceId), CLUSTER_HIBERNATION_PATH, { device_id: deviceId, event }),
+    },
     { hostname: HTTP_BIND_ADDRESS, port: cfg.hibernationPort, offlineAfterMs: cfg.hibernationOfflineMs },
   );
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };

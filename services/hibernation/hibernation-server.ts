@@ -18,6 +18,7 @@ import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
 import { isHbToken } from './hb-token.ts';
+import type { HibernationRelay } from './wake.ts';
 
 /** Connections the server holds at once (platform's choice: under the process's 20,000 open files, beside Vd's). */
 export const HIBERNATION_CONNECTIONS_MAX = 16_000;
@@ -40,6 +41,8 @@ export const HIBERNATION_SWEEP_MS = 3_000;
 /** What the server needs of the platform. */
 export interface HibernationDeps {
   host: Pick<ActorHost, 'send'>;
+  /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
+  tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
   /** The device a heartbeat's identity names (its MAC or its id). */
   findDevice(identity: string): Promise<{ id: string } | undefined>;
   key: Buffer;
@@ -156,7 +159,7 @@ export class HibernationServer {
     else this.perAddress.delete(link.ip);
     if (link.device && this.byDevice.get(link.device.id) === s) {
       this.byDevice.delete(link.device.id);
-      this.p.host.send(puActorId(link.device.id), { type: 'hibernation.linkClosed', linkId: link.linkId });
+      this.tell(link.device.id, { type: 'hibernation.linkClosed', linkId: link.linkId });
     }
   }
 
@@ -194,12 +197,17 @@ export class HibernationServer {
       this.byDevice.set(device.id, s);
       held?.end(); // the device reconnected: its old link is stale
     }
-    this.p.host.send(puActorId(device.id), {
-      type: 'hibernation.heartbeat',
-      linkId: link.linkId,
-      node: this.p.nodeId(),
-      offlineAfterMs: this.o.offlineAfterMs,
-    });
+    this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
+  }
+
+  /** Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). */
+  private tell(deviceId: string, event: HibernationRelay['event']): void {
+    const here = () => this.p.host.send(puActorId(deviceId), event);
+    if (!this.p.tellOwner) return here();
+    this.p.tellOwner(deviceId, event).then(
+      (remote) => remote || here(),
+      (err) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered to the owner node'),
+    );
   }
 
   /** Drop what was refused, log it (rate-limited per address), and close a link that keeps sending bad input. */

@@ -3,12 +3,36 @@
  * to one node; the pu records which (its heartbeats say so). This node sends it when it holds the link, else asks the
  * node the pu names, through the cluster's node-to-node calls (docs/cluster.md), which sends it if it holds the link.
  */
+import { z } from 'zod';
 import type { Logger } from '../../lib/log.ts';
+import { DEVICE_ID_MAX_CHARS } from '../../protocol/constants.ts';
 import type { Forwarder } from '../cluster/forward.ts';
 import type { HibernationServer } from './hibernation-server.ts';
 
 /** Node-to-node path of a wake (routes/cluster.routes.ts). */
 export const CLUSTER_WAKE_PATH = '/api/cluster/wake';
+/** Longest link id (a UUID). */
+const LINK_ID_MAX_CHARS = 64;
+/** Longest node id (lib/config.ts NODE_ID_PATTERN). */
+const NODE_ID_MAX_CHARS = 100;
+/** Node-to-node path of a hibernation link's event for a pu another node owns (routes/cluster.routes.ts). */
+export const CLUSTER_HIBERNATION_PATH = '/api/cluster/hibernation';
+
+/** What a node holding a link tells the pu's owner: a heartbeat or the link's close, as the pu machine takes them. */
+export const HibernationRelay = z.object({
+  device_id: z.string().min(1).max(DEVICE_ID_MAX_CHARS),
+  event: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('hibernation.heartbeat'),
+      linkId: z.string().min(1).max(LINK_ID_MAX_CHARS),
+      node: z.string().min(1).max(NODE_ID_MAX_CHARS),
+      offlineAfterMs: z.int().positive(),
+    }),
+    z.strictObject({ type: z.literal('hibernation.linkClosed'), linkId: z.string().min(1).max(LINK_ID_MAX_CHARS) }),
+  ]),
+});
+/** A relayed hibernation event. */
+export type HibernationRelay = z.infer<typeof HibernationRelay>;
 
 /** What a wake needs. */
 export interface WakeDeps {
