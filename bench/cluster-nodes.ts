@@ -26,7 +26,7 @@ export interface BenchNode {
 export async function startNode(id: string, dir: string, shared: Record<string, string>, logDir: string, bunArgs: string[] = []): Promise<BenchNode> {
   const dataDir = join(dir, id);
   mkdirSync(dataDir, { recursive: true });
-  const env = { LOG_LEVEL: 'warn', ...shared, NODE_ID: id, DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0' };
+  const env = { LOG_LEVEL: 'warn', ...shared, NODE_ID: id, DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', HIBERNATION_PORT: '0' };
   const proc = Bun.spawn(['bun', ...bunArgs, join(ROOT, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' });
   const log = createWriteStream(join(logDir, `${id}.log`), { flags: 'a' });
   const reader = proc.stdout.getReader();

@@ -46,7 +46,15 @@ export async function provisionPus(kind: 'postgres' | 'pglite', label: string, c
  * DATA_DIR where the database lives (for PGlite, `<dir>/pg`, with `dataDir`'s platform key copied in).
  */
 export function platformEnv(b: BenchDb, dataDir: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { DATA_DIR: dataDir, HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: b.url ?? '', ...extra };
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    HTTP_PORT: '0',
+    SRT_PORT: '0',
+    HIBERNATION_PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: b.url ?? '',
+    ...extra,
+  };
   if (b.dir) {
     env.DATA_DIR = b.dir;
     writeFileSync(join(b.dir, 'secret-key'), readFileSync(join(dataDir, 'secret-key')));

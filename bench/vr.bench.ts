@@ -241,6 +241,7 @@ const platform = await spawnPlatform({
   DATA_DIR: dataDir,
   HTTP_PORT: '0',
   SRT_PORT: '0',
+  HIBERNATION_PORT: '0',
   LOG_LEVEL: 'warn',
   ADMIN_TOKEN,
   CS_FSYNC: FSYNC ? '1' : '0',

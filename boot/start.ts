@@ -14,12 +14,6 @@ import { withinMs } from '../db/errors.ts';
 import { RPC_TIMEOUT_S } from '../protocol/constants.ts';
 import { SEG_MAX_SIZE_MAX_BYTES } from '../protocol/recording-api.ts';
 import { ActorHost, type EffectHandlers } from '../actors/host/host.ts';
-import { bindEffects, mergeEffects } from '../actors/host/effect-catalog.ts';
-import { type PuEffectHandlers, puEffects } from '../actors/machines/pu.effects.ts';
-import { streamEffects } from '../actors/machines/stream.effects.ts';
-import { recordingEffects } from '../actors/machines/recording.effects.ts';
-import { segmentEffects } from '../actors/machines/segment.effects.ts';
-import { nodeEffects } from '../actors/machines/node.effects.ts';
 import { countActorsByState, pruneHistory } from '../actors/host/store.ts';
 import { MACHINES } from '../actors/machines/index.ts';
 import { CLOSE_DROPPED, CLOSE_GOING_AWAY, VdConnections } from '../services/vd/vd-connections.ts';
@@ -35,7 +29,6 @@ import { Sessions } from '../services/users/sessions.ts';
 import { Users } from '../services/users/users.ts';
 import { LiveService } from '../services/live/live.ts';
 import { SdPlayService } from '../services/live/sdplay.ts';
-import { sdPlayEffects } from '../actors/machines/sdplay.effects.ts';
 import { RecordingService } from '../services/recording/recording.ts';
 import { EventFeed } from '../services/console/event-feed.ts';
 import { ActorConsole } from '../services/console/actor-console.ts';
@@ -57,6 +50,12 @@ import { NodeLife } from '../services/cluster/node-life.ts';
 import { PU_ACTOR_PREFIX, puActorId } from '../actors/machines/ids.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
+import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
+import { hbToken } from '../services/hibernation/hb-token.ts';
+import { CLUSTER_HIBERNATION_PATH } from '../services/hibernation/wake.ts';
+import { platformEffects } from './effects.ts';
+
+export { platformEffects } from './effects.ts';
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -89,28 +88,6 @@ export const ACTOR_IDLE_EVICT_MS = 10 * 60_000;
 export const ACTOR_EVICT_INTERVAL_MS = 60_000;
 /** How often expired sessions, upload grants and signed-login nonces are forgotten. */
 export const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
-
-/**
- * The host's effect handlers: every machine's catalog bound to the services that run its effects
- * (each call's params checked against the catalog first).
- */
-export function platformEffects(
-  s: { rpc: RpcService; vd: VdConnections; live: LiveService; sdplay: SdPlayService; recording: RecordingService; drain: Pick<Drain, 'effects'> },
-  log: Logger,
-): EffectHandlers {
-  const pu: PuEffectHandlers = {
-    'vd.send': (call) => s.rpc.send(call),
-    'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
-  };
-  return mergeEffects(
-    bindEffects(puEffects, pu, log),
-    bindEffects(streamEffects, s.live.effects(), log),
-    bindEffects(sdPlayEffects, s.sdplay.effects(), log),
-    bindEffects(recordingEffects, RecordingService.effects(s), log),
-    bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
-    bindEffects(nodeEffects, s.drain.effects(), log),
-  );
-}
 
 /** Start the platform described by `cfg`. */
 export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise<RunningPlatform> {
@@ -221,7 +198,18 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     self: () => ({ id: membership.node, epoch: membership.epoch() }),
     onExit: () => nodeGone(),
   });
-  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain }, moduleLog('host', log)));
+  const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root });
+  // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
+  const hibernation = new HibernationServer(
+    {
+      ...{ host, findDevice: (id: string) => devices.findByIdentity(id), key, log: moduleLog('hibernation', log), rateLog, nodeId: () => membership.node },
+      tellOwner: (deviceId, event) => forward.tellOwner(puActorId(deviceId), CLUSTER_HIBERNATION_PATH, { device_id: deviceId, event }),
+    },
+    { hostname: HTTP_BIND_ADDRESS, port: cfg.hibernationPort, offlineAfterMs: cfg.hibernationOfflineMs },
+  );
+  const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
+  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake }, moduleLog('host', log)));
+  const hibernationAt = { host: cfg.publicHost, port: () => hibernation.port, wake: (deviceId: string) => hibernation.wake(deviceId) };
   const services: AppServices = {
     log,
     rateLog,
@@ -234,8 +222,11 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     metrics,
     vd,
     auth,
-    inbound: bindInbound({ db, host, cfg, vd, uploads, bind }),
-    devices: new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root }),
+    inbound: bindInbound({
+      ...{ db, host, cfg, vd, uploads, bind },
+      hibernation: { address: () => `${hostname}:${hibernation.port}`, token: (deviceId) => hbToken(key, deviceId) },
+    }),
+    devices,
     users: new Users({ db, log }),
     actors: new ActorConsole({ db, host }),
     rpc,
@@ -256,7 +247,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     }),
     forward,
     clusterFeed,
+    hibernation: hibernationAt,
   };
+  const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   const app = buildApp(services);
   // Listening first (HTTP_PORT may be 0, and the node's address is part of its membership); until the node has
   // joined and its host started, every request is answered 503 with a Retry-After.
@@ -272,7 +265,6 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     fetch: (req, srv) => (ready ? app.fetch(req, srv) : Response.json({ info: 'starting: retry shortly' }, { status: 503, headers: { 'Retry-After': '1' } })),
     websocket: websocketAdapter(moduleLog('ws', log)),
   });
-  const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   publicUrl = `https://${hostname}:${server.port}`;
   const deviceHttp =
     cfg.deviceHttpPort === undefined
@@ -297,6 +289,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   recording.start();
   await live.sweepStale(nodeId);
   await sdplay.sweepStale(nodeId);
+  hibernation.start();
   ready = true;
   await membership.activate();
   await life.started(nodeId);
@@ -355,6 +348,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         rateLog.stop();
         server.stop(false); // stop accepting; requests in flight finish
         deviceHttp?.stop(false);
+        hibernation.stop();
         vd.closeAll(CLOSE_GOING_AWAY, 'platform shutting down');
         await Bun.sleep(50); // let the close events reach the actors before the final flush
         await life.left(membership.node);

@@ -10,8 +10,11 @@ import type { CapabilityOverrides } from './camera-options.ts';
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
-  [--signed-login] [--hb-override S] [--cap NAME=true|false …] [--sd-card]
+  [--signed-login] [--hb-override S] [--cap NAME=true|false …] [--sd-card] [--battery [--sleep-after S]]
   (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true)`;
+
+/** Idle seconds after which a --battery camera sleeps, unless --sleep-after says (simulator's choice). */
+export const SLEEP_AFTER_DEFAULT_S = 30;
 
 /** Width of the counter appended to ids when --count > 1 (ID-0001). */
 export const ID_COUNTER_DIGITS = 4;
@@ -36,6 +39,9 @@ export interface CliArgs {
   capabilities?: CapabilityOverrides;
   /** Has an SD card whose recordings PlayVideo plays (device/sd-card.ts). */
   sdCard: boolean;
+  /** A battery camera that sleeps after `sleepAfterS` idle seconds and wakes on TOWAKEUP. */
+  battery: boolean;
+  sleepAfterS: number;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -64,6 +70,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'hb-override': { type: 'string' },
       cap: { type: 'string', multiple: true },
       'sd-card': { type: 'boolean', default: false },
+      battery: { type: 'boolean', default: false },
+      'sleep-after': { type: 'string', default: String(SLEEP_AFTER_DEFAULT_S) },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -89,6 +97,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     sdCard: values['sd-card'],
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
     ...(values.cap === undefined ? {} : { capabilities: capabilityFlags(values.cap) }),
+    battery: values.battery,
+    sleepAfterS: positive('--sleep-after', values['sleep-after']),
   };
 }
 

@@ -38,6 +38,8 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
         ...(args.sdCard ? { sdCard: new SdCard() } : {}),
       },
       logger,
+      // --battery: a battery camera (GetCap `battery`) that sleeps when idle and wakes on TOWAKEUP.
+      ...(args.battery ? { capabilities: { ...args.capabilities, battery: true }, sleep: { idleMs: args.sleepAfterS * 1000 } } : {}),
     });
   });
   await Promise.all(devices.map((device) => device.start()));

@@ -14,6 +14,8 @@ import { puClientState, type PuClientState } from './pu-client.rules.ts';
 import type { VdTraffic } from './vd-session.ts';
 import { vdSocketLogic } from './vd-link.ts';
 import { getServerAddr } from './vs-client.ts';
+import { Sleeper, type SleepOptions } from './battery-sleep.ts';
+import { normalizeMac } from '../protocol/identity.ts';
 
 /** The `sdk` value of Table 9-3 this SDK sends. */
 export const SDK_VERSION = 'h627-device-sdk/0.1.0';
@@ -46,6 +48,8 @@ export interface SimulatedDeviceOptions extends Omit<CameraOptions, 'id' | 'mac'
   openSocket?: (url: string) => WebSocket;
   /** Where state-change lines go (default: nowhere; the CLI writes JSON lines). */
   logger?: DeviceLogger;
+  /** A battery camera that sleeps when idle and wakes on TOWAKEUP (device/battery-sleep.ts). */
+  sleep?: SleepOptions;
 }
 
 /** A platform message as the device received it, with the answer it gave. */
@@ -93,6 +97,10 @@ export class SimulatedDevice {
   private readonly awaitingAnswer = new Map<number, ReceivedMessage>();
   private readonly logger: DeviceLogger;
   private label: PuClientState = 'stopped';
+  /** The hibernation server and token GetServerInfo last gave. */
+  private hibernation: { address: string; token: string } | undefined;
+  /** Sleeps when idle (a battery camera), if asked to. */
+  readonly sleeper: Sleeper | undefined;
 
   constructor(options: SimulatedDeviceOptions) {
     const clock = options.clock ?? realClock;
@@ -118,6 +126,9 @@ export class SimulatedDevice {
           onTraffic: (traffic) => this.record(traffic),
           log: (line) => this.note(line),
           ...(options.openSocket ? { openSocket: options.openSocket } : {}),
+          onServerInfo: (resp) => {
+            this.hibernation = resp.hibernation && resp.hb_token ? { address: resp.hibernation, token: resp.hb_token } : undefined;
+          },
         }),
       },
       actions: {
@@ -137,6 +148,26 @@ export class SimulatedDevice {
     this.actor = createActor(machine, { clock, input });
     this.actor.subscribe((snapshot) => this.onSnapshot(snapshot));
     this.actor.start();
+    this.sleeper = options.sleep ? this.sleepWhenIdle(options.sleep) : undefined;
+  }
+
+  /** A battery camera: sleeps when nothing keeps it awake, wakes on TOWAKEUP. */
+  private sleepWhenIdle(opts: SleepOptions): Sleeper {
+    const camera = this.camera;
+    const sleeper = new Sleeper(
+      {
+        mac: normalizeMac(this.mac) ?? this.id,
+        hibernation: () => this.hibernation,
+        online: () => this.label === 'online',
+        busy: () => camera.keepalive().channels.some((c) => c.stream_id || c.record_session || camera.awakeUntil(c.channel) > camera.time.now()),
+        powerDown: () => this.actor.send({ type: 'device.stop' }),
+        powerUp: () => this.actor.send({ type: 'device.start' }),
+        log: (line) => this.note(line),
+      },
+      opts,
+    );
+    this.on('message', () => sleeper.touch());
+    return sleeper;
   }
 
   /** The device's state in one word. */
@@ -163,6 +194,7 @@ export class SimulatedDevice {
   /** Power off: the connection closes and every timer stops. `start` may follow. */
   async stop(): Promise<void> {
     this.actor.send({ type: 'device.stop' });
+    this.sleeper?.dispose();
     this.camera.dispose();
   }
 

@@ -34,6 +34,8 @@ export interface VdLinkOptions {
   log(line: string): void;
   /** Open a socket (default: Bun's WebSocket with the device's TLS options). */
   openSocket?(url: string): WebSocket;
+  /** GetServerInfo's answer (its hibernation server and token, I.2.2). */
+  onServerInfo?(resp: { hibernation?: string | null; hb_token?: string }): void;
 }
 
 /** Bun's WebSocket constructor, which takes TLS options (the DOM typing of the global does not say so). */
@@ -97,7 +99,10 @@ export function vdSocketLogic(opts: VdLinkOptions) {
     const commands: Record<VdCommand['type'], (s: VdSession) => void> = {
       'vd.send.getServerInfo': (s) =>
         s.request('GetServerInfo', { mac_id: opts.camera.mac, state: opts.camera.keepalive().state }).then(
-          (resp) => tell({ type: 'vd.serverInfo', ...(resp.hb_interval === undefined ? {} : { hbIntervalS: resp.hb_interval }) }),
+          (resp) => {
+            opts.onServerInfo?.(resp);
+            tell({ type: 'vd.serverInfo', ...(resp.hb_interval === undefined ? {} : { hbIntervalS: resp.hb_interval }) });
+          },
           (err: unknown) => (answered(err) ? tell({ type: 'vd.serverInfo' }) : opts.log(`GetServerInfo: ${errorText(err)}`)),
         ),
       'vd.send.keepalive': (s) =>

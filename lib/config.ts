@@ -14,6 +14,8 @@ export interface ConfigDefaults {
   hbIntervalS: number;
   /** LIVE_LINGER_S when unset, in ms. */
   liveLingerMs: number;
+  /** HIBERNATION_OFFLINE_S when unset: a sleeping device's silence before it is offline (OVC hibernation.md 2.2). */
+  hibernationOfflineS: number;
   /** VD_MESSAGES_PER_S and VD_MESSAGE_BURST when unset. */
   vdMessageBudget: { ratePerS: number; burst: number };
 }
@@ -35,6 +37,10 @@ export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
 export const DEFAULT_DEVICE_FILES_RETENTION_DAYS = 30;
 /** Default UDP port of the SRT listener (Vm). */
 export const DEFAULT_SRT_PORT = 9710;
+/** Default TCP port of the hibernation server (issue #22; beside SRT's). */
+export const DEFAULT_HIBERNATION_PORT = 9711;
+/** Default seconds a request to a sleeping camera waits for it to wake and log in (issue #22; platform's choice). */
+export const DEFAULT_WAKE_TIMEOUT_S = 20;
 
 const portNumber = (name: string) =>
   z.coerce
@@ -55,6 +61,20 @@ export const envSchema = (d: ConfigDefaults) =>
     SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
     /** Plain-HTTP listener for the callbacks of devices without https (GetCap, NOTES 9); unset: none (boot/device-http.ts). */
     DEVICE_HTTP_PORT: portNumber('DEVICE_HTTP_PORT').optional(),
+    /** TCP port of the hibernation server (sleeping devices' heartbeats, OVC hibernation.md); 0: any free port. */
+    HIBERNATION_PORT: port('HIBERNATION_PORT', DEFAULT_HIBERNATION_PORT),
+    /** Seconds without a hibernation heartbeat after which a sleeping device is offline (OVC: 135); lower in tests. */
+    HIBERNATION_OFFLINE_S: z.coerce
+      .number({ error: 'HIBERNATION_OFFLINE_S must be a number of seconds' })
+      .min(1, 'HIBERNATION_OFFLINE_S must be at least 1')
+      .max(86_400, 'HIBERNATION_OFFLINE_S must be at most 86400')
+      .default(d.hibernationOfflineS),
+    /** Seconds a request to a sleeping camera waits for it to wake and log in. */
+    WAKE_TIMEOUT_S: z.coerce
+      .number({ error: 'WAKE_TIMEOUT_S must be a number of seconds' })
+      .min(1, 'WAKE_TIMEOUT_S must be at least 1')
+      .max(600, 'WAKE_TIMEOUT_S must be at most 600')
+      .default(DEFAULT_WAKE_TIMEOUT_S),
     PUBLIC_HOST: z
       .string()
       .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'PUBLIC_HOST must be a host name or IP address')
@@ -153,6 +173,9 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     httpPort: e.HTTP_PORT,
     srtPort: e.SRT_PORT,
     deviceHttpPort: e.DEVICE_HTTP_PORT,
+    hibernationPort: e.HIBERNATION_PORT,
+    hibernationOfflineMs: e.HIBERNATION_OFFLINE_S * 1000,
+    wakeTimeoutMs: e.WAKE_TIMEOUT_S * 1000,
     publicHost: e.PUBLIC_HOST,
     /** Unset: `PUBLIC_HOST:port` once the server listens (HTTP_PORT may be 0). */
     nodeId: e.NODE_ID,

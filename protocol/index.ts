@@ -17,6 +17,7 @@ export * from './vd-config.ts';
 export * from './vd-maint.ts';
 export * from './vd.ts';
 export * from './vd-frame.ts';
+export * from './hibernation.ts';
 export * from './vr.ts';
 export * from './paths.ts';
 export * from './api.ts';

@@ -99,6 +99,8 @@ export interface AppServices {
   forward?: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>;
   /** This node's transitions exported to the other nodes' consoles; unset: one node. */
   clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
+  /** The hibernation server Vs announces (host and port, I.1); unset: none offered. */
+  hibernation?: { host: string; port(): number; wake(deviceId: string): boolean };
 }
 
 /** Build the app for a running platform. */
@@ -140,7 +142,7 @@ export function buildApp(p: AppServices) {
   app.route('/', segmentMediaRoutes(p));
   app.route('/', mediaRoutes(p));
   app.route('/', sdMediaRoutes(p));
-  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host));
+  if (p.clusterFeed) app.route('/', clusterRoutes(p.clusterFeed, p.auth, p.host, p.hibernation));
 
   const api = new Hono<AuthEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_MAX_BYTES, onError: (c) => problem(c, 413, `body larger than ${API_BODY_MAX_BYTES} bytes`) }));

@@ -18,6 +18,8 @@ import {
   RELEASE_BATCH_MAX,
 } from '../services/cluster/forward.ts';
 import { nodeCaller } from './client-ip.ts';
+import { CLUSTER_HIBERNATION_PATH, CLUSTER_WAKE_PATH, HibernationRelay } from '../services/hibernation/wake.ts';
+import { puActorId } from '../actors/machines/ids.ts';
 import { problem } from './problem.ts';
 
 /** A failed Vd login another node saw, for the node that owns the device's pu actor to count. */
@@ -30,8 +32,16 @@ const LoginFailedBody = z.object({
 /** Actors another node took over from this one. */
 const ReleaseBody = z.object({ actors: z.array(ActorId).max(RELEASE_BATCH_MAX) });
 
+/** A wake for a device whose hibernation link this node holds (services/hibernation/wake.ts). */
+const WakeBody = z.object({ device_id: DeviceId });
+
 /** The node-to-node routes. */
-export function clusterRoutes(feed: Pick<ClusterFeed, 'exportStream'>, auth: Pick<DeviceAuth, 'countFailure'>, host: Pick<ActorHost, 'release'>) {
+export function clusterRoutes(
+  feed: Pick<ClusterFeed, 'exportStream'>,
+  auth: Pick<DeviceAuth, 'countFailure'>,
+  host: Pick<ActorHost, 'release' | 'send'>,
+  hibernation?: { wake(deviceId: string): boolean },
+) {
   const nodesOnly = (c: Context) => (nodeCaller(c) ? undefined : problem(c, 401, 'a node-to-node endpoint: only requests signed by a node of this cluster'));
   return new Hono()
     .get(CLUSTER_FEED_PATH, (c) => {
@@ -55,6 +65,22 @@ export function clusterRoutes(feed: Pick<ClusterFeed, 'exportStream'>, auth: Pic
       const body = ReleaseBody.safeParse(await c.req.json().catch(() => undefined));
       if (!body.success) return problem(c, 400, `bad release body: ${body.error.issues[0]?.message}`, 'actors');
       host.release(body.data.actors);
+      return c.body(null, 204);
+    })
+    .post(CLUSTER_HIBERNATION_PATH, async (c) => {
+      const refused = nodesOnly(c);
+      if (refused) return refused;
+      const body = HibernationRelay.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) return problem(c, 400, `bad hibernation event: ${body.error.issues[0]?.message}`, String(body.error.issues[0]?.path[0] ?? ''));
+      host.send(puActorId(body.data.device_id), body.data.event);
+      return c.body(null, 204);
+    })
+    .post(CLUSTER_WAKE_PATH, async (c) => {
+      const refused = nodesOnly(c);
+      if (refused) return refused;
+      const body = WakeBody.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) return problem(c, 400, `bad wake body: ${body.error.issues[0]?.message}`, 'device_id');
+      if (!hibernation?.wake(body.data.device_id)) return problem(c, 404, `no hibernation link of ${body.data.device_id} on this node`);
       return c.body(null, 204);
     });
 }

@@ -12,8 +12,9 @@ import type { Budget } from '../lib/token-bucket.ts';
 import { perAddress } from './rate-limit.ts';
 import { deviceUnavailableHandler } from './problem.ts';
 import { clientIp } from './client-ip.ts';
+import { HIBERNATION_HB_INTERVAL_S } from '../protocol/hibernation.ts';
 
-/** Fields of services this platform does not run (P2P, TURN, hibernation): empty host, port 0 (NOTES 4). */
+/** Fields of services this platform does not run (P2P, TURN; hibernation when not configured): empty host, port 0 (NOTES 4). */
 const NOT_OFFERED = { domain: '', port: 0 } as const;
 
 /**
@@ -23,7 +24,7 @@ const NOT_OFFERED = { domain: '', port: 0 } as const;
 export const VS_ADDRESS_BUDGET: Budget = { ratePerS: 20, burst: 100 };
 
 /** The Vs endpoint. */
-export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement'>) {
+export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement' | 'hibernation'>) {
   const limit = perAddress(VS_ADDRESS_BUDGET, (c, s) =>
     c.json({ info: `too many Vs requests from this address: retry in ${s} s` }, 429, { 'Retry-After': String(s) }),
   );
@@ -38,18 +39,20 @@ export function vsRoutes(p: Pick<AppServices, 'devices' | 'host' | 'placement'>)
     // just asked Vs (placement sticks only to a node the device was connected to).
     const where = await p.placement.choose(device.id);
     p.host.send(puActorId(device.id), { type: 'vs.scheduled', ...(ip ? { ip } : {}) });
+    // This node's hibernation server: any node's will do, a wake reaches the node holding the link (docs/cluster.md).
+    const hib = p.hibernation;
     const body: VsGetServerAddrResp = {
       PassDomain: where.host,
       P2p_passDomain: NOT_OFFERED.domain,
       TurnDomain: NOT_OFFERED.domain,
-      HibernationDomain: NOT_OFFERED.domain,
+      HibernationDomain: hib ? hib.host : NOT_OFFERED.domain,
       PassPort: NOT_OFFERED.port, // plain WS is not offered: WSS only
       Secure_PassPort: where.port,
       P2p_passPort: NOT_OFFERED.port,
       TurnPort: NOT_OFFERED.port,
       SyncTime: syncTimeFromMs(Date.now()),
-      HibernationPort: NOT_OFFERED.port,
-      HibernationHBInterval: 0,
+      HibernationPort: hib ? hib.port() : NOT_OFFERED.port,
+      HibernationHBInterval: hib ? HIBERNATION_HB_INTERVAL_S : 0,
       MaxP2PSession: 0,
     };
     return c.json(body);

@@ -194,7 +194,7 @@ for (let i = 0; i < args.nodes; i++) {
   mkdirSync(dataDir, { recursive: true });
   const httpPort = args.basePort + i;
   const srtPort = args.srtBasePort + i;
-  const env = { ...base, ...shared, NODE_ID: id, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), SRT_PORT: String(srtPort) };
+  const env = { ...base, ...shared, NODE_ID: id, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), SRT_PORT: String(srtPort), HIBERNATION_PORT: '0' }; // hibernation: any free port each (Vs announces it)
   const proc = spawn(['bun', join(ROOT, 'main.ts')], { cwd: ROOT, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   const node: Node = { id, httpPort, srtPort, proc };
   nodes.push(node);

@@ -271,3 +271,9 @@ export function onReprovisioned({ event }: Args): Partial<PuContext> {
   if (event.type !== 'device.provisioned') return {};
   return { macId: event.macId, channels: event.channels, login: { locks: 0 }, failedLogins: 0 };
 }
+
+/** The `vd.send` effect of an accepted command: the RPC service holds its params (never logged). */
+export const SEND_COMMAND = {
+  type: 'vd.send',
+  params: ({ event }: { event: PuEvent }) => (event.type === 'cmd.request' ? { reqId: event.reqId, name: event.name } : { reqId: '', name: '' }),
+} as const;

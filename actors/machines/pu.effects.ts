@@ -33,6 +33,15 @@ export const puEffects = {
     idempotent: 'Closing a connection that is closed or gone does nothing.',
     ifLost: 'The connection died with the process; the device reconnects and its login is refused (its credentials were deleted with its row).',
   },
+  'hibernation.wake': {
+    params: z.strictObject({
+      /** The node holding the device's hibernation link, as its last heartbeat said ('' when none is known). */
+      node: z.string(),
+    }),
+    does: "Send `TOWAKEUP` on the device's hibernation link (OVC hibernation.md 3.2): from this node if it holds the link, else through the node that does (docs/cluster.md).",
+    idempotent: 'A second TOWAKEUP to a device that is waking does nothing more: it logs in once.',
+    ifLost: 'The pu stays `waking` until WAKE_TIMEOUT, then goes back to `hibernating`; the viewer gets a clear error and may ask again.',
+  },
 } as const satisfies EffectCatalog;
 
 /** The services' implementations of the pu machine's effects. */

@@ -8,7 +8,7 @@
 import { enqueueActions } from 'xstate';
 import { streamActorId } from './ids.ts';
 import type { ActorSend } from '../host/tell.ts';
-import type { PuChannelState, PuContext, PuEvent, PuRecordingLink, PuStreamLink } from './pu.types.ts';
+import type { LiveWatch, PuChannelState, PuContext, PuEvent, PuRecordingLink, PuStreamLink } from './pu.types.ts';
 
 /** The `vd.send` effect as the pu enqueues it for a message it decides on itself (its params are not secret). */
 interface VdSend {
@@ -29,29 +29,10 @@ const recordingsOf = (c: PuContext): Record<string, PuRecordingLink> => c.record
  */
 export const routeViewer = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
   if (event.type !== 'live.watch') return;
-  const { at: _at, ...next } = event;
-  const join = { type: 'viewer.join', viewerId: event.viewerId, ...(event.by ? { by: event.by } : {}), next };
-  const streams = streamsOf(context);
-  const open = Object.entries(streams).find(([id, s]) => s.joinable && s.channel === event.channel && id !== streamActorId(event.streamId));
-  if (open) {
-    enqueue({ type: 'actor.send', params: { to: open[0], event: join } });
-    return;
-  }
-  const to = streamActorId(event.streamId);
-  enqueue.assign({ streams: { ...streams, [to]: { channel: event.channel, joinable: true } } });
-  enqueue({
-    type: 'actor.send',
-    params: {
-      to,
-      event: join,
-      create: {
-        type: 'stream',
-        input: { streamId: event.streamId, deviceId: context.deviceId, channel: event.channel, maxBitrateKbps: event.maxBitrateKbps, lingerMs: event.lingerMs },
-        deviceId: context.deviceId,
-        parentId: `pu:${context.deviceId}`,
-      },
-    },
-  });
+  const { at: _at, ...watch } = event;
+  const routed = viewerRoute(context, streamsOf(context), watch);
+  if (routed.streams) enqueue.assign({ streams: routed.streams });
+  enqueue(routed.send);
 });
 
 /**
@@ -79,6 +60,38 @@ export const routeSdPlay = enqueueActions<PuContext, PuEvent, undefined, PuEvent
     params: { to, event: { type: 'sd.start' }, create: { type: 'sdplay', input, deviceId: context.deviceId, parentId: `pu:${context.deviceId}` } },
   });
 });
+
+/**
+ * KeepAwaken's `expired` for a stream of a camera that may sleep, seconds (issue #22; platform's choice: a minute, sent
+ * every half minute, so a camera stays up through a missed one and sleeps within a minute of the stream's end).
+ */
+export const KEEP_AWAKE_S = 60;
+
+/** A camera that may sleep: it has a hibernation link, or says it runs on a battery (GetCap, NOTES 9). */
+export function maySleep(context: PuContext): boolean {
+  return context.hibernation !== undefined || context.capabilities?.battery === true;
+}
+
+/** Where a viewer goes (see routeViewer): the message to send, and the streams when a new one opens. */
+export function viewerRoute(
+  context: PuContext,
+  streams: Record<string, PuStreamLink>,
+  watch: LiveWatch,
+): { send: ActorSend; streams?: Record<string, PuStreamLink> } {
+  const deviceId = context.deviceId;
+  const join = { type: 'viewer.join', viewerId: watch.viewerId, ...(watch.by ? { by: watch.by } : {}), next: watch };
+  const open = Object.entries(streams).find(([id, s]) => s.joinable && s.channel === watch.channel && id !== streamActorId(watch.streamId));
+  if (open) return { send: { type: 'actor.send', params: { to: open[0], event: join } } };
+  const to = streamActorId(watch.streamId);
+  const input = {
+    ...{ streamId: watch.streamId, deviceId, channel: watch.channel, maxBitrateKbps: watch.maxBitrateKbps, lingerMs: watch.lingerMs },
+    ...(maySleep(context) ? { keepAwakeS: KEEP_AWAKE_S } : {}),
+  };
+  return {
+    streams: { ...streams, [to]: { channel: watch.channel, joinable: true } },
+    send: { type: 'actor.send', params: { to, event: join, create: { type: 'stream', input, deviceId, parentId: `pu:${deviceId}` } } },
+  };
+}
 
 /** A stream stops taking viewers, or ended; a record session opened or ended. */
 export function streamStopping({ context, event }: Args): Partial<PuContext> {

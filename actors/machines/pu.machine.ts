@@ -2,72 +2,37 @@
  * The pu actor: one per provisioned device (premises unit). Its machine is the device's
  * lifecycle as the platform sees it (H.627.2 9.3.1, 9.3.2; NOTES 3): provisioned → scheduled (Vs)
  * → online (Vd login, keepalives) → offline (nothing heard for 3 heartbeat intervals; a closed
- * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told.
+ * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told; hibernating (asleep:
+ * its Vd closed, its hibernation link open; pu.hibernation.ts) → online when it wakes, offline when its heartbeats stop.
  * Every top-level transition records its reason and time (`reason`, `since`).
  */
-import { assign, cancel, enqueueActions, raise, setup } from 'xstate';
-import { OFFLINE_AFTER_HB_INTERVALS } from '../../protocol/constants.ts';
+import { assign, cancel, not, raise, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
+import { SEND_COMMAND } from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
 import { askAtLogin } from './pu.capabilities.ts';
+import * as hib from './pu.hibernation.ts';
+import { armHeartbeat, HEARTBEAT_TIMER, heartbeatTimeoutMs } from './pu.heartbeat.ts';
+import { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_POLL_TIMER, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
-/** How long a rebooting device may stay away before it counts as offline (platform's choice). */
-export const REBOOT_TIMEOUT_MS = 5 * 60_000;
-/** How long a device told to reschedule may take to come back through Vs and Vd (platform's choice). */
-export const RESCHEDULE_TIMEOUT_MS = 5 * 60_000;
-/** Longest firmware upgrade, download and install and restart (platform's choice). */
-export const UPGRADE_TIMEOUT_MS = 30 * 60_000;
-/** How often QueryUpgrade is polled while upgrading (platform's choice). */
-export const UPGRADE_POLL_INTERVAL_MS = 2_000;
-/**
- * The heartbeat timer's id. It is lazy: what the device sends only moves `lastSeenAt`; when the
- * timer comes due it goes offline if nothing was heard for the timeout, else re-arms for the
- * timeout after the last message. So a keepalive changes no timer (no row write, no timer-queue
- * entry), and offline still comes exactly 3 intervals after the last message.
- */
-const HEARTBEAT_TIMER = 'heartbeat';
-/** The upgrade poll timer's id. */
-const UPGRADE_POLL_TIMER = 'upgrade.poll';
-
-/** Silence after which a device is offline: 3 heartbeat intervals (NOTES 3; I.2.2 hb_interval). */
-export function heartbeatTimeoutMs(context: PuContext): number {
-  return context.hbIntervalS * OFFLINE_AFTER_HB_INTERVALS * 1000;
-}
-
-/** The `vd.send` effect of an accepted command: the RPC service holds its params (never logged). */
-const SEND_COMMAND = {
-  type: 'vd.send',
-  params: ({ event }: { event: PuEvent }) => (event.type === 'cmd.request' ? { reqId: event.reqId, name: event.name } : { reqId: '', name: '' }),
-} as const;
-
+export { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 /** Why an offline device is online again when a keepalive arrives on its open connection. */
 export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
 
 export { puActorId } from './ids.ts';
-
-/**
- * (Re-)arm the offline timer for the timeout after the last message (or after now, when that
- * is past: a check while upgrading); its event carries its own due time, so `since` is exact.
- */
-const armHeartbeat = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, never, never, never, never>(({ enqueue, context, event }) => {
-  const now = a.at(event);
-  const ms = heartbeatTimeoutMs(context);
-  let due = (context.lastSeenAt ?? now) + ms;
-  if (due <= now) due = now + ms;
-  enqueue.cancel(HEARTBEAT_TIMER);
-  enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
-});
+export { heartbeatTimeoutMs } from './pu.heartbeat.ts';
 
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
   delays: {
+    WAKE_TIMEOUT: ({ context }) => hib.wakeTimeoutMs(context),
     REBOOT_TIMEOUT: REBOOT_TIMEOUT_MS,
     RESCHEDULE_TIMEOUT: RESCHEDULE_TIMEOUT_MS,
     UPGRADE_TIMEOUT: UPGRADE_TIMEOUT_MS,
@@ -107,12 +72,14 @@ export const puMachine = setup({
      * value) breaks replay: tests/actors/pu.volatile.test.ts.
      */
     silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
+    closesIntoSleep: hib.closesIntoSleep,
+    hibernationSilent: hib.hibernationSilent,
+    wakeRoom: hib.wakeRoom,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
     connected: assign(a.onConnected),
-    /** GetCap and GetDiskInfo at every login (pu.capabilities.ts). */
-    askAtLogin,
+    askAtLogin, // GetCap and GetDiskInfo at every login (pu.capabilities.ts)
     disconnected: assign(a.onDisconnected),
     keepalive: assign(a.onKeepalive),
     heard: assign(({ event }) => ({ lastSeenAt: (event as { at?: number }).at })),
@@ -151,6 +118,14 @@ export const puMachine = setup({
     tellOffline: links.tellOffline,
     tellOnline: links.tellOnline,
     checkChannels: links.checkChannels,
+    hibernationHeard: hib.heard,
+    hibernationUnlinked: hib.unlinked,
+    armHibernation: hib.armHibernation,
+    stopHibernation: hib.stopHibernation,
+    holdWake: hib.holdWake,
+    replayWakes: hib.replayWakes,
+    wakeFailed: hib.wakeFailed,
+    'hibernation.wake': effect(puEffects, 'hibernation.wake'),
   },
 }).createMachine({
   id: 'pu',
@@ -170,12 +145,14 @@ export const puMachine = setup({
     'stream.closed': { actions: 'streamClosed' },
     'recording.opened': { actions: 'recordingOpened' },
     'recording.closed': { actions: 'recordingClosed' },
+    'hibernation.linkClosed': { actions: 'hibernationUnlinked' },
     'device.deprovisioned': {
       target: '.deprovisioned',
       actions: [
         'forget',
         'stopHeartbeat',
         'stopPoll',
+        'stopHibernation',
         { type: 'vd.close', params: { reason: 'device deprovisioned' } },
         { type: 'enter', params: { reason: 'deprovisioned by an admin' } },
         'tellOffline',
@@ -187,12 +164,20 @@ export const puMachine = setup({
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
       },
     },
     online: {
@@ -207,10 +192,22 @@ export const puMachine = setup({
         'vd.connected': { actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
         'vs.scheduled': { actions: 'scheduled' },
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
       },
       states: {
         ready: {
           on: {
+            // Asleep (pu.hibernation.ts): its Vd closed while its hibernation link is open, or a heartbeat without Vd.
+            'vd.disconnected': {
+              guard: 'closesIntoSleep',
+              target: '#pu.hibernating',
+              actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
+            },
+            'hibernation.heartbeat': {
+              guard: not('connected'),
+              target: '#pu.hibernating',
+              actions: ['hibernationHeard', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+            },
             'heartbeat.expired': [
               { guard: 'silent', target: '#pu.offline', actions: { type: 'enter', params: { reason: 'no message for 3 heartbeat intervals' } } },
               { actions: 'armHeartbeat' },
@@ -325,9 +322,46 @@ export const puMachine = setup({
         },
       },
     },
+    hibernating: {
+      entry: ['armHibernation', 'tellOffline'],
+      exit: 'stopHibernation',
+      on: {
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
+        'hibernation.expired': [
+          { guard: 'hibernationSilent', target: 'offline', actions: { type: 'enter', params: ({ context }) => ({ reason: hib.silentReason(context) }) } },
+          { actions: 'armHibernation' },
+        ],
+        'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: hib.WOKE_REASON } }] },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+        'vs.scheduled': { actions: 'scheduled' },
+        'live.watch': { target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: { reason: hib.WAKING_REASON } }] },
+        'cmd.request': { guard: 'wakeRoom', target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: hib.wakingForCommand }] },
+      },
+    },
+    // Woken for a viewer (issue #22): its requests wait for the login, bounded by WAKE_TIMEOUT.
+    waking: {
+      after: {
+        WAKE_TIMEOUT: { target: 'hibernating', actions: 'wakeFailed' },
+      },
+      on: {
+        'hibernation.heartbeat': { actions: 'hibernationHeard' },
+        'live.watch': { guard: 'wakeRoom', actions: 'holdWake' },
+        'cmd.request': { guard: 'wakeRoom', actions: 'holdWake' },
+        'vd.connected': {
+          target: 'online',
+          actions: ['connected', 'askAtLogin', 'tellOnline', 'replayWakes', { type: 'enter', params: { reason: hib.WOKEN_REASON } }],
+        },
+        'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },
+        'vs.scheduled': { actions: 'scheduled' },
+      },
+    },
     offline: {
       entry: 'tellOffline',
       on: {
+        'hibernation.heartbeat': {
+          target: 'hibernating',
+          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
+        },
         // Heard from again on the connection that never closed (it went offline while the platform
         // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
         'vd.keepalive': {
@@ -361,6 +395,6 @@ export const puV1: MachineDef = {
   type: 'pu',
   version: 1,
   machine: puMachine,
-  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure'],
-  quiet: a.quietKeepalive,
+  volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure', 'hbSeenAt'],
+  quiet: (snapshot, event) => a.quietKeepalive(snapshot, event) ?? hib.quietHeartbeat(snapshot, event),
 };

@@ -79,9 +79,30 @@ export interface PuContext extends PuInput {
   streams?: Record<string, PuStreamLink>;
   /** The device's open record sessions, by recording actor id (NOTES 2: compared with Keepalive's `record_session`). */
   recordings?: Record<string, PuRecordingLink>;
+  /** The device's hibernation link (pu.hibernation.ts): logged when it changes. */
+  hibernation?: PuHibernationLink;
+  /** Last hibernation heartbeat (volatile: not a history row each). */
+  hbSeenAt?: number;
+  /** A wake under way (`waking`): since when, for how long, and the viewers' requests and commands held until the device logs in. */
+  wake?: { since: number; timeoutMs: number; pending: LiveWatch[]; commands?: Array<{ reqId: string; name: string }> };
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
 }
+
+/** A device's TCP connection to the hibernation server (OVC hibernation.md), as its heartbeats told it. */
+export interface PuHibernationLink {
+  /** The TCP connection (unique per connection and node). */
+  linkId: string;
+  /** The node holding it: a wake is sent from there (docs/cluster.md). */
+  node: string;
+  /** The platform's offline time of a sleeping device, ms (HIBERNATION_OFFLINE_S). */
+  offlineAfterMs: number;
+  /** Open (heartbeats came on it and it did not close). */
+  linked: boolean;
+}
+
+/** A viewer's request as the pu keeps it while its device wakes (a `live.watch` without its time). */
+export type LiveWatch = Omit<Extract<PuEvent, { type: 'live.watch' }>, 'at'>;
 
 /** A live stream of the device as its pu knows it. */
 export interface PuStreamLink {
@@ -125,11 +146,26 @@ export type PuEvent = At &
     | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
     | { type: 'heartbeat.expired' }
     | { type: 'upgrade.poll' }
+    /** A valid heartbeat on a hibernation link (services/hibernation): `offlineAfterMs` is the platform's setting. */
+    | { type: 'hibernation.heartbeat'; linkId: string; node: string; offlineAfterMs: number }
+    /** The hibernation link's TCP connection closed. */
+    | { type: 'hibernation.linkClosed'; linkId: string }
+    | { type: 'hibernation.expired' }
     /**
      * A viewer asks for a channel's live video: the pu sends it to the channel's joinable stream, or
      * opens `streamId` (chosen by the platform, unique) for it. `lingerMs` is the platform's setting.
      */
-    | { type: 'live.watch'; viewerId: string; by?: string; channel: number; streamId: string; maxBitrateKbps: number; lingerMs: number }
+    | {
+        type: 'live.watch';
+        viewerId: string;
+        by?: string;
+        channel: number;
+        streamId: string;
+        maxBitrateKbps: number;
+        lingerMs: number;
+        /** How long a sleeping device may take to wake and log in (WAKE_TIMEOUT_S), ms. */
+        wakeTimeoutMs?: number;
+      }
     /** A viewer asks to play the channel's SD-card recordings from `from` to `to` (s since the epoch) as `playId`. */
     | { type: 'sd.play'; playId: string; by?: string; channel: number; from: number; to: number }
     /** A stream of the device stops taking viewers (it is stopping or has ended). */

@@ -31,6 +31,12 @@ export const streamEffects = {
     ifLost:
       "A stream still stopping is active at the restart: `platform.restarted` fails it and sends StopLive again. One that had failed is done and is not told again; the camera's SRT publish died with the MDU.",
   },
+  'live.keepAwake': {
+    params: z.strictObject({ deviceId: z.string().min(1), channel: Channel, expiredS: z.int().positive() }),
+    does: 'Send KeepAwaken (Table 9-4, I.2.26) `{channel, expired}` to the device: it stays powered that long.',
+    idempotent: 'KeepAwaken sets a deadline: sent twice, the device stays awake to the same end.',
+    ifLost: 'The next `keepAwake.due` sends it again; a stream lost with the process stops sending, and the camera sleeps after its deadline.',
+  },
   'live.close': {
     params: z.strictObject({ streamId: z.string().min(1), reason: z.string() }),
     does: "Close the stream at the MDU (its publisher and viewers) and forget its secrets and viewers' grants.",

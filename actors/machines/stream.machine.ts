@@ -5,7 +5,7 @@
  * It fails, with the reason, on a PushLive error (11, 12, 101 or any other), on no ingest within
  * 10 s, on the publisher going silent, or when the PU goes offline.
  */
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, cancel, enqueueActions, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import { VD_ERR } from '../../protocol/constants.ts';
@@ -49,6 +49,15 @@ const BOUNCE_VIEWER = {
   }),
 } as const;
 const viewerTimer = (id: string) => `viewer:${id}`;
+/** KeepAwaken goes out every this fraction of its `expired`, well ahead of the camera's deadline (platform's choice). */
+const KEEP_AWAKE_AHEAD = 2;
+/** The KeepAwaken timer's id. */
+const KEEP_AWAKE_TIMER = 'keepAwake';
+/** The `live.keepAwake` effect (KeepAwaken) of this stream. */
+const KEEP_AWAKE = {
+  type: 'live.keepAwake',
+  params: ({ context }: { context: StreamContext }) => ({ deviceId: context.deviceId, channel: context.channel, expiredS: context.keepAwakeS ?? 0 }),
+} as const;
 
 /** The `live.stop` effect (StopLive) of this stream; its params are checked against the catalog where it is used. */
 const STOP_DEVICE = {
@@ -118,6 +127,16 @@ export const streamMachine = setup({
     'live.push': effect(streamEffects, 'live.push'),
     'live.stop': effect(streamEffects, 'live.stop'),
     'live.close': effect(streamEffects, 'live.close'),
+    'live.keepAwake': effect(streamEffects, 'live.keepAwake'),
+    /** A camera that may sleep: KeepAwaken at once on going live (issue #22); a camera that does not, nothing. */
+    startKeepAwake: enqueueActions(({ enqueue, context }) => {
+      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' });
+    }),
+    /** The next KeepAwaken, ahead of the camera's deadline. */
+    armKeepAwake: enqueueActions(({ enqueue, context }) => {
+      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: (context.keepAwakeS * 1000) / KEEP_AWAKE_AHEAD });
+    }),
+    stopKeepAwake: cancel(KEEP_AWAKE_TIMER),
     'actor.send': (_, _p: ActorSendParams) => {},
   },
 }).createMachine({
@@ -174,7 +193,13 @@ export const streamMachine = setup({
     },
     live: {
       initial: 'watching',
-      on: { 'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, STOP_DEVICE] } },
+      // A camera that may sleep is kept awake while the stream is live, lingering included (issue #22).
+      entry: 'startKeepAwake',
+      exit: 'stopKeepAwake',
+      on: {
+        'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, STOP_DEVICE] },
+        'keepAwake.due': { actions: [KEEP_AWAKE, 'armKeepAwake'] },
+      },
       states: {
         watching: {
           always: { guard: 'noViewers', target: 'lingering' },

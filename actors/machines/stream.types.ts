@@ -10,6 +10,11 @@ export interface StreamInput {
   maxBitrateKbps: number;
   /** How long the stream stays up after its last viewer left. */
   lingerMs: number;
+  /**
+   * The camera may sleep (issue #22): while live the stream sends KeepAwaken (Table 9-4, I.2.26) with this `expired`,
+   * seconds, every half of it, and stops once it is over (after the linger), so the camera can sleep again.
+   */
+  keepAwakeS?: number;
 }
 
 /** A viewer of the stream: registered through the API, then connected over SRT or WSS. */
@@ -55,6 +60,7 @@ export type StreamEvent = At &
     | { type: 'viewer.leave'; viewerId: string; reason: string }
     | { type: 'viewer.expired'; viewerId: string }
     | { type: 'push.result'; ok: boolean; code?: number; msg?: string }
+    | { type: 'keepAwake.due' }
     | { type: 'ingest.started'; peer?: string }
     | { type: 'ingest.ended'; reason: string }
     | { type: 'stop.result'; ok: boolean; code?: number; msg?: string }

@@ -243,6 +243,10 @@ export interface DeviceStatus {
   since: number;
   reason: string;
   last_seen: number | null;
+  /** Asleep (the pu's `hibernating`: Vd closed, hibernation heartbeats arrive; issue #22). */
+  asleep: boolean;
+  /** The last hibernation heartbeat, ms since the epoch. */
+  last_heartbeat: number | null;
   hardware_model: string | null;
   firmware_model: string | null;
   battery: number | null;
@@ -271,6 +275,8 @@ export function statusOf(row: DeviceRow, actor: ActorView | undefined): DeviceSt
     since: c.since ?? 0,
     reason: c.reason ?? '',
     last_seen: c.lastSeenAt ?? null,
+    asleep: state === 'hibernating',
+    last_heartbeat: c.hbSeenAt ?? null,
     hardware_model: c.hardwareModel ?? null,
     firmware_model: c.firmwareModel ?? null,
     battery: c.battery ?? null,

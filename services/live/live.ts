@@ -23,13 +23,13 @@ import type { VdConnections } from '../vd/vd-connections.ts';
 import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
+import { ownerOf, passphraseOf } from './live-names.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
+export { ownerOf, PASSPHRASE_CHARS, passphraseOf } from './live-names.ts';
 
 /** PushLive `max_bitrate` when the viewer does not ask for one, kbit/s (platform's choice: 1080p-ish H.264). */
 export const DEFAULT_MAX_BITRATE_KBPS = 2000;
-/** Characters of a generated SRT passphrase (libsrt accepts 10–79). */
-export const PASSPHRASE_CHARS = 32;
 /** Random bytes of a stream id (16 hex digits) and of a viewer id. */
 export const STREAM_ID_BYTES = 8;
 export const VIEWER_ID_BYTES = 9;
@@ -67,7 +67,7 @@ export interface LiveDeps {
   log: Logger;
   /** The log for lines outsiders can cause (a device pushing a stream nobody asked for). */
   rateLog: LogLimiter;
-  cfg: Pick<Config, 'srtPort' | 'publicHost' | 'liveViewersPerUser' | 'liveLingerMs'>;
+  cfg: Pick<Config, 'srtPort' | 'publicHost' | 'liveViewersPerUser' | 'liveLingerMs' | 'wakeTimeoutMs'>;
   vd: Pick<VdConnections, 'request'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
@@ -183,7 +183,9 @@ export class LiveService {
       throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
     }
     const viewerId = randomToken(VIEWER_ID_BYTES);
-    const joined = this.joined(viewerId);
+    // A sleeping camera is woken by its pu first (issue #22): the join then waits for its login too.
+    const asleep = ['hibernating', 'waking'].includes((await this.p.host.get(puActorId(deviceId)))?.stateKey ?? '');
+    const joined = this.joined(viewerId, asleep ? this.p.cfg.wakeTimeoutMs : 0);
     joined.catch(() => {}); // a watch that fails before awaiting it must not leave its timeout's rejection unhandled
     // The pu decides: the channel's joinable stream, or this new one (issue #20: the decision is in its statechart).
     const r = await this.p.host.dispatch(puActorId(deviceId), {
@@ -194,6 +196,7 @@ export class LiveService {
       streamId: randomBytes(STREAM_ID_BYTES).toString('hex'),
       maxBitrateKbps,
       lingerMs: this.p.cfg.liveLingerMs,
+      wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
     });
     if (!r.accepted) {
       this.joins.delete(viewerId);
@@ -223,13 +226,16 @@ export class LiveService {
     };
   }
 
-  /** Resolves when a stream has taken the viewer (its transition says so), or fails after JOIN_WAIT_MS. */
-  private joined(viewerId: string): Promise<{ streamId: string; stateKey: string }> {
+  /** Resolves when a stream has taken the viewer (its transition says so), or fails after JOIN_WAIT_MS (plus a wake's time). */
+  private joined(viewerId: string, wakeMs: number): Promise<{ streamId: string; stateKey: string }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.joins.delete(viewerId);
-        reject(new DomainError('unavailable', 'the stream did not take the viewer in time; try again'));
-      }, JOIN_WAIT_MS);
+        const why = wakeMs
+          ? `the camera was asleep and did not wake and take the viewer within ${(wakeMs + JOIN_WAIT_MS) / 1000} s (WAKE_TIMEOUT_S)`
+          : 'the stream did not take the viewer in time';
+        reject(new DomainError('unavailable', `${why}; try again`));
+      }, JOIN_WAIT_MS + wakeMs);
       this.joins.set(viewerId, (j) => {
         clearTimeout(timer);
         this.joins.delete(viewerId);
@@ -282,6 +288,7 @@ export class LiveService {
       'live.push': (c) => this.push(c),
       'live.stop': (c) => this.stopDevice(c),
       'live.close': (c) => this.close(c),
+      'live.keepAwake': (c) => void this.p.vd.request(c.params.deviceId, 'KeepAwaken', { channel: c.params.channel, expired: c.params.expiredS }),
     };
   }
 
@@ -364,12 +371,4 @@ export class LiveService {
     if (t.event.type === 'viewer.join' && now.has(String(t.event.viewerId)))
       this.joins.get(String(t.event.viewerId))?.({ streamId: c.streamId, stateKey: t.stateKey });
   }
-}
-
-export function ownerOf(who: Principal): string {
-  return who.kind === 'user' ? `user:${who.userId}` : 'admin-token';
-}
-
-export function passphraseOf(): string {
-  return randomBytes(PASSPHRASE_CHARS).toString('base64url').slice(0, PASSPHRASE_CHARS);
 }

@@ -47,6 +47,8 @@ export interface InboundDeps {
   vd: Pick<VdConnections, 'budgets'>;
   uploads: Pick<Uploads, 'grant'>;
   bind: Pick<BindCodes, 'redeem'>;
+  /** The hibernation server GetServerInfo announces (I.2.2): its `IP:port`, and the device's `hb_token`. */
+  hibernation?: { address(): string; token(deviceId: string): string };
 }
 
 type Handler<P> = (p: InboundDeps, conn: VdConnection, params: P) => unknown;
@@ -77,7 +79,8 @@ const HANDLERS = {
     checkMac(conn, params?.mac_id);
     const hbIntervalS = p.cfg.hbIntervalS;
     p.host.send(puActorId(conn.deviceId), { type: 'vd.serverInfo', hbIntervalS, ...(params?.state !== undefined ? { state: params.state } : {}) });
-    return { hb_interval: hbIntervalS };
+    const hib = p.hibernation;
+    return hib ? { hb_interval: hbIntervalS, hibernation: hib.address(), hb_token: hib.token(conn.deviceId) } : { hb_interval: hbIntervalS };
   }) as Handler<GetServerInfoParams>,
 
   AlarmNotify: (async (p, conn, params) => {

@@ -40,11 +40,13 @@ describe('effect catalogs as types', () => {
     const incomplete: PuEffectHandlers = { 'vd.close': () => {} };
     const misread: PuEffectHandlers = {
       'vd.close': () => {},
+      'hibernation.wake': () => {},
       // @ts-expect-error `vd.send` has no `deviceId` param (the device is the actor's context)
       'vd.send': (call) => void call.params.deviceId.length,
     };
     const wrongContext: PuEffectHandlers = {
       'vd.send': () => {},
+      'hibernation.wake': () => {},
       // @ts-expect-error the context is the pu machine's, which has no `streamId`
       'vd.close': (call) => void call.context.streamId,
     };

@@ -106,7 +106,7 @@ describe('pu machine: the quiet keepalive shortcut', () => {
     }
     // It answers the everyday case in every online state, in either channel order, and nothing else.
     expect(answered).toBe(8);
-    expect(puV1.quiet).toBe(quietKeepalive);
+    expect(puV1.quiet).toBeDefined(); // quietKeepalive, then the sleeping camera's heartbeat (pu.hibernation.test.ts)
   });
 
   it('answers a Keepalive whose channels come in any order exactly as the machine does (devices do not sort them)', () => {

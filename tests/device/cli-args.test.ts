@@ -5,6 +5,11 @@ import { capabilityFlags, deviceIdentity, HelpRequested, macPlus, parseCliArgs }
 const BASE = ['--server', 'https://127.0.0.1:8443', '--id', 'cam', '--password', 'pw', '--mac', 'A0:B1:C2:D3:E4:FE'];
 
 describe('device command line', () => {
+  it('takes --battery and --sleep-after (a battery camera that sleeps when idle)', () => {
+    expect(parseCliArgs([...BASE, '--battery', '--sleep-after', '5'])).toMatchObject({ battery: true, sleepAfterS: 5 });
+    expect(() => parseCliArgs([...BASE, '--battery', '--sleep-after', '0'])).toThrow('--sleep-after');
+  });
+
   it('parses the flags with their defaults', () => {
     expect(parseCliArgs(BASE)).toEqual({
       server: 'https://127.0.0.1:8443',
@@ -16,6 +21,8 @@ describe('device command line', () => {
       count: 1,
       signedLogin: false,
       sdCard: false,
+      battery: false,
+      sleepAfterS: 30,
     });
     expect(parseCliArgs([...BASE, '--sd-card']).sdCard).toBe(true);
     expect(

@@ -28,7 +28,12 @@ async function startOnce(cmd: string[], extra: Record<string, string>): Promise<
   });
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const k of [...Object.keys(RUNTIME_ENV), 'DATABASE_URL']) delete env[k];
-  Object.assign(env, { HTTP_PORT: '0', SRT_PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dataDir, MIMALLOC_VERBOSE: '1' }, pg ? { DATABASE_URL: pg.url } : {}, extra);
+  Object.assign(
+    env,
+    { HTTP_PORT: '0', SRT_PORT: '0', HIBERNATION_PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dataDir, MIMALLOC_VERBOSE: '1' },
+    pg ? { DATABASE_URL: pg.url } : {},
+    extra,
+  );
   const proc = Bun.spawn(cmd, { cwd: ROOT, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   const stderr = new Response(proc.stderr).text();
   const reader = proc.stdout.getReader();

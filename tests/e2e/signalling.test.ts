@@ -95,7 +95,8 @@ describe('Vd login', () => {
   it('logs in, hands out hb_interval, takes keepalives, and answers malformed frames with err 400', async () => {
     const d = await RawDevice.connect(p.url, login());
     const info = await d.call('GetServerInfo', { mac_id: MAC, state: 1 });
-    expect(info.resp).toEqual({ hb_interval: HB_S });
+    // With the hibernation server and this device's token (I.2.2; tests/e2e/hibernation.test.ts).
+    expect(info.resp).toEqual({ hb_interval: HB_S, hibernation: expect.stringMatching(/^127\.0\.0\.1:\d+$/), hb_token: expect.any(String) });
     expect((await d.call('Keepalive', { mac_id: MAC, state: 1, channels: [{ channel: 0, state: 1, alarm: 8 }] })).resp).toEqual({});
     const a = await until(
       () => actor(`pu:${CAM.device_id}`),

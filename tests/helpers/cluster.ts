@@ -69,6 +69,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const env: Record<string, string> = {
     HTTP_PORT: '0',
     SRT_PORT: '0',
+    HIBERNATION_PORT: '0',
     LOG_LEVEL: 'info',
     DATABASE_URL: pg.url,
     ADMIN_TOKEN: adminToken,

@@ -45,6 +45,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   const fullEnv: Record<string, string> = {
     HTTP_PORT: '0',
     SRT_PORT: '0',
+    HIBERNATION_PORT: '0',
     LOG_LEVEL: 'info',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...env,

@@ -88,6 +88,8 @@ export const cameraPage: Page = (root, ctx) => {
       h('dd', {}, sdCardText(d)),
       h('dt', {}, 'Capabilities'),
       h('dd', {}, capabilityText(d)),
+      h('dt', {}, 'Last heartbeat'),
+      h('dd', { title: fmtTime(d.last_heartbeat), 'data-testid': 'last-heartbeat' }, d.last_heartbeat ? fmtRelative(d.last_heartbeat) : '—'),
       h('dt', {}, 'Firmware'),
       h('dd', {}, d.firmware_model ?? '—'),
       h('dt', {}, 'Hardware'),

@@ -60,6 +60,7 @@ export const camerasPage: Page = (root, ctx) => {
         h('dd', {}, d.firmware_model ?? '—'),
         h('dt', {}, 'Last seen'),
         h('dd', { class: 'rel', 'data-at': d.last_seen ?? '' }, fmtRelative(d.last_seen)),
+        ...(d.asleep ? [h('dt', {}, 'Last heartbeat'), h('dd', { class: 'rel', 'data-at': d.last_heartbeat ?? '' }, fmtRelative(d.last_heartbeat))] : []),
         h('dt', {}, 'Alarms'),
         h('dd', { class: alarms.length ? 'alarm' : '' }, alarms.length ? alarms.join(', ') : 'none'),
       ),
@@ -86,7 +87,8 @@ export const camerasPage: Page = (root, ctx) => {
         devices.set(d.device_id, d);
         draw();
         if (isNew) announce(`Camera ${d.device_id} added.`);
-        else if (before && before.online !== d.online) announce(`${d.device_id} is ${d.online ? 'online' : 'offline'}.`);
+        else if (before && (before.online !== d.online || before.asleep !== d.asleep))
+          announce(`${d.device_id} is ${d.online ? 'online' : d.asleep ? 'asleep' : 'offline'}.`);
         if (isNew && !bindBox.hidden) replace(bindBox, h('p', { class: 'ok' }, `${d.device_id} is now bound to you.`));
       },
       removed: (id) => {

@@ -1,0 +1,116 @@
+/**
+ * `bun run bench hibernation`: N sleeping cameras (default 10,000) each hold a TCP link to the platform's hibernation
+ * server and send their 40-byte heartbeat every interval (60 s, OVC hibernation.md), at evenly spread phases. Reports
+ * the platform's RSS and CPU per sleeping camera (issue #22's goal: at most 2 KiB and 1 µs of CPU per second each),
+ * beside a bare Bun TCP server holding the same connections in the same run, and how many pu actors are asleep.
+ * The cameras connect from 127.0.x.y source addresses, CAMERAS_PER_ADDRESS each (the server's per-address limit is 256).
+ *
+ * Options: --count 10000 --db postgres|pglite --seconds 60 --hb-interval-s 60 --skip-bare
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeHeartbeat, HIBERNATION_HB_INTERVAL_S } from '../protocol/hibernation.ts';
+import { hbToken } from '../services/hibernation/hb-token.ts';
+import { loadPlatformKey } from '../lib/secrets.ts';
+import { benchDeviceId, benchMac, machineNote, parseArgs, procCpuSeconds, procRssBytes, table } from './lib.ts';
+import { platformEnv, provisionPus, ROOT, spawnReady } from './platform.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const COUNT = Number(args.count ?? 10_000);
+const KIND = (args.db ?? 'pglite') as 'postgres' | 'pglite';
+const SECONDS = Number(args.seconds ?? 60);
+const HB_INTERVAL_S = Number(args['hb-interval-s'] ?? HIBERNATION_HB_INTERVAL_S);
+const SKIP_BARE = args['skip-bare'] === 'true';
+/** Cameras per source address (under the server's HIBERNATION_CONNECTIONS_PER_ADDRESS). */
+const CAMERAS_PER_ADDRESS = 200;
+/** Connections opened per second while the cameras arrive. */
+const CONNECT_PER_S = 2000;
+/** Time for the platform to take the first heartbeats before measuring. */
+const SETTLE_MS = 10_000;
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const PASSWORD = 'bench-password';
+
+console.log(`bench hibernation: ${COUNT} sleeping cameras on ${KIND}, heartbeat every ${HB_INTERVAL_S} s, ${SECONDS} s measured`);
+console.log(machineNote());
+const dataDir = mkdtempSync(join(tmpdir(), 'h627-bench-hibernation-'));
+const b = await provisionPus(KIND, 'hibernation', COUNT, PASSWORD, dataDir);
+const key = loadPlatformKey(join(dataDir, 'secret-key'));
+const frames = Array.from({ length: COUNT }, (_, i) => Buffer.from(encodeHeartbeat({ macid: benchMac(i), token: hbToken(key, benchDeviceId(i)) })));
+
+/** The source address of camera i. */
+const sourceOf = (i: number) => {
+  const a = Math.floor(i / CAMERAS_PER_ADDRESS) + 1;
+  return `127.0.${Math.floor(a / 250)}.${(a % 250) + 1}`;
+};
+
+/** Open the cameras' links to `port` and keep their heartbeats going; returns a stop function. */
+async function sleepers(port: number): Promise<() => void> {
+  const sockets: Socket[] = [];
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  for (let i = 0; i < COUNT; i++) {
+    const s = connect({ host: '127.0.0.1', port, localAddress: sourceOf(i) });
+    s.on('error', () => {});
+    s.on('connect', () => s.write(frames[i]!));
+    sockets.push(s);
+    // Spread phases: camera i beats at (i / COUNT) of the interval, then every interval.
+    const phase = (i / COUNT) * HB_INTERVAL_S * 1000;
+    timers.push(setTimeout(() => timers.push(setInterval(() => s.write(frames[i]!), HB_INTERVAL_S * 1000)), phase));
+    if (i % CONNECT_PER_S === CONNECT_PER_S - 1) await Bun.sleep(1000);
+  }
+  return () => {
+    for (const t of timers) clearInterval(t);
+    for (const s of sockets) s.destroy();
+  };
+}
+
+/** Seconds of an idle server's CPU measured before the cameras come (its own timers, probes: subtracted). */
+const IDLE_S = Math.min(SECONDS, 10);
+
+/** RSS and CPU of `pid` with the cameras connected to `port`, beyond what it used before they came. */
+async function measure(pid: number, port: number): Promise<{ rssBefore: number; rss: number; cpuS: number; idleCpuS: number; stop: () => void }> {
+  const idle0 = procCpuSeconds(pid);
+  await Bun.sleep(IDLE_S * 1000);
+  const idleCpuS = ((procCpuSeconds(pid) - idle0) / IDLE_S) * SECONDS;
+  const rssBefore = procRssBytes(pid);
+  const stop = await sleepers(port);
+  await Bun.sleep(SETTLE_MS);
+  const cpu0 = procCpuSeconds(pid);
+  await Bun.sleep(SECONDS * 1000);
+  return { rssBefore, rss: procRssBytes(pid), cpuS: procCpuSeconds(pid) - cpu0, idleCpuS, stop };
+}
+
+const env = platformEnv(b, dataDir, { ADMIN_TOKEN, HIBERNATION_OFFLINE_S: String(HB_INTERVAL_S * 3) });
+const platform = await spawnReady(['bun', join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+const url = platform.match[1]!;
+const vs = await (await fetch(`${url}/Vs/getServerAddr?macid=${benchMac(0)}`, { tls: { rejectUnauthorized: false } } as RequestInit)).json();
+const p = await measure(platform.proc.pid, vs.HibernationPort as number);
+const metrics = await (await fetch(`${url}/metrics`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
+const asleep = Number(/h627_actors\{type="pu",state="hibernating"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+p.stop();
+platform.proc.kill('SIGTERM');
+await platform.proc.exited;
+
+const rows: Array<Record<string, string | number>> = [];
+const row = (name: string, m: { rssBefore: number; rss: number; cpuS: number; idleCpuS: number }) => ({
+  server: name,
+  'RSS added (MiB)': ((m.rss - m.rssBefore) / 2 ** 20).toFixed(1),
+  'RSS per camera (KiB)': ((m.rss - m.rssBefore) / COUNT / 1024).toFixed(2),
+  'CPU (s)': m.cpuS.toFixed(2),
+  'idle CPU (s)': m.idleCpuS.toFixed(2),
+  'CPU added per camera per s (µs)': (((m.cpuS - m.idleCpuS) / COUNT / SECONDS) * 1e6).toFixed(3),
+});
+rows.push(row('platform', p));
+if (!SKIP_BARE) {
+  const bare = await spawnReady(['bun', join(ROOT, 'bench', 'bare-tcp-server.ts')], {}, /ready (\d+)/);
+  const m = await measure(bare.proc.pid, Number(bare.match[1]));
+  m.stop();
+  bare.proc.kill('SIGTERM');
+  await bare.proc.exited;
+  rows.push(row('bare Bun TCP', m));
+}
+console.log(table(rows));
+console.log(`pu actors asleep (hibernating) at the end: ${asleep} of ${COUNT}`);
+await b.drop();
+rmSync(dataDir, { recursive: true, force: true });

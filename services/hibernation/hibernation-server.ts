@@ -1,0 +1,230 @@
+/**
+ * The hibernation server (OVC hibernation.md; H.627.2 I.1 `HibernationDomain`, I.2.2 `hibernation`; NOTES 20): a TCP
+ * listener that sleeping devices keep one connection to. It checks every heartbeat (identity known, `hb_token`
+ * right: else dropped and logged, never an event), tells the device's pu actor (`hibernation.heartbeat`, and
+ * `hibernation.linkClosed` when the connection ends), and sends `TOWAKEUP` when asked to wake a device. The pu machine
+ * decides what a heartbeat means (pu.hibernation.ts); this server only does I/O and keeps a node-local map of which
+ * connection holds which device, rebuilt from heartbeats.
+ *
+ * Bounds (every number input can reach): connections in all and per address, a first valid heartbeat within
+ * HIBERNATION_FIRST_HEARTBEAT_MS, a connection silent past the offline time closed, bytes per window, refused frames.
+ */
+import type { Socket, TCPSocketListener } from 'bun';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/log.ts';
+import type { LogLimiter } from '../../lib/log-limit.ts';
+import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES } from '../../protocol/hibernation.ts';
+import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
+import { puActorId } from '../../actors/machines/ids.ts';
+import type { ActorHost } from '../../actors/host/host.ts';
+import { isHbToken } from './hb-token.ts';
+import type { HibernationRelay } from './wake.ts';
+
+/** Connections the server holds at once (platform's choice: under the process's 20,000 open files, beside Vd's). */
+export const HIBERNATION_CONNECTIONS_MAX = 16_000;
+/** Connections one address may hold (platform's choice: a building's battery cameras behind one NAT). */
+export const HIBERNATION_CONNECTIONS_PER_ADDRESS = 256;
+/** A new connection must bring a valid heartbeat this soon (OVC: a device sends one on connecting; platform's choice). */
+export const HIBERNATION_FIRST_HEARTBEAT_MS = 30_000;
+/**
+ * Bytes a connection may send: a burst of 10 heartbeats, then one a second (platform's choice: a device sends one a
+ * minute; a test with a short offline time, more). Past it the connection is closed: 16,000 links cost at most 640 kB/s.
+ */
+export const HIBERNATION_BYTE_BUDGET: Budget = { ratePerS: HIBERNATION_HEARTBEAT_BYTES, burst: 10 * HIBERNATION_HEARTBEAT_BYTES };
+/** Refused frames (bad format, unknown device, wrong token) after which a connection is closed (platform's choice). */
+export const HIBERNATION_REFUSALS_MAX = 3;
+/** Bytes that begin no heartbeat a connection may send before it is closed (platform's choice: a device sends none). */
+export const HIBERNATION_GARBAGE_MAX_BYTES = HIBERNATION_HEARTBEAT_BYTES;
+/** How often connections are checked for silence (platform's choice: a tenth of the first-heartbeat time). */
+export const HIBERNATION_SWEEP_MS = 3_000;
+
+/** What the server needs of the platform. */
+export interface HibernationDeps {
+  host: Pick<ActorHost, 'send'>;
+  /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
+  tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
+  /** The device a heartbeat's identity names (its MAC or its id). */
+  findDevice(identity: string): Promise<{ id: string } | undefined>;
+  key: Buffer;
+  log: Logger;
+  rateLog: Pick<LogLimiter, 'warn'>;
+  /** This node's id (the pu records where its link is: a wake is sent from there). */
+  nodeId(): string;
+}
+
+/** The server's settings. */
+export interface HibernationOptions {
+  hostname: string;
+  port: number;
+  /** A sleeping device is offline after this long without a heartbeat, ms (HIBERNATION_OFFLINE_S). */
+  offlineAfterMs: number;
+}
+
+/** One connection's state. */
+interface Link {
+  linkId: string;
+  ip: string;
+  framer: HeartbeatFramer;
+  openedAt: number;
+  /** The device its heartbeats proved to be, with the identity and token they carry (checked once). */
+  device?: { id: string; macid: string; token: string };
+  lastValidAt?: number;
+  bytes: TokenBucket;
+  refusals: number;
+  closed?: boolean;
+}
+
+type LinkSocket = Socket<Link>;
+
+/** The hibernation TCP server of one node. */
+export class HibernationServer {
+  private listener?: TCPSocketListener<Link>;
+  private readonly byDevice = new Map<string, LinkSocket>();
+  private readonly perAddress = new Map<string, number>();
+  /** Every open connection (swept for silence). */
+  private readonly all = new Set<LinkSocket>();
+  private sweep?: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly p: HibernationDeps,
+    private readonly o: HibernationOptions,
+  ) {}
+
+  /** The port it listens on (after start). */
+  get port(): number {
+    return this.listener?.port ?? 0;
+  }
+
+  /** Connections held now. */
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Listen. */
+  start(): void {
+    this.listener = Bun.listen<Link>({
+      hostname: this.o.hostname,
+      port: this.o.port,
+      socket: {
+        open: (s) => this.opened(s),
+        data: (s, chunk) => this.received(s, chunk),
+        close: (s) => this.closed(s),
+        error: (s, err) => this.p.log.debug({ ip: s.data?.ip, err: String(err) }, 'hibernation connection error'),
+      },
+    });
+    this.sweep = setInterval(() => this.closeSilent(Date.now()), HIBERNATION_SWEEP_MS);
+    this.sweep.unref?.();
+  }
+
+  /** Send `TOWAKEUP` to the device if this node holds its link: whether it was sent. */
+  wake(deviceId: string): boolean {
+    const s = this.byDevice.get(deviceId);
+    if (!s) return false;
+    s.write(HIBERNATION_WAKE_BYTES);
+    this.p.log.info({ device: deviceId, link: s.data.linkId }, 'TOWAKEUP sent');
+    return true;
+  }
+
+  /** Whether this node holds a link of the device. */
+  holds(deviceId: string): boolean {
+    return this.byDevice.has(deviceId);
+  }
+
+  /** Stop listening and close every connection. */
+  stop(): void {
+    clearInterval(this.sweep);
+    this.listener?.stop(true);
+    this.listener = undefined;
+  }
+
+  private opened(s: LinkSocket): void {
+    const ip = s.remoteAddress;
+    const fromAddress = this.perAddress.get(ip) ?? 0;
+    const now = Date.now();
+    s.data = { linkId: randomUUID(), ip, framer: new HeartbeatFramer(), openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
+    this.all.add(s);
+    this.perAddress.set(ip, fromAddress + 1);
+    if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
+      this.p.rateLog.warn(ip, { ip, connections: this.all.size, fromAddress: fromAddress + 1 }, 'hibernation connection refused: too many connections');
+      s.end();
+    }
+  }
+
+  private closed(s: LinkSocket): void {
+    const link = s.data;
+    if (!link || !this.all.delete(s)) return;
+    link.closed = true;
+    const left = (this.perAddress.get(link.ip) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(link.ip, left);
+    else this.perAddress.delete(link.ip);
+    if (link.device && this.byDevice.get(link.device.id) === s) {
+      this.byDevice.delete(link.device.id);
+      this.tell(link.device.id, { type: 'hibernation.linkClosed', linkId: link.linkId });
+    }
+  }
+
+  private received(s: LinkSocket, chunk: Uint8Array): void {
+    const link = s.data;
+    if (link.closed) return;
+    const now = Date.now();
+    if (!link.bytes.take(chunk.length))
+      return this.refuse(s, `over its byte budget (${HIBERNATION_BYTE_BUDGET.ratePerS} B/s, burst ${HIBERNATION_BYTE_BUDGET.burst} B)`, true);
+    const skipped = link.framer.skipped;
+    for (const frame of link.framer.push(chunk)) {
+      if (frame.ok) void this.heartbeat(s, frame.value.macid, frame.value.token, now);
+      else this.refuse(s, frame.error);
+    }
+    if (link.framer.skipped > skipped)
+      this.refuse(s, `${link.framer.skipped - skipped} bytes that begin no heartbeat`, link.framer.skipped > HIBERNATION_GARBAGE_MAX_BYTES);
+  }
+
+  private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
+    const link = s.data;
+    let device = link.device;
+    if (!device || device.macid !== macid || device.token !== token) {
+      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat).
+      const found = await this.p.findDevice(macid).catch(() => undefined);
+      if (!found) return this.refuse(s, `heartbeat of unknown device ${macid}`);
+      if (!isHbToken(this.p.key, found.id, token)) return this.refuse(s, `heartbeat of ${found.id} with a wrong hb_token`);
+      if (link.device && link.device.id !== found.id) return this.refuse(s, 'heartbeat of another device on the same link', true);
+      device = { id: found.id, macid, token };
+      link.device = device;
+    }
+    if (link.closed) return; // closed while its identity was looked up
+    link.lastValidAt = now;
+    const held = this.byDevice.get(device.id);
+    if (held !== s) {
+      this.byDevice.set(device.id, s);
+      held?.end(); // the device reconnected: its old link is stale
+    }
+    this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
+  }
+
+  /** Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). */
+  private tell(deviceId: string, event: HibernationRelay['event']): void {
+    const here = () => this.p.host.send(puActorId(deviceId), event);
+    if (!this.p.tellOwner) return here();
+    this.p.tellOwner(deviceId, event).then(
+      (remote) => remote || here(),
+      (err) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered to the owner node'),
+    );
+  }
+
+  /** Drop what was refused, log it (rate-limited per address), and close a link that keeps sending bad input. */
+  private refuse(s: LinkSocket, why: string, close = false): void {
+    const link = s.data;
+    link.refusals++;
+    this.p.rateLog.warn(link.ip, { ip: link.ip, link: link.linkId, device: link.device?.id, why }, 'hibernation input refused');
+    if (close || link.refusals >= HIBERNATION_REFUSALS_MAX) s.end();
+  }
+
+  /** Close links without a valid heartbeat in time: a first one within HIBERNATION_FIRST_HEARTBEAT_MS, then within the offline time. */
+  private closeSilent(now: number): void {
+    for (const s of this.all) {
+      const link = s.data;
+      const silentMs = link.lastValidAt === undefined ? now - link.openedAt : now - link.lastValidAt;
+      const limit = link.lastValidAt === undefined ? HIBERNATION_FIRST_HEARTBEAT_MS : this.o.offlineAfterMs;
+      if (silentMs >= limit) s.end();
+    }
+  }
+}
