@@ -10,7 +10,7 @@ import type MpegtsDefault from 'mpegts.js';
 import type { SdPlayTicket, SdPlayView } from '../../../services/live/sdplay.ts';
 import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { DISK_STATE, SD_PLAY_SPEEDS } from '../../../protocol/constants.ts';
-import { api, CSRF_HEADER, explain, rpc } from '../api.ts';
+import { api, CSRF_HEADER, explain } from '../api.ts';
 import { statusLine } from '../action.ts';
 import { announce, field, h, replace } from '../dom.ts';
 import { LIVE_MAX_LATENCY_S } from './live.ts';
@@ -33,14 +33,14 @@ const FINAL = new Set(['stopped', 'failed']);
 
 /**
  * Whether the camera has an SD card: its GetDiskInfo answer at its last login (kept by its pu actor, shown by
- * `GET /api/devices/:id`) says a readable card; when that is unknown (not asked yet, or refused), the camera is asked.
+ * `GET /api/devices/:id`) says a readable card; unknown (never answered) shows the panel, as the console shows what a
+ * camera has not said it lacks (camera/capabilities.ts). Never a request to the camera: one to a sleeping camera
+ * would wake it (issue #22).
  */
 export async function hasSdCard(deviceId: string): Promise<boolean> {
   try {
     const d = await api<Pick<DeviceStatus, 'disk'>>(`/api/devices/${encodeURIComponent(deviceId)}`);
-    if (d.disk) return d.disk.state === DISK_STATE.normal;
-    const r = await rpc<{ state: number }>(deviceId, 'GetDiskInfo');
-    return r.resp?.state === DISK_STATE.normal;
+    return d.disk ? d.disk.state === DISK_STATE.normal : true;
   } catch {
     return false;
   }
