@@ -226,7 +226,7 @@ const survivorLoop0 = await platformLoopDelays(owner.url);
 const fk0 = machineCpuTicks();
 const fc0 = nodesCpu([owner]);
 const fg0 = g.cpu();
-const fp0 = postgresCpuSeconds();
+const fp0 = await backendsCpu(b.db, dbName);
 const killedAt = Date.now();
 other.proc.kill('SIGKILL');
 progress(`killed ${other.id} (-9)`);
@@ -260,7 +260,7 @@ const survivorKa = await g.a.ask({ cmd: 'measure' });
 const survivorStalls = stallsBetween(survivorLoop0, await platformLoopDelays(owner.url));
 const failCpuPct = ((nodesCpu([owner]) - fc0) / failSeconds) * 100;
 const failGenCpuPct = ((g.cpu() - fg0) / failSeconds) * 100;
-const failPgCpuPct = ((postgresCpuSeconds() - fp0) / failSeconds) * 100;
+const failPgCpuPct = (backendsDelta(fp0, await backendsCpu(b.db, dbName)) / failSeconds) * 100;
 const failSteal = stealPercent(fk0, machineCpuTicks());
 progress(`failover: all ${PUS} online on ${owner.id} after ${(allOnlineMs / 1000).toFixed(1)} s; survivor's PUs p99 ${Number(survivorKa.p99).toFixed(1)} ms`);
 await Bun.sleep(ALARMS_AFTER_MS);
@@ -321,7 +321,7 @@ console.log(
 );
 console.log(
   `survivor's own PUs meanwhile: keepalive p50 ${Number(survivorKa.p50).toFixed(1)} ms, p99 ${Number(survivorKa.p99).toFixed(1)} ms, max ${Number(survivorKa.max).toFixed(1)} ms over ${survivorKa.n} keepalives, ${survivorKa.errors} errors (target p99 ≤ ${TARGET.survivorP99Ms} ms); ` +
-    `survivor CPU ${failCpuPct.toFixed(0)} % of a core (the generators ${failGenCpuPct.toFixed(0)} %, PostgreSQL ${failPgCpuPct.toFixed(0)} %), ${survivorStalls.over} event-loop stalls ≥ 100 ms (longest ${survivorStalls.longest}); steal ${failSteal.toFixed(1)} %`,
+    `survivor CPU ${failCpuPct.toFixed(0)} % of a core (the generators ${failGenCpuPct.toFixed(0)} %, this database's live backends ${failPgCpuPct.toFixed(0)} %), ${survivorStalls.over} event-loop stalls ≥ 100 ms (longest ${survivorStalls.longest}); steal ${failSteal.toFixed(1)} %`,
 );
 console.log(
   `alarms (AlarmNotify, one per PU every ${ALARM_EVERY_MS / 1000} s): ${alarms.sent} sent, ${alarms.acked} acknowledged, ${alarms.refused} refused, ${alarms.sent - alarms.acked - alarms.refused} unanswered (socket gone first); ` +

@@ -252,18 +252,22 @@ async function failover(c: Client) {
 function alarmsEvery(ms: number) {
   for (const c of clients) {
     clearInterval(c.alarmTimer);
+    clearTimeout(c.alarmTimer);
     if (ms <= 0) continue;
     let n = 0;
-    setTimeout(() => {
-      c.alarmTimer = setInterval(() => {
-        if (!c.online || !c.ws) return;
-        const seq = ++c.seq;
-        const desc = `${deviceIdOf(c.i)}#${++n}`;
-        c.alarms.set(seq, desc);
-        alarmsSent++;
-        const params = { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: BENCH_ALARM_TYPE, state: 'pulse', desc };
-        c.ws.send(JSON.stringify({ req: 'AlarmNotify', params, seq }));
-      }, ms);
+    const alarm = () => {
+      if (!c.online || !c.ws) return;
+      const seq = ++c.seq;
+      const desc = `${deviceIdOf(c.i)}#${++n}`;
+      c.alarms.set(seq, desc);
+      alarmsSent++;
+      const params = { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: BENCH_ALARM_TYPE, state: 'pulse', desc };
+      c.ws.send(JSON.stringify({ req: 'AlarmNotify', params, seq }));
+    };
+    // The first at a random phase within the period, then every period: the alarms flow from the first period on.
+    c.alarmTimer = setTimeout(() => {
+      alarm();
+      c.alarmTimer = setInterval(alarm, ms);
     }, Math.random() * ms);
   }
 }

@@ -22,6 +22,7 @@ import {
   VOLATILE_CONTEXT_REFRESH_MS,
   VOLATILE_FLUSH_CHUNK_ROWS,
   VOLATILE_FLUSH_SPACING_MS,
+  VOLATILE_FLUSH_TRICKLE_SPACING_MS,
   VOLATILE_SWEEP_MS,
 } from './commit-config.ts';
 import { doneOf, type PendingWrite, rowOf, settle, storedRowCurrent } from './pending-write.ts';
@@ -106,13 +107,14 @@ export class Lane {
     this.scheduleVolatile();
   }
 
-  /** Arm the volatile flush for when the oldest unlogged change is due, and no sooner than the spacing allows. */
+  /** Arm the volatile flush for when the oldest unlogged change is due, no sooner than the spacing allows (a trickle waits longer). */
   private scheduleVolatile(): void {
     if (this.volatileTimer !== undefined || this.volatileDue) return;
     const oldest = this.dirty.values().next();
     if (oldest.done) return;
     const now = this.o.clock.now();
-    const at = Math.max(oldest.value + this.volatileMs, this.lastVolatileAt + VOLATILE_FLUSH_SPACING_MS);
+    const spacing = this.dirty.size >= VOLATILE_FLUSH_CHUNK_ROWS ? VOLATILE_FLUSH_SPACING_MS : VOLATILE_FLUSH_TRICKLE_SPACING_MS;
+    const at = Math.max(oldest.value + this.volatileMs, this.lastVolatileAt + spacing);
     this.volatileTimer = this.o.clock.setTimeout(
       () => {
         this.volatileTimer = undefined;

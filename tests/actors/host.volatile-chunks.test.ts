@@ -1,7 +1,12 @@
 import { expect, it, setDefaultTimeout } from 'bun:test';
 import { sql } from 'drizzle-orm';
 import { SimulatedClock } from 'xstate';
-import { DEFAULT_VOLATILE_FLUSH_MS, VOLATILE_FLUSH_CHUNK_ROWS, VOLATILE_FLUSH_SPACING_MS } from '../../actors/host/committer.ts';
+import {
+  DEFAULT_VOLATILE_FLUSH_MS,
+  VOLATILE_FLUSH_CHUNK_ROWS,
+  VOLATILE_FLUSH_SPACING_MS,
+  VOLATILE_FLUSH_TRICKLE_SPACING_MS,
+} from '../../actors/host/committer.ts';
 import { LAMP_AUTO_OFF_MS } from '../fixtures/lamp.machine.ts';
 import { batchWatch, makeHost, useHostDb } from './host.fixture.ts';
 
@@ -32,13 +37,19 @@ it('writes a large volatile flush in bounded, spaced chunks and loses none of it
   clock.increment(DEFAULT_VOLATILE_FLUSH_MS - 1);
   await t.quiet();
   expect(batches.seen.length).toBe(0); // not due yet
-  // The volatile flush falls due: the first chunk goes at once, each other one a spacing later.
+  // The volatile flush falls due: the first chunk goes at once, each other one a spacing later; the last, less than a
+  // chunk (a trickle), a trickle's spacing later.
   let next = batches.next();
   clock.increment(1);
   for (let i = 1; i < chunks; i++) {
     await next;
     next = batches.next();
-    clock.increment(VOLATILE_FLUSH_SPACING_MS);
+    if (i === chunks - 1) {
+      clock.increment(VOLATILE_FLUSH_SPACING_MS);
+      await t.quiet();
+      expect(batches.seen.length).toBe(i); // a trickle waits
+      clock.increment(VOLATILE_FLUSH_TRICKLE_SPACING_MS - VOLATILE_FLUSH_SPACING_MS);
+    } else clock.increment(VOLATILE_FLUSH_SPACING_MS);
   }
   await next;
   await t.quiet();
