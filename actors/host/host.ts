@@ -210,6 +210,11 @@ export class ActorHost implements EffectHost {
     return this.residents.size;
   }
 
+  /** Whether actor `id` is held in memory here (in a cluster: this node advances it; a take-over drops the copy). */
+  holds(id: string): boolean {
+    return this.residents.has(id);
+  }
+
   /** Listen to every committed transition (and to unlogged volatile changes). */
   subscribe(listener: (t: Transition) => void, opts: { unlogged?: boolean } = {}): () => void {
     this.listeners.add(listener);

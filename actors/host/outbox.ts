@@ -87,8 +87,16 @@ export class Outbox {
     this.inFlight.delete(d.key);
     if (err instanceof ActorNotFoundError && d.create) return this.spawn(d, d.create);
     if (err instanceof ActorNotFoundError) {
-      this.core.log.warn({ actor: d.to, from: d.from, message: d.key, event: d.event.type }, 'message to an actor that does not exist; dropped');
-      return this.drop(d);
+      // Messages to an actor not made yet, loaded together, all find nothing; the one that makes it (its `create`)
+      // spawns it in this same turn, maybe after this one: looked at again once the turn's deliveries are done. Dropped
+      // at once, a viewer's join sent right behind the stream's creation was lost (tests/cluster/parity.test.ts: two of
+      // three concurrent watches answered 503).
+      queueMicrotask(() => {
+        if (this.core.residents.has(d.to)) return this.deliver(d);
+        this.core.log.warn({ actor: d.to, from: d.from, message: d.key, event: d.event.type }, 'message to an actor that does not exist; dropped');
+        this.drop(d);
+      });
+      return;
     }
     // Another live node owns the receiver: the row stays, and that node delivers it (docs/cluster.md).
     if (err instanceof ActorElsewhereError) return;

@@ -40,7 +40,7 @@ export const HIBERNATION_SWEEP_MS = 3_000;
 
 /** What the server needs of the platform. */
 export interface HibernationDeps {
-  host: Pick<ActorHost, 'send'>;
+  host: Pick<ActorHost, 'send' | 'holds'>;
   /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
   tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
   /** The device a heartbeat's identity names (its MAC or its id). */
@@ -200,10 +200,15 @@ export class HibernationServer {
     this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
   }
 
-  /** Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). */
+  /**
+   * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). A pu held
+   * here is told at once: asking where its owner is took a database read per heartbeat (the directory caches an owner
+   * for a second, a camera beats once a minute).
+   */
   private tell(deviceId: string, event: HibernationRelay['event']): void {
-    const here = () => this.p.host.send(puActorId(deviceId), event);
-    if (!this.p.tellOwner) return here();
+    const id = puActorId(deviceId);
+    const here = () => this.p.host.send(id, event);
+    if (!this.p.tellOwner || this.p.host.holds(id)) return here();
     this.p.tellOwner(deviceId, event).then(
       (remote) => remote || here(),
       (err) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered to the owner node'),

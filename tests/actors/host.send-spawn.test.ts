@@ -25,3 +25,18 @@ it('makes a message’s receiver when it does not exist, once, and delivers ever
   expect((await host.get('bell:s'))?.parentId).toBe('summoner:1');
   await host.stop();
 });
+
+it('delivers the messages sent right behind the one that makes their receiver (they carry no create of their own)', async () => {
+  const { host } = makeHost(t, { machines: [summonerDef, bellDef] });
+  await host.create('summoner', 'summoner:2', {});
+  // As a pu opens a stream with a viewer's join and sends the next viewers' joins to it before it is stored.
+  host.send('summoner:2', { type: 'summon', bell: 'bell:m' });
+  host.send('summoner:2', { type: 'summon', bell: 'bell:m', make: false });
+  host.send('summoner:2', { type: 'summon', bell: 'bell:m', make: false });
+  await t.quiet();
+  await host.flush();
+  await t.quiet();
+  await host.flush();
+  expect(host.peek('bell:m')?.context).toEqual({ rings: 3, last: 3 });
+  await host.stop();
+});

@@ -75,6 +75,8 @@ describe('what the camera uploads', () => {
     // Its picture, once uploaded, without reloading: the bytes the camera sent.
     const img = item.getByRole('img', { name: 'Picture of the motion alarm' });
     await img.waitFor({ timeout: 15_000 });
+    // A lazy image loads once it is near the viewport: the camera page's panels may push the alarm list below it.
+    await img.scrollIntoViewIfNeeded();
     await alice.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle());
     const shown = await alice.evaluate(async (src) => [...new Uint8Array(await (await fetch(src)).arrayBuffer())], (await img.getAttribute('src'))!);
     expect(new Uint8Array(shown)).toEqual(uploaded.get(out.picture!.url)!);
