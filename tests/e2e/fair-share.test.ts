@@ -147,7 +147,7 @@ describe('one device flooding Vd', () => {
   it('answers a device within its message budget normally, whatever the burst', async () => {
     const d = await RawDevice.connect(p.url, login(VICTIM));
     const seqs = Array.from({ length: VD_MESSAGE_BUDGET_DEFAULT.burst / 2 }, () => d.request('Keepalive', { state: 1, channels: [] }));
-    for (const seq of seqs) expect((await d.next((f) => f.seq === seq)).resp).toEqual({});
+    for (const seq of seqs) expect((await d.next((f) => f.seq === seq && f.req === undefined)).resp).toEqual({});
     expect(d.closed).toBeUndefined();
     expect(VD_OVERRUNS_TO_CLOSE).toBeGreaterThan(0);
     d.close();

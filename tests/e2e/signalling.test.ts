@@ -115,7 +115,7 @@ describe('Vd login', () => {
     d.raw('{"req":"Keepalive","seq":77,');
     d.raw('{"req":"Keepalive","seq":"x"}');
     d.raw(JSON.stringify({ req: 'Keepalive', seq: 78 }));
-    expect((await d.next((f) => f.seq === 78)).err?.code).toBe(400);
+    expect((await d.next((f) => f.seq === 78 && f.req === undefined)).err?.code).toBe(400);
     d.close();
   });
 
