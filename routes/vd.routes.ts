@@ -47,8 +47,7 @@ export function vdRoutes(p: VdRouteDeps) {
     if (!logins.take()) return info(429, 'too many logins of this device: reconnect later', { 'Retry-After': String(Math.ceil(logins.waitMs() / 1000)) });
     // In a cluster the device's actors follow its connection (docs/cluster.md): this node takes them over first.
     await p.host.takeOver(verdict.deviceId);
-    await p.live.sweepMoved(verdict.deviceId);
-    await p.sdplay.sweepMoved(verdict.deviceId);
+    await p.live.sweepMoved(verdict.deviceId, [p.sdplay]);
     const login: Login = {
       deviceId: verdict.deviceId,
       macId: verdict.macId,

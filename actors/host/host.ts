@@ -147,6 +147,11 @@ export class ActorHost implements EffectHost {
     return { timers: index.length, messages };
   }
 
+  /** Whether this host is a node of a cluster (it writes under a lease: docs/cluster.md). */
+  get clustered(): boolean {
+    return this.opts.owner !== undefined;
+  }
+
   /** Take over every actor of these devices: they logged in to this node (docs/cluster.md). */
   takeOver(deviceId: string): Promise<void> {
     return this.takeOvers.add(deviceId);

@@ -24,6 +24,7 @@ import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 import { ownerOf, passphraseOf } from './live-names.ts';
+import { type RunsHere, sweepMoved } from './moved.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
 export { ownerOf, PASSPHRASE_CHARS, passphraseOf } from './live-names.ts';
@@ -63,7 +64,7 @@ interface ViewerGrant {
 /** What the live service uses. */
 export interface LiveDeps {
   db: Db;
-  host: Pick<ActorHost, 'create' | 'dispatch' | 'get' | 'peek' | 'send' | 'subscribe'>;
+  host: Pick<ActorHost, 'clustered' | 'create' | 'dispatch' | 'get' | 'peek' | 'send' | 'subscribe'>;
   log: Logger;
   /** The log for lines outsiders can cause (a device pushing a stream nobody asked for). */
   rateLog: LogLimiter;
@@ -132,16 +133,15 @@ export class LiveService {
     for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });
   }
 
-  /**
-   * A device logged in here: its active streams this node never ran were another node's (their publisher grant,
-   * secrets and viewers are in that node's MDU), so they cannot go on, as after a restart; left alone, a viewer asking
-   * again got a URL here with no video (tests/cluster/failover.test.ts). Told so, they fail; the next viewer gets a new one.
-   */
-  async sweepMoved(deviceId: string): Promise<void> {
-    const active = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
-      AND device_id = ${deviceId}`);
-    const ranHere = new Set([...this.viewers.keys()].map(streamActorId));
-    for (const s of active) if (!ranHere.has(s.id)) this.p.host.send(s.id, { type: 'platform.restarted' });
+  /** The device logged in here: its streams and playbacks no service here ran cannot go on (services/live/moved.ts). */
+  sweepMoved(deviceId: string, others: RunsHere[]): Promise<void> {
+    return sweepMoved(this.p, deviceId, [this, ...others]);
+  }
+
+  /** Whether this node runs stream actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */
+  ranHere(actorId: string): boolean {
+    for (const streamId of this.viewers.keys()) if (streamActorId(streamId) === actorId) return true;
+    return false;
   }
 
   /** Stop the MDU. */

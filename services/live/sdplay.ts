@@ -102,15 +102,10 @@ export class SdPlayService {
     for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });
   }
 
-  /**
-   * A device logged in here: its active playbacks this node did not start were another node's (their grants are in that
-   * node's MDU), so they cannot go on, as after a restart (LiveService.sweepMoved does the same for live streams).
-   */
-  async sweepMoved(deviceId: string): Promise<void> {
-    const active = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = ${SDPLAY_TYPE} AND status = 'active'
-      AND device_id = ${deviceId}`);
-    const ranHere = new Set([...this.grants.keys()].map(streamActorId));
-    for (const s of active) if (!ranHere.has(s.id)) this.p.host.send(s.id, { type: 'platform.restarted' });
+  /** Whether this node runs playback actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */
+  ranHere(actorId: string): boolean {
+    for (const playId of this.grants.keys()) if (streamActorId(playId) === actorId) return true;
+    return false;
   }
 
   /** A viewer asks to play a channel's recordings from `from` to `to` (s since the epoch): the pu opens the playback. */

@@ -32,7 +32,7 @@ beforeAll(() => {
     inbound: (name: string) => (name === 'AlarmNotify' ? new Promise((resolve) => held.push(resolve)) : {}),
     host: { takeOver: async () => {}, send: () => {}, sendSoon: () => {} },
     live: { sweepMoved: async () => {} },
-    sdplay: { sweepMoved: async () => {} },
+    sdplay: { ranHere: () => false },
     log: silentLog,
     rateLog: new LogLimiter(silentLog),
   };
