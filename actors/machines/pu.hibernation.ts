@@ -121,14 +121,31 @@ export function wakeFailedReason(context: PuContext): string {
 /** Commands that change the pu's own state (rebooting, rescheduling, upgrading): refused while asleep, never held. */
 const NOT_HELD = new Set(['RebootDevice', 'Reschedule', 'UpgradeFirmware']);
 
-/** Hold a viewer's request or a command until the device logs in (the first one starts the wake). */
+/**
+ * Hold a viewer's request or a command until the device logs in (the first one starts the wake). A record session or an
+ * SD-card playback is not held here: its own actor waits in its `waking` state, told by the pu (pu.online when the
+ * device logs in, pu.offline with the wake's failure).
+ */
 export const holdWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
-  if (event.type !== 'live.watch' && event.type !== 'cmd.request') return {};
-  const timeoutMs = event.type === 'live.watch' ? (event.wakeTimeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS) : WAKE_TIMEOUT_DEFAULT_MS;
-  const wake = context.wake ?? { since: at(event), timeoutMs, pending: [] };
+  const asked = 'wakeTimeoutMs' in event ? event.wakeTimeoutMs : undefined;
+  const wake = context.wake ?? { since: at(event), timeoutMs: asked ?? WAKE_TIMEOUT_DEFAULT_MS, pending: [] };
   if (event.type === 'cmd.request') return { wake: { ...wake, commands: [...(wake.commands ?? []), { reqId: event.reqId, name: event.name }] } };
+  if (event.type !== 'live.watch') return { wake };
   const { at: _at, ...watch } = event;
   return { wake: { ...wake, pending: [...wake.pending, watch] } };
+});
+
+/** Why a sleeping device is being woken for a record session (issue #22 point 3: start recording wakes it). */
+export const WAKING_FOR_RECORDING_REASON = 'a record session started: TOWAKEUP sent, waiting for its login';
+/** Why a sleeping device is being woken for a playback of its SD card. */
+export const WAKING_FOR_SD_PLAY_REASON = 'a viewer asked to play the SD card: TOWAKEUP sent, waiting for its login';
+/** What a record session is told while its device wakes. */
+export const PU_WAKING_REASON = 'the PU is asleep: TOWAKEUP sent, waiting for its login';
+
+/** Tell the record session that opened that its device is asleep and being woken (it waits in `waking`). */
+export const tellWaking = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, event }) => {
+  if (event.type === 'recording.opened')
+    enqueue({ type: 'actor.send', params: { to: event.recordingId, event: { type: 'pu.waking', reason: PU_WAKING_REASON } } });
 });
 
 /** Room for another held request or command, and a command that may be held. */
