@@ -162,7 +162,7 @@ export function wakingForCommand({ event }: { event: PuEvent }): { reason: strin
 /** The `vd.send` effect as this file enqueues it. */
 interface VdSend {
   type: 'vd.send';
-  params: { reqId: string; name: string };
+  params: { reqId: string; name: string; refused?: string };
 }
 
 /**
@@ -182,10 +182,11 @@ export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent
 
 /**
  * The wake is over without a login: asleep again, with the reason; the held viewers are dropped (their callers' waits
- * end with an error) and the held commands go out, which the RPC service answers at once: the device is not connected.
+ * end with an error) and the held commands are refused with the reason (the RPC service answers their callers 503).
  */
 export const wakeFailed = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, VdSend, never, never, never>(({ enqueue, context, event }) => {
-  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name } });
+  const refused = wakeFailedReason(context);
+  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name, refused } });
   enqueue.assign({ since: at(event), reason: wakeFailedReason(context), wake: undefined });
 });
 
