@@ -114,18 +114,27 @@ export class RpcService {
       const timer = setTimeout(() => this.expire(reqId), deadline - Date.now());
       this.outbox.set(reqId, { name, params, deadline, timer, resolve, reject });
     });
+    answer.catch(() => {}); // awaited below; a dispatch that throws first must not leave its expiry unhandled
     const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
-    const r = await this.p.host.dispatch(puActorId(deviceId), {
-      type: 'cmd.request',
-      reqId,
-      name,
-      by: by.name,
-      ...(firmwareModel ? { firmwareModel } : {}),
-      wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
-    });
-    if (!r.accepted) {
+    const forget = () => {
       clearTimeout(this.outbox.get(reqId)?.timer);
       this.outbox.delete(reqId);
+    };
+    const r = await this.p.host
+      .dispatch(puActorId(deviceId), {
+        type: 'cmd.request',
+        reqId,
+        name,
+        by: by.name,
+        ...(firmwareModel ? { firmwareModel } : {}),
+        wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
+      })
+      .catch((err: unknown) => {
+        forget();
+        throw err;
+      });
+    if (!r.accepted) {
+      forget();
       throw new DomainError(
         'unavailable',
         `cannot send ${name}: the device is ${r.stateKey}${(r.context as { connected?: boolean }).connected === false ? ' and not connected' : ''}`,
