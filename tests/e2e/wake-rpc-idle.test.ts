@@ -23,10 +23,7 @@ const CURL_MAX_S = 80;
 
 let p: TestPlatform;
 
-/**
- * POST through curl, not fetch: Bun's fetch sends a POST again on a fresh connection when a pooled one is reset, which
- * hides the dropped connection this test is about (without the raised idle timeout curl reports an empty reply at 30 s).
- */
+/** POST through curl: an independent client that reports a dropped connection as it is (an empty reply, exit 52). */
 async function curlPost(path: string, body: unknown): Promise<{ exit: number; status: number; body: string }> {
   const args = ['-sk', '-m', String(CURL_MAX_S), '-w', '\n%{http_code}', '-H', `Authorization: Bearer ${p.adminToken}`];
   args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body), `${p.url}${path}`);
