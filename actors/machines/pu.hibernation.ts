@@ -8,7 +8,7 @@
  * (a sleeping camera's heartbeat every minute is no history row); the link (`hibernation`: its id, the node holding
  * it, the offline time) is logged when it changes, so whether the link is open is a logged fact a replay sees.
  */
-import { assign, enqueueActions } from 'xstate';
+import { and, assign, enqueueActions } from 'xstate';
 import { at } from './pu.actions.ts';
 import { viewerRoute } from './pu.links.ts';
 import type { ActorSend } from '../host/tell.ts';
@@ -142,6 +142,20 @@ export const WAKING_FOR_SD_PLAY_REASON = 'a viewer asked to play the SD card: TO
 /** What a record session is told while its device wakes. */
 export const PU_WAKING_REASON = 'the PU is asleep: TOWAKEUP sent, waiting for its login';
 
+/** Why a device that fell asleep with a record session open is woken again at once (its sessions want it recording). */
+export const REWAKE_FOR_RECORDING_REASON = 'fell asleep with a record session open: TOWAKEUP sent, waiting for its login';
+
+/** The device has open record sessions (a camera that falls asleep with one is woken again, once: pu.machine.ts). */
+export function recordingsOpen({ context }: { context: PuContext }): boolean {
+  return Object.keys(context.recordings ?? {}).length > 0;
+}
+
+/** Tell every open record session that its device is asleep and being woken (they wait in `waking`). */
+export const tellRecordingsWaking = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+  for (const to of Object.keys(context.recordings ?? {}))
+    enqueue({ type: 'actor.send', params: { to, event: { type: 'pu.waking', reason: PU_WAKING_REASON } } });
+});
+
 /** Tell the record session that opened that its device is asleep and being woken (it waits in `waking`). */
 export const tellWaking = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, event }) => {
   if (event.type === 'recording.opened')
@@ -192,3 +206,28 @@ export const wakeFailed = enqueueActions<PuContext, PuEvent, undefined, PuEvent,
 
 /** The `hibernation.wake` effect: from the node holding the link. */
 export const WAKE_EFFECT = { type: 'hibernation.wake', params: ({ context }: { context: PuContext }) => ({ node: context.hibernation?.node ?? '' }) } as const;
+
+/**
+ * `online.ready` → `waking` on a Vd close into sleep with a record session open (a KeepAwaken lost, the camera slept
+ * anyway): TOWAKEUP at once; its streams are told it is offline, its sessions that it is being woken. One try: a failed
+ * wake leaves it `hibernating`, and its sessions failed with the wake's reason until it logs in.
+ */
+export const REWAKE_ON_CLOSE = {
+  guard: and(['closesIntoSleep', 'recordingsOpen']),
+  target: '#pu.waking',
+  actions: [
+    'disconnected',
+    'stopHeartbeat',
+    'holdWake',
+    WAKE_EFFECT,
+    { type: 'enter', params: { reason: REWAKE_FOR_RECORDING_REASON } },
+    'tellOffline',
+    'tellRecordingsWaking',
+  ],
+} as const;
+
+/** A heartbeat of a device without Vd (provisioned, scheduled, offline): asleep. */
+export const ASLEEP_ON_HEARTBEAT = {
+  target: 'hibernating',
+  actions: ['hibernationHeard', { type: 'enter', params: { reason: ASLEEP_ON_HEARTBEAT_REASON } }],
+} as const;

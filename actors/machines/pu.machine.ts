@@ -58,6 +58,7 @@ export const puMachine = setup({
     closesIntoSleep: hib.closesIntoSleep,
     hibernationSilent: hib.hibernationSilent,
     wakeRoom: hib.wakeRoom,
+    recordingsOpen: hib.recordingsOpen,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
@@ -107,6 +108,7 @@ export const puMachine = setup({
     stopHibernation: hib.stopHibernation,
     holdWake: hib.holdWake,
     tellWaking: hib.tellWaking,
+    tellRecordingsWaking: hib.tellRecordingsWaking,
     replayWakes: hib.replayWakes,
     wakeFailed: hib.wakeFailed,
     'hibernation.wake': effect(puEffects, 'hibernation.wake'),
@@ -148,20 +150,14 @@ export const puMachine = setup({
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
       },
     },
     online: {
@@ -182,11 +178,14 @@ export const puMachine = setup({
         ready: {
           on: {
             // Asleep (pu.hibernation.ts): its Vd closed while its hibernation link is open, or a heartbeat without Vd.
-            'vd.disconnected': {
-              guard: 'closesIntoSleep',
-              target: '#pu.hibernating',
-              actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
-            },
+            'vd.disconnected': [
+              hib.REWAKE_ON_CLOSE, // with a record session open: woken again at once, one try
+              {
+                guard: 'closesIntoSleep',
+                target: '#pu.hibernating',
+                actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
+              },
+            ],
             'hibernation.heartbeat': {
               guard: not('connected'),
               target: '#pu.hibernating',
@@ -358,10 +357,7 @@ export const puMachine = setup({
     offline: {
       entry: 'tellOffline',
       on: {
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
         // Heard from again on the connection that never closed (it went offline while the platform
         // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
         'vd.keepalive': {

@@ -11,6 +11,7 @@ import type { PuEvent } from '../../actors/machines/pu.types.ts';
 import type { ActorSendParams } from '../../actors/host/tell.ts';
 import {
   PU_WAKING_REASON,
+  REWAKE_FOR_RECORDING_REASON,
   WAKE_TIMEOUT_DEFAULT_MS,
   WAKING_FOR_RECORDING_REASON,
   WAKING_FOR_SD_PLAY_REASON,
@@ -102,6 +103,40 @@ describe('pu machine: start recording wakes a sleeping camera', () => {
     mains.send({ type: 'vd.connected', connId: 'c1', reconnect: false, hardwareModel: 'HW1', firmwareModel: 'FW1', at: 1 });
     mains.send({ type: 'recording.opened', recordingId: REC, channel: 0, sessionId: 's1', at: 2 });
     expect(told.filter((x) => x.to === REC)).toEqual([]);
+  });
+});
+
+describe('pu machine: a camera that falls asleep while it records', () => {
+  it('is woken again at once, one try: its streams are told it is offline, its sessions that it is being woken', () => {
+    const t = asleep();
+    t.login('c2'); // it woke by itself
+    t.send({ type: 'recording.opened', recordingId: REC, channel: 0, sessionId: 's1' });
+    t.clock.increment(5_000);
+    t.send({ type: 'vd.disconnected', connId: 'c2', code: 1000, reason: 'going to sleep' });
+    expect(t.state()).toBe('"waking"');
+    expect(t.ctx().reason).toBe(REWAKE_FOR_RECORDING_REASON);
+    expect(t.wakes).toEqual([{ node: 'node-a' }]);
+    expect(t.toldTo(REC).slice(1)).toEqual([
+      { type: 'pu.offline', reason: REWAKE_FOR_RECORDING_REASON },
+      { type: 'pu.waking', reason: PU_WAKING_REASON },
+    ]);
+    t.login('c3');
+    expect(t.state()).toBe('{"online":"ready"}');
+    expect(t.toldTo(REC).at(-1)).toEqual({ type: 'pu.online' });
+  });
+
+  it('stays asleep after a failed wake, its sessions told why, and is not woken again', () => {
+    const t = asleep();
+    t.login('c2');
+    t.send({ type: 'recording.opened', recordingId: REC, channel: 0, sessionId: 's1' });
+    t.send({ type: 'vd.disconnected', connId: 'c2', code: 1000, reason: 'going to sleep' });
+    t.pass(WAKE_TIMEOUT_DEFAULT_MS);
+    expect(t.state()).toBe('"hibernating"');
+    expect(t.toldTo(REC).at(-1)).toEqual({ type: 'pu.offline', reason: t.ctx().reason });
+    t.send({ type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS });
+    t.pass(60_000);
+    expect(t.state()).toBe('"hibernating"');
+    expect(t.wakes.length).toBe(1);
   });
 });
 

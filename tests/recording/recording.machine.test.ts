@@ -190,6 +190,22 @@ describe('recording machine: a camera that sleeps (issue #22 point 3)', () => {
     expect(t.state()).toBe('starting');
   });
 
+  it('waits again when its PU fell asleep while it recorded and is woken, and records once it logs in', () => {
+    const t = start();
+    t.send({ type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S });
+    t.result('start', true);
+    t.send({ type: 'pu.offline', reason: 'fell asleep with a record session open: TOWAKEUP sent, waiting for its login' });
+    expect(t.state()).toBe('failed');
+    t.send({ type: 'pu.waking', reason: WAKING });
+    expect(t.state()).toBe('waking');
+    const sent = t.sent.length;
+    t.clock.increment(keepAwakeEveryMs(KEEP_AWAKE_S) * 2);
+    expect(t.sent.length).toBe(sent); // no KeepAwaken while it is not recording
+    t.send({ type: 'pu.online' });
+    expect(t.state()).toBe('starting');
+    expect(t.sent.at(-1)).toBe('start#2');
+  });
+
   it('stops at once when asked to stop before its PU woke (nothing runs on the camera)', () => {
     const t = start();
     t.send({ type: 'pu.waking', reason: WAKING });
