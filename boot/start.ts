@@ -72,7 +72,10 @@ export interface RunningPlatform {
 
 /** Bind address of the HTTPS server (all interfaces; PUBLIC_HOST is only what URLs say). */
 export const HTTP_BIND_ADDRESS = '0.0.0.0';
-/** Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). */
+/**
+ * Seconds an HTTP request may stay silent (Bun's default of 10 s is shorter than an RPC). A request that may wait for a
+ * sleeping camera to wake (a live watch, an RPC) gets its own, longer one (routes/idle-timeout.ts).
+ */
 export const HTTP_IDLE_TIMEOUT_S = RPC_TIMEOUT_S + 10;
 /** The largest body any route takes: a segment or a device log upload. */
 export const MAX_REQUEST_BODY_BYTES = Math.max(SEG_MAX_SIZE_MAX_BYTES, LOG_MAX_BYTES, PICTURE_MAX_BYTES);
@@ -183,7 +186,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   });
   const deviceBaseUrl = (id: string, https?: boolean) => deviceUrls.base(id, https);
   const uploads: Uploads = new Uploads({ db, log, cfg, deviceBaseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
-  const rpc = new RpcService({ db, host, rateLog, uploads, vd });
+  const rpc = new RpcService({ db, host, rateLog, uploads, vd, cfg });
   const bind = new BindCodes({ db, host, log, rateLog });
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
@@ -258,7 +261,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     hostname: HTTP_BIND_ADDRESS,
     port: cfg.httpPort,
     tls: { cert: tls.cert, key: tls.key },
-    // Longer than the RPC timeout: an API call waits up to 20 s for the device's answer.
+    // Longer than the RPC timeout: an API call waits up to 20 s for the device's answer (longer for a wake: idle-timeout.ts).
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
     // Bun refuses (413) any body larger than the largest the platform takes (routes limit each kind tighter).
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,

@@ -159,9 +159,20 @@ export class SimulatedDevice {
         mac: normalizeMac(this.mac) ?? this.id,
         hibernation: () => this.hibernation,
         online: () => this.label === 'online',
-        busy: () => camera.keepalive().channels.some((c) => c.stream_id || c.record_session || camera.awakeUntil(c.channel) > camera.time.now()),
-        powerDown: () => this.actor.send({ type: 'device.stop' }),
-        powerUp: () => this.actor.send({ type: 'device.start' }),
+        busy: () =>
+          camera
+            .keepalive()
+            .channels.some(
+              (c) => c.stream_id || c.record_session || camera.media.hooks.sdCard?.has(c.channel) || camera.awakeUntil(c.channel) > camera.time.now(),
+            ),
+        powerDown: () => {
+          camera.battery?.sleep(true);
+          this.actor.send({ type: 'device.stop' });
+        },
+        powerUp: () => {
+          camera.battery?.sleep(false);
+          this.actor.send({ type: 'device.start' });
+        },
         log: (line) => this.note(line),
       },
       opts,

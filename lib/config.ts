@@ -41,6 +41,11 @@ export const DEFAULT_SRT_PORT = 9710;
 export const DEFAULT_HIBERNATION_PORT = 9711;
 /** Default seconds a request to a sleeping camera waits for it to wake and log in (issue #22; platform's choice). */
 export const DEFAULT_WAKE_TIMEOUT_S = 20;
+/**
+ * The longest WAKE_TIMEOUT_S: a wake, then an RPC (20 s) and the answer's margin, must fit in the idle timeout Bun allows
+ * a request (255 s; routes/idle-timeout.ts).
+ */
+export const WAKE_TIMEOUT_MAX_S = 200;
 
 const portNumber = (name: string) =>
   z.coerce
@@ -73,7 +78,7 @@ export const envSchema = (d: ConfigDefaults) =>
     WAKE_TIMEOUT_S: z.coerce
       .number({ error: 'WAKE_TIMEOUT_S must be a number of seconds' })
       .min(1, 'WAKE_TIMEOUT_S must be at least 1')
-      .max(600, 'WAKE_TIMEOUT_S must be at most 600')
+      .max(WAKE_TIMEOUT_MAX_S, `WAKE_TIMEOUT_S must be at most ${WAKE_TIMEOUT_MAX_S}`)
       .default(DEFAULT_WAKE_TIMEOUT_S),
     PUBLIC_HOST: z
       .string()

@@ -79,7 +79,7 @@ export interface AppServices {
   devices: Devices;
   users: Users;
   actors: ActorConsole;
-  rpc: Pick<RpcService, 'call'>;
+  rpc: Pick<RpcService, 'call' | 'callDeadlineMs'>;
   uploads: Pick<Uploads, 'receive'>;
   bind: Pick<BindCodes, 'issue'>;
   sessions: Sessions;

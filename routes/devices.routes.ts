@@ -8,6 +8,7 @@ import { AlarmPath, DevicePath, LogPath, SnapshotPath } from '../protocol/paths.
 import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
+import { allowSilence } from './idle-timeout.ts';
 import { validate } from './validate.ts';
 
 /** Browsers may keep a device's stored file (a picture, a log) this long: it never changes. */
@@ -23,6 +24,7 @@ export function deviceRoutes(p: Pick<AppServices, 'devices' | 'rpc'>) {
     .post('/:id/rpc', validate('param', DevicePath), validate('json', RpcBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       const who = c.var.principal;
+      allowSilence(c, p.rpc.callDeadlineMs()); // a sleeping camera's wake, then the RPC
       const out = await p.rpc.call(row.id, c.req.valid('json'), { name: who.kind === 'user' ? who.username : 'admin', admin: who.role === 'admin' });
       const a = out.answer;
       if (a.ok) return c.json({ resp: a.resp, ...out.extra });

@@ -8,6 +8,7 @@ import { ChannelPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
+import { allowSilence } from './idle-timeout.ts';
 
 /** The live sub-app (mounted under /api/devices with authentication). */
 export function liveRoutes(p: Pick<AppServices, 'devices' | 'live'>) {
@@ -15,6 +16,7 @@ export function liveRoutes(p: Pick<AppServices, 'devices' | 'live'>) {
     .post('/:id/channels/:ch/live', validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
       const { row } = await p.devices.visibleOne(c.var.principal, id);
+      allowSilence(c, p.live.watchWaitMs()); // a sleeping camera's wake, then the join
       return c.json(await p.live.watch(c.var.principal, row.id, ch, c.req.valid('json').max_bitrate), 201);
     })
     .delete('/:id/channels/:ch/live', validate('param', ChannelPath), validate('query', LiveLeaveQuery), async (c) => {

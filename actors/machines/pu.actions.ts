@@ -23,6 +23,12 @@ export const at = (e: PuEvent) => e.at ?? 0;
 /** Channel states by channel number: the order the context keeps them in. */
 const compareChannels = (x: PuChannelState, y: PuChannelState) => x.channel - y.channel;
 
+/** The `upgrade_status` a QueryUpgrade answer reports (I.2.8), if the event is one. */
+export function upgradeStatus(event: PuEvent): string | undefined {
+  if (event.type !== 'cmd.result' || event.name !== 'QueryUpgrade' || !event.ok) return undefined;
+  return (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status;
+}
+
 /** The context of a newly provisioned device. */
 export function initialContext(input: PuInput): PuContext {
   return {

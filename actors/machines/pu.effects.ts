@@ -20,6 +20,8 @@ export const puEffects = {
        * stream the platform never asked for, pu.links.ts); an API command's params wait in the RPC service instead.
        */
       params: z.record(z.string(), z.unknown()).optional(),
+      /** Not to be sent: why (a command held for a wake that failed, pu.hibernation.ts); its caller is told this. */
+      refused: z.string().min(1).optional(),
     }),
     does: 'Send Vd message `name` to the device, with the params the RPC service holds for `reqId` (they never enter the log) or the params given, and answer the actor with `cmd.result`.',
     idempotent:

@@ -29,3 +29,16 @@ export const armHeartbeat = enqueueActions<PuContext, PuEvent, undefined, PuEven
   enqueue.cancel(HEARTBEAT_TIMER);
   enqueue.raise({ type: 'heartbeat.expired', at: due }, { id: HEARTBEAT_TIMER, delay: due - now });
 });
+
+/**
+ * Nothing heard for the heartbeat timeout by the time the timer came due. `lastSeenAt` is
+ * volatile (no row per keepalive), and this guard may read it under MachineDef.volatile's rule:
+ * the host hands it the newest value; replay has an older or equal one, and an older last-seen
+ * time is only more silent, so a logged `true` (offline) replays the same; a `false` only
+ * re-arms the heartbeat timer, which the host does not log. Any change that breaks one of
+ * these (logging the re-arm, assigning a non-volatile key on it, a guard true for a newer
+ * value) breaks replay: tests/actors/pu.volatile.test.ts.
+ */
+export function silent({ context, event }: { context: PuContext; event: PuEvent }): boolean {
+  return at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context);
+}

@@ -8,7 +8,7 @@
  * (a sleeping camera's heartbeat every minute is no history row); the link (`hibernation`: its id, the node holding
  * it, the offline time) is logged when it changes, so whether the link is open is a logged fact a replay sees.
  */
-import { assign, enqueueActions } from 'xstate';
+import { and, assign, enqueueActions } from 'xstate';
 import { at } from './pu.actions.ts';
 import { viewerRoute } from './pu.links.ts';
 import type { ActorSend } from '../host/tell.ts';
@@ -121,14 +121,45 @@ export function wakeFailedReason(context: PuContext): string {
 /** Commands that change the pu's own state (rebooting, rescheduling, upgrading): refused while asleep, never held. */
 const NOT_HELD = new Set(['RebootDevice', 'Reschedule', 'UpgradeFirmware']);
 
-/** Hold a viewer's request or a command until the device logs in (the first one starts the wake). */
+/**
+ * Hold a viewer's request or a command until the device logs in (the first one starts the wake). A record session or an
+ * SD-card playback is not held here: its own actor waits in its `waking` state, told by the pu (pu.online when the
+ * device logs in, pu.offline with the wake's failure).
+ */
 export const holdWake = assign<PuContext, PuEvent, undefined, PuEvent, never>(({ context, event }) => {
-  if (event.type !== 'live.watch' && event.type !== 'cmd.request') return {};
-  const timeoutMs = event.type === 'live.watch' ? (event.wakeTimeoutMs ?? WAKE_TIMEOUT_DEFAULT_MS) : WAKE_TIMEOUT_DEFAULT_MS;
-  const wake = context.wake ?? { since: at(event), timeoutMs, pending: [] };
+  const asked = 'wakeTimeoutMs' in event ? event.wakeTimeoutMs : undefined;
+  const wake = context.wake ?? { since: at(event), timeoutMs: asked ?? WAKE_TIMEOUT_DEFAULT_MS, pending: [] };
   if (event.type === 'cmd.request') return { wake: { ...wake, commands: [...(wake.commands ?? []), { reqId: event.reqId, name: event.name }] } };
+  if (event.type !== 'live.watch') return { wake };
   const { at: _at, ...watch } = event;
   return { wake: { ...wake, pending: [...wake.pending, watch] } };
+});
+
+/** Why a sleeping device is being woken for a record session (issue #22 point 3: start recording wakes it). */
+export const WAKING_FOR_RECORDING_REASON = 'a record session started: TOWAKEUP sent, waiting for its login';
+/** Why a sleeping device is being woken for a playback of its SD card. */
+export const WAKING_FOR_SD_PLAY_REASON = 'a viewer asked to play the SD card: TOWAKEUP sent, waiting for its login';
+/** What a record session is told while its device wakes. */
+export const PU_WAKING_REASON = 'the PU is asleep: TOWAKEUP sent, waiting for its login';
+
+/** Why a device that fell asleep with a record session open is woken again at once (its sessions want it recording). */
+export const REWAKE_FOR_RECORDING_REASON = 'fell asleep with a record session open: TOWAKEUP sent, waiting for its login';
+
+/** The device has open record sessions (a camera that falls asleep with one is woken again, once: pu.machine.ts). */
+export function recordingsOpen({ context }: { context: PuContext }): boolean {
+  return Object.keys(context.recordings ?? {}).length > 0;
+}
+
+/** Tell every open record session that its device is asleep and being woken (they wait in `waking`). */
+export const tellRecordingsWaking = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
+  for (const to of Object.keys(context.recordings ?? {}))
+    enqueue({ type: 'actor.send', params: { to, event: { type: 'pu.waking', reason: PU_WAKING_REASON } } });
+});
+
+/** Tell the record session that opened that its device is asleep and being woken (it waits in `waking`). */
+export const tellWaking = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, event }) => {
+  if (event.type === 'recording.opened')
+    enqueue({ type: 'actor.send', params: { to: event.recordingId, event: { type: 'pu.waking', reason: PU_WAKING_REASON } } });
 });
 
 /** Room for another held request or command, and a command that may be held. */
@@ -145,7 +176,7 @@ export function wakingForCommand({ event }: { event: PuEvent }): { reason: strin
 /** The `vd.send` effect as this file enqueues it. */
 interface VdSend {
   type: 'vd.send';
-  params: { reqId: string; name: string };
+  params: { reqId: string; name: string; refused?: string };
 }
 
 /**
@@ -165,12 +196,38 @@ export const replayWakes = enqueueActions<PuContext, PuEvent, undefined, PuEvent
 
 /**
  * The wake is over without a login: asleep again, with the reason; the held viewers are dropped (their callers' waits
- * end with an error) and the held commands go out, which the RPC service answers at once: the device is not connected.
+ * end with an error) and the held commands are refused with the reason (the RPC service answers their callers 503).
  */
 export const wakeFailed = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, VdSend, never, never, never>(({ enqueue, context, event }) => {
-  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name } });
+  const refused = wakeFailedReason(context);
+  for (const c of context.wake?.commands ?? []) enqueue({ type: 'vd.send', params: { reqId: c.reqId, name: c.name, refused } });
   enqueue.assign({ since: at(event), reason: wakeFailedReason(context), wake: undefined });
 });
 
 /** The `hibernation.wake` effect: from the node holding the link. */
 export const WAKE_EFFECT = { type: 'hibernation.wake', params: ({ context }: { context: PuContext }) => ({ node: context.hibernation?.node ?? '' }) } as const;
+
+/**
+ * `online.ready` → `waking` on a Vd close into sleep with a record session open (a KeepAwaken lost, the camera slept
+ * anyway): TOWAKEUP at once; its streams are told it is offline, its sessions that it is being woken. One try: a failed
+ * wake leaves it `hibernating`, and its sessions failed with the wake's reason until it logs in.
+ */
+export const REWAKE_ON_CLOSE = {
+  guard: and(['closesIntoSleep', 'recordingsOpen']),
+  target: '#pu.waking',
+  actions: [
+    'disconnected',
+    'stopHeartbeat',
+    'holdWake',
+    WAKE_EFFECT,
+    { type: 'enter', params: { reason: REWAKE_FOR_RECORDING_REASON } },
+    'tellOffline',
+    'tellRecordingsWaking',
+  ],
+} as const;
+
+/** A heartbeat of a device without Vd (provisioned, scheduled, offline): asleep. */
+export const ASLEEP_ON_HEARTBEAT = {
+  target: 'hibernating',
+  actions: ['hibernationHeard', { type: 'enter', params: { reason: ASLEEP_ON_HEARTBEAT_REASON } }],
+} as const;

@@ -39,27 +39,30 @@ export const routeViewer = enqueueActions<PuContext, PuEvent, undefined, PuEvent
  * `sd.play`: a camera plays one SD-card recording per channel at a time (PlayVideo and CtrlVideo
  * name only the channel, I.2.23, I.2.24), so a running playback of the channel is told it was
  * replaced; the new one (an sdplay actor, linked like a stream that takes no viewer) is created.
+ * With `wait` (its device is asleep and being woken) it is created waiting (`sd.wait`), and starts
+ * when the pu tells it the device logged in (tellOnline).
  */
-export const routeSdPlay = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
-  if (event.type !== 'sd.play') return;
-  const streams = streamsOf(context);
-  for (const [to, s] of Object.entries(streams))
-    if (s.sd && s.channel === event.channel) enqueue({ type: 'actor.send', params: { to, event: { type: 'sd.replaced' } } });
-  const to = streamActorId(event.playId);
-  enqueue.assign({ streams: { ...streams, [to]: { channel: event.channel, joinable: false, sd: true } } });
-  const input = {
-    playId: event.playId,
-    deviceId: context.deviceId,
-    channel: event.channel,
-    from: event.from,
-    to: event.to,
-    ...(event.by ? { by: event.by } : {}),
-  };
-  enqueue({
-    type: 'actor.send',
-    params: { to, event: { type: 'sd.start' }, create: { type: 'sdplay', input, deviceId: context.deviceId, parentId: `pu:${context.deviceId}` } },
-  });
-});
+export const routeSdPlay = enqueueActions<PuContext, PuEvent, { wait?: boolean } | undefined, PuEvent, never, ActorSend, never, never, never>(
+  ({ enqueue, context, event }, p) => {
+    if (event.type !== 'sd.play') return;
+    const streams = streamsOf(context);
+    for (const [to, s] of Object.entries(streams))
+      if (s.sd && s.channel === event.channel) enqueue({ type: 'actor.send', params: { to, event: { type: 'sd.replaced' } } });
+    const to = streamActorId(event.playId);
+    const wait = p?.wait === true;
+    enqueue.assign({ streams: { ...streams, [to]: { channel: event.channel, joinable: false, sd: true, ...(wait ? { waiting: true } : {}) } } });
+    const input = {
+      playId: event.playId,
+      deviceId: context.deviceId,
+      channel: event.channel,
+      from: event.from,
+      to: event.to,
+      ...(event.by ? { by: event.by } : {}),
+    };
+    const create = { type: 'sdplay', input, deviceId: context.deviceId, parentId: `pu:${context.deviceId}` };
+    enqueue({ type: 'actor.send', params: { to, event: { type: wait ? 'sd.wait' : 'sd.start' }, create } });
+  },
+);
 
 /**
  * KeepAwaken's `expired` for a stream of a camera that may sleep, seconds (issue #22; platform's choice: a minute, sent
@@ -105,10 +108,15 @@ export function streamClosed({ context, event }: Args): Partial<PuContext> {
   const { [streamActorId(event.streamId)]: _gone, ...rest } = streamsOf(context);
   return { streams: rest };
 }
-export function recordingOpened({ context, event }: Args): Partial<PuContext> {
-  if (event.type !== 'recording.opened') return {};
-  return { recordings: { ...recordingsOf(context), [event.recordingId]: { channel: event.channel, sessionId: event.sessionId } } };
-}
+/**
+ * A record session opened: linked, and, on a camera that may sleep, told to keep it awake while it records (KeepAwaken
+ * ahead of the camera's idle timeout, as a live stream does: issue #22 point 3).
+ */
+export const recordingOpened = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
+  if (event.type !== 'recording.opened') return;
+  enqueue.assign({ recordings: { ...recordingsOf(context), [event.recordingId]: { channel: event.channel, sessionId: event.sessionId } } });
+  if (maySleep(context)) enqueue({ type: 'actor.send', params: { to: event.recordingId, event: { type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S } } });
+});
 export function recordingClosed({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'recording.closed') return {};
   const { [event.recordingId]: _gone, ...rest } = recordingsOf(context);
@@ -121,9 +129,17 @@ export const tellOffline = enqueueActions<PuContext, PuEvent, undefined, PuEvent
   for (const to of [...Object.keys(streamsOf(context)), ...Object.keys(recordingsOf(context))]) enqueue({ type: 'actor.send', params: { to, event } });
 });
 
-/** The device logged in again (or was heard from again): its record sessions start recording again. */
+/**
+ * The device logged in again (or was heard from again): its record sessions start recording again, and the SD-card
+ * playbacks that waited for it to wake start playing.
+ */
 export const tellOnline = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
   for (const to of Object.keys(recordingsOf(context))) enqueue({ type: 'actor.send', params: { to, event: { type: 'pu.online' } } });
+  const streams = streamsOf(context);
+  const waiting = Object.entries(streams).filter(([, s]) => s.waiting);
+  if (waiting.length === 0) return;
+  for (const [to] of waiting) enqueue({ type: 'actor.send', params: { to, event: { type: 'pu.online' } } });
+  enqueue.assign({ streams: Object.fromEntries(Object.entries(streams).map(([id, { waiting: _w, ...s }]) => [id, s])) });
 });
 
 /**

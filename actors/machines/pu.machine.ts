@@ -15,7 +15,7 @@ import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
 import { askAtLogin } from './pu.capabilities.ts';
 import * as hib from './pu.hibernation.ts';
-import { armHeartbeat, HEARTBEAT_TIMER, heartbeatTimeoutMs } from './pu.heartbeat.ts';
+import { armHeartbeat, HEARTBEAT_TIMER, silent } from './pu.heartbeat.ts';
 import { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_POLL_TIMER, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 import { actorSendAction } from '../host/tell.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
@@ -43,16 +43,8 @@ export const puMachine = setup({
     /** The event came over the device's current, still open connection. */
     currentConnection: ({ context, event }) => event.type === 'vd.keepalive' && context.connected && event.connId === context.connId,
     isCommand: ({ context, event }, name: string) => event.type === 'cmd.request' && event.name === name && context.connected,
-    upgradeFinished: ({ event }) =>
-      event.type === 'cmd.result' &&
-      event.name === 'QueryUpgrade' &&
-      event.ok &&
-      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'done',
-    upgradeFailed: ({ event }) =>
-      event.type === 'cmd.result' &&
-      event.name === 'QueryUpgrade' &&
-      event.ok &&
-      (event.resp as { upgrade_status?: string } | undefined)?.upgrade_status === 'error',
+    upgradeFinished: ({ event }) => a.upgradeStatus(event) === 'done',
+    upgradeFailed: ({ event }) => a.upgradeStatus(event) === 'error',
     runsTargetFirmware: ({ context, event }) =>
       event.type === 'vd.connected' && Boolean(context.upgrade) && event.firmwareModel === context.upgrade!.firmwareModel,
     /**
@@ -62,19 +54,11 @@ export const puMachine = setup({
      */
     hardLockDue: ({ context, event }) =>
       event.type === 'login.tooManyFailures' && event.failures >= a.LOGIN_FAILURES_TO_LOCK && !((context.login?.lockedUntil ?? 0) > a.at(event)),
-    /**
-     * Nothing heard for the heartbeat timeout by the time the timer came due. `lastSeenAt` is
-     * volatile (no row per keepalive), and this guard may read it under MachineDef.volatile's rule:
-     * the host hands it the newest value; replay has an older or equal one, and an older last-seen
-     * time is only more silent, so a logged `true` (offline) replays the same; a `false` only
-     * re-arms the heartbeat timer, which the host does not log. Any change that breaks one of
-     * these (logging the re-arm, assigning a non-volatile key on it, a guard true for a newer
-     * value) breaks replay: tests/actors/pu.volatile.test.ts.
-     */
-    silent: ({ context, event }) => a.at(event) - (context.lastSeenAt ?? 0) >= heartbeatTimeoutMs(context),
+    silent, // pu.heartbeat.ts: reads the volatile `lastSeenAt` under MachineDef.volatile's rule
     closesIntoSleep: hib.closesIntoSleep,
     hibernationSilent: hib.hibernationSilent,
     wakeRoom: hib.wakeRoom,
+    recordingsOpen: hib.recordingsOpen,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
@@ -113,7 +97,7 @@ export const puMachine = setup({
     routeSdPlay: links.routeSdPlay,
     streamStopping: assign(links.streamStopping),
     streamClosed: assign(links.streamClosed),
-    recordingOpened: assign(links.recordingOpened),
+    recordingOpened: links.recordingOpened,
     recordingClosed: assign(links.recordingClosed),
     tellOffline: links.tellOffline,
     tellOnline: links.tellOnline,
@@ -123,6 +107,8 @@ export const puMachine = setup({
     armHibernation: hib.armHibernation,
     stopHibernation: hib.stopHibernation,
     holdWake: hib.holdWake,
+    tellWaking: hib.tellWaking,
+    tellRecordingsWaking: hib.tellRecordingsWaking,
     replayWakes: hib.replayWakes,
     wakeFailed: hib.wakeFailed,
     'hibernation.wake': effect(puEffects, 'hibernation.wake'),
@@ -164,20 +150,14 @@ export const puMachine = setup({
       on: {
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server' } }] },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
       },
     },
     scheduled: {
       on: {
         'vs.scheduled': { actions: 'scheduled' },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in' } }] },
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
       },
     },
     online: {
@@ -198,11 +178,14 @@ export const puMachine = setup({
         ready: {
           on: {
             // Asleep (pu.hibernation.ts): its Vd closed while its hibernation link is open, or a heartbeat without Vd.
-            'vd.disconnected': {
-              guard: 'closesIntoSleep',
-              target: '#pu.hibernating',
-              actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
-            },
+            'vd.disconnected': [
+              hib.REWAKE_ON_CLOSE, // with a record session open: woken again at once, one try
+              {
+                guard: 'closesIntoSleep',
+                target: '#pu.hibernating',
+                actions: ['disconnected', 'stopHeartbeat', { type: 'enter', params: { reason: hib.ASLEEP_ON_CLOSE_REASON } }],
+              },
+            ],
             'hibernation.heartbeat': {
               guard: not('connected'),
               target: '#pu.hibernating',
@@ -336,9 +319,23 @@ export const puMachine = setup({
         'vs.scheduled': { actions: 'scheduled' },
         'live.watch': { target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: { reason: hib.WAKING_REASON } }] },
         'cmd.request': { guard: 'wakeRoom', target: 'waking', actions: ['holdWake', hib.WAKE_EFFECT, { type: 'enter', params: hib.wakingForCommand }] },
+        // Start recording and SD playback wake it too (issue #22 point 3): their actors wait for the login.
+        'recording.opened': {
+          target: 'waking',
+          actions: ['recordingOpened', 'holdWake', 'tellWaking', hib.WAKE_EFFECT, { type: 'enter', params: { reason: hib.WAKING_FOR_RECORDING_REASON } }],
+        },
+        'sd.play': {
+          target: 'waking',
+          actions: [
+            { type: 'routeSdPlay', params: { wait: true } },
+            'holdWake',
+            hib.WAKE_EFFECT,
+            { type: 'enter', params: { reason: hib.WAKING_FOR_SD_PLAY_REASON } },
+          ],
+        },
       },
     },
-    // Woken for a viewer (issue #22): its requests wait for the login, bounded by WAKE_TIMEOUT.
+    // Woken (issue #22): viewers, commands, record sessions and SD playbacks wait for the login, bounded by WAKE_TIMEOUT.
     waking: {
       after: {
         WAKE_TIMEOUT: { target: 'hibernating', actions: 'wakeFailed' },
@@ -347,6 +344,8 @@ export const puMachine = setup({
         'hibernation.heartbeat': { actions: 'hibernationHeard' },
         'live.watch': { guard: 'wakeRoom', actions: 'holdWake' },
         'cmd.request': { guard: 'wakeRoom', actions: 'holdWake' },
+        'recording.opened': { actions: ['recordingOpened', 'tellWaking'] },
+        'sd.play': { actions: { type: 'routeSdPlay', params: { wait: true } } },
         'vd.connected': {
           target: 'online',
           actions: ['connected', 'askAtLogin', 'tellOnline', 'replayWakes', { type: 'enter', params: { reason: hib.WOKEN_REASON } }],
@@ -358,10 +357,7 @@ export const puMachine = setup({
     offline: {
       entry: 'tellOffline',
       on: {
-        'hibernation.heartbeat': {
-          target: 'hibernating',
-          actions: ['hibernationHeard', { type: 'enter', params: { reason: hib.ASLEEP_ON_HEARTBEAT_REASON } }],
-        },
+        'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
         // Heard from again on the connection that never closed (it went offline while the platform
         // could not record its keepalives, e.g. a database outage): the heartbeat rule says online.
         'vd.keepalive': {

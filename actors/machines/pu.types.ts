@@ -111,6 +111,8 @@ export interface PuStreamLink {
   joinable: boolean;
   /** A playback of the SD card (an sdplay actor), not a live stream. */
   sd?: boolean;
+  /** A playback waiting for its sleeping device to wake (told `pu.online` when it logs in). */
+  waiting?: boolean;
 }
 
 /** An open record session of the device as its pu knows it. */
@@ -142,7 +144,8 @@ export type PuEvent = At &
     /** The platform saw `failures` in a row after a `login.failed` (the count rides on the event, so replay needs no volatile value). */
     | { type: 'login.tooManyFailures'; failures: number }
     | { type: 'login.unlocked'; by?: string }
-    | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string }
+    /** A command for the device; `wakeTimeoutMs` bounds the wake of a sleeping one (WAKE_TIMEOUT_S). */
+    | { type: 'cmd.request'; reqId: string; name: string; by?: string; firmwareModel?: string; wakeTimeoutMs?: number }
     | { type: 'cmd.result'; reqId: string; name: string; ok: boolean; code?: number; msg?: string; resp?: Record<string, unknown> }
     | { type: 'heartbeat.expired' }
     | { type: 'upgrade.poll' }
@@ -167,7 +170,7 @@ export type PuEvent = At &
         wakeTimeoutMs?: number;
       }
     /** A viewer asks to play the channel's SD-card recordings from `from` to `to` (s since the epoch) as `playId`. */
-    | { type: 'sd.play'; playId: string; by?: string; channel: number; from: number; to: number }
+    | { type: 'sd.play'; playId: string; by?: string; channel: number; from: number; to: number; wakeTimeoutMs?: number }
     /** A stream of the device stops taking viewers (it is stopping or has ended). */
     | { type: 'stream.stopping'; streamId: string }
     /** A stream of the device ended. */

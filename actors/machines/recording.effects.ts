@@ -1,6 +1,6 @@
 /**
- * The recording machine's effects (see actors/host/effect-catalog.ts): StartRecord, StopRecord and
- * closing the session's row, with the shape of their params and what becomes of each when the
+ * The recording machine's effects (see actors/host/effect-catalog.ts): StartRecord, StopRecord,
+ * KeepAwaken and closing the session's row, with the shape of their params and what becomes of each when the
  * process dies before it runs.
  */
 import { z } from 'zod';
@@ -24,6 +24,12 @@ export const recordingEffects = {
     does: 'Send StopRecord (I.2.15) for the session; answers `record.result`.',
     idempotent: 'StopRecord names the session: a PU no longer recording it answers and changes nothing.',
     ifLost: 'The RPC_DEADLINE timer ends the session as stopped (StopRecord unanswered).',
+  },
+  'recording.keepAwake': {
+    params: z.strictObject({ expiredS: z.int().positive() }),
+    does: "Send KeepAwaken (Table 9-4, I.2.26) `{channel, expired}` for the session's channel: the camera stays powered that long.",
+    idempotent: 'KeepAwaken sets a deadline: sent twice, the camera stays awake to the same end.',
+    ifLost: 'The next `keepAwake.due` sends it again; a session lost with the process stops sending, and the camera sleeps after its deadline.',
   },
   'recording.closed': {
     params: NoEffectParams,

@@ -3,9 +3,10 @@
  * NOTES 16). starting (StartRecord sent) → recording (the PU acknowledged; it now creates,
  * uploads and confirms segments over Vr on its own) → stopping (StopRecord) → stopped; failed
  * with the reason when StartRecord fails or the PU goes offline. A failed session is still wanted:
- * it starts again when the PU comes back online (and after a timeout, on a timer).
+ * it starts again when the PU comes back online (and after a timeout, on a timer). On a sleeping PU it waits
+ * (`waking`) while its pu wakes it, then starts; a camera that may sleep is kept awake while it records (KeepAwaken).
  */
-import { assign, setup } from 'xstate';
+import { assign, cancel, enqueueActions, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import { RPC_TIMEOUT_S } from '../../protocol/constants.ts';
@@ -13,6 +14,7 @@ import { recordingEffects } from './recording.effects.ts';
 import type { RecordingContext, RecordingEvent, RecordingInput } from './recording.types.ts';
 import { puActorId } from './ids.ts';
 import type { ActorSendParams } from '../host/tell.ts';
+import { KEEP_AWAKE_TIMER, keepAwakeEveryMs } from './keep-awake.ts';
 
 export type { RecordParams, RecordingContext, RecordingEvent, RecordingInput, RecordFailureKind } from './recording.types.ts';
 
@@ -29,6 +31,10 @@ export function recordingActorId(sessionId: string): string {
 const at = (e: { at?: number }) => e.at ?? 0;
 const stamp = (context: RecordingContext, e: { at?: number }) => e.at ?? context.since;
 const enter = (reason: string) => ({ type: 'enter' as const, params: { reason } });
+/** The KeepAwaken of this session (`recording.keepAwake`). */
+const KEEP_AWAKE = { type: 'recording.keepAwake', params: ({ context }: { context: RecordingContext }) => ({ expiredS: context.keepAwakeS ?? 0 }) } as const;
+/** Why a session stops while its PU is still being woken. */
+export const STOPPED_ASLEEP_REASON = 'stopped before the PU woke (nothing to stop on it)';
 
 /** Tell the device's pu that this session opened or ended: the pu tells it when the device goes offline, comes back, or stops reporting it. */
 const tellPu = (type: 'recording.opened' | 'recording.closed') =>
@@ -73,6 +79,22 @@ export const recordingMachine = setup({
       reason: `the PU went offline${event.type === 'pu.offline' ? ` (${event.reason})` : ''}`,
       lastError: { at: at(event), op: 'start' as const, kind: 'offline' as const, msg: event.type === 'pu.offline' ? event.reason : 'offline' },
     })),
+    /** The wake of its PU failed: the session waits as for an offline PU, with the wake's failure as its reason. */
+    wakeFailed: assign(({ event }) => {
+      const why = event.type === 'pu.offline' ? event.reason : 'it did not wake';
+      return { since: at(event), reason: `the PU did not wake: ${why}`, lastError: { at: at(event), op: 'start' as const, kind: 'asleep' as const, msg: why } };
+    }),
+    keepAwakeSet: assign(({ event }) => (event.type === 'pu.keepAwake' ? { keepAwakeS: event.keepAwakeS } : {})),
+    /** A camera that may sleep: KeepAwaken at once on recording (issue #22); a camera that does not, nothing. */
+    startKeepAwake: enqueueActions(({ enqueue, context }) => {
+      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' });
+    }),
+    /** The next KeepAwaken, ahead of the camera's deadline. */
+    armKeepAwake: enqueueActions(({ enqueue, context }) => {
+      enqueue.cancel(KEEP_AWAKE_TIMER);
+      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: keepAwakeEveryMs(context.keepAwakeS) });
+    }),
+    stopKeepAwake: cancel(KEEP_AWAKE_TIMER),
     stopAsked: assign(({ event }) => (event.type === 'record.stop' && event.by ? { stoppedBy: event.by } : {})),
     stopped: assign(({ context, event }) => {
       let reason = 'stopped';
@@ -84,6 +106,7 @@ export const recordingMachine = setup({
     'recording.start': effect(recordingEffects, 'recording.start'),
     'recording.stop': effect(recordingEffects, 'recording.stop'),
     'recording.closed': effect(recordingEffects, 'recording.closed'),
+    'recording.keepAwake': effect(recordingEffects, 'recording.keepAwake'),
     'actor.send': (_, _p: ActorSendParams) => {},
   },
 }).createMachine({
@@ -91,6 +114,7 @@ export const recordingMachine = setup({
   context: ({ input }) => ({ ...input, since: input.createdAt, reason: 'start requested', attempt: 0 }),
   initial: 'starting',
   entry: tellPu('recording.opened'),
+  on: { 'pu.keepAwake': { actions: 'keepAwakeSet' } },
   states: {
     starting: {
       entry: ['nextAttempt', { type: 'recording.start', params: ({ context }) => ({ attempt: context.attempt }) }],
@@ -103,11 +127,25 @@ export const recordingMachine = setup({
         ],
         'pu.offline': { target: 'failed', actions: 'offline' },
         'pu.online': { target: 'starting', reenter: true, actions: enter('the PU reconnected: StartRecord again') },
+        'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
       },
     },
-    recording: {
+    // The PU is asleep and its pu wakes it (issue #22 point 3): StartRecord once it logs in; the wake's failure is the reason.
+    waking: {
       on: {
+        'pu.online': { target: 'starting', actions: enter('the PU woke and logged in: StartRecord') },
+        'pu.offline': { target: 'failed', actions: 'wakeFailed' },
+        'record.stop': { target: 'stopped', actions: ['stopAsked', 'stopped', enter(STOPPED_ASLEEP_REASON)] },
+      },
+    },
+    recording: {
+      // A camera that may sleep is kept awake while it records (issue #22 point 3), and no longer once it stops.
+      entry: 'startKeepAwake',
+      exit: 'stopKeepAwake',
+      on: {
+        'keepAwake.due': { actions: [KEEP_AWAKE, 'armKeepAwake'] },
+        'pu.keepAwake': { actions: ['keepAwakeSet', 'startKeepAwake'] },
         'pu.offline': { target: 'failed', actions: 'offline' },
         // The PU may have restarted and lost the session; StartRecord with the same session is harmless if not.
         'pu.online': { target: 'starting', actions: enter('the PU reconnected: StartRecord again') },
@@ -119,6 +157,7 @@ export const recordingMachine = setup({
       after: { RETRY: { guard: 'retryable', target: 'starting', actions: enter('retrying after a timeout') } },
       on: {
         'pu.online': { target: 'starting', actions: enter('the PU is back online: recording again') },
+        'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
       },
     },

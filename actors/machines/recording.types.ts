@@ -28,7 +28,7 @@ export interface RecordingInput {
 }
 
 /** How a StartRecord/StopRecord went wrong (the RPC layer's kinds). */
-export type RecordFailureKind = 'err' | 'timeout' | 'disconnected' | 'offline';
+export type RecordFailureKind = 'err' | 'timeout' | 'disconnected' | 'offline' | 'asleep';
 
 /** The recording actor's context. */
 export interface RecordingContext extends RecordingInput {
@@ -42,6 +42,8 @@ export interface RecordingContext extends RecordingInput {
   stoppedAt?: number;
   stoppedBy?: string;
   lastError?: { at: number; op: 'start' | 'stop'; kind: RecordFailureKind; code?: number; msg: string };
+  /** KeepAwaken's `expired` while recording, seconds: set when the pu says the camera may sleep (issue #22 point 3). */
+  keepAwakeS?: number;
 }
 
 type At = { at?: number };
@@ -55,4 +57,9 @@ export type RecordingEvent = At &
     | { type: 'pu.offline'; reason: string }
     /** The PU's Keepalive no longer reports this session on the channel (NOTES 2): it stopped recording on its own. */
     | { type: 'record.resync'; reason: string }
+    /** The PU is asleep and its pu is waking it (TOWAKEUP sent): the session waits for its login (`pu.online`). */
+    | { type: 'pu.waking'; reason: string }
+    /** The camera may sleep: keep it awake while recording (KeepAwaken every half `keepAwakeS`). */
+    | { type: 'pu.keepAwake'; keepAwakeS: number }
+    | { type: 'keepAwake.due' }
   );

@@ -25,6 +25,8 @@ export type { SdPlayContext, SdPlayEvent, SdPlayInput } from './sdplay.types.ts'
 
 /** The speed a playback starts at (real time). */
 export const SD_START_SPEED = 1;
+/** Why a playback waits: its camera is asleep. */
+export const SD_WAKING_REASON = 'the camera is asleep: waiting for it to wake (TOWAKEUP sent)';
 /** The timer of the viewer's connection. */
 const VIEWER_TIMER = 'viewer';
 
@@ -94,7 +96,7 @@ export const sdPlayMachine = setup({
         code = event.code;
         reason = `PlayVideo could not be sent: ${event.msg ?? 'no connection'}${code !== undefined ? ` (${code})` : ''}`;
       } else if (event.type === 'ingest.ended') reason = `the camera's push ${event.reason === 'silent' ? 'went silent' : `ended (${event.reason})`}`;
-      else if (event.type === 'pu.offline') reason = `the device went offline: ${event.reason}`;
+      else if (event.type === 'pu.offline' && p.reason === undefined) reason = `the device went offline: ${event.reason}`;
       return { failure: { reason, ...(code !== undefined ? { code } : {}) }, since: at(event), reason, endedAt: at(event) };
     }),
     'sdplay.push': effect(sdPlayEffects, 'sdplay.push'),
@@ -120,7 +122,19 @@ export const sdPlayMachine = setup({
   },
   states: {
     idle: {
-      on: { 'sd.start': { target: 'requested', actions: ['waitViewer', enter('a viewer asked to play the SD card')] } },
+      on: {
+        'sd.start': { target: 'requested', actions: ['waitViewer', enter('a viewer asked to play the SD card')] },
+        'sd.wait': { target: 'waking', actions: ['waitViewer', enter(SD_WAKING_REASON)] },
+      },
+    },
+    // The camera is asleep and its pu wakes it (issue #22 point 3): PlayVideo once it logs in; the wake's failure is the reason.
+    waking: {
+      on: {
+        'pu.online': { target: 'requested', actions: enter('the camera woke and logged in: PlayVideo') },
+        'pu.offline': { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ reason: `the camera did not wake: ${event.reason}` }) } },
+        'sd.ctrl': { guard: { type: 'op', params: { op: 'stop' } }, target: 'stopped', actions: ['ended', enter('the viewer stopped before the camera woke')] },
+        'viewer.leave': { target: 'stopped', actions: ['viewerGone', 'ended', enter('the viewer left before the camera woke')] },
+      },
     },
     requested: {
       entry: ['requested', { type: 'sdplay.push', params: ({ context }) => ({ ...onDevice(context), from: context.from, to: context.to }) }],

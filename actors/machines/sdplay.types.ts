@@ -48,6 +48,9 @@ type At = { at?: number };
 export type SdPlayEvent = At &
   (
     | { type: 'sd.start' }
+    /** Made while its device is asleep and being woken: it waits for the login (`pu.online`), then plays. */
+    | { type: 'sd.wait' }
+    | { type: 'pu.online' }
     /** The PlayVideo effect's outcome: PlayVideo is an event (no answer), so only "sent" or "could not be sent". */
     | { type: 'play.sent'; ok: boolean; code?: number; msg?: string }
     | { type: 'sd.ctrl'; op: SdPlayOp; pos?: number; speed?: number }

@@ -13,6 +13,7 @@ import { streamEffects } from './stream.effects.ts';
 import type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
 import { puActorId } from './ids.ts';
 import type { ActorSendParams } from '../host/tell.ts';
+import { KEEP_AWAKE_TIMER, keepAwakeEveryMs } from './keep-awake.ts';
 
 export type { StreamContext, StreamEvent, StreamInput } from './stream.types.ts';
 
@@ -49,10 +50,6 @@ const BOUNCE_VIEWER = {
   }),
 } as const;
 const viewerTimer = (id: string) => `viewer:${id}`;
-/** KeepAwaken goes out every this fraction of its `expired`, well ahead of the camera's deadline (platform's choice). */
-const KEEP_AWAKE_AHEAD = 2;
-/** The KeepAwaken timer's id. */
-const KEEP_AWAKE_TIMER = 'keepAwake';
 /** The `live.keepAwake` effect (KeepAwaken) of this stream. */
 const KEEP_AWAKE = {
   type: 'live.keepAwake',
@@ -134,7 +131,7 @@ export const streamMachine = setup({
     }),
     /** The next KeepAwaken, ahead of the camera's deadline. */
     armKeepAwake: enqueueActions(({ enqueue, context }) => {
-      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: (context.keepAwakeS * 1000) / KEEP_AWAKE_AHEAD });
+      if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: keepAwakeEveryMs(context.keepAwakeS) });
     }),
     stopKeepAwake: cancel(KEEP_AWAKE_TIMER),
     'actor.send': (_, _p: ActorSendParams) => {},

@@ -17,7 +17,8 @@ import { parseWith } from '../../protocol/errors.ts';
 import type { Db } from '../../db/client.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
-import type { VdConnections } from '../vd/vd-connections.ts';
+import { RPC_TIMEOUT_MS, type VdConnections } from '../vd/vd-connections.ts';
+import type { Config } from '../../lib/config.ts';
 import type { Uploads } from '../uploads/uploads.ts';
 import { DomainError } from '../errors.ts';
 import type { VdAnswer } from '../vd/vd-connections.ts';
@@ -46,10 +47,26 @@ export interface RpcOutcome {
   extra: Record<string, unknown>;
 }
 
+/**
+ * The longest an API call of an RPC takes, counted from its request: a sleeping camera's wake (WAKE_TIMEOUT_S), then
+ * the RPC (RPC_TIMEOUT_S; once sent it gets what is left of this, at most RPC_TIMEOUT_S). The route lets the HTTP
+ * request stay silent that long (routes/idle-timeout.ts), so the caller gets an answer, never a dropped connection.
+ */
+export function rpcCallDeadlineMs(wakeTimeoutMs: number): number {
+  return wakeTimeoutMs + RPC_TIMEOUT_MS;
+}
+
 interface Outbox {
   name: string;
   params: unknown;
+  /** When the caller's answer is due at the latest (epoch ms): rpcCallDeadlineMs after the request. */
+  deadline: number;
+  /** Fires at the deadline while the message is still held (the camera has not woken). */
+  timer: ReturnType<typeof setTimeout>;
+  /** The caller was answered already (its deadline passed while the message was held): it is never sent. */
+  expired?: boolean;
   resolve: (a: VdAnswer) => void;
+  reject: (err: DomainError) => void;
 }
 
 /** What the platform → PU messages use. */
@@ -60,6 +77,7 @@ export interface RpcDeps {
   rateLog: LogLimiter;
   uploads: Pick<Uploads, 'grant'>;
   vd: Pick<VdConnections, 'event' | 'request'>;
+  cfg: Pick<Config, 'wakeTimeoutMs'>;
 }
 
 /** Sends platform → PU messages through the pu actor. */
@@ -67,6 +85,11 @@ export class RpcService {
   private outbox = new Map<string, Outbox>();
 
   constructor(private p: RpcDeps) {}
+
+  /** The longest an API call of an RPC takes, ms (rpcCallDeadlineMs with this platform's WAKE_TIMEOUT_S). */
+  callDeadlineMs(): number {
+    return rpcCallDeadlineMs(this.p.cfg.wakeTimeoutMs);
+  }
 
   /** Send a message on behalf of the API; resolves with the device's answer. */
   async call(deviceId: string, body: RpcRequest, by: { name: string; admin: boolean }): Promise<RpcOutcome> {
@@ -86,17 +109,32 @@ export class RpcService {
     if (!v.ok) throw new DomainError('invalid', v.error, 'params');
     const params = await this.prepare(deviceId, name, v.value, extra);
     const reqId = randomToken(REQ_ID_BYTES);
-    const answer = new Promise<VdAnswer>((resolve) => this.outbox.set(reqId, { name, params, resolve }));
-    const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
-    const r = await this.p.host.dispatch(puActorId(deviceId), {
-      type: 'cmd.request',
-      reqId,
-      name,
-      by: by.name,
-      ...(firmwareModel ? { firmwareModel } : {}),
+    const deadline = Date.now() + this.callDeadlineMs();
+    const answer = new Promise<VdAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => this.expire(reqId), deadline - Date.now());
+      this.outbox.set(reqId, { name, params, deadline, timer, resolve, reject });
     });
-    if (!r.accepted) {
+    answer.catch(() => {}); // awaited below; a dispatch that throws first must not leave its expiry unhandled
+    const firmwareModel = name === 'UpgradeFirmware' ? (v.value as { firmware_model?: string }).firmware_model : undefined;
+    const forget = () => {
+      clearTimeout(this.outbox.get(reqId)?.timer);
       this.outbox.delete(reqId);
+    };
+    const r = await this.p.host
+      .dispatch(puActorId(deviceId), {
+        type: 'cmd.request',
+        reqId,
+        name,
+        by: by.name,
+        ...(firmwareModel ? { firmwareModel } : {}),
+        wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
+      })
+      .catch((err: unknown) => {
+        forget();
+        throw err;
+      });
+    if (!r.accepted) {
+      forget();
       throw new DomainError(
         'unavailable',
         `cannot send ${name}: the device is ${r.stateKey}${(r.context as { connected?: boolean }).connected === false ? ' and not connected' : ''}`,
@@ -111,13 +149,23 @@ export class RpcService {
     const { deviceId } = call.context;
     const ob = this.outbox.get(reqId);
     this.outbox.delete(reqId);
+    clearTimeout(ob?.timer);
     // Held for an API command; given by the machine for one it decides itself (StopLive); none for QueryUpgrade.
     const params = ob?.params ?? call.params.params;
+    const leftMs = ob ? Math.min(RPC_TIMEOUT_MS, ob.deadline - Date.now()) : RPC_TIMEOUT_MS;
+    const unsent = call.params.refused ?? (ob?.expired || leftMs <= 0 ? `the API call's ${this.callDeadlineMs() / 1000} s had passed` : undefined);
     let answer: VdAnswer;
+    if (unsent !== undefined) {
+      // Not sent: the camera did not wake (the pu's reason), or the caller was answered already.
+      answer = { ok: false, kind: 'offline', msg: `${name} not sent: ${unsent}` };
+      if (ob && !ob.expired) ob.reject(new DomainError('unavailable', `${name} not sent: the camera ${unsent} (WAKE_TIMEOUT_S)`));
+      this.p.host.send(call.actorId, { type: 'cmd.result', reqId, name, ok: false, msg: answer.msg });
+      return;
+    }
     if (isVdName(name) && vd[name].kind === 'event') {
       answer = this.p.vd.event(deviceId, name, params) ? { ok: true, resp: {} } : { ok: false, kind: 'offline', msg: 'the device is not connected' };
     } else {
-      answer = await this.p.vd.request(deviceId, name, params);
+      answer = await this.p.vd.request(deviceId, name, params, leftMs);
       if (answer.ok) {
         const checked = validateVdResp(name, answer.resp);
         if (checked.ok) answer = { ok: true, resp: checked.value };
@@ -132,6 +180,23 @@ export class RpcService {
       : { ok: false, code: answer.kind === 'err' ? answer.code : undefined, msg: answer.msg };
     this.p.host.send(call.actorId, { type: 'cmd.result', reqId, name, ...result });
     ob?.resolve(answer);
+  }
+
+  /**
+   * The caller's deadline passed while its message was still held (its camera is waking): it is answered now, 504
+   * naming what timed out, and the message is never sent (its `vd.send` finds it expired).
+   */
+  private expire(reqId: string): void {
+    const ob = this.outbox.get(reqId);
+    if (!ob) return;
+    ob.expired = true;
+    const s = this.callDeadlineMs() / 1000;
+    ob.reject(
+      new DomainError(
+        'timeout',
+        `${ob.name} not sent within ${s} s of the request: the camera did not wake and answer in time (WAKE_TIMEOUT_S + RPC_TIMEOUT_S)`,
+      ),
+    );
   }
 
   /** Fill what the platform provides itself into validated params: upload URLs for Snapshot and LogUploadAsync. */

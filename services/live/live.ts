@@ -226,6 +226,11 @@ export class LiveService {
     };
   }
 
+  /** The longest a watch waits, ms: a sleeping camera's wake (WAKE_TIMEOUT_S), then the join (JOIN_WAIT_MS). */
+  watchWaitMs(): number {
+    return this.p.cfg.wakeTimeoutMs + JOIN_WAIT_MS;
+  }
+
   /** Resolves when a stream has taken the viewer (its transition says so), or fails after JOIN_WAIT_MS (plus a wake's time). */
   private joined(viewerId: string, wakeMs: number): Promise<{ streamId: string; stateKey: string }> {
     return new Promise((resolve, reject) => {

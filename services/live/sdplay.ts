@@ -68,7 +68,7 @@ export interface SdGrant {
 export interface SdPlayDeps {
   db: Db;
   host: Pick<ActorHost, 'dispatch' | 'get' | 'send'>;
-  cfg: Pick<Config, 'liveViewersPerUser'>;
+  cfg: Pick<Config, 'liveViewersPerUser' | 'wakeTimeoutMs'>;
   vd: Pick<VdConnections, 'request' | 'event'>;
   live: Pick<LiveService, 'mdu' | 'srtPlace'>;
   baseUrl(): string;
@@ -122,10 +122,12 @@ export class SdPlayService {
     this.grants.set(playId, g);
     this.byToken.set(g.srtToken, g);
     this.byToken.set(g.wsToken, g);
-    const r = await this.p.host.dispatch(puActorId(deviceId), { type: 'sd.play', playId, by: g.owner, channel, from, to }).catch((err: unknown) => {
-      this.forget(g);
-      throw err;
-    });
+    const r = await this.p.host
+      .dispatch(puActorId(deviceId), { type: 'sd.play', playId, by: g.owner, channel, from, to, wakeTimeoutMs: this.p.cfg.wakeTimeoutMs })
+      .catch((err: unknown) => {
+        this.forget(g);
+        throw err;
+      });
     if (!r.accepted) {
       this.forget(g);
       throw new DomainError('unavailable', `device ${deviceId} is ${r.stateKey}`);

@@ -108,6 +108,7 @@ export class RecordingService {
       'recording.start': (call) => p.recording.sendStartRecord(call),
       'recording.stop': (call) => p.recording.sendStopRecord(call),
       'recording.closed': (call) => p.recording.closeSession(call),
+      'recording.keepAwake': (call) => p.recording.sendKeepAwake(call),
     };
   }
 
@@ -305,6 +306,11 @@ export class RecordingService {
       cbk_url: await this.cbkUrl(ctx.deviceId, row.token),
     };
     await this.rpc(call.actorId, ctx.deviceId, 'start', 'StartRecord', params, attempt);
+  }
+
+  /** `recording.keepAwake`: KeepAwaken (I.2.26) while a camera that may sleep records; a lost one goes again when next due. */
+  sendKeepAwake(call: RecordingEffectCall<'recording.keepAwake'>): void {
+    void this.p.vd.request(call.context.deviceId, 'KeepAwaken', { channel: call.context.channel, expired: call.params.expiredS });
   }
 
   /** `recording.stop`: StopRecord (I.2.15). */

@@ -14,14 +14,14 @@ export const T0 = Date.UTC(2026, 0, 1);
 export function start() {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const sent: Array<{ reqId: string; name: string }> = [];
+  const sent: Array<{ reqId: string; name: string; refused?: string }> = [];
   /** What the machine asks by itself at every login (GetCap, GetDiskInfo: pu.capabilities.ts), kept apart from commands. */
   const asked: Array<{ reqId: string; name: string }> = [];
   const closed: string[] = [];
   const machine = puMachine.provide({
     actions: {
       'vd.send': (_, p) => {
-        const q = p as { reqId: string; name: string };
+        const q = p as { reqId: string; name: string; refused?: string };
         (q.reqId.includes(':login:') ? asked : sent).push(q);
       },
       'vd.close': (_, p) => {

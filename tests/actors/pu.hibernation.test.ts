@@ -230,7 +230,7 @@ describe('pu machine: waking a sleeping device for a command', () => {
     expect(t.sent).toEqual([{ reqId: 'r1', name: 'Snapshot' }]);
   });
 
-  it('answers held commands when the wake fails (the RPC service says the device is not connected), and refuses state-changing ones', () => {
+  it('refuses held commands with the reason when the wake fails (the RPC service answers their callers 503), and refuses state-changing ones', () => {
     const t = start();
     heartbeat(t);
     t.send({ type: 'cmd.request', reqId: 'r0', name: 'RebootDevice' });
@@ -239,7 +239,7 @@ describe('pu machine: waking a sleeping device for a command', () => {
     pass(t, 20_000);
     expect(t.state()).toBe('"hibernating"');
     expect(t.ctx().reason).toBe('did not wake within 20 s of TOWAKEUP: asleep');
-    expect(t.sent).toEqual([{ reqId: 'r1', name: 'GetConfig' }]);
+    expect(t.sent).toEqual([{ reqId: 'r1', name: 'GetConfig', refused: 'did not wake within 20 s of TOWAKEUP: asleep' }]);
   });
 });
 

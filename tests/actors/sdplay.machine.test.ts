@@ -1,7 +1,7 @@
 /** The sdplay machine (one playback of a camera's SD-card recordings) on XState's SimulatedClock. */
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { sdPlayMachine } from '../../actors/machines/sdplay.machine.ts';
+import { SD_WAKING_REASON, sdPlayMachine } from '../../actors/machines/sdplay.machine.ts';
 import type { SdPlayEvent } from '../../actors/machines/sdplay.types.ts';
 import { INGEST_TIMEOUT_MS, VIEWER_CONNECT_TIMEOUT_MS } from '../../actors/machines/stream.machine.ts';
 import type { ActorSendParams } from '../../actors/host/tell.ts';
@@ -175,5 +175,35 @@ describe('sdplay machine', () => {
     expect(r.ctx().pos).toBe(FROM + 300);
     r.send({ type: 'sd.ctrl', op: 'resume' });
     expect(r.state()).toBe('{"active":"playing"}');
+  });
+});
+
+describe('sdplay machine: a camera asleep (issue #22 point 3)', () => {
+  it('waits for its camera to wake, then sends PlayVideo', () => {
+    const t = start();
+    t.send({ type: 'sd.wait' });
+    expect(t.state()).toBe('"waking"');
+    expect(t.ctx().reason).toBe(SD_WAKING_REASON);
+    expect(t.effects).toEqual([]);
+    t.send({ type: 'pu.online' });
+    expect(t.state()).toBe('"requested"');
+    expect(t.effects).toEqual([['play', { ...DEVICE, from: FROM, to: TO }]]);
+  });
+
+  it('fails with the wake as its reason when the camera does not wake', () => {
+    const t = start();
+    t.send({ type: 'sd.wait' });
+    t.send({ type: 'pu.offline', reason: 'did not wake within 20 s of TOWAKEUP: asleep' });
+    expect(t.state()).toBe('"failed"');
+    expect(t.ctx().reason).toBe('the camera did not wake: did not wake within 20 s of TOWAKEUP: asleep');
+    expect(t.effects.map(([k]) => k)).toEqual(['close']);
+  });
+
+  it('ends without a CtrlVideo when its viewer stops before the camera woke', () => {
+    const t = start();
+    t.send({ type: 'sd.wait' });
+    t.send({ type: 'sd.ctrl', op: 'stop' });
+    expect(t.state()).toBe('"stopped"');
+    expect(t.effects.map(([k]) => k)).toEqual(['close']);
   });
 });

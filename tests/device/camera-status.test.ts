@@ -111,6 +111,22 @@ describe('battery', () => {
     expect((await rig.ok('DevStatus'))['battery']).toBe(45);
   });
 
+  it('drains at the asleep rate while asleep and at the awake rate once awake, keeping what was drained', async () => {
+    const battery = { level: 50, drainPctPerMin: 1, drainAsleepPctPerMin: 0.1, reportStepPct: 1, lowPct: 10 };
+    const rig = cameraRig({ capabilities: { battery: true }, battery });
+    rig.camera.battery!.start();
+    rig.camera.battery!.sleep(true);
+    for (let minute = 1; minute <= 15; minute++) await rig.advance(60_000); // 1.5 % at 0.1 % a minute
+    expect(rig.camera.battery!.level).toBe(49);
+    rig.camera.battery!.sleep(false); // half a percent drained already: the next one in 30 s awake
+    await rig.advance(29_000);
+    expect(rig.camera.battery!.level).toBe(49);
+    await rig.advance(1_000);
+    expect(rig.camera.battery!.level).toBe(48);
+    rig.online();
+    expect(rig.uplinkSent).toEqual([{ kind: 'event', name: 'BatteryChange', params: { battery: 48 } }]);
+  });
+
   it('raises the low-power alarm (type 8) when it falls to the low mark', async () => {
     const rig = cameraRig({ capabilities: { battery: true }, battery: { level: 21, drainPctPerMin: 0, reportStepPct: 5, lowPct: 20 } });
     rig.online();

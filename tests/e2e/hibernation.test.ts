@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { until } from '../helpers/wait.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { RawDevice } from '../helpers/vd-client.ts';
+import { asleepCamera, awakeCamera, bare, wokenLogin } from '../helpers/asleep.ts';
 import { HibernationLink } from '../../device/hibernation-link.ts';
 import { HIBERNATION_HB_INTERVAL_S } from '../../protocol/hibernation.ts';
 import { HIBERNATION_FIRST_HEARTBEAT_MS, HIBERNATION_REFUSALS_MAX } from '../../services/hibernation/hibernation-server.ts';
@@ -27,19 +27,11 @@ afterAll(async () => {
 });
 
 const cam = (n: number) => ({ device_id: `CAM-HIB-${n}`, password: `cam-password-${n}`, mac_id: `a0:b1:c2:d3:e5:${String(n).padStart(2, '0')}` });
-const bare = (mac: string) => mac.replaceAll(':', '');
 const actor = async (id: string) => (await p.api(`/api/actors/${id}`)).json();
 const stateOf = async (deviceId: string) => (await actor(`pu:${deviceId}`)).stateKey as string;
 
 /** Provision a camera, log it in over Vd, and read its hibernation server and token from GetServerInfo. */
-async function awake(n: number) {
-  const c = cam(n);
-  expect((await p.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(c) })).status).toBe(201);
-  const vd = await RawDevice.connect(p.url, { login_code: c.device_id, login_passwd: c.password, hardware_model: 'HW', firmware_model: 'FW', sdk: '1.0' });
-  const info = await vd.call('GetServerInfo', { mac_id: c.mac_id, state: 1 });
-  const resp = info.resp as { hibernation: string; hb_token: string; hb_interval: number };
-  return { c, vd, resp, at: HibernationLink.parseAddress(resp.hibernation) };
-}
+const awake = (n: number) => awakeCamera(p, cam(n));
 
 describe('hibernation server: announced', () => {
   it('is announced by Vs (HibernationDomain, HibernationPort, 60 s heartbeats) and GetServerInfo (IP:port, a 16-character hb_token)', async () => {
@@ -147,19 +139,7 @@ describe('hibernation server: heartbeats', () => {
 
 describe('wake, then act', () => {
   /** A camera asleep: Vd closed, heartbeats on a link kept up until the test ends. */
-  async function asleep(n: number) {
-    const a = await awake(n);
-    a.vd.close();
-    await a.vd.waitClosed();
-    const link = await HibernationLink.connect(a.at.host, a.at.port);
-    link.heartbeat(bare(a.c.mac_id), a.resp.hb_token);
-    const beat = setInterval(() => link.heartbeat(bare(a.c.mac_id), a.resp.hb_token), 1000);
-    await until(
-      () => stateOf(a.c.device_id),
-      (s) => s === 'hibernating',
-    );
-    return { ...a, link, stop: () => (clearInterval(beat), link.close()) };
-  }
+  const asleep = (n: number) => asleepCamera(p, cam(n));
   const watch = (deviceId: string) => p.api(`/api/devices/${deviceId}/channels/0/live`, { method: 'POST', body: '{}' });
 
   it('sends TOWAKEUP for a live request, waits for the login, then asks the woken camera for PushLive', async () => {
@@ -167,14 +147,7 @@ describe('wake, then act', () => {
     const asked = watch(s.c.device_id);
     await s.link.nextWake(0);
     expect(await stateOf(s.c.device_id)).toBe('waking');
-    const vd = await RawDevice.connect(p.url, {
-      login_code: s.c.device_id,
-      login_passwd: s.c.password,
-      hardware_model: 'HW',
-      firmware_model: 'FW',
-      sdk: '1.0',
-      reconnect: '1',
-    });
+    const vd = await wokenLogin(p, s.c);
     const push = await vd.next((f) => f.req === 'PushLive');
     expect(push.params).toMatchObject({ channel: 0 });
     vd.answer(push.seq!, {});
@@ -192,14 +165,7 @@ describe('wake, then act', () => {
     const s = await asleep(10);
     const asked = p.api(`/api/devices/${s.c.device_id}/rpc`, { method: 'POST', body: JSON.stringify({ req: 'GetConfig' }) });
     await s.link.nextWake(0);
-    const vd = await RawDevice.connect(p.url, {
-      login_code: s.c.device_id,
-      login_passwd: s.c.password,
-      hardware_model: 'HW',
-      firmware_model: 'FW',
-      sdk: '1.0',
-      reconnect: '1',
-    });
+    const vd = await wokenLogin(p, s.c);
     const req = await vd.next((f) => f.req === 'GetConfig');
     vd.answer(req.seq!, { log_level: 3 });
     const r = await asked;
@@ -208,6 +174,15 @@ describe('wake, then act', () => {
     expect(JSON.stringify(body)).toContain('log_level');
     s.stop();
     vd.close();
+  });
+
+  it('answers an RPC 503 naming the wake when the camera does not wake within WAKE_TIMEOUT_S', async () => {
+    const s = await asleep(11);
+    const r = await p.api(`/api/devices/${s.c.device_id}/rpc`, { method: 'POST', body: JSON.stringify({ req: 'GetConfig' }) });
+    expect(s.link.wakes).toBe(1);
+    expect(r.status).toBe(503);
+    expect((await r.json()).detail).toBe(`GetConfig not sent: the camera did not wake within ${WAKE_S} s of TOWAKEUP: asleep (WAKE_TIMEOUT_S)`);
+    s.stop();
   });
 
   it('answers a clear error when the camera does not wake within WAKE_TIMEOUT_S, and it is asleep again', async () => {

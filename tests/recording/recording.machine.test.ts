@@ -1,7 +1,14 @@
 /** The recording machine's lifecycle on a simulated clock (H.627.2 I.2.14, I.2.15; docs/recording.md). */
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { RECORD_RETRY_MS, RECORD_RPC_DEADLINE_MS, recordingMachine, type RecordingEvent } from '../../actors/machines/recording.machine.ts';
+import {
+  RECORD_RETRY_MS,
+  RECORD_RPC_DEADLINE_MS,
+  recordingMachine,
+  STOPPED_ASLEEP_REASON,
+  type RecordingEvent,
+} from '../../actors/machines/recording.machine.ts';
+import { keepAwakeEveryMs } from '../../actors/machines/keep-awake.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -19,6 +26,9 @@ function start() {
       },
       'recording.closed': () => {
         sent.push('closed');
+      },
+      'recording.keepAwake': (_, p) => {
+        sent.push(`keepAwake:${(p as { expiredS: number }).expiredS}@${clock.now() - T0}`);
       },
     },
   });
@@ -137,5 +147,95 @@ describe('recording machine', () => {
     b.clock.increment(RECORD_RPC_DEADLINE_MS);
     expect(b.state()).toBe('stopped');
     expect(b.ctx().reason).toBe('stopped (StopRecord unanswered)');
+  });
+});
+
+describe('recording machine: a camera that sleeps (issue #22 point 3)', () => {
+  const KEEP_AWAKE_S = 60;
+  const WAKING = 'the PU is asleep: TOWAKEUP sent, waiting for its login';
+
+  it('waits while its PU is woken, then sends StartRecord once it logs in', () => {
+    const t = start();
+    t.result('start', false, { kind: 'offline', msg: 'the device is not connected' }); // StartRecord to the sleeping camera
+    expect(t.state()).toBe('failed');
+    t.send({ type: 'pu.waking', reason: WAKING });
+    expect(t.state()).toBe('waking');
+    expect(t.ctx().reason).toBe(WAKING);
+    t.clock.increment(2500);
+    t.send({ type: 'pu.online' });
+    expect(t.state()).toBe('starting');
+    expect(t.ctx().reason).toBe('the PU woke and logged in: StartRecord');
+    expect(t.sent).toEqual(['start#1', 'start#2']);
+    t.result('start', true);
+    expect(t.state()).toBe('recording');
+  });
+
+  it('waits from starting too, ignoring the answer to the StartRecord that went before the wake', () => {
+    const t = start();
+    t.send({ type: 'pu.waking', reason: WAKING });
+    expect(t.state()).toBe('waking');
+    t.result('start', false, { kind: 'disconnected', msg: 'the device is not connected' });
+    expect(t.state()).toBe('waking');
+  });
+
+  it('fails with the wake as its reason when the PU does not wake, and starts when it comes later', () => {
+    const t = start();
+    t.send({ type: 'pu.waking', reason: WAKING });
+    t.clock.increment(20_000);
+    t.send({ type: 'pu.offline', reason: 'did not wake within 20 s of TOWAKEUP: asleep' });
+    expect(t.state()).toBe('failed');
+    expect(t.ctx().reason).toBe('the PU did not wake: did not wake within 20 s of TOWAKEUP: asleep');
+    expect(t.ctx().lastError).toMatchObject({ kind: 'asleep', op: 'start', at: T0 + 20_000 });
+    t.send({ type: 'pu.online' });
+    expect(t.state()).toBe('starting');
+  });
+
+  it('waits again when its PU fell asleep while it recorded and is woken, and records once it logs in', () => {
+    const t = start();
+    t.send({ type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S });
+    t.result('start', true);
+    t.send({ type: 'pu.offline', reason: 'fell asleep with a record session open: TOWAKEUP sent, waiting for its login' });
+    expect(t.state()).toBe('failed');
+    t.send({ type: 'pu.waking', reason: WAKING });
+    expect(t.state()).toBe('waking');
+    const sent = t.sent.length;
+    t.clock.increment(keepAwakeEveryMs(KEEP_AWAKE_S) * 2);
+    expect(t.sent.length).toBe(sent); // no KeepAwaken while it is not recording
+    t.send({ type: 'pu.online' });
+    expect(t.state()).toBe('starting');
+    expect(t.sent.at(-1)).toBe('start#2');
+  });
+
+  it('stops at once when asked to stop before its PU woke (nothing runs on the camera)', () => {
+    const t = start();
+    t.send({ type: 'pu.waking', reason: WAKING });
+    t.send({ type: 'record.stop', by: 'alice' });
+    expect(t.state()).toBe('stopped');
+    expect(t.ctx()).toMatchObject({ reason: STOPPED_ASLEEP_REASON, stoppedBy: 'alice' });
+    expect(t.sent).toEqual(['start#1', 'closed']);
+  });
+
+  it('sends KeepAwaken while it records on a camera that may sleep, every half `expired`, and not after it stops', () => {
+    const t = start();
+    t.send({ type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S });
+    expect(t.sent).toEqual(['start#1']); // not before the camera records
+    t.result('start', true);
+    const every = keepAwakeEveryMs(KEEP_AWAKE_S);
+    for (let i = 0; i < 3; i++) t.clock.increment(every);
+    expect(t.sent.filter((s) => s.startsWith('keepAwake'))).toEqual([0, 1, 2, 3].map((i) => `keepAwake:${KEEP_AWAKE_S}@${i * every}`));
+    t.send({ type: 'record.stop' });
+    t.clock.increment(every * 2);
+    expect(t.sent.filter((s) => s.startsWith('keepAwake')).length).toBe(4);
+  });
+
+  it('starts KeepAwaken when told while it already records, and sends none for a camera that does not sleep', () => {
+    const t = start();
+    t.result('start', true);
+    t.clock.increment(keepAwakeEveryMs(KEEP_AWAKE_S) * 2);
+    expect(t.sent).toEqual(['start#1']);
+    t.send({ type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S });
+    t.clock.increment(keepAwakeEveryMs(KEEP_AWAKE_S));
+    const t0 = keepAwakeEveryMs(KEEP_AWAKE_S) * 2;
+    expect(t.sent.slice(1)).toEqual([`keepAwake:60@${t0}`, `keepAwake:60@${t0 + keepAwakeEveryMs(KEEP_AWAKE_S)}`]);
   });
 });

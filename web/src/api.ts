@@ -9,8 +9,11 @@ import { VD_ERR } from '../../protocol/constants.ts';
 export const CSRF_HEADER = 'X-H627-CSRF';
 /** Longest wait for an ordinary API call. */
 export const API_TIMEOUT_MS = 15_000;
-/** Longest wait for a message to a camera: the platform gives the camera 20 s, plus the way there and back. */
-export const RPC_TIMEOUT_MS = 30_000;
+/**
+ * Longest wait for a message to a camera, or a live watch: a sleeping camera's wake (WAKE_TIMEOUT_S, 20 s by default),
+ * then the 20 s the platform gives the camera (or a stream to take the viewer), plus the way there and back.
+ */
+export const RPC_TIMEOUT_MS = 50_000;
 
 /** An API call that did not succeed. */
 export class ApiError extends Error {

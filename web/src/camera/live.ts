@@ -10,7 +10,7 @@
 import type MpegtsDefault from 'mpegts.js';
 import type { LiveTicket } from '../../../services/live/live.ts';
 import type { StreamContext } from '../../../actors/machines/stream.types.ts';
-import { api, CSRF_HEADER, explain } from '../api.ts';
+import { api, CSRF_HEADER, explain, RPC_TIMEOUT_MS } from '../api.ts';
 import { progress, statusLine, type Progress } from '../action.ts';
 import { announce, h, replace } from '../dom.ts';
 import type { TransitionFeedEvent } from '../feed.ts';
@@ -177,7 +177,10 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
     let ticket: LiveTicket;
     let mpegts: Mpegts;
     try {
-      [ticket, mpegts] = await Promise.all([api<LiveTicket>(liveUrl(r.channel), { method: 'POST', body: {} }), import('mpegts.js').then((m) => m.default)]);
+      [ticket, mpegts] = await Promise.all([
+        api<LiveTicket>(liveUrl(r.channel), { method: 'POST', body: {}, timeoutMs: RPC_TIMEOUT_MS }),
+        import('mpegts.js').then((m) => m.default),
+      ]);
     } catch (err) {
       return fail(r, err instanceof Error && err.name !== 'ApiError' ? `The player could not be loaded: ${err.message}` : explain(err));
     }
