@@ -4,48 +4,28 @@
  * through `/api/cluster/wake` when the pu decides elsewhere). Two real platform processes on one PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.ts';
 import { HibernationLink } from '../../device/hibernation-link.ts';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { TEST_PG_URL } from '../helpers/db.ts';
-import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { INSECURE, type TestPlatform } from '../helpers/platform.ts';
 import { RawDevice } from '../helpers/vd-client.ts';
 import { until } from '../helpers/wait.ts';
 
 setDefaultTimeout(60_000);
 
-const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
 const CAM = { device_id: 'CAM-WAKE-1', password: 'correct horse', mac_id: 'a0:b1:c2:d3:e8:01' };
-const keyFile = join(tmpdir(), `h627-cluster-key-wake-${process.pid}-${Date.now()}`);
-let scratch: ScratchDatabase;
+let cluster: TestCluster;
 let a: TestPlatform;
 let b: TestPlatform;
 
-const node = (id: string) => ({
-  NODE_ID: id,
-  DATABASE_URL: scratch.url,
-  PLATFORM_KEY_FILE: keyFile,
-  ADMIN_TOKEN,
-  CLUSTER_TLS_INSECURE: '1',
-  WAKE_TIMEOUT_S: '3',
-});
-
 describe.skipIf(!TEST_PG_URL)('waking a sleeping camera in a cluster', () => {
   beforeAll(async () => {
-    writeFileSync(keyFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-    scratch = await createScratchDatabase(TEST_PG_URL!, 'h627_wake');
-    a = await startTestPlatform(node('node-a'));
-    b = await startTestPlatform(node('node-b'));
+    cluster = await startTestCluster({ nodes: 2, env: { WAKE_TIMEOUT_S: '3' } });
+    [a, b] = cluster.nodes as [TestPlatform, TestPlatform];
     expect((await a.api('/api/admin/devices', { method: 'POST', body: JSON.stringify(CAM) })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
-    await a?.cleanup();
-    await b?.cleanup();
-    await scratch?.drop();
-    rmSync(keyFile, { force: true });
+    await cluster?.cleanup();
   });
 
   it('sends TOWAKEUP on the link node B holds when the live request comes to node A', async () => {
@@ -68,7 +48,7 @@ describe.skipIf(!TEST_PG_URL)('waking a sleeping camera in a cluster', () => {
       async () => (await a.api(`/api/actors/pu:${CAM.device_id}`)).json(),
       (x) => x.stateKey === 'hibernating',
     );
-    expect(asleep.context.hibernation).toMatchObject({ node: 'node-b', linked: true });
+    expect(asleep.context.hibernation).toMatchObject({ node: cluster.idOf(b), linked: true });
     const asked = a.api(`/api/devices/${CAM.device_id}/channels/0/live`, { method: 'POST', body: '{}' });
     await link.nextWake(0);
     expect(link.wakes).toBe(1);
