@@ -119,7 +119,7 @@ export function buildApp(p: AppServices) {
   // Defence in depth: no path or query that decodes to a NUL or a lone surrogate reaches a route.
   app.use(refuseUnstorableUrl);
   // Before the body limits: a forwarded body streams through, and its owner node limits it.
-  if (p.forward) app.use(nodeForwarding(p.forward, p.log));
+  if (p.forward) app.use(nodeForwarding(p.forward, p.log, Math.max(p.rpc.callDeadlineMs(), p.live.watchWaitMs())));
 
   // Every body is limited before it is read, chunked ones included (issue #19): here at API_BODY_MAX_BYTES, except
   // the endpoints that stream with limits of their own (uploads: their grant's or segment's size; Vr: its form's).

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/log.ts';
 import { isDatabaseUnavailable } from '../services/errors.ts';
 import { clientIp, markNodeRequest } from './client-ip.ts';
 import { problem } from './problem.ts';
+import { allowSilence } from './idle-timeout.ts';
 
 /**
  * The routes that address a device, and how each names it. Live media (`/media/live/…`) is not among them: live URLs
@@ -52,10 +53,12 @@ function unknownWithoutDb(err: unknown): undefined {
 const REPEATABLE = new Set(['GET', 'HEAD', 'DELETE']);
 
 /**
- * Check node signatures and forward device requests to their owners.
- * @example app.use(nodeForwarding(forwarder, log))
+ * Check node signatures and forward device requests to their owners. A forwarded request may stay silent as long as
+ * the longest answer its owner can give (`silenceMs`: a sleeping camera's wake, then an RPC or a join): the owner
+ * raises its own request's idle timeout (routes/idle-timeout.ts), and this node's leg of the request must not drop first.
+ * @example app.use(nodeForwarding(forwarder, log, rpc.callDeadlineMs()))
  */
-export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>, log: Logger): MiddlewareHandler {
+export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>, log: Logger, silenceMs = 0): MiddlewareHandler {
   return async (c, next) => {
     const url = new URL(c.req.url);
     const check = fw.check(c.req.raw, url);
@@ -73,6 +76,7 @@ export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route'
     for (let attempt = 1; ; attempt++) {
       const route = await fw.route(actorId).catch(unknownWithoutDb);
       if (!route || route.kind === 'local') return next();
+      if (silenceMs > 0) allowSilence(c, silenceMs);
       try {
         return await fw.proxy(c.req.raw, route, clientIp(c));
       } catch (err) {
