@@ -79,6 +79,7 @@ describe('Vd messages whose handler needs the database', () => {
   const p = {
     db: { orm: { insert: () => ({ values: () => Promise.reject(outage()) }), update: () => ({ set: () => ({ where: () => Promise.reject(outage()) }) }) } },
     bind: { redeem: () => Promise.reject(outage()) },
+    uploads: { grant: () => Promise.reject(outage()) },
     host: { send: () => {} },
     vd: { budgets: new VdBudgets() },
   } as unknown as InboundDeps;
