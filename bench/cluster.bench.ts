@@ -277,6 +277,7 @@ const alarms = {
   refused: acks.reduce((a, x) => a + Number(x.refused), 0),
   lost: lost.length,
   logged: Number(loggedRow?.logged ?? 0),
+  answerMs: acks.flatMap((a) => a.answerMs as number[]),
 };
 await g.stop();
 await stopNode(owner);
@@ -325,6 +326,7 @@ console.log(
 );
 console.log(
   `alarms (AlarmNotify, one per PU every ${ALARM_EVERY_MS / 1000} s): ${alarms.sent} sent, ${alarms.acked} acknowledged, ${alarms.refused} refused, ${alarms.sent - alarms.acked - alarms.refused} unanswered (socket gone first); ` +
+    `answered in p50 ${percentile(alarms.answerMs, 50).toFixed(1)} ms, p99 ${percentile(alarms.answerMs, 99).toFixed(1)} ms; ` +
     `acknowledged but not in the database: ${alarms.lost} (target 0); in the pu actors' event logs: ${alarms.logged}`,
 );
 if (capacity && soloRows && pairRows) {

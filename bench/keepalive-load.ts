@@ -60,8 +60,8 @@ interface Client {
   base: string;
   /** The error of its last failed connection attempt, if any. */
   lastError: string;
-  /** AlarmNotify requests awaiting an answer: seq → the alarm's `desc`. */
-  alarms: Map<number, string>;
+  /** AlarmNotify requests awaiting an answer: seq → the alarm's `desc` and when it was sent (performance.now() ms). */
+  alarms: Map<number, { desc: string; at: number }>;
   alarmTimer?: ReturnType<typeof setInterval>;
 }
 
@@ -101,6 +101,8 @@ const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({
 let stopping = false;
 /** Alarms the platform acknowledged (their `desc`), refused with `err`, and sent in all. */
 let alarmsAcked: string[] = [];
+/** How long each acknowledged alarm waited for its answer, ms. */
+let alarmAnswerMs: number[] = [];
 let alarmsRefused = 0;
 let alarmsSent = 0;
 /** Failover: PUs whose socket closed on its own and that are not back yet; when each came back (epoch ms). */
@@ -180,7 +182,10 @@ function connect(c: Client, reconnect: boolean): Promise<boolean> {
       if (alarm !== undefined) {
         c.alarms.delete(seq);
         if (text.includes('"err"')) alarmsRefused++;
-        else alarmsAcked.push(alarm);
+        else {
+          alarmsAcked.push(alarm.desc);
+          alarmAnswerMs.push(performance.now() - alarm.at);
+        }
         return;
       }
       const t = c.sentAt.get(seq);
@@ -259,7 +264,7 @@ function alarmsEvery(ms: number) {
       if (!c.online || !c.ws) return;
       const seq = ++c.seq;
       const desc = `${deviceIdOf(c.i)}#${++n}`;
-      c.alarms.set(seq, desc);
+      c.alarms.set(seq, { desc, at: performance.now() });
       alarmsSent++;
       const params = { channel: 0, timestamp: Math.floor(Date.now() / 1000), type: BENCH_ALARM_TYPE, state: 'pulse', desc };
       c.ws.send(JSON.stringify({ req: 'AlarmNotify', params, seq }));
@@ -370,8 +375,9 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
     send({ cmd: 'ok' });
   }
   if (m.cmd === 'acked') {
-    send({ cmd: 'acked', acked: alarmsAcked, refused: alarmsRefused, sent: alarmsSent, unanswered: clients.reduce((a, c) => a + c.alarms.size, 0) });
+    send({ cmd: 'acked', acked: alarmsAcked, answerMs: alarmAnswerMs, refused: alarmsRefused, sent: alarmsSent, unanswered: clients.reduce((a, c) => a + c.alarms.size, 0) });
     alarmsAcked = [];
+    alarmAnswerMs = [];
   }
   if (m.cmd === 'status') {
     send({
