@@ -3,8 +3,9 @@
  * listener that sleeping devices keep one connection to. It checks every heartbeat (identity known, `hb_token`
  * right: else dropped and logged, never an event), tells the device's pu actor (`hibernation.heartbeat`, and
  * `hibernation.linkClosed` when the connection ends), and sends `TOWAKEUP` when asked to wake a device. The pu machine
- * decides what a heartbeat means (pu.hibernation.ts); this server only does I/O and keeps a node-local map of which
- * connection holds which device, rebuilt from heartbeats.
+ * decides what a heartbeat means (pu.hibernation.ts); this server does the I/O, keeps a node-local map of which
+ * connection holds which device, rebuilt from heartbeats, and keeps the heartbeats of a pu that sleeps on its link
+ * instead of sending them (asleep.ts: the pu is dormant while asleep).
  *
  * Bounds (every number input can reach): connections in all and per address, a first valid heartbeat within
  * HIBERNATION_FIRST_HEARTBEAT_MS, a connection silent past the offline time closed, bytes per window, refused frames.
@@ -17,6 +18,7 @@ import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES } 
 import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
+import { AsleepMap } from './asleep.ts';
 import { isHbToken } from './hb-token.ts';
 import type { HibernationRelay } from './wake.ts';
 
@@ -40,7 +42,7 @@ export const HIBERNATION_SWEEP_MS = 3_000;
 
 /** What the server needs of the platform. */
 export interface HibernationDeps {
-  host: Pick<ActorHost, 'send' | 'holds'>;
+  host: Pick<ActorHost, 'send' | 'holds' | 'subscribe' | 'addVolatileSource'>;
   /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
   tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
   /** The device a heartbeat's identity names (its MAC or its id). */
@@ -84,11 +86,17 @@ export class HibernationServer {
   /** Every open connection (swept for silence). */
   private readonly all = new Set<LinkSocket>();
   private sweep?: ReturnType<typeof setInterval>;
+  /** Sleeping devices' pu actors and their last heartbeats (asleep.ts). */
+  private readonly asleep: AsleepMap;
 
   constructor(
     private readonly p: HibernationDeps,
     private readonly o: HibernationOptions,
-  ) {}
+  ) {
+    this.asleep = new AsleepMap(o.offlineAfterMs, Date.now());
+    p.host.subscribe((t) => this.asleep.observe(t), { unlogged: false });
+    p.host.addVolatileSource(this.asleep);
+  }
 
   /** The port it listens on (after start). */
   get port(): number {
@@ -112,7 +120,11 @@ export class HibernationServer {
         error: (s, err) => this.p.log.debug({ ip: s.data?.ip, err: String(err) }, 'hibernation connection error'),
       },
     });
-    this.sweep = setInterval(() => this.closeSilent(Date.now()), HIBERNATION_SWEEP_MS);
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      this.closeSilent(now);
+      this.asleep.sweep(now);
+    }, HIBERNATION_SWEEP_MS);
     this.sweep.unref?.();
   }
 
@@ -128,6 +140,21 @@ export class HibernationServer {
   /** Whether this node holds a link of the device. */
   holds(deviceId: string): boolean {
     return this.byDevice.has(deviceId);
+  }
+
+  /**
+   * A hibernation event for a pu this node owns, relayed by the node holding the link (routes/cluster.routes.ts): a
+   * heartbeat on the link the pu sleeps on is kept, anything else goes to the pu.
+   */
+  relayed(deviceId: string, event: HibernationRelay['event']): void {
+    const id = puActorId(deviceId);
+    if (event.type === 'hibernation.heartbeat' && this.asleep.heartbeat(id, event.linkId, Date.now())) return;
+    this.p.host.send(id, event);
+  }
+
+  /** Another node took these actors over (its device logged in there): what this node kept of them is stale. */
+  released(actorIds: readonly string[]): void {
+    this.asleep.forget(actorIds);
   }
 
   /** Stop listening and close every connection. */
@@ -197,6 +224,8 @@ export class HibernationServer {
       this.byDevice.set(device.id, s);
       held?.end(); // the device reconnected: its old link is stale
     }
+    // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
+    if (this.asleep.heartbeat(puActorId(device.id), link.linkId, now)) return;
     this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
   }
 
