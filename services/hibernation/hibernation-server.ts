@@ -14,7 +14,7 @@ import type { Socket, TCPSocketListener } from 'bun';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
-import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES } from '../../protocol/hibernation.ts';
+import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES, parseHeartbeat } from '../../protocol/hibernation.ts';
 import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
@@ -66,7 +66,8 @@ export interface HibernationOptions {
 interface Link {
   linkId: string;
   ip: string;
-  framer: HeartbeatFramer;
+  /** Made for the first read that is not one whole heartbeat (a split or a garbled one): most links never need it. */
+  framer?: HeartbeatFramer;
   openedAt: number;
   /** The device its heartbeats proved to be, with the identity and token they carry (checked once). */
   device?: { id: string; macid: string; token: string };
@@ -168,7 +169,7 @@ export class HibernationServer {
     const ip = s.remoteAddress;
     const fromAddress = this.perAddress.get(ip) ?? 0;
     const now = Date.now();
-    s.data = { linkId: randomUUID(), ip, framer: new HeartbeatFramer(), openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
+    s.data = { linkId: randomUUID(), ip, openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
     this.all.add(s);
     this.perAddress.set(ip, fromAddress + 1);
     if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
@@ -196,13 +197,18 @@ export class HibernationServer {
     const now = Date.now();
     if (!link.bytes.take(chunk.length))
       return this.refuse(s, `over its byte budget (${HIBERNATION_BYTE_BUDGET.ratePerS} B/s, burst ${HIBERNATION_BYTE_BUDGET.burst} B)`, true);
-    const skipped = link.framer.skipped;
-    for (const frame of link.framer.push(chunk)) {
+    // The usual read: one whole heartbeat, parsed where it lies (no framer, no copy).
+    if (!link.framer && chunk.length === HIBERNATION_HEARTBEAT_BYTES) {
+      const whole = parseHeartbeat(chunk);
+      if (whole.ok) return void this.heartbeat(s, whole.value.macid, whole.value.token, now);
+    }
+    const framer = (link.framer ??= new HeartbeatFramer());
+    const skipped = framer.skipped;
+    for (const frame of framer.push(chunk)) {
       if (frame.ok) void this.heartbeat(s, frame.value.macid, frame.value.token, now);
       else this.refuse(s, frame.error);
     }
-    if (link.framer.skipped > skipped)
-      this.refuse(s, `${link.framer.skipped - skipped} bytes that begin no heartbeat`, link.framer.skipped > HIBERNATION_GARBAGE_MAX_BYTES);
+    if (framer.skipped > skipped) this.refuse(s, `${framer.skipped - skipped} bytes that begin no heartbeat`, framer.skipped > HIBERNATION_GARBAGE_MAX_BYTES);
   }
 
   private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
