@@ -5,7 +5,7 @@
  * beside a bare Bun TCP server holding the same connections in the same run, and how many pu actors are asleep.
  * The cameras connect from 127.0.x.y source addresses, CAMERAS_PER_ADDRESS each (the server's per-address limit is 256).
  *
- * Options: --count 10000 --db postgres|pglite --seconds 60 --hb-interval-s 60 --skip-bare --cpu-prof <dir> (a profile of
+ * Options: --count 10000 --db postgres|pglite --seconds 60 --hb-interval-s 60 --skip-bare --connect-per-s 2000 --cpu-prof <dir> (a profile of
  * the platform, written when it stops) --preload <file> (a module the platform loads first: a diagnostic hook)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,8 +26,8 @@ const HB_INTERVAL_S = Number(args['hb-interval-s'] ?? HIBERNATION_HB_INTERVAL_S)
 const SKIP_BARE = args['skip-bare'] === 'true';
 /** Cameras per source address (under the server's HIBERNATION_CONNECTIONS_PER_ADDRESS). */
 const CAMERAS_PER_ADDRESS = 200;
-/** Connections opened per second while the cameras arrive. */
-const CONNECT_PER_S = 2000;
+/** Connections opened per second while the cameras arrive (`--connect-per-s`). */
+const CONNECT_PER_S = Number(args['connect-per-s'] ?? 2000);
 /** Time after every camera is taken in (its pu asleep) before measuring. */
 const SETTLE_MS = 10_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';

@@ -17,7 +17,7 @@ import type { LogLimiter } from '../../lib/log-limit.ts';
 import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES, parseHeartbeat } from '../../protocol/hibernation.ts';
 import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
-import type { ActorHost } from '../../actors/host/host.ts';
+import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
 import { AsleepMap } from './asleep.ts';
 import { isHbToken } from './hb-token.ts';
 import type { HibernationRelay } from './wake.ts';
@@ -42,7 +42,7 @@ export const HIBERNATION_SWEEP_MS = 3_000;
 
 /** What the server needs of the platform. */
 export interface HibernationDeps {
-  host: Pick<ActorHost, 'send' | 'holds' | 'subscribe' | 'addVolatileSource'>;
+  host: Pick<ActorHost, 'send' | 'dispatch' | 'holds' | 'subscribe' | 'addVolatileSource'>;
   /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
   tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
   /** The device a heartbeat's identity names (its MAC or its id). */
@@ -236,17 +236,19 @@ export class HibernationServer {
   }
 
   /**
-   * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). A pu held
-   * here is told at once: asking where its owner is took a database read per heartbeat (the directory caches an owner
-   * for a second, a camera beats once a minute).
+   * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). Here
+   * first: a pu this node holds, or loads (owned here, or by no live node: the load claims it), takes it without
+   * asking where its owner is (a database read); one another live node owns refuses the load (ActorElsewhereError)
+   * and the event goes to that node.
    */
   private tell(deviceId: string, event: HibernationRelay['event']): void {
     const id = puActorId(deviceId);
-    const here = () => this.p.host.send(id, event);
-    if (!this.p.tellOwner || this.p.host.holds(id)) return here();
-    this.p.tellOwner(deviceId, event).then(
-      (remote) => remote || here(),
-      (err) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered to the owner node'),
+    const tellOwner = this.p.tellOwner;
+    if (!tellOwner || this.p.host.holds(id)) return this.p.host.send(id, event);
+    const lost = (err: unknown) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered');
+    this.p.host.dispatch(id, event).then(
+      () => {},
+      (err) => (err instanceof ActorElsewhereError ? tellOwner(deviceId, event).then((remote) => remote || this.p.host.send(id, event), lost) : lost(err)),
     );
   }
 
