@@ -8,7 +8,7 @@
  * Options: --count 10000 --db postgres|pglite --seconds 60 --hb-interval-s 60 --skip-bare --connect-per-s 2000 --cpu-prof <dir> (a profile of
  * the platform, written when it stops) --preload <file> (a module the platform loads first: a diagnostic hook)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { hbToken } from '../services/hibernation/hb-token.ts';
 import { loadPlatformKey } from '../lib/secrets.ts';
 import { benchDeviceId, benchMac, cpuProfileArgs, machineNote, parseArgs, procCpuSeconds, procRssBytes, table } from './lib.ts';
 import { platformEnv, provisionPus, ROOT, spawnReady } from './platform.ts';
+import { HEAP_REPORT_SIGNAL, type HeapReport } from './heap-report.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const COUNT = Number(args.count ?? 10_000);
@@ -95,18 +96,40 @@ interface Measured {
   idleCpuS: number;
   /** Seconds from the first connection until every camera was taken in (`settled` true). */
   settleS: number;
+  /** Memory after a full garbage collection, before the cameras came and at the end (bench/heap-report.ts). */
+  heapBefore: HeapReport;
+  heapAfter: HeapReport;
   stop: () => void;
+}
+
+/** The preload that reports a server's memory after a full collection, and the flags that load it. */
+const HEAP_REPORT = join(import.meta.dir, 'heap-report.ts');
+/** Longest wait for a heap report. */
+const HEAP_REPORT_WAIT_MS = 10_000;
+
+/** Ask the server `pid` for its memory after a full collection (written to `file` by bench/heap-report.ts). */
+async function heapReport(pid: number, file: string): Promise<HeapReport> {
+  rmSync(file, { force: true });
+  process.kill(pid, HEAP_REPORT_SIGNAL);
+  const end = Date.now() + HEAP_REPORT_WAIT_MS;
+  while (!existsSync(file)) {
+    if (Date.now() > end) throw new Error(`no heap report from ${pid}`);
+    await Bun.sleep(100);
+  }
+  await Bun.sleep(100); // written at once, but let the write finish
+  return JSON.parse(readFileSync(file, 'utf8')) as HeapReport;
 }
 
 /**
  * RSS and CPU of `pid` with the cameras connected to `port`, beyond what it used before they came; measured once
  * `settled` holds (every first heartbeat taken in), then SETTLE_MS more.
  */
-async function measure(pid: number, port: number, settled: (n: number) => Promise<boolean> = async () => true): Promise<Measured> {
+async function measure(pid: number, port: number, file: string, settled: (n: number) => Promise<boolean> = async () => true): Promise<Measured> {
   await Bun.sleep(WARMUP_MS);
   const idle0 = procCpuSeconds(pid);
   await Bun.sleep(IDLE_S * 1000);
   const idleCpuS = ((procCpuSeconds(pid) - idle0) / IDLE_S) * SECONDS;
+  const heapBefore = await heapReport(pid, file);
   const rssBefore = procRssBytes(pid);
   const t0 = Date.now();
   const stopFirst = await sleepers(port, 0, FIRST);
@@ -123,15 +146,18 @@ async function measure(pid: number, port: number, settled: (n: number) => Promis
     stopFirst();
     stopRest();
   };
-  return { rssBefore, rssFirst, rss: procRssBytes(pid), cpuS: procCpuSeconds(pid) - cpu0, idleCpuS, settleS, stop };
+  const cpuS = procCpuSeconds(pid) - cpu0;
+  const rss = procRssBytes(pid);
+  return { rssBefore, rssFirst, rss, cpuS, idleCpuS, settleS, heapBefore, heapAfter: await heapReport(pid, file), stop };
 }
 
 const env = platformEnv(b, dataDir, { ADMIN_TOKEN, HIBERNATION_OFFLINE_S: String(HB_INTERVAL_S * 3) });
-const diagnostics = [...cpuProfileArgs(args['cpu-prof']), ...(args.preload ? ['--preload', args.preload] : [])];
-const platform = await spawnReady(['bun', ...diagnostics, join(ROOT, 'main.ts')], env, /ready (https:\/\/\S+)/);
+const diagnostics = [...cpuProfileArgs(args['cpu-prof']), '--preload', HEAP_REPORT, ...(args.preload ? ['--preload', args.preload] : [])];
+const heapFile = (name: string) => join(dataDir, `heap-${name}.json`);
+const platform = await spawnReady(['bun', ...diagnostics, join(ROOT, 'main.ts')], { ...env, HEAP_REPORT_FILE: heapFile('platform') }, /ready (https:\/\/\S+)/);
 const url = platform.match[1]!;
 const vs = await (await fetch(`${url}/Vs/getServerAddr?macid=${benchMac(0)}`, { tls: { rejectUnauthorized: false } } as RequestInit)).json();
-const p = await measure(platform.proc.pid, vs.HibernationPort as number, async (n) => (await asleepCount(url)) >= n);
+const p = await measure(platform.proc.pid, vs.HibernationPort as number, heapFile('platform'), async (n) => (await asleepCount(url)) >= n);
 const asleep = await asleepCount(url);
 p.stop();
 platform.proc.kill('SIGTERM');
@@ -144,14 +170,21 @@ const row = (name: string, m: Measured) => ({
   'RSS added (MiB)': ((m.rss - m.rssBefore) / 2 ** 20).toFixed(1),
   'RSS per camera (KiB)': ((m.rss - m.rssBefore) / COUNT / 1024).toFixed(2),
   'RSS per camera past the first tenth (KiB)': ((m.rss - m.rssFirst) / (COUNT - FIRST) / 1024).toFixed(2),
+  'after a full GC: RSS per camera (KiB)': ((m.heapAfter.rss - m.heapBefore.rss) / COUNT / 1024).toFixed(2),
+  'JS heap per camera (KiB)': ((m.heapAfter.heapSize - m.heapBefore.heapSize) / COUNT / 1024).toFixed(2),
+  'outside the JS heap per camera (KiB)': ((m.heapAfter.extraMemory - m.heapBefore.extraMemory) / COUNT / 1024).toFixed(2),
   'CPU (s)': m.cpuS.toFixed(2),
   'idle CPU (s)': m.idleCpuS.toFixed(2),
   'CPU added per camera per s (µs)': (((m.cpuS - m.idleCpuS) / COUNT / SECONDS) * 1e6).toFixed(3),
 });
 rows.push(row('platform', p));
 if (!SKIP_BARE) {
-  const bare = await spawnReady(['bun', join(ROOT, 'bench', 'bare-tcp-server.ts')], {}, /ready (\d+)/);
-  const m = await measure(bare.proc.pid, Number(bare.match[1]));
+  const bare = await spawnReady(
+    ['bun', '--preload', HEAP_REPORT, join(ROOT, 'bench', 'bare-tcp-server.ts')],
+    { HEAP_REPORT_FILE: heapFile('bare') },
+    /ready (\d+)/,
+  );
+  const m = await measure(bare.proc.pid, Number(bare.match[1]), heapFile('bare'));
   m.stop();
   bare.proc.kill('SIGTERM');
   await bare.proc.exited;
