@@ -4,7 +4,7 @@
  * postponed in memory until the last heartbeat plus the offline time. State and history stay what they were with every
  * heartbeat sent to the pu: asleep, then offline 135 s after the last heartbeat with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { SimulatedClock } from 'xstate';
 import { ActorHost } from '../../actors/host/host.ts';
 import { MachineRegistry } from '../../actors/host/registry.ts';
@@ -15,20 +15,14 @@ import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { HIBERNATION_HB_INTERVAL_S, HIBERNATION_OFFLINE_AFTER_S } from '../../protocol/hibernation.ts';
 import { AsleepMap } from '../../services/hibernation/asleep.ts';
-import { freshDb, type TestDb } from '../helpers/db.ts';
+import { useHostDb } from './host.fixture.ts';
 import { T0 } from './pu.harness.ts';
 
 const OFFLINE_MS = HIBERNATION_OFFLINE_AFTER_S * 1000;
 const HB_EVERY_MS = HIBERNATION_HB_INTERVAL_S * 1000;
 setDefaultTimeout(30_000);
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await freshDb();
-});
-afterAll(async () => {
-  await db.cleanup();
-});
+const db = useHostDb();
 
 /** A host on a simulated clock with a hibernation server's map as its volatile source, as boot/start.ts wires it. */
 function sleepingHost(clock: SimulatedClock) {
@@ -40,7 +34,7 @@ function sleepingHost(clock: SimulatedClock) {
 }
 
 /** Let loads and commits a clock step started finish. */
-const settle = () => Bun.sleep(10);
+const settle = () => db.quiet();
 /** The simulated clock's step (the timers fire at their due times whatever the step). */
 const STEP_MS = 5000;
 
