@@ -177,6 +177,7 @@ const row = (name: string, m: Measured) => ({
   'idle CPU (s)': m.idleCpuS.toFixed(2),
   'CPU added per camera per s (µs)': (((m.cpuS - m.idleCpuS) / COUNT / SECONDS) * 1e6).toFixed(3),
 });
+const measured: Array<[string, Measured]> = [['platform', p]];
 rows.push(row('platform', p));
 if (!SKIP_BARE) {
   const bare = await spawnReady(
@@ -189,8 +190,12 @@ if (!SKIP_BARE) {
   bare.proc.kill('SIGTERM');
   await bare.proc.exited;
   rows.push(row('bare Bun TCP', m));
+  measured.push(['bare Bun TCP', m]);
 }
 console.log(table(rows));
+const mib = (r: HeapReport) =>
+  `RSS ${(r.rss / 2 ** 20).toFixed(1)} MiB, JS heap ${(r.heapSize / 2 ** 20).toFixed(1)} of ${(r.heapCapacity / 2 ** 20).toFixed(1)} MiB capacity, ${(r.extraMemory / 2 ** 20).toFixed(1)} MiB outside it`;
+for (const [name, m] of measured) console.log(`${name} after a full GC: before the cameras ${mib(m.heapBefore)}; at the end ${mib(m.heapAfter)}`);
 console.log(`pu actors asleep (hibernating) at the end: ${asleep} of ${COUNT}`);
 await b.drop();
 rmSync(dataDir, { recursive: true, force: true });
