@@ -37,6 +37,12 @@ export const HIBERNATION_BYTE_BUDGET: Budget = { ratePerS: HIBERNATION_HEARTBEAT
 export const HIBERNATION_REFUSALS_MAX = 3;
 /** Bytes that begin no heartbeat a connection may send before it is closed (platform's choice: a device sends none). */
 export const HIBERNATION_GARBAGE_MAX_BYTES = HIBERNATION_HEARTBEAT_BYTES;
+/**
+ * Identity checks (a database read each: a new link's first heartbeat) in flight at once; the others wait in line, one
+ * entry per link (platform's choice: 10,000 cameras reconnecting at once would otherwise put 10,000 reads and their
+ * results in memory together, which the allocators keep long after).
+ */
+export const HIBERNATION_CHECKS_MAX = 32;
 /** How often connections are checked for silence (platform's choice: a tenth of the first-heartbeat time). */
 export const HIBERNATION_SWEEP_MS = 3_000;
 
@@ -75,6 +81,11 @@ interface Link {
   bytes: TokenBucket;
   refusals: number;
   closed?: boolean;
+  /** Its identity is being checked now. */
+  checking?: boolean;
+  /** The newest heartbeat waiting for an identity check, and whether the link is in line for one. */
+  held?: { macid: string; token: string; at: number };
+  queued?: boolean;
 }
 
 type LinkSocket = Socket<Link>;
@@ -87,6 +98,9 @@ export class HibernationServer {
   /** Every open connection (swept for silence). */
   private readonly all = new Set<LinkSocket>();
   private sweep?: ReturnType<typeof setInterval>;
+  /** Identity checks in flight, and the links waiting for one (each at most once). */
+  private checks = 0;
+  private readonly waiting: LinkSocket[] = [];
   /** Sleeping devices' pu actors and their last heartbeats (asleep.ts). */
   private readonly asleep: AsleepMap;
 
@@ -215,8 +229,20 @@ export class HibernationServer {
     const link = s.data;
     let device = link.device;
     if (!device || device.macid !== macid || device.token !== token) {
-      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat).
-      const found = await this.p.findDevice(macid).catch(() => undefined);
+      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
+      // at most HIBERNATION_CHECKS_MAX at once.
+      if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
+      link.checking = true;
+      this.checks++;
+      let found: { id: string } | undefined;
+      try {
+        found = await this.p.findDevice(macid).catch(() => undefined);
+      } finally {
+        link.checking = false;
+        this.checks--;
+        if (link.held) this.hold(s, link.held.macid, link.held.token, link.held.at);
+        queueMicrotask(() => this.nextChecks());
+      }
       if (!found) return this.refuse(s, `heartbeat of unknown device ${macid}`);
       if (!isHbToken(this.p.key, found.id, token)) return this.refuse(s, `heartbeat of ${found.id} with a wrong hb_token`);
       if (link.device && link.device.id !== found.id) return this.refuse(s, 'heartbeat of another device on the same link', true);
@@ -233,6 +259,27 @@ export class HibernationServer {
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
     if (this.asleep.heartbeat(puActorId(device.id), link.linkId, now)) return;
     this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
+  }
+
+  /** Keep a link's newest heartbeat until its identity can be checked, and put the link in line once. */
+  private hold(s: LinkSocket, macid: string, token: string, at: number): void {
+    const link = s.data;
+    link.held = { macid, token, at };
+    if (link.checking || link.queued) return; // its check in flight puts it in line when it ends
+    link.queued = true;
+    this.waiting.push(s);
+  }
+
+  /** Start the waiting identity checks there is room for, in the order their links came. */
+  private nextChecks(): void {
+    while (this.checks < HIBERNATION_CHECKS_MAX && this.waiting.length > 0) {
+      const s = this.waiting.shift()!;
+      const link = s.data;
+      const held = link.held;
+      link.queued = false;
+      link.held = undefined;
+      if (held && !link.closed) void this.heartbeat(s, held.macid, held.token, held.at);
+    }
   }
 
   /**
