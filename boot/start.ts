@@ -52,7 +52,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { acquireDataDirLock } from './lock.ts';
 import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
 import { hbToken } from '../services/hibernation/hb-token.ts';
-import { CLUSTER_HIBERNATION_PATH } from '../services/hibernation/wake.ts';
+import { CLUSTER_HIBERNATION_PATH, type HibernationRelay } from '../services/hibernation/wake.ts';
 import { platformEffects } from './effects.ts';
 
 export { platformEffects } from './effects.ts';
@@ -212,7 +212,13 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   );
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
   Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake }, moduleLog('host', log)));
-  const hibernationAt = { host: cfg.publicHost, port: () => hibernation.port, wake: (deviceId: string) => hibernation.wake(deviceId) };
+  const hibernationAt = {
+    host: cfg.publicHost,
+    port: () => hibernation.port,
+    wake: (deviceId: string) => hibernation.wake(deviceId),
+    relayed: (deviceId: string, event: HibernationRelay['event']) => hibernation.relayed(deviceId, event),
+    released: (actorIds: readonly string[]) => hibernation.released(actorIds),
+  };
   const services: AppServices = {
     log,
     rateLog,

@@ -47,6 +47,8 @@ export class Sleeper {
   /** Times it fell asleep and woke. */
   sleeps = 0;
   wakes = 0;
+  /** When the last TOWAKEUP came (ms since the epoch): the camera's boot, to its Vd login, starts there. */
+  wokeAt?: number;
 
   constructor(
     private readonly hooks: SleeperHooks,
@@ -93,6 +95,7 @@ export class Sleeper {
     if (!this.asleep) return;
     this.asleep = false;
     this.wakes++;
+    this.wokeAt = Date.now();
     this.hooks.log('TOWAKEUP: powering up');
     this.dropLink();
     this.touch();

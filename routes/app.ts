@@ -49,6 +49,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
+import type { HibernationRelay } from '../services/hibernation/wake.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -100,7 +101,14 @@ export interface AppServices {
   /** This node's transitions exported to the other nodes' consoles; unset: one node. */
   clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
   /** The hibernation server Vs announces (host and port, I.1); unset: none offered. */
-  hibernation?: { host: string; port(): number; wake(deviceId: string): boolean };
+  hibernation?: {
+    host: string;
+    port(): number;
+    wake(deviceId: string): boolean;
+    /** A relayed hibernation event for a pu this node owns, and actors another node took over (HibernationServer). */
+    relayed(deviceId: string, event: HibernationRelay['event']): void;
+    released(actorIds: readonly string[]): void;
+  };
 }
 
 /** Build the app for a running platform. */

@@ -40,7 +40,11 @@ export function clusterRoutes(
   feed: Pick<ClusterFeed, 'exportStream'>,
   auth: Pick<DeviceAuth, 'countFailure'>,
   host: Pick<ActorHost, 'release' | 'send'>,
-  hibernation?: { wake(deviceId: string): boolean },
+  hibernation?: {
+    wake(deviceId: string): boolean;
+    relayed(deviceId: string, event: HibernationRelay['event']): void;
+    released(actorIds: readonly string[]): void;
+  },
 ) {
   const nodesOnly = (c: Context) => (nodeCaller(c) ? undefined : problem(c, 401, 'a node-to-node endpoint: only requests signed by a node of this cluster'));
   return new Hono()
@@ -65,6 +69,7 @@ export function clusterRoutes(
       const body = ReleaseBody.safeParse(await c.req.json().catch(() => undefined));
       if (!body.success) return problem(c, 400, `bad release body: ${body.error.issues[0]?.message}`, 'actors');
       host.release(body.data.actors);
+      hibernation?.released(body.data.actors);
       return c.body(null, 204);
     })
     .post(CLUSTER_HIBERNATION_PATH, async (c) => {
@@ -72,7 +77,8 @@ export function clusterRoutes(
       if (refused) return refused;
       const body = HibernationRelay.safeParse(await c.req.json().catch(() => undefined));
       if (!body.success) return problem(c, 400, `bad hibernation event: ${body.error.issues[0]?.message}`, String(body.error.issues[0]?.path[0] ?? ''));
-      host.send(puActorId(body.data.device_id), body.data.event);
+      if (hibernation) hibernation.relayed(body.data.device_id, body.data.event);
+      else host.send(puActorId(body.data.device_id), body.data.event);
       return c.body(null, 204);
     })
     .post(CLUSTER_WAKE_PATH, async (c) => {

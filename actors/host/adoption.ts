@@ -50,7 +50,8 @@ export async function takeOver(core: HostCore, deviceIds: string[], by: 'device'
   if (!core.owner) return 0;
   const dormant = core.registry.all().flatMap((d) => (d.dormant ?? []).map((state) => [d.type, state] as const));
   const w = writerOf(core.owner);
-  const taken = await takeOverDevices(core.db, w, deviceIds, by, dormant);
+  const roots = by === 'device' && core.deviceRoot ? deviceIds.map(core.deviceRoot) : [];
+  const taken = await takeOverDevices(core.db, w, deviceIds, by, dormant, roots);
   const byOwner = new Map<string, string[]>();
   for (const { id, from } of taken) {
     const r = core.residents.get(id);

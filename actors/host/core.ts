@@ -9,6 +9,7 @@ import type { OwnerLease } from './ownership.ts';
 import type { MachineRegistry } from './registry.ts';
 import type { Clock, TimerQueue } from './timer-queue.ts';
 import type { Delivery, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+import type { VolatileSource } from './volatile.ts';
 
 export type { Delivery } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface HostCore {
   /** The listeners that also want unlogged (volatile) changes: a console watching one actor, not the services. */
   readonly unloggedListeners: Set<(t: Transition) => void>;
   readonly effects: EffectHandlers | undefined;
+  /** Volatile values kept outside the host (volatile.ts), folded in before transitions and into views. */
+  readonly sources: VolatileSource[];
   /** In a cluster: this node's claim to write (docs/cluster.md); absent, the host writes without ownership checks. */
   readonly owner: OwnerLease | undefined;
   /** Tell `node` that this node took these actors over from it (its resident copies are stale). */

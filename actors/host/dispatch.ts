@@ -16,7 +16,7 @@ import { stamped } from './timers.ts';
 import { pureTransition, type ReturnedAction } from './transition.ts';
 import type { ActorEvent, DispatchResult, Resident } from './types.ts';
 import { resultOf, transitionOf } from './views.ts';
-import { sameButContext, withVolatile } from './volatile.ts';
+import { sameButContext, sourcedValues, withVolatile } from './volatile.ts';
 
 /** A full context is stored on every N-th history row, so reading history never folds far. */
 export const CHECKPOINT_EVERY = 32;
@@ -51,9 +51,11 @@ export function apply(core: HostCore, r: Resident, input: ActorEvent, firedTimer
   // Every event carries its time; machines read `event.at`, never a clock.
   const event = stamped(input, core.clock.now());
   const base = r.snapshot;
-  const overlay = r.volatile;
   const quiet = firedTimer === undefined && deliveryKey === undefined ? r.def.quiet?.(base, event) : null;
   if (quiet) return applyQuiet(core, r, event, quiet, wantResult);
+  // Newer values a service holds (volatile.ts: a sleeping camera's last heartbeat) join the resident's own.
+  const sourced = core.sources.length > 0 ? sourcedValues(core.sources, r.id) : null;
+  const overlay = sourced ? { ...r.volatile, ...sourced } : r.volatile;
   // The machine sees the volatile values too (the heartbeat check reads the last-seen time).
   const prev = overlay ? withVolatile(base, overlay) : base;
   let next: AnyMachineSnapshot;

@@ -26,6 +26,7 @@ import { touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
 import type { ActorEvent, ActorView, DispatchResult, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
 import { resultOf, viewOf, viewOfRow } from './views.ts';
+import { sourcedView, type VolatileSource } from './volatile.ts';
 
 export * from './errors.ts';
 export type { ActorEvent, ActorView, DispatchResult, EffectCall, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
@@ -37,6 +38,7 @@ export type { Delivery } from './core.ts';
 export { TIMER_LOAD_RETRY_MS } from './timers.ts';
 export { viewOfRow } from './views.ts';
 export type { OwnerLease } from './ownership.ts';
+export type { VolatileSource } from './volatile.ts';
 
 /** Longest the host applies deferred events ({@link ActorHost.sendSoon}) before the event loop serves others. */
 export const DEFERRED_SLICE_MS = 5;
@@ -117,6 +119,7 @@ export class ActorHost implements EffectHost {
       listeners: this.listeners,
       unloggedListeners: this.unloggedListeners,
       effects: opts.effects,
+      sources: [],
       owner: opts.owner,
       deviceRoot: opts.deviceRoot,
       onTaken: opts.onTaken,
@@ -208,6 +211,11 @@ export class ActorHost implements EffectHost {
   /** Write everything pending now (including volatile changes) and wait for it. */
   flush(): Promise<void> {
     return this.committer.barrier();
+  }
+
+  /** Fold a service's volatile values into actors' transitions and views, and let it postpone their timers (volatile.ts). */
+  addVolatileSource(source: VolatileSource): void {
+    this.core.sources.push(source);
   }
 
   /** Number of actors held in memory. */
@@ -335,9 +343,9 @@ export class ActorHost implements EffectHost {
   /** The current view of an actor (from memory when resident), or undefined. */
   async get(id: string): Promise<ActorView | undefined> {
     const r = this.residents.get(id);
-    if (r) return viewOf(r);
+    if (r) return sourcedView(this.core.sources, viewOf(r));
     const row = await loadActorRow(this.opts.db, id);
-    return row ? viewOfRow(row) : undefined;
+    return row ? sourcedView(this.core.sources, viewOfRow(row)) : undefined;
   }
 
   /**
@@ -348,12 +356,12 @@ export class ActorHost implements EffectHost {
    */
   load(id: string): Promise<ActorView | undefined> {
     const r = this.residents.get(id);
-    if (r) return Promise.resolve(viewOf(r));
+    if (r) return Promise.resolve(sourcedView(this.core.sources, viewOf(r)));
     return new Promise((resolve, reject) => {
       this.loader.withResident(id, (x) => {
         if (x instanceof ActorNotFoundError) resolve(undefined);
         else if (x instanceof Error) reject(x);
-        else resolve(viewOf(x));
+        else resolve(sourcedView(this.core.sources, viewOf(x)));
       });
     });
   }
@@ -361,7 +369,7 @@ export class ActorHost implements EffectHost {
   /** The in-memory view of a resident actor, if it is resident. */
   peek(id: string): ActorView | undefined {
     const r = this.residents.get(id);
-    return r ? viewOf(r) : undefined;
+    return r ? sourcedView(this.core.sources, viewOf(r)) : undefined;
   }
 
   /** Whether an actor exists (in memory or in the store). */

@@ -88,8 +88,9 @@ export async function claimActors(
  * uploaded), from a live owner too: the device logged in here, so its actors follow it. Finished
  * actors stay where they are, and so do dormant ones (`dormant`: type and state pairs, such as a
  * confirmed segment waiting days for its retention): a device may have thousands, moved one by one
- * on first use (claimActors). `by: 'actor'` takes the actors of these ids instead. Returns the ids taken and the
- * node each was taken from (null: nobody owned it).
+ * on first use (claimActors). `roots` (the devices' pu actors) are taken whatever their state: a sleeping camera's pu
+ * is dormant, and its login moves it. `by: 'actor'` takes the actors of these ids instead. Returns the ids taken and
+ * the node each was taken from (null: nobody owned it).
  */
 export async function takeOverDevices(
   db: Db,
@@ -97,16 +98,17 @@ export async function takeOverDevices(
   ids: string[],
   by: 'device' | 'actor' = 'device',
   dormant: ReadonlyArray<readonly [string, string]> = [],
+  roots: string[] = [],
 ): Promise<Array<{ id: string; from: string | null }>> {
   if (ids.length === 0) return [];
   const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
   const resting =
     dormant.length === 0
       ? sql`false`
-      : sql`(a.type, a.state_key) IN (${sql.join(
+      : sql`((a.type, a.state_key) IN (${sql.join(
           dormant.map(([type, state]) => sql`(${type}, ${state})`),
           sql`, `,
-        )})`;
+        )})${roots.length > 0 ? sql` AND a.id NOT IN (${idList(roots)})` : sql``})`;
   return db.rows<{ id: string; from: string | null }>(sql`WITH moved AS (
       SELECT a.id, a.owner_node FROM actors a
       WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}

@@ -15,7 +15,7 @@ import type { ActorSend } from '../host/tell.ts';
 import type { PuContext, PuEvent } from './pu.types.ts';
 
 /** The hibernation offline timer's id (lazy, as the heartbeat timer: a heartbeat moves only `hbSeenAt`). */
-const HIBERNATION_TIMER = 'hibernation';
+export const HIBERNATION_TIMER = 'hibernation';
 
 /** Why a device is asleep when its Vd connection closes while its hibernation link is open. */
 export const ASLEEP_ON_CLOSE_REASON = 'its Vd connection closed while its hibernation link is open: asleep';

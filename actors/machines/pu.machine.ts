@@ -393,4 +393,7 @@ export const puV1: MachineDef = {
   machine: puMachine,
   volatile: ['lastSeenAt', 'scheduledAt', 'scheduledFrom', 'failedLogins', 'lastLoginFailure', 'hbSeenAt'],
   quiet: (snapshot, event) => a.quietKeepalive(snapshot, event) ?? hib.quietHeartbeat(snapshot, event),
+  // A sleeping camera's pu leaves memory (10,000 asleep would hold 20 KiB each): the hibernation server keeps its
+  // heartbeats (services/hibernation/asleep.ts), its offline timer and a wake bring it back.
+  dormant: ['hibernating'],
 };

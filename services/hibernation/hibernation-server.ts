@@ -3,8 +3,9 @@
  * listener that sleeping devices keep one connection to. It checks every heartbeat (identity known, `hb_token`
  * right: else dropped and logged, never an event), tells the device's pu actor (`hibernation.heartbeat`, and
  * `hibernation.linkClosed` when the connection ends), and sends `TOWAKEUP` when asked to wake a device. The pu machine
- * decides what a heartbeat means (pu.hibernation.ts); this server only does I/O and keeps a node-local map of which
- * connection holds which device, rebuilt from heartbeats.
+ * decides what a heartbeat means (pu.hibernation.ts); this server does the I/O, keeps a node-local map of which
+ * connection holds which device, rebuilt from heartbeats, and keeps the heartbeats of a pu that sleeps on its link
+ * instead of sending them (asleep.ts: the pu is dormant while asleep).
  *
  * Bounds (every number input can reach): connections in all and per address, a first valid heartbeat within
  * HIBERNATION_FIRST_HEARTBEAT_MS, a connection silent past the offline time closed, bytes per window, refused frames.
@@ -13,10 +14,11 @@ import type { Socket, TCPSocketListener } from 'bun';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
-import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES } from '../../protocol/hibernation.ts';
+import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES, parseHeartbeat } from '../../protocol/hibernation.ts';
 import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
-import type { ActorHost } from '../../actors/host/host.ts';
+import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
+import { AsleepMap } from './asleep.ts';
 import { isHbToken } from './hb-token.ts';
 import type { HibernationRelay } from './wake.ts';
 
@@ -35,12 +37,18 @@ export const HIBERNATION_BYTE_BUDGET: Budget = { ratePerS: HIBERNATION_HEARTBEAT
 export const HIBERNATION_REFUSALS_MAX = 3;
 /** Bytes that begin no heartbeat a connection may send before it is closed (platform's choice: a device sends none). */
 export const HIBERNATION_GARBAGE_MAX_BYTES = HIBERNATION_HEARTBEAT_BYTES;
+/**
+ * Identity checks (a database read each: a new link's first heartbeat) in flight at once; the others wait in line, one
+ * entry per link (platform's choice: 10,000 cameras reconnecting at once would otherwise put 10,000 reads and their
+ * results in memory together, which the allocators keep long after).
+ */
+export const HIBERNATION_CHECKS_MAX = 32;
 /** How often connections are checked for silence (platform's choice: a tenth of the first-heartbeat time). */
 export const HIBERNATION_SWEEP_MS = 3_000;
 
 /** What the server needs of the platform. */
 export interface HibernationDeps {
-  host: Pick<ActorHost, 'send' | 'holds'>;
+  host: Pick<ActorHost, 'send' | 'dispatch' | 'holds' | 'subscribe' | 'addVolatileSource'>;
   /** In a cluster: the event goes to the node owning the device's pu when that is another (false: it is this one). */
   tellOwner?(deviceId: string, event: HibernationRelay['event']): Promise<boolean>;
   /** The device a heartbeat's identity names (its MAC or its id). */
@@ -64,7 +72,8 @@ export interface HibernationOptions {
 interface Link {
   linkId: string;
   ip: string;
-  framer: HeartbeatFramer;
+  /** Made for the first read that is not one whole heartbeat (a split or a garbled one): most links never need it. */
+  framer?: HeartbeatFramer;
   openedAt: number;
   /** The device its heartbeats proved to be, with the identity and token they carry (checked once). */
   device?: { id: string; macid: string; token: string };
@@ -72,6 +81,11 @@ interface Link {
   bytes: TokenBucket;
   refusals: number;
   closed?: boolean;
+  /** Its identity is being checked now. */
+  checking?: boolean;
+  /** The newest heartbeat waiting for an identity check, and whether the link is in line for one. */
+  held?: { macid: string; token: string; at: number };
+  queued?: boolean;
 }
 
 type LinkSocket = Socket<Link>;
@@ -84,11 +98,20 @@ export class HibernationServer {
   /** Every open connection (swept for silence). */
   private readonly all = new Set<LinkSocket>();
   private sweep?: ReturnType<typeof setInterval>;
+  /** Identity checks in flight, and the links waiting for one (each at most once). */
+  private checks = 0;
+  private readonly waiting: LinkSocket[] = [];
+  /** Sleeping devices' pu actors and their last heartbeats (asleep.ts). */
+  private readonly asleep: AsleepMap;
 
   constructor(
     private readonly p: HibernationDeps,
     private readonly o: HibernationOptions,
-  ) {}
+  ) {
+    this.asleep = new AsleepMap(o.offlineAfterMs, Date.now());
+    p.host.subscribe((t) => this.asleep.observe(t), { unlogged: false });
+    p.host.addVolatileSource(this.asleep);
+  }
 
   /** The port it listens on (after start). */
   get port(): number {
@@ -112,7 +135,11 @@ export class HibernationServer {
         error: (s, err) => this.p.log.debug({ ip: s.data?.ip, err: String(err) }, 'hibernation connection error'),
       },
     });
-    this.sweep = setInterval(() => this.closeSilent(Date.now()), HIBERNATION_SWEEP_MS);
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      this.closeSilent(now);
+      this.asleep.sweep(now);
+    }, HIBERNATION_SWEEP_MS);
     this.sweep.unref?.();
   }
 
@@ -130,6 +157,21 @@ export class HibernationServer {
     return this.byDevice.has(deviceId);
   }
 
+  /**
+   * A hibernation event for a pu this node owns, relayed by the node holding the link (routes/cluster.routes.ts): a
+   * heartbeat on the link the pu sleeps on is kept, anything else goes to the pu.
+   */
+  relayed(deviceId: string, event: HibernationRelay['event']): void {
+    const id = puActorId(deviceId);
+    if (event.type === 'hibernation.heartbeat' && this.asleep.heartbeat(id, event.linkId, Date.now())) return;
+    this.p.host.send(id, event);
+  }
+
+  /** Another node took these actors over (its device logged in there): what this node kept of them is stale. */
+  released(actorIds: readonly string[]): void {
+    this.asleep.forget(actorIds);
+  }
+
   /** Stop listening and close every connection. */
   stop(): void {
     clearInterval(this.sweep);
@@ -141,7 +183,7 @@ export class HibernationServer {
     const ip = s.remoteAddress;
     const fromAddress = this.perAddress.get(ip) ?? 0;
     const now = Date.now();
-    s.data = { linkId: randomUUID(), ip, framer: new HeartbeatFramer(), openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
+    s.data = { linkId: randomUUID(), ip, openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
     this.all.add(s);
     this.perAddress.set(ip, fromAddress + 1);
     if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
@@ -169,21 +211,38 @@ export class HibernationServer {
     const now = Date.now();
     if (!link.bytes.take(chunk.length))
       return this.refuse(s, `over its byte budget (${HIBERNATION_BYTE_BUDGET.ratePerS} B/s, burst ${HIBERNATION_BYTE_BUDGET.burst} B)`, true);
-    const skipped = link.framer.skipped;
-    for (const frame of link.framer.push(chunk)) {
+    // The usual read: one whole heartbeat, parsed where it lies (no framer, no copy).
+    if (!link.framer && chunk.length === HIBERNATION_HEARTBEAT_BYTES) {
+      const whole = parseHeartbeat(chunk);
+      if (whole.ok) return void this.heartbeat(s, whole.value.macid, whole.value.token, now);
+    }
+    const framer = (link.framer ??= new HeartbeatFramer());
+    const skipped = framer.skipped;
+    for (const frame of framer.push(chunk)) {
       if (frame.ok) void this.heartbeat(s, frame.value.macid, frame.value.token, now);
       else this.refuse(s, frame.error);
     }
-    if (link.framer.skipped > skipped)
-      this.refuse(s, `${link.framer.skipped - skipped} bytes that begin no heartbeat`, link.framer.skipped > HIBERNATION_GARBAGE_MAX_BYTES);
+    if (framer.skipped > skipped) this.refuse(s, `${framer.skipped - skipped} bytes that begin no heartbeat`, framer.skipped > HIBERNATION_GARBAGE_MAX_BYTES);
   }
 
   private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
     const link = s.data;
     let device = link.device;
     if (!device || device.macid !== macid || device.token !== token) {
-      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat).
-      const found = await this.p.findDevice(macid).catch(() => undefined);
+      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
+      // at most HIBERNATION_CHECKS_MAX at once.
+      if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
+      link.checking = true;
+      this.checks++;
+      let found: { id: string } | undefined;
+      try {
+        found = await this.p.findDevice(macid).catch(() => undefined);
+      } finally {
+        link.checking = false;
+        this.checks--;
+        if (link.held) this.hold(s, link.held.macid, link.held.token, link.held.at);
+        queueMicrotask(() => this.nextChecks());
+      }
       if (!found) return this.refuse(s, `heartbeat of unknown device ${macid}`);
       if (!isHbToken(this.p.key, found.id, token)) return this.refuse(s, `heartbeat of ${found.id} with a wrong hb_token`);
       if (link.device && link.device.id !== found.id) return this.refuse(s, 'heartbeat of another device on the same link', true);
@@ -197,21 +256,46 @@ export class HibernationServer {
       this.byDevice.set(device.id, s);
       held?.end(); // the device reconnected: its old link is stale
     }
+    // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
+    if (this.asleep.heartbeat(puActorId(device.id), link.linkId, now)) return;
     this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
   }
 
+  /** Keep a link's newest heartbeat until its identity can be checked, and put the link in line once. */
+  private hold(s: LinkSocket, macid: string, token: string, at: number): void {
+    const link = s.data;
+    link.held = { macid, token, at };
+    if (link.checking || link.queued) return; // its check in flight puts it in line when it ends
+    link.queued = true;
+    this.waiting.push(s);
+  }
+
+  /** Start the waiting identity checks there is room for, in the order their links came. */
+  private nextChecks(): void {
+    while (this.checks < HIBERNATION_CHECKS_MAX && this.waiting.length > 0) {
+      const s = this.waiting.shift()!;
+      const link = s.data;
+      const held = link.held;
+      link.queued = false;
+      link.held = undefined;
+      if (held && !link.closed) void this.heartbeat(s, held.macid, held.token, held.at);
+    }
+  }
+
   /**
-   * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). A pu held
-   * here is told at once: asking where its owner is took a database read per heartbeat (the directory caches an owner
-   * for a second, a camera beats once a minute).
+   * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). Here
+   * first: a pu this node holds, or loads (owned here, or by no live node: the load claims it), takes it without
+   * asking where its owner is (a database read); one another live node owns refuses the load (ActorElsewhereError)
+   * and the event goes to that node.
    */
   private tell(deviceId: string, event: HibernationRelay['event']): void {
     const id = puActorId(deviceId);
-    const here = () => this.p.host.send(id, event);
-    if (!this.p.tellOwner || this.p.host.holds(id)) return here();
-    this.p.tellOwner(deviceId, event).then(
-      (remote) => remote || here(),
-      (err) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered to the owner node'),
+    const tellOwner = this.p.tellOwner;
+    if (!tellOwner || this.p.host.holds(id)) return this.p.host.send(id, event);
+    const lost = (err: unknown) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered');
+    this.p.host.dispatch(id, event).then(
+      () => {},
+      (err) => (err instanceof ActorElsewhereError ? tellOwner(deviceId, event).then((remote) => remote || this.p.host.send(id, event), lost) : lost(err)),
     );
   }
 

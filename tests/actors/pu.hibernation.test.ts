@@ -3,7 +3,7 @@
  * its hibernation link is open, or when a heartbeat comes while it has no Vd; online when it logs in again; offline
  * only after the hibernation offline time without a heartbeat (135 s, OVC 2.2), whatever its TCP link does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { describe, expect, it } from 'bun:test';
 import { SimulatedClock } from 'xstate';
 import { ActorHost } from '../../actors/host/host.ts';
 import { MachineRegistry } from '../../actors/host/registry.ts';
@@ -22,7 +22,7 @@ import {
 } from '../../actors/machines/pu.hibernation.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { HIBERNATION_HB_INTERVAL_S, HIBERNATION_OFFLINE_AFTER_S } from '../../protocol/hibernation.ts';
-import { freshDb, type TestDb } from '../helpers/db.ts';
+import { useHostDb } from './host.fixture.ts';
 import { start, T0, type PuHarness } from './pu.harness.ts';
 
 const OFFLINE_MS = HIBERNATION_OFFLINE_AFTER_S * 1000;
@@ -136,13 +136,7 @@ describe('pu machine: sleeping devices', () => {
   });
 });
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await freshDb();
-});
-afterAll(async () => {
-  await db.cleanup();
-});
+const db = useHostDb();
 
 describe('pu actor: a sleeping device in the host', () => {
   it('logs the link once, not every heartbeat, goes offline on the volatile heartbeat time, and replays the same', async () => {
@@ -156,14 +150,19 @@ describe('pu actor: a sleeping device in the host', () => {
     const hb = { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS };
     expect((await host.dispatch(id, hb)).logged).toBe(true);
     let unlogged = 0;
+    // The pu is dormant while asleep: a timer or a heartbeat loads it (let each load finish before the clock moves on).
     for (let ms = 1000; ms <= 10 * HB_EVERY_MS; ms += 1000) {
       clock.increment(1000);
+      await db.quiet();
       if (ms % HB_EVERY_MS === 0 && !(await host.dispatch(id, hb)).logged) unlogged++;
     }
     expect(unlogged).toBe(10);
     expect((await host.get(id))!.value).toBe('hibernating');
     const last = clock.now();
-    for (let ms = 0; ms < OFFLINE_MS; ms += 1000) clock.increment(1000);
+    for (let ms = 0; ms < OFFLINE_MS; ms += 1000) {
+      clock.increment(1000);
+      await db.quiet();
+    }
     const offline = await host.get(id);
     expect([offline!.value, (offline!.context as unknown as PuContext).since]).toEqual(['offline', last + OFFLINE_MS]);
     await host.stop();

@@ -10,7 +10,7 @@ import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platf
 import { asleepCamera, awakeCamera, bare, wokenLogin } from '../helpers/asleep.ts';
 import { HibernationLink } from '../../device/hibernation-link.ts';
 import { HIBERNATION_HB_INTERVAL_S } from '../../protocol/hibernation.ts';
-import { HIBERNATION_FIRST_HEARTBEAT_MS, HIBERNATION_REFUSALS_MAX } from '../../services/hibernation/hibernation-server.ts';
+import { HIBERNATION_CHECKS_MAX, HIBERNATION_FIRST_HEARTBEAT_MS, HIBERNATION_REFUSALS_MAX } from '../../services/hibernation/hibernation-server.ts';
 
 setDefaultTimeout(60_000);
 
@@ -107,6 +107,21 @@ describe('hibernation server: heartbeats', () => {
     for (let i = 0; i < HIBERNATION_REFUSALS_MAX; i++) link.heartbeat(bare(c.mac_id), 'still-wrong');
     await link.whenClosed();
     expect(await stateOf(c.device_id)).toStartWith('online');
+  });
+
+  it(`takes in more new links at once than it checks identities (${HIBERNATION_CHECKS_MAX} at a time): none is lost`, async () => {
+    const { c, vd, resp, at } = await awake(20);
+    vd.close();
+    await vd.waitClosed();
+    const links = await Promise.all(Array.from({ length: HIBERNATION_CHECKS_MAX + 8 }, () => HibernationLink.connect(at.host, at.port)));
+    for (const link of links) link.heartbeat(bare(c.mac_id), resp.hb_token);
+    // Each link taken in replaces the device's link before it, which is closed as stale: one stays open once all are.
+    await until(
+      async () => links.filter((l) => !l.closed).length,
+      (open) => open === 1,
+    );
+    expect(await stateOf(c.device_id)).toBe('hibernating');
+    for (const link of links) link.close();
   });
 
   it('reads a heartbeat split over writes, and closes a link that floods or sends garbage', async () => {

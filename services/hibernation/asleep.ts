@@ -1,0 +1,90 @@
+/**
+ * The hibernation server's compact state of sleeping cameras (issue #22's benchmark: 10,000 of them on a node at
+ * 2 KiB and 1 µs of CPU a second each). A sleeping camera's pu actor is dormant (not in memory: pu.machine.ts), and
+ * its heartbeats, one a minute, do not reach it while nothing about it changes:
+ * - `asleep`: the pu actors this node's host holds `hibernating` or `waking` with a link open, and that link's id,
+ *   learnt from their logged transitions. A heartbeat on that link is the machine's `quiet` case (it would move only
+ *   `hbSeenAt`): it is kept here, not sent. Any other heartbeat (a new link, a pu awake or offline) goes to the pu.
+ * - `heard`: each such device's last heartbeat (on this node's links, or relayed by the node holding the link). The
+ *   host folds it into the pu's `hbSeenAt` (a VolatileSource: before its transitions, in its views), and the pu's
+ *   offline timer, when it falls due, is looked at again at the last heartbeat plus the offline time instead of
+ *   loading the pu. The timer in the pu's row keeps its time: after a restart it is the backstop.
+ */
+import type { Transition, VolatileSource } from '../../actors/host/host.ts';
+import { HIBERNATION_TIMER } from '../../actors/machines/pu.hibernation.ts';
+import type { PuContext } from '../../actors/machines/pu.types.ts';
+
+/** Devices whose last heartbeat is kept at most (platform's choice: every link the server may hold, twice: a link that closed is remembered until its device is silent). */
+export const HIBERNATION_HEARD_MAX = 32_000;
+/** The pu states in which a heartbeat on the link the pu holds only moves `hbSeenAt` (pu.hibernation.ts quietHeartbeat). */
+const QUIET_STATES = new Set(['hibernating', 'waking']);
+
+/** Sleeping devices' pu actors, by actor id: the link each sleeps on, and its last heartbeat. */
+export class AsleepMap implements VolatileSource {
+  /** pu actor id → the hibernation link id its logged context holds (hibernating or waking, linked). */
+  private readonly asleep = new Map<string, string>();
+  /** pu actor id → its device's last heartbeat, ms. */
+  private readonly heard = new Map<string, number>();
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly offlineAfterMs: number,
+    now: number,
+  ) {
+    this.startedAt = now;
+  }
+
+  /** Devices asleep here, and devices heard. */
+  get size(): { asleep: number; heard: number } {
+    return { asleep: this.asleep.size, heard: this.heard.size };
+  }
+
+  /**
+   * A valid heartbeat of the pu `actorId` on link `linkId` at `at`: whether it is quiet (the pu sleeps on that link:
+   * kept here), or must go to the pu.
+   */
+  heartbeat(actorId: string, linkId: string, at: number): boolean {
+    if (this.heard.has(actorId) || this.heard.size < HIBERNATION_HEARD_MAX) this.heard.set(actorId, at);
+    else return false; // full: the pu is told, as before this map
+    return this.asleep.get(actorId) === linkId;
+  }
+
+  /** A logged transition of this node's host: a pu that sleeps on a link, or no longer. */
+  observe(t: Transition): void {
+    if (t.type !== 'pu') return;
+    const link = (t.context as Partial<PuContext>).hibernation;
+    if (QUIET_STATES.has(t.stateKey) && link?.linked) this.asleep.set(t.actorId, link.linkId);
+    else this.asleep.delete(t.actorId);
+  }
+
+  /** Another node took these actors over: what this node knew of them is stale. */
+  forget(actorIds: readonly string[]): void {
+    for (const id of actorIds) {
+      this.asleep.delete(id);
+      this.heard.delete(id);
+    }
+  }
+
+  /** Forget the heartbeats of devices silent for the offline time (their pu's own `hbSeenAt` says as much). */
+  sweep(now: number): void {
+    for (const [id, at] of this.heard) if (now - at > this.offlineAfterMs) this.heard.delete(id);
+  }
+
+  /** VolatileSource: the pu's `hbSeenAt`, when a heartbeat was heard here. */
+  values(actorId: string): Record<string, unknown> | null {
+    const at = this.heard.get(actorId);
+    return at === undefined ? null : { hbSeenAt: at };
+  }
+
+  /**
+   * VolatileSource: the pu's offline timer is not due before its last heartbeat plus the offline time. Silence is
+   * counted from this server's start at the earliest: heartbeats sent while the node was down were not heard (after a
+   * restart, every sleeping camera's timer is past due, and its camera reconnects after a random delay).
+   */
+  postpone(actorId: string, timerId: string, due: number): number | null {
+    if (timerId !== HIBERNATION_TIMER) return null;
+    const at = this.heard.get(actorId) ?? this.startedAt;
+    const next = at + this.offlineAfterMs;
+    return next > due ? next : null;
+  }
+}
