@@ -8,7 +8,11 @@ const Publication = z.looseObject({ id: z.number().int(), kind: z.enum(['state',
 /** Every effect the mqtt machine emits. */
 export const mqttEffects = {
   'mqtt.publish': {
-    params: z.strictObject({ publications: z.array(Publication) }),
+    params: z.strictObject({
+      publications: z.array(Publication),
+      /** Ids of every alarm the actor has waiting (the publisher's bound over all devices, MQTT_WAITING_ALARMS_MAX). */
+      waitingAlarms: z.array(z.number().int()),
+    }),
     does: "Publish each publication on the device's topics, QoS 1, and answer the actor with `mqtt.acked` once the broker's PUBACK came.",
     idempotent:
       'The publisher keeps one copy of each publication (`<actor>:<id>`) in flight: a resend of one in flight does nothing; a publication acked twice is removed once. A subscriber may see one twice (QoS 1 is at least once).',

@@ -68,7 +68,22 @@ export function addPublications(c: MqttContext, e: MqttEvent): { context: Partia
 const retry = (attempt: number) => ({ id: MQTT_RETRY_TIMER, delay: mqttRetryDelayMs(attempt) });
 
 /** The publications the last event added (ids in `fresh`). */
-const freshOf = ({ context }: { context: MqttContext }) => ({ publications: context.pending.filter((p) => context.fresh.includes(p.id)) });
+const freshOf = ({ context }: { context: MqttContext }) => ({
+  publications: context.pending.filter((p) => context.fresh.includes(p.id)),
+  waitingAlarms: alarmIds(context),
+});
+
+/** Ids of the alarms waiting (the publisher sums them over devices: MQTT_WAITING_ALARMS_MAX). */
+const alarmIds = (c: MqttContext) => c.pending.filter((p) => p.kind === 'alarm').map((p) => p.id);
+
+/** Drop the `count` oldest waiting alarms (the publisher's bound over all devices). */
+export function shedAlarms(c: MqttContext, count: number): Partial<MqttContext> {
+  const gone = alarmIds(c).slice(0, Math.max(0, count));
+  return { pending: c.pending.filter((p) => !gone.includes(p.id)), lastDropped: gone, dropped: c.dropped + gone.length };
+}
+
+/** The `mqtt.dropped` effect for the alarms the last step dropped. */
+const DROPPED = { type: 'mqtt.dropped', params: ({ context }: { context: MqttContext }) => ({ ids: context.lastDropped }) } as const;
 
 export const mqttMachine = setup({
   types: {} as { context: MqttContext; events: MqttEvent; input: MqttInput },
@@ -76,6 +91,8 @@ export const mqttMachine = setup({
     allAcked: ({ context, event }) => event.type === 'mqtt.acked' && context.pending.every((p) => event.ids.includes(p.id)),
     /** The last publication added dropped alarms (the bound). */
     dropped: ({ context }) => context.lastDropped.length > 0,
+    /** Shedding leaves nothing waiting (only alarms waited). */
+    shedsAll: ({ context, event }) => event.type === 'mqtt.shed' && (shedAlarms(context, event.count).pending ?? []).length === 0,
   },
   actions: {
     'mqtt.publish': effect(mqttEffects, 'mqtt.publish'),
@@ -97,6 +114,7 @@ export const mqttMachine = setup({
       enqueue.cancel(MQTT_RETRY_TIMER);
       enqueue.raise({ type: 'mqtt.retry' }, retry(context.attempt + 1));
     }),
+    shed: assign(({ context, event }) => (event.type === 'mqtt.shed' ? shedAlarms(context, event.count) : {})),
     settled: assign({ attempt: 0, fresh: [], lastDropped: [] }),
     disarm: cancel(MQTT_RETRY_TIMER),
   },
@@ -114,16 +132,16 @@ export const mqttMachine = setup({
     // A transient step: add, publish what was added, log what the bound dropped; then wait for the PUBACKs.
     adding: {
       entry: ['add', { type: 'mqtt.publish', params: freshOf }],
-      always: [
-        { guard: 'dropped', target: 'waiting', actions: { type: 'mqtt.dropped', params: ({ context }) => ({ ids: context.lastDropped }) } },
-        { target: 'waiting' },
-      ],
+      always: [{ guard: 'dropped', target: 'waiting', actions: DROPPED }, { target: 'waiting' }],
     },
     waiting: {
       entry: 'arm',
       on: {
         'mqtt.acked': [{ guard: 'allAcked', target: 'idle', actions: ['acked', 'settled', 'disarm'] }, { actions: 'acked' }],
-        'mqtt.retry': { actions: [{ type: 'mqtt.publish', params: ({ context }) => ({ publications: context.pending }) }, 'backOff'] },
+        'mqtt.retry': {
+          actions: [{ type: 'mqtt.publish', params: ({ context }) => ({ publications: context.pending, waitingAlarms: alarmIds(context) }) }, 'backOff'],
+        },
+        'mqtt.shed': [{ guard: 'shedsAll', target: 'idle', actions: ['shed', DROPPED, 'settled', 'disarm'] }, { actions: ['shed', DROPPED] }],
       },
     },
   },

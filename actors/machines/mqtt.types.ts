@@ -47,4 +47,6 @@ export type MqttEvent = (
   | { type: 'mqtt.battery'; battery: number }
   | { type: 'mqtt.acked'; ids: number[] }
   | { type: 'mqtt.retry' }
+  /** From the publisher: too many alarms wait over all devices; drop this many of the oldest here. */
+  | { type: 'mqtt.shed'; count: number }
 ) & { at?: number };

@@ -14,6 +14,11 @@ import { type MqttTopics, wireMessages } from './messages.ts';
 
 /** Publications this node holds in MQTT.js's queue at once, all devices together (platform's choice); more wait in their actors. */
 export const MQTT_IN_FLIGHT_MAX = 10_000;
+/**
+ * Alarms waiting for the broker over all devices this node publishes for (platform's choice: at 32 a device, 3,125
+ * devices' worth); past it the actor that adds one drops its oldest (`mqtt.shed`), as it does past its own bound.
+ */
+export const MQTT_WAITING_ALARMS_MAX = 100_000;
 /** An in-flight publication older than this is offered again (its PUBACK was lost with a connection; platform's choice). */
 export const MQTT_IN_FLIGHT_STALE_MS = 120_000;
 /** Delay between reconnection attempts to the broker (platform's choice). */
@@ -37,10 +42,21 @@ export class MqttPublisher {
   private inFlight = new Map<string, number>();
   private topics: MqttTopics;
   private warnedFull = false;
+  /** Ids of the alarms each actor has waiting, as its last `mqtt.publish` said, less those acknowledged since. */
+  private waitingAlarms = new Map<string, Set<number>>();
+  private waitingAlarmCount = 0;
 
   constructor(
     settings: MqttSettings,
-    private deps: { host: Pick<ActorHost, 'send'>; log: Logger; baseUrl: () => string; clientId: string; now?: () => number },
+    private deps: {
+      host: Pick<ActorHost, 'send'>;
+      log: Logger;
+      baseUrl: () => string;
+      clientId: string;
+      now?: () => number;
+      /** MQTT_WAITING_ALARMS_MAX unless given (tests). */
+      waitingAlarmsMax?: number;
+    },
   ) {
     this.topics = { topicPrefix: settings.topicPrefix, discoveryPrefix: settings.discoveryPrefix, baseUrl: deps.baseUrl };
     this.client = mqtt.connect(settings.url, {
@@ -66,9 +82,14 @@ export class MqttPublisher {
   /** The handlers of the mqtt machine's effects. */
   effects(): MqttEffectHandlers {
     return {
-      'mqtt.publish': (call) => this.publish(call.actorId, call.context.deviceId, call.params.publications as MqttPublication[]),
-      'mqtt.dropped': (call) =>
-        this.deps.log.warn({ device: call.context.deviceId, publications: call.params.ids }, 'MQTT alarms dropped: too many waiting for the broker'),
+      'mqtt.publish': (call) => {
+        this.noteWaiting(call.actorId, call.params.waitingAlarms);
+        this.publish(call.actorId, call.context.deviceId, call.params.publications as MqttPublication[]);
+      },
+      'mqtt.dropped': (call) => {
+        for (const id of call.params.ids) this.forget(call.actorId, id);
+        this.deps.log.warn({ device: call.context.deviceId, publications: call.params.ids }, 'MQTT alarms dropped: too many waiting for the broker');
+      },
     };
   }
 
@@ -90,6 +111,7 @@ export class MqttPublisher {
         () => {
           this.inFlight.delete(key);
           this.warnedFull = false;
+          this.forget(actorId, p.id);
           this.deps.host.send(actorId, { type: 'mqtt.acked', ids: [p.id] });
         },
         (err: unknown) => {
@@ -98,6 +120,28 @@ export class MqttPublisher {
         },
       );
     }
+  }
+
+  /** Record an actor's waiting alarms; past MQTT_WAITING_ALARMS_MAX over all, tell it to drop its oldest. */
+  private noteWaiting(actorId: string, ids: number[]): void {
+    this.waitingAlarmCount += ids.length - (this.waitingAlarms.get(actorId)?.size ?? 0);
+    if (ids.length > 0) this.waitingAlarms.set(actorId, new Set(ids));
+    else this.waitingAlarms.delete(actorId);
+    const over = this.waitingAlarmCount - (this.deps.waitingAlarmsMax ?? MQTT_WAITING_ALARMS_MAX);
+    if (over > 0 && ids.length > 0) this.deps.host.send(actorId, { type: 'mqtt.shed', count: Math.min(over, ids.length) });
+  }
+
+  /** An acknowledged publication no longer waits. */
+  private forget(actorId: string, id: number): void {
+    const ids = this.waitingAlarms.get(actorId);
+    if (!ids?.delete(id)) return;
+    this.waitingAlarmCount--;
+    if (ids.size === 0) this.waitingAlarms.delete(actorId);
+  }
+
+  /** Alarms waiting over all devices, as this node knows them. */
+  get waitingAlarmTotal(): number {
+    return this.waitingAlarmCount;
   }
 
   /** Publications handed to MQTT.js and not yet acknowledged. */

@@ -98,6 +98,17 @@ describe('mqtt machine', () => {
     expect(t.ctx().dropped).toBe(5);
   });
 
+  it('drops its oldest alarms when the publisher says too many wait over all devices, and waits for nothing once none is left', () => {
+    const t = start();
+    for (let n = 0; n < 3; n++) t.send(alarm(n));
+    t.send({ type: 'mqtt.shed', count: 2 });
+    expect(t.ctx().pending.map((p) => p.id)).toEqual([3]);
+    expect(t.dropped).toEqual([[1, 2]]);
+    t.send({ type: 'mqtt.shed', count: 5 });
+    expect(t.state()).toBe('idle');
+    expect(t.ctx().dropped).toBe(3);
+  });
+
   it('sends every waiting publication again on its retry timer, backing off to the maximum', () => {
     const t = start();
     t.send(online);
