@@ -68,15 +68,21 @@ export class MqttPublisher {
       queueQoSZero: false,
     });
     let connected = false;
+    // A broker that stays away fails every reconnect the same way: logged once until it changes or the broker is back.
+    let lastError = '';
     this.client.on('connect', () => {
       connected = true;
+      lastError = '';
       deps.log.info({ url: redact(settings.url) }, 'connected to the MQTT broker');
     });
     this.client.on('close', () => {
       if (connected) deps.log.warn({ url: redact(settings.url) }, 'MQTT broker connection lost; reconnecting');
       connected = false;
     });
-    this.client.on('error', (err) => deps.log.warn({ err: err.message }, 'MQTT client error'));
+    this.client.on('error', (err) => {
+      if (err.message !== lastError) deps.log.warn({ err: err.message }, 'MQTT client error');
+      lastError = err.message;
+    });
   }
 
   /** The handlers of the mqtt machine's effects. */
