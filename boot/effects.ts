@@ -8,6 +8,8 @@ import { recordingEffects } from '../actors/machines/recording.effects.ts';
 import { segmentEffects } from '../actors/machines/segment.effects.ts';
 import { nodeEffects } from '../actors/machines/node.effects.ts';
 import { sdPlayEffects } from '../actors/machines/sdplay.effects.ts';
+import { type MqttEffectHandlers, mqttEffects } from '../actors/machines/mqtt.effects.ts';
+import type { MqttPublisher } from '../services/mqtt/publisher.ts';
 import { CLOSE_DROPPED, type VdConnections } from '../services/vd/vd-connections.ts';
 import type { RpcService } from '../services/devices/rpc.ts';
 import type { LiveService } from '../services/live/live.ts';
@@ -29,6 +31,8 @@ export function platformEffects(
     recording: RecordingService;
     drain: Pick<Drain, 'effects'>;
     wake?: WakeDeps;
+    /** Unset (MQTT_URL unset): publications of mqtt actors made while it was set wait for a start with it. */
+    mqtt?: Pick<MqttPublisher, 'effects'>;
   },
   log: Logger,
 ): EffectHandlers {
@@ -37,6 +41,7 @@ export function platformEffects(
     'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
     'hibernation.wake': (call) => (s.wake ? wakeDevice(s.wake, call.context.deviceId, call.params.node) : undefined),
   };
+  const mqttOff: MqttEffectHandlers = { 'mqtt.publish': () => undefined, 'mqtt.dropped': () => undefined };
   return mergeEffects(
     bindEffects(puEffects, pu, log),
     bindEffects(streamEffects, s.live.effects(), log),
@@ -44,5 +49,6 @@ export function platformEffects(
     bindEffects(recordingEffects, RecordingService.effects(s), log),
     bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
     bindEffects(nodeEffects, s.drain.effects(), log),
+    bindEffects(mqttEffects, s.mqtt?.effects() ?? mqttOff, log),
   );
 }

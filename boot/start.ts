@@ -2,6 +2,7 @@
  * Start and stop one platform process: configuration, TLS, database and migrations, the actor
  * host and its effects, the services, and the HTTPS/WSS server.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'bun';
 import type { Config } from '../lib/config.ts';
@@ -54,6 +55,8 @@ import { HibernationServer } from '../services/hibernation/hibernation-server.ts
 import { hbToken } from '../services/hibernation/hb-token.ts';
 import { CLUSTER_HIBERNATION_PATH, type HibernationRelay } from '../services/hibernation/wake.ts';
 import { platformEffects } from './effects.ts';
+import { MqttPublisher } from '../services/mqtt/publisher.ts';
+import { MQTT_MACHINE_TYPE } from '../actors/machines/pu.publish.ts';
 
 export { platformEffects } from './effects.ts';
 
@@ -149,6 +152,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     metrics: metrics.commit,
     owner: membership,
     deviceRoot: puActorId,
+    enabled: cfg.mqtt ? [MQTT_MACHINE_TYPE] : [],
     // The node a device left holds stale copies of its actors: told, it drops them and closes its socket of the device.
     onTaken: async (node, ids) => {
       for (let i = 0; i < ids.length; i += RELEASE_BATCH_MAX)
@@ -211,7 +215,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     { hostname: HTTP_BIND_ADDRESS, port: cfg.hibernationPort, offlineAfterMs: cfg.hibernationOfflineMs },
   );
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
-  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake }, moduleLog('host', log)));
+  // Home Assistant over MQTT (docs/mqtt.md): the node that owns a device's actors publishes for it.
+  const mqttLog = moduleLog('mqtt', log);
+  const mqtt = cfg.mqtt && new MqttPublisher(cfg.mqtt, { host, log: mqttLog, baseUrl, clientId: `h627-${randomUUID().slice(0, 8)}` });
+  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake, mqtt: mqtt || undefined }, moduleLog('host', log)));
   const hibernationAt = {
     host: cfg.publicHost,
     port: () => hibernation.port,
@@ -370,6 +377,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         else membership.stopTimers();
         await recording.stop();
         await live.stop();
+        if (mqtt) await mqtt.stop();
         server.stop(true);
         if (memberDb !== db) await memberDb.close();
         await db.close();

@@ -55,6 +55,21 @@ const portNumber = (name: string) =>
     .max(65535, `${name} must be between 0 and 65535`);
 const port = (name: string, fallback: number) => portNumber(name).default(fallback);
 
+/** Default MQTT_TOPIC_PREFIX: the first level of every camera's topics (docs/mqtt.md). */
+export const DEFAULT_MQTT_TOPIC_PREFIX = 'h627';
+/** Default MQTT_DISCOVERY_PREFIX: Home Assistant's own default discovery prefix. */
+export const DEFAULT_MQTT_DISCOVERY_PREFIX = 'homeassistant';
+/** Longest MQTT topic prefix accepted (platform's choice; MQTT 3.1.1 allows 65,535 bytes for a whole topic). */
+export const MQTT_PREFIX_MAX_CHARS = 100;
+
+/** A topic prefix: levels of letters, digits, `_` and `-` separated by `/`, no wildcard, no empty level. */
+const topicPrefix = (name: string, fallback: string) =>
+  z
+    .string()
+    .max(MQTT_PREFIX_MAX_CHARS, `${name} must be at most ${MQTT_PREFIX_MAX_CHARS} characters`)
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, `${name} must be topic levels of letters, digits, _ or - separated by /`)
+    .default(fallback);
+
 const pgUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL');
 
 /** The environment variables the platform reads (README, "Configuration"), with their defaults. */
@@ -145,6 +160,15 @@ export const envSchema = (d: ConfigDefaults) =>
       .min(1, 'LIVE_VIEWERS_PER_USER must be at least 1')
       .max(10_000, 'LIVE_VIEWERS_PER_USER must be at most 10000')
       .default(LIVE_VIEWERS_PER_USER_DEFAULT),
+    /** MQTT broker for Home Assistant (docs/mqtt.md); unset: no MQTT. */
+    MQTT_URL: z
+      .string()
+      .refine((v) => /^mqtts?:\/\/[^/\s]+\/?$/.test(v), 'MQTT_URL must be mqtt://host[:port] or mqtts://host[:port]')
+      .optional(),
+    MQTT_USERNAME: z.string().optional(),
+    MQTT_PASSWORD: z.string().optional(),
+    MQTT_TOPIC_PREFIX: topicPrefix('MQTT_TOPIC_PREFIX', DEFAULT_MQTT_TOPIC_PREFIX),
+    MQTT_DISCOVERY_PREFIX: topicPrefix('MQTT_DISCOVERY_PREFIX', DEFAULT_MQTT_DISCOVERY_PREFIX),
   });
 
 /** Resolved configuration. */
@@ -200,5 +224,14 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     metricsToken: e.METRICS_TOKEN,
     vdMessageBudget: { ratePerS: e.VD_MESSAGES_PER_S, burst: e.VD_MESSAGE_BURST },
     liveViewersPerUser: e.LIVE_VIEWERS_PER_USER,
+    mqtt: e.MQTT_URL
+      ? {
+          url: e.MQTT_URL,
+          username: e.MQTT_USERNAME,
+          password: e.MQTT_PASSWORD,
+          topicPrefix: e.MQTT_TOPIC_PREFIX,
+          discoveryPrefix: e.MQTT_DISCOVERY_PREFIX,
+        }
+      : undefined,
   };
 }

@@ -39,6 +39,8 @@ export interface HostCore {
   readonly onTaken: ((node: string, actorIds: string[]) => Promise<void>) | undefined;
   /** The actor that places a device's actors (its pu): they follow it to the node that owns it. */
   readonly deviceRoot: ((deviceId: string) => string) | undefined;
+  /** Optional machine types turned on (MachineDef.optional). */
+  readonly enabled: ReadonlySet<string>;
   /** What effect handlers are handed as their `host`. */
   readonly api: EffectHost;
   /** Deliver a committed message to its receiver (outbox.ts). */

@@ -35,6 +35,7 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
     } else if (a.type === ACTOR_SEND) {
       // A message to another actor: carried by the host (outbox.ts), so checked here, before its commit.
       const m = ActorSendParams.safeParse(p);
+      if (m.success && isOff(core, m.data.create?.type)) continue; // a feature turned off (MachineDef.optional)
       if (m.success) effects.push({ type: ACTOR_SEND, params: m.data, send: m.data });
       else core.log.error({ actor: r.id, err: m.error.message }, 'actor.send with invalid params; not sent');
     } else if (a.type.startsWith('xstate.')) {
@@ -44,6 +45,12 @@ export function takeActions(core: HostCore, r: Resident, actions: ReturnedAction
     }
   }
   return effects;
+}
+
+/** Whether a message would create an actor of an optional machine that is turned off. */
+function isOff(core: HostCore, type: string | undefined): boolean {
+  if (type === undefined || core.enabled.has(type)) return false;
+  return core.registry.all().some((d) => d.type === type && d.optional === true);
 }
 
 /** Queue a transition's effects with the write that logs it at `seq`: they run after its commit. */

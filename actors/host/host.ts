@@ -57,6 +57,8 @@ export interface HostOptions {
   volatileFlushMs?: number;
   /** Parallel commit lanes (default: one per core on PostgreSQL, DEFAULT_COMMIT_LANES_POSTGRES; 1 on PGlite). */
   commitLanes?: number;
+  /** Optional machine types turned on (MachineDef.optional): `mqtt` when MQTT_URL is set. */
+  enabled?: readonly string[];
   /** Called before each message to an actor is delivered, after its commit (a test's crash point). */
   beforeDeliver?: BeforeDeliver;
   /** In a cluster: this node's claim to write (docs/cluster.md). Absent: one host, no ownership checks. */
@@ -123,6 +125,7 @@ export class ActorHost implements EffectHost {
       owner: opts.owner,
       deviceRoot: opts.deviceRoot,
       onTaken: opts.onTaken,
+      enabled: new Set(opts.enabled ?? []),
       api: this,
       withResident: (id, job) => this.loader.withResident(id, job),
       deliver: (d) => this.outbox.deliver(d),

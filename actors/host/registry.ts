@@ -32,6 +32,11 @@ export interface MachineDef {
    */
   volatile?: readonly string[];
   /**
+   * A feature's machine (the mqtt publications, docs/mqtt.md): off unless the host's `enabled` names its type. While
+   * off, a message that would create one of its actors is not sent (no outbox row); existing ones still load.
+   */
+  optional?: boolean;
+  /**
    * A shortcut past XState for the commonest event that only moves volatile keys (a keepalive that
    * reports what the context already holds): given the actor's snapshot and the stamped event, the
    * volatile values the event sets, or null to run the machine. Wherever it answers it must agree

@@ -27,3 +27,8 @@ export function nodeActorId(nodeId: string): string {
 export function nodeIdOf(actorId: string): string {
   return actorId.slice('node:'.length);
 }
+
+/** Actor id of a device's mqtt actor (its MQTT publications, docs/mqtt.md). */
+export function mqttActorId(deviceId: string): string {
+  return `mqtt:${deviceId}`;
+}

@@ -20,6 +20,9 @@ export const LOGIN_LOCK_MS = 60 * 60_000;
 type Args = { context: PuContext; event: PuEvent };
 /** When an event happened (every event carries its time: the host stamps it). */
 export const at = (e: PuEvent) => e.at ?? 0;
+
+/** Why an offline device is online again when a keepalive arrives on its open connection. */
+export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
 /** Channel states by channel number: the order the context keeps them in. */
 const compareChannels = (x: PuChannelState, y: PuChannelState) => x.channel - y.channel;
 

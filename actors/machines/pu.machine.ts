@@ -1,16 +1,15 @@
 /**
- * The pu actor: one per provisioned device (premises unit). Its machine is the device's
- * lifecycle as the platform sees it (H.627.2 9.3.1, 9.3.2; NOTES 3): provisioned → scheduled (Vs)
- * → online (Vd login, keepalives) → offline (nothing heard for 3 heartbeat intervals; a closed
- * socket alone is not offline) → online again; rebooting, upgrading and rescheduling when told; hibernating (asleep:
- * its Vd closed, its hibernation link open; pu.hibernation.ts) → online when it wakes, offline when its heartbeats stop.
- * Every top-level transition records its reason and time (`reason`, `since`).
+ * The pu actor: one per provisioned device (premises unit). Its machine is the device's lifecycle as the platform sees
+ * it (H.627.2 9.3.1, 9.3.2; NOTES 3): provisioned → scheduled (Vs) → online (Vd login, keepalives) → offline (nothing
+ * heard for 3 heartbeat intervals; a closed socket alone is not offline) → online again; rebooting, upgrading and
+ * rescheduling when told; hibernating (asleep: its Vd closed, its hibernation link open; pu.hibernation.ts) → online
+ * when it wakes, offline when its heartbeats stop. Every top-level transition records its reason and time (`reason`,
+ * `since`); online, asleep and offline are told the device's mqtt actor (pu.publish.ts).
  */
 import { assign, cancel, not, raise, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
 import type { MachineDef } from '../host/registry.ts';
 import * as a from './pu.actions.ts';
-import { SEND_COMMAND } from './pu.actions.ts';
 import { puEffects } from './pu.effects.ts';
 import * as links from './pu.links.ts';
 import { askAtLogin } from './pu.capabilities.ts';
@@ -18,17 +17,15 @@ import * as hib from './pu.hibernation.ts';
 import { armHeartbeat, HEARTBEAT_TIMER, silent } from './pu.heartbeat.ts';
 import { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_POLL_TIMER, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 import { actorSendAction } from '../host/tell.ts';
+import * as pub from './pu.publish.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
 
 export { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
-/** Why an offline device is online again when a keepalive arrives on its open connection. */
-export const KEEPALIVE_BACK_REASON = 'a keepalive arrived on its open connection';
-
+export { KEEPALIVE_BACK_REASON } from './pu.actions.ts';
 export { puActorId } from './ids.ts';
 export { heartbeatTimeoutMs } from './pu.heartbeat.ts';
-
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
   delays: {
@@ -72,8 +69,9 @@ export const puMachine = setup({
     loginFailed: assign(a.onLoginFailed),
     loginLocked: assign(a.onLoginLocked),
     loginUnlocked: assign(a.onLoginUnlocked),
-    alarm: assign(a.onAlarm),
-    battery: assign(a.onBattery),
+    alarm: pub.alarm, // recorded, and told the mqtt actor (pu.publish.ts)
+    battery: pub.battery,
+    publishState: pub.publishState,
     bound: assign(a.onBound),
     bindRejected: assign(a.onBindRejected),
     logDone: assign(a.onLogDone),
@@ -162,7 +160,7 @@ export const puMachine = setup({
     },
     online: {
       initial: 'ready',
-      entry: 'armHeartbeat',
+      entry: ['armHeartbeat', { type: 'publishState', params: { state: 'online' } }],
       on: {
         'vd.keepalive': { actions: ['checkChannels', 'keepalive'] },
         'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] }, // the interval may have changed
@@ -199,19 +197,19 @@ export const puMachine = setup({
               {
                 guard: { type: 'isCommand', params: 'RebootDevice' },
                 target: 'rebooting',
-                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }],
+                actions: ['commandSent', a.SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'RebootDevice sent' } }],
               },
               {
                 guard: { type: 'isCommand', params: 'Reschedule' },
                 target: 'rescheduling',
-                actions: ['commandSent', SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }],
+                actions: ['commandSent', a.SEND_COMMAND, 'stopHeartbeat', { type: 'enter', params: { reason: 'Reschedule sent' } }],
               },
               {
                 guard: { type: 'isCommand', params: 'UpgradeFirmware' },
                 target: 'upgrading',
-                actions: ['commandSent', SEND_COMMAND, 'startUpgrade', { type: 'enter', params: { reason: 'UpgradeFirmware sent' } }],
+                actions: ['commandSent', a.SEND_COMMAND, 'startUpgrade', { type: 'enter', params: { reason: 'UpgradeFirmware sent' } }],
               },
-              { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
+              { guard: 'connected', actions: ['commandSent', a.SEND_COMMAND] },
             ],
           },
         },
@@ -280,7 +278,7 @@ export const puMachine = setup({
               },
               { actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat'] },
             ],
-            'cmd.request': { guard: 'connected', actions: ['commandSent', SEND_COMMAND] },
+            'cmd.request': { guard: 'connected', actions: ['commandSent', a.SEND_COMMAND] },
           },
         },
         rebooting: {
@@ -306,7 +304,7 @@ export const puMachine = setup({
       },
     },
     hibernating: {
-      entry: ['armHibernation', 'tellOffline'],
+      entry: ['armHibernation', 'tellOffline', { type: 'publishState', params: { state: 'asleep' } }],
       exit: 'stopHibernation',
       on: {
         'hibernation.heartbeat': { actions: 'hibernationHeard' },
@@ -355,7 +353,7 @@ export const puMachine = setup({
       },
     },
     offline: {
-      entry: 'tellOffline',
+      entry: ['tellOffline', { type: 'publishState', params: { state: 'offline' } }],
       on: {
         'hibernation.heartbeat': hib.ASLEEP_ON_HEARTBEAT,
         // Heard from again on the connection that never closed (it went offline while the platform
@@ -363,7 +361,7 @@ export const puMachine = setup({
         'vd.keepalive': {
           guard: 'currentConnection',
           target: 'online',
-          actions: ['checkChannels', 'keepalive', 'tellOnline', { type: 'enter', params: { reason: KEEPALIVE_BACK_REASON } }],
+          actions: ['checkChannels', 'keepalive', 'tellOnline', { type: 'enter', params: { reason: a.KEEPALIVE_BACK_REASON } }],
         },
         'vs.scheduled': { target: 'scheduled', actions: ['scheduled', { type: 'enter', params: { reason: 'asked Vs for its server again' } }] },
         'vd.connected': { target: 'online', actions: ['connected', 'askAtLogin', 'tellOnline', { type: 'enter', params: { reason: 'logged in again' } }] },
@@ -371,6 +369,7 @@ export const puMachine = setup({
       },
     },
     deprovisioned: {
+      entry: { type: 'publishState', params: { state: 'offline' } },
       on: {
         'device.provisioned': { target: 'provisioned', actions: ['reprovision', { type: 'enter', params: { reason: 'provisioned again' } }] },
         'login.failed': {},
@@ -383,9 +382,8 @@ export const puMachine = setup({
 });
 
 /**
- * The pu machine as the host registers it. Changes of these alone are not history rows: the
- * last-seen time, when and from where the device last asked Vs, and its failed logins in a row
- * and the last of them (requests anyone can repeat: they must not grow the history, issue #19).
+ * The pu machine as the host registers it. Changes of these alone are not history rows: the last-seen time, when and
+ * from where the device last asked Vs, its failed logins in a row and the last (anyone can repeat them, issue #19).
  */
 export const puV1: MachineDef = {
   type: 'pu',

@@ -13,6 +13,7 @@ import { segmentEffects } from '../../actors/machines/segment.effects.ts';
 import { streamEffects } from '../../actors/machines/stream.effects.ts';
 import { sdPlayEffects } from '../../actors/machines/sdplay.effects.ts';
 import { nodeEffects } from '../../actors/machines/node.effects.ts';
+import { mqttEffects } from '../../actors/machines/mqtt.effects.ts';
 import { platformEffects } from '../../boot/start.ts';
 import { silentLog } from '../../lib/log.ts';
 
@@ -24,6 +25,7 @@ const CATALOGS: Record<string, EffectCatalog> = {
   recording: recordingEffects,
   segment: segmentEffects,
   node: nodeEffects,
+  mqtt: mqttEffects,
 };
 
 /** The no-op every effect entry of `setup({ actions })` is (what `effect()` returns). */

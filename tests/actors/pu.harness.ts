@@ -6,6 +6,7 @@
 import { createActor, SimulatedClock } from 'xstate';
 import { puMachine } from '../../actors/machines/pu.machine.ts';
 import type { PuEvent } from '../../actors/machines/pu.types.ts';
+import type { ActorSendParams } from '../../actors/host/tell.ts';
 
 /** The simulated start time of every pu test. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -18,8 +19,13 @@ export function start() {
   /** What the machine asks by itself at every login (GetCap, GetDiskInfo: pu.capabilities.ts), kept apart from commands. */
   const asked: Array<{ reqId: string; name: string }> = [];
   const closed: string[] = [];
+  /** What it told other actors (its mqtt actor: pu.publish.test.ts). */
+  const told: ActorSendParams[] = [];
   const machine = puMachine.provide({
     actions: {
+      'actor.send': (_, p) => {
+        told.push(p as ActorSendParams);
+      },
       'vd.send': (_, p) => {
         const q = p as { reqId: string; name: string; refused?: string };
         (q.reqId.includes(':login:') ? asked : sent).push(q);
@@ -37,7 +43,7 @@ export function start() {
   const login = (connId = 'c1', reconnect = false) =>
     send({ type: 'vd.connected', connId, reconnect, hardwareModel: 'HW1', firmwareModel: 'FW1', ip: '10.0.0.2' });
   const keepalive = () => send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
-  return { clock, actor, send, state, ctx, login, keepalive, sent, asked, closed };
+  return { clock, actor, send, state, ctx, login, keepalive, sent, asked, closed, told };
 }
 
 /** A started pu actor (what {@link start} returns). */

@@ -10,6 +10,7 @@ import { puMachine } from '../../actors/machines/pu.machine.ts';
 import type { PuChannelState, PuEvent } from '../../actors/machines/pu.types.ts';
 import type { ActorSendParams } from '../../actors/host/tell.ts';
 import { resyncReason } from '../../actors/machines/pu.links.ts';
+import { MQTT_MACHINE_TYPE } from '../../actors/machines/pu.publish.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HB_TIMEOUT_MS = 3 * 30_000 + 1;
@@ -22,7 +23,7 @@ function start() {
   const machine = puMachine.provide({
     actions: {
       'actor.send': (_, p) => {
-        told.push(p);
+        if (p.create?.type !== MQTT_MACHINE_TYPE) told.push(p); // its MQTT publications: pu.publish.test.ts
       },
       'vd.send': (_, p) => {
         if (!p.reqId.includes(':login:')) sent.push(p); // GetCap and GetDiskInfo at login: tests/actors/pu.capabilities.test.ts

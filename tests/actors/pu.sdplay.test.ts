@@ -8,6 +8,7 @@ import { createActor, SimulatedClock } from 'xstate';
 import { puMachine } from '../../actors/machines/pu.machine.ts';
 import type { PuEvent } from '../../actors/machines/pu.types.ts';
 import type { ActorSendParams } from '../../actors/host/tell.ts';
+import { MQTT_MACHINE_TYPE } from '../../actors/machines/pu.publish.ts';
 
 const FROM = 1_796_000_000;
 
@@ -15,10 +16,13 @@ function pu() {
   const clock = new SimulatedClock();
   clock.set(Date.UTC(2026, 0, 1));
   const told: ActorSendParams[] = [];
-  const actor = createActor(puMachine.provide({ actions: { 'actor.send': (_, p) => void told.push(p), 'vd.send': () => {} } }), {
-    input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0, 1] },
-    clock,
-  });
+  const actor = createActor(
+    puMachine.provide({ actions: { 'actor.send': (_, p) => void (p.create?.type !== MQTT_MACHINE_TYPE && told.push(p)), 'vd.send': () => {} } }),
+    {
+      input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0, 1] },
+      clock,
+    },
+  );
   actor.start();
   const send = (e: PuEvent) => actor.send({ ...e, at: clock.now() } as PuEvent);
   send({ type: 'vd.connected', connId: 'c1', reconnect: false, hardwareModel: 'HW1', firmwareModel: 'FW1' });

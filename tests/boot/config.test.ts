@@ -1,6 +1,6 @@
 /** The configuration: lib/config.ts parses, boot/config.ts gives it the defaults owned by the layers above lib/. */
 import { describe, expect, it } from 'bun:test';
-import { ConfigError, parseConfig } from '../../lib/config.ts';
+import { ConfigError, DEFAULT_MQTT_DISCOVERY_PREFIX, DEFAULT_MQTT_TOPIC_PREFIX, parseConfig } from '../../lib/config.ts';
 import { CONFIG_DEFAULTS, loadConfig } from '../../boot/config.ts';
 import { HB_INTERVAL_DEFAULT_S } from '../../protocol/constants.ts';
 import { DEFAULT_LINGER_MS } from '../../actors/machines/stream.machine.ts';
@@ -28,5 +28,26 @@ describe('configuration defaults', () => {
 
   it('names the variable it refuses', () => {
     expect(() => loadConfig({ HB_INTERVAL_S: '0' })).toThrow(new ConfigError('invalid HB_INTERVAL_S: HB_INTERVAL_S must be at least 1'));
+  });
+});
+
+describe('MQTT configuration (docs/mqtt.md)', () => {
+  it('is off when MQTT_URL is unset, and takes the prefixes with their defaults when set', () => {
+    expect(loadConfig({}).mqtt).toBeUndefined();
+    expect(loadConfig({ MQTT_URL: 'mqtt://127.0.0.1:1883' }).mqtt).toEqual({
+      url: 'mqtt://127.0.0.1:1883',
+      username: undefined,
+      password: undefined,
+      topicPrefix: DEFAULT_MQTT_TOPIC_PREFIX,
+      discoveryPrefix: DEFAULT_MQTT_DISCOVERY_PREFIX,
+    });
+    const cfg = loadConfig({ MQTT_URL: 'mqtts://broker', MQTT_USERNAME: 'u', MQTT_PASSWORD: 'p', MQTT_TOPIC_PREFIX: 'home/cams', MQTT_DISCOVERY_PREFIX: 'ha' });
+    expect(cfg.mqtt).toMatchObject({ username: 'u', password: 'p', topicPrefix: 'home/cams', discoveryPrefix: 'ha' });
+  });
+
+  it('refuses a URL that is not mqtt:// or mqtts://, and a prefix with a wildcard or an empty level', () => {
+    expect(() => loadConfig({ MQTT_URL: 'http://broker' })).toThrow('invalid MQTT_URL: MQTT_URL must be mqtt://host[:port] or mqtts://host[:port]');
+    expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_TOPIC_PREFIX: 'h627/#' })).toThrow('invalid MQTT_TOPIC_PREFIX');
+    expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_DISCOVERY_PREFIX: 'a//b' })).toThrow('invalid MQTT_DISCOVERY_PREFIX');
   });
 });

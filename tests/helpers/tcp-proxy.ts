@@ -52,12 +52,13 @@ export interface TcpProxy {
 }
 
 /**
- * Proxy 127.0.0.1:<random port> to `target`.
+ * Proxy 127.0.0.1:<random port, or `listen.port`> to `target` (a proxy closed and started again on its port is a
+ * server that went away and came back: tests/e2e/mqtt.test.ts).
  * @example
  * const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 })
  * const url = proxy.via('postgres://postgres@127.0.0.1:5432/test'); proxy.cut(); proxy.restore(); proxy.close()
  */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, listen: { port?: number } = {}): Promise<TcpProxy> {
   const links = new Set<Link>();
   let cut = false;
 
@@ -111,7 +112,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const server: TCPSocketListener<LinkRef> = Bun.listen<LinkRef>({
     hostname: PROXY_HOST,
-    port: 0,
+    port: listen.port ?? 0,
     socket: {
       open: (client) => {
         const link: Link = { client, up: { queue: [] }, down: { queue: [] }, closed: false };
