@@ -375,7 +375,14 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
     send({ cmd: 'ok' });
   }
   if (m.cmd === 'acked') {
-    send({ cmd: 'acked', acked: alarmsAcked, answerMs: alarmAnswerMs, refused: alarmsRefused, sent: alarmsSent, unanswered: clients.reduce((a, c) => a + c.alarms.size, 0) });
+    send({
+      cmd: 'acked',
+      acked: alarmsAcked,
+      answerMs: alarmAnswerMs,
+      refused: alarmsRefused,
+      sent: alarmsSent,
+      unanswered: clients.reduce((a, c) => a + c.alarms.size, 0),
+    });
     alarmsAcked = [];
     alarmAnswerMs = [];
   }

@@ -9,24 +9,25 @@
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import { silentLog } from '../../lib/log.ts';
-import { MachineRegistry, type MachineDef } from './registry.ts';
+import { MachineRegistry } from './registry.ts';
 import { actorExists, loadActorRow, loadTimerIndex } from './store.ts';
 import { systemClock, TimerQueue, type Clock } from './timer-queue.ts';
-import { Committer, type CommitMetrics } from './committer.ts';
+import { Committer } from './committer.ts';
 import { ActorElsewhereError, ActorExistsError, ActorNotFoundError, AlreadyDeliveredError, HostStoppedError } from './errors.ts';
 import type { HostCore } from './core.ts';
 import { apply } from './dispatch.ts';
 import { afterCommit } from './effects.ts';
 import { beginActor } from './begin.ts';
-import { type BeforeDeliver, Outbox } from './outbox.ts';
+import { Outbox } from './outbox.ts';
 import { ResidentLoader } from './rehydration.ts';
 import { adoptDue, takeOver, TakeOvers } from './adoption.ts';
-import { type OwnerLease, writerOf } from './ownership.ts';
+import { writerOf } from './ownership.ts';
 import { touch } from './resident.ts';
 import { onTimerDue, stamped } from './timers.ts';
-import type { ActorEvent, ActorView, DispatchResult, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
+import type { ActorEvent, ActorView, DispatchResult, EffectHost, Resident, Transition } from './types.ts';
 import { resultOf, viewOf, viewOfRow } from './views.ts';
 import { sourcedView, type VolatileSource } from './volatile.ts';
+import type { HostOptions } from './host-options.ts';
 
 export * from './errors.ts';
 export type { ActorEvent, ActorView, DispatchResult, EffectCall, EffectHandlers, EffectHost, Resident, Transition } from './types.ts';
@@ -39,37 +40,10 @@ export { TIMER_LOAD_RETRY_MS } from './timers.ts';
 export { viewOfRow } from './views.ts';
 export type { OwnerLease } from './ownership.ts';
 export type { VolatileSource } from './volatile.ts';
+export type { HostOptions } from './host-options.ts';
 
 /** Longest the host applies deferred events ({@link ActorHost.sendSoon}) before the event loop serves others. */
 export const DEFERRED_SLICE_MS = 5;
-
-/** Options of {@link ActorHost}. */
-export interface HostOptions {
-  db: Db;
-  machines: readonly MachineDef[];
-  effects?: EffectHandlers;
-  clock?: Clock;
-  log?: Logger;
-  metrics?: CommitMetrics;
-  /** Most events in one commit statement. */
-  maxBatchEvents?: number;
-  /** How long an unlogged (volatile) snapshot change may wait before it is written. */
-  volatileFlushMs?: number;
-  /** Parallel commit lanes (default: one per core on PostgreSQL, DEFAULT_COMMIT_LANES_POSTGRES; 1 on PGlite). */
-  commitLanes?: number;
-  /** Optional machine types turned on (MachineDef.optional): `mqtt` when MQTT_URL is set. */
-  enabled?: readonly string[];
-  /** Called before each message to an actor is delivered, after its commit (a test's crash point). */
-  beforeDeliver?: BeforeDeliver;
-  /** In a cluster: this node's claim to write (docs/cluster.md). Absent: one host, no ownership checks. */
-  owner?: OwnerLease;
-  /** In a cluster: the actor whose owner a device's other actors follow (its pu), by device id. */
-  deviceRoot?: (deviceId: string) => string;
-  /** This node took these actors over from `node` (a device logged in here): tell it, its copies are stale. */
-  onTaken?: (node: string, actorIds: string[]) => Promise<void>;
-  /** An actor's write was refused and its resident dropped (another node took it over, say). */
-  onFenced?: (actorId: string, err: Error) => void;
-}
 
 /** Creates, rehydrates and advances durable actors. */
 export class ActorHost implements EffectHost {
