@@ -16,7 +16,7 @@
  * device/pu-client.machine.ts does (`vdUnreachable`). {cmd:'alarms', ms} has every PU send an
  * AlarmNotify every `ms` (0 stops), and {cmd:'acked'} lists the ones the platform acknowledged.
  */
-import { benchDeviceId as deviceIdOf, parseArgs, percentile } from './lib.ts';
+import { benchDeviceId as deviceIdOf, countReason, parseArgs, percentile, topReasons } from './lib.ts';
 import { backoffDelayMs } from '../device/backoff.ts';
 import { STATUS_IN_ERROR } from '../device/vd-link.ts';
 import { askAnyVs } from './load-vs.ts';
@@ -75,17 +75,6 @@ let loginFailures = 0;
 /** Why logins failed and why established sockets closed: "<close code> <reason or error>" → count. */
 const failureReasons = new Map<string, number>();
 const closedAfterOpen = new Map<string, number>();
-function countReason(m: Map<string, number>, why: string) {
-  why = why.replace(/'wss:\/\/[^']*'/g, 'to /Vd'); // one reason, whichever device
-  m.set(why, (m.get(why) ?? 0) + 1);
-}
-function topReasons(m: Map<string, number>): string {
-  return [...m]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5)
-    .map(([k, n]) => `${n}× ${k}`)
-    .join('; ');
-}
 const clients: Client[] = Array.from({ length: COUNT }, (_, i) => ({
   i: FIRST + i,
   seq: 0,
@@ -375,14 +364,8 @@ process.on('message', async (m: { cmd: string; ms?: number; keep?: number; drop?
     send({ cmd: 'ok' });
   }
   if (m.cmd === 'acked') {
-    send({
-      cmd: 'acked',
-      acked: alarmsAcked,
-      answerMs: alarmAnswerMs,
-      refused: alarmsRefused,
-      sent: alarmsSent,
-      unanswered: clients.reduce((a, c) => a + c.alarms.size, 0),
-    });
+    const unanswered = clients.reduce((a, c) => a + c.alarms.size, 0);
+    send({ cmd: 'acked', acked: alarmsAcked, answerMs: alarmAnswerMs, refused: alarmsRefused, sent: alarmsSent, unanswered });
     alarmsAcked = [];
     alarmAnswerMs = [];
   }

@@ -188,3 +188,18 @@ const BENCH_MAC_BASE = 0xa0b1c2000000;
 export function benchMac(i: number): string {
   return (BENCH_MAC_BASE + i).toString(16).padStart(12, '0');
 }
+
+/** Count one more failure for its reason (a device's own URL in it counted as one reason, whichever device). */
+export function countReason(m: Map<string, number>, why: string): void {
+  why = why.replace(/'wss:\/\/[^']*'/g, 'to /Vd');
+  m.set(why, (m.get(why) ?? 0) + 1);
+}
+
+/** The five most counted reasons, as "N× reason; …". */
+export function topReasons(m: Map<string, number>): string {
+  return [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([k, n]) => `${n}× ${k}`)
+    .join('; ');
+}
