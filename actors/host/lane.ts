@@ -3,7 +3,7 @@
  * flight at a time, so an actor's writes reach the store in order. A data error is isolated by
  * halving the batch; an unavailable database is retried for as long as it takes.
  */
-import type { Resident, Written } from './types.ts';
+import type { Resident } from './types.ts';
 import { splitByIncarnation, writerOf } from './ownership.ts';
 import { commitBatch, type ActorRowWrite, type EventRowWrite } from './store.ts';
 import { ActorExistsError, AlreadyDeliveredError, StaleWriterError, StoreRejectedError } from './errors.ts';
@@ -25,7 +25,7 @@ import {
   VOLATILE_FLUSH_TRICKLE_SPACING_MS,
   VOLATILE_SWEEP_MS,
 } from './commit-config.ts';
-import { doneOf, type PendingWrite, rowOf, settle, storedRowCurrent } from './pending-write.ts';
+import { doneOf, type PendingWrite, rowOf, settle, storedRowCurrent, writtenOf } from './pending-write.ts';
 
 export class Lane {
   private batch = new Map<string, PendingWrite>();
@@ -44,6 +44,8 @@ export class Lane {
   private waitGuard: unknown = undefined;
   /** Since when the database has refused this lane's statements, or null while it takes them. */
   private failingSince: number | null = null;
+  /** When the writes in flight were taken (their statement, or its retries, out since). */
+  private inFlightSince = 0;
   /** Barriers waiting, each answered with an error once the database has been unavailable COMMIT_WAIT_MAX_MS. */
   private barriers = new Set<{ since: number; reject: (e: Error) => void }>();
   private readonly maxEvents: number;
@@ -189,6 +191,7 @@ export class Lane {
         const writes = this.take();
         if (writes.length === 0) break;
         this.inFlight = writes;
+        this.inFlightSince = this.o.clock.now();
         // The oldest pending write is among these (later ones began after they were taken).
         let oldest = Infinity;
         for (const w of writes) if (w.since < oldest) oldest = w.since;
@@ -251,7 +254,8 @@ export class Lane {
 
   /**
    * Answer the waits that are past their bound: dispatch waiters of writes begun COMMIT_WAIT_MAX_MS
-   * ago, and barriers once the database has refused statements that long. Their writes go on.
+   * ago, and barriers once the database has refused statements that long, or left one unanswered
+   * that long (a hung database: a connection that neither connects nor fails). Their writes go on.
    */
   private checkWaits(): void {
     const now = this.o.clock.now();
@@ -263,9 +267,10 @@ export class Lane {
       w.waiters = [];
       for (const x of waiters) x.reject(err);
     }
-    if (this.failingSince !== null) {
+    const stuckSince = this.failingSince ?? (this.inFlight.length > 0 ? this.inFlightSince : null);
+    if (stuckSince !== null) {
       for (const b of this.barriers) {
-        if (Math.max(b.since, this.failingSince) > cutoff) continue;
+        if (Math.max(b.since, stuckSince) > cutoff) continue;
         this.barriers.delete(b);
         b.reject(err);
       }
@@ -385,16 +390,3 @@ export class Lane {
     this.lagging.delete(w.r);
   }
 }
-
-/** What a committed write stored of its actor's row (the host applies it to the resident). */
-function writtenOf(w: PendingWrite): Written {
-  const row = w.row;
-  if (!row) return NOTHING_WRITTEN;
-  return {
-    row: { seq: row.seq, state: { stateKey: row.state_key, status: row.status, timersGen: w.timersGen ?? 0 } },
-    context: row.context === null ? null : { seq: row.seq, at: row.at },
-  };
-}
-
-/** The result of a write that appended events only. */
-const NOTHING_WRITTEN: Written = Object.freeze({ row: null, context: null });

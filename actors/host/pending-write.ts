@@ -3,7 +3,7 @@
  * queues, writes and settles. It reads the resident; it never changes it.
  */
 import type { ActorRowWrite } from './store.ts';
-import type { Delivery, DispatchResult, EffectCall, Resident, Transition } from './types.ts';
+import type { Delivery, DispatchResult, EffectCall, Resident, Transition, Written } from './types.ts';
 import { settled } from './volatile.ts';
 import { CONTEXT_REFRESH_EVENTS, VOLATILE_CONTEXT_REFRESH_MS } from './commit-config.ts';
 
@@ -125,3 +125,16 @@ export function rowOf(w: PendingWrite, now: number): ActorRowWrite | null {
     at: now,
   };
 }
+
+/** What a committed write stored of its actor's row (the host applies it to the resident). */
+export function writtenOf(w: PendingWrite): Written {
+  const row = w.row;
+  if (!row) return NOTHING_WRITTEN;
+  return {
+    row: { seq: row.seq, state: { stateKey: row.state_key, status: row.status, timersGen: w.timersGen ?? 0 } },
+    context: row.context === null ? null : { seq: row.seq, at: row.at },
+  };
+}
+
+/** The result of a write that appended events only. */
+const NOTHING_WRITTEN: Written = Object.freeze({ row: null, context: null });

@@ -25,8 +25,13 @@ const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRE
 
 /** A Db in front of the test database that can be made unavailable, or lose the answer of its next statement. */
 function outageDb(real: Db) {
-  const state = { down: false, loseNextAnswer: false, failures: 0 };
+  const state = { down: false, loseNextAnswer: false, failures: 0, hung: null as Promise<void> | null, sentWhileHung: 0 };
   const gate = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (state.hung) {
+      // A hung database: the statement neither fails nor answers (a connection that never connects) until released.
+      state.sentWhileHung++;
+      await state.hung;
+    }
     if (state.down) {
       state.failures++;
       throw notAccepting();
@@ -146,6 +151,36 @@ describe('the committer during a database outage', () => {
       [1, 'on'],
     ]);
     expect(await history('lamp:o3')).toEqual([[0, 'xstate.init']]);
+    await host.stop();
+  });
+
+  it('answers a dispatch and a flush that wait on a hung statement with DatabaseUnavailableError after COMMIT_WAIT_MAX_MS, and still writes them', async () => {
+    const { host, clock, outage } = makeHost();
+    await host.create('lamp', 'lamp:h1', { name: 'h1' });
+    let release = () => {};
+    outage.hung = new Promise<void>((r) => (release = r));
+    const dispatched = host.dispatch('lamp:h1', { type: 'on' }).then(
+      () => 'durable',
+      (e: unknown) => e,
+    );
+    await until(
+      async () => outage.sentWhileHung,
+      (n) => n >= 1,
+    );
+    const flushed = host.flush().then(
+      () => 'flushed',
+      (e: unknown) => e,
+    );
+    clock.increment(COMMIT_WAIT_MAX_MS);
+    // Never refused, only unanswered: the flush is answered as the dispatch is, not when the statement at last fails.
+    for (const p of [dispatched, flushed]) expect(await p).toBeInstanceOf(DatabaseUnavailableError);
+    outage.hung = null;
+    release();
+    await host.flush();
+    expect(await history('lamp:h1')).toEqual([
+      [0, 'xstate.init'],
+      [1, 'on'],
+    ]);
     await host.stop();
   });
 
