@@ -13,6 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.ts';
+import { isDatabaseUnavailable } from './errors.ts';
 
 /** Folder of the committed SQL migrations. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -77,6 +78,12 @@ export interface Db {
   /** Run a constant statement with `$n` parameters as a server-side prepared statement (hot paths). */
   prepared<T = Record<string, unknown>>(text: string, params: unknown[]): Promise<T[]>;
   /**
+   * Since when (epoch ms) the last statements through `rows` and `prepared` failed for want of the database, or null
+   * while they succeed. Always null on PGlite (it is in the process). What waits on the database only to learn where
+   * to go (a forward's lookup) reads it to skip the wait.
+   */
+  awaySince(): number | null;
+  /**
    * Do autovacuum's work where none runs: PGlite runs PostgreSQL as a single-user backend, without
    * the autovacuum launcher, so the space of deleted and updated rows (pruned history, replaced
    * actor snapshots and their TOAST) is never handed to the free space map, which only VACUUM
@@ -131,11 +138,23 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
       types: { int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) } },
     });
     const orm = drizzlePg(preparing(client), { schema }) as unknown as Database;
+    let awaySince: number | null = null;
+    const watched = async <T>(work: Promise<unknown>): Promise<T[]> => {
+      try {
+        const rows = (await work) as T[];
+        awaySince = null;
+        return rows;
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) awaySince ??= Date.now();
+        throw err;
+      }
+    };
     db = {
       kind: 'postgres',
       orm,
-      rows: async <T>(q: SQL) => (await orm.execute(q)) as unknown as T[],
-      prepared: async <T>(text: string, params: unknown[]) => (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[],
+      rows: <T>(q: SQL) => watched<T>(orm.execute(q)),
+      prepared: <T>(text: string, params: unknown[]) => watched<T>(client.unsafe(text, params as never[], { prepare: true })),
+      awaySince: () => awaySince,
       vacuum: async () => null,
       close: () => client.end({ timeout: 5 }),
     };
@@ -150,6 +169,7 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; migrate?:
       orm,
       rows: async <T>(q: SQL) => ((await orm.execute(q)) as unknown as { rows: T[] }).rows,
       prepared: async <T>(text: string, params: unknown[]) => (await client.query<T>(text, params)).rows,
+      awaySince: () => null,
       vacuum: async () => {
         const t0 = performance.now();
         const tables = await client.query<{ name: string }>(

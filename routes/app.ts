@@ -97,7 +97,7 @@ export interface AppServices {
   /** Which node Vs gives a device (services/cluster/placement.ts). */
   placement: Pick<Placement, 'choose'>;
   /** Node-signed requests checked, device requests sent to their owner node (docs/cluster.md); unset: one node. */
-  forward?: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>;
+  forward?: Pick<Forwarder, 'check' | 'databaseAway' | 'actorOf' | 'route' | 'proxy'>;
   /** This node's transitions exported to the other nodes' consoles; unset: one node. */
   clusterFeed?: Pick<ClusterFeed, 'exportStream'>;
   /** The hibernation server Vs announces (host and port, I.1); unset: none offered. */

@@ -58,7 +58,7 @@ const REPEATABLE = new Set(['GET', 'HEAD', 'DELETE']);
  * raises its own request's idle timeout (routes/idle-timeout.ts), and this node's leg of the request must not drop first.
  * @example app.use(nodeForwarding(forwarder, log, rpc.callDeadlineMs()))
  */
-export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route' | 'proxy'>, log: Logger, silenceMs = 0): MiddlewareHandler {
+export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'databaseAway' | 'actorOf' | 'route' | 'proxy'>, log: Logger, silenceMs = 0): MiddlewareHandler {
   return async (c, next) => {
     const url = new URL(c.req.url);
     const check = fw.check(c.req.raw, url);
@@ -67,7 +67,7 @@ export function nodeForwarding(fw: Pick<Forwarder, 'check' | 'actorOf' | 'route'
       markNodeRequest(c, check.node, check.clientIp);
       return next(); // forwarded once: served here, whoever owns the device now
     }
-    const target = c.req.method === 'OPTIONS' ? undefined : deviceTarget(url.pathname);
+    const target = c.req.method === 'OPTIONS' || fw.databaseAway() ? undefined : deviceTarget(url.pathname);
     // Whose request it is, and where its owner is, are database reads: without the database the request is served
     // here, where the route gives its own answer to that (a device gets its 503 {info}, the API its problem JSON).
     const actorId = target && (await fw.actorOf(target).catch(unknownWithoutDb));

@@ -64,7 +64,7 @@ export type DeviceTarget =
 
 /** What the forwarder uses. */
 export interface ForwardDeps {
-  db: Pick<Db, 'rows'>;
+  db: Pick<Db, 'rows' | 'awaySince'>;
   directory: Pick<ClusterDirectory, 'ownerOfActor' | 'invalidate' | 'node'>;
   key: Buffer;
   log: Logger;
@@ -123,6 +123,15 @@ export class Forwarder {
           : sql`SELECT device_id FROM grants WHERE token = ${t.token}`;
     const [row] = await withinMs(this.p.db.rows<{ device_id: string }>(q), FORWARD_LOOKUP_TIMEOUT_MS);
     return row?.device_id;
+  }
+
+  /**
+   * Whether this node's statements fail for want of the database right now: who owns what cannot be read, so a
+   * request is served here at once (the route answers its 503) instead of after FORWARD_LOOKUP_TIMEOUT_MS of a lookup
+   * that would fail, or hang on a connection that neither connects nor fails (seen in tests/e2e/outage).
+   */
+  databaseAway(): boolean {
+    return this.p.db.awaySince() !== null;
   }
 
   /** The actor whose owner serves a request for this target (a device's pu actor, a node's own actor), or undefined. */

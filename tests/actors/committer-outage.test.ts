@@ -51,6 +51,7 @@ function outageDb(real: Db) {
     close: async () => {},
     rows: (q) => gate(() => real.rows(q)),
     prepared: (text, params) => gate(() => real.prepared(text, params)),
+    awaySince: () => null,
   };
   return { db, state };
 }

@@ -50,6 +50,7 @@ export function useHostDb(): HostTestDb {
       close: () => real.close(),
       rows: (q) => track(real.rows(q)),
       prepared: (text, params) => track(real.prepared(text, params)),
+      awaySince: () => real.awaySince(),
     };
   });
   afterAll(async () => {
