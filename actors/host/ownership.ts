@@ -28,7 +28,8 @@ export function writerOf(o: OwnerLease): WriterIdentity {
 }
 
 /** Node states whose leases count (a `dead` or `gone` node owns nothing, whatever its lease says). */
-export const LIVE_NODE_STATES = sql`('joining', 'active', 'draining')`;
+const LIVE_NODE_STATES_TEXT = `('joining', 'active', 'draining')`;
+export const LIVE_NODE_STATES = sql.raw(LIVE_NODE_STATES_TEXT);
 
 /** Whether this node's own membership row is live now: no claim is made without it. */
 const selfLive = (w: WriterIdentity) => sql`EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = ${w.node}
@@ -101,21 +102,33 @@ export async function takeOverDevices(
   roots: string[] = [],
 ): Promise<Array<{ id: string; from: string | null }>> {
   if (ids.length === 0) return [];
-  const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
-  const resting =
-    dormant.length === 0
-      ? sql`false`
-      : sql`((a.type, a.state_key) IN (${sql.join(
-          dormant.map(([type, state]) => sql`(${type}, ${state})`),
-          sql`, `,
-        )})${roots.length > 0 ? sql` AND a.id NOT IN (${idList(roots)})` : sql``})`;
-  return db.rows<{ id: string; from: string | null }>(sql`WITH moved AS (
-      SELECT a.id, a.owner_node FROM actors a
-      WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}
-      FOR UPDATE)
-    UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM moved WHERE a.id = moved.id
-    RETURNING a.id, moved.owner_node AS "from"`);
+  // A constant text per column, prepared (every login runs one): the lists go as JSON array parameters.
+  return db.prepared<{ id: string; from: string | null }>(by === 'device' ? TAKE_OVER_BY_DEVICE_SQL : TAKE_OVER_BY_ACTOR_SQL, [
+    JSON.stringify(ids),
+    JSON.stringify(dormant),
+    JSON.stringify(roots),
+    w.node,
+    w.epoch,
+  ]);
 }
+
+/**
+ * The take-over statement of {@link takeOverDevices}: $1 the ids (JSON), $2 the dormant [type, state] pairs (JSON),
+ * $3 the roots taken whatever their state (JSON), $4 and $5 this writer's node and epoch.
+ */
+const takeOverSql = (column: string) => `WITH moved AS (
+    SELECT a.id, a.owner_node FROM actors a
+    WHERE ${column} = ANY(ARRAY(SELECT json_array_elements_text($1::text::json))) AND a.status <> 'done'
+      AND NOT ((a.type, a.state_key) IN (SELECT d->>0, d->>1 FROM json_array_elements($2::text::json) d)
+        AND a.id <> ALL(ARRAY(SELECT json_array_elements_text($3::text::json))))
+      AND (a.owner_node IS DISTINCT FROM $4::text OR a.owner_epoch IS DISTINCT FROM $5::bigint)
+      AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $4::text AND n.epoch = $5::bigint
+        AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
+    FOR UPDATE)
+  UPDATE actors a SET owner_node = $4::text, owner_epoch = $5::bigint FROM moved WHERE a.id = moved.id
+  RETURNING a.id, moved.owner_node AS "from"`;
+const TAKE_OVER_BY_DEVICE_SQL = takeOverSql('a.device_id');
+const TAKE_OVER_BY_ACTOR_SQL = takeOverSql('a.id');
 
 /**
  * Adopt up to `limit` actors of dead incarnations (and up to `limit` let go) whose next timer falls due
