@@ -45,6 +45,8 @@ import { mediaRoutes } from './media.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
+import { apiDocsRoutes } from './api-docs.routes.ts';
+import { responds } from './responses.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
@@ -171,6 +173,7 @@ export function buildApp(p: AppServices) {
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
   api.get(
     '/openapi.json',
+    responds(200, 'application/json'),
     openApiHandler(app, {
       title: 'h627 CU and admin API',
       version: pkg.version,
@@ -178,6 +181,7 @@ export function buildApp(p: AppServices) {
     }),
   );
   app.route('/api', api);
+  app.route('/', apiDocsRoutes()); // the API reference page over /api/openapi.json
   app.route('/', consolePageRoutes());
   return app;
 }
