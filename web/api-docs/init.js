@@ -4,7 +4,7 @@ window.ui = SwaggerUIBundle({
   url: '/api/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
-  docExpansion: 'none',
+  docExpansion: 'list',
   defaultModelsExpandDepth: 0,
   requestInterceptor: (req) => {
     req.headers['X-H627-CSRF'] = '1';
