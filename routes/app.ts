@@ -177,7 +177,7 @@ export function buildApp(p: AppServices) {
     openApiHandler(app, {
       title: 'h627 CU and admin API',
       version: pkg.version,
-      description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).',
+      description: 'Generated from the zod schemas the routes validate with and answer with (routes/openapi.ts).',
     }),
   );
   app.route('/api', api);
