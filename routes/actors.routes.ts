@@ -1,6 +1,6 @@
 /** `/api/actors`: the read API over every actor, its state and its history (admins: engineers and QA). */
 import { Hono } from 'hono';
-import { ActorListQuery, HistoryQuery } from '../protocol/api.ts';
+import { ActorListQuery, HistoryQuery, RelatedQuery } from '../protocol/api.ts';
 import { ActorPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
 import { requireAdmin, type AuthEnv } from './auth.ts';
@@ -10,8 +10,11 @@ import { validate } from './validate.ts';
 export function actorRoutes(p: Pick<AppServices, 'actors'>) {
   return new Hono<AuthEnv>()
     .use(requireAdmin)
-    .get('/', validate('query', ActorListQuery), async (c) => c.json({ actors: await p.actors.list(c.req.valid('query')) }))
+    .get('/', validate('query', ActorListQuery), async (c) => c.json(await p.actors.list(c.req.valid('query'))))
     .get('/:id', validate('param', ActorPath), async (c) => c.json(await p.actors.get(c.req.param('id'))))
+    .get('/:id/related', validate('param', ActorPath), validate('query', RelatedQuery), async (c) =>
+      c.json(await p.actors.related(c.req.param('id'), c.req.valid('query').limit)),
+    )
     .get('/:id/history', validate('param', ActorPath), validate('query', HistoryQuery), async (c) => {
       const q = c.req.valid('query');
       return c.json({ events: await p.actors.history(c.req.param('id'), q.after, q.limit) });
