@@ -39,6 +39,8 @@ export function attachView(box: HTMLElement, svg: SVGSVGElement, toolbar: HTMLEl
   const vb = svg.viewBox.baseVal;
   const full = { x: vb.x, y: vb.y, w: vb.width, h: vb.height };
   let z = 1;
+  // The box takes the machine's shape (within the stylesheet's height bounds), so a fit wastes no space.
+  box.style.aspectRatio = `${full.w} / ${full.h}`;
   let cx = full.x + full.w / 2;
   let cy = full.y + full.h / 2;
   const status = h('span', { class: 'muted zoom-level', 'aria-live': 'polite', 'data-testid': 'zoom-level' });

@@ -3,6 +3,7 @@
  * (services/console/diagrams.ts), inlined so states can be highlighted by their `data-state` path.
  */
 import { api, ApiError } from './api.ts';
+import { h } from './dom.ts';
 import { attachStatePanel } from './statechart-panel.ts';
 import { attachView, type ChartView } from './statechart-view.ts';
 
@@ -57,6 +58,11 @@ export async function mountStatechart(host: HTMLElement, type: string, version: 
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   const view = attachView(host, svg, parts.toolbar);
   const panel = attachStatePanel(svg, parts.panel, view);
+  /** The innermost state highlighted last (what "Current state" zooms to). */
+  let current: SVGGElement | undefined;
+  const toCurrent = h('button', { type: 'button', class: 'zoom-tool', title: 'Zoom to the current state, text readable' }, 'Current state');
+  toCurrent.addEventListener('click', () => current && view.focus(current));
+  parts.toolbar.insertBefore(toCurrent, parts.toolbar.lastChild);
   const states = new Map<string, SVGGElement>();
   for (const g of svg.querySelectorAll<SVGGElement>('g.sc-state')) states.set(g.dataset.state ?? '', g);
   const edges = [...svg.querySelectorAll<SVGGElement>('g.sc-edge')];
@@ -68,8 +74,8 @@ export async function mountStatechart(host: HTMLElement, type: string, version: 
       for (const el of svg.querySelectorAll('.sc-active, .sc-taken')) el.classList.remove('sc-active', 'sc-taken');
       const now = new Set(activePaths(value));
       for (const p of now) states.get(p)?.classList.add('sc-active');
-      const deepest = states.get([...now].at(-1) ?? '');
-      if (deepest) view.reveal(deepest);
+      current = states.get([...now].at(-1) ?? '');
+      if (current) view.reveal(current);
       if (!step) return;
       const before = step.before === undefined ? new Set<string>() : new Set(activePaths(step.before));
       before.add('*');

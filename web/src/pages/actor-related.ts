@@ -4,6 +4,7 @@
  * so a camera with thousands of segments is a short card, not a page of links.
  */
 import type { ActorView } from '../../../actors/host/host.ts';
+import { puActorId } from '../../../actors/machines/ids.ts';
 import type { ActorPage, RelatedGroup } from '../../../services/console/actors.ts';
 import { api, explain } from '../api.ts';
 import { h, replace } from '../dom.ts';
@@ -17,8 +18,8 @@ export async function drawRelated(box: HTMLElement, v: ActorView): Promise<void>
   const link = (aid: string, text: string) => h('li', {}, h('a', { href: `/actors/${encodeURIComponent(aid)}`, 'data-link': true }, aid), ` ${text}`);
   const links: HTMLElement[] = [];
   if (v.parentId) links.push(link(v.parentId, '(parent)'));
-  if (v.deviceId && v.id !== `pu:${v.deviceId}`) links.push(link(`pu:${v.deviceId}`, '(the device)'));
-  if (v.deviceId && v.id === `pu:${v.deviceId}`)
+  if (v.deviceId && v.id !== puActorId(v.deviceId)) links.push(link(puActorId(v.deviceId), '(the device)'));
+  if (v.deviceId && v.id === puActorId(v.deviceId))
     links.push(h('li', {}, h('a', { href: `/cameras/${encodeURIComponent(v.deviceId)}`, 'data-link': true }, 'the camera page')));
   let groups: RelatedGroup[];
   try {

@@ -10,8 +10,9 @@ import { h, pretty, replace } from '../dom.ts';
 /** A history row as the page keeps it. */
 export type Row = Pick<HistoryEntry, 'seq' | 'at' | 'event' | 'value' | 'changes' | 'context'>;
 
-/** Characters of an event's payload shown before "Show all". */
+/** Characters, and lines, of an event's payload shown before "Show all". */
 export const PAYLOAD_PREVIEW_CHARS = 1200;
+export const PAYLOAD_PREVIEW_LINES = 16;
 /** Characters of a value in the diff table. */
 const DIFF_VALUE_CHARS = 200;
 /** The pu machine's event for a Vd Keepalive (services/vd). */
@@ -102,18 +103,22 @@ function drawPayload(box: HTMLElement, e: Row['event']): void {
   const { type: _type, ...rest } = e;
   if (Object.keys(rest).length === 0) return replace(box, h('p', { class: 'muted' }, `${e.type} carries no payload.`));
   const text = pretty(rest);
-  const pre = h('pre', { class: 'json', 'data-testid': 'step-payload', tabindex: '0', 'aria-label': 'Event payload' });
-  if (text.length <= PAYLOAD_PREVIEW_CHARS) {
-    pre.textContent = text;
-    return replace(box, pre);
-  }
-  pre.textContent = `${text.slice(0, PAYLOAD_PREVIEW_CHARS)}…`;
-  const all = h('button', { type: 'button', 'aria-expanded': 'false' }, `Show all (${text.length} characters)`);
+  const lines = text.split('\n');
+  const preview =
+    lines.length > PAYLOAD_PREVIEW_LINES
+      ? `${lines.slice(0, PAYLOAD_PREVIEW_LINES).join('\n')}\n…`
+      : text.length > PAYLOAD_PREVIEW_CHARS
+        ? `${text.slice(0, PAYLOAD_PREVIEW_CHARS)}…`
+        : text;
+  const pre = h('pre', { class: 'json', 'data-testid': 'step-payload', tabindex: '0', 'aria-label': 'Event payload' }, preview);
+  if (preview === text) return replace(box, pre);
+  const label = `Show all (${lines.length} lines, ${text.length} characters)`;
+  const all = h('button', { type: 'button', 'aria-expanded': 'false' }, label);
   all.addEventListener('click', () => {
     const open = all.getAttribute('aria-expanded') !== 'true';
-    pre.textContent = open ? text : `${text.slice(0, PAYLOAD_PREVIEW_CHARS)}…`;
+    pre.textContent = open ? text : preview;
     all.setAttribute('aria-expanded', String(open));
-    all.textContent = open ? 'Show less' : `Show all (${text.length} characters)`;
+    all.textContent = open ? 'Show less' : label;
   });
   replace(box, pre, all);
 }
