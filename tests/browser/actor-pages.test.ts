@@ -6,7 +6,7 @@
  * on a state lists its transitions; the compact history hides keepalive-only steps; phone width.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
@@ -40,10 +40,9 @@ const diff = () => page.getByTestId('step-diff').innerText();
 
 /** Save a screenshot into docs/ as well (the viewport only, to keep it small). */
 async function docShot(p: Page, name: string): Promise<void> {
-  const path = await screenshot(p, name);
+  await screenshot(p, name);
   mkdirSync(DOCS, { recursive: true });
   await p.screenshot({ path: join(DOCS, `${name}.png`), timeout: 15_000 });
-  void path;
 }
 
 beforeAll(async () => {
