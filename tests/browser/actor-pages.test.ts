@@ -209,6 +209,13 @@ describe('actor pages', () => {
     const svg = (await phone.locator('.diagram svg').boundingBox())!;
     expect(svg.width).toBeLessThanOrEqual(PHONE.width);
     await phone.getByRole('button', { name: 'Fit the whole statechart' }).click();
+    await screenshot(phone, 'actor-page-phone-fit');
+    // Zoomed to the current state (readable), with its transitions listed below the diagram.
+    await phone.getByRole('button', { name: 'Current state' }).click();
+    await phone.locator('.diagram g.sc-state[data-state="online.ready"] > rect').click();
+    await phone.getByTestId('state-transitions').locator('h3', { hasText: 'online.ready' }).waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await phone.getByTestId('diagram').scrollIntoViewIfNeeded();
     await docShot(phone, 'actor-page-phone');
     await phone.goto(`${w.p.url}/actors`);
     await phone.locator('table.actors tbody tr').first().waitFor();
