@@ -53,6 +53,8 @@ export function attachView(box: HTMLElement, svg: SVGSVGElement, toolbar: HTMLEl
     cy = z === 1 ? full.y + full.h / 2 : Math.max(full.y + ht / 2, Math.min(full.y + full.h - ht / 2, cy));
     svg.setAttribute('viewBox', `${round(cx - w / 2)} ${round(cy - ht / 2)} ${round(w)} ${round(ht)}`);
     box.dataset.zoom = String(round(z));
+    // At fit a vertical swipe scrolls the page (there is nothing to pan); zoomed in, it pans the diagram.
+    box.style.touchAction = z === 1 ? 'pan-y' : 'none';
     status.textContent = z === 1 ? 'Fit' : `${Math.round(z * 100)} %`;
   };
   /** CSS pixels per diagram unit at zoom 1 (preserveAspectRatio "meet"). */

@@ -274,7 +274,8 @@ export const actorPage: Page = (root, ctx) => {
     const r: Row = { seq: t.seq, at: t.at, event: t.event, value: t.value, changes: t.changes, context: t.context ?? {} };
     rows.push(r);
     timeline.append(rowEl(r, rows.length - 1));
-    if (follow && !hiddenAt(rows.length - 1)) go(rows.length - 1);
+    if (hiddenAt(rows.length - 1)) return; // compact: a keepalive-only step is not stepped to
+    if (follow) go(rows.length - 1);
     else nextB.disabled = lastB.disabled = false;
   };
 
