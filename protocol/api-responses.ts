@@ -238,7 +238,12 @@ export const ActorView = z.looseObject({
 });
 
 /** `GET /api/actors`. */
-export const ActorList = z.looseObject({ actors: z.array(ActorView) });
+/** `GET /api/actors`: a page, newest update first, and the cursor of the next (null on the last). */
+export const ActorList = z.looseObject({ actors: z.array(ActorView), next: z.string().nullable() });
+/** `GET /api/actors/:id/related`: each type's count and first page. */
+export const RelatedActors = z.looseObject({
+  groups: z.array(z.looseObject({ type: z.string(), count: z.number().int(), actors: z.array(ActorView), next: z.string().nullable() })),
+});
 
 /** One step of an actor's history: the event and the state and context after it. */
 export const HistoryEntry = z.looseObject({
