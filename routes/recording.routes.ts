@@ -1,12 +1,12 @@
 /**
  * The recording and playback API (docs/recording.md): start and stop a channel's recording, its
- * retention policy, the recordings of a time range with their gaps, an HLS playlist of them and one
+ * retention policy, the alarm-triggered recording setting, a channel's alarms of a time range, the recordings of a time range with their gaps, an HLS playlist of them and one
  * MPEG-TS download; and the signed segment URLs those playlists hold. Another user's device is a
  * 404 (H.627.2 8.3.1: a CU reaches only its own PUs).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
@@ -56,6 +56,18 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
     .put('/:id/recording-policy', validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
+    })
+    .get('/:id/alarm-recording', validate('param', DevicePath), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      return c.json(await p.recording.alarms.setting(row.id));
+    })
+    .put('/:id/alarm-recording', validate('param', DevicePath), validate('json', AlarmRecordingBody), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      return c.json(await p.recording.alarms.setSetting(row.id, c.req.valid('json'), nameOf(c.var.principal)));
+    })
+    .get('/:id/channels/:ch/alarms', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      return c.json(await p.recording.alarms.inRange(row.id, c.req.valid('param').ch, c.req.valid('query')));
     })
     .get('/:id/channels/:ch/recordings', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));

@@ -117,11 +117,8 @@ export const recordingOpened = enqueueActions<PuContext, PuEvent, undefined, PuE
   enqueue.assign({ recordings: { ...recordingsOf(context), [event.recordingId]: { channel: event.channel, sessionId: event.sessionId } } });
   if (maySleep(context)) enqueue({ type: 'actor.send', params: { to: event.recordingId, event: { type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S } } });
 });
-export function recordingClosed({ context, event }: Args): Partial<PuContext> {
-  if (event.type !== 'recording.closed') return {};
-  const { [event.recordingId]: _gone, ...rest } = recordingsOf(context);
-  return { recordings: rest };
-}
+/** A record session ended: see pu.alarm-recording.ts (an alarm may follow it with another). */
+export { alarmRecordingSet, ON_ALARM, opensAlarmSession, recordingClosed } from './pu.alarm-recording.ts';
 
 /** The device went offline (or was deprovisioned): its streams fail and its record sessions wait for it. */
 export const tellOffline = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {
