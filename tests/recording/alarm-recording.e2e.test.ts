@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { Recorder } from '../../device/index.ts';
 import type { StartRecordParams } from '../../protocol/index.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { onlineCam, until, userToken, type TestCam } from './helpers.ts';
+import { captureRecording, onlineCam, until, userToken, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);
 
@@ -170,6 +170,37 @@ describe('alarm-triggered recording', () => {
       'stopped by hand',
     );
     await recorder.idle(30_000);
+    await cam.dev.stop();
+  });
+
+  it('stops at the deadline the alarm set across a kill -9 of the platform (the timer is a host timer row)', async () => {
+    const cap = captureRecording();
+    const cam = await onlineCam(p, 'CAM-AR-3', 'a0b1c2d3ea03', cap.hooks, alice);
+    const recordS = 10;
+    await api(cam, '/alarm-recording', { method: 'PUT', body: { enabled: true, record_s: recordS } });
+    await cam.dev.camera.raiseAlarm(MOTION);
+    const rec = await until(
+      () => session(cam),
+      (s) => s.state === 'recording',
+      10_000,
+      'recording after the alarm',
+    );
+    const actor = await (await p.api(`/api/actors/${encodeURIComponent(rec.recording_id)}`)).json();
+    const deadline = actor.context.alarmUntil as number;
+    expect(deadline).toBe(actor.context.createdAt + recordS * 1000);
+    await p.kill9();
+    p = await p.restart();
+    const stopped = await until(
+      () => session(cam),
+      (s) => s.state === 'stopped',
+      recordS * 1000 + 30_000,
+      'stopped after the restart',
+    );
+    expect(stopped.stopped_at).toBeGreaterThanOrEqual(deadline);
+    const done = await (await p.api(`/api/actors/${encodeURIComponent(rec.recording_id)}`)).json();
+    expect(done.context).toMatchObject({ stoppedBy: 'alarm timer', reason: expect.stringContaining('stopped') });
+    const h = await (await p.api(`/api/actors/${encodeURIComponent(rec.recording_id)}/history?after=-1&limit=20`)).json();
+    expect(h.events.some((e: { context: { reason: string } }) => e.context.reason === `no alarm for ${recordS} s: stop`)).toBe(true);
     await cam.dev.stop();
   });
 });
