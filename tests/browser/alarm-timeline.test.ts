@@ -120,6 +120,22 @@ describe('alarms on the recordings timeline', () => {
     await cardShot(alice, 'recordings-alarms-desktop');
   });
 
+  it("plays from an alarm of the page's Alarms card, showing the alarm's day first", async () => {
+    await alice.getByRole('button', { name: 'Stop playback' }).click();
+    await alice.getByRole('button', { name: 'Previous day' }).click();
+    await alice.getByTestId('alarm-summary').filter({ hasText: 'No alarms on this day' }).waitFor();
+    await alice
+      .locator('#alarms')
+      .getByRole('button', { name: /Play from the motion alarm/ })
+      .first()
+      .click();
+    await alice.locator('#recordings .status', { hasText: `playing from ${ALARM_PREROLL_S} s before it` }).waitFor();
+    const shown = await playsFromAlarm(alice);
+    expect(shown).toBeGreaterThanOrEqual(alarmAt - ALARM_PREROLL_S - 2);
+    expect(shown).toBeLessThan(alarmAt + 5);
+    await alice.getByTestId('alarm-summary').filter({ hasText: '1 alarm on this day' }).waitFor();
+  });
+
   it('shows the marks and plays from the alarm at phone width', async () => {
     const { page, problems: phoneProblems } = await signedInPage(browser, w.p.url, 'alice', w.users.alice, PHONE);
     await page.goto(`${w.p.url}/cameras/CAM-ALICE`);

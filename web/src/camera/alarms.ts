@@ -5,6 +5,7 @@
  * N s after each alarm, with the camera's pre-recording.
  */
 import type { AlarmRecordingView, TimelineAlarm } from '../../../services/recording/recording-alarms.ts';
+import { ALARM_TYPES } from '../../../protocol/constants.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { field, fmtTime, h, replace } from '../dom.ts';
@@ -18,6 +19,33 @@ export const ALARM_PREROLL_S = 5;
 export const ALARM_ROWS_MAX = 100;
 /** A new alarm reloads the day's alarms after this quiet time (alarms come in bursts: start, picture, end). */
 export const ALARM_REFRESH_DEBOUNCE_MS = 1_000;
+
+/** The document event by which another part of the camera page (its Alarms card) asks the recordings panel to play from an alarm. */
+export const PLAY_ALARM_EVENT = 'h627:play-alarm';
+
+/** What {@link PLAY_ALARM_EVENT} carries. */
+export interface PlayAlarmDetail {
+  deviceId: string;
+  id: string;
+  channel: number;
+  /** When it arrived, epoch seconds (its day is the one to show). */
+  at: number;
+}
+
+/**
+ * A "Play from the alarm" button for an alarm listed elsewhere on the camera page: the recordings panel shows the
+ * alarm's day and plays from before it.
+ */
+export function playAlarmButton(deviceId: string, a: { id: string; channel: number; type: number; received_at: string }): HTMLElement {
+  const detail: PlayAlarmDetail = { deviceId, id: a.id, channel: a.channel, at: Date.parse(a.received_at) / 1000 };
+  const play = () => {
+    document.dispatchEvent(new CustomEvent(PLAY_ALARM_EVENT, { detail }));
+    document.getElementById('recordings')?.scrollIntoView({ block: 'start' });
+  };
+  const name = words(ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`);
+  const label = `Play from the ${name} alarm at ${fmtClock(detail.at)}`;
+  return h('div', { class: 'alarm-play' }, h('button', { type: 'button', class: 'small', 'aria-label': label, onclick: play }, 'Play from the alarm'));
+}
 
 /** The alarm section of the recordings panel. */
 export interface AlarmSection {
@@ -40,7 +68,12 @@ const words = (name: string) => name.replaceAll('_', ' ');
  * Create the alarm section for a device. `mark` puts the alarms on the timeline; `play` plays from a time (the
  * recordings panel's playFrom: a time with nothing recorded plays from the next recording).
  */
-export function createAlarmSection(deviceId: string, mark: (marks: AlarmMark[]) => void, play: (t: number, note: string) => void): AlarmSection {
+export function createAlarmSection(
+  deviceId: string,
+  mark: (marks: AlarmMark[]) => void,
+  play: (t: number, note: string) => void,
+  panel: { channel(): number; showDay(t: number): Promise<{ from: number; to: number }> },
+): AlarmSection {
   const enc = encodeURIComponent(deviceId);
   let alarms: TimelineAlarm[] = [];
   let last: { range: { from: number; to: number }; channel: number } | undefined;
@@ -154,6 +187,22 @@ export function createAlarmSection(deviceId: string, mark: (marks: AlarmMark[]) 
     if (v) showSetting(v);
   });
 
+  // An alarm from the page's Alarms card: its day is shown (and its alarms loaded), then it plays.
+  const onPlayAlarm = async (e: Event) => {
+    const d = (e as CustomEvent<PlayAlarmDetail>).detail;
+    if (d.deviceId !== deviceId) return;
+    const found = () => alarms.find((a) => a.id === d.id);
+    if (d.channel !== panel.channel()) {
+      replace(listStatus, `That alarm is on channel ${d.channel}: choose channel ${d.channel} above to play it.`);
+      listStatus.className = 'status error';
+      return;
+    }
+    if (!found()) await load(await panel.showDay(d.at), d.channel);
+    const a = found();
+    if (a) playAlarm(a);
+  };
+  document.addEventListener(PLAY_ALARM_EVENT, onPlayAlarm);
+
   const el = h(
     'div',
     { class: 'alarm-section' },
@@ -184,6 +233,9 @@ export function createAlarmSection(deviceId: string, mark: (marks: AlarmMark[]) 
       const v = await act(null, settingStatus, () => api<AlarmRecordingView>(`/api/devices/${enc}/alarm-recording`), { waiting: 'Loading…', done: '' });
       if (v) showSetting(v);
     },
-    stop: () => clearTimeout(timer),
+    stop: () => {
+      clearTimeout(timer);
+      document.removeEventListener(PLAY_ALARM_EVENT, onPlayAlarm);
+    },
   };
 }

@@ -17,6 +17,7 @@ import { atTimeOfDay, dayBounds, fmtBytes, fmtClock, fmtDuration, localDay, time
 import { createRecordingPlayer } from './playback.ts';
 import { createTimeline, type Stretch, stretchesOf } from './timeline.ts';
 import { createAlarmSection } from './alarms.ts';
+import { errorText } from './recording-error.ts';
 import type { PanelContext } from './slots.ts';
 
 /** A confirmed segment refreshes the day's listing after this quiet time (segments come every few seconds). */
@@ -35,20 +36,6 @@ type RecView = Pick<SessionView, 'state' | 'since' | 'reason' | 'params' | 'atte
 /** States in which the channel records or is meant to (Stop applies). */
 const WANTED = new Set(['starting', 'recording', 'failed']);
 const BADGE: Record<string, 'on' | 'busy' | 'off' | 'err'> = { recording: 'on', starting: 'busy', stopping: 'busy', failed: 'err', stopped: 'off' };
-
-/** A recording error in words. */
-function errorText(e: NonNullable<SessionView['last_error']>): string {
-  const what = e.op === 'start' ? 'StartRecord' : 'StopRecord';
-  const why =
-    e.kind === 'err'
-      ? explain(new ApiError(502, e.msg, undefined, { code: e.code ?? 0, msg: e.msg }))
-      : e.kind === 'timeout'
-        ? 'The camera did not answer in time.'
-        : e.kind === 'offline'
-          ? `The camera is offline (${e.msg}).`
-          : `The camera disconnected (${e.msg}).`;
-  return `${what}, ${fmtTime(e.at)}: ${why}`;
-}
 
 /** Mount the recordings panel into its card. */
 export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => void {
@@ -206,6 +193,14 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     ctx.deviceId,
     (m) => timeline.alarms(m),
     (t, why) => playFrom(t, undefined, why),
+    {
+      channel: ctx.channel,
+      showDay: async (t) => {
+        dayInput.value = localDay(new Date(t * 1000));
+        await loadDay();
+        return day();
+      },
+    },
   );
 
   const playFrom = (t: number, on?: Stretch, why?: string) => {
