@@ -39,6 +39,16 @@ export const ALARM_TIMER = 'alarm.elapsed';
 export const alarmElapsedReason = (recordS: number) => `no alarm for ${recordS} s: stop`;
 /** Who stops an alarm-triggered session when its time is up (`stoppedBy`). */
 export const STOPPED_BY_ALARM_TIMER = 'alarm timer';
+/** Milliseconds per second. */
+const MS_PER_S = 1000;
+/** An alarm session's time is up: StopRecord, saying why (`alarm.elapsed` in starting, recording and failed). */
+const ALARM_ELAPSED = {
+  target: 'stopping',
+  actions: [
+    'alarmStop',
+    { type: 'enter', params: ({ context }: { context: RecordingContext }) => ({ reason: alarmElapsedReason(context.alarm?.recordS ?? 0) }) },
+  ],
+} as const;
 /** Why a session stops while its PU is still being woken. */
 export const STOPPED_ASLEEP_REASON = 'stopped before the PU woke (nothing to stop on it)';
 
@@ -110,10 +120,10 @@ export const recordingMachine = setup({
       if (!context.alarm) return;
       const recordS = event.type === 'alarm.seen' ? event.recordS : context.alarm.recordS;
       enqueue.cancel(ALARM_TIMER);
-      enqueue.raise({ type: 'alarm.elapsed' }, { id: ALARM_TIMER, delay: recordS * 1000 });
+      enqueue.raise({ type: 'alarm.elapsed' }, { id: ALARM_TIMER, delay: recordS * MS_PER_S });
       enqueue.assign({
         alarm: { ...context.alarm, recordS },
-        alarmUntil: stamp(context, event) + recordS * 1000,
+        alarmUntil: stamp(context, event) + recordS * MS_PER_S,
         alarmsSeen: (context.alarmsSeen ?? 0) + (event.type === 'alarm.seen' ? 1 : 0),
       });
     }),
@@ -166,10 +176,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', reenter: true, actions: enter('the PU reconnected: StartRecord again') },
         'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
-        'alarm.elapsed': {
-          target: 'stopping',
-          actions: ['alarmStop', { type: 'enter', params: ({ context }) => ({ reason: alarmElapsedReason(context.alarm?.recordS ?? 0) }) }],
-        },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     // The PU is asleep and its pu wakes it (issue #22 point 3): StartRecord once it logs in; the wake's failure is the reason.
@@ -193,10 +200,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', actions: enter('the PU reconnected: StartRecord again') },
         'record.resync': { target: 'starting', actions: { type: 'enter', params: ({ event }) => ({ reason: `${event.reason}: StartRecord again` }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
-        'alarm.elapsed': {
-          target: 'stopping',
-          actions: ['alarmStop', { type: 'enter', params: ({ context }) => ({ reason: alarmElapsedReason(context.alarm?.recordS ?? 0) }) }],
-        },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     failed: {
@@ -205,10 +209,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', actions: enter('the PU is back online: recording again') },
         'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
-        'alarm.elapsed': {
-          target: 'stopping',
-          actions: ['alarmStop', { type: 'enter', params: ({ context }) => ({ reason: alarmElapsedReason(context.alarm?.recordS ?? 0) }) }],
-        },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     stopping: {

@@ -13,8 +13,14 @@ import type { PuEffectCall } from '../../actors/machines/pu.effects.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { ALARM_TYPES, TIME_SYNC_THRESHOLD_S } from '../../protocol/constants.ts';
-import { ALARM_RECORD_S_MAX, ALARM_RECORD_S_MIN, type AlarmRecordingBody, type RangeQuery, TIMELINE_ALARMS_MAX } from '../../protocol/recording-api.ts';
-import { PRERECORD_MAX_S } from '../../protocol/recording-api.ts';
+import {
+  ALARM_RECORD_S_MAX,
+  ALARM_RECORD_S_MIN,
+  type AlarmRecordingBody,
+  PRERECORD_MAX_S,
+  type RangeQuery,
+  TIMELINE_ALARMS_MAX,
+} from '../../protocol/recording-api.ts';
 import type { Logger } from '../../lib/log.ts';
 import { DomainError } from '../errors.ts';
 import { RECORD_DEFAULTS } from './recording-config.ts';

@@ -17,6 +17,8 @@ import type { AlarmMark } from './timeline.ts';
 export const ALARM_PREROLL_S = 5;
 /** Rows of the day's alarm list shown at most (the timeline marks them all). */
 export const ALARM_ROWS_MAX = 100;
+/** Seconds the form suggests while the setting is off: half a minute covers most scenes (platform's choice). */
+export const ALARM_RECORD_S_SUGGESTED = 30;
 /** A new alarm reloads the day's alarms after this quiet time (alarms come in bursts: start, picture, end). */
 export const ALARM_REFRESH_DEBOUNCE_MS = 1_000;
 
@@ -167,7 +169,7 @@ export function createAlarmSection(
     recordS.min = String(v.record_s_min);
     recordS.max = String(v.record_s_max);
     prerecordS.max = String(v.prerecord_s_max);
-    recordS.value = String(v.record_s ?? v.record_s_min * 6);
+    recordS.value = String(v.record_s ?? Math.max(v.record_s_min, ALARM_RECORD_S_SUGGESTED));
     prerecordS.value = String(v.prerecord_s);
     recordS.disabled = prerecordS.disabled = !v.enabled;
     settingText.textContent = v.enabled
