@@ -194,6 +194,38 @@ export const RecordingPolicy = z.looseObject({ retention_s: z.number().int(), de
 /** `PUT …/recording-policy`: the policy and how many segments it now keeps. */
 export const RecordingPolicySet = RecordingPolicy.extend({ segments: z.number().int() });
 
+/** `GET`/`PUT …/alarm-recording`: the camera's alarm-triggered recording setting, with its bounds. */
+export const AlarmRecordingSetting = z.looseObject({
+  enabled: z.boolean(),
+  record_s: z.number().int().nullable(),
+  prerecord_s: z.number().int(),
+  record_s_min: z.number().int(),
+  record_s_max: z.number().int(),
+  prerecord_s_max: z.number().int(),
+  set_by: z.string().nullable(),
+  set_at: EpochMs.nullable(),
+});
+
+/** `GET …/channels/:ch/alarms`: a channel's alarms in a range (epoch seconds), each placed on the timeline at `t`. */
+export const TimelineAlarms = z.looseObject({
+  from: z.number(),
+  to: z.number(),
+  truncated: z.boolean(),
+  alarms: z.array(
+    z.looseObject({
+      id: z.string(),
+      channel: z.number().int(),
+      type: z.number().int(),
+      name: z.string(),
+      state: z.string(),
+      desc: z.string(),
+      t: z.number(),
+      received_at: IsoTime,
+      picture: z.string().nullable(),
+    }),
+  ),
+});
+
 /** `GET …/recordings`: segments and gaps of a range (epoch seconds). */
 export const RecordingListing = z.looseObject({
   device_id: z.string(),
