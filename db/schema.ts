@@ -396,6 +396,8 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
     lastError: text('last_error'),
     lastStatus: integer('last_status'),
+    /** Each attempt's outcome, oldest first: `[{at, status, error}]` (at most WEBHOOK_ATTEMPTS_MAX entries). */
+    attemptLog: jsonb('attempt_log').notNull().default(sql`'[]'::jsonb`),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
   },

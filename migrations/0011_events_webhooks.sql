@@ -20,6 +20,7 @@ CREATE TABLE "webhook_deliveries" (
 	"next_attempt_at" timestamp with time zone,
 	"last_error" text,
 	"last_status" integer,
+	"attempt_log" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"delivered_at" timestamp with time zone
 );

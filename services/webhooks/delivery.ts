@@ -61,6 +61,8 @@ export class WebhookDelivery {
   private total = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
+  private kicked = false;
+  private stopped = false;
   private sends = new Set<Promise<void>>();
 
   constructor(
@@ -75,38 +77,42 @@ export class WebhookDelivery {
 
   /** Stop polling and wait for the attempts in flight (each bounded by WEBHOOK_TIMEOUT_MS). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.sends]);
   }
 
-  /** Claim due deliveries for users with no attempt in flight here, and send them. */
+  /** Claim due deliveries, at most each user's free slots here and WEBHOOK_IN_FLIGHT_MAX in all, and send them. */
   async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling || this.stopped) return;
     this.polling = true;
     try {
       const room = WEBHOOK_IN_FLIGHT_MAX - this.total;
-      const users = Math.floor(room / WEBHOOK_PER_USER_CONCURRENCY);
-      if (users < 1) return;
-      const busy = [...this.inFlight.keys()];
-      const busyCond = busy.length
-        ? sql`AND NOT (user_id IN (${sql.join(
-            busy.map((u) => sql`${u}`),
+      if (room < 1) return;
+      const busy = [...this.inFlight.entries()];
+      const full = busy.filter(([, n]) => n >= WEBHOOK_PER_USER_CONCURRENCY).map(([u]) => sql`${u}`);
+      const notFull = full.length ? sql`AND user_id NOT IN (${sql.join(full, sql`, `)})` : sql``;
+      // What this node already sends for a user counts against its slots.
+      const used = busy.length
+        ? sql`coalesce((SELECT n FROM (VALUES ${sql.join(
+            busy.map(([u, n]) => sql`(${u}, ${n}::int)`),
             sql`, `,
-          )}))`
-        : sql``;
+          )}) AS b(user_id, n) WHERE b.user_id = u.user_id), 0)`
+        : sql`0`;
       const lease = new Date(Date.now() + WEBHOOK_CLAIM_LEASE_MS).toISOString();
       const claimed = await this.p.db.rows<Claimed>(sql`
         WITH due_users AS (
           SELECT DISTINCT user_id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= now() ${busyCond}
-          LIMIT ${users}
+          WHERE status = 'pending' AND next_attempt_at <= now() ${notFull}
+          LIMIT ${room}
         ), picked AS (
           SELECT p.id FROM due_users u CROSS JOIN LATERAL (
             SELECT id FROM webhook_deliveries d
             WHERE d.user_id = u.user_id AND d.status = 'pending' AND d.next_attempt_at <= now()
-            ORDER BY d.next_attempt_at LIMIT ${WEBHOOK_PER_USER_CONCURRENCY}
+            ORDER BY d.next_attempt_at LIMIT greatest(0, ${WEBHOOK_PER_USER_CONCURRENCY}::int - ${used})
             FOR UPDATE SKIP LOCKED
           ) p
+          LIMIT ${room}
         )
         UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = ${lease}::timestamptz
         FROM picked, webhooks w
@@ -118,6 +124,16 @@ export class WebhookDelivery {
     } finally {
       this.polling = false;
     }
+  }
+
+  /** A slot freed: look for due deliveries at once rather than at the next tick (one look for many freed slots). */
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setTimeout(() => {
+      this.kicked = false;
+      void this.poll();
+    }, 0);
   }
 
   /** Deliveries this node is sending. */
@@ -134,6 +150,7 @@ export class WebhookDelivery {
       else this.inFlight.delete(c.user_id);
       this.total--;
       this.sends.delete(run);
+      this.kick();
     });
     this.sends.add(run);
   }
@@ -173,23 +190,25 @@ export class WebhookDelivery {
 
   /** Store an attempt's outcome: delivered, due again after its backoff, or failed for good. */
   private async settle(c: Claimed, status: number | null, error: string | null): Promise<void> {
-    if (error === null) {
+    const lastError = error?.slice(0, WEBHOOK_ERROR_MAX_CHARS) ?? null;
+    // One entry per attempt, so the history shows a 500 before the 200 (bounded: attempts are).
+    const log = sql`attempt_log = attempt_log || jsonb_build_array(jsonb_build_object('at', now(), 'status', ${status}::int, 'error', ${lastError}::text))`;
+    if (lastError === null) {
       await this.p.db.rows(
-        sql`UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_status = ${status}, last_error = NULL, next_attempt_at = NULL WHERE id = ${c.id}`,
+        sql`UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_status = ${status}, next_attempt_at = NULL, ${log} WHERE id = ${c.id}`,
       );
       return;
     }
-    const lastError = error.slice(0, WEBHOOK_ERROR_MAX_CHARS);
     if (c.attempts >= WEBHOOK_ATTEMPTS_MAX) {
       await this.p.db.rows(
-        sql`UPDATE webhook_deliveries SET status = 'failed', last_status = ${status}, last_error = ${lastError}, next_attempt_at = NULL WHERE id = ${c.id}`,
+        sql`UPDATE webhook_deliveries SET status = 'failed', last_status = ${status}, last_error = ${lastError}, next_attempt_at = NULL, ${log} WHERE id = ${c.id}`,
       );
       this.p.log.warn({ delivery: c.id, attempts: c.attempts, err: lastError }, 'webhook delivery failed for good');
       return;
     }
     const next = new Date(Date.now() + retryDelayMs(this.settings.retryBaseMs, c.attempts)).toISOString();
     await this.p.db.rows(
-      sql`UPDATE webhook_deliveries SET last_status = ${status}, last_error = ${lastError}, next_attempt_at = ${next}::timestamptz WHERE id = ${c.id}`,
+      sql`UPDATE webhook_deliveries SET last_status = ${status}, last_error = ${lastError}, next_attempt_at = ${next}::timestamptz, ${log} WHERE id = ${c.id}`,
     );
   }
 }

@@ -39,6 +39,8 @@ export interface DeliveryInfo {
   next_attempt_at: string | null;
   created_at: string;
   delivered_at: string | null;
+  /** Each attempt, oldest first: when, the receiver's HTTP status (null: no answer), the error (null: delivered). */
+  attempt_log: Array<{ at: string; status: number | null; error: string | null }>;
   /** The event as sent. */
   event: unknown;
 }
@@ -114,6 +116,7 @@ export class Webhooks {
       next_attempt_at: r.status === 'pending' && r.nextAttemptAt ? r.nextAttemptAt.toISOString() : null,
       created_at: r.createdAt.toISOString(),
       delivered_at: r.deliveredAt?.toISOString() ?? null,
+      attempt_log: r.attemptLog as DeliveryInfo['attempt_log'],
       event: JSON.parse(r.body),
     }));
   }
