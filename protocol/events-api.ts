@@ -9,10 +9,9 @@ import { EPOCH_MS_MAX } from './constants.ts';
 import { DeviceId } from './paths.ts';
 import { text } from './text.ts';
 
-/** What a device event can be: an alarm (AlarmNotify, I.2.16), the pu going offline or back online, a record session failing, a firmware upgrade ending. */
-export const EVENT_KINDS = ['alarm', 'offline', 'online', 'recording_failed', 'firmware_done', 'firmware_failed'] as const;
-/** One kind of device event. */
-export type EventKind = (typeof EVENT_KINDS)[number];
+import { EVENT_KINDS, type EventKind } from './event-kinds.ts';
+
+export { EVENT_KINDS, type EventKind } from './event-kinds.ts';
 
 /** Largest page of events (platform's choice). */
 export const EVENTS_PAGE_MAX = 200;

@@ -19,7 +19,7 @@ import { validate } from './validate.ts';
 import { clientIp } from './client-ip.ts';
 
 /** Paths the console's client-side router owns: each serves the console page. */
-export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin'];
+export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin', '/events'];
 
 /**
  * What the console's pages may load: only this origin (bundled scripts and styles, the API, the
