@@ -108,6 +108,50 @@ describe('GET /api/events/history', () => {
     expect(pages).toBe(Math.ceil(all.events.length / 2));
   });
 
+  it("records a recording's failure and a firmware upgrade's failure and success", async () => {
+    const firmware = Bun.serve({
+      port: 0,
+      fetch: (req) => (new URL(req.url).pathname === '/fw2.bin' ? new Response(new Uint8Array(64 * 1024).fill(7)) : new Response('no', { status: 404 })),
+    });
+    try {
+      // These cameras record nothing (no recording handler): StartRecord fails, and the session with it.
+      const rec = await w.p.api('/api/devices/CAM-BOB/channels/0/recording', { method: 'POST', token: bob, body: '{}' });
+      expect(rec.status).toBeLessThan(300);
+      const failed = await until(
+        async () => (await history(bob, '?kind=recording_failed')).events,
+        (e) => e.length >= 1,
+        30_000,
+      );
+      expect(failed[0]).toMatchObject({ device_id: 'CAM-BOB', channel: 0, data: { reason: expect.stringContaining('StartRecord') } });
+
+      const upgrade = (url: string, model: string) =>
+        w.p.api('/api/devices/CAM-BOB/rpc', {
+          method: 'POST',
+          token: bob,
+          body: JSON.stringify({ event: 'UpgradeFirmware', params: { firmware_model: model, url } }),
+        });
+      expect((await upgrade(`http://127.0.0.1:${firmware.port}/missing.bin`, 'FW-BAD')).status).toBe(200);
+      const bad = await until(
+        async () => (await history(bob, '?kind=firmware_failed')).events,
+        (e) => e.length >= 1,
+        60_000,
+      );
+      expect(bad[0]!.data).toMatchObject({ firmware: 'FW-BAD' });
+      expect((await upgrade(`http://127.0.0.1:${firmware.port}/fw2.bin`, 'FW2')).status).toBe(200);
+      const good = await until(
+        async () => (await history(bob, '?kind=firmware_done')).events,
+        (e) => e.length >= 1,
+        60_000,
+      );
+      expect(good).toHaveLength(1);
+      expect(good[0]!.data).toMatchObject({ firmware: 'FW2' });
+      // Alice sees none of it.
+      expect((await history(alice, '?kind=recording_failed,firmware_failed,firmware_done')).events).toEqual([]);
+    } finally {
+      firmware.stop(true);
+    }
+  });
+
   it('refuses bad filters naming what was wrong', async () => {
     const cases: Array<[string, string]> = [
       ['?kind=fire', 'kind'],
