@@ -53,7 +53,7 @@ export const eventsPage: Page = (root, ctx) => {
   void api<{ devices: DeviceStatus[] }>('/api/devices').then(
     (r) => {
       for (const d of r.devices) device.append(h('option', { value: d.device_id }, d.device_id));
-      device.value = q.get('device') ?? '';
+      if (!device.value) device.value = q.get('device') ?? '';
     },
     () => {},
   );
@@ -74,12 +74,15 @@ export const eventsPage: Page = (root, ctx) => {
       h('td', {}, e.kind === 'alarm' ? h('a', { href: cam, 'data-link': true, title: `${e.device_id}: its live view and recordings` }, 'Open the camera') : ''),
     );
   };
+  /** Each load's number: an answer to an older one (filters changed meanwhile) is dropped. */
+  let loads = 0;
   const show = async (before: string) => {
+    const mine = ++loads;
     const r = await act(null, status, () => api<EventPage>(`/api/events/history?${query(before)}`), {
       waiting: 'Loading events…',
       done: (v) => (v.events.length ? `${v.events.length} events.` : 'No events.'),
     });
-    if (!r) return;
+    if (!r || mine !== loads) return;
     next = r.next;
     replace(body, ...r.events.map(row));
     empty.hidden = r.events.length > 0;
