@@ -11,6 +11,7 @@ import type { ActorHost } from '../actors/host/host.ts';
 import { DeviceEvents } from '../services/events/events.ts';
 import { Webhooks } from '../services/webhooks/webhooks.ts';
 import { WebhookDelivery } from '../services/webhooks/delivery.ts';
+import { catchUpEvents } from '../services/events/catch-up.ts';
 
 /** How often events and finished deliveries past their retention are deleted. */
 export const EVENTS_PRUNE_INTERVAL_MS = 3600_000;
@@ -31,8 +32,12 @@ export function eventServices(p: { db: Db; log: Logger; key: Buffer; cfg: Config
     events,
     webhooks,
     delivery,
-    /** Hear the host's transitions (before it rehydrates, so none is missed) and start sending. */
-    start(host: Pick<ActorHost, 'subscribe'>): void {
+    /**
+     * Write what a previous process heard but did not write (catch-up.ts), then hear the host's transitions (before
+     * it resumes its actors, so none is missed) and start sending.
+     */
+    async start(host: Pick<ActorHost, 'subscribe'>): Promise<void> {
+      await catchUpEvents(p.db, events).catch((err) => p.log.warn({ err: String(err) }, 'device events of the last minutes not read again'));
       events.start(host);
       delivery.start();
       pruning = setInterval(prune, EVENTS_PRUNE_INTERVAL_MS);

@@ -305,7 +305,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   sdplay.start();
   const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
   await membership.join({ id: nodeId, baseUrl: publicUrl, publicHost: cfg.publicHost, httpPort: port, srtPort: live.srtPort });
-  eventing.start(host);
+  await eventing.start(host);
   const armed = await host.start();
   recording.start();
   await live.sweepStale(nodeId);

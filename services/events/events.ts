@@ -15,6 +15,10 @@ import { audienceOf, visibleDevices } from './visibility.ts';
 
 /** Events waiting to be written at once, all devices together (platform's choice); past it new ones are dropped and logged. */
 export const EVENTS_PENDING_MAX = 10_000;
+/** Tries of an event's write before it is given up (and logged): a database away for a moment loses nothing. */
+export const EVENTS_WRITE_ATTEMPTS = 4;
+/** The wait before the first retry of an event's write (then twice as long each time). */
+export const EVENTS_RETRY_MS = 500;
 /** Rows one pruning statement deletes (bounded, so pruning never holds a long lock). */
 export const EVENTS_PRUNE_BATCH = 5_000;
 
@@ -82,7 +86,7 @@ export class DeviceEvents {
     this.pending++;
     const prev = this.tails.get(d.deviceId) ?? Promise.resolve();
     const next = prev
-      .then(() => this.record(d))
+      .then(() => this.recordWithRetries(d))
       .catch((err) => this.p.log.warn({ device: d.deviceId, kind: d.kind, err: String(err) }, 'device event not recorded'))
       .finally(() => {
         this.pending--;
@@ -92,11 +96,23 @@ export class DeviceEvents {
     this.tails.set(d.deviceId, next);
   }
 
+  /** {@link record}, tried again after EVENTS_RETRY_MS, twice as long each time, EVENTS_WRITE_ATTEMPTS times in all. */
+  private async recordWithRetries(d: EventDraft): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.record(d);
+      } catch (err) {
+        if (attempt >= EVENTS_WRITE_ATTEMPTS) throw err;
+        await Bun.sleep(EVENTS_RETRY_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
   /** Insert the event (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears it. */
   async record(d: EventDraft): Promise<void> {
     const at = new Date(d.at).toISOString();
     const wanted = d.unlessAlreadyOnline
-      ? sql`coalesce((SELECT kind FROM device_events WHERE device_id = ${d.deviceId} AND kind IN ('online', 'offline') ORDER BY at DESC, id DESC LIMIT 1), '') <> 'online'`
+      ? sql`coalesce((SELECT kind FROM device_events WHERE device_id = ${d.deviceId} AND kind IN ('online', 'offline') AND at <= ${at}::timestamptz AND id <> ${d.id} ORDER BY at DESC, id DESC LIMIT 1), '') <> 'online'`
       : sql`true`;
     await this.p.db.rows(sql`
       WITH ev AS (

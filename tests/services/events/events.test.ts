@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import { rootLog } from '../../../lib/log.ts';
 import { DeviceEvents, eventBody, WEBHOOK_BODY_MAX_BYTES } from '../../../services/events/events.ts';
 import type { EventDraft } from '../../../services/events/classify.ts';
+import { catchUpEvents } from '../../../services/events/catch-up.ts';
 import { freshDb, type TestDb } from '../../helpers/db.ts';
 
 const log = rootLog.child({ test: 'device-events' });
@@ -92,5 +93,36 @@ describe('device events', () => {
     expect((await events.list(OWNER, { limit: 200 })).events.length).toBe(before - 1);
     expect(await t.db.rows(sql`SELECT 1 FROM webhook_deliveries WHERE event_id = ${old.id}`)).toEqual([]);
     expect((await t.db.rows(sql`SELECT 1 FROM webhook_deliveries`)).length).toBeGreaterThan(0);
+  });
+
+  it("writes at start what the log says and the listener did not write, once, and only the window's", async () => {
+    const now = Date.now();
+    const ctx = { deviceId: 'CAM-E', reason: 'logged in', since: now - 5000, activeAlarms: [] };
+    await t.db.rows(sql`INSERT INTO actors (id, type, machine_id, machine_version, seq, status, state_key, value, context, device_id)
+      VALUES ('pu:CAM-E', 'pu', 'pu', 1, 12, 'active', 'offline', '"offline"', ${JSON.stringify(ctx)}::json, 'CAM-E')`);
+    const row = (seq: number, atMs: number, event: unknown, value: unknown, set: Record<string, unknown>) =>
+      t.db.rows(sql`INSERT INTO actor_events (actor_id, seq, at, machine_version, event, value, changes)
+        VALUES ('pu:CAM-E', ${seq}, ${new Date(atMs).toISOString()}::timestamptz, 1, ${JSON.stringify(event)}::json, ${JSON.stringify(value)}::json,
+          ${JSON.stringify({ set, unset: [] })}::json)`);
+    // An alarm and a drop the listener never wrote (the process died), a keepalive that is no event, and an alarm
+    // older than the window.
+    await row(10, now - 3000, { type: 'vd.alarm', alarmType: 12, state: 'start', channel: 0, alarmId: 'al-1', timestamp: 1 }, { online: 'ready' }, {});
+    await row(11, now - 2000, { type: 'vd.keepalive' }, { online: 'ready' }, { lastSeenAt: now });
+    await row(12, now - 1000, { type: 'heartbeat.expired' }, 'offline', { since: now - 1000, reason: 'no message for 3 heartbeat intervals' });
+    await row(9, now - 3600_000, { type: 'vd.alarm', alarmType: 3, state: 'start', channel: 0, alarmId: 'al-0', timestamp: 1 }, { online: 'ready' }, {});
+    expect(await catchUpEvents(t.db, events, now)).toBe(2);
+    const caught = ['pu:CAM-E:12', 'pu:CAM-E:10'];
+    const recent = (await events.list(OWNER, { limit: 200 })).events.filter((e) => caught.includes(e.id));
+    expect(recent.map((e) => [e.id, e.kind])).toEqual([
+      ['pu:CAM-E:12', 'offline'],
+      ['pu:CAM-E:10', 'alarm'],
+    ]);
+    expect(recent[0]!.data).toEqual({ reason: 'no message for 3 heartbeat intervals' });
+    expect(recent[1]!.data).toMatchObject({ type: 12, name: 'pir_motion', state: 'start', alarm_id: 'al-1' });
+    // Again: nothing new.
+    const count = (await events.list(OWNER, { limit: 200 })).events.length;
+    await catchUpEvents(t.db, events, now);
+    expect((await events.list(OWNER, { limit: 200 })).events.length).toBe(count);
+    expect((await events.list(OWNER, { limit: 200 })).events.some((e) => e.id === 'pu:CAM-E:9')).toBe(false);
   });
 });
