@@ -333,3 +333,40 @@ export const NodeView = z.looseObject({
 
 /** `GET /api/admin/nodes`. */
 export const NodeList = z.looseObject({ nodes: z.array(NodeView) });
+
+/** An event of a camera (docs/console.md, docs/webhooks.md): what `GET /api/events/history` lists and webhooks send. */
+export const DeviceEvent = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
+  device_id: z.string(),
+  channel: z.number().int().nullable(),
+  at: IsoTime,
+  data: JsonObject,
+});
+/** `GET /api/events/history`: a page, newest first, and the `before` cursor of the next (null on the last). */
+export const EventPage = z.looseObject({ events: z.array(DeviceEvent), next: z.string().nullable() });
+
+/** A webhook as listed (never its secret). */
+export const Webhook = z.looseObject({ id: z.string(), url: z.string(), kinds: z.array(z.string()).nullable(), created_at: IsoTime });
+/** `POST /api/webhooks`: the webhook and its secret, shown this once. */
+export const WebhookCreated = Webhook.extend({ secret: z.string() });
+/** `GET /api/webhooks`. */
+export const WebhookList = z.looseObject({ webhooks: z.array(Webhook) });
+/** `GET /api/webhooks/:id/deliveries`: each delivery, its attempts and the event sent. */
+export const WebhookDeliveries = z.looseObject({
+  deliveries: z.array(
+    z.looseObject({
+      id: z.string(),
+      event_id: z.string(),
+      status: z.string(),
+      attempts: z.number().int(),
+      last_status: z.number().int().nullable(),
+      last_error: z.string().nullable(),
+      next_attempt_at: IsoTime.nullable(),
+      created_at: IsoTime,
+      delivered_at: IsoTime.nullable(),
+      attempt_log: z.array(z.looseObject({ at: IsoTime, status: z.number().int().nullable(), error: z.string().nullable() })),
+      event: AnyJson,
+    }),
+  ),
+});

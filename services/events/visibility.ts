@@ -1,0 +1,19 @@
+/**
+ * Which cameras' events a principal may see: the one place that says it for lists (the events page's query and the
+ * webhooks' fan-out). Today a camera is its owner's (admins see all), as `Devices.visibleOne` decides for one camera;
+ * when cameras are shared, this is the call to extend.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import type { Principal } from '../users/principal.ts';
+
+/** A condition on a `device_id` column: the devices `who` may see; null when they see all (an admin). */
+export function visibleDevices(who: Principal, column: SQL = sql`device_id`): SQL | null {
+  if (who.role === 'admin') return null;
+  if (who.kind !== 'user') return sql`false`;
+  return sql`${column} IN (SELECT id FROM devices WHERE owner_id = ${who.userId})`;
+}
+
+/** The users whose webhooks hear a device's events (the devices they may see, as {@link visibleDevices}): its owner. */
+export function audienceOf(deviceId: SQL | string): SQL {
+  return sql`(SELECT owner_id FROM devices WHERE id = ${deviceId})`;
+}
