@@ -40,8 +40,9 @@ function lines(proc: { stdout: ReadableStream<Uint8Array> }): { all: string[]; u
   const all: string[] = [];
   void (async () => {
     let rest = '';
-    for await (const chunk of proc.stdout.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split('\n');
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      const parts = (rest + decoder.decode(chunk, { stream: true })).split('\n');
       rest = parts.pop() ?? '';
       all.push(...parts);
     }
