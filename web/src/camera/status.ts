@@ -36,7 +36,7 @@ export function connectionLostText(lost: NonNullable<DeviceStatus['connection_lo
 
 /** A line under a camera's name or header telling that the connection is lost, kept current by {@link refreshLost}; empty otherwise. */
 export function connectionLostLine(d: Partial<Pick<DeviceStatus, 'connection_lost'>>): HTMLElement {
-  const p = h('p', { class: 'status error small', 'data-testid': 'connection-lost', hidden: !d.connection_lost, role: 'status' });
+  const p = h('p', { class: 'connection-lost small', 'data-testid': 'connection-lost', hidden: !d.connection_lost, role: 'status' });
   if (d.connection_lost) {
     p.dataset.at = String(d.connection_lost.at);
     p.dataset.offlineAt = String(d.connection_lost.offline_at);
