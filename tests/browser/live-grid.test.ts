@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { ffmpegLive } from '../../device/index.ts';
+import { until } from '../helpers/wait.ts';
 import { json, launchChromium, PHONE, screenshot, signedInPage, startConsoleWorld, tokenOf, type ConsoleWorld } from './helpers.ts';
 
 setDefaultTimeout(90_000);
@@ -23,14 +24,6 @@ let browser: Browser;
 const tile = (page: Page, id: string) => page.locator(`li.tile[data-device="${id}"]`);
 const streamOf = async (page: Page, id: string) => (await tile(page, id).getByTestId('stream-state').getAttribute('data-stream'))!;
 const viewers = async (streamId: string) => Object.keys((await json(w.p, `/api/actors/stream:${streamId}`)).context.viewers);
-async function until(what: () => Promise<boolean>, ms: number, label: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await what()) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`${label}: not within ${ms} ms`);
-}
 const playing = (page: Page, id: string) => tile(page, id).locator('p.status.ok', { hasText: 'Live.' }).waitFor({ timeout: FIRST_PICTURE_MS });
 
 beforeAll(async () => {
@@ -58,7 +51,7 @@ describe('live grid', () => {
     await screenshot(page, 'live-grid');
     // Leaving the page leaves the stream.
     await page.getByRole('link', { name: 'Cameras' }).click();
-    await until(async () => (await viewers(streamId)).length === 0, LEAVE_MS, 'the grid left the stream');
+    await until(async () => (await viewers(streamId)).length === 0, Boolean, LEAVE_MS);
     expect(await problems.csp()).toEqual([]);
     expect(problems.errors).toEqual([]);
     await page.context().close();
@@ -74,21 +67,21 @@ describe('live grid', () => {
     await tile(page, 'CAM-ALICE').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     const alice = await streamOf(page, 'CAM-ALICE');
     // Bob's tile is below the fold: it has not started, or it stops now.
-    await until(async () => (await tile(page, 'CAM-BOB').getAttribute('data-visible')) === 'false', LEAVE_MS, 'Bob’s tile off screen');
+    await until(async () => (await tile(page, 'CAM-BOB').getAttribute('data-visible')) === 'false', Boolean, LEAVE_MS);
     await tile(page, 'CAM-BOB').evaluate((el) => el.scrollIntoView({ block: 'end' }));
     await playing(page, 'CAM-BOB');
     expect(await tile(page, 'CAM-ALICE').getAttribute('data-visible')).toBe('false');
-    await until(async () => (await viewers(alice)).length === 0, LEAVE_MS, 'Alice’s tile left its stream');
+    await until(async () => (await viewers(alice)).length === 0, Boolean, LEAVE_MS);
     expect(await tile(page, 'CAM-ALICE').getByRole('button', { name: 'Start live' }).count()).toBe(1);
     const bob = await streamOf(page, 'CAM-BOB');
     expect(await viewers(bob)).toHaveLength(1);
     // The way back: Alice's tile plays again.
     await tile(page, 'CAM-ALICE').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await playing(page, 'CAM-ALICE');
-    await until(async () => (await viewers(bob)).length === 0, LEAVE_MS, 'Bob’s tile left its stream');
+    await until(async () => (await viewers(bob)).length === 0, Boolean, LEAVE_MS);
     const again = await streamOf(page, 'CAM-ALICE');
     await page.goto(`${w.p.url}/cameras`); // leaving the page leaves every tile's stream
-    await until(async () => (await viewers(again)).length === 0, LEAVE_MS, 'the grid left Alice’s stream');
+    await until(async () => (await viewers(again)).length === 0, Boolean, LEAVE_MS);
     expect(await problems.csp()).toEqual([]);
     expect(problems.errors).toEqual([]);
     await page.context().close();
@@ -104,8 +97,8 @@ describe('live grid', () => {
         ((await json(w.p, '/api/admin/streams')).streams as Array<{ stream_id: string; bytes: number | null; viewers: number }>).some(
           (s) => s.stream_id === streamId && (s.bytes ?? 0) > 0 && s.viewers === 1, // the previous test's viewer has left
         ),
+      Boolean, // the overview counts bytes and this one viewer
       LEAVE_MS,
-      'the overview counts bytes and this one viewer',
     );
     const { streams } = await json(w.p, '/api/admin/streams');
     expect(streams.find((s: { stream_id: string }) => s.stream_id === streamId)).toMatchObject({
