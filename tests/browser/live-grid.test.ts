@@ -49,9 +49,16 @@ describe('live grid', () => {
     const actor = await json(w.p, `/api/actors/stream:${streamId}`);
     expect(Object.values(actor.context.viewers as Record<string, { kind: string }>).map((v) => v.kind)).toEqual(['ws']);
     await screenshot(page, 'live-grid');
+    // The tile follows its stream actor through the grid's one feed (type=stream): Stop, and it lingers.
+    await tile(page, 'CAM-ALICE').getByRole('button', { name: 'Stop live' }).click();
+    await tile(page, 'CAM-ALICE').locator('[data-testid="stream-state"][data-state="live.lingering"]').waitFor({ timeout: LEAVE_MS });
+    await tile(page, 'CAM-ALICE').getByRole('button', { name: 'Start live' }).click();
+    await playing(page, 'CAM-ALICE');
+    const again = await streamOf(page, 'CAM-ALICE');
     // Leaving the page leaves the stream.
     await page.getByRole('link', { name: 'Cameras' }).click();
-    await until(async () => (await viewers(streamId)).length === 0, Boolean, LEAVE_MS);
+    await until(async () => (await viewers(again)).length === 0, Boolean, LEAVE_MS);
+    expect(streamId).toBe(again); // it was lingering: the same stream took the viewer back
     expect(await problems.csp()).toEqual([]);
     expect(problems.errors).toEqual([]);
     await page.context().close();
