@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import type { Browser, Page } from 'playwright-core';
 import { ffmpegLive } from '../../device/index.ts';
 import { until } from '../helpers/wait.ts';
+import { openFeed } from '../helpers/sse.ts';
 import { json, launchChromium, PHONE, screenshot, signedInPage, startConsoleWorld, tokenOf, type ConsoleWorld } from './helpers.ts';
 
 setDefaultTimeout(90_000);
@@ -136,5 +137,22 @@ describe('live grid', () => {
       await page.context().close();
     }
     await viewer.context().close();
+  });
+
+  it('gives a user one feed of their own cameras’ stream actors (type=stream), never another user’s', async () => {
+    const [alice, bob] = [await tokenOf(w.p, 'alice', w.users.alice), await tokenOf(w.p, 'bob', w.users.bob)];
+    const feed = await openFeed(w.p, '/api/events?topic=actors&type=stream&context=1', alice);
+    const watch = (id: string, token: string) => json(w.p, `/api/devices/${id}/channels/0/live`, { method: 'POST', token, body: '{}' });
+    const [mine, theirs] = [await watch('CAM-ALICE', alice), await watch('CAM-BOB', bob)];
+    await until(async () => feed.of('transition').some((f) => f.data.actorId === `stream:${mine.stream_id}`), Boolean, LEAVE_MS);
+    // Bob's stream moves as well (his viewer joined); none of it reaches Alice.
+    await until(async () => (await json(w.p, `/api/actors/stream:${theirs.stream_id}`)).seq > 1, Boolean, LEAVE_MS);
+    expect(feed.of('transition').filter((f) => f.data.deviceId !== 'CAM-ALICE')).toEqual([]);
+    feed.close();
+    for (const [id, t, token] of [
+      ['CAM-ALICE', mine, alice],
+      ['CAM-BOB', theirs, bob],
+    ] as const)
+      await json(w.p, `/api/devices/${id}/channels/0/live?stream_id=${t.stream_id}`, { method: 'DELETE', token });
   });
 });
