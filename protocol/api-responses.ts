@@ -370,3 +370,24 @@ export const WebhookDeliveries = z.looseObject({
     }),
   ),
 });
+
+/** `GET /api/admin/streams`: the live streams not ended, newest first (at most STREAM_OVERVIEW_MAX: `truncated`). */
+export const StreamOverview = z.looseObject({
+  truncated: z.boolean(),
+  streams: z.array(
+    z.looseObject({
+      stream_id: z.string(),
+      actor_id: z.string(),
+      device_id: z.string(),
+      channel: z.number().int(),
+      state: z.string(),
+      since: EpochMs,
+      live_at: EpochMs.nullable(),
+      viewers: z.number().int(),
+      bitrate_bps: z.number().nullable(),
+      bytes: z.number().nullable(),
+      stats_at: EpochMs.nullable(),
+      reason: z.string(),
+    }),
+  ),
+});

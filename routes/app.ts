@@ -40,6 +40,7 @@ import { uploadRoutes } from './upload.routes.ts';
 import { vrRoutes } from './vr.routes.ts';
 import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
 import { liveRoutes } from './live.routes.ts';
+import { streamRoutes } from './streams.routes.ts';
 import { sdMediaRoutes, sdPlayRoutes } from './sdplay.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
@@ -169,6 +170,7 @@ export function buildApp(p: AppServices) {
   const guarded = (sub: Hono<AuthEnv>) => new Hono<AuthEnv>().use(authenticate(p, resolveUser)).route('/', sub);
   api.route('/admin', guarded(adminRoutes(p)));
   api.route('/admin/nodes', guarded(nodeRoutes(p)));
+  api.route('/admin/streams', guarded(streamRoutes(p)));
   api.route('/actors', guarded(actorRoutes(p)));
   api.route('/devices', guarded(deviceRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));

@@ -9,7 +9,6 @@ import { createMiddleware } from 'hono/factory';
 import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
-import { DomainError } from '../services/errors.ts';
 import { CS_PLAYBACK_PATH } from '../services/recording/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../services/recording/recording-playback.ts';
 import { VrError } from '../services/recording/recording-vr.ts';
@@ -53,13 +52,13 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
     })
     .get(
       '/:id/channels/:ch/recording',
-      responds(200, RecordingSession, { 404: 'no such device, or the channel has never recorded' }),
+      // A channel that never recorded has no session: 204, not an error (a console page asks on every load).
+      responds(200, RecordingSession, { 404: 'no such device' }),
       validate('param', ChannelPath),
       async (c) => {
         const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
         const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
-        if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
-        return c.json(s);
+        return s ? c.json(s) : c.body(null, 204);
       },
     )
     .get('/:id/recording-policy', responds(200, RecordingPolicy, [404]), validate('param', DevicePath), async (c) => {

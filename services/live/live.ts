@@ -26,9 +26,11 @@ import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 import { ownerOf, passphraseOf } from './live-names.ts';
 import { type RunsHere, sweepMoved } from './moved.ts';
+import { streamOverview, type StreamOverviewRow } from './overview.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
 export { ownerOf, PASSPHRASE_CHARS, passphraseOf } from './live-names.ts';
+export { STREAM_OVERVIEW_MAX, type StreamOverviewRow } from './overview.ts';
 
 /** PushLive `max_bitrate` when the viewer does not ask for one, kbit/s (platform's choice: 1080p-ish H.264). */
 export const DEFAULT_MAX_BITRATE_KBPS = 2000;
@@ -172,6 +174,11 @@ export class LiveService {
       bitrateBps += s.bitrateBps;
     }
     return { streams, viewers, bitrateBps };
+  }
+
+  /** The admins' overview of the streams that have not ended (services/live/overview.ts). */
+  streams(): Promise<{ streams: StreamOverviewRow[]; truncated: boolean }> {
+    return streamOverview(this.p);
   }
 
   /** A viewer asks to watch a channel: start its stream if needed, hand out the URLs. */

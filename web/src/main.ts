@@ -14,6 +14,7 @@ import { adminPage } from './pages/admin.ts';
 import { actorsPage } from './pages/actors.ts';
 import { actorPage } from './pages/actor.ts';
 import { eventsPage } from './pages/events.ts';
+import { liveGridPage } from './pages/live-grid.ts';
 
 const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
   [/^\/sign-in$/, signInPage, { open: true }],
@@ -23,6 +24,7 @@ const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
   [/^\/actors$/, actorsPage, { admin: true }],
   [/^\/actors\/([^/]+)$/, actorPage, { admin: true }],
   [/^\/events$/, eventsPage, {}],
+  [/^\/live$/, liveGridPage, {}],
 ];
 
 let session: Session | null | undefined;
@@ -55,6 +57,7 @@ function renderNav(s: Session | null): void {
     nav,
     link('/', 'Cameras', here === '/' || here.startsWith('/cameras')),
     link('/events', 'Events', here === '/events'),
+    link('/live', 'Live', here === '/live'),
     s.role === 'admin' ? link('/admin', 'Admin', here === '/admin') : null,
     s.role === 'admin' ? link('/actors', 'Actors', here.startsWith('/actors')) : null,
     h('a', { href: '/api/docs', target: '_blank', rel: 'noopener' }, 'API'),

@@ -105,8 +105,8 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const loadRec = async () => {
     const ch = ctx.channel();
     try {
-      const v = await api<SessionView>(chUrl('recording', ch));
-      if (ch === ctx.channel()) drawRec(v);
+      const v = await api<SessionView | undefined>(chUrl('recording', ch)); // 204: never recorded
+      if (ch === ctx.channel()) drawRec(v ?? null);
     } catch (err) {
       if (ch !== ctx.channel()) return;
       if (err instanceof ApiError && err.status === 404) return drawRec(null);
