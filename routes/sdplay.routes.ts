@@ -19,25 +19,25 @@ export function sdPlayRoutes(p: Pick<AppServices, 'devices'> & { sdplay: SdPlayS
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/sdplay', validate('param', ChannelPath), validate('json', SdPlayRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       const { from, to } = c.req.valid('json');
       return c.json(await p.sdplay.play(c.var.principal, row.id, ch, from, to), 201);
     })
     .post('/:id/channels/:ch/sdplay/:sid/ctrl', validate('param', SdPlayPath), validate('json', SdPlayCtrl), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       const { action, pos, speed } = c.req.valid('json');
       const ctrl = { op: action, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}) };
       return c.json(await p.sdplay.control(c.var.principal, row.id, ch, sid, ctrl));
     })
     .get('/:id/channels/:ch/sdplay/:sid', validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       return c.json(await p.sdplay.status(c.var.principal, row.id, ch, sid));
     })
     .delete('/:id/channels/:ch/sdplay/:sid', validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       await p.sdplay.control(c.var.principal, row.id, ch, sid, { op: 'stop' });
       return c.body(null, 204);
     });
