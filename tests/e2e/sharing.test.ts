@@ -9,9 +9,13 @@ import { SimulatedDevice } from '../../device/index.ts';
 import { SHARES_PER_DEVICE_MAX } from '../../protocol/shares-api.ts';
 import { bindTo } from '../helpers/bind.ts';
 import { provisionDevice, startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
+import { openFeed, type OpenFeed } from '../helpers/sse.ts';
 import { until } from '../helpers/wait.ts';
 
 setDefaultTimeout(60_000);
+
+/** After the control feed saw a transition: room for one that should not come to the other feed. */
+const QUIET_MS = 1_000;
 
 const CAM = { device_id: 'CAM-SHARE', password: 'share-password', mac_id: 'a0b1c2d3e490' };
 const DEV = `/api/devices/${CAM.device_id}`;
@@ -186,6 +190,59 @@ describe('sharing a camera', () => {
     const shares = h.filter((e) => e.event.type === 'device.shared').map((e) => [e.event.username, e.event.role, e.event.by]);
     expect(shares).toContainEqual(['carol', 'viewer', 'admin']);
     expect(shares).toContainEqual(['dave', null, 'alice']);
+  });
+
+  it('feeds a sharee the camera and its actors while shared, and nothing once the share ends', async () => {
+    const isDevStatusResult = (f: { data: Record<string, unknown> }) => {
+      const e = f.data.event as { type: string; name?: string };
+      return e.type === 'cmd.result' && e.name === 'DevStatus';
+    };
+    const feeds: OpenFeed[] = [];
+    try {
+      const [devices, actors, control] = await Promise.all([
+        openFeed(p, '/api/events', t.dave),
+        openFeed(p, `/api/events?topic=actors&device=${CAM.device_id}`, t.dave),
+        openFeed(p, `/api/events?topic=actors&device=${CAM.device_id}`),
+      ]);
+      feeds.push(devices, actors, control);
+      await until(
+        async () => feeds.every((f) => f.of('ready').length === 1),
+        (ok) => ok,
+      );
+      expect(await statusOf('alice', `${DEV}/shares`, { method: 'POST', body: { username: 'dave', role: 'operator' } })).toBe(201);
+      const shown = await until(
+        async () => devices.of('device').filter((f) => f.data.device_id === CAM.device_id),
+        (f) => f.length > 0,
+      );
+      expect(shown.at(-1)!.data).toMatchObject({ device_id: CAM.device_id, role: 'operator', online: true });
+      // The camera's transitions reach the sharee: the share itself, then a command's result.
+      await until(
+        async () => actors.of('transition').some((f) => (f.data.event as { type: string }).type === 'device.shared'),
+        (ok) => ok,
+      );
+      expect((await rpc('dave', { req: 'DevStatus' })).status).toBe(200);
+      await until(
+        async () => actors.of('transition').filter(isDevStatusResult).length,
+        (n) => n === 1,
+      );
+      // The share ends: the list is told to drop the camera, and its actors' transitions stop coming.
+      expect(await statusOf('alice', `${DEV}/shares/dave`, { method: 'DELETE' })).toBe(204);
+      await until(
+        async () => devices.of('device.removed').map((f) => f.data.device_id),
+        (ids) => ids.includes(CAM.device_id),
+      );
+      const seen = actors.of('transition').length;
+      expect((await rpc('alice', { req: 'DevStatus' })).status).toBe(200);
+      await until(
+        async () => control.of('transition').filter(isDevStatusResult).length,
+        (n) => n === 2,
+      );
+      await Bun.sleep(QUIET_MS);
+      expect(actors.of('transition').length).toBe(seen);
+      expect(devices.of('device').filter((f) => f.data.device_id === CAM.device_id).length).toBe(shown.length);
+    } finally {
+      for (const f of feeds) f.close();
+    }
   });
 
   it('unbinds (owner only): the former owner and sharees get 404, admins still reach it, the shares are gone', async () => {

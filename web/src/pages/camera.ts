@@ -8,7 +8,7 @@ import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { ALARM_TYPES, DISK_STATE } from '../../../protocol/constants.ts';
 import { api, rpc } from '../api.ts';
 import { act, statusLine } from '../action.ts';
-import { card, field, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts';
+import { card, field, fmtRelative, fmtTime, h, localDateTime, pretty, replace } from '../dom.ts';
 import { openFeed, type DeviceFeedStatus } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { batteryText, stateBadge } from '../camera/status.ts';
@@ -16,6 +16,7 @@ import { capabilityText, offers, powerText, sdCardText } from '../camera/capabil
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
 import { mountLive, mountRecordings, mountSdCard, type PanelContext } from '../camera/slots.ts';
+import { mountShare } from '../camera/share.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
@@ -55,6 +56,7 @@ export const cameraPage: Page = (root, ctx) => {
     ctx.session?.role === 'admin' ? h('a', { href: `/actors/${encodeURIComponent(`pu:${id}`)}`, 'data-link': true, class: 'small' }, 'pu actor →') : null,
   );
 
+  const share = mountShare({ head, root, deviceId: id, cleanups, navigate: ctx.navigate });
   // ── status facts ──
   const facts = h('dl', { class: 'facts wide' });
   const upgradeBar = h('progress', { max: 100, value: 0, 'aria-label': 'Firmware upgrade progress' });
@@ -62,6 +64,7 @@ export const cameraPage: Page = (root, ctx) => {
 
   const drawStatus = (d: DeviceFeedStatus | DeviceStatus) => {
     status = d;
+    share.role(d);
     replace(badge, stateBadge(d));
     reason.textContent = `${d.reason || '—'} (since ${fmtTime(d.since)})`;
     const current = channelSel.value;
@@ -188,7 +191,7 @@ export const cameraPage: Page = (root, ctx) => {
   });
   const diskStatus = statusLine();
   const diskBtn = h('button', { type: 'button' }, 'Disk (GetDiskInfo)');
-  const formatBtn = h('button', { type: 'button', class: 'danger' }, 'Format the SD card');
+  const formatBtn = h('button', { type: 'button', class: 'danger', 'data-needs': 'owner' }, 'Format the SD card');
   const diskName = (s: number) =>
     Object.entries(DISK_STATE)
       .find(([, v]) => v === s)?.[0]
@@ -214,7 +217,7 @@ export const cameraPage: Page = (root, ctx) => {
           `Camera time: ${r.resp!.datetime}${r.resp!.tz !== undefined ? ` (UTC${r.resp!.tz >= 0 ? '+' : ''}${r.resp!.tz})` : ''}; this computer: ${localDateTime(new Date())}.`,
       }),
   );
-  const setTimeBtn = h('button', { type: 'button' }, "Set to this computer's time");
+  const setTimeBtn = h('button', { type: 'button', 'data-needs': 'owner' }, "Set to this computer's time");
   setTimeBtn.addEventListener('click', () => {
     const now = new Date();
     // I.2.9 carries the zone as whole hours: a zone such as UTC+5:30 goes as the nearest hour
@@ -392,9 +395,3 @@ export const cameraPage: Page = (root, ctx) => {
     for (const f of cleanups) f();
   };
 };
-
-/** `YYYY-MM-DDTHH:MM:SS` in local time (the wire's date-time, and datetime-local's value). */
-function localDateTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
