@@ -198,7 +198,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const sdplay = new SdPlayService({ db, host, cfg, vd, live, baseUrl });
-  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl, deviceBaseUrl });
+  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, access, baseUrl, deviceBaseUrl });
   // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
   let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');
   const drain = new Drain({

@@ -4,8 +4,8 @@
  * (never "forbidden": no probing, H.627.2 8.3.1); a role too small for the request is a 403 naming the role needed.
  * Routes, the console's live feed and the RPC API all ask here.
  */
-import { and, asc, eq, isNotNull, or } from 'drizzle-orm';
-import { devices, deviceShares } from '../../db/schema.ts';
+import { and, asc, eq, gt, isNotNull, or } from 'drizzle-orm';
+import { devices, deviceShares, sessions, users } from '../../db/schema.ts';
 import type { Db } from '../../db/client.ts';
 import { DEVICE_ROLES, type DeviceRole, type ShareRole } from '../../protocol/shares-api.ts';
 import type { vd, VdName } from '../../protocol/vd.ts';
@@ -102,6 +102,11 @@ export function rpcRole(name: string): DeviceRole {
   return (RPC_ROLE as Record<string, DeviceRole>)[name] ?? 'viewer';
 }
 
+/** How long an answer of {@link DeviceAccess.sessionReaches} is kept: a player fetching a segment every few seconds costs no query each. */
+export const SESSION_REACH_CACHE_MS = 5_000;
+/** Most such answers kept (a flood of made-up ids clears them rather than growing the map). */
+const SESSION_REACH_CACHE_MAX = 10_000;
+
 /** What access reads. */
 export interface DeviceAccessDeps {
   db: Db;
@@ -109,7 +114,30 @@ export interface DeviceAccessDeps {
 
 /** Answers a principal's role on devices. */
 export class DeviceAccess {
+  private reach = new Map<string, { ok: boolean; until: number }>();
+
   constructor(private p: DeviceAccessDeps) {}
+
+  /**
+   * Whether the live sign-in session with this public id has a role on a device: a signed segment URL (bound to the
+   * session that listed it) stops working within SESSION_REACH_CACHE_MS of a share's end or an unbind.
+   */
+  async sessionReaches(sessionId: string, deviceId: string, now = Date.now()): Promise<boolean> {
+    const key = `${sessionId}\n${deviceId}`;
+    const cached = this.reach.get(key);
+    if (cached && cached.until > now) return cached.ok;
+    const [r] = await this.p.db.orm
+      .select({ userId: users.id, userRole: users.role, row: devices, share: deviceShares.role })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(devices, eq(devices.id, deviceId))
+      .leftJoin(deviceShares, and(eq(deviceShares.deviceId, devices.id), eq(deviceShares.userId, users.id)))
+      .where(and(eq(sessions.id, sessionId), gt(sessions.expiresAt, new Date(now))));
+    const ok = Boolean(r && roleOf({ kind: 'user', role: r.userRole, userId: r.userId, username: '' }, r.row, r.share));
+    if (this.reach.size >= SESSION_REACH_CACHE_MAX) this.reach.clear();
+    this.reach.set(key, { ok, until: now + SESSION_REACH_CACHE_MS });
+    return ok;
+  }
 
   /** The principal's role on a device, with its row; null: the device does not exist for them. */
   async roleOn(who: Principal, deviceId: string): Promise<DeviceGrant | null> {
