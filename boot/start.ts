@@ -209,7 +209,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     onExit: () => nodeGone(),
   });
   const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root, access });
-  const shares = new Shares({ db, host, log });
+  const shares = new Shares({ db, host, log, live });
   // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
   const hibernation = new HibernationServer(
     {

@@ -12,12 +12,15 @@ import type { ActorHost } from '../../actors/host/host.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import { SHARES_PER_DEVICE_MAX, type ShareBody, type ShareInfo } from '../../protocol/shares-api.ts';
 import { DomainError } from '../errors.ts';
+import type { LiveService } from '../live/live.ts';
 
 /** What the shares use. */
 export interface SharesDeps {
   db: Db;
   host: Pick<ActorHost, 'dispatch'>;
   log: Logger;
+  /** Live viewers of those who no longer reach a camera leave at once. */
+  live: Pick<LiveService, 'evictUsers'>;
 }
 
 /** Shares and binding of devices. Callers check the caller's role first (DeviceAccess: owner). */
@@ -74,6 +77,7 @@ export class Shares {
           .returning({ userId: deviceShares.userId })
       : [];
     if (gone.length === 0) throw new DomainError('not-found', `${deviceId} is not shared with ${username}`, 'username');
+    this.p.live.evictUsers(deviceId, [user!.id]);
     await this.p.host.dispatch(puActorId(deviceId), { type: 'device.shared', username, role: null, by });
     this.p.log.info({ device: deviceId, user: username, by }, 'device share ended');
   }
@@ -84,12 +88,14 @@ export class Shares {
    */
   async unbind(deviceId: string, by: string): Promise<void> {
     const { orm } = this.p.db;
-    await orm.transaction(async (tx) => {
+    const lost = await orm.transaction(async (tx) => {
       const [dev] = await tx.select({ ownerId: devices.ownerId }).from(devices).where(eq(devices.id, deviceId)).for('update');
       if (!dev?.ownerId) throw new DomainError('conflict', `${deviceId} is not bound to anyone`);
-      await tx.delete(deviceShares).where(eq(deviceShares.deviceId, deviceId));
+      const shares = await tx.delete(deviceShares).where(eq(deviceShares.deviceId, deviceId)).returning({ userId: deviceShares.userId });
       await tx.update(devices).set({ ownerId: null }).where(eq(devices.id, deviceId));
+      return [dev.ownerId, ...shares.map((s) => s.userId)];
     });
+    this.p.live.evictUsers(deviceId, lost);
     await this.p.host.dispatch(puActorId(deviceId), { type: 'device.bound', userId: null });
     this.p.log.info({ device: deviceId, by }, 'device unbound');
   }

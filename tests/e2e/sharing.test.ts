@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { SimulatedDevice } from '../../device/index.ts';
 import { SHARES_PER_DEVICE_MAX } from '../../protocol/shares-api.ts';
+import { INGEST_TIMEOUT_MS } from '../../actors/machines/stream.machine.ts';
 import { bindTo } from '../helpers/bind.ts';
 import { provisionDevice, startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
 import { openFeed, type OpenFeed } from '../helpers/sse.ts';
@@ -16,6 +17,8 @@ setDefaultTimeout(60_000);
 
 /** After the control feed saw a transition: room for one that should not come to the other feed. */
 const QUIET_MS = 1_000;
+/** A former sharee's live viewer is closed by the request that ends the share: well within this. */
+const EVICT_MS = 3_000;
 
 const CAM = { device_id: 'CAM-SHARE', password: 'share-password', mac_id: 'a0b1c2d3e490' };
 const DEV = `/api/devices/${CAM.device_id}`;
@@ -42,7 +45,17 @@ beforeAll(async () => {
   p = await startTestPlatform();
   await provisionDevice(p, CAM);
   for (const name of Object.keys(t) as Array<keyof typeof t>) t[name] = await userToken(p, name);
-  dev = new SimulatedDevice({ server: p.url, id: CAM.device_id, password: CAM.password, mac: CAM.mac_id, tls: { rejectUnauthorized: false }, bootMs: 200 });
+  // The camera accepts PushLive and never publishes: a stream waits INGEST_TIMEOUT_MS for its video, its viewers connected.
+  const media = { onPushLive: async () => ({}) };
+  dev = new SimulatedDevice({
+    server: p.url,
+    id: CAM.device_id,
+    password: CAM.password,
+    mac: CAM.mac_id,
+    tls: { rejectUnauthorized: false },
+    bootMs: 200,
+    media,
+  });
   await dev.start();
   await dev.waitFor('online', 20_000);
   await bindTo(p, t.alice, dev);
@@ -180,10 +193,25 @@ describe('sharing a camera', () => {
     for (let i = have; i < SHARES_PER_DEVICE_MAX; i++) expect(await statusOf('alice', `${DEV}/shares/family${i}`, { method: 'DELETE' })).toBe(204);
   });
 
-  it('ends a share: the former sharee gets 404', async () => {
+  it('ends a share: the former sharee gets 404, and their live viewer is closed at once', async () => {
     expect(await statusOf('alice', `${DEV}/shares`, { method: 'POST', body: { username: 'dave', role: 'viewer' } })).toBe(201);
     expect(await statusOf('dave', DEV)).toBe(200);
+    const live = await call('dave', `${DEV}/channels/0/live`, { method: 'POST', body: {} });
+    expect(live.status).toBe(201);
+    const ws = new WebSocket(String(live.body.ws_url), { tls: { rejectUnauthorized: false } } as unknown as string[]);
+    const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+      ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, at: Date.now() })),
+    );
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve);
+      ws.addEventListener('error', reject);
+    });
+    const ended = Date.now();
     expect(await statusOf('alice', `${DEV}/shares/dave`, { method: 'DELETE' })).toBe(204);
+    // Closed by the share's end, not by the stream (which would wait INGEST_TIMEOUT_MS for video first).
+    const c = await closed;
+    expect(c.at - ended).toBeLessThan(EVICT_MS);
+    expect(EVICT_MS).toBeLessThan(INGEST_TIMEOUT_MS);
     expect(await statusOf('dave', DEV)).toBe(404);
     // The pu actor's history tells who shared what with whom.
     const h = (await call('admin', `/api/actors/pu:${CAM.device_id}/history?limit=1000`)).body.events as Array<{ event: Record<string, unknown> }>;
