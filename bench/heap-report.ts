@@ -4,7 +4,8 @@
  * the JavaScript heap's live size and its capacity, and the memory JavaScript objects hold outside it (PGlite's
  * WebAssembly memory, buffers). So a bench can tell live state from what the allocators kept of earlier work.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { heapStats } from 'bun:jsc';
 
 /** The signal that asks for a report. */
@@ -25,5 +26,8 @@ if (file) {
     const h = heapStats();
     const report: HeapReport = { rss: process.memoryUsage().rss, heapSize: h.heapSize, heapCapacity: h.heapCapacity, extraMemory: h.extraMemorySize };
     writeFileSync(file, JSON.stringify(report));
+    // Where the resident memory is, mapping by mapping (a diagnostic to read by hand: which allocator holds it).
+    const smapsDir = process.env.HEAP_REPORT_SMAPS;
+    if (smapsDir) writeFileSync(join(smapsDir, `${basename(file)}.${Date.now()}.smaps`), readFileSync('/proc/self/smaps', 'utf8'));
   });
 }

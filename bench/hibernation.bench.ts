@@ -7,6 +7,7 @@
  *
  * Options: --count 10000 --db postgres|pglite --seconds 60 --hb-interval-s 60 --skip-bare --connect-per-s 2000 --cpu-prof <dir> (a profile of
  * the platform, written when it stops) --preload <file> (a module the platform loads first: a diagnostic hook)
+ *          --smol (the platform's bun runs with --smol: collects garbage more often, keeps less memory)
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -152,7 +153,13 @@ async function measure(pid: number, port: number, file: string, settled: (n: num
 }
 
 const env = platformEnv(b, dataDir, { ADMIN_TOKEN, HIBERNATION_OFFLINE_S: String(HB_INTERVAL_S * 3) });
-const diagnostics = [...cpuProfileArgs(args['cpu-prof']), '--preload', HEAP_REPORT, ...(args.preload ? ['--preload', args.preload] : [])];
+const diagnostics = [
+  ...(args.smol === 'true' ? ['--smol'] : []),
+  ...cpuProfileArgs(args['cpu-prof']),
+  '--preload',
+  HEAP_REPORT,
+  ...(args.preload ? ['--preload', args.preload] : []),
+];
 const heapFile = (name: string) => join(dataDir, `heap-${name}.json`);
 const platform = await spawnReady(['bun', ...diagnostics, join(ROOT, 'main.ts')], { ...env, HEAP_REPORT_FILE: heapFile('platform') }, /ready (https:\/\/\S+)/);
 const url = platform.match[1]!;

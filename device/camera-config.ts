@@ -3,7 +3,7 @@
  * NOTES 10): OVC's shape (dap.md 5.8), built from the capability set, merged field by field.
  * @module
  */
-import { TZ_DEFAULT_H, VD_ERR, type Capabilities, type ConfigDocument } from '../protocol/index.ts';
+import { configReadOnlyFields, TZ_DEFAULT_H, VD_ERR, type Capabilities, type ConfigDocument } from '../protocol/index.ts';
 import type { DeviceTime } from './clock.ts';
 import { channelNotFound, VdFault } from './vd-fault.ts';
 
@@ -29,20 +29,8 @@ const DEFAULT_LOG_LEVEL = 2;
 const DEFAULT_AUTO_REBOOT_CYCLE_S = 604_800;
 /** The only encoders the simulated camera has (OVC: "目前仅支持h264" / "aac"). */
 const SUPPORTED = { 'video_encoding.encoder': ['h264'], 'audio_encoding.encoder': ['aac'] } as const;
-/** Fields OVC marks read-only (只读), per channel or at the top: a SetConfig may repeat them, not change them. */
-const READ_ONLY = new Set([
-  'video_encoding.fps',
-  'video_encoding.bitrate',
-  'video_encoding.width',
-  'video_encoding.height',
-  'video_encoding.gop',
-  'audio_encoding.sample_rate',
-  'audio_encoding.bitrate',
-  'audio_encoding.bits_per_sample',
-  'audio_encoding.sample_per_frame',
-  'audio_encoding.channel',
-  'auto_reboot.last_reboot',
-]);
+/** Fields OVC marks read-only (只读), per channel or at the top: a SetConfig may repeat them, not change them (the catalog's `readOnly`). */
+const READ_ONLY = new Set(configReadOnlyFields());
 
 /** One channel's factory configuration; optional parts follow the capability set. */
 function channelDefaults(caps: Capabilities): Json {

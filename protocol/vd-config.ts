@@ -26,9 +26,29 @@ import {
 import { text } from './text.ts';
 import { EmptyResp, int, NoParams, Tz } from './vd-common.ts';
 
-const Flag = z.boolean().optional();
-const Count = int(0, CONFIG_INT_MAX).optional();
-const Name = text(NAME_MAX_CHARS).optional();
+/**
+ * What the console shows of a field: its label, unit, labels of its choices, and whether it is
+ * read-only (OVC dap.md 5.8 marks 只读: the device derives it, e.g. from `quality`; a SetConfig may
+ * repeat it, not change it, or the device answers err 13). Carried as zod metadata, so it is in the
+ * document's JSON Schema (`title`, `readOnly`, `x-unit`, `x-labels`), where the console's form reads it.
+ */
+export type ConfigFieldMeta = {
+  title: string;
+  description?: string;
+  readOnly?: boolean;
+  'x-unit'?: string;
+  /** A label per allowed value (an enum's, or an integer code's). */
+  'x-labels'?: Record<string, string>;
+};
+
+/** A field of the document: optional (devices omit what they cannot do), with what the console shows. */
+function field<T extends z.ZodType>(schema: T, meta: ConfigFieldMeta) {
+  return schema.meta(meta).optional();
+}
+
+const Flag = z.boolean();
+const Count = int(0, CONFIG_INT_MAX);
+const Name = text(NAME_MAX_CHARS);
 /** Characters of `HH:MM:SS`. */
 const CLOCK_TIME_CHARS = 8;
 /** A wall-clock time `HH:MM:SS`. */
@@ -37,71 +57,91 @@ const ClockTime = text(CLOCK_TIME_CHARS).regex(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d
  * A vendor's own object (OVC `extension`): any JSON; its keys, strings and depth are bounded by the
  * walk every input goes through (protocol/text.ts), its size by the frame.
  */
-const Extension = z.record(text(KEY_MAX_CHARS), z.unknown());
+const Extension = field(z.record(text(KEY_MAX_CHARS), z.unknown()), { title: 'Vendor extension', description: "the vendor's own settings, as JSON" });
 /** Digits of the largest channel number (a `channls` key). */
 const CHANNEL_MAX_DIGITS = String(CHANNEL_MAX).length;
+/** Read-only, as OVC marks it (只读). */
+const RO = { readOnly: true } as const;
+const BITS_PER_S = 'bit/s';
 
 /** One alarm detector's settings. */
-const AlarmSetting = z.looseObject({ on: Flag, sensitivity: int(ALARM_SENSITIVITY_MIN_PCT, ALARM_SENSITIVITY_MAX_PCT).optional() });
+const AlarmSetting = (title: string) =>
+  field(
+    z.looseObject({
+      on: field(Flag, { title: 'On' }),
+      sensitivity: field(int(ALARM_SENSITIVITY_MIN_PCT, ALARM_SENSITIVITY_MAX_PCT), { title: 'Sensitivity', 'x-unit': '%' }),
+    }),
+    { title },
+  );
 
 /** One channel's configuration (OVC dap.md 5.8 `channls.<n>`). */
 export const ChannelConfig = z.looseObject({
-  on: Flag,
-  video_encoding: z
-    .looseObject({
-      encoder: Name,
-      quality: z.enum(['ld', 'sd', 'hd', 'fhd']).optional(),
-      fps: Count,
-      bitrate: Count,
-      width: Count,
-      height: Count,
-      gop: Count,
-      encrypt: Flag,
-    })
-    .optional(),
-  audio_encoding: z
-    .looseObject({
-      encoder: Name,
-      sample_rate: Count,
-      bitrate: Count,
-      bits_per_sample: Count,
-      sample_per_frame: Count,
-      channel: Count,
-    })
-    .optional(),
-  image: z.looseObject({ horflip: Flag, verflip: Flag }).optional(),
-  alarms: z
-    .looseObject({
-      io: AlarmSetting.optional(),
-      face: AlarmSetting.optional(),
-      cry: AlarmSetting.optional(),
-      voice: AlarmSetting.optional(),
-      motion: AlarmSetting.optional(),
-      cross: AlarmSetting.optional(),
-      body: AlarmSetting.optional(),
-    })
-    .optional(),
-  audio_out_volume: int(AUDIO_OUT_VOLUME_MIN_PCT, AUDIO_OUT_VOLUME_MAX_PCT).optional(),
-  trace: Flag,
-  switch_schedule: z
-    .looseObject({
-      on: Flag,
-      start_time: ClockTime.optional(),
-      shutdown_time: ClockTime.optional(),
-      repeat: z
-        .array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']))
-        .max(CONFIG_LIST_MAX)
-        .optional(),
-    })
-    .optional(),
-  osd: z
-    .looseObject({
-      text: text(DESC_MAX_CHARS).optional(),
-      font: z.literal(OSD_FONT_SIZES).optional(),
-      pos: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).optional(),
-    })
-    .optional(),
-  extension: Extension.optional(),
+  on: field(Flag, { title: 'Channel on' }),
+  video_encoding: field(
+    z.looseObject({
+      encoder: field(Name, { title: 'Encoder' }),
+      quality: field(z.enum(['ld', 'sd', 'hd', 'fhd']), {
+        title: 'Quality',
+        'x-labels': { ld: 'Low (640×360)', sd: 'Standard (854×480)', hd: 'HD (1280×720)', fhd: 'Full HD (1920×1080)' },
+      }),
+      fps: field(Count, { title: 'Frame rate', 'x-unit': 'fps', ...RO }),
+      bitrate: field(Count, { title: 'Bit rate', 'x-unit': BITS_PER_S, ...RO }),
+      width: field(Count, { title: 'Width', 'x-unit': 'px', ...RO }),
+      height: field(Count, { title: 'Height', 'x-unit': 'px', ...RO }),
+      gop: field(Count, { title: 'Keyframe interval', 'x-unit': 'frames', ...RO }),
+      encrypt: field(Flag, { title: 'Encrypt the video' }),
+    }),
+    { title: 'Video' },
+  ),
+  audio_encoding: field(
+    z.looseObject({
+      encoder: field(Name, { title: 'Encoder' }),
+      sample_rate: field(Count, { title: 'Sample rate', 'x-unit': 'Hz', ...RO }),
+      bitrate: field(Count, { title: 'Bit rate', 'x-unit': BITS_PER_S, ...RO }),
+      bits_per_sample: field(Count, { title: 'Bits per sample', 'x-unit': 'bits', ...RO }),
+      sample_per_frame: field(Count, { title: 'Samples per frame', ...RO }),
+      channel: field(Count, { title: 'Audio channels', ...RO }),
+    }),
+    { title: 'Audio' },
+  ),
+  image: field(z.looseObject({ horflip: field(Flag, { title: 'Flip horizontally' }), verflip: field(Flag, { title: 'Flip vertically' }) }), {
+    title: 'Picture',
+  }),
+  alarms: field(
+    z.looseObject({
+      io: AlarmSetting('Alarm input (I/O)'),
+      face: AlarmSetting('Face detection'),
+      cry: AlarmSetting('Crying detection'),
+      voice: AlarmSetting('Sound detection'),
+      motion: AlarmSetting('Motion detection'),
+      cross: AlarmSetting('Line crossing'),
+      body: AlarmSetting('Person detection'),
+    }),
+    { title: 'Alarm detectors' },
+  ),
+  audio_out_volume: field(int(AUDIO_OUT_VOLUME_MIN_PCT, AUDIO_OUT_VOLUME_MAX_PCT), { title: 'Speaker volume', 'x-unit': '%' }),
+  trace: field(Flag, { title: 'Follow moving objects' }),
+  switch_schedule: field(
+    z.looseObject({
+      on: field(Flag, { title: 'On' }),
+      start_time: field(ClockTime, { title: 'Switch on at' }),
+      shutdown_time: field(ClockTime, { title: 'Switch off at' }),
+      repeat: field(z.array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])).max(CONFIG_LIST_MAX), { title: 'On the days' }),
+    }),
+    { title: 'On/off schedule' },
+  ),
+  osd: field(
+    z.looseObject({
+      text: field(text(DESC_MAX_CHARS), { title: 'Text' }),
+      font: field(z.literal(OSD_FONT_SIZES), { title: 'Font size', 'x-labels': { '1': 'Small', '2': 'Large' } }),
+      pos: field(z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']), {
+        title: 'Position',
+        'x-labels': { 'top-left': 'Top left', 'top-right': 'Top right', 'bottom-left': 'Bottom left', 'bottom-right': 'Bottom right' },
+      }),
+    }),
+    { title: 'On-screen text' },
+  ),
+  extension: Extension,
 });
 /** One channel's configuration. */
 export type ChannelConfig = z.infer<typeof ChannelConfig>;
@@ -109,25 +149,62 @@ export type ChannelConfig = z.infer<typeof ChannelConfig>;
 /** The device configuration document (OVC dap.md 5.8): open, known fields typed (NOTES 10). */
 export const ConfigDocument = z.looseObject({
   /** Per-channel configuration keyed by channel number; OVC spells the key `channls`. */
-  channls: z.record(text(CHANNEL_MAX_DIGITS).regex(/^\d+$/, 'expected a channel number'), ChannelConfig).optional(),
-  /** 0 trace, 1 debug, 2 info, 3 warn, 4 error, 5 fatal. */
-  log_level: int(LOG_LEVEL_MIN, LOG_LEVEL_MAX).optional(),
-  tz: Tz.optional(),
-  auto_reboot: z
-    .looseObject({
-      on: Flag,
-      /** Shortest reboot cycle, seconds. */
-      cycle: Count,
-      start: ClockTime.optional(),
-      end: ClockTime.optional(),
-      last_reboot: Name,
-    })
-    .optional(),
-  led: Flag,
-  extension: Extension.optional(),
+  channls: field(z.record(text(CHANNEL_MAX_DIGITS).regex(/^\d+$/, 'expected a channel number'), ChannelConfig), { title: 'Channels' }),
+  log_level: field(int(LOG_LEVEL_MIN, LOG_LEVEL_MAX), {
+    title: 'Log level',
+    'x-labels': { '0': 'Trace', '1': 'Debug', '2': 'Info', '3': 'Warning', '4': 'Error', '5': 'Fatal' },
+  }),
+  tz: field(Tz, { title: 'Time zone', description: 'offset from UTC', 'x-unit': 'h' }),
+  auto_reboot: field(
+    z.looseObject({
+      on: field(Flag, { title: 'On' }),
+      cycle: field(Count, { title: 'Shortest cycle', 'x-unit': 's' }),
+      start: field(ClockTime, { title: 'Window starts at' }),
+      end: field(ClockTime, { title: 'Window ends at' }),
+      last_reboot: field(Name, { title: 'Last reboot', ...RO }),
+    }),
+    { title: 'Automatic reboot' },
+  ),
+  led: field(Flag, { title: 'Status light' }),
+  extension: Extension,
 });
 /** The device configuration document. */
 export type ConfigDocument = z.infer<typeof ConfigDocument>;
+
+/** A JSON Schema node of the document. */
+export type ConfigSchemaNode = {
+  type?: string;
+  title?: string;
+  description?: string;
+  readOnly?: boolean;
+  'x-unit'?: string;
+  'x-labels'?: Record<string, string>;
+  properties?: Record<string, ConfigSchemaNode>;
+  additionalProperties?: ConfigSchemaNode | boolean;
+  items?: ConfigSchemaNode;
+  enum?: Array<string | number>;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+};
+
+/** The document's JSON Schema, with each field's label, unit, choices and read-only flag (the console's form). */
+export function configJsonSchema(): ConfigSchemaNode {
+  return z.toJSONSchema(ConfigDocument, { io: 'input', unrepresentable: 'any' }) as ConfigSchemaNode;
+}
+
+/** The read-only fields, as `<object>.<field>` (`video_encoding.fps`, `auto_reboot.last_reboot`), wherever the object sits. */
+export function configReadOnlyFields(node: ConfigSchemaNode = configJsonSchema(), parent = ''): string[] {
+  const out: string[] = [];
+  const children = { ...node.properties, ...(typeof node.additionalProperties === 'object' ? { '*': node.additionalProperties } : {}) };
+  for (const [key, child] of Object.entries(children)) {
+    if (child.readOnly) out.push(`${parent}.${key}`);
+    out.push(...configReadOnlyFields(child, key));
+  }
+  return out;
+}
 
 /** GetConfig request: no params. */
 export const GetConfigParams = NoParams;

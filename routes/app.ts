@@ -47,6 +47,8 @@ import { shareRoutes } from './shares.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
+import { apiDocsRoutes } from './api-docs.routes.ts';
+import { responds } from './responses.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
@@ -176,13 +178,15 @@ export function buildApp(p: AppServices) {
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
   api.get(
     '/openapi.json',
+    responds(200, 'application/json'),
     openApiHandler(app, {
       title: 'h627 CU and admin API',
       version: pkg.version,
-      description: 'Generated from the zod schemas the routes validate with (routes/openapi.ts).',
+      description: 'Generated from the zod schemas the routes validate with and answer with (routes/openapi.ts).',
     }),
   );
   app.route('/api', api);
+  app.route('/', apiDocsRoutes()); // the API reference page over /api/openapi.json
   app.route('/', consolePageRoutes());
   return app;
 }

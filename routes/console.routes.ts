@@ -17,6 +17,8 @@ import { buildConsole, type ConsoleBundle } from '../web/build.ts';
 import { checkCsrf, requireAdmin, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { validate } from './validate.ts';
 import { clientIp } from './client-ip.ts';
+import { ConsoleSession, HistoryExport, MachineList, ReplayVerdict } from '../protocol/api-responses.ts';
+import { responds } from './responses.ts';
 
 /** Paths the console's client-side router owns: each serves the console page. */
 export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin'];
@@ -73,7 +75,7 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
 /** `/api/console/session`: sign in and out with the session cookie (HttpOnly, Secure, SameSite=Strict). */
 export function consoleSessionRoutes(p: Pick<AppServices, 'sessions'>) {
   return new Hono<{ Bindings: Server<unknown> }>()
-    .post('/session', validate('json', SignIn), async (c) => {
+    .post('/session', responds(201, ConsoleSession, [429]), validate('json', SignIn), async (c) => {
       checkCsrf(c); // a sign-in planted from another site is refused like any other cookie request
       const b = c.req.valid('json');
       const s = await p.sessions.signIn(b.username, b.password, clientIp(c));
@@ -86,7 +88,7 @@ export function consoleSessionRoutes(p: Pick<AppServices, 'sessions'>) {
       });
       return c.json({ user: s.user, expires_at: s.expires_at }, 201);
     })
-    .delete('/session', async (c) => {
+    .delete('/session', responds(204, null), async (c) => {
       const token = getCookie(c, SESSION_COOKIE);
       if (token) {
         checkCsrf(c);
@@ -105,7 +107,7 @@ function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHandler<A
 /** `/api/machines`: the registered machine versions and their statechart diagrams (SVG). */
 export function machineRoutes(p: Pick<AppServices, 'host'>) {
   return new Hono<AuthEnv>()
-    .get('/', (c) =>
+    .get('/', responds(200, MachineList), (c) =>
       c.json({
         machines: p.host.registry.all().map((d) => ({
           type: d.type,
@@ -116,7 +118,7 @@ export function machineRoutes(p: Pick<AppServices, 'host'>) {
         })),
       }),
     )
-    .get('/:type/:version/diagram.svg', validate('param', MachinePath), async (c) => {
+    .get('/:type/:version/diagram.svg', responds(200, 'image/svg+xml', [404]), validate('param', MachinePath), async (c) => {
       const { type, version } = c.req.valid('param');
       const def = p.host.registry.all().find((d) => d.type === type && d.version === version);
       if (!def) throw new DomainError('not-found', `no machine ${type} v${version}`);
@@ -128,10 +130,10 @@ export function machineRoutes(p: Pick<AppServices, 'host'>) {
 export function actorToolRoutes(p: Pick<AppServices, 'actors'>, auth: MiddlewareHandler<AuthEnv>) {
   return new Hono<AuthEnv>()
     .use(authenticateOnce(auth), requireAdmin)
-    .get('/:id/export', validate('param', ActorPath), async (c) => {
+    .get('/:id/export', responds(200, HistoryExport, [404]), validate('param', ActorPath), async (c) => {
       const doc = await p.actors.export(c.req.param('id'));
       const file = `${c.req.param('id').replace(/[^\w.-]+/g, '_')}.history.json`;
       return c.json(doc, 200, { 'Content-Disposition': `attachment; filename="${file}"`, 'Cache-Control': 'no-store' });
     })
-    .get('/:id/replay', validate('param', ActorPath), async (c) => c.json(await p.actors.replay(c.req.param('id'))));
+    .get('/:id/replay', responds(200, ReplayVerdict, [404]), validate('param', ActorPath), async (c) => c.json(await p.actors.replay(c.req.param('id'))));
 }

@@ -17,6 +17,8 @@ import type { Principal } from '../services/users/principal.ts';
 import { AUTH_META, type AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
+import { RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession } from '../protocol/api-responses.ts';
+import { ERROR_DESCRIPTIONS, responds } from './responses.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
 
@@ -34,39 +36,50 @@ export function authenticateOnce(auth: MiddlewareHandler<AuthEnv>): MiddlewareHa
 /** The recording sub-app (mount under `/api/devices` behind authentication). */
 export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
   return new Hono<AuthEnv>()
-    .post('/:id/channels/:ch/recording', validate('param', ChannelPath), validate('json', StartRecordingBody), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording on');
-      const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
-      return c.json(r.session, r.created ? 201 : 200);
-    })
-    .delete('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
+    .post(
+      '/:id/channels/:ch/recording',
+      responds(201, RecordingSession, { 404: ERROR_DESCRIPTIONS[404], 409: 'the channel records with other parameters: stop it first' }),
+      validate('param', ChannelPath),
+      validate('json', StartRecordingBody),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording on');
+        const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
+        return c.json(r.session, r.created ? 201 : 200);
+      },
+    )
+    .delete('/:id/channels/:ch/recording', responds(202, RecordingSession, [404]), validate('param', ChannelPath), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording off');
       return c.json(await p.recording.stopSession(row.id, c.req.valid('param').ch, nameOf(c.var.principal)), 202);
     })
-    .get('/:id/channels/:ch/recording', validate('param', ChannelPath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
-      const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
-      if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
-      return c.json(s);
-    })
-    .get('/:id/recording-policy', validate('param', DevicePath), async (c) => {
+    .get(
+      '/:id/channels/:ch/recording',
+      responds(200, RecordingSession, { 404: 'no such device, or the channel has never recorded' }),
+      validate('param', ChannelPath),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+        const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
+        if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
+        return c.json(s);
+      },
+    )
+    .get('/:id/recording-policy', responds(200, RecordingPolicy, [404]), validate('param', DevicePath), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.policy(row.id));
     })
-    .put('/:id/recording-policy', validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
+    .put('/:id/recording-policy', responds(200, RecordingPolicySet, [404]), validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording policy');
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
     })
-    .get('/:id/channels/:ch/recordings', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/recordings', responds(200, RecordingListing, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));
     })
-    .get('/:id/channels/:ch/playback.m3u8', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/playback.m3u8', responds(200, M3U8, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const text = await p.recording.playback.playlist(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
-    .get('/:id/channels/:ch/download', validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+    .get('/:id/channels/:ch/download', responds(200, MPEG_TS, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {

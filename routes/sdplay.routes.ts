@@ -13,29 +13,37 @@ import type { AppServices } from './app.ts';
 import type { AuthEnv } from './auth.ts';
 import { validate, validateForDevice } from './validate.ts';
 import type { SocketData, SocketHandler } from './ws.ts';
+import { SdPlayTicket, SdPlayView } from '../protocol/api-responses.ts';
+import { ERROR_DESCRIPTIONS, responds } from './responses.ts';
 
 /** The SD-card playback sub-app (mounted under /api/devices with authentication). */
 export function sdPlayRoutes(p: Pick<AppServices, 'devices'> & { sdplay: SdPlayService }) {
   return new Hono<AuthEnv>()
-    .post('/:id/channels/:ch/sdplay', validate('param', ChannelPath), validate('json', SdPlayRequest), async (c) => {
+    .post('/:id/channels/:ch/sdplay', responds(201, SdPlayTicket, [404, 429]), validate('param', ChannelPath), validate('json', SdPlayRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
       const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       const { from, to } = c.req.valid('json');
       return c.json(await p.sdplay.play(c.var.principal, row.id, ch, from, to), 201);
     })
-    .post('/:id/channels/:ch/sdplay/:sid/ctrl', validate('param', SdPlayPath), validate('json', SdPlayCtrl), async (c) => {
-      const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
-      const { action, pos, speed } = c.req.valid('json');
-      const ctrl = { op: action, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}) };
-      return c.json(await p.sdplay.control(c.var.principal, row.id, ch, sid, ctrl));
-    })
-    .get('/:id/channels/:ch/sdplay/:sid', validate('param', SdPlayPath), async (c) => {
+    .post(
+      '/:id/channels/:ch/sdplay/:sid/ctrl',
+      responds(200, SdPlayView, { 404: ERROR_DESCRIPTIONS[404], 409: 'the playback cannot do this in its state' }),
+      validate('param', SdPlayPath),
+      validate('json', SdPlayCtrl),
+      async (c) => {
+        const { id, ch, sid } = c.req.valid('param');
+        const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
+        const { action, pos, speed } = c.req.valid('json');
+        const ctrl = { op: action, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}) };
+        return c.json(await p.sdplay.control(c.var.principal, row.id, ch, sid, ctrl));
+      },
+    )
+    .get('/:id/channels/:ch/sdplay/:sid', responds(200, SdPlayView, [404]), validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
       const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       return c.json(await p.sdplay.status(c.var.principal, row.id, ch, sid));
     })
-    .delete('/:id/channels/:ch/sdplay/:sid', validate('param', SdPlayPath), async (c) => {
+    .delete('/:id/channels/:ch/sdplay/:sid', responds(204, null, [404]), validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
       const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       await p.sdplay.control(c.var.principal, row.id, ch, sid, { op: 'stop' });

@@ -28,7 +28,8 @@ export function writerOf(o: OwnerLease): WriterIdentity {
 }
 
 /** Node states whose leases count (a `dead` or `gone` node owns nothing, whatever its lease says). */
-export const LIVE_NODE_STATES = sql`('joining', 'active', 'draining')`;
+const LIVE_NODE_STATES_TEXT = `('joining', 'active', 'draining')`;
+export const LIVE_NODE_STATES = sql.raw(LIVE_NODE_STATES_TEXT);
 
 /** Whether this node's own membership row is live now: no claim is made without it. */
 const selfLive = (w: WriterIdentity) => sql`EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = ${w.node}
@@ -39,13 +40,23 @@ const claimable = (w: WriterIdentity) => sql`(a.owner_node IS NULL OR (a.owner_n
   OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
     AND c.state IN ${LIVE_NODE_STATES} AND c.lease_until > now()))`;
 
-const notMine = (w: WriterIdentity) => sql`(a.owner_node IS DISTINCT FROM ${w.node} OR a.owner_epoch IS DISTINCT FROM ${w.epoch})`;
+/** The actor `a` is not yet owned by this writer ($2 its node, $3 its epoch). */
+const NOT_MINE_TEXT = '(a.owner_node IS DISTINCT FROM $2::text OR a.owner_epoch IS DISTINCT FROM $3::bigint)';
 
-const idList = (ids: string[]): SQL =>
-  sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
+/** The claim of {@link claimActors}: $1 the `{id, root}` pairs (JSON), $2 and $3 this writer's node and epoch. */
+const CLAIM_SQL = `UPDATE actors a SET owner_node = $2::text, owner_epoch = $3::bigint
+  FROM json_to_recordset($1::text::json) AS v(id text, root text)
+  WHERE a.id = v.id AND ${NOT_MINE_TEXT}
+    AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $2::text AND n.epoch = $3::bigint
+      AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
+    AND ((a.owner_node IS NULL OR (a.owner_node = $2::text AND a.owner_epoch = $3::bigint)
+      OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
+        AND c.state IN ${LIVE_NODE_STATES_TEXT} AND c.lease_until > now()))
+      OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = $2::text AND p.owner_epoch = $3::bigint))
+  RETURNING a.id`;
+/** The owners of the actors $1 (JSON ids) not claimed, and whether this writer ($2, $3) is one. */
+const OWNERS_SQL = `SELECT a.id, a.owner_node, NOT ${NOT_MINE_TEXT} AS mine FROM actors a
+  WHERE a.id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))`;
 
 /**
  * Claim the actors among `ids` that nobody live owns, and those whose device's root actor (`root`,
@@ -60,21 +71,13 @@ export async function claimActors(
 ): Promise<{ claimed: Set<string>; elsewhere: Map<string, string> }> {
   if (actors.length === 0) return { claimed: new Set(), elsewhere: new Map() };
   const ids = actors.map((x) => x.id);
-  const pairs = sql.join(
-    actors.map((x) => sql`(${x.id}, ${x.root})`),
-    sql`, `,
-  );
-  const claimed = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    FROM (VALUES ${pairs}) AS v(id, root)
-    WHERE a.id = v.id AND ${notMine(w)} AND ${selfLive(w)} AND (${claimable(w)}
-      OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = ${w.node} AND p.owner_epoch = ${w.epoch}))
-    RETURNING a.id`);
+  // Constant texts, prepared (every actor load claims): the pairs and ids go as JSON array parameters.
+  const claimed = await db.prepared<{ id: string }>(CLAIM_SQL, [JSON.stringify(actors), w.node, w.epoch]);
   const mine = new Set(claimed.map((r) => r.id));
   const rest = ids.filter((id) => !mine.has(id));
   const elsewhere = new Map<string, string>();
   if (rest.length > 0) {
-    const owners = await db.rows<{ id: string; owner_node: string | null; mine: boolean }>(sql`SELECT a.id, a.owner_node,
-      NOT ${notMine(w)} AS mine FROM actors a WHERE a.id IN (${idList(rest)})`);
+    const owners = await db.prepared<{ id: string; owner_node: string | null; mine: boolean }>(OWNERS_SQL, [JSON.stringify(rest), w.node, w.epoch]);
     for (const o of owners) {
       if (o.mine) mine.add(o.id);
       else elsewhere.set(o.id, o.owner_node ?? '');
@@ -101,21 +104,33 @@ export async function takeOverDevices(
   roots: string[] = [],
 ): Promise<Array<{ id: string; from: string | null }>> {
   if (ids.length === 0) return [];
-  const column = by === 'device' ? sql`a.device_id` : sql`a.id`;
-  const resting =
-    dormant.length === 0
-      ? sql`false`
-      : sql`((a.type, a.state_key) IN (${sql.join(
-          dormant.map(([type, state]) => sql`(${type}, ${state})`),
-          sql`, `,
-        )})${roots.length > 0 ? sql` AND a.id NOT IN (${idList(roots)})` : sql``})`;
-  return db.rows<{ id: string; from: string | null }>(sql`WITH moved AS (
-      SELECT a.id, a.owner_node FROM actors a
-      WHERE ${column} IN (${idList(ids)}) AND a.status <> 'done' AND NOT ${resting} AND ${notMine(w)} AND ${selfLive(w)}
-      FOR UPDATE)
-    UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch} FROM moved WHERE a.id = moved.id
-    RETURNING a.id, moved.owner_node AS "from"`);
+  // A constant text per column, prepared (every login runs one): the lists go as JSON array parameters.
+  return db.prepared<{ id: string; from: string | null }>(by === 'device' ? TAKE_OVER_BY_DEVICE_SQL : TAKE_OVER_BY_ACTOR_SQL, [
+    JSON.stringify(ids),
+    JSON.stringify(dormant),
+    JSON.stringify(roots),
+    w.node,
+    w.epoch,
+  ]);
 }
+
+/**
+ * The take-over statement of {@link takeOverDevices}: $1 the ids (JSON), $2 the dormant [type, state] pairs (JSON),
+ * $3 the roots taken whatever their state (JSON), $4 and $5 this writer's node and epoch.
+ */
+const takeOverSql = (column: string) => `WITH moved AS (
+    SELECT a.id, a.owner_node FROM actors a
+    WHERE ${column} = ANY(ARRAY(SELECT json_array_elements_text($1::text::json))) AND a.status <> 'done'
+      AND NOT ((a.type, a.state_key) IN (SELECT d->>0, d->>1 FROM json_array_elements($2::text::json) d)
+        AND a.id <> ALL(ARRAY(SELECT json_array_elements_text($3::text::json))))
+      AND (a.owner_node IS DISTINCT FROM $4::text OR a.owner_epoch IS DISTINCT FROM $5::bigint)
+      AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $4::text AND n.epoch = $5::bigint
+        AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
+    FOR UPDATE)
+  UPDATE actors a SET owner_node = $4::text, owner_epoch = $5::bigint FROM moved WHERE a.id = moved.id
+  RETURNING a.id, moved.owner_node AS "from"`;
+const TAKE_OVER_BY_DEVICE_SQL = takeOverSql('a.device_id');
+const TAKE_OVER_BY_ACTOR_SQL = takeOverSql('a.id');
 
 /**
  * Adopt up to `limit` actors of dead incarnations (and up to `limit` let go) whose next timer falls due

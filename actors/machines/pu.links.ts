@@ -9,6 +9,7 @@ import { enqueueActions } from 'xstate';
 import { streamActorId } from './ids.ts';
 import type { ActorSend } from '../host/tell.ts';
 import type { LiveWatch, PuChannelState, PuContext, PuEvent, PuRecordingLink, PuStreamLink } from './pu.types.ts';
+import { onCommandResult } from './pu.actions.ts';
 
 /** The `vd.send` effect as the pu enqueues it for a message it decides on itself (its params are not secret). */
 interface VdSend {
@@ -116,6 +117,19 @@ export const recordingOpened = enqueueActions<PuContext, PuEvent, undefined, PuE
   if (event.type !== 'recording.opened') return;
   enqueue.assign({ recordings: { ...recordingsOf(context), [event.recordingId]: { channel: event.channel, sessionId: event.sessionId } } });
   if (maySleep(context)) enqueue({ type: 'actor.send', params: { to: event.recordingId, event: { type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S } } });
+});
+/**
+ * The device's answer to a command (pu.actions.ts onCommandResult), and when it is the GetCap that first says the camera
+ * runs on a battery (asked at login, answered after a record session or a stream may have opened already): the open
+ * sessions are told to keep it awake from now on, as they would have been had it been known when they opened.
+ */
+export const commandResult = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
+  const update = onCommandResult({ context, event });
+  enqueue.assign(update);
+  if (maySleep(context) || !maySleep({ ...context, ...update })) return;
+  const keepAwake = { type: 'pu.keepAwake', keepAwakeS: KEEP_AWAKE_S };
+  for (const to of [...Object.keys(recordingsOf(context)), ...Object.keys(streamsOf(context))])
+    enqueue({ type: 'actor.send', params: { to, event: keepAwake } });
 });
 export function recordingClosed({ context, event }: Args): Partial<PuContext> {
   if (event.type !== 'recording.closed') return {};

@@ -77,7 +77,7 @@ export const puMachine = setup({
     shared: assign(a.onShared),
     logDone: assign(a.onLogDone),
     commandSent: assign(a.onCommandSent),
-    commandResult: assign(a.onCommandResult),
+    commandResult: links.commandResult, // kept, and a camera found to sleep is kept awake by its open sessions
     startUpgrade: assign(a.onStartUpgrade),
     upgradeOutcome: assign(({ context, event }, p: { status: 'done' | 'error'; error?: string }) => a.onUpgradeOutcome({ context, event }, p)),
     countPoll: assign(a.onUpgradePoll),

@@ -131,8 +131,10 @@ export const streamMachine = setup({
     }),
     /** The next KeepAwaken, ahead of the camera's deadline. */
     armKeepAwake: enqueueActions(({ enqueue, context }) => {
+      enqueue.cancel(KEEP_AWAKE_TIMER);
       if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: keepAwakeEveryMs(context.keepAwakeS) });
     }),
+    keepAwakeSet: assign(({ event }) => (event.type === 'pu.keepAwake' ? { keepAwakeS: event.keepAwakeS } : {})),
     stopKeepAwake: cancel(KEEP_AWAKE_TIMER),
     'actor.send': (_, _p: ActorSendParams) => {},
   },
@@ -146,6 +148,7 @@ export const streamMachine = setup({
     'viewer.leave': { actions: 'removeViewer' },
     'viewer.expired': { actions: 'removeViewer' },
     stats: { actions: 'stats' },
+    'pu.keepAwake': { actions: 'keepAwakeSet' },
     'push.result': { actions: 'pushAnswered' },
     'pu.offline': { target: '.failed', actions: { type: 'fail', params: {} } },
     'platform.restarted': { target: '.failed', actions: [{ type: 'fail', params: { reason: 'the platform restarted during the stream' } }, STOP_DEVICE] },
@@ -196,6 +199,7 @@ export const streamMachine = setup({
       on: {
         'ingest.ended': { target: 'failed', actions: [{ type: 'fail', params: {} }, STOP_DEVICE] },
         'keepAwake.due': { actions: [KEEP_AWAKE, 'armKeepAwake'] },
+        'pu.keepAwake': { actions: ['keepAwakeSet', 'startKeepAwake'] },
       },
       states: {
         watching: {

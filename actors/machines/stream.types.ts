@@ -61,6 +61,8 @@ export type StreamEvent = At &
     | { type: 'viewer.expired'; viewerId: string }
     | { type: 'push.result'; ok: boolean; code?: number; msg?: string }
     | { type: 'keepAwake.due' }
+    /** The pu learnt (GetCap, after this stream opened) that its camera may sleep: keep it awake from now on. */
+    | { type: 'pu.keepAwake'; keepAwakeS: number }
     | { type: 'ingest.started'; peer?: string }
     | { type: 'ingest.ended'; reason: string }
     | { type: 'stop.result'; ok: boolean; code?: number; msg?: string }

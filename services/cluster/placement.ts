@@ -46,7 +46,9 @@ export const PLACEMENT_PROBE_TIMEOUT_MS = 500;
  * A device that asked Vs again after being offline without logging in between is placed afresh: it is rare and costs
  * only a take-over.
  */
-const NEVER_LOGGED_IN_STATES = sql`('provisioned', 'scheduled')`;
+const NEVER_LOGGED_IN_STATES = `('provisioned', 'scheduled')`;
+/** The owner of a pu that has logged in (a constant text, prepared: every Vs request reads it). */
+const OWNER_SQL = `SELECT owner_node AS "node", owner_epoch::float8 AS "epoch" FROM actors WHERE id = $1 AND state_key NOT IN ${NEVER_LOGGED_IN_STATES}`;
 
 /** Where a device is sent: the Vs answer's `PassDomain` and `Secure_PassPort`, and the node they name. */
 export interface Where {
@@ -201,10 +203,7 @@ export class Placement {
    * (tests/cluster/spread.test.ts: 300 of 300 on node-1). Vs reads this before it records the request it answers.
    */
   private async ownerOf(deviceId: string): Promise<{ node: string; epoch: number } | undefined> {
-    const [row] = await this.p.db.rows<{ node: string | null; epoch: number | null }>(
-      sql`SELECT owner_node AS "node", owner_epoch::float8 AS "epoch" FROM actors
-          WHERE id = ${puActorId(deviceId)} AND state_key NOT IN ${NEVER_LOGGED_IN_STATES}`,
-    );
+    const [row] = await this.p.db.prepared<{ node: string | null; epoch: number | null }>(OWNER_SQL, [puActorId(deviceId)]);
     return row?.node && row.epoch !== null ? { node: row.node, epoch: row.epoch } : undefined;
   }
 }

@@ -12,7 +12,7 @@
  * verifier is missing.
  */
 import DataLoader from 'dataloader';
-import { eq, inArray, lt } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import { createHmac, randomBytes } from 'node:crypto';
 import { devices, loginNonces } from '../../db/schema.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
@@ -77,6 +77,10 @@ export interface DeviceAuthDeps {
  */
 export const DEVICE_CREDS_CACHE_MS = 30_000;
 
+/** Credentials of the devices a JSON array of ids names (a constant text, prepared: every login runs it). */
+const CREDENTIALS_SQL = `SELECT id, mac_id AS "macId", password_hash AS "passwordHash", verifier, secret_enc AS "secretEnc"
+  FROM devices WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))`;
+
 /** Checks Vd logins. */
 export class DeviceAuth {
   private creds = new Map<string, DeviceCredentials & { readAt: number }>();
@@ -86,10 +90,7 @@ export class DeviceAuth {
    */
   private credsLoader = new DataLoader<string, DeviceCredentials | undefined>(
     async (ids) => {
-      const rows = await this.p.db.orm
-        .select({ id: devices.id, macId: devices.macId, passwordHash: devices.passwordHash, verifier: devices.verifier, secretEnc: devices.secretEnc })
-        .from(devices)
-        .where(inArray(devices.id, [...ids]));
+      const rows = await this.p.db.prepared<DeviceCredentials>(CREDENTIALS_SQL, [JSON.stringify(ids)]);
       const byId = new Map(rows.map((r) => [r.id, r] as const));
       return ids.map((id) => byId.get(id));
     },

@@ -5,7 +5,6 @@
  * they fail; the next viewer gets a new one. Both kinds in one query per login; none on a single node, where no device
  * moves (a restart's streams are swept at start: LiveService.sweepStale).
  */
-import { sql } from 'drizzle-orm';
 import type { ActorHost } from '../../actors/host/host.ts';
 import { streamV1 } from '../../actors/machines/stream.machine.ts';
 import type { Db } from '../../db/client.ts';
@@ -17,10 +16,12 @@ export interface RunsHere {
   ranHere(actorId: string): boolean;
 }
 
+/** A device's active actors of two types (a constant text, prepared: every login in a cluster runs it). */
+const ACTIVE_SQL = `SELECT id FROM actors WHERE device_id = $1 AND status = 'active' AND type IN ($2, $3)`;
+
 /** Tell the device's active streams and playbacks that no service here ran that they cannot go on. */
 export async function sweepMoved(p: { db: Db; host: Pick<ActorHost, 'clustered' | 'send'> }, deviceId: string, services: RunsHere[]): Promise<void> {
   if (!p.host.clustered) return;
-  const active = await p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE device_id = ${deviceId} AND status = 'active'
-    AND type IN (${streamV1.type}, ${SDPLAY_TYPE})`);
+  const active = await p.db.prepared<{ id: string }>(ACTIVE_SQL, [deviceId, streamV1.type, SDPLAY_TYPE]);
   for (const a of active) if (!services.some((s) => s.ranHere(a.id))) p.host.send(a.id, { type: 'platform.restarted' });
 }

@@ -94,10 +94,10 @@ describe('camera owners', () => {
     const level = alice.locator('#cfg-log_level');
     await level.waitFor();
     await alice.evaluate(() => {
-      const input = document.querySelector<HTMLInputElement>('#cfg-log_level')!;
-      input.dataset.path = 'no_such_setting'; // a setting this camera does not have
+      const input = document.querySelector<HTMLSelectElement>('#cfg-log_level')!;
+      input.dataset.path = '["no_such_setting"]'; // a setting this camera does not have
     });
-    await level.fill('1');
+    await level.selectOption('1');
     await alice.getByRole('button', { name: 'Save changes' }).click();
     await alice.locator('#config .status.error', { hasText: 'The camera refused: error 13' }).waitFor();
     await screenshot(alice, 'camera-error');

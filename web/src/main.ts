@@ -54,7 +54,7 @@ function renderNav(s: Session | null): void {
     link('/', 'Cameras', here === '/' || here.startsWith('/cameras')),
     s.role === 'admin' ? link('/admin', 'Admin', here === '/admin') : null,
     s.role === 'admin' ? link('/actors', 'Actors', here.startsWith('/actors')) : null,
-    h('a', { href: '/api/openapi.json', target: '_blank', rel: 'noopener' }, 'API'),
+    h('a', { href: '/api/docs', target: '_blank', rel: 'noopener' }, 'API'),
     h('span', { class: 'who' }, `${s.username}${s.role === 'admin' ? ' (admin)' : ''}`),
     h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'),
   );
