@@ -59,6 +59,7 @@ import { CLUSTER_HIBERNATION_PATH, type HibernationRelay } from '../services/hib
 import { platformEffects } from './effects.ts';
 import { MqttPublisher } from '../services/mqtt/publisher.ts';
 import { MQTT_MACHINE_TYPE } from '../actors/machines/pu.publish.ts';
+import { eventServices } from './events.ts';
 
 export { platformEffects } from './effects.ts';
 
@@ -210,6 +211,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   });
   const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root, access });
   const shares = new Shares({ db, host, log, live });
+  const eventing = eventServices({ db, log: moduleLog('events', log), key, cfg });
   // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
   const hibernation = new HibernationServer(
     {
@@ -269,6 +271,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     forward,
     clusterFeed,
     hibernation: hibernationAt,
+    events: eventing.events,
+    webhooks: eventing.webhooks,
   };
   const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   const app = buildApp(services);
@@ -306,6 +310,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   sdplay.start();
   const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
   await membership.join({ id: nodeId, baseUrl: publicUrl, publicHost: cfg.publicHost, httpPort: port, srtPort: live.srtPort });
+  await eventing.start(host);
   const armed = await host.start();
   recording.start();
   await live.sweepStale(nodeId);
@@ -383,6 +388,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         await recording.stop();
         await live.stop();
         if (mqtt) await mqtt.stop();
+        await eventing.stop();
         server.stop(true);
         if (memberDb !== db) await memberDb.close();
         await db.close();

@@ -356,3 +356,6 @@ export const recordingStats = pgTable(
   },
   (t) => [index('recording_stats_recording_idx').on(t.recordingId, t.receivedAt)],
 );
+
+/** The events page and webhooks (docs/webhooks.md): their tables are in their own module. */
+export { deviceEvents, webhookDeliveries, webhooks } from './schema-events.ts';

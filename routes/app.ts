@@ -54,6 +54,10 @@ import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 import type { HibernationRelay } from '../services/hibernation/wake.ts';
+import type { DeviceEvents } from '../services/events/events.ts';
+import type { Webhooks } from '../services/webhooks/webhooks.ts';
+import { historyRoutes } from './history.routes.ts';
+import { webhookRoutes } from './webhooks.routes.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -115,6 +119,10 @@ export interface AppServices {
     relayed(deviceId: string, event: HibernationRelay['event']): void;
     released(actorIds: readonly string[]): void;
   };
+  /** Device events: the events page's history (docs/webhooks.md). */
+  events: Pick<DeviceEvents, 'list'>;
+  /** Users' webhooks and their deliveries. */
+  webhooks: Pick<Webhooks, 'create' | 'list' | 'remove' | 'deliveries'>;
 }
 
 /** Build the app for a running platform. */
@@ -174,6 +182,9 @@ export function buildApp(p: AppServices) {
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));
+  // After `/events`, whose guard (it covers `/events/*`) has then authenticated the request once already.
+  api.route('/events/history', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', historyRoutes(p)));
+  api.route('/webhooks', guarded(webhookRoutes(p)));
   api.route('/machines', guarded(machineRoutes(p)));
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
   api.get(

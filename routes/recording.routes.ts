@@ -1,12 +1,12 @@
 /**
  * The recording and playback API (docs/recording.md): start and stop a channel's recording, its
- * retention policy, the recordings of a time range with their gaps, an HLS playlist of them and one
+ * retention policy, the alarm-triggered recording setting, a channel's alarms of a time range, the recordings of a time range with their gaps, an HLS playlist of them and one
  * MPEG-TS download; and the signed segment URLs those playlists hold. Another user's device is a
  * 404 (H.627.2 8.3.1: a CU reaches only its own PUs).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
 import { DomainError } from '../services/errors.ts';
@@ -17,7 +17,7 @@ import type { Principal } from '../services/users/principal.ts';
 import { AUTH_META, type AuthEnv } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
-import { RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession } from '../protocol/api-responses.ts';
+import { AlarmRecordingSetting, RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession, TimelineAlarms } from '../protocol/api-responses.ts';
 import { ERROR_DESCRIPTIONS, responds } from './responses.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
@@ -69,6 +69,24 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
     .put('/:id/recording-policy', responds(200, RecordingPolicySet, [404]), validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording policy');
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
+    })
+    .get('/:id/alarm-recording', responds(200, AlarmRecordingSetting, [404]), validate('param', DevicePath), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+      return c.json(await p.recording.alarms.setting(row.id));
+    })
+    .put(
+      '/:id/alarm-recording',
+      responds(200, AlarmRecordingSetting, [404, 409]),
+      validate('param', DevicePath),
+      validate('json', AlarmRecordingBody),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'alarm-triggered recording');
+        return c.json(await p.recording.alarms.setSetting(row.id, c.req.valid('json'), nameOf(c.var.principal)));
+      },
+    )
+    .get('/:id/channels/:ch/alarms', responds(200, TimelineAlarms, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+      return c.json(await p.recording.alarms.inRange(row.id, c.req.valid('param').ch, c.req.valid('query')));
     })
     .get('/:id/channels/:ch/recordings', responds(200, RecordingListing, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');

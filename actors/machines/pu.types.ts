@@ -81,6 +81,8 @@ export interface PuContext extends PuInput {
   streams?: Record<string, PuStreamLink>;
   /** The device's open record sessions, by recording actor id (NOTES 2: compared with Keepalive's `record_session`). */
   recordings?: Record<string, PuRecordingLink>;
+  /** Alarm-triggered recording (issue #23; pu.alarm-recording.ts): absent when off. */
+  alarmRecording?: AlarmRecordingSetting;
   /** The device's hibernation link (pu.hibernation.ts): logged when it changes. */
   hibernation?: PuHibernationLink;
   /** Last hibernation heartbeat (volatile: not a history row each). */
@@ -89,6 +91,16 @@ export interface PuContext extends PuInput {
   wake?: { since: number; timeoutMs: number; pending: LiveWatch[]; commands?: Array<{ reqId: string; name: string }> };
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
+}
+
+/** The owner's alarm-triggered recording setting of a device. */
+export interface AlarmRecordingSetting {
+  /** Seconds recorded after each alarm of a channel (ALARM_RECORD_S_MIN..ALARM_RECORD_S_MAX). */
+  recordS: number;
+  /** StartRecord `prerecord_seconds` (I.2.14): what the camera keeps from before the alarm; 0 for none. */
+  prerecordS: number;
+  by?: string;
+  at: number;
 }
 
 /** A device's TCP connection to the hibernation server (OVC hibernation.md), as its heartbeats told it. */
@@ -181,5 +193,8 @@ export type PuEvent = At &
     | { type: 'stream.closed'; streamId: string }
     /** A record session of the device opened, or ended. */
     | { type: 'recording.opened'; recordingId: string; channel: number; sessionId: string }
-    | { type: 'recording.closed'; recordingId: string }
+    /** `again`: an alarm came while the session was stopping; a new alarm session is opened for it. */
+    | { type: 'recording.closed'; recordingId: string; again?: { channel: number; alarmId: string } }
+    /** The owner's alarm-triggered recording setting; `recordS` 0 turns it off. */
+    | { type: 'alarmRecording.set'; recordS: number; prerecordS: number; by?: string }
   );

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { devices } from '../../db/schema.ts';
 import { Mdu, type MduEvents } from '../../media/mdu/index.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS, streamActorId } from '../../actors/machines/stream.machine.ts';
+import { STREAM_ACTOR_PREFIX, streamIdOf } from '../../actors/machines/ids.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { StreamContext } from '../../actors/machines/stream.types.ts';
 import type { ActorHost, Transition } from '../../actors/host/host.ts';
@@ -140,8 +141,7 @@ export class LiveService {
 
   /** Whether this node runs stream actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */
   ranHere(actorId: string): boolean {
-    for (const streamId of this.viewers.keys()) if (streamActorId(streamId) === actorId) return true;
-    return false;
+    return actorId.startsWith(STREAM_ACTOR_PREFIX) && this.viewers.has(streamIdOf(actorId));
   }
 
   /** Stop the MDU. */

@@ -113,6 +113,11 @@ describe('sharing a camera', () => {
     expect((await call('alice', DEV)).body.role).toBe('owner');
     expect((await call('admin', DEV)).body.role).toBe('admin');
     expect((await call('dave', '/api/devices')).body.devices).toEqual([]);
+    // Its events too (the events page: any role sees them), and alarm-triggered recording's setting.
+    expect(await statusOf('bob', `/api/events/history?device=${CAM.device_id}`)).toBe(200);
+    expect(await statusOf('dave', `/api/events/history?device=${CAM.device_id}`)).toBe(404);
+    expect(await statusOf('bob', `${DEV}/alarm-recording`)).toBe(200);
+    expect((await call('bob', `${DEV}/alarm-recording`, { method: 'PUT', body: { enabled: false } })).body.required_role).toBe('operator');
   });
 
   it('lets a viewer watch live and play back, and refuses PTZ, snapshots, recording and configuration with 403', async () => {

@@ -15,7 +15,7 @@ import { batteryText, stateBadge } from '../camera/status.ts';
 import { capabilityText, offers, powerText, sdCardText } from '../camera/capabilities.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
-import { mountLive, mountRecordings, mountSdCard, type PanelContext } from '../camera/slots.ts';
+import { mountLive, mountRecordings, mountSdCard, playAlarmButton, type PanelContext } from '../camera/slots.ts';
 import { mountShare } from '../camera/share.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
@@ -170,7 +170,7 @@ export const cameraPage: Page = (root, ctx) => {
             {},
             h('strong', {}, ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`),
             ` ${a.state} on channel ${a.channel}`,
-            h('br'),
+            playAlarmButton(id, a), // plays it in the recordings panel (camera/alarms.ts)
             h('small', { class: 'muted' }, `${fmtTime(Date.parse(a.received_at))}${a.desc ? ` · ${a.desc}` : ''}`),
           ),
         ),
