@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from 'zod';
+import { DEVICE_ROLES } from './shares-api.ts';
 
 /** Epoch milliseconds. */
 const EpochMs = z.number().describe('milliseconds since the epoch');
@@ -109,6 +110,7 @@ export const DeviceStatus = z.looseObject({
   active_alarms: z.array(z.looseObject({ channel: z.number().int(), type: z.number().int(), since: EpochMs })),
   upgrade: JsonObject.nullable(),
   locked_until: EpochMs.nullable(),
+  role: z.enum(DEVICE_ROLES).describe('your role on the device (docs/console.md, "Sharing"): viewer, operator, owner or admin'),
 });
 
 /** `GET /api/devices`. */

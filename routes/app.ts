@@ -10,6 +10,7 @@ import type { VdConnections } from '../services/vd/vd-connections.ts';
 import type { Inbound } from '../services/vd/vd-inbound.ts';
 import type { DeviceAuth } from '../services/devices/device-auth.ts';
 import type { Devices } from '../services/devices/devices.ts';
+import type { Shares } from '../services/devices/shares.ts';
 import type { RpcService } from '../services/devices/rpc.ts';
 import type { BindCodes } from '../services/devices/bind.ts';
 import type { Uploads } from '../services/uploads/uploads.ts';
@@ -43,6 +44,7 @@ import { liveRoutes } from './live.routes.ts';
 import { streamRoutes } from './streams.routes.ts';
 import { sdMediaRoutes, sdPlayRoutes } from './sdplay.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
+import { shareRoutes } from './shares.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
@@ -85,6 +87,8 @@ export interface AppServices {
   /** The handlers of PU → platform messages (services/vd/vd-inbound.ts). */
   inbound: Inbound;
   devices: Devices;
+  /** Sharing and unbinding devices. */
+  shares: Pick<Shares, 'list' | 'share' | 'unshare' | 'unbind'>;
   users: Users;
   actors: ActorConsole;
   rpc: Pick<RpcService, 'call' | 'callDeadlineMs'>;
@@ -176,6 +180,7 @@ export function buildApp(p: AppServices) {
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', sdPlayRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', shareRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));

@@ -15,8 +15,8 @@ import { EventPage } from '../protocol/api-responses.ts';
 export function historyRoutes(p: Pick<AppServices, 'devices' | 'events'>) {
   return new Hono<AuthEnv>().get('/', responds(200, EventPage, [404]), validate('query', EventHistoryQuery), async (c) => {
     const q = c.req.valid('query');
-    // A camera the caller may not see is a 404, as everywhere (Devices.visibleOne).
-    if (q.device) await p.devices.visibleOne(c.var.principal, q.device);
+    // A camera the caller has no role on is a 404, as everywhere (Devices.visibleOne); any role sees its events.
+    if (q.device) await p.devices.visibleOne(c.var.principal, q.device, 'viewer');
     return c.json(await p.events.list(c.var.principal, q));
   });
 }

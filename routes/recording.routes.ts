@@ -41,13 +41,13 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       validate('param', ChannelPath),
       validate('json', StartRecordingBody),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording on');
         const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
         return c.json(r.session, r.created ? 201 : 200);
       },
     )
     .delete('/:id/channels/:ch/recording', responds(202, RecordingSession, [404]), validate('param', ChannelPath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording off');
       return c.json(await p.recording.stopSession(row.id, c.req.valid('param').ch, nameOf(c.var.principal)), 202);
     })
     .get(
@@ -56,21 +56,21 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       responds(200, RecordingSession, { 404: 'no such device' }),
       validate('param', ChannelPath),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
         const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
         return s ? c.json(s) : c.body(null, 204);
       },
     )
     .get('/:id/recording-policy', responds(200, RecordingPolicy, [404]), validate('param', DevicePath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.policy(row.id));
     })
     .put('/:id/recording-policy', responds(200, RecordingPolicySet, [404]), validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording policy');
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
     })
     .get('/:id/alarm-recording', responds(200, AlarmRecordingSetting, [404]), validate('param', DevicePath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.alarms.setting(row.id));
     })
     .put(
@@ -79,25 +79,25 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       validate('param', DevicePath),
       validate('json', AlarmRecordingBody),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'alarm-triggered recording');
         return c.json(await p.recording.alarms.setSetting(row.id, c.req.valid('json'), nameOf(c.var.principal)));
       },
     )
     .get('/:id/channels/:ch/alarms', responds(200, TimelineAlarms, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.alarms.inRange(row.id, c.req.valid('param').ch, c.req.valid('query')));
     })
     .get('/:id/channels/:ch/recordings', responds(200, RecordingListing, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));
     })
     .get('/:id/channels/:ch/playback.m3u8', responds(200, M3U8, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const text = await p.recording.playback.playlist(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
     .get('/:id/channels/:ch/download', responds(200, MPEG_TS, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {
         'Content-Type': MPEG_TS,

@@ -75,6 +75,7 @@ export const puMachine = setup({
     publishState: pub.publishState,
     bound: assign(a.onBound),
     bindRejected: assign(a.onBindRejected),
+    shared: assign(a.onShared),
     logDone: assign(a.onLogDone),
     commandSent: assign(a.onCommandSent),
     commandResult: links.commandResult, // kept, and a camera found to sleep is kept awake by its open sessions
@@ -123,6 +124,7 @@ export const puMachine = setup({
     'login.unlocked': { actions: 'loginUnlocked' },
     'device.bound': { actions: 'bound' },
     'bind.rejected': { actions: 'bindRejected' },
+    'device.shared': { actions: 'shared' },
     'vd.logDone': { actions: 'logDone' },
     'cmd.result': { actions: 'commandResult' },
     'live.watch': { actions: 'routeViewer' },

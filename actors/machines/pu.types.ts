@@ -67,6 +67,8 @@ export interface PuContext extends PuInput {
   lastLog?: { transId: string; status: string; size: number; at: number };
   ownerId?: string;
   lastBindRejected?: { at: number; reason: string };
+  /** The last change of the device's shares (the shares themselves are rows: services/devices/shares.ts). */
+  lastShare?: { username: string; role: 'viewer' | 'operator' | null; by: string; at: number };
   /** Hard locks so far, and the end of the current one (9.2, 8.3.1; NIST SP 800-63B 5.2.2). */
   login: { locks: number; lockedUntil?: number };
   /** Failed logins since the last success, lock or unlock (volatile: not a history row each). */
@@ -143,6 +145,8 @@ export type PuEvent = At &
     | { type: 'device.provisioned'; macId: string; channels: number[] }
     | { type: 'device.bound'; userId: string | null }
     | { type: 'bind.rejected'; reason: string }
+    /** The owner (or an admin, `by`) shared the device with a user, changed their role, or (role null) ended the share. */
+    | { type: 'device.shared'; username: string; role: 'viewer' | 'operator' | null; by: string }
     | { type: 'vs.scheduled'; ip?: string }
     | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
     | { type: 'vd.disconnected'; connId: string; code: number; reason: string }

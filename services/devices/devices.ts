@@ -21,6 +21,7 @@ import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { hashPassword } from '../users/passwords.ts';
 import type { Principal } from '../users/principal.ts';
 import type { DeviceAuth } from './device-auth.ts';
+import type { DeviceAccess, DeviceRole } from './access.ts';
 
 /** Channel list of a PU provisioned without one: a single camera is channel 0 (NOTES 1). */
 export const DEFAULT_CHANNELS = [0];
@@ -63,6 +64,8 @@ export interface DevicesDeps {
   auth: Pick<DeviceAuth, 'invalidate' | 'forgetFailures'>;
   /** Root of the devices' uploads: a stored file is served only from under it. */
   uploadsRoot: string;
+  /** Who may do what on a device. */
+  access: Pick<DeviceAccess, 'require' | 'visible'>;
 }
 
 /** The device a MAC ($1, normalized, or null) or a device id ($2) names. */
@@ -157,22 +160,24 @@ export class Devices {
     return row;
   }
 
-  /** The devices a principal may see (owners see theirs, admins all), with their status. */
-  async visible(who: Principal): Promise<DeviceStatus[]> {
-    const { db, host } = this.p;
-    const rows =
-      who.role === 'admin'
-        ? await db.orm.select().from(devices).orderBy(devices.id)
-        : await db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
-    return Promise.all(rows.map(async (row) => statusOf(row, await host.get(puActorId(row.id)))));
+  /** The devices a principal reaches (owners theirs and those shared with them, admins all), with status and role. */
+  async visible(who: Principal): Promise<Array<DeviceStatus & { role: DeviceRole }>> {
+    const grants = await this.p.access.visible(who);
+    return Promise.all(grants.map(async ({ row, role }) => ({ ...statusOf(row, await this.p.host.get(puActorId(row.id))), role })));
   }
 
-  /** One device, if the principal may see it; otherwise a not-found (never "forbidden": no probing). */
-  async visibleOne(who: Principal, deviceId: string): Promise<{ row: DeviceRow; status: DeviceStatus }> {
-    const [row] = await this.p.db.orm.select().from(devices).where(eq(devices.id, deviceId));
-    const mine = row && (who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId));
-    if (!row || !mine) throw new DomainError('not-found', `no device ${deviceId}`);
-    return { row, status: statusOf(row, await this.p.host.get(puActorId(row.id))) };
+  /**
+   * One device, if the principal's role on it allows `need` (services/devices/access.ts): no role is a not-found
+   * (never "forbidden": no probing), too small a role a 403 naming the role needed (`what` names the request).
+   */
+  async visibleOne(
+    who: Principal,
+    deviceId: string,
+    need: DeviceRole,
+    what?: string,
+  ): Promise<{ row: DeviceRow; role: DeviceRole; status: DeviceStatus & { role: DeviceRole } }> {
+    const { row, role } = await this.p.access.require(who, deviceId, need, what);
+    return { row, role, status: { ...statusOf(row, await this.p.host.get(puActorId(row.id))), role } };
   }
 
   /** A device's alarms, newest first, a page at a time. */

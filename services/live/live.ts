@@ -289,6 +289,15 @@ export class LiveService {
     this.connected(g, 'ws');
   }
 
+  /** The viewers these users hold on a device's streams leave at once (a share ended, the camera was unbound). */
+  evictUsers(deviceId: string, userIds: readonly string[]): void {
+    const owners = new Set(userIds.map((userId) => ownerOf({ kind: 'user', role: 'user', userId, username: '' })));
+    for (const g of [...this.grants.values()]) {
+      const c = this.p.host.peek(streamActorId(g.streamId))?.context as StreamContext | undefined;
+      if (owners.has(g.owner) && c?.deviceId === deviceId) this.leave(g, 'no longer allowed to watch this camera');
+    }
+  }
+
   /** A WSS viewer's socket closed. */
   detachWs(g: ViewerGrant, reason: string): void {
     this.leave(g, reason);

@@ -25,6 +25,7 @@ import type { Config } from '../../lib/config.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import type { VdConnections } from '../vd/vd-connections.ts';
 import type { Sessions } from '../users/sessions.ts';
+import type { DeviceAccess } from '../devices/access.ts';
 import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
@@ -61,6 +62,8 @@ export interface RecordingDeps {
   key: Buffer;
   /** Whether a playback URL's sign-in session still lives. */
   sessions: Pick<Sessions, 'isLive'>;
+  /** Whether a playback URL's sign-in session still reaches the device (its share may have ended, or it unbound). */
+  access: Pick<DeviceAccess, 'sessionReaches'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
   /** Base URL of a device's callbacks (cbk_url, segment uploads): https, or http for a device without https (services/devices/device-urls.ts). */

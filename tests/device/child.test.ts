@@ -26,6 +26,12 @@ describe('simulator children', () => {
     expect(running(pid)).toBe(true);
     parent.kill('SIGKILL');
     await parent.exited;
-    expect(await until(async () => running(pid), (alive) => !alive, 5000)).toBe(false);
+    expect(
+      await until(
+        async () => running(pid),
+        (alive) => !alive,
+        5000,
+      ),
+    ).toBe(false);
   });
 });

@@ -75,9 +75,3 @@ export function atTimeOfDay(value: string, dayFrom: number): number | undefined 
   d.setHours(Number(m[1]), Number(m[2]), Number(m[3] ?? 0), 0);
   return d.getTime() / 1000;
 }
-
-/** `YYYY-MM-DDTHH:MM:SS` in local time (the wire's date-time, and datetime-local's value). */
-export function localDateTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}

@@ -47,7 +47,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const recBadge = h('span', { class: 'badge off', 'data-testid': 'recording-state' }, '…');
   const recText = h('span', { class: 'muted small' });
   const recError = h('p', { class: 'status error', 'data-testid': 'recording-error', hidden: true });
-  const recBtn = h('button', { type: 'button', class: 'primary' }, 'Start recording');
+  const recBtn = h('button', { type: 'button', class: 'primary', 'data-needs': 'operator' }, 'Start recording');
   const segInput = h('input', { type: 'number', min: 1, step: 1, name: 'seg_duration', inputmode: 'numeric', placeholder: 'default' });
   const recStatus = statusLine();
   let rec: RecView | null | undefined;
@@ -323,7 +323,12 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
       'div',
       { class: 'row' },
       recBtn,
-      h('details', { class: 'rec-options' }, h('summary', {}, 'Options'), field('Segment length (s)', segInput, "Empty: the platform's default.")),
+      h(
+        'details',
+        { class: 'rec-options', 'data-needs': 'operator' },
+        h('summary', {}, 'Options'),
+        field('Segment length (s)', segInput, "Empty: the platform's default."),
+      ),
     ),
     recStatus,
     h('h3', {}, 'Timeline'),

@@ -8,7 +8,7 @@ import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { ALARM_TYPES, DISK_STATE } from '../../../protocol/constants.ts';
 import { api, rpc } from '../api.ts';
 import { act, statusLine } from '../action.ts';
-import { card, field, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts';
+import { card, field, fmtRelative, fmtTime, h, localDateTime, pretty, replace } from '../dom.ts';
 import { openFeed, type DeviceFeedStatus } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { batteryText, channelStateText, connectionLostLine, refreshLost, stateBadge } from '../camera/status.ts';
@@ -16,22 +16,15 @@ import { capabilityText, offers, powerText, sdCardText } from '../camera/capabil
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
 import { mountLive, mountRecordings, mountSdCard, playAlarmButton, type PanelContext } from '../camera/slots.ts';
-import { localDateTime } from '../camera/media.ts';
+import { mountShare } from '../camera/share.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
 /** How often the "last seen" and "counts as offline in … s" texts are recounted (local clock only). */
 const LOST_TICK_MS = 1_000;
 
-interface Alarm {
-  id: string;
-  channel: number;
-  type: number;
-  state: string;
-  desc: string | null;
-  received_at: string;
-  picture: string | null;
-}
+/** An alarm as `GET /api/devices/:id/alarms` lists it. */
+type Alarm = { id: string; channel: number; type: number; state: string; desc: string | null; received_at: string; picture: string | null };
 
 export const cameraPage: Page = (root, ctx) => {
   const id = ctx.params[0]!;
@@ -59,6 +52,7 @@ export const cameraPage: Page = (root, ctx) => {
     ctx.session?.role === 'admin' ? h('a', { href: `/actors/${encodeURIComponent(`pu:${id}`)}`, 'data-link': true, class: 'small' }, 'pu actor →') : null,
   );
 
+  const share = mountShare({ head, root, deviceId: id, cleanups, navigate: ctx.navigate });
   // ── status facts ──
   const facts = h('dl', { class: 'facts wide' });
   const upgradeBar = h('progress', { max: 100, value: 0, 'aria-label': 'Firmware upgrade progress' });
@@ -66,6 +60,7 @@ export const cameraPage: Page = (root, ctx) => {
 
   const drawStatus = (d: DeviceFeedStatus | DeviceStatus) => {
     status = d;
+    share.role(d);
     replace(badge, stateBadge(d));
     for (const holder of lost) replace(holder, connectionLostLine(d));
     reason.textContent = `${d.reason || '—'} (since ${fmtTime(d.since)})`;
@@ -190,7 +185,7 @@ export const cameraPage: Page = (root, ctx) => {
   });
   const diskStatus = statusLine();
   const diskBtn = h('button', { type: 'button' }, 'Disk (GetDiskInfo)');
-  const formatBtn = h('button', { type: 'button', class: 'danger' }, 'Format the SD card');
+  const formatBtn = h('button', { type: 'button', class: 'danger', 'data-needs': 'owner' }, 'Format the SD card');
   const diskName = (s: number) =>
     Object.entries(DISK_STATE)
       .find(([, v]) => v === s)?.[0]
@@ -216,7 +211,7 @@ export const cameraPage: Page = (root, ctx) => {
           `Camera time: ${r.resp!.datetime}${r.resp!.tz !== undefined ? ` (UTC${r.resp!.tz >= 0 ? '+' : ''}${r.resp!.tz})` : ''}; this computer: ${localDateTime(new Date())}.`,
       }),
   );
-  const setTimeBtn = h('button', { type: 'button' }, "Set to this computer's time");
+  const setTimeBtn = h('button', { type: 'button', 'data-needs': 'owner' }, "Set to this computer's time");
   setTimeBtn.addEventListener('click', () => {
     const now = new Date();
     // I.2.9 carries the zone as whole hours: a zone such as UTC+5:30 goes as the nearest hour

@@ -6,6 +6,7 @@ import { announce, fmtRelative, fmtTime, h, replace } from '../dom.ts';
 import { openFeed } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { batteryText, connectionLostLine, refreshLost, stateBadge } from '../camera/status.ts';
+import { roleBadge } from '../camera/share.ts';
 import { ALARM_TYPES } from '../../../protocol/constants.ts';
 
 /** How often the "last seen … ago" and "offline in … s" texts are refreshed (local clock only, no requests). */
@@ -50,6 +51,7 @@ export const camerasPage: Page = (root, ctx) => {
         { class: 'camera-head' },
         h('a', { href: `/cameras/${encodeURIComponent(d.device_id)}`, 'data-link': true, class: 'camera-name' }, d.device_id),
         stateBadge(d),
+        roleBadge(d),
       ),
       connectionLostLine(d),
       h(
