@@ -50,6 +50,25 @@ export function eventBody(d: EventDraft): string {
   return Buffer.byteLength(body) <= WEBHOOK_BODY_MAX_BYTES ? body : JSON.stringify({ ...e, data: { truncated: true } });
 }
 
+/**
+ * An event (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears it: $1 id, $2
+ * device, $3 kind, $4 time, $5 channel, $6 data (JSON), $7 the webhook body, $8 whether an `online` is written only
+ * when the device's last connectivity event is not `online` already. One constant text, prepared (alarms come by the
+ * hundred a second from a fleet).
+ */
+const RECORD_SQL = `WITH ev AS (
+    INSERT INTO device_events (id, device_id, kind, at, channel, data)
+    SELECT $1::text, $2::text, $3::text, $4::timestamptz, $5::int, $6::text::jsonb
+    WHERE NOT $8::boolean OR coalesce((SELECT kind FROM device_events WHERE device_id = $2::text AND kind IN ('online', 'offline')
+      AND at <= $4::timestamptz AND id <> $1::text ORDER BY at DESC, id DESC LIMIT 1), '') <> 'online'
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id)
+  INSERT INTO webhook_deliveries (id, webhook_id, user_id, event_id, body, status, attempts, next_attempt_at)
+  SELECT gen_random_uuid()::text, w.id, w.user_id, ev.id, $7::text, 'pending', 0, now()
+  FROM ev JOIN webhooks w ON w.user_id = ${audienceOf('$2::text')}
+  WHERE w.kinds IS NULL OR w.kinds @> jsonb_build_array($3::text)
+  ON CONFLICT (webhook_id, event_id) DO NOTHING`;
+
 /** Records, lists and prunes device events. */
 export class DeviceEvents {
   /** Per device, the tail of its writes: a device's events are written in the order of its transitions. */
@@ -110,23 +129,16 @@ export class DeviceEvents {
 
   /** Insert the event (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears it. */
   async record(d: EventDraft): Promise<void> {
-    const at = new Date(d.at).toISOString();
-    const wanted = d.unlessAlreadyOnline
-      ? sql`coalesce((SELECT kind FROM device_events WHERE device_id = ${d.deviceId} AND kind IN ('online', 'offline') AND at <= ${at}::timestamptz AND id <> ${d.id} ORDER BY at DESC, id DESC LIMIT 1), '') <> 'online'`
-      : sql`true`;
-    await this.p.db.rows(sql`
-      WITH ev AS (
-        INSERT INTO device_events (id, device_id, kind, at, channel, data)
-        SELECT ${d.id}, ${d.deviceId}, ${d.kind}, ${at}::timestamptz, ${d.channel}, ${JSON.stringify(d.data)}::jsonb
-        WHERE ${wanted}
-        ON CONFLICT (id) DO NOTHING
-        RETURNING id
-      )
-      INSERT INTO webhook_deliveries (id, webhook_id, user_id, event_id, body, status, attempts, next_attempt_at)
-      SELECT gen_random_uuid()::text, w.id, w.user_id, ev.id, ${eventBody(d)}, 'pending', 0, now()
-      FROM ev JOIN webhooks w ON w.user_id = ${audienceOf(d.deviceId)}
-      WHERE w.kinds IS NULL OR w.kinds @> jsonb_build_array(${d.kind}::text)
-      ON CONFLICT (webhook_id, event_id) DO NOTHING`);
+    await this.p.db.prepared(RECORD_SQL, [
+      d.id,
+      d.deviceId,
+      d.kind,
+      new Date(d.at).toISOString(),
+      d.channel,
+      JSON.stringify(d.data),
+      eventBody(d),
+      d.unlessAlreadyOnline === true,
+    ]);
   }
 
   /** The events of the cameras `who` may see, newest first, filtered, one page. */

@@ -15,8 +15,9 @@ export function visibleDevices(who: Principal, column: SQL = sql`device_id`): SQ
 
 /**
  * The users whose webhooks hear a device's events (the devices they may see, as {@link visibleDevices}): its owner and
- * those it is shared with, as a set to compare with `= ANY(…)`.
+ * those it is shared with, as a set to compare with `= ANY(…)`, as SQL text naming the device by `deviceParam` (a
+ * statement's `$n`: the statement stays one constant text).
  */
-export function audienceOf(deviceId: SQL | string): SQL {
-  return sql`ANY(ARRAY(SELECT owner_id FROM devices WHERE id = ${deviceId} UNION SELECT user_id FROM device_shares WHERE device_id = ${deviceId}))`;
+export function audienceOf(deviceParam: string): string {
+  return `ANY(ARRAY(SELECT owner_id FROM devices WHERE id = ${deviceParam} UNION SELECT user_id FROM device_shares WHERE device_id = ${deviceParam}))`;
 }
