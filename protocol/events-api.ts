@@ -30,19 +30,18 @@ export const EventCursor = text(EVENT_CURSOR_MAX_CHARS, 1)
     return { at: Number(v.slice(0, cut)), id: v.slice(cut + 1) };
   });
 
-/** A time as epoch milliseconds or ISO 8601 (`2026-12-06T08:00:00Z`). */
-const Instant = (name: string) =>
-  text(40, 1).transform((v, ctx) => {
-    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!Number.isFinite(ms) || ms < 0 || ms > EPOCH_MS_MAX) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be epoch milliseconds or an ISO 8601 time` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** A time as epoch milliseconds or ISO 8601 (`2026-12-06T08:00:00Z`); the issue's path names the field. */
+export const EventInstant = text(40, 1).transform((v, ctx) => {
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms) || ms < 0 || ms > EPOCH_MS_MAX) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 time' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** `kind=alarm,offline`: one or more kinds, comma-separated. */
-const Kinds = text(200, 1).transform((v, ctx) => {
+export const EventKinds = text(200, 1).transform((v, ctx) => {
   const kinds = [...new Set(v.split(','))];
   const bad = kinds.find((k) => !(EVENT_KINDS as readonly string[]).includes(k));
   if (bad !== undefined) {
@@ -55,11 +54,11 @@ const Kinds = text(200, 1).transform((v, ctx) => {
 /** `GET /api/events/history`: the caller's cameras' events, newest first, filtered, a page at a time (keyset). */
 export const EventHistoryQuery = z.object({
   device: DeviceId.optional(),
-  kind: Kinds.optional(),
+  kind: EventKinds.optional(),
   /** Events at or after this time. */
-  from: Instant('from').optional(),
+  from: EventInstant.optional(),
   /** Events before this time. */
-  to: Instant('to').optional(),
+  to: EventInstant.optional(),
   /** The `next` of the previous page. */
   before: EventCursor.optional(),
   limit: z.coerce.number().int().min(1).max(EVENTS_PAGE_MAX).default(EVENTS_PAGE_DEFAULT),
@@ -70,16 +69,19 @@ export type EventHistoryQuery = z.output<typeof EventHistoryQuery>;
 /** Longest webhook URL (platform's choice). */
 export const WEBHOOK_URL_MAX_CHARS = 2048;
 
+/** A webhook's URL: https, without user name or password. */
+export const WebhookUrl = text(WEBHOOK_URL_MAX_CHARS, 1).refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && u.hostname !== '' && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}, 'url must be an https:// URL without user name or password');
+
 /** `POST /api/webhooks`: an https URL, and optionally the kinds to send (all when absent). */
 export const WebhookCreate = z.strictObject({
-  url: text(WEBHOOK_URL_MAX_CHARS, 1).refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'https:' && u.hostname !== '' && u.username === '' && u.password === '';
-    } catch {
-      return false;
-    }
-  }, 'url must be an https:// URL without user name or password'),
+  url: WebhookUrl,
   kinds: z.array(z.enum(EVENT_KINDS)).min(1).max(EVENT_KINDS.length).optional(),
 });
 /** A webhook to create. */

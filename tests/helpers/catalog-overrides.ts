@@ -14,6 +14,8 @@ import { DateTime, DeviceDateTime, Url, utf8Bytes } from '../../protocol/vd-comm
 import { HostPort } from '../../protocol/vd-device.ts';
 import { CbkUrl } from '../../protocol/vd-media.ts';
 import { VrCreate } from '../../protocol/vr.ts';
+import { EVENT_ID_MAX_CHARS, EVENT_KINDS, EventCursor, EventInstant, EventKinds, WebhookUrl, WEBHOOK_URL_MAX_CHARS } from '../../protocol/events-api.ts';
+import { EPOCH_MS_MAX } from '../../protocol/constants.ts';
 
 /** Years of the date-times generated: any a device or the platform may write. */
 const YEAR_MIN = 2000;
@@ -63,6 +65,22 @@ const ranges = fc.oneof(
     .map(([from, span]) => ({ from: String(from), to: String(from + span) })),
 );
 
+/** The events API's times: epoch milliseconds or an ISO 8601 date-time. */
+const eventInstants = fc.oneof(
+  fc.integer({ min: 0, max: EPOCH_MS_MAX }).map(String),
+  dates.map((d) => d.toISOString()),
+);
+/** `kind=`: one or more known kinds, comma-separated. */
+const eventKinds = fc.uniqueArray(fc.constantFrom(...EVENT_KINDS), { minLength: 1 }).map((k) => k.join(','));
+/** A page's `next`: `<epoch ms>_<event id>`. */
+const eventCursors = fc
+  .tuple(fc.integer({ min: 0, max: EPOCH_MS_MAX }), fc.stringMatching(new RegExp(`^[\\x21-\\x7e]{1,${EVENT_ID_MAX_CHARS}}$`)))
+  .map(([at, id]) => `${at}_${id}`);
+/** Webhook URLs: https, no credentials, within the bound. */
+const webhookUrls = fc
+  .webUrl({ validSchemes: ['https'], withQueryParameters: true, withFragments: true })
+  .filter((u) => u.length <= WEBHOOK_URL_MAX_CHARS && new URL(u).username === '' && new URL(u).password === '');
+
 /** The overrides of the whole catalog. */
 export const CATALOG_OVERRIDES: ReadonlyMap<z.ZodType, fc.Arbitrary<unknown>> = new Map<z.ZodType, fc.Arbitrary<unknown>>([
   [DateTime, dates.map(dateTime)],
@@ -75,5 +93,9 @@ export const CATALOG_OVERRIDES: ReadonlyMap<z.ZodType, fc.Arbitrary<unknown>> = 
   [MacAddress, macAddresses],
   [Instant, instants],
   [RangeQuery, ranges],
+  [EventInstant, eventInstants],
+  [EventKinds, eventKinds],
+  [EventCursor, eventCursors],
+  [WebhookUrl, webhookUrls],
   [VrCreate.shape.content_type, fc.constantFrom('video/mp2t', 'VIDEO/MP2T', 'Video/MP2T')],
 ]);
