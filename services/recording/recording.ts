@@ -17,7 +17,7 @@ import type { StartRecordingBody } from '../../protocol/recording-api.ts';
 import { validateVdResp } from '../../protocol/vd.ts';
 import { VR_PATH_PREFIX } from '../../protocol/vr.ts';
 import type { StartRecordParams } from '../../protocol/vd-media.ts';
-import { LocalDiskStorage, type SegmentStorage } from '../../media/cs/index.ts';
+import type { SegmentStorage } from '../../media/cs/index.ts';
 import { moduleLog, type Logger } from '../../lib/log.ts';
 import type { Counter } from 'prom-client';
 import type { Db } from '../../db/client.ts';
@@ -29,6 +29,7 @@ import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
+import { openStorage } from './storage-config.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
@@ -82,6 +83,7 @@ export class RecordingService {
   constructor(
     private p: RecordingDeps,
     cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir),
+    storage: SegmentStorage = openStorage(cfg),
   ) {
     this.cfg = cfg;
     this.log = moduleLog('recording', p.log);
@@ -95,7 +97,7 @@ export class RecordingService {
       }),
       bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
     };
-    this.storage = new LocalDiskStorage({ root: cfg.csDir, fsync: cfg.csFsync });
+    this.storage = storage;
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
