@@ -30,6 +30,8 @@ export interface S3StorageOptions {
   secretKey: string;
   /** `endpoint/bucket/key` (Ceph, MinIO) rather than `bucket.endpoint/key` (AWS's default). */
   pathStyle: boolean;
+  /** Viewers read segments straight from the store (presigned GET URLs); false: through the platform. */
+  directPlayback?: boolean;
 }
 
 /** S3 answers a missing object with this code. */
@@ -67,7 +69,9 @@ export class S3Storage implements SegmentStorage {
     const publicBucket = bucketUrl(o.publicEndpoint ?? o.endpoint, o.bucket, o.pathStyle);
     this.direct = {
       putUrl: (key, size, ttlS) => presignUrl(creds, { method: 'PUT', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS, contentLength: size }),
-      getUrl: (key, ttlS) => presignUrl(creds, { method: 'GET', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS }),
+      ...(o.directPlayback === false
+        ? {}
+        : { getUrl: (key: string, ttlS: number) => presignUrl(creds, { method: 'GET', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS }) }),
     };
   }
 

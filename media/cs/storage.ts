@@ -72,8 +72,11 @@ export interface DirectAccess {
    * refuses another size) to `key`, valid `ttlS` seconds.
    */
   putUrl(key: string, size: number, ttlS: number): string;
-  /** A URL that reads `key` (Range requests too), valid `ttlS` seconds. */
-  getUrl(key: string, ttlS: number): string;
+  /**
+   * A URL that reads `key` (Range requests too), valid `ttlS` seconds; undefined when viewers
+   * cannot reach the store (they read through the platform then).
+   */
+  getUrl?(key: string, ttlS: number): string;
 }
 
 /** The body of a `put` had another size than announced. */

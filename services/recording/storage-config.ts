@@ -37,6 +37,8 @@ export const StorageEnv = z.discriminatedUnion('CS_BACKEND', [
     S3_SECRET_KEY: required('S3_SECRET_KEY'),
     /** 1 (default): `endpoint/bucket/key` (Ceph, MinIO); 0: `bucket.endpoint/key` (AWS). */
     S3_PATH_STYLE: z.enum(['0', '1'], { error: 'S3_PATH_STYLE must be 0 or 1' }).default('1'),
+    /** `direct` (default): playlists hold presigned GET URLs of the store; `platform`: segments stream through the platform. */
+    S3_PLAYBACK: z.enum(['direct', 'platform'], { error: 'S3_PLAYBACK must be direct or platform' }).default('direct'),
   }),
 ]);
 
@@ -64,6 +66,7 @@ export function loadStorageConfig(env: Record<string, string | undefined> = proc
     accessKey: e.S3_ACCESS_KEY,
     secretKey: e.S3_SECRET_KEY,
     pathStyle: e.S3_PATH_STYLE === '1',
+    directPlayback: e.S3_PLAYBACK === 'direct',
   };
 }
 

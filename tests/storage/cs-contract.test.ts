@@ -91,7 +91,7 @@ describe.each(backends)('segment storage on %s', (kind, make) => {
     const put = await fetch(cs.direct!.putUrl('DEV-4/0/p.ts', SIZE, 60), { method: 'PUT', body: data });
     expect(put.status).toBe(200);
     expect(await cs.stat('DEV-4/0/p.ts')).toBe(SIZE);
-    const get = await fetch(cs.direct!.getUrl('DEV-4/0/p.ts', 60));
+    const get = await fetch(cs.direct!.getUrl!('DEV-4/0/p.ts', 60));
     expect(new Uint8Array(await get.arrayBuffer())).toEqual(data);
   });
 });

@@ -22,12 +22,15 @@ describe('storage configuration', () => {
       accessKey: 'AK',
       secretKey: 'SK',
       pathStyle: true,
+      directPlayback: true,
     });
     const c = loadStorageConfig({ ...S3, S3_PATH_STYLE: '0', S3_REGION: 'eu-west-3', PUBLIC_S3_ENDPOINT: 'https://s3.example.com' });
     expect(c).toMatchObject({ pathStyle: false, region: 'eu-west-3', publicEndpoint: 'https://s3.example.com' });
     const s = openStorage(REC, c);
     expect(s).toBeInstanceOf(S3Storage);
     expect(s.direct!.putUrl('a/b.ts', 5, 60)).toStartWith('https://rec.s3.example.com/a/b.ts?X-Amz-Algorithm=AWS4-HMAC-SHA256');
+    expect(s.direct!.getUrl).toBeFunction();
+    expect(openStorage(REC, loadStorageConfig({ ...S3, S3_PLAYBACK: 'platform' })).direct!.getUrl).toBeUndefined();
   });
 
   it('names what is wrong', () => {
@@ -40,6 +43,7 @@ describe('storage configuration', () => {
       [{ ...S3, S3_SECRET_KEY: '' }, 'invalid S3_SECRET_KEY: S3_SECRET_KEY is required'],
       [{ ...S3, S3_PATH_STYLE: 'yes' }, 'invalid S3_PATH_STYLE: S3_PATH_STYLE must be 0 or 1'],
       [{ ...S3, PUBLIC_S3_ENDPOINT: 'cams.example' }, 'invalid PUBLIC_S3_ENDPOINT'],
+      [{ ...S3, S3_PLAYBACK: 'proxy' }, 'invalid S3_PLAYBACK: S3_PLAYBACK must be direct or platform'],
     ];
     for (const [env, msg] of bad) {
       expect(() => loadStorageConfig(env)).toThrow(ConfigError);

@@ -5,16 +5,24 @@
  * The simulator's recorder (device/recorder.ts, FFmpeg segments) records against it end to end.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { Recorder } from '../../device/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Recorder, RECORD_FPS } from '../../device/index.ts';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { useS3Server } from '../helpers/s3.ts';
-import { captureRecording, makeSegments, onlineCam, put, type Segment, until, userToken, VrClient } from '../recording/helpers.ts';
+import { captureRecording, decode, makeSegments, onlineCam, put, type Segment, until, userToken, VrClient } from '../recording/helpers.ts';
 
 setDefaultTimeout(90_000);
 /** How long the platform may take to send StartRecord or report a state. */
 const WAIT_MS = 10_000;
 /** One-second segments of at most 1 MB. */
 const SESSION = { seg_duration: 1, seg_max_size: 1_000_000 };
+/** How long retention's deletion may take once due (its timer, the store's DELETE, the index). */
+const RETENTION_WAIT_MS = 15_000;
+/** The first byte of every MPEG-TS packet. */
+const TS_SYNC_BYTE = 0x47;
+const work = mkdtempSync(join(tmpdir(), 'h627-vr-s3-'));
 
 const s3 = useS3Server();
 let p: TestPlatform;
@@ -27,6 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await p?.cleanup();
+  rmSync(work, { recursive: true, force: true });
 });
 
 const recording = (id: string) => `/api/devices/${id}/channels/0/recording`;
@@ -104,10 +113,20 @@ describe('Vr on S3', () => {
     const objects = await objectsOf(cam.id);
     expect([...objects.values()].sort()).toEqual([a!.bytes.length, c!.bytes.length].sort());
     expect(await bytesThroughPlatform()).toBe(0);
+    // Retention on S3: once a device's retention is over, its segments' objects are deleted from the bucket.
+    const set = await p.api(`/api/devices/${cam.id}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: 1 }) });
+    expect(await set.json()).toEqual({ retention_s: 1, default: false, segments: 2 });
+    await until(
+      () => objectsOf(cam.id),
+      (o) => o.size === 0,
+      RETENTION_WAIT_MS,
+      'retention on S3',
+    );
+    expect((await listing(cam.id)).segments).toEqual([]);
     await cam.dev.stop();
   });
 
-  it("the simulator's recorder records FFmpeg segments straight to the store; playback streams them back", async () => {
+  it("the simulator's recorder records FFmpeg segments straight to the store; listings and playlists read them from the store", async () => {
     const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
     const cam = await onlineCam(p, 'CAM-S3-2', 'a0b1c2d3e6a2', recorder.hooks, alice);
     await startOn(cam.id);
@@ -128,6 +147,21 @@ describe('Vr on S3', () => {
     const objects = await objectsOf(cam.id);
     expect([...objects.values()].sort()).toEqual(l.segments.map((s: { size: number }) => s.size).sort());
     expect(await bytesThroughPlatform()).toBe(0);
+    // Listings and playlists hold presigned GET URLs of the store; the HLS playlist decodes from it.
+    for (const s of l.segments) expect(s.url).toStartWith(`${s3().endpoint}/${s3().bucket}/${cam.id}/0/`);
+    const first = await fetch(l.segments[0].url, { headers: { range: 'bytes=0-187' } });
+    expect(first.status).toBe(206);
+    expect(new Uint8Array(await first.arrayBuffer())[0]).toBe(TS_SYNC_BYTE);
+    const m3u8 = await (
+      await p.api(`/api/devices/${cam.id}/channels/0/playback.m3u8?from=${l.segments[0].start}&to=${l.segments.at(-1).end}`, { token: alice })
+    ).text();
+    expect(m3u8).toContain(`${s3().endpoint}/${s3().bucket}/`);
+    const file = join(work, 'rec.m3u8');
+    writeFileSync(file, m3u8);
+    const d = await decode(file, ['-protocol_whitelist', 'file,http,tcp']);
+    expect(d.errors).toEqual([]);
+    expect(d.code).toBe(0);
+    expect(Math.abs(d.frames - l.duration * RECORD_FPS)).toBeLessThanOrEqual(2);
     // The download streams the store's objects through the platform, byte for byte.
     const from = l.segments[0].start;
     const to = l.segments.at(-1).end;
