@@ -296,3 +296,13 @@ export const NodeView = z.looseObject({
 
 /** `GET /api/admin/nodes`. */
 export const NodeList = z.looseObject({ nodes: z.array(NodeView) });
+
+/** `POST …/recordings/reconcile`: one page of a device's stored objects checked against its segments. */
+export const RecordingReconcile = z.looseObject({
+  device_id: z.string(),
+  scanned: z.number().int(),
+  orphans: z.array(z.looseObject({ key: z.string(), size: z.number().int(), why: z.string() })),
+  removed: z.number().int(),
+  size_mismatches: z.array(z.looseObject({ key: z.string(), size: z.number().int(), indexed: z.number().int() })),
+  next: z.string().nullable(),
+});

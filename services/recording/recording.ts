@@ -30,6 +30,7 @@ import { randomToken } from '../../lib/secrets.ts';
 import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
 import { openStorage } from './storage-config.ts';
+import { reconcile, type ReconcileReport } from './recording-reconcile.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
@@ -248,6 +249,11 @@ export class RecordingService {
     }
     this.log.info({ device: deviceId, retentionS, segments }, 'retention policy set');
     return { retention_s: retentionS, default: false, segments };
+  }
+
+  /** One bounded pass of a device's stored objects against its segments (recording-reconcile.ts). */
+  reconcile(deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
+    return reconcile({ storage: this.storage, host: this.p.host, index: this.index }, deviceId, opts);
   }
 
   // ── Sessions by channel id (the Vr path) ──────────────────────────────────────────────────────
