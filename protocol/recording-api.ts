@@ -87,7 +87,7 @@ export const ReconcileQuery = z.strictObject({
   /** Objects to look at (default 1000). */
   limit: z.coerce.number().int().min(1).max(RECONCILE_OBJECTS_MAX).optional(),
   /** Start after this key (the `next` of the previous page). */
-  after: z.string().min(1).max(STORAGE_KEY_MAX_CHARS).optional(),
+  after: text(STORAGE_KEY_MAX_CHARS).optional(),
 });
 /** A reconciliation's query. */
 export type ReconcileQuery = z.infer<typeof ReconcileQuery>;
