@@ -39,6 +39,7 @@ export function platformEffects(
   const pu: PuEffectHandlers = {
     'vd.send': (call) => s.rpc.send(call),
     'vd.close': (call) => s.vd.close(call.context.deviceId, CLOSE_DROPPED, call.params.reason),
+    'recording.alarm': (call) => s.recording.alarms.open(call),
     'hibernation.wake': (call) => (s.wake ? wakeDevice(s.wake, call.context.deviceId, call.params.node) : undefined),
   };
   const mqttOff: MqttEffectHandlers = { 'mqtt.publish': () => undefined, 'mqtt.dropped': () => undefined };

@@ -22,6 +22,8 @@ import { VdBudgets } from '../services/vd/vd-budget.ts';
 import { bindInbound } from '../services/vd/vd-inbound.ts';
 import { DeviceAuth } from '../services/devices/device-auth.ts';
 import { Devices } from '../services/devices/devices.ts';
+import { DeviceAccess } from '../services/devices/access.ts';
+import { Shares } from '../services/devices/shares.ts';
 import { RpcService } from '../services/devices/rpc.ts';
 import { BindCodes } from '../services/devices/bind.ts';
 import { LOG_MAX_BYTES, PICTURE_MAX_BYTES, Uploads } from '../services/uploads/uploads.ts';
@@ -57,6 +59,7 @@ import { CLUSTER_HIBERNATION_PATH, type HibernationRelay } from '../services/hib
 import { platformEffects } from './effects.ts';
 import { MqttPublisher } from '../services/mqtt/publisher.ts';
 import { MQTT_MACHINE_TYPE } from '../actors/machines/pu.publish.ts';
+import { eventServices } from './events.ts';
 
 export { platformEffects } from './effects.ts';
 
@@ -178,7 +181,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const directory = new ClusterDirectory({ db });
   const forward = new Forwarder({ db, key, log: moduleLog('cluster', log), selfNode: () => membership.node, directory, tls: nodeTls });
   const clusterFeed = new ClusterFeed({ directory, host, key, log: moduleLog('cluster', log), selfNode: () => membership.node, tls: nodeTls });
-  const feed = new EventFeed({ db, host, log, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
+  const access = new DeviceAccess({ db });
+  const feed = new EventFeed({ db, host, log, access, upstream: db.kind === 'postgres' ? clusterFeed : undefined });
   const stored = recordUpload({ db, feed });
   // Callback URLs are http for a device without https (GetCap), on the plain device listener (boot/device-http.ts).
   let deviceHttpUrl: string | undefined;
@@ -195,7 +199,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const sdplay = new SdPlayService({ db, host, cfg, vd, live, baseUrl });
-  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, baseUrl, deviceBaseUrl });
+  const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, access, baseUrl, deviceBaseUrl });
   // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
   let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');
   const drain = new Drain({
@@ -205,7 +209,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     self: () => ({ id: membership.node, epoch: membership.epoch() }),
     onExit: () => nodeGone(),
   });
-  const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root });
+  const devices = new Devices({ db, host, log, key, auth, uploadsRoot: uploads.root, access });
+  const shares = new Shares({ db, host, log, live });
+  const eventing = eventServices({ db, log: moduleLog('events', log), key, cfg });
   // Sleeping devices' heartbeats (issue #22): announced by Vs and GetServerInfo with this node's address.
   const hibernation = new HibernationServer(
     {
@@ -243,6 +249,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
       hibernation: { address: () => `${hostname}:${hibernation.port}`, token: (deviceId) => hbToken(key, deviceId) },
     }),
     devices,
+    shares,
     users: new Users({ db, log }),
     actors: new ActorConsole({ db, host }),
     rpc,
@@ -264,6 +271,8 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     forward,
     clusterFeed,
     hibernation: hibernationAt,
+    events: eventing.events,
+    webhooks: eventing.webhooks,
   };
   const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   const app = buildApp(services);
@@ -301,6 +310,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   sdplay.start();
   const nodeId = cfg.nodeId ?? `${cfg.publicHost}:${port}`;
   await membership.join({ id: nodeId, baseUrl: publicUrl, publicHost: cfg.publicHost, httpPort: port, srtPort: live.srtPort });
+  await eventing.start(host);
   const armed = await host.start();
   recording.start();
   await live.sweepStale(nodeId);
@@ -378,6 +388,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         await recording.stop();
         await live.stop();
         if (mqtt) await mqtt.stop();
+        await eventing.stop();
         server.stop(true);
         if (memberDb !== db) await memberDb.close();
         await db.close();

@@ -156,6 +156,25 @@ export const devices = pgTable(
   (t) => [index('devices_owner_idx').on(t.ownerId)],
 );
 
+/**
+ * A device its owner shares with another user, and the role that user has on it (`viewer`: live and playback;
+ * `operator`: also PTZ, snapshots, recording on and off). Shares go with the binding: unbinding deletes them.
+ */
+export const deviceShares = pgTable(
+  'device_shares',
+  {
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['viewer', 'operator'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.userId] }), index('device_shares_user_idx').on(t.userId)],
+);
+
 /** CU user sessions: bearer tokens (stored as SHA-256 hashes) and their expiry. */
 export const sessions = pgTable(
   'sessions',
@@ -337,3 +356,6 @@ export const recordingStats = pgTable(
   },
   (t) => [index('recording_stats_recording_idx').on(t.recordingId, t.receivedAt)],
 );
+
+/** The events page and webhooks (docs/webhooks.md): their tables are in their own module. */
+export { deviceEvents, webhookDeliveries, webhooks } from './schema-events.ts';

@@ -6,12 +6,15 @@
 import { parseArgs } from 'node:util';
 import { Capabilities, normalizeMac } from '../protocol/index.ts';
 import type { CapabilityOverrides } from './camera-options.ts';
+import { alarmCommand, type Command } from './cli-commands.ts';
 
 /** The usage text. */
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
   [--signed-login] [--hb-override S] [--cap NAME=true|false …] [--sd-card] [--battery [--sleep-after S]]
-  (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true)`;
+  [--bind CODE] [--alarm TYPE[:start|end|pulse] …]
+  (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true; --bind and --alarm act once online; the same as
+  typed commands on standard input: bind CODE, alarm motion [start|end|pulse] [CHANNEL], status, help)`;
 
 /** Idle seconds after which a --battery camera sleeps, unless --sleep-after says (simulator's choice). */
 export const SLEEP_AFTER_DEFAULT_S = 30;
@@ -42,6 +45,8 @@ export interface CliArgs {
   /** A battery camera that sleeps after `sleepAfterS` idle seconds and wakes on TOWAKEUP. */
   battery: boolean;
   sleepAfterS: number;
+  /** Once online: send this bind code (Bind, I.2.3), then raise these alarms (device/cli-commands.ts). */
+  atStart: Command[];
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -72,6 +77,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'sd-card': { type: 'boolean', default: false },
       battery: { type: 'boolean', default: false },
       'sleep-after': { type: 'string', default: String(SLEEP_AFTER_DEFAULT_S) },
+      bind: { type: 'string' },
+      alarm: { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -82,6 +89,18 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (!URL.canParse(server)) throw new Error(`--server: not a URL: ${server}`);
   if (normalizeMac(mac) === undefined) throw new Error(`--mac: not a MAC address: ${mac}`);
   if (values.ca !== undefined && values.insecure) throw new Error('--ca and --insecure exclude each other');
+  const count = positive('--count', values.count);
+  if (values.bind !== undefined && count !== 1) throw new Error('--bind: a bind code binds one camera; leave out --count');
+  const atStart: Command[] = [
+    ...(values.bind === undefined ? [] : [{ kind: 'bind' as const, code: values.bind }]),
+    ...(values.alarm ?? []).map((a) => {
+      try {
+        return alarmCommand([a]);
+      } catch (err) {
+        throw new Error(`--alarm: ${err instanceof Error ? err.message.replace(/^alarm: /, '') : String(err)}`);
+      }
+    }),
+  ];
   return {
     server,
     id,
@@ -90,7 +109,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     channels: positive('--channels', values.channels),
     ...(values.ca === undefined ? {} : { ca: values.ca }),
     insecure: values.insecure,
-    count: positive('--count', values.count),
+    count,
     ...(values['hardware-model'] === undefined ? {} : { hardwareModel: values['hardware-model'] }),
     ...(values['firmware-model'] === undefined ? {} : { firmwareModel: values['firmware-model'] }),
     signedLogin: values['signed-login'],
@@ -99,6 +118,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values.cap === undefined ? {} : { capabilities: capabilityFlags(values.cap) }),
     battery: values.battery,
     sleepAfterS: positive('--sleep-after', values['sleep-after']),
+    atStart,
   };
 }
 

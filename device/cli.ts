@@ -11,6 +11,7 @@ import { SimulatedDevice } from './simulated-device.ts';
 import { ffmpegLive } from './live.ts';
 import { Recorder } from './recorder.ts';
 import { SdCard } from './sd-card.ts';
+import { readCommands, runAtStart } from './cli-commands.ts';
 
 /** Start the devices a command line asks for; returns them. */
 export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
@@ -59,6 +60,11 @@ if (import.meta.main) {
     process.exit(2);
   }
   const devices = await runDevices(args);
+  const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+  // --bind and --alarm once online, then whatever is typed (bind CODE, alarm motion, status, help).
+  void runAtStart(devices, args.atStart, say)
+    .catch((err: unknown) => say({ error: err instanceof Error ? err.message : String(err) }))
+    .then(() => readCommands(devices, console, say));
   const shutdown = async () => {
     await Promise.all(devices.map((device) => device.stop()));
     process.exit(0);

@@ -5,6 +5,7 @@
  * answered with err 12 (parameter error); a push FFmpeg cannot start (refused, wrong key) with 500.
  * @module
  */
+import { diesWithParent } from './child.ts';
 import type { Subprocess } from 'bun';
 import { existsSync } from 'node:fs';
 import type { PushLiveParams, StopLiveParams } from '../protocol/index.ts';
@@ -61,7 +62,7 @@ export function ffmpegLive(opts: LiveOptions = {}): Pick<MediaHooks, 'onPushLive
       if (!isSrtPushUrl(params.url)) return { err: { code: VD_ERR.PARAMETER, msg: 'url must be srt://host:port?streamid=…' } };
       const kbps = Math.max(1, params.max_bitrate);
       const proc = Bun.spawn(
-        [
+        diesWithParent([
           opts.ffmpeg ?? 'ffmpeg',
           '-hide_banner',
           '-loglevel',
@@ -91,7 +92,7 @@ export function ffmpegLive(opts: LiveOptions = {}): Pick<MediaHooks, 'onPushLive
           '-f',
           'mpegts',
           params.url,
-        ],
+        ]),
         { stdout: 'ignore', stderr: 'pipe' },
       );
       pushes.set(params.stream_id, proc);

@@ -3,6 +3,7 @@
  * MPEG-TS segments of the session's `seg_duration` (I.2.14), each finished segment listed on stdout.
  * @module
  */
+import { diesWithParent } from './child.ts';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import type { StartRecordParams } from '../protocol/index.ts';
@@ -28,7 +29,7 @@ export type Segmenter = Subprocess<'ignore', 'pipe', 'pipe'>;
 /** Start FFmpeg for a StartRecord session: segments `seg%06d.ts` in `dir`, capped at the session's `max_bitrate`. */
 export function spawnSegmenter(params: StartRecordParams, dir: string, options: { ffmpeg?: string; source?: string }): Segmenter {
   return Bun.spawn(
-    [
+    diesWithParent([
       options.ffmpeg ?? 'ffmpeg',
       '-nostdin',
       '-v',
@@ -64,7 +65,7 @@ export function spawnSegmenter(params: StartRecordParams, dir: string, options: 
       '-segment_list_type',
       'csv',
       join(dir, 'seg%06d.ts'),
-    ],
+    ]),
     { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
   );
 }

@@ -9,6 +9,7 @@
  * of the range the push ends, as a camera's does at the end of its file.
  * @module
  */
+import { diesWithParent } from './child.ts';
 import type { FileSink, Subprocess } from 'bun';
 import { existsSync } from 'node:fs';
 import type { CtrlVideoParams, PlayVideoParams, QueryVideoStatusResp } from '../protocol/index.ts';
@@ -90,7 +91,7 @@ export class SdCard {
     const from = params.start_ts ?? Math.floor(ctx.now() / MS_PER_S) - DEFAULT_PLAY_S;
     const to = params.end_ts ?? from + DEFAULT_PLAY_S;
     const pusher = Bun.spawn(
-      [
+      diesWithParent([
         this.ffmpeg(),
         '-hide_banner',
         '-loglevel',
@@ -107,7 +108,7 @@ export class SdCard {
         '-f',
         'mpegts',
         params.url,
-      ],
+      ]),
       { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' },
     );
     const now = this.now();
@@ -190,7 +191,7 @@ export class SdCard {
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-b:v', `${SD_PLAY_KBPS}k`, '-g', String(fps)],
       ...['-output_ts_offset', ((now - p.startedAt) / MS_PER_S).toFixed(3), '-f', 'mpegts', 'pipe:1'],
     );
-    const enc = Bun.spawn(args, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    const enc = Bun.spawn(diesWithParent(args), { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
     p.encoder = enc;
     void this.feed(p, enc);
   }

@@ -57,6 +57,10 @@ const port = (name: string, fallback: number) => portNumber(name).default(fallba
 
 /** Default MQTT_TOPIC_PREFIX: the first level of every camera's topics (docs/mqtt.md). */
 export const DEFAULT_MQTT_TOPIC_PREFIX = 'h627';
+/** Default EVENTS_RETENTION_DAYS (platform's choice). */
+export const DEFAULT_EVENTS_RETENTION_DAYS = 90;
+/** Default WEBHOOK_RETRY_BASE_S: 10 s, 20 s, 40 s… (platform's choice). */
+export const DEFAULT_WEBHOOK_RETRY_BASE_S = 10;
 /** Default MQTT_DISCOVERY_PREFIX: Home Assistant's own default discovery prefix. */
 export const DEFAULT_MQTT_DISCOVERY_PREFIX = 'homeassistant';
 /** Longest MQTT topic prefix accepted (platform's choice; MQTT 3.1.1 allows 65,535 bytes for a whole topic). */
@@ -169,6 +173,24 @@ export const envSchema = (d: ConfigDefaults) =>
     MQTT_PASSWORD: z.string().optional(),
     MQTT_TOPIC_PREFIX: topicPrefix('MQTT_TOPIC_PREFIX', DEFAULT_MQTT_TOPIC_PREFIX),
     MQTT_DISCOVERY_PREFIX: topicPrefix('MQTT_DISCOVERY_PREFIX', DEFAULT_MQTT_DISCOVERY_PREFIX),
+    /** Days device events (the events page, webhook deliveries) are kept (docs/webhooks.md). */
+    EVENTS_RETENTION_DAYS: z.coerce
+      .number({ error: 'EVENTS_RETENTION_DAYS must be a number of days' })
+      .min(1, 'EVENTS_RETENTION_DAYS must be at least 1')
+      .max(36500, 'EVENTS_RETENTION_DAYS must be at most 36500')
+      .default(DEFAULT_EVENTS_RETENTION_DAYS),
+    /** `1`: webhook receivers' certificates are not checked (tests, self-signed receivers; docs/webhooks.md). */
+    WEBHOOK_INSECURE_TLS: z.enum(['0', '1'], { error: 'WEBHOOK_INSECURE_TLS must be 0 or 1' }).default('0'),
+    /** `1`: webhooks may target loopback and private addresses (tests, receivers on the platform's own network). */
+    WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { error: 'WEBHOOK_ALLOW_PRIVATE must be 0 or 1' }).default('0'),
+    /** A PEM file of CAs webhook receivers' certificates may also chain to. */
+    WEBHOOK_CA_FILE: z.string().min(1).optional(),
+    /** Seconds before a failed webhook delivery's first retry; each next one waits twice as long. */
+    WEBHOOK_RETRY_BASE_S: z.coerce
+      .number({ error: 'WEBHOOK_RETRY_BASE_S must be a number of seconds' })
+      .min(0.1, 'WEBHOOK_RETRY_BASE_S must be at least 0.1')
+      .max(3600, 'WEBHOOK_RETRY_BASE_S must be at most 3600')
+      .default(DEFAULT_WEBHOOK_RETRY_BASE_S),
   });
 
 /** Resolved configuration. */
@@ -233,5 +255,12 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
           discoveryPrefix: e.MQTT_DISCOVERY_PREFIX,
         }
       : undefined,
+    eventsRetentionMs: e.EVENTS_RETENTION_DAYS * 86_400_000,
+    webhooks: {
+      insecureTls: e.WEBHOOK_INSECURE_TLS === '1',
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === '1',
+      caFile: e.WEBHOOK_CA_FILE,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_S * 1000,
+    },
   };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from 'zod';
+import { DEVICE_ROLES } from './shares-api.ts';
 
 /** Epoch milliseconds. */
 const EpochMs = z.number().describe('milliseconds since the epoch');
@@ -109,6 +110,7 @@ export const DeviceStatus = z.looseObject({
   active_alarms: z.array(z.looseObject({ channel: z.number().int(), type: z.number().int(), since: EpochMs })),
   upgrade: JsonObject.nullable(),
   locked_until: EpochMs.nullable(),
+  role: z.enum(DEVICE_ROLES).describe('your role on the device (docs/console.md, "Sharing"): viewer, operator, owner or admin'),
 });
 
 /** `GET /api/devices`. */
@@ -194,6 +196,38 @@ export const RecordingPolicy = z.looseObject({ retention_s: z.number().int(), de
 /** `PUT …/recording-policy`: the policy and how many segments it now keeps. */
 export const RecordingPolicySet = RecordingPolicy.extend({ segments: z.number().int() });
 
+/** `GET`/`PUT …/alarm-recording`: the camera's alarm-triggered recording setting, with its bounds. */
+export const AlarmRecordingSetting = z.looseObject({
+  enabled: z.boolean(),
+  record_s: z.number().int().nullable(),
+  prerecord_s: z.number().int(),
+  record_s_min: z.number().int(),
+  record_s_max: z.number().int(),
+  prerecord_s_max: z.number().int(),
+  set_by: z.string().nullable(),
+  set_at: EpochMs.nullable(),
+});
+
+/** `GET …/channels/:ch/alarms`: a channel's alarms in a range (epoch seconds), each placed on the timeline at `t`. */
+export const TimelineAlarms = z.looseObject({
+  from: z.number(),
+  to: z.number(),
+  truncated: z.boolean(),
+  alarms: z.array(
+    z.looseObject({
+      id: z.string(),
+      channel: z.number().int(),
+      type: z.number().int(),
+      name: z.string(),
+      state: z.string(),
+      desc: z.string(),
+      t: z.number(),
+      received_at: IsoTime,
+      picture: z.string().nullable(),
+    }),
+  ),
+});
+
 /** `GET …/recordings`: segments and gaps of a range (epoch seconds). */
 export const RecordingListing = z.looseObject({
   device_id: z.string(),
@@ -238,7 +272,12 @@ export const ActorView = z.looseObject({
 });
 
 /** `GET /api/actors`. */
-export const ActorList = z.looseObject({ actors: z.array(ActorView) });
+/** `GET /api/actors`: a page, newest update first, and the cursor of the next (null on the last). */
+export const ActorList = z.looseObject({ actors: z.array(ActorView), next: z.string().nullable() });
+/** `GET /api/actors/:id/related`: each type's count and first page. */
+export const RelatedActors = z.looseObject({
+  groups: z.array(z.looseObject({ type: z.string(), count: z.number().int(), actors: z.array(ActorView), next: z.string().nullable() })),
+});
 
 /** One step of an actor's history: the event and the state and context after it. */
 export const HistoryEntry = z.looseObject({
@@ -297,12 +336,60 @@ export const NodeView = z.looseObject({
 /** `GET /api/admin/nodes`. */
 export const NodeList = z.looseObject({ nodes: z.array(NodeView) });
 
-/** `POST …/recordings/reconcile`: one page of a device's stored objects checked against its segments. */
-export const RecordingReconcile = z.looseObject({
+/** An event of a camera (docs/console.md, docs/webhooks.md): what `GET /api/events/history` lists and webhooks send. */
+export const DeviceEvent = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
   device_id: z.string(),
-  scanned: z.number().int(),
-  orphans: z.array(z.looseObject({ key: z.string(), size: z.number().int(), why: z.string() })),
-  removed: z.number().int(),
-  size_mismatches: z.array(z.looseObject({ key: z.string(), size: z.number().int(), indexed: z.number().int() })),
-  next: z.string().nullable(),
+  channel: z.number().int().nullable(),
+  at: IsoTime,
+  data: JsonObject,
+});
+/** `GET /api/events/history`: a page, newest first, and the `before` cursor of the next (null on the last). */
+export const EventPage = z.looseObject({ events: z.array(DeviceEvent), next: z.string().nullable() });
+
+/** A webhook as listed (never its secret). */
+export const Webhook = z.looseObject({ id: z.string(), url: z.string(), kinds: z.array(z.string()).nullable(), created_at: IsoTime });
+/** `POST /api/webhooks`: the webhook and its secret, shown this once. */
+export const WebhookCreated = Webhook.extend({ secret: z.string() });
+/** `GET /api/webhooks`. */
+export const WebhookList = z.looseObject({ webhooks: z.array(Webhook) });
+/** `GET /api/webhooks/:id/deliveries`: each delivery, its attempts and the event sent. */
+export const WebhookDeliveries = z.looseObject({
+  deliveries: z.array(
+    z.looseObject({
+      id: z.string(),
+      event_id: z.string(),
+      status: z.string(),
+      attempts: z.number().int(),
+      last_status: z.number().int().nullable(),
+      last_error: z.string().nullable(),
+      next_attempt_at: IsoTime.nullable(),
+      created_at: IsoTime,
+      delivered_at: IsoTime.nullable(),
+      attempt_log: z.array(z.looseObject({ at: IsoTime, status: z.number().int().nullable(), error: z.string().nullable() })),
+      event: AnyJson,
+    }),
+  ),
+});
+
+/** `GET /api/admin/streams`: the live streams not ended, newest first (at most STREAM_OVERVIEW_MAX: `truncated`). */
+export const StreamOverview = z.looseObject({
+  truncated: z.boolean(),
+  streams: z.array(
+    z.looseObject({
+      stream_id: z.string(),
+      actor_id: z.string(),
+      device_id: z.string(),
+      channel: z.number().int(),
+      state: z.string(),
+      since: EpochMs,
+      live_at: EpochMs.nullable(),
+      viewers: z.number().int(),
+      bitrate_bps: z.number().nullable(),
+      bytes: z.number().nullable(),
+      stats_at: EpochMs.nullable(),
+      reason: z.string(),
+    }),
+  ),
 });

@@ -84,17 +84,43 @@ export type CreateUser = z.infer<typeof CreateUser>;
 /** An integer query parameter from `min` to `max` (query values are text: read as numbers). */
 const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** `GET /api/actors` filters. */
-export const ActorListQuery = z.object({
-  type: text(ACTOR_TYPE_MAX_CHARS).optional(),
-  state: text(STATE_FILTER_MAX_CHARS).optional(),
-  device: text(DEVICE_ID_MAX_CHARS).optional(),
-  parent: text(ACTOR_ID_MAX_CHARS).optional(),
-  /** Actors updated at or after this instant, milliseconds since the epoch. */
-  since: queryInt(0, EPOCH_MS_MAX).optional(),
-  limit: queryInt(1, LIST_PAGE_MAX).optional(),
-  offset: queryInt(0, LIST_OFFSET_MAX).optional(),
-});
+/** Digits of a whole epoch millisecond in an actor list cursor (EPOCH_MS_MAX has 13). */
+const CURSOR_MS_MAX_DIGITS = 13;
+/** An actor list cursor as sent: `<updated, whole epoch ms>:<actor id>` (the `next` of the previous page). */
+export const ActorCursorText = text(CURSOR_MS_MAX_DIGITS + 1 + ACTOR_ID_MAX_CHARS)
+  .regex(new RegExp(`^\\d{1,${CURSOR_MS_MAX_DIGITS}}:.+$`), 'expected the `next` of a previous page (<epoch ms>:<actor id>)')
+  .transform((s) => {
+    const at = s.indexOf(':');
+    return { updatedMs: Number(s.slice(0, at)), id: s.slice(at + 1) };
+  });
+
+/** `GET /api/actors` filters and paging (keyset: pass the previous page's `next` as `cursor`). */
+export const ActorListQuery = z
+  .object({
+    type: text(ACTOR_TYPE_MAX_CHARS).optional(),
+    state: text(STATE_FILTER_MAX_CHARS).optional(),
+    device: text(DEVICE_ID_MAX_CHARS).optional(),
+    parent: text(ACTOR_ID_MAX_CHARS).optional(),
+    /** The actors related to this one: its children, and for a pu actor every actor of its device. */
+    related: text(ACTOR_ID_MAX_CHARS, 1).optional(),
+    /** Actors updated at or after this instant, milliseconds since the epoch. */
+    since: queryInt(0, EPOCH_MS_MAX).optional(),
+    /** Actors updated at or before this instant (its whole millisecond), milliseconds since the epoch. */
+    until: queryInt(0, EPOCH_MS_MAX).optional(),
+    limit: queryInt(1, LIST_PAGE_MAX).optional(),
+    offset: queryInt(0, LIST_OFFSET_MAX).optional(),
+    cursor: ActorCursorText.optional(),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, { message: 'since must not be after until', path: ['until'] })
+  .refine((q) => q.offset === undefined || q.cursor === undefined, { message: 'give either offset or cursor, not both', path: ['cursor'] });
+
+/** Largest page of each type's related actors. Platform's choice: a page a person reads. */
+export const RELATED_PAGE_MAX = 100;
+/** Default page of each type's related actors. */
+export const RELATED_PAGE_DEFAULT = 10;
+
+/** `GET /api/actors/:id/related`: how many of each type, and the first `limit` of each. */
+export const RelatedQuery = z.object({ limit: queryInt(1, RELATED_PAGE_MAX).default(RELATED_PAGE_DEFAULT) });
 
 /** Largest page of actor history. */
 export const HISTORY_PAGE_MAX = 1000;

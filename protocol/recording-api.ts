@@ -75,19 +75,26 @@ export const RangeQuery = z
 /** A time range query. */
 export type RangeQuery = z.infer<typeof RangeQuery>;
 
-/** Objects a storage reconciliation looks at per call, at most (one bounded page; continue with `after`). Platform's choice. */
-export const RECONCILE_OBJECTS_MAX = 10_000;
-/** Longest storage key (media/cs/storage.ts `checkKey`). */
-export const STORAGE_KEY_MAX_CHARS = 512;
+/** Shortest time an alarm-triggered recording runs after an alarm: a few segments of the default 10 s (issue #23; platform's choice). */
+export const ALARM_RECORD_S_MIN = 5;
+/** Longest time an alarm-triggered recording runs after an alarm: one hour (issue #23; platform's choice). */
+export const ALARM_RECORD_S_MAX = 3600;
+/** Alarms one timeline listing returns at most (`GET …/channels/:ch/alarms`): a busy day of motion. Platform's choice. */
+export const TIMELINE_ALARMS_MAX = 1000;
 
-/** `POST …/recordings/reconcile`: which page of a device's objects, and whether to remove the orphans found. */
-export const ReconcileQuery = z.strictObject({
-  /** 1: remove the orphans found; 0 (default): only report them. */
-  remove: z.enum(['0', '1'], { error: 'remove must be 0 or 1' }).default('0'),
-  /** Objects to look at (default 1000). */
-  limit: z.coerce.number().int().min(1).max(RECONCILE_OBJECTS_MAX).optional(),
-  /** Start after this key (the `next` of the previous page). */
-  after: text(STORAGE_KEY_MAX_CHARS).optional(),
-});
-/** A reconciliation's query. */
-export type ReconcileQuery = z.infer<typeof ReconcileQuery>;
+/**
+ * `PUT /api/devices/:id/alarm-recording`: record `record_s` seconds after each alarm of a channel that is not
+ * recording, with the camera's pre-recording (StartRecord `prerecord_seconds`, I.2.14) of `prerecord_s`;
+ * `enabled: false` turns it off.
+ */
+export const AlarmRecordingBody = z
+  .strictObject({
+    enabled: z.boolean(),
+    /** Seconds recorded after each alarm (a later alarm extends it). */
+    record_s: int(ALARM_RECORD_S_MIN, ALARM_RECORD_S_MAX).optional(),
+    /** Seconds the camera keeps from before the alarm (0: none). */
+    prerecord_s: int(0, PRERECORD_MAX_S).default(0),
+  })
+  .refine((b) => !b.enabled || b.record_s !== undefined, { message: 'record_s is required when enabled', path: ['record_s'] });
+/** An alarm-recording setting. */
+export type AlarmRecordingBody = z.infer<typeof AlarmRecordingBody>;

@@ -10,6 +10,7 @@ import type { VdConnections } from '../services/vd/vd-connections.ts';
 import type { Inbound } from '../services/vd/vd-inbound.ts';
 import type { DeviceAuth } from '../services/devices/device-auth.ts';
 import type { Devices } from '../services/devices/devices.ts';
+import type { Shares } from '../services/devices/shares.ts';
 import type { RpcService } from '../services/devices/rpc.ts';
 import type { BindCodes } from '../services/devices/bind.ts';
 import type { Uploads } from '../services/uploads/uploads.ts';
@@ -40,8 +41,10 @@ import { uploadRoutes } from './upload.routes.ts';
 import { vrRoutes } from './vr.routes.ts';
 import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
 import { liveRoutes } from './live.routes.ts';
+import { streamRoutes } from './streams.routes.ts';
 import { sdMediaRoutes, sdPlayRoutes } from './sdplay.routes.ts';
 import { mediaRoutes } from './media.routes.ts';
+import { shareRoutes } from './shares.routes.ts';
 import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes } from './console.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
@@ -52,6 +55,10 @@ import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
 import { CS_UPLOAD_PATH } from '../services/recording/recording-urls.ts';
 import { VR_PATH_PREFIX } from '../protocol/vr.ts';
 import type { HibernationRelay } from '../services/hibernation/wake.ts';
+import type { DeviceEvents } from '../services/events/events.ts';
+import type { Webhooks } from '../services/webhooks/webhooks.ts';
+import { historyRoutes } from './history.routes.ts';
+import { webhookRoutes } from './webhooks.routes.ts';
 
 /** Largest JSON body the API reads (platform's choice). */
 export const API_BODY_MAX_BYTES = 64 * 1024;
@@ -80,6 +87,8 @@ export interface AppServices {
   /** The handlers of PU → platform messages (services/vd/vd-inbound.ts). */
   inbound: Inbound;
   devices: Devices;
+  /** Sharing and unbinding devices. */
+  shares: Pick<Shares, 'list' | 'share' | 'unshare' | 'unbind'>;
   users: Users;
   actors: ActorConsole;
   rpc: Pick<RpcService, 'call' | 'callDeadlineMs'>;
@@ -111,6 +120,10 @@ export interface AppServices {
     relayed(deviceId: string, event: HibernationRelay['event']): void;
     released(actorIds: readonly string[]): void;
   };
+  /** Device events: the events page's history (docs/webhooks.md). */
+  events: Pick<DeviceEvents, 'list'>;
+  /** Users' webhooks and their deliveries. */
+  webhooks: Pick<Webhooks, 'create' | 'list' | 'remove' | 'deliveries'>;
 }
 
 /** Build the app for a running platform. */
@@ -161,14 +174,19 @@ export function buildApp(p: AppServices) {
   const guarded = (sub: Hono<AuthEnv>) => new Hono<AuthEnv>().use(authenticate(p, resolveUser)).route('/', sub);
   api.route('/admin', guarded(adminRoutes(p)));
   api.route('/admin/nodes', guarded(nodeRoutes(p)));
+  api.route('/admin/streams', guarded(streamRoutes(p)));
   api.route('/actors', guarded(actorRoutes(p)));
   api.route('/devices', guarded(deviceRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', recordingRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', sdPlayRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', shareRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));
+  // After `/events`, whose guard (it covers `/events/*`) has then authenticated the request once already.
+  api.route('/events/history', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', historyRoutes(p)));
+  api.route('/webhooks', guarded(webhookRoutes(p)));
   api.route('/machines', guarded(machineRoutes(p)));
   api.route('/actors', actorToolRoutes(p, authenticate(p, resolveUser)));
   api.get(

@@ -21,7 +21,7 @@ import { ConsoleSession, HistoryExport, MachineList, ReplayVerdict } from '../pr
 import { responds } from './responses.ts';
 
 /** Paths the console's client-side router owns: each serves the console page. */
-export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin'];
+export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin', '/events', '/live'];
 
 /**
  * What the console's pages may load: only this origin (bundled scripts and styles, the API, the
@@ -68,6 +68,12 @@ export function consolePageRoutes(build: () => Promise<ConsoleBundle> = buildCon
       'Cache-Control': 'public, max-age=31536000, immutable',
       'X-Content-Type-Options': 'nosniff',
     });
+  });
+  // Any other page a browser asks for: the console with 404, whose router says "Not found" (not problem JSON).
+  // API paths and clients that do not ask for HTML keep the problem JSON of app.notFound.
+  app.get('*', async (c) => {
+    if (c.req.path.startsWith('/api/') || !c.req.header('Accept')?.includes('text/html')) return c.notFound();
+    return c.body((await get()).html, 404, PAGE_HEADERS);
   });
   return app;
 }

@@ -38,8 +38,10 @@ export function eventRoutes(p: Pick<AppServices, 'sessions'>, feed: EventFeed) {
     (c) => {
       const q = c.req.valid('query');
       const who = c.var.principal;
-      if (q.topic === 'actors' && !q.actor && who.role !== 'admin' && !q.device) {
-        throw new DomainError('forbidden', 'the actor feed of every device needs an admin; give device= or actor=');
+      // A user may follow the stream actors of all their cameras at once (the live grid: one feed, not one per camera);
+      // the feed sends them only their own devices' actors, as for device=.
+      if (q.topic === 'actors' && !q.actor && who.role !== 'admin' && !q.device && q.type !== 'stream') {
+        throw new DomainError('forbidden', 'the actor feed of every device needs an admin; give device=, actor= or type=stream');
       }
       (c.env as Server<unknown> | undefined)?.timeout?.(c.req.raw, 0); // a feed is idle between events by nature
       const enc = new TextEncoder();

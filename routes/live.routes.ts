@@ -17,13 +17,13 @@ export function liveRoutes(p: Pick<AppServices, 'devices' | 'live'>) {
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/live', responds(201, LiveTicket, [404, 429]), validate('param', ChannelPath), validate('json', LiveRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       allowSilence(c, p.live.watchWaitMs()); // a sleeping camera's wake, then the join
       return c.json(await p.live.watch(c.var.principal, row.id, ch, c.req.valid('json').max_bitrate), 201);
     })
     .delete('/:id/channels/:ch/live', responds(204, null, [404]), validate('param', ChannelPath), validate('query', LiveLeaveQuery), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       await p.live.unwatch(c.var.principal, row.id, ch, c.req.valid('query').stream_id);
       return c.body(null, 204);
     });

@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../lib/log.ts';
 import { dbErrorSummary, DomainError, type DomainErrorKind, isDatabaseUnavailable } from '../services/errors.ts';
+import { RoleRequiredError } from '../services/devices/access.ts';
 import { ActorElsewhereError, ActorNotFoundError, HostStoppedError } from '../actors/host/errors.ts';
 
 /** Media type of problem responses. */
@@ -67,8 +68,15 @@ const TITLES: Partial<Record<number, string>> = {
 };
 
 /** A problem JSON response. */
-export function problem(c: Context, status: ContentfulStatusCode, detail: string, field?: string, headers?: Record<string, string>): Response {
-  const body = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...(field ? { field } : {}) };
+export function problem(
+  c: Context,
+  status: ContentfulStatusCode,
+  detail: string,
+  field?: string,
+  headers?: Record<string, string>,
+  extra?: Record<string, unknown>,
+): Response {
+  const body = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...(field ? { field } : {}), ...extra };
   return c.body(JSON.stringify(body), status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...(status === 503 ? UNAVAILABLE_HEADERS : {}), ...headers });
 }
 
@@ -92,6 +100,8 @@ export const deviceUnavailableHandler: ErrorHandler = (err, c) => {
 export function problemHandler(log: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiError) return problem(c, err.status, err.message, err.field);
+    // A role too small for the request: the problem names the role needed and the caller's (services/devices/access.ts).
+    if (err instanceof RoleRequiredError) return problem(c, 403, err.message, undefined, undefined, { required_role: err.required, role: err.role });
     if (err instanceof DomainError) {
       return problem(c, STATUS_OF_KIND[err.kind], err.message, err.field, err.retryAfterS ? { 'Retry-After': String(err.retryAfterS) } : undefined);
     }

@@ -1,15 +1,15 @@
 /**
  * The recording and playback API (docs/recording.md): start and stop a channel's recording, its
- * retention policy, the recordings of a time range with their gaps, an HLS playlist of them and one
+ * retention policy, the alarm-triggered recording setting, a channel's alarms of a time range, the recordings of a time range with their gaps, an HLS playlist of them and one
  * MPEG-TS download; and the signed segment URLs those playlists hold. Another user's device is a
  * 404 (H.627.2 8.3.1: a CU reaches only its own PUs).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { RangeQuery, ReconcileQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { ReconcileQuery, RecordingReconcile } from '../protocol/storage-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
-import { DomainError } from '../services/errors.ts';
 import { CS_PLAYBACK_PATH } from '../services/recording/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../services/recording/recording-playback.ts';
 import { VrError } from '../services/recording/recording-vr.ts';
@@ -17,7 +17,7 @@ import type { Principal } from '../services/users/principal.ts';
 import { AUTH_META, type AuthEnv, requireAdmin } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
-import { RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingReconcile, RecordingSession } from '../protocol/api-responses.ts';
+import { AlarmRecordingSetting, RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession, TimelineAlarms } from '../protocol/api-responses.ts';
 import { ERROR_DESCRIPTIONS, responds } from './responses.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
@@ -42,33 +42,51 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       validate('param', ChannelPath),
       validate('json', StartRecordingBody),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording on');
         const r = await p.recording.startSession(row, c.req.valid('param').ch, c.req.valid('json'), nameOf(c.var.principal));
         return c.json(r.session, r.created ? 201 : 200);
       },
     )
     .delete('/:id/channels/:ch/recording', responds(202, RecordingSession, [404]), validate('param', ChannelPath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'turning recording off');
       return c.json(await p.recording.stopSession(row.id, c.req.valid('param').ch, nameOf(c.var.principal)), 202);
     })
     .get(
       '/:id/channels/:ch/recording',
-      responds(200, RecordingSession, { 404: 'no such device, or the channel has never recorded' }),
+      // A channel that never recorded has no session: 204, not an error (a console page asks on every load).
+      responds(200, RecordingSession, { 404: 'no such device' }),
       validate('param', ChannelPath),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
         const s = await p.recording.currentSession(row.id, c.req.valid('param').ch);
-        if (!s) throw new DomainError('not-found', `channel ${c.req.param('ch')} of ${row.id} has never recorded`);
-        return c.json(s);
+        return s ? c.json(s) : c.body(null, 204);
       },
     )
     .get('/:id/recording-policy', responds(200, RecordingPolicy, [404]), validate('param', DevicePath), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.policy(row.id));
     })
     .put('/:id/recording-policy', responds(200, RecordingPolicySet, [404]), validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording policy');
       return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
+    })
+    .get('/:id/alarm-recording', responds(200, AlarmRecordingSetting, [404]), validate('param', DevicePath), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+      return c.json(await p.recording.alarms.setting(row.id));
+    })
+    .put(
+      '/:id/alarm-recording',
+      responds(200, AlarmRecordingSetting, [404, 409]),
+      validate('param', DevicePath),
+      validate('json', AlarmRecordingBody),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'operator', 'alarm-triggered recording');
+        return c.json(await p.recording.alarms.setSetting(row.id, c.req.valid('json'), nameOf(c.var.principal)));
+      },
+    )
+    .get('/:id/channels/:ch/alarms', responds(200, TimelineAlarms, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+      return c.json(await p.recording.alarms.inRange(row.id, c.req.valid('param').ch, c.req.valid('query')));
     })
     .post(
       '/:id/recordings/reconcile',
@@ -77,24 +95,24 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       validate('param', DevicePath),
       validate('query', ReconcileQuery),
       async (c) => {
-        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner');
         const q = c.req.valid('query');
         return c.json(
-          await p.recording.reconcile(row.id, { remove: q.remove === '1', ...(q.limit ? { limit: q.limit } : {}), ...(q.after ? { after: q.after } : {}) }),
+          await p.recording.vr.reconcile(row.id, { remove: q.remove === '1', ...(q.limit ? { limit: q.limit } : {}), ...(q.after ? { after: q.after } : {}) }),
         );
       },
     )
     .get('/:id/channels/:ch/recordings', responds(200, RecordingListing, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));
     })
     .get('/:id/channels/:ch/playback.m3u8', responds(200, M3U8, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const text = await p.recording.playback.playlist(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal));
       return c.body(text, 200, { 'Content-Type': M3U8, 'Cache-Control': 'private, no-store' });
     })
     .get('/:id/channels/:ch/download', responds(200, MPEG_TS, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
-      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'));
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       const d = await p.recording.playback.download(row.id, c.req.valid('param').ch, c.req.valid('query'));
       return c.body(d.body, 200, {
         'Content-Type': MPEG_TS,

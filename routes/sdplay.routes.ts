@@ -21,7 +21,7 @@ export function sdPlayRoutes(p: Pick<AppServices, 'devices'> & { sdplay: SdPlayS
   return new Hono<AuthEnv>()
     .post('/:id/channels/:ch/sdplay', responds(201, SdPlayTicket, [404, 429]), validate('param', ChannelPath), validate('json', SdPlayRequest), async (c) => {
       const { id, ch } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       const { from, to } = c.req.valid('json');
       return c.json(await p.sdplay.play(c.var.principal, row.id, ch, from, to), 201);
     })
@@ -32,7 +32,7 @@ export function sdPlayRoutes(p: Pick<AppServices, 'devices'> & { sdplay: SdPlayS
       validate('json', SdPlayCtrl),
       async (c) => {
         const { id, ch, sid } = c.req.valid('param');
-        const { row } = await p.devices.visibleOne(c.var.principal, id);
+        const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
         const { action, pos, speed } = c.req.valid('json');
         const ctrl = { op: action, ...(pos !== undefined ? { pos } : {}), ...(speed !== undefined ? { speed } : {}) };
         return c.json(await p.sdplay.control(c.var.principal, row.id, ch, sid, ctrl));
@@ -40,12 +40,12 @@ export function sdPlayRoutes(p: Pick<AppServices, 'devices'> & { sdplay: SdPlayS
     )
     .get('/:id/channels/:ch/sdplay/:sid', responds(200, SdPlayView, [404]), validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       return c.json(await p.sdplay.status(c.var.principal, row.id, ch, sid));
     })
     .delete('/:id/channels/:ch/sdplay/:sid', responds(204, null, [404]), validate('param', SdPlayPath), async (c) => {
       const { id, ch, sid } = c.req.valid('param');
-      const { row } = await p.devices.visibleOne(c.var.principal, id);
+      const { row } = await p.devices.visibleOne(c.var.principal, id, 'viewer');
       await p.sdplay.control(c.var.principal, row.id, ch, sid, { op: 'stop' });
       return c.body(null, 204);
     });

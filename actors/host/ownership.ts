@@ -40,13 +40,23 @@ const claimable = (w: WriterIdentity) => sql`(a.owner_node IS NULL OR (a.owner_n
   OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
     AND c.state IN ${LIVE_NODE_STATES} AND c.lease_until > now()))`;
 
-const notMine = (w: WriterIdentity) => sql`(a.owner_node IS DISTINCT FROM ${w.node} OR a.owner_epoch IS DISTINCT FROM ${w.epoch})`;
+/** The actor `a` is not yet owned by this writer ($2 its node, $3 its epoch). */
+const NOT_MINE_TEXT = '(a.owner_node IS DISTINCT FROM $2::text OR a.owner_epoch IS DISTINCT FROM $3::bigint)';
 
-const idList = (ids: string[]): SQL =>
-  sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
+/** The claim of {@link claimActors}: $1 the `{id, root}` pairs (JSON), $2 and $3 this writer's node and epoch. */
+const CLAIM_SQL = `UPDATE actors a SET owner_node = $2::text, owner_epoch = $3::bigint
+  FROM json_to_recordset($1::text::json) AS v(id text, root text)
+  WHERE a.id = v.id AND ${NOT_MINE_TEXT}
+    AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $2::text AND n.epoch = $3::bigint
+      AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
+    AND ((a.owner_node IS NULL OR (a.owner_node = $2::text AND a.owner_epoch = $3::bigint)
+      OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
+        AND c.state IN ${LIVE_NODE_STATES_TEXT} AND c.lease_until > now()))
+      OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = $2::text AND p.owner_epoch = $3::bigint))
+  RETURNING a.id`;
+/** The owners of the actors $1 (JSON ids) not claimed, and whether this writer ($2, $3) is one. */
+const OWNERS_SQL = `SELECT a.id, a.owner_node, NOT ${NOT_MINE_TEXT} AS mine FROM actors a
+  WHERE a.id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))`;
 
 /**
  * Claim the actors among `ids` that nobody live owns, and those whose device's root actor (`root`,
@@ -61,21 +71,13 @@ export async function claimActors(
 ): Promise<{ claimed: Set<string>; elsewhere: Map<string, string> }> {
   if (actors.length === 0) return { claimed: new Set(), elsewhere: new Map() };
   const ids = actors.map((x) => x.id);
-  const pairs = sql.join(
-    actors.map((x) => sql`(${x.id}, ${x.root})`),
-    sql`, `,
-  );
-  const claimed = await db.rows<{ id: string }>(sql`UPDATE actors a SET owner_node = ${w.node}, owner_epoch = ${w.epoch}
-    FROM (VALUES ${pairs}) AS v(id, root)
-    WHERE a.id = v.id AND ${notMine(w)} AND ${selfLive(w)} AND (${claimable(w)}
-      OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = ${w.node} AND p.owner_epoch = ${w.epoch}))
-    RETURNING a.id`);
+  // Constant texts, prepared (every actor load claims): the pairs and ids go as JSON array parameters.
+  const claimed = await db.prepared<{ id: string }>(CLAIM_SQL, [JSON.stringify(actors), w.node, w.epoch]);
   const mine = new Set(claimed.map((r) => r.id));
   const rest = ids.filter((id) => !mine.has(id));
   const elsewhere = new Map<string, string>();
   if (rest.length > 0) {
-    const owners = await db.rows<{ id: string; owner_node: string | null; mine: boolean }>(sql`SELECT a.id, a.owner_node,
-      NOT ${notMine(w)} AS mine FROM actors a WHERE a.id IN (${idList(rest)})`);
+    const owners = await db.prepared<{ id: string; owner_node: string | null; mine: boolean }>(OWNERS_SQL, [JSON.stringify(rest), w.node, w.epoch]);
     for (const o of owners) {
       if (o.mine) mine.add(o.id);
       else elsewhere.set(o.id, o.owner_node ?? '');

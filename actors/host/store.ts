@@ -229,8 +229,8 @@ export interface ActorRow {
   updated_at: number;
 }
 
-/** The columns of an actor row as {@link ActorRow} names them. */
-const ACTOR_COLUMNS = `id, seq AS row_seq, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
+/** The columns of an {@link ActorRow}, as SQL text. */
+export const ACTOR_COLUMNS = `id, seq AS row_seq, type, machine_id, machine_version, seq, status, state_key, value, context, context_seq,
   history_value, timers, device_id, parent_id, owner_node, owner_epoch::float8 AS owner_epoch,
   (extract(epoch from created_at) * 1000)::float8 AS created_at,
   (extract(epoch from updated_at) * 1000)::float8 AS updated_at`;
@@ -265,7 +265,7 @@ export async function actorExists(db: Db, id: string): Promise<boolean> {
  * (the committer writes the row whenever they change), but its context is as of `context_seq`
  * and its seq may lag; the logged diffs after `context_seq` complete them.
  */
-async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
+export async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
   if (rows.length === 0) return rows;
   const diffs = await db.prepared<{ actor_id: string; seq: number; changes: ContextChanges }>(ACTOR_DIFFS_SQL, [JSON.stringify(rows.map((r) => r.id))]);
   const byId = new Map(rows.map((r) => [r.id, r] as const));
@@ -283,37 +283,6 @@ async function foldContexts(db: Db, rows: ActorRow[]): Promise<ActorRow[]> {
 export async function loadTimerIndex(db: Db, w?: WriterIdentity): Promise<Array<{ id: string; due: number }>> {
   return db.rows(sql`SELECT a.id, (extract(epoch from a.next_timer_at) * 1000)::float8 AS due
     FROM actors a WHERE a.next_timer_at IS NOT NULL AND ${ownedOrClaimable(w)}`);
-}
-
-/** Filters of {@link listActorRows}. */
-export interface ActorFilter {
-  type?: string;
-  /** Exact state key, or a prefix of it (`online` matches `online.idle`). */
-  state?: string;
-  deviceId?: string;
-  parentId?: string;
-  /** Only actors updated at or after this epoch ms. */
-  since?: number;
-  limit?: number;
-  offset?: number;
-}
-
-/** Default and largest page of actor lists. */
-export const ACTOR_PAGE_DEFAULT = 100;
-export const ACTOR_PAGE_MAX = 1000;
-
-/** List actor rows by type, state, device, parent or update time, newest first. */
-export async function listActorRows(db: Db, f: ActorFilter): Promise<ActorRow[]> {
-  const where = [sql`true`];
-  if (f.type) where.push(sql`type = ${f.type}`);
-  if (f.state) where.push(sql`(state_key = ${f.state} OR state_key LIKE ${`${f.state}.%`})`);
-  if (f.deviceId) where.push(sql`device_id = ${f.deviceId}`);
-  if (f.parentId) where.push(sql`parent_id = ${f.parentId}`);
-  if (f.since !== undefined) where.push(sql`updated_at >= to_timestamp(${f.since / 1000})`);
-  const limit = Math.min(f.limit ?? ACTOR_PAGE_DEFAULT, ACTOR_PAGE_MAX);
-  const rows = await db.rows<ActorRow>(sql`SELECT ${sql.raw(ACTOR_COLUMNS)} FROM actors WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY updated_at DESC, id LIMIT ${limit} OFFSET ${f.offset ?? 0}`);
-  return foldContexts(db, rows);
 }
 
 /** Count actors by type and state key (for /metrics). */

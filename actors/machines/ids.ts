@@ -8,14 +8,16 @@ export function puActorId(deviceId: string): string {
   return `${PU_ACTOR_PREFIX}${deviceId}`;
 }
 
+/** What a stream's (and an SD playback's) actor id begins with. */
+export const STREAM_ACTOR_PREFIX = 'stream:';
 /** Actor id of a stream. */
 export function streamActorId(streamId: string): string {
-  return `stream:${streamId}`;
+  return `${STREAM_ACTOR_PREFIX}${streamId}`;
 }
 
 /** The stream id of a stream actor id (the inverse of {@link streamActorId}). */
 export function streamIdOf(actorId: string): string {
-  return actorId.slice('stream:'.length);
+  return actorId.slice(STREAM_ACTOR_PREFIX.length);
 }
 
 /** Actor id of a cluster node (docs/cluster.md): one per NODE_ID, across its incarnations (epochs). */

@@ -203,6 +203,12 @@ export function onBound({ event }: Args): Partial<PuContext> {
   return { ownerId: event.userId ?? undefined };
 }
 
+/** The device's shares changed (docs/console.md, "Sharing"): who, which role (null: no longer), by whom. */
+export function onShared({ event }: Args): Partial<PuContext> {
+  if (event.type !== 'device.shared') return {};
+  return { lastShare: { username: event.username, role: event.role, by: event.by, at: at(event) } };
+}
+
 /** A Bind whose code was unknown, expired or used. */
 export function onBindRejected({ event }: Args): Partial<PuContext> {
   return event.type === 'bind.rejected' ? { lastBindRejected: { at: at(event), reason: event.reason } } : {};

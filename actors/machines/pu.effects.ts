@@ -35,6 +35,20 @@ export const puEffects = {
     idempotent: 'Closing a connection that is closed or gone does nothing.',
     ifLost: 'The connection died with the process; the device reconnects and its login is refused (its credentials were deleted with its row).',
   },
+  'recording.alarm': {
+    params: z.strictObject({
+      channel: z.int().nonnegative(),
+      /** The alarm that asks for it (the `alarms` row id). */
+      alarmId: z.string().min(1),
+      /** Seconds recorded after each alarm, and the camera's pre-recording (StartRecord `prerecord_seconds`). */
+      recordS: z.int().positive(),
+      prerecordS: z.int().nonnegative(),
+    }),
+    does: 'Open an alarm-triggered record session on the channel (its row and recording actor, which sends StartRecord); when one opened meanwhile, tell it the alarm (`alarm.seen`) instead.',
+    idempotent:
+      'One open session per channel (a unique index): a second run finds the one the first opened and tells it the same alarm, which sets the same stop time.',
+    ifLost: 'The alarm is not recorded on video; the next alarm of the channel opens a session.',
+  },
   'hibernation.wake': {
     params: z.strictObject({
       /** The node holding the device's hibernation link, as its last heartbeat said ('' when none is known). */

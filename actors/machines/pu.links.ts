@@ -131,11 +131,8 @@ export const commandResult = enqueueActions<PuContext, PuEvent, undefined, PuEve
   for (const to of [...Object.keys(recordingsOf(context)), ...Object.keys(streamsOf(context))])
     enqueue({ type: 'actor.send', params: { to, event: keepAwake } });
 });
-export function recordingClosed({ context, event }: Args): Partial<PuContext> {
-  if (event.type !== 'recording.closed') return {};
-  const { [event.recordingId]: _gone, ...rest } = recordingsOf(context);
-  return { recordings: rest };
-}
+/** A record session ended: see pu.alarm-recording.ts (an alarm may follow it with another). */
+export { alarmRecordingSet, ON_ALARM, opensAlarmSession, recordingClosed } from './pu.alarm-recording.ts';
 
 /** The device went offline (or was deprovisioned): its streams fail and its record sessions wait for it. */
 export const tellOffline = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context }) => {

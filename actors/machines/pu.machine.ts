@@ -56,6 +56,7 @@ export const puMachine = setup({
     hibernationSilent: hib.hibernationSilent,
     wakeRoom: hib.wakeRoom,
     recordingsOpen: hib.recordingsOpen,
+    opensAlarmSession: links.opensAlarmSession,
   },
   actions: {
     enter: assign(({ event }, p: { reason: string }) => ({ since: a.at(event), reason: p.reason })),
@@ -74,6 +75,7 @@ export const puMachine = setup({
     publishState: pub.publishState,
     bound: assign(a.onBound),
     bindRejected: assign(a.onBindRejected),
+    shared: assign(a.onShared),
     logDone: assign(a.onLogDone),
     commandSent: assign(a.onCommandSent),
     commandResult: links.commandResult, // kept, and a camera found to sleep is kept awake by its open sessions
@@ -96,7 +98,8 @@ export const puMachine = setup({
     streamStopping: assign(links.streamStopping),
     streamClosed: assign(links.streamClosed),
     recordingOpened: links.recordingOpened,
-    recordingClosed: assign(links.recordingClosed),
+    recordingClosed: links.recordingClosed, // pu.alarm-recording.ts: an alarm during its stop opens another
+    'recording.alarm': effect(puEffects, 'recording.alarm'),
     tellOffline: links.tellOffline,
     tellOnline: links.tellOnline,
     checkChannels: links.checkChannels,
@@ -121,6 +124,7 @@ export const puMachine = setup({
     'login.unlocked': { actions: 'loginUnlocked' },
     'device.bound': { actions: 'bound' },
     'bind.rejected': { actions: 'bindRejected' },
+    'device.shared': { actions: 'shared' },
     'vd.logDone': { actions: 'logDone' },
     'cmd.result': { actions: 'commandResult' },
     'live.watch': { actions: 'routeViewer' },
@@ -129,6 +133,7 @@ export const puMachine = setup({
     'stream.closed': { actions: 'streamClosed' },
     'recording.opened': { actions: 'recordingOpened' },
     'recording.closed': { actions: 'recordingClosed' },
+    'alarmRecording.set': { actions: assign(links.alarmRecordingSet) }, // the owner's alarm-triggered recording
     'hibernation.linkClosed': { actions: 'hibernationUnlinked' },
     'device.deprovisioned': {
       target: '.deprovisioned',
@@ -165,7 +170,7 @@ export const puMachine = setup({
         'vd.keepalive': { actions: ['checkChannels', 'keepalive'] },
         'vd.serverInfo': { actions: ['serverInfo', 'armHeartbeat'] }, // the interval may have changed
         'vd.message': { actions: 'heard' },
-        'vd.alarm': { actions: 'alarm' },
+        'vd.alarm': links.ON_ALARM, // an alarm session opened when due (pu.alarm-recording.ts)
         'vd.battery': { actions: 'battery' },
         'vd.connected': { actions: ['connected', 'askAtLogin', 'tellOnline', 'armHeartbeat'] },
         'vd.disconnected': { guard: 'sameConnection', actions: 'disconnected' },

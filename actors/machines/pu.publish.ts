@@ -10,6 +10,7 @@ import * as a from './pu.actions.ts';
 import type { ActorSend } from '../host/tell.ts';
 import type { MqttDeviceState } from './mqtt.types.ts';
 import type { PuContext, PuEvent } from './pu.types.ts';
+import { tellOpenSession } from './pu.alarm-recording.ts';
 
 /** The machine type of the mqtt actor. */
 export const MQTT_MACHINE_TYPE = 'mqtt';
@@ -30,12 +31,13 @@ export const publishState = enqueueActions<PuContext, PuEvent, { state: MqttDevi
   },
 );
 
-/** AlarmNotify (I.2.16): recorded (pu.actions.ts onAlarm) and published as an event. */
+/** AlarmNotify (I.2.16): recorded (pu.actions.ts onAlarm), published as an event, and told the channel's open record session (pu.alarm-recording.ts). */
 export const alarm = enqueueActions<PuContext, PuEvent, undefined, PuEvent, never, ActorSend, never, never, never>(({ enqueue, context, event }) => {
   if (event.type !== 'vd.alarm') return;
   enqueue.assign(a.onAlarm({ context, event }));
   const { alarmId, alarmType, state, timestamp: time, channel } = event;
   enqueue(toMqtt(context, { type: 'mqtt.alarm', alarmType, state, time, channel, alarmId }));
+  for (const e of tellOpenSession({ context, event })) enqueue(e);
 });
 
 /** BatteryChange (I.2.27): recorded and published (retained). */

@@ -67,6 +67,8 @@ export interface PuContext extends PuInput {
   lastLog?: { transId: string; status: string; size: number; at: number };
   ownerId?: string;
   lastBindRejected?: { at: number; reason: string };
+  /** The last change of the device's shares (the shares themselves are rows: services/devices/shares.ts). */
+  lastShare?: { username: string; role: 'viewer' | 'operator' | null; by: string; at: number };
   /** Hard locks so far, and the end of the current one (9.2, 8.3.1; NIST SP 800-63B 5.2.2). */
   login: { locks: number; lockedUntil?: number };
   /** Failed logins since the last success, lock or unlock (volatile: not a history row each). */
@@ -79,6 +81,8 @@ export interface PuContext extends PuInput {
   streams?: Record<string, PuStreamLink>;
   /** The device's open record sessions, by recording actor id (NOTES 2: compared with Keepalive's `record_session`). */
   recordings?: Record<string, PuRecordingLink>;
+  /** Alarm-triggered recording (issue #23; pu.alarm-recording.ts): absent when off. */
+  alarmRecording?: AlarmRecordingSetting;
   /** The device's hibernation link (pu.hibernation.ts): logged when it changes. */
   hibernation?: PuHibernationLink;
   /** Last hibernation heartbeat (volatile: not a history row each). */
@@ -87,6 +91,16 @@ export interface PuContext extends PuInput {
   wake?: { since: number; timeoutMs: number; pending: LiveWatch[]; commands?: Array<{ reqId: string; name: string }> };
   /** The last failed login, for the operator (volatile). */
   lastLoginFailure?: { at: number; ip?: string; reason: string };
+}
+
+/** The owner's alarm-triggered recording setting of a device. */
+export interface AlarmRecordingSetting {
+  /** Seconds recorded after each alarm of a channel (ALARM_RECORD_S_MIN..ALARM_RECORD_S_MAX). */
+  recordS: number;
+  /** StartRecord `prerecord_seconds` (I.2.14): what the camera keeps from before the alarm; 0 for none. */
+  prerecordS: number;
+  by?: string;
+  at: number;
 }
 
 /** A device's TCP connection to the hibernation server (OVC hibernation.md), as its heartbeats told it. */
@@ -131,6 +145,8 @@ export type PuEvent = At &
     | { type: 'device.provisioned'; macId: string; channels: number[] }
     | { type: 'device.bound'; userId: string | null }
     | { type: 'bind.rejected'; reason: string }
+    /** The owner (or an admin, `by`) shared the device with a user, changed their role, or (role null) ended the share. */
+    | { type: 'device.shared'; username: string; role: 'viewer' | 'operator' | null; by: string }
     | { type: 'vs.scheduled'; ip?: string }
     | { type: 'vd.connected'; connId: string; ip?: string; reconnect: boolean; hardwareModel: string; firmwareModel: string; sdk?: string }
     | { type: 'vd.disconnected'; connId: string; code: number; reason: string }
@@ -177,5 +193,8 @@ export type PuEvent = At &
     | { type: 'stream.closed'; streamId: string }
     /** A record session of the device opened, or ended. */
     | { type: 'recording.opened'; recordingId: string; channel: number; sessionId: string }
-    | { type: 'recording.closed'; recordingId: string }
+    /** `again`: an alarm came while the session was stopping; a new alarm session is opened for it. */
+    | { type: 'recording.closed'; recordingId: string; again?: { channel: number; alarmId: string } }
+    /** The owner's alarm-triggered recording setting; `recordS` 0 turns it off. */
+    | { type: 'alarmRecording.set'; recordS: number; prerecordS: number; by?: string }
   );

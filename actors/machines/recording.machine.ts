@@ -33,6 +33,22 @@ const stamp = (context: RecordingContext, e: { at?: number }) => e.at ?? context
 const enter = (reason: string) => ({ type: 'enter' as const, params: { reason } });
 /** The KeepAwaken of this session (`recording.keepAwake`). */
 const KEEP_AWAKE = { type: 'recording.keepAwake', params: ({ context }: { context: RecordingContext }) => ({ expiredS: context.keepAwakeS ?? 0 }) } as const;
+/** The timer of an alarm-triggered session: it stops this long after the last alarm of its channel (issue #23). */
+export const ALARM_TIMER = 'alarm.elapsed';
+/** Why an alarm-triggered session stops. */
+export const alarmElapsedReason = (recordS: number) => `no alarm for ${recordS} s: stop`;
+/** Who stops an alarm-triggered session when its time is up (`stoppedBy`). */
+export const STOPPED_BY_ALARM_TIMER = 'alarm timer';
+/** Milliseconds per second. */
+const MS_PER_S = 1000;
+/** An alarm session's time is up: StopRecord, saying why (`alarm.elapsed` in starting, recording and failed). */
+const ALARM_ELAPSED = {
+  target: 'stopping',
+  actions: [
+    'alarmStop',
+    { type: 'enter', params: ({ context }: { context: RecordingContext }) => ({ reason: alarmElapsedReason(context.alarm?.recordS ?? 0) }) },
+  ],
+} as const;
 /** Why a session stops while its PU is still being woken. */
 export const STOPPED_ASLEEP_REASON = 'stopped before the PU woke (nothing to stop on it)';
 
@@ -42,7 +58,9 @@ const tellPu = (type: 'recording.opened' | 'recording.closed') =>
     type: 'actor.send',
     params: ({ context }: { context: RecordingContext }): ActorSendParams => {
       const recordingId = recordingActorId(context.sessionId);
-      const event = type === 'recording.opened' ? { type, recordingId, channel: context.channel, sessionId: context.sessionId } : { type, recordingId };
+      const again = context.alarmAfterStop ? { again: { channel: context.channel, alarmId: context.alarmAfterStop.alarmId } } : {};
+      const event =
+        type === 'recording.opened' ? { type, recordingId, channel: context.channel, sessionId: context.sessionId } : { type, recordingId, ...again };
       return { to: puActorId(context.deviceId), event };
     },
   }) as const;
@@ -56,6 +74,8 @@ export const recordingMachine = setup({
     startFailed: ({ context, event }) => event.type === 'record.result' && event.op === 'start' && event.attempt === context.attempt && !event.ok,
     stopAnswered: ({ event }) => event.type === 'record.result' && event.op === 'stop',
     retryable: ({ context }) => context.lastError?.kind === 'timeout',
+    /** An alarm started this session (it stops on its own after the last alarm). */
+    alarmTriggered: ({ context }) => context.alarm !== undefined,
   },
   actions: {
     enter: assign(({ context, event }, p: { reason: string }) => ({ since: stamp(context, event), reason: p.reason })),
@@ -95,6 +115,28 @@ export const recordingMachine = setup({
       if (context.keepAwakeS) enqueue.raise({ type: 'keepAwake.due' }, { id: KEEP_AWAKE_TIMER, delay: keepAwakeEveryMs(context.keepAwakeS) });
     }),
     stopKeepAwake: cancel(KEEP_AWAKE_TIMER),
+    /** An alarm session (re)arms its stop: `recordS` after its start or its channel's latest alarm. */
+    armAlarm: enqueueActions(({ enqueue, context, event }) => {
+      if (!context.alarm) return;
+      const recordS = event.type === 'alarm.seen' ? event.recordS : context.alarm.recordS;
+      enqueue.cancel(ALARM_TIMER);
+      enqueue.raise({ type: 'alarm.elapsed' }, { id: ALARM_TIMER, delay: recordS * MS_PER_S });
+      enqueue.assign({
+        alarm: { ...context.alarm, recordS },
+        alarmUntil: stamp(context, event) + recordS * MS_PER_S,
+        alarmsSeen: (context.alarmsSeen ?? 0) + (event.type === 'alarm.seen' ? 1 : 0),
+      });
+    }),
+    /** Someone asked to record the channel: the alarm session becomes an ordinary one (no stop timer). */
+    adopt: enqueueActions(({ enqueue, event }) => {
+      enqueue.cancel(ALARM_TIMER);
+      enqueue.assign({ alarm: undefined, alarmUntil: undefined, ...(event.type === 'alarm.adopt' && event.by ? { by: event.by } : {}) });
+    }),
+    stopAlarm: cancel(ALARM_TIMER),
+    alarmStop: assign({ stoppedBy: STOPPED_BY_ALARM_TIMER, alarmUntil: undefined }),
+    alarmAfterStop: assign(({ context, event }) =>
+      event.type === 'alarm.seen' ? { alarmAfterStop: { alarmId: event.alarmId, at: stamp(context, event) } } : {},
+    ),
     stopAsked: assign(({ event }) => (event.type === 'record.stop' && event.by ? { stoppedBy: event.by } : {})),
     stopped: assign(({ context, event }) => {
       let reason = 'stopped';
@@ -113,8 +155,13 @@ export const recordingMachine = setup({
   id: 'recording',
   context: ({ input }) => ({ ...input, since: input.createdAt, reason: 'start requested', attempt: 0 }),
   initial: 'starting',
-  entry: tellPu('recording.opened'),
-  on: { 'pu.keepAwake': { actions: 'keepAwakeSet' } },
+  entry: [tellPu('recording.opened'), 'armAlarm'],
+  on: {
+    'pu.keepAwake': { actions: 'keepAwakeSet' },
+    // An alarm session records on `recordS` after each alarm of its channel; any other session is not concerned.
+    'alarm.seen': { guard: 'alarmTriggered', actions: 'armAlarm' },
+    'alarm.adopt': { guard: 'alarmTriggered', actions: 'adopt' },
+  },
   states: {
     starting: {
       entry: ['nextAttempt', { type: 'recording.start', params: ({ context }) => ({ attempt: context.attempt }) }],
@@ -129,6 +176,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', reenter: true, actions: enter('the PU reconnected: StartRecord again') },
         'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     // The PU is asleep and its pu wakes it (issue #22 point 3): StartRecord once it logs in; the wake's failure is the reason.
@@ -137,6 +185,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', actions: enter('the PU woke and logged in: StartRecord') },
         'pu.offline': { target: 'failed', actions: 'wakeFailed' },
         'record.stop': { target: 'stopped', actions: ['stopAsked', 'stopped', enter(STOPPED_ASLEEP_REASON)] },
+        'alarm.elapsed': { target: 'stopped', actions: ['alarmStop', 'stopped', enter(STOPPED_ASLEEP_REASON)] },
       },
     },
     recording: {
@@ -151,6 +200,7 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', actions: enter('the PU reconnected: StartRecord again') },
         'record.resync': { target: 'starting', actions: { type: 'enter', params: ({ event }) => ({ reason: `${event.reason}: StartRecord again` }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     failed: {
@@ -159,13 +209,16 @@ export const recordingMachine = setup({
         'pu.online': { target: 'starting', actions: enter('the PU is back online: recording again') },
         'pu.waking': { target: 'waking', actions: { type: 'enter', params: ({ event }) => ({ reason: event.reason }) } },
         'record.stop': { target: 'stopping', actions: ['stopAsked', enter('stop requested')] },
+        'alarm.elapsed': ALARM_ELAPSED,
       },
     },
     stopping: {
-      entry: 'recording.stop',
+      entry: ['stopAlarm', 'recording.stop'],
       after: { RPC_DEADLINE: { target: 'stopped', actions: [{ type: 'rpcLost', params: { op: 'stop' } }, 'stopped'] } },
       on: {
         'record.result': { guard: 'stopAnswered', target: 'stopped', actions: 'stopped' },
+        // Too late for this session: the pu opens another for it once this one has closed.
+        'alarm.seen': { guard: 'alarmTriggered', actions: 'alarmAfterStop' },
       },
     },
     stopped: { type: 'final', entry: ['recording.closed', tellPu('recording.closed')] },

@@ -25,6 +25,18 @@ export interface RecordingInput {
   createdAt: number;
   /** Who asked (user name, or `admin`). */
   by?: string;
+  /** Set when an alarm started the session (issue #23): it stops `recordS` after the last alarm of its channel. */
+  alarm?: AlarmTrigger;
+}
+
+/** What started an alarm-triggered session: the alarm, and how long the pu's setting records after each alarm. */
+export interface AlarmTrigger {
+  /** Seconds recorded after each alarm (the device's alarm-recording setting, ALARM_RECORD_S_MIN..MAX). */
+  recordS: number;
+  /** The alarm that started it (the `alarms` row id). */
+  alarmId: string;
+  /** When that alarm arrived, epoch ms. */
+  at: number;
 }
 
 /** How a StartRecord/StopRecord went wrong (the RPC layer's kinds). */
@@ -42,6 +54,11 @@ export interface RecordingContext extends RecordingInput {
   stoppedAt?: number;
   stoppedBy?: string;
   lastError?: { at: number; op: 'start' | 'stop'; kind: RecordFailureKind; code?: number; msg: string };
+  /** An alarm-triggered session: when it stops unless another alarm comes (epoch ms), and the alarms that kept it going. */
+  alarmUntil?: number;
+  alarmsSeen?: number;
+  /** An alarm came while it was stopping: the pu opens a new session for it once this one has closed. */
+  alarmAfterStop?: { alarmId: string; at: number };
   /** KeepAwaken's `expired` while recording, seconds: set when the pu says the camera may sleep (issue #22 point 3). */
   keepAwakeS?: number;
 }
@@ -62,4 +79,10 @@ export type RecordingEvent = At &
     /** The camera may sleep: keep it awake while recording (KeepAwaken every half `keepAwakeS`). */
     | { type: 'pu.keepAwake'; keepAwakeS: number }
     | { type: 'keepAwake.due' }
+    /** An alarm of the channel (the pu tells its open session): an alarm-triggered session records `recordS` more. */
+    | { type: 'alarm.seen'; alarmId: string; recordS: number }
+    /** The alarm-triggered session's time after its last alarm is up (its own timer). */
+    | { type: 'alarm.elapsed' }
+    /** Someone asked to record the channel while an alarm session runs: it records on until stopped. */
+    | { type: 'alarm.adopt'; by?: string }
   );

@@ -4,16 +4,21 @@ import type { ActorListQuery } from '../../protocol/api.ts';
 import type { ActorView } from '../../actors/host/host.ts';
 import type { HistoryEntry } from '../../actors/host/store.ts';
 import type { ReplayVerdict } from '../../actors/host/replay.ts';
-import { type ActorReadDeps, listActors, readActorHistory, requireActor } from './actors.ts';
+import { type ActorPage, type ActorReadDeps, listActors, readActorHistory, relatedActors, type RelatedGroup, requireActor } from './actors.ts';
 import { exportActorHistory, type HistoryExport, replayOneActor } from './actor-tools.ts';
 
 /** Reads actors for the routes (which run no queries themselves). */
 export class ActorConsole {
   constructor(private p: ActorReadDeps) {}
 
-  /** Actors by type, state, device, parent and update time. */
-  list(q: z.infer<typeof ActorListQuery>): Promise<ActorView[]> {
+  /** A page of actors by type, state, device, parent, relation and update time. */
+  list(q: z.infer<typeof ActorListQuery>): Promise<ActorPage> {
     return listActors(this.p, q);
+  }
+
+  /** An actor's related actors: per type, the count and the first page. */
+  related(id: string, limit: number): Promise<{ groups: RelatedGroup[] }> {
+    return relatedActors(this.p, id, limit);
   }
 
   /** One actor, or a not-found error. */

@@ -1,25 +1,23 @@
 /**
  * The live feed behind `GET /api/events` (docs/console.md): one subscription to the actor host,
  * fanned out to every connected console, each seeing only what its principal may see (a user the
- * actors of their own devices, an admin everything). The host builds transitions only while some
+ * actors of the devices they have a role on, services/devices/access.ts; an admin everything). The host builds transitions only while some
  * listener exists, so the feed subscribes with the first connection and leaves with the last.
  */
-import { eq } from 'drizzle-orm';
-import { devices } from '../../db/schema.ts';
 import type { ActorHost, ActorView, Transition } from '../../actors/host/host.ts';
 import type { Principal } from '../users/principal.ts';
 import type { EventsQuery } from '../../protocol/console-api.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import { statusOf, type DeviceStatus } from '../devices/devices.ts';
+import { roleFromAcl, type DeviceAccess, type DeviceAcl, type DeviceRole } from '../devices/access.ts';
 
-type DeviceRow = typeof devices.$inferSelect;
+/** Events that change who reaches a device (its binding, its shares), or whether it exists. */
+const OWNERSHIP_EVENTS = new Set(['device.bound', 'device.shared', 'device.provisioned', 'device.deprovisioned']);
 
-/** Events that change who owns a device, or whether it exists. */
-const OWNERSHIP_EVENTS = new Set(['device.bound', 'device.provisioned', 'device.deprovisioned']);
-
-/** A camera's status as the feed sends it: the API's device status plus what just happened. */
+/** A camera's status as the feed sends it: the API's device status plus what just happened, and the receiver's role. */
 export type DeviceFeedStatus = DeviceStatus & {
+  role: DeviceRole;
   last_log: { transId: string; status: string; size: number; at: number } | null;
   last_alarm: { channel: number; type: number; state: string; at: number; alarmId: string } | null;
 };
@@ -65,6 +63,8 @@ export interface EventFeedDeps {
   db: Db;
   host: Pick<ActorHost, 'peek' | 'subscribe'>;
   log: Logger;
+  /** Who reaches a device: its row and shares. */
+  access: Pick<DeviceAccess, 'acl'>;
   /** In a cluster: the other nodes' transitions, merged into this feed and filtered as this node's own. */
   upstream?: FeedUpstream;
 }
@@ -73,7 +73,7 @@ export interface EventFeedDeps {
 export class EventFeed {
   private subs = new Set<Subscriber>();
   private leaveHost?: () => void;
-  private rows = new Map<string, Promise<DeviceRow | null>>();
+  private rows = new Map<string, Promise<DeviceAcl | null>>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private p: EventFeedDeps) {}
@@ -111,9 +111,9 @@ export class EventFeed {
     // In the transitions' queue: after the alarm's own transition, which is already in it.
     this.chain = this.chain
       .then(async () => {
-        const row = await this.row(deviceId);
+        const acl = await this.row(deviceId);
         for (const s of this.subs) {
-          if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !row || !mayUse(s.who, row)) continue;
+          if (s.query.topic !== 'devices' || (s.query.device && s.query.device !== deviceId) || !roleFromAcl(s.who, acl)) continue;
           s.sink.send('alarm.picture', { device_id: deviceId, alarm_id: alarmId });
         }
       })
@@ -125,14 +125,10 @@ export class EventFeed {
     this.chain = this.chain.then(() => this.dispatch(t, view)).catch((err) => this.p.log.warn({ err: String(err) }, 'event feed failed on a transition'));
   }
 
-  private row(deviceId: string): Promise<DeviceRow | null> {
+  private row(deviceId: string): Promise<DeviceAcl | null> {
     let r = this.rows.get(deviceId);
     if (!r) {
-      r = this.p.db.orm
-        .select()
-        .from(devices)
-        .where(eq(devices.id, deviceId))
-        .then((rows) => rows[0] ?? null);
+      r = this.p.access.acl(deviceId);
       this.rows.set(deviceId, r);
       r.catch(() => this.rows.delete(deviceId));
     }
@@ -143,19 +139,20 @@ export class EventFeed {
     if (this.subs.size === 0) return;
     const deviceId = view?.deviceId ?? (typeof t.context.deviceId === 'string' ? t.context.deviceId : null);
     const parentId = view?.parentId ?? null;
-    let before: DeviceRow | null = null;
+    let before: DeviceAcl | null = null;
     if (deviceId && t.type === 'pu' && OWNERSHIP_EVENTS.has(t.event.type)) {
       before = await this.row(deviceId);
       this.rows.delete(deviceId);
     }
-    const row = deviceId ? await this.row(deviceId) : null;
-    let status: DeviceFeedStatus | undefined;
+    const acl = deviceId ? await this.row(deviceId) : null;
+    let status: Omit<DeviceFeedStatus, 'role'> | undefined;
     let full: TransitionFeedEvent | undefined;
     for (const s of this.subs) {
+      const role = roleFromAcl(s.who, acl);
       if (s.query.topic === 'devices') {
         if (t.type !== 'pu' || !deviceId || (s.query.device && s.query.device !== deviceId)) continue;
-        if (before && mayUse(s.who, before) && !(row && mayUse(s.who, row))) s.sink.send('device.removed', { device_id: deviceId }, deviceId);
-        if (row && mayUse(s.who, row)) s.sink.send('device', (status ??= feedStatus(row, view, t)), deviceId);
+        if (roleFromAcl(s.who, before) && !role) s.sink.send('device.removed', { device_id: deviceId }, deviceId);
+        if (acl && role) s.sink.send('device', { ...(status ??= feedStatus(acl, view, t)), role }, deviceId);
         continue;
       }
       const q = s.query;
@@ -163,7 +160,7 @@ export class EventFeed {
       if (q.type && q.type !== t.type) continue;
       if (q.device && q.device !== deviceId) continue;
       if (q.parent && q.parent !== parentId) continue;
-      if (s.who.role !== 'admin' && !(row && mayUse(s.who, row))) continue;
+      if (s.who.role !== 'admin' && !role) continue;
       full ??= {
         actorId: t.actorId,
         type: t.type,
@@ -184,12 +181,7 @@ export class EventFeed {
   }
 }
 
-/** Whether a principal may see a device (its owner, or an admin). */
-function mayUse(who: Principal, row: DeviceRow): boolean {
-  return who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId);
-}
-
-function feedStatus(row: DeviceRow, view: ActorView | undefined, t: Transition): DeviceFeedStatus {
+function feedStatus({ row }: DeviceAcl, view: ActorView | undefined, t: Transition): Omit<DeviceFeedStatus, 'role'> {
   // The transition's own state and context, not the actor's latest: events arrive in order.
   const v = { ...(view as ActorView), stateKey: t.stateKey, context: t.context };
   const c = t.context as { lastLog?: DeviceFeedStatus['last_log']; lastAlarm?: DeviceFeedStatus['last_alarm'] };

@@ -4,7 +4,7 @@
  */
 import { and, count, eq, gt, isNull, lt } from 'drizzle-orm';
 import { randomInt } from 'node:crypto';
-import { bindCodes, devices } from '../../db/schema.ts';
+import { bindCodes, devices, deviceShares } from '../../db/schema.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -69,7 +69,12 @@ export class BindCodes {
         .set({ usedAt: new Date(), deviceId })
         .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
         .returning({ userId: bindCodes.userId });
-      if (used) await tx.update(devices).set({ ownerId: used.userId }).where(eq(devices.id, deviceId));
+      if (used) {
+        // Shares go with the binding (services/devices/shares.ts): bound to someone else, the device is shared with nobody.
+        const [before] = await tx.select({ ownerId: devices.ownerId }).from(devices).where(eq(devices.id, deviceId)).for('update');
+        if (before?.ownerId !== used.userId) await tx.delete(deviceShares).where(eq(deviceShares.deviceId, deviceId));
+        await tx.update(devices).set({ ownerId: used.userId }).where(eq(devices.id, deviceId));
+      }
       return used;
     });
     if (!row) {

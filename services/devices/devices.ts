@@ -2,16 +2,17 @@
  * Devices (CMU): provisioning (the credentials row and the device's pu actor, created and removed
  * together), what a user may see of them, and their alarms and stored files.
  */
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
 import type { z } from 'zod';
-import { alarms, deviceLogs, devices, snapshots } from '../../db/schema.ts';
+import { alarms, deviceLogs, devices, snapshots, users } from '../../db/schema.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../lib/log.ts';
 import { isUnder } from '../../lib/safe-path.ts';
 import { encryptSecret, passwordVerifier } from '../../lib/secrets.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
+import { heartbeatTimeoutMs } from '../../actors/machines/pu.heartbeat.ts';
 import { ActorExistsError } from '../../actors/host/errors.ts';
 import type { ActorHost, ActorView } from '../../actors/host/host.ts';
 import type { ListQuery, ProvisionDevice } from '../../protocol/api.ts';
@@ -20,6 +21,7 @@ import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { hashPassword } from '../users/passwords.ts';
 import type { Principal } from '../users/principal.ts';
 import type { DeviceAuth } from './device-auth.ts';
+import type { DeviceAccess, DeviceRole } from './access.ts';
 
 /** Channel list of a PU provisioned without one: a single camera is channel 0 (NOTES 1). */
 export const DEFAULT_CHANNELS = [0];
@@ -30,6 +32,8 @@ export interface DeviceInfo {
   mac_id: string;
   channels: number[];
   owner_id: string | null;
+  /** The owner's user name (null: not bound). */
+  owner: string | null;
   created_at: string;
   actor_id: string;
   state: string | null;
@@ -60,6 +64,8 @@ export interface DevicesDeps {
   auth: Pick<DeviceAuth, 'invalidate' | 'forgetFailures'>;
   /** Root of the devices' uploads: a stored file is served only from under it. */
   uploadsRoot: string;
+  /** Who may do what on a device. */
+  access: Pick<DeviceAccess, 'require' | 'visible'>;
 }
 
 /** The device a MAC ($1, normalized, or null) or a device id ($2) names. */
@@ -100,7 +106,7 @@ export class Devices {
         : await p.host.create('pu', actorId, { deviceId: req.device_id, macId: req.mac_id, channels }, { deviceId: req.device_id });
       p.log.info({ device: req.device_id, mac: req.mac_id }, 'device provisioned');
       const [row] = await p.db.orm.select().from(devices).where(eq(devices.id, req.device_id));
-      return infoOf(row!, r.stateKey);
+      return infoOf(row!, r.stateKey, new Map());
     } catch (err) {
       await p.db.orm.delete(devices).where(eq(devices.id, req.device_id));
       if (err instanceof ActorExistsError) throw new DomainError('conflict', `device ${req.device_id} existed before`, 'device_id');
@@ -114,7 +120,13 @@ export class Devices {
     const rows = ownerId
       ? await db.orm.select().from(devices).where(eq(devices.ownerId, ownerId)).orderBy(devices.id)
       : await db.orm.select().from(devices).orderBy(devices.id);
-    return Promise.all(rows.map(async (row) => infoOf(row, (await host.get(puActorId(row.id)))?.stateKey ?? null)));
+    const ownerIds = [...new Set(rows.flatMap((r) => (r.ownerId ? [r.ownerId] : [])))];
+    const names = new Map(
+      ownerIds.length
+        ? (await db.orm.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, ownerIds))).map((u) => [u.id, u.username])
+        : [],
+    );
+    return Promise.all(rows.map(async (row) => infoOf(row, (await host.get(puActorId(row.id)))?.stateKey ?? null, names)));
   }
 
   /** Remove a device: its credentials go, its pu actor ends (history kept). */
@@ -148,22 +160,24 @@ export class Devices {
     return row;
   }
 
-  /** The devices a principal may see (owners see theirs, admins all), with their status. */
-  async visible(who: Principal): Promise<DeviceStatus[]> {
-    const { db, host } = this.p;
-    const rows =
-      who.role === 'admin'
-        ? await db.orm.select().from(devices).orderBy(devices.id)
-        : await db.orm.select().from(devices).where(eq(devices.ownerId, who.userId)).orderBy(devices.id);
-    return Promise.all(rows.map(async (row) => statusOf(row, await host.get(puActorId(row.id)))));
+  /** The devices a principal reaches (owners theirs and those shared with them, admins all), with status and role. */
+  async visible(who: Principal): Promise<Array<DeviceStatus & { role: DeviceRole }>> {
+    const grants = await this.p.access.visible(who);
+    return Promise.all(grants.map(async ({ row, role }) => ({ ...statusOf(row, await this.p.host.get(puActorId(row.id))), role })));
   }
 
-  /** One device, if the principal may see it; otherwise a not-found (never "forbidden": no probing). */
-  async visibleOne(who: Principal, deviceId: string): Promise<{ row: DeviceRow; status: DeviceStatus }> {
-    const [row] = await this.p.db.orm.select().from(devices).where(eq(devices.id, deviceId));
-    const mine = row && (who.role === 'admin' || (who.kind === 'user' && row.ownerId === who.userId));
-    if (!row || !mine) throw new DomainError('not-found', `no device ${deviceId}`);
-    return { row, status: statusOf(row, await this.p.host.get(puActorId(row.id))) };
+  /**
+   * One device, if the principal's role on it allows `need` (services/devices/access.ts): no role is a not-found
+   * (never "forbidden": no probing), too small a role a 403 naming the role needed (`what` names the request).
+   */
+  async visibleOne(
+    who: Principal,
+    deviceId: string,
+    need: DeviceRole,
+    what?: string,
+  ): Promise<{ row: DeviceRow; role: DeviceRole; status: DeviceStatus & { role: DeviceRole } }> {
+    const { row, role } = await this.p.access.require(who, deviceId, need, what);
+    return { row, role, status: { ...statusOf(row, await this.p.host.get(puActorId(row.id))), role } };
   }
 
   /** A device's alarms, newest first, a page at a time. */
@@ -220,12 +234,13 @@ export class Devices {
   }
 }
 
-function infoOf(row: DeviceRow, state: string | null): DeviceInfo {
+function infoOf(row: DeviceRow, state: string | null, names: Map<string, string>): DeviceInfo {
   return {
     device_id: row.id,
     mac_id: row.macId,
     channels: row.channels as number[],
     owner_id: row.ownerId,
+    owner: row.ownerId ? (names.get(row.ownerId) ?? null) : null,
     created_at: row.createdAt.toISOString(),
     actor_id: puActorId(row.id),
     state,
@@ -259,6 +274,11 @@ export interface DeviceStatus {
   active_alarms: PuContext['activeAlarms'];
   upgrade: PuContext['upgrade'] | null;
   locked_until: number | null;
+  /**
+   * The Vd connection closed while the pu still counts as online (it goes offline 3 heartbeat intervals after the
+   * last message, NOTES 3): when it closed, why, and when it will count as offline unless it reconnects. Null otherwise.
+   */
+  connection_lost: { at: number; reason: string; offline_at: number } | null;
 }
 
 /** The status view of a device row and its pu actor. */
@@ -287,5 +307,16 @@ export function statusOf(row: DeviceRow, actor: ActorView | undefined): DeviceSt
     active_alarms: c.activeAlarms ?? [],
     upgrade: c.upgrade ?? null,
     locked_until: c.login?.lockedUntil && c.login.lockedUntil > Date.now() ? c.login.lockedUntil : null,
+    connection_lost: connectionLost(state, c),
   };
+}
+
+/** Online substates whose disconnection is expected and timed by their own deadline, not the heartbeat's. */
+const EXPECTED_DISCONNECT_STATES = ['online.rebooting', 'online.rescheduling'];
+
+/** See {@link DeviceStatus.connection_lost}. */
+function connectionLost(state: string, c: Partial<PuContext>): DeviceStatus['connection_lost'] {
+  if (!state.startsWith('online') || c.connected || EXPECTED_DISCONNECT_STATES.includes(state) || !c.hbIntervalS) return null;
+  const last = c.lastSeenAt ?? c.lastDisconnect?.at ?? c.since ?? 0;
+  return { at: c.lastDisconnect?.at ?? last, reason: c.lastDisconnect?.reason ?? '', offline_at: last + heartbeatTimeoutMs(c as PuContext) };
 }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { devices } from '../../db/schema.ts';
 import { Mdu, type MduEvents } from '../../media/mdu/index.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS, streamActorId } from '../../actors/machines/stream.machine.ts';
+import { STREAM_ACTOR_PREFIX, streamIdOf } from '../../actors/machines/ids.ts';
 import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { StreamContext } from '../../actors/machines/stream.types.ts';
 import type { ActorHost, Transition } from '../../actors/host/host.ts';
@@ -25,9 +26,11 @@ import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 import { ownerOf, passphraseOf } from './live-names.ts';
 import { type RunsHere, sweepMoved } from './moved.ts';
+import { streamOverview, type StreamOverviewRow } from './overview.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
 export { ownerOf, PASSPHRASE_CHARS, passphraseOf } from './live-names.ts';
+export { STREAM_OVERVIEW_MAX, type StreamOverviewRow } from './overview.ts';
 
 /** PushLive `max_bitrate` when the viewer does not ask for one, kbit/s (platform's choice: 1080p-ish H.264). */
 export const DEFAULT_MAX_BITRATE_KBPS = 2000;
@@ -140,8 +143,7 @@ export class LiveService {
 
   /** Whether this node runs stream actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */
   ranHere(actorId: string): boolean {
-    for (const streamId of this.viewers.keys()) if (streamActorId(streamId) === actorId) return true;
-    return false;
+    return actorId.startsWith(STREAM_ACTOR_PREFIX) && this.viewers.has(streamIdOf(actorId));
   }
 
   /** Stop the MDU. */
@@ -172,6 +174,11 @@ export class LiveService {
       bitrateBps += s.bitrateBps;
     }
     return { streams, viewers, bitrateBps };
+  }
+
+  /** The admins' overview of the streams that have not ended (services/live/overview.ts). */
+  streams(): Promise<{ streams: StreamOverviewRow[]; truncated: boolean }> {
+    return streamOverview(this.p);
   }
 
   /** A viewer asks to watch a channel: start its stream if needed, hand out the URLs. */
@@ -280,6 +287,15 @@ export class LiveService {
   attachWs(g: ViewerGrant, ws: LiveSocket): void {
     this.unsubscribers.set(g.viewerId, feedSocket(this.mdu, g.streamId, ws, 'stream'));
     this.connected(g, 'ws');
+  }
+
+  /** The viewers these users hold on a device's streams leave at once (a share ended, the camera was unbound). */
+  evictUsers(deviceId: string, userIds: readonly string[]): void {
+    const owners = new Set(userIds.map((userId) => ownerOf({ kind: 'user', role: 'user', userId, username: '' })));
+    for (const g of [...this.grants.values()]) {
+      const c = this.p.host.peek(streamActorId(g.streamId))?.context as StreamContext | undefined;
+      if (owners.has(g.owner) && c?.deviceId === deviceId) this.leave(g, 'no longer allowed to watch this camera');
+    }
   }
 
   /** A WSS viewer's socket closed. */

@@ -7,7 +7,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { devices } from '../../db/schema.ts';
-import { puActorId, streamActorId } from '../../actors/machines/ids.ts';
+import { puActorId, STREAM_ACTOR_PREFIX, streamActorId, streamIdOf } from '../../actors/machines/ids.ts';
 import { VIEWER_CONNECT_TIMEOUT_MS } from '../../actors/machines/stream.machine.ts';
 import type { SdPlayContext, SdPlayOp, SdPlayReport } from '../../actors/machines/sdplay.types.ts';
 import { QueryVideoStatusResp } from '../../protocol/vd-media.ts';
@@ -104,8 +104,7 @@ export class SdPlayService {
 
   /** Whether this node runs playback actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */
   ranHere(actorId: string): boolean {
-    for (const playId of this.grants.keys()) if (streamActorId(playId) === actorId) return true;
-    return false;
+    return actorId.startsWith(STREAM_ACTOR_PREFIX) && this.grants.has(streamIdOf(actorId));
   }
 
   /** A viewer asks to play a channel's recordings from `from` to `to` (s since the epoch): the pu opens the playback. */

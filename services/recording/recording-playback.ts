@@ -77,7 +77,7 @@ export interface Listing {
 /** The segments, gaps, playlists and downloads of recorded channels. */
 export class Playback {
   constructor(
-    private p: Pick<RecordingDeps, 'key' | 'sessions' | 'baseUrl'>,
+    private p: Pick<RecordingDeps, 'key' | 'sessions' | 'access' | 'baseUrl'>,
     private rec: RecordingService,
   ) {}
 
@@ -227,6 +227,9 @@ export class Playback {
     const stem = segmentStem(name);
     const row = stem ? await this.rec.index.get(segmentActorId(sessionId, stem)) : undefined;
     if (!row) throw new VrError(404, `no segment ${name}`);
+    if (holder !== ADMIN_HOLDER && !(await this.p.access.sessionReaches(holder!, row.deviceId))) {
+      throw new VrError(403, 'the sign-in that made this segment URL no longer reaches this camera (its share ended, or it was unbound)');
+    }
     const headers: Record<string, string> = { 'Content-Type': MPEG_TS, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, max-age=3600' };
     const r = range ? parseRange(range, row.size) : undefined;
     if (r === 'unsatisfiable') return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${row.size}` } });

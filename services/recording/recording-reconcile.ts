@@ -12,7 +12,7 @@ import { safeSegment } from '../../lib/safe-path.ts';
 import type { SegmentStorage } from '../../media/cs/index.ts';
 import type { SegmentIndex } from './recording-index.ts';
 import { segmentStem } from './recording-urls.ts';
-import { RECONCILE_OBJECTS_MAX } from '../../protocol/recording-api.ts';
+import { RECONCILE_OBJECTS_MAX } from '../../protocol/storage-api.ts';
 
 /** Objects looked at per call when the caller does not say. */
 export const RECONCILE_OBJECTS_DEFAULT = 1_000;

@@ -21,6 +21,7 @@ import type { RecordingDeps, RecordingService } from './recording.ts';
 import type { SessionInfo } from './recording-session.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
 import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
+import { reconcile, type ReconcileReport } from './recording-reconcile.ts';
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
@@ -225,6 +226,11 @@ export class VrService {
     } finally {
       this.uploading.delete(id);
     }
+  }
+
+  /** One bounded pass of a device's stored objects against its segments: what uploads left behind (recording-reconcile.ts). */
+  reconcile(deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
+    return reconcile({ storage: this.rec.storage, host: this.p.host, index: this.rec.index }, deviceId, opts);
   }
 
   /** The actor id of a segment name of this session; a name the platform never makes is unknown. */

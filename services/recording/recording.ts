@@ -25,14 +25,14 @@ import type { Config } from '../../lib/config.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import type { VdConnections } from '../vd/vd-connections.ts';
 import type { Sessions } from '../users/sessions.ts';
+import type { DeviceAccess } from '../devices/access.ts';
 import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
+import { loadRecordingConfig, openStorage, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
-import { openStorage } from './storage-config.ts';
-import { reconcile, type ReconcileReport } from './recording-reconcile.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
+import { AlarmRecording } from './recording-alarms.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
 
 export type { SessionInfo, SessionView };
@@ -62,6 +62,8 @@ export interface RecordingDeps {
   key: Buffer;
   /** Whether a playback URL's sign-in session still lives. */
   sessions: Pick<Sessions, 'isLive'>;
+  /** Whether a playback URL's sign-in session still reaches the device (its share may have ended, or it unbound). */
+  access: Pick<DeviceAccess, 'sessionReaches'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
   /** Base URL of a device's callbacks (cbk_url, segment uploads): https, or http for a device without https (services/devices/device-urls.ts). */
@@ -75,6 +77,8 @@ export class RecordingService {
   readonly index: SegmentIndex;
   readonly vr: VrService;
   readonly playback: Playback;
+  /** Alarms on the timeline, the alarm-recording setting, and the `recording.alarm` effect (recording-alarms.ts). */
+  readonly alarms: AlarmRecording;
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
@@ -84,7 +88,6 @@ export class RecordingService {
   constructor(
     private p: RecordingDeps,
     cfg: RecordingConfig = loadRecordingConfig(p.cfg.dataDir),
-    storage: SegmentStorage = openStorage(cfg),
   ) {
     this.cfg = cfg;
     this.log = moduleLog('recording', p.log);
@@ -98,10 +101,11 @@ export class RecordingService {
       }),
       bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
     };
-    this.storage = storage;
+    this.storage = openStorage(cfg);
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
+    this.alarms = new AlarmRecording(p, this);
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
@@ -151,27 +155,37 @@ export class RecordingService {
       const same = Object.keys(body).length === 0 || JSON.stringify(sortKeys(open.context.params)) === JSON.stringify(sortKeys(params));
       if (!same)
         throw new DomainError('conflict', `channel ${channel} is already recording (session ${open.context.sessionId}) with other parameters; stop it first`);
+      // An alarm session asked for by someone records on until stopped (its machine drops its stop timer).
+      if (open.context.alarm) {
+        const r = await this.p.host.dispatch(open.id, { type: 'alarm.adopt', by });
+        return { created: false, session: viewOf(open.id, r.stateKey, r.context as unknown as RecordingContext) };
+      }
       return { created: false, session: viewOf(open.id, open.stateKey, open.context) };
     }
+    return { created: true, session: await this.createSession(device.id, channel, params, by) };
+  }
+
+  /** A new record session of a channel with no open one: its row (the Vr channel id) and its recording actor, which sends StartRecord. */
+  async createSession(deviceId: string, channel: number, params: RecordParams, by: string, alarm?: RecordingInput['alarm']): Promise<SessionView> {
     const sessionId = randomToken(SESSION_ID_BYTES);
     const token = randomToken(CHANNEL_TOKEN_BYTES);
     const id = recordingActorId(sessionId);
-    const cbk = await this.cbkUrl(device.id, token);
+    const cbk = await this.cbkUrl(deviceId, token);
     if (Buffer.byteLength(cbk) > CBK_URL_MAX_BYTES)
       throw new DomainError(
         'unavailable',
         `the Vr URL would be ${Buffer.byteLength(cbk)} bytes, over the ${CBK_URL_MAX_BYTES} StartRecord allows (PUBLIC_HOST too long)`,
       );
     try {
-      await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId: device.id, channel });
+      await this.p.db.orm.insert(recordingSessions).values({ id, token, sessionId, deviceId, channel });
     } catch (err) {
       if (sqlErrorOf(err).code === UNIQUE_VIOLATION) throw new DomainError('conflict', `channel ${channel} started recording meanwhile`);
       throw err;
     }
-    const input: RecordingInput = { deviceId: device.id, channel, sessionId, params, createdAt: Date.now(), by };
-    const r = await this.p.host.create('recording', id, input as unknown as Record<string, unknown>, { deviceId: device.id, fresh: true });
-    this.log.info({ device: device.id, channel, session: sessionId, by }, 'record session started');
-    return { created: true, session: viewOf(id, r.stateKey, r.context as unknown as RecordingContext) };
+    const input: RecordingInput = { deviceId, channel, sessionId, params, createdAt: Date.now(), by, ...(alarm ? { alarm } : {}) };
+    const r = await this.p.host.create('recording', id, input as unknown as Record<string, unknown>, { deviceId, fresh: true });
+    this.log.info({ device: deviceId, channel, session: sessionId, by, alarm: alarm?.alarmId }, 'record session started');
+    return viewOf(id, r.stateKey, r.context as unknown as RecordingContext);
   }
 
   /** Stop the channel's running session (StopRecord); its state goes stopping → stopped. */
@@ -201,7 +215,7 @@ export class RecordingService {
   }
 
   /** The open (not stopped) session of a channel, closing a row whose actor has stopped already. */
-  private async openSession(deviceId: string, channel: number) {
+  async openSession(deviceId: string, channel: number) {
     const t = recordingSessions;
     const rows = await this.p.db.orm
       .select({ id: t.id })
@@ -249,11 +263,6 @@ export class RecordingService {
     }
     this.log.info({ device: deviceId, retentionS, segments }, 'retention policy set');
     return { retention_s: retentionS, default: false, segments };
-  }
-
-  /** One bounded pass of a device's stored objects against its segments (recording-reconcile.ts). */
-  reconcile(deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
-    return reconcile({ storage: this.storage, host: this.p.host, index: this.index }, deviceId, opts);
   }
 
   // ── Sessions by channel id (the Vr path) ──────────────────────────────────────────────────────

@@ -41,12 +41,14 @@ describe('effect catalogs as types', () => {
     const misread: PuEffectHandlers = {
       'vd.close': () => {},
       'hibernation.wake': () => {},
+      'recording.alarm': () => {},
       // @ts-expect-error `vd.send` has no `deviceId` param (the device is the actor's context)
       'vd.send': (call) => void call.params.deviceId.length,
     };
     const wrongContext: PuEffectHandlers = {
       'vd.send': () => {},
       'hibernation.wake': () => {},
+      'recording.alarm': () => {},
       // @ts-expect-error the context is the pu machine's, which has no `streamId`
       'vd.close': (call) => void call.context.streamId,
     };

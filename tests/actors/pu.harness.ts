@@ -21,6 +21,8 @@ export function start() {
   const closed: string[] = [];
   /** What it told other actors (its mqtt actor: pu.publish.test.ts). */
   const told: ActorSendParams[] = [];
+  /** Alarm sessions it asked to open (`recording.alarm`: pu.alarm-recording.test.ts). */
+  const alarmSessions: Array<{ channel: number; alarmId: string; recordS: number; prerecordS: number }> = [];
   const machine = puMachine.provide({
     actions: {
       'actor.send': (_, p) => {
@@ -33,6 +35,9 @@ export function start() {
       'vd.close': (_, p) => {
         closed.push((p as { reason: string }).reason);
       },
+      'recording.alarm': (_, p) => {
+        alarmSessions.push(p as (typeof alarmSessions)[number]);
+      },
     },
   });
   const actor = createActor(machine, { input: { deviceId: 'CAM1', macId: 'a0b1c2d3e4f5', channels: [0] }, clock });
@@ -43,7 +48,7 @@ export function start() {
   const login = (connId = 'c1', reconnect = false) =>
     send({ type: 'vd.connected', connId, reconnect, hardwareModel: 'HW1', firmwareModel: 'FW1', ip: '10.0.0.2' });
   const keepalive = () => send({ type: 'vd.keepalive', state: 1, channels: [{ channel: 0, state: 1, alarm: 0 }] });
-  return { clock, actor, send, state, ctx, login, keepalive, sent, asked, closed, told };
+  return { clock, actor, send, state, ctx, login, keepalive, sent, asked, closed, told, alarmSessions };
 }
 
 /** A started pu actor (what {@link start} returns). */

@@ -10,6 +10,17 @@ describe('device command line', () => {
     expect(() => parseCliArgs([...BASE, '--battery', '--sleep-after', '0'])).toThrow('--sleep-after');
   });
 
+  it('takes --bind and --alarm (done once online) and refuses a bind code for --count N', () => {
+    expect(parseCliArgs([...BASE, '--bind', 'K7Q2M4', '--alarm', 'motion', '--alarm', 'bell_ring:pulse']).atStart).toEqual([
+      { kind: 'bind', code: 'K7Q2M4' },
+      { kind: 'alarm', type: 3, state: 'start', channel: 0 },
+      { kind: 'alarm', type: 10, state: 'pulse', channel: 0 },
+    ]);
+    expect(() => parseCliArgs([...BASE, '--bind', 'K7Q2M4', '--count', '2'])).toThrow('--bind: a bind code binds one camera');
+    expect(() => parseCliArgs([...BASE, '--alarm', 'smoke'])).toThrow('--alarm: unknown alarm type smoke');
+    expect(() => parseCliArgs([...BASE, '--alarm', 'motion:loud'])).toThrow('--alarm: state must be start, end or pulse');
+  });
+
   it('parses the flags with their defaults', () => {
     expect(parseCliArgs(BASE)).toEqual({
       server: 'https://127.0.0.1:8443',
@@ -23,6 +34,7 @@ describe('device command line', () => {
       sdCard: false,
       battery: false,
       sleepAfterS: 30,
+      atStart: [],
     });
     expect(parseCliArgs([...BASE, '--sd-card']).sdCard).toBe(true);
     expect(

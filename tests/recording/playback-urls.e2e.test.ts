@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { PLAYBACK_URL_TTL_S } from '../../services/recording/recording-config.ts';
+import { SESSION_REACH_CACHE_MS } from '../../services/devices/access.ts';
 import { captureRecording, makeSegments, onlineCam, put, until, userToken, VrClient, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);
@@ -74,5 +75,32 @@ describe('signed playback URLs', () => {
     expect(url.searchParams.get('a')).toBe('admin');
     expect(Number(url.searchParams.get('e'))).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + PLAYBACK_URL_TTL_S);
     expect((await get(seg!.url)).status).toBe(200);
+  });
+
+  it('stop playing for a sharee once the share ends, and for the owner once the camera is unbound (issue #23)', async () => {
+    const bob = await userToken(p, 'bob');
+    const share = { method: 'POST', token: alice, body: JSON.stringify({ username: 'bob', role: 'viewer' }) };
+    expect((await p.api(`/api/devices/${cam.id}/shares`, share)).status).toBe(201);
+    const [bobs] = await listing(bob);
+    expect((await get(bobs!.url)).status).toBe(200);
+    expect((await p.api(`/api/devices/${cam.id}/shares/bob`, { method: 'DELETE', token: alice })).status).toBe(204);
+    const refused = await until(
+      () => get(bobs!.url),
+      (r) => r.status === 403,
+      SESSION_REACH_CACHE_MS + 5_000,
+      "the former sharee's segment URL refused",
+    );
+    expect(await refused.text()).toContain('no longer reaches this camera');
+    const [alices] = await listing(alice);
+    expect((await get(alices!.url)).status).toBe(200);
+    expect((await p.api(`/api/devices/${cam.id}/binding`, { method: 'DELETE', token: alice })).status).toBe(204);
+    await until(
+      async () => (await get(alices!.url)).status,
+      (s) => s === 403,
+      SESSION_REACH_CACHE_MS + 5_000,
+      "the former owner's segment URL refused",
+    );
+    // The admin's still play: the recordings stay.
+    expect((await get((await listing())[0]!.url)).status).toBe(200);
   });
 });

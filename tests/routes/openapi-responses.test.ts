@@ -132,6 +132,6 @@ describe('real answers', () => {
       token: w.p.adminToken,
       body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
     });
-    await check('/api/devices/{id}/channels/{ch}/recording', 'get', '/api/devices/CAM-ALICE/channels/0/recording', 404, { token: alice });
+    await check('/api/devices/{id}/channels/{ch}/recording', 'get', '/api/devices/CAM-NOBODY/channels/0/recording', 404, { token: alice });
   });
 });

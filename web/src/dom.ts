@@ -76,3 +76,9 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 export function card(title: string, id: string, ...children: Child[]): HTMLElement {
   return h('section', { class: 'card', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, title), ...children);
 }
+
+/** `YYYY-MM-DDTHH:MM:SS` in local time (the wire's date-time, and datetime-local's value). */
+export function localDateTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -13,6 +13,8 @@ import { cameraPage } from './pages/camera.ts';
 import { adminPage } from './pages/admin.ts';
 import { actorsPage } from './pages/actors.ts';
 import { actorPage } from './pages/actor.ts';
+import { eventsPage } from './pages/events.ts';
+import { liveGridPage } from './pages/live-grid.ts';
 
 const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
   [/^\/sign-in$/, signInPage, { open: true }],
@@ -21,6 +23,8 @@ const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
   [/^\/admin$/, adminPage, { admin: true }],
   [/^\/actors$/, actorsPage, { admin: true }],
   [/^\/actors\/([^/]+)$/, actorPage, { admin: true }],
+  [/^\/events$/, eventsPage, {}],
+  [/^\/live$/, liveGridPage, {}],
 ];
 
 let session: Session | null | undefined;
@@ -52,6 +56,8 @@ function renderNav(s: Session | null): void {
   replace(
     nav,
     link('/', 'Cameras', here === '/' || here.startsWith('/cameras')),
+    link('/events', 'Events', here === '/events'),
+    link('/live', 'Live', here === '/live'),
     s.role === 'admin' ? link('/admin', 'Admin', here === '/admin') : null,
     s.role === 'admin' ? link('/actors', 'Actors', here.startsWith('/actors')) : null,
     h('a', { href: '/api/docs', target: '_blank', rel: 'noopener' }, 'API'),

@@ -3,6 +3,9 @@
  * (services/console/diagrams.ts), inlined so states can be highlighted by their `data-state` path.
  */
 import { api, ApiError } from './api.ts';
+import { h } from './dom.ts';
+import { attachStatePanel } from './statechart-panel.ts';
+import { attachView, type ChartView } from './statechart-view.ts';
 
 /** Active state paths of a state value: `{online: 'ready'}` → `online`, `online.ready`. */
 export function activePaths(value: unknown, prefix = ''): string[] {
@@ -19,14 +22,24 @@ export function activePaths(value: unknown, prefix = ''): string[] {
 /** A diagram in the page. */
 export interface Statechart {
   svg: SVGSVGElement;
+  /** Its zoom and pan. */
+  view: ChartView;
+  /** Select a state: its transitions go into the side panel. */
+  select(path: string): void;
   /** Highlight the states of `value`, and the transition `event` took from `before` (if given). */
   show(value: unknown, step?: { event: string; before?: unknown }): void;
 }
 
 const diagrams = new Map<string, Promise<string>>();
 
-/** Load (once per machine version) and inline a machine's diagram into `host`. */
-export async function mountStatechart(host: HTMLElement, type: string, version: number): Promise<Statechart> {
+/** Where a mounted diagram puts its zoom buttons and the selected state's transitions. */
+export interface ChartParts {
+  toolbar: HTMLElement;
+  panel: HTMLElement;
+}
+
+/** Load (once per machine version) and inline a machine's diagram into `host`, with zoom and pan, and a transitions panel. */
+export async function mountStatechart(host: HTMLElement, type: string, version: number, parts: ChartParts): Promise<Statechart> {
   const url = `/api/machines/${encodeURIComponent(type)}/${version}/diagram.svg`;
   let text = diagrams.get(url);
   if (!text) {
@@ -42,16 +55,27 @@ export async function mountStatechart(host: HTMLElement, type: string, version: 
   svg.removeAttribute('width');
   svg.removeAttribute('height');
   host.replaceChildren(svg);
+  svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  const view = attachView(host, svg, parts.toolbar);
+  const panel = attachStatePanel(svg, parts.panel, view);
+  /** The innermost state highlighted last (what "Current state" zooms to). */
+  let current: SVGGElement | undefined;
+  const toCurrent = h('button', { type: 'button', class: 'zoom-tool', title: 'Zoom to the current state, text readable' }, 'Current state');
+  toCurrent.addEventListener('click', () => current && view.focus(current));
+  parts.toolbar.insertBefore(toCurrent, parts.toolbar.lastChild);
   const states = new Map<string, SVGGElement>();
   for (const g of svg.querySelectorAll<SVGGElement>('g.sc-state')) states.set(g.dataset.state ?? '', g);
   const edges = [...svg.querySelectorAll<SVGGElement>('g.sc-edge')];
   return {
     svg,
+    view,
+    select: panel.select,
     show(value, step) {
       for (const el of svg.querySelectorAll('.sc-active, .sc-taken')) el.classList.remove('sc-active', 'sc-taken');
       const now = new Set(activePaths(value));
       for (const p of now) states.get(p)?.classList.add('sc-active');
-      keepInView(host, states.get([...now].at(-1) ?? ''));
+      current = states.get([...now].at(-1) ?? '');
+      if (current) view.reveal(current);
       if (!step) return;
       const before = step.before === undefined ? new Set<string>() : new Set(activePaths(step.before));
       before.add('*');
@@ -72,13 +96,4 @@ export async function mountStatechart(host: HTMLElement, type: string, version: 
 /** The machine versions the platform runs. */
 export function listMachines() {
   return api<{ machines: Array<{ type: string; version: number; machineId: string; latest: boolean }> }>('/api/machines');
-}
-
-/** Scroll the diagram's own box (never the page) so that `el` is visible. */
-function keepInView(box: HTMLElement, el: SVGGElement | undefined): void {
-  if (!el) return;
-  const b = box.getBoundingClientRect();
-  const r = el.getBoundingClientRect();
-  if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - (b.height - r.height) / 2;
-  if (r.left < b.left || r.right > b.right) box.scrollLeft += r.left - b.left - (b.width - r.width) / 2;
 }

@@ -14,7 +14,7 @@ import { api, CSRF_HEADER, explain, RPC_TIMEOUT_MS } from '../api.ts';
 import { progress, statusLine, type Progress } from '../action.ts';
 import { announce, h, replace } from '../dom.ts';
 import type { TransitionFeedEvent } from '../feed.ts';
-import { listenToDeviceActors } from './actor-feed.ts';
+import { listenToDeviceActors, type ActorFeedHandlers } from './actor-feed.ts';
 import { mseProblem, onThisOrigin } from './media.ts';
 import type { PanelContext } from './slots.ts';
 
@@ -69,8 +69,26 @@ interface Run {
   timers: Array<ReturnType<typeof setTimeout>>;
 }
 
-/** Mount the live panel into its card. */
+/** A live panel driven from outside (the live grid starts and stops its tiles as they show and hide). */
+export interface LiveControl {
+  start(): void;
+  stop(): void;
+  /** Started and not yet stopped or failed. */
+  readonly running: boolean;
+  /** Leave the stream if watching, stop listening. */
+  dispose(): void;
+}
+
+/** How a live panel hears its device's stream actors: the camera page's per-device feed, or the grid's shared one. */
+export type ListenToStreams = (deviceId: string, on: Pick<ActorFeedHandlers, 'transition'>) => () => void;
+
+/** Mount the live panel into its card (the camera page). */
 export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
+  return createLive(root, ctx).dispose;
+}
+
+/** Build a live panel in `root`; `listen` defaults to the device's own actor feed. */
+export function createLive(root: HTMLElement, ctx: PanelContext, listen: ListenToStreams = listenToDeviceActors): LiveControl {
   const enc = encodeURIComponent(ctx.deviceId);
   const liveUrl = (ch: number) => `/api/devices/${enc}/channels/${ch}/live`;
   const video = h('video', { class: 'live-video', muted: true, playsinline: true, controls: true, preload: 'none', 'aria-label': 'Live video' });
@@ -139,11 +157,19 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
       }).catch(() => {});
     }
   };
+  /**
+   * The run ends with `text`: one state everywhere (status line, picture note, badge), also after "Live.", when
+   * the wait has already ended (the camera dropped mid-stream: the stream actor's reason replaces "Live.").
+   */
   const fail = (r: Run, text: string) => {
     if (r.over) return;
     r.wait.end(text, 'error');
+    replace(status, text);
+    status.className = 'status error';
     announce(text);
     teardown(r, true);
+    note.textContent = text;
+    facts.textContent = '';
   };
 
   const onStream = (r: Run, t: Pick<TransitionFeedEvent, 'stateKey' | 'context'>) => {
@@ -252,7 +278,7 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
     facts.textContent = `Stream ${r.ticket?.stream_id ?? ''}, channel ${r.channel}, started ${new Date().toLocaleTimeString()}.`;
   });
 
-  const unlisten = listenToDeviceActors(ctx.deviceId, {
+  const unlisten = listen(ctx.deviceId, {
     transition: (t) => {
       if (t.type !== 'stream') return;
       const r = run;
@@ -276,9 +302,16 @@ export function mountLive(root: HTMLElement, ctx: PanelContext): () => void {
   });
   const onPageHide = () => run && teardown(run, true);
   window.addEventListener('pagehide', onPageHide);
-  return () => {
-    window.removeEventListener('pagehide', onPageHide);
-    unlisten();
-    if (run) teardown(run, true);
+  return {
+    start: () => void (run ? undefined : start()),
+    stop: () => void (run ? stop() : undefined),
+    get running() {
+      return run !== undefined;
+    },
+    dispose: () => {
+      window.removeEventListener('pagehide', onPageHide);
+      unlisten();
+      if (run) teardown(run, true);
+    },
   };
 }

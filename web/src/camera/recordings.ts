@@ -15,7 +15,9 @@ import type { TransitionFeedEvent } from '../feed.ts';
 import { listenToDeviceActors } from './actor-feed.ts';
 import { atTimeOfDay, dayBounds, fmtBytes, fmtClock, fmtDuration, localDay, timeOfDay } from './media.ts';
 import { createRecordingPlayer } from './playback.ts';
-import { createTimeline, type Stretch } from './timeline.ts';
+import { createTimeline, type Stretch, stretchesOf } from './timeline.ts';
+import { createAlarmSection } from './alarms.ts';
+import { errorText } from './recording-error.ts';
 import type { PanelContext } from './slots.ts';
 
 /** A confirmed segment refreshes the day's listing after this quiet time (segments come every few seconds). */
@@ -35,32 +37,6 @@ type RecView = Pick<SessionView, 'state' | 'since' | 'reason' | 'params' | 'atte
 const WANTED = new Set(['starting', 'recording', 'failed']);
 const BADGE: Record<string, 'on' | 'busy' | 'off' | 'err'> = { recording: 'on', starting: 'busy', stopping: 'busy', failed: 'err', stopped: 'off' };
 
-/** A recording error in words. */
-function errorText(e: NonNullable<SessionView['last_error']>): string {
-  const what = e.op === 'start' ? 'StartRecord' : 'StopRecord';
-  const why =
-    e.kind === 'err'
-      ? explain(new ApiError(502, e.msg, undefined, { code: e.code ?? 0, msg: e.msg }))
-      : e.kind === 'timeout'
-        ? 'The camera did not answer in time.'
-        : e.kind === 'offline'
-          ? `The camera is offline (${e.msg}).`
-          : `The camera disconnected (${e.msg}).`;
-  return `${what}, ${fmtTime(e.at)}: ${why}`;
-}
-
-/** Recorded stretches of a listing: what its gaps leave of the range. */
-function stretchesOf(l: Listing): Stretch[] {
-  const out: Stretch[] = [];
-  let cur = l.from;
-  for (const g of l.gaps) {
-    if (g.start > cur) out.push({ start: cur, end: g.start });
-    cur = Math.max(cur, g.end);
-  }
-  if (l.to > cur && l.segments.length) out.push({ start: cur, end: l.to });
-  return out;
-}
-
 /** Mount the recordings panel into its card. */
 export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => void {
   const enc = encodeURIComponent(ctx.deviceId);
@@ -71,7 +47,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const recBadge = h('span', { class: 'badge off', 'data-testid': 'recording-state' }, '…');
   const recText = h('span', { class: 'muted small' });
   const recError = h('p', { class: 'status error', 'data-testid': 'recording-error', hidden: true });
-  const recBtn = h('button', { type: 'button', class: 'primary' }, 'Start recording');
+  const recBtn = h('button', { type: 'button', class: 'primary', 'data-needs': 'operator' }, 'Start recording');
   const segInput = h('input', { type: 'number', min: 1, step: 1, name: 'seg_duration', inputmode: 'numeric', placeholder: 'default' });
   const recStatus = statusLine();
   let rec: RecView | null | undefined;
@@ -129,8 +105,8 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   const loadRec = async () => {
     const ch = ctx.channel();
     try {
-      const v = await api<SessionView>(chUrl('recording', ch));
-      if (ch === ctx.channel()) drawRec(v);
+      const v = await api<SessionView | undefined>(chUrl('recording', ch)); // 204: never recorded
+      if (ch === ctx.channel()) drawRec(v ?? null);
     } catch (err) {
       if (ch !== ctx.channel()) return;
       if (err instanceof ApiError && err.status === 404) return drawRec(null);
@@ -210,9 +186,24 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
       (which === 'from' ? dlFrom : dlTo).value = timeOfDay(t, day().from);
       announce(`Download ${which === 'from' ? 'starts' : 'ends'} at ${fmtClock(t)}.`);
     },
+    alarm: (a) => alarmSec.play(a),
   });
+  // The day's alarms: marked on the timeline, listed, played from a little before them (camera/alarms.ts).
+  const alarmSec = createAlarmSection(
+    ctx.deviceId,
+    (m) => timeline.alarms(m),
+    (t, why) => playFrom(t, undefined, why),
+    {
+      channel: ctx.channel,
+      showDay: async (t) => {
+        dayInput.value = localDay(new Date(t * 1000));
+        await loadDay();
+        return day();
+      },
+    },
+  );
 
-  const playFrom = (t: number, on?: Stretch) => {
+  const playFrom = (t: number, on?: Stretch, why?: string) => {
     if (!listing) return;
     const here = on ?? stretches.find((s) => t >= s.start && t < s.end);
     const st = here ?? stretches.find((s) => s.start > t);
@@ -222,7 +213,8 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
       return;
     }
     const at = here ? Math.max(t, st.start) : st.start;
-    const note = here ? undefined : `Nothing was recorded at ${fmtClock(t)}; playing from the next recording, ${fmtClock(at)}.`;
+    const gap = here ? undefined : `Nothing was recorded at ${fmtClock(t)}; playing from the next recording, ${fmtClock(at)}.`;
+    const note = [why, gap].filter(Boolean).join(' ') || undefined;
     const { to } = day();
     const segs: PlaybackSegment[] = listing.segments.filter((s) => s.end > at && s.start < to);
     stopPlay.hidden = false;
@@ -271,6 +263,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     const mine = ++generation;
     const d = day();
     const ch = ctx.channel();
+    void alarmSec.load(d, ch);
     const get = () => api<Listing>(chUrl(`recordings?from=${d.from}&to=${d.to}`, ch));
     const l = quiet ? await get().catch(() => undefined) : await act(null, listStatus, get, { waiting: 'Loading the recordings…', done: '' });
     if (l && mine === generation) drawDay(l);
@@ -330,7 +323,12 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
       'div',
       { class: 'row' },
       recBtn,
-      h('details', { class: 'rec-options' }, h('summary', {}, 'Options'), field('Segment length (s)', segInput, "Empty: the platform's default.")),
+      h(
+        'details',
+        { class: 'rec-options', 'data-needs': 'operator' },
+        h('summary', {}, 'Options'),
+        field('Segment length (s)', segInput, "Empty: the platform's default."),
+      ),
     ),
     recStatus,
     h('h3', {}, 'Timeline'),
@@ -342,12 +340,14 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     h('div', { class: 'row inline playing-row' }, stopPlay, shown),
     playStatus,
     table,
+    alarmSec.el,
     h('h3', {}, 'Download a range'),
     dlForm,
     dlStatus,
   );
 
   const onTransition = (t: TransitionFeedEvent) => {
+    alarmSec.transition(t);
     const c = t.context as (Partial<RecordingContext> & { start?: number }) | undefined;
     if (!c || c.channel !== ctx.channel()) return;
     if (t.type === 'recording') {
@@ -375,6 +375,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     ready: () => {
       void loadRec();
       void loadDay();
+      void alarmSec.loadSetting();
     },
     transition: onTransition,
   });
@@ -391,6 +392,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
   });
   return () => {
     unlisten();
+    alarmSec.stop();
     clearTimeout(refreshTimer);
     if (recWait) clearTimeout(recWait.timer);
     player.stop();

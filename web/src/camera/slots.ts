@@ -15,4 +15,5 @@ export interface PanelContext {
 
 export { mountLive } from './live.ts';
 export { mountRecordings } from './recordings.ts';
+export { playAlarmButton } from './alarms.ts';
 export { mountSdCard } from './sd-card.ts';

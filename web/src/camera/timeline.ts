@@ -25,6 +25,27 @@ export interface Stretch {
   end: number;
 }
 
+/** An alarm marked on the bar (a start or a pulse: services/recording/recording-alarms.ts `TimelineAlarm`). */
+export interface AlarmMark {
+  id: string;
+  /** Epoch seconds, on the recordings' clock. */
+  t: number;
+  /** What it is, in words (`motion`, `bell_ring`…). */
+  name: string;
+}
+
+/** Recorded stretches of a listing: what its gaps leave of the range. */
+export function stretchesOf(l: { from: number; to: number; gaps: Gap[]; segments: unknown[] }): Stretch[] {
+  const out: Stretch[] = [];
+  let cur = l.from;
+  for (const g of l.gaps) {
+    if (g.start > cur) out.push({ start: cur, end: g.start });
+    cur = Math.max(cur, g.end);
+  }
+  if (l.to > cur && l.segments.length) out.push({ start: cur, end: l.to });
+  return out;
+}
+
 /** The day shown: epoch seconds of its local midnights, and its name. */
 export interface Day {
   from: number;
@@ -38,6 +59,8 @@ export interface TimelineEvents {
   pick(t: number, on: Stretch | undefined): void;
   /** `[` or `]` on the bar: the download range starts or ends at the cursor. */
   mark(which: 'from' | 'to', t: number): void;
+  /** An alarm's marker was clicked, or `A` pressed on the bar with the cursor on one: play from the alarm. */
+  alarm?(a: AlarmMark): void;
 }
 
 /** The timeline widget. */
@@ -47,6 +70,8 @@ export interface Timeline {
   draw(day: Day, stretches: Stretch[], gaps: Gap[]): void;
   /** Where playback is (epoch seconds), or null when nothing plays. */
   playhead(t: number | null): void;
+  /** Mark the day's alarms on the bar. */
+  alarms(marks: AlarmMark[]): void;
 }
 
 /** Create the timeline. */
@@ -54,6 +79,7 @@ export function createTimeline(on: TimelineEvents): Timeline {
   let day: Day = { from: 0, to: 86_400, label: '' };
   let stretches: Stretch[] = [];
   let gaps: Gap[] = [];
+  let marks: AlarmMark[] = [];
   let zoom = 0;
   let v0 = 0;
   let cursor = 0;
@@ -91,7 +117,7 @@ export function createTimeline(on: TimelineEvents): Timeline {
     h(
       'small',
       { id: hintId, class: 'muted' },
-      'Click a time to play from it. Keys: ← → move, PageUp/PageDown previous/next recording, Home/End, + − zoom, Enter plays, [ ] set the download range.',
+      'Click a time to play from it, a red mark to play from its alarm. Keys: ← → move, PageUp/PageDown previous/next recording, N/P next/previous alarm, A plays from it, Home/End, + − zoom, Enter plays, [ ] set the download range.',
     ),
   );
 
@@ -103,6 +129,8 @@ export function createTimeline(on: TimelineEvents): Timeline {
     if (end !== undefined) node.style.width = `${Math.max(0, Math.min(100, pct(end)) - a)}%`;
   };
   const inStretch = (t: number) => stretches.find((s) => t >= s.start && t < s.end);
+  /** The alarm the cursor is on: within a keyboard step of it. */
+  const markAt = (t: number) => marks.find((a) => Math.abs(a.t - t) <= span() / KEY_STEPS_PER_SPAN / 2);
   /** Keep the view inside the day and around `t`. */
   const showAround = (t: number, force = false) => {
     const s = span();
@@ -134,6 +162,12 @@ export function createTimeline(on: TimelineEvents): Timeline {
       place(n, Math.max(st.start, v0), Math.min(st.end, v1));
       nodes.push(n);
     }
+    for (const a of marks) {
+      if (a.t < v0 || a.t > v1) continue;
+      const n = h('div', { class: 'db-alarm', 'data-alarm': a.id, title: `${a.name} alarm at ${fmtClock(a.t)}: click to play from it` });
+      place(n, a.t);
+      nodes.push(n);
+    }
     place(cursorEl, cursor);
     cursorEl.hidden = cursor < v0 || cursor > v1;
     drawHead();
@@ -153,7 +187,8 @@ export function createTimeline(on: TimelineEvents): Timeline {
     const st = inStretch(cursor);
     bar.setAttribute('aria-valuemax', String(Math.round(day.to - day.from)));
     bar.setAttribute('aria-valuenow', String(Math.round(cursor - day.from)));
-    bar.setAttribute('aria-valuetext', `${fmtClock(cursor)}, ${st ? 'recorded' : 'nothing recorded'}`);
+    const near = markAt(cursor);
+    bar.setAttribute('aria-valuetext', `${fmtClock(cursor)}, ${st ? 'recorded' : 'nothing recorded'}${near ? `, ${near.name} alarm` : ''}`);
     bar.setAttribute('aria-label', `Recordings of ${day.label}`);
   };
   const drawHead = () => {
@@ -177,6 +212,15 @@ export function createTimeline(on: TimelineEvents): Timeline {
   zoomOut.addEventListener('click', () => setZoom(zoom - 1));
 
   track.addEventListener('click', (e) => {
+    const alarmEl = (e.target as Element).closest?.('.db-alarm') as HTMLElement | null;
+    const alarm = alarmEl ? marks.find((a) => a.id === alarmEl.dataset.alarm) : undefined;
+    if (alarm && on.alarm) {
+      cursor = alarm.t;
+      moved = true;
+      render();
+      bar.focus({ preventScroll: true });
+      return on.alarm(alarm);
+    }
     const r = track.getBoundingClientRect();
     let t = v0 + ((e.clientX - r.left) / r.width) * span();
     const hit = (e.target as Element).closest?.('.db-range') as HTMLElement | null;
@@ -205,6 +249,18 @@ export function createTimeline(on: TimelineEvents): Timeline {
         const next = stretches.find((s) => s.start > cursor + 0.5);
         if (next) moveCursor(next.start);
       },
+      n: () => {
+        const next = marks.find((a) => a.t > cursor + 0.5);
+        if (next) moveCursor(next.t);
+      },
+      p: () => {
+        const prev = [...marks].reverse().find((a) => a.t < cursor - 0.5);
+        if (prev) moveCursor(prev.t);
+      },
+      a: () => {
+        const a = markAt(cursor);
+        if (a) on.alarm?.(a);
+      },
       Home: () => moveCursor(day.from),
       End: () => moveCursor(day.to - 1),
       '+': () => setZoom(zoom + 1),
@@ -215,7 +271,7 @@ export function createTimeline(on: TimelineEvents): Timeline {
       '[': () => on.mark('from', cursor),
       ']': () => on.mark('to', cursor),
     };
-    const f = keys[e.key];
+    const f = keys[e.key.length === 1 ? e.key.toLowerCase() : e.key];
     if (!f) return;
     e.preventDefault();
     f();
@@ -236,6 +292,10 @@ export function createTimeline(on: TimelineEvents): Timeline {
       // Until someone moves it, the cursor waits at the latest recording.
       if (!moved) cursor = st.at(-1)?.start ?? d.from;
       showAround(cursor);
+      render();
+    },
+    alarms: (m) => {
+      marks = [...m].sort((a, b) => a.t - b.t);
       render();
     },
     playhead: (t) => {

@@ -1,24 +1,28 @@
 /**
- * One actor: its machine's statechart with the current state highlighted (live), its history as a
- * timeline, stepping through it (the highlight, the context at that step and its diff to the step
- * before follow), pending timers, related actors, the history export and the replay check.
+ * One actor: its machine's statechart (zoom, pan, fit; a click on a state lists its transitions) with
+ * the current state highlighted (live), its history as a timeline (compact: without routine
+ * keepalives), stepping through it (the highlight, the event's payload, the context at that step and
+ * its diff to the step before follow), pending timers, related actors by type, the history export
+ * and the replay check. Times are in the reader's zone, or raw epoch milliseconds on request.
  */
 import type { ActorView } from '../../../actors/host/host.ts';
-import type { HistoryEntry } from '../../../actors/host/store.ts';
 import type { ReplayVerdict } from '../../../actors/host/replay.ts';
 import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
-import { card, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts';
+import { card, fmtRelative, h, pretty, replace } from '../dom.ts';
 import { openFeed, type TransitionFeedEvent } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { mountStatechart, type Statechart } from '../statechart.ts';
+import { drawRelated } from './actor-related.ts';
+import { clearStep, drawStep, eventDetail, fmtInstant, isKeepaliveOnly, type Row, stateText } from './actor-step.ts';
 
 /** History rows loaded at first (the latest ones); earlier ones on request. */
 const HISTORY_WINDOW = 1000;
-
-type Row = Pick<HistoryEntry, 'seq' | 'at' | 'event' | 'value' | 'changes' | 'context'>;
-/** Marks a key or entry the step removed. */
-const REMOVED = Symbol('removed');
+/** Most rows "Go to seq" loads to reach an earlier seq (beyond: "Load earlier events" first). */
+const GOTO_LOAD_MAX = 5 * HISTORY_WINDOW;
+/** Where the page remembers the reader's choices. */
+const COMPACT_KEY = 'h627.actor.compact';
+const RAW_TIMES_KEY = 'h627.actor.rawTimes';
 
 export const actorPage: Page = (root, ctx) => {
   const id = ctx.params[0]!;
@@ -29,32 +33,76 @@ export const actorPage: Page = (root, ctx) => {
   let cur = -1;
   let follow = true;
   let queued: TransitionFeedEvent[] | null = null;
+  const remembered = (k: string) => localStorage.getItem(k) === '1';
+  const compactBox = h('input', { type: 'checkbox', name: 'compact', checked: remembered(COMPACT_KEY) });
+  const rawBox = h('input', { type: 'checkbox', name: 'raw-times', checked: remembered(RAW_TIMES_KEY) });
+  const raw = () => rawBox.checked;
+  /** Whether row i is left out of the compact history. */
+  const hiddenAt = (i: number) => compactBox.checked && isKeepaliveOnly(rows[i]!, rows[i - 1]);
+  /** The nearest shown row from i in direction dir (±1), or -1. */
+  const shownFrom = (i: number, dir: 1 | -1) => {
+    for (let j = i; j >= 0 && j < rows.length; j += dir) if (!hiddenAt(j)) return j;
+    return -1;
+  };
 
   const title = h('h1', { tabindex: '-1' }, id);
   const summary = h('p', { class: 'muted', 'data-testid': 'actor-summary' });
   const live = h('span', { class: 'live-dot' }, 'connecting');
-  const diagram = h('div', { class: 'diagram', 'data-testid': 'diagram', tabindex: '0', role: 'region', 'aria-label': 'Statechart' });
+  const diagram = h('div', {
+    class: 'diagram',
+    'data-testid': 'diagram',
+    tabindex: '0',
+    role: 'region',
+    'aria-label': 'Statechart: drag to pan, the wheel or + and − to zoom, 0 to fit',
+  });
+  const chartTools = h('div', { class: 'row chart-tools', role: 'toolbar', 'aria-label': 'Statechart zoom' });
+  const chartPanel = h('aside', {
+    class: 'sc-panel',
+    'data-testid': 'state-transitions',
+    'aria-live': 'polite',
+    'aria-label': 'Transitions of the selected state',
+  });
   const stepInfo = h('p', { class: 'step-info', 'aria-live': 'polite', 'data-testid': 'step-info' });
   const ctxOut = h('pre', { class: 'json', 'data-testid': 'step-context', tabindex: '0', 'aria-label': 'Context at this step' });
   const diffBody = h('tbody', { 'data-testid': 'step-diff' });
+  const payloadBox = h('div', { class: 'payload' });
+  const parts = { info: stepInfo, payload: payloadBox, diff: diffBody, context: ctxOut };
   const jump = h('input', { type: 'number', min: 0, name: 'seq', inputmode: 'numeric', 'aria-label': 'Sequence number' });
   const btn = (label: string, text: string, f: () => void) => h('button', { type: 'button', 'aria-label': label, title: label, onclick: f }, text);
-  const firstB = btn('First step', '« First', () => go(0));
-  const prevB = btn('Previous step', '‹ Prev', () => go(cur - 1));
-  const nextB = btn('Next step', 'Next ›', () => go(cur + 1));
-  const lastB = btn('Last step (follow live)', 'Last »', () => go(rows.length - 1));
+  const firstB = btn('First step', '« First', () => go(shownFrom(0, 1)));
+  const prevB = btn('Previous step', '‹ Prev', () => go(shownFrom(cur - 1, -1)));
+  const nextB = btn('Next step', 'Next ›', () => go(shownFrom(cur + 1, 1)));
+  const lastB = btn('Last step (follow live)', 'Last »', () => go(shownFrom(rows.length - 1, -1)));
   const jumpForm = h('form', { class: 'row inline' }, jump, h('button', { type: 'submit' }, 'Go to seq'));
-  jumpForm.addEventListener('submit', (e) => {
+  jumpForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const i = rows.findIndex((r) => r.seq === Number(jump.value));
+    const seq = Number(jump.value);
+    if (jump.value.trim() === '' || !Number.isInteger(seq) || seq < 0) return unselect('Give a sequence number (0 or more).');
+    const first = rows[0]?.seq;
+    // An earlier seq than those loaded: load back to it, within reason.
+    if (first !== undefined && seq < first) {
+      if (first - seq > GOTO_LOAD_MAX) return unselect(`Seq ${seq} is ${first - seq} events before the loaded ones: load earlier events first.`);
+      await loadEarlier(seq - 1);
+    }
+    const i = rows.findIndex((r) => r.seq === seq);
     if (i >= 0) go(i);
-    else stepInfo.textContent = `No row with seq ${jump.value} is loaded.`;
+    else unselect(`No step with seq ${seq}${rows.length ? ` (the loaded steps are ${rows[0]!.seq} to ${rows.at(-1)!.seq})` : ''}.`);
   });
+  /** No step selected: nothing of the previous step stays on screen. */
+  const unselect = (why: string) => {
+    cur = -1;
+    follow = false;
+    clearStep(parts, why);
+    for (const tr of timeline.querySelectorAll('tr[aria-selected="true"]')) tr.setAttribute('aria-selected', 'false');
+    if (view) chart?.show(view.value);
+    firstB.disabled = lastB.disabled = rows.length === 0;
+    prevB.disabled = nextB.disabled = true;
+  };
   const timeline = h('tbody');
   const earlier = h('button', { type: 'button', hidden: true }, 'Load earlier events');
   const histStatus = statusLine();
   const timers = h('ul', { class: 'timers', 'data-testid': 'timers' });
-  const related = h('ul', { class: 'related' });
+  const related = h('div', { 'data-testid': 'related' });
   const toolStatus = statusLine();
   const verdictOut = h('div', { class: 'verdict', 'data-testid': 'replay-verdict' });
   const replayBtn = h('button', { type: 'button', class: 'primary' }, 'Run the replay check');
@@ -88,60 +136,46 @@ export const actorPage: Page = (root, ctx) => {
 
   // ── stepping ──
   const go = (i: number) => {
-    if (rows.length === 0) return;
+    if (rows.length === 0 || i < 0) return;
     cur = Math.max(0, Math.min(rows.length - 1, i));
-    follow = cur === rows.length - 1;
+    follow = shownFrom(cur + 1, 1) < 0;
     const r = rows[cur]!;
     const before = rows[cur - 1];
     chart?.show(r.value, { event: r.event.type, before: before?.value });
-    stepInfo.textContent = `Step seq ${r.seq} of ${rows.at(-1)!.seq}: ${r.event.type} at ${fmtTime(r.at)} → ${stateText(r.value)}${follow ? ' (latest)' : ''}`;
-    ctxOut.textContent = pretty(r.context);
-    // One row per changed key, and per changed entry of a record the diff patched (`viewers.<id>`).
-    const lines: Array<{ name: string; was: () => unknown; now: unknown }> = [
-      ...Object.keys(r.changes.set).map((k) => ({ name: k, was: () => before?.context[k], now: r.changes.set[k] })),
-      ...r.changes.unset.map((k) => ({ name: k, was: () => before?.context[k], now: REMOVED })),
-      ...Object.entries(r.changes.patch ?? {}).flatMap(([k, p]) => [
-        ...Object.keys(p.set).map((e) => ({ name: `${k}.${e}`, was: () => (before?.context[k] as Record<string, unknown> | undefined)?.[e], now: p.set[e] })),
-        ...p.unset.map((e) => ({ name: `${k}.${e}`, was: () => (before?.context[k] as Record<string, unknown> | undefined)?.[e], now: REMOVED })),
-      ]),
-    ];
-    replace(
-      diffBody,
-      ...(lines.length
-        ? lines.map((l) =>
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'row' }, l.name),
-              h('td', {}, h('code', {}, before ? short(l.was()) : cur === 0 && r.seq === 0 ? '(none)' : '(not loaded)')),
-              h('td', {}, h('code', {}, l.now === REMOVED ? '(removed)' : short(l.now))),
-            ),
-          )
-        : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No context change.'))]),
-    );
+    drawStep(parts, r, before, { latestSeq: rows.at(-1)!.seq, latest: cur === rows.length - 1, first: cur === 0, raw: raw() });
     for (const tr of timeline.querySelectorAll('tr[aria-selected="true"]')) tr.setAttribute('aria-selected', 'false');
     const tr = timeline.querySelector<HTMLTableRowElement>(`tr[data-seq="${r.seq}"]`);
     tr?.setAttribute('aria-selected', 'true');
     tr?.scrollIntoView({ block: 'nearest' });
-    firstB.disabled = prevB.disabled = cur === 0;
-    nextB.disabled = lastB.disabled = cur === rows.length - 1;
+    firstB.disabled = prevB.disabled = shownFrom(cur - 1, -1) < 0;
+    nextB.disabled = lastB.disabled = follow;
   };
   const rowEl = (r: Row, i: number) => {
     const tr = h(
       'tr',
-      { 'data-seq': r.seq, 'aria-selected': 'false', tabindex: '-1' },
+      { 'data-seq': r.seq, 'aria-selected': 'false', tabindex: '-1', 'data-keepalive-only': isKeepaliveOnly(r, rows[i - 1]) || null },
       h('td', {}, String(r.seq)),
-      h('td', {}, fmtTime(r.at)),
+      h('td', { class: 'time' }, fmtInstant(r.at, raw())),
       h('td', {}, h('code', {}, r.event.type), eventDetail(r.event)),
       h('td', {}, h('code', {}, stateText(r.value))),
     );
+    tr.hidden = hiddenAt(i);
     tr.addEventListener('click', () => go(i));
     return tr;
   };
   const drawTimeline = () => replace(timeline, ...rows.map(rowEl));
   timeline.addEventListener('keydown', (e) => {
     const k = e.key;
-    const to = k === 'ArrowDown' || k === 'j' ? cur + 1 : k === 'ArrowUp' || k === 'k' ? cur - 1 : k === 'Home' ? 0 : k === 'End' ? rows.length - 1 : null;
+    const to =
+      k === 'ArrowDown' || k === 'j'
+        ? shownFrom(cur + 1, 1)
+        : k === 'ArrowUp' || k === 'k'
+          ? shownFrom(cur - 1, -1)
+          : k === 'Home'
+            ? shownFrom(0, 1)
+            : k === 'End'
+              ? shownFrom(rows.length - 1, -1)
+              : null;
     if (to === null) return;
     e.preventDefault();
     go(to);
@@ -168,27 +202,12 @@ export const actorPage: Page = (root, ctx) => {
               'li',
               {},
               h('code', {}, t.id),
-              ` → ${t.event.type} at ${fmtTime(t.due)} `,
+              ` → ${t.event.type} at ${fmtInstant(t.due, raw())} `,
               h('span', { class: 'countdown', 'data-due': t.due }, `(${fmtRelative(t.due)})`),
             ),
           )
         : [h('li', { class: 'muted' }, 'No pending timers.')]),
     );
-  };
-  const loadRelated = async (v: ActorView) => {
-    const lists: Array<Promise<{ actors: ActorView[] }>> = [api(`/api/actors?parent=${enc}&limit=100`)];
-    if (v.type === 'pu' && v.deviceId) lists.push(api(`/api/actors?device=${encodeURIComponent(v.deviceId)}&limit=100`));
-    const found = new Map<string, ActorView>();
-    for (const l of await Promise.allSettled(lists)) if (l.status === 'fulfilled') for (const a of l.value.actors) if (a.id !== id) found.set(a.id, a);
-    const link = (aid: string, text: string) => h('li', {}, h('a', { href: `/actors/${encodeURIComponent(aid)}`, 'data-link': true }, aid), ` ${text}`);
-    const items: HTMLElement[] = [];
-    if (v.parentId) items.push(link(v.parentId, '(parent)'));
-    if (v.deviceId && v.type !== 'pu') items.push(link(`pu:${v.deviceId}`, '(the device)'));
-    for (const a of [...found.values()].sort((x, y) => x.type.localeCompare(y.type) || x.id.localeCompare(y.id)))
-      items.push(link(a.id, `${a.type}, ${a.stateKey}`));
-    if (v.type === 'pu' && v.deviceId)
-      items.push(h('li', {}, h('a', { href: `/cameras/${encodeURIComponent(v.deviceId)}`, 'data-link': true }, 'the camera page')));
-    replace(related, ...(items.length ? items : [h('li', { class: 'muted' }, 'No related actors.')]));
   };
   const loadHistory = async (after: number, limit: number) => {
     const r = await act(null, histStatus, () => api<{ events: Row[] }>(`/api/actors/${enc}/history?after=${after}&limit=${limit}`), {
@@ -202,7 +221,7 @@ export const actorPage: Page = (root, ctx) => {
     try {
       const v = await api<ActorView>(`/api/actors/${enc}`);
       drawView(v);
-      if (!chart) chart = await mountStatechart(diagram, v.type, v.version);
+      if (!chart) chart = await mountStatechart(diagram, v.type, v.version, { toolbar: chartTools, panel: chartPanel });
       const after = Math.max(-1, v.seq - HISTORY_WINDOW);
       rows = await loadHistory(after, HISTORY_WINDOW);
       earlier.hidden = (rows[0]?.seq ?? 0) <= 0;
@@ -210,23 +229,31 @@ export const actorPage: Page = (root, ctx) => {
       const pending = queued;
       queued = null;
       for (const t of pending) onTransition(t);
-      go(follow || cur < 0 ? rows.length - 1 : cur);
-      void loadRelated(v);
+      if (rows.length === 0) unselect('No history.');
+      else go(follow || cur < 0 ? shownFrom(rows.length - 1, -1) : cur);
+      void drawRelated(related, v);
     } catch (err) {
       queued = null;
       replace(summary, h('span', { class: 'status error' }, err instanceof Error ? err.message : String(err)));
     }
   };
-  earlier.addEventListener('click', async () => {
+  /** Load the rows before the first loaded one, back to seq > `after` (in pages the API allows). */
+  const loadEarlier = async (after: number) => {
     const first = rows[0]?.seq ?? 0;
-    const after = Math.max(-1, first - 1 - HISTORY_WINDOW);
-    const more = (await loadHistory(after, first - 1 - after)).filter((r) => r.seq < first);
+    const more: Row[] = [];
+    for (let from = Math.max(-1, after); from < first - 1; ) {
+      const page = (await loadHistory(from, Math.min(HISTORY_WINDOW, first - 1 - from))).filter((r) => r.seq < first);
+      if (page.length === 0) break;
+      more.push(...page);
+      from = page.at(-1)!.seq;
+    }
     rows = [...more, ...rows];
-    cur += more.length;
+    if (cur >= 0) cur += more.length;
     earlier.hidden = (rows[0]?.seq ?? 0) <= 0;
     drawTimeline();
-    go(cur);
-  });
+    if (cur >= 0) go(cur);
+  };
+  earlier.addEventListener('click', () => void loadEarlier((rows[0]?.seq ?? 0) - 1 - HISTORY_WINDOW));
   const onTransition = (t: TransitionFeedEvent) => {
     if (queued) return void queued.push(t);
     if (view)
@@ -247,14 +274,33 @@ export const actorPage: Page = (root, ctx) => {
     const r: Row = { seq: t.seq, at: t.at, event: t.event, value: t.value, changes: t.changes, context: t.context ?? {} };
     rows.push(r);
     timeline.append(rowEl(r, rows.length - 1));
+    if (hiddenAt(rows.length - 1)) return; // compact: a keepalive-only step is not stepped to
     if (follow) go(rows.length - 1);
     else nextB.disabled = lastB.disabled = false;
   };
 
+  const redraw = () => {
+    drawTimeline();
+    if (view) drawTimers(view.timers);
+    if (cur >= 0) go(hiddenAt(cur) ? Math.max(shownFrom(cur, -1), shownFrom(cur, 1)) : cur);
+  };
+  compactBox.addEventListener('change', () => {
+    localStorage.setItem(COMPACT_KEY, compactBox.checked ? '1' : '0');
+    redraw();
+  });
+  rawBox.addEventListener('change', () => {
+    localStorage.setItem(RAW_TIMES_KEY, rawBox.checked ? '1' : '0');
+    redraw();
+  });
   root.append(
     h('div', { class: 'page-head' }, title, live),
     summary,
-    h('section', { class: 'card diagram-card', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Statechart'), diagram),
+    h(
+      'section',
+      { class: 'card diagram-card', 'aria-labelledby': 'chart-h' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'chart-h' }, 'Statechart'), chartTools),
+      h('div', { class: 'chart-layout' }, diagram, chartPanel),
+    ),
     h(
       'div',
       { class: 'actor-layout' },
@@ -264,6 +310,7 @@ export const actorPage: Page = (root, ctx) => {
         h('h2', { id: 'history-h' }, 'History'),
         h('div', { class: 'row stepper', role: 'group', 'aria-label': 'Step through the history' }, firstB, prevB, nextB, lastB),
         jumpForm,
+        h('div', { class: 'row toggles' }, h('label', {}, compactBox, ' Compact (hide keepalive-only steps)'), h('label', {}, rawBox, ' Raw times (epoch ms)')),
         histStatus,
         earlier,
         h(
@@ -282,6 +329,8 @@ export const actorPage: Page = (root, ctx) => {
         { class: 'card', 'aria-labelledby': 'step-h' },
         h('h2', { id: 'step-h' }, 'Step'),
         stepInfo,
+        h('h3', {}, 'Event payload'),
+        payloadBox,
         h('h3', {}, 'Changed at this step'),
         h(
           'div',
@@ -336,29 +385,3 @@ export const actorPage: Page = (root, ctx) => {
     clearInterval(tick);
   };
 };
-
-/** `online.ready`, or the JSON of a parallel value. */
-function stateText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => {
-        const s = stateText(v);
-        return s ? `${k}.${s}` : k;
-      })
-      .join(', ');
-  }
-  return String(value);
-}
-
-/** A short hint of what an event carried (its name, reason…), beside its type. */
-function eventDetail(e: Row['event']): string {
-  const name = typeof e.name === 'string' ? e.name : typeof e.reason === 'string' ? e.reason : '';
-  return name ? ` ${name}` : '';
-}
-
-function short(v: unknown): string {
-  if (v === undefined) return '(absent)';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 200 ? `${s.slice(0, 199)}…` : s;
-}

@@ -3,12 +3,15 @@ import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { card, field, h, replace } from '../dom.ts';
 import type { Page } from '../page.ts';
+import { stateWords } from '../camera/status.ts';
+import { mountStreamOverview } from './admin-streams.ts';
 
 interface DeviceInfo {
   device_id: string;
   mac_id: string;
   channels: number[];
   owner_id: string | null;
+  owner: string | null;
   created_at: string;
   state: string | null;
 }
@@ -43,8 +46,8 @@ export const adminPage: Page = (root) => {
           h('td', {}, h('a', { href: `/cameras/${encodeURIComponent(d.device_id)}`, 'data-link': true }, d.device_id)),
           h('td', {}, d.mac_id),
           h('td', {}, d.channels.join(', ')),
-          h('td', {}, d.state ?? '—'),
-          h('td', {}, d.owner_id ? 'bound' : '—'),
+          h('td', {}, stateCell(d.state)),
+          h('td', { 'data-col': 'owner' }, d.owner ?? (d.owner_id ? '(unknown user)' : '—')),
           h('td', {}, del),
         );
       }),
@@ -133,5 +136,13 @@ export const adminPage: Page = (root) => {
       ),
     ),
   );
+  const stopOverview = mountStreamOverview(root);
   void load();
+  return stopOverview;
 };
+
+/** A pu state in the same words and badge as the camera pages (`online`, `offline`, `asleep`, `rebooting`…), its key as the title. */
+function stateCell(state: string | null): HTMLElement {
+  const w = stateWords(state);
+  return h('span', { class: `badge ${w.kind}`, title: state ?? '', 'data-state': state ?? '' }, w.text);
+}

@@ -8,27 +8,23 @@ import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { ALARM_TYPES, DISK_STATE } from '../../../protocol/constants.ts';
 import { api, rpc } from '../api.ts';
 import { act, statusLine } from '../action.ts';
-import { card, field, fmtRelative, fmtTime, h, pretty, replace } from '../dom.ts';
+import { card, field, fmtRelative, fmtTime, h, localDateTime, pretty, replace } from '../dom.ts';
 import { openFeed, type DeviceFeedStatus } from '../feed.ts';
 import type { Page } from '../page.ts';
-import { batteryText, stateBadge } from '../camera/status.ts';
+import { batteryText, channelStateText, connectionLostLine, refreshLost, stateBadge } from '../camera/status.ts';
 import { capabilityText, offers, powerText, sdCardText } from '../camera/capabilities.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
-import { mountLive, mountRecordings, mountSdCard, type PanelContext } from '../camera/slots.ts';
+import { mountLive, mountRecordings, mountSdCard, playAlarmButton, type PanelContext } from '../camera/slots.ts';
+import { mountShare } from '../camera/share.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
 const LOG_END_AHEAD_MS = 60_000;
+/** How often the "last seen" and "counts as offline in … s" texts are recounted (local clock only). */
+const LOST_TICK_MS = 1_000;
 
-interface Alarm {
-  id: string;
-  channel: number;
-  type: number;
-  state: string;
-  desc: string | null;
-  received_at: string;
-  picture: string | null;
-}
+/** An alarm as `GET /api/devices/:id/alarms` lists it. */
+type Alarm = { id: string; channel: number; type: number; state: string; desc: string | null; received_at: string; picture: string | null };
 
 export const cameraPage: Page = (root, ctx) => {
   const id = ctx.params[0]!;
@@ -41,6 +37,7 @@ export const cameraPage: Page = (root, ctx) => {
   // ── header and channel choice ──
   const badge = h('span');
   const reason = h('p', { class: 'muted' });
+  const lost = [h('div'), h('div'), h('div')] as const; // connection lost (state still online): header, live and recording cards
   const channelSel = h('select', { name: 'channel' });
   const channelListeners: Array<(ch: number) => void> = [];
   channelSel.addEventListener('change', () => {
@@ -55,6 +52,7 @@ export const cameraPage: Page = (root, ctx) => {
     ctx.session?.role === 'admin' ? h('a', { href: `/actors/${encodeURIComponent(`pu:${id}`)}`, 'data-link': true, class: 'small' }, 'pu actor →') : null,
   );
 
+  const share = mountShare({ head, root, deviceId: id, cleanups, navigate: ctx.navigate });
   // ── status facts ──
   const facts = h('dl', { class: 'facts wide' });
   const upgradeBar = h('progress', { max: 100, value: 0, 'aria-label': 'Firmware upgrade progress' });
@@ -62,7 +60,9 @@ export const cameraPage: Page = (root, ctx) => {
 
   const drawStatus = (d: DeviceFeedStatus | DeviceStatus) => {
     status = d;
+    share.role(d);
     replace(badge, stateBadge(d));
+    for (const holder of lost) replace(holder, connectionLostLine(d));
     reason.textContent = `${d.reason || '—'} (since ${fmtTime(d.since)})`;
     const current = channelSel.value;
     if (channelSel.options.length !== d.channels.length) {
@@ -71,9 +71,6 @@ export const cameraPage: Page = (root, ctx) => {
       // The panels started on channel 0 before the list came: tell them when that was not the one.
       if (channelSel.value !== (current || '0')) for (const f of channelListeners) f(Number(channelSel.value));
     }
-    const chState = (c: number) =>
-      (({ 0: 'offline', 1: 'online', 3: 'error', 4: 'disabled' }) as Record<number, string>)[d.channel_states.find((s) => s.channel === c)?.state ?? -1] ??
-      'unknown';
     replace(
       facts,
       h('dt', {}, 'Connected'),
@@ -95,7 +92,7 @@ export const cameraPage: Page = (root, ctx) => {
       h('dt', {}, 'Hardware'),
       h('dd', {}, d.hardware_model ?? '—'),
       h('dt', {}, 'Channels'),
-      h('dd', {}, d.channels.map((c) => `${c}: ${chState(c)}`).join(', ')),
+      h('dd', {}, d.channels.map((c) => `${c}: ${channelStateText(d, c)}`).join(', ')),
       h('dt', {}, 'Active alarms'),
       h(
         'dd',
@@ -167,7 +164,7 @@ export const cameraPage: Page = (root, ctx) => {
             {},
             h('strong', {}, ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`),
             ` ${a.state} on channel ${a.channel}`,
-            h('br'),
+            playAlarmButton(id, a), // plays it in the recordings panel (camera/alarms.ts)
             h('small', { class: 'muted' }, `${fmtTime(Date.parse(a.received_at))}${a.desc ? ` · ${a.desc}` : ''}`),
           ),
         ),
@@ -188,7 +185,7 @@ export const cameraPage: Page = (root, ctx) => {
   });
   const diskStatus = statusLine();
   const diskBtn = h('button', { type: 'button' }, 'Disk (GetDiskInfo)');
-  const formatBtn = h('button', { type: 'button', class: 'danger' }, 'Format the SD card');
+  const formatBtn = h('button', { type: 'button', class: 'danger', 'data-needs': 'owner' }, 'Format the SD card');
   const diskName = (s: number) =>
     Object.entries(DISK_STATE)
       .find(([, v]) => v === s)?.[0]
@@ -214,7 +211,7 @@ export const cameraPage: Page = (root, ctx) => {
           `Camera time: ${r.resp!.datetime}${r.resp!.tz !== undefined ? ` (UTC${r.resp!.tz >= 0 ? '+' : ''}${r.resp!.tz})` : ''}; this computer: ${localDateTime(new Date())}.`,
       }),
   );
-  const setTimeBtn = h('button', { type: 'button' }, "Set to this computer's time");
+  const setTimeBtn = h('button', { type: 'button', 'data-needs': 'owner' }, "Set to this computer's time");
   setTimeBtn.addEventListener('click', () => {
     const now = new Date();
     // I.2.9 carries the zone as whole hours: a zone such as UTC+5:30 goes as the nearest hour
@@ -309,13 +306,14 @@ export const cameraPage: Page = (root, ctx) => {
   });
 
   // ── the page ──
-  const liveSec = card('Live', 'live');
-  const recSec = card('Recordings', 'recordings');
+  const liveSec = card('Live', 'live', lost[1]);
+  const recSec = card('Recordings', 'recordings', lost[2]);
   const sdSec = card('SD card', 'sdcard');
   const ptzSec = card('Pan, tilt, zoom', 'ptz');
   root.append(
     head,
     reason,
+    lost[0],
     h('div', { class: 'row channel-row' }, field('Channel', channelSel)),
     h(
       'div',
@@ -386,15 +384,12 @@ export const cameraPage: Page = (root, ctx) => {
     ),
   );
   void loadAlarms();
-  const tick = setInterval(() => status && replace(facts.children[3] as HTMLElement, fmtRelative(status.last_seen)), 5_000);
+  const tick = setInterval(() => {
+    if (status) replace(facts.children[3] as HTMLElement, fmtRelative(status.last_seen));
+    refreshLost(root);
+  }, LOST_TICK_MS);
   cleanups.push(() => clearInterval(tick));
   return () => {
     for (const f of cleanups) f();
   };
 };
-
-/** `YYYY-MM-DDTHH:MM:SS` in local time (the wire's date-time, and datetime-local's value). */
-function localDateTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}

@@ -5,11 +5,12 @@ import { act, statusLine } from '../action.ts';
 import { announce, fmtRelative, fmtTime, h, replace } from '../dom.ts';
 import { openFeed } from '../feed.ts';
 import type { Page } from '../page.ts';
-import { batteryText, stateBadge } from '../camera/status.ts';
+import { batteryText, connectionLostLine, refreshLost, stateBadge } from '../camera/status.ts';
+import { roleBadge } from '../camera/share.ts';
 import { ALARM_TYPES } from '../../../protocol/constants.ts';
 
-/** How often the "last seen … ago" texts are refreshed (local clock only, no requests). */
-const RELATIVE_TICK_MS = 5_000;
+/** How often the "last seen … ago" and "offline in … s" texts are refreshed (local clock only, no requests). */
+const RELATIVE_TICK_MS = 1_000;
 
 export const camerasPage: Page = (root, ctx) => {
   const devices = new Map<string, DeviceStatus>();
@@ -50,7 +51,9 @@ export const camerasPage: Page = (root, ctx) => {
         { class: 'camera-head' },
         h('a', { href: `/cameras/${encodeURIComponent(d.device_id)}`, 'data-link': true, class: 'camera-name' }, d.device_id),
         stateBadge(d),
+        roleBadge(d),
       ),
+      connectionLostLine(d),
       h(
         'dl',
         { class: 'facts' },
@@ -89,6 +92,7 @@ export const camerasPage: Page = (root, ctx) => {
         if (isNew) announce(`Camera ${d.device_id} added.`);
         else if (before && (before.online !== d.online || before.asleep !== d.asleep))
           announce(`${d.device_id} is ${d.online ? 'online' : d.asleep ? 'asleep' : 'offline'}.`);
+        else if (d.connection_lost && !before?.connection_lost) announce(`${d.device_id}: connection lost.`);
         if (isNew && !bindBox.hidden) replace(bindBox, h('p', { class: 'ok' }, `${d.device_id} is now bound to you.`));
       },
       removed: (id) => {
@@ -103,6 +107,7 @@ export const camerasPage: Page = (root, ctx) => {
   );
   const tick = setInterval(() => {
     for (const el of list.querySelectorAll<HTMLElement>('.rel')) el.textContent = fmtRelative(Number(el.dataset.at) || null);
+    refreshLost(list);
   }, RELATIVE_TICK_MS);
   void ctx;
   return () => {

@@ -1,0 +1,37 @@
+/** The simulator's FFmpeg children die with it (device/child.ts): a simulator killed with -9 leaves no process behind. */
+import { describe, expect, it } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { until } from '../helpers/wait.ts';
+
+/** Whether a process is still running (a zombie waiting for init to reap it has ended). */
+function running(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  return readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
+}
+
+describe('simulator children', () => {
+  it.if(process.platform === 'linux')('are killed when the process that started them is killed with -9', async () => {
+    const child = join(import.meta.dir, '..', '..', 'device', 'child.ts');
+    const script = `import { diesWithParent } from ${JSON.stringify(child)};
+      const p = Bun.spawn(diesWithParent(['sleep', '300']), { stdin: 'ignore', stdout: 'ignore' });
+      console.log(p.pid);
+      await Bun.sleep(300_000);`;
+    const parent = Bun.spawn(['bun', '-e', script], { stdout: 'pipe', stderr: 'inherit' });
+    const reader = parent.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const pid = Number(first.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(running(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    await parent.exited;
+    expect(
+      await until(
+        async () => running(pid),
+        (alive) => !alive,
+        5000,
+      ),
+    ).toBe(false);
+  });
+});
