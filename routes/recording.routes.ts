@@ -7,13 +7,14 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { ReconcileQuery, RecordingReconcile } from '../protocol/storage-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
 import { CS_PLAYBACK_PATH } from '../services/recording/recording-urls.ts';
 import { M3U8, MPEG_TS, viewerOf } from '../services/recording/recording-playback.ts';
 import { VrError } from '../services/recording/recording-vr.ts';
 import type { Principal } from '../services/users/principal.ts';
-import { AUTH_META, type AuthEnv } from './auth.ts';
+import { AUTH_META, type AuthEnv, requireAdmin } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
 import { AlarmRecordingSetting, RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession, TimelineAlarms } from '../protocol/api-responses.ts';
@@ -87,6 +88,20 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.alarms.inRange(row.id, c.req.valid('param').ch, c.req.valid('query')));
     })
+    .post(
+      '/:id/recordings/reconcile',
+      responds(200, RecordingReconcile, { 403: 'this needs an admin', 404: ERROR_DESCRIPTIONS[404] }),
+      requireAdmin,
+      validate('param', DevicePath),
+      validate('query', ReconcileQuery),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner');
+        const q = c.req.valid('query');
+        return c.json(
+          await p.recording.vr.reconcile(row.id, { remove: q.remove === '1', ...(q.limit ? { limit: q.limit } : {}), ...(q.after ? { after: q.after } : {}) }),
+        );
+      },
+    )
     .get('/:id/channels/:ch/recordings', responds(200, RecordingListing, [404]), validate('param', ChannelPath), validate('query', RangeQuery), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.playback.list(row.id, c.req.valid('param').ch, c.req.valid('query'), viewerOf(c.var.principal)));

@@ -11,9 +11,18 @@
  * latency, whose tail here is 40–170 ms (the `disk` line of `bench vr`), is then off the upload's
  * answer and, mostly, off the confirmation's too.
  */
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { checkKey, MissingObjectError, SizeMismatchError, type ByteRange, type SegmentStorage, type StoredObject } from './storage.ts';
+import {
+  checkKey,
+  LIST_PAGE_DEFAULT,
+  type ListedObject,
+  MissingObjectError,
+  SizeMismatchError,
+  type ByteRange,
+  type SegmentStorage,
+  type StoredObject,
+} from './storage.ts';
 
 /** Suffix of an upload in progress. */
 export const PART_SUFFIX = '.part';
@@ -141,6 +150,22 @@ export class LocalDiskStorage implements SegmentStorage {
     const file = this.pathOf(key);
     this.flushing.delete(key); // a sync after this finds the object gone
     await Promise.all([rm(file, { force: true }), rm(file + PART_SUFFIX, { force: true })]);
+  }
+
+  async list(prefix: string, after = '', limit = LIST_PAGE_DEFAULT): Promise<ListedObject[]> {
+    // The directory holding every key of the prefix: its part up to the last `/`.
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    let names: string[];
+    try {
+      names = (await readdir(join(this.root, dir), { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile() && !e.name.endsWith(PART_SUFFIX))
+        .map((e) => `${e.parentPath.slice(this.root.length + 1)}/${e.name}`.replace(/^\//, ''));
+    } catch {
+      return [];
+    }
+    const keys = names.filter((k) => k.startsWith(prefix) && k > after).sort();
+    const page = keys.slice(0, limit);
+    return Promise.all(page.map(async (key) => ({ key, size: (await this.stat(key)) ?? 0 })));
   }
 
   /** Open the part file, making its directory when missing (known directories are remembered). */

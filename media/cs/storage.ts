@@ -43,6 +43,40 @@ export interface SegmentStorage {
   stat(key: string): Promise<number | undefined>;
   /** Remove an object and any unfinished upload of it; removing a missing object succeeds. */
   remove(key: string): Promise<void>;
+  /**
+   * One page of the objects whose key starts with `prefix`, in key order, after the key `after`
+   * (exclusive), at most `limit` (unfinished uploads are not listed). For a bounded reconciliation
+   * of a device's prefix against the index.
+   */
+  list(prefix: string, after?: string, limit?: number): Promise<ListedObject[]>;
+  /**
+   * URLs that reach the store without the platform (S3 presigned URLs): a camera uploads straight
+   * to it, a viewer reads from it. Undefined for a store only the platform reaches (local disk).
+   */
+  readonly direct?: DirectAccess;
+}
+
+/** An object of a listing. */
+export interface ListedObject {
+  key: string;
+  size: number;
+}
+
+/** Objects listed per page when a caller does not say. */
+export const LIST_PAGE_DEFAULT = 1000;
+
+/** Presigned URLs of a store that others may reach directly. */
+export interface DirectAccess {
+  /**
+   * A URL that takes one `PUT` of exactly `size` bytes (its `Content-Length` is signed: the store
+   * refuses another size) to `key`, valid `ttlS` seconds.
+   */
+  putUrl(key: string, size: number, ttlS: number): string;
+  /**
+   * A URL that reads `key` (Range requests too), valid `ttlS` seconds; undefined when viewers
+   * cannot reach the store (they read through the platform then).
+   */
+  getUrl?(key: string, ttlS: number): string;
 }
 
 /** The body of a `put` had another size than announced. */

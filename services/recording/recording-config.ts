@@ -9,6 +9,9 @@ import { ConfigError } from '../../lib/config.ts';
 import type { RecordParams } from '../../actors/machines/recording.types.ts';
 import { RETENTION_S_MAX } from '../../protocol/recording-api.ts';
 
+/** Where the bytes go: services/recording/storage-config.ts (CS_BACKEND, S3_*). */
+export { openStorage } from './storage-config.ts';
+
 /** StartRecord parameters when the API request leaves them out (platform's choice; docs/recording.md). */
 export const RECORD_DEFAULTS: Readonly<RecordParams> = {
   /** 10 s: a few segments per minute of video, and short HLS seeks (Apple suggests 6 s). */

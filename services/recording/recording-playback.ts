@@ -243,6 +243,9 @@ export class Playback {
   }
 
   private segmentUrl(r: IndexedSegment, expS: number, holder: string): string {
+    // A store viewers reach: its own presigned URL, expiring at the same time (not ended by a sign-out: docs/recording.md).
+    const direct = this.rec.storage.direct?.getUrl;
+    if (direct) return direct(r.fileKey, Math.max(1, expS - Math.floor(Date.now() / 1000)));
     const sessionId = r.id.split(':')[1]!;
     return signedSegmentUrl(this.p.key, this.p.baseUrl(), 'get', sessionId, r.name, expS, holder);
   }

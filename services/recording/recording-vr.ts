@@ -21,6 +21,7 @@ import type { RecordingDeps, RecordingService } from './recording.ts';
 import type { SessionInfo } from './recording-session.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
 import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
+import { reconcile, type ReconcileReport } from './recording-reconcile.ts';
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
@@ -50,6 +51,8 @@ const NAME_SUFFIX_CHARS = 6;
 export class VrService {
   /** Segments whose upload is streaming now: a second PUT to the same URL meanwhile is refused. */
   private uploading = new Set<string>();
+  /** Segments whose object was just checked in the store (HEAD), by view: their confirmation needs no second check. */
+  private checked = new WeakSet<ActorView>();
   /** Each session's Vr request budget. */
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
@@ -136,8 +139,14 @@ export class VrService {
       throw c.reason;
     }
     if (m.status === 'rejected') throw m.reason;
-    const expS = urlExpiryS(now, this.rec.cfg.uploadTtlMs / 1000);
-    return vrCreateResp(name, signedSegmentUrl(this.p.key, await this.p.deviceBaseUrl(s.deviceId, req.https === 1), 'put', s.sessionId, name, expS));
+    const ttlS = this.rec.cfg.uploadTtlMs / 1000;
+    // A store cameras reach (S3): they PUT straight to it, through a URL bound to the declared size.
+    const direct = this.rec.storage.direct;
+    if (direct) return vrCreateResp(name, direct.putUrl(input.key, req.size, ttlS));
+    return vrCreateResp(
+      name,
+      signedSegmentUrl(this.p.key, await this.p.deviceBaseUrl(s.deviceId, req.https === 1), 'put', s.sessionId, name, urlExpiryS(now, ttlS)),
+    );
   }
 
   /** `op=save` (I.3.2): confirm an uploaded segment; a confirmed one is confirmed already (idempotent). */
@@ -219,6 +228,11 @@ export class VrService {
     }
   }
 
+  /** One bounded pass of a device's stored objects against its segments: what uploads left behind (recording-reconcile.ts). */
+  reconcile(deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
+    return reconcile({ storage: this.rec.storage, host: this.p.host, index: this.rec.index }, deviceId, opts);
+  }
+
   /** The actor id of a segment name of this session; a name the platform never makes is unknown. */
   private segmentId(s: SessionInfo, name: string): string {
     const stem = segmentStem(name);
@@ -234,8 +248,31 @@ export class VrService {
 
   /** The segment, if it can be confirmed now; undefined if it is confirmed already; else the refusal. */
   private async confirmable(id: string, name: string): Promise<ActorView | undefined> {
-    const v = await this.segment(id, name);
+    let v = await this.segment(id, name);
+    if (v.stateKey === 'created' && this.rec.storage.direct) v = await this.uploadedDirect(v, name);
     return confirmableState(v) ? v : undefined;
+  }
+
+  /**
+   * A segment the PU PUT straight to the store (S3): the platform saw no upload, so its confirmation
+   * first checks the object (HEAD). There with the declared size: the segment is `uploaded` (and
+   * needs no second check before its confirmation). Not there: it stays `created` and the
+   * confirmation is refused as not uploaded. Another size: its bytes are removed and the segment
+   * cancelled (9.3.4.1.2: the platform cleans up what is left of it).
+   */
+  private async uploadedDirect(v: ActorView, name: string): Promise<ActorView> {
+    const ctx = v.context as unknown as SegmentContext;
+    const found = await this.rec.storage.stat(ctx.key);
+    if (found === undefined) return v;
+    if (found !== ctx.size) {
+      // Its removal (the segment machine's, durable) takes the object away.
+      this.p.host.send(v.id, { type: 'segment.fail', reason: `the store held ${found} of its ${ctx.size} bytes` });
+      throw new VrError(400, `segment ${name}: the store holds ${found} bytes, not the declared ${ctx.size}; the segment is cancelled, create it again`);
+    }
+    const r = await this.p.host.dispatch(v.id, { type: 'segment.uploaded', size: ctx.size });
+    const now = { ...v, stateKey: r.stateKey, context: r.context } as ActorView;
+    if (r.accepted) this.checked.add(now);
+    return now;
   }
 
   /**
@@ -246,7 +283,7 @@ export class VrService {
    */
   private async confirm(v: ActorView, name: string): Promise<void> {
     const ctx = v.context as unknown as SegmentContext;
-    if (ctx.size > 0) {
+    if (ctx.size > 0 && !this.checked.has(v)) {
       // Its bytes are durable before its confirmation is (the upload answered before the flush).
       try {
         await this.rec.storage.sync(ctx.key, ctx.size);

@@ -17,7 +17,7 @@ import type { StartRecordingBody } from '../../protocol/recording-api.ts';
 import { validateVdResp } from '../../protocol/vd.ts';
 import { VR_PATH_PREFIX } from '../../protocol/vr.ts';
 import type { StartRecordParams } from '../../protocol/vd-media.ts';
-import { LocalDiskStorage, type SegmentStorage } from '../../media/cs/index.ts';
+import type { SegmentStorage } from '../../media/cs/index.ts';
 import { moduleLog, type Logger } from '../../lib/log.ts';
 import type { Counter } from 'prom-client';
 import type { Db } from '../../db/client.ts';
@@ -28,7 +28,7 @@ import type { Sessions } from '../users/sessions.ts';
 import type { DeviceAccess } from '../devices/access.ts';
 import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import { loadRecordingConfig, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
+import { loadRecordingConfig, openStorage, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
@@ -101,7 +101,7 @@ export class RecordingService {
       }),
       bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
     };
-    this.storage = new LocalDiskStorage({ root: cfg.csDir, fsync: cfg.csFsync });
+    this.storage = openStorage(cfg);
     this.index = new SegmentIndex(p.db, this.log);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);

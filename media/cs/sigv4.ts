@@ -1,0 +1,77 @@
+/**
+ * AWS Signature Version 4 presigned URLs (query-string authentication) for an S3-compatible store.
+ * Bun's `S3File.presign` signs only `host`; a camera's upload URL must also sign `content-length`,
+ * so the store refuses a body of another size than the segment declared (the signature covers the
+ * header the request really carries). Works for path-style and virtual-hosted addressing.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** What signs a request: the store's credentials and region. */
+export interface SigV4Credentials {
+  accessKey: string;
+  secretKey: string;
+  region: string;
+}
+
+/** One presigned request. */
+export interface PresignRequest {
+  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+  /** Base URL of the bucket: `http://host:port/bucket` (path style) or `https://bucket.host` (virtual-hosted). */
+  bucketUrl: string;
+  /** Object key ('' for the bucket itself). */
+  key: string;
+  /** Seconds the URL stays valid (SigV4 allows 1 to 604800). */
+  expiresInS: number;
+  /** Signed `Content-Length` (PUT): the request must carry exactly this header. */
+  contentLength?: number;
+  /** The signing time (tests); now by default. */
+  now?: Date;
+}
+
+/** Longest a SigV4 presigned URL may live: 7 days (AWS's limit). */
+export const PRESIGN_MAX_S = 7 * 24 * 3600;
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const SERVICE = 's3';
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+/** RFC 3986 encoding as SigV4 wants it (encodeURIComponent leaves `!'()*` alone). */
+function rfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * A presigned URL for one request.
+ * @example presignUrl(creds, { method: 'PUT', bucketUrl: 'http://127.0.0.1:7480/rec', key: 'a/b.ts', expiresInS: 600, contentLength: 1234 })
+ */
+export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string {
+  const expires = Math.max(1, Math.min(PRESIGN_MAX_S, Math.floor(req.expiresInS)));
+  const base = new URL(req.bucketUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const path = `${basePath}/${req.key.split('/').map(rfc3986).join('/')}`;
+  const amzDate = (req.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/${creds.region}/${SERVICE}/aws4_request`;
+  const headers: [string, string][] = [['host', base.host]];
+  if (req.contentLength !== undefined) headers.unshift(['content-length', String(req.contentLength)]);
+  const signedHeaders = headers.map(([k]) => k).join(';');
+  const query: [string, string][] = [
+    ['X-Amz-Algorithm', ALGORITHM],
+    ['X-Amz-Credential', `${creds.accessKey}/${scope}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', String(expires)],
+    ['X-Amz-SignedHeaders', signedHeaders],
+  ];
+  const canonicalQuery = query
+    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+    .sort()
+    .join('&');
+  const canonicalHeaders = headers.map(([k, v]) => `${k}:${v}\n`).join('');
+  const canonicalRequest = [req.method, path, canonicalQuery, canonicalHeaders, signedHeaders, UNSIGNED_PAYLOAD].join('\n');
+  const toSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretKey}`, day), creds.region), SERVICE), 'aws4_request');
+  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
+  return `${base.protocol}//${base.host}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
+}
