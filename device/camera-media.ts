@@ -90,8 +90,15 @@ export class CameraMedia {
     const ctx = this.host.context(params.channel, () => {
       if (channel.streamId === params.stream_id) channel.streamId = undefined;
     });
-    await run(this.hooks.onPushLive(params, ctx));
+    // The channel pushes this stream from now on, not once the push is confirmed: a RebootChannel or StopLive that comes
+    // while PushLive is being answered must find it, and stop it.
     channel.streamId = params.stream_id;
+    try {
+      await run(this.hooks.onPushLive(params, ctx));
+    } catch (err) {
+      if (channel.streamId === params.stream_id) channel.streamId = undefined;
+      throw err;
+    }
     return {};
   }
 
