@@ -134,6 +134,7 @@ export const puMachine = setup({
     'recording.opened': { actions: 'recordingOpened' },
     'recording.closed': { actions: 'recordingClosed' },
     'alarmRecording.set': { actions: assign(links.alarmRecordingSet) }, // the owner's alarm-triggered recording
+    'detection.set': { actions: assign(links.detectionSet) }, // a channel's detector wants its alarms (issue 25)
     'hibernation.linkClosed': { actions: 'hibernationUnlinked' },
     'device.deprovisioned': {
       target: '.deprovisioned',

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import * as tfc from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
-import { COCO_CLASSES, type CocoClass } from './coco.ts';
+import { COCO_CLASSES, type CocoClass } from '../../protocol/coco-classes.ts';
 
 /** The model's square input side, pixels (CenterNet-MobileNetV3 as shipped). */
 export const MODEL_INPUT_PX = 512;
