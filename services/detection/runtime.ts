@@ -33,6 +33,8 @@ export interface RuntimeStats {
   failed: number;
   inferMsTotal: number;
   decodeMsTotal: number;
+  /** Workers replaced after a crash. */
+  restarts: number;
   queued: number;
 }
 
@@ -70,7 +72,7 @@ export class DetectionRuntime {
   private readonly queues = new Map<string, Pending[]>();
   private readonly bucket: TokenBucket;
   private readonly queuePerSource: number;
-  private readonly counters: Omit<RuntimeStats, 'queued'> = { framesIn: 0, detected: 0, dropped: 0, failed: 0, inferMsTotal: 0, decodeMsTotal: 0 };
+  private readonly counters: Omit<RuntimeStats, 'queued'> = { framesIn: 0, detected: 0, dropped: 0, failed: 0, inferMsTotal: 0, decodeMsTotal: 0, restarts: 0 };
   private nextId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -179,12 +181,19 @@ export class DetectionRuntime {
         } else this.finish(slot, m);
       };
       worker.onerror = (e) => {
+        // a crashed worker's frame fails with the reason; the worker is replaced (it loads the model again)
         const busy = slot.busy;
         slot.busy = undefined;
         if (busy) {
           this.counters.failed++;
           busy.p.done({ ok: false, reason: 'failed', detail: `detector worker crashed: ${e.message}` });
         }
+        const i = this.slots.indexOf(slot);
+        if (i < 0) return;
+        this.slots.splice(i, 1);
+        worker.terminate();
+        this.counters.restarts++;
+        if (!this.stopped) this.spawn().catch(() => this.counters.failed++);
       };
       this.post(slot, { type: 'load', modelPath: this.opts.modelPath });
     });

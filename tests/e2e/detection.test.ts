@@ -140,7 +140,8 @@ describe('detection', () => {
       'a detection event',
     );
     expect(d?.classes).toEqual(['person']);
-    expect(d?.alarm_id).toBeString();
+    const alarms = (await (await p.api('/api/devices/CAM-DT-1/channels/0/alarms', { token: alice })).json()).alarms as { id: string; name: string }[];
+    expect(alarms.find((a) => a.id === d?.alarm_id)?.name).toBe('motion');
     const person = d?.objects.find((o) => o.class === 'person');
     // the photo sits in the middle of the picture, 80 % of its height: the person is inside its central part
     const [x = 0, y = 0, w = 0, h = 0] = person?.box ?? [];
@@ -170,5 +171,14 @@ describe('detection', () => {
     expect(d?.objects).toEqual([]);
     expect(await list('device=CAM-DT-2&class=person')).toHaveLength(0);
     expect((await p.api('/api/detections?device=CAM-DT-2', { token: bob })).status).toBe(404);
+  });
+
+  it('shows frames in, detected, dropped and inference time on /metrics', async () => {
+    const text = await (await p.api('/metrics')).text();
+    const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    expect(value('h627_detect_frames_in_total')).toBeGreaterThanOrEqual(2);
+    expect(value('h627_detect_frames_detected_total')).toBeGreaterThanOrEqual(2);
+    expect(value('h627_detect_frames_dropped_total')).toBe(0);
+    expect(value('h627_detect_inference_seconds_total')).toBeGreaterThan(0);
   });
 });
