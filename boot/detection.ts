@@ -4,7 +4,7 @@
  */
 import type { Metrics } from '../lib/metrics.ts';
 import { DetectionService, type DetectionDeps } from '../services/detection/detections.ts';
-import { type DetectionRuntime, type RuntimeStats, startDetectionRuntime } from '../services/detection/runtime.ts';
+import { type DetectionRuntime, type RuntimeOptions, type RuntimeStats, startDetectionRuntime } from '../services/detection/runtime.ts';
 
 /** Milliseconds per second. */
 const MS_PER_S = 1000;
@@ -43,13 +43,13 @@ function detectionMetrics(metrics: Pick<Metrics, 'registry' | 'client'>, stats: 
 
 /** The service, and a stop that ends the runtime's workers if they started. */
 export function detectionServices(
-  deps: Omit<DetectionDeps, 'runtime'> & { metrics?: Pick<Metrics, 'registry' | 'client'> },
+  deps: Omit<DetectionDeps, 'runtime'> & { metrics?: Pick<Metrics, 'registry' | 'client'>; cfg?: { detection: RuntimeOptions } },
 ): DetectionService & { stop(): Promise<void> } {
   let runtime: Promise<DetectionRuntime> | undefined;
   let started: DetectionRuntime | undefined;
   const start = () => {
     // a runtime that could not start is tried again at the next run (its reason fails this one)
-    runtime ??= startDetectionRuntime().then(
+    runtime ??= startDetectionRuntime(deps.cfg?.detection).then(
       (r) => (started = r),
       (err: unknown) => {
         runtime = undefined;

@@ -5,7 +5,9 @@
  */
 import { Hono } from 'hono';
 import { DetectionBody, DetectionList, DetectionSetting, DetectionsQuery } from '../protocol/detection-api.ts';
-import { ChannelPath } from '../protocol/paths.ts';
+import { ChannelPath, Uuid } from '../protocol/paths.ts';
+import { z } from 'zod';
+import { DomainError } from '../services/errors.ts';
 import type { DetectionService } from '../services/detection/detections.ts';
 import type { Devices } from '../services/devices/devices.ts';
 import type { Principal } from '../services/users/principal.ts';
@@ -40,11 +42,23 @@ export function detectionSettingRoutes(p: DetectionRouteDeps) {
     );
 }
 
-/** `GET /api/detections` (mounted with authentication). */
+/** `/api/detections/:id/…`. */
+const DetectionPath = z.object({ id: Uuid });
+
+/** `GET /api/detections` and `GET /api/detections/:id/picture` (mounted with authentication). */
 export function detectionListRoutes(p: DetectionRouteDeps) {
-  return new Hono<AuthEnv>().get('/', responds(200, DetectionList, [404]), validate('query', DetectionsQuery), async (c) => {
-    const q = c.req.valid('query');
-    const { row } = await p.devices.visibleOne(c.var.principal, q.device, 'viewer');
-    return c.json(await p.detection.list({ ...q, device: row.id }));
-  });
+  return new Hono<AuthEnv>()
+    .get('/', responds(200, DetectionList, [404]), validate('query', DetectionsQuery), async (c) => {
+      const q = c.req.valid('query');
+      const { row } = await p.devices.visibleOne(c.var.principal, q.device, 'viewer');
+      return c.json(await p.detection.list({ ...q, device: row.id }));
+    })
+    .get('/:id/picture', responds(200, 'image/jpeg', [404]), validate('param', DetectionPath), async (c) => {
+      const id = c.req.valid('param').id;
+      const device = await p.detection.deviceOf(id);
+      if (!device) throw new DomainError('not-found', 'no such detection');
+      await p.devices.visibleOne(c.var.principal, device, 'viewer');
+      const jpeg = await p.detection.picture(id);
+      return c.body(jpeg as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600' });
+    });
 }

@@ -20,6 +20,7 @@ import type { Devices } from '../devices/devices.ts';
 import type { RpcService } from '../devices/rpc.ts';
 import { DomainError } from '../errors.ts';
 import type { DetectionRuntime } from './runtime.ts';
+import { drawBoxes } from './boxes-picture.ts';
 import { ofInterest } from './zones.ts';
 
 /** The machine type of the detector actor. */
@@ -148,6 +149,20 @@ export class DetectionService {
     }
   }
 
+  /** A detection event's device (to check the caller may see it); undefined when there is no such event. */
+  async deviceOf(id: string): Promise<string | undefined> {
+    const [d] = await this.p.db.orm.select({ deviceId: detections.deviceId }).from(detections).where(eq(detections.id, id));
+    return d?.deviceId;
+  }
+
+  /** A detection event's picture with its boxes drawn (JPEG). */
+  async picture(id: string): Promise<Uint8Array> {
+    const [d] = await this.p.db.orm.select().from(detections).where(eq(detections.id, id));
+    if (!d?.snapshotId) throw new DomainError('not-found', 'no such detection, or it has no picture');
+    const path = await this.p.devices.snapshotFile(d.deviceId, d.snapshotId);
+    return drawBoxes(new Uint8Array(await Bun.file(path).arrayBuffer()), d.objects, d.width, d.height);
+  }
+
   /** A device's detection events, newest first (`class`: those that found it; from/to in epoch seconds). */
   async list(q: DetectionsQuery) {
     const where = [eq(detections.deviceId, q.device)];
@@ -171,7 +186,7 @@ export class DetectionService {
       objects: d.objects,
       width: d.width,
       height: d.height,
-      picture: d.snapshotId ? `/api/devices/${encodeURIComponent(d.deviceId)}/snapshots/${d.snapshotId}` : null,
+      picture: d.snapshotId ? `/api/detections/${d.id}/picture` : null,
     }));
     return { detections: items, truncated: rows.length > DETECTIONS_LIST_MAX };
   }

@@ -4,17 +4,12 @@
  * fall behind (issue 25 point 5). Decisions about *when* to detect live in the detector machine; this only runs
  * frames and counts them.
  */
+import { DETECT_NODE_FPS_DEFAULT, DETECT_NODE_FPS_MAX, DETECT_WORKERS_DEFAULT, DETECT_WORKERS_MAX } from '../../lib/config.ts';
 import { TokenBucket } from '../../lib/token-bucket.ts';
+
+export { DETECT_NODE_FPS_DEFAULT, DETECT_NODE_FPS_MAX, DETECT_WORKERS_DEFAULT, DETECT_WORKERS_MAX };
 import type { FrameInput, FrameResult, WorkerCommand, WorkerReply } from './protocol.ts';
 
-/** Detector workers per node by default: one (tfjs-wasm has no threads under Bun; one worker is one core). */
-export const DETECT_WORKERS_DEFAULT = 1;
-/** Most detector workers a node runs. */
-export const DETECT_WORKERS_MAX = 16;
-/** Frames per second a node detects by default, all cameras together (~5/s a core measured; keep headroom). */
-export const DETECT_NODE_FPS_DEFAULT = 4;
-/** Most frames per second a node's budget can be set to. */
-export const DETECT_NODE_FPS_MAX = 100;
 /** Frames a source (camera channel) may have waiting; a new frame past it drops the oldest. */
 export const DETECT_QUEUE_PER_SOURCE = 2;
 /** Most sources with frames waiting at once; a frame from one more source is dropped at once. */

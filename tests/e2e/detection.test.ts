@@ -6,6 +6,7 @@
  * nothing of interest (kept, marked so) on the plain one. `GET /api/detections` lists them by class.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import sharp from 'sharp';
 import { SimulatedDevice } from '../../device/index.ts';
 import { overlayJpeg } from '../../device/jpeg-overlay.ts';
 import type { JpegSource } from '../../device/jpeg.ts';
@@ -149,8 +150,19 @@ describe('detection', () => {
     expect(x + w).toBeLessThan((d?.width ?? 0) * 0.8);
     expect(h).toBeGreaterThan((d?.height ?? 0) * 0.4);
     expect(y).toBeGreaterThanOrEqual((d?.height ?? 0) * 0.05);
+    // the picture comes with the box drawn: the middle of its top edge is the box's red
     const pic = await p.api(d?.picture ?? '', { token: alice });
     expect(pic.headers.get('content-type')).toContain('image/jpeg');
+    const { data, info } = await sharp(new Uint8Array(await pic.arrayBuffer()))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const at = (Math.round(y) * info.width + Math.round(x + w / 2)) * 3;
+    const [r = 0, g = 0, b = 0] = [data[at], data[at + 1], data[at + 2]];
+    expect(r).toBeGreaterThan(180);
+    expect(g + b).toBeLessThan(200);
+    expect((await p.api(d?.picture ?? '', { token: bob })).status).toBe(404);
+    expect((await p.api(`/api/detections/${crypto.randomUUID()}/picture`, { token: alice })).status).toBe(404);
     expect(await list('device=CAM-DT-1&class=person')).toHaveLength(1);
     expect(await list('device=CAM-DT-1&class=dog')).toHaveLength(0);
     const actor = await (await p.api(`/api/actors/${encodeURIComponent('detector:CAM-DT-1:0')}`)).json();
