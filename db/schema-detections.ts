@@ -24,6 +24,8 @@ export const detections = pgTable(
     at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
     alarmId: text('alarm_id'),
     snapshotId: text('snapshot_id'),
+    /** The channel's record session open when the picture was taken (its recording actor id), if any. */
+    recordingId: text('recording_id'),
     /** The classes found (distinct, those the setting asked for), e.g. `{person}`; empty: nothing of interest. */
     classes: text('classes').array().notNull(),
     topScore: real('top_score').notNull(),

@@ -1,4 +1,4 @@
--- Detection events (docs/detection.md): one row per detector run on a device channel, linked to its alarm.
+-- Detection events (docs/detection.md): one row per detector run on a device channel, linked to its alarm and recording.
 CREATE TABLE "detections" (
 	"id" text PRIMARY KEY NOT NULL,
 	"device_id" text NOT NULL,
@@ -6,6 +6,7 @@ CREATE TABLE "detections" (
 	"at" timestamp with time zone NOT NULL,
 	"alarm_id" text,
 	"snapshot_id" text,
+	"recording_id" text,
 	"classes" text[] NOT NULL,
 	"top_score" real NOT NULL,
 	"objects" jsonb NOT NULL,

@@ -75,6 +75,8 @@ export const DetectionItem = z.object({
   channel: z.number(),
   at: z.string(),
   alarm_id: z.string().nullable(),
+  /** The channel's record session open when the picture was taken (play from `at` minus a few seconds). */
+  recording_id: z.string().nullable(),
   classes: z.array(z.string()),
   top_score: z.number(),
   objects: z.array(z.object({ class: z.string(), score: z.number(), box: z.array(z.number()), zones: z.array(z.string()).optional() })),

@@ -41,6 +41,8 @@ export interface DetectionDeps {
   host: Pick<ActorHost, 'dispatch' | 'create' | 'get' | 'send'>;
   rpc: Pick<RpcService, 'call'>;
   devices: Pick<Devices, 'snapshotFile'>;
+  /** The channel's open record session, to link the event to the recording at that time. */
+  recording: { openSession(deviceId: string, channel: number): Promise<{ id: string } | undefined> };
   log: Logger;
   /** The runtime, started on first use (its workers load the model then). */
   runtime: () => Promise<DetectionRuntime>;
@@ -111,6 +113,7 @@ export class DetectionService {
       if (!out.ok) return answer({ ok: false, reason: `${out.reason}: ${out.detail}` });
       const wanted = ofInterest(out.detections, expandClasses(classes as ClassOrGroup[]), zones, out.width, out.height);
       const found = [...new Set(wanted.map((d) => d.class))];
+      const recording = await this.p.recording.openSession(deviceId, channel);
       const id = randomUUID();
       await this.p.db.orm.insert(detections).values({
         id,
@@ -119,6 +122,7 @@ export class DetectionService {
         at: new Date(),
         alarmId: alarmId ?? null,
         snapshotId,
+        recordingId: recording?.id ?? null,
         classes: found,
         topScore: Math.max(0, ...wanted.map((d) => d.score)),
         objects: wanted,
@@ -181,6 +185,7 @@ export class DetectionService {
       channel: d.channel,
       at: d.at.toISOString(),
       alarm_id: d.alarmId,
+      recording_id: d.recordingId,
       classes: d.classes,
       top_score: d.topScore,
       objects: d.objects,

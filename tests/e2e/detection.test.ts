@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import sharp from 'sharp';
-import { SimulatedDevice } from '../../device/index.ts';
+import { type MediaHooks, Recorder, SimulatedDevice } from '../../device/index.ts';
 import { overlayJpeg } from '../../device/jpeg-overlay.ts';
 import type { JpegSource } from '../../device/jpeg.ts';
 import { startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 /** A camera owned by alice whose pictures come from `jpeg` (the simulator's plain pattern when absent). */
-async function camera(id: string, mac: string, jpeg?: JpegSource) {
+async function camera(id: string, mac: string, jpeg?: JpegSource, media?: MediaHooks) {
   const prov = await p.api('/api/admin/devices', {
     method: 'POST',
     body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: [0] }),
@@ -49,6 +49,7 @@ async function camera(id: string, mac: string, jpeg?: JpegSource) {
     tls: { rejectUnauthorized: false },
     bootMs: 300,
     ...(jpeg ? { jpeg } : {}),
+    ...(media ? { media } : {}),
   });
   cams.push(dev);
   await dev.start();
@@ -71,6 +72,7 @@ const list = async (q: string, token = alice) => {
   expect(r.status).toBe(200);
   return (await r.json()).detections as Array<{
     alarm_id: string;
+    recording_id: string | null;
     classes: string[];
     objects: Array<{ class: string; box: number[] }>;
     width: number;
@@ -183,6 +185,29 @@ describe('detection', () => {
     expect(d?.objects).toEqual([]);
     expect(await list('device=CAM-DT-2&class=person')).toHaveLength(0);
     expect((await p.api('/api/detections?device=CAM-DT-2', { token: bob })).status).toBe(404);
+  });
+
+  it('links the event to the recording the alarm started', async () => {
+    const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
+    const dev = await camera('CAM-DT-3', 'a0b1c2d3dd03', overlayJpeg(`${DARKNET_DATA_DIR}/${DARKNET_PERSON}`), recorder.hooks);
+    expect(
+      (await p.api('/api/devices/CAM-DT-3/alarm-recording', { method: 'PUT', token: alice, body: JSON.stringify({ enabled: true, record_s: 5 }) })).status,
+    ).toBe(200);
+    expect((await put('CAM-DT-3', { mode: 'alarm', classes: ['person'] })).status).toBe(200);
+    await dev.camera.raiseAlarm(MOTION);
+    const [d] = await until(
+      () => list('device=CAM-DT-3'),
+      (l) => l.length > 0,
+      FIRST_RUN_MS,
+      'a detection event',
+    );
+    const session = await (await p.api('/api/devices/CAM-DT-3/channels/0/recording', { token: alice })).json();
+    expect(session.state).toBe('recording');
+    expect(session.recording_id).toStartWith('rec:');
+    expect(d?.recording_id).toBe(session.recording_id);
+    expect(d?.classes).toEqual(['person']);
+    await dev.stop();
+    await recorder.idle(30_000);
   });
 
   it('shows frames in, detected, dropped and inference time on /metrics', async () => {

@@ -20,13 +20,13 @@ const ok = (o: Outcome) => {
 };
 
 describe('detection runtime', () => {
-  it('finds the person in darknet person.jpg, boxed where she stands, in the photo’s pixels', async () => {
+  it('finds the person in darknet person.jpg, boxed where the person stands, in the photo’s pixels', async () => {
     const r = ok(await rt.submit('cam:1', { kind: 'jpeg', bytes: await darknetPhoto(DARKNET_PERSON) }, MIN_SCORE));
     expect([r.width, r.height]).toEqual([640, 424]);
     const person = r.detections.find((d) => d.class === 'person');
     expect(person).toBeDefined();
     expect(person?.score).toBeGreaterThan(0.5);
-    // she stands left of centre, about x 190–280, from y ~110 down to the ground (~380)
+    // the person stands left of centre, about x 190–280, from y ~110 down to the ground (~380)
     const [x, y, w, h] = person?.box ?? [0, 0, 0, 0];
     expect(x).toBeGreaterThan(160);
     expect(x + w).toBeLessThan(310);
