@@ -9,6 +9,8 @@ import { segmentEffects } from '../actors/machines/segment.effects.ts';
 import { nodeEffects } from '../actors/machines/node.effects.ts';
 import { sdPlayEffects } from '../actors/machines/sdplay.effects.ts';
 import { type MqttEffectHandlers, mqttEffects } from '../actors/machines/mqtt.effects.ts';
+import { detectorEffects } from '../actors/machines/detector.effects.ts';
+import type { DetectionService } from '../services/detection/detections.ts';
 import type { MqttPublisher } from '../services/mqtt/publisher.ts';
 import { CLOSE_DROPPED, type VdConnections } from '../services/vd/vd-connections.ts';
 import type { RpcService } from '../services/devices/rpc.ts';
@@ -33,6 +35,7 @@ export function platformEffects(
     wake?: WakeDeps;
     /** Unset (MQTT_URL unset): publications of mqtt actors made while it was set wait for a start with it. */
     mqtt?: Pick<MqttPublisher, 'effects'>;
+    detection: Pick<DetectionService, 'effects'>;
   },
   log: Logger,
 ): EffectHandlers {
@@ -51,5 +54,8 @@ export function platformEffects(
     bindEffects(segmentEffects, RecordingService.segmentEffects(s), log),
     bindEffects(nodeEffects, s.drain.effects(), log),
     bindEffects(mqttEffects, s.mqtt?.effects() ?? mqttOff, log),
+    bindEffects(detectorEffects, s.detection.effects(), log),
   );
 }
+
+export { detectionServices } from './detection.ts';

@@ -56,7 +56,7 @@ import { acquireDataDirLock } from './lock.ts';
 import { HibernationServer } from '../services/hibernation/hibernation-server.ts';
 import { hbToken } from '../services/hibernation/hb-token.ts';
 import { CLUSTER_HIBERNATION_PATH, type HibernationRelay } from '../services/hibernation/wake.ts';
-import { platformEffects } from './effects.ts';
+import { detectionServices, platformEffects } from './effects.ts';
 import { MqttPublisher } from '../services/mqtt/publisher.ts';
 import { MQTT_MACHINE_TYPE } from '../actors/machines/pu.publish.ts';
 import { eventServices } from './events.ts';
@@ -222,9 +222,9 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   );
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
   // Home Assistant over MQTT (docs/mqtt.md): the node that owns a device's actors publishes for it.
-  const mqttLog = moduleLog('mqtt', log);
-  const mqtt = cfg.mqtt && new MqttPublisher(cfg.mqtt, { host, log: mqttLog, baseUrl, clientId: `h627-${randomUUID().slice(0, 8)}` });
-  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake, mqtt: mqtt || undefined }, moduleLog('host', log)));
+  const mqtt = cfg.mqtt && new MqttPublisher(cfg.mqtt, { host, log: moduleLog('mqtt', log), baseUrl, clientId: `h627-${randomUUID().slice(0, 8)}` });
+  const detection = detectionServices({ db, host, rpc, devices, recording, metrics, cfg, log: moduleLog('detection', log) });
+  Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake, mqtt: mqtt || undefined, detection }, moduleLog('host', log)));
   const hibernationAt = {
     host: cfg.publicHost,
     port: () => hibernation.port,
@@ -273,6 +273,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
     hibernation: hibernationAt,
     events: eventing.events,
     webhooks: eventing.webhooks,
+    detection,
   };
   const hostname = cfg.publicHost.includes(':') ? `[${cfg.publicHost}]` : cfg.publicHost;
   const app = buildApp(services);
@@ -386,7 +387,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
         if (flushed) await membership.leave().catch((err) => log.warn({ err: String(err) }, 'leaving the cluster failed; the lease will run out'));
         else membership.stopTimers();
         await recording.stop();
-        await live.stop();
+        await Promise.all([live.stop(), detection.stop()]);
         if (mqtt) await mqtt.stop();
         await eventing.stop();
         server.stop(true);

@@ -359,3 +359,4 @@ export const recordingStats = pgTable(
 
 /** The events page and webhooks (docs/webhooks.md): their tables are in their own module. */
 export { deviceEvents, webhookDeliveries, webhooks } from './schema-events.ts';
+export { detections } from './schema-detections.ts';

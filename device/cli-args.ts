@@ -12,7 +12,7 @@ import { alarmCommand, type Command } from './cli-commands.ts';
 export const USAGE = `usage: bun run device --server https://host:port --id ID --password PW --mac MAC
   [--channels N] [--ca FILE | --insecure] [--count N] [--hardware-model X] [--firmware-model Y]
   [--signed-login] [--hb-override S] [--cap NAME=true|false …] [--sd-card] [--battery [--sleep-after S]]
-  [--bind CODE] [--alarm TYPE[:start|end|pulse] …]
+  [--bind CODE] [--alarm TYPE[:start|end|pulse] …] [--picture PHOTO]
   (GetCap, NOTES 9: --cap ptz=false --cap alarms.cry=true; --bind and --alarm act once online; the same as
   typed commands on standard input: bind CODE, alarm motion [start|end|pulse] [CHANNEL], status, help)`;
 
@@ -47,6 +47,8 @@ export interface CliArgs {
   sleepAfterS: number;
   /** Once online: send this bind code (Bind, I.2.3), then raise these alarms (device/cli-commands.ts). */
   atStart: Command[];
+  /** A photo shown on the test pattern in snapshots and alarm pictures (device/jpeg-overlay.ts). */
+  picture?: string;
 }
 
 /** `--help` was given: print USAGE and exit 0. */
@@ -79,6 +81,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'sleep-after': { type: 'string', default: String(SLEEP_AFTER_DEFAULT_S) },
       bind: { type: 'string' },
       alarm: { type: 'string', multiple: true },
+      picture: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -117,6 +120,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['hb-override'] === undefined ? {} : { hbOverrideS: positive('--hb-override', values['hb-override']) }),
     ...(values.cap === undefined ? {} : { capabilities: capabilityFlags(values.cap) }),
     battery: values.battery,
+    ...(values.picture === undefined ? {} : { picture: values.picture }),
     sleepAfterS: positive('--sleep-after', values['sleep-after']),
     atStart,
   };

@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { overlayJpeg } from './jpeg-overlay.ts';
 import { deviceIdentity, HelpRequested, parseCliArgs, USAGE, type CliArgs } from './cli-args.ts';
 import type { DeviceTls } from './http.ts';
 import { jsonLineLogger } from './logger.ts';
@@ -31,6 +32,7 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       signedLogin: args.signedLogin,
       ...(args.hbOverrideS ? { hbOverrideS: args.hbOverrideS } : {}),
       ...(args.capabilities ? { capabilities: args.capabilities } : {}),
+      ...(args.picture ? { jpeg: overlayJpeg(args.picture) } : {}),
       // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord; --sd-card: PlayVideo
       // plays the card's recordings, FFmpeg-rendered, over SRT.
       media: {

@@ -191,7 +191,26 @@ export const envSchema = (d: ConfigDefaults) =>
       .min(0.1, 'WEBHOOK_RETRY_BASE_S must be at least 0.1')
       .max(3600, 'WEBHOOK_RETRY_BASE_S must be at most 3600')
       .default(DEFAULT_WEBHOOK_RETRY_BASE_S),
+    /** Detector workers (Bun Workers, one model each) and the node's detection budget in frames/s (docs/detection.md). */
+    DETECT_WORKERS: z.coerce
+      .number({ error: 'DETECT_WORKERS must be a number' })
+      .int('DETECT_WORKERS must be a whole number')
+      .min(1, 'DETECT_WORKERS must be at least 1')
+      .max(DETECT_WORKERS_MAX, `DETECT_WORKERS must be at most ${DETECT_WORKERS_MAX}`)
+      .default(DETECT_WORKERS_DEFAULT),
+    DETECT_NODE_FPS: z.coerce
+      .number({ error: 'DETECT_NODE_FPS must be a number' })
+      .min(0.1, 'DETECT_NODE_FPS must be at least 0.1')
+      .max(DETECT_NODE_FPS_MAX, `DETECT_NODE_FPS must be at most ${DETECT_NODE_FPS_MAX}`)
+      .default(DETECT_NODE_FPS_DEFAULT),
   });
+
+/** Detector workers per node by default: one (tfjs-wasm has no threads under Bun: a worker is a core); at most 16. */
+export const DETECT_WORKERS_DEFAULT = 1;
+export const DETECT_WORKERS_MAX = 16;
+/** Frames per second a node detects, all cameras together (~4.5/s a core measured; docs/detection.md); at most 100. */
+export const DETECT_NODE_FPS_DEFAULT = 4;
+export const DETECT_NODE_FPS_MAX = 100;
 
 /** Resolved configuration. */
 export type Config = ReturnType<typeof resolveConfig>;
@@ -262,5 +281,6 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
       caFile: e.WEBHOOK_CA_FILE,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_S * 1000,
     },
+    detection: { workers: e.DETECT_WORKERS, budgetFps: e.DETECT_NODE_FPS },
   };
 }

@@ -49,6 +49,8 @@ import { actorToolRoutes, consolePageRoutes, consoleSessionRoutes, machineRoutes
 import { eventRoutes } from './events.routes.ts';
 import { openApiHandler } from './openapi.ts';
 import { apiDocsRoutes } from './api-docs.routes.ts';
+import type { DetectionService } from '../services/detection/detections.ts';
+import { detectionListRoutes, detectionSettingRoutes } from './detection.routes.ts';
 import { responds } from './responses.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { UPLOAD_PATH } from '../services/uploads/uploads.ts';
@@ -124,6 +126,8 @@ export interface AppServices {
   events: Pick<DeviceEvents, 'list'>;
   /** Users' webhooks and their deliveries. */
   webhooks: Pick<Webhooks, 'create' | 'list' | 'remove' | 'deliveries'>;
+  /** Detection settings and events (docs/detection.md). */
+  detection: DetectionService;
 }
 
 /** Build the app for a running platform. */
@@ -181,6 +185,8 @@ export function buildApp(p: AppServices) {
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', liveRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', sdPlayRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', shareRoutes(p)));
+  api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', detectionSettingRoutes(p)));
+  api.route('/detections', guarded(detectionListRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what h627 needs on a fresh Debian machine (idempotent, quick when all is present):
 # Bun 1.4 (from npm), libsrt (Vm), FFmpeg (simulator, tests), Chromium (browser tests), Ceph's RADOS
-# Gateway (the throw-away S3 store of scripts/s3-server.ts, for tests of CS_BACKEND=s3), and the
-# project's locked npm dependencies.
+# Gateway (the throw-away S3 store of scripts/s3-server.ts, for tests of CS_BACKEND=s3), darknet's photos (detection
+# tests), and the project's locked npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libsrt1.5-openssl libsrt-openssl-dev srt-tools ffmpeg chromium openssl radosgw ceph-mon ceph-osd ceph-common)
+# darknet: only for its sample photos (person.jpg, dog.jpg…), which the detection tests run on
+DEBIAN_PACKAGES=(libsrt1.5-openssl libsrt-openssl-dev srt-tools ffmpeg chromium openssl radosgw ceph-mon ceph-osd ceph-common darknet)
 BUN_VERSION=1.4
 
 SUDO=""

@@ -34,3 +34,10 @@ export function nodeIdOf(actorId: string): string {
 export function mqttActorId(deviceId: string): string {
   return `mqtt:${deviceId}`;
 }
+
+/** What a detector actor's id starts with (one per device channel, docs/detection.md). */
+export const DETECTOR_ACTOR_PREFIX = 'detector:';
+/** Actor id of a device channel's detector. */
+export function detectorActorId(deviceId: string, channel: number): string {
+  return `${DETECTOR_ACTOR_PREFIX}${deviceId}:${channel}`;
+}

@@ -194,3 +194,6 @@ export function resyncReason(r: PuRecordingLink, was: PuChannelState | undefined
   if (was?.record_session === r.sessionId) return `the PU no longer reports record session ${r.sessionId}`;
   return undefined;
 }
+
+/** A channel's detector wants (or no longer wants) its alarms (issue 25). */
+export { detectionSet } from './pu.detection.ts';

@@ -19,13 +19,10 @@ import { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPG
 import { actorSendAction } from '../host/tell.ts';
 import * as pub from './pu.publish.ts';
 import type { PuContext, PuEvent, PuInput } from './pu.types.ts';
-
 export type { PuContext, PuEvent, PuInput } from './pu.types.ts';
-
 export { REBOOT_TIMEOUT_MS, RESCHEDULE_TIMEOUT_MS, UPGRADE_POLL_INTERVAL_MS, UPGRADE_TIMEOUT_MS } from './pu.delays.ts';
 export { KEEPALIVE_BACK_REASON } from './pu.actions.ts';
 export { puActorId } from './ids.ts';
-export { heartbeatTimeoutMs } from './pu.heartbeat.ts';
 export const puMachine = setup({
   types: {} as { context: PuContext; events: PuEvent; input: PuInput },
   delays: {
@@ -134,6 +131,7 @@ export const puMachine = setup({
     'recording.opened': { actions: 'recordingOpened' },
     'recording.closed': { actions: 'recordingClosed' },
     'alarmRecording.set': { actions: assign(links.alarmRecordingSet) }, // the owner's alarm-triggered recording
+    'detection.set': { actions: assign(links.detectionSet) }, // a channel's detector wants its alarms (issue 25)
     'hibernation.linkClosed': { actions: 'hibernationUnlinked' },
     'device.deprovisioned': {
       target: '.deprovisioned',

@@ -11,6 +11,7 @@ import type { ActorSend } from '../host/tell.ts';
 import type { MqttDeviceState } from './mqtt.types.ts';
 import type { PuContext, PuEvent } from './pu.types.ts';
 import { tellOpenSession } from './pu.alarm-recording.ts';
+import { tellDetector } from './pu.detection.ts';
 
 /** The machine type of the mqtt actor. */
 export const MQTT_MACHINE_TYPE = 'mqtt';
@@ -38,6 +39,7 @@ export const alarm = enqueueActions<PuContext, PuEvent, undefined, PuEvent, neve
   const { alarmId, alarmType, state, timestamp: time, channel } = event;
   enqueue(toMqtt(context, { type: 'mqtt.alarm', alarmType, state, time, channel, alarmId }));
   for (const e of tellOpenSession({ context, event })) enqueue(e);
+  for (const e of tellDetector({ context, event })) enqueue(e);
 });
 
 /** BatteryChange (I.2.27): recorded and published (retained). */

@@ -83,6 +83,8 @@ export interface PuContext extends PuInput {
   recordings?: Record<string, PuRecordingLink>;
   /** Alarm-triggered recording (issue #23; pu.alarm-recording.ts): absent when off. */
   alarmRecording?: AlarmRecordingSetting;
+  /** Channels whose detector wants their motion alarms (pu.detection.ts); absent when none. */
+  detectOnAlarm?: number[];
   /** The device's hibernation link (pu.hibernation.ts): logged when it changes. */
   hibernation?: PuHibernationLink;
   /** Last hibernation heartbeat (volatile: not a history row each). */
@@ -197,4 +199,6 @@ export type PuEvent = At &
     | { type: 'recording.closed'; recordingId: string; again?: { channel: number; alarmId: string } }
     /** The owner's alarm-triggered recording setting; `recordS` 0 turns it off. */
     | { type: 'alarmRecording.set'; recordS: number; prerecordS: number; by?: string }
+    /** A channel's detector wants (or no longer wants) the channel's motion alarms (pu.detection.ts). */
+    | { type: 'detection.set'; channel: number; onAlarm: boolean }
   );

@@ -14,6 +14,7 @@ import { streamEffects } from '../../actors/machines/stream.effects.ts';
 import { sdPlayEffects } from '../../actors/machines/sdplay.effects.ts';
 import { nodeEffects } from '../../actors/machines/node.effects.ts';
 import { mqttEffects } from '../../actors/machines/mqtt.effects.ts';
+import { detectorEffects } from '../../actors/machines/detector.effects.ts';
 import { platformEffects } from '../../boot/start.ts';
 import { silentLog } from '../../lib/log.ts';
 
@@ -26,6 +27,7 @@ const CATALOGS: Record<string, EffectCatalog> = {
   segment: segmentEffects,
   node: nodeEffects,
   mqtt: mqttEffects,
+  detector: detectorEffects,
 };
 
 /** The no-op every effect entry of `setup({ actions })` is (what `effect()` returns). */
@@ -97,9 +99,12 @@ describe('effect catalogs', () => {
 
   it("binds a handler in the platform's effects map for every effect of every catalog", () => {
     // The handlers reach the services only when they run; building the map needs the live service's handler table.
-    const stub = { live: { effects: () => ({}) }, sdplay: { effects: () => ({}) }, drain: { effects: () => ({}) } } as unknown as Parameters<
-      typeof platformEffects
-    >[0];
+    const stub = {
+      live: { effects: () => ({}) },
+      sdplay: { effects: () => ({}) },
+      drain: { effects: () => ({}) },
+      detection: { effects: () => ({}) },
+    } as unknown as Parameters<typeof platformEffects>[0];
     const bound = Object.keys(platformEffects(stub, silentLog)).sort();
     expect(bound).toEqual(
       Object.values(CATALOGS)

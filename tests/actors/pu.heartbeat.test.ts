@@ -1,6 +1,7 @@
 /** Offline after 3 heartbeat intervals of silence (NOTES 3), through the lazy heartbeat timer, on the simulated clock. */
 import { describe, expect, it } from 'bun:test';
-import { puMachine, heartbeatTimeoutMs } from '../../actors/machines/pu.machine.ts';
+import { puMachine } from '../../actors/machines/pu.machine.ts';
+import { heartbeatTimeoutMs } from '../../actors/machines/pu.heartbeat.ts';
 import { pureTransition } from '../../actors/host/transition.ts';
 import type { PuEvent } from '../../actors/machines/pu.types.ts';
 import { start, T0 } from './pu.harness.ts';

@@ -1,6 +1,7 @@
 /** What a Keepalive (I.2.1) does to the pu actor: channel and device states, alarm flags, and coming back online. */
 import { describe, expect, it } from 'bun:test';
-import { KEEPALIVE_BACK_REASON, heartbeatTimeoutMs } from '../../actors/machines/pu.machine.ts';
+import { KEEPALIVE_BACK_REASON } from '../../actors/machines/pu.machine.ts';
+import { heartbeatTimeoutMs } from '../../actors/machines/pu.heartbeat.ts';
 import { start, T0 } from './pu.harness.ts';
 
 describe('pu machine: Keepalive', () => {

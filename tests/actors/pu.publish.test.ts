@@ -4,7 +4,7 @@
  * when it does not exist yet.
  */
 import { describe, expect, it } from 'bun:test';
-import { heartbeatTimeoutMs } from '../../actors/machines/pu.machine.ts';
+import { heartbeatTimeoutMs } from '../../actors/machines/pu.heartbeat.ts';
 import { ASLEEP_ON_CLOSE_REASON } from '../../actors/machines/pu.hibernation.ts';
 import { MQTT_MACHINE_TYPE } from '../../actors/machines/pu.publish.ts';
 import { HIBERNATION_OFFLINE_AFTER_S } from '../../protocol/hibernation.ts';

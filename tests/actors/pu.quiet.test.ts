@@ -1,6 +1,7 @@
 /** The pu machine's `quiet` shortcut (MachineDef.quiet) against the machine itself. */
 import { describe, expect, it } from 'bun:test';
-import { puMachine, heartbeatTimeoutMs, puV1 } from '../../actors/machines/pu.machine.ts';
+import { puMachine, puV1 } from '../../actors/machines/pu.machine.ts';
+import { heartbeatTimeoutMs } from '../../actors/machines/pu.heartbeat.ts';
 import { quietKeepalive } from '../../actors/machines/pu.actions.ts';
 import { pureTransition } from '../../actors/host/transition.ts';
 import type { PuEvent } from '../../actors/machines/pu.types.ts';

@@ -51,3 +51,12 @@ describe('MQTT configuration (docs/mqtt.md)', () => {
     expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_DISCOVERY_PREFIX: 'a//b' })).toThrow('invalid MQTT_DISCOVERY_PREFIX');
   });
 });
+
+describe('detection settings', () => {
+  it('defaults to one worker and 4 frames/s, takes others, and refuses them out of bounds by name', () => {
+    expect(loadConfig({}).detection).toEqual({ workers: 1, budgetFps: 4 });
+    expect(loadConfig({ DETECT_WORKERS: '2', DETECT_NODE_FPS: '9.5' }).detection).toEqual({ workers: 2, budgetFps: 9.5 });
+    expect(() => loadConfig({ DETECT_WORKERS: '17' })).toThrow(/DETECT_WORKERS must be at most 16/);
+    expect(() => loadConfig({ DETECT_NODE_FPS: '0' })).toThrow(/DETECT_NODE_FPS must be at least 0.1/);
+  });
+});

@@ -98,6 +98,8 @@ class Generator {
         return this.object(schema);
       case 'array':
         return this.array(schema);
+      case 'tuple':
+        return fc.tuple(...(def.items as z.ZodType[]).map((item) => this.of(item)));
       case 'union':
         return fc.oneof(...optionsOf(schema).map((o) => this.of(o)));
       case 'record':
@@ -130,13 +132,17 @@ class Generator {
     const minInt = Math.ceil(b.minExcluded ? b.min + 1 : b.min);
     const maxInt = Math.floor(b.maxExcluded ? b.max - 1 : b.max);
     const clamp = (n: number) => Math.min(Math.max(n, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
-    const ints = fc.integer({ min: clamp(minInt), max: clamp(maxInt) });
-    if (b.int) return ints;
+    // No whole number within some ranges (0.2 to 0.95): then only decimals and doubles.
+    const ints = minInt <= maxInt ? fc.integer({ min: clamp(minInt), max: clamp(maxInt) }) : undefined;
+    if (b.int) {
+      if (!ints) throw new Error('zod-arbitrary: an integer schema with no integer in its range');
+      return ints;
+    }
     const decimals = fc.integer({ min: clamp(Math.ceil(b.min * DECIMAL_SCALE)), max: clamp(Math.floor(b.max * DECIMAL_SCALE)) }).map((n) => n / DECIMAL_SCALE);
     const doubles = fc.double({ min: b.min, max: b.max, minExcluded: b.minExcluded, maxExcluded: b.maxExcluded, noNaN: true, noDefaultInfinity: true });
     // -0 is written "0" on every wire: generate the value that survives it.
     return fc
-      .oneof(ints, decimals, doubles)
+      .oneof(...(ints ? [ints] : []), decimals, doubles)
       .map((n) => (Object.is(n, -0) ? 0 : n))
       .filter((n) => n >= b.min && n <= b.max && !(b.minExcluded && n === b.min) && !(b.maxExcluded && n === b.max));
   }

@@ -65,6 +65,11 @@ function faults(schema: z.ZodType, path: string, place: Place = 'value', seen = 
     }
     case 'record':
       return [...down(def.keyType, `${path}{key}`), ...down(def.valueType, `${path}{}`, 'record value')];
+    case 'tuple':
+      return [
+        ...(def.items as unknown[]).flatMap((item, i) => down(item, `${path}[${i}]`)),
+        ...(def.rest ? [`${path}[…]: a tuple with a rest element (unbounded)`] : []),
+      ];
     case 'union':
       return (def.options as unknown[]).flatMap((o, i) => down(o, `${path}|${i}`));
     case 'pipe':

@@ -1,0 +1,87 @@
+/**
+ * Bodies and queries of the detection API (`PUT /api/devices/:id/channels/:ch/detection`, `GET /api/detections`,
+ * docs/detection.md): the single source of their types.
+ * @module
+ */
+import { z } from 'zod';
+import { CLASS_GROUPS, COCO_CLASSES } from './coco-classes.ts';
+import { DeviceId } from './paths.ts';
+import { Instant } from './recording-api.ts';
+import { text } from './text.ts';
+
+/** Lowest and highest minimum score a setting may ask for (below 0.2 the model mostly guesses). */
+export const MIN_SCORE_MIN = 0.2;
+export const MIN_SCORE_MAX = 0.95;
+/** Zones a channel may have, corners a zone may have, and a zone name's length (platform's choices). */
+export const ZONES_MAX = 8;
+export const ZONE_POINTS_MIN = 3;
+export const ZONE_POINTS_MAX = 32;
+export const ZONE_NAME_MAX_CHARS = 40;
+/** Frames per second a channel may ask for in continuous mode (the node budget shares its own among cameras). */
+export const DETECT_CHANNEL_FPS_MIN = 0.1;
+export const DETECT_CHANNEL_FPS_MAX = 5;
+/** Most detection events one listing returns. */
+export const DETECTIONS_LIST_MAX = 500;
+
+/** A class a setting names: a group (person, vehicle, animal) or any COCO class. */
+export const DetectClass = z.enum([...(Object.keys(CLASS_GROUPS) as (keyof typeof CLASS_GROUPS)[]), ...COCO_CLASSES]);
+
+/** A polygon on the picture, corners as fractions of its width and height. */
+export const DetectZone = z.strictObject({
+  name: text(ZONE_NAME_MAX_CHARS, 1),
+  points: z
+    .array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]))
+    .min(ZONE_POINTS_MIN)
+    .max(ZONE_POINTS_MAX),
+});
+
+/** `PUT /api/devices/:id/channels/:ch/detection`. */
+export const DetectionBody = z.strictObject({
+  mode: z.enum(['off', 'alarm', 'continuous']),
+  classes: z.array(DetectClass).min(1).max(COCO_CLASSES.length).default(['person']),
+  min_score: z.number().min(MIN_SCORE_MIN).max(MIN_SCORE_MAX).default(0.5),
+  zones: z.array(DetectZone).max(ZONES_MAX).default([]),
+  fps: z.number().min(DETECT_CHANNEL_FPS_MIN).max(DETECT_CHANNEL_FPS_MAX).default(1),
+});
+/** A channel's detection setting as sent. */
+export type DetectionBody = z.infer<typeof DetectionBody>;
+
+/** A channel's detection setting and its detector's state, as the API answers. */
+export const DetectionSetting = z.object({
+  mode: z.enum(['off', 'alarm', 'continuous']),
+  classes: z.array(z.string()),
+  min_score: z.number(),
+  zones: z.array(DetectZone),
+  fps: z.number(),
+  state: z.string(),
+  reason: z.string(),
+  failure: z.string().nullable(),
+  set_by: z.string().nullable(),
+});
+
+/** `GET /api/detections?device=&class=&from=&to=`. */
+export const DetectionsQuery = z.strictObject({
+  device: DeviceId,
+  class: DetectClass.optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+});
+export type DetectionsQuery = z.infer<typeof DetectionsQuery>;
+
+/** One detection event as listed. */
+export const DetectionItem = z.object({
+  id: z.string(),
+  device: z.string(),
+  channel: z.number(),
+  at: z.string(),
+  alarm_id: z.string().nullable(),
+  /** The channel's record session open when the picture was taken (play from `at` minus a few seconds). */
+  recording_id: z.string().nullable(),
+  classes: z.array(z.string()),
+  top_score: z.number(),
+  objects: z.array(z.object({ class: z.string(), score: z.number(), box: z.array(z.number()), zones: z.array(z.string()).optional() })),
+  width: z.number(),
+  height: z.number(),
+  picture: z.string().nullable(),
+});
+export const DetectionList = z.object({ detections: z.array(DetectionItem), truncated: z.boolean() });

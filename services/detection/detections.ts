@@ -1,0 +1,198 @@
+/**
+ * The detection service (docs/detection.md): a channel's setting (held by its detector actor), the detector's
+ * effects (a run: Snapshot RPC → the runtime → a `detections` row, answered to the actor; the continuous feed), and
+ * the listing. When to run is the detector machine's decision (actors/machines/detector.machine.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { and, arrayOverlaps, desc, eq, gte, lt } from 'drizzle-orm';
+import type { ActorHost } from '../../actors/host/host.ts';
+import { ActorExistsError } from '../../actors/host/errors.ts';
+import type { DetectorEffectCall, DetectorEffectHandlers } from '../../actors/machines/detector.effects.ts';
+import type { DetectConfig, DetectorContext } from '../../actors/machines/detector.types.ts';
+import { DETECT_DEFAULTS } from '../../actors/machines/detector.machine.ts';
+import { detectorActorId } from '../../actors/machines/ids.ts';
+import type { Db } from '../../db/client.ts';
+import { detections } from '../../db/schema.ts';
+import type { Logger } from '../../lib/log.ts';
+import { type ClassOrGroup, expandClasses } from '../../protocol/coco-classes.ts';
+import { DETECTIONS_LIST_MAX, type DetectionBody, type DetectionsQuery } from '../../protocol/detection-api.ts';
+import type { Devices } from '../devices/devices.ts';
+import type { RpcService } from '../devices/rpc.ts';
+import { DomainError } from '../errors.ts';
+import type { DetectionRuntime } from './runtime.ts';
+import { drawBoxes } from './boxes-picture.ts';
+import { ofInterest } from './zones.ts';
+
+/** The machine type of the detector actor. */
+export const DETECTOR_MACHINE_TYPE = 'detector';
+/** Who the detector's Snapshot calls are sent as (the pu's history shows it). */
+const DETECTOR_CALLER = { name: 'detector', admin: true };
+/** How long a snapshot's upload may lag its answer (a camera may answer first), and how often it is looked for. */
+export const SNAPSHOT_UPLOAD_WAIT_MS = 5_000;
+const SNAPSHOT_POLL_MS = 100;
+/** Milliseconds per second. */
+const MS_PER_S = 1000;
+/** The continuous feed's reason until frames from the MDU are wired (docs/detection.md, "Not yet"). */
+export const FEED_NOT_YET = 'continuous mode needs frames from the live stream, which are not wired yet (docs/detection.md)';
+
+/** What the service uses. */
+export interface DetectionDeps {
+  db: Db;
+  host: Pick<ActorHost, 'dispatch' | 'create' | 'get' | 'send'>;
+  rpc: Pick<RpcService, 'call'>;
+  devices: Pick<Devices, 'snapshotFile'>;
+  /** The channel's open record session, to link the event to the recording at that time. */
+  recording: { openSession(deviceId: string, channel: number): Promise<{ id: string } | undefined> };
+  log: Logger;
+  /** The runtime, started on first use (its workers load the model then). */
+  runtime: () => Promise<DetectionRuntime>;
+}
+
+const toConfig = (b: DetectionBody): DetectConfig => ({ mode: b.mode, classes: b.classes, minScore: b.min_score, zones: b.zones, fps: b.fps });
+
+/** A channel's setting and its detector's state, as the API shows them. */
+function view(ctx: DetectorContext | undefined, state: string) {
+  const c = ctx?.config ?? DETECT_DEFAULTS;
+  return {
+    mode: c.mode,
+    classes: c.classes,
+    min_score: c.minScore,
+    zones: c.zones,
+    fps: c.fps,
+    state,
+    reason: ctx?.reason ?? 'never set',
+    failure: ctx?.failure?.reason ?? null,
+    set_by: ctx?.setBy ?? null,
+  };
+}
+
+/** Settings, runs and the listing of detections. */
+export class DetectionService {
+  constructor(private p: DetectionDeps) {}
+
+  /** A channel's setting (off when it never had one). */
+  async setting(deviceId: string, channel: number) {
+    const v = await this.p.host.get(detectorActorId(deviceId, channel));
+    return view(v?.context as unknown as DetectorContext | undefined, v?.stateKey ?? 'off');
+  }
+
+  /** Set it: the channel's detector takes it (made on first use; its history says who and when). */
+  async configure(deviceId: string, channel: number, body: DetectionBody, by: string) {
+    const id = detectorActorId(deviceId, channel);
+    const event = { type: 'detect.configure', config: toConfig(body), by };
+    if (!(await this.p.host.get(id))) {
+      try {
+        await this.p.host.create(DETECTOR_MACHINE_TYPE, id, { deviceId, channel }, { deviceId });
+      } catch (err) {
+        if (!(err instanceof ActorExistsError)) throw err; // made meanwhile by another request: configure it
+      }
+    }
+    const r = await this.p.host.dispatch(id, event);
+    if (!r.accepted) throw new DomainError('conflict', `the detector did not take the setting (state ${r.stateKey})`);
+    return view(r.context as unknown as DetectorContext, r.stateKey);
+  }
+
+  /** The detector's effects. */
+  effects(): DetectorEffectHandlers {
+    return {
+      'detect.run': (call) => this.run(call),
+      'detect.feed': (call) => {
+        if (call.params.on) this.p.host.send(call.actorId, { type: 'detect.feed.failed', reason: FEED_NOT_YET });
+      },
+    };
+  }
+
+  /** One run: a snapshot, the model, a row (kept with no classes when nothing of interest), the result to the actor. */
+  private async run(call: DetectorEffectCall<'detect.run'>): Promise<void> {
+    const { deviceId, channel, attempt, alarmId, classes, minScore, zones } = call.params;
+    const answer = (r: Record<string, unknown>) => this.p.host.send(call.actorId, { type: 'detect.result', attempt, ...r });
+    try {
+      const { snapshotId, bytes } = await this.snapshot(deviceId, channel);
+      const rt = await this.p.runtime();
+      const out = await rt.submit(`${deviceId}:${channel}`, { kind: 'jpeg', bytes }, minScore);
+      if (!out.ok) return answer({ ok: false, reason: `${out.reason}: ${out.detail}` });
+      const wanted = ofInterest(out.detections, expandClasses(classes as ClassOrGroup[]), zones, out.width, out.height);
+      const found = [...new Set(wanted.map((d) => d.class))];
+      const recording = await this.p.recording.openSession(deviceId, channel);
+      const id = randomUUID();
+      await this.p.db.orm.insert(detections).values({
+        id,
+        deviceId,
+        channel,
+        at: new Date(),
+        alarmId: alarmId ?? null,
+        snapshotId,
+        recordingId: recording?.id ?? null,
+        classes: found,
+        topScore: Math.max(0, ...wanted.map((d) => d.score)),
+        objects: wanted,
+        width: out.width,
+        height: out.height,
+      });
+      answer({ ok: true, eventId: id, classes: found });
+    } catch (err) {
+      answer({ ok: false, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** The channel's picture now: the Snapshot RPC (I.2.17), then its uploaded file. */
+  private async snapshot(deviceId: string, channel: number): Promise<{ snapshotId: string; bytes: Uint8Array }> {
+    const r = await this.p.rpc.call(deviceId, { req: 'Snapshot', params: { channel } }, DETECTOR_CALLER);
+    if (!r.answer.ok) throw new Error(`Snapshot failed: ${r.answer.msg}`);
+    const snapshotId = String(r.extra.snapshot_id);
+    const until = Date.now() + SNAPSHOT_UPLOAD_WAIT_MS;
+    for (;;) {
+      try {
+        const path = await this.p.devices.snapshotFile(deviceId, snapshotId);
+        return { snapshotId, bytes: new Uint8Array(await Bun.file(path).arrayBuffer()) };
+      } catch (err) {
+        if (!(err instanceof DomainError) || Date.now() > until)
+          throw new Error(`the snapshot was not uploaded within ${SNAPSHOT_UPLOAD_WAIT_MS / MS_PER_S} s`);
+        await Bun.sleep(SNAPSHOT_POLL_MS);
+      }
+    }
+  }
+
+  /** A detection event's device (to check the caller may see it); undefined when there is no such event. */
+  async deviceOf(id: string): Promise<string | undefined> {
+    const [d] = await this.p.db.orm.select({ deviceId: detections.deviceId }).from(detections).where(eq(detections.id, id));
+    return d?.deviceId;
+  }
+
+  /** A detection event's picture with its boxes drawn (JPEG). */
+  async picture(id: string): Promise<Uint8Array> {
+    const [d] = await this.p.db.orm.select().from(detections).where(eq(detections.id, id));
+    if (!d?.snapshotId) throw new DomainError('not-found', 'no such detection, or it has no picture');
+    const path = await this.p.devices.snapshotFile(d.deviceId, d.snapshotId);
+    return drawBoxes(new Uint8Array(await Bun.file(path).arrayBuffer()), d.objects, d.width, d.height);
+  }
+
+  /** A device's detection events, newest first (`class`: those that found it; from/to in epoch seconds). */
+  async list(q: DetectionsQuery) {
+    const where = [eq(detections.deviceId, q.device)];
+    if (q.class) where.push(arrayOverlaps(detections.classes, [...expandClasses([q.class])]));
+    if (q.from !== undefined) where.push(gte(detections.at, new Date(q.from * MS_PER_S)));
+    if (q.to !== undefined) where.push(lt(detections.at, new Date(q.to * MS_PER_S)));
+    const rows = await this.p.db.orm
+      .select()
+      .from(detections)
+      .where(and(...where))
+      .orderBy(desc(detections.at), desc(detections.id))
+      .limit(DETECTIONS_LIST_MAX + 1);
+    const items = rows.slice(0, DETECTIONS_LIST_MAX).map((d) => ({
+      id: d.id,
+      device: d.deviceId,
+      channel: d.channel,
+      at: d.at.toISOString(),
+      alarm_id: d.alarmId,
+      recording_id: d.recordingId,
+      classes: d.classes,
+      top_score: d.topScore,
+      objects: d.objects,
+      width: d.width,
+      height: d.height,
+      picture: d.snapshotId ? `/api/detections/${d.id}/picture` : null,
+    }));
+    return { detections: items, truncated: rows.length > DETECTIONS_LIST_MAX };
+  }
+}

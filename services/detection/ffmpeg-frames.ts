@@ -1,0 +1,68 @@
+/**
+ * Frames from a video stream for continuous mode (docs/detection.md): one FFmpeg per watched channel decodes its
+ * input at the channel's rate and scales it to the model's input (`-vf fps=N,scale=512:512 -f rawvideo -pix_fmt
+ * rgb24`), and each whole frame goes to `onFrame`. The input is any URL FFmpeg reads; the platform will give it the
+ * MDU's stream of the channel (never a second pull from the camera): that wiring is not done yet.
+ */
+import { MODEL_FRAME_BYTES, MODEL_INPUT_PX } from './model.ts';
+
+/** Longest FFmpeg may take to give its first frame before the feed counts as failed. */
+export const FEED_FIRST_FRAME_TIMEOUT_MS = 15_000;
+/** Bytes of FFmpeg's error output kept for the reason of a failure. */
+const STDERR_KEEP_BYTES = 2048;
+
+/** A running frame feed. */
+export interface FrameFeed {
+  /** Resolves when FFmpeg has ended, with why. */
+  readonly ended: Promise<{ reason: string }>;
+  stop(): void;
+}
+
+/** Starts FFmpeg on `input` at `fps` frames/s; `onFrame` gets each 512×512 RGB frame (the runtime's `{kind: 'rgb'}`). */
+export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8Array) => void, extraInputArgs: string[] = []): FrameFeed {
+  const args = ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', ...extraInputArgs, '-i', input];
+  const filter = `fps=${fps},scale=${MODEL_INPUT_PX}:${MODEL_INPUT_PX}`;
+  const proc = Bun.spawn([...args, '-an', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  let stopped = false;
+  let frames = 0;
+  const firstFrame = setTimeout(() => {
+    if (frames === 0) proc.kill();
+  }, FEED_FIRST_FRAME_TIMEOUT_MS);
+  const read = (async () => {
+    // whole frames out of a byte stream: fill one buffer, hand it over, start the next
+    let frame = new Uint8Array(MODEL_FRAME_BYTES);
+    let filled = 0;
+    for await (const chunk of proc.stdout) {
+      let off = 0;
+      while (off < chunk.byteLength) {
+        const n = Math.min(chunk.byteLength - off, MODEL_FRAME_BYTES - filled);
+        frame.set(chunk.subarray(off, off + n), filled);
+        filled += n;
+        off += n;
+        if (filled === MODEL_FRAME_BYTES) {
+          frames++;
+          onFrame(frame);
+          frame = new Uint8Array(MODEL_FRAME_BYTES);
+          filled = 0;
+        }
+      }
+    }
+  })();
+  const ended = (async () => {
+    const err = new Response(proc.stderr).text();
+    await read;
+    const code = await proc.exited;
+    clearTimeout(firstFrame);
+    if (stopped) return { reason: 'stopped' };
+    if (frames === 0 && code !== 0) return { reason: `FFmpeg could not read ${input}: ${(await err).slice(-STDERR_KEEP_BYTES).trim() || `exit ${code}`}` };
+    if (frames === 0) return { reason: `no frame within ${FEED_FIRST_FRAME_TIMEOUT_MS / 1000} s` };
+    return { reason: code === 0 ? 'the stream ended' : `FFmpeg stopped (exit ${code})` };
+  })();
+  return {
+    ended,
+    stop() {
+      stopped = true;
+      proc.kill();
+    },
+  };
+}
