@@ -195,10 +195,10 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const deviceBaseUrl = (id: string, https?: boolean) => deviceUrls.base(id, https);
   const uploads: Uploads = new Uploads({ db, log, cfg, deviceBaseUrl }, (g, file, size) => stored(g, file, size, uploads.root));
   const rpc = new RpcService({ db, host, rateLog, uploads, vd, cfg });
-  const bind = new BindCodes({ db, host, log, rateLog });
   const sessions = new Sessions({ db, log, rateLog, throttle: auth.throttle });
   const live = new LiveService({ db, host, log, rateLog, cfg, vd, baseUrl });
   const sdplay = new SdPlayService({ db, host, cfg, vd, live, baseUrl });
+  const bind = new BindCodes({ db, host, log, rateLog, live });
   const recording = new RecordingService({ db, host, log, cfg, metrics, vd, key, sessions, access, baseUrl, deviceBaseUrl });
   // A drained node's process stops when it is gone; what stopping means is the caller's (main.ts), set by onNodeGone.
   let nodeGone = () => log.warn({ node: membership.node }, 'node gone (drained), but nothing is set to stop the process');

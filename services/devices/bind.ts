@@ -2,6 +2,7 @@
  * Binding a device to a user (H.627.2 8.3.1; Bind, I.2.3; NOTES 13): the user asks for a
  * one-time code, enters it on the device, and the device's Bind event carries it back.
  */
+import type { LiveService } from '../live/live.ts';
 import { and, count, eq, gt, isNull, lt } from 'drizzle-orm';
 import { randomInt } from 'node:crypto';
 import { bindCodes, devices, deviceShares } from '../../db/schema.ts';
@@ -30,6 +31,8 @@ export interface BindDeps {
   log: Logger;
   /** The log for lines outsiders can cause (refused codes). */
   rateLog: LogLimiter;
+  /** Bound to someone else, the device's former owner and sharees stop watching it at once. */
+  live: Pick<LiveService, 'evictUsers'>;
 }
 
 /** Issues and redeems bind codes. */
@@ -69,19 +72,24 @@ export class BindCodes {
         .set({ usedAt: new Date(), deviceId })
         .where(and(eq(bindCodes.code, normalized), isNull(bindCodes.usedAt), gt(bindCodes.expiresAt, new Date())))
         .returning({ userId: bindCodes.userId });
+      let lost: string[] = [];
       if (used) {
         // Shares go with the binding (services/devices/shares.ts): bound to someone else, the device is shared with nobody.
         const [before] = await tx.select({ ownerId: devices.ownerId }).from(devices).where(eq(devices.id, deviceId)).for('update');
-        if (before?.ownerId !== used.userId) await tx.delete(deviceShares).where(eq(deviceShares.deviceId, deviceId));
+        if (before?.ownerId !== used.userId) {
+          const shares = await tx.delete(deviceShares).where(eq(deviceShares.deviceId, deviceId)).returning({ userId: deviceShares.userId });
+          lost = [...(before?.ownerId ? [before.ownerId] : []), ...shares.map((x) => x.userId)];
+        }
         await tx.update(devices).set({ ownerId: used.userId }).where(eq(devices.id, deviceId));
       }
-      return used;
+      return used && { ...used, lost };
     });
     if (!row) {
       this.p.rateLog.warn(deviceId, { device: deviceId }, 'bind refused: unknown, expired or used code');
       this.p.host.send(puActorId(deviceId), { type: 'bind.rejected', reason: 'unknown, expired or already used bind code' });
       return false;
     }
+    if (row.lost.length > 0) this.p.live.evictUsers(deviceId, row.lost);
     await this.p.host.dispatch(puActorId(deviceId), { type: 'device.bound', userId: row.userId });
     this.p.log.info({ device: deviceId, user: row.userId }, 'device bound');
     return true;

@@ -67,10 +67,10 @@ export interface SdGrant {
 /** What the sd-play service uses. */
 export interface SdPlayDeps {
   db: Db;
-  host: Pick<ActorHost, 'dispatch' | 'get' | 'send'>;
+  host: Pick<ActorHost, 'dispatch' | 'get' | 'send' | 'peek'>;
   cfg: Pick<Config, 'liveViewersPerUser' | 'wakeTimeoutMs'>;
   vd: Pick<VdConnections, 'request' | 'event'>;
-  live: Pick<LiveService, 'mdu' | 'srtPlace'>;
+  live: Pick<LiveService, 'mdu' | 'srtPlace' | 'onEvict'>;
   baseUrl(): string;
 }
 
@@ -81,7 +81,9 @@ export class SdPlayService {
   private feeds = new Map<string, () => void>(); // playId → stop the WSS feed
   private queries = new Map<string, Promise<SdPlayReport | { error: string }>>(); // playId → its QueryVideoStatus in flight
 
-  constructor(private p: SdPlayDeps) {}
+  constructor(private p: SdPlayDeps) {
+    p.live.onEvict((deviceId, userIds) => this.evictUsers(deviceId, userIds));
+  }
 
   /** Follow SRT viewers of playbacks at the MDU (the live service's MDU, started before). */
   start(): void {
@@ -244,6 +246,15 @@ export class SdPlayService {
       throw new DomainError('not-found', `no playback ${playId} on this channel`, 'sid');
     if (c.by !== ownerOf(who) && who.role !== 'admin') throw new DomainError('not-found', `no playback ${playId} on this channel`, 'sid');
     return c;
+  }
+
+  /** The playbacks these users hold on a device's channels stop at once (they lost the camera: LiveService.evictUsers). */
+  evictUsers(deviceId: string, userIds: readonly string[]): void {
+    const owners = new Set(userIds.map((userId) => ownerOf({ kind: 'user', role: 'user', userId, username: '' })));
+    for (const g of [...this.grants.values()]) {
+      const c = this.p.host.peek(streamActorId(g.playId))?.context as SdPlayContext | undefined;
+      if (owners.has(g.owner) && c?.deviceId === deviceId) this.leave(g, 'no longer allowed to watch this camera');
+    }
   }
 
   private leave(g: SdGrant, reason: string): void {

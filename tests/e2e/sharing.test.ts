@@ -296,4 +296,32 @@ describe('sharing a camera', () => {
     expect(await statusOf('bob', DEV)).toBe(404);
     expect(await statusOf('alice', DEV)).toBe(404);
   });
+
+  it('bound to someone else by a new Bind: the former sharees’ live viewers are closed at once', async () => {
+    expect(await statusOf('dave', `${DEV}/shares`, { method: 'POST', body: { username: 'bob', role: 'viewer' } })).toBe(201);
+    // A stream of its own: the earlier tests' have ended (each fails INGEST_TIMEOUT_MS after it was asked for).
+    const active = async () =>
+      ((await call('admin', `/api/actors?type=stream&device=${CAM.device_id}`)).body.actors as Array<{ status: string }>).filter((a) => a.status === 'active')
+        .length;
+    await until(active, (n) => n === 0, INGEST_TIMEOUT_MS * 2);
+    const live = await call('bob', `${DEV}/channels/0/live`, { method: 'POST', body: {} });
+    expect(live.status).toBe(201);
+    // Left alone, the stream fails INGEST_TIMEOUT_MS after it was asked for (its camera never publishes), closing its viewers.
+    const stream = (await call('admin', `/api/actors/stream:${live.body.stream_id}`)).body.context as { requestedAt: number };
+    const ws = new WebSocket(String(live.body.ws_url), { tls: { rejectUnauthorized: false } } as unknown as string[]);
+    const closed = new Promise<number>((resolve) => ws.addEventListener('close', () => resolve(Date.now())));
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve);
+      ws.addEventListener('error', reject);
+    });
+    const binding = Date.now();
+    await bindTo(p, t.carol, dev);
+    expect(stream.requestedAt + INGEST_TIMEOUT_MS - binding).toBeGreaterThan(EVICT_MS); // room to tell the two apart
+    // Closed by the new binding, well before the stream's own end would have closed it.
+    const closedAt = await closed;
+    expect(closedAt - stream.requestedAt).toBeLessThan(INGEST_TIMEOUT_MS);
+    expect(await statusOf('bob', DEV)).toBe(404);
+    expect(await statusOf('dave', DEV)).toBe(404);
+    expect((await call('carol', DEV)).body.role).toBe('owner');
+  });
 });
