@@ -77,7 +77,11 @@ describe('Vd messages whose handler needs the database', () => {
   const conn = { deviceId: 'CAM-1', macId: 'A0B1C2D3E4F5', connId: 'c1' } as VdConnection;
   /** Handlers' dependencies whose database is away: every statement fails as postgres.js fails it. */
   const p = {
-    db: { orm: { insert: () => ({ values: () => Promise.reject(outage()) }), update: () => ({ set: () => ({ where: () => Promise.reject(outage()) }) }) } },
+    db: {
+      orm: { insert: () => ({ values: () => Promise.reject(outage()) }), update: () => ({ set: () => ({ where: () => Promise.reject(outage()) }) }) },
+      prepared: () => Promise.reject(outage()),
+      rows: () => Promise.reject(outage()),
+    },
     bind: { redeem: () => Promise.reject(outage()) },
     uploads: { grant: () => Promise.reject(outage()) },
     host: { send: () => {} },
