@@ -85,8 +85,8 @@ export class LiveService {
   /** Joins on their way through the pu to a stream: viewerId → who waits. */
   private joins = new Map<string, (joined: { streamId: string; stateKey: string }) => void>();
   private grants = new Map<string, ViewerGrant>(); // viewerId → grant (its secrets: node-local, never in an actor)
-  /** Other services whose viewers leave with these (SD-card playback: sdplay.ts). */
-  private readonly evictHooks: Array<(deviceId: string, userIds: readonly string[]) => void> = [];
+  /** Other services whose viewers leave with these (SD-card playback: sdplay.ts adds itself). */
+  readonly evictors: Array<(deviceId: string, userIds: readonly string[]) => void> = [];
   private byToken = new Map<string, ViewerGrant>(); // srt or ws token → grant
   private unsubscribers = new Map<string, () => void>(); // viewerId → stop the WSS feed
 
@@ -291,22 +291,14 @@ export class LiveService {
     this.connected(g, 'ws');
   }
 
-  /**
-   * The viewers these users hold on a device's streams leave at once (a share ended, the camera was unbound or bound
-   * to someone else), and so do their SD-card playbacks (onEvict).
-   */
+  /** These users' viewers of a device's streams leave at once (they lost the camera), and their SD playbacks (evictors). */
   evictUsers(deviceId: string, userIds: readonly string[]): void {
     const owners = new Set(userIds.map((userId) => ownerOf({ kind: 'user', role: 'user', userId, username: '' })));
     for (const g of [...this.grants.values()]) {
       const c = this.p.host.peek(streamActorId(g.streamId))?.context as StreamContext | undefined;
       if (owners.has(g.owner) && c?.deviceId === deviceId) this.leave(g, 'no longer allowed to watch this camera');
     }
-    for (const hook of this.evictHooks) hook(deviceId, userIds);
-  }
-
-  /** Have `hook` evict its own viewers whenever these are (a service feeding viewers from this MDU). */
-  onEvict(hook: (deviceId: string, userIds: readonly string[]) => void): void {
-    this.evictHooks.push(hook);
+    for (const evict of this.evictors) evict(deviceId, userIds);
   }
 
   /** A WSS viewer's socket closed. */

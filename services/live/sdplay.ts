@@ -70,7 +70,7 @@ export interface SdPlayDeps {
   host: Pick<ActorHost, 'dispatch' | 'get' | 'send' | 'peek'>;
   cfg: Pick<Config, 'liveViewersPerUser' | 'wakeTimeoutMs'>;
   vd: Pick<VdConnections, 'request' | 'event'>;
-  live: Pick<LiveService, 'mdu' | 'srtPlace' | 'onEvict'>;
+  live: Pick<LiveService, 'mdu' | 'srtPlace' | 'evictors'>;
   baseUrl(): string;
 }
 
@@ -82,7 +82,7 @@ export class SdPlayService {
   private queries = new Map<string, Promise<SdPlayReport | { error: string }>>(); // playId → its QueryVideoStatus in flight
 
   constructor(private p: SdPlayDeps) {
-    p.live.onEvict((deviceId, userIds) => this.evictUsers(deviceId, userIds));
+    p.live.evictors.push((deviceId, userIds) => this.evictUsers(deviceId, userIds));
   }
 
   /** Follow SRT viewers of playbacks at the MDU (the live service's MDU, started before). */

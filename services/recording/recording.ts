@@ -137,10 +137,7 @@ export class RecordingService {
 
   // ── Sessions (the API) ────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Start recording a channel: a new record session (its recording actor sends StartRecord), or
-   * the running one when it already records with the same parameters (or none were given).
-   */
+  /** Start recording a channel: a new record session (its actor sends StartRecord), or the running one with the same parameters. */
   async startSession(
     device: { id: string; channels: unknown },
     channel: number,
@@ -243,10 +240,7 @@ export class RecordingService {
     return row ? { retention_s: row.retentionS, default: false } : { retention_s: this.cfg.retentionS, default: true };
   }
 
-  /**
-   * Set a device's retention. New segments take it; segments already confirmed are told too and
-   * re-arm their deletion timer from their confirmation time.
-   */
+  /** Set a device's retention: new segments take it; confirmed ones are told and re-arm their deletion from their confirmation. */
   async setPolicy(deviceId: string, retentionS: number): Promise<{ retention_s: number; default: boolean; segments: number }> {
     await this.p.db.orm
       .insert(recordingPolicies)
