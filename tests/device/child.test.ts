@@ -4,6 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from '../helpers/wait.ts';
 
+/** A bun process's start and a kill, on a machine as busy as CI's: far more than they take (0.2 s alone). */
+const TEST_TIMEOUT_MS = 30_000;
+/** How long the kernel may take to kill the child once its parent died. */
+const DEATH_MS = 10_000;
+
 /** Whether a process is still running (a zombie waiting for init to reap it has ended). */
 function running(pid: number): boolean {
   const stat = `/proc/${pid}/stat`;
