@@ -17,26 +17,30 @@ function running(pid: number): boolean {
 }
 
 describe('simulator children', () => {
-  it.if(process.platform === 'linux')('are killed when the process that started them is killed with -9', async () => {
-    const child = join(import.meta.dir, '..', '..', 'device', 'child.ts');
-    const script = `import { diesWithParent } from ${JSON.stringify(child)};
+  it.if(process.platform === 'linux')(
+    'are killed when the process that started them is killed with -9',
+    async () => {
+      const child = join(import.meta.dir, '..', '..', 'device', 'child.ts');
+      const script = `import { diesWithParent } from ${JSON.stringify(child)};
       const p = Bun.spawn(diesWithParent(['sleep', '300']), { stdin: 'ignore', stdout: 'ignore' });
       console.log(p.pid);
       await Bun.sleep(300_000);`;
-    const parent = Bun.spawn(['bun', '-e', script], { stdout: 'pipe', stderr: 'inherit' });
-    const reader = parent.stdout.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    const pid = Number(first.trim());
-    expect(pid).toBeGreaterThan(0);
-    expect(running(pid)).toBe(true);
-    parent.kill('SIGKILL');
-    await parent.exited;
-    expect(
-      await until(
-        async () => running(pid),
-        (alive) => !alive,
-        5000,
-      ),
-    ).toBe(false);
-  });
+      const parent = Bun.spawn(['bun', '-e', script], { stdout: 'pipe', stderr: 'inherit' });
+      const reader = parent.stdout.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      const pid = Number(first.trim());
+      expect(pid).toBeGreaterThan(0);
+      expect(running(pid)).toBe(true);
+      parent.kill('SIGKILL');
+      await parent.exited;
+      expect(
+        await until(
+          async () => running(pid),
+          (alive) => !alive,
+          DEATH_MS,
+        ),
+      ).toBe(false);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
