@@ -31,6 +31,12 @@ describe('simulator children', () => {
       const pid = Number(first.trim());
       expect(pid).toBeGreaterThan(0);
       expect(running(pid)).toBe(true);
+      // Killed once the child runs `sleep`: setpriv has asked for the signal by then (killed before, nobody is told).
+      await until(
+        async () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
+        (name) => name === 'sleep',
+        DEATH_MS,
+      );
       parent.kill('SIGKILL');
       await parent.exited;
       expect(
