@@ -1,6 +1,7 @@
 /** A detection's picture with its boxes and labels drawn on it (sharp composites an SVG over the snapshot). */
 import sharp from 'sharp';
 import type { DetectionBox } from '../../db/schema-detections.ts';
+import { JPEG_MAX_BYTES, PICTURE_DECODE } from './frames.ts';
 
 /** Box line width and label size as shares of the picture's height (readable on a phone and a 4K picture alike). */
 const LINE_PER_HEIGHT = 1 / 240;
@@ -17,6 +18,8 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(
 /** The snapshot with a rectangle and a "class score" label per object, as JPEG. */
 export async function drawBoxes(jpeg: Uint8Array, objects: readonly DetectionBox[], width: number, height: number): Promise<Uint8Array> {
   if (objects.length === 0) return jpeg;
+  // The camera's upload, decoded on the main thread: as bounded as in the detector (a decompression bomb stays small).
+  if (jpeg.byteLength > JPEG_MAX_BYTES) throw new Error(`picture over ${JPEG_MAX_BYTES} bytes`);
   const line = Math.max(LINE_MIN_PX, Math.round(height * LINE_PER_HEIGHT));
   const font = Math.max(LABEL_MIN_PX, Math.round(height * LABEL_PER_HEIGHT));
   const shapes = objects.map((o) => {
@@ -29,7 +32,7 @@ export async function drawBoxes(jpeg: Uint8Array, objects: readonly DetectionBox
     );
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
-  const out = await sharp(jpeg)
+  const out = await sharp(jpeg, PICTURE_DECODE)
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .jpeg({ quality: JPEG_QUALITY })
     .toBuffer();

@@ -6,6 +6,8 @@ import { type Detection, MODEL_FRAME_BYTES, MODEL_INPUT_PX } from './model.ts';
 export const JPEG_MAX_BYTES = 8 * 1024 * 1024;
 /** Largest picture side decoded, pixels (sharp refuses more: a decompression bomb stays small). */
 export const PICTURE_MAX_SIDE_PX = 8192;
+/** How a camera's picture is opened wherever it is decoded: bounded in pixels, refused when damaged. */
+export const PICTURE_DECODE = { limitInputPixels: PICTURE_MAX_SIDE_PX * PICTURE_MAX_SIDE_PX, failOn: 'error' } as const;
 
 /** A picture scaled (stretched) to the model's square input, with its original size. */
 export interface ModelFrame {
@@ -17,7 +19,7 @@ export interface ModelFrame {
 /** Decodes a JPEG (or any format libvips reads) and scales it to the model's input, 3 bytes a pixel. */
 export async function decodeToModelFrame(bytes: Uint8Array): Promise<ModelFrame> {
   if (bytes.byteLength > JPEG_MAX_BYTES) throw new Error(`picture over ${JPEG_MAX_BYTES} bytes`);
-  const img = sharp(bytes, { limitInputPixels: PICTURE_MAX_SIDE_PX * PICTURE_MAX_SIDE_PX, failOn: 'error' });
+  const img = sharp(bytes, PICTURE_DECODE);
   const meta = await img.metadata();
   if (!meta.width || !meta.height) throw new Error('picture without a size');
   const rgb = await img.resize(MODEL_INPUT_PX, MODEL_INPUT_PX, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
