@@ -40,22 +40,27 @@ const claimable = (w: WriterIdentity) => sql`(a.owner_node IS NULL OR (a.owner_n
   OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
     AND c.state IN ${LIVE_NODE_STATES} AND c.lease_until > now()))`;
 
-/** The actor `a` is not yet owned by this writer ($2 its node, $3 its epoch). */
-const NOT_MINE_TEXT = '(a.owner_node IS DISTINCT FROM $2::text OR a.owner_epoch IS DISTINCT FROM $3::bigint)';
+// The same conditions as SQL text for the prepared statements below, naming this writer's node and epoch by the
+// statement's placeholders.
+/** The actor `a` is not yet owned by this writer. */
+const notMineText = (node: string, epoch: string) => `(a.owner_node IS DISTINCT FROM ${node}::text OR a.owner_epoch IS DISTINCT FROM ${epoch}::bigint)`;
+/** This writer's own membership row is live now (as {@link selfLive}). */
+const selfLiveText = (node: string, epoch: string) => `EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = ${node}::text AND n.epoch = ${epoch}::bigint
+  AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())`;
+/** The actor `a` is owned by no live incarnation but possibly this writer (as {@link claimable}). */
+const claimableText = (node: string, epoch: string) => `(a.owner_node IS NULL OR (a.owner_node = ${node}::text AND a.owner_epoch = ${epoch}::bigint)
+  OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
+    AND c.state IN ${LIVE_NODE_STATES_TEXT} AND c.lease_until > now()))`;
 
 /** The claim of {@link claimActors}: $1 the `{id, root}` pairs (JSON), $2 and $3 this writer's node and epoch. */
 const CLAIM_SQL = `UPDATE actors a SET owner_node = $2::text, owner_epoch = $3::bigint
   FROM json_to_recordset($1::text::json) AS v(id text, root text)
-  WHERE a.id = v.id AND ${NOT_MINE_TEXT}
-    AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $2::text AND n.epoch = $3::bigint
-      AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
-    AND ((a.owner_node IS NULL OR (a.owner_node = $2::text AND a.owner_epoch = $3::bigint)
-      OR NOT EXISTS (SELECT 1 FROM cluster_nodes c WHERE c.id = a.owner_node AND c.epoch = a.owner_epoch
-        AND c.state IN ${LIVE_NODE_STATES_TEXT} AND c.lease_until > now()))
+  WHERE a.id = v.id AND ${notMineText('$2', '$3')} AND ${selfLiveText('$2', '$3')}
+    AND (${claimableText('$2', '$3')}
       OR EXISTS (SELECT 1 FROM actors p WHERE p.id = v.root AND p.id <> a.id AND p.owner_node = $2::text AND p.owner_epoch = $3::bigint))
   RETURNING a.id`;
 /** The owners of the actors $1 (JSON ids) not claimed, and whether this writer ($2, $3) is one. */
-const OWNERS_SQL = `SELECT a.id, a.owner_node, NOT ${NOT_MINE_TEXT} AS mine FROM actors a
+const OWNERS_SQL = `SELECT a.id, a.owner_node, NOT ${notMineText('$2', '$3')} AS mine FROM actors a
   WHERE a.id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))`;
 
 /**
@@ -123,9 +128,7 @@ const takeOverSql = (column: string) => `WITH moved AS (
     WHERE ${column} = ANY(ARRAY(SELECT json_array_elements_text($1::text::json))) AND a.status <> 'done'
       AND NOT ((a.type, a.state_key) IN (SELECT d->>0, d->>1 FROM json_array_elements($2::text::json) d)
         AND a.id <> ALL(ARRAY(SELECT json_array_elements_text($3::text::json))))
-      AND (a.owner_node IS DISTINCT FROM $4::text OR a.owner_epoch IS DISTINCT FROM $5::bigint)
-      AND EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.id = $4::text AND n.epoch = $5::bigint
-        AND n.state IN ${LIVE_NODE_STATES_TEXT} AND n.lease_until > now())
+      AND ${notMineText('$4', '$5')} AND ${selfLiveText('$4', '$5')}
     FOR UPDATE)
   UPDATE actors a SET owner_node = $4::text, owner_epoch = $5::bigint FROM moved WHERE a.id = moved.id
   RETURNING a.id, moved.owner_node AS "from"`;
