@@ -50,31 +50,55 @@ export function eventBody(d: EventDraft): string {
   return Buffer.byteLength(body) <= WEBHOOK_BODY_MAX_BYTES ? body : JSON.stringify({ ...e, data: { truncated: true } });
 }
 
+/** Events one statement writes at most (platform's choice: a fleet's login storm is a few statements, each bounded). */
+export const EVENTS_BATCH_MAX = 500;
+
 /**
- * An event (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears it: $1 id, $2
- * device, $3 kind, $4 time, $5 channel, $6 data (JSON), $7 the webhook body, $8 whether an `online` is written only
- * when the device's last connectivity event is not `online` already. One constant text, prepared (alarms come by the
- * hundred a second from a fleet).
+ * Events (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears each: $1 a JSON
+ * array of `{id, device_id, kind, at, channel, data, body, unless_online}` (`body` the webhook body; `unless_online`:
+ * an `online` is written only when the device's last connectivity event is not `online` already). One constant text,
+ * prepared, one parameter on both drivers: a login storm or an alarm flood is a statement per batch, not per event.
+ * A batch holds at most one event per device (the condition on a device's last event does not see a row inserted by
+ * the same statement), so a device's events are written in the order of its transitions.
  */
-const RECORD_SQL = `WITH ev AS (
+const RECORD_SQL = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::text::jsonb)
+      AS t(id text, device_id text, kind text, at timestamptz, channel int, data jsonb, body text, unless_online boolean)),
+  ev AS (
     INSERT INTO device_events (id, device_id, kind, at, channel, data)
-    SELECT $1::text, $2::text, $3::text, $4::timestamptz, $5::int, $6::text::jsonb
-    WHERE NOT $8::boolean OR coalesce((SELECT kind FROM device_events WHERE device_id = $2::text AND kind IN ('online', 'offline')
-      AND at <= $4::timestamptz AND id <> $1::text ORDER BY at DESC, id DESC LIMIT 1), '') <> 'online'
+    SELECT i.id, i.device_id, i.kind, i.at, i.channel, i.data FROM input i
+    WHERE NOT i.unless_online OR coalesce((SELECT e.kind FROM device_events e WHERE e.device_id = i.device_id
+      AND e.kind IN ('online', 'offline') AND e.at <= i.at AND e.id <> i.id ORDER BY e.at DESC, e.id DESC LIMIT 1), '') <> 'online'
     ON CONFLICT (id) DO NOTHING
-    RETURNING id)
+    RETURNING id, device_id, kind)
   INSERT INTO webhook_deliveries (id, webhook_id, user_id, event_id, body, status, attempts, next_attempt_at)
-  SELECT gen_random_uuid()::text, w.id, w.user_id, ev.id, $7::text, 'pending', 0, now()
-  FROM ev JOIN webhooks w ON w.user_id = ${audienceOf('$2::text')}
-  WHERE w.kinds IS NULL OR w.kinds @> jsonb_build_array($3::text)
+  SELECT gen_random_uuid()::text, w.id, w.user_id, ev.id, i.body, 'pending', 0, now()
+  FROM ev JOIN input i ON i.id = ev.id JOIN webhooks w ON w.user_id = ${audienceOf('ev.device_id')}
+  WHERE w.kinds IS NULL OR w.kinds @> jsonb_build_array(ev.kind)
   ON CONFLICT (webhook_id, event_id) DO NOTHING`;
+
+/** An event as RECORD_SQL's input row. */
+function inputRow(d: EventDraft) {
+  return {
+    id: d.id,
+    device_id: d.deviceId,
+    kind: d.kind,
+    at: new Date(d.at).toISOString(),
+    channel: d.channel,
+    data: d.data,
+    body: eventBody(d),
+    unless_online: d.unlessAlreadyOnline === true,
+  };
+}
 
 /** Records, lists and prunes device events. */
 export class DeviceEvents {
-  /** Per device, the tail of its writes: a device's events are written in the order of its transitions. */
-  private tails = new Map<string, Promise<void>>();
+  /** Per device, its events not written yet, oldest first: a device's events are written in the order of its transitions. */
+  private queues = new Map<string, EventDraft[]>();
   private pending = 0;
   private dropped = 0;
+  /** The batch being written (one at a time: what arrives meanwhile forms the next, as a group commit). */
+  private writing: Promise<void> | null = null;
   private unsubscribe = () => {};
 
   constructor(private p: { db: Db; log: Logger }) {}
@@ -90,36 +114,58 @@ export class DeviceEvents {
     );
   }
 
-  /** Stop listening and wait for what was being written. */
+  /** Stop listening and wait for what was waiting to be written. */
   async stop(): Promise<void> {
     this.unsubscribe();
-    await Promise.all([...this.tails.values()]);
+    while (this.writing) await this.writing;
   }
 
-  /** Write an event after the device's earlier ones; bounded (EVENTS_PENDING_MAX). */
+  /** Write an event after the device's earlier ones, batched with other devices' events; bounded (EVENTS_PENDING_MAX). */
   enqueue(d: EventDraft): void {
     if (this.pending >= EVENTS_PENDING_MAX) {
       if (this.dropped++ === 0) this.p.log.warn({ max: EVENTS_PENDING_MAX }, 'device events waiting at their bound: new ones dropped');
       return;
     }
     this.pending++;
-    const prev = this.tails.get(d.deviceId) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.recordWithRetries(d))
-      .catch((err) => this.p.log.warn({ device: d.deviceId, kind: d.kind, err: String(err) }, 'device event not recorded'))
-      .finally(() => {
-        this.pending--;
-        if (this.pending === 0) this.dropped = 0;
-        if (this.tails.get(d.deviceId) === next) this.tails.delete(d.deviceId);
-      });
-    this.tails.set(d.deviceId, next);
+    const queue = this.queues.get(d.deviceId);
+    if (queue) queue.push(d);
+    else this.queues.set(d.deviceId, [d]);
+    this.writing ??= this.drain();
+  }
+
+  /** Write batches until nothing waits; each batch takes the oldest waiting event of up to EVENTS_BATCH_MAX devices. */
+  private async drain(): Promise<void> {
+    await Promise.resolve(); // what the same tick enqueues joins the first batch
+    try {
+      while (this.queues.size > 0) {
+        const batch: EventDraft[] = [];
+        const more: Array<[string, EventDraft[]]> = [];
+        for (const [device, queue] of this.queues) {
+          if (batch.length >= EVENTS_BATCH_MAX) break;
+          batch.push(queue.shift() as EventDraft);
+          this.queues.delete(device);
+          if (queue.length > 0) more.push([device, queue]);
+        }
+        // to the back: devices with several events waiting take turns with the rest
+        for (const [device, queue] of more) this.queues.set(device, queue);
+        try {
+          await this.recordWithRetries(batch);
+        } catch (err) {
+          this.p.log.warn({ events: batch.length, first: batch[0]?.kind, err: String(err) }, 'device events not recorded');
+        }
+        this.pending -= batch.length;
+      }
+    } finally {
+      if (this.pending === 0) this.dropped = 0;
+      this.writing = null;
+    }
   }
 
   /** {@link record}, tried again after EVENTS_RETRY_MS, twice as long each time, EVENTS_WRITE_ATTEMPTS times in all. */
-  private async recordWithRetries(d: EventDraft): Promise<void> {
+  private async recordWithRetries(batch: EventDraft[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.record(d);
+        return await this.recordAll(batch);
       } catch (err) {
         if (attempt >= EVENTS_WRITE_ATTEMPTS) throw err;
         await Bun.sleep(EVENTS_RETRY_MS * 2 ** (attempt - 1));
@@ -128,17 +174,13 @@ export class DeviceEvents {
   }
 
   /** Insert the event (a repeat is a no-op) and, in the same statement, a pending delivery per webhook that hears it. */
-  async record(d: EventDraft): Promise<void> {
-    await this.p.db.prepared(RECORD_SQL, [
-      d.id,
-      d.deviceId,
-      d.kind,
-      new Date(d.at).toISOString(),
-      d.channel,
-      JSON.stringify(d.data),
-      eventBody(d),
-      d.unlessAlreadyOnline === true,
-    ]);
+  record(d: EventDraft): Promise<void> {
+    return this.recordAll([d]);
+  }
+
+  /** Insert events of distinct devices in one statement (RECORD_SQL). */
+  private async recordAll(batch: EventDraft[]): Promise<void> {
+    await this.p.db.prepared(RECORD_SQL, [JSON.stringify(batch.map(inputRow))]);
   }
 
   /** The events of the cameras `who` may see, newest first, filtered, one page. */

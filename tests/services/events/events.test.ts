@@ -14,6 +14,7 @@ import { freshDb, type TestDb } from '../../helpers/db.ts';
 
 const log = rootLog.child({ test: 'device-events' });
 const OWNER = { kind: 'user', role: 'user', userId: 'u-owner', username: 'owner' } as const;
+const BATCH = { kind: 'user', role: 'user', userId: 'u-batch', username: 'batch' } as const;
 const OTHER = { kind: 'user', role: 'user', userId: 'u-other', username: 'other' } as const;
 
 describe('device events', () => {
@@ -30,12 +31,13 @@ describe('device events', () => {
     ...(kind === 'online' ? { unlessAlreadyOnline: true } : {}),
     ...more,
   });
+  const i2 = (d: string) => Number(d.slice('CAM-B'.length));
   const kinds = async () => (await events.list(OWNER, { limit: 200 })).events.map((e) => e.kind).reverse();
 
   beforeAll(async () => {
     t = await freshDb();
     events = new DeviceEvents({ db: t.db, log });
-    for (const u of [OWNER, OTHER]) await t.db.rows(sql`INSERT INTO users (id, username, password_hash) VALUES (${u.userId}, ${u.username}, 'x')`);
+    for (const u of [OWNER, OTHER, BATCH]) await t.db.rows(sql`INSERT INTO users (id, username, password_hash) VALUES (${u.userId}, ${u.username}, 'x')`);
     await t.db.rows(sql`INSERT INTO devices (id, mac_id, password_hash, owner_id) VALUES ('CAM-E', 'a0b1c2d3e4f5', 'x', ${OWNER.userId})`);
     await t.db.rows(
       sql`INSERT INTO webhooks (id, user_id, url, secret_enc, kinds) VALUES ('wh-alarms', ${OWNER.userId}, 'https://a.example/h', 's', '["alarm"]'::jsonb)`,
@@ -124,5 +126,30 @@ describe('device events', () => {
     await catchUpEvents(t.db, events, now);
     expect((await events.list(OWNER, { limit: 200 })).events.length).toBe(count);
     expect((await events.list(OWNER, { limit: 200 })).events.some((e) => e.id === 'pu:CAM-E:9')).toBe(false);
+  });
+
+  it("writes what arrives at once in batches of one event per device, each device's in order, webhooks fanned out", async () => {
+    const devices = Array.from({ length: 40 }, (_, i) => `CAM-B${i}`);
+    for (const d of devices) await t.db.rows(sql`INSERT INTO devices (id, mac_id, password_hash, owner_id) VALUES (${d}, ${`b0${String(i2(d)).padStart(10, '0')}`}, 'x', ${BATCH.userId})`);
+    await t.db.rows(sql`INSERT INTO webhooks (id, user_id, url, secret_enc) VALUES ('wh-batch-all', ${BATCH.userId}, 'https://d.example/h', 's')`);
+    await t.db.rows(
+      sql`INSERT INTO webhooks (id, user_id, url, secret_enc, kinds) VALUES ('wh-batch-alarms', ${BATCH.userId}, 'https://e.example/h', 's', '["alarm"]'::jsonb)`,
+    );
+    let statements = 0;
+    const counted = new DeviceEvents({ db: { ...t.db, prepared: (text, params) => (statements++, t.db.prepared(text, params)) }, log });
+    const flow = ['online', 'offline', 'online', 'alarm'] as const;
+    for (const kind of flow) for (const deviceId of devices) counted.enqueue(draft(kind, { deviceId, id: `pu:${deviceId}:${kind}:${seq}`, ...(kind === 'alarm' ? { channel: 0 } : {}) }));
+    await counted.stop();
+    // four events per device: four batches of one each, not 160 statements
+    expect(statements).toBe(flow.length);
+    for (const d of devices) {
+      const listed = (await counted.list(BATCH, { device: d, limit: 10 })).events.map((e) => e.kind).reverse();
+      expect(listed).toEqual([...flow]);
+    }
+    const fanned = await t.db.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM webhook_deliveries w JOIN device_events e ON e.id = w.event_id WHERE e.device_id LIKE 'CAM-B%'`,
+    );
+    // wh-batch-all hears all four kinds, wh-batch-alarms the alarm only
+    expect(fanned[0]?.n).toBe(devices.length * (flow.length + 1));
   });
 });
