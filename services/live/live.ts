@@ -25,7 +25,7 @@ import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 import { ownerOf, passphraseOf } from './live-names.ts';
-import { type RunsHere, sweepMoved } from './moved.ts';
+import { type ActiveReader, activeReader, type RunsHere, sweepMoved } from './moved.ts';
 import { streamOverview, type StreamOverviewRow } from './overview.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
@@ -90,7 +90,12 @@ export class LiveService {
   private byToken = new Map<string, ViewerGrant>(); // srt or ws token → grant
   private unsubscribers = new Map<string, () => void>(); // viewerId → stop the WSS feed
 
-  constructor(private p: LiveDeps) {}
+  /** Active streams and playbacks of devices logging in (services/live/moved.ts), read together. */
+  private active: ActiveReader;
+
+  constructor(private p: LiveDeps) {
+    this.active = activeReader(p.db);
+  }
 
   /** Start the MDU on SRT_PORT and follow its events and the PUs' state. */
   async start(): Promise<void> {
@@ -140,7 +145,7 @@ export class LiveService {
 
   /** The device logged in here: its streams and playbacks no service here ran cannot go on (services/live/moved.ts). */
   sweepMoved(deviceId: string, others: RunsHere[]): Promise<void> {
-    return sweepMoved(this.p, deviceId, [this, ...others]);
+    return sweepMoved({ host: this.p.host, active: this.active }, deviceId, [this, ...others]);
   }
 
   /** Whether this node runs stream actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */

@@ -7,6 +7,7 @@
  */
 import type { ActorHost } from '../../actors/host/host.ts';
 import { streamV1 } from '../../actors/machines/stream.machine.ts';
+import { batchedRead } from '../../db/batched.ts';
 import type { Db } from '../../db/client.ts';
 import { SDPLAY_TYPE } from './sdplay.ts';
 
@@ -16,12 +17,25 @@ export interface RunsHere {
   ranHere(actorId: string): boolean;
 }
 
-/** A device's active actors of two types (a constant text, prepared: every login in a cluster runs it). */
-const ACTIVE_SQL = `SELECT id FROM actors WHERE device_id = $1 AND status = 'active' AND type IN ($2, $3)`;
+/** The active actors of both types of the devices $1 (a JSON array) names (a constant text, prepared; a login storm's in one). */
+const ACTIVE_SQL = `SELECT id, device_id FROM actors WHERE device_id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))
+  AND status = 'active' AND type IN ('${streamV1.type}', '${SDPLAY_TYPE}')`;
+
+/** A device's active streams and playbacks: the devices logging in at once are read in one statement. */
+export type ActiveReader = (deviceId: string) => Promise<Array<{ id: string }>>;
+
+/** The reader of {@link sweepMoved} for a database. */
+export function activeReader(db: Db): ActiveReader {
+  return batchedRead<string, { id: string; device_id: string }>(db, ACTIVE_SQL, (r) => r.device_id);
+}
 
 /** Tell the device's active streams and playbacks that no service here ran that they cannot go on. */
-export async function sweepMoved(p: { db: Db; host: Pick<ActorHost, 'clustered' | 'send'> }, deviceId: string, services: RunsHere[]): Promise<void> {
+export async function sweepMoved(
+  p: { host: Pick<ActorHost, 'clustered' | 'send'>; active: ActiveReader },
+  deviceId: string,
+  services: RunsHere[],
+): Promise<void> {
   if (!p.host.clustered) return;
-  const active = await p.db.prepared<{ id: string }>(ACTIVE_SQL, [deviceId, streamV1.type, SDPLAY_TYPE]);
+  const active = await p.active(deviceId);
   for (const a of active) if (!services.some((s) => s.ranHere(a.id))) p.host.send(a.id, { type: 'platform.restarted' });
 }

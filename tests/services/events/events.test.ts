@@ -130,7 +130,10 @@ describe('device events', () => {
 
   it("writes what arrives at once in batches of one event per device, each device's in order, webhooks fanned out", async () => {
     const devices = Array.from({ length: 40 }, (_, i) => `CAM-B${i}`);
-    for (const d of devices) await t.db.rows(sql`INSERT INTO devices (id, mac_id, password_hash, owner_id) VALUES (${d}, ${`b0${String(i2(d)).padStart(10, '0')}`}, 'x', ${BATCH.userId})`);
+    for (const d of devices)
+      await t.db.rows(
+        sql`INSERT INTO devices (id, mac_id, password_hash, owner_id) VALUES (${d}, ${`b0${String(i2(d)).padStart(10, '0')}`}, 'x', ${BATCH.userId})`,
+      );
     await t.db.rows(sql`INSERT INTO webhooks (id, user_id, url, secret_enc) VALUES ('wh-batch-all', ${BATCH.userId}, 'https://d.example/h', 's')`);
     await t.db.rows(
       sql`INSERT INTO webhooks (id, user_id, url, secret_enc, kinds) VALUES ('wh-batch-alarms', ${BATCH.userId}, 'https://e.example/h', 's', '["alarm"]'::jsonb)`,
@@ -138,7 +141,9 @@ describe('device events', () => {
     let statements = 0;
     const counted = new DeviceEvents({ db: { ...t.db, prepared: (text, params) => (statements++, t.db.prepared(text, params)) }, log });
     const flow = ['online', 'offline', 'online', 'alarm'] as const;
-    for (const kind of flow) for (const deviceId of devices) counted.enqueue(draft(kind, { deviceId, id: `pu:${deviceId}:${kind}:${seq}`, ...(kind === 'alarm' ? { channel: 0 } : {}) }));
+    for (const kind of flow)
+      for (const deviceId of devices)
+        counted.enqueue(draft(kind, { deviceId, id: `pu:${deviceId}:${kind}:${seq}`, ...(kind === 'alarm' ? { channel: 0 } : {}) }));
     await counted.stop();
     // four events per device: four batches of one each, not 160 statements
     expect(statements).toBe(flow.length);
