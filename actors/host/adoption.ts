@@ -56,7 +56,10 @@ export async function takeOver(core: HostCore, deviceIds: string[], by: 'device'
   for (const { id, from } of taken) {
     const r = core.residents.get(id);
     if (r && !core.committer.isPending(r)) core.residents.delete(id);
-    if (from && from !== w.node) byOwner.set(from, [...(byOwner.get(from) ?? []), id]);
+    if (!from || from === w.node) continue;
+    const ids = byOwner.get(from);
+    if (ids) ids.push(id);
+    else byOwner.set(from, [id]);
   }
   // The nodes they were taken from hold copies that are stale now: they are told, so that nothing is counted or
   // read from those copies meanwhile (fencing refuses their writes anyway). Awaited, but never failing the take-over.
