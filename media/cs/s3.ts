@@ -134,7 +134,8 @@ export class S3Storage implements SegmentStorage {
   /** One DeleteObjects request per {@link REMOVE_BATCH_MAX} keys (s3-delete.ts). */
   async removeMany(keys: readonly string[]): Promise<RemoveFailure[]> {
     const failures: RemoveFailure[] = [];
-    for (let i = 0; i < keys.length; i += REMOVE_BATCH_MAX) failures.push(...(await deleteObjects(this.creds, this.bucketUrl, keys.slice(i, i + REMOVE_BATCH_MAX))));
+    for (let i = 0; i < keys.length; i += REMOVE_BATCH_MAX)
+      failures.push(...(await deleteObjects(this.creds, this.bucketUrl, keys.slice(i, i + REMOVE_BATCH_MAX))));
     return failures;
   }
 

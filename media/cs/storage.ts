@@ -141,9 +141,7 @@ export const REMOVE_CONCURRENCY = 32;
 export async function removeEach(remove: (key: string) => Promise<void>, keys: readonly string[]): Promise<RemoveFailure[]> {
   const failures: RemoveFailure[] = [];
   for (let i = 0; i < keys.length; i += REMOVE_CONCURRENCY) {
-    await Promise.all(
-      keys.slice(i, i + REMOVE_CONCURRENCY).map((key) => remove(key).catch((err: unknown) => void failures.push({ key, error: String(err) }))),
-    );
+    await Promise.all(keys.slice(i, i + REMOVE_CONCURRENCY).map((key) => remove(key).catch((err: unknown) => void failures.push({ key, error: String(err) }))));
   }
   return failures;
 }

@@ -165,9 +165,7 @@ export class Quotas {
       quota_bytes: r.quota === null ? this.cfg.deviceQuotaBytes : Number(r.quota),
       quota_default: r.quota === null,
       oldest_kept:
-        r.name === null
-          ? null
-          : { device_id: r.device_id, name: r.name, start: Number(r.start), confirmed_at: new Date(Number(r.confirmed_ms)).toISOString() },
+        r.name === null ? null : { device_id: r.device_id, name: r.name, start: Number(r.start), confirmed_at: new Date(Number(r.confirmed_ms)).toISOString() },
     };
   }
 

@@ -58,7 +58,8 @@ export class StoreRemovals {
     this.counters?.requests.inc();
     try {
       const failures = new Map((await this.storage.removeMany([...entries.keys()])).map((f) => [f.key, f.error]));
-      if (failures.size > 0) this.log.warn({ keys: entries.size, failed: failures.size, first: failures.values().next().value }, 'store removal failed for some keys');
+      if (failures.size > 0)
+        this.log.warn({ keys: entries.size, failed: failures.size, first: failures.values().next().value }, 'store removal failed for some keys');
       this.counters?.objects.inc(entries.size - failures.size);
       for (const [key, waiters] of entries) {
         const error = failures.get(key);

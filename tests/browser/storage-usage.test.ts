@@ -25,7 +25,10 @@ let problems: PageProblems;
 const cap = captureRecording();
 
 beforeAll(async () => {
-  [w, browser] = await Promise.all([startConsoleWorld({ media: { alice: cap.hooks }, env: { RECORDING_USER_QUOTA_BYTES: String(USER_QUOTA) } }), launchChromium()]);
+  [w, browser] = await Promise.all([
+    startConsoleWorld({ media: { alice: cap.hooks }, env: { RECORDING_USER_QUOTA_BYTES: String(USER_QUOTA) } }),
+    launchChromium(),
+  ]);
   const token = await tokenOf(w.p, 'alice', w.users.alice);
   await json(w.p, '/api/devices/CAM-ALICE/channels/0/recording', { method: 'POST', token, body: JSON.stringify({ seg_duration: 1, seg_max_size: 1_000_000 }) });
   const [start] = await until(

@@ -76,7 +76,12 @@ describe('Vr rules of the segment machine (meta.vr)', () => {
   }
 
   it('the removal words name the state the statechart ends it in', () => {
-    expect([removalEndsIn('failed'), removalEndsIn('expired'), removalEndsIn('retention'), removalEndsIn('quota')]).toEqual(['failed', 'expired', 'deleted', 'deleted']);
+    expect([removalEndsIn('failed'), removalEndsIn('expired'), removalEndsIn('retention'), removalEndsIn('quota')]).toEqual([
+      'failed',
+      'expired',
+      'deleted',
+      'deleted',
+    ]);
   });
 
   it('a state the machine does not have is refused as not now, by name', () => {

@@ -101,7 +101,10 @@ describe.each(['local', 's3'] as const)('quotas on %s', (backend) => {
         return [];
       }
     })();
-    return files.filter((f) => f.isFile() && f.name.endsWith('.ts')).map((f) => f.name.split('_').at(-1)!).sort();
+    return files
+      .filter((f) => f.isFile() && f.name.endsWith('.ts'))
+      .map((f) => f.name.split('_').at(-1)!)
+      .sort();
   }
   const storedUntil = (id: string, names: string[]) =>
     until(
@@ -115,7 +118,7 @@ describe.each(['local', 's3'] as const)('quotas on %s', (backend) => {
     return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   }
 
-  it("keeps a device within its own quota: the oldest confirmed segments go, one still uploading stays; only the owner sets it", async () => {
+  it('keeps a device within its own quota: the oldest confirmed segments go, one still uploading stays; only the owner sets it', async () => {
     const a = await cam(`CAM-QA-${backend}`, backend === 'local' ? 'a0b1c2d3e711' : 'a0b1c2d3e721', alice);
     expect((await setQuota(a.id, 35_000, bob)).status).toBe(404);
     const bad = await setQuota(a.id, -1);

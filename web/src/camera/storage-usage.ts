@@ -39,7 +39,13 @@ function usageLine(u: { bytes: number; segments: number; quota_bytes: number; ol
     out.push(h('meter', { min: '0', max: String(u.quota_bytes), value: String(Math.min(u.bytes, u.quota_bytes)), 'aria-label': `${who} storage used` }));
     out.push(h('p', { 'data-testid': 'usage-text' }, `${kept} of ${fmtBytes(u.quota_bytes)}. When it is full, the oldest recordings go first.`));
   } else out.push(h('p', { 'data-testid': 'usage-text' }, `${kept}; no quota (recordings are kept for the retention period).`));
-  out.push(h('p', { class: 'muted small', 'data-testid': 'usage-oldest' }, u.oldest_kept ? `Oldest kept: ${fmtTime(u.oldest_kept.start * 1000)}` : 'Nothing kept yet.'));
+  out.push(
+    h(
+      'p',
+      { class: 'muted small', 'data-testid': 'usage-oldest' },
+      u.oldest_kept ? `Oldest kept: ${fmtTime(u.oldest_kept.start * 1000)}` : 'Nothing kept yet.',
+    ),
+  );
   return out;
 }
 
@@ -63,7 +69,11 @@ export function mountDeviceUsage(section: HTMLElement, deviceId: string): () => 
   section.append(h('div', { class: 'storage-usage' }, h('h3', {}, 'Storage'), view, form, status));
 
   const draw = (u: DeviceUsage) => {
-    replace(view, ...usageLine(u, 'Camera'), h('p', { class: 'muted small' }, u.quota_default ? 'Quota: the platform default.' : 'Quota: set for this camera.'));
+    replace(
+      view,
+      ...usageLine(u, 'Camera'),
+      h('p', { class: 'muted small' }, u.quota_default ? 'Quota: the platform default.' : 'Quota: set for this camera.'),
+    );
     if (document.activeElement !== quota) quota.value = String(u.quota_bytes / MB);
   };
   const load = () => api<DeviceUsage>(`${path}/recording-usage`, { quiet401: true }).then(draw, () => undefined);
