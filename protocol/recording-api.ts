@@ -61,7 +61,7 @@ export const USER_ID_MAX_CHARS = 64;
 
 /** `GET /api/recording-usage?user=`: whose usage (admins only may name another user). */
 export const RecordingUsageQuery = z.strictObject({
-  user: z.string().min(1).max(USER_ID_MAX_CHARS).optional(),
+  user: text(USER_ID_MAX_CHARS, 1).optional(),
 });
 /** The usage query. */
 export type RecordingUsageQuery = z.infer<typeof RecordingUsageQuery>;

@@ -17,6 +17,8 @@ const USER_QUOTA = 50_000;
 /** Segments recorded before the page is opened. */
 const SEGMENTS = 3;
 const WAIT_MS = 15_000;
+/** The first page load: the console's bundle may still be building on a loaded machine. */
+const PAGE_WAIT_MS = 45_000;
 
 let w: ConsoleWorld;
 let browser: Browser;
@@ -58,7 +60,7 @@ describe('storage usage', () => {
   it("shows the camera's usage, and its owner's quota removes the oldest recordings at once", async () => {
     await alice.goto(`${w.p.url}/cameras/CAM-ALICE`);
     const usage = alice.getByTestId('device-usage');
-    await usage.getByText('30.0 kB in 3 segments; no quota').waitFor({ timeout: WAIT_MS });
+    await usage.getByText('30.0 kB in 3 segments; no quota').waitFor({ timeout: PAGE_WAIT_MS });
     expect(await usage.getByText('Quota: the platform default.').count()).toBe(1);
     const oldest = await usage.getByTestId('usage-oldest').innerText();
     expect(oldest).toStartWith('Oldest kept: ');

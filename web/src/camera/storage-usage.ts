@@ -63,7 +63,7 @@ export function mountDeviceUsage(section: HTMLElement, deviceId: string): () => 
   const form = h(
     'form',
     { class: 'grid-form', 'data-needs': 'owner', 'aria-label': 'Storage quota' },
-    field('Quota (MB)', quota, '0: no quota of its own size. The oldest recordings go first when it is reached.'),
+    field('Quota (MB)', quota, '0: no quota for this camera (a plan for all your cameras still counts). When it is reached, the oldest recordings go first.'),
     h('div', { class: 'row' }, save, reset),
   );
   section.append(h('div', { class: 'storage-usage' }, h('h3', {}, 'Storage'), view, form, status));
