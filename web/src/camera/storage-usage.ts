@@ -101,7 +101,21 @@ export function mountDeviceUsage(section: HTMLElement, deviceId: string): () => 
 export function mountUserUsage(slot: HTMLElement): () => void {
   const load = () =>
     api<UserUsage>('/api/recording-usage', { quiet401: true }).then(
-      (u) => replace(slot, h('h2', {}, 'Storage'), h('div', { 'data-testid': 'user-usage' }, ...usageLine(u, 'Your cameras’'))),
+      (u) =>
+        replace(
+          slot,
+          h('h2', {}, 'Storage'),
+          h(
+            'div',
+            { 'data-testid': 'user-usage' },
+            ...usageLine(u, 'Your cameras’'),
+            h(
+              'dl',
+              { class: 'facts', 'aria-label': 'By camera' },
+              ...u.devices.flatMap((d) => [h('dt', {}, d.device_id), h('dd', {}, `${fmtBytes(d.bytes)} in ${d.segments} segment${d.segments === 1 ? '' : 's'}`)]),
+            ),
+          ),
+        ),
       () => undefined,
     );
   void load();
