@@ -112,7 +112,10 @@ export function mountUserUsage(slot: HTMLElement): () => void {
             h(
               'dl',
               { class: 'facts', 'aria-label': 'By camera' },
-              ...u.devices.flatMap((d) => [h('dt', {}, d.device_id), h('dd', {}, `${fmtBytes(d.bytes)} in ${d.segments} segment${d.segments === 1 ? '' : 's'}`)]),
+              ...u.devices.flatMap((d) => [
+                h('dt', {}, d.device_id),
+                h('dd', {}, `${fmtBytes(d.bytes)} in ${d.segments} segment${d.segments === 1 ? '' : 's'}`),
+              ]),
             ),
           ),
         ),

@@ -35,7 +35,7 @@ export const camerasPage: Page = (root, ctx) => {
     );
   });
 
-  const usage = h('section', { class: 'card', 'aria-label': 'Storage' });
+  const usage = h('section', { class: 'card storage-card', 'aria-label': 'Storage' });
   root.append(
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Cameras'), live),
     h('div', { class: 'card' }, h('div', { class: 'row' }, bindButton), bindStatus, bindBox),
