@@ -3,7 +3,7 @@
  * Gateway from scripts/s3-server.ts, one DeleteObjects request per 1,000 keys, signed by media/cs/sigv4.ts). Every key
  * asked for is gone, missing keys count as removed, and keys not asked for stay.
  */
-import { afterAll, describe, expect, it } from 'bun:test';
+import { afterAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { LocalDiskStorage, REMOVE_BATCH_MAX, S3Storage, type SegmentStorage } fr
 import { deleteObjectsBody, deleteObjectsFailures } from '../../media/cs/s3-delete.ts';
 import { useS3Server } from '../helpers/s3.ts';
 
+/** Putting a thousand objects takes a few seconds, more on a loaded machine. */
+setDefaultTimeout(60_000);
 /** More keys than one DeleteObjects request takes, so the S3 backend sends two. */
 const MANY = REMOVE_BATCH_MAX + 5;
 const SIZE = 16;
