@@ -314,6 +314,23 @@ export const recordingPolicies = pgTable('recording_policies', {
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
+/** Per-device recording quota, bytes (docs/recording.md, "Quotas"): overrides RECORDING_DEVICE_QUOTA_BYTES; 0 is no quota. */
+export const recordingQuotas = pgTable('recording_quotas', {
+  deviceId: text('device_id').primaryKey(),
+  quotaBytes: bigint('quota_bytes', { mode: 'number' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * What a device keeps: the bytes and count of its confirmed segments (its `recording_segments` rows), kept by triggers
+ * on that table (migrations/0013), so a quota check is one row read whatever the number of segments.
+ */
+export const recordingUsage = pgTable('recording_usage', {
+  deviceId: text('device_id').primaryKey(),
+  bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+  segments: integer('segments').notNull().default(0),
+});
+
 /**
  * The playback index: one row per confirmed segment, written by the very commit of the segment
  * actor's confirmation (a trigger on `actors`: migrations/0005) and removed with the segment's
@@ -339,7 +356,11 @@ export const recordingSegments = pgTable(
     fileKey: text('file_key').notNull(),
     confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [index('recording_segments_channel_start_idx').on(t.deviceId, t.channel, t.start)],
+  (t) => [
+    index('recording_segments_channel_start_idx').on(t.deviceId, t.channel, t.start),
+    // Quotas remove a device's oldest confirmed segments first (docs/recording.md, "Quotas").
+    index('recording_segments_device_confirmed_idx').on(t.deviceId, t.confirmedAt, t.id),
+  ],
 );
 
 /** Vr `op=stat` reports (I.3.5): segments and seconds the device dropped. */

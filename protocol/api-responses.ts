@@ -196,6 +196,36 @@ export const RecordingPolicy = z.looseObject({ retention_s: z.number().int(), de
 /** `PUT …/recording-policy`: the policy and how many segments it now keeps. */
 export const RecordingPolicySet = RecordingPolicy.extend({ segments: z.number().int() });
 
+/** The oldest segment a device or user keeps: the one a quota removes next. */
+const OldestKept = z
+  .looseObject({
+    device_id: z.string().describe('its device'),
+    name: z.string().describe('its Vr name'),
+    start: z.number().describe('device time of its first frame, seconds since the epoch'),
+    confirmed_at: z.string().describe('when it was confirmed (ISO 8601)'),
+  })
+  .nullable();
+
+/** What a device keeps: `GET …/recording-usage`, `PUT …/recording-quota`, and each device of a user's usage. */
+export const DeviceRecordingUsage = z.looseObject({
+  device_id: z.string(),
+  bytes: z.number().int().describe('bytes of its confirmed segments'),
+  segments: z.number().int().describe('its confirmed segments'),
+  quota_bytes: z.number().int().describe('bytes it keeps at most; 0: no quota'),
+  quota_default: z.boolean().describe('the quota is the platform default (RECORDING_DEVICE_QUOTA_BYTES), not its own'),
+  oldest_kept: OldestKept,
+});
+
+/** What a user's devices keep together: `GET /api/me/recording-usage`. */
+export const UserRecordingUsage = z.looseObject({
+  user_id: z.string(),
+  bytes: z.number().int().describe("bytes of the confirmed segments of all the user's devices"),
+  segments: z.number().int(),
+  quota_bytes: z.number().int().describe("bytes the user's devices keep at most together (RECORDING_USER_QUOTA_BYTES); 0: no quota"),
+  oldest_kept: OldestKept,
+  devices: z.array(DeviceRecordingUsage),
+});
+
 /** `GET`/`PUT …/alarm-recording`: the camera's alarm-triggered recording setting, with its bounds. */
 export const AlarmRecordingSetting = z.looseObject({
   enabled: z.boolean(),

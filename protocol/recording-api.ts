@@ -45,6 +45,27 @@ export const RecordingPolicyBody = z.strictObject({
 /** A recording policy. */
 export type RecordingPolicyBody = z.infer<typeof RecordingPolicyBody>;
 
+/** Largest quota a setting or the API takes: 1 PiB (a bound, not a plan). */
+export const QUOTA_BYTES_MAX = 2 ** 50;
+
+/** `PUT /api/devices/:id/recording-quota` (docs/recording.md, "Quotas"). */
+export const RecordingQuotaBody = z.strictObject({
+  /** Bytes the device keeps at most (oldest confirmed segments go first); 0: no quota; null: the platform default. */
+  quota_bytes: z.number().int().min(0).max(QUOTA_BYTES_MAX).nullable(),
+});
+/** A device's quota setting. */
+export type RecordingQuotaBody = z.infer<typeof RecordingQuotaBody>;
+
+/** Longest user id a query names (ids are short random tokens; a bound, not a format). */
+export const USER_ID_MAX_CHARS = 64;
+
+/** `GET /api/recording-usage?user=`: whose usage (admins only may name another user). */
+export const RecordingUsageQuery = z.strictObject({
+  user: text(USER_ID_MAX_CHARS, 1).optional(),
+});
+/** The usage query. */
+export type RecordingUsageQuery = z.infer<typeof RecordingUsageQuery>;
+
 /** Longest instant in a query: an ISO 8601 date-time with fractions and an offset fits. Platform's choice. */
 export const INSTANT_MAX_CHARS = 40;
 /** Milliseconds per second. */

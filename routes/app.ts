@@ -39,7 +39,7 @@ import { vsRoutes } from './vs.routes.ts';
 import { vdRoutes } from './vd.routes.ts';
 import { uploadRoutes } from './upload.routes.ts';
 import { vrRoutes } from './vr.routes.ts';
-import { authenticateOnce, recordingRoutes, segmentMediaRoutes } from './recording.routes.ts';
+import { authenticateOnce, recordingRoutes, segmentMediaRoutes, usageRoutes } from './recording.routes.ts';
 import { liveRoutes } from './live.routes.ts';
 import { streamRoutes } from './streams.routes.ts';
 import { sdMediaRoutes, sdPlayRoutes } from './sdplay.routes.ts';
@@ -187,6 +187,7 @@ export function buildApp(p: AppServices) {
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', shareRoutes(p)));
   api.route('/devices', new Hono<AuthEnv>().use(authenticateOnce(authenticate(p, resolveUser))).route('/', detectionSettingRoutes(p)));
   api.route('/detections', guarded(detectionListRoutes(p)));
+  api.route('/recording-usage', guarded(usageRoutes(p)));
   // The web console (docs/console.md): cookie sessions, the live feed, diagrams, actor tools, pages.
   api.route('/console', consoleSessionRoutes(p));
   api.route('/events', guarded(eventRoutes(p, p.feed)));

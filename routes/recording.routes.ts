@@ -1,12 +1,12 @@
 /**
  * The recording and playback API (docs/recording.md): start and stop a channel's recording, its
- * retention policy, the alarm-triggered recording setting, a channel's alarms of a time range, the recordings of a time range with their gaps, an HLS playlist of them and one
+ * retention policy, its quota and what it keeps, the alarm-triggered recording setting, a channel's alarms of a time range, the recordings of a time range with their gaps, an HLS playlist of them and one
  * MPEG-TS download; and the signed segment URLs those playlists hold. Another user's device is a
  * 404 (H.627.2 8.3.1: a CU reaches only its own PUs).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, StartRecordingBody } from '../protocol/recording-api.ts';
+import { AlarmRecordingBody, RangeQuery, RecordingPolicyBody, RecordingQuotaBody, RecordingUsageQuery, StartRecordingBody } from '../protocol/recording-api.ts';
 import { ReconcileQuery, RecordingReconcile } from '../protocol/storage-api.ts';
 import { ChannelPath, DevicePath, SegmentPath } from '../protocol/paths.ts';
 import type { AppServices } from './app.ts';
@@ -17,7 +17,17 @@ import type { Principal } from '../services/users/principal.ts';
 import { AUTH_META, type AuthEnv, requireAdmin } from './auth.ts';
 import { problem } from './problem.ts';
 import { FORGED, validate } from './validate.ts';
-import { AlarmRecordingSetting, RecordingListing, RecordingPolicy, RecordingPolicySet, RecordingSession, TimelineAlarms } from '../protocol/api-responses.ts';
+import {
+  AlarmRecordingSetting,
+  DeviceRecordingUsage,
+  RecordingListing,
+  RecordingPolicy,
+  RecordingPolicySet,
+  RecordingSession,
+  TimelineAlarms,
+  UserRecordingUsage,
+} from '../protocol/api-responses.ts';
+import { DomainError } from '../services/errors.ts';
 import { ERROR_DESCRIPTIONS, responds } from './responses.ts';
 
 const nameOf = (who: Principal) => (who.kind === 'user' ? who.username : 'admin');
@@ -64,12 +74,26 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
     )
     .get('/:id/recording-policy', responds(200, RecordingPolicy, [404]), validate('param', DevicePath), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
-      return c.json(await p.recording.policy(row.id));
+      return c.json(await p.recording.policies.get(row.id));
     })
     .put('/:id/recording-policy', responds(200, RecordingPolicySet, [404]), validate('param', DevicePath), validate('json', RecordingPolicyBody), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording policy');
-      return c.json(await p.recording.setPolicy(row.id, c.req.valid('json').retention_s));
+      return c.json(await p.recording.policies.set(row.id, c.req.valid('json').retention_s));
     })
+    .get('/:id/recording-usage', responds(200, DeviceRecordingUsage, [404]), validate('param', DevicePath), async (c) => {
+      const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
+      return c.json(await p.recording.quotas.device(row.id));
+    })
+    .put(
+      '/:id/recording-quota',
+      responds(200, DeviceRecordingUsage, { 403: 'this needs the owner role on the camera', 404: ERROR_DESCRIPTIONS[404] }),
+      validate('param', DevicePath),
+      validate('json', RecordingQuotaBody),
+      async (c) => {
+        const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner', 'the recording quota');
+        return c.json(await p.recording.quotas.setDevice(row.id, c.req.valid('json').quota_bytes));
+      },
+    )
     .get('/:id/alarm-recording', responds(200, AlarmRecordingSetting, [404]), validate('param', DevicePath), async (c) => {
       const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'viewer');
       return c.json(await p.recording.alarms.setting(row.id));
@@ -121,6 +145,24 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
         'Cache-Control': 'private, no-store',
       });
     });
+}
+
+/** `GET /api/recording-usage[?user=]`: what a user's devices keep against the user quota (mount under `/api/recording-usage` behind authentication). */
+export function usageRoutes(p: Pick<AppServices, 'recording'>) {
+  return new Hono<AuthEnv>().get(
+    '/',
+    responds(200, UserRecordingUsage, { 400: 'the admin token has no devices of its own: name a user', 403: "another user's usage needs an admin" }),
+    validate('query', RecordingUsageQuery),
+    async (c) => {
+      const who = c.var.principal;
+      const named = c.req.valid('query').user;
+      if (named !== undefined && who.role !== 'admin' && !(who.kind === 'user' && who.userId === named))
+        throw new DomainError('forbidden', "another user's usage needs an admin");
+      const userId = named ?? (who.kind === 'user' ? who.userId : undefined);
+      if (userId === undefined) throw new DomainError('invalid', 'the admin token has no devices of its own: name a user (?user=<id>)');
+      return c.json(await p.recording.quotas.user(userId));
+    },
+  );
 }
 
 /** `GET /cs/seg/<session>/<name>?e=&s=`: segment bytes for signed URLs (no bearer token: players fetch these). */

@@ -8,7 +8,7 @@ import type { EffectCallOf, EffectCatalog, EffectHandlersFor } from '../host/eff
 import type { RemovalWhy, SegmentContext } from './segment.types.ts';
 
 /** Why a segment is removed (the schema of {@link RemovalWhy}). */
-const Why = z.enum(['failed', 'expired', 'retention'] as const satisfies readonly RemovalWhy[]);
+const Why = z.enum(['failed', 'expired', 'retention', 'quota'] as const satisfies readonly RemovalWhy[]);
 
 /** Every effect the segment machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const segmentEffects = {

@@ -3,7 +3,7 @@
  * segment's life on the platform: created (Vr create handed out a single-use upload URL) →
  * uploaded (its bytes are in the CS) → confirmed (Vr save, or the next create's `name`), and
  * removing → failed (Vr fail, 9.3.4.1.2) / expired (not uploaded or not confirmed in time) /
- * deleted (retention). Removal is an effect retried by a durable timer until it reports back, so
+ * deleted (retention, or a quota exceeded). Removal is an effect retried by a durable timer until it reports back, so
  * a crash at any point never leaves a file behind once removal has begun.
  */
 import { assign, setup } from 'xstate';
@@ -61,6 +61,11 @@ export const segmentMachine = setup({
       reason: p.reason,
       removal: { why: p.why, at: at(event), attempts: 0 },
     })),
+    beginQuotaRemoval: assign(({ event }) => ({
+      since: at(event),
+      reason: event.type === 'quota.exceeded' ? `over the ${event.scope}'s quota of ${event.quotaBytes} bytes: oldest kept first` : 'over quota',
+      removal: { why: 'quota' as const, at: at(event), attempts: 0 },
+    })),
     countAttempt: assign(({ context }) => (context.removal ? { removal: { ...context.removal, attempts: context.removal.attempts + 1 } } : {})),
     /** Effect: params typed by its catalog (segment.effects.ts), run by the host after the commit. */
     'segment.remove': effect(segmentEffects, 'segment.remove'),
@@ -93,7 +98,11 @@ export const segmentMachine = setup({
     confirmed: {
       meta: vr({ save: 'already', fail: CONFIRMED, put: SINGLE_USE }),
       after: { RETENTION: remove('retention', 'retention period over') },
-      on: { 'retention.set': { target: 'confirmed', reenter: true, actions: 'setRetention' } },
+      on: {
+        'retention.set': { target: 'confirmed', reenter: true, actions: 'setRetention' },
+        // Only a kept segment counts against a quota: one on its way in (created, uploaded) is never taken for it.
+        'quota.exceeded': { target: 'removing', actions: { type: 'beginQuotaRemoval' } },
+      },
     },
     removing: {
       meta: vr({ save: BEING_REMOVED, fail: 'already', put: BEING_REMOVED }),
@@ -110,6 +119,11 @@ export const segmentMachine = setup({
             guard: { type: 'removedFor', params: 'expired' },
             target: 'expired',
             actions: { type: 'enter', params: { reason: 'expired: bytes and rows removed' } },
+          },
+          {
+            guard: { type: 'removedFor', params: 'quota' },
+            target: 'deleted',
+            actions: { type: 'enter', params: { reason: 'over quota: bytes and rows removed' } },
           },
           { target: 'deleted', actions: { type: 'enter', params: { reason: 'retention over: bytes and rows removed' } } },
         ],

@@ -30,7 +30,7 @@ export interface SegmentInput {
 }
 
 /** Why a segment's bytes and rows are removed. */
-export type RemovalWhy = 'failed' | 'expired' | 'retention';
+export type RemovalWhy = 'failed' | 'expired' | 'retention' | 'quota';
 
 /** The segment actor's context. */
 export interface SegmentContext extends SegmentInput {
@@ -53,6 +53,8 @@ export type SegmentEvent = At &
     | { type: 'segment.fail'; reason?: string }
     | { type: 'segment.removed' }
     | { type: 'retention.set'; retentionMs: number }
+    /** Its device's or its owner's quota is exceeded and it is among the oldest kept (docs/recording.md, "Quotas"). */
+    | { type: 'quota.exceeded'; scope: 'device' | 'user'; quotaBytes: number }
   );
 
 /**

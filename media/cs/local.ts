@@ -18,6 +18,8 @@ import {
   LIST_PAGE_DEFAULT,
   type ListedObject,
   MissingObjectError,
+  removeEach,
+  type RemoveFailure,
   SizeMismatchError,
   type ByteRange,
   type SegmentStorage,
@@ -150,6 +152,11 @@ export class LocalDiskStorage implements SegmentStorage {
     const file = this.pathOf(key);
     this.flushing.delete(key); // a sync after this finds the object gone
     await Promise.all([rm(file, { force: true }), rm(file + PART_SUFFIX, { force: true })]);
+  }
+
+  /** One unlink per file (a disk has no batch request). */
+  removeMany(keys: readonly string[]): Promise<RemoveFailure[]> {
+    return removeEach((key) => this.remove(key), keys);
   }
 
   async list(prefix: string, after = '', limit = LIST_PAGE_DEFAULT): Promise<ListedObject[]> {

@@ -5,7 +5,8 @@
  * (HEAD: there, with its declared size). The bucket is made by a setup step, never at start.
  */
 import { S3Client } from 'bun';
-import { presignUrl } from './sigv4.ts';
+import { deleteObjects } from './s3-delete.ts';
+import { presignUrl, type SigV4Credentials } from './sigv4.ts';
 import {
   checkKey,
   type ByteRange,
@@ -13,6 +14,8 @@ import {
   LIST_PAGE_DEFAULT,
   type ListedObject,
   MissingObjectError,
+  REMOVE_BATCH_MAX,
+  type RemoveFailure,
   type SegmentStorage,
   SizeMismatchError,
   type StoredObject,
@@ -55,6 +58,9 @@ export class S3Storage implements SegmentStorage {
   readonly kind = 's3';
   readonly direct: DirectAccess;
   private readonly client: S3Client;
+  private readonly creds: SigV4Credentials;
+  /** The bucket as the platform reaches it (DeleteObjects). */
+  private readonly bucketUrl: string;
 
   constructor(o: S3StorageOptions) {
     this.client = new S3Client({
@@ -66,6 +72,8 @@ export class S3Storage implements SegmentStorage {
       ...(o.pathStyle ? { endpoint: o.endpoint } : { endpoint: bucketUrl(o.endpoint, o.bucket, false), virtualHostedStyle: true }),
     });
     const creds = { accessKey: o.accessKey, secretKey: o.secretKey, region: o.region };
+    this.creds = creds;
+    this.bucketUrl = bucketUrl(o.endpoint, o.bucket, o.pathStyle);
     const publicBucket = bucketUrl(o.publicEndpoint ?? o.endpoint, o.bucket, o.pathStyle);
     this.direct = {
       putUrl: (key, size, ttlS) => presignUrl(creds, { method: 'PUT', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS, contentLength: size }),
@@ -121,6 +129,14 @@ export class S3Storage implements SegmentStorage {
     } catch (err) {
       if (!isMissing(err)) throw err;
     }
+  }
+
+  /** One DeleteObjects request per {@link REMOVE_BATCH_MAX} keys (s3-delete.ts). */
+  async removeMany(keys: readonly string[]): Promise<RemoveFailure[]> {
+    const failures: RemoveFailure[] = [];
+    for (let i = 0; i < keys.length; i += REMOVE_BATCH_MAX)
+      failures.push(...(await deleteObjects(this.creds, this.bucketUrl, keys.slice(i, i + REMOVE_BATCH_MAX))));
+    return failures;
   }
 
   async list(prefix: string, after?: string, limit = LIST_PAGE_DEFAULT): Promise<ListedObject[]> {

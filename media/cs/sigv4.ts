@@ -15,7 +15,7 @@ export interface SigV4Credentials {
 
 /** One presigned request. */
 export interface PresignRequest {
-  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST';
   /** Base URL of the bucket: `http://host:port/bucket` (path style) or `https://bucket.host` (virtual-hosted). */
   bucketUrl: string;
   /** Object key ('' for the bucket itself). */
@@ -24,6 +24,10 @@ export interface PresignRequest {
   expiresInS: number;
   /** Signed `Content-Length` (PUT): the request must carry exactly this header. */
   contentLength?: number;
+  /** Query parameters of the request itself (`delete` of DeleteObjects: `[['delete', '']]`), signed with the rest. */
+  query?: [string, string][];
+  /** More headers the request carries and the signature covers (lower-case names), e.g. `content-md5`. */
+  headers?: [string, string][];
   /** The signing time (tests); now by default. */
   now?: Date;
 }
@@ -54,8 +58,9 @@ export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string
   const amzDate = (req.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${creds.region}/${SERVICE}/aws4_request`;
-  const headers: [string, string][] = [['host', base.host]];
-  if (req.contentLength !== undefined) headers.unshift(['content-length', String(req.contentLength)]);
+  const headers: [string, string][] = [['host', base.host], ...(req.headers ?? [])];
+  if (req.contentLength !== undefined) headers.push(['content-length', String(req.contentLength)]);
+  headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const signedHeaders = headers.map(([k]) => k).join(';');
   const query: [string, string][] = [
     ['X-Amz-Algorithm', ALGORITHM],
@@ -63,6 +68,7 @@ export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string
     ['X-Amz-Date', amzDate],
     ['X-Amz-Expires', String(expires)],
     ['X-Amz-SignedHeaders', signedHeaders],
+    ...(req.query ?? []),
   ];
   const canonicalQuery = query
     .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)

@@ -44,6 +44,12 @@ export interface SegmentStorage {
   /** Remove an object and any unfinished upload of it; removing a missing object succeeds. */
   remove(key: string): Promise<void>;
   /**
+   * Remove several objects at once (at most {@link REMOVE_BATCH_MAX}): one request to a store that has one for it (S3
+   * DeleteObjects), one unlink per file on a disk. Resolves with the keys that could not be removed and why (the
+   * others are gone, missing ones included); throws when the request as a whole failed.
+   */
+  removeMany(keys: readonly string[]): Promise<RemoveFailure[]>;
+  /**
    * One page of the objects whose key starts with `prefix`, in key order, after the key `after`
    * (exclusive), at most `limit` (unfinished uploads are not listed). For a bounded reconciliation
    * of a device's prefix against the index.
@@ -61,6 +67,15 @@ export interface ListedObject {
   key: string;
   size: number;
 }
+
+/** A key `removeMany` could not remove, and the store's words. */
+export interface RemoveFailure {
+  key: string;
+  error: string;
+}
+
+/** Keys per `removeMany`: S3's DeleteObjects takes at most 1,000 (AWS S3 API reference, DeleteObjects). */
+export const REMOVE_BATCH_MAX = 1000;
 
 /** Objects listed per page when a caller does not say. */
 export const LIST_PAGE_DEFAULT = 1000;
@@ -117,4 +132,16 @@ const KEY_SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
 export function checkKey(key: string): string {
   if (key.length === 0 || key.length > 512 || !key.split('/').every((s) => KEY_SEGMENT.test(s))) throw new BadKeyError(key);
   return key;
+}
+
+/** Files unlinked at once by {@link removeEach} (a bound on open requests, not a tuning knob). */
+export const REMOVE_CONCURRENCY = 32;
+
+/** `removeMany` for a store without a batch request: `remove` each key, {@link REMOVE_CONCURRENCY} at a time. */
+export async function removeEach(remove: (key: string) => Promise<void>, keys: readonly string[]): Promise<RemoveFailure[]> {
+  const failures: RemoveFailure[] = [];
+  for (let i = 0; i < keys.length; i += REMOVE_CONCURRENCY) {
+    await Promise.all(keys.slice(i, i + REMOVE_CONCURRENCY).map((key) => remove(key).catch((err: unknown) => void failures.push({ key, error: String(err) }))));
+  }
+  return failures;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../lib/config.ts';
 import type { RecordParams } from '../../actors/machines/recording.types.ts';
-import { RETENTION_S_MAX } from '../../protocol/recording-api.ts';
+import { QUOTA_BYTES_MAX, RETENTION_S_MAX } from '../../protocol/recording-api.ts';
 
 /** Where the bytes go: services/recording/storage-config.ts (CS_BACKEND, S3_*). */
 export { openStorage } from './storage-config.ts';
@@ -41,6 +41,14 @@ export const STOPPED_SESSION_GRACE_S = 600;
  */
 export const PLAYBACK_URL_TTL_S = 3600;
 
+const bytes = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number of bytes` })
+    .int(`${name} must be whole bytes`)
+    .min(0, `${name} must be at least 0 (0: no quota)`)
+    .max(QUOTA_BYTES_MAX, `${name} is over ${QUOTA_BYTES_MAX} bytes`)
+    .default(0);
+
 const seconds = (name: string, fallback: number, min = 1) =>
   z.coerce
     .number({ error: `${name} must be a number of seconds` })
@@ -54,6 +62,10 @@ export const RecordingEnv = z.object({
   RECORDING_UPLOAD_TTL_S: seconds('RECORDING_UPLOAD_TTL_S', UPLOAD_URL_TTL_S_DEFAULT),
   RECORDING_CONFIRM_TTL_S: seconds('RECORDING_CONFIRM_TTL_S', CONFIRM_TTL_S_DEFAULT),
   RECORDING_RETENTION_S: seconds('RECORDING_RETENTION_S', RETENTION_S_DEFAULT),
+  /** Bytes a device keeps, for devices without their own quota; 0: no quota (docs/recording.md, "Quotas"). */
+  RECORDING_DEVICE_QUOTA_BYTES: bytes('RECORDING_DEVICE_QUOTA_BYTES'),
+  /** Bytes all the devices of one user (their owner) keep together; 0: no quota. */
+  RECORDING_USER_QUOTA_BYTES: bytes('RECORDING_USER_QUOTA_BYTES'),
   /** Where segments go (default $DATA_DIR/cs); a directory every node mounts makes it shared storage. */
   CS_DIR: z.string().min(1, 'CS_DIR must not be empty').optional(),
   /** 0 skips the fdatasync (and directory fsync) a segment gets before its confirmation (survives a process crash, not power loss). */
@@ -65,6 +77,10 @@ export interface RecordingConfig {
   uploadTtlMs: number;
   confirmTtlMs: number;
   retentionS: number;
+  /** Default quota of a device, bytes; 0: none. */
+  deviceQuotaBytes: number;
+  /** Quota of a user's devices together, bytes; 0: none. */
+  userQuotaBytes: number;
   csDir: string;
   csFsync: boolean;
 }
@@ -82,6 +98,8 @@ export function loadRecordingConfig(dataDir: string, env: Record<string, string 
     uploadTtlMs: e.RECORDING_UPLOAD_TTL_S * 1000,
     confirmTtlMs: e.RECORDING_CONFIRM_TTL_S * 1000,
     retentionS: e.RECORDING_RETENTION_S,
+    deviceQuotaBytes: e.RECORDING_DEVICE_QUOTA_BYTES,
+    userQuotaBytes: e.RECORDING_USER_QUOTA_BYTES,
     csDir: e.CS_DIR ?? join(dataDir, 'cs'),
     csFsync: e.CS_FSYNC === '1',
   };

@@ -6,7 +6,7 @@
  * transitions mean for its sessions is the pu machine's decision (actors/machines/pu.links.ts).
  */
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import { recordingPolicies, recordingSessions } from '../../db/schema.ts';
+import { recordingSessions } from '../../db/schema.ts';
 import type { ActorHost, Transition } from '../../actors/host/host.ts';
 import type { RecordingEffectCall, RecordingEffectHandlers } from '../../actors/machines/recording.effects.ts';
 import type { SegmentEffectCall, SegmentEffectHandlers } from '../../actors/machines/segment.effects.ts';
@@ -30,6 +30,9 @@ import { DomainError, sqlErrorOf, UNIQUE_VIOLATION } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { loadRecordingConfig, openStorage, RECORD_DEFAULTS, type RecordingConfig } from './recording-config.ts';
 import { SegmentIndex } from './recording-index.ts';
+import { RetentionPolicies } from './recording-policy.ts';
+import { Quotas } from './recording-quota.ts';
+import { StoreRemovals } from './recording-removals.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { AlarmRecording } from './recording-alarms.ts';
@@ -47,8 +50,6 @@ export const CHANNEL_TOKEN_BYTES = 24;
 export const HOUSEKEEPING_MS = 60_000;
 /** Cached sessions are re-read after this long (a deprovisioned device, a changed policy). */
 export const SESSION_CACHE_MS = 5 * 60_000;
-/** Segments told of a new retention per round. */
-const POLICY_PAGE = 500;
 
 /** What recording uses (Vr and playback take their parts of it). */
 export interface RecordingDeps {
@@ -75,13 +76,18 @@ export class RecordingService {
   readonly cfg: RecordingConfig;
   readonly storage: SegmentStorage;
   readonly index: SegmentIndex;
+  /** Retention by age per device (recording-policy.ts); quotas by size per device and user (recording-quota.ts). */
+  readonly policies: RetentionPolicies;
+  readonly quotas: Quotas;
+  /** Segments' bytes removed in batches (recording-removals.ts). */
+  readonly removals: StoreRemovals;
   readonly vr: VrService;
   readonly playback: Playback;
   /** Alarms on the timeline, the alarm-recording setting, and the `recording.alarm` effect (recording-alarms.ts). */
   readonly alarms: AlarmRecording;
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
-  readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
+  readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter; removeRequests: Counter; removed: Counter };
   private byToken = new Map<string, SessionInfo>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -100,9 +106,16 @@ export class RecordingService {
         registers,
       }),
       bytes: new p.metrics.client.Counter({ name: 'h627_cs_bytes_stored_total', help: 'Segment bytes stored in the CS', registers }),
+      removeRequests: new p.metrics.client.Counter({ name: 'h627_cs_remove_requests_total', help: 'Batched removal requests sent to the CS', registers }),
+      removed: new p.metrics.client.Counter({ name: 'h627_cs_objects_removed_total', help: 'Segment objects removed from the CS', registers }),
     };
     this.storage = openStorage(cfg);
     this.index = new SegmentIndex(p.db, this.log);
+    this.removals = new StoreRemovals(this.storage, this.log, { requests: this.counters.removeRequests, objects: this.counters.removed });
+    this.policies = new RetentionPolicies({ ...p, log: this.log, index: this.index }, cfg.retentionS, (deviceId, retentionMs) => {
+      for (const s of this.byToken.values()) if (s.deviceId === deviceId) s.retentionMs = retentionMs;
+    });
+    this.quotas = new Quotas({ ...p, log: this.log }, cfg);
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
     this.alarms = new AlarmRecording(p, this);
@@ -127,6 +140,7 @@ export class RecordingService {
   /** Start housekeeping (after the host has started). */
   start(): void {
     this.timer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    void this.sweepQuotas();
   }
 
   /** Stop housekeeping and write what the index still holds. */
@@ -230,33 +244,6 @@ export class RecordingService {
   /** The Vr URL of a channel id (StartRecord `cbk_url`). */
   async cbkUrl(deviceId: string, token: string): Promise<string> {
     return `${await this.p.deviceBaseUrl(deviceId)}${VR_PATH_PREFIX}${token}`;
-  }
-
-  // ── Retention policy ──────────────────────────────────────────────────────────────────────────
-
-  /** A device's retention, seconds, and whether it is the platform default. */
-  async policy(deviceId: string): Promise<{ retention_s: number; default: boolean }> {
-    const [row] = await this.p.db.orm.select().from(recordingPolicies).where(eq(recordingPolicies.deviceId, deviceId));
-    return row ? { retention_s: row.retentionS, default: false } : { retention_s: this.cfg.retentionS, default: true };
-  }
-
-  /** Set a device's retention: new segments take it; confirmed ones are told and re-arm their deletion from their confirmation. */
-  async setPolicy(deviceId: string, retentionS: number): Promise<{ retention_s: number; default: boolean; segments: number }> {
-    await this.p.db.orm
-      .insert(recordingPolicies)
-      .values({ deviceId, retentionS })
-      .onConflictDoUpdate({ target: recordingPolicies.deviceId, set: { retentionS, updatedAt: new Date() } });
-    for (const s of this.byToken.values()) if (s.deviceId === deviceId) s.retentionMs = retentionS * 1000;
-    let segments = 0;
-    for (let after = ''; ; ) {
-      const ids = await this.index.ids(deviceId, after, POLICY_PAGE);
-      if (ids.length === 0) break;
-      after = ids[ids.length - 1]!;
-      await Promise.all(ids.map((id) => this.p.host.dispatch(id, { type: 'retention.set', retentionMs: retentionS * 1000 }).catch(() => undefined)));
-      segments += ids.length;
-    }
-    this.log.info({ device: deviceId, retentionS, segments }, 'retention policy set');
-    return { retention_s: retentionS, default: false, segments };
   }
 
   // ── Sessions by channel id (the Vr path) ──────────────────────────────────────────────────────
@@ -364,7 +351,8 @@ export class RecordingService {
 
   /** `segment.remove`: delete the bytes and the index row, then tell the segment. */
   async removeSegment(call: SegmentEffectCall<'segment.remove'>): Promise<void> {
-    await this.storage.remove(call.params.key);
+    await this.removals.remove(call.params.key);
+    // Gone already when the removal began from `confirmed` (migrations/0013); kept for rows of older removals.
     await this.index.remove(call.actorId);
     this.p.host.send(call.actorId, { type: 'segment.removed' });
   }
@@ -378,6 +366,7 @@ export class RecordingService {
    */
   private onTransition(t: Transition): void {
     if (!t.logged) return;
+    this.quotas.onTransition(t);
     if (t.type === 'pu' && t.stateKey === 'deprovisioned') {
       const deviceId = String(t.context.deviceId);
       for (const [token, s] of this.byToken) if (s.deviceId === deviceId) this.byToken.delete(token);
@@ -389,7 +378,12 @@ export class RecordingService {
 
   // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
 
+  private sweepQuotas(): Promise<void> {
+    return this.quotas.sweep().catch((err) => this.log.warn({ err: String(err) }, 'quota sweep failed'));
+  }
+
   private housekeeping(): void {
+    void this.sweepQuotas();
     const now = Date.now();
     for (const [token, s] of this.byToken) if (now - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
   }

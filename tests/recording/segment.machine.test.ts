@@ -157,6 +157,37 @@ describe('segment machine', () => {
     expect(u.state()).toBe('removing');
   });
 
+  it('is removed for a quota only once confirmed, retried until the store answers, and ends deleted with the quota named', () => {
+    const t = start();
+    const over = { type: 'quota.exceeded', scope: 'user', quotaBytes: 50_000_000_000 } as const;
+    t.send(over); // created: its bytes are still on their way, and a quota never takes it
+    expect(t.state()).toBe('created');
+    t.send({ type: 'segment.uploaded', size: 1000 });
+    t.send(over); // uploaded, not confirmed: the same
+    expect(t.state()).toBe('uploaded');
+    expect(t.removals).toEqual([]);
+    t.send({ type: 'segment.confirm' });
+    t.clock.increment(5000);
+    t.send(over);
+    expect(t.state()).toBe('removing');
+    expect(t.ctx()).toMatchObject({
+      since: T0 + 5000,
+      reason: "over the user's quota of 50000000000 bytes: oldest kept first",
+      removal: { why: 'quota', at: T0 + 5000, attempts: 1 },
+    });
+    expect(t.removals).toEqual([{ key: 'CAM/0/2026-01-01/S_1-abcdef.ts', why: 'quota' }]);
+    t.clock.increment(REMOVE_RETRY_MS); // the store did not answer: asked again on the durable timer
+    expect(t.removals.length).toBe(2);
+    expect(t.ctx().removal?.attempts).toBe(2);
+    t.send(over); // already on its way out: nothing more
+    expect(t.removals.length).toBe(2);
+    t.send({ type: 'segment.removed' });
+    expect(t.state()).toBe('deleted');
+    expect(t.ctx().reason).toBe('over quota: bytes and rows removed');
+    t.clock.increment(RETENTION); // its retention timer left with `confirmed`
+    expect(t.removals.length).toBe(2);
+  });
+
   it('is born uploaded when it declares 0 bytes (nothing to upload)', () => {
     const t = start({ size: 0 });
     expect(t.state()).toBe('uploaded');

@@ -48,7 +48,7 @@ const gone = (what: string) => refuse(410, `segment ${NAME} is ${what}`);
 
 /** Every state × op, for a removal (if any) for `why`: the answers today's e2e tests pin (tests/recording/vr*.test.ts). */
 const expected = (why: RemovalWhy): Record<string, Record<VrSegmentOp, VrAnswer>> => {
-  const removal = { failed: 'failed', expired: 'expired', retention: 'deleted' }[why];
+  const removal = { failed: 'failed', expired: 'expired', retention: 'deleted', quota: 'deleted' }[why];
   return {
     created: { save: NOT_UPLOADED, fail: accept, put: accept },
     uploaded: { save: accept, fail: accept, put: SINGLE_USE },
@@ -67,7 +67,7 @@ describe('Vr rules of the segment machine (meta.vr)', () => {
     expect(Object.keys(expected('failed')).sort()).toEqual(states.sort());
   });
 
-  for (const why of ['failed', 'expired', 'retention'] as const) {
+  for (const why of ['failed', 'expired', 'retention', 'quota'] as const) {
     it(`every state × op, a removal for ${why}`, () => {
       for (const [state, ops] of Object.entries(expected(why))) {
         for (const op of OPS) expect({ state, op, answer: vrAnswer({ stateKey: state, context: ctx(why) }, op) }).toEqual({ state, op, answer: ops[op] });
@@ -76,7 +76,12 @@ describe('Vr rules of the segment machine (meta.vr)', () => {
   }
 
   it('the removal words name the state the statechart ends it in', () => {
-    expect([removalEndsIn('failed'), removalEndsIn('expired'), removalEndsIn('retention')]).toEqual(['failed', 'expired', 'deleted']);
+    expect([removalEndsIn('failed'), removalEndsIn('expired'), removalEndsIn('retention'), removalEndsIn('quota')]).toEqual([
+      'failed',
+      'expired',
+      'deleted',
+      'deleted',
+    ]);
   });
 
   it('a state the machine does not have is refused as not now, by name', () => {

@@ -14,6 +14,15 @@ export interface PanelContext {
 }
 
 export { mountLive } from './live.ts';
-export { mountRecordings } from './recordings.ts';
+import { mountRecordings as mountRecordingPanel } from './recordings.ts';
+import { mountDeviceUsage } from './storage-usage.ts';
+
+/** The recordings card: recording, timeline and playback (recordings.ts), and the camera's storage (storage-usage.ts). */
+export function mountRecordings(section: HTMLElement, ctx: PanelContext): () => void {
+  const stops = [mountRecordingPanel(section, ctx), mountDeviceUsage(section, ctx.deviceId)];
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
 export { playAlarmButton } from './alarms.ts';
 export { mountSdCard } from './sd-card.ts';

@@ -7,6 +7,7 @@ import { openFeed } from '../feed.ts';
 import type { Page } from '../page.ts';
 import { batteryText, connectionLostLine, refreshLost, stateBadge } from '../camera/status.ts';
 import { roleBadge } from '../camera/share.ts';
+import { mountUserUsage } from '../camera/storage-usage.ts';
 import { ALARM_TYPES } from '../../../protocol/constants.ts';
 
 /** How often the "last seen … ago" and "offline in … s" texts are refreshed (local clock only, no requests). */
@@ -34,12 +35,15 @@ export const camerasPage: Page = (root, ctx) => {
     );
   });
 
+  const usage = h('section', { class: 'card storage-card', 'aria-label': 'Storage' });
   root.append(
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Cameras'), live),
     h('div', { class: 'card' }, h('div', { class: 'row' }, bindButton), bindStatus, bindBox),
     list,
     empty,
+    usage,
   );
+  const stopUsage = mountUserUsage(usage);
 
   const item = (d: DeviceStatus) => {
     const alarms = d.active_alarms.map((a) => ALARM_TYPES[a.type as keyof typeof ALARM_TYPES]?.name ?? `type ${a.type}`);
@@ -112,6 +116,7 @@ export const camerasPage: Page = (root, ctx) => {
   void ctx;
   return () => {
     close();
+    stopUsage();
     clearInterval(tick);
   };
 };
