@@ -32,10 +32,6 @@ beforeAll(async () => {
   alice = await userToken(p, 'alice');
 }, 90_000);
 afterAll(async () => {
-  if (process.env.DEBUG_DUMP) {
-    console.log(p.lines.filter((l) => !l.includes('"level":"info"')).slice(-40).join('\n'));
-    if (p.proc.exitCode !== null) console.log(await new Response(p.proc.stderr as ReadableStream).text());
-  }
   for (const d of cams) await d.stop();
   await p?.cleanup();
 });
