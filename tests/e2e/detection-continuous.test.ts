@@ -6,10 +6,10 @@
  * turned off, or when the camera stops: the detector then fails with the reason); the plain pattern gives none.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { type MediaHooks, SimulatedDevice, ffmpegLive } from '../../device/index.ts';
-import { overlayJpeg } from '../../device/jpeg-overlay.ts';
+import type { SimulatedDevice } from '../../device/index.ts';
+import { detectionCamera } from '../helpers/detection-cameras.ts';
 import { startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
-import { CAM_PASSWORD, until } from '../recording/helpers.ts';
+import { until } from '../recording/helpers.ts';
 import { DARKNET_DATA_DIR, DARKNET_PERSON } from '../services/detection/darknet.ts';
 
 setDefaultTimeout(180_000);
@@ -36,44 +36,11 @@ afterAll(async () => {
   await p?.cleanup();
 });
 
-/** A camera owned by alice pushing live video (with `picture` on it), counting the PushLive requests it gets. */
+/** A camera owned by alice (kept to be stopped at the end). */
 async function camera(id: string, mac: string, picture?: string) {
-  const prov = await p.api('/api/admin/devices', {
-    method: 'POST',
-    body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: [0] }),
-  });
-  expect(prov.status).toBe(201);
-  const live = ffmpegLive(picture ? { picture } : {});
-  const counts = { pushes: 0 };
-  const media: MediaHooks = {
-    ...live,
-    onPushLive: (params, ctx) => {
-      counts.pushes++;
-      return live.onPushLive!(params, ctx);
-    },
-  };
-  const dev = new SimulatedDevice({
-    server: p.url,
-    id,
-    password: CAM_PASSWORD,
-    mac,
-    tls: { rejectUnauthorized: false },
-    bootMs: 300,
-    media,
-    ...(picture ? { jpeg: overlayJpeg(picture) } : {}),
-  });
-  cams.push(dev);
-  await dev.start();
-  await dev.waitFor('online', 20_000);
-  const code = (await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json()).bind_code;
-  await dev.bind(code);
-  await until(
-    async () => (await p.api(`/api/devices/${id}`, { token: alice })).status,
-    (s) => s === 200,
-    10_000,
-    `${id} bound`,
-  );
-  return { dev, counts };
+  const c = await detectionCamera(p, alice, id, mac, picture);
+  cams.push(c.dev);
+  return c;
 }
 
 type Row = { id: string; at: string; ended_at: string | null; alarm_id: string | null; classes: string[]; top_score: number; objects: { class: string }[] };
@@ -110,7 +77,7 @@ describe('continuous detection', () => {
     expect(r.status).toBe(201);
     const ticket = (await r.json()) as { stream_id: string; srt_url: string };
     const stream = await actor(`stream:${ticket.stream_id}`);
-    expect(Object.values(stream.context.viewers as Record<string, { by?: string; kind: string }>)).toContainEqual({
+    expect(Object.values(stream.context.viewers as Record<string, { by?: string; kind: string; since: number }>)).toContainEqual({
       kind: 'platform',
       by: 'platform:detector',
       since: expect.any(Number),
