@@ -6,6 +6,7 @@
  * turned off, or when the camera stops: the detector then fails with the reason); the plain pattern gives none.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { FEED_RETRY_MS } from '../../actors/machines/detector.machine.ts';
 import type { SimulatedDevice } from '../../device/index.ts';
 import { detectionCamera } from '../helpers/detection-cameras.ts';
 import { startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
@@ -20,6 +21,9 @@ const FIRST_PRESENCE_MS = 90_000;
 const PLAIN_FRAMES = 4;
 /** The person scores 0.5–0.6 in the stream's frames (stretched to 512×512): below the default 0.5 now and then. */
 const MIN_SCORE = 0.4;
+/** After a restart: the camera logs in again, the feed may fail once (no camera yet) and retry (FEED_RETRY_MS). */
+const RESTART_WATCH_MS = FIRST_PRESENCE_MS + FEED_RETRY_MS;
+const RESTART_TEST_MS = FIRST_PRESENCE_MS + RESTART_WATCH_MS;
 /** Seconds of the real viewer's SRT pull. */
 const PULL_S = 2;
 
@@ -131,6 +135,29 @@ describe('continuous detection', () => {
     );
     expect(det.context.reason).toStartWith('the frame feed failed: ');
   });
+
+  it('closes the presence left open by a killed node at restart, and watches again', async () => {
+    await camera('CAM-DC-4', 'a0b1c2d3dc04', PERSON);
+    expect((await put('CAM-DC-4', { mode: 'continuous', classes: ['person'], min_score: MIN_SCORE, fps: 1 })).status).toBe(200);
+    const [open] = await until(
+      () => list('CAM-DC-4'),
+      (l) => l.length > 0,
+      FIRST_PRESENCE_MS,
+      'a presence',
+    );
+    await p.kill9();
+    p = await p.restart();
+    const rows = await until(
+      () => list('CAM-DC-4'),
+      (l) => l.length >= 2 && l.some((r) => r.id === open?.id && r.ended_at !== null),
+      RESTART_WATCH_MS,
+      'the old presence closed and a new one',
+    );
+    const old = rows.find((r) => r.id === open?.id);
+    expect(old?.ended_at).toBe(old?.at ?? '');
+    expect(rows[0]).toMatchObject({ classes: ['person'], ended_at: null });
+    expect((await actor('detector:CAM-DC-4:0')).stateKey).toBe('armed.watching');
+  }, RESTART_TEST_MS);
 
   it('records no presence on the plain test pattern', async () => {
     await camera('CAM-DC-3', 'a0b1c2d3dc03');
