@@ -46,14 +46,23 @@ export async function camerasAtOneFps(o: { max: number; stepSeconds: number; wor
     for (let n = 1; n <= o.max; n++) {
       const c = await detectionCamera(p, token, id('CAM-BC', n), mac(0xb0c000000000, n), PHOTO, BENCH_LIVE);
       cams.push(c.dev);
-      const put = await p.api(`/api/devices/${id('CAM-BC', n)}/channels/0/detection`, { method: 'PUT', token, body: JSON.stringify({ mode: 'continuous', fps: 1 }) });
+      const put = await p.api(`/api/devices/${id('CAM-BC', n)}/channels/0/detection`, {
+        method: 'PUT',
+        token,
+        body: JSON.stringify({ mode: 'continuous', fps: 1 }),
+      });
       if (put.status !== 200) throw new Error(`continuous mode refused: ${put.status}`);
       await Bun.sleep(n === 1 ? FIRST_RUN_MS / 3 : CAMERA_SETTLE_MS);
       const [in0, drop0] = [await metric(p, 'h627_detect_frames_in_total'), await metric(p, 'h627_detect_frames_dropped_total')];
       await Bun.sleep(o.stepSeconds * MS_PER_S);
       const [in1, drop1] = [await metric(p, 'h627_detect_frames_in_total'), await metric(p, 'h627_detect_frames_dropped_total')];
       const share = in1 > in0 ? (drop1 - drop0) / (in1 - in0) : 0;
-      rows.push({ cameras: n, 'frames in/s': ((in1 - in0) / o.stepSeconds).toFixed(2), 'dropped/s': ((drop1 - drop0) / o.stepSeconds).toFixed(2), dropped: `${(share * 100).toFixed(1)} %` });
+      rows.push({
+        cameras: n,
+        'frames in/s': ((in1 - in0) / o.stepSeconds).toFixed(2),
+        'dropped/s': ((drop1 - drop0) / o.stepSeconds).toFixed(2),
+        dropped: `${(share * 100).toFixed(1)} %`,
+      });
       if (share > DROP_LIMIT) break;
     }
   } finally {

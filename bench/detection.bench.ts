@@ -78,7 +78,11 @@ if (!ONLY || ONLY === 'model') {
   console.log(`runtime / bare per core: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}`);
 }
 if (!ONLY || ONLY === 'cameras') {
-  const rows = await camerasAtOneFps({ max: Number(args['max-cameras'] ?? 12), stepSeconds: Number(args['step-seconds'] ?? 10), workers: Number(args['node-workers'] ?? 2) });
+  const rows = await camerasAtOneFps({
+    max: Number(args['max-cameras'] ?? 12),
+    stepSeconds: Number(args['step-seconds'] ?? 10),
+    workers: Number(args['node-workers'] ?? 2),
+  });
   console.log(`\ncameras at 1 frame/s, continuous mode (${args['node-workers'] ?? 2} detector workers, node budget lifted):`);
   console.log(table(rows));
 }

@@ -199,7 +199,10 @@ class ChannelFeed implements Running {
       this.rows.delete(c.class);
       if (!id) continue;
       this.write(async () => {
-        await this.p.db.orm.update(detections).set({ endedAt: new Date(c.to), topScore: c.bestScore }).where(eq(detections.id, id));
+        await this.p.db.orm
+          .update(detections)
+          .set({ endedAt: new Date(c.to), topScore: c.bestScore })
+          .where(eq(detections.id, id));
         this.p.host.send(this.actorId, { type: 'detect.presence', kind: 'end', class: c.class, eventId: id, score: c.bestScore });
       });
     }

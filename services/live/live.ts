@@ -188,7 +188,8 @@ export class LiveService {
     const [dev] = await this.p.db.orm.select({ channels: devices.channels }).from(devices).where(eq(devices.id, deviceId));
     if (!dev || !(dev.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${deviceId} has no channel ${channel}`, 'ch');
     const cap = this.p.cfg.liveViewersPerUser;
-    if (this.viewersOf(ownerOf(who)) >= cap) throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
+    if (this.viewersOf(ownerOf(who)) >= cap)
+      throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
     const viewerId = randomToken(VIEWER_ID_BYTES);
     const { streamId, stateKey } = await this.join(deviceId, channel, viewerId, ownerOf(who), maxBitrateKbps);
     const g: ViewerGrant = {

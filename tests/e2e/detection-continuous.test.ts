@@ -136,28 +136,32 @@ describe('continuous detection', () => {
     expect(det.context.reason).toStartWith('the frame feed failed: ');
   });
 
-  it('closes the presence left open by a killed node at restart, and watches again', async () => {
-    await camera('CAM-DC-4', 'a0b1c2d3dc04', PERSON);
-    expect((await put('CAM-DC-4', { mode: 'continuous', classes: ['person'], min_score: MIN_SCORE, fps: 1 })).status).toBe(200);
-    const [open] = await until(
-      () => list('CAM-DC-4'),
-      (l) => l.length > 0,
-      FIRST_PRESENCE_MS,
-      'a presence',
-    );
-    await p.kill9();
-    p = await p.restart();
-    const rows = await until(
-      () => list('CAM-DC-4'),
-      (l) => l.length >= 2 && l.some((r) => r.id === open?.id && r.ended_at !== null),
-      RESTART_WATCH_MS,
-      'the old presence closed and a new one',
-    );
-    const old = rows.find((r) => r.id === open?.id);
-    expect(old?.ended_at).toBe(old?.at ?? '');
-    expect(rows[0]).toMatchObject({ classes: ['person'], ended_at: null });
-    expect((await actor('detector:CAM-DC-4:0')).stateKey).toBe('armed.watching');
-  }, RESTART_TEST_MS);
+  it(
+    'closes the presence left open by a killed node at restart, and watches again',
+    async () => {
+      await camera('CAM-DC-4', 'a0b1c2d3dc04', PERSON);
+      expect((await put('CAM-DC-4', { mode: 'continuous', classes: ['person'], min_score: MIN_SCORE, fps: 1 })).status).toBe(200);
+      const [open] = await until(
+        () => list('CAM-DC-4'),
+        (l) => l.length > 0,
+        FIRST_PRESENCE_MS,
+        'a presence',
+      );
+      await p.kill9();
+      p = await p.restart();
+      const rows = await until(
+        () => list('CAM-DC-4'),
+        (l) => l.length >= 2 && l.some((r) => r.id === open?.id && r.ended_at !== null),
+        RESTART_WATCH_MS,
+        'the old presence closed and a new one',
+      );
+      const old = rows.find((r) => r.id === open?.id);
+      expect(old?.ended_at).toBe(old?.at ?? '');
+      expect(rows[0]).toMatchObject({ classes: ['person'], ended_at: null });
+      expect((await actor('detector:CAM-DC-4:0')).stateKey).toBe('armed.watching');
+    },
+    RESTART_TEST_MS,
+  );
 
   it('records no presence on the plain test pattern', async () => {
     await camera('CAM-DC-3', 'a0b1c2d3dc03');
