@@ -44,7 +44,7 @@ export async function camerasAtOneFps(o: { max: number; stepSeconds: number; wor
   try {
     const token = await userToken(p, 'bench');
     for (let n = 1; n <= o.max; n++) {
-      const c = await detectionCamera(p, token, id('CAM-BC', n), mac(0xb0c000000000, n), PHOTO, BENCH_LIVE);
+      const c = await detectionCamera(p, token, id('CAM-BC', n), mac(0xb0c000000000, n), { picture: PHOTO, live: BENCH_LIVE });
       cams.push(c.dev);
       const put = await p.api(`/api/devices/${id('CAM-BC', n)}/channels/0/detection`, {
         method: 'PUT',
@@ -80,7 +80,7 @@ export async function alarmToEvent(o: { cameras: number; rounds: number }): Prom
   try {
     const token = await userToken(p, 'bench');
     for (let i = 1; i <= o.cameras; i++) {
-      const c = await detectionCamera(p, token, id('CAM-BA', i), mac(0xb0a000000000, i), PHOTO);
+      const c = await detectionCamera(p, token, id('CAM-BA', i), mac(0xb0a000000000, i), { picture: PHOTO });
       cams.push(c.dev);
       await p.api(`/api/devices/${id('CAM-BA', i)}/channels/0/detection`, { method: 'PUT', token, body: JSON.stringify({ mode: 'alarm' }) });
     }

@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** A camera owned by alice (kept to be stopped at the end). */
 async function camera(id: string, mac: string, picture?: string) {
-  const c = await detectionCamera(p, alice, id, mac, picture);
+  const c = await detectionCamera(p, alice, id, mac, picture ? { picture } : {});
   cams.push(c.dev);
   return c;
 }

@@ -15,17 +15,29 @@ const BOUND_MS = 10_000;
 /** The simulated camera's boot time. */
 const BOOT_MS = 300;
 
-/** A camera owned by the user of `token`; `live` sets its pushed video (e.g. a smaller, slower one for many cameras). */
-export async function detectionCamera(p: TestPlatform, token: string, id: string, mac: string, picture?: string, live: LiveOptions = {}) {
+/** What a detection camera shows and does besides the defaults. */
+export interface DetectionCameraOptions {
+  /** A photo on its pictures and its live video. */
+  picture?: string;
+  /** Its pushed video (e.g. a smaller, slower one for many cameras). */
+  live?: LiveOptions;
+  /** More media hooks (e.g. a Recorder's). */
+  media?: MediaHooks;
+}
+
+/** A camera owned by the user of `token`. */
+export async function detectionCamera(p: TestPlatform, token: string, id: string, mac: string, o: DetectionCameraOptions = {}) {
+  const { picture } = o;
   const prov = await p.api('/api/admin/devices', {
     method: 'POST',
     body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: [0] }),
   });
   expect(prov.status).toBe(201);
-  const pusher = ffmpegLive({ ...live, ...(picture ? { picture } : {}) });
+  const pusher = ffmpegLive({ ...o.live, ...(picture ? { picture } : {}) });
   const counts = { pushes: 0 };
   const media: MediaHooks = {
     ...pusher,
+    ...o.media,
     onPushLive: (params, ctx) => {
       counts.pushes++;
       return pusher.onPushLive!(params, ctx);
