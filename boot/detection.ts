@@ -60,5 +60,9 @@ export function detectionServices(
   };
   if (deps.metrics) detectionMetrics(deps.metrics, () => started?.stats());
   const service = new DetectionService({ ...deps, runtime: start });
-  return Object.assign(service, { stop: async () => (runtime ? (await runtime).stop() : undefined) });
+  const stop = async () => {
+    service.feeds.stopAll();
+    if (runtime) await (await runtime).stop();
+  };
+  return Object.assign(service, { stop });
 }

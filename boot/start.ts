@@ -223,7 +223,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
   // Home Assistant over MQTT (docs/mqtt.md): the node that owns a device's actors publishes for it.
   const mqtt = cfg.mqtt && new MqttPublisher(cfg.mqtt, { host, log: moduleLog('mqtt', log), baseUrl, clientId: `h627-${randomUUID().slice(0, 8)}` });
-  const detection = detectionServices({ db, host, rpc, devices, recording, metrics, cfg, log: moduleLog('detection', log) });
+  const detection = detectionServices({ db, host, rpc, devices, recording, live, metrics, cfg, log: moduleLog('detection', log) });
   Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake, mqtt: mqtt || undefined, detection }, moduleLog('host', log)));
   const hibernationAt = {
     host: cfg.publicHost,
@@ -314,8 +314,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   await eventing.start(host);
   const armed = await host.start();
   recording.start();
-  await live.sweepStale(nodeId);
-  await sdplay.sweepStale(nodeId);
+  for (const s of [live, sdplay, detection]) await s.sweepStale(nodeId); // in order: a detector's feed joins a new stream
   hibernation.start();
   ready = true;
   await membership.activate();

@@ -21,7 +21,10 @@ export const detections = pgTable(
     id: text('id').primaryKey(),
     deviceId: text('device_id').notNull(),
     channel: integer('channel').notNull(),
+    /** When the picture was taken (alarm mode), or when the presence started (continuous mode). */
     at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Continuous mode: when the presence ended (its last sighting); null for alarm-mode rows and a presence still open. */
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
     alarmId: text('alarm_id'),
     snapshotId: text('snapshot_id'),
     /** The channel's record session open when the picture was taken (its recording actor id), if any. */

@@ -47,7 +47,7 @@ export interface CliArgs {
   sleepAfterS: number;
   /** Once online: send this bind code (Bind, I.2.3), then raise these alarms (device/cli-commands.ts). */
   atStart: Command[];
-  /** A photo shown on the test pattern in snapshots and alarm pictures (device/jpeg-overlay.ts). */
+  /** A photo shown on the test pattern in snapshots, alarm pictures (device/jpeg-overlay.ts) and live video (device/live.ts). */
   picture?: string;
 }
 

@@ -36,7 +36,7 @@ export async function runDevices(args: CliArgs): Promise<SimulatedDevice[]> {
       // A real camera: FFmpeg pushes live on PushLive and records segments over Vr on StartRecord; --sd-card: PlayVideo
       // plays the card's recordings, FFmpeg-rendered, over SRT.
       media: {
-        ...ffmpegLive(),
+        ...ffmpegLive(args.picture ? { picture: args.picture } : {}),
         ...new Recorder({ ...(tls ? { tls } : {}), https: args.capabilities?.https !== false }).hooks,
         ...(args.sdCard ? { sdCard: new SdCard() } : {}),
       },

@@ -1,6 +1,6 @@
 /**
  * The simulator's live push (H.627.2 9.3.3, I.2.12, I.2.13): on PushLive, FFmpeg encodes a test
- * pattern with a running clock overlay as H.264 at `max_bitrate` and publishes MPEG-TS over SRT to
+ * pattern (with a photo on it: `picture`) with a running clock overlay as H.264 at `max_bitrate` and publishes MPEG-TS over SRT to
  * the url it was given; on StopLive it stops. A url that is not an SRT url with a stream id is
  * answered with err 12 (parameter error); a push FFmpeg cannot start (refused, wrong key) with 500.
  * @module
@@ -10,6 +10,7 @@ import type { Subprocess } from 'bun';
 import { existsSync } from 'node:fs';
 import type { PushLiveParams, StopLiveParams } from '../protocol/index.ts';
 import { VD_ERR } from '../protocol/constants.ts';
+import { OVERLAY_HEIGHT_SHARE } from './jpeg-overlay.ts';
 import type { MediaContext, MediaHooks, MediaResult } from './camera-media.ts';
 
 /** Frames per second of the pushed test pattern. */
@@ -30,11 +31,19 @@ export interface LiveOptions {
   ffmpeg?: string;
   size?: string;
   fps?: number;
+  /** A photo shown in the middle of the pattern, as the snapshots show it (device/jpeg-overlay.ts: `--picture`). */
+  picture?: string;
 }
 
-/** The picture FFmpeg pushes: a test pattern, and the device, channel and clock when a font is there. */
-function source(deviceId: string, channel: number, size: string, fps: number): string {
-  const pattern = `testsrc2=size=${size}:rate=${fps}`;
+/** The picture FFmpeg pushes: a test pattern (with the photo, if any), and the device, channel and clock when a font is there. */
+function source(deviceId: string, channel: number, size: string, fps: number, picture?: string): string {
+  let pattern = `testsrc2=size=${size}:rate=${fps}`;
+  if (picture) {
+    // the photo, looped forever, scaled to OVERLAY_HEIGHT_SHARE of the height, over the pattern's centre
+    const height = Math.round((Number(size.split('x')[1]) * OVERLAY_HEIGHT_SHARE) / 2) * 2;
+    const photo = picture.replace(/[\\':,;[\]]/g, '\\$&');
+    pattern = `${pattern}[bg];movie=${photo},loop=loop=-1:size=1,scale=-2:${height}[p];[bg][p]overlay=x=(W-w)/2:y=(H-h)/2`;
+  }
   if (!existsSync(FONT)) return pattern;
   const label = `${deviceId} ch${channel}`.replace(/[':\\]/g, '');
   return `${pattern},drawtext=fontfile=${FONT}:fontsize=28:fontcolor=white:box=1:boxcolor=black@0.5:x=12:y=12:text='${label} %{localtime\\:%T}'`;
@@ -72,7 +81,7 @@ export function ffmpegLive(opts: LiveOptions = {}): Pick<MediaHooks, 'onPushLive
           '-f',
           'lavfi',
           '-i',
-          source(ctx.deviceId, params.channel, opts.size ?? LIVE_SIZE, opts.fps ?? LIVE_FPS),
+          source(ctx.deviceId, params.channel, opts.size ?? LIVE_SIZE, opts.fps ?? LIVE_FPS, opts.picture),
           '-c:v',
           'libx264',
           '-preset',

@@ -73,7 +73,10 @@ export const DetectionItem = z.object({
   id: z.string(),
   device: z.string(),
   channel: z.number(),
+  /** When the picture was taken (alarm mode), or when the presence started (continuous mode). */
   at: z.string(),
+  /** Continuous mode: when the presence ended (its last sighting); null in alarm mode and while the presence lasts. */
+  ended_at: z.string().nullable(),
   alarm_id: z.string().nullable(),
   /** The channel's record session open when the picture was taken (play from `at` minus a few seconds). */
   recording_id: z.string().nullable(),

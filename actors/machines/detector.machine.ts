@@ -20,6 +20,8 @@ export type { DetectConfig, DetectorContext, DetectorEvent, DetectorInput } from
 export const DETECT_TIMEOUT_MS = 20_000;
 /** Quiet time after a run before the next alarm runs again (alarms meanwhile wait, the latest one runs). */
 export const DETECT_COOLDOWN_MS = 5_000;
+/** A continuous detector whose frame feed failed (camera offline or asleep, stream failed) tries again after this. */
+export const FEED_RETRY_MS = 30_000;
 /** The setting a new detector starts with: off, people only. */
 export const DETECT_DEFAULTS: DetectConfig = { mode: 'off', classes: ['person'], minScore: 0.5, zones: [], fps: 1 };
 
@@ -52,7 +54,7 @@ const feed = (on: boolean) =>
 
 export const detectorMachine = setup({
   types: {} as { context: DetectorContext; events: DetectorEvent; input: DetectorInput },
-  delays: { DETECT_TIMEOUT: DETECT_TIMEOUT_MS, DETECT_COOLDOWN: DETECT_COOLDOWN_MS },
+  delays: { DETECT_TIMEOUT: DETECT_TIMEOUT_MS, DETECT_COOLDOWN: DETECT_COOLDOWN_MS, FEED_RETRY: FEED_RETRY_MS },
   guards: {
     off: ({ event }) => event.type === 'detect.configure' && event.config.mode === 'off',
     onAlarms: ({ context }) => context.config.mode === 'alarm',
@@ -80,6 +82,14 @@ export const detectorMachine = setup({
           }
         : {},
     ),
+    /** A presence started or ended: the classes present now. */
+    presence: assign(({ context, event }) => {
+      if (event.type !== 'detect.presence') return {};
+      const { [event.class]: _was, ...rest } = context.present ?? {};
+      return { present: event.kind === 'start' ? { ...rest, [event.class]: event.eventId } : rest };
+    }),
+    /** The feed stopped: nothing is present any more (its presences were closed). */
+    absent: assign({ present: undefined }),
     fail: assign(({ event }, p: { reason?: string }) => {
       let reason = p.reason ?? 'failed';
       if (event.type === 'detect.result' && !event.ok) reason = `detection failed: ${event.reason}`;
@@ -100,6 +110,8 @@ export const detectorMachine = setup({
       { guard: 'off', target: '.off', actions: ['configure', 'tellPu', enter('detection turned off')] },
       { target: '.armed', actions: ['configure', 'tellPu', enter('detection set')] },
     ],
+    // continuous mode: a presence's start or end (an end may come once the feed has stopped: its presences close)
+    'detect.presence': { actions: 'presence' },
   },
   states: {
     off: { on: { 'detect.result': {} } },
@@ -112,11 +124,14 @@ export const detectorMachine = setup({
       states: {
         choosing: { always: [{ guard: 'continuous', target: 'watching' }, { target: 'waitingForAlarm' }] },
         waitingForAlarm: {},
-        // continuous mode: the frame feed runs while here (its results become events: docs/detection.md, "Not yet")
+        // continuous mode: the frame feed runs while here; its presences' starts and ends come back as events
         watching: {
           entry: feed(true),
-          exit: feed(false),
-          on: { 'detect.feed.failed': { target: '#detector.failed', actions: { type: 'fail', params: {} } } },
+          exit: [feed(false), 'absent'],
+          on: {
+            'detect.feed.failed': { target: '#detector.failed', actions: { type: 'fail', params: {} } },
+            'platform.restarted': { target: 'watching', reenter: true, actions: enter('the platform restarted: the frame feed starts again') },
+          },
         },
       },
     },
@@ -143,6 +158,7 @@ export const detectorMachine = setup({
       on: { alarm: { actions: 'wait' }, 'detect.result': {} },
     },
     failed: {
+      after: { FEED_RETRY: { guard: 'continuous', target: 'armed', actions: enter('the frame feed is tried again') } },
       on: {
         alarm: { guard: 'onAlarms', target: 'detecting', actions: ['begin', enter('a motion alarm: detecting again after a failure')] },
         'detect.result': {},

@@ -42,6 +42,8 @@ export interface DetectorContext extends DetectorInput {
   /** The last finished run: when, what it found, the event it recorded. */
   last?: { at: number; alarmId?: string; eventId?: string; classes: string[] };
   failure?: { at: number; reason: string };
+  /** Continuous mode: the classes present now (a presence started and has not ended), each with its event. */
+  present?: Record<string, string>;
 }
 
 type At = { at?: number };
@@ -57,4 +59,8 @@ export type DetectorEvent = At &
     | { type: 'detect.result'; attempt: number; ok: false; reason: string }
     /** The continuous frame feed stopped or could not start. */
     | { type: 'detect.feed.failed'; reason: string }
+    /** Continuous mode: a presence of a class started or ended (its event row `eventId`). */
+    | { type: 'detect.presence'; kind: 'start' | 'end'; class: string; eventId: string; score: number }
+    /** The node restarted: a continuous detector's feed is gone and starts again (DetectionService.sweepStale). */
+    | { type: 'platform.restarted' }
   );

@@ -17,9 +17,9 @@ export interface StreamInput {
   keepAwakeS?: number;
 }
 
-/** A viewer of the stream: registered through the API, then connected over SRT or WSS. */
+/** A viewer of the stream: registered through the API, then connected over SRT or WSS; or the platform's own (a detector's frame feed). */
 export interface StreamViewer {
-  kind: 'pending' | 'srt' | 'ws';
+  kind: 'pending' | 'srt' | 'ws' | 'platform';
   since: number;
   by?: string;
 }
@@ -56,7 +56,7 @@ export type StreamEvent = At &
   /** From the pu; `next` is the watch request it hands back if this stream has begun stopping. */
   (
     | { type: 'viewer.join'; viewerId: string; by?: string; next?: { type: 'live.watch'; streamId: string } & Record<string, unknown> }
-    | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' }
+    | { type: 'viewer.connected'; viewerId: string; kind: 'srt' | 'ws' | 'platform' }
     | { type: 'viewer.leave'; viewerId: string; reason: string }
     | { type: 'viewer.expired'; viewerId: string }
     | { type: 'push.result'; ok: boolean; code?: number; msg?: string }

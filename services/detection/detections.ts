@@ -20,6 +20,8 @@ import type { Devices } from '../devices/devices.ts';
 import type { RpcService } from '../devices/rpc.ts';
 import { DomainError } from '../errors.ts';
 import type { DetectionRuntime } from './runtime.ts';
+import { ContinuousFeeds } from './feed.ts';
+import type { LiveService } from '../live/live.ts';
 import { drawBoxes } from './boxes-picture.ts';
 import { ofInterest } from './zones.ts';
 
@@ -32,8 +34,6 @@ export const SNAPSHOT_UPLOAD_WAIT_MS = 5_000;
 const SNAPSHOT_POLL_MS = 100;
 /** Milliseconds per second. */
 const MS_PER_S = 1000;
-/** The continuous feed's reason until frames from the MDU are wired (docs/detection.md, "Not yet"). */
-export const FEED_NOT_YET = 'continuous mode needs frames from the live stream, which are not wired yet (docs/detection.md)';
 
 /** What the service uses. */
 export interface DetectionDeps {
@@ -44,6 +44,8 @@ export interface DetectionDeps {
   /** The channel's open record session, to link the event to the recording at that time. */
   recording: { openSession(deviceId: string, channel: number): Promise<{ id: string } | undefined> };
   log: Logger;
+  /** This node's live streams: a continuous detector watches its channel's (services/detection/feed.ts). */
+  live: Pick<LiveService, 'join' | 'mdu'>;
   /** The runtime, started on first use (its workers load the model then). */
   runtime: () => Promise<DetectionRuntime>;
 }
@@ -68,7 +70,17 @@ function view(ctx: DetectorContext | undefined, state: string) {
 
 /** Settings, runs and the listing of detections. */
 export class DetectionService {
-  constructor(private p: DetectionDeps) {}
+  /** The continuous feeds this node runs. */
+  readonly feeds: ContinuousFeeds;
+
+  constructor(private p: DetectionDeps) {
+    this.feeds = new ContinuousFeeds(p);
+  }
+
+  /** At start: the previous run's open presences are closed and continuous detectors start their feeds again. */
+  sweepStale(nodeId: string): Promise<void> {
+    return this.feeds.sweepStale(nodeId);
+  }
 
   /** A channel's setting (off when it never had one). */
   async setting(deviceId: string, channel: number) {
@@ -96,9 +108,7 @@ export class DetectionService {
   effects(): DetectorEffectHandlers {
     return {
       'detect.run': (call) => this.run(call),
-      'detect.feed': (call) => {
-        if (call.params.on) this.p.host.send(call.actorId, { type: 'detect.feed.failed', reason: FEED_NOT_YET });
-      },
+      'detect.feed': (call) => this.feeds.feed(call),
     };
   }
 
@@ -184,6 +194,7 @@ export class DetectionService {
       device: d.deviceId,
       channel: d.channel,
       at: d.at.toISOString(),
+      ended_at: d.endedAt?.toISOString() ?? null,
       alarm_id: d.alarmId,
       recording_id: d.recordingId,
       classes: d.classes,

@@ -1,8 +1,8 @@
 /**
  * Frames from a video stream for continuous mode (docs/detection.md): one FFmpeg per watched channel decodes its
  * input at the channel's rate and scales it to the model's input (`-vf fps=N,scale=512:512 -f rawvideo -pix_fmt
- * rgb24`), and each whole frame goes to `onFrame`. The input is any URL FFmpeg reads; the platform will give it the
- * MDU's stream of the channel (never a second pull from the camera): that wiring is not done yet.
+ * rgb24`), and each whole frame goes to `onFrame`. The input is any URL FFmpeg reads, or `FEED_STDIN`: the caller
+ * writes MPEG-TS into it (the platform writes the MDU's stream of the channel: services/detection/feed.ts).
  */
 import { MODEL_FRAME_BYTES, MODEL_INPUT_PX } from './model.ts';
 
@@ -11,19 +11,30 @@ export const FEED_FIRST_FRAME_TIMEOUT_MS = 15_000;
 /** Bytes of FFmpeg's error output kept for the reason of a failure. */
 const STDERR_KEEP_BYTES = 2048;
 
+/** The input that reads MPEG-TS the caller writes (`FrameFeed.write`). */
+export const FEED_STDIN = 'pipe:0';
+
 /** A running frame feed. */
 export interface FrameFeed {
   /** Resolves when FFmpeg has ended, with why. */
   readonly ended: Promise<{ reason: string }>;
+  /** Input bytes, with `FEED_STDIN` (dropped once FFmpeg has ended). */
+  write(chunk: Uint8Array): void;
   stop(): void;
 }
 
 /** Starts FFmpeg on `input` at `fps` frames/s; `onFrame` gets each 512×512 RGB frame (the runtime's `{kind: 'rgb'}`). */
 export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8Array) => void, extraInputArgs: string[] = []): FrameFeed {
-  const args = ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', ...extraInputArgs, '-i', input];
+  const piped = input === FEED_STDIN;
+  const args = ['ffmpeg', '-hide_banner', '-loglevel', 'error', ...(piped ? ['-f', 'mpegts'] : ['-nostdin']), ...extraInputArgs, '-i', input];
   const filter = `fps=${fps},scale=${MODEL_INPUT_PX}:${MODEL_INPUT_PX}`;
-  const proc = Bun.spawn([...args, '-an', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const proc = Bun.spawn([...args, '-an', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    stdin: piped ? 'pipe' : 'ignore',
+  });
   let stopped = false;
+  let exited = false;
   let frames = 0;
   const firstFrame = setTimeout(() => {
     if (frames === 0) proc.kill();
@@ -52,6 +63,7 @@ export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8A
     const err = new Response(proc.stderr).text();
     await read;
     const code = await proc.exited;
+    exited = true;
     clearTimeout(firstFrame);
     if (stopped) return { reason: 'stopped' };
     if (frames === 0 && code !== 0) return { reason: `FFmpeg could not read ${input}: ${(await err).slice(-STDERR_KEEP_BYTES).trim() || `exit ${code}`}` };
@@ -60,6 +72,16 @@ export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8A
   })();
   return {
     ended,
+    write(chunk) {
+      if (!piped || exited || stopped) return;
+      try {
+        proc.stdin?.write(chunk);
+        const flushed = proc.stdin?.flush();
+        if (flushed instanceof Promise) flushed.catch(() => {}); // FFmpeg gone meanwhile: `ended` says why
+      } catch {
+        // FFmpeg is gone: `ended` says why
+      }
+    },
     stop() {
       stopped = true;
       proc.kill();

@@ -24,13 +24,13 @@ export class Presence {
 
   constructor(private readonly goneAfterMs = PRESENCE_GONE_AFTER_MS) {}
 
-  /** One frame's classes of interest (best score each) at `at` ms: what started and what ended. */
+  /** One frame's classes of interest (best score each) at `at` ms (in any order): what started and what ended. */
   frame(at: number, seen: ReadonlyMap<string, number>): PresenceChange[] {
     const out: PresenceChange[] = this.expire(at);
     for (const [cls, score] of seen) {
       const o = this.open.get(cls);
       if (o) {
-        o.lastSeen = at;
+        o.lastSeen = Math.max(o.lastSeen, at); // frames' results may come out of order
         o.bestScore = Math.max(o.bestScore, score);
       } else {
         this.open.set(cls, { from: at, lastSeen: at, bestScore: score });

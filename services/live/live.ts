@@ -193,30 +193,10 @@ export class LiveService {
     const [dev] = await this.p.db.orm.select({ channels: devices.channels }).from(devices).where(eq(devices.id, deviceId));
     if (!dev || !(dev.channels as number[]).includes(channel)) throw new DomainError('not-found', `device ${deviceId} has no channel ${channel}`, 'ch');
     const cap = this.p.cfg.liveViewersPerUser;
-    if (this.viewersOf(ownerOf(who)) >= cap) {
+    if (this.viewersOf(ownerOf(who)) >= cap)
       throw new DomainError('rate-limited', `at most ${cap} live viewers per user at once: stop watching one first (DELETE …/live)`);
-    }
     const viewerId = randomToken(VIEWER_ID_BYTES);
-    // A sleeping camera is woken by its pu first (issue #22): the join then waits for its login too.
-    const asleep = ['hibernating', 'waking'].includes((await this.p.host.get(puActorId(deviceId)))?.stateKey ?? '');
-    const joined = this.joined(viewerId, asleep ? this.p.cfg.wakeTimeoutMs : 0);
-    joined.catch(() => {}); // a watch that fails before awaiting it must not leave its timeout's rejection unhandled
-    // The pu decides: the channel's joinable stream, or this new one (issue #20: the decision is in its statechart).
-    const r = await this.p.host.dispatch(puActorId(deviceId), {
-      type: 'live.watch',
-      viewerId,
-      by: ownerOf(who),
-      channel,
-      streamId: randomBytes(STREAM_ID_BYTES).toString('hex'),
-      maxBitrateKbps,
-      lingerMs: this.p.cfg.liveLingerMs,
-      wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
-    });
-    if (!r.accepted) {
-      this.joins.delete(viewerId);
-      throw new DomainError('unavailable', `device ${deviceId} is ${r.stateKey}`);
-    }
-    const { streamId, stateKey } = await joined;
+    const { streamId, stateKey } = await this.join(deviceId, channel, viewerId, ownerOf(who), maxBitrateKbps);
     const g: ViewerGrant = {
       streamId,
       viewerId,
@@ -238,6 +218,28 @@ export class LiveService {
       expires_at: new Date(g.expiresAt).toISOString(),
       state: stateKey,
     };
+  }
+
+  /** A viewer joins the channel's stream as `by`: the pu picks it or a new one (issue #20), waking a sleeping camera (#22). */
+  async join(deviceId: string, channel: number, viewerId: string, by: string, maxBitrateKbps = DEFAULT_MAX_BITRATE_KBPS) {
+    const asleep = ['hibernating', 'waking'].includes((await this.p.host.get(puActorId(deviceId)))?.stateKey ?? '');
+    const joined = this.joined(viewerId, asleep ? this.p.cfg.wakeTimeoutMs : 0);
+    joined.catch(() => {}); // a join that fails before awaiting it must not leave its timeout's rejection unhandled
+    const r = await this.p.host.dispatch(puActorId(deviceId), {
+      type: 'live.watch',
+      viewerId,
+      by,
+      channel,
+      streamId: randomBytes(STREAM_ID_BYTES).toString('hex'),
+      maxBitrateKbps,
+      lingerMs: this.p.cfg.liveLingerMs,
+      wakeTimeoutMs: this.p.cfg.wakeTimeoutMs,
+    });
+    if (!r.accepted) {
+      this.joins.delete(viewerId);
+      throw new DomainError('unavailable', `device ${deviceId} is ${r.stateKey}`);
+    }
+    return joined;
   }
 
   /** The longest a watch waits, ms: a sleeping camera's wake (WAKE_TIMEOUT_S), then the join (JOIN_WAIT_MS). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'bun:test';
 import { createActor, SimulatedClock } from 'xstate';
 import type { ActorSendParams } from '../../actors/host/tell.ts';
-import { DETECT_COOLDOWN_MS, DETECT_DEFAULTS, DETECT_TIMEOUT_MS, detectorMachine } from '../../actors/machines/detector.machine.ts';
+import { DETECT_COOLDOWN_MS, DETECT_DEFAULTS, DETECT_TIMEOUT_MS, FEED_RETRY_MS, detectorMachine } from '../../actors/machines/detector.machine.ts';
 import type { DetectConfig, DetectorEvent } from '../../actors/machines/detector.types.ts';
 
 const ON_ALARM: DetectConfig = { ...DETECT_DEFAULTS, mode: 'alarm', classes: ['person', 'vehicle'], minScore: 0.4 };
@@ -126,6 +126,49 @@ describe('detector machine', () => {
     t.send({ type: 'detect.feed.failed', reason: 'no live stream' });
     expect(t.state()).toBe('"failed"');
     expect(t.ctx().reason).toBe('the frame feed failed: no live stream');
+  });
+
+  it('keeps the classes present from the presences’ starts and ends, also an end that comes once the feed stopped', () => {
+    const t = start();
+    t.send({ type: 'detect.configure', config: { ...ON_ALARM, mode: 'continuous' } });
+    t.send({ type: 'detect.presence', kind: 'start', class: 'person', eventId: 'e1', score: 0.6 });
+    t.send({ type: 'detect.presence', kind: 'start', class: 'dog', eventId: 'e2', score: 0.5 });
+    expect(t.ctx().present).toEqual({ person: 'e1', dog: 'e2' });
+    t.send({ type: 'detect.presence', kind: 'end', class: 'dog', eventId: 'e2', score: 0.5 });
+    expect(t.ctx().present).toEqual({ person: 'e1' });
+    t.send({ type: 'detect.configure', config: { ...ON_ALARM, mode: 'off' } });
+    expect(t.ctx().present).toBeUndefined();
+    t.send({ type: 'detect.presence', kind: 'end', class: 'person', eventId: 'e1', score: 0.7 });
+    expect(t.state()).toBe('"off"');
+    expect(t.ctx().present).toEqual({});
+  });
+
+  it('tries a failed feed again after FEED_RETRY_MS in continuous mode only', () => {
+    const t = start();
+    t.send({ type: 'detect.configure', config: { ...ON_ALARM, mode: 'continuous' } });
+    t.send({ type: 'detect.feed.failed', reason: 'the live stream ended: the camera went offline' });
+    t.effects.length = 0;
+    t.clock.increment(FEED_RETRY_MS - 1);
+    expect(t.state()).toBe('"failed"');
+    t.clock.increment(1);
+    expect(t.state()).toBe('{"armed":"watching"}');
+    expect(t.effects).toEqual([['feed', { deviceId: 'CAM', channel: 0, on: true, fps: 1 }]]);
+    const a = armed();
+    a.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
+    a.send({ type: 'detect.result', attempt: 1, ok: false, reason: 'Snapshot failed' });
+    a.clock.increment(FEED_RETRY_MS);
+    expect(a.state()).toBe('"failed"');
+  });
+
+  it('starts the feed again when the platform restarted while watching', () => {
+    const t = start();
+    t.send({ type: 'detect.configure', config: { ...ON_ALARM, mode: 'continuous' } });
+    t.send({ type: 'detect.presence', kind: 'start', class: 'person', eventId: 'e1', score: 0.6 });
+    t.effects.length = 0;
+    t.send({ type: 'platform.restarted' });
+    expect(t.state()).toBe('{"armed":"watching"}');
+    expect(t.effects.map(([, p]) => (p as { on: boolean }).on)).toEqual([false, true]);
+    expect(t.ctx().present).toBeUndefined();
   });
 
   it('survives persist → JSON → restore while cooling down (the host re-arms its timer)', () => {

@@ -7,11 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import sharp from 'sharp';
-import { type MediaHooks, Recorder, SimulatedDevice } from '../../device/index.ts';
-import { overlayJpeg } from '../../device/jpeg-overlay.ts';
-import type { JpegSource } from '../../device/jpeg.ts';
+import { type MediaHooks, Recorder, type SimulatedDevice } from '../../device/index.ts';
+import { detectionCamera } from '../helpers/detection-cameras.ts';
 import { startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
-import { CAM_PASSWORD, until } from '../recording/helpers.ts';
+import { until } from '../recording/helpers.ts';
 import { DARKNET_DATA_DIR, DARKNET_PERSON } from '../services/detection/darknet.ts';
 
 setDefaultTimeout(120_000);
@@ -34,34 +33,10 @@ afterAll(async () => {
   await p?.cleanup();
 });
 
-/** A camera owned by alice whose pictures come from `jpeg` (the simulator's plain pattern when absent). */
-async function camera(id: string, mac: string, jpeg?: JpegSource, media?: MediaHooks) {
-  const prov = await p.api('/api/admin/devices', {
-    method: 'POST',
-    body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: [0] }),
-  });
-  expect(prov.status).toBe(201);
-  const dev = new SimulatedDevice({
-    server: p.url,
-    id,
-    password: CAM_PASSWORD,
-    mac,
-    tls: { rejectUnauthorized: false },
-    bootMs: 300,
-    ...(jpeg ? { jpeg } : {}),
-    ...(media ? { media } : {}),
-  });
+/** A camera owned by alice whose pictures show `picture` (the simulator's plain pattern when absent). */
+async function camera(id: string, mac: string, picture?: string, media?: MediaHooks) {
+  const { dev } = await detectionCamera(p, alice, id, mac, { ...(picture ? { picture } : {}), ...(media ? { media } : {}) });
   cams.push(dev);
-  await dev.start();
-  await dev.waitFor('online', 20_000);
-  const code = (await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json()).bind_code;
-  await dev.bind(code);
-  await until(
-    async () => (await p.api(`/api/devices/${id}`, { token: alice })).status,
-    (s) => s === 200,
-    10_000,
-    `${id} bound`,
-  );
   return dev;
 }
 
@@ -133,7 +108,7 @@ describe('detection', () => {
   });
 
   it('on a motion alarm, records a "person" event with a box around the person the camera shows, linked to the alarm', async () => {
-    const dev = await camera('CAM-DT-1', 'a0b1c2d3dd01', overlayJpeg(`${DARKNET_DATA_DIR}/${DARKNET_PERSON}`));
+    const dev = await camera('CAM-DT-1', 'a0b1c2d3dd01', `${DARKNET_DATA_DIR}/${DARKNET_PERSON}`);
     expect((await put('CAM-DT-1', { mode: 'alarm', classes: ['person'] })).status).toBe(200);
     await dev.camera.raiseAlarm(MOTION);
     const [d] = await until(
@@ -189,7 +164,7 @@ describe('detection', () => {
 
   it('links the event to the recording the alarm started', async () => {
     const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
-    const dev = await camera('CAM-DT-3', 'a0b1c2d3dd03', overlayJpeg(`${DARKNET_DATA_DIR}/${DARKNET_PERSON}`), recorder.hooks);
+    const dev = await camera('CAM-DT-3', 'a0b1c2d3dd03', `${DARKNET_DATA_DIR}/${DARKNET_PERSON}`, recorder.hooks);
     expect(
       (await p.api('/api/devices/CAM-DT-3/alarm-recording', { method: 'PUT', token: alice, body: JSON.stringify({ enabled: true, record_s: 5 }) })).status,
     ).toBe(200);

@@ -30,4 +30,13 @@ describe('presence', () => {
       { kind: 'end', class: 'dog', from: 1000, to: 1000, bestScore: 0.4 },
     ]);
   });
+
+  it('takes frames whose results come out of order: an older frame neither ends nor shortens a presence', () => {
+    const p = new Presence(GONE_MS);
+    p.frame(1000, seen(['person', 0.6]));
+    p.frame(5500, seen(['person', 0.7]));
+    expect(p.frame(2000, seen(['person', 0.5]))).toEqual([]);
+    expect(p.expire(10_000)).toEqual([]);
+    expect(p.expire(10_500)).toEqual([{ kind: 'end', class: 'person', from: 1000, to: 5500, bestScore: 0.7 }]);
+  });
 });
