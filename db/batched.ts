@@ -60,3 +60,13 @@ export function batchedRead<K extends string, T>(db: Pick<Db, 'prepared'>, text:
   );
   return (key) => loader.load(key);
 }
+
+/** `make` once per database (a writer or reader kept beside it, for code that is handed the database at each call). */
+export function perDatabase<D extends object, F>(make: (db: D) => F): (db: D) => F {
+  const made = new WeakMap<D, F>();
+  return (db) => {
+    let f = made.get(db);
+    if (f === undefined) made.set(db, (f = make(db)));
+    return f;
+  };
+}

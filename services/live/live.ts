@@ -5,7 +5,7 @@
  * each with its own single-use token; whichever connects first is the viewer's connection.
  * Secrets (publisher and viewer tokens, passphrases) live only here, in memory.
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { devices } from '../../db/schema.ts';
 import { Mdu, type MduEvents } from '../../media/mdu/index.ts';
@@ -25,7 +25,7 @@ import { DomainError } from '../errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import { admitPublisher, feedSocket, type LiveSocket, srtUrl, STREAM_KEY_BYTES } from './mdu-access.ts';
 import { ownerOf, passphraseOf } from './live-names.ts';
-import { type ActiveReader, activeReader, type RunsHere, sweepMoved } from './moved.ts';
+import { type RunsHere, sweepMoved, sweepStale } from './moved.ts';
 import { streamOverview, type StreamOverviewRow } from './overview.ts';
 
 export { type LiveSocket, STREAM_KEY_BYTES, WS_VIEWER_MAX_BUFFERED_BYTES } from './mdu-access.ts';
@@ -90,12 +90,7 @@ export class LiveService {
   private byToken = new Map<string, ViewerGrant>(); // srt or ws token → grant
   private unsubscribers = new Map<string, () => void>(); // viewerId → stop the WSS feed
 
-  /** Active streams and playbacks of devices logging in (services/live/moved.ts), read together. */
-  private active: ActiveReader;
-
-  constructor(private p: LiveDeps) {
-    this.active = activeReader(p.db);
-  }
+  constructor(private p: LiveDeps) {}
 
   /** Start the MDU on SRT_PORT and follow its events and the PUs' state. */
   async start(): Promise<void> {
@@ -136,16 +131,14 @@ export class LiveService {
     this.p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
-  /** Streams this node's previous runs owned (or nobody) cannot resume: their secrets are gone (docs/cluster.md). */
-  async sweepStale(nodeId: string): Promise<void> {
-    const stale = await this.p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
-      AND (owner_node IS NULL OR owner_node = ${nodeId})`);
-    for (const s of stale) this.p.host.send(s.id, { type: 'platform.restarted' });
+  /** Streams this node's previous runs owned (or nobody) cannot resume (services/live/moved.ts). */
+  sweepStale(nodeId: string): Promise<void> {
+    return sweepStale(this.p, nodeId);
   }
 
   /** The device logged in here: its streams and playbacks no service here ran cannot go on (services/live/moved.ts). */
   sweepMoved(deviceId: string, others: RunsHere[]): Promise<void> {
-    return sweepMoved({ host: this.p.host, active: this.active }, deviceId, [this, ...others]);
+    return sweepMoved(this.p, deviceId, [this, ...others]);
   }
 
   /** Whether this node runs stream actor `actorId` (its grants are in this node's MDU): services/live/moved.ts. */

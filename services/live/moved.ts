@@ -7,7 +7,8 @@
  */
 import type { ActorHost } from '../../actors/host/host.ts';
 import { streamV1 } from '../../actors/machines/stream.machine.ts';
-import { batchedRead } from '../../db/batched.ts';
+import { sql } from 'drizzle-orm';
+import { batchedRead, perDatabase } from '../../db/batched.ts';
 import type { Db } from '../../db/client.ts';
 import { SDPLAY_TYPE } from './sdplay.ts';
 
@@ -21,21 +22,19 @@ export interface RunsHere {
 const ACTIVE_SQL = `SELECT id, device_id FROM actors WHERE device_id = ANY(ARRAY(SELECT json_array_elements_text($1::text::json)))
   AND status = 'active' AND type IN ('${streamV1.type}', '${SDPLAY_TYPE}')`;
 
-/** A device's active streams and playbacks: the devices logging in at once are read in one statement. */
-export type ActiveReader = (deviceId: string) => Promise<Array<{ id: string }>>;
-
-/** The reader of {@link sweepMoved} for a database. */
-export function activeReader(db: Db): ActiveReader {
-  return batchedRead<string, { id: string; device_id: string }>(db, ACTIVE_SQL, (r) => r.device_id);
-}
+/** Per database, a device's active streams and playbacks: the devices logging in at once are read in one statement. */
+const activeOf = perDatabase((db: Pick<Db, 'prepared'>) => batchedRead<string, { id: string; device_id: string }>(db, ACTIVE_SQL, (r) => r.device_id));
 
 /** Tell the device's active streams and playbacks that no service here ran that they cannot go on. */
-export async function sweepMoved(
-  p: { host: Pick<ActorHost, 'clustered' | 'send'>; active: ActiveReader },
-  deviceId: string,
-  services: RunsHere[],
-): Promise<void> {
+export async function sweepMoved(p: { db: Db; host: Pick<ActorHost, 'clustered' | 'send'> }, deviceId: string, services: RunsHere[]): Promise<void> {
   if (!p.host.clustered) return;
-  const active = await p.active(deviceId);
+  const active = await activeOf(p.db)(deviceId);
   for (const a of active) if (!services.some((s) => s.ranHere(a.id))) p.host.send(a.id, { type: 'platform.restarted' });
+}
+
+/** Streams this node's previous runs owned (or nobody) cannot resume: their secrets are gone (docs/cluster.md). */
+export async function sweepStale(p: { db: Db; host: Pick<ActorHost, 'send'> }, nodeId: string): Promise<void> {
+  const stale = await p.db.rows<{ id: string }>(sql`SELECT id FROM actors WHERE type = 'stream' AND status = 'active'
+    AND (owner_node IS NULL OR owner_node = ${nodeId})`);
+  for (const s of stale) p.host.send(s.id, { type: 'platform.restarted' });
 }

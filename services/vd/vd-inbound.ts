@@ -10,7 +10,7 @@ import { normalizeDeviceIdentity } from '../../protocol/identity.ts';
 import type { vd } from '../../protocol/vd.ts';
 import type { AlarmNotifyParams, BatteryChangeParams, BindParams, GetServerInfoParams, KeepaliveParams, LogDoneParams } from '../../protocol/index.ts';
 import type { Db } from '../../db/client.ts';
-import { batchedWrite } from '../../db/batched.ts';
+import { batchedWrite, perDatabase } from '../../db/batched.ts';
 import type { Config } from '../../lib/config.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
 import type { VdConnection, VdConnections } from './vd-connections.ts';
@@ -78,14 +78,7 @@ interface AlarmRow {
 }
 
 /** Per database, its alarm writer: the alarms of a turn of the event loop share one statement (db/batched.ts). */
-const alarmWriters = new WeakMap<Pick<Db, 'prepared'>, (row: AlarmRow) => Promise<void>>();
-
-/** Write an alarm's row with the others arriving at once. */
-function writeAlarm(db: Pick<Db, 'prepared'>, row: AlarmRow): Promise<void> {
-  let write = alarmWriters.get(db);
-  if (!write) alarmWriters.set(db, (write = batchedWrite<AlarmRow>(db, ALARMS_SQL)));
-  return write(row);
-}
+const alarmWriter = perDatabase((db: Pick<Db, 'prepared'>) => batchedWrite<AlarmRow>(db, ALARMS_SQL));
 
 /** Handlers of PU → platform messages; an RPC handler's return value is its `resp`. */
 const HANDLERS = {
@@ -122,7 +115,7 @@ const HANDLERS = {
     // The alarm's row and its picture's grant are independent rows (the grant names the alarm, no key binds them):
     // written at once, the answer waits for one commit, not two in a row (a keepalive behind it waits as long: 9.3.2.1.1).
     const [, url] = await Promise.all([
-      writeAlarm(p.db, {
+      alarmWriter(p.db)({
         id,
         device_id: conn.deviceId,
         channel: params.channel,
