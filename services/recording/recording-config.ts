@@ -41,6 +41,13 @@ export const STOPPED_SESSION_GRACE_S = 600;
  */
 export const PLAYBACK_URL_TTL_S = 3600;
 
+/** How often the scheduled reconciliation runs (recording-reconciler.ts): hourly; 0 turns it off. */
+export const RECONCILE_INTERVAL_S_DEFAULT = 3600;
+/** Objects and index rows one scheduled run looks at, at most (its budget: a few seconds of HEADs and LISTs). */
+export const RECONCILE_BUDGET_DEFAULT = 10_000;
+/** The largest budget a run may be given. */
+export const RECONCILE_BUDGET_MAX = 1_000_000;
+
 const seconds = (name: string, fallback: number, min = 1) =>
   z.coerce
     .number({ error: `${name} must be a number of seconds` })
@@ -54,6 +61,15 @@ export const RecordingEnv = z.object({
   RECORDING_UPLOAD_TTL_S: seconds('RECORDING_UPLOAD_TTL_S', UPLOAD_URL_TTL_S_DEFAULT),
   RECORDING_CONFIRM_TTL_S: seconds('RECORDING_CONFIRM_TTL_S', CONFIRM_TTL_S_DEFAULT),
   RECORDING_RETENTION_S: seconds('RECORDING_RETENTION_S', RETENTION_S_DEFAULT),
+  RECORDING_RECONCILE_S: seconds('RECORDING_RECONCILE_S', RECONCILE_INTERVAL_S_DEFAULT, 0),
+  RECORDING_RECONCILE_BUDGET: z.coerce
+    .number({ error: 'RECORDING_RECONCILE_BUDGET must be a number of objects' })
+    .int('RECORDING_RECONCILE_BUDGET must be a whole number')
+    .min(1, 'RECORDING_RECONCILE_BUDGET must be at least 1')
+    .max(RECONCILE_BUDGET_MAX, `RECORDING_RECONCILE_BUDGET must be at most ${RECONCILE_BUDGET_MAX}`)
+    .default(RECONCILE_BUDGET_DEFAULT),
+  /** 1 (default): the scheduled reconciliation removes the orphans it finds; 0: it only reports them. */
+  RECORDING_RECONCILE_REMOVE: z.enum(['0', '1'], { error: 'RECORDING_RECONCILE_REMOVE must be 0 or 1' }).default('1'),
   /** Where segments go (default $DATA_DIR/cs); a directory every node mounts makes it shared storage. */
   CS_DIR: z.string().min(1, 'CS_DIR must not be empty').optional(),
   /** 0 skips the fdatasync (and directory fsync) a segment gets before its confirmation (survives a process crash, not power loss). */
@@ -67,6 +83,8 @@ export interface RecordingConfig {
   retentionS: number;
   csDir: string;
   csFsync: boolean;
+  /** The scheduled reconciliation: every `intervalMs` (0: never), at most `budget` objects and rows a run, removing orphans or not. */
+  reconcile: { intervalMs: number; budget: number; remove: boolean };
 }
 
 /** Read the recording settings from `env`; throws ConfigError naming the variable. */
@@ -84,6 +102,7 @@ export function loadRecordingConfig(dataDir: string, env: Record<string, string 
     retentionS: e.RECORDING_RETENTION_S,
     csDir: e.CS_DIR ?? join(dataDir, 'cs'),
     csFsync: e.CS_FSYNC === '1',
+    reconcile: { intervalMs: e.RECORDING_RECONCILE_S * 1000, budget: e.RECORDING_RECONCILE_BUDGET, remove: e.RECORDING_RECONCILE_REMOVE === '1' },
   };
 }
 

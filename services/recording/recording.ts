@@ -33,6 +33,7 @@ import { SegmentIndex } from './recording-index.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { AlarmRecording } from './recording-alarms.ts';
+import { Reconciler } from './recording-reconciler.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
 
 export type { SessionInfo, SessionView };
@@ -79,6 +80,8 @@ export class RecordingService {
   readonly playback: Playback;
   /** Alarms on the timeline, the alarm-recording setting, and the `recording.alarm` effect (recording-alarms.ts). */
   readonly alarms: AlarmRecording;
+  /** The scheduled reconciliation of storage and index (recording-reconciler.ts). */
+  readonly reconciler: Reconciler;
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter };
@@ -106,6 +109,7 @@ export class RecordingService {
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
     this.alarms = new AlarmRecording(p, this);
+    this.reconciler = new Reconciler({ storage: this.storage, host: p.host, index: this.index, db: p.db, log: this.log }, cfg.reconcile);
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
@@ -127,11 +131,13 @@ export class RecordingService {
   /** Start housekeeping (after the host has started). */
   start(): void {
     this.timer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    this.reconciler.start();
   }
 
   /** Stop housekeeping and write what the index still holds. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.reconciler.stop();
     await this.index.flush();
   }
 
@@ -387,10 +393,8 @@ export class RecordingService {
     }
   }
 
-  // ── Housekeeping ──────────────────────────────────────────────────────────────────────────────
-
+  /** Housekeeping: forget cached sessions read too long ago. */
   private housekeeping(): void {
-    const now = Date.now();
-    for (const [token, s] of this.byToken) if (now - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
+    for (const [token, s] of this.byToken) if (Date.now() - s.loadedAt > SESSION_CACHE_MS) this.byToken.delete(token);
   }
 }

@@ -6,7 +6,14 @@ import { confirmTtlMs, loadRecordingConfig, uploadWaitMs } from '../../services/
 describe('recording configuration', () => {
   it('has defaults: 10 min URLs and confirmations, 7 days of retention, fsync, $DATA_DIR/cs', () => {
     const c = loadRecordingConfig('/data', {});
-    expect(c).toEqual({ uploadTtlMs: 600_000, confirmTtlMs: 600_000, retentionS: 604_800, csDir: '/data/cs', csFsync: true });
+    expect(c).toEqual({
+      uploadTtlMs: 600_000,
+      confirmTtlMs: 600_000,
+      retentionS: 604_800,
+      csDir: '/data/cs',
+      csFsync: true,
+      reconcile: { intervalMs: 3_600_000, budget: 10_000, remove: true },
+    });
     expect(uploadWaitMs(c)).toBe(1_200_000);
     expect(confirmTtlMs(c, 10)).toBe(600_000);
     expect(confirmTtlMs(c, 3600)).toBe(7_200_000); // never shorter than two segments
@@ -22,5 +29,12 @@ describe('recording configuration', () => {
     expect(() => loadRecordingConfig('/d', { RECORDING_RETENTION_S: '0' })).toThrow('invalid RECORDING_RETENTION_S: RECORDING_RETENTION_S must be at least 1');
     expect(() => loadRecordingConfig('/d', { RECORDING_UPLOAD_TTL_S: '1.5' })).toThrow('RECORDING_UPLOAD_TTL_S must be whole seconds');
     expect(() => loadRecordingConfig('/d', { CS_FSYNC: 'yes' })).toThrow('invalid CS_FSYNC');
+    expect(loadRecordingConfig('/d', { RECORDING_RECONCILE_S: '0', RECORDING_RECONCILE_BUDGET: '50', RECORDING_RECONCILE_REMOVE: '0' }).reconcile).toEqual({
+      intervalMs: 0,
+      budget: 50,
+      remove: false,
+    });
+    expect(() => loadRecordingConfig('/d', { RECORDING_RECONCILE_BUDGET: '0' })).toThrow('RECORDING_RECONCILE_BUDGET must be at least 1');
+    expect(() => loadRecordingConfig('/d', { RECORDING_RECONCILE_REMOVE: 'yes' })).toThrow('invalid RECORDING_RECONCILE_REMOVE');
   });
 });
