@@ -152,7 +152,12 @@ async function objectsPart(d: ReconcileDeps, deviceId: string, limit: number, op
  * object goes first, then its row) is not one: only a segment still confirmed after the stat
  * found nothing is reported (a removal never goes back to confirmed).
  */
-async function rowsPart(d: ReconcileDeps, deviceId: string, limit: number, after: string): Promise<Pick<ReconcileReport, 'rows_scanned' | 'missing' | 'next_row'>> {
+async function rowsPart(
+  d: ReconcileDeps,
+  deviceId: string,
+  limit: number,
+  after: string,
+): Promise<Pick<ReconcileReport, 'rows_scanned' | 'missing' | 'next_row'>> {
   const rows = await d.index.keys(deviceId, after, limit);
   const missing: MissingObject[] = [];
   for (const r of rows) {

@@ -24,7 +24,13 @@ let client: S3Client | undefined;
 export function bucket(): S3Client {
   const e = process.env;
   if (!e.S3_ENDPOINT || !e.S3_BUCKET) throw new Error('TEST_CS_BACKEND=s3 without a store: tests/setup.ts did not start one');
-  client ??= new S3Client({ endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY, secretAccessKey: e.S3_SECRET_KEY });
+  client ??= new S3Client({
+    endpoint: e.S3_ENDPOINT,
+    bucket: e.S3_BUCKET,
+    region: e.S3_REGION,
+    accessKeyId: e.S3_ACCESS_KEY,
+    secretAccessKey: e.S3_SECRET_KEY,
+  });
   return client;
 }
 

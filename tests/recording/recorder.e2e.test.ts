@@ -154,9 +154,7 @@ describe("the simulator's recorder", () => {
     const names: string[] = (await listing(cam)).segments.map((x: { name: string }) => x.name);
     for (const name of confirmed) expect(names).toContain(name);
     for (const name of lost) expect(names).not.toContain(name);
-    const files = (await storedKeys(p, `${cam.id}/`))
-      .filter((f) => f.includes(s.session_id))
-      .map((f) => f.split('_').at(-1)!);
+    const files = (await storedKeys(p, `${cam.id}/`)).filter((f) => f.includes(s.session_id)).map((f) => f.split('_').at(-1)!);
     for (const name of lost) expect(files).not.toContain(name);
     for (const name of confirmed) expect(files).toContain(name);
     // The camera's Keepalive stopped reporting the session (NOTES 2): the platform sent StartRecord again.

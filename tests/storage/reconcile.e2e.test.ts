@@ -120,7 +120,9 @@ describe.each(['local', 's3'] as Backend[])('the scheduled reconciliation on %s'
       names.push(String(c.body.name));
     }
     const keys = async () =>
-      backend === 's3' ? ((await s3().client.list({ prefix: `${cam.id}/` })).contents ?? []).map((o) => o.key).sort() : csFiles(p.dataDir).filter((f) => f.startsWith(`${cam.id}/`));
+      backend === 's3'
+        ? ((await s3().client.list({ prefix: `${cam.id}/` })).contents ?? []).map((o) => o.key).sort()
+        : csFiles(p.dataDir).filter((f) => f.startsWith(`${cam.id}/`));
     const lostKey = (await keys()).find((k) => k.endsWith(names[0]!))!;
     const stray = `${cam.id}/0/2026-01-01/AAAAAAAAAAAAAAAA_1767225600000-abcdef.ts`;
     // Behind the platform's back: the first segment's object lost, an orphan object put.

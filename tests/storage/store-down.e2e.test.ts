@@ -66,7 +66,12 @@ describe('the store goes down during uploads, confirmations and deletions', () =
     await s3().stopGateway();
     try {
       // The camera's own PUT cannot reach the store (its recorder retries; tests/recording/recorder.e2e.test.ts).
-      expect(await fetch(String(b.body.url), { method: 'PUT', body: pending.bytes }).then((r) => r.status, () => 'refused')).toBe('refused');
+      expect(
+        await fetch(String(b.body.url), { method: 'PUT', body: pending.bytes }).then(
+          (r) => r.status,
+          () => 'refused',
+        ),
+      ).toBe('refused');
       // A confirmation: 503, Retry-After, the storage named; the segment stays uploaded-but-unconfirmed.
       for (const r of [await vr.save(String(b.body.name)), await vr.create({ size: late.bytes.length, start: t0 + 2, duration: 1 }, String(b.body.name))]) {
         expect(r.status).toBe(503);
@@ -101,7 +106,9 @@ describe('the store goes down during uploads, confirmations and deletions', () =
     }
 
     // Back: the same confirmation goes through (under the default retention again); the deletion is retried and completes.
-    expect((await p.api(`${base}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: RETENTION_AFTER_S }) })).status).toBe(200);
+    expect((await p.api(`${base}/recording-policy`, { token: alice, method: 'PUT', body: JSON.stringify({ retention_s: RETENTION_AFTER_S }) })).status).toBe(
+      200,
+    );
     expect((await vr.save(String(b.body.name))).status).toBe(200);
     await until(
       () => actor(String(a.body.name)),
