@@ -169,6 +169,24 @@ export async function run(cbks: Array<{ cbk: string; mac: string }>, size: numbe
   return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, firstError, cycles, s, cpu };
 }
 
+/** A platform for a bench run: its data directory and database, random ports, warnings only, the bench's admin token; `env` adds or overrides. */
+export function benchPlatform(dataDir: string, databaseUrl: string, fsync: boolean, env: Record<string, string> = {}, profile?: string) {
+  return spawnPlatform(
+    {
+      DATA_DIR: dataDir,
+      HTTP_PORT: '0',
+      SRT_PORT: '0',
+      HIBERNATION_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ADMIN_TOKEN,
+      CS_FSYNC: fsync ? '1' : '0',
+      DATABASE_URL: databaseUrl,
+      ...env,
+    },
+    profile,
+  );
+}
+
 /** Provision `count` PUs, log each in over Vd and start a record session of `size`-byte segments on it; their Vr URLs. */
 export async function recordingPus(url: string, count: number, size: number): Promise<Array<{ cbk: string; mac: string; ws: WebSocket }>> {
   const pus: Array<{ cbk: string; mac: string; ws: WebSocket }> = [];

@@ -19,7 +19,7 @@ import { S3Storage } from '../media/cs/index.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
 import { benchDb, machineNote, parseArgs, procCpuSeconds, table } from './lib.ts';
-import { ADMIN_TOKEN, Lat, recordingPus, run, spawnPlatform, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
+import { benchPlatform, Lat, recordingPus, run, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 15);
@@ -55,20 +55,7 @@ async function measure(label: string, env: Record<string, string>, uploaded: num
   const b = await benchDb(KIND, `vr_${label}`);
   if (b.dir) await b.db.close(); // PGlite is single-process: the platform opens it
   const dataDir = b.dir ?? mkdtempSync(join(tmpdir(), `h627-bench-vr-${label}-`));
-  const platform = await spawnPlatform(
-    {
-      DATA_DIR: dataDir,
-      HTTP_PORT: '0',
-      SRT_PORT: '0',
-      HIBERNATION_PORT: '0',
-      LOG_LEVEL: 'warn',
-      ADMIN_TOKEN,
-      CS_FSYNC: FSYNC ? '1' : '0',
-      DATABASE_URL: b.url ?? '',
-      ...env,
-    },
-    args.profile,
-  );
+  const platform = await benchPlatform(dataDir, b.url ?? '', FSYNC, env, args.profile);
   try {
     const pus = await recordingPus(platform.url, PUS, SIZE);
     const base = Math.floor(Date.now() / 1000) - 86_400;

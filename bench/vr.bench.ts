@@ -19,7 +19,7 @@ import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
 import { benchDb, machineNote, parseArgs, procCpuSeconds, table } from './lib.ts';
 import { platformHistogram, platformLoopDelays, stallsBetween, type LoopDelays } from './platform.ts';
-import { ADMIN_TOKEN, Lat, recordingPus, run, spawnPlatform, WARMUP_MS } from './vr-lib.ts';
+import { benchPlatform, Lat, recordingPus, run, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 // The S3 backend has its own run (vr-s3.ts): the store's raw PUT rate beside the platform's, and the local disk's CPU for comparison.
@@ -86,19 +86,7 @@ async function transactions(): Promise<number> {
 }
 if (b.dir) await b.db.close(); // PGlite is single-process: the platform opens it
 const dataDir = b.dir ?? mkdtempSync(join(tmpdir(), 'h627-bench-vr-'));
-const platform = await spawnPlatform(
-  {
-    DATA_DIR: dataDir,
-    HTTP_PORT: '0',
-    SRT_PORT: '0',
-    HIBERNATION_PORT: '0',
-    LOG_LEVEL: 'warn',
-    ADMIN_TOKEN,
-    CS_FSYNC: FSYNC ? '1' : '0',
-    DATABASE_URL: b.url ?? '',
-  },
-  args.profile,
-);
+const platform = await benchPlatform(dataDir, b.url ?? '', FSYNC, {}, args.profile);
 const url = platform.url;
 const pid = platform.proc.pid;
 try {

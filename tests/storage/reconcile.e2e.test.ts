@@ -23,23 +23,28 @@ afterAll(async () => {
 
 type Backend = 'local' | 's3';
 
+/** A platform on `backend` (with `env`), Alice's camera recording channel 0 on it, its Vr client, and `count` segments. */
+async function recordingWorld(backend: Backend, env: Record<string, string>, id: string, mac: string, count: number) {
+  const [p, segs] = await Promise.all([startTestPlatform(backend === 's3' ? { ...s3().env, ...env } : env), makeSegments(count, 1)]);
+  platforms.push(p);
+  const alice = await userToken(p, 'alice');
+  const cap = captureRecording();
+  const cam = await onlineCam(p, id, mac, cap.hooks, alice);
+  expect((await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status).toBe(
+    201,
+  );
+  await until(
+    () => cap.starts.length,
+    (n) => n > 0,
+    10_000,
+    'StartRecord',
+  );
+  return { p, segs, alice, cam, vr: new VrClient(cap.starts[0]!.cbk_url, cam.mac) };
+}
+
 describe.each(['local', 's3'] as Backend[])('reconciliation on %s', (backend) => {
   it('reports stray objects, removes them when asked, and leaves confirmed and in-flight segments alone', async () => {
-    const [p, segs] = await Promise.all([startTestPlatform(backend === 's3' ? s3().env : {}), makeSegments(2, 1)]);
-    platforms.push(p);
-    const alice = await userToken(p, 'alice');
-    const cap = captureRecording();
-    const cam = await onlineCam(p, `CAM-RECON-${backend}`, backend === 's3' ? 'a0b1c2d3ea01' : 'a0b1c2d3ea02', cap.hooks, alice);
-    expect(
-      (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status,
-    ).toBe(201);
-    await until(
-      () => cap.starts.length,
-      (n) => n > 0,
-      10_000,
-      'StartRecord',
-    );
-    const vr = new VrClient(cap.starts[0]!.cbk_url, cam.mac);
+    const { p, segs, alice, cam, vr } = await recordingWorld(backend, {}, `CAM-RECON-${backend}`, backend === 's3' ? 'a0b1c2d3ea01' : 'a0b1c2d3ea02', 2);
     const t0 = Math.floor(Date.now() / 1000) - 60;
     const uploaded = backend === 's3' ? 200 : 201;
     // One confirmed segment, and one uploaded but not yet confirmed.
@@ -96,21 +101,7 @@ describe.each(['local', 's3'] as Backend[])('the scheduled reconciliation on %s'
   it('finds confirmed segments whose object is missing and removes orphans, a budget per run, and reports to admins', async () => {
     const budget = 2;
     const env = { RECORDING_RECONCILE_S: '1', RECORDING_RECONCILE_BUDGET: String(budget) };
-    const [p, segs] = await Promise.all([startTestPlatform(backend === 's3' ? { ...s3().env, ...env } : env), makeSegments(3, 1)]);
-    platforms.push(p);
-    const alice = await userToken(p, 'alice');
-    const cap = captureRecording();
-    const cam = await onlineCam(p, `CAM-SCHED-${backend}`, backend === 's3' ? 'a0b1c2d3ea11' : 'a0b1c2d3ea12', cap.hooks, alice);
-    expect(
-      (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice, method: 'POST', body: JSON.stringify({ seg_duration: 1 }) })).status,
-    ).toBe(201);
-    await until(
-      () => cap.starts.length,
-      (n) => n > 0,
-      10_000,
-      'StartRecord',
-    );
-    const vr = new VrClient(cap.starts[0]!.cbk_url, cam.mac);
+    const { p, segs, alice, cam, vr } = await recordingWorld(backend, env, `CAM-SCHED-${backend}`, backend === 's3' ? 'a0b1c2d3ea11' : 'a0b1c2d3ea12', 3);
     const t0 = Math.floor(Date.now() / 1000) - 60;
     const names: string[] = [];
     for (const [i, s] of segs.entries()) {
