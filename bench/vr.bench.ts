@@ -10,16 +10,23 @@
  * loop at saturation measures only its own queue (64 PUs / rate).
  *
  * Options: --seconds 60 --pus 64 --size 262144 --db postgres|pglite --fsync 1 --meta-seconds 30 --disk-seconds 20 --steady-seconds 15
+ * --storage local|s3 (s3: vr-s3.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pgClient as postgresClient } from '../db/client.ts';
 import { LocalDiskStorage } from '../media/cs/index.ts';
-import { benchDb, cpuProfileArgs, machineNote, parseArgs, percentile, postgresCpuSeconds, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
+import { benchDb, machineNote, parseArgs, procCpuSeconds, table } from './lib.ts';
 import { platformHistogram, platformLoopDelays, stallsBetween, type LoopDelays } from './platform.ts';
+import { benchPlatform, Lat, recordingPus, run, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
+// The S3 backend has its own run (vr-s3.ts): the store's raw PUT rate beside the platform's, and the local disk's CPU for comparison.
+if (args.storage === 's3') {
+  await import('./vr-s3.ts');
+  process.exit(0);
+} else if (args.storage !== undefined && args.storage !== 'local') throw new Error(`--storage must be local or s3, not ${args.storage}`);
 const SECONDS = Number(args.seconds ?? 60);
 const PUS = Number(args.pus ?? 64);
 const SIZE = Number(args.size ?? 256 * 1024);
@@ -28,170 +35,12 @@ const FSYNC = (args.fsync ?? '1') === '1';
 const META_SECONDS = Number(args['meta-seconds'] ?? Math.min(SECONDS, 30));
 const DISK_SECONDS = Number(args['disk-seconds'] ?? Math.min(SECONDS, 20));
 const STEADY_SECONDS = Number(args['steady-seconds'] ?? 15);
-/** Warm-up before each measured window. */
-const WARMUP_MS = 3000;
 /** Goals of issue #5 on a 2-core machine. */
 const GOAL_CYCLES_PER_S = 500;
 const GOAL_META_PAIRS_PER_S = 5000;
 const GOAL_P99_MS = 40;
 /** What counts as a tail event in the platform's own histograms (loop delay, commit duration). */
 const TAIL_S = 0.02;
-const ADMIN_TOKEN = 'bench-admin-token-vr-0123456789';
-const PASSWORD = 'bench-password';
-const ROOT = join(import.meta.dir, '..');
-const TLS = { tls: { rejectUnauthorized: false } } as const;
-
-async function spawnPlatform(env: Record<string, string>) {
-  const proc = Bun.spawn(['bun', ...cpuProfileArgs(args.profile), join(ROOT, 'main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdout: 'pipe',
-    stderr: 'inherit',
-  });
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value);
-    const m = /ready (https:\/\/\S+)/.exec(buf);
-    if (m) {
-      const logs = { lines: 0, sample: '' };
-      (async () => {
-        for (;;) {
-          const r = await reader.read();
-          if (r.done) break;
-          const text = decoder.decode(r.value);
-          logs.lines += text.split('\n').length - 1;
-          if (logs.sample.length < 2000) logs.sample += text;
-        }
-      })();
-      return { proc, url: m[1]!, logs };
-    }
-  }
-  throw new Error(`platform exited before ready: ${buf}`);
-}
-
-/** A PU logged in over Vd that answers every platform request with `{}` and keeps alive; resolves StartRecord's cbk_url. */
-function loginPu(url: string, id: string, mac: string): Promise<{ ws: WebSocket; cbk: Promise<string> }> {
-  const q = new URLSearchParams({ login_code: id, login_passwd: PASSWORD, hardware_model: 'BENCH', firmware_model: '1', sdk: 'bench' });
-  const ws = new WebSocket(`${url.replace(/^https/, 'wss')}/Vd?${q}`, TLS as never);
-  let seq = 0;
-  let gotCbk!: (u: string) => void;
-  const cbk = new Promise<string>((r) => {
-    gotCbk = r;
-  });
-  ws.onmessage = (m) => {
-    const f = JSON.parse(String(m.data));
-    if (typeof f.req === 'string') {
-      if (f.req === 'StartRecord') gotCbk(f.params.cbk_url);
-      ws.send(JSON.stringify({ seq: f.seq, resp: {} }));
-    }
-  };
-  const keepalive = () => ws.send(JSON.stringify({ req: 'Keepalive', params: { mac_id: mac, state: 1, channels: [{ channel: 0, state: 1 }] }, seq: ++seq }));
-  return new Promise((resolve, reject) => {
-    ws.onopen = () => {
-      keepalive();
-      const t = setInterval(() => (ws.readyState === WebSocket.OPEN ? keepalive() : clearInterval(t)), 10_000);
-      resolve({ ws, cbk });
-    };
-    ws.onerror = () => reject(new Error(`Vd login of ${id} failed`));
-  });
-}
-
-const api = (url: string, path: string, body?: unknown) =>
-  fetch(`${url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    ...TLS,
-  } as RequestInit);
-
-/** Samples of one op, ms. */
-class Lat {
-  samples: number[] = [];
-  add(ms: number) {
-    this.samples.push(ms);
-  }
-  p(n: number) {
-    return percentile(this.samples, n);
-  }
-}
-
-/**
- * Every PU runs cycles back to back for `seconds` after a warm-up: create(+previous) and, when
- * `size` > 0, the PUT. Counts what completes inside the window. With `rate` (cycles/s over all
- * PUs) each PU starts its cycles on a fixed schedule instead (open loop: latency at that load).
- */
-async function run(cbks: Array<{ cbk: string; mac: string }>, size: number, seconds: number, startBase: number, rate = 0) {
-  const body = new Uint8Array(size).fill(0x47);
-  const create = new Lat();
-  const putLat = new Lat();
-  let cycles = 0;
-  let bytes = 0;
-  let errors = 0;
-  let firstError = '';
-  let measuring = false;
-  let running = true;
-  const pu = async (k: number) => {
-    const { cbk, mac } = cbks[k]!;
-    let prev: string | undefined;
-    const period = rate > 0 ? (cbks.length / rate) * 1000 : 0;
-    const first = performance.now() + (period * k) / cbks.length;
-    for (let n = 0; running; n++) {
-      if (period > 0) {
-        const wait = first + n * period - performance.now();
-        if (wait > 0) await Bun.sleep(wait);
-      }
-      const t0 = performance.now();
-      const form = `op=create&content_type=video%2Fmp2t&size=${size}&start=${startBase + k * 1e5 + n}&duration=1&discontinue=0&https=1${prev ? `&name=${prev}` : ''}`;
-      const r = await fetch(cbk, {
-        method: 'POST',
-        body: form,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Mac-Identity': mac },
-        ...TLS,
-      } as RequestInit);
-      const j = (await r.json()) as { name?: string; url?: string; info?: string };
-      const t1 = performance.now();
-      if (r.status !== 200) {
-        errors++;
-        firstError ||= `create ${r.status} ${j.info}`;
-        prev = undefined;
-        continue;
-      }
-      if (measuring) create.add(t1 - t0);
-      if (size > 0) {
-        const u = await fetch(j.url!, { method: 'PUT', body, headers: { 'Content-Type': 'video/mp2t' }, ...TLS } as RequestInit);
-        await u.arrayBuffer();
-        if (u.status !== 201) {
-          errors++;
-          firstError ||= `put ${u.status}`;
-          prev = undefined;
-          continue;
-        }
-        if (measuring) putLat.add(performance.now() - t1);
-      }
-      prev = j.name;
-      if (measuring) {
-        cycles++;
-        bytes += size;
-      }
-    }
-  };
-  const all = cbks.map((_, k) => pu(k));
-  await Bun.sleep(WARMUP_MS);
-  measuring = true;
-  const t0 = performance.now();
-  const cpu0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds() };
-  await Bun.sleep(seconds * 1000);
-  measuring = false;
-  const s = (performance.now() - t0) / 1000;
-  const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg };
-  running = false;
-  await Promise.all(all);
-  return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, firstError, cycles, s, cpu };
-}
 
 /** The same writes straight into the segment storage (same size, concurrency, fsync): the disk's limit for this path. */
 async function disk(dir: string, size: number, concurrency: number, seconds: number) {
@@ -237,37 +86,12 @@ async function transactions(): Promise<number> {
 }
 if (b.dir) await b.db.close(); // PGlite is single-process: the platform opens it
 const dataDir = b.dir ?? mkdtempSync(join(tmpdir(), 'h627-bench-vr-'));
-const platform = await spawnPlatform({
-  DATA_DIR: dataDir,
-  HTTP_PORT: '0',
-  SRT_PORT: '0',
-  HIBERNATION_PORT: '0',
-  LOG_LEVEL: 'warn',
-  ADMIN_TOKEN,
-  CS_FSYNC: FSYNC ? '1' : '0',
-  DATABASE_URL: b.url ?? '',
-});
+const platform = await benchPlatform(dataDir, b.url ?? '', FSYNC, {}, args.profile);
 const url = platform.url;
 const pid = platform.proc.pid;
 try {
   // Provision and log in the PUs, then start a record session on each.
-  const pus: Array<{ cbk: string; mac: string; ws: WebSocket }> = [];
-  for (let i = 0; i < PUS; i += 16) {
-    await Promise.all(
-      Array.from({ length: Math.min(16, PUS - i) }, async (_, j) => {
-        const n = i + j;
-        const id = `BENCH-VR-${String(n).padStart(4, '0')}`;
-        const mac = (0xa0b1c3000000 + n).toString(16).padStart(12, '0');
-        const r = await api(url, '/api/admin/devices', { device_id: id, password: PASSWORD, mac_id: mac });
-        if (r.status !== 201) throw new Error(`provisioning ${id}: ${r.status} ${await r.text()}`);
-        const { ws, cbk } = await loginPu(url, id, mac);
-        await Bun.sleep(200); // the pu actor takes the login
-        const s = await api(url, `/api/devices/${id}/channels/0/recording`, { seg_duration: 1, seg_max_size: Math.max(SIZE, 1024) });
-        if (s.status !== 201) throw new Error(`starting ${id}: ${s.status} ${await s.text()}`);
-        pus.push({ cbk: await cbk, mac, ws });
-      }),
-    );
-  }
+  const pus = await recordingPus(url, PUS, SIZE);
   const base = Math.floor(Date.now() / 1000) - 86_400;
   const c0 = procCpuSeconds(pid);
   const full = SECONDS > 0 ? await run(pus, SIZE, SECONDS, base) : await run(pus.slice(0, 1), SIZE, 0.1, base);

@@ -65,10 +65,11 @@ export async function putSegment(http: RecorderHttp, faults: RecorderFaults, url
   const breakOff = faults.failUploads > 0;
   if (breakOff) faults.failUploads--;
   const rate = faults.uploadBytesPerS;
-  const headers: Record<string, string> = { 'Content-Type': VR_SEGMENT_CONTENT_TYPE };
+  // The declared size, always (a camera knows its segment's size; an S3 presigned PUT signs it).
+  const headers: Record<string, string> = { 'Content-Type': VR_SEGMENT_CONTENT_TYPE, 'Content-Length': String(bytes.length) };
   let body: BodyInit = bytes;
   if (breakOff || rate > 0) {
-    // A streamed body (chunked): half of it then an error, or all of it at `rate`.
+    // A streamed body: half of it then an error, or all of it at `rate`.
     let off = 0;
     body = new ReadableStream<Uint8Array>({
       async pull(ctl) {
@@ -79,7 +80,7 @@ export async function putSegment(http: RecorderHttp, faults: RecorderFaults, url
         off += UPLOAD_CHUNK_BYTES;
       },
     });
-  } else headers['Content-Length'] = String(bytes.length);
+  }
   try {
     const res = await http.fetch(url, {
       method: 'PUT',

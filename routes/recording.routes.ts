@@ -122,7 +122,12 @@ export function recordingRoutes(p: Pick<AppServices, 'devices' | 'recording'>) {
         const { row } = await p.devices.visibleOne(c.var.principal, c.req.param('id'), 'owner');
         const q = c.req.valid('query');
         return c.json(
-          await p.recording.vr.reconcile(row.id, { remove: q.remove === '1', ...(q.limit ? { limit: q.limit } : {}), ...(q.after ? { after: q.after } : {}) }),
+          await p.recording.vr.reconcile(row.id, {
+            remove: q.remove === '1',
+            ...(q.limit ? { limit: q.limit } : {}),
+            ...(q.after ? { after: q.after } : {}),
+            ...(q.after_row ? { afterRow: q.after_row } : {}),
+          }),
         );
       },
     )

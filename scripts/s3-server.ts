@@ -31,6 +31,10 @@ export interface S3Server {
   env: Record<string, string>;
   /** Stop the daemons (by pid) and remove the directory. */
   stop(): Promise<void>;
+  /** Stop only the gateway (the store is down: connections refused), by pid; the cluster and its objects stay. */
+  stopGateway(): Promise<void>;
+  /** Start the gateway again on the same port; resolves once it accepts connections. */
+  startGateway(): Promise<void>;
 }
 
 /** Options of {@link startS3Server}. */
@@ -179,8 +183,19 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
     const secretKey = randomBytes(SECRET_KEY_BYTES).toString('base64url');
     // Creates the default realm, zone and pools too (before radosgw, which would otherwise race it).
     await run(['radosgw-admin', ...c, 'user', 'create', '--uid=h627', '--display-name=h627 tests', `--access-key=${accessKey}`, `--secret-key=${secretKey}`]);
-    daemon(['radosgw', ...c, '-f', '-n', 'client.rgw.a']);
+    const gatewayCmd = ['radosgw', ...c, '-f', '-n', 'client.rgw.a'];
+    let gateway = daemon(gatewayCmd);
     await waitFor('radosgw', () => accepts(rgwPort), deadline, logs);
+    const stopGateway = async () => {
+      gateway.kill('SIGTERM');
+      await Promise.race([gateway.exited, Bun.sleep(STOP_GRACE_MS).then(() => gateway.kill('SIGKILL'))]);
+      await gateway.exited;
+      daemons.splice(daemons.indexOf(gateway), 1);
+    };
+    const startGateway = async () => {
+      gateway = daemon(gatewayCmd);
+      await waitFor('radosgw', () => accepts(rgwPort), Date.now() + readyTimeoutMs, logs);
+    };
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     // Bun's S3Client has no CreateBucket: a presigned PUT of the bucket itself.
     const made = await fetch(
@@ -199,7 +214,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
       S3_SECRET_KEY: secretKey,
       S3_PATH_STYLE: '1',
     };
-    return { endpoint, region: S3_REGION_DEFAULT, bucket, accessKey, secretKey, dir, env, stop };
+    return { endpoint, region: S3_REGION_DEFAULT, bucket, accessKey, secretKey, dir, env, stop, stopGateway, startGateway };
   } catch (err) {
     await stop();
     throw err;

@@ -39,6 +39,8 @@ export interface S3StorageOptions {
 
 /** S3 answers a missing object with this code. */
 const NO_SUCH_KEY = 'NoSuchKey';
+/** The part of a second a presigned URL's X-Amz-Date drops (it is truncated to the second). */
+const SIGNING_SECOND_S = 1;
 /** S3 lists at most this many keys per request. */
 const S3_LIST_MAX = 1000;
 
@@ -75,11 +77,16 @@ export class S3Storage implements SegmentStorage {
     this.creds = creds;
     this.bucketUrl = bucketUrl(o.endpoint, o.bucket, o.pathStyle);
     const publicBucket = bucketUrl(o.publicEndpoint ?? o.endpoint, o.bucket, o.pathStyle);
+    // X-Amz-Date is the signing second, truncated: one second more makes a URL live at least `ttlS`.
     this.direct = {
-      putUrl: (key, size, ttlS) => presignUrl(creds, { method: 'PUT', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS, contentLength: size }),
+      putUrl: (key, size, ttlS) =>
+        presignUrl(creds, { method: 'PUT', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS + SIGNING_SECOND_S, contentLength: size }),
       ...(o.directPlayback === false
         ? {}
-        : { getUrl: (key: string, ttlS: number) => presignUrl(creds, { method: 'GET', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS }) }),
+        : {
+            getUrl: (key: string, ttlS: number) =>
+              presignUrl(creds, { method: 'GET', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS + SIGNING_SECOND_S }),
+          }),
     };
   }
 

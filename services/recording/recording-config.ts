@@ -48,6 +48,12 @@ const bytes = (name: string) =>
     .min(0, `${name} must be at least 0 (0: no quota)`)
     .max(QUOTA_BYTES_MAX, `${name} is over ${QUOTA_BYTES_MAX} bytes`)
     .default(0);
+/** How often the scheduled reconciliation runs (recording-reconciler.ts): hourly; 0 turns it off. */
+export const RECONCILE_INTERVAL_S_DEFAULT = 3600;
+/** Objects and index rows one scheduled run looks at, at most (its budget: a few seconds of HEADs and LISTs). */
+export const RECONCILE_BUDGET_DEFAULT = 10_000;
+/** The largest budget a run may be given. */
+export const RECONCILE_BUDGET_MAX = 1_000_000;
 
 const seconds = (name: string, fallback: number, min = 1) =>
   z.coerce
@@ -66,6 +72,15 @@ export const RecordingEnv = z.object({
   RECORDING_DEVICE_QUOTA_BYTES: bytes('RECORDING_DEVICE_QUOTA_BYTES'),
   /** Bytes all the devices of one user (their owner) keep together; 0: no quota. */
   RECORDING_USER_QUOTA_BYTES: bytes('RECORDING_USER_QUOTA_BYTES'),
+  RECORDING_RECONCILE_S: seconds('RECORDING_RECONCILE_S', RECONCILE_INTERVAL_S_DEFAULT, 0),
+  RECORDING_RECONCILE_BUDGET: z.coerce
+    .number({ error: 'RECORDING_RECONCILE_BUDGET must be a number of objects' })
+    .int('RECORDING_RECONCILE_BUDGET must be a whole number')
+    .min(1, 'RECORDING_RECONCILE_BUDGET must be at least 1')
+    .max(RECONCILE_BUDGET_MAX, `RECORDING_RECONCILE_BUDGET must be at most ${RECONCILE_BUDGET_MAX}`)
+    .default(RECONCILE_BUDGET_DEFAULT),
+  /** 1 (default): the scheduled reconciliation removes the orphans it finds; 0: it only reports them. */
+  RECORDING_RECONCILE_REMOVE: z.enum(['0', '1'], { error: 'RECORDING_RECONCILE_REMOVE must be 0 or 1' }).default('1'),
   /** Where segments go (default $DATA_DIR/cs); a directory every node mounts makes it shared storage. */
   CS_DIR: z.string().min(1, 'CS_DIR must not be empty').optional(),
   /** 0 skips the fdatasync (and directory fsync) a segment gets before its confirmation (survives a process crash, not power loss). */
@@ -83,6 +98,8 @@ export interface RecordingConfig {
   userQuotaBytes: number;
   csDir: string;
   csFsync: boolean;
+  /** The scheduled reconciliation: every `intervalMs` (0: never), at most `budget` objects and rows a run, removing orphans or not. */
+  reconcile: { intervalMs: number; budget: number; remove: boolean };
 }
 
 /** Read the recording settings from `env`; throws ConfigError naming the variable. */
@@ -102,6 +119,7 @@ export function loadRecordingConfig(dataDir: string, env: Record<string, string 
     userQuotaBytes: e.RECORDING_USER_QUOTA_BYTES,
     csDir: e.CS_DIR ?? join(dataDir, 'cs'),
     csFsync: e.CS_FSYNC === '1',
+    reconcile: { intervalMs: e.RECORDING_RECONCILE_S * 1000, budget: e.RECORDING_RECONCILE_BUDGET, remove: e.RECORDING_RECONCILE_REMOVE === '1' },
   };
 }
 

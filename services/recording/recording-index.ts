@@ -81,6 +81,14 @@ export class SegmentIndex {
     return rows.map((r) => r.id);
   }
 
+  /** Confirmed segments of a device with their storage keys and sizes, a page at a time (by id, after `after`). */
+  async keys(deviceId: string, after: string, limit: number): Promise<Array<{ id: string; key: string; size: number }>> {
+    const rows = await this.db.rows<{ id: string; key: string; size: number | string }>(
+      sql`SELECT id, file_key AS key, size FROM recording_segments WHERE device_id = ${deviceId} AND id > ${after} ORDER BY id LIMIT ${limit}`,
+    );
+    return rows.map((r) => ({ id: r.id, key: r.key, size: Number(r.size) }));
+  }
+
   private kick(): void {
     if (this.running) return;
     this.running = new Promise<void>((r) => setImmediate(r)).then(() => this.loop());

@@ -1,10 +1,16 @@
 /**
- * Reconciliation of a device's storage prefix against its segments (issue 24, point 5): a bounded
- * pass over one page of the objects under `<device>/`, each checked against the segment actor its
- * key names. An object whose segment is unknown, or cancelled, expired or deleted, is an orphan
- * (a crash between a DELETE and its commit, a stray upload, a tool); an object of a segment still
- * on its way (created, uploaded, being removed) is left alone, as is a confirmed one. Orphans are
- * reported, and removed when asked. Works on any backend (only `SegmentStorage.list` and `remove`).
+ * Reconciliation of a device's storage prefix against its segments (issue 24, point 5), both ways,
+ * each a bounded page:
+ * - objects → segments: one page of the objects under `<device>/`, each checked against the segment
+ *   actor its key names. An object whose segment is unknown, or cancelled, expired or deleted, is an
+ *   orphan (a crash between a DELETE and its commit, an upload that reached the store after its
+ *   segment was cancelled, a tool); an object of a segment still on its way (created, uploaded, being
+ *   removed) is left alone, as is a confirmed one. Orphans are reported, and removed when asked.
+ * - index rows → objects: one page of the device's confirmed segments (the playback index), each
+ *   object looked up (a stat: HEAD on S3). A confirmed segment whose object is missing (lost behind
+ *   the platform's back: a disk, an operator, a bucket rule) is reported, never removed: its metadata
+ *   is all that is left of it, and an operator may restore the object.
+ * Works on any backend (only `SegmentStorage.list`, `stat` and `remove`).
  */
 import { segmentActorId } from '../../actors/machines/segment.machine.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
@@ -27,6 +33,15 @@ export interface Orphan {
   why: string;
 }
 
+/** A confirmed segment whose object is not in storage. */
+export interface MissingObject {
+  /** The segment's actor id. */
+  segment: string;
+  key: string;
+  /** Its indexed size, bytes. */
+  size: number;
+}
+
 /** What one reconciliation pass found (and did). */
 export interface ReconcileReport {
   device_id: string;
@@ -39,13 +54,30 @@ export interface ReconcileReport {
   size_mismatches: Array<{ key: string; size: number; indexed: number }>;
   /** The last key looked at when more may follow (pass it as `after`), else null. */
   next: string | null;
+  /** Index rows (confirmed segments) looked at. */
+  rows_scanned: number;
+  /** Confirmed segments whose object is missing (reported, never removed). */
+  missing: MissingObject[];
+  /** The last segment id looked at when more may follow (pass it as `after_row`), else null. */
+  next_row: string | null;
+}
+
+/** Which page of each part a pass looks at. */
+export interface ReconcileOptions {
+  remove: boolean;
+  /** Objects, and index rows, looked at (each part), at most. */
+  limit?: number;
+  /** Continue the objects after this key. */
+  after?: string;
+  /** Continue the index rows after this segment id. */
+  afterRow?: string;
 }
 
 /** What a pass needs. */
 export interface ReconcileDeps {
-  storage: Pick<SegmentStorage, 'list' | 'remove'>;
+  storage: Pick<SegmentStorage, 'list' | 'remove' | 'stat'>;
   host: Pick<ActorHost, 'get'>;
-  index: Pick<SegmentIndex, 'get'>;
+  index: Pick<SegmentIndex, 'get' | 'keys'>;
 }
 
 /** The segment actor id a key names (`<device>/<channel>/<day>/<session>_<name>`), or undefined. */
@@ -59,11 +91,33 @@ function actorIdOf(key: string): string | undefined {
 }
 
 /**
- * One pass over a device's objects after `after`, at most `limit` of them.
+ * One pass over a device's objects after `after` and its index rows after `afterRow`, at most
+ * `limit` of each. A first call (neither cursor) does both parts; a call with a cursor continues
+ * only the part(s) it names (the other one is done).
  * @example await reconcile(deps, 'CAM-1', { remove: false, limit: 1000 })
  */
-export async function reconcile(d: ReconcileDeps, deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
+export async function reconcile(d: ReconcileDeps, deviceId: string, opts: ReconcileOptions): Promise<ReconcileReport> {
   const limit = Math.min(RECONCILE_OBJECTS_MAX, opts.limit ?? RECONCILE_OBJECTS_DEFAULT);
+  const first = opts.after === undefined && opts.afterRow === undefined;
+  const objects = first || opts.after !== undefined ? await objectsPart(d, deviceId, limit, opts) : undefined;
+  const rows = first || opts.afterRow !== undefined ? await rowsPart(d, deviceId, limit, opts.afterRow ?? '') : undefined;
+  return {
+    device_id: deviceId,
+    scanned: objects?.scanned ?? 0,
+    orphans: objects?.orphans ?? [],
+    removed: objects?.removed ?? 0,
+    size_mismatches: objects?.size_mismatches ?? [],
+    next: objects?.next ?? null,
+    rows_scanned: rows?.rows_scanned ?? 0,
+    missing: rows?.missing ?? [],
+    next_row: rows?.next_row ?? null,
+  };
+}
+
+type ObjectsPart = Pick<ReconcileReport, 'scanned' | 'orphans' | 'removed' | 'size_mismatches' | 'next'>;
+
+/** Objects → segments: orphans (removed when asked) and size mismatches. */
+async function objectsPart(d: ReconcileDeps, deviceId: string, limit: number, opts: ReconcileOptions): Promise<ObjectsPart> {
   const objects = await d.storage.list(`${safeSegment(deviceId)}/`, opts.after, limit);
   const orphans: Orphan[] = [];
   const mismatches: ReconcileReport['size_mismatches'] = [];
@@ -90,5 +144,26 @@ export async function reconcile(d: ReconcileDeps, deviceId: string, opts: { remo
     }
   }
   const next = objects.length === limit ? objects[objects.length - 1]!.key : null;
-  return { device_id: deviceId, scanned: objects.length, orphans, removed, size_mismatches: mismatches, next };
+  return { scanned: objects.length, orphans, removed, size_mismatches: mismatches, next };
+}
+
+/**
+ * Index rows → objects: confirmed segments whose object is missing. A segment being removed (its
+ * object goes first, then its row) is not one: only a segment still confirmed after the stat
+ * found nothing is reported (a removal never goes back to confirmed).
+ */
+async function rowsPart(
+  d: ReconcileDeps,
+  deviceId: string,
+  limit: number,
+  after: string,
+): Promise<Pick<ReconcileReport, 'rows_scanned' | 'missing' | 'next_row'>> {
+  const rows = await d.index.keys(deviceId, after, limit);
+  const missing: MissingObject[] = [];
+  for (const r of rows) {
+    // A zero-byte segment carries only metadata: it has no object.
+    if (r.size === 0 || (await d.storage.stat(r.key)) !== undefined) continue;
+    if ((await d.host.get(r.id))?.stateKey === 'confirmed') missing.push({ segment: r.id, key: r.key, size: r.size });
+  }
+  return { rows_scanned: rows.length, missing, next_row: rows.length === limit ? rows[rows.length - 1]!.id : null };
 }

@@ -21,7 +21,7 @@ import type { RecordingDeps, RecordingService } from './recording.ts';
 import type { SessionInfo } from './recording-session.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
 import { checkSegmentUrl, segmentStem, signedSegmentUrl, urlExpiryS } from './recording-urls.ts';
-import { reconcile, type ReconcileReport } from './recording-reconcile.ts';
+import { reconcile, type ReconcileOptions, type ReconcileReport } from './recording-reconcile.ts';
 
 /** A Vr or CS refusal: an HTTP status and the `info` text naming the problem. */
 export class VrError extends Error {
@@ -34,6 +34,17 @@ export class VrError extends Error {
     this.name = 'VrError';
   }
 }
+
+/** Seconds a PU is told to wait (Retry-After) when the storage cannot be reached: about a segment's upload retry. */
+export const STORAGE_RETRY_AFTER_S = 5;
+
+/** The answer when the storage failed (down, unreachable, an I/O error): 503, the PU tries again (9.3.4.1.2). */
+function storageDown(name: string, err: unknown): VrError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new VrError(503, `segment ${name}: the storage cannot be reached (${why.slice(0, STORAGE_ERROR_MAX_CHARS)}); try again`, STORAGE_RETRY_AFTER_S);
+}
+/** Characters of the storage's error kept in an answer. */
+const STORAGE_ERROR_MAX_CHARS = 120;
 
 /**
  * Vr requests per record session: 200 at once, 5 a second after that (platform's choice). A channel makes about one
@@ -228,8 +239,8 @@ export class VrService {
     }
   }
 
-  /** One bounded pass of a device's stored objects against its segments: what uploads left behind (recording-reconcile.ts). */
-  reconcile(deviceId: string, opts: { remove: boolean; limit?: number; after?: string }): Promise<ReconcileReport> {
+  /** One bounded pass of a device's stored objects against its segments, and of its segments against the objects (recording-reconcile.ts). */
+  reconcile(deviceId: string, opts: ReconcileOptions): Promise<ReconcileReport> {
     return reconcile({ storage: this.rec.storage, host: this.p.host, index: this.rec.index }, deviceId, opts);
   }
 
@@ -262,7 +273,13 @@ export class VrService {
    */
   private async uploadedDirect(v: ActorView, name: string): Promise<ActorView> {
     const ctx = v.context as unknown as SegmentContext;
-    const found = await this.rec.storage.stat(ctx.key);
+    let found: number | undefined;
+    try {
+      found = await this.rec.storage.stat(ctx.key);
+    } catch (err) {
+      this.rec.log.warn({ segment: v.id, err: String(err) }, 'storage unreachable: confirmation refused for now');
+      throw storageDown(name, err);
+    }
     if (found === undefined) return v;
     if (found !== ctx.size) {
       // Its removal (the segment machine's, durable) takes the object away.
@@ -290,7 +307,7 @@ export class VrService {
       } catch (err) {
         if (err instanceof MissingObjectError) throw new VrError(410, `segment ${name}: ${err.message}; cancel it (op=fail) and create it again`);
         this.rec.log.error({ segment: v.id, err: String(err) }, 'segment could not be made durable');
-        throw new VrError(500, `segment ${name} could not be made durable`);
+        throw storageDown(name, err);
       }
     }
     const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm' });

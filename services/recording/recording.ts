@@ -36,6 +36,7 @@ import { StoreRemovals } from './recording-removals.ts';
 import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { AlarmRecording } from './recording-alarms.ts';
+import { Reconciler } from './recording-reconciler.ts';
 import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
 
 export type { SessionInfo, SessionView };
@@ -85,6 +86,8 @@ export class RecordingService {
   readonly playback: Playback;
   /** Alarms on the timeline, the alarm-recording setting, and the `recording.alarm` effect (recording-alarms.ts). */
   readonly alarms: AlarmRecording;
+  /** The scheduled reconciliation of storage and index (recording-reconciler.ts). */
+  readonly reconciler: Reconciler;
   readonly log: Logger;
   /** Prometheus counters: Vr answers by op and status, segment bytes stored. */
   readonly counters: { vr: Counter<'op' | 'status'>; bytes: Counter; removeRequests: Counter; removed: Counter };
@@ -119,6 +122,7 @@ export class RecordingService {
     this.vr = new VrService(p, this);
     this.playback = new Playback(p, this);
     this.alarms = new AlarmRecording(p, this);
+    this.reconciler = new Reconciler({ storage: this.storage, host: p.host, index: this.index, db: p.db, log: this.log }, cfg.reconcile);
     p.host.subscribe((t) => this.onTransition(t), { unlogged: false });
   }
 
@@ -141,11 +145,13 @@ export class RecordingService {
   start(): void {
     this.timer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
     void this.sweepQuotas();
+    this.reconciler.start();
   }
 
   /** Stop housekeeping and write what the index still holds. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.reconciler.stop();
     await this.index.flush();
   }
 

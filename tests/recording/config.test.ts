@@ -14,6 +14,7 @@ describe('recording configuration', () => {
       userQuotaBytes: 0,
       csDir: '/data/cs',
       csFsync: true,
+      reconcile: { intervalMs: 3_600_000, budget: 10_000, remove: true },
     });
     expect(uploadWaitMs(c)).toBe(1_200_000);
     expect(confirmTtlMs(c, 10)).toBe(600_000);
@@ -30,6 +31,13 @@ describe('recording configuration', () => {
     expect(() => loadRecordingConfig('/d', { RECORDING_RETENTION_S: '0' })).toThrow('invalid RECORDING_RETENTION_S: RECORDING_RETENTION_S must be at least 1');
     expect(() => loadRecordingConfig('/d', { RECORDING_UPLOAD_TTL_S: '1.5' })).toThrow('RECORDING_UPLOAD_TTL_S must be whole seconds');
     expect(() => loadRecordingConfig('/d', { CS_FSYNC: 'yes' })).toThrow('invalid CS_FSYNC');
+    expect(loadRecordingConfig('/d', { RECORDING_RECONCILE_S: '0', RECORDING_RECONCILE_BUDGET: '50', RECORDING_RECONCILE_REMOVE: '0' }).reconcile).toEqual({
+      intervalMs: 0,
+      budget: 50,
+      remove: false,
+    });
+    expect(() => loadRecordingConfig('/d', { RECORDING_RECONCILE_BUDGET: '0' })).toThrow('RECORDING_RECONCILE_BUDGET must be at least 1');
+    expect(() => loadRecordingConfig('/d', { RECORDING_RECONCILE_REMOVE: 'yes' })).toThrow('invalid RECORDING_RECONCILE_REMOVE');
     expect(() => loadRecordingConfig('/d', { RECORDING_DEVICE_QUOTA_BYTES: '-1' })).toThrow('RECORDING_DEVICE_QUOTA_BYTES must be at least 0 (0: no quota)');
     expect(() => loadRecordingConfig('/d', { RECORDING_USER_QUOTA_BYTES: '2000000000000000' })).toThrow('RECORDING_USER_QUOTA_BYTES is over');
     expect(() => loadRecordingConfig('/d', { RECORDING_USER_QUOTA_BYTES: 'lots' })).toThrow('RECORDING_USER_QUOTA_BYTES must be a number of bytes');

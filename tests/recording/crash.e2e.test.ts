@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { captureRecording, csFiles, makeSegments, onlineCam, put, until, userToken, VrClient, type Segment, type TestCam } from './helpers.ts';
+import { storedKeys, UPLOADED } from './backend.ts';
+import { captureRecording, makeSegments, onlineCam, put, until, userToken, VrClient, type Segment, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(120_000);
 
@@ -76,14 +77,16 @@ describe('kill -9 during uploads', () => {
           const sent = { name: String(c.body.name), start, seg };
           all.set(sent.name, sent);
           // The first PU's uploads trickle in (one is mid-stream at most moments); the others' are quick.
-          const u = await put(String(c.body.url), k === 0 ? slowBody(seg.bytes, 300) : seg.bytes);
-          if (u.status !== 201) throw new Error(`put: ${u.status}`);
+          const u = await put(String(c.body.url), k === 0 ? slowBody(seg.bytes, 300) : seg.bytes, { 'Content-Length': String(seg.bytes.length) });
+          if (u.status !== UPLOADED) throw new Error(`put: ${u.status}`);
           prev = sent;
         } catch (err) {
           if (!killed) throw err;
         }
       }
     };
+    /** The stored keys of these cameras (on S3 the run's bucket holds other files' cameras too). */
+    const keysOfCams = async () => (await Promise.all(cams.map(({ cam }) => storedKeys(p, `${cam.id}/`)))).flat();
     const loops = cams.map((_, k) => loop(k));
     await until(
       () => confirmed.size,
@@ -97,7 +100,7 @@ describe('kill -9 during uploads', () => {
     await Promise.all(loops);
     expect(confirmed.size).toBeGreaterThanOrEqual(30);
 
-    const leftBehind = csFiles(p.dataDir).filter((f) => f.endsWith('.part') || !confirmed.has(f.split('_').at(-1)!));
+    const leftBehind = (await keysOfCams()).filter((f) => f.endsWith('.part') || !confirmed.has(f.split('_').at(-1)!));
     p = await p.restart();
     const listed = new Map<string, { start: number; duration: number; size: number; url: string }>();
     for (const { cam } of cams) {
@@ -131,7 +134,7 @@ describe('kill -9 during uploads', () => {
       for (const s of l.segments) after.add(s.name);
     }
     for (const name of confirmed.keys()) expect(after.has(name)).toBe(true);
-    const files = csFiles(p.dataDir);
+    const files = await keysOfCams();
     expect(files.filter((f) => f.endsWith('.part'))).toEqual([]);
     expect(files.length).toBe(after.size);
     for (const f of files) expect(after.has(f.split('_').at(-1)!)).toBe(true);

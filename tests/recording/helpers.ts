@@ -149,7 +149,7 @@ export class VrClient {
   }
 }
 
-/** PUT bytes to an upload URL; returns the status and the parsed body. */
+/** PUT bytes to an upload URL (the platform's or the store's); returns the status and the parsed body. */
 export async function put(
   url: string,
   bytes: Uint8Array | ReadableStream<Uint8Array>,
@@ -157,7 +157,8 @@ export async function put(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(url, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'video/mp2t', ...headers }, ...INSECURE } as RequestInit);
   const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : {} };
+  // The platform answers JSON; an S3 store's errors are XML (kept whole as `xml`).
+  return { status: r.status, body: !text ? {} : text.startsWith('<') ? { xml: text } : JSON.parse(text) };
 }
 
 /** A recorded segment: its bytes and its place in the stream. */

@@ -1,10 +1,13 @@
 /**
- * Signed playback URLs die with the sign-in that made them, and within an hour (issue #19).
+ * Signed playback URLs die with the sign-in that made them, and within an hour (issue #19). On S3
+ * the platform runs with `S3_PLAYBACK=platform` here: only URLs the platform serves can be revoked
+ * (a presigned GET of the store lives until it expires; docs/recording.md, "Storage").
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { INSECURE, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { PLAYBACK_URL_TTL_S } from '../../services/recording/recording-config.ts';
 import { SESSION_REACH_CACHE_MS } from '../../services/devices/access.ts';
+import { ON_S3, UPLOADED } from './backend.ts';
 import { captureRecording, makeSegments, onlineCam, put, until, userToken, VrClient, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);
@@ -14,7 +17,7 @@ let cam: TestCam;
 let alice: string;
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform(ON_S3 ? { S3_PLAYBACK: 'platform' } : {});
   alice = await userToken(p, 'alice');
   const rec = captureRecording();
   cam = await onlineCam(p, 'CAM-PURL', 'a0:b1:c2:d3:e5:30', rec.hooks, alice);
@@ -29,7 +32,7 @@ beforeAll(async () => {
   const [seg] = await makeSegments(1, 1);
   const start = Date.now() / 1000 - 60;
   const c = await vr.create({ size: seg!.bytes.byteLength, start, duration: seg!.duration });
-  expect((await put(String(c.body.url), seg!.bytes)).status).toBe(201);
+  expect((await put(String(c.body.url), seg!.bytes)).status).toBe(UPLOADED);
   expect((await vr.save(String(c.body.name))).status).toBe(200);
 }, 90_000);
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recorder, RECORD_FPS } from '../../device/index.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { csFiles, decode, onlineCam, until, userToken, type TestCam } from './helpers.ts';
+import { keysOf, storedKeys } from './backend.ts';
+import { decode, onlineCam, until, userToken, type TestCam } from './helpers.ts';
 
 setDefaultTimeout(90_000);
 
@@ -69,7 +70,7 @@ describe("the simulator's recorder", () => {
     const text = await (await p.api(`/api/devices/${cam.id}/channels/0/playback.m3u8?from=${from}&to=${to}`, { token: alice })).text();
     const file = join(work, 'rec.m3u8');
     writeFileSync(file, text);
-    const d = await decode(file, ['-protocol_whitelist', 'file,https,tls,tcp,crypto']);
+    const d = await decode(file, ['-protocol_whitelist', 'file,http,https,tls,tcp,crypto']);
     expect(d.errors).toEqual([]);
     expect(d.code).toBe(0);
     expect(Math.abs(d.frames - l.duration * RECORD_FPS)).toBeLessThanOrEqual(2);
@@ -101,7 +102,7 @@ describe("the simulator's recorder", () => {
       10_000,
       'failed',
     );
-    expect(csFiles(p.dataDir).filter((f) => f.includes(created[1]!))).toEqual([]);
+    expect(await keysOf(p, created[1]!)).toEqual([]);
     const names = (await listing(cam)).segments.map((x: { name: string }) => x.name);
     expect(names).toContain(created[0]!);
     expect(names).not.toContain(created[1]!);
@@ -153,9 +154,7 @@ describe("the simulator's recorder", () => {
     const names: string[] = (await listing(cam)).segments.map((x: { name: string }) => x.name);
     for (const name of confirmed) expect(names).toContain(name);
     for (const name of lost) expect(names).not.toContain(name);
-    const files = csFiles(p.dataDir)
-      .filter((f) => f.includes(s.session_id))
-      .map((f) => f.split('_').at(-1)!);
+    const files = (await storedKeys(p, `${cam.id}/`)).filter((f) => f.includes(s.session_id)).map((f) => f.split('_').at(-1)!);
     for (const name of lost) expect(files).not.toContain(name);
     for (const name of confirmed) expect(files).toContain(name);
     // The camera's Keepalive stopped reporting the session (NOTES 2): the platform sent StartRecord again.

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { TestPlatform } from '../helpers/platform.ts';
+import { UPLOADED } from './backend.ts';
 import { put, type RecordCapture, type Segment, type TestCam, until, VrClient } from './helpers.ts';
 import { setUpVr, T0 } from './vr-setup.ts';
 
@@ -106,7 +107,7 @@ describe('stopping', () => {
     const tail = segs[7]!;
     const c = await vr.create({ size: tail.bytes.length, start: T0 + 400, duration: tail.duration });
     expect(c.status).toBe(200);
-    expect((await put(String(c.body.url), tail.bytes)).status).toBe(201);
+    expect((await put(String(c.body.url), tail.bytes)).status).toBe(UPLOADED);
     expect((await vr.save(String(c.body.name))).status).toBe(200);
     expect((await api(`${base()}/recording`, { method: 'DELETE' })).status).toBe(404);
     const again = await api(`${base()}/recording`, { method: 'POST', body: JSON.stringify({ seg_duration: 2 }) });

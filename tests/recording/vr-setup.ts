@@ -7,6 +7,7 @@
 import { expect } from 'bun:test';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
+import { expectUploaded } from './backend.ts';
 import { captureRecording, makeSegments, onlineCam, put, type RecordCapture, type Segment, type TestCam, until, userToken, VrClient } from './helpers.ts';
 
 /** Frames per second of the segments makeSegments encodes. */
@@ -68,8 +69,7 @@ export async function record(vr: VrClient, list: Segment[], at: number, opts: { 
       prev,
     );
     expect(c.status).toBe(200);
-    const u = await put(String(c.body.url), s.bytes);
-    expect(u).toEqual({ status: 201, body: { size: s.bytes.length } });
+    expectUploaded(await put(String(c.body.url), s.bytes), s.bytes.length);
     prev = String(c.body.name);
   }
   return prev!;

@@ -1,0 +1,143 @@
+/**
+ * `bun run bench vr --storage s3` (issue 24's benchmark): N PUs (default 64) run the Vr cycle back to
+ * back against a platform that stores in S3, so each PUT goes straight to the store through the
+ * presigned URL the create answered. In the same run, beside it:
+ * - the store's raw rate: presigned PUTs of the same size with the same concurrency, no platform
+ *   (goal: the platform's cycles at least 0.8x of it);
+ * - the same cycles with the local-disk backend (a second platform process and database): the
+ *   platform's CPU per cycle (goal: at least 5x lower on S3, the bytes no longer pass through it)
+ *   and the metadata-only pairs per second (goal: unchanged within noise).
+ * The store is the S3_* environment's when S3_ENDPOINT is set (the same settings the platform
+ * reads), else a throw-away RADOS Gateway (scripts/s3-server.ts; objects in RAM: keep runs short).
+ *
+ * Options: --seconds 15 --pus 64 --size 262144 --db postgres|pglite --meta-seconds 10 --raw-seconds 10 --fsync 1
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Storage } from '../media/cs/index.ts';
+import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
+import { loadStorageConfig } from '../services/recording/storage-config.ts';
+import { benchDb, machineNote, parseArgs, procCpuSeconds, table } from './lib.ts';
+import { benchPlatform, Lat, recordingPus, run, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const SECONDS = Number(args.seconds ?? 15);
+const PUS = Number(args.pus ?? 64);
+const SIZE = Number(args.size ?? 256 * 1024);
+const KIND = (args.db ?? 'postgres') as 'postgres' | 'pglite';
+const FSYNC = (args.fsync ?? '1') === '1';
+const META_SECONDS = Number(args['meta-seconds'] ?? Math.min(SECONDS, 10));
+const RAW_SECONDS = Number(args['raw-seconds'] ?? Math.min(SECONDS, 10));
+/** RAM the throw-away store may hold: every segment of the run stays there (about 1,000 cycles/s × 30 s × 256 KiB fit). */
+const MEMSTORE_BYTES = 8 * 1024 * 1024 * 1024;
+/** Life of a raw PUT's presigned URL. */
+const RAW_URL_TTL_S = 600;
+/** The goals of issue 24. */
+const GOAL_RAW_RATIO = 0.8;
+const GOAL_CPU_RATIO = 5;
+
+/** The store: the environment's, or a throw-away one. */
+async function openStore(): Promise<{ env: Record<string, string>; storage: S3Storage; server?: S3Server }> {
+  if (process.env.S3_ENDPOINT) {
+    const cfg = loadStorageConfig({ ...process.env, CS_BACKEND: 's3' });
+    if (cfg.backend !== 's3') throw new Error('unreachable');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('S3_') || k === 'PUBLIC_S3_ENDPOINT')));
+    return { env: { ...(env as Record<string, string>), CS_BACKEND: 's3' }, storage: new S3Storage(cfg) };
+  }
+  const server = await startS3Server({ memstoreBytes: MEMSTORE_BYTES });
+  const { backend: _, ...o } = loadStorageConfig(server.env) as Extract<ReturnType<typeof loadStorageConfig>, { backend: 's3' }>;
+  return { env: server.env, storage: new S3Storage(o), server };
+}
+
+/** One platform (its own database and data directory) with `env`: the cycles with SIZE bytes, then metadata only; CPU of each. */
+async function measure(label: string, env: Record<string, string>, uploaded: number) {
+  const b = await benchDb(KIND, `vr_${label}`);
+  if (b.dir) await b.db.close(); // PGlite is single-process: the platform opens it
+  const dataDir = b.dir ?? mkdtempSync(join(tmpdir(), `h627-bench-vr-${label}-`));
+  const platform = await benchPlatform(dataDir, b.url ?? '', FSYNC, env, args.profile);
+  try {
+    const pus = await recordingPus(platform.url, PUS, SIZE);
+    const base = Math.floor(Date.now() / 1000) - 86_400;
+    const c0 = procCpuSeconds(platform.proc.pid);
+    const full = await run(pus, SIZE, SECONDS, base, 0, uploaded);
+    const c1 = procCpuSeconds(platform.proc.pid);
+    const meta = await run(pus, 0, META_SECONDS, base + 50_000, 0, uploaded);
+    const c2 = procCpuSeconds(platform.proc.pid);
+    for (const p of pus) p.ws.close();
+    // The CPU of the whole window (warm-up included) over the measured cycles, as vr.bench.ts counts it: the same for both backends.
+    return { full, meta, fullCpu: (c1 - c0) / full.cycles, metaCpu: (c2 - c1) / meta.cycles };
+  } finally {
+    platform.proc.kill('SIGTERM');
+    await platform.proc.exited;
+    await b.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Presigned PUTs of SIZE bytes straight to the store, PUS at a time, back to back: the store's own rate. */
+async function rawPuts(storage: S3Storage, seconds: number) {
+  const body = new Uint8Array(SIZE).fill(0x47);
+  const lat = new Lat();
+  let puts = 0;
+  let errors = 0;
+  let measuring = false;
+  let running = true;
+  const workers = Array.from({ length: PUS }, async (_, k) => {
+    for (let n = 0; running; n++) {
+      const t = performance.now();
+      const r = await fetch(storage.direct.putUrl(`raw/${k}/${n}.ts`, SIZE, RAW_URL_TTL_S), { method: 'PUT', body });
+      await r.arrayBuffer();
+      if (r.status !== UPLOADED_S3) errors++;
+      else if (measuring) {
+        lat.add(performance.now() - t);
+        puts++;
+      }
+    }
+  });
+  await Bun.sleep(WARMUP_MS);
+  measuring = true;
+  const t0 = performance.now();
+  await Bun.sleep(seconds * 1000);
+  measuring = false;
+  const s = (performance.now() - t0) / 1000;
+  running = false;
+  await Promise.all(workers);
+  return { perS: puts / s, lat, errors };
+}
+
+console.log(`bench vr --storage s3: ${PUS} PUs, ${SIZE} B segments, ${SECONDS} s (metadata-only ${META_SECONDS} s, raw PUTs ${RAW_SECONDS} s), ${KIND}`);
+console.log(machineNote());
+const store = await openStore();
+try {
+  const s3 = await measure('s3', store.env, UPLOADED_S3);
+  const raw = await rawPuts(store.storage, RAW_SECONDS);
+  const local = await measure('local', { CS_BACKEND: 'local' }, UPLOADED_LOCAL);
+  const row = (name: string, r: typeof s3) => ({
+    backend: name,
+    'cycles/s': Math.round(r.full.perS),
+    'create p50 ms': r.full.create.p(50),
+    'create p99 ms': r.full.create.p(99),
+    'put p50 ms': r.full.put.p(50),
+    'put p99 ms': r.full.put.p(99),
+    'platform µs/cycle': Math.round(r.fullCpu * 1e6),
+    'meta pairs/s': Math.round(r.meta.perS),
+    'platform µs/pair': Math.round(r.metaCpu * 1e6),
+    errors: r.full.errors + r.meta.errors,
+  });
+  console.log(`\nVr cycles through the platform (create + previous confirmed, PUT), ${PUS} PUs back to back`);
+  console.log(table([row('s3', s3), row('local disk', local)]));
+  console.log(`\nthe store alone: presigned PUTs of ${SIZE} B, ${PUS} at a time, no platform`);
+  console.log(table([{ 'PUTs/s': Math.round(raw.perS), 'p50 ms': raw.lat.p(50), 'p99 ms': raw.lat.p(99), errors: raw.errors }]));
+  const firsts = [s3.full.firstError, s3.meta.firstError, local.full.firstError, local.meta.firstError].filter(Boolean);
+  if (firsts.length) console.log(`first errors: ${firsts.join(' / ')}`);
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(
+    `\ncycles/s on S3 / the store's raw PUTs/s: ${ratio(s3.full.perS, raw.perS)}x (goal >= ${GOAL_RAW_RATIO}x); ` +
+      `platform CPU per cycle, local / S3: ${ratio(local.fullCpu, s3.fullCpu)}x lower on S3 (goal >= ${GOAL_CPU_RATIO}x); ` +
+      `metadata pairs/s, S3 / local: ${ratio(s3.meta.perS, local.meta.perS)}x (goal: unchanged within noise)`,
+  );
+  console.log(machineNote());
+} finally {
+  await store.server?.stop();
+}
