@@ -17,6 +17,8 @@ export interface HeapReport {
   heapSize: number;
   heapCapacity: number;
   extraMemory: number;
+  /** Live objects by type after the collection (JavaScriptCore's counts): what grew with the cameras. */
+  objectTypeCounts?: Record<string, number>;
 }
 
 const file = process.env.HEAP_REPORT_FILE;
@@ -24,7 +26,13 @@ if (file) {
   process.on(HEAP_REPORT_SIGNAL, () => {
     Bun.gc(true);
     const h = heapStats();
-    const report: HeapReport = { rss: process.memoryUsage().rss, heapSize: h.heapSize, heapCapacity: h.heapCapacity, extraMemory: h.extraMemorySize };
+    const report: HeapReport = {
+      rss: process.memoryUsage().rss,
+      heapSize: h.heapSize,
+      heapCapacity: h.heapCapacity,
+      extraMemory: h.extraMemorySize,
+      objectTypeCounts: h.objectTypeCounts,
+    };
     writeFileSync(file, JSON.stringify(report));
     // Where the resident memory is, mapping by mapping (a diagnostic to read by hand: which allocator holds it).
     const smapsDir = process.env.HEAP_REPORT_SMAPS;

@@ -203,6 +203,16 @@ console.log(table(rows));
 const mib = (r: HeapReport) =>
   `RSS ${(r.rss / 2 ** 20).toFixed(1)} MiB, JS heap ${(r.heapSize / 2 ** 20).toFixed(1)} of ${(r.heapCapacity / 2 ** 20).toFixed(1)} MiB capacity, ${(r.extraMemory / 2 ** 20).toFixed(1)} MiB outside it`;
 for (const [name, m] of measured) console.log(`${name} after a full GC: before the cameras ${mib(m.heapBefore)}; at the end ${mib(m.heapAfter)}`);
+/** Object types shown, most grown first. */
+const GROWN_TYPES_SHOWN = 12;
+const grown = (m: Measured) =>
+  Object.entries(m.heapAfter.objectTypeCounts ?? {})
+    .map(([type, n]) => [type, n - (m.heapBefore.objectTypeCounts?.[type] ?? 0)] as const)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, GROWN_TYPES_SHOWN)
+    .map(([type, n]) => `${type} ${(n / COUNT).toFixed(2)}`)
+    .join(', ');
+for (const [name, m] of measured) console.log(`${name}: live objects added per camera, by type: ${grown(m)}`);
 console.log(`pu actors asleep (hibernating) at the end: ${asleep} of ${COUNT}`);
 await b.drop();
 rmSync(dataDir, { recursive: true, force: true });

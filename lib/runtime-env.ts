@@ -11,7 +11,8 @@
  * `bench vr` 72,000–106,000 page faults per 5 s against 10,000, 289–417 cycles/s against
  * 455–595; `bench actors` (host in-process) 18–21 µs of Bun CPU per event against 10.5–13.
  * The price is freed memory held up to 10 s longer (RSS 366 MB against 190–217 MB at the end
- * of `bench vr`'s 64-PU upload run). README, "Runtime settings".
+ * of `bench vr`'s 64-PU upload run). Those figures were measured with the gaps inside pages in use kept
+ * (MIMALLOC_PURGE_HOLES=0), not yet with the 10 s sweep of them below. docs/architecture.md, "Runtime settings".
  */
 
 /** The settings, as environment variables. */
@@ -21,8 +22,17 @@ export const RUNTIME_ENV = {
    * 100 ms: a server under load reuses it long before that, and an idle one still shrinks.
    */
   MIMALLOC_PURGE_DELAY: '10000',
-  /** The free gaps inside pages still in use stay mapped: they are reused within milliseconds. */
-  MIMALLOC_PURGE_HOLES: '0',
+  /**
+   * The free gaps inside pages still in use go back to the OS too (Bun's default), so that one long-lived object does
+   * not keep its whole page resident: 10,000 sleeping cameras, each taken in among the garbage of its login, cost
+   * 7.6–11 KiB of RSS each with the gaps kept, 3.6–4.7 KiB with them returned (docs/benchmarks.md, hibernation).
+   */
+  MIMALLOC_PURGE_HOLES: '1',
+  /**
+   * But a thread's gaps are swept at most every 10 s, not every 100 ms (Bun's default): under load they are reused
+   * within milliseconds, and faulting them in again after each sweep is kernel time.
+   */
+  MIMALLOC_PURGE_HOLES_MIN_INTERVAL: '10000',
 } as const satisfies Record<string, string>;
 
 export type RuntimeEnvName = keyof typeof RUNTIME_ENV;

@@ -60,7 +60,9 @@ export class ResidentLoader {
         for (const id of ids) {
           const row = byId.get(id);
           const owner = elsewhere.get(id);
-          settle(id, row ? this.rehydrate(row) : owner !== undefined ? new ActorElsewhereError(id, owner) : new ActorNotFoundError(id));
+          // The resident keeps the id string it was asked for, not the row's equal copy: a service that holds it (the
+          // hibernation server's sleeping cameras) and the timer queue then share one string per actor.
+          settle(id, row ? this.rehydrate({ ...row, id }) : owner !== undefined ? new ActorElsewhereError(id, owner) : new ActorNotFoundError(id));
         }
       },
       (err) => {

@@ -8,6 +8,11 @@ export function puActorId(deviceId: string): string {
   return `${PU_ACTOR_PREFIX}${deviceId}`;
 }
 
+/** The device id of a pu actor id (the inverse of {@link puActorId}). */
+export function deviceOfPu(actorId: string): string {
+  return actorId.slice(PU_ACTOR_PREFIX.length);
+}
+
 /** What a stream's (and an SD playback's) actor id begins with. */
 export const STREAM_ACTOR_PREFIX = 'stream:';
 /** Actor id of a stream. */

@@ -16,7 +16,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
 import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES, parseHeartbeat } from '../../protocol/hibernation.ts';
 import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
-import { puActorId } from '../../actors/machines/ids.ts';
+import { deviceOfPu, puActorId } from '../../actors/machines/ids.ts';
 import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
 import { AsleepMap } from './asleep.ts';
 import { isHbToken } from './hb-token.ts';
@@ -68,24 +68,39 @@ export interface HibernationOptions {
   offlineAfterMs: number;
 }
 
-/** One connection's state. */
-interface Link {
-  linkId: string;
-  ip: string;
+/**
+ * One connection's state, one object: a sleeping camera's link lives as long as it sleeps, so it holds no nested
+ * objects (its byte budget is the object itself) and its device as its pu actor's id, the string every map of the
+ * server and the host's resident share (docs/benchmarks.md, hibernation: each long-lived allocation pins memory).
+ */
+class Link extends TokenBucket {
   /** Made for the first read that is not one whole heartbeat (a split or a garbled one): most links never need it. */
-  framer?: HeartbeatFramer;
-  openedAt: number;
-  /** The device its heartbeats proved to be, with the identity and token they carry (checked once). */
-  device?: { id: string; macid: string; token: string };
-  lastValidAt?: number;
-  bytes: TokenBucket;
-  refusals: number;
-  closed?: boolean;
+  framer?: HeartbeatFramer = undefined;
+  /** The pu actor of the device its heartbeats proved to be, with the identity and token they carry (checked once). */
+  actorId?: string = undefined;
+  macid?: string = undefined;
+  token?: string = undefined;
+  lastValidAt?: number = undefined;
+  refusals = 0;
+  closed = false;
   /** Its identity is being checked now. */
-  checking?: boolean;
-  /** The newest heartbeat waiting for an identity check, and whether the link is in line for one. */
-  held?: { macid: string; token: string; at: number };
-  queued?: boolean;
+  checking = false;
+  /** Whether the link is in line for an identity check, with its newest heartbeat waiting for it (held). */
+  queued = false;
+  held?: { macid: string; token: string; at: number } = undefined;
+
+  constructor(
+    readonly linkId: string,
+    readonly ip: string,
+    readonly openedAt: number,
+  ) {
+    super(HIBERNATION_BYTE_BUDGET);
+  }
+
+  /** The device its heartbeats proved to be. */
+  get deviceId(): string | undefined {
+    return this.actorId && deviceOfPu(this.actorId);
+  }
 }
 
 type LinkSocket = Socket<Link>;
@@ -93,7 +108,8 @@ type LinkSocket = Socket<Link>;
 /** The hibernation TCP server of one node. */
 export class HibernationServer {
   private listener?: TCPSocketListener<Link>;
-  private readonly byDevice = new Map<string, LinkSocket>();
+  /** pu actor id → the link its device's heartbeats came on last. */
+  private readonly byActor = new Map<string, LinkSocket>();
   private readonly perAddress = new Map<string, number>();
   /** Every open connection (swept for silence). */
   private readonly all = new Set<LinkSocket>();
@@ -145,7 +161,7 @@ export class HibernationServer {
 
   /** Send `TOWAKEUP` to the device if this node holds its link: whether it was sent. */
   wake(deviceId: string): boolean {
-    const s = this.byDevice.get(deviceId);
+    const s = this.byActor.get(puActorId(deviceId));
     if (!s) return false;
     s.write(HIBERNATION_WAKE_BYTES);
     this.p.log.info({ device: deviceId, link: s.data.linkId }, 'TOWAKEUP sent');
@@ -154,7 +170,7 @@ export class HibernationServer {
 
   /** Whether this node holds a link of the device. */
   holds(deviceId: string): boolean {
-    return this.byDevice.has(deviceId);
+    return this.byActor.has(puActorId(deviceId));
   }
 
   /**
@@ -183,7 +199,7 @@ export class HibernationServer {
     const ip = s.remoteAddress;
     const fromAddress = this.perAddress.get(ip) ?? 0;
     const now = Date.now();
-    s.data = { linkId: randomUUID(), ip, openedAt: now, bytes: new TokenBucket(HIBERNATION_BYTE_BUDGET), refusals: 0 };
+    s.data = new Link(randomUUID(), ip, now);
     this.all.add(s);
     this.perAddress.set(ip, fromAddress + 1);
     if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
@@ -199,9 +215,9 @@ export class HibernationServer {
     const left = (this.perAddress.get(link.ip) ?? 1) - 1;
     if (left > 0) this.perAddress.set(link.ip, left);
     else this.perAddress.delete(link.ip);
-    if (link.device && this.byDevice.get(link.device.id) === s) {
-      this.byDevice.delete(link.device.id);
-      this.tell(link.device.id, { type: 'hibernation.linkClosed', linkId: link.linkId });
+    if (link.actorId && this.byActor.get(link.actorId) === s) {
+      this.byActor.delete(link.actorId);
+      this.tell(link.actorId, { type: 'hibernation.linkClosed', linkId: link.linkId });
     }
   }
 
@@ -209,7 +225,7 @@ export class HibernationServer {
     const link = s.data;
     if (link.closed) return;
     const now = Date.now();
-    if (!link.bytes.take(chunk.length))
+    if (!link.take(chunk.length))
       return this.refuse(s, `over its byte budget (${HIBERNATION_BYTE_BUDGET.ratePerS} B/s, burst ${HIBERNATION_BYTE_BUDGET.burst} B)`, true);
     // The usual read: one whole heartbeat, parsed where it lies (no framer, no copy).
     if (!link.framer && chunk.length === HIBERNATION_HEARTBEAT_BYTES) {
@@ -227,8 +243,8 @@ export class HibernationServer {
 
   private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
     const link = s.data;
-    let device = link.device;
-    if (!device || device.macid !== macid || device.token !== token) {
+    let actorId = link.actorId;
+    if (!actorId || link.macid !== macid || link.token !== token) {
       // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
       // at most HIBERNATION_CHECKS_MAX at once.
       if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
@@ -245,20 +261,22 @@ export class HibernationServer {
       }
       if (!found) return this.refuse(s, `heartbeat of unknown device ${macid}`);
       if (!isHbToken(this.p.key, found.id, token)) return this.refuse(s, `heartbeat of ${found.id} with a wrong hb_token`);
-      if (link.device && link.device.id !== found.id) return this.refuse(s, 'heartbeat of another device on the same link', true);
-      device = { id: found.id, macid, token };
-      link.device = device;
+      const proven = puActorId(found.id);
+      if (actorId && actorId !== proven) return this.refuse(s, 'heartbeat of another device on the same link', true);
+      actorId = link.actorId ??= proven;
+      link.macid = macid;
+      link.token = token;
     }
     if (link.closed) return; // closed while its identity was looked up
     link.lastValidAt = now;
-    const held = this.byDevice.get(device.id);
+    const held = this.byActor.get(actorId);
     if (held !== s) {
-      this.byDevice.set(device.id, s);
+      this.byActor.set(actorId, s);
       held?.end(); // the device reconnected: its old link is stale
     }
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
-    if (this.asleep.heartbeat(puActorId(device.id), link.linkId, now)) return;
-    this.tell(device.id, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
+    if (this.asleep.heartbeat(actorId, link.linkId, now)) return;
+    this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
   }
 
   /** Keep a link's newest heartbeat until its identity can be checked, and put the link in line once. */
@@ -288,8 +306,8 @@ export class HibernationServer {
    * asking where its owner is (a database read); one another live node owns refuses the load (ActorElsewhereError)
    * and the event goes to that node.
    */
-  private tell(deviceId: string, event: HibernationRelay['event']): void {
-    const id = puActorId(deviceId);
+  private tell(id: string, event: HibernationRelay['event']): void {
+    const deviceId = deviceOfPu(id);
     const tellOwner = this.p.tellOwner;
     if (!tellOwner || this.p.host.holds(id)) return this.p.host.send(id, event);
     const lost = (err: unknown) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered');
@@ -303,7 +321,7 @@ export class HibernationServer {
   private refuse(s: LinkSocket, why: string, close = false): void {
     const link = s.data;
     link.refusals++;
-    this.p.rateLog.warn(link.ip, { ip: link.ip, link: link.linkId, device: link.device?.id, why }, 'hibernation input refused');
+    this.p.rateLog.warn(link.ip, { ip: link.ip, link: link.linkId, device: link.deviceId, why }, 'hibernation input refused');
     if (close || link.refusals >= HIBERNATION_REFUSALS_MAX) s.end();
   }
 

@@ -65,9 +65,12 @@ function allocatorOption(stderr: string, name: string): string | undefined {
 describe('runtime settings', () => {
   test('runtimeEnvFor adds only what the environment lacks; missingRuntimeEnv names it', () => {
     expect(runtimeEnvFor({})).toEqual(RUNTIME_ENV);
-    expect(runtimeEnvFor({ MIMALLOC_PURGE_DELAY: '500' })).toEqual({ MIMALLOC_PURGE_HOLES: RUNTIME_ENV.MIMALLOC_PURGE_HOLES });
+    expect(runtimeEnvFor({ MIMALLOC_PURGE_DELAY: '500' })).toEqual({
+      MIMALLOC_PURGE_HOLES: RUNTIME_ENV.MIMALLOC_PURGE_HOLES,
+      MIMALLOC_PURGE_HOLES_MIN_INTERVAL: RUNTIME_ENV.MIMALLOC_PURGE_HOLES_MIN_INTERVAL,
+    });
     expect(missingRuntimeEnv({ ...RUNTIME_ENV })).toEqual([]);
-    expect(missingRuntimeEnv({ MIMALLOC_PURGE_HOLES: '1' })).toEqual(['MIMALLOC_PURGE_DELAY']);
+    expect(missingRuntimeEnv({ MIMALLOC_PURGE_HOLES: '1', MIMALLOC_PURGE_HOLES_MIN_INTERVAL: '1' })).toEqual(['MIMALLOC_PURGE_DELAY']);
   });
 
   test("package.json's start script sets every setting, each overridable from the environment", () => {
@@ -83,6 +86,7 @@ describe('runtime settings', () => {
       expect(r.stdout).toContain('ready https://');
       expect(allocatorOption(r.stderr, 'purge_delay')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_DELAY);
       expect(allocatorOption(r.stderr, 'purge_holes')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES);
+      expect(allocatorOption(r.stderr, 'purge_holes_min_interval')).toBe(RUNTIME_ENV.MIMALLOC_PURGE_HOLES_MIN_INTERVAL);
       expect(r.stdout).not.toContain('started without the runtime settings');
     },
     READY_TIMEOUT_MS * 2,
