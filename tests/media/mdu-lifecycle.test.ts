@@ -148,6 +148,10 @@ describe('stream lifecycle', () => {
     async () => {
       const s = `close-${token().slice(0, 6)}`;
       const pub = await publisher(s);
+      // Publish until the stream is closed: a publisher silent for SILENCE_MS would end first ('silent').
+      let closing = false;
+      const clip = await testClip();
+      const feeding = pace(pub, clip.subarray(0, Math.floor(clip.byteLength / 1316) * 1316), RATE_BPS, () => closing);
       const { c: viewer } = await srtViewer(s);
       let subEnd = '';
       mdu.subscribe(
@@ -156,6 +160,8 @@ describe('stream lifecycle', () => {
         (why) => (subEnd = why),
       );
       await waitFor(() => events('viewer.join', s).length === 2, LOADED_BOUND_MS, 'joins');
+      closing = true;
+      await feeding;
       await mdu.closeStream(s, 'stream stopped');
       expect(subEnd).toBe('stream stopped');
       await waitFor(() => events('viewer.leave', s).length === 2 && events('publish.end', s).length === 1, LOADED_BOUND_MS, 'leaves');
