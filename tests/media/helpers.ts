@@ -118,9 +118,45 @@ export function testClip(): Promise<Uint8Array> {
   return clip;
 }
 
-/** Connect an SRT caller to the MDU. */
-export function caller(port: number, streamId: string, extra: Partial<CallerOptions> = {}): Promise<SrtCaller> {
-  return SrtCaller.connect({ host: '127.0.0.1', port, streamId, latencyMs: 120, connectTimeoutMs: 3000, ...extra });
+/** Callers connected through {@link caller} and not closed yet. */
+const openCallers = new Set<SrtCaller>();
+
+/** Connect an SRT caller to the MDU (tracked until it closes: see {@link closeCallers}). */
+export async function caller(port: number, streamId: string, extra: Partial<CallerOptions> = {}): Promise<SrtCaller> {
+  const c = await SrtCaller.connect({ host: '127.0.0.1', port, streamId, latencyMs: 120, connectTimeoutMs: 3000, ...extra });
+  openCallers.add(c);
+  void c.closed.then(() => openCallers.delete(c));
+  return c;
+}
+
+/**
+ * Close every caller a test left open (`afterEach(closeCallers)`): a failed test then leaves no
+ * libsrt socket, reference or thread behind for the next file of the same `bun test` process.
+ */
+export async function closeCallers(): Promise<void> {
+  await Promise.all([...openCallers].map((c) => c.close()));
+}
+
+/**
+ * libsrt's default SRTO_PEERIDLETIMEO. libsrt tells the peer of a close with one UMSG_SHUTDOWN packet,
+ * and a caller whose receive thread has not yet registered its just-connected socket drops it
+ * (libsrt 1.5 `CRcvQueue`: a packet for an id neither in its hash nor a connector is ignored); that
+ * peer learns of the close only when this timeout runs out (it hears no keepalive any more).
+ */
+export const LIBSRT_PEER_IDLE_TIMEOUT_MS = 5000;
+
+/** How long a peer may take to notice that the MDU closed it: its idle timeout plus a generous margin for a loaded machine. */
+export const PEER_NOTICE_BOUND_MS = LIBSRT_PEER_IDLE_TIMEOUT_MS + 10_000;
+
+/** Why `c` ended, or 'open' when it has not ended within `timeoutMs` (resolves as soon as it ends). */
+export async function closedWithin(c: SrtCaller, timeoutMs = PEER_NOTICE_BOUND_MS): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('open'), timeoutMs)));
+  try {
+    return await Promise.race([c.closed, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Send `bytes` through `c` at about `bitrateBps`, in 20 ms slices; resolves when sent or `stop()` says so. */
@@ -173,14 +209,20 @@ export function record(mdu: Mdu): { events: { name: keyof MduEvents; e: MduEvent
   };
 }
 
-/** Resolve when `pred()` holds, polling; reject after `timeoutMs`. */
-export async function waitFor(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/** Resolve when `pred()` holds (it may be async), polling; reject after `timeoutMs`. */
+export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const t0 = performance.now();
-  while (!pred()) {
+  while (!(await pred())) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
   }
 }
+
+/**
+ * Bound for a hook that starts or stops an MDU or closes callers (bun's default is 5 s): TinyCC
+ * compiles acl.c, a Worker starts, libsrt starts or joins its threads; a loaded machine took more than 5 s.
+ */
+export const MDU_HOOK_TIMEOUT_MS = 30_000;
 
 /** Start an MDU on a free loopback port, logging into `lines`. */
 export async function startMdu(opts: Partial<Parameters<typeof Mdu.start>[0]> = {}): Promise<{ mdu: Mdu; lines: LogLine[] }> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Mdu, MduEvents } from '../../media/mdu/index.ts';
 import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts';
 import {
+  MDU_HOOK_TIMEOUT_MS,
   PASS,
   TsChecker,
   ffmpegPublish,
@@ -24,12 +25,12 @@ const tmp = tempDir();
 beforeAll(async () => {
   ({ mdu } = await startMdu());
   rec = record(mdu);
-});
+}, MDU_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   rec.stop();
   await mdu.stop();
   tmp.cleanup();
-});
+}, MDU_HOOK_TIMEOUT_MS);
 
 const started = (s: string) => () => rec.events.some((x) => x.name === 'publish.start' && (x.e as { streamId: string }).streamId === s);
 
