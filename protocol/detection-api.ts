@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { CLASS_GROUPS, COCO_CLASSES } from './coco-classes.ts';
-import { DeviceId } from './paths.ts';
+import { EventCursor } from './events-api.ts';
+import { ChannelParam, DeviceId } from './paths.ts';
 import { Instant } from './recording-api.ts';
 import { text } from './text.ts';
 
@@ -20,8 +21,10 @@ export const ZONE_NAME_MAX_CHARS = 40;
 /** Frames per second a channel may ask for in continuous mode (the node budget shares its own among cameras). */
 export const DETECT_CHANNEL_FPS_MIN = 0.1;
 export const DETECT_CHANNEL_FPS_MAX = 5;
-/** Most detection events one listing returns. */
-export const DETECTIONS_LIST_MAX = 500;
+/** Largest page of detection events one listing returns (platform's choice). */
+export const DETECTIONS_PAGE_MAX = 200;
+/** Page of detection events when `limit` is not given. */
+export const DETECTIONS_PAGE_DEFAULT = 50;
 
 /** A class a setting names: a group (person, vehicle, animal) or any COCO class. */
 export const DetectClass = z.enum([...(Object.keys(CLASS_GROUPS) as (keyof typeof CLASS_GROUPS)[]), ...COCO_CLASSES]);
@@ -59,14 +62,26 @@ export const DetectionSetting = z.object({
   set_by: z.string().nullable(),
 });
 
-/** `GET /api/detections?device=&class=&from=&to=`. */
+/**
+ * `GET /api/detections?device=&channel=&class=&zone=&from=&to=&before=&limit=`: the detection events of the cameras
+ * the caller may see (all of them without `device`), newest first, a page at a time (keyset on `(at, id)`: `before`
+ * is the `next` of the previous page, as for the events page).
+ */
 export const DetectionsQuery = z.strictObject({
-  device: DeviceId,
+  device: DeviceId.optional(),
+  channel: ChannelParam.optional(),
   class: DetectClass.optional(),
+  /** Events with an object in the zone of this name. */
+  zone: text(ZONE_NAME_MAX_CHARS, 1).optional(),
+  /** Events at or after this time (epoch seconds or ISO 8601). */
   from: Instant.optional(),
+  /** Events before this time. */
   to: Instant.optional(),
+  /** The `next` of the previous page: `<epoch ms>_<id>`. */
+  before: EventCursor.optional(),
+  limit: z.coerce.number().int().min(1).max(DETECTIONS_PAGE_MAX).default(DETECTIONS_PAGE_DEFAULT),
 });
-export type DetectionsQuery = z.infer<typeof DetectionsQuery>;
+export type DetectionsQuery = z.output<typeof DetectionsQuery>;
 
 /** One detection event as listed. */
 export const DetectionItem = z.object({
@@ -84,4 +99,7 @@ export const DetectionItem = z.object({
   height: z.number(),
   picture: z.string().nullable(),
 });
-export const DetectionList = z.object({ detections: z.array(DetectionItem), truncated: z.boolean() });
+/** One detection event as listed (`ended_at` comes with continuous mode's presences). */
+export type DetectionItem = z.infer<typeof DetectionItem>;
+/** A page of detection events and the cursor of the next (older) page (null on the last); `truncated`: there is one. */
+export const DetectionList = z.object({ detections: z.array(DetectionItem), next: z.string().nullable(), truncated: z.boolean() });
