@@ -83,23 +83,21 @@ export async function listDetections(db: Db, who: Principal, q: DetectionsQuery)
 }
 
 /** Delete the rows `where` selects, DETECTIONS_DELETE_BATCH at a time; returns how many went. */
-async function deleteInBatches(db: Db, where: SQL): Promise<number> {
+async function deleteInBatches(db: Db, where: SQL, batch: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const gone = await db.rows<{ id: string }>(
-      sql`DELETE FROM detections WHERE id IN (SELECT id FROM detections WHERE ${where} LIMIT ${DETECTIONS_DELETE_BATCH}) RETURNING id`,
-    );
+    const gone = await db.rows<{ id: string }>(sql`DELETE FROM detections WHERE id IN (SELECT id FROM detections WHERE ${where} LIMIT ${batch}) RETURNING id`);
     total += gone.length;
-    if (gone.length < DETECTIONS_DELETE_BATCH) return total;
+    if (gone.length < batch) return total;
   }
 }
 
 /** Delete detection events older than `cutoffMs` (DETECTIONS_RETENTION_DAYS); returns how many went. */
-export function pruneDetections(db: Db, cutoffMs: number): Promise<number> {
-  return deleteInBatches(db, sql`at < ${new Date(cutoffMs).toISOString()}::timestamptz`);
+export function pruneDetections(db: Db, cutoffMs: number, batch = DETECTIONS_DELETE_BATCH): Promise<number> {
+  return deleteInBatches(db, sql`at < ${new Date(cutoffMs).toISOString()}::timestamptz`, batch);
 }
 
 /** Delete a device's detection events (it was deprovisioned); returns how many went. */
-export function deleteDeviceDetections(db: Db, deviceId: string): Promise<number> {
-  return deleteInBatches(db, sql`device_id = ${deviceId}`);
+export function deleteDeviceDetections(db: Db, deviceId: string, batch = DETECTIONS_DELETE_BATCH): Promise<number> {
+  return deleteInBatches(db, sql`device_id = ${deviceId}`, batch);
 }
