@@ -9,22 +9,22 @@ import { EventCursor } from './events-api.ts';
 import { ChannelParam, DeviceId } from './paths.ts';
 import { Instant } from './recording-api.ts';
 import { text } from './text.ts';
+import {
+  DETECT_CHANNEL_FPS_DEFAULT,
+  DETECT_CHANNEL_FPS_MAX,
+  DETECT_CHANNEL_FPS_MIN,
+  DETECTIONS_PAGE_DEFAULT,
+  DETECTIONS_PAGE_MAX,
+  MIN_SCORE_DEFAULT,
+  MIN_SCORE_MAX,
+  MIN_SCORE_MIN,
+  ZONE_NAME_MAX_CHARS,
+  ZONE_POINTS_MAX,
+  ZONE_POINTS_MIN,
+  ZONES_MAX,
+} from './detection-bounds.ts';
 
-/** Lowest and highest minimum score a setting may ask for (below 0.2 the model mostly guesses). */
-export const MIN_SCORE_MIN = 0.2;
-export const MIN_SCORE_MAX = 0.95;
-/** Zones a channel may have, corners a zone may have, and a zone name's length (platform's choices). */
-export const ZONES_MAX = 8;
-export const ZONE_POINTS_MIN = 3;
-export const ZONE_POINTS_MAX = 32;
-export const ZONE_NAME_MAX_CHARS = 40;
-/** Frames per second a channel may ask for in continuous mode (the node budget shares its own among cameras). */
-export const DETECT_CHANNEL_FPS_MIN = 0.1;
-export const DETECT_CHANNEL_FPS_MAX = 5;
-/** Largest page of detection events one listing returns (platform's choice). */
-export const DETECTIONS_PAGE_MAX = 200;
-/** Page of detection events when `limit` is not given. */
-export const DETECTIONS_PAGE_DEFAULT = 50;
+export * from './detection-bounds.ts';
 
 /** A class a setting names: a group (person, vehicle, animal) or any COCO class. */
 export const DetectClass = z.enum([...(Object.keys(CLASS_GROUPS) as (keyof typeof CLASS_GROUPS)[]), ...COCO_CLASSES]);
@@ -42,9 +42,9 @@ export const DetectZone = z.strictObject({
 export const DetectionBody = z.strictObject({
   mode: z.enum(['off', 'alarm', 'continuous']),
   classes: z.array(DetectClass).min(1).max(COCO_CLASSES.length).default(['person']),
-  min_score: z.number().min(MIN_SCORE_MIN).max(MIN_SCORE_MAX).default(0.5),
+  min_score: z.number().min(MIN_SCORE_MIN).max(MIN_SCORE_MAX).default(MIN_SCORE_DEFAULT),
   zones: z.array(DetectZone).max(ZONES_MAX).default([]),
-  fps: z.number().min(DETECT_CHANNEL_FPS_MIN).max(DETECT_CHANNEL_FPS_MAX).default(1),
+  fps: z.number().min(DETECT_CHANNEL_FPS_MIN).max(DETECT_CHANNEL_FPS_MAX).default(DETECT_CHANNEL_FPS_DEFAULT),
 });
 /** A channel's detection setting as sent. */
 export type DetectionBody = z.infer<typeof DetectionBody>;

@@ -10,8 +10,9 @@ import sharp from 'sharp';
 import { type MediaHooks, Recorder, SimulatedDevice } from '../../device/index.ts';
 import { overlayJpeg } from '../../device/jpeg-overlay.ts';
 import type { JpegSource } from '../../device/jpeg.ts';
+import { detectionCamera } from '../helpers/detection-camera.ts';
 import { startTestPlatform, type TestPlatform, userToken } from '../helpers/platform.ts';
-import { CAM_PASSWORD, until } from '../recording/helpers.ts';
+import { until } from '../recording/helpers.ts';
 import { DARKNET_DATA_DIR, DARKNET_PERSON } from '../services/detection/darknet.ts';
 
 setDefaultTimeout(120_000);
@@ -35,35 +36,7 @@ afterAll(async () => {
 });
 
 /** A camera owned by alice whose pictures come from `jpeg` (the simulator's plain pattern when absent). */
-async function camera(id: string, mac: string, jpeg?: JpegSource, media?: MediaHooks) {
-  const prov = await p.api('/api/admin/devices', {
-    method: 'POST',
-    body: JSON.stringify({ device_id: id, password: CAM_PASSWORD, mac_id: mac, channels: [0] }),
-  });
-  expect(prov.status).toBe(201);
-  const dev = new SimulatedDevice({
-    server: p.url,
-    id,
-    password: CAM_PASSWORD,
-    mac,
-    tls: { rejectUnauthorized: false },
-    bootMs: 300,
-    ...(jpeg ? { jpeg } : {}),
-    ...(media ? { media } : {}),
-  });
-  cams.push(dev);
-  await dev.start();
-  await dev.waitFor('online', 20_000);
-  const code = (await (await p.api('/api/bind-codes', { method: 'POST', token: alice })).json()).bind_code;
-  await dev.bind(code);
-  await until(
-    async () => (await p.api(`/api/devices/${id}`, { token: alice })).status,
-    (s) => s === 200,
-    10_000,
-    `${id} bound`,
-  );
-  return dev;
-}
+const camera = (id: string, mac: string, jpeg?: JpegSource, media?: MediaHooks) => detectionCamera(p, alice, { id, mac, jpeg, media }, cams);
 
 const put = (id: string, body: unknown, token = alice) =>
   p.api(`/api/devices/${id}/channels/0/detection`, { method: 'PUT', token, body: JSON.stringify(body) });
