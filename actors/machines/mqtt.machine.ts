@@ -68,7 +68,13 @@ export function addPublications(c: MqttContext, e: MqttEvent): { context: Partia
   }
   const send = adds.filter((p) => !dropped.includes(p.id));
   return {
-    context: { pending, nextId, discovered: c.discovered || m.kind === 'state', dropped: c.dropped + dropped.length, ...(sensors !== known ? { sensors } : {}) },
+    context: {
+      pending,
+      nextId,
+      discovered: c.discovered || m.kind === 'state',
+      dropped: c.dropped + dropped.length,
+      ...(sensors !== known ? { sensors } : {}),
+    },
     send,
     dropped,
   };

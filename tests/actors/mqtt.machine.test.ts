@@ -64,7 +64,6 @@ describe('mqtt machine', () => {
     expect(t.ctx().dropped).toBe(4);
   });
 
-
   it('publishes the discovery configs with the first state, keeps both until acknowledged, then waits for nothing', () => {
     const t = start();
     t.send(online);

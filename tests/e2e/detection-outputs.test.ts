@@ -134,7 +134,11 @@ describe('detection events out of the platform', () => {
   let secret: string;
 
   it('sets detection with zones and a webhook for detections', async () => {
-    const hook = await p.api('/api/webhooks', { method: 'POST', token: alice, body: JSON.stringify({ url: `https://127.0.0.1:${receiver.port}/h`, kinds: ['detection'] }) });
+    const hook = await p.api('/api/webhooks', {
+      method: 'POST',
+      token: alice,
+      body: JSON.stringify({ url: `https://127.0.0.1:${receiver.port}/h`, kinds: ['detection'] }),
+    });
     expect(hook.status).toBe(201);
     secret = (await hook.json()).secret;
     for (const [id, token] of [
@@ -148,12 +152,27 @@ describe('detection events out of the platform', () => {
 
   it("lists each user's cameras' detections without device=, a sharee's too, by zone, a page at a time", async () => {
     await camA.camera.raiseAlarm(MOTION);
-    await until(() => page(''), (l) => l.detections.length === 1, FIRST_RUN_MS, "alice's first detection");
+    await until(
+      () => page(''),
+      (l) => l.detections.length === 1,
+      FIRST_RUN_MS,
+      "alice's first detection",
+    );
     await camB.camera.raiseAlarm(MOTION);
-    await until(() => page('', bob), (l) => l.detections.length === 1, RUN_MS, "bob's detection");
+    await until(
+      () => page('', bob),
+      (l) => l.detections.length === 1,
+      RUN_MS,
+      "bob's detection",
+    );
     // the detector cools down between runs (DETECT_COOLDOWN_MS): the second alarm waits, then runs
     await camA.camera.raiseAlarm(MOTION);
-    const mine = await until(() => page(''), (l) => l.detections.length === 2, RUN_MS, "alice's second detection");
+    const mine = await until(
+      () => page(''),
+      (l) => l.detections.length === 2,
+      RUN_MS,
+      "alice's second detection",
+    );
     expect(mine.detections.map((d) => d.device)).toEqual(['CAM-DO-A', 'CAM-DO-A']);
     expect(Date.parse(mine.detections[0]!.at)).toBeGreaterThanOrEqual(Date.parse(mine.detections[1]!.at));
     for (const d of mine.detections) {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import sharp from 'sharp';
-import { type MediaHooks, Recorder, SimulatedDevice } from '../../device/index.ts';
+import { type MediaHooks, Recorder, type SimulatedDevice } from '../../device/index.ts';
 import { overlayJpeg } from '../../device/jpeg-overlay.ts';
 import type { JpegSource } from '../../device/jpeg.ts';
 import { detectionCamera } from '../helpers/detection-camera.ts';

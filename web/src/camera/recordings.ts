@@ -375,7 +375,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     ready: () => {
       void loadRec();
       void loadDay();
-      void alarmSec.loadSetting();
+      void alarmSec.loadSetting().then(() => alarmSec.playLinked());
     },
     transition: onTransition,
   });

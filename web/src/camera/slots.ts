@@ -17,3 +17,4 @@ export { mountLive } from './live.ts';
 export { mountRecordings } from './recordings.ts';
 export { playAlarmButton } from './alarms.ts';
 export { mountSdCard } from './sd-card.ts';
+export { mountDetection } from './detection.ts';
