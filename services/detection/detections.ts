@@ -91,6 +91,8 @@ export class DetectionService {
     }
     const r = await this.p.host.dispatch(id, event);
     if (!r.accepted) throw new DomainError('conflict', `the detector did not take the setting (state ${r.stateKey})`);
+    // Load the model now, not at the first alarm: its load would count against that run's DETECT_TIMEOUT_MS.
+    if (body.mode !== 'off') this.p.runtime().catch((err) => this.p.log.warn({ err: String(err) }, 'the detection runtime did not start'));
     return view(r.context as unknown as DetectorContext, r.stateKey);
   }
 

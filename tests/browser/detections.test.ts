@@ -7,15 +7,14 @@
  * to the test artifacts and docs/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Recorder } from '../../device/index.ts';
 import { overlayJpeg } from '../../device/jpeg-overlay.ts';
 import { ALARM_PREROLL_S } from '../../web/src/camera/alarms.ts';
 import { until } from '../recording/helpers.ts';
 import { DARKNET_DATA_DIR, DARKNET_PERSON } from '../services/detection/darknet.ts';
-import { ARTIFACTS, launchChromium, signedInPage, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { launchChromium, signedInPage, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { docsShot, playsRecording } from './playback-tools.ts';
 
 setDefaultTimeout(120_000);
 
@@ -26,7 +25,6 @@ const MOTION = 3;
 const FIRST_RUN_MS = 60_000;
 /** A detection's mark appears within this of its run (the detector's transition reloads the marks). */
 const MARK_MS = 15_000;
-const DOCS = join(import.meta.dir, '..', '..', 'docs', 'screenshots');
 /** The corners clicked on the picture: its bottom half, where the person stands (fractions of the picture). */
 const DOOR = [
   [0.05, 0.5],
@@ -41,25 +39,6 @@ let alice: Page;
 let problems: PageProblems;
 const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
 let alarmAt = 0;
-
-/** A part of the page into the artifacts and docs/screenshots/. */
-async function shot(page: Page, selector: string, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const path = join(ARTIFACTS, `${name}.png`);
-  await page.locator(selector).screenshot({ path, timeout: 15_000 });
-  copyFileSync(path, join(DOCS, `${name}.png`));
-}
-
-/** Wait until the recorded video plays, and return the wall-clock time it shows first. */
-async function plays(page: Page): Promise<number> {
-  await page.locator('#recordings .status.ok', { hasText: 'Playing from' }).waitFor({ timeout: 30_000 });
-  const shown = Number(await page.getByTestId('playback-time').getAttribute('data-t'));
-  const t1 = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.rec-video')!.currentTime);
-  await Bun.sleep(1_200);
-  const t2 = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.rec-video')!.currentTime);
-  expect(t2 - t1).toBeGreaterThan(0.3);
-  return shown;
-}
 
 beforeAll(async () => {
   [w, browser] = await Promise.all([
@@ -97,7 +76,7 @@ describe('detection in the console', () => {
     await card.getByRole('button', { name: 'Save detection' }).click();
     await card.locator('.status.ok', { hasText: 'Saved: detecting person on each motion alarm' }).waitFor();
     await card.getByTestId('detector-state').filter({ hasText: 'armed' }).waitFor();
-    await shot(alice, '#detection', 'detection-setting-desktop');
+    await docsShot(alice, '#detection', 'detection-setting-desktop');
     const setting = await (await w.p.api('/api/devices/CAM-ALICE/channels/0/detection')).json();
     expect(setting.zones).toHaveLength(1);
     expect(setting.zones[0].name).toBe('door');
@@ -134,7 +113,7 @@ describe('detection in the console', () => {
     expect(await item.first().innerText()).toContain('person');
     expect(await item.first().innerText()).toContain('(door)');
     await alice.waitForFunction(() => (document.querySelector<HTMLImageElement>('.detection-picture')?.naturalWidth ?? 0) > 0);
-    await shot(alice, 'main', 'detections-desktop');
+    await docsShot(alice, 'main', 'detections-desktop');
 
     await alice.getByLabel('Zone', { exact: true }).fill('sky');
     await alice.getByRole('button', { name: 'Filter' }).click();
@@ -149,7 +128,7 @@ describe('detection in the console', () => {
       .getByRole('link', { name: `Play from ${ALARM_PREROLL_S} s before` })
       .click();
     await alice.locator('#recordings .status', { hasText: `playing from ${ALARM_PREROLL_S} s before it` }).waitFor({ timeout: 30_000 });
-    const shown = await plays(alice);
+    const shown = await playsRecording(alice);
     expect(shown).toBeGreaterThanOrEqual(alarmAt - ALARM_PREROLL_S - 2);
     expect(shown).toBeLessThan(alarmAt + RECORD_S + 5);
     // played once: the link's parameters are taken off the address
