@@ -94,13 +94,13 @@ describe('detector machine', () => {
     expect(t.ctx().failure).toBeUndefined();
   });
 
-  it('fails when no result comes within the timeout, and ignores the late one', () => {
+  it('fails when no result comes within the timeout, and ignores a late failure', () => {
     const t = armed();
     t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
     t.clock.increment(DETECT_TIMEOUT_MS);
     expect(t.state()).toBe('"failed"');
     expect(t.ctx().reason).toBe(`no detection result within ${DETECT_TIMEOUT_MS / 1000} s`);
-    t.send({ type: 'detect.result', attempt: 1, ok: true, eventId: 'late', classes: [] });
+    t.send({ type: 'detect.result', attempt: 1, ok: false, reason: 'late' });
     expect(t.state()).toBe('"failed"');
     expect(t.ctx().last).toBeUndefined();
   });
@@ -172,5 +172,16 @@ describe('detector machine', () => {
     expect(t.effects).toEqual([]);
     t.send({ type: 'detect.configure', config: ON_ALARM, by: 'alice' });
     expect(t.state()).toBe('{"armed":"waitingForAlarm"}');
+  });
+
+  it("takes the latest run's result after its timeout (its event exists), and publishes it", () => {
+    const t = armed();
+    t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
+    t.clock.increment(DETECT_TIMEOUT_MS);
+    expect(t.state()).toBe('"failed"');
+    t.send({ type: 'detect.result', attempt: 1, ok: true, eventId: 'e1', classes: ['person'], topScore: 0.6, picture: true });
+    expect(t.state()).toBe('"coolingDown"');
+    expect(t.ctx()).toMatchObject({ last: { eventId: 'e1' }, reason: 'a late detection result' });
+    expect(t.told.filter((p) => p.to === 'mqtt:CAM')).toHaveLength(1);
   });
 });

@@ -23,6 +23,9 @@ const RECORD_S = 5;
 const MOTION = 3;
 /** Long enough for the first run (the workers load the model) on a busy 2-core machine. */
 const FIRST_RUN_MS = 60_000;
+/** Alarms raised at most until a run succeeds, and the wait for the detector to take one. */
+const ALARMS_MAX = 3;
+const ALARM_TOLD_MS = 500;
 /** A detection's mark appears within this of its run (the detector's transition reloads the marks). */
 const MARK_MS = 15_000;
 /** The corners clicked on the picture: its bottom half, where the person stands (fractions of the picture). */
@@ -88,17 +91,22 @@ describe('detection in the console', () => {
     await rec.getByLabel('Seconds after the last alarm').fill(String(RECORD_S));
     await rec.getByRole('button', { name: 'Save', exact: true }).click();
     await rec.locator('.status.ok', { hasText: `each alarm records ${RECORD_S} s` }).waitFor();
-    alarmAt = Date.now() / 1000;
-    await w.cams.alice.camera.raiseAlarm(MOTION);
+    // A run may fail on a machine this busy (DETECT_TIMEOUT_MS, 20 s): the detector re-arms, and the next alarm runs.
+    let detector: { state: string; failure: string | null } = { state: 'failed', failure: null };
+    for (let alarm = 1; alarm <= ALARMS_MAX && detector.state === 'failed'; alarm++) {
+      alarmAt = Date.now() / 1000;
+      await w.cams.alice.camera.raiseAlarm(MOTION);
+      await Bun.sleep(ALARM_TOLD_MS);
+      detector = await until(
+        async () => (await w.p.api('/api/devices/CAM-ALICE/channels/0/detection')).json(),
+        (d) => !String(d.state).startsWith('detecting'),
+        FIRST_RUN_MS,
+        'the detection run done',
+      );
+    }
+    expect(detector.state).not.toBe('failed');
     await alice.locator('[data-testid="recording-state"][data-state="stopped"]').waitFor({ timeout: 45_000 });
     await recorder.idle(30_000);
-    const detector = await until(
-      async () => (await w.p.api('/api/devices/CAM-ALICE/channels/0/detection')).json(),
-      (d) => !String(d.state).startsWith('detecting'),
-      FIRST_RUN_MS,
-      'the detection run done',
-    );
-    expect({ state: detector.state, failure: detector.failure }).toMatchObject({ failure: null });
     await alice.locator('.db-alarm.detection').first().waitFor({ timeout: MARK_MS });
     expect(await alice.locator('.db-alarm.detection').first().getAttribute('title')).toContain('person detected');
     expect(await problems.csp()).toEqual([]);
