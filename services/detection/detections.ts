@@ -112,13 +112,15 @@ export class DetectionService {
     const answer = (r: Record<string, unknown>) => this.p.host.send(call.actorId, { type: 'detect.result', attempt, ...r });
     try {
       const { snapshotId, bytes } = await this.snapshot(deviceId, channel);
-      // the session open when the picture was taken (a first run loading the model may end after it stopped)
-      const recording = await this.p.recording.openSession(deviceId, channel);
+      // the session open when the picture was taken (a slow run may end after it stopped), else the one open when the
+      // run ends (the session the same alarm starts may open a moment after the picture)
+      const before = await this.p.recording.openSession(deviceId, channel);
       const rt = await this.p.runtime();
       const out = await rt.submit(`${deviceId}:${channel}`, { kind: 'jpeg', bytes }, minScore);
       if (!out.ok) return answer({ ok: false, reason: `${out.reason}: ${out.detail}` });
       const wanted = ofInterest(out.detections, expandClasses(classes as ClassOrGroup[]), zones, out.width, out.height);
       const found = [...new Set(wanted.map((d) => d.class))];
+      const recording = before ?? (await this.p.recording.openSession(deviceId, channel));
       const id = randomUUID();
       const topScore = Math.max(0, ...wanted.map((d) => d.score));
       await this.p.db.orm.insert(detections).values({

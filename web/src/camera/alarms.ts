@@ -23,6 +23,12 @@ export const ALARM_RECORD_S_SUGGESTED = 30;
 /** A new alarm reloads the day's alarms after this quiet time (alarms come in bursts: start, picture, end). */
 export const ALARM_REFRESH_DEBOUNCE_MS = 1_000;
 
+/**
+ * Loads of a day the recordings panel tries before playing in it (`showDay`): another load may overtake one (a segment
+ * confirmed meanwhile reloads the day), leaving no listing drawn to play from.
+ */
+export const SHOW_DAY_TRIES = 3;
+
 /** The document event by which another part of the camera page (its Alarms card) asks the recordings panel to play from an alarm. */
 export const PLAY_ALARM_EVENT = 'h627:play-alarm';
 
