@@ -3,6 +3,7 @@
  * `/metrics` shows the runtime's frames in, detected, dropped and failed, and inference time (issue 25 point 5).
  */
 import type { Metrics } from '../lib/metrics.ts';
+import type { Devices } from '../services/devices/devices.ts';
 import { DetectionService, type DetectionDeps } from '../services/detection/detections.ts';
 import { type DetectionRuntime, type RuntimeOptions, type RuntimeStats, startDetectionRuntime } from '../services/detection/runtime.ts';
 
@@ -41,9 +42,21 @@ function detectionMetrics(metrics: Pick<Metrics, 'registry' | 'client'>, stats: 
   });
 }
 
-/** The service, and a stop that ends the runtime's workers if they started. */
+/** How often detection events past DETECTIONS_RETENTION_DAYS are deleted. */
+export const DETECTIONS_PRUNE_INTERVAL_MS = 3600_000;
+/** Milliseconds per day. */
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * The service, pruning detection events past their retention every DETECTIONS_PRUNE_INTERVAL_MS, forgetting a
+ * deprovisioned device's detectors and events, and a stop that ends the pruning and the runtime's workers if they started.
+ */
 export function detectionServices(
-  deps: Omit<DetectionDeps, 'runtime'> & { metrics?: Pick<Metrics, 'registry' | 'client'>; cfg?: { detection: RuntimeOptions } },
+  deps: Omit<DetectionDeps, 'runtime' | 'devices'> & {
+    devices: DetectionDeps['devices'] & Pick<Devices, 'deprovisioners'>;
+    metrics?: Pick<Metrics, 'registry' | 'client'>;
+    cfg?: { detection: RuntimeOptions; detectionsRetentionMs?: number };
+  },
 ): DetectionService & { stop(): Promise<void> } {
   let runtime: Promise<DetectionRuntime> | undefined;
   let started: DetectionRuntime | undefined;
@@ -60,9 +73,22 @@ export function detectionServices(
   };
   if (deps.metrics) detectionMetrics(deps.metrics, () => started?.stats());
   const service = new DetectionService({ ...deps, runtime: start });
-  const stop = async () => {
-    service.feeds.stopAll();
-    if (runtime) await (await runtime).stop();
-  };
-  return Object.assign(service, { stop });
+  deps.devices.deprovisioners.push((deviceId) =>
+    service.forgetDevice(deviceId).then((n) => n > 0 && deps.log.info({ device: deviceId, rows: n }, 'detection events of a deprovisioned device deleted')),
+  );
+  const retentionMs = deps.cfg?.detectionsRetentionMs;
+  const prune = () =>
+    retentionMs &&
+    service.prune(Date.now() - retentionMs).then(
+      (n) => n > 0 && deps.log.info({ rows: n, days: retentionMs / MS_PER_DAY }, 'old detection events pruned'),
+      (err) => deps.log.warn({ err: String(err) }, 'pruning of detection events failed'),
+    );
+  const pruning = retentionMs ? setInterval(prune, DETECTIONS_PRUNE_INTERVAL_MS) : undefined;
+  return Object.assign(service, {
+    stop: async () => {
+      clearInterval(pruning);
+      service.feeds.stopAll();
+      if (runtime) await (await runtime).stop();
+    },
+  });
 }

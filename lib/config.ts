@@ -203,6 +203,12 @@ export const envSchema = (d: ConfigDefaults) =>
       .min(0.1, 'DETECT_NODE_FPS must be at least 0.1')
       .max(DETECT_NODE_FPS_MAX, `DETECT_NODE_FPS must be at most ${DETECT_NODE_FPS_MAX}`)
       .default(DETECT_NODE_FPS_DEFAULT),
+    /** Days detection events are kept (docs/detection.md); their pictures follow DEVICE_FILES_RETENTION_DAYS. */
+    DETECTIONS_RETENTION_DAYS: z.coerce
+      .number({ error: 'DETECTIONS_RETENTION_DAYS must be a number of days' })
+      .min(1, 'DETECTIONS_RETENTION_DAYS must be at least 1')
+      .max(36500, 'DETECTIONS_RETENTION_DAYS must be at most 36500')
+      .default(DEFAULT_DETECTIONS_RETENTION_DAYS),
   });
 
 /** Detector workers per node by default: one (tfjs-wasm has no threads under Bun: a worker is a core); at most 16. */
@@ -211,6 +217,8 @@ export const DETECT_WORKERS_MAX = 16;
 /** Frames per second a node detects, all cameras together (~4.5/s a core measured; docs/detection.md); at most 100. */
 export const DETECT_NODE_FPS_DEFAULT = 4;
 export const DETECT_NODE_FPS_MAX = 100;
+/** Default DETECTIONS_RETENTION_DAYS: as long as their pictures (DEVICE_FILES_RETENTION_DAYS' default). */
+export const DEFAULT_DETECTIONS_RETENTION_DAYS = DEFAULT_DEVICE_FILES_RETENTION_DAYS;
 
 /** Resolved configuration. */
 export type Config = ReturnType<typeof resolveConfig>;
@@ -282,5 +290,6 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_S * 1000,
     },
     detection: { workers: e.DETECT_WORKERS, budgetFps: e.DETECT_NODE_FPS },
+    detectionsRetentionMs: e.DETECTIONS_RETENTION_DAYS * 86_400_000,
   };
 }

@@ -5,23 +5,26 @@
  */
 import { z } from 'zod';
 import { CLASS_GROUPS, COCO_CLASSES } from './coco-classes.ts';
-import { DeviceId } from './paths.ts';
+import { EventCursor } from './events-api.ts';
+import { ChannelParam, DeviceId } from './paths.ts';
 import { Instant } from './recording-api.ts';
 import { text } from './text.ts';
+import {
+  DETECT_CHANNEL_FPS_DEFAULT,
+  DETECT_CHANNEL_FPS_MAX,
+  DETECT_CHANNEL_FPS_MIN,
+  DETECTIONS_PAGE_DEFAULT,
+  DETECTIONS_PAGE_MAX,
+  MIN_SCORE_DEFAULT,
+  MIN_SCORE_MAX,
+  MIN_SCORE_MIN,
+  ZONE_NAME_MAX_CHARS,
+  ZONE_POINTS_MAX,
+  ZONE_POINTS_MIN,
+  ZONES_MAX,
+} from './detection-bounds.ts';
 
-/** Lowest and highest minimum score a setting may ask for (below 0.2 the model mostly guesses). */
-export const MIN_SCORE_MIN = 0.2;
-export const MIN_SCORE_MAX = 0.95;
-/** Zones a channel may have, corners a zone may have, and a zone name's length (platform's choices). */
-export const ZONES_MAX = 8;
-export const ZONE_POINTS_MIN = 3;
-export const ZONE_POINTS_MAX = 32;
-export const ZONE_NAME_MAX_CHARS = 40;
-/** Frames per second a channel may ask for in continuous mode (the node budget shares its own among cameras). */
-export const DETECT_CHANNEL_FPS_MIN = 0.1;
-export const DETECT_CHANNEL_FPS_MAX = 5;
-/** Most detection events one listing returns. */
-export const DETECTIONS_LIST_MAX = 500;
+export * from './detection-bounds.ts';
 
 /** A class a setting names: a group (person, vehicle, animal) or any COCO class. */
 export const DetectClass = z.enum([...(Object.keys(CLASS_GROUPS) as (keyof typeof CLASS_GROUPS)[]), ...COCO_CLASSES]);
@@ -39,9 +42,9 @@ export const DetectZone = z.strictObject({
 export const DetectionBody = z.strictObject({
   mode: z.enum(['off', 'alarm', 'continuous']),
   classes: z.array(DetectClass).min(1).max(COCO_CLASSES.length).default(['person']),
-  min_score: z.number().min(MIN_SCORE_MIN).max(MIN_SCORE_MAX).default(0.5),
+  min_score: z.number().min(MIN_SCORE_MIN).max(MIN_SCORE_MAX).default(MIN_SCORE_DEFAULT),
   zones: z.array(DetectZone).max(ZONES_MAX).default([]),
-  fps: z.number().min(DETECT_CHANNEL_FPS_MIN).max(DETECT_CHANNEL_FPS_MAX).default(1),
+  fps: z.number().min(DETECT_CHANNEL_FPS_MIN).max(DETECT_CHANNEL_FPS_MAX).default(DETECT_CHANNEL_FPS_DEFAULT),
 });
 /** A channel's detection setting as sent. */
 export type DetectionBody = z.infer<typeof DetectionBody>;
@@ -59,14 +62,26 @@ export const DetectionSetting = z.object({
   set_by: z.string().nullable(),
 });
 
-/** `GET /api/detections?device=&class=&from=&to=`. */
+/**
+ * `GET /api/detections?device=&channel=&class=&zone=&from=&to=&before=&limit=`: the detection events of the cameras
+ * the caller may see (all of them without `device`), newest first, a page at a time (keyset on `(at, id)`: `before`
+ * is the `next` of the previous page, as for the events page).
+ */
 export const DetectionsQuery = z.strictObject({
-  device: DeviceId,
+  device: DeviceId.optional(),
+  channel: ChannelParam.optional(),
   class: DetectClass.optional(),
+  /** Events with an object in the zone of this name. */
+  zone: text(ZONE_NAME_MAX_CHARS, 1).optional(),
+  /** Events at or after this time (epoch seconds or ISO 8601). */
   from: Instant.optional(),
+  /** Events before this time. */
   to: Instant.optional(),
+  /** The `next` of the previous page: `<epoch ms>_<id>`. */
+  before: EventCursor.optional(),
+  limit: z.coerce.number().int().min(1).max(DETECTIONS_PAGE_MAX).default(DETECTIONS_PAGE_DEFAULT),
 });
-export type DetectionsQuery = z.infer<typeof DetectionsQuery>;
+export type DetectionsQuery = z.output<typeof DetectionsQuery>;
 
 /** One detection event as listed. */
 export const DetectionItem = z.object({
@@ -87,4 +102,7 @@ export const DetectionItem = z.object({
   height: z.number(),
   picture: z.string().nullable(),
 });
-export const DetectionList = z.object({ detections: z.array(DetectionItem), truncated: z.boolean() });
+/** One detection event as listed (`ended_at` comes with continuous mode's presences). */
+export type DetectionItem = z.infer<typeof DetectionItem>;
+/** A page of detection events and the cursor of the next (older) page (null on the last); `truncated`: there is one. */
+export const DetectionList = z.object({ detections: z.array(DetectionItem), next: z.string().nullable(), truncated: z.boolean() });

@@ -21,7 +21,7 @@ import { ConsoleSession, HistoryExport, MachineList, ReplayVerdict } from '../pr
 import { responds } from './responses.ts';
 
 /** Paths the console's client-side router owns: each serves the console page. */
-export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin', '/events', '/live'];
+export const CONSOLE_PAGES = ['/', '/sign-in', '/cameras', '/cameras/*', '/actors', '/actors/*', '/admin', '/events', '/detections', '/live'];
 
 /**
  * What the console's pages may load: only this origin (bundled scripts and styles, the API, the

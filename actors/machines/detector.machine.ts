@@ -12,6 +12,7 @@ import type { MachineDef } from '../host/registry.ts';
 import { type ActorSend, actorSendAction } from '../host/tell.ts';
 import { detectorEffects } from './detector.effects.ts';
 import type { DetectConfig, DetectorContext, DetectorEvent, DetectorInput } from './detector.types.ts';
+import { publishFound } from './detector.publish.ts';
 import { puActorId } from './ids.ts';
 
 export type { DetectConfig, DetectorContext, DetectorEvent, DetectorInput } from './detector.types.ts';
@@ -67,6 +68,9 @@ export const detectorMachine = setup({
     enter: assign(({ event }, p: { reason: string }) => ({ since: at(event), reason: p.reason })),
     configure: assign(({ event }) => (event.type === 'detect.configure' ? { config: event.config, ...(event.by ? { setBy: event.by } : {}) } : {})),
     tellPu,
+    publishFound,
+    /** The device is gone: back to the defaults (off), so the pu stops telling alarms and the API shows it off. */
+    forget: assign({ config: DETECT_DEFAULTS, setBy: undefined, alarmId: undefined, pendingAlarmId: undefined }),
     /** A new run: for the alarm that came (or the one that waited). */
     begin: assign(({ context, event }) => ({
       attempt: context.attempt + 1,
@@ -105,6 +109,8 @@ export const detectorMachine = setup({
   context: ({ input }) => ({ ...input, config: DETECT_DEFAULTS, since: 0, reason: 'created', attempt: 0 }),
   initial: 'off',
   on: {
+    // the device is gone: nothing runs again (its rows are deleted by the detection service)
+    'device.deprovisioned': { target: '.deprovisioned', actions: ['forget', 'tellPu', enter('the device was deprovisioned')] },
     // a new setting: off stops everything; any other re-arms with it (a run under way finishes, its result taken)
     'detect.configure': [
       { guard: 'off', target: '.off', actions: ['configure', 'tellPu', enter('detection turned off')] },
@@ -143,7 +149,7 @@ export const detectorMachine = setup({
       on: {
         alarm: { actions: 'wait' },
         'detect.result': [
-          { guard: 'found', target: 'coolingDown', actions: ['done', enter('detection done')] },
+          { guard: 'found', target: 'coolingDown', actions: ['done', 'publishFound', enter('detection done')] },
           { guard: 'latest', target: 'failed', actions: { type: 'fail', params: {} } },
         ],
       },
@@ -161,9 +167,12 @@ export const detectorMachine = setup({
       after: { FEED_RETRY: { guard: 'continuous', target: 'armed', actions: enter('the frame feed is tried again') } },
       on: {
         alarm: { guard: 'onAlarms', target: 'detecting', actions: ['begin', enter('a motion alarm: detecting again after a failure')] },
-        'detect.result': {},
+        // the latest run's result after its timeout (a busy node): its event row exists, so it is taken and published
+        'detect.result': [{ guard: 'found', target: 'coolingDown', actions: ['done', 'publishFound', enter('a late detection result')] }, {}],
       },
     },
+    // nothing runs; a setting (the device provisioned again) re-arms it
+    deprovisioned: { on: { 'detect.result': {} } },
   },
 });
 

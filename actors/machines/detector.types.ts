@@ -55,7 +55,17 @@ export type DetectorEvent = At &
     /** A motion alarm of the channel (the pu tells it, pu.publish.ts). */
     | { type: 'alarm'; alarmId: string; alarmType: number }
     /** The `detect.run` effect's outcome. */
-    | { type: 'detect.result'; attempt: number; ok: true; eventId: string; classes: string[] }
+    | {
+        type: 'detect.result';
+        attempt: number;
+        ok: true;
+        eventId: string;
+        classes: string[];
+        /** The best score among them (0: nothing of interest); the event's picture was stored; the alarm it is for. */
+        topScore?: number;
+        picture?: boolean;
+        alarmId?: string;
+      }
     | { type: 'detect.result'; attempt: number; ok: false; reason: string }
     /** The continuous frame feed stopped or could not start. */
     | { type: 'detect.feed.failed'; reason: string }
@@ -63,4 +73,6 @@ export type DetectorEvent = At &
     | { type: 'detect.presence'; kind: 'start' | 'end'; class: string; eventId: string; score: number }
     /** The node restarted: a continuous detector's feed is gone and starts again (DetectionService.sweepStale). */
     | { type: 'platform.restarted' }
+    /** The device was deprovisioned (the detection service tells each of its detectors). */
+    | { type: 'device.deprovisioned' }
   );

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EffectCallOf, EffectCatalog, EffectHandlersFor } from '../host/effect-catalog.ts';
 import type { MqttContext } from './mqtt.types.ts';
 
-const Publication = z.looseObject({ id: z.number().int(), kind: z.enum(['state', 'alarm', 'battery', 'discovery']) });
+const Publication = z.looseObject({ id: z.number().int(), kind: z.enum(['state', 'alarm', 'battery', 'discovery', 'detection', 'sensors']) });
 
 /** Every effect the mqtt machine emits. */
 export const mqttEffects = {

@@ -4,7 +4,8 @@
  * until the broker's PUBACK comes back as `mqtt.acked`, asks the publisher to send it after every commit that adds
  * one, and again on a retry timer with backoff while any waits: a broker outage or a restart loses nothing.
  * Bounded: one waiting state and one battery (retained topics: only the latest matters), and at most
- * MQTT_PENDING_PER_DEVICE_MAX in all, the oldest alarms dropped first (the `mqtt.dropped` effect logs them).
+ * MQTT_PENDING_PER_DEVICE_MAX in all, the oldest alarms and detections dropped first (the `mqtt.dropped` effect logs
+ * them). A detection of a class not seen before brings its Home Assistant binary sensor's config (`sensors`).
  */
 import { assign, cancel, enqueueActions, setup } from 'xstate';
 import { effect } from '../host/effect-catalog.ts';
@@ -32,6 +33,10 @@ export function mqttRetryDelayMs(attempt: number): number {
 function messageOf(e: MqttEvent): MqttMessage | undefined {
   if (e.type === 'mqtt.state') return { kind: 'state', state: e.state, reason: e.reason, since: e.since };
   if (e.type === 'mqtt.battery') return { kind: 'battery', battery: e.battery };
+  if (e.type === 'mqtt.detection') {
+    const { type: _, at: __, ...d } = e;
+    return { kind: 'detection', ...d };
+  }
   if (e.type === 'mqtt.alarm')
     return { kind: 'alarm', type: e.alarmType, state: e.state, time: e.time, channel: e.channel, ...(e.alarmId ? { alarmId: e.alarmId } : {}) };
   return undefined;
@@ -48,18 +53,28 @@ export function addPublications(c: MqttContext, e: MqttEvent): { context: Partia
   let nextId = c.nextId;
   const adds: MqttPublication[] = [];
   if (m.kind === 'state' && !c.discovered) adds.push({ kind: 'discovery', id: nextId++ });
+  const known = c.sensors ?? [];
+  const sensors = m.kind === 'detection' && m.classes.some((k) => !known.includes(k)) ? [...known, ...m.classes.filter((k) => !known.includes(k))] : known;
+  if (sensors !== known) adds.push({ kind: 'sensors', classes: sensors, id: nextId++ });
   adds.push({ ...m, id: nextId++ });
-  let pending = [...c.pending.filter((p) => m.kind === 'alarm' || p.kind !== m.kind), ...adds];
+  const kinds = new Set(adds.map((p) => p.kind));
+  let pending = [...c.pending.filter((p) => isEvent(p) || !kinds.has(p.kind)), ...adds];
   const dropped: number[] = [];
   while (pending.length > MQTT_PENDING_PER_DEVICE_MAX) {
-    const oldest = pending.findIndex((p) => p.kind === 'alarm');
-    if (oldest < 0) break; // never: at most one state, one battery and one discovery are not alarms
+    const oldest = pending.findIndex(isEvent);
+    if (oldest < 0) break; // never: at most one state, one battery, one discovery and one sensors are not events
     dropped.push(pending[oldest]!.id);
     pending = pending.filter((_, i) => i !== oldest);
   }
   const send = adds.filter((p) => !dropped.includes(p.id));
   return {
-    context: { pending, nextId, discovered: c.discovered || m.kind === 'state', dropped: c.dropped + dropped.length },
+    context: {
+      pending,
+      nextId,
+      discovered: c.discovered || m.kind === 'state',
+      dropped: c.dropped + dropped.length,
+      ...(sensors !== known ? { sensors } : {}),
+    },
     send,
     dropped,
   };
@@ -73,8 +88,11 @@ const freshOf = ({ context }: { context: MqttContext }) => ({
   waitingAlarms: alarmIds(context),
 });
 
-/** Ids of the alarms waiting (the publisher sums them over devices: MQTT_WAITING_ALARMS_MAX). */
-const alarmIds = (c: MqttContext) => c.pending.filter((p) => p.kind === 'alarm').map((p) => p.id);
+/** Alarms and detections: events, each published once, the oldest dropped past the bounds (the rest are retained states). */
+const isEvent = (p: MqttPublication) => p.kind === 'alarm' || p.kind === 'detection';
+
+/** Ids of the alarms and detections waiting (the publisher sums them over devices: MQTT_WAITING_ALARMS_MAX). */
+const alarmIds = (c: MqttContext) => c.pending.filter(isEvent).map((p) => p.id);
 
 /** Drop the `count` oldest waiting alarms (the publisher's bound over all devices). */
 export function shedAlarms(c: MqttContext, count: number): Partial<MqttContext> {
@@ -126,6 +144,7 @@ export const mqttMachine = setup({
     'mqtt.state': '.adding',
     'mqtt.alarm': '.adding',
     'mqtt.battery': '.adding',
+    'mqtt.detection': '.adding',
   },
   states: {
     idle: {},

@@ -5,7 +5,7 @@
  * the mqtt machine is off (MQTT_URL unset).
  */
 import { enqueueActions } from 'xstate';
-import { mqttActorId, puActorId } from './ids.ts';
+import { toMqtt as mqttTell } from './mqtt.tell.ts';
 import * as a from './pu.actions.ts';
 import type { ActorSend } from '../host/tell.ts';
 import type { MqttDeviceState } from './mqtt.types.ts';
@@ -13,17 +13,10 @@ import type { PuContext, PuEvent } from './pu.types.ts';
 import { tellOpenSession } from './pu.alarm-recording.ts';
 import { tellDetector } from './pu.detection.ts';
 
-/** The machine type of the mqtt actor. */
-export const MQTT_MACHINE_TYPE = 'mqtt';
+export { MQTT_MACHINE_TYPE } from './mqtt.tell.ts';
 
 /** A message to the device's mqtt actor, made on first use. */
-function toMqtt(context: PuContext, event: Record<string, unknown> & { type: string }): ActorSend {
-  const deviceId = context.deviceId;
-  return {
-    type: 'actor.send',
-    params: { to: mqttActorId(deviceId), event, create: { type: MQTT_MACHINE_TYPE, input: { deviceId }, deviceId, parentId: puActorId(deviceId) } },
-  };
-}
+const toMqtt = (context: PuContext, event: Record<string, unknown> & { type: string }): ActorSend => mqttTell(context.deviceId, event);
 
 /** Entry of online, hibernating (asleep) and offline: publish the state with the reason and time `enter` recorded. */
 export const publishState = enqueueActions<PuContext, PuEvent, { state: MqttDeviceState }, PuEvent, never, ActorSend, never, never, never>(

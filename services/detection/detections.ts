@@ -4,7 +4,7 @@
  * the listing. When to run is the detector machine's decision (actors/machines/detector.machine.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { and, arrayOverlaps, desc, eq, gte, lt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { ActorHost } from '../../actors/host/host.ts';
 import { ActorExistsError } from '../../actors/host/errors.ts';
 import type { DetectorEffectCall, DetectorEffectHandlers } from '../../actors/machines/detector.effects.ts';
@@ -12,10 +12,10 @@ import type { DetectConfig, DetectorContext } from '../../actors/machines/detect
 import { DETECT_DEFAULTS } from '../../actors/machines/detector.machine.ts';
 import { detectorActorId } from '../../actors/machines/ids.ts';
 import type { Db } from '../../db/client.ts';
-import { detections } from '../../db/schema.ts';
+import { actors, detections } from '../../db/schema.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type ClassOrGroup, expandClasses } from '../../protocol/coco-classes.ts';
-import { DETECTIONS_LIST_MAX, type DetectionBody, type DetectionsQuery } from '../../protocol/detection-api.ts';
+import type { DetectionBody, DetectionsQuery } from '../../protocol/detection-api.ts';
 import type { Devices } from '../devices/devices.ts';
 import type { RpcService } from '../devices/rpc.ts';
 import { DomainError } from '../errors.ts';
@@ -24,6 +24,8 @@ import { ContinuousFeeds } from './feed.ts';
 import type { LiveService } from '../live/live.ts';
 import { drawBoxes } from './boxes-picture.ts';
 import { ofInterest } from './zones.ts';
+import { type DetectionPage, deleteDeviceDetections, listDetections, pruneDetections } from './detection-list.ts';
+import type { Principal } from '../users/principal.ts';
 
 /** The machine type of the detector actor. */
 export const DETECTOR_MACHINE_TYPE = 'detector';
@@ -101,6 +103,8 @@ export class DetectionService {
     }
     const r = await this.p.host.dispatch(id, event);
     if (!r.accepted) throw new DomainError('conflict', `the detector did not take the setting (state ${r.stateKey})`);
+    // Load the model now, not at the first alarm: its load would count against that run's DETECT_TIMEOUT_MS.
+    if (body.mode !== 'off') this.p.runtime().catch((err) => this.p.log.warn({ err: String(err) }, 'the detection runtime did not start'));
     return view(r.context as unknown as DetectorContext, r.stateKey);
   }
 
@@ -118,13 +122,17 @@ export class DetectionService {
     const answer = (r: Record<string, unknown>) => this.p.host.send(call.actorId, { type: 'detect.result', attempt, ...r });
     try {
       const { snapshotId, bytes } = await this.snapshot(deviceId, channel);
+      // the session open when the picture was taken (a slow run may end after it stopped), else the one open when the
+      // run ends (the session the same alarm starts may open a moment after the picture)
+      const before = await this.p.recording.openSession(deviceId, channel);
       const rt = await this.p.runtime();
       const out = await rt.submit(`${deviceId}:${channel}`, { kind: 'jpeg', bytes }, minScore);
       if (!out.ok) return answer({ ok: false, reason: `${out.reason}: ${out.detail}` });
       const wanted = ofInterest(out.detections, expandClasses(classes as ClassOrGroup[]), zones, out.width, out.height);
       const found = [...new Set(wanted.map((d) => d.class))];
-      const recording = await this.p.recording.openSession(deviceId, channel);
+      const recording = before ?? (await this.p.recording.openSession(deviceId, channel));
       const id = randomUUID();
+      const topScore = Math.max(0, ...wanted.map((d) => d.score));
       await this.p.db.orm.insert(detections).values({
         id,
         deviceId,
@@ -134,12 +142,12 @@ export class DetectionService {
         snapshotId,
         recordingId: recording?.id ?? null,
         classes: found,
-        topScore: Math.max(0, ...wanted.map((d) => d.score)),
+        topScore,
         objects: wanted,
         width: out.width,
         height: out.height,
       });
-      answer({ ok: true, eventId: id, classes: found });
+      answer({ ok: true, eventId: id, classes: found, topScore, picture: true, ...(alarmId ? { alarmId } : {}) });
     } catch (err) {
       answer({ ok: false, reason: err instanceof Error ? err.message : String(err) });
     }
@@ -177,33 +185,26 @@ export class DetectionService {
     return drawBoxes(new Uint8Array(await Bun.file(path).arrayBuffer()), d.objects, d.width, d.height);
   }
 
-  /** A device's detection events, newest first (`class`: those that found it; from/to in epoch seconds). */
-  async list(q: DetectionsQuery) {
-    const where = [eq(detections.deviceId, q.device)];
-    if (q.class) where.push(arrayOverlaps(detections.classes, [...expandClasses([q.class])]));
-    if (q.from !== undefined) where.push(gte(detections.at, new Date(q.from * MS_PER_S)));
-    if (q.to !== undefined) where.push(lt(detections.at, new Date(q.to * MS_PER_S)));
-    const rows = await this.p.db.orm
-      .select()
-      .from(detections)
-      .where(and(...where))
-      .orderBy(desc(detections.at), desc(detections.id))
-      .limit(DETECTIONS_LIST_MAX + 1);
-    const items = rows.slice(0, DETECTIONS_LIST_MAX).map((d) => ({
-      id: d.id,
-      device: d.deviceId,
-      channel: d.channel,
-      at: d.at.toISOString(),
-      ended_at: d.endedAt?.toISOString() ?? null,
-      alarm_id: d.alarmId,
-      recording_id: d.recordingId,
-      classes: d.classes,
-      top_score: d.topScore,
-      objects: d.objects,
-      width: d.width,
-      height: d.height,
-      picture: d.snapshotId ? `/api/detections/${d.id}/picture` : null,
-    }));
-    return { detections: items, truncated: rows.length > DETECTIONS_LIST_MAX };
+  /**
+   * A deprovisioned device: each of its detectors goes to `deprovisioned` (off, the pu told), its detection events
+   * are deleted (a batch at a time). Returns the rows deleted.
+   */
+  async forgetDevice(deviceId: string): Promise<number> {
+    const ids = await this.p.db.orm
+      .select({ id: actors.id })
+      .from(actors)
+      .where(and(eq(actors.type, DETECTOR_MACHINE_TYPE), eq(actors.deviceId, deviceId)));
+    for (const { id } of ids) await this.p.host.dispatch(id, { type: 'device.deprovisioned' });
+    return deleteDeviceDetections(this.p.db, deviceId);
+  }
+
+  /** Delete detection events older than `cutoffMs` (DETECTIONS_RETENTION_DAYS). */
+  prune(cutoffMs: number): Promise<number> {
+    return pruneDetections(this.p.db, cutoffMs);
+  }
+
+  /** The detection events of the cameras `who` may see, filtered, one page (detection-list.ts). */
+  list(who: Principal, q: DetectionsQuery): Promise<DetectionPage> {
+    return listDetections(this.p.db, who, q);
   }
 }

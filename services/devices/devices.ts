@@ -73,6 +73,9 @@ const IDENTITY_SQL = 'SELECT id, mac_id AS "macId" FROM devices WHERE mac_id = $
 
 /** Provisions devices and reads them for their owners. */
 export class Devices {
+  /** What else a deprovisioned device takes with it (services add themselves: its detectors and detection events). */
+  readonly deprovisioners: Array<(deviceId: string) => Promise<unknown>> = [];
+
   constructor(private p: DevicesDeps) {}
 
   /** Provision a PU: store its credentials and create its pu actor (state provisioned). */
@@ -129,13 +132,15 @@ export class Devices {
     return Promise.all(rows.map(async (row) => infoOf(row, (await host.get(puActorId(row.id)))?.stateKey ?? null, names)));
   }
 
-  /** Remove a device: its credentials go, its pu actor ends (history kept). */
+  /** Remove a device: its credentials go, its pu actor ends (history kept), the deprovisioners run. */
   async deprovision(deviceId: string): Promise<void> {
     const p = this.p;
     const deleted = await p.db.orm.delete(devices).where(eq(devices.id, deviceId)).returning({ id: devices.id });
     if (deleted.length === 0) throw new DomainError('not-found', `no device ${deviceId}`);
     p.auth.invalidate(deviceId);
     await p.host.dispatch(puActorId(deviceId), { type: 'device.deprovisioned' });
+    for (const forget of this.deprovisioners)
+      await forget(deviceId).catch((err) => p.log.warn({ device: deviceId, err: String(err) }, 'cleanup of a deprovisioned device failed'));
     p.log.info({ device: deviceId }, 'device deprovisioned');
   }
 

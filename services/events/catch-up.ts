@@ -34,12 +34,12 @@ const parsed = <T>(v: string): T => JSON.parse(v) as T;
 /** Classify the recent log again and write what is missing; returns the events written or confirmed. */
 export async function catchUpEvents(db: Db, events: Pick<DeviceEvents, 'record'>, nowMs = Date.now()): Promise<number> {
   const cutoff = new Date(nowMs - EVENTS_CATCHUP_WINDOW_MS).toISOString();
-  // Only rows that can be events: an alarm, a state entered (`since` set), an upgrade changed.
+  // Only rows that can be events: an alarm, a detection's result, a state entered (`since` set), an upgrade changed.
   const rows = await db.rows<LogRow>(sql`
     SELECT e.actor_id, e.seq, e.at, a.type, e.event::text AS event, e.value::text AS value, e.changes::text AS changes, a.context::text AS context
     FROM actor_events e JOIN actors a ON a.id = e.actor_id
-    WHERE e.at > ${cutoff}::timestamptz AND a.type IN ('pu', 'recording')
-      AND ((e.event->>'type') = 'vd.alarm' OR (e.changes->'set'->'since') IS NOT NULL
+    WHERE e.at > ${cutoff}::timestamptz AND a.type IN ('pu', 'recording', 'detector')
+      AND ((e.event->>'type') IN ('vd.alarm', 'detect.result') OR (e.changes->'set'->'since') IS NOT NULL
         OR (e.changes->'set'->'upgrade') IS NOT NULL OR (e.changes->'patch'->'upgrade') IS NOT NULL)
     ORDER BY e.at, e.actor_id, e.seq`);
   let n = 0;

@@ -1,7 +1,7 @@
 /**
  * Which committed transitions are device events (docs/webhooks.md, "Where events come from"): the same pu transitions
  * the mqtt actor is told of (actors/machines/pu.publish.ts: entering online or offline, each AlarmNotify), plus a
- * record session entering `failed` and a firmware upgrade's outcome. Pure: a transition in, a draft (or nothing) out,
+ * record session entering `failed`, a firmware upgrade's outcome, and a detector's result that found a class of interest. Pure: a transition in, a draft (or nothing) out,
  * so it runs on the host's listener path at the cost of a few property reads.
  */
 import { ALARM_TYPES, type AlarmType } from '../../protocol/constants.ts';
@@ -9,9 +9,11 @@ import type { EventKind } from '../../protocol/events-api.ts';
 import type { Transition } from '../../actors/host/host.ts';
 import type { PuContext, PuUpgrade } from '../../actors/machines/pu.types.ts';
 import type { RecordingContext } from '../../actors/machines/recording.types.ts';
+import type { DetectorContext, DetectorEvent } from '../../actors/machines/detector.types.ts';
+import { detectionPicturePath } from '../detection/detection-list.ts';
 
 /** The machine types whose transitions can be events. */
-export const EVENT_SOURCE_TYPES: ReadonlySet<string> = new Set(['pu', 'recording']);
+export const EVENT_SOURCE_TYPES: ReadonlySet<string> = new Set(['pu', 'recording', 'detector']);
 
 /** An event about to be recorded. */
 export interface EventDraft {
@@ -36,6 +38,7 @@ const entered = (t: Transition) => 'since' in t.changes.set;
 export function classify(t: Transition): EventDraft | null {
   if (!t.logged || !EVENT_SOURCE_TYPES.has(t.type)) return null;
   if (t.type === 'recording') return recordingEvent(t);
+  if (t.type === 'detector') return detectionEvent(t);
   const ctx = t.context as unknown as PuContext;
   const base = { deviceId: ctx.deviceId, at: t.at };
   const e = t.event as Record<string, unknown> & { type: string };
@@ -93,5 +96,26 @@ function recordingEvent(t: Transition): EventDraft | null {
     at: t.at,
     channel: ctx.channel,
     data: { reason: ctx.reason, session: ctx.sessionId, ...(ctx.lastError ? { error: ctx.lastError.msg } : {}) },
+  };
+}
+
+/** A detector's run that found a class of interest (the result the detector took: it entered coolingDown with it). */
+function detectionEvent(t: Transition): EventDraft | null {
+  const e = t.event as DetectorEvent;
+  if (e.type !== 'detect.result' || !e.ok || e.classes.length === 0 || t.stateKey !== 'coolingDown' || !entered(t)) return null;
+  const ctx = t.context as unknown as DetectorContext;
+  return {
+    id: `detection:${e.eventId}`,
+    deviceId: ctx.deviceId,
+    kind: 'detection',
+    at: t.at,
+    channel: ctx.channel,
+    data: {
+      detection_id: e.eventId,
+      classes: e.classes,
+      top_score: e.topScore ?? null,
+      alarm_id: e.alarmId ?? null,
+      picture: e.picture ? detectionPicturePath(e.eventId) : null,
+    },
   };
 }

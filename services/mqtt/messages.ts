@@ -5,6 +5,7 @@
  */
 import { ALARM_TYPES, type AlarmType } from '../../protocol/constants.ts';
 import type { MqttPublication } from '../../actors/machines/mqtt.types.ts';
+import { detectionMessage, detectionSensorConfigs } from './detection-messages.ts';
 
 /** Where topics go (MQTT_TOPIC_PREFIX, MQTT_DISCOVERY_PREFIX) and the public base URL of alarm pictures. */
 export interface MqttTopics {
@@ -43,6 +44,9 @@ export function sensorOf(type: number): HaAlarmSensor | null {
   return null;
 }
 
+/** A device's Home Assistant config of one entity (`haConfig(t, deviceId)(component, object, body)`). */
+export { haConfig };
+
 /** A device id as one topic level: `/`, `+`, `#` (topic separators and wildcards) become `_`. */
 export function topicLevel(deviceId: string): string {
   return deviceId.replace(/[/+#]/g, '_');
@@ -53,8 +57,8 @@ export function haId(deviceId: string): string {
   return `h627_${deviceId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
-/** The topic of a device's `state`, `alarm` or `battery`. */
-export function deviceTopic(t: Pick<MqttTopics, 'topicPrefix'>, deviceId: string, leaf: 'state' | 'alarm' | 'battery'): string {
+/** The topic of a device's `state`, `alarm`, `battery` or `detection`. */
+export function deviceTopic(t: Pick<MqttTopics, 'topicPrefix'>, deviceId: string, leaf: 'state' | 'alarm' | 'battery' | 'detection'): string {
   return `${t.topicPrefix}/${topicLevel(deviceId)}/${leaf}`;
 }
 
@@ -84,11 +88,13 @@ export function wireMessages(t: MqttTopics, deviceId: string, p: MqttPublication
     };
     return [{ topic: deviceTopic(t, deviceId, 'alarm'), payload: JSON.stringify(payload), retain: false }];
   }
+  if (p.kind === 'detection') return [detectionMessage(t, deviceId, p)];
+  if (p.kind === 'sensors') return detectionSensorConfigs(t, deviceId, p.classes);
   return discoveryConfigs(t, deviceId);
 }
 
-/** Home Assistant MQTT discovery: `<discovery prefix>/<component>/<node id>/<object id>/config`, retained. */
-export function discoveryConfigs(t: MqttTopics, deviceId: string): MqttWireMessage[] {
+/** A config of one entity of the camera's Home Assistant device: `<discovery prefix>/<component>/<node id>/<object id>/config`, retained. */
+function haConfig(t: MqttTopics, deviceId: string) {
   const node = haId(deviceId);
   const device = { identifiers: [node], name: `Camera ${deviceId}`, manufacturer: 'H.627.2', model: 'H.627.2 camera' };
   // Asleep cameras are available: a viewer wakes them (issue #22); only offline is not.
@@ -100,11 +106,16 @@ export function discoveryConfigs(t: MqttTopics, deviceId: string): MqttWireMessa
       payload_not_available: 'offline',
     },
   ];
-  const config = (component: string, object: string, body: Record<string, unknown>): MqttWireMessage => ({
+  return (component: string, object: string, body: Record<string, unknown>): MqttWireMessage => ({
     topic: `${t.discoveryPrefix}/${component}/${node}/${object}/config`,
     payload: JSON.stringify({ ...body, unique_id: `${node}_${object}`, object_id: `${node}_${object}`, device, availability }),
     retain: true,
   });
+}
+
+/** Home Assistant MQTT discovery of the camera's alarm sensors and battery. */
+export function discoveryConfigs(t: MqttTopics, deviceId: string): MqttWireMessage[] {
+  const config = haConfig(t, deviceId);
   const sensors = Object.entries(HA_ALARM_SENSORS).map(([object, s]) =>
     config('binary_sensor', object, {
       name: s.name,

@@ -94,13 +94,13 @@ describe('detector machine', () => {
     expect(t.ctx().failure).toBeUndefined();
   });
 
-  it('fails when no result comes within the timeout, and ignores the late one', () => {
+  it('fails when no result comes within the timeout, and ignores a late failure', () => {
     const t = armed();
     t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
     t.clock.increment(DETECT_TIMEOUT_MS);
     expect(t.state()).toBe('"failed"');
     expect(t.ctx().reason).toBe(`no detection result within ${DETECT_TIMEOUT_MS / 1000} s`);
-    t.send({ type: 'detect.result', attempt: 1, ok: true, eventId: 'late', classes: [] });
+    t.send({ type: 'detect.result', attempt: 1, ok: false, reason: 'late' });
     expect(t.state()).toBe('"failed"');
     expect(t.ctx().last).toBeUndefined();
   });
@@ -179,5 +179,52 @@ describe('detector machine', () => {
     const r = start(saved);
     expect(r.state()).toBe('"coolingDown"');
     expect(r.ctx()).toMatchObject({ attempt: 1, last: { eventId: 'e1' }, config: ON_ALARM });
+  });
+
+  it("tells the device's mqtt actor a result that found something (a pulse with its classes), and nothing of one that found nothing", () => {
+    const t = armed();
+    t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
+    t.send({ type: 'detect.result', attempt: 1, ok: true, eventId: 'e1', classes: ['person'], topScore: 0.7, picture: true, alarmId: 'a1' });
+    const mqtt = t.told.filter((p) => p.to === 'mqtt:CAM');
+    expect(mqtt).toHaveLength(1);
+    expect(mqtt[0]!.event).toEqual({
+      type: 'mqtt.detection',
+      channel: 0,
+      detectionId: 'e1',
+      classes: ['person'],
+      topScore: 0.7,
+      state: 'pulse',
+      time: t.clock.now(),
+      picture: true,
+    });
+    expect(mqtt[0]!.create).toMatchObject({ type: 'mqtt', deviceId: 'CAM' });
+    t.clock.increment(DETECT_COOLDOWN_MS);
+    t.send({ type: 'alarm', alarmId: 'a2', alarmType: 3 });
+    t.send({ type: 'detect.result', attempt: 2, ok: true, eventId: 'e2', classes: [] });
+    expect(t.told.filter((p) => p.to === 'mqtt:CAM')).toHaveLength(1);
+  });
+
+  it('goes off for good when its device is deprovisioned: the pu told, alarms ignored, a new setting re-arms it', () => {
+    const t = armed();
+    t.send({ type: 'device.deprovisioned' });
+    expect(t.state()).toBe('"deprovisioned"');
+    expect(t.ctx()).toMatchObject({ config: DETECT_DEFAULTS, reason: 'the device was deprovisioned' });
+    expect(t.told).toEqual([{ to: 'pu:CAM', event: { type: 'detection.set', channel: 0, onAlarm: false } }]);
+    t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
+    expect(t.state()).toBe('"deprovisioned"');
+    expect(t.effects).toEqual([]);
+    t.send({ type: 'detect.configure', config: ON_ALARM, by: 'alice' });
+    expect(t.state()).toBe('{"armed":"waitingForAlarm"}');
+  });
+
+  it("takes the latest run's result after its timeout (its event exists), and publishes it", () => {
+    const t = armed();
+    t.send({ type: 'alarm', alarmId: 'a1', alarmType: 3 });
+    t.clock.increment(DETECT_TIMEOUT_MS);
+    expect(t.state()).toBe('"failed"');
+    t.send({ type: 'detect.result', attempt: 1, ok: true, eventId: 'e1', classes: ['person'], topScore: 0.6, picture: true });
+    expect(t.state()).toBe('"coolingDown"');
+    expect(t.ctx()).toMatchObject({ last: { eventId: 'e1' }, reason: 'a late detection result' });
+    expect(t.told.filter((p) => p.to === 'mqtt:CAM')).toHaveLength(1);
   });
 });

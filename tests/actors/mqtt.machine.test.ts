@@ -40,7 +40,30 @@ function start() {
 const online = { type: 'mqtt.state', state: 'online', reason: 'logged in', since: T0 } as const;
 const alarm = (n: number) => ({ type: 'mqtt.alarm', alarmType: 3, state: 'start', time: T0 + n, channel: 0, alarmId: `a${n}` }) as const;
 
+const detection = (n: number, classes: string[]) =>
+  ({ type: 'mqtt.detection', detectionId: `d${n}`, channel: 0, classes, topScore: 0.7, state: 'pulse', time: T0 + n, picture: true }) as const;
+
 describe('mqtt machine', () => {
+  it("publishes each detection, with its classes' binary sensors the first time a class is seen (all known so far, the latest waiting wins)", () => {
+    const t = start();
+    t.send(detection(1, ['person']));
+    expect(t.published[0]!.map((p) => p.kind)).toEqual(['sensors', 'detection']);
+    expect(t.published[0]![0]).toMatchObject({ kind: 'sensors', classes: ['person'] });
+    // person again: no new sensor
+    t.send(detection(2, ['person']));
+    expect(t.published[1]!.map((p) => p.kind)).toEqual(['detection']);
+    t.send(detection(3, ['person', 'dog']));
+    expect(t.published[2]![0]).toMatchObject({ kind: 'sensors', classes: ['person', 'dog'] });
+    expect(t.ctx().sensors).toEqual(['person', 'dog']);
+    // nothing acknowledged: one sensors publication waits (the latest), and every detection
+    expect(t.ctx().pending.map((p) => p.kind)).toEqual(['detection', 'detection', 'sensors', 'detection']);
+    // past the bound, detections go first as alarms do; the sensors stay
+    for (let n = 0; n < MQTT_PENDING_PER_DEVICE_MAX; n++) t.send(detection(10 + n, ['person']));
+    expect(t.ctx().pending).toHaveLength(MQTT_PENDING_PER_DEVICE_MAX);
+    expect(t.ctx().pending.filter((p) => p.kind === 'sensors')).toHaveLength(1);
+    expect(t.ctx().dropped).toBe(4);
+  });
+
   it('publishes the discovery configs with the first state, keeps both until acknowledged, then waits for nothing', () => {
     const t = start();
     t.send(online);

@@ -59,4 +59,12 @@ describe('detection settings', () => {
     expect(() => loadConfig({ DETECT_WORKERS: '17' })).toThrow(/DETECT_WORKERS must be at most 16/);
     expect(() => loadConfig({ DETECT_NODE_FPS: '0' })).toThrow(/DETECT_NODE_FPS must be at least 0.1/);
   });
+
+  it('keeps detection events 30 days by default, as long as asked within 1 to 36500, and refuses the rest by name', () => {
+    const DAY_MS = 86_400_000;
+    expect(loadConfig({}).detectionsRetentionMs).toBe(30 * DAY_MS);
+    expect(loadConfig({ DETECTIONS_RETENTION_DAYS: '7' }).detectionsRetentionMs).toBe(7 * DAY_MS);
+    expect(() => loadConfig({ DETECTIONS_RETENTION_DAYS: '0' })).toThrow(/DETECTIONS_RETENTION_DAYS must be at least 1/);
+    expect(() => loadConfig({ DETECTIONS_RETENTION_DAYS: 'a month' })).toThrow(/DETECTIONS_RETENTION_DAYS must be a number of days/);
+  });
 });

@@ -6,19 +6,17 @@
  * before it. Screenshots at desktop and phone width go to the test artifacts and docs/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Recorder } from '../../device/index.ts';
 import { ALARM_PREROLL_S } from '../../web/src/camera/alarms.ts';
-import { ARTIFACTS, launchChromium, PHONE, signedInPage, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { launchChromium, PHONE, signedInPage, startConsoleWorld, type ConsoleWorld, type PageProblems } from './helpers.ts';
+import { docsShot, playsRecording } from './playback-tools.ts';
 
 setDefaultTimeout(120_000);
 
 /** Seconds recorded after the alarm (ALARM_RECORD_S_MIN). */
 const RECORD_S = 5;
 const MOTION = 3;
-const DOCS = join(import.meta.dir, '..', '..', 'docs', 'screenshots');
 
 let w: ConsoleWorld;
 let browser: Browser;
@@ -29,23 +27,9 @@ const recorder = new Recorder({ tls: { rejectUnauthorized: false } });
 let alarmAt = 0;
 
 /** The recordings card alone (the camera page is long), into the artifacts and docs/screenshots/. */
-async function cardShot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const path = join(ARTIFACTS, `${name}.png`);
-  await page.locator('#recordings').screenshot({ path, timeout: 15_000 });
-  copyFileSync(path, join(DOCS, `${name}.png`));
-}
-
+const cardShot = (page: Page, name: string) => docsShot(page, '#recordings', name);
 /** Wait until the recorded video plays from the alarm, and return the wall-clock time it shows first. */
-async function playsFromAlarm(page: Page): Promise<number> {
-  await page.locator('#recordings .status.ok', { hasText: 'Playing from' }).waitFor({ timeout: 30_000 });
-  const shown = Number(await page.getByTestId('playback-time').getAttribute('data-t'));
-  const t1 = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.rec-video')!.currentTime);
-  await Bun.sleep(1_200);
-  const t2 = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.rec-video')!.currentTime);
-  expect(t2 - t1).toBeGreaterThan(0.3);
-  return shown;
-}
+const playsFromAlarm = playsRecording;
 
 beforeAll(async () => {
   [w, browser] = await Promise.all([startConsoleWorld({ media: { alice: recorder.hooks } }), launchChromium()]);

@@ -177,7 +177,8 @@ describe('detection', () => {
       'a detection event',
     );
     const session = await (await p.api('/api/devices/CAM-DT-3/channels/0/recording', { token: alice })).json();
-    expect(session.state).toBe('recording');
+    // recording, or stopped already (5 s after the alarm) when the detection was slow to list
+    expect(['recording', 'stopping', 'stopped']).toContain(session.state);
     expect(session.recording_id).toStartWith('rec:');
     expect(d?.recording_id).toBe(session.recording_id);
     expect(d?.classes).toEqual(['person']);

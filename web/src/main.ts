@@ -14,6 +14,7 @@ import { adminPage } from './pages/admin.ts';
 import { actorsPage } from './pages/actors.ts';
 import { actorPage } from './pages/actor.ts';
 import { eventsPage } from './pages/events.ts';
+import { detectionsPage } from './pages/detections.ts';
 import { liveGridPage } from './pages/live-grid.ts';
 
 const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
@@ -24,6 +25,7 @@ const routes: Array<[RegExp, Page, { admin?: boolean; open?: boolean }]> = [
   [/^\/actors$/, actorsPage, { admin: true }],
   [/^\/actors\/([^/]+)$/, actorPage, { admin: true }],
   [/^\/events$/, eventsPage, {}],
+  [/^\/detections$/, detectionsPage, {}],
   [/^\/live$/, liveGridPage, {}],
 ];
 
@@ -57,6 +59,7 @@ function renderNav(s: Session | null): void {
     nav,
     link('/', 'Cameras', here === '/' || here.startsWith('/cameras')),
     link('/events', 'Events', here === '/events'),
+    link('/detections', 'Detections', here === '/detections'),
     link('/live', 'Live', here === '/live'),
     s.role === 'admin' ? link('/admin', 'Admin', here === '/admin') : null,
     s.role === 'admin' ? link('/actors', 'Actors', here.startsWith('/actors')) : null,

@@ -1,6 +1,7 @@
 /** What goes on the wire for each MQTT publication (services/mqtt/messages.ts, docs/mqtt.md). */
 import { describe, expect, it } from 'bun:test';
 import { ALARM_TYPES } from '../../../protocol/constants.ts';
+import { HA_DETECTION_HOLD_S } from '../../../services/mqtt/detection-messages.ts';
 import { discoveryConfigs, HA_ALARM_SENSORS, HA_PULSE_OFF_DELAY_S, haId, sensorOf, topicLevel, wireMessages } from '../../../services/mqtt/messages.ts';
 
 const topics = { topicPrefix: 'h627', discoveryPrefix: 'homeassistant', baseUrl: () => 'https://cams.example:8443' };
@@ -47,5 +48,46 @@ describe('MQTT messages', () => {
     expect(motion.off_delay).toBeUndefined(); // start/end pairs
     const battery = JSON.parse(configs.find((c) => c.topic === 'homeassistant/sensor/h627_CAM1/battery/config')!.payload);
     expect(battery).toMatchObject({ device_class: 'battery', unit_of_measurement: '%', state_topic: 'h627/CAM1/battery' });
+  });
+
+  it('publishes a detection as an event with its picture URL, and a binary sensor per class that turns off after the hold or at an end', () => {
+    const [m] = wireMessages(topics, 'CAM1', {
+      id: 4,
+      kind: 'detection',
+      detectionId: 'd-1',
+      channel: 0,
+      classes: ['person', 'traffic light'],
+      topScore: 0.71,
+      state: 'pulse',
+      time: 0,
+      picture: true,
+    });
+    expect(m!.topic).toBe('h627/CAM1/detection');
+    expect(m!.retain).toBe(false);
+    expect(JSON.parse(m!.payload)).toEqual({
+      id: 'd-1',
+      channel: 0,
+      classes: ['person', 'traffic light'],
+      top_score: 0.71,
+      state: 'pulse',
+      time: '1970-01-01T00:00:00.000Z',
+      picture: 'https://cams.example:8443/api/detections/d-1/picture',
+    });
+    const configs = wireMessages(topics, 'CAM1', { id: 5, kind: 'sensors', classes: ['person', 'traffic light'] });
+    expect(configs.map((c) => c.topic)).toEqual([
+      'homeassistant/binary_sensor/h627_CAM1/detected_person/config',
+      'homeassistant/binary_sensor/h627_CAM1/detected_traffic_light/config',
+    ]);
+    expect(configs.every((c) => c.retain)).toBe(true);
+    const light = JSON.parse(configs[1]!.payload);
+    expect(light).toMatchObject({
+      name: 'Traffic light detected',
+      state_topic: 'h627/CAM1/detection',
+      off_delay: HA_DETECTION_HOLD_S,
+      unique_id: 'h627_CAM1_detected_traffic_light',
+      device: { identifiers: ['h627_CAM1'] },
+    });
+    expect(light.value_template).toContain("'traffic light' in value_json.classes");
+    expect(light.value_template).toContain("value_json.state == 'end'");
   });
 });

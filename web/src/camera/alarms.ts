@@ -11,7 +11,8 @@ import { act, statusLine } from '../action.ts';
 import { field, fmtTime, h, replace } from '../dom.ts';
 import type { TransitionFeedEvent } from '../feed.ts';
 import { fmtClock } from './media.ts';
-import type { AlarmMark } from './timeline.ts';
+import { dayDetections, playLinked } from './detection-marks.ts';
+import { type AlarmMark, markWords } from './timeline.ts';
 
 /** "Play from the alarm" starts this long before it: what led up to it (platform's choice, a few seconds). */
 export const ALARM_PREROLL_S = 5;
@@ -21,6 +22,12 @@ export const ALARM_ROWS_MAX = 100;
 export const ALARM_RECORD_S_SUGGESTED = 30;
 /** A new alarm reloads the day's alarms after this quiet time (alarms come in bursts: start, picture, end). */
 export const ALARM_REFRESH_DEBOUNCE_MS = 1_000;
+
+/**
+ * Loads of a day the recordings panel tries before playing in it (`showDay`): another load may overtake one (a segment
+ * confirmed meanwhile reloads the day), leaving no listing drawn to play from.
+ */
+export const SHOW_DAY_TRIES = 3;
 
 /** The document event by which another part of the camera page (its Alarms card) asks the recordings panel to play from an alarm. */
 export const PLAY_ALARM_EVENT = 'h627:play-alarm';
@@ -54,10 +61,12 @@ export interface AlarmSection {
   el: HTMLElement;
   /** Load the alarms of a day's range on a channel (marks and list). */
   load(range: { from: number; to: number }, channel: number): Promise<void>;
-  /** A transition of one of the device's actors: a new alarm on its pu reloads the list. */
+  /** A transition of one of the device's actors: a new alarm on its pu, or a detection, reloads the list. */
   transition(t: TransitionFeedEvent): void;
-  /** Play from an alarm (ALARM_PREROLL_S before it). */
-  play(a: { t: number; name: string }): void;
+  /** Play from an alarm or a detection (ALARM_PREROLL_S before it). */
+  play(a: AlarmMark): void;
+  /** Play what the page's link asks for (`?play=<epoch s>&ch=<channel>`, from the detections page), once. */
+  playLinked(): Promise<void>;
   /** The alarm-recording setting (loaded once the feed is ready). */
   loadSetting(): Promise<void>;
   stop(): void;
@@ -78,6 +87,8 @@ export function createAlarmSection(
 ): AlarmSection {
   const enc = encodeURIComponent(deviceId);
   let alarms: TimelineAlarm[] = [];
+  /** The day's detections that found something (purple marks). */
+  let detected: AlarmMark[] = [];
   let last: { range: { from: number; to: number }; channel: number } | undefined;
   /** The last alarm a pu transition told of (each reloads the list once). */
   let lastAlarmId: string | undefined;
@@ -109,12 +120,12 @@ export function createAlarmSection(
     ),
   );
 
-  const playAlarm = (a: Pick<TimelineAlarm, 't' | 'name'>) =>
-    play(a.t - ALARM_PREROLL_S, `The ${words(a.name)} alarm at ${fmtClock(a.t)}: playing from ${ALARM_PREROLL_S} s before it.`);
+  const playAlarm = (a: Pick<AlarmMark, 't' | 'name' | 'kind'>) =>
+    play(a.t - ALARM_PREROLL_S, `The ${markWords({ ...a, name: words(a.name), id: '' })} at ${fmtClock(a.t)}: playing from ${ALARM_PREROLL_S} s before it.`);
 
   const draw = () => {
     const starts = alarms.filter((a) => a.state !== 'end');
-    mark(starts.map((a) => ({ id: a.id, t: a.t, name: words(a.name) })));
+    mark([...starts.map((a) => ({ id: a.id, t: a.t, name: words(a.name) })), ...detected]);
     summary.textContent = starts.length
       ? `${starts.length} ${starts.length === 1 ? 'alarm' : 'alarms'} on this day, marked in red on the timeline.`
       : 'No alarms on this day.';
@@ -145,6 +156,8 @@ export function createAlarmSection(
     const r = await act(null, listStatus, () => api<{ alarms: TimelineAlarm[]; truncated: boolean }>(url), { waiting: 'Loading the alarms…', done: '' });
     if (!r || mine !== generation) return;
     alarms = r.alarms;
+    detected = await dayDetections(deviceId, channel, range).catch(() => []);
+    if (mine !== generation) return;
     draw();
     if (r.truncated) summary.textContent += ' (more than one listing holds: the first ones are shown)';
   };
@@ -222,10 +235,18 @@ export function createAlarmSection(
     el,
     load,
     play: playAlarm,
+    playLinked: () =>
+      playLinked(
+        panel,
+        (t) => play(t - ALARM_PREROLL_S, `The detection at ${fmtClock(t)}: playing from ${ALARM_PREROLL_S} s before it.`),
+        (m) => replace(listStatus, m),
+      ),
     transition: (t) => {
-      if (t.type !== 'pu' || !last) return;
-      const id = (t.context as { lastAlarm?: { alarmId?: string } } | undefined)?.lastAlarm?.alarmId;
-      if (!id || id === lastAlarmId || alarms.some((a) => a.id === id)) return;
+      if (!last) return;
+      // a new alarm on the pu, or a new detection of the channel's detector (it may come seconds after its alarm)
+      const ctx = t.context as { lastAlarm?: { alarmId?: string }; last?: { eventId?: string }; channel?: number } | undefined;
+      const id = t.type === 'pu' ? ctx?.lastAlarm?.alarmId : t.type === 'detector' && ctx?.channel === last.channel ? ctx.last?.eventId : undefined;
+      if (!id || id === lastAlarmId || alarms.some((a) => a.id === id) || detected.some((d) => d.id === id)) return;
       lastAlarmId = id;
       clearTimeout(timer);
       const l = last;

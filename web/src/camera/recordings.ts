@@ -16,7 +16,7 @@ import { listenToDeviceActors } from './actor-feed.ts';
 import { atTimeOfDay, dayBounds, fmtBytes, fmtClock, fmtDuration, localDay, timeOfDay } from './media.ts';
 import { createRecordingPlayer } from './playback.ts';
 import { createTimeline, type Stretch, stretchesOf } from './timeline.ts';
-import { createAlarmSection } from './alarms.ts';
+import { createAlarmSection, SHOW_DAY_TRIES } from './alarms.ts';
 import { errorText } from './recording-error.ts';
 import type { PanelContext } from './slots.ts';
 
@@ -197,7 +197,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
       channel: ctx.channel,
       showDay: async (t) => {
         dayInput.value = localDay(new Date(t * 1000));
-        await loadDay();
+        for (let i = 0; i < SHOW_DAY_TRIES && listing?.from !== day().from; i++) await loadDay();
         return day();
       },
     },
@@ -375,7 +375,7 @@ export function mountRecordings(root: HTMLElement, ctx: PanelContext): () => voi
     ready: () => {
       void loadRec();
       void loadDay();
-      void alarmSec.loadSetting();
+      void alarmSec.loadSetting().then(() => alarmSec.playLinked());
     },
     transition: onTransition,
   });

@@ -26,3 +26,4 @@ export function mountRecordings(section: HTMLElement, ctx: PanelContext): () => 
 }
 export { playAlarmButton } from './alarms.ts';
 export { mountSdCard } from './sd-card.ts';
+export { mountDetection } from './detection.ts';

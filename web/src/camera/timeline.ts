@@ -30,9 +30,14 @@ export interface AlarmMark {
   id: string;
   /** Epoch seconds, on the recordings' clock. */
   t: number;
-  /** What it is, in words (`motion`, `bell_ring`…). */
+  /** What it is, in words (`motion`, `bell_ring`…; a detection's classes: `person, dog`). */
   name: string;
+  /** A detection event (docs/detection.md) rather than an alarm: drawn in another colour and shape. */
+  kind?: 'detection';
 }
+
+/** How a mark is said: `motion alarm`, `person detected`. */
+export const markWords = (a: AlarmMark) => (a.kind === 'detection' ? `${a.name} detected` : `${a.name} alarm`);
 
 /** Recorded stretches of a listing: what its gaps leave of the range. */
 export function stretchesOf(l: { from: number; to: number; gaps: Gap[]; segments: unknown[] }): Stretch[] {
@@ -59,7 +64,7 @@ export interface TimelineEvents {
   pick(t: number, on: Stretch | undefined): void;
   /** `[` or `]` on the bar: the download range starts or ends at the cursor. */
   mark(which: 'from' | 'to', t: number): void;
-  /** An alarm's marker was clicked, or `A` pressed on the bar with the cursor on one: play from the alarm. */
+  /** An alarm's or a detection's marker was clicked, or `A` pressed on the bar with the cursor on one: play from it. */
   alarm?(a: AlarmMark): void;
 }
 
@@ -70,7 +75,7 @@ export interface Timeline {
   draw(day: Day, stretches: Stretch[], gaps: Gap[]): void;
   /** Where playback is (epoch seconds), or null when nothing plays. */
   playhead(t: number | null): void;
-  /** Mark the day's alarms on the bar. */
+  /** Mark the day's alarms and detections on the bar. */
   alarms(marks: AlarmMark[]): void;
 }
 
@@ -117,7 +122,7 @@ export function createTimeline(on: TimelineEvents): Timeline {
     h(
       'small',
       { id: hintId, class: 'muted' },
-      'Click a time to play from it, a red mark to play from its alarm. Keys: ← → move, PageUp/PageDown previous/next recording, N/P next/previous alarm, A plays from it, Home/End, + − zoom, Enter plays, [ ] set the download range.',
+      'Click a time to play from it, a red mark to play from its alarm, a purple one from its detection. Keys: ← → move, PageUp/PageDown previous/next recording, N/P next/previous mark, A plays from it, Home/End, + − zoom, Enter plays, [ ] set the download range.',
     ),
   );
 
@@ -164,7 +169,11 @@ export function createTimeline(on: TimelineEvents): Timeline {
     }
     for (const a of marks) {
       if (a.t < v0 || a.t > v1) continue;
-      const n = h('div', { class: 'db-alarm', 'data-alarm': a.id, title: `${a.name} alarm at ${fmtClock(a.t)}: click to play from it` });
+      const n = h('div', {
+        class: a.kind === 'detection' ? 'db-alarm detection' : 'db-alarm',
+        'data-alarm': a.id,
+        title: `${markWords(a)} at ${fmtClock(a.t)}: click to play from it`,
+      });
       place(n, a.t);
       nodes.push(n);
     }
@@ -188,7 +197,7 @@ export function createTimeline(on: TimelineEvents): Timeline {
     bar.setAttribute('aria-valuemax', String(Math.round(day.to - day.from)));
     bar.setAttribute('aria-valuenow', String(Math.round(cursor - day.from)));
     const near = markAt(cursor);
-    bar.setAttribute('aria-valuetext', `${fmtClock(cursor)}, ${st ? 'recorded' : 'nothing recorded'}${near ? `, ${near.name} alarm` : ''}`);
+    bar.setAttribute('aria-valuetext', `${fmtClock(cursor)}, ${st ? 'recorded' : 'nothing recorded'}${near ? `, ${markWords(near)}` : ''}`);
     bar.setAttribute('aria-label', `Recordings of ${day.label}`);
   };
   const drawHead = () => {

@@ -15,7 +15,7 @@ import { batteryText, channelStateText, connectionLostLine, refreshLost, stateBa
 import { capabilityText, offers, powerText, sdCardText } from '../camera/capabilities.ts';
 import { mountPtz } from '../camera/ptz.ts';
 import { mountConfig } from '../camera/config-form.ts';
-import { mountLive, mountRecordings, mountSdCard, playAlarmButton, type PanelContext } from '../camera/slots.ts';
+import { mountDetection, mountLive, mountRecordings, mountSdCard, playAlarmButton, type PanelContext } from '../camera/slots.ts';
 import { mountShare } from '../camera/share.ts';
 
 /** The device log's default end: a little after the click, so that what the camera logs meanwhile is in. */
@@ -324,6 +324,7 @@ export const cameraPage: Page = (root, ctx) => {
       card('Snapshot', 'snapshot', h('div', { class: 'row' }, snapBtn), snapStatus, snapImg),
       recSec,
       card('Alarms', 'alarms', alarmStatus, alarmList),
+      card('Detection', 'detection'),
       card(
         'Status',
         'status',
@@ -352,6 +353,7 @@ export const cameraPage: Page = (root, ctx) => {
   );
   mountPtz(ptzSec, id, panel.channel);
   mountConfig(root.querySelector('#config')!, id);
+  mountDetection(root.querySelector('#detection')!, panel);
   cleanups.push(mountLive(liveSec, panel), mountRecordings(recSec, panel), mountSdCard(sdSec, panel));
 
   const load = async () => {

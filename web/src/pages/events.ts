@@ -11,6 +11,7 @@ import { api } from '../api.ts';
 import { act, statusLine } from '../action.ts';
 import { field, fmtTime, h, replace } from '../dom.ts';
 import type { Page } from '../page.ts';
+import { keysetPager } from './pager.ts';
 import { webhooksSection } from './webhooks.ts';
 
 /** Events per page (the API allows up to 200). */
@@ -25,7 +26,15 @@ function details(e: DeviceEventInfo): string {
   if (e.kind === 'alarm') return `${String(d.name ?? `type ${d.type}`)} ${String(d.state ?? '')}`.trim() + (e.channel !== null ? `, channel ${e.channel}` : '');
   if (e.kind === 'recording_failed') return `${String(d.reason ?? '')}${e.channel !== null ? ` (channel ${e.channel})` : ''}`;
   if (e.kind === 'firmware_done' || e.kind === 'firmware_failed') return `${String(d.firmware ?? '')}${d.error ? `: ${String(d.error)}` : ''}`;
+  if (e.kind === 'detection') return `${(d.classes as string[] | undefined)?.join(', ') ?? ''}${e.channel !== null ? `, channel ${e.channel}` : ''}`;
   return String(d.reason ?? '');
+}
+
+/** An alarm opens its camera; a detection its camera's detections. */
+function action(e: DeviceEventInfo, cam: string) {
+  if (e.kind === 'alarm') return h('a', { href: cam, 'data-link': true, title: `${e.device_id}: its live view and recordings` }, 'Open the camera');
+  if (e.kind === 'detection') return h('a', { href: `/detections?device=${encodeURIComponent(e.device_id)}`, 'data-link': true }, 'See the detections');
+  return '';
 }
 
 export const eventsPage: Page = (root, ctx) => {
@@ -43,12 +52,6 @@ export const eventsPage: Page = (root, ctx) => {
   const status = statusLine();
   const body = h('tbody');
   const empty = h('p', { class: 'muted', hidden: true }, 'No events match.');
-  const newer = h('button', { type: 'button', disabled: true }, 'Newer');
-  const older = h('button', { type: 'button', disabled: true }, 'Older');
-  const where = h('span', { class: 'muted', 'aria-live': 'polite' });
-  /** The cursors of the pages before this one (the first page's is ''), and the next page's. */
-  let cursors: string[] = [];
-  let next: string | null = null;
 
   void api<{ devices: DeviceStatus[] }>('/api/devices').then(
     (r) => {
@@ -71,38 +74,22 @@ export const eventsPage: Page = (root, ctx) => {
       h('td', {}, h('a', { href: cam, 'data-link': true }, e.device_id)),
       h('td', {}, h('span', { class: `event-kind ${e.kind}` }, EVENT_KIND_LABELS[e.kind as EventKind] ?? e.kind)),
       h('td', {}, details(e)),
-      h('td', {}, e.kind === 'alarm' ? h('a', { href: cam, 'data-link': true, title: `${e.device_id}: its live view and recordings` }, 'Open the camera') : ''),
+      h('td', {}, action(e, cam)),
     );
   };
   /** Each load's number: an answer to an older one (filters changed meanwhile) is dropped. */
   let loads = 0;
-  const show = async (before: string) => {
+  const pager = keysetPager('Pages of events', async (before) => {
     const mine = ++loads;
     const r = await act(null, status, () => api<EventPage>(`/api/events/history?${query(before)}`), {
       waiting: 'Loading events…',
       done: (v) => (v.events.length ? `${v.events.length} events.` : 'No events.'),
     });
-    if (!r || mine !== loads) return;
-    next = r.next;
+    if (!r || mine !== loads) return undefined;
     replace(body, ...r.events.map(row));
     empty.hidden = r.events.length > 0;
-    older.disabled = !next;
-    newer.disabled = cursors.length <= 1;
-    where.textContent = `Page ${cursors.length}`;
-  };
-  older.addEventListener('click', () => {
-    if (!next) return;
-    cursors.push(next);
-    void show(next);
+    return r;
   });
-  newer.addEventListener('click', () => {
-    cursors.pop();
-    void show(cursors.at(-1) ?? '');
-  });
-  const first = () => {
-    cursors = [''];
-    void show('');
-  };
 
   const form = h(
     'form',
@@ -118,7 +105,7 @@ export const eventsPage: Page = (root, ctx) => {
     const qs = new URLSearchParams(Object.entries({ device: device.value, kind: kind.value, from: from.value, to: to.value }).filter(([, v]) => v));
     history.replaceState(null, '', `/events${qs.size ? `?${qs}` : ''}`);
     q.set('device', device.value);
-    first();
+    pager.first();
   });
   root.append(
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Events')),
@@ -130,10 +117,10 @@ export const eventsPage: Page = (root, ctx) => {
       h('table', { class: 'events' }, h('thead', {}, h('tr', {}, ...['Time', 'Camera', 'Kind', 'Details', ''].map((t) => h('th', { scope: 'col' }, t)))), body),
     ),
     empty,
-    h('nav', { class: 'row pager', 'aria-label': 'Pages of events' }, newer, where, older),
+    pager.el,
     webhooksSection(),
   );
-  first();
+  pager.first();
   void ctx;
   return undefined;
 };
