@@ -248,12 +248,14 @@ export function createLive(root: HTMLElement, ctx: PanelContext, listen: ListenT
     const r = run;
     if (!r) return;
     const ticket = r.ticket;
-    r.left = true; // said below, with its answer shown
     teardown(r, false);
     if (!ticket) {
+      // Still asking: the ticket, when it comes, is left at once (start's `r.over`), or its viewer would wait for
+      // nobody until the stream's connect timeout.
       r.wait.end('Stopped.', 'plain');
       return;
     }
+    r.left = true; // said below, with its answer shown
     r.wait.end('Leaving the stream…', 'plain');
     try {
       await api(`${liveUrl(r.channel)}?stream_id=${encodeURIComponent(ticket.stream_id)}`, { method: 'DELETE' });
