@@ -223,7 +223,7 @@ export async function startPlatform(cfg: Config, log: Logger = rootLog): Promise
   const wake = { server: hibernation, forward, selfNode: () => membership.node, log: moduleLog('hibernation', log) };
   // Home Assistant over MQTT (docs/mqtt.md): the node that owns a device's actors publishes for it.
   const mqtt = cfg.mqtt && new MqttPublisher(cfg.mqtt, { host, log: moduleLog('mqtt', log), baseUrl, clientId: `h627-${randomUUID().slice(0, 8)}` });
-  const detection = detectionServices({ db, host, rpc, devices, recording, live, metrics, cfg, log: moduleLog('detection', log) });
+  const detection = detectionServices({ db, host, rpc, devices, recording, live, pictures: uploads, metrics, cfg, log: moduleLog('detection', log) });
   Object.assign(effects, platformEffects({ rpc, vd, live, sdplay, recording, drain, wake, mqtt: mqtt || undefined, detection }, moduleLog('host', log)));
   const hibernationAt = {
     host: cfg.publicHost,

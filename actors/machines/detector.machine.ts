@@ -81,7 +81,13 @@ export const detectorMachine = setup({
     done: assign(({ context, event }) =>
       event.type === 'detect.result' && event.ok
         ? {
-            last: { at: at(event), ...(context.alarmId ? { alarmId: context.alarmId } : {}), eventId: event.eventId, classes: event.classes },
+            last: {
+              at: at(event),
+              ...(context.alarmId ? { alarmId: context.alarmId } : {}),
+              eventId: event.eventId,
+              classes: event.classes,
+              ...(event.source ? { source: event.source } : {}),
+            },
             failure: undefined,
           }
         : {},

@@ -28,6 +28,9 @@ export interface DetectorInput {
 }
 
 /** The detector actor's context. */
+/** Where a run's picture came from (issue 25 point 2): a frame of the channel's running live stream, or a Snapshot. */
+export type PictureSource = 'live' | 'snapshot';
+
 export interface DetectorContext extends DetectorInput {
   config: DetectConfig;
   setBy?: string;
@@ -40,7 +43,7 @@ export interface DetectorContext extends DetectorInput {
   /** An alarm that came while detecting or cooling down: the next run is for it. */
   pendingAlarmId?: string;
   /** The last finished run: when, what it found, the event it recorded. */
-  last?: { at: number; alarmId?: string; eventId?: string; classes: string[] };
+  last?: { at: number; alarmId?: string; eventId?: string; classes: string[]; source?: PictureSource };
   failure?: { at: number; reason: string };
   /** Continuous mode: the classes present now (a presence started and has not ended), each with its event. */
   present?: Record<string, string>;
@@ -65,6 +68,8 @@ export type DetectorEvent = At &
         topScore?: number;
         picture?: boolean;
         alarmId?: string;
+        /** Where the picture came from: the channel's running live stream, or a Snapshot the camera took. */
+        source?: PictureSource;
       }
     | { type: 'detect.result'; attempt: number; ok: false; reason: string }
     /** The continuous frame feed stopped or could not start. */

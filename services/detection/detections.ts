@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import type { ActorHost } from '../../actors/host/host.ts';
 import { ActorExistsError } from '../../actors/host/errors.ts';
 import type { DetectorEffectCall, DetectorEffectHandlers } from '../../actors/machines/detector.effects.ts';
-import type { DetectConfig, DetectorContext } from '../../actors/machines/detector.types.ts';
+import type { DetectConfig, DetectorContext, PictureSource } from '../../actors/machines/detector.types.ts';
 import { DETECT_DEFAULTS } from '../../actors/machines/detector.machine.ts';
 import { detectorActorId } from '../../actors/machines/ids.ts';
 import type { Db } from '../../db/client.ts';
@@ -22,6 +22,8 @@ import { DomainError } from '../errors.ts';
 import type { DetectionRuntime } from './runtime.ts';
 import { ContinuousFeeds } from './feed.ts';
 import type { LiveService } from '../live/live.ts';
+import { liveFrame, runningStream } from '../live/live-frame.ts';
+import type { Uploads } from '../uploads/uploads.ts';
 import { drawBoxes } from './boxes-picture.ts';
 import { ofInterest } from './zones.ts';
 import { type DetectionPage, deleteDeviceDetections, listDetections, pruneDetections } from './detection-list.ts';
@@ -47,9 +49,18 @@ export interface DetectionDeps {
   recording: { openSession(deviceId: string, channel: number): Promise<{ id: string } | undefined> };
   log: Logger;
   /** This node's live streams: a continuous detector watches its channel's (services/detection/feed.ts). */
-  live: Pick<LiveService, 'join' | 'mdu'>;
+  live: Pick<LiveService, 'join' | 'mdu' | 'ranHere'>;
+  /** Where the pictures the platform takes itself (live frames) are kept as snapshots. */
+  pictures: Pick<Uploads, 'storePicture'>;
   /** The runtime, started on first use (its workers load the model then). */
   runtime: () => Promise<DetectionRuntime>;
+}
+
+/** A picture to detect in, kept as one of the device's snapshots, and where it came from. */
+interface Picture {
+  snapshotId: string;
+  bytes: Uint8Array;
+  source: PictureSource;
 }
 
 const toConfig = (b: DetectionBody): DetectConfig => ({ mode: b.mode, classes: b.classes, minScore: b.min_score, zones: b.zones, fps: b.fps });
@@ -121,7 +132,7 @@ export class DetectionService {
     const { deviceId, channel, attempt, alarmId, classes, minScore, zones } = call.params;
     const answer = (r: Record<string, unknown>) => this.p.host.send(call.actorId, { type: 'detect.result', attempt, ...r });
     try {
-      const { snapshotId, bytes } = await this.snapshot(deviceId, channel);
+      const { snapshotId, bytes, source } = (await this.fromLive(deviceId, channel)) ?? (await this.snapshot(deviceId, channel));
       // the session open when the picture was taken (a slow run may end after it stopped), else the one open when the
       // run ends (the session the same alarm starts may open a moment after the picture)
       const before = await this.p.recording.openSession(deviceId, channel);
@@ -147,14 +158,31 @@ export class DetectionService {
         width: out.width,
         height: out.height,
       });
-      answer({ ok: true, eventId: id, classes: found, topScore, picture: true, ...(alarmId ? { alarmId } : {}) });
+      answer({ ok: true, eventId: id, classes: found, topScore, picture: true, source, ...(alarmId ? { alarmId } : {}) });
     } catch (err) {
       answer({ ok: false, reason: err instanceof Error ? err.message : String(err) });
     }
   }
 
+  /**
+   * The channel's picture now from its live stream, when one runs on this node (services/live/live-frame.ts), kept as
+   * a snapshot; undefined when none runs or no picture came in time (then the camera is asked: {@link snapshot}).
+   */
+  private async fromLive(deviceId: string, channel: number): Promise<Picture | undefined> {
+    const streamId = await runningStream(this.p.host, this.p.live, deviceId, channel);
+    if (!streamId) return undefined;
+    try {
+      const bytes = await liveFrame(this.p.live.mdu, streamId);
+      const snapshotId = await this.p.pictures.storePicture(deviceId, channel, bytes);
+      return { snapshotId, bytes, source: 'live' };
+    } catch (err) {
+      this.p.log.warn({ device: deviceId, channel, stream: streamId, err: String(err) }, 'no picture from the live stream: asking the camera');
+      return undefined;
+    }
+  }
+
   /** The channel's picture now: the Snapshot RPC (I.2.17), then its uploaded file. */
-  private async snapshot(deviceId: string, channel: number): Promise<{ snapshotId: string; bytes: Uint8Array }> {
+  private async snapshot(deviceId: string, channel: number): Promise<Picture> {
     const r = await this.p.rpc.call(deviceId, { req: 'Snapshot', params: { channel } }, DETECTOR_CALLER);
     if (!r.answer.ok) throw new Error(`Snapshot failed: ${r.answer.msg}`);
     const snapshotId = String(r.extra.snapshot_id);
@@ -162,7 +190,7 @@ export class DetectionService {
     for (;;) {
       try {
         const path = await this.p.devices.snapshotFile(deviceId, snapshotId);
-        return { snapshotId, bytes: new Uint8Array(await Bun.file(path).arrayBuffer()) };
+        return { snapshotId, bytes: new Uint8Array(await Bun.file(path).arrayBuffer()), source: 'snapshot' };
       } catch (err) {
         if (!(err instanceof DomainError) || Date.now() > until)
           throw new Error(`the snapshot was not uploaded within ${SNAPSHOT_UPLOAD_WAIT_MS / MS_PER_S} s`);

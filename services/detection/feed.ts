@@ -16,7 +16,10 @@ import type { Logger } from '../../lib/log.ts';
 import { type ClassOrGroup, expandClasses } from '../../protocol/coco-classes.ts';
 import type { LiveService } from '../live/live.ts';
 import { type PlatformViewer, watchAsPlatform } from '../live/platform-viewer.ts';
-import { FEED_STDIN, type FrameFeed, startFrameFeed } from './ffmpeg-frames.ts';
+import sharp from 'sharp';
+import type { Uploads } from '../uploads/uploads.ts';
+import { FEED_STDIN, type FrameFeed, type PictureSize, startFrameFeed } from './ffmpeg-frames.ts';
+import { PICTURE_MAX_SIDE_PX } from './frames.ts';
 import { MODEL_INPUT_PX } from './model.ts';
 import { Presence, type PresenceChange } from './presence.ts';
 import type { DetectionRuntime } from './runtime.ts';
@@ -26,6 +29,16 @@ import { ofInterest } from './zones.ts';
 export const FEED_VIEWER = 'platform:detector';
 /** How often open presences are checked for their end when frames stop coming (the camera went quiet). */
 export const PRESENCE_TICK_MS = 1000;
+/** JPEG quality of a presence's picture (the frame that started it, at the stream's size). */
+const PRESENCE_JPEG_QUALITY = 85;
+/** Bytes per pixel of the frames FFmpeg gives (rgb24). */
+const RGB_CHANNELS = 3;
+
+/** The size the frames' boxes are given in: the stream's when FFmpeg named a sane one, else the model's square. */
+function pictureSize(input: PictureSize | undefined): PictureSize {
+  const sane = input && input.width <= PICTURE_MAX_SIDE_PX && input.height <= PICTURE_MAX_SIDE_PX && input.width > 0 && input.height > 0;
+  return sane ? input : { width: MODEL_INPUT_PX, height: MODEL_INPUT_PX };
+}
 
 /** What the feeds use. */
 export interface FeedDeps {
@@ -34,6 +47,8 @@ export interface FeedDeps {
   /** The live service of this node (its MDU holds the streams of the devices this node serves). */
   live: Pick<LiveService, 'join' | 'mdu'>;
   runtime: () => Promise<DetectionRuntime>;
+  /** Where a presence's picture is kept (as a snapshot of the device). */
+  pictures: Pick<Uploads, 'storePicture'>;
   recording: { openSession(deviceId: string, channel: number): Promise<{ id: string } | undefined> };
   log: Logger;
 }
@@ -128,7 +143,9 @@ class ChannelFeed implements Running {
     const source = `${this.deviceId}:${this.channel}`;
     this.ffmpeg = startFrameFeed(FEED_STDIN, fps, (rgb) => {
       const at = Date.now();
-      const frame = { kind: 'rgb', bytes: rgb, width: MODEL_INPUT_PX, height: MODEL_INPUT_PX } as const;
+      // boxes come back in the stream's pixels (the model's square until FFmpeg has named the stream's size)
+      const size = pictureSize(this.ffmpeg?.inputSize());
+      const frame = { kind: 'rgb', bytes: rgb, ...size } as const;
       this.inFlight.add(at);
       void rt.submit(source, frame, this.setting.minScore).then((out) => {
         this.inFlight.delete(at);
@@ -136,7 +153,7 @@ class ChannelFeed implements Running {
         const wanted = ofInterest(out.detections, this.classes, this.setting.zones, out.width, out.height);
         const best = new Map<string, number>();
         for (const d of wanted) best.set(d.class, Math.max(best.get(d.class) ?? 0, d.score));
-        this.apply(this.presence.frame(at, best), wanted, out.width, out.height);
+        this.apply(this.presence.frame(at, best), wanted, out.width, out.height, rgb);
       });
     });
     void this.ffmpeg.ended.then(({ reason }) => this.end(`FFmpeg: ${reason}`));
@@ -170,20 +187,29 @@ class ChannelFeed implements Running {
     this.onFail(reason);
   }
 
-  /** Presences that started get a row, those that ended their end; the actor hears of both. */
-  private apply(changes: PresenceChange[], boxes: ReturnType<typeof ofInterest>, width: number, height: number): void {
+  /**
+   * Presences that started get a row (with the picture of the frame that started them, `rgb`), those that ended
+   * their end; the actor hears of both.
+   */
+  private apply(changes: PresenceChange[], boxes: ReturnType<typeof ofInterest>, width: number, height: number, rgb?: Uint8Array): void {
+    let picture: Promise<string | null> | undefined;
     for (const c of changes) {
       if (c.kind === 'start') {
         const id = randomUUID();
         this.rows.set(c.class, id);
+        // one picture for the classes a frame started (taken at once: the frame is not kept)
+        picture ??= rgb ? this.picture(rgb, width, height) : Promise.resolve(null);
+        const snapshot = picture;
         this.write(async () => {
           const recording = await this.p.recording.openSession(this.deviceId, this.channel);
+          const snapshotId = await snapshot;
           const objects = boxes.filter((b) => b.class === c.class);
           await this.p.db.orm.insert(detections).values({
             id,
             deviceId: this.deviceId,
             channel: this.channel,
             at: new Date(c.at),
+            snapshotId,
             recordingId: recording?.id ?? null,
             classes: [c.class],
             topScore: c.score,
@@ -205,6 +231,20 @@ class ChannelFeed implements Running {
           .where(eq(detections.id, id));
         this.p.host.send(this.actorId, { type: 'detect.presence', kind: 'end', class: c.class, eventId: id, score: c.bestScore });
       });
+    }
+  }
+
+  /** The frame as a JPEG at the stream's size, kept as a snapshot of the device; null (logged) when that failed. */
+  private async picture(rgb: Uint8Array, width: number, height: number): Promise<string | null> {
+    try {
+      const jpeg = await sharp(rgb, { raw: { width: MODEL_INPUT_PX, height: MODEL_INPUT_PX, channels: RGB_CHANNELS } })
+        .resize(width, height, { fit: 'fill' })
+        .jpeg({ quality: PRESENCE_JPEG_QUALITY })
+        .toBuffer();
+      return await this.p.pictures.storePicture(this.deviceId, this.channel, new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
+    } catch (err) {
+      this.p.log.warn({ err: String(err), actor: this.actorId }, 'the picture of a presence was not kept');
+      return null;
     }
   }
 

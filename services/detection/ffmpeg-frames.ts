@@ -10,6 +10,23 @@ import { MODEL_FRAME_BYTES, MODEL_INPUT_PX } from './model.ts';
 export const FEED_FIRST_FRAME_TIMEOUT_MS = 15_000;
 /** Bytes of FFmpeg's error output kept for the reason of a failure. */
 const STDERR_KEEP_BYTES = 2048;
+/** Bytes of FFmpeg's output looked at for the input's size (its stream lines come first). */
+const HEADER_MAX_BYTES = 16_384;
+/** The input's video stream as FFmpeg describes it: `Stream #0:0[0x100]: Video: h264 (High) (…), yuv420p(…), 1280x720 …`. */
+const INPUT_VIDEO_SIZE = /Stream #0:\d+[^\n]*?: Video: [^\n]*?, (\d{2,5})x(\d{2,5})\b/;
+
+/** A picture's size in pixels. */
+export interface PictureSize {
+  width: number;
+  height: number;
+}
+
+/** The input's size from FFmpeg's description of its streams (`-loglevel info`), read before its output's. */
+export function inputSizeOf(header: string): PictureSize | undefined {
+  const input = header.split(/\nOutput #|\nStream mapping:/)[0] ?? '';
+  const m = INPUT_VIDEO_SIZE.exec(input);
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+}
 
 /** The input that reads MPEG-TS the caller writes (`FrameFeed.write`). */
 export const FEED_STDIN = 'pipe:0';
@@ -18,6 +35,8 @@ export const FEED_STDIN = 'pipe:0';
 export interface FrameFeed {
   /** Resolves when FFmpeg has ended, with why. */
   readonly ended: Promise<{ reason: string }>;
+  /** The input's video size, once FFmpeg has described it (the frames are scaled from it to the model's square). */
+  inputSize(): PictureSize | undefined;
   /** Input bytes, with `FEED_STDIN` (dropped once FFmpeg has ended). */
   write(chunk: Uint8Array): void;
   stop(): void;
@@ -26,7 +45,8 @@ export interface FrameFeed {
 /** Starts FFmpeg on `input` at `fps` frames/s; `onFrame` gets each 512×512 RGB frame (the runtime's `{kind: 'rgb'}`). */
 export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8Array) => void, extraInputArgs: string[] = []): FrameFeed {
   const piped = input === FEED_STDIN;
-  const args = ['ffmpeg', '-hide_banner', '-loglevel', 'error', ...(piped ? ['-f', 'mpegts'] : ['-nostdin']), ...extraInputArgs, '-i', input];
+  // info, not error: FFmpeg names the input's size there (no progress lines: -nostats)
+  const args = ['ffmpeg', '-hide_banner', '-nostats', '-loglevel', 'info', ...(piped ? ['-f', 'mpegts'] : ['-nostdin']), ...extraInputArgs, '-i', input];
   const filter = `fps=${fps},scale=${MODEL_INPUT_PX}:${MODEL_INPUT_PX}`;
   const proc = Bun.spawn([...args, '-an', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
     stdout: 'pipe',
@@ -59,19 +79,35 @@ export function startFrameFeed(input: string, fps: number, onFrame: (rgb: Uint8A
       }
     }
   })();
+  // FFmpeg's messages: the first HEADER_MAX_BYTES for the input's size, the last STDERR_KEEP_BYTES for a failure's reason
+  let header = '';
+  let tail = '';
+  let size: PictureSize | undefined;
+  const decoder = new TextDecoder();
+  const errRead = (async () => {
+    for await (const chunk of proc.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (!size && header.length < HEADER_MAX_BYTES) {
+        header += text;
+        size = inputSizeOf(header);
+      }
+      tail = (tail + text).slice(-STDERR_KEEP_BYTES);
+    }
+  })();
   const ended = (async () => {
-    const err = new Response(proc.stderr).text();
     await read;
+    await errRead;
     const code = await proc.exited;
     exited = true;
     clearTimeout(firstFrame);
     if (stopped) return { reason: 'stopped' };
-    if (frames === 0 && code !== 0) return { reason: `FFmpeg could not read ${input}: ${(await err).slice(-STDERR_KEEP_BYTES).trim() || `exit ${code}`}` };
+    if (frames === 0 && code !== 0) return { reason: `FFmpeg could not read ${input}: ${tail.trim() || `exit ${code}`}` };
     if (frames === 0) return { reason: `no frame within ${FEED_FIRST_FRAME_TIMEOUT_MS / 1000} s` };
     return { reason: code === 0 ? 'the stream ended' : `FFmpeg stopped (exit ${code})` };
   })();
   return {
     ended,
+    inputSize: () => size,
     write(chunk) {
       if (!piped || exited || stopped) return;
       try {

@@ -98,6 +98,26 @@ export class Uploads {
     return pathUnder(this.root, kind, safeSegment(deviceId), `${randomUUID()}.${FILE_EXTENSION[kind]}`);
   }
 
+  /**
+   * A picture the platform took itself (a frame of a channel's live stream, docs/detection.md), kept as a snapshot of
+   * the device: the same folder, listing, retention and deletion as one the camera uploaded. Returns its snapshot id.
+   */
+  async storePicture(deviceId: string, channel: number, jpeg: Uint8Array): Promise<string> {
+    if (jpeg.byteLength > PICTURE_MAX_BYTES) throw new DomainError('invalid', `picture of ${jpeg.byteLength} bytes is over the limit of ${PICTURE_MAX_BYTES}`);
+    const id = randomUUID();
+    const file = this.newFile('snapshot', deviceId);
+    mkdirSync(dirname(file), { recursive: true });
+    await Bun.write(`${file}.part`, jpeg);
+    renameSync(`${file}.part`, file);
+    try {
+      await this.p.db.orm.insert(snapshots).values({ id, deviceId, channel, file, size: jpeg.byteLength });
+    } catch (err) {
+      rmSync(file, { force: true });
+      throw err;
+    }
+    return id;
+  }
+
   /** Receive an upload: claim the token, stream the body to disk, record it. */
   async receive(token: string, body: ReadableStream<Uint8Array> | null, declared: number | undefined): Promise<{ size: number }> {
     const [g] = await this.p.db.orm

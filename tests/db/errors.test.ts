@@ -15,6 +15,9 @@ const connError = (code: string) => Object.assign(new Error(`write ${code} 127.0
 /** Drizzle's wrapping of a driver error: the SQL in the message, the driver's error in `cause`. */
 const drizzled = (cause: unknown) => Object.assign(new Error('Failed query: SELECT 1\nparams: '), { cause });
 
+/** Longest the closed-PGlite case may take: making the migrated template, then opening a copy. */
+const PGLITE_OPEN_MS = 60_000;
+
 describe('isDatabaseUnavailable', () => {
   it('says yes to a lost, refused or timed-out connection, whatever the driver calls it', () => {
     for (const code of [
@@ -79,19 +82,24 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
 
-  it('recognises a closed PGlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'h627-closed-pglite-'));
-    cpSync(await pgliteTemplate(), dir, { recursive: true }); // a migrated copy opens in far less time than a new one
-    const db = new PGlite(dir);
-    await db.waitReady;
-    await db.close();
-    const err = await db.query('SELECT 1').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    rmSync(dir, { recursive: true, force: true });
-    expect(isDatabaseUnavailable(err)).toBe(true);
-  });
+  // the template is migrated on first use, and PGlite opens in seconds on a loaded machine: not bun's default 5 s
+  it(
+    'recognises a closed PGlite',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'h627-closed-pglite-'));
+      cpSync(await pgliteTemplate(), dir, { recursive: true }); // a migrated copy opens in far less time than a new one
+      const db = new PGlite(dir);
+      await db.waitReady;
+      await db.close();
+      const err = await db.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      rmSync(dir, { recursive: true, force: true });
+      expect(isDatabaseUnavailable(err)).toBe(true);
+    },
+    PGLITE_OPEN_MS,
+  );
 });
 
 describe('isTransientDatabaseError', () => {

@@ -6,6 +6,8 @@
  * turned off, or when the camera stops: the detector then fails with the reason); the plain pattern gives none.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import sharp from 'sharp';
+import { LIVE_SIZE } from '../../device/live.ts';
 import { FEED_RETRY_MS } from '../../actors/machines/detector.machine.ts';
 import type { SimulatedDevice } from '../../device/index.ts';
 import { detectionCamera } from '../helpers/detection-cameras.ts';
@@ -24,6 +26,8 @@ const MIN_SCORE = 0.4;
 /** After a restart: the camera logs in again, the feed may fail once (no camera yet) and retry (FEED_RETRY_MS). */
 const RESTART_WATCH_MS = FIRST_PRESENCE_MS + FEED_RETRY_MS;
 const RESTART_TEST_MS = FIRST_PRESENCE_MS + RESTART_WATCH_MS;
+/** The simulator's live video size. */
+const [STREAM_WIDTH = 0, STREAM_HEIGHT = 0] = LIVE_SIZE.split('x').map(Number);
 /** Seconds of the real viewer's SRT pull. */
 const PULL_S = 2;
 
@@ -47,7 +51,18 @@ async function camera(id: string, mac: string, picture?: string) {
   return c;
 }
 
-type Row = { id: string; at: string; ended_at: string | null; alarm_id: string | null; classes: string[]; top_score: number; objects: { class: string }[] };
+type Row = {
+  id: string;
+  at: string;
+  ended_at: string | null;
+  alarm_id: string | null;
+  classes: string[];
+  top_score: number;
+  objects: { class: string; box: number[] }[];
+  width: number;
+  height: number;
+  picture: string | null;
+};
 const put = (id: string, body: unknown) => p.api(`/api/devices/${id}/channels/0/detection`, { method: 'PUT', token: alice, body: JSON.stringify(body) });
 const list = async (id: string) => (await (await p.api(`/api/detections?device=${id}`, { token: alice })).json()).detections as Row[];
 const actor = async (id: string) => (await p.api(`/api/actors/${encodeURIComponent(id)}`)).json();
@@ -67,6 +82,15 @@ describe('continuous detection', () => {
     );
     expect(open).toMatchObject({ classes: ['person'], ended_at: null, alarm_id: null });
     expect(open?.objects[0]?.class).toBe('person');
+    // the frame that started it is its picture, at the stream's size (the simulator's LIVE_SIZE), the box on the person
+    expect([open?.width, open?.height]).toEqual([STREAM_WIDTH, STREAM_HEIGHT]);
+    const [x = 0, , w = 0] = open?.objects[0]?.box ?? [];
+    expect(x).toBeGreaterThan(STREAM_WIDTH * 0.2);
+    expect(x + w).toBeLessThan(STREAM_WIDTH * 0.8);
+    const pic = await p.api(open?.picture ?? '', { token: alice });
+    expect(pic.status).toBe(200);
+    const meta = await sharp(new Uint8Array(await pic.arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([STREAM_WIDTH, STREAM_HEIGHT]);
     // the row is written first, then the actor hears of the start
     const det = await until(
       () => actor('detector:CAM-DC-1:0'),

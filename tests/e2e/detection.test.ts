@@ -17,6 +17,10 @@ setDefaultTimeout(120_000);
 const MOTION = 3;
 /** Long enough for the first run (the workers load the model) on a busy 2-core machine. */
 const FIRST_RUN_MS = 60_000;
+/** Seconds the real viewer pulls the live stream (the alarm and its detection happen meanwhile). */
+const LIVE_PULL_S = 60;
+/** The person scores 0.5–0.6 in the stream's frames (its encoding is lossier than a snapshot's). */
+const LIVE_MIN_SCORE = 0.4;
 
 let p: TestPlatform;
 let alice: string;
@@ -144,6 +148,51 @@ describe('detection', () => {
     expect(await list('device=CAM-DT-1&class=dog')).toHaveLength(0);
     const actor = await (await p.api(`/api/actors/${encodeURIComponent('detector:CAM-DT-1:0')}`)).json();
     expect(actor.context.last).toMatchObject({ eventId: expect.any(String), classes: ['person'] });
+  });
+
+  it('on an alarm while the channel is watched live, looks at a frame of that stream, not at a Snapshot', async () => {
+    const dev = await camera('CAM-DT-4', 'a0b1c2d3dd04', `${DARKNET_DATA_DIR}/${DARKNET_PERSON}`);
+    expect((await put('CAM-DT-4', { mode: 'alarm', classes: ['person'], min_score: LIVE_MIN_SCORE })).status).toBe(200);
+    const r = await p.api('/api/devices/CAM-DT-4/channels/0/live', { method: 'POST', token: alice, body: '{}' });
+    expect(r.status).toBe(201);
+    const ticket = (await r.json()) as { stream_id: string; srt_url: string };
+    // a real viewer pulls the stream over SRT for the whole case
+    const pull = Bun.spawn(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-i', ticket.srt_url, '-t', String(LIVE_PULL_S), '-f', 'null', '-'], {
+      stderr: 'ignore',
+    });
+    try {
+      await until(
+        async () => (await (await p.api(`/api/actors/${encodeURIComponent(`stream:${ticket.stream_id}`)}`)).json()).stateKey,
+        (s) => String(s).startsWith('live'),
+        30_000,
+        'the stream live',
+      );
+      await dev.camera.raiseAlarm(MOTION);
+      const [d] = await until(
+        () => list('device=CAM-DT-4'),
+        (l) => l.length > 0,
+        FIRST_RUN_MS,
+        'a detection event',
+      );
+      expect(d?.classes).toEqual(['person']);
+      const actor = await (await p.api(`/api/actors/${encodeURIComponent('detector:CAM-DT-4:0')}`)).json();
+      expect(actor.context.last).toMatchObject({ eventId: expect.any(String), classes: ['person'], source: 'live' });
+      // the camera was never asked for a Snapshot; the event's picture is the stream's frame, at the stream's size
+      expect(dev.received.some((m) => m.name === 'Snapshot')).toBe(false);
+      const pic = await p.api(d?.picture ?? '', { token: alice });
+      expect(pic.status).toBe(200);
+      const bytes = new Uint8Array(await pic.arrayBuffer());
+      const meta = await sharp(bytes).metadata();
+      expect(meta.width).toBe(d?.width ?? -1);
+      expect(meta.height).toBe(d?.height ?? -1);
+      const person = d?.objects.find((o) => o.class === 'person');
+      const [x = 0, , w = 0, h = 0] = person?.box ?? [];
+      expect(x).toBeGreaterThan((d?.width ?? 0) * 0.2);
+      expect(x + w).toBeLessThan((d?.width ?? 0) * 0.8);
+      expect(h).toBeGreaterThan((d?.height ?? 0) * 0.4);
+    } finally {
+      pull.kill();
+    }
   });
 
   it('on the plain test pattern, keeps the event but marks it as nothing of interest', async () => {

@@ -1,13 +1,13 @@
 /**
  * Continuous mode's frames: FFmpeg decodes a stream at the channel's rate into 512×512 RGB frames, the runtime finds
  * the person in them, and the presence merger makes one presence with a start and an end. The stream here is a file
- * FFmpeg made of the test pattern with darknet's person.jpg on it (the MDU's stream is not wired yet).
+ * FFmpeg made of the test pattern with darknet's person.jpg on it (the platform's feed writes the MDU's stream into the same FFmpeg).
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFrameFeed } from '../../../services/detection/ffmpeg-frames.ts';
+import { inputSizeOf, startFrameFeed } from '../../../services/detection/ffmpeg-frames.ts';
 import { MODEL_FRAME_BYTES } from '../../../services/detection/model.ts';
 import { Presence } from '../../../services/detection/presence.ts';
 import { type DetectionRuntime, startDetectionRuntime } from '../../../services/detection/runtime.ts';
@@ -60,6 +60,7 @@ describe('frame feed', () => {
       );
     });
     expect((await feed.ended).reason).toBe('the stream ended');
+    expect(feed.inputSize()).toEqual({ width: 1280, height: 720 }); // FFmpeg named the input's size, not its output's 512×512
     await Promise.all(results);
     for (const c of presence.close()) changes.push(c.kind);
     expect(n).toBeGreaterThanOrEqual(STREAM_S * FEED_FPS - 1);
@@ -71,5 +72,19 @@ describe('frame feed', () => {
   it('says why when FFmpeg cannot read the input', async () => {
     const feed = startFrameFeed(join(dir, 'missing.ts'), FEED_FPS, () => {});
     expect((await feed.ended).reason).toContain('FFmpeg could not read');
+    expect(feed.inputSize()).toBeUndefined();
+  });
+
+  it("reads the input's size from FFmpeg's description of its streams, never the output's", () => {
+    const header = [
+      "Input #0, mpegts, from 'pipe:0':",
+      '  Stream #0:0[0x100]: Video: h264 (High) ([27][0][0][0] / 0x001B), yuv420p(progressive), 1920x1080 [SAR 1:1 DAR 16:9], 25 fps',
+      'Stream mapping:',
+      '  Stream #0:0 -> #0:0 (h264 (native) -> rawvideo (native))',
+      "Output #0, rawvideo, to 'pipe:':",
+      '  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/unknown/unknown, progressive), 512x512, q=2-31',
+    ].join('\n');
+    expect(inputSizeOf(header)).toEqual({ width: 1920, height: 1080 });
+    expect(inputSizeOf(header.split('\n').slice(2).join('\n'))).toBeUndefined();
   });
 });
