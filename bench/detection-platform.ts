@@ -4,7 +4,8 @@
  *   stream, FFmpeg decoding, the runtime with `DETECT_WORKERS` workers and the node budget lifted) until frames start
  *   being dropped (`h627_detect_frames_dropped_total` against `_frames_in_total` on /metrics);
  * - alarm → detection event: the time from a camera's motion alarm to its `detections` row (`at` is written when
- *   the row is), p50 and p99, cameras showing darknet's person.jpg (Snapshot RPC, upload, detection, row).
+ *   the row is), p50 and p99, cameras showing darknet's person.jpg (Snapshot RPC, upload, detection, row); and the
+ *   same while a real viewer watches each camera (a frame of the live stream, no Snapshot).
  * The simulated cameras (FFmpeg encoders) run on the same machine: on 2 cores they take CPU from the platform.
  */
 import { DETECT_COOLDOWN_MS } from '../actors/machines/detector.machine.ts';
@@ -29,6 +30,8 @@ const EVENT_WAIT_MS = 30_000;
 /** Between two alarms of a camera: its detector cools down first. */
 const ALARM_GAP_MS = DETECT_COOLDOWN_MS + 500;
 const MS_PER_S = 1000;
+/** Longest a camera's stream may take to go live for the bench's viewer. */
+const LIVE_START_MS = 30_000;
 
 const metric = async (p: TestPlatform, name: string) => Number((await (await p.api('/metrics')).text()).match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? 0);
 const events = async (p: TestPlatform, token: string, id: string) =>
@@ -72,10 +75,15 @@ export async function camerasAtOneFps(o: { max: number; stepSeconds: number; wor
   return rows;
 }
 
-/** Alarm → detection event times (ms) over `rounds` alarms on each of `cameras` cameras, after one warm-up alarm. */
-export async function alarmToEvent(o: { cameras: number; rounds: number }): Promise<{ p50: number; p99: number; n: number }> {
+/**
+ * Alarm → detection event times (ms) over `rounds` alarms on each of `cameras` cameras, after one warm-up alarm. With
+ * `live`, a real SRT viewer watches each camera the whole time, so the picture is a frame of its live stream
+ * (services/live/live-frame.ts) instead of a Snapshot.
+ */
+export async function alarmToEvent(o: { cameras: number; rounds: number; live?: boolean }): Promise<{ p50: number; p99: number; n: number }> {
   const p = await startTestPlatform({ LOG_LEVEL: 'warn' });
   const cams: Awaited<ReturnType<typeof detectionCamera>>['dev'][] = [];
+  const pulls: ReturnType<typeof Bun.spawn>[] = [];
   const samples: number[] = [];
   try {
     const token = await userToken(p, 'bench');
@@ -83,6 +91,7 @@ export async function alarmToEvent(o: { cameras: number; rounds: number }): Prom
       const c = await detectionCamera(p, token, id('CAM-BA', i), mac(0xb0a000000000, i), { picture: PHOTO });
       cams.push(c.dev);
       await p.api(`/api/devices/${id('CAM-BA', i)}/channels/0/detection`, { method: 'PUT', token, body: JSON.stringify({ mode: 'alarm' }) });
+      if (o.live) pulls.push(await watchLive(p, token, id('CAM-BA', i)));
     }
     const alarm = async (i: number, count: number) => {
       const t0 = Date.now();
@@ -101,8 +110,24 @@ export async function alarmToEvent(o: { cameras: number; rounds: number }): Prom
       samples.push(...(await Promise.all(cams.map((_, i) => alarm(i, r)))));
     }
   } finally {
+    for (const v of pulls) v.kill();
     for (const d of cams) await d.stop();
     await p.cleanup();
   }
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), n: samples.length };
+}
+
+/** A real SRT viewer of the camera's live stream (FFmpeg, until killed), once the camera publishes. */
+async function watchLive(p: TestPlatform, token: string, deviceId: string) {
+  const r = await p.api(`/api/devices/${deviceId}/channels/0/live`, { method: 'POST', token, body: '{}' });
+  if (r.status !== 201) throw new Error(`live refused: ${r.status}`);
+  const ticket = (await r.json()) as { stream_id: string; srt_url: string };
+  const pull = Bun.spawn(['ffmpeg', '-hide_banner', '-loglevel', 'error', '-i', ticket.srt_url, '-f', 'null', '-'], { stderr: 'ignore' });
+  await until(
+    async () => (await (await p.api(`/api/actors/stream:${ticket.stream_id}`)).json()).stateKey as string,
+    (s) => s.startsWith('live'),
+    LIVE_START_MS,
+    'the stream live',
+  );
+  return pull;
 }

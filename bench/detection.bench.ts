@@ -89,5 +89,8 @@ if (!ONLY || ONLY === 'cameras') {
 if (!ONLY || ONLY === 'alarms') {
   const a = await alarmToEvent({ cameras: Number(args['alarm-cameras'] ?? 2), rounds: Number(args['alarm-rounds'] ?? 10) });
   const met = a.p99 < ALARM_P99_GOAL_MS ? 'met' : 'NOT met';
-  console.log(`\nalarm → detection event over ${a.n} alarms: p50 ${a.p50} ms, p99 ${a.p99} ms (goal p99 < ${ALARM_P99_GOAL_MS} ms) ${met}`);
+  console.log(`\nalarm → detection event over ${a.n} alarms (Snapshot): p50 ${a.p50} ms, p99 ${a.p99} ms (goal p99 < ${ALARM_P99_GOAL_MS} ms) ${met}`);
+  const l = await alarmToEvent({ cameras: Number(args['alarm-cameras'] ?? 2), rounds: Number(args['alarm-rounds'] ?? 10), live: true });
+  const lmet = l.p99 < ALARM_P99_GOAL_MS ? 'met' : 'NOT met';
+  console.log(`alarm → detection event over ${l.n} alarms (watched live: a frame of the stream): p50 ${l.p50} ms, p99 ${l.p99} ms ${lmet}`);
 }

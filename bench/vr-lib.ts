@@ -95,12 +95,26 @@ export class Lat {
   }
 }
 
+/** HTTP status of a request over its channel's Vr budget (it says when to retry). */
+const TOO_MANY = 429;
+
 /**
  * Every PU runs cycles back to back for `seconds` after a warm-up: create(+previous) and, when
  * `size` > 0, the PUT. Counts what completes inside the window. With `rate` (cycles/s over all
  * PUs) each PU starts its cycles on a fixed schedule instead (open loop: latency at that load).
+ * With `concurrency` below the PU count, that many workers take the PUs in turn (a cycle of one,
+ * then of the next): many cameras, each well within its channel's Vr budget, at a fixed
+ * concurrency. A 429 is honoured as a camera does: its PU waits the Retry-After.
  */
-export async function run(cbks: Array<{ cbk: string; mac: string }>, size: number, seconds: number, startBase: number, rate = 0, uploaded = UPLOADED_LOCAL) {
+export async function run(
+  cbks: Array<{ cbk: string; mac: string }>,
+  size: number,
+  seconds: number,
+  startBase: number,
+  rate = 0,
+  uploaded = UPLOADED_LOCAL,
+  concurrency = cbks.length,
+) {
   const body = new Uint8Array(size).fill(0x47);
   const create = new Lat();
   const putLat = new Lat();
@@ -108,18 +122,27 @@ export async function run(cbks: Array<{ cbk: string; mac: string }>, size: numbe
   let bytes = 0;
   let errors = 0;
   let firstError = '';
+  let refused = 0;
   let measuring = false;
   let running = true;
-  const pu = async (k: number) => {
-    const { cbk, mac } = cbks[k]!;
-    let prev: string | undefined;
-    const period = rate > 0 ? (cbks.length / rate) * 1000 : 0;
-    const first = performance.now() + (period * k) / cbks.length;
-    for (let n = 0; running; n++) {
+  /** Each PU's previous segment (confirmed by its next create) and cycle count; a PU refused with 429 waits until `resumeAt`. */
+  const state = cbks.map(() => ({ prev: undefined as string | undefined, n: 0, resumeAt: 0 }));
+  const workers = Math.max(1, Math.min(concurrency, cbks.length));
+  const worker = async (w: number) => {
+    const mine = cbks.map((_, k) => k).filter((k) => k % workers === w);
+    const period = rate > 0 ? (workers / rate) * 1000 : 0;
+    const first = performance.now() + (period * w) / workers;
+    for (let i = 0; running; i++) {
       if (period > 0) {
-        const wait = first + n * period - performance.now();
+        const wait = first + i * period - performance.now();
         if (wait > 0) await Bun.sleep(wait);
       }
+      const k = mine[i % mine.length]!;
+      const { cbk, mac } = cbks[k]!;
+      const st = state[k]!;
+      const n = st.n++;
+      const prev = st.prev;
+      if (st.resumeAt > performance.now()) await Bun.sleep(st.resumeAt - performance.now());
       const t0 = performance.now();
       const form = `op=create&content_type=video%2Fmp2t&size=${size}&start=${startBase + k * 1e5 + n}&duration=1&discontinue=0&https=1${prev ? `&name=${prev}` : ''}`;
       const r = await fetch(cbk, {
@@ -130,10 +153,15 @@ export async function run(cbks: Array<{ cbk: string; mac: string }>, size: numbe
       } as RequestInit);
       const j = (await r.json()) as { name?: string; url?: string; info?: string };
       const t1 = performance.now();
+      if (r.status === TOO_MANY) {
+        refused++;
+        st.resumeAt = performance.now() + Number(r.headers.get('retry-after') ?? 1) * 1000;
+        continue; // the previous segment stays to be confirmed by the next create
+      }
       if (r.status !== 200) {
         errors++;
         firstError ||= `create ${r.status} ${j.info}`;
-        prev = undefined;
+        st.prev = undefined;
         continue;
       }
       if (measuring) create.add(t1 - t0);
@@ -143,19 +171,19 @@ export async function run(cbks: Array<{ cbk: string; mac: string }>, size: numbe
         if (u.status !== uploaded) {
           errors++;
           firstError ||= `put ${u.status}`;
-          prev = undefined;
+          st.prev = undefined;
           continue;
         }
         if (measuring) putLat.add(performance.now() - t1);
       }
-      prev = j.name;
+      st.prev = j.name;
       if (measuring) {
         cycles++;
         bytes += size;
       }
     }
   };
-  const all = cbks.map((_, k) => pu(k));
+  const all = Array.from({ length: workers }, (_, w) => worker(w));
   await Bun.sleep(WARMUP_MS);
   measuring = true;
   const t0 = performance.now();
@@ -166,7 +194,7 @@ export async function run(cbks: Array<{ cbk: string; mac: string }>, size: numbe
   const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg };
   running = false;
   await Promise.all(all);
-  return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, firstError, cycles, s, cpu };
+  return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, refused, firstError, cycles, s, cpu };
 }
 
 /** A platform for a bench run: its data directory and database, random ports, warnings only, the bench's admin token; `env` adds or overrides. */

@@ -49,6 +49,8 @@ export const segmentMachine = setup({
   guards: {
     nothingToUpload: ({ context }) => context.size === 0,
     declaredSize: ({ context, event }) => event.type === 'segment.uploaded' && event.size === context.size,
+    /** A direct upload the platform found in the store with its declared size (HEAD) as it confirms it. */
+    foundInStore: ({ context, event }) => event.type === 'segment.confirm' && event.storedSize === context.size,
     removedFor: ({ context }, why: RemovalWhy) => context.removal?.why === why,
   },
   actions: {
@@ -81,6 +83,12 @@ export const segmentMachine = setup({
       after: { UPLOAD_TTL: remove('expired', 'not uploaded in time') },
       on: {
         'segment.uploaded': { guard: 'declaredSize', target: 'uploaded', actions: ['uploaded', { type: 'enter', params: { reason: 'uploaded' } }] },
+        // uploaded straight to the store (S3) and found there whole as it is confirmed: one step, one commit
+        'segment.confirm': {
+          guard: 'foundInStore',
+          target: 'confirmed',
+          actions: ['uploaded', 'confirmed', { type: 'enter', params: { reason: 'confirmed (Vr save; found whole in the store)' } }],
+        },
         'segment.fail': remove('failed', 'the PU gave up uploading it (Vr fail)'),
       },
     },

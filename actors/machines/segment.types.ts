@@ -49,7 +49,11 @@ type At = { at?: number };
 export type SegmentEvent = At &
   (
     | { type: 'segment.uploaded'; size: number }
-    | { type: 'segment.confirm' }
+    /**
+     * Vr save (or create with `name=`). `storedSize`: a segment the PU PUT straight to the store (S3), which the
+     * platform found there with that size (HEAD) just before: confirmed from `created` in one step.
+     */
+    | { type: 'segment.confirm'; storedSize?: number }
     | { type: 'segment.fail'; reason?: string }
     | { type: 'segment.removed' }
     | { type: 'retention.set'; retentionMs: number }

@@ -62,8 +62,6 @@ const NAME_SUFFIX_CHARS = 6;
 export class VrService {
   /** Segments whose upload is streaming now: a second PUT to the same URL meanwhile is refused. */
   private uploading = new Set<string>();
-  /** Segments whose object was just checked in the store (HEAD), by view: their confirmation needs no second check. */
-  private checked = new WeakSet<ActorView>();
   /** Each session's Vr request budget. */
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
@@ -258,20 +256,23 @@ export class VrService {
   }
 
   /** The segment, if it can be confirmed now; undefined if it is confirmed already; else the refusal. */
-  private async confirmable(id: string, name: string): Promise<ActorView | undefined> {
-    let v = await this.segment(id, name);
-    if (v.stateKey === 'created' && this.rec.storage.direct) v = await this.uploadedDirect(v, name);
-    return confirmableState(v) ? v : undefined;
+  private async confirmable(id: string, name: string): Promise<Confirmable | undefined> {
+    const v = await this.segment(id, name);
+    if (v.stateKey === 'created' && this.rec.storage.direct) {
+      const storedSize = await this.storedDirect(v, name);
+      if (storedSize !== undefined) return { v, storedSize };
+    }
+    return confirmableState(v) ? { v } : undefined;
   }
 
   /**
-   * A segment the PU PUT straight to the store (S3): the platform saw no upload, so its confirmation
-   * first checks the object (HEAD). There with the declared size: the segment is `uploaded` (and
-   * needs no second check before its confirmation). Not there: it stays `created` and the
-   * confirmation is refused as not uploaded. Another size: its bytes are removed and the segment
-   * cancelled (9.3.4.1.2: the platform cleans up what is left of it).
+   * A segment the PU PUT straight to the store (S3): the platform saw no upload, so its confirmation first checks
+   * the object (HEAD). There with the declared size: its size, and the confirmation takes the segment from `created`
+   * to `confirmed` in one step (the machine's `foundInStore`). Not there: undefined (it stays `created`, and the
+   * confirmation is refused as not uploaded). Another size: its bytes are removed and the segment cancelled
+   * (9.3.4.1.2: the platform cleans up what is left of it).
    */
-  private async uploadedDirect(v: ActorView, name: string): Promise<ActorView> {
+  private async storedDirect(v: ActorView, name: string): Promise<number | undefined> {
     const ctx = v.context as unknown as SegmentContext;
     let found: number | undefined;
     try {
@@ -280,27 +281,24 @@ export class VrService {
       this.rec.log.warn({ segment: v.id, err: String(err) }, 'storage unreachable: confirmation refused for now');
       throw storageDown(name, err);
     }
-    if (found === undefined) return v;
+    if (found === undefined) return undefined;
     if (found !== ctx.size) {
       // Its removal (the segment machine's, durable) takes the object away.
       this.p.host.send(v.id, { type: 'segment.fail', reason: `the store held ${found} of its ${ctx.size} bytes` });
       throw new VrError(400, `segment ${name}: the store holds ${found} bytes, not the declared ${ctx.size}; the segment is cancelled, create it again`);
     }
-    const r = await this.p.host.dispatch(v.id, { type: 'segment.uploaded', size: ctx.size });
-    const now = { ...v, stateKey: r.stateKey, context: r.context } as ActorView;
-    if (r.accepted) this.checked.add(now);
-    return now;
+    return found;
   }
 
   /**
-   * Confirm a segment: its bytes made durable (storage `sync`), then its confirm event, answered
-   * once committed. The playback-index row is written by that same commit (migrations/0005: a
-   * projection of the actor row's state), so a confirmed segment always has its row and a refused
+   * Confirm a segment: its bytes made durable (storage `sync`; a direct upload was just found whole in the store),
+   * then its confirm event, answered once committed. The playback-index row is written by that same commit
+   * (migrations/0005: a projection of the actor row's state), so a confirmed segment always has its row and a refused
    * confirmation (it expired at that very moment) leaves none.
    */
-  private async confirm(v: ActorView, name: string): Promise<void> {
+  private async confirm({ v, storedSize }: Confirmable, name: string): Promise<void> {
     const ctx = v.context as unknown as SegmentContext;
-    if (ctx.size > 0 && !this.checked.has(v)) {
+    if (ctx.size > 0 && storedSize === undefined) {
       // Its bytes are durable before its confirmation is (the upload answered before the flush).
       try {
         await this.rec.storage.sync(ctx.key, ctx.size);
@@ -310,10 +308,16 @@ export class VrService {
         throw storageDown(name, err);
       }
     }
-    const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm' });
+    const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm', ...(storedSize !== undefined ? { storedSize } : {}) });
     if (r.accepted || r.stateKey === 'confirmed') return;
     confirmableState(r);
   }
+}
+
+/** A segment that can be confirmed, and the size the store holds of it when it was just checked there (S3). */
+interface Confirmable {
+  v: ActorView;
+  storedSize?: number;
 }
 
 /** True when the segment waits for its confirmation; false when confirmed already; a {@link VrError} otherwise. */

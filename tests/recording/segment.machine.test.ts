@@ -67,6 +67,16 @@ describe('segment machine', () => {
     expect(t.state()).toBe('created');
   });
 
+  it('confirms in one step a direct upload found whole in the store, never one of another size', () => {
+    const t = start();
+    t.send({ type: 'segment.confirm', storedSize: 999 });
+    expect(t.state()).toBe('created');
+    t.clock.increment(700);
+    t.send({ type: 'segment.confirm', storedSize: 1000 });
+    expect(t.state()).toBe('confirmed');
+    expect(t.ctx()).toMatchObject({ uploadedAt: T0 + 700, confirmedAt: T0 + 700, reason: 'confirmed (Vr save; found whole in the store)' });
+  });
+
   it('expires when not uploaded in time, removing what was stored, then ends expired', () => {
     const t = start();
     t.clock.increment(UPLOAD_TTL - 1);
