@@ -108,7 +108,8 @@ describe('retention', () => {
     const second = await vr.create({ size: segs[1]!.bytes.length, start: T0 + 1, duration: segs[1]!.duration });
     expect((await put(String(second.body.url), segs[1]!.bytes)).status).toBe(UPLOADED);
     expect((await vr.save(String(second.body.name))).status).toBe(200);
-    expect((await list()).length).toBe(2);
+    // confirmed (or, on a loaded machine, already past its 3 s: the first may be gone too by now)
+    expect(['confirmed', 'removing', 'deleted']).toContain((await actor(segmentId(session, String(second.body.name)))).stateKey);
     await until(list, (l) => l.length === 0, 15_000, 'retention');
     for (const c of [first, second]) {
       expect((await actor(segmentId(session, String(c.body.name)))).stateKey).toBe('deleted');
