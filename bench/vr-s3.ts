@@ -109,7 +109,9 @@ async function rawPuts(storage: S3Storage, seconds: number) {
   return { perS: puts / s, lat, errors };
 }
 
-console.log(`bench vr --storage s3: ${PUS} at a time over ${CAMERAS} PUs, ${SIZE} B segments, ${SECONDS} s (metadata-only ${META_SECONDS} s, raw PUTs ${RAW_SECONDS} s), ${KIND}`);
+console.log(
+  `bench vr --storage s3: ${PUS} at a time over ${CAMERAS} PUs, ${SIZE} B segments, ${SECONDS} s (metadata-only ${META_SECONDS} s, raw PUTs ${RAW_SECONDS} s), ${KIND}`,
+);
 console.log(machineNote());
 const store = await openStore();
 try {

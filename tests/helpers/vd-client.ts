@@ -21,6 +21,8 @@ export function tryUpgrade(baseUrl: string, query: Record<string, string>, opts:
   return new Promise((resolve, reject) => {
     const req = request(url, {
       rejectUnauthorized: false,
+      // a connection of its own: a pooled one may be a dead platform's that an earlier test left on a reused port
+      agent: false,
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
     });
