@@ -94,12 +94,20 @@ export const TELL_OWNER_TIMEOUT_MS = 5_000;
 /** Most characters of an owner's refusal quoted in an error. */
 const TELL_OWNER_ERROR_CHARS = 200;
 
+/**
+ * Devices of tokens and sessions remembered (a Vr channel's token, a record session, a grant belongs to one device for
+ * good): most entries kept, the oldest forgotten first (platform's choice: about 6 MB at most).
+ */
+export const FORWARD_DEVICE_CACHE_MAX = 65_536;
+
 /** Where a request goes: served here, or proxied to a live owner. */
 export type Route = { kind: 'local'; why: string } | { kind: 'remote'; owner: ActorOwner; actorId: string };
 
 /** Routes requests for devices to their owners. */
 export class Forwarder {
   private reachableUntil = new Map<string, number>();
+  /** `kind:token` → its device (see FORWARD_DEVICE_CACHE_MAX): a Vr request's routing costs no read once seen. */
+  private devices = new Map<string, string>();
   private tlsOptions: ReturnType<typeof nodeTlsOptions>;
 
   constructor(private p: ForwardDeps) {
@@ -114,6 +122,9 @@ export class Forwarder {
   /** The device a target names, or undefined (an unknown token: the route answers as it always did). */
   async deviceOf(t: Exclude<DeviceTarget, { kind: 'node' }>): Promise<string | undefined> {
     if (t.kind === 'device') return t.deviceId;
+    const key = t.kind === 'record-session' ? `${t.kind}:${t.sessionId}` : `${t.kind}:${t.token}`;
+    const known = this.devices.get(key);
+    if (known !== undefined) return known;
     // Plain reads, not the services' lookups: those load the session's actor, which would claim it for this node.
     const q =
       t.kind === 'vr-channel'
@@ -122,6 +133,12 @@ export class Forwarder {
           ? sql`SELECT device_id FROM recording_sessions WHERE session_id = ${t.sessionId}`
           : sql`SELECT device_id FROM grants WHERE token = ${t.token}`;
     const [row] = await withinMs(this.p.db.rows<{ device_id: string }>(q), FORWARD_LOOKUP_TIMEOUT_MS);
+    // Only what exists is remembered (a token unknown now may be made later); a stale entry only routes a request
+    // to the device's owner, which answers it with its own lookup.
+    if (row) {
+      if (this.devices.size >= FORWARD_DEVICE_CACHE_MAX) this.devices.delete(this.devices.keys().next().value as string);
+      this.devices.set(key, row.device_id);
+    }
     return row?.device_id;
   }
 
