@@ -52,6 +52,9 @@ export interface S3ServerOptions {
 export const MEMSTORE_BYTES_DEFAULT = 512 * 1024 * 1024;
 /** Cold start measured at 2.6–3.4 s on 2 cores; a loaded box takes longer. */
 export const S3_READY_TIMEOUT_MS_DEFAULT = 60_000;
+/** Starts of a stopped gateway tried before giving up, and the pause between two (the port's release). */
+const GATEWAY_START_ATTEMPTS = 5;
+const GATEWAY_RESTART_PAUSE_MS = 1_000;
 /** Region the gateway answers for (RGW accepts any region in a signature; clients need one). */
 export const S3_REGION_DEFAULT = 'us-east-1';
 /** Pause between readiness probes. */
@@ -192,9 +195,23 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
       await gateway.exited;
       daemons.splice(daemons.indexOf(gateway), 1);
     };
+    // A gateway started again may exit at once (its port or its registration still held by the one just stopped):
+    // it is started again, a few times, within the same deadline.
     const startGateway = async () => {
-      gateway = daemon(gatewayCmd);
-      await waitFor('radosgw', () => accepts(rgwPort), Date.now() + readyTimeoutMs, logs);
+      const until = Date.now() + readyTimeoutMs;
+      for (let attempt = 1; ; attempt++) {
+        const g = daemon(gatewayCmd);
+        gateway = g;
+        let exited = false;
+        void g.exited.then(() => {
+          exited = true;
+        });
+        await waitFor('radosgw', async () => exited || (await accepts(rgwPort)), until, logs);
+        if (!exited) return;
+        daemons.splice(daemons.indexOf(g), 1);
+        if (attempt >= GATEWAY_START_ATTEMPTS) throw new Error(`s3-server: radosgw exited at each of ${attempt} starts (logs in ${logs})`);
+        await Bun.sleep(GATEWAY_RESTART_PAUSE_MS);
+      }
     };
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     // Bun's S3Client has no CreateBucket: a presigned PUT of the bucket itself.
