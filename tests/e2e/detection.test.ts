@@ -60,6 +60,25 @@ const list = async (q: string, token = alice) => {
   }>;
 };
 
+/** The camera's first detection event, once its detector has recorded one. */
+const firstEvent = async (device: string) =>
+  (
+    await until(
+      () => list(`device=${device}`),
+      (l) => l.length > 0,
+      FIRST_RUN_MS,
+      'a detection event',
+    )
+  )[0];
+
+/** The photo sits in the middle of the picture, 80 % of its height: the person's box is inside its central part. */
+function expectPersonInMiddle(d: { objects: Array<{ class: string; box: number[] }>; width: number; height: number } | undefined) {
+  const [x = 0, , w = 0, h = 0] = d?.objects.find((o) => o.class === 'person')?.box ?? [];
+  expect(x).toBeGreaterThan((d?.width ?? 0) * 0.2);
+  expect(x + w).toBeLessThan((d?.width ?? 0) * 0.8);
+  expect(h).toBeGreaterThan((d?.height ?? 0) * 0.4);
+}
+
 describe('detection', () => {
   it('takes a bounded setting from the owner or an operator, refuses a viewer, and hides the camera from others', async () => {
     await camera('CAM-DT-0', 'a0b1c2d3dd00');
@@ -115,21 +134,12 @@ describe('detection', () => {
     const dev = await camera('CAM-DT-1', 'a0b1c2d3dd01', `${DARKNET_DATA_DIR}/${DARKNET_PERSON}`);
     expect((await put('CAM-DT-1', { mode: 'alarm', classes: ['person'] })).status).toBe(200);
     await dev.camera.raiseAlarm(MOTION);
-    const [d] = await until(
-      () => list('device=CAM-DT-1'),
-      (l) => l.length > 0,
-      FIRST_RUN_MS,
-      'a detection event',
-    );
+    const d = await firstEvent('CAM-DT-1');
     expect(d?.classes).toEqual(['person']);
     const alarms = (await (await p.api('/api/devices/CAM-DT-1/channels/0/alarms', { token: alice })).json()).alarms as { id: string; name: string }[];
     expect(alarms.find((a) => a.id === d?.alarm_id)?.name).toBe('motion');
-    const person = d?.objects.find((o) => o.class === 'person');
-    // the photo sits in the middle of the picture, 80 % of its height: the person is inside its central part
-    const [x = 0, y = 0, w = 0, h = 0] = person?.box ?? [];
-    expect(x).toBeGreaterThan((d?.width ?? 0) * 0.2);
-    expect(x + w).toBeLessThan((d?.width ?? 0) * 0.8);
-    expect(h).toBeGreaterThan((d?.height ?? 0) * 0.4);
+    expectPersonInMiddle(d);
+    const [x = 0, y = 0, w = 0] = d?.objects.find((o) => o.class === 'person')?.box ?? [];
     expect(y).toBeGreaterThanOrEqual((d?.height ?? 0) * 0.05);
     // the picture comes with the box drawn: the middle of its top edge is the box's red
     const pic = await p.api(d?.picture ?? '', { token: alice });
@@ -168,12 +178,7 @@ describe('detection', () => {
         'the stream live',
       );
       await dev.camera.raiseAlarm(MOTION);
-      const [d] = await until(
-        () => list('device=CAM-DT-4'),
-        (l) => l.length > 0,
-        FIRST_RUN_MS,
-        'a detection event',
-      );
+      const d = await firstEvent('CAM-DT-4');
       expect(d?.classes).toEqual(['person']);
       const actor = await (await p.api(`/api/actors/${encodeURIComponent('detector:CAM-DT-4:0')}`)).json();
       expect(actor.context.last).toMatchObject({ eventId: expect.any(String), classes: ['person'], source: 'live' });
@@ -185,11 +190,7 @@ describe('detection', () => {
       const meta = await sharp(bytes).metadata();
       expect(meta.width).toBe(d?.width ?? -1);
       expect(meta.height).toBe(d?.height ?? -1);
-      const person = d?.objects.find((o) => o.class === 'person');
-      const [x = 0, , w = 0, h = 0] = person?.box ?? [];
-      expect(x).toBeGreaterThan((d?.width ?? 0) * 0.2);
-      expect(x + w).toBeLessThan((d?.width ?? 0) * 0.8);
-      expect(h).toBeGreaterThan((d?.height ?? 0) * 0.4);
+      expectPersonInMiddle(d);
     } finally {
       pull.kill();
     }
@@ -199,12 +200,7 @@ describe('detection', () => {
     const dev = await camera('CAM-DT-2', 'a0b1c2d3dd02');
     expect((await put('CAM-DT-2', { mode: 'alarm', classes: ['person'] })).status).toBe(200);
     await dev.camera.raiseAlarm(MOTION);
-    const [d] = await until(
-      () => list('device=CAM-DT-2'),
-      (l) => l.length > 0,
-      FIRST_RUN_MS,
-      'a detection event',
-    );
+    const d = await firstEvent('CAM-DT-2');
     expect(d?.classes).toEqual([]);
     expect(d?.objects).toEqual([]);
     expect(await list('device=CAM-DT-2&class=person')).toHaveLength(0);
@@ -219,12 +215,7 @@ describe('detection', () => {
     ).toBe(200);
     expect((await put('CAM-DT-3', { mode: 'alarm', classes: ['person'] })).status).toBe(200);
     await dev.camera.raiseAlarm(MOTION);
-    const [d] = await until(
-      () => list('device=CAM-DT-3'),
-      (l) => l.length > 0,
-      FIRST_RUN_MS,
-      'a detection event',
-    );
+    const d = await firstEvent('CAM-DT-3');
     const session = await (await p.api('/api/devices/CAM-DT-3/channels/0/recording', { token: alice })).json();
     // recording, or stopped already (5 s after the alarm) when the detection was slow to list
     expect(['recording', 'stopping', 'stopped']).toContain(session.state);
