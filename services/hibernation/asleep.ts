@@ -13,6 +13,7 @@
 import type { Transition, VolatileSource } from '../../actors/host/host.ts';
 import { HIBERNATION_TIMER } from '../../actors/machines/pu.hibernation.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
+import { linkKey } from './link-id.ts';
 
 /** Devices whose last heartbeat is kept at most (platform's choice: every link the server may hold, twice: a link that closed is remembered until its device is silent). */
 export const HIBERNATION_HEARD_MAX = 32_000;
@@ -21,8 +22,8 @@ const QUIET_STATES = new Set(['hibernating', 'waking']);
 
 /** Sleeping devices' pu actors, by actor id: the link each sleeps on, and its last heartbeat. */
 export class AsleepMap implements VolatileSource {
-  /** pu actor id → the hibernation link id its logged context holds (hibernating or waking, linked). */
-  private readonly asleep = new Map<string, string>();
+  /** pu actor id → the hibernation link id its logged context holds (hibernating or waking, linked), as `linkKey` makes it. */
+  private readonly asleep = new Map<string, number | string>();
   /** pu actor id → its device's last heartbeat, ms. */
   private readonly heard = new Map<string, number>();
   private readonly startedAt: number;
@@ -40,20 +41,20 @@ export class AsleepMap implements VolatileSource {
   }
 
   /**
-   * A valid heartbeat of the pu `actorId` on link `linkId` at `at`: whether it is quiet (the pu sleeps on that link:
-   * kept here), or must go to the pu.
+   * A valid heartbeat of the pu `actorId` on link `link` (its `linkKey`) at `at`: whether it is quiet (the pu sleeps on
+   * that link: kept here), or must go to the pu.
    */
-  heartbeat(actorId: string, linkId: string, at: number): boolean {
+  heartbeat(actorId: string, link: number | string, at: number): boolean {
     if (this.heard.has(actorId) || this.heard.size < HIBERNATION_HEARD_MAX) this.heard.set(actorId, at);
     else return false; // full: the pu is told, as before this map
-    return this.asleep.get(actorId) === linkId;
+    return this.asleep.get(actorId) === link;
   }
 
   /** A logged transition of this node's host: a pu that sleeps on a link, or no longer. */
   observe(t: Transition): void {
     if (t.type !== 'pu') return;
     const link = (t.context as Partial<PuContext>).hibernation;
-    if (QUIET_STATES.has(t.stateKey) && link?.linked) this.asleep.set(t.actorId, link.linkId);
+    if (QUIET_STATES.has(t.stateKey) && link?.linked) this.asleep.set(t.actorId, linkKey(link.linkId));
     else this.asleep.delete(t.actorId);
   }
 

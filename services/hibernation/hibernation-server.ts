@@ -11,7 +11,6 @@
  * HIBERNATION_FIRST_HEARTBEAT_MS, a connection silent past the offline time closed, bytes per window, refused frames.
  */
 import type { Socket, TCPSocketListener } from 'bun';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLimiter } from '../../lib/log-limit.ts';
 import { HeartbeatFramer, HIBERNATION_HEARTBEAT_BYTES, HIBERNATION_WAKE_BYTES, parseHeartbeat } from '../../protocol/hibernation.ts';
@@ -19,6 +18,7 @@ import { type Budget, TokenBucket } from '../../lib/token-bucket.ts';
 import { deviceOfPu, puActorId } from '../../actors/machines/ids.ts';
 import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
 import { AsleepMap } from './asleep.ts';
+import { linkKey, linkText, newLinkNumber } from './link-id.ts';
 import { isHbToken } from './hb-token.ts';
 import type { HibernationRelay } from './wake.ts';
 
@@ -68,18 +68,24 @@ export interface HibernationOptions {
   offlineAfterMs: number;
 }
 
+/** One source address's connections (its address string shared by them: one string per address, not per link). */
+class Address {
+  links = 0;
+  constructor(readonly ip: string) {}
+}
+
 /**
  * One connection's state, one object: a sleeping camera's link lives as long as it sleeps, so it holds no nested
- * objects (its byte budget is the object itself) and its device as its pu actor's id, the string every map of the
- * server and the host's resident share (docs/benchmarks.md, hibernation: each long-lived allocation pins memory).
+ * objects of its own (its byte budget is the object itself), its id as a number (link-id.ts), its address as the one
+ * object of that address, its device as its pu actor's id and what proved it as one string (docs/benchmarks.md,
+ * hibernation: each long-lived allocation pins memory).
  */
 class Link extends TokenBucket {
   /** Made for the first read that is not one whole heartbeat (a split or a garbled one): most links never need it. */
   framer?: HeartbeatFramer = undefined;
-  /** The pu actor of the device its heartbeats proved to be, with the identity and token they carry (checked once). */
+  /** The pu actor of the device its heartbeats proved to be, and the identity and token that proved it (checked once). */
   actorId?: string = undefined;
-  macid?: string = undefined;
-  token?: string = undefined;
+  proof?: string = undefined;
   lastValidAt?: number = undefined;
   refusals = 0;
   closed = false;
@@ -90,11 +96,20 @@ class Link extends TokenBucket {
   held?: { macid: string; token: string; at: number } = undefined;
 
   constructor(
-    readonly linkId: string,
-    readonly ip: string,
+    readonly linkNo: number,
+    readonly address: Address,
     readonly openedAt: number,
   ) {
     super(HIBERNATION_BYTE_BUDGET);
+  }
+
+  /** The link's id as the pu records it. */
+  get linkId(): string {
+    return linkText(this.linkNo);
+  }
+
+  get ip(): string {
+    return this.address.ip;
   }
 
   /** The device its heartbeats proved to be. */
@@ -103,6 +118,9 @@ class Link extends TokenBucket {
   }
 }
 
+/** What a heartbeat proves, as one string: its identity and its token (a newline is in neither: printable ASCII). */
+const proofOf = (macid: string, token: string) => [macid, token].join('\n');
+
 type LinkSocket = Socket<Link>;
 
 /** The hibernation TCP server of one node. */
@@ -110,7 +128,7 @@ export class HibernationServer {
   private listener?: TCPSocketListener<Link>;
   /** pu actor id → the link its device's heartbeats came on last. */
   private readonly byActor = new Map<string, LinkSocket>();
-  private readonly perAddress = new Map<string, number>();
+  private readonly perAddress = new Map<string, Address>();
   /** Every open connection (swept for silence). */
   private readonly all = new Set<LinkSocket>();
   private sweep?: ReturnType<typeof setInterval>;
@@ -179,7 +197,7 @@ export class HibernationServer {
    */
   relayed(deviceId: string, event: HibernationRelay['event']): void {
     const id = puActorId(deviceId);
-    if (event.type === 'hibernation.heartbeat' && this.asleep.heartbeat(id, event.linkId, Date.now())) return;
+    if (event.type === 'hibernation.heartbeat' && this.asleep.heartbeat(id, linkKey(event.linkId), Date.now())) return;
     this.p.host.send(id, event);
   }
 
@@ -197,11 +215,11 @@ export class HibernationServer {
 
   private opened(s: LinkSocket): void {
     const ip = s.remoteAddress;
-    const fromAddress = this.perAddress.get(ip) ?? 0;
-    const now = Date.now();
-    s.data = new Link(randomUUID(), ip, now);
+    let address = this.perAddress.get(ip);
+    if (!address) this.perAddress.set(ip, (address = new Address(ip)));
+    const fromAddress = address.links++;
+    s.data = new Link(newLinkNumber(), address, Date.now());
     this.all.add(s);
-    this.perAddress.set(ip, fromAddress + 1);
     if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
       this.p.rateLog.warn(ip, { ip, connections: this.all.size, fromAddress: fromAddress + 1 }, 'hibernation connection refused: too many connections');
       s.end();
@@ -212,9 +230,7 @@ export class HibernationServer {
     const link = s.data;
     if (!link || !this.all.delete(s)) return;
     link.closed = true;
-    const left = (this.perAddress.get(link.ip) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(link.ip, left);
-    else this.perAddress.delete(link.ip);
+    if (--link.address.links <= 0 && this.perAddress.get(link.ip) === link.address) this.perAddress.delete(link.ip);
     if (link.actorId && this.byActor.get(link.actorId) === s) {
       this.byActor.delete(link.actorId);
       this.tell(link.actorId, { type: 'hibernation.linkClosed', linkId: link.linkId });
@@ -244,7 +260,8 @@ export class HibernationServer {
   private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
     const link = s.data;
     let actorId = link.actorId;
-    if (!actorId || link.macid !== macid || link.token !== token) {
+    const proof = proofOf(macid, token);
+    if (!actorId || link.proof !== proof) {
       // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
       // at most HIBERNATION_CHECKS_MAX at once.
       if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
@@ -264,8 +281,7 @@ export class HibernationServer {
       const proven = puActorId(found.id);
       if (actorId && actorId !== proven) return this.refuse(s, 'heartbeat of another device on the same link', true);
       actorId = link.actorId ??= proven;
-      link.macid = macid;
-      link.token = token;
+      link.proof = proof;
     }
     if (link.closed) return; // closed while its identity was looked up
     link.lastValidAt = now;
@@ -275,7 +291,7 @@ export class HibernationServer {
       held?.end(); // the device reconnected: its old link is stale
     }
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
-    if (this.asleep.heartbeat(actorId, link.linkId, now)) return;
+    if (this.asleep.heartbeat(actorId, link.linkNo, now)) return;
     this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
   }
 

@@ -15,6 +15,7 @@ import { puActorId } from '../../actors/machines/pu.machine.ts';
 import type { PuContext } from '../../actors/machines/pu.types.ts';
 import { HIBERNATION_HB_INTERVAL_S, HIBERNATION_OFFLINE_AFTER_S } from '../../protocol/hibernation.ts';
 import { AsleepMap } from '../../services/hibernation/asleep.ts';
+import { linkKey, linkText, newLinkNumber } from '../../services/hibernation/link-id.ts';
 import { useHostDb } from './host.fixture.ts';
 import { T0 } from './pu.harness.ts';
 
@@ -56,7 +57,7 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     await host.dispatch(id, { type: 'vd.connected', connId: 'c1', reconnect: false, hardwareModel: 'HW', firmwareModel: 'FW' });
     await host.dispatch(id, { type: 'vd.disconnected', connId: 'c1', code: 1000, reason: 'sleep' });
     // The first heartbeat on the link is not quiet: the pu is not asleep on it yet. It goes to the pu, which sleeps.
-    expect(asleep.heartbeat(id, 'l1', clock.now())).toBe(false);
+    expect(asleep.heartbeat(id, linkKey('l1'), clock.now())).toBe(false);
     await host.dispatch(id, { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS });
     await settle();
     expect(host.peek(id)).toBeUndefined(); // dormant: only in the store
@@ -64,7 +65,7 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     for (let i = 0; i < 5; i++) {
       await pass(clock, HB_EVERY_MS);
       last = clock.now();
-      expect(asleep.heartbeat(id, 'l1', last)).toBe(true); // quiet: kept in the map, not sent
+      expect(asleep.heartbeat(id, linkKey('l1'), last)).toBe(true); // quiet: kept in the map, not sent
     }
     expect(host.peek(id)).toBeUndefined(); // the offline timer fell due twice: postponed without loading the pu
     const view = await host.get(id);
@@ -76,7 +77,7 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     const c = offline!.context as unknown as PuContext;
     expect([offline!.stateKey, c.since, c.reason]).toEqual(['offline', last + OFFLINE_MS, `no hibernation heartbeat for ${HIBERNATION_OFFLINE_AFTER_S} s`]);
     // A heartbeat now is not quiet: the pu is offline, it is told, and sleeps again.
-    expect(asleep.heartbeat(id, 'l1', clock.now())).toBe(false);
+    expect(asleep.heartbeat(id, linkKey('l1'), clock.now())).toBe(false);
     await host.stop();
     const history = await readHistory(db.db, id, -1, 100);
     expect(history.map((r) => r.event.type)).toEqual(['xstate.init', 'vd.connected', 'vd.disconnected', 'hibernation.heartbeat', 'hibernation.expired']);
@@ -91,7 +92,7 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     await first.host.create('pu', id, { deviceId: 'CAM-ASLEEP-2', macId: 'a0b1c2d3e4a2', channels: [0] });
     await first.host.dispatch(id, { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS });
     await pass(clock, HB_EVERY_MS);
-    first.asleep.heartbeat(id, 'l1', clock.now());
+    first.asleep.heartbeat(id, linkKey('l1'), clock.now());
     await first.host.stop();
     // Down past the pu's offline time; then a new process: its timer is past due.
     clock.increment(OFFLINE_MS * 2);
@@ -102,7 +103,7 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     expect((await second.host.get(id))!.stateKey).toBe('hibernating');
     // The camera reconnects on a new link: told, the pu logs the link, and stays asleep.
     await pass(clock, HB_EVERY_MS);
-    expect(second.asleep.heartbeat(id, 'l2', clock.now())).toBe(false);
+    expect(second.asleep.heartbeat(id, linkKey('l2'), clock.now())).toBe(false);
     await second.host.dispatch(id, { type: 'hibernation.heartbeat', linkId: 'l2', node: 'node-a', offlineAfterMs: OFFLINE_MS });
     const back = clock.now();
     await pass(clock, OFFLINE_MS - 1000);
@@ -112,5 +113,16 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     const offline = await second.host.get(id);
     expect([offline!.stateKey, (offline!.context as unknown as PuContext).since]).toEqual(['offline', back + OFFLINE_MS]);
     await second.host.stop();
+  });
+});
+
+describe('hibernation link ids', () => {
+  it('keeps a link id of this server as the number it stands for, and any other id as its text', () => {
+    const n = newLinkNumber();
+    expect(newLinkNumber()).toBe(n + 1);
+    expect(Number.isSafeInteger(n)).toBe(true);
+    expect(linkKey(linkText(n))).toBe(n);
+    // Another format (a UUID, a leading zero, past 2^53) is no number of this server's: compared as text.
+    for (const other of ['3f0e2a4c-6a1b-4d8e-9b2f-0c1d2e3f4a5b', '0l1', 'zzzzzzzzzzzzzzzz', '']) expect(linkKey(other)).toBe(other);
   });
 });
