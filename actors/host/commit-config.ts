@@ -77,8 +77,8 @@ export interface CommitMetrics {
 }
 
 /**
- * Commit lanes on PostgreSQL: an actor always uses the same lane, so its writes stay ordered,
- * while lanes commit in parallel on their own connections. One per CPU core, within these bounds:
+ * Commit lanes on PostgreSQL: an actor always uses the same lane (its device's: committer.ts), so its writes stay
+ * ordered, while lanes commit in parallel on their own connections. One per CPU core, within these bounds:
  * more lanes than cores only make the backends contend for the cores, with smaller batches (on 2
  * cores `bun run bench actors` measured p99 dispatch-to-durable at 20,000 events/s of 15–25 ms with
  * 2 lanes against 28–60 ms with 4 or 8, at the same or better throughput).

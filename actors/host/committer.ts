@@ -22,10 +22,17 @@ export class Committer {
     this.lanes = Array.from({ length: n }, () => new Lane(o));
   }
 
+  /**
+   * An actor's lane, by its device (else by its own id): never changes while the actor lives, so its writes stay in
+   * order, and a device's actors share one, so that what one request changes of them (a Vr create and the previous
+   * segment's confirmation, say) goes into one statement, not one per lane (docs/benchmarks.md, "vr": at a low rate
+   * each commit is a request's own, and costs the platform and PostgreSQL hundreds of µs).
+   */
   private laneOf(r: Resident): Lane {
     if (this.lanes.length === 1) return this.lanes[0]!;
+    const key = r.deviceId ?? r.id;
     let h = 0;
-    for (let i = 0; i < r.id.length; i++) h = (h * 31 + r.id.charCodeAt(i)) | 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
     return this.lanes[(h >>> 0) % this.lanes.length]!;
   }
 
