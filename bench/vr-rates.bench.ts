@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { ActorHost } from '../actors/host/host.ts';
 import { pgClient } from '../db/client.ts';
 import { counterDef } from './counter.machine.ts';
-import { BENCH_PG_URL, benchDb, machineNote, parseArgs, procCpuSeconds, table } from './lib.ts';
+import { BENCH_PG_URL, benchDb, machineNote, parseArgs, procCpuSeconds, selfCpuSeconds, table } from './lib.ts';
 import { benchPlatform, recordingPus, run, TLS, UPLOADED_LOCAL, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -40,11 +40,6 @@ console.log(
 );
 console.log(machineNote());
 
-/** CPU seconds of this process (all threads). */
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 const us = (s: number) => Math.round(s * 1e6);
 
 // Part 1: through a platform.
@@ -97,19 +92,19 @@ await host.start();
 for (let i = 0; i < HOST_ACTORS; i++) await host.create('counter', `counter:${i}`, { deviceId: `d${i}` });
 let note = 0;
 const lone = async (gapMs: number) => {
-  const c0 = selfCpu();
+  const c0 = selfCpuSeconds();
   for (let i = 0; i < LONE_N; i++) {
     await host.dispatch(`counter:${i % HOST_ACTORS}`, { type: 'tick', note: `n${note++}` });
     if (gapMs) await Bun.sleep(gapMs);
   }
-  return us((selfCpu() - c0) / LONE_N);
+  return us((selfCpuSeconds() - c0) / LONE_N);
 };
 const shared = async () => {
-  const c0 = selfCpu();
+  const c0 = selfCpuSeconds();
   const n = LONE_N * 10;
   for (let i = 0; i < n; i += HOST_ACTORS)
     await Promise.all(Array.from({ length: HOST_ACTORS }, (_, j) => host.dispatch(`counter:${j}`, { type: 'tick', note: `n${note++}` })));
-  return us((selfCpu() - c0) / n);
+  return us((selfCpuSeconds() - c0) / n);
 };
 await lone(0); // warm-up
 const hostRow = {
@@ -124,19 +119,19 @@ console.log(table([hostRow]));
 
 // Part 3: this machine's wake cost.
 const wakes = async () => {
-  const c0 = selfCpu();
+  const c0 = selfCpuSeconds();
   for (let i = 0; i < LONE_N; i++) await Bun.sleep(GAP_MS);
-  return us((selfCpu() - c0) / LONE_N);
+  return us((selfCpuSeconds() - c0) / LONE_N);
 };
 const pg = pgClient(BENCH_PG_URL, { max: 1 });
 await pg`select 1`;
 const queries = async (gapMs: number) => {
-  const c0 = selfCpu();
+  const c0 = selfCpuSeconds();
   for (let i = 0; i < LONE_N; i++) {
     await pg`select 1`;
     if (gapMs) await Bun.sleep(gapMs);
   }
-  return us((selfCpu() - c0) / LONE_N);
+  return us((selfCpuSeconds() - c0) / LONE_N);
 };
 const wakeRow = {
   [`a timer every ${GAP_MS} ms`]: await wakes(),

@@ -230,7 +230,7 @@ export class HibernationServer {
     const link = s.data;
     if (!link || !this.all.delete(s)) return;
     link.closed = true;
-    if (--link.address.links <= 0 && this.perAddress.get(link.ip) === link.address) this.perAddress.delete(link.ip);
+    if (--link.address.links === 0) this.perAddress.delete(link.ip); // its last link: the address leaves the map
     if (link.actorId && this.byActor.get(link.actorId) === s) {
       this.byActor.delete(link.actorId);
       this.tell(link.actorId, { type: 'hibernation.linkClosed', linkId: link.linkId });
