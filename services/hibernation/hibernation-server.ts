@@ -38,9 +38,10 @@ export const HIBERNATION_REFUSALS_MAX = 3;
 /** Bytes that begin no heartbeat a connection may send before it is closed (platform's choice: a device sends none). */
 export const HIBERNATION_GARBAGE_MAX_BYTES = HIBERNATION_HEARTBEAT_BYTES;
 /**
- * Identity checks (a database read each: a new link's first heartbeat) in flight at once; the others wait in line, one
- * entry per link (platform's choice: 10,000 cameras reconnecting at once would otherwise put 10,000 reads and their
- * results in memory together, which the allocators keep long after).
+ * New links taken in at once: an identity check (a database read) and, for a link it proves, the pu taking the
+ * heartbeat (loaded, its transition committed); the others wait in line, one entry per link (platform's choice:
+ * 10,000 cameras reconnecting at once would otherwise put 10,000 reads, loaded actors and their results in memory
+ * together, which the allocators keep long after: docs/benchmarks.md, hibernation).
  */
 export const HIBERNATION_CHECKS_MAX = 32;
 /** How often connections are checked for silence (platform's choice: a tenth of the first-heartbeat time). */
@@ -259,30 +260,34 @@ export class HibernationServer {
 
   private async heartbeat(s: LinkSocket, macid: string, token: string, now: number): Promise<void> {
     const link = s.data;
-    let actorId = link.actorId;
     const proof = proofOf(macid, token);
-    if (!actorId || link.proof !== proof) {
-      // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
-      // at most HIBERNATION_CHECKS_MAX at once.
-      if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
-      link.checking = true;
-      this.checks++;
-      let found: { id: string } | undefined;
-      try {
-        found = await this.p.findDevice(macid).catch(() => undefined);
-      } finally {
-        link.checking = false;
-        this.checks--;
-        if (link.held) this.hold(s, link.held.macid, link.held.token, link.held.at);
-        queueMicrotask(() => this.nextChecks());
-      }
+    if (link.actorId && link.proof === proof) return void this.accept(s, link.actorId, now, false);
+    // A new identity or token on this link: checked (a database read once per link and identity, not per heartbeat),
+    // then taken in (its pu loaded, its transition committed), at most HIBERNATION_CHECKS_MAX at once: the slot is
+    // held until the pu has taken the heartbeat, so a crowd reconnecting at once waits as links, not as loaded actors.
+    if (link.checking || this.checks >= HIBERNATION_CHECKS_MAX) return this.hold(s, macid, token, now);
+    link.checking = true;
+    this.checks++;
+    try {
+      const found = await this.p.findDevice(macid).catch(() => undefined);
       if (!found) return this.refuse(s, `heartbeat of unknown device ${macid}`);
       if (!isHbToken(this.p.key, found.id, token)) return this.refuse(s, `heartbeat of ${found.id} with a wrong hb_token`);
       const proven = puActorId(found.id);
-      if (actorId && actorId !== proven) return this.refuse(s, 'heartbeat of another device on the same link', true);
-      actorId = link.actorId ??= proven;
+      if (link.actorId && link.actorId !== proven) return this.refuse(s, 'heartbeat of another device on the same link', true);
+      link.actorId ??= proven;
       link.proof = proof;
+      await this.accept(s, link.actorId, now, true);
+    } finally {
+      link.checking = false;
+      this.checks--;
+      if (link.held) this.hold(s, link.held.macid, link.held.token, link.held.at);
+      queueMicrotask(() => this.nextChecks());
     }
+  }
+
+  /** A proven heartbeat of the pu `actorId` on the link: kept here when the pu sleeps on it, else told to the pu (awaited when `wait`). */
+  private accept(s: LinkSocket, actorId: string, now: number, wait: boolean): Promise<void> | undefined {
+    const link = s.data;
     if (link.closed) return; // closed while its identity was looked up
     link.lastValidAt = now;
     const held = this.byActor.get(actorId);
@@ -292,7 +297,7 @@ export class HibernationServer {
     }
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
     if (this.asleep.heartbeat(actorId, link.linkNo, now)) return;
-    this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs });
+    return this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs }, wait);
   }
 
   /** Keep a link's newest heartbeat until its identity can be checked, and put the link in line once. */
@@ -320,16 +325,20 @@ export class HibernationServer {
    * Tell the device's pu: here, or on the node that owns it (docs/cluster.md: its Vd login placed it there). Here
    * first: a pu this node holds, or loads (owned here, or by no live node: the load claims it), takes it without
    * asking where its owner is (a database read); one another live node owns refuses the load (ActorElsewhereError)
-   * and the event goes to that node.
+   * and the event goes to that node. `wait`: the promise settles once the pu has taken the event (its transition
+   * committed) or it was relayed.
    */
-  private tell(id: string, event: HibernationRelay['event']): void {
+  private tell(id: string, event: HibernationRelay['event'], wait = false): Promise<void> | undefined {
     const deviceId = deviceOfPu(id);
     const tellOwner = this.p.tellOwner;
-    if (!tellOwner || this.p.host.holds(id)) return this.p.host.send(id, event);
+    if (!wait && (!tellOwner || this.p.host.holds(id))) return void this.p.host.send(id, event);
     const lost = (err: unknown) => this.p.log.warn({ device: deviceId, event: event.type, err: String(err) }, 'hibernation event not delivered');
-    this.p.host.dispatch(id, event).then(
+    return this.p.host.dispatch(id, event).then(
       () => {},
-      (err) => (err instanceof ActorElsewhereError ? tellOwner(deviceId, event).then((remote) => remote || this.p.host.send(id, event), lost) : lost(err)),
+      (err) =>
+        tellOwner && err instanceof ActorElsewhereError
+          ? tellOwner(deviceId, event).then((remote) => void (remote || this.p.host.send(id, event)), lost)
+          : lost(err),
     );
   }
 
