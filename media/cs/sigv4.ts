@@ -44,6 +44,23 @@ function rfc3986(s: string): string {
 }
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+
+/** Signing keys kept (platform's choice: one per credentials, region and day; a few days' worth around midnight). */
+const SIGNING_KEYS_MAX = 16;
+/** `secret, region, day` → the day's signing key: four HMACs saved on every URL (a Vr create signs one). */
+const signingKeys = new Map<string, Buffer>();
+
+/** SigV4's signing key of a day (derived from the secret, the day, the region and the service). */
+function signingKey(creds: SigV4Credentials, day: string): Buffer {
+  const id = [creds.secretKey, creds.region, day].join('\n');
+  let key = signingKeys.get(id);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${creds.secretKey}`, day), creds.region), SERVICE), 'aws4_request');
+    if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
+}
 const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
 /**
@@ -77,7 +94,6 @@ export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string
   const canonicalHeaders = headers.map(([k, v]) => `${k}:${v}\n`).join('');
   const canonicalRequest = [req.method, path, canonicalQuery, canonicalHeaders, signedHeaders, UNSIGNED_PAYLOAD].join('\n');
   const toSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretKey}`, day), creds.region), SERVICE), 'aws4_request');
-  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
+  const signature = createHmac('sha256', signingKey(creds, day)).update(toSign).digest('hex');
   return `${base.protocol}//${base.host}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
