@@ -44,6 +44,7 @@ function rfc3986(s: string): string {
 }
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
 /** Signing keys kept (platform's choice: one per credentials, region and day; a few days' worth around midnight). */
 const SIGNING_KEYS_MAX = 16;
@@ -61,7 +62,6 @@ function signingKey(creds: SigV4Credentials, day: string): Buffer {
   }
   return key;
 }
-const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
 /**
  * A presigned URL for one request.
