@@ -19,6 +19,12 @@ export const CLUSTER_SKIP_REASON = 'a cluster needs PostgreSQL: set DATABASE_URL
 export const DEFAULT_CLUSTER_NODES = 3;
 /** Random bytes of the shared admin token (32 base64url characters, over ADMIN_TOKEN's minimum of 16). */
 const ADMIN_TOKEN_BYTES = 24;
+/**
+ * Tries of each cleanup step, and the pause between them, ms: a killed node's files and its database sessions may
+ * take a moment to go on a loaded machine (CI once failed a passing suite in its cleanup, reason not kept).
+ */
+const CLEANUP_RETRIES = 3;
+const CLEANUP_RETRY_MS = 200;
 
 /** What a test cluster is started with. */
 export interface TestClusterOptions {
@@ -104,10 +110,28 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     return track(p, id, slot);
   };
 
+  // Every step runs whatever an earlier one did; a step that still fails after its retries is named in the error.
   const cleanup = async () => {
     await Promise.all(nodes.map((n) => n.cleanup().catch(() => {})));
-    rmSync(sharedDir, { recursive: true, force: true });
-    await pg.drop();
+    const failed: string[] = [];
+    try {
+      rmSync(sharedDir, { recursive: true, force: true, maxRetries: CLEANUP_RETRIES, retryDelay: CLEANUP_RETRY_MS });
+    } catch (err) {
+      failed.push(`removing ${sharedDir}: ${err}`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pg.drop();
+        break;
+      } catch (err) {
+        if (attempt < CLEANUP_RETRIES) await Bun.sleep(CLEANUP_RETRY_MS * attempt);
+        else {
+          failed.push(`dropping the cluster's database: ${err}`);
+          break;
+        }
+      }
+    }
+    if (failed.length) throw new Error(`test cluster cleanup: ${failed.join('; ')}`);
   };
 
   const started = await Promise.allSettled(Array.from({ length: count }, () => spawnNode()));
