@@ -20,6 +20,7 @@ import { ActorElsewhereError, type ActorHost } from '../../actors/host/host.ts';
 import { AsleepMap } from './asleep.ts';
 import { linkKey, linkText, newLinkNumber } from './link-id.ts';
 import { isHbToken } from './hb-token.ts';
+import { TakeInCollector } from './takein-gc.ts';
 import type { HibernationRelay } from './wake.ts';
 
 /** Connections the server holds at once (platform's choice: under the process's 20,000 open files, beside Vd's). */
@@ -59,6 +60,8 @@ export interface HibernationDeps {
   rateLog: Pick<LogLimiter, 'warn'>;
   /** This node's id (the pu records where its link is: a wake is sent from there). */
   nodeId(): string;
+  /** The take-ins' heap collector (default: the real one, takein-gc.ts). */
+  collector?: TakeInCollector;
 }
 
 /** The server's settings. */
@@ -67,6 +70,9 @@ export interface HibernationOptions {
   port: number;
   /** A sleeping device is offline after this long without a heartbeat, ms (HIBERNATION_OFFLINE_S). */
   offlineAfterMs: number;
+  /** Tests' shorter times: HIBERNATION_FIRST_HEARTBEAT_MS and HIBERNATION_SWEEP_MS by default. */
+  firstHeartbeatMs?: number;
+  sweepMs?: number;
 }
 
 /** One source address's connections (its address string shared by them: one string per address, not per link). */
@@ -138,12 +144,15 @@ export class HibernationServer {
   private readonly waiting: LinkSocket[] = [];
   /** Sleeping devices' pu actors and their last heartbeats (asleep.ts). */
   private readonly asleep: AsleepMap;
+  /** Collects the heap every so many take-ins (takein-gc.ts). */
+  private readonly collector: TakeInCollector;
 
   constructor(
     private readonly p: HibernationDeps,
     private readonly o: HibernationOptions,
   ) {
     this.asleep = new AsleepMap(o.offlineAfterMs, Date.now());
+    this.collector = p.collector ?? new TakeInCollector();
     p.host.subscribe((t) => this.asleep.observe(t), { unlogged: false });
     p.host.addVolatileSource(this.asleep);
   }
@@ -174,7 +183,8 @@ export class HibernationServer {
       const now = Date.now();
       this.closeSilent(now);
       this.asleep.sweep(now);
-    }, HIBERNATION_SWEEP_MS);
+      this.collected(this.collector.quiet());
+    }, this.o.sweepMs ?? HIBERNATION_SWEEP_MS);
     this.sweep.unref?.();
   }
 
@@ -277,6 +287,7 @@ export class HibernationServer {
       link.actorId ??= proven;
       link.proof = proof;
       await this.accept(s, link.actorId, now, true);
+      this.collected(this.collector.takenIn());
     } finally {
       link.checking = false;
       this.checks--;
@@ -298,6 +309,11 @@ export class HibernationServer {
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
     if (this.asleep.heartbeat(actorId, link.linkNo, now)) return;
     return this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs }, wait);
+  }
+
+  /** Log a collection of the take-ins' heap (takein-gc.ts), if one was made. */
+  private collected(ms: number | undefined): void {
+    if (ms !== undefined) this.p.log.debug({ ms: Math.round(ms), collections: this.collector.collections }, 'hibernation take-ins: heap collected');
   }
 
   /** Keep a link's newest heartbeat until its identity can be checked, and put the link in line once. */
@@ -350,12 +366,19 @@ export class HibernationServer {
     if (close || link.refusals >= HIBERNATION_REFUSALS_MAX) s.end();
   }
 
-  /** Close links without a valid heartbeat in time: a first one within HIBERNATION_FIRST_HEARTBEAT_MS, then within the offline time. */
+  /**
+   * Close links without a valid heartbeat in time: a first one within HIBERNATION_FIRST_HEARTBEAT_MS, then within the
+   * offline time. A link in line for its identity check, or being checked, is not silent: its heartbeat came, and the
+   * wait is the server's (a crowd taken in on a slow database took longer than the first-heartbeat time, and the
+   * links at the end of the line were closed, to reconnect at the end of it again).
+   */
   private closeSilent(now: number): void {
+    const firstMs = this.o.firstHeartbeatMs ?? HIBERNATION_FIRST_HEARTBEAT_MS;
     for (const s of this.all) {
       const link = s.data;
+      if (link.queued || link.checking) continue;
       const silentMs = link.lastValidAt === undefined ? now - link.openedAt : now - link.lastValidAt;
-      const limit = link.lastValidAt === undefined ? HIBERNATION_FIRST_HEARTBEAT_MS : this.o.offlineAfterMs;
+      const limit = link.lastValidAt === undefined ? firstMs : this.o.offlineAfterMs;
       if (silentMs >= limit) s.end();
     }
   }

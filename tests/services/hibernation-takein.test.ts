@@ -10,6 +10,7 @@ import { HibernationLink } from '../../device/hibernation-link.ts';
 import { silentLog } from '../../lib/log.ts';
 import { HIBERNATION_CHECKS_MAX, HibernationServer } from '../../services/hibernation/hibernation-server.ts';
 import { hbToken } from '../../services/hibernation/hb-token.ts';
+import { TakeInCollector } from '../../services/hibernation/takein-gc.ts';
 import { puActorId } from '../../actors/machines/ids.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -17,6 +18,12 @@ const KEY = Buffer.alloc(32, 7);
 /** Cameras reconnecting at once: more than the server takes in together. */
 const CROWD = HIBERNATION_CHECKS_MAX + 24;
 const deviceOf = (n: number) => `CAM-TAKEIN-${n}`;
+/** Take-ins between the heap collections of this server (takein-gc.ts; the platform's is HIBERNATION_TAKEIN_GC_EVERY). */
+const GC_EVERY = 8;
+let collected = 0;
+/** The server's first-heartbeat time and sweep period here, ms: well under the time the crowd waits in line. */
+const FIRST_HEARTBEAT_MS = 150;
+const SWEEP_MS = 50;
 
 /** Heartbeats the pu actors were given, each held until the test lets it commit. */
 const dispatched: Array<{ actorId: string; commit: () => void }> = [];
@@ -38,8 +45,10 @@ const server = new HibernationServer(
     log: silentLog,
     rateLog: { warn: () => {} },
     nodeId: () => 'node-test',
+    collector: new TakeInCollector({ collect: () => collected++, now: () => performance.now() }, GC_EVERY),
   },
-  { hostname: '127.0.0.1', port: 0, offlineAfterMs: 135_000 },
+  // A first heartbeat due soon and swept often: links that wait in line longer than that are not closed for it.
+  { hostname: '127.0.0.1', port: 0, offlineAfterMs: 135_000, firstHeartbeatMs: FIRST_HEARTBEAT_MS, sweepMs: SWEEP_MS },
 );
 server.start();
 const links: HibernationLink[] = [];
@@ -49,7 +58,9 @@ afterAll(() => {
 });
 
 describe('hibernation server: a crowd of new links', () => {
-  it(`takes at most ${HIBERNATION_CHECKS_MAX} in at once, each until its pu has committed, then the next: none is lost`, async () => {
+  it(`takes at most ${HIBERNATION_CHECKS_MAX} in at once, each until its pu has committed, then the next: none is lost, none closed while in line`, async () => {
+    const silent = await HibernationLink.connect('127.0.0.1', server.port); // sends nothing: closed by the sweep
+    links.push(silent);
     for (let n = 0; n < CROWD; n++) {
       const link = await HibernationLink.connect('127.0.0.1', server.port);
       links.push(link);
@@ -59,7 +70,8 @@ describe('hibernation server: a crowd of new links', () => {
       async () => dispatched.length,
       (n) => n === HIBERNATION_CHECKS_MAX,
     );
-    await Bun.sleep(200); // the others stay in line while none has committed
+    await Bun.sleep(4 * FIRST_HEARTBEAT_MS); // the others stay in line while none has committed, and stay open
+    expect(silent.closed).toBe(true);
     expect(dispatched.length).toBe(HIBERNATION_CHECKS_MAX);
     expect(lookups).toBe(HIBERNATION_CHECKS_MAX);
     // Each commit lets one more in.
@@ -78,6 +90,11 @@ describe('hibernation server: a crowd of new links', () => {
     }
     expect(lookups).toBe(CROWD);
     expect(new Set(dispatched.map((d) => d.actorId))).toEqual(new Set(Array.from({ length: CROWD }, (_, n) => puActorId(deviceOf(n)))));
-    expect(links.every((l) => !l.closed)).toBe(true);
+    expect(links.filter((l) => l !== silent && l.closed)).toEqual([]);
+    // The heap collected after each GC_EVERY take-ins (a collection that takes no time is never held back).
+    await until(
+      async () => collected,
+      (n) => n === Math.floor(CROWD / GC_EVERY),
+    );
   });
 });
