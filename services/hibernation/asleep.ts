@@ -5,10 +5,11 @@
  * - `asleep`: the pu actors this node's host holds `hibernating` or `waking` with a link open, and that link's id,
  *   learnt from their logged transitions. A heartbeat on that link is the machine's `quiet` case (it would move only
  *   `hbSeenAt`): it is kept here, not sent. Any other heartbeat (a new link, a pu awake or offline) goes to the pu.
- * - `heard`: each such device's last heartbeat (on this node's links, or relayed by the node holding the link). The
- *   host folds it into the pu's `hbSeenAt` (a VolatileSource: before its transitions, in its views), and the pu's
- *   offline timer, when it falls due, is looked at again at the last heartbeat plus the offline time instead of
- *   loading the pu. The timer in the pu's row keeps its time: after a restart it is the backstop.
+ * - each such device's last heartbeat: its link's, when this node holds the link (asked of the server: not kept twice),
+ *   else in `heard` (relayed by the node holding the link, or the last of a link that closed). The host folds it into
+ *   the pu's `hbSeenAt` (a VolatileSource: before its transitions, in its views), and the pu's offline timer, when it
+ *   falls due, is looked at again at the last heartbeat plus the offline time instead of loading the pu. The timer in
+ *   the pu's row keeps its time: after a restart it is the backstop.
  */
 import type { Transition, VolatileSource } from '../../actors/host/host.ts';
 import { HIBERNATION_TIMER } from '../../actors/machines/pu.hibernation.ts';
@@ -24,13 +25,15 @@ const QUIET_STATES = new Set(['hibernating', 'waking']);
 export class AsleepMap implements VolatileSource {
   /** pu actor id → the hibernation link id its logged context holds (hibernating or waking, linked), as `linkKey` makes it. */
   private readonly asleep = new Map<string, number | string>();
-  /** pu actor id → its device's last heartbeat, ms. */
+  /** pu actor id → its device's last heartbeat, ms, when no link of this node has it. */
   private readonly heard = new Map<string, number>();
   private readonly startedAt: number;
 
+  /** `onLink`: the last heartbeat on the link this node holds for a pu actor, if it holds one. */
   constructor(
     private readonly offlineAfterMs: number,
     now: number,
+    private readonly onLink: (actorId: string) => number | undefined = () => undefined,
   ) {
     this.startedAt = now;
   }
@@ -41,13 +44,26 @@ export class AsleepMap implements VolatileSource {
   }
 
   /**
-   * A valid heartbeat of the pu `actorId` on link `link` (its `linkKey`) at `at`: whether it is quiet (the pu sleeps on
-   * that link: kept here), or must go to the pu.
+   * A valid heartbeat of the pu `actorId` on link `link` (its `linkKey`) at `at`, on a link of this node (`local`: the
+   * link keeps its time) or relayed: whether it is quiet (the pu sleeps on that link: kept), or must go to the pu.
    */
-  heartbeat(actorId: string, link: number | string, at: number): boolean {
-    if (this.heard.has(actorId) || this.heard.size < HIBERNATION_HEARD_MAX) this.heard.set(actorId, at);
-    else return false; // full: the pu is told, as before this map
+  heartbeat(actorId: string, link: number | string, at: number, local = false): boolean {
+    if (local)
+      this.heard.delete(actorId); // the link's time is newer
+    else if (!this.remember(actorId, at)) return false; // full: the pu is told, as before this map
     return this.asleep.get(actorId) === link;
+  }
+
+  /** Keep `at` as the last heartbeat of the pu `actorId` (a relayed one, or the last of a link that closed): whether there was room. */
+  remember(actorId: string, at: number): boolean {
+    if (!this.heard.has(actorId) && this.heard.size >= HIBERNATION_HEARD_MAX) return false;
+    this.heard.set(actorId, at);
+    return true;
+  }
+
+  /** The last heartbeat of the pu `actorId` heard here: its link's, or kept. */
+  private lastHeard(actorId: string): number | undefined {
+    return this.onLink(actorId) ?? this.heard.get(actorId);
   }
 
   /** A logged transition of this node's host: a pu that sleeps on a link, or no longer. */
@@ -73,7 +89,7 @@ export class AsleepMap implements VolatileSource {
 
   /** VolatileSource: the pu's `hbSeenAt`, when a heartbeat was heard here. */
   values(actorId: string): Record<string, unknown> | null {
-    const at = this.heard.get(actorId);
+    const at = this.lastHeard(actorId);
     return at === undefined ? null : { hbSeenAt: at };
   }
 
@@ -84,7 +100,7 @@ export class AsleepMap implements VolatileSource {
    */
   postpone(actorId: string, timerId: string, due: number): number | null {
     if (timerId !== HIBERNATION_TIMER) return null;
-    const at = this.heard.get(actorId) ?? this.startedAt;
+    const at = this.lastHeard(actorId) ?? this.startedAt;
     const next = at + this.offlineAfterMs;
     return next > due ? next : null;
   }

@@ -136,8 +136,12 @@ export class HibernationServer {
   /** pu actor id → the link its device's heartbeats came on last. */
   private readonly byActor = new Map<string, LinkSocket>();
   private readonly perAddress = new Map<string, Address>();
-  /** Every open connection (swept for silence). */
-  private readonly all = new Set<LinkSocket>();
+  /**
+   * Open connections without a valid heartbeat yet (swept for their first one; the others are in `byActor`, swept for
+   * the offline time: no set of every link, an entry less per sleeping camera), and how many are open in all.
+   */
+  private readonly fresh = new Set<LinkSocket>();
+  private open = 0;
   private sweep?: ReturnType<typeof setInterval>;
   /** Identity checks in flight, and the links waiting for one (each at most once). */
   private checks = 0;
@@ -151,7 +155,8 @@ export class HibernationServer {
     private readonly p: HibernationDeps,
     private readonly o: HibernationOptions,
   ) {
-    this.asleep = new AsleepMap(o.offlineAfterMs, Date.now());
+    // The last heartbeat of a device whose link is here is its link's (not kept twice).
+    this.asleep = new AsleepMap(o.offlineAfterMs, Date.now(), (actorId) => this.byActor.get(actorId)?.data.lastValidAt);
     this.collector = p.collector ?? new TakeInCollector();
     p.host.subscribe((t) => this.asleep.observe(t), { unlogged: false });
     p.host.addVolatileSource(this.asleep);
@@ -164,7 +169,7 @@ export class HibernationServer {
 
   /** Connections held now. */
   get size(): number {
-    return this.all.size;
+    return this.open;
   }
 
   /** Listen. */
@@ -230,20 +235,23 @@ export class HibernationServer {
     if (!address) this.perAddress.set(ip, (address = new Address(ip)));
     const fromAddress = address.links++;
     s.data = new Link(newLinkNumber(), address, Date.now());
-    this.all.add(s);
-    if (this.all.size > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
-      this.p.rateLog.warn(ip, { ip, connections: this.all.size, fromAddress: fromAddress + 1 }, 'hibernation connection refused: too many connections');
+    this.fresh.add(s);
+    if (++this.open > HIBERNATION_CONNECTIONS_MAX || fromAddress >= HIBERNATION_CONNECTIONS_PER_ADDRESS) {
+      this.p.rateLog.warn(ip, { ip, connections: this.open, fromAddress: fromAddress + 1 }, 'hibernation connection refused: too many connections');
       s.end();
     }
   }
 
   private closed(s: LinkSocket): void {
     const link = s.data;
-    if (!link || !this.all.delete(s)) return;
+    if (!link || link.closed) return;
     link.closed = true;
+    this.open--;
+    this.fresh.delete(s);
     if (--link.address.links === 0) this.perAddress.delete(link.ip); // its last link: the address leaves the map
     if (link.actorId && this.byActor.get(link.actorId) === s) {
       this.byActor.delete(link.actorId);
+      if (link.lastValidAt !== undefined) this.asleep.remember(link.actorId, link.lastValidAt); // its link's heartbeat, kept by the link until now
       this.tell(link.actorId, { type: 'hibernation.linkClosed', linkId: link.linkId });
     }
   }
@@ -300,6 +308,7 @@ export class HibernationServer {
   private accept(s: LinkSocket, actorId: string, now: number, wait: boolean): Promise<void> | undefined {
     const link = s.data;
     if (link.closed) return; // closed while its identity was looked up
+    if (link.lastValidAt === undefined) this.fresh.delete(s); // swept from now on as its device's link
     link.lastValidAt = now;
     const held = this.byActor.get(actorId);
     if (held !== s) {
@@ -307,7 +316,7 @@ export class HibernationServer {
       held?.end(); // the device reconnected: its old link is stale
     }
     // The pu sleeps on this link: nothing for it to log, the heartbeat is kept here (asleep.ts).
-    if (this.asleep.heartbeat(actorId, link.linkNo, now)) return;
+    if (this.asleep.heartbeat(actorId, link.linkNo, now, true)) return;
     return this.tell(actorId, { type: 'hibernation.heartbeat', linkId: link.linkId, node: this.p.nodeId(), offlineAfterMs: this.o.offlineAfterMs }, wait);
   }
 
@@ -374,12 +383,13 @@ export class HibernationServer {
    */
   private closeSilent(now: number): void {
     const firstMs = this.o.firstHeartbeatMs ?? HIBERNATION_FIRST_HEARTBEAT_MS;
-    for (const s of this.all) {
+    for (const s of this.fresh) {
       const link = s.data;
-      if (link.queued || link.checking) continue;
-      const silentMs = link.lastValidAt === undefined ? now - link.openedAt : now - link.lastValidAt;
-      const limit = link.lastValidAt === undefined ? firstMs : this.o.offlineAfterMs;
-      if (silentMs >= limit) s.end();
+      if (!link.queued && !link.checking && now - link.openedAt >= firstMs) s.end();
+    }
+    for (const s of this.byActor.values()) {
+      const link = s.data;
+      if (!link.queued && !link.checking && now - link.lastValidAt! >= this.o.offlineAfterMs) s.end();
     }
   }
 }

@@ -25,10 +25,13 @@ setDefaultTimeout(30_000);
 
 const db = useHostDb();
 
-/** A host on a simulated clock with a hibernation server's map as its volatile source, as boot/start.ts wires it. */
-function sleepingHost(clock: SimulatedClock) {
+/**
+ * A host on a simulated clock with a hibernation server's map as its volatile source, as boot/start.ts wires it;
+ * `links`: the last heartbeat on each link this "node" holds, by pu actor id (the server's links keep it).
+ */
+function sleepingHost(clock: SimulatedClock, links = new Map<string, number>()) {
   const host = new ActorHost({ db: db.db, machines: MACHINES, clock });
-  const asleep = new AsleepMap(OFFLINE_MS, clock.now());
+  const asleep = new AsleepMap(OFFLINE_MS, clock.now(), (actorId) => links.get(actorId));
   host.subscribe((t) => asleep.observe(t), { unlogged: false });
   host.addVolatileSource(asleep);
   return { host, asleep };
@@ -82,6 +85,38 @@ describe('pu actor: a sleeping camera kept by the hibernation server', () => {
     const history = await readHistory(db.db, id, -1, 100);
     expect(history.map((r) => r.event.type)).toEqual(['xstate.init', 'vd.connected', 'vd.disconnected', 'hibernation.heartbeat', 'hibernation.expired']);
     expect(await replayActor(db.db, new MachineRegistry(MACHINES), id)).toMatchObject({ ok: true, mismatches: [] });
+  });
+
+  it("keeps no second copy of a heartbeat its own link holds, and the link's last one once the link has closed", async () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const links = new Map<string, number>();
+    const { host, asleep } = sleepingHost(clock, links);
+    const id = puActorId('CAM-ASLEEP-3');
+    await host.create('pu', id, { deviceId: 'CAM-ASLEEP-3', macId: 'a0b1c2d3e4a3', channels: [0] });
+    links.set(id, clock.now());
+    expect(asleep.heartbeat(id, linkKey('l1'), clock.now(), true)).toBe(false);
+    await host.dispatch(id, { type: 'hibernation.heartbeat', linkId: 'l1', node: 'node-a', offlineAfterMs: OFFLINE_MS });
+    await settle();
+    let last = clock.now();
+    for (let i = 0; i < 3; i++) {
+      await pass(clock, HB_EVERY_MS);
+      last = clock.now();
+      links.set(id, last); // the link's own time, as the server sets it before telling the map
+      expect(asleep.heartbeat(id, linkKey('l1'), last, true)).toBe(true);
+    }
+    expect(asleep.size.heard).toBe(0); // nothing kept twice
+    expect(((await host.get(id))!.context as unknown as PuContext).hbSeenAt).toBe(last);
+    // The link closes: the server hands its last heartbeat over, and the pu still goes offline from it.
+    links.delete(id);
+    asleep.remember(id, last);
+    expect(asleep.size.heard).toBe(1);
+    await pass(clock, OFFLINE_MS - (clock.now() - last) - 1000);
+    expect((await host.get(id))!.stateKey).toBe('hibernating');
+    await pass(clock, 1000);
+    const offline = await host.get(id);
+    expect([offline!.stateKey, (offline!.context as unknown as PuContext).since]).toEqual(['offline', last + OFFLINE_MS]);
+    await host.stop();
   });
 
   it('after a restart, counts silence from when the new server began listening, not from the last heartbeat it never heard', async () => {
