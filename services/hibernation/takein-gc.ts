@@ -6,17 +6,17 @@
  * before collecting again (Bun's `heapGrowthMaxIncrease`, docs/architecture.md "Runtime settings"), so a crowd of
  * cameras taken in spreads its objects over that many blocks, and a block with one live object stays: 18–19 MiB of
  * heap for 7 MiB of them. Collecting every 64 take-ins keeps the heap near what is live while they come, and costs
- * nothing once they are in. Measured (docs/benchmarks.md, hibernation): 1.6–1.8 KiB a camera instead of 3.0–3.5, a
- * collection of 31–45 ms per 64 cameras at most (the share below spaces them wider in a crowd), the same take-in time
- * within noise.
+ * nothing once they are in. Measured with 10,000 cameras (docs/benchmarks.md, hibernation): 8–10 MiB of heap instead
+ * of 18–19, 1.9 KiB of RSS a camera instead of 3.0–3.5, a collection of 31–45 ms per 64 cameras at most (the share
+ * below spaces them wider in a crowd), the same take-in time within noise.
  *
  * A collection stops the event loop, so they are spaced to take at most HIBERNATION_TAKEIN_GC_SHARE of the time
  * (a bigger heap, slower collections: fewer of them, not longer stalls in all).
  */
 
 /**
- * Links taken in between two collections (platform's choice, measured with 10,000 cameras: 128 left 1.6–2.2 KiB a
- * camera, 64 1.6–1.8; without the share below, 64 made the take-in 1.5x slower, with it no slower).
+ * Links taken in between two collections (platform's choice, measured with 10,000 cameras without the collection
+ * after a crowd: 128 left 1.6–2.2 KiB a camera, 64 1.6–2.2 and, without the share below, a take-in 1.5x slower).
  */
 export const HIBERNATION_TAKEIN_GC_EVERY = 64;
 /** Most of the time the collections may take: after one of d ms, the next waits at least d·(1/share − 1) (platform's choice). */

@@ -119,16 +119,13 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     } catch (err) {
       failed.push(`removing ${sharedDir}: ${err}`);
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; attempt <= CLEANUP_RETRIES; attempt++) {
       try {
         await pg.drop();
         break;
       } catch (err) {
-        if (attempt < CLEANUP_RETRIES) await Bun.sleep(CLEANUP_RETRY_MS * attempt);
-        else {
-          failed.push(`dropping the cluster's database: ${err}`);
-          break;
-        }
+        if (attempt === CLEANUP_RETRIES) failed.push(`dropping the cluster's database: ${err}`);
+        else await Bun.sleep(CLEANUP_RETRY_MS * attempt);
       }
     }
     if (failed.length) throw new Error(`test cluster cleanup: ${failed.join('; ')}`);
