@@ -1,4 +1,4 @@
-/** `bun run bench <name> [--options]`: run bench/<name>.bench.ts (actors, cluster, detection, forward, hibernation, hibernation-wake, history, keepalive, live, recovery, vr, vr-rates). */
+/** `bun run bench <name> [--options]`: run bench/<name>.bench.ts (actors, cluster, detection, forward, hibernation, hibernation-wake, history, keepalive, live, recovery, s3-ops, vr, vr-rates). */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeEnvFor } from '../lib/runtime-env.ts';

@@ -4,7 +4,7 @@
  * so the store refuses a body of another size than the segment declared (the signature covers the
  * header the request really carries). Works for path-style and virtual-hosted addressing.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** What signs a request: the store's credentials and region. */
 export interface SigV4Credentials {
@@ -38,13 +38,52 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SERVICE = 's3';
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
+/** Characters SigV4 leaves unencoded (RFC 3986's unreserved ones). */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+
 /** RFC 3986 encoding as SigV4 wants it (encodeURIComponent leaves `!'()*` alone). */
 function rfc3986(s: string): string {
+  if (UNRESERVED.test(s)) return s; // object keys and most values: nothing to encode (a Vr create signs one URL)
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** A bucket URL's parts, parsed once: a store has one or two bucket URLs (the platform's, the public one). */
+interface BucketParts {
+  protocol: string;
+  host: string;
+  basePath: string;
+}
+/** Bucket URLs parsed (platform's choice: a few stores at most, cleared past the bound like the signing keys). */
+const BUCKET_PARTS_MAX = 16;
+const bucketParts = new Map<string, BucketParts>();
+
+function partsOf(bucketUrl: string): BucketParts {
+  let p = bucketParts.get(bucketUrl);
+  if (!p) {
+    const base = new URL(bucketUrl);
+    p = { protocol: base.protocol, host: base.host, basePath: base.pathname.replace(/\/+$/, '') };
+    if (bucketParts.size >= BUCKET_PARTS_MAX) bucketParts.clear();
+    bucketParts.set(bucketUrl, p);
+  }
+  return p;
+}
+
+/** The last signing second and its ISO 8601 basic form (`20261207T062700Z`): URLs signed in one second share it. */
+let lastSecond = Number.NaN;
+let lastAmzDate = '';
+
+/** SigV4's X-Amz-Date of `at`, truncated to the second. */
+function amzDateOf(at: Date): string {
+  const second = Math.floor(at.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastAmzDate = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+    lastSecond = second;
+  }
+  return lastAmzDate;
+}
+
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
+const sha256Hex = (data: string) => Bun.SHA256.hash(data, 'hex');
 
 /** Signing keys kept (platform's choice: one per credentials, region and day; a few days' worth around midnight). */
 const SIGNING_KEYS_MAX = 16;
@@ -69,10 +108,9 @@ function signingKey(creds: SigV4Credentials, day: string): Buffer {
  */
 export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string {
   const expires = Math.max(1, Math.min(PRESIGN_MAX_S, Math.floor(req.expiresInS)));
-  const base = new URL(req.bucketUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const path = `${basePath}/${req.key.split('/').map(rfc3986).join('/')}`;
-  const amzDate = (req.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const base = partsOf(req.bucketUrl);
+  const path = `${base.basePath}/${req.key.split('/').map(rfc3986).join('/')}`;
+  const amzDate = amzDateOf(req.now ?? new Date());
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${creds.region}/${SERVICE}/aws4_request`;
   const headers: [string, string][] = [['host', base.host], ...(req.headers ?? [])];
@@ -94,6 +132,6 @@ export function presignUrl(creds: SigV4Credentials, req: PresignRequest): string
   const canonicalHeaders = headers.map(([k, v]) => `${k}:${v}\n`).join('');
   const canonicalRequest = [req.method, path, canonicalQuery, canonicalHeaders, signedHeaders, UNSIGNED_PAYLOAD].join('\n');
   const toSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signature = createHmac('sha256', signingKey(creds, day)).update(toSign).digest('hex');
+  const signature = new Bun.CryptoHasher('sha256', signingKey(creds, day)).update(toSign).digest('hex');
   return `${base.protocol}//${base.host}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }

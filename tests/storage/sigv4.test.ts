@@ -36,4 +36,18 @@ describe('presignUrl', () => {
     expect(signatureOf(get(AWS_EXAMPLE, DAY_1))).toBe(AWS_EXAMPLE_SIGNATURE);
     expect(signatureOf(get(AWS_EXAMPLE, DAY_2))).toBe(day2);
   });
+
+  it('encodes what RFC 3986 reserves in keys and values, and dates each URL with its own second (both kept between calls)', () => {
+    const at = (ms: number, key = 'test.txt', bucketUrl = 'https://examplebucket.s3.amazonaws.com') =>
+      new URL(presignUrl(AWS_EXAMPLE, { method: 'PUT', bucketUrl, key, expiresInS: 60, contentLength: 5, now: new Date(ms) }));
+    const t = DAY_1.getTime();
+    expect(at(t, "a b/!'()*/é~-_.x").pathname).toBe('/a%20b/%21%27%28%29%2A/%C3%A9~-_.x');
+    expect(at(t, 'seg/dev-1/0/r_1/1796534999_0001.ts').pathname).toBe('/seg/dev-1/0/r_1/1796534999_0001.ts');
+    expect(at(t, 'k', 'http://127.0.0.1:7480/rec/').pathname).toBe('/rec/k');
+    expect(at(t + 999).searchParams.get('X-Amz-Date')).toBe('20130524T000000Z');
+    expect(at(t + 1000).searchParams.get('X-Amz-Date')).toBe('20130524T000001Z');
+    expect(at(t).searchParams.get('X-Amz-Date')).toBe('20130524T000000Z');
+    // A credential with a reserved character is encoded in the query as before.
+    expect(at(t).search).toContain('X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request');
+  });
 });
