@@ -96,24 +96,40 @@ export function procCpuSeconds(pid: number): number {
 /** Threads whose names are JavaScriptCore's compilers (a young process compiles its hot code for a while). */
 const JIT_THREADS = new Set(['JITWorker', 'JSCWarmUp']);
 
-/**
- * CPU seconds used so far by a process, split: its main thread (the event loop: the JavaScript, the sockets), the JIT
- * compiler's threads, and the rest (the HTTP client's, the allocator's, the collector's helpers…). A thread gone since
- * an earlier reading takes its seconds with it, so differences of these are a floor for the short-lived ones.
- */
-export function procCpuByThread(pid: number): { total: number; main: number; jit: number } {
-  let main = 0;
-  let jit = 0;
+/** A process's CPU seconds so far, and each of its threads' with the thread's name. */
+export interface ThreadCpu {
+  total: number;
+  threads: Map<number, { name: string; cpu: number }>;
+}
+
+/** CPU seconds used so far by a process and by each of its threads. */
+export function procThreadCpu(pid: number): ThreadCpu {
+  const threads = new Map<number, { name: string; cpu: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const cpu = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
-      if (Number(tid) === pid) main += cpu;
-      else if (JIT_THREADS.has(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim())) jit += cpu;
+      threads.set(Number(tid), { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), cpu: statCpuSeconds(`/proc/${pid}/task/${tid}/stat`) });
     } catch {
       // the thread ended between the listing and the reading
     }
   }
-  return { total: procCpuSeconds(pid), main, jit };
+  return { total: procCpuSeconds(pid), threads };
+}
+
+/**
+ * The CPU seconds a process used between two readings, split: its main thread (the event loop: the JavaScript, the
+ * sockets), the JIT compilers' threads (JavaScriptCore starts and ends them as it needs), and the rest (the HTTP
+ * client's, the allocator's, the collector's helpers…). A thread that ended in between took its seconds with it: what
+ * it used in the window is in the total, and so counted with the rest.
+ */
+export function cpuBetween(a: ThreadCpu, b: ThreadCpu, pid: number): { total: number; main: number; jit: number } {
+  let main = 0;
+  let jit = 0;
+  for (const [tid, t] of b.threads) {
+    const used = t.cpu - (a.threads.get(tid)?.cpu ?? 0);
+    if (tid === pid) main += used;
+    else if (JIT_THREADS.has(t.name)) jit += used;
+  }
+  return { total: b.total - a.total, main, jit };
 }
 
 /** Resident memory of a process now. */

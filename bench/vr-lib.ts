@@ -3,7 +3,7 @@
  * process, PUs logged in over Vd with a record session each, and the closed- or open-loop Vr cycle.
  */
 import { join } from 'node:path';
-import { cpuProfileArgs, percentile, postgresCpuSeconds, procCpuByThread, selfCpuSeconds } from './lib.ts';
+import { cpuBetween, cpuProfileArgs, percentile, postgresCpuSeconds, procThreadCpu, selfCpuSeconds } from './lib.ts';
 
 /** Warm-up before each measured window. */
 export const WARMUP_MS = 3000;
@@ -105,7 +105,7 @@ const TOO_MANY = 429;
  * With `concurrency` below the PU count, that many workers take the PUs in turn (a cycle of one,
  * then of the next): many cameras, each well within its channel's Vr budget, at a fixed
  * concurrency. A 429 is honoured as a camera does: its PU waits the Retry-After.
- * `window.platformPid`: that process's CPU over the measured window only, split by thread (procCpuByThread);
+ * `window.platformPid`: that process's CPU over the measured window only, split by thread (lib.ts, cpuBetween);
  * `window.warmupMs`: the warm-up before it (WARMUP_MS by default).
  */
 export async function run(
@@ -191,13 +191,12 @@ export async function run(
   measuring = true;
   const t0 = performance.now();
   const pid = window.platformPid;
-  const cpu0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(), platform: pid ? procCpuByThread(pid) : undefined };
+  const cpu0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(), platform: pid ? procThreadCpu(pid) : undefined };
   await Bun.sleep(seconds * 1000);
   measuring = false;
   const s = (performance.now() - t0) / 1000;
-  const p1 = pid ? procCpuByThread(pid) : undefined;
-  const platform =
-    p1 && cpu0.platform ? { total: p1.total - cpu0.platform.total, main: p1.main - cpu0.platform.main, jit: p1.jit - cpu0.platform.jit } : undefined;
+  const p1 = pid ? procThreadCpu(pid) : undefined;
+  const platform = pid && p1 && cpu0.platform ? cpuBetween(cpu0.platform, p1, pid) : undefined;
   const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg, platform };
   running = false;
   await Promise.all(all);
