@@ -144,9 +144,11 @@ export class AlarmRecording {
     try {
       await this.sessions.createSession(deviceId, channel, params, ALARM_SESSION_BY, { recordS, alarmId, at: Date.now() });
     } catch (err) {
-      const now = err instanceof DomainError && err.kind === 'conflict' ? await this.sessions.openSession(deviceId, channel) : undefined;
-      if (!now) throw err;
-      this.p.host.send(now.id, seen);
+      if (!(err instanceof DomainError && err.kind === 'conflict')) throw err;
+      const now = await this.sessions.openSession(deviceId, channel);
+      if (now) return void this.p.host.send(now.id, seen);
+      // Another session is starting on the channel (its row is there, its actor not yet): it records through the alarm.
+      this.p.log.info({ device: deviceId, channel, alarm: alarmId }, 'alarm recording: a session was starting on the channel; it records');
     }
   }
 }

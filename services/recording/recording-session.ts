@@ -55,3 +55,21 @@ export function viewOf(id: string, stateKey: string, c: RecordingContext): Sessi
 export function sortKeys(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/**
+ * How long a session's row may be without its actor while the session starts (platform's choice: the actor's first
+ * commit waits at most COMMIT_WAIT_MAX_MS, 5 s, before its caller hears of it; twelve times that). An older row without
+ * an actor is one whose start died with its process.
+ */
+export const SESSION_START_GRACE_MS = 60_000;
+
+/**
+ * What a channel's open `recording_sessions` row stands for, given its actor: `open` (the actor runs), `starting` (no
+ * actor yet: createSession writes the row, then the actor, on this node or another; never to be closed then, which
+ * would let a second session start on the channel), or `stale` (its actor is done, or its start died with its process:
+ * the row is to be closed).
+ */
+export function openRowState(actor: { status: string } | undefined, rowCreatedAtMs: number, nowMs: number): 'open' | 'starting' | 'stale' {
+  if (actor) return actor.status === 'done' ? 'stale' : 'open';
+  return nowMs - rowCreatedAtMs < SESSION_START_GRACE_MS ? 'starting' : 'stale';
+}

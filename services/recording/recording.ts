@@ -37,7 +37,7 @@ import { VrService } from './recording-vr.ts';
 import { Playback } from './recording-playback.ts';
 import { AlarmRecording } from './recording-alarms.ts';
 import { Reconciler } from './recording-reconciler.ts';
-import { type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
+import { openRowState, type SessionInfo, type SessionView, sortKeys, viewOf } from './recording-session.ts';
 
 export type { SessionInfo, SessionView };
 
@@ -235,13 +235,15 @@ export class RecordingService {
   async openSession(deviceId: string, channel: number) {
     const t = recordingSessions;
     const rows = await this.p.db.orm
-      .select({ id: t.id })
+      .select({ id: t.id, createdAt: t.createdAt })
       .from(t)
       .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), isNull(t.closedAt)));
     for (const row of rows) {
       const v = await this.p.host.get(row.id);
-      if (v && v.status !== 'done') return { id: v.id, stateKey: v.stateKey, context: v.context as unknown as RecordingContext };
-      // The actor stopped but its row was not closed (the process died in between).
+      const state = openRowState(v, row.createdAt.getTime(), Date.now());
+      if (state === 'open') return { id: v!.id, stateKey: v!.stateKey, context: v!.context as unknown as RecordingContext };
+      if (state === 'starting') continue;
+      // The actor stopped, or never came, but its row was not closed (the process died in between).
       await this.p.db.orm.update(t).set({ closedAt: new Date() }).where(eq(t.id, row.id));
     }
     return undefined;

@@ -11,6 +11,10 @@ import { setUpVr, T0 } from './vr-setup.ts';
 
 setDefaultTimeout(60_000);
 
+/** Starts of one channel sent a millisecond apart; and how long after the first StartRecord a second one would show. */
+const CONCURRENT_STARTS = 40;
+const SETTLE_MS = 1_000;
+
 let p: TestPlatform;
 let alice: string;
 let cam: TestCam;
@@ -121,6 +125,39 @@ describe('stopping', () => {
       'second StartRecord',
     );
     expect(started[1]!.cbk_url).not.toBe(vr.cbkUrl);
+    expect((await api(`${base()}/recording`, { method: 'DELETE' })).status).toBe(202);
+  });
+});
+
+describe('starts at the same moment', () => {
+  it('makes one session of many starts of a free channel a millisecond apart: each answered with it or refused as a conflict', async () => {
+    await until(
+      async () => (await api(`${base()}/recording`)).json(),
+      (v) => v.state === 'stopped',
+      10_000,
+      'stopped',
+    );
+    const before = cap.starts.length;
+    // Spread over the time a start takes, so that some read the channel while another has written its session's row
+    // and not yet its actor (a row taken for a dead one was closed, and a second session started: found by the fuzz).
+    const pending: Promise<Response>[] = [];
+    for (let i = 0; i < CONCURRENT_STARTS; i++) {
+      pending.push(api(`${base()}/recording`, { method: 'POST', body: JSON.stringify({ seg_duration: 3 }) }));
+      await Bun.sleep(1);
+    }
+    const rs = await Promise.all(pending);
+    const bodies = await Promise.all(rs.map((r) => r.json()));
+    expect(rs.every((r) => [200, 201, 409].includes(r.status))).toBe(true);
+    expect(rs.filter((r) => r.status === 201).length).toBe(1);
+    expect(new Set(bodies.filter((_, i) => rs[i]!.status !== 409).map((b) => b.session_id)).size).toBe(1);
+    await until(
+      () => cap.starts.length,
+      (n) => n === before + 1,
+      10_000,
+      'one StartRecord',
+    );
+    await Bun.sleep(SETTLE_MS);
+    expect(cap.starts.length).toBe(before + 1);
     expect((await api(`${base()}/recording`, { method: 'DELETE' })).status).toBe(202);
   });
 });
