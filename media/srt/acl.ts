@@ -36,11 +36,35 @@ const symbols = {
   acl_install: { args: [i32, ptr], returns: i32 },
 } as const;
 
+/**
+ * Compilations of acl.c tried before giving up. Bun's `cc` writes TinyCC's own headers into one directory of the
+ * machine's temporary directory at every compilation (`bun-cc`), so processes compiling at the same moment (the nodes
+ * of `bun run cluster`, a test's platforms) can read one another's half-written header and fail ("invalid type" in a
+ * system header, seen in CI); the next try reads it whole.
+ */
+const ACL_COMPILE_ATTEMPTS = 5;
+/** Wait before the next try, times the try's number, plus as much again at random (processes that met do not meet again). */
+const ACL_COMPILE_RETRY_MS = 50;
+
 let compiled: ReturnType<typeof cc<typeof symbols>> | undefined;
+
+/** acl.c compiled (see ACL_COMPILE_ATTEMPTS); the last try's error if none succeeds. */
+function compile(): ReturnType<typeof cc<typeof symbols>> {
+  const source = fileURLToPath(new URL('./acl.c', import.meta.url));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return cc({ source, library: ['srt'], symbols });
+    } catch (err) {
+      if (attempt >= ACL_COMPILE_ATTEMPTS) throw err;
+      // Synchronous: this runs once per thread, as the relay's listener starts (its worker has nothing else to do yet).
+      Bun.sleepSync(ACL_COMPILE_RETRY_MS * attempt * (1 + Math.random()));
+    }
+  }
+}
 
 function lib() {
   if (!compiled) {
-    compiled = cc({ source: fileURLToPath(new URL('./acl.c', import.meta.url)), library: ['srt'], symbols });
+    compiled = compile();
     const size = compiled.symbols.acl_event_size();
     if (size !== ACL_EVENT_BYTES) throw new Error(`acl_event is ${size} bytes, expected ${ACL_EVENT_BYTES}`);
   }
