@@ -16,7 +16,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { presignUrl } from '../media/cs/sigv4.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
-import { machineNote, parseArgs, table } from './lib.ts';
+import { machineNote, parseArgs, selfCpuSeconds, table } from './lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const URLS = Number(args.urls ?? 200_000);
@@ -33,17 +33,12 @@ const URL_TTL_S = 600;
 const SEGMENT_BYTES = 262_144;
 const HEADER_END = '\r\n\r\n';
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
 /** µs of CPU per call of `f`, `n` calls after WARM_CALLS. */
 function perCall(f: () => unknown, n: number): number {
   for (let i = 0; i < WARM_CALLS; i++) f();
-  const c0 = cpuSeconds();
+  const c0 = selfCpuSeconds();
   for (let i = 0; i < n; i++) f();
-  return ((cpuSeconds() - c0) / n) * 1e6;
+  return ((selfCpuSeconds() - c0) / n) * 1e6;
 }
 
 console.log(`bench s3-ops: ${URLS} URLs; HEADs paced at ${RATE}/s and ${CONCURRENCY} at a time, ${SECONDS} s each`);
@@ -133,20 +128,20 @@ if (args['skip-store'] !== 'true') {
     const paced = async (f: (k: string) => Promise<number>, seconds: number) => {
       const pending: Promise<void>[] = [];
       const t0 = performance.now();
-      const c0 = cpuSeconds();
+      const c0 = selfCpuSeconds();
       for (let i = 0; performance.now() - t0 < seconds * 1000; i++) {
         const wait = t0 + (i * 1000) / RATE - performance.now();
         if (wait > 0) await Bun.sleep(wait);
         pending.push(f(keys[i % OBJECTS]!).then(check));
       }
       await Promise.all(pending);
-      return ((cpuSeconds() - c0) / pending.length) * 1e6;
+      return ((selfCpuSeconds() - c0) / pending.length) * 1e6;
     };
     /** CPU per HEAD and HEADs a second, CONCURRENCY at a time back to back. */
     const together = async (f: (k: string) => Promise<number>, seconds: number) => {
       let n = 0;
       const end = performance.now() + seconds * 1000;
-      const c0 = cpuSeconds();
+      const c0 = selfCpuSeconds();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async (_, w) => {
           for (let i = w; performance.now() < end; i += CONCURRENCY) {
@@ -155,7 +150,7 @@ if (args['skip-store'] !== 'true') {
           }
         }),
       );
-      return { us: ((cpuSeconds() - c0) / n) * 1e6, perS: n / seconds };
+      return { us: ((selfCpuSeconds() - c0) / n) * 1e6, perS: n / seconds };
     };
     const rows: Array<Record<string, string | number>> = [];
     for (const [name, f] of ways) {
