@@ -1,4 +1,5 @@
 /** A record session as the API and the Vr path see it (services/recording/recording.ts). */
+import { COMMIT_WAIT_MAX_MS } from '../../actors/host/commit-config.ts';
 import type { RecordParams, RecordingContext } from '../../actors/machines/recording.machine.ts';
 
 /** A record session as the Vr path needs it, cached by channel id. */
@@ -56,12 +57,14 @@ export function sortKeys(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** How many of the actor's first-commit waits a session's start may take (platform's choice). */
+const SESSION_START_GRACE_WAITS = 12;
 /**
- * How long a session's row may be without its actor while the session starts (platform's choice: the actor's first
- * commit waits at most COMMIT_WAIT_MAX_MS, 5 s, before its caller hears of it; twelve times that). An older row without
- * an actor is one whose start died with its process.
+ * How long a session's row may be without its actor while the session starts: the actor's first commit waits at most
+ * COMMIT_WAIT_MAX_MS before its caller hears of it (60 s). An older row without an actor is one whose start died with
+ * its process.
  */
-export const SESSION_START_GRACE_MS = 60_000;
+export const SESSION_START_GRACE_MS = SESSION_START_GRACE_WAITS * COMMIT_WAIT_MAX_MS;
 
 /**
  * What a channel's open `recording_sessions` row stands for, given its actor: `open` (the actor runs), `starting` (no

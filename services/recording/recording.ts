@@ -235,13 +235,14 @@ export class RecordingService {
   async openSession(deviceId: string, channel: number) {
     const t = recordingSessions;
     const rows = await this.p.db.orm
-      .select({ id: t.id, createdAt: t.createdAt })
+      // The row's age on the database's clock, which wrote its created_at (a node's clock may differ from it).
+      .select({ id: t.id, createdAt: t.createdAt, dbNowMs: sql<number>`extract(epoch from now()) * 1000`.mapWith(Number) })
       .from(t)
       .where(and(eq(t.deviceId, deviceId), eq(t.channel, channel), isNull(t.closedAt)));
     for (const row of rows) {
       const v = await this.p.host.get(row.id);
-      const state = openRowState(v, row.createdAt.getTime(), Date.now());
-      if (state === 'open') return { id: v!.id, stateKey: v!.stateKey, context: v!.context as unknown as RecordingContext };
+      const state = openRowState(v, row.createdAt.getTime(), row.dbNowMs);
+      if (v && state === 'open') return { id: v.id, stateKey: v.stateKey, context: v.context as unknown as RecordingContext };
       if (state === 'starting') continue;
       // The actor stopped, or never came, but its row was not closed (the process died in between).
       await this.p.db.orm.update(t).set({ closedAt: new Date() }).where(eq(t.id, row.id));
