@@ -15,7 +15,7 @@
  * JavaScriptCore's JIT compilers (busy for tens of seconds in a young process), the others.
  *
  * Options: --seconds 15 --pus 64 (the concurrency) --cameras 256 --size 262144 --db postgres|pglite --meta-seconds 10 --raw-seconds 10 --fsync 1
- *          --warmup-seconds 10 (before each window of the platforms)
+ *          --warmup-seconds 10 (before each window of the platforms) --settle-seconds 60 (small segments first, unmeasured)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +36,17 @@ const KIND = (args.db ?? 'postgres') as 'postgres' | 'pglite';
 const FSYNC = (args.fsync ?? '1') === '1';
 const META_SECONDS = Number(args['meta-seconds'] ?? Math.min(SECONDS, 10));
 const RAW_SECONDS = Number(args['raw-seconds'] ?? Math.min(SECONDS, 10));
-/** Cycles before each measured window of a platform: what a platform that has run for a while costs, not its first compilations. */
+/** Cycles before each measured window of a platform (of that window's kind: its size, its rate). */
 const WARMUP_SECONDS = Number(args['warmup-seconds'] ?? 10);
+/**
+ * Cycles of small segments each platform runs first, unmeasured: the same requests (create, HEAD, confirm, presign),
+ * so that the windows measure a platform that has run for a while, not a young process whose JIT compilers are still
+ * busy with its hot code (about 100 µs a cycle in its first 30 s, 5–10 ms/s after a minute). Small, so that a
+ * throw-away store (objects in RAM) does not fill.
+ */
+const SETTLE_SECONDS = Number(args['settle-seconds'] ?? 60);
+/** Bytes of a settling cycle's segment. */
+const SETTLE_SIZE = 4096;
 /** RAM the throw-away store may hold: every segment of the run stays there (about 1,000 cycles/s × 30 s × 256 KiB fit). */
 const MEMSTORE_BYTES = 8 * 1024 * 1024 * 1024;
 /** Life of a raw PUT's presigned URL. */
@@ -69,6 +78,10 @@ async function measure(label: string, env: Record<string, string>, uploaded: num
     const pus = await recordingPus(platform.url, CAMERAS, SIZE);
     const base = Math.floor(Date.now() / 1000) - 86_400;
     const window = { platformPid: platform.proc.pid, warmupMs: WARMUP_SECONDS * 1000 };
+    if (SETTLE_SECONDS > 0) {
+      const settle = await run(pus, SETTLE_SIZE, SETTLE_SECONDS, base - 200_000, 0, uploaded, PUS, { warmupMs: 0 });
+      console.log(`${label}: settled with ${settle.cycles} cycles of ${SETTLE_SIZE} B in ${SETTLE_SECONDS} s (unmeasured), ${settle.errors} errors`);
+    }
     const full = await run(pus, SIZE, SECONDS, base, 0, uploaded, PUS, window);
     const meta = await run(pus, 0, META_SECONDS, base + 50_000, 0, uploaded, PUS, window);
     // The same cycles offered at another backend's rate (open loop): what each costs when as many come a second. A lone
