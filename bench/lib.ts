@@ -137,19 +137,25 @@ export function procRssBytes(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
 }
 
-/** CPU seconds used so far by all PostgreSQL server processes on this machine. */
-export function postgresCpuSeconds(): number {
+/** CPU seconds used so far by all the processes on this machine whose command name is one of `commands`. */
+export function commandsCpuSeconds(commands: ReadonlySet<string>): number {
   let s = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      if (!commands.has(readFileSync(`/proc/${d}/comm`, 'utf8').trim())) continue;
       s += procCpuSeconds(Number(d));
     } catch {
       // the process ended meanwhile
     }
   }
   return s;
+}
+
+const POSTGRES_COMMANDS = new Set(['postgres']);
+/** CPU seconds used so far by all PostgreSQL server processes on this machine. */
+export function postgresCpuSeconds(): number {
+  return commandsCpuSeconds(POSTGRES_COMMANDS);
 }
 
 /** CPU seconds used so far by this process. */

@@ -3,7 +3,7 @@
  * process, PUs logged in over Vd with a record session each, and the closed- or open-loop Vr cycle.
  */
 import { join } from 'node:path';
-import { cpuBetween, cpuProfileArgs, percentile, postgresCpuSeconds, procThreadCpu, selfCpuSeconds } from './lib.ts';
+import { commandsCpuSeconds, cpuBetween, cpuProfileArgs, percentile, postgresCpuSeconds, procThreadCpu, selfCpuSeconds } from './lib.ts';
 
 /** Warm-up before each measured window. */
 export const WARMUP_MS = 3000;
@@ -16,6 +16,10 @@ export const UPLOADED_LOCAL = 201;
 export const UPLOADED_S3 = 200;
 /** PUs provisioned and logged in at a time. */
 const LOGIN_BATCH = 16;
+/** The processes of an S3 store on this machine (scripts/s3-server.ts starts these three): their CPU is the store's. */
+const STORE_COMMANDS = new Set(['radosgw', 'ceph-osd', 'ceph-mon']);
+/** CPU seconds used so far by the S3 store's processes on this machine (none when the store is elsewhere, or the disk is used). */
+export const storeCpuSeconds = () => commandsCpuSeconds(STORE_COMMANDS);
 
 export async function spawnPlatform(env: Record<string, string>, profile?: string) {
   const proc = Bun.spawn(['bun', ...cpuProfileArgs(profile), join(ROOT, 'main.ts')], {
@@ -191,13 +195,13 @@ export async function run(
   measuring = true;
   const t0 = performance.now();
   const pid = window.platformPid;
-  const cpu0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(), platform: pid ? procThreadCpu(pid) : undefined };
+  const cpu0 = { self: selfCpuSeconds(), pg: postgresCpuSeconds(), store: storeCpuSeconds(), platform: pid ? procThreadCpu(pid) : undefined };
   await Bun.sleep(seconds * 1000);
   measuring = false;
   const s = (performance.now() - t0) / 1000;
   const p1 = pid ? procThreadCpu(pid) : undefined;
   const platform = pid && p1 && cpu0.platform ? cpuBetween(cpu0.platform, p1, pid) : undefined;
-  const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg, platform };
+  const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg, store: storeCpuSeconds() - cpu0.store, platform };
   running = false;
   await Promise.all(all);
   return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, refused, firstError, cycles, s, cpu };

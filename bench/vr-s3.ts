@@ -24,7 +24,7 @@ import { S3Storage } from '../media/cs/index.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
 import { benchDb, machineNote, parseArgs, table } from './lib.ts';
-import { benchPlatform, Lat, recordingPus, run, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
+import { benchPlatform, Lat, recordingPus, run, storeCpuSeconds, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 15);
@@ -121,12 +121,14 @@ async function rawPuts(storage: S3Storage, seconds: number) {
   await Bun.sleep(WARMUP_MS);
   measuring = true;
   const t0 = performance.now();
+  const store0 = storeCpuSeconds();
   await Bun.sleep(seconds * 1000);
   measuring = false;
+  const storeCpu = storeCpuSeconds() - store0;
   const s = (performance.now() - t0) / 1000;
   running = false;
   await Promise.all(workers);
-  return { perS: puts / s, lat, errors };
+  return { perS: puts / s, lat, errors, storeCpu, puts };
 }
 
 console.log(
@@ -138,6 +140,7 @@ try {
   const s3 = await measure('s3', store.env, UPLOADED_S3);
   const raw = await rawPuts(store.storage, RAW_SECONDS);
   const local = await measure('local', { CS_BACKEND: 'local' }, UPLOADED_LOCAL, Math.round(s3.full.perS));
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
   const row = (name: string, r: typeof s3) => ({
     backend: name,
     'cycles/s': Math.round(r.full.perS),
@@ -169,6 +172,15 @@ try {
   console.log(table([split('s3', s3.full), split('local disk', local.full), ...(local.paced ? [split('local disk, S3 rate', local.paced)] : [])]));
   console.log(`\nthe store alone: presigned PUTs of ${SIZE} B, ${PUS} at a time, no platform`);
   console.log(table([{ 'PUTs/s': Math.round(raw.perS), 'p50 ms': raw.lat.p(50), 'p99 ms': raw.lat.p(99), errors: raw.errors }]));
+  if (store.server) {
+    // The throw-away store shares the cores: what a cycle costs it beside what a raw PUT does is the raw-rate goal's margin.
+    const perRaw = raw.storeCpu / raw.puts;
+    const perCycle = s3.full.cpu.store / s3.full.cycles;
+    console.log(
+      `the store's CPU (radosgw, ceph-osd, ceph-mon): ${Math.round(perRaw * 1e6)} µs a raw PUT, ` +
+        `${Math.round(perCycle * 1e6)} µs an S3 cycle (its PUT, the HEAD that confirms it): ${ratio(perCycle, perRaw)}x`,
+    );
+  }
   if (local.paced)
     console.log(
       `\nlocal disk at the S3 run's rate (${Math.round(s3.full.perS)} cycles/s offered, open loop): ${Math.round(local.paced.perS)}/s done, ` +
@@ -176,7 +188,6 @@ try {
     );
   const firsts = [s3.full.firstError, s3.meta.firstError, local.full.firstError, local.meta.firstError].filter(Boolean);
   if (firsts.length) console.log(`first errors: ${firsts.join(' / ')}`);
-  const ratio = (a: number, b: number) => (a / b).toFixed(2);
   /** CPU per cycle of a window but for the JIT compilers' threads (a young process's compilations, not a cycle's cost). */
   const exJit = (r: (typeof s3)['full']) => (r.cpu.platform!.total - r.cpu.platform!.jit) / r.cycles;
   console.log(
