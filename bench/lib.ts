@@ -158,6 +158,13 @@ export function postgresCpuSeconds(): number {
   return commandsCpuSeconds(POSTGRES_COMMANDS);
 }
 
+/** The processes of an S3 store on this machine (scripts/s3-server.ts starts these three): their CPU is the store's. */
+const STORE_COMMANDS = new Set(['radosgw', 'ceph-osd', 'ceph-mon']);
+/** CPU seconds used so far by the S3 store's processes on this machine (none when the store is elsewhere). */
+export function storeCpuSeconds(): number {
+  return commandsCpuSeconds(STORE_COMMANDS);
+}
+
 /** CPU seconds used so far by this process. */
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();

@@ -16,7 +16,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { presignUrl } from '../media/cs/sigv4.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
-import { machineNote, parseArgs, selfCpuSeconds, table } from './lib.ts';
+import { machineNote, parseArgs, selfCpuSeconds, storeCpuSeconds, table } from './lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const URLS = Number(args.urls ?? 200_000);
@@ -32,6 +32,8 @@ const WARM_SECONDS = 2;
 const URL_TTL_S = 600;
 const SEGMENT_BYTES = 262_144;
 const HEADER_END = '\r\n\r\n';
+/** RAM of the throw-away store: every PUT of the run stays there (about 1,000/s × 7 s × 256 KiB fit). */
+const STORE_RAM_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** µs of CPU per call of `f`, `n` calls after WARM_CALLS. */
 function perCall(f: () => unknown, n: number): number {
@@ -63,7 +65,7 @@ if (args['skip-store'] !== 'true') {
   let server: S3Server | undefined;
   let env: Record<string, string | undefined> = process.env;
   if (!process.env.S3_ENDPOINT) {
-    server = await startS3Server({});
+    server = await startS3Server({ memstoreBytes: STORE_RAM_BYTES });
     env = server.env;
   }
   try {
@@ -137,35 +139,46 @@ if (args['skip-store'] !== 'true') {
       await Promise.all(pending);
       return ((selfCpuSeconds() - c0) / pending.length) * 1e6;
     };
-    /** CPU per HEAD and HEADs a second, CONCURRENCY at a time back to back. */
-    const together = async (f: (k: string) => Promise<number>, seconds: number) => {
+    /** CPU per operation (this process's, and the store's when it runs on this machine) and operations a second, CONCURRENCY at a time back to back. */
+    const together = async (f: (k: string, i: number) => Promise<unknown>, seconds: number) => {
       let n = 0;
       const end = performance.now() + seconds * 1000;
       const c0 = selfCpuSeconds();
+      const s0 = storeCpuSeconds();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async (_, w) => {
           for (let i = w; performance.now() < end; i += CONCURRENCY) {
-            check(await f(keys[i % OBJECTS]!));
+            await f(keys[i % OBJECTS]!, i);
             n++;
           }
         }),
       );
-      return { us: ((selfCpuSeconds() - c0) / n) * 1e6, perS: n / seconds };
+      return { us: ((selfCpuSeconds() - c0) / n) * 1e6, storeUs: ((storeCpuSeconds() - s0) / n) * 1e6, perS: n / seconds };
     };
     const rows: Array<Record<string, string | number>> = [];
     for (const [name, f] of ways) {
       await paced(f, WARM_SECONDS);
       const lone = await paced(f, SECONDS);
-      const many = name.startsWith('nothing') ? undefined : await together(f, SECONDS);
+      const many = name.startsWith('nothing') ? undefined : await together(async (k) => check(await f(k)), SECONDS);
       rows.push({
         HEAD: name,
         [`µs at ${RATE}/s`]: Math.round(lone),
         [`µs ${CONCURRENCY} at a time`]: many ? Math.round(many.us) : '',
         'HEADs/s': many ? Math.round(many.perS) : '',
+        [`the store's µs ${CONCURRENCY} at a time`]: many && server ? Math.round(many.storeUs) : '',
       });
     }
-    console.log(`\nHEAD of a ${OBJECT_BYTES}-byte object, CPU of this process per HEAD`);
+    console.log(`\nHEAD of a ${OBJECT_BYTES}-byte object, CPU of this process per HEAD (and of the store, when it runs here)`);
     console.log(table(rows));
+    // What a segment's PUT costs the store beside its HEAD: the part of an S3 cycle the store does, apart.
+    const segment = new Uint8Array(SEGMENT_BYTES);
+    const put = (_k: string, i: number) => client.write(`bench/s3-ops/put/${i}.ts`, segment);
+    await together(put, WARM_SECONDS);
+    const puts = await together(put, SECONDS);
+    console.log(`\nPUT of a ${SEGMENT_BYTES}-byte segment by Bun's S3 client, ${CONCURRENCY} at a time`);
+    console.log(
+      table([{ 'PUTs/s': Math.round(puts.perS), 'µs of this process': Math.round(puts.us), "the store's µs": server ? Math.round(puts.storeUs) : '' }]),
+    );
   } finally {
     await server?.stop();
   }

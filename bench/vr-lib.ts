@@ -3,7 +3,7 @@
  * process, PUs logged in over Vd with a record session each, and the closed- or open-loop Vr cycle.
  */
 import { join } from 'node:path';
-import { commandsCpuSeconds, cpuBetween, cpuProfileArgs, percentile, postgresCpuSeconds, procThreadCpu, selfCpuSeconds } from './lib.ts';
+import { cpuBetween, cpuProfileArgs, percentile, postgresCpuSeconds, procThreadCpu, selfCpuSeconds, storeCpuSeconds } from './lib.ts';
 
 /** Warm-up before each measured window. */
 export const WARMUP_MS = 3000;
@@ -16,10 +16,6 @@ export const UPLOADED_LOCAL = 201;
 export const UPLOADED_S3 = 200;
 /** PUs provisioned and logged in at a time. */
 const LOGIN_BATCH = 16;
-/** The processes of an S3 store on this machine (scripts/s3-server.ts starts these three): their CPU is the store's. */
-const STORE_COMMANDS = new Set(['radosgw', 'ceph-osd', 'ceph-mon']);
-/** CPU seconds used so far by the S3 store's processes on this machine (none when the store is elsewhere, or the disk is used). */
-export const storeCpuSeconds = () => commandsCpuSeconds(STORE_COMMANDS);
 
 export async function spawnPlatform(env: Record<string, string>, profile?: string) {
   const proc = Bun.spawn(['bun', ...cpuProfileArgs(profile), join(ROOT, 'main.ts')], {

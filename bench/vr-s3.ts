@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { S3Storage } from '../media/cs/index.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
-import { benchDb, machineNote, parseArgs, selfCpuSeconds, table } from './lib.ts';
-import { benchPlatform, Lat, recordingPus, run, storeCpuSeconds, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
+import { benchDb, machineNote, parseArgs, selfCpuSeconds, storeCpuSeconds, table } from './lib.ts';
+import { benchPlatform, Lat, recordingPus, run, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const SECONDS = Number(args.seconds ?? 15);
