@@ -6,7 +6,11 @@ import { SRT_LIVE_PAYLOAD_BYTES } from '../srt/constants.ts';
 /** Longest wait in srt_epoll_uwait: bounds how late the worker reads a command or flushes a batch when idle. */
 export const POLL_TIMEOUT_MS = 5;
 
-/** Wait when the relay holds no media socket: only commands and handshakes can arrive, and handshakes wake the wait themselves. */
+/**
+ * Period of the idle loop, when the relay holds no media socket (mdu.worker.ts): how late the first connection of an
+ * idle relay is accepted at most (libsrt completes its handshake meanwhile; its packets wait in libsrt's buffer, well
+ * within the SRT latency). Commands do not wait for it: each one wakes the loop.
+ */
 export const IDLE_POLL_TIMEOUT_MS = 25;
 
 /** Socket events taken per wake: enough for every socket of a busy relay at once. */

@@ -1,7 +1,11 @@
 /**
  * The relay worker: owns libsrt in this process's MDU, the listener, the epoll loop and every
  * media socket. Its run loop is a mailbox (one handler per command) plus srt_epoll_uwait with a
- * short timeout, re-armed with setImmediate so commands are read between waits.
+ * short timeout, re-armed with setImmediate so commands are read between waits. With no media
+ * socket (idle) it does not block in libsrt: it looks without waiting and sleeps in its own event
+ * loop until a timer (IDLE_POLL_TIMEOUT_MS) or a command wakes it. A wait in srt_epoll_uwait wakes
+ * every 10 ms inside libsrt (its global event's timed wait), about 200 futex calls a second, and
+ * holds a command up to the timeout; the timer costs neither.
  */
 import * as srt from '../srt/socket.ts';
 import { SrtEpoll } from '../srt/constants.ts';
@@ -38,6 +42,8 @@ interface Running {
 }
 
 let run: Running | null = null;
+/** The idle loop's timer: set while the worker sleeps in its event loop (idle), cleared by a command's early turn. */
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
 
 function start(config: WorkerConfig): void {
   // Before libsrt makes its threads: they inherit this thread's priority.
@@ -99,21 +105,32 @@ function tick(): void {
   const r = run;
   if (!r) return;
   if (r.stopId !== null) return stop(r);
+  idleTimer = null;
+  let idle = false;
   try {
-    turn(r);
+    idle = turn(r);
   } catch (e) {
     // Never let one bad event stop the loop: log it and keep relaying.
     post({ type: 'log', line: { level: 'error', event: 'mdu.loop.failed', error: String(e) } });
   }
+  if (idle) idleTimer = setTimeout(tick, IDLE_POLL_TIMEOUT_MS);
+  else setImmediate(tick);
+}
+
+/** A command was handled while the worker slept (idle): its effect (a grant, a stop) is looked at now, not at the timer. */
+function wake(): void {
+  if (idleTimer === null) return;
+  clearTimeout(idleTimer);
+  idleTimer = null;
   setImmediate(tick);
 }
 
-/** One wake: wait for socket events, dispatch them, then the periodic chores. */
-function turn(r: Running): void {
+/** One wake: wait for socket events (not at all when idle), dispatch them, then the periodic chores. Whether it was idle. */
+function turn(r: Running): boolean {
   const batches = r.relay.hasBatches();
   const idle = r.relay.socketCount() === 0 && !batches;
   // A waiting batch bounds the wait, so it is posted on time even when no socket wakes the loop.
-  const n = srt.epollWait(r.eid, r.events, idle ? IDLE_POLL_TIMEOUT_MS : batches ? Math.min(POLL_TIMEOUT_MS, SUBSCRIBER_BATCH_MAX_DELAY_MS) : POLL_TIMEOUT_MS);
+  const n = srt.epollWait(r.eid, r.events, idle ? 0 : batches ? Math.min(POLL_TIMEOUT_MS, SUBSCRIBER_BATCH_MAX_DELAY_MS) : POLL_TIMEOUT_MS);
   const now = performance.now();
   r.relay.now = now;
   const ev = r.events;
@@ -135,6 +152,7 @@ function turn(r: Running): void {
     r.relay.forgetIdle((id) => r.admission.hasGrants(id));
     r.relay.postStats();
   }
+  return idle && n === 0 && r.relay.socketCount() === 0 && !r.relay.hasBatches();
 }
 
 /** One accept per readiness report: epoll is level-triggered, so a second pending one reports again. */
@@ -206,4 +224,5 @@ self.onmessage = (e: MessageEvent<Command>) => {
   if (cmd.type === 'start') return start(cmd.config);
   if (!run) return post({ type: 'log', line: { level: 'warn', event: 'mdu.worker.not_running', command: cmd.type } });
   (handlers[cmd.type] as (c: Command, r: Running) => void)(cmd, run);
+  wake();
 };
