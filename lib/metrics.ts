@@ -1,6 +1,6 @@
 /** Prometheus metrics of one platform instance (prom-client, its own registry). */
 import client from 'prom-client';
-import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
+import { EVENT_LOOP_DELAY_BUCKETS_S, EVENT_LOOP_PROBE_IDLE_MS, EVENT_LOOP_PROBE_MS, probeEventLoop } from './loop-delay.ts';
 
 /** Histogram buckets for commit batch sizes (events per statement). */
 export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4000];
@@ -102,7 +102,7 @@ export function createMetrics(probes?: MetricProbes) {
   });
   const loopDelay = new client.Histogram({
     name: 'h627_event_loop_delay_seconds',
-    help: `How late a ${EVENT_LOOP_PROBE_MS} ms probe ran: the longest the event loop served no one`,
+    help: `How late a ${EVENT_LOOP_PROBE_MS} ms probe ran (${EVENT_LOOP_PROBE_IDLE_MS} ms while the process is idle): the longest the event loop served no one`,
     buckets: EVENT_LOOP_DELAY_BUCKETS_S,
     registers: [registry],
   });
