@@ -5,6 +5,7 @@
  * from a CDN and nothing is written to disk.
  */
 import { join } from 'node:path';
+import { mpegtsAbortFix } from './mpegts-fix.ts';
 
 /** Where the console's sources are. */
 export const WEB_ROOT = import.meta.dir;
@@ -45,6 +46,7 @@ export async function buildConsole(opts: { minify?: boolean } = {}): Promise<Con
     naming: { entry: '[name]-[hash].[ext]', chunk: '[name]-[hash].[ext]', asset: '[name]-[hash].[ext]' },
     publicPath: ASSET_PREFIX,
     define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [mpegtsAbortFix],
   });
   if (!out.success) throw new AggregateError(out.logs, `console build failed: ${out.logs.map(String).join('\n')}`);
   const assets = new Map<string, Asset>();

@@ -7,7 +7,6 @@
  * PushLive with err 101). Stop, a channel change or leaving the page closes the player and leaves
  * with `DELETE …/live?stream_id=`; the stream lingers for other viewers, then the camera stops.
  */
-import type MpegtsDefault from 'mpegts.js';
 import type { LiveTicket } from '../../../services/live/live.ts';
 import type { StreamContext } from '../../../actors/machines/stream.types.ts';
 import { api, CSRF_HEADER, explain, RPC_TIMEOUT_MS } from '../api.ts';
@@ -17,9 +16,7 @@ import type { TransitionFeedEvent } from '../feed.ts';
 import { listenToDeviceActors, type ActorFeedHandlers } from './actor-feed.ts';
 import { mseProblem, onThisOrigin } from './media.ts';
 import type { PanelContext } from './slots.ts';
-
-type Mpegts = typeof MpegtsDefault;
-type Player = ReturnType<Mpegts['createPlayer']>;
+import { playTs, type Mpegts, type TsPlayer } from './ts-player.ts';
 
 /**
  * Longest wait from Start to the first picture: the platform gives the camera 20 s to answer
@@ -59,7 +56,7 @@ const WAITING: Record<string, string> = {
 interface Run {
   channel: number;
   ticket?: LiveTicket;
-  player?: Player;
+  player?: TsPlayer;
   wait: Progress;
   playing: boolean;
   over: boolean;
@@ -134,14 +131,8 @@ export function createLive(root: HTMLElement, ctx: PanelContext, listen: ListenT
   const teardown = (r: Run, leave: boolean) => {
     r.over = true;
     r.timers.forEach(clearTimeout);
-    if (r.player) {
-      try {
-        r.player.destroy();
-      } catch {
-        // already torn down by its own error
-      }
-      r.player = undefined;
-    }
+    r.player?.stop();
+    r.player = undefined;
     if (run === r) {
       run = undefined;
       clearVideo();
@@ -219,29 +210,19 @@ export function createLive(root: HTMLElement, ctx: PanelContext, listen: ListenT
     early.clear();
     if (seen) onStream(r, seen);
     if (r.over) return;
-    mpegts.LoggingControl.applyConfig({ enableVerbose: false, enableDebug: false, enableInfo: false });
-    const player = mpegts.createPlayer(
-      { type: 'mpegts', isLive: true, url: onThisOrigin(ticket.ws_url) },
-      {
-        enableWorker: true,
-        enableStashBuffer: false,
-        lazyLoad: false,
-        liveBufferLatencyChasing: true,
-        liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S,
-        autoCleanupSourceBuffer: true,
-        autoCleanupMaxBackwardDuration: LIVE_BACK_BUFFER_S,
-      },
-    );
-    r.player = player;
-    player.on(mpegts.Events.ERROR, (type: string, detail: string, info?: { msg?: string }) => {
+    const play = playTs(mpegts, video, onThisOrigin(ticket.ws_url), {
+      liveBufferLatencyChasing: true,
+      liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S,
+      autoCleanupSourceBuffer: true,
+      autoCleanupMaxBackwardDuration: LIVE_BACK_BUFFER_S,
+    });
+    r.player = play;
+    play.player.on(mpegts.Events.ERROR, (type: string, detail: string, info?: { msg?: string }) => {
       if (r.over || r.playerError) return;
       r.playerError = `${type}: ${detail}${info?.msg ? ` (${info.msg})` : ''}`;
       // The stream actor usually says why (the stream failed or ended): give the feed a moment.
       r.timers.push(setTimeout(() => fail(r, `The live video stopped: ${r.playerError}. The stream is ${badge.textContent}.`), FAILURE_REASON_WAIT_MS));
     });
-    player.attachMediaElement(video);
-    player.load();
-    void Promise.resolve(player.play()).catch(() => {}); // autoplay of muted video is allowed; the controls remain otherwise
   };
 
   const stop = async () => {

@@ -6,7 +6,6 @@
  * read every second (`GET …/sdplay/:sid`). Stop, a channel change or leaving the page stops it.
  * The panel shows only for a camera with an SD card ({@link hasSdCard}).
  */
-import type MpegtsDefault from 'mpegts.js';
 import type { SdPlayTicket, SdPlayView } from '../../../services/live/sdplay.ts';
 import type { DeviceStatus } from '../../../services/devices/devices.ts';
 import { DISK_STATE, SD_PLAY_SPEEDS } from '../../../protocol/constants.ts';
@@ -17,9 +16,7 @@ import { LIVE_MAX_LATENCY_S } from './live.ts';
 import { mseProblem, onThisOrigin } from './media.ts';
 import { listenToDeviceActors } from './actor-feed.ts';
 import type { PanelContext } from './slots.ts';
-
-type Mpegts = typeof MpegtsDefault;
-type Player = ReturnType<Mpegts['createPlayer']>;
+import { playTs, type Mpegts, type TsPlayer } from './ts-player.ts';
 
 /** How often the panel reads the playback's position (QueryVideoStatus through the platform). */
 export const SD_STATUS_POLL_MS = 1_000;
@@ -79,7 +76,7 @@ export function mountSdCard(root: HTMLElement, ctx: PanelContext): () => void {
     status,
   );
 
-  let current: { ch: number; ticket: SdPlayTicket; player?: Player; poll?: ReturnType<typeof setInterval>; paused: boolean } | undefined;
+  let current: { ch: number; ticket: SdPlayTicket; player?: TsPlayer; poll?: ReturnType<typeof setInterval>; paused: boolean } | undefined;
 
   const say = (text: string, kind: 'ok' | 'error' | 'busy' | 'plain') => {
     replace(status, text);
@@ -103,11 +100,7 @@ export function mountSdCard(root: HTMLElement, ctx: PanelContext): () => void {
     if (!c) return;
     current = undefined;
     clearInterval(c.poll);
-    try {
-      c.player?.destroy();
-    } catch {
-      // already torn down by its own error
-    }
+    c.player?.stop();
     video.removeAttribute('src');
     video.load();
     controls(false);
@@ -166,15 +159,8 @@ export function mountSdCard(root: HTMLElement, ctx: PanelContext): () => void {
     const c: NonNullable<typeof current> = { ch, ticket, paused: false };
     current = c;
     controls(true);
-    mpegts.LoggingControl.applyConfig({ enableVerbose: false, enableDebug: false, enableInfo: false });
-    c.player = mpegts.createPlayer(
-      { type: 'mpegts', isLive: true, url: onThisOrigin(ticket.ws_url) },
-      // Chase the latency as live does: a pause or a seek shows within a moment, not after a buffer's worth.
-      { enableWorker: true, enableStashBuffer: false, lazyLoad: false, liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S },
-    );
-    c.player.attachMediaElement(video);
-    c.player.load();
-    void Promise.resolve(c.player.play()).catch(() => {});
+    // Chase the latency as live does: a pause or a seek shows within a moment, not after a buffer's worth.
+    c.player = playTs(mpegts, video, onThisOrigin(ticket.ws_url), { liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: LIVE_MAX_LATENCY_S });
     c.poll = setInterval(() => void refresh(), SD_STATUS_POLL_MS);
     say('Playing the SD card.', 'ok');
   });
