@@ -51,7 +51,6 @@ const SETTLE_SIZE = 4096;
 const MEMSTORE_BYTES = 8 * 1024 * 1024 * 1024;
 /** Life of a raw PUT's presigned URL. */
 const RAW_URL_TTL_S = 600;
-/** The goals of issue 24. */
 /**
  * Before a metadata window, the store is let settle: a previous run's PUTs can leave it flushing for a while on the
  * cores the platform shares (its CPU above its idle share by less than this, in samples of QUIET_SAMPLE_MS, at most
@@ -60,6 +59,7 @@ const RAW_URL_TTL_S = 600;
 const QUIET_STORE_SHARE_ABOVE_IDLE = 0.05;
 const QUIET_SAMPLE_MS = 1_000;
 const QUIET_WAIT_MAX_MS = 30_000;
+/** The goals of issue 24. */
 const GOAL_RAW_RATIO = 0.8;
 const GOAL_CPU_RATIO = 5;
 
