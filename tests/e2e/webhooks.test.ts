@@ -165,7 +165,8 @@ describe('webhooks', () => {
     await w.cams.alice.camera.raiseAlarm(10);
     const pending = await until(
       async () => (await json(w.p, `/api/webhooks/${hook.id}/deliveries`, { token: alice })).deliveries[0],
-      (d) => d?.status === 'pending' && d.attempts >= 1 && d.event.data.type === 10,
+      // attempt_log, not attempts: attempts counts an attempt from its claim, before the receiver answered.
+      (d) => d?.status === 'pending' && d.attempt_log.length >= 1 && d.event.data.type === 10,
       30_000,
     );
     expect(pending.last_error).toBe('the receiver answered HTTP 503');
