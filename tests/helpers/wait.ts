@@ -10,3 +10,16 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms
     await Bun.sleep(100);
   }
 }
+
+/**
+ * What `p` rejects with (undefined when it resolves), for `expect(await rejectionOf(p)).toBeInstanceOf(…)`. Use it
+ * instead of `expect(p).rejects` where `p` waits on the actor host: Bun's `rejects` waits for a pending promise in a
+ * nested turn of the event loop, and a promise resolved by `setImmediate` in it (the commit lane's) was seen to wait
+ * for the next timer of the outer loop, 0.9 s later (tests/cluster/fencing.test.ts on PGlite; Bun 1.4.5).
+ */
+export function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
