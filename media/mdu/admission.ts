@@ -88,6 +88,11 @@ export class Admission {
     return n;
   }
 
+  /** No grant, no admitted handshake and no refused socket: no connection can arrive or needs looking after. */
+  isEmpty(): boolean {
+    return this.grants.size === 0 && this.pending.size === 0 && this.closing.size === 0;
+  }
+
   /** Refused sockets not closed yet. */
   closingCount(): number {
     return this.closing.size;

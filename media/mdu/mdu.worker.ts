@@ -3,9 +3,10 @@
  * media socket. Its run loop is a mailbox (one handler per command) plus srt_epoll_uwait with a
  * short timeout, re-armed with setImmediate so commands are read between waits. With no media
  * socket (idle) it does not block in libsrt: it looks without waiting and sleeps in its own event
- * loop until a timer (IDLE_POLL_TIMEOUT_MS) or a command wakes it. A wait in srt_epoll_uwait wakes
- * every 10 ms inside libsrt (its global event's timed wait), about 200 futex calls a second, and
- * holds a command up to the timeout; the timer costs neither.
+ * loop until a timer (IDLE_POLL_TIMEOUT_MS; while no stream is granted, its next stats) or a
+ * command wakes it. A wait in srt_epoll_uwait wakes every 10 ms inside libsrt (its global event's
+ * timed wait), about 200 futex calls a second, and holds a command up to the timeout; the timer
+ * costs neither.
  */
 import * as srt from '../srt/socket.ts';
 import { SrtEpoll } from '../srt/constants.ts';
@@ -113,8 +114,18 @@ function tick(): void {
     // Never let one bad event stop the loop: log it and keep relaying.
     post({ type: 'log', line: { level: 'error', event: 'mdu.loop.failed', error: String(e) } });
   }
-  if (idle) idleTimer = setTimeout(tick, IDLE_POLL_TIMEOUT_MS);
+  if (idle) idleTimer = setTimeout(tick, idleSleepMs(r));
   else setImmediate(tick);
+}
+
+/**
+ * How long the idle loop sleeps. With no grant, no handshake admitted and no refused socket to close, the access
+ * callback refuses every handshake, so nothing can arrive to accept: the loop sleeps until its periodic chores (the
+ * stats, refusals reported then) and a command (a grant) wakes it at once. Else IDLE_POLL_TIMEOUT_MS, to accept.
+ */
+function idleSleepMs(r: Running): number {
+  if (!r.admission.isEmpty()) return IDLE_POLL_TIMEOUT_MS;
+  return Math.max(IDLE_POLL_TIMEOUT_MS, r.nextStats - performance.now());
 }
 
 /** A command was handled while the worker slept (idle): its effect (a grant, a stop) is looked at now, not at the timer. */

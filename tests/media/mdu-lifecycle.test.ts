@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test';
 import type { Mdu, MduEvents } from '../../media/mdu/index.ts';
 import { Mdu as MduClass } from '../../media/mdu/index.ts';
 import { SrtError } from '../../media/srt/index.ts';
-import { MDU_THREAD_NICE } from '../../media/mdu/constants.ts';
+import { MDU_THREAD_NICE, STATS_INTERVAL_MS } from '../../media/mdu/constants.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts';
 import { MDU_HOOK_TIMEOUT_MS, PASS, TsChecker, caller, closeCallers, closedWithin, pace, record, sid, startMdu, testClip, token, waitFor } from './helpers.ts';
@@ -16,6 +16,10 @@ const CASE_TIMEOUT_MS = 60_000;
 const RATE_BPS = 2_000_000;
 /** Bound for what a loaded machine does in moments (a relay turn, a caller's worker reporting): generous, it only delays a failure. */
 const LOADED_BOUND_MS = 10_000;
+/** How long the idle relay thread's wakes are counted. */
+const IDLE_CHECK_MS = 3000;
+/** Wakes of an idle relay allowed per stats interval: its stats and its runtime's own timers (2-5 a second measured; the accept loop alone would be 40). */
+const IDLE_WAKES_PER_STATS_MAX = 10;
 
 let mdu: Mdu;
 let rec: ReturnType<typeof record>;
@@ -235,6 +239,37 @@ describe('stream lifecycle', () => {
           expect(made.some((t) => t.name.startsWith('SRT:RcvQ'))).toBe(true);
           for (const t of made) expect(t).toEqual({ ...t, nice: MDU_THREAD_NICE });
         }
+      } finally {
+        await m.stop();
+      }
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'sleeps while no stream is granted (its thread wakes a few times a second, not 40), and relays a stream granted then',
+    async () => {
+      const before = new Set(readdirSync(`/proc/${process.pid}/task`));
+      const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: () => {} });
+      try {
+        const worker = readdirSync(`/proc/${process.pid}/task`).find(
+          (tid) => !before.has(tid) && readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim() === 'Worker',
+        );
+        expect(worker).toBeDefined();
+        /** The relay thread's sleeps so far: each wake of its loop is one voluntary context switch. */
+        const wakes = () => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${process.pid}/task/${worker}/status`, 'utf8'))![1]);
+        await Bun.sleep(IDLE_CHECK_MS / 2); // past its start-up
+        const w0 = wakes();
+        await Bun.sleep(IDLE_CHECK_MS);
+        // Its stats once a second and the runtime's timers; the 25 ms accept loop would be 40 a second.
+        expect(wakes() - w0).toBeLessThanOrEqual((IDLE_CHECK_MS / STATS_INTERVAL_MS) * IDLE_WAKES_PER_STATS_MAX);
+        // A grant wakes it: a publisher granted now connects and is relayed.
+        const s = `wake-${token().slice(0, 6)}`;
+        const t = token();
+        await m.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 });
+        const pub = await caller(m.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 });
+        await pace(pub, (await testClip()).subarray(0, 50 * 1316), RATE_BPS);
+        await waitFor(async () => (await m.inspect()).streams.includes(s), LOADED_BOUND_MS, 'the stream relayed');
       } finally {
         await m.stop();
       }
