@@ -21,6 +21,15 @@ const IDLE_CHECK_MS = 3000;
 /** Wakes of an idle relay allowed per stats interval: its stats and its runtime's own timers (2-5 a second measured; the accept loop alone would be 40). */
 const IDLE_WAKES_PER_STATS_MAX = 10;
 
+/** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
+function threads() {
+  return readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+  });
+}
+
 let mdu: Mdu;
 let rec: ReturnType<typeof record>;
 beforeAll(async () => {
@@ -218,13 +227,6 @@ describe('stream lifecycle', () => {
   it(
     "raises its relay thread and libsrt's threads to MDU_THREAD_NICE before libsrt starts, and says so",
     async () => {
-      /** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
-      const threads = () =>
-        readdirSync(`/proc/${process.pid}/task`).map((tid) => {
-          const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
-        });
       const before = new Set(threads().map((t) => t.tid));
       const lines: Array<Record<string, unknown>> = [];
       const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: (l) => lines.push(l) });
@@ -249,12 +251,10 @@ describe('stream lifecycle', () => {
   it(
     'sleeps while no stream is granted (its thread wakes a few times a second, not 40), and relays a stream granted then',
     async () => {
-      const before = new Set(readdirSync(`/proc/${process.pid}/task`));
+      const before = new Set(threads().map((t) => t.tid));
       const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: () => {} });
       try {
-        const worker = readdirSync(`/proc/${process.pid}/task`).find(
-          (tid) => !before.has(tid) && readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim() === 'Worker',
-        );
+        const worker = threads().find((t) => !before.has(t.tid) && t.name === 'Worker')?.tid;
         expect(worker).toBeDefined();
         /** The relay thread's sleeps so far: each wake of its loop is one voluntary context switch. */
         const wakes = () => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${process.pid}/task/${worker}/status`, 'utf8'))![1]);
