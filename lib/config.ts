@@ -18,6 +18,8 @@ export interface ConfigDefaults {
   hibernationOfflineS: number;
   /** VD_MESSAGES_PER_S and VD_MESSAGE_BURST when unset. */
   vdMessageBudget: { ratePerS: number; burst: number };
+  /** SRT_LISTENER_DORMANT_S when unset, in ms (the MDU's). */
+  srtListenerDormantMs: number;
 }
 
 /** Default of LIVE_VIEWERS_PER_USER: a family's phones and a wall of cameras (platform's choice). */
@@ -83,6 +85,12 @@ export const envSchema = (d: ConfigDefaults) =>
     DATABASE_URL: pgUrl.optional(),
     HTTP_PORT: port('HTTP_PORT', DEFAULT_HTTP_PORT),
     SRT_PORT: port('SRT_PORT', DEFAULT_SRT_PORT),
+    /** Seconds with no live stream granted or connected after which the SRT listener closes until the next grant; 0: never. */
+    SRT_LISTENER_DORMANT_S: z.coerce
+      .number({ error: 'SRT_LISTENER_DORMANT_S must be a number of seconds' })
+      .min(0, 'SRT_LISTENER_DORMANT_S must be >= 0')
+      .max(86_400, 'SRT_LISTENER_DORMANT_S must be at most 86400')
+      .default(d.srtListenerDormantMs / 1000),
     /** Plain-HTTP listener for the callbacks of devices without https (GetCap, NOTES 9); unset: none (boot/device-http.ts). */
     DEVICE_HTTP_PORT: portNumber('DEVICE_HTTP_PORT').optional(),
     /** TCP port of the hibernation server (sleeping devices' heartbeats, OVC hibernation.md); 0: any free port. */
@@ -250,6 +258,7 @@ function resolveConfig(e: z.infer<ReturnType<typeof envSchema>>) {
     pgliteDir: join(dataDir, 'pg'),
     httpPort: e.HTTP_PORT,
     srtPort: e.SRT_PORT,
+    srtListenerDormantMs: e.SRT_LISTENER_DORMANT_S * 1000,
     deviceHttpPort: e.DEVICE_HTTP_PORT,
     hibernationPort: e.HIBERNATION_PORT,
     hibernationOfflineMs: e.HIBERNATION_OFFLINE_S * 1000,

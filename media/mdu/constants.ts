@@ -76,3 +76,10 @@ export const REFUSED_CLOSE_DELAY_MS = 50;
 
 /** libsrt's own stderr log level (syslog numbers): critical only, the MDU logs structured lines itself. */
 export const SRT_LOG_LEVEL = 2;
+
+/**
+ * The listener closes after this long with nothing granted, admitted or connected, and opens again at the next grant
+ * (mdu.worker.ts, "Dormant listener"): libsrt's receive thread then stops waking every 10 ms. A minute, so that a
+ * viewer's quick second look does not reopen it (platform's choice; SRT_LISTENER_DORMANT_S, 0 keeps it open).
+ */
+export const LISTENER_DORMANT_AFTER_MS = 60_000;

@@ -16,6 +16,7 @@ import type { Command, LogLine, MduEvents, MduInspect, Report, StreamStats, Work
 import { SubscriberHub, type ChunkHandler } from './subscribers.ts';
 import {
   DEFAULT_LATENCY_MS,
+  LISTENER_DORMANT_AFTER_MS,
   PUBLISH_SILENCE_TIMEOUT_MS,
   SRT_LOG_LEVEL,
   SUBSCRIBER_QUEUE_MAX_BYTES,
@@ -43,6 +44,8 @@ export interface MduOptions {
   subscriberQueueBytes?: number;
   /** libsrt's own stderr log level (syslog numbers). */
   srtLogLevel?: number;
+  /** Close the listener after this long with nothing granted or connected, until the next grant; 0: never. */
+  listenerDormantAfterMs?: number;
 }
 
 /** A publisher's credentials, as issued with PushLive. */
@@ -110,6 +113,7 @@ export class Mdu {
       silenceTimeoutMs: opts.silenceTimeoutMs ?? PUBLISH_SILENCE_TIMEOUT_MS,
       viewerQueueBytes: opts.viewerQueueBytes ?? VIEWER_QUEUE_MAX_BYTES,
       srtLogLevel: opts.srtLogLevel ?? SRT_LOG_LEVEL,
+      listenerDormantAfterMs: opts.listenerDormantAfterMs ?? LISTENER_DORMANT_AFTER_MS,
     };
     const worker = new Worker(new URL('./mdu.worker.ts', import.meta.url).href);
     return new Promise((resolve, reject) => {

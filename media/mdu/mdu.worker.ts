@@ -7,6 +7,12 @@
  * command wakes it. A wait in srt_epoll_uwait wakes every 10 ms inside libsrt (its global event's
  * timed wait), about 200 futex calls a second, and holds a command up to the timeout; the timer
  * costs neither.
+ *
+ * Dormant listener: once nothing has been granted, admitted or connected for `listenerDormantAfterMs`, the listener is
+ * closed, and libsrt's threads for its port (SRT:RcvQ, whose wait wakes every 10 ms: 4-12 ms of CPU a second on this
+ * machine kind; SRT:SndQ) end with it. The next grant opens it again, on the same port, before the grant is
+ * acknowledged (a port taken meanwhile fails that grant, saying so). A handshake that arrives while it is dormant is
+ * not answered (the caller times out): nothing could have been admitted then anyway.
  */
 import * as srt from '../srt/socket.ts';
 import { SrtEpoll } from '../srt/constants.ts';
@@ -31,7 +37,15 @@ declare const self: Worker;
 const post = (r: Report, transfer: Transferable[] = []) => self.postMessage(r, transfer);
 
 interface Running {
+  /** The listener, or -1 while dormant. */
   listener: number;
+  host: string;
+  /** The port it was bound to first (config 0 picks one), where it opens again. */
+  port: number;
+  latencyMs: number;
+  /** Since when nothing is granted, admitted or connected (performance.now()); null while something is. */
+  emptySince: number | null;
+  dormantAfterMs: number;
   eid: number;
   acl: AccessTable;
   relay: Relay;
@@ -65,24 +79,23 @@ function start(config: WorkerConfig): void {
   });
   srt.setLogLevel(config.srtLogLevel);
   srt.startup();
-  let listener = -1;
   let acl: AccessTable | null = null;
+  let eid = -1;
   try {
     acl = AccessTable.create();
-    listener = srt.createSocket();
-    srt.setFlag(listener, 'rcvSyn', false); // accept() never blocks; accepted sockets inherit it
-    srt.setFlag(listener, 'sndSyn', false);
-    srt.setFlag(listener, 'latencyMs', config.latencyMs);
-    acl.install(listener);
-    srt.bind(listener, config.host, config.port);
-    srt.listen(listener, LISTEN_BACKLOG);
-    const eid = srt.epollCreate();
-    srt.epollAdd(eid, listener, SrtEpoll.IN | SrtEpoll.ERR);
+    eid = srt.epollCreate();
+    const listener = openListener(acl, eid, config.host, config.port, config.latencyMs);
     const relay = new Relay(eid, config, acl, post);
     const admission = new Admission(acl, relay, post);
     const now = performance.now();
+    const port = srt.localAddress(listener)?.port ?? config.port;
     run = {
       listener,
+      host: config.host,
+      port,
+      latencyMs: config.latencyMs,
+      emptySince: now,
+      dormantAfterMs: config.listenerDormantAfterMs,
       eid,
       acl,
       relay,
@@ -92,14 +105,58 @@ function start(config: WorkerConfig): void {
       nextStats: now + STATS_INTERVAL_MS,
       stopId: null,
     };
-    post({ type: 'ready', port: srt.localAddress(listener)?.port ?? config.port });
+    post({ type: 'ready', port });
     tick();
   } catch (e) {
-    if (listener >= 0) srt.close(listener);
+    if (eid >= 0) srt.epollRelease(eid);
     srt.cleanup();
     acl?.free();
     post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
   }
+}
+
+/** A non-blocking listener on host:port with the access callback, in the epoll set; nothing left open if it fails. */
+function openListener(acl: AccessTable, eid: number, host: string, port: number, latencyMs: number): number {
+  const listener = srt.createSocket();
+  try {
+    srt.setFlag(listener, 'rcvSyn', false); // accept() never blocks; accepted sockets inherit it
+    srt.setFlag(listener, 'sndSyn', false);
+    srt.setFlag(listener, 'latencyMs', latencyMs);
+    acl.install(listener);
+    srt.bind(listener, host, port);
+    srt.listen(listener, LISTEN_BACKLOG);
+    srt.epollAdd(eid, listener, SrtEpoll.IN | SrtEpoll.ERR);
+    return listener;
+  } catch (e) {
+    srt.close(listener);
+    throw e;
+  }
+}
+
+/** Before a grant: the listener open (again, on its port, if it was dormant); throws what stops it. */
+function awake(r: Running): void {
+  r.emptySince = null;
+  if (r.listener >= 0) return;
+  try {
+    r.listener = openListener(r.acl, r.eid, r.host, r.port, r.latencyMs);
+  } catch (e) {
+    throw new Error(`the SRT listener could not open again on port ${r.port}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  post({ type: 'log', line: { level: 'info', event: 'mdu.listener.open', port: r.port } });
+}
+
+/** At each stats: the listener closed once nothing has been granted, admitted or connected for dormantAfterMs. */
+function checkDormant(r: Running, now: number): void {
+  if (!r.admission.isEmpty() || r.relay.socketCount() > 0) {
+    r.emptySince = null;
+    return;
+  }
+  r.emptySince ??= now;
+  if (r.listener < 0 || r.dormantAfterMs <= 0 || now - r.emptySince < r.dormantAfterMs) return;
+  srt.epollRemove(r.eid, r.listener);
+  srt.close(r.listener);
+  r.listener = -1;
+  post({ type: 'log', line: { level: 'info', event: 'mdu.listener.dormant', port: r.port, idleMs: Math.round(now - r.emptySince) } });
 }
 
 function tick(): void {
@@ -162,6 +219,7 @@ function turn(r: Running): boolean {
     r.admission.expire(Date.now());
     r.relay.forgetIdle((id) => r.admission.hasGrants(id));
     r.relay.postStats();
+    checkDormant(r, now);
   }
   return idle && n === 0 && r.relay.socketCount() === 0 && !r.relay.hasBatches();
 }
@@ -180,7 +238,7 @@ function stop(r: Running): void {
   run = null;
   r.relay.closeAll('stopped');
   r.admission.closeRefused();
-  srt.close(r.listener); // after this libsrt no longer calls the access callback
+  if (r.listener >= 0) srt.close(r.listener); // after this libsrt no longer calls the access callback
   srt.epollRelease(r.eid);
   srt.cleanup(); // joins libsrt's threads
   r.acl.free();
@@ -201,7 +259,11 @@ type Handlers = { [K in Command['type']]: (cmd: Extract<Command, { type: K }>, r
 
 const handlers: Handlers = {
   start: () => {},
-  grant: (c, r) => ack(c.id, () => r.admission.grant(c)),
+  grant: (c, r) =>
+    ack(c.id, () => {
+      awake(r);
+      r.admission.grant(c);
+    }),
   revoke: (c, r) =>
     ack(c.id, () => {
       r.admission.revoke(c.streamId, c.token);

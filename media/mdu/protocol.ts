@@ -13,6 +13,8 @@ export interface WorkerConfig {
   silenceTimeoutMs: number;
   viewerQueueBytes: number;
   srtLogLevel: number;
+  /** Close the listener after this long with nothing granted, admitted or connected (mdu.worker.ts); 0: never. */
+  listenerDormantAfterMs: number;
 }
 
 /** Main → worker. */

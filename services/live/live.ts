@@ -71,7 +71,7 @@ export interface LiveDeps {
   log: Logger;
   /** The log for lines outsiders can cause (a device pushing a stream nobody asked for). */
   rateLog: LogLimiter;
-  cfg: Pick<Config, 'srtPort' | 'publicHost' | 'liveViewersPerUser' | 'liveLingerMs' | 'wakeTimeoutMs'>;
+  cfg: Pick<Config, 'srtPort' | 'srtListenerDormantMs' | 'publicHost' | 'liveViewersPerUser' | 'liveLingerMs' | 'wakeTimeoutMs'>;
   vd: Pick<VdConnections, 'request'>;
   /** Public base URL of the platform (known once the server listens). */
   baseUrl(): string;
@@ -95,7 +95,11 @@ export class LiveService {
   /** Start the MDU on SRT_PORT and follow its events and the PUs' state. */
   async start(): Promise<void> {
     const log = this.p.log.child({ mod: 'mdu' });
-    this.mdu = await Mdu.start({ port: this.p.cfg.srtPort, log: (l) => log[l.level]({ ...l, level: undefined }, l.event) });
+    this.mdu = await Mdu.start({
+      port: this.p.cfg.srtPort,
+      listenerDormantAfterMs: this.p.cfg.srtListenerDormantMs,
+      log: (l) => log[l.level]({ ...l, level: undefined }, l.event),
+    });
     const on = <K extends keyof MduEvents>(name: K, fn: (e: MduEvents[K]) => void) =>
       this.mdu.on(name, (e) => {
         try {

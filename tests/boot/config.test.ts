@@ -5,6 +5,7 @@ import { CONFIG_DEFAULTS, loadConfig } from '../../boot/config.ts';
 import { HB_INTERVAL_DEFAULT_S } from '../../protocol/constants.ts';
 import { DEFAULT_LINGER_MS } from '../../actors/machines/stream.machine.ts';
 import { VD_MESSAGE_BUDGET_DEFAULT } from '../../services/vd/vd-budget.ts';
+import { LISTENER_DORMANT_AFTER_MS } from '../../media/mdu/constants.ts';
 
 describe('configuration defaults', () => {
   it("takes an unset variable's value from the layer that owns it", () => {
@@ -12,11 +13,13 @@ describe('configuration defaults', () => {
     expect(cfg.hbIntervalS).toBe(HB_INTERVAL_DEFAULT_S);
     expect(cfg.liveLingerMs).toBe(DEFAULT_LINGER_MS);
     expect(cfg.vdMessageBudget).toEqual(VD_MESSAGE_BUDGET_DEFAULT);
+    expect(cfg.srtListenerDormantMs).toBe(LISTENER_DORMANT_AFTER_MS);
   });
 
   it('lets the environment override them', () => {
-    const cfg = loadConfig({ HB_INTERVAL_S: '20', LIVE_LINGER_S: '5', VD_MESSAGES_PER_S: '3', VD_MESSAGE_BURST: '7' });
+    const cfg = loadConfig({ HB_INTERVAL_S: '20', LIVE_LINGER_S: '5', VD_MESSAGES_PER_S: '3', VD_MESSAGE_BURST: '7', SRT_LISTENER_DORMANT_S: '0' });
     expect(cfg.hbIntervalS).toBe(20);
+    expect(cfg.srtListenerDormantMs).toBe(0);
     expect(cfg.liveLingerMs).toBe(5000);
     expect(cfg.vdMessageBudget).toEqual({ ratePerS: 3, burst: 7 });
   });
@@ -28,6 +31,7 @@ describe('configuration defaults', () => {
 
   it('names the variable it refuses', () => {
     expect(() => loadConfig({ HB_INTERVAL_S: '0' })).toThrow(new ConfigError('invalid HB_INTERVAL_S: HB_INTERVAL_S must be at least 1'));
+    expect(() => loadConfig({ SRT_LISTENER_DORMANT_S: '-1' })).toThrow(new ConfigError('invalid SRT_LISTENER_DORMANT_S: SRT_LISTENER_DORMANT_S must be >= 0'));
   });
 });
 

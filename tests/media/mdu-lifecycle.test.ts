@@ -5,6 +5,7 @@ import { SrtError } from '../../media/srt/index.ts';
 import { MDU_THREAD_NICE, STATS_INTERVAL_MS } from '../../media/mdu/constants.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { TS_PACKET_BYTES, tsPid } from '../../media/mdu/ts.ts';
+import { rejectionOf } from '../helpers/wait.ts';
 import { MDU_HOOK_TIMEOUT_MS, PASS, TsChecker, caller, closeCallers, closedWithin, pace, record, sid, startMdu, testClip, token, waitFor } from './helpers.ts';
 
 /** Silence timeout for these tests: short so the case runs in seconds. */
@@ -18,15 +19,23 @@ const RATE_BPS = 2_000_000;
 const LOADED_BOUND_MS = 10_000;
 /** How long the idle relay thread's wakes are counted. */
 const IDLE_CHECK_MS = 3000;
+/** The dormant listener's wait in these tests: short, so the case runs in seconds. */
+const DORMANT_MS = 1000;
+/** libsrt collects a closed listener and ends its port's threads about 5 s later; the bound only delays a failure. */
+const LIBSRT_COLLECT_BOUND_MS = 20_000;
 /** Wakes of an idle relay allowed per stats interval: its stats and its runtime's own timers (2-5 a second measured; the accept loop alone would be 40). */
 const IDLE_WAKES_PER_STATS_MAX = 10;
 
-/** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19). */
+/** This process's threads: id, name and nice value (/proc/<pid>/task/<tid>/stat field 19); one that ends while read is left out. */
 function threads() {
-  return readdirSync(`/proc/${process.pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+  return readdirSync(`/proc/${process.pid}/task`).flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ tid, name: readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }];
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -51,6 +60,13 @@ async function publisher(s: string) {
   const t = token();
   await mdu.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 });
   return caller(mdu.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 });
+}
+
+/** A publisher granted on `m` connects, sends a moment of the clip, and its stream is relayed. */
+async function publishes(m: Mdu, s: string, t: string) {
+  const pub = await caller(m.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 });
+  await pace(pub, (await testClip()).subarray(0, 50 * 1316), RATE_BPS);
+  await waitFor(async () => (await m.inspect()).streams.includes(s), LOADED_BOUND_MS, 'the stream relayed');
 }
 
 async function srtViewer(s: string) {
@@ -249,6 +265,50 @@ describe('stream lifecycle', () => {
   );
 
   it(
+    "closes its listener after listenerDormantAfterMs with nothing granted (libsrt's threads for the port end), and opens it again on the same port at the next grant; a port taken meanwhile fails that grant, saying so",
+    async () => {
+      const before = new Set(threads().map((t) => t.tid));
+      const lines: Array<Record<string, unknown>> = [];
+      const m = await MduClass.start({ port: 0, host: '127.0.0.1', log: (l) => lines.push(l), listenerDormantAfterMs: DORMANT_MS });
+      const srtThreads = () => threads().filter((t) => !before.has(t.tid) && t.name.startsWith('SRT:RcvQ'));
+      try {
+        expect(srtThreads().length).toBe(1);
+        await waitFor(async () => lines.some((l) => l.event === 'mdu.listener.dormant'), LOADED_BOUND_MS, 'the listener dormant');
+        // libsrt ends the port's threads once its closed listener is collected (about 5 s).
+        await waitFor(async () => srtThreads().length === 0, LIBSRT_COLLECT_BOUND_MS, "libsrt's receive thread gone");
+        // Someone else takes the port meanwhile: the grant fails and says why; nothing is granted.
+        // (libsrt may close the port's UDP socket a moment after its thread ends: try until the port is free.)
+        let squatter: { close(): void } | undefined;
+        await waitFor(
+          async () => {
+            squatter = await Bun.udpSocket({ hostname: '127.0.0.1', port: m.port }).catch(() => undefined);
+            return squatter !== undefined;
+          },
+          LOADED_BOUND_MS,
+          'the port free',
+        );
+        const s = `dormant-${token().slice(0, 6)}`;
+        const t = token();
+        try {
+          const refused = await rejectionOf(m.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 }));
+          expect(String(refused)).toContain(`could not open again on port ${m.port}`);
+          expect((await m.inspect()).grants).toBe(0);
+        } finally {
+          squatter?.close();
+        }
+        // Freed: the next grant opens it on the same port, and the publisher is relayed.
+        await m.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 });
+        expect(lines.filter((l) => l.event === 'mdu.listener.open')).toEqual([{ level: 'info', event: 'mdu.listener.open', port: m.port }]);
+        expect(srtThreads().length).toBe(1);
+        await publishes(m, s, t);
+      } finally {
+        await m.stop();
+      }
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
     'sleeps while no stream is granted (its thread wakes a few times a second, not 40), and relays a stream granted then',
     async () => {
       const before = new Set(threads().map((t) => t.tid));
@@ -267,9 +327,7 @@ describe('stream lifecycle', () => {
         const s = `wake-${token().slice(0, 6)}`;
         const t = token();
         await m.allowPublisher({ streamId: s, token: t, passphrase: PASS, pbkeylen: 16 });
-        const pub = await caller(m.port, sid(s, 'publish', t), { passphrase: PASS, pbkeylen: 16 });
-        await pace(pub, (await testClip()).subarray(0, 50 * 1316), RATE_BPS);
-        await waitFor(async () => (await m.inspect()).streams.includes(s), LOADED_BOUND_MS, 'the stream relayed');
+        await publishes(m, s, t);
       } finally {
         await m.stop();
       }
