@@ -7,7 +7,8 @@
  *   `S3_*` environment's store: Bun's S3 client (what the platform uses), `fetch` of a presigned HEAD URL, and a
  *   minimal HTTP/1.1 HEAD on kept-alive `Bun.connect` sockets (the floor: no HTTP client thread, no parsing beyond
  *   the status line and Content-Length). Paced (a lone request's cost, as at a few hundred a second; the pacing's
- *   own cost measured apart) and 64 at a time.
+ *   own cost measured apart) and 64 at a time; then Bun's client at the same paced rate with the HEADs started in
+ *   bursts of 1-16, the client's and the store's CPU per HEAD.
  *
  * Options: --urls 200000 --rate 400 --seconds 5 --concurrency 64 --skip-store
  */
@@ -26,6 +27,8 @@ const CONCURRENCY = Number(args.concurrency ?? 64);
 /** Objects HEADed in turn, and their size. */
 const OBJECTS = 200;
 const OBJECT_BYTES = 1000;
+/** Sizes of the bursts the paced HEADs are also started in. */
+const HEAD_BURSTS = [1, 2, 4, 8, 16];
 /** Calls before each timed loop (the JIT's tiers). */
 const WARM_CALLS = 20_000;
 const WARM_SECONDS = 2;
@@ -126,19 +129,21 @@ if (args['skip-store'] !== 'true') {
     const check = (size: number) => {
       if (size !== OBJECT_BYTES) throw new Error(`HEAD answered size ${size}, not ${OBJECT_BYTES}`);
     };
-    /** CPU per HEAD at `RATE` a second (each started on schedule, open loop). */
-    const paced = async (f: (k: string) => Promise<number>, seconds: number) => {
+    /** CPU per HEAD at `RATE` a second (each started on schedule, open loop), `burst` started together; the store's too. */
+    const pacedCpu = async (f: (k: string) => Promise<number>, seconds: number, burst = 1) => {
       const pending: Promise<void>[] = [];
       const t0 = performance.now();
       const c0 = selfCpuSeconds();
+      const s0 = storeCpuSeconds();
       for (let i = 0; performance.now() - t0 < seconds * 1000; i++) {
-        const wait = t0 + (i * 1000) / RATE - performance.now();
+        const wait = t0 + (i * 1000 * burst) / RATE - performance.now();
         if (wait > 0) await Bun.sleep(wait);
-        pending.push(f(keys[i % OBJECTS]!).then(check));
+        for (let j = 0; j < burst; j++) pending.push(f(keys[(i * burst + j) % OBJECTS]!).then(check));
       }
       await Promise.all(pending);
-      return ((selfCpuSeconds() - c0) / pending.length) * 1e6;
+      return { us: ((selfCpuSeconds() - c0) / pending.length) * 1e6, storeUs: ((storeCpuSeconds() - s0) / pending.length) * 1e6 };
     };
+    const paced = async (f: (k: string) => Promise<number>, seconds: number) => (await pacedCpu(f, seconds)).us;
     /** CPU per operation (this process's, and the store's when it runs on this machine) and operations a second, CONCURRENCY at a time back to back. */
     const together = async (f: (k: string, i: number) => Promise<unknown>, seconds: number) => {
       let n = 0;
@@ -170,6 +175,23 @@ if (args['skip-store'] !== 'true') {
     }
     console.log(`\nHEAD of a ${OBJECT_BYTES}-byte object, CPU of this process per HEAD (and of the store, when it runs here)`);
     console.log(table(rows));
+    // The same rate, the HEADs started in bursts (as a confirmation lane that gathered them would): what a lone
+    // request's wakes cost the client and the store, against the pacing's own cost at each burst size.
+    const stat = async (k: string) => (await client.stat(k)).size;
+    const burstRows: Array<Record<string, string | number>> = [];
+    for (const burst of HEAD_BURSTS) {
+      await pacedCpu(stat, WARM_SECONDS, burst);
+      const r = await pacedCpu(stat, SECONDS, burst);
+      const pacing = await pacedCpu(async () => OBJECT_BYTES, SECONDS, burst);
+      burstRows.push({
+        'HEADs started together': burst,
+        'µs of this process': Math.round(r.us),
+        'the pacing alone µs': Math.round(pacing.us),
+        "the store's µs": server ? Math.round(r.storeUs) : '',
+      });
+    }
+    console.log(`\nBun's S3 client (stat) at ${RATE}/s, in bursts: CPU per HEAD`);
+    console.log(table(burstRows));
     // What a segment's PUT costs the store beside its HEAD: the part of an S3 cycle the store does, apart.
     const segment = new Uint8Array(SEGMENT_BYTES);
     // Each pass writes new keys: an overwrite also costs the store the old object's removal.
