@@ -37,15 +37,13 @@ declare const self: Worker;
 const post = (r: Report, transfer: Transferable[] = []) => self.postMessage(r, transfer);
 
 interface Running {
+  config: WorkerConfig;
   /** The listener, or -1 while dormant. */
   listener: number;
-  host: string;
   /** The port it was bound to first (config 0 picks one), where it opens again. */
   port: number;
-  latencyMs: number;
   /** Since when nothing is granted, admitted or connected (performance.now()); null while something is. */
   emptySince: number | null;
-  dormantAfterMs: number;
   eid: number;
   acl: AccessTable;
   relay: Relay;
@@ -90,12 +88,10 @@ function start(config: WorkerConfig): void {
     const now = performance.now();
     const port = srt.localAddress(listener)?.port ?? config.port;
     run = {
+      config,
       listener,
-      host: config.host,
       port,
-      latencyMs: config.latencyMs,
       emptySince: now,
-      dormantAfterMs: config.listenerDormantAfterMs,
       eid,
       acl,
       relay,
@@ -138,7 +134,7 @@ function awake(r: Running): void {
   r.emptySince = null;
   if (r.listener >= 0) return;
   try {
-    r.listener = openListener(r.acl, r.eid, r.host, r.port, r.latencyMs);
+    r.listener = openListener(r.acl, r.eid, r.config.host, r.port, r.config.latencyMs);
   } catch (e) {
     throw new Error(`the SRT listener could not open again on port ${r.port}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -152,7 +148,8 @@ function checkDormant(r: Running, now: number): void {
     return;
   }
   r.emptySince ??= now;
-  if (r.listener < 0 || r.dormantAfterMs <= 0 || now - r.emptySince < r.dormantAfterMs) return;
+  const after = r.config.listenerDormantAfterMs;
+  if (r.listener < 0 || after <= 0 || now - r.emptySince < after) return;
   srt.epollRemove(r.eid, r.listener);
   srt.close(r.listener);
   r.listener = -1;

@@ -95,11 +95,8 @@ export class LiveService {
   /** Start the MDU on SRT_PORT and follow its events and the PUs' state. */
   async start(): Promise<void> {
     const log = this.p.log.child({ mod: 'mdu' });
-    this.mdu = await Mdu.start({
-      port: this.p.cfg.srtPort,
-      listenerDormantAfterMs: this.p.cfg.srtListenerDormantMs,
-      log: (l) => log[l.level]({ ...l, level: undefined }, l.event),
-    });
+    const { srtPort: port, srtListenerDormantMs: listenerDormantAfterMs } = this.p.cfg;
+    this.mdu = await Mdu.start({ port, listenerDormantAfterMs, log: (l) => log[l.level]({ ...l, level: undefined }, l.event) });
     const on = <K extends keyof MduEvents>(name: K, fn: (e: MduEvents[K]) => void) =>
       this.mdu.on(name, (e) => {
         try {
