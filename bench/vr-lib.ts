@@ -106,9 +106,10 @@ const TOO_MANY = 429;
  * then of the next): many cameras, each well within its channel's Vr budget, at a fixed
  * concurrency. A 429 is honoured as a camera does: its PU waits the Retry-After.
  * `window.platformPid`: that process's CPU over the measured window only, split by thread (lib.ts, cpuBetween);
- * `window.warmupMs`: the warm-up before it (WARMUP_MS by default).
+ * `window.warmupMs`: the warm-up before it (WARMUP_MS by default); `window.sample`: read at the window's start and end
+ * (returned as `samples`).
  */
-export async function run(
+export async function run<S = never>(
   cbks: Array<{ cbk: string; mac: string }>,
   size: number,
   seconds: number,
@@ -116,7 +117,7 @@ export async function run(
   rate = 0,
   uploaded = UPLOADED_LOCAL,
   concurrency = cbks.length,
-  window: { platformPid?: number; warmupMs?: number } = {},
+  window: { platformPid?: number; warmupMs?: number; sample?: () => Promise<S> } = {},
 ) {
   const body = new Uint8Array(size).fill(0x47);
   const create = new Lat();
@@ -188,6 +189,8 @@ export async function run(
   };
   const all = Array.from({ length: workers }, (_, w) => worker(w));
   await Bun.sleep(window.warmupMs ?? WARMUP_MS);
+  const samples: S[] = [];
+  if (window.sample) samples.push(await window.sample());
   measuring = true;
   const t0 = performance.now();
   const pid = window.platformPid;
@@ -195,12 +198,13 @@ export async function run(
   await Bun.sleep(seconds * 1000);
   measuring = false;
   const s = (performance.now() - t0) / 1000;
+  if (window.sample) samples.push(await window.sample());
   const p1 = pid ? procThreadCpu(pid) : undefined;
   const platform = pid && p1 && cpu0.platform ? cpuBetween(cpu0.platform, p1, pid) : undefined;
   const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg, store: storeCpuSeconds() - cpu0.store, platform };
   running = false;
   await Promise.all(all);
-  return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, refused, firstError, cycles, s, cpu };
+  return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, refused, firstError, cycles, s, cpu, samples };
 }
 
 /** A platform for a bench run: its data directory and database, random ports, warnings only, the bench's admin token; `env` adds or overrides. */

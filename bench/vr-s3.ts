@@ -13,6 +13,7 @@
  *
  * The platform's CPU is counted over each measured window only (not its warm-up), split by thread: the main thread,
  * JavaScriptCore's JIT compilers (busy for tens of seconds in a young process), the others.
+ * On PostgreSQL it also prints what the database did a cycle over each window (statements, rows by table, WAL).
  *
  * Options: --seconds 15 --pus 64 (the concurrency) --cameras 256 --size 262144 --db postgres|pglite --meta-seconds 10 --raw-seconds 10 --fsync 1
  *          --warmup-seconds 10 (before each window of the platforms) --settle-seconds 60 (small segments first, unmeasured)
@@ -20,6 +21,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
 import { S3Storage } from '../media/cs/index.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
@@ -90,6 +93,29 @@ async function storeSettled(idleShare: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** What PostgreSQL has done so far: the bench database's transactions and rows written by table, the server's WAL. */
+async function pgCounts(db: Db): Promise<{ xacts: number; wal: number; fpi: number; tables: Map<string, number> }> {
+  const [d] = await db.rows<{ xacts: number; wal: number; fpi: number }>(sql`SELECT xact_commit::float8 AS xacts,
+      (SELECT wal_bytes::float8 FROM pg_stat_wal) AS wal, (SELECT wal_fpi::float8 FROM pg_stat_wal) AS fpi
+    FROM pg_stat_database WHERE datname = current_database()`);
+  const t = await db.rows<{ name: string; n: number }>(sql`SELECT relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::float8 AS n
+    FROM pg_stat_user_tables`);
+  return { ...d!, tables: new Map(t.map((r) => [r.name, r.n])) };
+}
+
+/** PostgreSQL's work a cycle between two readings: transactions, rows by table (most first), WAL bytes and full-page images. */
+function pgPer(a: Awaited<ReturnType<typeof pgCounts>>, b: Awaited<ReturnType<typeof pgCounts>>, cycles: number) {
+  const tables = [...b.tables].map(([name, n]) => [name, (n - (a.tables.get(name) ?? 0)) / cycles] as const).filter(([, n]) => n > 0);
+  tables.sort((x, y) => y[1] - x[1]);
+  return {
+    xacts: (b.xacts - a.xacts) / cycles,
+    rows: tables.reduce((sum, [, n]) => sum + n, 0),
+    tables: tables.map(([name, n]) => `${name} ${n.toFixed(2)}`).join(', '),
+    wal: (b.wal - a.wal) / cycles,
+    fpi: (b.fpi - a.fpi) / cycles,
+  };
+}
+
 /** One platform (its own database and data directory) with `env`: metadata only, then the cycles with SIZE bytes; CPU of each. */
 async function measure(label: string, env: Record<string, string>, uploaded: number, atRate = 0) {
   const b = await benchDb(KIND, `vr_${label}`);
@@ -108,13 +134,17 @@ async function measure(label: string, env: Record<string, string>, uploaded: num
     // window the S3 platform's pairs ran 0.88-0.91x the local disk's in four runs (2026-12-07), in this order 0.99x.
     const settledMs = await storeSettled(storeIdleShare);
     const meta = await run(pus, 0, META_SECONDS, base + 50_000, 0, uploaded, PUS, window);
-    const full = await run(pus, SIZE, SECONDS, base, 0, uploaded, PUS, window);
+    // PostgreSQL's statistics reach pg_stat_database within about a second of a transaction: each reading misses the
+    // last second before it, the warm-up's (same rate) at the start and the window's at the end, which about cancel.
+    const full = await run(pus, SIZE, SECONDS, base, 0, uploaded, PUS, { ...window, ...(b.dir ? {} : { sample: () => pgCounts(b.db) }) });
+    const [pg0, pg1] = full.samples;
+    const pgPerCycle = pg0 && pg1 && pgPer(pg0, pg1, full.cycles);
     // The same cycles offered at another backend's rate (open loop): what each costs when as many come a second. A lone
     // request's commit is not shared with others, so a cycle costs more at a lower rate, whatever the backend.
     const paced = atRate > 0 ? await run(pus, SIZE, SECONDS, base + 100_000, atRate, uploaded, PUS, window) : undefined;
     for (const p of pus) p.ws.close();
     const per = (r: { cycles: number; cpu: { platform?: { total: number } } } | undefined) => (r ? (r.cpu.platform?.total ?? NaN) / r.cycles : NaN);
-    return { full, meta, paced, settledMs, fullCpu: per(full), metaCpu: per(meta), pacedCpu: per(paced) };
+    return { full, meta, paced, settledMs, pgPerCycle, fullCpu: per(full), metaCpu: per(meta), pacedCpu: per(paced) };
   } finally {
     platform.proc.kill('SIGTERM');
     await platform.proc.exited;
@@ -199,6 +229,15 @@ try {
   };
   console.log(`\nthe platform's CPU per cycle by thread, over the measured windows only`);
   console.log(table([split('s3', s3.full), split('local disk', local.full), ...(local.paced ? [split('local disk, S3 rate', local.paced)] : [])]));
+  for (const [name, r] of [
+    ['S3', s3],
+    ['local disk', local],
+  ] as const)
+    if (r.pgPerCycle)
+      console.log(
+        `PostgreSQL a cycle over the ${name} window: ${r.pgPerCycle.xacts.toFixed(2)} transactions, ${r.pgPerCycle.rows.toFixed(1)} rows written ` +
+          `(${r.pgPerCycle.tables}), ${Math.round(r.pgPerCycle.wal)} B of WAL with ${r.pgPerCycle.fpi.toFixed(2)} full-page images (the server's)`,
+      );
   console.log(`\nthe store alone: presigned PUTs of ${SIZE} B, ${PUS} at a time, no platform`);
   console.log(table([{ 'PUTs/s': Math.round(raw.perS), 'p50 ms': raw.lat.p(50), 'p99 ms': raw.lat.p(99), errors: raw.errors }]));
   if (store.server) {
