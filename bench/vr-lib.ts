@@ -198,10 +198,11 @@ export async function run<S = never>(
   await Bun.sleep(seconds * 1000);
   measuring = false;
   const s = (performance.now() - t0) / 1000;
-  if (window.sample) samples.push(await window.sample());
   const p1 = pid ? procThreadCpu(pid) : undefined;
   const platform = pid && p1 && cpu0.platform ? cpuBetween(cpu0.platform, p1, pid) : undefined;
   const cpu = { self: selfCpuSeconds() - cpu0.self, pg: postgresCpuSeconds() - cpu0.pg, store: storeCpuSeconds() - cpu0.store, platform };
+  // After the CPU readings: the sample's own query is not the window's.
+  if (window.sample) samples.push(await window.sample());
   running = false;
   await Promise.all(all);
   return { perS: cycles / s, mbPerS: bytes / s / 1e6, create, put: putLat, errors, refused, firstError, cycles, s, cpu, samples };
