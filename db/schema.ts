@@ -354,6 +354,8 @@ export const recordingSegments = pgTable(
     discontinuity: boolean('discontinuity').notNull(),
     /** Where the bytes are in the segment storage (media/cs). */
     fileKey: text('file_key').notNull(),
+    /** The store's version of the object the confirmation pinned (a versioned S3 bucket), else null (migrations/0016). */
+    fileVersion: text('file_version'),
     confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [

@@ -11,12 +11,13 @@
  * @example const s3 = await startS3Server(); …; await s3.stop();
  */
 import { type Subprocess, spawn } from 'bun';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { presignUrl } from '../media/cs/sigv4.ts';
+import { S3_XMLNS } from '../media/cs/s3-delete.ts';
 
 /** A running store and how to reach it. */
 export interface S3Server {
@@ -222,6 +223,17 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
       },
     );
     if (made.status !== 200) throw new Error(`s3-server: creating bucket ${bucket}: ${made.status} ${await made.text()}`);
+    // Versioning on, as docs/recording.md asks of a production bucket: a confirmation pins its object's version.
+    const versioning = `<VersioningConfiguration xmlns="${S3_XMLNS}"><Status>Enabled</Status></VersioningConfiguration>`;
+    const md5 = createHash('md5').update(versioning).digest('base64');
+    const versioned = await fetch(
+      presignUrl(
+        { accessKey, secretKey, region: S3_REGION_DEFAULT },
+        { method: 'PUT', bucketUrl: `${endpoint}/${bucket}`, key: '', expiresInS: 60, query: [['versioning', '']], headers: [['content-md5', md5]] },
+      ),
+      { method: 'PUT', body: versioning, headers: { 'content-md5': md5 } },
+    );
+    if (versioned.status !== 200) throw new Error(`s3-server: versioning bucket ${bucket}: ${versioned.status} ${await versioned.text()}`);
     const env = {
       CS_BACKEND: 's3',
       S3_ENDPOINT: endpoint,

@@ -13,8 +13,8 @@ const Why = z.enum(['failed', 'expired', 'retention', 'quota'] as const satisfie
 /** Every effect the segment machine emits (its setup declares each with `effect()`; tests/actors/effect-catalogs.test.ts checks both ways). */
 export const segmentEffects = {
   'segment.remove': {
-    params: z.strictObject({ key: z.string().min(1), why: Why }),
-    does: "Delete the segment's bytes (and any partial upload) in the CS and its playback-index row; answers `segment.removed`.",
+    params: z.strictObject({ key: z.string().min(1), version: z.string().min(1).optional(), why: Why }),
+    does: "Delete the segment's bytes (its pinned version, if any; and any partial upload) in the CS and its playback-index row; answers `segment.removed`.",
     idempotent: 'Deleting a file or row that is already gone does nothing, and `segment.removed` in any state other than removing is ignored.',
     ifLost: 'The REMOVE_RETRY timer re-enters removing and runs it again until it reports back.',
   },

@@ -57,6 +57,7 @@ export const segmentMachine = setup({
     enter: assign(({ context, event }, p: { reason: string }) => ({ since: stamp(context, event), reason: p.reason })),
     uploaded: assign(({ event }) => ({ uploadedAt: at(event) })),
     confirmed: assign(({ event }) => ({ confirmedAt: at(event) })),
+    pinVersion: assign(({ event }) => (event.type === 'segment.confirm' && event.storedVersion ? { version: event.storedVersion } : {})),
     setRetention: assign(({ event }) => (event.type === 'retention.set' ? { retentionMs: event.retentionMs } : {})),
     beginRemoval: assign(({ event }, p: { why: RemovalWhy; reason: string }) => ({
       since: at(event),
@@ -87,7 +88,7 @@ export const segmentMachine = setup({
         'segment.confirm': {
           guard: 'foundInStore',
           target: 'confirmed',
-          actions: ['uploaded', 'confirmed', { type: 'enter', params: { reason: 'confirmed (Vr save; found whole in the store)' } }],
+          actions: ['uploaded', 'confirmed', 'pinVersion', { type: 'enter', params: { reason: 'confirmed (Vr save; found whole in the store)' } }],
         },
         'segment.fail': remove('failed', 'the PU gave up uploading it (Vr fail)'),
       },
@@ -114,7 +115,17 @@ export const segmentMachine = setup({
     },
     removing: {
       meta: vr({ save: BEING_REMOVED, fail: 'already', put: BEING_REMOVED }),
-      entry: ['countAttempt', { type: 'segment.remove', params: ({ context }) => ({ key: context.key, why: context.removal?.why ?? 'expired' }) }],
+      entry: [
+        'countAttempt',
+        {
+          type: 'segment.remove',
+          params: ({ context }) => ({
+            key: context.key,
+            ...(context.version ? { version: context.version } : {}),
+            why: context.removal?.why ?? 'expired',
+          }),
+        },
+      ],
       after: { REMOVE_RETRY: { target: 'removing', reenter: true } },
       on: {
         'segment.removed': [

@@ -39,6 +39,11 @@ export interface SegmentContext extends SegmentInput {
   reason: string;
   uploadedAt?: number;
   confirmedAt?: number;
+  /**
+   * The store's version of its object, pinned by the confirmation of a direct upload to a versioned bucket (S3): what
+   * playback reads and removal deletes, whatever the upload URL writes afterwards (docs/recording.md, "Object storage").
+   */
+  version?: string;
   /** Set when removal begins; `attempts` counts removal effects (retried until one succeeds). */
   removal?: { why: RemovalWhy; at: number; attempts: number };
 }
@@ -51,9 +56,10 @@ export type SegmentEvent = At &
     | { type: 'segment.uploaded'; size: number }
     /**
      * Vr save (or create with `name=`). `storedSize`: a segment the PU PUT straight to the store (S3), which the
-     * platform found there with that size (HEAD) just before: confirmed from `created` in one step.
+     * platform found there with that size (HEAD) just before: confirmed from `created` in one step. `storedVersion`:
+     * the version the store named in that answer (a versioned bucket), pinned in the context.
      */
-    | { type: 'segment.confirm'; storedSize?: number }
+    | { type: 'segment.confirm'; storedSize?: number; storedVersion?: string }
     | { type: 'segment.fail'; reason?: string }
     | { type: 'segment.removed' }
     | { type: 'retention.set'; retentionMs: number }

@@ -19,6 +19,8 @@ import {
   type ListedObject,
   MissingObjectError,
   removeEach,
+  type ObjectHead,
+  type ObjectRef,
   type RemoveFailure,
   SizeMismatchError,
   type ByteRange,
@@ -148,6 +150,12 @@ export class LocalDiskStorage implements SegmentStorage {
     }
   }
 
+  /** A disk keeps no versions: the object's size. */
+  async head(key: string): Promise<ObjectHead | undefined> {
+    const size = await this.stat(key);
+    return size === undefined ? undefined : { size };
+  }
+
   async remove(key: string): Promise<void> {
     const file = this.pathOf(key);
     this.flushing.delete(key); // a sync after this finds the object gone
@@ -155,8 +163,8 @@ export class LocalDiskStorage implements SegmentStorage {
   }
 
   /** One unlink per file (a disk has no batch request). */
-  removeMany(keys: readonly string[]): Promise<RemoveFailure[]> {
-    return removeEach((key) => this.remove(key), keys);
+  removeMany(objects: readonly ObjectRef[]): Promise<RemoveFailure[]> {
+    return removeEach((key) => this.remove(key), objects);
   }
 
   async list(prefix: string, after = '', limit = LIST_PAGE_DEFAULT): Promise<ListedObject[]> {

@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { presignUrl, type SigV4Credentials } from './sigv4.ts';
-import { checkKey, REMOVE_BATCH_MAX, type RemoveFailure } from './storage.ts';
+import { checkKey, type ObjectRef, REMOVE_BATCH_MAX, type RemoveFailure } from './storage.ts';
 
 /** How long the signature of one DeleteObjects request is valid: it is sent at once. */
 const DELETE_URL_TTL_S = 60;
 /** The S3 XML namespace of the request body. */
-const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 /** Longest answer read: 1,000 keys with their error text fit well within it. */
 const ANSWER_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -19,9 +19,11 @@ const XML_ENTITIES: Record<string, string> = Object.fromEntries(Object.entries(X
 const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 const unescapeXml = (s: string) => s.replace(/&(amp|lt|gt|quot|apos);/g, (e) => XML_ENTITIES[e]!);
 
-/** The request body for `keys` (quiet: only failures come back). */
-export function deleteObjectsBody(keys: readonly string[]): string {
-  const objects = keys.map((k) => `<Object><Key>${escapeXml(checkKey(k))}</Key></Object>`).join('');
+/** The request body for `objects` (quiet: only failures come back); a version named is deleted for good. */
+export function deleteObjectsBody(refs: readonly ObjectRef[]): string {
+  const objects = refs
+    .map((r) => `<Object><Key>${escapeXml(checkKey(r.key))}</Key>${r.version ? `<VersionId>${escapeXml(r.version)}</VersionId>` : ''}</Object>`)
+    .join('');
   return `<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="${S3_XMLNS}"><Quiet>true</Quiet>${objects}</Delete>`;
 }
 
@@ -32,16 +34,17 @@ export function deleteObjectsFailures(xml: string): RemoveFailure[] {
     const inner = m[1]!;
     const pick = (name: string) => unescapeXml(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(inner)?.[1] ?? '');
     const key = pick('Key');
-    if (key) out.push({ key, error: `${pick('Code') || 'Error'}: ${pick('Message')}`.trim() });
+    const version = pick('VersionId');
+    if (key) out.push({ key, ...(version ? { version } : {}), error: `${pick('Code') || 'Error'}: ${pick('Message')}`.trim() });
   }
   return out;
 }
 
-/** Delete up to {@link REMOVE_BATCH_MAX} objects of the bucket at `bucketUrl` in one request. */
-export async function deleteObjects(creds: SigV4Credentials, bucketUrl: string, keys: readonly string[]): Promise<RemoveFailure[]> {
-  if (keys.length === 0) return [];
-  if (keys.length > REMOVE_BATCH_MAX) throw new RangeError(`DeleteObjects takes at most ${REMOVE_BATCH_MAX} keys, not ${keys.length}`);
-  const body = deleteObjectsBody(keys);
+/** Delete up to {@link REMOVE_BATCH_MAX} objects (or versions) of the bucket at `bucketUrl` in one request. */
+export async function deleteObjects(creds: SigV4Credentials, bucketUrl: string, refs: readonly ObjectRef[]): Promise<RemoveFailure[]> {
+  if (refs.length === 0) return [];
+  if (refs.length > REMOVE_BATCH_MAX) throw new RangeError(`DeleteObjects takes at most ${REMOVE_BATCH_MAX} keys, not ${refs.length}`);
+  const body = deleteObjectsBody(refs);
   const md5 = createHash('md5').update(body).digest('base64');
   const url = presignUrl(creds, {
     method: 'POST',

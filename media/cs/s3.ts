@@ -14,6 +14,8 @@ import {
   LIST_PAGE_DEFAULT,
   type ListedObject,
   MissingObjectError,
+  type ObjectHead,
+  type ObjectRef,
   REMOVE_BATCH_MAX,
   type RemoveFailure,
   type SegmentStorage,
@@ -43,6 +45,20 @@ const NO_SUCH_KEY = 'NoSuchKey';
 const SIGNING_SECOND_S = 1;
 /** S3 lists at most this many keys per request. */
 const S3_LIST_MAX = 1000;
+/** How long the signature of the platform's own HEAD or GET of a version is valid: it is sent at once. */
+const OWN_REQUEST_TTL_S = 60;
+/** What S3 answers as the version id of an object written while versioning was off (AWS S3 API reference, versioning). */
+const NULL_VERSION = 'null';
+/** HTTP status of a missing object or version. */
+const NOT_FOUND = 404;
+/** HTTP status of a partial read (a Range request). */
+const PARTIAL_CONTENT = 206;
+
+/** The version id an answer carries, unless the object has none (versioning off). */
+function versionOf(res: Response): string | undefined {
+  const v = res.headers.get('x-amz-version-id');
+  return v && v !== NULL_VERSION ? v : undefined;
+}
 
 /** The URL of a bucket on an endpoint, path style or virtual-hosted. */
 export function bucketUrl(endpoint: string, bucket: string, pathStyle: boolean): string {
@@ -84,8 +100,14 @@ export class S3Storage implements SegmentStorage {
       ...(o.directPlayback === false
         ? {}
         : {
-            getUrl: (key: string, ttlS: number) =>
-              presignUrl(creds, { method: 'GET', bucketUrl: publicBucket, key: checkKey(key), expiresInS: ttlS + SIGNING_SECOND_S }),
+            getUrl: (key: string, ttlS: number, version?: string) =>
+              presignUrl(creds, {
+                method: 'GET',
+                bucketUrl: publicBucket,
+                key: checkKey(key),
+                expiresInS: ttlS + SIGNING_SECOND_S,
+                ...(version !== undefined ? { query: [['versionId', version]] } : {}),
+              }),
           }),
     };
   }
@@ -113,12 +135,49 @@ export class S3Storage implements SegmentStorage {
     if (found !== size) throw new MissingObjectError(key, size, found);
   }
 
-  async get(key: string, range?: ByteRange): Promise<StoredObject | undefined> {
+  async get(key: string, range?: ByteRange, version?: string): Promise<StoredObject | undefined> {
+    if (version !== undefined) return this.getVersion(key, range, version);
     const size = await this.stat(key);
     if (size === undefined) return undefined;
     const f = this.client.file(checkKey(key));
     // A stream, not the S3File: Bun.serve answers a Response of an S3File with a redirect to a presigned URL.
     return { size, body: (range ? f.slice(range.start, range.end + 1) : f).stream() };
+  }
+
+  /** A version of an object: a presigned GET through `fetch` (Bun's client cannot name a version). */
+  private async getVersion(key: string, range: ByteRange | undefined, version: string): Promise<StoredObject | undefined> {
+    const res = await fetch(this.ownUrl('GET', key, version), range ? { headers: { range: `bytes=${range.start}-${range.end}` } } : undefined);
+    if (res.status === NOT_FOUND) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) throw new Error(`S3 GET of ${key} (version ${version}) answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    // A partial answer names the whole size after the slash of its Content-Range (RFC 9110 14.4).
+    const total = res.status === PARTIAL_CONTENT ? res.headers.get('content-range')?.split('/')[1] : res.headers.get('content-length');
+    return { size: Number(total), body: res.body! };
+  }
+
+  /**
+   * A presigned HEAD through `fetch`, not Bun's `S3Client.stat`, whose answer has no version id: the confirmation of a
+   * direct upload pins the version it found (docs/recording.md, "Object storage").
+   */
+  async head(key: string, version?: string): Promise<ObjectHead | undefined> {
+    const res = await fetch(this.ownUrl('HEAD', key, version), { method: 'HEAD' });
+    if (res.status === NOT_FOUND) return undefined;
+    if (!res.ok) throw new Error(`S3 HEAD of ${key}${version ? ` (version ${version})` : ''} answered ${res.status}`);
+    const found = versionOf(res);
+    return { size: Number(res.headers.get('content-length')), ...(found ? { version: found } : {}) };
+  }
+
+  /** A URL for one of the platform's own requests to the store (as it reaches it), naming a version when given. */
+  private ownUrl(method: 'GET' | 'HEAD', key: string, version: string | undefined): string {
+    return presignUrl(this.creds, {
+      method,
+      bucketUrl: this.bucketUrl,
+      key: checkKey(key),
+      expiresInS: OWN_REQUEST_TTL_S,
+      ...(version !== undefined ? { query: [['versionId', version]] } : {}),
+    });
   }
 
   async stat(key: string): Promise<number | undefined> {
@@ -130,7 +189,12 @@ export class S3Storage implements SegmentStorage {
     }
   }
 
-  async remove(key: string): Promise<void> {
+  async remove(key: string, version?: string): Promise<void> {
+    if (version !== undefined) {
+      const [failure] = await deleteObjects(this.creds, this.bucketUrl, [{ key, version }]);
+      if (failure) throw new Error(`S3 could not remove ${key} (version ${version}): ${failure.error}`);
+      return;
+    }
     try {
       await this.client.delete(checkKey(key));
     } catch (err) {
@@ -138,11 +202,11 @@ export class S3Storage implements SegmentStorage {
     }
   }
 
-  /** One DeleteObjects request per {@link REMOVE_BATCH_MAX} keys (s3-delete.ts). */
-  async removeMany(keys: readonly string[]): Promise<RemoveFailure[]> {
+  /** One DeleteObjects request per {@link REMOVE_BATCH_MAX} objects (s3-delete.ts). */
+  async removeMany(objects: readonly ObjectRef[]): Promise<RemoveFailure[]> {
     const failures: RemoveFailure[] = [];
-    for (let i = 0; i < keys.length; i += REMOVE_BATCH_MAX)
-      failures.push(...(await deleteObjects(this.creds, this.bucketUrl, keys.slice(i, i + REMOVE_BATCH_MAX))));
+    for (let i = 0; i < objects.length; i += REMOVE_BATCH_MAX)
+      failures.push(...(await deleteObjects(this.creds, this.bucketUrl, objects.slice(i, i + REMOVE_BATCH_MAX))));
     return failures;
   }
 

@@ -19,6 +19,25 @@ export interface StoredObject {
   body: Blob | ReadableStream<Uint8Array>;
 }
 
+/**
+ * One stored object: its key, and on a store that keeps versions (an S3 bucket with versioning on) the version the
+ * platform pinned when it confirmed the segment. A presigned PUT URL stays valid until it expires, so the camera's URL
+ * could write the key again after the confirmation: on a versioned bucket that makes a new version, and the pinned one
+ * is still what playback reads and what removal deletes (docs/recording.md, "Object storage").
+ */
+export interface ObjectRef {
+  key: string;
+  /** The store's version id (`x-amz-version-id`); absent on a store without versions (local disk, unversioned bucket). */
+  version?: string;
+}
+
+/** What a store says of an object without reading it. */
+export interface ObjectHead {
+  size: number;
+  /** Its version id when the store keeps versions (the current one when none was asked for). */
+  version?: string;
+}
+
 /** Where segments' bytes live. Keys are relative paths of `[A-Za-z0-9._~-]` segments joined by `/`. */
 export interface SegmentStorage {
   /** `local`, `shared`, `s3`…: for logs and metrics. */
@@ -37,18 +56,25 @@ export interface SegmentStorage {
    * that size (its bytes were lost), or the storage's error when it cannot make it durable.
    */
   sync(key: string, size: number): Promise<void>;
-  /** Read an object, or a byte range of it; undefined when there is no such object. */
-  get(key: string, range?: ByteRange): Promise<StoredObject | undefined>;
+  /** Read an object (that version of it, when given), or a byte range of it; undefined when there is no such object. */
+  get(key: string, range?: ByteRange, version?: string): Promise<StoredObject | undefined>;
   /** Size of an object, or undefined. */
   stat(key: string): Promise<number | undefined>;
-  /** Remove an object and any unfinished upload of it; removing a missing object succeeds. */
-  remove(key: string): Promise<void>;
+  /** Size and version of an object (that version of it, when given), or undefined when there is none. */
+  head(key: string, version?: string): Promise<ObjectHead | undefined>;
+  /**
+   * Remove an object and any unfinished upload of it; removing a missing object succeeds. With a version: that version
+   * only, for good; without one, on a versioned bucket, the key is hidden (a delete marker) and its versions stay until
+   * the bucket's lifecycle rule expires them (docs/recording.md).
+   */
+  remove(key: string, version?: string): Promise<void>;
   /**
    * Remove several objects at once (at most {@link REMOVE_BATCH_MAX}): one request to a store that has one for it (S3
    * DeleteObjects), one unlink per file on a disk. Resolves with the keys that could not be removed and why (the
-   * others are gone, missing ones included); throws when the request as a whole failed.
+   * others are gone, missing ones included); throws when the request as a whole failed. A version, when given, is
+   * removed for good, as by `remove`.
    */
-  removeMany(keys: readonly string[]): Promise<RemoveFailure[]>;
+  removeMany(objects: readonly ObjectRef[]): Promise<RemoveFailure[]>;
   /**
    * One page of the objects whose key starts with `prefix`, in key order, after the key `after`
    * (exclusive), at most `limit` (unfinished uploads are not listed). For a bounded reconciliation
@@ -68,9 +94,10 @@ export interface ListedObject {
   size: number;
 }
 
-/** A key `removeMany` could not remove, and the store's words. */
+/** An object `removeMany` could not remove, and the store's words. */
 export interface RemoveFailure {
   key: string;
+  version?: string;
   error: string;
 }
 
@@ -88,10 +115,10 @@ export interface DirectAccess {
    */
   putUrl(key: string, size: number, ttlS: number): string;
   /**
-   * A URL that reads `key` (Range requests too), valid `ttlS` seconds; undefined when viewers
-   * cannot reach the store (they read through the platform then).
+   * A URL that reads `key` (that version of it, when given; Range requests too), valid `ttlS` seconds; undefined when
+   * viewers cannot reach the store (they read through the platform then).
    */
-  getUrl?(key: string, ttlS: number): string;
+  getUrl?(key: string, ttlS: number, version?: string): string;
 }
 
 /** The body of a `put` had another size than announced. */
@@ -137,11 +164,13 @@ export function checkKey(key: string): string {
 /** Files unlinked at once by {@link removeEach} (a bound on open requests, not a tuning knob). */
 export const REMOVE_CONCURRENCY = 32;
 
-/** `removeMany` for a store without a batch request: `remove` each key, {@link REMOVE_CONCURRENCY} at a time. */
-export async function removeEach(remove: (key: string) => Promise<void>, keys: readonly string[]): Promise<RemoveFailure[]> {
+/** `removeMany` for a store without a batch request: `remove` each object, {@link REMOVE_CONCURRENCY} at a time. */
+export async function removeEach(remove: (key: string) => Promise<void>, objects: readonly ObjectRef[]): Promise<RemoveFailure[]> {
   const failures: RemoveFailure[] = [];
-  for (let i = 0; i < keys.length; i += REMOVE_CONCURRENCY) {
-    await Promise.all(keys.slice(i, i + REMOVE_CONCURRENCY).map((key) => remove(key).catch((err: unknown) => void failures.push({ key, error: String(err) }))));
+  for (let i = 0; i < objects.length; i += REMOVE_CONCURRENCY) {
+    await Promise.all(
+      objects.slice(i, i + REMOVE_CONCURRENCY).map(({ key }) => remove(key).catch((err: unknown) => void failures.push({ key, error: String(err) }))),
+    );
   }
   return failures;
 }

@@ -81,12 +81,12 @@ export class SegmentIndex {
     return rows.map((r) => r.id);
   }
 
-  /** Confirmed segments of a device with their storage keys and sizes, a page at a time (by id, after `after`). */
-  async keys(deviceId: string, after: string, limit: number): Promise<Array<{ id: string; key: string; size: number }>> {
-    const rows = await this.db.rows<{ id: string; key: string; size: number | string }>(
-      sql`SELECT id, file_key AS key, size FROM recording_segments WHERE device_id = ${deviceId} AND id > ${after} ORDER BY id LIMIT ${limit}`,
+  /** Confirmed segments of a device with their storage keys, pinned versions and sizes, a page at a time (by id, after `after`). */
+  async keys(deviceId: string, after: string, limit: number): Promise<Array<{ id: string; key: string; version?: string; size: number }>> {
+    const rows = await this.db.rows<{ id: string; key: string; version: string | null; size: number | string }>(
+      sql`SELECT id, file_key AS key, file_version AS version, size FROM recording_segments WHERE device_id = ${deviceId} AND id > ${after} ORDER BY id LIMIT ${limit}`,
     );
-    return rows.map((r) => ({ id: r.id, key: r.key, size: Number(r.size) }));
+    return rows.map((r) => ({ id: r.id, key: r.key, ...(r.version ? { version: r.version } : {}), size: Number(r.size) }));
   }
 
   private kick(): void {

@@ -171,7 +171,7 @@ export class Playback {
     const { listing: l, rows } = await this.read(deviceId, channel, q);
     if (l.segments.length === 0) throw new DomainError('not-found', `no recordings of channel ${channel} in this range`);
     if (l.truncated) throw new DomainError('invalid', `more than ${PLAYBACK_SEGMENTS_MAX} segments in this range: narrow it`, 'to');
-    const keys = rows.map((r) => r.fileKey);
+    const objects = rows.map((r) => ({ key: r.fileKey, version: r.fileVersion ?? undefined }));
     const storage = this.rec.storage;
     const log = this.rec.log;
     let i = 0;
@@ -180,9 +180,10 @@ export class Playback {
       async pull(ctl) {
         for (;;) {
           if (!reader) {
-            const key = keys[i++];
-            if (key === undefined) return ctl.close();
-            const obj = await storage.get(key);
+            const o = objects[i++];
+            if (o === undefined) return ctl.close();
+            const key = o.key;
+            const obj = await storage.get(key, undefined, o.version);
             if (!obj) {
               log.error({ key }, 'a confirmed segment is missing from storage');
               return ctl.error(new Error(`segment ${key} is missing`));
@@ -233,7 +234,7 @@ export class Playback {
     const headers: Record<string, string> = { 'Content-Type': MPEG_TS, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, max-age=3600' };
     const r = range ? parseRange(range, row.size) : undefined;
     if (r === 'unsatisfiable') return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${row.size}` } });
-    const obj = await this.rec.storage.get(row.fileKey, r);
+    const obj = await this.rec.storage.get(row.fileKey, r, row.fileVersion ?? undefined);
     if (!obj) throw new VrError(404, `segment ${name} is missing from storage`);
     if (!r) return new Response(obj.body, { status: 200, headers: { ...headers, 'Content-Length': String(obj.size) } });
     return new Response(obj.body, {
@@ -245,7 +246,7 @@ export class Playback {
   private segmentUrl(r: IndexedSegment, expS: number, holder: string): string {
     // A store viewers reach: its own presigned URL, expiring at the same time (not ended by a sign-out: docs/recording.md).
     const direct = this.rec.storage.direct?.getUrl;
-    if (direct) return direct(r.fileKey, Math.max(1, expS - Math.floor(Date.now() / 1000)));
+    if (direct) return direct(r.fileKey, Math.max(1, expS - Math.floor(Date.now() / 1000)), r.fileVersion ?? undefined);
     const sessionId = r.id.split(':')[1]!;
     return signedSegmentUrl(this.p.key, this.p.baseUrl(), 'get', sessionId, r.name, expS, holder);
   }

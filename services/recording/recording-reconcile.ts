@@ -10,7 +10,9 @@
  *   object looked up (a stat: HEAD on S3). A confirmed segment whose object is missing (lost behind
  *   the platform's back: a disk, an operator, a bucket rule) is reported, never removed: its metadata
  *   is all that is left of it, and an operator may restore the object.
- * Works on any backend (only `SegmentStorage.list`, `stat` and `remove`).
+ * Works on any backend (only `SegmentStorage.list`, `head` and `remove`). On a versioned bucket the objects part sees
+ * each key's current version: a key hidden by a removal (a delete marker) and the versions a removal did not name are
+ * the bucket's lifecycle rule's to expire (docs/recording.md, "Object storage").
  */
 import { segmentActorId } from '../../actors/machines/segment.machine.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
@@ -75,7 +77,7 @@ export interface ReconcileOptions {
 
 /** What a pass needs. */
 export interface ReconcileDeps {
-  storage: Pick<SegmentStorage, 'list' | 'remove' | 'stat'>;
+  storage: Pick<SegmentStorage, 'list' | 'remove' | 'head'>;
   host: Pick<ActorHost, 'get'>;
   index: Pick<SegmentIndex, 'get' | 'keys'>;
 }
@@ -162,7 +164,8 @@ async function rowsPart(
   const missing: MissingObject[] = [];
   for (const r of rows) {
     // A zero-byte segment carries only metadata: it has no object.
-    if (r.size === 0 || (await d.storage.stat(r.key)) !== undefined) continue;
+    // The version the confirmation pinned, when there is one (a versioned bucket): that one must be there.
+    if (r.size === 0 || (await d.storage.head(r.key, r.version)) !== undefined) continue;
     if ((await d.host.get(r.id))?.stateKey === 'confirmed') missing.push({ segment: r.id, key: r.key, size: r.size });
   }
   return { rows_scanned: rows.length, missing, next_row: rows.length === limit ? rows[rows.length - 1]!.id : null };

@@ -16,7 +16,7 @@ import { segmentActorId, type SegmentContext, type SegmentInput } from '../../ac
 import { type VrAnswer, vrAnswer } from '../../actors/machines/segment.vr.ts';
 import type { ActorView } from '../../actors/host/host.ts';
 import { vrCreateResp, type VrCreate, type VrCreateResp, type VrCurrentTimeResp, type VrOp, type VrRequest, type VrStat } from '../../protocol/vr.ts';
-import { MissingObjectError, SizeMismatchError } from '../../media/cs/index.ts';
+import { MissingObjectError, type ObjectHead, SizeMismatchError } from '../../media/cs/index.ts';
 import type { RecordingDeps, RecordingService } from './recording.ts';
 import type { SessionInfo } from './recording-session.ts';
 import { confirmTtlMs, STOPPED_SESSION_GRACE_S, uploadWaitMs } from './recording-config.ts';
@@ -62,6 +62,8 @@ const NAME_SUFFIX_CHARS = 6;
 export class VrService {
   /** Segments whose upload is streaming now: a second PUT to the same URL meanwhile is refused. */
   private uploading = new Set<string>();
+  /** The warning that the bucket keeps no versions was logged (once a process). */
+  private unversionedSaid = false;
   /** Each session's Vr request budget. */
   private budgets = new KeyedBuckets(VR_SESSION_BUDGET);
 
@@ -259,33 +261,41 @@ export class VrService {
   private async confirmable(id: string, name: string): Promise<Confirmable | undefined> {
     const v = await this.segment(id, name);
     if (v.stateKey === 'created' && this.rec.storage.direct) {
-      const storedSize = await this.storedDirect(v, name);
-      if (storedSize !== undefined) return { v, storedSize };
+      const stored = await this.storedDirect(v, name);
+      if (stored !== undefined) return { v, stored };
     }
     return confirmableState(v) ? { v } : undefined;
   }
 
   /**
    * A segment the PU PUT straight to the store (S3): the platform saw no upload, so its confirmation first checks
-   * the object (HEAD). There with the declared size: its size, and the confirmation takes the segment from `created`
-   * to `confirmed` in one step (the machine's `foundInStore`). Not there: undefined (it stays `created`, and the
-   * confirmation is refused as not uploaded). Another size: its bytes are removed and the segment cancelled
-   * (9.3.4.1.2: the platform cleans up what is left of it).
+   * the object (HEAD). There with the declared size: what the store holds (its size, and its version on a versioned
+   * bucket, which the confirmation pins), and the confirmation takes the segment from `created` to `confirmed` in one
+   * step (the machine's `foundInStore`). Not there: undefined (it stays `created`, and the confirmation is refused as
+   * not uploaded). Another size: its bytes are removed and the segment cancelled (9.3.4.1.2: the platform cleans up
+   * what is left of it).
    */
-  private async storedDirect(v: ActorView, name: string): Promise<number | undefined> {
+  private async storedDirect(v: ActorView, name: string): Promise<ObjectHead | undefined> {
     const ctx = v.context as unknown as SegmentContext;
-    let found: number | undefined;
+    let found: ObjectHead | undefined;
     try {
-      found = await this.rec.storage.stat(ctx.key);
+      found = await this.rec.storage.head(ctx.key);
     } catch (err) {
       this.rec.log.warn({ segment: v.id, err: String(err) }, 'storage unreachable: confirmation refused for now');
       throw storageDown(name, err);
     }
     if (found === undefined) return undefined;
-    if (found !== ctx.size) {
+    if (found.size !== ctx.size) {
       // Its removal (the segment machine's, durable) takes the object away.
-      this.p.host.send(v.id, { type: 'segment.fail', reason: `the store held ${found} of its ${ctx.size} bytes` });
-      throw new VrError(400, `segment ${name}: the store holds ${found} bytes, not the declared ${ctx.size}; the segment is cancelled, create it again`);
+      this.p.host.send(v.id, { type: 'segment.fail', reason: `the store held ${found.size} of its ${ctx.size} bytes` });
+      throw new VrError(400, `segment ${name}: the store holds ${found.size} bytes, not the declared ${ctx.size}; the segment is cancelled, create it again`);
+    }
+    if (found.version === undefined && !this.unversionedSaid) {
+      this.unversionedSaid = true;
+      this.rec.log.warn(
+        { segment: v.id },
+        'the bucket keeps no versions: an upload URL can replace a confirmed segment until it expires (turn versioning on: docs/recording.md)',
+      );
     }
     return found;
   }
@@ -296,9 +306,9 @@ export class VrService {
    * (migrations/0005: a projection of the actor row's state), so a confirmed segment always has its row and a refused
    * confirmation (it expired at that very moment) leaves none.
    */
-  private async confirm({ v, storedSize }: Confirmable, name: string): Promise<void> {
+  private async confirm({ v, stored }: Confirmable, name: string): Promise<void> {
     const ctx = v.context as unknown as SegmentContext;
-    if (ctx.size > 0 && storedSize === undefined) {
+    if (ctx.size > 0 && stored === undefined) {
       // Its bytes are durable before its confirmation is (the upload answered before the flush).
       try {
         await this.rec.storage.sync(ctx.key, ctx.size);
@@ -308,16 +318,19 @@ export class VrService {
         throw storageDown(name, err);
       }
     }
-    const r = await this.p.host.dispatch(v.id, { type: 'segment.confirm', ...(storedSize !== undefined ? { storedSize } : {}) });
+    const r = await this.p.host.dispatch(v.id, {
+      type: 'segment.confirm',
+      ...(stored !== undefined ? { storedSize: stored.size, ...(stored.version ? { storedVersion: stored.version } : {}) } : {}),
+    });
     if (r.accepted || r.stateKey === 'confirmed') return;
     confirmableState(r);
   }
 }
 
-/** A segment that can be confirmed, and the size the store holds of it when it was just checked there (S3). */
+/** A segment that can be confirmed, and what the store holds of it when it was just checked there (S3). */
 interface Confirmable {
   v: ActorView;
-  storedSize?: number;
+  stored?: ObjectHead;
 }
 
 /** True when the segment waits for its confirmation; false when confirmed already; a {@link VrError} otherwise. */

@@ -360,7 +360,7 @@ export class RecordingService {
 
   /** `segment.remove`: delete the bytes and the index row, then tell the segment. */
   async removeSegment(call: SegmentEffectCall<'segment.remove'>): Promise<void> {
-    await this.removals.remove(call.params.key);
+    await this.removals.remove(call.params.key, call.params.version);
     // Gone already when the removal began from `confirmed` (migrations/0013); kept for rows of older removals.
     await this.index.remove(call.actorId);
     this.p.host.send(call.actorId, { type: 'segment.removed' });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll } from 'bun:test';
 import { S3Client } from 'bun';
 import { type S3Server, startS3Server } from '../../scripts/s3-server.ts';
+import { S3Storage } from '../../media/cs/index.ts';
 
 /** How long the store's start may take in a hook (cold start ≈ 3–5 s on 2 cores; more when loaded). */
 export const S3_START_HOOK_MS = 90_000;
@@ -18,6 +19,21 @@ export interface TestS3 extends S3Server {
 /** A client of the store's bucket (path style). */
 export function clientOf(s: S3Server): S3Client {
   return new S3Client({ endpoint: s.endpoint, bucket: s.bucket, region: s.region, accessKeyId: s.accessKey, secretAccessKey: s.secretKey });
+}
+
+/** The store's bucket as the platform's segment storage (path style): what names versions. */
+export function storageOf(s: Pick<S3Server, 'endpoint' | 'bucket' | 'region' | 'accessKey' | 'secretKey'>): S3Storage {
+  return new S3Storage({ endpoint: s.endpoint, bucket: s.bucket, region: s.region, accessKey: s.accessKey, secretKey: s.secretKey, pathStyle: true });
+}
+
+/**
+ * Lose an object behind the platform's back for good (a disk, an operator, a bucket rule): on the versioned test bucket
+ * a DELETE only hides the key, and the version a confirmation pinned would still play, so its current version goes.
+ */
+export async function loseS3Object(s: Pick<S3Server, 'endpoint' | 'bucket' | 'region' | 'accessKey' | 'secretKey'>, key: string): Promise<void> {
+  const st = storageOf(s);
+  const head = await st.head(key);
+  if (head) await st.remove(key, head.version);
 }
 
 /** Start a store for this test file; the returned function gives it once `beforeAll` has run. */

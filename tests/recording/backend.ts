@@ -11,6 +11,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { csFiles } from './helpers.ts';
+import type { S3Storage } from '../../media/cs/index.ts';
+import { loseS3Object, storageOf } from '../helpers/s3.ts';
 
 /** The backend of this run. */
 export const BACKEND: 'local' | 's3' = process.env.TEST_CS_BACKEND === 's3' ? 's3' : 'local';
@@ -32,6 +34,20 @@ export function bucket(): S3Client {
     secretAccessKey: e.S3_SECRET_KEY,
   });
   return client;
+}
+
+let store: S3Storage | undefined;
+/** The run's bucket as the platform's segment storage sees it (a HEAD that reads an object's version, say). */
+export function storage(): S3Storage {
+  store ??= storageOf(settings());
+  return store;
+}
+
+/** The run's store settings (tests/setup.ts put them into this process's environment). */
+function settings() {
+  const e = process.env;
+  bucket(); // the same check of the settings
+  return { endpoint: e.S3_ENDPOINT!, bucket: e.S3_BUCKET!, region: e.S3_REGION!, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY! };
 }
 
 /** The answer of an upload that the backend accepted, checked: 201 `{size}` from the platform, 200 from the store. */
@@ -59,7 +75,7 @@ export async function keysOf(p: TestPlatform, name: string): Promise<string[]> {
 
 /** Remove a stored object behind the platform's back (a disk, an operator or a tool lost it). */
 export async function loseObject(p: TestPlatform, key: string): Promise<void> {
-  if (ON_S3) await bucket().delete(key);
+  if (ON_S3) await loseS3Object(settings(), key);
   else rmSync(join(p.dataDir, 'cs', key));
 }
 

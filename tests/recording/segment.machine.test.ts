@@ -11,11 +11,11 @@ const RETENTION = 7 * 86_400_000;
 function start(overrides: Partial<SegmentInput> = {}) {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const removals: Array<{ key: string; why: string }> = [];
+  const removals: Array<{ key: string; version?: string; why: string }> = [];
   const machine = segmentMachine.provide({
     actions: {
       'segment.remove': (_, p) => {
-        removals.push(p as { key: string; why: string });
+        removals.push(p as { key: string; version?: string; why: string });
       },
     },
   });
@@ -75,6 +75,17 @@ describe('segment machine', () => {
     t.send({ type: 'segment.confirm', storedSize: 1000 });
     expect(t.state()).toBe('confirmed');
     expect(t.ctx()).toMatchObject({ uploadedAt: T0 + 700, confirmedAt: T0 + 700, reason: 'confirmed (Vr save; found whole in the store)' });
+    expect(t.ctx().version).toBeUndefined(); // a store without versions: nothing pinned
+  });
+
+  it('pins the version the store named as it confirms a direct upload, and removes that version', () => {
+    const t = start();
+    t.send({ type: 'segment.confirm', storedSize: 1000, storedVersion: 'v-1' });
+    expect(t.state()).toBe('confirmed');
+    expect(t.ctx().version).toBe('v-1');
+    t.send({ type: 'quota.exceeded', scope: 'device', quotaBytes: 1 });
+    expect(t.state()).toBe('removing');
+    expect(t.removals).toEqual([{ key: 'CAM/0/2026-01-01/S_1-abcdef.ts', version: 'v-1', why: 'quota' }]);
   });
 
   it('expires when not uploaded in time, removing what was stored, then ends expired', () => {

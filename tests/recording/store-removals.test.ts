@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LocalDiskStorage, type RemoveFailure } from '../../media/cs/index.ts';
+import { LocalDiskStorage, type ObjectRef, type RemoveFailure } from '../../media/cs/index.ts';
 import { silentLog } from '../../lib/log.ts';
 import { StoreRemovals } from '../../services/recording/recording-removals.ts';
 
@@ -20,9 +20,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function countingDisk() {
   const disk = new LocalDiskStorage({ root, fsync: false });
   const calls: number[] = [];
-  const removeMany = (keys: readonly string[]): Promise<RemoveFailure[]> => {
-    calls.push(keys.length);
-    return disk.removeMany(keys);
+  const removeMany = (objects: readonly ObjectRef[]): Promise<RemoveFailure[]> => {
+    calls.push(objects.length);
+    return disk.removeMany(objects);
   };
   return { disk: { removeMany }, calls };
 }

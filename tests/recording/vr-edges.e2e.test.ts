@@ -1,10 +1,11 @@
 /**
  * Edges the fuzz run found (issue #19): a segment cancelled while its bytes stream in, and dropped-segment reports
- * whose sum outgrows an int4.
+ * whose sum outgrows an int4. On S3: an upload URL used again after its segment's confirmation (a presigned URL lives
+ * until it expires) changes neither what playback serves nor what removal deletes (the confirmation pins the version).
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { INSECURE, startTestPlatform, userToken, type TestPlatform } from '../helpers/platform.ts';
-import { keysOf, ON_S3 } from './backend.ts';
+import { keysOf, ON_S3, storage } from './backend.ts';
 import { captureRecording, onlineCam, put as putBytes, until, VrClient, type TestCam } from './helpers.ts';
 import { VR_DROPPED_NB_MAX as DROPPED_NB_MAX } from '../../protocol/vr.ts';
 
@@ -92,5 +93,45 @@ describe('Vr edges', () => {
     const s = await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice });
     expect(s.status).toBe(200);
     expect((await s.json()).dropped.segments).toBe(70 * DROPPED_NB_MAX);
+  });
+
+  // Last: it shortens the camera's retention to remove the segment.
+  it.if(ON_S3)('pins the version a confirmation found: the upload URL written again serves and removes nothing of it', async () => {
+    const size = 64 * 1024;
+    const first = new Uint8Array(size).fill(0x47);
+    const second = new Uint8Array(size).fill(0x11);
+    const start = Date.now() / 1000 - 30;
+    const c = await vr.create({ size, start, duration: 2 });
+    const name = String(c.body.name);
+    expect((await putBytes(String(c.body.url), first)).status).toBe(200);
+    expect((await vr.save(name)).status).toBe(200);
+    // The store cannot tell: the same URL, still valid, writes the key again.
+    expect((await putBytes(String(c.body.url), second)).status).toBe(200);
+    const session = (await (await p.api(`/api/devices/${cam.id}/channels/0/recording`, { token: alice })).json()).session_id;
+    const actor = `/api/actors/seg:${session}:${name.replace('.ts', '')}`;
+    const pinned = (await (await p.api(actor)).json()).context.version;
+    expect(pinned).toEqual(expect.any(String));
+    const [key] = await keysOf(p, name);
+    expect((await storage().head(key!))!.version).not.toBe(pinned);
+    // Playback: the store's presigned URL in the listing, and the download through the platform, give the first bytes.
+    const range = `from=${Math.floor(start - 1)}&to=${Math.ceil(start + 3)}`;
+    const listing = await (await p.api(`/api/devices/${cam.id}/channels/0/recordings?${range}`, { token: alice })).json();
+    const seg = listing.segments.find((x: { name: string }) => x.name === name);
+    expect(new Uint8Array(await (await fetch(seg.url)).arrayBuffer())).toEqual(first);
+    const download = await p.api(`/api/devices/${cam.id}/channels/0/download?${range}`, { token: alice });
+    expect(download.status).toBe(200);
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(first);
+    // Removal (retention over) deletes the pinned version; the later object is an orphan the reconciliation removes.
+    expect((await p.api(`/api/devices/${cam.id}/recording-policy`, { method: 'PUT', token: alice, body: '{"retention_s":1}' })).status).toBe(200);
+    await until(
+      async () => (await (await p.api(actor)).json()).stateKey,
+      (k) => k === 'deleted',
+      15_000,
+      'the segment removed at the end of its retention',
+    );
+    expect(await storage().head(key!, pinned)).toBeUndefined();
+    const report = await (await p.api(`/api/devices/${cam.id}/recordings/reconcile?remove=1`, { method: 'POST' })).json();
+    expect(report.orphans).toEqual([{ key, size, why: 'segment deleted' }]);
+    expect(await keysOf(p, name)).toEqual([]);
   });
 });

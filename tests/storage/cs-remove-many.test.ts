@@ -42,7 +42,7 @@ describe.each(backends)('removeMany on %s', (_kind, make) => {
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => cs.put(k, body(SIZE), SIZE)));
     await cs.put('RM-1/1/2026-01-01/keep.ts', body(SIZE), SIZE);
     expect((await cs.list('RM-1/', undefined, MANY + 10)).length).toBe(MANY + 1);
-    const failures = await cs.removeMany([...keys, 'RM-1/0/2026-01-01/never-there.ts']);
+    const failures = await cs.removeMany([...keys, 'RM-1/0/2026-01-01/never-there.ts'].map((key) => ({ key })));
     expect(failures).toEqual([]);
     expect(await cs.list('RM-1/', undefined, MANY + 10)).toEqual([{ key: 'RM-1/1/2026-01-01/keep.ts', size: SIZE }]);
     expect(await cs.removeMany([])).toEqual([]);
@@ -51,16 +51,17 @@ describe.each(backends)('removeMany on %s', (_kind, make) => {
 
 describe('the DeleteObjects request and answer', () => {
   it('lists the keys in a quiet request, and reads the keys an answer says were not deleted', () => {
-    expect(deleteObjectsBody(['a/b.ts'])).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a/b.ts</Key></Object></Delete>',
+    expect(deleteObjectsBody([{ key: 'a/b.ts' }, { key: 'a/c.ts', version: 'v&1' }])).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>' +
+        '<Object><Key>a/b.ts</Key></Object><Object><Key>a/c.ts</Key><VersionId>v&amp;1</VersionId></Object></Delete>',
     );
-    expect(() => deleteObjectsBody(['../x'])).toThrow('bad storage key');
+    expect(() => deleteObjectsBody([{ key: '../x' }])).toThrow('bad storage key');
     const answer = `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
       <Error><Key>a/b.ts</Key><Code>AccessDenied</Code><Message>Access &amp; denied</Message></Error>
-      <Error><Code>InternalError</Code><Key>c/d.ts</Key><Message>We encountered an internal error.</Message></Error></DeleteResult>`;
+      <Error><Code>InternalError</Code><Key>c/d.ts</Key><VersionId>v1</VersionId><Message>We encountered an internal error.</Message></Error></DeleteResult>`;
     expect(deleteObjectsFailures(answer)).toEqual([
       { key: 'a/b.ts', error: 'AccessDenied: Access & denied' },
-      { key: 'c/d.ts', error: 'InternalError: We encountered an internal error.' },
+      { key: 'c/d.ts', version: 'v1', error: 'InternalError: We encountered an internal error.' },
     ]);
     expect(deleteObjectsFailures('<DeleteResult/>')).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { useS3Server } from '../helpers/s3.ts';
+import { loseS3Object, useS3Server } from '../helpers/s3.ts';
 import { captureRecording, csFiles, makeSegments, onlineCam, put, until, userToken, VrClient } from '../recording/helpers.ts';
 
 setDefaultTimeout(120_000);
@@ -118,7 +118,7 @@ describe.each(['local', 's3'] as Backend[])('the scheduled reconciliation on %s'
     const stray = `${cam.id}/0/2026-01-01/AAAAAAAAAAAAAAAA_1767225600000-abcdef.ts`;
     // Behind the platform's back: the first segment's object lost, an orphan object put.
     if (backend === 's3') {
-      await s3().client.delete(lostKey);
+      await loseS3Object(s3(), lostKey);
       await s3().client.write(stray, 'stray');
     } else {
       rmSync(join(p.dataDir, 'cs', lostKey));
