@@ -139,7 +139,13 @@ describe.each(['local', 's3'] as const)('quotas on %s', (backend) => {
     expect(u).toMatchObject({ bytes: 30_000, segments: 3, quota_bytes: 35_000, quota_default: false, oldest_kept: { device_id: a.id, name: s2 } });
     expect(await listed(a.id)).toEqual([s2!, s3!, s4!]);
     await storedUntil(a.id, [s2!, s3!, s4!, s5!]); // s5 is still waiting for its confirmation: never taken
-    const gone = await (await p.api(`/api/actors/seg:${a.session}:${s1!.replace(/\.ts$/, '')}`)).json();
+    // The removal deletes the bytes first, then the segment's state follows (a commit later).
+    const gone = await until(
+      async () => (await p.api(`/api/actors/seg:${a.session}:${s1!.replace(/\.ts$/, '')}`)).json(),
+      (v) => v.stateKey === 'deleted',
+      WAIT_MS,
+      's1 deleted',
+    );
     expect(gone).toMatchObject({ stateKey: 'deleted', context: { reason: 'over quota: bytes and rows removed', removal: { why: 'quota' } } });
 
     await save(a); // s5 confirmed: 40,000 again, so s2 goes
