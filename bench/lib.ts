@@ -158,6 +158,54 @@ export function postgresCpuSeconds(): number {
   return commandsCpuSeconds(POSTGRES_COMMANDS);
 }
 
+/** A PostgreSQL server process: what it does (its title) and its CPU so far, user and system apart. */
+export interface PgProcess {
+  /** `walwriter`, `autovacuum worker`, `checkpointer`…, or `backend <database>` for a client's connection. */
+  role: string;
+  user: number;
+  system: number;
+}
+
+/**
+ * PostgreSQL's processes on this machine by pid, each with its role (from its process title: `postgres: walwriter`,
+ * `postgres: <user> <database> <client> <activity>`, after Debian's cluster name) and CPU seconds, so that a window's CPU can be split by role.
+ */
+export function postgresProcesses(): Map<number, PgProcess> {
+  const out = new Map<number, PgProcess>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const title = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      // Debian's titles name the cluster first: `postgres: 15/main: walwriter`.
+      const words = title.replace(/^postgres:\s*(\S+:\s+)?/, '').split(/\s+/);
+      // A client's backend names its user, database and client address (`127.0.0.1(5678)` or `[local]`).
+      const role = /^(\d|\[local\])/.test(words[2] ?? '') ? `backend ${words[1]}` : title.startsWith('postgres:') ? words.join(' ') : 'postmaster';
+      const f = statFields(`/proc/${d}/stat`);
+      out.set(Number(d), { role, user: Number(f[11]) / USER_HZ, system: Number(f[12]) / USER_HZ });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds by role between two readings of {@link postgresProcesses}: of the processes in both, and all of those
+ * started in between; a process that ended in between is not counted (its CPU is lost to /proc).
+ */
+export function postgresCpuByRole(a: Map<number, PgProcess>, b: Map<number, PgProcess>): Map<string, { user: number; system: number }> {
+  const out = new Map<string, { user: number; system: number }>();
+  for (const [pid, p] of b) {
+    const before = a.get(pid);
+    const r = out.get(p.role) ?? { user: 0, system: 0 };
+    r.user += p.user - (before?.user ?? 0);
+    r.system += p.system - (before?.system ?? 0);
+    out.set(p.role, r);
+  }
+  return out;
+}
+
 /** The processes of an S3 store on this machine (scripts/s3-server.ts starts these three): their CPU is the store's. */
 const STORE_COMMANDS = new Set(['radosgw', 'ceph-osd', 'ceph-mon']);
 /** CPU seconds used so far by the S3 store's processes on this machine (none when the store is elsewhere). */

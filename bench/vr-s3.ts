@@ -26,7 +26,7 @@ import type { Db } from '../db/client.ts';
 import { S3Storage } from '../media/cs/index.ts';
 import { type S3Server, startS3Server } from '../scripts/s3-server.ts';
 import { loadStorageConfig } from '../services/recording/storage-config.ts';
-import { benchDb, machineNote, parseArgs, selfCpuSeconds, storeCpuSeconds, table } from './lib.ts';
+import { benchDb, machineNote, parseArgs, type PgProcess, postgresCpuByRole, postgresProcesses, selfCpuSeconds, storeCpuSeconds, table } from './lib.ts';
 import { benchPlatform, Lat, recordingPus, run, UPLOADED_LOCAL, UPLOADED_S3, WARMUP_MS } from './vr-lib.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -94,20 +94,25 @@ async function storeSettled(idleShare: number): Promise<number> {
 }
 
 /** What PostgreSQL has done so far: the bench database's transactions and rows written by table, the server's WAL. */
-async function pgCounts(db: Db): Promise<{ xacts: number; wal: number; fpi: number; tables: Map<string, number> }> {
+async function pgCounts(db: Db): Promise<{ xacts: number; wal: number; fpi: number; tables: Map<string, number>; procs: Map<number, PgProcess> }> {
+  const procs = postgresProcesses();
   const [d] = await db.rows<{ xacts: number; wal: number; fpi: number }>(sql`SELECT xact_commit::float8 AS xacts,
       (SELECT wal_bytes::float8 FROM pg_stat_wal) AS wal, (SELECT wal_fpi::float8 FROM pg_stat_wal) AS fpi
     FROM pg_stat_database WHERE datname = current_database()`);
   const t = await db.rows<{ name: string; n: number }>(sql`SELECT relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::float8 AS n
     FROM pg_stat_user_tables`);
-  return { ...d!, tables: new Map(t.map((r) => [r.name, r.n])) };
+  return { ...d!, tables: new Map(t.map((r) => [r.name, r.n])), procs };
 }
 
 /** PostgreSQL's work a cycle between two readings: transactions, rows by table (most first), WAL bytes and full-page images. */
 function pgPer(a: Awaited<ReturnType<typeof pgCounts>>, b: Awaited<ReturnType<typeof pgCounts>>, cycles: number) {
   const tables = [...b.tables].map(([name, n]) => [name, (n - (a.tables.get(name) ?? 0)) / cycles] as const).filter(([, n]) => n > 0);
   tables.sort((x, y) => y[1] - x[1]);
+  const us = (sec: number) => Math.round((sec / cycles) * 1e6);
+  const roles = [...postgresCpuByRole(a.procs, b.procs)].filter(([, c]) => us(c.user + c.system) > 0);
+  roles.sort((x, y) => y[1].user + y[1].system - (x[1].user + x[1].system));
   return {
+    cpu: roles.map(([role, c]) => `${role} ${us(c.user + c.system)} (user ${us(c.user)}, system ${us(c.system)})`).join(', '),
     xacts: (b.xacts - a.xacts) / cycles,
     rows: tables.reduce((sum, [, n]) => sum + n, 0),
     tables: tables.map(([name, n]) => `${name} ${n.toFixed(2)}`).join(', '),
@@ -236,7 +241,8 @@ try {
     if (r.pgPerCycle)
       console.log(
         `PostgreSQL a cycle over the ${name} window: ${r.pgPerCycle.xacts.toFixed(2)} transactions, ${r.pgPerCycle.rows.toFixed(1)} rows written ` +
-          `(${r.pgPerCycle.tables}), ${Math.round(r.pgPerCycle.wal)} B of WAL with ${r.pgPerCycle.fpi.toFixed(2)} full-page images (the server's)`,
+          `(${r.pgPerCycle.tables}), ${Math.round(r.pgPerCycle.wal)} B of WAL with ${r.pgPerCycle.fpi.toFixed(2)} full-page images (the server's); ` +
+          `its processes' CPU, µs: ${r.pgPerCycle.cpu}`,
       );
   console.log(`\nthe store alone: presigned PUTs of ${SIZE} B, ${PUS} at a time, no platform`);
   console.log(table([{ 'PUTs/s': Math.round(raw.perS), 'p50 ms': raw.lat.p(50), 'p99 ms': raw.lat.p(99), errors: raw.errors }]));
