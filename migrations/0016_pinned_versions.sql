@@ -1,7 +1,7 @@
 -- The version of a segment's object that its confirmation pinned (a direct upload to a versioned S3 bucket: the
 -- segment actor's context `version`, from the HEAD that found it), null on a store without versions. Playback reads
 -- that version and removal deletes it, whatever the upload URL, valid until it expires, writes under the key later
--- (docs/recording.md, "Object storage"). The projection of migrations/0005 carries it into the playback index. The
+-- (docs/recording.md, "Storage on S3"). The projection of migrations/0005 carries it into the playback index. The
 -- row's stored context is usually the one written at the segment's create (a commit carries the context's changes in
 -- its events, actors/host/pending-write.ts), so the version is read from the confirm event, written by the same
 -- statement (an AFTER trigger sees the statement's rows): one primary-key probe of this actor's new events.

@@ -41,7 +41,7 @@ export interface SegmentContext extends SegmentInput {
   confirmedAt?: number;
   /**
    * The store's version of its object, pinned by the confirmation of a direct upload to a versioned bucket (S3): what
-   * playback reads and removal deletes, whatever the upload URL writes afterwards (docs/recording.md, "Object storage").
+   * playback reads and removal deletes, whatever the upload URL writes afterwards (docs/recording.md, "Storage on S3").
    */
   version?: string;
   /** Set when removal begins; `attempts` counts removal effects (retried until one succeeds). */

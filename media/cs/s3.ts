@@ -159,7 +159,7 @@ export class S3Storage implements SegmentStorage {
 
   /**
    * A presigned HEAD through `fetch`, not Bun's `S3Client.stat`, whose answer has no version id: the confirmation of a
-   * direct upload pins the version it found (docs/recording.md, "Object storage").
+   * direct upload pins the version it found (docs/recording.md, "Storage on S3").
    */
   async head(key: string, version?: string): Promise<ObjectHead | undefined> {
     const res = await fetch(this.ownUrl('HEAD', key, version), { method: 'HEAD' });

@@ -23,7 +23,7 @@ export interface StoredObject {
  * One stored object: its key, and on a store that keeps versions (an S3 bucket with versioning on) the version the
  * platform pinned when it confirmed the segment. A presigned PUT URL stays valid until it expires, so the camera's URL
  * could write the key again after the confirmation: on a versioned bucket that makes a new version, and the pinned one
- * is still what playback reads and what removal deletes (docs/recording.md, "Object storage").
+ * is still what playback reads and what removal deletes (docs/recording.md, "Storage on S3").
  */
 export interface ObjectRef {
   key: string;

@@ -12,7 +12,7 @@
  *   is all that is left of it, and an operator may restore the object.
  * Works on any backend (only `SegmentStorage.list`, `head` and `remove`). On a versioned bucket the objects part sees
  * each key's current version: a key hidden by a removal (a delete marker) and the versions a removal did not name are
- * the bucket's lifecycle rule's to expire (docs/recording.md, "Object storage").
+ * the bucket's lifecycle rule's to expire (docs/recording.md, "Storage on S3").
  */
 import { segmentActorId } from '../../actors/machines/segment.machine.ts';
 import type { ActorHost } from '../../actors/host/host.ts';
