@@ -54,6 +54,17 @@ const NOT_FOUND = 404;
 /** HTTP status of a partial read (a Range request). */
 const PARTIAL_CONTENT = 206;
 
+/**
+ * A size an answer states (`Content-Length`, or the total of a `Content-Range`), checked: a store's answer without one
+ * is an error of the store (the caller answers "storage unreachable", 503), never a size of 0 that would cancel a
+ * segment whose bytes are there.
+ */
+function sizeOf(text: string | null | undefined, what: string): number {
+  const n = Number(text ?? Number.NaN);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`S3 ${what}: the answer states no size (${JSON.stringify(text ?? null)})`);
+  return n;
+}
+
 /** The version id an answer carries, unless the object has none (versioning off). */
 function versionOf(res: Response): string | undefined {
   const v = res.headers.get('x-amz-version-id');
@@ -154,7 +165,12 @@ export class S3Storage implements SegmentStorage {
     if (!res.ok) throw new Error(`S3 GET of ${key} (version ${version}) answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     // A partial answer names the whole size after the slash of its Content-Range (RFC 9110 14.4).
     const total = res.status === PARTIAL_CONTENT ? res.headers.get('content-range')?.split('/')[1] : res.headers.get('content-length');
-    return { size: Number(total), body: res.body! };
+    try {
+      return { size: sizeOf(total, `GET of ${key}`), body: res.body! };
+    } catch (err) {
+      await res.body?.cancel();
+      throw err;
+    }
   }
 
   /**
@@ -166,7 +182,7 @@ export class S3Storage implements SegmentStorage {
     if (res.status === NOT_FOUND) return undefined;
     if (!res.ok) throw new Error(`S3 HEAD of ${key}${version ? ` (version ${version})` : ''} answered ${res.status}`);
     const found = versionOf(res);
-    return { size: Number(res.headers.get('content-length')), ...(found ? { version: found } : {}) };
+    return { size: sizeOf(res.headers.get('content-length'), `HEAD of ${key}`), ...(found ? { version: found } : {}) };
   }
 
   /** A URL for one of the platform's own requests to the store (as it reaches it), naming a version when given. */
